@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs the local control plane's system packages and builds kube-apiserver and
+# kube-controller-manager v1.20.2 from Debian's source package, once per machine.
+# The binaries are cached under $TOLLGATE_CACHE (default ~/.cache/tollgate), so later
+# runs skip the build. Nothing is built when KUBEBUILDER_ASSETS names a folder holding
+# kube-apiserver and kube-controller-manager (etcd may sit there too, as setup-envtest
+# provides), or when KUBECONFIG names a cluster to use instead.
+set -euo pipefail
+
+CACHE="${TOLLGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tollgate}"
+K8S_VERSION=1.20.2
+BIN_DIR="$CACHE/k8s-v$K8S_VERSION"
+
+log() { printf '[control-plane] %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Runtime packages the e2e suite uses: etcd for the API server, a real Prometheus, hey.
+apt_install etcd-server prometheus hey openssl ca-certificates
+
+if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
+  log "using binaries from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
+  exit 0
+fi
+if [ -n "${KUBECONFIG:-}" ]; then
+  log "an external cluster is used: nothing to build"
+  exit 0
+fi
+
+if [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/kube-controller-manager" ]; then
+  log "cached binaries in $BIN_DIR"
+  exit 0
+fi
+
+apt_install golang-go rsync make golang-github-modern-go-reflect2-dev dpkg-dev
+
+# Debian source packages come from the same archive with the deb-src type.
+SRC_LIST=/etc/apt/sources.list.d/tollgate-debian-src.sources
+if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | as_root tee "$SRC_LIST" >/dev/null
+  as_root apt-get update -qq
+fi
+
+WORK="$CACHE/build"
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+log "fetching Debian's kubernetes source package"
+apt-get source --download-only kubernetes >/dev/null 2>&1
+tar xzf kubernetes_*.orig.tar.gz
+cd kubernetes-$K8S_VERSION
+
+# Kubernetes 1.20 vendors modern-go/reflect2 v1.0.1, which crashes under Go >= 1.18 on the
+# first custom resource; Debian ships the fixed v1.0.2.
+rm -rf vendor/github.com/modern-go/reflect2 && mkdir -p vendor/github.com/modern-go/reflect2
+cp /usr/share/gocode/src/github.com/modern-go/reflect2/*.go /usr/share/gocode/src/github.com/modern-go/reflect2/*.s \
+  vendor/github.com/modern-go/reflect2/
+rm -f vendor/github.com/modern-go/reflect2/*_test.go
+mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
+
+log "building kube-apiserver and kube-controller-manager (about 5 minutes on 2 cores)"
+GOPATH=$PWD/.go GOCACHE="$CACHE/go-cache" CGO_ENABLED=0 \
+  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$WORK/build.log" 2>&1 \
+  || { tail -40 "$WORK/build.log" >&2; exit 1; }
+
+mkdir -p "$BIN_DIR.tmp"
+cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "$BIN_DIR.tmp/"
+rm -rf "$BIN_DIR" && mv "$BIN_DIR.tmp" "$BIN_DIR"
+cd "$CACHE" && rm -rf "$WORK" "$CACHE/go-cache"
+log "built into $BIN_DIR"

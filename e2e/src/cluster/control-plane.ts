@@ -1,0 +1,112 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startProcess, tail, waitFor, type ManagedProcess } from './processes.js';
+
+export interface ControlPlane {
+  kubeconfig: string;
+  server: string;
+  token: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+const K8S_VERSION = '1.20.2';
+
+export function cacheDir(): string {
+  return process.env.TOLLGATE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tollgate');
+}
+
+/** Finds a binary in KUBEBUILDER_ASSETS, then the build cache, then PATH. */
+function findBinary(name: string): string {
+  const candidates = [
+    process.env.KUBEBUILDER_ASSETS && path.join(process.env.KUBEBUILDER_ASSETS, name),
+    path.join(cacheDir(), `k8s-v${K8S_VERSION}`, name),
+    ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name)),
+  ].filter((p): p is string => Boolean(p));
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`${name} not found (looked in ${candidates.slice(0, 2).join(', ')} and PATH): run e2e/cluster/build-control-plane.sh`);
+  return found;
+}
+
+function writeKeys(dir: string): { privateKey: string; publicKey: string } {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = path.join(dir, 'sa.key');
+  const publicKey = path.join(dir, 'sa.pub');
+  fs.writeFileSync(privateKey, pair.privateKey.export({ type: 'pkcs1', format: 'pem' }));
+  fs.writeFileSync(publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  return { privateKey, publicKey };
+}
+
+export function kubeconfigYaml(server: string, token: string): string {
+  return [
+    'apiVersion: v1', 'kind: Config', 'current-context: tollgate-local',
+    'clusters:', '- name: tollgate-local', '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
+    'users:', '- name: admin', '  user:', `    token: ${token}`,
+    'contexts:', '- name: tollgate-local', '  context:', '    cluster: tollgate-local', '    user: admin', '',
+  ].join('\n');
+}
+
+function readyz(server: string, token: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get(`${server}/readyz`, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.setTimeout(2000, () => req.destroy());
+  });
+}
+
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager on free loopback ports, in dir.
+ * Resolves when the API server answers /readyz.
+ */
+export async function startControlPlane(dir: string): Promise<ControlPlane> {
+  fs.mkdirSync(dir, { recursive: true });
+  const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const token = randomBytes(16).toString('hex');
+  fs.writeFileSync(path.join(dir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
+  const keys = writeKeys(dir);
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(kubeconfig, kubeconfigYaml(server, token));
+  const procs: ManagedProcess[] = [];
+  const log = (n: string): string => path.join(dir, `${n}.log`);
+  // etcd fsyncs every write: on tmpfs the API server answers several times faster.
+  const etcdData = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/tollgate-etcd-') : path.join(dir, 'etcd');
+  const stop = async (): Promise<void> => {
+    for (const p of procs.reverse()) await p.stop();
+    if (etcdData.startsWith('/dev/shm/')) fs.rmSync(etcdData, { recursive: true, force: true });
+  };
+  try {
+    procs.push(startProcess('etcd', findBinary('etcd'), [
+      '--data-dir', etcdData, '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
+      '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
+    ], { logFile: log('etcd') }));
+    procs.push(startProcess('kube-apiserver', findBinary('kube-apiserver'), [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
+      `--cert-dir=${path.join(dir, 'certs')}`, `--token-auth-file=${path.join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${keys.publicKey}`,
+      `--service-account-signing-key-file=${keys.privateKey}`, '--service-cluster-ip-range=10.96.0.0/16', '--allow-privileged=true',
+      '--advertise-address=127.0.0.1', '--event-ttl=30m',
+    ], { logFile: log('kube-apiserver') }));
+    await waitFor('kube-apiserver /readyz', () => readyz(server, token), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${tail(log('kube-apiserver'))}\n${tail(log('etcd'), 5)}`);
+    });
+    procs.push(startProcess('kube-controller-manager', findBinary('kube-controller-manager'), [
+      `--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`, '--port=0',
+      `--service-account-private-key-file=${keys.privateKey}`, `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
+      '--use-service-account-credentials=false', '--controllers=*,-nodeipam,-nodelifecycle', '--leader-elect=false',
+      '--concurrent-deployment-syncs=10', '--concurrent-replicaset-syncs=10',
+    ], { logFile: log('kube-controller-manager') }));
+    fs.writeFileSync(path.join(dir, 'pids'), procs.map((p) => `${p.name} ${p.child.pid}`).join('\n'));
+    return { kubeconfig, server, token, dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import { loadAll } from 'js-yaml';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { isAlreadyExists } from '@tollgate/operator/kube/errors';
+import { Resources } from '@tollgate/operator/kube/resources';
+import type { KubeObject } from '@tollgate/operator/api/types';
+import { waitFor } from './processes.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Adapts an upstream CRD schema to an API server older than 1.25 (no CEL): drops
+ * x-kubernetes-validations and `default: ""` on strings, and makes strings whose pattern admits the
+ * empty string nullable (1.20 turns an explicit "" into null, then rejects it). Types, enums, required
+ * fields and patterns stay, so objects are still validated by the rest of the schema.
+ */
+export function adaptSchemaForOldServer(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(adaptSchemaForOldServer);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === 'x-kubernetes-validations') continue;
+    if (k === 'default' && v === '') continue;
+    out[k] = adaptSchemaForOldServer(v);
+  }
+  if (out.type === 'string' && typeof out.pattern === 'string' && out.pattern.startsWith('^$|')) out.nullable = true;
+  return out;
+}
+
+export function readCrds(file: string): Json[] {
+  return (loadAll(fs.readFileSync(file, 'utf8')) as Json[]).filter((d) => d && d.kind === 'CustomResourceDefinition');
+}
+
+export async function serverMinorVersion(client: KubeClient): Promise<number> {
+  const v = await client.request<{ minor: string }>('GET', '/version');
+  return Number.parseInt(v.minor, 10);
+}
+
+/** Creates (or replaces) CRDs and waits until each is Established. */
+export async function installCrds(client: KubeClient, files: string[]): Promise<void> {
+  const legacy = (await serverMinorVersion(client)) < 25;
+  const names: string[] = [];
+  for (const file of files) {
+    for (const doc of readCrds(file)) {
+      const crd = (legacy ? adaptSchemaForOldServer(doc) : doc) as KubeObject;
+      names.push(crd.metadata.name!);
+      try {
+        await client.create(Resources.crds, crd);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw new Error(`CRD ${crd.metadata.name} from ${file}: ${String(err)}`, { cause: err });
+        const live = await client.get(Resources.crds, undefined, crd.metadata.name!);
+        await client.replace(Resources.crds, { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion } });
+      }
+    }
+  }
+  await waitFor(`CRDs established: ${names.join(', ')}`, async () => {
+    for (const n of names) {
+      const crd = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(Resources.crds, undefined, n);
+      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+    }
+    return true;
+  }, 30_000);
+}

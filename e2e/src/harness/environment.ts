@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { clientFromKubeConfig } from '@tollgate/operator/kube/config';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
+import { installCrds } from '../cluster/crds.js';
+import { freePort, startProcess, waitFor, type ManagedProcess } from '../cluster/processes.js';
+import { startPrometheus, type Prometheus } from '../cluster/prometheus.js';
+import { ISTIO_CRDS, OUR_CRDS, SIM_MAIN } from './paths.js';
+
+/** What tests and the demo need to know about a running environment; written to env.json for jest. */
+export interface EnvInfo {
+  kubeconfig: string;
+  prometheusUrl: string;
+  dir: string;
+  external: boolean;
+}
+
+export interface Environment extends EnvInfo {
+  client: KubeClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up everything an end-to-end run needs: the local control plane (or the cluster in KUBECONFIG),
+ * the project's and Istio's CRDs, the simulator (kubelet and data-plane stand-ins) and a real Prometheus
+ * scraping the simulator's Istio-style metrics.
+ */
+export async function startEnvironment(dir: string, extraCrds: string[] = []): Promise<Environment> {
+  fs.mkdirSync(dir, { recursive: true });
+  const external = Boolean(process.env.KUBECONFIG);
+  let cp: ControlPlane | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    if (!external) {
+      cp = await startControlPlane(path.join(dir, 'control-plane'));
+      stops.push(() => cp!.stop());
+    }
+    const kubeconfig = external ? process.env.KUBECONFIG!.split(':')[0]! : cp!.kubeconfig;
+    const client = await clientFromKubeConfig({ kubeconfig, userAgent: 'tollgate-e2e' });
+    await installCrds(client, [...OUR_CRDS, ISTIO_CRDS, ...extraCrds]);
+    const simPort = await freePort();
+    const sim = startSim(kubeconfig, simPort, path.join(dir, 'sim.log'));
+    stops.push(() => sim.stop());
+    await waitFor('simulator', async () => (await fetch(`http://127.0.0.1:${simPort}/healthz`)).ok, 30_000);
+    const prom: Prometheus = await startPrometheus(path.join(dir, 'prometheus'), [`127.0.0.1:${simPort}`]);
+    stops.push(() => prom.stop());
+    const stop = async (): Promise<void> => {
+      client.close();
+      for (const s of stops.reverse()) await s();
+    };
+    return { kubeconfig, prometheusUrl: prom.url, dir, external, client, stop };
+  } catch (err) {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    throw err;
+  }
+}
+
+function startSim(kubeconfig: string, port: number, logFile: string): ManagedProcess {
+  return startProcess('simulator', process.execPath, [SIM_MAIN, '--kubeconfig', kubeconfig, '--metrics-port', String(port)], { logFile });
+}

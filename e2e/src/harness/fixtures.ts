@@ -1,0 +1,70 @@
+import type { Deployment } from '@tollgate/operator/api/k8s';
+import type { Canary, CanarySpec } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { isConflict } from '@tollgate/operator/kube/errors';
+import { Resources } from '@tollgate/operator/kube/resources';
+
+export async function createNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** The sample workload: the simulated kubelet runs the sample app for it; env drives its behaviour. */
+export function sampleDeployment(ns: string, name: string, env: Record<string, string> = {}, replicas = 1): Deployment {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name, namespace: ns, labels: { app: name } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [{
+            name: 'app', image: 'tollgate.dev/sample-app:1', ports: [{ name: 'http', containerPort: 9898 }],
+            env: Object.entries({ VERSION: 'v1', ...env }).map(([k, v]) => ({ name: k, value: v })),
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** An Istio canary with the built-in metrics, fast enough for a test. */
+export function istioCanary(ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
+  return {
+    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
+    metadata: { name, namespace: ns },
+    spec: {
+      provider: 'istio',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      service: { port: 9898 },
+      progressDeadlineSeconds: 60,
+      analysis: {
+        interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
+        metrics: [
+          { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
+          { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+        ],
+        ...analysis,
+      },
+      ...spec,
+    },
+  };
+}
+
+/** Changes the target's pod template env (a new revision), retrying on write conflicts as kubectl does. */
+export async function setEnv(client: KubeClient, ns: string, name: string, env: Record<string, string>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const d = await client.get<Deployment>(Resources.deployments, ns, name);
+    const c = d.spec.template.spec.containers[0]!;
+    const merged = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+    for (const [k, v] of Object.entries(env)) merged.set(k, v);
+    c.env = [...merged].map(([k, v]) => ({ name: k, value: v }));
+    try {
+      await client.replace(Resources.deployments, d);
+      return;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 10) throw err;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { startProcess, type ManagedProcess } from '../cluster/processes.js';
+import { OPERATOR_MAIN } from './paths.js';
+
+export interface OperatorOptions {
+  kubeconfig: string;
+  prometheusUrl: string;
+  namespaces: string[];
+  logDir: string;
+  provider?: string;
+  extraEnv?: Record<string, string>;
+}
+
+/** The operator as a real process, started the way its README says (node dist/main.js with env settings). */
+export class OperatorProcess {
+  private proc: ManagedProcess | undefined;
+  private starts = 0;
+
+  constructor(private readonly o: OperatorOptions) {}
+
+  start(): void {
+    this.starts += 1;
+    this.proc = startProcess('operator', process.execPath, [OPERATOR_MAIN], {
+      logFile: path.join(this.o.logDir, `operator-${this.o.namespaces.join('_')}-${this.starts}.log`),
+      env: {
+        ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
+        WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,
+      },
+    });
+  }
+
+  /** SIGKILL: no chance to clean up, as in a node crash. */
+  async kill(): Promise<void> {
+    await this.proc?.stop('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop('SIGTERM');
+  }
+
+  get logFile(): string | undefined {
+    return this.proc?.logFile;
+  }
+}

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { clientFromKubeConfig } from '@tollgate/operator/kube/config';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import type { EnvInfo } from '../src/harness/environment.js';
+import { ROOT } from '../src/harness/paths.js';
+
+export const RUN_DIR = path.join(ROOT, 'e2e', '.run');
+export const ENV_FILE = path.join(RUN_DIR, 'env.json');
+
+export function envInfo(): EnvInfo {
+  return JSON.parse(fs.readFileSync(ENV_FILE, 'utf8')) as EnvInfo;
+}
+
+export function client(): Promise<KubeClient> {
+  return clientFromKubeConfig({ kubeconfig: envInfo().kubeconfig, userAgent: 'tollgate-e2e-test' });
+}
+
+/** A namespace name unique to this run. */
+export const uniqueNs = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;

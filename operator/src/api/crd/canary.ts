@@ -1,0 +1,224 @@
+import {
+  arrayOf, bool, conditions, crd, duration, int, mapOf, metadataOverlay, num, obj, objectRef, rootSchema,
+  type Schema, str, stringMap, stringMatch, weight,
+} from './schema.js';
+
+/** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
+export const PROVIDER_NAMES = [
+  'apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio',
+  'knative', 'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2',
+  'smi:v1alpha3', 'smi:v1alpha4', 'traefik',
+] as const;
+
+export const PHASES = [
+  '', 'Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising',
+  'Succeeded', 'Failed', 'Terminating', 'Terminated',
+] as const;
+
+export const WEBHOOK_TYPES = [
+  '', 'confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'event', 'rollback',
+  'confirm-traffic-increase',
+] as const;
+
+const httpMatch = (): Schema =>
+  obj(
+    {
+      name: str(),
+      uri: stringMatch(), scheme: stringMatch(), method: stringMatch(), authority: stringMatch(),
+      headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), withoutHeaders: mapOf(stringMatch()),
+      ignoreUriCase: bool(), port: int(), sourceLabels: stringMap(), sourceNamespace: str(),
+      gateways: arrayOf(str()),
+    },
+    { description: 'Istio HTTPMatchRequest', open: true },
+  );
+
+const headerOps = (): Schema => obj({ add: stringMap(), set: stringMap(), remove: arrayOf(str()) });
+
+const gatewayRef = (): Schema =>
+  obj(
+    {
+      group: str(), kind: str(), name: str(undefined, { minLength: 1 }), namespace: str(), sectionName: str(),
+      port: int(undefined, { minimum: 1, maximum: 65535 }),
+    },
+    { required: ['name'] },
+  );
+
+const service = (): Schema =>
+  obj(
+    {
+      name: str('Name of the apex Service; defaults to the target name'),
+      port: int('Port of the generated Services', { minimum: 1, maximum: 65535 }),
+      portName: str('Port name, http by default'),
+      targetPort: { 'x-kubernetes-int-or-string': true, description: 'Container port number or name; defaults to port' },
+      appProtocol: str(),
+      trafficDistribution: str(undefined, { enum: ['PreferClose', 'PreferSameZone', 'PreferSameNode'] }),
+      portDiscovery: bool('Also expose every other container port'),
+      headless: bool(),
+      timeout: str('Request timeout, e.g. 30s'),
+      backendTimeout: str('Backend request timeout (Gateway API)'),
+      meshName: str('App Mesh mesh name'),
+      backends: arrayOf(str(), 'App Mesh backends'),
+      hosts: arrayOf(str(), 'Hosts of the generated route'),
+      gateways: arrayOf(str(), 'Istio gateways; mesh by default'),
+      gatewayRefs: arrayOf(gatewayRef(), 'Gateway API parentRefs', { maxItems: 32 }),
+      delegation: bool('Generate an Istio delegate VirtualService'),
+      match: arrayOf(httpMatch(), 'Match conditions copied into every route'),
+      rewrite: obj({ uri: str(), authority: str(), type: str() }),
+      retries: obj({ attempts: int(), perTryTimeout: str(), retryOn: str() }, { open: true }),
+      headers: obj({ request: headerOps(), response: headerOps() }),
+      mirror: arrayOf(obj({ backendRef: obj({ group: str(), kind: str(), name: str(), namespace: str(), port: int() }, { required: ['name'] }) }, { required: ['backendRef'] })),
+      corsPolicy: obj(
+        {
+          allowOrigin: arrayOf(str()), allowOrigins: arrayOf(stringMatch()), allowMethods: arrayOf(str()),
+          allowHeaders: arrayOf(str()), exposeHeaders: arrayOf(str()), maxAge: str(), allowCredentials: bool(),
+        },
+        { open: true },
+      ),
+      trafficPolicy: obj(
+        { tls: obj({}, { open: true }), loadBalancer: obj({}, { open: true }), connectionPool: obj({}, { open: true }), outlierDetection: obj({}, { open: true }) },
+        { description: 'Istio DestinationRule trafficPolicy, applied to the primary and canary', open: true },
+      ),
+      apex: metadataOverlay('Labels and annotations of the apex Service'),
+      primary: metadataOverlay('Labels and annotations of the primary Service'),
+      canary: metadataOverlay('Labels and annotations of the canary Service'),
+      unmanagedMetadata: obj({ labels: arrayOf(str()), annotations: arrayOf(str()) }),
+    },
+    { description: 'The Services and routes generated for the target', required: ['port'] },
+  );
+
+const metric = (): Schema =>
+  obj(
+    {
+      name: str('Name; request-success-rate and request-duration are built in', { minLength: 1 }),
+      interval: duration('Query window, 1m by default'),
+      threshold: num('Deprecated: minimum for request-success-rate, maximum otherwise'),
+      thresholdRange: obj({ min: num(), max: num() }),
+      query: str('Deprecated inline Prometheus query'),
+      templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
+      templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
+    },
+    { required: ['name'] },
+  );
+
+const webhook = (): Schema =>
+  obj(
+    {
+      name: str(undefined, { minLength: 1 }),
+      type: str(undefined, { enum: [...WEBHOOK_TYPES] }),
+      url: str(undefined, { minLength: 1 }),
+      timeout: duration('Request timeout, 10s by default'),
+      retries: int(undefined, { minimum: 0 }),
+      disableTLS: bool(),
+      muteAlert: bool(),
+      metadata: stringMap(),
+    },
+    { required: ['name', 'url'] },
+  );
+
+const analysis = (): Schema =>
+  obj(
+    {
+      interval: duration('Time between analysis steps, at least 1s (default 60s)', true),
+      threshold: int('Failed checks before rollback (default 1)', { minimum: 1 }),
+      maxWeight: weight('Highest canary weight before promotion (default 100)'),
+      stepWeight: weight('Weight added at every step'),
+      stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight'),
+      stepWeightPromotion: weight('Weight moved back to the primary per step during promotion (0: at once)'),
+      iterations: int('Analysis steps of an A/B or blue/green run', { minimum: 0 }),
+      mirror: bool(), mirrorWeight: weight('Share of traffic mirrored'),
+      primaryReadyThreshold: weight('Percentage of primary pods that must be available'),
+      canaryReadyThreshold: weight('Percentage of canary pods that must be available'),
+      match: arrayOf(obj({ headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), sourceLabels: stringMap() }, { open: true }), 'A/B match conditions'),
+      sessionAffinity: obj(
+        {
+          cookieName: str(undefined, { minLength: 1 }), primaryCookieName: str(), domain: str(), httpOnly: bool(),
+          maxAge: int(undefined, { minimum: 0 }), partitioned: bool(), path: str(), secure: bool(),
+          sameSite: str(undefined, { enum: ['Strict', 'Lax', 'None'] }),
+        },
+        { required: ['cookieName'] },
+      ),
+      metrics: arrayOf(metric()),
+      webhooks: arrayOf(webhook()),
+      alerts: arrayOf(
+        obj(
+          {
+            name: str(), severity: str(undefined, { enum: ['', 'info', 'warn', 'error'] }),
+            providerRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
+          },
+          { required: ['name', 'providerRef'] },
+        ),
+      ),
+    },
+    { description: 'How the release is analysed and how traffic moves' },
+  );
+
+const spec = (): Schema =>
+  obj(
+    {
+      provider: str('Traffic provider; the operator default when empty', { enum: [...PROVIDER_NAMES] }),
+      metricsServer: str('Prometheus address for built-in metrics'),
+      targetRef: objectRef(['Deployment', 'DaemonSet', 'Service', 'StatefulSet'], 'The workload released'),
+      autoscalerRef: obj(
+        {
+          apiVersion: str(), kind: str(undefined, { enum: ['HorizontalPodAutoscaler', 'ScaledObject'] }), name: str(undefined, { minLength: 1 }),
+          primaryScalerQueries: stringMap(),
+          primaryScalerReplicas: obj({ minReplicas: int(undefined, { minimum: 1 }), maxReplicas: int(undefined, { minimum: 1 }) }),
+        },
+        { required: ['kind', 'name'] },
+      ),
+      ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx and skipper providers'),
+      routeRef: objectRef(['ApisixRoute'], 'APISIX route'),
+      upstreamRef: objectRef(['Upstream'], 'Gloo upstream', true),
+      service: service(),
+      analysis: analysis(),
+      canaryAnalysis: { ...analysis(), description: 'Deprecated alias of analysis' },
+      progressDeadlineSeconds: int('Seconds a canary or primary may stay not ready before the run fails (default 600)', { minimum: 1 }),
+      skipAnalysis: bool('Promote without analysis'),
+      revertOnDeletion: bool('Restore the target and routes when the Canary is deleted'),
+      suspend: bool('Pause every action on this Canary'),
+    },
+    { required: ['targetRef', 'service'] },
+  );
+
+const checkResult = (): Schema =>
+  obj({
+    name: str(), ok: bool(), value: num(), min: num(), max: num(), reason: str(), message: str(),
+  });
+
+const status = (): Schema =>
+  obj({
+    phase: str(undefined, { enum: [...PHASES] }),
+    canaryWeight: weight('Weight routed to the canary'),
+    failedChecks: int(undefined, { minimum: 0 }),
+    iterations: int(undefined, { minimum: 0 }),
+    mirrored: bool(),
+    lastAppliedSpec: str('Revision (pod template hash) of the target under analysis'),
+    lastPromotedSpec: str('Revision last promoted to the primary'),
+    trackedConfigs: stringMap(),
+    lastTransitionTime: str(undefined, { format: 'date-time' }),
+    lastAnalysisTime: str('When the last analysis step ran; the next is due one interval later', { format: 'date-time' }),
+    runStartTime: str('When the current run started', { format: 'date-time' }),
+    observedGeneration: int(),
+    lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
+    sessionAffinityCookie: str(), previousSessionAffinityCookie: str(), primarySessionAffinityCookie: str(),
+    conditions: conditions(),
+  });
+
+const printerColumns: Schema[] = [
+  { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+  { name: 'Weight', type: 'integer', jsonPath: '.status.canaryWeight' },
+  { name: 'FailedChecks', type: 'integer', jsonPath: '.status.failedChecks' },
+  { name: 'Revision', type: 'string', jsonPath: '.status.lastAppliedSpec' },
+  { name: 'Provider', type: 'string', jsonPath: '.spec.provider', priority: 1 },
+  { name: 'Interval', type: 'string', jsonPath: '.spec.analysis.interval', priority: 1 },
+  { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', priority: 1 },
+  { name: 'LastTransitionTime', type: 'date', jsonPath: '.status.lastTransitionTime', priority: 1 },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
+
+export const canaryCrd = (): Schema =>
+  crd(
+    { kind: 'Canary', plural: 'canaries', singular: 'canary', shortNames: ['cnry'] },
+    rootSchema('A progressive release of one workload', spec(), status()),
+    printerColumns,
+  );

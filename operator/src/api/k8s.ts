@@ -1,0 +1,50 @@
+import type { KubeObject, ObjectMeta } from './types.js';
+
+/** The parts of core Kubernetes types the operator reads or writes. */
+export interface ContainerPort { name?: string; containerPort: number; protocol?: string }
+export interface Container { name: string; image?: string; ports?: ContainerPort[]; env?: { name: string; value?: string }[]; [k: string]: unknown }
+export interface PodSpec { containers: Container[]; initContainers?: Container[]; [k: string]: unknown }
+export interface PodTemplate { metadata?: ObjectMeta; spec: PodSpec }
+export interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }
+
+export interface DeploymentCondition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string }
+
+export interface Deployment extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: LabelSelector;
+    template: PodTemplate;
+    strategy?: unknown;
+    minReadySeconds?: number;
+    revisionHistoryLimit?: number;
+    progressDeadlineSeconds?: number;
+    paused?: boolean;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: DeploymentCondition[];
+  };
+}
+
+export interface ServiceSpecPort { name?: string; port: number; targetPort?: number | string; protocol?: string; appProtocol?: string; nodePort?: number }
+
+export interface Service extends KubeObject {
+  spec: {
+    type?: string;
+    selector?: Record<string, string>;
+    ports?: ServiceSpecPort[];
+    clusterIP?: string;
+    trafficDistribution?: string;
+    [k: string]: unknown;
+  };
+}
+
+export interface Secret extends KubeObject {
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}

@@ -1,0 +1,199 @@
+import type { PHASES, PROVIDER_NAMES, WEBHOOK_TYPES } from './crd/canary.js';
+
+export const GROUP = 'tollgate.dev';
+export const VERSION = 'v1beta1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  finalizers?: string[];
+  generateName?: string;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+}
+
+export type Phase = (typeof PHASES)[number];
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+export interface StringMatch { exact?: string; prefix?: string; suffix?: string; regex?: string }
+export interface MetadataOverlay { labels?: Record<string, string>; annotations?: Record<string, string> }
+
+export interface CanaryService {
+  name?: string;
+  port: number;
+  portName?: string;
+  targetPort?: number | string;
+  appProtocol?: string;
+  trafficDistribution?: string;
+  portDiscovery?: boolean;
+  headless?: boolean;
+  timeout?: string;
+  backendTimeout?: string;
+  meshName?: string;
+  backends?: string[];
+  hosts?: string[];
+  gateways?: string[];
+  gatewayRefs?: Record<string, unknown>[];
+  delegation?: boolean;
+  match?: Record<string, unknown>[];
+  rewrite?: { uri?: string; authority?: string; type?: string };
+  retries?: { attempts?: number; perTryTimeout?: string; retryOn?: string };
+  headers?: Record<string, unknown>;
+  mirror?: Record<string, unknown>[];
+  corsPolicy?: Record<string, unknown>;
+  trafficPolicy?: Record<string, unknown>;
+  apex?: MetadataOverlay;
+  primary?: MetadataOverlay;
+  canary?: MetadataOverlay;
+  unmanagedMetadata?: { labels?: string[]; annotations?: string[] };
+}
+
+export interface CanaryMetric {
+  name: string;
+  interval?: string;
+  threshold?: number;
+  thresholdRange?: { min?: number; max?: number };
+  query?: string;
+  templateRef?: { name: string; namespace?: string };
+  templateVariables?: Record<string, string>;
+}
+
+export interface CanaryWebhook {
+  name: string;
+  type?: WebhookType;
+  url: string;
+  timeout?: string;
+  retries?: number;
+  disableTLS?: boolean;
+  muteAlert?: boolean;
+  metadata?: Record<string, string>;
+}
+
+export interface CanaryAlert {
+  name: string;
+  severity?: '' | 'info' | 'warn' | 'error';
+  providerRef: { name: string; namespace?: string };
+}
+
+export interface CanaryAnalysis {
+  interval?: string;
+  threshold?: number;
+  maxWeight?: number;
+  stepWeight?: number;
+  stepWeights?: number[];
+  stepWeightPromotion?: number;
+  iterations?: number;
+  mirror?: boolean;
+  mirrorWeight?: number;
+  primaryReadyThreshold?: number;
+  canaryReadyThreshold?: number;
+  match?: Record<string, unknown>[];
+  sessionAffinity?: Record<string, unknown>;
+  metrics?: CanaryMetric[];
+  webhooks?: CanaryWebhook[];
+  alerts?: CanaryAlert[];
+}
+
+export interface TargetRef { apiVersion?: string; kind: string; name: string }
+
+export interface CanarySpec {
+  provider?: ProviderName;
+  metricsServer?: string;
+  targetRef: TargetRef;
+  autoscalerRef?: Record<string, unknown>;
+  ingressRef?: Record<string, unknown>;
+  routeRef?: Record<string, unknown>;
+  upstreamRef?: Record<string, unknown>;
+  service?: CanaryService;
+  analysis?: CanaryAnalysis;
+  canaryAnalysis?: CanaryAnalysis;
+  progressDeadlineSeconds?: number;
+  skipAnalysis?: boolean;
+  revertOnDeletion?: boolean;
+  suspend?: boolean;
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  value?: number;
+  min?: number;
+  max?: number;
+  reason?: string;
+  message?: string;
+}
+
+export interface CanaryStatus {
+  phase?: Phase;
+  canaryWeight?: number;
+  failedChecks?: number;
+  iterations?: number;
+  mirrored?: boolean;
+  lastAppliedSpec?: string;
+  lastPromotedSpec?: string;
+  trackedConfigs?: Record<string, string>;
+  lastTransitionTime?: string;
+  lastAnalysisTime?: string;
+  runStartTime?: string;
+  observedGeneration?: number;
+  lastChecks?: CheckResult[];
+  conditions?: Condition[];
+}
+
+export interface Canary extends KubeObject {
+  spec: CanarySpec;
+  status?: CanaryStatus;
+}
+
+export interface MetricTemplate extends KubeObject {
+  spec: {
+    provider: {
+      type: string;
+      address?: string;
+      headers?: Record<string, string[]>;
+      secretRef?: { name: string };
+      region?: string;
+      insecureSkipVerify?: boolean;
+    };
+    query: string;
+  };
+}
+
+export interface AlertProvider extends KubeObject {
+  spec: { type: string; channel?: string; username?: string; address?: string; proxy?: string; secretRef?: { name: string } };
+}

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseDuration } from './api/duration.js';
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+const schema = z.object({
+  kubeconfig: z.string().optional(),
+  metricsServer: z.url({ message: 'must be a URL such as http://prometheus:9090' }),
+  meshProvider: z.string().min(1),
+  namespaces: z.string().transform(list),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  port: z.coerce.number().int().min(0).max(65535),
+  workers: z.coerce.number().int().min(1).max(64),
+  selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
+  resyncMs: z.string().transform((v, ctx) => {
+    try {
+      return parseDuration(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+});
+
+export type OperatorConfig = z.infer<typeof schema>;
+
+/** Each setting: its flag, its environment variable and its default. The README lists the same. */
+const SETTINGS = {
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', default: undefined },
+  metricsServer: { flag: 'metrics-server', env: 'METRICS_SERVER', default: 'http://prometheus:9090' },
+  meshProvider: { flag: 'mesh-provider', env: 'MESH_PROVIDER', default: 'istio' },
+  namespaces: { flag: 'namespace', env: 'WATCH_NAMESPACES', default: '' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info' },
+  port: { flag: 'port', env: 'PORT', default: '8080' },
+  workers: { flag: 'workers', env: 'WORKERS', default: '4' },
+  selectorLabels: { flag: 'selector-labels', env: 'SELECTOR_LABELS', default: 'app,name,app.kubernetes.io/name' },
+  resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads settings from flags (--metrics-server=...), then the environment, then defaults; validates them. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}; known flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(' ')}`);
+  }
+  const raw = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, flags[s.flag] ?? env[s.env] ?? s.default]));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const s = SETTINGS[i.path[0] as keyof typeof SETTINGS];
+      return `--${s.flag} / ${s.env}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,90 @@
+import type { Canary, KubeObject } from '../api/types.js';
+import type { Informer } from '../kube/informer.js';
+import type { ResourceType } from '../kube/resources.js';
+import { WorkQueue } from '../kube/work-queue.js';
+import { CANARY_LABEL } from '../targets/target.js';
+import { messageOf } from '../util/errors.js';
+import type { ControllerDeps } from './deps.js';
+import { Reconciler } from './reconciler.js';
+
+const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/**
+ * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload, and
+ * changes of every object it owns (primary, Services, mesh objects) all enqueue the Canary. The queue
+ * never runs one Canary twice at once; the reconcile's requeueAfter is the per-canary analysis timer.
+ */
+export class CanaryController {
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  /** namespace/targetName -> canary keys, so a Deployment change finds its Canaries. */
+  private readonly byTarget = new Map<string, Set<string>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: ControllerDeps, private readonly opts: { workers: number; canaryInformer: Informer<Canary> }) {
+    this.reconciler = new Reconciler(deps);
+    this.queue = new WorkQueue({
+      workers: opts.workers,
+      handler: (key) => this.handle(key),
+      onError: (key, err, retryInMs) => {
+        deps.metrics.reconcileErrors.inc({ reason: err instanceof Error ? err.name : 'Error' });
+        deps.logger.warn({ canary: key, err: messageOf(err), retryInMs }, 'reconcile failed');
+      },
+      onDepth: (d) => deps.metrics.queueDepth.set(d),
+    });
+    opts.canaryInformer
+      .on('add', (c) => this.onCanary(c))
+      .on('update', (c, old) => this.onCanary(c, old))
+      .on('delete', (c) => this.onCanaryDeleted(c));
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.queue.shutdown();
+  }
+
+  /** Routes a change of any other watched object to the Canaries it concerns. */
+  onObject(resource: ResourceType, obj: KubeObject): void {
+    const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'Canary' && o.apiVersion.startsWith('tollgate.dev/'));
+    if (owner) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
+    else if (obj.metadata.labels?.[CANARY_LABEL]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[CANARY_LABEL]}`);
+    if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') {
+      for (const key of this.byTarget.get(keyOf(obj)) ?? []) this.queue.add(key);
+    }
+  }
+
+  private async handle(key: string): Promise<{ requeueAfterMs?: number }> {
+    const end = this.deps.metrics.reconcileDuration.startTimer();
+    try {
+      return await this.reconciler.reconcile(key, this.abort.signal);
+    } finally {
+      end();
+    }
+  }
+
+  private onCanary(c: Canary, old?: Canary): void {
+    if (old && old.spec.targetRef.name !== c.spec.targetRef.name) this.index(old, false);
+    this.index(c, true);
+    this.deps.metrics.observeCanary(c);
+    this.queue.add(keyOf(c));
+  }
+
+  private onCanaryDeleted(c: Canary): void {
+    this.index(c, false);
+    this.queue.forget(keyOf(c));
+    this.deps.metrics.forgetCanary(c.metadata.namespace!, c.metadata.name!, c.spec.targetRef.name);
+  }
+
+  private index(c: Canary, add: boolean): void {
+    const t = `${c.metadata.namespace}/${c.spec.targetRef.name}`;
+    const set = this.byTarget.get(t) ?? new Set<string>();
+    if (add) set.add(keyOf(c));
+    else set.delete(keyOf(c));
+    if (set.size) this.byTarget.set(t, set);
+    else this.byTarget.delete(t);
+  }
+}

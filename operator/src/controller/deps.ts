@@ -1,0 +1,35 @@
+import type { Canary, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { EventSink } from '../kube/events.js';
+import type { InformerRegistry } from '../kube/informer-registry.js';
+import type { Lister } from '../kube/informer.js';
+import type { MetricAnalyzer } from '../metrics/analyzer.js';
+import type { ServiceRouter } from '../routers/services.js';
+import type { Router } from '../routers/router.js';
+import type { Target } from '../targets/target.js';
+import type { OperatorMetrics } from '../telemetry/metrics.js';
+import type { Logger } from '../util/log.js';
+import type { WebhookRunner } from '../webhooks/runner.js';
+
+/** Everything a reconcile needs, built once in main.ts. */
+export interface ControllerDeps {
+  client: KubeClient;
+  informers: InformerRegistry;
+  canaries: Lister<Canary>;
+  events: EventSink;
+  targets: Readonly<Record<string, Target>>;
+  routerFor: (provider: string) => Router;
+  services: ServiceRouter;
+  analyzer: MetricAnalyzer;
+  webhooks: WebhookRunner;
+  metrics: OperatorMetrics;
+  logger: Logger;
+  defaultProvider: string;
+  fieldManager: string;
+  now: () => number;
+}
+
+export const ownerRefOf = (canary: Canary): OwnerReference => ({
+  apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: canary.metadata.name!, uid: canary.metadata.uid!,
+  controller: true, blockOwnerDeletion: true,
+});

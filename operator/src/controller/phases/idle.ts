@@ -1,0 +1,47 @@
+import { runHooks } from '../hooks.js';
+import type { Run } from '../run.js';
+
+/** Status of a fresh run of the target's current revision. */
+export function startRunStatus(run: Run): void {
+  const now = new Date(run.now).toISOString();
+  Object.assign(run.status, {
+    phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
+    lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, lastChecks: [],
+  });
+}
+
+/**
+ * Initialized, Succeeded, Failed and Waiting: nothing runs until the target's revision changes. A new
+ * revision passes the confirm-rollout gates (Waiting while they are closed), then a run starts.
+ */
+export async function idle(run: Run): Promise<number | undefined> {
+  const { revision } = run.info;
+  const s = run.status;
+  if (revision === s.lastPromotedSpec) {
+    if (run.phase === 'Failed' || run.phase === 'Waiting') {
+      Object.assign(s, { phase: 'Succeeded', lastAppliedSpec: revision });
+      run.event('Normal', 'Reverted', `target is back on the promoted revision ${revision}`);
+    }
+    run.detail = `revision ${revision} is promoted`;
+    await run.commit();
+    return undefined;
+  }
+  if (run.phase === 'Failed' && revision === s.lastAppliedSpec) {
+    run.detail = `revision ${revision} failed its analysis; change the target to start a new run`;
+    await run.commit();
+    return undefined;
+  }
+  const gate = await runHooks(run, 'confirm-rollout');
+  if (!gate.ok) {
+    if (run.phase !== 'Waiting') run.event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`);
+    s.phase = 'Waiting';
+    run.detail = `confirm-rollout gate ${gate.hook.name} is closed`;
+    await run.commit();
+    return run.a.intervalMs;
+  }
+  startRunStatus(run);
+  run.detail = `analysing revision ${revision}`;
+  await run.commit();
+  run.event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${run.info.name} and starting the analysis`);
+  return run.a.intervalMs;
+}

@@ -1,0 +1,124 @@
+import type { CheckResult } from '../../api/types.js';
+import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
+import { rollbackRequested, runHooks } from '../hooks.js';
+import type { Run } from '../run.js';
+import { startRunStatus } from './idle.js';
+import { rollback } from './rollback.js';
+
+/**
+ * Progressing and WaitingPromotion: restart on a newer revision, wait for the canary to be ready (within
+ * the progress deadline), then run one analysis step per interval.
+ */
+export async function progressing(run: Run): Promise<number | undefined> {
+  if (run.info.revision !== run.status.lastAppliedSpec) {
+    const previous = run.status.lastAppliedSpec;
+    startRunStatus(run);
+    await run.commit();
+    run.event('Normal', 'NewRevision', `New revision ${run.info.revision} replaced ${previous} during the analysis: restarting it`);
+    return run.a.intervalMs;
+  }
+  if (run.a.skipAnalysis) return promote(run, run.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
+  const canary = await awaitCanary(run);
+  if (canary !== 'ready') return canary === 'rolled-back' ? undefined : canary;
+  const dueIn = untilDue(run.status.lastAnalysisTime, run.a.intervalMs, run.now);
+  if (dueIn > 0) return dueIn;
+  const lag = run.now - (Date.parse(run.status.lastAnalysisTime ?? '') + run.a.intervalMs);
+  if (Number.isFinite(lag)) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
+  const requested = await rollbackRequested(run);
+  if (requested) return rollback(run, `rollback requested by webhook ${requested}`);
+  return step(run);
+}
+
+/** 'ready', or how long to wait for the canary, or 'rolled-back' past the progress deadline. */
+async function awaitCanary(run: Run): Promise<'ready' | 'rolled-back' | number> {
+  const ready = run.target.canaryReadiness(run.canary, run.a.canaryReadyThreshold);
+  if (ready.ready) return 'ready';
+  const started = Date.parse(run.status.runStartTime ?? '') || run.now;
+  const left = started + run.a.progressDeadlineMs - run.now;
+  if (ready.fatal || left <= 0) {
+    await rollback(run, `canary ${run.info.name} not ready: ${ready.reason}`);
+    return 'rolled-back';
+  }
+  run.detail = `waiting for ${run.info.name}: ${ready.reason}`;
+  await run.commit();
+  return Math.min(left, run.a.intervalMs);
+}
+
+async function step(run: Run): Promise<number | undefined> {
+  const checks = await measure(run);
+  run.deps.metrics.observeChecks(run.canary, checks);
+  const s = run.status;
+  const outcome = decideStep(run.a, {
+    canaryWeight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0, iterations: s.iterations ?? 0, mirrored: s.mirrored ?? false,
+  }, checks, run.router.provider !== 'kubernetes');
+  s.lastChecks = checks;
+  s.lastAnalysisTime = new Date(run.now).toISOString();
+  return apply(run, outcome);
+}
+
+/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics. */
+async function measure(run: Run): Promise<CheckResult[]> {
+  const first = (run.status.iterations ?? 0) === 0;
+  const hooks = await runHooks(run, first ? 'pre-rollout' : 'rollout');
+  if (!hooks.ok) return [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }];
+  if (first) return [];
+  return run.deps.analyzer.check(run.canary, run.ctx.provider, run.signal);
+}
+
+async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined> {
+  const s = run.status;
+  switch (outcome.kind) {
+    case 'rollback':
+      s.failedChecks = outcome.failedChecks;
+      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`);
+    case 'failed-check':
+      s.failedChecks = outcome.failedChecks;
+      run.detail = `halted: ${describe(outcome.failed)}`;
+      await run.commit();
+      run.event('Warning', 'AnalysisFailed', `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`);
+      return run.a.intervalMs;
+    case 'advance':
+      return advance(run, outcome.canaryWeight, outcome.mirrored);
+    case 'promote':
+      return promote(run, outcome.canaryWeight, 'analysis passed');
+  }
+}
+
+async function advance(run: Run, weight: number, mirrored: boolean): Promise<number> {
+  const s = run.status;
+  if (weight > (s.canaryWeight ?? 0)) {
+    const gate = await runHooks(run, 'confirm-traffic-increase');
+    if (!gate.ok) {
+      run.detail = `confirm-traffic-increase gate ${gate.hook.name} is closed`;
+      await run.commit();
+      return run.a.intervalMs;
+    }
+  }
+  Object.assign(s, { phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 });
+  run.detail = `canary weight ${weight}${mirrored ? ', mirrored' : ''}`;
+  await run.commit();
+  run.event('Normal', 'Advanced', `Advance ${run.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(s.lastChecks)}`);
+  return run.a.intervalMs;
+}
+
+async function promote(run: Run, weight: number, why: string): Promise<number> {
+  const gate = await runHooks(run, 'confirm-promotion');
+  if (!gate.ok) {
+    if (run.phase !== 'WaitingPromotion') run.event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`);
+    run.status.phase = 'WaitingPromotion';
+    run.detail = `confirm-promotion gate ${gate.hook.name} is closed`;
+    await run.commit();
+    return run.a.intervalMs;
+  }
+  Object.assign(run.status, { phase: 'Promoting', canaryWeight: weight, mirrored: false });
+  run.detail = `copying revision ${run.info.revision} to ${run.info.primaryName}`;
+  await run.commit();
+  run.event('Normal', 'Promoting', `${why}: copying ${run.info.name} template to ${run.info.primaryName}`);
+  await run.target.promote(run.canary, run.info, run.signal);
+  return run.a.intervalMs;
+}
+
+export const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
+
+const checksText = (checks: CheckResult[] | undefined): string =>
+  checks?.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';

@@ -1,0 +1,13 @@
+import { runPostRollout } from '../hooks.js';
+import type { Run } from '../run.js';
+
+/** Ends the run as Failed: all traffic back to the primary, the canary scaled to zero (by applyDesired). */
+export async function rollback(run: Run, reason: string): Promise<undefined> {
+  Object.assign(run.status, { phase: 'Failed', canaryWeight: 0, mirrored: false });
+  run.detail = `rolled back: ${reason}`;
+  await run.commit();
+  run.event('Warning', 'RolledBack', `Canary failed, rolling back ${run.info.name}: ${reason}`);
+  run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'failed' });
+  await runPostRollout(run);
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import type { Canary, Phase } from '../api/types.js';
+import { resolveAnalysis } from '../core/analysis.js';
+import type { Problem } from '../core/conditions.js';
+import { validateCanary, type Capabilities } from '../core/validation.js';
+import { ResourceNotServedError } from '../kube/informer.js';
+import type { WorkResult } from '../kube/work-queue.js';
+import { MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
+import { TargetError } from '../targets/target.js';
+import { canaryLogger } from '../util/log.js';
+import type { ControllerDeps } from './deps.js';
+import { applyDesired } from './desired.js';
+import { idle } from './phases/idle.js';
+import { initialize } from './phases/initialize.js';
+import { progressing } from './phases/progressing.js';
+import { finalising, promoting } from './phases/promoting.js';
+import { Run } from './run.js';
+
+type PhaseHandler = (run: Run) => Promise<number | undefined>;
+
+const HANDLERS: Record<Phase, PhaseHandler> = {
+  '': initialize, Initializing: initialize,
+  Initialized: idle, Succeeded: idle, Failed: idle, Waiting: idle,
+  Progressing: progressing, WaitingPromotion: progressing,
+  Promoting: promoting, Finalising: finalising,
+  Terminating: () => Promise.resolve(undefined), Terminated: () => Promise.resolve(undefined),
+};
+
+/** Reconciles one Canary: validates it, then moves it at most one step, from what the caches show. */
+export class Reconciler {
+  private readonly caps: Capabilities;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.caps = {
+      providers: supportedProviders(), matchProviders: MATCH_PROVIDERS, mirrorProviders: MIRROR_PROVIDERS,
+      targetKinds: new Set(Object.keys(deps.targets)),
+    };
+  }
+
+  async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const canary = this.deps.canaries.get(namespace, name);
+    if (!canary || canary.metadata.deletionTimestamp) return {};
+    const provider = canary.spec.provider || this.deps.defaultProvider;
+    const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider });
+    if (!(await this.prepare(run))) return run.blocked?.reason === 'RouterUnavailable' ? { requeueAfterMs: 30_000 } : {};
+    if (canary.spec.suspend) {
+      run.detail = 'suspended: no action is taken until spec.suspend is false';
+      await run.commit();
+      return {};
+    }
+    if (run.phase !== '' && run.phase !== 'Initializing') await applyDesired(run);
+    const requeueAfterMs = await HANDLERS[run.phase](run);
+    if (run.committed && run.phase !== 'Initializing') await applyDesired(run);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  /** Validation, target and router; false (with the reason in status) when the Canary cannot be acted on. */
+  private async prepare(run: Run): Promise<boolean> {
+    const report = validateCanary(run.canary.spec, run.ctx.provider, this.caps);
+    if (report.notices.length) run.notice = { reason: 'UnsupportedFields', message: report.notices.join('; ') };
+    if (report.errors.length) return this.block(run, { reason: 'InvalidSpec', message: report.errors.join('; ') });
+    if (report.unsupported.length) return this.block(run, { reason: 'Unsupported', message: report.unsupported.join('; ') });
+    try {
+      run.ctx.analysis = resolveAnalysis(run.canary.spec, run.ctx.provider);
+      run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
+      run.ctx.info = run.ctx.target!.describe(run.canary);
+      run.ctx.router = this.deps.routerFor(run.ctx.provider);
+      await run.router.getRoutes(run.canary);
+    } catch (err) {
+      if (err instanceof TargetError) return this.block(run, { reason: err.reason, message: err.message });
+      if (err instanceof ResourceNotServedError) return this.block(run, { reason: 'RouterUnavailable', message: `${run.ctx.provider}: ${err.message}` });
+      throw err;
+    }
+    return true;
+  }
+
+  private async block(run: Run, problem: Problem): Promise<false> {
+    const already = run.canary.status?.conditions?.find((c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === problem.message);
+    run.blocked = problem;
+    run.detail = problem.message;
+    await run.commit();
+    if (!already) run.event('Warning', problem.reason, problem.message);
+    return false;
+  }
+}

@@ -1,0 +1,63 @@
+import { durationOr } from '../api/duration.js';
+import type { CanaryAnalysis, CanarySpec } from '../api/types.js';
+
+export type Strategy = 'canary' | 'ab-testing' | 'blue-green';
+
+/** The analysis settings of a Canary with every default applied. */
+export interface ResolvedAnalysis {
+  intervalMs: number;
+  threshold: number;
+  maxWeight: number;
+  stepWeight: number;
+  stepWeights: number[];
+  stepWeightPromotion: number;
+  iterations: number;
+  strategy: Strategy;
+  mirror: boolean;
+  primaryReadyThreshold: number;
+  canaryReadyThreshold: number;
+  progressDeadlineMs: number;
+  skipAnalysis: boolean;
+}
+
+export const DEFAULT_INTERVAL_MS = 60_000;
+export const DEFAULT_PROGRESS_DEADLINE_S = 600;
+
+/** analysis, or the deprecated canaryAnalysis alias. */
+export function analysisOf(spec: CanarySpec): CanaryAnalysis {
+  return spec.analysis ?? spec.canaryAnalysis ?? {};
+}
+
+export function strategyOf(a: CanaryAnalysis): Strategy {
+  const iterations = a.iterations ?? 0;
+  if (iterations > 0 && (a.match?.length ?? 0) > 0) return 'ab-testing';
+  if (iterations > 0) return 'blue-green';
+  return 'canary';
+}
+
+/**
+ * Applies Flagger's defaults; throws DurationError for an unparsable interval. The kubernetes provider
+ * cannot split traffic, so a weighted canary there runs as blue/green (10 iterations unless set), as in Flagger.
+ */
+export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
+  const a = analysisOf(spec);
+  const noSplit = provider === 'kubernetes' && strategyOf(a) === 'canary';
+  const stepWeights = a.stepWeights ?? [];
+  const useSteps = !a.stepWeight && stepWeights.length > 0;
+  const lastStep = stepWeights[stepWeights.length - 1] ?? 100;
+  return {
+    intervalMs: durationOr(a.interval, DEFAULT_INTERVAL_MS),
+    threshold: a.threshold && a.threshold > 0 ? a.threshold : 1,
+    maxWeight: useSteps ? Math.min(100, lastStep) : (a.maxWeight ?? 100),
+    stepWeight: a.stepWeight ?? 0,
+    stepWeights: useSteps ? stepWeights : [],
+    stepWeightPromotion: a.stepWeightPromotion ?? 0,
+    iterations: noSplit ? a.iterations || 10 : (a.iterations ?? 0),
+    strategy: noSplit ? 'blue-green' : strategyOf(a),
+    mirror: a.mirror ?? false,
+    primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
+    canaryReadyThreshold: a.canaryReadyThreshold ?? 100,
+    progressDeadlineMs: (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000,
+    skipAnalysis: spec.skipAnalysis ?? false,
+  };
+}

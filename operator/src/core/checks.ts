@@ -1,0 +1,28 @@
+import type { CanaryMetric, CheckResult } from '../api/types.js';
+
+export const SUCCESS_RATE = 'request-success-rate';
+export const DURATION = 'request-duration';
+
+/** The accepted range of a metric; the deprecated threshold is a minimum for success rate, a maximum otherwise. */
+export function rangeOf(m: CanaryMetric): { min?: number; max?: number } {
+  if (m.thresholdRange && (m.thresholdRange.min !== undefined || m.thresholdRange.max !== undefined)) return { ...m.thresholdRange };
+  if (m.threshold === undefined) return {};
+  return m.name === SUCCESS_RATE ? { min: m.threshold } : { max: m.threshold };
+}
+
+/** Judges one measured value against the metric's range. */
+export function evaluateMetric(m: CanaryMetric, value: number): CheckResult {
+  const { min, max } = rangeOf(m);
+  const base = { name: m.name, value, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+  if (min !== undefined && value < min) return { ...base, ok: false, reason: 'BelowMin', message: `${m.name} ${fmt(value)} < ${fmt(min)}` };
+  if (max !== undefined && value > max) return { ...base, ok: false, reason: 'AboveMax', message: `${m.name} ${fmt(value)} > ${fmt(max)}` };
+  return { ...base, ok: true };
+}
+
+/** A check that could not be measured: no data, a provider error or a bad template. Never a pass. */
+export function unmeasured(m: CanaryMetric, reason: string, message: string): CheckResult {
+  const { min, max } = rangeOf(m);
+  return { name: m.name, ok: false, reason, message, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+}
+
+const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, ''));

@@ -1,0 +1,75 @@
+import type { Condition, ConditionStatus, Phase } from '../api/types.js';
+
+export interface Problem {
+  reason: string;
+  message: string;
+}
+
+export interface ConditionInput {
+  phase: Phase;
+  generation: number;
+  /** The target's current revision is the promoted one. */
+  upToDate: boolean;
+  /** Something stops the operator from acting on this Canary (invalid spec, unsupported provider, missing target). */
+  blocked?: Problem;
+  /** Fields accepted but not acted upon. */
+  notice?: Problem;
+  /** Human-readable detail of the current phase (last failure, what is awaited). */
+  detail?: string;
+}
+
+const IN_PROGRESS: ReadonlySet<Phase> = new Set(['', 'Initializing', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Terminating']);
+const PROMOTED: ReadonlySet<Phase> = new Set(['Initialized', 'Succeeded']);
+
+/** Replaces or adds a condition, keeping lastTransitionTime when its status does not change. */
+export function setCondition(conditions: Condition[], next: Condition, now: string): Condition[] {
+  const prior = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime = prior && prior.status === next.status && prior.lastTransitionTime ? prior.lastTransitionTime : now;
+  const merged: Condition = { ...next, lastTransitionTime };
+  return prior ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
+}
+
+const cond = (type: string, status: ConditionStatus, reason: string, message: string, generation: number): Condition =>
+  ({ type, status, reason, message, observedGeneration: generation });
+
+function ready(i: ConditionInput): Condition {
+  const phase = i.phase || 'Initializing';
+  if (i.blocked) return cond('Ready', 'False', i.blocked.reason, i.blocked.message, i.generation);
+  if (PROMOTED.has(i.phase) && i.upToDate) return cond('Ready', 'True', phase, i.detail ?? 'the latest revision is promoted', i.generation);
+  if (i.phase === 'Failed') return cond('Ready', 'False', 'Failed', i.detail ?? 'the canary was rolled back', i.generation);
+  return cond('Ready', 'False', PROMOTED.has(i.phase) ? 'NewRevision' : phase, i.detail ?? `canary is ${phase.toLowerCase()}`, i.generation);
+}
+
+function reconciling(i: ConditionInput): Condition {
+  const busy = !i.blocked && (IN_PROGRESS.has(i.phase) || (PROMOTED.has(i.phase) && !i.upToDate));
+  return busy
+    ? cond('Reconciling', 'True', i.phase || 'Initializing', i.detail ?? 'release in progress', i.generation)
+    : cond('Reconciling', 'False', 'Idle', 'no release in progress', i.generation);
+}
+
+function stalled(i: ConditionInput): Condition {
+  if (i.blocked) return cond('Stalled', 'True', i.blocked.reason, i.blocked.message, i.generation);
+  if (i.phase === 'Failed') return cond('Stalled', 'True', 'Failed', i.detail ?? 'the canary was rolled back', i.generation);
+  return cond('Stalled', 'False', 'Healthy', 'not stalled', i.generation);
+}
+
+/** Flagger's Promoted condition, kept for scripts that wait on it. */
+function promoted(i: ConditionInput): Condition {
+  const phase = i.phase || 'Initializing';
+  if (PROMOTED.has(i.phase)) return cond('Promoted', 'True', phase, 'canary promoted', i.generation);
+  if (i.phase === 'Failed') return cond('Promoted', 'False', 'Failed', 'canary rolled back', i.generation);
+  return cond('Promoted', 'Unknown', phase, `canary is ${phase.toLowerCase()}`, i.generation);
+}
+
+function supported(i: ConditionInput): Condition {
+  return i.notice
+    ? cond('Supported', 'False', i.notice.reason, i.notice.message, i.generation)
+    : cond('Supported', 'True', 'AllFieldsSupported', 'every field of the spec is acted upon', i.generation);
+}
+
+/** The kstatus conditions (Ready, Reconciling, Stalled) plus Promoted and Supported. */
+export function canaryConditions(prior: Condition[], i: ConditionInput, now: string): Condition[] {
+  let out = prior;
+  for (const c of [ready(i), reconciling(i), stalled(i), promoted(i), supported(i)]) out = setCondition(out, c, now);
+  return out;
+}

@@ -1,0 +1,58 @@
+import type { CheckResult } from '../api/types.js';
+import type { ResolvedAnalysis } from './analysis.js';
+import { nextCanaryWeight } from './weights.js';
+
+/** Where a run stands, as recorded in the Canary status. */
+export interface RunState {
+  canaryWeight: number;
+  failedChecks: number;
+  /** Analysis steps completed in this run; the first step (pre-rollout) runs no metric checks. */
+  iterations: number;
+  mirrored: boolean;
+}
+
+export type StepOutcome =
+  | { kind: 'advance'; canaryWeight: number; mirrored: boolean }
+  | { kind: 'promote'; canaryWeight: number }
+  | { kind: 'failed-check'; failedChecks: number; failed: CheckResult[] }
+  | { kind: 'rollback'; failedChecks: number; failed: CheckResult[] };
+
+/**
+ * Decides one analysis step. A failed check counts towards the threshold (failures accumulate over the
+ * run, as in Flagger) and rolls back when it reaches it. Otherwise traffic moves on:
+ * - canary: by stepWeight or the next stepWeights entry, after an optional mirror-only step; at the
+ *   last step the canary is promoted with its traffic kept until the primary is rolled out;
+ * - blue-green: no live traffic (optionally mirrored) for `iterations` checked steps, then promotion
+ *   with all traffic switched to the canary when the router can (canSwitch);
+ * - ab-testing: matched requests go to the canary for `iterations` checked steps, then promotion.
+ */
+export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult[], canSwitch: boolean): StepOutcome {
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    const failedChecks = s.failedChecks + 1;
+    return failedChecks >= a.threshold ? { kind: 'rollback', failedChecks, failed } : { kind: 'failed-check', failedChecks, failed };
+  }
+  switch (a.strategy) {
+    case 'canary':
+      return canaryStep(a, s);
+    case 'blue-green':
+      if (s.iterations >= Math.max(1, a.iterations)) return { kind: 'promote', canaryWeight: canSwitch ? 100 : 0 };
+      return { kind: 'advance', canaryWeight: 0, mirrored: a.mirror };
+    case 'ab-testing':
+      if (s.iterations >= Math.max(1, a.iterations)) return { kind: 'promote', canaryWeight: 100 };
+      return { kind: 'advance', canaryWeight: 100, mirrored: false };
+  }
+}
+
+function canaryStep(a: ResolvedAnalysis, s: RunState): StepOutcome {
+  if (a.mirror && s.canaryWeight === 0 && !s.mirrored) return { kind: 'advance', canaryWeight: 0, mirrored: true };
+  const next = nextCanaryWeight(a, s.canaryWeight);
+  return next === 'promote' ? { kind: 'promote', canaryWeight: s.canaryWeight } : { kind: 'advance', canaryWeight: next, mirrored: false };
+}
+
+/** Whether an analysis step is due: one interval after the last one. Returns the wait otherwise. */
+export function untilDue(lastAnalysisTime: string | undefined, intervalMs: number, now: number): number {
+  if (!lastAnalysisTime) return 0;
+  const due = Date.parse(lastAnalysisTime) + intervalMs;
+  return Number.isNaN(due) ? 0 : Math.max(0, due - now);
+}

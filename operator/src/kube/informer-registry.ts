@@ -1,0 +1,75 @@
+import type { KubeObject } from '../api/types.js';
+import type { Logger } from '../util/log.js';
+import type { KubeClient } from './client.js';
+import { Informer, type Lister } from './informer.js';
+import { resourceKey, type ResourceType } from './resources.js';
+
+export type ObjectEventHandler = (resource: ResourceType, obj: KubeObject) => void;
+
+const RETRY_AFTER_FAILURE_MS = 15_000;
+
+/**
+ * Informers started on first use, so a mesh whose CRDs are not installed costs nothing until a Canary
+ * asks for it. A resource that is not served fails fast and is tried again after 15 s.
+ */
+export class InformerRegistry {
+  private readonly informers = new Map<string, { informer: Informer<KubeObject>; ready: Promise<void> }>();
+  private readonly failedAt = new Map<string, { at: number; err: Error }>();
+
+  constructor(private readonly opts: {
+    client: KubeClient;
+    logger: Logger;
+    namespaces: string[];
+    resyncMs: number;
+    onEvent: ObjectEventHandler;
+  }) {}
+
+  /** The lister of a resource, once its informer has synced. Throws ResourceNotServedError and the like. */
+  async lister<T extends KubeObject>(resource: ResourceType): Promise<Lister<T>> {
+    const key = resourceKey(resource);
+    const failed = this.failedAt.get(key);
+    if (failed && Date.now() - failed.at < RETRY_AFTER_FAILURE_MS) throw failed.err;
+    let entry = this.informers.get(key);
+    if (!entry) entry = this.start(resource);
+    try {
+      await entry.ready;
+    } catch (err) {
+      this.informers.delete(key);
+      entry.informer.stop();
+      this.failedAt.set(key, { at: Date.now(), err: err as Error });
+      throw err;
+    }
+    this.failedAt.delete(key);
+    return entry.informer as unknown as Lister<T>;
+  }
+
+  /** Starts an informer eagerly (the operator's own resources) and returns it. */
+  informer<T extends KubeObject>(resource: ResourceType): Informer<T> {
+    const key = resourceKey(resource);
+    const entry = this.informers.get(key) ?? this.start(resource);
+    return entry.informer as unknown as Informer<T>;
+  }
+
+  get synced(): boolean {
+    return [...this.informers.values()].every((e) => e.informer.synced);
+  }
+
+  stopAll(): void {
+    for (const e of this.informers.values()) e.informer.stop();
+    this.informers.clear();
+  }
+
+  private start(resource: ResourceType): { informer: Informer<KubeObject>; ready: Promise<void> } {
+    const informer = new Informer<KubeObject>({
+      client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
+      namespaces: resource.namespaced ? this.opts.namespaces : [],
+    });
+    const notify = (o: KubeObject): void => this.opts.onEvent(resource, o);
+    informer.on('add', notify).on('update', notify).on('delete', notify);
+    const ready = informer.start();
+    ready.catch(() => undefined);
+    const entry = { informer, ready };
+    this.informers.set(resourceKey(resource), entry);
+    return entry;
+  }
+}

@@ -1,0 +1,217 @@
+import type { KubeObject } from '../api/types.js';
+import { Backoff, sleep } from '../util/backoff.js';
+import { messageOf } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { KubeClient, WatchEvent } from './client.js';
+import { isGone, isNotFound } from './errors.js';
+import { resourceKey, resourcePath, type ResourceType } from './resources.js';
+
+export type Handler<T> = (obj: T, old?: T) => void;
+
+/** Read access to an informer's cache: the lister role of client-go. */
+export interface Lister<T> {
+  get(namespace: string | undefined, name: string): T | undefined;
+  list(namespace?: string): T[];
+}
+
+export interface InformerOptions {
+  client: KubeClient;
+  resource: ResourceType;
+  /** Namespaces to watch; empty or undefined watches the whole cluster. */
+  namespaces?: string[];
+  labelSelector?: string;
+  /** Every resyncMs, an update is emitted for every cached object (level-triggered safety net). */
+  resyncMs?: number;
+  logger: Logger;
+  pageSize?: number;
+}
+
+/** The resource is not served by the API server (its CRD is not installed). */
+export class ResourceNotServedError extends Error {
+  constructor(readonly resource: ResourceType) {
+    super(`${resource.plural}.${resource.group || 'core'}/${resource.version} is not served by the API server (is its CRD installed?)`);
+    this.name = 'ResourceNotServedError';
+  }
+}
+
+class RelistNeeded extends Error {}
+
+/**
+ * A list+watch cache of one resource. Lists, then watches from the list's resourceVersion with
+ * bookmarks; relists on 410 Gone; reconnects with exponential backoff on any other failure.
+ */
+export class Informer<T extends KubeObject> implements Lister<T> {
+  private readonly cache = new Map<string, Map<string, T>>();
+  private readonly handlers = { add: [] as Handler<T>[], update: [] as Handler<T>[], delete: [] as Handler<T>[] };
+  private readonly abort = new AbortController();
+  private readonly pending = new Set<string>();
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: InformerOptions) {
+    this.log = opts.logger.child({ informer: resourceKey(opts.resource) });
+  }
+
+  on(event: keyof Informer<T>['handlers'], handler: Handler<T>): this {
+    this.handlers[event].push(handler);
+    return this;
+  }
+
+  get synced(): boolean {
+    return this.pending.size === 0 && this.started;
+  }
+
+  private started = false;
+
+  /** Starts the loops; resolves once every scope has been listed. Rejects if the resource is not served. */
+  start(): Promise<void> {
+    if (this.started) return this.whenSynced();
+    this.started = true;
+    const scopes = this.opts.namespaces?.length ? this.opts.namespaces : [''];
+    for (const s of scopes) this.pending.add(s);
+    for (const s of scopes) void this.run(s);
+    if (this.opts.resyncMs) this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs).unref();
+    return this.whenSynced();
+  }
+
+  stop(): void {
+    this.abort.abort();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.settle(new Error('informer stopped'));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(namespace ?? '')?.get(name);
+  }
+
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.cache.get(namespace)?.values() ?? [])];
+    return [...this.cache.values()].flatMap((m) => [...m.values()]);
+  }
+
+  private whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private settle(err?: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) (err ? w.reject(err) : w.resolve());
+  }
+
+  private async run(scope: string): Promise<void> {
+    const backoff = new Backoff(1000, 30_000);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const rv = await this.relist(scope, signal);
+        if (this.pending.delete(scope) && this.pending.size === 0) this.settle();
+        backoff.reset();
+        await this.watchUntilRelist(scope, rv, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        if (isNotFound(err) && this.pending.has(scope)) {
+          this.settle(new ResourceNotServedError(this.opts.resource));
+        }
+        const delay = backoff.next();
+        this.log.warn({ err: messageOf(err), scope: scope || '*', retryInMs: delay }, 'list/watch failed');
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private async relist(scope: string, signal: AbortSignal): Promise<string> {
+    const seen = new Map<string, Map<string, T>>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.opts.client.list<T>(this.opts.resource, scope || undefined, {
+        labelSelector: this.opts.labelSelector, limit: this.opts.pageSize ?? 500, continue: cont,
+      }, signal);
+      for (const item of page.items) {
+        const ns = item.metadata.namespace ?? '';
+        if (!seen.has(ns)) seen.set(ns, new Map());
+        seen.get(ns)!.set(item.metadata.name!, item);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion ?? rv;
+    } while (cont);
+    this.replace(scope, seen);
+    return rv;
+  }
+
+  private replace(scope: string, fresh: Map<string, Map<string, T>>): void {
+    for (const [ns, byName] of this.cache) {
+      if (scope && ns !== scope) continue;
+      for (const [name, old] of byName) {
+        if (!fresh.get(ns)?.has(name)) this.remove(old);
+      }
+    }
+    for (const items of fresh.values()) for (const item of items.values()) this.upsert(item);
+  }
+
+  private async watchUntilRelist(scope: string, startRv: string, signal: AbortSignal): Promise<void> {
+    let rv = startRv;
+    const path = resourcePath(this.opts.resource, scope || undefined);
+    for (;;) {
+      try {
+        await this.opts.client.watch<T>(path, {
+          resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+          labelSelector: this.opts.labelSelector,
+        }, (e) => { rv = this.apply(e) ?? rv; }, signal);
+      } catch (err) {
+        if (err instanceof RelistNeeded || isGone(err)) return;
+        throw err;
+      }
+      if (signal.aborted) return;
+    }
+  }
+
+  /** Applies one watch event; returns the resourceVersion to resume from. */
+  private apply(e: WatchEvent<T>): string | undefined {
+    if (e.type === 'ERROR') {
+      const status = e.object as unknown as { code?: number; message?: string };
+      if (status.code === 410) throw new RelistNeeded();
+      throw new Error(`watch error: ${status.message ?? JSON.stringify(status)}`);
+    }
+    if (e.type === 'DELETED') this.remove(e.object);
+    else if (e.type !== 'BOOKMARK') this.upsert(e.object);
+    return e.object.metadata.resourceVersion;
+  }
+
+  private upsert(obj: T): void {
+    const ns = obj.metadata.namespace ?? '';
+    let byName = this.cache.get(ns);
+    if (!byName) this.cache.set(ns, (byName = new Map()));
+    const old = byName.get(obj.metadata.name!);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    byName.set(obj.metadata.name!, obj);
+    this.emit(old ? 'update' : 'add', obj, old);
+  }
+
+  private remove(obj: T): void {
+    const ns = obj.metadata.namespace ?? '';
+    const byName = this.cache.get(ns);
+    const old = byName?.get(obj.metadata.name!);
+    if (!old) return;
+    byName!.delete(obj.metadata.name!);
+    if (byName!.size === 0) this.cache.delete(ns);
+    this.emit('delete', old);
+  }
+
+  private resync(): void {
+    for (const obj of this.list()) this.emit('update', obj, obj);
+  }
+
+  private emit(event: 'add' | 'update' | 'delete', obj: T, old?: T): void {
+    for (const h of this.handlers[event]) {
+      try {
+        h(obj, old);
+      } catch (err) {
+        this.log.error({ err }, 'informer handler failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/** Where a kind of object lives in the Kubernetes REST API. */
+export interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
+export const resourceKey = (r: ResourceType): string => `${r.plural}.${r.group || 'core'}/${r.version}`;
+
+/** The REST path of a collection, an object or one of its subresources. */
+export function resourcePath(r: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const obj = name ? `/${encodeURIComponent(name)}` : '';
+  const sub = name && subresource ? `/${subresource}` : '';
+  return `${base}${ns}/${r.plural}${obj}${sub}`;
+}
+
+const core = (plural: string, kind: string, namespaced = true): ResourceType => ({ group: '', version: 'v1', plural, kind, namespaced });
+const named = (group: string, version: string, plural: string, kind: string, namespaced = true): ResourceType => ({ group, version, plural, kind, namespaced });
+
+export const Resources = {
+  namespaces: core('namespaces', 'Namespace', false),
+  nodes: core('nodes', 'Node', false),
+  pods: core('pods', 'Pod'),
+  services: core('services', 'Service'),
+  secrets: core('secrets', 'Secret'),
+  configMaps: core('configmaps', 'ConfigMap'),
+  events: core('events', 'Event'),
+  endpoints: core('endpoints', 'Endpoints'),
+  deployments: named('apps', 'v1', 'deployments', 'Deployment'),
+  daemonSets: named('apps', 'v1', 'daemonsets', 'DaemonSet'),
+  replicaSets: named('apps', 'v1', 'replicasets', 'ReplicaSet'),
+  leases: named('coordination.k8s.io', 'v1', 'leases', 'Lease'),
+  crds: named('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false),
+  canaries: named('tollgate.dev', 'v1beta1', 'canaries', 'Canary'),
+  metricTemplates: named('tollgate.dev', 'v1beta1', 'metrictemplates', 'MetricTemplate'),
+  alertProviders: named('tollgate.dev', 'v1beta1', 'alertproviders', 'AlertProvider'),
+  virtualServices: named('networking.istio.io', 'v1beta1', 'virtualservices', 'VirtualService'),
+  destinationRules: named('networking.istio.io', 'v1beta1', 'destinationrules', 'DestinationRule'),
+} as const satisfies Record<string, ResourceType>;

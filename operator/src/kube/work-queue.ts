@@ -1,0 +1,134 @@
+import { Backoff } from '../util/backoff.js';
+
+export interface WorkResult {
+  /** Process the key again after this many milliseconds (e.g. the next analysis tick). */
+  requeueAfterMs?: number;
+}
+
+export type WorkHandler = (key: string) => Promise<WorkResult | void>;
+
+export interface WorkQueueOptions {
+  workers: number;
+  handler: WorkHandler;
+  onError: (key: string, err: unknown, retryInMs: number) => void;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Observes queue depth changes, e.g. for a gauge. */
+  onDepth?: (depth: number) => void;
+}
+
+/**
+ * A keyed work queue in the manner of client-go's: a key waiting in the queue is held once however
+ * often it is added; a key being processed is never processed twice at once (an add during processing
+ * re-queues it afterwards); failures back off per key; delayed adds keep only the earliest deadline.
+ */
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly failures = new Map<string, Backoff>();
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private readonly running: Promise<void>[] = [];
+
+  constructor(private readonly opts: WorkQueueOptions) {}
+
+  add(key: string): void {
+    if (this.stopping || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (!this.processing.has(key)) {
+      this.queue.push(key);
+      this.opts.onDepth?.(this.queue.length);
+      this.wake?.();
+    }
+  }
+
+  /** Adds the key after ms; an earlier pending deadline for the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopping) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const existing = this.delayed.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.delayed.set(key, { at, timer });
+  }
+
+  /** Drops the key's pending delayed add and failure history (e.g. when its object is deleted). */
+  forget(key: string): void {
+    const d = this.delayed.get(key);
+    if (d) clearTimeout(d.timer);
+    this.delayed.delete(key);
+    this.failures.delete(key);
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.opts.workers; i++) this.running.push(this.worker());
+  }
+
+  /** Stops taking keys, lets the keys being processed finish, and drops the rest. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const d of this.delayed.values()) clearTimeout(d.timer);
+    this.delayed.clear();
+    this.wake?.();
+    await Promise.all(this.running);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.next();
+      if (key === undefined) return;
+      await this.process(key);
+    }
+  }
+
+  private async next(): Promise<string | undefined> {
+    while (!this.stopping) {
+      const key = this.queue.shift();
+      if (key !== undefined) {
+        this.opts.onDepth?.(this.queue.length);
+        this.dirty.delete(key);
+        this.processing.add(key);
+        return key;
+      }
+      await new Promise<void>((resolve) => {
+        const previous = this.wake;
+        this.wake = () => {
+          this.wake = undefined;
+          previous?.();
+          resolve();
+        };
+      });
+    }
+    return undefined;
+  }
+
+  private async process(key: string): Promise<void> {
+    try {
+      const result = await this.opts.handler(key);
+      this.failures.delete(key);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (err) {
+      let b = this.failures.get(key);
+      if (!b) this.failures.set(key, (b = new Backoff(this.opts.backoff?.initialMs ?? 500, this.opts.backoff?.maxMs ?? 60_000)));
+      const retryIn = b.next();
+      this.opts.onError(key, err, retryIn);
+      this.addAfter(key, retryIn);
+    } finally {
+      this.processing.delete(key);
+      if (this.dirty.has(key) && !this.stopping) {
+        this.queue.push(key);
+        this.wake?.();
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { formatDuration, parseDuration } from '../api/duration.js';
+import type { Canary, CanaryMetric, CheckResult, MetricTemplate } from '../api/types.js';
+import { analysisOf } from '../core/analysis.js';
+import { evaluateMetric, unmeasured } from '../core/checks.js';
+import { isNotFound } from '../kube/errors.js';
+import type { Lister } from '../kube/informer.js';
+import { messageOf } from '../util/errors.js';
+import { builtinQuery, isBuiltinMetric } from './builtin.js';
+import { createMetricProvider } from './factory.js';
+import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
+import { renderQuery, type QueryVars } from './render.js';
+import type { SecretReader } from './secrets.js';
+
+export interface AnalyzerDeps {
+  templates: Lister<MetricTemplate>;
+  secrets: SecretReader;
+  /** Prometheus for built-in metrics and templates without an address. */
+  defaultPrometheus: string;
+}
+
+const DEFAULT_METRIC_INTERVAL = '1m';
+
+class CheckSetupError extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** Runs a Canary's metric checks: resolves each query and backend, measures, and judges against the range. */
+export class MetricAnalyzer {
+  private readonly providers = new Map<string, MetricProvider>();
+
+  constructor(private readonly deps: AnalyzerDeps) {}
+
+  async check(canary: Canary, provider: string, signal: AbortSignal): Promise<CheckResult[]> {
+    const metrics = analysisOf(canary.spec).metrics ?? [];
+    return Promise.all(metrics.map((m) => this.checkOne(canary, provider, m, signal)));
+  }
+
+  private async checkOne(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<CheckResult> {
+    try {
+      const { backend, query } = await this.resolve(canary, provider, m, signal);
+      return evaluateMetric(m, await backend.query(query, signal));
+    } catch (err) {
+      if (err instanceof NoDataError) return unmeasured(m, 'NoData', `${m.name}: no data (${err.message})`);
+      if (err instanceof MultipleSeriesError) return unmeasured(m, 'MultipleSeries', `${m.name}: ${err.message}`);
+      if (err instanceof CheckSetupError) return unmeasured(m, err.reason, `${m.name}: ${err.message}`);
+      return unmeasured(m, 'ProviderError', `${m.name}: ${messageOf(err)}`);
+    }
+  }
+
+  private async resolve(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<{ backend: MetricProvider; query: string }> {
+    const vars = queryVars(canary, m);
+    const prometheus = (address?: string): ProviderConfig => ({ type: 'prometheus', address: address || canary.spec.metricsServer || this.deps.defaultPrometheus });
+    if (m.templateRef) {
+      const ns = m.templateRef.namespace || canary.metadata.namespace!;
+      const t = this.deps.templates.get(ns, m.templateRef.name);
+      if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${m.templateRef.name} not found`);
+      const cfg = await this.providerConfig(t, ns, signal);
+      return { backend: this.backend(cfg), query: render(t.spec.query, vars) };
+    }
+    if (m.query) return { backend: this.backend(prometheus()), query: render(m.query, vars) };
+    if (isBuiltinMetric(m.name)) return { backend: this.backend(prometheus()), query: render(builtinQuery(provider, m.name), vars) };
+    throw new CheckSetupError('NoQuery', 'needs templateRef or query');
+  }
+
+  private async providerConfig(t: MetricTemplate, namespace: string, signal: AbortSignal): Promise<ProviderConfig> {
+    const p = t.spec.provider;
+    let secret: Record<string, string> | undefined;
+    if (p.secretRef) {
+      try {
+        secret = await this.deps.secrets.read(namespace, p.secretRef.name, signal);
+      } catch (err) {
+        if (isNotFound(err)) throw new CheckSetupError('SecretNotFound', `Secret ${namespace}/${p.secretRef.name} not found`);
+        throw err;
+      }
+    }
+    const address = p.address || (p.type === 'prometheus' ? this.deps.defaultPrometheus : '');
+    return { type: p.type, address, headers: p.headers, insecureSkipVerify: p.insecureSkipVerify, region: p.region, secret };
+  }
+
+  private backend(cfg: ProviderConfig): MetricProvider {
+    const key = JSON.stringify(cfg);
+    let b = this.providers.get(key);
+    if (!b) {
+      try {
+        b = createMetricProvider(cfg);
+      } catch (err) {
+        throw new CheckSetupError('UnsupportedProvider', messageOf(err));
+      }
+      if (this.providers.size > 1000) this.providers.clear();
+      this.providers.set(key, b);
+    }
+    return b;
+  }
+}
+
+function render(template: string, vars: QueryVars): string {
+  try {
+    return renderQuery(template, vars);
+  } catch (err) {
+    throw new CheckSetupError('TemplateError', messageOf(err));
+  }
+}
+
+/** The placeholders' values for one metric of one Canary. */
+export function queryVars(canary: Canary, m: CanaryMetric): QueryVars {
+  const target = canary.spec.targetRef.name;
+  const interval = formatDuration(parseDuration(m.interval || DEFAULT_METRIC_INTERVAL));
+  const ref = (r: Record<string, unknown> | undefined): string => (typeof r?.name === 'string' ? r.name : target);
+  return {
+    name: canary.metadata.name!, namespace: canary.metadata.namespace!, target,
+    service: canary.spec.service?.name || target, ingress: ref(canary.spec.ingressRef), route: ref(canary.spec.routeRef),
+    interval, variables: m.templateVariables ?? {},
+  };
+}

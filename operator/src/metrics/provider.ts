@@ -1,0 +1,42 @@
+/** A metrics backend: answers one query with one number. One implementation per backend. */
+export interface MetricProvider {
+  readonly type: string;
+  /** Runs the query; throws NoDataError, MultipleSeriesError or ProviderError. */
+  query(query: string, signal: AbortSignal): Promise<number>;
+  /** Throws ProviderError when the backend cannot be reached. */
+  checkOnline(signal: AbortSignal): Promise<void>;
+}
+
+/** The query returned nothing (or NaN): a failed check, never a pass. */
+export class NoDataError extends Error {
+  constructor(query: string) {
+    super(`no data for query: ${query}`);
+    this.name = 'NoDataError';
+  }
+}
+
+export class MultipleSeriesError extends Error {
+  constructor(count: number) {
+    super(`query returned ${count} series; aggregate it to one (for example with sum())`);
+    this.name = 'MultipleSeriesError';
+  }
+}
+
+/** The backend failed: unreachable, unauthorized, or a bad query. */
+export class ProviderError extends Error {
+  constructor(type: string, message: string, options?: ErrorOptions) {
+    super(`${type}: ${message}`, options);
+    this.name = 'ProviderError';
+  }
+}
+
+/** Credentials and settings resolved from a MetricTemplate's provider and its Secret. */
+export interface ProviderConfig {
+  type: string;
+  address: string;
+  headers?: Record<string, string[]>;
+  insecureSkipVerify?: boolean;
+  region?: string;
+  /** Decoded keys of the provider's Secret. */
+  secret?: Record<string, string>;
+}

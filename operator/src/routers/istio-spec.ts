@@ -1,0 +1,91 @@
+import type { Canary } from '../api/types.js';
+import { analysisOf, strategyOf } from '../core/analysis.js';
+import type { Routes } from './router.js';
+import { serviceNames } from './services.js';
+
+type Json = Record<string, unknown>;
+
+const destination = (host: string, port: number, weight: number): Json => ({ destination: { host, port: { number: port } }, weight });
+
+/** The A/B match rules: each analysis match merged into each service match (or used alone). */
+export function mergedMatches(canary: Canary): Json[] {
+  const analysis = (analysisOf(canary.spec).match ?? []) as Json[];
+  const service = (canary.spec.service?.match ?? []) as Json[];
+  if (service.length === 0) return analysis;
+  return service.flatMap((s) => analysis.map((m) => ({ ...s, ...m })));
+}
+
+/** Fields of an Istio HTTPRoute taken from the Canary's service settings. */
+function routeOptions(canary: Canary): Json {
+  const s = canary.spec.service!;
+  const out: Json = {};
+  if (s.rewrite && (s.rewrite.uri || s.rewrite.authority)) out.rewrite = { ...(s.rewrite.uri ? { uri: s.rewrite.uri } : {}), ...(s.rewrite.authority ? { authority: s.rewrite.authority } : {}) };
+  if (s.timeout) out.timeout = s.timeout;
+  if (s.retries) out.retries = s.retries;
+  if (s.headers) out.headers = s.headers;
+  if (s.corsPolicy) out.corsPolicy = s.corsPolicy;
+  return out;
+}
+
+function hostsAndGateways(canary: Canary): Json {
+  const s = canary.spec.service!;
+  if (s.delegation) return {};
+  const apex = serviceNames(canary).apex;
+  const hosts = [...(s.hosts ?? [])];
+  if (!hosts.includes(apex) && !hosts.includes('*')) hosts.push(apex);
+  return { hosts, gateways: s.gateways?.length ? s.gateways : ['mesh'] };
+}
+
+/**
+ * The VirtualService spec for a split. Weighted strategies use one rule; A/B testing puts the match
+ * rule first (split by the routes) and a default rule (all to the primary) after it. Mirroring copies
+ * the primary's traffic to the canary at mirrorWeight percent.
+ */
+export function virtualServiceSpec(canary: Canary, routes: Routes): Json {
+  const names = serviceNames(canary);
+  const port = canary.spec.service!.port;
+  const a = analysisOf(canary.spec);
+  const serviceMatch = canary.spec.service!.match as Json[] | undefined;
+  const weighted: Json = {
+    ...(serviceMatch?.length ? { match: serviceMatch } : {}),
+    ...routeOptions(canary),
+    route: [destination(names.primary, port, routes.primaryWeight), destination(names.canary, port, routes.canaryWeight)],
+  };
+  if (routes.mirrored) {
+    weighted.mirror = { host: names.canary, port: { number: port } };
+    if (a.mirrorWeight !== undefined) weighted.mirrorPercentage = { value: a.mirrorWeight };
+  }
+  if (strategyOf(a) !== 'ab-testing') return { ...hostsAndGateways(canary), http: [weighted] };
+  const fallback: Json = {
+    ...(serviceMatch?.length ? { match: serviceMatch } : {}),
+    ...routeOptions(canary),
+    route: [destination(names.primary, port, 100)],
+  };
+  return { ...hostsAndGateways(canary), http: [{ ...weighted, match: mergedMatches(canary) }, fallback] };
+}
+
+export function destinationRuleSpec(canary: Canary, host: string): Json {
+  const policy = canary.spec.service?.trafficPolicy;
+  return { host, ...(policy ? { trafficPolicy: policy } : {}) };
+}
+
+/** Reads the split back from a VirtualService: the rule that routes to both primary and canary. */
+export function routesOfVirtualService(canary: Canary, spec: Json | undefined): Routes | undefined {
+  const names = serviceNames(canary);
+  const http = (spec?.http ?? []) as Json[];
+  const hostOf = (d: Json): string => String(((d.destination as Json | undefined)?.host as string | undefined) ?? '').split('.')[0]!;
+  for (const rule of http) {
+    const route = (rule.route ?? []) as Json[];
+    const primary = route.find((d) => hostOf(d) === names.primary);
+    const canaryDest = route.find((d) => hostOf(d) === names.canary);
+    if (primary && canaryDest) {
+      const mirror = rule.mirror as Json | undefined;
+      return {
+        primaryWeight: Number(primary.weight ?? 0),
+        canaryWeight: Number(canaryDest.weight ?? 0),
+        mirrored: String(mirror?.host ?? '').split('.')[0] === names.canary,
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,45 @@
+import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { InformerRegistry } from '../kube/informer-registry.js';
+import type { TargetInfo } from '../targets/target.js';
+import type { Logger } from '../util/log.js';
+
+/** The split of live traffic between primary and canary; mirrored sends a copy of primary traffic to the canary. */
+export interface Routes {
+  primaryWeight: number;
+  canaryWeight: number;
+  mirrored: boolean;
+}
+
+export const routesFor = (canaryWeight: number, mirrored = false): Routes => ({ primaryWeight: 100 - canaryWeight, canaryWeight, mirrored });
+
+/** Translates a traffic split into one mesh's own objects. One implementation per mesh. */
+export interface Router {
+  readonly provider: string;
+  /** Creates the mesh objects (all traffic to the primary) or corrects them, keeping the live weights. */
+  reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void>;
+  /** Writes the split; writes nothing when the objects already carry it. */
+  setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void>;
+  /** Reads the live split back from the mesh objects; undefined when they do not exist yet. */
+  getRoutes(canary: Canary): Promise<Routes | undefined>;
+  /** Restores routing to the primary alone, when a Canary with revertOnDeletion is deleted. */
+  finalize(canary: Canary, signal: AbortSignal): Promise<void>;
+}
+
+export interface RouterDeps {
+  client: KubeClient;
+  informers: InformerRegistry;
+  ownerRef: (canary: Canary) => OwnerReference;
+  fieldManager: string;
+  logger: Logger;
+}
+
+/** Thrown by a router when its mesh objects cannot be written (CRD missing, rejected by the schema). */
+export class RouterError extends Error {
+  constructor(readonly provider: string, message: string, options?: ErrorOptions) {
+    super(`${provider}: ${message}`, options);
+    this.name = 'RouterError';
+  }
+}
+
+export type AnyObject = KubeObject & Record<string, unknown>;

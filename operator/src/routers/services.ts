@@ -1,0 +1,80 @@
+import type { Service, ServiceSpecPort } from '../api/k8s.js';
+import type { Canary, MetadataOverlay } from '../api/types.js';
+import type { Lister } from '../kube/informer.js';
+import { Resources } from '../kube/resources.js';
+import type { TargetInfo } from '../targets/target.js';
+import { ensureObject, mergeMetadata, ownedBy } from './apply.js';
+import type { RouterDeps } from './router.js';
+
+export type ServiceRole = 'apex' | 'primary' | 'canary';
+
+/** Names of the generated Services: the apex (service.name, or the target's name), -primary and -canary. */
+export function serviceNames(canary: Canary): Record<ServiceRole, string> {
+  const apex = canary.spec.service?.name || canary.spec.targetRef.name;
+  return { apex, primary: `${apex}-primary`, canary: `${apex}-canary` };
+}
+
+/** The ports of the generated Services: the main one plus discovered ones. */
+export function servicePorts(canary: Canary, target: TargetInfo): ServiceSpecPort[] {
+  const svc = canary.spec.service!;
+  const main: ServiceSpecPort = {
+    name: svc.portName || 'http', port: svc.port, targetPort: svc.targetPort ?? svc.port, protocol: 'TCP',
+    ...(svc.appProtocol ? { appProtocol: svc.appProtocol } : {}),
+  };
+  return [main, ...target.extraPorts.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol }))];
+}
+
+/** Ports as the API server stores them: an existing nodePort is kept. */
+function portsOver(live: ServiceSpecPort[] | undefined, ports: ServiceSpecPort[]): ServiceSpecPort[] {
+  return ports.map((p) => {
+    const prior = live?.find((l) => l.port === p.port && (l.protocol ?? 'TCP') === p.protocol);
+    return prior?.nodePort ? { ...p, nodePort: prior.nodePort } : p;
+  });
+}
+
+/**
+ * The three ClusterIP Services every provider stands on. primary and canary are created and owned;
+ * an existing apex Service (the user's own) is adopted: only its selector and ports change.
+ */
+export class ServiceRouter {
+  constructor(private readonly deps: RouterDeps) {}
+
+  /** The -primary and -canary Services; the apex comes later, once the primary serves. */
+  async ensureBackends(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    const names = serviceNames(canary);
+    const meta = canary.spec.service ?? { port: 0 };
+    await this.ensure(canary, names.primary, `${target.selectorValue}-primary`, target, meta.primary, signal);
+    await this.ensure(canary, names.canary, target.selectorValue, target, meta.canary, signal);
+  }
+
+  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    const names = serviceNames(canary);
+    await this.ensure(canary, names.apex, `${target.selectorValue}-primary`, target, canary.spec.service?.apex, signal);
+  }
+
+  private async ensure(
+    canary: Canary, name: string, selectorValue: string, target: TargetInfo, overlay: MetadataOverlay | undefined, signal: AbortSignal,
+  ): Promise<void> {
+    const lister = await this.deps.informers.lister<Service>(Resources.services);
+    const ports = servicePorts(canary, target);
+    const selector = { [target.selectorLabel]: selectorValue };
+    const svc = canary.spec.service;
+    await ensureObject(this.deps.client, lister, Resources.services, { namespace: canary.metadata.namespace!, name }, (live) => {
+      const owned = !live || ownedBy(live, canary);
+      const metadata = mergeMetadata(live?.metadata, canary, {
+        name, owner: [this.deps.ownerRef(canary)],
+        labels: { ...(owned ? { [target.selectorLabel]: name } : {}), ...overlay?.labels },
+        annotations: overlay?.annotations ?? {},
+      });
+      const spec = { ...(live?.spec ?? { type: 'ClusterIP' }), selector, ports: portsOver(live?.spec.ports, ports) };
+      if (owned && svc?.headless && !live) spec.clusterIP = 'None';
+      if (svc?.trafficDistribution) spec.trafficDistribution = svc.trafficDistribution;
+      return { apiVersion: 'v1', kind: 'Service', ...live, metadata, spec } as Service;
+    }, signal);
+  }
+
+  /** The Service lister, for routers that look Services up. */
+  services(): Promise<Lister<Service>> {
+    return this.deps.informers.lister<Service>(Resources.services);
+  }
+}

@@ -1,0 +1,103 @@
+import type { Deployment } from '../api/k8s.js';
+import type { Canary, CanaryService, OwnerReference } from '../api/types.js';
+import { revisionOf } from '../core/revision.js';
+import { CANARY_LABEL, isForeignKey, REVISION_ANNOTATION, TargetError, type Readiness, type ServicePort } from './target.js';
+
+/** The first of the configured selector labels found in the target's matchLabels. */
+export function selectorLabelOf(d: Deployment, candidates: readonly string[]): { key: string; value: string } {
+  const matchLabels = d.spec.selector.matchLabels ?? {};
+  for (const key of candidates) {
+    const value = matchLabels[key];
+    if (value) return { key, value };
+  }
+  throw new TargetError('TargetInvalid', `${d.metadata.name}'s spec.selector.matchLabels has none of the labels ${candidates.join(', ')}`);
+}
+
+/** Revision of the workload: a hash of its pod template. */
+export const templateRevision = (d: Deployment): string => revisionOf(d.spec.template);
+
+const rename = (labels: Record<string, string> | undefined, key: string, value: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !isForeignKey(k)).map(([k, v]) => [k, k === key ? value : v]));
+
+const withoutForeign = (m: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !isForeignKey(k)));
+
+/**
+ * The primary copy of a target: same pod template and rollout settings, with the selector label's value
+ * suffixed -primary everywhere (selector, template, labels). Every other label and matchLabel is kept
+ * (Flagger keeps only one, issue #1312); labels and annotations of the tools that applied the target are dropped.
+ */
+export function primaryTemplateOf(target: Deployment, sel: { key: string; value: string }, revision: string): Deployment['spec']['template'] {
+  const primaryValue = `${sel.value}-primary`;
+  const t = target.spec.template;
+  return {
+    ...t,
+    metadata: {
+      ...t.metadata,
+      labels: { ...rename(t.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue },
+      annotations: { ...withoutForeign(t.metadata?.annotations), [REVISION_ANNOTATION]: revision },
+    },
+  };
+}
+
+export function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference): Deployment {
+  const primaryValue = `${sel.value}-primary`;
+  const s = target.spec;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: `${target.metadata.name}-primary`,
+      namespace: target.metadata.namespace,
+      labels: { ...rename(target.metadata.labels, sel.key, primaryValue), [CANARY_LABEL]: canary.metadata.name! },
+      annotations: withoutForeign(target.metadata.annotations),
+      ownerReferences: [owner],
+    },
+    spec: {
+      replicas: s.replicas && s.replicas > 0 ? s.replicas : 1,
+      selector: { ...s.selector, matchLabels: { ...s.selector.matchLabels, [sel.key]: primaryValue } },
+      template: primaryTemplateOf(target, sel, templateRevision(target)),
+      ...(s.strategy !== undefined ? { strategy: s.strategy } : {}),
+      ...(s.minReadySeconds !== undefined ? { minReadySeconds: s.minReadySeconds } : {}),
+      ...(s.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: s.revisionHistoryLimit } : {}),
+      ...(s.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: s.progressDeadlineSeconds } : {}),
+    },
+  };
+}
+
+/**
+ * Rollout readiness of a Deployment, as `kubectl rollout status` judges it, with a share of available
+ * replicas (thresholdPct) instead of all of them. A rollout past its own progress deadline is fatal.
+ */
+export function deploymentReadiness(d: Deployment | undefined, thresholdPct: number): Readiness {
+  if (!d) return { ready: false, reason: 'deployment not found', fatal: false };
+  const st = d.status ?? {};
+  if ((st.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) return { ready: false, reason: 'rollout not yet observed', fatal: false };
+  const progressing = st.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    return { ready: false, reason: `${d.metadata.name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(), fatal: true };
+  }
+  const want = d.spec.replicas ?? 1;
+  const updated = st.updatedReplicas ?? 0;
+  if (want === 0) return { ready: false, reason: `${d.metadata.name} is scaled to zero`, fatal: false };
+  if (updated < want) return { ready: false, reason: `${updated} of ${want} replicas updated`, fatal: false };
+  if ((st.replicas ?? 0) > updated) return { ready: false, reason: `${(st.replicas ?? 0) - updated} old replicas pending termination`, fatal: false };
+  const needed = Math.ceil((updated * thresholdPct) / 100);
+  if ((st.availableReplicas ?? 0) < needed) return { ready: false, reason: `${st.availableReplicas ?? 0} of ${needed} replicas available`, fatal: false };
+  return { ready: true };
+}
+
+/** Container ports other than the main one, for service.portDiscovery (sidecar proxies excluded). */
+export function discoveredPorts(d: Deployment, svc: CanaryService): ServicePort[] {
+  const mainPort = typeof svc.targetPort === 'number' ? svc.targetPort : svc.port;
+  const out: ServicePort[] = [];
+  for (const c of d.spec.template.spec.containers) {
+    if (c.name === 'istio-proxy' || c.name === 'envoy' || c.name === 'linkerd-proxy') continue;
+    (c.ports ?? []).forEach((p, i) => {
+      if (p.containerPort === mainPort || p.name === svc.targetPort) return;
+      const protocol = p.protocol ?? 'TCP';
+      out.push({ name: p.name ?? `tcp-${c.name}-${i}`, port: p.containerPort, targetPort: p.containerPort, protocol });
+    });
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import type { Canary, KubeObject } from '../api/types.js';
+
+export type Readiness = { ready: true } | { ready: false; reason: string; fatal: boolean };
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: number | string;
+  protocol: string;
+  appProtocol?: string;
+}
+
+/** What the routers need to know about a target workload. */
+export interface TargetInfo {
+  name: string;
+  primaryName: string;
+  /** Label used to tell primary pods (value-primary) from canary pods (value). */
+  selectorLabel: string;
+  selectorValue: string;
+  /** Revision of the target's pod template. */
+  revision: string;
+  /** Container ports other than the main one, when service.portDiscovery is on. */
+  extraPorts: ServicePort[];
+}
+
+export class TargetError extends Error {
+  constructor(readonly reason: 'TargetNotFound' | 'TargetInvalid', message: string) {
+    super(message);
+    this.name = 'TargetError';
+  }
+}
+
+/** A kind of workload that can be released progressively (Deployment now; DaemonSet later). */
+export interface Target {
+  readonly kind: string;
+  /** Reads the target from the cache; throws TargetError when it is missing or unusable. */
+  describe(canary: Canary): TargetInfo;
+  /** Creates the primary copy when it does not exist yet. */
+  ensurePrimary(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void>;
+  /** Copies the target's pod template (revision info.revision) to the primary. */
+  promote(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void>;
+  /** Revision the primary runs (stamped on its pod template). */
+  primaryRevision(canary: Canary): string | undefined;
+  primaryReadiness(canary: Canary, thresholdPct: number): Readiness;
+  canaryReadiness(canary: Canary, thresholdPct: number): Readiness;
+  /** Scales the target up for a run (to the primary's size) or down to zero; a no-op when already there. */
+  scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
+  /** Whether the target is scaled to zero and has no pods left. */
+  isCanaryScaledDown(canary: Canary): boolean;
+}
+
+/** Annotations and labels that belong to the tools that applied the target, never copied to the primary. */
+export function isForeignKey(key: string): boolean {
+  return key.includes('toolkit.fluxcd.io') || key.startsWith('meta.helm.sh/') || key === 'kubectl.kubernetes.io/last-applied-configuration'
+    || key === 'deployment.kubernetes.io/revision';
+}
+
+export const REVISION_ANNOTATION = 'tollgate.dev/revision';
+export const CANARY_LABEL = 'tollgate.dev/canary';
+
+export const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;

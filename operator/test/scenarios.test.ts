@@ -1,0 +1,277 @@
+import { Reconciler } from '../src/controller/reconciler.js';
+import type { KubeObject } from '../src/api/types.js';
+import { Resources } from '../src/kube/resources.js';
+import { aCanary, aDeployment, NS, World } from './fakes/world.js';
+
+async function initialized(w: World): Promise<void> {
+  await w.reconcile();
+  await w.reconcile();
+  expect(w.canary.status?.phase).toBe('Initialized');
+}
+
+describe('given a new Canary for a Deployment', () => {
+  it('when reconciled, then the primary, Services and VirtualService exist, the target is scaled to zero and the phase is Initialized', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    const primary = w.deployment('podinfo-primary')!;
+    expect(primary.spec.selector.matchLabels).toEqual({ app: 'podinfo-primary' });
+    expect(primary.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo', controller: true });
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(0);
+    for (const svc of ['podinfo', 'podinfo-primary', 'podinfo-canary']) expect(w.kube.get(Resources.services, NS, svc)).toBeDefined();
+    expect(w.vsWeight()).toBe(0);
+    expect(w.canary.status).toMatchObject({ canaryWeight: 0, lastAppliedSpec: w.canary.status?.lastPromotedSpec });
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it('when nothing changes, then a reconcile writes nothing', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    await w.tick();
+    const writes = w.kube.writes.length;
+    await w.tick();
+    await w.tick();
+    expect(w.kube.writes.slice(writes)).toEqual([]);
+  });
+});
+
+describe('given an initialized Canary and a healthy new revision', () => {
+  it('then traffic moves 25, 50, the primary gets the new template and the run ends Succeeded with all traffic on the primary', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', canaryWeight: 0 });
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(2);
+    const weights: number[] = [];
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) {
+      await w.tick();
+      weights.push(w.vsWeight()!);
+    }
+    expect(weights).toEqual([25, 50, 0]);
+    expect(w.canary.status).toMatchObject({ phase: 'Succeeded', canaryWeight: 0, failedChecks: 0 });
+    expect(w.canary.status?.lastPromotedSpec).toBe(w.canary.status?.lastAppliedSpec);
+    expect(w.deployment('podinfo-primary')!.spec.template.spec.containers[0]!.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(0);
+    expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['NewRevision', 'Advanced', 'Promoting', 'Finalising', 'Succeeded']));
+  });
+
+  it('when a step is not yet due, then nothing moves', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick(10_000);
+    expect(w.vsWeight()).toBe(25);
+    await w.tick(5_000);
+    expect(w.vsWeight()).toBe(25);
+    await w.tick(5_000);
+    expect(w.vsWeight()).toBe(50);
+  });
+
+  it('when the operator restarts between steps, then the run resumes from status without repeating a step', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ stepWeight: 10, maxWeight: 50 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    await w.tick();
+    expect(w.vsWeight()).toBe(20);
+    const fresh = new Reconciler(w.deps);
+    await fresh.reconcile(`${NS}/podinfo`, new AbortController().signal);
+    expect(w.vsWeight()).toBe(20);
+    w.now += 10_000;
+    await fresh.reconcile(`${NS}/podinfo`, new AbortController().signal);
+    expect(w.vsWeight()).toBe(30);
+  });
+});
+
+describe('given a new revision that fails its checks', () => {
+  it('then failed checks count up to the threshold and the run is rolled back with the primary untouched', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    const primaryTemplate = w.deployment('podinfo-primary')!.spec.template;
+    w.newRevision({ VERSION: 'bad' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.vsWeight()).toBe(25);
+    w.checks = [{ name: 'request-success-rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'request-success-rate 50 < 99' }];
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 1, canaryWeight: 25 });
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Failed', failedChecks: 2, canaryWeight: 0 });
+    expect(w.vsWeight()).toBe(0);
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(0);
+    expect(w.deployment('podinfo-primary')!.spec.template).toEqual(primaryTemplate);
+    expect(w.events.find((e) => e.reason === 'RolledBack')?.message).toContain('request-success-rate 50 < 99');
+    const conditions = Object.fromEntries((w.canary.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conditions).toMatchObject({ Ready: 'False', Stalled: 'True', Promoted: 'False' });
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Failed');
+  });
+
+  it('when the target is reverted to the promoted revision, then the Canary is Succeeded again without a run', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'bad' });
+    await w.tick(0);
+    await w.tick();
+    w.checks = [{ name: 'request-success-rate', ok: false, reason: 'NoData', message: 'no data' }];
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Failed');
+    w.newRevision({ VERSION: 'v1' });
+    await w.tick(0);
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+});
+
+describe('given a revision replaced during its analysis', () => {
+  it('then the analysis restarts from weight 0 for the newer revision', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.vsWeight()).toBe(25);
+    const first = w.canary.status?.lastAppliedSpec;
+    w.newRevision({ VERSION: 'v3' });
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', canaryWeight: 0 });
+    expect(w.canary.status?.lastAppliedSpec).not.toBe(first);
+    expect(w.vsWeight()).toBe(0);
+  });
+});
+
+describe('given gates and hooks', () => {
+  it('when confirm-promotion is closed, then the run waits in WaitingPromotion, and promotes once it opens', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] }));
+    await initialized(w);
+    w.hookResults.gate = { ok: false, status: 403, message: 'gate answered 403' };
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    await w.tick();
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'WaitingPromotion', canaryWeight: 50 });
+    w.hookResults.gate = { ok: true, status: 200 };
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+  });
+
+  it('when pre-rollout fails, then no traffic moves and the failure counts as a failed check', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1, webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/' }] }));
+    await initialized(w);
+    w.hookResults.smoke = { ok: false, status: 500, message: 'smoke answered 500' };
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+    expect(w.kube.writes.filter((x) => x.kind === 'VirtualService' && x.verb === 'update')).toEqual([]);
+    expect(w.hookCalls[0]?.payload).toMatchObject({ name: 'podinfo', namespace: NS, type: 'pre-rollout', phase: 'Progressing', canaryWeight: 0 });
+  });
+
+  it('when a rollback hook answers 2xx, then the run is rolled back', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'abort', type: 'rollback', url: 'http://hooks/rollback/check' }] }));
+    w.hookResults.abort = { ok: false, status: 403, message: 'closed' };
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.vsWeight()).toBe(25);
+    w.hookResults.abort = { ok: true, status: 200 };
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Failed');
+  });
+});
+
+describe('given other strategies', () => {
+  it('blue/green on the kubernetes provider runs iterations with no traffic split, then promotes', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ iterations: 3, stepWeight: undefined, maxWeight: undefined }, { provider: 'kubernetes' }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const seen: string[] = [];
+    for (let i = 0; i < 8 && w.canary.status?.phase !== 'Succeeded'; i++) {
+      await w.tick();
+      seen.push(`${w.canary.status?.phase}:${w.canary.status?.iterations}:${w.canary.status?.canaryWeight}`);
+    }
+    expect(seen).toEqual(['Progressing:1:0', 'Progressing:2:0', 'Progressing:3:0', 'Succeeded:3:0']);
+    expect(w.kube.get(Resources.virtualServices, NS, 'podinfo')).toBeUndefined();
+  });
+
+  it('A/B testing on Istio routes matched requests to the canary in a rule of their own', async () => {
+    const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+    const w = new World().apply(aDeployment(), aCanary({ iterations: 2, stepWeight: undefined, maxWeight: undefined, match }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    const vs = w.kube.get<{ spec: { http: unknown[] } } & KubeObject>(Resources.virtualServices, NS, 'podinfo')!;
+    expect(vs.spec.http).toEqual([
+      { match, route: [{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 0 }, { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 100 }] },
+      { route: [{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }] },
+    ]);
+    await w.tick();
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+  });
+
+  it('stepWeights are followed in order', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ stepWeight: undefined, maxWeight: undefined, stepWeights: [5, 25, 60] }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const weights: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await w.tick();
+      weights.push(w.vsWeight()!);
+    }
+    expect(weights).toEqual([5, 25, 60]);
+  });
+
+  it('skipAnalysis promotes without steps', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { skipAnalysis: true }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.events.some((e) => e.reason === 'Advanced')).toBe(false);
+  });
+});
+
+describe('given a Canary the operator cannot act on', () => {
+  const stalled = (w: World): Record<string, string | undefined> => {
+    const c = w.canary.status?.conditions?.find((x) => x.type === 'Stalled');
+    return { status: c?.status, reason: c?.reason };
+  };
+
+  it('an unsupported provider is reported in the Stalled condition and nothing is created', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { provider: 'nginx' }));
+    await w.reconcile();
+    expect(stalled(w)).toEqual({ status: 'True', reason: 'Unsupported' });
+    expect(w.deployment('podinfo-primary')).toBeUndefined();
+    expect(w.events[0]).toMatchObject({ type: 'Warning', reason: 'Unsupported' });
+  });
+
+  it('a canary strategy without steps is an invalid spec', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ stepWeight: undefined }));
+    await w.reconcile();
+    expect(stalled(w)).toEqual({ status: 'True', reason: 'InvalidSpec' });
+  });
+
+  it('a missing target is reported as TargetNotFound', async () => {
+    const w = new World();
+    w.kube.put(Resources.canaries, aCanary());
+    await w.reconcile();
+    expect(stalled(w)).toEqual({ status: 'True', reason: 'TargetNotFound' });
+  });
+
+  it('a mesh whose CRDs are not installed is reported as RouterUnavailable and retried', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    w.kube.notServed.add('virtualservices.networking.istio.io/v1beta1');
+    const next = await w.reconcile();
+    expect(stalled(w)).toEqual({ status: 'True', reason: 'RouterUnavailable' });
+    expect(next).toBe(30_000);
+  });
+});
