@@ -34,7 +34,7 @@ test-unit: build
 	$(JEST) --selectProjects unit
 
 test-e2e: setup build
-	$(JEST) --selectProjects e2e --runInBand
+	$(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit
 
 demo: setup build
 	node e2e/dist/demo.js

@@ -12,8 +12,8 @@ export default {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{operator,hooks,e2e}/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$'] },
     {
       ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/test/**/*.e2e.test.ts'],
-      globalSetup: '<rootDir>/e2e/test/global-setup.ts', globalTeardown: '<rootDir>/e2e/test/global-teardown.ts',
-      testTimeout: 300000, slowTestThreshold: 120,
+      globalSetup: '<rootDir>/e2e/test/global-setup.mjs', globalTeardown: '<rootDir>/e2e/test/global-teardown.mjs',
+      slowTestThreshold: 120,
     },
   ],
 };

@@ -54,7 +54,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}; known flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(' ')}`);
   }
-  const raw = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, flags[s.flag] ?? env[s.env] ?? s.default]));
+  const given = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const raw = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, given(flags[s.flag]) ?? given(env[s.env]) ?? s.default]));
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {

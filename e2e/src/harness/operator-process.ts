@@ -21,7 +21,7 @@ export class OperatorProcess {
   start(): void {
     this.starts += 1;
     this.proc = startProcess('operator', process.execPath, [OPERATOR_MAIN], {
-      logFile: path.join(this.o.logDir, `operator-${this.o.namespaces.join('_')}-${this.starts}.log`),
+      logFile: path.join(this.o.logDir, `operator-${this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
       env: {
         ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
         WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,

@@ -2,6 +2,7 @@ import type { Canary, Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
 import type { Problem } from '../core/conditions.js';
 import { validateCanary, type Capabilities } from '../core/validation.js';
+import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
 import { MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
@@ -16,6 +17,9 @@ import { finalising, promoting } from './phases/promoting.js';
 import { Run } from './run.js';
 
 type PhaseHandler = (run: Run) => Promise<number | undefined>;
+
+/** API answers that a retry cannot fix. */
+const REJECTED: ReadonlySet<number> = new Set([400, 403, 422]);
 
 const HANDLERS: Record<Phase, PhaseHandler> = {
   '': initialize, Initializing: initialize,
@@ -48,6 +52,17 @@ export class Reconciler {
       await run.commit();
       return {};
     }
+    try {
+      return await this.act(run);
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || !REJECTED.has(err.status)) throw err;
+      // The API server refused an object the operator generated: waiting will not help, a person must look.
+      await this.block(run, { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message });
+      return { requeueAfterMs: 60_000 };
+    }
+  }
+
+  private async act(run: Run): Promise<WorkResult> {
     if (run.phase !== '' && run.phase !== 'Initializing') await applyDesired(run);
     const requeueAfterMs = await HANDLERS[run.phase](run);
     if (run.committed && run.phase !== 'Initializing') await applyDesired(run);

@@ -48,7 +48,7 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
   return {
     intervalMs: durationOr(a.interval, DEFAULT_INTERVAL_MS),
     threshold: a.threshold && a.threshold > 0 ? a.threshold : 1,
-    maxWeight: useSteps ? Math.min(100, lastStep) : (a.maxWeight ?? 100),
+    maxWeight: useSteps ? Math.min(100, lastStep) : a.maxWeight || 100,
     stepWeight: a.stepWeight ?? 0,
     stepWeights: useSteps ? stepWeights : [],
     stepWeightPromotion: a.stepWeightPromotion ?? 0,

@@ -12,6 +12,7 @@ export function rangeOf(m: CanaryMetric): { min?: number; max?: number } {
 
 /** Judges one measured value against the metric's range. */
 export function evaluateMetric(m: CanaryMetric, value: number): CheckResult {
+  if (!Number.isFinite(value)) return unmeasured(m, 'NoData', `${m.name}: the query returned ${value}`);
   const { min, max } = rangeOf(m);
   const base = { name: m.name, value, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
   if (min !== undefined && value < min) return { ...base, ok: false, reason: 'BelowMin', message: `${m.name} ${fmt(value)} < ${fmt(min)}` };
@@ -25,4 +26,4 @@ export function unmeasured(m: CanaryMetric, reason: string, message: string): Ch
   return { name: m.name, ok: false, reason, message, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
 }
 
-const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, ''));
+const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));

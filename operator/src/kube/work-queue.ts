@@ -127,6 +127,7 @@ export class WorkQueue {
       this.processing.delete(key);
       if (this.dirty.has(key) && !this.stopping) {
         this.queue.push(key);
+        this.opts.onDepth?.(this.queue.length);
         this.wake?.();
       }
     }

@@ -39,7 +39,7 @@ export const isBuiltinMetric = (name: string): name is keyof BuiltinQueries => n
 
 /** The query template of a built-in metric for a provider. */
 export function builtinQuery(provider: string, metric: keyof BuiltinQueries): string {
-  const q = BUILTIN[provider];
+  const q = Object.hasOwn(BUILTIN, provider) ? BUILTIN[provider] : undefined;
   if (!q) throw new NoBuiltinQueryError(provider, metric);
   return q[metric];
 }

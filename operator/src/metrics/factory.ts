@@ -17,7 +17,7 @@ export class UnknownMetricProviderError extends Error {
 
 /** Builds the provider of a type; an unknown type is an error, never a fallback to Prometheus. */
 export function createMetricProvider(cfg: ProviderConfig): MetricProvider {
-  const factory = PROVIDERS[cfg.type];
+  const factory = Object.hasOwn(PROVIDERS, cfg.type) ? PROVIDERS[cfg.type] : undefined;
   if (!factory) throw new UnknownMetricProviderError(cfg.type);
   return factory(cfg);
 }

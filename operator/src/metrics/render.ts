@@ -27,11 +27,11 @@ export function renderQuery(template: string, vars: QueryVars): string {
   return template.replace(PLACEHOLDER, (whole, key: string, sub: string | undefined) => {
     if (key === 'variables') {
       if (sub === undefined) throw new TemplateError(`${whole}: name a variable, as in {{ variables.key }}`);
-      const value = vars.variables[sub];
+      const value = Object.hasOwn(vars.variables, sub) ? vars.variables[sub] : undefined;
       if (value === undefined) throw new TemplateError(`${whole}: templateVariables has no key "${sub}"`);
       return value;
     }
-    if (sub !== undefined || !(key in vars) || key === 'variables') throw new TemplateError(`${whole}: unknown placeholder`);
+    if (sub !== undefined || !Object.hasOwn(vars, key)) throw new TemplateError(`${whole}: unknown placeholder`);
     return String(vars[key as keyof QueryVars]);
   });
 }

@@ -26,7 +26,7 @@ export const supportedProviders = (): ReadonlySet<string> => new Set(Object.keys
 
 /** Builds the router of a provider; an unknown provider is an error, never a fallback. */
 export function createRouter(provider: string, deps: RouterDeps): Router {
-  const factory = ROUTERS[provider];
+  const factory = Object.hasOwn(ROUTERS, provider) ? ROUTERS[provider] : undefined;
   if (!factory) throw new UnknownProviderError(provider);
   return factory(deps);
 }

@@ -87,16 +87,26 @@ export function deploymentReadiness(d: Deployment | undefined, thresholdPct: num
   return { ready: true };
 }
 
-/** Container ports other than the main one, for service.portDiscovery (sidecar proxies excluded). */
+/**
+ * Container ports other than the main one, for service.portDiscovery (sidecar proxies excluded). A port
+ * whose number or name would clash with the main Service port, or with an earlier one, is renamed or skipped
+ * so the generated Services are always valid.
+ */
 export function discoveredPorts(d: Deployment, svc: CanaryService): ServicePort[] {
-  const mainPort = typeof svc.targetPort === 'number' ? svc.targetPort : svc.port;
+  const mainTarget = typeof svc.targetPort === 'number' ? svc.targetPort : svc.port;
+  const usedNames = new Set([svc.portName || 'http']);
+  const usedPorts = new Set([svc.port]);
   const out: ServicePort[] = [];
   for (const c of d.spec.template.spec.containers) {
     if (c.name === 'istio-proxy' || c.name === 'envoy' || c.name === 'linkerd-proxy') continue;
     (c.ports ?? []).forEach((p, i) => {
-      if (p.containerPort === mainPort || p.name === svc.targetPort) return;
+      if (p.containerPort === mainTarget || (p.name !== undefined && p.name === svc.targetPort)) return;
+      if (usedPorts.has(p.containerPort)) return;
       const protocol = p.protocol ?? 'TCP';
-      out.push({ name: p.name ?? `tcp-${c.name}-${i}`, port: p.containerPort, targetPort: p.containerPort, protocol });
+      const name = p.name && !usedNames.has(p.name) ? p.name : `tcp-${c.name}-${i}`;
+      usedNames.add(name);
+      usedPorts.add(p.containerPort);
+      out.push({ name, port: p.containerPort, targetPort: p.containerPort, protocol });
     });
   }
   return out;

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import type { Canary, KubeObject } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
+import { createNamespace, sampleDeployment } from '../src/harness/fixtures.js';
+import { OperatorProcess } from '../src/harness/operator-process.js';
+import { CORPUS } from '../src/harness/paths.js';
+import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+
+type Doc = KubeObject & { spec: Record<string, unknown> };
+
+const RESOURCE: Record<string, ResourceType> = { Canary: Resources.canaries, MetricTemplate: Resources.metricTemplates, AlertProvider: Resources.alertProviders };
+
+/** Every document of the Flagger corpus, converted by changing its apiVersion only. */
+function corpus(): { file: string; docs: Doc[] }[] {
+  return fs.readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort().map((file) => ({
+    file,
+    docs: (loadAll(fs.readFileSync(path.join(CORPUS, file), 'utf8')) as Doc[])
+      .filter((d) => d && d.apiVersion === 'flagger.app/v1beta1')
+      .map((d) => ({ ...d, apiVersion: 'tollgate.dev/v1beta1' })),
+  }));
+}
+
+describe('real users\' Flagger manifests with apiVersion tollgate.dev/v1beta1', () => {
+  let kube: KubeClient;
+  const created: { ns: string; doc: Doc }[] = [];
+
+  beforeAll(async () => {
+    kube = await client();
+  });
+
+  afterAll(() => kube.close());
+
+  it('are all accepted by the API server, with nothing pruned', async () => {
+    for (const [i, { file, docs }] of corpus().entries()) {
+      const ns = uniqueNs(`corpus-${i}`);
+      await createNamespace(kube, ns);
+      for (const doc of docs) {
+        const obj = { ...doc, metadata: { ...doc.metadata, namespace: ns } };
+        const back = await kube.create<Doc>(RESOURCE[doc.kind!]!, obj).catch((err: Error) => {
+          throw new Error(`${file} ${doc.kind}/${doc.metadata.name}: ${err.message}`);
+        });
+        expect({ file, spec: back.spec }).toEqual({ file, spec: doc.spec });
+        created.push({ ns, doc: obj });
+      }
+    }
+    expect(created.filter((c) => c.doc.kind === 'Canary').length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('are each handled by the operator: initialized, or reported in a condition; the operator never crashes', async () => {
+    const canaries = created.filter((c) => c.doc.kind === 'Canary');
+    for (const { ns, doc } of canaries) {
+      const target = (doc as unknown as Canary).spec.targetRef;
+      if (target.kind === 'Deployment') await kube.create(Resources.deployments, sampleDeployment(ns, target.name)).catch(() => undefined);
+    }
+    const namespaces = [...new Set(canaries.map((c) => c.ns))];
+    const operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces, logDir: RUN_DIR });
+    operator.start();
+    try {
+      const outcome = new Map<string, string>();
+      const deadline = Date.now() + 60_000;
+      while (outcome.size < canaries.length && Date.now() < deadline) {
+        for (const { ns, doc } of canaries) {
+          const c = await kube.get<Canary>(Resources.canaries, ns, doc.metadata.name!);
+          const stalled = c.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');
+          if (c.status?.phase === 'Initialized') outcome.set(`${ns}/${doc.metadata.name}`, 'Initialized');
+          else if (stalled) outcome.set(`${ns}/${doc.metadata.name}`, `${stalled.reason}: ${stalled.message}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect([...outcome.keys()].sort()).toEqual(canaries.map((c) => `${c.ns}/${c.doc.metadata.name}`).sort());
+      for (const reason of outcome.values()) expect(reason).toMatch(/^(Initialized|Unsupported|InvalidSpec|TargetNotFound|TargetInvalid|RouterUnavailable)/);
+      expect([...outcome.values()].filter((v) => v === 'Initialized').length).toBeGreaterThanOrEqual(3);
+      const log = fs.readFileSync(operator.logFile!, 'utf8');
+      expect(log).not.toMatch(/"level":"fatal"/);
+      fs.writeFileSync(path.join(RUN_DIR, 'corpus-outcomes.txt'), [...outcome].map(([k, v]) => `${k}\t${v}`).join('\n'));
+    } finally {
+      await operator.stop();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { DURATION, SUCCESS_RATE } from '../src/core/checks.js';
+import { builtinQuery, isBuiltinMetric, NoBuiltinQueryError } from '../src/metrics/builtin.js';
+import { renderQuery, type QueryVars } from '../src/metrics/render.js';
+
+const vars: QueryVars = { name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo', ingress: '', route: '', interval: '1m', variables: {} };
+
+describe('builtinQuery for istio', () => {
+  it('given request-success-rate, then it is the non-5xx share of destination-reported requests in percent', () => {
+    expect(renderQuery(builtinQuery('istio', SUCCESS_RATE), vars)).toBe(
+      'sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo", response_code!~"5.*"}[1m]))' +
+        ' / sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo"}[1m])) * 100',
+    );
+  });
+
+  it('given request-duration, then it is the P99 of the request duration histogram in milliseconds', () => {
+    expect(renderQuery(builtinQuery('istio', DURATION), vars)).toBe(
+      'histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo"}[1m])) by (le))',
+    );
+  });
+});
+
+describe('builtinQuery for kubernetes', () => {
+  it('given request-success-rate, then it reads the application histogram count of the target pods', () => {
+    expect(renderQuery(builtinQuery('kubernetes', SUCCESS_RATE), vars)).toBe(
+      'sum(rate(http_request_duration_seconds_count{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", status!~"5.*"}[1m]))' +
+        ' / sum(rate(http_request_duration_seconds_count{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[1m])) * 100',
+    );
+  });
+
+  it('given request-duration, then it is the P99 in seconds converted to milliseconds', () => {
+    const q = renderQuery(builtinQuery('kubernetes', DURATION), vars);
+    expect(q).toBe(
+      'histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[1m])) by (le)) * 1000',
+    );
+  });
+});
+
+describe('builtinQuery for other providers', () => {
+  it.each([['linkerd'], ['nginx'], ['']])('given provider %p, then NoBuiltinQueryError points to a MetricTemplate', (provider) => {
+    expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);
+    expect(() => builtinQuery(provider, DURATION)).toThrow(`provider ${provider} has no built-in ${DURATION}: use a MetricTemplate (templateRef)`);
+  });
+});
+
+describe('isBuiltinMetric', () => {
+  it.each<[string, boolean]>([
+    [SUCCESS_RATE, true],
+    [DURATION, true],
+    ['request-success', false],
+    ['error-rate', false],
+  ])('given %p, then it is %p', (name, builtin) => {
+    expect(isBuiltinMetric(name)).toBe(builtin);
+  });
+});

@@ -1,0 +1,147 @@
+import { ConfigError, loadConfig, type OperatorConfig } from '../src/config.js';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).name).toBe('ConfigError');
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('given no flags and no environment, then every default applies', () => {
+    expect(loadConfig([], {})).toEqual<OperatorConfig>({
+      metricsServer: 'http://prometheus:9090',
+      meshProvider: 'istio',
+      namespaces: [],
+      logLevel: 'info',
+      port: 8080,
+      workers: 4,
+      selectorLabels: ['app', 'name', 'app.kubernetes.io/name'],
+      resyncMs: 300_000,
+    });
+  });
+
+  it('given unrelated environment variables, then they are ignored', () => {
+    expect(loadConfig([], { HOME: '/root', NAMESPACE: 'x', PATH: '/bin' })).toEqual(loadConfig([], {}));
+  });
+});
+
+describe('loadConfig from the environment', () => {
+  it('given every environment variable, then each setting is read and parsed', () => {
+    const env = {
+      KUBECONFIG: '/etc/kube/config',
+      METRICS_SERVER: 'http://prometheus.monitoring:9090',
+      MESH_PROVIDER: 'kubernetes',
+      WATCH_NAMESPACES: 'team-a, team-b,,team-c ',
+      LOG_LEVEL: 'debug',
+      PORT: '9090',
+      WORKERS: '8',
+      SELECTOR_LABELS: 'app.kubernetes.io/name',
+      RESYNC_INTERVAL: '1m30s',
+    };
+    expect(loadConfig([], env)).toEqual<OperatorConfig>({
+      kubeconfig: '/etc/kube/config',
+      metricsServer: 'http://prometheus.monitoring:9090',
+      meshProvider: 'kubernetes',
+      namespaces: ['team-a', 'team-b', 'team-c'],
+      logLevel: 'debug',
+      port: 9090,
+      workers: 8,
+      selectorLabels: ['app.kubernetes.io/name'],
+      resyncMs: 90_000,
+    });
+  });
+});
+
+describe('loadConfig from flags', () => {
+  it('given flags and environment variables for the same settings, then the flags win', () => {
+    const cfg = loadConfig(
+      ['--metrics-server=http://flag:9090', '--port', '7000', '--workers=2', '--namespace=only', '--log-level=warn', '--resync=10s', '--mesh-provider=istio'],
+      { METRICS_SERVER: 'http://env:9090', PORT: '9000', WORKERS: '16', WATCH_NAMESPACES: 'a,b', LOG_LEVEL: 'error', RESYNC_INTERVAL: '1h', MESH_PROVIDER: 'kubernetes' },
+    );
+    expect(cfg).toMatchObject({
+      metricsServer: 'http://flag:9090', port: 7000, workers: 2, namespaces: ['only'], logLevel: 'warn', resyncMs: 10_000, meshProvider: 'istio',
+    });
+  });
+
+  it('given a flag for one setting, then the environment still supplies the others', () => {
+    const cfg = loadConfig(['--port=7000'], { WORKERS: '6', KUBECONFIG: '/k' });
+    expect(cfg).toMatchObject({ port: 7000, workers: 6, kubeconfig: '/k', logLevel: 'info' });
+  });
+
+  it('given --selector-labels and --kubeconfig, then they are read', () => {
+    expect(loadConfig(['--selector-labels=name, app', '--kubeconfig=/tmp/kc'], {})).toMatchObject({ selectorLabels: ['name', 'app'], kubeconfig: '/tmp/kc' });
+  });
+
+  it.each<[string, string[]]>([
+    ['an unknown flag', ['--metrics-url=http://x']],
+    ['a positional argument', ['run']],
+    ['a flag without its value', ['--port']],
+  ])('given %s, then a ConfigError lists the known flags', (_title, argv) => {
+    const err = configError(() => loadConfig(argv, {}));
+    expect(err.message).toContain('known flags: --kubeconfig --metrics-server --mesh-provider --namespace --log-level --port --workers --selector-labels --resync');
+  });
+
+  it('given an unknown flag, then the message names it', () => {
+    expect(configError(() => loadConfig(['--metrics-url=http://x'], {})).message).toContain('--metrics-url');
+  });
+});
+
+describe('loadConfig validation', () => {
+  it.each<[string, string[], Record<string, string>, string]>([
+    ['a metrics server that is not a URL', ['--metrics-server=prometheus'], {}, '--metrics-server / METRICS_SERVER: must be a URL such as http://prometheus:9090'],
+    ['a metrics server from the environment that is not a URL', [], { METRICS_SERVER: 'not a url' }, '--metrics-server / METRICS_SERVER:'],
+    ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, '--log-level / LOG_LEVEL:'],
+    ['a port that is not a number', ['--port=http'], {}, '--port / PORT:'],
+    ['a port above 65535', [], { PORT: '65536' }, '--port / PORT:'],
+    ['a negative port', ['--port=-1'], {}, '--port / PORT:'],
+    ['a fractional port', ['--port=80.5'], {}, '--port / PORT:'],
+    ['zero workers', ['--workers=0'], {}, '--workers / WORKERS:'],
+    ['too many workers', [], { WORKERS: '65' }, '--workers / WORKERS:'],
+    ['no selector label', ['--selector-labels= , '], {}, '--selector-labels / SELECTOR_LABELS:'],
+    ['an invalid resync interval', [], { RESYNC_INTERVAL: '5 minutes' }, '--resync / RESYNC_INTERVAL: invalid duration "5 minutes"'],
+  ])('given %s, then the ConfigError names the flag and the environment variable', (_title, argv, env, message) => {
+    const err = configError(() => loadConfig(argv, env));
+    expect(err.message.startsWith('invalid configuration: ')).toBe(true);
+    expect(err.message).toContain(message);
+  });
+
+  it('given an empty setting, then its default applies (templated manifests often render empty values)', () => {
+    expect(loadConfig(['--mesh-provider='], { PORT: ' ' })).toMatchObject({ meshProvider: 'istio', port: 8080 });
+  });
+
+  it('given several invalid settings, then every one is reported', () => {
+    const err = configError(() => loadConfig(['--port=x', '--workers=0'], { LOG_LEVEL: 'loud' }));
+    expect(err.message).toContain('--port / PORT:');
+    expect(err.message).toContain('--workers / WORKERS:');
+    expect(err.message).toContain('--log-level / LOG_LEVEL:');
+    expect(err.message.split('; ')).toHaveLength(3);
+  });
+
+  it.each<[string, number]>([
+    ['0', 0],
+    ['65535', 65535],
+  ])('given port %p, then it is accepted', (port, value) => {
+    expect(loadConfig([`--port=${port}`], {}).port).toBe(value);
+  });
+
+  it('given a resync of 0, then resync is disabled (0 ms)', () => {
+    expect(loadConfig(['--resync=0'], {}).resyncMs).toBe(0);
+  });
+
+  // An empty PORT (common with templated manifests) must not become port 0, a random port.
+  it('given an empty PORT, then it is rejected or falls back to the default, never port 0', () => {
+    let port: number | undefined;
+    try {
+      port = loadConfig([], { PORT: '' }).port;
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return;
+    }
+    expect(port).toBe(8080);
+  });
+});

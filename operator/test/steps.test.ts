@@ -1,0 +1,132 @@
+import type { CheckResult } from '../src/api/types.js';
+import type { ResolvedAnalysis } from '../src/core/analysis.js';
+import { decideStep, untilDue, type RunState, type StepOutcome } from '../src/core/steps.js';
+
+const base: ResolvedAnalysis = {
+  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepWeightPromotion: 0,
+  iterations: 0, strategy: 'canary', mirror: false, primaryReadyThreshold: 100, canaryReadyThreshold: 100,
+  progressDeadlineMs: 600_000, skipAnalysis: false,
+};
+const analysis = (a: Partial<ResolvedAnalysis>): ResolvedAnalysis => ({ ...base, ...a });
+const state = (s: Partial<RunState> = {}): RunState => ({ canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false, ...s });
+
+const pass: CheckResult = { name: 'request-success-rate', ok: true, value: 100, min: 99 };
+const fail: CheckResult = { name: 'request-duration', ok: false, value: 900, max: 500, reason: 'AboveMax', message: 'request-duration 900 > 500' };
+const fail2: CheckResult = { name: 'errors', ok: false, reason: 'NoData', message: 'no data' };
+
+describe('decideStep on failed checks', () => {
+  it.each<[string, number, number, StepOutcome['kind'], number]>([
+    ['the first failure below a threshold of 3', 3, 0, 'failed-check', 1],
+    ['the second failure below a threshold of 3', 3, 1, 'failed-check', 2],
+    ['the failure that reaches a threshold of 3', 3, 2, 'rollback', 3],
+    ['a failure past the threshold', 3, 5, 'rollback', 6],
+    ['the first failure with threshold 1', 1, 0, 'rollback', 1],
+  ])('given %s, then the outcome is %p with failedChecks %p', (_title, threshold, failedChecks, kind, count) => {
+    const out = decideStep(analysis({ threshold, stepWeight: 10 }), state({ failedChecks, canaryWeight: 20 }), [pass, fail], true);
+    expect(out).toEqual({ kind, failedChecks: count, failed: [fail] });
+  });
+
+  it('given several failed checks in one step, then they count as one failure and all are reported', () => {
+    const out = decideStep(analysis({ threshold: 5, stepWeight: 10 }), state(), [fail, pass, fail2], true);
+    expect(out).toEqual({ kind: 'failed-check', failedChecks: 1, failed: [fail, fail2] });
+  });
+
+  it.each<ResolvedAnalysis['strategy']>(['canary', 'blue-green', 'ab-testing'])('given the %s strategy, then a failure never advances', (strategy) => {
+    const out = decideStep(analysis({ strategy, threshold: 2, stepWeight: 10, iterations: 3 }), state({ iterations: 5 }), [fail], true);
+    expect(out.kind).toBe('failed-check');
+  });
+
+  it('given no checks at all, then the step passes', () => {
+    expect(decideStep(analysis({ stepWeight: 10 }), state(), [], true)).toEqual({ kind: 'advance', canaryWeight: 10, mirrored: false });
+  });
+});
+
+describe('decideStep for the canary strategy', () => {
+  it.each<[string, Partial<ResolvedAnalysis>, Partial<RunState>, StepOutcome]>([
+    ['the first step', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 0 }, { kind: 'advance', canaryWeight: 25, mirrored: false }],
+    ['a middle step', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 25 }, { kind: 'advance', canaryWeight: 50, mirrored: false }],
+    ['the step at maxWeight', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 50 }, { kind: 'promote', canaryWeight: 50 }],
+    ['a step that would pass maxWeight', { stepWeight: 20, maxWeight: 50 }, { canaryWeight: 40 }, { kind: 'advance', canaryWeight: 50, mirrored: false }],
+    ['stepWeights', { stepWeights: [5, 20, 60], maxWeight: 60 }, { canaryWeight: 5 }, { kind: 'advance', canaryWeight: 20, mirrored: false }],
+    ['the last stepWeights entry', { stepWeights: [5, 20, 60], maxWeight: 60 }, { canaryWeight: 60 }, { kind: 'promote', canaryWeight: 60 }],
+  ])('given %s, then %j', (_title, a, s, outcome) => {
+    expect(decideStep(analysis(a), state(s), [pass], false)).toEqual(outcome);
+  });
+
+  it('given mirror on and no traffic yet, then the first step mirrors without shifting traffic', () => {
+    const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
+    expect(decideStep(a, state(), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 0, mirrored: true });
+  });
+
+  it('given mirror on and the mirror step done, then the next step shifts traffic and stops mirroring', () => {
+    const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
+    expect(decideStep(a, state({ mirrored: true }), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 25, mirrored: false });
+  });
+
+  it('given mirror on and traffic already shifted, then no second mirror step happens', () => {
+    const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
+    expect(decideStep(a, state({ canaryWeight: 25 }), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 50, mirrored: false });
+  });
+
+  it('given a whole run of passing steps, then the weights follow the plan and end in promotion with traffic kept', () => {
+    const a = analysis({ stepWeight: 30, maxWeight: 100, mirror: true });
+    let s = state();
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const out = decideStep(a, s, [pass], true);
+      if (out.kind === 'promote') {
+        seen.push(`promote@${out.canaryWeight}`);
+        break;
+      }
+      if (out.kind !== 'advance') throw new Error(`unexpected ${out.kind}`);
+      seen.push(out.mirrored ? 'mirror' : String(out.canaryWeight));
+      s = { ...s, canaryWeight: out.canaryWeight, mirrored: s.mirrored || out.mirrored, iterations: s.iterations + 1 };
+    }
+    expect(seen).toEqual(['mirror', '30', '60', '90', '100', 'promote@100']);
+  });
+});
+
+describe('decideStep for blue-green', () => {
+  it.each<[number, number, boolean, boolean, StepOutcome]>([
+    [3, 0, false, true, { kind: 'advance', canaryWeight: 0, mirrored: false }],
+    [3, 2, false, true, { kind: 'advance', canaryWeight: 0, mirrored: false }],
+    [3, 2, true, true, { kind: 'advance', canaryWeight: 0, mirrored: true }],
+    [3, 3, false, true, { kind: 'promote', canaryWeight: 100 }],
+    [3, 3, false, false, { kind: 'promote', canaryWeight: 0 }],
+    [3, 7, false, true, { kind: 'promote', canaryWeight: 100 }],
+    [0, 0, false, true, { kind: 'advance', canaryWeight: 0, mirrored: false }],
+    [0, 1, false, true, { kind: 'promote', canaryWeight: 100 }],
+  ])('given %p iterations, %p done, mirror %p and canSwitch %p, then %j', (iterations, done, mirror, canSwitch, outcome) => {
+    const a = analysis({ strategy: 'blue-green', iterations, mirror });
+    expect(decideStep(a, state({ iterations: done }), [pass], canSwitch)).toEqual(outcome);
+  });
+});
+
+describe('decideStep for A/B testing', () => {
+  it.each<[number, number, StepOutcome]>([
+    [2, 0, { kind: 'advance', canaryWeight: 100, mirrored: false }],
+    [2, 1, { kind: 'advance', canaryWeight: 100, mirrored: false }],
+    [2, 2, { kind: 'promote', canaryWeight: 100 }],
+    [2, 9, { kind: 'promote', canaryWeight: 100 }],
+  ])('given %p iterations with %p done, then %j', (iterations, done, outcome) => {
+    const a = analysis({ strategy: 'ab-testing', iterations, mirror: true });
+    expect(decideStep(a, state({ iterations: done }), [pass], false)).toEqual(outcome);
+  });
+});
+
+describe('untilDue', () => {
+  const now = Date.parse('2026-01-01T00:10:00Z');
+
+  it.each<[string, string | undefined, number, number]>([
+    ['no analysis yet', undefined, 60_000, 0],
+    ['an empty timestamp', '', 60_000, 0],
+    ['an unparsable timestamp', 'yesterday', 60_000, 0],
+    ['a step 20s ago with a 60s interval', '2026-01-01T00:09:40Z', 60_000, 40_000],
+    ['a step exactly one interval ago', '2026-01-01T00:09:00Z', 60_000, 0],
+    ['a step long ago', '2025-12-31T00:00:00Z', 60_000, 0],
+    ['a step just now', '2026-01-01T00:10:00Z', 10_000, 10_000],
+    ['a step in the future (clock skew)', '2026-01-01T00:10:30Z', 10_000, 40_000],
+  ])('given %s, then the wait is %p ms', (_title, last, interval, wait) => {
+    expect(untilDue(last, interval, now)).toBe(wait);
+  });
+});

@@ -1,0 +1,122 @@
+import type { CanaryAnalysis, CanarySpec } from '../src/api/types.js';
+import { validateCanary, type Capabilities, type ValidationReport } from '../src/core/validation.js';
+
+const caps: Capabilities = {
+  providers: new Set(['istio', 'kubernetes']),
+  matchProviders: new Set(['istio']),
+  mirrorProviders: new Set(['istio']),
+  targetKinds: new Set(['Deployment']),
+};
+
+const metric = { name: 'request-success-rate', thresholdRange: { min: 99 } };
+const spec = (analysis: CanaryAnalysis = {}, extra: Partial<CanarySpec> = {}): CanarySpec => ({
+  targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+  service: { port: 9898 },
+  analysis: { interval: '30s', stepWeight: 10, metrics: [metric], ...analysis },
+  ...extra,
+});
+const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+const clean: ValidationReport = { errors: [], unsupported: [], notices: [] };
+
+describe('validateCanary on valid specs', () => {
+  it.each<[string, CanarySpec, string]>([
+    ['a weighted canary on istio', spec(), 'istio'],
+    ['a stepWeights canary on istio', spec({ stepWeight: undefined, stepWeights: [1, 10, 50] }), 'istio'],
+    ['blue/green with iterations on kubernetes', spec({ stepWeight: undefined, iterations: 5 }), 'kubernetes'],
+    ['A/B testing on istio', spec({ stepWeight: undefined, iterations: 5, match }), 'istio'],
+    ['mirroring on istio with a mirrorWeight', spec({ mirror: true, mirrorWeight: 50 }), 'istio'],
+    ['the deprecated canaryAnalysis alias', { ...spec(), analysis: undefined, canaryAnalysis: { stepWeight: 20 } }, 'istio'],
+    ['skipAnalysis without steps', spec({ stepWeight: undefined }, { skipAnalysis: true }), 'istio'],
+    ['a targetRef without apiVersion', spec({}, { targetRef: { kind: 'Deployment', name: 'podinfo' } }), 'istio'],
+    ['custom metrics with a query or a templateRef', spec({ metrics: [{ name: 'errors', query: 'sum(x)' }, { name: 'lat', templateRef: { name: 't' }, interval: '1m' }] }), 'istio'],
+    ['webhooks over http and https', spec({ webhooks: [{ name: 'a', url: 'http://loadtester.test/', timeout: '15s' }, { name: 'b', url: 'https://x.example/hook' }] }), 'istio'],
+    ['a minimal interval of 1s', spec({ interval: '1s' }), 'istio'],
+    ['an equal min and max thresholdRange', spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 5, max: 5 } }] }), 'istio'],
+  ])('given %s, then there is nothing to report', (_title, s, provider) => {
+    expect(validateCanary(s, provider, caps)).toEqual(clean);
+  });
+});
+
+describe('validateCanary errors', () => {
+  it.each<[string, CanarySpec, string, string]>([
+    ['no service', { ...spec(), service: undefined }, 'istio', 'spec.service is required (at least service.port)'],
+    ['a Deployment with apiVersion extensions/v1beta1', spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }), 'istio',
+      'targetRef.apiVersion extensions/v1beta1 is not served for Deployments: use apps/v1'],
+    ['an unparsable interval', spec({ interval: 'soon' }), 'istio', 'spec.analysis.interval: invalid duration "soon": use a Go duration such as 30s, 1m30s or 2h'],
+    ['an interval below one second', spec({ interval: '500ms' }), 'istio', 'spec.analysis.interval must be at least 1s, got 500ms'],
+    ['stepWeights not ascending', spec({ stepWeight: undefined, stepWeights: [10, 5, 20] }), 'istio', 'spec.analysis.stepWeights must be strictly ascending, got [10, 5, 20]'],
+    ['stepWeights with a repeated entry', spec({ stepWeight: undefined, stepWeights: [10, 10] }), 'istio', 'spec.analysis.stepWeights must be strictly ascending, got [10, 10]'],
+    ['a canary without any step', spec({ stepWeight: undefined }), 'istio', 'spec.analysis needs stepWeight, stepWeights or iterations'],
+    ['a canary with stepWeight 0', spec({ stepWeight: 0 }), 'istio', 'spec.analysis needs stepWeight, stepWeights or iterations'],
+    ['mirror combined with A/B testing', spec({ stepWeight: undefined, iterations: 3, match, mirror: true }), 'istio', 'spec.analysis.mirror cannot be combined with A/B testing (match)'],
+    ['match without iterations', spec({ match }), 'istio', 'spec.analysis.match needs analysis.iterations for A/B testing'],
+    ['a custom metric without query or templateRef', spec({ metrics: [{ name: 'error-rate', thresholdRange: { max: 1 } }] }), 'istio',
+      'spec.analysis.metrics[0] (error-rate) needs templateRef or query: only request-success-rate and request-duration are built in'],
+    ['a metric with a bad interval', spec({ metrics: [metric, { name: 'request-duration', interval: '5 minutes' }] }), 'istio',
+      'spec.analysis.metrics[1].interval: invalid duration "5 minutes": use a Go duration such as 30s, 1m30s or 2h'],
+    ['a thresholdRange with min above max', spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] }), 'istio',
+      'spec.analysis.metrics[0].thresholdRange has min 10 > max 5'],
+    ['a webhook with a bad timeout', spec({ webhooks: [{ name: 'load', url: 'http://lt/', timeout: 'ten' }] }), 'istio',
+      'spec.analysis.webhooks[0].timeout: invalid duration "ten": use a Go duration such as 30s, 1m30s or 2h'],
+    ['a webhook with a relative URL', spec({ webhooks: [{ name: 'load', url: '/hook' }] }), 'istio', 'spec.analysis.webhooks[0].url is not a valid URL: /hook'],
+    ['a webhook over ftp', spec({ webhooks: [{ name: 'load', url: 'ftp://lt/hook' }] }), 'istio', 'spec.analysis.webhooks[0].url must be http or https, got ftp:'],
+  ])('given %s, then the error is reported', (_title, s, provider, error) => {
+    const r = validateCanary(s, provider, caps);
+    expect(r.errors).toEqual([error]);
+    expect(r.unsupported).toEqual([]);
+  });
+
+  it('given several problems, then every one is reported', () => {
+    const r = validateCanary(
+      spec({ interval: 'x', metrics: [{ name: 'custom' }], webhooks: [{ name: 'w', url: 'nope' }] }, { service: undefined }),
+      'istio', caps,
+    );
+    expect(r.errors).toHaveLength(4);
+  });
+});
+
+describe('validateCanary unsupported', () => {
+  it.each<[string, CanarySpec, string, string]>([
+    ['a DaemonSet target', spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }), 'istio',
+      'targetRef.kind DaemonSet is not supported yet (supported: Deployment)'],
+    ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes)'],
+    ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes', 'analysis.match (A/B testing) is not supported by provider kubernetes'],
+    ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes', 'analysis.mirror is not supported by provider kubernetes'],
+    ['session affinity', spec({ sessionAffinity: { cookieName: 'x' } }), 'istio', 'analysis.sessionAffinity is not supported yet'],
+  ])('given %s, then it is unsupported and not an error', (_title, s, provider, message) => {
+    const r = validateCanary(s, provider, caps);
+    expect(r.unsupported).toEqual([message]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('given an unsupported provider, then provider-specific capability checks are skipped but the analysis is still validated', () => {
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: {}, interval: '1x' }), 'linkerd', caps);
+    expect(r.unsupported).toEqual(['provider linkerd is not supported yet (supported: istio, kubernetes)']);
+    expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
+  });
+});
+
+describe('validateCanary notices', () => {
+  it.each<[string, CanarySpec, string, string]>([
+    ['a weighted canary on kubernetes', spec(), 'kubernetes',
+      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
+    ['a canary without steps on kubernetes', spec({ stepWeight: undefined }), 'kubernetes',
+      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
+    ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
+    ['an autoscalerRef', spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }), 'istio',
+      'spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with'],
+    ['alerts', spec({ alerts: [{ name: 'slack', providerRef: { name: 'slack' } }] }), 'istio', 'spec.analysis.alerts are not delivered yet'],
+    ['revertOnDeletion', spec({}, { revertOnDeletion: true }), 'istio',
+      'spec.revertOnDeletion is not acted upon yet: deleting the Canary does not restore the target'],
+  ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
+    expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
+  });
+
+  it('given skipAnalysis on kubernetes, then no blue/green notice is given', () => {
+    expect(validateCanary(spec({}, { skipAnalysis: true }), 'kubernetes', caps)).toEqual(clean);
+  });
+
+  it('given an empty alerts list, then no notice is given', () => {
+    expect(validateCanary(spec({ alerts: [] }), 'istio', caps).notices).toEqual([]);
+  });
+});

@@ -1,0 +1,162 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CanaryWebhook } from '../src/api/types.js';
+import { HttpWebhookRunner, type WebhookPayload } from '../src/webhooks/runner.js';
+
+interface Received {
+  path: string;
+  method: string;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** Answers are taken in order; the last one repeats. */
+let answers: { status: number; body?: string; delayMs?: number }[] = [];
+let received: Received[] = [];
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', method: req.method ?? '', contentType: req.headers['content-type'], body });
+      const a = answers.length > 1 ? answers.shift()! : answers[0]!;
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(a.status, { 'content-type': 'text/plain' });
+        res.end(a.body ?? '');
+      };
+      if (a.delayMs) setTimeout(send, a.delayMs);
+      else send();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+beforeEach(() => {
+  received = [];
+  answers = [{ status: 200 }];
+});
+
+const payload: WebhookPayload = {
+  name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: 'abc123', metadata: { cmd: 'hey -z 1m http://podinfo-canary.test:9898/' },
+  type: 'rollout', canaryWeight: 20, iteration: 2, revision: 'rev1', failedChecks: 0, timestamp: '2026-01-01T00:00:00Z',
+};
+const hook = (h: Partial<CanaryWebhook> = {}): CanaryWebhook => ({ name: 'load-test', type: 'rollout', url: `${base}/hooks/load`, ...h });
+const signal = (): AbortSignal => new AbortController().signal;
+
+describe('HttpWebhookRunner', () => {
+  it('given a 200 answer, then the call is ok and the payload was posted as JSON', async () => {
+    await expect(new HttpWebhookRunner().call(hook(), payload, signal())).resolves.toEqual({ ok: true, status: 200 });
+    expect(received).toHaveLength(1);
+    expect(received[0]!.method).toBe('POST');
+    expect(received[0]!.path).toBe('/hooks/load');
+    expect(received[0]!.contentType).toMatch(/^application\/json/);
+    expect(JSON.parse(received[0]!.body)).toEqual(payload);
+  });
+
+  it.each([[201], [202], [204], [299]])('given a %p answer, then the call is ok', async (status) => {
+    answers = [{ status }];
+    await expect(new HttpWebhookRunner().call(hook(), payload, signal())).resolves.toEqual({ ok: true, status });
+  });
+
+  it('given a 403 with a body, then the call fails with the status and the body in the message', async () => {
+    answers = [{ status: 403, body: '  approval denied by on-call\n' }];
+    await expect(new HttpWebhookRunner().call(hook({ name: 'gate' }), payload, signal())).resolves.toEqual({
+      ok: false, status: 403, message: 'gate answered 403: approval denied by on-call',
+    });
+    expect(received).toHaveLength(1);
+  });
+
+  it('given a 500 with an empty body, then the message has no trailing colon', async () => {
+    answers = [{ status: 500 }];
+    await expect(new HttpWebhookRunner().call(hook(), payload, signal())).resolves.toEqual({ ok: false, status: 500, message: 'load-test answered 500' });
+  });
+
+  it('given a JSON error body, then it is quoted as text, not parsed', async () => {
+    answers = [{ status: 400, body: '{"error":"bad"}' }];
+    const r = await new HttpWebhookRunner().call(hook(), payload, signal());
+    expect(r).toEqual({ ok: false, status: 400, message: 'load-test answered 400: {"error":"bad"}' });
+  });
+
+  it('given a very long body, then the message keeps only its first 500 characters', async () => {
+    answers = [{ status: 503, body: 'x'.repeat(2000) }];
+    const r = await new HttpWebhookRunner().call(hook(), payload, signal());
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toBe(`load-test answered 503: ${'x'.repeat(500)}`);
+  });
+
+  it('given one retry and a failure then a success, then two calls are made and the result is ok', async () => {
+    answers = [{ status: 500, body: 'warming up' }, { status: 200 }];
+    await expect(new HttpWebhookRunner().call(hook({ retries: 1 }), payload, signal())).resolves.toEqual({ ok: true, status: 200 });
+    expect(received).toHaveLength(2);
+  });
+
+  it('given one retry and two failures, then two calls are made and the last answer is the message', async () => {
+    answers = [{ status: 500, body: 'first' }, { status: 502, body: 'second' }];
+    await expect(new HttpWebhookRunner().call(hook({ retries: 1 }), payload, signal())).resolves.toEqual({
+      ok: false, status: 502, message: 'load-test answered 502: second',
+    });
+    expect(received).toHaveLength(2);
+  });
+
+  it.each([[undefined], [0], [-2]])('given retries %p and a failure, then exactly one call is made', async (retries) => {
+    answers = [{ status: 500 }];
+    await new HttpWebhookRunner().call(hook(retries === undefined ? {} : { retries }), payload, signal());
+    expect(received).toHaveLength(1);
+  });
+
+  it('given a success on the first try, then retries are not used', async () => {
+    await new HttpWebhookRunner().call(hook({ retries: 3 }), payload, signal());
+    expect(received).toHaveLength(1);
+  });
+
+  it('given many retries and an abort during the pause, then no further call is made', async () => {
+    answers = [{ status: 500 }];
+    const ac = new AbortController();
+    const started = Date.now();
+    const call = new HttpWebhookRunner().call(hook({ retries: 5 }), payload, ac.signal);
+    setTimeout(() => ac.abort(), 100);
+    const r = await call;
+    expect(r.ok).toBe(false);
+    expect(received).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(450);
+  });
+
+  it('given an already aborted signal, then nothing is called and the result is not ok', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const r = await new HttpWebhookRunner().call(hook(), payload, ac.signal);
+    expect(r).toEqual({ ok: false, message: 'not called' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('given a hook slower than its timeout, then the call fails with a timeout and no status', async () => {
+    answers = [{ status: 200, delayMs: 1000 }];
+    const started = Date.now();
+    const r = await new HttpWebhookRunner().call(hook({ timeout: '100ms' }), payload, signal());
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(r.ok).toBe(false);
+    expect(r).not.toHaveProperty('status');
+    expect(!r.ok && r.message).toMatch(/^load-test: timeout of 100ms exceeded/);
+  });
+
+  it('given an unreachable URL, then the call fails with the network error and no status', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const r = await new HttpWebhookRunner().call(hook({ url: `http://127.0.0.1:${port}/` }), payload, signal());
+    expect(r.ok).toBe(false);
+    expect(r).not.toHaveProperty('status');
+    expect(!r.ok && r.message).toMatch(/^load-test: .*ECONNREFUSED/);
+  });
+});

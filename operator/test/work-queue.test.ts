@@ -1,0 +1,363 @@
+import { WorkQueue, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await delay(2);
+  }
+}
+
+/** A queue whose handler records every call and its start time; stopped after each test. */
+const queues: WorkQueue[] = [];
+function queueOf(handler: WorkHandler, opts: Partial<WorkQueueOptions> = {}): WorkQueue {
+  const q = new WorkQueue({ workers: 2, handler, onError: () => {}, ...opts });
+  queues.push(q);
+  return q;
+}
+afterEach(async () => {
+  await Promise.all(queues.splice(0).map((q) => q.shutdown()));
+});
+
+describe('WorkQueue de-duplication', () => {
+  it('given a key added three times before start, then it is held once and processed once', async () => {
+    const calls: string[] = [];
+    const depths: number[] = [];
+    const q = queueOf(async (k) => void calls.push(k), { onDepth: (d) => depths.push(d) });
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    expect(q.depth).toBe(2);
+    expect(depths).toEqual([1, 2]);
+    q.start();
+    await waitFor(() => calls.length === 2);
+    await delay(20);
+    expect(calls.sort()).toEqual(['a', 'b']);
+    expect(q.depth).toBe(0);
+  });
+
+  it('given a key processed and done, when added again, then it is processed again', async () => {
+    const calls: string[] = [];
+    const q = queueOf(async (k) => void calls.push(k));
+    q.start();
+    q.add('a');
+    await waitFor(() => calls.length === 1);
+    q.add('a');
+    await waitFor(() => calls.length === 2);
+  });
+});
+
+describe('WorkQueue concurrency', () => {
+  it('given a key being processed, when it is added again many times, then it never runs twice at once and runs exactly once more afterwards', async () => {
+    const gate = deferred();
+    let running = 0;
+    let maxRunning = 0;
+    let calls = 0;
+    const q = queueOf(
+      async () => {
+        calls++;
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        if (calls === 1) await gate.promise;
+        else await delay(5);
+        running--;
+      },
+      { workers: 4 },
+    );
+    q.start();
+    q.add('a');
+    await waitFor(() => calls === 1);
+    for (let i = 0; i < 5; i++) q.add('a');
+    expect(q.depth).toBe(0);
+    await delay(30);
+    expect(calls).toBe(1);
+    gate.resolve();
+    await waitFor(() => calls === 2);
+    await delay(30);
+    expect(calls).toBe(2);
+    expect(maxRunning).toBe(1);
+  });
+
+  it('given two workers, then two different keys are processed in parallel', async () => {
+    const gate = deferred();
+    const started: string[] = [];
+    const q = queueOf(async (k) => {
+      started.push(k);
+      await gate.promise;
+    });
+    q.start();
+    q.add('a');
+    q.add('b');
+    await waitFor(() => started.length === 2);
+    expect(started.sort()).toEqual(['a', 'b']);
+    gate.resolve();
+  });
+
+  it('given one worker, then keys are processed one at a time in the order added', async () => {
+    const order: string[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const q = queueOf(
+      async (k) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        order.push(k);
+        await delay(3);
+        running--;
+      },
+      { workers: 1 },
+    );
+    for (const k of ['c', 'a', 'b']) q.add(k);
+    q.start();
+    await waitFor(() => order.length === 3);
+    expect(order).toEqual(['c', 'a', 'b']);
+    expect(maxRunning).toBe(1);
+  });
+});
+
+describe('WorkQueue errors and backoff', () => {
+  it('given a handler failing three times, then each retry waits longer, per key, and other keys are not delayed', async () => {
+    const attempts: number[] = [];
+    const retries: number[] = [];
+    const other: number[] = [];
+    const start = Date.now();
+    const q = queueOf(
+      async (k) => {
+        if (k === 'b') return void other.push(Date.now() - start);
+        attempts.push(Date.now() - start);
+        if (attempts.length <= 3) throw new Error(`boom ${attempts.length}`);
+      },
+      {
+        backoff: { initialMs: 20, maxMs: 60 },
+        onError: (key, err, retryIn) => {
+          expect(key).toBe('a');
+          expect((err as Error).message).toBe(`boom ${retries.length + 1}`);
+          retries.push(retryIn);
+        },
+      },
+    );
+    q.start();
+    q.add('a');
+    q.add('b');
+    await waitFor(() => attempts.length === 4);
+    // full jitter: between half and all of min(max, initial * 2^n)
+    expect(retries[0]).toBeGreaterThanOrEqual(10);
+    expect(retries[0]).toBeLessThanOrEqual(20);
+    expect(retries[1]).toBeGreaterThanOrEqual(20);
+    expect(retries[1]).toBeLessThanOrEqual(40);
+    expect(retries[2]).toBeGreaterThanOrEqual(30);
+    expect(retries[2]).toBeLessThanOrEqual(60);
+    for (let i = 1; i < 4; i++) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(retries[i - 1]! - 2);
+    expect(other).toHaveLength(1);
+    expect(other[0]!).toBeLessThan(attempts[1]!);
+  });
+
+  it('given a success after failures, then the backoff of that key starts over', async () => {
+    let mode: 'fail' | 'ok' = 'fail';
+    let calls = 0;
+    const retries: number[] = [];
+    const q = queueOf(
+      async () => {
+        calls++;
+        if (mode === 'fail') throw new Error('boom');
+      },
+      { backoff: { initialMs: 10, maxMs: 1000 }, onError: (_k, _e, retryIn) => retries.push(retryIn) },
+    );
+    q.start();
+    q.add('a');
+    await waitFor(() => retries.length === 3);
+    mode = 'ok';
+    await waitFor(() => calls === 4);
+    mode = 'fail';
+    q.add('a');
+    await waitFor(() => retries.length === 4);
+    expect(retries[2]).toBeGreaterThanOrEqual(20);
+    expect(retries[3]).toBeGreaterThanOrEqual(5);
+    expect(retries[3]).toBeLessThanOrEqual(10);
+  });
+
+  it('given a failure, when forget is called before the retry, then the retry is dropped', async () => {
+    let calls = 0;
+    const q = queueOf(
+      async () => {
+        calls++;
+        throw new Error('gone');
+      },
+      { backoff: { initialMs: 40, maxMs: 40 } },
+    );
+    q.start();
+    q.add('a');
+    await waitFor(() => calls === 1);
+    await delay(1);
+    q.forget('a');
+    await delay(80);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('WorkQueue delayed adds', () => {
+  it('given a handler asking for a requeue, then the key is processed again after that delay', async () => {
+    const times: number[] = [];
+    const start = Date.now();
+    const q = queueOf(async () => {
+      times.push(Date.now() - start);
+      return times.length === 1 ? { requeueAfterMs: 40 } : {};
+    });
+    q.start();
+    q.add('a');
+    await waitFor(() => times.length === 2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(38);
+    await delay(60);
+    expect(times).toHaveLength(2);
+  });
+
+  it('given a later addAfter, then the earlier deadline wins and the key runs once', async () => {
+    const times: number[] = [];
+    const start = Date.now();
+    const q = queueOf(async () => void times.push(Date.now() - start));
+    q.start();
+    q.addAfter('a', 30);
+    q.addAfter('a', 150);
+    await delay(200);
+    expect(times).toHaveLength(1);
+    expect(times[0]!).toBeGreaterThanOrEqual(28);
+    expect(times[0]!).toBeLessThan(120);
+  });
+
+  it('given an earlier addAfter, then it replaces the pending later one', async () => {
+    const times: number[] = [];
+    const start = Date.now();
+    const q = queueOf(async () => void times.push(Date.now() - start));
+    q.start();
+    q.addAfter('a', 150);
+    q.addAfter('a', 30);
+    await delay(200);
+    expect(times).toHaveLength(1);
+    expect(times[0]!).toBeLessThan(120);
+  });
+
+  it.each([[0], [-5]])('given addAfter with %p ms, then the key is added at once', (ms) => {
+    const q = queueOf(async () => {});
+    q.addAfter('a', ms);
+    expect(q.depth).toBe(1);
+  });
+
+  it('given a pending addAfter, when forget is called, then nothing runs', async () => {
+    let calls = 0;
+    const q = queueOf(async () => void calls++);
+    q.start();
+    q.addAfter('a', 20);
+    q.forget('a');
+    await delay(50);
+    expect(calls).toBe(0);
+  });
+
+  it('given delayed adds of different keys, then each runs on its own schedule', async () => {
+    const seen: string[] = [];
+    const q = queueOf(async (k) => void seen.push(k));
+    q.start();
+    q.addAfter('late', 50);
+    q.addAfter('early', 10);
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual(['early', 'late']);
+  });
+});
+
+describe('WorkQueue shutdown', () => {
+  it('given keys in flight and queued, then shutdown waits for the ones in flight and drops the rest', async () => {
+    const gate = deferred();
+    const started: string[] = [];
+    const finished: string[] = [];
+    const q = queueOf(
+      async (k) => {
+        started.push(k);
+        await gate.promise;
+        finished.push(k);
+      },
+      { workers: 1 },
+    );
+    q.start();
+    q.add('a');
+    q.add('b');
+    q.add('c');
+    await waitFor(() => started.length === 1);
+    let done = false;
+    const stopping = q.shutdown().then(() => (done = true));
+    await delay(20);
+    expect(done).toBe(false);
+    gate.resolve();
+    await stopping;
+    expect(finished).toEqual(['a']);
+    expect(started).toEqual(['a']);
+  });
+
+  it('given a key added during processing, when shutting down, then it is not re-queued', async () => {
+    const gate = deferred();
+    let calls = 0;
+    const q = queueOf(async () => {
+      calls++;
+      await gate.promise;
+    });
+    q.start();
+    q.add('a');
+    await waitFor(() => calls === 1);
+    q.add('a');
+    const stopping = q.shutdown();
+    gate.resolve();
+    await stopping;
+    await delay(10);
+    expect(calls).toBe(1);
+  });
+
+  it('given a pending addAfter and a pending retry, then neither fires after shutdown', async () => {
+    let calls = 0;
+    const q = queueOf(
+      async (k) => {
+        calls++;
+        if (k === 'fails') throw new Error('boom');
+      },
+      { backoff: { initialMs: 20, maxMs: 20 } },
+    );
+    q.start();
+    q.add('fails');
+    await waitFor(() => calls === 1);
+    q.addAfter('later', 20);
+    await q.shutdown();
+    await delay(50);
+    expect(calls).toBe(1);
+  });
+
+  it('given idle workers, then shutdown resolves promptly and later adds are ignored', async () => {
+    let calls = 0;
+    const q = queueOf(async () => void calls++, { workers: 3 });
+    q.start();
+    await delay(5);
+    const t = Date.now();
+    await q.shutdown();
+    expect(Date.now() - t).toBeLessThan(50);
+    q.add('a');
+    q.addAfter('b', 1);
+    expect(q.depth).toBe(0);
+    await delay(10);
+    expect(calls).toBe(0);
+  });
+
+  it('given a queue never started, then shutdown resolves', async () => {
+    const q = queueOf(async () => {});
+    q.add('a');
+    await expect(q.shutdown()).resolves.toBeUndefined();
+  });
+});
