@@ -26,7 +26,7 @@ apt_install() {
 }
 
 # Runtime packages the e2e suite uses: etcd for the API server, a real Prometheus, hey.
-apt_install etcd-server prometheus hey openssl ca-certificates
+apt_install etcd-server prometheus hey curl ca-certificates
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
   log "using binaries from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"

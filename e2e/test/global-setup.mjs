@@ -10,6 +10,6 @@ export default async function globalSetup() {
   fs.rmSync(runDir, { recursive: true, force: true });
   fs.mkdirSync(runDir, { recursive: true });
   const env = await startEnvironment(path.join(runDir, 'environment'));
-  fs.writeFileSync(path.join(runDir, 'env.json'), JSON.stringify({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, dir: env.dir, external: env.external }));
+  fs.writeFileSync(path.join(runDir, 'env.json'), JSON.stringify({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, simUrl: env.simUrl, dir: env.dir, external: env.external }));
   globalThis.__TOLLGATE_ENV__ = env;
 }

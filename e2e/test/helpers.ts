@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { Canary } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
-import { createNamespace, istioCanary, sampleDeployment } from '../src/harness/fixtures.js';
+import { installCrds } from '../src/cluster/crds.js';
+import { waitFor } from '../src/cluster/processes.js';
+import { canaryFor, createNamespace, metricTemplates, sampleDeployment } from '../src/harness/fixtures.js';
+import { routeReader } from '../src/harness/route-readers.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
@@ -17,20 +20,42 @@ export interface Scenario {
   stop(): Promise<void>;
 }
 
-export async function istioScenario(prefix: string, analysis: Parameters<typeof istioCanary>[2] = {}): Promise<Scenario> {
+export interface ScenarioOptions {
+  prefix: string;
+  /** The namespace to create; a unique one from prefix when absent. */
+  ns?: string;
+  provider?: string;
+  analysis?: Parameters<typeof canaryFor>[3];
+  spec?: Parameters<typeof canaryFor>[4];
+  /** Upstream CRD files the provider needs, installed (or swapped in) before the Canary. */
+  crds?: string[];
+  /** Create the MetricTemplates that TEMPLATE_METRICS refer to. */
+  templates?: boolean;
+  /** Objects (Secrets, ...) to create in the namespace before the Canary. */
+  before?: (ns: string, kube: KubeClient) => Promise<void>;
+  /** Wait for simulated users' traffic on the primary before returning (default true). */
+  userTraffic?: boolean;
+}
+
+export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   const env = envInfo();
   const kube = await client();
-  const ns = uniqueNs(prefix);
+  if (o.crds?.length) await installCrds(kube, o.crds);
+  const ns = o.ns ?? uniqueNs(o.prefix);
+  const provider = o.provider ?? 'istio';
   await createNamespace(kube, ns);
+  if (o.templates) for (const t of metricTemplates(ns)) await kube.create(Resources.metricTemplates, t);
+  await o.before?.(ns, kube);
   await kube.create(Resources.deployments, sampleDeployment(ns, 'podinfo'));
-  await kube.create(Resources.canaries, istioCanary(ns, 'podinfo', analysis));
-  const timeline = new Timeline(kube, ns, 'podinfo');
+  await kube.create(Resources.canaries, canaryFor(provider, ns, 'podinfo', o.analysis, o.spec));
+  const timeline = new Timeline(kube, ns, 'podinfo', routeReader(provider, Boolean(o.spec?.service?.gatewayRefs?.length)));
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const operator = new OperatorProcess({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir });
   operator.start();
   await timeline.waitForPhase('Initialized', 60_000);
+  if (o.userTraffic !== false) await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
   return {
     ns, client: kube, operator, timeline,
     async stop() {
@@ -40,6 +65,8 @@ export async function istioScenario(prefix: string, analysis: Parameters<typeof 
     },
   };
 }
+
+export const istioScenario = (prefix: string, analysis: ScenarioOptions['analysis'] = {}): Promise<Scenario> => scenario({ prefix, analysis });
 
 /** An instant PromQL query against the e2e Prometheus; the first sample's value, or undefined. */
 export async function promQuery(query: string): Promise<number | undefined> {

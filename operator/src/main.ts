@@ -8,7 +8,7 @@ import { EventRecorder } from './kube/events.js';
 import { InformerRegistry } from './kube/informer-registry.js';
 import { Resources } from './kube/resources.js';
 import { MetricAnalyzer } from './metrics/analyzer.js';
-import { SecretReader } from './metrics/secrets.js';
+import { SecretReader } from './kube/secrets.js';
 import { createRouter } from './routers/factory.js';
 import type { RouterDeps } from './routers/router.js';
 import { ServiceRouter } from './routers/services.js';
@@ -35,6 +35,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   });
   const canaries = informers.informer<Canary>(Resources.canaries);
   const templates = informers.informer<MetricTemplate>(Resources.metricTemplates);
+  const secrets = new SecretReader(client);
   const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, logger: log };
   const routers = new Map<string, ReturnType<typeof createRouter>>();
   const routerFor = (p: string): ReturnType<typeof createRouter> => routers.get(p) ?? routers.set(p, createRouter(p, routerDeps)).get(p)!;
@@ -44,7 +45,8 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     events: new EventRecorder(client, Resources.canaries, 'tollgate', log),
     targets: { Deployment: new DeploymentTarget({ client, deployments: informers.informer(Resources.deployments), selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER }) },
     services: new ServiceRouter(routerDeps),
-    analyzer: new MetricAnalyzer({ templates, secrets: new SecretReader(client), defaultPrometheus: cfg.metricsServer }),
+    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
+    secrets,
     webhooks: new HttpWebhookRunner(),
     now: () => Date.now(),
   };

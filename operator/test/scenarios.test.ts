@@ -275,3 +275,36 @@ describe('given a Canary the operator cannot act on', () => {
     expect(next).toBe(30_000);
   });
 });
+
+describe('given webhooks with a secretRef and event hooks', () => {
+  it('then the Secret\'s keys become headers and hmac-key the signing key', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'hooks-auth' } }] }));
+    w.secretData['hooks-auth'] = { Authorization: 'Bearer s3cret-token-value', 'hmac-key': 'signing-key-0123456789' };
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.hookCalls.find((c) => c.hook === 'smoke')?.auth).toEqual({ headers: { Authorization: 'Bearer s3cret-token-value' }, hmacKey: 'signing-key-0123456789' });
+    expect(w.vsWeight()).toBe(25);
+  });
+
+  it('when the Secret is missing, then the hook fails and counts as a failed check', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'absent' } }] }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ failedChecks: 1, canaryWeight: 0 });
+    expect(w.canary.status?.lastChecks?.[0]?.message).toContain('Secret test/absent not found');
+    expect(w.hookCalls).toEqual([]);
+  });
+
+  it('then every Event is also posted to the event hooks, with its message', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'audit', type: 'event', url: 'http://audit/' }] }));
+    await initialized(w);
+    await new Promise((r) => setImmediate(r));
+    const calls = w.hookCalls.filter((c) => c.hook === 'audit');
+    expect(calls.map((c) => c.payload.metadata.eventMessage)).toEqual(w.events.map((e) => e.message));
+    expect(calls[0]?.payload).toMatchObject({ type: 'event', metadata: { eventType: 'Normal', eventReason: 'Initializing' } });
+  });
+});

@@ -2,10 +2,11 @@ import type { CanaryAnalysis, CanarySpec } from '../src/api/types.js';
 import { validateCanary, type Capabilities, type ValidationReport } from '../src/core/validation.js';
 
 const caps: Capabilities = {
-  providers: new Set(['istio', 'kubernetes']),
-  matchProviders: new Set(['istio']),
+  providers: new Set(['istio', 'kubernetes', 'gatewayapi:v1']),
+  matchProviders: new Set(['istio', 'gatewayapi:v1']),
   mirrorProviders: new Set(['istio']),
   targetKinds: new Set(['Deployment']),
+  builtinMetricProviders: new Set(['istio', 'kubernetes']),
 };
 
 const metric = { name: 'request-success-rate', thresholdRange: { min: 99 } };
@@ -79,7 +80,7 @@ describe('validateCanary unsupported', () => {
   it.each<[string, CanarySpec, string, string]>([
     ['a DaemonSet target', spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }), 'istio',
       'targetRef.kind DaemonSet is not supported yet (supported: Deployment)'],
-    ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes)'],
+    ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)'],
     ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes', 'analysis.match (A/B testing) is not supported by provider kubernetes'],
     ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes', 'analysis.mirror is not supported by provider kubernetes'],
     ['session affinity', spec({ sessionAffinity: { cookieName: 'x' } }), 'istio', 'analysis.sessionAffinity is not supported yet'],
@@ -91,7 +92,7 @@ describe('validateCanary unsupported', () => {
 
   it('given an unsupported provider, then provider-specific capability checks are skipped but the analysis is still validated', () => {
     const r = validateCanary(spec({ mirror: true, sessionAffinity: {}, interval: '1x' }), 'linkerd', caps);
-    expect(r.unsupported).toEqual(['provider linkerd is not supported yet (supported: istio, kubernetes)']);
+    expect(r.unsupported).toEqual(['provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
 });
@@ -118,5 +119,17 @@ describe('validateCanary notices', () => {
 
   it('given an empty alerts list, then no notice is given', () => {
     expect(validateCanary(spec({ alerts: [] }), 'istio', caps).notices).toEqual([]);
+  });
+});
+
+describe('validateCanary built-in metrics', () => {
+  it('given a provider without built-in queries and a built-in metric name without a template, then it is an error naming the fix', () => {
+    const r = validateCanary(spec({ stepWeight: 10, metrics: [metric] }), 'gatewayapi:v1', caps);
+    expect(r.errors).toEqual(['metric request-success-rate has no built-in query for provider gatewayapi:v1: give it a templateRef to a MetricTemplate']);
+  });
+
+  it('given the same metric with a templateRef, then it is accepted', () => {
+    const r = validateCanary(spec({ stepWeight: 10, metrics: [{ ...metric, templateRef: { name: 'rate' } }] }), 'gatewayapi:v1', caps);
+    expect(r.errors).toEqual([]);
   });
 });

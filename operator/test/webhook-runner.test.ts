@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CanaryWebhook } from '../src/api/types.js';
-import { HttpWebhookRunner, type WebhookPayload } from '../src/webhooks/runner.js';
+import { authFromSecret, HttpWebhookRunner, signatureHeaders, type WebhookPayload } from '../src/webhooks/runner.js';
+import { createHmac } from 'node:crypto';
 
 interface Received {
   path: string;
@@ -158,5 +159,44 @@ describe('HttpWebhookRunner', () => {
     expect(r.ok).toBe(false);
     expect(r).not.toHaveProperty('status');
     expect(!r.ok && r.message).toMatch(/^load-test: .*ECONNREFUSED/);
+  });
+});
+
+describe('webhook signatures', () => {
+  it('given the key "key", timestamp 1700000000 and body {}, then the signature is the documented test vector', () => {
+    expect(signatureHeaders('key', '{}', 1_700_000_000_000)).toEqual({
+      'x-tollgate-timestamp': '1700000000',
+      'x-tollgate-signature': 'sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae',
+    });
+  });
+
+  it('given a Secret with headers and hmac-key, then hmac-key signs and is never sent', () => {
+    expect(authFromSecret({ 'X-Api-Key': 'abc', 'hmac-key': ' k \n' })).toEqual({ headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' });
+  });
+});
+
+describe('HttpWebhookRunner with credentials', () => {
+  it('given headers and a signing key, then the receiver gets the headers and a signature over timestamp and exact body', async () => {
+    let seen: { headers: http.IncomingHttpHeaders; body: string } | undefined;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => { seen = { headers: req.headers, body }; res.writeHead(200).end(); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const payload = { name: 'podinfo', namespace: 'test', metadata: { cmd: 'x' } } as unknown as WebhookPayload;
+      const res = await new HttpWebhookRunner().call({ name: 'h', url }, payload, new AbortController().signal, { headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' });
+      expect(res.ok).toBe(true);
+      expect(seen!.headers['x-api-key']).toBe('abc');
+      const ts = String(seen!.headers['x-tollgate-timestamp']);
+      expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
+      const expected = createHmac('sha256', 'k').update(`${ts}.${seen!.body}`).digest('hex');
+      expect(seen!.headers['x-tollgate-signature']).toBe(`sha256=${expected}`);
+      expect(JSON.parse(seen!.body)).toEqual(payload);
+    } finally {
+      server.close();
+    }
   });
 });

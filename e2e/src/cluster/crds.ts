@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { loadAll } from 'js-yaml';
 import type { KubeClient } from '@tollgate/operator/kube/client';
-import { isAlreadyExists } from '@tollgate/operator/kube/errors';
+import { isAlreadyExists, isNotFound } from '@tollgate/operator/kube/errors';
 import { Resources } from '@tollgate/operator/kube/resources';
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { waitFor } from './processes.js';
@@ -27,6 +27,19 @@ export function adaptSchemaForOldServer(node: unknown): unknown {
   return out;
 }
 
+async function putCrd(client: KubeClient, crd: Crd): Promise<void> {
+  const name = crd.metadata.name!;
+  const live = await client.get<Crd>(Resources.crds, undefined, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  if (live && versionsOf(live) !== versionsOf(crd)) {
+    await client.delete(Resources.crds, undefined, name);
+    await waitFor(`CRD ${name} deleted`, async () => !(await client.get(Resources.crds, undefined, name).catch(() => undefined)), 60_000);
+  } else if (live) {
+    await client.replace(Resources.crds, { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion } });
+    return;
+  }
+  await client.create(Resources.crds, crd).catch((err) => (isAlreadyExists(err) ? undefined : Promise.reject(err)));
+}
+
 export function readCrds(file: string): Json[] {
   return (loadAll(fs.readFileSync(file, 'utf8')) as Json[]).filter((d) => d && d.kind === 'CustomResourceDefinition');
 }
@@ -36,21 +49,25 @@ export async function serverMinorVersion(client: KubeClient): Promise<number> {
   return Number.parseInt(v.minor, 10);
 }
 
-/** Creates (or replaces) CRDs and waits until each is Established. */
+type Crd = KubeObject & { spec: { versions: { name: string }[] } };
+
+const versionsOf = (c: Crd): string => c.spec.versions.map((v) => v.name).sort().join(',');
+
+/**
+ * Creates (or replaces) CRDs and waits until each is Established. A CRD of the same name with other
+ * versions (the three TrafficSplit CRDs) is deleted first, with its objects: the API server refuses to
+ * drop a stored version in place.
+ */
 export async function installCrds(client: KubeClient, files: string[]): Promise<void> {
   const legacy = (await serverMinorVersion(client)) < 25;
   const names: string[] = [];
   for (const file of files) {
     for (const doc of readCrds(file)) {
-      const crd = (legacy ? adaptSchemaForOldServer(doc) : doc) as KubeObject;
+      const crd = (legacy ? adaptSchemaForOldServer(doc) : doc) as Crd;
       names.push(crd.metadata.name!);
-      try {
-        await client.create(Resources.crds, crd);
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw new Error(`CRD ${crd.metadata.name} from ${file}: ${String(err)}`, { cause: err });
-        const live = await client.get(Resources.crds, undefined, crd.metadata.name!);
-        await client.replace(Resources.crds, { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion } });
-      }
+      await putCrd(client, crd).catch((err: Error) => {
+        throw new Error(`CRD ${crd.metadata.name} from ${file}: ${err.message}`, { cause: err });
+      });
     }
   }
   await waitFor(`CRDs established: ${names.join(', ')}`, async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 /** A free TCP port on loopback (bound, read, released). */
 export function freePort(): Promise<number> {
@@ -24,6 +25,7 @@ export interface ManagedProcess {
 
 /** Starts a long-running process with its output in logFile; stop() sends SIGTERM, then SIGKILL after graceMs. */
 export function startProcess(name: string, command: string, args: string[], o: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; graceMs?: number }): ManagedProcess {
+  fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
   const out = fs.openSync(o.logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', out, out], env: o.env ?? process.env, cwd: o.cwd });
   fs.closeSync(out);

@@ -12,6 +12,8 @@ import { ISTIO_CRDS, OUR_CRDS, SIM_MAIN } from './paths.js';
 export interface EnvInfo {
   kubeconfig: string;
   prometheusUrl: string;
+  /** The simulator: /metrics, and /svc/<namespace>/<service>/ to reach a Service as through the mesh. */
+  simUrl: string;
   dir: string;
   external: boolean;
 }
@@ -49,7 +51,7 @@ export async function startEnvironment(dir: string, extraCrds: string[] = []): P
       client.close();
       for (const s of stops.reverse()) await s();
     };
-    return { kubeconfig, prometheusUrl: prom.url, dir, external, client, stop };
+    return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, external, client, stop };
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     throw err;

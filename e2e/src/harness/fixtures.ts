@@ -1,5 +1,5 @@
 import type { Deployment } from '@tollgate/operator/api/k8s';
-import type { Canary, CanarySpec } from '@tollgate/operator/api/types';
+import type { Canary, CanarySpec, MetricTemplate } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { isConflict } from '@tollgate/operator/kube/errors';
 import { Resources } from '@tollgate/operator/kube/resources';
@@ -31,11 +31,34 @@ export function sampleDeployment(ns: string, name: string, env: Record<string, s
 
 /** An Istio canary with the built-in metrics, fast enough for a test. */
 export function istioCanary(ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
+  return canaryFor('istio', ns, name, analysis, spec);
+}
+
+/** The metrics of a Canary whose provider has no built-in queries: templates over the simulator's Istio metrics. */
+export const TEMPLATE_METRICS: NonNullable<CanarySpec['analysis']>['metrics'] = [
+  { name: 'success-rate', interval: '10s', thresholdRange: { min: 99 }, templateRef: { name: 'success-rate' } },
+  { name: 'latency', interval: '10s', thresholdRange: { max: 500 }, templateRef: { name: 'latency' } },
+];
+
+/** MetricTemplates for TEMPLATE_METRICS; no address, so the operator's default Prometheus answers. */
+export function metricTemplates(ns: string): MetricTemplate[] {
+  const sel = 'destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"';
+  const template = (name: string, query: string): MetricTemplate => ({
+    apiVersion: 'tollgate.dev/v1beta1', kind: 'MetricTemplate', metadata: { name, namespace: ns }, spec: { provider: { type: 'prometheus' }, query },
+  });
+  return [
+    template('success-rate', `sum(rate(istio_requests_total{${sel}, response_code!~"5.*"}[{{ interval }}])) / sum(rate(istio_requests_total{${sel}}[{{ interval }}])) * 100`),
+    template('latency', `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${sel}}[{{ interval }}])) by (le))`),
+  ];
+}
+
+/** A canary for any provider, with the built-in metrics unless analysis says otherwise. */
+export function canaryFor(provider: string, ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
   return {
     apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
     metadata: { name, namespace: ns },
     spec: {
-      provider: 'istio',
+      provider: provider as CanarySpec['provider'],
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       service: { port: 9898 },
       progressDeadlineSeconds: 60,

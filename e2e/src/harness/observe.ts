@@ -1,41 +1,41 @@
-import type { Canary } from '@tollgate/operator/api/types';
+import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Informer } from '@tollgate/operator/kube/informer';
-import { Resources } from '@tollgate/operator/kube/resources';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { createLogger } from '@tollgate/operator/util/log';
-import type { KubeObject } from '@tollgate/operator/api/types';
-
-type Json = Record<string, unknown>;
+import { canaryWeightOf, type RouteReader } from './route-readers.js';
 
 export interface Sample { at: number; phase: string; weight: number; failedChecks: number; detail?: string; checks: string }
 
+type MeshObject = KubeObject & { spec?: Record<string, unknown> };
+
 /**
- * Watches one namespace's Canary and VirtualService on the API server and records every phase and every
- * canary weight the VirtualService carried, in order: the timeline a test asserts on.
+ * Watches one namespace's Canary and its routing object on the API server and records every phase and
+ * every canary weight the routing object carried, in order: the timeline a test asserts on.
  */
 export class Timeline {
   readonly phases: Sample[] = [];
   readonly routeWeights: number[] = [];
-  readonly routeWrites: number[] = [];
   private readonly canaries: Informer<Canary>;
-  private readonly vs: Informer<KubeObject & { spec?: Json }>;
+  private readonly routes: Informer<MeshObject>;
   private readonly listeners: ((s: Sample) => void)[] = [];
 
-  constructor(client: KubeClient, readonly namespace: string, readonly name: string) {
+  constructor(client: KubeClient, readonly namespace: string, readonly name: string, private readonly reader: RouteReader = { resource: Resources.virtualServices, kind: 'istio' }) {
     const logger = createLogger('warn', 'e2e-observer');
-    this.canaries = new Informer<Canary>({ client, resource: Resources.canaries, namespaces: [namespace], logger });
-    this.vs = new Informer({ client, resource: Resources.virtualServices, namespaces: [namespace], logger });
+    const informer = <T extends KubeObject>(resource: ResourceType): Informer<T> => new Informer<T>({ client, resource, namespaces: [namespace], logger });
+    this.canaries = informer<Canary>(Resources.canaries);
+    this.routes = informer<MeshObject>(reader.resource);
     this.canaries.on('add', (c) => this.onCanary(c)).on('update', (c) => this.onCanary(c));
-    this.vs.on('add', (v) => this.onVs(v)).on('update', (v, old) => this.onVs(v, old));
+    this.routes.on('add', (v) => this.onRoute(v)).on('update', (v, old) => this.onRoute(v, old));
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.canaries.start(), this.vs.start()]);
+    await Promise.all([this.canaries.start(), this.routes.start()]);
   }
 
   stop(): void {
     this.canaries.stop();
-    this.vs.stop();
+    this.routes.stop();
   }
 
   onSample(fn: (s: Sample) => void): void {
@@ -76,21 +76,14 @@ export class Timeline {
     for (const l of this.listeners) l(sample);
   }
 
-  private onVs(v: KubeObject & { spec?: Json }, old?: KubeObject & { spec?: Json }): void {
-    const w = canaryWeightOf(v.spec);
+  private onRoute(v: MeshObject, old?: MeshObject): void {
+    const w = canaryWeightOf(this.reader, v, this.apex());
     if (w === undefined) return;
-    this.routeWrites.push(w);
-    const before = old ? canaryWeightOf(old.spec) : undefined;
+    const before = old ? canaryWeightOf(this.reader, old, this.apex()) : undefined;
     if (this.routeWeights.length === 0 || w !== before) this.routeWeights.push(w);
   }
-}
 
-function canaryWeightOf(spec: Json | undefined): number | undefined {
-  for (const rule of (spec?.http ?? []) as Json[]) {
-    for (const d of (rule.route ?? []) as Json[]) {
-      const host = String(((d.destination as Json | undefined)?.host as string | undefined) ?? '');
-      if (host.split('.')[0]!.endsWith('-canary')) return Number(d.weight ?? 0);
-    }
+  private apex(): string {
+    return this.canary?.spec.service?.name || this.canary?.spec.targetRef.name || this.name;
   }
-  return undefined;
 }

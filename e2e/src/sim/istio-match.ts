@@ -1,8 +1,10 @@
-/** Just enough of Istio's HTTPMatchRequest to route synthetic requests: uri and headers, exact/prefix/regex. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest and Gateway API's HTTPRouteMatch. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
-export interface SyntheticRequest { path: string; headers: Record<string, string> }
+type Json = Record<string, unknown>;
+export interface SyntheticRequest { path: string; method: string; headers: Record<string, string> }
+export type Matcher = (req: SyntheticRequest) => boolean;
 
-function matches(m: StringMatch, value: string | undefined): boolean {
+function stringMatches(m: StringMatch, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (m.exact !== undefined) return value === m.exact;
   if (m.prefix !== undefined) return value.startsWith(m.prefix);
@@ -11,17 +13,38 @@ function matches(m: StringMatch, value: string | undefined): boolean {
   return true;
 }
 
-/** Whether a request satisfies one HTTPMatchRequest (all its conditions). */
-export function matchRequest(match: Record<string, unknown>, req: SyntheticRequest): boolean {
-  if (match.uri && !matches(match.uri as StringMatch, req.path)) return false;
-  for (const [name, m] of Object.entries((match.headers ?? {}) as Record<string, StringMatch>)) {
-    if (!matches(m, req.headers[name.toLowerCase()])) return false;
-  }
-  return true;
+/** Istio: a rule applies when it has no match, or any of its HTTPMatchRequests holds (uri and headers). */
+export function istioMatcher(matches: Json[] | undefined): Matcher {
+  if (!matches?.length) return () => true;
+  return (req) => matches.some((m) => {
+    if (m.uri && !stringMatches(m.uri as StringMatch, req.path)) return false;
+    return Object.entries((m.headers ?? {}) as Record<string, StringMatch>).every(([k, sm]) => stringMatches(sm, req.headers[k.toLowerCase()]));
+  });
 }
 
-/** Whether a rule applies: no match list, or any of its matches. */
-export function ruleApplies(rule: Record<string, unknown>, req: SyntheticRequest): boolean {
-  const list = rule.match as Record<string, unknown>[] | undefined;
-  return !list?.length || list.some((m) => matchRequest(m, req));
+function typed(type: string | undefined, value: string, actual: string | undefined): boolean {
+  if (actual === undefined) return false;
+  if (type === 'RegularExpression') return new RegExp(value).test(actual);
+  if (type === 'PathPrefix') return actual === value || actual.startsWith(value.endsWith('/') ? value : `${value}/`) || value === '/';
+  return actual === value;
+}
+
+/** Gateway API: any HTTPRouteMatch (path, headers, method) holds; no matches means all requests. */
+export function httpRouteMatcher(matches: Json[] | undefined): Matcher {
+  if (!matches?.length) return () => true;
+  return (req) => matches.some((m) => {
+    const path = m.path as { type?: string; value?: string } | undefined;
+    if (path?.value !== undefined && !typed(path.type ?? 'PathPrefix', path.value, req.path)) return false;
+    if (m.method && m.method !== req.method) return false;
+    return ((m.headers ?? []) as { name: string; type?: string; value: string }[]).every((h) => typed(h.type ?? 'Exact', h.value, req.headers[h.name.toLowerCase()]));
+  });
+}
+
+/** App Mesh: path prefix and header conditions. */
+export function appMeshMatcher(match: Json | undefined): Matcher {
+  return (req) => {
+    const prefix = (match?.prefix as string | undefined) ?? '/';
+    if (!req.path.startsWith(prefix)) return false;
+    return ((match?.headers ?? []) as { name: string; match?: StringMatch }[]).every((h) => stringMatches(h.match ?? {}, req.headers[h.name.toLowerCase()]));
+  };
 }

@@ -1,16 +1,13 @@
 import http from 'node:http';
-import { Counter, Histogram, Registry } from 'prom-client';
+import type { Service } from '@tollgate/operator/api/k8s';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Informer } from '@tollgate/operator/kube/informer';
-import { Resources } from '@tollgate/operator/kube/resources';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import type { Logger } from '@tollgate/operator/util/log';
-import type { KubeObject } from '@tollgate/operator/api/types';
-import type { Service } from '@tollgate/operator/api/k8s';
-import { ruleApplies, type SyntheticRequest } from './istio-match.js';
+import type { SyntheticRequest } from './istio-match.js';
 import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
-
-type Json = Record<string, unknown>;
-type VirtualService = KubeObject & { spec?: { http?: Json[] } };
+import { MeshMetrics } from './mesh-metrics.js';
+import { fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, serviceOfVirtualNode, type MeshObject, type RouteTable } from './routes.js';
 
 export const RPS_ANNOTATION = 'sim.tollgate.dev/rps';
 export const HEADERS_ANNOTATION = 'sim.tollgate.dev/headers';
@@ -18,91 +15,130 @@ export const HEADER_SHARE_ANNOTATION = 'sim.tollgate.dev/header-share';
 const TICK_MS = 100;
 const DEFAULT_RPS = 20;
 
+/** Every kind of routing object the operator writes, and how to read it as a route table. */
+const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver) => RouteTable | undefined }[] = [
+  { resource: Resources.virtualServices, read: (o) => fromVirtualService(o) },
+  ...[Resources.trafficSplitsV1alpha4, Resources.trafficSplitsV1alpha2, Resources.trafficSplitsV1alpha1].map((resource) => ({ resource, read: (o: MeshObject) => fromTrafficSplit(o) })),
+  ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
+  {
+    resource: Resources.appMeshVirtualRouters,
+    // The -canary router exists for tests to reach the canary; users only reach the apex.
+    read: (o, d) => (o.metadata.name!.endsWith('-canary') ? undefined : fromVirtualRouter(o, (n) => serviceOfVirtualNode(d.node(o.metadata.namespace!, n)))),
+  },
+];
+
 /**
- * The data-plane stand-in (test infrastructure, not a mesh): for every VirtualService it sends synthetic
- * user requests at a steady rate, routes each one as Istio would from the live spec (first matching rule,
- * weighted destinations, mirror), sends it to a ready pod of the destination Service, and records the
- * result as Istio's destination-side metrics, which Prometheus scrapes from /metrics.
+ * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
+ * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter) it sends synthetic user
+ * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
+ * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
+ * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
  */
 export class TrafficDriver {
-  readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'istio_requests_total', help: 'requests', labelNames: ['reporter', 'destination_workload', 'destination_workload_namespace', 'destination_service_name', 'response_code', 'source_workload'], registers: [this.registry] });
-  private readonly duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'latency', labelNames: ['reporter', 'destination_workload', 'destination_workload_namespace', 'destination_service_name', 'response_code', 'source_workload'], buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000], registers: [this.registry] });
-  private readonly vs: Informer<VirtualService>;
+  readonly metrics = new MeshMetrics();
+  private readonly sources: Informer<MeshObject>[];
+  private readonly nodes: Informer<MeshObject>;
   private readonly services: Informer<Service>;
   private readonly pods: Informer<Pod>;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private timer: NodeJS.Timeout | undefined;
   private readonly rr = new Map<string, number>();
-  private carry = new Map<string, number>();
+  private readonly carry = new Map<string, number>();
+
+  private lastReport = 0;
 
   constructor(client: KubeClient, private readonly log: Logger) {
-    this.vs = new Informer({ client, resource: Resources.virtualServices, logger: log });
-    this.services = new Informer({ client, resource: Resources.services, logger: log });
-    this.pods = new Informer({ client, resource: Resources.pods, logger: log });
+    // Mesh CRDs are installed and swapped while the simulator runs: retry often so new routes are driven at once.
+    const informer = <T extends MeshObject>(resource: ResourceType): Informer<T> => new Informer<T>({ client, resource, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
+    this.sources = SOURCES.map((s) => informer<MeshObject>(s.resource));
+    this.nodes = informer(Resources.appMeshVirtualNodes);
+    this.services = informer(Resources.services) as unknown as Informer<Service>;
+    this.pods = informer(Resources.pods) as unknown as Informer<Pod>;
   }
 
   async start(): Promise<void> {
     await Promise.all([this.services.start(), this.pods.start()]);
-    this.vs.start().catch((err: Error) => this.log.info({ err: err.message }, 'no VirtualServices served yet'));
+    // Mesh CRDs come and go between tests: their informers keep retrying until served.
+    for (const i of [...this.sources, this.nodes]) i.start().catch(() => undefined);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    for (const i of [this.vs, this.services, this.pods]) i.stop();
+    for (const i of [...this.sources, this.nodes, this.services, this.pods]) i.stop();
     this.agent.destroy();
   }
 
+  node(namespace: string, name: string): MeshObject | undefined {
+    return this.nodes.get(namespace, name);
+  }
+
+  private tables(): RouteTable[] {
+    const seen = new Map<string, RouteTable>();
+    SOURCES.forEach((s, i) => {
+      for (const o of this.sources[i]!.list()) {
+        const t = s.read(o, this);
+        if (t && !seen.has(`${t.namespace}/${t.apex}`)) seen.set(`${t.namespace}/${t.apex}`, t);
+      }
+    });
+    return [...seen.values()];
+  }
+
   private tick(): void {
-    for (const vs of this.vs.list()) {
-      const key = `${vs.metadata.namespace}/${vs.metadata.name}`;
-      const rps = Number(vs.metadata.annotations?.[RPS_ANNOTATION] ?? DEFAULT_RPS);
+    const tables = this.tables();
+    if (Date.now() - this.lastReport > 5000) {
+      this.lastReport = Date.now();
+      this.log.info({ routes: tables.map((t) => `${t.namespace}/${t.apex}: ${t.rules.map((r) => r.backends.map((b) => `${b.service}=${b.weight}`).join(',')).join(' | ')}`) }, 'routes driven');
+    }
+    for (const t of tables) {
+      const key = `${t.namespace}/${t.apex}`;
+      const apex = this.services.get(t.namespace, t.apex);
+      const rps = Number(apex?.metadata.annotations?.[RPS_ANNOTATION] ?? DEFAULT_RPS);
       const due = (this.carry.get(key) ?? 0) + (rps * TICK_MS) / 1000;
       const n = Math.floor(due);
       this.carry.set(key, due - n);
-      for (let i = 0; i < n; i++) this.send(vs, this.synthetic(vs));
+      for (let i = 0; i < n; i++) this.send(t, this.synthetic(apex));
     }
   }
 
-  private synthetic(vs: VirtualService): SyntheticRequest {
-    const a = vs.metadata.annotations ?? {};
+  private synthetic(apex: Service | undefined): SyntheticRequest {
+    const a = apex?.metadata.annotations ?? {};
     const share = Number(a[HEADER_SHARE_ANNOTATION] ?? 0);
     const headers = a[HEADERS_ANNOTATION] && Math.random() < share ? (JSON.parse(a[HEADERS_ANNOTATION]) as Record<string, string>) : {};
-    return { path: '/', headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) };
+    return { path: '/', method: 'GET', headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) };
   }
 
-  private send(vs: VirtualService, req: SyntheticRequest): void {
-    const rule = (vs.spec?.http ?? []).find((r) => ruleApplies(r, req));
+  private send(t: RouteTable, req: SyntheticRequest): void {
+    const rule = t.rules.find((r) => r.applies(req));
     if (!rule) return;
-    const host = pickWeighted((rule.route ?? []) as Json[]);
-    if (host) this.forward(vs.metadata.namespace!, host, req);
-    const mirror = rule.mirror as Json | undefined;
-    const pct = Number(((rule.mirrorPercentage as Json | undefined)?.value as number | undefined) ?? 100);
-    if (mirror?.host && Math.random() * 100 < pct) this.forward(vs.metadata.namespace!, String(mirror.host), req);
+    const service = pickWeighted(rule.backends);
+    if (service) void this.forward(t.namespace, service, req);
+    if (rule.mirror && Math.random() * 100 < rule.mirror.percent) void this.forward(t.namespace, rule.mirror.service, req);
   }
 
-  private forward(ns: string, host: string, req: SyntheticRequest): void {
-    const [svcName, svcNs = ns] = host.split('.');
-    const svc = this.services.get(svcNs, svcName!);
-    const pod = svc && this.pickPod(svcNs, svc);
+  /**
+   * Sends one request to a ready pod of a Service and records it as the pod's sidecar would; resolves with
+   * the status code (503 when no pod is ready). Also the entry point of /svc/<namespace>/<service>/ for
+   * load tests that target a Service directly, as they would through the mesh.
+   */
+  forward(ns: string, service: string, req: SyntheticRequest): Promise<number> {
+    const svc = this.services.get(ns, service);
+    const pod = svc && this.pickPod(ns, svc);
     const endpoint = pod?.metadata.annotations?.[ENDPOINT_ANNOTATION];
-    if (!pod || !endpoint) return;
-    const labels = {
-      reporter: 'destination', destination_workload: workloadOf(pod), destination_workload_namespace: svcNs,
-      destination_service_name: svcName!, source_workload: 'traffic-driver',
-    };
+    if (!pod || !endpoint) return Promise.resolve(503);
     const started = performance.now();
-    const done = (code: number): void => {
-      this.requests.inc({ ...labels, response_code: String(code) });
-      this.duration.observe({ ...labels, response_code: String(code) }, performance.now() - started);
-    };
-    const r = http.get(`http://${endpoint}${req.path}`, { agent: this.agent, headers: req.headers, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
+    return new Promise((resolve) => {
+      const done = (code: number): void => {
+        this.metrics.record({ namespace: ns, service, workload: workloadOf(pod), pod: pod.metadata.name!, code, ms: performance.now() - started });
+        resolve(code);
+      };
+      const r = http.get(`http://${endpoint}${req.path}`, { agent: this.agent, headers: req.headers, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0));
+      });
+      r.on('timeout', () => r.destroy());
+      r.on('error', () => done(503));
     });
-    r.on('timeout', () => r.destroy());
-    r.on('error', () => done(503));
   }
 
   private pickPod(ns: string, svc: Service): Pod | undefined {
@@ -119,18 +155,18 @@ export class TrafficDriver {
   }
 }
 
-function pickWeighted(route: Json[]): string | undefined {
-  const total = route.reduce((sum, d) => sum + Number(d.weight ?? (route.length === 1 ? 100 : 0)), 0);
+function pickWeighted(backends: { service: string; weight: number }[]): string | undefined {
+  const total = backends.reduce((sum, b) => sum + Math.max(0, b.weight), 0);
   if (total <= 0) return undefined;
   let r = Math.random() * total;
-  for (const d of route) {
-    r -= Number(d.weight ?? (route.length === 1 ? 100 : 0));
-    if (r < 0) return String((d.destination as Json).host);
+  for (const b of backends) {
+    r -= Math.max(0, b.weight);
+    if (r < 0) return b.service;
   }
   return undefined;
 }
 
-/** Istio's destination_workload: the Deployment that owns the pod's ReplicaSet. */
+/** The Deployment that owns the pod's ReplicaSet (Istio's destination_workload, Linkerd's deployment). */
 function workloadOf(pod: Pod): string {
   const rs = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name;
   const hash = pod.metadata.labels?.['pod-template-hash'];

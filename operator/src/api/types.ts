@@ -90,6 +90,7 @@ export interface CanaryWebhook {
   disableTLS?: boolean;
   muteAlert?: boolean;
   metadata?: Record<string, string>;
+  secretRef?: { name: string };
 }
 
 export interface CanaryAlert {

@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { EventSink } from '../kube/events.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
+import type { SecretReader } from '../kube/secrets.js';
 import type { MetricAnalyzer } from '../metrics/analyzer.js';
 import type { ServiceRouter } from '../routers/services.js';
 import type { Router } from '../routers/router.js';
@@ -22,6 +23,8 @@ export interface ControllerDeps {
   services: ServiceRouter;
   analyzer: MetricAnalyzer;
   webhooks: WebhookRunner;
+  /** Reads the Secrets that webhooks name in secretRef. */
+  secrets: Pick<SecretReader, 'read'>;
   metrics: OperatorMetrics;
   logger: Logger;
   defaultProvider: string;

@@ -5,6 +5,7 @@ import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
+import { builtinMetricProviders } from '../metrics/builtin.js';
 import { MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
 import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
@@ -36,7 +37,7 @@ export class Reconciler {
   constructor(private readonly deps: ControllerDeps) {
     this.caps = {
       providers: supportedProviders(), matchProviders: MATCH_PROVIDERS, mirrorProviders: MIRROR_PROVIDERS,
-      targetKinds: new Set(Object.keys(deps.targets)),
+      targetKinds: new Set(Object.keys(deps.targets)), builtinMetricProviders: builtinMetricProviders(),
     };
   }
 
@@ -80,6 +81,9 @@ export class Reconciler {
       run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
       run.ctx.info = run.ctx.target!.describe(run.canary);
       run.ctx.router = this.deps.routerFor(run.ctx.provider);
+      const mesh = run.router.validate?.(run.canary);
+      if (mesh?.notices.length) run.notice = mergeNotice(run.notice, mesh.notices);
+      if (mesh?.errors.length) return this.block(run, { reason: 'InvalidSpec', message: mesh.errors.join('; ') });
       await run.router.getRoutes(run.canary);
     } catch (err) {
       if (err instanceof TargetError) return this.block(run, { reason: err.reason, message: err.message });
@@ -97,4 +101,8 @@ export class Reconciler {
     if (!already) run.event('Warning', problem.reason, problem.message);
     return false;
   }
+}
+
+function mergeNotice(prior: Problem | undefined, more: string[]): Problem {
+  return { reason: 'UnsupportedFields', message: [prior?.message, ...more].filter(Boolean).join('; ') };
 }

@@ -8,6 +8,7 @@ import type { Router } from '../routers/router.js';
 import type { Target, TargetInfo } from '../targets/target.js';
 import type { Logger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
+import { notifyEventHooks } from './hooks.js';
 
 /**
  * One reconcile of one Canary: the observed object, a working copy of its status, and the pieces that
@@ -55,6 +56,7 @@ export class Run {
 
   event(type: EventType, reason: string, message: string): void {
     this.deps.events.record(this.canary, type, reason, message);
+    notifyEventHooks(this, type, reason, message);
     (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 }, message);
   }
 

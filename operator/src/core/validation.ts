@@ -10,6 +10,8 @@ export interface Capabilities {
   matchProviders: ReadonlySet<string>;
   mirrorProviders: ReadonlySet<string>;
   targetKinds: ReadonlySet<string>;
+  /** Providers with built-in request-success-rate and request-duration queries. */
+  builtinMetricProviders: ReadonlySet<string>;
 }
 
 export interface ValidationReport {
@@ -31,6 +33,7 @@ export function validateCanary(spec: CanarySpec, provider: string, caps: Capabil
   checkAnalysis(spec, provider, r);
   const a = analysisOf(spec);
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `spec.analysis.metrics[${i}]`, r));
+  checkBuiltins(spec, provider, caps, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `spec.analysis.webhooks[${i}]`, r));
   if (spec.autoscalerRef) r.notices.push('spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with');
   if ((a.alerts?.length ?? 0) > 0) r.notices.push('spec.analysis.alerts are not delivered yet');
@@ -81,6 +84,15 @@ function checkMetric(m: CanaryMetric, path: string, r: ValidationReport): void {
   if (!builtin && !m.templateRef && !m.query) r.errors.push(`${path} (${m.name}) needs templateRef or query: only ${SUCCESS_RATE} and ${DURATION} are built in`);
   const range = m.thresholdRange;
   if (range?.min !== undefined && range.max !== undefined && range.min > range.max) r.errors.push(`${path}.thresholdRange has min ${range.min} > max ${range.max}`);
+}
+
+function checkBuiltins(spec: CanarySpec, provider: string, caps: Capabilities, r: ValidationReport): void {
+  if (caps.builtinMetricProviders.has(provider) || !caps.providers.has(provider)) return;
+  for (const m of analysisOf(spec).metrics ?? []) {
+    if ((m.name === SUCCESS_RATE || m.name === DURATION) && !m.templateRef && !m.query) {
+      r.errors.push(`metric ${m.name} has no built-in query for provider ${provider}: give it a templateRef to a MetricTemplate`);
+    }
+  }
 }
 
 function checkWebhook(w: CanaryWebhook, path: string, r: ValidationReport): void {

@@ -24,6 +24,8 @@ export interface InformerOptions {
   resyncMs?: number;
   logger: Logger;
   pageSize?: number;
+  /** Reconnect backoff after a failed list or watch; 1 s doubling to 30 s by default. */
+  backoff?: { initialMs: number; maxMs: number };
 }
 
 /** The resource is not served by the API server (its CRD is not installed). */
@@ -102,7 +104,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   }
 
   private async run(scope: string): Promise<void> {
-    const backoff = new Backoff(1000, 30_000);
+    const backoff = new Backoff(this.opts.backoff?.initialMs ?? 1000, this.opts.backoff?.maxMs ?? 30_000);
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {

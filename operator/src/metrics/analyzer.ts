@@ -9,7 +9,7 @@ import { builtinQuery, isBuiltinMetric } from './builtin.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
 import { renderQuery, type QueryVars } from './render.js';
-import type { SecretReader } from './secrets.js';
+import type { SecretReader } from '../kube/secrets.js';
 
 export interface AnalyzerDeps {
   templates: Lister<MetricTemplate>;

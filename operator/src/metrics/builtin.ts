@@ -6,27 +6,51 @@ interface BuiltinQueries {
   [DURATION]: string;
 }
 
-const istioSelector = 'reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload=~"{{ target }}"';
+/** The two built-in queries of a mesh: share of non-failed requests, and P99 latency in milliseconds. */
+function meshQueries(o: { counter: string; selector: string; ok: string; histogram: string; toMs?: string }): BuiltinQueries {
+  const rate = (metric: string, extra = ''): string => `sum(rate(${metric}{${o.selector}${extra}}[{{ interval }}]))`;
+  return {
+    [SUCCESS_RATE]: `${rate(o.counter, `, ${o.ok}`)} / ${rate(o.counter)} * 100`,
+    [DURATION]: `histogram_quantile(0.99, ${rate(o.histogram)} by (le))${o.toMs ?? ''}`,
+  };
+}
 
-const ISTIO: BuiltinQueries = {
-  [SUCCESS_RATE]:
-    `sum(rate(istio_requests_total{${istioSelector}, response_code!~"5.*"}[{{ interval }}]))` +
-    ` / sum(rate(istio_requests_total{${istioSelector}}[{{ interval }}])) * 100`,
-  [DURATION]:
-    `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${istioSelector}}[{{ interval }}])) by (le))`,
-};
+const ISTIO = meshQueries({
+  counter: 'istio_requests_total', histogram: 'istio_request_duration_milliseconds_bucket', ok: 'response_code!~"5.*"',
+  selector: 'reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload=~"{{ target }}"',
+});
 
 /** Without a mesh the application must export http_request_duration_seconds, labelled with namespace and pod. */
-const podSelector = 'namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"';
-const APPLICATION: BuiltinQueries = {
-  [SUCCESS_RATE]:
-    `sum(rate(http_request_duration_seconds_count{${podSelector}, status!~"5.*"}[{{ interval }}]))` +
-    ` / sum(rate(http_request_duration_seconds_count{${podSelector}}[{{ interval }}])) * 100`,
-  [DURATION]:
-    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${podSelector}}[{{ interval }}])) by (le)) * 1000`,
+const APPLICATION = meshQueries({
+  counter: 'http_request_duration_seconds_count', histogram: 'http_request_duration_seconds_bucket', ok: 'status!~"5.*"', toMs: ' * 1000',
+  selector: 'namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"',
+});
+
+const LINKERD = meshQueries({
+  counter: 'response_total', histogram: 'response_latency_ms_bucket', ok: 'classification!="failure"',
+  selector: 'namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound"',
+});
+
+/** Envoy sidecars of App Mesh, labelled by the pod they run in. */
+const ENVOY = meshQueries({
+  counter: 'envoy_cluster_upstream_rq', histogram: 'envoy_cluster_upstream_rq_time_bucket', ok: 'envoy_response_code!~"5.*"',
+  selector: 'kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"',
+});
+
+const OSM = meshQueries({
+  counter: 'osm_request_total', histogram: 'osm_request_duration_ms_bucket', ok: 'response_code!~"5.*"',
+  selector: 'destination_namespace="{{ namespace }}", destination_kind="Deployment", destination_name=~"{{ target }}"',
+});
+
+/**
+ * Providers with built-in queries. Gateway API and the generic SMI versions have none: the metrics depend
+ * on the implementation behind them, so those Canaries name a MetricTemplate.
+ */
+const BUILTIN: Readonly<Record<string, BuiltinQueries>> = {
+  istio: ISTIO, kubernetes: APPLICATION, linkerd: LINKERD, appmesh: ENVOY, 'appmesh:v1beta2': ENVOY, osm: OSM,
 };
 
-const BUILTIN: Readonly<Record<string, BuiltinQueries>> = { istio: ISTIO, kubernetes: APPLICATION };
+export const builtinMetricProviders = (): ReadonlySet<string> => new Set(Object.keys(BUILTIN));
 
 export class NoBuiltinQueryError extends Error {
   constructor(provider: string, metric: string) {

@@ -1,30 +1,52 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Canary, KubeObject, ObjectMeta } from '../api/types.js';
+import { revisionOf } from '../core/revision.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
-import type { ResourceType } from '../kube/resources.js';
+import { apiVersionOf, type ResourceType } from '../kube/resources.js';
+import type { RouterDeps } from './router.js';
 import { CANARY_LABEL } from '../targets/target.js';
 
 export type EnsureAction = 'created' | 'updated' | 'unchanged';
 
+/** Fingerprint of the spec the operator last wrote: a change of the desired spec always writes. */
+export const APPLIED_ANNOTATION = 'tollgate.dev/applied';
+
 /**
- * Creates the object when the cache does not hold it, or replaces it when build(live) differs from live.
- * build receives the live object and must return it with only the operator's fields changed, so fields
- * that other controllers and users own survive; an idle reconcile therefore writes nothing.
- * The replace carries the cached resourceVersion: a concurrent change makes it fail with 409, and the
- * next reconcile starts again from a fresh read.
+ * Whether live carries every field of desired. Fields only live has (server defaults, other controllers'
+ * additions) are ignored; arrays must match element by element. An empty string matches an absent value,
+ * as the 1.20 API server stores "" as null in some CRDs.
  */
-export async function ensureObject<T extends KubeObject>(
+export function covers(live: unknown, desired: unknown): boolean {
+  if (desired === undefined) return true;
+  if (desired === '' && (live === null || live === undefined)) return true;
+  if (Array.isArray(desired)) return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => covers(live[i], d));
+  if (desired !== null && typeof desired === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+    return Object.entries(desired).every(([k, v]) => covers((live as Record<string, unknown>)[k], v));
+  }
+  return live === desired;
+}
+
+/**
+ * Creates the object when the cache does not hold it, or replaces it when live does not carry what
+ * build(live) asks for. build receives the live object and returns it with only the operator's fields
+ * changed, so what other controllers and users own survives. The fingerprint annotation makes removals
+ * from the desired spec count as changes; server-side defaults do not, so an idle reconcile writes nothing.
+ * The replace carries the cached resourceVersion: a concurrent change fails with 409 and the next reconcile
+ * starts from a fresh read.
+ */
+export async function ensureObject<T extends KubeObject & { spec?: unknown }>(
   client: KubeClient, lister: Lister<T>, resource: ResourceType, ref: { namespace: string; name: string },
   build: (live: T | undefined) => T, signal: AbortSignal,
 ): Promise<EnsureAction> {
   const live = lister.get(ref.namespace, ref.name);
   const desired = build(live);
+  desired.metadata.annotations = { ...desired.metadata.annotations, [APPLIED_ANNOTATION]: revisionOf(desired.spec ?? null) };
   if (!live) {
     await client.create(resource, desired, signal);
     return 'created';
   }
-  if (isDeepStrictEqual(live, desired)) return 'unchanged';
+  if (covers(live, desired)) return 'unchanged';
   await client.replace(resource, desired, signal);
   return 'updated';
 }
@@ -50,4 +72,30 @@ export function mergeMetadata(live: ObjectMeta | undefined, canary: Canary, ours
 /** Whether the object's controller owner is this Canary. */
 export function ownedBy(obj: KubeObject | undefined, canary: Canary): boolean {
   return Boolean(obj?.metadata.ownerReferences?.some((o) => o.controller && o.uid === canary.metadata.uid));
+}
+
+/** An object a router generates: its resource, name and spec, plus metadata that may depend on the live object. */
+export interface Generated {
+  resource: ResourceType;
+  name: string;
+  spec: unknown;
+  labels?: Record<string, string>;
+  annotations?: (live: (KubeObject & { spec?: unknown }) | undefined) => Record<string, string>;
+}
+
+/** Creates or corrects a generated object owned by the Canary (see ensureObject). */
+export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Generated, signal: AbortSignal): Promise<EnsureAction> {
+  type Obj = KubeObject & { spec?: unknown };
+  const lister = await deps.informers.lister<Obj>(g.resource);
+  return ensureObject<Obj>(deps.client, lister, g.resource, { namespace: canary.metadata.namespace!, name: g.name }, (live) => ({
+    apiVersion: apiVersionOf(g.resource), kind: g.resource.kind, ...live,
+    metadata: mergeMetadata(live?.metadata, canary, { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations: g.annotations?.(live) ?? {} }),
+    spec: g.spec,
+  }), signal);
+}
+
+/** The spec of a generated object, from the informer cache. */
+export async function liveSpec(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string): Promise<Record<string, unknown> | undefined> {
+  const lister = await deps.informers.lister<KubeObject & { spec?: Record<string, unknown> }>(resource);
+  return lister.get(canary.metadata.namespace, name)?.spec;
 }

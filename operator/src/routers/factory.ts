@@ -1,6 +1,10 @@
+import { AppMeshRouter } from './appmesh.js';
+import { gatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
 import { KubernetesRouter } from './kubernetes.js';
+import { LinkerdRouter } from './linkerd.js';
 import type { Router, RouterDeps } from './router.js';
+import { SmiRouter } from './smi.js';
 
 type RouterFactory = (deps: RouterDeps) => Router;
 
@@ -8,12 +12,22 @@ type RouterFactory = (deps: RouterDeps) => Router;
 const ROUTERS: Readonly<Record<string, RouterFactory>> = {
   istio: (deps) => new IstioRouter(deps),
   kubernetes: () => new KubernetesRouter(),
+  linkerd: (deps) => new LinkerdRouter(deps),
+  'smi:v1alpha1': (deps) => new SmiRouter('smi:v1alpha1', 'v1alpha1', deps),
+  'smi:v1alpha2': (deps) => new SmiRouter('smi:v1alpha2', 'v1alpha2', deps),
+  'smi:v1alpha3': (deps) => new SmiRouter('smi:v1alpha3', 'v1alpha3', deps),
+  'smi:v1alpha4': (deps) => new SmiRouter('smi:v1alpha4', 'v1alpha4', deps),
+  osm: (deps) => new SmiRouter('osm', 'v1alpha2', deps),
+  'gatewayapi:v1': (deps) => gatewayApiRouter('v1', deps),
+  'gatewayapi:v1beta1': (deps) => gatewayApiRouter('v1beta1', deps),
+  appmesh: (deps) => new AppMeshRouter('appmesh', deps),
+  'appmesh:v1beta2': (deps) => new AppMeshRouter('appmesh:v1beta2', deps),
 };
 
-/** Providers whose router splits matched requests (A/B testing). */
-export const MATCH_PROVIDERS: ReadonlySet<string> = new Set(['istio']);
+/** Providers whose router splits matched requests (A/B testing); a router may still refuse a given Canary. */
+export const MATCH_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'linkerd', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'appmesh', 'appmesh:v1beta2']);
 /** Providers whose router can mirror traffic to the canary. */
-export const MIRROR_PROVIDERS: ReadonlySet<string> = new Set(['istio']);
+export const MIRROR_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
 
 export class UnknownProviderError extends Error {
   constructor(readonly provider: string) {

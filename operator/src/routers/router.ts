@@ -13,9 +13,19 @@ export interface Routes {
 
 export const routesFor = (canaryWeight: number, mirrored = false): Routes => ({ primaryWeight: 100 - canaryWeight, canaryWeight, mirrored });
 
+/** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
+export interface RouterValidation {
+  errors: string[];
+  notices: string[];
+}
+
 /** Translates a traffic split into one mesh's own objects. One implementation per mesh. */
 export interface Router {
   readonly provider: string;
+  /** The mesh objects must exist before the primary's pods start (App Mesh: sidecar injection). */
+  readonly meshObjectsFirst?: boolean;
+  /** Mesh-specific checks of a Canary, beyond the CRD schema. */
+  validate?(canary: Canary): RouterValidation;
   /** Creates the mesh objects (all traffic to the primary) or corrects them, keeping the live weights. */
   reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void>;
   /** Writes the split; writes nothing when the objects already carry it. */

@@ -11,7 +11,8 @@ import { ServiceRouter } from '../../src/routers/services.js';
 import { DeploymentTarget } from '../../src/targets/deployment.js';
 import { OperatorMetrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/util/log.js';
-import type { WebhookPayload, WebhookResult, WebhookRunner } from '../../src/webhooks/runner.js';
+import type { WebhookAuth, WebhookPayload, WebhookResult, WebhookRunner } from '../../src/webhooks/runner.js';
+import { KubeApiError } from '../../src/kube/errors.js';
 import { FakeKube } from './fake-kube.js';
 
 export const NS = 'test';
@@ -44,7 +45,9 @@ export function aCanary(analysis: CanarySpec['analysis'] = {}, spec: Partial<Can
 export class World {
   readonly kube = new FakeKube();
   readonly events: { type: string; reason: string; message: string }[] = [];
-  readonly hookCalls: { hook: string; payload: WebhookPayload }[] = [];
+  readonly hookCalls: { hook: string; payload: WebhookPayload; auth?: WebhookAuth }[] = [];
+  /** Secrets by name, for webhook secretRefs. */
+  secretData: Record<string, Record<string, string>> = {};
   checks: CheckResult[] = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
   hookResults: Record<string, WebhookResult> = {};
   now = Date.parse('2026-01-01T00:00:00Z');
@@ -58,8 +61,8 @@ export class World {
     const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: 'test', logger };
     const events: EventSink = { record: (_o, type, reason, message) => void this.events.push({ type, reason, message }) };
     const webhooks: WebhookRunner = {
-      call: async (hook: CanaryWebhook, payload: WebhookPayload) => {
-        this.hookCalls.push({ hook: hook.name, payload });
+      call: async (hook: CanaryWebhook, payload: WebhookPayload, _signal: AbortSignal, auth?: WebhookAuth) => {
+        this.hookCalls.push({ hook: hook.name, payload, ...(auth ? { auth } : {}) });
         return this.hookResults[hook.name] ?? { ok: true, status: 200 };
       },
     };
@@ -68,6 +71,13 @@ export class World {
       targets: { Deployment: new DeploymentTarget({ client, deployments: this.kube.lister(Resources.deployments), selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test' }) },
       routerFor: (p) => createRouter(p, routerDeps), services: new ServiceRouter(routerDeps),
       analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,
+      secrets: {
+        read: async (_ns: string, name: string) => {
+          const data = this.secretData[name];
+          if (!data) throw new KubeApiError(404, 'NotFound', `secrets "${name}" not found`, 'GET', 'secrets');
+          return data;
+        },
+      },
       metrics: new OperatorMetrics(), defaultProvider: 'istio', fieldManager: 'test', now: () => this.now,
     };
     this.reconciler = new Reconciler(this.deps);

@@ -111,6 +111,10 @@ const webhook = (): Schema =>
       disableTLS: bool(),
       muteAlert: bool(),
       metadata: stringMap(),
+      secretRef: obj(
+        { name: str(undefined, { minLength: 1 }) },
+        { required: ['name'], description: 'Secret in the Canary namespace: each key is sent as an HTTP header, except hmac-key, which signs the body (X-Tollgate-Signature)' },
+      ),
     },
     { required: ['name', 'url'] },
   );

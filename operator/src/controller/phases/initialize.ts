@@ -12,6 +12,7 @@ export async function initialize(run: Run): Promise<number | undefined> {
     run.event('Normal', 'Initializing', `Initializing: creating ${run.info.primaryName}`);
   }
   await run.deps.services.ensureBackends(run.canary, run.info, run.signal);
+  if (run.router.meshObjectsFirst) await run.router.reconcile(run.canary, run.info, run.signal);
   await run.target.ensurePrimary(run.canary, run.info, run.signal);
   const ready = run.target.primaryReadiness(run.canary, run.a.primaryReadyThreshold);
   if (!ready.ready) {

@@ -1,6 +1,6 @@
 import type { Secret } from '../api/k8s.js';
-import type { KubeClient } from '../kube/client.js';
-import { Resources } from '../kube/resources.js';
+import type { KubeClient } from './client.js';
+import { Resources } from './resources.js';
 
 const TTL_MS = 30_000;
 

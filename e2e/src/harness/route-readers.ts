@@ -1,0 +1,41 @@
+import type { KubeObject } from '@tollgate/operator/api/types';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
+import { fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
+
+type MeshObject = KubeObject & { spec?: Record<string, unknown> };
+
+/** Which routing object a provider writes, so a test can read the weight it carries. */
+export interface RouteReader {
+  resource: ResourceType;
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh';
+}
+
+export function routeReader(provider: string, withGatewayRefs = false): RouteReader {
+  if (provider === 'istio') return { resource: Resources.virtualServices, kind: 'istio' };
+  if (provider === 'gatewayapi:v1') return { resource: Resources.httpRoutesV1, kind: 'httproute' };
+  if (provider === 'gatewayapi:v1beta1') return { resource: Resources.httpRoutesV1beta1, kind: 'httproute' };
+  if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
+  if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
+  const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
+  const resource = { v1alpha1: Resources.trafficSplitsV1alpha1, v1alpha2: Resources.trafficSplitsV1alpha2, v1alpha3: Resources.trafficSplitsV1alpha3, v1alpha4: Resources.trafficSplitsV1alpha4 }[version]!;
+  return { resource, kind: 'smi' };
+}
+
+function table(reader: RouteReader, o: MeshObject): RouteTable {
+  switch (reader.kind) {
+    case 'istio': return fromVirtualService(o);
+    case 'smi': return fromTrafficSplit(o);
+    case 'httproute': return fromHttpRoute(o);
+    case 'appmesh': return fromVirtualRouter(o, (node) => node);
+  }
+}
+
+/** The canary's share (percent) in the rule that splits between `<apex>-primary` and `<apex>-canary`. */
+export function canaryWeightOf(reader: RouteReader, o: MeshObject, apex: string): number | undefined {
+  for (const rule of table(reader, o).rules) {
+    const p = rule.backends.find((b) => b.service === `${apex}-primary`);
+    const c = rule.backends.find((b) => b.service === `${apex}-canary`);
+    if (p && c) return p.weight + c.weight > 0 ? Math.round((100 * c.weight) / (p.weight + c.weight)) : 0;
+  }
+  return undefined;
+}

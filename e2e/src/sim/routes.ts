@@ -1,0 +1,82 @@
+import type { KubeObject } from '@tollgate/operator/api/types';
+import { appMeshMatcher, httpRouteMatcher, istioMatcher, type Matcher } from './istio-match.js';
+
+type Json = Record<string, unknown>;
+export type MeshObject = KubeObject & { spec?: Json };
+
+/** One routing rule, whatever mesh object it came from: who it applies to and where the traffic goes. */
+export interface Rule {
+  applies: Matcher;
+  backends: { service: string; weight: number }[];
+  mirror?: { service: string; percent: number };
+}
+
+/** What users reach by the apex name, in the order the mesh evaluates its rules. */
+export interface RouteTable {
+  namespace: string;
+  apex: string;
+  rules: Rule[];
+}
+
+/** "podinfo-canary.test.svc.cluster.local" and "podinfo-canary" both name the Service podinfo-canary. */
+const serviceOf = (host: string): string => host.split('.')[0]!;
+
+export function fromVirtualService(vs: MeshObject): RouteTable {
+  const rules = ((vs.spec?.http ?? []) as Json[]).map((r): Rule => {
+    const mirror = r.mirror as { host?: string } | undefined;
+    const percent = Number(((r.mirrorPercentage as Json | undefined)?.value as number | undefined) ?? 100);
+    return {
+      applies: istioMatcher(r.match as Json[] | undefined),
+      backends: ((r.route ?? []) as Json[]).map((d) => ({
+        service: serviceOf(String((d.destination as Json).host)), weight: Number(d.weight ?? (((r.route as Json[]).length === 1) ? 100 : 0)),
+      })),
+      ...(mirror?.host ? { mirror: { service: serviceOf(mirror.host), percent } } : {}),
+    };
+  });
+  return { namespace: vs.metadata.namespace!, apex: vs.metadata.name!, rules };
+}
+
+/** Kubernetes quantities as relative weights ("900m", "1", 90). */
+function quantity(q: unknown): number {
+  if (typeof q === 'number') return q;
+  const m = /^([0-9.]+)(m?)$/.exec(String(q ?? ''));
+  return m ? Number(m[1]) / (m[2] === 'm' ? 1000 : 1) : 0;
+}
+
+export function fromTrafficSplit(ts: MeshObject): RouteTable {
+  const backends = ((ts.spec?.backends ?? []) as Json[]).map((b) => ({ service: String(b.service), weight: quantity(b.weight) }));
+  return { namespace: ts.metadata.namespace!, apex: serviceOf(String(ts.spec?.service ?? ts.metadata.name)), rules: [{ applies: () => true, backends }] };
+}
+
+export function fromHttpRoute(route: MeshObject): RouteTable {
+  const rules = ((route.spec?.rules ?? []) as Json[]).map((r): Rule => {
+    const mirror = ((r.filters ?? []) as Json[]).find((f) => f.type === 'RequestMirror')?.requestMirror as Json | undefined;
+    const mirrorRef = mirror?.backendRef as { name?: string } | undefined;
+    return {
+      applies: httpRouteMatcher(r.matches as Json[] | undefined),
+      backends: ((r.backendRefs ?? []) as Json[]).map((b) => ({ service: String(b.name), weight: Number(b.weight ?? 1) })),
+      ...(mirrorRef?.name ? { mirror: { service: mirrorRef.name, percent: Number(mirror?.percent ?? 100) } } : {}),
+    };
+  });
+  return { namespace: route.metadata.namespace!, apex: route.metadata.name!, rules };
+}
+
+/** App Mesh: routes by priority; each weighted target is a VirtualNode, found by DNS name to its Service. */
+export function fromVirtualRouter(router: MeshObject, nodeService: (name: string) => string | undefined): RouteTable {
+  const routes = [...((router.spec?.routes ?? []) as Json[])].sort((a, b) => Number(a.priority ?? 1000) - Number(b.priority ?? 1000));
+  const rules = routes.map((r): Rule => {
+    const body = (r.httpRoute ?? r.http2Route ?? {}) as Json;
+    const targets = (((body.action as Json | undefined)?.weightedTargets) ?? []) as { virtualNodeRef?: { name?: string }; weight?: number }[];
+    return {
+      applies: appMeshMatcher(body.match as Json | undefined),
+      backends: targets.map((t) => ({ service: nodeService(t.virtualNodeRef?.name ?? '') ?? '', weight: Number(t.weight ?? 0) })).filter((b) => b.service),
+    };
+  });
+  return { namespace: router.metadata.namespace!, apex: router.metadata.name!, rules };
+}
+
+/** The Service a VirtualNode stands for: the first label of its DNS service discovery name. */
+export function serviceOfVirtualNode(node: MeshObject | undefined): string | undefined {
+  const host = ((node?.spec?.serviceDiscovery as Json | undefined)?.dns as { hostname?: string } | undefined)?.hostname;
+  return host ? serviceOf(host) : undefined;
+}

@@ -1,0 +1,101 @@
+import type { Deployment } from '@tollgate/operator/api/k8s';
+import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
+import { setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
+import { APPMESH_CRDS, GATEWAY_API_CRDS, LINKERD_CRDS, OSM_CRDS, SMI_LINKERD_CRDS, SMI_SDK_CRDS } from '../src/harness/paths.js';
+import { promQuery, scenario, type Scenario } from './helpers.js';
+
+interface ProviderCase {
+  title: string;
+  provider: string;
+  crds: string[];
+  /** Objects (resource, name) the router must have written, read back from the API server. */
+  objects: [ResourceType, string][];
+  spec?: Partial<CanarySpec>;
+  templates?: boolean;
+}
+
+const CASES: ProviderCase[] = [
+  { title: 'Linkerd (SMI TrafficSplit, linkerd-smi v1alpha2)', provider: 'linkerd', crds: [SMI_LINKERD_CRDS], objects: [[Resources.trafficSplitsV1alpha2, 'podinfo']] },
+  { title: 'SMI v1alpha1 (quantity weights)', provider: 'smi:v1alpha1', crds: [SMI_LINKERD_CRDS], objects: [[Resources.trafficSplitsV1alpha1, 'podinfo']], templates: true },
+  { title: 'SMI v1alpha4 (smi-sdk-go CRD)', provider: 'smi:v1alpha4', crds: [SMI_SDK_CRDS], objects: [[Resources.trafficSplitsV1alpha4, 'podinfo']], templates: true },
+  { title: 'OSM (SMI v1alpha2)', provider: 'osm', crds: [OSM_CRDS], objects: [[Resources.trafficSplitsV1alpha2, 'podinfo']] },
+  {
+    title: 'Gateway API v1 HTTPRoute on a Gateway', provider: 'gatewayapi:v1', crds: GATEWAY_API_CRDS, templates: true,
+    spec: { service: { port: 9898, hosts: ['podinfo.example.com'], gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } },
+    objects: [[Resources.httpRoutesV1, 'podinfo']],
+  },
+  {
+    title: 'Gateway API v1beta1 HTTPRoute on the Service (GAMMA, as Linkerd recommends)', provider: 'gatewayapi:v1beta1', crds: GATEWAY_API_CRDS, templates: true,
+    spec: { service: { port: 9898, gatewayRefs: [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }] } },
+    objects: [[Resources.httpRoutesV1beta1, 'podinfo']],
+  },
+  {
+    title: 'Linkerd policy.linkerd.io HTTPRoute', provider: 'linkerd', crds: [LINKERD_CRDS],
+    spec: { service: { port: 9898, gatewayRefs: [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }] } },
+    objects: [[Resources.linkerdHttpRoutes, 'podinfo']],
+  },
+  {
+    title: 'App Mesh v1beta2', provider: 'appmesh:v1beta2', crds: [APPMESH_CRDS],
+    objects: [[Resources.appMeshVirtualNodes, 'podinfo-primary'], [Resources.appMeshVirtualNodes, 'podinfo-canary'], [Resources.appMeshVirtualRouters, 'podinfo'],
+      [Resources.appMeshVirtualRouters, 'podinfo-canary'], [Resources.appMeshVirtualServices, 'podinfo'], [Resources.appMeshVirtualServices, 'podinfo-canary']],
+  },
+];
+
+const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
+
+describe.each(CASES)('$title', (c) => {
+  let s: Scenario;
+
+  beforeAll(async () => {
+    s = await scenario({
+      prefix: c.provider.replace(/[^a-z0-9]/g, '-'), provider: c.provider, crds: c.crds, spec: c.spec, templates: c.templates,
+      analysis: { interval: '2s', stepWeight: 25, maxWeight: 50, ...(c.templates ? { metrics: TEMPLATE_METRICS } : {}) },
+    });
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('writes objects the real schema accepts, all traffic on the primary', async () => {
+    for (const [resource, name] of c.objects) {
+      const obj = await s.client.get<KubeObject>(resource, s.ns, name);
+      expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+    }
+    expect(s.timeline.routeWeights).toEqual([0]);
+    if (c.provider.startsWith('appmesh')) {
+      const primary = await s.client.get<Deployment>(Resources.deployments, s.ns, 'podinfo-primary');
+      const node = await s.client.get<KubeObject>(Resources.appMeshVirtualNodes, s.ns, 'podinfo-primary');
+      expect(created(node)).toBeLessThanOrEqual(created(primary));
+    }
+  });
+
+  it('promotes a healthy revision step by step, the data plane following the weights', async () => {
+    const from = s.timeline.phases.length;
+    s.timeline.routeWeights.length = 0;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await s.timeline.waitForPhase('Succeeded', 90_000, from);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.timeline.routeWeights).toEqual([25, 50, 0]);
+    const canaryOk = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}", response_code="200"})`);
+    expect(canaryOk).toBeGreaterThan(0);
+  });
+
+  it('rolls back a revision that fails, and the data plane stops sending it traffic', async () => {
+    const from = s.timeline.phases.length;
+    s.timeline.routeWeights.length = 0;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.6' });
+    const failed = await s.timeline.waitForPhase('Failed', 90_000, from);
+    expect(failed.failedChecks).toBe(2);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(s.timeline.routeWeights[s.timeline.routeWeights.length - 1]).toBe(0);
+    const sel = `destination_workload_namespace="${s.ns}"`;
+    const canaryErrors = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", ${sel}, response_code="500"})`);
+    expect(canaryErrors).toBeGreaterThan(0);
+    const recentCanary = await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo", ${sel}}[2s]))`);
+    const recentPrimary = await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo-primary", ${sel}}[2s]))`);
+    expect(recentCanary ?? 0).toBe(0);
+    expect(recentPrimary).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,53 @@
+import { canaryRefSchema, problemsOf, runIdOf, webhookPayloadSchema, type CanaryRef, type WebhookPayload } from '../payload.js';
+import { BadRequestError, ForbiddenError } from './errors.js';
+
+/** Which canary namespaces may be acted for (NAMESPACE_REGEXP). */
+export interface NamespacePolicy {
+  allows(namespace: string): boolean;
+}
+
+export const allowAllNamespaces: NamespacePolicy = { allows: () => true };
+
+/** NAMESPACE_REGEXP must match the whole namespace name. */
+export function namespacePolicy(pattern: RegExp | undefined): NamespacePolicy {
+  return pattern ? { allows: (ns) => pattern.test(ns) } : allowAllNamespaces;
+}
+
+/** Background tasks listen to every payload: a new checksum or a final phase ends their run. */
+export interface RunObserver {
+  observe(canary: CanaryRef, event: { runId: string; phase?: string }): number;
+}
+
+export interface CanaryRequestDeps {
+  readonly policy: NamespacePolicy;
+  readonly runs: RunObserver;
+}
+
+/** Validates a webhook payload (400), checks its namespace (403) and tells the runner about its run. */
+export function acceptPayload(body: unknown, deps: CanaryRequestDeps): WebhookPayload {
+  if (body === undefined) throw new BadRequestError('missing_body', 'the body must be a JSON object with name and namespace');
+  const parsed = webhookPayloadSchema.safeParse(body);
+  if (!parsed.success) {
+    const problems = problemsOf(parsed.error);
+    throw new BadRequestError('invalid_payload', `invalid payload: ${problems.join('; ')}`, { problems });
+  }
+  const payload = parsed.data;
+  checkNamespace(payload.namespace, deps.policy);
+  deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
+  return payload;
+}
+
+/** A canary named in a query string (GET /gate/status?namespace=&name=). */
+export function acceptQuery(query: unknown, policy: NamespacePolicy): CanaryRef {
+  const parsed = canaryRefSchema.safeParse(query);
+  if (!parsed.success) {
+    const problems = problemsOf(parsed.error);
+    throw new BadRequestError('invalid_query', `invalid query: ${problems.join('; ')}`, { problems });
+  }
+  checkNamespace(parsed.data.namespace, policy);
+  return { name: parsed.data.name, namespace: parsed.data.namespace };
+}
+
+function checkNamespace(namespace: string, policy: NamespacePolicy): void {
+  if (!policy.allows(namespace)) throw new ForbiddenError('namespace_not_allowed', `namespace ${namespace} is not allowed here (NAMESPACE_REGEXP)`);
+}

@@ -1,0 +1,63 @@
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import { Authenticator } from './auth/authenticator.js';
+import { Allowlist } from './command/allowlist.js';
+import type { HooksConfig } from './config.js';
+import type { GateStore } from './gates/store.js';
+import { namespacePolicy } from './http/canary.js';
+import { runLoad } from './load/generator.js';
+import { builtinTasks } from './tasks/builtin.js';
+import type { LoadGenerator } from './tasks/load-task.js';
+import { TaskRunner } from './tasks/runner.js';
+import { HooksMetrics } from './telemetry/metrics.js';
+
+export type ServiceSettings = Pick<HooksConfig,
+  'token' | 'hmacKey' | 'insecure' | 'metricsPublic' | 'allowedCommands' | 'maxBodyBytes' | 'maxRunningTasks' |
+  'taskTimeoutMs' | 'blockingTimeoutMs' | 'namespacePattern'>;
+
+export interface ServiceDeps {
+  readonly logger: Logger;
+  readonly gates: GateStore;
+  /** Environment of task processes; its PATH is where programs are looked up. */
+  readonly childEnv: NodeJS.ProcessEnv;
+  readonly metrics?: HooksMetrics;
+  readonly generate?: LoadGenerator;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+}
+
+export interface Service {
+  readonly app: Express;
+  readonly runner: TaskRunner;
+  readonly metrics: HooksMetrics;
+  readonly allowlist: Allowlist;
+  /** Turns /readyz to 503, refuses new tasks, and waits for tasks (background ones are stopped after graceMs). */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Wires the service from its settings: used by main, and by the tests with fakes. */
+export function buildService(cfg: ServiceSettings, deps: ServiceDeps): Service {
+  const metrics = deps.metrics ?? new HooksMetrics();
+  const blockingTimeoutMs = Math.min(cfg.blockingTimeoutMs, cfg.taskTimeoutMs);
+  const allowlist = new Allowlist(cfg.allowedCommands, deps.childEnv.PATH ?? '');
+  const runner = new TaskRunner({
+    maxRunning: cfg.maxRunningTasks, backgroundTimeoutMs: cfg.taskTimeoutMs, blockingTimeoutMs, logger: deps.logger, observer: metrics,
+  });
+  const tasks = builtinTasks({
+    allowlist, childEnv: deps.childEnv, generate: deps.generate ?? runLoad, blockingTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const auth = new Authenticator({ token: cfg.token, hmacKey: cfg.hmacKey, insecure: cfg.insecure, ...(deps.now ? { now: deps.now } : {}) });
+  let draining = false;
+  const app = createApp({
+    logger: deps.logger, metrics, auth, gates: deps.gates, runner, tasks, policy: namespacePolicy(cfg.namespacePattern),
+    maxBodyBytes: cfg.maxBodyBytes, metricsPublic: cfg.metricsPublic, ready: () => !draining && deps.gates.ready(),
+  });
+  return {
+    app, runner, metrics, allowlist,
+    shutdown: (graceMs) => {
+      draining = true;
+      return runner.shutdown(graceMs);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger } from '@tollgate/operator/util/log';
+import request from 'supertest';
+import { DEFAULT_ALLOWED_COMMANDS } from '../src/command/allowlist.js';
+import { childEnvironment } from '../src/config.js';
+import { InMemoryGateStore, type GateStore } from '../src/gates/store.js';
+import { buildService, type Service, type ServiceDeps, type ServiceSettings } from '../src/service.js';
+
+export const TOKEN = 'test-token-0123456789abcdef';
+export const HMAC_KEY = 'test-hmac-key-0123456789abcdef';
+export const BEARER = { Authorization: `Bearer ${TOKEN}` };
+
+export const SETTINGS: ServiceSettings = {
+  token: TOKEN, hmacKey: HMAC_KEY, insecure: false, metricsPublic: false,
+  allowedCommands: [...DEFAULT_ALLOWED_COMMANDS], maxBodyBytes: 64 * 1024, maxRunningTasks: 10,
+  taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined,
+};
+
+export type TestService = Service & { gates: GateStore };
+
+/** The service wired with an in-memory gate store and a silent logger; stop() kills what it still runs. */
+export function testService(settings: Partial<ServiceSettings> = {}, deps: Partial<ServiceDeps> = {}): TestService {
+  const gates = deps.gates ?? new InMemoryGateStore();
+  const service = buildService({ ...SETTINGS, ...settings }, { logger: silentLogger(), childEnv: childEnvironment(process.env), ...deps, gates });
+  return { ...service, gates };
+}
+
+/** POST a JSON body with the bearer token. */
+export function post(svc: Service, path: string, body: unknown): request.Test {
+  return request(svc.app).post(path).set(BEARER).send(body as object);
+}
+
+/** A webhook payload for the canary podinfo.test. */
+export function payload(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'podinfo', namespace: 'test', ...extra };
+}
+
+export function task(metadata: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return payload({ metadata, ...extra });
+}
+
+/** Polls until check() is true or the time is up. */
+export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A local HTTP server on 127.0.0.1 that answers with the handler; counts requests. */
+export async function localServer(handler: http.RequestListener): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    hits++;
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: () => hits,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,56 @@
+import type { Canary } from '../api/types.js';
+import { Resources } from '../kube/resources.js';
+import type { TargetInfo } from '../targets/target.js';
+import { ensureGenerated, liveSpec } from './apply.js';
+import { canaryRouterSpec, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from './appmesh-spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
+import { serviceNames } from './services.js';
+
+/**
+ * AWS App Mesh (appmesh.k8s.aws/v1beta2): VirtualNodes `<apex>-primary` and `<apex>-canary`, a VirtualRouter
+ * `<apex>` whose route's weightedTargets carry the split, a VirtualRouter `<apex>-canary` (all to the canary,
+ * for tests), and VirtualServices pointing at them. The mesh objects exist before the primary's pods start,
+ * so the App Mesh controller can inject their Envoy sidecars.
+ */
+export class AppMeshRouter implements Router {
+  readonly meshObjectsFirst = true;
+
+  constructor(readonly provider: string, private readonly deps: RouterDeps) {}
+
+  validate(canary: Canary): RouterValidation {
+    const errors: string[] = [];
+    if (canary.spec.service?.portName === 'grpc') errors.push('App Mesh grpc routes are not supported yet: use portName http or http2');
+    const match = canary.spec.analysis?.match ?? [];
+    if (match.length > 1) errors.push('App Mesh A/B routes take a single match condition (analysis.match has several)');
+    if (match.some((m) => Object.keys(m).some((k) => k !== 'headers'))) errors.push('App Mesh A/B routes match headers only');
+    const notices = canary.spec.service?.trafficPolicy || canary.spec.service?.corsPolicy || canary.spec.service?.headers
+      ? ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'] : [];
+    return { errors, notices };
+  }
+
+  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  }
+
+  async setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+    const names = serviceNames(canary);
+    const ensure = (resource: typeof Resources.appMeshVirtualNodes, name: string, spec: unknown): Promise<unknown> =>
+      ensureGenerated(this.deps, canary, { resource, name, spec }, signal);
+    await ensure(Resources.appMeshVirtualNodes, names.primary, virtualNodeSpec(canary, target, 'primary'));
+    await ensure(Resources.appMeshVirtualNodes, names.canary, virtualNodeSpec(canary, target, 'canary'));
+    await ensure(Resources.appMeshVirtualRouters, names.canary, canaryRouterSpec(canary));
+    await ensure(Resources.appMeshVirtualServices, names.canary, virtualServiceSpec(canary, names.canary, names.canary));
+    await ensure(Resources.appMeshVirtualRouters, names.apex, virtualRouterSpec(canary, routes));
+    await ensure(Resources.appMeshVirtualServices, names.apex, virtualServiceSpec(canary, names.apex, names.apex));
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    return routesOfVirtualRouter(canary, await liveSpec(this.deps, canary, Resources.appMeshVirtualRouters, serviceNames(canary).apex));
+  }
+
+  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
+    const names = serviceNames(canary);
+    if (!(await liveSpec(this.deps, canary, Resources.appMeshVirtualRouters, names.apex))) return;
+    await ensureGenerated(this.deps, canary, { resource: Resources.appMeshVirtualRouters, name: names.apex, spec: virtualRouterSpec(canary, routesFor(0)) }, signal);
+  }
+}

@@ -1,0 +1,63 @@
+import type { Canary } from '../api/types.js';
+import { Resources, type ResourceType } from '../kube/resources.js';
+import type { TargetInfo } from '../targets/target.js';
+import { ensureGenerated, liveSpec } from './apply.js';
+import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRouteFlavour } from './gateway-api-spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
+import { serviceNames } from './services.js';
+
+/**
+ * An HTTPRoute `<apex>` splitting between the -primary and -canary Services: Gateway API (v1 or v1beta1),
+ * attached to the Gateways or, GAMMA-style, the Service named in service.gatewayRefs; or Linkerd's own
+ * policy.linkerd.io HTTPRoute, attached to the apex Service.
+ */
+export class HttpRouteRouter implements Router {
+  constructor(
+    readonly provider: string,
+    private readonly resource: ResourceType,
+    private readonly flavour: HttpRouteFlavour,
+    private readonly deps: RouterDeps,
+  ) {}
+
+  validate(canary: Canary): RouterValidation {
+    const errors: string[] = [];
+    const notices: string[] = [];
+    if (this.flavour === 'gateway' && !(canary.spec.service?.gatewayRefs?.length)) {
+      errors.push(`provider ${this.provider} needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to`);
+    }
+    const lost = unconvertibleMatchFields(canary);
+    if (lost.length) errors.push(`match fields ${lost.join(', ')} cannot be expressed in an HTTPRoute`);
+    const s = canary.spec.service;
+    if (this.flavour === 'linkerd' && (s?.rewrite || s?.corsPolicy || s?.mirror || (s?.headers as { response?: unknown } | undefined)?.response)) {
+      notices.push('Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied');
+    }
+    if (s?.retries || s?.trafficPolicy) notices.push(`service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by ${this.provider}`);
+    return { errors, notices };
+  }
+
+  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  }
+
+  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+    return this.write(canary, routes, signal);
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    return routesOfHttpRoute(canary, await liveSpec(this.deps, canary, this.resource, serviceNames(canary).apex));
+  }
+
+  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
+    if (await liveSpec(this.deps, canary, this.resource, serviceNames(canary).apex)) await this.write(canary, routesFor(0), signal);
+  }
+
+  private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
+    await ensureGenerated(this.deps, canary, {
+      resource: this.resource, name: serviceNames(canary).apex, spec: httpRouteSpec(canary, routes, this.flavour),
+      labels: canary.spec.service?.apex?.labels, annotations: () => canary.spec.service?.apex?.annotations ?? {},
+    }, signal);
+  }
+}
+
+export const gatewayApiRouter = (version: 'v1' | 'v1beta1', deps: RouterDeps): Router =>
+  new HttpRouteRouter(`gatewayapi:${version}`, version === 'v1' ? Resources.httpRoutesV1 : Resources.httpRoutesV1beta1, 'gateway', deps);

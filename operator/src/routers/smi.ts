@@ -1,0 +1,80 @@
+import type { Canary } from '../api/types.js';
+import { Resources, type ResourceType } from '../kube/resources.js';
+import type { TargetInfo } from '../targets/target.js';
+import { ensureGenerated, liveSpec } from './apply.js';
+import { routesFor, type Router, type RouterDeps, type Routes } from './router.js';
+import { serviceNames } from './services.js';
+
+export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3' | 'v1alpha4';
+
+const RESOURCE: Record<SmiVersion, ResourceType> = {
+  v1alpha1: Resources.trafficSplitsV1alpha1, v1alpha2: Resources.trafficSplitsV1alpha2,
+  v1alpha3: Resources.trafficSplitsV1alpha3, v1alpha4: Resources.trafficSplitsV1alpha4,
+};
+
+type Json = Record<string, unknown>;
+
+/** v1alpha1 weights are quantities (relative: "900m" and "100m"); later versions take integers. */
+const weightOf = (version: SmiVersion, percent: number): number | string => (version === 'v1alpha1' ? `${percent * 10}m` : percent);
+
+/** Parses a weight written as an integer or a Kubernetes quantity ("500m", "1", "0.5") into a number. */
+export function quantityValue(q: unknown): number {
+  if (typeof q === 'number') return q;
+  const m = /^([0-9.]+)(m?)$/.exec(String(q ?? '').trim());
+  if (!m) return 0;
+  return Number(m[1]) / (m[2] === 'm' ? 1000 : 1);
+}
+
+/** The TrafficSplit spec: the root (apex, or the first of service.hosts) split between primary and canary. */
+export function trafficSplitSpec(canary: Canary, routes: Routes, version: SmiVersion): Json {
+  const names = serviceNames(canary);
+  return {
+    service: canary.spec.service?.hosts?.[0] ?? names.apex,
+    backends: [
+      { service: names.primary, weight: weightOf(version, routes.primaryWeight) },
+      { service: names.canary, weight: weightOf(version, routes.canaryWeight) },
+    ],
+  };
+}
+
+/** Reads the split back as percentages, whatever units the weights were written in. */
+export function routesOfTrafficSplit(canary: Canary, spec: Json | undefined): Routes | undefined {
+  const names = serviceNames(canary);
+  const backends = (spec?.backends ?? []) as Json[];
+  const primary = backends.find((b) => b.service === names.primary);
+  const canaryB = backends.find((b) => b.service === names.canary);
+  if (!primary || !canaryB) return undefined;
+  const p = quantityValue(primary.weight);
+  const c = quantityValue(canaryB.weight);
+  const canaryWeight = p + c > 0 ? Math.round((100 * c) / (p + c)) : 0;
+  return routesFor(canaryWeight);
+}
+
+/** SMI: a TrafficSplit `<apex>` of split.smi-spec.io in the version the mesh serves (Linkerd's linkerd-smi, OSM, ...). */
+export class SmiRouter implements Router {
+  constructor(readonly provider: string, private readonly version: SmiVersion, private readonly deps: RouterDeps) {}
+
+  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  }
+
+  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+    return this.write(canary, routes, signal);
+  }
+
+  private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
+    await ensureGenerated(this.deps, canary, {
+      resource: RESOURCE[this.version], name: serviceNames(canary).apex, spec: trafficSplitSpec(canary, routes, this.version),
+      labels: canary.spec.service?.apex?.labels, annotations: () => canary.spec.service?.apex?.annotations ?? {},
+    }, signal);
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    return routesOfTrafficSplit(canary, await liveSpec(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex));
+  }
+
+  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
+    const live = await liveSpec(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex);
+    if (live) await this.write(canary, routesFor(0), signal);
+  }
+}
