@@ -308,3 +308,50 @@ describe('given webhooks with a secretRef and event hooks', () => {
     expect(calls[0]?.payload).toMatchObject({ type: 'event', metadata: { eventType: 'Normal', eventReason: 'Initializing' } });
   });
 });
+
+describe('given a Canary with revertOnDeletion', () => {
+  const deleteCanary = (w: World): void => {
+    const c = w.canary;
+    w.kube.put(Resources.canaries, { ...c, metadata: { ...c.metadata, deletionTimestamp: new Date(w.now).toISOString() } });
+  };
+
+  it('then the finalizer is added; on deletion the target serves again through the adopted apex Service, mesh objects go, and the finalizer is removed', async () => {
+    const w = new World();
+    w.kube.put(Resources.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', namespace: NS }, spec: { selector: { app: 'podinfo', tier: 'web' }, ports: [{ port: 9898 }] } });
+    w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    expect(w.canary.metadata.finalizers).toEqual(['tollgate.dev/finalizer']);
+    expect(w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!.spec.selector).toEqual({ app: 'podinfo-primary' });
+    deleteCanary(w);
+    await w.tick(0);
+    expect(w.canary.metadata.finalizers ?? []).toEqual([]);
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(2);
+    const apex = w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!;
+    expect(apex.spec.selector).toEqual({ app: 'podinfo', tier: 'web' });
+    expect(apex.metadata.annotations?.['tollgate.dev/original-selector']).toBeUndefined();
+    expect(w.kube.get(Resources.virtualServices, NS, 'podinfo')).toBeUndefined();
+    expect(w.kube.get(Resources.destinationRules, NS, 'podinfo-primary')).toBeUndefined();
+    expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Terminating', 'Terminated']));
+  });
+
+  it('when revertOnDeletion is turned off, then the finalizer is removed', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    const c = w.canary;
+    w.kube.put(Resources.canaries, { ...c, spec: { ...c.spec, revertOnDeletion: false } });
+    await w.tick(0);
+    expect(w.canary.metadata.finalizers ?? []).toEqual([]);
+  });
+
+  it('when a route object is edited by hand, then the split from status is restored and an Event says so', async () => {
+    const w = new World().apply(aDeployment(), aCanary());
+    await initialized(w);
+    const vs = w.kube.get<KubeObject & { spec: { http: { route: { weight: number }[] }[] } }>(Resources.virtualServices, NS, 'podinfo')!;
+    vs.spec.http[0]!.route[0]!.weight = 50;
+    vs.spec.http[0]!.route[1]!.weight = 50;
+    w.kube.put(Resources.virtualServices, vs);
+    await w.tick(0);
+    expect(w.vsWeight()).toBe(0);
+    expect(w.events.find((e) => e.reason === 'RoutesCorrected')?.message).toContain('canary weight 50');
+  });
+});

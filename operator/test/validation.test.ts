@@ -107,14 +107,16 @@ describe('validateCanary notices', () => {
     ['an autoscalerRef', spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }), 'istio',
       'spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with'],
     ['alerts', spec({ alerts: [{ name: 'slack', providerRef: { name: 'slack' } }] }), 'istio', 'spec.analysis.alerts are not delivered yet'],
-    ['revertOnDeletion', spec({}, { revertOnDeletion: true }), 'istio',
-      'spec.revertOnDeletion is not acted upon yet: deleting the Canary does not restore the target'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
   });
 
   it('given skipAnalysis on kubernetes, then no blue/green notice is given', () => {
     expect(validateCanary(spec({}, { skipAnalysis: true }), 'kubernetes', caps)).toEqual(clean);
+  });
+
+  it('given revertOnDeletion, then it is acted upon: no notice', () => {
+    expect(validateCanary(spec({}, { revertOnDeletion: true }), 'istio', caps)).toEqual(clean);
   });
 
   it('given an empty alerts list, then no notice is given', () => {

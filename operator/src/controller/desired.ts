@@ -1,5 +1,5 @@
 import type { Phase } from '../api/types.js';
-import { routesFor } from '../routers/router.js';
+import { routesFor, type Routes } from '../routers/router.js';
 import type { Run } from './run.js';
 
 /** Phases in which the canary workload runs. */
@@ -10,12 +10,21 @@ const CANARY_UP: ReadonlySet<Phase> = new Set(['Progressing', 'WaitingPromotion'
  * with the recorded split (drift from manual edits is corrected), then the canary is scaled up or down.
  * Routes move before scaling, so no traffic is sent to pods that are going away. Idle: cache reads only.
  */
-export async function applyDesired(run: Run): Promise<void> {
+export async function applyDesired(run: Run, reportDrift = false): Promise<void> {
   const { services } = run.deps;
   await services.ensureBackends(run.canary, run.info, run.signal);
   await services.ensureApex(run.canary, run.info, run.signal);
   const weight = run.status.canaryWeight ?? 0;
-  await run.router.setRoutes(run.canary, run.info, routesFor(weight, run.status.mirrored ?? false), run.signal);
+  const desired = routesFor(weight, run.status.mirrored ?? false);
+  if (reportDrift) await reportRouteDrift(run, desired);
+  await run.router.setRoutes(run.canary, run.info, desired, run.signal);
   const up = CANARY_UP.has(run.phase) || weight > 0;
   await run.target.scaleCanary(run.canary, up, run.signal);
+}
+
+/** A split someone else changed (a manual edit of the mesh object) is put back; say so once, loudly. */
+async function reportRouteDrift(run: Run, desired: Routes): Promise<void> {
+  const live = await run.router.getRoutes(run.canary);
+  if (!live || (live.canaryWeight === desired.canaryWeight && live.mirrored === desired.mirrored)) return;
+  run.event('Warning', 'RoutesCorrected', `${run.router.provider} routes carried canary weight ${live.canaryWeight}${live.mirrored ? ' (mirrored)' : ''}; restoring ${desired.canaryWeight} as recorded in status`);
 }

@@ -16,6 +16,8 @@ import { initialize } from './phases/initialize.js';
 import { progressing } from './phases/progressing.js';
 import { finalising, promoting } from './phases/promoting.js';
 import { Run } from './run.js';
+import { hasFinalizer, setFinalizer } from './finalizer.js';
+import { terminate } from './phases/terminate.js';
 
 type PhaseHandler = (run: Run) => Promise<number | undefined>;
 
@@ -27,7 +29,8 @@ const HANDLERS: Record<Phase, PhaseHandler> = {
   Initialized: idle, Succeeded: idle, Failed: idle, Waiting: idle,
   Progressing: progressing, WaitingPromotion: progressing,
   Promoting: promoting, Finalising: finalising,
-  Terminating: () => Promise.resolve(undefined), Terminated: () => Promise.resolve(undefined),
+  // Terminating is handled by delete() while the deletion is pending; otherwise nothing runs.
+  Terminating: idle, Terminated: idle,
 };
 
 /** Reconciles one Canary: validates it, then moves it at most one step, from what the caches show. */
@@ -44,10 +47,13 @@ export class Reconciler {
   async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const canary = this.deps.canaries.get(namespace, name);
-    if (!canary || canary.metadata.deletionTimestamp) return {};
+    if (!canary || (canary.metadata.deletionTimestamp && !hasFinalizer(canary))) return {};
     const provider = canary.spec.provider || this.deps.defaultProvider;
     const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider });
-    if (!(await this.prepare(run))) return run.blocked?.reason === 'RouterUnavailable' ? { requeueAfterMs: 30_000 } : {};
+    const ready = await this.prepare(run);
+    if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
+    if (!ready) return run.blocked?.reason === 'RouterUnavailable' ? { requeueAfterMs: 30_000 } : {};
+    await setFinalizer(run, canary.spec.revertOnDeletion === true);
     if (canary.spec.suspend) {
       run.detail = 'suspended: no action is taken until spec.suspend is false';
       await run.commit();
@@ -63,8 +69,18 @@ export class Reconciler {
     }
   }
 
+  /** Deletion with the finalizer: restore what can be restored; a Canary that cannot be acted on never blocks it. */
+  private async delete(run: Run, ready: boolean): Promise<WorkResult> {
+    if (!ready) {
+      await setFinalizer(run, false);
+      return {};
+    }
+    const requeueAfterMs = await terminate(run);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
   private async act(run: Run): Promise<WorkResult> {
-    if (run.phase !== '' && run.phase !== 'Initializing') await applyDesired(run);
+    if (run.phase !== '' && run.phase !== 'Initializing') await applyDesired(run, true);
     const requeueAfterMs = await HANDLERS[run.phase](run);
     if (run.committed && run.phase !== 'Initializing') await applyDesired(run);
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };

@@ -37,7 +37,6 @@ export function validateCanary(spec: CanarySpec, provider: string, caps: Capabil
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `spec.analysis.webhooks[${i}]`, r));
   if (spec.autoscalerRef) r.notices.push('spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with');
   if ((a.alerts?.length ?? 0) > 0) r.notices.push('spec.analysis.alerts are not delivered yet');
-  if (spec.revertOnDeletion) r.notices.push('spec.revertOnDeletion is not acted upon yet: deleting the Canary does not restore the target');
   return r;
 }
 

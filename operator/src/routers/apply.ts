@@ -1,6 +1,7 @@
 import type { Canary, KubeObject, ObjectMeta } from '../api/types.js';
 import { revisionOf } from '../core/revision.js';
 import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { apiVersionOf, type ResourceType } from '../kube/resources.js';
 import type { RouterDeps } from './router.js';
@@ -98,4 +99,16 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
 export async function liveSpec(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string): Promise<Record<string, unknown> | undefined> {
   const lister = await deps.informers.lister<KubeObject & { spec?: Record<string, unknown> }>(resource);
   return lister.get(canary.metadata.namespace, name)?.spec;
+}
+
+/**
+ * Hands a generated object back when its Canary goes away (revertOnDeletion): deleted when the Canary owns
+ * it, so the mesh falls back to the apex Service; left alone otherwise. Returns whether it was deleted.
+ */
+export async function releaseGenerated(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string, signal: AbortSignal): Promise<boolean> {
+  const lister = await deps.informers.lister<KubeObject>(resource);
+  const live = lister.get(canary.metadata.namespace, name);
+  if (!live || !ownedBy(live, canary)) return false;
+  await deps.client.delete(resource, canary.metadata.namespace, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  return true;
 }

@@ -1,7 +1,7 @@
 import type { Canary } from '../api/types.js';
-import { Resources } from '../kube/resources.js';
+import { Resources, type ResourceType } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec } from './apply.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
 import { canaryRouterSpec, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from './appmesh-spec.js';
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
 import { serviceNames } from './services.js';
@@ -48,9 +48,17 @@ export class AppMeshRouter implements Router {
     return routesOfVirtualRouter(canary, await liveSpec(this.deps, canary, Resources.appMeshVirtualRouters, serviceNames(canary).apex));
   }
 
+  /** Deletes the mesh objects this Canary created, as garbage collection would, but before the primary goes. */
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    const names = serviceNames(canary);
-    if (!(await liveSpec(this.deps, canary, Resources.appMeshVirtualRouters, names.apex))) return;
-    await ensureGenerated(this.deps, canary, { resource: Resources.appMeshVirtualRouters, name: names.apex, spec: virtualRouterSpec(canary, routesFor(0)) }, signal);
+    for (const [resource, name] of this.objects(canary)) await releaseGenerated(this.deps, canary, resource, name, signal);
+  }
+
+  private objects(canary: Canary): [ResourceType, string][] {
+    const n = serviceNames(canary);
+    return [
+      [Resources.appMeshVirtualServices, n.apex], [Resources.appMeshVirtualServices, n.canary],
+      [Resources.appMeshVirtualRouters, n.apex], [Resources.appMeshVirtualRouters, n.canary],
+      [Resources.appMeshVirtualNodes, n.primary], [Resources.appMeshVirtualNodes, n.canary],
+    ];
   }
 }

@@ -1,7 +1,7 @@
 import type { Canary } from '../api/types.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec } from './apply.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
 import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRouteFlavour } from './gateway-api-spec.js';
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
 import { serviceNames } from './services.js';
@@ -48,7 +48,7 @@ export class HttpRouteRouter implements Router {
   }
 
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    if (await liveSpec(this.deps, canary, this.resource, serviceNames(canary).apex)) await this.write(canary, routesFor(0), signal);
+    await releaseGenerated(this.deps, canary, this.resource, serviceNames(canary).apex, signal);
   }
 
   private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Canary, KubeObject } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec, ownedBy } from './apply.js';
+import { APPLIED_ANNOTATION, ensureGenerated, liveSpec, ownedBy, releaseGenerated } from './apply.js';
 import { destinationRuleSpec, routesOfVirtualService, virtualServiceSpec } from './istio-spec.js';
 import { routesFor, type AnyObject, type Router, type RouterDeps, type Routes } from './router.js';
 import { serviceNames } from './services.js';
@@ -39,14 +39,19 @@ export class IstioRouter implements Router {
     return spec && routesOfVirtualService(canary, spec);
   }
 
+  /** Deletes what this Canary created; a VirtualService it adopted gets its original spec back. */
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
+    const names = serviceNames(canary);
+    for (const host of [names.primary, names.canary]) await releaseGenerated(this.deps, canary, Resources.destinationRules, host, signal);
+    if (await releaseGenerated(this.deps, canary, Resources.virtualServices, names.apex, signal)) return;
     const lister = await this.deps.informers.lister<KubeObject & { spec?: Record<string, unknown> }>(Resources.virtualServices);
-    const vs = lister.get(canary.metadata.namespace, serviceNames(canary).apex);
-    if (!vs) return;
-    const original = vs.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
-    const spec = original ? (JSON.parse(original) as Record<string, unknown>) : virtualServiceSpec(canary, routesFor(0));
+    const vs = lister.get(canary.metadata.namespace, names.apex);
+    const original = vs?.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
+    if (!vs || !original) return;
     const annotations = { ...vs.metadata.annotations };
     delete annotations[ORIGINAL_SPEC_ANNOTATION];
+    delete annotations[APPLIED_ANNOTATION];
+    const spec = JSON.parse(original) as Record<string, unknown>;
     await this.deps.client.replace(Resources.virtualServices, { ...vs, metadata: { ...vs.metadata, annotations }, spec } as AnyObject, signal);
   }
 }

@@ -32,7 +32,10 @@ export interface Router {
   setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void>;
   /** Reads the live split back from the mesh objects; undefined when they do not exist yet. */
   getRoutes(canary: Canary): Promise<Routes | undefined>;
-  /** Restores routing to the primary alone, when a Canary with revertOnDeletion is deleted. */
+  /**
+   * Hands routing back to plain Kubernetes when a Canary with revertOnDeletion is deleted: owned mesh objects
+   * are deleted (the mesh then routes by the apex Service), adopted ones get their original spec back.
+   */
   finalize(canary: Canary, signal: AbortSignal): Promise<void>;
 }
 

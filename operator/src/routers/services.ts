@@ -1,10 +1,12 @@
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
-import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureObject, mergeMetadata, ownedBy } from './apply.js';
+import { APPLIED_ANNOTATION, ensureObject, mergeMetadata, ownedBy } from './apply.js';
 import type { RouterDeps } from './router.js';
+
+/** Selector of a Service the Canary adopted as its apex, restored when the Canary is deleted with revertOnDeletion. */
+export const ORIGINAL_SELECTOR_ANNOTATION = 'tollgate.dev/original-selector';
 
 export type ServiceRole = 'apex' | 'primary' | 'canary';
 
@@ -52,6 +54,20 @@ export class ServiceRouter {
     await this.ensure(canary, names.apex, `${target.selectorValue}-primary`, target, canary.spec.service?.apex, signal);
   }
 
+  /**
+   * revertOnDeletion: an adopted apex Service gets its original selector back (the target's pods); one this
+   * Canary created goes with it, like the -primary and -canary Services.
+   */
+  async releaseApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+    const lister = await this.deps.informers.lister<Service>(Resources.services);
+    const live = lister.get(canary.metadata.namespace, serviceNames(canary).apex);
+    if (!live || ownedBy(live, canary)) return;
+    const original = live.metadata.annotations?.[ORIGINAL_SELECTOR_ANNOTATION];
+    const selector = original ? (JSON.parse(original) as Record<string, string>) : { [target.selectorLabel]: target.selectorValue };
+    const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ORIGINAL_SELECTOR_ANNOTATION && k !== APPLIED_ANNOTATION));
+    await this.deps.client.replace(Resources.services, { ...live, metadata: { ...live.metadata, annotations }, spec: { ...live.spec, selector } }, signal);
+  }
+
   private async ensure(
     canary: Canary, name: string, selectorValue: string, target: TargetInfo, overlay: MetadataOverlay | undefined, signal: AbortSignal,
   ): Promise<void> {
@@ -61,20 +77,16 @@ export class ServiceRouter {
     const svc = canary.spec.service;
     await ensureObject(this.deps.client, lister, Resources.services, { namespace: canary.metadata.namespace!, name }, (live) => {
       const owned = !live || ownedBy(live, canary);
+      const adopting = !owned && !live?.metadata.annotations?.[ORIGINAL_SELECTOR_ANNOTATION];
       const metadata = mergeMetadata(live?.metadata, canary, {
         name, owner: [this.deps.ownerRef(canary)],
         labels: { ...(owned ? { [target.selectorLabel]: name } : {}), ...overlay?.labels },
-        annotations: overlay?.annotations ?? {},
+        annotations: { ...overlay?.annotations, ...(adopting ? { [ORIGINAL_SELECTOR_ANNOTATION]: JSON.stringify(live?.spec.selector ?? {}) } : {}) },
       });
       const spec = { ...(live?.spec ?? { type: 'ClusterIP' }), selector, ports: portsOver(live?.spec.ports, ports) };
       if (owned && svc?.headless && !live) spec.clusterIP = 'None';
       if (svc?.trafficDistribution) spec.trafficDistribution = svc.trafficDistribution;
       return { apiVersion: 'v1', kind: 'Service', ...live, metadata, spec } as Service;
     }, signal);
-  }
-
-  /** The Service lister, for routers that look Services up. */
-  services(): Promise<Lister<Service>> {
-    return this.deps.informers.lister<Service>(Resources.services);
   }
 }

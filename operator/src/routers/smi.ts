@@ -1,7 +1,7 @@
 import type { Canary } from '../api/types.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec } from './apply.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
 import { routesFor, type Router, type RouterDeps, type Routes } from './router.js';
 import { serviceNames } from './services.js';
 
@@ -74,7 +74,6 @@ export class SmiRouter implements Router {
   }
 
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    const live = await liveSpec(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex);
-    if (live) await this.write(canary, routesFor(0), signal);
+    await releaseGenerated(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex, signal);
   }
 }

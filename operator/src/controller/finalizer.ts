@@ -1,0 +1,21 @@
+import type { Canary } from '../api/types.js';
+import { Resources } from '../kube/resources.js';
+import type { Run } from './run.js';
+
+export const FINALIZER = 'tollgate.dev/finalizer';
+
+export const hasFinalizer = (c: Canary): boolean => (c.metadata.finalizers ?? []).includes(FINALIZER);
+
+/**
+ * Adds or removes the operator's finalizer with a JSON patch guarded by the resourceVersion read, so other
+ * writers' finalizers are never lost.
+ */
+export async function setFinalizer(run: Run, present: boolean): Promise<void> {
+  const list = run.canary.metadata.finalizers ?? [];
+  if (list.includes(FINALIZER) === present) return;
+  const next = present ? [...list, FINALIZER] : list.filter((f) => f !== FINALIZER);
+  run.canary = await run.deps.client.patch<Canary>(Resources.canaries, run.ns, run.name, [
+    { op: 'test', path: '/metadata/resourceVersion', value: run.canary.metadata.resourceVersion },
+    { op: list.length ? 'replace' : 'add', path: '/metadata/finalizers', value: next },
+  ], { type: 'json', signal: run.signal, fieldManager: run.deps.fieldManager });
+}
