@@ -18,7 +18,7 @@ describe('resolveAnalysis defaults', () => {
       threshold: 1,
       maxWeight: 100,
       stepWeight: 0,
-      stepWeights: [],
+      stepWeights: [], stepPausesMs: [],
       stepWeightPromotion: 0,
       iterations: 0,
       strategy: 'canary',
@@ -47,7 +47,7 @@ describe('resolveAnalysis defaults', () => {
       'istio',
     );
     expect(r).toEqual<ResolvedAnalysis>({
-      intervalMs: 90_000, threshold: 5, maxWeight: 60, stepWeight: 15, stepWeights: [], stepWeightPromotion: 25,
+      intervalMs: 90_000, threshold: 5, maxWeight: 60, stepWeight: 15, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 25,
       iterations: 0, strategy: 'canary', mirror: true, primaryReadyThreshold: 80, canaryReadyThreshold: 50,
       progressDeadlineMs: 120_000, skipAnalysis: true,
     });

@@ -1,5 +1,5 @@
 import type { CanaryMetric } from '../src/api/types.js';
-import { DURATION, evaluateMetric, rangeOf, SUCCESS_RATE, unmeasured } from '../src/core/checks.js';
+import { DURATION, evaluateMetric, noData, rangeOf, SUCCESS_RATE, unmeasured } from '../src/core/checks.js';
 
 describe('rangeOf', () => {
   it.each<[string, CanaryMetric, { min?: number; max?: number }]>([
@@ -96,5 +96,19 @@ describe('unmeasured', () => {
 describe('evaluateMetric with a value that is not a number', () => {
   it.each([[Number.NaN], [Number.POSITIVE_INFINITY]])('given %p, then the check fails as NoData, never passes', (value) => {
     expect(evaluateMetric({ name: 'latency', thresholdRange: { max: 500 } }, value)).toMatchObject({ ok: false, reason: 'NoData' });
+  });
+});
+
+describe('noData by onNoData policy', () => {
+  const m: CanaryMetric = { name: 'latency', thresholdRange: { max: 500 } };
+  it.each<[CanaryMetric['onNoData'], Partial<ReturnType<typeof noData>>]>([
+    [undefined, { ok: false, reason: 'NoData', max: 500 }],
+    ['fail', { ok: false, reason: 'NoData' }],
+    ['halt', { ok: false, halt: true, reason: 'NoData' }],
+    ['ignore', { ok: true, reason: 'NoDataIgnored' }],
+  ])('given onNoData %p, then the check is %p', (policy, expected) => {
+    const r = noData({ ...m, ...(policy ? { onNoData: policy } : {}) }, 'latency: no data');
+    expect(r).toMatchObject({ name: 'latency', message: 'latency: no data', ...expected });
+    if (policy !== 'halt') expect(r.halt).toBeUndefined();
   });
 });

@@ -355,3 +355,40 @@ describe('given a Canary with revertOnDeletion', () => {
     expect(w.events.find((e) => e.reason === 'RoutesCorrected')?.message).toContain('canary weight 50');
   });
 });
+
+describe('given analysis.steps with pauses', () => {
+  it('then each weight is held at least its pause, with checks every interval, before the next', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ stepWeight: undefined, maxWeight: undefined, steps: [{ weight: 5, pause: '30s' }, { weight: 25 }] }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await w.tick();
+      seen.push(w.vsWeight()!);
+    }
+    expect(seen).toEqual([5, 5, 5, 25, 0, 0]);
+    expect(w.canary.status?.phase).toBe('Succeeded');
+  });
+});
+
+describe('given a failed revision and the retry annotation', () => {
+  it('then the same revision is analysed again, once per annotation value', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    w.checks = [{ name: 'request-success-rate', ok: false, reason: 'NoData', message: 'no data' }];
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Failed');
+    w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
+    const c = w.canary;
+    w.kube.put(Resources.canaries, { ...c, metadata: { ...c.metadata, annotations: { 'tollgate.dev/retry': '1' } } });
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', retried: '1', failedChecks: 0 });
+    for (let i = 0; i < 4; i++) await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.events.some((e) => e.reason === 'Retry')).toBe(true);
+  });
+});

@@ -3,7 +3,7 @@ import type { ResolvedAnalysis } from '../src/core/analysis.js';
 import { decideStep, untilDue, type RunState, type StepOutcome } from '../src/core/steps.js';
 
 const base: ResolvedAnalysis = {
-  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepWeightPromotion: 0,
+  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 0,
   iterations: 0, strategy: 'canary', mirror: false, primaryReadyThreshold: 100, canaryReadyThreshold: 100,
   progressDeadlineMs: 600_000, skipAnalysis: false,
 };
@@ -128,5 +128,19 @@ describe('untilDue', () => {
     ['a step in the future (clock skew)', '2026-01-01T00:10:30Z', 10_000, 40_000],
   ])('given %s, then the wait is %p ms', (_title, last, interval, wait) => {
     expect(untilDue(last, interval, now)).toBe(wait);
+  });
+});
+
+describe('decideStep with onNoData: halt', () => {
+  const halted: CheckResult = { name: 'latency', ok: false, halt: true, reason: 'NoData', message: 'latency: no data' };
+  const a = analysis({ strategy: 'canary', stepWeight: 10, maxWeight: 50, threshold: 2 });
+
+  it('given only halted checks, then the step holds: nothing moves and nothing is counted', () => {
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 1, iterations: 2, mirrored: false }, [halted], true)).toEqual({ kind: 'hold', halted: [halted] });
+  });
+
+  it('given a halted and a hard failure, then the hard failure counts', () => {
+    const hard: CheckResult = { name: 'rate', ok: false, reason: 'BelowMin' };
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false }, [halted, hard], true)).toEqual({ kind: 'failed-check', failedChecks: 1, failed: [hard] });
   });
 });

@@ -3,7 +3,7 @@ import { resolveAnalysis, type ResolvedAnalysis } from '../src/core/analysis.js'
 import { canaryWeightPlan, nextCanaryWeight, nextPromotionWeight } from '../src/core/weights.js';
 
 const base: ResolvedAnalysis = {
-  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepWeightPromotion: 0,
+  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 0,
   iterations: 0, strategy: 'canary', mirror: false, primaryReadyThreshold: 100, canaryReadyThreshold: 100,
   progressDeadlineMs: 600_000, skipAnalysis: false,
 };

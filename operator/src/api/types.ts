@@ -79,6 +79,7 @@ export interface CanaryMetric {
   query?: string;
   templateRef?: { name: string; namespace?: string };
   templateVariables?: Record<string, string>;
+  onNoData?: 'fail' | 'halt' | 'ignore';
 }
 
 export interface CanaryWebhook {
@@ -105,6 +106,7 @@ export interface CanaryAnalysis {
   maxWeight?: number;
   stepWeight?: number;
   stepWeights?: number[];
+  steps?: { weight: number; pause?: string }[];
   stepWeightPromotion?: number;
   iterations?: number;
   mirror?: boolean;
@@ -152,6 +154,8 @@ export interface Condition {
 export interface CheckResult {
   name: string;
   ok: boolean;
+  /** A failure that holds the step instead of counting (onNoData: halt). */
+  halt?: boolean;
   value?: number;
   min?: number;
   max?: number;
@@ -170,6 +174,10 @@ export interface CanaryStatus {
   trackedConfigs?: Record<string, string>;
   lastTransitionTime?: string;
   lastAnalysisTime?: string;
+  /** When the canary weight last changed: a step with a pause holds until pause has passed. */
+  stepStartTime?: string;
+  /** The value of the retry annotation last acted upon. */
+  retried?: string;
   runStartTime?: string;
   observedGeneration?: number;
   lastChecks?: CheckResult[];
@@ -196,5 +204,14 @@ export interface MetricTemplate extends KubeObject {
 }
 
 export interface AlertProvider extends KubeObject {
-  spec: { type: string; channel?: string; username?: string; address?: string; proxy?: string; secretRef?: { name: string } };
+  spec: {
+    type: string;
+    channel?: string;
+    username?: string;
+    address?: string;
+    proxy?: string;
+    secretRef?: { name: string };
+    /** Text of every alert sent through this provider; placeholders such as {{ canary }} and {{ message }} are filled in. */
+    template?: string;
+  };
 }

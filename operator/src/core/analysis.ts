@@ -10,6 +10,8 @@ export interface ResolvedAnalysis {
   maxWeight: number;
   stepWeight: number;
   stepWeights: number[];
+  /** Least time at each stepWeights entry (analysis.steps); 0 for none. */
+  stepPausesMs: number[];
   stepWeightPromotion: number;
   iterations: number;
   strategy: Strategy;
@@ -42,7 +44,8 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
 export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
   const a = analysisOf(spec);
   const noSplit = provider === 'kubernetes' && strategyOf(a) === 'canary';
-  const stepWeights = a.stepWeights ?? [];
+  const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
+  const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];
   const useSteps = !a.stepWeight && stepWeights.length > 0;
   const lastStep = stepWeights[stepWeights.length - 1] ?? 100;
   return {
@@ -51,6 +54,7 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
     maxWeight: useSteps ? Math.min(100, lastStep) : a.maxWeight || 100,
     stepWeight: a.stepWeight ?? 0,
     stepWeights: useSteps ? stepWeights : [],
+    stepPausesMs: useSteps ? stepPausesMs : [],
     stepWeightPromotion: a.stepWeightPromotion ?? 0,
     iterations: noSplit ? a.iterations || 10 : (a.iterations ?? 0),
     strategy: noSplit ? 'blue-green' : strategyOf(a),

@@ -12,7 +12,7 @@ export function rangeOf(m: CanaryMetric): { min?: number; max?: number } {
 
 /** Judges one measured value against the metric's range. */
 export function evaluateMetric(m: CanaryMetric, value: number): CheckResult {
-  if (!Number.isFinite(value)) return unmeasured(m, 'NoData', `${m.name}: the query returned ${value}`);
+  if (!Number.isFinite(value)) return noData(m, `${m.name}: the query returned ${value}`);
   const { min, max } = rangeOf(m);
   const base = { name: m.name, value, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
   if (min !== undefined && value < min) return { ...base, ok: false, reason: 'BelowMin', message: `${m.name} ${fmt(value)} < ${fmt(min)}` };
@@ -24,6 +24,16 @@ export function evaluateMetric(m: CanaryMetric, value: number): CheckResult {
 export function unmeasured(m: CanaryMetric, reason: string, message: string): CheckResult {
   const { min, max } = rangeOf(m);
   return { name: m.name, ok: false, reason, message, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+}
+
+/**
+ * A query that returned nothing, judged by the metric's onNoData policy (Flagger #1353): fail (default: a
+ * failed check, never a pass), halt (the step waits, nothing is counted) or ignore (the metric is skipped).
+ */
+export function noData(m: CanaryMetric, message: string): CheckResult {
+  if (m.onNoData === 'ignore') return { name: m.name, ok: true, reason: 'NoDataIgnored', message };
+  const r = unmeasured(m, 'NoData', message);
+  return m.onNoData === 'halt' ? { ...r, halt: true } : r;
 }
 
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));

@@ -9,9 +9,13 @@ export interface RunState {
   /** Analysis steps completed in this run; the first step (pre-rollout) runs no metric checks. */
   iterations: number;
   mirrored: boolean;
+  /** Time spent at the current weight. */
+  stepAgeMs?: number;
 }
 
 export type StepOutcome =
+  | { kind: 'hold'; halted: CheckResult[] }
+  | { kind: 'pause'; remainingMs: number }
   | { kind: 'advance'; canaryWeight: number; mirrored: boolean }
   | { kind: 'promote'; canaryWeight: number }
   | { kind: 'failed-check'; failedChecks: number; failed: CheckResult[] }
@@ -27,11 +31,13 @@ export type StepOutcome =
  * - ab-testing: matched requests go to the canary for `iterations` checked steps, then promotion.
  */
 export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult[], canSwitch: boolean): StepOutcome {
-  const failed = checks.filter((c) => !c.ok);
+  const failed = checks.filter((c) => !c.ok && !c.halt);
   if (failed.length > 0) {
     const failedChecks = s.failedChecks + 1;
     return failedChecks >= a.threshold ? { kind: 'rollback', failedChecks, failed } : { kind: 'failed-check', failedChecks, failed };
   }
+  const halted = checks.filter((c) => c.halt);
+  if (halted.length > 0) return { kind: 'hold', halted };
   switch (a.strategy) {
     case 'canary':
       return canaryStep(a, s);
@@ -46,6 +52,8 @@ export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult
 
 function canaryStep(a: ResolvedAnalysis, s: RunState): StepOutcome {
   if (a.mirror && s.canaryWeight === 0 && !s.mirrored) return { kind: 'advance', canaryWeight: 0, mirrored: true };
+  const pause = a.stepPausesMs[a.stepWeights.indexOf(s.canaryWeight)] ?? 0;
+  if (s.canaryWeight > 0 && pause > (s.stepAgeMs ?? 0)) return { kind: 'pause', remainingMs: pause - (s.stepAgeMs ?? 0) };
   const next = nextCanaryWeight(a, s.canaryWeight);
   return next === 'promote' ? { kind: 'promote', canaryWeight: s.canaryWeight } : { kind: 'advance', canaryWeight: next, mirrored: false };
 }

@@ -65,12 +65,14 @@ function checkAnalysis(spec: CanarySpec, provider: string, r: ValidationReport):
   const a = analysisOf(spec);
   if (a.interval !== undefined) checkDuration(a.interval, 'spec.analysis.interval', r, MIN_INTERVAL_MS);
   const strategy = strategyOf(a);
-  const steps = a.stepWeights ?? [];
-  if (steps.some((w, i) => i > 0 && w <= steps[i - 1]!)) r.errors.push(`spec.analysis.stepWeights must be strictly ascending, got [${steps.join(', ')}]`);
+  const steps = a.steps?.length ? a.steps.map((x) => x.weight) : (a.stepWeights ?? []);
+  (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `spec.analysis.steps[${i}].pause`, r));
+  if (a.steps?.length && a.stepWeights?.length) r.notices.push('spec.analysis.stepWeights is ignored: analysis.steps is set');
+  if (steps.some((w, i) => i > 0 && w <= steps[i - 1]!)) r.errors.push(`spec.analysis.${a.steps?.length ? 'steps' : 'stepWeights'} must be strictly ascending, got [${steps.join(', ')}]`);
   if (strategy === 'canary' && provider === 'kubernetes' && !spec.skipAnalysis) {
     r.notices.push('provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)');
   } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
-    r.errors.push('spec.analysis needs stepWeight, stepWeights or iterations');
+    r.errors.push('spec.analysis needs stepWeight, stepWeights, steps or iterations');
   }
   if (a.mirror && strategy === 'ab-testing') r.errors.push('spec.analysis.mirror cannot be combined with A/B testing (match)');
   if (a.mirrorWeight !== undefined && !a.mirror) r.notices.push('spec.analysis.mirrorWeight has no effect without mirror: true');

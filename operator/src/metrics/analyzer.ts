@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration } from '../api/duration.js';
 import type { Canary, CanaryMetric, CheckResult, MetricTemplate } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
-import { evaluateMetric, unmeasured } from '../core/checks.js';
+import { evaluateMetric, noData, unmeasured } from '../core/checks.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
@@ -42,7 +42,7 @@ export class MetricAnalyzer {
       const { backend, query } = await this.resolve(canary, provider, m, signal);
       return evaluateMetric(m, await backend.query(query, signal));
     } catch (err) {
-      if (err instanceof NoDataError) return unmeasured(m, 'NoData', `${m.name}: no data (${err.message})`);
+      if (err instanceof NoDataError) return noData(m, `${m.name}: no data (${err.message})`);
       if (err instanceof MultipleSeriesError) return unmeasured(m, 'MultipleSeries', `${m.name}: ${err.message}`);
       if (err instanceof CheckSetupError) return unmeasured(m, err.reason, `${m.name}: ${err.message}`);
       return unmeasured(m, 'ProviderError', `${m.name}: ${messageOf(err)}`);

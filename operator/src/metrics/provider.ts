@@ -2,10 +2,23 @@
 export interface MetricProvider {
   readonly type: string;
   /** Runs the query; throws NoDataError, MultipleSeriesError or ProviderError. */
-  query(query: string, signal: AbortSignal): Promise<number>;
+  query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number>;
   /** Throws ProviderError when the backend cannot be reached. */
   checkOnline(signal: AbortSignal): Promise<void>;
 }
+
+/** What a query may need besides its text. */
+export interface QueryOptions {
+  /**
+   * The metric's interval in milliseconds: the time window a backend without a range in its query language
+   * looks back over (Datadog from/to, CloudWatch StartTime/EndTime, Graphite from, New Relic SINCE).
+   * DEFAULT_WINDOW_MS when absent.
+   */
+  windowMs?: number;
+}
+
+/** The window of a query whose metric sets no interval (Flagger's default metric interval, 1m). */
+export const DEFAULT_WINDOW_MS = 60_000;
 
 /** The query returned nothing (or NaN): a failed check, never a pass. */
 export class NoDataError extends Error {

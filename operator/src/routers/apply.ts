@@ -75,24 +75,35 @@ export function ownedBy(obj: KubeObject | undefined, canary: Canary): boolean {
   return Boolean(obj?.metadata.ownerReferences?.some((o) => o.controller && o.uid === canary.metadata.uid));
 }
 
-/** An object a router generates: its resource, name and spec, plus metadata that may depend on the live object. */
+/** Original spec of an object a Canary adopted (it existed before), restored by releaseGenerated. */
+export const ORIGINAL_SPEC_ANNOTATION = 'tollgate.dev/original-spec';
+
+/** An object a router generates: its resource, name and spec, plus its labels and annotations. */
 export interface Generated {
   resource: ResourceType;
   name: string;
   spec: unknown;
   labels?: Record<string, string>;
-  annotations?: (live: (KubeObject & { spec?: unknown }) | undefined) => Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
-/** Creates or corrects a generated object owned by the Canary (see ensureObject). */
+type Obj = KubeObject & { spec?: unknown };
+
+/**
+ * Creates or corrects a generated object (see ensureObject). The Canary owns what it creates; an object
+ * that existed before is adopted: its original spec is kept in an annotation for releaseGenerated.
+ */
 export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Generated, signal: AbortSignal): Promise<EnsureAction> {
-  type Obj = KubeObject & { spec?: unknown };
   const lister = await deps.informers.lister<Obj>(g.resource);
-  return ensureObject<Obj>(deps.client, lister, g.resource, { namespace: canary.metadata.namespace!, name: g.name }, (live) => ({
-    apiVersion: apiVersionOf(g.resource), kind: g.resource.kind, ...live,
-    metadata: mergeMetadata(live?.metadata, canary, { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations: g.annotations?.(live) ?? {} }),
-    spec: g.spec,
-  }), signal);
+  return ensureObject<Obj>(deps.client, lister, g.resource, { namespace: canary.metadata.namespace!, name: g.name }, (live) => {
+    const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
+    const annotations = { ...g.annotations, ...(adopting ? { [ORIGINAL_SPEC_ANNOTATION]: JSON.stringify(live.spec ?? {}) } : {}) };
+    return {
+      apiVersion: apiVersionOf(g.resource), kind: g.resource.kind, ...live,
+      metadata: mergeMetadata(live?.metadata, canary, { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations }),
+      spec: g.spec,
+    };
+  }, signal);
 }
 
 /** The spec of a generated object, from the informer cache. */
@@ -102,13 +113,19 @@ export async function liveSpec(deps: RouterDeps, canary: Canary, resource: Resou
 }
 
 /**
- * Hands a generated object back when its Canary goes away (revertOnDeletion): deleted when the Canary owns
- * it, so the mesh falls back to the apex Service; left alone otherwise. Returns whether it was deleted.
+ * Hands a generated object back when its Canary goes away (revertOnDeletion): deleted when the Canary
+ * created it, so the mesh falls back to the apex Service; given its original spec back when it was adopted.
  */
-export async function releaseGenerated(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string, signal: AbortSignal): Promise<boolean> {
-  const lister = await deps.informers.lister<KubeObject>(resource);
+export async function releaseGenerated(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string, signal: AbortSignal): Promise<void> {
+  const lister = await deps.informers.lister<Obj>(resource);
   const live = lister.get(canary.metadata.namespace, name);
-  if (!live || !ownedBy(live, canary)) return false;
-  await deps.client.delete(resource, canary.metadata.namespace, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-  return true;
+  if (!live) return;
+  if (ownedBy(live, canary)) {
+    await deps.client.delete(resource, canary.metadata.namespace, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    return;
+  }
+  const original = live.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
+  if (original === undefined) return;
+  const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ORIGINAL_SPEC_ANNOTATION && k !== APPLIED_ANNOTATION));
+  await deps.client.replace(resource, { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown }, signal);
 }

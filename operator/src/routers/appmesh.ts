@@ -1,4 +1,5 @@
 import type { Canary } from '../api/types.js';
+import { analysisOf } from '../core/analysis.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
 import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
@@ -20,9 +21,10 @@ export class AppMeshRouter implements Router {
   validate(canary: Canary): RouterValidation {
     const errors: string[] = [];
     if (canary.spec.service?.portName === 'grpc') errors.push('App Mesh grpc routes are not supported yet: use portName http or http2');
-    const match = canary.spec.analysis?.match ?? [];
+    const match = analysisOf(canary.spec).match ?? [];
     if (match.length > 1) errors.push('App Mesh A/B routes take a single match condition (analysis.match has several)');
     if (match.some((m) => Object.keys(m).some((k) => k !== 'headers'))) errors.push('App Mesh A/B routes match headers only');
+    if (match.length === 1 && Object.keys(match[0]!).every((k) => k === 'headers') && Object.keys((match[0] as { headers?: object }).headers ?? {}).length === 0) errors.push('the App Mesh A/B match needs at least one header condition');
     const notices = canary.spec.service?.trafficPolicy || canary.spec.service?.corsPolicy || canary.spec.service?.headers
       ? ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'] : [];
     return { errors, notices };

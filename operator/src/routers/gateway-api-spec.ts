@@ -48,7 +48,13 @@ export function toHttpRouteMatch(m: Json): Json {
 export function unconvertibleMatchFields(canary: Canary): string[] {
   const all = [...((canary.spec.service?.match ?? []) as Json[]), ...((analysisOf(canary.spec).match ?? []) as Json[])];
   const supported = new Set(['uri', 'headers', 'queryParams', 'method', 'name']);
-  return [...new Set(all.flatMap((m) => Object.keys(m).filter((k) => !supported.has(k))))];
+  const lost = (m: Json): string[] => [
+    ...Object.keys(m).filter((k) => !supported.has(k)),
+    ...(m.uri && !pathMatch(m.uri as StringMatch) ? ['uri (only exact, prefix and regex)'] : []),
+    ...(m.method && (m.method as StringMatch).exact === undefined ? ['method (only exact)'] : []),
+    ...Object.entries((m.headers ?? {}) as Record<string, StringMatch>).filter(([, v]) => !valueMatch(v)).map(([k]) => `headers.${k} (a presence match)`),
+  ];
+  return [...new Set(all.flatMap(lost))];
 }
 
 function ruleFilters(canary: Canary, flavour: HttpRouteFlavour): Json[] {
@@ -83,7 +89,7 @@ function corsFilter(p: Json): Json {
   const out: Json = {};
   if (origins.length) out.allowOrigins = origins;
   for (const k of ['allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials']) if (p[k] !== undefined) out[k] = p[k];
-  if (typeof p.maxAge === 'string') out.maxAge = Math.round(durationOr(p.maxAge, 0) / 1000);
+  if (typeof p.maxAge === 'string') out.maxAge = Math.max(1, Math.round(durationOr(p.maxAge, 0) / 1000));
   return out;
 }
 
@@ -128,7 +134,11 @@ export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRoute
 
 /** A service match narrowed by an A/B match: the service's path, both sets of header and query conditions. */
 function mergeMatches(service: Json, ab: Json): Json {
-  const both = (k: string): Json[] => [...((service[k] ?? []) as Json[]), ...((ab[k] ?? []) as Json[])];
+  // Lists are keyed by name: the A/B condition replaces a service condition on the same name, as in Istio.
+  const both = (k: string): Json[] => {
+    const mine = (ab[k] ?? []) as Json[];
+    return [...((service[k] ?? []) as Json[]).filter((s) => !mine.some((m) => m.name === s.name)), ...mine];
+  };
   const out: Json = { path: service.path };
   if (both('headers').length) out.headers = both('headers');
   if (both('queryParams').length) out.queryParams = both('queryParams');

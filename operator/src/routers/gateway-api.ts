@@ -6,6 +6,9 @@ import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRo
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
 import { serviceNames } from './services.js';
 
+/** Gateway API's Duration: up to four whole-number parts of h, m, s or ms. */
+const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+
 /**
  * An HTTPRoute `<apex>` splitting between the -primary and -canary Services: Gateway API (v1 or v1beta1),
  * attached to the Gateways or, GAMMA-style, the Service named in service.gatewayRefs; or Linkerd's own
@@ -32,6 +35,13 @@ export class HttpRouteRouter implements Router {
       notices.push('Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied');
     }
     if (s?.retries || s?.trafficPolicy) notices.push(`service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by ${this.provider}`);
+    for (const [field, value] of [['timeout', s?.timeout], ['backendTimeout', s?.backendTimeout]] as const) {
+      if (value !== undefined && !GATEWAY_DURATION.test(value)) errors.push(`service.${field} ${value} is not a Gateway API duration (whole numbers of h, m, s, ms, e.g. 1m30s)`);
+    }
+    const origins = (s?.corsPolicy?.allowOrigins ?? []) as { prefix?: string; regex?: string }[];
+    if (origins.some((o) => o.prefix !== undefined || o.regex !== undefined)) errors.push('corsPolicy.allowOrigins prefix and regex matches have no Gateway API form: list exact origins (wildcards like https://*.example.com are allowed)');
+    const matches = httpRouteSpec(canary, routesFor(0), this.flavour).rules as { matches?: unknown[] }[];
+    if (this.flavour === 'linkerd' && matches.some((r) => (r.matches?.length ?? 0) > 8)) errors.push('Linkerd HTTPRoutes take at most 8 matches per rule: service.match combined with analysis.match gives more');
     return { errors, notices };
   }
 
@@ -54,7 +64,7 @@ export class HttpRouteRouter implements Router {
   private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
     await ensureGenerated(this.deps, canary, {
       resource: this.resource, name: serviceNames(canary).apex, spec: httpRouteSpec(canary, routes, this.flavour),
-      labels: canary.spec.service?.apex?.labels, annotations: () => canary.spec.service?.apex?.annotations ?? {},
+      labels: canary.spec.service?.apex?.labels, annotations: canary.spec.service?.apex?.annotations,
     }, signal);
   }
 }

@@ -20,7 +20,7 @@ const weightOf = (version: SmiVersion, percent: number): number | string => (ver
 /** Parses a weight written as an integer or a Kubernetes quantity ("500m", "1", "0.5") into a number. */
 export function quantityValue(q: unknown): number {
   if (typeof q === 'number') return q;
-  const m = /^([0-9.]+)(m?)$/.exec(String(q ?? '').trim());
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m?)$/.exec(String(q ?? '').trim());
   if (!m) return 0;
   return Number(m[1]) / (m[2] === 'm' ? 1000 : 1);
 }
@@ -65,7 +65,7 @@ export class SmiRouter implements Router {
   private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
     await ensureGenerated(this.deps, canary, {
       resource: RESOURCE[this.version], name: serviceNames(canary).apex, spec: trafficSplitSpec(canary, routes, this.version),
-      labels: canary.spec.service?.apex?.labels, annotations: () => canary.spec.service?.apex?.annotations ?? {},
+      labels: canary.spec.service?.apex?.labels, annotations: canary.spec.service?.apex?.annotations,
     }, signal);
   }
 

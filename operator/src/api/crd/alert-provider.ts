@@ -11,6 +11,11 @@ const spec = (): Schema =>
       address: str('Webhook address; or the address key of secretRef'),
       proxy: str(),
       secretRef: obj({ name: str(undefined, { minLength: 1 }) }, { required: ['name'] }),
+      template: str(
+        'Alert text; {{ canary }}, {{ namespace }}, {{ phase }}, {{ weight }}, {{ revision }}, {{ reason }}, {{ message }}, '
+          + '{{ metric }}, {{ value }}, {{ threshold }}, {{ cluster }} are filled in',
+        { maxLength: 4000 },
+      ),
     },
     { required: ['type'] },
   );

@@ -93,6 +93,7 @@ const metric = (): Schema =>
       interval: duration('Query window, 1m by default'),
       threshold: num('Deprecated: minimum for request-success-rate, maximum otherwise'),
       thresholdRange: obj({ min: num(), max: num() }),
+      onNoData: str('What a query without data means: fail (a failed check, default), halt (hold the step, count nothing) or ignore (skip the metric)', { enum: ['fail', 'halt', 'ignore'] }),
       query: str('Deprecated inline Prometheus query'),
       templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
       templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
@@ -127,6 +128,10 @@ const analysis = (): Schema =>
       maxWeight: weight('Highest canary weight before promotion (default 100)'),
       stepWeight: weight('Weight added at every step'),
       stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight'),
+      steps: arrayOf(
+        obj({ weight: weight('Canary weight of this step'), pause: duration('Least time at this weight, checks passing every interval (e.g. 5m)') }, { required: ['weight'] }),
+        'Ascending weights, each held at least its pause: used instead of stepWeight and stepWeights',
+      ),
       stepWeightPromotion: weight('Weight moved back to the primary per step during promotion (0: at once)'),
       iterations: int('Analysis steps of an A/B or blue/green run', { minimum: 0 }),
       mirror: bool(), mirrorWeight: weight('Share of traffic mirrored'),
@@ -186,7 +191,7 @@ const spec = (): Schema =>
 
 const checkResult = (): Schema =>
   obj({
-    name: str(), ok: bool(), value: num(), min: num(), max: num(), reason: str(), message: str(),
+    name: str(), ok: bool(), halt: bool(), value: num(), min: num(), max: num(), reason: str(), message: str(),
   });
 
 const status = (): Schema =>
@@ -202,6 +207,8 @@ const status = (): Schema =>
     lastTransitionTime: str(undefined, { format: 'date-time' }),
     lastAnalysisTime: str('When the last analysis step ran; the next is due one interval later', { format: 'date-time' }),
     runStartTime: str('When the current run started', { format: 'date-time' }),
+    stepStartTime: str('When the canary weight last changed', { format: 'date-time' }),
+    retried: str('Value of the tollgate.dev/retry annotation last acted upon'),
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
     sessionAffinityCookie: str(), previousSessionAffinityCookie: str(), primarySessionAffinityCookie: str(),

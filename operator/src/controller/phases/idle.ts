@@ -1,12 +1,15 @@
 import { runHooks } from '../hooks.js';
 import type { Run } from '../run.js';
 
+/** Setting this annotation on a Failed Canary to a new value (e.g. a timestamp) analyses the same revision again. */
+export const RETRY_ANNOTATION = 'tollgate.dev/retry';
+
 /** Status of a fresh run of the target's current revision. */
 export function startRunStatus(run: Run): void {
   const now = new Date(run.now).toISOString();
   Object.assign(run.status, {
     phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
-    lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, lastChecks: [],
+    lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, stepStartTime: now, lastChecks: [],
   });
 }
 
@@ -26,8 +29,17 @@ export async function idle(run: Run): Promise<number | undefined> {
     await run.commit();
     return undefined;
   }
+  const retry = run.canary.metadata.annotations?.[RETRY_ANNOTATION];
+  if (run.phase === 'Failed' && revision === s.lastAppliedSpec && retry && retry !== s.retried) {
+    startRunStatus(run);
+    s.retried = retry;
+    run.detail = `analysing revision ${revision} again`;
+    await run.commit();
+    run.event('Normal', 'Retry', `Retrying revision ${revision} (${RETRY_ANNOTATION}=${retry})`);
+    return run.a.intervalMs;
+  }
   if (run.phase === 'Failed' && revision === s.lastAppliedSpec) {
-    run.detail = `revision ${revision} failed its analysis; change the target to start a new run`;
+    run.detail = `revision ${revision} failed its analysis; change the target, or set the annotation ${RETRY_ANNOTATION} to a new value, to run it again`;
     await run.commit();
     return undefined;
   }

@@ -48,8 +48,9 @@ async function step(run: Run): Promise<number | undefined> {
   const checks = await measure(run);
   run.deps.metrics.observeChecks(run.canary, checks);
   const s = run.status;
+  const stepAgeMs = run.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || run.now);
   const outcome = decideStep(run.a, {
-    canaryWeight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0, iterations: s.iterations ?? 0, mirrored: s.mirrored ?? false,
+    canaryWeight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0, iterations: s.iterations ?? 0, mirrored: s.mirrored ?? false, stepAgeMs,
   }, checks, run.router.provider !== 'kubernetes');
   s.lastChecks = checks;
   s.lastAnalysisTime = new Date(run.now).toISOString();
@@ -77,6 +78,15 @@ async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined
       await run.commit();
       run.event('Warning', 'AnalysisFailed', `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`);
       return run.a.intervalMs;
+    case 'hold':
+      run.detail = `holding: ${describe(outcome.halted)}`;
+      await run.commit();
+      run.event('Normal', 'Holding', `Holding canary weight ${s.canaryWeight ?? 0}: ${describe(outcome.halted)}`);
+      return run.a.intervalMs;
+    case 'pause':
+      run.detail = `checks pass; canary weight ${s.canaryWeight ?? 0} held ${Math.ceil(outcome.remainingMs / 1000)}s more (analysis.steps pause)`;
+      await run.commit();
+      return run.a.intervalMs;
     case 'advance':
       return advance(run, outcome.canaryWeight, outcome.mirrored);
     case 'promote':
@@ -94,6 +104,7 @@ async function advance(run: Run, weight: number, mirrored: boolean): Promise<num
       return run.a.intervalMs;
     }
   }
+  if (weight !== (s.canaryWeight ?? 0)) s.stepStartTime = new Date(run.now).toISOString();
   Object.assign(s, { phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 });
   run.detail = `canary weight ${weight}${mirrored ? ', mirrored' : ''}`;
   await run.commit();

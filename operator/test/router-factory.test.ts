@@ -1,0 +1,88 @@
+import { PROVIDER_NAMES } from '../src/api/crd/canary.js';
+import { AppMeshRouter } from '../src/routers/appmesh.js';
+import { createRouter, MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders, UnknownProviderError } from '../src/routers/factory.js';
+import { HttpRouteRouter } from '../src/routers/gateway-api.js';
+import { IstioRouter } from '../src/routers/istio.js';
+import { KubernetesRouter } from '../src/routers/kubernetes.js';
+import { LinkerdRouter } from '../src/routers/linkerd.js';
+import { SmiRouter } from '../src/routers/smi.js';
+import { FakeKube } from './fakes/fake-kube.js';
+import { routerDepsOf } from './fakes/router-fixtures.js';
+
+const deps = routerDepsOf(new FakeKube());
+
+describe('createRouter', () => {
+  it.each<[string, string, boolean]>([
+    ['appmesh', 'AppMeshRouter', true],
+    ['appmesh:v1beta2', 'AppMeshRouter', true],
+    ['gatewayapi:v1', 'HttpRouteRouter', false],
+    ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
+    ['istio', 'IstioRouter', false],
+    ['kubernetes', 'KubernetesRouter', false],
+    ['linkerd', 'LinkerdRouter', false],
+    ['osm', 'SmiRouter', false],
+    ['smi:v1alpha1', 'SmiRouter', false],
+    ['smi:v1alpha2', 'SmiRouter', false],
+    ['smi:v1alpha3', 'SmiRouter', false],
+    ['smi:v1alpha4', 'SmiRouter', false],
+  ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
+    const classes: Record<string, new (...args: never[]) => unknown> = { AppMeshRouter, HttpRouteRouter, IstioRouter, KubernetesRouter, LinkerdRouter, SmiRouter };
+    const router = createRouter(name, deps);
+    expect(router).toBeInstanceOf(classes[cls]!);
+    expect(router.provider).toBe(name);
+    expect(router.meshObjectsFirst ?? false).toBe(first);
+  });
+
+  it('given the providers of the CRD enum, then exactly those with a router are supported, and every supported provider is in the enum', () => {
+    const withRouter = PROVIDER_NAMES.filter((p) => supportedProviders().has(p));
+    expect(withRouter).toEqual([
+      'appmesh', 'appmesh:v1beta2', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'kubernetes', 'linkerd', 'osm',
+      'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3', 'smi:v1alpha4',
+    ]);
+    expect([...supportedProviders()].sort()).toEqual([...withRouter].sort());
+  });
+
+  it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))('given %s from the CRD enum without a router, then createRouter throws UnknownProviderError', (name) => {
+    expect(() => createRouter(name, deps)).toThrow(UnknownProviderError);
+  });
+
+  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'contour', 'gloo', 'knative', 'kuma', 'nginx', 'skipper', 'traefik']);
+  });
+
+  it.each(['nginx', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', '', 'Istio', 'smi', 'smi:v1beta1', 'gatewayapi', 'gatewayapi:v1alpha2', 'appmesh:v1beta1'])(
+    'given the unknown name %p, then createRouter throws UnknownProviderError naming it',
+    (name) => {
+      let err: unknown;
+      try {
+        createRouter(name, deps);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UnknownProviderError);
+      expect((err as UnknownProviderError).provider).toBe(name);
+      expect((err as Error).name).toBe('UnknownProviderError');
+      expect((err as Error).message).toBe(
+        `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
+      );
+    },
+  );
+
+  it('given each call, then a new router is built (no shared state between providers)', () => {
+    expect(createRouter('linkerd', deps)).not.toBe(createRouter('linkerd', deps));
+  });
+});
+
+describe('provider capabilities', () => {
+  it('given the match providers, then they are the routers that write matched rules', () => {
+    expect([...MATCH_PROVIDERS].sort()).toEqual(['appmesh', 'appmesh:v1beta2', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'linkerd']);
+  });
+
+  it('given the mirror providers, then they are Istio and the Gateway API', () => {
+    expect([...MIRROR_PROVIDERS].sort()).toEqual(['gatewayapi:v1', 'gatewayapi:v1beta1', 'istio']);
+  });
+
+  it('given the capability sets, then every member has a router', () => {
+    for (const p of [...MATCH_PROVIDERS, ...MIRROR_PROVIDERS]) expect(supportedProviders().has(p)).toBe(true);
+  });
+});
