@@ -17,25 +17,26 @@ export class Timeline {
   readonly phases: Sample[] = [];
   readonly routeWeights: number[] = [];
   private readonly canaries: Informer<Canary>;
-  private readonly routes: Informer<MeshObject>;
+  private readonly routes: Informer<MeshObject> | undefined;
   private readonly listeners: ((s: Sample) => void)[] = [];
 
-  constructor(client: KubeClient, readonly namespace: string, readonly name: string, private readonly reader: RouteReader = { resource: Resources.virtualServices, kind: 'istio' }) {
+  /** reader: the routing object to follow; none for the kubernetes provider. */
+  constructor(client: KubeClient, readonly namespace: string, readonly name: string, private readonly reader: RouteReader | undefined = { resource: Resources.virtualServices, kind: 'istio' }) {
     const logger = createLogger('warn', 'e2e-observer');
     const informer = <T extends KubeObject>(resource: ResourceType): Informer<T> => new Informer<T>({ client, resource, namespaces: [namespace], logger });
     this.canaries = informer<Canary>(Resources.canaries);
-    this.routes = informer<MeshObject>(reader.resource);
+    this.routes = reader && informer<MeshObject>(reader.resource);
     this.canaries.on('add', (c) => this.onCanary(c)).on('update', (c) => this.onCanary(c));
-    this.routes.on('add', (v) => this.onRoute(v)).on('update', (v, old) => this.onRoute(v, old));
+    this.routes?.on('add', (v) => this.onRoute(v)).on('update', (v, old) => this.onRoute(v, old));
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.canaries.start(), this.routes.start()]);
+    await Promise.all([this.canaries.start(), this.routes?.start()]);
   }
 
   stop(): void {
     this.canaries.stop();
-    this.routes.stop();
+    this.routes?.stop();
   }
 
   onSample(fn: (s: Sample) => void): void {
@@ -77,6 +78,7 @@ export class Timeline {
   }
 
   private onRoute(v: MeshObject, old?: MeshObject): void {
+    if (!this.reader) return;
     const w = canaryWeightOf(this.reader, v, this.apex());
     if (w === undefined) return;
     const before = old ? canaryWeightOf(this.reader, old, this.apex()) : undefined;

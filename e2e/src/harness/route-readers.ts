@@ -10,7 +10,8 @@ export interface RouteReader {
   kind: 'istio' | 'smi' | 'httproute' | 'appmesh';
 }
 
-export function routeReader(provider: string, withGatewayRefs = false): RouteReader {
+export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
+  if (provider === 'kubernetes') return undefined;
   if (provider === 'istio') return { resource: Resources.virtualServices, kind: 'istio' };
   if (provider === 'gatewayapi:v1') return { resource: Resources.httpRoutesV1, kind: 'httproute' };
   if (provider === 'gatewayapi:v1beta1') return { resource: Resources.httpRoutesV1beta1, kind: 'httproute' };

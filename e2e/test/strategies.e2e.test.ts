@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { KubeObject } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { Resources } from '@tollgate/operator/kube/resources';
+import { createNamespace, setEnv } from '../src/harness/fixtures.js';
+import { HooksProcess } from '../src/harness/hooks-process.js';
+import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+import { promQuery, scenario, type Scenario } from './helpers.js';
+
+type Json = Record<string, unknown>;
+const requests = (ns: string, workload: string, extra = ''): Promise<number | undefined> =>
+  promQuery(`sum(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"${extra}})`);
+
+describe('release strategies', () => {
+  let s: Scenario | undefined;
+
+  afterEach(async () => {
+    await s?.stop();
+    s = undefined;
+  });
+
+  it('A/B testing on Istio: matched users reach the canary, the others the primary, for the iterations, then promotion', async () => {
+    const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+    s = await scenario({
+      prefix: 'ab',
+      spec: { service: { port: 9898, apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } } } },
+      analysis: { interval: '2s', iterations: 3, stepWeight: undefined, maxWeight: undefined, match },
+    });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    const deadline = Date.now() + 60_000;
+    while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const vs = await s.client.get<KubeObject & { spec: { http: Json[] } }>(Resources.virtualServices, s.ns, 'podinfo');
+    expect(vs.spec.http[0]!.match).toEqual(match);
+    expect(vs.spec.http[1]!.route).toEqual([{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }]);
+    await new Promise((r) => setTimeout(r, 3000));
+    const canary = (await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}"}[2s]))`)) ?? 0;
+    const primary = (await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${s.ns}"}[2s]))`)) ?? 0;
+    expect(canary).toBeGreaterThan(0);
+    expect(primary).toBeGreaterThan(canary);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    expect(s.timeline.canary?.status?.lastPromotedSpec).toBe(s.timeline.canary?.status?.lastAppliedSpec);
+  });
+
+  it('blue/green with mirroring on Istio: the canary gets a copy of live traffic while users stay on the primary, then an atomic switch', async () => {
+    s = await scenario({ prefix: 'mirror', analysis: { interval: '2s', iterations: 3, stepWeight: undefined, maxWeight: undefined, mirror: true, mirrorWeight: 100 } });
+    s.timeline.routeWeights.length = 0;
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    const deadline = Date.now() + 60_000;
+    let mirrored = false;
+    while (!mirrored && Date.now() < deadline) {
+      const vs = await s.client.get<KubeObject & { spec: { http: Json[] } }>(Resources.virtualServices, s.ns, 'podinfo');
+      mirrored = Boolean(vs.spec.http[0]!.mirror);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(mirrored).toBe(true);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    expect(await requests(s.ns, 'podinfo')).toBeGreaterThan(0);
+    expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+    expect(s.timeline.routeWeights).toContain(100);
+  });
+});
+
+describe('blue/green on the kubernetes provider, tested by a load test from the hooks service', () => {
+  const token = randomBytes(24).toString('hex');
+  let kube: KubeClient;
+  let hooks: HooksProcess;
+  let s: Scenario | undefined;
+
+  beforeAll(async () => {
+    kube = await client();
+    const gateNs = uniqueNs('bg-gates');
+    await createNamespace(kube, gateNs);
+    hooks = new HooksProcess({ kubeconfig: envInfo().kubeconfig, gateNamespace: gateNs, token, hmacKey: randomBytes(24).toString('hex'), logDir: path.join(RUN_DIR, 'logs') });
+    await hooks.start();
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    await hooks?.stop();
+    kube.close();
+  });
+
+  it('runs the iterations with the canary reachable only through its own Service, then promotes; a bad revision is rolled back', async () => {
+    const ns = uniqueNs('bluegreen');
+    const cmd = `hey -z 2m -q 10 -c 2 ${envInfo().simUrl}/svc/${ns}/podinfo-canary/`;
+    s = await scenario({
+      prefix: 'bluegreen', ns, provider: 'kubernetes', userTraffic: false,
+      before: async (n, k) => {
+        await k.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace: n }, stringData: { Authorization: `Bearer ${token}` } } as never);
+      },
+      analysis: {
+        interval: '3s', iterations: 3, threshold: 2, stepWeight: undefined, maxWeight: undefined,
+        webhooks: [{ name: 'load', type: 'rollout', url: `${hooks.url}/`, secretRef: { name: 'hooks-auth' }, metadata: { type: 'cmd', cmd } }],
+      },
+    });
+    let from = s.timeline.phases.length;
+    await setEnv(s.client, ns, 'podinfo', { VERSION: 'v2' });
+    await s.timeline.waitForPhase('Succeeded', 90_000, from);
+    expect(s.timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').every((p) => p.weight === 0)).toBe(true);
+    expect(await requests(ns, 'podinfo')).toBeGreaterThan(0);
+    from = s.timeline.phases.length;
+    await setEnv(s.client, ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.7' });
+    await s.timeline.waitForPhase('Failed', 90_000, from);
+  });
+});
