@@ -5,7 +5,8 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import type { EnvInfo } from '../src/harness/environment.js';
 import { ROOT } from '../src/harness/paths.js';
 
-export const RUN_DIR = path.join(ROOT, 'e2e', '.run');
+/** This run's directory (logs, env.json), set by global-setup.mjs. */
+export const RUN_DIR = process.env.TOLLGATE_E2E_RUN_DIR ?? path.join(ROOT, 'e2e', '.run', 'unknown');
 export const ENV_FILE = path.join(RUN_DIR, 'env.json');
 
 export function envInfo(): EnvInfo {

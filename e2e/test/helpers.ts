@@ -35,6 +35,9 @@ export interface ScenarioOptions {
   before?: (ns: string, kube: KubeClient) => Promise<void>;
   /** Wait for simulated users' traffic on the primary before returning (default true). */
   userTraffic?: boolean;
+  /** The target's kind (Deployment by default) and a change to its manifest before it is created. */
+  kind?: 'Deployment' | 'DaemonSet';
+  mutateDeployment?: (d: ReturnType<typeof sampleDeployment>) => void;
 }
 
 export async function scenario(o: ScenarioOptions): Promise<Scenario> {
@@ -46,8 +49,14 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   await createNamespace(kube, ns);
   if (o.templates) for (const t of metricTemplates(ns)) await kube.create(Resources.metricTemplates, t);
   await o.before?.(ns, kube);
-  await kube.create(Resources.deployments, sampleDeployment(ns, 'podinfo'));
-  await kube.create(Resources.canaries, canaryFor(provider, ns, 'podinfo', o.analysis, o.spec));
+  const workload = sampleDeployment(ns, 'podinfo');
+  o.mutateDeployment?.(workload);
+  if (o.kind === 'DaemonSet') {
+    const { replicas: _r, ...spec } = workload.spec;
+    await kube.create(Resources.daemonSets, { ...workload, kind: 'DaemonSet', spec } as never);
+  } else await kube.create(Resources.deployments, workload);
+  const spec = { ...o.spec, ...(o.kind === 'DaemonSet' ? { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } } : {}) };
+  await kube.create(Resources.canaries, canaryFor(provider, ns, 'podinfo', o.analysis, spec));
   const timeline = new Timeline(kube, ns, 'podinfo', routeReader(provider, Boolean(o.spec?.service?.gatewayRefs?.length)));
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');

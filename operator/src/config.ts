@@ -13,6 +13,7 @@ const schema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   workers: z.coerce.number().int().min(1).max(64),
   selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
+  configTracking: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
   resyncMs: z.string().transform((v, ctx) => {
     try {
       return parseDuration(v);
@@ -36,6 +37,7 @@ const SETTINGS = {
   workers: { flag: 'workers', env: 'WORKERS', default: '4' },
   selectorLabels: { flag: 'selector-labels', env: 'SELECTOR_LABELS', default: 'app,name,app.kubernetes.io/name' },
   resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
+  configTracking: { flag: 'config-tracking', env: 'CONFIG_TRACKING', default: 'true' },
 } as const;
 
 export class ConfigError extends Error {

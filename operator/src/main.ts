@@ -13,7 +13,7 @@ import { createRouter } from './routers/factory.js';
 import type { RouterDeps } from './routers/router.js';
 import { ServiceRouter } from './routers/services.js';
 import { startHttpServer } from './server/http.js';
-import { DeploymentTarget } from './targets/deployment.js';
+import { createTargets } from './targets/index.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './util/log.js';
 import { HttpWebhookRunner } from './webhooks/runner.js';
@@ -43,7 +43,10 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   const deps: ControllerDeps = {
     client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
     events: new EventRecorder(client, Resources.canaries, 'tollgate', log),
-    targets: { Deployment: new DeploymentTarget({ client, deployments: informers.informer(Resources.deployments), selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER }) },
+    targets: createTargets({
+      client, informers, deployments: informers.informer(Resources.deployments), daemonSets: informers.informer(Resources.daemonSets),
+      selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
+    }),
     services: new ServiceRouter(routerDeps),
     analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
     secrets,
@@ -54,7 +57,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   let server: Server | undefined;
   server = await startHttpServer(cfg.port, metrics.registry, { live: () => true, ready: () => informers.synced });
   log.info({ port: cfg.port }, 'serving /healthz, /readyz and /metrics');
-  await Promise.all([canaries.start(), templates.start(), informers.lister(Resources.deployments), informers.lister(Resources.services)]);
+  await Promise.all([canaries.start(), templates.start(), informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services)]);
   controller.start();
   log.info({ namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', provider: cfg.meshProvider, metricsServer: cfg.metricsServer }, 'tollgate operator started');
   return async () => {

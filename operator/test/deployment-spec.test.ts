@@ -149,7 +149,7 @@ describe('primaryDeploymentOf', () => {
   it('given a template without metadata, then the primary template still gets the selector label and the revision', () => {
     const target = aDeployment({ template: { spec: { containers: [{ name: 'app' }] } } });
     const t = primaryDeploymentOf(target, canary, sel, owner).spec.template;
-    expect(t.metadata).toEqual({ labels: { app: 'podinfo-primary' }, annotations: { [REVISION_ANNOTATION]: templateRevision(target) } });
+    expect(t.metadata).toEqual({ labels: { app: 'podinfo-primary' }, annotations: { [REVISION_ANNOTATION]: templateRevision(target.spec.template) } });
   });
 
   it('given a target without labels or annotations, then the primary has only the canary label and no annotations', () => {
@@ -179,7 +179,7 @@ describe('primaryDeploymentOf', () => {
   });
 
   it('given primaryTemplateOf with an explicit revision, then that revision is stamped', () => {
-    expect(primaryTemplateOf(aDeployment(), sel, 'r123').metadata?.annotations?.[REVISION_ANNOTATION]).toBe('r123');
+    expect(primaryTemplateOf(aDeployment().spec.template, sel, 'r123').metadata?.annotations?.[REVISION_ANNOTATION]).toBe('r123');
   });
 });
 

@@ -392,3 +392,106 @@ describe('given a failed revision and the retry annotation', () => {
     expect(w.events.some((e) => e.reason === 'Retry')).toBe(true);
   });
 });
+
+const cm = (name: string, data: Record<string, string>): KubeObject & { data: Record<string, string> } =>
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data });
+
+describe('given a target that uses a ConfigMap and a Secret', () => {
+  const withConfigs = (): ReturnType<typeof aDeployment> => {
+    const d = aDeployment();
+    d.spec.template.spec.volumes = [{ name: 'cfg', configMap: { name: 'settings' } }];
+    d.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'creds' } }];
+    return d;
+  };
+
+  it('then the primary runs on -primary copies; a change of the ConfigMap alone is a new revision, promoted with it', async () => {
+    const w = new World();
+    w.kube.put(Resources.configMaps, cm('settings', { mode: 'a' }));
+    w.kube.put(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: NS }, type: 'Opaque', data: { k: 'dg==' } } as KubeObject);
+    w.apply(withConfigs(), aCanary());
+    await initialized(w);
+    const primary = w.deployment('podinfo-primary')!;
+    expect(primary.spec.template.spec.volumes).toEqual([{ name: 'cfg', configMap: { name: 'settings-primary' } }]);
+    expect(primary.spec.template.spec.containers[0]!.envFrom).toEqual([{ secretRef: { name: 'creds-primary' } }]);
+    expect(w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')?.data).toEqual({ mode: 'a' });
+    expect(Object.keys(w.canary.status?.trackedConfigs ?? {}).sort()).toEqual(['configmap/settings', 'secret/creds']);
+    const before = w.canary.status?.lastAppliedSpec;
+    w.kube.put(Resources.configMaps, cm('settings', { mode: 'b' }));
+    await w.tick(0);
+    expect(w.canary.status?.phase).toBe('Progressing');
+    expect(w.canary.status?.lastAppliedSpec).not.toBe(before);
+    expect(w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')?.data).toEqual({ mode: 'a' });
+    for (let i = 0; i < 4; i++) await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')?.data).toEqual({ mode: 'b' });
+  });
+});
+
+describe('given an autoscalerRef to the user\'s HorizontalPodAutoscaler', () => {
+  const hpa = (max: number): KubeObject =>
+    ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: NS }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 2, maxReplicas: max } } as KubeObject);
+
+  it('then a -primary copy aims at the primary, follows the user\'s between runs, and promotion never shrinks the primary below the canary', async () => {
+    const w = new World();
+    w.kube.put(Resources.horizontalPodAutoscalersV2, hpa(4));
+    w.apply(aDeployment(), aCanary({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }));
+    await initialized(w);
+    type Hpa = KubeObject & { spec: { scaleTargetRef: { name: string }; maxReplicas: number } };
+    expect(w.kube.get<Hpa>(Resources.horizontalPodAutoscalersV2, NS, 'podinfo-primary')?.spec).toMatchObject({ scaleTargetRef: { name: 'podinfo-primary' }, minReplicas: 2, maxReplicas: 4 });
+    w.kube.put(Resources.horizontalPodAutoscalersV2, hpa(8));
+    await w.tick(0);
+    expect(w.kube.get<Hpa>(Resources.horizontalPodAutoscalersV2, NS, 'podinfo-primary')?.spec.maxReplicas).toBe(8);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const d = w.deployment('podinfo')!;
+    w.kube.put(Resources.deployments, { ...d, spec: { ...d.spec, replicas: 6 } });
+    for (let i = 0; i < 4; i++) await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.deployment('podinfo-primary')!.spec.replicas).toBe(6);
+  });
+
+  it('when the user\'s HPA does not exist, then it is reported', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { autoscalerRef: { kind: 'HorizontalPodAutoscaler', name: 'missing' } }));
+    await w.reconcile();
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetInvalid' });
+  });
+});
+
+describe('given a DaemonSet target', () => {
+  const ds = (env: Record<string, string>): KubeObject => ({
+    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'podinfo', namespace: NS, labels: { app: 'podinfo' } },
+    spec: { selector: { matchLabels: { app: 'podinfo' } }, template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] } } },
+  } as KubeObject);
+  const rollOutDaemonSets = (w: World): void => {
+    for (const d of w.kube.lister<KubeObject & { spec: { template: { spec: { nodeSelector?: object } } } }>(Resources.daemonSets).list(NS)) {
+      const n = d.spec.template.spec.nodeSelector && 'tollgate.dev/scale-to-zero' in d.spec.template.spec.nodeSelector ? 0 : 1;
+      w.kube.put(Resources.daemonSets, { ...d, status: { observedGeneration: d.metadata.generation, desiredNumberScheduled: n, currentNumberScheduled: n, updatedNumberScheduled: n, numberAvailable: n } });
+    }
+  };
+
+  it('then it is scaled to zero by a node selector that does not change its revision, and a new revision runs blue/green on kubernetes', async () => {
+    const w = new World();
+    w.kube.put(Resources.daemonSets, ds({ VERSION: 'v1' }));
+    w.kube.put(Resources.canaries, aCanary({ iterations: 2, stepWeight: undefined }, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }));
+    const step = async (ms: number): Promise<void> => {
+      w.now += ms;
+      for (let i = 0; i < 6; i++) { rollOutDaemonSets(w); await w.reconciler.reconcile(`${NS}/podinfo`, new AbortController().signal); }
+    };
+    await step(0);
+    expect(w.canary.status?.phase).toBe('Initialized');
+    type Ds = KubeObject & { spec: { template: { spec: { nodeSelector?: object } } } };
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo-primary')!.spec.template.spec.nodeSelector).toBeUndefined();
+    await step(10_000);
+    expect(w.canary.status?.phase).toBe('Initialized');
+    const d = w.kube.get<Ds & { spec: { template: { spec: { containers: { env: object[] }[] } } } }>(Resources.daemonSets, NS, 'podinfo')!;
+    d.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: 'v2' }];
+    w.kube.put(Resources.daemonSets, d);
+    await step(0);
+    expect(w.canary.status?.phase).toBe('Progressing');
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({});
+    for (let i = 0; i < 4 && w.canary.status?.phase !== 'Succeeded'; i++) await step(10_000);
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
+  });
+});

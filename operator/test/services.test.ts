@@ -8,7 +8,7 @@ const canaryOf = (service: CanaryService | undefined, target = 'podinfo'): Canar
 });
 
 const targetOf = (extraPorts: ServicePort[] = []): TargetInfo => ({
-  name: 'podinfo', primaryName: 'podinfo-primary', selectorLabel: 'app', selectorValue: 'podinfo', revision: 'abc', extraPorts,
+  name: 'podinfo', primaryName: 'podinfo-primary', selectorLabel: 'app', selectorValue: 'podinfo', revision: 'abc', extraPorts, configs: { refs: [], checksums: {} },
 });
 
 describe('serviceNames', () => {

@@ -104,8 +104,6 @@ describe('validateCanary notices', () => {
     ['a canary without steps on kubernetes', spec({ stepWeight: undefined }), 'kubernetes',
       'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
     ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
-    ['an autoscalerRef', spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }), 'istio',
-      'spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with'],
     ['alerts', spec({ alerts: [{ name: 'slack', providerRef: { name: 'slack' } }] }), 'istio', 'spec.analysis.alerts are not delivered yet'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
@@ -133,5 +131,15 @@ describe('validateCanary built-in metrics', () => {
   it('given the same metric with a templateRef, then it is accepted', () => {
     const r = validateCanary(spec({ stepWeight: 10, metrics: [{ ...metric, templateRef: { name: 'rate' } }] }), 'gatewayapi:v1', caps);
     expect(r.errors).toEqual([]);
+  });
+});
+
+describe('validateCanary autoscalerRef', () => {
+  it('given an HPA, then it is acted upon: no notice', () => {
+    expect(validateCanary(spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }), 'istio', caps)).toEqual(clean);
+  });
+
+  it('given a KEDA ScaledObject, then it is unsupported', () => {
+    expect(validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps).unsupported[0]).toContain('ScaledObject');
   });
 });

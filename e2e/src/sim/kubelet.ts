@@ -69,6 +69,11 @@ export class SimulatedKubelet {
     } catch (err) {
       if (!String(err).includes('AlreadyExists')) throw err;
     }
+    // The API server drops status on create: capacity and readiness go through the status subresource, or the
+    // DaemonSet controller finds no node with room for a pod.
+    await this.client.patch(Resources.nodes, undefined, NODE_NAME, { status: node.status }, { subresource: 'status' });
+    // The API server taints a new node not-ready; the node lifecycle controller (off here) would lift it.
+    await this.client.patch(Resources.nodes, undefined, NODE_NAME, { spec: { taints: null } });
   }
 
   private async sync(key: string): Promise<void> {

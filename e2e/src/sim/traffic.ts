@@ -166,8 +166,10 @@ function pickWeighted(backends: { service: string; weight: number }[]): string |
   return undefined;
 }
 
-/** The Deployment that owns the pod's ReplicaSet (Istio's destination_workload, Linkerd's deployment). */
+/** The workload of a pod (Istio's destination_workload): a DaemonSet, or the Deployment that owns its ReplicaSet. */
 function workloadOf(pod: Pod): string {
+  const direct = pod.metadata.ownerReferences?.find((o) => o.kind === 'DaemonSet' || o.kind === 'StatefulSet')?.name;
+  if (direct) return direct;
   const rs = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name;
   const hash = pod.metadata.labels?.['pod-template-hash'];
   if (rs && hash && rs.endsWith(`-${hash}`)) return rs.slice(0, -(hash.length + 1));

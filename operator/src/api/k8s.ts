@@ -9,6 +9,30 @@ export interface LabelSelector { matchLabels?: Record<string, string>; matchExpr
 
 export interface DeploymentCondition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string }
 
+/** A workload that runs a pod template selected by labels: Deployment, DaemonSet. */
+export interface Workload extends KubeObject {
+  spec: { selector: LabelSelector; template: PodTemplate; replicas?: number; [k: string]: unknown };
+  status?: Record<string, unknown>;
+}
+
+export interface DaemonSet extends Workload {
+  spec: Workload['spec'] & { updateStrategy?: unknown; minReadySeconds?: number; revisionHistoryLimit?: number };
+  status?: {
+    observedGeneration?: number;
+    desiredNumberScheduled?: number;
+    currentNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    numberReady?: number;
+  };
+}
+
+export interface ConfigObject extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
 export interface Deployment extends KubeObject {
   spec: {
     replicas?: number;

@@ -8,6 +8,7 @@ import type { ControllerDeps } from './deps.js';
 import { Reconciler } from './reconciler.js';
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
 
 /**
  * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload, and
@@ -54,6 +55,10 @@ export class CanaryController {
     else if (obj.metadata.labels?.[CANARY_LABEL]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[CANARY_LABEL]}`);
     if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') {
       for (const key of this.byTarget.get(keyOf(obj)) ?? []) this.queue.add(key);
+    }
+    // Tracked configs and autoscalers are not indexed: a change wakes the namespace's Canaries, which recheck.
+    if (!owner && NAMESPACE_WIDE.has(resource.kind)) {
+      for (const c of this.deps.canaries.list(obj.metadata.namespace)) this.queue.add(keyOf(c));
     }
   }
 

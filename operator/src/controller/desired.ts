@@ -4,6 +4,8 @@ import type { Run } from './run.js';
 
 /** Phases in which the canary workload runs. */
 const CANARY_UP: ReadonlySet<Phase> = new Set(['Progressing', 'WaitingPromotion', 'Promoting']);
+/** Phases between runs: the primary's autoscaler follows the user's. */
+const IDLE: ReadonlySet<Phase> = new Set(['Initialized', 'Succeeded', 'Failed']);
 
 /**
  * Brings the world in line with the status, whatever happened before: the Services and routes exist
@@ -20,6 +22,7 @@ export async function applyDesired(run: Run, reportDrift = false): Promise<void>
   await run.router.setRoutes(run.canary, run.info, desired, run.signal);
   const up = CANARY_UP.has(run.phase) || weight > 0;
   await run.target.scaleCanary(run.canary, up, run.signal);
+  if (IDLE.has(run.phase)) await run.target.syncAutoscaler(run.canary, run.signal);
 }
 
 /** A split someone else changed (a manual edit of the mesh object) is put back; say so once, loudly. */

@@ -62,6 +62,10 @@ export class Reconciler {
     try {
       return await this.act(run);
     } catch (err) {
+      if (err instanceof TargetError) {
+        await this.block(run, { reason: err.reason, message: err.message });
+        return { requeueAfterMs: 60_000 };
+      }
       if (!(err instanceof KubeApiError) || !REJECTED.has(err.status)) throw err;
       // The API server refused an object the operator generated: waiting will not help, a person must look.
       await this.block(run, { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message });
@@ -95,7 +99,7 @@ export class Reconciler {
     try {
       run.ctx.analysis = resolveAnalysis(run.canary.spec, run.ctx.provider);
       run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
-      run.ctx.info = run.ctx.target!.describe(run.canary);
+      run.ctx.info = await run.ctx.target!.describe(run.canary);
       run.ctx.router = this.deps.routerFor(run.ctx.provider);
       const mesh = run.router.validate?.(run.canary);
       if (mesh?.notices.length) run.notice = mergeNotice(run.notice, mesh.notices);

@@ -35,7 +35,9 @@ export function validateCanary(spec: CanarySpec, provider: string, caps: Capabil
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `spec.analysis.metrics[${i}]`, r));
   checkBuiltins(spec, provider, caps, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `spec.analysis.webhooks[${i}]`, r));
-  if (spec.autoscalerRef) r.notices.push('spec.autoscalerRef is not acted upon yet: the primary keeps the replica count it was created with');
+  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
+  if (scaler?.kind === 'ScaledObject') r.unsupported.push('autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero');
+  if (scaler && spec.targetRef?.kind === 'DaemonSet') r.errors.push('spec.autoscalerRef cannot apply to a DaemonSet target');
   if ((a.alerts?.length ?? 0) > 0) r.notices.push('spec.analysis.alerts are not delivered yet');
   return r;
 }

@@ -35,6 +35,8 @@ export const Resources = {
   daemonSets: named('apps', 'v1', 'daemonsets', 'DaemonSet'),
   replicaSets: named('apps', 'v1', 'replicasets', 'ReplicaSet'),
   leases: named('coordination.k8s.io', 'v1', 'leases', 'Lease'),
+  horizontalPodAutoscalersV2: named('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),
+  horizontalPodAutoscalersV2beta2: named('autoscaling', 'v2beta2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),
   crds: named('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false),
   canaries: named('tollgate.dev', 'v1beta1', 'canaries', 'Canary'),
   metricTemplates: named('tollgate.dev', 'v1beta1', 'metrictemplates', 'MetricTemplate'),

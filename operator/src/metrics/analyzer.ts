@@ -40,7 +40,7 @@ export class MetricAnalyzer {
   private async checkOne(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<CheckResult> {
     try {
       const { backend, query } = await this.resolve(canary, provider, m, signal);
-      return evaluateMetric(m, await backend.query(query, signal));
+      return evaluateMetric(m, await backend.query(query, signal, { windowMs: parseDuration(m.interval || DEFAULT_METRIC_INTERVAL) }));
     } catch (err) {
       if (err instanceof NoDataError) return noData(m, `${m.name}: no data (${err.message})`);
       if (err instanceof MultipleSeriesError) return unmeasured(m, 'MultipleSeries', `${m.name}: ${err.message}`);

@@ -1,4 +1,11 @@
 import { PrometheusProvider } from './prometheus.js';
+import { CloudWatchProvider } from './providers/cloudwatch.js';
+import { DatadogProvider } from './providers/datadog.js';
+import { GraphiteProvider } from './providers/graphite.js';
+import { InfluxdbProvider } from './providers/influxdb.js';
+import { NewRelicProvider } from './providers/newrelic.js';
+import { StackdriverProvider } from './providers/stackdriver.js';
+import { WebProvider } from './providers/web.js';
 import type { MetricProvider, ProviderConfig } from './provider.js';
 
 type ProviderFactory = (cfg: ProviderConfig) => MetricProvider;
@@ -6,6 +13,13 @@ type ProviderFactory = (cfg: ProviderConfig) => MetricProvider;
 /** One line per metrics backend. */
 const PROVIDERS: Readonly<Record<string, ProviderFactory>> = {
   prometheus: (cfg) => new PrometheusProvider(cfg),
+  datadog: (cfg) => new DatadogProvider(cfg),
+  newrelic: (cfg) => new NewRelicProvider(cfg),
+  cloudwatch: (cfg) => new CloudWatchProvider(cfg),
+  stackdriver: (cfg) => new StackdriverProvider(cfg),
+  graphite: (cfg) => new GraphiteProvider(cfg),
+  influxdb: (cfg) => new InfluxdbProvider(cfg),
+  web: (cfg) => new WebProvider(cfg),
 };
 
 export class UnknownMetricProviderError extends Error {

@@ -1,10 +1,11 @@
-import type { Deployment } from '../api/k8s.js';
+import type { Deployment, PodTemplate, Workload } from '../api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../api/types.js';
 import { revisionOf } from '../core/revision.js';
+import { renameConfigRefs } from './config-refs.js';
 import { CANARY_LABEL, isForeignKey, REVISION_ANNOTATION, TargetError, type Readiness, type ServicePort } from './target.js';
 
 /** The first of the configured selector labels found in the target's matchLabels. */
-export function selectorLabelOf(d: Deployment, candidates: readonly string[]): { key: string; value: string } {
+export function selectorLabelOf(d: Workload, candidates: readonly string[]): { key: string; value: string } {
   const matchLabels = d.spec.selector.matchLabels ?? {};
   for (const key of candidates) {
     const value = matchLabels[key];
@@ -13,8 +14,12 @@ export function selectorLabelOf(d: Deployment, candidates: readonly string[]): {
   throw new TargetError('TargetInvalid', `${d.metadata.name}'s spec.selector.matchLabels has none of the labels ${candidates.join(', ')}`);
 }
 
-/** Revision of the workload: a hash of its pod template. */
-export const templateRevision = (d: Deployment): string => revisionOf(d.spec.template);
+/**
+ * Revision of the workload: a hash of its pod template, and of the content of the ConfigMaps and Secrets it
+ * uses when they are tracked (a config change is a new revision).
+ */
+export const templateRevision = (template: PodTemplate, configs: Record<string, string> = {}): string =>
+  revisionOf(Object.keys(configs).length ? { template, configs } : template);
 
 const rename = (labels: Record<string, string> | undefined, key: string, value: string): Record<string, string> =>
   Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !isForeignKey(k)).map(([k, v]) => [k, k === key ? value : v]));
@@ -23,29 +28,31 @@ const withoutForeign = (m: Record<string, string> | undefined): Record<string, s
   Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !isForeignKey(k)));
 
 /**
- * The primary copy of a target: same pod template and rollout settings, with the selector label's value
- * suffixed -primary everywhere (selector, template, labels). Every other label and matchLabel is kept
- * (Flagger keeps only one, issue #1312); labels and annotations of the tools that applied the target are dropped.
+ * The primary copy of a pod template: the selector label's value suffixed -primary, every other label kept
+ * (Flagger keeps only one, issue #1312), tools' labels and annotations dropped, the revision stamped, and
+ * tracked ConfigMaps and Secrets replaced by their -primary copies.
  */
-export function primaryTemplateOf(target: Deployment, sel: { key: string; value: string }, revision: string): Deployment['spec']['template'] {
+export function primaryTemplateOf(template: PodTemplate, sel: { key: string; value: string }, revision: string, tracked: ReadonlySet<string> = new Set()): PodTemplate {
   const primaryValue = `${sel.value}-primary`;
-  const t = target.spec.template;
   return {
-    ...t,
+    ...template,
     metadata: {
-      ...t.metadata,
-      labels: { ...rename(t.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue },
-      annotations: { ...withoutForeign(t.metadata?.annotations), [REVISION_ANNOTATION]: revision },
+      ...template.metadata,
+      labels: { ...rename(template.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue },
+      annotations: { ...withoutForeign(template.metadata?.annotations), [REVISION_ANNOTATION]: revision },
     },
+    spec: tracked.size ? renameConfigRefs(template.spec, tracked) : template.spec,
   };
 }
 
-export function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference): Deployment {
+/** The primary copy of a workload: its own spec fields (specFields), the primary template and selector. */
+export function primaryWorkloadOf<W extends Workload>(
+  kind: string, target: W, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference, template: PodTemplate, specFields: Record<string, unknown>,
+): W {
   const primaryValue = `${sel.value}-primary`;
-  const s = target.spec;
   return {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    kind,
     metadata: {
       name: `${target.metadata.name}-primary`,
       namespace: target.metadata.namespace,
@@ -54,14 +61,28 @@ export function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { k
       ownerReferences: [owner],
     },
     spec: {
-      replicas: s.replicas && s.replicas > 0 ? s.replicas : 1,
-      selector: { ...s.selector, matchLabels: { ...s.selector.matchLabels, [sel.key]: primaryValue } },
-      template: primaryTemplateOf(target, sel, templateRevision(target)),
-      ...(s.strategy !== undefined ? { strategy: s.strategy } : {}),
-      ...(s.minReadySeconds !== undefined ? { minReadySeconds: s.minReadySeconds } : {}),
-      ...(s.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: s.revisionHistoryLimit } : {}),
-      ...(s.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: s.progressDeadlineSeconds } : {}),
+      ...specFields,
+      selector: { ...target.spec.selector, matchLabels: { ...target.spec.selector.matchLabels, [sel.key]: primaryValue } },
+      template,
     },
+  } as unknown as W;
+}
+
+/** The primary Deployment of a target with no tracked configs. */
+export function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference): Deployment {
+  const template = primaryTemplateOf(target.spec.template, sel, templateRevision(target.spec.template));
+  return primaryWorkloadOf('Deployment', target, canary, sel, owner, template, deploymentSpecFields(target));
+}
+
+/** The rollout settings a primary Deployment copies from its target. */
+export function deploymentSpecFields(d: Deployment): Record<string, unknown> {
+  const s = d.spec;
+  return {
+    replicas: s.replicas && s.replicas > 0 ? s.replicas : 1,
+    ...(s.strategy !== undefined ? { strategy: s.strategy } : {}),
+    ...(s.minReadySeconds !== undefined ? { minReadySeconds: s.minReadySeconds } : {}),
+    ...(s.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: s.revisionHistoryLimit } : {}),
+    ...(s.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: s.progressDeadlineSeconds } : {}),
   };
 }
 
@@ -92,7 +113,7 @@ export function deploymentReadiness(d: Deployment | undefined, thresholdPct: num
  * whose number or name would clash with the main Service port, or with an earlier one, is renamed or skipped
  * so the generated Services are always valid.
  */
-export function discoveredPorts(d: Deployment, svc: CanaryService): ServicePort[] {
+export function discoveredPorts(d: Workload, svc: CanaryService): ServicePort[] {
   const mainTarget = typeof svc.targetPort === 'number' ? svc.targetPort : svc.port;
   const usedNames = new Set([svc.portName || 'http']);
   const usedPorts = new Set([svc.port]);

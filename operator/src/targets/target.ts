@@ -1,4 +1,5 @@
 import type { Canary, KubeObject } from '../api/types.js';
+import type { TrackedConfigs } from './config-tracker.js';
 
 export type Readiness = { ready: true } | { ready: false; reason: string; fatal: boolean };
 
@@ -21,6 +22,8 @@ export interface TargetInfo {
   revision: string;
   /** Container ports other than the main one, when service.portDiscovery is on. */
   extraPorts: ServicePort[];
+  /** Tracked ConfigMaps and Secrets (empty when config tracking is off). */
+  configs: TrackedConfigs;
 }
 
 export class TargetError extends Error {
@@ -33,8 +36,8 @@ export class TargetError extends Error {
 /** A kind of workload that can be released progressively (Deployment now; DaemonSet later). */
 export interface Target {
   readonly kind: string;
-  /** Reads the target from the cache; throws TargetError when it is missing or unusable. */
-  describe(canary: Canary): TargetInfo;
+  /** Reads the target (and its tracked configs) from the caches; throws TargetError when it is missing or unusable. */
+  describe(canary: Canary): Promise<TargetInfo>;
   /** Creates the primary copy when it does not exist yet. */
   ensurePrimary(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void>;
   /** Copies the target's pod template (revision info.revision) to the primary. */
@@ -47,6 +50,8 @@ export interface Target {
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Whether the target is scaled to zero and has no pods left. */
   isCanaryScaledDown(canary: Canary): boolean;
+  /** Keeps the -primary autoscaler in step with the user's, outside a run. */
+  syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void>;
 }
 
 /** Annotations and labels that belong to the tools that applied the target, never copied to the primary. */

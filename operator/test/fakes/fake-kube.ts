@@ -18,6 +18,8 @@ export class FakeKube {
   readonly writes: { verb: string; kind: string; name: string }[] = [];
   /** Resources that answer 404, as a CRD that is not installed. */
   readonly notServed = new Set<string>();
+  /** What GET /apis/autoscaling lists. */
+  autoscalingVersions = ['v2', 'v1'];
 
   private bucket(r: ResourceType): Map<string, Obj> {
     const k = resourceKey(r);
@@ -95,7 +97,10 @@ export class FakeKube {
         this.delete(r, ns, name);
         return {};
       },
-      request: async () => { throw new Error('FakeKube: raw requests are not supported'); },
+      request: async (method: string, path: string) => {
+        if (method === 'GET' && path === '/apis/autoscaling') return { versions: this.autoscalingVersions.map((version) => ({ version })) };
+        throw new Error(`FakeKube: raw request ${method} ${path} is not supported`);
+      },
       close: () => undefined,
     };
     return fake as unknown as KubeClient;

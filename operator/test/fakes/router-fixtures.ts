@@ -14,9 +14,9 @@ export const canaryOf = (service: Partial<CanaryService> = {}, analysis: CanaryA
   spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898, ...service }, analysis, ...spec },
 });
 
-/** The target as DeploymentTarget describes podinfo: pods labelled app=podinfo (canary) and app=podinfo-primary. */
+/** The target as the Deployment target describes podinfo: pods labelled app=podinfo (canary) and app=podinfo-primary. */
 export const TARGET: TargetInfo = {
-  name: 'podinfo', primaryName: 'podinfo-primary', selectorLabel: 'app', selectorValue: 'podinfo', revision: 'rev-1', extraPorts: [],
+  name: 'podinfo', primaryName: 'podinfo-primary', selectorLabel: 'app', selectorValue: 'podinfo', revision: 'rev-1', extraPorts: [], configs: { refs: [], checksums: {} },
 };
 
 /** RouterDeps over a FakeKube (optionally through another client, e.g. admittingClient). */

@@ -8,7 +8,7 @@ import type { MetricAnalyzer } from '../../src/metrics/analyzer.js';
 import { createRouter } from '../../src/routers/factory.js';
 import type { RouterDeps } from '../../src/routers/router.js';
 import { ServiceRouter } from '../../src/routers/services.js';
-import { DeploymentTarget } from '../../src/targets/deployment.js';
+import { createTargets } from '../../src/targets/index.js';
 import { OperatorMetrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { WebhookAuth, WebhookPayload, WebhookResult, WebhookRunner } from '../../src/webhooks/runner.js';
@@ -68,7 +68,10 @@ export class World {
     };
     this.deps = {
       client, informers, canaries: this.kube.lister(Resources.canaries), events, logger, webhooks,
-      targets: { Deployment: new DeploymentTarget({ client, deployments: this.kube.lister(Resources.deployments), selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test' }) },
+      targets: createTargets({
+        client, informers, deployments: this.kube.lister(Resources.deployments), daemonSets: this.kube.lister(Resources.daemonSets),
+        selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test', configTracking: true,
+      }),
       routerFor: (p) => createRouter(p, routerDeps), services: new ServiceRouter(routerDeps),
       analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,
       secrets: {

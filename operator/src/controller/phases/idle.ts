@@ -10,6 +10,7 @@ export function startRunStatus(run: Run): void {
   Object.assign(run.status, {
     phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
     lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, stepStartTime: now, lastChecks: [],
+    trackedConfigs: run.info.configs.checksums,
   });
 }
 

@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Deployment } from '@tollgate/operator/api/k8s';
+import type { Canary, KubeObject } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { Resources } from '@tollgate/operator/kube/resources';
+import { setEnv } from '../src/harness/fixtures.js';
+import { scenario, type Scenario } from './helpers.js';
+
+type Json = Record<string, unknown>;
+type Cm = KubeObject & { data?: Record<string, string> };
+
+async function patchTemplate(kube: KubeClient, ns: string, resource: typeof Resources.deployments, name: string, mutate: (spec: Json) => void): Promise<void> {
+  const d = await kube.get<KubeObject & { spec: { template: { spec: Json } } }>(resource, ns, name);
+  mutate(d.spec.template.spec);
+  await kube.replace(resource, d);
+}
+
+describe('targets and what they carry', () => {
+  let s: Scenario | undefined;
+
+  afterEach(async () => {
+    await s?.stop();
+    s = undefined;
+  });
+
+  it('a change of a ConfigMap the pods use is a release of its own; the primary reads a -primary copy updated at promotion', async () => {
+    s = await scenario({
+      prefix: 'configs',
+      before: async (ns, kube) => {
+        await kube.create(Resources.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data: { greeting: 'hello' } } as Cm);
+      },
+      mutateDeployment: (d) => {
+        d.spec.template.spec.volumes = [{ name: 'settings', configMap: { name: 'settings' } }];
+      },
+      analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
+    });
+    const primary = await s.client.get<Deployment>(Resources.deployments, s.ns, 'podinfo-primary');
+    expect(primary.spec.template.spec.volumes).toEqual([expect.objectContaining({ name: 'settings', configMap: expect.objectContaining({ name: 'settings-primary' }) })]);
+    expect((await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings-primary')).data).toEqual({ greeting: 'hello' });
+    const from = s.timeline.phases.length;
+    const cm = await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings');
+    await s.client.replace(Resources.configMaps, { ...cm, data: { greeting: 'bonjour' } });
+    await s.timeline.waitForPhase('Progressing', 30_000, from);
+    expect((await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings-primary')).data).toEqual({ greeting: 'hello' });
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    expect((await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings-primary')).data).toEqual({ greeting: 'bonjour' });
+    expect(Object.keys(s.timeline.canary?.status?.trackedConfigs ?? {})).toEqual(['configmap/settings']);
+  });
+
+  it('the user\'s HorizontalPodAutoscaler gets a -primary copy in the version the API server serves, aimed at the primary', async () => {
+    const hpa = (ns: string): KubeObject => ({
+      apiVersion: 'autoscaling/v2beta2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: ns },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 1, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
+    } as KubeObject);
+    s = await scenario({
+      prefix: 'hpa', before: async (ns, kube) => { await kube.create(Resources.horizontalPodAutoscalersV2beta2, hpa(ns)); },
+      spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } },
+      analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
+    });
+    const primaryHpa = await s.client.get<KubeObject & { spec: Json }>(Resources.horizontalPodAutoscalersV2beta2, s.ns, 'podinfo-primary');
+    expect(primaryHpa.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: 'podinfo-primary' }, minReplicas: 1, maxReplicas: 3 });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+  });
+
+  it('a DaemonSet is released on Istio: scaled to zero by a node selector, analysed step by step, promoted', async () => {
+    s = await scenario({ prefix: 'daemonset', kind: 'DaemonSet', analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 } });
+    const target = await s.client.get<KubeObject & { spec: { template: { spec: Json } } }>(Resources.daemonSets, s.ns, 'podinfo');
+    expect(target.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
+    const from = s.timeline.phases.length;
+    s.timeline.routeWeights.length = 0;
+    await patchTemplate(s.client, s.ns, Resources.daemonSets, 'podinfo', (spec) => {
+      (spec.containers as { env: { name: string; value: string }[] }[])[0]!.env = [{ name: 'VERSION', value: 'v2' }];
+    });
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    expect(s.timeline.routeWeights).toEqual([50, 0]);
+    const primary = await s.client.get<KubeObject & { spec: { template: { spec: { containers: { env: Json[] }[] } } } }>(Resources.daemonSets, s.ns, 'podinfo-primary');
+    expect(primary.spec.template.spec.containers[0]!.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
+  });
+
+  it('a failed revision is analysed again after the retry annotation, without touching the workload', async () => {
+    let healthy = false;
+    const server = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 500).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      s = await scenario({ prefix: 'retry', analysis: { interval: '2s', threshold: 1, stepWeight: 50, maxWeight: 50, webhooks: [{ name: 'smoke', type: 'pre-rollout', url }] } });
+      let from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      await s.timeline.waitForPhase('Failed', 60_000, from);
+      healthy = true;
+      from = s.timeline.phases.length;
+      const c = await s.client.get<Canary>(Resources.canaries, s.ns, 'podinfo');
+      await s.client.patch(Resources.canaries, s.ns, 'podinfo', { metadata: { annotations: { 'tollgate.dev/retry': String(Date.now()) } } });
+      await s.timeline.waitForPhase('Succeeded', 60_000, from);
+      expect(s.timeline.canary?.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+import { signatureHeaders } from '../webhooks/runner.js';
+import { postJson } from './http.js';
+import { renderText } from './messages.js';
+import type { Notification, Notifier, NotifierConfig, NotifierOptions } from './notifier.js';
+
+/**
+ * Any HTTP receiver (PagerDuty or Opsgenie bridges, an in-house service): the Notification as JSON, its
+ * `message` through the template when there is one. With the Secret key `hmac-key` the body is signed as
+ * the operator's webhooks are (X-Tollgate-Timestamp, X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of
+ * "<timestamp>.<body>">, what hooks/ verifies); with `token`, it is sent as a Bearer Authorization header.
+ * `channel` and `username` do not apply.
+ */
+export class WebhookNotifier implements Notifier {
+  readonly type = 'webhook';
+
+  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions = {}) {}
+
+  payload(n: Notification): Notification {
+    return this.cfg.template ? { ...n, message: renderText(this.cfg.template, n) } : n;
+  }
+
+  async post(n: Notification, signal: AbortSignal): Promise<void> {
+    const body = JSON.stringify(this.payload(n));
+    const headers: Record<string, string> = {
+      ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
+      ...(this.cfg.hmacKey ? signatureHeaders(this.cfg.hmacKey, body, (this.opts.now ?? Date.now)()) : {}),
+    };
+    await postJson(this.cfg.address, body, signal, { headers, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+  }
+}

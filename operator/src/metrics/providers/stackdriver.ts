@@ -1,0 +1,74 @@
+import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from '../provider.js';
+import { GoogleTokenSource } from './google-token.js';
+import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, type HttpResponse } from './http.js';
+
+export const STACKDRIVER_DEFAULT_ADDRESS = 'https://monitoring.googleapis.com';
+
+interface TypedValue {
+  doubleValue?: number | string;
+  int64Value?: string | number;
+  boolValue?: boolean;
+  distributionValue?: unknown;
+  stringValue?: string;
+}
+
+interface QueryTimeSeriesResponse {
+  timeSeriesData?: { pointData?: { values?: TypedValue[] }[] }[];
+}
+
+/**
+ * Google Cloud Monitoring (Stackdriver), MQL queries as Flagger sends them: POST
+ * <address>/v3/projects/<project>/timeSeries:query with {"query": "..."}. Secret keys: project, and
+ * serviceAccountKey (the JSON key of a service account with roles/monitoring.viewer); without a key, a token
+ * from the GKE/GCE metadata server (workload identity). The value is the first (newest) point of the one
+ * series: its doubleValue or int64Value.
+ */
+export class StackdriverProvider implements MetricProvider {
+  readonly type = 'stackdriver';
+  private readonly base: string;
+  private readonly http: ProviderHttp;
+  private tokens: GoogleTokenSource | undefined;
+
+  constructor(private readonly cfg: ProviderConfig) {
+    this.base = trimSlashes(cfg.address || STACKDRIVER_DEFAULT_ADDRESS);
+    this.http = new ProviderHttp(this.type, cfg, ['project']);
+  }
+
+  async query(query: string, signal: AbortSignal): Promise<number> {
+    const res = await this.run(query, signal);
+    if (res.status !== 200) throw this.http.statusError('query failed', res);
+    const body = this.http.json(res) as QueryTimeSeriesResponse;
+    const series = Array.isArray(body.timeSeriesData) ? body.timeSeriesData : [];
+    if (series.length === 0) throw new NoDataError(query);
+    if (series.length > 1) throw new MultipleSeriesError(series.length);
+    const value = series[0]!.pointData?.[0]?.values?.[0];
+    if (!value) throw new NoDataError(query);
+    if (value.doubleValue !== undefined) return numberOrNoData(value.doubleValue, query);
+    if (value.int64Value !== undefined) return numberOrNoData(value.int64Value, query);
+    const kind = Object.keys(value)[0] ?? 'empty';
+    throw this.http.error(`the query's value is a ${kind}; make it a double or an int64 (for example with a value [] or a reducer)`);
+  }
+
+  /** An empty MQL query: Cloud Monitoring authenticates it, then rejects it as invalid (INVALID_ARGUMENT). */
+  async checkOnline(signal: AbortSignal): Promise<void> {
+    const res = await this.run('', signal);
+    if (res.status === 200 || res.status === 400) return;
+    throw this.http.statusError('query failed', res);
+  }
+
+  private async run(query: string, signal: AbortSignal): Promise<HttpResponse> {
+    const project = secretValue(this.cfg, 'project');
+    if (!project) throw this.http.error("the provider's Secret (spec.provider.secretRef) needs project");
+    this.tokens ??= new GoogleTokenSource(this.http, this.cfg.secret?.serviceAccountKey?.trim() || undefined);
+    const token = await this.tokens.token(signal);
+    const res = await this.http.send({
+      method: 'POST',
+      url: `${this.base}/v3/projects/${encodeURIComponent(project)}/timeSeries:query`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query }),
+      signal,
+    });
+    if (res.status === 401) this.tokens.reset();
+    return res;
+  }
+}

@@ -1,0 +1,60 @@
+import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { InformerRegistry } from '../kube/informer-registry.js';
+import { Resources, type ResourceType } from '../kube/resources.js';
+import { ensureObject, mergeMetadata } from '../routers/apply.js';
+import { TargetError } from './target.js';
+
+type Hpa = KubeObject & { spec: { scaleTargetRef: { apiVersion?: string; kind: string; name: string }; minReplicas?: number; maxReplicas: number; [k: string]: unknown } };
+
+/** HPA API versions in order of preference: v2 (Kubernetes 1.23+), then v2beta2 (1.20 to 1.25). */
+const BY_VERSION: Record<string, ResourceType> = { v2: Resources.horizontalPodAutoscalersV2, v2beta2: Resources.horizontalPodAutoscalersV2beta2 };
+const PREFERRED = Object.keys(BY_VERSION);
+
+/**
+ * The `-primary` copy of the user's HorizontalPodAutoscaler, aimed at the primary workload and kept in step
+ * with the user's (its replica bounds overridable by autoscalerRef.primaryScalerReplicas). The API version
+ * is the newest the cluster serves; the user's HPA is read and the copy written in that same version.
+ */
+export class AutoscalerReconciler {
+  private version: Promise<string> | undefined;
+
+  constructor(private readonly deps: { client: KubeClient; informers: InformerRegistry; ownerRef: (c: Canary) => OwnerReference }) {}
+
+  applies(canary: Canary): boolean {
+    return canary.spec.autoscalerRef?.kind === 'HorizontalPodAutoscaler';
+  }
+
+  async ensurePrimary(canary: Canary, signal: AbortSignal): Promise<void> {
+    if (!this.applies(canary)) return;
+    const resource = BY_VERSION[await this.servedVersion()]!;
+    const lister = await this.deps.informers.lister<Hpa>(resource);
+    const ns = canary.metadata.namespace!;
+    const ref = canary.spec.autoscalerRef as { name: string; primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number } };
+    const user = lister.get(ns, ref.name);
+    if (!user) throw new TargetError('TargetInvalid', `HorizontalPodAutoscaler ${ns}/${ref.name} (autoscalerRef) not found`);
+    const name = `${ref.name}-primary`;
+    const spec = {
+      ...user.spec,
+      scaleTargetRef: { ...user.spec.scaleTargetRef, name: `${canary.spec.targetRef.name}-primary` },
+      ...(ref.primaryScalerReplicas?.minReplicas ? { minReplicas: ref.primaryScalerReplicas.minReplicas } : {}),
+      ...(ref.primaryScalerReplicas?.maxReplicas ? { maxReplicas: ref.primaryScalerReplicas.maxReplicas } : {}),
+    };
+    await ensureObject<Hpa>(this.deps.client, lister, resource, { namespace: ns, name }, (live) => ({
+      apiVersion: `autoscaling/${resource.version}`, kind: 'HorizontalPodAutoscaler', ...live,
+      metadata: mergeMetadata(live?.metadata, canary, { name, owner: [this.deps.ownerRef(canary)] }),
+      spec,
+    }), signal);
+  }
+
+  private servedVersion(): Promise<string> {
+    this.version ??= this.deps.client.request<{ versions?: { version: string }[] }>('GET', '/apis/autoscaling').then((g) => {
+      const served = new Set((g.versions ?? []).map((v) => v.version));
+      const v = PREFERRED.find((p) => served.has(p));
+      if (!v) throw new TargetError('TargetInvalid', `the cluster serves no autoscaling API the operator supports (${PREFERRED.join(', ')})`);
+      return v;
+    });
+    this.version.catch(() => { this.version = undefined; });
+    return this.version;
+  }
+}

@@ -1,0 +1,81 @@
+import type { ConfigObject, PodSpec } from '../api/k8s.js';
+import type { Canary, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { InformerRegistry } from '../kube/informer-registry.js';
+import { Resources } from '../kube/resources.js';
+import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
+import { CANARY_LABEL, isForeignKey } from './target.js';
+
+/** ConfigMaps and Secrets a target uses, with the checksum of each one's content. */
+export interface TrackedConfigs {
+  refs: ConfigRef[];
+  checksums: Record<string, string>;
+}
+
+/** An object annotated with either key is never tracked. */
+const OPT_OUT = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
+/** Secret types worth tracking (service-account tokens and registry credentials are not the release's). */
+const TRACKED_SECRET_TYPES = new Set([undefined, 'Opaque', 'kubernetes.io/basic-auth', 'kubernetes.io/ssh-auth', 'kubernetes.io/tls']);
+
+const resourceOf = (kind: ConfigKind): typeof Resources.configMaps => (kind === 'configmap' ? Resources.configMaps : Resources.secrets);
+
+/**
+ * Config tracking: a change to a ConfigMap or Secret the pod template uses is a new revision, analysed like
+ * any other; the primary runs on `-primary` copies, updated only when a revision is promoted.
+ */
+export class ConfigTracker {
+  constructor(private readonly deps: { client: KubeClient; informers: InformerRegistry; fieldManager: string }) {}
+
+  async describe(namespace: string, spec: PodSpec): Promise<TrackedConfigs> {
+    const tracked: TrackedConfigs = { refs: [], checksums: {} };
+    for (const ref of configRefs(spec)) {
+      const obj = await this.get(namespace, ref);
+      if (!obj || !trackable(ref.kind, obj)) continue;
+      tracked.refs.push(ref);
+      tracked.checksums[refKey(ref)] = configChecksum(obj);
+    }
+    return tracked;
+  }
+
+  /** Creates or updates the -primary copy of every tracked config; a copy shared by Canaries lists them all as owners. */
+  async promote(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
+    const ns = canary.metadata.namespace!;
+    for (const ref of tracked.refs) {
+      const source = await this.get(ns, ref);
+      if (!source) continue;
+      const resource = resourceOf(ref.kind);
+      const live = await this.get(ns, { ...ref, name: `${ref.name}-primary` });
+      const copy = primaryCopyOf(ref.kind, source, live, canary, owner);
+      if (!live) await this.deps.client.create(resource, copy, signal);
+      else await this.deps.client.replace(resource, copy, signal);
+    }
+  }
+
+  private async get(namespace: string, ref: { kind: ConfigKind; name: string }): Promise<ConfigObject | undefined> {
+    const lister = await this.deps.informers.lister<ConfigObject>(resourceOf(ref.kind));
+    return lister.get(namespace, ref.name);
+  }
+}
+
+function trackable(kind: ConfigKind, obj: ConfigObject): boolean {
+  if (OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'))) return false;
+  return kind === 'configmap' || TRACKED_SECRET_TYPES.has(obj.type);
+}
+
+function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObject | undefined, canary: Canary, owner: OwnerReference): ConfigObject {
+  const owners = live?.metadata.ownerReferences ?? [];
+  const mine = owners.some((o) => o.uid === owner.uid);
+  const ownerReferences = mine ? owners : [...owners, { ...owner, controller: owners.some((o) => o.controller) ? false : true }];
+  const labels = Object.fromEntries(Object.entries(source.metadata.labels ?? {}).filter(([k]) => !isForeignKey(k)));
+  return {
+    apiVersion: 'v1', kind: kind === 'secret' ? 'Secret' : 'ConfigMap',
+    metadata: {
+      name: `${source.metadata.name}-primary`, namespace: source.metadata.namespace,
+      labels: { ...labels, [CANARY_LABEL]: canary.metadata.name! }, ownerReferences,
+      ...(live?.metadata.resourceVersion ? { resourceVersion: live.metadata.resourceVersion } : {}),
+    },
+    ...(source.type !== undefined ? { type: source.type } : {}),
+    ...(source.data ? { data: source.data } : {}),
+    ...(source.binaryData ? { binaryData: source.binaryData } : {}),
+  };
+}

@@ -1,0 +1,31 @@
+import type { DaemonSet, Deployment } from '../api/k8s.js';
+import type { Canary, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { InformerRegistry } from '../kube/informer-registry.js';
+import type { Lister } from '../kube/informer.js';
+import { AutoscalerReconciler } from './autoscaler.js';
+import { ConfigTracker } from './config-tracker.js';
+import type { Target } from './target.js';
+import { DAEMONSET, DEPLOYMENT } from './workload-kinds.js';
+import { WorkloadTarget } from './workload-target.js';
+
+export interface TargetsDeps {
+  client: KubeClient;
+  informers: InformerRegistry;
+  deployments: Lister<Deployment>;
+  daemonSets: Lister<DaemonSet>;
+  selectorLabels: readonly string[];
+  ownerRef: (canary: Canary) => OwnerReference;
+  fieldManager: string;
+  configTracking: boolean;
+}
+
+/** The workload kinds a Canary can release, by targetRef.kind. One line per kind. */
+export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> {
+  const configs = d.configTracking ? new ConfigTracker({ client: d.client, informers: d.informers, fieldManager: d.fieldManager }) : undefined;
+  const common = { client: d.client, selectorLabels: d.selectorLabels, ownerRef: d.ownerRef, fieldManager: d.fieldManager, ...(configs ? { configs } : {}) };
+  return {
+    Deployment: new WorkloadTarget(DEPLOYMENT, { ...common, workloads: d.deployments, autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }) }),
+    DaemonSet: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
+  };
+}

@@ -1,0 +1,81 @@
+import type { DaemonSet, Deployment, PodTemplate, Workload } from '../api/k8s.js';
+import { Resources, type ResourceType } from '../kube/resources.js';
+import { deploymentReadiness, deploymentSpecFields } from './deployment-spec.js';
+import type { Readiness } from './target.js';
+
+/** What differs between the workload kinds a Canary can release. */
+export interface WorkloadKind<W extends Workload = Workload> {
+  kind: string;
+  resource: ResourceType;
+  /** The pod template that is the revision (without what the operator itself sets to scale it down). */
+  revisionTemplate(w: W): PodTemplate;
+  /** Spec fields of a new primary besides selector and template. */
+  primarySpec(target: W): Record<string, unknown>;
+  readiness(w: W | undefined, thresholdPct: number): Readiness;
+  /** A merge patch that scales the target up (to the primary's size) or down; undefined when it is there. */
+  scalePatch(target: W, up: boolean, primary: W | undefined): unknown;
+  scaledDown(target: W): boolean;
+  /** The size a promoted primary starts at, when the kind has one. */
+  promotedReplicas?(target: W, primary: W, autoscaled: boolean): number | undefined;
+}
+
+export const DEPLOYMENT: WorkloadKind<Deployment & Workload> = {
+  kind: 'Deployment',
+  resource: Resources.deployments,
+  revisionTemplate: (d) => d.spec.template,
+  primarySpec: (d) => deploymentSpecFields(d),
+  readiness: (d, pct) => deploymentReadiness(d, pct),
+  scalePatch(d, up, primary) {
+    const current = d.spec.replicas ?? 1;
+    const want = up ? (current > 0 ? current : Math.max(1, primary?.spec.replicas ?? 1)) : 0;
+    return want === current ? undefined : { spec: { replicas: want } };
+  },
+  scaledDown: (d) => (d.spec.replicas ?? 1) === 0 && (d.status?.replicas ?? 0) === 0,
+  // Without an autoscaler the target's replicas are what the user asked for. With one, the primary starts at no
+  // fewer pods than the canary runs now, so it does not take the full load at its old size (Flagger #1600).
+  promotedReplicas: (d, primary, autoscaled) => (autoscaled
+    ? Math.max(d.status?.readyReplicas ?? 0, d.spec.replicas ?? 0, primary.spec.replicas ?? 1)
+    : (d.spec.replicas && d.spec.replicas > 0 ? d.spec.replicas : primary.spec.replicas)),
+};
+
+/** A DaemonSet has no replicas: it is scaled to zero by a node selector that no node matches (as in Flagger). */
+export const SCALE_TO_ZERO_SELECTOR = 'tollgate.dev/scale-to-zero';
+
+/** The template without the scale-to-zero selector (and without the empty selector removing it may leave). */
+const withoutScaleToZero = (t: PodTemplate): PodTemplate => {
+  if (t.spec.nodeSelector === undefined) return t;
+  const sel = { ...(t.spec.nodeSelector as Record<string, string>) };
+  delete sel[SCALE_TO_ZERO_SELECTOR];
+  const { nodeSelector: _n, ...spec } = t.spec;
+  return { ...t, spec: Object.keys(sel).length ? { ...spec, nodeSelector: sel } : (spec as PodTemplate['spec']) };
+};
+
+function daemonSetReadiness(ds: DaemonSet | undefined, pct: number): Readiness {
+  if (!ds) return { ready: false, reason: 'daemonset not found', fatal: false };
+  const st = ds.status ?? {};
+  if ((st.observedGeneration ?? 0) < (ds.metadata.generation ?? 0)) return { ready: false, reason: 'rollout not yet observed', fatal: false };
+  const desired = st.desiredNumberScheduled ?? 0;
+  if (desired === 0) return { ready: false, reason: `${ds.metadata.name} runs on no node`, fatal: false };
+  if ((st.updatedNumberScheduled ?? 0) < desired) return { ready: false, reason: `${st.updatedNumberScheduled ?? 0} of ${desired} pods updated`, fatal: false };
+  const needed = Math.ceil((desired * pct) / 100);
+  if ((st.numberAvailable ?? 0) < needed) return { ready: false, reason: `${st.numberAvailable ?? 0} of ${needed} pods available`, fatal: false };
+  return { ready: true };
+}
+
+export const DAEMONSET: WorkloadKind<DaemonSet> = {
+  kind: 'DaemonSet',
+  resource: Resources.daemonSets,
+  revisionTemplate: (ds) => withoutScaleToZero(ds.spec.template),
+  primarySpec: (ds) => ({
+    ...(ds.spec.updateStrategy !== undefined ? { updateStrategy: ds.spec.updateStrategy } : {}),
+    ...(ds.spec.minReadySeconds !== undefined ? { minReadySeconds: ds.spec.minReadySeconds } : {}),
+    ...(ds.spec.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: ds.spec.revisionHistoryLimit } : {}),
+  }),
+  readiness: daemonSetReadiness,
+  scalePatch(ds, up) {
+    const down = SCALE_TO_ZERO_SELECTOR in ((ds.spec.template.spec.nodeSelector ?? {}) as object);
+    if (up === !down) return undefined;
+    return { spec: { template: { spec: { nodeSelector: { [SCALE_TO_ZERO_SELECTOR]: up ? null : 'true' } } } } };
+  },
+  scaledDown: (ds) => SCALE_TO_ZERO_SELECTOR in ((ds.spec.template.spec.nodeSelector ?? {}) as object) && (ds.status?.currentNumberScheduled ?? 0) === 0,
+};

@@ -1,0 +1,111 @@
+import type { Workload } from '../api/k8s.js';
+import type { Canary, OwnerReference } from '../api/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Lister } from '../kube/informer.js';
+import type { AutoscalerReconciler } from './autoscaler.js';
+import { refKey } from './config-refs.js';
+import type { ConfigTracker } from './config-tracker.js';
+import { discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision } from './deployment-spec.js';
+import { REVISION_ANNOTATION, TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
+import type { WorkloadKind } from './workload-kinds.js';
+
+export interface WorkloadTargetDeps<W extends Workload> {
+  client: KubeClient;
+  workloads: Lister<W>;
+  selectorLabels: readonly string[];
+  ownerRef: (canary: Canary) => OwnerReference;
+  fieldManager: string;
+  /** Absent when config tracking is off. */
+  configs?: ConfigTracker;
+  /** Deployments only: the -primary HorizontalPodAutoscaler. */
+  autoscaler?: AutoscalerReconciler;
+}
+
+/** Releases a workload (Deployment, DaemonSet): the target is the canary, `<name>-primary` serves stable traffic. */
+export class WorkloadTarget<W extends Workload> implements Target {
+  readonly kind: string;
+
+  constructor(private readonly k: WorkloadKind<W>, private readonly deps: WorkloadTargetDeps<W>) {
+    this.kind = k.kind;
+  }
+
+  private target(canary: Canary): W {
+    const w = this.deps.workloads.get(canary.metadata.namespace, canary.spec.targetRef.name);
+    if (!w) throw new TargetError('TargetNotFound', `${this.kind} ${canary.metadata.namespace}/${canary.spec.targetRef.name} not found`);
+    return w;
+  }
+
+  private primary(canary: Canary): W | undefined {
+    return this.deps.workloads.get(canary.metadata.namespace, `${canary.spec.targetRef.name}-primary`);
+  }
+
+  async describe(canary: Canary): Promise<TargetInfo> {
+    const w = this.target(canary);
+    const sel = selectorLabelOf(w, this.deps.selectorLabels);
+    const template = this.k.revisionTemplate(w);
+    const configs = this.deps.configs ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec) : { refs: [], checksums: {} };
+    return {
+      name: w.metadata.name!, primaryName: `${w.metadata.name}-primary`, selectorLabel: sel.key, selectorValue: sel.value,
+      revision: templateRevision(template, configs.checksums), configs,
+      extraPorts: canary.spec.service?.portDiscovery ? discoveredPorts(w, canary.spec.service) : [],
+    };
+  }
+
+  private primaryTemplate(w: W, info: TargetInfo): W['spec']['template'] {
+    const tracked = new Set(info.configs.refs.map(refKey));
+    return primaryTemplateOf(this.k.revisionTemplate(w), { key: info.selectorLabel, value: info.selectorValue }, info.revision, tracked);
+  }
+
+  async ensurePrimary(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
+    await this.deps.autoscaler?.ensurePrimary(canary, signal);
+    if (this.primary(canary)) return;
+    const w = this.target(canary);
+    await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
+    const primary = primaryWorkloadOf(this.kind, w, canary, { key: info.selectorLabel, value: info.selectorValue }, this.deps.ownerRef(canary), this.primaryTemplate(w, info), this.k.primarySpec(w));
+    await this.deps.client.create(this.k.resource, primary, signal);
+  }
+
+  async promote(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
+    const w = this.target(canary);
+    const primary = this.primary(canary);
+    if (!primary) throw new TargetError('TargetNotFound', `primary ${this.kind} ${info.primaryName} not found`);
+    await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
+    await this.deps.autoscaler?.ensurePrimary(canary, signal);
+    const replicas = this.k.promotedReplicas?.(w, primary, Boolean(this.deps.autoscaler?.applies(canary)));
+    // A JSON patch with a test on resourceVersion: the template is replaced whole, and only on the object we read.
+    await this.deps.client.patch(this.k.resource, primary.metadata.namespace, info.primaryName, [
+      { op: 'test', path: '/metadata/resourceVersion', value: primary.metadata.resourceVersion },
+      { op: 'replace', path: '/spec/template', value: this.primaryTemplate(w, info) },
+      ...(replicas !== undefined ? [{ op: 'replace', path: '/spec/replicas', value: replicas }] : []),
+    ], { type: 'json', signal, fieldManager: this.deps.fieldManager });
+  }
+
+  primaryRevision(canary: Canary): string | undefined {
+    return this.primary(canary)?.spec.template.metadata?.annotations?.[REVISION_ANNOTATION];
+  }
+
+  primaryReadiness(canary: Canary, thresholdPct: number): Readiness {
+    const p = this.primary(canary);
+    if (p && p.spec.replicas === 0) return { ready: false, reason: `${p.metadata.name} is scaled to zero`, fatal: true };
+    return this.k.readiness(p, thresholdPct);
+  }
+
+  canaryReadiness(canary: Canary, thresholdPct: number): Readiness {
+    return this.k.readiness(this.target(canary), thresholdPct);
+  }
+
+  async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {
+    const w = this.target(canary);
+    const patch = this.k.scalePatch(w, up, this.primary(canary));
+    if (patch === undefined) return;
+    await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager });
+  }
+
+  syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {
+    return this.deps.autoscaler?.ensurePrimary(canary, signal) ?? Promise.resolve();
+  }
+
+  isCanaryScaledDown(canary: Canary): boolean {
+    return this.k.scaledDown(this.target(canary));
+  }
+}
