@@ -14,6 +14,7 @@ const schema = z.object({
   workers: z.coerce.number().int().min(1).max(64),
   selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
   configTracking: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  clusterName: z.string(),
   resyncMs: z.string().transform((v, ctx) => {
     try {
       return parseDuration(v);
@@ -38,6 +39,7 @@ const SETTINGS = {
   selectorLabels: { flag: 'selector-labels', env: 'SELECTOR_LABELS', default: 'app,name,app.kubernetes.io/name' },
   resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
   configTracking: { flag: 'config-tracking', env: 'CONFIG_TRACKING', default: 'true' },
+  clusterName: { flag: 'cluster-name', env: 'CLUSTER_NAME', default: '' },
 } as const;
 
 export class ConfigError extends Error {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { Canary, MetricTemplate } from './api/types.js';
+import { AlertDispatcher } from './alerts/index.js';
+import type { AlertProvider, Canary, MetricTemplate } from './api/types.js';
 import { ConfigError, loadConfig, type OperatorConfig } from './config.js';
 import { CanaryController } from './controller/controller.js';
 import { ownerRefOf, type ControllerDeps } from './controller/deps.js';
@@ -35,6 +36,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   });
   const canaries = informers.informer<Canary>(Resources.canaries);
   const templates = informers.informer<MetricTemplate>(Resources.metricTemplates);
+  const alertProviders = informers.informer<AlertProvider>(Resources.alertProviders);
   const secrets = new SecretReader(client);
   const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, logger: log };
   const routers = new Map<string, ReturnType<typeof createRouter>>();
@@ -50,6 +52,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     services: new ServiceRouter(routerDeps),
     analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
     secrets,
+    alerts: new AlertDispatcher({ providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}), now: () => Date.now() }),
     webhooks: new HttpWebhookRunner(),
     now: () => Date.now(),
   };
@@ -57,7 +60,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   let server: Server | undefined;
   server = await startHttpServer(cfg.port, metrics.registry, { live: () => true, ready: () => informers.synced });
   log.info({ port: cfg.port }, 'serving /healthz, /readyz and /metrics');
-  await Promise.all([canaries.start(), templates.start(), informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services)]);
+  await Promise.all([canaries.start(), templates.start(), alertProviders.start(), informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services)]);
   controller.start();
   log.info({ namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', provider: cfg.meshProvider, metricsServer: cfg.metricsServer }, 'tollgate operator started');
   return async () => {

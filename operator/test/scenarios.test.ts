@@ -495,3 +495,29 @@ describe('given a DaemonSet target', () => {
     expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
   });
 });
+
+describe('given alerts', () => {
+  it('then a rollback alerts with the failing metric, its value and threshold, and a success alerts too', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    w.checks = [{ name: 'request-success-rate', ok: false, value: 80, min: 99, reason: 'BelowMin', message: 'request-success-rate 80 < 99' }];
+    await w.tick();
+    await new Promise((r) => setImmediate(r));
+    expect(w.alerts.map((a) => a.reason)).toEqual(['Initialized', 'NewRevision', 'RolledBack']);
+    expect(w.alerts[2]).toMatchObject({ severity: 'error' });
+    expect(w.alerts[2]!.message).toContain('80');
+    expect(w.alerts[2]!.message).toContain('99');
+  });
+
+  it('then a missing target is alerted once, not on every requeue', async () => {
+    const w = new World();
+    w.kube.put(Resources.canaries, aCanary());
+    await w.reconcile();
+    await w.reconcile();
+    await new Promise((r) => setImmediate(r));
+    expect(w.alerts.map((a) => a.reason)).toEqual(['TargetNotFound']);
+  });
+});

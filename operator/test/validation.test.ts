@@ -104,7 +104,6 @@ describe('validateCanary notices', () => {
     ['a canary without steps on kubernetes', spec({ stepWeight: undefined }), 'kubernetes',
       'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
     ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
-    ['alerts', spec({ alerts: [{ name: 'slack', providerRef: { name: 'slack' } }] }), 'istio', 'spec.analysis.alerts are not delivered yet'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
   });

@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { EventSink } from '../kube/events.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
+import type { AlertDispatcher } from '../alerts/index.js';
 import type { SecretReader } from '../kube/secrets.js';
 import type { MetricAnalyzer } from '../metrics/analyzer.js';
 import type { ServiceRouter } from '../routers/services.js';
@@ -23,6 +24,8 @@ export interface ControllerDeps {
   services: ServiceRouter;
   analyzer: MetricAnalyzer;
   webhooks: WebhookRunner;
+  /** Sends alerts to the AlertProviders a Canary lists; never throws. */
+  alerts: Pick<AlertDispatcher, 'notify'>;
   /** Reads the Secrets that webhooks name in secretRef. */
   secrets: Pick<SecretReader, 'read'>;
   metrics: OperatorMetrics;

@@ -60,7 +60,10 @@ export async function rollbackRequested(run: Run): Promise<string | undefined> {
 /** post-rollout hooks: failures are reported, never acted upon. */
 export async function runPostRollout(run: Run): Promise<void> {
   const res = await runHooks(run, 'post-rollout');
-  if (!res.ok) run.event('Warning', 'PostRolloutHookFailed', `post-rollout hook ${res.hook.name} failed: ${res.message}`);
+  if (!res.ok) {
+    run.event('Warning', 'PostRolloutHookFailed', `post-rollout hook ${res.hook.name} failed: ${res.message}`);
+    run.alert('HookFailed', { webhook: res.hook.name, detail: res.message });
+  }
 }
 
 /** event hooks get every Event recorded about the Canary (Flagger's eventMessage, eventType, timestamp). */

@@ -1,3 +1,4 @@
+import type { AlertKind } from '../alerts/index.js';
 import type { Canary, Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
 import type { Problem } from '../core/conditions.js';
@@ -20,6 +21,11 @@ import { hasFinalizer, setFinalizer } from './finalizer.js';
 import { terminate } from './phases/terminate.js';
 
 type PhaseHandler = (run: Run) => Promise<number | undefined>;
+
+/** The alert of each reason a Canary cannot be acted on. */
+const BLOCKED_ALERT: Record<string, AlertKind> = {
+  TargetNotFound: 'TargetNotFound', InvalidSpec: 'InvalidSpec', TargetInvalid: 'InvalidSpec', Unsupported: 'InvalidSpec',
+};
 
 /** API answers that a retry cannot fix. */
 const REJECTED: ReadonlySet<number> = new Set([400, 403, 422]);
@@ -118,7 +124,10 @@ export class Reconciler {
     run.blocked = problem;
     run.detail = problem.message;
     await run.commit();
-    if (!already) run.event('Warning', problem.reason, problem.message);
+    if (!already) {
+      run.event('Warning', problem.reason, problem.message);
+      run.alert(BLOCKED_ALERT[problem.reason] ?? 'RouterError', { detail: problem.message });
+    }
     return false;
   }
 }

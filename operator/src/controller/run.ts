@@ -7,6 +7,7 @@ import { Resources } from '../kube/resources.js';
 import type { Router } from '../routers/router.js';
 import type { Target, TargetInfo } from '../targets/target.js';
 import type { Logger } from '../util/log.js';
+import { alertOf, type AlertContext, type AlertKind } from '../alerts/index.js';
 import type { ControllerDeps } from './deps.js';
 import { notifyEventHooks } from './hooks.js';
 
@@ -58,6 +59,11 @@ export class Run {
     this.deps.events.record(this.canary, type, reason, message);
     notifyEventHooks(this, type, reason, message);
     (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 }, message);
+  }
+
+  /** Notifies the Canary's alert providers (fire and forget: delivery never blocks or fails a reconcile). */
+  alert(kind: AlertKind, ctx: AlertContext = {}): void {
+    void this.deps.alerts.notify(this.canary, alertOf(this.canary, this.status, kind, ctx), this.signal);
   }
 
   /** Writes the status when it differs from what was read; conditions and observedGeneration are derived here. */

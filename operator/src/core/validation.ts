@@ -38,7 +38,6 @@ export function validateCanary(spec: CanarySpec, provider: string, caps: Capabil
   const scaler = spec.autoscalerRef as { kind?: string } | undefined;
   if (scaler?.kind === 'ScaledObject') r.unsupported.push('autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero');
   if (scaler && spec.targetRef?.kind === 'DaemonSet') r.errors.push('spec.autoscalerRef cannot apply to a DaemonSet target');
-  if ((a.alerts?.length ?? 0) > 0) r.notices.push('spec.analysis.alerts are not delivered yet');
   return r;
 }
 

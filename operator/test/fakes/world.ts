@@ -45,6 +45,8 @@ export function aCanary(analysis: CanarySpec['analysis'] = {}, spec: Partial<Can
 export class World {
   readonly kube = new FakeKube();
   readonly events: { type: string; reason: string; message: string }[] = [];
+  /** Alerts the controller asked to send, in order. */
+  readonly alerts: { reason: string; severity: string; message: string }[] = [];
   readonly hookCalls: { hook: string; payload: WebhookPayload; auth?: WebhookAuth }[] = [];
   /** Secrets by name, for webhook secretRefs. */
   secretData: Record<string, Record<string, string>> = {};
@@ -81,6 +83,7 @@ export class World {
           return data;
         },
       },
+      alerts: { notify: async (_c, n) => { this.alerts.push({ reason: n.reason, severity: n.severity, message: n.message }); return { results: [], sent: 0, failed: 0 }; } },
       metrics: new OperatorMetrics(), defaultProvider: 'istio', fieldManager: 'test', now: () => this.now,
     };
     this.reconciler = new Reconciler(this.deps);

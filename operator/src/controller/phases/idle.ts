@@ -46,7 +46,10 @@ export async function idle(run: Run): Promise<number | undefined> {
   }
   const gate = await runHooks(run, 'confirm-rollout');
   if (!gate.ok) {
-    if (run.phase !== 'Waiting') run.event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`);
+    if (run.phase !== 'Waiting') {
+      run.event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`);
+      if (!gate.hook.muteAlert) run.alert('WaitingApproval', { webhook: gate.hook.name });
+    }
     s.phase = 'Waiting';
     run.detail = `confirm-rollout gate ${gate.hook.name} is closed`;
     await run.commit();
@@ -56,5 +59,6 @@ export async function idle(run: Run): Promise<number | undefined> {
   run.detail = `analysing revision ${revision}`;
   await run.commit();
   run.event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${run.info.name} and starting the analysis`);
+  run.alert('NewRevision', { target: `${run.target.kind}/${run.info.name}` });
   return run.a.intervalMs;
 }

@@ -17,7 +17,10 @@ export async function initialize(run: Run): Promise<number | undefined> {
   const ready = run.target.primaryReadiness(run.canary, run.a.primaryReadyThreshold);
   if (!ready.ready) {
     run.detail = `waiting for ${run.info.primaryName}: ${ready.reason}`;
-    if (ready.fatal) run.event('Warning', 'PrimaryNotReady', run.detail);
+    if (ready.fatal) {
+      run.event('Warning', 'PrimaryNotReady', run.detail);
+      run.alert('TargetNotReady', { target: run.info.primaryName, detail: run.detail });
+    }
     await run.commit();
     return undefined;
   }
@@ -31,5 +34,6 @@ export async function initialize(run: Run): Promise<number | undefined> {
   run.detail = `revision ${run.info.revision} runs as ${run.info.primaryName}`;
   await run.commit();
   run.event('Normal', 'Initialized', `Initialization done: ${run.info.primaryName} serves revision ${run.info.revision}`);
+  run.alert('Initialized', { target: `${run.target.kind}/${run.info.name}` });
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../../api/types.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
+import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../hooks.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';
@@ -25,7 +26,7 @@ export async function progressing(run: Run): Promise<number | undefined> {
   const lag = run.now - (Date.parse(run.status.lastAnalysisTime ?? '') + run.a.intervalMs);
   if (Number.isFinite(lag)) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
   const requested = await rollbackRequested(run);
-  if (requested) return rollback(run, `rollback requested by webhook ${requested}`);
+  if (requested) return rollback(run, `rollback requested by webhook ${requested}`, ['ManualRollback', { webhook: requested }]);
   return step(run);
 }
 
@@ -36,7 +37,8 @@ async function awaitCanary(run: Run): Promise<'ready' | 'rolled-back' | number> 
   const started = Date.parse(run.status.runStartTime ?? '') || run.now;
   const left = started + run.a.progressDeadlineMs - run.now;
   if (ready.fatal || left <= 0) {
-    await rollback(run, `canary ${run.info.name} not ready: ${ready.reason}`);
+    const why = `canary ${run.info.name} not ready: ${ready.reason}`;
+    await rollback(run, why, ['ProgressDeadlineExceeded', { detail: why }]);
     return 'rolled-back';
   }
   run.detail = `waiting for ${run.info.name}: ${ready.reason}`;
@@ -71,12 +73,14 @@ async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined
   switch (outcome.kind) {
     case 'rollback':
       s.failedChecks = outcome.failedChecks;
-      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`);
+      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`,
+        ['RolledBack', { failedChecks: outcome.failedChecks, threshold: run.a.threshold, metric: failingMetricOf(outcome.failed) }]);
     case 'failed-check':
       s.failedChecks = outcome.failedChecks;
       run.detail = `halted: ${describe(outcome.failed)}`;
       await run.commit();
       run.event('Warning', 'AnalysisFailed', `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`);
+      alertFailures(run, outcome.failed);
       return run.a.intervalMs;
     case 'hold':
       run.detail = `holding: ${describe(outcome.halted)}`;
@@ -99,6 +103,7 @@ async function advance(run: Run, weight: number, mirrored: boolean): Promise<num
   if (weight > (s.canaryWeight ?? 0)) {
     const gate = await runHooks(run, 'confirm-traffic-increase');
     if (!gate.ok) {
+      if (!gate.hook.muteAlert) run.alert('WaitingTrafficIncrease', { webhook: gate.hook.name });
       run.detail = `confirm-traffic-increase gate ${gate.hook.name} is closed`;
       await run.commit();
       return run.a.intervalMs;
@@ -115,7 +120,10 @@ async function advance(run: Run, weight: number, mirrored: boolean): Promise<num
 async function promote(run: Run, weight: number, why: string): Promise<number> {
   const gate = await runHooks(run, 'confirm-promotion');
   if (!gate.ok) {
-    if (run.phase !== 'WaitingPromotion') run.event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`);
+    if (run.phase !== 'WaitingPromotion') {
+      run.event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`);
+      if (!gate.hook.muteAlert) run.alert('WaitingPromotion', { webhook: gate.hook.name });
+    }
     run.status.phase = 'WaitingPromotion';
     run.detail = `confirm-promotion gate ${gate.hook.name} is closed`;
     await run.commit();
@@ -133,3 +141,11 @@ export const describe = (failed: CheckResult[]): string => failed.map((c) => c.m
 
 const checksText = (checks: CheckResult[] | undefined): string =>
   checks?.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';
+
+/** Webhook and metric-provider failures are alerted when they happen, not only when they end the run (Flagger #1663). */
+function alertFailures(run: Run, failed: CheckResult[]): void {
+  for (const c of failed) {
+    if (c.reason === 'WebhookFailed') run.alert('HookFailed', { webhook: c.name, detail: c.message ?? '' });
+    else if (c.reason === 'ProviderError' || c.reason === 'MultipleSeries') run.alert('MetricProviderError', { metric: failingMetricOf([c]), detail: c.message ?? '' });
+  }
+}

@@ -54,6 +54,7 @@ async function awaitPrimary(run: Run, reason: string, fatal: boolean): Promise<n
     run.detail = `promotion failed: ${run.info.primaryName} not ready (${reason}); traffic stays on ${run.info.name}`;
     await run.commit();
     run.event('Warning', 'PromotionFailed', run.detail);
+    run.alert('PromotionFailed', { detail: run.detail });
     run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'failed' });
     return undefined;
   }
@@ -71,6 +72,7 @@ export async function finalising(run: Run): Promise<number | undefined> {
   run.detail = `revision ${run.status.lastAppliedSpec} promoted`;
   await run.commit();
   run.event('Normal', 'Succeeded', `Promotion completed: ${run.info.primaryName} serves revision ${run.status.lastAppliedSpec}`);
+  run.alert(run.a.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded');
   run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'succeeded' });
   await runPostRollout(run);
   return undefined;
