@@ -4,11 +4,11 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all setup deps control-plane build crds verify-crds test test-unit test-e2e demo clean
+.PHONY: all setup deps control-plane tools build crds verify-crds test test-unit test-e2e demo clean
 
 all: build
 
-setup: deps control-plane
+setup: deps control-plane tools
 
 deps: node_modules/.installed
 
@@ -19,14 +19,17 @@ node_modules/.installed: package.json package-lock.json operator/package.json ho
 control-plane:
 	e2e/cluster/build-control-plane.sh
 
+tools:
+	scripts/tools.sh >/dev/null
+
 build: deps
 	npx tsc -b
 
 crds: build
-	node operator/dist/cli/crds.js crds
+	node operator/dist/cli/crds.js crds charts/tollgate/crds kustomize/base/crds
 
 verify-crds: build
-	node operator/dist/cli/crds.js --check crds
+	node operator/dist/cli/crds.js --check crds charts/tollgate/crds kustomize/base/crds
 
 test: setup build verify-crds test-unit test-e2e
 

@@ -350,7 +350,7 @@ describe('given a Canary with revertOnDeletion', () => {
     vs.spec.http[0]!.route[0]!.weight = 50;
     vs.spec.http[0]!.route[1]!.weight = 50;
     w.kube.put(Resources.virtualServices, vs);
-    await w.tick(0);
+    await w.tick(10_000);
     expect(w.vsWeight()).toBe(0);
     expect(w.events.find((e) => e.reason === 'RoutesCorrected')?.message).toContain('canary weight 50');
   });
@@ -386,7 +386,7 @@ describe('given a failed revision and the retry annotation', () => {
     const c = w.canary;
     w.kube.put(Resources.canaries, { ...c, metadata: { ...c.metadata, annotations: { 'tollgate.dev/retry': '1' } } });
     await w.tick(0);
-    expect(w.canary.status).toMatchObject({ phase: 'Progressing', retried: '1', failedChecks: 0 });
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', handledRequests: { retry: '1' }, failedChecks: 0 });
     for (let i = 0; i < 4; i++) await w.tick();
     expect(w.canary.status?.phase).toBe('Succeeded');
     expect(w.events.some((e) => e.reason === 'Retry')).toBe(true);
@@ -519,5 +519,51 @@ describe('given alerts', () => {
     await w.reconcile();
     await new Promise((r) => setImmediate(r));
     expect(w.alerts.map((a) => a.reason)).toEqual(['TargetNotFound']);
+  });
+});
+
+describe('given the imperative controls (annotations set by the tollgate CLI)', () => {
+  const annotate = (w: World, annotations: Record<string, string>): void => {
+    const c = w.canary;
+    w.kube.put(Resources.canaries, { ...c, metadata: { ...c.metadata, annotations: { ...c.metadata.annotations, ...annotations } } });
+  };
+  const running = async (analysis: Parameters<typeof aCanary>[0] = {}): Promise<World> => {
+    const w = new World().apply(aDeployment(), aCanary({ stepWeight: 10, maxWeight: 50, ...analysis }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(w.vsWeight()).toBe(10);
+    return w;
+  };
+
+  it('paused holds the weight while checks would pass; removing it resumes', async () => {
+    const w = await running();
+    annotate(w, { 'tollgate.dev/paused': 'true' });
+    await w.tick();
+    await w.tick();
+    expect(w.vsWeight()).toBe(10);
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('paused');
+    annotate(w, { 'tollgate.dev/paused': 'false' });
+    await w.tick();
+    expect(w.vsWeight()).toBe(20);
+  });
+
+  it('promote skips the remaining steps and the confirm-promotion gate, once per value', async () => {
+    const w = await running({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] });
+    w.hookResults.gate = { ok: false, status: 403, message: 'closed' };
+    annotate(w, { 'tollgate.dev/promote': 'a' });
+    await w.tick(0);
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Succeeded', handledRequests: { promote: 'a' } });
+    expect(w.events.find((e) => e.reason === 'Promoting')?.message).toContain('promoted on request');
+  });
+
+  it('abort rolls back at once', async () => {
+    const w = await running();
+    annotate(w, { 'tollgate.dev/abort': '1' });
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+    expect(w.vsWeight()).toBe(0);
   });
 });

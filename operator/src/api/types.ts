@@ -176,8 +176,8 @@ export interface CanaryStatus {
   lastAnalysisTime?: string;
   /** When the canary weight last changed: a step with a pause holds until pause has passed. */
   stepStartTime?: string;
-  /** The value of the retry annotation last acted upon. */
-  retried?: string;
+  /** The value of each one-shot request annotation (retry, promote, abort) last acted upon. */
+  handledRequests?: Record<string, string>;
   runStartTime?: string;
   observedGeneration?: number;
   lastChecks?: CheckResult[];

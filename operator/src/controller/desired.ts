@@ -25,8 +25,13 @@ export async function applyDesired(run: Run, reportDrift = false): Promise<void>
   if (IDLE.has(run.phase)) await run.target.syncAutoscaler(run.canary, run.signal);
 }
 
+/** Right after a status write the route cache may not show the write that followed it yet. */
+const SETTLE_MS = 5000;
+
 /** A split someone else changed (a manual edit of the mesh object) is put back; say so once, loudly. */
 async function reportRouteDrift(run: Run, desired: Routes): Promise<void> {
+  const written = Date.parse(run.canary.status?.lastTransitionTime ?? '');
+  if (Number.isFinite(written) && run.now - written < SETTLE_MS) return;
   const live = await run.router.getRoutes(run.canary);
   if (!live || (live.canaryWeight === desired.canaryWeight && live.mirrored === desired.mirrored)) return;
   run.event('Warning', 'RoutesCorrected', `${run.router.provider} routes carried canary weight ${live.canaryWeight}${live.mirrored ? ' (mirrored)' : ''}; restoring ${desired.canaryWeight} as recorded in status`);

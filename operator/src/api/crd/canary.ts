@@ -208,7 +208,7 @@ const status = (): Schema =>
     lastAnalysisTime: str('When the last analysis step ran; the next is due one interval later', { format: 'date-time' }),
     runStartTime: str('When the current run started', { format: 'date-time' }),
     stepStartTime: str('When the canary weight last changed', { format: 'date-time' }),
-    retried: str('Value of the tollgate.dev/retry annotation last acted upon'),
+    handledRequests: stringMap('Value of each request annotation (tollgate.dev/retry, promote, abort) last acted upon'),
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
     sessionAffinityCookie: str(), previousSessionAffinityCookie: str(), primarySessionAffinityCookie: str(),

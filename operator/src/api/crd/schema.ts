@@ -9,12 +9,13 @@ export const arrayOf = (items: Schema, description?: string, extra: Schema = {})
 export const mapOf = (values: Schema, description?: string): Schema => ({ type: 'object', ...(description ? { description } : {}), additionalProperties: values });
 export const stringMap = (description?: string): Schema => mapOf({ type: 'string' }, description);
 
+/** An object schema; empty properties are left out, as the API server drops them (server-side apply would conflict). */
 export function obj(properties: Record<string, Schema>, opts: { description?: string; required?: string[]; open?: boolean } = {}): Schema {
   return {
     type: 'object',
     ...(opts.description ? { description: opts.description } : {}),
     ...(opts.required?.length ? { required: opts.required } : {}),
-    properties,
+    ...(Object.keys(properties).length ? { properties } : {}),
     ...(opts.open ? { 'x-kubernetes-preserve-unknown-fields': true } : {}),
   };
 }

@@ -1,8 +1,6 @@
 import { runHooks } from '../hooks.js';
+import { markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
 import type { Run } from '../run.js';
-
-/** Setting this annotation on a Failed Canary to a new value (e.g. a timestamp) analyses the same revision again. */
-export const RETRY_ANNOTATION = 'tollgate.dev/retry';
 
 /** Status of a fresh run of the target's current revision. */
 export function startRunStatus(run: Run): void {
@@ -30,17 +28,17 @@ export async function idle(run: Run): Promise<number | undefined> {
     await run.commit();
     return undefined;
   }
-  const retry = run.canary.metadata.annotations?.[RETRY_ANNOTATION];
-  if (run.phase === 'Failed' && revision === s.lastAppliedSpec && retry && retry !== s.retried) {
+  const retry = pendingRequest(run, 'retry');
+  if (run.phase === 'Failed' && revision === s.lastAppliedSpec && retry) {
     startRunStatus(run);
-    s.retried = retry;
+    markHandled(run, 'retry', retry);
     run.detail = `analysing revision ${revision} again`;
     await run.commit();
-    run.event('Normal', 'Retry', `Retrying revision ${revision} (${RETRY_ANNOTATION}=${retry})`);
+    run.event('Normal', 'Retry', `Retrying revision ${revision} (${REQUEST_ANNOTATIONS.retry}=${retry})`);
     return run.a.intervalMs;
   }
   if (run.phase === 'Failed' && revision === s.lastAppliedSpec) {
-    run.detail = `revision ${revision} failed its analysis; change the target, or set the annotation ${RETRY_ANNOTATION} to a new value, to run it again`;
+    run.detail = `revision ${revision} failed its analysis; change the target, or set the annotation ${REQUEST_ANNOTATIONS.retry} to a new value, to run it again`;
     await run.commit();
     return undefined;
   }

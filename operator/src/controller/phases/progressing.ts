@@ -2,6 +2,7 @@ import type { CheckResult } from '../../api/types.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../hooks.js';
+import { isPaused, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';
 import { rollback } from './rollback.js';
@@ -18,6 +19,8 @@ export async function progressing(run: Run): Promise<number | undefined> {
     run.event('Normal', 'NewRevision', `New revision ${run.info.revision} replaced ${previous} during the analysis: restarting it`);
     return run.a.intervalMs;
   }
+  const requested = await handleRequests(run);
+  if (requested !== 'none') return requested;
   if (run.a.skipAnalysis) return promote(run, run.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
   const canary = await awaitCanary(run);
   if (canary !== 'ready') return canary === 'rolled-back' ? undefined : canary;
@@ -25,9 +28,28 @@ export async function progressing(run: Run): Promise<number | undefined> {
   if (dueIn > 0) return dueIn;
   const lag = run.now - (Date.parse(run.status.lastAnalysisTime ?? '') + run.a.intervalMs);
   if (Number.isFinite(lag)) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
-  const requested = await rollbackRequested(run);
-  if (requested) return rollback(run, `rollback requested by webhook ${requested}`, ['ManualRollback', { webhook: requested }]);
+  const byHook = await rollbackRequested(run);
+  if (byHook) return rollback(run, `rollback requested by webhook ${byHook}`, ['ManualRollback', { webhook: byHook }]);
   return step(run);
+}
+
+/** abort and promote requests act at once; paused holds the analysis where it is. 'none' when there is nothing to do. */
+async function handleRequests(run: Run): Promise<number | undefined | 'none'> {
+  const abort = pendingRequest(run, 'abort');
+  if (abort) {
+    markHandled(run, 'abort', abort);
+    const why = `aborted on request (${REQUEST_ANNOTATIONS.abort}=${abort})`;
+    return rollback(run, why, ['ManualRollback', { detail: why }]);
+  }
+  const promoteNow = pendingRequest(run, 'promote');
+  if (promoteNow) {
+    markHandled(run, 'promote', promoteNow);
+    return promote(run, run.status.canaryWeight ?? 0, `promoted on request (${REQUEST_ANNOTATIONS.promote}=${promoteNow})`, true);
+  }
+  if (!isPaused(run)) return 'none';
+  run.detail = `paused at canary weight ${run.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
+  await run.commit();
+  return run.a.intervalMs;
 }
 
 /** 'ready', or how long to wait for the canary, or 'rolled-back' past the progress deadline. */
@@ -117,8 +139,9 @@ async function advance(run: Run, weight: number, mirrored: boolean): Promise<num
   return run.a.intervalMs;
 }
 
-async function promote(run: Run, weight: number, why: string): Promise<number> {
-  const gate = await runHooks(run, 'confirm-promotion');
+/** Promotes after the confirm-promotion gates; an explicit promote request (force) is its own approval. */
+async function promote(run: Run, weight: number, why: string, force = false): Promise<number> {
+  const gate = force ? { ok: true as const } : await runHooks(run, 'confirm-promotion');
   if (!gate.ok) {
     if (run.phase !== 'WaitingPromotion') {
       run.event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`);

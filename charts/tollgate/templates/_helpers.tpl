@@ -1,0 +1,156 @@
+{{/*
+Object names: "<release>-tollgate", or the release name alone when it already says tollgate; cut to 50
+characters so the "-operator" and "-hooks-auth" suffixes still fit in 63.
+*/}}
+{{- define "tollgate.fullname" -}}
+{{- $name := .Values.nameOverride | default .Chart.Name -}}
+{{- $full := .Values.fullnameOverride -}}
+{{- if not $full -}}
+{{- $full = ternary .Release.Name (printf "%s-%s" .Release.Name $name) (contains $name .Release.Name) -}}
+{{- end -}}
+{{- $full | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tollgate.operator.name" -}}{{ include "tollgate.fullname" . }}-operator{{- end -}}
+{{- define "tollgate.hooks.name" -}}{{ include "tollgate.fullname" . }}-hooks{{- end -}}
+
+{{- define "tollgate.operator.serviceAccount" -}}
+{{- .Values.operator.serviceAccount.name | default (include "tollgate.operator.name" .) -}}
+{{- end -}}
+{{- define "tollgate.hooks.serviceAccount" -}}
+{{- .Values.hooks.serviceAccount.name | default (include "tollgate.hooks.name" .) -}}
+{{- end -}}
+
+{{/* The Secret with the hooks' token and HMAC key. */}}
+{{- define "tollgate.hooks.authSecret" -}}
+{{- .Values.hooks.auth.existingSecret | default (printf "%s-hooks-auth" (include "tollgate.fullname" .)) -}}
+{{- end -}}
+
+{{/* Labels of every object; "component" is operator or hooks. Call with (dict "root" $ "component" "..."). */}}
+{{- define "tollgate.labels" -}}
+{{ include "tollgate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: tollgate
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "tollgate.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Values.nameOverride | default .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* repository:tag or repository@digest; the tag defaults to the appVersion. Call with (dict "image" ... "root" $). */}}
+{{- define "tollgate.image" -}}
+{{- if .image.digest -}}
+{{ .image.repository }}@{{ .image.digest }}
+{{- else -}}
+{{ .image.repository }}:{{ .image.tag | default .root.Chart.AppVersion }}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the operator runs with leader election: asked for, or more than one replica. */}}
+{{- define "tollgate.operator.leaderElection" -}}
+{{- if or .Values.operator.leaderElection.enabled (gt (int .Values.operator.replicas) 1) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The PodDisruptionBudget API of the cluster: policy/v1 from Kubernetes 1.21, policy/v1beta1 before. */}}
+{{- define "tollgate.pdbApiVersion" -}}
+{{- if .Capabilities.APIVersions.Has "policy/v1" -}}policy/v1{{- else -}}policy/v1beta1{{- end -}}
+{{- end -}}
+
+{{/*
+What the operator calls, resource by resource (operator/src: informers list and watch; kube/client calls):
+  canaries                   list, watch (informer); patch (finalizer, JSON patch)
+  canaries/status            update (status PUT with a resourceVersion precondition)
+  canaries/finalizers        update (owner references with blockOwnerDeletion, where that admission plugin runs)
+  metrictemplates            list, watch (informer)
+  alertproviders             list, watch (informer)
+  deployments, daemonsets    list, watch (informers); create (the -primary copy); patch (promotion, scaling)
+  horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
+  services                   list, watch; create, update (apex, -primary, -canary)
+  secrets                    get (webhook secretRef, metric and alert credentials)
+  configmaps, secrets        list, watch; create, update (config tracking: -primary copies), only with configTracking
+  events                     create, patch (count of a repeated Event)
+  mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
+Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
+watchNamespaces these rules go into a Role per namespace.
+*/}}
+{{- define "tollgate.operator.rules" -}}
+- apiGroups: [tollgate.dev]
+  resources: [canaries]
+  verbs: [list, watch, patch]
+- apiGroups: [tollgate.dev]
+  resources: [canaries/status, canaries/finalizers]
+  verbs: [update]
+- apiGroups: [tollgate.dev]
+  resources: [metrictemplates, alertproviders]
+  verbs: [list, watch]
+- apiGroups: [apps]
+  resources: [deployments, daemonsets]
+  verbs: [list, watch, create, patch]
+- apiGroups: [autoscaling]
+  resources: [horizontalpodautoscalers]
+  verbs: [list, watch, create, update]
+- apiGroups: [""]
+  resources: [services]
+  verbs: [list, watch, create, update]
+{{- if .Values.operator.configTracking }}
+- apiGroups: [""]
+  resources: [configmaps, secrets]
+  verbs: [get, list, watch, create, update]
+{{- else }}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+{{- end }}
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+{{- $meshes := .Values.operator.rbac.meshes }}
+{{- if has "istio" $meshes }}
+- apiGroups: [networking.istio.io]
+  resources: [virtualservices, destinationrules]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if or (has "smi" $meshes) (has "linkerd" $meshes) }}
+- apiGroups: [split.smi-spec.io]
+  resources: [trafficsplits]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "linkerd" $meshes }}
+- apiGroups: [policy.linkerd.io]
+  resources: [httproutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "gatewayapi" $meshes }}
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "appmesh" $meshes }}
+- apiGroups: [appmesh.k8s.aws]
+  resources: [virtualnodes, virtualrouters, virtualservices]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- end -}}
+
+{{/* The hooks' gate store: ConfigMaps in the gate namespace (hooks/README.md). */}}
+{{- define "tollgate.hooks.rules" -}}
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, update]
+{{- end -}}
+
+{{/* A container's /tmp: the root filesystem is read-only. */}}
+{{- define "tollgate.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end -}}
