@@ -4,6 +4,15 @@ import { parseDuration } from './api/duration.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
+function durationIn(v: string, ctx: z.RefinementCtx): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+}
+
 const schema = z.object({
   kubeconfig: z.string().optional(),
   metricsServer: z.url({ message: 'must be a URL such as http://prometheus:9090' }),
@@ -15,15 +24,16 @@ const schema = z.object({
   selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
   configTracking: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
   clusterName: z.string(),
-  resyncMs: z.string().transform((v, ctx) => {
-    try {
-      return parseDuration(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
-});
+  leaderElect: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  leaderElectionNamespace: z.string(),
+  shards: z.coerce.number().int().min(1).max(256),
+  leaseDurationMs: z.string().transform(durationIn),
+  renewDeadlineMs: z.string().transform(durationIn),
+  retryPeriodMs: z.string().transform(durationIn),
+  identity: z.string(),
+  resyncMs: z.string().transform(durationIn),
+}).refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
+  .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
 
 export type OperatorConfig = z.infer<typeof schema>;
 
@@ -40,6 +50,13 @@ const SETTINGS = {
   resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
   configTracking: { flag: 'config-tracking', env: 'CONFIG_TRACKING', default: 'true' },
   clusterName: { flag: 'cluster-name', env: 'CLUSTER_NAME', default: '' },
+  leaderElect: { flag: 'leader-elect', env: 'LEADER_ELECT', default: 'false' },
+  leaderElectionNamespace: { flag: 'leader-election-namespace', env: 'LEADER_ELECTION_NAMESPACE', default: '' },
+  shards: { flag: 'shards', env: 'SHARDS', default: '1' },
+  leaseDurationMs: { flag: 'lease-duration', env: 'LEASE_DURATION', default: '15s' },
+  renewDeadlineMs: { flag: 'renew-deadline', env: 'RENEW_DEADLINE', default: '10s' },
+  retryPeriodMs: { flag: 'retry-period', env: 'RETRY_PERIOD', default: '2s' },
+  identity: { flag: 'identity', env: 'POD_NAME', default: '' },
 } as const;
 
 export class ConfigError extends Error {

@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { Server } from 'node:http';
+import os from 'node:os';
 import { AlertDispatcher } from './alerts/index.js';
 import type { AlertProvider, Canary, MetricTemplate } from './api/types.js';
 import { ConfigError, loadConfig, type OperatorConfig } from './config.js';
 import { CanaryController } from './controller/controller.js';
 import { ownerRefOf, type ControllerDeps } from './controller/deps.js';
+import { ShardedOwnership } from './controller/ownership.js';
+import type { KubeClient } from './kube/client.js';
 import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { EventRecorder } from './kube/events.js';
 import { InformerRegistry } from './kube/informer-registry.js';
@@ -56,19 +61,43 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     webhooks: new HttpWebhookRunner(),
     now: () => Date.now(),
   };
-  controller = new CanaryController(deps, { workers: cfg.workers, canaryInformer: canaries });
+  const ownership = cfg.leaderElect || cfg.shards > 1 ? shardedOwnership(cfg, client, log, metrics, () => controller) : undefined;
+  controller = new CanaryController(deps, { workers: cfg.workers, canaryInformer: canaries, ...(ownership ? { ownership } : {}) });
   let server: Server | undefined;
   server = await startHttpServer(cfg.port, metrics.registry, { live: () => true, ready: () => informers.synced });
   log.info({ port: cfg.port }, 'serving /healthz, /readyz and /metrics');
   await Promise.all([canaries.start(), templates.start(), alertProviders.start(), informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services)]);
   controller.start();
+  ownership?.start();
   log.info({ namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', provider: cfg.meshProvider, metricsServer: cfg.metricsServer }, 'tollgate operator started');
   return async () => {
+    await ownership?.stop();
     await controller?.stop();
     informers.stopAll();
     await new Promise((r) => server?.close(r));
     client.close();
   };
+}
+
+/** Leader election (one shard) or sharding: which Canaries this replica acts on. */
+function shardedOwnership(cfg: OperatorConfig, client: KubeClient, log: Logger, metrics: OperatorMetrics, controller: () => CanaryController | undefined): ShardedOwnership {
+  const namespace = cfg.leaderElectionNamespace || process.env.POD_NAMESPACE || serviceAccountNamespace() || 'default';
+  const identity = cfg.identity || `${os.hostname()}-${randomBytes(3).toString('hex')}`;
+  log.info({ namespace, identity, shards: cfg.shards }, 'leader election on');
+  return new ShardedOwnership({
+    client, namespace, prefix: 'tollgate', identity, shards: cfg.shards, log, now: () => Date.now(),
+    leaseDurationMs: cfg.leaseDurationMs, renewDeadlineMs: cfg.renewDeadlineMs, retryPeriodMs: cfg.retryPeriodMs,
+    onAcquire: (shard) => { metrics.shardHeld.set({ shard: String(shard) }, 1); controller()?.shardAcquired(shard, cfg.shards); },
+    onLose: (shard) => { metrics.shardHeld.set({ shard: String(shard) }, 0); controller()?.shardLost(shard, cfg.shards); },
+  });
+}
+
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {

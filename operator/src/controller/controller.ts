@@ -5,7 +5,9 @@ import { WorkQueue } from '../kube/work-queue.js';
 import { CANARY_LABEL } from '../targets/target.js';
 import { messageOf } from '../util/errors.js';
 import type { ControllerDeps } from './deps.js';
+import { OWN_EVERYTHING, type Ownership } from './ownership.js';
 import { Reconciler } from './reconciler.js';
+import { shardOf } from './shards.js';
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
 const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
@@ -22,7 +24,7 @@ export class CanaryController {
   private readonly byTarget = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly deps: ControllerDeps, private readonly opts: { workers: number; canaryInformer: Informer<Canary> }) {
+  constructor(private readonly deps: ControllerDeps, private readonly opts: { workers: number; canaryInformer: Informer<Canary>; ownership?: Ownership }) {
     this.reconciler = new Reconciler(deps);
     this.queue = new WorkQueue({
       workers: opts.workers,
@@ -62,10 +64,22 @@ export class CanaryController {
     }
   }
 
+  /** A shard this replica now owns: its Canaries are reconciled at once. */
+  shardAcquired(shard: number, shards: number): void {
+    for (const c of this.opts.canaryInformer.list()) if (shardOf(keyOf(c), shards) === shard) this.queue.add(keyOf(c));
+  }
+
+  /** A shard lost: its timers go; work in flight was aborted by the shard's signal. */
+  shardLost(shard: number, shards: number): void {
+    for (const c of this.opts.canaryInformer.list()) if (shardOf(keyOf(c), shards) === shard) this.queue.forget(keyOf(c));
+  }
+
   private async handle(key: string): Promise<{ requeueAfterMs?: number }> {
+    const ownership = this.opts.ownership ?? OWN_EVERYTHING;
+    if (!ownership.owns(key)) return {};
     const end = this.deps.metrics.reconcileDuration.startTimer();
     try {
-      return await this.reconciler.reconcile(key, this.abort.signal);
+      return await this.reconciler.reconcile(key, AbortSignal.any([this.abort.signal, ownership.signalFor(key)]));
     } finally {
       end();
     }

@@ -65,7 +65,12 @@ export class FakeKube {
         if (!o) throw new KubeApiError(404, 'NotFound', `${r.plural} "${name}" not found`, 'GET', r.plural);
         return o;
       },
-      list: async (r: ResourceType, ns?: string) => ({ items: [...this.bucket(r).values()].filter((o) => ns === undefined || o.metadata.namespace === ns), metadata: {} }),
+      list: async (r: ResourceType, ns?: string, query: { labelSelector?: string } = {}) => {
+        const wanted = (query.labelSelector ?? '').split(',').filter(Boolean).map((t) => t.split('=') as [string, string]);
+        const items = [...this.bucket(r).values()].filter((o) => (ns === undefined || o.metadata.namespace === ns)
+          && wanted.every(([k, v]) => o.metadata.labels?.[k] === v));
+        return { items: items.map((o) => clone(o)), metadata: {} };
+      },
       create: async (r: ResourceType, obj: KubeObject) => {
         if (this.get(r, obj.metadata.namespace, obj.metadata.name!)) throw new KubeApiError(409, 'AlreadyExists', 'exists', 'POST', r.plural);
         record('create', r, obj.metadata.name!);

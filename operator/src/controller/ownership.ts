@@ -1,0 +1,161 @@
+import type { KubeClient } from '../kube/client.js';
+import { LeaseLock, type Lease } from '../kube/leases.js';
+import { Resources } from '../kube/resources.js';
+import { messageOf } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { preferredOwner, shardOf } from './shards.js';
+
+/** Which Canaries this replica may act on. */
+export interface Ownership {
+  owns(key: string): boolean;
+  /** Aborted when the key's shard is lost: in-flight work for it stops at once. */
+  signalFor(key: string): AbortSignal;
+}
+
+/** A single replica without leader election owns everything. */
+export const OWN_EVERYTHING: Ownership = { owns: () => true, signalFor: () => new AbortController().signal };
+
+export interface ShardOptions {
+  client: KubeClient;
+  namespace: string;
+  /** Lease names start with it: `<prefix>-shard-<n>`, `<prefix>-member-<identity>`. */
+  prefix: string;
+  identity: string;
+  shards: number;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  log: Logger;
+  now: () => number;
+  onAcquire: (shard: number) => void;
+  onLose: (shard: number) => void;
+}
+
+/** Every Lease of one operator deployment carries this label (value: the prefix); members also carry MEMBER_LABEL. */
+const LEASE_LABEL = 'tollgate.dev/lease-of';
+const MEMBER_LABEL = 'tollgate.dev/member';
+
+/**
+ * Leader election generalised to N shards, one Lease each. Replicas announce themselves with a member Lease;
+ * each shard is wanted by the member rendezvous hashing prefers, so N replicas share the Canaries evenly.
+ * A replica that cannot renew a shard within renewDeadline stops its work (onLose) before the Lease can
+ * expire for anyone else (leaseDuration > renewDeadline); a dead replica's shards are taken over once their
+ * Leases expire, within one lease duration. With shards = 1 this is plain active/passive leader election.
+ */
+export class ShardedOwnership implements Ownership {
+  private readonly locks: LeaseLock[];
+  private readonly member: LeaseLock;
+  private readonly held = new Map<number, { renewedAt: number; abort: AbortController }>();
+  /** Observers of other members' Leases. */
+  private readonly peers = new Map<string, LeaseLock>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: ShardOptions) {
+    const lock = (name: string, labels: Record<string, string>): LeaseLock =>
+      new LeaseLock(o.client, o.namespace, name, { identity: o.identity, leaseDurationMs: o.leaseDurationMs, now: o.now, labels: { [LEASE_LABEL]: o.prefix, ...labels } });
+    this.locks = Array.from({ length: o.shards }, (_, i) => lock(`${o.prefix}-shard-${i}`, {}));
+    this.member = lock(`${o.prefix}-member-${o.identity}`.slice(0, 253), { [MEMBER_LABEL]: 'true' });
+  }
+
+  owns(key: string): boolean {
+    return this.held.has(shardOf(key, this.o.shards));
+  }
+
+  signalFor(key: string): AbortSignal {
+    return this.held.get(shardOf(key, this.o.shards))?.abort.signal ?? AbortSignal.abort();
+  }
+
+  get heldShards(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  start(): void {
+    const loop = (): void => {
+      if (this.stopped) return;
+      void this.round().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, this.o.retryPeriodMs);
+      });
+    };
+    loop();
+  }
+
+  /** Stops the work of every shard, then gives the Leases up so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const shard of [...this.held.keys()]) this.lose(shard);
+    await Promise.all([...this.locks.map((l) => l.release()), this.member.release()]);
+  }
+
+  /** One list of every Lease, then the member Lease renewed and each shard kept, taken or handed over. */
+  private async round(): Promise<void> {
+    try {
+      const leases = await this.o.client.list<Lease>(Resources.leases, this.o.namespace, { labelSelector: `${LEASE_LABEL}=${this.o.prefix}` });
+      const byName = new Map(leases.items.map((l) => [l.metadata.name!, l]));
+      await this.member.tryAcquireOrRenew(undefined, byName.get(this.member.name) ?? null);
+      const members = this.liveMembers(leases.items);
+      for (let shard = 0; shard < this.o.shards; shard++) {
+        await this.tend(shard, preferredOwner(shard, members), byName.get(this.locks[shard]!.name) ?? null);
+      }
+    } catch (err) {
+      this.o.log.warn({ err: messageOf(err) }, 'shard leases: round failed');
+    }
+    this.dropStale();
+  }
+
+  /** Members whose Lease changed within its duration, as this process saw it (clock skew does not count). */
+  private liveMembers(leases: Lease[]): string[] {
+    const live: string[] = [this.o.identity];
+    for (const l of leases) {
+      if (l.metadata.labels?.[MEMBER_LABEL] !== 'true' || !l.spec.holderIdentity || l.spec.holderIdentity === this.o.identity) continue;
+      let seen = this.peers.get(l.metadata.name!);
+      if (!seen) this.peers.set(l.metadata.name!, (seen = new LeaseLock(this.o.client, this.o.namespace, l.metadata.name!, { identity: this.o.identity, leaseDurationMs: this.o.leaseDurationMs, now: this.o.now })));
+      if (!seen.expired(l)) live.push(l.spec.holderIdentity);
+    }
+    return live;
+  }
+
+  /** Keeps, takes or hands over one shard; every shard Lease is observed each round, so expiry is timely. */
+  private async tend(shard: number, preferred: string | undefined, known: Lease | null): Promise<void> {
+    const lock = this.locks[shard]!;
+    if (known) lock.observe(known);
+    const mine = this.held.has(shard);
+    if (mine && preferred !== this.o.identity) {
+      this.lose(shard);
+      await lock.release();
+      return;
+    }
+    if (!mine && preferred !== this.o.identity) return;
+    const outcome = await lock.tryAcquireOrRenew(undefined, known).catch((err: unknown) => {
+      this.o.log.warn({ shard, err: messageOf(err) }, 'shard lease not renewed');
+      return 'error' as const;
+    });
+    if (outcome === 'held' || outcome === 'taken') {
+      const entry = this.held.get(shard);
+      if (entry) entry.renewedAt = this.o.now();
+      else this.gain(shard);
+    }
+  }
+
+  private gain(shard: number): void {
+    this.held.set(shard, { renewedAt: this.o.now(), abort: new AbortController() });
+    this.o.log.info({ shard, shards: this.o.shards, identity: this.o.identity }, 'shard acquired');
+    this.o.onAcquire(shard);
+  }
+
+  private lose(shard: number): void {
+    const entry = this.held.get(shard);
+    if (!entry) return;
+    this.held.delete(shard);
+    entry.abort.abort();
+    this.o.log.warn({ shard, identity: this.o.identity }, 'shard released: its Canaries are left to another replica');
+    this.o.onLose(shard);
+  }
+
+  /** A shard not renewed within renewDeadline is given up before its Lease can expire for others. */
+  private dropStale(): void {
+    const now = this.o.now();
+    for (const [shard, entry] of this.held) if (now - entry.renewedAt > this.o.renewDeadlineMs) this.lose(shard);
+  }
+}

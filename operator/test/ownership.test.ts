@@ -1,0 +1,107 @@
+import { ShardedOwnership, type ShardOptions } from '../src/controller/ownership.js';
+import { preferredOwner, shardOf } from '../src/controller/shards.js';
+import { LeaseLock } from '../src/kube/leases.js';
+import { silentLogger } from '../src/util/log.js';
+import { FakeKube } from './fakes/fake-kube.js';
+
+describe('shardOf and preferredOwner', () => {
+  it('given one shard, then every key is in shard 0', () => {
+    expect(['a/b', 'c/d', 'e/f'].map((k) => shardOf(k, 1))).toEqual([0, 0, 0]);
+  });
+
+  it('given 8 shards, then keys spread over them and the same key always lands in the same shard', () => {
+    const keys = Array.from({ length: 400 }, (_, i) => `ns-${i % 7}/canary-${i}`);
+    const counts = new Array(8).fill(0) as number[];
+    for (const k of keys) counts[shardOf(k, 8)]! += 1;
+    expect(Math.min(...counts)).toBeGreaterThan(25);
+    expect(keys.map((k) => shardOf(k, 8))).toEqual(keys.map((k) => shardOf(k, 8)));
+  });
+
+  it('given members, then each shard has one preferred owner, and removing a member moves only its shards', () => {
+    const members = ['a', 'b', 'c'];
+    const before = Array.from({ length: 16 }, (_, s) => preferredOwner(s, members));
+    expect(new Set(before)).toEqual(new Set(members));
+    const after = Array.from({ length: 16 }, (_, s) => preferredOwner(s, ['a', 'c']));
+    before.forEach((owner, s) => { if (owner !== 'b') expect(after[s]).toBe(owner); });
+    expect(after).not.toContain('b');
+  });
+});
+
+describe('LeaseLock', () => {
+  it('given a holder that stops renewing, then another takes the lease only after the lease duration, by its own clock', async () => {
+    const kube = new FakeKube();
+    let now = 1_000_000;
+    const a = new LeaseLock(kube.client(), 'ns', 'l', { identity: 'a', leaseDurationMs: 15_000, now: () => now });
+    const b = new LeaseLock(kube.client(), 'ns', 'l', { identity: 'b', leaseDurationMs: 15_000, now: () => now + 3_600_000 });
+    expect(await a.tryAcquireOrRenew()).toBe('taken');
+    expect(await b.tryAcquireOrRenew()).toBe('not-held');
+    now += 10_000;
+    expect(await b.tryAcquireOrRenew()).toBe('not-held');
+    now += 6_000;
+    expect(await b.tryAcquireOrRenew()).toBe('taken');
+    expect(await a.tryAcquireOrRenew()).toBe('not-held');
+  });
+});
+
+describe('ShardedOwnership', () => {
+  const make = (kube: FakeKube, identity: string, clock: { now: number }, events: string[], shards = 4): ShardedOwnership =>
+    new ShardedOwnership({
+      client: kube.client(), namespace: 'ns', prefix: 'tg', identity, shards, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+      log: silentLogger(), now: () => clock.now,
+      onAcquire: (s) => events.push(`${identity}+${s}`), onLose: (s) => events.push(`${identity}-${s}`),
+    } satisfies ShardOptions);
+  const round = (o: ShardedOwnership): Promise<void> => (o as unknown as { round(): Promise<void> }).round();
+
+  it('given one replica, then it holds every shard', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const a = make(kube, 'a', clock, []);
+    await round(a);
+    expect(a.heldShards).toEqual([0, 1, 2, 3]);
+  });
+
+  it('given a second replica, then the shards are shared without overlap, and when one dies the other takes its shards back within a lease duration', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const events: string[] = [];
+    const a = make(kube, 'a', clock, events, 8);
+    const b = make(kube, 'b', clock, events, 8);
+    await round(a);
+    await round(b);
+    clock.now += 2000;
+    await round(a);
+    await round(b);
+    clock.now += 2000;
+    await round(a);
+    await round(b);
+    const sa = a.heldShards;
+    const sb = b.heldShards;
+    expect([...sa, ...sb].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(sa.filter((s) => sb.includes(s))).toEqual([]);
+    expect(sb.length).toBeGreaterThan(0);
+    // b dies: no more rounds. a keeps going; b's member lease and shard leases expire.
+    for (let i = 0; i < 12; i++) {
+      clock.now += 2000;
+      await round(a);
+    }
+    expect(a.heldShards).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('given the API unreachable, then a replica drops its shards after renewDeadline, before they can expire for others', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const events: string[] = [];
+    const a = make(kube, 'a', clock, events, 2);
+    await round(a);
+    expect(a.owns('x/y') || a.owns('y/z')).toBe(true);
+    kube.notServed.add('leases.coordination.k8s.io/v1');
+    clock.now += 8_000;
+    await round(a);
+    expect(a.heldShards).toEqual([0, 1]);
+    clock.now += 3_000;
+    await round(a);
+    expect(a.heldShards).toEqual([]);
+    expect(events).toEqual(['a+0', 'a+1', 'a-0', 'a-1']);
+    expect(a.signalFor('x/y').aborted).toBe(true);
+  });
+});
