@@ -11,6 +11,6 @@ export default async function globalSetup() {
   fs.mkdirSync(runDir, { recursive: true });
   process.env.TOLLGATE_E2E_RUN_DIR = runDir;
   const env = await startEnvironment(path.join(runDir, 'environment'));
-  fs.writeFileSync(path.join(runDir, 'env.json'), JSON.stringify({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, simUrl: env.simUrl, dir: env.dir, external: env.external }));
+  fs.writeFileSync(path.join(runDir, 'env.json'), JSON.stringify({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, simUrl: env.simUrl, dir: env.dir, external: env.external, pids: env.pids }));
   globalThis.__TOLLGATE_ENV__ = env;
 }

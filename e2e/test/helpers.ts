@@ -16,6 +16,7 @@ export interface Scenario {
   ns: string;
   client: KubeClient;
   operator: OperatorProcess;
+  operators: OperatorProcess[];
   timeline: Timeline;
   stop(): Promise<void>;
 }
@@ -38,6 +39,9 @@ export interface ScenarioOptions {
   /** The target's kind (Deployment by default) and a change to its manifest before it is created. */
   kind?: 'Deployment' | 'DaemonSet';
   mutateDeployment?: (d: ReturnType<typeof sampleDeployment>) => void;
+  /** Operator replicas (each a process) and settings for them, e.g. leader election. */
+  replicas?: number;
+  operatorEnv?: Record<string, string>;
 }
 
 export async function scenario(o: ScenarioOptions): Promise<Scenario> {
@@ -61,15 +65,19 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const operator = new OperatorProcess({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir });
-  operator.start();
+  const operators = Array.from({ length: o.replicas ?? 1 }, (_, i) => new OperatorProcess({
+    kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir, label: `${ns}-${i}`,
+    extraEnv: { ...(o.replicas ? { POD_NAME: `replica-${i}` } : {}), ...o.operatorEnv },
+  }));
+  for (const op of operators) op.start();
+  const operator = operators[0]!;
   await timeline.waitForPhase('Initialized', 60_000);
   if (o.userTraffic !== false) await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
   return {
-    ns, client: kube, operator, timeline,
+    ns, client: kube, operator, operators, timeline,
     async stop() {
       timeline.stop();
-      await operator.stop();
+      for (const op of operators) await op.stop();
       kube.close();
     },
   };

@@ -10,6 +10,8 @@ export interface ControlPlane {
   server: string;
   token: string;
   dir: string;
+  /** Process ids, so fault tests can pause (SIGSTOP) and resume (SIGCONT) them. */
+  pids: { etcd?: number; apiserver?: number; controllerManager?: number };
   stop(): Promise<void>;
 }
 
@@ -104,7 +106,8 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
       '--concurrent-deployment-syncs=10', '--concurrent-replicaset-syncs=10',
     ], { logFile: log('kube-controller-manager') }));
     fs.writeFileSync(path.join(dir, 'pids'), procs.map((p) => `${p.name} ${p.child.pid}`).join('\n'));
-    return { kubeconfig, server, token, dir, stop };
+    const pid = (name: string): number | undefined => procs.find((p) => p.name === name)?.child.pid;
+    return { kubeconfig, server, token, dir, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
   } catch (err) {
     await stop();
     throw err;

@@ -15,6 +15,8 @@ export interface EnvInfo {
   /** The simulator: /metrics, and /svc/<namespace>/<service>/ to reach a Service as through the mesh. */
   simUrl: string;
   dir: string;
+  /** Processes a fault test may pause and resume (absent for an external cluster). */
+  pids: { apiserver?: number; etcd?: number; prometheus?: number; simulator?: number };
   external: boolean;
 }
 
@@ -51,7 +53,8 @@ export async function startEnvironment(dir: string, extraCrds: string[] = []): P
       client.close();
       for (const s of stops.reverse()) await s();
     };
-    return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, external, client, stop };
+    const pids = { ...(cp ? { apiserver: cp.pids.apiserver, etcd: cp.pids.etcd } : {}), prometheus: prom.process.child.pid, simulator: sim.child.pid };
+    return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, external, client, stop, pids };
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     throw err;

@@ -9,6 +9,8 @@ export interface OperatorOptions {
   logDir: string;
   provider?: string;
   extraEnv?: Record<string, string>;
+  /** Names the log file (several replicas watching the same namespaces). */
+  label?: string;
 }
 
 /** The operator as a real process, started the way its README says (node dist/main.js with env settings). */
@@ -21,7 +23,7 @@ export class OperatorProcess {
   start(): void {
     this.starts += 1;
     this.proc = startProcess('operator', process.execPath, [OPERATOR_MAIN], {
-      logFile: path.join(this.o.logDir, `operator-${this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
+      logFile: path.join(this.o.logDir, `operator-${this.o.label ?? this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
       env: {
         ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
         WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,
@@ -36,6 +38,11 @@ export class OperatorProcess {
 
   async stop(): Promise<void> {
     await this.proc?.stop('SIGTERM');
+  }
+
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return Boolean(this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null);
   }
 
   get logFile(): string | undefined {

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import type { Canary, KubeObject } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
+import { Resources } from '@tollgate/operator/kube/resources';
+import { waitFor } from '../src/cluster/processes.js';
+import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
+import { OperatorProcess } from '../src/harness/operator-process.js';
+import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+import { scenario, type Scenario } from './helpers.js';
+
+type Lease = KubeObject & { spec: { holderIdentity?: string } };
+
+const LEADER_ENV = { LEADER_ELECT: 'true', LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
+
+/** Pauses a process (SIGSTOP) for ms, then resumes it: the API server or Prometheus stops answering, then comes back. */
+async function pause(pid: number | undefined, ms: number): Promise<void> {
+  if (!pid) throw new Error('no pid to pause: is the environment external?');
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await new Promise((r) => setTimeout(r, ms));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
+async function holder(kube: KubeClient, ns: string, shard = 0): Promise<string | undefined> {
+  const l = await kube.get<Lease>(Resources.leases, ns, `tollgate-shard-${shard}`).catch(() => undefined);
+  return l?.spec.holderIdentity || undefined;
+}
+
+const untilWeight = async (s: Scenario, w: number): Promise<void> =>
+  waitFor(`canary weight ${w}`, async () => s.timeline.routeWeights.includes(w), 60_000, 50);
+
+/** Weights written in a run: strictly increasing steps, then 0 at the end; none repeated. */
+const expectCleanRun = (weights: number[], steps: number[]): void => expect(weights).toEqual([...steps, 0]);
+
+describe('high availability and faults', () => {
+  let s: Scenario | undefined;
+
+  afterEach(async () => {
+    await s?.stop();
+    s = undefined;
+  });
+
+  it('two replicas with leader election: only the leader acts; when it is killed mid-release the follower finishes the run within the lease duration', async () => {
+    const ns = uniqueNs('leader');
+    s = await scenario({ prefix: 'leader', ns, replicas: 2, operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns }, analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 } });
+    const leader = await holder(s.client, s.ns);
+    expect(['replica-0', 'replica-1']).toContain(leader);
+    s.timeline.routeWeights.length = 0;
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await untilWeight(s, 20);
+    const killedAt = Date.now();
+    await s.operators[leader === 'replica-0' ? 0 : 1]!.kill();
+    const next = await waitFor('the follower to take over', async () => s!.timeline.routeWeights.includes(30), 30_000, 50).then(() => Date.now());
+    expect(next - killedAt).toBeLessThan(6_000 + 2_000 + 4_000);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    await new Promise((r) => setTimeout(r, 500));
+    expectCleanRun(s.timeline.routeWeights, [10, 20, 30, 40]);
+    expect(await holder(s.client, s.ns)).not.toBe(leader);
+  });
+
+  it('sharding: two replicas share four shards; when one dies its Canaries move to the other and every release completes', async () => {
+    const env = envInfo();
+    const kube = await client();
+    const ns = uniqueNs('shards');
+    await createNamespace(kube, ns);
+    const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+    for (const n of names) {
+      await kube.create(Resources.deployments, sampleDeployment(ns, n));
+      await kube.create(Resources.canaries, canaryFor('istio', ns, n, { interval: '2s', stepWeight: 50, maxWeight: 50 }));
+    }
+    const replicas = [0, 1].map((i) => new OperatorProcess({
+      kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir: path.join(RUN_DIR, 'logs'), label: `${ns}-${i}`,
+      extraEnv: { ...LEADER_ENV, SHARDS: '4', LEADER_ELECTION_NAMESPACE: ns, POD_NAME: `replica-${i}` },
+    }));
+    const phases = async (): Promise<string[]> => (await kube.list<Canary>(Resources.canaries, ns)).items.map((c) => c.status?.phase ?? '');
+    try {
+      for (const r of replicas) r.start();
+      await waitFor('every Canary initialized', async () => (await phases()).every((p) => p === 'Initialized'), 60_000);
+      const holders = await Promise.all([0, 1, 2, 3].map((i) => holder(kube, ns, i)));
+      expect(new Set(holders)).toEqual(new Set(['replica-0', 'replica-1']));
+      await replicas[0]!.kill();
+      for (const n of names) await setEnv(kube, ns, n, { VERSION: 'v2' });
+      await waitFor('every release promoted', async () => (await phases()).every((p) => p === 'Succeeded'), 90_000);
+      expect(new Set(await Promise.all([0, 1, 2, 3].map((i) => holder(kube, ns, i))))).toEqual(new Set(['replica-1']));
+    } finally {
+      for (const r of replicas) await r.stop();
+      kube.close();
+    }
+  });
+
+  it('the API server stops answering for 30 s mid-release: the operator waits, reconnects its watches and finishes, without a crash or a repeated step', async () => {
+    s = await scenario({ prefix: 'apiserver', analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 } });
+    s.timeline.routeWeights.length = 0;
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await untilWeight(s, 20);
+    await pause(envInfo().pids.apiserver, 30_000);
+    await s.timeline.waitForPhase('Succeeded', 120_000, from);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.operator.alive).toBe(true);
+    expectCleanRun(s.timeline.routeWeights, [10, 20, 30, 40]);
+  });
+
+  it('Prometheus stops answering mid-release: the checks fail as provider errors and the release is rolled back, never promoted', async () => {
+    s = await scenario({ prefix: 'prometheus', analysis: { interval: '2s', threshold: 2, stepWeight: 10, maxWeight: 40 } });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await untilWeight(s, 10);
+    const prometheus = envInfo().pids.prometheus;
+    process.kill(prometheus!, 'SIGSTOP');
+    try {
+      const failed = await s.timeline.waitForPhase('Failed', 60_000, from);
+      expect(failed.checks).toMatch(/ProviderError/);
+    } finally {
+      process.kill(prometheus!, 'SIGCONT');
+    }
+    expect(s.timeline.phases.slice(from).some((p) => p.phase === 'Promoting' || p.phase === 'Succeeded')).toBe(false);
+  });
+
+  it.each(['Initializing', 'Promoting', 'Finalising'])('the operator SIGKILLed in %s is restarted and the release ends as an uninterrupted one', async (phase) => {
+    const killIn = async (scn: Scenario, from: number): Promise<void> => {
+      await scn.timeline.waitForPhase(phase, 60_000, from);
+      await scn.operator.kill();
+      scn.operator.start();
+    };
+    if (phase === 'Initializing') {
+      // The kill happens while the Canary is first set up, before scenario() returns; it must still initialize.
+      s = await scenario({ prefix: 'kill-init', analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+      await s.operator.kill();
+      s.operator.start();
+    } else {
+      s = await scenario({ prefix: `kill-${phase.toLowerCase()}`, analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+    }
+    s.timeline.routeWeights.length = 0;
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    if (phase !== 'Initializing') await killIn(s, from);
+    await s.timeline.waitForPhase('Succeeded', 90_000, from);
+    await new Promise((r) => setTimeout(r, 500));
+    expectCleanRun(s.timeline.routeWeights, [25, 50]);
+    const weights = s.timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').map((p) => p.weight);
+    expect(weights).toEqual([...weights].sort((a, b) => a - b));
+  });
+});
