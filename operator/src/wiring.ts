@@ -1,0 +1,57 @@
+import { AlertDispatcher } from './alerts/index.js';
+import type { AlertProvider, Canary, MetricTemplate } from './api/types.js';
+import type { OperatorConfig } from './config.js';
+import { ownerRefOf, type ControllerDeps } from './controller/deps.js';
+import type { KubeClient } from './kube/client.js';
+import { EventRecorder } from './kube/events.js';
+import type { InformerRegistry } from './kube/informer-registry.js';
+import type { Informer } from './kube/informer.js';
+import { Resources } from './kube/resources.js';
+import { SecretReader } from './kube/secrets.js';
+import { MetricAnalyzer } from './metrics/analyzer.js';
+import { createRouter } from './routers/factory.js';
+import type { Router, RouterDeps } from './routers/router.js';
+import { ServiceRouter } from './routers/services.js';
+import { createTargets } from './targets/index.js';
+import type { OperatorMetrics } from './telemetry/metrics.js';
+import type { Logger } from './util/log.js';
+import { HttpWebhookRunner } from './webhooks/runner.js';
+
+export const FIELD_MANAGER = 'tollgate';
+
+/**
+ * Builds everything a reconcile uses from the configuration. The operator's own resources are watched from
+ * the start; waitFor() resolves when their caches (and the workloads' and Services') are synced.
+ */
+export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; informers: InformerRegistry; metrics: OperatorMetrics; log: Logger }): {
+  deps: ControllerDeps; canaries: Informer<Canary>; waitFor: () => Promise<unknown>;
+} {
+  const { client, informers, metrics, log } = base;
+  const canaries = informers.informer<Canary>(Resources.canaries);
+  const templates = informers.informer<MetricTemplate>(Resources.metricTemplates);
+  const alertProviders = informers.informer<AlertProvider>(Resources.alertProviders);
+  const secrets = new SecretReader(client);
+  const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, logger: log };
+  const routers = new Map<string, Router>();
+  const routerFor = (p: string): Router => routers.get(p) ?? routers.set(p, createRouter(p, routerDeps)).get(p)!;
+  routerFor(cfg.meshProvider); // refuses an unknown default provider at start
+  const deps: ControllerDeps = {
+    client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
+    events: new EventRecorder(client, Resources.canaries, 'tollgate', log),
+    targets: createTargets({
+      client, informers, deployments: informers.informer(Resources.deployments), daemonSets: informers.informer(Resources.daemonSets),
+      selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
+    }),
+    services: new ServiceRouter(routerDeps),
+    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
+    secrets,
+    alerts: new AlertDispatcher({ providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}), now: () => Date.now() }),
+    webhooks: new HttpWebhookRunner(),
+    now: () => Date.now(),
+  };
+  const waitFor = (): Promise<unknown> => Promise.all([
+    canaries.start(), templates.start(), alertProviders.start(),
+    informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services),
+  ]);
+  return { deps, canaries, waitFor };
+}
