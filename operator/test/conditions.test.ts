@@ -137,3 +137,21 @@ describe('setCondition', () => {
     expect(out[0]!.lastTransitionTime).toBe(T1);
   });
 });
+
+describe('MetricsAvailable', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  const input = { phase: 'Progressing' as const, generation: 1, upToDate: false };
+  it('given no checks yet, then there is no MetricsAvailable condition', () => {
+    expect(canaryConditions([], input, at).find((c) => c.type === 'MetricsAvailable')).toBeUndefined();
+  });
+
+  it('given an unreachable provider, then MetricsAvailable is False with its reason and message', () => {
+    const checks = [{ name: 'rate', ok: false, reason: 'ProviderError', message: 'rate: prometheus: unreachable' }];
+    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({ status: 'False', reason: 'ProviderError', message: 'rate: prometheus: unreachable' });
+  });
+
+  it('given checks that were measured (passing or not), then MetricsAvailable is True', () => {
+    const checks = [{ name: 'rate', ok: false, value: 80, min: 99, reason: 'BelowMin' }, { name: 'p99', ok: true, value: 3 }];
+    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({ status: 'True', reason: 'Measured' });
+  });
+});

@@ -567,3 +567,29 @@ describe('given the imperative controls (annotations set by the tollgate CLI)', 
     expect(w.vsWeight()).toBe(0);
   });
 });
+
+describe('given session affinity on Istio', () => {
+  type Vs = KubeObject & { spec: { http: { match?: { headers?: Record<string, { regex: string }> }[]; route: { destination: { host: string }; weight: number; headers?: { response: { add: Record<string, string> } } }[] }[] } };
+  const vs = (w: World): Vs => w.kube.get<Vs>(Resources.virtualServices, NS, 'podinfo')!;
+
+  it('then canary users are pinned by a cookie while the canary takes traffic, and the cookie is expired once the run is over', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ sessionAffinity: { cookieName: 'tg-canary', maxAge: 600 } }));
+    await initialized(w);
+    expect(vs(w).spec.http).toHaveLength(1);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const cookie = w.canary.status?.sessionAffinityCookie;
+    expect(cookie).toMatch(/^tg-canary=[A-Za-z]{16}$/);
+    await w.tick();
+    const [sticky, weighted] = vs(w).spec.http;
+    expect(sticky!.match).toEqual([{ headers: { cookie: { regex: `.*${cookie}.*` } } }]);
+    expect(sticky!.route).toEqual([expect.objectContaining({ destination: expect.objectContaining({ host: 'podinfo-canary' }), weight: 100 })]);
+    expect(weighted!.route[1]!.headers?.response.add['Set-Cookie']).toBe(`${cookie}; Max-Age=600; Path=/`);
+    expect(weighted!.route.map((r) => r.weight)).toEqual([75, 25]);
+    for (let i = 0; i < 4 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
+    expect(w.canary.status?.phase).toBe('Succeeded');
+    const http = vs(w).spec.http;
+    expect(http).toHaveLength(1);
+    expect(http[0]!.route[0]!.headers?.response.add['Set-Cookie']).toBe(`${cookie}; Max-Age=-1; Path=/`);
+  });
+});

@@ -7,6 +7,7 @@ const caps: Capabilities = {
   mirrorProviders: new Set(['istio']),
   targetKinds: new Set(['Deployment']),
   builtinMetricProviders: new Set(['istio', 'kubernetes']),
+  affinityProviders: new Set(['istio']),
 };
 
 const metric = { name: 'request-success-rate', thresholdRange: { min: 99 } };
@@ -83,7 +84,7 @@ describe('validateCanary unsupported', () => {
     ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)'],
     ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes', 'analysis.match (A/B testing) is not supported by provider kubernetes'],
     ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes', 'analysis.mirror is not supported by provider kubernetes'],
-    ['session affinity', spec({ sessionAffinity: { cookieName: 'x' } }), 'istio', 'analysis.sessionAffinity is not supported yet'],
+    ['session affinity on kubernetes', spec({ sessionAffinity: { cookieName: 'x' } }), 'kubernetes', 'analysis.sessionAffinity is not supported by provider kubernetes (supported: istio)'],
   ])('given %s, then it is unsupported and not an error', (_title, s, provider, message) => {
     const r = validateCanary(s, provider, caps);
     expect(r.unsupported).toEqual([message]);
@@ -91,7 +92,7 @@ describe('validateCanary unsupported', () => {
   });
 
   it('given an unsupported provider, then provider-specific capability checks are skipped but the analysis is still validated', () => {
-    const r = validateCanary(spec({ mirror: true, sessionAffinity: {}, interval: '1x' }), 'linkerd', caps);
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'linkerd', caps);
     expect(r.unsupported).toEqual(['provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
@@ -140,5 +141,15 @@ describe('validateCanary autoscalerRef', () => {
 
   it('given a KEDA ScaledObject, then it is unsupported', () => {
     expect(validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps).unsupported[0]).toContain('ScaledObject');
+  });
+});
+
+describe('validateCanary session affinity', () => {
+  it('given it on Istio with a weighted canary, then it is valid', () => {
+    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'canary', primaryCookieName: 'primary' } }), 'istio', caps)).toEqual(clean);
+  });
+
+  it('given the same name for both cookies, then it is an error', () => {
+    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual(['spec.analysis.sessionAffinity.primaryCookieName must differ from cookieName']);
   });
 });

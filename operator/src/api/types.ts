@@ -100,6 +100,18 @@ export interface CanaryAlert {
   providerRef: { name: string; namespace?: string };
 }
 
+export interface SessionAffinity {
+  cookieName: string;
+  primaryCookieName?: string;
+  domain?: string;
+  httpOnly?: boolean;
+  maxAge?: number;
+  partitioned?: boolean;
+  path?: string;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  secure?: boolean;
+}
+
 export interface CanaryAnalysis {
   interval?: string;
   threshold?: number;
@@ -114,7 +126,7 @@ export interface CanaryAnalysis {
   primaryReadyThreshold?: number;
   canaryReadyThreshold?: number;
   match?: Record<string, unknown>[];
-  sessionAffinity?: Record<string, unknown>;
+  sessionAffinity?: SessionAffinity;
   metrics?: CanaryMetric[];
   webhooks?: CanaryWebhook[];
   alerts?: CanaryAlert[];
@@ -174,6 +186,9 @@ export interface CanaryStatus {
   trackedConfigs?: Record<string, string>;
   lastTransitionTime?: string;
   lastAnalysisTime?: string;
+  sessionAffinityCookie?: string;
+  previousSessionAffinityCookie?: string;
+  primarySessionAffinityCookie?: string;
   /** When the canary weight last changed: a step with a pause holds until pause has passed. */
   stepStartTime?: string;
   /** The value of each one-shot request annotation (retry, promote, abort) last acted upon. */

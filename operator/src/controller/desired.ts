@@ -1,4 +1,5 @@
 import type { Phase } from '../api/types.js';
+import { affinityRoutes } from '../core/affinity.js';
 import { routesFor, type Routes } from '../routers/router.js';
 import type { Run } from './run.js';
 
@@ -17,7 +18,7 @@ export async function applyDesired(run: Run, reportDrift = false): Promise<void>
   await services.ensureBackends(run.canary, run.info, run.signal);
   await services.ensureApex(run.canary, run.info, run.signal);
   const weight = run.status.canaryWeight ?? 0;
-  const desired = routesFor(weight, run.status.mirrored ?? false);
+  const desired = routesFor(weight, run.status.mirrored ?? false, affinityRoutes(run.canary.spec, run.status, run.a.intervalMs));
   if (reportDrift) await reportRouteDrift(run, desired);
   await run.router.setRoutes(run.canary, run.info, desired, run.signal);
   const up = CANARY_UP.has(run.phase) || weight > 0;

@@ -7,7 +7,7 @@ import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
 import { builtinMetricProviders } from '../metrics/builtin.js';
-import { MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
+import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
 import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
@@ -45,7 +45,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ControllerDeps) {
     this.caps = {
-      providers: supportedProviders(), matchProviders: MATCH_PROVIDERS, mirrorProviders: MIRROR_PROVIDERS,
+      providers: supportedProviders(), matchProviders: MATCH_PROVIDERS, mirrorProviders: MIRROR_PROVIDERS, affinityProviders: AFFINITY_PROVIDERS,
       targetKinds: new Set(Object.keys(deps.targets)), builtinMetricProviders: builtinMetricProviders(),
     };
   }

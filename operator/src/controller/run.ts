@@ -73,7 +73,7 @@ export class Run {
     this.status.observedGeneration = generation;
     const upToDate = this.ctx.info ? this.ctx.info.revision === this.status.lastPromotedSpec : this.status.lastAppliedSpec === this.status.lastPromotedSpec;
     this.status.conditions = canaryConditions(this.status.conditions ?? [], {
-      phase: this.phase, generation, upToDate, blocked: this.blocked, notice: this.notice, detail: this.detail,
+      phase: this.phase, generation, upToDate, blocked: this.blocked, notice: this.notice, detail: this.detail, checks: this.status.lastChecks,
     }, nowIso);
     if (isDeepStrictEqual(withoutTimes(this.status), withoutTimes(this.canary.status ?? {}))) return;
     this.status.lastTransitionTime = nowIso;

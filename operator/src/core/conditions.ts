@@ -1,4 +1,4 @@
-import type { Condition, ConditionStatus, Phase } from '../api/types.js';
+import type { CheckResult, Condition, ConditionStatus, Phase } from '../api/types.js';
 
 export interface Problem {
   reason: string;
@@ -16,6 +16,21 @@ export interface ConditionInput {
   notice?: Problem;
   /** Human-readable detail of the current phase (last failure, what is awaited). */
   detail?: string;
+  /** Results of the last analysis step, for the MetricsAvailable condition. */
+  checks?: CheckResult[];
+}
+
+/** Check reasons that mean the metrics could not be read at all (rather than read and judged). */
+const SOURCE_PROBLEMS: ReadonlySet<string> = new Set(['ProviderError', 'MultipleSeries', 'TemplateNotFound', 'SecretNotFound', 'UnsupportedProvider', 'TemplateError', 'NoQuery']);
+
+/** MetricsAvailable: False while a metric source is unreachable or misconfigured; absent before any check. */
+function metricsAvailable(i: ConditionInput): Condition | undefined {
+  const metrics = (i.checks ?? []).filter((c) => c.reason !== 'WebhookFailed');
+  if (metrics.length === 0) return undefined;
+  const broken = metrics.find((c) => SOURCE_PROBLEMS.has(c.reason ?? ''));
+  return broken
+    ? cond('MetricsAvailable', 'False', broken.reason!, broken.message ?? `${broken.name} cannot be measured`, i.generation)
+    : cond('MetricsAvailable', 'True', 'Measured', 'every metric source answered', i.generation);
 }
 
 const IN_PROGRESS: ReadonlySet<Phase> = new Set(['', 'Initializing', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Terminating']);
@@ -70,6 +85,6 @@ function supported(i: ConditionInput): Condition {
 /** The kstatus conditions (Ready, Reconciling, Stalled) plus Promoted and Supported. */
 export function canaryConditions(prior: Condition[], i: ConditionInput, now: string): Condition[] {
   let out = prior;
-  for (const c of [ready(i), reconciling(i), stalled(i), promoted(i), supported(i)]) out = setCondition(out, c, now);
+  for (const c of [ready(i), reconciling(i), stalled(i), promoted(i), supported(i), metricsAvailable(i)]) if (c) out = setCondition(out, c, now);
   return out;
 }

@@ -10,6 +10,8 @@ export interface Capabilities {
   matchProviders: ReadonlySet<string>;
   mirrorProviders: ReadonlySet<string>;
   targetKinds: ReadonlySet<string>;
+  /** Providers whose router can pin users to the canary with a cookie. */
+  affinityProviders: ReadonlySet<string>;
   /** Providers with built-in request-success-rate and request-duration queries. */
   builtinMetricProviders: ReadonlySet<string>;
 }
@@ -59,7 +61,7 @@ function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r
   const a = analysisOf(spec);
   if ((a.match?.length ?? 0) > 0 && !caps.matchProviders.has(provider)) r.unsupported.push(`analysis.match (A/B testing) is not supported by provider ${provider}`);
   if (a.mirror && !caps.mirrorProviders.has(provider)) r.unsupported.push(`analysis.mirror is not supported by provider ${provider}`);
-  if (a.sessionAffinity) r.unsupported.push('analysis.sessionAffinity is not supported yet');
+  if (a.sessionAffinity && !caps.affinityProviders.has(provider)) r.unsupported.push(`analysis.sessionAffinity is not supported by provider ${provider} (supported: ${[...caps.affinityProviders].join(', ')})`);
 }
 
 function checkAnalysis(spec: CanarySpec, provider: string, r: ValidationReport): void {
@@ -76,6 +78,9 @@ function checkAnalysis(spec: CanarySpec, provider: string, r: ValidationReport):
     r.errors.push('spec.analysis needs stepWeight, stepWeights, steps or iterations');
   }
   if (a.mirror && strategy === 'ab-testing') r.errors.push('spec.analysis.mirror cannot be combined with A/B testing (match)');
+  const sa = a.sessionAffinity;
+  if (sa && sa.primaryCookieName === sa.cookieName) r.errors.push('spec.analysis.sessionAffinity.primaryCookieName must differ from cookieName');
+  if (sa && strategy !== 'canary') r.notices.push('spec.analysis.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy');
   if (a.mirrorWeight !== undefined && !a.mirror) r.notices.push('spec.analysis.mirrorWeight has no effect without mirror: true');
   if ((a.match?.length ?? 0) > 0 && strategy !== 'ab-testing') r.errors.push('spec.analysis.match needs analysis.iterations for A/B testing');
 }

@@ -26,6 +26,8 @@ const ROUTERS: Readonly<Record<string, RouterFactory>> = {
 
 /** Providers whose router splits matched requests (A/B testing); a router may still refuse a given Canary. */
 export const MATCH_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'linkerd', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'appmesh', 'appmesh:v1beta2']);
+/** Providers whose router can pin users to a side with a cookie (session affinity). */
+export const AFFINITY_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
 /** Providers whose router can mirror traffic to the canary. */
 export const MIRROR_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
 

@@ -1,6 +1,7 @@
 import type { Canary, StringMatch } from '../api/types.js';
 import { durationOr } from '../api/duration.js';
 import { analysisOf, strategyOf } from '../core/analysis.js';
+import { cookieRegex, setCookie } from '../core/affinity.js';
 import type { Routes } from './router.js';
 import { serviceNames } from './services.js';
 
@@ -126,10 +127,35 @@ export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRoute
   const weighted = [ref(names.primary, routes.primaryWeight), ref(names.canary, routes.canaryWeight)];
   const hostnames = (canary.spec.service?.hosts ?? []).filter((h) => h !== '*');
   const head: Json = { parentRefs: parentRefs(canary, flavour), ...(hostnames.length ? { hostnames } : {}) };
+  if (routes.affinity && flavour === 'gateway') {
+    const sticky = stickyRules(canary, routes, baseMatches, weighted, ref);
+    return { ...head, rules: [...sticky.map((r) => rule(r.matches, r.backendRefs)), rule(baseMatches, weighted)] };
+  }
   if (strategyOf(a) !== 'ab-testing') return { ...head, rules: [rule(baseMatches, weighted)] };
   const abMatches = ((a.match ?? []) as Json[]).map(toHttpRouteMatch);
   const merged = serviceMatches.length ? serviceMatches.flatMap((s) => abMatches.map((m) => mergeMatches(s, m))) : abMatches;
   return { ...head, rules: [rule(merged, weighted), rule(baseMatches, [ref(names.primary, 100)])] };
+}
+
+const setCookieFilter = (value: string): Json => ({ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } });
+
+/**
+ * Session affinity: rules matching the canary (and primary) cookie go first, each to its backend alone;
+ * the weighted backends hand the cookies out with a ResponseHeaderModifier filter. Mutates weighted's refs.
+ */
+function stickyRules(canary: Canary, routes: Routes, base: Json[], weighted: Json[], ref: (name: string, weight: number) => Json): { matches: Json[]; backendRefs: Json[] }[] {
+  const aff = routes.affinity!;
+  const names = serviceNames(canary);
+  const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
+  const primaryCookie = aff.primaryCookie ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
+    : aff.expiredCookie ? setCookie(aff.expiredCookie, -1, aff.attributes) : undefined;
+  if (primaryCookie) weighted[0]!.filters = [setCookieFilter(primaryCookie)];
+  if (canaryCookie) weighted[1]!.filters = [setCookieFilter(canaryCookie)];
+  const withCookie = (cookie: string): Json[] => base.map((m) => ({ ...m, headers: [...((m.headers ?? []) as Json[]).filter((h) => String(h.name).toLowerCase() !== 'cookie'), { type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }));
+  const out: { matches: Json[]; backendRefs: Json[] }[] = [];
+  if (aff.canaryCookie) out.push({ matches: withCookie(aff.canaryCookie), backendRefs: [{ ...ref(names.canary, 1), ...(canaryCookie ? { filters: [setCookieFilter(canaryCookie)] } : {}) }] });
+  if (aff.primaryCookie) out.push({ matches: withCookie(aff.primaryCookie), backendRefs: [{ ...ref(names.primary, 1), filters: [setCookieFilter(primaryCookie!)] }] });
+  return out;
 }
 
 /** A service match narrowed by an A/B match: the service's path, both sets of header and query conditions. */

@@ -1,11 +1,43 @@
 import type { Canary } from '../api/types.js';
 import { analysisOf, strategyOf } from '../core/analysis.js';
+import { cookieRegex, setCookie } from '../core/affinity.js';
 import type { Routes } from './router.js';
 import { serviceNames } from './services.js';
 
 type Json = Record<string, unknown>;
 
-const destination = (host: string, port: number, weight: number): Json => ({ destination: { host, port: { number: port } }, weight });
+const destination = (host: string, port: number, weight: number, setCookieValue?: string): Json => ({
+  destination: { host, port: { number: port } }, weight,
+  ...(setCookieValue ? { headers: { response: { add: { 'Set-Cookie': setCookieValue } } } } : {}),
+});
+
+/** Service matches narrowed to requests whose Cookie header carries the cookie. */
+function cookieMatches(serviceMatch: Json[] | undefined, cookie: string): Json[] {
+  const cond = { cookie: { regex: cookieRegex(cookie) } };
+  if (!serviceMatch?.length) return [{ headers: cond }];
+  return serviceMatch.map((m) => ({ ...m, headers: { ...(m.headers as Json | undefined), ...cond } }));
+}
+
+/**
+ * Session affinity rules, before the weighted one: requests with the canary cookie stay on the canary (and
+ * with the primary cookie on the primary); the weighted rule's destinations hand the cookies out.
+ */
+function affinityRules(canary: Canary, routes: Routes, weighted: Json): Json[] {
+  const aff = routes.affinity;
+  if (!aff) return [weighted];
+  const names = serviceNames(canary);
+  const port = canary.spec.service!.port;
+  const serviceMatch = canary.spec.service!.match as Json[] | undefined;
+  const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
+  const primaryCookie = aff.primaryCookie ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
+    : aff.expiredCookie ? setCookie(aff.expiredCookie, -1, aff.attributes) : undefined;
+  weighted.route = [destination(names.primary, port, routes.primaryWeight, primaryCookie), destination(names.canary, port, routes.canaryWeight, canaryCookie)];
+  const sticky: Json[] = [];
+  const options = routeOptions(canary);
+  if (aff.canaryCookie) sticky.push({ match: cookieMatches(serviceMatch, aff.canaryCookie), ...options, route: [destination(names.canary, port, 100, canaryCookie)] });
+  if (aff.primaryCookie) sticky.push({ match: cookieMatches(serviceMatch, aff.primaryCookie), ...options, route: [destination(names.primary, port, 100, primaryCookie)] });
+  return [...sticky, weighted];
+}
 
 /** The A/B match rules: each analysis match merged into each service match (or used alone). */
 export function mergedMatches(canary: Canary): Json[] {
@@ -55,7 +87,7 @@ export function virtualServiceSpec(canary: Canary, routes: Routes): Json {
     weighted.mirror = { host: names.canary, port: { number: port } };
     if (a.mirrorWeight !== undefined) weighted.mirrorPercentage = { value: a.mirrorWeight };
   }
-  if (strategyOf(a) !== 'ab-testing') return { ...hostsAndGateways(canary), http: [weighted] };
+  if (strategyOf(a) !== 'ab-testing') return { ...hostsAndGateways(canary), http: affinityRules(canary, routes, weighted) };
   const fallback: Json = {
     ...(serviceMatch?.length ? { match: serviceMatch } : {}),
     ...routeOptions(canary),

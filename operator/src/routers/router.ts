@@ -1,4 +1,5 @@
 import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
+import type { AffinityRoutes } from '../core/affinity.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { TargetInfo } from '../targets/target.js';
@@ -9,9 +10,12 @@ export interface Routes {
   primaryWeight: number;
   canaryWeight: number;
   mirrored: boolean;
+  /** Session affinity cookies to match and set (Istio, Gateway API). */
+  affinity?: AffinityRoutes;
 }
 
-export const routesFor = (canaryWeight: number, mirrored = false): Routes => ({ primaryWeight: 100 - canaryWeight, canaryWeight, mirrored });
+export const routesFor = (canaryWeight: number, mirrored = false, affinity?: AffinityRoutes): Routes =>
+  ({ primaryWeight: 100 - canaryWeight, canaryWeight, mirrored, ...(affinity ? { affinity } : {}) });
 
 /** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
 export interface RouterValidation {

@@ -1,3 +1,4 @@
+import { affinityStatus } from '../../core/affinity.js';
 import { runHooks } from '../hooks.js';
 import { markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
 import type { Run } from '../run.js';
@@ -8,7 +9,7 @@ export function startRunStatus(run: Run): void {
   Object.assign(run.status, {
     phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
     lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, stepStartTime: now, lastChecks: [],
-    trackedConfigs: run.info.configs.checksums,
+    trackedConfigs: run.info.configs.checksums, ...affinityStatus(run.canary.spec, run.status),
   });
 }
 
