@@ -1,1 +1,271 @@
-export {};
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '@tollgate/operator/api/duration';
+import type { RequestKind } from './canary.js';
+import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
+import { request, type RequestOptions } from './commands/request.js';
+import { status, type StatusOptions } from './commands/status.js';
+import { version } from './commands/version.js';
+import { wait, WAIT_FOR, type WaitOptions } from './commands/wait.js';
+import type { Context } from './context.js';
+import { CliError, describeError, EXIT, UsageError } from './errors.js';
+import { watchFeed, type Feed } from './feed.js';
+import { COMMANDS, helpText } from './help.js';
+import { processIo, type Io } from './io.js';
+import { connect, type ClusterOptions, type Connect } from './kube.js';
+
+/** Argument parsing and dispatch; the commands live in commands/, the formatting in format.ts. */
+
+type Option = { type: 'string' | 'boolean'; short?: string };
+
+const CLUSTER_OPTIONS: Record<string, Option> = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const REQUEST_OPTIONS: Record<string, Option> = { force: { type: 'boolean' }, 'no-wait': { type: 'boolean' } };
+
+const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
+  get: { 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' } },
+  status: { watch: { type: 'boolean', short: 'w' }, 'until-done': { type: 'boolean' }, 'all-events': { type: 'boolean' } },
+  promote: REQUEST_OPTIONS,
+  abort: REQUEST_OPTIONS,
+  retry: REQUEST_OPTIONS,
+  pause: { 'no-wait': { type: 'boolean' } },
+  resume: { 'no-wait': { type: 'boolean' } },
+  wait: { timeout: { type: 'string' }, for: { type: 'string' } },
+  version: {},
+  help: {},
+};
+
+/** How many NAMEs each command takes: [least, most]. */
+const POSITIONALS: Record<string, [number, number]> = {
+  get: [0, 1], status: [1, 1], promote: [1, 1], abort: [1, 1], retry: [1, 1], pause: [1, 1], resume: [1, 1],
+  wait: [1, 1], version: [0, 0], help: [0, 1],
+};
+
+export const DEFAULT_WAIT_TIMEOUT = '10m';
+
+export type Parsed =
+  | { command: 'help'; topic?: string }
+  | { command: 'version' }
+  | { command: 'get'; cluster: ClusterOptions; get: GetOptions }
+  | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
+  | { command: 'wait'; cluster: ClusterOptions; wait: WaitOptions }
+  | { command: RequestKind; cluster: ClusterOptions; request: RequestOptions };
+
+/** Flags that take a value, in every spelling: their value is not the command. */
+const VALUE_FLAGS = new Set(valueFlagSpellings());
+
+function valueFlagSpellings(): string[] {
+  const all: Record<string, Option> = { ...CLUSTER_OPTIONS };
+  for (const opts of Object.values(COMMAND_OPTIONS)) Object.assign(all, opts);
+  return Object.entries(all).filter(([, o]) => o.type === 'string').flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]);
+}
+
+/** The command word: the first argument that is neither a flag nor a flag's value (flags may come first). */
+function findCommand(argv: string[]): { command?: string; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1] === undefined ? { rest: argv } : { command: argv[i + 1], rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+    if (VALUE_FLAGS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') continue;
+    return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { rest: argv };
+}
+
+/** Parses the command line; throws UsageError with a message fit for the user. */
+export function parseCommandLine(argv: string[]): Parsed {
+  const { command, rest } = findCommand(argv);
+  if (!command) {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, version: { type: 'boolean' } }, strict: true }));
+    } catch (err) {
+      throw new UsageError(flagError(err));
+    }
+    return values.version ? { command: 'version' } : { command: 'help' };
+  }
+  const options = COMMAND_OPTIONS[command];
+  if (!options) {
+    const near = closest(command, Object.keys(COMMAND_OPTIONS));
+    throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
+  }
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(flagError(err), command);
+  }
+  const v = parsed.values;
+  const names = parsed.positionals;
+  if (v.help) return { command: 'help', ...(command !== 'help' ? { topic: command } : {}) };
+  const [least, most] = POSITIONALS[command]!;
+  if (names.length > most) throw new UsageError(`too many arguments: ${names.slice(most).join(' ')}`, command);
+  if (names.length < least) throw new UsageError(`${command} needs the name of a canary`, command);
+  if (command === 'help') {
+    const topic = names[0];
+    if (topic && !COMMANDS[topic]) throw new UsageError(`unknown command "${topic}"`);
+    return { command: 'help', ...(topic ? { topic } : {}) };
+  }
+  if (command === 'version') return { command: 'version' };
+  const cluster: ClusterOptions = {
+    ...(typeof v.kubeconfig === 'string' ? { kubeconfig: v.kubeconfig } : {}),
+    ...(typeof v.context === 'string' ? { context: v.context } : {}),
+    ...(typeof v.namespace === 'string' ? { namespace: v.namespace } : {}),
+  };
+  if (cluster.namespace === '') throw new UsageError('--namespace needs a value', command);
+  const name = names[0]!;
+  switch (command) {
+    case 'get': {
+      const output = v.output as string | undefined;
+      if (output !== undefined && !(OUTPUTS as readonly string[]).includes(output)) {
+        throw new UsageError(`unknown output format "${output}": use ${OUTPUTS.join(', ')}`, command);
+      }
+      return { command, cluster, get: { ...(names[0] ? { name: names[0] } : {}), allNamespaces: v['all-namespaces'] === true, ...(output ? { output: output as Output } : {}) } };
+    }
+    case 'status':
+      return { command, cluster, status: { name, watch: v.watch === true, untilDone: v['until-done'] === true, allEvents: v['all-events'] === true } };
+    case 'wait': {
+      const timeout = (v.timeout as string | undefined) ?? DEFAULT_WAIT_TIMEOUT;
+      let timeoutMs: number;
+      try {
+        timeoutMs = parseDuration(timeout);
+      } catch {
+        throw new UsageError(`invalid --timeout "${timeout}": use a duration such as 90s, 10m or 1h`, command);
+      }
+      if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', command);
+      const target = (v.for as string | undefined) ?? 'promoted';
+      if (!(WAIT_FOR as readonly string[]).includes(target)) throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, command);
+      return { command, cluster, wait: { name, timeoutMs, for: target as WaitOptions['for'] } };
+    }
+    default:
+      return { command: command as RequestKind, cluster, request: { name, force: v.force === true, wait: v['no-wait'] !== true } };
+  }
+}
+
+/** parseArgs' errors, in the CLI's words. */
+function flagError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const flag = /'([^']+)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown flag ${flag}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message)) return `flag ${flag?.replace(/ <value>$/, '') ?? ''} needs a value`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `flag ${flag ?? ''} takes no value`;
+  return message;
+}
+
+/** The known word nearest to a typo (at most two edits away), for "did you mean". */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d <= 2 && (!best || d < best.d)) best = { c, d };
+  }
+  return best?.c;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+export interface Deps {
+  io: Io;
+  connect: Connect;
+  feed: Feed;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+  /** "tollgate", or "kubectl tollgate" when run as a kubectl plugin. */
+  prog: string;
+}
+
+/** Runs one command line; resolves to the exit code. */
+export async function run(argv: string[], deps: Deps): Promise<number> {
+  const { io, prog } = deps;
+  let parsed: Parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    return report(err, deps);
+  }
+  if (parsed.command === 'help') {
+    io.stdout(helpText(prog, parsed.topic));
+    return EXIT.OK;
+  }
+  if (parsed.command === 'version') return version(io);
+  let ctx: Context | undefined;
+  let server = '';
+  try {
+    const conn = await deps.connect(parsed.cluster);
+    server = conn.server;
+    ctx = { io, kube: conn.kube, namespace: conn.namespace, signal: deps.signal, feed: deps.feed, prog };
+    switch (parsed.command) {
+      case 'get': return await get(ctx, parsed.get);
+      case 'status': return await status(ctx, parsed.status);
+      case 'wait': return await wait(ctx, parsed.wait);
+      default: return await request(ctx, parsed.command, parsed.request);
+    }
+  } catch (err) {
+    if (deps.signal.aborted) return EXIT.INTERRUPTED;
+    return report(err, deps, server);
+  } finally {
+    ctx?.kube.close();
+  }
+}
+
+function report(err: unknown, { io, prog }: Deps, server = ''): number {
+  if (err instanceof UsageError) {
+    io.stderr(`error: ${err.message}`);
+    io.stderr(`See '${prog} help${err.command && err.command !== 'help' ? ` ${err.command}` : ''}'.`);
+    return EXIT.ERROR;
+  }
+  if (err instanceof CliError) {
+    io.stderr(`error: ${err.message}`);
+    return err.code;
+  }
+  const connection = err instanceof Error && err.name === 'KubeConnectionError';
+  io.stderr(`error: ${describeError(err)}${connection && server ? ` (server ${server})` : ''}`);
+  return EXIT.ERROR;
+}
+
+/** The process around run(): real io, a watch feed, Ctrl-C, and an exit once the output is flushed. */
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  let signals = 0;
+  const interrupt = (): void => {
+    if (signals++ > 0) process.exit(EXIT.INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  });
+  const prog = process.env.TOLLGATE_PROG === 'kubectl-tollgate' ? 'kubectl tollgate' : 'tollgate';
+  const code = await run(process.argv.slice(2), { io: processIo(), connect, feed: watchFeed, signal: controller.signal, prog });
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+const isEntryPoint = ((): boolean => {
+  try {
+    return process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
+
+if (isEntryPoint) void main();

@@ -115,6 +115,12 @@ export class KubeClient {
     const query = { fieldManager: o.fieldManager, force: o.force };
     return this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
       body: patch, contentType: PATCH_CONTENT_TYPES[type], query, signal: o.signal,
+    }).catch((err: unknown) => {
+      // A JSON patch whose "test" operation fails (a stale resourceVersion) is a write conflict, not an invalid object.
+      if (type === 'json' && err instanceof KubeApiError && err.status === 422 && /test/i.test(err.message)) {
+        throw new KubeApiError(409, 'Conflict', err.message, err.verb, err.path);
+      }
+      throw err;
     });
   }
 

@@ -1,0 +1,168 @@
+/** Help texts. PROG stands for how the CLI was called: "tollgate" or "kubectl tollgate". */
+
+const CLUSTER_FLAGS = `Cluster flags (every command):
+  --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
+  --context NAME        kubeconfig context (default: the current context)
+  -n, --namespace NS    namespace (default: the context's namespace, else "default")`;
+
+const NO_WAIT_FLAG = '  --no-wait             do not wait (up to 15s) for the operator to acknowledge the request';
+const REQUEST_FLAGS = `  --force               record the request even when it makes no sense in the current phase
+${NO_WAIT_FLAG}`;
+
+const REQUEST_EXIT = `Exit codes: 0 requested, acknowledged or not (or nothing to do), 1 refused for the current phase, 3 usage, not found or API errors.`;
+
+export const COMMANDS: Record<string, { summary: string; usage: string; body: string }> = {
+  get: {
+    summary: 'list Canaries: phase, weight, failed checks, revisions, Ready',
+    usage: 'get [NAME] [-A] [-o json|yaml|wide]',
+    body: `Shows the Canaries of the namespace (or one) as a table: NAME, PHASE, WEIGHT, FAILED (failed checks/threshold),
+REVISION (under analysis), PROMOTED, READY (the Ready condition and its reason), AGE.
+
+Flags:
+  -A, --all-namespaces  every namespace (adds a NAMESPACE column)
+  -o, --output FORMAT   json or yaml (the objects), wide (adds PROVIDER, TARGET, INTERVAL, PAUSED, MESSAGE)
+
+Examples:
+  PROG get
+  PROG get podinfo -n test -o yaml
+  PROG get -A -o wide
+
+Exit codes: 0 listed, 3 usage, not found or API errors.`,
+  },
+  status: {
+    summary: 'the current run: steps, last checks, conditions, Events',
+    usage: 'status NAME [--watch] [--until-done] [--all-events]',
+    body: `Shows where the current run stands: phase, weight, iteration, failed checks against the threshold, the results of
+the last analysis (metric, value, bounds, ok or why not), the conditions, and the Canary's Events, oldest first,
+with their times from the run's start and their counts.
+
+Flags:
+  -w, --watch           then print one line per change (state, checks, Events) until Ctrl-C
+  --until-done          like --watch, but stop when the run ends: exit 0 when promoted, 1 when it failed
+  --all-events          also show the Events of earlier runs
+
+Examples:
+  PROG status podinfo -n test
+  PROG status podinfo --watch
+
+Exit codes: 0 shown (or promoted with --until-done), 1 failed (--until-done), 3 usage, not found or API errors.`,
+  },
+  promote: {
+    summary: 'promote the revision under analysis now, skipping the remaining steps',
+    usage: 'promote NAME [--force] [--no-wait]',
+    body: `Sets the annotation tollgate.dev/promote to a new value. The operator promotes the canary revision at its next
+reconcile, without the remaining steps and without confirm-promotion gates. Refused unless a run is in progress
+(Progressing or WaitingPromotion).
+
+Flags:
+${REQUEST_FLAGS}
+
+Example:
+  PROG promote podinfo -n test
+
+${REQUEST_EXIT}`,
+  },
+  abort: {
+    summary: 'abort the run: route all traffic back to the primary (Failed)',
+    usage: 'abort NAME [--force] [--no-wait]',
+    body: `Sets the annotation tollgate.dev/abort to a new value. The operator rolls the canary back at its next reconcile
+and the Canary becomes Failed (retry runs the revision again). Refused unless a run is in progress.
+
+Flags:
+${REQUEST_FLAGS}
+
+Example:
+  PROG abort podinfo -n test
+
+${REQUEST_EXIT}`,
+  },
+  pause: {
+    summary: 'hold the analysis at the current weight',
+    usage: 'pause NAME [--no-wait]',
+    body: `Sets the annotation tollgate.dev/paused=true. The operator holds the run where it is (no checks, no weight
+change) until resume. Paused before a run, the next run holds at its start. promote and abort still act on a
+paused run.
+
+Flags:
+${NO_WAIT_FLAG}
+
+Example:
+  PROG pause podinfo -n test
+
+${REQUEST_EXIT}`,
+  },
+  resume: {
+    summary: 'continue a paused analysis',
+    usage: 'resume NAME [--no-wait]',
+    body: `Sets the annotation tollgate.dev/paused=false; the analysis goes on from where it was held.
+
+Flags:
+${NO_WAIT_FLAG}
+
+Example:
+  PROG resume podinfo -n test
+
+${REQUEST_EXIT}`,
+  },
+  retry: {
+    summary: 'analyse a Failed revision again, without touching the workload',
+    usage: 'retry NAME [--force] [--no-wait]',
+    body: `Sets the annotation tollgate.dev/retry to a new value. The operator starts a new run of the failed revision.
+Refused unless the Canary is Failed.
+
+Flags:
+${REQUEST_FLAGS}
+
+Example:
+  PROG retry podinfo -n test
+
+${REQUEST_EXIT}`,
+  },
+  wait: {
+    summary: 'wait until the current revision is promoted (for CI)',
+    usage: 'wait NAME [--timeout 10m] [--for promoted]',
+    body: `Prints one line per change and exits when the run is decided:
+  0  promoted: Ready=True for the current generation, the revision under analysis is the promoted one, and it
+     is the target's current revision (so a wait started right after kubectl apply waits for the new run)
+  1  the run failed, or the Canary is Stalled (the reason and message are printed)
+  2  timeout (the current phase is printed)
+  3  usage, not found, kubeconfig or connection errors
+
+Flags:
+  --timeout DURATION    how long to wait, as 90s, 10m or 1h (default 10m)
+  --for promoted        the condition to wait for (the only one so far)
+
+Example:
+  kubectl apply -f deploy/podinfo.yaml && PROG wait podinfo -n test --timeout 15m`,
+  },
+  version: {
+    summary: 'print the version',
+    usage: 'version',
+    body: 'Exit code: 0.',
+  },
+  help: {
+    summary: 'help about a command',
+    usage: 'help [COMMAND]',
+    body: 'Exit codes: 0, 3 for an unknown command.',
+  },
+};
+
+export function helpText(prog: string, command?: string): string {
+  const sub = (s: string): string => s.replaceAll('PROG', prog);
+  if (command) {
+    const c = COMMANDS[command]!;
+    return sub(`Usage: ${prog} ${c.usage}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.\n\n${c.body}\n\n${CLUSTER_FLAGS}`);
+  }
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const list = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}   ${c.summary}`).join('\n');
+  return sub(`${prog}: inspect and steer Tollgate canary releases.
+
+Usage: ${prog} COMMAND [NAME] [flags]
+
+Commands:
+${list}
+
+${CLUSTER_FLAGS}
+
+Run '${prog} help COMMAND' for a command's flags, examples and exit codes.`);
+}
