@@ -107,7 +107,9 @@ describe('the Helm chart, rendered', () => {
   });
 
   it('grants the operator every resource its code names (a new one without a rule fails here)', async () => {
-    const role = must(await template(), 'ClusterRole', 'tollgate-operator');
+    // Leases only serve leader election, granted by the Role rendered with it in the release namespace.
+    const objs = await template('--set', 'operator.leaderElection.enabled=true');
+    const role = { rules: [must(objs, 'ClusterRole', 'tollgate-operator'), must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS)].flatMap(rules) } as unknown as Obj;
     const files = fs.readdirSync(path.join(ROOT, 'operator', 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('kube', 'resources.ts')));
     const used = new Set(files.flatMap((f) => [...fs.readFileSync(path.join(ROOT, 'operator', 'src', f), 'utf8').matchAll(/\bResources\.(\w+)/g)].map((m) => m[1]!)));
     const missing = [...used].filter((key) => {
@@ -157,7 +159,7 @@ describe('the Helm chart, rendered', () => {
     expect(podSpec(must(objs, 'Deployment', 'tollgate-hooks')).volumes?.find((v) => v.name === 'auth')?.secret?.secretName).toBe('ci-hooks');
     const monitor = must(objs, 'ServiceMonitor', 'tollgate-hooks') as unknown as { spec: { endpoints: { authorization?: { credentials: { name: string } } }[] } };
     expect(monitor.spec.endpoints[0]!.authorization?.credentials.name).toBe('ci-hooks');
-    expect(find(objs, 'ServiceMonitor', 'tollgate-operator')).toBeDefined();
+    expect(must(objs, 'ServiceMonitor', 'tollgate-operator').spec).toMatchObject({ endpoints: [{ port: 'http-metrics', honorLabels: true }] });
   });
 
   it.each([

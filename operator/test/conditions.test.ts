@@ -1,5 +1,5 @@
 import type { Condition, Phase } from '../src/api/types.js';
-import { canaryConditions, setCondition, type ConditionInput } from '../src/core/conditions.js';
+import { boundedMessage, canaryConditions, MAX_MESSAGE, setCondition, type ConditionInput } from '../src/core/conditions.js';
 
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';
@@ -55,6 +55,15 @@ describe('canaryConditions per phase', () => {
     expect(c.Ready).toMatchObject({ status: 'False', reason: 'Failed', message: 'request-success-rate 80 < 99' });
     expect(c.Stalled).toMatchObject({ status: 'True', reason: 'Failed', message: 'request-success-rate 80 < 99' });
     expect(c.Promoted).toMatchObject({ status: 'False', message: 'canary rolled back' });
+  });
+
+  it('given a blocked Canary whose message quotes a huge name, then every message stays within MAX_MESSAGE and says how much was cut', () => {
+    const huge = `Deployment ${'x'.repeat(600_000)} not found`;
+    const out = canaryConditions([], { phase: '', generation: 1, upToDate: true, blocked: { reason: 'TargetNotFound', message: huge } }, T0);
+    for (const c of out) expect((c.message ?? '').length).toBeLessThanOrEqual(MAX_MESSAGE);
+    expect(byType(out).Stalled!.message).toMatch(/^Deployment xxx.*… \(\d+ more characters\)$/);
+    expect(boundedMessage(huge).length).toBe(MAX_MESSAGE - 40 + `… (${huge.length - MAX_MESSAGE + 40} more characters)`.length);
+    expect(boundedMessage('short')).toBe('short');
   });
 
   it('given a failed run without detail, then the default message says it was rolled back', () => {

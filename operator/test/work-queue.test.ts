@@ -1,4 +1,5 @@
-import { WorkQueue, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
+import { jest } from '@jest/globals';
+import { MAX_DELAY_MS, WorkQueue, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -359,5 +360,26 @@ describe('WorkQueue shutdown', () => {
     const q = queueOf(async () => {});
     q.add('a');
     await expect(q.shutdown()).resolves.toBeUndefined();
+  });
+});
+
+describe('WorkQueue delays', () => {
+  it.each([[3.6e12], [Number.POSITIVE_INFINITY], [Number.NaN]])('given a handler asking to be called again in %p ms, then the key waits MAX_DELAY_MS instead of looping', async (requeueAfterMs) => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      let calls = 0;
+      const q = queueOf(async () => { calls++; return { requeueAfterMs }; });
+      q.start();
+      q.add('a');
+      for (let i = 0; i < 20 && calls === 0; i++) await Promise.resolve();
+      await jest.advanceTimersByTimeAsync(10);
+      expect(calls).toBe(1);
+      await jest.advanceTimersByTimeAsync(MAX_DELAY_MS - 100);
+      expect(calls).toBe(1);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(calls).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { AlertKind } from '../alerts/index.js';
 import type { Canary, Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
-import type { Problem } from '../core/conditions.js';
+import { boundedMessage, type Problem } from '../core/conditions.js';
 import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
@@ -18,14 +18,18 @@ import { progressing } from './phases/progressing.js';
 import { finalising, promoting } from './phases/promoting.js';
 import { Run } from './run.js';
 import { hasFinalizer, setFinalizer } from './finalizer.js';
+import { claimConflict } from './claims.js';
 import { terminate } from './phases/terminate.js';
 
 type PhaseHandler = (run: Run) => Promise<number | undefined>;
 
 /** The alert of each reason a Canary cannot be acted on. */
 const BLOCKED_ALERT: Record<string, AlertKind> = {
-  TargetNotFound: 'TargetNotFound', InvalidSpec: 'InvalidSpec', TargetInvalid: 'InvalidSpec', Unsupported: 'InvalidSpec',
+  TargetNotFound: 'TargetNotFound', InvalidSpec: 'InvalidSpec', TargetInvalid: 'InvalidSpec', Unsupported: 'InvalidSpec', Conflict: 'InvalidSpec',
 };
+
+/** Blocks that end without a change of the Canary (a CRD installed, another Canary deleted): checked again. */
+const RECHECKED: ReadonlySet<string> = new Set(['RouterUnavailable', 'Conflict']);
 
 /** API answers that a retry cannot fix. */
 const REJECTED: ReadonlySet<number> = new Set([400, 403, 422]);
@@ -58,7 +62,7 @@ export class Reconciler {
     const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider });
     const ready = await this.prepare(run);
     if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
-    if (!ready) return run.blocked?.reason === 'RouterUnavailable' ? { requeueAfterMs: 30_000 } : {};
+    if (!ready) return run.blocked && RECHECKED.has(run.blocked.reason) ? { requeueAfterMs: 30_000 } : {};
     await setFinalizer(run, canary.spec.revertOnDeletion === true);
     if (canary.spec.suspend) {
       run.detail = 'suspended: no action is taken until spec.suspend is false';
@@ -102,6 +106,8 @@ export class Reconciler {
     if (report.notices.length) run.notice = { reason: 'UnsupportedFields', message: report.notices.join('; ') };
     if (report.errors.length) return this.block(run, { reason: 'InvalidSpec', message: report.errors.join('; ') });
     if (report.unsupported.length) return this.block(run, { reason: 'Unsupported', message: report.unsupported.join('; ') });
+    const conflict = claimConflict(run.canary, this.deps.canaries.list(run.canary.metadata.namespace));
+    if (conflict) return this.block(run, { reason: 'Conflict', message: conflict });
     try {
       run.ctx.analysis = resolveAnalysis(run.canary.spec, run.ctx.provider);
       run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
@@ -120,7 +126,7 @@ export class Reconciler {
   }
 
   private async block(run: Run, problem: Problem): Promise<false> {
-    const already = run.canary.status?.conditions?.find((c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === problem.message);
+    const already = run.canary.status?.conditions?.find((c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === boundedMessage(problem.message));
     run.blocked = problem;
     run.detail = problem.message;
     await run.commit();

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Canary, CanaryStatus, Phase } from '../api/types.js';
 import type { ResolvedAnalysis } from '../core/analysis.js';
-import { canaryConditions, type Problem } from '../core/conditions.js';
+import { boundedMessage, canaryConditions, type Problem } from '../core/conditions.js';
 import type { EventType } from '../kube/events.js';
 import { Resources } from '../kube/resources.js';
 import type { Router } from '../routers/router.js';
@@ -55,7 +55,8 @@ export class Run {
   get info(): TargetInfo { return must(this.ctx.info, 'target info'); }
   get router(): Router { return must(this.ctx.router, 'router'); }
 
-  event(type: EventType, reason: string, message: string): void {
+  event(type: EventType, reason: string, full: string): void {
+    const message = boundedMessage(full);
     this.deps.events.record(this.canary, type, reason, message);
     notifyEventHooks(this, type, reason, message);
     (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 }, message);

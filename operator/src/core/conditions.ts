@@ -44,8 +44,18 @@ export function setCondition(conditions: Condition[], next: Condition, now: stri
   return prior ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
 }
 
+/** Longest condition message kept: user text quoted in a message (a name, a query) cannot make the status too large to store. */
+export const MAX_MESSAGE = 2048;
+
+/** The message as a condition stores it: cut at MAX_MESSAGE characters, saying how much was left out. */
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  const cut = message.slice(0, MAX_MESSAGE - 40);
+  return `${cut}… (${message.length - cut.length} more characters)`;
+}
+
 const cond = (type: string, status: ConditionStatus, reason: string, message: string, generation: number): Condition =>
-  ({ type, status, reason, message, observedGeneration: generation });
+  ({ type, status, reason, message: boundedMessage(message), observedGeneration: generation });
 
 function ready(i: ConditionInput): Condition {
   const phase = i.phase || 'Initializing';

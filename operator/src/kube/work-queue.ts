@@ -21,6 +21,9 @@ export interface WorkQueueOptions {
  * often it is added; a key being processed is never processed twice at once (an add during processing
  * re-queues it afterwards); failures back off per key; delayed adds keep only the earliest deadline.
  */
+/** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
+export const MAX_DELAY_MS = 3_600_000;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
@@ -43,9 +46,13 @@ export class WorkQueue {
     }
   }
 
-  /** Adds the key after ms; an earlier pending deadline for the same key wins. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * Adds the key after ms, at most MAX_DELAY_MS (a longer or non-finite delay would overflow Node's timer
+   * into a 1 ms busy loop; a key woken early just computes its delay again). An earlier pending deadline wins.
+   */
+  addAfter(key: string, delay: number): void {
     if (this.stopping) return;
+    const ms = Number.isFinite(delay) ? Math.min(delay, MAX_DELAY_MS) : MAX_DELAY_MS;
     if (ms <= 0) return this.add(key);
     const at = Date.now() + ms;
     const existing = this.delayed.get(key);

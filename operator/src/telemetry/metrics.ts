@@ -2,6 +2,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Canary, CheckResult, Phase } from '../api/types.js';
 
 const PHASE_VALUE: Partial<Record<Phase, number>> = { Progressing: 0, Failed: 2 };
+const PHASES = ['Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Succeeded', 'Failed', 'Terminating'];
+
+/** The per-metric label values exported for one Canary, removed with it. */
+interface Exported {
+  metrics: Set<string>;
+  results: Set<string>;
+  outcomes: Set<string>;
+}
 
 /** The operator's own Prometheus metrics, served on /metrics. */
 export class OperatorMetrics {
@@ -23,18 +31,41 @@ export class OperatorMetrics {
   readonly shardHeld = new Gauge({ name: 'tollgate_shard_held', help: '1 for each shard (leader election lease) this replica holds', labelNames: ['shard'], registers: [this.registry] });
   readonly kubeRequests = new Counter({ name: 'tollgate_kube_requests_total', help: 'Kubernetes API requests', labelNames: ['verb', 'resource', 'code'], registers: [this.registry] });
 
+  /** Series exported per Canary (namespace/name), so that deleting the Canary removes every one of them. */
+  private readonly exported = new Map<string, Exported>();
+  /** Canaries known per namespace, for tollgate_canary_total. */
+  private readonly known = new Map<string, Set<string>>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
   }
 
+  private exportedFor(namespace: string, name: string): Exported {
+    const key = `${namespace}/${name}`;
+    let e = this.exported.get(key);
+    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set() }));
+    return e;
+  }
+
+  private count(namespace: string, name: string, present: boolean): void {
+    const names = this.known.get(namespace) ?? new Set<string>();
+    if (present) names.add(name);
+    else names.delete(name);
+    if (names.size) {
+      this.known.set(namespace, names);
+      this.canaries.set({ namespace }, names.size);
+    } else {
+      this.known.delete(namespace);
+      this.canaries.remove({ namespace });
+    }
+  }
+
   observeCanary(c: Canary): void {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
+    this.count(labels.namespace, labels.name, true);
     const phase = c.status?.phase ?? '';
     this.status.set(labels, PHASE_VALUE[phase] ?? 1);
-    this.phase.remove({ ...labels, phase: '' });
-    for (const p of ['Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Succeeded', 'Failed', 'Terminating']) {
-      this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
-    }
+    for (const p of PHASES) this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
     const w = c.status?.canaryWeight ?? 0;
     this.weight.set({ workload: c.spec.targetRef.name, namespace: labels.namespace }, w);
     this.weight.set({ workload: `${c.spec.targetRef.name}-primary`, namespace: labels.namespace }, 100 - w);
@@ -43,7 +74,10 @@ export class OperatorMetrics {
 
   observeChecks(c: Canary, checks: CheckResult[]): void {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
+    const e = this.exportedFor(labels.namespace, labels.name);
     for (const r of checks) {
+      e.metrics.add(r.name);
+      e.results.add(`${r.name}\u0000${r.ok ? 'pass' : (r.reason ?? 'fail')}`);
       if (r.value !== undefined) this.analysis.set({ ...labels, metric: r.name }, r.value);
       if (r.min !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'min' }, r.min);
       if (r.max !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'max' }, r.max);
@@ -51,9 +85,32 @@ export class OperatorMetrics {
     }
   }
 
+  /** A finished run (succeeded or failed). */
+  observeOutcome(c: Canary, outcome: 'succeeded' | 'failed'): void {
+    const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
+    this.exportedFor(labels.namespace, labels.name).outcomes.add(outcome);
+    this.outcomes.inc({ ...labels, outcome });
+  }
+
+  /** The Canary is gone: every series it exported is removed. */
   forgetCanary(namespace: string, name: string, target: string): void {
-    for (const g of [this.status, this.failedChecks]) g.remove({ name, namespace });
+    const labels = { name, namespace };
+    this.count(namespace, name, false);
+    for (const g of [this.status, this.failedChecks]) g.remove(labels);
+    for (const p of PHASES) this.phase.remove({ ...labels, phase: p });
     this.weight.remove({ workload: target, namespace });
     this.weight.remove({ workload: `${target}-primary`, namespace });
+    const e = this.exported.get(`${namespace}/${name}`);
+    this.exported.delete(`${namespace}/${name}`);
+    if (!e) return;
+    for (const metric of e.metrics) {
+      this.analysis.remove({ ...labels, metric });
+      for (const bound of ['min', 'max']) this.threshold.remove({ ...labels, metric, bound });
+    }
+    for (const r of e.results) {
+      const [metric, result] = r.split('\u0000');
+      this.checkResults.remove({ ...labels, metric: metric!, result: result! });
+    }
+    for (const outcome of e.outcomes) this.outcomes.remove({ ...labels, outcome });
   }
 }

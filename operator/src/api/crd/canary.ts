@@ -26,7 +26,7 @@ const httpMatch = (): Schema =>
       name: str(),
       uri: stringMatch(), scheme: stringMatch(), method: stringMatch(), authority: stringMatch(),
       headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), withoutHeaders: mapOf(stringMatch()),
-      ignoreUriCase: bool(), port: int(), sourceLabels: stringMap(), sourceNamespace: str(),
+      ignoreUriCase: bool(), port: int(undefined, { minimum: 1, maximum: 65535 }), sourceLabels: stringMap(), sourceNamespace: str(),
       gateways: arrayOf(str()),
     },
     { description: 'Istio HTTPMatchRequest', open: true },
@@ -48,9 +48,11 @@ const service = (): Schema =>
     {
       name: str('Name of the apex Service; defaults to the target name'),
       port: int('Port of the generated Services', { minimum: 1, maximum: 65535 }),
-      portName: str('Port name, http by default'),
+      portName: str('Port name of the generated Services (a DNS label), http by default', { maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
       targetPort: { 'x-kubernetes-int-or-string': true, description: 'Container port number or name; defaults to port' },
-      appProtocol: str(),
+      appProtocol: str('Application protocol of the main port, as Service ports take it (a qualified name such as http or kubernetes.io/h2c)', {
+        maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+      }),
       trafficDistribution: str(undefined, { enum: ['PreferClose', 'PreferSameZone', 'PreferSameNode'] }),
       portDiscovery: bool('Also expose every other container port'),
       headless: bool(),
@@ -194,8 +196,13 @@ const checkResult = (): Schema =>
     name: str(), ok: bool(), halt: bool(), value: num(), min: num(), max: num(), reason: str(), message: str(),
   });
 
-const status = (): Schema =>
-  obj({
+/**
+ * Status; defaults to observedGeneration 0, so a Canary the operator has not acted on yet reads as in progress
+ * (kstatus, kubectl wait, Flux health checks), never as Current.
+ */
+const status = (): Schema => ({
+  default: { observedGeneration: 0 },
+  ...obj({
     phase: str(undefined, { enum: [...PHASES] }),
     canaryWeight: weight('Weight routed to the canary'),
     failedChecks: int(undefined, { minimum: 0 }),
@@ -213,7 +220,8 @@ const status = (): Schema =>
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
     sessionAffinityCookie: str(), previousSessionAffinityCookie: str(), primarySessionAffinityCookie: str(),
     conditions: conditions(),
-  });
+  }),
+});
 
 const printerColumns: Schema[] = [
   { name: 'Status', type: 'string', jsonPath: '.status.phase' },

@@ -35,11 +35,14 @@ export const duration = (description: string, atLeastOneSecond = false): Schema 
 export const weight = (description: string): Schema => int(description, { minimum: 0, maximum: 100 });
 
 /** Istio-style string match: one of exact, prefix, suffix or regex. */
-export const stringMatch = (description?: string): Schema =>
-  obj(
+/** A string match: one of exact, prefix, suffix or regex, as Istio's schema demands (oneOf). */
+export const stringMatch = (description?: string): Schema => ({
+  ...obj(
     { exact: str(), prefix: str(), suffix: str(), regex: str('RE2 regular expression') },
-    description ? { description } : {},
-  );
+    { description: description ?? 'One of exact, prefix, suffix or regex' },
+  ),
+  maxProperties: 1,
+});
 
 export const metadataOverlay = (description: string): Schema =>
   obj({ labels: stringMap(), annotations: stringMap() }, { description });

@@ -1,6 +1,7 @@
 import { affinityStatus } from '../../core/affinity.js';
+import { MAX_MESSAGE } from '../../core/conditions.js';
 import { runHooks } from '../hooks.js';
-import { markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
+import { discardInapplicable, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
 import type { Run } from '../run.js';
 
 /** Status of a fresh run of the target's current revision. */
@@ -20,6 +21,7 @@ export function startRunStatus(run: Run): void {
 export async function idle(run: Run): Promise<number | undefined> {
   const { revision } = run.info;
   const s = run.status;
+  discardInapplicable(run, run.phase === 'Failed' && revision === s.lastAppliedSpec ? ['retry'] : []);
   if (revision === s.lastPromotedSpec) {
     if (run.phase === 'Failed' || run.phase === 'Waiting') {
       Object.assign(s, { phase: 'Succeeded', lastAppliedSpec: revision });
@@ -39,7 +41,7 @@ export async function idle(run: Run): Promise<number | undefined> {
     return run.a.intervalMs;
   }
   if (run.phase === 'Failed' && revision === s.lastAppliedSpec) {
-    run.detail = `revision ${revision} failed its analysis; change the target, or set the annotation ${REQUEST_ANNOTATIONS.retry} to a new value, to run it again`;
+    run.detail = failedDetail(run);
     await run.commit();
     return undefined;
   }
@@ -60,4 +62,14 @@ export async function idle(run: Run): Promise<number | undefined> {
   run.event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${run.info.name} and starting the analysis`);
   run.alert('NewRevision', { target: `${run.target.kind}/${run.info.name}` });
   return run.a.intervalMs;
+}
+
+/** Why the revision failed (the rollback's own message, kept) and how to run it again. */
+function failedDetail(run: Run): string {
+  const hint = `change the target, or set the annotation ${REQUEST_ANNOTATIONS.retry} to a new value, to run it again`;
+  const stalled = run.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True')?.message;
+  // Already explained, or cut to the longest message a condition keeps: left as it is, so the status settles.
+  if (stalled && (stalled.endsWith(hint) || stalled.length >= MAX_MESSAGE - 40)) return stalled;
+  const why = stalled?.startsWith('rolled back: ') ? stalled : `revision ${run.info.revision} failed its analysis`;
+  return `${why}; ${hint}`;
 }

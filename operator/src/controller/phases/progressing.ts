@@ -1,8 +1,9 @@
 import type { CheckResult } from '../../api/types.js';
+import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../hooks.js';
-import { isPaused, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
+import { discardInapplicable, isPaused, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';
 import { rollback } from './rollback.js';
@@ -35,6 +36,7 @@ export async function progressing(run: Run): Promise<number | undefined> {
 
 /** abort and promote requests act at once; paused holds the analysis where it is. 'none' when there is nothing to do. */
 async function handleRequests(run: Run): Promise<number | undefined | 'none'> {
+  if (discardInapplicable(run, ['promote', 'abort'])) await run.commit();
   const abort = pendingRequest(run, 'abort');
   if (abort) {
     markHandled(run, 'abort', abort);
@@ -76,7 +78,7 @@ async function step(run: Run): Promise<number | undefined> {
   const outcome = decideStep(run.a, {
     canaryWeight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0, iterations: s.iterations ?? 0, mirrored: s.mirrored ?? false, stepAgeMs,
   }, checks, run.router.provider !== 'kubernetes');
-  s.lastChecks = checks;
+  s.lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
   s.lastAnalysisTime = new Date(run.now).toISOString();
   return apply(run, outcome);
 }

@@ -55,7 +55,7 @@ async function awaitPrimary(run: Run, reason: string, fatal: boolean): Promise<n
     await run.commit();
     run.event('Warning', 'PromotionFailed', run.detail);
     run.alert('PromotionFailed', { detail: run.detail });
-    run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'failed' });
+    run.deps.metrics.observeOutcome(run.canary, 'failed');
     return undefined;
   }
   run.detail = `waiting for ${run.info.primaryName}: ${reason}`;
@@ -73,7 +73,7 @@ export async function finalising(run: Run): Promise<number | undefined> {
   await run.commit();
   run.event('Normal', 'Succeeded', `Promotion completed: ${run.info.primaryName} serves revision ${run.status.lastAppliedSpec}`);
   run.alert(run.a.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded');
-  run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'succeeded' });
+  run.deps.metrics.observeOutcome(run.canary, 'succeeded');
   await runPostRollout(run);
   return undefined;
 }

@@ -8,7 +8,7 @@ export async function rollback(run: Run, reason: string, alert: Parameters<Run['
   await run.commit();
   run.alert(...alert);
   run.event('Warning', 'RolledBack', `Canary failed, rolling back ${run.info.name}: ${reason}`);
-  run.deps.metrics.outcomes.inc({ name: run.name, namespace: run.ns, outcome: 'failed' });
+  run.deps.metrics.observeOutcome(run.canary, 'failed');
   await runPostRollout(run);
   return undefined;
 }
