@@ -107,7 +107,7 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     dir = path.join(RUN_DIR, 'gitops', ns);
     fs.mkdirSync(dir, { recursive: true });
     await createNamespace(kube, ns);
-    deployments = new Informer<Deployment>({ client: kube, resource: Resources.deployments, namespaces: [ns], logger: createLogger('warn', 'e2e-gitops') });
+    deployments = new Informer<Deployment>({ client: kube, resource: Resources.deployments, namespaces: [ns], logger: createLogger('warn', 'e2e-gitops'), keepManagedFields: true });
     const onTarget = (d: Deployment, old?: Deployment): void => {
       if (d.metadata.name !== 'podinfo' || (old && old.spec.replicas === d.spec.replicas)) return;
       targetReplicas.push({ at: Date.now(), replicas: d.spec.replicas, owners: replicasOwners(d) });

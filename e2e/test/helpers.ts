@@ -93,6 +93,14 @@ export async function promQuery(query: string): Promise<number | undefined> {
   return v === undefined ? undefined : Number(v);
 }
 
+/**
+ * Requests a workload served in the last `window` (Prometheus scrapes every second; a window of a few
+ * seconds holds at least two samples even when a scrape is late). Undefined when Prometheus has no samples.
+ */
+export function recentRequests(ns: string, workload: string, window = '4s'): Promise<number | undefined> {
+  return promQuery(`sum(increase(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"}[${window}]))`);
+}
+
 export async function getCanary(kube: KubeClient, ns: string, name = 'podinfo'): Promise<Canary> {
   return kube.get<Canary>(Resources.canaries, ns, name);
 }

@@ -89,8 +89,8 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('tollgate.dev', 'canaries')).toEqual(['list', 'patch', 'watch']);
     expect(verbsOf('tollgate.dev', 'canaries/status')).toEqual(['update']);
     expect(verbsOf('tollgate.dev', 'alertproviders')).toEqual(['list', 'watch']);
-    expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'watch']);
-    expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'watch']);
+    expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
+    expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('', 'secrets')).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(verbsOf('', 'pods')).toEqual([]);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);

@@ -6,7 +6,7 @@ import { Resources } from '@tollgate/operator/kube/resources';
 import { createNamespace, setEnv } from '../src/harness/fixtures.js';
 import { HooksProcess } from '../src/harness/hooks-process.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
-import { promQuery, scenario, type Scenario } from './helpers.js';
+import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
 type Json = Record<string, unknown>;
 const requests = (ns: string, workload: string, extra = ''): Promise<number | undefined> =>
@@ -35,8 +35,8 @@ describe('release strategies', () => {
     expect(vs.spec.http[0]!.match).toEqual(match);
     expect(vs.spec.http[1]!.route).toEqual([{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }]);
     await new Promise((r) => setTimeout(r, 3000));
-    const canary = (await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}"}[2s]))`)) ?? 0;
-    const primary = (await promQuery(`sum(increase(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${s.ns}"}[2s]))`)) ?? 0;
+    const canary = (await recentRequests(s.ns, 'podinfo')) ?? 0;
+    const primary = (await recentRequests(s.ns, 'podinfo-primary')) ?? 0;
     expect(canary).toBeGreaterThan(0);
     expect(primary).toBeGreaterThan(canary);
     await s.timeline.waitForPhase('Succeeded', 60_000, from);

@@ -72,7 +72,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   canaries/finalizers        update (owner references with blockOwnerDeletion, where that admission plugin runs)
   metrictemplates            list, watch (informer)
   alertproviders             list, watch (informer)
-  deployments, daemonsets    list, watch (informers); create (the -primary copy); patch (promotion, scaling)
+  deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
   secrets                    get (webhook secretRef, metric and alert credentials)
@@ -94,7 +94,7 @@ watchNamespaces these rules go into a Role per namespace.
   verbs: [list, watch]
 - apiGroups: [apps]
   resources: [deployments, daemonsets]
-  verbs: [list, watch, create, patch]
+  verbs: [list, watch, create, update, patch]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]

@@ -25,12 +25,18 @@ export interface Environment extends EnvInfo {
   stop(): Promise<void>;
 }
 
+/** Optional settings of startEnvironment. */
+export interface EnvironmentOptions {
+  /** Extra simulator flags, e.g. ['--no-apps', '--no-traffic'] for benchmarks (pods only marked Ready, no traffic). */
+  simArgs?: string[];
+}
+
 /**
  * Brings up everything an end-to-end run needs: the local control plane (or the cluster in KUBECONFIG),
  * the project's and Istio's CRDs, the simulator (kubelet and data-plane stand-ins) and a real Prometheus
  * scraping the simulator's Istio-style metrics.
  */
-export async function startEnvironment(dir: string, extraCrds: string[] = []): Promise<Environment> {
+export async function startEnvironment(dir: string, extraCrds: string[] = [], opts: EnvironmentOptions = {}): Promise<Environment> {
   fs.mkdirSync(dir, { recursive: true });
   const external = Boolean(process.env.KUBECONFIG);
   let cp: ControlPlane | undefined;
@@ -44,7 +50,7 @@ export async function startEnvironment(dir: string, extraCrds: string[] = []): P
     const client = await clientFromKubeConfig({ kubeconfig, userAgent: 'tollgate-e2e' });
     await installCrds(client, [...OUR_CRDS, ISTIO_CRDS, ...extraCrds]);
     const simPort = await freePort();
-    const sim = startSim(kubeconfig, simPort, path.join(dir, 'sim.log'));
+    const sim = startSim(kubeconfig, simPort, path.join(dir, 'sim.log'), opts.simArgs ?? []);
     stops.push(() => sim.stop());
     await waitFor('simulator', async () => (await fetch(`http://127.0.0.1:${simPort}/healthz`)).ok, 30_000);
     const prom: Prometheus = await startPrometheus(path.join(dir, 'prometheus'), [`127.0.0.1:${simPort}`]);
@@ -61,6 +67,6 @@ export async function startEnvironment(dir: string, extraCrds: string[] = []): P
   }
 }
 
-function startSim(kubeconfig: string, port: number, logFile: string): ManagedProcess {
-  return startProcess('simulator', process.execPath, [SIM_MAIN, '--kubeconfig', kubeconfig, '--metrics-port', String(port)], { logFile });
+function startSim(kubeconfig: string, port: number, logFile: string, extraArgs: string[]): ManagedProcess {
+  return startProcess('simulator', process.execPath, [SIM_MAIN, '--kubeconfig', kubeconfig, '--metrics-port', String(port), ...extraArgs], { logFile });
 }

@@ -7,15 +7,16 @@ export const FINALIZER = 'tollgate.dev/finalizer';
 export const hasFinalizer = (c: Canary): boolean => (c.metadata.finalizers ?? []).includes(FINALIZER);
 
 /**
- * Adds or removes the operator's finalizer with a JSON patch guarded by the resourceVersion read, so other
- * writers' finalizers are never lost.
+ * Adds or removes the operator's finalizer with a merge patch carrying the resourceVersion read (a 409 when the
+ * Canary changed since), so other writers' finalizers are never lost.
  */
 export async function setFinalizer(run: Run, present: boolean): Promise<void> {
   const list = run.canary.metadata.finalizers ?? [];
   if (list.includes(FINALIZER) === present) return;
   const next = present ? [...list, FINALIZER] : list.filter((f) => f !== FINALIZER);
-  run.canary = await run.deps.client.patch<Canary>(Resources.canaries, run.ns, run.name, [
-    { op: 'test', path: '/metadata/resourceVersion', value: run.canary.metadata.resourceVersion },
-    { op: list.length ? 'replace' : 'add', path: '/metadata/finalizers', value: next },
-  ], { type: 'json', signal: run.signal, fieldManager: run.deps.fieldManager });
+  const replaced = run.canary.metadata.resourceVersion;
+  run.canary = await run.deps.client.patch<Canary>(Resources.canaries, run.ns, run.name, {
+    metadata: { resourceVersion: replaced, finalizers: next },
+  }, { type: 'merge', signal: run.signal, fieldManager: run.deps.fieldManager });
+  run.deps.canaries.wrote?.(run.canary, replaced);
 }

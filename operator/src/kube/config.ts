@@ -1,50 +1,104 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type https from 'node:https';
+import type { Cluster, User } from '@kubernetes/client-node';
 import { KubeClient, type RequestObserver } from './client.js';
+import {
+  KubeConfigError, loadKubeConfig, needsClientNode, refreshingHeaders, staticConnection,
+  type ClientConnection, type KubeConfigSelection, type KubeConfigSources, type RefreshOptions,
+} from './kubeconfig.js';
 
-export class KubeConfigError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'KubeConfigError';
-  }
+export { KubeConfigError };
+
+export interface KubeConfigOptions {
+  kubeconfig?: string;
+  context?: string;
+  observer?: RequestObserver;
+  userAgent?: string;
 }
 
-const AUTH_REFRESH_MS = 60_000;
+/** Seams for tests: where the kubeconfig is looked for, the refresh clock, and the client-node fallback. */
+export interface KubeConfigInternals extends RefreshOptions {
+  sources?: KubeConfigSources;
+  clientNode?: (sel: KubeConfigSelection, o: RefreshOptions) => Promise<ClientConnection>;
+}
 
 /**
  * Builds a KubeClient from a kubeconfig file (KUBECONFIG or ~/.kube/config) or, inside a pod,
  * from the in-cluster service account. Authentication headers are refreshed every minute so
  * rotated service-account tokens and exec-plugin credentials keep working.
+ *
+ * The kubeconfig is read by a small loader (./kubeconfig.ts); @kubernetes/client-node, which costs
+ * ~80 MB of RSS to import, is loaded only for users with `exec` or `auth-provider` credentials.
  */
-export async function clientFromKubeConfig(opts: { kubeconfig?: string; context?: string; observer?: RequestObserver; userAgent?: string }): Promise<KubeClient> {
-  const kc = new KubeConfig();
-  try {
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-    if (opts.context) kc.setCurrentContext(opts.context);
-  } catch (err) {
-    throw new KubeConfigError(`cannot load kubeconfig: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster: set KUBECONFIG or run inside a pod');
-  const base: https.RequestOptions = { headers: {} };
-  await kc.applyToHTTPSOptions(base);
-  let cached = { at: Date.now(), headers: headersOf(base) };
-  const authHeaders = async (): Promise<Record<string, string>> => {
-    if (Date.now() - cached.at > AUTH_REFRESH_MS) {
-      const fresh: https.RequestOptions = { headers: {} };
-      await kc.applyToHTTPSOptions(fresh);
-      cached = { at: Date.now(), headers: headersOf(fresh) };
-    }
-    return cached.headers;
-  };
+export function clientFromKubeConfig(opts: KubeConfigOptions): Promise<KubeClient> {
+  return clientFromKubeConfigWith(opts, {});
+}
+
+/** @internal clientFromKubeConfig with injectable sources, clock and fallback. */
+export async function clientFromKubeConfigWith(opts: KubeConfigOptions, internals: KubeConfigInternals): Promise<KubeClient> {
+  const sel = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context }, internals.sources);
+  const refresh: RefreshOptions = { refreshMs: internals.refreshMs, now: internals.now };
+  const conn = needsClientNode(sel.user)
+    ? await (internals.clientNode ?? clientNodeConnection)(sel, refresh)
+    : await staticConnection(sel, refresh);
   return new KubeClient({
-    server: cluster.server,
-    tls: { ca: base.ca, cert: base.cert, key: base.key, rejectUnauthorized: base.rejectUnauthorized, servername: base.servername },
-    authHeaders,
+    ...conn,
     ...(opts.observer ? { observer: opts.observer } : {}),
     userAgent: opts.userAgent ?? 'tollgate',
   });
+}
+
+/**
+ * The former implementation, for plugin credentials (`exec`, `auth-provider`): @kubernetes/client-node
+ * computes TLS options and headers from the selected cluster and user. File paths are already absolute.
+ */
+export async function clientNodeConnection(sel: KubeConfigSelection, o: RefreshOptions = {}): Promise<ClientConnection> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { cluster: c, user: u } = sel;
+  const cluster: Cluster = {
+    name: c.name, server: c.server, skipTLSVerify: c.insecureSkipTlsVerify,
+    ...(c.caData !== undefined ? { caData: c.caData } : {}), ...(c.caFile !== undefined ? { caFile: c.caFile } : {}),
+    ...(c.tlsServerName !== undefined ? { tlsServerName: c.tlsServerName } : {}),
+  };
+  const users: User[] = u
+    ? [{
+        name: u.name, exec: u.exec, authProvider: u.authProvider,
+        ...(u.token !== undefined ? { token: u.token } : {}),
+        ...(u.certData !== undefined ? { certData: u.certData } : {}), ...(u.certFile !== undefined ? { certFile: u.certFile } : {}),
+        ...(u.keyData !== undefined ? { keyData: u.keyData } : {}), ...(u.keyFile !== undefined ? { keyFile: u.keyFile } : {}),
+        ...(u.username !== undefined ? { username: u.username } : {}), ...(u.password !== undefined ? { password: u.password } : {}),
+        ...(u.impersonateUser !== undefined ? { impersonateUser: u.impersonateUser } : {}),
+      }]
+    : [];
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users,
+    contexts: [{ name: sel.context, cluster: c.name, user: u?.name ?? '' }],
+    currentContext: sel.context,
+  });
+  const apply = async (): Promise<https.RequestOptions> => {
+    const options: https.RequestOptions = { headers: {} };
+    try {
+      await kc.applyToHTTPSOptions(options);
+    } catch (err) {
+      throw new KubeConfigError(`cannot get credentials of user "${u?.name}" (${u?.origin}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return options;
+  };
+  const base = await apply();
+  let first: https.RequestOptions | undefined = base;
+  const authHeaders = await refreshingHeaders(async () => {
+    const options = first ?? (await apply());
+    first = undefined;
+    const headers = headersOf(options);
+    if (u?.impersonateUid) headers['impersonate-uid'] = u.impersonateUid;
+    return headers;
+  }, o);
+  return {
+    server: c.server,
+    tls: { ca: base.ca, cert: base.cert, key: base.key, rejectUnauthorized: base.rejectUnauthorized, servername: base.servername },
+    authHeaders,
+  };
 }
 
 function headersOf(o: https.RequestOptions): Record<string, string> {

@@ -12,6 +12,12 @@ export type Handler<T> = (obj: T, old?: T) => void;
 export interface Lister<T> {
   get(namespace: string | undefined, name: string): T | undefined;
   list(namespace?: string): T[];
+  /**
+   * Records an object this process has just written (created, or replaced over the resourceVersion `replaced`),
+   * so that get() returns it until the watch delivers it: the next reconcile does not start from the version it
+   * replaced and fail with a 409.
+   */
+  wrote?(obj: T, replaced: string | undefined): void;
 }
 
 export interface InformerOptions {
@@ -26,6 +32,8 @@ export interface InformerOptions {
   pageSize?: number;
   /** Reconnect backoff after a failed list or watch; 1 s doubling to 30 s by default. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Keep metadata.managedFields in the cache (dropped by default: the operator never reads them). */
+  keepManagedFields?: boolean;
 }
 
 /** The resource is not served by the API server (its CRD is not installed). */
@@ -44,6 +52,8 @@ class RelistNeeded extends Error {}
  */
 export class Informer<T extends KubeObject> implements Lister<T> {
   private readonly cache = new Map<string, Map<string, T>>();
+  /** Our own writes the watch has not delivered yet, by namespace/name (see wrote). */
+  private readonly written = new Map<string, { replaced: string | undefined; obj: T }>();
   private readonly handlers = { add: [] as Handler<T>[], update: [] as Handler<T>[], delete: [] as Handler<T>[] };
   private readonly abort = new AbortController();
   private readonly pending = new Set<string>();
@@ -84,7 +94,16 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.cache.get(namespace ?? '')?.get(name);
+    const cached = this.cache.get(namespace ?? '')?.get(name);
+    const own = this.written.get(`${namespace ?? ''}/${name}`);
+    return own && cached?.metadata.resourceVersion === own.replaced ? own.obj : cached;
+  }
+
+  wrote(obj: T, replaced: string | undefined): void {
+    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const cached = this.cache.get(obj.metadata.namespace ?? '')?.get(obj.metadata.name!);
+    // Only while the cache still holds what was replaced: any other version came from the watch, newer or equal.
+    if (cached?.metadata.resourceVersion === replaced) this.written.set(key, { replaced, obj: this.trimmed(obj) });
   }
 
   list(namespace?: string): T[] {
@@ -183,8 +202,14 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     return e.object.metadata.resourceVersion;
   }
 
-  private upsert(obj: T): void {
+  private trimmed(obj: T): T {
+    return this.opts.keepManagedFields ? obj : withoutManagedFields(obj);
+  }
+
+  private upsert(received: T): void {
+    const obj = this.trimmed(received);
     const ns = obj.metadata.namespace ?? '';
+    this.written.delete(`${ns}/${obj.metadata.name}`);
     let byName = this.cache.get(ns);
     if (!byName) this.cache.set(ns, (byName = new Map()));
     const old = byName.get(obj.metadata.name!);
@@ -195,6 +220,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
 
   private remove(obj: T): void {
     const ns = obj.metadata.namespace ?? '';
+    this.written.delete(`${ns}/${obj.metadata.name}`);
     const byName = this.cache.get(ns);
     const old = byName?.get(obj.metadata.name!);
     if (!old) return;
@@ -216,4 +242,15 @@ export class Informer<T extends KubeObject> implements Lister<T> {
       }
     }
   }
+}
+
+/**
+ * The object without metadata.managedFields (a third to a half of a cached object, and never read here). A
+ * replace built from it keeps the server's managedFields: the server resets them only when told to explicitly.
+ */
+function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as T['metadata'] & { managedFields?: unknown };
+  if (meta.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = meta;
+  return { ...obj, metadata };
 }

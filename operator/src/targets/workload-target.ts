@@ -62,7 +62,8 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
     const primary = primaryWorkloadOf(this.kind, w, canary, { key: info.selectorLabel, value: info.selectorValue }, this.deps.ownerRef(canary), this.primaryTemplate(w, info), this.k.primarySpec(w));
-    await this.deps.client.create(this.k.resource, primary, signal);
+    const created = await this.deps.client.create(this.k.resource, primary, signal);
+    this.deps.workloads.wrote?.(created, undefined);
   }
 
   async promote(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
@@ -72,12 +73,11 @@ export class WorkloadTarget<W extends Workload> implements Target {
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
     await this.deps.autoscaler?.ensurePrimary(canary, signal);
     const replicas = this.k.promotedReplicas?.(w, primary, Boolean(this.deps.autoscaler?.applies(canary)));
-    // A JSON patch with a test on resourceVersion: the template is replaced whole, and only on the object we read.
-    await this.deps.client.patch(this.k.resource, primary.metadata.namespace, info.primaryName, [
-      { op: 'test', path: '/metadata/resourceVersion', value: primary.metadata.resourceVersion },
-      { op: 'replace', path: '/spec/template', value: this.primaryTemplate(w, info) },
-      ...(replicas !== undefined ? [{ op: 'replace', path: '/spec/replicas', value: replicas }] : []),
-    ], { type: 'json', signal, fieldManager: this.deps.fieldManager });
+    // A replace of the object read (its resourceVersion): the template is replaced whole, and only on the object
+    // we read; a change in between is a 409 (a JSON patch's failed test is a 422 on 1.20, like an invalid object).
+    const body = { ...primary, spec: { ...primary.spec, template: this.primaryTemplate(w, info), ...(replicas !== undefined ? { replicas } : {}) } };
+    const written = await this.deps.client.replace<W>(this.k.resource, body, signal);
+    this.deps.workloads.wrote?.(written, primary.metadata.resourceVersion);
   }
 
   primaryRevision(canary: Canary): string | undefined {
@@ -98,7 +98,8 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     const patch = this.k.scalePatch(w, up, this.primary(canary));
     if (patch === undefined) return;
-    await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager });
+    const written = await this.deps.client.patch<W>(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager });
+    this.deps.workloads.wrote?.(written, w.metadata.resourceVersion);
   }
 
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {

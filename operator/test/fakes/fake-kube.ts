@@ -94,6 +94,9 @@ export class FakeKube {
         const live = this.get<Obj>(r, ns, name);
         if (!live) throw new KubeApiError(404, 'NotFound', `${name} not found`, 'PATCH', r.plural);
         record(`patch${o.subresource ? `-${o.subresource}` : ''}`, r, name);
+        // A merge patch carrying metadata.resourceVersion is a precondition, as on the real server.
+        const rv = o.type !== 'json' ? (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion : undefined;
+        if (rv && rv !== live.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', `${name}: the object has been modified`, 'PATCH', r.plural);
         const next = o.type === 'json' ? jsonPatch(live, patch as JsonOp[]) : mergePatch(live, patch) as Obj;
         return o.subresource === 'status' ? this.put(r, { ...live, status: next.status }) : this.put(r, next);
       },

@@ -27,8 +27,10 @@ export async function progressing(run: Run): Promise<number | undefined> {
   if (canary !== 'ready') return canary === 'rolled-back' ? undefined : canary;
   const dueIn = untilDue(run.status.lastAnalysisTime, run.a.intervalMs, run.now);
   if (dueIn > 0) return dueIn;
+  // The first step of a run waits for the canary's pods, not for the operator: not a tick lag.
   const lag = run.now - (Date.parse(run.status.lastAnalysisTime ?? '') + run.a.intervalMs);
-  if (Number.isFinite(lag)) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
+  const first = run.status.lastAnalysisTime === run.status.runStartTime;
+  if (Number.isFinite(lag) && !first) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
   const byHook = await rollbackRequested(run);
   if (byHook) return rollback(run, `rollback requested by webhook ${byHook}`, ['ManualRollback', { webhook: byHook }]);
   return step(run);
