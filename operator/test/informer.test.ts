@@ -1,5 +1,6 @@
 import type { KubeObject } from '../src/api/types.js';
 import type { KubeClient, WatchEvent } from '../src/kube/client.js';
+import { KubeApiError } from '../src/kube/errors.js';
 import { Informer } from '../src/kube/informer.js';
 import { Resources } from '../src/kube/resources.js';
 import { silentLogger } from '../src/util/log.js';
@@ -85,6 +86,32 @@ describe('Informer.wrote: our own writes, before the watch delivers them', () =>
       send({ type: 'ADDED', object: obj('b', '9', 'created') });
       send({ type: 'DELETED', object: obj('b', '11', 'created') });
       expect(informer.get('ns', 'b')).toBeUndefined();
+    } finally {
+      informer.stop();
+    }
+  });
+});
+
+describe('Informer when the resource stops being served', () => {
+  it('forgets every cached object once list/watch answer 404 (the CRD was deleted or replaced)', async () => {
+    const gone = new KubeApiError(404, 'NotFound', '404 page not found', 'WATCH', '/api/v1/configmaps');
+    let served = true;
+    let endWatch: ((err: Error) => void) | undefined;
+    const client = {
+      list: async () => (served ? { items: [obj('a', '5'), obj('b', '6')], metadata: { resourceVersion: '10' } } : Promise.reject(gone)),
+      watch: () => new Promise<void>((_resolve, reject) => (endWatch = reject)),
+    } as unknown as KubeClient;
+    const informer = new Informer<KubeObject>({ client, resource: Resources.configMaps, logger: silentLogger(), backoff: { initialMs: 5, maxMs: 5 } });
+    const deleted: string[] = [];
+    informer.on('delete', (o) => deleted.push(o.metadata.name!));
+    await informer.start();
+    try {
+      expect(informer.list().map((o) => o.metadata.name)).toEqual(['a', 'b']);
+      served = false;
+      endWatch!(gone);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(informer.list()).toEqual([]);
+      expect(deleted.sort()).toEqual(['a', 'b']);
     } finally {
       informer.stop();
     }

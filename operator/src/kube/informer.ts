@@ -133,8 +133,9 @@ export class Informer<T extends KubeObject> implements Lister<T> {
         await this.watchUntilRelist(scope, rv, signal);
       } catch (err) {
         if (signal.aborted) return;
-        if (isNotFound(err) && this.pending.has(scope)) {
-          this.settle(new ResourceNotServedError(this.opts.resource));
+        if (isNotFound(err)) {
+          if (this.pending.has(scope)) this.settle(new ResourceNotServedError(this.opts.resource));
+          this.forgetScope(scope);
         }
         const delay = backoff.next();
         this.log.warn({ err: messageOf(err), scope: scope || '*', retryInMs: delay }, 'list/watch failed');
@@ -227,6 +228,11 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     byName!.delete(obj.metadata.name!);
     if (byName!.size === 0) this.cache.delete(ns);
     this.emit('delete', old);
+  }
+
+  /** The resource is no longer served (its CRD was deleted or replaced): nothing of it exists any more. */
+  private forgetScope(scope: string): void {
+    for (const obj of this.list(scope || undefined)) this.remove(obj);
   }
 
   private resync(): void {
