@@ -28,6 +28,18 @@ async function holder(kube: KubeClient, ns: string, shard = 0): Promise<string |
   return l?.spec.holderIdentity || undefined;
 }
 
+/** The shard's holder once it has stayed the same for a few retry periods (replicas hand shards over as they join). */
+async function settledHolder(kube: KubeClient, ns: string): Promise<string | undefined> {
+  let last: string | undefined;
+  let since = Date.now();
+  await waitFor('a settled shard holder', async () => {
+    const now = await holder(kube, ns);
+    if (now !== last) [last, since] = [now, Date.now()];
+    return last !== undefined && Date.now() - since >= 3_000;
+  }, 30_000);
+  return last;
+}
+
 const untilWeight = async (s: Scenario, w: number): Promise<void> =>
   waitFor(`canary weight ${w}`, async () => s.timeline.routeWeights.includes(w), 60_000, 50);
 
@@ -45,7 +57,7 @@ describe('high availability and faults', () => {
   it('two replicas with leader election: only the leader acts; when it is killed mid-release the follower finishes the run within the lease duration', async () => {
     const ns = uniqueNs('leader');
     s = await scenario({ prefix: 'leader', ns, replicas: 2, operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns }, analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 } });
-    const leader = await holder(s.client, s.ns);
+    const leader = await settledHolder(s.client, s.ns);
     expect(['replica-0', 'replica-1']).toContain(leader);
     s.timeline.routeWeights.length = 0;
     const from = s.timeline.phases.length;
