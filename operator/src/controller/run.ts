@@ -79,9 +79,7 @@ export class Run {
     if (isDeepStrictEqual(withoutTimes(this.status), withoutTimes(this.canary.status ?? {}))) return;
     this.status.lastTransitionTime = nowIso;
     const body: Canary = { ...this.canary, status: this.status };
-    const replaced = this.canary.metadata.resourceVersion;
     this.canary = await this.deps.client.replaceStatus(Resources.canaries, body, this.signal);
-    this.deps.canaries.wrote?.(this.canary, replaced);
     this.committed = true;
     this.deps.metrics.observeCanary(this.canary);
   }

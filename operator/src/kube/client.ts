@@ -20,6 +20,12 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Told of every successful create, replace and patch: the object the server returned, and the resourceVersion
+ * it replaced (undefined for a create, or for a patch with no precondition whose caller named none).
+ */
+export type WriteListener = (resource: ResourceType, written: KubeObject, replaced: string | undefined) => void;
+
 /** Observes every API request, e.g. to count them by verb. */
 export type RequestObserver = (verb: string, resource: string, code: number, seconds: number) => void;
 
@@ -44,11 +50,22 @@ export interface ListResult<T> {
   metadata: { resourceVersion?: string; continue?: string };
 }
 
+export interface PatchOptions {
+  type?: PatchType;
+  subresource?: string;
+  signal?: AbortSignal;
+  fieldManager?: string;
+  force?: boolean;
+  /** The resourceVersion the patch was computed from (a merge patch's metadata.resourceVersion is taken as it). */
+  replaces?: string;
+}
+
 /** A small typed client of the Kubernetes REST API: JSON in and out, typed errors, streaming watches. */
 export class KubeClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly watchAgent: http.Agent;
+  private readonly writeListeners: WriteListener[] = [];
 
   constructor(private readonly opts: KubeClientOptions) {
     this.url = new URL(opts.server);
@@ -94,34 +111,43 @@ export class KubeClient {
     return this.request<ListResult<T>>('GET', resourcePath(r, namespace), { query, signal });
   }
 
+  /** Calls `listener` after every successful write of this client (the informer caches show own writes at once). */
+  onWrite(listener: WriteListener): void {
+    this.writeListeners.push(listener);
+  }
+
   create<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal });
+    return this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal }).then(this.written(r, undefined));
   }
 
   replace<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal });
+    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal })
+      .then(this.written(r, obj.metadata.resourceVersion));
   }
 
   /** PUT on the status subresource: replaces status only, guarded by metadata.resourceVersion. */
   replaceStatus<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal });
+    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal })
+      .then(this.written(r, obj.metadata.resourceVersion));
   }
 
   patch<T extends KubeObject>(
     r: ResourceType, namespace: string | undefined, name: string, patch: unknown,
-    o: { type?: PatchType; subresource?: string; signal?: AbortSignal; fieldManager?: string; force?: boolean } = {},
+    o: PatchOptions = {},
   ): Promise<T> {
     const type = o.type ?? 'merge';
     const query = { fieldManager: o.fieldManager, force: o.force };
+    const precondition = type === 'merge' ? (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion : undefined;
     return this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
       body: patch, contentType: PATCH_CONTENT_TYPES[type], query, signal: o.signal,
-    }).catch((err: unknown) => {
-      // A JSON patch whose "test" operation fails (a stale resourceVersion) is a write conflict, not an invalid object.
-      if (type === 'json' && err instanceof KubeApiError && err.status === 422 && /test/i.test(err.message)) {
-        throw new KubeApiError(409, 'Conflict', err.message, err.verb, err.path);
-      }
-      throw err;
-    });
+    }).then(this.written(r, o.replaces ?? precondition));
+  }
+
+  private written<T extends KubeObject>(r: ResourceType, replaced: string | undefined): (obj: T) => T {
+    return (obj) => {
+      for (const listener of this.writeListeners) listener(r, obj, replaced);
+      return obj;
+    };
   }
 
   delete(r: ResourceType, namespace: string | undefined, name: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {

@@ -22,7 +22,10 @@ export class InformerRegistry {
     namespaces: string[];
     resyncMs: number;
     onEvent: ObjectEventHandler;
-  }) {}
+  }) {
+    // Every write of the operator is shown by its informer at once, until the watch delivers it.
+    opts.client.onWrite((resource, obj, replaced) => this.informers.get(resourceKey(resource))?.informer.wrote(obj, replaced));
+  }
 
   /** The lister of a resource, once its informer has synced. Throws ResourceNotServedError and the like. */
   async lister<T extends KubeObject>(resource: ResourceType): Promise<Lister<T>> {

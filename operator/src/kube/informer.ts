@@ -12,12 +12,6 @@ export type Handler<T> = (obj: T, old?: T) => void;
 export interface Lister<T> {
   get(namespace: string | undefined, name: string): T | undefined;
   list(namespace?: string): T[];
-  /**
-   * Records an object this process has just written (created, or replaced over the resourceVersion `replaced`),
-   * so that get() returns it until the watch delivers it: the next reconcile does not start from the version it
-   * replaced and fail with a 409.
-   */
-  wrote?(obj: T, replaced: string | undefined): void;
 }
 
 export interface InformerOptions {
@@ -99,11 +93,18 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     return own && cached?.metadata.resourceVersion === own.replaced ? own.obj : cached;
   }
 
+  /**
+   * Records an object this process has just written (created, or replaced over the resourceVersion `replaced`),
+   * so that get() returns it until the watch delivers it: the next reconcile does not start from the version it
+   * replaced and fail with a 409. Objects outside the watched namespaces are ignored.
+   */
   wrote(obj: T, replaced: string | undefined): void {
-    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-    const cached = this.cache.get(obj.metadata.namespace ?? '')?.get(obj.metadata.name!);
+    const ns = obj.metadata.namespace ?? '';
+    const watched = this.opts.namespaces ?? [];
+    if (watched.length > 0 && !watched.includes(ns)) return;
+    const cached = this.cache.get(ns)?.get(obj.metadata.name!);
     // Only while the cache still holds what was replaced: any other version came from the watch, newer or equal.
-    if (cached?.metadata.resourceVersion === replaced) this.written.set(key, { replaced, obj: this.trimmed(obj) });
+    if (cached?.metadata.resourceVersion === replaced) this.written.set(`${ns}/${obj.metadata.name}`, { replaced, obj: this.trimmed(obj) });
   }
 
   list(namespace?: string): T[] {

@@ -165,106 +165,117 @@ function merge(files: string[]): Merged {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Typed reads of one kubeconfig document, each error naming the file and the path of the bad field. */
+class DocReader {
+  private readonly dir: string;
+
+  constructor(readonly file: string, readonly doc: Obj) {
+    this.dir = path.dirname(path.resolve(file));
+  }
+
+  bad(where: string, what: string): KubeConfigError {
+    return new KubeConfigError(`kubeconfig ${this.file}: ${where} ${what}`);
+  }
+
+  /** A path relative to the kubeconfig file's directory, as kubectl resolves it. */
+  abs(p: string | undefined): string | undefined {
+    return p === undefined ? undefined : path.resolve(this.dir, p);
+  }
+
+  str(o: Obj, key: string, where: string): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw this.bad(`${where}.${key}`, 'must be a string');
+    return v === '' ? undefined : v;
+  }
+
+  /** The entries of a top-level list (clusters, users, contexts): name and inner mapping, with where they are. */
+  entries(key: string, inner: string): Array<{ name: string; body: Obj; where: string }> {
+    const v = this.doc[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw this.bad(key, 'must be a list');
+    return v.map((e: unknown, i) => {
+      if (!isObj(e)) throw this.bad(`${key}[${i}]`, 'must be a mapping');
+      const name = this.str(e, 'name', `${key}[${i}]`);
+      if (!name) throw this.bad(`${key}[${i}].name`, 'is missing');
+      const body = e[inner] ?? {};
+      if (!isObj(body)) throw this.bad(`${key}[${i}].${inner}`, 'must be a mapping');
+      return { name, body, where: `${key}[${i}].${inner}` };
+    });
+  }
+}
+
 /** Reads one kubeconfig document into m; for every name the first file that defines it wins (as kubectl). */
 function parseInto(m: Merged, file: string, doc: unknown): void {
   if (doc === null || doc === undefined) return; // an empty file is an empty config
-  const bad = (where: string, what: string): KubeConfigError => new KubeConfigError(`kubeconfig ${file}: ${where} ${what}`);
-  if (!isObj(doc)) throw bad('the document', 'must be a mapping');
-  const dir = path.dirname(path.resolve(file));
-  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
-  const str = (o: Obj, key: string, where: string): string | undefined => {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') throw bad(`${where}.${key}`, 'must be a string');
-    return v === '' ? undefined : v;
-  };
-  const list = (key: string): Obj[] => {
-    const v = doc[key];
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) throw bad(key, 'must be a list');
-    return v.map((e, i) => {
-      if (!isObj(e)) throw bad(`${key}[${i}]`, 'must be a mapping');
-      return e;
-    });
-  };
-  const named = (key: string, inner: string, e: Obj, i: number): { name: string; body: Obj } => {
-    const name = str(e, 'name', `${key}[${i}]`);
-    if (!name) throw bad(`${key}[${i}].name`, 'is missing');
-    const body = e[inner] ?? {};
-    if (!isObj(body)) throw bad(`${key}[${i}].${inner}`, 'must be a mapping');
-    return { name, body };
-  };
-
-  const current = str(doc, 'current-context', 'the document');
+  if (!isObj(doc)) throw new KubeConfigError(`kubeconfig ${file}: the document must be a mapping`);
+  const r = new DocReader(file, doc);
+  const current = r.str(doc, 'current-context', 'the document');
   if (current && m.currentContext === undefined) m.currentContext = current;
-
-  list('clusters').forEach((e, i) => {
-    const { name, body } = named('clusters', 'cluster', e, i);
-    const where = `clusters[${i}].cluster`;
-    const server = str(body, 'server', where);
-    const caData = str(body, 'certificate-authority-data', where);
-    const caFile = abs(str(body, 'certificate-authority', where));
-    const skip = body['insecure-skip-tls-verify'];
-    if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw bad(`${where}.insecure-skip-tls-verify`, 'must be true or false');
-    const tlsServerName = str(body, 'tls-server-name', where);
-    const proxyUrl = str(body, 'proxy-url', where);
-    if (m.clusters.has(name)) return;
-    // Reported only if this entry is selected: an unused entry does no harm.
-    if (proxyUrl) {
-      m.clusters.set(name, { unusable: `kubeconfig ${file}: cluster "${name}" sets proxy-url ${proxyUrl}, which the Tollgate client does not support; reach the API server directly` });
-      return;
-    }
-    if (!server) {
-      m.clusters.set(name, { unusable: `kubeconfig ${file}: cluster "${name}" has no server` });
-      return;
-    }
-    m.clusters.set(name, {
-      name, server: server.replace(/\/$/, ''), insecureSkipTlsVerify: skip === true, origin: file,
-      ...(caData ? { caData } : {}), ...(caFile ? { caFile } : {}), ...(tlsServerName ? { tlsServerName } : {}),
-    });
-  });
-
-  list('users').forEach((e, i) => {
-    const { name, body } = named('users', 'user', e, i);
-    const where = `users[${i}].user`;
-    const u: UserEntry = { name, origin: file };
-    const set = <K extends keyof UserEntry>(k: K, v: UserEntry[K] | undefined): void => {
-      if (v !== undefined) u[k] = v;
-    };
-    set('token', str(body, 'token', where));
-    // kubectl spells it tokenFile; @kubernetes/client-node reads token-file.
-    set('tokenFile', abs(str(body, 'tokenFile', where) ?? str(body, 'token-file', where)));
-    set('certData', str(body, 'client-certificate-data', where));
-    set('certFile', abs(str(body, 'client-certificate', where)));
-    set('keyData', str(body, 'client-key-data', where));
-    set('keyFile', abs(str(body, 'client-key', where)));
-    set('username', str(body, 'username', where));
-    set('password', str(body, 'password', where));
-    set('impersonateUser', str(body, 'as', where));
-    set('impersonateUid', str(body, 'as-uid', where));
-    for (const key of ['as-groups', 'as-user-extra']) {
-      const v = body[key];
-      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObj(v) && Object.keys(v).length === 0)) {
-        throw bad(`${where}.${key}`, 'is not supported by the Tollgate client (only as and as-uid are)');
-      }
-    }
-    for (const [key, field] of [['exec', 'exec'], ['auth-provider', 'authProvider']] as const) {
-      const v = body[key];
-      if (v === undefined || v === null) continue;
-      if (!isObj(v)) throw bad(`${where}.${key}`, 'must be a mapping');
-      u[field] = v;
-    }
-    if (!m.users.has(name)) m.users.set(name, u);
-  });
-
-  list('contexts').forEach((e, i) => {
-    const { name, body } = named('contexts', 'context', e, i);
-    const where = `contexts[${i}].context`;
-    const cluster = str(body, 'cluster', where);
-    const user = str(body, 'user', where);
-    str(body, 'namespace', where);
+  for (const { name, body, where } of r.entries('clusters', 'cluster')) {
+    const cluster = parseCluster(r, name, body, where);
+    if (!m.clusters.has(name)) m.clusters.set(name, cluster);
+  }
+  for (const { name, body, where } of r.entries('users', 'user')) {
+    const user = parseUser(r, name, body, where);
+    if (!m.users.has(name)) m.users.set(name, user);
+  }
+  for (const { name, body, where } of r.entries('contexts', 'context')) {
+    const cluster = r.str(body, 'cluster', where);
+    const user = r.str(body, 'user', where);
+    r.str(body, 'namespace', where);
     if (!m.contexts.has(name)) m.contexts.set(name, { ...(cluster ? { cluster } : {}), ...(user ? { user } : {}), origin: file });
-  });
+  }
+}
+
+function parseCluster(r: DocReader, name: string, body: Obj, where: string): ClusterEntry | { unusable: string } {
+  const server = r.str(body, 'server', where);
+  const caData = r.str(body, 'certificate-authority-data', where);
+  const caFile = r.abs(r.str(body, 'certificate-authority', where));
+  const skip = body['insecure-skip-tls-verify'];
+  if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw r.bad(`${where}.insecure-skip-tls-verify`, 'must be true or false');
+  const tlsServerName = r.str(body, 'tls-server-name', where);
+  const proxyUrl = r.str(body, 'proxy-url', where);
+  // Reported only if this entry is selected: an unused entry does no harm.
+  if (proxyUrl) {
+    return { unusable: `kubeconfig ${r.file}: cluster "${name}" sets proxy-url ${proxyUrl}, which the Tollgate client does not support; reach the API server directly` };
+  }
+  if (!server) return { unusable: `kubeconfig ${r.file}: cluster "${name}" has no server` };
+  return {
+    name, server: server.replace(/\/$/, ''), insecureSkipTlsVerify: skip === true, origin: r.file,
+    ...(caData ? { caData } : {}), ...(caFile ? { caFile } : {}), ...(tlsServerName ? { tlsServerName } : {}),
+  };
+}
+
+function parseUser(r: DocReader, name: string, body: Obj, where: string): UserEntry {
+  const u: UserEntry = { name, origin: r.file };
+  const set = <K extends keyof UserEntry>(k: K, v: UserEntry[K] | undefined): void => {
+    if (v !== undefined) u[k] = v;
+  };
+  set('token', r.str(body, 'token', where));
+  // kubectl spells it tokenFile; @kubernetes/client-node reads token-file.
+  set('tokenFile', r.abs(r.str(body, 'tokenFile', where) ?? r.str(body, 'token-file', where)));
+  set('certData', r.str(body, 'client-certificate-data', where));
+  set('certFile', r.abs(r.str(body, 'client-certificate', where)));
+  set('keyData', r.str(body, 'client-key-data', where));
+  set('keyFile', r.abs(r.str(body, 'client-key', where)));
+  set('username', r.str(body, 'username', where));
+  set('password', r.str(body, 'password', where));
+  set('impersonateUser', r.str(body, 'as', where));
+  set('impersonateUid', r.str(body, 'as-uid', where));
+  for (const key of ['as-groups', 'as-user-extra']) {
+    const v = body[key];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObj(v) && Object.keys(v).length === 0)) {
+      throw r.bad(`${where}.${key}`, 'is not supported by the Tollgate client (only as and as-uid are)');
+    }
+  }
+  for (const [key, field] of [['exec', 'exec'], ['auth-provider', 'authProvider']] as const) {
+    const v = body[key];
+    if (v === undefined || v === null) continue;
+    if (!isObj(v)) throw r.bad(`${where}.${key}`, 'must be a mapping');
+    u[field] = v;
+  }
+  return u;
 }
 
 function select(m: Merged, wanted: string | undefined): KubeConfigSelection {
@@ -315,7 +326,7 @@ export async function refreshingHeaders(read: () => Promise<Record<string, strin
 /** Server, TLS material and auth headers for a selection whose user needs no plugin (see needsClientNode). */
 export async function staticConnection(sel: KubeConfigSelection, o: RefreshOptions = {}): Promise<ClientConnection> {
   const { cluster, user } = sel;
-  if (needsClientNode(user)) throw new Error(`user "${user?.name}" needs @kubernetes/client-node`);
+  if (needsClientNode(user)) throw new KubeConfigError(`user "${user?.name}" needs @kubernetes/client-node`);
   const read = (file: string, what: string, origin: string): Buffer => {
     try {
       return fs.readFileSync(file);

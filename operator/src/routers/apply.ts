@@ -44,14 +44,11 @@ export async function ensureObject<T extends KubeObject & { spec?: unknown }>(
   const desired = build(live);
   desired.metadata.annotations = { ...desired.metadata.annotations, [APPLIED_ANNOTATION]: revisionOf(desired.spec ?? null) };
   if (!live) {
-    const created = await client.create(resource, desired, signal);
-    lister.wrote?.(created, undefined);
+    await client.create(resource, desired, signal);
     return 'created';
   }
   if (covers(live, desired)) return 'unchanged';
-  // Not inlined in the optional call: with a lister that does not record writes, its arguments would not run.
-  const replaced = await client.replace(resource, desired, signal);
-  lister.wrote?.(replaced, live.metadata.resourceVersion);
+  await client.replace(resource, desired, signal);
   return 'updated';
 }
 

@@ -62,8 +62,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
     const primary = primaryWorkloadOf(this.kind, w, canary, { key: info.selectorLabel, value: info.selectorValue }, this.deps.ownerRef(canary), this.primaryTemplate(w, info), this.k.primarySpec(w));
-    const created = await this.deps.client.create(this.k.resource, primary, signal);
-    this.deps.workloads.wrote?.(created, undefined);
+    await this.deps.client.create(this.k.resource, primary, signal);
   }
 
   async promote(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
@@ -76,8 +75,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
     // A replace of the object read (its resourceVersion): the template is replaced whole, and only on the object
     // we read; a change in between is a 409 (a JSON patch's failed test is a 422 on 1.20, like an invalid object).
     const body = { ...primary, spec: { ...primary.spec, template: this.primaryTemplate(w, info), ...(replicas !== undefined ? { replicas } : {}) } };
-    const written = await this.deps.client.replace<W>(this.k.resource, body, signal);
-    this.deps.workloads.wrote?.(written, primary.metadata.resourceVersion);
+    await this.deps.client.replace<W>(this.k.resource, body, signal);
   }
 
   primaryRevision(canary: Canary): string | undefined {
@@ -98,8 +96,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     const patch = this.k.scalePatch(w, up, this.primary(canary));
     if (patch === undefined) return;
-    const written = await this.deps.client.patch<W>(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager });
-    this.deps.workloads.wrote?.(written, w.metadata.resourceVersion);
+    await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager, replaces: w.metadata.resourceVersion });
   }
 
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {

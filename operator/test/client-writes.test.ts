@@ -1,0 +1,81 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeObject } from '../src/api/types.js';
+import { KubeClient, type WatchEvent } from '../src/kube/client.js';
+import { InformerRegistry } from '../src/kube/informer-registry.js';
+import { Resources } from '../src/kube/resources.js';
+import { silentLogger } from '../src/util/log.js';
+
+/** An API server stand-in: writes answer the body with resourceVersion 99; a name "taken" answers 409. */
+let server: http.Server;
+let base: string;
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.includes('/taken')) {
+        res.statusCode = 409;
+        res.end(JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'the object has been modified', code: 409 }));
+        return;
+      }
+      const sent = JSON.parse(body || '{}') as KubeObject;
+      const name = req.method === 'PATCH' ? req.url!.split('/').pop()! : sent.metadata?.name;
+      res.end(JSON.stringify({ ...sent, metadata: { ...sent.metadata, name, namespace: 'ns', resourceVersion: '99' } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const cm = (name: string, rv?: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...(rv ? { resourceVersion: rv } : {}) } });
+
+describe('KubeClient write listeners', () => {
+  it('are told of each successful write with the resourceVersion it replaced, and not of a failed one', async () => {
+    const client = new KubeClient({ server: base, authHeaders: async () => ({}) });
+    const seen: [string, string, string | undefined][] = [];
+    client.onWrite((r, obj, replaced) => seen.push([r.plural, `${obj.metadata.name}@${obj.metadata.resourceVersion}`, replaced]));
+    try {
+      await client.create(Resources.configMaps, cm('a'));
+      await client.replace(Resources.configMaps, cm('b', '5'));
+      await client.replaceStatus(Resources.configMaps, cm('c', '6'));
+      await client.patch(Resources.configMaps, 'ns', 'd', { metadata: { resourceVersion: '7' } });
+      await client.patch(Resources.configMaps, 'ns', 'e', { data: { k: 'v' } }, { replaces: '8' });
+      await client.patch(Resources.configMaps, 'ns', 'f', { data: { k: 'v' } });
+      await expect(client.replace(Resources.configMaps, cm('taken', '9'))).rejects.toThrow(/409/);
+      expect(seen).toEqual([
+        ['configmaps', 'a@99', undefined],
+        ['configmaps', 'b@99', '5'],
+        ['configmaps', 'c@99', '6'],
+        ['configmaps', 'd@99', '7'],
+        ['configmaps', 'e@99', '8'],
+        ['configmaps', 'f@99', undefined],
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('InformerRegistry', () => {
+  it('shows a write of the client in the informer of its resource before the watch delivers it', async () => {
+    let listener: Parameters<KubeClient['onWrite']>[0] | undefined;
+    const client = {
+      onWrite: (l: typeof listener) => (listener = l),
+      list: async () => ({ items: [cm('a', '5')], metadata: { resourceVersion: '10' } }),
+      watch: (_p: string, _q: unknown, _cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal) =>
+        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+    } as unknown as KubeClient;
+    const registry = new InformerRegistry({ client, logger: silentLogger(), namespaces: [], resyncMs: 0, onEvent: () => undefined });
+    try {
+      const lister = await registry.lister<KubeObject>(Resources.configMaps);
+      listener!(Resources.configMaps, cm('a', '11'), '5');
+      listener!(Resources.services, cm('a', '12'), '5');
+      expect(lister.get('ns', 'a')?.metadata.resourceVersion).toBe('11');
+    } finally {
+      registry.stopAll();
+    }
+  });
+});
