@@ -25,7 +25,10 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   let controller: CanaryController | undefined;
   const informers = new InformerRegistry({
     client, logger: log, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs,
-    onEvent: (resource, obj) => controller?.onObject(resource, obj),
+    onEvent: (resource, obj, own) => {
+      metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
+      controller?.onObject(resource, obj, own);
+    },
   });
   const { deps, canaries, waitFor } = composeDeps(cfg, { client, informers, metrics, log });
   const ownership = cfg.leaderElect || cfg.shards > 1 ? shardedOwnership(cfg, client, log, metrics, () => controller) : undefined;

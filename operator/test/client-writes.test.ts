@@ -33,10 +33,14 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const cm = (name: string, rv?: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...(rv ? { resourceVersion: rv } : {}) } });
 
 describe('KubeClient write listeners', () => {
-  it('are told of each successful write with the resourceVersion it replaced, and not of a failed one', async () => {
+  it('are told of each write before it is sent, then of the object written and the resourceVersion it replaced, or of its failure', async () => {
     const client = new KubeClient({ server: base, authHeaders: async () => ({}) });
     const seen: [string, string, string | undefined][] = [];
-    client.onWrite((r, obj, replaced) => seen.push([r.plural, `${obj.metadata.name}@${obj.metadata.resourceVersion}`, replaced]));
+    const begun: string[] = [];
+    client.onWrite((r, namespace, name) => {
+      begun.push(`${namespace}/${name}`);
+      return (obj, replaced) => seen.push([r.plural, obj ? `${obj.metadata.name}@${obj.metadata.resourceVersion}` : `${name} failed`, replaced]);
+    });
     try {
       await client.create(Resources.configMaps, cm('a'));
       await client.replace(Resources.configMaps, cm('b', '5'));
@@ -52,7 +56,9 @@ describe('KubeClient write listeners', () => {
         ['configmaps', 'd@99', '7'],
         ['configmaps', 'e@99', '8'],
         ['configmaps', 'f@99', undefined],
+        ['configmaps', 'taken failed', undefined],
       ]);
+      expect(begun).toEqual(['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e', 'ns/f', 'ns/taken']);
     } finally {
       client.close();
     }
@@ -71,8 +77,8 @@ describe('InformerRegistry', () => {
     const registry = new InformerRegistry({ client, logger: silentLogger(), namespaces: [], resyncMs: 0, onEvent: () => undefined });
     try {
       const lister = await registry.lister<KubeObject>(Resources.configMaps);
-      listener!(Resources.configMaps, cm('a', '11'), '5');
-      listener!(Resources.services, cm('a', '12'), '5');
+      listener!(Resources.configMaps, 'ns', 'a')(cm('a', '11'), '5');
+      listener!(Resources.services, 'ns', 'a')(cm('a', '12'), '5');
       expect(lister.get('ns', 'a')?.metadata.resourceVersion).toBe('11');
     } finally {
       registry.stopAll();

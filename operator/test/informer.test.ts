@@ -92,6 +92,117 @@ describe('Informer.wrote: our own writes, before the watch delivers them', () =>
   });
 });
 
+describe('Informer events: the echo of our own write is marked own', () => {
+  it('given our replace, then the watch event of exactly that version is own, and a later foreign change is not', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    try {
+      informer.wrote(obj('a', '7', 'ours'), '5');
+      send({ type: 'MODIFIED', object: obj('a', '7', 'ours') });
+      send({ type: 'MODIFIED', object: obj('a', '8', 'theirs') });
+      expect(seen).toEqual([['7', true], ['8', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given our write was overtaken by another writer, then the watch events are not own', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    try {
+      informer.wrote(obj('a', '7', 'ours'), '5');
+      send({ type: 'MODIFIED', object: obj('a', '9', 'theirs, squashed over ours') });
+      send({ type: 'MODIFIED', object: obj('a', '10', 'theirs again') });
+      expect(seen).toEqual([['9', false], ['10', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given two writes of ours in a row, then both echoes are own and get shows the second until it is delivered', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    try {
+      informer.wrote(obj('a', '6', 'first'), '5');
+      informer.wrote(obj('a', '7', 'second'), '6');
+      send({ type: 'MODIFIED', object: obj('a', '6', 'first') });
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'second' });
+      send({ type: 'MODIFIED', object: obj('a', '7', 'second') });
+      send({ type: 'MODIFIED', object: obj('a', '8', 'theirs') });
+      expect(seen).toEqual([['6', true], ['7', true], ['8', false]]);
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given a foreign change between our two writes, then the overlay ends and the foreign change is not own', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    try {
+      informer.wrote(obj('a', '6', 'ours'), '5');
+      send({ type: 'MODIFIED', object: obj('a', '7', 'theirs') });
+      informer.wrote(obj('a', '8', 'ours, written over 6 without a precondition'), '6');
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
+      expect(seen).toEqual([['7', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given the echo arrives before the write has answered, then it is held back and emitted as own when the write ends', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    try {
+      const end = informer.writing('ns', 'a');
+      send({ type: 'MODIFIED', object: obj('a', '6', 'ours') });
+      expect(seen).toEqual([]);
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'ours' });
+      end(obj('a', '6', 'ours'), '5');
+      expect(seen).toEqual([['6', true]]);
+      send({ type: 'MODIFIED', object: obj('a', '7', 'theirs') });
+      expect(seen).toEqual([['6', true], ['7', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given a write that fails while events of its object arrive, then they are emitted as not own when it ends', async () => {
+    const { informer, send } = await started([obj('a', '5', 'old')]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    informer.on('delete', (o, _old, own) => seen.push([`deleted ${o.metadata.resourceVersion!}`, own]));
+    try {
+      const end = informer.writing('ns', 'a');
+      send({ type: 'MODIFIED', object: obj('a', '6', 'theirs') });
+      send({ type: 'DELETED', object: obj('a', '6', 'theirs') });
+      end(undefined);
+      expect(seen).toEqual([['6', false], ['deleted 6', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+
+  it('given our create, then its ADDED event is own; a create we never recorded is not', async () => {
+    const { informer, send } = await started([]);
+    const seen: Array<[string, boolean]> = [];
+    informer.on('add', (o, _old, own) => seen.push([o.metadata.name!, own]));
+    try {
+      informer.wrote(obj('b', '9', 'created'), undefined);
+      send({ type: 'ADDED', object: obj('b', '9', 'created') });
+      send({ type: 'ADDED', object: obj('c', '10', 'someone else') });
+      expect(seen).toEqual([['b', true], ['c', false]]);
+    } finally {
+      informer.stop();
+    }
+  });
+});
+
 describe('Informer when the resource stops being served', () => {
   it('forgets every cached object once list/watch answer 404 (the CRD was deleted or replaced)', async () => {
     const gone = new KubeApiError(404, 'NotFound', '404 page not found', 'WATCH', '/api/v1/configmaps');

@@ -383,3 +383,75 @@ describe('WorkQueue delays', () => {
     }
   });
 });
+
+describe('WorkQueue: due keys before event keys', () => {
+  it('given keys added by events and keys whose requested time came, then the due ones are taken first, each in its order', async () => {
+    const order: string[] = [];
+    const q = queueOf(async (k) => void order.push(k), { workers: 1 });
+    for (const k of ['e1', 'e2']) q.add(k);
+    q.add('d1', 'due');
+    q.add('e3');
+    q.add('d2', 'due');
+    expect(q.depth).toBe(5);
+    q.start();
+    await waitFor(() => order.length === 5);
+    expect(order).toEqual(['d1', 'd2', 'e1', 'e2', 'e3']);
+    expect(q.depth).toBe(0);
+  });
+
+  it('given a key waiting for an event, when its time comes, then it moves ahead, runs once, and the depth counts it once', async () => {
+    const order: string[] = [];
+    const q = queueOf(async (k) => void order.push(k), { workers: 1 });
+    q.add('a');
+    q.add('b');
+    q.add('b', 'due');
+    q.add('b');
+    expect(q.depth).toBe(2);
+    q.start();
+    await waitFor(() => order.length === 2);
+    await delay(20);
+    expect(order).toEqual(['b', 'a']);
+    expect(q.depth).toBe(0);
+  });
+
+  it('given a handler asking for a requeue while other keys wait for events, then the requeued key runs before them', async () => {
+    const order: string[] = [];
+    const gate = deferred();
+    const q = queueOf(async (k) => {
+      order.push(k);
+      if (k === 'tick' && order.length === 1) return { requeueAfterMs: 10 };
+      if (k === 'slow') await gate.promise;
+      return {};
+    }, { workers: 1 });
+    q.add('tick');
+    q.start();
+    await waitFor(() => order.length === 1);
+    q.add('slow');
+    await waitFor(() => order.length === 2);
+    for (const k of ['e1', 'e2', 'e3']) q.add(k);
+    await delay(30); // the tick's time comes while 'slow' holds the only worker
+    gate.resolve();
+    await waitFor(() => order.length === 6);
+    expect(order).toEqual(['tick', 'slow', 'tick', 'e1', 'e2', 'e3']);
+  });
+
+  it('given a failing key, then its retry waits among the event keys, behind a due one', async () => {
+    const order: string[] = [];
+    const gate = deferred();
+    const q = queueOf(async (k) => {
+      order.push(k);
+      if (k === 'bad' && order.length === 1) throw new Error('boom');
+      if (k === 'slow') await gate.promise;
+      return {};
+    }, { workers: 1, backoff: { initialMs: 10, maxMs: 10 } });
+    q.add('bad');
+    q.add('slow');
+    q.start();
+    await waitFor(() => order.length === 2);
+    await delay(30); // the retry of 'bad' is queued while 'slow' holds the only worker
+    q.add('due', 'due');
+    gate.resolve();
+    await waitFor(() => order.length === 4);
+    expect(order).toEqual(['bad', 'slow', 'due', 'bad']);
+  });
+});

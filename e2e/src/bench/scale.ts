@@ -41,6 +41,8 @@ interface Options {
   maxWeight: number;
   concurrency: number;
   workers: string | undefined;
+  /** Extra environment of the operator process (--operator-env KEY=VALUE, repeatable), e.g. NODE_OPTIONS. */
+  operatorEnv: Record<string, string>;
   perNamespace: number;
   idleSeconds: number;
   scrapeSeconds: number;
@@ -49,7 +51,7 @@ interface Options {
 }
 
 const USAGE = `node e2e/dist/bench/scale.js [--n 100,500,1000,2000] [--max-minutes 40] [--interval 10s]
-  [--step-weight 10] [--max-weight 50] [--concurrency 16] [--workers <operator default>] [--per-namespace 250]
+  [--step-weight 10] [--max-weight 50] [--concurrency 16] [--workers <operator default>] [--operator-env KEY=VALUE ...] [--per-namespace 250]
   [--idle-seconds 30] [--scrape-seconds 10] [--log-level info] [--out bench/results/scale-latest.md]`;
 
 function options(): Options {
@@ -58,7 +60,7 @@ function options(): Options {
       n: { type: 'string', default: '100,500,1000,2000' }, 'max-minutes': { type: 'string', default: '40' },
       interval: { type: 'string', default: '10s' }, 'step-weight': { type: 'string', default: '10' },
       'max-weight': { type: 'string', default: '50' }, concurrency: { type: 'string', default: '16' },
-      workers: { type: 'string' }, 'per-namespace': { type: 'string', default: '250' },
+      workers: { type: 'string' }, 'operator-env': { type: 'string', multiple: true, default: [] }, 'per-namespace': { type: 'string', default: '250' },
       'idle-seconds': { type: 'string', default: '30' }, 'scrape-seconds': { type: 'string', default: '10' },
       'log-level': { type: 'string', default: 'info' }, out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'scale-latest.md') },
       help: { type: 'boolean', default: false },
@@ -74,10 +76,16 @@ function options(): Options {
     return n;
   };
   const ns = values.n.split(',').map((s) => int('n', s.trim(), 1));
+  const operatorEnv: Record<string, string> = {};
+  for (const kv of values['operator-env']) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`--operator-env must be KEY=VALUE (got ${kv})`);
+    operatorEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   return {
     ns, maxMinutes: int('max-minutes', values['max-minutes'], 1), interval: values.interval, intervalMs: parseDuration(values.interval),
     stepWeight: int('step-weight', values['step-weight'], 1), maxWeight: int('max-weight', values['max-weight'], 1),
-    concurrency: int('concurrency', values.concurrency, 1), workers: values.workers, perNamespace: int('per-namespace', values['per-namespace'], 1),
+    concurrency: int('concurrency', values.concurrency, 1), workers: values.workers, operatorEnv, perNamespace: int('per-namespace', values['per-namespace'], 1),
     idleSeconds: int('idle-seconds', values['idle-seconds'], 1), scrapeSeconds: int('scrape-seconds', values['scrape-seconds'], 1),
     logLevel: values['log-level'], out: path.resolve(values.out),
   };
@@ -360,6 +368,8 @@ interface Result {
   weightSteps: number;
   writesPerStep: number;
   reconcilesPerTick: number;
+  /** Watch events the operator received per tick, by origin/resource (own: echoes of its own writes, not reconciled). */
+  watchEventsPerTick: [string, number][];
   queriesPerTick: number;
   idle: { seconds: number; byVerb: Record<string, number>; byVerbResource: [string, number][]; reconciles: number; operatorCpu: number };
   cpu: Record<string, number>;
@@ -381,187 +391,254 @@ interface Result {
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
-async function runOne(o: Options, n: number, runDir: string, deadline: number): Promise<Result> {
-  const dir = path.join(runDir, `n${n}`);
+/** What one N runs against: the environment, the operator and the watch, and how to read their state. */
+interface Session {
+  o: Options;
+  n: number;
+  started: number;
+  client: KubeClient;
+  tracker: CanaryTracker;
+  opUrl: string;
+  pids: Pids;
+  operatorRssReadyMb: number;
+  /** Queries the Prometheus stand-in has answered so far. */
+  queries: () => number;
+  peaks: { queueDepth: number; loopLag: number };
+  check: (what: string) => void;
+  left: () => number;
+  close: () => Promise<void>;
+}
+
+async function openSession(o: Options, n: number, dir: string, deadline: number): Promise<Session> {
   const started = Date.now();
-  const loadBefore = loadAvg();
   const left = (): number => deadline - Date.now();
   const check = (what: string): void => {
     if (interrupted) throw new Interrupted();
     if (left() <= 0) throw new Error(`time budget spent while ${what}`);
   };
-
-  const env: Environment = await startEnvironment(path.join(dir, 'environment'), [], { simArgs: ['--no-apps', '--no-traffic'] });
-  const stopEnv = onCleanup('environment', () => env.stop());
-  const standIn = await startPromStandIn();
-  const stopStandIn = onCleanup('prometheus stand-in', () => standIn.close());
-  const client = await clientFromKubeConfig({ kubeconfig: env.kubeconfig, userAgent: 'tollgate-bench' });
-  const closeClient = onCleanup('bench client', async () => client.close());
-  const kcmPid = readKcmPid(env.dir);
-  const port = await freePort();
-  const operator = new OperatorProcess({
-    kubeconfig: env.kubeconfig, prometheusUrl: standIn.url, namespaces: [], logDir: dir, label: `scale-${n}`,
-    extraEnv: { PORT: String(port), LOG_LEVEL: o.logLevel, ...(o.workers ? { WORKERS: o.workers } : {}) },
-  });
-  const stopOperator = onCleanup('operator', () => operator.stop());
-  const tracker = new CanaryTracker(client, o.intervalMs);
-  const stopTracker = onCleanup('canary watch', async () => tracker.stop());
-  const opUrl = `http://127.0.0.1:${port}`;
-  let maxQueueDepth = 0;
-  let maxLoopLag = 0;
-  let errors = 0;
+  const stops: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    progressDone();
+    for (const stop of stops.reverse()) await stop();
+  };
   try {
+    const env: Environment = await startEnvironment(path.join(dir, 'environment'), [], { simArgs: ['--no-apps', '--no-traffic'] });
+    stops.push(onCleanup('environment', () => env.stop()));
+    const standIn = await startPromStandIn();
+    stops.push(onCleanup('prometheus stand-in', () => standIn.close()));
+    const client = await clientFromKubeConfig({ kubeconfig: env.kubeconfig, userAgent: 'tollgate-bench' });
+    stops.push(onCleanup('bench client', async () => client.close()));
+    const port = await freePort();
+    const operator = new OperatorProcess({
+      kubeconfig: env.kubeconfig, prometheusUrl: standIn.url, namespaces: [], logDir: dir, label: `scale-${n}`,
+      extraEnv: { PORT: String(port), LOG_LEVEL: o.logLevel, ...(o.workers ? { WORKERS: o.workers } : {}), ...o.operatorEnv },
+    });
+    stops.push(onCleanup('operator', () => operator.stop()));
+    const tracker = new CanaryTracker(client, o.intervalMs);
+    stops.push(onCleanup('canary watch', async () => tracker.stop()));
+    const opUrl = `http://127.0.0.1:${port}`;
     operator.start();
     await waitUntil('operator /readyz', async () => (await fetch(`${opUrl}/readyz`)).ok, 60_000, check);
     const opPid = (operator as unknown as { proc?: { child: { pid?: number } } }).proc?.child.pid;
     const pids: Pids = {
-      operator: opPid, apiserver: env.pids.apiserver, etcd: env.pids.etcd, 'controller-manager': kcmPid,
+      operator: opPid, apiserver: env.pids.apiserver, etcd: env.pids.etcd, 'controller-manager': readKcmPid(env.dir),
       simulator: env.pids.simulator, prometheus: env.pids.prometheus, bench: process.pid,
     };
-    const operatorRssReadyMb = procSample(opPid)?.rssMb ?? NaN;
     await tracker.start();
-    const snapshot = async (): Promise<Snapshot> => {
-      const metrics = await scrape(opUrl);
-      return {
-        at: Date.now(), metrics, queries: standIn.queries(), machine: machineCpu(),
-        procs: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procSample(pid)])),
-      };
-    };
-    const observe = (m: Map<string, number>): void => {
-      maxQueueDepth = Math.max(maxQueueDepth, m.get('tollgate_workqueue_depth') ?? 0);
-      maxLoopLag = Math.max(maxLoopLag, m.get('tollgate_nodejs_eventloop_lag_p99_seconds') ?? 0);
-    };
-    const setupSeconds = (Date.now() - started) / 1000;
-
-    // Objects: namespaces, then a Deployment and its Canary per index, with bounded concurrency.
-    const t0 = Date.now();
-    const namespaces = Array.from({ length: Math.ceil(n / o.perNamespace) }, (_, i) => `scale-${i}`);
-    for (const ns of namespaces) await retrying(`namespace ${ns}`, () => createNamespace(client, ns));
-    const items = Array.from({ length: n }, (_, i) => ({ ns: namespaces[Math.floor(i / o.perNamespace)]!, name: `app-${String(i).padStart(4, '0')}` }));
-    await pool(items, o.concurrency, async ({ ns, name }) => {
-      await retrying(`deployment ${ns}/${name}`, () => client.create(Resources.deployments, sampleDeployment(ns, name)));
-      const canary = canaryFor('istio', ns, name,
-        { interval: o.interval, stepWeight: o.stepWeight, maxWeight: o.maxWeight, threshold: 5 },
-        { progressDeadlineSeconds: 900 });
-      await retrying(`canary ${ns}/${name}`, () => client.create(Resources.canaries, canary));
-    });
-    log(`n=${n}: ${n} Deployments and Canaries created in ${((Date.now() - t0) / 1000).toFixed(0)}s; waiting for Initialized`);
-    await waitUntil(`${n} Canaries Initialized`, async () => {
-      const p = tracker.phases();
-      progress(`n=${n} initializing: ${fmtPhases(p)}`);
-      return (p.Initialized ?? 0) === n;
-    }, left(), check, 2000);
-    const initSeconds = (Date.now() - t0) / 1000;
-    progressDone();
-
-    // Settle: nothing queued, no write for 5 s (the controller-manager finishes the primaries' rollouts).
-    let quietSince = Date.now();
-    let last = await scrape(opUrl);
-    const settleDeadline = Date.now() + 90_000;
-    while (Date.now() < settleDeadline && Date.now() - quietSince < 5000) {
-      check('settling');
-      await sleep(1000);
-      const m = await scrape(opUrl);
-      const writes = sumOf(new Map([...deltaBy(last, m, 'tollgate_kube_requests_total', ['verb'])].filter(([v]) => WRITE_VERBS.has(v))));
-      if (writes > 0 || (m.get('tollgate_workqueue_depth') ?? 0) > 0) quietSince = Date.now();
-      last = m;
-    }
-
-    // Idle: every Canary Initialized, nothing changes.
-    log(`n=${n}: idle for ${o.idleSeconds}s`);
-    const i0 = await snapshot();
-    await sleepChecked(o.idleSeconds * 1000, check);
-    const i1 = await snapshot();
-    const idleSeconds = (i1.at - i0.at) / 1000;
-    const idleByVerb = Object.fromEntries(deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb']));
-    const idleByVerbResource = [...deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, v]) => v > 0);
-    const idleReconciles = (i1.metrics.get('tollgate_reconcile_duration_seconds_count') ?? 0) - (i0.metrics.get('tollgate_reconcile_duration_seconds_count') ?? 0);
-    const idleOpCpu = ((i1.procs.operator?.cpuSeconds ?? 0) - (i0.procs.operator?.cpuSeconds ?? 0)) / idleSeconds;
-
-    // Release: a new revision of every Deployment, as fast as the concurrency allows.
-    tracker.reset();
-    const p0 = await snapshot();
-    const t1 = Date.now();
-    await pool(items, o.concurrency, async ({ ns, name }) => {
-      await retrying(`release ${ns}/${name}`, () => client.patch(Resources.deployments, ns, name,
-        { spec: { template: { metadata: { annotations: { 'bench.tollgate.dev/revision': '2' } } } } }));
-    });
-    const triggerSeconds = (Date.now() - t1) / 1000;
-    log(`n=${n}: ${n} releases triggered in ${triggerSeconds.toFixed(1)}s`);
-    let complete = true;
-    let note = '';
-    let lastScrape = Date.now();
-    try {
-      await waitUntil(`${n} releases finished`, async () => {
-        const p = tracker.phases();
-        progress(`n=${n} releasing: ${fmtPhases(p)}`);
-        if (Date.now() - lastScrape >= o.scrapeSeconds * 1000) {
-          lastScrape = Date.now();
-          observe(await scrape(opUrl));
-        }
-        return (p.Succeeded ?? 0) + (p.Failed ?? 0) === n;
-      }, left(), check, 1000);
-    } catch (err) {
-      if (err instanceof Interrupted) throw err;
-      complete = false;
-      note = (err as Error).message;
-    }
-    progressDone();
-    const p1 = await snapshot();
-    observe(p1.metrics);
-    const window = (p1.at - p0.at) / 1000;
-    const outcome = tracker.phases();
-
-    const ticks = (p1.metrics.get('tollgate_analysis_tick_lag_seconds_count') ?? 0) - (p0.metrics.get('tollgate_analysis_tick_lag_seconds_count') ?? 0);
-    const byVerb = deltaBy(p0.metrics, p1.metrics, 'tollgate_kube_requests_total', ['verb']);
-    const byResource = deltaBy(p0.metrics, p1.metrics, 'tollgate_kube_requests_total', ['verb', 'resource']);
-    const byCode = deltaBy(p0.metrics, p1.metrics, 'tollgate_kube_requests_total', ['code']);
-    errors = sumOf(new Map([...byCode].filter(([c]) => !/^2/.test(c))));
-    const errorsByKind = [...deltaBy(p0.metrics, p1.metrics, 'tollgate_kube_requests_total', ['code', 'verb', 'resource'])]
-      .filter(([k, c]) => c > 0 && !/^2/.test(k)).sort((a, b) => b[1] - a[1]);
-    const writes = sumOf(new Map([...byVerb].filter(([v]) => WRITE_VERBS.has(v))));
-    const reconciles = (p1.metrics.get('tollgate_reconcile_duration_seconds_count') ?? 0) - (p0.metrics.get('tollgate_reconcile_duration_seconds_count') ?? 0);
-    const cpu: Record<string, number> = {};
-    for (const k of Object.keys(pids)) cpu[k] = ((p1.procs[k]?.cpuSeconds ?? 0) - (p0.procs[k]?.cpuSeconds ?? 0)) / window;
-    const machineBusyCores = (p1.machine.busy - p0.machine.busy) / window;
-    const all = [...tracker.lags.first, ...tracker.lags.later];
-    const hist = 'tollgate_analysis_tick_lag_seconds';
-    const buckets = [...deltaBy(p0.metrics, p1.metrics, `${hist}_bucket`, ['le'])]
-      .sort((x, y) => (x[0] === '+Inf' ? Infinity : Number(x[0])) - (y[0] === '+Inf' ? Infinity : Number(y[0])));
-    const releases = (outcome.Succeeded ?? 0) + (outcome.Failed ?? 0) || n;
     return {
-      n, complete, note, setupSeconds, initSeconds, triggerSeconds, releaseSeconds: window, outcome, ticks,
-      tickLagHist: { p50: histogramQuantile(p0.metrics, p1.metrics, hist, 0.5), p99: histogramQuantile(p0.metrics, p1.metrics, hist, 0.99), buckets },
-      tickLagWatch: {
-        count: all.length, p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: quantile(all, 1),
-        laterCount: tracker.lags.later.length, laterP50: quantile(tracker.lags.later, 0.5), laterP99: quantile(tracker.lags.later, 0.99),
-        firstP50: quantile(tracker.lags.first, 0.5), firstP99: quantile(tracker.lags.first, 0.99),
-      },
-      perTickByVerb: Object.fromEntries([...byVerb].map(([v, c]) => [v, ticks ? c / ticks : NaN])),
-      perReleaseByResource: [...byResource].filter(([, c]) => c > 0).map(([k, c]) => [k, c / releases] as [string, number]).sort((a, b) => b[1] - a[1]),
-      weightSteps: tracker.weightSteps, writesPerStep: tracker.weightSteps ? writes / tracker.weightSteps : NaN,
-      reconcilesPerTick: ticks ? reconciles / ticks : NaN, queriesPerTick: ticks ? (p1.queries - p0.queries) / ticks : NaN,
-      idle: { seconds: idleSeconds, byVerb: idleByVerb, byVerbResource: idleByVerbResource, reconciles: idleReconciles, operatorCpu: idleOpCpu },
-      cpu, machineBusyCores,
-      operatorRssEndMb: p1.procs.operator?.rssMb ?? NaN, operatorRssPeakMb: p1.procs.operator?.hwmMb ?? NaN,
-      apiserverRssPeakMb: p1.procs.apiserver?.hwmMb ?? NaN,
-      maxQueueDepth, maxEventLoopLagP99: maxLoopLag, loadBefore, loadAfter: loadAvg(), errors, errorsByKind,
-      reconcile: {
-        meanMs: (((p1.metrics.get('tollgate_reconcile_duration_seconds_sum') ?? 0) - (p0.metrics.get('tollgate_reconcile_duration_seconds_sum') ?? 0)) / reconciles) * 1000,
-        p50: histogramQuantile(p0.metrics, p1.metrics, 'tollgate_reconcile_duration_seconds', 0.5),
-        p99: histogramQuantile(p0.metrics, p1.metrics, 'tollgate_reconcile_duration_seconds', 0.99),
-      },
-      operatorRssReadyMb, operatorRssIdleMb: i1.procs.operator?.rssMb ?? NaN,
-      heapUsedMb: (p1.metrics.get('tollgate_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+      o, n, started, client, tracker, opUrl, pids, operatorRssReadyMb: procSample(opPid)?.rssMb ?? NaN, queries: standIn.queries,
+      peaks: { queueDepth: 0, loopLag: 0 }, check, left, close,
     };
-  } finally {
-    progressDone();
-    await stopTracker();
-    await stopOperator();
-    await closeClient();
-    await stopStandIn();
-    await stopEnv();
+  } catch (err) {
+    await close();
+    throw err;
   }
+}
+
+async function snapshot(s: Session): Promise<Snapshot> {
+  const metrics = await scrape(s.opUrl);
+  observePeaks(s, metrics);
+  return {
+    at: Date.now(), metrics, queries: s.queries(), machine: machineCpu(),
+    procs: Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, procSample(pid)])),
+  };
+}
+
+function observePeaks(s: Session, m: Map<string, number>): void {
+  s.peaks.queueDepth = Math.max(s.peaks.queueDepth, m.get('tollgate_workqueue_depth') ?? 0);
+  s.peaks.loopLag = Math.max(s.peaks.loopLag, m.get('tollgate_nodejs_eventloop_lag_p99_seconds') ?? 0);
+}
+
+type Item = { ns: string; name: string };
+
+/** Namespaces, then a Deployment and its Canary per index, with bounded concurrency; until all are Initialized. */
+async function createObjects(s: Session): Promise<{ items: Item[]; initSeconds: number }> {
+  const { o, n, client } = s;
+  const t0 = Date.now();
+  const namespaces = Array.from({ length: Math.ceil(n / o.perNamespace) }, (_, i) => `scale-${i}`);
+  for (const ns of namespaces) await retrying(`namespace ${ns}`, () => createNamespace(client, ns));
+  const items = Array.from({ length: n }, (_, i) => ({ ns: namespaces[Math.floor(i / o.perNamespace)]!, name: `app-${String(i).padStart(4, '0')}` }));
+  await pool(items, o.concurrency, async ({ ns, name }) => {
+    await retrying(`deployment ${ns}/${name}`, () => client.create(Resources.deployments, sampleDeployment(ns, name)));
+    const canary = canaryFor('istio', ns, name,
+      { interval: o.interval, stepWeight: o.stepWeight, maxWeight: o.maxWeight, threshold: 5 },
+      { progressDeadlineSeconds: 900 });
+    await retrying(`canary ${ns}/${name}`, () => client.create(Resources.canaries, canary));
+  });
+  log(`n=${n}: ${n} Deployments and Canaries created in ${((Date.now() - t0) / 1000).toFixed(0)}s; waiting for Initialized`);
+  await waitUntil(`${n} Canaries Initialized`, async () => {
+    const p = s.tracker.phases();
+    progress(`n=${n} initializing: ${fmtPhases(p)}`);
+    return (p.Initialized ?? 0) === n;
+  }, s.left(), s.check, 2000);
+  progressDone();
+  return { items, initSeconds: (Date.now() - t0) / 1000 };
+}
+
+/** Until nothing is queued and no write happened for 5 s (the controller-manager finishes the primaries' rollouts). */
+async function settle(s: Session): Promise<void> {
+  let quietSince = Date.now();
+  let last = await scrape(s.opUrl);
+  const settleDeadline = Date.now() + 90_000;
+  while (Date.now() < settleDeadline && Date.now() - quietSince < 5000) {
+    s.check('settling');
+    await sleep(1000);
+    const m = await scrape(s.opUrl);
+    const writes = sumOf(new Map([...deltaBy(last, m, 'tollgate_kube_requests_total', ['verb'])].filter(([v]) => WRITE_VERBS.has(v))));
+    if (writes > 0 || (m.get('tollgate_workqueue_depth') ?? 0) > 0) quietSince = Date.now();
+    last = m;
+  }
+}
+
+/** Every Canary Initialized and nothing changing: what the operator asks of the API server and costs. */
+async function measureIdle(s: Session): Promise<{ idle: Result['idle']; end: Snapshot }> {
+  log(`n=${s.n}: idle for ${s.o.idleSeconds}s`);
+  const i0 = await snapshot(s);
+  await sleepChecked(s.o.idleSeconds * 1000, s.check);
+  const i1 = await snapshot(s);
+  const seconds = (i1.at - i0.at) / 1000;
+  const count = (m: Map<string, number>): number => m.get('tollgate_reconcile_duration_seconds_count') ?? 0;
+  return {
+    end: i1,
+    idle: {
+      seconds,
+      byVerb: Object.fromEntries(deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb'])),
+      byVerbResource: [...deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, v]) => v > 0),
+      reconciles: count(i1.metrics) - count(i0.metrics),
+      operatorCpu: ((i1.procs.operator?.cpuSeconds ?? 0) - (i0.procs.operator?.cpuSeconds ?? 0)) / seconds,
+    },
+  };
+}
+
+interface Release { p0: Snapshot; p1: Snapshot; triggerSeconds: number; complete: boolean; note: string }
+
+/** A new revision of every Deployment, as fast as the concurrency allows; until every Canary has finished. */
+async function release(s: Session, items: Item[]): Promise<Release> {
+  const { o, n } = s;
+  s.tracker.reset();
+  const p0 = await snapshot(s);
+  const t1 = Date.now();
+  await pool(items, o.concurrency, async ({ ns, name }) => {
+    await retrying(`release ${ns}/${name}`, () => s.client.patch(Resources.deployments, ns, name,
+      { spec: { template: { metadata: { annotations: { 'bench.tollgate.dev/revision': '2' } } } } }));
+  });
+  const triggerSeconds = (Date.now() - t1) / 1000;
+  log(`n=${n}: ${n} releases triggered in ${triggerSeconds.toFixed(1)}s`);
+  let complete = true;
+  let note = '';
+  let lastScrape = Date.now();
+  try {
+    await waitUntil(`${n} releases finished`, async () => {
+      const p = s.tracker.phases();
+      progress(`n=${n} releasing: ${fmtPhases(p)}`);
+      if (Date.now() - lastScrape >= o.scrapeSeconds * 1000) {
+        lastScrape = Date.now();
+        observePeaks(s, await scrape(s.opUrl));
+      }
+      return (p.Succeeded ?? 0) + (p.Failed ?? 0) === n;
+    }, s.left(), s.check, 1000);
+  } catch (err) {
+    if (err instanceof Interrupted) throw err;
+    complete = false;
+    note = (err as Error).message;
+  }
+  progressDone();
+  return { p0, p1: await snapshot(s), triggerSeconds, complete, note };
+}
+
+async function runOne(o: Options, n: number, runDir: string, deadline: number): Promise<Result> {
+  const loadBefore = loadAvg();
+  const s = await openSession(o, n, path.join(runDir, `n${n}`), deadline);
+  try {
+    const setupSeconds = (Date.now() - s.started) / 1000;
+    const { items, initSeconds } = await createObjects(s);
+    await settle(s);
+    const { idle, end: idleEnd } = await measureIdle(s);
+    const r = await release(s, items);
+    return { ...summarize(s, r), setupSeconds, initSeconds, idle, loadBefore, operatorRssIdleMb: idleEnd.procs.operator?.rssMb ?? NaN };
+  } finally {
+    await s.close();
+  }
+}
+
+type Measured = Omit<Result, 'setupSeconds' | 'initSeconds' | 'idle' | 'loadBefore' | 'operatorRssIdleMb'>;
+
+/** The release window's figures: ticks, lag, requests, writes, CPU and memory. */
+function summarize(s: Session, r: Release): Measured {
+  const { p0, p1 } = r;
+  const delta = (name: string, by: string[]): Map<string, number> => deltaBy(p0.metrics, p1.metrics, name, by);
+  const diff = (name: string): number => (p1.metrics.get(name) ?? 0) - (p0.metrics.get(name) ?? 0);
+  const window = (p1.at - p0.at) / 1000;
+  const outcome = s.tracker.phases();
+  const ticks = diff('tollgate_analysis_tick_lag_seconds_count');
+  const byVerb = delta('tollgate_kube_requests_total', ['verb']);
+  const writes = sumOf(new Map([...byVerb].filter(([v]) => WRITE_VERBS.has(v))));
+  const reconciles = diff('tollgate_reconcile_duration_seconds_count');
+  const cpu: Record<string, number> = {};
+  for (const k of Object.keys(s.pids)) cpu[k] = ((p1.procs[k]?.cpuSeconds ?? 0) - (p0.procs[k]?.cpuSeconds ?? 0)) / window;
+  const releases = (outcome.Succeeded ?? 0) + (outcome.Failed ?? 0) || s.n;
+  const hist = 'tollgate_analysis_tick_lag_seconds';
+  const quantileOf = (name: string, q: number): HistogramQuantile | undefined => histogramQuantile(p0.metrics, p1.metrics, name, q);
+  return {
+    n: s.n, complete: r.complete, note: r.note, triggerSeconds: r.triggerSeconds, releaseSeconds: window, outcome, ticks,
+    tickLagHist: {
+      p50: quantileOf(hist, 0.5), p99: quantileOf(hist, 0.99),
+      buckets: [...delta(`${hist}_bucket`, ['le'])].sort((x, y) => (x[0] === '+Inf' ? Infinity : Number(x[0])) - (y[0] === '+Inf' ? Infinity : Number(y[0]))),
+    },
+    tickLagWatch: watchLags(s.tracker),
+    perTickByVerb: Object.fromEntries([...byVerb].map(([v, c]) => [v, ticks ? c / ticks : NaN])),
+    perReleaseByResource: [...delta('tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, c]) => c > 0).map(([k, c]) => [k, c / releases] as [string, number]).sort((a, b) => b[1] - a[1]),
+    weightSteps: s.tracker.weightSteps, writesPerStep: s.tracker.weightSteps ? writes / s.tracker.weightSteps : NaN,
+    reconcilesPerTick: ticks ? reconciles / ticks : NaN,
+    watchEventsPerTick: [...delta('tollgate_watch_events_total', ['origin', 'resource'])].filter(([, c]) => c > 0).map(([k, c]) => [k, ticks ? c / ticks : NaN] as [string, number]).sort((a, b) => b[1] - a[1]),
+    queriesPerTick: ticks ? (p1.queries - p0.queries) / ticks : NaN,
+    cpu, machineBusyCores: (p1.machine.busy - p0.machine.busy) / window,
+    operatorRssEndMb: p1.procs.operator?.rssMb ?? NaN, operatorRssPeakMb: p1.procs.operator?.hwmMb ?? NaN,
+    apiserverRssPeakMb: p1.procs.apiserver?.hwmMb ?? NaN,
+    maxQueueDepth: s.peaks.queueDepth, maxEventLoopLagP99: s.peaks.loopLag, loadAfter: loadAvg(), ...apiErrors(delta),
+    reconcile: {
+      meanMs: (diff('tollgate_reconcile_duration_seconds_sum') / reconciles) * 1000,
+      p50: quantileOf('tollgate_reconcile_duration_seconds', 0.5), p99: quantileOf('tollgate_reconcile_duration_seconds', 0.99),
+    },
+    operatorRssReadyMb: s.operatorRssReadyMb, heapUsedMb: (p1.metrics.get('tollgate_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+  };
+}
+
+function watchLags(tracker: CanaryTracker): Result['tickLagWatch'] {
+  const all = [...tracker.lags.first, ...tracker.lags.later];
+  return {
+    count: all.length, p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: quantile(all, 1),
+    laterCount: tracker.lags.later.length, laterP50: quantile(tracker.lags.later, 0.5), laterP99: quantile(tracker.lags.later, 0.99),
+    firstP50: quantile(tracker.lags.first, 0.5), firstP99: quantile(tracker.lags.first, 0.99),
+  };
+}
+
+/** API answers other than 2xx over the window, in all and by code/verb/resource. */
+function apiErrors(delta: (name: string, by: string[]) => Map<string, number>): { errors: number; errorsByKind: [string, number][] } {
+  const errors = sumOf(new Map([...delta('tollgate_kube_requests_total', ['code'])].filter(([c]) => !/^2/.test(c))));
+  const errorsByKind = [...delta('tollgate_kube_requests_total', ['code', 'verb', 'resource'])]
+    .filter(([k, c]) => c > 0 && !/^2/.test(k)).sort((a, b) => b[1] - a[1]);
+  return { errors, errorsByKind };
 }
 
 function readKcmPid(envDir: string): number | undefined {
@@ -645,7 +722,7 @@ function detail(r: Result, o: Options): string {
   lines.push(`### N = ${r.n}${r.complete ? '' : ` (incomplete: ${r.note})`}`, '');
   lines.push(`- environment up ${f(r.setupSeconds, 0)} s; objects created and all Canaries Initialized in ${f(r.initSeconds, 0)} s; ${r.n} new revisions written in ${f(r.triggerSeconds, 1)} s; release window (first revision written to every Canary Succeeded or Failed) ${f(r.releaseSeconds, 0)} s (the analysis alone takes ${(o.maxWeight / o.stepWeight + 1) * o.intervalMs / 1000} s); phases at the end: ${fmtPhases(r.outcome)}`);
   lines.push(`- load average before / after: ${r.loadBefore} / ${r.loadAfter}; machine busy ${f(r.machineBusyCores, 2)} cores of ${os.cpus().length} over the window`);
-  lines.push(`- analysis ticks (histogram count): ${r.ticks} (${f(r.ticks / r.n, 1)} per Canary); reconciles per tick ${f(r.reconcilesPerTick, 2)} (duration mean ${f(r.reconcile?.meanMs, 0)} ms, p50 ${hq(r.reconcile?.p50)} s, p99 ${hq(r.reconcile?.p99)} s); Prometheus stand-in queries per tick ${f(r.queriesPerTick, 2)}; API answers other than 2xx: ${r.errors}${r.errorsByKind.length ? ` (code/verb/resource: ${r.errorsByKind.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+  lines.push(`- analysis ticks (histogram count): ${r.ticks} (${f(r.ticks / r.n, 1)} per Canary); reconciles per tick ${f(r.reconcilesPerTick, 2)} (duration mean ${f(r.reconcile?.meanMs, 0)} ms, p50 ${hq(r.reconcile?.p50)} s, p99 ${hq(r.reconcile?.p99)} s); watch events per tick by origin/resource ${r.watchEventsPerTick?.map(([k, v]) => `${k} ${f(v, 2)}`).join(', ') || 'none'}; Prometheus stand-in queries per tick ${f(r.queriesPerTick, 2)}; API answers other than 2xx: ${r.errors}${r.errorsByKind.length ? ` (code/verb/resource: ${r.errorsByKind.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
   lines.push(`- tick lag from the histogram: p50 ${hq(r.tickLagHist.p50)}, p99 ${hq(r.tickLagHist.p99)}; bucket deltas (le: cumulative count) ${r.tickLagHist.buckets.map(([le, c]) => `${le}: ${c}`).join(', ')}`);
   const w = r.tickLagWatch;
   lines.push(`- tick lag from status.lastAnalysisTime (watch, ms precision, ${w.count} ticks): p50 ${ms(w.p50)} s, p99 ${ms(w.p99)} s, max ${ms(w.max)} s; first tick of a run (includes waiting for the canary Deployment) p50 ${ms(w.firstP50)} / p99 ${ms(w.firstP99)} s; later ticks (${w.laterCount}) p50 ${ms(w.laterP50)} / p99 ${ms(w.laterP99)} s`);
@@ -675,7 +752,8 @@ function writeReport(o: Options, results: Result[], skipped: string[], header: {
       `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; load average at start ${header.loadAtStart}; ` +
       `Node ${process.version}; commit ${header.git}; operator build ${header.operatorBuilt}.`, '',
     `Settings: \`--n ${o.ns.join(',')} --interval ${o.interval} --step-weight ${o.stepWeight} --max-weight ${o.maxWeight} --concurrency ${o.concurrency} ` +
-      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (4)'}, LOG_LEVEL ${o.logLevel}, ` +
+      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (4)'}, LOG_LEVEL ${o.logLevel}` +
+      `${Object.keys(o.operatorEnv).length ? `, env ${Object.entries(o.operatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, ` +
       'one replica, watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.', '',
     table(SUMMARY_HEADER, results.map(summaryRow)), '',
     ...(skipped.length ? [`Not run: ${skipped.join('; ')}.`, ''] : []),

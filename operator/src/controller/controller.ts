@@ -36,8 +36,8 @@ export class CanaryController {
       onDepth: (d) => deps.metrics.queueDepth.set(d),
     });
     opts.canaryInformer
-      .on('add', (c) => this.onCanary(c))
-      .on('update', (c, old) => this.onCanary(c, old))
+      .on('add', (c, _old, own) => this.onCanary(c, undefined, own))
+      .on('update', (c, old, own) => this.onCanary(c, old, own))
       .on('delete', (c) => this.onCanaryDeleted(c));
   }
 
@@ -50,8 +50,12 @@ export class CanaryController {
     await this.queue.shutdown();
   }
 
-  /** Routes a change of any other watched object to the Canaries it concerns. */
-  onObject(resource: ResourceType, obj: KubeObject): void {
+  /**
+   * Routes a change of any other watched object to the Canaries it concerns. The echo of the operator's own
+   * write is not routed: the reconcile that wrote it had that object already and scheduled its next step.
+   */
+  onObject(resource: ResourceType, obj: KubeObject, own = false): void {
+    if (own) return;
     const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'Canary' && o.apiVersion.startsWith('tollgate.dev/'));
     if (owner) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
     else if (obj.metadata.labels?.[CANARY_LABEL]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[CANARY_LABEL]}`);
@@ -85,11 +89,11 @@ export class CanaryController {
     }
   }
 
-  private onCanary(c: Canary, old?: Canary): void {
+  private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
     if (old && old.spec.targetRef.name !== c.spec.targetRef.name) this.index(old, false);
     this.index(c, true);
     this.deps.metrics.observeCanary(c);
-    this.queue.add(keyOf(c));
+    if (!own) this.queue.add(keyOf(c));
   }
 
   private onCanaryDeleted(c: Canary): void {

@@ -21,10 +21,12 @@ export interface RequestOptions {
 }
 
 /**
- * Told of every successful create, replace and patch: the object the server returned, and the resourceVersion
- * it replaced (undefined for a create, or for a patch with no precondition whose caller named none).
+ * Told when a create, replace or patch of namespace/name is sent; returns what to call once it has ended: with the
+ * object the server returned and the resourceVersion it replaced (undefined for a create, or for a patch with no
+ * precondition whose caller named none), or with undefined when the write failed.
  */
-export type WriteListener = (resource: ResourceType, written: KubeObject, replaced: string | undefined) => void;
+export type WriteListener = (resource: ResourceType, namespace: string | undefined, name: string) => WriteEnd;
+export type WriteEnd = (written: KubeObject | undefined, replaced?: string) => void;
 
 /** Observes every API request, e.g. to count them by verb. */
 export type RequestObserver = (verb: string, resource: string, code: number, seconds: number) => void;
@@ -111,24 +113,25 @@ export class KubeClient {
     return this.request<ListResult<T>>('GET', resourcePath(r, namespace), { query, signal });
   }
 
-  /** Calls `listener` after every successful write of this client (the informer caches show own writes at once). */
+  /** Tells `listener` of every write of this client (the informer caches show own writes at once, and know their echo). */
   onWrite(listener: WriteListener): void {
     this.writeListeners.push(listener);
   }
 
   create<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal }).then(this.written(r, undefined));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, undefined,
+      () => this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal }));
   }
 
   replace<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal })
-      .then(this.written(r, obj.metadata.resourceVersion));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion,
+      () => this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal }));
   }
 
   /** PUT on the status subresource: replaces status only, guarded by metadata.resourceVersion. */
   replaceStatus<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal })
-      .then(this.written(r, obj.metadata.resourceVersion));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion,
+      () => this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal }));
   }
 
   patch<T extends KubeObject>(
@@ -138,16 +141,21 @@ export class KubeClient {
     const type = o.type ?? 'merge';
     const query = { fieldManager: o.fieldManager, force: o.force };
     const precondition = type === 'merge' ? (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion : undefined;
-    return this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
+    return this.tracked(r, namespace, name, o.replaces ?? precondition, () => this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
       body: patch, contentType: PATCH_CONTENT_TYPES[type], query, signal: o.signal,
-    }).then(this.written(r, o.replaces ?? precondition));
+    }));
   }
 
-  private written<T extends KubeObject>(r: ResourceType, replaced: string | undefined): (obj: T) => T {
-    return (obj) => {
-      for (const listener of this.writeListeners) listener(r, obj, replaced);
+  /** Runs a write with the listeners told before it is sent and after it ends (see WriteListener). */
+  private tracked<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string | undefined, replaced: string | undefined, send: () => Promise<T>): Promise<T> {
+    const ends = name ? this.writeListeners.map((listener) => listener(r, namespace, name)) : [];
+    return send().then((obj) => {
+      for (const end of ends) end(obj, replaced);
       return obj;
-    };
+    }, (err: unknown) => {
+      for (const end of ends) end(undefined);
+      throw err;
+    });
   }
 
   delete(r: ResourceType, namespace: string | undefined, name: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {

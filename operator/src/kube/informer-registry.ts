@@ -4,7 +4,10 @@ import type { KubeClient } from './client.js';
 import { Informer, type Lister } from './informer.js';
 import { resourceKey, type ResourceType } from './resources.js';
 
-export type ObjectEventHandler = (resource: ResourceType, obj: KubeObject) => void;
+/** A change of a watched object; `own` when it is the watch echoing this process's own write (see Handler). */
+const NO_END = (): void => undefined;
+
+export type ObjectEventHandler = (resource: ResourceType, obj: KubeObject, own: boolean) => void;
 
 const RETRY_AFTER_FAILURE_MS = 15_000;
 
@@ -24,7 +27,7 @@ export class InformerRegistry {
     onEvent: ObjectEventHandler;
   }) {
     // Every write of the operator is shown by its informer at once, until the watch delivers it.
-    opts.client.onWrite((resource, obj, replaced) => this.informers.get(resourceKey(resource))?.informer.wrote(obj, replaced));
+    opts.client.onWrite((resource, namespace, name) => this.informers.get(resourceKey(resource))?.informer.writing(namespace, name) ?? NO_END);
   }
 
   /** The lister of a resource, once its informer has synced. Throws ResourceNotServedError and the like. */
@@ -67,7 +70,7 @@ export class InformerRegistry {
       client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
       namespaces: resource.namespaced ? this.opts.namespaces : [],
     });
-    const notify = (o: KubeObject): void => this.opts.onEvent(resource, o);
+    const notify = (o: KubeObject, _old: KubeObject | undefined, own: boolean): void => this.opts.onEvent(resource, o, own);
     informer.on('add', notify).on('update', notify).on('delete', notify);
     const ready = informer.start();
     ready.catch(() => undefined);

@@ -6,7 +6,13 @@ import type { KubeClient, WatchEvent } from './client.js';
 import { isGone, isNotFound } from './errors.js';
 import { resourceKey, resourcePath, type ResourceType } from './resources.js';
 
-export type Handler<T> = (obj: T, old?: T) => void;
+/**
+ * Told of a change. `own` is true when the event is the watch delivering an object this process wrote itself
+ * (the very resourceVersion its write returned, recorded by wrote()): nothing in it is news to the writer.
+ */
+type Event = 'add' | 'update' | 'delete';
+
+export type Handler<T> = (obj: T, old: T | undefined, own: boolean) => void;
 
 /** Read access to an informer's cache: the lister role of client-go. */
 export interface Lister<T> {
@@ -46,8 +52,16 @@ class RelistNeeded extends Error {}
  */
 export class Informer<T extends KubeObject> implements Lister<T> {
   private readonly cache = new Map<string, Map<string, T>>();
-  /** Our own writes the watch has not delivered yet, by namespace/name (see wrote). */
-  private readonly written = new Map<string, { replaced: string | undefined; obj: T }>();
+  /**
+   * Our own writes the watch has not delivered yet, by namespace/name (see wrote): the latest object written,
+   * the version the cache holds under it, and every version we wrote since (a reconcile may write an object twice).
+   */
+  private readonly written = new Map<string, { replaced: string | undefined; obj: T; versions: Set<string> }>();
+  /**
+   * Our writes in flight, by namespace/name: the events of the object are held back until they end, so an echo
+   * that the watch delivers before the write's own answer is still known as ours.
+   */
+  private readonly inflight = new Map<string, { writes: number; held: Array<[Event, T, T | undefined, boolean]>; versions: Set<string> }>();
   private readonly handlers = { add: [] as Handler<T>[], update: [] as Handler<T>[], delete: [] as Handler<T>[] };
   private readonly abort = new AbortController();
   private readonly pending = new Set<string>();
@@ -100,11 +114,47 @@ export class Informer<T extends KubeObject> implements Lister<T> {
    */
   wrote(obj: T, replaced: string | undefined): void {
     const ns = obj.metadata.namespace ?? '';
+    if (!this.watches(ns)) return;
+    const key = `${ns}/${obj.metadata.name}`;
+    const cached = this.cache.get(ns)?.get(obj.metadata.name!)?.metadata.resourceVersion;
+    const prior = this.written.get(key);
+    const version = obj.metadata.resourceVersion ?? '';
+    // Only over what the cache holds, or over our own write not yet delivered: any other version came from the
+    // watch, newer or equal, and the cache already knows better.
+    if (cached === replaced) this.written.set(key, { replaced, obj: this.trimmed(obj), versions: new Set([version]) });
+    else if (prior && prior.replaced === cached && prior.obj.metadata.resourceVersion === replaced) {
+      this.written.set(key, { replaced: cached, obj: this.trimmed(obj), versions: prior.versions.add(version) });
+    }
+  }
+
+  /**
+   * A write of namespace/name is being sent: returns what to call when it ends, with the object written and the
+   * version it replaced, or undefined if it failed. Until then the object's events are held back; then they are
+   * emitted, own if they carry a version we wrote.
+   */
+  writing(namespace: string | undefined, name: string): (obj: T | undefined, replaced?: string) => void {
+    const key = `${namespace ?? ''}/${name}`;
+    if (!this.watches(namespace ?? '')) return () => undefined;
+    let f = this.inflight.get(key);
+    if (!f) this.inflight.set(key, (f = { writes: 0, held: [], versions: new Set() }));
+    f.writes++;
+    let ended = false;
+    return (obj, replaced) => {
+      if (ended) return;
+      ended = true;
+      if (obj) {
+        f.versions.add(obj.metadata.resourceVersion ?? '');
+        this.wrote(obj, replaced);
+      }
+      if (--f.writes > 0) return;
+      this.inflight.delete(key);
+      for (const [event, o, old, own] of f.held) this.emit(event, o, old, own || f.versions.has(o.metadata.resourceVersion ?? ''));
+    };
+  }
+
+  private watches(namespace: string): boolean {
     const watched = this.opts.namespaces ?? [];
-    if (watched.length > 0 && !watched.includes(ns)) return;
-    const cached = this.cache.get(ns)?.get(obj.metadata.name!);
-    // Only while the cache still holds what was replaced: any other version came from the watch, newer or equal.
-    if (cached?.metadata.resourceVersion === replaced) this.written.set(`${ns}/${obj.metadata.name}`, { replaced, obj: this.trimmed(obj) });
+    return watched.length === 0 || watched.includes(namespace);
   }
 
   list(namespace?: string): T[] {
@@ -211,13 +261,25 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   private upsert(received: T): void {
     const obj = this.trimmed(received);
     const ns = obj.metadata.namespace ?? '';
-    this.written.delete(`${ns}/${obj.metadata.name}`);
+    const own = this.delivered(`${ns}/${obj.metadata.name}`, obj.metadata.resourceVersion);
     let byName = this.cache.get(ns);
     if (!byName) this.cache.set(ns, (byName = new Map()));
     const old = byName.get(obj.metadata.name!);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     byName.set(obj.metadata.name!, obj);
-    this.emit(old ? 'update' : 'add', obj, old);
+    this.notify(old ? 'update' : 'add', obj, old, own);
+  }
+
+  /**
+   * The watch delivers a version: whether it is one we wrote. Our write still ahead of it stays shown (the cache
+   * now holds what it replaced); the last of ours, or anyone else's version, ends the overlay.
+   */
+  private delivered(key: string, version: string | undefined): boolean {
+    const entry = this.written.get(key);
+    const own = version !== undefined && entry?.versions.has(version) === true;
+    if (own && entry!.obj.metadata.resourceVersion !== version) entry!.replaced = version;
+    else this.written.delete(key);
+    return own;
   }
 
   private remove(obj: T): void {
@@ -228,7 +290,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     if (!old) return;
     byName!.delete(obj.metadata.name!);
     if (byName!.size === 0) this.cache.delete(ns);
-    this.emit('delete', old);
+    this.notify('delete', old, undefined, false);
   }
 
   /** The resource is no longer served (its CRD was deleted or replaced): nothing of it exists any more. */
@@ -240,10 +302,17 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     for (const obj of this.list()) this.emit('update', obj, obj);
   }
 
-  private emit(event: 'add' | 'update' | 'delete', obj: T, old?: T): void {
+  /** Emits a watch event, or holds it back while a write of ours to the object is in flight (see writing). */
+  private notify(event: Event, obj: T, old: T | undefined, own: boolean): void {
+    const f = this.inflight.get(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
+    if (f) f.held.push([event, obj, old, own]);
+    else this.emit(event, obj, old, own);
+  }
+
+  private emit(event: Event, obj: T, old?: T, own = false): void {
     for (const h of this.handlers[event]) {
       try {
-        h(obj, old);
+        h(obj, old, own);
       } catch (err) {
         this.log.error({ err }, 'informer handler failed');
       }

@@ -20,49 +20,59 @@ export interface WorkQueueOptions {
  * A keyed work queue in the manner of client-go's: a key waiting in the queue is held once however
  * often it is added; a key being processed is never processed twice at once (an add during processing
  * re-queues it afterwards); failures back off per key; delayed adds keep only the earliest deadline.
+ * Keys whose requested time has come (a handler's requeueAfter: the next analysis step) are taken before
+ * keys added by events, so a burst of watch events does not delay the steps that are due.
  */
 /** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
 export const MAX_DELAY_MS = 3_600_000;
 
+type Urgency = 'due' | 'event';
+
 export class WorkQueue {
-  private readonly queue: string[] = [];
-  private readonly dirty = new Set<string>();
+  /** Keys waiting, by class; an entry whose key has since moved to the other class (or was taken) is skipped. */
+  private readonly queues: Record<Urgency, string[]> = { due: [], event: [] };
+  /** Keys waiting or to be re-queued after processing, with the class they wait in. */
+  private readonly dirty = new Map<string, Urgency>();
   private readonly processing = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout; urgency: Urgency }>();
   private readonly failures = new Map<string, Backoff>();
+  private waiting = 0;
   private wake: (() => void) | undefined;
   private stopping = false;
   private readonly running: Promise<void>[] = [];
 
   constructor(private readonly opts: WorkQueueOptions) {}
 
-  add(key: string): void {
-    if (this.stopping || this.dirty.has(key)) return;
-    this.dirty.add(key);
-    if (!this.processing.has(key)) {
-      this.queue.push(key);
-      this.opts.onDepth?.(this.queue.length);
-      this.wake?.();
-    }
+  /** Adds the key; 'due' (a requested time that has come) is taken before 'event' (a change seen). */
+  add(key: string, urgency: Urgency = 'event'): void {
+    if (this.stopping) return;
+    const was = this.dirty.get(key);
+    if (was === 'due' || was === urgency) return;
+    this.dirty.set(key, urgency);
+    if (this.processing.has(key)) return;
+    this.queues[urgency].push(key);
+    if (was === undefined) this.waiting++;
+    this.opts.onDepth?.(this.waiting);
+    this.wake?.();
   }
 
   /**
    * Adds the key after ms, at most MAX_DELAY_MS (a longer or non-finite delay would overflow Node's timer
    * into a 1 ms busy loop; a key woken early just computes its delay again). An earlier pending deadline wins.
    */
-  addAfter(key: string, delay: number): void {
+  addAfter(key: string, delay: number, urgency: Urgency = 'due'): void {
     if (this.stopping) return;
     const ms = Number.isFinite(delay) ? Math.min(delay, MAX_DELAY_MS) : MAX_DELAY_MS;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) return this.add(key, urgency);
     const at = Date.now() + ms;
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.delayed.delete(key);
-      this.add(key);
+      this.add(key, urgency);
     }, ms);
-    this.delayed.set(key, { at, timer });
+    this.delayed.set(key, { at, timer, urgency });
   }
 
   /** Drops the key's pending delayed add and failure history (e.g. when its object is deleted). */
@@ -74,7 +84,7 @@ export class WorkQueue {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.waiting;
   }
 
   start(): void {
@@ -100,9 +110,10 @@ export class WorkQueue {
 
   private async next(): Promise<string | undefined> {
     while (!this.stopping) {
-      const key = this.queue.shift();
+      const key = this.take('due') ?? this.take('event');
       if (key !== undefined) {
-        this.opts.onDepth?.(this.queue.length);
+        this.waiting--;
+        this.opts.onDepth?.(this.waiting);
         this.dirty.delete(key);
         this.processing.add(key);
         return key;
@@ -119,6 +130,16 @@ export class WorkQueue {
     return undefined;
   }
 
+  /** The first key waiting in that class, skipping entries left behind by a move to 'due' or by processing. */
+  private take(urgency: Urgency): string | undefined {
+    const q = this.queues[urgency];
+    while (q.length) {
+      const key = q.shift()!;
+      if (this.dirty.get(key) === urgency && !this.processing.has(key)) return key;
+    }
+    return undefined;
+  }
+
   private async process(key: string): Promise<void> {
     try {
       const result = await this.opts.handler(key);
@@ -129,12 +150,14 @@ export class WorkQueue {
       if (!b) this.failures.set(key, (b = new Backoff(this.opts.backoff?.initialMs ?? 500, this.opts.backoff?.maxMs ?? 60_000)));
       const retryIn = b.next();
       this.opts.onError(key, err, retryIn);
-      this.addAfter(key, retryIn);
+      this.addAfter(key, retryIn, 'event');
     } finally {
       this.processing.delete(key);
-      if (this.dirty.has(key) && !this.stopping) {
-        this.queue.push(key);
-        this.opts.onDepth?.(this.queue.length);
+      const urgency = this.dirty.get(key);
+      if (urgency && !this.stopping) {
+        this.queues[urgency].push(key);
+        this.waiting++;
+        this.opts.onDepth?.(this.waiting);
         this.wake?.();
       }
     }

@@ -29,6 +29,7 @@ export class OperatorMetrics {
   readonly queueDepth = new Gauge({ name: 'tollgate_workqueue_depth', help: 'Keys waiting in the work queue', registers: [this.registry] });
   readonly tickLag = new Histogram({ name: 'tollgate_analysis_tick_lag_seconds', help: 'Delay between when an analysis step was due and when it ran (the first step of a run, which waits for the canary pods, is not counted)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], registers: [this.registry] });
   readonly shardHeld = new Gauge({ name: 'tollgate_shard_held', help: '1 for each shard (leader election lease) this replica holds', labelNames: ['shard'], registers: [this.registry] });
+  readonly watchEvents = new Counter({ name: 'tollgate_watch_events_total', help: "Watch events by resource and origin (own: the echo of this replica's own write, which starts no reconcile)", labelNames: ['resource', 'origin'], registers: [this.registry] });
   readonly kubeRequests = new Counter({ name: 'tollgate_kube_requests_total', help: 'Kubernetes API requests', labelNames: ['verb', 'resource', 'code'], registers: [this.registry] });
 
   /** Series exported per Canary (namespace/name), so that deleting the Canary removes every one of them. */

@@ -1,0 +1,59 @@
+import type { Canary, KubeObject } from '../src/api/types.js';
+import { CanaryController } from '../src/controller/controller.js';
+import type { ControllerDeps } from '../src/controller/deps.js';
+import type { Handler, Informer } from '../src/kube/informer.js';
+import { Resources } from '../src/kube/resources.js';
+import { OperatorMetrics } from '../src/telemetry/metrics.js';
+import { silentLogger } from '../src/util/log.js';
+import { aCanary } from './fakes/world.js';
+
+/** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
+function controller(): { c: CanaryController; emit: Record<'add' | 'update', Handler<Canary>>; reconciled: () => Promise<string[]> } {
+  const reconciled: string[] = [];
+  const emit = {} as Record<'add' | 'update' | 'delete', Handler<Canary>>;
+  const informer = {
+    on(event: 'add' | 'update' | 'delete', h: Handler<Canary>) {
+      emit[event] = h;
+      return informer;
+    },
+    list: () => [],
+  } as unknown as Informer<Canary>;
+  const deps = {
+    canaries: { get: (ns: string | undefined, name: string) => void reconciled.push(`${ns}/${name}`), list: () => [] },
+    targets: {}, metrics: new OperatorMetrics(), logger: silentLogger(),
+  } as unknown as ControllerDeps;
+  const c = new CanaryController(deps, { workers: 1, canaryInformer: informer });
+  c.start();
+  return { c, emit, reconciled: async () => (await new Promise((r) => setTimeout(r, 20)), reconciled) };
+}
+
+const owned = (name: string): KubeObject => ({
+  apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-primary`, namespace: 'test', resourceVersion: '3', ownerReferences: [{ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name, uid: 'u' }] },
+});
+
+describe('CanaryController: which watch events start a reconcile', () => {
+  it('given the echo of its own status write, then the Canary is not reconciled again; a change by anyone else is', async () => {
+    const { c, emit, reconciled } = controller();
+    try {
+      const canary = aCanary();
+      emit.update(canary, canary, true);
+      expect(await reconciled()).toEqual([]);
+      emit.update(canary, canary, false);
+      expect(await reconciled()).toEqual([`${canary.metadata.namespace}/${canary.metadata.name}`]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('given the echo of its own write of an owned object, then its Canary is not reconciled; a foreign change of it is', async () => {
+    const { c, reconciled } = controller();
+    try {
+      c.onObject(Resources.services, owned('podinfo'), true);
+      expect(await reconciled()).toEqual([]);
+      c.onObject(Resources.services, owned('podinfo'), false);
+      expect(await reconciled()).toEqual(['test/podinfo']);
+    } finally {
+      await c.stop();
+    }
+  });
+});
