@@ -76,7 +76,7 @@ describe('the Helm chart, rendered', () => {
     expect(container(must(objs, 'Deployment', 'tollgate-hooks', RELEASE_NS)).image).toBe(`ghcr.io/tollgate-dev/tollgate-hooks:${appVersion()}`);
     expect(envOf(op)).toMatchObject({
       METRICS_SERVER: 'http://prometheus:9090', MESH_PROVIDER: 'istio', WATCH_NAMESPACES: '', LOG_LEVEL: 'info', PORT: '8080',
-      WORKERS: '4', SELECTOR_LABELS: 'app,name,app.kubernetes.io/name', RESYNC_INTERVAL: '5m', CONFIG_TRACKING: 'true', CLUSTER_NAME: '',
+      WORKERS: '16', SELECTOR_LABELS: 'app,name,app.kubernetes.io/name', RESYNC_INTERVAL: '5m', CONFIG_TRACKING: 'true', CLUSTER_NAME: '',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');

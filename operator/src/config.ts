@@ -45,7 +45,7 @@ const SETTINGS = {
   namespaces: { flag: 'namespace', env: 'WATCH_NAMESPACES', default: '' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info' },
   port: { flag: 'port', env: 'PORT', default: '8080' },
-  workers: { flag: 'workers', env: 'WORKERS', default: '4' },
+  workers: { flag: 'workers', env: 'WORKERS', default: '16' },
   selectorLabels: { flag: 'selector-labels', env: 'SELECTOR_LABELS', default: 'app,name,app.kubernetes.io/name' },
   resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
   configTracking: { flag: 'config-tracking', env: 'CONFIG_TRACKING', default: 'true' },

@@ -22,7 +22,7 @@ describe('loadConfig defaults', () => {
       clusterName: '',
       leaderElect: false, leaderElectionNamespace: '', shards: 1, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, identity: '',
       port: 8080,
-      workers: 4,
+      workers: 16,
       selectorLabels: ['app', 'name', 'app.kubernetes.io/name'],
       resyncMs: 300_000,
     });

@@ -13,7 +13,10 @@ export interface OperatorOptions {
   label?: string;
 }
 
-/** The operator as a real process, started the way its README says (node dist/main.js with env settings). */
+/**
+ * The operator as a real process, started the way its README says: `npm start` runs dist/main.js with the memory
+ * settings of operator/package.json (a 2 MB semi-space, MALLOC_ARENA_MAX=2), and env settings.
+ */
 export class OperatorProcess {
   private proc: ManagedProcess | undefined;
   private starts = 0;
@@ -22,10 +25,10 @@ export class OperatorProcess {
 
   start(): void {
     this.starts += 1;
-    this.proc = startProcess('operator', process.execPath, [OPERATOR_MAIN], {
+    this.proc = startProcess('operator', process.execPath, ['--max-semi-space-size=2', OPERATOR_MAIN], {
       logFile: path.join(this.o.logDir, `operator-${this.o.label ?? this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
       env: {
-        ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
+        MALLOC_ARENA_MAX: '2', ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
         WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,
       },
     });
