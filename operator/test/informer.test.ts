@@ -29,6 +29,13 @@ async function started(items: KubeObject[], keepManagedFields?: boolean): Promis
   return { informer, send };
 }
 
+/** Records [label, own] of every event of that kind; the label is the resourceVersion unless told otherwise. */
+function ownFlags(informer: Informer<KubeObject>, event: 'add' | 'update', label = (o: KubeObject): string => o.metadata.resourceVersion!): Array<[string, boolean]> {
+  const seen: Array<[string, boolean]> = [];
+  informer.on(event, (o, _old, own) => seen.push([label(o), own]));
+  return seen;
+}
+
 describe('Informer cache', () => {
   it('holds objects without metadata.managedFields', async () => {
     const withFields = { ...obj('a', '5'), metadata: { ...obj('a', '5').metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] } };
@@ -95,8 +102,7 @@ describe('Informer.wrote: our own writes, before the watch delivers them', () =>
 describe('Informer events: the echo of our own write is marked own', () => {
   it('given our replace, then the watch event of exactly that version is own, and a later foreign change is not', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     try {
       informer.wrote(obj('a', '7', 'ours'), '5');
       send({ type: 'MODIFIED', object: obj('a', '7', 'ours') });
@@ -109,8 +115,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given our write was overtaken by another writer, then the watch events are not own', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     try {
       informer.wrote(obj('a', '7', 'ours'), '5');
       send({ type: 'MODIFIED', object: obj('a', '9', 'theirs, squashed over ours') });
@@ -123,8 +128,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given two writes of ours in a row, then both echoes are own and get shows the second until it is delivered', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     try {
       informer.wrote(obj('a', '6', 'first'), '5');
       informer.wrote(obj('a', '7', 'second'), '6');
@@ -141,8 +145,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given a foreign change between our two writes, then the overlay ends and the foreign change is not own', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     try {
       informer.wrote(obj('a', '6', 'ours'), '5');
       send({ type: 'MODIFIED', object: obj('a', '7', 'theirs') });
@@ -156,8 +159,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given the echo arrives before the write has answered, then it is held back and emitted as own when the write ends', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     try {
       const end = informer.writing('ns', 'a');
       send({ type: 'MODIFIED', object: obj('a', '6', 'ours') });
@@ -174,8 +176,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given a write that fails while events of its object arrive, then they are emitted as not own when it ends', async () => {
     const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+    const seen = ownFlags(informer, 'update');
     informer.on('delete', (o, _old, own) => seen.push([`deleted ${o.metadata.resourceVersion!}`, own]));
     try {
       const end = informer.writing('ns', 'a');
@@ -190,8 +191,7 @@ describe('Informer events: the echo of our own write is marked own', () => {
 
   it('given our create, then its ADDED event is own; a create we never recorded is not', async () => {
     const { informer, send } = await started([]);
-    const seen: Array<[string, boolean]> = [];
-    informer.on('add', (o, _old, own) => seen.push([o.metadata.name!, own]));
+    const seen = ownFlags(informer, 'add', (o) => o.metadata.name!);
     try {
       informer.wrote(obj('b', '9', 'created'), undefined);
       send({ type: 'ADDED', object: obj('b', '9', 'created') });

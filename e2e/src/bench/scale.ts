@@ -28,6 +28,7 @@ import { startEnvironment, type Environment } from '../harness/environment.js';
 import { canaryFor, createNamespace, sampleDeployment } from '../harness/fixtures.js';
 import { OperatorProcess } from '../harness/operator-process.js';
 import { OPERATOR_MAIN, ROOT } from '../harness/paths.js';
+import { loadAvg, machineCpu, pool, procSample, quantile, readKcmPid, type ProcSample } from './measure.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -117,19 +118,12 @@ async function cleanupAll(): Promise<void> {
 
 class Interrupted extends Error {}
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const stopIfInterrupted = (): boolean => {
+  if (interrupted) throw new Interrupted();
+  return false;
+};
 
-/** Runs fn over items with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      if (interrupted) throw new Interrupted();
-      await fn(items[next++]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Retries a create/patch on connection errors and 429/5xx (a loaded API server), never on conflicts. */
 async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -179,44 +173,6 @@ async function startPromStandIn(): Promise<StandIn> {
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// /proc sampling
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-interface ProcSample { cpuSeconds: number; rssMb: number; hwmMb: number }
-
-function procSample(pid: number | undefined): ProcSample | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-    return { cpuSeconds, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy and total CPU seconds of the whole machine (/proc/stat), to tell our processes from everything else. */
-function machineCpu(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (line[3] ?? 0) + (line[4] ?? 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
-
-const loadAvg = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 type Pids = Record<string, number | undefined>;
 
@@ -340,12 +296,6 @@ class CanaryTracker {
     }
     if ((s.canaryWeight ?? 0) > (old.canaryWeight ?? 0)) this.weightSteps++;
   }
-}
-
-function quantile(values: number[], q: number): number | undefined {
-  if (!values.length) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -484,7 +434,7 @@ async function createObjects(s: Session): Promise<{ items: Item[]; initSeconds: 
       { interval: o.interval, stepWeight: o.stepWeight, maxWeight: o.maxWeight, threshold: 5 },
       { progressDeadlineSeconds: 900 });
     await retrying(`canary ${ns}/${name}`, () => client.create(Resources.canaries, canary));
-  });
+  }, stopIfInterrupted);
   log(`n=${n}: ${n} Deployments and Canaries created in ${((Date.now() - t0) / 1000).toFixed(0)}s; waiting for Initialized`);
   await waitUntil(`${n} Canaries Initialized`, async () => {
     const p = s.tracker.phases();
@@ -541,7 +491,7 @@ async function release(s: Session, items: Item[]): Promise<Release> {
   await pool(items, o.concurrency, async ({ ns, name }) => {
     await retrying(`release ${ns}/${name}`, () => s.client.patch(Resources.deployments, ns, name,
       { spec: { template: { metadata: { annotations: { 'bench.tollgate.dev/revision': '2' } } } } }));
-  });
+  }, stopIfInterrupted);
   const triggerSeconds = (Date.now() - t1) / 1000;
   log(`n=${n}: ${n} releases triggered in ${triggerSeconds.toFixed(1)}s`);
   let complete = true;
@@ -639,15 +589,6 @@ function apiErrors(delta: (name: string, by: string[]) => Map<string, number>): 
   const errorsByKind = [...delta('tollgate_kube_requests_total', ['code', 'verb', 'resource'])]
     .filter(([k, c]) => c > 0 && !/^2/.test(k)).sort((a, b) => b[1] - a[1]);
   return { errors, errorsByKind };
-}
-
-function readKcmPid(envDir: string): number | undefined {
-  try {
-    const line = fs.readFileSync(path.join(envDir, 'control-plane', 'pids'), 'utf8').split('\n').find((l) => l.startsWith('kube-controller-manager '));
-    return line ? Number(line.split(' ')[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs: number, check: (what: string) => void, everyMs = 500): Promise<void> {
@@ -752,9 +693,9 @@ function writeReport(o: Options, results: Result[], skipped: string[], header: {
       `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; load average at start ${header.loadAtStart}; ` +
       `Node ${process.version}; commit ${header.git}; operator build ${header.operatorBuilt}.`, '',
     `Settings: \`--n ${o.ns.join(',')} --interval ${o.interval} --step-weight ${o.stepWeight} --max-weight ${o.maxWeight} --concurrency ${o.concurrency} ` +
-      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (4)'}, LOG_LEVEL ${o.logLevel}` +
+      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (16)'}, LOG_LEVEL ${o.logLevel}` +
       `${Object.keys(o.operatorEnv).length ? `, env ${Object.entries(o.operatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, ` +
-      'one replica, watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.', '',
+      'one replica started as `npm start` does (2 MB semi-space, MALLOC_ARENA_MAX=2), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.', '',
     table(SUMMARY_HEADER, results.map(summaryRow)), '',
     ...(skipped.length ? [`Not run: ${skipped.join('; ')}.`, ''] : []),
     'Columns: *init s* creating the objects until every Canary is Initialized; *release s* from the first new revision to every Canary ' +
