@@ -84,28 +84,19 @@ function findCommand(argv: string[]): { command?: string; rest: string[] } {
 /** Parses the command line; throws UsageError with a message fit for the user. */
 export function parseCommandLine(argv: string[]): Parsed {
   const { command, rest } = findCommand(argv);
-  if (!command) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, version: { type: 'boolean' } }, strict: true }));
-    } catch (err) {
-      throw new UsageError(flagError(err));
-    }
-    return values.version ? { command: 'version' } : { command: 'help' };
-  }
+  if (!command) return parseBare(rest);
   const options = COMMAND_OPTIONS[command];
   if (!options) {
     const near = closest(command, Object.keys(COMMAND_OPTIONS));
     throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
   }
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Flags; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(flagError(err), command);
   }
-  const v = parsed.values;
-  const names = parsed.positionals;
+  const { values: v, positionals: names } = parsed;
   if (v.help) return { command: 'help', ...(command !== 'help' ? { topic: command } : {}) };
   const [least, most] = POSITIONALS[command]!;
   if (names.length > most) throw new UsageError(`too many arguments: ${names.slice(most).join(' ')}`, command);
@@ -122,6 +113,24 @@ export function parseCommandLine(argv: string[]): Parsed {
     ...(typeof v.namespace === 'string' ? { namespace: v.namespace } : {}),
   };
   if (cluster.namespace === '') throw new UsageError('--namespace needs a value', command);
+  return commandOf(command, cluster, v, names);
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+/** No command: --version, or the help. */
+function parseBare(rest: string[]): Parsed {
+  let values: Flags;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, version: { type: 'boolean' } }, strict: true }));
+  } catch (err) {
+    throw new UsageError(flagError(err));
+  }
+  return values.version ? { command: 'version' } : { command: 'help' };
+}
+
+/** A command that acts on the cluster, with its own flags checked. */
+function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: string[]): Parsed {
   const name = names[0]!;
   switch (command) {
     case 'get': {
@@ -133,22 +142,25 @@ export function parseCommandLine(argv: string[]): Parsed {
     }
     case 'status':
       return { command, cluster, status: { name, watch: v.watch === true, untilDone: v['until-done'] === true, allEvents: v['all-events'] === true } };
-    case 'wait': {
-      const timeout = (v.timeout as string | undefined) ?? DEFAULT_WAIT_TIMEOUT;
-      let timeoutMs: number;
-      try {
-        timeoutMs = parseDuration(timeout);
-      } catch {
-        throw new UsageError(`invalid --timeout "${timeout}": use a duration such as 90s, 10m or 1h`, command);
-      }
-      if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', command);
-      const target = (v.for as string | undefined) ?? 'promoted';
-      if (!(WAIT_FOR as readonly string[]).includes(target)) throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, command);
-      return { command, cluster, wait: { name, timeoutMs, for: target as WaitOptions['for'] } };
-    }
+    case 'wait':
+      return { command, cluster, wait: waitOptions(v, name) };
     default:
       return { command: command as RequestKind, cluster, request: { name, force: v.force === true, wait: v['no-wait'] !== true } };
   }
+}
+
+function waitOptions(v: Flags, name: string): WaitOptions {
+  const timeout = (v.timeout as string | undefined) ?? DEFAULT_WAIT_TIMEOUT;
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(timeout);
+  } catch {
+    throw new UsageError(`invalid --timeout "${timeout}": use a duration such as 90s, 10m or 1h`, 'wait');
+  }
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', 'wait');
+  const target = (v.for as string | undefined) ?? 'promoted';
+  if (!(WAIT_FOR as readonly string[]).includes(target)) throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, 'wait');
+  return { name, timeoutMs, for: target as WaitOptions['for'] };
 }
 
 /** parseArgs' errors, in the CLI's words. */

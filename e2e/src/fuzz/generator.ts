@@ -102,32 +102,7 @@ class Context {
     const providers = family === 'valid' || (family === 'deep' && rng.chance(0.75)) ? VALID_PROVIDERS : ANY_PROVIDERS;
     const holder: JsonObject = { spec: flaggerBase(rng, target, providers) };
     const mutations: string[] = [];
-    let outcome: Outcome = { kind: 'report' };
-    switch (family) {
-      case 'valid':
-        for (let i = rng.int(0, 2); i > 0; i--) mutations.push(addUnknown(rng, holder, rng.pick(['spec', 'spec.service', 'spec.analysis', 'spec.targetRef']), this.holder));
-        if (rng.chance(0.2)) mutations.push(sameTwice(holder, rng.pick(['provider', 'progressDeadlineSeconds', 'skipAnalysis']).split('.')));
-        outcome = { kind: 'initialize' };
-        break;
-      case 'semantic':
-        outcome = semanticMutation(rng, holder.spec as JsonObject, namespace, target, mutations);
-        break;
-      case 'schema':
-        for (let i = rng.weighted([[5, 1], [3, 2], [2, 3], [1, 4]] as const); i > 0; i--) mutations.push(this.mutate(rng, holder));
-        break;
-      case 'deep':
-        this.acceptedMutations(rng, holder, mutations);
-        if (rng.chance(0.15)) {
-          // Two Canaries of a namespace naming the same apex Service: one of them cannot have it.
-          ((holder.spec as JsonObject).service as JsonObject).name = SHARED_APEX;
-          mutations.push(`spec.service.name = ${SHARED_APEX} (shared with other cases)`);
-        }
-        break;
-      case 'wild':
-        holder.spec = this.wild(rng, this.o.schema, 0);
-        mutations.push('spec assembled at random');
-        break;
-    }
+    const outcome = this.shape(family, rng, holder, { namespace, target }, mutations);
     const prediction = predict(this.o.schema, holder.spec, this.o.oracle);
     const expect: Expectation = prediction.issues.length
       ? { kind: 'reject', paths: [...new Map(prediction.issues.map((i) => [i.path, { path: i.path, ...(i.under ? { under: i.under } : {}) }])).values()] }
@@ -148,6 +123,34 @@ class Context {
       ...(family === 'valid' || family === 'deep' ? { target } : {}),
       body: serialize(top),
     };
+  }
+
+  /** Shapes holder.spec as the family wants, recording each change in mutations; what the operator should do with it. */
+  private shape(family: Family, rng: Rng, holder: JsonObject, at: { namespace: string; target: string }, mutations: string[]): Outcome {
+    switch (family) {
+      case 'valid':
+        for (let i = rng.int(0, 2); i > 0; i--) mutations.push(addUnknown(rng, holder, rng.pick(['spec', 'spec.service', 'spec.analysis', 'spec.targetRef']), this.holder));
+        if (rng.chance(0.2)) mutations.push(sameTwice(holder, rng.pick(['provider', 'progressDeadlineSeconds', 'skipAnalysis']).split('.')));
+        return { kind: 'initialize' };
+      case 'semantic':
+        return semanticMutation(rng, holder.spec as JsonObject, at.namespace, at.target, mutations);
+      case 'schema':
+        for (let i = rng.weighted([[5, 1], [3, 2], [2, 3], [1, 4]] as const); i > 0; i--) mutations.push(this.mutate(rng, holder));
+        break;
+      case 'deep':
+        this.acceptedMutations(rng, holder, mutations);
+        if (rng.chance(0.15)) {
+          // Two Canaries of a namespace naming the same apex Service: one of them cannot have it.
+          ((holder.spec as JsonObject).service as JsonObject).name = SHARED_APEX;
+          mutations.push(`spec.service.name = ${SHARED_APEX} (shared with other cases)`);
+        }
+        break;
+      case 'wild':
+        holder.spec = this.wild(rng, this.o.schema, 0);
+        mutations.push('spec assembled at random');
+        break;
+    }
+    return { kind: 'report' };
   }
 
   /** One random mutation of the spec (held in holder.spec), described. */
@@ -203,32 +206,10 @@ class Context {
         set(holder, p, v, this.holder, rng);
         return `${at} = ${short(v)}`;
       }
-      case 'duplicate': {
-        // Only an object member can be written twice: the nearest one at or above the path.
-        let q = p;
-        while (typeof q[q.length - 1] === 'number') q = q.slice(0, -1);
-        const sq = schemaAt(this.holder, q);
-        const current = get(holder, q);
-        const other = sq ? (rng.chance(0.5) ? validValue(rng, sq) : invalidValue(rng, sq)) : randomJson(rng, 1);
-        const pair = rng.chance(0.5) ? [current ?? null, other] : [other, current ?? null];
-        set(holder, q, new DuplicateKey(pair), this.holder, rng);
-        return `${pathText(q)} written twice: ${short(pair[0])} then ${short(pair[1])}`;
-      }
-      case 'deep': {
-        const openPaths = this.paths.filter((x) => x.schema['x-kubernetes-preserve-unknown-fields']);
-        if (rng.chance(0.6) && openPaths.length) {
-          // Object nesting under x-kubernetes-preserve-unknown-fields costs the API server time exponential in depth: kept small.
-          const q = rng.pick(openPaths).path;
-          const asList = rng.chance(0.4);
-          const depth = asList ? rng.int(10, 60) : rng.int(2, 9);
-          set(holder, [...q, `deep${depth}`], nested(depth, asList), this.holder, rng);
-          return `${pathText(q)}.deep${depth} = ${depth} nested ${asList ? 'lists' : 'objects'}`;
-        }
-        const depth = rng.int(20, 300);
-        const under: (string | number)[] = p.length > 1 && schemaAt(this.holder, p.slice(0, 2))?.type === 'object' ? p.slice(0, 2) : ['spec'];
-        set(holder, [...under, 'nestedUnknown'], nested(depth, rng.chance(0.3)), this.holder, rng);
-        return `${depth} levels of nesting in an unknown field under ${pathText(under)}`;
-      }
+      case 'duplicate':
+        return this.duplicateKey(rng, holder, p);
+      case 'deep':
+        return this.deepNesting(rng, holder, p);
       case 'enum-case': {
         const enums = this.paths.filter((x) => x.schema.enum);
         const q = rng.pick(enums);
@@ -237,6 +218,36 @@ class Context {
         return `${pathText(q.path)} = ${short(v)} (enum off by case)`;
       }
     }
+  }
+
+  /** The nearest object member at or above the path written twice in the JSON text. */
+  private duplicateKey(rng: Rng, holder: JsonObject, p: (string | number)[]): string {
+    // Only an object member can be written twice: the nearest one at or above the path.
+    let q = p;
+    while (typeof q[q.length - 1] === 'number') q = q.slice(0, -1);
+    const sq = schemaAt(this.holder, q);
+    const current = get(holder, q);
+    const other = sq ? (rng.chance(0.5) ? validValue(rng, sq) : invalidValue(rng, sq)) : randomJson(rng, 1);
+    const pair = rng.chance(0.5) ? [current ?? null, other] : [other, current ?? null];
+    set(holder, q, new DuplicateKey(pair), this.holder, rng);
+    return `${pathText(q)} written twice: ${short(pair[0])} then ${short(pair[1])}`;
+  }
+
+  /** Deep nesting: under a field that keeps unknown fields (kept shallow), or in an unknown field (pruned). */
+  private deepNesting(rng: Rng, holder: JsonObject, p: (string | number)[]): string {
+    const openPaths = this.paths.filter((x) => x.schema['x-kubernetes-preserve-unknown-fields']);
+    if (rng.chance(0.6) && openPaths.length) {
+      // Object nesting under x-kubernetes-preserve-unknown-fields costs the API server time exponential in depth: kept small.
+      const q = rng.pick(openPaths).path;
+      const asList = rng.chance(0.4);
+      const depth = asList ? rng.int(10, 60) : rng.int(2, 9);
+      set(holder, [...q, `deep${depth}`], nested(depth, asList), this.holder, rng);
+      return `${pathText(q)}.deep${depth} = ${depth} nested ${asList ? 'lists' : 'objects'}`;
+    }
+    const depth = rng.int(20, 300);
+    const under: (string | number)[] = p.length > 1 && schemaAt(this.holder, p.slice(0, 2))?.type === 'object' ? p.slice(0, 2) : ['spec'];
+    set(holder, [...under, 'nestedUnknown'], nested(depth, rng.chance(0.3)), this.holder, rng);
+    return `${depth} levels of nesting in an unknown field under ${pathText(under)}`;
   }
 
   /** A string field with no enum, pattern or length bound: any string is valid there. */
