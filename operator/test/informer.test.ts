@@ -29,12 +29,33 @@ async function started(items: KubeObject[], keepManagedFields?: boolean): Promis
   return { informer, send };
 }
 
-/** Records [label, own] of every event of that kind; the label is the resourceVersion unless told otherwise. */
-function ownFlags(informer: Informer<KubeObject>, event: 'add' | 'update', label = (o: KubeObject): string => o.metadata.resourceVersion!): Array<[string, boolean]> {
-  const seen: Array<[string, boolean]> = [];
-  informer.on(event, (o, _old, own) => seen.push([label(o), own]));
-  return seen;
+type CachedObject = KubeObject & { data?: string };
+
+interface Scenario {
+  informer: Informer<CachedObject>;
+  send: (e: WatchEvent<KubeObject>) => void;
+  /** A write of ours that has answered: the object written over the version it replaced. */
+  wrote: (o: CachedObject, replaced: string | undefined) => void;
+  /** [resourceVersion, own] of every event of that kind (the name instead, for adds). */
+  seen: Array<[string, boolean]>;
 }
+
+/** A started informer over items, recording what its handlers are told; stopped afterwards. */
+async function scenario(items: KubeObject[], body: (s: Scenario) => void): Promise<void> {
+  const { informer, send } = await started(items);
+  const seen: Array<[string, boolean]> = [];
+  informer.on('add', (o, _old, own) => seen.push([o.metadata.name!, own]));
+  informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
+  informer.on('delete', (o, _old, own) => seen.push([`deleted ${o.metadata.resourceVersion!}`, own]));
+  const wrote = (o: CachedObject, replaced: string | undefined): void => informer.writing(o.metadata.namespace, o.metadata.name!)(o, replaced);
+  try {
+    body({ informer, send, wrote, seen });
+  } finally {
+    informer.stop();
+  }
+}
+
+const modified = (name: string, rv: string, data = ''): WatchEvent<KubeObject> => ({ type: 'MODIFIED', object: obj(name, rv, data) });
 
 describe('Informer cache', () => {
   it('holds objects without metadata.managedFields', async () => {
@@ -60,39 +81,59 @@ describe('Informer cache', () => {
   });
 });
 
-describe('Informer.wrote: our own writes, before the watch delivers them', () => {
-  it('given a replace over the cached version, then get returns what was written until the watch brings that version or a later one', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    try {
-      informer.wrote(obj('a', '7', 'ours'), '5');
+describe('Informer: our own writes are shown until the watch delivers them', () => {
+  it('given a replace over the cached version, then get returns what was written until the watch brings that version or a later one', () =>
+    scenario([obj('a', '5', 'old')], ({ informer, send, wrote }) => {
+      wrote(obj('a', '7', 'ours'), '5');
       expect(informer.get('ns', 'a')).toMatchObject({ data: 'ours', metadata: { resourceVersion: '7' } });
-      send({ type: 'MODIFIED', object: obj('a', '8', 'theirs') });
+      send(modified('a', '8', 'theirs'));
       expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given a write over a version the cache no longer holds, then it is ignored: the watch already knows better', async () => {
-    const { informer, send } = await started([obj('a', '5')]);
-    try {
-      send({ type: 'MODIFIED', object: obj('a', '6', 'newer') });
-      informer.wrote(obj('a', '7', 'ours'), '5');
+  it('given a write over a version the cache no longer holds, then it is not shown: the watch already knows better', () =>
+    scenario([obj('a', '5')], ({ informer, send, wrote }) => {
+      send(modified('a', '6', 'newer'));
+      wrote(obj('a', '7', 'ours'), '5');
       expect(informer.get('ns', 'a')).toMatchObject({ data: 'newer' });
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given a create, then get returns it until the watch reports it, and a later delete is not hidden by it', async () => {
-    const { informer, send } = await started([]);
-    try {
-      informer.wrote(obj('b', '9', 'created'), undefined);
+  it('given a create, then get returns it until the watch reports it, and a later delete is not hidden by it', () =>
+    scenario([], ({ informer, send, wrote }) => {
+      wrote(obj('b', '9', 'created'), undefined);
       expect(informer.get('ns', 'b')).toMatchObject({ data: 'created' });
       expect(informer.list('ns')).toEqual([]);
       send({ type: 'ADDED', object: obj('b', '9', 'created') });
       send({ type: 'DELETED', object: obj('b', '11', 'created') });
       expect(informer.get('ns', 'b')).toBeUndefined();
+    }));
+
+  it('given two writes of ours in a row, then get shows the second until it is delivered', () =>
+    scenario([obj('a', '5', 'old')], ({ informer, send, wrote }) => {
+      wrote(obj('a', '6', 'first'), '5');
+      wrote(obj('a', '7', 'second'), '6');
+      send(modified('a', '6', 'first'));
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'second' });
+      send(modified('a', '7', 'second'));
+      send(modified('a', '8', 'theirs'));
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
+    }));
+
+  it('given a relist, then a write the watch never delivered is no longer shown', async () => {
+    let items = [obj('a', '5', 'old')];
+    let endWatch: ((err: Error) => void) | undefined;
+    const client = {
+      list: async () => ({ items, metadata: { resourceVersion: '10' } }),
+      watch: () => new Promise<void>((_resolve, reject) => (endWatch = reject)),
+    } as unknown as KubeClient;
+    const informer = new Informer<CachedObject>({ client, resource: Resources.configMaps, logger: silentLogger(), backoff: { initialMs: 5, maxMs: 5 } });
+    await informer.start();
+    try {
+      informer.writing('ns', 'a')(obj('a', '7', 'ours'), '5');
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'ours' });
+      items = [obj('a', '5', 'old, as listed after the write was lost')];
+      endWatch!(new KubeApiError(410, 'Gone', 'too old resource version', 'WATCH', '/api/v1/configmaps'));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(informer.get('ns', 'a')).toMatchObject({ data: 'old' });
     } finally {
       informer.stop();
     }
@@ -100,107 +141,69 @@ describe('Informer.wrote: our own writes, before the watch delivers them', () =>
 });
 
 describe('Informer events: the echo of our own write is marked own', () => {
-  it('given our replace, then the watch event of exactly that version is own, and a later foreign change is not', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    try {
-      informer.wrote(obj('a', '7', 'ours'), '5');
-      send({ type: 'MODIFIED', object: obj('a', '7', 'ours') });
-      send({ type: 'MODIFIED', object: obj('a', '8', 'theirs') });
+  it('given our replace, then the watch event of exactly that version is own, and a later foreign change is not', () =>
+    scenario([obj('a', '5', 'old')], ({ send, wrote, seen }) => {
+      wrote(obj('a', '7', 'ours'), '5');
+      send(modified('a', '7', 'ours'));
+      send(modified('a', '8', 'theirs'));
       expect(seen).toEqual([['7', true], ['8', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given our write was overtaken by another writer, then the watch events are not own', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    try {
-      informer.wrote(obj('a', '7', 'ours'), '5');
-      send({ type: 'MODIFIED', object: obj('a', '9', 'theirs, squashed over ours') });
-      send({ type: 'MODIFIED', object: obj('a', '10', 'theirs again') });
+  it('given our write was overtaken by another writer, then the watch events are not own', () =>
+    scenario([obj('a', '5', 'old')], ({ send, wrote, seen }) => {
+      wrote(obj('a', '7', 'ours'), '5');
+      send(modified('a', '9', 'theirs, squashed over ours'));
+      send(modified('a', '10', 'theirs again'));
       expect(seen).toEqual([['9', false], ['10', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given two writes of ours in a row, then both echoes are own and get shows the second until it is delivered', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    try {
-      informer.wrote(obj('a', '6', 'first'), '5');
-      informer.wrote(obj('a', '7', 'second'), '6');
-      send({ type: 'MODIFIED', object: obj('a', '6', 'first') });
-      expect(informer.get('ns', 'a')).toMatchObject({ data: 'second' });
-      send({ type: 'MODIFIED', object: obj('a', '7', 'second') });
-      send({ type: 'MODIFIED', object: obj('a', '8', 'theirs') });
+  it('given two writes of ours in a row, then both echoes are own', () =>
+    scenario([obj('a', '5', 'old')], ({ send, wrote, seen }) => {
+      wrote(obj('a', '6', 'first'), '5');
+      wrote(obj('a', '7', 'second'), '6');
+      send(modified('a', '6', 'first'));
+      send(modified('a', '7', 'second'));
+      send(modified('a', '8', 'theirs'));
       expect(seen).toEqual([['6', true], ['7', true], ['8', false]]);
-      expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given a foreign change between our two writes, then the overlay ends and the foreign change is not own', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    try {
-      informer.wrote(obj('a', '6', 'ours'), '5');
-      send({ type: 'MODIFIED', object: obj('a', '7', 'theirs') });
-      informer.wrote(obj('a', '8', 'ours, written over 6 without a precondition'), '6');
+  it('given a foreign change between our two writes, then what we show ends and the foreign change is not own', () =>
+    scenario([obj('a', '5', 'old')], ({ informer, send, wrote, seen }) => {
+      wrote(obj('a', '6', 'ours'), '5');
+      send(modified('a', '7', 'theirs'));
+      wrote(obj('a', '8', 'ours, written over 6 without a precondition'), '6');
       expect(informer.get('ns', 'a')).toMatchObject({ data: 'theirs' });
       expect(seen).toEqual([['7', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given the echo arrives before the write has answered, then it is held back and emitted as own when the write ends', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    try {
+  it('given the echo arrives before the write has answered, then it is held back and emitted as own when the write ends', () =>
+    scenario([obj('a', '5', 'old')], ({ informer, send, seen }) => {
       const end = informer.writing('ns', 'a');
-      send({ type: 'MODIFIED', object: obj('a', '6', 'ours') });
+      send(modified('a', '6', 'ours'));
       expect(seen).toEqual([]);
       expect(informer.get('ns', 'a')).toMatchObject({ data: 'ours' });
       end(obj('a', '6', 'ours'), '5');
       expect(seen).toEqual([['6', true]]);
-      send({ type: 'MODIFIED', object: obj('a', '7', 'theirs') });
+      send(modified('a', '7', 'theirs'));
       expect(seen).toEqual([['6', true], ['7', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given a write that fails while events of its object arrive, then they are emitted as not own when it ends', async () => {
-    const { informer, send } = await started([obj('a', '5', 'old')]);
-    const seen = ownFlags(informer, 'update');
-    informer.on('delete', (o, _old, own) => seen.push([`deleted ${o.metadata.resourceVersion!}`, own]));
-    try {
+  it('given a write that fails while events of its object arrive, then they are emitted as not own when it ends', () =>
+    scenario([obj('a', '5', 'old')], ({ informer, send, seen }) => {
       const end = informer.writing('ns', 'a');
-      send({ type: 'MODIFIED', object: obj('a', '6', 'theirs') });
+      send(modified('a', '6', 'theirs'));
       send({ type: 'DELETED', object: obj('a', '6', 'theirs') });
       end(undefined);
       expect(seen).toEqual([['6', false], ['deleted 6', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 
-  it('given our create, then its ADDED event is own; a create we never recorded is not', async () => {
-    const { informer, send } = await started([]);
-    const seen = ownFlags(informer, 'add', (o) => o.metadata.name!);
-    try {
-      informer.wrote(obj('b', '9', 'created'), undefined);
+  it('given our create, then its ADDED event is own; a create we never made is not', () =>
+    scenario([], ({ send, wrote, seen }) => {
+      wrote(obj('b', '9', 'created'), undefined);
       send({ type: 'ADDED', object: obj('b', '9', 'created') });
       send({ type: 'ADDED', object: obj('c', '10', 'someone else') });
       expect(seen).toEqual([['b', true], ['c', false]]);
-    } finally {
-      informer.stop();
-    }
-  });
+    }));
 });
 
 describe('Informer when the resource stops being served', () => {

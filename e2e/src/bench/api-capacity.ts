@@ -19,7 +19,7 @@ import { Resources } from '@tollgate/operator/kube/resources';
 import { startEnvironment } from '../harness/environment.js';
 import { canaryFor, createNamespace } from '../harness/fixtures.js';
 import { ROOT } from '../harness/paths.js';
-import { loadAvg, machineCpu, pool, procSample, quantile, readKcmPid } from './measure.js';
+import { cpuCores, loadAvg, machineCpu, pool, quantile, readKcmPid, sampleAll, wholeNumber, type Pids } from './measure.js';
 
 interface Options { objects: number; concurrency: number[]; seconds: number; out: string }
 
@@ -30,25 +30,20 @@ function options(): Options {
       seconds: { type: 'string', default: '20' }, out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'apiserver-capacity.md') },
     },
   });
-  const num = (name: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1 (got ${v})`);
-    return n;
-  };
   return {
-    objects: num('objects', values.objects), concurrency: values.concurrency.split(',').map((c) => num('concurrency', c.trim())),
-    seconds: num('seconds', values.seconds), out: path.resolve(values.out),
+    objects: wholeNumber('objects', values.objects, 1), concurrency: values.concurrency.split(',').map((c) => wholeNumber('concurrency', c.trim(), 1)),
+    seconds: wholeNumber('seconds', values.seconds, 1), out: path.resolve(values.out),
   };
 }
 
 interface Row { concurrency: number; writes: number; perSecond: number; p50: number; p99: number; errors: number; cpu: Record<string, number>; machine: number }
 
 /** C writers replace the status of the Canaries round-robin, each write starting from the last one's answer. */
-async function measure(client: KubeClient, canaries: Canary[], concurrency: number, seconds: number, pids: Record<string, number | undefined>): Promise<Row> {
+async function measure(client: KubeClient, canaries: Canary[], concurrency: number, seconds: number, pids: Pids): Promise<Row> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
-  const before = { procs: Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, procSample(p)])), machine: machineCpu(), at: Date.now() };
+  const before = { procs: sampleAll(pids), machine: machineCpu(), at: Date.now() };
   const end = Date.now() + seconds * 1000;
   await pool(Array.from({ length: concurrency }, (_, i) => i), concurrency, async () => {
     while (Date.now() < end) {
@@ -64,8 +59,7 @@ async function measure(client: KubeClient, canaries: Canary[], concurrency: numb
     }
   });
   const window = (Date.now() - before.at) / 1000;
-  const cpu: Record<string, number> = {};
-  for (const [k, p] of Object.entries(pids)) cpu[k] = ((procSample(p)?.cpuSeconds ?? 0) - (before.procs[k]?.cpuSeconds ?? 0)) / window * 100;
+  const cpu = Object.fromEntries(Object.entries(cpuCores(before.procs, sampleAll(pids), window)).map(([k, cores]) => [k, cores * 100]));
   return {
     concurrency, writes: latencies.length, perSecond: latencies.length / window, errors,
     p50: quantile(latencies, 0.5) ?? NaN, p99: quantile(latencies, 0.99) ?? NaN, cpu, machine: ((machineCpu().busy - before.machine.busy) / window) * 100,

@@ -13,6 +13,9 @@ const CLK_TCK = (() => {
 
 export interface ProcSample { cpuSeconds: number; rssMb: number; hwmMb: number }
 
+/** Process ids by the name they are reported under. */
+export type Pids = Record<string, number | undefined>;
+
 export function procSample(pid: number | undefined): ProcSample | undefined {
   if (!pid) return undefined;
   try {
@@ -34,6 +37,23 @@ export function machineCpu(): { busy: number; total: number } {
   const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (line[3] ?? 0) + (line[4] ?? 0);
   return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+/** A sample of each named process (undefined for one that is gone). */
+export function sampleAll(pids: Pids): Record<string, ProcSample | undefined> {
+  return Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procSample(pid)]));
+}
+
+/** CPU each process used between two samples, in cores (1 is one whole core). */
+export function cpuCores(before: Record<string, ProcSample | undefined>, after: Record<string, ProcSample | undefined>, seconds: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k]?.cpuSeconds ?? 0) - (before[k]?.cpuSeconds ?? 0)) / seconds]));
+}
+
+/** A whole-number command-line value of at least min, or an error naming the flag. */
+export function wholeNumber(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number >= ${min} (got ${value})`);
+  return n;
 }
 
 export const loadAvg = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -28,7 +28,7 @@ import { startEnvironment, type Environment } from '../harness/environment.js';
 import { canaryFor, createNamespace, sampleDeployment } from '../harness/fixtures.js';
 import { OperatorProcess } from '../harness/operator-process.js';
 import { OPERATOR_MAIN, ROOT } from '../harness/paths.js';
-import { loadAvg, machineCpu, pool, procSample, quantile, readKcmPid, type ProcSample } from './measure.js';
+import { cpuCores, loadAvg, machineCpu, pool, procSample, quantile, readKcmPid, sampleAll, wholeNumber, type Pids, type ProcSample } from './measure.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -71,12 +71,7 @@ function options(): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const int = (name: string, v: string, min: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min} (got ${v})`);
-    return n;
-  };
-  const ns = values.n.split(',').map((s) => int('n', s.trim(), 1));
+  const ns = values.n.split(',').map((s) => wholeNumber('n', s.trim(), 1));
   const operatorEnv: Record<string, string> = {};
   for (const kv of values['operator-env']) {
     const eq = kv.indexOf('=');
@@ -84,10 +79,10 @@ function options(): Options {
     operatorEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return {
-    ns, maxMinutes: int('max-minutes', values['max-minutes'], 1), interval: values.interval, intervalMs: parseDuration(values.interval),
-    stepWeight: int('step-weight', values['step-weight'], 1), maxWeight: int('max-weight', values['max-weight'], 1),
-    concurrency: int('concurrency', values.concurrency, 1), workers: values.workers, operatorEnv, perNamespace: int('per-namespace', values['per-namespace'], 1),
-    idleSeconds: int('idle-seconds', values['idle-seconds'], 1), scrapeSeconds: int('scrape-seconds', values['scrape-seconds'], 1),
+    ns, maxMinutes: wholeNumber('max-minutes', values['max-minutes'], 1), interval: values.interval, intervalMs: parseDuration(values.interval),
+    stepWeight: wholeNumber('step-weight', values['step-weight'], 1), maxWeight: wholeNumber('max-weight', values['max-weight'], 1),
+    concurrency: wholeNumber('concurrency', values.concurrency, 1), workers: values.workers, operatorEnv, perNamespace: wholeNumber('per-namespace', values['per-namespace'], 1),
+    idleSeconds: wholeNumber('idle-seconds', values['idle-seconds'], 1), scrapeSeconds: wholeNumber('scrape-seconds', values['scrape-seconds'], 1),
     logLevel: values['log-level'], out: path.resolve(values.out),
   };
 }
@@ -174,7 +169,6 @@ async function startPromStandIn(): Promise<StandIn> {
   };
 }
 
-type Pids = Record<string, number | undefined>;
 
 interface Snapshot {
   at: number;
@@ -389,7 +383,7 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
     const opUrl = `http://127.0.0.1:${port}`;
     operator.start();
     await waitUntil('operator /readyz', async () => (await fetch(`${opUrl}/readyz`)).ok, 60_000, check);
-    const opPid = (operator as unknown as { proc?: { child: { pid?: number } } }).proc?.child.pid;
+    const opPid = operator.pid;
     const pids: Pids = {
       operator: opPid, apiserver: env.pids.apiserver, etcd: env.pids.etcd, 'controller-manager': readKcmPid(env.dir),
       simulator: env.pids.simulator, prometheus: env.pids.prometheus, bench: process.pid,
@@ -410,7 +404,7 @@ async function snapshot(s: Session): Promise<Snapshot> {
   observePeaks(s, metrics);
   return {
     at: Date.now(), metrics, queries: s.queries(), machine: machineCpu(),
-    procs: Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, procSample(pid)])),
+    procs: sampleAll(s.pids),
   };
 }
 
@@ -544,8 +538,7 @@ function summarize(s: Session, r: Release): Measured {
   const byVerb = delta('tollgate_kube_requests_total', ['verb']);
   const writes = sumOf(new Map([...byVerb].filter(([v]) => WRITE_VERBS.has(v))));
   const reconciles = diff('tollgate_reconcile_duration_seconds_count');
-  const cpu: Record<string, number> = {};
-  for (const k of Object.keys(s.pids)) cpu[k] = ((p1.procs[k]?.cpuSeconds ?? 0) - (p0.procs[k]?.cpuSeconds ?? 0)) / window;
+  const cpu = cpuCores(p0.procs, p1.procs, window);
   const releases = (outcome.Succeeded ?? 0) + (outcome.Failed ?? 0) || s.n;
   const hist = 'tollgate_analysis_tick_lag_seconds';
   const quantileOf = (name: string, q: number): HistogramQuantile | undefined => histogramQuantile(p0.metrics, p1.metrics, name, q);

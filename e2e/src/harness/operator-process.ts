@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startProcess, type ManagedProcess } from '../cluster/processes.js';
-import { OPERATOR_MAIN } from './paths.js';
+import { OPERATOR_LAUNCHER } from './paths.js';
 
 export interface OperatorOptions {
   kubeconfig: string;
@@ -14,8 +14,8 @@ export interface OperatorOptions {
 }
 
 /**
- * The operator as a real process, started the way its README says: `npm start` runs dist/main.js with the memory
- * settings of operator/package.json (a 2 MB semi-space, MALLOC_ARENA_MAX=2), and env settings.
+ * The operator as a real process, started the way its README says: `npm start` runs operator/bin/tollgate-operator
+ * (dist/main.js with the memory settings) with this process's Node.js first on PATH, and env settings.
  */
 export class OperatorProcess {
   private proc: ManagedProcess | undefined;
@@ -25,13 +25,18 @@ export class OperatorProcess {
 
   start(): void {
     this.starts += 1;
-    this.proc = startProcess('operator', process.execPath, ['--max-semi-space-size=2', OPERATOR_MAIN], {
+    this.proc = startProcess('operator', OPERATOR_LAUNCHER, [], {
       logFile: path.join(this.o.logDir, `operator-${this.o.label ?? this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
       env: {
-        MALLOC_ARENA_MAX: '2', ...process.env, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
+        ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
         WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,
       },
     });
+  }
+
+  /** The process id while it runs (for /proc sampling). */
+  get pid(): number | undefined {
+    return this.proc?.child.pid;
   }
 
   /** SIGKILL: no chance to clean up, as in a node crash. */

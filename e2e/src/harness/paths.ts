@@ -8,6 +8,8 @@ export const UPSTREAM = path.join(ROOT, 'e2e', 'upstream-crds');
 export const ISTIO_CRDS = path.join(UPSTREAM, 'istio', 'networking-crds.yaml');
 export const CORPUS = path.join(ROOT, 'e2e', 'flagger-corpus');
 export const OPERATOR_MAIN = path.join(ROOT, 'operator', 'dist', 'main.js');
+/** How npm start and the image start the operator: dist/main.js with its memory settings. */
+export const OPERATOR_LAUNCHER = path.join(ROOT, 'operator', 'bin', 'tollgate-operator');
 export const SIM_MAIN = path.join(ROOT, 'e2e', 'dist', 'sim', 'main.js');
 export const HOOKS_MAIN = path.join(ROOT, 'hooks', 'dist', 'main.js');
 export const SMI_LINKERD_CRDS = path.join(UPSTREAM, 'smi', 'trafficsplit-linkerd-smi.yaml');

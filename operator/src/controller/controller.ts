@@ -54,7 +54,7 @@ export class CanaryController {
    * Routes a change of any other watched object to the Canaries it concerns. The echo of the operator's own
    * write is not routed: the reconcile that wrote it had that object already and scheduled its next step.
    */
-  onObject(resource: ResourceType, obj: KubeObject, own = false): void {
+  onObject(resource: ResourceType, obj: KubeObject, own: boolean): void {
     if (own) return;
     const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'Canary' && o.apiVersion.startsWith('tollgate.dev/'));
     if (owner) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);

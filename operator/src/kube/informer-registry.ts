@@ -4,9 +4,9 @@ import type { KubeClient } from './client.js';
 import { Informer, type Lister } from './informer.js';
 import { resourceKey, type ResourceType } from './resources.js';
 
-/** A change of a watched object; `own` when it is the watch echoing this process's own write (see Handler). */
 const NO_END = (): void => undefined;
 
+/** A change of a watched object; `own` when it is the watch echoing this process's own write (see Handler). */
 export type ObjectEventHandler = (resource: ResourceType, obj: KubeObject, own: boolean) => void;
 
 const RETRY_AFTER_FAILURE_MS = 15_000;
@@ -26,7 +26,7 @@ export class InformerRegistry {
     resyncMs: number;
     onEvent: ObjectEventHandler;
   }) {
-    // Every write of the operator is shown by its informer at once, until the watch delivers it.
+    // Every write of the operator is shown by its informer at once until the watch delivers it, and its echo is own.
     opts.client.onWrite((resource, namespace, name) => this.informers.get(resourceKey(resource))?.informer.writing(namespace, name) ?? NO_END);
   }
 

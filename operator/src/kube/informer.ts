@@ -4,14 +4,13 @@ import { messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { KubeClient, WatchEvent } from './client.js';
 import { isGone, isNotFound } from './errors.js';
+import { OwnWrites, type ChangeKind } from './own-writes.js';
 import { resourceKey, resourcePath, type ResourceType } from './resources.js';
 
 /**
  * Told of a change. `own` is true when the event is the watch delivering an object this process wrote itself
- * (the very resourceVersion its write returned, recorded by wrote()): nothing in it is news to the writer.
+ * (the very resourceVersion its write returned, see writing()): nothing in it is news to the writer.
  */
-type Event = 'add' | 'update' | 'delete';
-
 export type Handler<T> = (obj: T, old: T | undefined, own: boolean) => void;
 
 /** Read access to an informer's cache: the lister role of client-go. */
@@ -52,16 +51,8 @@ class RelistNeeded extends Error {}
  */
 export class Informer<T extends KubeObject> implements Lister<T> {
   private readonly cache = new Map<string, Map<string, T>>();
-  /**
-   * Our own writes the watch has not delivered yet, by namespace/name (see wrote): the latest object written,
-   * the version the cache holds under it, and every version we wrote since (a reconcile may write an object twice).
-   */
-  private readonly written = new Map<string, { replaced: string | undefined; obj: T; versions: Set<string> }>();
-  /**
-   * Our writes in flight, by namespace/name: the events of the object are held back until they end, so an echo
-   * that the watch delivers before the write's own answer is still known as ours.
-   */
-  private readonly inflight = new Map<string, { writes: number; held: Array<[Event, T, T | undefined, boolean]>; versions: Set<string> }>();
+  /** Our own writes the watch has not delivered yet, by namespace/name (see writing). */
+  private readonly own = new OwnWrites<T>((c, own) => this.emit(c.kind, c.obj, c.old, own));
   private readonly handlers = { add: [] as Handler<T>[], update: [] as Handler<T>[], delete: [] as Handler<T>[] };
   private readonly abort = new AbortController();
   private readonly pending = new Set<string>();
@@ -103,53 +94,19 @@ export class Informer<T extends KubeObject> implements Lister<T> {
 
   get(namespace: string | undefined, name: string): T | undefined {
     const cached = this.cache.get(namespace ?? '')?.get(name);
-    const own = this.written.get(`${namespace ?? ''}/${name}`);
-    return own && cached?.metadata.resourceVersion === own.replaced ? own.obj : cached;
+    return this.own.shown(`${namespace ?? ''}/${name}`, cached?.metadata.resourceVersion) ?? cached;
   }
 
   /**
-   * Records an object this process has just written (created, or replaced over the resourceVersion `replaced`),
-   * so that get() returns it until the watch delivers it: the next reconcile does not start from the version it
-   * replaced and fail with a 409. Objects outside the watched namespaces are ignored.
-   */
-  wrote(obj: T, replaced: string | undefined): void {
-    const ns = obj.metadata.namespace ?? '';
-    if (!this.watches(ns)) return;
-    const key = `${ns}/${obj.metadata.name}`;
-    const cached = this.cache.get(ns)?.get(obj.metadata.name!)?.metadata.resourceVersion;
-    const prior = this.written.get(key);
-    const version = obj.metadata.resourceVersion ?? '';
-    // Only over what the cache holds, or over our own write not yet delivered: any other version came from the
-    // watch, newer or equal, and the cache already knows better.
-    if (cached === replaced) this.written.set(key, { replaced, obj: this.trimmed(obj), versions: new Set([version]) });
-    else if (prior && prior.replaced === cached && prior.obj.metadata.resourceVersion === replaced) {
-      this.written.set(key, { replaced: cached, obj: this.trimmed(obj), versions: prior.versions.add(version) });
-    }
-  }
-
-  /**
-   * A write of namespace/name is being sent: returns what to call when it ends, with the object written and the
-   * version it replaced, or undefined if it failed. Until then the object's events are held back; then they are
-   * emitted, own if they carry a version we wrote.
+   * A write of namespace/name is being sent: returns what to call when it has ended, with the object written and
+   * the version it replaced, or with nothing if it failed. Until then the object's changes are held back; after
+   * it, get() shows what was written until the watch delivers it, and that change is emitted as own.
    */
   writing(namespace: string | undefined, name: string): (obj: T | undefined, replaced?: string) => void {
-    const key = `${namespace ?? ''}/${name}`;
-    if (!this.watches(namespace ?? '')) return () => undefined;
-    let f = this.inflight.get(key);
-    if (!f) this.inflight.set(key, (f = { writes: 0, held: [], versions: new Set() }));
-    f.writes++;
-    let ended = false;
-    return (obj, replaced) => {
-      if (ended) return;
-      ended = true;
-      if (obj) {
-        f.versions.add(obj.metadata.resourceVersion ?? '');
-        this.wrote(obj, replaced);
-      }
-      if (--f.writes > 0) return;
-      this.inflight.delete(key);
-      for (const [event, o, old, own] of f.held) this.emit(event, o, old, own || f.versions.has(o.metadata.resourceVersion ?? ''));
-    };
+    const ns = namespace ?? '';
+    if (!this.watches(ns)) return () => undefined;
+    const end = this.own.begin(`${ns}/${name}`);
+    return (obj, replaced) => end(obj && this.trimmed(obj), replaced, this.cache.get(ns)?.get(name)?.metadata.resourceVersion);
   }
 
   private watches(namespace: string): boolean {
@@ -212,6 +169,8 @@ export class Informer<T extends KubeObject> implements Lister<T> {
       rv = page.metadata.resourceVersion ?? rv;
     } while (cont);
     this.replace(scope, seen);
+    // The list superseded whatever of our writes the watch had not delivered.
+    this.own.reset();
     return rv;
   }
 
@@ -261,36 +220,22 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   private upsert(received: T): void {
     const obj = this.trimmed(received);
     const ns = obj.metadata.namespace ?? '';
-    const own = this.delivered(`${ns}/${obj.metadata.name}`, obj.metadata.resourceVersion);
     let byName = this.cache.get(ns);
     if (!byName) this.cache.set(ns, (byName = new Map()));
     const old = byName.get(obj.metadata.name!);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     byName.set(obj.metadata.name!, obj);
-    this.notify(old ? 'update' : 'add', obj, old, own);
-  }
-
-  /**
-   * The watch delivers a version: whether it is one we wrote. Our write still ahead of it stays shown (the cache
-   * now holds what it replaced); the last of ours, or anyone else's version, ends the overlay.
-   */
-  private delivered(key: string, version: string | undefined): boolean {
-    const entry = this.written.get(key);
-    const own = version !== undefined && entry?.versions.has(version) === true;
-    if (own && entry!.obj.metadata.resourceVersion !== version) entry!.replaced = version;
-    else this.written.delete(key);
-    return own;
+    this.own.changed(`${ns}/${obj.metadata.name}`, { kind: old ? 'update' : 'add', obj, old });
   }
 
   private remove(obj: T): void {
     const ns = obj.metadata.namespace ?? '';
-    this.written.delete(`${ns}/${obj.metadata.name}`);
     const byName = this.cache.get(ns);
     const old = byName?.get(obj.metadata.name!);
     if (!old) return;
     byName!.delete(obj.metadata.name!);
     if (byName!.size === 0) this.cache.delete(ns);
-    this.notify('delete', old, undefined, false);
+    this.own.changed(`${ns}/${obj.metadata.name}`, { kind: 'delete', obj: old, old: undefined });
   }
 
   /** The resource is no longer served (its CRD was deleted or replaced): nothing of it exists any more. */
@@ -302,14 +247,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     for (const obj of this.list()) this.emit('update', obj, obj);
   }
 
-  /** Emits a watch event, or holds it back while a write of ours to the object is in flight (see writing). */
-  private notify(event: Event, obj: T, old: T | undefined, own: boolean): void {
-    const f = this.inflight.get(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
-    if (f) f.held.push([event, obj, old, own]);
-    else this.emit(event, obj, old, own);
-  }
-
-  private emit(event: Event, obj: T, old?: T, own = false): void {
+  private emit(event: ChangeKind, obj: T, old?: T, own = false): void {
     for (const h of this.handlers[event]) {
       try {
         h(obj, old, own);

@@ -26,7 +26,8 @@ export interface WorkQueueOptions {
 /** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
 export const MAX_DELAY_MS = 3_600_000;
 
-type Urgency = 'due' | 'event';
+/** 'due': a requested time has come (a handler's requeueAfter); 'event': a change was seen. */
+export type Urgency = 'due' | 'event';
 
 export class WorkQueue {
   /** Keys waiting, by class; an entry whose key has since moved to the other class (or was taken) is skipped. */
@@ -34,7 +35,7 @@ export class WorkQueue {
   /** Keys waiting or to be re-queued after processing, with the class they wait in. */
   private readonly dirty = new Map<string, Urgency>();
   private readonly processing = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout; urgency: Urgency }>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, Backoff>();
   private waiting = 0;
   private wake: (() => void) | undefined;
@@ -72,7 +73,7 @@ export class WorkQueue {
       this.delayed.delete(key);
       this.add(key, urgency);
     }, ms);
-    this.delayed.set(key, { at, timer, urgency });
+    this.delayed.set(key, { at, timer });
   }
 
   /** Drops the key's pending delayed add and failure history (e.g. when its object is deleted). */
