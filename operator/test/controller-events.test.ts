@@ -8,7 +8,7 @@ import { silentLogger } from '../src/util/log.js';
 import { aCanary } from './fakes/world.js';
 
 /** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
-function controller(): { c: CanaryController; emit: Record<'add' | 'update', Handler<Canary>>; reconciled: () => Promise<string[]> } {
+function controller(): { c: CanaryController; emit: Record<'add' | 'update', Handler<Canary>>; reconciled: () => Promise<string[]>; metrics: OperatorMetrics } {
   const reconciled: string[] = [];
   const emit = {} as Record<'add' | 'update' | 'delete', Handler<Canary>>;
   const informer = {
@@ -18,13 +18,14 @@ function controller(): { c: CanaryController; emit: Record<'add' | 'update', Han
     },
     list: () => [],
   } as unknown as Informer<Canary>;
+  const metrics = new OperatorMetrics();
   const deps = {
     canaries: { get: (ns: string | undefined, name: string) => void reconciled.push(`${ns}/${name}`), list: () => [] },
-    targets: {}, metrics: new OperatorMetrics(), logger: silentLogger(),
+    targets: {}, metrics, logger: silentLogger(),
   } as unknown as ControllerDeps;
   const c = new CanaryController(deps, { workers: 1, canaryInformer: informer });
   c.start();
-  return { c, emit, reconciled: async () => (await new Promise((r) => setTimeout(r, 20)), reconciled) };
+  return { c, emit, metrics, reconciled: async () => (await new Promise((r) => setTimeout(r, 20)), reconciled) };
 }
 
 const owned = (name: string): KubeObject => ({
@@ -33,13 +34,16 @@ const owned = (name: string): KubeObject => ({
 
 describe('CanaryController: which watch events start a reconcile', () => {
   it('given the echo of its own status write, then the Canary is not reconciled again; a change by anyone else is', async () => {
-    const { c, emit, reconciled } = controller();
+    const { c, emit, reconciled, metrics } = controller();
+    const known = async (): Promise<number> => (await metrics.canaries.get()).values.length;
     try {
       const canary = aCanary();
       emit.update(canary, canary, true);
       expect(await reconciled()).toEqual([]);
+      expect(await known()).toBe(0); // observed by the reconcile that wrote it, not again here
       emit.update(canary, canary, false);
       expect(await reconciled()).toEqual([`${canary.metadata.namespace}/${canary.metadata.name}`]);
+      expect(await known()).toBe(1);
     } finally {
       await c.stop();
     }

@@ -92,8 +92,10 @@ export class CanaryController {
   private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
     if (old && old.spec.targetRef.name !== c.spec.targetRef.name) this.index(old, false);
     this.index(c, true);
+    // Our own write was observed by the reconcile that made it (Run.commit).
+    if (own) return;
     this.deps.metrics.observeCanary(c);
-    if (!own) this.queue.add(keyOf(c));
+    this.queue.add(keyOf(c));
   }
 
   private onCanaryDeleted(c: Canary): void {
