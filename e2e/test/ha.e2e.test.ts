@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
@@ -5,12 +6,31 @@ import { Resources } from '@tollgate/operator/kube/resources';
 import { waitFor } from '../src/cluster/processes.js';
 import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
+import { chartOperatorCredentials } from '../src/harness/service-account.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { scenario, type Scenario } from './helpers.js';
 
 type Lease = KubeObject & { spec: { holderIdentity?: string } };
 
 const LEADER_ENV = { LEADER_ELECT: 'true', LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
+
+/**
+ * The operator's credentials as the chart grants them for `replicas` replicas watching ns (leader election on,
+ * its Leases in ns): the chart's ServiceAccount, Roles and RoleBindings applied, and a token of that account.
+ */
+const chartCredentials = (ns: string, kube: KubeClient, shards = 1): Promise<string> =>
+  chartOperatorCredentials(kube, envInfo().kubeconfig, {
+    release: ns, namespace: ns, dir: path.join(RUN_DIR, 'ha', ns),
+    values: ['operator.replicas=2', `operator.leaderElection.shards=${shards}`, `operator.watchNamespaces={${ns}}`],
+  });
+
+/** No request of the operator's was refused (its log names every 401/403 the API server answered). */
+const expectNothingRefused = (ops: { logFile: string | undefined }[]): void => {
+  for (const op of ops) {
+    const refused = fs.readFileSync(op.logFile!, 'utf8').split('\n').filter((l) => /\b40[13]\b|forbidden/i.test(l));
+    expect(refused.slice(0, 3)).toEqual([]);
+  }
+};
 
 /** Pauses a process (SIGSTOP) for ms, then resumes it: the API server or Prometheus stops answering, then comes back. */
 async function pause(pid: number | undefined, ms: number): Promise<void> {
@@ -56,7 +76,10 @@ describe('high availability and faults', () => {
 
   it('two replicas with leader election: only the leader acts; when it is killed mid-release the follower finishes the run within the lease duration', async () => {
     const ns = uniqueNs('leader');
-    s = await scenario({ prefix: 'leader', ns, replicas: 2, operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns }, analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 } });
+    s = await scenario({
+      prefix: 'leader', ns, replicas: 2, operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns }, analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 },
+      operatorKubeconfig: (n, kube) => chartCredentials(n, kube),
+    });
     const leader = await settledHolder(s.client, s.ns);
     expect(['replica-0', 'replica-1']).toContain(leader);
     s.timeline.routeWeights.length = 0;
@@ -71,6 +94,7 @@ describe('high availability and faults', () => {
     await new Promise((r) => setTimeout(r, 500));
     expectCleanRun(s.timeline.routeWeights, [10, 20, 30, 40]);
     expect(await holder(s.client, s.ns)).not.toBe(leader);
+    expectNothingRefused(s.operators);
   });
 
   it('sharding: two replicas share four shards; when one dies its Canaries move to the other and every release completes', async () => {
@@ -83,8 +107,9 @@ describe('high availability and faults', () => {
       await kube.create(Resources.deployments, sampleDeployment(ns, n));
       await kube.create(Resources.canaries, canaryFor('istio', ns, n, { interval: '2s', stepWeight: 50, maxWeight: 50 }));
     }
+    const kubeconfig = await chartCredentials(ns, kube, 4);
     const replicas = [0, 1].map((i) => new OperatorProcess({
-      kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir: path.join(RUN_DIR, 'logs'), label: `${ns}-${i}`,
+      kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir: path.join(RUN_DIR, 'logs'), label: `${ns}-${i}`,
       extraEnv: { ...LEADER_ENV, SHARDS: '4', LEADER_ELECTION_NAMESPACE: ns, POD_NAME: `replica-${i}` },
     }));
     const phases = async (): Promise<string[]> => (await kube.list<Canary>(Resources.canaries, ns)).items.map((c) => c.status?.phase ?? '');
@@ -101,6 +126,13 @@ describe('high availability and faults', () => {
       for (const n of names) await setEnv(kube, ns, n, { VERSION: 'v2' });
       await waitFor('every release promoted', async () => (await phases()).every((p) => p === 'Succeeded'), 90_000);
       expect(new Set(await Promise.all([0, 1, 2, 3].map((i) => holder(kube, ns, i))))).toEqual(new Set(['replica-1']));
+      // The killed replica's member Lease is collected by the survivor (after ten lease durations: 60 s here),
+      // and the survivor deletes its own when it stops: no Lease is left per process that ever ran.
+      const members = async (): Promise<string[]> => (await kube.list<Lease>(Resources.leases, ns, { labelSelector: 'tollgate.dev/member=true' })).items.map((l) => l.metadata.name!);
+      await waitFor('the dead replica\'s member Lease collected', async () => !(await members()).includes('tollgate-member-replica-0'), 90_000, 1000);
+      await replicas[1]!.stop();
+      expect(await members()).toEqual([]);
+      expectNothingRefused(replicas);
     } finally {
       for (const r of replicas) await r.stop();
       kube.close();

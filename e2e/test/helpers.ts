@@ -42,6 +42,8 @@ export interface ScenarioOptions {
   /** Operator replicas (each a process) and settings for them, e.g. leader election. */
   replicas?: number;
   operatorEnv?: Record<string, string>;
+  /** The kubeconfig the operators run with (e.g. the chart's ServiceAccount); the admin's by default. */
+  operatorKubeconfig?: (ns: string, kube: KubeClient) => Promise<string>;
 }
 
 export async function scenario(o: ScenarioOptions): Promise<Scenario> {
@@ -65,8 +67,9 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
+  const operatorKubeconfig = o.operatorKubeconfig ? await o.operatorKubeconfig(ns, kube) : env.kubeconfig;
   const operators = Array.from({ length: o.replicas ?? 1 }, (_, i) => new OperatorProcess({
-    kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir, label: `${ns}-${i}`,
+    kubeconfig: operatorKubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir, label: `${ns}-${i}`,
     extraEnv: { ...(o.replicas ? { POD_NAME: `replica-${i}` } : {}), ...o.operatorEnv },
   }));
   for (const op of operators) op.start();

@@ -13,6 +13,7 @@ import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/clu
 import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { HOOKS_MAIN, OPERATOR_MAIN, ROOT } from '../src/harness/paths.js';
+import { serviceAccountKubeconfig as saKubeconfig } from '../src/harness/service-account.js';
 import { runTool, tool } from '../src/harness/tools.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { isSubsequence, promQuery } from './helpers.js';
@@ -145,12 +146,14 @@ describe('the Helm chart, rendered', () => {
     expect(groups).not.toContain('appmesh.k8s.aws');
   });
 
-  it('with replicas 2, switches leader election on', async () => {
-    const objs = await template('--set', 'operator.replicas=2');
+  it('with replicas 2, switches leader election on, with the Lease rights the shard rounds use', async () => {
+    const objs = await template('--set', 'operator.replicas=2', '--set', 'operator.leaderElection.shards=4');
     const op = must(objs, 'Deployment', 'tollgate-operator');
     expect(envOf(op).LEADER_ELECT).toBe('true');
+    expect(envOf(op).SHARDS).toBe('4');
+    expect(container(op).env?.find((e) => e.name === 'POD_NAME')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('RollingUpdate');
-    expect(rules(must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS))).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+    expect(rules(must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS))).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
   });
 
   it('takes the hooks credentials from an existing Secret, and monitors with ServiceMonitors', async () => {
@@ -254,27 +257,9 @@ describe('helm install on the local control plane', () => {
     kube?.close();
   });
 
-  /** A kubeconfig for a ServiceAccount, from the token Secret the 1.20 API server creates for it. */
-  async function serviceAccountKubeconfig(name: string): Promise<string> {
-    let token = '';
-    await waitFor(`the token Secret of ServiceAccount ${name}`, async () => {
-      const sa = await kube.get<Obj & { secrets?: { name: string }[] }>(SERVICE_ACCOUNTS, RELEASE_NS, name);
-      const ref = sa.secrets?.[0]?.name;
-      if (!ref) return false;
-      const secret = await kube.get<Secret>(Resources.secrets, RELEASE_NS, ref);
-      token = Buffer.from(secret.data?.token ?? '', 'base64').toString();
-      return token.length > 0;
-    }, 30_000);
-    const server = (load(fs.readFileSync(env.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server;
-    const file = path.join(workDir, `${name}.kubeconfig`);
-    fs.writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config', `current-context: ${name}`,
-      'clusters:', `- name: local`, '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
-      'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
-      'contexts:', `- name: ${name}`, '  context:', '    cluster: local', `    user: ${name}`, `    namespace: ${RELEASE_NS}`, '',
-    ].join('\n'), { mode: 0o600 });
-    return file;
-  }
+  /** A kubeconfig for a ServiceAccount of the release, with a token from the TokenRequest API. */
+  const serviceAccountKubeconfig = (name: string): Promise<string> =>
+    saKubeconfig(kube, env.kubeconfig, { namespace: RELEASE_NS, name, file: path.join(workDir, `${name}.kubeconfig`) });
 
   /** The container's environment as the kubelet would build it (values, the pod's namespace, Secret keys). */
   async function resolveEnv(c: ContainerSpec): Promise<Record<string, string>> {
@@ -282,6 +267,7 @@ describe('helm install on the local control plane', () => {
     for (const e of c.env ?? []) {
       if (e.value !== undefined) out[e.name] = e.value;
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') out[e.name] = RELEASE_NS;
+      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') out[e.name] = `${c.name}-0`;
       else if (e.valueFrom?.secretKeyRef) {
         const s = await kube.get<Secret>(Resources.secrets, RELEASE_NS, e.valueFrom.secretKeyRef.name);
         out[e.name] = Buffer.from(s.data?.[e.valueFrom.secretKeyRef.key] ?? '', 'base64').toString();
@@ -346,8 +332,8 @@ describe('helm install on the local control plane', () => {
     manifest = parse(await tool('helm', ['get', 'manifest', 'tollgate', '--namespace', RELEASE_NS], { kubeconfig: env.kubeconfig }));
     expect(find(manifest, 'ClusterRole', 'tollgate-operator')).toBeUndefined();
     must(manifest, 'Role', 'tollgate-operator', ns);
-    // The 1.20 API server has no policy/v1: the chart falls back to policy/v1beta1.
-    expect(must(manifest, 'PodDisruptionBudget', 'tollgate-operator', RELEASE_NS).apiVersion).toBe('policy/v1beta1');
+    // The 1.20 API server has no policy/v1: the chart falls back to policy/v1beta1 there.
+    expect(must(manifest, 'PodDisruptionBudget', 'tollgate-operator', RELEASE_NS).apiVersion).toBe(env.minor >= 21 ? 'policy/v1' : 'policy/v1beta1');
     const installSeconds = (Date.now() - started) / 1000;
 
     // A sample app and its Canary in the watched namespace, then the operator as the chart's Deployment runs it.

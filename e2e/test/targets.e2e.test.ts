@@ -5,6 +5,7 @@ import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { setEnv } from '../src/harness/fixtures.js';
+import { envInfo } from './env.js';
 import { scenario, type Scenario } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -49,16 +50,18 @@ describe('targets and what they carry', () => {
   });
 
   it('the user\'s HorizontalPodAutoscaler gets a -primary copy in the version the API server serves, aimed at the primary', async () => {
+    // autoscaling/v2 from 1.23 on; v2beta2 (gone in 1.26) on older servers.
+    const served = envInfo().minor >= 23 ? Resources.horizontalPodAutoscalersV2 : Resources.horizontalPodAutoscalersV2beta2;
     const hpa = (ns: string): KubeObject => ({
-      apiVersion: 'autoscaling/v2beta2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: ns },
+      apiVersion: `autoscaling/${served.version}`, kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: ns },
       spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 1, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
     } as KubeObject);
     s = await scenario({
-      prefix: 'hpa', before: async (ns, kube) => { await kube.create(Resources.horizontalPodAutoscalersV2beta2, hpa(ns)); },
+      prefix: 'hpa', before: async (ns, kube) => { await kube.create(served, hpa(ns)); },
       spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } },
       analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
     });
-    const primaryHpa = await s.client.get<KubeObject & { spec: Json }>(Resources.horizontalPodAutoscalersV2beta2, s.ns, 'podinfo-primary');
+    const primaryHpa = await s.client.get<KubeObject & { spec: Json }>(served, s.ns, 'podinfo-primary');
     expect(primaryHpa.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: 'podinfo-primary' }, minReplicas: 1, maxReplicas: 3 });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });

@@ -1,6 +1,7 @@
 import { ShardedOwnership, type ShardOptions } from '../src/controller/ownership.js';
 import { preferredOwner, shardOf } from '../src/controller/shards.js';
-import { LeaseLock } from '../src/kube/leases.js';
+import { LeaseLock, type Lease } from '../src/kube/leases.js';
+import { Resources } from '../src/kube/resources.js';
 import { silentLogger } from '../src/util/log.js';
 import { FakeKube } from './fakes/fake-kube.js';
 
@@ -103,5 +104,56 @@ describe('ShardedOwnership', () => {
     expect(a.heldShards).toEqual([]);
     expect(events).toEqual(['a+0', 'a+1', 'a-0', 'a-1']);
     expect(a.signalFor('x/y').aborted).toBe(true);
+  });
+
+  const memberLeases = (kube: FakeKube): string[] =>
+    kube.lister<Lease>(Resources.leases).list('ns').filter((l) => l.metadata.labels?.['tollgate.dev/member'] === 'true').map((l) => l.metadata.name!).sort();
+
+  it('given a replica stopping, then its member Lease is deleted and its shard Leases are left free for the others', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const a = make(kube, 'a', clock, [], 2);
+    const b = make(kube, 'b', clock, [], 2);
+    await round(a);
+    await round(b);
+    expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-b']);
+    await b.stop();
+    expect(memberLeases(kube)).toEqual(['tg-member-a']);
+    await a.stop();
+    expect(memberLeases(kube)).toEqual([]);
+    expect(kube.lister<Lease>(Resources.leases).list('ns').map((l) => l.spec.holderIdentity)).toEqual(['', '']);
+  });
+
+  it('given a replica killed without stopping, then a survivor deletes its member Lease after ten lease durations, not before', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const a = make(kube, 'a', clock, [], 2);
+    const dead = make(kube, 'dead', clock, [], 2);
+    await round(dead);
+    await round(a);
+    for (let t = 0; t < 74; t++) {
+      clock.now += 2000;
+      await round(a);
+    }
+    expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-dead']);
+    for (let t = 0; t < 2; t++) {
+      clock.now += 2000;
+      await round(a);
+    }
+    expect(memberLeases(kube)).toEqual(['tg-member-a']);
+    expect(a.heldShards).toEqual([0, 1]);
+  });
+
+  it('given a member that renews while a survivor judges it dead, then the delete fails on its resourceVersion and the Lease stays', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const a = make(kube, 'a', clock, [], 1);
+    const slow = new LeaseLock(kube.client(), 'ns', 'tg-member-slow', { identity: 'slow', leaseDurationMs: 15_000, now: () => clock.now, labels: { 'tollgate.dev/lease-of': 'tg', 'tollgate.dev/member': 'true' } });
+    await slow.tryAcquireOrRenew();
+    const listed = kube.lister<Lease>(Resources.leases).get('ns', 'tg-member-slow')!;
+    await slow.tryAcquireOrRenew();
+    expect(await slow.remove(listed)).toBe(false);
+    await round(a);
+    expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-slow']);
   });
 });

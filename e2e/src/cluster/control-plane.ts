@@ -1,36 +1,21 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import { freePort, startProcess, tail, waitFor, type ManagedProcess } from './processes.js';
+import { binaryMinor, findBinary } from './versions.js';
+
 
 export interface ControlPlane {
   kubeconfig: string;
   server: string;
   token: string;
   dir: string;
+  /** The API server's minor version (36 for v1.36.2). */
+  minor: number;
   /** Process ids, so fault tests can pause (SIGSTOP) and resume (SIGCONT) them. */
   pids: { etcd?: number; apiserver?: number; controllerManager?: number };
   stop(): Promise<void>;
-}
-
-const K8S_VERSION = '1.20.2';
-
-export function cacheDir(): string {
-  return process.env.TOLLGATE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tollgate');
-}
-
-/** Finds a binary in KUBEBUILDER_ASSETS, then the build cache, then PATH. */
-function findBinary(name: string): string {
-  const candidates = [
-    process.env.KUBEBUILDER_ASSETS && path.join(process.env.KUBEBUILDER_ASSETS, name),
-    path.join(cacheDir(), `k8s-v${K8S_VERSION}`, name),
-    ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name)),
-  ].filter((p): p is string => Boolean(p));
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`${name} not found (looked in ${candidates.slice(0, 2).join(', ')} and PATH): run e2e/cluster/build-control-plane.sh`);
-  return found;
 }
 
 function writeKeys(dir: string): { privateKey: string; publicKey: string } {
@@ -76,6 +61,9 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
   const kubeconfig = path.join(dir, 'kubeconfig');
   fs.writeFileSync(kubeconfig, kubeconfigYaml(server, token));
   const procs: ManagedProcess[] = [];
+  const apiserver = findBinary('kube-apiserver');
+  const kcm = findBinary('kube-controller-manager');
+  const [minor, kcmMinor] = [binaryMinor(apiserver), binaryMinor(kcm)];
   const log = (n: string): string => path.join(dir, `${n}.log`);
   // etcd fsyncs every write: on tmpfs the API server answers several times faster.
   const etcdData = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/tollgate-etcd-') : path.join(dir, 'etcd');
@@ -89,7 +77,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
       '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
       '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
     ], { logFile: log('etcd') }));
-    procs.push(startProcess('kube-apiserver', findBinary('kube-apiserver'), [
+    procs.push(startProcess('kube-apiserver', apiserver, [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
       `--cert-dir=${path.join(dir, 'certs')}`, `--token-auth-file=${path.join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${keys.publicKey}`,
@@ -99,19 +87,26 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
     await waitFor('kube-apiserver /readyz', () => readyz(server, token), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${tail(log('kube-apiserver'))}\n${tail(log('etcd'), 5)}`);
     });
-    procs.push(startProcess('kube-controller-manager', findBinary('kube-controller-manager'), [
-      `--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`, '--port=0',
-      `--service-account-private-key-file=${keys.privateKey}`, `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
-      '--use-service-account-credentials=false', '--controllers=*,-nodeipam,-nodelifecycle', '--leader-elect=false',
-      '--concurrent-deployment-syncs=10', '--concurrent-replicaset-syncs=10',
-      // The default 20 requests/s throttles pod creation for hundreds of Deployments (the scale benchmark).
-      '--kube-api-qps=200', '--kube-api-burst=400',
-    ], { logFile: log('kube-controller-manager') }));
+    procs.push(startProcess('kube-controller-manager', kcm, controllerManagerArgs(kcmMinor, kubeconfig, kcmPort, keys.privateKey, dir),
+      { logFile: log('kube-controller-manager') }));
     fs.writeFileSync(path.join(dir, 'pids'), procs.map((p) => `${p.name} ${p.child.pid}`).join('\n'));
     const pid = (name: string): number | undefined => procs.find((p) => p.name === name)?.child.pid;
-    return { kubeconfig, server, token, dir, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
+    return { kubeconfig, server, token, dir, minor, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** kube-controller-manager's flags; 1.24 removed the insecure port (`--port`). */
+function controllerManagerArgs(minor: number, kubeconfig: string, port: number, saKey: string, dir: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', `--secure-port=${port}`,
+    ...(minor < 24 ? ['--port=0'] : [`--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`]),
+    `--service-account-private-key-file=${saKey}`, `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
+    '--use-service-account-credentials=false', '--controllers=*,-nodeipam,-nodelifecycle', '--leader-elect=false',
+    '--concurrent-deployment-syncs=10', '--concurrent-replicaset-syncs=10',
+    // The default 20 requests/s throttles pod creation for hundreds of Deployments (the scale benchmark).
+    '--kube-api-qps=200', '--kube-api-burst=400',
+  ];
 }

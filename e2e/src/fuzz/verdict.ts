@@ -44,10 +44,14 @@ export function checkCreate(c: FuzzCase, r: CreateResult): string | undefined {
   return diff ? `stored spec differs from the prediction at ${diff.slice(0, 300)}` : undefined;
 }
 
-/** Whether an API server message names a field path (spec.a.b: ... or spec.a.b in body ...). */
+/**
+ * Whether an API server message names a field path (spec.a.b: ... or spec.a.b in body ...). List indices are
+ * left out of the comparison: 1.20 names `spec.a.b`, later servers `spec.a[0].b`.
+ */
 export function namesPath(message: string, path: string, under?: string): boolean {
-  if (message.includes(`${path}:`) || message.includes(`${path} in body`)) return true;
-  return under !== undefined && (message.includes(`${under}.`) || message.includes(`${under}[`));
+  const m = message.replace(/\[\d+\]/g, '');
+  if (m.includes(`${path}:`) || m.includes(`${path} in body`)) return true;
+  return under !== undefined && (m.includes(`${under}.`) || m.includes(`${under}:`) || m.includes(`${under} in body`));
 }
 
 export interface Report {

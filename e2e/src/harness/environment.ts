@@ -3,7 +3,7 @@ import path from 'node:path';
 import { clientFromKubeConfig } from '@tollgate/operator/kube/config';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { installCrds } from '../cluster/crds.js';
+import { installCrds, serverMinorVersion } from '../cluster/crds.js';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../cluster/processes.js';
 import { startPrometheus, type Prometheus } from '../cluster/prometheus.js';
 import { ISTIO_CRDS, OUR_CRDS, SIM_MAIN } from './paths.js';
@@ -15,6 +15,8 @@ export interface EnvInfo {
   /** The simulator: /metrics, and /svc/<namespace>/<service>/ to reach a Service as through the mesh. */
   simUrl: string;
   dir: string;
+  /** The API server's minor version (36 for v1.36.2). */
+  minor: number;
   /** Processes a fault test may pause and resume (absent for an external cluster). */
   pids: { apiserver?: number; etcd?: number; prometheus?: number; simulator?: number };
   external: boolean;
@@ -48,6 +50,7 @@ export async function startEnvironment(dir: string, extraCrds: string[] = [], op
     }
     const kubeconfig = external ? process.env.KUBECONFIG!.split(':')[0]! : cp!.kubeconfig;
     const client = await clientFromKubeConfig({ kubeconfig, userAgent: 'tollgate-e2e' });
+    const minor = await serverMinorVersion(client);
     await installCrds(client, [...OUR_CRDS, ISTIO_CRDS, ...extraCrds]);
     const simPort = await freePort();
     const sim = startSim(kubeconfig, simPort, path.join(dir, 'sim.log'), opts.simArgs ?? []);
@@ -60,7 +63,7 @@ export async function startEnvironment(dir: string, extraCrds: string[] = [], op
       for (const s of stops.reverse()) await s();
     };
     const pids = { ...(cp ? { apiserver: cp.pids.apiserver, etcd: cp.pids.etcd } : {}), prometheus: prom.process.child.pid, simulator: sim.child.pid };
-    return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, external, client, stop, pids };
+    return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, minor, external, client, stop, pids };
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     throw err;

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './paths.js';
 
-/** helm 4 and kubectl 1.33 (with kustomize v5), as scripts/tools.sh installs them into the project cache. */
+/**
+ * helm 4 and a kubectl within one minor version of the API server (1.35 for 1.34 to 1.36, 1.21 for 1.20), as
+ * scripts/tools.sh installs them into the project cache. The server's minor version comes from
+ * TOLLGATE_K8S_MINOR (set by the e2e global setup); without it, 1.35.
+ */
 export interface KubeTools {
   bin: string;
   helm: string;
@@ -17,11 +21,16 @@ let found: KubeTools | undefined;
 /** Runs scripts/tools.sh once per process (it installs on first use, then only prints the cached folder). */
 export function kubeTools(): KubeTools {
   if (found) return found;
-  const bin = execFileSync(TOOLS_SCRIPT, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 }).trim().split('\n').pop()!;
+  const bin = execFileSync(TOOLS_SCRIPT, [kubectlMinorFor(Number(process.env.TOLLGATE_K8S_MINOR ?? 36))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 }).trim().split('\n').pop()!;
   const tools = { bin, helm: path.join(bin, 'helm'), kubectl: path.join(bin, 'kubectl') };
   for (const t of [tools.helm, tools.kubectl]) if (!fs.existsSync(t)) throw new Error(`${TOOLS_SCRIPT} printed ${bin}, which holds no ${path.basename(t)}`);
   found = tools;
   return tools;
+}
+
+/** The kubectl minor version scripts/tools.sh offers for an API server's minor version. */
+export function kubectlMinorFor(serverMinor: number): string {
+  return serverMinor < 23 ? '21' : '35';
 }
 
 export interface ToolResult {

@@ -34,6 +34,8 @@ export interface ShardOptions {
 /** Every Lease of one operator deployment carries this label (value: the prefix); members also carry MEMBER_LABEL. */
 const LEASE_LABEL = 'tollgate.dev/lease-of';
 const MEMBER_LABEL = 'tollgate.dev/member';
+/** A member Lease unchanged for this many lease durations belongs to a dead process and is deleted. */
+const MEMBER_GC_LEASES = 10;
 
 /**
  * Leader election generalised to N shards, one Lease each. Replicas announce themselves with a member Lease;
@@ -80,12 +82,19 @@ export class ShardedOwnership implements Ownership {
     loop();
   }
 
-  /** Stops the work of every shard, then gives the Leases up so another replica takes over at once. */
+  /**
+   * Stops the work of every shard, then gives the shard Leases up so another replica takes over at once, and
+   * deletes this process's member Lease (it names this process, which will not come back under that name).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const shard of [...this.held.keys()]) this.lose(shard);
-    await Promise.all([...this.locks.map((l) => l.release()), this.member.release()]);
+    const member = await this.o.client.get<Lease>(Resources.leases, this.o.namespace, this.member.name).catch(() => undefined);
+    await Promise.all([
+      ...this.locks.map((l) => l.release()),
+      member?.spec.holderIdentity === this.o.identity ? this.member.remove(member).catch(() => false) : Promise.resolve(false),
+    ]);
   }
 
   /** One list of every Lease, then the member Lease renewed and each shard kept, taken or handed over. */
@@ -95,6 +104,7 @@ export class ShardedOwnership implements Ownership {
       const byName = new Map(leases.items.map((l) => [l.metadata.name!, l]));
       await this.member.tryAcquireOrRenew(undefined, byName.get(this.member.name) ?? null);
       const members = this.liveMembers(leases.items);
+      await this.collectDeadMembers(leases.items);
       for (let shard = 0; shard < this.o.shards; shard++) {
         await this.tend(shard, preferredOwner(shard, members), byName.get(this.locks[shard]!.name) ?? null);
       }
@@ -107,13 +117,39 @@ export class ShardedOwnership implements Ownership {
   /** Members whose Lease changed within its duration, as this process saw it (clock skew does not count). */
   private liveMembers(leases: Lease[]): string[] {
     const live: string[] = [this.o.identity];
-    for (const l of leases) {
-      if (l.metadata.labels?.[MEMBER_LABEL] !== 'true' || !l.spec.holderIdentity || l.spec.holderIdentity === this.o.identity) continue;
-      let seen = this.peers.get(l.metadata.name!);
-      if (!seen) this.peers.set(l.metadata.name!, (seen = new LeaseLock(this.o.client, this.o.namespace, l.metadata.name!, { identity: this.o.identity, leaseDurationMs: this.o.leaseDurationMs, now: this.o.now })));
-      if (!seen.expired(l)) live.push(l.spec.holderIdentity);
+    for (const l of this.otherMembers(leases)) {
+      if (l.spec.holderIdentity && !this.peer(l).expired(l)) live.push(l.spec.holderIdentity);
     }
     return live;
+  }
+
+  private otherMembers(leases: Lease[]): Lease[] {
+    return leases.filter((l) => l.metadata.labels?.[MEMBER_LABEL] === 'true' && l.metadata.name !== this.member.name && l.spec.holderIdentity !== this.o.identity);
+  }
+
+  /** The observer of another member's Lease. */
+  private peer(l: Lease): LeaseLock {
+    const name = l.metadata.name!;
+    let seen = this.peers.get(name);
+    if (!seen) this.peers.set(name, (seen = new LeaseLock(this.o.client, this.o.namespace, name, { identity: this.o.identity, leaseDurationMs: this.o.leaseDurationMs, now: this.o.now })));
+    return seen;
+  }
+
+  /**
+   * Deletes the member Leases of processes that died without deleting theirs (SIGKILL, node loss): each new
+   * pod name leaves one behind otherwise. A Lease counts as dead once this process has seen it unchanged for
+   * MEMBER_GC_LEASES lease durations; the delete carries its resourceVersion, so a member that renews at the
+   * same moment keeps its Lease.
+   */
+  private async collectDeadMembers(leases: Lease[]): Promise<void> {
+    for (const l of this.otherMembers(leases)) {
+      const seen = this.peer(l);
+      if (seen.unchangedFor(l) <= MEMBER_GC_LEASES * this.o.leaseDurationMs) continue;
+      if (await seen.remove(l)) {
+        this.peers.delete(l.metadata.name!);
+        this.o.log.info({ lease: l.metadata.name, holder: l.spec.holderIdentity }, 'member lease of a dead replica deleted');
+      }
+    }
   }
 
   /** Keeps, takes or hands over one shard; every shard Lease is observed each round, so expiry is timely. */

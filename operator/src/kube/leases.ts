@@ -31,6 +31,12 @@ export class LeaseLock {
     if (this.observed?.key !== key) this.observed = { key, at: this.o.now() };
   }
 
+  /** How long the lease has stood unchanged, as this process saw it (0 before it was first observed). */
+  unchangedFor(lease: Lease): number {
+    this.observe(lease);
+    return this.o.now() - this.observed!.at;
+  }
+
   /** Whether the lease, as last observed, is held by nobody or not renewed within its duration. */
   expired(lease: Lease): boolean {
     this.observe(lease);
@@ -72,6 +78,21 @@ export class LeaseLock {
     const lease = await this.client.get<Lease>(Resources.leases, this.namespace, this.name, signal).catch(() => undefined);
     if (!lease || lease.spec.holderIdentity !== this.o.identity) return;
     await this.client.replace(Resources.leases, { ...lease, spec: { ...lease.spec, holderIdentity: '', renewTime: micro(0) } }, signal).catch(() => undefined);
+  }
+
+  /**
+   * Deletes the lease as `lease` shows it: a precondition on its resourceVersion makes the delete fail (409,
+   * ignored) when anyone renewed it since. For Leases that name a process rather than a role (members).
+   */
+  async remove(lease: Lease, signal?: AbortSignal): Promise<boolean> {
+    const preconditions = { uid: lease.metadata.uid, resourceVersion: lease.metadata.resourceVersion };
+    try {
+      await this.client.delete(Resources.leases, this.namespace, this.name, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions }, signal);
+      return true;
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   private async create(now: number, signal?: AbortSignal): Promise<LeaseOutcome> {

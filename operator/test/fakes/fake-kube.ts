@@ -100,7 +100,11 @@ export class FakeKube {
         const next = o.type === 'json' ? jsonPatch(live, patch as JsonOp[]) : mergePatch(live, patch) as Obj;
         return o.subresource === 'status' ? this.put(r, { ...live, status: next.status }) : this.put(r, next);
       },
-      delete: async (r: ResourceType, ns: string, name: string) => {
+      delete: async (r: ResourceType, ns: string, name: string, body?: { preconditions?: { resourceVersion?: string } }) => {
+        const live = this.get<Obj>(r, ns, name);
+        if (!live) throw new KubeApiError(404, 'NotFound', `${r.plural} "${name}" not found`, 'DELETE', r.plural);
+        const rv = body?.preconditions?.resourceVersion;
+        if (rv && rv !== live.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', `${name}: precondition failed`, 'DELETE', r.plural);
         record('delete', r, name);
         this.delete(r, ns, name);
         return {};
