@@ -49,10 +49,13 @@ export function celValue(value: unknown, schema: Schema | undefined): unknown {
   return value;
 }
 
-/** A rule holds only when it evaluates to true; an evaluation error (a missing field it did not guard) is a violation, as on the server. */
-function holds(rule: string, self: unknown): boolean {
+/**
+ * Whether a rule holds for self (and oldSelf, for a transition rule), both as celValue gives them. Only true holds:
+ * an evaluation error (a field read without has()) fails the rule, as on the server.
+ */
+export function ruleHolds(rule: string, vars: { self: unknown; oldSelf?: unknown }): boolean {
   try {
-    return program(rule)({ self }) === true;
+    return program(rule)(vars) === true;
   } catch {
     return false;
   }
@@ -63,7 +66,7 @@ function walk(schema: Schema, value: unknown, path: string, out: RuleViolation[]
   const rules = validationsOf(schema).filter((v) => !isTransitionRule(v));
   if (rules.length) {
     const self = celValue(value, schema);
-    for (const v of rules) if (!holds(v.rule, self)) out.push({ path, message: v.message });
+    for (const v of rules) if (!ruleHolds(v.rule, { self })) out.push({ path, message: v.message });
   }
   if (Array.isArray(value) && isObject(schema.items)) {
     value.forEach((item, i) => walk(schema.items as Schema, item, `${path}[${i}]`, out));
