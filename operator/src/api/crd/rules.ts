@@ -35,7 +35,7 @@ export const ANALYSIS_RULES: readonly CelRule[] = [
     id: 'step-within-max',
     rule: '!has(self.stepWeight) || !has(self.maxWeight) || self.maxWeight == 0 || self.stepWeight <= self.maxWeight',
     message: 'stepWeight must not exceed maxWeight',
-    why: 'The first step would already pass maxWeight: the canary never runs at the weights asked for.',
+    why: 'The first step would jump straight to maxWeight (the operator stops there): a one-step release, rarely what was meant.',
   },
   {
     id: 'step-weights-ascending',
@@ -59,7 +59,7 @@ export const ANALYSIS_RULES: readonly CelRule[] = [
     id: 'iterations-without-weights',
     rule: `!has(self.iterations) || self.iterations == 0 || !${stepFields}.exists(x, x)`,
     message: 'iterations (blue/green or A/B testing) cannot be combined with stepWeight, stepWeights or steps',
-    why: 'With iterations the release is blue/green (or A/B with match): the canary gets all or none of the traffic, never a weight.',
+    why: 'With iterations the release is blue/green (or A/B with match) and the weights would be ignored without a word.',
   },
   {
     id: 'match-needs-iterations',
@@ -71,7 +71,7 @@ export const ANALYSIS_RULES: readonly CelRule[] = [
     id: 'mirror-not-with-match',
     rule: `!has(self.mirror) || !self.mirror || !(${nonEmpty('match')})`,
     message: 'mirror cannot be combined with match (A/B testing)',
-    why: 'Mirroring copies the primary\'s traffic to a canary that gets no live requests: it is a blue/green feature.',
+    why: 'A/B testing sends the matched requests to the canary; mirroring would send copies of the same requests there too.',
   },
 ];
 
@@ -162,7 +162,7 @@ export const CANARY_RULES: readonly CelRule[] = [
     id: 'target-fixed-mid-release',
     rule: `!(${midRelease}) || (self.spec.targetRef.kind == oldSelf.spec.targetRef.kind && self.spec.targetRef.name == oldSelf.spec.targetRef.name)`,
     message: 'spec.targetRef cannot change while a release is in progress: wait for it to end, or abort it (tollgate.dev/abort) first',
-    why: 'The primary, the Services and the routes are named after the target: switching it mid-run would leave them serving the old workload, with weights nobody resets.',
+    why: 'The primary, the Services and the routes are named after the target: switched mid-run, the run would go on with objects made for another workload.',
   },
   {
     id: 'provider-fixed-mid-release',
