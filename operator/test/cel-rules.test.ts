@@ -180,3 +180,13 @@ describe('the transition rules (updates only)', () => {
     expect(ruleHolds(provider!.rule, { self: canary(phase, { provider: 'linkerd' }), oldSelf: canary(phase) })).toBe(true);
   });
 });
+
+describe('ruleViolations on what the user nests', () => {
+  it('given a match condition nested 100,000 levels deep under a field the schema leaves open, then the rules still run and the depth is not walked', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = { x: deep };
+    const spec = JSON.parse(JSON.stringify(base()));
+    spec.analysis.match = [{ headers: { a: { exact: 'b' } }, extra: deep }];
+    expect(brokenIds(spec)).toEqual(['match-needs-iterations']);
+  });
+});

@@ -22,6 +22,7 @@ const isSorted = (list: unknown[]): boolean => list.every((v, i) => i === 0 || (
 const env = new Environment({ unlistedVariablesAreDyn: true })
   .registerFunction({ name: 'isSorted', receiverType: 'list', returnType: 'bool', params: [], handler: isSorted });
 
+/** Parsed rules; the rules come from our own schemas, a fixed set. */
 const compiled = new Map<string, ParseResult>();
 
 function program(rule: string): ParseResult {
@@ -41,11 +42,15 @@ const child = (schema: Schema, key: string): Schema | undefined => {
   return isObject(schema.additionalProperties) ? schema.additionalProperties : undefined;
 };
 
-/** The value as CEL sees it under the schema: integers are CEL ints (bigint), other numbers doubles. */
+/**
+ * The value as CEL sees it under the schema: integers are CEL ints (bigint), other numbers doubles. What the schema
+ * does not describe (preserved unknown fields) is passed as it is, unvisited: its depth is the user's, not ours.
+ */
 export function celValue(value: unknown, schema: Schema | undefined): unknown {
-  if (schema?.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (Array.isArray(value)) return value.map((item) => celValue(item, schema?.items as Schema | undefined));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celValue(v, schema && child(schema, k))]));
+  if (schema === undefined) return value;
+  if (schema.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (Array.isArray(value)) return value.map((item) => celValue(item, schema.items as Schema | undefined));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celValue(v, child(schema, k))]));
   return value;
 }
 
