@@ -1,6 +1,8 @@
-import type { Canary } from '@tollgate/operator/api/types';
+import type { Canary, CanarySpec } from '@tollgate/operator/api/types';
+import { validateCanary } from '@tollgate/operator/core/validation';
+import { supportedProviders } from '@tollgate/operator/routers/factory';
 import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
-import { generateCases, type FuzzCase } from '../src/fuzz/generator.js';
+import { generateCases, type FuzzCase, type Outcome } from '../src/fuzz/generator.js';
 import { DuplicateKey, firstDifference, objectOf, plain, RawNumber, serialize } from '../src/fuzz/json.js';
 import { mix, Rng } from '../src/fuzz/random.js';
 import { int64Of, loadCanarySpecSchema, predict, type SchemaNode } from '../src/fuzz/schema.js';
@@ -154,6 +156,48 @@ describe('the generator', () => {
       const sent = (JSON.parse(c.body) as { spec: unknown }).spec;
       expect(predict(schema, sent, oracle).stored).toEqual(c.expect.kind === 'accept' ? c.expect.stored : undefined);
     }
+  });
+});
+
+describe('the oracle on a server that checks CEL rules', () => {
+  const cel = { ...oracle, cel: true };
+  const weighted = (analysis: Record<string, unknown>): Record<string, unknown> => ({ ...base(), analysis: { stepWeight: 20, ...analysis } });
+
+  it('predicts a CEL refusal at the path the server prints, only when the schema itself accepts the object', () => {
+    expect(predict(schema, weighted({ maxWeight: 10 }), cel).issues).toEqual([{ path: 'spec.analysis', what: 'rule', detail: 'stepWeight must not exceed maxWeight' }]);
+    expect(predict(schema, weighted({ maxWeight: 10 }), oracle).issues).toEqual([]);
+    expect(paths(weighted({ maxWeight: 10, threshold: 0 }), cel)).toEqual(['spec.analysis.threshold']);
+    expect(predict(schema, weighted({ metrics: [{ name: 'request-duration' }, { name: 'custom' }] }), cel).issues.map((i) => i.path)).toEqual(['spec.analysis.metrics[1]']);
+  });
+
+  it('turns the semantic cases that break a CEL rule into 422s naming the rule\'s path, and keeps valid cases valid', () => {
+    const cases = generateCases({ seed: 12345, count: 400, namespaces: ['fa'], schema, oracle: cel });
+    const semantic = cases.filter((c) => c.family === 'semantic');
+    const refused = semantic.filter((c) => c.expect.kind === 'reject');
+    expect(refused.length).toBeGreaterThan(10);
+    expect(semantic.length - refused.length).toBeGreaterThan(0);
+    for (const c of refused) expect(c.prediction.issues.every((i) => i.what === 'rule')).toBe(true);
+    for (const c of cases.filter((x) => x.family === 'valid')) expect(c.expect).toMatchObject({ kind: 'accept', outcome: { kind: 'initialize' } });
+  });
+});
+
+describe('the semantic cases on a server without CEL', () => {
+  const caps = { providers: supportedProviders(), targetKinds: new Set(['Deployment', 'DaemonSet']), builtinMetricProviders: new Set(['istio', 'linkerd', 'appmesh', 'appmesh:v1beta2', 'osm', 'kubernetes']) };
+
+  it('expect the reason and the message the operator\'s validation gives them', () => {
+    const semantic = gen(12345, 1000).filter((c) => c.family === 'semantic' && c.expect.kind === 'accept');
+    let checked = 0;
+    for (const c of semantic) {
+      const outcome = (c.expect as { outcome: Outcome }).outcome;
+      if (outcome.kind !== 'blocked' || !['InvalidSpec', 'Unsupported'].includes(outcome.reason)) continue;
+      const spec = c.expect.kind === 'accept' ? (c.expect.stored as CanarySpec) : undefined;
+      const r = validateCanary(spec!, spec!.provider || 'istio', caps);
+      const [reason, message] = r.errors.length ? ['InvalidSpec', r.errors.join('; ')] : ['Unsupported', r.unsupported.join('; ')];
+      expect({ name: c.mutations[0], reason }).toEqual({ name: c.mutations[0], reason: outcome.reason });
+      for (const f of outcome.fragments) expect(message).toMatch(f);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 });
 

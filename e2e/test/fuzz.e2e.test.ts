@@ -7,7 +7,8 @@ import { KubeApiError } from '@tollgate/operator/kube/errors';
 import { Resources, resourcePath } from '@tollgate/operator/kube/resources';
 import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
 import { generateCases, type FuzzCase } from '../src/fuzz/generator.js';
-import { loadCanarySpecSchema } from '../src/fuzz/schema.js';
+import { serverMinorVersion } from '../src/cluster/crds.js';
+import { loadCanarySpecSchema, type OracleOptions } from '../src/fuzz/schema.js';
 import { checkCreate, checkReport, shareNames, type CreateResult, type Report } from '../src/fuzz/verdict.js';
 import { createNamespace, metricTemplates, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
@@ -142,7 +143,7 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
   let operator: OperatorProcess;
   let fuzzNs: string[];
   let cases: FuzzCase[];
-  let oracle: { emptyStringIsNull: boolean };
+  let oracle: OracleOptions;
 
   beforeAll(async () => {
     process.stdout.write(`fuzz: seed ${cfg.seed}${cfg.seedGiven ? ' (FUZZ_SEED)' : ''}, ${cfg.count} cases; replay with ${replayHint(cfg)}\n`);
@@ -155,7 +156,7 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
       await createNamespace(kube, ns);
       for (const t of metricTemplates(ns)) await kube.create(Resources.metricTemplates, t);
     }
-    oracle = { emptyStringIsNull: await emptyStringIsNull(kube, fuzzNs[0]!) };
+    oracle = { emptyStringIsNull: await emptyStringIsNull(kube, fuzzNs[0]!), cel: (await serverMinorVersion(kube)) >= 25 };
     const all = generateCases({ seed: cfg.seed, count: cfg.count, namespaces: fuzzNs, schema: loadCanarySpecSchema(), oracle });
     cases = cfg.only ? all.filter((c) => cfg.only!.has(c.index)) : all;
     const logDir = path.join(RUN_DIR, 'logs');
@@ -266,7 +267,7 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     const known = all.filter((r) => r.knownBug);
     const latencies = accepted.map((r) => r.reportedAfterMs).filter((x): x is number => x !== undefined);
     const summary = {
-      seed: cfg.seed, count: cfg.count, cases: cases.length, replay: replayHint(cfg), emptyStringIsNull: oracle.emptyStringIsNull,
+      seed: cfg.seed, count: cfg.count, cases: cases.length, replay: replayHint(cfg), emptyStringIsNull: oracle.emptyStringIsNull, cel: oracle.cel,
       namespaces: { fuzz: fuzzNs, release: release.ns },
       durationMs: { total: Date.now() - t0, create: timing.createEnd - timing.createStart, report: timing.reportEnd - timing.createEnd },
       counts: {

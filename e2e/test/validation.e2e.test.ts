@@ -1,6 +1,9 @@
 import { Resources } from '@tollgate/operator/kube/resources';
+import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
+import { ALL_RULES, CANARY_RULES } from '@tollgate/operator/api/crd/rules';
 import type { Canary } from '@tollgate/operator/api/types';
 import { KubeApiError } from '@tollgate/operator/kube/errors';
+import { serverMinorVersion } from '../src/cluster/crds.js';
 import { createNamespace, istioCanary, sampleDeployment } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
@@ -73,5 +76,69 @@ describe('invalid Canaries', () => {
       timeline.stop();
       await operator.stop();
     }
+  });
+});
+
+const messageOf = (id: string): string => ALL_RULES.find((r) => r.id === id)!.message;
+
+/**
+ * Each example of api/crd/rule-examples.ts breaks one CEL rule. A server with CEL (1.25+) refuses it at apply time
+ * with the rule's message; an older one (the rules are stripped from the CRD there) stores it, and the operator
+ * reports the same message in the Stalled condition.
+ */
+describe('the CRD\'s CEL rules', () => {
+  let kube: KubeClient;
+  let ns: string;
+  let cel: boolean;
+  let operator: OperatorProcess | undefined;
+  const nameOf = (i: number): string => `rule-${i}`;
+
+  beforeAll(async () => {
+    kube = await client();
+    ns = uniqueNs('rules');
+    await createNamespace(kube, ns);
+    cel = (await serverMinorVersion(kube)) >= 25;
+    if (cel) return;
+    for (const [i, ex] of RULE_EXAMPLES.entries()) await kube.create(Resources.canaries, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
+    operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir: RUN_DIR });
+    operator.start();
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    kube.close();
+  });
+
+  it.each(RULE_EXAMPLES.map((ex, i) => [ex.title, ex, i] as const))('given %s, then the API server refuses it with the rule\'s message (without CEL: the operator reports it)', async (_title, ex, i) => {
+    const message = messageOf(ex.id);
+    if (cel) {
+      const err = await rejection(kube, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
+      expect(err.status).toBe(422);
+      expect(err.message).toContain(message);
+      return;
+    }
+    const deadline = Date.now() + 30_000;
+    let stalled: { reason?: string; message?: string } | undefined;
+    while (!stalled && Date.now() < deadline) {
+      const c = await kube.get<Canary>(Resources.canaries, ns, nameOf(i));
+      stalled = c.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');
+      if (!stalled) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stalled?.reason).toBe('InvalidSpec');
+    expect(stalled?.message).toContain(`: ${message}`);
+  });
+
+  it('given a release in progress, then the API server refuses a new target or provider, and takes both once the release has ended', async () => {
+    if (!cel) return; // transition rules need CEL; the operator has no old object to check them against
+    const c = await kube.create<Canary>(Resources.canaries, istioCanary(ns, 'moving'));
+    const setPhase = (phase: string): Promise<unknown> => kube.patch(Resources.canaries, ns, 'moving', { status: { phase } }, { subresource: 'status' });
+    await setPhase('Progressing');
+    const other = { spec: { targetRef: { ...c.spec.targetRef, name: 'other' } } };
+    await expect(kube.patch(Resources.canaries, ns, 'moving', other)).rejects.toMatchObject({ status: 422, message: expect.stringContaining(CANARY_RULES[0]!.message) });
+    await expect(kube.patch(Resources.canaries, ns, 'moving', { spec: { provider: 'linkerd' } })).rejects.toMatchObject({ status: 422, message: expect.stringContaining(CANARY_RULES[1]!.message) });
+    await kube.patch(Resources.canaries, ns, 'moving', { spec: { suspend: true } });
+    await setPhase('Succeeded');
+    const moved = await kube.patch<Canary>(Resources.canaries, ns, 'moving', { spec: { ...other.spec, provider: 'linkerd' } });
+    expect(moved.spec).toMatchObject({ provider: 'linkerd', targetRef: { name: 'other' } });
   });
 });

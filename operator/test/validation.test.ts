@@ -3,11 +3,8 @@ import { validateCanary, type Capabilities, type ValidationReport } from '../src
 
 const caps: Capabilities = {
   providers: new Set(['istio', 'kubernetes', 'gatewayapi:v1']),
-  matchProviders: new Set(['istio', 'gatewayapi:v1']),
-  mirrorProviders: new Set(['istio']),
   targetKinds: new Set(['Deployment']),
   builtinMetricProviders: new Set(['istio', 'kubernetes']),
-  affinityProviders: new Set(['istio']),
 };
 
 const metric = { name: 'request-success-rate', thresholdRange: { min: 99 } };
@@ -43,25 +40,35 @@ describe('validateCanary errors', () => {
   it.each<[string, CanarySpec, string, string]>([
     ['no service', { ...spec(), service: undefined }, 'istio', 'spec.service is required (at least service.port)'],
     ['a Deployment with apiVersion extensions/v1beta1', spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }), 'istio',
-      'targetRef.apiVersion extensions/v1beta1 is not served for Deployments: use apps/v1'],
+      'spec: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet'],
     ['an unparsable interval', spec({ interval: 'soon' }), 'istio', 'spec.analysis.interval: invalid duration "soon": use a Go duration such as 30s, 1m30s or 2h'],
     ['an interval below one second', spec({ interval: '500ms' }), 'istio', 'spec.analysis.interval must be at least 1s, got 500ms'],
-    ['stepWeights not ascending', spec({ stepWeight: undefined, stepWeights: [10, 5, 20] }), 'istio', 'spec.analysis.stepWeights must be strictly ascending, got [10, 5, 20]'],
-    ['stepWeights with a repeated entry', spec({ stepWeight: undefined, stepWeights: [10, 10] }), 'istio', 'spec.analysis.stepWeights must be strictly ascending, got [10, 10]'],
+    ['stepWeights not ascending', spec({ stepWeight: undefined, stepWeights: [10, 5, 20] }), 'istio', 'spec.analysis: stepWeights must be strictly ascending'],
+    ['stepWeights with a repeated entry', spec({ stepWeight: undefined, stepWeights: [10, 10] }), 'istio', 'spec.analysis: stepWeights must be strictly ascending'],
     ['a canary without any step', spec({ stepWeight: undefined }), 'istio', 'spec.analysis needs stepWeight, stepWeights, steps or iterations'],
     ['a canary with stepWeight 0', spec({ stepWeight: 0 }), 'istio', 'spec.analysis needs stepWeight, stepWeights, steps or iterations'],
-    ['mirror combined with A/B testing', spec({ stepWeight: undefined, iterations: 3, match, mirror: true }), 'istio', 'spec.analysis.mirror cannot be combined with A/B testing (match)'],
-    ['match without iterations', spec({ match }), 'istio', 'spec.analysis.match needs analysis.iterations for A/B testing'],
+    ['mirror combined with A/B testing', spec({ stepWeight: undefined, iterations: 3, match, mirror: true }), 'istio', 'spec.analysis: mirror cannot be combined with match (A/B testing)'],
+    ['match without iterations', spec({ match }), 'istio', 'spec.analysis: match (A/B testing) needs iterations'],
     ['a custom metric without query or templateRef', spec({ metrics: [{ name: 'error-rate', thresholdRange: { max: 1 } }] }), 'istio',
-      'spec.analysis.metrics[0] (error-rate) needs templateRef or query: only request-success-rate and request-duration are built in'],
+      'spec.analysis.metrics[0]: a metric other than request-success-rate and request-duration needs templateRef or query'],
     ['a metric with a bad interval', spec({ metrics: [metric, { name: 'request-duration', interval: '5 minutes' }] }), 'istio',
       'spec.analysis.metrics[1].interval: invalid duration "5 minutes": use a Go duration such as 30s, 1m30s or 2h'],
     ['a thresholdRange with min above max', spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] }), 'istio',
-      'spec.analysis.metrics[0].thresholdRange has min 10 > max 5'],
+      'spec.analysis.metrics[0].thresholdRange: thresholdRange min must not exceed max'],
     ['a webhook with a bad timeout', spec({ webhooks: [{ name: 'load', url: 'http://lt/', timeout: 'ten' }] }), 'istio',
       'spec.analysis.webhooks[0].timeout: invalid duration "ten": use a Go duration such as 30s, 1m30s or 2h'],
-    ['a webhook with a relative URL', spec({ webhooks: [{ name: 'load', url: '/hook' }] }), 'istio', 'spec.analysis.webhooks[0].url is not a valid URL: /hook'],
-    ['a webhook over ftp', spec({ webhooks: [{ name: 'load', url: 'ftp://lt/hook' }] }), 'istio', 'spec.analysis.webhooks[0].url must be http or https, got ftp:'],
+    ['a webhook with a relative URL', spec({ webhooks: [{ name: 'load', url: '/hook' }] }), 'istio', 'spec.analysis.webhooks[0]: url must start with http:// or https://'],
+    ['a webhook over ftp', spec({ webhooks: [{ name: 'load', url: 'ftp://lt/hook' }] }), 'istio', 'spec.analysis.webhooks[0]: url must start with http:// or https://'],
+    ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh or appmesh:v1beta2'],
+    ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes',
+      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1'],
+    ['session affinity on kubernetes as the default provider', spec({ sessionAffinity: { cookieName: 'x' } }), 'kubernetes',
+      'spec: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1'],
+    ['stepWeights and steps', spec({ stepWeight: undefined, stepWeights: [10, 20], steps: [{ weight: 30 }] }), 'istio',
+      'spec.analysis: stepWeight, stepWeights and steps are mutually exclusive: set one'],
+    ['a stepWeight above maxWeight', spec({ stepWeight: 30, maxWeight: 20 }), 'istio', 'spec.analysis: stepWeight must not exceed maxWeight'],
+    ['an https URL that does not parse', spec({ webhooks: [{ name: 'load', url: 'https://[bad/' }] }), 'istio', 'spec.analysis.webhooks[0].url is not a valid URL: https://[bad/'],
   ])('given %s, then the error is reported', (_title, s, provider, error) => {
     const r = validateCanary(s, provider, caps);
     expect(r.errors).toEqual([error]);
@@ -82,18 +89,15 @@ describe('validateCanary unsupported', () => {
     ['a DaemonSet target', spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }), 'istio',
       'targetRef.kind DaemonSet is not supported yet (supported: Deployment)'],
     ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)'],
-    ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes', 'analysis.match (A/B testing) is not supported by provider kubernetes'],
-    ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes', 'analysis.mirror is not supported by provider kubernetes'],
-    ['session affinity on kubernetes', spec({ sessionAffinity: { cookieName: 'x' } }), 'kubernetes', 'analysis.sessionAffinity is not supported by provider kubernetes (supported: istio)'],
   ])('given %s, then it is unsupported and not an error', (_title, s, provider, message) => {
     const r = validateCanary(s, provider, caps);
     expect(r.unsupported).toEqual([message]);
     expect(r.errors).toEqual([]);
   });
 
-  it('given an unsupported provider, then provider-specific capability checks are skipped but the analysis is still validated', () => {
-    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'linkerd', caps);
-    expect(r.unsupported).toEqual(['provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
+  it('given a provider without a router, then the capability rules do not apply but the analysis is still validated', () => {
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'nginx', caps);
+    expect(r.unsupported).toEqual(['provider nginx is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
 });
@@ -150,6 +154,6 @@ describe('validateCanary session affinity', () => {
   });
 
   it('given the same name for both cookies, then it is an error', () => {
-    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual(['spec.analysis.sessionAffinity.primaryCookieName must differ from cookieName']);
+    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual(['spec.analysis.sessionAffinity: primaryCookieName must differ from cookieName']);
   });
 });

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { Schema } from '@tollgate/operator/api/crd/schema';
+import { ruleViolations } from '@tollgate/operator/core/rules';
 import { readCrds } from '../cluster/crds.js';
 import { ROOT } from '../harness/paths.js';
 import { DuplicateKey, isObject, objectOf, RawNumber, type JsonObject } from './json.js';
@@ -41,7 +43,7 @@ export interface Issue {
   path: string;
   /** For a value of a map (labels, headers...): the map's path, as the key may be printed differently. */
   under?: string;
-  what: 'required' | 'type' | 'enum' | 'range' | 'length' | 'pattern' | 'items' | 'properties';
+  what: 'required' | 'type' | 'enum' | 'range' | 'length' | 'pattern' | 'items' | 'properties' | 'rule';
   detail: string;
 }
 
@@ -51,6 +53,11 @@ export interface OracleOptions {
    * the local 1.20 build); other servers keep "". The test probes its server once and says which.
    */
   emptyStringIsNull: boolean;
+  /**
+   * The server checks the CRD's CEL rules (1.25 on; the harness strips them from older servers). It does so on an
+   * object the schema accepts: the oracle evaluates them with the operator's evaluator, on the stored spec.
+   */
+  cel?: boolean;
 }
 
 export interface Prediction {
@@ -102,6 +109,9 @@ export function predict(schema: SchemaNode, spec: unknown, o: OracleOptions): Pr
   const value = spec instanceof DuplicateKey ? spec.last : spec;
   if (value === undefined || value === null) return { issues: [{ path: 'spec', what: 'required', detail: 'Required value' }], stored: undefined };
   const stored = check(schema, value, 'spec', issues, o);
+  if (o.cel && issues.length === 0) {
+    for (const v of ruleViolations(schema as Schema, stored, 'spec')) issues.push({ path: v.path, what: 'rule', detail: v.message });
+  }
   return { issues, stored };
 }
 

@@ -7,7 +7,7 @@ import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
 import { builtinMetricProviders } from '../metrics/builtin.js';
-import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, supportedProviders } from '../routers/factory.js';
+import { supportedProviders } from '../routers/factory.js';
 import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
@@ -48,10 +48,7 @@ export class Reconciler {
   private readonly caps: Capabilities;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.caps = {
-      providers: supportedProviders(), matchProviders: MATCH_PROVIDERS, mirrorProviders: MIRROR_PROVIDERS, affinityProviders: AFFINITY_PROVIDERS,
-      targetKinds: new Set(Object.keys(deps.targets)), builtinMetricProviders: builtinMetricProviders(),
-    };
+    this.caps = { providers: supportedProviders(), targetKinds: new Set(Object.keys(deps.targets)), builtinMetricProviders: builtinMetricProviders() };
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {

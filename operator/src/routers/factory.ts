@@ -1,4 +1,5 @@
 import { AppMeshRouter } from './appmesh.js';
+import type { RoutedProvider } from './capabilities.js';
 import { gatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
 import { KubernetesRouter } from './kubernetes.js';
@@ -8,8 +9,8 @@ import { SmiRouter } from './smi.js';
 
 type RouterFactory = (deps: RouterDeps) => Router;
 
-/** The only place that knows provider names. One line per mesh. */
-const ROUTERS: Readonly<Record<string, RouterFactory>> = {
+/** One line per mesh; the names are those of capabilities.ts, which the CRD's CEL rules are generated from. */
+const ROUTERS: Readonly<Record<RoutedProvider, RouterFactory>> = {
   istio: (deps) => new IstioRouter(deps),
   kubernetes: () => new KubernetesRouter(),
   linkerd: (deps) => new LinkerdRouter(deps),
@@ -24,12 +25,7 @@ const ROUTERS: Readonly<Record<string, RouterFactory>> = {
   'appmesh:v1beta2': (deps) => new AppMeshRouter('appmesh:v1beta2', deps),
 };
 
-/** Providers whose router splits matched requests (A/B testing); a router may still refuse a given Canary. */
-export const MATCH_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'linkerd', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'appmesh', 'appmesh:v1beta2']);
-/** Providers whose router can pin users to a side with a cookie (session affinity). */
-export const AFFINITY_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
-/** Providers whose router can mirror traffic to the canary. */
-export const MIRROR_PROVIDERS: ReadonlySet<string> = new Set(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
+export { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS } from './capabilities.js';
 
 export class UnknownProviderError extends Error {
   constructor(readonly provider: string) {
@@ -42,7 +38,7 @@ export const supportedProviders = (): ReadonlySet<string> => new Set(Object.keys
 
 /** Builds the router of a provider; an unknown provider is an error, never a fallback. */
 export function createRouter(provider: string, deps: RouterDeps): Router {
-  const factory = Object.hasOwn(ROUTERS, provider) ? ROUTERS[provider] : undefined;
+  const factory = Object.hasOwn(ROUTERS, provider) ? ROUTERS[provider as RoutedProvider] : undefined;
   if (!factory) throw new UnknownProviderError(provider);
   return factory(deps);
 }

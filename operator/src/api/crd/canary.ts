@@ -2,6 +2,15 @@ import {
   arrayOf, bool, conditions, crd, duration, int, mapOf, metadataOverlay, num, obj, objectRef, rootSchema,
   type Schema, str, stringMap, stringMatch, weight,
 } from './schema.js';
+import {
+  ANALYSIS_RULES, CANARY_RULES, METRIC_RULES, SESSION_AFFINITY_RULES, SPEC_RULES, THRESHOLD_RANGE_RULES, WEBHOOK_RULES, withRules,
+} from './rules.js';
+
+/**
+ * Bound on the lists the CEL rules iterate (stepWeights, steps): without it the API server estimates their cost from
+ * the largest request it takes and refuses the CRD ("estimated rule cost exceeds budget").
+ */
+export const MAX_STEPS = 100;
 
 /** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
 export const PROVIDER_NAMES = [
@@ -88,22 +97,24 @@ const service = (): Schema =>
     { description: 'The Services and routes generated for the target', required: ['port'] },
   );
 
-const metric = (): Schema =>
+const metric = (): Schema => withRules(
   obj(
     {
       name: str('Name; request-success-rate and request-duration are built in', { minLength: 1 }),
       interval: duration('Query window, 1m by default'),
       threshold: num('Deprecated: minimum for request-success-rate, maximum otherwise'),
-      thresholdRange: obj({ min: num(), max: num() }),
+      thresholdRange: withRules(obj({ min: num(), max: num() }), THRESHOLD_RANGE_RULES),
       onNoData: str('What a query without data means: fail (a failed check, default), halt (hold the step, count nothing) or ignore (skip the metric)', { enum: ['fail', 'halt', 'ignore'] }),
       query: str('Deprecated inline Prometheus query'),
       templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
       templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
     },
     { required: ['name'] },
-  );
+  ),
+  METRIC_RULES,
+);
 
-const webhook = (): Schema =>
+const webhook = (): Schema => withRules(
   obj(
     {
       name: str(undefined, { minLength: 1 }),
@@ -120,19 +131,34 @@ const webhook = (): Schema =>
       ),
     },
     { required: ['name', 'url'] },
-  );
+  ),
+  WEBHOOK_RULES,
+);
 
-const analysis = (): Schema =>
+const sessionAffinity = (): Schema => withRules(
+  obj(
+    {
+      cookieName: str(undefined, { minLength: 1 }), primaryCookieName: str(), domain: str(), httpOnly: bool(),
+      maxAge: int(undefined, { minimum: 0 }), partitioned: bool(), path: str(), secure: bool(),
+      sameSite: str(undefined, { enum: ['Strict', 'Lax', 'None'] }),
+    },
+    { required: ['cookieName'] },
+  ),
+  SESSION_AFFINITY_RULES,
+);
+
+const analysis = (): Schema => withRules(
   obj(
     {
       interval: duration('Time between analysis steps, at least 1s (default 60s)', true),
       threshold: int('Failed checks before rollback (default 1)', { minimum: 1 }),
       maxWeight: weight('Highest canary weight before promotion (default 100)'),
       stepWeight: weight('Weight added at every step'),
-      stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight'),
+      stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight', { maxItems: MAX_STEPS }),
       steps: arrayOf(
         obj({ weight: weight('Canary weight of this step'), pause: duration('Least time at this weight, checks passing every interval (e.g. 5m)') }, { required: ['weight'] }),
         'Ascending weights, each held at least its pause: used instead of stepWeight and stepWeights',
+        { maxItems: MAX_STEPS },
       ),
       stepWeightPromotion: weight('Weight moved back to the primary per step during promotion (0: at once)'),
       iterations: int('Analysis steps of an A/B or blue/green run', { minimum: 0 }),
@@ -140,14 +166,7 @@ const analysis = (): Schema =>
       primaryReadyThreshold: weight('Percentage of primary pods that must be available'),
       canaryReadyThreshold: weight('Percentage of canary pods that must be available'),
       match: arrayOf(obj({ headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), sourceLabels: stringMap() }, { open: true }), 'A/B match conditions'),
-      sessionAffinity: obj(
-        {
-          cookieName: str(undefined, { minLength: 1 }), primaryCookieName: str(), domain: str(), httpOnly: bool(),
-          maxAge: int(undefined, { minimum: 0 }), partitioned: bool(), path: str(), secure: bool(),
-          sameSite: str(undefined, { enum: ['Strict', 'Lax', 'None'] }),
-        },
-        { required: ['cookieName'] },
-      ),
+      sessionAffinity: sessionAffinity(),
       metrics: arrayOf(metric()),
       webhooks: arrayOf(webhook()),
       alerts: arrayOf(
@@ -161,9 +180,12 @@ const analysis = (): Schema =>
       ),
     },
     { description: 'How the release is analysed and how traffic moves' },
-  );
+  ),
+  ANALYSIS_RULES,
+);
 
-const spec = (): Schema =>
+/** The schema of a Canary's spec, CEL rules included; the operator evaluates the same rules (core/rules.ts). */
+export const canarySpecSchema = (): Schema => withRules(
   obj(
     {
       provider: str('Traffic provider; the operator default when empty', { enum: [...PROVIDER_NAMES] }),
@@ -189,7 +211,9 @@ const spec = (): Schema =>
       suspend: bool('Pause every action on this Canary'),
     },
     { required: ['targetRef', 'service'] },
-  );
+  ),
+  SPEC_RULES,
+);
 
 const checkResult = (): Schema =>
   obj({
@@ -238,6 +262,6 @@ const printerColumns: Schema[] = [
 export const canaryCrd = (): Schema =>
   crd(
     { kind: 'Canary', plural: 'canaries', singular: 'canary', shortNames: ['cnry'] },
-    rootSchema('A progressive release of one workload', spec(), status()),
+    withRules(rootSchema('A progressive release of one workload', canarySpecSchema(), status()), CANARY_RULES),
     printerColumns,
   );

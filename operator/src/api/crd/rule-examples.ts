@@ -1,0 +1,44 @@
+/**
+ * One Canary breaking each CEL rule of rules.ts (transition rules aside), as changes to a valid weighted Istio
+ * Canary (stepWeight 20, maxWeight 60, the two built-in metrics). The unit tests check that the operator reports
+ * exactly that rule for each; the e2e tests that the API server refuses each with the rule's message.
+ */
+import type { CanaryAnalysis, CanarySpec } from '../types.js';
+
+export interface RuleExample {
+  /** The id of the one rule broken. */
+  id: string;
+  title: string;
+  /** Merged over the base analysis; an undefined value removes the field. */
+  analysis?: Partial<CanaryAnalysis>;
+  /** Merged over the base spec. */
+  spec?: Partial<CanarySpec>;
+}
+
+const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+
+export const RULE_EXAMPLES: readonly RuleExample[] = [
+  { id: 'step-within-max', title: 'a stepWeight above maxWeight', analysis: { stepWeight: 70 } },
+  { id: 'step-weights-ascending', title: 'stepWeights going back', analysis: { stepWeight: undefined, stepWeights: [10, 5, 20] } },
+  { id: 'step-weights-ascending', title: 'a repeated stepWeights entry', analysis: { stepWeight: undefined, stepWeights: [10, 10] } },
+  { id: 'steps-ascending', title: 'steps with a repeated weight', analysis: { stepWeight: undefined, steps: [{ weight: 20 }, { weight: 20, pause: '1m' }] } },
+  { id: 'one-step-kind', title: 'stepWeight and stepWeights', analysis: { stepWeights: [10, 30] } },
+  { id: 'one-step-kind', title: 'stepWeights and steps', analysis: { stepWeight: undefined, stepWeights: [10, 30], steps: [{ weight: 50 }] } },
+  { id: 'iterations-without-weights', title: 'iterations with a stepWeight', analysis: { iterations: 5 } },
+  { id: 'match-needs-iterations', title: 'match without iterations', analysis: { match } },
+  { id: 'mirror-not-with-match', title: 'mirror with match', analysis: { stepWeight: undefined, iterations: 5, match, mirror: true } },
+  { id: 'cookie-names-differ', title: 'one cookie name for both sides', analysis: { sessionAffinity: { cookieName: 'side', primaryCookieName: 'side' } } },
+  { id: 'custom-metric-query', title: 'a custom metric without a query', analysis: { metrics: [{ name: 'error-rate', thresholdRange: { max: 1 } }] } },
+  { id: 'threshold-range-ordered', title: 'a thresholdRange with min above max', analysis: { metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] } },
+  { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
+  { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
+  { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },
+  { id: 'match-provider', title: 'A/B testing on the kubernetes provider', spec: { provider: 'kubernetes' }, analysis: { stepWeight: undefined, iterations: 5, match } },
+  { id: 'mirror-provider', title: 'mirroring on linkerd', spec: { provider: 'linkerd' }, analysis: { stepWeight: undefined, iterations: 5, mirror: true } },
+  { id: 'affinity-provider', title: 'session affinity on the kubernetes provider', spec: { provider: 'kubernetes' }, analysis: { sessionAffinity: { cookieName: 'side' } } },
+  {
+    id: 'autoscaler-not-daemonset', title: 'an autoscaler on a DaemonSet',
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } },
+  },
+  { id: 'workload-api-version', title: 'a Deployment in extensions/v1beta1', spec: { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } } },
+];
