@@ -213,6 +213,10 @@ describe('the verdicts', () => {
     expect(checkCreate(c, { kind: 'refused', status: 400, reason: 'BadRequest', message: named })).toMatch(/expected 422/);
     expect(checkCreate(c, { kind: 'created', spec: {}, generation: 1 })).toMatch(/accepted/);
     expect(namesPath('x: spec.service.apex.labels[a.b]: Invalid', 'spec.service.apex.labels.a.b', 'spec.service.apex.labels')).toBe(true);
+    // 1.20 names list items without their index, later servers with it.
+    expect(namesPath('[spec.analysis.metrics[1].interval: Invalid value', 'spec.analysis.metrics.interval')).toBe(true);
+    expect(namesPath('spec.analysis.alerts[0].providerRef: Required value', 'spec.analysis.alerts.providerRef')).toBe(true);
+    expect(namesPath('spec.analysis.alerts[0].providerRef: Required value', 'spec.analysis.alerts.name')).toBe(false);
   });
 
   it('wants an accepted spec stored as predicted and reported with the expected reason', () => {

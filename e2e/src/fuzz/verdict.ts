@@ -51,7 +51,7 @@ export function checkCreate(c: FuzzCase, r: CreateResult): string | undefined {
 export function namesPath(message: string, path: string, under?: string): boolean {
   const m = message.replace(/\[\d+\]/g, '');
   if (m.includes(`${path}:`) || m.includes(`${path} in body`)) return true;
-  return under !== undefined && (m.includes(`${under}.`) || m.includes(`${under}:`) || m.includes(`${under} in body`));
+  return under !== undefined && (m.includes(`${under}.`) || m.includes(`${under}[`) || m.includes(`${under}:`) || m.includes(`${under} in body`));
 }
 
 export interface Report {
