@@ -83,6 +83,12 @@ describe('loadConfig from flags', () => {
     expect(cfg).toMatchObject({ port: 7000, workers: 6, kubeconfig: '/k', logLevel: 'info' });
   });
 
+  it.each<[string, '*' | string[]]>([['*', '*'], ['none', []], ['team-a, team-b', ['team-a', 'team-b']]])(
+    'given --secret-tracking-namespaces=%p, then it is read as %j', (value, parsed) => {
+      expect(loadConfig([`--secret-tracking-namespaces=${value}`, '--cross-namespace-refs=allow'], {})).toMatchObject({ secretTrackingNamespaces: parsed, crossNamespaceRefs: 'allow' });
+    },
+  );
+
   it('given --selector-labels and --kubeconfig, then they are read', () => {
     expect(loadConfig(['--selector-labels=name, app', '--kubeconfig=/tmp/kc'], {})).toMatchObject({ selectorLabels: ['name', 'app'], kubeconfig: '/tmp/kc' });
   });
@@ -108,6 +114,8 @@ describe('loadConfig validation', () => {
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, '--log-level / LOG_LEVEL:'],
     ['a port that is not a number', ['--port=http'], {}, '--port / PORT:'],
     ['a port above 65535', [], { PORT: '65536' }, '--port / PORT:'],
+    ['an unknown cross-namespace policy', ['--cross-namespace-refs=yes'], {}, '--cross-namespace-refs / CROSS_NAMESPACE_REFS: must be one of opt-in, allow'],
+    ['a Secret tracking namespace that is no name', [], { SECRET_TRACKING_NAMESPACES: 'team-a,Team_B' }, '--secret-tracking-namespaces / SECRET_TRACKING_NAMESPACES: must be *, none, or comma-separated namespace names'],
     ['a negative port', ['--port=-1'], {}, '--port / PORT:'],
     ['a fractional port', ['--port=80.5'], {}, '--port / PORT:'],
     ['zero workers', ['--workers=0'], {}, '--workers / WORKERS:'],

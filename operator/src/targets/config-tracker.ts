@@ -57,10 +57,8 @@ export class ConfigTracker {
   private async checksumOf(namespace: string, ref: ConfigRef, signal?: AbortSignal): Promise<string | undefined> {
     if (ref.kind === 'secret' && !this.deps.tracksSecretsIn(namespace)) return undefined;
     const meta = await this.get(namespace, ref);
-    if (!meta || optedOut(meta)) {
-      if (!meta) this.secrets.forget(namespace, ref.name);
-      return undefined;
-    }
+    if (!meta && ref.kind === 'secret') this.secrets.forget(namespace, ref.name);
+    if (!meta || optedOut(meta)) return undefined;
     if (ref.kind === 'configmap') return configChecksum(meta);
     const content = await this.secrets.summary(namespace, ref.name, meta.metadata.resourceVersion ?? '', signal);
     return content && TRACKED_SECRET_TYPES.has(content.type) ? content.checksum : undefined;
