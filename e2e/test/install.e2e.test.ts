@@ -50,6 +50,13 @@ const podSpec = (d: Obj): PodSpecLike => (d.spec as { template: { spec: PodSpecL
 const container = (d: Obj): ContainerSpec => podSpec(d).containers[0]!;
 const envOf = (d: Obj): Record<string, string | undefined> => Object.fromEntries((container(d).env ?? []).map((e) => [e.name, e.value]));
 const rules = (o: Obj): Rule[] => o.rules as Rule[];
+/** The verbs on a resource of every ClusterRole bound cluster-wide (ClusterRoleBinding) to the operator's ServiceAccount. */
+const clusterWideVerbs = (objs: Obj[], resource: string): string[] => {
+  const bound = objs.filter((o) => o.kind === 'ClusterRoleBinding' && (o.subjects as { name: string }[]).some((x) => x.name === 'tollgate-operator'))
+    .map((b) => (b.roleRef as { name: string }).name);
+  return [...new Set(bound.flatMap((name) => rules(must(objs, 'ClusterRole', name)).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs)))].sort();
+};
+const SECRET_TRACKING_RULES: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'create', 'update'] }];
 const appVersion = (): string => (load(fs.readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
 
 const template = async (...args: string[]): Promise<Obj[]> => parse(await tool('helm', ['template', 'tollgate', CHART, '--namespace', RELEASE_NS, ...args]));
@@ -78,6 +85,7 @@ describe('the Helm chart, rendered', () => {
     expect(envOf(op)).toMatchObject({
       METRICS_SERVER: 'http://prometheus:9090', MESH_PROVIDER: 'istio', WATCH_NAMESPACES: '', LOG_LEVEL: 'info', PORT: '8080',
       WORKERS: '16', SELECTOR_LABELS: 'app,name,app.kubernetes.io/name', RESYNC_INTERVAL: '5m', CONFIG_TRACKING: 'true', CLUSTER_NAME: '',
+      SECRET_TRACKING_NAMESPACES: 'none', CROSS_NAMESPACE_REFS: 'opt-in',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');
@@ -92,11 +100,19 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('tollgate.dev', 'alertproviders')).toEqual(['list', 'watch']);
     expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
-    expect(verbsOf('', 'secrets')).toEqual(['create', 'get', 'list', 'update', 'watch']);
+    expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(verbsOf('', 'pods')).toEqual([]);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
-    const untracked = must(await template('--set', 'operator.configTracking=false'), 'ClusterRole', 'tollgate-operator');
+    // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
+    expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    expect(clusterWideVerbs(objs, 'secrets')).toEqual(['get']);
+    expect(rules(must(objs, 'ClusterRole', 'tollgate-operator-secrets'))).toEqual(SECRET_TRACKING_RULES);
+    expect(objs.filter((o) => o.metadata.name === 'tollgate-operator-secrets' && o.kind !== 'ClusterRole')).toEqual([]);
+    const untrackedObjs = await template('--set', 'operator.configTracking=false');
+    const untracked = must(untrackedObjs, 'ClusterRole', 'tollgate-operator');
     expect(rules(untracked).filter((r) => r.resources.includes('secrets') || r.resources.includes('configmaps'))).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    expect(find(untrackedObjs, 'ClusterRole', 'tollgate-operator-secrets')).toBeUndefined();
+    expect(envOf(must(untrackedObjs, 'Deployment', 'tollgate-operator')).SECRET_TRACKING_NAMESPACES).toBe('none');
     expect(rules(role).flatMap((r) => r.verbs)).not.toContain('*');
     expect(must(objs, 'ClusterRoleBinding', 'tollgate-operator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS }]);
     // Hooks: a Role on ConfigMaps in the release namespace, and a generated token of 48 characters.
@@ -130,14 +146,31 @@ describe('the Helm chart, rendered', () => {
     expect(noOperator.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'operator')).toEqual([]);
   });
 
+  it('with secretTrackingNamespaces, lets the operator list, watch and write Secrets there alone; with "*", everywhere', async () => {
+    const objs = await template('--set', 'operator.secretTrackingNamespaces={team-a,team-b}');
+    expect(envOf(must(objs, 'Deployment', 'tollgate-operator')).SECRET_TRACKING_NAMESPACES).toBe('team-a,team-b');
+    expect(clusterWideVerbs(objs, 'secrets')).toEqual(['get']);
+    const bindings = objs.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'tollgate-operator-secrets');
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+    for (const b of bindings) {
+      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'tollgate-operator-secrets' });
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS }]);
+    }
+    const all = await template('--set', 'operator.secretTrackingNamespaces={*}');
+    expect(envOf(must(all, 'Deployment', 'tollgate-operator')).SECRET_TRACKING_NAMESPACES).toBe('*');
+    expect(clusterWideVerbs(all, 'secrets')).toEqual(['create', 'get', 'list', 'update', 'watch']);
+    expect(all.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'tollgate-operator-secrets')).toEqual([]);
+  });
+
   it('with watchNamespaces, gives the operator a Role per namespace and nothing cluster-wide', async () => {
     const cluster = await template();
-    const objs = await template('--set', 'operator.watchNamespaces={team-a,team-b}');
+    const objs = await template('--set', 'operator.watchNamespaces={team-a,team-b}', '--set', 'operator.secretTrackingNamespaces={*}');
     expect(envOf(must(objs, 'Deployment', 'tollgate-operator')).WATCH_NAMESPACES).toBe('team-a,team-b');
-    expect(find(objs, 'ClusterRole', 'tollgate-operator')).toBeUndefined();
-    expect(find(objs, 'ClusterRoleBinding', 'tollgate-operator')).toBeUndefined();
+    expect(envOf(must(objs, 'Deployment', 'tollgate-operator')).SECRET_TRACKING_NAMESPACES).toBe('*');
+    expect(objs.filter((o) => o.kind === 'ClusterRole' && o.metadata.name?.startsWith('tollgate-operator'))).toEqual([]);
+    expect(objs.filter((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name?.startsWith('tollgate-operator'))).toEqual([]);
     for (const ns of ['team-a', 'team-b']) {
-      expect(rules(must(objs, 'Role', 'tollgate-operator', ns))).toEqual(rules(must(cluster, 'ClusterRole', 'tollgate-operator')));
+      expect(rules(must(objs, 'Role', 'tollgate-operator', ns))).toEqual([...rules(must(cluster, 'ClusterRole', 'tollgate-operator')), ...SECRET_TRACKING_RULES]);
       expect(must(objs, 'RoleBinding', 'tollgate-operator', ns).subjects).toEqual([{ kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS }]);
     }
     const meshes = await template('--set', 'operator.rbac.meshes={istio}');
@@ -201,7 +234,7 @@ describe('the Kustomize base and overlays', () => {
   it('grant what the chart grants, and run the operator with the same settings', async () => {
     const base = await build(path.join(KUSTOMIZE, 'base'));
     const chart = await template();
-    for (const [kind, name, ns] of [['ClusterRole', 'tollgate-operator'], ['Role', 'tollgate-hooks', RELEASE_NS], ['ClusterRole', 'tollgate-view'], ['ClusterRole', 'tollgate-edit']] as const) {
+    for (const [kind, name, ns] of [['ClusterRole', 'tollgate-operator'], ['ClusterRole', 'tollgate-operator-secrets'], ['Role', 'tollgate-hooks', RELEASE_NS], ['ClusterRole', 'tollgate-view'], ['ClusterRole', 'tollgate-edit']] as const) {
       expect(rules(must(base, kind, name, ns))).toEqual(rules(must(chart, kind, name, ns)));
     }
     for (const name of ['tollgate-operator', 'tollgate-hooks']) {
@@ -336,8 +369,12 @@ describe('helm install on the local control plane', () => {
     expect(must(manifest, 'PodDisruptionBudget', 'tollgate-operator', RELEASE_NS).apiVersion).toBe(env.minor >= 21 ? 'policy/v1' : 'policy/v1beta1');
     const installSeconds = (Date.now() - started) / 1000;
 
-    // A sample app and its Canary in the watched namespace, then the operator as the chart's Deployment runs it.
-    await kube.create(Resources.deployments, sampleDeployment(ns, 'podinfo'));
+    // A sample app using a Secret (config tracking copies it) and its Canary in the watched namespace, then the
+    // operator as the chart's Deployment runs it.
+    await kube.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'podinfo-env', namespace: ns }, type: 'Opaque', data: { TOKEN: Buffer.from('t').toString('base64') } } as Secret);
+    const app = sampleDeployment(ns, 'podinfo');
+    app.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'podinfo-env' } }];
+    await kube.create(Resources.deployments, app);
     await kube.create(Resources.canaries, canaryFor('istio', ns, 'podinfo'));
     timeline = new Timeline(kube, ns, 'podinfo');
     await timeline.start();
@@ -345,6 +382,7 @@ describe('helm install on the local control plane', () => {
     const { port } = await runAsDeployment(deployment, OPERATOR_MAIN, 'operator');
     await waitFor('the operator /readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000);
     await timeline.waitForPhase('Initialized', 60_000);
+    expect((await kube.get<Secret>(Resources.secrets, ns, 'podinfo-env-primary')).data).toEqual({ TOKEN: Buffer.from('t').toString('base64') });
     await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
     const from = timeline.phases.length;
     await setEnv(kube, ns, 'podinfo', { VERSION: 'v2' });
@@ -374,6 +412,11 @@ describe('helm install on the local control plane', () => {
       expect(await can('list', 'canaries', '', 'tollgate.dev')).toBe(false);
       expect(await can('delete', 'deployments', ns, 'apps')).toBe(false);
       expect(await can('delete', 'secrets', ns)).toBe(false);
+      expect(await can('list', 'secrets', ns)).toBe(true);
+      expect(await can('create', 'secrets', ns)).toBe(true);
+      expect(await can('list', 'secrets', 'default')).toBe(false);
+      expect(await can('list', 'secrets', '')).toBe(false);
+      expect(await can('create', 'secrets', 'default')).toBe(false);
       expect(await can('list', 'pods', ns)).toBe(false);
       expect(await can('get', 'secrets', RELEASE_NS)).toBe(false);
       expect(await can('list', 'configmaps', 'default')).toBe(false);

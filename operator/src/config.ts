@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from './api/duration.js';
+import { CROSS_NAMESPACE_POLICIES } from './core/cross-namespace.js';
+import { parseSecretTracking } from './targets/secret-scope.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -23,7 +25,11 @@ const schema = z.object({
   workers: z.coerce.number().int().min(1).max(64),
   selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
   configTracking: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  secretTrackingNamespaces: z.string()
+    .refine((v) => v.trim() === '*' || v.trim() === 'none' || /^[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*$/.test(v.trim()), { message: 'must be *, none, or comma-separated namespace names' })
+    .transform(parseSecretTracking),
   clusterName: z.string(),
+  crossNamespaceRefs: z.enum(CROSS_NAMESPACE_POLICIES, { message: `must be one of ${CROSS_NAMESPACE_POLICIES.join(', ')}` }),
   leaderElect: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
   leaderElectionNamespace: z.string(),
   shards: z.coerce.number().int().min(1).max(256),
@@ -49,7 +55,9 @@ const SETTINGS = {
   selectorLabels: { flag: 'selector-labels', env: 'SELECTOR_LABELS', default: 'app,name,app.kubernetes.io/name' },
   resyncMs: { flag: 'resync', env: 'RESYNC_INTERVAL', default: '5m' },
   configTracking: { flag: 'config-tracking', env: 'CONFIG_TRACKING', default: 'true' },
+  secretTrackingNamespaces: { flag: 'secret-tracking-namespaces', env: 'SECRET_TRACKING_NAMESPACES', default: '*' },
   clusterName: { flag: 'cluster-name', env: 'CLUSTER_NAME', default: '' },
+  crossNamespaceRefs: { flag: 'cross-namespace-refs', env: 'CROSS_NAMESPACE_REFS', default: 'opt-in' },
   leaderElect: { flag: 'leader-elect', env: 'LEADER_ELECT', default: 'false' },
   leaderElectionNamespace: { flag: 'leader-election-namespace', env: 'LEADER_ELECTION_NAMESPACE', default: '' },
   shards: { flag: 'shards', env: 'SHARDS', default: '1' },

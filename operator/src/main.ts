@@ -9,6 +9,8 @@ import { composeDeps } from './wiring.js';
 import type { KubeClient } from './kube/client.js';
 import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
+import { Resources, resourceKey } from './kube/resources.js';
+import { secretScope } from './targets/secret-scope.js';
 import { startHttpServer } from './server/http.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -23,8 +25,11 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     observer: (verb, resource, code) => metrics.kubeRequests.inc({ verb, resource, code: String(code) }),
   });
   let controller: CanaryController | undefined;
+  // Secrets: metadata alone, and only where config tracking copies them (their content is read on demand).
+  const secretsWatched = secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).watch;
   const informers = new InformerRegistry({
     client, logger: log, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs,
+    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, ...(secretsWatched ? { namespaces: secretsWatched } : {}) } },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
       controller?.onObject(resource, obj, own);

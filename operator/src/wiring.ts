@@ -13,6 +13,7 @@ import { createRouter } from './routers/factory.js';
 import type { Router, RouterDeps } from './routers/router.js';
 import { ServiceRouter } from './routers/services.js';
 import { createTargets } from './targets/index.js';
+import { secretScope } from './targets/secret-scope.js';
 import type { OperatorMetrics } from './telemetry/metrics.js';
 import type { Logger } from './util/log.js';
 import { HttpWebhookRunner } from './webhooks/runner.js';
@@ -35,17 +36,23 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
   const routers = new Map<string, Router>();
   const routerFor = (p: string): Router => routers.get(p) ?? routers.set(p, createRouter(p, routerDeps)).get(p)!;
   routerFor(cfg.meshProvider); // refuses an unknown default provider at start
+  const events = new EventRecorder(client, Resources.canaries, 'tollgate', log);
+  const crossNamespaceRefs = cfg.crossNamespaceRefs;
   const deps: ControllerDeps = {
     client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
-    events: new EventRecorder(client, Resources.canaries, 'tollgate', log),
+    events,
     targets: createTargets({
       client, informers, deployments: informers.informer(Resources.deployments), daemonSets: informers.informer(Resources.daemonSets),
       selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
+      tracksSecretsIn: secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).tracks,
     }),
     services: new ServiceRouter(routerDeps),
-    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
+    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, crossNamespaceRefs }),
     secrets,
-    alerts: new AlertDispatcher({ providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}), now: () => Date.now() }),
+    alerts: new AlertDispatcher({
+      providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}),
+      now: () => Date.now(), crossNamespaceRefs, events,
+    }),
     webhooks: new HttpWebhookRunner(),
     now: () => Date.now(),
   };

@@ -80,6 +80,7 @@ function harness(providers: AlertProvider[], secrets: Record<string, Record<stri
     },
     logger,
     now: () => clock.t,
+    crossNamespaceRefs: 'opt-in',
     ...extra,
   });
   return { dispatcher, logs, clock, secretReads };
@@ -143,14 +144,51 @@ describe('AlertDispatcher severity filter', () => {
   });
 });
 
+/** An AlertProvider of flagger-system with a Secret, allowing the namespaces of `allow` (no annotation when undefined). */
+const sharedSlack = (allow?: string): AlertProvider => ({
+  metadata: { namespace: 'flagger-system', name: 'slack', ...(allow !== undefined ? { annotations: { 'tollgate.dev/allow-cross-namespace': allow } } : {}) },
+  spec: { type: 'slack', secretRef: { name: 'slack-url' } },
+});
+
+describe('AlertDispatcher cross-namespace references (finding 9)', () => {
+  const shared = canaryWith([{ name: 'shared', providerRef: { name: 'slack', namespace: 'flagger-system' } }]);
+  const secrets = (): Record<string, Record<string, string>> => ({ 'flagger-system/slack-url': { address: `${base}/shared` } });
+
+  it.each([[undefined], [''], ['other'], ['tes'], ['test-b, prod']])(
+    'given an AlertProvider of another namespace allowing %p, then it is refused: no Secret read, nothing sent, a Warning Event says how to allow it',
+    async (allow) => {
+      const events: { reason: string; message: string; type: string }[] = [];
+      const h = harness([sharedSlack(allow)], secrets(), { events: { record: (_o, type, reason, message) => void events.push({ type, reason, message }) } });
+      const s = await h.dispatcher.notify(shared, rolledBack(shared), signal());
+      const why = 'AlertProvider flagger-system/slack may not be used from namespace test: annotate it with tollgate.dev/allow-cross-namespace: "test" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow';
+      expect(s.results).toEqual([{ alert: 'shared', provider: 'flagger-system/slack', outcome: 'failed', error: why }]);
+      expect(h.secretReads).toEqual([]);
+      expect(received).toHaveLength(0);
+      expect(events).toEqual([{ type: 'Warning', reason: 'CrossNamespaceRefused', message: why }]);
+    },
+  );
+
+  it.each([['test'], ['*'], [' prod , test ']])('given an AlertProvider of another namespace allowing %p, then it is used with its Secret', async (allow) => {
+    const h = harness([sharedSlack(allow)], secrets());
+    expect((await h.dispatcher.notify(shared, rolledBack(shared), signal())).sent).toBe(1);
+    expect(paths()).toEqual(['/shared']);
+  });
+
+  it('given --cross-namespace-refs=allow, then an AlertProvider of another namespace is used without the annotation (Flagger\'s behaviour)', async () => {
+    const h = harness([sharedSlack()], secrets(), { crossNamespaceRefs: 'allow' });
+    expect((await h.dispatcher.notify(shared, rolledBack(shared), signal())).sent).toBe(1);
+    expect(h.secretReads).toEqual(['flagger-system/slack-url']);
+  });
+});
+
 describe('AlertDispatcher resolution', () => {
-  it('given a providerRef without namespace, then the Canary\'s namespace is used; with one, that namespace and its Secret', async () => {
+  it('given a providerRef without namespace, then the Canary\'s namespace is used; with one the provider allows, that namespace and its Secret', async () => {
     const c = canaryWith([
       { name: 'local', providerRef: { name: 'slack' } },
       { name: 'shared', providerRef: { name: 'slack', namespace: 'flagger-system' } },
     ]);
     const h = harness(
-      [provider('test', 'slack', { type: 'slack', address: `${base}/local` }), provider('flagger-system', 'slack', { type: 'slack', secretRef: { name: 'slack-url' } })],
+      [provider('test', 'slack', { type: 'slack', address: `${base}/local` }), sharedSlack('other,test')],
       { 'flagger-system/slack-url': { address: `${base}/shared\n` } },
     );
     const s = await h.dispatcher.notify(c, rolledBack(c), signal());
@@ -305,7 +343,7 @@ describe('AlertDispatcher failures', () => {
     const d = new AlertDispatcher({
       providers: lister([provider('test', 'hook', { type: 'webhook', secretRef: { name: 'creds' } })]),
       secrets: { read: async () => { throw new Error('connect ETIMEDOUT'); } },
-      logger, now: () => 0,
+      logger, now: () => 0, crossNamespaceRefs: 'opt-in',
     });
     expect((await d.notify(c, rolledBack(c), signal())).results[0]!.error).toBe('Secret test/creds: connect ETIMEDOUT');
   });

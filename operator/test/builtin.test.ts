@@ -6,14 +6,14 @@ const vars: QueryVars = { name: 'podinfo', namespace: 'test', target: 'podinfo',
 
 describe('builtinQuery for istio', () => {
   it('given request-success-rate, then it is the non-5xx share of destination-reported requests in percent', () => {
-    expect(renderQuery(builtinQuery('istio', SUCCESS_RATE), vars)).toBe(
+    expect(renderQuery(builtinQuery('istio', SUCCESS_RATE), vars, 'promql')).toBe(
       'sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo", response_code!~"5.*"}[1m]))' +
         ' / sum(rate(istio_requests_total{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo"}[1m])) * 100',
     );
   });
 
   it('given request-duration, then it is the P99 of the request duration histogram in milliseconds', () => {
-    expect(renderQuery(builtinQuery('istio', DURATION), vars)).toBe(
+    expect(renderQuery(builtinQuery('istio', DURATION), vars, 'promql')).toBe(
       'histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="test", destination_workload=~"podinfo"}[1m])) by (le))',
     );
   });
@@ -21,14 +21,14 @@ describe('builtinQuery for istio', () => {
 
 describe('builtinQuery for kubernetes', () => {
   it('given request-success-rate, then it reads the application histogram count of the target pods', () => {
-    expect(renderQuery(builtinQuery('kubernetes', SUCCESS_RATE), vars)).toBe(
+    expect(renderQuery(builtinQuery('kubernetes', SUCCESS_RATE), vars, 'promql')).toBe(
       'sum(rate(http_request_duration_seconds_count{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", status!~"5.*"}[1m]))' +
         ' / sum(rate(http_request_duration_seconds_count{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[1m])) * 100',
     );
   });
 
   it('given request-duration, then it is the P99 in seconds converted to milliseconds', () => {
-    const q = renderQuery(builtinQuery('kubernetes', DURATION), vars);
+    const q = renderQuery(builtinQuery('kubernetes', DURATION), vars, 'promql');
     expect(q).toBe(
       'histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[1m])) by (le)) * 1000',
     );
@@ -41,8 +41,8 @@ describe('builtinQuery for the other meshes', () => {
     ['appmesh:v1beta2', 'envoy_cluster_upstream_rq{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", envoy_response_code!~"5.*"}', 'envoy_cluster_upstream_rq_time_bucket{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}'],
     ['osm', 'osm_request_total{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo", response_code!~"5.*"}', 'osm_request_duration_ms_bucket{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo"}'],
   ])('given %s, then the success rate and P99 read that mesh\'s own metrics', (provider, success, duration) => {
-    expect(renderQuery(builtinQuery(provider, SUCCESS_RATE), vars)).toContain(`sum(rate(${success}[1m]))`);
-    expect(renderQuery(builtinQuery(provider, DURATION), vars)).toBe(`histogram_quantile(0.99, sum(rate(${duration}[1m])) by (le))`);
+    expect(renderQuery(builtinQuery(provider, SUCCESS_RATE), vars, 'promql')).toContain(`sum(rate(${success}[1m]))`);
+    expect(renderQuery(builtinQuery(provider, DURATION), vars, 'promql')).toBe(`histogram_quantile(0.99, sum(rate(${duration}[1m])) by (le))`);
   });
 });
 

@@ -19,7 +19,9 @@ describe('loadConfig defaults', () => {
       namespaces: [],
       logLevel: 'info',
       configTracking: true,
+      secretTrackingNamespaces: '*',
       clusterName: '',
+      crossNamespaceRefs: 'opt-in',
       leaderElect: false, leaderElectionNamespace: '', shards: 1, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, identity: '',
       port: 8080,
       workers: 16,
@@ -52,7 +54,9 @@ describe('loadConfig from the environment', () => {
       meshProvider: 'kubernetes',
       namespaces: ['team-a', 'team-b', 'team-c'],
       configTracking: true,
+      secretTrackingNamespaces: '*',
       clusterName: '',
+      crossNamespaceRefs: 'opt-in',
       leaderElect: false, leaderElectionNamespace: '', shards: 1, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, identity: '',
       logLevel: 'debug',
       port: 9090,
@@ -79,6 +83,12 @@ describe('loadConfig from flags', () => {
     expect(cfg).toMatchObject({ port: 7000, workers: 6, kubeconfig: '/k', logLevel: 'info' });
   });
 
+  it.each<[string, '*' | string[]]>([['*', '*'], ['none', []], ['team-a, team-b', ['team-a', 'team-b']]])(
+    'given --secret-tracking-namespaces=%p, then it is read as %j', (value, parsed) => {
+      expect(loadConfig([`--secret-tracking-namespaces=${value}`, '--cross-namespace-refs=allow'], {})).toMatchObject({ secretTrackingNamespaces: parsed, crossNamespaceRefs: 'allow' });
+    },
+  );
+
   it('given --selector-labels and --kubeconfig, then they are read', () => {
     expect(loadConfig(['--selector-labels=name, app', '--kubeconfig=/tmp/kc'], {})).toMatchObject({ selectorLabels: ['name', 'app'], kubeconfig: '/tmp/kc' });
   });
@@ -104,6 +114,8 @@ describe('loadConfig validation', () => {
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, '--log-level / LOG_LEVEL:'],
     ['a port that is not a number', ['--port=http'], {}, '--port / PORT:'],
     ['a port above 65535', [], { PORT: '65536' }, '--port / PORT:'],
+    ['an unknown cross-namespace policy', ['--cross-namespace-refs=yes'], {}, '--cross-namespace-refs / CROSS_NAMESPACE_REFS: must be one of opt-in, allow'],
+    ['a Secret tracking namespace that is no name', [], { SECRET_TRACKING_NAMESPACES: 'team-a,Team_B' }, '--secret-tracking-namespaces / SECRET_TRACKING_NAMESPACES: must be *, none, or comma-separated namespace names'],
     ['a negative port', ['--port=-1'], {}, '--port / PORT:'],
     ['a fractional port', ['--port=80.5'], {}, '--port / PORT:'],
     ['zero workers', ['--workers=0'], {}, '--workers / WORKERS:'],

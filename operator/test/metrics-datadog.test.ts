@@ -204,7 +204,7 @@ describe('datadog through the analyzer', () => {
     const analyzer = new MetricAnalyzer({
       templates: { get: (ns, name) => (ns === 'test' && name === 'dd-errors' ? template : undefined), list: () => [template] },
       secrets: { read: async () => ({ datadog_api_key: API_KEY, datadog_application_key: APP_KEY }) } as unknown as SecretReader,
-      defaultPrometheus: 'http://prometheus.invalid:9090',
+      defaultPrometheus: 'http://prometheus.invalid:9090', crossNamespaceRefs: 'opt-in',
     });
     const canary = {
       metadata: { name: 'podinfo', namespace: 'test' },

@@ -22,23 +22,23 @@ describe('renderQuery', () => {
     ['no placeholder at all', 'no placeholder at all'],
     ['{ namespace }', '{ namespace }'],
   ])('given %p, then it renders as %p', (template, out) => {
-    expect(renderQuery(template, vars)).toBe(out);
+    expect(renderQuery(template, vars, 'promql')).toBe(out);
   });
 
   it('given a full Flagger-style template, then every placeholder is filled and the rest is untouched', () => {
     const template =
       'sum(rate(http_requests_total{namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", app="{{ variables.app }}"}[{{ interval }}]))';
-    expect(renderQuery(template, vars)).toBe(
+    expect(renderQuery(template, vars, 'promql')).toBe(
       'sum(rate(http_requests_total{namespace="test", pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", app="frontend"}[1m]))',
     );
   });
 
   it('given the same placeholder twice, then both are filled', () => {
-    expect(renderQuery('{{ namespace }}/{{ namespace }}', vars)).toBe('test/test');
+    expect(renderQuery('{{ namespace }}/{{ namespace }}', vars, 'promql')).toBe('test/test');
   });
 
   it('given a value containing a replacement pattern, then it is inserted literally', () => {
-    expect(renderQuery('x{{ variables.v }}y', { ...vars, variables: { v: '$&$1' } })).toBe('x$&$1y');
+    expect(renderQuery('"x{{ variables.v }}y"', { ...vars, variables: { v: '$&$1' } }, 'promql')).toBe('"x$&$1y"');
   });
 
   it.each<[string, string]>([
@@ -50,7 +50,7 @@ describe('renderQuery', () => {
   ])('given %p, then a TemplateError says %p', (template, message) => {
     let caught: unknown;
     try {
-      renderQuery(`up{a="${template}"}`, vars);
+      renderQuery(`up{a="${template}"}`, vars, 'promql');
     } catch (err) {
       caught = err;
     }
@@ -60,14 +60,14 @@ describe('renderQuery', () => {
   });
 
   it('given an error in the second placeholder, then no partially rendered query escapes', () => {
-    expect(() => renderQuery('{{ namespace }} {{ nope }}', vars)).toThrow(TemplateError);
+    expect(() => renderQuery('{{ namespace }} {{ nope }}', vars, 'promql')).toThrow(TemplateError);
   });
 
   // Names inherited from Object.prototype are not placeholders.
   it.each([['{{ constructor }}'], ['{{ toString }}'], ['{{ __proto__ }}'], ['{{ variables.constructor }}'], ['{{ variables.hasOwnProperty }}']])(
     'given the inherited name %p, then it is rejected like any unknown placeholder',
     (template) => {
-      expect(() => renderQuery(template, vars)).toThrow(TemplateError);
+      expect(() => renderQuery(template, vars, 'promql')).toThrow(TemplateError);
     },
   );
 });

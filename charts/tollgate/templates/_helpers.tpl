@@ -75,8 +75,9 @@ What the operator calls, resource by resource (operator/src: informers list and 
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
-  secrets                    get (webhook secretRef, metric and alert credentials)
-  configmaps, secrets        list, watch; create, update (config tracking: -primary copies), only with configTracking
+  secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
+  configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
+  secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
@@ -103,13 +104,12 @@ watchNamespaces these rules go into a Role per namespace.
   verbs: [list, watch, create, update]
 {{- if .Values.operator.configTracking }}
 - apiGroups: [""]
-  resources: [configmaps, secrets]
+  resources: [configmaps]
   verbs: [get, list, watch, create, update]
-{{- else }}
+{{- end }}
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
-{{- end }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
@@ -139,6 +139,28 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [virtualnodes, virtualrouters, virtualservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- end -}}
+
+{{/*
+Config tracking of Secrets, only in the namespaces where Secrets are tracked: list and watch (the operator
+caches their metadata alone and gets the content of those a pod template uses), create and update (the
+-primary copies). With watchNamespaces: in each watched namespace's Role. Without: in ClusterRole
+<name>-secrets, bound in each of secretTrackingNamespaces (cluster-wide only for "*").
+*/}}
+{{- define "tollgate.operator.secretTrackingRules" -}}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [list, watch, create, update]
+{{- end -}}
+
+{{/* SECRET_TRACKING_NAMESPACES: where config tracking copies Secrets (the same namespaces the RBAC grants). */}}
+{{- define "tollgate.operator.secretTracking" -}}
+{{- $o := .Values.operator -}}
+{{- if not $o.configTracking -}}none
+{{- else if or $o.watchNamespaces (has "*" $o.secretTrackingNamespaces) -}}*
+{{- else if $o.secretTrackingNamespaces -}}{{ join "," $o.secretTrackingNamespaces }}
+{{- else -}}none
+{{- end -}}
 {{- end -}}
 
 {{/* The hooks' gate store: ConfigMaps in the gate namespace (hooks/README.md). */}}

@@ -1,5 +1,7 @@
 import type { AlertProvider, Canary, CanaryAlert } from '../api/types.js';
 import { analysisOf, resolveAnalysis } from '../core/analysis.js';
+import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
+import type { EventSink } from '../kube/events.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
@@ -28,6 +30,10 @@ export interface AlertDispatcherDeps {
   createNotifier?: (cfg: NotifierConfig, opts: NotifierOptions) => Notifier;
   /** Per request; 10 s by default. */
   timeoutMs?: number;
+  /** Whether a Canary may use an AlertProvider of another namespace without the provider's consent. */
+  crossNamespaceRefs: CrossNamespacePolicy;
+  /** Where a refused cross-namespace reference is reported, as a Warning Event on the Canary. */
+  events?: EventSink;
   dedupWindowMs?: number;
 }
 
@@ -97,7 +103,7 @@ export class AlertDispatcher {
       if (chosen.has(provider)) return { alert: a.name, provider, outcome: 'duplicate' };
       chosen.add(provider);
       try {
-        await this.send(provider, full, signal);
+        await this.send(canary, provider, full, signal);
         this.deps.logger.debug({ canary: `${n.canary.name}.${n.canary.namespace}`, alert: a.name, provider, reason: n.reason }, 'alert sent');
         return { alert: a.name, provider, outcome: 'sent' };
       } catch (err) {
@@ -113,10 +119,15 @@ export class AlertDispatcher {
   }
 
   /** Resolves one AlertProvider and its Secret, and posts. Throws with a message fit for the log. */
-  private async send(ref: string, n: Notification, signal: AbortSignal): Promise<void> {
+  private async send(canary: Canary, ref: string, n: Notification, signal: AbortSignal): Promise<void> {
     const [namespace, name] = ref.split('/') as [string, string];
     const provider = this.deps.providers.get(namespace, name);
     if (!provider) throw new Error(`AlertProvider ${ref} not found`);
+    const refused = crossNamespaceRefusal('AlertProvider', provider, canary.metadata.namespace ?? n.canary.namespace, this.deps.crossNamespaceRefs);
+    if (refused) {
+      this.deps.events?.record(canary, 'Warning', 'CrossNamespaceRefused', refused);
+      throw new Error(refused);
+    }
     const spec = provider.spec;
     const { blocking, template } = alertProviderProblems(spec);
     if (blocking.length) throw new Error(blocking.join('; '));

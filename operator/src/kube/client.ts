@@ -16,9 +16,20 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** The Accept header; application/json by default (see METADATA_ONLY for objects' metadata alone). */
+  accept?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
+
+/**
+ * Accept headers that ask the API server for metadata.* alone (PartialObjectMetadata, meta.k8s.io/v1, served
+ * since Kubernetes 1.15): the list's items and the watch's objects are {apiVersion, kind, metadata}.
+ */
+export const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
 
 /**
  * Told when a create, replace or patch of namespace/name is sent; returns what to call once it has ended: with the
@@ -97,8 +108,8 @@ export class KubeClient {
    * Streams a watch until the server closes it, the signal aborts, or an error occurs.
    * Resolves on a clean end; rejects with KubeApiError (e.g. 410 Gone) or KubeConnectionError.
    */
-  async watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
-    const res = await this.send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 }, this.watchAgent);
+  async watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, accept?: string): Promise<void> {
+    const res = await this.send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0, ...(accept ? { accept } : {}) }, this.watchAgent);
     const code = res.statusCode ?? 0;
     this.opts.observer?.('watch', resourceOfPath(path), code, 0);
     if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
@@ -109,8 +120,8 @@ export class KubeClient {
     return this.request<T>('GET', resourcePath(r, namespace, name), { signal });
   }
 
-  list<T extends KubeObject>(r: ResourceType, namespace?: string, query: RequestOptions['query'] = {}, signal?: AbortSignal): Promise<ListResult<T>> {
-    return this.request<ListResult<T>>('GET', resourcePath(r, namespace), { query, signal });
+  list<T extends KubeObject>(r: ResourceType, namespace?: string, query: RequestOptions['query'] = {}, signal?: AbortSignal, accept?: string): Promise<ListResult<T>> {
+    return this.request<ListResult<T>>('GET', resourcePath(r, namespace), { query, signal, ...(accept ? { accept } : {}) });
   }
 
   /** Tells `listener` of every write of this client (the informer caches show own writes at once, and know their echo). */
@@ -172,7 +183,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept: o.accept ?? 'application/json',
       'user-agent': this.opts.userAgent ?? 'tollgate',
       ...(await this.opts.authHeaders()),
       ...(body !== undefined ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),

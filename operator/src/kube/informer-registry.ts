@@ -11,6 +11,12 @@ export type ObjectEventHandler = (resource: ResourceType, obj: KubeObject, own: 
 
 const RETRY_AFTER_FAILURE_MS = 15_000;
 
+/** How one resource is watched unlike the others (Secrets: metadata only, and only where Secrets are tracked). */
+export interface ResourceOverride {
+  namespaces?: string[];
+  metadataOnly?: boolean;
+}
+
 /**
  * Informers started on first use, so a mesh whose CRDs are not installed costs nothing until a Canary
  * asks for it. A resource that is not served fails fast and is tried again after 15 s.
@@ -25,6 +31,8 @@ export class InformerRegistry {
     namespaces: string[];
     resyncMs: number;
     onEvent: ObjectEventHandler;
+    /** Per resource (by resourceKey): the namespaces to watch instead of `namespaces`, and whether to cache metadata alone. */
+    overrides?: Readonly<Record<string, ResourceOverride>>;
   }) {
     // Every write of the operator is shown by its informer at once until the watch delivers it, and its echo is own.
     opts.client.onWrite((resource, namespace, name) => this.informers.get(resourceKey(resource))?.informer.writing(namespace, name) ?? NO_END);
@@ -66,9 +74,11 @@ export class InformerRegistry {
   }
 
   private start(resource: ResourceType): { informer: Informer<KubeObject>; ready: Promise<void> } {
+    const override = this.opts.overrides?.[resourceKey(resource)];
     const informer = new Informer<KubeObject>({
       client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
-      namespaces: resource.namespaced ? this.opts.namespaces : [],
+      namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
+      ...(override?.metadataOnly ? { metadataOnly: true } : {}),
     });
     const notify = (o: KubeObject, _old: KubeObject | undefined, own: boolean): void => this.opts.onEvent(resource, o, own);
     informer.on('add', notify).on('update', notify).on('delete', notify);

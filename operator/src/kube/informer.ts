@@ -2,10 +2,10 @@ import type { KubeObject } from '../api/types.js';
 import { Backoff, sleep } from '../util/backoff.js';
 import { messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { KubeClient, WatchEvent } from './client.js';
+import { METADATA_ONLY, type KubeClient, type WatchEvent } from './client.js';
 import { isGone, isNotFound } from './errors.js';
 import { OwnWrites, type ChangeKind } from './own-writes.js';
-import { resourceKey, resourcePath, type ResourceType } from './resources.js';
+import { apiVersionOf, resourceKey, resourcePath, type ResourceType } from './resources.js';
 
 /**
  * Told of a change. `own` is true when the event is the watch delivering an object this process wrote itself
@@ -33,6 +33,11 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Keep metadata.managedFields in the cache (dropped by default: the operator never reads them). */
   keepManagedFields?: boolean;
+  /**
+   * Cache {apiVersion, kind, metadata} alone: the API server sends metadata only (PartialObjectMetadata), and an
+   * object this process writes is cached without its content too. For Secrets: their content is read on demand.
+   */
+  metadataOnly?: boolean;
 }
 
 /** The resource is not served by the API server (its CRD is not installed). */
@@ -159,7 +164,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     do {
       const page = await this.opts.client.list<T>(this.opts.resource, scope || undefined, {
         labelSelector: this.opts.labelSelector, limit: this.opts.pageSize ?? 500, continue: cont,
-      }, signal);
+      }, signal, this.opts.metadataOnly ? METADATA_ONLY.list : undefined);
       for (const item of page.items) {
         const ns = item.metadata.namespace ?? '';
         if (!seen.has(ns)) seen.set(ns, new Map());
@@ -192,7 +197,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
         await this.opts.client.watch<T>(path, {
           resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60),
           labelSelector: this.opts.labelSelector,
-        }, (e) => { rv = this.apply(e) ?? rv; }, signal);
+        }, (e) => { rv = this.apply(e) ?? rv; }, signal, this.opts.metadataOnly ? METADATA_ONLY.watch : undefined);
       } catch (err) {
         if (err instanceof RelistNeeded || isGone(err)) return;
         throw err;
@@ -214,6 +219,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   }
 
   private trimmed(obj: T): T {
+    if (this.opts.metadataOnly) return metadataOf(withoutManagedFields(obj), this.opts.resource);
     return this.opts.keepManagedFields ? obj : withoutManagedFields(obj);
   }
 
@@ -256,6 +262,11 @@ export class Informer<T extends KubeObject> implements Lister<T> {
       }
     }
   }
+}
+
+/** The object's metadata alone, under the resource's own apiVersion and kind (not PartialObjectMetadata's). */
+function metadataOf<T extends KubeObject>(obj: T, resource: ResourceType): T {
+  return { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata: obj.metadata } as T;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { formatDuration, parseDuration } from '../api/duration.js';
 import type { Canary, CanaryMetric, CheckResult, MetricTemplate } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
+import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
 import { evaluateMetric, noData, unmeasured } from '../core/checks.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
@@ -16,6 +17,8 @@ export interface AnalyzerDeps {
   secrets: SecretReader;
   /** Prometheus for built-in metrics and templates without an address. */
   defaultPrometheus: string;
+  /** Whether a Canary may use a MetricTemplate of another namespace without the template's consent. */
+  crossNamespaceRefs: CrossNamespacePolicy;
 }
 
 const DEFAULT_METRIC_INTERVAL = '1m';
@@ -56,11 +59,16 @@ export class MetricAnalyzer {
       const ns = m.templateRef.namespace || canary.metadata.namespace!;
       const t = this.deps.templates.get(ns, m.templateRef.name);
       if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${m.templateRef.name} not found`);
-      const cfg = await this.providerConfig(t, ns, signal);
-      return { backend: this.backend(cfg), query: render(t.spec.query, vars) };
+      const refused = crossNamespaceRefusal('MetricTemplate', t, canary.metadata.namespace!, this.deps.crossNamespaceRefs);
+      if (refused) throw new CheckSetupError('CrossNamespaceRefused', refused);
+      const backend = this.backend(await this.providerConfig(t, ns, signal));
+      return { backend, query: render(t.spec.query, vars, backend) };
     }
-    if (m.query) return { backend: this.backend(prometheus()), query: render(m.query, vars) };
-    if (isBuiltinMetric(m.name)) return { backend: this.backend(prometheus()), query: render(builtinQuery(provider, m.name), vars) };
+    const query = m.query ?? (isBuiltinMetric(m.name) ? builtinQuery(provider, m.name) : undefined);
+    if (query !== undefined) {
+      const backend = this.backend(prometheus());
+      return { backend, query: render(query, vars, backend) };
+    }
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
   }
 
@@ -95,9 +103,9 @@ export class MetricAnalyzer {
   }
 }
 
-function render(template: string, vars: QueryVars): string {
+function render(template: string, vars: QueryVars, backend: MetricProvider): string {
   try {
-    return renderQuery(template, vars);
+    return renderQuery(template, vars, backend.queryLanguage);
   } catch (err) {
     throw new CheckSetupError('TemplateError', messageOf(err));
   }

@@ -16,6 +16,7 @@ const TIMEOUT_MS = 5000;
  */
 export class PrometheusProvider implements MetricProvider {
   readonly type = 'prometheus';
+  readonly queryLanguage = 'promql' as const;
   private readonly http: AxiosInstance;
 
   constructor(cfg: ProviderConfig) {

@@ -1,6 +1,10 @@
+import type { QueryLanguage } from './query-language.js';
+
 /** A metrics backend: answers one query with one number. One implementation per backend. */
 export interface MetricProvider {
   readonly type: string;
+  /** The language of its queries: how a template's values are escaped (metrics/query-language.ts). */
+  readonly queryLanguage: QueryLanguage;
   /** Runs the query; throws NoDataError, MultipleSeriesError or ProviderError. */
   query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number>;
   /** Throws ProviderError when the backend cannot be reached. */

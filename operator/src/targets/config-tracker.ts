@@ -1,9 +1,11 @@
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
+import { SecretContents } from './secret-contents.js';
 import { CANARY_LABEL, isForeignKey } from './target.js';
 
 /** ConfigMaps and Secrets a target uses, with the checksum of each one's content. */
@@ -19,29 +21,54 @@ const TRACKED_SECRET_TYPES = new Set([undefined, 'Opaque', 'kubernetes.io/basic-
 
 const resourceOf = (kind: ConfigKind): typeof Resources.configMaps => (kind === 'configmap' ? Resources.configMaps : Resources.secrets);
 
+export interface ConfigTrackerDeps {
+  client: KubeClient;
+  informers: InformerRegistry;
+  fieldManager: string;
+  /** Whether the Secrets of a namespace are tracked (the operator may list, watch and write Secrets there). */
+  tracksSecretsIn: (namespace: string) => boolean;
+}
+
 /**
  * Config tracking: a change to a ConfigMap or Secret the pod template uses is a new revision, analysed like
- * any other; the primary runs on `-primary` copies, updated only when a revision is promoted.
+ * any other; the primary runs on `-primary` copies, updated only when a revision is promoted. ConfigMaps are
+ * read from their informer; the Secrets' informer holds metadata alone, and the content of a Secret a pod
+ * template uses is read when its resourceVersion is one not seen yet (SecretContents).
  */
 export class ConfigTracker {
-  constructor(private readonly deps: { client: KubeClient; informers: InformerRegistry; fieldManager: string }) {}
+  private readonly secrets: SecretContents;
 
-  async describe(namespace: string, spec: PodSpec): Promise<TrackedConfigs> {
+  constructor(private readonly deps: ConfigTrackerDeps) {
+    this.secrets = new SecretContents(deps.client);
+  }
+
+  async describe(namespace: string, spec: PodSpec, signal?: AbortSignal): Promise<TrackedConfigs> {
     const tracked: TrackedConfigs = { refs: [], checksums: {} };
     for (const ref of configRefs(spec)) {
-      const obj = await this.get(namespace, ref);
-      if (!obj || !trackable(ref.kind, obj)) continue;
+      const checksum = await this.checksumOf(namespace, ref, signal);
+      if (checksum === undefined) continue;
       tracked.refs.push(ref);
-      tracked.checksums[refKey(ref)] = configChecksum(obj);
+      tracked.checksums[refKey(ref)] = checksum;
     }
     return tracked;
+  }
+
+  /** The checksum of a tracked config; undefined when it is absent or not tracked. */
+  private async checksumOf(namespace: string, ref: ConfigRef, signal?: AbortSignal): Promise<string | undefined> {
+    if (ref.kind === 'secret' && !this.deps.tracksSecretsIn(namespace)) return undefined;
+    const meta = await this.get(namespace, ref);
+    if (!meta && ref.kind === 'secret') this.secrets.forget(namespace, ref.name);
+    if (!meta || optedOut(meta)) return undefined;
+    if (ref.kind === 'configmap') return configChecksum(meta);
+    const content = await this.secrets.summary(namespace, ref.name, meta.metadata.resourceVersion ?? '', signal);
+    return content && TRACKED_SECRET_TYPES.has(content.type) ? content.checksum : undefined;
   }
 
   /** Creates or updates the -primary copy of every tracked config; a copy shared by Canaries lists them all as owners. */
   async promote(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
     const ns = canary.metadata.namespace!;
     for (const ref of tracked.refs) {
-      const source = await this.get(ns, ref);
+      const source = ref.kind === 'secret' ? await this.secretContent(ns, ref.name, signal) : await this.get(ns, ref);
       if (!source) continue;
       const resource = resourceOf(ref.kind);
       const live = await this.get(ns, { ...ref, name: `${ref.name}-primary` });
@@ -51,16 +78,23 @@ export class ConfigTracker {
     }
   }
 
+  /** The cached object: a ConfigMap whole, a Secret's metadata alone (the informer of Secrets caches no content). */
   private async get(namespace: string, ref: { kind: ConfigKind; name: string }): Promise<ConfigObject | undefined> {
     const lister = await this.deps.informers.lister<ConfigObject>(resourceOf(ref.kind));
     return lister.get(namespace, ref.name);
   }
+
+  private async secretContent(namespace: string, name: string, signal: AbortSignal): Promise<ConfigObject | undefined> {
+    try {
+      return await this.deps.client.get<ConfigObject>(Resources.secrets, namespace, name, signal);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
 }
 
-function trackable(kind: ConfigKind, obj: ConfigObject): boolean {
-  if (OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'))) return false;
-  return kind === 'configmap' || TRACKED_SECRET_TYPES.has(obj.type);
-}
+const optedOut = (obj: ConfigObject): boolean => OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
 
 function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObject | undefined, canary: Canary, owner: OwnerReference): ConfigObject {
   const owners = live?.metadata.ownerReferences ?? [];

@@ -18,11 +18,13 @@ export interface TargetsDeps {
   ownerRef: (canary: Canary) => OwnerReference;
   fieldManager: string;
   configTracking: boolean;
+  /** Whether config tracking copies the Secrets of a namespace (see secretScope). */
+  tracksSecretsIn: (namespace: string) => boolean;
 }
 
 /** The workload kinds a Canary can release, by targetRef.kind. One line per kind. */
 export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> {
-  const configs = d.configTracking ? new ConfigTracker({ client: d.client, informers: d.informers, fieldManager: d.fieldManager }) : undefined;
+  const configs = d.configTracking ? new ConfigTracker({ client: d.client, informers: d.informers, fieldManager: d.fieldManager, tracksSecretsIn: d.tracksSecretsIn }) : undefined;
   const common = { client: d.client, selectorLabels: d.selectorLabels, ownerRef: d.ownerRef, fieldManager: d.fieldManager, ...(configs ? { configs } : {}) };
   return {
     Deployment: new WorkloadTarget(DEPLOYMENT, { ...common, workloads: d.deployments, autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }) }),

@@ -72,7 +72,7 @@ export class World {
       client, informers, canaries: this.kube.lister(Resources.canaries), events, logger, webhooks,
       targets: createTargets({
         client, informers, deployments: this.kube.lister(Resources.deployments), daemonSets: this.kube.lister(Resources.daemonSets),
-        selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test', configTracking: true,
+        selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test', configTracking: true, tracksSecretsIn: () => true,
       }),
       routerFor: (p) => createRouter(p, routerDeps), services: new ServiceRouter(routerDeps),
       analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,

@@ -26,6 +26,7 @@ interface MetricDataResult {
  */
 export class CloudWatchProvider implements MetricProvider {
   readonly type = 'cloudwatch';
+  readonly queryLanguage = 'json' as const;
   private readonly http: ProviderHttp;
   private readonly endpoint: string | undefined;
   private readonly region: string | undefined;

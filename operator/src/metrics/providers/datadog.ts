@@ -16,6 +16,7 @@ interface DatadogQueryResponse {
  */
 export class DatadogProvider implements MetricProvider {
   readonly type = 'datadog';
+  readonly queryLanguage = 'datadog' as const;
   private readonly base: string;
   private readonly http: ProviderHttp;
 

@@ -15,6 +15,7 @@ interface GraphiteSeries {
  */
 export class GraphiteProvider implements MetricProvider {
   readonly type = 'graphite';
+  readonly queryLanguage = 'graphite' as const;
   private readonly http: ProviderHttp;
 
   constructor(private readonly cfg: ProviderConfig) {

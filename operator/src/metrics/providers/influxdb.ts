@@ -16,6 +16,7 @@ export interface CsvTable {
  */
 export class InfluxdbProvider implements MetricProvider {
   readonly type = 'influxdb';
+  readonly queryLanguage = 'flux' as const;
   private readonly http: ProviderHttp;
 
   constructor(private readonly cfg: ProviderConfig) {

@@ -20,6 +20,7 @@ interface InsightsResponse {
  */
 export class NewRelicProvider implements MetricProvider {
   readonly type = 'newrelic';
+  readonly queryLanguage = 'nrql' as const;
   private readonly base: string;
   private readonly http: ProviderHttp;
 

@@ -25,6 +25,7 @@ interface QueryTimeSeriesResponse {
  */
 export class StackdriverProvider implements MetricProvider {
   readonly type = 'stackdriver';
+  readonly queryLanguage = 'mql' as const;
   private readonly base: string;
   private readonly http: ProviderHttp;
   private tokens: GoogleTokenSource | undefined;

@@ -26,6 +26,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  */
 export class WebProvider implements MetricProvider {
   readonly type = 'web';
+  readonly queryLanguage = 'web' as const;
   private readonly http: ProviderHttp;
 
   constructor(private readonly cfg: ProviderConfig) {

@@ -1,0 +1,52 @@
+import type { ConfigObject } from '../api/k8s.js';
+import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
+import { Resources } from '../kube/resources.js';
+import { configChecksum } from './config-refs.js';
+
+/** What config tracking needs of a Secret's content: its type and the checksum of its data. */
+export interface SecretSummary {
+  type: string | undefined;
+  checksum: string;
+}
+
+/** Bound of the summaries kept; beyond it the oldest go (they are read again if still used). */
+const MAX_ENTRIES = 10_000;
+
+/**
+ * The content of the Secrets pod templates use, read on demand: one GET per resourceVersion of a Secret, of
+ * which only the type and the checksum are kept (never the data). A Secret nobody references is never read.
+ */
+export class SecretContents {
+  private readonly byKey = new Map<string, { resourceVersion: string; summary: SecretSummary }>();
+
+  constructor(private readonly client: Pick<KubeClient, 'get'>) {}
+
+  /** The summary of namespace/name at resourceVersion (the informer's); undefined when the Secret is gone. */
+  async summary(namespace: string, name: string, resourceVersion: string, signal?: AbortSignal): Promise<SecretSummary | undefined> {
+    const key = `${namespace}/${name}`;
+    const hit = this.byKey.get(key);
+    if (hit && hit.resourceVersion === resourceVersion && resourceVersion) return hit.summary;
+    let secret: ConfigObject;
+    try {
+      secret = await this.client.get<ConfigObject>(Resources.secrets, namespace, name, signal);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.byKey.delete(key);
+      return undefined;
+    }
+    const summary = { type: secret.type, checksum: configChecksum(secret) };
+    this.byKey.delete(key);
+    if (this.byKey.size >= MAX_ENTRIES) this.byKey.delete(this.byKey.keys().next().value!);
+    this.byKey.set(key, { resourceVersion: secret.metadata.resourceVersion ?? resourceVersion, summary });
+    return summary;
+  }
+
+  forget(namespace: string, name: string): void {
+    this.byKey.delete(`${namespace}/${name}`);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}

@@ -1,0 +1,191 @@
+import type { ConfigObject, PodSpec } from '../src/api/k8s.js';
+import type { Canary, KubeObject } from '../src/api/types.js';
+import { METADATA_ONLY, type KubeClient, type WatchEvent, type WriteEnd, type WriteListener } from '../src/kube/client.js';
+import { KubeApiError } from '../src/kube/errors.js';
+import { InformerRegistry } from '../src/kube/informer-registry.js';
+import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';
+import { ConfigTracker } from '../src/targets/config-tracker.js';
+import { secretScope, parseSecretTracking } from '../src/targets/secret-scope.js';
+import { silentLogger } from '../src/util/log.js';
+
+/** Security finding 7: the operator keeps no Secret content in memory, and reads only the Secrets pods use. */
+
+const NS = 'team-a';
+const SECRET_VALUE = Buffer.from('s3cr3t-password-of-another-team').toString('base64');
+
+const secret = (name: string, value = SECRET_VALUE, extra: Partial<ConfigObject> = {}): ConfigObject =>
+  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'Opaque', data: { password: value }, ...extra });
+
+/**
+ * An API server stand-in for Secrets: full objects on GET; on list and watch, metadata alone when asked with the
+ * PartialObjectMetadata Accept header, unless `ignoresAccept` (then the informer must drop the content itself).
+ */
+class SecretServer {
+  private rv = 100;
+  readonly objects = new Map<string, ConfigObject>();
+  readonly gets: string[] = [];
+  readonly accepts: (string | undefined)[] = [];
+  private onEvent?: (e: WatchEvent<KubeObject>) => void;
+  private readonly listeners: WriteListener[] = [];
+  constructor(private readonly ignoresAccept = false) {}
+
+  put(o: ConfigObject, event = true): ConfigObject {
+    const stored = { ...o, metadata: { ...o.metadata, resourceVersion: String(++this.rv) } };
+    const existed = this.objects.has(o.metadata.name!);
+    this.objects.set(o.metadata.name!, stored);
+    if (event) this.onEvent?.({ type: existed ? 'MODIFIED' : 'ADDED', object: this.served(stored, METADATA_ONLY.watch) });
+    return stored;
+  }
+
+  private served(o: ConfigObject, accept: string | undefined): KubeObject {
+    if (this.ignoresAccept || !accept) return o;
+    return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: o.metadata };
+  }
+
+  client(): KubeClient {
+    return {
+      onWrite: (l: WriteListener) => void this.listeners.push(l),
+      list: async (_r: ResourceType, _ns?: string, _q?: unknown, _s?: AbortSignal, accept?: string) => {
+        this.accepts.push(accept);
+        return { items: [...this.objects.values()].map((o) => this.served(o, accept)), metadata: { resourceVersion: String(this.rv) } };
+      },
+      watch: (_p: string, _q: unknown, cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal, accept?: string) => {
+        this.accepts.push(accept);
+        this.onEvent = cb;
+        return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+      get: async (_r: ResourceType, ns: string, name: string) => {
+        this.gets.push(`${ns}/${name}`);
+        const o = this.objects.get(name);
+        if (!o) throw new KubeApiError(404, 'NotFound', `secrets "${name}" not found`, 'GET', 'secrets');
+        return structuredClone(o);
+      },
+      create: async (r: ResourceType, o: ConfigObject) => this.write(r, o),
+      replace: async (r: ResourceType, o: ConfigObject) => this.write(r, o),
+    } as unknown as KubeClient;
+  }
+
+  /** A write as the real client makes it: the informers are told before and after (write-through of own writes). */
+  private async write(r: ResourceType, o: ConfigObject): Promise<ConfigObject> {
+    const ends: WriteEnd[] = this.listeners.map((l) => l(r, o.metadata.namespace, o.metadata.name!));
+    const stored = this.put(o, false);
+    for (const end of ends) end(structuredClone(stored), o.metadata.resourceVersion);
+    return stored;
+  }
+
+  /** The watch delivers the object as it is now (the echo of a write). */
+  echo(name: string): void {
+    this.onEvent?.({ type: 'MODIFIED', object: this.served(this.objects.get(name)!, METADATA_ONLY.watch) });
+  }
+}
+
+interface Setup {
+  server: SecretServer;
+  registry: InformerRegistry;
+  tracker: ConfigTracker;
+  events: { name: string; own: boolean }[];
+}
+
+async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[] } = {}): Promise<Setup> {
+  const server = new SecretServer(opts.ignoresAccept);
+  for (const s of opts.secrets ?? [secret('creds'), secret('unrelated-1'), secret('unrelated-2')]) server.put(s);
+  const client = server.client();
+  const events: { name: string; own: boolean }[] = [];
+  const registry = new InformerRegistry({
+    client, logger: silentLogger(), namespaces: [], resyncMs: 0,
+    onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
+    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true } },
+  });
+  const tracker = new ConfigTracker({ client, informers: registry, fieldManager: 'test', tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
+  return { server, registry, tracker, events };
+}
+
+const usesCreds: PodSpec = { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'creds' } }] }] } as PodSpec;
+const cached = async (s: Setup): Promise<string> => JSON.stringify((await s.registry.lister(Resources.secrets)).list());
+
+let current: Setup | undefined;
+afterEach(() => current?.registry.stopAll());
+const started = async (opts?: Parameters<typeof setup>[0]): Promise<Setup> => (current = await setup(opts));
+
+describe('the Secret informer (metadata only)', () => {
+  it.each([[false], [true]])('holds no Secret data (server ignores the Accept header: %p), and asks for metadata alone', async (ignoresAccept) => {
+    const s = await started({ ignoresAccept });
+    const text = await cached(s);
+    expect(text).toContain('unrelated-1');
+    expect(text).not.toContain(SECRET_VALUE);
+    expect(text).not.toContain('"data"');
+    expect(s.server.accepts[0]).toBe(METADATA_ONLY.list);
+    s.server.put(secret('unrelated-1', Buffer.from('rotated').toString('base64')));
+    expect(await cached(s)).not.toContain(Buffer.from('rotated').toString('base64'));
+    await new Promise((r) => setImmediate(r));
+    expect(s.server.accepts).toContain(METADATA_ONLY.watch);
+  });
+
+  it('shows the operator\'s own write at once, without its data, and its echo is own', async () => {
+    const s = await started();
+    const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
+    const tracked = await s.tracker.describe(NS, usesCreds);
+    await s.tracker.promote(canary, tracked, { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' }, new AbortController().signal);
+    const copy = (await s.registry.lister<ConfigObject>(Resources.secrets)).get(NS, 'creds-primary');
+    expect(copy?.metadata.resourceVersion).toBe(s.server.objects.get('creds-primary')!.metadata.resourceVersion);
+    expect(copy).not.toHaveProperty('data');
+    expect(s.server.objects.get('creds-primary')!.data).toEqual({ password: SECRET_VALUE });
+    s.server.echo('creds-primary');
+    expect(s.events.filter((e) => e.name === 'creds-primary')).toEqual([{ name: 'creds-primary', own: true }]);
+  });
+});
+
+describe('ConfigTracker with Secrets read on demand', () => {
+  it('reads only the Secret the pod template uses, once per resourceVersion; a content change is a new checksum', async () => {
+    const s = await started();
+    const first = await s.tracker.describe(NS, usesCreds);
+    expect(first.refs).toEqual([{ kind: 'secret', name: 'creds', optional: false }]);
+    expect(await s.tracker.describe(NS, usesCreds)).toEqual(first);
+    expect(s.server.gets).toEqual([`${NS}/creds`]);
+    s.server.put(secret('creds', Buffer.from('new').toString('base64')));
+    const second = await s.tracker.describe(NS, usesCreds);
+    expect(s.server.gets).toEqual([`${NS}/creds`, `${NS}/creds`]);
+    expect(second.checksums['secret/creds']).not.toBe(first.checksums['secret/creds']);
+  });
+
+  it('gives the same checksum as the former whole-object cache (no new revision after an upgrade)', async () => {
+    const s = await started();
+    const { configChecksum } = await import('../src/targets/config-refs.js');
+    expect((await s.tracker.describe(NS, usesCreds)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
+  });
+
+  it('does not track a service-account token (read once to learn its type)', async () => {
+    const s = await started({ secrets: [secret('creds', SECRET_VALUE, { type: 'kubernetes.io/service-account-token' })] });
+    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+  });
+
+  it('does not read an opted-out Secret', async () => {
+    const optedOut = secret('creds');
+    optedOut.metadata.annotations = { 'flagger.app/config-tracking': 'disabled' };
+    const s = await started({ secrets: [optedOut] });
+    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(s.server.gets).toEqual([]);
+  });
+
+  it('neither lists, watches nor reads the Secrets of a namespace outside the Secret scope', async () => {
+    const s = await started({ tracksSecretsIn: (ns) => ns !== NS });
+    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(s.server.accepts).toEqual([]);
+    expect(s.server.gets).toEqual([]);
+  });
+});
+
+describe('secretScope', () => {
+  it.each<[string[], string, string[] | undefined, Record<string, boolean>]>([
+    [[], '*', [], { a: true, b: true }],
+    [['a', 'b'], '*', ['a', 'b'], { a: true }],
+    [[], 'a,b', ['a', 'b'], { a: true, b: true, c: false }],
+    [['a', 'c'], 'a,b', ['a'], { a: true, b: false, c: false }],
+    [['c'], 'a,b', undefined, { a: false, c: false }],
+    [[], 'none', undefined, { a: false }],
+  ])('watching %j with --secret-tracking-namespaces=%p: Secrets watched in %j', (watched, setting, watch, tracks) => {
+    const scope = secretScope(watched, parseSecretTracking(setting));
+    expect(scope.watch).toEqual(watch);
+    for (const [ns, yes] of Object.entries(tracks)) expect(scope.tracks(ns)).toBe(yes);
+  });
+});
