@@ -15,6 +15,7 @@ import { ServiceRouter } from './routers/services.js';
 import { createTargets } from './targets/index.js';
 import type { OperatorMetrics } from './telemetry/metrics.js';
 import type { Logger } from './util/log.js';
+import { OutboundClient } from './outbound/client.js';
 import { HttpWebhookRunner } from './webhooks/runner.js';
 
 export const FIELD_MANAGER = 'tollgate';
@@ -35,6 +36,8 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
   const routers = new Map<string, Router>();
   const routerFor = (p: string): Router => routers.get(p) ?? routers.set(p, createRouter(p, routerDeps)).get(p)!;
   routerFor(cfg.meshProvider); // refuses an unknown default provider at start
+  // The one HTTP client of every call to webhooks, alert receivers and metrics backends.
+  const http = new OutboundClient({ maxBodyBytes: cfg.maxResponseBytes, forbidInsecureTls: cfg.forbidInsecureTls });
   const deps: ControllerDeps = {
     client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
     events: new EventRecorder(client, Resources.canaries, 'tollgate', log),
@@ -43,11 +46,11 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
       selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
     }),
     services: new ServiceRouter(routerDeps),
-    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer }),
+    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, http, ambientNamespaces: cfg.ambientCredentialsNamespaces }),
     secrets,
-    alerts: new AlertDispatcher({ providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}), now: () => Date.now() }),
-    webhooks: new HttpWebhookRunner(),
-    now: () => Date.now(),
+    alerts: new AlertDispatcher({ providers: alertProviders, secrets, http, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}), now: () => Date.now() }),
+    webhooks: new HttpWebhookRunner(http, { maxTimeoutMs: cfg.webhookMaxTimeoutMs, maxRetries: cfg.webhookMaxRetries }),
+    now: () => Date.now(), reconcileDeadlineMs: cfg.reconcileDeadlineMs,
   };
   const waitFor = (): Promise<unknown> => Promise.all([
     canaries.start(), templates.start(), alertProviders.start(),

@@ -5,6 +5,7 @@ import { evaluateMetric, noData, unmeasured } from '../core/checks.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
+import type { OutboundClient } from '../outbound/client.js';
 import { builtinQuery, isBuiltinMetric } from './builtin.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
@@ -16,6 +17,15 @@ export interface AnalyzerDeps {
   secrets: SecretReader;
   /** Prometheus for built-in metrics and templates without an address. */
   defaultPrometheus: string;
+  /** The operator's one outbound HTTP client. */
+  http: OutboundClient;
+  /** Namespaces whose MetricTemplates may use the operator's own cloud credentials; empty: every namespace. */
+  ambientNamespaces: readonly string[];
+}
+
+/** Whether MetricTemplates of a namespace may use the operator's own cloud credentials (empty list: all may). */
+export function ambientCredentialsAllowed(namespace: string, allowed: readonly string[]): boolean {
+  return allowed.length === 0 || allowed.includes(namespace);
 }
 
 const DEFAULT_METRIC_INTERVAL = '1m';
@@ -57,10 +67,10 @@ export class MetricAnalyzer {
       const t = this.deps.templates.get(ns, m.templateRef.name);
       if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${m.templateRef.name} not found`);
       const cfg = await this.providerConfig(t, ns, signal);
-      return { backend: this.backend(cfg), query: render(t.spec.query, vars) };
+      return { backend: this.backend(cfg, ambientCredentialsAllowed(ns, this.deps.ambientNamespaces)), query: render(t.spec.query, vars) };
     }
-    if (m.query) return { backend: this.backend(prometheus()), query: render(m.query, vars) };
-    if (isBuiltinMetric(m.name)) return { backend: this.backend(prometheus()), query: render(builtinQuery(provider, m.name), vars) };
+    if (m.query) return { backend: this.backend(prometheus(), false), query: render(m.query, vars) };
+    if (isBuiltinMetric(m.name)) return { backend: this.backend(prometheus(), false), query: render(builtinQuery(provider, m.name), vars) };
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
   }
 
@@ -79,12 +89,12 @@ export class MetricAnalyzer {
     return { type: p.type, address, headers: p.headers, insecureSkipVerify: p.insecureSkipVerify, region: p.region, secret };
   }
 
-  private backend(cfg: ProviderConfig): MetricProvider {
-    const key = JSON.stringify(cfg);
+  private backend(cfg: ProviderConfig, ambientCredentials: boolean): MetricProvider {
+    const key = JSON.stringify([cfg, ambientCredentials]);
     let b = this.providers.get(key);
     if (!b) {
       try {
-        b = createMetricProvider(cfg);
+        b = createMetricProvider(cfg, { http: this.deps.http, ambientCredentials });
       } catch (err) {
         throw new CheckSetupError('UnsupportedProvider', messageOf(err));
       }
