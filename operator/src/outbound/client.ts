@@ -70,6 +70,7 @@ export class OutboundClient {
   constructor(readonly settings: OutboundSettings) {}
 
   async request(req: OutboundRequest): Promise<OutboundResponse> {
+    if (!isHttpUrl(req.url)) throw new OutboundError('refused', 'the address is not an http(s) URL');
     if (req.insecureSkipVerify && this.settings.forbidInsecureTls) {
       throw new OutboundError('refused', 'skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)');
     }

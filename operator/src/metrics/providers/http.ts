@@ -69,7 +69,8 @@ export class ProviderHttp {
         ...(this.cfg.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
       });
     } catch (err) {
-      if (err instanceof OutboundError && err.kind === 'refused') throw this.error(err.message);
+      // A timeout, a deadline, an oversized answer or a refusal says what happened; anything else is a network failure.
+      if (err instanceof OutboundError && err.kind !== 'network') throw this.error(err.message);
       throw this.error(`unreachable: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
