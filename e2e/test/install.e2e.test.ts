@@ -86,6 +86,8 @@ describe('the Helm chart, rendered', () => {
       METRICS_SERVER: 'http://prometheus:9090', MESH_PROVIDER: 'istio', WATCH_NAMESPACES: '', LOG_LEVEL: 'info', PORT: '8080',
       WORKERS: '16', SELECTOR_LABELS: 'app,name,app.kubernetes.io/name', RESYNC_INTERVAL: '5m', CONFIG_TRACKING: 'true', CLUSTER_NAME: '',
       SECRET_TRACKING_NAMESPACES: 'none', CROSS_NAMESPACE_REFS: 'opt-in',
+      MAX_RESPONSE_SIZE: '1Mi', WEBHOOK_MAX_TIMEOUT: '2m', WEBHOOK_MAX_RETRIES: '5', RECONCILE_DEADLINE: '3m', FORBID_INSECURE_TLS: 'false',
+      AMBIENT_CREDENTIALS_NAMESPACES: '',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');

@@ -15,6 +15,20 @@ function durationIn(v: string, ctx: z.RefinementCtx): number {
   }
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2 };
+
+/** A byte count: 65536, 64Ki, 1Mi (Kubernetes' binary suffixes). */
+function sizeIn(v: string, ctx: z.RefinementCtx): number {
+  const m = /^(\d+)(Ki|Mi)?$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a size such as 1Mi, 512Ki or 65536` });
+    return z.NEVER;
+  }
+  return Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
+}
+
+const trueFalse = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
+
 const schema = z.object({
   kubeconfig: z.string().optional(),
   metricsServer: z.url({ message: 'must be a URL such as http://prometheus:9090' }),
@@ -38,6 +52,12 @@ const schema = z.object({
   retryPeriodMs: z.string().transform(durationIn),
   identity: z.string(),
   resyncMs: z.string().transform(durationIn),
+  maxResponseBytes: z.string().transform(sizeIn).pipe(z.number().min(1024, 'must be at least 1Ki').max(64 * 1024 ** 2, 'must be at most 64Mi')),
+  webhookMaxTimeoutMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
+  webhookMaxRetries: z.coerce.number().int().min(0).max(100),
+  reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
+  forbidInsecureTls: trueFalse,
+  ambientCredentialsNamespaces: z.string().transform(list),
 }).refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
 
@@ -65,6 +85,12 @@ const SETTINGS = {
   renewDeadlineMs: { flag: 'renew-deadline', env: 'RENEW_DEADLINE', default: '10s' },
   retryPeriodMs: { flag: 'retry-period', env: 'RETRY_PERIOD', default: '2s' },
   identity: { flag: 'identity', env: 'POD_NAME', default: '' },
+  maxResponseBytes: { flag: 'max-response-size', env: 'MAX_RESPONSE_SIZE', default: '1Mi' },
+  webhookMaxTimeoutMs: { flag: 'webhook-max-timeout', env: 'WEBHOOK_MAX_TIMEOUT', default: '2m' },
+  webhookMaxRetries: { flag: 'webhook-max-retries', env: 'WEBHOOK_MAX_RETRIES', default: '5' },
+  reconcileDeadlineMs: { flag: 'reconcile-deadline', env: 'RECONCILE_DEADLINE', default: '3m' },
+  forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
+  ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
 } as const;
 
 export class ConfigError extends Error {

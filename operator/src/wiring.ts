@@ -16,6 +16,7 @@ import { createTargets } from './targets/index.js';
 import { secretScope } from './targets/secret-scope.js';
 import type { OperatorMetrics } from './telemetry/metrics.js';
 import type { Logger } from './util/log.js';
+import { OutboundClient } from './outbound/client.js';
 import { HttpWebhookRunner } from './webhooks/runner.js';
 
 export const FIELD_MANAGER = 'tollgate';
@@ -38,6 +39,8 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
   routerFor(cfg.meshProvider); // refuses an unknown default provider at start
   const events = new EventRecorder(client, Resources.canaries, 'tollgate', log);
   const crossNamespaceRefs = cfg.crossNamespaceRefs;
+  // The one HTTP client of every call to webhooks, alert receivers and metrics backends.
+  const http = new OutboundClient({ maxBodyBytes: cfg.maxResponseBytes, forbidInsecureTls: cfg.forbidInsecureTls });
   const deps: ControllerDeps = {
     client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
     events,
@@ -47,14 +50,14 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
       tracksSecretsIn: secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).tracks,
     }),
     services: new ServiceRouter(routerDeps),
-    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, crossNamespaceRefs }),
+    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, crossNamespaceRefs, http, ambientNamespaces: cfg.ambientCredentialsNamespaces }),
     secrets,
     alerts: new AlertDispatcher({
-      providers: alertProviders, secrets, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}),
+      providers: alertProviders, secrets, http, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}),
       now: () => Date.now(), crossNamespaceRefs, events,
     }),
-    webhooks: new HttpWebhookRunner(),
-    now: () => Date.now(),
+    webhooks: new HttpWebhookRunner(http, { maxTimeoutMs: cfg.webhookMaxTimeoutMs, maxRetries: cfg.webhookMaxRetries }),
+    now: () => Date.now(), reconcileDeadlineMs: cfg.reconcileDeadlineMs,
   };
   const waitFor = (): Promise<unknown> => Promise.all([
     canaries.start(), templates.start(), alertProviders.start(),

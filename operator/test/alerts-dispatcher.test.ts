@@ -8,6 +8,7 @@ import { alertOf } from '../src/alerts/messages.js';
 import type { Notification } from '../src/alerts/notifier.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import type { Lister } from '../src/kube/informer.js';
+import { testHttp } from './fakes/outbound.js';
 
 interface Received {
   url: string;
@@ -79,6 +80,7 @@ function harness(providers: AlertProvider[], secrets: Record<string, Record<stri
       },
     },
     logger,
+    http: testHttp,
     now: () => clock.t,
     crossNamespaceRefs: 'opt-in',
     ...extra,
@@ -343,7 +345,7 @@ describe('AlertDispatcher failures', () => {
     const d = new AlertDispatcher({
       providers: lister([provider('test', 'hook', { type: 'webhook', secretRef: { name: 'creds' } })]),
       secrets: { read: async () => { throw new Error('connect ETIMEDOUT'); } },
-      logger, now: () => 0, crossNamespaceRefs: 'opt-in',
+      logger, http: testHttp, now: () => 0, crossNamespaceRefs: 'opt-in',
     });
     expect((await d.notify(c, rolledBack(c), signal())).results[0]!.error).toBe('Secret test/creds: connect ETIMEDOUT');
   });

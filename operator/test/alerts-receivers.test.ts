@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createNotifier, UnknownAlertProviderError } from '../src/alerts/factory.js';
 import { builtinProxySupported } from '../src/alerts/http.js';
 import { AlertDeliveryError, type Notification, type NotifierConfig } from '../src/alerts/notifier.js';
+import { testHttp } from './fakes/outbound.js';
 
 interface Received {
   method: string;
@@ -97,7 +98,7 @@ const json = (r: Received): unknown => JSON.parse(r.body);
 
 describe('slack', () => {
   it('given an incoming webhook, then text, channel, username and a coloured attachment with Block Kit fields are posted', async () => {
-    await createNotifier(cfg({ type: 'slack', channel: '#deploys', username: 'canary-bot' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'slack', channel: '#deploys', username: 'canary-bot' }), { http: testHttp }).post(rollback, signal());
     const r = only();
     expect(r.url).toBe('/hook');
     expect(r.headers.authorization).toBeUndefined();
@@ -128,7 +129,7 @@ describe('slack', () => {
   });
 
   it('given no channel and no username, then no channel is sent (the webhook has its own) and the username is tollgate', async () => {
-    await createNotifier(cfg({ type: 'slack' })).post({ ...rollback, severity: 'info', fields: [] }, signal());
+    await createNotifier(cfg({ type: 'slack' }), { http: testHttp }).post({ ...rollback, severity: 'info', fields: [] }, signal());
     const body = json(only()) as Record<string, any>;
     expect(body.channel).toBeUndefined();
     expect(body.username).toBe('tollgate');
@@ -138,7 +139,7 @@ describe('slack', () => {
 
   it('given a token, then chat.postMessage is called with Bearer auth and the default channel general', async () => {
     rx.answers = [{ status: 200, body: '{"ok":true,"channel":"C1","ts":"1.2"}' }];
-    await createNotifier(cfg({ type: 'slack', token: 'xoxb-1-2-3', address: `${rx.base}/api/chat.postMessage` })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'slack', token: 'xoxb-1-2-3', address: `${rx.base}/api/chat.postMessage` }), { http: testHttp }).post(rollback, signal());
     const r = only();
     expect(r.url).toBe('/api/chat.postMessage');
     expect(r.headers.authorization).toBe('Bearer xoxb-1-2-3');
@@ -147,7 +148,7 @@ describe('slack', () => {
 
   it('given a token and an answer ok=false, then the post fails with Slack\'s error and without the token', async () => {
     rx.answers = [{ status: 200, body: '{"ok":false,"error":"channel_not_found"}' }];
-    const err = await createNotifier(cfg({ type: 'slack', token: 'xoxb-secret-token', channel: 'nope' })).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'slack', token: 'xoxb-secret-token', channel: 'nope' }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as Error).message).toBe(`${rx.base} refused the message: channel_not_found`);
     expect((err as Error).message).not.toContain('xoxb');
@@ -155,7 +156,7 @@ describe('slack', () => {
 
   it('given a template with Slack markup, then the markup is kept and only the values are escaped', async () => {
     const n = { ...rollback, message: 'a <b> & c' };
-    await createNotifier(cfg({ type: 'slack', template: '<!here> {{ canary }} in {{ cluster }}: {{ message }}' })).post(n, signal());
+    await createNotifier(cfg({ type: 'slack', template: '<!here> {{ canary }} in {{ cluster }}: {{ message }}' }), { http: testHttp }).post(n, signal());
     expect((json(only()) as { text: string }).text).toBe('<!here> podinfo in prod-eu: a &lt;b&gt; &amp; c');
   });
 });
@@ -163,7 +164,7 @@ describe('slack', () => {
 describe('msteams', () => {
   it('given a Workflows webhook, then an Adaptive Card 1.4 in a message envelope is posted', async () => {
     rx.answers = [{ status: 202 }];
-    await createNotifier(cfg({ type: 'msteams', channel: 'ignored', username: 'ignored' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'msteams', channel: 'ignored', username: 'ignored' }), { http: testHttp }).post(rollback, signal());
     expect(json(only())).toEqual({
       type: 'message',
       attachments: [
@@ -187,7 +188,7 @@ describe('msteams', () => {
   });
 
   it.each([['info', 'Good'], ['warn', 'Warning'], ['error', 'Attention']] as const)('given severity %s, then the title colour is %s', async (severity, color) => {
-    await createNotifier(cfg({ type: 'msteams' })).post({ ...rollback, severity, fields: [] }, signal());
+    await createNotifier(cfg({ type: 'msteams' }), { http: testHttp }).post({ ...rollback, severity, fields: [] }, signal());
     const body = json(only()) as any;
     expect(body.attachments[0].content.body[0].color).toBe(color);
     expect(body.attachments[0].content.body).toHaveLength(2);
@@ -197,7 +198,7 @@ describe('msteams', () => {
 describe('discord', () => {
   it('given a webhook, then one embed with title, description, colour and inline fields is posted', async () => {
     rx.answers = [{ status: 204 }];
-    await createNotifier(cfg({ type: 'discord', channel: 'ignored' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'discord', channel: 'ignored' }), { http: testHttp }).post(rollback, signal());
     expect(json(only())).toEqual({
       username: 'tollgate',
       embeds: [
@@ -212,12 +213,12 @@ describe('discord', () => {
   });
 
   it('given a Flagger-style address ending in /slack, then the native endpoint gets the embed', async () => {
-    await createNotifier(cfg({ type: 'discord', address: `${rx.base}/api/webhooks/1/abc/slack?wait=true` })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'discord', address: `${rx.base}/api/webhooks/1/abc/slack?wait=true` }), { http: testHttp }).post(rollback, signal());
     expect(only().url).toBe('/api/webhooks/1/abc?wait=true');
   });
 
   it('given a long message, then the embed stays within Discord\'s limits', async () => {
-    await createNotifier(cfg({ type: 'discord' })).post({ ...rollback, message: 'x'.repeat(10_000) }, signal());
+    await createNotifier(cfg({ type: 'discord' }), { http: testHttp }).post({ ...rollback, message: 'x'.repeat(10_000) }, signal());
     const embed = (json(only()) as any).embeds[0];
     expect(embed.description.length).toBeLessThanOrEqual(4096);
     expect(embed.description.endsWith('…')).toBe(true);
@@ -226,7 +227,7 @@ describe('discord', () => {
 
 describe('gchat', () => {
   it('given a space webhook, then the text and a cardsV2 card with a header and one widget per field are posted', async () => {
-    await createNotifier(cfg({ type: 'gchat' })).post({ ...rollback, fields: [...fields, { name: 'Note', value: '<b>&' }] }, signal());
+    await createNotifier(cfg({ type: 'gchat' }), { http: testHttp }).post({ ...rollback, fields: [...fields, { name: 'Note', value: '<b>&' }] }, signal());
     expect(json(only())).toEqual({
       text: rollback.message,
       cardsV2: [
@@ -251,7 +252,7 @@ describe('gchat', () => {
 
 describe('rocket', () => {
   it('given an incoming webhook, then alias, channel (with its #), text and a Slack-style attachment are posted', async () => {
-    await createNotifier(cfg({ type: 'rocket', channel: 'deploys', username: 'canary-bot' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'rocket', channel: 'deploys', username: 'canary-bot' }), { http: testHttp }).post(rollback, signal());
     expect(json(only())).toEqual({
       alias: 'canary-bot',
       channel: '#deploys',
@@ -267,14 +268,14 @@ describe('rocket', () => {
   });
 
   it.each([['@oncall', '@oncall'], ['#ops', '#ops']])('given channel %s, then it is sent as %s', async (channel, sent) => {
-    await createNotifier(cfg({ type: 'rocket', channel })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'rocket', channel }), { http: testHttp }).post(rollback, signal());
     expect((json(only()) as { channel: string }).channel).toBe(sent);
   });
 });
 
 describe('webhook', () => {
   it('given no key, then the Notification itself is posted as JSON, unsigned', async () => {
-    await createNotifier(cfg({ type: 'webhook' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook' }), { http: testHttp }).post(rollback, signal());
     const r = only();
     expect(json(r)).toEqual(rollback);
     expect(r.headers['x-tollgate-signature']).toBeUndefined();
@@ -282,7 +283,7 @@ describe('webhook', () => {
 
   it('given an hmac-key, then the body is signed over "<timestamp>.<body>" with the operator\'s headers', async () => {
     const now = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-    await createNotifier(cfg({ type: 'webhook', hmacKey: 's3cret' }), { now: () => now }).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook', hmacKey: 's3cret' }), { http: testHttp, now: () => now }).post(rollback, signal());
     const r = only();
     const ts = String(Math.floor(now / 1000));
     expect(r.headers['x-tollgate-timestamp']).toBe(ts);
@@ -291,7 +292,7 @@ describe('webhook', () => {
   });
 
   it('given a token and a template, then a Bearer header is sent and message is the rendered template', async () => {
-    await createNotifier(cfg({ type: 'webhook', token: 't0k', template: '[{{ cluster }}] {{ canary }}.{{ namespace }} {{ reason }}' })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook', token: 't0k', template: '[{{ cluster }}] {{ canary }}.{{ namespace }} {{ reason }}' }), { http: testHttp }).post(rollback, signal());
     const r = only();
     expect(r.headers.authorization).toBe('Bearer t0k');
     expect(json(r)).toEqual({ ...rollback, message: '[prod-eu] podinfo.test RolledBack' });
@@ -301,7 +302,7 @@ describe('webhook', () => {
 describe('delivery failures', () => {
   it('given a 404 whose body quotes the path, then the error names the host and status, never the path', async () => {
     rx.answers = [{ status: 404, body: 'no_service for /services/T0/B0/SECRETPATH' }];
-    const err = await createNotifier(cfg({ type: 'slack', address: `${rx.base}/services/T0/B0/SECRETPATH` })).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'slack', address: `${rx.base}/services/T0/B0/SECRETPATH` }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as AlertDeliveryError).status).toBe(404);
     expect((err as Error).message).toBe(`${rx.base} answered 404: no_service for <path>`);
@@ -309,25 +310,25 @@ describe('delivery failures', () => {
 
   it('given a receiver slower than the timeout, then the post fails with a timeout', async () => {
     rx.answers = [{ status: 200, delayMs: 1000 }];
-    await expect(createNotifier(cfg({ type: 'discord' }), { timeoutMs: 50 }).post(rollback, signal())).rejects.toThrow(/timeout of 50ms exceeded/);
+    await expect(createNotifier(cfg({ type: 'discord' }), { http: testHttp, timeoutMs: 50 }).post(rollback, signal())).rejects.toThrow(/no complete answer within 50ms/);
   });
 
   it('given a connection refused, then the post fails naming only the host', async () => {
-    const err = await createNotifier(cfg({ type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/AAA/messages?key=K&token=T' })).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/AAA/messages?key=K&token=T' }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as Error).message).toMatch(/^http:\/\/127\.0\.0\.1:1: /);
     expect((err as Error).message).not.toMatch(/token=T|AAA/);
   });
 
   it('given an address that is not an http(s) URL, then the post fails without quoting it', async () => {
-    await expect(createNotifier(cfg({ type: 'rocket', address: 'ftp://secret@host/x' })).post(rollback, signal())).rejects.toThrow('the address is not an http(s) URL');
+    await expect(createNotifier(cfg({ type: 'rocket', address: 'ftp://secret@host/x' }), { http: testHttp }).post(rollback, signal())).rejects.toThrow('the address is not an http(s) URL');
   });
 });
 
 describe('proxy', () => {
   it('given spec.proxy, then the request goes through the proxy (absolute-form for http)', async () => {
     expect(builtinProxySupported()).toBe(true);
-    await createNotifier(cfg({ type: 'webhook', address: 'http://alerts.example.invalid/in', proxy: proxy.base })).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook', address: 'http://alerts.example.invalid/in', proxy: proxy.base }), { http: testHttp }).post(rollback, signal());
     expect(rx.received).toHaveLength(0);
     expect(proxy.received).toHaveLength(1);
     expect(proxy.received[0]!.url).toBe('http://alerts.example.invalid/in');
@@ -342,7 +343,7 @@ describe('proxy', () => {
     };
     proxy.server.on('connect', onConnect);
     try {
-      const err = await createNotifier(cfg({ type: 'slack', address: 'https://hooks.example.invalid/services/T/B/SECRET', proxy: proxy.base }))
+      const err = await createNotifier(cfg({ type: 'slack', address: 'https://hooks.example.invalid/services/T/B/SECRET', proxy: proxy.base }), { http: testHttp })
         .post(rollback, signal()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AlertDeliveryError);
       expect((err as Error).message).not.toContain('SECRET');
@@ -362,10 +363,10 @@ describe('proxy', () => {
 
 describe('createNotifier', () => {
   it.each(['slack', 'msteams', 'discord', 'gchat', 'rocket', 'webhook'])('given type %s, then a notifier of that type is made', (type) => {
-    expect(createNotifier(cfg({ type })).type).toBe(type);
+    expect(createNotifier(cfg({ type }), { http: testHttp }).type).toBe(type);
   });
 
   it.each(['pagerduty', '', 'Slack', 'toString', '__proto__'])('given type %p, then a typed error is thrown and nothing falls back', (type) => {
-    expect(() => createNotifier(cfg({ type }))).toThrow(UnknownAlertProviderError);
+    expect(() => createNotifier(cfg({ type }), { http: testHttp })).toThrow(UnknownAlertProviderError);
   });
 });

@@ -4,6 +4,7 @@ import type { Canary, MetricTemplate } from '../src/api/types.js';
 import type { CrossNamespacePolicy } from '../src/core/cross-namespace.js';
 import type { SecretReader } from '../src/kube/secrets.js';
 import { MetricAnalyzer } from '../src/metrics/analyzer.js';
+import { testHttp } from './fakes/outbound.js';
 
 /** Security finding 9: a Canary of one namespace using a MetricTemplate (and its Secret) of another. */
 let server: http.Server;
@@ -47,7 +48,7 @@ function analyzer(t: MetricTemplate, policy: CrossNamespacePolicy = 'opt-in'): {
   const a = new MetricAnalyzer({
     templates: { get: (ns, name) => (ns === t.metadata.namespace && name === t.metadata.name ? t : undefined), list: () => [t] },
     secrets: { read: async (ns: string, name: string) => { secretReads.push(`${ns}/${name}`); return { token: 'shared-token' }; } } as unknown as SecretReader,
-    defaultPrometheus: address, crossNamespaceRefs: policy,
+    defaultPrometheus: address, crossNamespaceRefs: policy, http: testHttp, ambientNamespaces: [],
   });
   return { a, secretReads };
 }

@@ -27,6 +27,8 @@ describe('loadConfig defaults', () => {
       workers: 16,
       selectorLabels: ['app', 'name', 'app.kubernetes.io/name'],
       resyncMs: 300_000,
+      maxResponseBytes: 1024 * 1024, webhookMaxTimeoutMs: 120_000, webhookMaxRetries: 5, reconcileDeadlineMs: 180_000,
+      forbidInsecureTls: false, ambientCredentialsNamespaces: [],
     });
   });
 
@@ -63,7 +65,41 @@ describe('loadConfig from the environment', () => {
       workers: 8,
       selectorLabels: ['app.kubernetes.io/name'],
       resyncMs: 90_000,
+      maxResponseBytes: 1024 * 1024, webhookMaxTimeoutMs: 120_000, webhookMaxRetries: 5, reconcileDeadlineMs: 180_000,
+      forbidInsecureTls: false, ambientCredentialsNamespaces: [],
     });
+  });
+});
+
+describe('loadConfig: limits of outbound calls', () => {
+  it('given every limit in the environment, then each is read and parsed', () => {
+    const env = {
+      MAX_RESPONSE_SIZE: '256Ki', WEBHOOK_MAX_TIMEOUT: '30s', WEBHOOK_MAX_RETRIES: '0', RECONCILE_DEADLINE: '1m',
+      FORBID_INSECURE_TLS: 'true', AMBIENT_CREDENTIALS_NAMESPACES: 'monitoring, platform',
+    };
+    expect(loadConfig([], env)).toMatchObject({
+      maxResponseBytes: 256 * 1024, webhookMaxTimeoutMs: 30_000, webhookMaxRetries: 0, reconcileDeadlineMs: 60_000,
+      forbidInsecureTls: true, ambientCredentialsNamespaces: ['monitoring', 'platform'],
+    });
+  });
+
+  it.each<[string, number]>([['65536', 65536], ['2Mi', 2 * 1024 * 1024], ['1Ki', 1024], ['64Mi', 64 * 1024 * 1024]])(
+    'given --max-response-size=%s, then the cap is %p bytes', (v, bytes) => {
+      expect(loadConfig([`--max-response-size=${v}`], {}).maxResponseBytes).toBe(bytes);
+    },
+  );
+
+  it.each<[string, string[], string]>([
+    ['a size without a number', ['--max-response-size=lots'], '--max-response-size / MAX_RESPONSE_SIZE: "lots" is not a size'],
+    ['a size below 1Ki', ['--max-response-size=100'], '--max-response-size / MAX_RESPONSE_SIZE: must be at least 1Ki'],
+    ['a size above 64Mi', ['--max-response-size=65Mi'], '--max-response-size / MAX_RESPONSE_SIZE: must be at most 64Mi'],
+    ['a decimal size unit', ['--max-response-size=1MB'], '--max-response-size / MAX_RESPONSE_SIZE:'],
+    ['a webhook timeout cap below 1s', ['--webhook-max-timeout=10ms'], '--webhook-max-timeout / WEBHOOK_MAX_TIMEOUT: must be at least 1s'],
+    ['negative webhook retries', ['--webhook-max-retries=-1'], '--webhook-max-retries / WEBHOOK_MAX_RETRIES:'],
+    ['a reconcile deadline of 0', ['--reconcile-deadline=0'], '--reconcile-deadline / RECONCILE_DEADLINE: must be at least 1s'],
+    ['forbid-insecure-tls that is not a boolean', ['--forbid-insecure-tls=yes'], '--forbid-insecure-tls / FORBID_INSECURE_TLS: must be true or false'],
+  ])('given %s, then the ConfigError names it', (_title, argv, message) => {
+    expect(configError(() => loadConfig(argv, {})).message).toContain(message);
   });
 });
 

@@ -4,6 +4,7 @@ import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } 
 import { signingKey, signV4 } from '../src/metrics/providers/aws-sigv4.js';
 import { CloudWatchProvider } from '../src/metrics/providers/cloudwatch.js';
 import { failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Signature Version 4 against AWS's published examples (the sig-v4 test suite and the IAM guide's example).
@@ -154,7 +155,7 @@ beforeEach(() => {
 describe('cloudwatch query', () => {
   it('given MetricDataQueries, then a signed GetMetricData over the window is POSTed and the newest value of the returned result comes back', async () => {
     const before = Math.floor(Date.now() / 1000);
-    await expect(new CloudWatchProvider(cfg(), noEnv).query(QUERY, signal(), { windowMs: 10 * 60_000 })).resolves.toBe(2.5);
+    await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(QUERY, signal(), { windowMs: 10 * 60_000 })).resolves.toBe(2.5);
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'POST', path: '/' });
     expect(r.headers['x-amz-target']).toBe('GraniteServiceVersion20100801.GetMetricData');
@@ -169,36 +170,36 @@ describe('cloudwatch query', () => {
 
   it('given a session token in the Secret, then it is sent and signed', async () => {
     const secret = { aws_access_key_id: 'ASIATOLLGATESESSION1', aws_secret_access_key: KEYS.ASIATOLLGATESESSION1!, aws_session_token: SESSION_TOKEN };
-    await expect(new CloudWatchProvider(cfg({ secret }), noEnv).query(QUERY, signal())).resolves.toBe(2.5);
+    await expect(new CloudWatchProvider(cfg({ secret }), providerCtx, { env: noEnv }).query(QUERY, signal())).resolves.toBe(2.5);
     expect(api.received[0]!.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
     expect(lastInput!.EndTime - lastInput!.StartTime).toBe(60);
   });
 
   it('given no Secret, then the AWS_* environment variables sign the request', async () => {
     const env = { AWS_ACCESS_KEY_ID: 'ASIATOLLGATESESSION1', AWS_SECRET_ACCESS_KEY: KEYS.ASIATOLLGATESESSION1, AWS_SESSION_TOKEN: SESSION_TOKEN } as NodeJS.ProcessEnv;
-    await expect(new CloudWatchProvider(cfg({ secret: undefined }), env).query(QUERY, signal())).resolves.toBe(2.5);
+    await expect(new CloudWatchProvider(cfg({ secret: undefined }), providerCtx, { env, officialEndpoint: () => `${api.address}/` }).query(QUERY, signal())).resolves.toBe(2.5);
   });
 
   it('given no credentials anywhere, then it is ProviderError and nothing is sent', async () => {
-    const err = await failure(new CloudWatchProvider(cfg({ secret: undefined }), noEnv).query(QUERY, signal()));
+    const err = await failure(new CloudWatchProvider(cfg({ secret: undefined }), providerCtx, { env: noEnv, officialEndpoint: () => `${api.address}/` }).query(QUERY, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^cloudwatch: no AWS credentials/);
     expect(api.received).toHaveLength(0);
   });
 
   it('given a region and no address, then the endpoint is the regional monitoring endpoint', () => {
-    expect((new CloudWatchProvider({ type: 'cloudwatch', address: '', region: 'ap-southeast-2' }) as unknown as { endpoint: string }).endpoint)
+    expect((new CloudWatchProvider({ type: 'cloudwatch', address: '', region: 'ap-southeast-2' }, providerCtx) as unknown as { endpoint: string }).endpoint)
       .toBe('https://monitoring.ap-southeast-2.amazonaws.com/');
   });
 
   it('given neither region nor address, then it is ProviderError asking for the region', async () => {
-    await expect(new CloudWatchProvider(cfg({ address: '', region: undefined }), noEnv).query(QUERY, signal()))
+    await expect(new CloudWatchProvider(cfg({ address: '', region: undefined }), providerCtx, { env: noEnv }).query(QUERY, signal()))
       .rejects.toThrow('cloudwatch: spec.provider.region is required (or an endpoint in spec.provider.address)');
   });
 
   it('given a wrong secret key, then it is ProviderError HTTP 403 naming the AWS error, without the key', async () => {
     const secret = { aws_access_key_id: 'AKIATOLLGATETEST0001', aws_secret_access_key: 'not/the/right/secret/key' };
-    const err = await failure(new CloudWatchProvider(cfg({ secret }), noEnv).query(QUERY, signal()));
+    const err = await failure(new CloudWatchProvider(cfg({ secret }), providerCtx, { env: noEnv }).query(QUERY, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^cloudwatch: GetMetricData failed: HTTP 403 \(credentials rejected\): InvalidSignatureException: The request signature/);
     expect(err.message).not.toContain('not/the/right/secret/key');
@@ -206,24 +207,24 @@ describe('cloudwatch query', () => {
 
   it('given an unknown access key, then it is ProviderError HTTP 400 UnrecognizedClientException', async () => {
     const secret = { aws_access_key_id: 'AKIAUNKNOWN', aws_secret_access_key: 'whatever-secret' };
-    await expect(new CloudWatchProvider(cfg({ secret }), noEnv).query(QUERY, signal()))
+    await expect(new CloudWatchProvider(cfg({ secret }), providerCtx, { env: noEnv }).query(QUERY, signal()))
       .rejects.toThrow('cloudwatch: GetMetricData failed: HTTP 400: UnrecognizedClientException: The security token included in the request is invalid.');
   });
 
   it('given a result without values, then it is NoDataError', async () => {
     values = { e1: [] };
-    const err = await failure(new CloudWatchProvider(cfg(), noEnv).query(QUERY, signal()));
+    const err = await failure(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(QUERY, signal()));
     expect(err).toBeInstanceOf(NoDataError);
   });
 
   it('given no result at all, then it is NoDataError', async () => {
     const onlyInputs = JSON.stringify([{ Id: 'm1', MetricStat: { Metric: { Namespace: 'N', MetricName: 'M' }, Period: 60, Stat: 'Sum' }, ReturnData: false }]);
-    await expect(new CloudWatchProvider(cfg(), noEnv).query(onlyInputs, signal())).rejects.toBeInstanceOf(NoDataError);
+    await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(onlyInputs, signal())).rejects.toBeInstanceOf(NoDataError);
   });
 
   it('given two queries that return data, then it is MultipleSeriesError', async () => {
     const two = JSON.stringify([{ Id: 'm1', MetricStat: {} }, { Id: 'm2', MetricStat: {} }]);
-    const err = await failure(new CloudWatchProvider(cfg(), noEnv).query(two, signal()));
+    const err = await failure(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(two, signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('2 series');
   });
@@ -231,7 +232,7 @@ describe('cloudwatch query', () => {
   it('given a result marked Forbidden, then it is ProviderError with its messages', async () => {
     api.handler = () => ({ body: { MetricDataResults: [{ Id: 'e1', StatusCode: 'Forbidden', Values: [], Messages: [{ Code: 'Forbidden', Value: 'No access to AWS/ApplicationELB' }] }] } });
     try {
-      await expect(new CloudWatchProvider(cfg(), noEnv).query(QUERY, signal())).rejects.toThrow('cloudwatch: GetMetricData result e1 is Forbidden: No access to AWS/ApplicationELB');
+      await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(QUERY, signal())).rejects.toThrow('cloudwatch: GetMetricData result e1 is Forbidden: No access to AWS/ApplicationELB');
     } finally {
       api.handler = cloudwatch;
     }
@@ -242,25 +243,25 @@ describe('cloudwatch query', () => {
     ['an object', '{"Id": "e1"}', 'cloudwatch: the query must be a non-empty JSON array of MetricDataQuery objects'],
     ['an empty array', '[]', 'cloudwatch: the query must be a non-empty JSON array of MetricDataQuery objects'],
   ])('given a query that is %s, then it is ProviderError and nothing is sent', async (_title, query, message) => {
-    await expect(new CloudWatchProvider(cfg(), noEnv).query(query, signal())).rejects.toThrow(message);
+    await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).query(query, signal())).rejects.toThrow(message);
     expect(api.received).toHaveLength(0);
   });
 });
 
 describe('cloudwatch checkOnline', () => {
   it('given valid credentials, then the empty request is authenticated and rejected as invalid, which is online', async () => {
-    await expect(new CloudWatchProvider(cfg(), noEnv).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received).toHaveLength(1);
   });
 
   it('given a wrong key, then it is ProviderError', async () => {
     const secret = { aws_access_key_id: 'AKIATOLLGATETEST0001', aws_secret_access_key: 'wrong-wrong' };
-    await expect(new CloudWatchProvider(cfg({ secret }), noEnv).checkOnline(signal())).rejects.toThrow(/^cloudwatch: GetMetricData failed: HTTP 403/);
+    await expect(new CloudWatchProvider(cfg({ secret }), providerCtx, { env: noEnv }).checkOnline(signal())).rejects.toThrow(/^cloudwatch: GetMetricData failed: HTTP 403/);
   });
 });
 
 describe('cloudwatch registration', () => {
   it('given type cloudwatch, then the factory builds the CloudWatch provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('cloudwatch');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('cloudwatch');
   });
 });

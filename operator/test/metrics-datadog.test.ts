@@ -5,6 +5,7 @@ import { createMetricProvider } from '../src/metrics/factory.js';
 import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
 import { DatadogProvider } from '../src/metrics/providers/datadog.js';
 import { closedAddress, failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const API_KEY = 'dd-api-0123456789abcdef';
 const APP_KEY = 'dd-app-fedcba9876543210';
@@ -55,7 +56,7 @@ describe('datadog query', () => {
   it('given a query, then it GETs /api/v1/query with from/to over the interval and both keys as headers', async () => {
     const query = 'sum:trace.http.request.errors{service:podinfo,env:canary}.as_count() / sum:trace.http.request.hits{service:podinfo}.as_count()';
     const before = Math.floor(Date.now() / 1000);
-    await new DatadogProvider(cfg()).query(query, signal(), { windowMs: 5 * 60_000 });
+    await new DatadogProvider(cfg(), providerCtx).query(query, signal(), { windowMs: 5 * 60_000 });
     const after = Math.floor(Date.now() / 1000);
     expect(api.received).toHaveLength(1);
     const r = api.received[0]!;
@@ -71,13 +72,13 @@ describe('datadog query', () => {
   });
 
   it('given no window, then the window is one minute', async () => {
-    await new DatadogProvider(cfg()).query('q', signal());
+    await new DatadogProvider(cfg(), providerCtx).query('q', signal());
     const r = api.received[0]!;
     expect(Number(r.params.get('to')) - Number(r.params.get('from'))).toBe(60);
   });
 
   it('given the default address, then it is api.datadoghq.com', () => {
-    expect((new DatadogProvider({ type: 'datadog', address: '' }) as unknown as { base: string }).base).toBe('https://api.datadoghq.com');
+    expect((new DatadogProvider({ type: 'datadog', address: '' }, providerCtx) as unknown as { base: string }).base).toBe('https://api.datadoghq.com');
   });
 
   it.each<[string, (number | null)[], number]>([
@@ -87,7 +88,7 @@ describe('datadog query', () => {
     ['a negative value', [-2.5], -2.5],
   ])('given one series, then the value is %s', async (_title, values, expected) => {
     series = [oneSeries(...values)];
-    await expect(new DatadogProvider(cfg()).query('q', signal())).resolves.toBe(expected);
+    await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).resolves.toBe(expected);
   });
 
   it.each<[string, () => unknown[]]>([
@@ -96,14 +97,14 @@ describe('datadog query', () => {
     ['a series of null points', () => [oneSeries(null, null)]],
   ])('given %s, then it is NoDataError', async (_title, make) => {
     series = make();
-    const err = await failure(new DatadogProvider(cfg()).query('my_query', signal()));
+    const err = await failure(new DatadogProvider(cfg(), providerCtx).query('my_query', signal()));
     expect(err).toBeInstanceOf(NoDataError);
     expect(err.message).toBe('no data for query: my_query');
   });
 
   it('given two series, then it is MultipleSeriesError', async () => {
     series = [oneSeries(1), oneSeries(2)];
-    const err = await failure(new DatadogProvider(cfg()).query('q', signal()));
+    const err = await failure(new DatadogProvider(cfg(), providerCtx).query('q', signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('2 series');
   });
@@ -111,7 +112,7 @@ describe('datadog query', () => {
   it('given a bad query, then it is ProviderError with the status and Datadog\'s reason', async () => {
     api.handler = () => ({ status: 400, body: { errors: ['Error parsing query: unable to parse sum:x{: Rule \'scope_expr\' didn\'t match'] } });
     try {
-      const err = await failure(new DatadogProvider(cfg()).query('sum:x{', signal()));
+      const err = await failure(new DatadogProvider(cfg(), providerCtx).query('sum:x{', signal()));
       expect(err).toBeInstanceOf(ProviderError);
       expect(err.message).toMatch(/^datadog: query failed: HTTP 400: Error parsing query/);
     } finally {
@@ -122,14 +123,14 @@ describe('datadog query', () => {
   it('given an error status in a 200 answer, then it is ProviderError', async () => {
     api.handler = () => ({ body: { status: 'error', error: 'Rate limit of 1600 requests per hour exceeded' } });
     try {
-      await expect(new DatadogProvider(cfg()).query('q', signal())).rejects.toThrow('datadog: query failed: Rate limit of 1600 requests per hour exceeded');
+      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow('datadog: query failed: Rate limit of 1600 requests per hour exceeded');
     } finally {
       api.handler = datadog;
     }
   });
 
   it('given a wrong application key, then it is ProviderError HTTP 403 that does not contain the keys', async () => {
-    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: API_KEY, datadog_application_key: 'wrong-app-key' } })).query('q', signal()));
+    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: API_KEY, datadog_application_key: 'wrong-app-key' } }), providerCtx).query('q', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('datadog: query failed: HTTP 403 (credentials rejected): Forbidden');
   });
@@ -137,7 +138,7 @@ describe('datadog query', () => {
   it('given an answer that echoes a key, then the key is redacted from the message', async () => {
     api.handler = () => ({ status: 403, body: { errors: [`API key ${API_KEY} is invalid`] } });
     try {
-      const err = await failure(new DatadogProvider(cfg()).query('q', signal()));
+      const err = await failure(new DatadogProvider(cfg(), providerCtx).query('q', signal()));
       expect(err.message).not.toContain(API_KEY);
       expect(err.message).toContain('API key [redacted] is invalid');
     } finally {
@@ -150,7 +151,7 @@ describe('datadog query', () => {
     ['no application key', { datadog_api_key: API_KEY }, 'datadog_application_key'],
     ['an empty API key', { datadog_api_key: ' ', datadog_application_key: APP_KEY }, 'datadog_api_key'],
   ])('given %s, then it is ProviderError naming the missing key, and nothing is sent', async (_title, secret, missing) => {
-    const err = await failure(new DatadogProvider(cfg({ secret })).query('q', signal()));
+    const err = await failure(new DatadogProvider(cfg({ secret }), providerCtx).query('q', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe(`datadog: the provider's Secret (spec.provider.secretRef) needs ${missing}`);
     expect(api.received).toHaveLength(0);
@@ -159,7 +160,7 @@ describe('datadog query', () => {
   it('given an HTML error page, then it is ProviderError with the status only', async () => {
     api.handler = () => ({ status: 502, body: '<html><body>Bad Gateway</body></html>', contentType: 'text/html' });
     try {
-      await expect(new DatadogProvider(cfg()).query('q', signal())).rejects.toThrow(/^datadog: query failed: HTTP 502$/);
+      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow(/^datadog: query failed: HTTP 502$/);
     } finally {
       api.handler = datadog;
     }
@@ -168,14 +169,14 @@ describe('datadog query', () => {
   it('given a non-JSON 200 answer, then it is ProviderError', async () => {
     api.handler = () => ({ body: 'not json', contentType: 'text/plain' });
     try {
-      await expect(new DatadogProvider(cfg()).query('q', signal())).rejects.toThrow('datadog: response is not JSON (HTTP 200, content-type text/plain)');
+      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow('datadog: response is not JSON (HTTP 200, content-type text/plain)');
     } finally {
       api.handler = datadog;
     }
   });
 
   it('given an unreachable address, then it is ProviderError "unreachable"', async () => {
-    const err = await failure(new DatadogProvider(cfg({ address: await closedAddress() })).query('q', signal()));
+    const err = await failure(new DatadogProvider(cfg({ address: await closedAddress() }), providerCtx).query('q', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^datadog: unreachable: .*ECONNREFUSED/);
   });
@@ -183,13 +184,13 @@ describe('datadog query', () => {
 
 describe('datadog checkOnline', () => {
   it('given valid keys, then /api/v1/validate answers valid and it resolves', async () => {
-    await expect(new DatadogProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new DatadogProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received[0]).toMatchObject({ method: 'GET', path: '/api/v1/validate' });
     expect(api.received[0]!.headers['dd-api-key']).toBe(API_KEY);
   });
 
   it('given a wrong API key, then it is ProviderError HTTP 403', async () => {
-    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: 'nope-nope', datadog_application_key: APP_KEY } })).checkOnline(signal()));
+    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: 'nope-nope', datadog_application_key: APP_KEY } }), providerCtx).checkOnline(signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('datadog: API key validation failed: HTTP 403 (credentials rejected): Forbidden');
   });
@@ -205,6 +206,7 @@ describe('datadog through the analyzer', () => {
       templates: { get: (ns, name) => (ns === 'test' && name === 'dd-errors' ? template : undefined), list: () => [template] },
       secrets: { read: async () => ({ datadog_api_key: API_KEY, datadog_application_key: APP_KEY }) } as unknown as SecretReader,
       defaultPrometheus: 'http://prometheus.invalid:9090', crossNamespaceRefs: 'opt-in',
+      http: providerCtx.http, ambientNamespaces: [],
     });
     const canary = {
       metadata: { name: 'podinfo', namespace: 'test' },
@@ -224,6 +226,6 @@ describe('datadog through the analyzer', () => {
 
 describe('datadog registration', () => {
   it('given type datadog, then the factory builds the Datadog provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('datadog');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('datadog');
   });
 });

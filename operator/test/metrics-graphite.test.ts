@@ -2,6 +2,7 @@ import { createMetricProvider } from '../src/metrics/factory.js';
 import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
 import { GraphiteProvider, renderParams } from '../src/metrics/providers/graphite.js';
 import { failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const api = new VendorApi();
 const BASIC = `Basic ${Buffer.from('grafana:s3cret-pass').toString('base64')}`;
@@ -38,7 +39,7 @@ beforeEach(() => {
 describe('graphite query', () => {
   it('given a target, then it GETs /render with the target, from=-<interval> and format=json', async () => {
     const target = "sumSeries(stats.timers.podinfo-canary.*.count)";
-    await new GraphiteProvider(cfg()).query(target, signal(), { windowMs: 300_000 });
+    await new GraphiteProvider(cfg(), providerCtx).query(target, signal(), { windowMs: 300_000 });
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'GET', path: '/render' });
     expect(r.params.get('target')).toBe(target);
@@ -57,7 +58,7 @@ describe('graphite query', () => {
       'avg'
     )
     &from=-5min`;
-    await new GraphiteProvider(cfg({ address: `${api.address}/graphite/` })).query(query, signal());
+    await new GraphiteProvider(cfg({ address: `${api.address}/graphite/` }), providerCtx).query(query, signal());
     const r = api.received[0]!;
     expect(r.path).toBe('/graphite/render');
     expect(r.params.get('target')).toBe("summarize( asPercent( sumSeries(stats.timers.httpServerRequests.app.podinfo.exception.*.count), sumSeries(stats.timers.httpServerRequests.app.podinfo.*.count) ), '1min', 'avg' )");
@@ -75,7 +76,7 @@ describe('graphite query', () => {
     ['zero', [5, 0], 0],
   ])('given one series, then the value is %s', async (_title, values, expected) => {
     series = [oneSeries(...values)];
-    await expect(new GraphiteProvider(cfg()).query('a.b', signal())).resolves.toBe(expected);
+    await expect(new GraphiteProvider(cfg(), providerCtx).query('a.b', signal())).resolves.toBe(expected);
   });
 
   it.each<[string, () => unknown[]]>([
@@ -84,47 +85,47 @@ describe('graphite query', () => {
     ['no datapoints', () => [oneSeries()]],
   ])('given %s, then it is NoDataError', async (_title, make) => {
     series = make();
-    await expect(new GraphiteProvider(cfg()).query('a.b', signal())).rejects.toBeInstanceOf(NoDataError);
+    await expect(new GraphiteProvider(cfg(), providerCtx).query('a.b', signal())).rejects.toBeInstanceOf(NoDataError);
   });
 
   it('given two series, then it is MultipleSeriesError', async () => {
     series = [oneSeries(1), oneSeries(2)];
-    const err = await failure(new GraphiteProvider(cfg()).query('a.*', signal()));
+    const err = await failure(new GraphiteProvider(cfg(), providerCtx).query('a.*', signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('2 series');
   });
 
   it('given an invalid target, then it is ProviderError HTTP 400 with graphite\'s text', async () => {
-    await expect(new GraphiteProvider(cfg()).query('sumSeries((a)', signal())).rejects.toThrow('graphite: render failed: HTTP 400: Invalid target: sumSeries((a)');
+    await expect(new GraphiteProvider(cfg(), providerCtx).query('sumSeries((a)', signal())).rejects.toThrow('graphite: render failed: HTTP 400: Invalid target: sumSeries((a)');
   });
 
   it('given username and password, then basic auth is sent', async () => {
     requireAuth = true;
-    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 's3cret-pass\n' } })).query('a.b', signal())).resolves.toBe(3.5);
+    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 's3cret-pass\n' } }), providerCtx).query('a.b', signal())).resolves.toBe(3.5);
     expect(api.received[0]!.headers.authorization).toBe(BASIC);
   });
 
   it('given a wrong password, then it is ProviderError HTTP 401 without the password', async () => {
     requireAuth = true;
-    const err = await failure(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 'wrong-pass' } })).query('a.b', signal()));
+    const err = await failure(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 'wrong-pass' } }), providerCtx).query('a.b', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('graphite: render failed: HTTP 401 (credentials rejected)');
   });
 
   it('given a username without password, then it is ProviderError and nothing is sent', async () => {
-    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana' } })).query('a.b', signal()))
+    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana' } }), providerCtx).query('a.b', signal()))
       .rejects.toThrow("graphite: the provider's Secret needs both username and password, or neither");
     expect(api.received).toHaveLength(0);
   });
 
   it('given no address, then it is ProviderError', async () => {
-    await expect(new GraphiteProvider(cfg({ address: '' })).query('a.b', signal())).rejects.toThrow('graphite: spec.provider.address is required');
+    await expect(new GraphiteProvider(cfg({ address: '' }), providerCtx).query('a.b', signal())).rejects.toThrow('graphite: spec.provider.address is required');
   });
 
   it('given an answer that is not a list, then it is ProviderError', async () => {
     api.handler = () => ({ body: { error: 'odd' } });
     try {
-      await expect(new GraphiteProvider(cfg()).query('a.b', signal())).rejects.toThrow('graphite: render failed: the answer is not a JSON list of series');
+      await expect(new GraphiteProvider(cfg(), providerCtx).query('a.b', signal())).rejects.toThrow('graphite: render failed: the answer is not a JSON list of series');
     } finally {
       api.handler = graphite;
     }
@@ -134,18 +135,18 @@ describe('graphite query', () => {
 describe('graphite checkOnline', () => {
   it('given graphite answers, then it is online', async () => {
     series = [oneSeries(1)];
-    await expect(new GraphiteProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new GraphiteProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received[0]!.params.get('target')).toBe('constantLine(1)');
   });
 
   it('given a 401, then it is ProviderError', async () => {
     requireAuth = true;
-    await expect(new GraphiteProvider(cfg()).checkOnline(signal())).rejects.toThrow('graphite: render failed: HTTP 401 (credentials rejected)');
+    await expect(new GraphiteProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('graphite: render failed: HTTP 401 (credentials rejected)');
   });
 });
 
 describe('graphite registration', () => {
   it('given type graphite, then the factory builds the Graphite provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('graphite');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('graphite');
   });
 });

@@ -2,6 +2,7 @@ import { createMetricProvider } from '../src/metrics/factory.js';
 import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
 import { InfluxdbProvider, parseAnnotatedCsv } from '../src/metrics/providers/influxdb.js';
 import { failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const TOKEN = 'influx-token-0123456789==';
 const ORG = 'platform';
@@ -49,7 +50,7 @@ beforeEach(() => {
 
 describe('influxdb query', () => {
   it('given Flux, then it POSTs /api/v2/query?org= with the token, asking for annotated CSV', async () => {
-    await expect(new InfluxdbProvider(cfg()).query(FLUX, signal())).resolves.toBe(2.75);
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal())).resolves.toBe(2.75);
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'POST', path: '/api/v2/query' });
     expect(r.params.get('org')).toBe(ORG);
@@ -66,7 +67,7 @@ describe('influxdb query', () => {
     ['quoted cells holding commas', answer(',,0,2026-01-01T00:00:00Z,2026-01-01T00:05:00Z,2026-01-01T00:01:00Z,6.5,rate,http_errors,"pod,with ""quotes"""'), 6.5],
   ])('given %s, then its _value is returned', async (_title, body, expected) => {
     csv = body;
-    await expect(new InfluxdbProvider(cfg()).query(FLUX, signal())).resolves.toBe(expected);
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal())).resolves.toBe(expected);
   });
 
   it.each<[string, string]>([
@@ -76,7 +77,7 @@ describe('influxdb query', () => {
     ['a NaN _value', answer(row(0, '1', 'NaN'))],
   ])('given %s, then it is NoDataError', async (_title, body) => {
     csv = body;
-    await expect(new InfluxdbProvider(cfg()).query(FLUX, signal())).rejects.toBeInstanceOf(NoDataError);
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal())).rejects.toBeInstanceOf(NoDataError);
   });
 
   it.each<[string, string, number]>([
@@ -84,39 +85,39 @@ describe('influxdb query', () => {
     ['two blocks (two yields)', `${answer(row(0, '1', '1'))}${answer(row(0, '1', '2')).replace('#default,_result', '#default,other')}`, 2],
   ])('given %s, then it is MultipleSeriesError', async (_title, body, count) => {
     csv = body;
-    const err = await failure(new InfluxdbProvider(cfg()).query(FLUX, signal()));
+    const err = await failure(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain(`${count} series`);
   });
 
   it('given an error table in the CSV, then it is ProviderError with its message', async () => {
     csv = '#datatype,string,string\r\n#group,true,true\r\n#default,,\r\n,error,reference\r\n,"runtime error @3:6-3:40: filter: type conflict: int != string",897\r\n\r\n';
-    await expect(new InfluxdbProvider(cfg()).query(FLUX, signal())).rejects.toThrow('influxdb: query failed: runtime error @3:6-3:40: filter: type conflict: int != string');
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal())).rejects.toThrow('influxdb: query failed: runtime error @3:6-3:40: filter: type conflict: int != string');
   });
 
   it('given a Flux compilation error, then it is ProviderError HTTP 400 with InfluxDB\'s message', async () => {
-    await expect(new InfluxdbProvider(cfg()).query('frum(bucket: "x")', signal()))
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query('frum(bucket: "x")', signal()))
       .rejects.toThrow('influxdb: query failed: HTTP 400: compilation failed: error at @1:1-1:5: undefined identifier frum');
   });
 
   it('given a wrong token, then it is ProviderError HTTP 401 without the token', async () => {
-    const err = await failure(new InfluxdbProvider(cfg({ secret: { token: 'wrong-token-xyz', org: ORG } })).query(FLUX, signal()));
+    const err = await failure(new InfluxdbProvider(cfg({ secret: { token: 'wrong-token-xyz', org: ORG } }), providerCtx).query(FLUX, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('influxdb: query failed: HTTP 401 (credentials rejected): unauthorized access');
   });
 
   it('given an unknown org, then it is ProviderError HTTP 404', async () => {
-    await expect(new InfluxdbProvider(cfg({ secret: { token: TOKEN, org: 'nope' } })).query(FLUX, signal()))
+    await expect(new InfluxdbProvider(cfg({ secret: { token: TOKEN, org: 'nope' } }), providerCtx).query(FLUX, signal()))
       .rejects.toThrow('influxdb: query failed: HTTP 404: organization name "nope" not found');
   });
 
   it('given no _value column, then it is ProviderError saying so', async () => {
     csv = ',result,table,_time,count\r\n,_result,0,2026-01-01T00:00:00Z,3\r\n';
-    await expect(new InfluxdbProvider(cfg()).query(FLUX, signal())).rejects.toThrow(/^influxdb: the answer has no _value column/);
+    await expect(new InfluxdbProvider(cfg(), providerCtx).query(FLUX, signal())).rejects.toThrow(/^influxdb: the answer has no _value column/);
   });
 
   it('given no address, then it is ProviderError', async () => {
-    await expect(new InfluxdbProvider(cfg({ address: '' })).query(FLUX, signal())).rejects.toThrow('influxdb: spec.provider.address is required');
+    await expect(new InfluxdbProvider(cfg({ address: '' }), providerCtx).query(FLUX, signal())).rejects.toThrow('influxdb: spec.provider.address is required');
   });
 });
 
@@ -132,14 +133,14 @@ describe('parseAnnotatedCsv', () => {
 
 describe('influxdb checkOnline', () => {
   it('given /health passes, then it is online', async () => {
-    await expect(new InfluxdbProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new InfluxdbProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received[0]).toMatchObject({ method: 'GET', path: '/health' });
   });
 
   it('given /health fails with 503, then it is ProviderError with the status and message', async () => {
     health = { status: 503, body: { name: 'influxdb', message: 'not ready', status: 'fail' } };
     try {
-      await expect(new InfluxdbProvider(cfg()).checkOnline(signal())).rejects.toThrow('influxdb: health check failed: HTTP 503: not ready');
+      await expect(new InfluxdbProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('influxdb: health check failed: HTTP 503: not ready');
     } finally {
       health = { body: { status: 'pass' } };
     }
@@ -148,6 +149,6 @@ describe('influxdb checkOnline', () => {
 
 describe('influxdb registration', () => {
   it('given type influxdb, then the factory builds the InfluxDB provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('influxdb');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('influxdb');
   });
 });

@@ -2,6 +2,7 @@ import { createMetricProvider } from '../src/metrics/factory.js';
 import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
 import { NEWRELIC_DEFAULT_ADDRESS, NewRelicProvider, withSince } from '../src/metrics/providers/newrelic.js';
 import { failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const ACCOUNT = '1234567';
 const QUERY_KEY = 'NRIQ-abcdefghijklmnopqrstuvwxyz';
@@ -35,7 +36,7 @@ beforeEach(() => {
 describe('newrelic query', () => {
   it('given NRQL without SINCE, then it GETs the account query path with the window appended and the query key header', async () => {
     const nrql = "SELECT percentage(count(*), WHERE error IS true) FROM Transaction WHERE appName = 'podinfo-canary'";
-    await new NewRelicProvider(cfg()).query(nrql, signal(), { windowMs: 120_000 });
+    await new NewRelicProvider(cfg(), providerCtx).query(nrql, signal(), { windowMs: 120_000 });
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'GET', path: `/v1/accounts/${ACCOUNT}/query` });
     expect(r.params.get('nrql')).toBe(`${nrql} SINCE 120 seconds ago`);
@@ -43,7 +44,7 @@ describe('newrelic query', () => {
   });
 
   it('given NRQL with its own SINCE, then it is sent as written', async () => {
-    await new NewRelicProvider(cfg()).query('SELECT count(*) FROM Transaction since 5 minutes ago', signal());
+    await new NewRelicProvider(cfg(), providerCtx).query('SELECT count(*) FROM Transaction since 5 minutes ago', signal());
     expect(api.received[0]!.params.get('nrql')).toBe('SELECT count(*) FROM Transaction since 5 minutes ago');
   });
 
@@ -65,7 +66,7 @@ describe('newrelic query', () => {
     ['a single facet', { facets: [{ name: 'podinfo', results: [{ count: 7 }] }], totalResult: { results: [{ count: 7 }] } }, 7],
   ])('given a %s answer, then its value is returned', async (_title, body, expected) => {
     answer = { ...(body as object), ...meta };
-    await expect(new NewRelicProvider(cfg()).query('SELECT x FROM Transaction', signal())).resolves.toBe(expected);
+    await expect(new NewRelicProvider(cfg(), providerCtx).query('SELECT x FROM Transaction', signal())).resolves.toBe(expected);
   });
 
   it.each<[string, unknown]>([
@@ -75,39 +76,39 @@ describe('newrelic query', () => {
     ['no facets', { facets: [] }],
   ])('given %s, then it is NoDataError', async (_title, body) => {
     answer = { ...(body as object), ...meta };
-    const err = await failure(new NewRelicProvider(cfg()).query('SELECT average(duration) FROM Transaction', signal()));
+    const err = await failure(new NewRelicProvider(cfg(), providerCtx).query('SELECT average(duration) FROM Transaction', signal()));
     expect(err).toBeInstanceOf(NoDataError);
   });
 
   it('given several facets, then it is MultipleSeriesError', async () => {
     answer = { facets: [{ name: 'a', results: [{ count: 1 }] }, { name: 'b', results: [{ count: 2 }] }, { name: 'c', results: [{ count: 3 }] }], ...meta };
-    const err = await failure(new NewRelicProvider(cfg()).query('SELECT count(*) FROM Transaction FACET appName', signal()));
+    const err = await failure(new NewRelicProvider(cfg(), providerCtx).query('SELECT count(*) FROM Transaction FACET appName', signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('3 series');
   });
 
   it('given an NRQL syntax error, then it is ProviderError with the status and New Relic\'s reason', async () => {
-    const err = await failure(new NewRelicProvider(cfg()).query('SELECT count(*) FORM Transaction', signal()));
+    const err = await failure(new NewRelicProvider(cfg(), providerCtx).query('SELECT count(*) FORM Transaction', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe("newrelic: query failed: HTTP 400: NRQL Syntax Error: Error at line 1 position 22, unexpected 'FORM'");
   });
 
   it('given a wrong query key, then it is ProviderError HTTP 403 without the key', async () => {
-    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'NRIQ-wrong-key' } })).query('SELECT 1 FROM X', signal()));
+    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'NRIQ-wrong-key' } }), providerCtx).query('SELECT 1 FROM X', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('newrelic: query failed: HTTP 403 (credentials rejected): Invalid query key');
     expect(err.message).not.toContain('NRIQ-wrong-key');
   });
 
   it('given a wrong account, then it is ProviderError HTTP 404', async () => {
-    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: '999', newrelic_query_key: QUERY_KEY } })).query('SELECT 1 FROM X', signal()));
+    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: '999', newrelic_query_key: QUERY_KEY } }), providerCtx).query('SELECT 1 FROM X', signal()));
     expect(err.message).toBe('newrelic: query failed: HTTP 404: Not Found');
   });
 
   it('given a 503 with a text body, then it is ProviderError with the status and the text', async () => {
     api.handler = () => ({ status: 503, body: 'Service Unavailable' });
     try {
-      await expect(new NewRelicProvider(cfg()).query('SELECT 1 FROM X', signal())).rejects.toThrow('newrelic: query failed: HTTP 503: Service Unavailable');
+      await expect(new NewRelicProvider(cfg(), providerCtx).query('SELECT 1 FROM X', signal())).rejects.toThrow('newrelic: query failed: HTTP 503: Service Unavailable');
     } finally {
       api.handler = insights;
     }
@@ -117,7 +118,7 @@ describe('newrelic query', () => {
     ['no Secret', undefined, 'newrelic_account_id and newrelic_query_key'],
     ['no query key', { newrelic_account_id: ACCOUNT }, 'newrelic_query_key'],
   ])('given %s, then it is ProviderError naming the missing keys', async (_title, secret, missing) => {
-    const err = await failure(new NewRelicProvider(cfg({ secret })).query('SELECT 1 FROM X', signal()));
+    const err = await failure(new NewRelicProvider(cfg({ secret }), providerCtx).query('SELECT 1 FROM X', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe(`newrelic: the provider's Secret (spec.provider.secretRef) needs ${missing}`);
     expect(api.received).toHaveLength(0);
@@ -127,18 +128,18 @@ describe('newrelic query', () => {
 describe('newrelic checkOnline', () => {
   it('given a valid key, then a count query succeeds', async () => {
     answer = { results: [{ count: 0 }] };
-    await expect(new NewRelicProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new NewRelicProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received[0]!.params.get('nrql')).toMatch(/^SELECT count\(\*\) FROM Metric SINCE/);
   });
 
   it('given a wrong key, then it is ProviderError HTTP 403', async () => {
-    await expect(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'bad-key' } })).checkOnline(signal()))
+    await expect(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'bad-key' } }), providerCtx).checkOnline(signal()))
       .rejects.toThrow('newrelic: query failed: HTTP 403 (credentials rejected): Invalid query key');
   });
 });
 
 describe('newrelic registration', () => {
   it('given type newrelic, then the factory builds the New Relic provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('newrelic');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('newrelic');
   });
 });

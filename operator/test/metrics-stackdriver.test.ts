@@ -4,6 +4,7 @@ import { MultipleSeriesError, NoDataError, ProviderError, type ProviderConfig } 
 import { MONITORING_READ_SCOPE } from '../src/metrics/providers/google-token.js';
 import { STACKDRIVER_DEFAULT_ADDRESS, StackdriverProvider } from '../src/metrics/providers/stackdriver.js';
 import { failure, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const PROJECT = 'tollgate-test-123';
 const CLIENT_EMAIL = 'flagger@tollgate-test-123.iam.gserviceaccount.com';
@@ -97,7 +98,7 @@ beforeEach(() => {
 
 describe('stackdriver query', () => {
   it('given a service account key, then a signed JWT buys a token, and the MQL is POSTed to timeSeries:query with it', async () => {
-    await expect(new StackdriverProvider(cfg()).query(MQL, signal())).resolves.toBe(0.995);
+    await expect(new StackdriverProvider(cfg(), providerCtx).query(MQL, signal())).resolves.toBe(0.995);
     const [tokenReq, queryReq] = api.received as [Received, Received];
     expect(tokenReq).toMatchObject({ method: 'POST', path: '/token' });
     expect(jwtSeen!.header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'abc123keyid' });
@@ -109,7 +110,7 @@ describe('stackdriver query', () => {
   });
 
   it('given two queries, then the token is fetched once', async () => {
-    const p = new StackdriverProvider(cfg());
+    const p = new StackdriverProvider(cfg(), providerCtx);
     await p.query(MQL, signal());
     await p.query(MQL, signal());
     expect(api.received.map((r) => r.path)).toEqual(['/token', `/v3/projects/${PROJECT}/timeSeries:query`, `/v3/projects/${PROJECT}/timeSeries:query`]);
@@ -119,7 +120,7 @@ describe('stackdriver query', () => {
     const saved = process.env.GCE_METADATA_HOST;
     process.env.GCE_METADATA_HOST = api.address.replace('http://', '');
     try {
-      await expect(new StackdriverProvider(cfg({ secret: { project: PROJECT } })).query(MQL, signal())).resolves.toBe(0.995);
+      await expect(new StackdriverProvider(cfg({ secret: { project: PROJECT } }), providerCtx, { officialAddress: api.address }).query(MQL, signal())).resolves.toBe(0.995);
     } finally {
       if (saved === undefined) delete process.env.GCE_METADATA_HOST;
       else process.env.GCE_METADATA_HOST = saved;
@@ -139,7 +140,7 @@ describe('stackdriver query', () => {
     ['a zero doubleValue', { doubleValue: 0 }, 0],
   ])('given %s in the newest point, then it is returned', async (_title, value, expected) => {
     series = [oneSeries(value, { doubleValue: 99 })];
-    await expect(new StackdriverProvider(cfg()).query(MQL, signal())).resolves.toBe(expected);
+    await expect(new StackdriverProvider(cfg(), providerCtx).query(MQL, signal())).resolves.toBe(expected);
   });
 
   it.each<[string, () => unknown[]]>([
@@ -148,32 +149,32 @@ describe('stackdriver query', () => {
     ['a NaN doubleValue', () => [oneSeries({ doubleValue: 'NaN' })]],
   ])('given %s, then it is NoDataError', async (_title, make) => {
     series = make();
-    await expect(new StackdriverProvider(cfg()).query(MQL, signal())).rejects.toBeInstanceOf(NoDataError);
+    await expect(new StackdriverProvider(cfg(), providerCtx).query(MQL, signal())).rejects.toBeInstanceOf(NoDataError);
   });
 
   it('given two series, then it is MultipleSeriesError', async () => {
     series = [oneSeries({ doubleValue: 1 }), oneSeries({ doubleValue: 2 })];
-    const err = await failure(new StackdriverProvider(cfg()).query(MQL, signal()));
+    const err = await failure(new StackdriverProvider(cfg(), providerCtx).query(MQL, signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
   });
 
   it('given a distribution value, then it is ProviderError asking for a number', async () => {
     series = [oneSeries({ distributionValue: { count: '3', mean: 2 } })];
-    await expect(new StackdriverProvider(cfg()).query(MQL, signal())).rejects.toThrow(/^stackdriver: the query's value is a distributionValue/);
+    await expect(new StackdriverProvider(cfg(), providerCtx).query(MQL, signal())).rejects.toThrow(/^stackdriver: the query's value is a distributionValue/);
   });
 
   it('given an invalid MQL query, then it is ProviderError HTTP 400 with Google\'s message', async () => {
-    await expect(new StackdriverProvider(cfg()).query('fetch nothing_here', signal()))
+    await expect(new StackdriverProvider(cfg(), providerCtx).query('fetch nothing_here', signal()))
       .rejects.toThrow("stackdriver: query failed: HTTP 400: Line 1, Col 7: Table 'nothing_here' not found.");
   });
 
   it('given a project the account may not read, then it is ProviderError HTTP 403', async () => {
-    await expect(new StackdriverProvider(cfg({ secret: { project: 'someone-else', serviceAccountKey: keyJson() } })).query(MQL, signal()))
+    await expect(new StackdriverProvider(cfg({ secret: { project: 'someone-else', serviceAccountKey: keyJson() } }), providerCtx).query(MQL, signal()))
       .rejects.toThrow('stackdriver: query failed: HTTP 403 (credentials rejected): Permission monitoring.timeSeries.list denied (or the resource may not exist).');
   });
 
   it('given a key the token endpoint does not know, then it is ProviderError naming the token request, without the key', async () => {
-    const err = await failure(new StackdriverProvider(cfg({ secret: { project: PROJECT, serviceAccountKey: keyJson(other.privateKey) } })).query(MQL, signal()));
+    const err = await failure(new StackdriverProvider(cfg({ secret: { project: PROJECT, serviceAccountKey: keyJson(other.privateKey) } }), providerCtx).query(MQL, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('stackdriver: service account token request failed: HTTP 400: invalid_grant: Invalid JWT Signature.');
     expect(api.received).toHaveLength(1);
@@ -185,24 +186,24 @@ describe('stackdriver query', () => {
     ['a key without private_key', { project: PROJECT, serviceAccountKey: '{"type":"service_account","client_email":"a@b"}' }, 'stackdriver: serviceAccountKey needs client_email and private_key'],
     ['a key of another type', { project: PROJECT, serviceAccountKey: '{"type":"authorized_user"}' }, 'stackdriver: serviceAccountKey has type authorized_user, expected service_account'],
   ])('given %s, then it is ProviderError and nothing is sent', async (_title, secret, message) => {
-    await expect(new StackdriverProvider(cfg({ secret })).query(MQL, signal())).rejects.toThrow(message);
+    await expect(new StackdriverProvider(cfg({ secret }), providerCtx).query(MQL, signal())).rejects.toThrow(message);
     expect(api.received).toHaveLength(0);
   });
 });
 
 describe('stackdriver checkOnline', () => {
   it('given a valid key, then the empty query is rejected as INVALID_ARGUMENT, which is online', async () => {
-    await expect(new StackdriverProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new StackdriverProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(JSON.parse(api.received[1]!.body)).toEqual({ query: '' });
   });
 
   it('given a project the account may not read, then it is ProviderError HTTP 403', async () => {
-    await expect(new StackdriverProvider(cfg({ secret: { project: 'nope', serviceAccountKey: keyJson() } })).checkOnline(signal())).rejects.toThrow(/HTTP 403/);
+    await expect(new StackdriverProvider(cfg({ secret: { project: 'nope', serviceAccountKey: keyJson() } }), providerCtx).checkOnline(signal())).rejects.toThrow(/HTTP 403/);
   });
 });
 
 describe('stackdriver registration', () => {
   it('given type stackdriver, then the factory builds the Cloud Monitoring provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('stackdriver');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('stackdriver');
   });
 });

@@ -4,6 +4,7 @@ import { TIMEOUT_MS } from '../src/metrics/providers/http.js';
 import { JsonPathError, parseJsonPath, selectJsonPath } from '../src/metrics/providers/jsonpath.js';
 import { WebProvider } from '../src/metrics/providers/web.js';
 import { failure, SELF_SIGNED, signal, VendorApi, type Received, type Reply } from './fakes/vendor-api.js';
+import { providerCtx } from './fakes/outbound.js';
 
 const TOKEN = 'Bearer web-token-abcdef123456';
 const api = new VendorApi();
@@ -39,7 +40,7 @@ beforeEach(() => {
 
 describe('web query', () => {
   it('given a path and a JSONPath, then it GETs address + path with the Secret\'s keys and the template headers as headers', async () => {
-    const p = new WebProvider(cfg({ address: `${api.address}/api/`, headers: { 'X-Tenant': ['team-a'], 'X-Multi': ['a', 'b'] } }));
+    const p = new WebProvider(cfg({ address: `${api.address}/api/`, headers: { 'X-Tenant': ['team-a'], 'X-Multi': ['a', 'b'] } }), providerCtx);
     await expect(p.query(q({ path: '/v1/slo?service=podinfo&window=5m', jsonPath: '$.data.errorRate' }), signal())).resolves.toBe(0.25);
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'GET', path: '/api/v1/slo', body: '' });
@@ -51,7 +52,7 @@ describe('web query', () => {
   });
 
   it('given a body, then it POSTs it as JSON', async () => {
-    await new WebProvider(cfg()).query(q({ path: '/query', jsonPath: '$.data.errorRate', body: { service: 'podinfo', window: '1m' } }), signal());
+    await new WebProvider(cfg(), providerCtx).query(q({ path: '/query', jsonPath: '$.data.errorRate', body: { service: 'podinfo', window: '1m' } }), signal());
     const r = api.received[0]!;
     expect(r.method).toBe('POST');
     expect(r.headers['content-type']).toBe('application/json');
@@ -59,7 +60,7 @@ describe('web query', () => {
   });
 
   it('given method POST and a string body, then the string is sent as it is', async () => {
-    await new WebProvider(cfg()).query(q({ method: 'post', path: '/query', jsonPath: '$.data.errorRate', body: 'sum(rate(x[1m]))' }), signal());
+    await new WebProvider(cfg(), providerCtx).query(q({ method: 'post', path: '/query', jsonPath: '$.data.errorRate', body: 'sum(rate(x[1m]))' }), signal());
     expect(api.received[0]).toMatchObject({ method: 'POST', body: 'sum(rate(x[1m]))' });
   });
 
@@ -69,12 +70,12 @@ describe('web query', () => {
     ['a negative index and a numeric string', '$.data.series[-1].v', 2.5],
     ['bracket names', "$['data'][\"series\"][1]['v']", 2.5],
   ])('given %s, then the one selected number is returned', async (_title, jsonPath, expected) => {
-    await expect(new WebProvider(cfg()).query(q({ path: '/m', jsonPath }), signal())).resolves.toBe(expected);
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath }), signal())).resolves.toBe(expected);
   });
 
   it('given [*] matching one element, then it is that element', async () => {
     document = { results: [{ value: 42 }] };
-    await expect(new WebProvider(cfg()).query(q({ path: '/m', jsonPath: '$.results[*].value' }), signal())).resolves.toBe(42);
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath: '$.results[*].value' }), signal())).resolves.toBe(42);
   });
 
   it.each<[string, string, unknown]>([
@@ -85,27 +86,27 @@ describe('web query', () => {
     ['[*] over an empty list', '$.results[*].value', { results: [] }],
   ])('given %s, then it is NoDataError', async (_title, jsonPath, doc) => {
     if (doc !== undefined) document = doc;
-    await expect(new WebProvider(cfg()).query(q({ path: '/m', jsonPath }), signal())).rejects.toBeInstanceOf(NoDataError);
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath }), signal())).rejects.toBeInstanceOf(NoDataError);
   });
 
   it('given [*] matching several values, then it is MultipleSeriesError', async () => {
-    const err = await failure(new WebProvider(cfg()).query(q({ path: '/m', jsonPath: '$.data.series[*].v' }), signal()));
+    const err = await failure(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath: '$.data.series[*].v' }), signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('2 series');
   });
 
   it('given a path that selects an object, then it is ProviderError', async () => {
-    await expect(new WebProvider(cfg()).query(q({ path: '/m', jsonPath: '$.data' }), signal())).rejects.toThrow('web: $.data selects object, not a number');
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath: '$.data' }), signal())).rejects.toThrow('web: $.data selects object, not a number');
   });
 
   it('given a wrong token, then it is ProviderError HTTP 401 without the token', async () => {
-    const err = await failure(new WebProvider(cfg({ secret: { Authorization: 'Bearer wrong-token-123' } })).query(q({ path: '/m?token=abc', jsonPath: '$.v' }), signal()));
+    const err = await failure(new WebProvider(cfg({ secret: { Authorization: 'Bearer wrong-token-123' } }), providerCtx).query(q({ path: '/m?token=abc', jsonPath: '$.v' }), signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('web: GET /m failed: HTTP 401 (credentials rejected): invalid token');
   });
 
   it('given a server error, then it is ProviderError with the status and reason', async () => {
-    await expect(new WebProvider(cfg()).query(q({ path: '/boom', jsonPath: '$.v' }), signal())).rejects.toThrow('web: GET /boom failed: HTTP 500: database is down');
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/boom', jsonPath: '$.v' }), signal())).rejects.toThrow('web: GET /boom failed: HTTP 500: database is down');
   });
 
   it.each<[string, string, string]>([
@@ -117,16 +118,16 @@ describe('web query', () => {
     ['a GET with a body', q({ path: '/x', jsonPath: '$.v', method: 'GET', body: {} }), 'web: query.body needs method POST'],
     ['a filter expression', q({ path: '/x', jsonPath: '$.a[?(@.b > 1)]' }), 'web: invalid JSONPath "$.a[?(@.b > 1)]": expected an index, a quoted name or * inside []'],
   ])('given a query that is %s, then it is ProviderError and nothing is sent', async (_title, query, message) => {
-    await expect(new WebProvider(cfg()).query(query, signal())).rejects.toThrow(message);
+    await expect(new WebProvider(cfg(), providerCtx).query(query, signal())).rejects.toThrow(message);
     expect(api.received).toHaveLength(0);
   });
 
   it('given a self-signed HTTPS server, then the query fails unless insecureSkipVerify is set', async () => {
     const query = q({ path: '/v', jsonPath: '$.value' });
-    const err = await failure(new WebProvider({ type: 'web', address: tlsApi.address }).query(query, signal()));
+    const err = await failure(new WebProvider({ type: 'web', address: tlsApi.address }, providerCtx).query(query, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^web: unreachable: .*self[- ]signed/i);
-    await expect(new WebProvider({ type: 'web', address: tlsApi.address, insecureSkipVerify: true }).query(query, signal())).resolves.toBe(7);
+    await expect(new WebProvider({ type: 'web', address: tlsApi.address, insecureSkipVerify: true }, providerCtx).query(query, signal())).resolves.toBe(7);
   });
 
   it('given the shared plumbing, then requests time out after 5 s like Prometheus queries', () => {
@@ -136,14 +137,14 @@ describe('web query', () => {
 
 describe('web checkOnline', () => {
   it('given a server that answers below 500 (a 404 here), then it is online', async () => {
-    await expect(new WebProvider(cfg()).checkOnline(signal())).resolves.toBeUndefined();
+    await expect(new WebProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
     expect(api.received[0]).toMatchObject({ method: 'GET', path: '/' });
   });
 
   it('given a server error, then it is ProviderError', async () => {
     api.handler = () => ({ status: 503, body: 'maintenance' });
     try {
-      await expect(new WebProvider(cfg()).checkOnline(signal())).rejects.toThrow('web: GET / failed: HTTP 503: maintenance');
+      await expect(new WebProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('web: GET / failed: HTTP 503: maintenance');
     } finally {
       api.handler = metricsApi;
     }
@@ -187,6 +188,6 @@ describe('JSONPath subset', () => {
 
 describe('web registration', () => {
   it('given type web, then the factory builds the web provider', () => {
-    expect(createMetricProvider(cfg()).type).toBe('web');
+    expect(createMetricProvider(cfg(), providerCtx).type).toBe('web');
   });
 });

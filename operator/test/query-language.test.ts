@@ -1,6 +1,7 @@
 import { renderQuery, TemplateError, type QueryVars } from '../src/metrics/render.js';
 import type { QueryLanguage } from '../src/metrics/query-language.js';
 import { createMetricProvider } from '../src/metrics/factory.js';
+import { providerCtx } from './fakes/outbound.js';
 
 /** Security finding 9: a Canary's templateVariables are values in the query, never query syntax. */
 const vars = (v: Record<string, string>): QueryVars => ({
@@ -102,7 +103,7 @@ describe('the other languages', () => {
       prometheus: 'promql', datadog: 'datadog', newrelic: 'nrql', cloudwatch: 'json', stackdriver: 'mql', graphite: 'graphite', influxdb: 'flux', web: 'web',
     };
     for (const [type, language] of Object.entries(expected)) {
-      expect(createMetricProvider({ type, address: 'http://127.0.0.1:1', region: 'us-east-1', secret: { project: 'p' } }).queryLanguage).toBe(language);
+      expect(createMetricProvider({ type, address: 'http://127.0.0.1:1', region: 'us-east-1', secret: { project: 'p' } }, providerCtx).queryLanguage).toBe(language);
     }
   });
 });

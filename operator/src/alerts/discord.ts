@@ -23,7 +23,7 @@ const EMBED_TOTAL_MAX = 6000;
 export class DiscordNotifier implements Notifier {
   readonly type = 'discord';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions = {}) {}
+  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
 
   payload(n: Notification): Record<string, unknown> {
     const title = clip(canaryRef(n), TITLE_MAX);
@@ -39,7 +39,7 @@ export class DiscordNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    await postJson(nativeAddress(this.cfg.address), this.payload(n), signal, { proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(nativeAddress(this.cfg.address), this.payload(n), signal, { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
   }
 }
 

@@ -5,6 +5,7 @@ import type { EventSink } from '../kube/events.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
+import type { OutboundClient } from '../outbound/client.js';
 import type { Logger } from '../util/log.js';
 import { HMAC_KEY } from '../webhooks/runner.js';
 import { createNotifier } from './factory.js';
@@ -28,6 +29,8 @@ export interface AlertDispatcherDeps {
   now: () => number;
   /** Replaces the receivers (tests). */
   createNotifier?: (cfg: NotifierConfig, opts: NotifierOptions) => Notifier;
+  /** The operator's one outbound HTTP client. */
+  http: OutboundClient;
   /** Per request; 10 s by default. */
   timeoutMs?: number;
   /** Whether a Canary may use an AlertProvider of another namespace without the provider's consent. */
@@ -156,7 +159,7 @@ export class AlertDispatcher {
       ...(spec.template && !template.length ? { template: spec.template } : {}),
       ...(pick(HMAC_KEY) ? { hmacKey: pick(HMAC_KEY) } : {}),
     };
-    const opts: NotifierOptions = { now: this.deps.now, ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}) };
+    const opts: NotifierOptions = { http: this.deps.http, now: this.deps.now, ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}) };
     await (this.deps.createNotifier ?? createNotifier)(cfg, opts).post(n, signal);
   }
 

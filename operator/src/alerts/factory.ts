@@ -9,7 +9,7 @@ import { WebhookNotifier } from './webhook.js';
 
 export type AlertProviderType = (typeof ALERT_PROVIDER_TYPES)[number];
 
-type NotifierClass = new (cfg: NotifierConfig, opts?: NotifierOptions) => Notifier;
+type NotifierClass = new (cfg: NotifierConfig, opts: NotifierOptions) => Notifier;
 
 /** One line per receiver type; the CRD's enum and this table must name the same types (checked by tsc). */
 const REGISTRY = {
@@ -34,7 +34,7 @@ export function isAlertProviderType(type: string): type is AlertProviderType {
 }
 
 /** The receiver of an AlertProvider, from its spec with the Secret's address, token and keys resolved. */
-export function createNotifier(cfg: NotifierConfig, opts: NotifierOptions = {}): Notifier {
+export function createNotifier(cfg: NotifierConfig, opts: NotifierOptions): Notifier {
   if (!isAlertProviderType(cfg.type)) throw new UnknownAlertProviderError(cfg.type);
   return new REGISTRY[cfg.type](cfg, opts);
 }

@@ -1,41 +1,24 @@
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosRequestConfig } from 'axios';
-import { messageOf } from '../util/errors.js';
+import { isHttpUrl, OutboundError, redirectNote, type OutboundClient } from '../outbound/client.js';
+import { clipRemoteText, Redactor } from '../outbound/redact.js';
 import { AlertDeliveryError } from './notifier.js';
 
+export { builtinProxySupported, isHttpUrl } from '../outbound/client.js';
+
 export const ALERT_TIMEOUT_MS = 10_000;
+/** Characters of a receiver's answer quoted in an error. */
+const SNIPPET_MAX_CHARS = 200;
 
 export interface PostOptions {
+  /** The operator's one outbound HTTP client. */
+  http: OutboundClient;
+  /** Credentials (an Authorization header, a signature): never quoted in an error. */
   headers?: Record<string, string>;
   /** http(s) URL of a forward proxy (AlertProvider spec.proxy). */
-  proxy?: string;
-  timeoutMs?: number;
+  proxy?: string | undefined;
+  /** Total deadline of the request; ALERT_TIMEOUT_MS by default. */
+  timeoutMs?: number | undefined;
   /** Receivers that answer 200 with an error in the body (Slack's chat.postMessage). */
   check?: (status: number, body: string) => string | undefined;
-}
-
-/**
- * Node's own proxy support in http.Agent (`proxyEnv`: CONNECT tunnels for https, absolute-form requests
- * for http) exists from Node.js 22.21 and 24.5. On older versions the option would be ignored silently,
- * so a proxy is refused there rather than bypassed.
- */
-export function builtinProxySupported(version = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major >= 25 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
-}
-
-const agents = new Map<string, { http: http.Agent; https: https.Agent }>();
-
-function proxyAgents(proxy: string): { http: http.Agent; https: https.Agent } {
-  let a = agents.get(proxy);
-  if (!a) {
-    // NO_PROXY is empty on purpose: an AlertProvider's proxy applies to its address, whatever the environment says.
-    const proxyEnv = { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: '' };
-    a = { http: new http.Agent({ proxyEnv }), https: new https.Agent({ proxyEnv }) };
-    agents.set(proxy, a);
-  }
-  return a;
 }
 
 /** A URL that is safe to name in messages: scheme and host only (webhook paths carry credentials). */
@@ -48,66 +31,44 @@ export function hostOf(address: string): string {
   }
 }
 
-export function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * POSTs JSON once (alerts are not retried: the next event brings the next alert). Success is any 2xx that
  * `check` accepts. Errors name the receiver's host at most, never the path, query, token or body sent.
  */
-export async function postJson(address: string, payload: unknown, signal: AbortSignal, opts: PostOptions = {}): Promise<void> {
+export async function postJson(address: string, payload: unknown, signal: AbortSignal, opts: PostOptions): Promise<void> {
   if (!isHttpUrl(address)) throw new AlertDeliveryError('the address is not an http(s) URL');
-  const config: AxiosRequestConfig = {
-    headers: { 'content-type': 'application/json; charset=utf-8', ...opts.headers },
-    timeout: opts.timeoutMs ?? ALERT_TIMEOUT_MS,
-    signal,
-    maxRedirects: 0,
-    validateStatus: () => true,
-    responseType: 'text',
-    transformRequest: [(data: unknown) => data],
-    transitional: { forcedJSONParsing: false },
-  };
-  if (opts.proxy) {
-    if (!isHttpUrl(opts.proxy)) throw new AlertDeliveryError('the proxy is not an http(s) URL');
-    if (!builtinProxySupported()) throw new AlertDeliveryError(`a proxy needs Node.js >= 22.21 or >= 24.5 (running ${process.versions.node})`);
-    // axios leaves agents that carry proxyEnv in charge (and skips its own environment proxy); `proxy: false`
-    // would make it strip the agent's proxy instead.
-    const a = proxyAgents(opts.proxy);
-    Object.assign(config, { httpAgent: a.http, httpsAgent: a.https });
-  }
+  const redactor = addressRedactor(address, Object.values(opts.headers ?? {}));
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  let status: number;
-  let text: string;
+  let res;
   try {
-    const res = await axios.post(address, body, config);
-    status = res.status;
-    text = String(res.data ?? '');
+    res = await opts.http.request({
+      method: 'POST', url: address, body, signal, timeoutMs: opts.timeoutMs ?? ALERT_TIMEOUT_MS,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...opts.headers },
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    });
   } catch (err) {
-    throw new AlertDeliveryError(`${hostOf(address)}: ${redact(messageOf(err), address)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof OutboundError && err.kind === 'refused') throw new AlertDeliveryError(redactor.redact(message));
+    throw new AlertDeliveryError(`${hostOf(address)}: ${redactor.redact(message)}`);
   }
-  if (status < 200 || status >= 300) {
-    const snippet = redact(text.trim().slice(0, 200), address);
-    throw new AlertDeliveryError(`${hostOf(address)} answered ${status}${snippet ? `: ${snippet}` : ''}`, status);
+  if (res.status < 200 || res.status >= 300) {
+    const snippet = clipRemoteText(redactor.redact(res.body), SNIPPET_MAX_CHARS);
+    throw new AlertDeliveryError(`${hostOf(address)} answered ${res.status}${redirectNote(res.status)}${snippet ? `: ${snippet}` : ''}`, res.status);
   }
-  const refused = opts.check?.(status, text);
-  if (refused) throw new AlertDeliveryError(`${hostOf(address)} refused the message: ${redact(refused, address)}`, status);
+  const refused = opts.check?.(res.status, res.body);
+  if (refused) throw new AlertDeliveryError(`${hostOf(address)} refused the message: ${clipRemoteText(redactor.redact(refused), SNIPPET_MAX_CHARS)}`, res.status);
 }
 
-/** Removes the address (its path and query too) should an error or an answer quote it. */
-function redact(text: string, address: string): string {
-  let out = text.split(address).join('<address>');
-  try {
-    const { pathname, search } = new URL(address);
-    if (search.length > 1) out = out.split(search.slice(1)).join('<query>');
-    if (pathname.length > 1) out = out.split(pathname).join('<path>');
-  } catch {
-    // not a URL: nothing more to hide
-  }
-  return out;
+/** Hides the credentials sent, then the address (its path and query too), should an error or an answer quote them. */
+function addressRedactor(address: string, credentials: string[]): { redact(text: string): string } {
+  const secrets = new Redactor(credentials);
+  return {
+    redact(text: string): string {
+      let out = secrets.redact(text).split(address).join('<address>');
+      const { pathname, search } = new URL(address);
+      if (search.length > 1) out = out.split(search.slice(1)).join('<query>');
+      if (pathname.length > 1) out = out.split(pathname).join('<path>');
+      return out;
+    },
+  };
 }

@@ -1,5 +1,7 @@
 /** What every receiver gets, and the interface each receiver type implements. */
 
+import type { OutboundClient } from '../outbound/client.js';
+
 export type Severity = 'info' | 'warn' | 'error';
 
 export const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
@@ -85,6 +87,8 @@ export interface NotifierConfig {
 }
 
 export interface NotifierOptions {
+  /** The operator's one outbound HTTP client. */
+  http: OutboundClient;
   /** Per request; 10 s by default. */
   timeoutMs?: number;
   /** Clock of the HMAC timestamp. */

@@ -23,7 +23,7 @@ export const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').repla
 export class SlackNotifier implements Notifier {
   readonly type = 'slack';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions = {}) {}
+  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
 
   payload(n: Notification): Record<string, unknown> {
     const channel = this.cfg.channel || (this.cfg.token ? SLACK_DEFAULT_CHANNEL : undefined);
@@ -43,7 +43,7 @@ export class SlackNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    const common = { proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs };
+    const common = { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs };
     if (!this.cfg.token) {
       await postJson(this.cfg.address, this.payload(n), signal, common);
       return;

@@ -13,7 +13,7 @@ import type { Notification, Notifier, NotifierConfig, NotifierOptions } from './
 export class WebhookNotifier implements Notifier {
   readonly type = 'webhook';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions = {}) {}
+  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
 
   payload(n: Notification): Notification {
     return this.cfg.template ? { ...n, message: renderText(this.cfg.template, n) } : n;
@@ -25,6 +25,6 @@ export class WebhookNotifier implements Notifier {
       ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
       ...(this.cfg.hmacKey ? signatureHeaders(this.cfg.hmacKey, body, (this.opts.now ?? Date.now)()) : {}),
     };
-    await postJson(this.cfg.address, body, signal, { headers, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(this.cfg.address, body, signal, { http: this.opts.http, headers, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
   }
 }

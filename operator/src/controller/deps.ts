@@ -32,6 +32,8 @@ export interface ControllerDeps {
   logger: Logger;
   defaultProvider: string;
   fieldManager: string;
+  /** Calls to webhooks and metrics backends stop this long after a reconcile started (--reconcile-deadline). */
+  reconcileDeadlineMs: number;
   now: () => number;
 }
 

@@ -29,13 +29,13 @@ export async function callHook(run: Run, hook: CanaryWebhook, payload: WebhookPa
   let auth: WebhookAuth | undefined;
   if (hook.secretRef) {
     try {
-      auth = authFromSecret(await run.deps.secrets.read(run.ns, hook.secretRef.name, run.signal));
+      auth = authFromSecret(await run.deps.secrets.read(run.ns, hook.secretRef.name, run.outbound));
     } catch (err) {
       const why = isNotFound(err) ? `Secret ${run.ns}/${hook.secretRef.name} not found` : messageOf(err);
       return { ok: false, message: `${hook.name}: ${why}` };
     }
   }
-  const res = await run.deps.webhooks.call(hook, payload, run.signal, auth);
+  const res = await run.deps.webhooks.call(hook, payload, run.outbound, auth);
   run.log.debug({ hook: hook.name, type: payload.type, ok: res.ok }, 'webhook called');
   return res;
 }

@@ -22,6 +22,12 @@ export class Run {
   blocked: Problem | undefined;
   notice: Problem | undefined;
   committed = false;
+  /**
+   * The signal of every call to a webhook or a metrics backend: the reconcile's, and also ended at the
+   * reconcile's deadline, so slow endpoints free the worker (a call cut there is a failed check). Writes to the
+   * API server keep the reconcile's own signal, so the outcome is still committed.
+   */
+  readonly outbound: AbortSignal;
 
   constructor(
     public canary: Canary,
@@ -31,6 +37,7 @@ export class Run {
     readonly ctx: { provider: string; analysis?: ResolvedAnalysis; target?: Target; info?: TargetInfo; router?: Router },
   ) {
     this.status = JSON.parse(JSON.stringify(canary.status ?? {})) as CanaryStatus;
+    this.outbound = AbortSignal.any([signal, AbortSignal.timeout(deps.reconcileDeadlineMs)]);
   }
 
   get ns(): string {

@@ -6,6 +6,7 @@ import { evaluateMetric, noData, unmeasured } from '../core/checks.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
+import type { OutboundClient } from '../outbound/client.js';
 import { builtinQuery, isBuiltinMetric } from './builtin.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
@@ -19,6 +20,15 @@ export interface AnalyzerDeps {
   defaultPrometheus: string;
   /** Whether a Canary may use a MetricTemplate of another namespace without the template's consent. */
   crossNamespaceRefs: CrossNamespacePolicy;
+  /** The operator's one outbound HTTP client. */
+  http: OutboundClient;
+  /** Namespaces whose MetricTemplates may use the operator's own cloud credentials; empty: every namespace. */
+  ambientNamespaces: readonly string[];
+}
+
+/** Whether MetricTemplates of a namespace may use the operator's own cloud credentials (empty list: all may). */
+export function ambientCredentialsAllowed(namespace: string, allowed: readonly string[]): boolean {
+  return allowed.length === 0 || allowed.includes(namespace);
 }
 
 const DEFAULT_METRIC_INTERVAL = '1m';
@@ -61,12 +71,12 @@ export class MetricAnalyzer {
       if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${m.templateRef.name} not found`);
       const refused = crossNamespaceRefusal('MetricTemplate', t, canary.metadata.namespace!, this.deps.crossNamespaceRefs);
       if (refused) throw new CheckSetupError('CrossNamespaceRefused', refused);
-      const backend = this.backend(await this.providerConfig(t, ns, signal));
+      const backend = this.backend(await this.providerConfig(t, ns, signal), ambientCredentialsAllowed(ns, this.deps.ambientNamespaces));
       return { backend, query: render(t.spec.query, vars, backend) };
     }
     const query = m.query ?? (isBuiltinMetric(m.name) ? builtinQuery(provider, m.name) : undefined);
     if (query !== undefined) {
-      const backend = this.backend(prometheus());
+      const backend = this.backend(prometheus(), false);
       return { backend, query: render(query, vars, backend) };
     }
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
@@ -87,12 +97,12 @@ export class MetricAnalyzer {
     return { type: p.type, address, headers: p.headers, insecureSkipVerify: p.insecureSkipVerify, region: p.region, secret };
   }
 
-  private backend(cfg: ProviderConfig): MetricProvider {
-    const key = JSON.stringify(cfg);
+  private backend(cfg: ProviderConfig, ambientCredentials: boolean): MetricProvider {
+    const key = JSON.stringify([cfg, ambientCredentials]);
     let b = this.providers.get(key);
     if (!b) {
       try {
-        b = createMetricProvider(cfg);
+        b = createMetricProvider(cfg, { http: this.deps.http, ambientCredentials });
       } catch (err) {
         throw new CheckSetupError('UnsupportedProvider', messageOf(err));
       }

@@ -1,25 +1,26 @@
-import { PrometheusProvider } from './prometheus.js';
 import { CloudWatchProvider } from './providers/cloudwatch.js';
 import { DatadogProvider } from './providers/datadog.js';
 import { GraphiteProvider } from './providers/graphite.js';
+import type { ProviderContext } from './providers/http.js';
 import { InfluxdbProvider } from './providers/influxdb.js';
 import { NewRelicProvider } from './providers/newrelic.js';
+import { PrometheusProvider } from './providers/prometheus.js';
 import { StackdriverProvider } from './providers/stackdriver.js';
 import { WebProvider } from './providers/web.js';
 import type { MetricProvider, ProviderConfig } from './provider.js';
 
-type ProviderFactory = (cfg: ProviderConfig) => MetricProvider;
+type ProviderFactory = (cfg: ProviderConfig, ctx: ProviderContext) => MetricProvider;
 
 /** One line per metrics backend. */
 const PROVIDERS: Readonly<Record<string, ProviderFactory>> = {
-  prometheus: (cfg) => new PrometheusProvider(cfg),
-  datadog: (cfg) => new DatadogProvider(cfg),
-  newrelic: (cfg) => new NewRelicProvider(cfg),
-  cloudwatch: (cfg) => new CloudWatchProvider(cfg),
-  stackdriver: (cfg) => new StackdriverProvider(cfg),
-  graphite: (cfg) => new GraphiteProvider(cfg),
-  influxdb: (cfg) => new InfluxdbProvider(cfg),
-  web: (cfg) => new WebProvider(cfg),
+  prometheus: (cfg, ctx) => new PrometheusProvider(cfg, ctx),
+  datadog: (cfg, ctx) => new DatadogProvider(cfg, ctx),
+  newrelic: (cfg, ctx) => new NewRelicProvider(cfg, ctx),
+  cloudwatch: (cfg, ctx) => new CloudWatchProvider(cfg, ctx),
+  stackdriver: (cfg, ctx) => new StackdriverProvider(cfg, ctx),
+  graphite: (cfg, ctx) => new GraphiteProvider(cfg, ctx),
+  influxdb: (cfg, ctx) => new InfluxdbProvider(cfg, ctx),
+  web: (cfg, ctx) => new WebProvider(cfg, ctx),
 };
 
 export class UnknownMetricProviderError extends Error {
@@ -30,8 +31,8 @@ export class UnknownMetricProviderError extends Error {
 }
 
 /** Builds the provider of a type; an unknown type is an error, never a fallback to Prometheus. */
-export function createMetricProvider(cfg: ProviderConfig): MetricProvider {
+export function createMetricProvider(cfg: ProviderConfig, ctx: ProviderContext): MetricProvider {
   const factory = Object.hasOwn(PROVIDERS, cfg.type) ? PROVIDERS[cfg.type] : undefined;
   if (!factory) throw new UnknownMetricProviderError(cfg.type);
-  return factory(cfg);
+  return factory(cfg, ctx);
 }

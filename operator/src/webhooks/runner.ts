@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import https from 'node:https';
-import axios from 'axios';
 import { durationOr } from '../api/duration.js';
 import type { CanaryWebhook, Phase } from '../api/types.js';
+import { redirectNote, type OutboundClient } from '../outbound/client.js';
+import { clipRemoteText, Redactor } from '../outbound/redact.js';
 import { sleep } from '../util/backoff.js';
 import { messageOf } from '../util/errors.js';
 
@@ -52,16 +52,32 @@ export function signatureHeaders(key: string, body: string, nowMs: number): Reco
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const insecureAgent = new https.Agent({ rejectUnauthorized: false });
+/** Characters of a receiver's answer quoted in a failed webhook's message (which goes to Events, status, alerts). */
+export const ANSWER_MAX_CHARS = 200;
+
+/** The operator's bounds on what a Canary's webhook may ask for. */
+export interface WebhookLimits {
+  /** Longest `timeout` honoured (a longer one is cut to this). */
+  maxTimeoutMs: number;
+  /** Most `retries` honoured. */
+  maxRetries: number;
+}
 
 /**
  * POSTs the payload as JSON. Success is any 2xx (Flagger accepts only up to 202); other answers and
- * network errors are retried `retries` times with a growing pause, and the last body becomes the message.
+ * network errors are retried `retries` times with a growing pause, and the last answer becomes the message:
+ * one line, at most ANSWER_MAX_CHARS of it, without the secretRef's values. `timeout` (a total deadline per
+ * attempt) and `retries` are capped by the operator's limits; redirects are never followed.
  * Each attempt is signed afresh, so its timestamp stays inside the receiver's replay window.
  */
 export class HttpWebhookRunner implements WebhookRunner {
+  constructor(private readonly client: OutboundClient, private readonly limits: WebhookLimits) {}
+
   async call(hook: CanaryWebhook, payload: WebhookPayload, signal: AbortSignal, auth?: WebhookAuth): Promise<WebhookResult> {
-    const attempts = 1 + Math.max(0, hook.retries ?? 0);
+    if (hook.disableTLS && this.client.settings.forbidInsecureTls) {
+      return { ok: false, message: `${hook.name}: disableTLS is forbidden by the operator (--forbid-insecure-tls)` };
+    }
+    const attempts = 1 + Math.min(Math.max(0, hook.retries ?? 0), this.limits.maxRetries);
     const body = JSON.stringify(payload);
     let last: WebhookResult = { ok: false, message: 'not called' };
     for (let i = 0; i < attempts && !signal.aborted; i++) {
@@ -77,22 +93,18 @@ export class HttpWebhookRunner implements WebhookRunner {
       ...auth?.headers, 'content-type': 'application/json',
       ...(auth?.hmacKey ? signatureHeaders(auth.hmacKey, body, Date.now()) : {}),
     };
+    const secrets = new Redactor([...Object.values(auth?.headers ?? {}), auth?.hmacKey]);
     try {
-      const res = await axios.post(hook.url, body, {
-        headers,
-        timeout: durationOr(hook.timeout, DEFAULT_TIMEOUT_MS),
-        signal,
-        validateStatus: () => true,
-        responseType: 'text',
-        transformRequest: [(data: unknown) => data],
-        transitional: { forcedJSONParsing: false },
-        ...(hook.disableTLS ? { httpsAgent: insecureAgent } : {}),
+      const res = await this.client.request({
+        method: 'POST', url: hook.url, body, headers, signal,
+        timeoutMs: Math.min(durationOr(hook.timeout, DEFAULT_TIMEOUT_MS), this.limits.maxTimeoutMs),
+        ...(hook.disableTLS ? { insecureSkipVerify: true } : {}),
       });
       if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-      const text = String(res.data ?? '').trim().slice(0, 500);
-      return { ok: false, status: res.status, message: `${hook.name} answered ${res.status}${text ? `: ${text}` : ''}` };
+      const text = clipRemoteText(secrets.redact(res.body), ANSWER_MAX_CHARS);
+      return { ok: false, status: res.status, message: `${hook.name} answered ${res.status}${redirectNote(res.status)}${text ? `: ${text}` : ''}` };
     } catch (err) {
-      return { ok: false, message: `${hook.name}: ${messageOf(err)}` };
+      return { ok: false, message: `${hook.name}: ${secrets.redact(messageOf(err))}` };
     }
   }
 }

@@ -84,7 +84,7 @@ export class World {
         },
       },
       alerts: { notify: async (_c, n) => { this.alerts.push({ reason: n.reason, severity: n.severity, message: n.message }); return { results: [], sent: 0, failed: 0 }; } },
-      metrics: new OperatorMetrics(), defaultProvider: 'istio', fieldManager: 'test', now: () => this.now,
+      metrics: new OperatorMetrics(), defaultProvider: 'istio', fieldManager: 'test', now: () => this.now, reconcileDeadlineMs: 60_000,
     };
     this.reconciler = new Reconciler(this.deps);
   }

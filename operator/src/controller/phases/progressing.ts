@@ -91,7 +91,7 @@ async function measure(run: Run): Promise<CheckResult[]> {
   const hooks = await runHooks(run, first ? 'pre-rollout' : 'rollout');
   if (!hooks.ok) return [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }];
   if (first) return [];
-  return run.deps.analyzer.check(run.canary, run.ctx.provider, run.signal);
+  return run.deps.analyzer.check(run.canary, run.ctx.provider, run.outbound);
 }
 
 async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined> {

@@ -1,11 +1,23 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
 import { signV4, type AwsCredentials } from './aws-sigv4.js';
-import { errorDetail, numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type HttpResponse } from './http.js';
+import { errorDetail, numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type HttpResponse, type ProviderContext } from './http.js';
 
 const TARGET = 'GraniteServiceVersion20100801.GetMetricData';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 /** The region signed for when spec.provider.address names an endpoint and no region is set. */
 const FALLBACK_REGION = 'us-east-1';
+/** An AWS region name (us-east-1, eu-central-2, us-gov-west-1): nothing that could change the endpoint's host. */
+const REGION = /^[a-z]{2}(-[a-z0-9]+)+$/;
+
+/** The official CloudWatch endpoint of a region: the only place the operator's own AWS credentials are sent to. */
+export const cloudWatchEndpoint = (region: string): string => `https://monitoring.${region}.amazonaws.com/`;
+
+export interface CloudWatchOptions {
+  /** The operator's environment (AWS_ACCESS_KEY_ID...); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** The official endpoint of a region; tests put a local stand-in here. */
+  officialEndpoint?: (region: string) => string;
+}
 
 interface MetricDataResult {
   Id?: string;
@@ -20,7 +32,8 @@ interface MetricDataResult {
  * MetricStat, Expression, ReturnData, ...). The endpoint is https://monitoring.<spec.provider.region>.amazonaws.com
  * unless spec.provider.address names one. Credentials: the Secret's aws_access_key_id, aws_secret_access_key
  * and optional aws_session_token; without them the operator's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
- * AWS_SESSION_TOKEN. StartTime..EndTime is the metric's interval up to now; results come newest first, and
+ * AWS_SESSION_TOKEN, only towards the region's official endpoint and when the template's namespace may use the
+ * operator's credentials (ProviderContext.ambientCredentials). StartTime..EndTime is the metric's interval up to now; results come newest first, and
  * the value is the first value of the one result returned (queries that are only inputs of an expression
  * must set "ReturnData": false).
  */
@@ -30,11 +43,16 @@ export class CloudWatchProvider implements MetricProvider {
   private readonly http: ProviderHttp;
   private readonly endpoint: string | undefined;
   private readonly region: string | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly official: (region: string) => string;
 
-  constructor(private readonly cfg: ProviderConfig, private readonly env: NodeJS.ProcessEnv = process.env) {
-    this.http = new ProviderHttp(this.type, cfg, ['aws_access_key_id']);
+  constructor(private readonly cfg: ProviderConfig, private readonly ctx: ProviderContext, opts: CloudWatchOptions = {}) {
+    this.http = new ProviderHttp(this.type, cfg, ctx.http, ['aws_access_key_id']);
+    this.env = opts.env ?? process.env;
+    this.official = opts.officialEndpoint ?? cloudWatchEndpoint;
     this.region = cfg.region?.trim() || (cfg.address ? FALLBACK_REGION : undefined);
-    this.endpoint = cfg.address ? `${trimSlashes(cfg.address)}/` : this.region ? `https://monitoring.${this.region}.amazonaws.com/` : undefined;
+    const valid = this.region !== undefined && REGION.test(this.region);
+    this.endpoint = cfg.address ? `${trimSlashes(cfg.address)}/` : valid ? this.official(this.region!) : undefined;
   }
 
   async query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number> {
@@ -80,8 +98,9 @@ export class CloudWatchProvider implements MetricProvider {
   }
 
   private async getMetricData(input: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
+    if (this.region !== undefined && !REGION.test(this.region)) throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
     if (!this.endpoint || !this.region) throw this.http.error('spec.provider.region is required (or an endpoint in spec.provider.address)');
-    const credentials = this.credentials();
+    const credentials = this.credentials(this.endpoint, this.region);
     const body = JSON.stringify(input);
     const signed = signV4({
       method: 'POST', url: this.endpoint, body, region: this.region, service: 'monitoring', credentials, date: new Date(),
@@ -91,8 +110,9 @@ export class CloudWatchProvider implements MetricProvider {
     return this.http.send({ method: 'POST', url: this.endpoint, headers: { ...signed.headers, accept: 'application/json' }, body, signal });
   }
 
-  private credentials(): AwsCredentials {
+  private credentials(endpoint: string, region: string): AwsCredentials {
     const fromSecret = secretValue(this.cfg, 'aws_access_key_id') !== undefined || secretValue(this.cfg, 'aws_secret_access_key') !== undefined;
+    if (!fromSecret) this.mayUseOwnCredentials(endpoint, region);
     const accessKeyId = fromSecret ? secretValue(this.cfg, 'aws_access_key_id') : this.env.AWS_ACCESS_KEY_ID?.trim();
     const secretAccessKey = fromSecret ? secretValue(this.cfg, 'aws_secret_access_key') : this.env.AWS_SECRET_ACCESS_KEY?.trim();
     const sessionToken = fromSecret ? secretValue(this.cfg, 'aws_session_token') : this.env.AWS_SESSION_TOKEN?.trim();
@@ -104,6 +124,16 @@ export class CloudWatchProvider implements MetricProvider {
     this.http.addSecret(secretAccessKey);
     this.http.addSecret(sessionToken);
     return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+
+  /** The operator's own credentials: only to the region's official endpoint, in a namespace allowed to. */
+  private mayUseOwnCredentials(endpoint: string, region: string): void {
+    if (endpoint !== this.official(region)) {
+      throw this.http.error(`no aws_access_key_id and aws_secret_access_key in the provider's Secret: the operator's own AWS credentials are only sent to ${this.official(region)}, not to spec.provider.address`);
+    }
+    if (!this.ctx.ambientCredentials) {
+      throw this.http.error("no aws_access_key_id and aws_secret_access_key in the provider's Secret, and templates in this namespace may not use the operator's own credentials (--ambient-credentials-namespaces)");
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
-import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds } from './http.js';
+import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type ProviderContext } from './http.js';
 
 export const DATADOG_DEFAULT_ADDRESS = 'https://api.datadoghq.com';
 
@@ -20,9 +20,9 @@ export class DatadogProvider implements MetricProvider {
   private readonly base: string;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig) {
+  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
     this.base = trimSlashes(cfg.address || DATADOG_DEFAULT_ADDRESS);
-    this.http = new ProviderHttp(this.type, cfg);
+    this.http = new ProviderHttp(this.type, cfg, ctx.http);
   }
 
   async query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number> {

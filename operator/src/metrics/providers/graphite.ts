@@ -1,5 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
-import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type HttpResponse } from './http.js';
+import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type HttpResponse, type ProviderContext } from './http.js';
 
 interface GraphiteSeries {
   target?: string;
@@ -18,8 +18,8 @@ export class GraphiteProvider implements MetricProvider {
   readonly queryLanguage = 'graphite' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig) {
-    this.http = new ProviderHttp(this.type, cfg, ['username']);
+  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+    this.http = new ProviderHttp(this.type, cfg, ctx.http, ['username']);
   }
 
   async query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number> {

@@ -1,13 +1,21 @@
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import { OutboundError, redirectNote, type OutboundClient } from '../../outbound/client.js';
+import { clipRemoteText, Redactor } from '../../outbound/redact.js';
 import { DEFAULT_WINDOW_MS, NoDataError, ProviderError, type ProviderConfig, type QueryOptions } from '../provider.js';
 
-/** Every backend call gives up after this long, like Prometheus queries. */
+/** Every backend call gives up after this long (connection, headers and body). */
 export const TIMEOUT_MS = 5000;
-const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const DETAIL_MAX_CHARS = 300;
-/** Secret values shorter than this are not redacted from messages (they would mangle ordinary words). */
-const MIN_REDACTED_LENGTH = 4;
+
+/** What a provider gets from the operator besides its template's settings. */
+export interface ProviderContext {
+  /** The operator's one outbound HTTP client (body cap, deadline, no redirects). */
+  http: OutboundClient;
+  /**
+   * Whether this template may use the operator's own cloud credentials (its namespace is allowed by
+   * --ambient-credentials-namespaces). Even then they only go to the provider's official endpoint.
+   */
+  ambientCredentials: boolean;
+}
 
 export interface HttpRequest {
   method?: 'GET' | 'POST';
@@ -26,60 +34,45 @@ export interface HttpResponse {
 }
 
 /**
- * The HTTP plumbing every metrics backend shares: the 5 s timeout, insecureSkipVerify, the template's extra
- * headers, and errors that name the backend and the HTTP status but never a credential: every message is
- * scrubbed of the Secret's values (and of any other credential the backend registers) before it is thrown.
+ * What every metrics backend shares on top of the operator's outbound client: the 5 s deadline,
+ * insecureSkipVerify, the template's extra headers, and errors that name the backend and the HTTP status but
+ * never a credential: every message is scrubbed of the Secret's values (and of any other credential the backend
+ * registers) before it is thrown.
  */
 export class ProviderHttp {
-  private readonly client: AxiosInstance;
   private readonly extraHeaders: Record<string, string>;
-  private secrets: string[] = [];
+  private readonly secrets = new Redactor();
 
   /** publicKeys: Secret keys whose values are identifiers, not credentials (an org, a project), left in messages. */
-  constructor(readonly backend: string, cfg: ProviderConfig, publicKeys: readonly string[] = []) {
+  constructor(readonly backend: string, private readonly cfg: ProviderConfig, private readonly client: OutboundClient, publicKeys: readonly string[] = []) {
     this.extraHeaders = {};
     for (const [k, values] of Object.entries(cfg.headers ?? {})) this.extraHeaders[k] = values.join(', ');
     for (const [k, v] of Object.entries(cfg.secret ?? {})) if (!publicKeys.includes(k)) this.addSecret(v);
-    this.client = axios.create({
-      timeout: TIMEOUT_MS,
-      maxContentLength: MAX_RESPONSE_BYTES,
-      maxBodyLength: MAX_RESPONSE_BYTES,
-      maxRedirects: 0,
-      responseType: 'text',
-      // Bodies go out and come back byte for byte (a signed body must not be re-serialized).
-      transformRequest: [(data: unknown) => data],
-      transformResponse: [(data: unknown) => data],
-      validateStatus: () => true,
-      ...(cfg.insecureSkipVerify ? { httpsAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
-    });
   }
 
   /** A value that must never appear in an error message (a token obtained at run time, for instance). */
   addSecret(value: string | undefined): void {
-    if (!value) return;
-    for (const v of new Set([value, value.trim()])) {
-      if (v.length >= MIN_REDACTED_LENGTH && !this.secrets.includes(v)) this.secrets.push(v);
-    }
-    this.secrets.sort((a, b) => b.length - a.length);
+    this.secrets.add(value);
   }
 
-  /** Sends a request; a network failure or timeout is a ProviderError, any HTTP status is returned. */
+  /** Sends a request; a network failure, timeout or oversized answer is a ProviderError, any HTTP status is returned. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    let res;
     try {
-      res = await this.client.request<string>({
+      return await this.client.request({
         method: req.method ?? 'GET',
         url: req.url,
         ...(req.params ? { params: req.params } : {}),
         headers: mergeHeaders(this.extraHeaders, req.headers ?? {}),
-        ...(req.body !== undefined ? { data: req.body } : {}),
+        ...(req.body !== undefined ? { body: req.body } : {}),
         signal: req.signal,
+        timeoutMs: TIMEOUT_MS,
+        ...(this.cfg.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
       });
     } catch (err) {
-      throw this.error(`unreachable: ${networkMessage(err)}`);
+      // A timeout, a deadline, an oversized answer or a refusal says what happened; anything else is a network failure.
+      if (err instanceof OutboundError && err.kind !== 'network') throw this.error(err.message);
+      throw this.error(`unreachable: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const contentType = String(res.headers['content-type'] ?? '');
-    return { status: res.status, body: typeof res.data === 'string' ? res.data : String(res.data ?? ''), contentType };
   }
 
   /** A ProviderError for this backend, its message scrubbed of credentials. */
@@ -90,7 +83,8 @@ export class ProviderHttp {
   /** A ProviderError for a non-success status: "<what>: HTTP <status>[ (credentials rejected)][: <backend's reason>]". */
   statusError(what: string, res: HttpResponse, detail: string | undefined = errorDetail(res)): ProviderError {
     const auth = res.status === 401 || res.status === 403 ? ' (credentials rejected)' : '';
-    return this.error(`${what}: HTTP ${res.status}${auth}${detail ? `: ${truncate(detail)}` : ''}`);
+    const reason = detail ? clipRemoteText(this.redact(detail), DETAIL_MAX_CHARS) : '';
+    return this.error(`${what}: HTTP ${res.status}${auth}${redirectNote(res.status)}${reason ? `: ${reason}` : ''}`);
   }
 
   /** The body parsed as JSON; a ProviderError when it is not JSON. */
@@ -98,14 +92,12 @@ export class ProviderHttp {
     try {
       return JSON.parse(res.body) as unknown;
     } catch {
-      throw this.error(`response is not JSON (HTTP ${res.status}, content-type ${res.contentType || 'none'})`);
+      throw this.error(`response is not JSON (HTTP ${res.status}, content-type ${clipRemoteText(res.contentType, 100) || 'none'})`);
     }
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('[redacted]');
-    return out;
+    return this.secrets.redact(text);
   }
 }
 
@@ -147,19 +139,6 @@ function reasonIn(body: unknown): string | undefined {
     if (r) return r;
   }
   return undefined;
-}
-
-function truncate(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > DETAIL_MAX_CHARS ? `${oneLine.slice(0, DETAIL_MAX_CHARS)}…` : oneLine;
-}
-
-function networkMessage(err: unknown): string {
-  if (axios.isCancel(err)) return 'request aborted';
-  if (axios.isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') && /timeout/i.test(err.message)) {
-    return `no answer within ${TIMEOUT_MS / 1000}s`;
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The window of a query in whole seconds (at least 1). */

@@ -1,5 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from '../provider.js';
-import { numberOrNoData, ProviderHttp, secretValue, trimSlashes } from './http.js';
+import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, type ProviderContext } from './http.js';
 
 /** One table of an annotated CSV answer. */
 export interface CsvTable {
@@ -19,8 +19,8 @@ export class InfluxdbProvider implements MetricProvider {
   readonly queryLanguage = 'flux' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig) {
-    this.http = new ProviderHttp(this.type, cfg, ['org']);
+  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+    this.http = new ProviderHttp(this.type, cfg, ctx.http, ['org']);
   }
 
   async query(query: string, signal: AbortSignal): Promise<number> {

@@ -1,5 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
-import { ProviderHttp, secretValue, trimSlashes, windowSeconds } from './http.js';
+import { ProviderHttp, secretValue, trimSlashes, windowSeconds, type ProviderContext } from './http.js';
 
 export const NEWRELIC_DEFAULT_ADDRESS = 'https://insights-api.newrelic.com';
 
@@ -24,9 +24,9 @@ export class NewRelicProvider implements MetricProvider {
   private readonly base: string;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig) {
+  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
     this.base = trimSlashes(cfg.address || NEWRELIC_DEFAULT_ADDRESS);
-    this.http = new ProviderHttp(this.type, cfg, ['newrelic_account_id']);
+    this.http = new ProviderHttp(this.type, cfg, ctx.http, ['newrelic_account_id']);
   }
 
   async query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number> {

@@ -1,5 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from '../provider.js';
-import { numberOrNoData, ProviderHttp, trimSlashes } from './http.js';
+import { numberOrNoData, ProviderHttp, trimSlashes, type ProviderContext } from './http.js';
 import { JsonPathError, parseJsonPath, selectJsonPath, type PathSegment } from './jsonpath.js';
 
 /** A `web` query, written as a JSON object in the MetricTemplate's spec.query. */
@@ -29,8 +29,8 @@ export class WebProvider implements MetricProvider {
   readonly queryLanguage = 'web' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig) {
-    this.http = new ProviderHttp(this.type, cfg);
+  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+    this.http = new ProviderHttp(this.type, cfg, ctx.http);
   }
 
   async query(query: string, signal: AbortSignal): Promise<number> {
