@@ -97,7 +97,7 @@ describe('namespace keys', () => {
     expect(nsKey).toBe(namespaceKey('master-key-0123456789', 'team-a'));
     expect(gKey).toBe(gateKey(nsKey!));
     expect(sig).toBe(signatureOf(gKey!, '1700000000', NONCE, { method: 'POST', path: '/gate/open', body }));
-  });
+  }, 30_000);
 });
 
 describe('requestPath', () => {
