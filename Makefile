@@ -19,7 +19,7 @@ setup: deps control-plane tools
 
 deps: node_modules/.installed
 
-node_modules/.installed: package.json package-lock.json operator/package.json hooks/package.json cli/package.json e2e/package.json
+node_modules/.installed: package.json package-lock.json contract/package.json operator/package.json hooks/package.json cli/package.json e2e/package.json
 	npm ci --no-audit --no-fund
 	touch $@
 

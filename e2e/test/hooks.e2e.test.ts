@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gateKey, namespaceKey } from '@tollgate/contract/signature';
 import type { Canary, CanaryWebhook } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
@@ -12,10 +14,14 @@ import { promQuery, scenario, type Scenario } from './helpers.js';
 
 const run = promisify(execFile);
 
-/** A CI job's curl, with the token, exactly as hooks/README.md shows it. */
-async function ciCurl(token: string, url: string, body?: object): Promise<string> {
-  const args = ['-fsS', '-H', `Authorization: Bearer ${token}`, ...(body ? ['-d', JSON.stringify(body)] : []), url];
-  return (await run('curl', args)).stdout;
+/** A CI job's signed curl with the gate key of its namespace: the hooks_call function of hooks/README.md, as written there. */
+async function ciCall(key: string, hooksUrl: string, method: 'GET' | 'POST', target: string, body?: object): Promise<string> {
+  const readme = readFileSync(path.join(import.meta.dirname, '..', '..', 'hooks', 'README.md'), 'utf8');
+  const fn = /```sh\n(# hooks_call[\s\S]*?\n\})\n/.exec(readme)?.[1];
+  if (!fn) throw new Error('hooks/README.md has no hooks_call function');
+  const script = `set -eu\n${fn}\nhooks_call "$@"`;
+  const env = { PATH: process.env.PATH ?? '', GATE_KEY: key, HOOKS: hooksUrl };
+  return (await run('bash', ['-c', script, 'ci', method, target, ...(body ? [JSON.stringify(body)] : [])], { env })).stdout;
 }
 
 describe('webhooks served by the hooks service', () => {
@@ -25,9 +31,9 @@ describe('webhooks served by the hooks service', () => {
   let hooks: HooksProcess;
   let s: Scenario | undefined;
 
-  /** A Secret for the Canary's webhooks: a bearer header, or only the signing key. */
+  /** A Secret for the Canary's webhooks: a bearer header (token mode), or the namespace's own key (derived from the master). */
   const authSecret = (kind: 'bearer' | 'hmac') => async (ns: string, k: KubeClient): Promise<void> => {
-    const data = kind === 'bearer' ? { Authorization: `Bearer ${token}` } : { 'hmac-key': hmacKey };
+    const data = kind === 'bearer' ? { Authorization: `Bearer ${token}` } : { 'hmac-key': namespaceKey(hmacKey, ns) };
     const stringData = Object.fromEntries(Object.entries(data));
     await k.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace: ns }, stringData } as never);
   };
@@ -85,9 +91,9 @@ describe('webhooks served by the hooks service', () => {
     expect(primary ?? 0).toBe(0);
   });
 
-  it('confirm-promotion holds the release until a CI job opens the gate with curl, and the gate survives a restart of the service', async () => {
+  it('confirm-promotion (signed) holds the release until a CI job opens the gate with its gate key and curl, and the gate survives a restart of the service', async () => {
     s = await scenario({
-      prefix: 'gate', before: authSecret('bearer'),
+      prefix: 'gate', before: authSecret('hmac'),
       analysis: { interval: '2s', stepWeight: 50, maxWeight: 50, webhooks: [hook({ name: 'ci-approval', type: 'confirm-promotion', url: `${hooks.url}/gate/check` })] },
     });
     const from = s.timeline.phases.length;
@@ -97,10 +103,12 @@ describe('webhooks served by the hooks service', () => {
     expect(s.timeline.phases.slice(from).some((p) => p.phase === 'Promoting')).toBe(false);
     expect(waiting.weight).toBe(50);
     const target = { name: 'podinfo', namespace: s.ns };
-    await ciCurl(token, `${hooks.url}/gate/open`, target);
+    const ciKey = gateKey(namespaceKey(hmacKey, s.ns));
+    await expect(ciCall(gateKey(namespaceKey(hmacKey, 'another-team')), hooks.url, 'POST', '/gate/open', target)).rejects.toThrow(/401/);
+    await ciCall(ciKey, hooks.url, 'POST', '/gate/open', target);
     await hooks.kill();
     await hooks.start();
-    const status = JSON.parse(await ciCurl(token, `${hooks.url}/gate/status?namespace=${s.ns}&name=podinfo`)) as { gate: string };
+    const status = JSON.parse(await ciCall(ciKey, hooks.url, 'GET', `/gate/status?namespace=${s.ns}&name=podinfo`)) as { gate: string };
     expect(status.gate).toBe('open');
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
   });

@@ -1,34 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { CanaryRef, WebhookPayload } from '@tollgate/contract/payload';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A canary by namespace and name; both are checked as Kubernetes names, so they are safe in object names. */
-export const canaryRefSchema = z.object({
-  name: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a Kubernetes object name (lowercase letters, digits, "-" and ".")'),
-  namespace: z.string().max(63).regex(DNS_LABEL, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")'),
-});
-
-export type CanaryRef = z.infer<typeof canaryRefSchema>;
-
-/**
- * What Flagger and the Tollgate operator POST. Only name and namespace are guaranteed; Flagger marshals an
- * absent metadata map as null. Unknown fields are kept, so newer operators do not break older hooks.
- */
-export const webhookPayloadSchema = z.looseObject({
-  ...canaryRefSchema.shape,
-  phase: z.string().max(64).optional(),
-  checksum: z.string().max(1024).optional(),
-  metadata: z.record(z.string(), z.string({ error: 'metadata values must be strings' })).nullable().optional(),
-  type: z.string().max(64).optional(),
-  canaryWeight: z.number().optional(),
-  iteration: z.number().optional(),
-  revision: z.string().optional(),
-  failedChecks: z.number().optional(),
-  timestamp: z.union([z.string(), z.number()]).optional(),
-});
-
-export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+/** The payload's schema and types are the contract's (@tollgate/contract/payload); re-exported for hooks' modules. */
+export type { CanaryRef, WebhookPayload };
 
 /** canary=<name>.<namespace>, as Flagger's logs and gate keys spell it. */
 export const canaryKey = (ref: CanaryRef): string => `${ref.name}.${ref.namespace}`;

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
+import type { ReplayCache } from './auth/replay.js';
 import { Allowlist } from './command/allowlist.js';
 import type { HooksConfig } from './config.js';
 import type { GateStore } from './gates/store.js';
@@ -25,6 +26,8 @@ export interface ServiceDeps {
   readonly generate?: LoadGenerator;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** The signatures already used (default: a ReplayCache of DEFAULT_MAX_SIGNATURES). */
+  readonly replays?: ReplayCache;
 }
 
 export interface Service {
@@ -47,7 +50,9 @@ export function buildService(cfg: ServiceSettings, deps: ServiceDeps): Service {
   const tasks = builtinTasks({
     allowlist, childEnv: deps.childEnv, generate: deps.generate ?? runLoad, blockingTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const auth = new Authenticator({ token: cfg.token, hmacKey: cfg.hmacKey, insecure: cfg.insecure, ...(deps.now ? { now: deps.now } : {}) });
+  const auth = new Authenticator({
+    token: cfg.token, hmacKey: cfg.hmacKey, insecure: cfg.insecure, ...(deps.now ? { now: deps.now } : {}), ...(deps.replays ? { replays: deps.replays } : {}),
+  });
   let draining = false;
   const app = createApp({
     logger: deps.logger, metrics, auth, gates: deps.gates, runner, tasks, policy: namespacePolicy(cfg.namespacePattern),

@@ -1,12 +1,16 @@
 import request from 'supertest';
+import { namespaceKey, safeEqual, signatureOf, signedHeaders } from '@tollgate/contract/signature';
 import { Authenticator } from '../src/auth/authenticator.js';
-import { safeEqual, signatureOf, signedHeaders } from '../src/auth/signature.js';
 import { BEARER, HMAC_KEY, payload, testService, TOKEN } from './helpers.js';
 
 const svc = testService();
 afterAll(() => svc.shutdown(0));
 
 const body = JSON.stringify(payload());
+/** The key of namespace test, which the payload names. */
+const KEY = namespaceKey(HMAC_KEY, 'test');
+const sign = (key: string, text = body, nowMs = Date.now()): Record<string, string> =>
+  signedHeaders(key, { method: 'POST', path: '/gate/open', body: text }, { nowMs });
 const signed = (headers: Record<string, string>, text = body): request.Test =>
   request(svc.app).post('/gate/open').set('content-type', 'application/json').set(headers).send(text);
 
@@ -39,47 +43,63 @@ describe('authentication', () => {
     expect(res.status).toBe(202);
   });
 
-  it('accepts a valid HMAC signature over timestamp.body', async () => {
-    const res = await signed(signedHeaders(HMAC_KEY, body));
+  it('accepts a valid signature by the namespace key over method, path, timestamp, nonce and body', async () => {
+    const res = await signed(sign(KEY));
     expect(res.status).toBe(202);
     expect(res.body.updatedBy).toMatch(/^hmac request=/);
   });
 
   it('rejects a signature made with another key, or over another body', async () => {
-    const otherKey = await signed(signedHeaders('another-key-0123456789', body));
+    const otherKey = await signed(sign('another-key-0123456789'));
     expect(otherKey.status).toBe(401);
     expect(otherKey.body.message).toBe('invalid signature');
-    const tampered = await signed(signedHeaders(HMAC_KEY, body), body.replace('podinfo', 'podinfx'));
+    const tampered = await signed(sign(KEY), body.replace('podinfo', 'podinfx'));
     expect(tampered.status).toBe(401);
+  });
+
+  it('rejects a signature by the master key itself (what every namespace held before)', async () => {
+    const res = await signed(sign(HMAC_KEY));
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('invalid signature');
+  });
+
+  it('rejects a signed request that names no namespace', async () => {
+    const res = await request(svc.app).get('/tasks').set(signedHeaders(KEY, { method: 'GET', path: '/tasks', body: '' }));
+    expect(res.status).toBe(401);
+    expect(res.body.message).toContain('must name its namespace');
   });
 
   it('rejects a timestamp more than 300 s away, in the past or the future', async () => {
     for (const offset of [-301_000, 301_000]) {
-      const res = await signed(signedHeaders(HMAC_KEY, body, Date.now() + offset));
+      const res = await signed(sign(KEY, body, Date.now() + offset));
       expect(res.status).toBe(401);
       expect(res.body.message).toContain('more than 300s away');
     }
-    expect((await signed(signedHeaders(HMAC_KEY, body, Date.now() - 290_000))).status).toBe(202);
+    expect((await signed(sign(KEY, body, Date.now() - 290_000))).status).toBe(202);
   });
 
-  it('rejects malformed signature headers', async () => {
+  it('rejects malformed signature headers, and signatures of the first scheme (timestamp.body)', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
-    const upper = signatureOf(HMAC_KEY, ts, body).toUpperCase().replace('SHA256=', 'sha256=');
+    const nonce = 'n0nce-0123456789abcdef';
+    const good = signatureOf(KEY, ts, nonce, { method: 'POST', path: '/gate/open', body });
     const cases: Record<string, string>[] = [
       { 'x-tollgate-timestamp': ts },
-      { 'x-tollgate-timestamp': 'yesterday', 'x-tollgate-signature': signatureOf(HMAC_KEY, ts, body) },
-      { 'x-tollgate-timestamp': ts, 'x-tollgate-signature': upper },
-      { 'x-tollgate-timestamp': ts, 'x-tollgate-signature': signatureOf(HMAC_KEY, ts, body).slice(7) },
+      { 'x-tollgate-timestamp': ts, 'x-tollgate-signature': good },
+      { 'x-tollgate-timestamp': 'yesterday', 'x-tollgate-nonce': nonce, 'x-tollgate-signature': good },
+      { 'x-tollgate-timestamp': ts, 'x-tollgate-nonce': nonce, 'x-tollgate-signature': good.toUpperCase().replace('V2=', 'v2=') },
+      { 'x-tollgate-timestamp': ts, 'x-tollgate-nonce': nonce, 'x-tollgate-signature': good.slice(3) },
+      { 'x-tollgate-timestamp': ts, 'x-tollgate-nonce': nonce, 'x-tollgate-signature': `sha256=${good.slice(3)}` },
     ];
     for (const headers of cases) {
       const res = await signed(headers);
       expect(res.status).toBe(401);
-      expect(res.body.message).toMatch(/malformed|needs both/);
+      expect(res.body.message).toMatch(/malformed|needs X-Tollgate-Timestamp|no longer accepted/);
     }
   });
 
-  it('signs a GET over the empty body', async () => {
-    const res = await request(svc.app).get('/gate/status?namespace=test&name=podinfo').set(signedHeaders(HMAC_KEY, ''));
+  it('signs a GET over the empty body, with the query in the signed path', async () => {
+    const path = '/gate/status?namespace=test&name=podinfo';
+    const res = await request(svc.app).get(path).set(signedHeaders(KEY, { method: 'GET', path, body: '' }));
     expect(res.status).toBe(200);
   });
 
@@ -116,28 +136,30 @@ describe('authentication', () => {
 
 describe('Authenticator', () => {
   const now = (): number => 1_700_000_000_000;
+  const req = { method: 'POST', path: '/gate/open', rawBody: Buffer.from(body), namespace: 'test' };
 
   it('with a token only, refuses signatures and says why', () => {
     const auth = new Authenticator({ token: TOKEN, now });
-    const r = auth.verify({ rawBody: Buffer.from(body), ...hmacOf(body, now()) });
+    const r = auth.verify({ ...req, ...hmacOf(body, now()) });
     expect(r).toMatchObject({ ok: false, failure: 'invalid_signature', message: expect.stringContaining('HOOKS_HMAC_KEY is not set') });
   });
 
   it('with a key only, refuses bearer tokens', () => {
     const auth = new Authenticator({ hmacKey: HMAC_KEY, now });
-    expect(auth.verify({ authorization: `Bearer ${TOKEN}`, rawBody: Buffer.alloc(0) })).toMatchObject({ ok: false, failure: 'invalid_token' });
+    expect(auth.verify({ ...req, authorization: `Bearer ${TOKEN}` })).toMatchObject({ ok: false, failure: 'invalid_token' });
   });
 
   it('accepts either credential when both are sent and one is valid', () => {
     const auth = new Authenticator({ token: TOKEN, hmacKey: HMAC_KEY, now });
-    const r = auth.verify({ authorization: 'Bearer wrong', rawBody: Buffer.from(body), ...hmacOf(body, now()) });
-    expect(r).toEqual({ ok: true, method: 'hmac' });
+    const r = auth.verify({ ...req, authorization: 'Bearer wrong', ...hmacOf(body, now()) });
+    expect(r).toEqual({ ok: true, method: 'hmac', scope: { kind: 'namespace', namespace: 'test', role: 'tasks' } });
   });
 
   it('is closed without credentials unless insecure', () => {
-    expect(new Authenticator({}).verify({ rawBody: Buffer.alloc(0) }).ok).toBe(false);
-    expect(new Authenticator({ insecure: true }).verify({ rawBody: Buffer.alloc(0) })).toEqual({ ok: true, method: 'none' });
-    expect(new Authenticator({ token: TOKEN, insecure: true }).verify({ rawBody: Buffer.alloc(0) }).ok).toBe(false);
+    const bare = { method: 'POST', path: '/gate/open', rawBody: Buffer.alloc(0) };
+    expect(new Authenticator({}).verify(bare).ok).toBe(false);
+    expect(new Authenticator({ insecure: true }).verify(bare)).toEqual({ ok: true, method: 'none', scope: { kind: 'all' } });
+    expect(new Authenticator({ token: TOKEN, insecure: true }).verify(bare).ok).toBe(false);
   });
 
   it('compares secrets of any lengths', () => {
@@ -145,13 +167,9 @@ describe('Authenticator', () => {
     expect(safeEqual('abc', 'abcd')).toBe(false);
     expect(safeEqual('', 'a')).toBe(false);
   });
-
-  it('matches the documented signature: HMAC-SHA256(key, "<ts>.<body>") as lowercase hex (vector from openssl dgst)', () => {
-    expect(signatureOf('key', '1700000000', '{}')).toBe('sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae');
-  });
 });
 
-function hmacOf(text: string, nowMs: number): { timestamp: string; signature: string } {
-  const h = signedHeaders(HMAC_KEY, text, nowMs);
-  return { timestamp: h['x-tollgate-timestamp']!, signature: h['x-tollgate-signature']! };
+function hmacOf(text: string, nowMs: number): { timestamp: string; nonce: string; signature: string } {
+  const h = signedHeaders(KEY, { method: 'POST', path: '/gate/open', body: text }, { nowMs });
+  return { timestamp: h['x-tollgate-timestamp']!, nonce: h['x-tollgate-nonce']!, signature: h['x-tollgate-signature']! };
 }

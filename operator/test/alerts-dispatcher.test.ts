@@ -231,7 +231,8 @@ describe('AlertDispatcher resolution', () => {
     const r = received[0]!;
     const ts = String(Math.floor(h.clock.t / 1000));
     expect(r.headers['x-tollgate-timestamp']).toBe(ts);
-    expect(r.headers['x-tollgate-signature']).toBe(`sha256=${createHmac('sha256', 'k3y').update(`${ts}.${r.body}`).digest('hex')}`);
+    const signed = `${ts}\n${String(r.headers['x-tollgate-nonce'])}\nPOST\n/bridge\n${r.body}`;
+    expect(r.headers['x-tollgate-signature']).toBe(`v2=${createHmac('sha256', 'k3y').update(signed).digest('hex')}`);
     const body = JSON.parse(r.body) as Notification;
     expect(body).toEqual({
       ...rolledBack(c),

@@ -281,13 +281,15 @@ describe('webhook', () => {
     expect(r.headers['x-tollgate-signature']).toBeUndefined();
   });
 
-  it('given an hmac-key, then the body is signed over "<timestamp>.<body>" with the operator\'s headers', async () => {
+  it('given an hmac-key, then the request is signed as the operator signs webhook calls (method, path, timestamp, nonce, body)', async () => {
     const now = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
     await createNotifier(cfg({ type: 'webhook', hmacKey: 's3cret' }), { http: testHttp, now: () => now }).post(rollback, signal());
     const r = only();
     const ts = String(Math.floor(now / 1000));
     expect(r.headers['x-tollgate-timestamp']).toBe(ts);
-    expect(r.headers['x-tollgate-signature']).toBe(`sha256=${createHmac('sha256', 's3cret').update(`${ts}.${r.body}`).digest('hex')}`);
+    expect(r.url).toBe('/hook');
+    const signed = `${ts}\n${String(r.headers['x-tollgate-nonce'])}\nPOST\n/hook\n${r.body}`;
+    expect(r.headers['x-tollgate-signature']).toBe(`v2=${createHmac('sha256', 's3cret').update(signed).digest('hex')}`);
     expect(r.body).not.toContain('s3cret');
   });
 

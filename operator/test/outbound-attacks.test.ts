@@ -15,7 +15,8 @@ import { ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
 import { CloudWatchProvider } from '../src/metrics/providers/cloudwatch.js';
 import { StackdriverProvider } from '../src/metrics/providers/stackdriver.js';
 import { silentLogger } from '../src/util/log.js';
-import { HttpWebhookRunner, type WebhookPayload } from '../src/webhooks/runner.js';
+import type { WebhookPayload } from '@tollgate/contract/payload';
+import { HttpWebhookRunner } from '../src/webhooks/runner.js';
 import {
   answer, HostileServer, hugeBody, MiB, peakMemoryGrowth, redirectTo, silent, trickle, type Behaviour,
 } from './fakes/hostile.js';

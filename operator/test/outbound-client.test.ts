@@ -1,6 +1,7 @@
 import { formatBytes, OutboundError, redirectNote } from '../src/outbound/client.js';
 import { clipRemoteText, Redactor } from '../src/outbound/redact.js';
-import { HttpWebhookRunner, type WebhookPayload } from '../src/webhooks/runner.js';
+import type { WebhookPayload } from '@tollgate/contract/payload';
+import { HttpWebhookRunner } from '../src/webhooks/runner.js';
 import { HostileServer, silent } from './fakes/hostile.js';
 import { testHttp, webhookLimits } from './fakes/outbound.js';
 

@@ -304,7 +304,7 @@ describe('given webhooks with a secretRef and event hooks', () => {
     await initialized(w);
     await new Promise((r) => setImmediate(r));
     const calls = w.hookCalls.filter((c) => c.hook === 'audit');
-    expect(calls.map((c) => c.payload.metadata.eventMessage)).toEqual(w.events.map((e) => e.message));
+    expect(calls.map((c) => c.payload.metadata?.eventMessage)).toEqual(w.events.map((e) => e.message));
     expect(calls[0]?.payload).toMatchObject({ type: 'event', metadata: { eventType: 'Normal', eventReason: 'Initializing' } });
   });
 });

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CanaryWebhook } from '../src/api/types.js';
-import { authFromSecret, HttpWebhookRunner, signatureHeaders, type WebhookPayload } from '../src/webhooks/runner.js';
+import type { WebhookPayload } from '@tollgate/contract/payload';
+import { authFromSecret, HttpWebhookRunner } from '../src/webhooks/runner.js';
 import { createHmac } from 'node:crypto';
 import { testHttp, webhookLimits } from './fakes/outbound.js';
 
@@ -163,41 +164,69 @@ describe('HttpWebhookRunner', () => {
   });
 });
 
-describe('webhook signatures', () => {
-  it('given the key "key", timestamp 1700000000 and body {}, then the signature is the documented test vector', () => {
-    expect(signatureHeaders('key', '{}', 1_700_000_000_000)).toEqual({
-      'x-tollgate-timestamp': '1700000000',
-      'x-tollgate-signature': 'sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae',
-    });
-  });
-
+describe('webhook secrets', () => {
   it('given a Secret with headers and hmac-key, then hmac-key signs and is never sent', () => {
     expect(authFromSecret({ 'X-Api-Key': 'abc', 'hmac-key': ' k \n' })).toEqual({ headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' });
   });
 });
 
+/** The documented signature (hooks/README.md), computed here independently of the signer. */
+const documented = (key: string, h: http.IncomingHttpHeaders, method: string, path: string, body: string): string =>
+  `v2=${createHmac('sha256', key).update(`${String(h['x-tollgate-timestamp'])}\n${String(h['x-tollgate-nonce'])}\n${method}\n${path}\n${body}`).digest('hex')}`;
+
 describe('HttpWebhookRunner with credentials', () => {
-  it('given headers and a signing key, then the receiver gets the headers and a signature over timestamp and exact body', async () => {
-    let seen: { headers: http.IncomingHttpHeaders; body: string } | undefined;
-    const server = http.createServer((req, res) => {
+  let seen: { url: string; method: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  let status = 200;
+  let signed: http.Server;
+  let signedBase = '';
+
+  beforeAll(async () => {
+    signed = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { seen = { headers: req.headers, body }; res.writeHead(200).end(); });
+      req.on('end', () => { seen.push({ url: req.url ?? '', method: req.method ?? '', headers: req.headers, body }); res.writeHead(status).end(); });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      const payload = { name: 'podinfo', namespace: 'test', metadata: { cmd: 'x' } } as unknown as WebhookPayload;
-      const res = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url }, payload, new AbortController().signal, { headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' });
-      expect(res.ok).toBe(true);
-      expect(seen!.headers['x-api-key']).toBe('abc');
-      const ts = String(seen!.headers['x-tollgate-timestamp']);
-      expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
-      const expected = createHmac('sha256', 'k').update(`${ts}.${seen!.body}`).digest('hex');
-      expect(seen!.headers['x-tollgate-signature']).toBe(`sha256=${expected}`);
-      expect(JSON.parse(seen!.body)).toEqual(payload);
-    } finally {
-      server.close();
+    await new Promise<void>((r) => signed.listen(0, '127.0.0.1', r));
+    signedBase = `http://127.0.0.1:${(signed.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    signed.closeAllConnections();
+    await new Promise<void>((r) => signed.close(() => r()));
+  });
+  beforeEach(() => {
+    seen = [];
+    status = 200;
+  });
+
+  const auth = { headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' };
+  const small = { name: 'podinfo', namespace: 'test', metadata: { cmd: 'x' } } as unknown as WebhookPayload;
+
+  it('given headers and a signing key, then the receiver gets the headers and a signature over timestamp, nonce, method, path and exact body', async () => {
+    const res = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/gate/check?x=1` }, small, signal(), auth);
+    expect(res.ok).toBe(true);
+    const got = seen[0]!;
+    expect(got.headers['x-api-key']).toBe('abc');
+    expect(Math.abs(Number(got.headers['x-tollgate-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
+    expect(got.headers['x-tollgate-nonce']).toMatch(/^[0-9a-f]{32}$/);
+    expect(got.url).toBe('/gate/check?x=1');
+    expect(got.headers['x-tollgate-signature']).toBe(documented('k', got.headers, 'POST', '/gate/check?x=1', got.body));
+    expect(JSON.parse(got.body)).toEqual(small);
+  });
+
+  it('given a signed call to /gate/check, then its signature is not valid for /gate/open, /rollback/open or another method', async () => {
+    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/gate/check` }, small, signal(), auth);
+    const got = seen[0]!;
+    expect(got.headers['x-tollgate-signature']).toBe(documented('k', got.headers, 'POST', '/gate/check', got.body));
+    for (const [method, path] of [['POST', '/gate/open'], ['POST', '/rollback/open'], ['GET', '/gate/check']] as const) {
+      expect([method, path, got.headers['x-tollgate-signature'] === documented('k', got.headers, method, path, got.body)]).toEqual([method, path, false]);
     }
+  });
+
+  it('given a retry, then each attempt has its own nonce and signature, so a receiver refusing replays takes it', async () => {
+    status = 500;
+    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/`, retries: 2 }, small, signal(), auth);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((s) => s.headers['x-tollgate-signature'])).size).toBe(3);
+    expect(new Set(seen.map((s) => s.headers['x-tollgate-nonce'])).size).toBe(3);
   });
 });

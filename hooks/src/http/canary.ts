@@ -1,4 +1,6 @@
-import { canaryRefSchema, problemsOf, runIdOf, webhookPayloadSchema, type CanaryRef, type WebhookPayload } from '../payload.js';
+import { canaryRefSchema, webhookPayloadSchema, type CanaryRef, type WebhookPayload } from '@tollgate/contract/payload';
+import { coversNamespace, describeScope, type Scope } from '../auth/scope.js';
+import { problemsOf, runIdOf } from '../payload.js';
 import { BadRequestError, ForbiddenError } from './errors.js';
 
 /** Which canary namespaces may be acted for (NAMESPACE_REGEXP). */
@@ -23,8 +25,11 @@ export interface CanaryRequestDeps {
   readonly runs: RunObserver;
 }
 
-/** Validates a webhook payload (400), checks its namespace (403) and tells the runner about its run. */
-export function acceptPayload(body: unknown, deps: CanaryRequestDeps): WebhookPayload {
+/**
+ * Validates a webhook payload (400), checks its namespace against NAMESPACE_REGEXP and the credential's scope
+ * (403), and tells the runner about its run.
+ */
+export function acceptPayload(body: unknown, deps: CanaryRequestDeps, scope: Scope): WebhookPayload {
   if (body === undefined) throw new BadRequestError('missing_body', 'the body must be a JSON object with name and namespace');
   const parsed = webhookPayloadSchema.safeParse(body);
   if (!parsed.success) {
@@ -32,22 +37,25 @@ export function acceptPayload(body: unknown, deps: CanaryRequestDeps): WebhookPa
     throw new BadRequestError('invalid_payload', `invalid payload: ${problems.join('; ')}`, { problems });
   }
   const payload = parsed.data;
-  checkNamespace(payload.namespace, deps.policy);
+  checkNamespace(payload.namespace, deps.policy, scope);
   deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
   return payload;
 }
 
 /** A canary named in a query string (GET /gate/status?namespace=&name=). */
-export function acceptQuery(query: unknown, policy: NamespacePolicy): CanaryRef {
+export function acceptQuery(query: unknown, policy: NamespacePolicy, scope: Scope): CanaryRef {
   const parsed = canaryRefSchema.safeParse(query);
   if (!parsed.success) {
     const problems = problemsOf(parsed.error);
     throw new BadRequestError('invalid_query', `invalid query: ${problems.join('; ')}`, { problems });
   }
-  checkNamespace(parsed.data.namespace, policy);
+  checkNamespace(parsed.data.namespace, policy, scope);
   return { name: parsed.data.name, namespace: parsed.data.namespace };
 }
 
-function checkNamespace(namespace: string, policy: NamespacePolicy): void {
+function checkNamespace(namespace: string, policy: NamespacePolicy, scope: Scope): void {
   if (!policy.allows(namespace)) throw new ForbiddenError('namespace_not_allowed', `namespace ${namespace} is not allowed here (NAMESPACE_REGEXP)`);
+  if (!coversNamespace(scope, namespace)) {
+    throw new ForbiddenError('namespace_not_covered', `${describeScope(scope)} does not act for namespace ${namespace}`);
+  }
 }

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import { jsonBody } from '../http/body.js';
 import { acceptPayload, type CanaryRequestDeps } from '../http/canary.js';
 import { BadRequestError } from '../http/errors.js';
+import { scopeOf } from '../http/locals.js';
 import { runIdOf } from '../payload.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import type { RunOutcome, TaskRunner } from '../tasks/runner.js';
@@ -17,7 +18,7 @@ export const TASK_ROUTES = ['/', '/tasks'] as const;
 export function taskRoutes(deps: TaskRouteDeps): Router {
   const r = Router();
   r.post('/', async (req, res) => {
-    const payload = acceptPayload(jsonBody(res), deps);
+    const payload = acceptPayload(jsonBody(res), deps, scopeOf(res));
     if (!payload.metadata) throw new BadRequestError('metadata_not_found', 'metadata not found in payload');
     const canary = { name: payload.name, namespace: payload.namespace };
     const task = deps.tasks.create({ canary, metadata: payload.metadata });

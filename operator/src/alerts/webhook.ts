@@ -1,4 +1,4 @@
-import { signatureHeaders } from '../webhooks/runner.js';
+import { requestPath, signedHeaders } from '@tollgate/contract/signature';
 import { postJson } from './http.js';
 import { renderText } from './messages.js';
 import type { Notification, Notifier, NotifierConfig, NotifierOptions } from './notifier.js';
@@ -6,8 +6,9 @@ import type { Notification, Notifier, NotifierConfig, NotifierOptions } from './
 /**
  * Any HTTP receiver (PagerDuty or Opsgenie bridges, an in-house service): the Notification as JSON, its
  * `message` through the template when there is one. With the Secret key `hmac-key` the body is signed as
- * the operator's webhooks are (X-Tollgate-Timestamp, X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of
- * "<timestamp>.<body>">, what hooks/ verifies); with `token`, it is sent as a Bearer Authorization header.
+ * the operator's webhooks are (@tollgate/contract/signature: X-Tollgate-Timestamp, X-Tollgate-Nonce and
+ * X-Tollgate-Signature over POST, the address's path and query, and the body, as hooks/README.md documents);
+ * with `token`, it is sent as a Bearer Authorization header.
  * `channel` and `username` do not apply.
  */
 export class WebhookNotifier implements Notifier {
@@ -23,8 +24,12 @@ export class WebhookNotifier implements Notifier {
     const body = JSON.stringify(this.payload(n));
     const headers: Record<string, string> = {
       ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
-      ...(this.cfg.hmacKey ? signatureHeaders(this.cfg.hmacKey, body, (this.opts.now ?? Date.now)()) : {}),
+      ...(this.cfg.hmacKey ? this.signed(this.cfg.hmacKey, body) : {}),
     };
     await postJson(this.cfg.address, body, signal, { http: this.opts.http, headers, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+  }
+
+  private signed(key: string, body: string): Record<string, string> {
+    return signedHeaders(key, { method: 'POST', path: requestPath(this.cfg.address), body }, { nowMs: (this.opts.now ?? Date.now)() });
   }
 }

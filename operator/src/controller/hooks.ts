@@ -1,9 +1,10 @@
+import type { WebhookPayload } from '@tollgate/contract/payload';
 import type { CanaryWebhook, WebhookType } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
 import { revisionOf } from '../core/revision.js';
 import { isNotFound } from '../kube/errors.js';
 import { messageOf } from '../util/errors.js';
-import { authFromSecret, type WebhookAuth, type WebhookPayload, type WebhookResult } from '../webhooks/runner.js';
+import { authFromSecret, type WebhookAuth, type WebhookResult } from '../webhooks/runner.js';
 import type { Run } from './run.js';
 
 export type HookOutcome = { ok: true } | { ok: false; hook: CanaryWebhook; message: string };

@@ -1,25 +1,11 @@
-import { createHmac } from 'node:crypto';
+import type { WebhookPayload } from '@tollgate/contract/payload';
+import { requestPath, signedHeaders } from '@tollgate/contract/signature';
 import { durationOr } from '../api/duration.js';
-import type { CanaryWebhook, Phase } from '../api/types.js';
+import type { CanaryWebhook } from '../api/types.js';
 import { redirectNote, type OutboundClient } from '../outbound/client.js';
 import { clipRemoteText, Redactor } from '../outbound/redact.js';
 import { sleep } from '../util/backoff.js';
 import { messageOf } from '../util/errors.js';
-
-/** What the operator posts to a webhook: Flagger's fields plus the run's position. */
-export interface WebhookPayload {
-  name: string;
-  namespace: string;
-  phase: Phase;
-  checksum: string;
-  metadata: Record<string, string>;
-  type: string;
-  canaryWeight: number;
-  iteration: number;
-  revision: string;
-  failedChecks: number;
-  timestamp: string;
-}
 
 export type WebhookResult = { ok: true; status: number } | { ok: false; status?: number; message: string };
 
@@ -35,20 +21,11 @@ export interface WebhookRunner {
 
 /** The secretRef key that signs instead of being sent. */
 export const HMAC_KEY = 'hmac-key';
-export const TIMESTAMP_HEADER = 'x-tollgate-timestamp';
-export const SIGNATURE_HEADER = 'x-tollgate-signature';
 
 /** Splits a webhook Secret's keys into headers and the signing key. */
 export function authFromSecret(data: Record<string, string>): WebhookAuth {
   const { [HMAC_KEY]: hmacKey, ...headers } = data;
   return { headers, ...(hmacKey ? { hmacKey: hmacKey.trim() } : {}) };
-}
-
-/** Headers proving the body came from a holder of the key: HMAC-SHA256 over "<unix seconds>.<body>". */
-export function signatureHeaders(key: string, body: string, nowMs: number): Record<string, string> {
-  const ts = String(Math.floor(nowMs / 1000));
-  const mac = createHmac('sha256', key).update(`${ts}.${body}`).digest('hex');
-  return { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: `sha256=${mac}` };
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -68,7 +45,8 @@ export interface WebhookLimits {
  * network errors are retried `retries` times with a growing pause, and the last answer becomes the message:
  * one line, at most ANSWER_MAX_CHARS of it, without the secretRef's values. `timeout` (a total deadline per
  * attempt) and `retries` are capped by the operator's limits; redirects are never followed.
- * Each attempt is signed afresh, so its timestamp stays inside the receiver's replay window.
+ * Each attempt is signed afresh (@tollgate/contract/signature: method, path, timestamp, a new nonce and the
+ * body), so the receiver never takes a retry for a replay and its timestamp stays inside the receiver's window.
  */
 export class HttpWebhookRunner implements WebhookRunner {
   constructor(private readonly client: OutboundClient, private readonly limits: WebhookLimits) {}
@@ -89,12 +67,13 @@ export class HttpWebhookRunner implements WebhookRunner {
   }
 
   private async once(hook: CanaryWebhook, body: string, signal: AbortSignal, auth?: WebhookAuth): Promise<WebhookResult> {
-    const headers = {
-      ...auth?.headers, 'content-type': 'application/json',
-      ...(auth?.hmacKey ? signatureHeaders(auth.hmacKey, body, Date.now()) : {}),
-    };
     const secrets = new Redactor([...Object.values(auth?.headers ?? {}), auth?.hmacKey]);
     try {
+      // Inside the try: an unparseable URL is this webhook's failure, not the reconcile's.
+      const headers = {
+        ...auth?.headers, 'content-type': 'application/json',
+        ...(auth?.hmacKey ? signedHeaders(auth.hmacKey, { method: 'POST', path: requestPath(hook.url), body }) : {}),
+      };
       const res = await this.client.request({
         method: 'POST', url: hook.url, body, headers, signal,
         timeoutMs: Math.min(durationOr(hook.timeout, DEFAULT_TIMEOUT_MS), this.limits.maxTimeoutMs),

@@ -11,7 +11,8 @@ import { ServiceRouter } from '../../src/routers/services.js';
 import { createTargets } from '../../src/targets/index.js';
 import { OperatorMetrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/util/log.js';
-import type { WebhookAuth, WebhookPayload, WebhookResult, WebhookRunner } from '../../src/webhooks/runner.js';
+import type { WebhookPayload } from '@tollgate/contract/payload';
+import type { WebhookAuth, WebhookResult, WebhookRunner } from '../../src/webhooks/runner.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { FakeKube } from './fake-kube.js';
 
