@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { homedir, tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel, 'tollgate-hooks');
   if (cfg.taskUser) checkTaskUser(cfg.taskUser, log);
   const gates = await openGateStore(cfg, log);
-  const taskHome = makeTaskHome(tmpdir());
+  const taskHome = makeTaskHome(tmpdir(), cfg.taskUser);
   const service = buildService(cfg, { logger: log, gates: gates.store, env: process.env, taskHome, metrics: new HooksMetrics().withProcessMetrics() });
   warnAboutRisks(cfg, service, log, fromEnvironment);
   const server = await listen(service, cfg.port).catch((err: unknown) => {
@@ -37,7 +37,10 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   log.info({ port: cfg.port, gateStore: cfg.gateStore, gateNamespace: cfg.gateNamespace, allowedCommands: cfg.allowedCommands, version: VERSION }, 'tollgate hooks listening');
-  handleSignals({ cfg, log, service, server, stopGates: gates.stop });
+  handleSignals({ cfg, log, service, server, cleanUp: () => {
+    gates.stop();
+    rmSync(taskHome, { recursive: true, force: true });
+  } });
 }
 
 async function openGateStore(cfg: HooksConfig, log: Logger): Promise<{ store: GateStore; stop: () => void }> {
@@ -104,7 +107,7 @@ interface ServiceProcess {
   readonly log: Logger;
   readonly service: Service;
   readonly server: http.Server;
-  readonly stopGates: () => void;
+  readonly cleanUp: () => void;
 }
 
 /** SIGTERM/SIGINT: stop accepting, let blocking tasks finish, stop background ones after the grace, exit 0. A second signal exits at once. */
@@ -122,7 +125,7 @@ function handleSignals(r: ServiceProcess): void {
     await r.service.shutdown(r.cfg.shutdownGraceMs);
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     r.server.closeAllConnections();
-    r.stopGates();
+    r.cleanUp();
     r.log.info('stopped');
     process.exit(0);
   };

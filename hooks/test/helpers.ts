@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,9 @@ export const SETTINGS: ServiceSettings = {
   taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined, loadLimits: DEFAULT_LOAD_LIMITS,
 };
 
-/** The read-only home of task processes, one per test file. */
+/** The read-only home of task processes, one per test file, removed when the test process exits. */
 export const TASK_HOME = makeTaskHome(tmpdir());
+process.once('exit', () => rmSync(TASK_HOME, { recursive: true, force: true }));
 
 export type TestService = Service & { gates: GateStore };
 

@@ -2,12 +2,13 @@
  * Finding 5 of issue 12: secrets within the reach of tasks and of the logs. Each test performs the attack and
  * shows that the secret does not come out.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import request from 'supertest';
+import { makeTaskHome } from '../src/command/environment.js';
 import { BEARER, localServer, post, TASK_HOME, task, testService, type TestService } from './helpers.js';
 
 const TOKEN_VALUE = 'service-token-0123456789abcdef';
@@ -35,9 +36,12 @@ describe('files of the service', () => {
 
   asRoot('under TASK_UID, a task can read neither a mounted secret, nor /proc/<pid>/environ of the service, nor write its home', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hooks-uid-'));
+    chmodSync(dir, 0o755);
     const secret = path.join(dir, 'token');
     writeFileSync(secret, TOKEN_VALUE, { mode: 0o400 });
-    const separate = testService({ allowedCommands: ['head', 'touch', 'id'], taskUser: { uid: 65534, gid: 65534 } });
+    const user = { uid: 65534, gid: 65534 };
+    const home = makeTaskHome(dir, user);
+    const separate = testService({ allowedCommands: ['head', 'touch', 'id'], taskUser: user }, { taskHome: home });
     try {
       const whoami = await post(separate, '/', task({ type: 'bash', cmd: 'id -u', returnCmdOutput: 'true' }));
       expect([whoami.status, whoami.text]).toEqual([200, '65534\n']);
@@ -46,9 +50,10 @@ describe('files of the service', () => {
         expect([file, res.status]).toEqual([file, 500]);
         expect(res.body.output).toMatch(/Permission denied/);
       }
-      const write = await post(separate, '/', task({ type: 'bash', cmd: `touch ${TASK_HOME}/.curlrc` }));
+      const write = await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.curlrc` }));
       expect(write.status).toBe(500);
       expect(write.body.output).toMatch(/Permission denied/);
+      expect((await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.cache/helm-index` }))).status).toBe(200);
     } finally {
       await separate.shutdown(0);
       rmSync(dir, { recursive: true, force: true });

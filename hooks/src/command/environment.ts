@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -21,13 +21,17 @@ export function taskEnvironment(env: NodeJS.ProcessEnv, home: string): NodeJS.Pr
 }
 
 /**
- * Makes the home and working directory of task processes: a new empty directory under `parent`, mode 0555, so
- * nothing can be written there (no ~/.kube/config, no helm plugin, no ~/.curlrc). A task under TASK_UID
- * cannot change that; a task under the service's own uid could only with a program that calls chmod, and no
- * allowed program does.
+ * Makes the home and working directory of task processes: a new directory under `parent`, mode 0555, so
+ * nothing can be created there (no ~/.kube/config, no helm plugin under ~/.local, no ~/.curlrc, no ~/.jq),
+ * holding one writable directory, `.cache` (mode 0700, owned by `owner` when given), where helm keeps the
+ * repository indexes and charts it downloads. A task under TASK_UID cannot change the mode of the home; a
+ * task under the service's own uid could only with a program that calls chmod, and no allowed program does.
  */
-export function makeTaskHome(parent: string): string {
+export function makeTaskHome(parent: string, owner?: { uid: number; gid: number }): string {
   const dir = mkdtempSync(path.join(parent, 'tollgate-task-home-'));
+  const cache = path.join(dir, '.cache');
+  mkdirSync(cache, { mode: 0o700 });
+  if (owner) chownSync(cache, owner.uid, owner.gid);
   chmodSync(dir, 0o555);
   return dir;
 }

@@ -41,7 +41,7 @@ const output: ValueCheck = (v) => (/^(jsonpath-file|go-template-file|template-fi
 /** After the sub-command: unknown options are read as switches; these are refused or checked (deny by name). */
 const SUB_OPTIONS: Record<string, OptionRule> = {
   ...CONNECTION,
-  ...valued('l|selector c|container L|label-columns field-selector p|pod'),
+  ...valued('l|selector c|container L|label-columns field-selector'),
   'n|namespace': { values: 1 },
   'o|output': { values: 1, refuse: output },
   'f|filename': { values: 1, refuse: filename },

@@ -52,7 +52,13 @@ export type ArgToken =
 export function scanArgs(args: readonly string[], table: OptionTable, s: ScanSettings): ArgToken[] {
   const tokens: ArgToken[] = [];
   let i = 0;
-  const next = (): string => args[++i] ?? '';
+  // A value taken from the next argument that looks like an option is checked as one as well: should the
+  // program read that option as a switch where the table says it takes a value, nothing slips through.
+  const next = (): string => {
+    const v = args[++i] ?? '';
+    if (/^-./.test(v) && v !== '--') scanArgs([v], table, { ...s, stopAtOperand: false });
+    return v;
+  };
   for (; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
