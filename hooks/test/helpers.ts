@@ -20,9 +20,9 @@ export const SETTINGS: ServiceSettings = {
   taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined, loadLimits: DEFAULT_LOAD_LIMITS,
 };
 
-/** The read-only home of task processes, one per test file, removed when the test process exits. */
+/** The read-only home of task processes, one per test file (this module is loaded once per file), removed after it. */
 export const TASK_HOME = makeTaskHome(tmpdir());
-process.once('exit', () => rmSync(TASK_HOME, { recursive: true, force: true }));
+afterAll(() => rmSync(TASK_HOME, { recursive: true, force: true }));
 
 export type TestService = Service & { gates: GateStore };
 
