@@ -2,6 +2,8 @@ import { durationMs } from './tasks/metadata.js';
 import type { LevelWithSilent } from 'pino';
 import { z } from 'zod';
 import { DEFAULT_ALLOWED_COMMANDS } from './command/allowlist.js';
+import type { TaskUser } from './command/exec.js';
+import { DEFAULT_LOAD_LIMITS, type LoadLimits } from './load/limits.js';
 
 export interface HooksConfig {
   readonly port: number;
@@ -20,6 +22,9 @@ export interface HooksConfig {
   readonly gateNamespace: string;
   readonly kubeconfig?: string;
   readonly shutdownGraceMs: number;
+  readonly loadLimits: LoadLimits;
+  /** Run task processes under this uid and gid (TASK_UID, TASK_GID). */
+  readonly taskUser?: TaskUser;
 }
 
 /** A setting is missing or invalid; the message names the variable. main exits 2. */
@@ -39,8 +44,8 @@ export interface ConfigIo {
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 export const FALLBACK_GATE_NAMESPACE = 'tollgate-system';
 const MIN_SECRET_LENGTH = 16;
-/** Variables the child processes of tasks never see. */
-const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'];
+/** Variables holding the service's secrets: removed from process.env once read. */
+export const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'] as const;
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 const whole = (min: number, max: number): z.ZodType<number, string> =>
@@ -75,6 +80,12 @@ const schema = z.object({
   GATE_NAMESPACE: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
   KUBECONFIG: z.string().optional(),
   SHUTDOWN_GRACE_MS: whole(0, 3_600_000),
+  MAX_LOAD_RATE: whole(1, 1_000_000),
+  MAX_LOAD_CONCURRENCY: whole(1, 10_000),
+  MAX_LOAD_DURATION: durationMs,
+  MAX_LOAD_REQUESTS: whole(1, 1_000_000_000),
+  TASK_UID: whole(1, 2 ** 31 - 1).optional(),
+  TASK_GID: whole(1, 2 ** 31 - 1).optional(),
 });
 
 type Variable = keyof typeof schema.shape;
@@ -83,6 +94,8 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   PORT: '8080', LOG_LEVEL: 'info', HOOKS_INSECURE: 'false', METRICS_PUBLIC: 'false',
   ALLOWED_COMMANDS: DEFAULT_ALLOWED_COMMANDS.join(','), MAX_BODY_BYTES: '65536', MAX_RUNNING_TASKS: '10',
   TASK_TIMEOUT: '1h', BLOCKING_TIMEOUT: '60s', GATE_STORE: 'kubernetes', SHUTDOWN_GRACE_MS: '10000',
+  MAX_LOAD_RATE: String(DEFAULT_LOAD_LIMITS.maxRate), MAX_LOAD_CONCURRENCY: String(DEFAULT_LOAD_LIMITS.maxConcurrency),
+  MAX_LOAD_DURATION: `${DEFAULT_LOAD_LIMITS.maxDurationMs / 60_000}m`, MAX_LOAD_REQUESTS: String(DEFAULT_LOAD_LIMITS.maxRequests),
 };
 
 /** Reads and validates the settings from the environment; throws ConfigError naming each bad variable. */
@@ -108,7 +121,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, io: ConfigIo): HooksConfig {
     allowedCommands: v.ALLOWED_COMMANDS, maxBodyBytes: v.MAX_BODY_BYTES, maxRunningTasks: v.MAX_RUNNING_TASKS,
     taskTimeoutMs: v.TASK_TIMEOUT, blockingTimeoutMs: v.BLOCKING_TIMEOUT, namespacePattern: v.NAMESPACE_REGEXP,
     gateStore: v.GATE_STORE, gateNamespace: v.GATE_NAMESPACE, kubeconfig: v.KUBECONFIG, shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    loadLimits: { maxRate: v.MAX_LOAD_RATE, maxConcurrency: v.MAX_LOAD_CONCURRENCY, maxDurationMs: v.MAX_LOAD_DURATION, maxRequests: v.MAX_LOAD_REQUESTS },
+    ...taskUser(v.TASK_UID, v.TASK_GID),
   };
+}
+
+function taskUser(uid: number | undefined, gid: number | undefined): { taskUser?: TaskUser } {
+  if (uid === undefined && gid !== undefined) throw new ConfigError('TASK_GID: set together with TASK_UID');
+  return uid === undefined ? {} : { taskUser: { uid, gid: gid ?? uid } };
 }
 
 /** A secret from its variable or from the file its _FILE variable names (surrounding whitespace trimmed). */
@@ -139,7 +159,13 @@ function serviceAccountNamespace(io: ConfigIo): string | undefined {
   }
 }
 
-/** The environment of task processes: this one's, less the service's secrets. */
-export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !SECRET_VARIABLES.includes(k)));
+/**
+ * Removes the secret variables from env (process.env once the settings are read), so that nothing this
+ * process starts inherits them; returns the names that were set. The kernel's copy of the initial
+ * environment (/proc/<pid>/environ) keeps them for the life of the process: hence the _FILE settings.
+ */
+export function scrubSecrets(env: NodeJS.ProcessEnv): string[] {
+  const present = SECRET_VARIABLES.filter((k) => env[k] !== undefined);
+  for (const k of present) delete env[k];
+  return present;
 }

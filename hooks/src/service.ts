@@ -4,6 +4,8 @@ import { createApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { ReplayCache } from './auth/replay.js';
 import { Allowlist } from './command/allowlist.js';
+import { taskEnvironment } from './command/environment.js';
+import { argumentPolicies } from './command/policy/index.js';
 import type { HooksConfig } from './config.js';
 import type { GateStore } from './gates/store.js';
 import { namespacePolicy } from './http/canary.js';
@@ -15,13 +17,15 @@ import { HooksMetrics } from './telemetry/metrics.js';
 
 export type ServiceSettings = Pick<HooksConfig,
   'token' | 'hmacKey' | 'insecure' | 'metricsPublic' | 'allowedCommands' | 'maxBodyBytes' | 'maxRunningTasks' |
-  'taskTimeoutMs' | 'blockingTimeoutMs' | 'namespacePattern'>;
+  'taskTimeoutMs' | 'blockingTimeoutMs' | 'namespacePattern' | 'loadLimits' | 'taskUser'>;
 
 export interface ServiceDeps {
   readonly logger: Logger;
   readonly gates: GateStore;
-  /** Environment of task processes; its PATH is where programs are looked up. */
-  readonly childEnv: NodeJS.ProcessEnv;
+  /** The service's environment: task processes get an allowlist of it (taskEnvironment); programs are pinned from its PATH. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Home and working directory of task processes, read-only (makeTaskHome). */
+  readonly taskHome: string;
   readonly metrics?: HooksMetrics;
   readonly generate?: LoadGenerator;
   readonly fetch?: typeof fetch;
@@ -43,12 +47,13 @@ export interface Service {
 export function buildService(cfg: ServiceSettings, deps: ServiceDeps): Service {
   const metrics = deps.metrics ?? new HooksMetrics();
   const blockingTimeoutMs = Math.min(cfg.blockingTimeoutMs, cfg.taskTimeoutMs);
-  const allowlist = new Allowlist(cfg.allowedCommands, deps.childEnv.PATH ?? '');
+  const allowlist = new Allowlist(cfg.allowedCommands, deps.env.PATH ?? '', argumentPolicies(cfg.loadLimits));
+  const processes = { env: taskEnvironment(deps.env, deps.taskHome), cwd: deps.taskHome, ...(cfg.taskUser ? { user: cfg.taskUser } : {}) };
   const runner = new TaskRunner({
     maxRunning: cfg.maxRunningTasks, backgroundTimeoutMs: cfg.taskTimeoutMs, blockingTimeoutMs, logger: deps.logger, observer: metrics,
   });
   const tasks = builtinTasks({
-    allowlist, childEnv: deps.childEnv, generate: deps.generate ?? runLoad, blockingTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    allowlist, processes, generate: deps.generate ?? runLoad, blockingTimeoutMs, loadLimits: cfg.loadLimits, ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const auth = new Authenticator({
     token: cfg.token, hmacKey: cfg.hmacKey, insecure: cfg.insecure, ...(deps.now ? { now: deps.now } : {}), ...(deps.replays ? { replays: deps.replays } : {}),

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Allowlist, DEFAULT_ALLOWED_COMMANDS, ProgramNotAllowedError, ProgramNotFoundError } from '../src/command/allowlist.js';
 import { CommandSyntaxError, parseCommandLine } from '../src/command/parse.js';
+import { argumentPolicies, ArgumentNotAllowedError } from '../src/command/policy/index.js';
+import { DEFAULT_LOAD_LIMITS } from '../src/load/limits.js';
 
 const argvs = (src: string): string[][][] => parseCommandLine(src).sequence.map((p) => p.map((a) => [...a]));
 
@@ -116,8 +118,16 @@ describe('Allowlist', () => {
     expect(() => list.resolveLine(parseCommandLine('echo a | grep a && sh -c id'))).toThrow(/program "sh" is not allowed/);
   });
 
-  it('names the programs that would defeat it', () => {
+  it('names the programs that would defeat it, and those that take any arguments', () => {
     expect(new Allowlist(['curl', 'bash', 'env', 'python3'], '').interpreters()).toEqual(['bash', 'env', 'python3']);
     expect(list.interpreters()).toEqual([]);
+    const checked = new Allowlist([...DEFAULT_ALLOWED_COMMANDS, 'head'], process.env.PATH ?? '', argumentPolicies(DEFAULT_LOAD_LIMITS));
+    expect(checked.unchecked()).toEqual(['head']);
+  });
+
+  it('checks the arguments of each program of a line with its policy', () => {
+    const checked = new Allowlist([...DEFAULT_ALLOWED_COMMANDS], process.env.PATH ?? '', argumentPolicies(DEFAULT_LOAD_LIMITS));
+    expect(() => checked.resolveLine(parseCommandLine('echo a | grep a && grep a /etc/passwd'))).toThrow(ArgumentNotAllowedError);
+    expect(checked.resolveLine(parseCommandLine('echo a | grep a')).sequence[0]).toHaveLength(2);
   });
 });

@@ -1,4 +1,4 @@
-import { childEnvironment, ConfigError, loadConfig, SERVICE_ACCOUNT_NAMESPACE_FILE, type ConfigIo } from '../src/config.js';
+import { ConfigError, loadConfig, SERVICE_ACCOUNT_NAMESPACE_FILE, scrubSecrets, type ConfigIo } from '../src/config.js';
 
 const TOKEN = 'a-token-of-20-chars!';
 const files = (content: Record<string, string>): ConfigIo => ({
@@ -15,10 +15,19 @@ describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     expect(load({ HOOKS_TOKEN: TOKEN })).toEqual({
       port: 8080, logLevel: 'info', token: TOKEN, hmacKey: undefined, insecure: false, metricsPublic: false,
-      allowedCommands: ['hey', 'curl', 'grep', 'helm', 'kubectl', 'wrk', 'ghz', 'jq', 'sleep', 'echo', 'test', 'true', 'false'],
+      allowedCommands: ['hey', 'curl', 'grep', 'helm', 'kubectl', 'jq', 'sleep', 'echo', 'test', 'true', 'false'],
       maxBodyBytes: 65536, maxRunningTasks: 10, taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined,
       gateStore: 'kubernetes', gateNamespace: 'tollgate-system', kubeconfig: undefined, shutdownGraceMs: 10_000,
+      loadLimits: { maxRate: 1000, maxConcurrency: 100, maxDurationMs: 1_800_000, maxRequests: 1_000_000 },
     });
+  });
+
+  it('reads the load caps and the task user', () => {
+    expect(load({ HOOKS_TOKEN: TOKEN, MAX_LOAD_RATE: '50', MAX_LOAD_CONCURRENCY: '4', MAX_LOAD_DURATION: '2m', MAX_LOAD_REQUESTS: '600', TASK_UID: '1001' }))
+      .toMatchObject({ loadLimits: { maxRate: 50, maxConcurrency: 4, maxDurationMs: 120_000, maxRequests: 600 }, taskUser: { uid: 1001, gid: 1001 } });
+    expect(() => load({ HOOKS_TOKEN: TOKEN, TASK_GID: '5' })).toThrow('TASK_GID: set together with TASK_UID');
+    expect(() => load({ HOOKS_TOKEN: TOKEN, MAX_LOAD_RATE: '0' })).toThrow(/MAX_LOAD_RATE: /);
+    expect(() => load({ HOOKS_TOKEN: TOKEN, TASK_UID: '0' })).toThrow(/TASK_UID: /);
   });
 
   it.each([
@@ -73,8 +82,10 @@ describe('loadConfig', () => {
   });
 });
 
-describe('childEnvironment', () => {
-  it('drops the service secrets and keeps the rest', () => {
-    expect(childEnvironment({ PATH: '/bin', HOOKS_TOKEN: 'x', HOOKS_HMAC_KEY: 'y', HOME: '/root' })).toEqual({ PATH: '/bin', HOME: '/root' });
+describe('scrubSecrets', () => {
+  it('removes the secret variables from the environment and says which were set', () => {
+    const env: NodeJS.ProcessEnv = { PATH: '/bin', HOOKS_TOKEN: 'x', HOOKS_TOKEN_FILE: '/etc/t', HOME: '/root' };
+    expect(scrubSecrets(env)).toEqual(['HOOKS_TOKEN']);
+    expect(env).toEqual({ PATH: '/bin', HOOKS_TOKEN_FILE: '/etc/t', HOME: '/root' });
   });
 });

@@ -1,10 +1,13 @@
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { silentLogger } from '@tollgate/operator/util/log';
 import request from 'supertest';
 import { DEFAULT_ALLOWED_COMMANDS } from '../src/command/allowlist.js';
-import { childEnvironment } from '../src/config.js';
+import { makeTaskHome } from '../src/command/environment.js';
 import { InMemoryGateStore, type GateStore } from '../src/gates/store.js';
+import { DEFAULT_LOAD_LIMITS } from '../src/load/limits.js';
 import { buildService, type Service, type ServiceDeps, type ServiceSettings } from '../src/service.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -14,15 +17,19 @@ export const BEARER = { Authorization: `Bearer ${TOKEN}` };
 export const SETTINGS: ServiceSettings = {
   token: TOKEN, hmacKey: HMAC_KEY, insecure: false, metricsPublic: false,
   allowedCommands: [...DEFAULT_ALLOWED_COMMANDS], maxBodyBytes: 64 * 1024, maxRunningTasks: 10,
-  taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined,
+  taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined, loadLimits: DEFAULT_LOAD_LIMITS,
 };
+
+/** The read-only home of task processes, one per test file (this module is loaded once per file), removed after it. */
+export const TASK_HOME = makeTaskHome(tmpdir());
+afterAll(() => rmSync(TASK_HOME, { recursive: true, force: true }));
 
 export type TestService = Service & { gates: GateStore };
 
 /** The service wired with an in-memory gate store and a silent logger; stop() kills what it still runs. */
 export function testService(settings: Partial<ServiceSettings> = {}, deps: Partial<ServiceDeps> = {}): TestService {
   const gates = deps.gates ?? new InMemoryGateStore();
-  const service = buildService({ ...SETTINGS, ...settings }, { logger: silentLogger(), childEnv: childEnvironment(process.env), ...deps, gates });
+  const service = buildService({ ...SETTINGS, ...settings }, { logger: silentLogger(), env: process.env, taskHome: TASK_HOME, ...deps, gates });
   return { ...service, gates };
 }
 

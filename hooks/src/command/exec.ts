@@ -11,9 +11,19 @@ export type ExecResult =
 
 type PipelineResult = { ok: true } | Exclude<ExecResult, { ok: true }>;
 
+/** A uid and gid task processes run under instead of the service's (TASK_UID, TASK_GID). */
+export interface TaskUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export interface ExecOptions {
-  /** The children's environment (the service strips its own secrets from it). */
+  /** The children's environment (an allowlist of the service's variables, see taskEnvironment). */
   env: NodeJS.ProcessEnv;
+  /** Their working directory. */
+  cwd?: string;
+  /** Run them under this uid and gid (the service needs CAP_SETUID, CAP_SETGID and CAP_KILL). */
+  user?: TaskUser;
   /** Aborting kills every process still running: SIGTERM to its process group, SIGKILL after killGraceMs. */
   signal: AbortSignal;
   maxOutputBytes?: number;
@@ -44,7 +54,7 @@ async function runPipeline(pipeline: readonly ResolvedProcess[], output: OutputB
   const closed = new Set<ChildProcess>();
   const stopKilling = killOnAbort(children, closed, opts);
   try {
-    const failed = startAll(pipeline, children, output, opts.env);
+    const failed = startAll(pipeline, children, output, opts);
     const results = await Promise.all(children.map((c, i) => waitFor(c, pipeline[i]!, closed)));
     if (failed) return failed;
     if (opts.signal.aborted) return { ok: false, reason: 'aborted', output: '' };
@@ -55,12 +65,12 @@ async function runPipeline(pipeline: readonly ResolvedProcess[], output: OutputB
 }
 
 /** Spawns the processes of a pipeline, each reading the previous one's stdout; a synchronous spawn error stops the rest. */
-function startAll(pipeline: readonly ResolvedProcess[], children: ChildProcess[], output: OutputBuffer, env: NodeJS.ProcessEnv): PipelineResult | undefined {
+function startAll(pipeline: readonly ResolvedProcess[], children: ChildProcess[], output: OutputBuffer, opts: ExecOptions): PipelineResult | undefined {
   let stdin: Readable | 'ignore' = 'ignore';
   for (const p of pipeline) {
     let child: ChildProcess;
     try {
-      child = spawnOne(p, stdin, env);
+      child = spawnOne(p, stdin, opts);
     } catch (err) {
       for (const c of children) if (c.pid !== undefined) signalGroup(c.pid, 'SIGKILL');
       return { ok: false, reason: 'spawn', program: p.argv[0], message: (err as Error).message, output: '' };
@@ -75,9 +85,12 @@ function startAll(pipeline: readonly ResolvedProcess[], children: ChildProcess[]
   return undefined;
 }
 
-function spawnOne(p: ResolvedProcess, stdin: Readable | 'ignore', env: NodeJS.ProcessEnv): ChildProcess {
+function spawnOne(p: ResolvedProcess, stdin: Readable | 'ignore', opts: ExecOptions): ChildProcess {
   // detached: each process leads its own process group, so a kill also reaches anything it started.
-  return spawn(p.file, p.argv.slice(1), { argv0: p.argv[0], env, stdio: [stdin, 'pipe', 'pipe'], detached: true, shell: false });
+  return spawn(p.file, p.argv.slice(1), {
+    argv0: p.argv[0], env: opts.env, cwd: opts.cwd, stdio: [stdin, 'pipe', 'pipe'], detached: true, shell: false,
+    ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
+  });
 }
 
 /** Resolves when the process has exited and its stdio closed (nothing it started holds them any more). */

@@ -12,7 +12,8 @@ const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!
 /**
  * One log line per request (not for health probes), at a level following the status: 5xx error, 4xx warn.
  * The request id is the caller's x-request-id when it is a sane token, else a new UUID; it is echoed back.
- * Headers are never logged (they carry the token and signatures).
+ * Headers are never logged (they carry the token and signatures), nor query strings (a caller may put a
+ * token there): the line has the path only.
  */
 export function requestLogger(logger: Logger): HttpLogger {
   return pinoHttp({
@@ -33,7 +34,7 @@ export function requestLogger(logger: Logger): HttpLogger {
     customErrorMessage: () => 'request failed',
     customProps: (_req, res) => ({ auth: (res as ServerResponse & Partial<Pick<Response, 'locals'>>).locals?.auth }),
     serializers: {
-      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { redactText } from '../command/redact.js';
 import { formatLoadReport, type LoadReport, type LoadSpec } from '../load/generator.js';
+import { loadProblems, type LoadLimits } from '../load/limits.js';
 import { boolFlag, durationMs, httpUrl, intString, InvalidMetadataError, parseMetadata } from './metadata.js';
 import type { Task, TaskFactory, TaskResult } from './task.js';
 
@@ -9,6 +11,8 @@ export interface LoadTaskDeps {
   readonly generate: LoadGenerator;
   /** A blocking run must fit in the blocking timeout; longer ones are refused up front. */
   readonly blockingTimeoutMs: number;
+  /** Caps on rate, connections, duration and requests (MAX_LOAD_*): a run over any is refused. */
+  readonly loadLimits: LoadLimits;
 }
 
 const schema = z.looseObject({
@@ -27,11 +31,13 @@ export const loadTask = (deps: LoadTaskDeps): TaskFactory => (req) => {
   if (m.wait && m.duration >= deps.blockingTimeoutMs) {
     throw new InvalidMetadataError('load', [`duration: with wait "true" it must be shorter than the blocking timeout (${deps.blockingTimeoutMs} ms)`]);
   }
+  const problems = loadProblems({ rate: m.rate, concurrency: m.concurrency, durationMs: m.duration, requests: (m.rate * m.duration) / 1000 }, deps.loadLimits);
+  if (problems.length > 0) throw new InvalidMetadataError('load', problems);
   const spec: LoadSpec = { url: m.url, rate: m.rate, durationMs: m.duration, concurrency: m.concurrency, method: m.method, timeoutMs: m.timeout };
   const task: Task = {
     type: 'load',
     mode: m.wait ? 'blocking' : 'background',
-    summary: `load ${spec.method} ${spec.url} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`,
+    summary: `load ${spec.method} ${redactText(spec.url)} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`,
     run: async ({ signal, log }) => {
       const report = await deps.generate(spec, signal);
       log.info({ report }, formatLoadReport(report));

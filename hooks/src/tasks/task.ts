@@ -17,8 +17,10 @@ export type TaskResult = { ok: true; body: string } | { ok: false; message: stri
 export interface Task {
   readonly type: string;
   readonly mode: TaskMode;
-  /** What it does, for logs and de-duplication: the command line, or "GET <url> x3". */
+  /** What it does, for GET /tasks and logs, credentials replaced by ***: the command line, or "GET <url> x3". */
   readonly summary: string;
+  /** What makes two background tasks the same (the full command line); the summary when absent. */
+  readonly key?: string;
   run(ctx: TaskContext): Promise<TaskResult>;
 }
 
