@@ -1,6 +1,6 @@
 /**
  * Security findings 6, 8 and 10 (issue 12): each test performs the attack against local hostile servers and
- * shows no harm. The table in docs/security-operator-http-attacks.md names each one.
+ * shows no harm. The table in docs/security.md names each one.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createNotifier } from '../src/alerts/factory.js';
