@@ -49,9 +49,10 @@ export function checkCreate(c: FuzzCase, r: CreateResult): string | undefined {
  * left out of the comparison: 1.20 names `spec.a.b`, later servers `spec.a[0].b`.
  */
 export function namesPath(message: string, path: string, under?: string): boolean {
-  const m = message.replace(/\[\d+\]/g, '');
-  if (m.includes(`${path}:`) || m.includes(`${path} in body`)) return true;
-  return under !== undefined && (m.includes(`${under}.`) || m.includes(`${under}[`) || m.includes(`${under}:`) || m.includes(`${under} in body`));
+  const plain = (s: string): string => s.replace(/\[\d+\]/g, '');
+  const [m, p, u] = [plain(message), plain(path), under === undefined ? undefined : plain(under)];
+  if (m.includes(`${p}:`) || m.includes(`${p} in body`)) return true;
+  return u !== undefined && (m.includes(`${u}.`) || m.includes(`${u}[`) || m.includes(`${u}:`) || m.includes(`${u} in body`));
 }
 
 export interface Report {
