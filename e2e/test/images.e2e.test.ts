@@ -56,7 +56,7 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
   const m = (found as { manifest: ImagesManifest }).manifest;
   const logDir = path.join(RUN_DIR, 'logs');
   const service = new PodmanService(m.containersConf, path.join(RUN_DIR, 'podman'));
-  const hmacKey = randomBytes(24).toString('hex');
+  const token = randomBytes(24).toString('hex');
   const configs = new Map<string, ImageConfig>();
   let kube: KubeClient;
   let operator: StartedTestContainer | undefined;
@@ -146,18 +146,18 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
     expect(write.output).toContain('/tmp/x ok');
   }, 180_000);
 
-  it('the hooks container answers /readyz, with its HMAC key from a read-only file as the chart mounts it', async () => {
+  it('the hooks container answers /readyz, with its token from a read-only file as the chart mounts it', async () => {
     const env = envInfo();
-    const keyFile = path.join(RUN_DIR, 'images-hmac-key');
-    fs.writeFileSync(keyFile, hmacKey, { mode: 0o444 });
+    const tokenFile = path.join(RUN_DIR, 'images-hooks-token');
+    fs.writeFileSync(tokenFile, token, { mode: 0o444 });
     const port = await freePort();
     hooksUrl = `http://127.0.0.1:${port}`;
     const gateNs = uniqueNs('img-gates');
     await createNamespace(kube, gateNs);
     hooks = await new ChartLikeContainer(m.images.hooks.tag, {
       logFile: path.join(logDir, 'hooks-container.log'),
-      readOnlyFiles: { [env.kubeconfig]: '/etc/tollgate/kubeconfig', [keyFile]: '/etc/tollgate-hooks/hmac-key' },
-      env: { KUBECONFIG: '/etc/tollgate/kubeconfig', PORT: String(port), LOG_LEVEL: 'debug', HOOKS_HMAC_KEY_FILE: '/etc/tollgate-hooks/hmac-key', GATE_NAMESPACE: gateNs, POD_NAMESPACE: gateNs },
+      readOnlyFiles: { [env.kubeconfig]: '/etc/tollgate/kubeconfig', [tokenFile]: '/etc/tollgate-hooks/token' },
+      env: { KUBECONFIG: '/etc/tollgate/kubeconfig', PORT: String(port), LOG_LEVEL: 'debug', HOOKS_TOKEN_FILE: '/etc/tollgate-hooks/token', GATE_NAMESPACE: gateNs, POD_NAMESPACE: gateNs },
     }).start();
     await waitFor('the hooks container /readyz', async () => (await fetch(`${hooksUrl}/readyz`)).status === 200, 90_000, 500);
     expect((await fetch(`${hooksUrl}/gate/open`, { method: 'POST', body: '{"name":"x","namespace":"y"}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
@@ -166,7 +166,7 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
   /** The sample app and a Canary whose rollout webhook is a hey load test run by the hooks container. */
   async function release(namespace: string, env: Record<string, string>, phase: 'Succeeded' | 'Failed'): Promise<Timeline> {
     const { simUrl } = envInfo();
-    await kube.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace }, stringData: { 'hmac-key': hmacKey } } as never);
+    await kube.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace }, stringData: { Authorization: `Bearer ${token}` } } as never);
     await kube.create(Resources.deployments, sampleDeployment(namespace, 'podinfo'));
     const cmd = `hey -z 2m -q 10 -c 2 ${simUrl}/svc/${namespace}/podinfo-canary/`;
     await kube.create(Resources.canaries, canaryFor('istio', namespace, 'podinfo', {
