@@ -198,7 +198,12 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
     expect(operator && hooks).toBeTruthy();
     await release(ns.rollback, { ERROR_RATE: '0.5' }, 'Failed');
     expect(await canaryRequests(ns.rollback, ', response_code=~"5.*"')).toBeGreaterThan(0);
-    const rolledBack = (await canaryEvents(kube, ns.rollback)).find((e) => e.reason === 'RolledBack');
-    expect(rolledBack?.message).toMatch(/request-success-rate [0-9.]+ < 99/);
+    // The event is recorded after the status write that the timeline saw.
+    let message = '';
+    await waitFor('a RolledBack event', async () => {
+      message = (await canaryEvents(kube, ns.rollback)).find((e) => e.reason === 'RolledBack')?.message ?? '';
+      return message !== '';
+    }, 15_000, 500);
+    expect(message).toMatch(/request-success-rate [0-9.]+ < 99/);
   }, 300_000);
 });
