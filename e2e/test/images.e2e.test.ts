@@ -53,9 +53,10 @@ interface ImageConfig {
 }
 
 describeImages('the operator and hooks images, run as the chart runs them', () => {
-  const m = (found as { manifest: ImagesManifest }).manifest;
+  // Read only by hooks and tests, which do not run when the images are unavailable (the describe body does).
+  const m = ('manifest' in found ? found.manifest : undefined) as ImagesManifest;
   const logDir = path.join(RUN_DIR, 'logs');
-  const service = new PodmanService(m.containersConf, path.join(RUN_DIR, 'podman'));
+  let service: PodmanService | undefined;
   const token = randomBytes(24).toString('hex');
   const configs = new Map<string, ImageConfig>();
   let kube: KubeClient;
@@ -68,6 +69,7 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
 
   beforeAll(async () => {
     fs.mkdirSync(logDir, { recursive: true });
+    service = new PodmanService(m.containersConf, path.join(RUN_DIR, 'podman'));
     await service.start();
     for (const [name, image] of Object.entries(m.images)) {
       const [config] = JSON.parse(await podman(m.containersConf, ['image', 'inspect', image.tag])) as ImageConfig[];
@@ -81,7 +83,7 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
     for (const t of timelines) t.stop();
     await operator?.stop({ timeout: 10_000 });
     await hooks?.stop({ timeout: 10_000 });
-    await service.stop();
+    await service?.stop();
     kube?.close();
   }, 60_000);
 
