@@ -4,7 +4,7 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all setup deps control-plane tools build crds verify-crds test test-unit test-e2e test-e2e-compat demo clean
+.PHONY: all setup deps control-plane tools images build crds verify-crds test test-unit test-e2e test-e2e-compat demo clean
 
 # The Kubernetes version of the whole e2e suite (e2e/cluster/build-control-plane.sh: 1.36.2 when the prebuilt
 # binaries of ../shared/kubernetes are there, else 1.20.2 built from Debian's source), and the version the
@@ -29,6 +29,10 @@ control-plane:
 tools:
 	scripts/tools.sh >/dev/null
 
+# The operator and hooks images, built with podman from a local Debian base (e2e/test/images.e2e.test.ts runs them).
+images:
+	scripts/images.sh
+
 build: deps
 	npx tsc -b
 
@@ -38,7 +42,7 @@ crds: build
 verify-crds: build
 	node operator/dist/cli/crds.js --check crds charts/tollgate/crds kustomize/base/crds
 
-test: setup build verify-crds test-unit test-e2e test-e2e-compat
+test: setup build verify-crds test-unit images test-e2e test-e2e-compat
 
 test-unit: build
 	$(JEST) --selectProjects unit
