@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { request } from 'node:http';
 import path from 'node:path';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { startProcess, waitFor, type ManagedProcess } from '../cluster/processes.js';
@@ -90,7 +91,6 @@ export class PodmanService {
 
 async function ping(socket: string): Promise<boolean> {
   if (!fs.existsSync(socket)) return false;
-  const { request } = await import('node:http');
   return new Promise((resolve) => {
     const req = request({ socketPath: socket, path: '/_ping', timeout: 2000 }, (res) => {
       res.resume();
