@@ -1,4 +1,4 @@
-import { OutboundError, redirectNote, type OutboundClient } from '../../outbound/client.js';
+import { OutboundError, redirectNote, type OutboundClient, type OutboundRequest } from '../../outbound/client.js';
 import { clipRemoteText, Redactor } from '../../outbound/redact.js';
 import { DEFAULT_WINDOW_MS, NoDataError, ProviderError, type ProviderConfig, type QueryOptions } from '../provider.js';
 
@@ -17,14 +17,8 @@ export interface ProviderContext {
   ambientCredentials: boolean;
 }
 
-export interface HttpRequest {
-  method?: 'GET' | 'POST';
-  url: string;
-  params?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: string;
-  signal: AbortSignal;
-}
+/** A provider's call: the operator's outbound request without what ProviderHttp sets (deadline, TLS, proxy). */
+export type HttpRequest = Omit<OutboundRequest, 'timeoutMs' | 'insecureSkipVerify' | 'proxy'>;
 
 export interface HttpResponse {
   status: number;
