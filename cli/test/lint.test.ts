@@ -242,6 +242,13 @@ ${manifest({ analysis: '    metrics:\n      - name: error-rate\n        threshol
     ]);
   });
 
+  it('given a List (kubectl get -o yaml), then each item, at its own lines', () => {
+    const list = `apiVersion: v1\nkind: List\nitems:\n${manifest().replace('maxWeight: 60', 'maxWeight: 160').replace(/^/gm, '  ').replace(/^ {2}apiVersion/, '- apiVersion')}`;
+    const r = lintText('list.yaml', list, OPTIONS);
+    expect(r).toMatchObject({ checked: 1, skipped: 0 });
+    expect(r.findings.map((f) => `${f.line}:${f.column} ${f.path}`)).toEqual(['17:7 spec.analysis.maxWeight']);
+  });
+
   it('given a missing field, then the position of its parent', () => {
     expect(lint(manifest().replace('  service: {port: 9898}\n', ''))[0]).toMatchObject({ line: 6, column: 1, path: 'spec.service' });
   });

@@ -172,10 +172,10 @@ describe('--request-timeout', () => {
     const port = (server.address() as net.AddressInfo).port;
     fs.writeFileSync(path.join(dir, 'kubeconfig'), `apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}, {name: closed, cluster: {server: "http://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]
-contexts: [{name: slow, context: {cluster: c, user: u, namespace: shop}}]
-current-context: slow
+contexts: [{name: slow, context: {cluster: c, user: u, namespace: shop}}, {name: other, context: {cluster: closed, user: u}}]
+current-context: other
 `);
   });
   afterAll(async () => {
@@ -184,16 +184,14 @@ current-context: slow
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('given an API server that does not answer, then the request gives up after the timeout, exit 3', async () => {
+  it('given --context naming an API server that does not answer, then the request to it gives up after the timeout, exit 3', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const started = Date.now();
     const code = await run(['get', '--kubeconfig', path.join(dir, 'kubeconfig'), '--context', 'slow', '--request-timeout', '300ms'], {
       io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
       connect, feed: pollFeed(1000), signal: new AbortController().signal, prog: 'tollgate',
     });
     expect(code).toBe(3);
-    expect(err.join('\n')).toMatch(/timed out after 300ms/);
-    expect(Date.now() - started).toBeLessThan(10_000);
-  });
+    expect(err.join('\n')).toMatch(/timed out after 300ms/); // the default would be 30000ms; the current context, ECONNREFUSED
+  }, 30_000); // the first import of @kubernetes/client-node (kubeconfig loading) takes seconds on a busy machine
 });

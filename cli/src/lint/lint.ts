@@ -69,16 +69,29 @@ export function lintText(file: string, text: string, o: LintOptions): LintResult
       for (const e of doc.errors) result.findings.push({ ...base, ...at(e.at), severity: 'error', stage: 'yaml', path: '', message: e.message });
       continue;
     }
-    if (doc.value === undefined || doc.value === null) continue;
-    const kind = tollgateKind(doc.value);
-    if (!kind) {
-      result.skipped++;
-      continue;
+    for (const obj of objectsOf(doc)) {
+      const kind = tollgateKind(obj.value);
+      if (!kind) {
+        result.skipped++;
+        continue;
+      }
+      result.checked++;
+      result.findings.push(...lintObject(obj, kind, o).map((f) => ({ ...base, ...f })));
     }
-    result.checked++;
-    result.findings.push(...lintObject(doc, kind, o).map((f) => ({ ...base, ...f })));
   }
   return result;
+}
+
+/** An object of a document: the document itself, or each item of a List (as kubectl get -o yaml prints them). */
+type ObjectSource = Pick<SourceDocument, 'value' | 'locate'>;
+
+function objectsOf(doc: SourceDocument): ObjectSource[] {
+  const v = doc.value;
+  if (v === undefined || v === null) return [];
+  if (isObject(v) && v.apiVersion === 'v1' && v.kind === 'List' && Array.isArray(v.items)) {
+    return v.items.map((item, i) => ({ value: item, locate: (path) => doc.locate(['items', i, ...path]) }));
+  }
+  return [doc];
 }
 
 /** The kind of a Tollgate object (tollgate.dev/v1beta1), else undefined; another version of the group is an error later. */
@@ -92,7 +105,7 @@ type Located = Omit<Finding, 'file' | 'document'>;
 
 const at = (p: Position): { line: number; column: number } => ({ line: p.line, column: p.column });
 
-function lintObject(doc: SourceDocument, kind: string, o: LintOptions): Located[] {
+function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] {
   const obj = doc.value as Record<string, unknown>;
   const meta = isObject(obj.metadata) ? obj.metadata : {};
   const object = `${kind} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${typeof meta.name === 'string' ? meta.name : '(no name)'}`;
