@@ -3,7 +3,8 @@
 const CLUSTER_FLAGS = `Cluster flags (every command):
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
   --context NAME        kubeconfig context (default: the current context)
-  -n, --namespace NS    namespace (default: the context's namespace, else "default")`;
+  -n, --namespace NS    namespace (default: the context's namespace, else "default")
+  --request-timeout D   give up on an API request after D (10s, 1m; 0 for never; default 30s)`;
 
 const NO_WAIT_FLAG = '  --no-wait             do not wait (up to 15s) for the operator to acknowledge the request';
 const REQUEST_FLAGS = `  --force               record the request even when it makes no sense in the current phase
@@ -20,7 +21,8 @@ REVISION (under analysis), PROMOTED, READY (the Ready condition and its reason),
 
 Flags:
   -A, --all-namespaces  every namespace (adds a NAMESPACE column)
-  -o, --output FORMAT   json or yaml (the objects), wide (adds PROVIDER, TARGET, INTERVAL, PAUSED, MESSAGE)
+  -o, --output FORMAT   json or yaml (the objects), wide (adds PROVIDER, TARGET, INTERVAL, PAUSED, MESSAGE),
+                        name (canary.tollgate.dev/NAME, one a line)
 
 Examples:
   PROG get
@@ -31,7 +33,7 @@ Exit codes: 0 listed, 3 usage, not found or API errors.`,
   },
   status: {
     summary: 'the current run: steps, last checks, conditions, Events',
-    usage: 'status NAME [--watch] [--until-done] [--all-events]',
+    usage: 'status NAME [--watch] [--until-done] [--all-events] [-o json|yaml]',
     body: `Shows where the current run stands: phase, weight, iteration, failed checks against the threshold, the results of
 the last analysis (metric, value, bounds, ok or why not), the conditions, and the Canary's Events, oldest first,
 with their times from the run's start and their counts.
@@ -40,6 +42,7 @@ Flags:
   -w, --watch           then print one line per change (state, checks, Events) until Ctrl-C
   --until-done          like --watch, but stop when the run ends: exit 0 when promoted, 1 when it failed
   --all-events          also show the Events of earlier runs
+  -o, --output FORMAT   json or yaml: {canary, events} as one document (not with --watch or --until-done)
 
 Examples:
   PROG status podinfo -n test
@@ -134,6 +137,54 @@ Flags:
 
 Example:
   kubectl apply -f deploy/podinfo.yaml && PROG wait podinfo -n test --timeout 15m`,
+  },
+  history: {
+    summary: 'past releases: revision, start, duration, outcome, failure reason',
+    usage: 'history NAME [-o json|yaml]',
+    body: `Lists the releases of a Canary, newest first: the revision analysed, what started the run (a new revision, a
+retry, the initialization), when, how long it took, its outcome (promoted, failed, superseded by a newer revision,
+initialized, in progress) and why it failed. Built from the Canary's Events, which the API server keeps an hour by
+default, and its status (the current run, and the last one when its Events have expired).
+
+Flags:
+  -o, --output FORMAT   json or yaml
+
+Example:
+  PROG history podinfo -n test
+
+Exit codes: 0 listed, 3 usage, not found or API errors.`,
+  },
+  lint: {
+    summary: 'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)',
+    usage: 'lint FILE... [-o text|json] [--mesh-provider NAME]',
+    body: `Checks manifests without a cluster, as applying them would: the CRD schema (types, enums, patterns, bounds,
+required and unknown fields), the CEL rules, with the API server's messages, then the operator's own checks of a
+Canary. Each finding is a line FILE:LINE:COLUMN: error|warning: MESSAGE (KIND NAMESPACE/NAME). Multi-document YAML
+(JSON too); documents of other kinds are skipped; "-" reads standard input; a directory means its *.yaml, *.yml
+and *.json files.
+
+Flags:
+  -o, --output FORMAT   text (default) or json (findings with file, line, column, path, stage, severity)
+  --mesh-provider NAME  the provider of Canaries without spec.provider, as the operator's flag (default istio)
+
+Examples:
+  PROG lint deploy/canary.yaml
+  kustomize build overlays/prod | PROG lint -
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 3 usage error or a file that cannot be read.`,
+  },
+  completion: {
+    summary: 'print a shell completion script (bash, zsh or fish)',
+    usage: 'completion bash|zsh|fish',
+    body: `Completes commands, flags, their fixed values and canary names (by running PROG get -o name with the cluster
+flags typed so far).
+
+Examples:
+  source <(PROG completion bash)                 # in ~/.bashrc
+  PROG completion zsh > "\${fpath[1]}/_tollgate"
+  PROG completion fish > ~/.config/fish/completions/tollgate.fish
+
+Exit codes: 0, 3 for an unknown shell.`,
   },
   version: {
     summary: 'print the version',

@@ -3,9 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@tollgate/operator/api/duration';
 import type { RequestKind } from './canary.js';
+import { completionScript, SHELLS, type CompletionSpec, type FlagSpec, type Shell } from './commands/completion.js';
 import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
+import { history, HISTORY_OUTPUTS, type HistoryOptions } from './commands/history.js';
+import { lint, LINT_OUTPUTS, processStdin, type LintCommandOptions } from './commands/lint.js';
 import { request, type RequestOptions } from './commands/request.js';
-import { status, type StatusOptions } from './commands/status.js';
+import { checkStatusOptions, status, STATUS_OUTPUTS, type StatusOptions } from './commands/status.js';
 import { version } from './commands/version.js';
 import { wait, WAIT_FOR, type WaitOptions } from './commands/wait.js';
 import type { Context } from './context.js';
@@ -23,28 +26,48 @@ const CLUSTER_OPTIONS: Record<string, Option> = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
+  'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
 const REQUEST_OPTIONS: Record<string, Option> = { force: { type: 'boolean' }, 'no-wait': { type: 'boolean' } };
 
+const OUTPUT: Option = { type: 'string', short: 'o' };
+
 const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
-  get: { 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' } },
-  status: { watch: { type: 'boolean', short: 'w' }, 'until-done': { type: 'boolean' }, 'all-events': { type: 'boolean' } },
+  get: { 'all-namespaces': { type: 'boolean', short: 'A' }, output: OUTPUT },
+  status: { watch: { type: 'boolean', short: 'w' }, 'until-done': { type: 'boolean' }, 'all-events': { type: 'boolean' }, output: OUTPUT },
+  history: { output: OUTPUT },
   promote: REQUEST_OPTIONS,
   abort: REQUEST_OPTIONS,
   retry: REQUEST_OPTIONS,
   pause: { 'no-wait': { type: 'boolean' } },
   resume: { 'no-wait': { type: 'boolean' } },
   wait: { timeout: { type: 'string' }, for: { type: 'string' } },
+  lint: { output: OUTPUT, 'mesh-provider': { type: 'string' } },
+  completion: {},
   version: {},
   help: {},
 };
 
+/** The values of -o, by command. */
+const OUTPUT_VALUES: Record<string, readonly string[]> = { get: OUTPUTS, status: STATUS_OUTPUTS, history: HISTORY_OUTPUTS, lint: LINT_OUTPUTS };
+
 /** How many NAMEs each command takes: [least, most]. */
 const POSITIONALS: Record<string, [number, number]> = {
   get: [0, 1], status: [1, 1], promote: [1, 1], abort: [1, 1], retry: [1, 1], pause: [1, 1], resume: [1, 1],
-  wait: [1, 1], version: [0, 0], help: [0, 1],
+  wait: [1, 1], history: [1, 1], lint: [1, Infinity], completion: [1, 1], version: [0, 0], help: [0, 1],
+};
+
+/** What a command's arguments are, for the messages and the shell completion. */
+const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
+  get: 'canary', status: 'canary', promote: 'canary', abort: 'canary', retry: 'canary', pause: 'canary', resume: 'canary',
+  wait: 'canary', history: 'canary', lint: 'files', completion: 'shell', version: 'none', help: 'command',
+};
+
+const MISSING: Record<string, string> = {
+  lint: 'lint needs files to check (or - for standard input)',
+  completion: `completion needs a shell: ${SHELLS.join(', ')}`,
 };
 
 export const DEFAULT_WAIT_TIMEOUT = '10m';
@@ -52,6 +75,9 @@ export const DEFAULT_WAIT_TIMEOUT = '10m';
 export type Parsed =
   | { command: 'help'; topic?: string }
   | { command: 'version' }
+  | { command: 'completion'; shell: Shell }
+  | { command: 'lint'; lint: LintCommandOptions }
+  | { command: 'history'; cluster: ClusterOptions; history: HistoryOptions }
   | { command: 'get'; cluster: ClusterOptions; get: GetOptions }
   | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
   | { command: 'wait'; cluster: ClusterOptions; wait: WaitOptions }
@@ -100,19 +126,32 @@ export function parseCommandLine(argv: string[]): Parsed {
   if (v.help) return { command: 'help', ...(command !== 'help' ? { topic: command } : {}) };
   const [least, most] = POSITIONALS[command]!;
   if (names.length > most) throw new UsageError(`too many arguments: ${names.slice(most).join(' ')}`, command);
-  if (names.length < least) throw new UsageError(`${command} needs the name of a canary`, command);
+  if (names.length < least) throw new UsageError(MISSING[command] ?? `${command} needs the name of a canary`, command);
+  const output = v.output as string | undefined;
+  if (output !== undefined && !OUTPUT_VALUES[command]!.includes(output)) {
+    throw new UsageError(`unknown output format "${output}": use ${OUTPUT_VALUES[command]!.join(', ')}`, command);
+  }
   if (command === 'help') {
     const topic = names[0];
     if (topic && !COMMANDS[topic]) throw new UsageError(`unknown command "${topic}"`);
     return { command: 'help', ...(topic ? { topic } : {}) };
   }
   if (command === 'version') return { command: 'version' };
+  if (command === 'completion') {
+    if (!(SHELLS as readonly string[]).includes(names[0]!)) throw new UsageError(`unknown shell "${names[0]}": use ${SHELLS.join(', ')}`, command);
+    return { command, shell: names[0] as Shell };
+  }
+  if (command === 'lint') {
+    const meshProvider = v['mesh-provider'] as string | undefined;
+    return { command, lint: { paths: names, output: (output ?? 'text') as LintCommandOptions['output'], ...(meshProvider ? { meshProvider } : {}) } };
+  }
   const cluster: ClusterOptions = {
     ...(typeof v.kubeconfig === 'string' ? { kubeconfig: v.kubeconfig } : {}),
     ...(typeof v.context === 'string' ? { context: v.context } : {}),
     ...(typeof v.namespace === 'string' ? { namespace: v.namespace } : {}),
   };
   if (cluster.namespace === '') throw new UsageError('--namespace needs a value', command);
+  if (typeof v['request-timeout'] === 'string') cluster.requestTimeoutMs = requestTimeout(v['request-timeout'], command);
   return commandOf(command, cluster, v, names);
 }
 
@@ -135,13 +174,18 @@ function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: st
   switch (command) {
     case 'get': {
       const output = v.output as string | undefined;
-      if (output !== undefined && !(OUTPUTS as readonly string[]).includes(output)) {
-        throw new UsageError(`unknown output format "${output}": use ${OUTPUTS.join(', ')}`, command);
-      }
       return { command, cluster, get: { ...(names[0] ? { name: names[0] } : {}), allNamespaces: v['all-namespaces'] === true, ...(output ? { output: output as Output } : {}) } };
     }
-    case 'status':
-      return { command, cluster, status: { name, watch: v.watch === true, untilDone: v['until-done'] === true, allEvents: v['all-events'] === true } };
+    case 'status': {
+      const output = v.output as StatusOptions['output'];
+      const o: StatusOptions = { name, watch: v.watch === true, untilDone: v['until-done'] === true, allEvents: v['all-events'] === true, ...(output ? { output } : {}) };
+      checkStatusOptions(o);
+      return { command, cluster, status: o };
+    }
+    case 'history': {
+      const output = v.output as HistoryOptions['output'];
+      return { command, cluster, history: { name, ...(output ? { output } : {}) } };
+    }
     case 'wait':
       return { command, cluster, wait: waitOptions(v, name) };
     default:
@@ -161,6 +205,27 @@ function waitOptions(v: Flags, name: string): WaitOptions {
   const target = (v.for as string | undefined) ?? 'promoted';
   if (!(WAIT_FOR as readonly string[]).includes(target)) throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, 'wait');
   return { name, timeoutMs, for: target as WaitOptions['for'] };
+}
+
+/** --request-timeout as kubectl takes it: a duration (30s, 1m), a number of seconds, or 0 for none. */
+function requestTimeout(text: string, command: string): number {
+  try {
+    return /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  } catch {
+    throw new UsageError(`invalid --request-timeout "${text}": use a duration such as 10s or 1m, or 0 for none`, command);
+  }
+}
+
+/** The commands and flags, for the completion scripts. */
+export function completionSpec(): CompletionSpec {
+  const flags = (options: Record<string, Option>, command?: string): FlagSpec[] => Object.entries(options).map(([long, o]) => ({
+    long, value: o.type === 'string', ...(o.short ? { short: o.short } : {}),
+    ...(long === 'output' && command ? { values: OUTPUT_VALUES[command] } : long === 'for' ? { values: WAIT_FOR } : {}),
+  }));
+  return {
+    global: flags(CLUSTER_OPTIONS),
+    commands: Object.entries(COMMAND_OPTIONS).map(([name, options]) => ({ name, summary: COMMANDS[name]!.summary, flags: flags(options, name), args: ARGS[name]! })),
+  };
 }
 
 /** parseArgs' errors, in the CLI's words. */
@@ -202,6 +267,8 @@ export interface Deps {
   signal: AbortSignal;
   /** "tollgate", or "kubectl tollgate" when run as a kubectl plugin. */
   prog: string;
+  /** Standard input, for lint -; the process's by default. */
+  stdin?: (maxBytes: number) => Promise<string>;
 }
 
 /** Runs one command line; resolves to the exit code. */
@@ -218,6 +285,17 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     return EXIT.OK;
   }
   if (parsed.command === 'version') return version(io);
+  if (parsed.command === 'completion') {
+    io.stdout(completionScript(parsed.shell, completionSpec()).trimEnd());
+    return EXIT.OK;
+  }
+  if (parsed.command === 'lint') {
+    try {
+      return await lint({ io, stdin: deps.stdin ?? processStdin }, parsed.lint);
+    } catch (err) {
+      return report(err, deps);
+    }
+  }
   let ctx: Context | undefined;
   let server = '';
   try {
@@ -228,6 +306,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       case 'get': return await get(ctx, parsed.get);
       case 'status': return await status(ctx, parsed.status);
       case 'wait': return await wait(ctx, parsed.wait);
+      case 'history': return await history(ctx, parsed.history);
       default: return await request(ctx, parsed.command, parsed.request);
     }
   } catch (err) {

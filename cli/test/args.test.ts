@@ -54,7 +54,7 @@ describe('parseCommandLine', () => {
     expect(usage(['pause', 'podinfo', '--force'])).toBe('unknown flag --force');
     expect(usage(['get', '-o'])).toBe('flag -o, --output needs a value');
     expect(usage(['status', 'podinfo', '--watch=yes'])).toBe('flag -w, --watch takes no value');
-    expect(usage(['get', '-o', 'table'])).toBe('unknown output format "table": use json, yaml, wide');
+    expect(usage(['get', '-o', 'table'])).toBe('unknown output format "table": use json, yaml, wide, name');
     expect(usage(['status'])).toBe('status needs the name of a canary');
     expect(usage(['promote', 'a', 'b'])).toBe('too many arguments: b');
     expect(usage(['version', 'x'])).toBe('too many arguments: x');
@@ -64,6 +64,28 @@ describe('parseCommandLine', () => {
     expect(usage(['help', 'nope'])).toBe('unknown command "nope"');
     expect(usage(['--bogus'])).toBe('unknown flag --bogus');
     expect(usage(['get', '-n', ''])).toBe('--namespace needs a value');
+    expect(usage(['status', 'podinfo', '-o', 'wide'])).toBe('unknown output format "wide": use json, yaml');
+    expect(usage(['status', 'podinfo', '-o', 'json', '--watch'])).toBe('-o json prints one document: it cannot be combined with --watch or --until-done');
+    expect(usage(['history'])).toBe('history needs the name of a canary');
+    expect(usage(['history', 'podinfo', '-o', 'wide'])).toBe('unknown output format "wide": use json, yaml');
+    expect(usage(['lint'])).toBe('lint needs files to check (or - for standard input)');
+    expect(usage(['lint', 'a.yaml', '-o', 'yaml'])).toBe('unknown output format "yaml": use text, json');
+    expect(usage(['completion'])).toBe('completion needs a shell: bash, zsh, fish');
+    expect(usage(['completion', 'tcsh'])).toBe('unknown shell "tcsh": use bash, zsh, fish');
+    expect(usage(['get', '--request-timeout', 'soon'])).toBe('invalid --request-timeout "soon": use a duration such as 10s or 1m, or 0 for none');
+  });
+
+  it('given the new verbs and flags, then their options', () => {
+    expect(parseCommandLine(['history', 'podinfo', '-o', 'yaml', '-n', 'shop'])).toEqual({ command: 'history', cluster: { namespace: 'shop' }, history: { name: 'podinfo', output: 'yaml' } });
+    expect(parseCommandLine(['status', 'podinfo', '-o', 'json'])).toMatchObject({ status: { name: 'podinfo', output: 'json' } });
+    expect(parseCommandLine(['lint', 'a.yaml', '-', 'dir', '-o', 'json', '--mesh-provider', 'linkerd'])).toEqual({
+      command: 'lint', lint: { paths: ['a.yaml', '-', 'dir'], output: 'json', meshProvider: 'linkerd' },
+    });
+    expect(parseCommandLine(['lint', '-'])).toEqual({ command: 'lint', lint: { paths: ['-'], output: 'text' } });
+    expect(parseCommandLine(['completion', 'zsh'])).toEqual({ command: 'completion', shell: 'zsh' });
+    expect(parseCommandLine(['get', '--request-timeout', '5s', '--context', 'prod'])).toMatchObject({ cluster: { requestTimeoutMs: 5000, context: 'prod' } });
+    expect(parseCommandLine(['get', '--request-timeout=7'])).toMatchObject({ cluster: { requestTimeoutMs: 7000 } });
+    expect(parseCommandLine(['get', '--request-timeout', '0'])).toMatchObject({ cluster: { requestTimeoutMs: 0 } });
   });
 
   it('given a typo, then the nearest command within two edits', () => {

@@ -2,8 +2,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Canary } from '@tollgate/operator/api/types';
-import { setEnv } from '../src/harness/fixtures.js';
+import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
+import type { Canary, CanarySpec } from '@tollgate/operator/api/types';
+import { istioCanary, setEnv } from '../src/harness/fixtures.js';
 import { ROOT } from '../src/harness/paths.js';
 import { kubeTools } from '../src/harness/tools.js';
 import { envInfo } from './env.js';
@@ -11,7 +12,8 @@ import { canaryEvents, getCanary, scenario, type Scenario } from './helpers.js';
 
 /**
  * The `tollgate` CLI (cli/), built, run as a child process against the local control plane and a real operator,
- * as a user or a CI job would run it: get, status, wait, pause, resume, promote, abort, retry, and as a kubectl plugin.
+ * as a user or a CI job would run it: get, status, wait, pause, resume, promote, abort, retry, history, and as a
+ * kubectl plugin; lint, offline, against what the API server says of the same manifests.
  */
 
 const CLI_MAIN = path.join(ROOT, 'cli', 'dist', 'main.js');
@@ -195,5 +197,69 @@ describe('tollgate CLI on the local control plane', () => {
     expect(status.stdout).not.toContain('promoted on request');
 
     expect(await tollgate('abort', 'podinfo', '-n', ns)).toMatchObject({ code: 1, stderr: expect.stringContaining('refused: podinfo is Failed: no run in progress to abort.') });
+  });
+  it('history: every run of this file, newest first, with its trigger, outcome and failure reason; status -o json', async () => {
+    const listed = await tollgate('history', 'podinfo', '-n', ns, '-o', 'json');
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const { releases } = JSON.parse(listed.stdout) as { releases: { revision: string; trigger: string; outcome: string; reason?: string; durationMs?: number }[] };
+    // v5 failed checks; v4 aborted, then retried (the tests above checked those outcomes); v3, v2; the first deployment.
+    expect(releases.map((r) => `${r.trigger} ${r.outcome}`).slice(0, 3)).toEqual(['new revision failed', 'retry promoted', 'new revision failed']);
+    expect(releases).toHaveLength(6);
+    expect(releases[5]).toMatchObject({ trigger: 'initialization', outcome: 'initialized' });
+    for (const r of releases.slice(3, 5)) { // promoted unless the machine was too slow for the latency check
+      expect(r.trigger).toBe('new revision');
+      expect(r.outcome === 'promoted' || (r.outcome === 'failed' && r.reason?.startsWith('failed checks threshold reached'))).toBe(true);
+    }
+    expect(releases[0]).toMatchObject({ revision: canary().status?.lastAppliedSpec, reason: expect.stringMatching(/^failed checks threshold reached 2: request-success-rate [\d.]+ < 99$/) });
+    expect(releases[2]!.reason).toMatch(/^aborted on request \(tollgate.dev\/abort=/);
+    expect(releases[1]!.revision).toBe(releases[2]!.revision);
+    expect(releases.every((r) => r.durationMs !== undefined && r.durationMs >= 0)).toBe(true);
+    const table = await tollgate('history', 'podinfo', '-n', ns);
+    expect(table.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['REVISION', 'TRIGGER', 'STARTED', 'DURATION', 'OUTCOME', 'REASON']);
+    expect(table.stdout.split('\n')[1]).toMatch(/^\w+ +new revision +\d{4}-\d\d-\d\dT[\d:]+Z +\S+ +failed +failed checks threshold reached 2/);
+
+    const doc = await tollgate('status', 'podinfo', '-n', ns, '-o', 'json');
+    const parsed = JSON.parse(doc.stdout) as { canary: Canary; events: { reason: string }[] };
+    expect(parsed.canary.status?.phase).toBe('Failed');
+    expect(parsed.events.map((e) => e.reason)).toContain('RolledBack');
+  });
+
+  it('lint, offline: the manifests the API server refuses, with its messages, at their lines; a valid one passes', async () => {
+    const tools = kubeTools();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-lint-'));
+    const bad = (name: string, analysis: object, spec: object = {}): Canary => istioCanary(ns, name, analysis as Partial<NonNullable<CanarySpec['analysis']>>, spec as Partial<CanarySpec>);
+    const cases: [string, Canary][] = [
+      ...RULE_EXAMPLES.map((ex, i) => [ex.title, bad(`lint-rule-${i}`, ex.analysis ?? {}, ex.spec)] as [string, Canary]),
+      ['a weight of 150', bad('lint-weight', { maxWeight: 150 })],
+      ['an interval under one second', bad('lint-interval', { interval: '500ms' })],
+      ['a provider that does not exist', bad('lint-provider', {}, { provider: 'haproxy' })],
+      ['a misspelt field', bad('lint-unknown', { stepWeigth: 5 })],
+      ['a string for an integer, with a CEL rule broken too', bad('lint-type', { threshold: 'two', stepWeight: 70 })],
+      ['a port name too long', bad('lint-long', {}, { service: { port: 9898, portName: 'p'.repeat(64) } })],
+    ];
+    try {
+      const files = cases.map(([, c], i) => {
+        const file = path.join(dir, `case-${String(i).padStart(2, '0')}.yaml`);
+        fs.writeFileSync(file, `# ${cases[i]![0]}\n${JSON.stringify(c, null, 2)}\n`);
+        return file;
+      });
+      fs.writeFileSync(path.join(dir, 'valid.yaml'), JSON.stringify(istioCanary(ns, 'lint-ok')));
+      expect(await tollgate('lint', path.join(dir, 'valid.yaml'))).toMatchObject({ code: 0, stdout: '0 errors, 0 warnings in 1 Tollgate object.\n' });
+
+      const linted = await tollgate('lint', '-o', 'json', dir);
+      expect(linted).toMatchObject({ code: 1, stderr: '' });
+      const findings = (JSON.parse(linted.stdout) as { findings: { file: string; stage: string; line: number; message: string }[] }).findings;
+      const differences: string[] = [];
+      for (const [i, file] of files.entries()) {
+        const mine = findings.filter((f) => f.file === file && (f.stage === 'schema' || f.stage === 'cel'));
+        const server = await run(tools.kubectl, ['create', '-f', file], { PATH: `${tools.bin}:${process.env.PATH}` });
+        if (server.code === 0 || !mine.length) differences.push(`${cases[i]![0]}: kubectl ${server.code}, lint ${mine.length} findings`);
+        for (const f of mine) if (!server.stderr.includes(f.message)) differences.push(`${cases[i]![0]}: lint says "${f.message}", the API server: ${server.stderr}`);
+        if (mine.some((f) => f.line < 2)) differences.push(`${cases[i]![0]}: a finding on the comment line`);
+      }
+      expect(differences).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { canaryTable } from '../format.js';
 import { getCanary } from '../kube.js';
 
-export const OUTPUTS = ['json', 'yaml', 'wide'] as const;
+export const OUTPUTS = ['json', 'yaml', 'wide', 'name'] as const;
 export type Output = (typeof OUTPUTS)[number];
 
 export interface GetOptions {
@@ -21,6 +21,10 @@ export async function get(ctx: Context, o: GetOptions): Promise<number> {
     ? [await getCanary(ctx.kube, ctx.namespace, o.name, ctx.signal)]
     : (await ctx.kube.list<Canary>(Resources.canaries, o.allNamespaces ? undefined : ctx.namespace, {}, ctx.signal)).items
       .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  if (o.output === 'name') {
+    for (const c of canaries) ctx.io.stdout(`canary.tollgate.dev/${c.metadata.name}`);
+    return EXIT.OK;
+  }
   if (o.output === 'json' || o.output === 'yaml') {
     const items = canaries.map(forOutput);
     const doc = o.name ? items[0] : { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
@@ -37,7 +41,7 @@ export async function get(ctx: Context, o: GetOptions): Promise<number> {
 }
 
 /** As kubectl prints objects: with apiVersion and kind, without managedFields. */
-function forOutput(c: Canary): Canary {
+export function forOutput(c: Canary): Canary {
   const { managedFields: _m, ...metadata } = c.metadata as Canary['metadata'] & { managedFields?: unknown };
   return { apiVersion: c.apiVersion ?? 'tollgate.dev/v1beta1', kind: c.kind ?? 'Canary', ...c, metadata };
 }

@@ -1,10 +1,14 @@
 import type { Canary } from '@tollgate/operator/api/types';
+import { eventsOfRun, type CoreEvent } from '../canary.js';
 import type { Context } from '../context.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { ticking } from '../feed.js';
 import { changeLines, statusLines, type Snapshot } from '../format.js';
 import { canaryEvents, getCanary } from '../kube.js';
+import { forOutput } from './get.js';
 import { Judge } from './wait.js';
+
+export const STATUS_OUTPUTS = ['json', 'yaml'] as const;
 
 export interface StatusOptions {
   name: string;
@@ -13,6 +17,8 @@ export interface StatusOptions {
   /** Keep printing changes until the run ends: exit 0 when promoted, 1 when it failed. */
   untilDone: boolean;
   allEvents: boolean;
+  /** The Canary and its Events as one document, instead of the page. */
+  output?: (typeof STATUS_OUTPUTS)[number];
 }
 
 /** tollgate status NAME: the current run as a page; with --watch, then one timeline line per change. */
@@ -20,6 +26,7 @@ export async function status(ctx: Context, o: StatusOptions): Promise<number> {
   const { io, kube, namespace } = ctx;
   const canary = await getCanary(kube, namespace, o.name, ctx.signal);
   const events = await canaryEvents(kube, namespace, o.name, canary.metadata.uid, ctx.signal);
+  if (o.output) return printDocument(ctx, canary, o.allEvents ? events : eventsOfRun(canary, events), o.output);
   for (const line of statusLines(canary, events, { now: io.now(), allEvents: o.allEvents })) io.stdout(line);
   if (!o.watch && !o.untilDone) return EXIT.OK;
   const judge = new Judge(kube, io);
@@ -47,6 +54,19 @@ export async function status(ctx: Context, o: StatusOptions): Promise<number> {
     stop.abort();
   }
   return o.untilDone ? EXIT.INTERRUPTED : EXIT.OK;
+}
+
+/** -o json|yaml: {canary, events}, the Events of the current run (all with --all-events), oldest first. */
+async function printDocument(ctx: Context, canary: Canary, events: CoreEvent[], output: 'json' | 'yaml'): Promise<number> {
+  const doc = { canary: forOutput(canary), events };
+  if (output === 'json') ctx.io.stdout(JSON.stringify(doc, null, 2));
+  else ctx.io.stdout((await import('@kubernetes/client-node')).dumpYaml(doc).trimEnd());
+  return EXIT.OK;
+}
+
+/** Refuses -o with --watch or --until-done: a document is printed once. */
+export function checkStatusOptions(o: StatusOptions): void {
+  if (o.output && (o.watch || o.untilDone)) throw new UsageError(`-o ${o.output} prints one document: it cannot be combined with --watch or --until-done`, 'status');
 }
 
 /** The exit code once the run has ended (as tollgate wait decides), else undefined. */
