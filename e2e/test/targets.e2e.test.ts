@@ -89,7 +89,9 @@ describe('targets and what they carry', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     try {
-      s = await scenario({ prefix: 'retry', analysis: { interval: '2s', threshold: 1, stepWeight: 50, maxWeight: 50, webhooks: [{ name: 'smoke', type: 'pre-rollout', url }] } });
+      // threshold 2: the failing pre-rollout hook still fails the run within two intervals, and one check that
+      // finds no canary traffic yet (a slow scrape) does not fail the retried run.
+      s = await scenario({ prefix: 'retry', analysis: { interval: '2s', threshold: 2, stepWeight: 50, maxWeight: 50, webhooks: [{ name: 'smoke', type: 'pre-rollout', url }] } });
       let from = s.timeline.phases.length;
       await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
       await s.timeline.waitForPhase('Failed', 60_000, from);
