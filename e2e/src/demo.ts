@@ -26,7 +26,9 @@ async function release(timeline: Timeline, run: () => Promise<void>, until: stri
   const from = timeline.phases.length;
   await run();
   releaseStart = start;
-  const end = await Promise.race(until.map((p) => timeline.waitForPhase(p, 180_000, from)));
+  // The end of this release, not a late status write of the previous one: an end phase after the run started.
+  const started = timeline.phases.indexOf(await timeline.waitForPhase('Progressing', 180_000, from));
+  const end = await Promise.race(until.map((p) => timeline.waitForPhase(p, 180_000, started)));
   say(`  -> ${end.phase} after ${((end.at - start) / 1000).toFixed(1)}s; canary weights written to the VirtualService: ${timeline.routeWeights.join(' > ')}`);
 }
 
