@@ -24,10 +24,13 @@ const chartCredentials = (ns: string, kube: KubeClient, shards = 1): Promise<str
     values: ['operator.replicas=2', `operator.leaderElection.shards=${shards}`, `operator.watchNamespaces={${ns}}`],
   });
 
-/** No request of the operator's was refused (its log names every 401/403 the API server answered). */
+/**
+ * No request of the operator's was refused: a refused request fails a reconcile, a list/watch or a Lease round,
+ * and each of those logs the KubeApiError, whose message reads "<verb> <path>: 403 Forbidden: ...".
+ */
 const expectNothingRefused = (ops: { logFile: string | undefined }[]): void => {
   for (const op of ops) {
-    const refused = fs.readFileSync(op.logFile!, 'utf8').split('\n').filter((l) => /\b40[13]\b|forbidden/i.test(l));
+    const refused = fs.readFileSync(op.logFile!, 'utf8').split('\n').filter((l) => /: 40[13] (Unauthorized|Forbidden)\b/.test(l));
     expect(refused.slice(0, 3)).toEqual([]);
   }
 };

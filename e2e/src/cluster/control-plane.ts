@@ -27,12 +27,15 @@ function writeKeys(dir: string): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
-export function kubeconfigYaml(server: string, token: string): string {
+/** A kubeconfig with one bearer-token user (the admin's, or a ServiceAccount's with its namespace as default). */
+export function kubeconfigYaml(server: string, token: string, o: { user?: string; namespace?: string } = {}): string {
+  const user = o.user ?? 'admin';
   return [
     'apiVersion: v1', 'kind: Config', 'current-context: tollgate-local',
     'clusters:', '- name: tollgate-local', '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
-    'users:', '- name: admin', '  user:', `    token: ${token}`,
-    'contexts:', '- name: tollgate-local', '  context:', '    cluster: tollgate-local', '    user: admin', '',
+    'users:', `- name: ${user}`, '  user:', `    token: ${token}`,
+    'contexts:', '- name: tollgate-local', '  context:', '    cluster: tollgate-local', `    user: ${user}`,
+    ...(o.namespace ? [`    namespace: ${o.namespace}`] : []), '',
   ].join('\n');
 }
 

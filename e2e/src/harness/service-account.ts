@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import type { KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
+import { kubeconfigYaml } from '../cluster/control-plane.js';
 import { ROOT } from './paths.js';
 import { tool } from './tools.js';
 
@@ -25,12 +26,7 @@ export async function serviceAccountKubeconfig(kube: KubeClient, adminKubeconfig
   const docs = loadAll(fs.readFileSync(adminKubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }[];
   const server = docs[0]!.clusters[0]!.cluster.server;
   fs.mkdirSync(path.dirname(o.file), { recursive: true });
-  fs.writeFileSync(o.file, [
-    'apiVersion: v1', 'kind: Config', `current-context: ${o.name}`,
-    'clusters:', '- name: local', '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
-    'users:', `- name: ${o.name}`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${o.name}`, '  context:', '    cluster: local', `    user: ${o.name}`, `    namespace: ${o.namespace}`, '',
-  ].join('\n'), { mode: 0o600 });
+  fs.writeFileSync(o.file, kubeconfigYaml(server, token, { user: o.name, namespace: o.namespace }), { mode: 0o600 });
   return o.file;
 }
 

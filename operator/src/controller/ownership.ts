@@ -90,11 +90,7 @@ export class ShardedOwnership implements Ownership {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const shard of [...this.held.keys()]) this.lose(shard);
-    const member = await this.o.client.get<Lease>(Resources.leases, this.o.namespace, this.member.name).catch(() => undefined);
-    await Promise.all([
-      ...this.locks.map((l) => l.release()),
-      member?.spec.holderIdentity === this.o.identity ? this.member.remove(member).catch(() => false) : Promise.resolve(false),
-    ]);
+    await Promise.all([...this.locks.map((l) => l.release()), this.member.remove().catch(() => false)]);
   }
 
   /** One list of every Lease, then the member Lease renewed and each shard kept, taken or handed over. */

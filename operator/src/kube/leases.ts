@@ -39,8 +39,7 @@ export class LeaseLock {
 
   /** Whether the lease, as last observed, is held by nobody or not renewed within its duration. */
   expired(lease: Lease): boolean {
-    this.observe(lease);
-    return !lease.spec.holderIdentity || this.o.now() - this.observed!.at > (lease.spec.leaseDurationSeconds ?? 0) * 1000;
+    return !lease.spec.holderIdentity || this.unchangedFor(lease) > (lease.spec.leaseDurationSeconds ?? 0) * 1000;
   }
 
   /**
@@ -81,13 +80,14 @@ export class LeaseLock {
   }
 
   /**
-   * Deletes the lease as `lease` shows it: a precondition on its resourceVersion makes the delete fail (409,
-   * ignored) when anyone renewed it since. For Leases that name a process rather than a role (members).
+   * Deletes the lease, for Leases that name a process rather than a role (members). Given `lease` (another
+   * process's, as listed), a precondition on its resourceVersion makes the delete fail (409, ignored) when its
+   * holder renewed it since; without it (this process's own), the delete is unconditional.
    */
-  async remove(lease: Lease, signal?: AbortSignal): Promise<boolean> {
-    const preconditions = { uid: lease.metadata.uid, resourceVersion: lease.metadata.resourceVersion };
+  async remove(lease?: Lease, signal?: AbortSignal): Promise<boolean> {
+    const preconditions = lease && { uid: lease.metadata.uid, resourceVersion: lease.metadata.resourceVersion };
     try {
-      await this.client.delete(Resources.leases, this.namespace, this.name, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions }, signal);
+      await this.client.delete(Resources.leases, this.namespace, this.name, preconditions && { apiVersion: 'v1', kind: 'DeleteOptions', preconditions }, signal);
       return true;
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return false;
