@@ -28,11 +28,9 @@ export type Connect = (o: ClusterOptions) => Promise<Connection>;
  * in-cluster service account; --context, else the current context. Loaded lazily, so help and version stay fast.
  */
 export const connect: Connect = async (o) => {
-  const [{ KubeConfig }, { clientNodeConnection }, { loadKubeConfig, needsClientNode, staticConnection }, { KubeClient }] = await Promise.all([
+  const [{ KubeConfig }, { clientFromKubeConfig }] = await Promise.all([
     import('@kubernetes/client-node'),
     import('@tollgate/operator/kube/config'),
-    import('@tollgate/operator/kube/kubeconfig'),
-    import('@tollgate/operator/kube/client'),
   ]);
   const kc = new KubeConfig();
   try {
@@ -50,11 +48,10 @@ export const connect: Connect = async (o) => {
   const namespace = o.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
   const server = kc.getCurrentCluster()?.server ?? '';
   try {
-    // As the operator's clientFromKubeConfig, with the request deadline of --request-timeout.
-    const sel = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.context });
-    const conn = needsClientNode(sel.user) ? await clientNodeConnection(sel) : await staticConnection(sel);
-    const timeout = o.requestTimeoutMs !== undefined ? { defaultTimeoutMs: o.requestTimeoutMs } : {};
-    const kube = new KubeClient({ ...conn, userAgent: 'tollgate-cli', ...timeout });
+    const kube = await clientFromKubeConfig({
+      kubeconfig: o.kubeconfig, context: o.context, userAgent: 'tollgate-cli',
+      ...(o.requestTimeoutMs !== undefined ? { defaultTimeoutMs: o.requestTimeoutMs } : {}),
+    });
     return { kube, namespace, server };
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));

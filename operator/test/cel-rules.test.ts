@@ -95,6 +95,13 @@ describe('the Canary rules', () => {
     expect(brokenIds(base())).toEqual([]);
   });
 
+  it('given webhook URLs whose scheme is in capitals, then they are accepted (schemes are case-insensitive), and ftp is not', () => {
+    const withUrl = (url: string): CanarySpec => ({ ...base(), analysis: { ...base().analysis, webhooks: [{ name: 'load', url }] } });
+    expect(brokenIds(withUrl('HTTP://loadtester.test/'))).toEqual([]);
+    expect(brokenIds(withUrl('Https://loadtester.test/'))).toEqual([]);
+    expect(brokenIds(withUrl('ftp://loadtester.test/'))).toEqual(['webhook-http']);
+  });
+
   it.each(RULE_EXAMPLES.map((ex) => [ex.title, ex] as const))('given %s, then exactly its rule is broken, and the operator reports the rule\'s message', (_title, ex) => {
     const spec = applied(ex);
     expect(brokenIds(spec)).toEqual([ex.id]);

@@ -59,15 +59,16 @@ function summary(r: LintResult, errors: number): string {
 }
 
 async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
-  const [{ supportedProviders }, { builtinMetricProviders }, { DAEMONSET, DEPLOYMENT }, { loadConfig }] = await Promise.all([
-    import('@tollgate/operator/routers/factory'),
+  // The routers' capability data, not the routers: lint loads no router code.
+  const [{ ROUTED_PROVIDERS }, { builtinMetricProviders }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
+    import('@tollgate/operator/routers/capabilities'),
     import('@tollgate/operator/metrics/builtin'),
     import('@tollgate/operator/targets/workload-kinds'),
     import('@tollgate/operator/config'),
   ]);
   return {
     defaultProvider: meshProvider ?? loadConfig([], {}).meshProvider,
-    caps: { providers: supportedProviders(), targetKinds: new Set([DEPLOYMENT.kind, DAEMONSET.kind]), builtinMetricProviders: builtinMetricProviders() },
+    caps: { providers: new Set<string>(ROUTED_PROVIDERS), targetKinds: new Set(TARGET_KINDS), builtinMetricProviders: builtinMetricProviders() },
   };
 }
 

@@ -3,6 +3,7 @@
  * revision and the reason) and completed by its status (the current run; the last one when its Events have expired,
  * an hour after by default). Pure: the messages parsed here are those of operator/src/controller/phases/.
  */
+import { IN_FLIGHT_PHASES } from '@tollgate/operator/api/crd/rules';
 import type { Canary } from '@tollgate/operator/api/types';
 import { conditionOf, eventLast, eventStart, type CoreEvent } from '../canary.js';
 
@@ -78,7 +79,7 @@ function fromEvents(events: CoreEvent[]): { releases: Release[]; open?: Open } {
   return { releases, ...(open ? { open } : {}) };
 }
 
-const IN_FLIGHT = new Set(['Initializing', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising']);
+const IN_FLIGHT: ReadonlySet<string> = new Set(IN_FLIGHT_PHASES);
 
 /** Every release known, newest first: the Events', then the current run from the status. */
 export function releases(canary: Canary, events: CoreEvent[]): Release[] {

@@ -91,7 +91,7 @@ function checkBuiltins(spec: CanarySpec, provider: string, caps: Capabilities, r
 function checkWebhook(w: CanaryWebhook, path: string, r: ValidationReport): void {
   if (w.timeout !== undefined) checkDuration(w.timeout, `${path}.timeout`, r);
   // The scheme is a CEL rule (webhook-http); what passes it must still parse.
-  if (!URL.canParse(w.url) && /^https?:\/\//.test(w.url)) r.errors.push(`${path}.url is not a valid URL: ${w.url}`);
+  if (!URL.canParse(w.url) && /^https?:\/\//i.test(w.url)) r.errors.push(`${path}.url is not a valid URL: ${w.url}`);
 }
 
 function checkDuration(value: string, path: string, r: ValidationReport, minMs = 0): void {

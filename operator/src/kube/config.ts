@@ -13,6 +13,8 @@ export interface KubeConfigOptions {
   context?: string;
   observer?: RequestObserver;
   userAgent?: string;
+  /** Deadline of each request (watches aside), e.g. the CLI's --request-timeout; 0 for none. Unset: the client's default. */
+  defaultTimeoutMs?: number;
 }
 
 /** Seams for tests: where the kubeconfig is looked for, the refresh clock, and the client-node fallback. */
@@ -43,6 +45,7 @@ export async function clientFromKubeConfigWith(opts: KubeConfigOptions, internal
   return new KubeClient({
     ...conn,
     ...(opts.observer ? { observer: opts.observer } : {}),
+    ...(opts.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: opts.defaultTimeoutMs } : {}),
     userAgent: opts.userAgent ?? 'tollgate',
   });
 }

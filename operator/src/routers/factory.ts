@@ -25,7 +25,6 @@ const ROUTERS: Readonly<Record<RoutedProvider, RouterFactory>> = {
   'appmesh:v1beta2': (deps) => new AppMeshRouter('appmesh:v1beta2', deps),
 };
 
-export { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS } from './capabilities.js';
 
 export class UnknownProviderError extends Error {
   constructor(readonly provider: string) {

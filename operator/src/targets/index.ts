@@ -22,12 +22,12 @@ export interface TargetsDeps {
   tracksSecretsIn: (namespace: string) => boolean;
 }
 
-/** The workload kinds a Canary can release, by targetRef.kind. One line per kind. */
+/** The workload kinds a Canary can release, by targetRef.kind (TARGET_KINDS). One line per kind. */
 export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> {
   const configs = d.configTracking ? new ConfigTracker({ client: d.client, informers: d.informers, fieldManager: d.fieldManager, tracksSecretsIn: d.tracksSecretsIn }) : undefined;
   const common = { client: d.client, selectorLabels: d.selectorLabels, ownerRef: d.ownerRef, fieldManager: d.fieldManager, ...(configs ? { configs } : {}) };
   return {
-    Deployment: new WorkloadTarget(DEPLOYMENT, { ...common, workloads: d.deployments, autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }) }),
-    DaemonSet: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
+    [DEPLOYMENT.kind]: new WorkloadTarget(DEPLOYMENT, { ...common, workloads: d.deployments, autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }) }),
+    [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
   };
 }

@@ -79,3 +79,6 @@ export const DAEMONSET: WorkloadKind<DaemonSet> = {
   },
   scaledDown: (ds) => SCALE_TO_ZERO_SELECTOR in ((ds.spec.template.spec.nodeSelector ?? {}) as object) && (ds.status?.currentNumberScheduled ?? 0) === 0,
 };
+
+/** The kinds a Canary's targetRef may name: the keys of createTargets' table, and what offline validation accepts. */
+export const TARGET_KINDS: readonly string[] = [DEPLOYMENT.kind, DAEMONSET.kind];

@@ -6,6 +6,7 @@
  *
  * Cost: every list a rule iterates has maxItems, every message is a plain string (no messageExpression).
  */
+import { DURATION, SUCCESS_RATE } from '../../core/checks.js';
 import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '../../routers/capabilities.js';
 
 export interface CelRule {
@@ -21,8 +22,8 @@ export interface CelRule {
 /** Phases in which the operator has created objects named after the target and is moving traffic. */
 export const IN_FLIGHT_PHASES = ['Initializing', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'] as const;
 
-/** Metric names with a built-in query (core/checks.ts uses the same two). */
-export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+/** Metric names with a built-in query. */
+export const BUILTIN_METRICS = [SUCCESS_RATE, DURATION] as const;
 
 const orList = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 const celList = (values: readonly string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
@@ -107,7 +108,8 @@ export const THRESHOLD_RANGE_RULES: readonly CelRule[] = [
 export const WEBHOOK_RULES: readonly CelRule[] = [
   {
     id: 'webhook-http',
-    rule: "self.url.startsWith('http://') || self.url.startsWith('https://')",
+    // Schemes are case-insensitive (RFC 3986): HTTP://host/ is accepted, as Flagger and the URL parser do.
+    rule: "self.url.matches('^[Hh][Tt][Tt][Pp][Ss]?://')",
     message: 'url must start with http:// or https://',
     why: 'Webhooks are HTTP calls; any other scheme fails at the first step of the run.',
   },
