@@ -1,6 +1,7 @@
 import { ShardedOwnership, type ShardOptions } from '../src/controller/ownership.js';
 import { preferredOwner, shardOf } from '../src/controller/shards.js';
 import { LeaseLock, type Lease } from '../src/kube/leases.js';
+import { KubeApiError } from '../src/kube/errors.js';
 import { Resources } from '../src/kube/resources.js';
 import { silentLogger } from '../src/util/log.js';
 import { FakeKube } from './fakes/fake-kube.js';
@@ -45,9 +46,9 @@ describe('LeaseLock', () => {
 });
 
 describe('ShardedOwnership', () => {
-  const make = (kube: FakeKube, identity: string, clock: { now: number }, events: string[], shards = 4): ShardedOwnership =>
+  const make = (kube: FakeKube, identity: string, clock: { now: number }, events: string[], shards = 4, client = kube.client()): ShardedOwnership =>
     new ShardedOwnership({
-      client: kube.client(), namespace: 'ns', prefix: 'tg', identity, shards, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+      client, namespace: 'ns', prefix: 'tg', identity, shards, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
       log: silentLogger(), now: () => clock.now,
       onAcquire: (s) => events.push(`${identity}+${s}`), onLose: (s) => events.push(`${identity}-${s}`),
     } satisfies ShardOptions);
@@ -124,6 +125,15 @@ describe('ShardedOwnership', () => {
     expect(kube.lister<Lease>(Resources.leases).list('ns').map((l) => l.spec.holderIdentity)).toEqual(['', '']);
   });
 
+  /** rounds of `o`, each a retry period (2 s) after the last. */
+  const advance = async (o: ShardedOwnership, clock: { now: number }, rounds: number): Promise<void> => {
+    for (let t = 0; t < rounds; t++) {
+      clock.now += 2000;
+      await round(o);
+    }
+  };
+  const peerCount = (o: ShardedOwnership): number => (o as unknown as { peers: Map<string, unknown> }).peers.size;
+
   it('given a replica killed without stopping, then a survivor deletes its member Lease after ten lease durations, not before', async () => {
     const kube = new FakeKube();
     const clock = { now: 1_000_000 };
@@ -131,29 +141,62 @@ describe('ShardedOwnership', () => {
     const dead = make(kube, 'dead', clock, [], 2);
     await round(dead);
     await round(a);
-    for (let t = 0; t < 74; t++) {
-      clock.now += 2000;
-      await round(a);
-    }
+    await advance(a, clock, 74);
     expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-dead']);
-    for (let t = 0; t < 2; t++) {
-      clock.now += 2000;
-      await round(a);
-    }
+    await advance(a, clock, 2);
     expect(memberLeases(kube)).toEqual(['tg-member-a']);
     expect(a.heldShards).toEqual([0, 1]);
+    expect(peerCount(a)).toBe(0);
   });
 
-  it('given a member that renews while a survivor judges it dead, then the delete fails on its resourceVersion and the Lease stays', async () => {
+  it('given a dead member that renews between the survivor\'s list and its delete, then the delete fails on the resourceVersion and the Lease stays', async () => {
     const kube = new FakeKube();
     const clock = { now: 1_000_000 };
-    const a = make(kube, 'a', clock, [], 1);
     const slow = new LeaseLock(kube.client(), 'ns', 'tg-member-slow', { identity: 'slow', leaseDurationMs: 15_000, now: () => clock.now, labels: { 'tollgate.dev/lease-of': 'tg', 'tollgate.dev/member': 'true' } });
     await slow.tryAcquireOrRenew();
-    const listed = kube.lister<Lease>(Resources.leases).get('ns', 'tg-member-slow')!;
-    await slow.tryAcquireOrRenew();
-    expect(await slow.remove(listed)).toBe(false);
+    // The survivor's client: the member renews just before each delete reaches the API server.
+    const client = kube.client();
+    const deletes: string[] = [];
+    const racing = Object.assign(Object.create(client) as typeof client, {
+      delete: async (...args: Parameters<typeof client.delete>) => {
+        deletes.push(args[2]);
+        await slow.tryAcquireOrRenew();
+        return client.delete(...args);
+      },
+    });
+    const a = make(kube, 'a', clock, [], 1, racing);
     await round(a);
+    await advance(a, clock, 80);
+    expect(deletes.length).toBeGreaterThan(0);
     expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-slow']);
+  });
+
+  it('given member Leases it may not delete (403), then the survivor still renews its shards and keeps them', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const client = kube.client();
+    const forbidden = Object.assign(Object.create(client) as typeof client, {
+      delete: async () => { throw new KubeApiError(403, 'Forbidden', 'leases is forbidden', 'DELETE', 'leases'); },
+    });
+    const dead = make(kube, 'dead', clock, [], 2);
+    const a = make(kube, 'a', clock, [], 2, forbidden);
+    await round(dead);
+    await round(a);
+    await advance(a, clock, 90);
+    expect(a.heldShards).toEqual([0, 1]);
+    expect(memberLeases(kube)).toEqual(['tg-member-a', 'tg-member-dead']);
+  });
+
+  it('given a member that deleted its own Lease on stop, then the survivor forgets its observer', async () => {
+    const kube = new FakeKube();
+    const clock = { now: 1_000_000 };
+    const a = make(kube, 'a', clock, [], 2);
+    const b = make(kube, 'b', clock, [], 2);
+    await round(b);
+    await round(a);
+    expect(peerCount(a)).toBe(1);
+    await b.stop();
+    await advance(a, clock, 1);
+    expect(peerCount(a)).toBe(0);
   });
 });

@@ -100,10 +100,11 @@ export class ShardedOwnership implements Ownership {
       const byName = new Map(leases.items.map((l) => [l.metadata.name!, l]));
       await this.member.tryAcquireOrRenew(undefined, byName.get(this.member.name) ?? null);
       const members = this.liveMembers(leases.items);
-      await this.collectDeadMembers(leases.items);
       for (let shard = 0; shard < this.o.shards; shard++) {
         await this.tend(shard, preferredOwner(shard, members), byName.get(this.locks[shard]!.name) ?? null);
       }
+      // Housekeeping last, and on its own: a failed delete (no RBAC for it, a 5xx) must not stop the renewals.
+      await this.collectDeadMembers(leases.items).catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'dead member leases not collected'));
     } catch (err) {
       this.o.log.warn({ err: messageOf(err) }, 'shard leases: round failed');
     }
@@ -138,7 +139,11 @@ export class ShardedOwnership implements Ownership {
    * same moment keeps its Lease.
    */
   private async collectDeadMembers(leases: Lease[]): Promise<void> {
-    for (const l of this.otherMembers(leases)) {
+    const others = this.otherMembers(leases);
+    // Observers of Leases that are gone (deleted by their member on stop, or by another replica) go too.
+    const listed = new Set(others.map((l) => l.metadata.name!));
+    for (const name of this.peers.keys()) if (!listed.has(name)) this.peers.delete(name);
+    for (const l of others) {
       const seen = this.peer(l);
       if (seen.unchangedFor(l) <= MEMBER_GC_LEASES * this.o.leaseDurationMs) continue;
       if (await seen.remove(l)) {
