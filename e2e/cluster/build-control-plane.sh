@@ -7,10 +7,13 @@
 # - v1.20.2 is built from Debian's source package (about 5 minutes), the path of a machine without the
 #   prebuilt binaries.
 # TOLLGATE_K8S_VERSION picks the version (1.36.2, 1.34.9 or 1.20.2); without it: 1.36.2 when the prebuilt
-# binaries are there, else 1.20.2. e2e/src/cluster/versions.ts makes the same choice.
+# binaries are there, else 1.20.2.
 # Nothing is provided when KUBEBUILDER_ASSETS names a folder holding kube-apiserver and
 # kube-controller-manager (etcd may sit there too, as setup-envtest provides), or when KUBECONFIG names
 # a cluster to use instead.
+# Prints the folder holding the two binaries on stdout (nothing for KUBECONFIG); everything else goes to
+# stderr. The e2e harness (e2e/src/cluster/versions.ts) runs this script and starts what it printed, so the
+# choice of version lives here alone.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -28,7 +31,7 @@ apt_install() {
   local missing=()
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated -eq 0 ]; then as_root apt-get -o DPkg::Lock::Timeout=600 update -qq; apt_updated=1; fi
+  if [ $apt_updated -eq 0 ]; then as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >&2; apt_updated=1; fi
   log "apt-get install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
@@ -38,6 +41,7 @@ apt_install etcd-server prometheus hey curl ca-certificates xz-utils
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
   log "using binaries from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
+  echo "$KUBEBUILDER_ASSETS"
   exit 0
 fi
 if [ -n "${KUBECONFIG:-}" ]; then
@@ -58,6 +62,7 @@ BIN_DIR="$CACHE/k8s-v$VERSION"
 
 if [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/kube-controller-manager" ]; then
   log "cached binaries in $BIN_DIR"
+  echo "$BIN_DIR"
   exit 0
 fi
 
@@ -73,6 +78,7 @@ if [ "$VERSION" != "$LEGACY" ]; then
     || { log "checksums of $SRC do not match"; rm -rf "$BIN_DIR.tmp"; exit 1; }
   rm -rf "$BIN_DIR" && mv "$BIN_DIR.tmp" "$BIN_DIR"
   log "unpacked Kubernetes v$VERSION into $BIN_DIR"
+  echo "$BIN_DIR"
   exit 0
 fi
 
@@ -82,7 +88,7 @@ apt_install golang-go rsync make golang-github-modern-go-reflect2-dev dpkg-dev
 SRC_LIST=/etc/apt/sources.list.d/tollgate-debian-src.sources
 if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && [ -f /etc/apt/sources.list.d/debian.sources ]; then
   sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | as_root tee "$SRC_LIST" >/dev/null
-  as_root apt-get update -qq
+  as_root apt-get update -qq >&2
 fi
 
 WORK="$CACHE/build"
@@ -110,3 +116,4 @@ cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "$BIN_DIR.tmp/
 rm -rf "$BIN_DIR" && mv "$BIN_DIR.tmp" "$BIN_DIR"
 cd "$CACHE" && rm -rf "$WORK" "$CACHE/go-cache"
 log "built into $BIN_DIR"
+echo "$BIN_DIR"

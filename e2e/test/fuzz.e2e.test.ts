@@ -7,7 +7,6 @@ import { KubeApiError } from '@tollgate/operator/kube/errors';
 import { Resources, resourcePath } from '@tollgate/operator/kube/resources';
 import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
 import { generateCases, type FuzzCase } from '../src/fuzz/generator.js';
-import { serverMinorVersion } from '../src/cluster/crds.js';
 import { loadCanarySpecSchema, type OracleOptions } from '../src/fuzz/schema.js';
 import { checkCreate, checkReport, shareNames, type CreateResult, type Report } from '../src/fuzz/verdict.js';
 import { createNamespace, metricTemplates, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
@@ -156,7 +155,7 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
       await createNamespace(kube, ns);
       for (const t of metricTemplates(ns)) await kube.create(Resources.metricTemplates, t);
     }
-    oracle = { emptyStringIsNull: await emptyStringIsNull(kube, fuzzNs[0]!), cel: (await serverMinorVersion(kube)) >= 25 };
+    oracle = { emptyStringIsNull: await emptyStringIsNull(kube, fuzzNs[0]!), cel: envInfo().minor >= 25 };
     const all = generateCases({ seed: cfg.seed, count: cfg.count, namespaces: fuzzNs, schema: loadCanarySpecSchema(), oracle });
     cases = cfg.only ? all.filter((c) => cfg.only!.has(c.index)) : all;
     const logDir = path.join(RUN_DIR, 'logs');

@@ -7,10 +7,11 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { freePort, waitFor } from '../src/cluster/processes.js';
 import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
-import { ChartLikeContainer, execIn, imageFiles, PodmanService, podman, readImagesManifest, type BuiltImage, type ImagesManifest } from '../src/harness/images.js';
+import { ChartLikeContainer, imageFiles, PodmanService, podman, readImagesManifest, type BuiltImage, type ImagesManifest } from '../src/harness/images.js';
 import { Timeline } from '../src/harness/observe.js';
 import { ROOT } from '../src/harness/paths.js';
 import { routeReader } from '../src/harness/route-readers.js';
+import { chartOperatorCredentials } from '../src/harness/service-account.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { canaryEvents, promQuery } from './helpers.js';
 
@@ -129,21 +130,27 @@ describeImages('the operator and hooks images, run as the chart runs them', () =
     await expect(build('--build-arg', 'KUBE_TOOLS=false')).resolves.toBeDefined();
   }, 300_000);
 
-  it('the operator container answers /readyz on the local control plane, as uid 1000 on a read-only root', async () => {
+  it('the operator container answers /readyz on the local control plane, as uid 1000 on a read-only root, with the chart\'s RBAC', async () => {
     const env = envInfo();
     operatorPort = await freePort();
+    // The chart's ServiceAccount and RBAC for the two watched namespaces, as a pod of the chart would run.
+    const credentials = await chartOperatorCredentials(kube, env.kubeconfig, {
+      release: ns.promote, namespace: ns.promote, dir: path.join(RUN_DIR, 'images'), values: [`operator.watchNamespaces={${Object.values(ns).join(',')}}`],
+    });
+    // Readable by the container's uid 1000, as the kubelet mounts a projected ServiceAccount token (0644).
+    fs.chmodSync(credentials, 0o644);
     operator = await new ChartLikeContainer(m.images.operator.tag, {
       logFile: path.join(logDir, 'operator-container.log'),
-      readOnlyFiles: { [env.kubeconfig]: '/etc/tollgate/kubeconfig' },
+      readOnlyFiles: { [credentials]: '/etc/tollgate/kubeconfig' },
       env: {
         KUBECONFIG: '/etc/tollgate/kubeconfig', METRICS_SERVER: env.prometheusUrl, MESH_PROVIDER: 'istio', LOG_LEVEL: 'debug',
         WATCH_NAMESPACES: Object.values(ns).join(','), PORT: String(operatorPort), POD_NAMESPACE: ns.promote,
       },
     }).start();
     await waitFor('the operator container /readyz', async () => (await fetch(`http://127.0.0.1:${operatorPort}/readyz`)).status === 200, 90_000, 500);
-    const uid = await execIn(operator, ['/usr/local/bin/node', '-e', 'process.stdout.write(String(process.getuid()))']);
+    const uid = await operator.exec(['/usr/local/bin/node', '-e', 'process.stdout.write(String(process.getuid()))']);
     expect(uid.output).toBe('1000');
-    const write = await execIn(operator, ['/usr/local/bin/node', '-e', `for (const f of ['/app/x', '/tmp/x']) { try { require('fs').writeFileSync(f, 'x'); console.log(f, 'ok'); } catch (e) { console.log(f, e.code); } }`]);
+    const write = await operator.exec(['/usr/local/bin/node', '-e', `for (const f of ['/app/x', '/tmp/x']) { try { require('fs').writeFileSync(f, 'x'); console.log(f, 'ok'); } catch (e) { console.log(f, e.code); } }`]);
     expect(write.output).toContain('/app/x EROFS');
     expect(write.output).toContain('/tmp/x ok');
   }, 180_000);

@@ -35,7 +35,6 @@ const CHART = path.join(ROOT, 'charts', 'tollgate');
 const KUSTOMIZE = path.join(ROOT, 'kustomize');
 const OVERLAYS = ['istio', 'linkerd', 'appmesh', 'gatewayapi', 'kubernetes'];
 const RELEASE_NS = 'tollgate-system';
-const SERVICE_ACCOUNTS: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 const run = promisify(execFile);
 
 const parse = (text: string): Obj[] => (loadAll(text) as (Obj | null)[]).filter((d): d is Obj => Boolean(d && d.kind));

@@ -3,7 +3,6 @@ import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
 import { ALL_RULES, CANARY_RULES } from '@tollgate/operator/api/crd/rules';
 import type { Canary } from '@tollgate/operator/api/types';
 import { KubeApiError } from '@tollgate/operator/kube/errors';
-import { serverMinorVersion } from '../src/cluster/crds.js';
 import { createNamespace, istioCanary, sampleDeployment } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
@@ -97,7 +96,7 @@ describe('the CRD\'s CEL rules', () => {
     kube = await client();
     ns = uniqueNs('rules');
     await createNamespace(kube, ns);
-    cel = (await serverMinorVersion(kube)) >= 25;
+    cel = envInfo().minor >= 25;
     if (cel) return;
     for (const [i, ex] of RULE_EXAMPLES.entries()) await kube.create(Resources.canaries, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
     operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir: RUN_DIR });

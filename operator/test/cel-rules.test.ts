@@ -98,7 +98,7 @@ describe('the Canary rules', () => {
   it('given webhook URLs whose scheme is in capitals, then they are accepted (schemes are case-insensitive), and ftp is not', () => {
     const withUrl = (url: string): CanarySpec => ({ ...base(), analysis: { ...base().analysis, webhooks: [{ name: 'load', url }] } });
     expect(brokenIds(withUrl('HTTP://loadtester.test/'))).toEqual([]);
-    expect(brokenIds(withUrl('Https://loadtester.test/'))).toEqual([]);
+    expect(brokenIds(withUrl('HTTPS://loadtester.test/'))).toEqual([]);
     expect(brokenIds(withUrl('ftp://loadtester.test/'))).toEqual(['webhook-http']);
   });
 

@@ -11,8 +11,6 @@ export interface ControlPlane {
   server: string;
   token: string;
   dir: string;
-  /** The API server's minor version (36 for v1.36.2). */
-  minor: number;
   /** Process ids, so fault tests can pause (SIGSTOP) and resume (SIGCONT) them. */
   pids: { etcd?: number; apiserver?: number; controllerManager?: number };
   stop(): Promise<void>;
@@ -66,7 +64,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
   const procs: ManagedProcess[] = [];
   const apiserver = findBinary('kube-apiserver');
   const kcm = findBinary('kube-controller-manager');
-  const [minor, kcmMinor] = [binaryMinor(apiserver), binaryMinor(kcm)];
+  const kcmMinor = binaryMinor(kcm);
   const log = (n: string): string => path.join(dir, `${n}.log`);
   // etcd fsyncs every write: on tmpfs the API server answers several times faster.
   const etcdData = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/tollgate-etcd-') : path.join(dir, 'etcd');
@@ -94,7 +92,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
       { logFile: log('kube-controller-manager') }));
     fs.writeFileSync(path.join(dir, 'pids'), procs.map((p) => `${p.name} ${p.child.pid}`).join('\n'));
     const pid = (name: string): number | undefined => procs.find((p) => p.name === name)?.child.pid;
-    return { kubeconfig, server, token, dir, minor, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
+    return { kubeconfig, server, token, dir, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
   } catch (err) {
     await stop();
     throw err;

@@ -1,42 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../harness/paths.js';
 
-/** The Kubernetes versions the local control plane runs: two prebuilt, one built from Debian's source. */
-export const DEFAULT_PREBUILT = '1.36.2';
-export const LEGACY = '1.20.2';
+/** The script that chooses, unpacks or builds the control plane's binaries and prints their folder. */
+export const CONTROL_PLANE_SCRIPT = path.join(ROOT, 'e2e', 'cluster', 'build-control-plane.sh');
 
-export function cacheDir(): string {
-  return process.env.TOLLGATE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tollgate');
-}
-
-export function prebuiltDir(): string {
-  return process.env.TOLLGATE_K8S_PREBUILT ?? path.join(ROOT, '..', 'shared', 'kubernetes');
-}
+let binDir: string | undefined;
 
 /**
- * The version e2e/cluster/build-control-plane.sh provides, chosen the same way: TOLLGATE_K8S_VERSION, else
- * 1.36.2 when its prebuilt binaries are there (unpacked or not), else 1.20.2.
+ * The folder of kube-apiserver and kube-controller-manager: what e2e/cluster/build-control-plane.sh prints
+ * (it alone picks the version: TOLLGATE_K8S_VERSION, KUBEBUILDER_ASSETS, the prebuilt binaries, or 1.20
+ * built from source). Run once per process; with the binaries in its cache it only prints the folder.
  */
-export function chosenVersion(): string {
-  const asked = process.env.TOLLGATE_K8S_VERSION;
-  if (asked) return asked.replace(/^v/, '');
-  const prebuilt = fs.existsSync(path.join(prebuiltDir(), `v${DEFAULT_PREBUILT}`, 'kube-apiserver.xz'))
-    || fs.existsSync(path.join(cacheDir(), `k8s-v${DEFAULT_PREBUILT}`, 'kube-apiserver'));
-  return prebuilt ? DEFAULT_PREBUILT : LEGACY;
+function controlPlaneBinDir(): string {
+  binDir ??= execFileSync(CONTROL_PLANE_SCRIPT, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 }).trim().split('\n').pop() ?? '';
+  return binDir;
 }
 
-/** Finds a binary in KUBEBUILDER_ASSETS, then the cache folder of the chosen version, then PATH. */
+/** A control-plane binary from the script's folder, or (etcd) from PATH. */
 export function findBinary(name: string): string {
-  const candidates = [
-    process.env.KUBEBUILDER_ASSETS && path.join(process.env.KUBEBUILDER_ASSETS, name),
-    path.join(cacheDir(), `k8s-v${chosenVersion()}`, name),
-    ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name)),
-  ].filter((p): p is string => Boolean(p));
+  const candidates = [...(name.startsWith('kube-') ? [path.join(controlPlaneBinDir(), name)] : []), ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name))];
   const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`${name} not found (looked in ${candidates.slice(0, 2).join(', ')} and PATH): run e2e/cluster/build-control-plane.sh`);
+  if (!found) throw new Error(`${name} not found (looked in ${candidates[0]} and PATH): run ${CONTROL_PLANE_SCRIPT}`);
   return found;
 }
 

@@ -11,7 +11,6 @@ export interface BuiltImage {
   dockerfile: string;
   tag: string;
   id: string;
-  seconds: number;
   /** The exact argv of the podman build that made it. */
   command: string[];
 }
@@ -19,7 +18,6 @@ export interface BuiltImage {
 export interface ImagesManifest {
   containersConf: string;
   nodeImage: string;
-  seconds: number;
   images: { operator: BuiltImage; hooks: BuiltImage };
 }
 
@@ -125,10 +123,4 @@ export class ChartLikeContainer extends GenericContainer {
       .withPullPolicy({ shouldPull: () => false })
       .withLogConsumer((stream) => stream.pipe(out));
   }
-}
-
-/** Runs a program inside a started container (there is no shell: argv form only). */
-export async function execIn(c: StartedTestContainer, argv: string[]): Promise<{ exitCode: number; output: string }> {
-  const r = await c.exec(argv);
-  return { exitCode: r.exitCode, output: r.output };
 }
