@@ -10,6 +10,7 @@ import type { KubeClient } from './kube/client.js';
 import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
 import { Resources, resourceKey } from './kube/resources.js';
+import { CONFIG_TRACKING_OPT_OUT } from './targets/config-tracker.js';
 import { secretScope } from './targets/secret-scope.js';
 import { startHttpServer } from './server/http.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
@@ -25,11 +26,12 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     observer: (verb, resource, code) => metrics.kubeRequests.inc({ verb, resource, code: String(code) }),
   });
   let controller: CanaryController | undefined;
-  // Secrets: metadata alone, and only where config tracking copies them (their content is read on demand).
+  // Secrets: metadata alone (of the annotations, only those config tracking reads), and only where config tracking
+  // copies them (their content is read on demand).
   const secretsWatched = secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).watch;
   const informers = new InformerRegistry({
     client, logger: log, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs,
-    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, ...(secretsWatched ? { namespaces: secretsWatched } : {}) } },
+    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, keepAnnotations: CONFIG_TRACKING_OPT_OUT, ...(secretsWatched ? { namespaces: secretsWatched } : {}) } },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
       controller?.onObject(resource, obj, own);

@@ -4,11 +4,14 @@ import { METADATA_ONLY, type KubeClient, type WatchEvent, type WriteEnd, type Wr
 import { KubeApiError } from '../src/kube/errors.js';
 import { InformerRegistry } from '../src/kube/informer-registry.js';
 import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';
-import { ConfigTracker } from '../src/targets/config-tracker.js';
+import { CONFIG_TRACKING_OPT_OUT, ConfigTracker } from '../src/targets/config-tracker.js';
 import { secretScope, parseSecretTracking } from '../src/targets/secret-scope.js';
 import { silentLogger } from '../src/util/log.js';
 
-/** Security finding 7: the operator keeps no Secret content in memory, and reads only the Secrets pods use. */
+/**
+ * Security finding 7: the operator keeps no Secret content in memory (not even in annotations: kubectl's
+ * last-applied-configuration holds an applied Secret's data), and reads only the Secrets pods use.
+ */
 
 const NS = 'team-a';
 const SECRET_VALUE = Buffer.from('s3cr3t-password-of-another-team').toString('base64');
@@ -94,12 +97,14 @@ async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: str
   const registry = new InformerRegistry({
     client, logger: silentLogger(), namespaces: [], resyncMs: 0,
     onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
-    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true } },
+    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, keepAnnotations: CONFIG_TRACKING_OPT_OUT } },
   });
   const tracker = new ConfigTracker({ client, informers: registry, fieldManager: 'test', tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
   return { server, registry, tracker, events };
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const OPT_OUT = 'flagger.app/config-tracking';
 const usesCreds: PodSpec = { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'creds' } }] }] } as PodSpec;
 const cached = async (s: Setup): Promise<string> => JSON.stringify((await s.registry.lister(Resources.secrets)).list());
 
@@ -119,6 +124,23 @@ describe('the Secret informer (metadata only)', () => {
     expect(await cached(s)).not.toContain(Buffer.from('rotated').toString('base64'));
     await new Promise((r) => setImmediate(r));
     expect(s.server.accepts).toContain(METADATA_ONLY.watch);
+  });
+
+  it.each([[false], [true]])('holds no data of Secrets created with kubectl apply, listed, watched or written (server ignores the Accept header: %p)', async (ignoresAccept) => {
+    const values = ['listed', 'watched', 'written'].map((n) => Buffer.from(`${n}-password`).toString('base64'));
+    const applied = (name: string, value: string): ConfigObject => secret(name, value, {
+      metadata: { name, namespace: NS, annotations: { [LAST_APPLIED]: JSON.stringify(secret(name, value)), [OPT_OUT]: 'disabled', other: 'x' } },
+    });
+    const s = await started({ ignoresAccept, secrets: [applied('listed', values[0]!)] });
+    s.server.put(applied('watched', values[1]!));
+    await s.server.client().create(Resources.secrets, applied('written', values[2]!));
+    const lister = await s.registry.lister<ConfigObject>(Resources.secrets);
+    expect(lister.list().map((o) => o.metadata.name).sort()).toEqual(['listed', 'watched', 'written']);
+    const text = await cached(s);
+    for (const v of values) expect(text).not.toContain(v);
+    expect(text).not.toContain(LAST_APPLIED);
+    // The annotations config tracking reads are kept, and they alone.
+    for (const o of lister.list()) expect(o.metadata.annotations).toEqual({ [OPT_OUT]: 'disabled' });
   });
 
   it('shows the operator\'s own write at once, without its data, and its echo is own', async () => {

@@ -15,6 +15,8 @@ const RETRY_AFTER_FAILURE_MS = 15_000;
 export interface ResourceOverride {
   namespaces?: string[];
   metadataOnly?: boolean;
+  /** With metadataOnly, the only annotations cached (see InformerOptions.keepAnnotations). */
+  keepAnnotations?: readonly string[];
 }
 
 /**
@@ -78,7 +80,7 @@ export class InformerRegistry {
     const informer = new Informer<KubeObject>({
       client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
       namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
-      ...(override?.metadataOnly ? { metadataOnly: true } : {}),
+      ...(override?.metadataOnly ? { metadataOnly: true, keepAnnotations: override.keepAnnotations ?? [] } : {}),
     });
     const notify = (o: KubeObject, _old: KubeObject | undefined, own: boolean): void => this.opts.onEvent(resource, o, own);
     informer.on('add', notify).on('update', notify).on('delete', notify);

@@ -14,8 +14,8 @@ export interface TrackedConfigs {
   checksums: Record<string, string>;
 }
 
-/** An object annotated with either key is never tracked. */
-const OPT_OUT = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
+/** An object annotated with either key is never tracked (the only annotations of a Secret config tracking reads). */
+export const CONFIG_TRACKING_OPT_OUT: readonly string[] = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
 /** Secret types worth tracking (service-account tokens and registry credentials are not the release's). */
 const TRACKED_SECRET_TYPES = new Set([undefined, 'Opaque', 'kubernetes.io/basic-auth', 'kubernetes.io/ssh-auth', 'kubernetes.io/tls']);
 
@@ -94,7 +94,7 @@ export class ConfigTracker {
   }
 }
 
-const optedOut = (obj: ConfigObject): boolean => OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
+const optedOut = (obj: ConfigObject): boolean => CONFIG_TRACKING_OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
 
 function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObject | undefined, canary: Canary, owner: OwnerReference): ConfigObject {
   const owners = live?.metadata.ownerReferences ?? [];
