@@ -7,6 +7,7 @@ import { Resources, resourceKey, type ResourceType } from '../src/kube/resources
 import { CONFIG_TRACKING_OPT_OUT, ConfigTracker } from '../src/targets/config-tracker.js';
 import { secretScope, parseSecretTracking } from '../src/targets/secret-scope.js';
 import { silentLogger } from '../src/util/log.js';
+import { aCanary, aDeployment, NS as WORLD_NS, World } from './fakes/world.js';
 
 /**
  * Security finding 7: the operator keeps no Secret content in memory (not even in annotations: kubectl's
@@ -105,6 +106,7 @@ async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: str
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const OPT_OUT = 'flagger.app/config-tracking';
+const LIVE = new AbortController().signal;
 const usesCreds: PodSpec = { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'creds' } }] }] } as PodSpec;
 const cached = async (s: Setup): Promise<string> => JSON.stringify((await s.registry.lister(Resources.secrets)).list());
 
@@ -146,7 +148,7 @@ describe('the Secret informer (metadata only)', () => {
   it('shows the operator\'s own write at once, without its data, and its echo is own', async () => {
     const s = await started();
     const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
-    const tracked = await s.tracker.describe(NS, usesCreds);
+    const tracked = await s.tracker.describe(NS, usesCreds, LIVE);
     await s.tracker.promote(canary, tracked, { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' }, new AbortController().signal);
     const copy = (await s.registry.lister<ConfigObject>(Resources.secrets)).get(NS, 'creds-primary');
     expect(copy?.metadata.resourceVersion).toBe(s.server.objects.get('creds-primary')!.metadata.resourceVersion);
@@ -160,12 +162,12 @@ describe('the Secret informer (metadata only)', () => {
 describe('ConfigTracker with Secrets read on demand', () => {
   it('reads only the Secret the pod template uses, once per resourceVersion; a content change is a new checksum', async () => {
     const s = await started();
-    const first = await s.tracker.describe(NS, usesCreds);
+    const first = await s.tracker.describe(NS, usesCreds, LIVE);
     expect(first.refs).toEqual([{ kind: 'secret', name: 'creds', optional: false }]);
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual(first);
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual(first);
     expect(s.server.gets).toEqual([`${NS}/creds`]);
     s.server.put(secret('creds', Buffer.from('new').toString('base64')));
-    const second = await s.tracker.describe(NS, usesCreds);
+    const second = await s.tracker.describe(NS, usesCreds, LIVE);
     expect(s.server.gets).toEqual([`${NS}/creds`, `${NS}/creds`]);
     expect(second.checksums['secret/creds']).not.toBe(first.checksums['secret/creds']);
   });
@@ -173,27 +175,52 @@ describe('ConfigTracker with Secrets read on demand', () => {
   it('gives the same checksum as the former whole-object cache (no new revision after an upgrade)', async () => {
     const s = await started();
     const { configChecksum } = await import('../src/targets/config-refs.js');
-    expect((await s.tracker.describe(NS, usesCreds)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
+    expect((await s.tracker.describe(NS, usesCreds, LIVE)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
   });
 
   it('does not track a service-account token (read once to learn its type)', async () => {
     const s = await started({ secrets: [secret('creds', SECRET_VALUE, { type: 'kubernetes.io/service-account-token' })] });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
   });
 
   it('does not read an opted-out Secret', async () => {
     const optedOut = secret('creds');
     optedOut.metadata.annotations = { 'flagger.app/config-tracking': 'disabled' };
     const s = await started({ secrets: [optedOut] });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
     expect(s.server.gets).toEqual([]);
   });
 
   it('neither lists, watches nor reads the Secrets of a namespace outside the Secret scope', async () => {
     const s = await started({ tracksSecretsIn: (ns) => ns !== NS });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
     expect(s.server.accepts).toEqual([]);
     expect(s.server.gets).toEqual([]);
+  });
+});
+
+describe('the Secret GET of a reconcile', () => {
+  it('ends with the reconcile\'s signal (shard lost, shutdown) instead of holding the worker', async () => {
+    const w = new World();
+    w.kube.put(Resources.secrets, { ...secret('creds'), metadata: { name: 'creds', namespace: WORLD_NS } });
+    const d = aDeployment();
+    d.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'creds' } }];
+    w.apply(d, aCanary());
+    const client = w.deps.client as { get: KubeClient['get'] };
+    const get = client.get.bind(client);
+    const asked: (AbortSignal | undefined)[] = [];
+    client.get = (async (r: ResourceType, ns: string, name: string, signal?: AbortSignal) => {
+      if (r !== Resources.secrets) return get(r, ns, name, signal);
+      asked.push(signal);
+      // An API server that does not answer: only the signal ends the GET.
+      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    }) as KubeClient['get'];
+    const reconcile = new AbortController();
+    const done = w.reconciler.reconcile(`${WORLD_NS}/podinfo`, reconcile.signal);
+    for (let i = 0; i < 100 && asked.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(asked).toHaveLength(1);
+    reconcile.abort(new Error('shard lost'));
+    await expect(done).rejects.toThrow('shard lost');
   });
 });
 

@@ -42,7 +42,7 @@ export class ConfigTracker {
     this.secrets = new SecretContents(deps.client);
   }
 
-  async describe(namespace: string, spec: PodSpec, signal?: AbortSignal): Promise<TrackedConfigs> {
+  async describe(namespace: string, spec: PodSpec, signal: AbortSignal): Promise<TrackedConfigs> {
     const tracked: TrackedConfigs = { refs: [], checksums: {} };
     for (const ref of configRefs(spec)) {
       const checksum = await this.checksumOf(namespace, ref, signal);
@@ -54,7 +54,7 @@ export class ConfigTracker {
   }
 
   /** The checksum of a tracked config; undefined when it is absent or not tracked. */
-  private async checksumOf(namespace: string, ref: ConfigRef, signal?: AbortSignal): Promise<string | undefined> {
+  private async checksumOf(namespace: string, ref: ConfigRef, signal: AbortSignal): Promise<string | undefined> {
     if (ref.kind === 'secret' && !this.deps.tracksSecretsIn(namespace)) return undefined;
     const meta = await this.get(namespace, ref);
     if (!meta && ref.kind === 'secret') this.secrets.forget(namespace, ref.name);
