@@ -178,6 +178,20 @@ describe('ConfigTracker with Secrets read on demand', () => {
     expect((await s.tracker.describe(NS, usesCreds, LIVE)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
   });
 
+  it('promotes no copy of a Secret deleted since describe (the read finds it gone), and reads it again once it is back', async () => {
+    const s = await started();
+    const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
+    const owner = { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' };
+    const tracked = await s.tracker.describe(NS, usesCreds, LIVE);
+    const creds = s.server.objects.get('creds')!;
+    s.server.objects.delete('creds');
+    await s.tracker.promote(canary, tracked, owner, LIVE);
+    expect(s.server.objects.has('creds-primary')).toBe(false);
+    s.server.put(creds);
+    await s.tracker.promote(canary, tracked, owner, LIVE);
+    expect(s.server.objects.get('creds-primary')!.data).toEqual({ password: SECRET_VALUE });
+  });
+
   it('does not track a service-account token (read once to learn its type)', async () => {
     const s = await started({ secrets: [secret('creds', SECRET_VALUE, { type: 'kubernetes.io/service-account-token' })] });
     expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });

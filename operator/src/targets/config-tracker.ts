@@ -1,7 +1,6 @@
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
-import { isNotFound } from '../kube/errors.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
@@ -68,7 +67,7 @@ export class ConfigTracker {
   async promote(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
     const ns = canary.metadata.namespace!;
     for (const ref of tracked.refs) {
-      const source = ref.kind === 'secret' ? await this.secretContent(ns, ref.name, signal) : await this.get(ns, ref);
+      const source = ref.kind === 'secret' ? await this.secrets.read(ns, ref.name, signal) : await this.get(ns, ref);
       if (!source) continue;
       const resource = resourceOf(ref.kind);
       const live = await this.get(ns, { ...ref, name: `${ref.name}-primary` });
@@ -82,15 +81,6 @@ export class ConfigTracker {
   private async get(namespace: string, ref: { kind: ConfigKind; name: string }): Promise<ConfigObject | undefined> {
     const lister = await this.deps.informers.lister<ConfigObject>(resourceOf(ref.kind));
     return lister.get(namespace, ref.name);
-  }
-
-  private async secretContent(namespace: string, name: string, signal: AbortSignal): Promise<ConfigObject | undefined> {
-    try {
-      return await this.deps.client.get<ConfigObject>(Resources.secrets, namespace, name, signal);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
   }
 }
 
