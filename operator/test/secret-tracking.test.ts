@@ -2,10 +2,10 @@ import type { ConfigObject, PodSpec } from '../src/api/k8s.js';
 import type { Canary, KubeObject } from '../src/api/types.js';
 import { METADATA_ONLY, type KubeClient, type WatchEvent, type WriteEnd, type WriteListener } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
-import { InformerRegistry } from '../src/kube/informer-registry.js';
+import { InformerRegistry, ResourceNotWatchedError } from '../src/kube/informer-registry.js';
 import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';
-import { CONFIG_TRACKING_OPT_OUT, ConfigTracker } from '../src/targets/config-tracker.js';
-import { secretScope, parseSecretTracking } from '../src/targets/secret-scope.js';
+import { ConfigTracker } from '../src/targets/config-tracker.js';
+import { parseSecretTracking, secretScope, secretsInformer, type SecretScope } from '../src/targets/secret-scope.js';
 import { silentLogger } from '../src/util/log.js';
 import { aCanary, aDeployment, NS as WORLD_NS, World } from './fakes/world.js';
 
@@ -29,6 +29,8 @@ class SecretServer {
   readonly objects = new Map<string, ConfigObject>();
   readonly gets: string[] = [];
   readonly accepts: (string | undefined)[] = [];
+  /** The namespace of every list ('' for the whole cluster). */
+  readonly listedIn: string[] = [];
   private onEvent?: (e: WatchEvent<KubeObject>) => void;
   private readonly listeners: WriteListener[] = [];
   constructor(private readonly ignoresAccept = false) {}
@@ -49,8 +51,9 @@ class SecretServer {
   client(): KubeClient {
     return {
       onWrite: (l: WriteListener) => void this.listeners.push(l),
-      list: async (_r: ResourceType, _ns?: string, _q?: unknown, _s?: AbortSignal, accept?: string) => {
+      list: async (_r: ResourceType, ns?: string, _q?: unknown, _s?: AbortSignal, accept?: string) => {
         this.accepts.push(accept);
+        this.listedIn.push(ns ?? '');
         return { items: [...this.objects.values()].map((o) => this.served(o, accept)), metadata: { resourceVersion: String(this.rv) } };
       },
       watch: (_p: string, _q: unknown, cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal, accept?: string) => {
@@ -90,7 +93,9 @@ interface Setup {
   events: { name: string; own: boolean }[];
 }
 
-async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[] } = {}): Promise<Setup> {
+interface SetupOptions { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[]; scope?: SecretScope }
+
+async function setup(opts: SetupOptions = {}): Promise<Setup> {
   const server = new SecretServer(opts.ignoresAccept);
   for (const s of opts.secrets ?? [secret('creds'), secret('unrelated-1'), secret('unrelated-2')]) server.put(s);
   const client = server.client();
@@ -98,7 +103,7 @@ async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: str
   const registry = new InformerRegistry({
     client, logger: silentLogger(), namespaces: [], resyncMs: 0,
     onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
-    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, keepAnnotations: CONFIG_TRACKING_OPT_OUT } },
+    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(opts.scope ?? secretScope([], '*')) },
   });
   const tracker = new ConfigTracker({ client, informers: registry, fieldManager: 'test', tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
   return { server, registry, tracker, events };
@@ -112,7 +117,7 @@ const cached = async (s: Setup): Promise<string> => JSON.stringify((await s.regi
 
 let current: Setup | undefined;
 afterEach(() => current?.registry.stopAll());
-const started = async (opts?: Parameters<typeof setup>[0]): Promise<Setup> => (current = await setup(opts));
+const started = async (opts?: SetupOptions): Promise<Setup> => (current = await setup(opts));
 
 describe('the Secret informer (metadata only)', () => {
   it.each([[false], [true]])('holds no Secret data (server ignores the Accept header: %p), and asks for metadata alone', async (ignoresAccept) => {
@@ -251,4 +256,24 @@ describe('secretScope', () => {
     expect(scope.watch).toEqual(watch);
     for (const [ns, yes] of Object.entries(tracks)) expect(scope.tracks(ns)).toBe(yes);
   });
+
+  it.each<[string[], string, string[]]>([
+    [[], '*', ['']],
+    [['a', 'b'], '*', ['a', 'b']],
+    [[], 'a,b', ['a', 'b']],
+    [['a', 'c'], 'a,b', ['a']],
+  ])('watching %j with --secret-tracking-namespaces=%p, the Secrets informer lists in %j', async (watched, setting, listed) => {
+    const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
+    await s.registry.lister(Resources.secrets);
+    expect(s.server.listedIn.sort()).toEqual(listed);
+  });
+
+  it.each<[string[], string]>([[[], 'none'], [['c'], 'a,b']])(
+    'watching %j with --secret-tracking-namespaces=%p, no Secrets informer can start, not even cluster-wide', async (watched, setting) => {
+      const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
+      await expect(s.registry.lister(Resources.secrets)).rejects.toThrow(ResourceNotWatchedError);
+      expect(() => s.registry.informer(Resources.secrets)).toThrow(ResourceNotWatchedError);
+      expect(s.server.listedIn).toEqual([]);
+      expect(s.registry.synced).toBe(true);
+    });
 });
