@@ -10,7 +10,7 @@ import type { KubeClient } from './kube/client.js';
 import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
 import { Resources, resourceKey } from './kube/resources.js';
-import { secretScope } from './targets/secret-scope.js';
+import { secretScope, secretsInformer } from './targets/secret-scope.js';
 import { startHttpServer } from './server/http.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -26,16 +26,16 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   });
   let controller: CanaryController | undefined;
   // Secrets: metadata alone, and only where config tracking copies them (their content is read on demand).
-  const secretsWatched = secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).watch;
+  const secrets = secretScope(cfg.namespaces, cfg.secretTrackingNamespaces);
   const informers = new InformerRegistry({
     client, logger: log, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs,
-    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true, ...(secretsWatched ? { namespaces: secretsWatched } : {}) } },
+    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets) },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
       controller?.onObject(resource, obj, own);
     },
   });
-  const { deps, canaries, waitFor } = composeDeps(cfg, { client, informers, metrics, log });
+  const { deps, canaries, waitFor } = composeDeps(cfg, { client, informers, metrics, log, secretScope: secrets });
   const ownership = cfg.leaderElect || cfg.shards > 1 ? shardedOwnership(cfg, client, log, metrics, () => controller) : undefined;
   controller = new CanaryController(deps, { workers: cfg.workers, canaryInformer: canaries, ...(ownership ? { ownership } : {}) });
   const server: Server = await startHttpServer(cfg.port, metrics.registry, { live: () => true, ready: () => informers.synced });

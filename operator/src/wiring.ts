@@ -13,7 +13,7 @@ import { createRouter } from './routers/factory.js';
 import type { Router, RouterDeps } from './routers/router.js';
 import { ServiceRouter } from './routers/services.js';
 import { createTargets } from './targets/index.js';
-import { secretScope } from './targets/secret-scope.js';
+import type { SecretScope } from './targets/secret-scope.js';
 import type { OperatorMetrics } from './telemetry/metrics.js';
 import type { Logger } from './util/log.js';
 import { OutboundClient } from './outbound/client.js';
@@ -25,7 +25,11 @@ export const FIELD_MANAGER = 'tollgate';
  * Builds everything a reconcile uses from the configuration. The operator's own resources are watched from
  * the start; waitFor() resolves when their caches (and the workloads' and Services') are synced.
  */
-export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; informers: InformerRegistry; metrics: OperatorMetrics; log: Logger }): {
+export function composeDeps(cfg: OperatorConfig, base: {
+  client: KubeClient; informers: InformerRegistry; metrics: OperatorMetrics; log: Logger;
+  /** Where Secrets are tracked: the scope the registry's Secrets informer was given (secretsInformer). */
+  secretScope: SecretScope;
+}): {
   deps: ControllerDeps; canaries: Informer<Canary>; waitFor: () => Promise<unknown>;
 } {
   const { client, informers, metrics, log } = base;
@@ -47,7 +51,7 @@ export function composeDeps(cfg: OperatorConfig, base: { client: KubeClient; inf
     targets: createTargets({
       client, informers, deployments: informers.informer(Resources.deployments), daemonSets: informers.informer(Resources.daemonSets),
       selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
-      tracksSecretsIn: secretScope(cfg.namespaces, cfg.secretTrackingNamespaces).tracks,
+      tracksSecretsIn: base.secretScope.tracks,
     }),
     services: new ServiceRouter(routerDeps),
     analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, crossNamespaceRefs, http, ambientNamespaces: cfg.ambientCredentialsNamespaces }),

@@ -62,7 +62,7 @@ const cond = (c: Canary, type: string): Condition | undefined => c.status?.condi
 
 async function see(w: World, c: Canary): Promise<Seen> {
   const target = w.deployment(c.spec.targetRef.name);
-  const revision = target ? (await w.deps.targets.Deployment!.describe(c)).revision : undefined;
+  const revision = target ? (await w.deps.targets.Deployment!.describe(c, new AbortController().signal)).revision : undefined;
   const k = kstatus(c);
   return {
     phase: c.status?.phase ?? '', kstatus: k.status, message: k.message, weight: c.status?.canaryWeight ?? 0,

@@ -2,13 +2,17 @@ import type { ConfigObject, PodSpec } from '../src/api/k8s.js';
 import type { Canary, KubeObject } from '../src/api/types.js';
 import { METADATA_ONLY, type KubeClient, type WatchEvent, type WriteEnd, type WriteListener } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
-import { InformerRegistry } from '../src/kube/informer-registry.js';
+import { InformerRegistry, ResourceNotWatchedError } from '../src/kube/informer-registry.js';
 import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';
 import { ConfigTracker } from '../src/targets/config-tracker.js';
-import { secretScope, parseSecretTracking } from '../src/targets/secret-scope.js';
+import { parseSecretTracking, secretScope, secretsInformer, type SecretScope } from '../src/targets/secret-scope.js';
 import { silentLogger } from '../src/util/log.js';
+import { aCanary, aDeployment, NS as WORLD_NS, World } from './fakes/world.js';
 
-/** Security finding 7: the operator keeps no Secret content in memory, and reads only the Secrets pods use. */
+/**
+ * Security finding 7: the operator keeps no Secret content in memory (not even in annotations: kubectl's
+ * last-applied-configuration holds an applied Secret's data), and reads only the Secrets pods use.
+ */
 
 const NS = 'team-a';
 const SECRET_VALUE = Buffer.from('s3cr3t-password-of-another-team').toString('base64');
@@ -25,6 +29,8 @@ class SecretServer {
   readonly objects = new Map<string, ConfigObject>();
   readonly gets: string[] = [];
   readonly accepts: (string | undefined)[] = [];
+  /** The namespace of every list ('' for the whole cluster). */
+  readonly listedIn: string[] = [];
   private onEvent?: (e: WatchEvent<KubeObject>) => void;
   private readonly listeners: WriteListener[] = [];
   constructor(private readonly ignoresAccept = false) {}
@@ -45,8 +51,9 @@ class SecretServer {
   client(): KubeClient {
     return {
       onWrite: (l: WriteListener) => void this.listeners.push(l),
-      list: async (_r: ResourceType, _ns?: string, _q?: unknown, _s?: AbortSignal, accept?: string) => {
+      list: async (_r: ResourceType, ns?: string, _q?: unknown, _s?: AbortSignal, accept?: string) => {
         this.accepts.push(accept);
+        this.listedIn.push(ns ?? '');
         return { items: [...this.objects.values()].map((o) => this.served(o, accept)), metadata: { resourceVersion: String(this.rv) } };
       },
       watch: (_p: string, _q: unknown, cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal, accept?: string) => {
@@ -86,7 +93,9 @@ interface Setup {
   events: { name: string; own: boolean }[];
 }
 
-async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[] } = {}): Promise<Setup> {
+interface SetupOptions { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[]; scope?: SecretScope }
+
+async function setup(opts: SetupOptions = {}): Promise<Setup> {
   const server = new SecretServer(opts.ignoresAccept);
   for (const s of opts.secrets ?? [secret('creds'), secret('unrelated-1'), secret('unrelated-2')]) server.put(s);
   const client = server.client();
@@ -94,18 +103,21 @@ async function setup(opts: { ignoresAccept?: boolean; tracksSecretsIn?: (ns: str
   const registry = new InformerRegistry({
     client, logger: silentLogger(), namespaces: [], resyncMs: 0,
     onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
-    overrides: { [resourceKey(Resources.secrets)]: { metadataOnly: true } },
+    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(opts.scope ?? secretScope([], '*')) },
   });
   const tracker = new ConfigTracker({ client, informers: registry, fieldManager: 'test', tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
   return { server, registry, tracker, events };
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const OPT_OUT = 'flagger.app/config-tracking';
+const LIVE = new AbortController().signal;
 const usesCreds: PodSpec = { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'creds' } }] }] } as PodSpec;
 const cached = async (s: Setup): Promise<string> => JSON.stringify((await s.registry.lister(Resources.secrets)).list());
 
 let current: Setup | undefined;
 afterEach(() => current?.registry.stopAll());
-const started = async (opts?: Parameters<typeof setup>[0]): Promise<Setup> => (current = await setup(opts));
+const started = async (opts?: SetupOptions): Promise<Setup> => (current = await setup(opts));
 
 describe('the Secret informer (metadata only)', () => {
   it.each([[false], [true]])('holds no Secret data (server ignores the Accept header: %p), and asks for metadata alone', async (ignoresAccept) => {
@@ -121,10 +133,27 @@ describe('the Secret informer (metadata only)', () => {
     expect(s.server.accepts).toContain(METADATA_ONLY.watch);
   });
 
+  it.each([[false], [true]])('holds no data of Secrets created with kubectl apply, listed, watched or written (server ignores the Accept header: %p)', async (ignoresAccept) => {
+    const values = ['listed', 'watched', 'written'].map((n) => Buffer.from(`${n}-password`).toString('base64'));
+    const applied = (name: string, value: string): ConfigObject => secret(name, value, {
+      metadata: { name, namespace: NS, annotations: { [LAST_APPLIED]: JSON.stringify(secret(name, value)), [OPT_OUT]: 'disabled', other: 'x' } },
+    });
+    const s = await started({ ignoresAccept, secrets: [applied('listed', values[0]!)] });
+    s.server.put(applied('watched', values[1]!));
+    await s.server.client().create(Resources.secrets, applied('written', values[2]!));
+    const lister = await s.registry.lister<ConfigObject>(Resources.secrets);
+    expect(lister.list().map((o) => o.metadata.name).sort()).toEqual(['listed', 'watched', 'written']);
+    const text = await cached(s);
+    for (const v of values) expect(text).not.toContain(v);
+    expect(text).not.toContain(LAST_APPLIED);
+    // The annotations config tracking reads are kept, and they alone.
+    for (const o of lister.list()) expect(o.metadata.annotations).toEqual({ [OPT_OUT]: 'disabled' });
+  });
+
   it('shows the operator\'s own write at once, without its data, and its echo is own', async () => {
     const s = await started();
     const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
-    const tracked = await s.tracker.describe(NS, usesCreds);
+    const tracked = await s.tracker.describe(NS, usesCreds, LIVE);
     await s.tracker.promote(canary, tracked, { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' }, new AbortController().signal);
     const copy = (await s.registry.lister<ConfigObject>(Resources.secrets)).get(NS, 'creds-primary');
     expect(copy?.metadata.resourceVersion).toBe(s.server.objects.get('creds-primary')!.metadata.resourceVersion);
@@ -138,12 +167,12 @@ describe('the Secret informer (metadata only)', () => {
 describe('ConfigTracker with Secrets read on demand', () => {
   it('reads only the Secret the pod template uses, once per resourceVersion; a content change is a new checksum', async () => {
     const s = await started();
-    const first = await s.tracker.describe(NS, usesCreds);
+    const first = await s.tracker.describe(NS, usesCreds, LIVE);
     expect(first.refs).toEqual([{ kind: 'secret', name: 'creds', optional: false }]);
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual(first);
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual(first);
     expect(s.server.gets).toEqual([`${NS}/creds`]);
     s.server.put(secret('creds', Buffer.from('new').toString('base64')));
-    const second = await s.tracker.describe(NS, usesCreds);
+    const second = await s.tracker.describe(NS, usesCreds, LIVE);
     expect(s.server.gets).toEqual([`${NS}/creds`, `${NS}/creds`]);
     expect(second.checksums['secret/creds']).not.toBe(first.checksums['secret/creds']);
   });
@@ -151,27 +180,66 @@ describe('ConfigTracker with Secrets read on demand', () => {
   it('gives the same checksum as the former whole-object cache (no new revision after an upgrade)', async () => {
     const s = await started();
     const { configChecksum } = await import('../src/targets/config-refs.js');
-    expect((await s.tracker.describe(NS, usesCreds)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
+    expect((await s.tracker.describe(NS, usesCreds, LIVE)).checksums['secret/creds']).toBe(configChecksum(secret('creds')));
+  });
+
+  it('promotes no copy of a Secret deleted since describe (the read finds it gone), and reads it again once it is back', async () => {
+    const s = await started();
+    const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
+    const owner = { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' };
+    const tracked = await s.tracker.describe(NS, usesCreds, LIVE);
+    const creds = s.server.objects.get('creds')!;
+    s.server.objects.delete('creds');
+    await s.tracker.promote(canary, tracked, owner, LIVE);
+    expect(s.server.objects.has('creds-primary')).toBe(false);
+    s.server.put(creds);
+    await s.tracker.promote(canary, tracked, owner, LIVE);
+    expect(s.server.objects.get('creds-primary')!.data).toEqual({ password: SECRET_VALUE });
   });
 
   it('does not track a service-account token (read once to learn its type)', async () => {
     const s = await started({ secrets: [secret('creds', SECRET_VALUE, { type: 'kubernetes.io/service-account-token' })] });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
   });
 
   it('does not read an opted-out Secret', async () => {
     const optedOut = secret('creds');
     optedOut.metadata.annotations = { 'flagger.app/config-tracking': 'disabled' };
     const s = await started({ secrets: [optedOut] });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
     expect(s.server.gets).toEqual([]);
   });
 
   it('neither lists, watches nor reads the Secrets of a namespace outside the Secret scope', async () => {
     const s = await started({ tracksSecretsIn: (ns) => ns !== NS });
-    expect(await s.tracker.describe(NS, usesCreds)).toEqual({ refs: [], checksums: {} });
+    expect(await s.tracker.describe(NS, usesCreds, LIVE)).toEqual({ refs: [], checksums: {} });
     expect(s.server.accepts).toEqual([]);
     expect(s.server.gets).toEqual([]);
+  });
+});
+
+describe('the Secret GET of a reconcile', () => {
+  it('ends with the reconcile\'s signal (shard lost, shutdown) instead of holding the worker', async () => {
+    const w = new World();
+    w.kube.put(Resources.secrets, { ...secret('creds'), metadata: { name: 'creds', namespace: WORLD_NS } });
+    const d = aDeployment();
+    d.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'creds' } }];
+    w.apply(d, aCanary());
+    const client = w.deps.client as { get: KubeClient['get'] };
+    const get = client.get.bind(client);
+    const asked: (AbortSignal | undefined)[] = [];
+    client.get = (async (r: ResourceType, ns: string, name: string, signal?: AbortSignal) => {
+      if (r !== Resources.secrets) return get(r, ns, name, signal);
+      asked.push(signal);
+      // An API server that does not answer: only the signal ends the GET.
+      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    }) as KubeClient['get'];
+    const reconcile = new AbortController();
+    const done = w.reconciler.reconcile(`${WORLD_NS}/podinfo`, reconcile.signal);
+    for (let i = 0; i < 100 && asked.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(asked).toHaveLength(1);
+    reconcile.abort(new Error('shard lost'));
+    await expect(done).rejects.toThrow('shard lost');
   });
 });
 
@@ -188,4 +256,24 @@ describe('secretScope', () => {
     expect(scope.watch).toEqual(watch);
     for (const [ns, yes] of Object.entries(tracks)) expect(scope.tracks(ns)).toBe(yes);
   });
+
+  it.each<[string[], string, string[]]>([
+    [[], '*', ['']],
+    [['a', 'b'], '*', ['a', 'b']],
+    [[], 'a,b', ['a', 'b']],
+    [['a', 'c'], 'a,b', ['a']],
+  ])('watching %j with --secret-tracking-namespaces=%p, the Secrets informer lists in %j', async (watched, setting, listed) => {
+    const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
+    await s.registry.lister(Resources.secrets);
+    expect(s.server.listedIn.sort()).toEqual(listed);
+  });
+
+  it.each<[string[], string]>([[[], 'none'], [['c'], 'a,b']])(
+    'watching %j with --secret-tracking-namespaces=%p, no Secrets informer can start, not even cluster-wide', async (watched, setting) => {
+      const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
+      await expect(s.registry.lister(Resources.secrets)).rejects.toThrow(ResourceNotWatchedError);
+      expect(() => s.registry.informer(Resources.secrets)).toThrow(ResourceNotWatchedError);
+      expect(s.server.listedIn).toEqual([]);
+      expect(s.registry.synced).toBe(true);
+    });
 });

@@ -108,7 +108,7 @@ export class Reconciler {
     try {
       run.ctx.analysis = resolveAnalysis(run.canary.spec, run.ctx.provider);
       run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
-      run.ctx.info = await run.ctx.target!.describe(run.canary);
+      run.ctx.info = await run.ctx.target!.describe(run.canary, run.signal);
       run.ctx.router = this.deps.routerFor(run.ctx.provider);
       const mesh = run.router.validate?.(run.canary);
       if (mesh?.notices.length) run.notice = mergeNotice(run.notice, mesh.notices);

@@ -13,8 +13,21 @@ const RETRY_AFTER_FAILURE_MS = 15_000;
 
 /** How one resource is watched unlike the others (Secrets: metadata only, and only where Secrets are tracked). */
 export interface ResourceOverride {
+  /** The namespaces to watch instead of the registry's; [] is every namespace. */
   namespaces?: string[];
+  /** Watched nowhere: its lister and informer are refused (ResourceNotWatchedError), never started. */
+  unwatched?: boolean;
   metadataOnly?: boolean;
+  /** With metadataOnly, the only annotations cached (see InformerOptions.keepAnnotations). */
+  keepAnnotations?: readonly string[];
+}
+
+/** The resource is watched in no namespace by configuration (see ResourceOverride.unwatched). */
+export class ResourceNotWatchedError extends Error {
+  constructor(readonly resource: ResourceType) {
+    super(`${resourceKey(resource)} is not watched in any namespace by this operator's configuration`);
+    this.name = 'ResourceNotWatchedError';
+  }
 }
 
 /**
@@ -75,10 +88,11 @@ export class InformerRegistry {
 
   private start(resource: ResourceType): { informer: Informer<KubeObject>; ready: Promise<void> } {
     const override = this.opts.overrides?.[resourceKey(resource)];
+    if (override?.unwatched) throw new ResourceNotWatchedError(resource);
     const informer = new Informer<KubeObject>({
       client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
       namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
-      ...(override?.metadataOnly ? { metadataOnly: true } : {}),
+      ...(override?.metadataOnly ? { metadataOnly: true, keepAnnotations: override.keepAnnotations ?? [] } : {}),
     });
     const notify = (o: KubeObject, _old: KubeObject | undefined, own: boolean): void => this.opts.onEvent(resource, o, own);
     informer.on('add', notify).on('update', notify).on('delete', notify);

@@ -38,6 +38,11 @@ export interface InformerOptions {
    * object this process writes is cached without its content too. For Secrets: their content is read on demand.
    */
   metadataOnly?: boolean;
+  /**
+   * With metadataOnly, the only annotations kept (none by default). Annotations may carry the content itself:
+   * `kubectl apply` stores the whole manifest, a Secret's data included, in last-applied-configuration.
+   */
+  keepAnnotations?: readonly string[];
 }
 
 /** The resource is not served by the API server (its CRD is not installed). */
@@ -219,7 +224,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   }
 
   private trimmed(obj: T): T {
-    if (this.opts.metadataOnly) return metadataOf(withoutManagedFields(obj), this.opts.resource);
+    if (this.opts.metadataOnly) return metadataOf(withoutManagedFields(obj), this.opts.resource, this.opts.keepAnnotations ?? []);
     return this.opts.keepManagedFields ? obj : withoutManagedFields(obj);
   }
 
@@ -264,9 +269,15 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   }
 }
 
-/** The object's metadata alone, under the resource's own apiVersion and kind (not PartialObjectMetadata's). */
-function metadataOf<T extends KubeObject>(obj: T, resource: ResourceType): T {
-  return { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata: obj.metadata } as T;
+/**
+ * The object's metadata alone, under the resource's own apiVersion and kind (not PartialObjectMetadata's), with
+ * only the annotations in `keep`.
+ */
+function metadataOf<T extends KubeObject>(obj: T, resource: ResourceType, keep: readonly string[]): T {
+  const { annotations, ...rest } = obj.metadata;
+  const kept = Object.entries(annotations ?? {}).filter(([k]) => keep.includes(k));
+  const metadata = kept.length ? { ...rest, annotations: Object.fromEntries(kept) } : rest;
+  return { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata } as T;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
-import { isNotFound } from '../kube/errors.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
@@ -14,8 +13,8 @@ export interface TrackedConfigs {
   checksums: Record<string, string>;
 }
 
-/** An object annotated with either key is never tracked. */
-const OPT_OUT = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
+/** An object annotated with either key is never tracked (the only annotations of a Secret config tracking reads). */
+export const CONFIG_TRACKING_OPT_OUT: readonly string[] = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
 /** Secret types worth tracking (service-account tokens and registry credentials are not the release's). */
 const TRACKED_SECRET_TYPES = new Set([undefined, 'Opaque', 'kubernetes.io/basic-auth', 'kubernetes.io/ssh-auth', 'kubernetes.io/tls']);
 
@@ -42,7 +41,7 @@ export class ConfigTracker {
     this.secrets = new SecretContents(deps.client);
   }
 
-  async describe(namespace: string, spec: PodSpec, signal?: AbortSignal): Promise<TrackedConfigs> {
+  async describe(namespace: string, spec: PodSpec, signal: AbortSignal): Promise<TrackedConfigs> {
     const tracked: TrackedConfigs = { refs: [], checksums: {} };
     for (const ref of configRefs(spec)) {
       const checksum = await this.checksumOf(namespace, ref, signal);
@@ -54,7 +53,7 @@ export class ConfigTracker {
   }
 
   /** The checksum of a tracked config; undefined when it is absent or not tracked. */
-  private async checksumOf(namespace: string, ref: ConfigRef, signal?: AbortSignal): Promise<string | undefined> {
+  private async checksumOf(namespace: string, ref: ConfigRef, signal: AbortSignal): Promise<string | undefined> {
     if (ref.kind === 'secret' && !this.deps.tracksSecretsIn(namespace)) return undefined;
     const meta = await this.get(namespace, ref);
     if (!meta && ref.kind === 'secret') this.secrets.forget(namespace, ref.name);
@@ -68,7 +67,7 @@ export class ConfigTracker {
   async promote(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
     const ns = canary.metadata.namespace!;
     for (const ref of tracked.refs) {
-      const source = ref.kind === 'secret' ? await this.secretContent(ns, ref.name, signal) : await this.get(ns, ref);
+      const source = ref.kind === 'secret' ? await this.secrets.read(ns, ref.name, signal) : await this.get(ns, ref);
       if (!source) continue;
       const resource = resourceOf(ref.kind);
       const live = await this.get(ns, { ...ref, name: `${ref.name}-primary` });
@@ -83,18 +82,9 @@ export class ConfigTracker {
     const lister = await this.deps.informers.lister<ConfigObject>(resourceOf(ref.kind));
     return lister.get(namespace, ref.name);
   }
-
-  private async secretContent(namespace: string, name: string, signal: AbortSignal): Promise<ConfigObject | undefined> {
-    try {
-      return await this.deps.client.get<ConfigObject>(Resources.secrets, namespace, name, signal);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
 }
 
-const optedOut = (obj: ConfigObject): boolean => OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
+const optedOut = (obj: ConfigObject): boolean => CONFIG_TRACKING_OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
 
 function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObject | undefined, canary: Canary, owner: OwnerReference): ConfigObject {
   const owners = live?.metadata.ownerReferences ?? [];

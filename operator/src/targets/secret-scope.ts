@@ -1,3 +1,6 @@
+import type { ResourceOverride } from '../kube/informer-registry.js';
+import { CONFIG_TRACKING_OPT_OUT } from './config-tracker.js';
+
 /** Every watched namespace (the --secret-tracking-namespaces default), or these. */
 export type SecretTrackingSetting = '*' | readonly string[];
 
@@ -18,6 +21,15 @@ export function secretScope(watched: readonly string[], setting: SecretTrackingS
   if (scope.length === 0) return { tracks: () => false, watch: undefined };
   const set = new Set(scope);
   return { tracks: (ns) => set.has(ns), watch: scope };
+}
+
+/**
+ * How the Secrets informer watches a scope: metadata alone, of the annotations only those config tracking reads,
+ * in the scope's namespaces, and nowhere at all when the scope is none (never the whole cluster).
+ */
+export function secretsInformer(scope: SecretScope): ResourceOverride {
+  const where = scope.watch ? { namespaces: scope.watch } : { unwatched: true };
+  return { metadataOnly: true, keepAnnotations: CONFIG_TRACKING_OPT_OUT, ...where };
 }
 
 /** Parses --secret-tracking-namespaces: "*", "none", or a comma-separated list of namespaces. */

@@ -36,8 +36,11 @@ export class TargetError extends Error {
 /** A kind of workload that can be released progressively (Deployment now; DaemonSet later). */
 export interface Target {
   readonly kind: string;
-  /** Reads the target (and its tracked configs) from the caches; throws TargetError when it is missing or unusable. */
-  describe(canary: Canary): Promise<TargetInfo>;
+  /**
+   * Reads the target (and its tracked configs) from the caches, and the content of a tracked Secret that changed
+   * with a GET ended by `signal`; throws TargetError when the target is missing or unusable.
+   */
+  describe(canary: Canary, signal: AbortSignal): Promise<TargetInfo>;
   /** Creates the primary copy when it does not exist yet. */
   ensurePrimary(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void>;
   /** Copies the target's pod template (revision info.revision) to the primary. */

@@ -39,11 +39,11 @@ export class WorkloadTarget<W extends Workload> implements Target {
     return this.deps.workloads.get(canary.metadata.namespace, `${canary.spec.targetRef.name}-primary`);
   }
 
-  async describe(canary: Canary): Promise<TargetInfo> {
+  async describe(canary: Canary, signal: AbortSignal): Promise<TargetInfo> {
     const w = this.target(canary);
     const sel = selectorLabelOf(w, this.deps.selectorLabels);
     const template = this.k.revisionTemplate(w);
-    const configs = this.deps.configs ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec) : { refs: [], checksums: {} };
+    const configs = this.deps.configs ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec, signal) : { refs: [], checksums: {} };
     return {
       name: w.metadata.name!, primaryName: `${w.metadata.name}-primary`, selectorLabel: sel.key, selectorValue: sel.value,
       revision: templateRevision(template, configs.checksums), configs,
