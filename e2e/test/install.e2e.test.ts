@@ -190,6 +190,16 @@ describe('the Helm chart, rendered', () => {
     expect(rules(must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS))).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
   });
 
+  it('renders large load caps as whole numbers the hooks service accepts (not 1e+06)', async () => {
+    // From a values file: YAML numbers reach the template as floats (--set would give integers).
+    const values = path.join(RUN_DIR, 'install-load-caps.yaml');
+    fs.mkdirSync(RUN_DIR, { recursive: true });
+    fs.writeFileSync(values, 'hooks:\n  load:\n    maxRate: 1000000\n    maxConcurrency: 10000\n');
+    const objs = await template('-f', values);
+    const env = envOf(must(objs, 'Deployment', 'tollgate-hooks', RELEASE_NS));
+    expect([env.MAX_LOAD_RATE, env.MAX_LOAD_CONCURRENCY]).toEqual(['1000000', '10000']);
+  });
+
   it('takes the hooks credentials from an existing Secret, and monitors with ServiceMonitors', async () => {
     const objs = await template('--set', 'hooks.auth.existingSecret=ci-hooks', '--set', 'operator.serviceMonitor.enabled=true', '--set', 'hooks.serviceMonitor.enabled=true');
     expect(find(objs, 'Secret', 'tollgate-hooks-auth')).toBeUndefined();
