@@ -134,6 +134,31 @@ describe('tollgate lint: the schema, as kube-apiserver v1.36.2 words it', () => 
     ]);
   });
 
+  it('given a string match with two kinds and a bad value inside, then Too many alone, as the API server reports it', () => {
+    expect(errors(manifest({ analysis: '    iterations: 5\n    match: [{headers: {x: {exact: 1, prefix: b}}}]\n' }).replace('    stepWeight: 20\n', ''))).toEqual([
+      'spec.analysis.match[0].headers.x: Too many: 2: must have at most 1 item', NOT_CHECKED,
+    ]);
+  });
+
+  it('given a string match with one kind and an unknown field, then the unknown field only (pruned before maxProperties)', () => {
+    expect(errors(manifest({ analysis: '    iterations: 5\n    match: [{headers: {x: {exact: a, bogus: b}}}]\n' }).replace('    stepWeight: 20\n', ''))).toEqual([
+      'unknown field "spec.analysis.match[0].headers.x.bogus"',
+    ]);
+  });
+
+  it('given a null list item, then refused as the API server refuses it (the items are not nullable)', () => {
+    expect(errors(manifest().replace('    stepWeight: 20\n', '    stepWeights: [10, ~]\n'))).toEqual([
+      'spec.analysis.stepWeights[1]: Invalid value: "null": spec.analysis.stepWeights[1] in body must be of type integer: "null"', NOT_CHECKED,
+    ]);
+  });
+
+  it('given a whole number past the int64 range, then a number, not an integer', () => {
+    expect(errors(manifest({ spec: '  progressDeadlineSeconds: 1e20\n' }))).toEqual([
+      'spec.progressDeadlineSeconds: Invalid value: "number": spec.progressDeadlineSeconds in body must be of type integer: "number"', NOT_CHECKED,
+    ]);
+    expect(errors(manifest({ spec: '  progressDeadlineSeconds: 1e18\n' }))).toEqual([]);
+  });
+
   it('given fields the schema does not declare, then each reported as kubectl --validate=strict does', () => {
     expect(errors(manifest({ analysis: '    foo: 1\n    bar: {x: 1}\n' }))).toEqual(['unknown field "spec.analysis.foo"', 'unknown field "spec.analysis.bar"']);
   });
