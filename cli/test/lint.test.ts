@@ -1,6 +1,6 @@
-import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
+import { exampleSpec, RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
 import { ALL_RULES } from '@tollgate/operator/api/crd/rules';
-import type { CanarySpec } from '@tollgate/operator/api/types';
+import type { CanaryAnalysis, CanarySpec } from '@tollgate/operator/api/types';
 import { stringify } from 'yaml';
 import { lintText, type Finding, type LintOptions } from '../src/lint/lint.js';
 import { parseDocuments } from '../src/lint/source.js';
@@ -14,18 +14,9 @@ const OPTIONS: LintOptions = {
   },
 };
 
-/** The Canary of the e2e tests (e2e/src/harness/fixtures.ts canaryFor), with changes; undefined removes a field. */
-function canary(name: string, analysis: Record<string, unknown> = {}, spec: Partial<CanarySpec> = {}): Record<string, unknown> {
-  const a: Record<string, unknown> = {
-    interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
-    metrics: [{ name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } }, { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } }],
-    ...analysis,
-  };
-  for (const k of Object.keys(a)) if (a[k] === undefined) delete a[k];
-  return {
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'test' },
-    spec: { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 }, progressDeadlineSeconds: 60, analysis: a, ...spec },
-  };
+/** The Canary of the e2e tests (RULE_EXAMPLE_BASE), with changes; undefined removes a field. */
+function canary(name: string, analysis: Partial<CanaryAnalysis> = {}, spec: Partial<CanarySpec> = {}): Record<string, unknown> {
+  return { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'test' }, spec: exampleSpec({ analysis, spec }) };
 }
 
 const lint = (text: string, o: LintOptions = OPTIONS): Finding[] => lintText('c.yaml', text, o).findings;
@@ -65,7 +56,7 @@ describe('tollgate lint: the CRD e2e tests\' invalid examples', () => {
   });
 
   it.each(RULE_EXAMPLES.map((ex, i) => [ex.title, ex, i] as const))('given %s, then the API server\'s message, with the rule\'s message', (_t, ex, i) => {
-    const text = stringify(canary(`rule-${i}`, ex.analysis as Record<string, unknown>, ex.spec));
+    const text = stringify(canary(`rule-${i}`, ex.analysis, ex.spec));
     const found = errors(text);
     expect(found).toEqual([SERVER_RULE_MESSAGES[i]]);
     expect(found[0]).toContain(ALL_RULES.find((r) => r.id === ex.id)!.message);
