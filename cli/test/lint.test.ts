@@ -234,6 +234,17 @@ describe('tollgate lint: the operator\'s validation (validateCanary)', () => {
     expect(lint(text)).toMatchObject([{ line: 16, column: 9, stage: 'operator', message: 'metric request-success-rate has no built-in query for provider gatewayapi:v1: give it a templateRef to a MetricTemplate' }]);
   });
 
+  it('given the deprecated canaryAnalysis alias, then the operator\'s findings at its fields, not at spec.analysis', () => {
+    const found = lint(manifest({ analysis: '    mirrorWeight: 10\n' }).replace('  analysis:', '  canaryAnalysis:'));
+    expect(found).toMatchObject([{ severity: 'warning', line: 15, column: 5, path: 'spec.canaryAnalysis.mirrorWeight', message: 'spec.canaryAnalysis.mirrorWeight has no effect without mirror: true' }]);
+  });
+
+  it('given two metrics of one name without a built-in query, then each at its own index', () => {
+    const text = manifest({ analysis: '    metrics:\n      - name: request-duration\n        query: x\n      - name: request-duration\n        thresholdRange: {max: 9}\n' })
+      .replace('provider: istio', 'provider: gatewayapi:v1');
+    expect(lint(text).map((f) => `${f.line}:${f.column} ${f.path}`)).toEqual(['18:9 spec.analysis.metrics[1]']);
+  });
+
   it('given a CEL rule broken, then it is reported once (the operator evaluates the same rule)', () => {
     expect(errors(manifest().replace('stepWeight: 20', 'stepWeight: 70'))).toEqual(['spec.analysis: Invalid value: stepWeight must not exceed maxWeight']);
   });
