@@ -1,6 +1,6 @@
-import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
+import { exampleSpec, RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
 import { ALL_RULES } from '@tollgate/operator/api/crd/rules';
-import type { CanarySpec } from '@tollgate/operator/api/types';
+import type { CanaryAnalysis, CanarySpec } from '@tollgate/operator/api/types';
 import { stringify } from 'yaml';
 import { lintText, type Finding, type LintOptions } from '../src/lint/lint.js';
 import { parseDocuments } from '../src/lint/source.js';
@@ -14,18 +14,9 @@ const OPTIONS: LintOptions = {
   },
 };
 
-/** The Canary of the e2e tests (e2e/src/harness/fixtures.ts canaryFor), with changes; undefined removes a field. */
-function canary(name: string, analysis: Record<string, unknown> = {}, spec: Partial<CanarySpec> = {}): Record<string, unknown> {
-  const a: Record<string, unknown> = {
-    interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
-    metrics: [{ name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } }, { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } }],
-    ...analysis,
-  };
-  for (const k of Object.keys(a)) if (a[k] === undefined) delete a[k];
-  return {
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'test' },
-    spec: { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 }, progressDeadlineSeconds: 60, analysis: a, ...spec },
-  };
+/** The Canary of the e2e tests (RULE_EXAMPLE_BASE), with changes; undefined removes a field. */
+function canary(name: string, analysis: Partial<CanaryAnalysis> = {}, spec: Partial<CanarySpec> = {}): Record<string, unknown> {
+  return { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'test' }, spec: exampleSpec({ analysis, spec }) };
 }
 
 const lint = (text: string, o: LintOptions = OPTIONS): Finding[] => lintText('c.yaml', text, o).findings;
@@ -65,7 +56,7 @@ describe('tollgate lint: the CRD e2e tests\' invalid examples', () => {
   });
 
   it.each(RULE_EXAMPLES.map((ex, i) => [ex.title, ex, i] as const))('given %s, then the API server\'s message, with the rule\'s message', (_t, ex, i) => {
-    const text = stringify(canary(`rule-${i}`, ex.analysis as Record<string, unknown>, ex.spec));
+    const text = stringify(canary(`rule-${i}`, ex.analysis, ex.spec));
     const found = errors(text);
     expect(found).toEqual([SERVER_RULE_MESSAGES[i]]);
     expect(found[0]).toContain(ALL_RULES.find((r) => r.id === ex.id)!.message);
@@ -132,6 +123,31 @@ describe('tollgate lint: the schema, as kube-apiserver v1.36.2 words it', () => 
     expect(errors(manifest({ analysis: '    iterations: 5\n    match: [{headers: {x: {exact: a, prefix: b}}}]\n' }).replace('    stepWeight: 20\n', ''))).toEqual([
       'spec.analysis.match[0].headers.x: Too many: 2: must have at most 1 item', NOT_CHECKED,
     ]);
+  });
+
+  it('given a string match with two kinds and a bad value inside, then Too many alone, as the API server reports it', () => {
+    expect(errors(manifest({ analysis: '    iterations: 5\n    match: [{headers: {x: {exact: 1, prefix: b}}}]\n' }).replace('    stepWeight: 20\n', ''))).toEqual([
+      'spec.analysis.match[0].headers.x: Too many: 2: must have at most 1 item', NOT_CHECKED,
+    ]);
+  });
+
+  it('given a string match with one kind and an unknown field, then the unknown field only (pruned before maxProperties)', () => {
+    expect(errors(manifest({ analysis: '    iterations: 5\n    match: [{headers: {x: {exact: a, bogus: b}}}]\n' }).replace('    stepWeight: 20\n', ''))).toEqual([
+      'unknown field "spec.analysis.match[0].headers.x.bogus"',
+    ]);
+  });
+
+  it('given a null list item, then refused as the API server refuses it (the items are not nullable)', () => {
+    expect(errors(manifest().replace('    stepWeight: 20\n', '    stepWeights: [10, ~]\n'))).toEqual([
+      'spec.analysis.stepWeights[1]: Invalid value: "null": spec.analysis.stepWeights[1] in body must be of type integer: "null"', NOT_CHECKED,
+    ]);
+  });
+
+  it('given a whole number past the int64 range, then a number, not an integer', () => {
+    expect(errors(manifest({ spec: '  progressDeadlineSeconds: 1e20\n' }))).toEqual([
+      'spec.progressDeadlineSeconds: Invalid value: "number": spec.progressDeadlineSeconds in body must be of type integer: "number"', NOT_CHECKED,
+    ]);
+    expect(errors(manifest({ spec: '  progressDeadlineSeconds: 1e18\n' }))).toEqual([]);
   });
 
   it('given fields the schema does not declare, then each reported as kubectl --validate=strict does', () => {
@@ -216,6 +232,17 @@ describe('tollgate lint: the operator\'s validation (validateCanary)', () => {
   it('given a metric without a built-in query for the provider, then the operator\'s message on that metric', () => {
     const text = manifest({ analysis: '    metrics:\n      - name: request-success-rate\n        thresholdRange: {min: 99}\n' }).replace('provider: istio', 'provider: gatewayapi:v1');
     expect(lint(text)).toMatchObject([{ line: 16, column: 9, stage: 'operator', message: 'metric request-success-rate has no built-in query for provider gatewayapi:v1: give it a templateRef to a MetricTemplate' }]);
+  });
+
+  it('given the deprecated canaryAnalysis alias, then the operator\'s findings at its fields, not at spec.analysis', () => {
+    const found = lint(manifest({ analysis: '    mirrorWeight: 10\n' }).replace('  analysis:', '  canaryAnalysis:'));
+    expect(found).toMatchObject([{ severity: 'warning', line: 15, column: 5, path: 'spec.canaryAnalysis.mirrorWeight', message: 'spec.canaryAnalysis.mirrorWeight has no effect without mirror: true' }]);
+  });
+
+  it('given two metrics of one name without a built-in query, then each at its own index', () => {
+    const text = manifest({ analysis: '    metrics:\n      - name: request-duration\n        query: x\n      - name: request-duration\n        thresholdRange: {max: 9}\n' })
+      .replace('provider: istio', 'provider: gatewayapi:v1');
+    expect(lint(text).map((f) => `${f.line}:${f.column} ${f.path}`)).toEqual(['18:9 spec.analysis.metrics[1]']);
   });
 
   it('given a CEL rule broken, then it is reported once (the operator evaluates the same rule)', () => {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Resources } from '@tollgate/operator/kube/resources';
-import { completionScript } from '../src/commands/completion.js';
+import { completionScript, type CompletionSpec } from '../src/commands/completion.js';
 import { connect } from '../src/kube.js';
 import { completionSpec, run } from '../src/main.js';
 import { pollFeed } from '../src/feed.js';
@@ -120,7 +120,10 @@ describe('tollgate get -o name, status -o json|yaml', () => {
 describe('tollgate completion', () => {
   /** Runs the bash completion for a command line (the last word is the one completed), `tollgate` faked. */
   function complete(...words: string[]): string[] {
-    const script = `${completionScript('bash', completionSpec())}
+    return completeWith(completionSpec(), ...words);
+  }
+  function completeWith(spec: CompletionSpec, ...words: string[]): string[] {
+    const script = `${completionScript('bash', spec)}
 tollgate() { echo canary.tollgate.dev/podinfo; echo "canary.tollgate.dev/args:$*" | tr ' ' '_'; }
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMPREPLY=(); _tollgate
 printf '%s\\n' "\${COMPREPLY[@]}"`;
@@ -141,6 +144,13 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   it('given a command that takes a canary, then the names from tollgate get -o name, with the cluster flags typed', () => {
     expect(complete('tollgate', '--context', 'prod', 'status', '-n', 'shop', '--timeout', '1m', '')).toEqual(['podinfo', 'args:get_-o_name_--context_prod_-n_shop']);
     expect(complete('tollgate', 'promote', 'p')).toEqual(['podinfo']);
+  });
+
+  it('given a global flag taking a value, then it is passed on to tollgate get -o name with the cluster flags (the global table decides)', () => {
+    const spec = completionSpec();
+    const withUser = { ...spec, global: [...spec.global, { long: 'user', short: 'u', value: true }] };
+    expect(completeWith(withUser, 'tollgate', '--user', 'bob', 'status', '-u', 'ann', '')).toEqual(['podinfo', 'args:get_-o_name_--user_bob_-u_ann']);
+    expect(completionScript('fish', withUser)).toContain('if contains -- $words[$i] --kubeconfig --context --namespace -n --request-timeout --user -u\n');
   });
 
   it('given zsh, then the bash function through bashcompinit; fish, one completion per command and flag', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { canaryCrd, canarySpecSchema, MAX_STEPS, PROVIDER_NAMES } from '../src/api/crd/canary.js';
-import { RULE_EXAMPLES, type RuleExample } from '../src/api/crd/rule-examples.js';
+import { exampleSpec, RULE_EXAMPLES, type RuleExample } from '../src/api/crd/rule-examples.js';
 import { ALL_RULES, CANARY_RULES, IN_FLIGHT_PHASES, isTransitionRule } from '../src/api/crd/rules.js';
 import type { Schema } from '../src/api/crd/schema.js';
 import type { CanarySpec } from '../src/api/types.js';
@@ -15,26 +15,9 @@ type Json = Record<string, any>;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SPEC = canarySpecSchema();
 
-/** The valid Canary the examples change: the e2e fixture's weighted Istio canary. */
-const base = (): CanarySpec => ({
-  provider: 'istio',
-  targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-  service: { port: 9898 },
-  progressDeadlineSeconds: 60,
-  analysis: {
-    interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
-    metrics: [
-      { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
-      { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
-    ],
-  },
-});
-
-/** As JSON would carry it: an undefined field is absent. */
-const applied = (ex: RuleExample): CanarySpec => {
-  const b = base();
-  return JSON.parse(JSON.stringify({ ...b, ...ex.spec, analysis: { ...b.analysis, ...ex.analysis } })) as CanarySpec;
-};
+/** The valid Canary the examples change, a fresh copy. */
+const base = (): CanarySpec => exampleSpec({});
+const applied = exampleSpec;
 const byMessage = new Map(ALL_RULES.map((r) => [r.message, r.id]));
 const brokenIds = (spec: unknown): string[] => ruleViolations(SPEC, spec, 'spec').map((v) => byMessage.get(v.message) ?? v.message);
 
@@ -144,7 +127,7 @@ describe('the capability rules, generated from routers/capabilities.ts', () => {
 
   it.each(cases)('given analysis.%s on provider %s, then it is refused exactly when the provider has a router without that capability', (feature, provider, capable, analysis) => {
     const refused = (ROUTED_PROVIDERS as readonly string[]).includes(provider) && !capable.has(provider as RoutedProvider);
-    const ids = brokenIds(applied({ id: '', title: '', spec: { provider }, analysis }));
+    const ids = brokenIds(applied({ spec: { provider }, analysis }));
     expect(ids.includes(`${feature === 'sessionAffinity' ? 'affinity' : feature}-provider`)).toBe(refused);
   });
 

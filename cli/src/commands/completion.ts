@@ -30,10 +30,10 @@ export interface CompletionSpec {
   commands: CommandSpec[];
 }
 
-/** The flags whose value names the cluster: passed on to `tollgate get -o name`. */
-const CLUSTER_FLAGS = ['--kubeconfig', '--context', '--namespace', '-n', '--request-timeout'];
-
 const spellings = (f: FlagSpec): string[] => [`--${f.long}`, ...(f.short ? [`-${f.short}`] : [])];
+
+/** The global flags that take a value, every spelling: they name the cluster, passed on to `tollgate get -o name`. */
+const clusterFlags = (spec: CompletionSpec): string[] => [...new Set(spec.global.filter((f) => f.value).flatMap(spellings))];
 
 export function completionScript(shell: Shell, spec: CompletionSpec): string {
   if (shell === 'fish') return fishScript(spec);
@@ -47,6 +47,7 @@ ${bash}`;
 
 function bashScript(spec: CompletionSpec): string {
   const all = [...spec.global, ...spec.commands.flatMap((c) => c.flags)];
+  const cluster = clusterFlags(spec);
   const valued = [...new Set(all.filter((f) => f.value).flatMap(spellings))];
   const valueCases = all
     .filter((f) => f.values)
@@ -62,8 +63,8 @@ _tollgate() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     case "$w" in
-      ${CLUSTER_FLAGS.join('|')}) cluster+=("$w" "\${COMP_WORDS[i+1]}"); ((i++)) ;;
-      ${valued.filter((f) => !CLUSTER_FLAGS.includes(f)).join('|')}) ((i++)) ;;
+      ${cluster.join('|')}) cluster+=("$w" "\${COMP_WORDS[i+1]}"); ((i++)) ;;
+      ${valued.filter((f) => !cluster.includes(f)).join('|')}) ((i++)) ;;
       -*) ;;
       *) [[ -z "$cmd" ]] && cmd="$w" ;;
     esac
@@ -118,7 +119,7 @@ function fishScript(spec: CompletionSpec): string {
     '    set -l args',
     '    set -l words (commandline -opc)',
     '    for i in (seq 2 (count $words))',
-    `        if contains -- $words[$i] ${CLUSTER_FLAGS.join(' ')}`,
+    `        if contains -- $words[$i] ${clusterFlags(spec).join(' ')}`,
     '            set -a args $words[$i] $words[(math $i + 1)]',
     '        end',
     '    end',

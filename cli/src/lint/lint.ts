@@ -1,13 +1,13 @@
 /**
  * Offline checks of Tollgate manifests, in the order the cluster applies them: the CRD schema (the API server),
  * the CRD's CEL rules (the API server, with the operator's evaluator and the same expressions), then the operator's
- * own validation of a Canary (validateCanary, the code the operator runs). Pure: text in, findings out.
+ * own validation of a Canary (canaryIssues: validateCanary's entries, the code the operator runs). Pure: text in, findings out.
  */
 import { allCrds } from '@tollgate/operator/api/crd/index';
 import { API_VERSION, GROUP } from '@tollgate/operator/api/types';
 import type { CanarySpec } from '@tollgate/operator/api/types';
-import { ruleViolations } from '@tollgate/operator/core/rules';
-import { validateCanary, type Capabilities } from '@tollgate/operator/core/validation';
+import { ruleViolations, type RuleViolation } from '@tollgate/operator/core/rules';
+import { canaryIssues, type Capabilities, type ValidationIssue } from '@tollgate/operator/core/validation';
 import { fieldPath, validateSchema, type Schema } from './schema.js';
 import { parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
 
@@ -128,19 +128,37 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
     return out;
   }
   const specSchema = (schema.properties as Record<string, Schema>).spec!;
-  const cel = ruleViolations(specSchema, body.spec, 'spec');
-  for (const v of cel) {
-    const path = parsePath(v.path);
-    out.push(found('error', 'cel', path, v.path, `${v.path}: Invalid value: ${v.message}`));
+  if (kind !== 'Canary' || !isObject(body.spec)) {
+    for (const v of ruleViolations(specSchema, body.spec, 'spec')) out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
+    return out;
   }
-  if (kind === 'Canary' && schemaFindings.every((f) => f.kind === 'unknown') && isObject(body.spec)) {
-    const seen = new Set(cel.map((v) => `${v.path}: ${v.message}`));
-    for (const f of operatorFindings(body.spec as unknown as CanarySpec, o)) {
-      if (seen.has(f.message)) continue;
-      out.push(found(f.severity, 'operator', f.path, fieldPath(f.path), f.message));
-    }
+  const spec = body.spec as unknown as CanarySpec;
+  const { cel, operator } = canaryFindings(specSchema, spec, o);
+  for (const v of cel) out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
+  if (schemaFindings.every((f) => f.kind === 'unknown')) {
+    for (const f of operator) out.push(found(f.severity, 'operator', parsePath(f.path), f.path, f.message));
   }
   return out;
+}
+
+/** A broken CEL rule as the API server words it. */
+const celMessage = (v: RuleViolation): string => `${v.path}: Invalid value: ${v.message}`;
+
+interface OperatorFinding { severity: Severity; path: string; message: string }
+
+/**
+ * A Canary's CEL rule violations as the API server reports them, and what the operator reports besides (errors and
+ * unsupported stop it, notices do not), from one run of the operator's validation with the provider in effect. The
+ * server evaluates the object as written: without spec.provider it is another object (the provider rules hold on
+ * it), so then the rules are evaluated on it too, and what only the provider in effect breaks is the operator's.
+ */
+function canaryFindings(specSchema: Schema, spec: CanarySpec, o: LintOptions): { cel: RuleViolation[]; operator: OperatorFinding[] } {
+  const issues = canaryIssues(spec, spec.provider || o.defaultProvider, o.caps);
+  const rules = issues.filter((i) => i.rule !== undefined).map((i) => ({ path: i.path, message: i.rule! }));
+  const cel = spec.provider ? rules : ruleViolations(specSchema, spec, 'spec');
+  const isServers = (i: ValidationIssue): boolean => i.rule !== undefined && cel.some((v) => v.path === i.path && v.message === i.rule);
+  const severity = (i: ValidationIssue): Severity => (i.kind === 'notice' ? 'warning' : 'error');
+  return { cel, operator: issues.filter((i) => !isServers(i)).map((i) => ({ severity: severity(i), path: i.path, message: i.message })) };
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -159,28 +177,6 @@ function metadataErrors(meta: Record<string, unknown>): MetaError[] {
   if (!DNS_SUBDOMAIN.test(name)) out.push({ path: ['metadata', 'name'], message: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${DNS_SUBDOMAIN_MESSAGE}` });
   if (name.length > 253) out.push({ path: ['metadata', 'name'], message: `metadata.name: Invalid value: ${JSON.stringify(name)}: must be no more than 253 characters` });
   return out;
-}
-
-/** What the operator would report about a Canary the API server took: errors and unsupported stop it, notices do not. */
-function operatorFindings(spec: CanarySpec, o: LintOptions): { severity: Severity; path: Path; message: string }[] {
-  const provider = spec.provider || o.defaultProvider;
-  const r = validateCanary(spec, provider, o.caps);
-  const toFinding = (severity: Severity) => (message: string) => ({ severity, path: operatorPath(message, spec), message });
-  return [...r.errors.map(toFinding('error')), ...r.unsupported.map(toFinding('error')), ...r.notices.map(toFinding('warning'))];
-}
-
-/** The field an operator message is about: its leading path, or the field it names. */
-export function operatorPath(message: string, spec: CanarySpec): Path {
-  const lead = /^(spec(?:\.[A-Za-z]+|\[\d+\])+)/.exec(message)?.[1];
-  if (lead) return parsePath(lead);
-  if (message.startsWith('provider ')) return spec.provider ? ['spec', 'provider'] : ['spec'];
-  if (message.startsWith('targetRef.kind')) return ['spec', 'targetRef', 'kind'];
-  if (message.startsWith('autoscalerRef')) return ['spec', 'autoscalerRef', 'kind'];
-  const metric = /^metric (\S+) /.exec(message)?.[1];
-  const analysis = spec.analysis ? 'analysis' : 'canaryAnalysis';
-  const index = (spec.analysis ?? spec.canaryAnalysis)?.metrics?.findIndex((m) => m.name === metric) ?? -1;
-  if (metric && index >= 0) return ['spec', analysis, 'metrics', index];
-  return ['spec'];
 }
 
 /** spec.analysis.metrics[0] (or a map key in brackets) as path segments. */

@@ -2,7 +2,9 @@
  * Validation of a value against a CRD's structural schema (openAPIV3Schema), as the API server does it, with its
  * messages (apiextensions-apiserver: kube-openapi's validator, its errors turned into field errors). Fields the
  * schema does not declare are reported as `kubectl --validate=strict` (the default) reports them; under
- * x-kubernetes-preserve-unknown-fields anything goes. Null values are pruned as the API server prunes them. Pure.
+ * x-kubernetes-preserve-unknown-fields anything goes. Null object members are pruned as the API server prunes them; a
+ * null list item is refused unless the items are nullable. e2e/src/fuzz/schema.ts (checked against real servers) is
+ * the reference for what is refused. Pure.
  *
  * Why not ajv: the messages must be the API server's, word for word, so every ajv error would need translating
  * back; the Kubernetes extensions (int-or-string, preserve-unknown-fields, pruning) would need custom keywords; and
@@ -32,12 +34,18 @@ export function fieldPath(path: Path): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The JSON type of a value as kube-openapi names it. */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The JSON type of a value as kube-openapi names it. An integer is a whole number that fits an int64 (the API server
+ * decodes a larger one as a float64: 1e20 is a number); a JS number at or past 2^63 cannot be told from one that is.
+ */
 export function jsonType(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  if (typeof v === 'bigint') return 'integer';
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'integer' : 'number';
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? 'integer' : 'number';
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
@@ -88,13 +96,15 @@ function visit(schema: Schema, value: unknown, v: Visit): void {
 }
 
 function typeMatches(schema: Schema, value: unknown, v: Visit): boolean {
+  // Only a list item reaches here as null (null object members are pruned first); it is refused unless nullable.
+  if (value === null && schema.nullable === true) return false;
   const actual = jsonType(value);
   if (schema['x-kubernetes-int-or-string'] === true) {
     if (actual === 'integer' || actual === 'string') return true;
     v.add(`Invalid value: ${JSON.stringify(actual)}: ${v.field} in body must be of type integer,string: ${JSON.stringify(actual)}`);
     return false;
   }
-  const want = schema.type as string | undefined;
+  const want = (schema.type as string | undefined) ?? (value === null ? 'object' : undefined);
   if (!want || want === actual || (want === 'number' && actual === 'integer')) return true;
   v.add(`Invalid value: ${JSON.stringify(actual)}: ${v.field} in body must be of type ${want}: ${JSON.stringify(actual)}`, true);
   return false;
@@ -124,9 +134,7 @@ function checkArray(schema: Schema, value: unknown[], v: Visit): void {
   if (typeof schema.minItems === 'number' && value.length < schema.minItems) v.invalid(value, `should have at least ${schema.minItems} items`);
   const items = schema.items;
   if (!isObject(items)) return;
-  value.forEach((item, i) => {
-    if (item !== null) visit(items, item, v.child(i));
-  });
+  value.forEach((item, i) => visit(items, item, v.child(i)));
 }
 
 function checkObject(schema: Schema, value: Record<string, unknown>, v: Visit): void {
@@ -134,15 +142,21 @@ function checkObject(schema: Schema, value: Record<string, unknown>, v: Visit): 
   const extra = isObject(schema.additionalProperties) ? (schema.additionalProperties as Schema) : undefined;
   const open = schema['x-kubernetes-preserve-unknown-fields'] === true || schema.additionalProperties === true;
   const present = Object.keys(value).filter((k) => value[k] !== null && value[k] !== undefined);
-  if (typeof schema.maxProperties === 'number' && present.length > schema.maxProperties) v.add(`Too many: ${present.length}: must have at most ${itemCount(schema.maxProperties)}`);
+  const before = v.w.out.length;
+  let kept = 0;
   for (const req of (schema.required as string[] | undefined) ?? []) {
     if (!present.includes(req)) v.child(req).add('Required value');
   }
   for (const key of present) {
-    const sub = props && Object.hasOwn(props, key) ? props[key] : undefined;
+    const sub = props && Object.hasOwn(props, key) ? props[key] : extra;
+    if (sub || open) kept++;
     if (sub) visit(sub, value[key], v.child(key));
-    else if (extra) visit(extra, value[key], v.child(key));
     else if (!open) v.w.unknown.push(unknownField(v.child(key)));
+  }
+  // Too many members (unknown fields pruned first): the API server reports that alone, not what is wrong inside.
+  if (typeof schema.maxProperties === 'number' && kept > schema.maxProperties) {
+    v.w.out.splice(before);
+    v.add(`Too many: ${kept}: must have at most ${itemCount(schema.maxProperties)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { RULE_EXAMPLE_BASE } from '@tollgate/operator/api/crd/rule-examples';
 import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { Canary, CanarySpec, MetricTemplate } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
@@ -52,24 +53,17 @@ export function metricTemplates(ns: string): MetricTemplate[] {
   ];
 }
 
-/** A canary for any provider, with the built-in metrics unless analysis says otherwise. */
+/** A canary for any provider: the rule examples' base (RULE_EXAMPLE_BASE) for that provider and target, with changes. */
 export function canaryFor(provider: string, ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
+  const base = structuredClone(RULE_EXAMPLE_BASE) as CanarySpec;
   return {
     apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
     metadata: { name, namespace: ns },
     spec: {
+      ...base,
       provider: provider as CanarySpec['provider'],
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-      service: { port: 9898 },
-      progressDeadlineSeconds: 60,
-      analysis: {
-        interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
-        metrics: [
-          { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
-          { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
-        ],
-        ...analysis,
-      },
+      targetRef: { ...base.targetRef, name },
+      analysis: { ...base.analysis, ...analysis },
       ...spec,
     },
   };

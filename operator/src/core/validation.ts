@@ -26,79 +26,114 @@ export interface ValidationReport {
   notices: string[];
 }
 
+/** One entry of a ValidationReport, with the field it is about. */
+export interface ValidationIssue {
+  kind: 'error' | 'unsupported' | 'notice';
+  /** The field, as the API server prints paths: spec.analysis.metrics[0], map keys in brackets; spec for the whole. */
+  path: string;
+  /** The text, as the report lists it. */
+  message: string;
+  /** Set when a CEL rule of the CRD is broken: the rule's own message (message is `path: rule`). */
+  rule?: string;
+}
+
 const MIN_INTERVAL_MS = 1000;
 
 const SPEC_SCHEMA = canarySpecSchema();
+
+/** What validateCanary reports, entry by entry, in the same order. */
+export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilities): ValidationIssue[] {
+  const r = new Issues();
+  for (const v of ruleViolations(SPEC_SCHEMA, { ...spec, provider }, 'spec')) r.list.push({ kind: 'error', path: v.path, message: `${v.path}: ${v.message}`, rule: v.message });
+  const an = spec.analysis || !spec.canaryAnalysis ? 'spec.analysis' : 'spec.canaryAnalysis';
+  checkTarget(spec, caps, r);
+  checkProvider(spec, provider, caps, r);
+  checkAnalysis(spec, provider, an, r);
+  const a = analysisOf(spec);
+  (a.metrics ?? []).forEach((m, i) => checkMetric(m, `${an}.metrics[${i}]`, r));
+  checkBuiltins(spec, provider, caps, an, r);
+  (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `${an}.webhooks[${i}]`, r));
+  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
+  if (scaler?.kind === 'ScaledObject') r.unsupported('spec.autoscalerRef.kind', 'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero');
+  return r.list;
+}
 
 /**
  * Checks a Canary spec: the CRD's CEL rules (the API server's messages, for servers without CEL and objects older
  * than a rule), with the provider in effect, then what needs the operator's configuration. Pure.
  */
 export function validateCanary(spec: CanarySpec, provider: string, caps: Capabilities): ValidationReport {
-  const r: ValidationReport = { errors: [], unsupported: [], notices: [] };
-  for (const v of ruleViolations(SPEC_SCHEMA, { ...spec, provider }, 'spec')) r.errors.push(`${v.path}: ${v.message}`);
-  checkTarget(spec, caps, r);
-  checkProvider(provider, caps, r);
-  checkAnalysis(spec, provider, r);
-  const a = analysisOf(spec);
-  (a.metrics ?? []).forEach((m, i) => checkMetric(m, `spec.analysis.metrics[${i}]`, r));
-  checkBuiltins(spec, provider, caps, r);
-  (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `spec.analysis.webhooks[${i}]`, r));
-  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
-  if (scaler?.kind === 'ScaledObject') r.unsupported.push('autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero');
-  return r;
+  const issues = canaryIssues(spec, provider, caps);
+  const of = (kind: ValidationIssue['kind']): string[] => issues.filter((i) => i.kind === kind).map((i) => i.message);
+  return { errors: of('error'), unsupported: of('unsupported'), notices: of('notice') };
 }
 
-function checkTarget(spec: CanarySpec, caps: Capabilities, r: ValidationReport): void {
-  if (!spec.service) r.errors.push('spec.service is required (at least service.port)');
-  if (spec.targetRef && !caps.targetKinds.has(spec.targetRef.kind)) {
-    r.unsupported.push(`targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`);
+class Issues {
+  readonly list: ValidationIssue[] = [];
+  error(path: string, message: string): void {
+    this.list.push({ kind: 'error', path, message });
+  }
+  unsupported(path: string, message: string): void {
+    this.list.push({ kind: 'unsupported', path, message });
+  }
+  notice(path: string, message: string): void {
+    this.list.push({ kind: 'notice', path, message });
   }
 }
 
-function checkProvider(provider: string, caps: Capabilities, r: ValidationReport): void {
-  if (!caps.providers.has(provider)) r.unsupported.push(`provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
+function checkTarget(spec: CanarySpec, caps: Capabilities, r: Issues): void {
+  if (!spec.service) r.error('spec.service', 'spec.service is required (at least service.port)');
+  if (spec.targetRef && !caps.targetKinds.has(spec.targetRef.kind)) {
+    r.unsupported('spec.targetRef.kind', `targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`);
+  }
 }
 
-function checkAnalysis(spec: CanarySpec, provider: string, r: ValidationReport): void {
+/** The provider's field, or the spec when it is unset (the operator's default is in effect). */
+const providerPath = (spec: CanarySpec): string => (spec.provider ? 'spec.provider' : 'spec');
+
+function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r: Issues): void {
+  if (!caps.providers.has(provider)) r.unsupported(providerPath(spec), `provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
+}
+
+function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues): void {
   const a = analysisOf(spec);
-  if (a.interval !== undefined) checkDuration(a.interval, 'spec.analysis.interval', r, MIN_INTERVAL_MS);
+  if (a.interval !== undefined) checkDuration(a.interval, `${an}.interval`, r, MIN_INTERVAL_MS);
   const strategy = strategyOf(a);
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
-  (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `spec.analysis.steps[${i}].pause`, r));
+  (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
   if (strategy === 'canary' && provider === 'kubernetes' && !spec.skipAnalysis) {
-    r.notices.push('provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)');
+    r.notice(providerPath(spec), 'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)');
   } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
-    r.errors.push('spec.analysis needs stepWeight, stepWeights, steps or iterations');
+    r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
   }
-  if (a.sessionAffinity && strategy !== 'canary') r.notices.push('spec.analysis.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy');
-  if (a.mirrorWeight !== undefined && !a.mirror) r.notices.push('spec.analysis.mirrorWeight has no effect without mirror: true');
+  if (a.sessionAffinity && strategy !== 'canary') r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
+  if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
 }
 
-function checkMetric(m: CanaryMetric, path: string, r: ValidationReport): void {
+function checkMetric(m: CanaryMetric, path: string, r: Issues): void {
   if (m.interval !== undefined) checkDuration(m.interval, `${path}.interval`, r);
 }
 
-function checkBuiltins(spec: CanarySpec, provider: string, caps: Capabilities, r: ValidationReport): void {
+function checkBuiltins(spec: CanarySpec, provider: string, caps: Capabilities, an: string, r: Issues): void {
   if (caps.builtinMetricProviders.has(provider) || !caps.providers.has(provider)) return;
-  for (const m of analysisOf(spec).metrics ?? []) {
+  (analysisOf(spec).metrics ?? []).forEach((m, i) => {
     if ((m.name === SUCCESS_RATE || m.name === DURATION) && !m.templateRef && !m.query) {
-      r.errors.push(`metric ${m.name} has no built-in query for provider ${provider}: give it a templateRef to a MetricTemplate`);
+      r.error(`${an}.metrics[${i}]`, `metric ${m.name} has no built-in query for provider ${provider}: give it a templateRef to a MetricTemplate`);
     }
-  }
+  });
 }
 
-function checkWebhook(w: CanaryWebhook, path: string, r: ValidationReport): void {
+function checkWebhook(w: CanaryWebhook, path: string, r: Issues): void {
   if (w.timeout !== undefined) checkDuration(w.timeout, `${path}.timeout`, r);
   // The scheme is a CEL rule (webhook-http); what passes it must still parse.
-  if (!URL.canParse(w.url) && /^https?:\/\//i.test(w.url)) r.errors.push(`${path}.url is not a valid URL: ${w.url}`);
+  if (!URL.canParse(w.url) && /^https?:\/\//i.test(w.url)) r.error(`${path}.url`, `${path}.url is not a valid URL: ${w.url}`);
 }
 
-function checkDuration(value: string, path: string, r: ValidationReport, minMs = 0): void {
+function checkDuration(value: string, path: string, r: Issues, minMs = 0): void {
   try {
     const ms = parseDuration(value);
-    if (ms < minMs) r.errors.push(`${path} must be at least ${minMs / 1000}s, got ${value}`);
+    if (ms < minMs) r.error(path, `${path} must be at least ${minMs / 1000}s, got ${value}`);
   } catch (err) {
-    r.errors.push(`${path}: ${err instanceof DurationError ? err.message : String(err)}`);
+    r.error(path, `${path}: ${err instanceof DurationError ? err.message : String(err)}`);
   }
 }

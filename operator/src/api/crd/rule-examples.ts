@@ -1,6 +1,6 @@
 /**
  * One Canary breaking each CEL rule of rules.ts (transition rules aside), as changes to a valid weighted Istio
- * Canary (stepWeight 20, maxWeight 60, the two built-in metrics). The unit tests check that the operator reports
+ * Canary (RULE_EXAMPLE_BASE: stepWeight 20, maxWeight 60, the two built-in metrics). The unit tests check that the operator reports
  * exactly that rule for each; the e2e tests that the API server refuses each with the rule's message.
  */
 import type { CanaryAnalysis, CanarySpec } from '../types.js';
@@ -13,6 +13,36 @@ export interface RuleExample {
   analysis?: Partial<CanaryAnalysis>;
   /** Merged over the base spec. */
   spec?: Partial<CanarySpec>;
+}
+
+/** A deep-frozen copy of a JSON value. */
+function frozen<T>(v: T): T {
+  if (v && typeof v === 'object') Object.values(v).forEach(frozen);
+  return Object.freeze(v);
+}
+
+/** The valid Canary spec every example changes: the e2e tests' weighted Istio canary (fixtures.ts canaryFor). */
+export const RULE_EXAMPLE_BASE: Readonly<CanarySpec> = frozen<CanarySpec>({
+  provider: 'istio',
+  targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+  service: { port: 9898 },
+  progressDeadlineSeconds: 60,
+  analysis: {
+    interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60,
+    metrics: [
+      { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
+      { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+    ],
+  },
+});
+
+/**
+ * The base spec with an example's changes merged in, as JSON carries it (a field set to undefined is absent); a new
+ * object each call.
+ */
+export function exampleSpec(ex: Pick<RuleExample, 'analysis' | 'spec'>): CanarySpec {
+  const b = RULE_EXAMPLE_BASE;
+  return JSON.parse(JSON.stringify({ ...b, ...ex.spec, analysis: { ...b.analysis, ...ex.analysis } })) as CanarySpec;
 }
 
 const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
