@@ -270,7 +270,7 @@ describe('finding 10: insecure TLS can be forbidden, failed-webhook messages are
     const s = await hostile(answer(200, () => 'ok'));
     const url = `https://127.0.0.1:${s.port}/`;
     const r = await new HttpWebhookRunner(outboundClient({ forbidInsecureTls: true }), webhookLimits).call(hook(url, { disableTLS: true }), payload, signal());
-    expect(r).toEqual({ ok: false, message: 'gate: disableTLS is forbidden by the operator (--forbid-insecure-tls)' });
+    expect(r).toEqual({ ok: false, message: 'gate: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)' });
     expect(s.log.connections).toBe(0);
   });
 

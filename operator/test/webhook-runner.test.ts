@@ -4,7 +4,8 @@ import type { CanaryWebhook } from '../src/api/types.js';
 import type { WebhookPayload } from '@tollgate/contract/payload';
 import { authFromSecret, HttpWebhookRunner } from '../src/webhooks/runner.js';
 import { createHmac } from 'node:crypto';
-import { testHttp, webhookLimits } from './fakes/outbound.js';
+import { OutboundClient, type OutboundRequest, type OutboundResponse } from '../src/outbound/client.js';
+import { outboundClient, testHttp, webhookLimits } from './fakes/outbound.js';
 
 interface Received {
   path: string;
@@ -161,6 +162,42 @@ describe('HttpWebhookRunner', () => {
     expect(r.ok).toBe(false);
     expect(r).not.toHaveProperty('status');
     expect(!r.ok && r.message).toMatch(/^load-test: .*ECONNREFUSED/);
+  });
+});
+
+/** Counts the requests the runner makes. */
+class CountingClient extends OutboundClient {
+  calls = 0;
+  override request(req: OutboundRequest): Promise<OutboundResponse> {
+    this.calls++;
+    return super.request(req);
+  }
+}
+const counting = (forbidInsecureTls = false): CountingClient => new CountingClient(outboundClient({ forbidInsecureTls }).settings);
+
+describe('HttpWebhookRunner and requests the client refuses', () => {
+  it('given a file:// URL and 5 retries, then it is attempted once and fails at once', async () => {
+    const client = counting();
+    const started = Date.now();
+    const r = await new HttpWebhookRunner(client, webhookLimits).call(hook({ url: 'file:///etc/passwd', retries: 5 }), payload, signal());
+    expect(r).toEqual({ ok: false, message: 'load-test: the address is not an http(s) URL' });
+    expect(client.calls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it('given --forbid-insecure-tls, disableTLS and 5 retries, then the client refuses the one attempt, saying why, and nothing is sent', async () => {
+    const client = counting(true);
+    const r = await new HttpWebhookRunner(client, webhookLimits).call(hook({ url: base.replace('http:', 'https:'), disableTLS: true, retries: 5 }), payload, signal());
+    expect(r).toEqual({ ok: false, message: 'load-test: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)' });
+    expect(client.calls).toBe(1);
+    expect(received).toHaveLength(0);
+  });
+
+  it('given a URL the signer cannot read and 5 retries, then it is attempted once', async () => {
+    const started = Date.now();
+    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: 'not a url', retries: 5 }), payload, signal(), { headers: {}, hmacKey: 'k' });
+    expect(r.ok).toBe(false);
+    expect(Date.now() - started).toBeLessThan(400);
   });
 });
 
