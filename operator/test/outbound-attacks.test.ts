@@ -302,6 +302,6 @@ describe('finding 10: insecure TLS can be forbidden, failed-webhook messages are
   it('given Prometheus that echoes its bearer token in the error field, then the check message does not carry it', async () => {
     const s = await hostile(answer(400, (req) => JSON.stringify({ status: 'error', error: `bad token ${String(req.headers.authorization)}` })));
     const err = await rejection(createMetricProvider({ type: 'prometheus', address: s.address, secret: { token: 'prom-token-789' } }, providerCtx).query('up', signal()));
-    expect(err.message).toBe('prometheus: query failed: bad token Bearer [redacted]');
+    expect(err.message).toBe('prometheus: query failed: HTTP 400: bad token Bearer [redacted]');
   });
 });
