@@ -38,13 +38,13 @@ const schema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   workers: z.coerce.number().int().min(1).max(64),
   selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
-  configTracking: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  configTracking: trueFalse,
   secretTrackingNamespaces: z.string()
     .refine((v) => v.trim() === '*' || v.trim() === 'none' || /^[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*$/.test(v.trim()), { message: 'must be *, none, or comma-separated namespace names' })
     .transform(parseSecretTracking),
   clusterName: z.string(),
   crossNamespaceRefs: z.enum(CROSS_NAMESPACE_POLICIES, { message: `must be one of ${CROSS_NAMESPACE_POLICIES.join(', ')}` }),
-  leaderElect: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  leaderElect: trueFalse,
   leaderElectionNamespace: z.string(),
   shards: z.coerce.number().int().min(1).max(256),
   leaseDurationMs: z.string().transform(durationIn),

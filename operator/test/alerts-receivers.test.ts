@@ -322,8 +322,10 @@ describe('delivery failures', () => {
     expect((err as Error).message).not.toMatch(/token=T|AAA/);
   });
 
-  it('given an address that is not an http(s) URL, then the post fails without quoting it', async () => {
-    await expect(createNotifier(cfg({ type: 'rocket', address: 'ftp://secret@host/x' }), { http: testHttp }).post(rollback, signal())).rejects.toThrow('the address is not an http(s) URL');
+  it.each([['ftp://secret@host/x'], ['not a url /secret']])('given the address %p, which is not an http(s) URL, then the client refuses the post and it is not quoted', async (address) => {
+    const err = await createNotifier(cfg({ type: 'rocket', address }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AlertDeliveryError);
+    expect((err as Error).message).toBe('the address is not an http(s) URL');
   });
 });
 

@@ -1,34 +1,26 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Canary, MetricTemplate } from '../src/api/types.js';
 import type { CrossNamespacePolicy } from '../src/core/cross-namespace.js';
 import type { SecretReader } from '../src/kube/secrets.js';
 import { MetricAnalyzer } from '../src/metrics/analyzer.js';
 import { testHttp } from './fakes/outbound.js';
+import { signal, VendorApi } from './fakes/vendor-api.js';
 
 /** Security finding 9: a Canary of one namespace using a MetricTemplate (and its Secret) of another. */
-let server: http.Server;
+const prometheus = new VendorApi();
 let address: string;
-let queries: string[] = [];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    queries.push(new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '');
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await prometheus.start();
+  prometheus.handler = () => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } } });
+  address = prometheus.address;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => prometheus.stop());
 
-beforeEach(() => {
-  queries = [];
-});
+beforeEach(() => prometheus.reset());
+
+/** The queries Prometheus received. */
+const queries = (): (string | null)[] => prometheus.received.map((r) => r.params.get('query'));
 
 const template = (annotations?: Record<string, string>): MetricTemplate => ({
   metadata: { name: 'errors', namespace: 'shared', ...(annotations ? { annotations } : {}) },
@@ -53,8 +45,6 @@ function analyzer(t: MetricTemplate, policy: CrossNamespacePolicy = 'opt-in'): {
   return { a, secretReads };
 }
 
-const signal = (): AbortSignal => new AbortController().signal;
-
 describe('MetricAnalyzer cross-namespace templateRef', () => {
   it.each([[undefined], [{ 'tollgate.dev/allow-cross-namespace': 'team-b' }], [{ 'tollgate.dev/allow-cross-namespace': '' }]])(
     'given a template of namespace shared with annotations %j, then a Canary of team-a is refused: no query, no Secret read, a clear reason',
@@ -65,7 +55,7 @@ describe('MetricAnalyzer cross-namespace templateRef', () => {
         name: 'errors', ok: false, reason: 'CrossNamespaceRefused',
         message: 'errors: MetricTemplate shared/errors may not be used from namespace team-a: annotate it with tollgate.dev/allow-cross-namespace: "team-a" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow',
       });
-      expect(queries).toEqual([]);
+      expect(queries()).toEqual([]);
       expect(secretReads).toEqual([]);
     },
   );
@@ -75,7 +65,7 @@ describe('MetricAnalyzer cross-namespace templateRef', () => {
     const [r] = await a.check(canary('team-a'), 'istio', signal());
     expect(r).toMatchObject({ name: 'errors', ok: true, value: 1 });
     expect(secretReads).toEqual(['shared/prom-creds']);
-    expect(queries).toEqual(['sum(errors{app="podinfo"})']);
+    expect(queries()).toEqual(['sum(errors{app="podinfo"})']);
   });
 
   it('given --cross-namespace-refs=allow, then no annotation is needed (Flagger\'s behaviour)', async () => {
@@ -93,6 +83,6 @@ describe('MetricAnalyzer cross-namespace templateRef', () => {
   it('given an allowed template and an injecting templateVariable, then the query sent keeps its structure', async () => {
     const { a } = analyzer(template({ 'tollgate.dev/allow-cross-namespace': '*' }));
     await a.check(canary('team-a', '"} or vector(1) or {a="'), 'istio', signal());
-    expect(queries).toEqual(['sum(errors{app="\\"} or vector(1) or {a=\\""})']);
+    expect(queries()).toEqual(['sum(errors{app="\\"} or vector(1) or {a=\\""})']);
   });
 });

@@ -21,6 +21,7 @@ import {
   answer, HostileServer, hugeBody, MiB, peakMemoryGrowth, redirectTo, silent, trickle, type Behaviour,
 } from './fakes/hostile.js';
 import { outboundClient, providerCtx, testHttp, webhookLimits } from './fakes/outbound.js';
+import { failure, signal } from './fakes/vendor-api.js';
 
 const servers: HostileServer[] = [];
 async function hostile(b: Behaviour): Promise<HostileServer> {
@@ -32,7 +33,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-const signal = (): AbortSignal => new AbortController().signal;
 const payload = { name: 'podinfo', namespace: 'test', phase: 'Progressing', metadata: {} } as unknown as WebhookPayload;
 const hook = (url: string, h: Partial<CanaryWebhook> = {}): CanaryWebhook => ({ name: 'gate', type: 'pre-rollout', url, ...h });
 const notification = {
@@ -43,14 +43,6 @@ const notification = {
 async function hungUp(s: HostileServer): Promise<boolean> {
   for (let i = 0; i < 200 && !s.log.cut; i++) await new Promise((r) => setTimeout(r, 10));
   return s.log.cut;
-}
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 /** Growth allowed while a 50 MB answer is refused at the 1 MiB cap: the cap, one chunk in flight, and noise. */
@@ -90,7 +82,7 @@ describe('finding 6: a huge answer is cut at the body cap while it streams in', 
 
   it('given an alert receiver answering 50 MB, then the post fails at the cap and memory grows by a few MB at most', async () => {
     const s = await hostile(hugeBody(HUGE));
-    const { result: err, growth } = await peakMemoryGrowth(() => rejection(createNotifier({ type: 'webhook', address: `${s.address}/alert` }, { http: testHttp }).post(notification, signal())));
+    const { result: err, growth } = await peakMemoryGrowth(() => failure(createNotifier({ type: 'webhook', address: `${s.address}/alert` }, { http: testHttp }).post(notification, signal())));
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect(err.message).toBe(`${s.address}: answer larger than 1 MiB: cut`);
     expect(growth).toBeLessThan(MAX_GROWTH);
@@ -100,7 +92,7 @@ describe('finding 6: a huge answer is cut at the body cap while it streams in', 
   it.each(PROVIDERS)('given a %s backend answering 50 MB, then the query fails at the cap and memory grows by a few MB at most', async (_type, cfg, query) => {
     const s = await hostile(hugeBody(HUGE));
     const provider = createMetricProvider(cfg(s.address), providerCtx);
-    const { result: err, growth } = await peakMemoryGrowth(() => rejection(provider.query(query, signal())));
+    const { result: err, growth } = await peakMemoryGrowth(() => failure(provider.query(query, signal())));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/answer larger than 1 MiB: cut$/);
     expect(growth).toBeLessThan(MAX_GROWTH);
@@ -127,7 +119,7 @@ describe('finding 6: a total deadline, not an idle timeout', () => {
   it('given an alert receiver trickling a byte every 100 ms, then the post is cut at its 1 s deadline', async () => {
     const s = await hostile(trickle(100, 8000));
     const started = Date.now();
-    const err = await rejection(createNotifier({ type: 'webhook', address: s.address }, { http: testHttp, timeoutMs: 1000 }).post(notification, signal()));
+    const err = await failure(createNotifier({ type: 'webhook', address: s.address }, { http: testHttp, timeoutMs: 1000 }).post(notification, signal()));
     expect(Date.now() - started).toBeLessThan(2500);
     expect(err.message).toBe(`${s.address}: no complete answer within 1s`);
   }, 10_000);
@@ -135,7 +127,7 @@ describe('finding 6: a total deadline, not an idle timeout', () => {
   it('given Prometheus trickling a byte every 100 ms, then the query is cut at the 5 s deadline', async () => {
     const s = await hostile(trickle(100, 12_000));
     const started = Date.now();
-    const err = await rejection(createMetricProvider({ type: 'prometheus', address: s.address }, providerCtx).query('up', signal()));
+    const err = await failure(createMetricProvider({ type: 'prometheus', address: s.address }, providerCtx).query('up', signal()));
     expect(Date.now() - started).toBeLessThan(6500);
     expect(err.message).toBe('prometheus: no complete answer within 5s');
   }, 15_000);
@@ -163,16 +155,16 @@ describe('finding 6: redirects are not followed', () => {
     const first = await hostile(redirectTo(`${second.address}/steal`));
     const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook(first.address), payload, signal(), { headers: { 'X-Api-Key': 'tenant-api-key-123' } });
     expect(r).toEqual({ ok: false, status: 302, message: 'gate answered 302 (redirects are not followed)' });
-    expect(first.log.requests[0]!.headers['x-api-key']).toBe('tenant-api-key-123');
-    expect(second.log.connections).toBe(0);
+    expect(first.received[0]!.headers['x-api-key']).toBe('tenant-api-key-123');
+    expect(second.connections).toBe(0);
   });
 
   it('given Prometheus with a token answering 302 to another port, then the second server never sees the request', async () => {
     const second = await hostile(answer(200, () => '{"status":"success","data":{"resultType":"scalar","result":[0,"1"]}}'));
     const first = await hostile(redirectTo(`${second.address}/api/v1/query?query=up`));
-    const err = await rejection(createMetricProvider({ type: 'prometheus', address: first.address, secret: { token: 'prom-token' } }, providerCtx).query('up', signal()));
+    const err = await failure(createMetricProvider({ type: 'prometheus', address: first.address, secret: { token: 'prom-token' } }, providerCtx).query('up', signal()));
     expect(err.message).toBe('prometheus: query failed: HTTP 302 (redirects are not followed)');
-    expect(second.log.connections).toBe(0);
+    expect(second.connections).toBe(0);
   });
 });
 
@@ -194,7 +186,7 @@ describe("finding 6: a webhook's timeout and retries are capped", () => {
     } finally {
       clearTimeout(stop);
     }
-    expect(s.log.requests).toHaveLength(3);
+    expect(s.received).toHaveLength(3);
   }, 10_000);
 });
 
@@ -210,10 +202,10 @@ describe("finding 8: the operator's own cloud credentials go to official endpoin
     const metadata = await hostile(answer(200, () => '{"access_token":"ya29.operator-token","expires_in":3600}'));
     const attacker = await hostile(answer(200, () => '{}'));
     process.env.GCE_METADATA_HOST = `127.0.0.1:${metadata.port}`;
-    const err = await rejection(new StackdriverProvider({ type: 'stackdriver', address: attacker.address, secret: { project: 'p' } }, providerCtx).query('fetch x', signal()));
+    const err = await failure(new StackdriverProvider({ type: 'stackdriver', address: attacker.address, secret: { project: 'p' } }, providerCtx).query('fetch x', signal()));
     expect(err.message).toContain("the operator's own credentials (metadata server) are only sent to https://monitoring.googleapis.com");
-    expect(metadata.log.connections).toBe(0);
-    expect(attacker.log.connections).toBe(0);
+    expect(metadata.connections).toBe(0);
+    expect(attacker.connections).toBe(0);
   });
 
   it('given stackdriver without a key at the official address, in a namespace not allowed ambient credentials, then the metadata server is never asked', async () => {
@@ -221,39 +213,39 @@ describe("finding 8: the operator's own cloud credentials go to official endpoin
     const official = await hostile(answer(200, () => '{}'));
     const ctx = { http: testHttp, ambientCredentials: false };
     process.env.GCE_METADATA_HOST = `127.0.0.1:${metadata.port}`;
-    const err = await rejection(new StackdriverProvider({ type: 'stackdriver', address: official.address, secret: { project: 'p' } }, ctx, {
+    const err = await failure(new StackdriverProvider({ type: 'stackdriver', address: official.address, secret: { project: 'p' } }, ctx, {
       officialAddress: official.address, metadataHost: `127.0.0.1:${metadata.port}`,
     }).query('fetch x', signal()));
     expect(err.message).toContain('--ambient-credentials-namespaces');
-    expect(metadata.log.connections + official.log.connections).toBe(0);
+    expect(metadata.connections + official.connections).toBe(0);
   });
 
   const operatorEnv = { AWS_ACCESS_KEY_ID: 'AKIAOPERATOR', AWS_SECRET_ACCESS_KEY: 'operator-secret-key' } as NodeJS.ProcessEnv;
 
   it("given CloudWatch without keys and the address of an attacker, then the operator's AWS credentials sign nothing and nothing is sent", async () => {
     const attacker = await hostile(answer(200, () => '{}'));
-    const err = await rejection(new CloudWatchProvider({ type: 'cloudwatch', address: attacker.address, region: 'eu-west-1' }, providerCtx, { env: operatorEnv })
+    const err = await failure(new CloudWatchProvider({ type: 'cloudwatch', address: attacker.address, region: 'eu-west-1' }, providerCtx, { env: operatorEnv })
       .query('[{"Id":"e1","Expression":"1"}]', signal()));
     expect(err.message).toContain("the operator's own AWS credentials are only sent to https://monitoring.eu-west-1.amazonaws.com/");
-    expect(attacker.log.connections).toBe(0);
+    expect(attacker.connections).toBe(0);
   });
 
   it('given CloudWatch without keys and a region that rewrites the endpoint\'s host, then it is refused before any connection', async () => {
     const attacker = await hostile(answer(200, () => '{}'));
     const region = `x@127.0.0.1:${attacker.port}/#`;
-    const err = await rejection(new CloudWatchProvider({ type: 'cloudwatch', address: '', region }, providerCtx, { env: operatorEnv })
+    const err = await failure(new CloudWatchProvider({ type: 'cloudwatch', address: '', region }, providerCtx, { env: operatorEnv })
       .query('[{"Id":"e1","Expression":"1"}]', signal()));
     expect(err.message).toContain('is not an AWS region name');
-    expect(attacker.log.connections).toBe(0);
+    expect(attacker.connections).toBe(0);
   });
 
   it('given CloudWatch without keys at the official endpoint, in a namespace not allowed ambient credentials, then nothing is sent', async () => {
     const official = await hostile(answer(200, () => '{}'));
-    const err = await rejection(new CloudWatchProvider({ type: 'cloudwatch', address: official.address, region: 'eu-west-1' }, { http: testHttp, ambientCredentials: false }, {
+    const err = await failure(new CloudWatchProvider({ type: 'cloudwatch', address: official.address, region: 'eu-west-1' }, { http: testHttp, ambientCredentials: false }, {
       env: operatorEnv, officialEndpoint: () => `${official.address}/`,
     }).query('[{"Id":"e1","Expression":"1"}]', signal()));
     expect(err.message).toContain('--ambient-credentials-namespaces');
-    expect(official.log.connections).toBe(0);
+    expect(official.connections).toBe(0);
   });
 
   it.each<[string, string[], boolean]>([
@@ -270,16 +262,16 @@ describe('finding 10: insecure TLS can be forbidden, failed-webhook messages are
     const s = await hostile(answer(200, () => 'ok'));
     const url = `https://127.0.0.1:${s.port}/`;
     const r = await new HttpWebhookRunner(outboundClient({ forbidInsecureTls: true }), webhookLimits).call(hook(url, { disableTLS: true }), payload, signal());
-    expect(r).toEqual({ ok: false, message: 'gate: disableTLS is forbidden by the operator (--forbid-insecure-tls)' });
-    expect(s.log.connections).toBe(0);
+    expect(r).toEqual({ ok: false, message: 'gate: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)' });
+    expect(s.connections).toBe(0);
   });
 
   it('given --forbid-insecure-tls and a MetricTemplate with insecureSkipVerify, then the query fails saying so and nothing is sent', async () => {
     const s = await hostile(answer(200, () => '{"v": 1}'));
     const ctx = { http: outboundClient({ forbidInsecureTls: true }), ambientCredentials: true };
-    const err = await rejection(createMetricProvider({ type: 'web', address: `https://127.0.0.1:${s.port}`, insecureSkipVerify: true }, ctx).query('{"path": "/v", "jsonPath": "$.v"}', signal()));
+    const err = await failure(createMetricProvider({ type: 'web', address: `https://127.0.0.1:${s.port}`, insecureSkipVerify: true }, ctx).query('{"path": "/v", "jsonPath": "$.v"}', signal()));
     expect(err.message).toBe('web: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)');
-    expect(s.log.connections).toBe(0);
+    expect(s.connections).toBe(0);
   });
 
   it('given a receiver that echoes the secretRef headers in a long multi-line 500, then the message is one line of at most 200 characters without them', async () => {
@@ -295,13 +287,13 @@ describe('finding 10: insecure TLS can be forbidden, failed-webhook messages are
 
   it('given a Slack API that echoes the bot token in a 500, then the alert error does not carry it', async () => {
     const s = await hostile(answer(500, (req) => `bad auth ${String(req.headers.authorization)}`));
-    const err = await rejection(createNotifier({ type: 'slack', address: `${s.address}/api/chat.postMessage`, token: 'xoxb-operator-token' }, { http: testHttp }).post(notification, signal()));
+    const err = await failure(createNotifier({ type: 'slack', address: `${s.address}/api/chat.postMessage`, token: 'xoxb-operator-token' }, { http: testHttp }).post(notification, signal()));
     expect(err.message).toBe(`${s.address} answered 500: bad auth [redacted]`);
   });
 
   it('given Prometheus that echoes its bearer token in the error field, then the check message does not carry it', async () => {
     const s = await hostile(answer(400, (req) => JSON.stringify({ status: 'error', error: `bad token ${String(req.headers.authorization)}` })));
-    const err = await rejection(createMetricProvider({ type: 'prometheus', address: s.address, secret: { token: 'prom-token-789' } }, providerCtx).query('up', signal()));
-    expect(err.message).toBe('prometheus: query failed: bad token Bearer [redacted]');
+    const err = await failure(createMetricProvider({ type: 'prometheus', address: s.address, secret: { token: 'prom-token-789' } }, providerCtx).query('up', signal()));
+    expect(err.message).toBe('prometheus: query failed: HTTP 400: bad token Bearer [redacted]');
   });
 });

@@ -4,9 +4,9 @@ import type { WebhookPayload } from '@tollgate/contract/payload';
 import { HttpWebhookRunner } from '../src/webhooks/runner.js';
 import { HostileServer, silent } from './fakes/hostile.js';
 import { testHttp, webhookLimits } from './fakes/outbound.js';
+import { signal } from './fakes/vendor-api.js';
 
 const payload = { name: 'podinfo', namespace: 'test' } as unknown as WebhookPayload;
-const signal = (): AbortSignal => new AbortController().signal;
 
 describe('Redactor', () => {
   it('given overlapping secrets, then the longest goes first and every occurrence is replaced', () => {

@@ -88,6 +88,9 @@ describe('PrometheusProvider.query', () => {
     ['an empty vector', { status: 'success', data: { resultType: 'vector', result: [] } }],
     ['a NaN sample', vector('NaN')],
     ['a NaN scalar', { status: 'success', data: { resultType: 'scalar', result: [1, 'NaN'] } }],
+    ['an empty sample (not 0)', vector('')],
+    ['a sample without a value', { status: 'success', data: { resultType: 'vector', result: [{ metric: {} }] } }],
+    ['a scalar that is not a pair', { status: 'success', data: { resultType: 'scalar', result: null } }],
   ])('given %s, then it is NoDataError naming the query', async (_title, body) => {
     reply = { status: 200, body };
     const err = await failure(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).query('my_query', signal()));
@@ -106,13 +109,15 @@ describe('PrometheusProvider.query', () => {
     reply = { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unexpected "}"' } };
     const err = await failure(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).query('sum(}', signal()));
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err.message).toBe('prometheus: query failed: invalid parameter "query": 1:5: parse error: unexpected "}"');
+    expect(err.message).toBe('prometheus: query failed: HTTP 400: invalid parameter "query": 1:5: parse error: unexpected "}"');
   });
 
   it.each<[string, number, unknown, string]>([
     ['HTTP 502 with an HTML body', 502, '<html>bad gateway</html>', 'prometheus: query failed: HTTP 502'],
-    ['HTTP 401 with an empty body', 401, '', 'prometheus: query failed: HTTP 401'],
-    ['HTTP 200 with an error status', 200, { status: 'error', error: 'query timed out' }, 'prometheus: query failed: query timed out'],
+    ['HTTP 401 with an empty body', 401, '', 'prometheus: query failed: HTTP 401 (credentials rejected)'],
+    ['HTTP 200 with an error status', 200, { status: 'error', error: 'query timed out' }, 'prometheus: query failed: HTTP 200: query timed out'],
+    ['HTTP 200 with a body that is not JSON', 200, 'ok', 'prometheus: response is not JSON (HTTP 200, content-type text/html)'],
+    ['HTTP 200 with a JSON null', 200, 'null', 'prometheus: query failed: HTTP 200'],
     ['HTTP 200 without data', 200, { status: 'success' }, 'prometheus: response has no data'],
     ['a matrix result', 200, { status: 'success', data: { resultType: 'matrix', result: [] } }, 'prometheus: unsupported result type matrix'],
   ])('given %s, then it is ProviderError %p', async (_title, status, body, message) => {

@@ -81,8 +81,39 @@ describe('the other languages', () => {
   });
 
   it('JSON (CloudWatch): a value is JSON-escaped and the document keeps its shape', () => {
-    const q = render('[{"Id":"e","Expression":"SEARCH(\'{{ variables.v }}\', \'Sum\', 60)"}]', '"},{"Id":"x', 'json');
-    expect(JSON.parse(q)).toEqual([{ Id: 'e', Expression: 'SEARCH(\'"},{"Id":"x\', \'Sum\', 60)' }]);
+    const q = render('[{"Id":"e","Expression":"m1","Label":"{{ variables.v }}"}]', '"},{"Id":"x', 'json');
+    expect(JSON.parse(q)).toEqual([{ Id: 'e', Expression: 'm1', Label: '"},{"Id":"x' }]);
+  });
+
+  it("CloudWatch: a value cannot end SEARCH's quoted search string and add metric math", () => {
+    const template = '[{"Id":"e","Expression":"SEARCH(\'{AWS/ELB} MetricName=\\"{{ variables.v }}\\"\', \'Sum\', 60)"}]';
+    expect(refusal(template, "x', 'Sum', 60) * 0 + 100 + SEARCH('y", 'json')).toContain('would end its string in the "Expression"');
+    expect(refusal(template, 'x" OR MetricName="y', 'json')).toContain('would end its string');
+    expect(refusal(template, 'x\\', 'json')).toContain('would end its string');
+    expect(JSON.parse(render(template, 'Request Count', 'json'))).toEqual([{ Id: 'e', Expression: 'SEARCH(\'{AWS/ELB} MetricName="Request Count"\', \'Sum\', 60)' }]);
+  });
+
+  it('CloudWatch: among the search terms of SEARCH, only a plain token', () => {
+    const template = '[{"Id":"e","Expression":"SEARCH(\'{{ variables.v }}\',\'Sum\',60)"}]';
+    expect(refusal(template, "x', 'Sum', 60) * 0 + 100 + SEARCH('y", 'json')).toContain('among the search terms of SEARCH');
+    expect(refusal(template, 'x OR MetricName=y', 'json')).toContain('among the search terms of SEARCH');
+    expect(JSON.parse(render(template, 'podinfo-canary', 'json'))).toEqual([{ Id: 'e', Expression: "SEARCH('podinfo-canary','Sum',60)" }]);
+  });
+
+  it('CloudWatch: outside the strings of an "Expression" only a plain token; metric math is refused', () => {
+    expect(refusal('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain('outside a quoted string of an "Expression"');
+    expect(JSON.parse(render('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', '100', 'json'))).toEqual([{ Id: 'e', Expression: 'm1 / 100' }]);
+    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\', \'Sum\', 60) / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain('outside a quoted string');
+  });
+
+  it('CloudWatch: in a Metrics Insights string a value may hold spaces but no quote', () => {
+    const template = '[{"Id":"e","Expression":"SELECT SUM(RequestCount) FROM SCHEMA(\\"AWS/ApplicationELB\\", LoadBalancer) WHERE LoadBalancer = \'{{ variables.v }}\'"}]';
+    expect(JSON.parse(render(template, 'app/my lb', 'json'))[0].Expression).toMatch(/= 'app\/my lb'$/);
+    expect(refusal(template, "x' OR LoadBalancer = 'y", 'json')).toContain('would end its string');
+  });
+
+  it('CloudWatch: a value after a backslash in an "Expression" is refused (its meaning there is unknown)', () => {
+    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\\\\\' {{ variables.v }}\', \'Sum\', 60)"}]', 'x', 'json')).toContain('cannot follow a backslash');
   });
 
   it('web: a value in "path" is URL-encoded (no extra query parameter), elsewhere JSON-escaped', () => {

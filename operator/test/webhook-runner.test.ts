@@ -1,52 +1,33 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { CanaryWebhook } from '../src/api/types.js';
 import type { WebhookPayload } from '@tollgate/contract/payload';
 import { authFromSecret, HttpWebhookRunner } from '../src/webhooks/runner.js';
 import { createHmac } from 'node:crypto';
-import { testHttp, webhookLimits } from './fakes/outbound.js';
+import { verifySignature } from '@tollgate/contract/signature';
+import { OutboundClient, type OutboundRequest, type OutboundResponse } from '../src/outbound/client.js';
+import { outboundClient, testHttp, webhookLimits } from './fakes/outbound.js';
+import { closedAddress, signal, VendorApi } from './fakes/vendor-api.js';
 
-interface Received {
-  path: string;
-  method: string;
-  contentType: string | undefined;
-  body: string;
-}
-
-/** Answers are taken in order; the last one repeats. */
+/** The receiver: answers are taken in order; the last one repeats. */
 let answers: { status: number; body?: string; delayMs?: number }[] = [];
-let received: Received[] = [];
-let server: http.Server;
+const receiver = new VendorApi();
+const received = receiver.received;
 let base: string;
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', method: req.method ?? '', contentType: req.headers['content-type'], body });
-      const a = answers.length > 1 ? answers.shift()! : answers[0]!;
-      const send = () => {
-        if (res.destroyed) return;
-        res.writeHead(a.status, { 'content-type': 'text/plain' });
-        res.end(a.body ?? '');
-      };
-      if (a.delayMs) setTimeout(send, a.delayMs);
-      else send();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await receiver.start();
+  base = receiver.address;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => receiver.stop());
 
 beforeEach(() => {
-  received = [];
   answers = [{ status: 200 }];
+  receiver.reset(async () => {
+    const a = answers.length > 1 ? answers.shift()! : answers[0]!;
+    if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
+    return { status: a.status, body: a.body ?? '', contentType: 'text/plain' };
+  });
 });
 
 const payload: WebhookPayload = {
@@ -54,7 +35,6 @@ const payload: WebhookPayload = {
   type: 'rollout', canaryWeight: 20, iteration: 2, revision: 'rev1', failedChecks: 0, timestamp: '2026-01-01T00:00:00Z',
 };
 const hook = (h: Partial<CanaryWebhook> = {}): CanaryWebhook => ({ name: 'load-test', type: 'rollout', url: `${base}/hooks/load`, ...h });
-const signal = (): AbortSignal => new AbortController().signal;
 
 describe('HttpWebhookRunner', () => {
   it('given a 200 answer, then the call is ok and the payload was posted as JSON', async () => {
@@ -62,7 +42,7 @@ describe('HttpWebhookRunner', () => {
     expect(received).toHaveLength(1);
     expect(received[0]!.method).toBe('POST');
     expect(received[0]!.path).toBe('/hooks/load');
-    expect(received[0]!.contentType).toMatch(/^application\/json/);
+    expect(received[0]!.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(received[0]!.body)).toEqual(payload);
   });
 
@@ -153,14 +133,46 @@ describe('HttpWebhookRunner', () => {
   });
 
   it('given an unreachable URL, then the call fails with the network error and no status', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: `http://127.0.0.1:${port}/` }), payload, signal());
+    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: `${await closedAddress()}/` }), payload, signal());
     expect(r.ok).toBe(false);
     expect(r).not.toHaveProperty('status');
     expect(!r.ok && r.message).toMatch(/^load-test: .*ECONNREFUSED/);
+  });
+});
+
+/** Counts the requests the runner makes. */
+class CountingClient extends OutboundClient {
+  calls = 0;
+  override request(req: OutboundRequest): Promise<OutboundResponse> {
+    this.calls++;
+    return super.request(req);
+  }
+}
+const counting = (forbidInsecureTls = false): CountingClient => new CountingClient(outboundClient({ forbidInsecureTls }).settings);
+
+describe('HttpWebhookRunner and requests the client refuses', () => {
+  it('given a file:// URL and 5 retries, then it is attempted once and fails at once', async () => {
+    const client = counting();
+    const started = Date.now();
+    const r = await new HttpWebhookRunner(client, webhookLimits).call(hook({ url: 'file:///etc/passwd', retries: 5 }), payload, signal());
+    expect(r).toEqual({ ok: false, message: 'load-test: the address is not an http(s) URL' });
+    expect(client.calls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it('given --forbid-insecure-tls, disableTLS and 5 retries, then the client refuses the one attempt, saying why, and nothing is sent', async () => {
+    const client = counting(true);
+    const r = await new HttpWebhookRunner(client, webhookLimits).call(hook({ url: base.replace('http:', 'https:'), disableTLS: true, retries: 5 }), payload, signal());
+    expect(r).toEqual({ ok: false, message: 'load-test: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)' });
+    expect(client.calls).toBe(1);
+    expect(received).toHaveLength(0);
+  });
+
+  it('given a URL the signer cannot read and 5 retries, then it is attempted once', async () => {
+    const started = Date.now();
+    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: 'not a url', retries: 5 }), payload, signal(), { headers: {}, hmacKey: 'k' });
+    expect(r.ok).toBe(false);
+    expect(Date.now() - started).toBeLessThan(400);
   });
 });
 
@@ -175,56 +187,50 @@ const documented = (key: string, h: http.IncomingHttpHeaders, method: string, pa
   `v2=${createHmac('sha256', key).update(`${String(h['x-tollgate-timestamp'])}\n${String(h['x-tollgate-nonce'])}\n${method}\n${path}\n${body}`).digest('hex')}`;
 
 describe('HttpWebhookRunner with credentials', () => {
-  let seen: { url: string; method: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const signed = new VendorApi();
   let status = 200;
-  let signed: http.Server;
-  let signedBase = '';
-
   beforeAll(async () => {
-    signed = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { seen.push({ url: req.url ?? '', method: req.method ?? '', headers: req.headers, body }); res.writeHead(status).end(); });
-    });
-    await new Promise<void>((r) => signed.listen(0, '127.0.0.1', r));
-    signedBase = `http://127.0.0.1:${(signed.address() as AddressInfo).port}`;
+    await signed.start();
+    signed.handler = () => ({ status, body: '' });
   });
-  afterAll(async () => {
-    signed.closeAllConnections();
-    await new Promise<void>((r) => signed.close(() => r()));
-  });
+  afterAll(() => signed.stop());
   beforeEach(() => {
-    seen = [];
+    signed.reset();
     status = 200;
   });
+  const seen = signed.received;
 
   const auth = { headers: { 'X-Api-Key': 'abc' }, hmacKey: 'k' };
   const small = { name: 'podinfo', namespace: 'test', metadata: { cmd: 'x' } } as unknown as WebhookPayload;
 
   it('given headers and a signing key, then the receiver gets the headers and a signature over timestamp, nonce, method, path and exact body', async () => {
-    const res = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/gate/check?x=1` }, small, signal(), auth);
+    const res = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signed.address}/gate/check?x=1` }, small, signal(), auth);
     expect(res.ok).toBe(true);
     const got = seen[0]!;
     expect(got.headers['x-api-key']).toBe('abc');
     expect(Math.abs(Number(got.headers['x-tollgate-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
     expect(got.headers['x-tollgate-nonce']).toMatch(/^[0-9a-f]{32}$/);
-    expect(got.url).toBe('/gate/check?x=1');
+    expect(got.target).toBe('/gate/check?x=1');
     expect(got.headers['x-tollgate-signature']).toBe(documented('k', got.headers, 'POST', '/gate/check?x=1', got.body));
     expect(JSON.parse(got.body)).toEqual(small);
   });
 
-  it('given a signed call to /gate/check, then its signature is not valid for /gate/open, /rollback/open or another method', async () => {
-    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/gate/check` }, small, signal(), auth);
+  it('given a signed call to /gate/check, then the receiver\'s verifier accepts it there and refuses it for /gate/open, /rollback/open or another method', async () => {
+    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signed.address}/gate/check` }, small, signal(), auth);
     const got = seen[0]!;
-    expect(got.headers['x-tollgate-signature']).toBe(documented('k', got.headers, 'POST', '/gate/check', got.body));
+    const headers = {
+      timestamp: String(got.headers['x-tollgate-timestamp']), nonce: String(got.headers['x-tollgate-nonce']), signature: String(got.headers['x-tollgate-signature']),
+    };
+    const verdict = (method: string, path: string) => verifySignature({ namespace: 'k' }, headers, { method, path, body: got.body }, Date.now());
+    expect(verdict('POST', '/gate/check')).toMatchObject({ ok: true, key: 'namespace' });
     for (const [method, path] of [['POST', '/gate/open'], ['POST', '/rollback/open'], ['GET', '/gate/check']] as const) {
-      expect([method, path, got.headers['x-tollgate-signature'] === documented('k', got.headers, method, path, got.body)]).toEqual([method, path, false]);
+      expect([method, path, verdict(method, path)]).toEqual([method, path, { ok: false, failure: 'invalid_signature', message: 'invalid signature' }]);
     }
   });
 
   it('given a retry, then each attempt has its own nonce and signature, so a receiver refusing replays takes it', async () => {
     status = 500;
-    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signedBase}/`, retries: 2 }, small, signal(), auth);
+    await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signed.address}/`, retries: 2 }, small, signal(), auth);
     expect(seen).toHaveLength(3);
     expect(new Set(seen.map((s) => s.headers['x-tollgate-signature'])).size).toBe(3);
     expect(new Set(seen.map((s) => s.headers['x-tollgate-nonce'])).size).toBe(3);

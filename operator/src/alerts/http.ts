@@ -1,4 +1,4 @@
-import { isHttpUrl, OutboundError, redirectNote, type OutboundClient } from '../outbound/client.js';
+import { OutboundError, redirectNote, type OutboundClient } from '../outbound/client.js';
 import { clipRemoteText, Redactor } from '../outbound/redact.js';
 import { AlertDeliveryError } from './notifier.js';
 
@@ -33,10 +33,10 @@ export function hostOf(address: string): string {
 
 /**
  * POSTs JSON once (alerts are not retried: the next event brings the next alert). Success is any 2xx that
- * `check` accepts. Errors name the receiver's host at most, never the path, query, token or body sent.
+ * `check` accepts. Errors name the receiver's host at most, never the path, query, token or body sent. An
+ * address that is not an http(s) URL is the client's refusal.
  */
 export async function postJson(address: string, payload: unknown, signal: AbortSignal, opts: PostOptions): Promise<void> {
-  if (!isHttpUrl(address)) throw new AlertDeliveryError('the address is not an http(s) URL');
   const redactor = addressRedactor(address, Object.values(opts.headers ?? {}));
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   let res;
@@ -59,16 +59,28 @@ export async function postJson(address: string, payload: unknown, signal: AbortS
   if (refused) throw new AlertDeliveryError(`${hostOf(address)} refused the message: ${clipRemoteText(redactor.redact(refused), SNIPPET_MAX_CHARS)}`, res.status);
 }
 
-/** Hides the credentials sent, then the address (its path and query too), should an error or an answer quote them. */
+/**
+ * Hides the credentials sent, then the address (its path and query too, when it parses as a URL), should an
+ * error or an answer quote them.
+ */
 function addressRedactor(address: string, credentials: string[]): { redact(text: string): string } {
   const secrets = new Redactor(credentials);
+  const parts = urlParts(address);
   return {
     redact(text: string): string {
       let out = secrets.redact(text).split(address).join('<address>');
-      const { pathname, search } = new URL(address);
-      if (search.length > 1) out = out.split(search.slice(1)).join('<query>');
-      if (pathname.length > 1) out = out.split(pathname).join('<path>');
+      if (parts && parts.search.length > 1) out = out.split(parts.search.slice(1)).join('<query>');
+      if (parts && parts.pathname.length > 1) out = out.split(parts.pathname).join('<path>');
       return out;
     },
   };
+}
+
+function urlParts(address: string): { pathname: string; search: string } | undefined {
+  try {
+    const { pathname, search } = new URL(address);
+    return { pathname, search };
+  } catch {
+    return undefined;
+  }
 }

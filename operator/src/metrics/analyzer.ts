@@ -74,7 +74,8 @@ export class MetricAnalyzer {
       const backend = this.backend(await this.providerConfig(t, ns, signal), ambientCredentialsAllowed(ns, this.deps.ambientNamespaces));
       return { backend, query: render(t.spec.query, vars, backend) };
     }
-    const query = m.query ?? (isBuiltinMetric(m.name) ? builtinQuery(provider, m.name) : undefined);
+    // `||`: the CRD allows `query: ""`, which means no query of its own (a built-in metric keeps its built-in one).
+    const query = m.query || (isBuiltinMetric(m.name) ? builtinQuery(provider, m.name) : undefined);
     if (query !== undefined) {
       const backend = this.backend(prometheus(), false);
       return { backend, query: render(query, vars, backend) };

@@ -17,12 +17,17 @@ export class UnsafeValueError extends Error {
 /** What may stand outside a string: letters, digits and _ . : - (names, numbers, durations such as 5m). */
 const PLAIN_TOKEN = /^[A-Za-z0-9_.:-]*$/;
 
-/** Escapes a value for a string literal delimited by one quote; undefined when no escape exists (raw strings). */
-type StringEscaper = (value: string, context: StringContext) => string | undefined;
+/**
+ * Escapes a value for a string literal delimited by one quote; undefined when no escape exists (raw strings),
+ * or why the value cannot stand there.
+ */
+type StringEscaper = (value: string, context: StringContext) => string | undefined | { refused: string };
 
-/** The text of the string before the placeholder, and the query before the string. */
 interface StringContext {
+  /** The query before the string. */
   before: string;
+  /** The string's text (as written, escapes included) from its opening quote to the placeholder. */
+  text: string;
 }
 
 interface Syntax {
@@ -42,22 +47,79 @@ const OTHER_CONTROL = /[\u0000-\u001f\u007f]/;
  * Backslash escapes of C-like string literals (PromQL, MQL, Flux, NRQL, Graphite): \\, the quote, newline, CR
  * and tab; other control characters have no escape common to these languages and are refused.
  */
-const backslashed = (quote: string): StringEscaper => (value) => {
+const backslashed = (quote: string) => (value: string): string | undefined => {
   let out = '';
   for (const ch of value) out += ch === quote ? `\\${quote}` : (C_ESCAPES[ch] ?? ch);
   return OTHER_CONTROL.test(out) ? undefined : out;
 };
 
 /** Flux also interpolates ${...} in strings. */
-const flux: StringEscaper = (value, ctx) => backslashed('"')(value, ctx)?.replace(/\$\{/g, '\\${');
+const flux: StringEscaper = (value) => backslashed('"')(value)?.replace(/\$\{/g, '\\${');
 
-const jsonString: StringEscaper = (value) => JSON.stringify(value).slice(1, -1);
+const jsonString = (value: string): string => JSON.stringify(value).slice(1, -1);
 
 /** A raw string (PromQL backticks) has no escapes: a value holding its delimiter cannot be written into it. */
 const raw = (quote: string): StringEscaper => (value) => (value.includes(quote) ? undefined : value);
 
+/** What a JSON string's text decodes to; undefined when it is not JSON string content. */
+function decodedJson(text: string): string | undefined {
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a value stands in a CloudWatch metric-math expression, from the expression before it. */
+type ExpressionPlace = 'code' | 'search' | 'string' | 'unknown';
+
+/**
+ * Scans a metric-math expression up to a placeholder: outside quotes (code), among the search terms of
+ * SEARCH('…') outside an inner "exact phrase" (search), or in any other quoted string (string). A backslash
+ * makes it unknown. Where the expression's own parser could read a quote either way, the stricter place wins.
+ */
+function expressionPlace(expr: string): ExpressionPlace {
+  if (expr.includes('\\')) return 'unknown';
+  let state: 'code' | 'double' | 'single' | 'phrase' = 'code';
+  let search = false;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (state === 'code' && ch === "'") {
+      state = 'single';
+      search = /SEARCH\s*\(\s*$/i.test(expr.slice(0, i));
+    } else if (state === 'code' && ch === '"') state = 'double';
+    else if ((state === 'double' && ch === '"') || (state === 'single' && ch === "'") || (state === 'phrase' && ch === "'")) state = 'code';
+    else if (state === 'single' && ch === '"') state = 'phrase';
+    else if (state === 'phrase' && ch === '"') state = 'single';
+  }
+  if (state === 'code') return 'code';
+  return state === 'single' && search ? 'search' : 'string';
+}
+
+const EXPRESSION_QUOTES = /['"\\]/;
+
+/**
+ * CloudWatch: the value of "Expression" is metric math (or a Metrics Insights query) with its own strings, so
+ * JSON escaping alone would let a value end them. Outside its strings, and among SEARCH's search terms, a value
+ * is a plain token; inside a string it may not hold ' " or \ (no escape exists for them).
+ */
+const cloudWatchString: StringEscaper = (value, ctx) => {
+  if (!/"Expression"\s*:\s*$/.test(ctx.before)) return jsonString(value);
+  const expr = decodedJson(ctx.text);
+  const place = expr === undefined ? 'unknown' : expressionPlace(expr);
+  if (place === 'unknown') return { refused: 'a value cannot follow a backslash in an "Expression"' };
+  if (place === 'string') {
+    return EXPRESSION_QUOTES.test(value) || OTHER_CONTROL.test(value)
+      ? { refused: `the value ${JSON.stringify(value.slice(0, 64))} holds ' " \\ or a control character, which would end its string in the "Expression"` }
+      : jsonString(value);
+  }
+  if (PLAIN_TOKEN.test(value)) return value;
+  const where = place === 'search' ? 'among the search terms of SEARCH(\'…\'); put the placeholder inside an exact phrase "…"' : 'outside a quoted string of an "Expression"; put the placeholder inside quotes';
+  return { refused: `the value ${JSON.stringify(value.slice(0, 64))} may hold only letters, digits and _ . : - ${where}` };
+};
+
 /** web: the value of "path" is a URL path and query string, so a value there is URL-encoded. */
-const webString: StringEscaper = (value, ctx) => jsonString(/"path"\s*:\s*$/.test(ctx.before) ? encodeURIComponent(value) : value, ctx);
+const webString: StringEscaper = (value, ctx) => jsonString(/"path"\s*:\s*$/.test(ctx.before) ? encodeURIComponent(value) : value);
 
 const SYNTAXES: Readonly<Record<QueryLanguage, Syntax>> = {
   promql: { strings: { '"': backslashed('"'), "'": backslashed("'"), '`': raw('`') }, raw: '`', comment: '#' },
@@ -66,7 +128,7 @@ const SYNTAXES: Readonly<Record<QueryLanguage, Syntax>> = {
   nrql: { strings: { "'": backslashed("'"), '`': raw('`') }, raw: '`' },
   datadog: { strings: { '"': backslashed('"') } },
   graphite: { strings: { '"': backslashed('"'), "'": backslashed("'") } },
-  json: { strings: { '"': jsonString } },
+  json: { strings: { '"': cloudWatchString } },
   web: { strings: { '"': webString } },
 };
 
@@ -93,7 +155,8 @@ export function fillTemplate(
     sticky.lastIndex = i;
     const m = sticky.exec(template);
     if (m) {
-      out += written(syntax, m[0], valueOf(m), quote, { before: quote ? out.slice(0, stringStart) : out });
+      const ctx = quote ? { before: out.slice(0, stringStart), text: out.slice(stringStart + 1) } : { before: out, text: '' };
+      out += written(syntax, m[0], valueOf(m), quote, ctx);
       i += m[0].length;
       continue;
     }
@@ -124,7 +187,9 @@ export function fillTemplate(
 function written(syntax: Syntax, placeholder: string, value: string, quote: string | undefined, ctx: StringContext): string {
   let v: string | undefined;
   if (quote) {
-    v = syntax.strings[quote]!(value, ctx);
+    const escaped = syntax.strings[quote]!(value, ctx);
+    if (typeof escaped === 'object') throw new UnsafeValueError(`${placeholder}: ${escaped.refused}`);
+    v = escaped;
     if (v === undefined) throw new UnsafeValueError(`${placeholder}: the value holds a character that cannot be written into a ${quote}-quoted string of the query`);
   } else {
     if (!PLAIN_TOKEN.test(value)) {

@@ -1,7 +1,7 @@
 /** Secret values shorter than this are not redacted from messages (they would mangle ordinary words). */
 const MIN_REDACTED_LENGTH = 4;
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * The credentials of one caller (Secret values, tokens obtained at run time, signed headers): redact() takes

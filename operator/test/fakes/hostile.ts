@@ -1,10 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { VendorApi } from './vendor-api.js';
 
-/** What a hostile stand-in saw: every TCP connection, every request with its headers. */
+/** What a hostile stand-in did besides what VendorApi records (requests, connections). */
 export interface HostileLog {
-  connections: number;
-  requests: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[];
   /** Body bytes written to the client before it hung up (or all of them). */
   bytesSent: number;
   /** True when the client hung up before the answer was complete. */
@@ -13,38 +11,16 @@ export interface HostileLog {
 
 export type Behaviour = (req: http.IncomingMessage, res: http.ServerResponse, log: HostileLog) => void;
 
-/** A server on 127.0.0.1 that answers every request with one behaviour. */
-export class HostileServer {
-  readonly log: HostileLog = { connections: 0, requests: [], bytesSent: 0, cut: false };
-  address = '';
-  private readonly server: http.Server;
+/** A VendorApi that answers every request with one misbehaviour. */
+export class HostileServer extends VendorApi {
+  readonly log: HostileLog = { bytesSent: 0, cut: false };
 
-  constructor(private readonly behaviour: Behaviour) {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
-      req.on('end', () => {
-        this.log.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-        res.on('close', () => { if (!res.writableFinished) this.log.cut = true; });
-        this.behaviour(req, res, this.log);
-      });
-    });
-    this.server.on('connection', () => { this.log.connections++; });
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.address = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  constructor(behaviour: Behaviour) {
+    super();
+    this.raw = (req, res) => {
+      res.on('close', () => { if (!res.writableFinished) this.log.cut = true; });
+      behaviour(req, res, this.log);
+    };
   }
 }
 

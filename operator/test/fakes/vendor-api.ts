@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 /** One request a vendor stand-in received. */
 export interface Received {
   method: string;
+  /** The request target as sent: path and query string. */
+  target: string;
   path: string;
   params: URLSearchParams;
   headers: http.IncomingHttpHeaders;
@@ -22,10 +24,19 @@ export interface Reply {
 
 export type Handler = (req: Received) => Reply | Promise<Reply>;
 
-/** A local HTTP(S) server on 127.0.0.1 standing in for a vendor's API; the handler answers each request. */
+/** Answers on the raw response instead (a misbehaving server), once the request is read and recorded. */
+export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse, received: Received) => void;
+
+/**
+ * A local HTTP(S) server on 127.0.0.1 standing in for a vendor's API; the handler answers each request (or
+ * `raw`, when set). It records every request and counts TCP connections.
+ */
 export class VendorApi {
   readonly received: Received[] = [];
   handler: Handler = () => ({ status: 404, body: { error: 'no handler' } });
+  raw: RawHandler | undefined;
+  /** TCP connections accepted (a refused call makes none). */
+  connections = 0;
   address = '';
   private server: http.Server | https.Server | undefined;
 
@@ -36,10 +47,11 @@ export class VendorApi {
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://stand-in');
         const r: Received = {
-          method: req.method ?? '', path: url.pathname, params: url.searchParams, headers: req.headers,
+          method: req.method ?? '', target: req.url ?? '', path: url.pathname, params: url.searchParams, headers: req.headers,
           rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8'),
         };
         this.received.push(r);
+        if (this.raw) return this.raw(req, res, r);
         Promise.resolve(this.handler(r)).then((reply) => {
           const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
           res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? (typeof reply.body === 'string' ? 'text/plain' : 'application/json') });
@@ -51,9 +63,14 @@ export class VendorApi {
       });
     };
     this.server = tls ? https.createServer(tls, listener) : http.createServer(listener);
+    this.server.on('connection', () => { this.connections++; });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.address = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port;
   }
 
   reset(handler?: Handler): void {

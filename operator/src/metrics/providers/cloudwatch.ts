@@ -10,7 +10,7 @@ const FALLBACK_REGION = 'us-east-1';
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+$/;
 
 /** The official CloudWatch endpoint of a region: the only place the operator's own AWS credentials are sent to. */
-export const cloudWatchEndpoint = (region: string): string => `https://monitoring.${region}.amazonaws.com/`;
+const cloudWatchEndpoint = (region: string): string => `https://monitoring.${region}.amazonaws.com/`;
 
 export interface CloudWatchOptions {
   /** The operator's environment (AWS_ACCESS_KEY_ID...); process.env by default. */
@@ -43,6 +43,8 @@ export class CloudWatchProvider implements MetricProvider {
   private readonly http: ProviderHttp;
   private readonly endpoint: string | undefined;
   private readonly region: string | undefined;
+  /** Whether region is an AWS region name (checked once, refused at the first call). */
+  private readonly regionValid: boolean;
   private readonly env: NodeJS.ProcessEnv;
   private readonly official: (region: string) => string;
 
@@ -51,8 +53,8 @@ export class CloudWatchProvider implements MetricProvider {
     this.env = opts.env ?? process.env;
     this.official = opts.officialEndpoint ?? cloudWatchEndpoint;
     this.region = cfg.region?.trim() || (cfg.address ? FALLBACK_REGION : undefined);
-    const valid = this.region !== undefined && REGION.test(this.region);
-    this.endpoint = cfg.address ? `${trimSlashes(cfg.address)}/` : valid ? this.official(this.region!) : undefined;
+    this.regionValid = this.region !== undefined && REGION.test(this.region);
+    this.endpoint = cfg.address ? `${trimSlashes(cfg.address)}/` : this.regionValid ? this.official(this.region!) : undefined;
   }
 
   async query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number> {
@@ -98,7 +100,7 @@ export class CloudWatchProvider implements MetricProvider {
   }
 
   private async getMetricData(input: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
-    if (this.region !== undefined && !REGION.test(this.region)) throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
+    if (this.region !== undefined && !this.regionValid) throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
     if (!this.endpoint || !this.region) throw this.http.error('spec.provider.region is required (or an endpoint in spec.provider.address)');
     const credentials = this.credentials(this.endpoint, this.region);
     const body = JSON.stringify(input);

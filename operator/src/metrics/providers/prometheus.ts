@@ -1,7 +1,5 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from '../provider.js';
-import { redirectNote } from '../../outbound/client.js';
-import { clipRemoteText } from '../../outbound/redact.js';
-import { ProviderHttp, trimSlashes, type ProviderContext } from './http.js';
+import { numberOrNoData, ProviderHttp, trimSlashes, type ProviderContext } from './http.js';
 
 interface PromResponse {
   status?: 'success' | 'error';
@@ -34,12 +32,12 @@ export class PrometheusProvider implements MetricProvider {
     const body = await this.get(query, signal);
     const data = body.data;
     if (!data) throw this.http.error('response has no data');
-    if (data.resultType === 'scalar') return finite(Number((data.result as [number, string])[1]), query);
+    if (data.resultType === 'scalar') return numberOrNoData(Array.isArray(data.result) ? (data.result as unknown[])[1] : undefined, query);
     if (data.resultType !== 'vector') throw this.http.error(`unsupported result type ${String(data.resultType)}`);
     const series = Array.isArray(data.result) ? (data.result as { value?: [number, string] }[]) : [];
     if (series.length === 0) throw new NoDataError(query);
     if (series.length > 1) throw new MultipleSeriesError(series.length);
-    return finite(Number(series[0]!.value?.[1]), query);
+    return numberOrNoData(series[0]!.value?.[1], query);
   }
 
   async checkOnline(signal: AbortSignal): Promise<void> {
@@ -52,22 +50,10 @@ export class PrometheusProvider implements MetricProvider {
     const res = await this.http.send({
       url: `${trimSlashes(this.cfg.address)}/api/v1/query`, params: { query }, headers: { accept: 'application/json', ...this.auth }, signal,
     });
-    let body: PromResponse | undefined;
-    try {
-      body = JSON.parse(res.body) as PromResponse;
-    } catch {
-      body = undefined;
-    }
-    if (res.status !== 200 || body?.status !== 'success') {
-      const reason = body && typeof body === 'object' && typeof body.error === 'string' && body.error ? body.error : '';
-      if (reason) throw this.http.error(`query failed: ${clipRemoteText(this.http.redact(reason), 300)}`);
-      throw this.http.error(`query failed: HTTP ${res.status}${redirectNote(res.status)}`);
-    }
+    if (res.status !== 200) throw this.http.statusError('query failed', res);
+    const body = this.http.json(res) as PromResponse | null;
+    // Prometheus answers errors with 4xx/5xx; an error status in a 200 is reported the same way.
+    if (body?.status !== 'success') throw this.http.statusError('query failed', res);
     return body;
   }
-}
-
-function finite(value: number, query: string): number {
-  if (Number.isNaN(value)) throw new NoDataError(query);
-  return value;
 }

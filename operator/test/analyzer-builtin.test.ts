@@ -1,0 +1,52 @@
+import type { Canary, CanaryMetric } from '../src/api/types.js';
+import type { SecretReader } from '../src/kube/secrets.js';
+import { MetricAnalyzer } from '../src/metrics/analyzer.js';
+import { builtinQuery } from '../src/metrics/builtin.js';
+import { renderQuery } from '../src/metrics/render.js';
+import { testHttp } from './fakes/outbound.js';
+import { signal, VendorApi } from './fakes/vendor-api.js';
+
+/** The built-in metrics run on the default Prometheus: a stand-in answering one sample. */
+const prometheus = new VendorApi();
+beforeAll(async () => {
+  await prometheus.start();
+  prometheus.handler = () => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '99.5'] }] } } });
+});
+afterAll(() => prometheus.stop());
+beforeEach(() => prometheus.reset());
+
+const canary = (metric: CanaryMetric): Canary => ({
+  metadata: { name: 'podinfo', namespace: 'test' },
+  spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { metrics: [metric] } },
+} as unknown as Canary);
+
+const analyzer = (): MetricAnalyzer => new MetricAnalyzer({
+  templates: { get: () => undefined, list: () => [] }, secrets: {} as SecretReader,
+  defaultPrometheus: prometheus.address, crossNamespaceRefs: 'opt-in', http: testHttp, ambientNamespaces: [],
+});
+
+const sent = (): (string | null)[] => prometheus.received.map((r) => r.params.get('query'));
+const builtin = renderQuery(builtinQuery('istio', 'request-success-rate')!, {
+  name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo', ingress: 'podinfo', route: 'podinfo', interval: '1m', variables: {},
+}, 'promql');
+
+describe('MetricAnalyzer: built-in metrics', () => {
+  it.each<[string, Partial<CanaryMetric>]>([['no query', {}], ['query: ""', { query: '' }]])(
+    'given request-success-rate with %s, then the built-in query is sent', async (_what, q) => {
+      const [r] = await analyzer().check(canary({ name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 }, ...q }), 'istio', signal());
+      expect(r).toMatchObject({ ok: true, value: 99.5 });
+      expect(sent()).toEqual([builtin]);
+    },
+  );
+
+  it('given request-success-rate with a query of its own, then that query is sent', async () => {
+    await analyzer().check(canary({ name: 'request-success-rate', interval: '1m', query: 'vector(99.5)' }), 'istio', signal());
+    expect(sent()).toEqual(['vector(99.5)']);
+  });
+
+  it('given another metric with query: "", then it fails for want of a query and nothing is sent', async () => {
+    const [r] = await analyzer().check(canary({ name: 'errors', interval: '1m', query: '' }), 'istio', signal());
+    expect(r).toMatchObject({ ok: false, reason: 'NoQuery' });
+    expect(sent()).toEqual([]);
+  });
+});
