@@ -49,6 +49,10 @@ describe('kubectl as an interpreter', () => {
     ['kubectl', 'apply -f /etc/passwd'],
     ['kubectl', 'apply --filename=/etc/passwd'],
     ['kubectl', 'apply -f/etc/passwd'],
+    ['kubectl', 'apply -f http://127.0.0.1:9/a.yaml,/var/run/secrets/kubernetes.io/serviceaccount/token'],
+    ['kubectl', 'apply --filename=http://127.0.0.1:9/a.yaml,/etc/passwd'],
+    ['kubectl', 'apply -f -,/etc/passwd'],
+    ['bash', 'kubectl apply -f http://127.0.0.1:9/a.yaml,/var/run/secrets/kubernetes.io/serviceaccount/token'],
     ['kubectl', 'apply -k /etc'],
     ['kubectl', 'create configmap leak --from-file=/etc/tollgate-hooks/token'],
     ['kubectl', 'create secret tls x --cert=/etc/passwd --key=/etc/passwd'],
@@ -63,10 +67,11 @@ describe('kubectl as an interpreter', () => {
   });
 
   it('still runs ordinary kubectl commands', async () => {
-    for (const cmd of ['-n test get pods -o jsonpath={.items[*].metadata.name}', 'rollout status deploy/podinfo -n test --timeout=60s', 'logs -f deploy/podinfo -n test', 'apply -f -']) {
+    for (const cmd of ['-n test get pods -o jsonpath={.items[*].metadata.name}', 'rollout status deploy/podinfo -n test --timeout=60s', 'logs -f deploy/podinfo -n test', 'apply -f -',
+      'apply -f http://127.0.0.1:9/a.yaml,https://127.0.0.1:9/b.yaml']) {
       expect((await refusal('kubectl', cmd)).status).toBe(200);
     }
-    expect(fakes.runs('kubectl')).toHaveLength(4);
+    expect(fakes.runs('kubectl')).toHaveLength(5);
   });
 });
 
@@ -82,6 +87,9 @@ describe('helm as an interpreter', () => {
     'install podinfo ./chart',
     'install podinfo ../../etc',
     'install podinfo podinfo/podinfo -f /etc/tollgate-hooks/token',
+    'template x oci://r/c -f http://127.0.0.1:9/v.yaml,/proc/self/environ',
+    'template x oci://r/c --values=http://127.0.0.1:9/v.yaml,/proc/self/environ',
+    'template x oci://r/c --values -,/etc/tollgate-hooks/token',
     'install podinfo podinfo/podinfo --set-file a=/etc/tollgate-hooks/token',
     'template podinfo podinfo/podinfo --output-dir /tmp/x',
     'repo add evil https://example.invalid',

@@ -1,4 +1,4 @@
-import { ArgumentNotAllowedError, checkEach, httpUrlOnly, operands, optionTable, refused, scanArgs, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
+import { ArgumentNotAllowedError, checkEach, httpUrlOnly, operands, optionTable, refused, scanArgs, stdinOrHttpList, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
 
 const ALLOWED = ['test', 'status', 'history', 'hist', 'list', 'ls', 'get', 'rollback', 'install', 'upgrade', 'uninstall', 'un', 'delete', 'del', 'template', 'show'];
 /** Sub-commands whose operands include a chart reference. */
@@ -27,12 +27,10 @@ const GLOBAL = optionTable({
   ...CONNECTION,
 });
 
-const values: ValueCheck = (v) => (v === '-' ? undefined : httpUrlOnly(v) && 'reads a local file (only -f - for standard input, or an http(s) URL)');
-
 const SUB = optionTable({
   ...CONNECTION,
   ...valued('set set-string set-json set-literal version timeout n|namespace o|output description username password name-template max revision filter l|selector'),
-  'f|values': { values: 1, refuse: values },
+  'f|values': { values: 1, refuse: stdinOrHttpList },
   repo: { values: 1, refuse: httpUrlOnly },
   ...refused('post-renderer post-renderer-args', 'runs a program on the rendered manifests'),
   ...refused('set-file ca-file cert-file key-file keyring output-dir', 'reads or writes local files'),

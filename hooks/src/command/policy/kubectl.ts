@@ -1,4 +1,4 @@
-import { ArgumentNotAllowedError, httpUrlOnly, optionTable, refused, scanArgs, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
+import { ArgumentNotAllowedError, optionTable, refused, scanArgs, stdinOrHttpList, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
 
 const ALLOWED = ['get', 'describe', 'logs', 'wait', 'rollout', 'scale', 'annotate', 'label', 'patch', 'apply', 'create', 'delete',
   'replace', 'exec', 'run', 'top', 'version', 'api-resources', 'api-versions', 'explain', 'events', 'auth'];
@@ -35,7 +35,6 @@ const GLOBAL = optionTable({
   ...CONNECTION,
 });
 
-const filename: ValueCheck = (v) => (v === '-' ? undefined : httpUrlOnly(v) && 'reads local files (only -f - for standard input, or an http(s) URL)');
 const output: ValueCheck = (v) => (/^(jsonpath-file|go-template-file|template-file|templatefile)\b/.test(v) ? `-o ${v} reads a local template file` : undefined);
 
 /** After the sub-command: unknown options are read as switches; these are refused or checked (deny by name). */
@@ -44,7 +43,7 @@ const SUB_OPTIONS: Record<string, OptionRule> = {
   ...valued('l|selector c|container L|label-columns field-selector'),
   'n|namespace': { values: 1 },
   'o|output': { values: 1, refuse: output },
-  'f|filename': { values: 1, refuse: filename },
+  'f|filename': { values: 1, refuse: stdinOrHttpList },
   ...refused('k|kustomize', 'reads local directories'),
   ...refused('from-file from-env-file patch-file cert key', 'reads local files'),
   ...refused('edit', 'runs an editor', 0),

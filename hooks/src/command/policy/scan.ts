@@ -142,6 +142,16 @@ export const refused = (names: string, reason: string, values: 0 | 1 = 1): Recor
 /** Only http:// and https:// URLs. */
 export const httpUrlOnly: ValueCheck = (v) => (/^https?:\/\//i.test(v) ? undefined : 'only http:// and https:// URLs are allowed (no file:, no other scheme, no scheme-less URL)');
 
+/**
+ * A file list (kubectl -f, helm -f): comma-separated parts (pflag's string slices), each `-` for standard
+ * input or an http(s) URL. pflag reads the list as one CSV record; a quoted part starts with `"` and is refused
+ * here, so the parts checked are never fewer or other than the ones the program opens.
+ */
+export const stdinOrHttpList: ValueCheck = (v) => {
+  const local = v.split(',').find((part) => part !== '-' && httpUrlOnly(part) !== undefined);
+  return local === undefined ? undefined : `reads local files (${JSON.stringify(local)}; only - for standard input, or http(s) URLs, in a comma-separated list)`;
+};
+
 /** Throws ArgumentNotAllowedError for the first value the check refuses. */
 export function checkEach(program: string, values: readonly string[], check: ValueCheck): void {
   for (const v of values) {
