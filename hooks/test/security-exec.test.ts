@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fakePrograms, type FakePrograms } from './fakes/programs.js';
-import { localServer, post, task, testService, type TestService } from './helpers.js';
+import { localServer, post, sinkServer, task, testService, type TestService } from './helpers.js';
 
 let dir: string;
 let secret: string;
@@ -114,15 +114,7 @@ describe('curl, hey, grep and jq touching local files', () => {
       req.resume();
       res.end('ok');
     });
-    const bodies: string[] = [];
-    const sink = await localServer((req, res) => {
-      let b = '';
-      req.on('data', (c: Buffer) => (b += c.toString()));
-      req.on('end', () => {
-        bodies.push(b);
-        res.end('ok');
-      });
-    });
+    const sink = await sinkServer();
     try {
       const cmds = [
         `curl -o ${dir}/x file://${secret}`, `curl -so ${dir}/x ${target.url}`, `curl -sO ${target.url}/y`, `curl --output ${dir}/x ${target.url}`,
@@ -137,7 +129,7 @@ describe('curl, hey, grep and jq touching local files', () => {
         expect([cmd, await refusal('bash', cmd)]).toEqual([cmd, expect.objectContaining({ status: 400, error: 'argument_not_allowed' })]);
       }
       expect(readdirSync(dir)).toEqual(['token']);
-      expect(bodies).toEqual([]);
+      expect(sink.bodies).toEqual([]);
       expect(await refusal('bash', `curl -s -o /dev/null -w %{http_code} ${target.url}`)).toMatchObject({ status: 200, output: '200' });
     } finally {
       await target.close();
@@ -146,20 +138,12 @@ describe('curl, hey, grep and jq touching local files', () => {
   });
 
   it('hey -D <file> is refused and the file never reaches the target', async () => {
-    const bodies: string[] = [];
-    const sink = await localServer((req, res) => {
-      let b = '';
-      req.on('data', (c: Buffer) => (b += c.toString()));
-      req.on('end', () => {
-        bodies.push(b);
-        res.end('ok');
-      });
-    });
+    const sink = await sinkServer();
     try {
       for (const cmd of [`hey -n 1 -c 1 -q 1 -D ${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 -D=${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 --D ${secret} ${sink.url}`]) {
         expect(await refusal('bash', cmd)).toMatchObject({ status: 400, error: 'argument_not_allowed' });
       }
-      expect(bodies).toEqual([]);
+      expect(sink.bodies).toEqual([]);
     } finally {
       await sink.close();
     }
