@@ -4,7 +4,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A namespace name as Kubernetes spells it (a DNS label). */
-export const namespaceSchema = z.string().max(63).regex(DNS_LABEL, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")');
+const namespaceSchema = z.string().max(63).regex(DNS_LABEL, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")');
 
 /** A canary by namespace and name; both are checked as Kubernetes names, so they are safe in object names. */
 export const canaryRefSchema = z.object({
