@@ -4,7 +4,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A namespace name as Kubernetes spells it (a DNS label). */
-export const namespaceSchema = z.string().max(63).regex(DNS_LABEL, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")');
+const namespaceSchema = z.string().max(63).regex(DNS_LABEL, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")');
 
 /** A canary by namespace and name; both are checked as Kubernetes names, so they are safe in object names. */
 export const canaryRefSchema = z.object({
@@ -17,7 +17,7 @@ export type CanaryRef = z.infer<typeof canaryRefSchema>;
 /**
  * What Flagger and the Tollgate operator POST to a webhook. Only name and namespace are guaranteed; Flagger
  * marshals an absent metadata map as null. Unknown fields are kept, so newer operators do not break older hooks.
- * The operator sends every field (hooks/README.md lists them).
+ * The operator sends every field (SentWebhookPayload; hooks/README.md lists them).
  */
 export const webhookPayloadSchema = z.looseObject({
   ...canaryRefSchema.shape,
@@ -33,3 +33,26 @@ export const webhookPayloadSchema = z.looseObject({
 });
 
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/**
+ * What the Tollgate operator sends: every field of webhookPayloadSchema, required, so that the operator cannot
+ * stop sending one without a compile error. `Phase` is the sender's union of canary phases.
+ */
+export type SentWebhookPayload<Phase extends string = string> = {
+  name: string;
+  namespace: string;
+  phase: Phase;
+  checksum: string;
+  metadata: Record<string, string>;
+  type: string;
+  canaryWeight: number;
+  iteration: number;
+  revision: string;
+  failedChecks: number;
+  timestamp: string;
+};
+
+/** Compile-time checks: what the operator sends is what hooks receive, and it sends every field hooks read. */
+type Assignable<T extends U, U> = T;
+type SentIsReceived = Assignable<SentWebhookPayload, WebhookPayload>;
+type EveryFieldSent = Assignable<keyof typeof webhookPayloadSchema.shape, keyof SentWebhookPayload>;

@@ -14,9 +14,9 @@ export const SIGNATURE_HEADER = 'x-tollgate-signature';
 /** A signed request is accepted while its timestamp is at most this far from the receiver's clock, either way. */
 export const MAX_SKEW_SECONDS = 300;
 /** The scheme tag of X-Tollgate-Signature. The first scheme ("sha256=", over "<timestamp>.<body>") is refused. */
-export const SIGNATURE_SCHEME = 'v2';
+const SIGNATURE_SCHEME = 'v2';
 /** What a namespace key signs to make the namespace's gate key. */
-export const GATE_KEY_LABEL = 'gates';
+const GATE_KEY_LABEL = 'gates';
 
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 const SIGNATURE = /^v2=[0-9a-f]{64}$/;

@@ -45,7 +45,7 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/se
 export const FALLBACK_GATE_NAMESPACE = 'tollgate-system';
 const MIN_SECRET_LENGTH = 16;
 /** Variables holding the service's secrets: removed from process.env once read. */
-export const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'] as const;
+const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'] as const;
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 const whole = (min: number, max: number): z.ZodType<number, string> =>

@@ -74,3 +74,41 @@ export async function localServer(handler: http.RequestListener): Promise<{ url:
     }),
   };
 }
+
+/** A local server that records the body of every request it gets, and answers "ok". */
+export async function sinkServer(): Promise<{ url: string; bodies: string[]; close: () => Promise<void> }> {
+  const bodies: string[] = [];
+  const server = await localServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      res.end('ok');
+    });
+  });
+  return { url: server.url, bodies, close: server.close };
+}
+
+/** The service listening on a loopback port (for clients that need a URL, not supertest). */
+export async function listeningService(settings: Partial<ServiceSettings> = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const svc = testService(settings);
+  const server = await localServer(svc.app);
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await svc.shutdown(0);
+    },
+  };
+}
+
+/** The error fn throws; fails the test when it throws nothing (or something that is not an Error). */
+export function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`expected an Error to be thrown, got ${String(err)}`);
+  }
+  throw new Error('expected an error to be thrown, but nothing was');
+}

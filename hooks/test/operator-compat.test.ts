@@ -1,35 +1,18 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { WebhookPayload } from '@tollgate/contract/payload';
+import type { SentWebhookPayload } from '@tollgate/contract/payload';
 import { namespaceKey } from '@tollgate/contract/signature';
 import type { CanaryWebhook } from '@tollgate/operator/api/types';
 import { DEFAULT_MAX_BODY_BYTES, OutboundClient } from '@tollgate/operator/outbound/client';
 import { authFromSecret, HttpWebhookRunner } from '@tollgate/operator/webhooks/runner';
-import type { ServiceSettings } from '../src/service.js';
-import { HMAC_KEY, testService, TOKEN, type TestService } from './helpers.js';
+import { HMAC_KEY, listeningService, TOKEN } from './helpers.js';
 
 /**
  * The operator's webhook client (what a Flagger-style Canary's webhooks go through) against the hooks service
  * on a loopback port: the credentials of the webhook's secretRef, in each mode the service runs in.
  */
-const payload = (namespace: string): WebhookPayload => ({
+const payload = (namespace: string): SentWebhookPayload => ({
   name: 'podinfo', namespace, phase: 'Progressing', checksum: 'c1', metadata: { type: 'bash', cmd: 'echo done' }, type: 'pre-rollout',
   canaryWeight: 0, iteration: 0, revision: 'r1', failedChecks: 0, timestamp: new Date().toISOString(),
 });
-
-async function listening(settings: Partial<ServiceSettings>): Promise<{ svc: TestService; url: string; close: () => Promise<void> }> {
-  const svc = testService(settings);
-  const server = http.createServer(svc.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    svc, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await svc.shutdown(0);
-    },
-  };
-}
 
 // The operator's defaults (config.ts): 1 MiB answers, webhook timeout up to 2m, 5 retries.
 const runner = new HttpWebhookRunner(new OutboundClient({ maxBodyBytes: DEFAULT_MAX_BODY_BYTES, forbidInsecureTls: false }), { maxTimeoutMs: 120_000, maxRetries: 5 });
@@ -40,7 +23,7 @@ const call = (url: string, ns: string, secret?: Record<string, string>) => {
 
 describe('Flagger-style webhooks through the operator', () => {
   it('given hooks with a token and a secretRef holding "Authorization: Bearer <token>", then gates and tasks work as before', async () => {
-    const h = await listening({ token: TOKEN, hmacKey: undefined });
+    const h = await listeningService({ token: TOKEN, hmacKey: undefined });
     try {
       const secret = { Authorization: `Bearer ${TOKEN}` };
       expect(await call(`${h.url}/gate/check`, 'shop', secret)).toMatchObject({ ok: false, status: 403 });
@@ -54,7 +37,7 @@ describe('Flagger-style webhooks through the operator', () => {
   });
 
   it('given hooks in insecure mode and webhooks without secretRef (Flagger\'s loadtester set-up), then gates and tasks work as before', async () => {
-    const h = await listening({ token: undefined, hmacKey: undefined, insecure: true });
+    const h = await listeningService({ token: undefined, hmacKey: undefined, insecure: true });
     try {
       expect(await call(`${h.url}/gate/open`, 'shop')).toEqual({ ok: true, status: 202 });
       expect(await call(`${h.url}/gate/check`, 'shop')).toEqual({ ok: true, status: 200 });
@@ -65,7 +48,7 @@ describe('Flagger-style webhooks through the operator', () => {
   });
 
   it('given a secretRef holding the namespace\'s derived hmac-key, then the signed calls pass; the key of another namespace is refused', async () => {
-    const h = await listening({ token: TOKEN, hmacKey: HMAC_KEY });
+    const h = await listeningService({ token: TOKEN, hmacKey: HMAC_KEY });
     try {
       const secret = { 'hmac-key': namespaceKey(HMAC_KEY, 'shop') };
       expect(await call(`${h.url}/gate/check`, 'shop', secret)).toMatchObject({ ok: false, status: 403 });

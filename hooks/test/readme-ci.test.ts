@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gateKey, namespaceKey } from '@tollgate/contract/signature';
-import { HMAC_KEY, testService } from './helpers.js';
+import { HMAC_KEY, listeningService } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -19,25 +17,21 @@ function readmeHooksCall(): string {
 
 describe('the CI recipe of hooks/README.md', () => {
   it('given the gate key of the namespace, then hooks_call opens the gate and reads it, with bash, openssl and curl', async () => {
-    const svc = testService();
-    const server = http.createServer(svc.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hooks = await listeningService();
     try {
       const script = `set -eu\n${readmeHooksCall()}\n` +
         `hooks_call POST /gate/open '{"name":"podinfo","namespace":"ci"}' >/dev/null\n` +
         `hooks_call GET '/gate/status?namespace=ci&name=podinfo'`;
       const env = {
         PATH: process.env.PATH ?? '', GATE_KEY: gateKey(namespaceKey(HMAC_KEY, 'ci')),
-        HOOKS: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        HOOKS: hooks.url,
       };
       const { stdout } = await run('bash', ['-c', script], { env });
       expect(JSON.parse(stdout)).toMatchObject({ namespace: 'ci', name: 'podinfo', gate: 'open', updatedBy: expect.stringMatching(/^hmac /) });
       const otherNs = `set -eu\n${readmeHooksCall()}\nhooks_call POST /gate/open '{"name":"podinfo","namespace":"prod"}'`;
       await expect(run('bash', ['-c', otherNs], { env })).rejects.toMatchObject({ stderr: expect.stringContaining('401') });
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await svc.shutdown(0);
+      await hooks.close();
     }
   }, 30_000);
 });

@@ -2,7 +2,7 @@ import { silentLogger } from '@tollgate/operator/util/log';
 import request from 'supertest';
 import { CapacityError, ShuttingDownError, TaskRunner } from '../src/tasks/runner.js';
 import type { Task } from '../src/tasks/task.js';
-import { BEARER, eventually, post, task, testService, type TestService } from './helpers.js';
+import { BEARER, eventually, localServer, post, task, testService, type TestService } from './helpers.js';
 
 let svc: TestService;
 afterEach(() => svc.shutdown(0));
@@ -28,6 +28,20 @@ describe('background cmd tasks', () => {
     const otherCanary = await post(svc, '/', sleepTask({ name: 'other' }));
     expect(otherCanary.text).toMatch(/^started/);
     expect(svc.runner.size).toBe(3);
+  });
+
+  it('starts background load tasks that differ only in a credential (hidden in their summaries) as two tasks', async () => {
+    const target = await localServer((_req, res) => res.end('ok'));
+    try {
+      const load = (token: string): Record<string, unknown> => task({ type: 'load', url: `${target.url}/?token=${token}`, rate: '1', duration: '30s' }, { checksum: 'rev1' });
+      expect((await post(svc, '/', load('A'))).text).toMatch(/^started load task /);
+      expect((await post(svc, '/', load('B'))).text).toMatch(/^started load task /);
+      expect((await post(svc, '/', load('A'))).text).toMatch(/is already running$/);
+      expect(svc.runner.list().map((t) => t.summary)).toEqual([expect.stringContaining('token=***'), expect.stringContaining('token=***')]);
+    } finally {
+      await svc.shutdown(0);
+      await target.close();
+    }
   });
 
   it('stops the tasks of a run when a payload with another checksum arrives for the canary', async () => {
@@ -129,7 +143,7 @@ describe('shutdown', () => {
 describe('TaskRunner', () => {
   const owner = (name: string, runId: string): { canary: { name: string; namespace: string }; runId: string; requestId: string } => ({ canary: { name, namespace: 'test' }, runId, requestId: 'r' });
   const waitTask = (summary: string): Task => ({
-    type: 'fake', mode: 'background', summary,
+    type: 'fake', mode: 'background', summary, key: summary,
     run: ({ signal }) => new Promise((resolve) => {
       const stopped = (): void => resolve({ ok: false, message: 'aborted' });
       if (signal.aborted) stopped();
@@ -160,7 +174,7 @@ describe('TaskRunner', () => {
 
   it('turns a task that throws into a failed outcome', async () => {
     const runner = new TaskRunner({ maxRunning: 10, backgroundTimeoutMs: 10_000, blockingTimeoutMs: 1000, logger: silentLogger() });
-    const outcome = await runner.runBlocking({ type: 'fake', mode: 'blocking', summary: 'boom', run: () => { throw new Error('boom'); } }, owner('a', '1'));
+    const outcome = await runner.runBlocking({ type: 'fake', mode: 'blocking', summary: 'boom', key: 'boom', run: () => { throw new Error('boom'); } }, owner('a', '1'));
     expect(outcome).toEqual({ status: 'failed', message: 'boom' });
   });
 });

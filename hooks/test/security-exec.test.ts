@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fakePrograms, type FakePrograms } from './fakes/programs.js';
-import { localServer, post, task, testService, type TestService } from './helpers.js';
+import { localServer, post, sinkServer, task, testService, type TestService } from './helpers.js';
 
 let dir: string;
 let secret: string;
@@ -49,6 +49,10 @@ describe('kubectl as an interpreter', () => {
     ['kubectl', 'apply -f /etc/passwd'],
     ['kubectl', 'apply --filename=/etc/passwd'],
     ['kubectl', 'apply -f/etc/passwd'],
+    ['kubectl', 'apply -f http://127.0.0.1:9/a.yaml,/var/run/secrets/kubernetes.io/serviceaccount/token'],
+    ['kubectl', 'apply --filename=http://127.0.0.1:9/a.yaml,/etc/passwd'],
+    ['kubectl', 'apply -f -,/etc/passwd'],
+    ['bash', 'kubectl apply -f http://127.0.0.1:9/a.yaml,/var/run/secrets/kubernetes.io/serviceaccount/token'],
     ['kubectl', 'apply -k /etc'],
     ['kubectl', 'create configmap leak --from-file=/etc/tollgate-hooks/token'],
     ['kubectl', 'create secret tls x --cert=/etc/passwd --key=/etc/passwd'],
@@ -63,10 +67,11 @@ describe('kubectl as an interpreter', () => {
   });
 
   it('still runs ordinary kubectl commands', async () => {
-    for (const cmd of ['-n test get pods -o jsonpath={.items[*].metadata.name}', 'rollout status deploy/podinfo -n test --timeout=60s', 'logs -f deploy/podinfo -n test', 'apply -f -']) {
+    for (const cmd of ['-n test get pods -o jsonpath={.items[*].metadata.name}', 'rollout status deploy/podinfo -n test --timeout=60s', 'logs -f deploy/podinfo -n test', 'apply -f -',
+      'apply -f http://127.0.0.1:9/a.yaml,https://127.0.0.1:9/b.yaml']) {
       expect((await refusal('kubectl', cmd)).status).toBe(200);
     }
-    expect(fakes.runs('kubectl')).toHaveLength(4);
+    expect(fakes.runs('kubectl')).toHaveLength(5);
   });
 });
 
@@ -82,6 +87,9 @@ describe('helm as an interpreter', () => {
     'install podinfo ./chart',
     'install podinfo ../../etc',
     'install podinfo podinfo/podinfo -f /etc/tollgate-hooks/token',
+    'template x oci://r/c -f http://127.0.0.1:9/v.yaml,/proc/self/environ',
+    'template x oci://r/c --values=http://127.0.0.1:9/v.yaml,/proc/self/environ',
+    'template x oci://r/c --values -,/etc/tollgate-hooks/token',
     'install podinfo podinfo/podinfo --set-file a=/etc/tollgate-hooks/token',
     'template podinfo podinfo/podinfo --output-dir /tmp/x',
     'repo add evil https://example.invalid',
@@ -106,15 +114,7 @@ describe('curl, hey, grep and jq touching local files', () => {
       req.resume();
       res.end('ok');
     });
-    const bodies: string[] = [];
-    const sink = await localServer((req, res) => {
-      let b = '';
-      req.on('data', (c: Buffer) => (b += c.toString()));
-      req.on('end', () => {
-        bodies.push(b);
-        res.end('ok');
-      });
-    });
+    const sink = await sinkServer();
     try {
       const cmds = [
         `curl -o ${dir}/x file://${secret}`, `curl -so ${dir}/x ${target.url}`, `curl -sO ${target.url}/y`, `curl --output ${dir}/x ${target.url}`,
@@ -129,7 +129,7 @@ describe('curl, hey, grep and jq touching local files', () => {
         expect([cmd, await refusal('bash', cmd)]).toEqual([cmd, expect.objectContaining({ status: 400, error: 'argument_not_allowed' })]);
       }
       expect(readdirSync(dir)).toEqual(['token']);
-      expect(bodies).toEqual([]);
+      expect(sink.bodies).toEqual([]);
       expect(await refusal('bash', `curl -s -o /dev/null -w %{http_code} ${target.url}`)).toMatchObject({ status: 200, output: '200' });
     } finally {
       await target.close();
@@ -138,20 +138,12 @@ describe('curl, hey, grep and jq touching local files', () => {
   });
 
   it('hey -D <file> is refused and the file never reaches the target', async () => {
-    const bodies: string[] = [];
-    const sink = await localServer((req, res) => {
-      let b = '';
-      req.on('data', (c: Buffer) => (b += c.toString()));
-      req.on('end', () => {
-        bodies.push(b);
-        res.end('ok');
-      });
-    });
+    const sink = await sinkServer();
     try {
       for (const cmd of [`hey -n 1 -c 1 -q 1 -D ${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 -D=${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 --D ${secret} ${sink.url}`]) {
         expect(await refusal('bash', cmd)).toMatchObject({ status: 400, error: 'argument_not_allowed' });
       }
-      expect(bodies).toEqual([]);
+      expect(sink.bodies).toEqual([]);
     } finally {
       await sink.close();
     }

@@ -1,7 +1,7 @@
 import { gateKey, namespaceKey, signedHeaders } from '@tollgate/contract/signature';
 import request from 'supertest';
 import { ReplayCache } from '../src/auth/replay.js';
-import { BEARER, HMAC_KEY, testService } from './helpers.js';
+import { BEARER, eventually, HMAC_KEY, testService } from './helpers.js';
 
 /**
  * Issue 12, findings 2 (a signature replayed to another endpoint, or again) and 3 (one credential for every
@@ -108,6 +108,23 @@ describe('finding 3: one tenant acting for another', () => {
     expect(runs).not.toContain('type="bash"');
     const ran = await send('post', '/', sign(keyOf('team-a'), 'POST', '/', body), body);
     expect([ran.status, ran.text.trim()]).toEqual([200, 'ran']);
+  });
+
+  it('given a background task of team-a, when the gate key of team-a sends phase Failed or another checksum, then the task keeps running', async () => {
+    const ns = 'team-stop';
+    const task = bodyOf(ns, { checksum: 'rev1', metadata: { cmd: 'sleep 30' } });
+    expect((await send('post', '/', sign(keyOf(ns), 'POST', '/', task), task)).status).toBe(202);
+    const running = (): number => svc.runner.list().filter((t) => t.canary === `podinfo.${ns}`).length;
+    for (const [path, extra] of [['/gate/close', { phase: 'Failed' }], ['/gate/open', { checksum: 'rev2' }], ['/rollback/close', { phase: 'Succeeded' }]] as const) {
+      const body = bodyOf(ns, extra);
+      const res = await send('post', path, sign(gateKeyOf(ns), 'POST', path, body), body);
+      expect([path, res.status]).toEqual([path, 202]);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(running()).toBe(1);
+    const end = bodyOf(ns, { phase: 'Failed' });
+    await send('post', '/gate/check', sign(keyOf(ns), 'POST', '/gate/check', end), end);
+    await eventually(() => running() === 0);
   });
 
   it('given the gate key of team-a, then it opens and reads team-a\'s gates', async () => {

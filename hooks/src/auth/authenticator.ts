@@ -1,4 +1,4 @@
-import { gateKey, namespaceKey, safeEqual, verifySignature, type SignatureHeaders } from '@tollgate/contract/signature';
+import { gateKey, MAX_SKEW_SECONDS, namespaceKey, safeEqual, verifySignature, type SignatureHeaders } from '@tollgate/contract/signature';
 import { ReplayCache } from './replay.js';
 import { ALL, type Scope } from './scope.js';
 
@@ -93,7 +93,7 @@ export class Authenticator {
     if (!check.ok) return check;
     const seen = this.replays.remember(check.signature, check.expiresAtSeconds, nowMs / 1000);
     if (seen === 'seen') return fail('replayed', 'this signature was already used: sign every request afresh, with a new X-Tollgate-Nonce');
-    if (seen === 'full') return fail('replay_cache_full', 'too many signed requests in the last 300 s; retry later');
+    if (seen === 'full') return fail('replay_cache_full', `too many signed requests in the last ${MAX_SKEW_SECONDS} s; retry later`);
     return { ok: true, method: 'hmac', scope: { kind: 'namespace', namespace: c.namespace, role: check.key } };
   }
 }

@@ -2,7 +2,7 @@
 export type Remembered = 'new' | 'seen' | 'full';
 
 /** The default bound: at 100 000 entries of ~150 bytes, about 15 MB; 333 signed requests a second over 300 s. */
-export const DEFAULT_MAX_SIGNATURES = 100_000;
+const DEFAULT_MAX_SIGNATURES = 100_000;
 
 /**
  * The signatures accepted while they could still be accepted again (until their timestamp leaves the window):

@@ -7,7 +7,7 @@ import path from 'node:path';
  * proxy and CA settings. Everything else (HOOKS_TOKEN, HOOKS_HMAC_KEY, any other secret, HELM_*, KUBECTL_*,
  * CURL_HOME, ...) stays out.
  */
-export const TASK_ENV_NAMES = [
+const TASK_ENV_NAMES = [
   'PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'KUBECONFIG',
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
 ] as const;

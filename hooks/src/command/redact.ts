@@ -18,7 +18,7 @@ export function redactCommandLine(line: CommandLine): string {
 }
 
 /** Credentials in the values of known options, in sensitive headers, URLs and name=value pairs. */
-export function redactArgv(argv: readonly string[]): string[] {
+function redactArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;

@@ -1,5 +1,5 @@
 import { canaryRefSchema, webhookPayloadSchema, type CanaryRef, type WebhookPayload } from '@tollgate/contract/payload';
-import { coversNamespace, describeScope, type Scope } from '../auth/scope.js';
+import { coversNamespace, describeScope, permits, type Scope } from '../auth/scope.js';
 import { problemsOf, runIdOf } from '../payload.js';
 import { BadRequestError, ForbiddenError } from './errors.js';
 
@@ -27,7 +27,8 @@ export interface CanaryRequestDeps {
 
 /**
  * Validates a webhook payload (400), checks its namespace against NAMESPACE_REGEXP and the credential's scope
- * (403), and tells the runner about its run.
+ * (403), and tells the runner about its run when the credential may run tasks: a gate key, which runs no
+ * task, cannot end a namespace's background tasks either (with phase Failed or another checksum).
  */
 export function acceptPayload(body: unknown, deps: CanaryRequestDeps, scope: Scope): WebhookPayload {
   if (body === undefined) throw new BadRequestError('missing_body', 'the body must be a JSON object with name and namespace');
@@ -38,7 +39,7 @@ export function acceptPayload(body: unknown, deps: CanaryRequestDeps, scope: Sco
   }
   const payload = parsed.data;
   checkNamespace(payload.namespace, deps.policy, scope);
-  deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
+  if (permits(scope, 'tasks')) deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
   return payload;
 }
 

@@ -44,6 +44,7 @@ export const httpCheckTask = (deps: HttpCheckDeps = {}): TaskFactory => (req) =>
     type: 'http',
     mode: 'blocking',
     summary: `${spec.method} ${redactText(spec.url)} x${spec.count}`,
+    key: `${spec.method} ${spec.url} x${spec.count}`,
     run: async ({ signal }) => {
       for (let i = 1; i <= spec.count; i++) {
         const failure = await checkOnce(spec, doFetch, signal);

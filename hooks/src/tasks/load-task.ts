@@ -34,10 +34,12 @@ export const loadTask = (deps: LoadTaskDeps): TaskFactory => (req) => {
   const problems = loadProblems({ rate: m.rate, concurrency: m.concurrency, durationMs: m.duration, requests: (m.rate * m.duration) / 1000 }, deps.loadLimits);
   if (problems.length > 0) throw new InvalidMetadataError('load', problems);
   const spec: LoadSpec = { url: m.url, rate: m.rate, durationMs: m.duration, concurrency: m.concurrency, method: m.method, timeoutMs: m.timeout };
+  const line = (url: string): string => `load ${spec.method} ${url} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`;
   const task: Task = {
     type: 'load',
     mode: m.wait ? 'blocking' : 'background',
-    summary: `load ${spec.method} ${redactText(spec.url)} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`,
+    summary: line(redactText(spec.url)),
+    key: line(spec.url),
     run: async ({ signal, log }) => {
       const report = await deps.generate(spec, signal);
       log.info({ report }, formatLoadReport(report));

@@ -110,7 +110,7 @@ export class TaskRunner {
 
   /** Starts a task unless the same one runs already for this canary and run. */
   startBackground(task: Task, owner: TaskOwner): StartOutcome {
-    const key = [canaryKey(owner.canary), owner.runId, task.type, task.key ?? task.summary].join('\n');
+    const key = [canaryKey(owner.canary), owner.runId, task.type, task.key].join('\n');
     const existing = this.background.get(key);
     if (existing) return { status: 'already-running', id: existing.id };
     this.admit();

@@ -19,8 +19,8 @@ export interface Task {
   readonly mode: TaskMode;
   /** What it does, for GET /tasks and logs, credentials replaced by ***: the command line, or "GET <url> x3". */
   readonly summary: string;
-  /** What makes two background tasks the same (the full command line); the summary when absent. */
-  readonly key?: string;
+  /** What makes two background tasks the same: the command line or URL with its credentials (never shown). */
+  readonly key: string;
   run(ctx: TaskContext): Promise<TaskResult>;
 }
 

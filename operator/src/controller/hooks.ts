@@ -1,5 +1,5 @@
-import type { WebhookPayload } from '@tollgate/contract/payload';
-import type { CanaryWebhook, WebhookType } from '../api/types.js';
+import type { SentWebhookPayload, WebhookPayload } from '@tollgate/contract/payload';
+import type { CanaryWebhook, Phase, WebhookType } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
 import { revisionOf } from '../core/revision.js';
 import { isNotFound } from '../kube/errors.js';
@@ -14,7 +14,7 @@ export function hooksOf(run: Run, type: Exclude<WebhookType, ''>): CanaryWebhook
   return (analysisOf(run.canary.spec).webhooks ?? []).filter((h) => (h.type || 'rollout') === type);
 }
 
-export function payloadOf(run: Run, hook: CanaryWebhook, type: string, extra: Record<string, string> = {}): WebhookPayload {
+export function payloadOf(run: Run, hook: CanaryWebhook, type: string, extra: Record<string, string> = {}): SentWebhookPayload<Phase> {
   const s = run.status;
   return {
     name: run.name, namespace: run.ns, phase: run.phase,

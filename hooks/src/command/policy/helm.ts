@@ -1,4 +1,7 @@
-import { ArgumentNotAllowedError, checkEach, httpUrlOnly, operands, optionTable, refused, scanArgs, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
+import {
+  checkEach, httpUrlOnly, KUBECONFIG_REFUSED, operands, optionTable, refused, scanArgs, stdinOrHttpList, subcommand, switches, valued, type OptionRule,
+  type SubcommandPolicy, type ValueCheck,
+} from './scan.js';
 
 const ALLOWED = ['test', 'status', 'history', 'hist', 'list', 'ls', 'get', 'rollback', 'install', 'upgrade', 'uninstall', 'un', 'delete', 'del', 'template', 'show'];
 /** Sub-commands whose operands include a chart reference. */
@@ -15,24 +18,23 @@ const REFUSED: Readonly<Record<string, string>> = {
 };
 
 const CONNECTION: Record<string, OptionRule> = {
-  ...refused('kubeconfig', 'kubeconfig files hold exec credentials, which run programs; tasks use the service\'s cluster'),
+  ...KUBECONFIG_REFUSED,
   ...refused('kube-apiserver kube-token kube-context kube-tls-server-name', 'tasks use the service\'s own cluster and credentials'),
   ...refused('kube-insecure-skip-tls-verify', 'tasks use the service\'s own cluster settings', 0),
   ...refused('kube-ca-file registry-config repository-config repository-cache content-cache', 'reads or writes local files'),
 };
 
-const GLOBAL = optionTable({
-  ...valued('n|namespace kube-as-user kube-as-group burst-limit qps'),
-  ...switches('debug'),
-  ...CONNECTION,
-});
-
-const values: ValueCheck = (v) => (v === '-' ? undefined : httpUrlOnly(v) && 'reads a local file (only -f - for standard input, or an http(s) URL)');
+const POLICY: SubcommandPolicy = {
+  program: 'helm',
+  global: optionTable({ ...valued('n|namespace kube-as-user kube-as-group burst-limit qps'), ...switches('debug'), ...CONNECTION }),
+  allowed: ALLOWED,
+  refused: REFUSED,
+};
 
 const SUB = optionTable({
   ...CONNECTION,
   ...valued('set set-string set-json set-literal version timeout n|namespace o|output description username password name-template max revision filter l|selector'),
-  'f|values': { values: 1, refuse: values },
+  'f|values': { values: 1, refuse: stdinOrHttpList },
   repo: { values: 1, refuse: httpUrlOnly },
   ...refused('post-renderer post-renderer-args', 'runs a program on the rendered manifests'),
   ...refused('set-file ca-file cert-file key-file keyring output-dir', 'reads or writes local files'),
@@ -49,13 +51,7 @@ const notLocal: ValueCheck = (v) =>
  * chart path for install, upgrade, template and show.
  */
 export function checkHelm(args: readonly string[]): void {
-  const head = scanArgs(args, GLOBAL, { program: 'helm', style: 'pflag', unknown: 'refuse', stopAtOperand: true });
-  const sub = head.at(-1);
-  if (sub?.kind !== 'operand') throw new ArgumentNotAllowedError('helm', args.join(' '), 'a sub-command is required');
-  if (!ALLOWED.includes(sub.value)) {
-    const why = REFUSED[sub.value] ?? `unknown sub-commands run helm plugins`;
-    throw new ArgumentNotAllowedError('helm', sub.value, `sub-command "${sub.value}" is not allowed: ${why}; allowed: ${ALLOWED.join(', ')}`);
-  }
-  const tokens = scanArgs(args.slice(sub.index + 1), SUB, { program: 'helm', style: 'pflag', unknown: 'switch' });
-  if (WITH_CHART.has(sub.value)) checkEach('helm', operands(tokens), notLocal);
+  const sub = subcommand(args, POLICY);
+  const tokens = scanArgs(sub.rest, SUB, { program: 'helm', style: 'pflag', unknown: 'switch' });
+  if (WITH_CHART.has(sub.name)) checkEach('helm', operands(tokens), notLocal);
 }

@@ -1,4 +1,6 @@
-import { ArgumentNotAllowedError, httpUrlOnly, optionTable, refused, scanArgs, switches, valued, type OptionRule, type ValueCheck } from './scan.js';
+import {
+  KUBECONFIG_REFUSED, optionTable, refused, scanArgs, stdinOrHttpList, subcommand, switches, valued, type OptionRule, type SubcommandPolicy, type ValueCheck,
+} from './scan.js';
 
 const ALLOWED = ['get', 'describe', 'logs', 'wait', 'rollout', 'scale', 'annotate', 'label', 'patch', 'apply', 'create', 'delete',
   'replace', 'exec', 'run', 'top', 'version', 'api-resources', 'api-versions', 'explain', 'events', 'auth'];
@@ -19,7 +21,7 @@ const REFUSED: Readonly<Record<string, string>> = {
 
 /** Connection and credential options: they read local files, or send the service's token to another server. */
 const CONNECTION: Record<string, OptionRule> = {
-  ...refused('kubeconfig', 'kubeconfig files hold exec credentials, which run programs; tasks use the service\'s cluster'),
+  ...KUBECONFIG_REFUSED,
   ...refused('s|server cluster user context tls-server-name', 'tasks use the service\'s own cluster, user and context'),
   ...refused('token username password', 'tasks use the service\'s own credentials'),
   ...refused('certificate-authority client-certificate client-key', 'reads local files'),
@@ -28,14 +30,18 @@ const CONNECTION: Record<string, OptionRule> = {
   ...refused('profile', 'writes a local profile'),
 };
 
-/** Options allowed before the sub-command (deny by default there). */
-const GLOBAL = optionTable({
-  ...valued('n|namespace as as-group as-uid request-timeout v'),
-  ...switches('match-server-version warnings-as-errors disable-compression'),
-  ...CONNECTION,
-});
+const POLICY: SubcommandPolicy = {
+  program: 'kubectl',
+  global: optionTable({
+    ...valued('n|namespace as as-group as-uid request-timeout v'),
+    ...switches('match-server-version warnings-as-errors disable-compression'),
+    ...CONNECTION,
+  }),
+  allowed: ALLOWED,
+  refused: REFUSED,
+  unknownWhy: (sub) => `unknown sub-commands run kubectl plugins (programs named kubectl-${sub})`,
+};
 
-const filename: ValueCheck = (v) => (v === '-' ? undefined : httpUrlOnly(v) && 'reads local files (only -f - for standard input, or an http(s) URL)');
 const output: ValueCheck = (v) => (/^(jsonpath-file|go-template-file|template-file|templatefile)\b/.test(v) ? `-o ${v} reads a local template file` : undefined);
 
 /** After the sub-command: unknown options are read as switches; these are refused or checked (deny by name). */
@@ -44,7 +50,7 @@ const SUB_OPTIONS: Record<string, OptionRule> = {
   ...valued('l|selector c|container L|label-columns field-selector'),
   'n|namespace': { values: 1 },
   'o|output': { values: 1, refuse: output },
-  'f|filename': { values: 1, refuse: filename },
+  'f|filename': { values: 1, refuse: stdinOrHttpList },
   ...refused('k|kustomize', 'reads local directories'),
   ...refused('from-file from-env-file patch-file cert key', 'reads local files'),
   ...refused('edit', 'runs an editor', 0),
@@ -60,15 +66,6 @@ const LOGS = optionTable({ ...SUB_OPTIONS, 'f|follow': {} });
  * `exec` and `run` are allowed and run commands in pods when the service account may.
  */
 export function checkKubectl(args: readonly string[]): void {
-  const head = scanArgs(args, GLOBAL, { program: 'kubectl', style: 'pflag', unknown: 'refuse', stopAtOperand: true });
-  const sub = head.at(-1);
-  if (sub?.kind !== 'operand') throw new ArgumentNotAllowedError('kubectl', args.join(' '), 'a sub-command is required');
-  checkSubcommand(sub.value);
-  scanArgs(args.slice(sub.index + 1), sub.value === 'logs' ? LOGS : SUB, { program: 'kubectl', style: 'pflag', unknown: 'switch' });
-}
-
-function checkSubcommand(sub: string): void {
-  if (ALLOWED.includes(sub)) return;
-  const why = REFUSED[sub] ?? `unknown sub-commands run kubectl plugins (programs named kubectl-${sub})`;
-  throw new ArgumentNotAllowedError('kubectl', sub, `sub-command "${sub}" is not allowed: ${why}; allowed: ${ALLOWED.join(', ')}`);
+  const sub = subcommand(args, POLICY);
+  scanArgs(sub.rest, sub.name === 'logs' ? LOGS : SUB, { program: 'kubectl', style: 'pflag', unknown: 'switch' });
 }

@@ -142,6 +142,46 @@ export const refused = (names: string, reason: string, values: 0 | 1 = 1): Recor
 /** Only http:// and https:// URLs. */
 export const httpUrlOnly: ValueCheck = (v) => (/^https?:\/\//i.test(v) ? undefined : 'only http:// and https:// URLs are allowed (no file:, no other scheme, no scheme-less URL)');
 
+/**
+ * A file list (kubectl -f, helm -f): comma-separated parts (pflag's string slices), each `-` for standard
+ * input or an http(s) URL. pflag reads the list as one CSV record; a quoted part starts with `"` and is refused
+ * here, so the parts checked are never fewer or other than the ones the program opens.
+ */
+export const stdinOrHttpList: ValueCheck = (v) => {
+  const local = v.split(',').find((part) => part !== '-' && httpUrlOnly(part) !== undefined);
+  return local === undefined ? undefined : `reads local files (${JSON.stringify(local)}; only - for standard input, or http(s) URLs, in a comma-separated list)`;
+};
+
+/** The --kubeconfig refusal kubectl and helm share. */
+export const KUBECONFIG_REFUSED = refused('kubeconfig', 'kubeconfig files hold exec credentials, which run programs; tasks use the service\'s cluster');
+
+/** A program with sub-commands (kubectl, helm): which options may come before one, and which are allowed. */
+export interface SubcommandPolicy {
+  readonly program: string;
+  /** Options allowed before the sub-command (deny by default there). */
+  readonly global: OptionTable;
+  readonly allowed: readonly string[];
+  /** Why a known sub-command is refused; an unknown one runs a plugin. */
+  readonly refused: Readonly<Record<string, string>>;
+  /** Why an unknown sub-command is refused; by default: it runs a plugin. */
+  readonly unknownWhy?: (sub: string) => string;
+}
+
+/**
+ * Scans the options before the sub-command (pflag, unknown ones refused), requires a sub-command and checks it
+ * by name; returns it and the arguments after it.
+ */
+export function subcommand(args: readonly string[], p: SubcommandPolicy): { readonly name: string; readonly rest: readonly string[] } {
+  const head = scanArgs(args, p.global, { program: p.program, style: 'pflag', unknown: 'refuse', stopAtOperand: true });
+  const sub = head.at(-1);
+  if (sub?.kind !== 'operand') throw new ArgumentNotAllowedError(p.program, args.join(' '), 'a sub-command is required');
+  if (!p.allowed.includes(sub.value)) {
+    const why = p.refused[sub.value] ?? p.unknownWhy?.(sub.value) ?? `unknown sub-commands run ${p.program} plugins`;
+    throw new ArgumentNotAllowedError(p.program, sub.value, `sub-command "${sub.value}" is not allowed: ${why}; allowed: ${p.allowed.join(', ')}`);
+  }
+  return { name: sub.value, rest: args.slice(sub.index + 1) };
+}
+
 /** Throws ArgumentNotAllowedError for the first value the check refuses. */
 export function checkEach(program: string, values: readonly string[], check: ValueCheck): void {
   for (const v of values) {

@@ -1,4 +1,4 @@
-import { ArgumentNotAllowedError, optionTable, refused, scanArgs, switches, valued, type ArgToken } from './scan.js';
+import { ArgumentNotAllowedError, operands, optionTable, refused, scanArgs, switches, valued, type ArgToken } from './scan.js';
 
 const STDIN_ONLY = 'reads its standard input only: file operands would read local files';
 
@@ -14,7 +14,7 @@ const GREP = optionTable({
 /** grep: deny by default, and it reads its standard input (`curl ... | grep x`): no file operands. */
 export function checkGrep(args: readonly string[]): void {
   const tokens = scanArgs(args, GREP, { program: 'grep', style: 'getopt', unknown: 'refuse' });
-  const ops = operandsOf(tokens);
+  const ops = operands(tokens);
   const files = hasOption(tokens, '-e', '--regexp') ? ops : ops.slice(1);
   const file = files.find((f) => f !== '-');
   if (file !== undefined) throw new ArgumentNotAllowedError('grep', file, `grep ${STDIN_ONLY}`);
@@ -36,10 +36,9 @@ const MODULES = /(^|[^.$\w])(import|include|modulemeta)\b/;
 /** jq: deny by default, one filter without modules, standard input only (operands after --args/--jsonargs are values). */
 export function checkJq(args: readonly string[]): void {
   const tokens = scanArgs(args, JQ, { program: 'jq', style: 'getopt', unknown: 'refuse' });
-  const [filter, ...rest] = operandsOf(tokens);
+  const [filter, ...rest] = operands(tokens);
   if (filter !== undefined && MODULES.test(filter)) throw new ArgumentNotAllowedError('jq', filter, 'jq import, include and modulemeta read local files');
   if (rest.length > 0 && !hasOption(tokens, '--args', '--jsonargs')) throw new ArgumentNotAllowedError('jq', rest[0]!, `jq ${STDIN_ONLY}`);
 }
 
-const operandsOf = (tokens: readonly ArgToken[]): string[] => tokens.flatMap((t) => (t.kind === 'operand' ? [t.value] : []));
 const hasOption = (tokens: readonly ArgToken[], ...names: string[]): boolean => tokens.some((t) => t.kind === 'option' && names.includes(t.name));
