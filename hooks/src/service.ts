@@ -30,7 +30,7 @@ export interface ServiceDeps {
   readonly generate?: LoadGenerator;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
-  /** The signatures already used (default: a ReplayCache of DEFAULT_MAX_SIGNATURES). */
+  /** The signatures already used (default: a ReplayCache of its default size, auth/replay.ts). */
   readonly replays?: ReplayCache;
 }
 
