@@ -181,6 +181,30 @@ describe('the oracle on a server that checks CEL rules', () => {
   });
 });
 
+describe('integer fields written as a float literal on a server that checks CEL', () => {
+  const cel = { ...oracle, cel: true };
+  const spec = (): Record<string, unknown> => ({ ...base(), analysis: { stepWeight: 20, maxWeight: new RawNumber('100.0'), threshold: new RawNumber('1e1') } });
+  const message = 'Canary.tollgate.dev "x" is invalid: spec.analysis: Invalid value: "object": invalid data, expected int, got float64 evaluating rule: stepWeight must not exceed maxWeight';
+
+  it('are accepted by the schema, and listed as fields the server\'s CEL evaluation may refuse', () => {
+    const p = predict(schema, spec(), cel);
+    expect(p.issues).toEqual([]);
+    expect(p.floatIntegers).toEqual(['spec.analysis.maxWeight', 'spec.analysis.threshold']);
+    expect(predict(schema, spec(), oracle).floatIntegers).toEqual([]);
+    expect(predict(schema, { ...base(), analysis: { stepWeight: 20, maxWeight: new RawNumber('100') } }, cel).floatIntegers).toEqual([]);
+  });
+
+  it('may be refused with the server\'s "expected int, got float64" naming an object that holds them, and only so', () => {
+    const c = gen(1, 1)[0]!;
+    const accept = { ...c, expect: { kind: 'accept' as const, stored: {}, outcome: { kind: 'initialize' as const }, floatIntegers: ['spec.analysis.maxWeight'] } } as FuzzCase;
+    expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message })).toBeUndefined();
+    expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('spec.analysis:', 'spec.service:') })).toMatch(/schema allows it/);
+    expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('expected int, got float64', 'x') })).toMatch(/schema allows it/);
+    const plainAccept = { ...accept, expect: { ...accept.expect, floatIntegers: undefined } } as FuzzCase;
+    expect(checkCreate(plainAccept, { kind: 'refused', status: 422, reason: 'Invalid', message })).toMatch(/schema allows it/);
+  });
+});
+
 describe('the semantic cases on a server without CEL', () => {
   const caps = { providers: supportedProviders(), targetKinds: new Set(['Deployment', 'DaemonSet']), builtinMetricProviders: new Set(['istio', 'linkerd', 'appmesh', 'appmesh:v1beta2', 'osm', 'kubernetes']) };
 

@@ -1,4 +1,6 @@
-import { Resources } from '@tollgate/operator/kube/resources';
+import fs from 'node:fs';
+import path from 'node:path';
+import { resourcePath, Resources } from '@tollgate/operator/kube/resources';
 import { RULE_EXAMPLES } from '@tollgate/operator/api/crd/rule-examples';
 import { ALL_RULES, CANARY_RULES } from '@tollgate/operator/api/crd/rules';
 import type { Canary } from '@tollgate/operator/api/types';
@@ -8,6 +10,7 @@ import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { canaryEvents } from './helpers.js';
+import { tool } from '../src/harness/tools.js';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 
 async function rejection(kube: KubeClient, c: Canary): Promise<KubeApiError> {
@@ -139,5 +142,18 @@ describe('the CRD\'s CEL rules', () => {
     await setPhase('Succeeded');
     const moved = await kube.patch<Canary>(Resources.canaries, ns, 'moving', { spec: { ...other.spec, provider: 'linkerd' } });
     expect(moved.spec).toMatchObject({ provider: 'linkerd', targetRef: { name: 'other' } });
+  });
+
+  it('given maxWeight written as 100.0, then raw JSON is refused by the server\'s CEL evaluation, and kubectl (which sends 100) is accepted', async () => {
+    const c = istioCanary(ns, 'float-literal', { stepWeight: 20, maxWeight: 50 });
+    const body = JSON.stringify(c).replace('"maxWeight":50', '"maxWeight":100.0');
+    expect(body).toContain('"maxWeight":100.0');
+    const sent = kube.request<Canary>('POST', resourcePath(Resources.canaries, ns), { body, timeoutMs: 30_000 });
+    if (cel) await expect(sent).rejects.toMatchObject({ status: 422, message: expect.stringContaining('expected int, got float64') });
+    else expect((await sent).spec.analysis?.maxWeight).toBe(100);
+    const file = path.join(RUN_DIR, `${ns}-float-literal.yaml`);
+    fs.writeFileSync(file, body.replace('"name":"float-literal"', '"name":"float-literal-kubectl"'));
+    await tool('kubectl', ['apply', '-f', file], { kubeconfig: envInfo().kubeconfig });
+    expect((await kube.get<Canary>(Resources.canaries, ns, 'float-literal-kubectl')).spec.analysis?.maxWeight).toBe(100);
   });
 });

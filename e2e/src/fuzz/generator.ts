@@ -25,7 +25,7 @@ export type Outcome =
 
 export type Expectation =
   | { kind: 'reject'; paths: { path: string; under?: string }[] }
-  | { kind: 'accept'; stored: unknown; outcome: Outcome };
+  | { kind: 'accept'; stored: unknown; outcome: Outcome; floatIntegers?: string[] };
 
 export interface FuzzCase {
   index: number;
@@ -106,7 +106,7 @@ class Context {
     const prediction = predict(this.o.schema, holder.spec, this.o.oracle);
     const expect: Expectation = prediction.issues.length
       ? { kind: 'reject', paths: [...new Map(prediction.issues.map((i) => [i.path, { path: i.path, ...(i.under ? { under: i.under } : {}) }])).values()] }
-      : { kind: 'accept', stored: prediction.stored, outcome };
+      : { kind: 'accept', stored: prediction.stored, outcome, ...(prediction.floatIntegers.length ? { floatIntegers: prediction.floatIntegers } : {}) };
     // A semantic mistake that is a CEL rule of the CRD is refused by a server that checks CEL: that is its point.
     const byRules = prediction.issues.every((i) => i.what === 'rule');
     if ((family === 'valid' || (family === 'semantic' && !byRules)) && expect.kind === 'reject') {

@@ -65,6 +65,12 @@ export interface Prediction {
   issues: Issue[];
   /** What the server stores for the spec when it accepts it: unknown fields and nulls pruned, numbers decoded. */
   stored: unknown;
+  /**
+   * With CEL: integer fields written as a float literal (100.0, 1e2). The schema accepts them, but the server's
+   * CEL evaluation of a rule that reads one fails with "invalid data, expected int, got float64" (seen on 1.36),
+   * so the server may refuse such an object naming the rule's path.
+   */
+  floatIntegers: string[];
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -107,12 +113,25 @@ export const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\
 export function predict(schema: SchemaNode, spec: unknown, o: OracleOptions): Prediction {
   const issues: Issue[] = [];
   const value = spec instanceof DuplicateKey ? spec.last : spec;
-  if (value === undefined || value === null) return { issues: [{ path: 'spec', what: 'required', detail: 'Required value' }], stored: undefined };
+  if (value === undefined || value === null) return { issues: [{ path: 'spec', what: 'required', detail: 'Required value' }], stored: undefined, floatIntegers: [] };
   const stored = check(schema, value, 'spec', issues, o);
   if (o.cel && issues.length === 0) {
     for (const v of ruleViolations(schema as Schema, stored, 'spec')) issues.push({ path: v.path, what: 'rule', detail: v.message });
   }
-  return { issues, stored };
+  return { issues, stored, floatIntegers: o.cel ? floatLiteralIntegers(schema, value, 'spec') : [] };
+}
+
+/** The paths of integer fields (type integer, not int-or-string) written as an integral float literal: 100.0, 1e2. */
+export function floatLiteralIntegers(s: SchemaNode, v: unknown, at: string): string[] {
+  if (v instanceof DuplicateKey) return floatLiteralIntegers(s, v.last, at);
+  if (s.type === 'integer') return v instanceof RawNumber && !/^-?[0-9]+$/.test(v.text) && int64Of(v) !== undefined ? [at] : [];
+  if (s.type === 'array' && Array.isArray(v) && s.items) return v.flatMap((item, i) => floatLiteralIntegers(s.items!, item, `${at}[${i}]`));
+  if (s.type !== 'object' || !isObject(v)) return [];
+  const map = typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+  return Object.keys(v).flatMap((key) => {
+    const declared = s.properties && Object.hasOwn(s.properties, key) ? s.properties[key]! : map;
+    return declared ? floatLiteralIntegers(declared, v[key], `${at}.${key}`) : [];
+  });
 }
 
 function check(s: SchemaNode, v: unknown, at: string, issues: Issue[], o: OracleOptions, under?: string): unknown {

@@ -39,9 +39,20 @@ export function checkCreate(c: FuzzCase, r: CreateResult): string | undefined {
     const missing = paths.filter((p) => !namesPath(r.message, p.path, p.under)).map((p) => p.path);
     return missing.length ? `the 422 does not name ${missing.join(', ')}: ${r.message.slice(0, 400)}` : undefined;
   }
+  if (r.kind === 'refused' && celFloatRefusal(c.expect.floatIntegers ?? [], r)) return undefined;
   if (r.kind === 'refused') return `refused with ${r.status} ${r.reason} but the schema allows it: ${r.message.slice(0, 400)}`;
   const diff = firstDifference(c.expect.stored, r.spec, 'spec');
   return diff ? `stored spec differs from the prediction at ${diff.slice(0, 300)}` : undefined;
+}
+
+/**
+ * The server's CEL evaluation refusing an integer field written as a float literal (100.0): a 422 saying
+ * "expected int, got float64" that names the field or an object holding it (where the rule that read it sits).
+ */
+export function celFloatRefusal(floatIntegers: string[], r: { status: number; message: string }): boolean {
+  if (r.status !== 422 || !r.message.includes('expected int, got float64')) return false;
+  const ancestors = (p: string): string[] => p.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'));
+  return floatIntegers.some((p) => ancestors(p.replace(/\[\d+\]/g, '')).some((a) => namesPath(r.message, a)));
 }
 
 /**

@@ -55,7 +55,9 @@ export function metricTemplates(ns: string): MetricTemplate[] {
 
 /** A canary for any provider: the rule examples' base (RULE_EXAMPLE_BASE) for that provider and target, with changes. */
 export function canaryFor(provider: string, ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
-  const base = structuredClone(RULE_EXAMPLE_BASE) as CanarySpec;
+  // A JSON copy, not structuredClone: under jest's VM modules structuredClone makes objects of the host realm,
+  // which js-yaml's dump refuses as 'unacceptable kind of an object'.
+  const base = JSON.parse(JSON.stringify(RULE_EXAMPLE_BASE)) as CanarySpec;
   return {
     apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
     metadata: { name, namespace: ns },
