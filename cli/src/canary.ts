@@ -1,11 +1,12 @@
+import { CONDITION_TYPES, REASONS } from '@tollgate/contract/conditions';
+import { REQUEST_ANNOTATIONS, type OneShot } from '@tollgate/contract/metadata';
+import { isAnalysing, isReleasing, phaseName } from '@tollgate/contract/phases';
 import type { Canary, Condition, ObjectMeta } from '@tollgate/operator/api/types';
 import { resolveAnalysis, type ResolvedAnalysis } from '@tollgate/operator/core/analysis';
 
 /** Pure rules about a Canary as the API server returns it: what the commands decide from. */
 
-/** The annotations the operator reads: defined once, in the operator. */
-import { REQUEST_ANNOTATIONS, type OneShot } from '@tollgate/operator/controller/requests';
-
+/** The annotations the operator reads (@tollgate/contract/metadata). */
 export const ANNOTATIONS = REQUEST_ANNOTATIONS;
 export type { OneShot };
 export type RequestKind = OneShot | 'pause' | 'resume';
@@ -24,14 +25,10 @@ export interface CoreEvent {
   series?: { count?: number; lastObservedTime?: string };
 }
 
-/** A run is under way: the operator acts on promote, abort and pause requests in the first two. */
-const RUN_PHASES = new Set(['Progressing', 'WaitingPromotion']);
-const IN_PROGRESS = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising']);
-
-export const phaseOf = (c: Canary): string => c.status?.phase || 'Initializing';
+export const phaseOf = (c: Canary): string => phaseName(c.status?.phase);
 export const conditionOf = (c: Canary, type: string): Condition | undefined => c.status?.conditions?.find((x) => x.type === type);
 export const isPaused = (c: Canary): boolean => c.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
-export const runInProgress = (c: Canary): boolean => IN_PROGRESS.has(phaseOf(c));
+export const runInProgress = (c: Canary): boolean => isReleasing(phaseOf(c));
 
 /** The analysis settings with the operator's defaults; undefined when the spec cannot be read (bad interval). */
 export function analysisSettings(c: Canary): ResolvedAnalysis | undefined {
@@ -44,8 +41,8 @@ export function analysisSettings(c: Canary): ResolvedAnalysis | undefined {
 
 export const thresholdOf = (c: Canary): number => analysisSettings(c)?.threshold ?? 1;
 
-/** The Ready condition's message says the analysis is held by the paused annotation (see progressing.ts). */
-export const readySaysPaused = (c: Canary): boolean => /\bpaused\b/.test(conditionOf(c, 'Ready')?.message ?? '');
+/** The operator holds the analysis for the paused annotation: Ready's reason is Paused. */
+export const readySaysPaused = (c: Canary): boolean => conditionOf(c, CONDITION_TYPES.ready)?.reason === REASONS.paused;
 
 export const eventStart = (e: CoreEvent): number =>
   Date.parse(e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
@@ -145,7 +142,7 @@ export function checkRequest(kind: RequestKind, c: Canary): RequestCheck {
   switch (kind) {
     case 'promote':
     case 'abort': {
-      if (RUN_PHASES.has(phase)) return { verdict: 'ok' };
+      if (isAnalysing(phase)) return { verdict: 'ok' };
       return { verdict: 'refuse', why: `${name} is ${phase}: ${notRunning(phase, kind)}` };
     }
     case 'retry':
@@ -153,7 +150,7 @@ export function checkRequest(kind: RequestKind, c: Canary): RequestCheck {
       return { verdict: 'refuse', why: `${name} is ${phase}: retry runs a Failed revision again, and ${name} has not failed` };
     case 'pause':
       if (isPaused(c)) return { verdict: 'noop', why: `${name} is already paused` };
-      if (!RUN_PHASES.has(phase)) return { verdict: 'ok', note: `no analysis is running (${phase}): the next run will hold at its start until resumed` };
+      if (!isAnalysing(phase)) return { verdict: 'ok', note: `no analysis is running (${phase}): the next run will hold at its start until resumed` };
       return { verdict: 'ok' };
     case 'resume':
       if (!isPaused(c)) return { verdict: 'noop', why: `${name} is not paused` };

@@ -87,8 +87,8 @@ describe('acknowledged', () => {
     expect(acknowledged('abort', c, 'v1')).toBe(false);
   });
 
-  it('given pause and resume, then the Ready message says paused, or no longer does', () => {
-    const paused = canary({ phase: 'Progressing', readyMessage: 'paused at canary weight 20 (tollgate.dev/paused=true)' });
+  it('given pause and resume, then the Ready reason says Paused, or no longer does (whatever the message says)', () => {
+    const paused = canary({ phase: 'Progressing', paused: true, readyMessage: 'held at canary weight 20' });
     const steps = canary({ phase: 'Progressing', readyMessage: 'checks pass; canary weight 20 held 5s more (analysis.steps pause)' });
     expect([acknowledged('pause', paused, 'true'), acknowledged('resume', paused, 'false')]).toEqual([true, false]);
     expect([acknowledged('pause', steps, 'true'), acknowledged('resume', steps, 'false')]).toEqual([false, true]);

@@ -134,9 +134,9 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
     expect(h.err[0]).toBe('refused: podinfo is Progressing: retry runs a Failed revision again, and podinfo has not failed.');
   });
 
-  it('given pause then resume, then paused=true then false, each acknowledged through the Ready message', async () => {
+  it('given pause then resume, then paused=true then false, each acknowledged through the Ready reason', async () => {
     putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 40 }, readyMessage: 'canary weight 40' }));
-    h.clock.at(400, () => operatorWrites(h, {}, 'paused at canary weight 40 (tollgate.dev/paused=true)'));
+    h.clock.at(400, () => operatorWrites(h, {}, 'paused at canary weight 40 (tollgate.dev/paused=true)', { paused: true }));
     expect(await h.run('pause', 'podinfo')).toBe(0);
     expect(annotations(h)['tollgate.dev/paused']).toBe('true');
     expect(h.out[1]).toBe('Acknowledged by the operator: test/podinfo is Progressing  weight 40  failed 0/2  paused: paused at canary weight 40 (tollgate.dev/paused=true)');
@@ -264,7 +264,7 @@ describe('tollgate wait', () => {
   it('given a stall the operator clears by itself, then it goes on waiting', async () => {
     putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 60 }, readyMessage: 'canary weight 60' }));
     const rejected = { reason: 'Rejected', message: 'PATCH podinfo-primary: 422 Invalid' };
-    h.clock.at(2000, () => operatorWrites(h, { phase: 'Promoting' }, rejected.message, rejected));
+    h.clock.at(2000, () => operatorWrites(h, { phase: 'Promoting' }, rejected.message, { blocked: rejected }));
     h.clock.at(2500, () => operatorWrites(h, { phase: 'Succeeded', canaryWeight: 0, lastPromotedSpec: 'rev2' }));
     expect(await h.run('wait', 'podinfo')).toBe(0);
     expect(h.out).toEqual([
@@ -278,7 +278,7 @@ describe('tollgate wait', () => {
   it('given a stall that lasts, then exit 1 after the grace period, or at once when it is older than that', async () => {
     putCanary(h, canary({ phase: 'Progressing' }));
     const gone = { reason: 'TargetNotFound', message: 'Deployment test/podinfo not found' };
-    h.clock.at(1000, () => operatorWrites(h, {}, gone.message, gone));
+    h.clock.at(1000, () => operatorWrites(h, {}, gone.message, { blocked: gone }));
     expect(await h.run('wait', 'podinfo')).toBe(1);
     expect(h.out.at(-1)).toBe('test/podinfo failed: TargetNotFound: Deployment test/podinfo not found');
     expect(h.clock.now - T0).toBe(11_000);

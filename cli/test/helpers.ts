@@ -14,7 +14,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 /** A Canary as the API server returns it, with the status the operator would write for the phase. */
 export function canary(o: {
   name?: string; namespace?: string; phase?: Phase; status?: Partial<CanaryStatus>; annotations?: Record<string, string>;
-  generation?: number; readyMessage?: string; analysis?: NonNullable<Canary['spec']['analysis']>; created?: number;
+  generation?: number; readyMessage?: string; paused?: boolean; analysis?: NonNullable<Canary['spec']['analysis']>; created?: number;
 } = {}): Canary {
   const phase = o.phase ?? 'Succeeded';
   const generation = o.generation ?? 1;
@@ -23,7 +23,7 @@ export function canary(o: {
     observedGeneration: generation, runStartTime: iso(T0 - 60_000), lastAnalysisTime: iso(T0 - 3000), ...o.status,
   };
   const upToDate = status.lastAppliedSpec === status.lastPromotedSpec;
-  status.conditions ??= canaryConditions([], { phase, generation, upToDate, ...(o.readyMessage ? { detail: o.readyMessage } : {}) }, iso(T0 - 30_000));
+  status.conditions ??= canaryConditions([], { phase, generation, upToDate, paused: o.paused, ...(o.readyMessage ? { detail: o.readyMessage } : {}) }, iso(T0 - 30_000));
   return {
     apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
     metadata: { name: o.name ?? 'podinfo', namespace: o.namespace ?? 'test', generation, uid: 'uid-1', creationTimestamp: iso(o.created ?? T0 - 3 * 86_400_000), ...(o.annotations ? { annotations: o.annotations } : {}) },
@@ -129,13 +129,13 @@ export const putCanary = (h: Harness, c: Canary): Canary => h.kube.put(Resources
 
 /** Changes the stored Canary's status as the operator would (conditions included; metadata and annotations kept). */
 export function operatorWrites(
-  h: Harness, change: Partial<CanaryStatus> | ((c: Canary) => Partial<CanaryStatus>), detail?: string, blocked?: { reason: string; message: string }, name = 'podinfo',
+  h: Harness, change: Partial<CanaryStatus> | ((c: Canary) => Partial<CanaryStatus>), detail?: string, o: { blocked?: { reason: string; message: string }; paused?: boolean } = {}, name = 'podinfo',
 ): void {
   const live = h.kube.get<Canary>(Resources.canaries, 'test', name)!;
   const next = { ...live.status, ...(typeof change === 'function' ? change(live) : change) } as CanaryStatus;
   const generation = live.metadata.generation ?? 1;
   next.conditions = canaryConditions(live.status?.conditions ?? [], {
-    phase: next.phase ?? '', generation, upToDate: next.lastAppliedSpec === next.lastPromotedSpec, ...(detail ? { detail } : {}), ...(blocked ? { blocked } : {}),
+    phase: next.phase ?? '', generation, upToDate: next.lastAppliedSpec === next.lastPromotedSpec, ...(detail ? { detail } : {}), ...o,
   }, iso(h.clock.now));
   h.kube.put(Resources.canaries, { ...live, status: { ...next, observedGeneration: generation } });
 }

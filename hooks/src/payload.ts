@@ -10,8 +10,6 @@ export const canaryKey = (ref: CanaryRef): string => `${ref.name}.${ref.namespac
 /** Which release run a payload belongs to: the checksum (Flagger), else the revision; empty when neither is sent. */
 export const runIdOf = (p: WebhookPayload): string => p.checksum || p.revision || '';
 
-/** Phases after which a run's background tasks are stopped. */
-export const isFinalPhase = (phase: string | undefined): boolean => phase === 'Succeeded' || phase === 'Failed';
 
 /** "path: message" for each zod issue. */
 export function problemsOf(error: z.ZodError): string[] {

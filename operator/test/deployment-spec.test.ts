@@ -1,8 +1,9 @@
+import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
 import type { Deployment, DeploymentCondition } from '../src/api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../src/api/types.js';
 import { revisionOf } from '../src/core/revision.js';
 import { deploymentReadiness, discoveredPorts, primaryDeploymentOf, primaryTemplateOf, selectorLabelOf, templateRevision } from '../src/targets/deployment-spec.js';
-import { CANARY_LABEL, REVISION_ANNOTATION, TargetError } from '../src/targets/target.js';
+import { TargetError } from '../src/targets/target.js';
 
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -86,7 +87,7 @@ describe('primaryDeploymentOf', () => {
       metadata: {
         name: 'podinfo-primary',
         namespace: 'test',
-        labels: { app: 'podinfo-primary', team: 'web', 'app.kubernetes.io/managed-by': 'Helm', [CANARY_LABEL]: 'podinfo-release' },
+        labels: { app: 'podinfo-primary', team: 'web', 'app.kubernetes.io/managed-by': 'Helm', [LABELS.canary]: 'podinfo-release' },
         annotations: { 'example.com/owner': 'team-web' },
         ownerReferences: [owner],
       },
@@ -96,7 +97,7 @@ describe('primaryDeploymentOf', () => {
         template: {
           metadata: {
             labels: { app: 'podinfo-primary', tier: 'frontend', version: 'v1' },
-            annotations: { 'prometheus.io/scrape': 'true', [REVISION_ANNOTATION]: revisionOf(target.spec.template) },
+            annotations: { 'prometheus.io/scrape': 'true', [ANNOTATIONS.revision]: revisionOf(target.spec.template) },
           },
           spec: { containers: [{ name: 'app', image: 'podinfo:6.0.0', ports: [{ name: 'http', containerPort: 9898 }] }] },
         },
@@ -137,7 +138,7 @@ describe('primaryDeploymentOf', () => {
     const p = primaryDeploymentOf(target, canary, { key: 'app.kubernetes.io/name', value: 'podinfo' }, owner);
     expect(p.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared' });
     expect(p.spec.template.metadata?.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared' });
-    expect(p.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared', [CANARY_LABEL]: 'podinfo-release' });
+    expect(p.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared', [LABELS.canary]: 'podinfo-release' });
   });
 
   it('given matchExpressions in the selector, then they are kept', () => {
@@ -149,7 +150,7 @@ describe('primaryDeploymentOf', () => {
   it('given a template without metadata, then the primary template still gets the selector label and the revision', () => {
     const target = aDeployment({ template: { spec: { containers: [{ name: 'app' }] } } });
     const t = primaryDeploymentOf(target, canary, sel, owner).spec.template;
-    expect(t.metadata).toEqual({ labels: { app: 'podinfo-primary' }, annotations: { [REVISION_ANNOTATION]: templateRevision(target.spec.template) } });
+    expect(t.metadata).toEqual({ labels: { app: 'podinfo-primary' }, annotations: { [ANNOTATIONS.revision]: templateRevision(target.spec.template) } });
   });
 
   it('given a target without labels or annotations, then the primary has only the canary label and no annotations', () => {
@@ -157,7 +158,7 @@ describe('primaryDeploymentOf', () => {
     delete target.metadata.labels;
     delete target.metadata.annotations;
     const p = primaryDeploymentOf(target, canary, sel, owner);
-    expect(p.metadata.labels).toEqual({ [CANARY_LABEL]: 'podinfo-release' });
+    expect(p.metadata.labels).toEqual({ [LABELS.canary]: 'podinfo-release' });
     expect(p.metadata.annotations).toEqual({});
   });
 
@@ -173,13 +174,13 @@ describe('primaryDeploymentOf', () => {
     const b = aDeployment();
     b.spec.template.spec.containers[0]!.image = 'podinfo:6.0.1';
     const c = aDeployment({ replicas: 9 });
-    const rev = (d: Deployment) => primaryDeploymentOf(d, canary, sel, owner).spec.template.metadata?.annotations?.[REVISION_ANNOTATION];
+    const rev = (d: Deployment) => primaryDeploymentOf(d, canary, sel, owner).spec.template.metadata?.annotations?.[ANNOTATIONS.revision];
     expect(rev(a)).not.toBe(rev(b));
     expect(rev(a)).toBe(rev(c));
   });
 
   it('given primaryTemplateOf with an explicit revision, then that revision is stamped', () => {
-    expect(primaryTemplateOf(aDeployment().spec.template, sel, 'r123').metadata?.annotations?.[REVISION_ANNOTATION]).toBe('r123');
+    expect(primaryTemplateOf(aDeployment().spec.template, sel, 'r123').metadata?.annotations?.[ANNOTATIONS.revision]).toBe('r123');
   });
 });
 

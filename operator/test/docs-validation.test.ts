@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_RULES, IN_FLIGHT_PHASES } from '../src/api/crd/rules.js';
+import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
+import { ALL_RULES } from '../src/api/crd/rules.js';
 
 const doc = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/validation.md'), 'utf8');
 const rows = doc.split('\n').filter((l) => l.startsWith('| `'));

@@ -1,10 +1,11 @@
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { KubeObject } from '../src/api/types.js';
 import { revisionOf } from '../src/core/revision.js';
 import type { KubeClient } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import type { Lister } from '../src/kube/informer.js';
 import { Resources } from '../src/kube/resources.js';
-import { APPLIED_ANNOTATION, covers, ensureGenerated, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../src/routers/apply.js';
+import { covers, ensureGenerated, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../src/routers/apply.js';
 import { FakeKube } from './fakes/fake-kube.js';
 import { canaryOf, copy, OWNER, routerDepsOf, signal } from './fakes/router-fixtures.js';
 
@@ -146,7 +147,7 @@ describe('ensureObject', () => {
       parentRefs: [{ name: 'public' }],
       rules: [{ backendRefs: [{ kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 }, { kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 }] }],
     });
-    expect(stored.metadata.annotations?.[APPLIED_ANNOTATION]).toBe(revisionOf(withoutHosts));
+    expect(stored.metadata.annotations?.[ANNOTATIONS.applied]).toBe(revisionOf(withoutHosts));
   });
 
   it('given someone removed the fingerprint annotation, when ensured, then it is written back', async () => {

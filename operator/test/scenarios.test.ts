@@ -543,10 +543,11 @@ describe('given the imperative controls (annotations set by the tollgate CLI)', 
     await w.tick();
     await w.tick();
     expect(w.vsWeight()).toBe(10);
-    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('paused');
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'Paused', message: expect.stringContaining('paused') });
     annotate(w, { 'tollgate.dev/paused': 'false' });
     await w.tick();
     expect(w.vsWeight()).toBe(20);
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Progressing');
   });
 
   it('promote skips the remaining steps and the confirm-promotion gate, once per value', async () => {

@@ -3,7 +3,7 @@
  * revision and the reason) and completed by its status (the current run; the last one when its Events have expired,
  * an hour after by default). Pure: the messages parsed here are those of operator/src/controller/phases/.
  */
-import { IN_FLIGHT_PHASES } from '@tollgate/operator/api/crd/rules';
+import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
 import type { Canary } from '@tollgate/operator/api/types';
 import { conditionOf, eventLast, eventStart, type CoreEvent } from '../canary.js';
 

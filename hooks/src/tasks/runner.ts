@@ -1,8 +1,9 @@
+import { isFinal } from '@tollgate/contract/phases';
 import { randomUUID } from 'node:crypto';
 import { sleep } from '@tollgate/operator/util/backoff';
 import type { Logger } from 'pino';
 import { messageOf } from '../errors.js';
-import { canaryKey, isFinalPhase, type CanaryRef } from '../payload.js';
+import { canaryKey, type CanaryRef } from '../payload.js';
 import type { Task, TaskMode, TaskResult } from './task.js';
 
 /** Who asked for a task: the canary, its release run (checksum or revision) and the request. */
@@ -122,7 +123,7 @@ export class TaskRunner {
     let stopped = 0;
     for (const r of [...this.background.values()]) {
       if (r.owner.canary.name !== canary.name || r.owner.canary.namespace !== canary.namespace) continue;
-      const why = isFinalPhase(event.phase)
+      const why = isFinal(event.phase)
         ? `canary phase is ${event.phase}`
         : event.runId && r.owner.runId !== event.runId ? 'a new revision is under analysis' : undefined;
       if (why) {

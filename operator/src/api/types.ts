@@ -1,4 +1,8 @@
-import type { PHASES, PROVIDER_NAMES, WEBHOOK_TYPES } from './crd/canary.js';
+import type { PROVIDER_NAMES, WEBHOOK_TYPES } from './crd/canary.js';
+
+import type { Phase } from '@tollgate/contract/phases';
+
+export type { Phase };
 
 export const GROUP = 'tollgate.dev';
 export const VERSION = 'v1beta1';
@@ -34,7 +38,6 @@ export interface KubeObject {
   metadata: ObjectMeta;
 }
 
-export type Phase = (typeof PHASES)[number];
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 

@@ -1,3 +1,4 @@
+import { primaryName } from '@tollgate/contract/metadata';
 import type { Canary } from '../api/types.js';
 import { serviceNames } from '../routers/services.js';
 
@@ -10,7 +11,7 @@ export function claimsOf(canary: Canary): Map<string, string> {
   const { kind, name } = canary.spec.targetRef;
   const claims = new Map<string, string>([
     [`target:${kind}/${name}`, `target ${kind}/${name}`],
-    [`workload:${kind}/${name}-primary`, `primary ${kind} ${name}-primary`],
+    [`workload:${kind}/${primaryName(name)}`, `primary ${kind} ${primaryName(name)}`],
   ]);
   const services = serviceNames(canary);
   for (const role of ['apex', 'primary', 'canary'] as const) claims.set(`service:${services[role]}`, `Service ${services[role]}`);

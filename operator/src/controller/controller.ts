@@ -1,8 +1,8 @@
+import { LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
 import { WorkQueue } from '../kube/work-queue.js';
-import { CANARY_LABEL } from '../targets/target.js';
 import { messageOf } from '../util/errors.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
@@ -58,7 +58,7 @@ export class CanaryController {
     if (own) return;
     const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'Canary' && o.apiVersion.startsWith('tollgate.dev/'));
     if (owner) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
-    else if (obj.metadata.labels?.[CANARY_LABEL]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[CANARY_LABEL]}`);
+    else if (obj.metadata.labels?.[LABELS.canary]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[LABELS.canary]}`);
     if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') {
       for (const key of this.byTarget.get(keyOf(obj)) ?? []) this.queue.add(key);
     }

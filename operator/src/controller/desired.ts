@@ -1,12 +1,7 @@
-import type { Phase } from '../api/types.js';
+import { isIdle, runsCanary } from '@tollgate/contract/phases';
 import { affinityRoutes } from '../core/affinity.js';
 import { routesFor, type Routes } from '../routers/router.js';
 import type { Run } from './run.js';
-
-/** Phases in which the canary workload runs. */
-const CANARY_UP: ReadonlySet<Phase> = new Set(['Progressing', 'WaitingPromotion', 'Promoting']);
-/** Phases between runs: the primary's autoscaler follows the user's. */
-const IDLE: ReadonlySet<Phase> = new Set(['Initialized', 'Succeeded', 'Failed']);
 
 /**
  * Brings the world in line with the status, whatever happened before: the Services and routes exist
@@ -21,9 +16,9 @@ export async function applyDesired(run: Run, reportDrift = false): Promise<void>
   const desired = routesFor(weight, run.status.mirrored ?? false, affinityRoutes(run.canary.spec, run.status, run.a.intervalMs));
   if (reportDrift) await reportRouteDrift(run, desired);
   await run.router.setRoutes(run.canary, run.info, desired, run.signal);
-  const up = CANARY_UP.has(run.phase) || weight > 0;
+  const up = runsCanary(run.phase) || weight > 0;
   await run.target.scaleCanary(run.canary, up, run.signal);
-  if (IDLE.has(run.phase)) await run.target.syncAutoscaler(run.canary, run.signal);
+  if (isIdle(run.phase)) await run.target.syncAutoscaler(run.canary, run.signal);
 }
 
 /** Right after a status write the route cache may not show the write that followed it yet. */

@@ -1,8 +1,7 @@
+import { FINALIZER } from '@tollgate/contract/metadata';
 import type { Canary } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
 import type { Run } from './run.js';
-
-export const FINALIZER = 'tollgate.dev/finalizer';
 
 export const hasFinalizer = (c: Canary): boolean => (c.metadata.finalizers ?? []).includes(FINALIZER);
 

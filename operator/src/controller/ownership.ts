@@ -1,3 +1,4 @@
+import { LABELS } from '@tollgate/contract/metadata';
 import type { KubeClient } from '../kube/client.js';
 import { LeaseLock, type Lease } from '../kube/leases.js';
 import { Resources } from '../kube/resources.js';
@@ -31,9 +32,6 @@ export interface ShardOptions {
   onLose: (shard: number) => void;
 }
 
-/** Every Lease of one operator deployment carries this label (value: the prefix); members also carry MEMBER_LABEL. */
-const LEASE_LABEL = 'tollgate.dev/lease-of';
-const MEMBER_LABEL = 'tollgate.dev/member';
 /** A member Lease unchanged for this many lease durations belongs to a dead process and is deleted. */
 const MEMBER_GC_LEASES = 10;
 
@@ -55,9 +53,9 @@ export class ShardedOwnership implements Ownership {
 
   constructor(private readonly o: ShardOptions) {
     const lock = (name: string, labels: Record<string, string>): LeaseLock =>
-      new LeaseLock(o.client, o.namespace, name, { identity: o.identity, leaseDurationMs: o.leaseDurationMs, now: o.now, labels: { [LEASE_LABEL]: o.prefix, ...labels } });
+      new LeaseLock(o.client, o.namespace, name, { identity: o.identity, leaseDurationMs: o.leaseDurationMs, now: o.now, labels: { [LABELS.leaseOf]: o.prefix, ...labels } });
     this.locks = Array.from({ length: o.shards }, (_, i) => lock(`${o.prefix}-shard-${i}`, {}));
-    this.member = lock(`${o.prefix}-member-${o.identity}`.slice(0, 253), { [MEMBER_LABEL]: 'true' });
+    this.member = lock(`${o.prefix}-member-${o.identity}`.slice(0, 253), { [LABELS.member]: 'true' });
   }
 
   owns(key: string): boolean {
@@ -96,7 +94,7 @@ export class ShardedOwnership implements Ownership {
   /** One list of every Lease, then the member Lease renewed and each shard kept, taken or handed over. */
   private async round(): Promise<void> {
     try {
-      const leases = await this.o.client.list<Lease>(Resources.leases, this.o.namespace, { labelSelector: `${LEASE_LABEL}=${this.o.prefix}` });
+      const leases = await this.o.client.list<Lease>(Resources.leases, this.o.namespace, { labelSelector: `${LABELS.leaseOf}=${this.o.prefix}` });
       const byName = new Map(leases.items.map((l) => [l.metadata.name!, l]));
       await this.member.tryAcquireOrRenew(undefined, byName.get(this.member.name) ?? null);
       const members = this.liveMembers(leases.items);
@@ -121,7 +119,7 @@ export class ShardedOwnership implements Ownership {
   }
 
   private otherMembers(leases: Lease[]): Lease[] {
-    return leases.filter((l) => l.metadata.labels?.[MEMBER_LABEL] === 'true' && l.metadata.name !== this.member.name && l.spec.holderIdentity !== this.o.identity);
+    return leases.filter((l) => l.metadata.labels?.[LABELS.member] === 'true' && l.metadata.name !== this.member.name && l.spec.holderIdentity !== this.o.identity);
   }
 
   /** The observer of another member's Lease. */

@@ -1,19 +1,11 @@
+import { REQUEST_ANNOTATIONS, type OneShot } from '@tollgate/contract/metadata';
 import type { Run } from './run.js';
 
-/**
- * Imperative controls, as annotations on the Canary (set by the `tollgate` CLI or kubectl annotate).
- * Annotations, not spec fields, so a GitOps tool re-applying the manifest does not undo them.
+/*
+ * Imperative controls, as annotations on the Canary (REQUEST_ANNOTATIONS in @tollgate/contract/metadata).
  * retry, promote and abort are one-shot: each new value is acted upon once (status.handledRequests);
  * paused holds the analysis while its value is "true".
  */
-export const REQUEST_ANNOTATIONS = {
-  retry: 'tollgate.dev/retry',
-  promote: 'tollgate.dev/promote',
-  abort: 'tollgate.dev/abort',
-  paused: 'tollgate.dev/paused',
-} as const;
-
-export type OneShot = 'retry' | 'promote' | 'abort';
 
 /** The value of a one-shot request not acted upon yet. */
 export function pendingRequest(run: Run, kind: OneShot): string | undefined {

@@ -19,6 +19,8 @@ import { notifyEventHooks } from './hooks.js';
 export class Run {
   readonly status: CanaryStatus;
   detail: string | undefined;
+  /** The analysis is held by the paused annotation (Ready's reason says Paused). */
+  paused = false;
   blocked: Problem | undefined;
   notice: Problem | undefined;
   committed = false;
@@ -81,7 +83,7 @@ export class Run {
     this.status.observedGeneration = generation;
     const upToDate = this.ctx.info ? this.ctx.info.revision === this.status.lastPromotedSpec : this.status.lastAppliedSpec === this.status.lastPromotedSpec;
     this.status.conditions = canaryConditions(this.status.conditions ?? [], {
-      phase: this.phase, generation, upToDate, blocked: this.blocked, notice: this.notice, detail: this.detail, checks: this.status.lastChecks,
+      phase: this.phase, generation, upToDate, blocked: this.blocked, notice: this.notice, detail: this.detail, paused: this.paused, checks: this.status.lastChecks,
     }, nowIso);
     if (isDeepStrictEqual(withoutTimes(this.status), withoutTimes(this.canary.status ?? {}))) return;
     this.status.lastTransitionTime = nowIso;

@@ -1,3 +1,5 @@
+import { CONDITION_TYPES as C, REASONS } from '@tollgate/contract/conditions';
+import { isBusy, isPromoted, phaseName } from '@tollgate/contract/phases';
 import type { CheckResult, Condition, ConditionStatus, Phase } from '../api/types.js';
 
 export interface Problem {
@@ -16,6 +18,8 @@ export interface ConditionInput {
   notice?: Problem;
   /** Human-readable detail of the current phase (last failure, what is awaited). */
   detail?: string;
+  /** The analysis is held by the paused annotation: Ready says so by its reason (Paused). */
+  paused?: boolean;
   /** Results of the last analysis step, for the MetricsAvailable condition. */
   checks?: CheckResult[];
 }
@@ -29,12 +33,9 @@ function metricsAvailable(i: ConditionInput): Condition | undefined {
   if (metrics.length === 0) return undefined;
   const broken = metrics.find((c) => SOURCE_PROBLEMS.has(c.reason ?? ''));
   return broken
-    ? cond('MetricsAvailable', 'False', broken.reason!, broken.message ?? `${broken.name} cannot be measured`, i.generation)
-    : cond('MetricsAvailable', 'True', 'Measured', 'every metric source answered', i.generation);
+    ? cond(C.metricsAvailable, 'False', broken.reason!, broken.message ?? `${broken.name} cannot be measured`, i.generation)
+    : cond(C.metricsAvailable, 'True', REASONS.measured, 'every metric source answered', i.generation);
 }
-
-const IN_PROGRESS: ReadonlySet<Phase> = new Set(['', 'Initializing', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Terminating']);
-const PROMOTED: ReadonlySet<Phase> = new Set(['Initialized', 'Succeeded']);
 
 /** Replaces or adds a condition, keeping lastTransitionTime when its status does not change. */
 export function setCondition(conditions: Condition[], next: Condition, now: string): Condition[] {
@@ -58,38 +59,39 @@ const cond = (type: string, status: ConditionStatus, reason: string, message: st
   ({ type, status, reason, message: boundedMessage(message), observedGeneration: generation });
 
 function ready(i: ConditionInput): Condition {
-  const phase = i.phase || 'Initializing';
-  if (i.blocked) return cond('Ready', 'False', i.blocked.reason, i.blocked.message, i.generation);
-  if (PROMOTED.has(i.phase) && i.upToDate) return cond('Ready', 'True', phase, i.detail ?? 'the latest revision is promoted', i.generation);
-  if (i.phase === 'Failed') return cond('Ready', 'False', 'Failed', i.detail ?? 'the canary was rolled back', i.generation);
-  return cond('Ready', 'False', PROMOTED.has(i.phase) ? 'NewRevision' : phase, i.detail ?? `canary is ${phase.toLowerCase()}`, i.generation);
+  const phase = phaseName(i.phase);
+  if (i.blocked) return cond(C.ready, 'False', i.blocked.reason, i.blocked.message, i.generation);
+  if (isPromoted(i.phase) && i.upToDate) return cond(C.ready, 'True', phase, i.detail ?? 'the latest revision is promoted', i.generation);
+  if (i.phase === 'Failed') return cond(C.ready, 'False', REASONS.failed, i.detail ?? 'the canary was rolled back', i.generation);
+  const reason = i.paused ? REASONS.paused : isPromoted(i.phase) ? REASONS.newRevision : phase;
+  return cond(C.ready, 'False', reason, i.detail ?? `canary is ${phase.toLowerCase()}`, i.generation);
 }
 
 function reconciling(i: ConditionInput): Condition {
-  const busy = !i.blocked && (IN_PROGRESS.has(i.phase) || (PROMOTED.has(i.phase) && !i.upToDate));
+  const busy = !i.blocked && (isBusy(i.phase) || (isPromoted(i.phase) && !i.upToDate));
   return busy
-    ? cond('Reconciling', 'True', i.phase || 'Initializing', i.detail ?? 'release in progress', i.generation)
-    : cond('Reconciling', 'False', 'Idle', 'no release in progress', i.generation);
+    ? cond(C.reconciling, 'True', phaseName(i.phase), i.detail ?? 'release in progress', i.generation)
+    : cond(C.reconciling, 'False', REASONS.idle, 'no release in progress', i.generation);
 }
 
 function stalled(i: ConditionInput): Condition {
-  if (i.blocked) return cond('Stalled', 'True', i.blocked.reason, i.blocked.message, i.generation);
-  if (i.phase === 'Failed') return cond('Stalled', 'True', 'Failed', i.detail ?? 'the canary was rolled back', i.generation);
-  return cond('Stalled', 'False', 'Healthy', 'not stalled', i.generation);
+  if (i.blocked) return cond(C.stalled, 'True', i.blocked.reason, i.blocked.message, i.generation);
+  if (i.phase === 'Failed') return cond(C.stalled, 'True', REASONS.failed, i.detail ?? 'the canary was rolled back', i.generation);
+  return cond(C.stalled, 'False', REASONS.healthy, 'not stalled', i.generation);
 }
 
 /** Flagger's Promoted condition, kept for scripts that wait on it. */
 function promoted(i: ConditionInput): Condition {
-  const phase = i.phase || 'Initializing';
-  if (PROMOTED.has(i.phase)) return cond('Promoted', 'True', phase, 'canary promoted', i.generation);
-  if (i.phase === 'Failed') return cond('Promoted', 'False', 'Failed', 'canary rolled back', i.generation);
-  return cond('Promoted', 'Unknown', phase, `canary is ${phase.toLowerCase()}`, i.generation);
+  const phase = phaseName(i.phase);
+  if (isPromoted(i.phase)) return cond(C.promoted, 'True', phase, 'canary promoted', i.generation);
+  if (i.phase === 'Failed') return cond(C.promoted, 'False', REASONS.failed, 'canary rolled back', i.generation);
+  return cond(C.promoted, 'Unknown', phase, `canary is ${phase.toLowerCase()}`, i.generation);
 }
 
 function supported(i: ConditionInput): Condition {
   return i.notice
-    ? cond('Supported', 'False', i.notice.reason, i.notice.message, i.generation)
-    : cond('Supported', 'True', 'AllFieldsSupported', 'every field of the spec is acted upon', i.generation);
+    ? cond(C.supported, 'False', i.notice.reason, i.notice.message, i.generation)
+    : cond(C.supported, 'True', REASONS.allFieldsSupported, 'every field of the spec is acted upon', i.generation);
 }
 
 /** The kstatus conditions (Ready, Reconciling, Stalled) plus Promoted and Supported. */

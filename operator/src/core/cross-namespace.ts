@@ -1,10 +1,5 @@
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { KubeObject } from '../api/types.js';
-
-/**
- * On a MetricTemplate or AlertProvider: the namespaces whose Canaries may use it, comma-separated, or "*" for
- * every namespace. Its own namespace may always use it.
- */
-export const ALLOW_CROSS_NAMESPACE = 'tollgate.dev/allow-cross-namespace';
 
 /**
  * What the operator allows (--cross-namespace-refs): "opt-in", only references the referenced object allows
@@ -20,9 +15,9 @@ export type CrossNamespacePolicy = (typeof CROSS_NAMESPACE_POLICIES)[number];
 export function crossNamespaceRefusal(kind: string, target: KubeObject, from: string, policy: CrossNamespacePolicy): string | undefined {
   const home = target.metadata.namespace ?? '';
   if (home === from || policy === 'allow') return undefined;
-  const allowed = (target.metadata.annotations?.[ALLOW_CROSS_NAMESPACE] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = (target.metadata.annotations?.[ANNOTATIONS.allowCrossNamespace] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (allowed.includes('*') || allowed.includes(from)) return undefined;
   return `${kind} ${home}/${target.metadata.name} may not be used from namespace ${from}: `
-    + `annotate it with ${ALLOW_CROSS_NAMESPACE}: "${from}" (a comma-separated list, or "*"), `
+    + `annotate it with ${ANNOTATIONS.allowCrossNamespace}: "${from}" (a comma-separated list, or "*"), `
     + 'or run the operator with --cross-namespace-refs=allow';
 }

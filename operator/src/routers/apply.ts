@@ -1,3 +1,4 @@
+import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject, ObjectMeta } from '../api/types.js';
 import { revisionOf } from '../core/revision.js';
 import type { KubeClient } from '../kube/client.js';
@@ -5,12 +6,8 @@ import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { apiVersionOf, type ResourceType } from '../kube/resources.js';
 import type { RouterDeps } from './router.js';
-import { CANARY_LABEL } from '../targets/target.js';
 
 export type EnsureAction = 'created' | 'updated' | 'unchanged';
-
-/** Fingerprint of the spec the operator last wrote: a change of the desired spec always writes. */
-export const APPLIED_ANNOTATION = 'tollgate.dev/applied';
 
 /**
  * Whether live carries every field of desired. Fields only live has (server defaults, other controllers'
@@ -42,7 +39,7 @@ export async function ensureObject<T extends KubeObject & { spec?: unknown }>(
 ): Promise<EnsureAction> {
   const live = lister.get(ref.namespace, ref.name);
   const desired = build(live);
-  desired.metadata.annotations = { ...desired.metadata.annotations, [APPLIED_ANNOTATION]: revisionOf(desired.spec ?? null) };
+  desired.metadata.annotations = { ...desired.metadata.annotations, [ANNOTATIONS.applied]: revisionOf(desired.spec ?? null) };
   if (!live) {
     await client.create(resource, desired, signal);
     return 'created';
@@ -64,7 +61,7 @@ export const GITOPS_ANNOTATIONS: Record<string, string> = {
  */
 export function mergeMetadata(live: ObjectMeta | undefined, canary: Canary, ours: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; owner?: ObjectMeta['ownerReferences'] }): ObjectMeta {
   const base: ObjectMeta = live ? { ...live } : { name: ours.name, namespace: canary.metadata.namespace };
-  base.labels = { ...live?.labels, ...ours.labels, [CANARY_LABEL]: canary.metadata.name! };
+  base.labels = { ...live?.labels, ...ours.labels, [LABELS.canary]: canary.metadata.name! };
   base.annotations = { ...live?.annotations, ...ours.annotations, ...GITOPS_ANNOTATIONS };
   if (!live && ours.owner) base.ownerReferences = ours.owner;
   return base;
@@ -74,9 +71,6 @@ export function mergeMetadata(live: ObjectMeta | undefined, canary: Canary, ours
 export function ownedBy(obj: KubeObject | undefined, canary: Canary): boolean {
   return Boolean(obj?.metadata.ownerReferences?.some((o) => o.controller && o.uid === canary.metadata.uid));
 }
-
-/** Original spec of an object a Canary adopted (it existed before), restored by releaseGenerated. */
-export const ORIGINAL_SPEC_ANNOTATION = 'tollgate.dev/original-spec';
 
 /** An object a router generates: its resource, name and spec, plus its labels and annotations. */
 export interface Generated {
@@ -96,8 +90,8 @@ type Obj = KubeObject & { spec?: unknown };
 export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Generated, signal: AbortSignal): Promise<EnsureAction> {
   const lister = await deps.informers.lister<Obj>(g.resource);
   return ensureObject<Obj>(deps.client, lister, g.resource, { namespace: canary.metadata.namespace!, name: g.name }, (live) => {
-    const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
-    const annotations = { ...g.annotations, ...(adopting ? { [ORIGINAL_SPEC_ANNOTATION]: JSON.stringify(live.spec ?? {}) } : {}) };
+    const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
+    const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
     return {
       apiVersion: apiVersionOf(g.resource), kind: g.resource.kind, ...live,
       metadata: mergeMetadata(live?.metadata, canary, { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations }),
@@ -124,8 +118,8 @@ export async function releaseGenerated(deps: RouterDeps, canary: Canary, resourc
     await deps.client.delete(resource, canary.metadata.namespace, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
     return;
   }
-  const original = live.metadata.annotations?.[ORIGINAL_SPEC_ANNOTATION];
+  const original = live.metadata.annotations?.[ANNOTATIONS.originalSpec];
   if (original === undefined) return;
-  const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ORIGINAL_SPEC_ANNOTATION && k !== APPLIED_ANNOTATION));
+  const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSpec && k !== ANNOTATIONS.applied));
   await deps.client.replace(resource, { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown }, signal);
 }

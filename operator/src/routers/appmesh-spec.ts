@@ -1,3 +1,4 @@
+import { primaryName } from '@tollgate/contract/metadata';
 import { parseDuration } from '../api/duration.js';
 import type { Canary, StringMatch } from '../api/types.js';
 import { analysisOf, strategyOf } from '../core/analysis.js';
@@ -22,7 +23,7 @@ function appMeshDuration(text: string): Json {
 export function virtualNodeSpec(canary: Canary, target: TargetInfo, role: 'primary' | 'canary'): Json {
   const s = canary.spec.service!;
   const names = serviceNames(canary);
-  const value = role === 'primary' ? `${target.selectorValue}-primary` : target.selectorValue;
+  const value = role === 'primary' ? primaryName(target.selectorValue) : target.selectorValue;
   const listener: Json = { portMapping: { port: s.port, protocol: protocolOf(canary) } };
   if (s.timeout) listener.timeout = { [protocolOf(canary)]: { perRequest: appMeshDuration(s.timeout) } };
   const backends = (s.backends ?? []).map((b) =>

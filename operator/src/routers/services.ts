@@ -1,19 +1,17 @@
+import { ANNOTATIONS, canaryName, primaryName } from '@tollgate/contract/metadata';
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { APPLIED_ANNOTATION, ensureObject, mergeMetadata, ownedBy } from './apply.js';
+import { ensureObject, mergeMetadata, ownedBy } from './apply.js';
 import type { RouterDeps } from './router.js';
-
-/** Selector of a Service the Canary adopted as its apex, restored when the Canary is deleted with revertOnDeletion. */
-export const ORIGINAL_SELECTOR_ANNOTATION = 'tollgate.dev/original-selector';
 
 export type ServiceRole = 'apex' | 'primary' | 'canary';
 
 /** Names of the generated Services: the apex (service.name, or the target's name), -primary and -canary. */
 export function serviceNames(canary: Canary): Record<ServiceRole, string> {
   const apex = canary.spec.service?.name || canary.spec.targetRef.name;
-  return { apex, primary: `${apex}-primary`, canary: `${apex}-canary` };
+  return { apex, primary: primaryName(apex), canary: canaryName(apex) };
 }
 
 /** The ports of the generated Services: the main one plus discovered ones. */
@@ -45,13 +43,13 @@ export class ServiceRouter {
   async ensureBackends(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     const meta = canary.spec.service ?? { port: 0 };
-    await this.ensure(canary, names.primary, `${target.selectorValue}-primary`, target, meta.primary, signal);
+    await this.ensure(canary, names.primary, primaryName(target.selectorValue), target, meta.primary, signal);
     await this.ensure(canary, names.canary, target.selectorValue, target, meta.canary, signal);
   }
 
   async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
-    await this.ensure(canary, names.apex, `${target.selectorValue}-primary`, target, canary.spec.service?.apex, signal);
+    await this.ensure(canary, names.apex, primaryName(target.selectorValue), target, canary.spec.service?.apex, signal);
   }
 
   /**
@@ -62,9 +60,9 @@ export class ServiceRouter {
     const lister = await this.deps.informers.lister<Service>(Resources.services);
     const live = lister.get(canary.metadata.namespace, serviceNames(canary).apex);
     if (!live || ownedBy(live, canary)) return;
-    const original = live.metadata.annotations?.[ORIGINAL_SELECTOR_ANNOTATION];
+    const original = live.metadata.annotations?.[ANNOTATIONS.originalSelector];
     const selector = original ? (JSON.parse(original) as Record<string, string>) : { [target.selectorLabel]: target.selectorValue };
-    const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ORIGINAL_SELECTOR_ANNOTATION && k !== APPLIED_ANNOTATION));
+    const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSelector && k !== ANNOTATIONS.applied));
     await this.deps.client.replace(Resources.services, { ...live, metadata: { ...live.metadata, annotations }, spec: { ...live.spec, selector } }, signal);
   }
 
@@ -77,11 +75,11 @@ export class ServiceRouter {
     const svc = canary.spec.service;
     await ensureObject(this.deps.client, lister, Resources.services, { namespace: canary.metadata.namespace!, name }, (live) => {
       const owned = !live || ownedBy(live, canary);
-      const adopting = !owned && !live?.metadata.annotations?.[ORIGINAL_SELECTOR_ANNOTATION];
+      const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];
       const metadata = mergeMetadata(live?.metadata, canary, {
         name, owner: [this.deps.ownerRef(canary)],
         labels: { ...(owned ? { [target.selectorLabel]: name } : {}), ...overlay?.labels },
-        annotations: { ...overlay?.annotations, ...(adopting ? { [ORIGINAL_SELECTOR_ANNOTATION]: JSON.stringify(live?.spec.selector ?? {}) } : {}) },
+        annotations: { ...overlay?.annotations, ...(adopting ? { [ANNOTATIONS.originalSelector]: JSON.stringify(live?.spec.selector ?? {}) } : {}) },
       });
       const spec = { ...(live?.spec ?? { type: 'ClusterIP' }), selector, ports: portsOver(live?.spec.ports, ports) };
       if (owned && svc?.headless && !live) spec.clusterIP = 'None';

@@ -1,3 +1,4 @@
+import { primaryName } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
@@ -33,10 +34,10 @@ export class AutoscalerReconciler {
     const ref = canary.spec.autoscalerRef as { name: string; primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number } };
     const user = lister.get(ns, ref.name);
     if (!user) throw new TargetError('TargetInvalid', `HorizontalPodAutoscaler ${ns}/${ref.name} (autoscalerRef) not found`);
-    const name = `${ref.name}-primary`;
+    const name = primaryName(ref.name);
     const spec = {
       ...user.spec,
-      scaleTargetRef: { ...user.spec.scaleTargetRef, name: `${canary.spec.targetRef.name}-primary` },
+      scaleTargetRef: { ...user.spec.scaleTargetRef, name: primaryName(canary.spec.targetRef.name) },
       ...(ref.primaryScalerReplicas?.minReplicas ? { minReplicas: ref.primaryScalerReplicas.minReplicas } : {}),
       ...(ref.primaryScalerReplicas?.maxReplicas ? { maxReplicas: ref.primaryScalerReplicas.maxReplicas } : {}),
     };

@@ -1,3 +1,4 @@
+import { primaryName } from '@tollgate/contract/metadata';
 import { createHash } from 'node:crypto';
 import type { PodSpec } from '../api/k8s.js';
 import { canonicalJson } from '../core/revision.js';
@@ -57,7 +58,7 @@ export function configRefs(spec: PodSpec): ConfigRef[] {
 /** The pod spec with tracked references renamed to their -primary copies. */
 export function renameConfigRefs(spec: PodSpec, tracked: ReadonlySet<string>): PodSpec {
   const rename = (kind: ConfigKind, name: unknown): unknown =>
-    typeof name === 'string' && tracked.has(`${kind}/${name}`) ? `${name}-primary` : name;
+    typeof name === 'string' && tracked.has(`${kind}/${name}`) ? primaryName(name) : name;
   const copy = JSON.parse(JSON.stringify(spec)) as PodSpec;
   for (const v of (copy.volumes ?? []) as Json[]) {
     if (v.configMap) (v.configMap as Json).name = rename('configmap', (v.configMap as Json).name);

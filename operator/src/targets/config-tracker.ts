@@ -1,3 +1,4 @@
+import { ANNOTATIONS, LABELS, primaryName } from '@tollgate/contract/metadata';
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
@@ -5,7 +6,7 @@ import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
 import { SecretContents } from './secret-contents.js';
-import { CANARY_LABEL, isForeignKey } from './target.js';
+import { isForeignKey } from './target.js';
 
 /** ConfigMaps and Secrets a target uses, with the checksum of each one's content. */
 export interface TrackedConfigs {
@@ -14,7 +15,7 @@ export interface TrackedConfigs {
 }
 
 /** An object annotated with either key is never tracked (the only annotations of a Secret config tracking reads). */
-export const CONFIG_TRACKING_OPT_OUT: readonly string[] = ['tollgate.dev/config-tracking', 'flagger.app/config-tracking'];
+export const CONFIG_TRACKING_OPT_OUT: readonly string[] = [ANNOTATIONS.configTracking, ANNOTATIONS.flaggerConfigTracking];
 /** Secret types worth tracking (service-account tokens and registry credentials are not the release's). */
 const TRACKED_SECRET_TYPES = new Set([undefined, 'Opaque', 'kubernetes.io/basic-auth', 'kubernetes.io/ssh-auth', 'kubernetes.io/tls']);
 
@@ -70,7 +71,7 @@ export class ConfigTracker {
       const source = ref.kind === 'secret' ? await this.secrets.read(ns, ref.name, signal) : await this.get(ns, ref);
       if (!source) continue;
       const resource = resourceOf(ref.kind);
-      const live = await this.get(ns, { ...ref, name: `${ref.name}-primary` });
+      const live = await this.get(ns, { ...ref, name: primaryName(ref.name) });
       const copy = primaryCopyOf(ref.kind, source, live, canary, owner);
       if (!live) await this.deps.client.create(resource, copy, signal);
       else await this.deps.client.replace(resource, copy, signal);
@@ -94,8 +95,8 @@ function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObjec
   return {
     apiVersion: 'v1', kind: kind === 'secret' ? 'Secret' : 'ConfigMap',
     metadata: {
-      name: `${source.metadata.name}-primary`, namespace: source.metadata.namespace,
-      labels: { ...labels, [CANARY_LABEL]: canary.metadata.name! }, ownerReferences,
+      name: primaryName(source.metadata.name!), namespace: source.metadata.namespace,
+      labels: { ...labels, [LABELS.canary]: canary.metadata.name! }, ownerReferences,
       ...(live?.metadata.resourceVersion ? { resourceVersion: live.metadata.resourceVersion } : {}),
     },
     ...(source.type !== undefined ? { type: source.type } : {}),

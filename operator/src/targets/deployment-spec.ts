@@ -1,8 +1,9 @@
+import { ANNOTATIONS, LABELS, primaryName } from '@tollgate/contract/metadata';
 import type { Deployment, PodTemplate, Workload } from '../api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../api/types.js';
 import { revisionOf } from '../core/revision.js';
 import { renameConfigRefs } from './config-refs.js';
-import { CANARY_LABEL, isForeignKey, REVISION_ANNOTATION, TargetError, type Readiness, type ServicePort } from './target.js';
+import { isForeignKey, TargetError, type Readiness, type ServicePort } from './target.js';
 
 /** The first of the configured selector labels found in the target's matchLabels. */
 export function selectorLabelOf(d: Workload, candidates: readonly string[]): { key: string; value: string } {
@@ -33,13 +34,13 @@ const withoutForeign = (m: Record<string, string> | undefined): Record<string, s
  * tracked ConfigMaps and Secrets replaced by their -primary copies.
  */
 export function primaryTemplateOf(template: PodTemplate, sel: { key: string; value: string }, revision: string, tracked: ReadonlySet<string> = new Set()): PodTemplate {
-  const primaryValue = `${sel.value}-primary`;
+  const primaryValue = primaryName(sel.value);
   return {
     ...template,
     metadata: {
       ...template.metadata,
       labels: { ...rename(template.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue },
-      annotations: { ...withoutForeign(template.metadata?.annotations), [REVISION_ANNOTATION]: revision },
+      annotations: { ...withoutForeign(template.metadata?.annotations), [ANNOTATIONS.revision]: revision },
     },
     spec: tracked.size ? renameConfigRefs(template.spec, tracked) : template.spec,
   };
@@ -49,14 +50,14 @@ export function primaryTemplateOf(template: PodTemplate, sel: { key: string; val
 export function primaryWorkloadOf<W extends Workload>(
   kind: string, target: W, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference, template: PodTemplate, specFields: Record<string, unknown>,
 ): W {
-  const primaryValue = `${sel.value}-primary`;
+  const primaryValue = primaryName(sel.value);
   return {
     apiVersion: 'apps/v1',
     kind,
     metadata: {
-      name: `${target.metadata.name}-primary`,
+      name: primaryName(target.metadata.name!),
       namespace: target.metadata.namespace,
-      labels: { ...rename(target.metadata.labels, sel.key, primaryValue), [CANARY_LABEL]: canary.metadata.name! },
+      labels: { ...rename(target.metadata.labels, sel.key, primaryValue), [LABELS.canary]: canary.metadata.name! },
       annotations: withoutForeign(target.metadata.annotations),
       ownerReferences: [owner],
     },

@@ -63,7 +63,4 @@ export function isForeignKey(key: string): boolean {
     || key === 'deployment.kubernetes.io/revision';
 }
 
-export const REVISION_ANNOTATION = 'tollgate.dev/revision';
-export const CANARY_LABEL = 'tollgate.dev/canary';
-
 export const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;

@@ -1,3 +1,4 @@
+import { LABELS } from '@tollgate/contract/metadata';
 import type { DaemonSet, Deployment, PodTemplate, Workload } from '../api/k8s.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
 import { deploymentReadiness, deploymentSpecFields } from './deployment-spec.js';
@@ -38,14 +39,11 @@ export const DEPLOYMENT: WorkloadKind<Deployment & Workload> = {
     : (d.spec.replicas && d.spec.replicas > 0 ? d.spec.replicas : primary.spec.replicas)),
 };
 
-/** A DaemonSet has no replicas: it is scaled to zero by a node selector that no node matches (as in Flagger). */
-export const SCALE_TO_ZERO_SELECTOR = 'tollgate.dev/scale-to-zero';
-
 /** The template without the scale-to-zero selector (and without the empty selector removing it may leave). */
 const withoutScaleToZero = (t: PodTemplate): PodTemplate => {
   if (t.spec.nodeSelector === undefined) return t;
   const sel = { ...(t.spec.nodeSelector as Record<string, string>) };
-  delete sel[SCALE_TO_ZERO_SELECTOR];
+  delete sel[LABELS.scaleToZero];
   const { nodeSelector: _n, ...spec } = t.spec;
   return { ...t, spec: Object.keys(sel).length ? { ...spec, nodeSelector: sel } : (spec as PodTemplate['spec']) };
 };
@@ -73,11 +71,11 @@ export const DAEMONSET: WorkloadKind<DaemonSet> = {
   }),
   readiness: daemonSetReadiness,
   scalePatch(ds, up) {
-    const down = SCALE_TO_ZERO_SELECTOR in ((ds.spec.template.spec.nodeSelector ?? {}) as object);
+    const down = LABELS.scaleToZero in ((ds.spec.template.spec.nodeSelector ?? {}) as object);
     if (up === !down) return undefined;
-    return { spec: { template: { spec: { nodeSelector: { [SCALE_TO_ZERO_SELECTOR]: up ? null : 'true' } } } } };
+    return { spec: { template: { spec: { nodeSelector: { [LABELS.scaleToZero]: up ? null : 'true' } } } } };
   },
-  scaledDown: (ds) => SCALE_TO_ZERO_SELECTOR in ((ds.spec.template.spec.nodeSelector ?? {}) as object) && (ds.status?.currentNumberScheduled ?? 0) === 0,
+  scaledDown: (ds) => LABELS.scaleToZero in ((ds.spec.template.spec.nodeSelector ?? {}) as object) && (ds.status?.currentNumberScheduled ?? 0) === 0,
 };
 
 /** The kinds a Canary's targetRef may name: the keys of createTargets' table, and what offline validation accepts. */

@@ -1,3 +1,4 @@
+import { ANNOTATIONS, primaryName } from '@tollgate/contract/metadata';
 import type { Workload } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
@@ -6,7 +7,7 @@ import type { AutoscalerReconciler } from './autoscaler.js';
 import { refKey } from './config-refs.js';
 import type { ConfigTracker } from './config-tracker.js';
 import { discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision } from './deployment-spec.js';
-import { REVISION_ANNOTATION, TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
+import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
 import type { WorkloadKind } from './workload-kinds.js';
 
 export interface WorkloadTargetDeps<W extends Workload> {
@@ -36,7 +37,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
   }
 
   private primary(canary: Canary): W | undefined {
-    return this.deps.workloads.get(canary.metadata.namespace, `${canary.spec.targetRef.name}-primary`);
+    return this.deps.workloads.get(canary.metadata.namespace, primaryName(canary.spec.targetRef.name));
   }
 
   async describe(canary: Canary, signal: AbortSignal): Promise<TargetInfo> {
@@ -45,7 +46,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const template = this.k.revisionTemplate(w);
     const configs = this.deps.configs ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec, signal) : { refs: [], checksums: {} };
     return {
-      name: w.metadata.name!, primaryName: `${w.metadata.name}-primary`, selectorLabel: sel.key, selectorValue: sel.value,
+      name: w.metadata.name!, primaryName: primaryName(w.metadata.name!), selectorLabel: sel.key, selectorValue: sel.value,
       revision: templateRevision(template, configs.checksums), configs,
       extraPorts: canary.spec.service?.portDiscovery ? discoveredPorts(w, canary.spec.service) : [],
     };
@@ -79,7 +80,7 @@ export class WorkloadTarget<W extends Workload> implements Target {
   }
 
   primaryRevision(canary: Canary): string | undefined {
-    return this.primary(canary)?.spec.template.metadata?.annotations?.[REVISION_ANNOTATION];
+    return this.primary(canary)?.spec.template.metadata?.annotations?.[ANNOTATIONS.revision];
   }
 
   primaryReadiness(canary: Canary, thresholdPct: number): Readiness {

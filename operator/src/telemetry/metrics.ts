@@ -1,8 +1,9 @@
+import { primaryName } from '@tollgate/contract/metadata';
+import { REPORTED_PHASES } from '@tollgate/contract/phases';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Canary, CheckResult, Phase } from '../api/types.js';
 
 const PHASE_VALUE: Partial<Record<Phase, number>> = { Progressing: 0, Failed: 2 };
-const PHASES = ['Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Succeeded', 'Failed', 'Terminating'];
 
 /** The per-metric label values exported for one Canary, removed with it. */
 interface Exported {
@@ -66,10 +67,10 @@ export class OperatorMetrics {
     this.count(labels.namespace, labels.name, true);
     const phase = c.status?.phase ?? '';
     this.status.set(labels, PHASE_VALUE[phase] ?? 1);
-    for (const p of PHASES) this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
+    for (const p of REPORTED_PHASES) this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
     const w = c.status?.canaryWeight ?? 0;
     this.weight.set({ workload: c.spec.targetRef.name, namespace: labels.namespace }, w);
-    this.weight.set({ workload: `${c.spec.targetRef.name}-primary`, namespace: labels.namespace }, 100 - w);
+    this.weight.set({ workload: primaryName(c.spec.targetRef.name), namespace: labels.namespace }, 100 - w);
     this.failedChecks.set(labels, c.status?.failedChecks ?? 0);
   }
 
@@ -98,9 +99,9 @@ export class OperatorMetrics {
     const labels = { name, namespace };
     this.count(namespace, name, false);
     for (const g of [this.status, this.failedChecks]) g.remove(labels);
-    for (const p of PHASES) this.phase.remove({ ...labels, phase: p });
+    for (const p of REPORTED_PHASES) this.phase.remove({ ...labels, phase: p });
     this.weight.remove({ workload: target, namespace });
-    this.weight.remove({ workload: `${target}-primary`, namespace });
+    this.weight.remove({ workload: primaryName(target), namespace });
     const e = this.exported.get(`${namespace}/${name}`);
     this.exported.delete(`${namespace}/${name}`);
     if (!e) return;

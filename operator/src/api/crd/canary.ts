@@ -1,3 +1,4 @@
+import { PHASES } from '@tollgate/contract/phases';
 import {
   arrayOf, bool, conditions, crd, duration, int, mapOf, metadataOverlay, num, obj, objectRef, rootSchema,
   type Schema, str, stringMap, stringMatch, weight,
@@ -17,11 +18,6 @@ export const PROVIDER_NAMES = [
   'apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio',
   'knative', 'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2',
   'smi:v1alpha3', 'smi:v1alpha4', 'traefik',
-] as const;
-
-export const PHASES = [
-  '', 'Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising',
-  'Succeeded', 'Failed', 'Terminating', 'Terminated',
 ] as const;
 
 export const WEBHOOK_TYPES = [

@@ -6,6 +6,7 @@
  *
  * Cost: every list a rule iterates has maxItems, every message is a plain string (no messageExpression).
  */
+import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
 import { DURATION, SUCCESS_RATE } from '../../core/checks.js';
 import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '../../routers/capabilities.js';
 
@@ -18,9 +19,6 @@ export interface CelRule {
   /** Why the rule exists, for docs/validation.md. */
   why: string;
 }
-
-/** Phases in which the operator has created objects named after the target and is moving traffic. */
-export const IN_FLIGHT_PHASES = ['Initializing', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'] as const;
 
 /** Metric names with a built-in query. */
 export const BUILTIN_METRICS = [SUCCESS_RATE, DURATION] as const;

@@ -1,7 +1,8 @@
+import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import { affinityStatus } from '../../core/affinity.js';
 import { MAX_MESSAGE } from '../../core/conditions.js';
 import { runHooks } from '../hooks.js';
-import { discardInapplicable, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
+import { discardInapplicable, markHandled, pendingRequest } from '../requests.js';
 import type { Run } from '../run.js';
 
 /** Status of a fresh run of the target's current revision. */

@@ -1,9 +1,10 @@
+import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CheckResult } from '../../api/types.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../hooks.js';
-import { discardInapplicable, isPaused, markHandled, pendingRequest, REQUEST_ANNOTATIONS } from '../requests.js';
+import { discardInapplicable, isPaused, markHandled, pendingRequest } from '../requests.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';
 import { rollback } from './rollback.js';
@@ -51,6 +52,7 @@ async function handleRequests(run: Run): Promise<number | undefined | 'none'> {
     return promote(run, run.status.canaryWeight ?? 0, `promoted on request (${REQUEST_ANNOTATIONS.promote}=${promoteNow})`, true);
   }
   if (!isPaused(run)) return 'none';
+  run.paused = true;
   run.detail = `paused at canary weight ${run.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
   await run.commit();
   return run.a.intervalMs;

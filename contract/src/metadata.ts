@@ -1,0 +1,61 @@
+/*
+ * The annotations, labels and object names the operator writes or reads, and the CLI and hooks/ rely on.
+ * Defined once here; every workspace imports them.
+ */
+
+/** The API group of Tollgate's resources. */
+export const GROUP = 'tollgate.dev';
+
+/**
+ * Imperative controls, as annotations on the Canary (set by the `tollgate` CLI or kubectl annotate).
+ * Annotations, not spec fields, so a GitOps tool re-applying the manifest does not undo them.
+ * retry, promote and abort are one-shot: each new value is acted upon once (status.handledRequests);
+ * paused holds the analysis while its value is "true".
+ */
+export const REQUEST_ANNOTATIONS = {
+  retry: 'tollgate.dev/retry',
+  promote: 'tollgate.dev/promote',
+  abort: 'tollgate.dev/abort',
+  paused: 'tollgate.dev/paused',
+} as const;
+
+export type OneShot = 'retry' | 'promote' | 'abort';
+
+/** The annotations the operator writes on the objects it manages, and those a user sets to steer it. */
+export const ANNOTATIONS = {
+  /** On a workload: the revision (pod template hash) the operator computed. */
+  revision: 'tollgate.dev/revision',
+  /** On an object the operator writes: a fingerprint of the spec it last wrote. */
+  applied: 'tollgate.dev/applied',
+  /** On an object a Canary adopted (it existed before): its original spec, restored on deletion. */
+  originalSpec: 'tollgate.dev/original-spec',
+  /** On a Service a Canary adopted as its apex: its original selector, restored on deletion. */
+  originalSelector: 'tollgate.dev/original-selector',
+  /** On a ConfigMap or Secret: "disabled" opts it out of config tracking (Flagger's spelling is also read). */
+  configTracking: 'tollgate.dev/config-tracking',
+  flaggerConfigTracking: 'flagger.app/config-tracking',
+  /**
+   * On a MetricTemplate or AlertProvider: the namespaces whose Canaries may use it, comma-separated, or "*" for
+   * every namespace. Its own namespace may always use it.
+   */
+  allowCrossNamespace: 'tollgate.dev/allow-cross-namespace',
+} as const;
+
+export const LABELS = {
+  /** On the objects the operator writes for a Canary (workloads, config copies, Services, mesh objects): its name. */
+  canary: 'tollgate.dev/canary',
+  /** A DaemonSet is scaled to zero by a node selector on this label, which no node carries (as in Flagger). */
+  scaleToZero: 'tollgate.dev/scale-to-zero',
+  /** On every ownership Lease of one operator deployment (value: the prefix). */
+  leaseOf: 'tollgate.dev/lease-of',
+  /** On the member Leases among them. */
+  member: 'tollgate.dev/member',
+} as const;
+
+/** The finalizer the operator puts on a Canary to restore routes and scale on deletion. */
+export const FINALIZER = 'tollgate.dev/finalizer';
+
+/** The copy that serves stable traffic: `<name>-primary` (a workload, its configs, its autoscaler, a Service, a label value). */
+export const primaryName = (name: string): string => `${name}-primary`;
+/** The Service (and mesh objects) that reach only the canary pods: `<apex>-canary`. */
+export const canaryName = (apex: string): string => `${apex}-canary`;
