@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { makeTaskHome } from '../src/command/environment.js';
-import { BEARER, localServer, post, TASK_HOME, task, testService, type TestService } from './helpers.js';
+import { BEARER, localServer, post, TASK_HOME, task, testService } from './helpers.js';
 
 const TOKEN_VALUE = 'service-token-0123456789abcdef';
 const KEY_VALUE = 'service-hmac-key-0123456789abcdef';

@@ -37,7 +37,7 @@ export function composeDeps(cfg: OperatorConfig, base: {
   const templates = informers.informer<MetricTemplate>(Resources.metricTemplates);
   const alertProviders = informers.informer<AlertProvider>(Resources.alertProviders);
   const secrets = new SecretReader(client);
-  const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, logger: log };
+  const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, logger: log };
   const routers = new Map<string, Router>();
   const routerFor = (p: string): Router => routers.get(p) ?? routers.set(p, createRouter(p, routerDeps)).get(p)!;
   routerFor(cfg.meshProvider); // refuses an unknown default provider at start

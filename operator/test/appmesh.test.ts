@@ -1,6 +1,6 @@
 import type { Canary, KubeObject } from '../src/api/types.js';
 import { Resources } from '../src/kube/resources.js';
-import { ownedBy } from '../src/routers/apply.js';
+import { ownedBy } from '../src/kube/ensure.js';
 import { AppMeshRouter } from '../src/routers/appmesh.js';
 import { canaryRouterSpec, protocolOf, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from '../src/routers/appmesh-spec.js';
 import { routesFor, type Routes } from '../src/routers/router.js';

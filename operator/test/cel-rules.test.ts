@@ -10,7 +10,7 @@ import type { Schema } from '../src/api/crd/schema.js';
 import type { CanarySpec } from '../src/api/types.js';
 import { celValue, ruleHolds, ruleViolations } from '../src/core/rules.js';
 import { validateCanary } from '../src/core/validation.js';
-import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS, type RoutedProvider } from '../src/routers/capabilities.js';
+import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS, type RoutedProvider } from '@tollgate/contract/capabilities';
 
 type Json = Record<string, any>;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -118,7 +118,7 @@ describe('the Canary rules', () => {
   });
 });
 
-describe('the capability rules, generated from routers/capabilities.ts', () => {
+describe('the capability rules, generated from contract/src/capabilities.ts', () => {
   const features: [string, ReadonlySet<RoutedProvider>, RuleExample['analysis']][] = [
     ['match', MATCH_PROVIDERS, { stepWeight: undefined, iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] }],
     ['mirror', MIRROR_PROVIDERS, { stepWeight: undefined, iterations: 5, mirror: true }],

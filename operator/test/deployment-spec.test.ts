@@ -2,10 +2,18 @@ import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
 import type { Deployment, DeploymentCondition } from '../src/api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../src/api/types.js';
 import { revisionOf } from '../src/core/revision.js';
-import { deploymentReadiness, discoveredPorts, primaryDeploymentOf, primaryTemplateOf, selectorLabelOf, templateRevision } from '../src/targets/deployment-spec.js';
+import {
+  deploymentReadiness, deploymentSpecFields, discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision,
+} from '../src/targets/deployment-spec.js';
 import { TargetError } from '../src/targets/target.js';
 
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The primary Deployment of a target with no tracked configs, as the Deployment target builds it (workload-target.ts). */
+function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference): Deployment {
+  const template = primaryTemplateOf(target.spec.template, sel, templateRevision(target.spec.template));
+  return primaryWorkloadOf('Deployment', target, canary, sel, owner, template, deploymentSpecFields(target));
+}
 
 function aDeployment(overrides: Partial<Deployment['spec']> = {}): Deployment {
   return {

@@ -248,18 +248,6 @@ describe('cloudwatch query', () => {
   });
 });
 
-describe('cloudwatch checkOnline', () => {
-  it('given valid credentials, then the empty request is authenticated and rejected as invalid, which is online', async () => {
-    await expect(new CloudWatchProvider(cfg(), providerCtx, { env: noEnv }).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received).toHaveLength(1);
-  });
-
-  it('given a wrong key, then it is ProviderError', async () => {
-    const secret = { aws_access_key_id: 'AKIATOLLGATETEST0001', aws_secret_access_key: 'wrong-wrong' };
-    await expect(new CloudWatchProvider(cfg({ secret }), providerCtx, { env: noEnv }).checkOnline(signal())).rejects.toThrow(/^cloudwatch: GetMetricData failed: HTTP 403/);
-  });
-});
-
 describe('cloudwatch registration', () => {
   it('given type cloudwatch, then the factory builds the CloudWatch provider', () => {
     expect(createMetricProvider(cfg(), providerCtx).type).toBe('cloudwatch');

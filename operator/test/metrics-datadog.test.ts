@@ -182,20 +182,6 @@ describe('datadog query', () => {
   });
 });
 
-describe('datadog checkOnline', () => {
-  it('given valid keys, then /api/v1/validate answers valid and it resolves', async () => {
-    await expect(new DatadogProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received[0]).toMatchObject({ method: 'GET', path: '/api/v1/validate' });
-    expect(api.received[0]!.headers['dd-api-key']).toBe(API_KEY);
-  });
-
-  it('given a wrong API key, then it is ProviderError HTTP 403', async () => {
-    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: 'nope-nope', datadog_application_key: APP_KEY } }), providerCtx).checkOnline(signal()));
-    expect(err).toBeInstanceOf(ProviderError);
-    expect(err.message).toBe('datadog: API key validation failed: HTTP 403 (credentials rejected): Forbidden');
-  });
-});
-
 describe('datadog through the analyzer', () => {
   it('given a MetricTemplate with a secretRef and a 2m metric, then the Secret\'s keys are used and the window is 2m', async () => {
     const template = {

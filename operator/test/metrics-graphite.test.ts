@@ -132,19 +132,6 @@ describe('graphite query', () => {
   });
 });
 
-describe('graphite checkOnline', () => {
-  it('given graphite answers, then it is online', async () => {
-    series = [oneSeries(1)];
-    await expect(new GraphiteProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received[0]!.params.get('target')).toBe('constantLine(1)');
-  });
-
-  it('given a 401, then it is ProviderError', async () => {
-    requireAuth = true;
-    await expect(new GraphiteProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('graphite: render failed: HTTP 401 (credentials rejected)');
-  });
-});
-
 describe('graphite registration', () => {
   it('given type graphite, then the factory builds the Graphite provider', () => {
     expect(createMetricProvider(cfg(), providerCtx).type).toBe('graphite');

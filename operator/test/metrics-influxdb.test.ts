@@ -131,22 +131,6 @@ describe('parseAnnotatedCsv', () => {
   });
 });
 
-describe('influxdb checkOnline', () => {
-  it('given /health passes, then it is online', async () => {
-    await expect(new InfluxdbProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received[0]).toMatchObject({ method: 'GET', path: '/health' });
-  });
-
-  it('given /health fails with 503, then it is ProviderError with the status and message', async () => {
-    health = { status: 503, body: { name: 'influxdb', message: 'not ready', status: 'fail' } };
-    try {
-      await expect(new InfluxdbProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('influxdb: health check failed: HTTP 503: not ready');
-    } finally {
-      health = { body: { status: 'pass' } };
-    }
-  });
-});
-
 describe('influxdb registration', () => {
   it('given type influxdb, then the factory builds the InfluxDB provider', () => {
     expect(createMetricProvider(cfg(), providerCtx).type).toBe('influxdb');

@@ -125,19 +125,6 @@ describe('newrelic query', () => {
   });
 });
 
-describe('newrelic checkOnline', () => {
-  it('given a valid key, then a count query succeeds', async () => {
-    answer = { results: [{ count: 0 }] };
-    await expect(new NewRelicProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received[0]!.params.get('nrql')).toMatch(/^SELECT count\(\*\) FROM Metric SINCE/);
-  });
-
-  it('given a wrong key, then it is ProviderError HTTP 403', async () => {
-    await expect(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'bad-key' } }), providerCtx).checkOnline(signal()))
-      .rejects.toThrow('newrelic: query failed: HTTP 403 (credentials rejected): Invalid query key');
-  });
-});
-
 describe('newrelic registration', () => {
   it('given type newrelic, then the factory builds the New Relic provider', () => {
     expect(createMetricProvider(cfg(), providerCtx).type).toBe('newrelic');

@@ -191,17 +191,6 @@ describe('stackdriver query', () => {
   });
 });
 
-describe('stackdriver checkOnline', () => {
-  it('given a valid key, then the empty query is rejected as INVALID_ARGUMENT, which is online', async () => {
-    await expect(new StackdriverProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(JSON.parse(api.received[1]!.body)).toEqual({ query: '' });
-  });
-
-  it('given a project the account may not read, then it is ProviderError HTTP 403', async () => {
-    await expect(new StackdriverProvider(cfg({ secret: { project: 'nope', serviceAccountKey: keyJson() } }), providerCtx).checkOnline(signal())).rejects.toThrow(/HTTP 403/);
-  });
-});
-
 describe('stackdriver registration', () => {
   it('given type stackdriver, then the factory builds the Cloud Monitoring provider', () => {
     expect(createMetricProvider(cfg(), providerCtx).type).toBe('stackdriver');

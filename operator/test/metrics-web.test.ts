@@ -135,22 +135,6 @@ describe('web query', () => {
   });
 });
 
-describe('web checkOnline', () => {
-  it('given a server that answers below 500 (a 404 here), then it is online', async () => {
-    await expect(new WebProvider(cfg(), providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(api.received[0]).toMatchObject({ method: 'GET', path: '/' });
-  });
-
-  it('given a server error, then it is ProviderError', async () => {
-    api.handler = () => ({ status: 503, body: 'maintenance' });
-    try {
-      await expect(new WebProvider(cfg(), providerCtx).checkOnline(signal())).rejects.toThrow('web: GET / failed: HTTP 503: maintenance');
-    } finally {
-      api.handler = metricsApi;
-    }
-  });
-});
-
 describe('JSONPath subset', () => {
   it.each<[string, unknown[]]>([
     ['$', [{ a: [1, 2] }]],

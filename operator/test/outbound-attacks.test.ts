@@ -7,7 +7,7 @@ import { createNotifier } from '../src/alerts/factory.js';
 import { AlertDeliveryError } from '../src/alerts/notifier.js';
 import type { Canary, CanaryWebhook } from '../src/api/types.js';
 import type { ControllerDeps } from '../src/controller/deps.js';
-import { callHook, payloadOf } from '../src/controller/hooks.js';
+import { callHook, notifyEventHooks, payloadOf } from '../src/controller/webhook-calls.js';
 import { Run } from '../src/controller/run.js';
 import { ambientCredentialsAllowed } from '../src/metrics/analyzer.js';
 import { createMetricProvider } from '../src/metrics/factory.js';
@@ -139,7 +139,7 @@ describe('finding 6: a total deadline, not an idle timeout', () => {
       webhooks: new HttpWebhookRunner(testHttp, webhookLimits), secrets: { read: async () => ({}) }, reconcileDeadlineMs: 500, now: () => Date.now(),
     } as unknown as ControllerDeps;
     const ac = new AbortController();
-    const run = new Run(canary, deps, silentLogger(), ac.signal, { provider: 'istio' });
+    const run = new Run(canary, deps, silentLogger(), ac.signal, { provider: 'istio' }, notifyEventHooks);
     const h = hook(s.address, { timeout: '1m' });
     const started = Date.now();
     const r = await callHook(run, h, payloadOf(run, h, 'pre-rollout'));

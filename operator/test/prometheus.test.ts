@@ -178,15 +178,3 @@ describe('PrometheusProvider credentials and headers', () => {
   });
 });
 
-describe('PrometheusProvider.checkOnline', () => {
-  it('given vector(1) answering 1, then the backend is online', async () => {
-    reply = { status: 200, body: vector('1') };
-    await expect(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).checkOnline(signal())).resolves.toBeUndefined();
-    expect(seen[0]!.query).toBe('vector(1)');
-  });
-
-  it('given vector(1) answering something else, then it is ProviderError', async () => {
-    reply = { status: 200, body: vector('2') };
-    await expect(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).checkOnline(signal())).rejects.toThrow('prometheus: vector(1) did not answer 1');
-  });
-});

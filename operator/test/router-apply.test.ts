@@ -5,7 +5,8 @@ import type { KubeClient } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import type { Lister } from '../src/kube/informer.js';
 import { Resources } from '../src/kube/resources.js';
-import { covers, ensureGenerated, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../src/routers/apply.js';
+import { covers, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../src/kube/ensure.js';
+import { ensureGenerated } from '../src/routers/apply.js';
 import { FakeKube } from './fakes/fake-kube.js';
 import { canaryOf, copy, OWNER, routerDepsOf, signal } from './fakes/router-fixtures.js';
 

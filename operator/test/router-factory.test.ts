@@ -1,6 +1,6 @@
 import { PROVIDER_NAMES } from '../src/api/crd/canary.js';
 import { AppMeshRouter } from '../src/routers/appmesh.js';
-import { MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS } from '../src/routers/capabilities.js';
+import { MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
 import { createRouter, supportedProviders, UnknownProviderError } from '../src/routers/factory.js';
 import { HttpRouteRouter } from '../src/routers/gateway-api.js';
 import { IstioRouter } from '../src/routers/istio.js';

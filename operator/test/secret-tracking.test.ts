@@ -105,7 +105,7 @@ async function setup(opts: SetupOptions = {}): Promise<Setup> {
     onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
     overrides: { [resourceKey(Resources.secrets)]: secretsInformer(opts.scope ?? secretScope([], '*')) },
   });
-  const tracker = new ConfigTracker({ client, informers: registry, fieldManager: 'test', tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
+  const tracker = new ConfigTracker({ client, informers: registry, tracksSecretsIn: opts.tracksSecretsIn ?? (() => true) });
   return { server, registry, tracker, events };
 }
 

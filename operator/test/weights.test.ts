@@ -1,6 +1,6 @@
 import type { CanaryAnalysis } from '../src/api/types.js';
 import { resolveAnalysis, type ResolvedAnalysis } from '../src/core/analysis.js';
-import { canaryWeightPlan, nextCanaryWeight, nextPromotionWeight } from '../src/core/weights.js';
+import { nextCanaryWeight } from '../src/core/weights.js';
 
 const base: ResolvedAnalysis = {
   intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 0,
@@ -49,7 +49,14 @@ describe('nextCanaryWeight with stepWeights', () => {
   });
 });
 
-describe('canaryWeightPlan', () => {
+/** Every weight the canary strategy passes through: nextCanaryWeight from 0 until it says promote. */
+function canaryWeightPlan(a: ResolvedAnalysis): number[] {
+  const plan: number[] = [];
+  for (let next = nextCanaryWeight(a, 0); next !== 'promote'; next = nextCanaryWeight(a, next)) plan.push(next);
+  return plan;
+}
+
+describe('the weights nextCanaryWeight passes through', () => {
   it.each<[string, CanaryAnalysis, number[]]>([
     ['stepWeight 10 up to the default maxWeight', { stepWeight: 10 }, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]],
     ['stepWeight 25 up to maxWeight 50', { stepWeight: 25, maxWeight: 50 }, [25, 50]],
@@ -76,15 +83,3 @@ describe('canaryWeightPlan', () => {
   });
 });
 
-describe('nextPromotionWeight', () => {
-  it.each<[number, number, number]>([
-    [0, 0, 100],
-    [0, 60, 100],
-    [20, 0, 20],
-    [20, 40, 60],
-    [30, 80, 100],
-    [50, 100, 100],
-  ])('given stepWeightPromotion %p and primary weight %p, then the next primary weight is %p', (stepWeightPromotion, primary, next) => {
-    expect(nextPromotionWeight(analysis({ stepWeightPromotion }), primary)).toBe(next);
-  });
-});

@@ -1,5 +1,5 @@
 import type { AlertKind } from '../alerts/index.js';
-import type { Canary, Phase } from '../api/types.js';
+import type { Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
 import { boundedMessage, type Problem } from '../core/conditions.js';
 import { validateCanary, type Capabilities } from '../core/validation.js';
@@ -17,6 +17,7 @@ import { initialize } from './phases/initialize.js';
 import { progressing } from './phases/progressing.js';
 import { finalising, promoting } from './phases/promoting.js';
 import { Run } from './run.js';
+import { notifyEventHooks } from './webhook-calls.js';
 import { hasFinalizer, setFinalizer } from './finalizer.js';
 import { claimConflict } from './claims.js';
 import { terminate } from './phases/terminate.js';
@@ -56,7 +57,7 @@ export class Reconciler {
     const canary = this.deps.canaries.get(namespace, name);
     if (!canary || (canary.metadata.deletionTimestamp && !hasFinalizer(canary))) return {};
     const provider = canary.spec.provider || this.deps.defaultProvider;
-    const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider });
+    const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider }, notifyEventHooks);
     const ready = await this.prepare(run);
     if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
     if (!ready) return run.blocked && RECHECKED.has(run.blocked.reason) ? { requeueAfterMs: 30_000 } : {};

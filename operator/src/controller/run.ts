@@ -9,7 +9,9 @@ import type { Target, TargetInfo } from '../targets/target.js';
 import type { Logger } from '../util/log.js';
 import { alertOf, type AlertContext, type AlertKind } from '../alerts/index.js';
 import type { ControllerDeps } from './deps.js';
-import { notifyEventHooks } from './hooks.js';
+
+/** Where a Run's Events go besides the API server and the log: the Canary's event webhooks (webhook-calls.ts). */
+export type EventSink = (run: Run, type: EventType, reason: string, message: string) => void;
 
 /**
  * One reconcile of one Canary: the observed object, a working copy of its status, and the pieces that
@@ -37,6 +39,7 @@ export class Run {
     readonly log: Logger,
     readonly signal: AbortSignal,
     readonly ctx: { provider: string; analysis?: ResolvedAnalysis; target?: Target; info?: TargetInfo; router?: Router },
+    private readonly eventSink: EventSink,
   ) {
     this.status = JSON.parse(JSON.stringify(canary.status ?? {})) as CanaryStatus;
     this.outbound = AbortSignal.any([signal, AbortSignal.timeout(deps.reconcileDeadlineMs)]);
@@ -67,7 +70,7 @@ export class Run {
   event(type: EventType, reason: string, full: string): void {
     const message = boundedMessage(full);
     this.deps.events.record(this.canary, type, reason, message);
-    notifyEventHooks(this, type, reason, message);
+    this.eventSink(this, type, reason, message);
     (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 }, message);
   }
 

@@ -7,7 +7,7 @@ import { ruleViolations } from './rules.js';
 
 /**
  * What this operator can drive. Which providers can match, mirror or pin sessions is not here: the CRD's CEL rules
- * carry it (generated from routers/capabilities.ts), and validateCanary evaluates them with the provider in effect.
+ * carry it (generated from contract/src/capabilities.ts), and validateCanary evaluates them with the provider in effect.
  */
 export interface Capabilities {
   /** Providers the operator has a router for. */

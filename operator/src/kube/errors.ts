@@ -25,5 +25,3 @@ export const isNotFound = (err: unknown): boolean => hasStatus(err, 404);
 export const isConflict = (err: unknown): boolean => hasStatus(err, 409);
 export const isAlreadyExists = (err: unknown): boolean => isConflict(err) && (err as KubeApiError).reason === 'AlreadyExists';
 export const isGone = (err: unknown): boolean => hasStatus(err, 410);
-export const isForbidden = (err: unknown): boolean => hasStatus(err, 403);
-export const isInvalid = (err: unknown): boolean => hasStatus(err, 422);

@@ -7,8 +7,6 @@ export interface MetricProvider {
   readonly queryLanguage: QueryLanguage;
   /** Runs the query; throws NoDataError, MultipleSeriesError or ProviderError. */
   query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number>;
-  /** Throws ProviderError when the backend cannot be reached. */
-  checkOnline(signal: AbortSignal): Promise<void>;
 }
 
 /** What a query may need besides its text. */

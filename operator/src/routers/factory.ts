@@ -1,5 +1,5 @@
+import type { RoutedProvider } from '@tollgate/contract/capabilities';
 import { AppMeshRouter } from './appmesh.js';
-import type { RoutedProvider } from './capabilities.js';
 import { gatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
 import { KubernetesRouter } from './kubernetes.js';
@@ -9,7 +9,7 @@ import { SmiRouter } from './smi.js';
 
 type RouterFactory = (deps: RouterDeps) => Router;
 
-/** One line per mesh; the names are those of capabilities.ts, which the CRD's CEL rules are generated from. */
+/** One line per mesh; the names are those of @tollgate/contract/capabilities, which the CRD's CEL rules are generated from. */
 const ROUTERS: Readonly<Record<RoutedProvider, RouterFactory>> = {
   istio: (deps) => new IstioRouter(deps),
   kubernetes: () => new KubernetesRouter(),
@@ -24,7 +24,6 @@ const ROUTERS: Readonly<Record<RoutedProvider, RouterFactory>> = {
   appmesh: (deps) => new AppMeshRouter('appmesh', deps),
   'appmesh:v1beta2': (deps) => new AppMeshRouter('appmesh:v1beta2', deps),
 };
-
 
 export class UnknownProviderError extends Error {
   constructor(readonly provider: string) {

@@ -1,4 +1,4 @@
-import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
+import type { Canary, OwnerReference } from '../api/types.js';
 import type { AffinityRoutes } from '../core/affinity.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
@@ -47,7 +47,6 @@ export interface RouterDeps {
   client: KubeClient;
   informers: InformerRegistry;
   ownerRef: (canary: Canary) => OwnerReference;
-  fieldManager: string;
   logger: Logger;
 }
 
@@ -58,5 +57,3 @@ export class RouterError extends Error {
     this.name = 'RouterError';
   }
 }
-
-export type AnyObject = KubeObject & Record<string, unknown>;

@@ -3,7 +3,7 @@ import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
 import type { TargetInfo } from '../targets/target.js';
-import { ensureObject, mergeMetadata, ownedBy } from './apply.js';
+import { ensureObject, mergeMetadata, ownedBy } from '../kube/ensure.js';
 import type { RouterDeps } from './router.js';
 
 export type ServiceRole = 'apex' | 'primary' | 'canary';

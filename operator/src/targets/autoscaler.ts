@@ -3,7 +3,7 @@ import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
-import { ensureObject, mergeMetadata } from '../routers/apply.js';
+import { ensureObject, mergeMetadata } from '../kube/ensure.js';
 import { TargetError } from './target.js';
 
 type Hpa = KubeObject & { spec: { scaleTargetRef: { apiVersion?: string; kind: string; name: string }; minReplicas?: number; maxReplicas: number; [k: string]: unknown } };

@@ -6,7 +6,7 @@ import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
 import { SecretContents } from './secret-contents.js';
-import { isForeignKey } from './target.js';
+import { isForeignKey } from './foreign-keys.js';
 
 /** ConfigMaps and Secrets a target uses, with the checksum of each one's content. */
 export interface TrackedConfigs {
@@ -24,7 +24,6 @@ const resourceOf = (kind: ConfigKind): typeof Resources.configMaps => (kind === 
 export interface ConfigTrackerDeps {
   client: KubeClient;
   informers: InformerRegistry;
-  fieldManager: string;
   /** Whether the Secrets of a namespace are tracked (the operator may list, watch and write Secrets there). */
   tracksSecretsIn: (namespace: string) => boolean;
 }

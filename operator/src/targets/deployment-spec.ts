@@ -3,7 +3,8 @@ import type { Deployment, PodTemplate, Workload } from '../api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../api/types.js';
 import { revisionOf } from '../core/revision.js';
 import { renameConfigRefs } from './config-refs.js';
-import { isForeignKey, TargetError, type Readiness, type ServicePort } from './target.js';
+import { isForeignKey } from './foreign-keys.js';
+import { TargetError, type Readiness, type ServicePort } from './target.js';
 
 /** The first of the configured selector labels found in the target's matchLabels. */
 export function selectorLabelOf(d: Workload, candidates: readonly string[]): { key: string; value: string } {
@@ -67,12 +68,6 @@ export function primaryWorkloadOf<W extends Workload>(
       template,
     },
   } as unknown as W;
-}
-
-/** The primary Deployment of a target with no tracked configs. */
-export function primaryDeploymentOf(target: Deployment, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference): Deployment {
-  const template = primaryTemplateOf(target.spec.template, sel, templateRevision(target.spec.template));
-  return primaryWorkloadOf('Deployment', target, canary, sel, owner, template, deploymentSpecFields(target));
 }
 
 /** The rollout settings a primary Deployment copies from its target. */

@@ -1,4 +1,4 @@
-import type { Canary, KubeObject } from '../api/types.js';
+import type { Canary } from '../api/types.js';
 import type { TrackedConfigs } from './config-tracker.js';
 
 export type Readiness = { ready: true } | { ready: false; reason: string; fatal: boolean };
@@ -51,16 +51,6 @@ export interface Target {
   canaryReadiness(canary: Canary, thresholdPct: number): Readiness;
   /** Scales the target up for a run (to the primary's size) or down to zero; a no-op when already there. */
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
-  /** Whether the target is scaled to zero and has no pods left. */
-  isCanaryScaledDown(canary: Canary): boolean;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void>;
 }
-
-/** Annotations and labels that belong to the tools that applied the target, never copied to the primary. */
-export function isForeignKey(key: string): boolean {
-  return key.includes('toolkit.fluxcd.io') || key.startsWith('meta.helm.sh/') || key === 'kubectl.kubernetes.io/last-applied-configuration'
-    || key === 'deployment.kubernetes.io/revision';
-}
-
-export const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;

@@ -15,7 +15,6 @@ export interface WorkloadKind<W extends Workload = Workload> {
   readiness(w: W | undefined, thresholdPct: number): Readiness;
   /** A merge patch that scales the target up (to the primary's size) or down; undefined when it is there. */
   scalePatch(target: W, up: boolean, primary: W | undefined): unknown;
-  scaledDown(target: W): boolean;
   /** The size a promoted primary starts at, when the kind has one. */
   promotedReplicas?(target: W, primary: W, autoscaled: boolean): number | undefined;
 }
@@ -31,7 +30,6 @@ export const DEPLOYMENT: WorkloadKind<Deployment & Workload> = {
     const want = up ? (current > 0 ? current : Math.max(1, primary?.spec.replicas ?? 1)) : 0;
     return want === current ? undefined : { spec: { replicas: want } };
   },
-  scaledDown: (d) => (d.spec.replicas ?? 1) === 0 && (d.status?.replicas ?? 0) === 0,
   // Without an autoscaler the target's replicas are what the user asked for. With one, the primary starts at no
   // fewer pods than the canary runs now, so it does not take the full load at its old size (Flagger #1600).
   promotedReplicas: (d, primary, autoscaled) => (autoscaled
@@ -75,7 +73,6 @@ export const DAEMONSET: WorkloadKind<DaemonSet> = {
     if (up === !down) return undefined;
     return { spec: { template: { spec: { nodeSelector: { [LABELS.scaleToZero]: up ? null : 'true' } } } } };
   },
-  scaledDown: (ds) => LABELS.scaleToZero in ((ds.spec.template.spec.nodeSelector ?? {}) as object) && (ds.status?.currentNumberScheduled ?? 0) === 0,
 };
 
 /** The kinds a Canary's targetRef may name: the keys of createTargets' table, and what offline validation accepts. */

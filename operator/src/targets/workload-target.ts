@@ -103,8 +103,4 @@ export class WorkloadTarget<W extends Workload> implements Target {
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {
     return this.deps.autoscaler?.ensurePrimary(canary, signal) ?? Promise.resolve();
   }
-
-  isCanaryScaledDown(canary: Canary): boolean {
-    return this.k.scaledDown(this.target(canary));
-  }
 }

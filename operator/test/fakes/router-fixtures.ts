@@ -21,7 +21,7 @@ export const TARGET: TargetInfo = {
 
 /** RouterDeps over a FakeKube (optionally through another client, e.g. admittingClient). */
 export const routerDepsOf = (kube: FakeKube, client: KubeClient = kube.client()): RouterDeps => ({
-  client, informers: kube.registry(), ownerRef: ownerRefOf, fieldManager: 'test', logger: silentLogger(),
+  client, informers: kube.registry(), ownerRef: ownerRefOf, logger: silentLogger(),
 });
 
 /** The owner reference every generated object carries. */

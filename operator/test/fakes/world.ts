@@ -61,7 +61,7 @@ export class World {
     const client = this.kube.client();
     const informers = this.kube.registry();
     const logger = silentLogger();
-    const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, fieldManager: 'test', logger };
+    const routerDeps: RouterDeps = { client, informers, ownerRef: ownerRefOf, logger };
     const events: EventSink = { record: (_o, type, reason, message) => void this.events.push({ type, reason, message }) };
     const webhooks: WebhookRunner = {
       call: async (hook: CanaryWebhook, payload: WebhookPayload, _signal: AbortSignal, auth?: WebhookAuth) => {

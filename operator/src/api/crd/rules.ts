@@ -8,7 +8,7 @@
  */
 import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
 import { DURATION, SUCCESS_RATE } from '../../core/checks.js';
-import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '../../routers/capabilities.js';
+import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '@tollgate/contract/capabilities';
 
 export interface CelRule {
   /** Stable name, used by the docs and the tests. */
@@ -124,7 +124,7 @@ const capabilityRule = (id: string, field: string, used: (ref: string) => string
     id,
     rule: `!has(self.provider) || !(self.provider in ${celList(incapable)}) || !(${analysisUses(field, used)})`,
     message: `analysis.${field} is not possible with this provider: use ${orList([...capable])}`,
-    why: 'The routers of the refused providers cannot do it; the lists come from routers/capabilities.ts, as the operator\'s. '
+    why: 'The routers of the refused providers cannot do it; the lists come from contract/src/capabilities.ts, as the operator\'s. '
       + 'A provider Tollgate does not drive yet is reported by the operator, and an unset provider (the operator default) is checked by the operator.',
   };
 };

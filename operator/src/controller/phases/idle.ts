@@ -1,7 +1,7 @@
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import { affinityStatus } from '../../core/affinity.js';
 import { MAX_MESSAGE } from '../../core/conditions.js';
-import { runHooks } from '../hooks.js';
+import { runHooks } from '../webhook-calls.js';
 import { discardInapplicable, markHandled, pendingRequest } from '../requests.js';
 import type { Run } from '../run.js';
 

@@ -3,7 +3,7 @@ import type { CheckResult } from '../../api/types.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
-import { rollbackRequested, runHooks } from '../hooks.js';
+import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, isPaused, markHandled, pendingRequest } from '../requests.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';

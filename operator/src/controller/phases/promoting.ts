@@ -1,5 +1,5 @@
 import { untilDue } from '../../core/steps.js';
-import { runPostRollout } from '../hooks.js';
+import { runPostRollout } from '../webhook-calls.js';
 import type { Run } from '../run.js';
 import { startRunStatus } from './idle.js';
 

@@ -1,4 +1,4 @@
-import { runPostRollout } from '../hooks.js';
+import { runPostRollout } from '../webhook-calls.js';
 import type { Run } from '../run.js';
 
 /** Ends the run as Failed: all traffic back to the primary, the canary scaled to zero (by applyDesired). */

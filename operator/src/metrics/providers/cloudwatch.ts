@@ -87,18 +87,6 @@ export class CloudWatchProvider implements MetricProvider {
     return numberOrNoData(values[0], query);
   }
 
-  /**
-   * GetMetricData with no queries: AWS authenticates the request, then rejects it as invalid. A validation
-   * error (or a success) means the endpoint is reachable and the credentials are accepted.
-   */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const end = Math.floor(Date.now() / 1000);
-    const res = await this.getMetricData({ MetricDataQueries: [], StartTime: end - 60, EndTime: end }, signal);
-    if (res.status === 200) return;
-    if (res.status === 400 && /validation|invalidparameter|missingparameter|missingrequiredparameter/i.test(awsErrorType(res))) return;
-    throw this.http.statusError('GetMetricData failed', res, awsErrorDetail(res));
-  }
-
   private async getMetricData(input: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
     if (this.region !== undefined && !this.regionValid) throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
     if (!this.endpoint || !this.region) throw this.http.error('spec.provider.region is required (or an endpoint in spec.provider.address)');

@@ -47,14 +47,6 @@ export class DatadogProvider implements MetricProvider {
     throw new NoDataError(query);
   }
 
-  /** GET /api/v1/validate with both keys: online when Datadog answers {"valid": true}. */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const res = await this.http.send({ url: `${this.base}/api/v1/validate`, headers: this.authHeaders(), signal });
-    if (res.status !== 200) throw this.http.statusError('API key validation failed', res);
-    const body = this.http.json(res) as { valid?: unknown };
-    if (body.valid !== true) throw this.http.error('API key validation failed: the API key is not valid');
-  }
-
   private authHeaders(): Record<string, string> {
     const apiKey = secretValue(this.cfg, 'datadog_api_key');
     const appKey = secretValue(this.cfg, 'datadog_application_key');

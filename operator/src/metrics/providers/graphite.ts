@@ -38,13 +38,6 @@ export class GraphiteProvider implements MetricProvider {
     throw new NoDataError(query);
   }
 
-  /** Renders constantLine(1): online when Graphite answers a JSON list. */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const res = await this.render(new URLSearchParams({ target: 'constantLine(1)', from: '-1min', format: 'json' }), signal);
-    if (res.status !== 200) throw this.http.statusError('render failed', res);
-    if (!Array.isArray(this.http.json(res))) throw this.http.error('render failed: the answer is not a JSON list of series');
-  }
-
   private async render(params: URLSearchParams, signal: AbortSignal): Promise<HttpResponse> {
     if (!this.cfg.address) throw this.http.error('spec.provider.address is required (the Graphite web URL)');
     const username = secretValue(this.cfg, 'username');

@@ -59,14 +59,6 @@ export class InfluxdbProvider implements MetricProvider {
     return numberOrNoData(cell(table, row, '_value'), query);
   }
 
-  /** GET /health: online when InfluxDB reports status "pass". */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const res = await this.http.send({ url: `${this.base()}/health`, headers: { accept: 'application/json' }, signal });
-    if (res.status !== 200) throw this.http.statusError('health check failed', res);
-    const body = this.http.json(res) as { status?: unknown };
-    if (body.status !== 'pass') throw this.http.error(`health check failed: status ${String(body.status)}`);
-  }
-
   private base(): string {
     if (!this.cfg.address) throw this.http.error('spec.provider.address is required (the InfluxDB URL)');
     return trimSlashes(this.cfg.address);

@@ -44,11 +44,6 @@ export class NewRelicProvider implements MetricProvider {
     return value;
   }
 
-  /** A cheap NRQL query: online when the account and query key are accepted. */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    await this.run('SELECT count(*) FROM Metric SINCE 1 minute ago', signal);
-  }
-
   private async run(nrql: string, signal: AbortSignal): Promise<InsightsResponse> {
     const account = secretValue(this.cfg, 'newrelic_account_id');
     const key = secretValue(this.cfg, 'newrelic_query_key');

@@ -40,11 +40,6 @@ export class PrometheusProvider implements MetricProvider {
     return numberOrNoData(series[0]!.value?.[1], query);
   }
 
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const value = await this.query('vector(1)', signal);
-    if (value !== 1) throw this.http.error('vector(1) did not answer 1');
-  }
-
   private async get(query: string, signal: AbortSignal): Promise<PromResponse> {
     if (!this.cfg.address) throw this.http.error('spec.provider.address is required');
     const res = await this.http.send({

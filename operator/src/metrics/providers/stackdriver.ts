@@ -59,13 +59,6 @@ export class StackdriverProvider implements MetricProvider {
     throw this.http.error(`the query's value is a ${kind}; make it a double or an int64 (for example with a value [] or a reducer)`);
   }
 
-  /** An empty MQL query: Cloud Monitoring authenticates it, then rejects it as invalid (INVALID_ARGUMENT). */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const res = await this.run('', signal);
-    if (res.status === 200 || res.status === 400) return;
-    throw this.http.statusError('query failed', res);
-  }
-
   private async run(query: string, signal: AbortSignal): Promise<HttpResponse> {
     const project = secretValue(this.cfg, 'project');
     if (!project) throw this.http.error("the provider's Secret (spec.provider.secretRef) needs project");

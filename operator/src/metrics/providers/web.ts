@@ -65,12 +65,6 @@ export class WebProvider implements MetricProvider {
     return numberOrNoData(value, query);
   }
 
-  /** GET the address: online when the server answers with a status below 500 (any page will do). */
-  async checkOnline(signal: AbortSignal): Promise<void> {
-    const res = await this.http.send({ url: `${this.base()}/`, headers: this.secretHeaders(), signal });
-    if (res.status >= 500) throw this.http.statusError('GET / failed', res);
-  }
-
   private parse(query: string): WebQuery {
     let raw: unknown;
     try {

@@ -1,7 +1,7 @@
 /**
- * What each router can do, as plain data: read by the router factory and the reconciler, and by the CRD generator,
- * which turns it into the CEL rules that refuse A/B testing, mirroring or session affinity on a provider whose
- * router cannot do them. No imports, so the CRD generator does not load the routers.
+ * What each of the operator's routers can do, as plain data: read by the router factory and the reconciler, and by
+ * the CRD generator, which turns it into the CEL rules that refuse A/B testing, mirroring or session affinity on a
+ * provider whose router cannot do them. In the contract, so the CRD generator (api/) does not load the routers.
  */
 
 /** Providers the operator has a router for (the keys of the router factory's table). */
