@@ -43,9 +43,11 @@ crds: build
 verify-crds: build
 	node operator/dist/cli/crds.js --check crds charts/tollgate/crds kustomize/base/crds
 
-# Static checks: no import cycle (scripts/check-cycles.mjs).
+# Static checks: no import cycle (scripts/check-cycles.mjs), typescript-eslint (eslint.config.js), no unused export (knip.json).
 lint: build
 	node scripts/check-cycles.mjs
+	npx eslint --max-warnings 0 .
+	npx knip --no-progress
 
 test: setup build lint verify-crds test-unit images test-e2e test-e2e-compat
 

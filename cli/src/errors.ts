@@ -31,7 +31,7 @@ export class CliError extends Error {
  * The HTTP status of a Kubernetes API error, by shape rather than class: the operator's KubeApiError may be
  * loaded twice (its dist and, in tests, its sources), and instanceof would miss one of them.
  */
-export function apiStatusOf(err: unknown): number | undefined {
+function apiStatusOf(err: unknown): number | undefined {
   if (err && typeof err === 'object' && (err as { name?: unknown }).name === 'KubeApiError') {
     const status = (err as { status?: unknown }).status;
     return typeof status === 'number' ? status : undefined;

@@ -8,7 +8,7 @@ import type { Snapshot } from './format.js';
 import type { Io } from './io.js';
 import { canaryEvents, findCanary } from './kube.js';
 
-export interface FeedOptions {
+interface FeedOptions {
   kube: KubeClient;
   io: Io;
   namespace: string;

@@ -13,7 +13,7 @@ export interface ClusterOptions {
   requestTimeoutMs?: number;
 }
 
-export interface Connection {
+interface Connection {
   kube: KubeClient;
   /** -n, else the namespace of the kubeconfig context, else "default". */
   namespace: string;

@@ -70,7 +70,7 @@ const MISSING: Record<string, string> = {
   completion: `completion needs a shell: ${SHELLS.join(', ')}`,
 };
 
-export const DEFAULT_WAIT_TIMEOUT = '10m';
+const DEFAULT_WAIT_TIMEOUT = '10m';
 
 export type Parsed =
   | { command: 'help'; topic?: string }

@@ -47,7 +47,7 @@ export function event(reason: string, message: string, at: number, o: { count?: 
  * A virtual clock: sleep() resolves when the test's driver advances time to it, so timeouts of minutes take no
  * time and happen in order with scheduled changes (what the operator would do at that moment).
  */
-export class Clock {
+class Clock {
   now = T0;
   private timers: { at: number; seq: number; fire: () => void }[] = [];
   private seq = 0;

@@ -3,9 +3,6 @@
  * Defined once here; every workspace imports them.
  */
 
-/** The API group of Tollgate's resources. */
-export const GROUP = 'tollgate.dev';
-
 /**
  * Imperative controls, as annotations on the Canary (set by the `tollgate` CLI or kubectl annotate).
  * Annotations, not spec fields, so a GitOps tool re-applying the manifest does not undo them.

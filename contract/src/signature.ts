@@ -12,7 +12,7 @@ export const TIMESTAMP_HEADER = 'x-tollgate-timestamp';
 export const NONCE_HEADER = 'x-tollgate-nonce';
 export const SIGNATURE_HEADER = 'x-tollgate-signature';
 /** A signed request is accepted while its timestamp is at most this far from the receiver's clock, either way. */
-export const MAX_SKEW_SECONDS = 300;
+const MAX_SKEW_SECONDS = 300;
 /** The scheme tag of X-Tollgate-Signature. The first scheme ("sha256=", over "<timestamp>.<body>") is refused. */
 const SIGNATURE_SCHEME = 'v2';
 /** What a namespace key signs to make the namespace's gate key. */
@@ -79,7 +79,7 @@ export interface SignatureHeaders {
   readonly signature?: string;
 }
 
-export type SignatureFailure = 'malformed' | 'stale_timestamp' | 'invalid_signature';
+type SignatureFailure = 'malformed' | 'stale_timestamp' | 'invalid_signature';
 
 /** Which of the candidate keys signed, the signature (for a replay cache) and when it stops being accepted. */
 export type SignatureCheck<K extends string> =

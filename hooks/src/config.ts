@@ -42,7 +42,7 @@ export interface ConfigIo {
 }
 
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-export const FALLBACK_GATE_NAMESPACE = 'tollgate-system';
+const FALLBACK_GATE_NAMESPACE = 'tollgate-system';
 const MIN_SECRET_LENGTH = 16;
 /** Variables holding the service's secrets: removed from process.env once read. */
 const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'] as const;

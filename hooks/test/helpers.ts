@@ -14,7 +14,7 @@ export const TOKEN = 'test-token-0123456789abcdef';
 export const HMAC_KEY = 'test-hmac-key-0123456789abcdef';
 export const BEARER = { Authorization: `Bearer ${TOKEN}` };
 
-export const SETTINGS: ServiceSettings = {
+const SETTINGS: ServiceSettings = {
   token: TOKEN, hmacKey: HMAC_KEY, insecure: false, metricsPublic: false,
   allowedCommands: [...DEFAULT_ALLOWED_COMMANDS], maxBodyBytes: 64 * 1024, maxRunningTasks: 10,
   taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined, loadLimits: DEFAULT_LOAD_LIMITS,

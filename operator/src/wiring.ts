@@ -19,7 +19,7 @@ import type { Logger } from './util/log.js';
 import { OutboundClient } from './outbound/client.js';
 import { HttpWebhookRunner } from './webhooks/runner.js';
 
-export const FIELD_MANAGER = 'tollgate';
+const FIELD_MANAGER = 'tollgate';
 
 /**
  * Builds everything a reconcile uses from the configuration. The operator's own resources are watched from

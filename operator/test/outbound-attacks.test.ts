@@ -139,7 +139,7 @@ describe('finding 6: a total deadline, not an idle timeout', () => {
       webhooks: new HttpWebhookRunner(testHttp, webhookLimits), secrets: { read: async () => ({}) }, reconcileDeadlineMs: 500, now: () => Date.now(),
     } as unknown as ControllerDeps;
     const ac = new AbortController();
-    const run = new Run(canary, deps, silentLogger(), ac.signal, { provider: 'istio' }, notifyEventHooks);
+    const run = new Run(canary, deps, { log: silentLogger(), signal: ac.signal, eventSink: notifyEventHooks }, { provider: 'istio' });
     const h = hook(s.address, { timeout: '1m' });
     const started = Date.now();
     const r = await callHook(run, h, payloadOf(run, h, 'pre-rollout'));

@@ -15,8 +15,8 @@ export interface RequestOptions {
 }
 
 /** How long to wait for the operator's acknowledgement, and how often to look. */
-export const ACK_TIMEOUT_MS = 15_000;
-export const ACK_POLL_MS = 500;
+const ACK_TIMEOUT_MS = 15_000;
+const ACK_POLL_MS = 500;
 
 const ANNOTATION: Record<RequestKind, string> = {
   promote: ANNOTATIONS.promote, abort: ANNOTATIONS.abort, retry: ANNOTATIONS.retry, pause: ANNOTATIONS.paused, resume: ANNOTATIONS.paused,

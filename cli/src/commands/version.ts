@@ -3,7 +3,7 @@ import type { Io } from '../io.js';
 import { EXIT } from '../errors.js';
 
 /** The CLI's version, from its package.json (two levels up from both src/commands and dist/commands). */
-export function cliVersion(): string {
+function cliVersion(): string {
   try {
     const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';

@@ -14,7 +14,7 @@ import { getCanary } from '../kube.js';
 export const WAIT_FOR = ['promoted'] as const;
 
 /** How long Stalled=True must last before it counts as a failure: the operator clears some stalls by itself. */
-export const STALL_GRACE_MS = 10_000;
+const STALL_GRACE_MS = 10_000;
 /** How often the decision is taken again while the Canary does not change. */
 const TICK_MS = 1000;
 
@@ -33,7 +33,7 @@ const KINDS: Record<string, WorkloadKind<Workload>> = {
  * The revision of the Canary's target as the operator computes it (pod template, and the tracked configs' checksums
  * the status shows), for the kinds it releases; undefined when it cannot be known (other kinds, no access).
  */
-export async function targetRevision(kube: KubeClient, c: Canary, signal?: AbortSignal): Promise<{ revision: string; label: string } | undefined> {
+async function targetRevision(kube: KubeClient, c: Canary, signal?: AbortSignal): Promise<{ revision: string; label: string } | undefined> {
   const ref = c.spec.targetRef;
   const kind = KINDS[ref.kind];
   if (!kind || (ref.apiVersion && ref.apiVersion !== 'apps/v1')) return undefined;

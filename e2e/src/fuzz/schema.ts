@@ -134,6 +134,7 @@ export function floatLiteralIntegers(s: SchemaNode, v: unknown, at: string): str
   });
 }
 
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 function check(s: SchemaNode, v: unknown, at: string, issues: Issue[], o: OracleOptions, under?: string): unknown {
   const fail = (what: Issue['what'], detail: string): unknown => {
     issues.push({ path: at, what, detail, ...(under ? { under } : {}) });

@@ -86,6 +86,7 @@ export function nested(depth: number, asList: boolean, inner: unknown = 1): unkn
 }
 
 /** A value conforming to the schema, boundary-heavy; required members always, optional ones sometimes. */
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function validValue(rng: Rng, s: SchemaNode, depth = 0): unknown {
   if (s['x-kubernetes-int-or-string']) return rng.chance(0.5) ? rng.int(1, 65535) : rng.pick(['http', 'grpc', 'metrics', 'p8080']);
   switch (s.type) {

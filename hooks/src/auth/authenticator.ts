@@ -5,7 +5,7 @@ import { ALL, type Scope } from './scope.js';
 /** How a caller proved who it is; none only when the service runs with HOOKS_INSECURE=true and no credentials. */
 export type AuthMethod = 'token' | 'hmac' | 'none';
 
-export type AuthFailure =
+type AuthFailure =
   | 'missing' | 'invalid_token' | 'invalid_signature' | 'stale_timestamp' | 'malformed' | 'replayed' | 'replay_cache_full';
 export type AuthResult =
   | { ok: true; method: AuthMethod; scope: Scope }

@@ -2,7 +2,7 @@
  * What a credential may do. The bearer token (HOOKS_TOKEN) and insecure mode: everything. A namespace key:
  * tasks and gates of its namespace. A gate key: the gates and rollback switches of its namespace only.
  */
-export type Role = 'tasks' | 'gates';
+type Role = 'tasks' | 'gates';
 export type Scope = { readonly kind: 'all' } | { readonly kind: 'namespace'; readonly namespace: string; readonly role: Role };
 
 /** What an endpoint needs: gates (/gate/*, /rollback/*), tasks (POST /), admin (everything else: /tasks, /metrics). */

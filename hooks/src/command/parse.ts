@@ -1,9 +1,9 @@
 import { RejectedError } from '../errors.js';
 
 /** One program and its arguments; argv[0] is the program as written. */
-export type Argv = readonly [string, ...string[]];
+type Argv = readonly [string, ...string[]];
 /** Programs wired stdout to stdin: `a | b | c`. */
-export type Pipeline = readonly Argv[];
+type Pipeline = readonly Argv[];
 
 /** A parsed command string: pipelines run one after the other while each succeeds (`p1 && p2`). */
 export interface CommandLine {

@@ -8,7 +8,7 @@ export interface NamespacePolicy {
   allows(namespace: string): boolean;
 }
 
-export const allowAllNamespaces: NamespacePolicy = { allows: () => true };
+const allowAllNamespaces: NamespacePolicy = { allows: () => true };
 
 /** NAMESPACE_REGEXP must match the whole namespace name. */
 export function namespacePolicy(pattern: RegExp | undefined): NamespacePolicy {
@@ -16,7 +16,7 @@ export function namespacePolicy(pattern: RegExp | undefined): NamespacePolicy {
 }
 
 /** Background tasks listen to every payload: a new checksum or a final phase ends their run. */
-export interface RunObserver {
+interface RunObserver {
   observe(canary: CanaryRef, event: { runId: string; phase?: string }): number;
 }
 

@@ -13,7 +13,7 @@ interface BodyParserError {
 }
 
 /** The HTTP answer for an error, or undefined for an unexpected one (500, logged with its stack). */
-export function toHttpError(err: unknown): HttpError | undefined {
+function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof RejectedError) return new HttpError(400, err.code, err.message, err.details);
   if (err instanceof CapacityError) return new HttpError(429, 'too_many_tasks', err.message, { limit: err.limit }, { 'retry-after': '5' });

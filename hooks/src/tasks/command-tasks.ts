@@ -8,7 +8,7 @@ import { boolFlag, parseMetadata } from './metadata.js';
 import type { Task, TaskFactory, TaskMode, TaskResult } from './task.js';
 
 /** How task processes run: their environment, working directory and user. */
-export interface TaskProcessSettings {
+interface TaskProcessSettings {
   /** An allowlist of the service's variables, HOME the read-only task home (taskEnvironment). */
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;

@@ -1,14 +1,14 @@
 import { RejectedError } from '../errors.js';
 import type { Task, TaskFactory, TaskRequest } from './task.js';
 
-export class UnknownTaskTypeError extends RejectedError {
+class UnknownTaskTypeError extends RejectedError {
   constructor(type: string, known: readonly string[]) {
     super('unknown_task_type', `unknown task type "${type}": known types are ${known.join(', ')}`, { type, knownTypes: known });
     this.name = 'UnknownTaskTypeError';
   }
 }
 
-export const DEFAULT_TASK_TYPE = 'cmd';
+const DEFAULT_TASK_TYPE = 'cmd';
 
 /** Task factories by metadata.type: an explicit table, nothing registers itself. */
 export class TaskRegistry {

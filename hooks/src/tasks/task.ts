@@ -4,7 +4,7 @@ import type { CanaryRef } from '../payload.js';
 /** background: answered 202 at once and run on; blocking: the response waits for the result. */
 export type TaskMode = 'background' | 'blocking';
 
-export interface TaskContext {
+interface TaskContext {
   /** Aborted on timeout, when the run ends (new revision, final phase) and at shutdown. */
   readonly signal: AbortSignal;
   readonly log: Logger;

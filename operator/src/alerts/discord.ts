@@ -44,7 +44,7 @@ export class DiscordNotifier implements Notifier {
 }
 
 /** The webhook's own endpoint: without Flagger's /slack suffix. */
-export function nativeAddress(address: string): string {
+function nativeAddress(address: string): string {
   try {
     const u = new URL(address);
     if (!/\/slack\/?$/.test(u.pathname)) return address;

@@ -16,7 +16,7 @@ import {
 import { alertProviderProblems } from './validate.js';
 
 /** Identical notifications about one Canary within this window are sent once (a requeue loop is no alert storm). */
-export const DEDUP_WINDOW_MS = 5 * 60_000;
+const DEDUP_WINDOW_MS = 5 * 60_000;
 /** Bound of the de-duplication memory; the oldest entries go first. */
 const DEDUP_MAX_ENTRIES = 10_000;
 
@@ -44,9 +44,9 @@ export interface AlertDispatcherDeps {
  * sent: delivered; filtered: below the alert's severity; duplicate: the same notification went out less
  * than the window ago, or another alert of this Canary names the same provider; failed: see error.
  */
-export type AlertOutcome = 'sent' | 'filtered' | 'duplicate' | 'failed';
+type AlertOutcome = 'sent' | 'filtered' | 'duplicate' | 'failed';
 
-export interface AlertResult {
+interface AlertResult {
   /** The alert's name in spec.analysis.alerts. */
   alert: string;
   /** namespace/name of the AlertProvider. */
@@ -122,6 +122,7 @@ export class AlertDispatcher {
   }
 
   /** Resolves one AlertProvider and its Secret, and posts. Throws with a message fit for the log. */
+  // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
   private async send(canary: Canary, ref: string, n: Notification, signal: AbortSignal): Promise<void> {
     const [namespace, name] = ref.split('/') as [string, string];
     const provider = this.deps.providers.get(namespace, name);

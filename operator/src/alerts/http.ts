@@ -4,7 +4,7 @@ import { AlertDeliveryError } from './notifier.js';
 
 export { builtinProxySupported, isHttpUrl } from '../outbound/client.js';
 
-export const ALERT_TIMEOUT_MS = 10_000;
+const ALERT_TIMEOUT_MS = 10_000;
 /** Characters of a receiver's answer quoted in an error. */
 const SNIPPET_MAX_CHARS = 200;
 
@@ -22,7 +22,7 @@ export interface PostOptions {
 }
 
 /** A URL that is safe to name in messages: scheme and host only (webhook paths carry credentials). */
-export function hostOf(address: string): string {
+function hostOf(address: string): string {
   try {
     const u = new URL(address);
     return `${u.protocol}//${u.host}`;

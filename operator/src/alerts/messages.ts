@@ -96,7 +96,7 @@ export function failingMetricOf(checks: readonly CheckResult[] | undefined): Fai
   };
 }
 
-export const formatNumber = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));
+const formatNumber = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));
 
 /** "min 99", "max 500", "min 99, max 500" or "". */
 export function thresholdText(m: Pick<FailingMetric, 'min' | 'max'>): string {
@@ -129,7 +129,7 @@ export function metricText(m: FailingMetric): string {
 export const TEMPLATE_PLACEHOLDERS = [
   'canary', 'namespace', 'phase', 'weight', 'revision', 'reason', 'message', 'metric', 'value', 'threshold', 'cluster',
 ] as const;
-export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
+type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
 const KNOWN: ReadonlySet<string> = new Set(TEMPLATE_PLACEHOLDERS);
 /** {{ name }}, {{name}}, {{ .name }} and {{- name -}}, as in Go templates. */
@@ -147,7 +147,7 @@ export function templateProblems(template: string): string[] {
 }
 
 /** The values of the placeholders for one notification; absent ones are empty strings. */
-export function templateValues(n: Omit<Notification, 'fields'>): Record<Placeholder, string> {
+function templateValues(n: Omit<Notification, 'fields'>): Record<Placeholder, string> {
   const m = n.failingMetric;
   return {
     canary: n.canary.name,

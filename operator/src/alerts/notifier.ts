@@ -4,7 +4,7 @@ import type { OutboundClient } from '../outbound/client.js';
 
 export type Severity = 'info' | 'warn' | 'error';
 
-export const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
+const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
 
 /** The metric check that failed the run, with the bounds it was judged against. */
 export interface FailingMetric {

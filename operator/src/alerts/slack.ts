@@ -5,12 +5,12 @@ import {
 } from './notifier.js';
 
 /** Where a Slack bot token posts when the provider names no address. */
-export const SLACK_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
+const SLACK_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
 /** chat.postMessage needs a channel; Flagger's default. */
-export const SLACK_DEFAULT_CHANNEL = 'general';
+const SLACK_DEFAULT_CHANNEL = 'general';
 
 /** Slack's three control characters; the rest of mrkdwn is left to the text. */
-export const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * Slack. Without a token: an incoming webhook (https://hooks.slack.com/services/...); `channel` and

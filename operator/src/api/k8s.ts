@@ -1,11 +1,11 @@
 import type { KubeObject, ObjectMeta } from './types.js';
 
 /** The parts of core Kubernetes types the operator reads or writes. */
-export interface ContainerPort { name?: string; containerPort: number; protocol?: string }
+interface ContainerPort { name?: string; containerPort: number; protocol?: string }
 export interface Container { name: string; image?: string; ports?: ContainerPort[]; env?: { name: string; value?: string }[]; [k: string]: unknown }
 export interface PodSpec { containers: Container[]; initContainers?: Container[]; [k: string]: unknown }
 export interface PodTemplate { metadata?: ObjectMeta; spec: PodSpec }
-export interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }
+interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }
 
 export interface DeploymentCondition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string }
 

@@ -4,10 +4,6 @@ import type { Phase } from '@tollgate/contract/phases';
 
 export type { Phase };
 
-export const GROUP = 'tollgate.dev';
-export const VERSION = 'v1beta1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
-
 export interface ObjectMeta {
   name?: string;
   namespace?: string;
@@ -38,7 +34,7 @@ export interface KubeObject {
   metadata: ObjectMeta;
 }
 
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+type ProviderName = (typeof PROVIDER_NAMES)[number];
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
 export interface StringMatch { exact?: string; prefix?: string; suffix?: string; regex?: string }
@@ -135,7 +131,7 @@ export interface CanaryAnalysis {
   alerts?: CanaryAlert[];
 }
 
-export interface TargetRef { apiVersion?: string; kind: string; name: string }
+interface TargetRef { apiVersion?: string; kind: string; name: string }
 
 export interface CanarySpec {
   provider?: ProviderName;

@@ -57,7 +57,7 @@ export class Reconciler {
     const canary = this.deps.canaries.get(namespace, name);
     if (!canary || (canary.metadata.deletionTimestamp && !hasFinalizer(canary))) return {};
     const provider = canary.spec.provider || this.deps.defaultProvider;
-    const run = new Run(canary, this.deps, canaryLogger(this.deps.logger, namespace, name), signal, { provider }, notifyEventHooks);
+    const run = new Run(canary, this.deps, { log: canaryLogger(this.deps.logger, namespace, name), signal, eventSink: notifyEventHooks }, { provider });
     const ready = await this.prepare(run);
     if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
     if (!ready) return run.blocked && RECHECKED.has(run.blocked.reason) ? { requeueAfterMs: 30_000 } : {};

@@ -13,6 +13,13 @@ import type { ControllerDeps } from './deps.js';
 /** Where a Run's Events go besides the API server and the log: the Canary's event webhooks (webhook-calls.ts). */
 export type EventSink = (run: Run, type: EventType, reason: string, message: string) => void;
 
+/** What a Run acts with besides the controller's deps: its logger, the reconcile's signal and the event sink. */
+export interface RunScope {
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly eventSink: EventSink;
+}
+
 /**
  * One reconcile of one Canary: the observed object, a working copy of its status, and the pieces that
  * act for it. commit() is the only way status is written; it carries the resourceVersion read, so a step
@@ -32,17 +39,21 @@ export class Run {
    * API server keep the reconcile's own signal, so the outcome is still committed.
    */
   readonly outbound: AbortSignal;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  private readonly eventSink: EventSink;
 
   constructor(
     public canary: Canary,
     readonly deps: ControllerDeps,
-    readonly log: Logger,
-    readonly signal: AbortSignal,
+    scope: RunScope,
     readonly ctx: { provider: string; analysis?: ResolvedAnalysis; target?: Target; info?: TargetInfo; router?: Router },
-    private readonly eventSink: EventSink,
   ) {
+    this.log = scope.log;
+    this.signal = scope.signal;
+    this.eventSink = scope.eventSink;
     this.status = JSON.parse(JSON.stringify(canary.status ?? {})) as CanaryStatus;
-    this.outbound = AbortSignal.any([signal, AbortSignal.timeout(deps.reconcileDeadlineMs)]);
+    this.outbound = AbortSignal.any([scope.signal, AbortSignal.timeout(deps.reconcileDeadlineMs)]);
   }
 
   get ns(): string {

@@ -10,7 +10,7 @@ import type { Run } from './run.js';
 export type HookOutcome = { ok: true } | { ok: false; hook: CanaryWebhook; message: string };
 
 /** Hooks of one type; an empty type means rollout, as in Flagger. */
-export function hooksOf(run: Run, type: Exclude<WebhookType, ''>): CanaryWebhook[] {
+function hooksOf(run: Run, type: Exclude<WebhookType, ''>): CanaryWebhook[] {
   return (analysisOf(run.canary.spec).webhooks ?? []).filter((h) => (h.type || 'rollout') === type);
 }
 

@@ -23,7 +23,7 @@ export interface ResolvedAnalysis {
 }
 
 export const DEFAULT_INTERVAL_MS = 60_000;
-export const DEFAULT_PROGRESS_DEADLINE_S = 600;
+const DEFAULT_PROGRESS_DEADLINE_S = 600;
 
 /** analysis, or the deprecated canaryAnalysis alias. */
 export function analysisOf(spec: CanarySpec): CanaryAnalysis {
@@ -41,6 +41,7 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
  * Applies Flagger's defaults; throws DurationError for an unparsable interval. The kubernetes provider
  * cannot split traffic, so a weighted canary there runs as blue/green (10 iterations unless set), as in Flagger.
  */
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
   const a = analysisOf(spec);
   const noSplit = provider === 'kubernetes' && strategyOf(a) === 'canary';

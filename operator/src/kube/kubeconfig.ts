@@ -19,7 +19,7 @@ export class KubeConfigError extends Error {
 }
 
 export const NOTHING_FOUND = 'kubeconfig has no current cluster: set KUBECONFIG or run inside a pod';
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** Where to look; every field defaults to the real environment. For tests. */
 export interface KubeConfigSources {
@@ -30,7 +30,7 @@ export interface KubeConfigSources {
   serviceAccountDir?: string;
 }
 
-export interface ClusterEntry {
+interface ClusterEntry {
   name: string;
   server: string;
   /** base64, as in the kubeconfig */
@@ -310,7 +310,7 @@ export interface RefreshOptions {
   now?: () => number;
 }
 
-export const AUTH_REFRESH_MS = 60_000;
+const AUTH_REFRESH_MS = 60_000;
 
 /** Caches `read()` for refreshMs; a failed refresh rejects that call and is retried by the next one. */
 export async function refreshingHeaders(read: () => Promise<Record<string, string>>, o: RefreshOptions = {}): Promise<() => Promise<Record<string, string>>> {
@@ -324,6 +324,7 @@ export async function refreshingHeaders(read: () => Promise<Record<string, strin
 }
 
 /** Server, TLS material and auth headers for a selection whose user needs no plugin (see needsClientNode). */
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export async function staticConnection(sel: KubeConfigSelection, o: RefreshOptions = {}): Promise<ClientConnection> {
   const { cluster, user } = sel;
   if (needsClientNode(user)) throw new KubeConfigError(`user "${user?.name}" needs @kubernetes/client-node`);

@@ -123,7 +123,7 @@ function render(template: string, vars: QueryVars, backend: MetricProvider): str
 }
 
 /** The placeholders' values for one metric of one Canary. */
-export function queryVars(canary: Canary, m: CanaryMetric): QueryVars {
+function queryVars(canary: Canary, m: CanaryMetric): QueryVars {
   const target = canary.spec.targetRef.name;
   const interval = formatDuration(parseDuration(m.interval || DEFAULT_METRIC_INTERVAL));
   const ref = (r: Record<string, unknown> | undefined): string => (typeof r?.name === 'string' ? r.name : target);

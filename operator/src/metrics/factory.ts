@@ -23,7 +23,7 @@ const PROVIDERS: Readonly<Record<string, ProviderFactory>> = {
   web: (cfg, ctx) => new WebProvider(cfg, ctx),
 };
 
-export class UnknownMetricProviderError extends Error {
+class UnknownMetricProviderError extends Error {
   constructor(readonly providerType: string) {
     super(`metric provider "${providerType}" is not supported yet (supported: ${Object.keys(PROVIDERS).join(', ')})`);
     this.name = 'UnknownMetricProviderError';

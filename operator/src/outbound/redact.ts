@@ -32,7 +32,6 @@ export class Redactor {
 
 /** Text from a remote server made fit for a message: one line, printable characters only, at most max characters. */
 export function clipRemoteText(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
   return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
 }

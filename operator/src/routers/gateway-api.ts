@@ -22,6 +22,7 @@ export class HttpRouteRouter implements Router {
     private readonly deps: RouterDeps,
   ) {}
 
+  // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
   validate(canary: Canary): RouterValidation {
     const errors: string[] = [];
     const notices: string[] = [];

@@ -49,11 +49,3 @@ export interface RouterDeps {
   ownerRef: (canary: Canary) => OwnerReference;
   logger: Logger;
 }
-
-/** Thrown by a router when its mesh objects cannot be written (CRD missing, rejected by the schema). */
-export class RouterError extends Error {
-  constructor(readonly provider: string, message: string, options?: ErrorOptions) {
-    super(`${provider}: ${message}`, options);
-    this.name = 'RouterError';
-  }
-}

@@ -73,6 +73,7 @@ export class ServiceRouter {
     const ports = servicePorts(canary, target);
     const selector = { [target.selectorLabel]: selectorValue };
     const svc = canary.spec.service;
+    // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
     await ensureObject(this.deps.client, lister, Resources.services, { namespace: canary.metadata.namespace!, name }, (live) => {
       const owned = !live || ownedBy(live, canary);
       const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];

@@ -17,6 +17,7 @@ export interface ConfigRef {
 export const refKey = (r: { kind: ConfigKind; name: string }): string => `${r.kind}/${r.name}`;
 
 /** Every ConfigMap and Secret a pod spec mounts or reads env from (volumes, projected volumes, env, envFrom). */
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function configRefs(spec: PodSpec): ConfigRef[] {
   const found = new Map<string, ConfigRef>();
   const add = (kind: ConfigKind, name: unknown, optional: unknown): void => {
@@ -56,6 +57,7 @@ export function configRefs(spec: PodSpec): ConfigRef[] {
 }
 
 /** The pod spec with tracked references renamed to their -primary copies. */
+// eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function renameConfigRefs(spec: PodSpec, tracked: ReadonlySet<string>): PodSpec {
   const rename = (kind: ConfigKind, name: unknown): unknown =>
     typeof name === 'string' && tracked.has(`${kind}/${name}`) ? primaryName(name) : name;

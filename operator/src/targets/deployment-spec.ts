@@ -48,6 +48,7 @@ export function primaryTemplateOf(template: PodTemplate, sel: { key: string; val
 }
 
 /** The primary copy of a workload: its own spec fields (specFields), the primary template and selector. */
+// eslint-disable-next-line max-params -- over the limit when the lint gate came in; split it when it next changes
 export function primaryWorkloadOf<W extends Workload>(
   kind: string, target: W, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference, template: PodTemplate, specFields: Record<string, unknown>,
 ): W {

@@ -1,6 +1,6 @@
 import { arrayOf, bool, conditions, crd, mapOf, obj, rootSchema, type Schema, str } from './schema.js';
 
-export const METRIC_PROVIDER_TYPES = [
+const METRIC_PROVIDER_TYPES = [
   'prometheus', 'influxdb', 'datadog', 'externalmetrics', 'stackdriver', 'cloudwatch', 'newrelic', 'graphite',
   'dynatrace', 'keptn', 'splunk', 'web',
 ] as const;

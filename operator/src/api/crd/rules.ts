@@ -21,7 +21,7 @@ export interface CelRule {
 }
 
 /** Metric names with a built-in query. */
-export const BUILTIN_METRICS = [SUCCESS_RATE, DURATION] as const;
+const BUILTIN_METRICS = [SUCCESS_RATE, DURATION] as const;
 
 const orList = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 const celList = (values: readonly string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;

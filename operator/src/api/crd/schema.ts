@@ -21,12 +21,12 @@ export function obj(properties: Record<string, Schema>, opts: { description?: st
 }
 
 /** Go duration such as 30s, 1m30s, 2h or 500ms. */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
+const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
 /**
  * A Go duration of at least one second: at least one non-zero h, m or s component.
  * RE2 has no look-around, so the non-zero component is spelled out between two runs of any components.
  */
-export const DURATION_AT_LEAST_1S_PATTERN =
+const DURATION_AT_LEAST_1S_PATTERN =
   '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))*[0-9]*[1-9][0-9]*(\\.[0-9]+)?(h|m|s)([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))*$';
 
 export const duration = (description: string, atLeastOneSecond = false): Schema =>

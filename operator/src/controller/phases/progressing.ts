@@ -166,7 +166,7 @@ async function promote(run: Run, weight: number, why: string, force = false): Pr
   return run.a.intervalMs;
 }
 
-export const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
+const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
 
 const checksText = (checks: CheckResult[] | undefined): string =>
   checks?.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';

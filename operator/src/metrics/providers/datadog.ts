@@ -1,7 +1,7 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
 import { numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type ProviderContext } from './http.js';
 
-export const DATADOG_DEFAULT_ADDRESS = 'https://api.datadoghq.com';
+const DATADOG_DEFAULT_ADDRESS = 'https://api.datadoghq.com';
 
 interface DatadogQueryResponse {
   status?: string;

@@ -96,7 +96,7 @@ export class ProviderHttp {
 }
 
 /** Header records merged left to right; a later name replaces an earlier one whatever its case. */
-export function mergeHeaders(...records: Record<string, string>[]): Record<string, string> {
+function mergeHeaders(...records: Record<string, string>[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const record of records) {
     for (const [name, value] of Object.entries(record)) {
