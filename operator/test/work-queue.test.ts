@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { MAX_DELAY_MS, WorkQueue, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
+import { MAX_DELAY_MS, WorkQueue, type QueueClock, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -18,6 +18,43 @@ async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await delay(2);
+  }
+}
+
+/** Lets the queue's workers run: several turns of the event loop, so every promise chain in flight settles. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** Time that moves only when a test moves it; the timers due on the way fire in order, each followed by settle(). */
+class FakeClock implements QueueClock {
+  private t = 0;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now = (): number => this.t;
+  setTimer = (fn: () => void, ms: number): unknown => {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  };
+  clearTimer = (handle: unknown): void => void this.timers.delete(handle as number);
+
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await settle();
+      const [id, next] = [...this.timers.entries()].sort(([a, x], [b, y]) => x.at - y.at || a - b)[0] ?? [];
+      if (id === undefined || !next || next.at > end) break;
+      this.timers.delete(id);
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+    await settle();
   }
 }
 
@@ -131,17 +168,18 @@ describe('WorkQueue concurrency', () => {
 
 describe('WorkQueue errors and backoff', () => {
   it('given a handler failing three times, then each retry waits longer, per key, and other keys are not delayed', async () => {
+    const clock = new FakeClock();
     const attempts: number[] = [];
     const retries: number[] = [];
     const other: number[] = [];
-    const start = Date.now();
     const q = queueOf(
       async (k) => {
-        if (k === 'b') return void other.push(Date.now() - start);
-        attempts.push(Date.now() - start);
+        if (k === 'b') return void other.push(clock.now());
+        attempts.push(clock.now());
         if (attempts.length <= 3) throw new Error(`boom ${attempts.length}`);
       },
       {
+        clock,
         backoff: { initialMs: 20, maxMs: 60 },
         onError: (key, err, retryIn) => {
           expect(key).toBe('a');
@@ -153,7 +191,8 @@ describe('WorkQueue errors and backoff', () => {
     q.start();
     q.add('a');
     q.add('b');
-    await waitFor(() => attempts.length === 4);
+    await clock.advance(1000);
+    expect(attempts).toHaveLength(4);
     // full jitter: between half and all of min(max, initial * 2^n)
     expect(retries[0]).toBeGreaterThanOrEqual(10);
     expect(retries[0]).toBeLessThanOrEqual(20);
@@ -161,12 +200,12 @@ describe('WorkQueue errors and backoff', () => {
     expect(retries[1]).toBeLessThanOrEqual(40);
     expect(retries[2]).toBeGreaterThanOrEqual(30);
     expect(retries[2]).toBeLessThanOrEqual(60);
-    for (let i = 1; i < 4; i++) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(retries[i - 1]! - 2);
-    expect(other).toHaveLength(1);
-    expect(other[0]!).toBeLessThan(attempts[1]!);
+    for (let i = 1; i < 4; i++) expect(attempts[i]! - attempts[i - 1]!).toBe(retries[i - 1]);
+    expect(other).toEqual([0]);
   });
 
   it('given a success after failures, then the backoff of that key starts over', async () => {
+    const clock = new FakeClock();
     let mode: 'fail' | 'ok' = 'fail';
     let calls = 0;
     const retries: number[] = [];
@@ -175,79 +214,84 @@ describe('WorkQueue errors and backoff', () => {
         calls++;
         if (mode === 'fail') throw new Error('boom');
       },
-      { backoff: { initialMs: 10, maxMs: 1000 }, onError: (_k, _e, retryIn) => retries.push(retryIn) },
+      { clock, backoff: { initialMs: 10, maxMs: 1000 }, onError: (_k, _e, retryIn) => retries.push(retryIn) },
     );
     q.start();
     q.add('a');
-    await waitFor(() => retries.length === 3);
+    await settle();
+    await clock.advance(retries[0]!);
+    await clock.advance(retries[1]!);
+    expect([calls, retries.length]).toEqual([3, 3]);
     mode = 'ok';
-    await waitFor(() => calls === 4);
+    await clock.advance(retries[2]!);
+    expect(calls).toBe(4);
     mode = 'fail';
     q.add('a');
-    await waitFor(() => retries.length === 4);
+    await settle();
+    expect(retries).toHaveLength(4);
     expect(retries[2]).toBeGreaterThanOrEqual(20);
     expect(retries[3]).toBeGreaterThanOrEqual(5);
     expect(retries[3]).toBeLessThanOrEqual(10);
   });
 
   it('given a failure, when forget is called before the retry, then the retry is dropped', async () => {
+    const clock = new FakeClock();
     let calls = 0;
     const q = queueOf(
       async () => {
         calls++;
         throw new Error('gone');
       },
-      { backoff: { initialMs: 40, maxMs: 40 } },
+      { clock, backoff: { initialMs: 40, maxMs: 40 } },
     );
     q.start();
     q.add('a');
-    await waitFor(() => calls === 1);
-    await delay(1);
+    await settle();
+    expect([calls, clock.pending]).toEqual([1, 1]);
     q.forget('a');
-    await delay(80);
-    expect(calls).toBe(1);
+    await clock.advance(80);
+    expect([calls, clock.pending]).toEqual([1, 0]);
   });
 });
 
 describe('WorkQueue delayed adds', () => {
   it('given a handler asking for a requeue, then the key is processed again after that delay', async () => {
+    const clock = new FakeClock();
     const times: number[] = [];
-    const start = Date.now();
     const q = queueOf(async () => {
-      times.push(Date.now() - start);
+      times.push(clock.now());
       return times.length === 1 ? { requeueAfterMs: 40 } : {};
-    });
+    }, { clock });
     q.start();
     q.add('a');
-    await waitFor(() => times.length === 2);
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(38);
-    await delay(60);
-    expect(times).toHaveLength(2);
+    await clock.advance(39);
+    expect(times).toEqual([0]);
+    await clock.advance(1);
+    expect(times).toEqual([0, 40]);
+    await clock.advance(60);
+    expect(times).toEqual([0, 40]);
   });
 
   it('given a later addAfter, then the earlier deadline wins and the key runs once', async () => {
+    const clock = new FakeClock();
     const times: number[] = [];
-    const start = Date.now();
-    const q = queueOf(async () => void times.push(Date.now() - start));
+    const q = queueOf(async () => void times.push(clock.now()), { clock });
     q.start();
     q.addAfter('a', 30);
     q.addAfter('a', 150);
-    await delay(200);
-    expect(times).toHaveLength(1);
-    expect(times[0]!).toBeGreaterThanOrEqual(28);
-    expect(times[0]!).toBeLessThan(120);
+    await clock.advance(200);
+    expect(times).toEqual([30]);
   });
 
   it('given an earlier addAfter, then it replaces the pending later one', async () => {
+    const clock = new FakeClock();
     const times: number[] = [];
-    const start = Date.now();
-    const q = queueOf(async () => void times.push(Date.now() - start));
+    const q = queueOf(async () => void times.push(clock.now()), { clock });
     q.start();
     q.addAfter('a', 150);
     q.addAfter('a', 30);
-    await delay(200);
-    expect(times).toHaveLength(1);
-    expect(times[0]!).toBeLessThan(120);
+    await clock.advance(200);
+    expect(times).toEqual([30]);
   });
 
   it.each([[0], [-5]])('given addAfter with %p ms, then the key is added at once', (ms) => {
@@ -257,23 +301,25 @@ describe('WorkQueue delayed adds', () => {
   });
 
   it('given a pending addAfter, when forget is called, then nothing runs', async () => {
+    const clock = new FakeClock();
     let calls = 0;
-    const q = queueOf(async () => void calls++);
+    const q = queueOf(async () => void calls++, { clock });
     q.start();
     q.addAfter('a', 20);
     q.forget('a');
-    await delay(50);
-    expect(calls).toBe(0);
+    await clock.advance(50);
+    expect([calls, clock.pending]).toEqual([0, 0]);
   });
 
   it('given delayed adds of different keys, then each runs on its own schedule', async () => {
+    const clock = new FakeClock();
     const seen: string[] = [];
-    const q = queueOf(async (k) => void seen.push(k));
+    const q = queueOf(async (k) => void seen.push(`${k}@${clock.now()}`), { clock });
     q.start();
     q.addAfter('late', 50);
     q.addAfter('early', 10);
-    await waitFor(() => seen.length === 2);
-    expect(seen).toEqual(['early', 'late']);
+    await clock.advance(100);
+    expect(seen).toEqual(['early@10', 'late@50']);
   });
 });
 
@@ -324,21 +370,23 @@ describe('WorkQueue shutdown', () => {
   });
 
   it('given a pending addAfter and a pending retry, then neither fires after shutdown', async () => {
+    const clock = new FakeClock();
     let calls = 0;
     const q = queueOf(
       async (k) => {
         calls++;
         if (k === 'fails') throw new Error('boom');
       },
-      { backoff: { initialMs: 20, maxMs: 20 } },
+      { clock, backoff: { initialMs: 20, maxMs: 20 } },
     );
     q.start();
     q.add('fails');
-    await waitFor(() => calls === 1);
+    await settle();
     q.addAfter('later', 20);
+    expect([calls, clock.pending]).toEqual([1, 2]);
     await q.shutdown();
-    await delay(50);
-    expect(calls).toBe(1);
+    await clock.advance(50);
+    expect([calls, clock.pending]).toEqual([1, 0]);
   });
 
   it('given idle workers, then shutdown resolves promptly and later adds are ignored', async () => {

@@ -7,6 +7,19 @@ export interface WorkResult {
 
 export type WorkHandler = (key: string) => Promise<WorkResult | void>;
 
+/** The time a queue reads and the timers it sets: the real ones, or a test's. */
+export interface QueueClock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+const REAL_CLOCK: QueueClock = {
+  now: () => Date.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface WorkQueueOptions {
   workers: number;
   handler: WorkHandler;
@@ -14,6 +27,8 @@ export interface WorkQueueOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Observes queue depth changes, e.g. for a gauge. */
   onDepth?: (depth: number) => void;
+  /** Delayed adds and retries: the real clock unless a test brings its own. */
+  clock?: QueueClock;
 }
 
 /**
@@ -35,14 +50,18 @@ export class WorkQueue {
   /** Keys waiting or to be re-queued after processing, with the class they wait in. */
   private readonly dirty = new Map<string, Urgency>();
   private readonly processing = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly delayed = new Map<string, { at: number; timer: unknown }>();
   private readonly failures = new Map<string, Backoff>();
   private waiting = 0;
   private wake: (() => void) | undefined;
   private stopping = false;
   private readonly running: Promise<void>[] = [];
 
-  constructor(private readonly opts: WorkQueueOptions) {}
+  private readonly clock: QueueClock;
+
+  constructor(private readonly opts: WorkQueueOptions) {
+    this.clock = opts.clock ?? REAL_CLOCK;
+  }
 
   /** Adds the key; 'due' (a requested time that has come) is taken before 'event' (a change seen). */
   add(key: string, urgency: Urgency = 'event'): void {
@@ -65,11 +84,11 @@ export class WorkQueue {
     if (this.stopping) return;
     const ms = Number.isFinite(delay) ? Math.min(delay, MAX_DELAY_MS) : MAX_DELAY_MS;
     if (ms <= 0) return this.add(key, urgency);
-    const at = Date.now() + ms;
+    const at = this.clock.now() + ms;
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
+    if (existing) this.clock.clearTimer(existing.timer);
+    const timer = this.clock.setTimer(() => {
       this.delayed.delete(key);
       this.add(key, urgency);
     }, ms);
@@ -79,7 +98,7 @@ export class WorkQueue {
   /** Drops the key's pending delayed add and failure history (e.g. when its object is deleted). */
   forget(key: string): void {
     const d = this.delayed.get(key);
-    if (d) clearTimeout(d.timer);
+    if (d) this.clock.clearTimer(d.timer);
     this.delayed.delete(key);
     this.failures.delete(key);
   }
@@ -95,7 +114,7 @@ export class WorkQueue {
   /** Stops taking keys, lets the keys being processed finish, and drops the rest. */
   async shutdown(): Promise<void> {
     this.stopping = true;
-    for (const d of this.delayed.values()) clearTimeout(d.timer);
+    for (const d of this.delayed.values()) this.clock.clearTimer(d.timer);
     this.delayed.clear();
     this.wake?.();
     await Promise.all(this.running);
