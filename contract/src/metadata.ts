@@ -52,6 +52,9 @@ export const LABELS = {
 /** The finalizer the operator puts on a Canary to restore routes and scale on deletion. */
 export const FINALIZER = 'tollgate.dev/finalizer';
 
+/** A Canary in logs and messages: <name>.<namespace>, as Flagger's logs and the gate keys of hooks/ spell it. */
+export const canaryKey = (ref: { name: string; namespace: string }): string => `${ref.name}.${ref.namespace}`;
+
 /** The copy that serves stable traffic: `<name>-primary` (a workload, its configs, its autoscaler, a Service, a label value). */
 export const primaryName = (name: string): string => `${name}-primary`;
 /** The Service (and mesh objects) that reach only the canary pods: `<apex>-canary`. */

@@ -4,9 +4,6 @@ import type { CanaryRef, WebhookPayload } from '@tollgate/contract/payload';
 /** The payload's schema and types are the contract's (@tollgate/contract/payload); re-exported for hooks' modules. */
 export type { CanaryRef, WebhookPayload };
 
-/** canary=<name>.<namespace>, as Flagger's logs and gate keys spell it. */
-export const canaryKey = (ref: CanaryRef): string => `${ref.name}.${ref.namespace}`;
-
 /** Which release run a payload belongs to: the checksum (Flagger), else the revision; empty when neither is sent. */
 export const runIdOf = (p: WebhookPayload): string => p.checksum || p.revision || '';
 

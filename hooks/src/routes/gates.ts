@@ -5,7 +5,7 @@ import { jsonBody } from '../http/body.js';
 import { acceptPayload, acceptQuery, type CanaryRequestDeps } from '../http/canary.js';
 import { HttpError } from '../http/errors.js';
 import { scopeOf } from '../http/locals.js';
-import { canaryKey } from '../payload.js';
+import { canaryKey } from '@tollgate/contract/metadata';
 
 export interface GateRouteDeps extends CanaryRequestDeps {
   readonly gates: GateStore;

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { sleep } from '@tollgate/operator/util/backoff';
 import type { Logger } from 'pino';
 import { messageOf } from '../errors.js';
-import { canaryKey, type CanaryRef } from '../payload.js';
+import { canaryKey } from '@tollgate/contract/metadata';
+import type { CanaryRef } from '../payload.js';
 import type { Task, TaskMode, TaskResult } from './task.js';
 
 /** Who asked for a task: the canary, its release run (checksum or revision) and the request. */

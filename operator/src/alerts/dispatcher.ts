@@ -1,3 +1,4 @@
+import { canaryKey } from '@tollgate/contract/metadata';
 import type { AlertProvider, Canary, CanaryAlert } from '../api/types.js';
 import { analysisOf, resolveAnalysis } from '../core/analysis.js';
 import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
@@ -83,7 +84,7 @@ export class AlertDispatcher {
       return await this.dispatch(canary, n, signal);
     } catch (err) {
       // Nothing above throws by design; this is the guarantee that a bug here never fails a reconcile.
-      this.deps.logger.warn({ canary: `${n.canary.name}.${n.canary.namespace}`, err: messageOf(err) }, 'alerts not dispatched');
+      this.deps.logger.warn({ canary: canaryKey(n.canary), err }, 'alerts not dispatched');
       return summary([]);
     }
   }
@@ -107,11 +108,11 @@ export class AlertDispatcher {
       chosen.add(provider);
       try {
         await this.send(canary, provider, full, signal);
-        this.deps.logger.debug({ canary: `${n.canary.name}.${n.canary.namespace}`, alert: a.name, provider, reason: n.reason }, 'alert sent');
+        this.deps.logger.debug({ canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason }, 'alert sent');
         return { alert: a.name, provider, outcome: 'sent' };
       } catch (err) {
         const error = messageOf(err);
-        const fields = { canary: `${n.canary.name}.${n.canary.namespace}`, alert: a.name, provider, reason: n.reason, err: error };
+        const fields = { canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason, err };
         // A shutdown aborts what is in flight: not worth a warning.
         if (signal.aborted) this.deps.logger.debug(fields, `alert to AlertProvider ${provider} aborted`);
         else this.deps.logger.warn(fields, `alert not delivered through AlertProvider ${provider}`);

@@ -1,15 +1,19 @@
-import { LABELS } from '@tollgate/contract/metadata';
+import { canaryKey, LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
 import { WorkQueue } from '../kube/work-queue.js';
-import { messageOf } from '../util/errors.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
 import { Reconciler } from './reconciler.js';
 import { shardOf } from './shards.js';
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+/** A queue key (<namespace>/<name>) as logs spell a Canary (<name>.<namespace>). */
+const canaryKeyOf = (key: string): string => {
+  const [namespace = '', name = ''] = key.split('/');
+  return canaryKey({ name, namespace });
+};
 const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
 
 /**
@@ -31,7 +35,7 @@ export class CanaryController {
       handler: (key) => this.handle(key),
       onError: (key, err, retryInMs) => {
         deps.metrics.reconcileErrors.inc({ reason: err instanceof Error ? err.name : 'Error' });
-        deps.logger.warn({ canary: key, err: messageOf(err), retryInMs }, 'reconcile failed');
+        deps.logger.warn({ canary: canaryKeyOf(key), err, retryInMs }, 'reconcile failed');
       },
       onDepth: (d) => deps.metrics.queueDepth.set(d),
     });

@@ -2,7 +2,6 @@ import { LABELS } from '@tollgate/contract/metadata';
 import type { KubeClient } from '../kube/client.js';
 import { LeaseLock, type Lease } from '../kube/leases.js';
 import { Resources } from '../kube/resources.js';
-import { messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { preferredOwner, shardOf } from './shards.js';
 
@@ -104,7 +103,7 @@ export class ShardedOwnership implements Ownership {
       // Housekeeping last, and on its own: a failed delete (no RBAC for it, a 5xx) must not stop the renewals.
       await this.collectDeadMembers(leases.items).catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'dead member leases not collected'));
     } catch (err) {
-      this.o.log.warn({ err: messageOf(err) }, 'shard leases: round failed');
+      this.o.log.warn({ err }, 'shard leases: round failed');
     }
     this.dropStale();
   }
@@ -163,7 +162,7 @@ export class ShardedOwnership implements Ownership {
     }
     if (!mine && preferred !== this.o.identity) return;
     const outcome = await lock.tryAcquireOrRenew(undefined, known).catch((err: unknown) => {
-      this.o.log.warn({ shard, err: messageOf(err) }, 'shard lease not renewed');
+      this.o.log.warn({ shard, err }, 'shard lease not renewed');
       return 'error' as const;
     });
     if (outcome === 'held' || outcome === 'taken') {

@@ -72,7 +72,7 @@ export function notifyEventHooks(run: Run, type: string, reason: string, message
   for (const hook of hooksOf(run, 'event')) {
     const extra = { eventMessage: message, eventType: type, eventReason: reason, timestamp: String(run.now) };
     void callHook(run, hook, payloadOf(run, hook, 'event', extra)).then((res) => {
-      if (!res.ok) run.log.warn({ hook: hook.name, err: res.message }, 'event webhook failed');
+      if (!res.ok) run.log.warn({ hook: hook.name, reason: res.message }, 'event webhook failed');
     });
   }
 }

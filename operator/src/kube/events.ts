@@ -1,5 +1,4 @@
 import type { KubeObject } from '../api/types.js';
-import { messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { KubeClient } from './client.js';
 import { apiVersionOf, Resources, type ResourceType } from './resources.js';
@@ -32,7 +31,7 @@ export class EventRecorder implements EventSink {
 
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
     void this.write(obj, type, reason, message).catch((err) =>
-      this.log.warn({ err: messageOf(err), reason }, 'cannot record event'));
+      this.log.warn({ err, reason }, 'cannot record event'));
   }
 
   private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {

@@ -1,6 +1,5 @@
 import type { KubeObject } from '../api/types.js';
 import { Backoff, sleep } from '../util/backoff.js';
-import { messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { METADATA_ONLY, type KubeClient, type WatchEvent } from './client.js';
 import { isGone, isNotFound } from './errors.js';
@@ -156,7 +155,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
           this.forgetScope(scope);
         }
         const delay = backoff.next();
-        this.log.warn({ err: messageOf(err), scope: scope || '*', retryInMs: delay }, 'list/watch failed');
+        this.log.warn({ err, scope: scope || '*', retryInMs: delay }, 'list/watch failed');
         await sleep(delay, signal);
       }
     }
