@@ -4,7 +4,7 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all setup deps control-plane tools images build crds verify-crds lint test test-unit test-e2e test-e2e-compat demo clean
+.PHONY: all setup deps control-plane tools images build crds verify-crds lint format test test-unit test-e2e test-e2e-compat demo clean
 
 # The Kubernetes version of the whole e2e suite (e2e/cluster/build-control-plane.sh: 1.36.2 when the prebuilt
 # binaries of ../shared/kubernetes are there, else 1.20.2 built from Debian's source), and the version the
@@ -43,11 +43,16 @@ crds: build
 verify-crds: build
 	node operator/dist/cli/crds.js --check crds charts/tollgate/crds kustomize/base/crds
 
-# Static checks: no import cycle (scripts/check-cycles.mjs), typescript-eslint (eslint.config.js), no unused export (knip.json).
+# Static checks: no import cycle (scripts/check-cycles.mjs), typescript-eslint (eslint.config.js), no unused export
+# (knip.json), formatting (prettier, .prettierrc.json; `make format` applies it).
 lint: build
 	node scripts/check-cycles.mjs
 	npx eslint --max-warnings 0 .
 	npx knip --no-progress
+	npx prettier --check --log-level warn .
+
+format: deps
+	npx prettier --write --log-level warn .
 
 test: setup build lint verify-crds test-unit images test-e2e test-e2e-compat
 
