@@ -5,7 +5,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'e2e/test/**', 'e2e/flagger-corpus/**', 'e2e/upstream-crds/**', 'bench/**', 'charts/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'e2e/test/**', 'e2e/flagger-corpus/**', 'e2e/upstream-crds/**', 'bench/**', 'charts/**'],
+  },
   {
     files: ['{contract,operator,hooks,cli,e2e}/{src,test}/**/*.ts'],
     languageOptions: {
@@ -16,7 +18,10 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       complexity: ['error', 20],
       'max-params': ['error', 6],
     },

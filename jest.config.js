@@ -9,10 +9,18 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{contract,operator,hooks,cli,e2e}/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$'] },
     {
-      ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/test/**/*.e2e.test.ts'],
-      globalSetup: '<rootDir>/e2e/test/global-setup.mjs', globalTeardown: '<rootDir>/e2e/test/global-teardown.mjs',
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{contract,operator,hooks,cli,e2e}/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/test/**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/e2e/test/global-setup.mjs',
+      globalTeardown: '<rootDir>/e2e/test/global-teardown.mjs',
       slowTestThreshold: 120,
     },
   ],

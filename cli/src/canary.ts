@@ -43,10 +43,8 @@ export const thresholdOf = (c: Canary): number => analysisSettings(c)?.threshold
 /** The operator holds the analysis for the paused annotation: Ready's reason is Paused. */
 const readySaysPaused = (c: Canary): boolean => conditionOf(c, CONDITION_TYPES.ready)?.reason === REASONS.paused;
 
-export const eventStart = (e: CoreEvent): number =>
-  Date.parse(e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
-export const eventLast = (e: CoreEvent): number =>
-  Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? '') || eventStart(e);
+export const eventStart = (e: CoreEvent): number => Date.parse(e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
+export const eventLast = (e: CoreEvent): number => Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? '') || eventStart(e);
 export const eventCount = (e: CoreEvent): number => e.series?.count ?? e.count ?? 1;
 
 /** The Event is about this Canary (and this incarnation of it, when both carry a uid). */
@@ -108,7 +106,11 @@ export function decideWait(c: Canary, ctx: WaitContext = {}): WaitDecision {
     return { state: 'pending', phase, detail: `the operator has not observed generation ${generation} yet` };
   }
   if (ctx.targetRevision && s.lastAppliedSpec && ctx.targetRevision !== s.lastAppliedSpec) {
-    return { state: 'pending', phase, detail: `the operator has not picked up revision ${ctx.targetRevision} of ${ctx.target ?? 'the target'} yet` };
+    return {
+      state: 'pending',
+      phase,
+      detail: `the operator has not picked up revision ${ctx.targetRevision} of ${ctx.target ?? 'the target'} yet`,
+    };
   }
   const stalled = conditionOf(c, 'Stalled');
   if (phase === 'Failed') {
@@ -120,7 +122,10 @@ export function decideWait(c: Canary, ctx: WaitContext = {}): WaitDecision {
   }
   if (stalled?.status === 'True') {
     return {
-      state: 'stalled', phase, reason: stalled.reason ?? 'Stalled', message: stalled.message ?? ready?.message ?? '',
+      state: 'stalled',
+      phase,
+      reason: stalled.reason ?? 'Stalled',
+      message: stalled.message ?? ready?.message ?? '',
       since: Date.parse(stalled.lastTransitionTime ?? '') || Number.POSITIVE_INFINITY,
     };
   }
@@ -130,10 +135,7 @@ export function decideWait(c: Canary, ctx: WaitContext = {}): WaitDecision {
   return { state: 'pending', phase, detail: ready?.message ?? `canary is ${phase.toLowerCase()}` };
 }
 
-export type RequestCheck =
-  | { verdict: 'ok'; note?: string }
-  | { verdict: 'refuse'; why: string }
-  | { verdict: 'noop'; why: string };
+export type RequestCheck = { verdict: 'ok'; note?: string } | { verdict: 'refuse'; why: string } | { verdict: 'noop'; why: string };
 
 /** Whether a request makes sense in the Canary's phase, as the operator would act on it. */
 export function checkRequest(kind: RequestKind, c: Canary): RequestCheck {
@@ -150,7 +152,8 @@ export function checkRequest(kind: RequestKind, c: Canary): RequestCheck {
       return { verdict: 'refuse', why: `${name} is ${phase}: retry runs a Failed revision again, and ${name} has not failed` };
     case 'pause':
       if (isPaused(c)) return { verdict: 'noop', why: `${name} is already paused` };
-      if (!isAnalysing(phase)) return { verdict: 'ok', note: `no analysis is running (${phase}): the next run will hold at its start until resumed` };
+      if (!isAnalysing(phase))
+        return { verdict: 'ok', note: `no analysis is running (${phase}): the next run will hold at its start until resumed` };
       return { verdict: 'ok' };
     case 'resume':
       if (!isPaused(c)) return { verdict: 'noop', why: `${name} is not paused` };

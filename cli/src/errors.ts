@@ -13,7 +13,10 @@ export const EXIT = {
 
 /** A mistake on the command line: the message is printed with a pointer to the help. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -21,7 +24,10 @@ export class UsageError extends Error {
 
 /** An error the user can act on, printed as is (no stack), with its exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly code: number = EXIT.ERROR) {
+  constructor(
+    message: string,
+    readonly code: number = EXIT.ERROR,
+  ) {
     super(message);
     this.name = 'CliError';
   }
@@ -55,7 +61,8 @@ export function describeError(err: unknown): string {
     const status = apiStatusOf(err);
     if (status === 401) return `the API server refused the credentials of the kubeconfig (401 Unauthorized): ${err.message}`;
     if (status === 403) return `not allowed (403 Forbidden): ${err.message}`;
-    if (isNotServed(err)) return `the API server does not serve canaries.tollgate.dev: are Tollgate's CRDs installed (kubectl apply -f crds/)? (${err.message})`;
+    if (isNotServed(err))
+      return `the API server does not serve canaries.tollgate.dev: are Tollgate's CRDs installed (kubectl apply -f crds/)? (${err.message})`;
     return err.message;
   }
   return err.message;

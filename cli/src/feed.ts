@@ -24,9 +24,19 @@ export type Feed = (o: FeedOptions) => AsyncIterable<Snapshot>;
 
 /** Follows the Canary with list+watch caches (the operator's Informer): reconnects and relists on its own. */
 export const watchFeed: Feed = async function* (o) {
-  const canaries = new Informer<Canary>({ client: o.kube, resource: Resources.canaries, namespaces: [o.namespace], logger: silentLogger() });
+  const canaries = new Informer<Canary>({
+    client: o.kube,
+    resource: Resources.canaries,
+    namespaces: [o.namespace],
+    logger: silentLogger(),
+  });
   const events = o.events
-    ? new Informer<CoreEvent & KubeObject>({ client: o.kube, resource: Resources.events, namespaces: [o.namespace], logger: silentLogger() })
+    ? new Informer<CoreEvent & KubeObject>({
+        client: o.kube,
+        resource: Resources.events,
+        namespaces: [o.namespace],
+        logger: silentLogger(),
+      })
     : undefined;
   const wake = new Wakeup();
   const touch = (obj: KubeObject): void => {

@@ -1,8 +1,19 @@
 import type { Canary, CheckResult } from '@tollgate/operator/api/types';
 import { formatDuration } from '@tollgate/operator/api/duration';
 import {
-  ANNOTATIONS, analysisSettings, conditionOf, eventCount, eventLast, eventsOfRun, eventStart, isPaused, phaseOf,
-  runInProgress, runStart, thresholdOf, type CoreEvent,
+  ANNOTATIONS,
+  analysisSettings,
+  conditionOf,
+  eventCount,
+  eventLast,
+  eventsOfRun,
+  eventStart,
+  isPaused,
+  phaseOf,
+  runInProgress,
+  runStart,
+  thresholdOf,
+  type CoreEvent,
 } from './canary.js';
 
 /** Pure text formatting: tables, durations, the status timeline. Nothing here reads a clock or the cluster. */
@@ -37,7 +48,14 @@ export const offset = (ms: number): string => `${ms <= -1000 ? '-' : '+'}${human
 export function table(headers: string[], rows: string[][], indent = ''): string[] {
   const all = [headers, ...rows];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd());
+  return all.map(
+    (r) =>
+      indent +
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+  );
 }
 
 /** A metric value: integers as is, others to at most 3 decimals. */
@@ -96,7 +114,15 @@ export interface GetOptions {
 /** The `tollgate get` table. */
 export function canaryTable(canaries: Canary[], o: GetOptions): string[] {
   const headers = [
-    ...(o.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'PHASE', 'WEIGHT', 'FAILED', 'REVISION', 'PROMOTED', 'READY', 'AGE',
+    ...(o.allNamespaces ? ['NAMESPACE'] : []),
+    'NAME',
+    'PHASE',
+    'WEIGHT',
+    'FAILED',
+    'REVISION',
+    'PROMOTED',
+    'READY',
+    'AGE',
     ...(o.wide ? ['PROVIDER', 'TARGET', 'INTERVAL', 'PAUSED', 'MESSAGE'] : []),
   ];
   const rows = canaries.map((c) => {
@@ -104,12 +130,23 @@ export function canaryTable(canaries: Canary[], o: GetOptions): string[] {
     const a = analysisSettings(c);
     return [
       ...(o.allNamespaces ? [c.metadata.namespace ?? ''] : []),
-      c.metadata.name ?? '', phaseOf(c), String(s.canaryWeight ?? 0), failedText(c),
-      s.lastAppliedSpec || '-', s.lastPromotedSpec || '-', readyText(c), age(c.metadata.creationTimestamp, o.now),
-      ...(o.wide ? [
-        c.spec.provider ?? '-', `${c.spec.targetRef.kind}/${c.spec.targetRef.name}`, a ? formatDuration(a.intervalMs) : '-',
-        isPaused(c) ? 'true' : 'false', oneLine(conditionOf(c, 'Ready')?.message ?? ''),
-      ] : []),
+      c.metadata.name ?? '',
+      phaseOf(c),
+      String(s.canaryWeight ?? 0),
+      failedText(c),
+      s.lastAppliedSpec || '-',
+      s.lastPromotedSpec || '-',
+      readyText(c),
+      age(c.metadata.creationTimestamp, o.now),
+      ...(o.wide
+        ? [
+            c.spec.provider ?? '-',
+            `${c.spec.targetRef.kind}/${c.spec.targetRef.name}`,
+            a ? formatDuration(a.intervalMs) : '-',
+            isPaused(c) ? 'true' : 'false',
+            oneLine(conditionOf(c, 'Ready')?.message ?? ''),
+          ]
+        : []),
     ];
   });
   return table(headers, rows);
@@ -135,12 +172,21 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
   out.push(field('Canary', `${c.metadata.namespace}/${c.metadata.name}`));
   out.push(field('Target', `${c.spec.targetRef.kind}/${c.spec.targetRef.name}${c.spec.provider ? ` via ${c.spec.provider}` : ''}`));
   out.push(field('Strategy', strategyText(c)));
-  const pauseNote = paused ? (runInProgress(c) ? ` (paused: ${ANNOTATIONS.paused}=true)` : ` (the next run will be paused: ${ANNOTATIONS.paused}=true)`) : '';
+  const pauseNote = paused
+    ? runInProgress(c)
+      ? ` (paused: ${ANNOTATIONS.paused}=true)`
+      : ` (the next run will be paused: ${ANNOTATIONS.paused}=true)`
+    : '';
   out.push(field('Phase', `${phase}${pauseNote}${c.spec.suspend ? ' (suspended: spec.suspend)' : ''}`));
   if (s.lastAppliedSpec) {
-    out.push(field('Revision', s.lastAppliedSpec === s.lastPromotedSpec
-      ? `${s.lastAppliedSpec} (promoted)`
-      : `${s.lastAppliedSpec} under analysis, ${s.lastPromotedSpec || 'none'} promoted`));
+    out.push(
+      field(
+        'Revision',
+        s.lastAppliedSpec === s.lastPromotedSpec
+          ? `${s.lastAppliedSpec} (promoted)`
+          : `${s.lastAppliedSpec} under analysis, ${s.lastPromotedSpec || 'none'} promoted`,
+      ),
+    );
   }
   out.push(field('Weight', `${s.canaryWeight ?? 0}%${s.mirrored ? ' (mirroring)' : ''}`));
   const iterations = a && a.iterations > 0 ? `${s.iterations ?? 0} of ${a.iterations}` : String(s.iterations ?? 0);
@@ -158,7 +204,13 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
   const checks = s.lastChecks ?? [];
   if (checks.length) {
     out.push(`Last analysis (${age(s.lastAnalysisTime, o.now)} ago):`);
-    out.push(...table(['METRIC', 'VALUE', 'BOUNDS', 'RESULT'], checks.map((k) => [k.name, num(k.value), boundsText(k), oneLine(checkResultText(k))]), '  '));
+    out.push(
+      ...table(
+        ['METRIC', 'VALUE', 'BOUNDS', 'RESULT'],
+        checks.map((k) => [k.name, num(k.value), boundsText(k), oneLine(checkResultText(k))]),
+        '  ',
+      ),
+    );
   } else {
     out.push(Number.isFinite(started) ? 'Last analysis: no checks yet in this run' : 'Last analysis: none (no run yet)');
   }
@@ -167,8 +219,13 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
   const conditions = s.conditions ?? [];
   if (conditions.length) {
     out.push('Conditions:');
-    out.push(...table(['TYPE', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'],
-      conditions.map((x) => [x.type, x.status, x.reason ?? '', age(x.lastTransitionTime, o.now), oneLine(x.message ?? '')]), '  '));
+    out.push(
+      ...table(
+        ['TYPE', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'],
+        conditions.map((x) => [x.type, x.status, x.reason ?? '', age(x.lastTransitionTime, o.now), oneLine(x.message ?? '')]),
+        '  ',
+      ),
+    );
   } else {
     out.push('Conditions: none reported yet');
   }
@@ -186,10 +243,11 @@ function eventSection(c: Canary, events: CoreEvent[], o: StatusOptions): string[
   const start = runStart(c);
   const origin = start ?? eventStart(shown[0]!);
   // In the run's view, an Event repeated since an earlier run is placed at its last time, which is in this run.
-  const at = (e: CoreEvent): number => (o.allEvents || start === undefined || eventStart(e) >= Math.floor(start / 1000) * 1000 ? eventStart(e) : eventLast(e));
-  const rows = [...shown].sort((a, b) => at(a) - at(b)).map((e) => [
-    offset(at(e) - origin), e.type ?? '', e.reason ?? '', `${oneLine(e.message ?? '')}${repeatNote(e, at(e), origin)}`,
-  ]);
+  const at = (e: CoreEvent): number =>
+    o.allEvents || start === undefined || eventStart(e) >= Math.floor(start / 1000) * 1000 ? eventStart(e) : eventLast(e);
+  const rows = [...shown]
+    .sort((a, b) => at(a) - at(b))
+    .map((e) => [offset(at(e) - origin), e.type ?? '', e.reason ?? '', `${oneLine(e.message ?? '')}${repeatNote(e, at(e), origin)}`]);
   const from = start !== undefined ? "the run's start" : 'the first Event';
   return [`Events, oldest first, times from ${from}${hiddenNote}:`, ...table(['AT', 'TYPE', 'REASON', 'MESSAGE'], rows, '  ')];
 }
@@ -197,7 +255,9 @@ function eventSection(c: Canary, events: CoreEvent[], o: StatusOptions): string[
 function repeatNote(e: CoreEvent, at: number, origin: number): string {
   const n = eventCount(e);
   if (n <= 1) return '';
-  return at === eventStart(e) ? ` (x${n}, last at ${offset(eventLast(e) - origin)})` : ` (x${n}, the first at ${offset(eventStart(e) - origin)})`;
+  return at === eventStart(e)
+    ? ` (x${n}, last at ${offset(eventLast(e) - origin)})`
+    : ` (x${n}, the first at ${offset(eventStart(e) - origin)})`;
 }
 
 /** One line about where the run stands, for wait and status --watch: "Progressing  weight 20  failed 0/2  canary weight 20". */
@@ -234,7 +294,8 @@ export function changeLines(prev: Snapshot | undefined, next: Snapshot, now: num
   const origin = Date.parse(s.runStartTime ?? '');
   const at = (t: number): string => (Number.isFinite(origin) && Number.isFinite(t) ? offset(t - origin) : '').padEnd(8);
   const out: string[] = [];
-  if (p && s.runStartTime && s.runStartTime !== p.status?.runStartTime) out.push(`${at(origin)}new run of revision ${s.lastAppliedSpec ?? '?'}`);
+  if (p && s.runStartTime && s.runStartTime !== p.status?.runStartTime)
+    out.push(`${at(origin)}new run of revision ${s.lastAppliedSpec ?? '?'}`);
   const summary = summaryLine(c);
   if (!p || summaryLine(p) !== summary) out.push(`${at(now)}${summary}`);
   if ((!p || p.status?.lastAnalysisTime !== s.lastAnalysisTime) && s.lastChecks?.length) {

@@ -205,7 +205,9 @@ export function helpText(prog: string, command?: string): string {
     return sub(`Usage: ${prog} ${c.usage}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.\n\n${c.body}\n\n${CLUSTER_FLAGS}`);
   }
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  const list = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}   ${c.summary}`).join('\n');
+  const list = Object.entries(COMMANDS)
+    .map(([k, c]) => `  ${k.padEnd(width)}   ${c.summary}`)
+    .join('\n');
   return sub(`${prog}: inspect and steer Tollgate canary releases.
 
 Usage: ${prog} COMMAND [NAME] [flags]

@@ -37,11 +37,20 @@ export const connect: Connect = async (o) => {
     if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new CliError(`cannot load the kubeconfig${o.kubeconfig ? ` ${o.kubeconfig}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(
+      `cannot load the kubeconfig${o.kubeconfig ? ` ${o.kubeconfig}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (o.context) {
     if (!kc.getContextObject(o.context)) {
-      throw new CliError(`context "${o.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new CliError(
+        `context "${o.context}" is not in the kubeconfig (contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(o.context);
   }
@@ -49,7 +58,9 @@ export const connect: Connect = async (o) => {
   const server = kc.getCurrentCluster()?.server ?? '';
   try {
     const kube = await clientFromKubeConfig({
-      kubeconfig: o.kubeconfig, context: o.context, userAgent: 'tollgate-cli',
+      kubeconfig: o.kubeconfig,
+      context: o.context,
+      userAgent: 'tollgate-cli',
       ...(o.requestTimeoutMs !== undefined ? { defaultTimeoutMs: o.requestTimeoutMs } : {}),
     });
     return { kube, namespace, server };
@@ -79,7 +90,13 @@ export async function findCanary(kube: KubeClient, namespace: string, name: stri
 }
 
 /** core/v1 Events whose involvedObject is the Canary (of this uid when both carry one), oldest first. */
-export async function canaryEvents(kube: KubeClient, namespace: string, name: string, uid?: string, signal?: AbortSignal): Promise<CoreEvent[]> {
+export async function canaryEvents(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  uid?: string,
+  signal?: AbortSignal,
+): Promise<CoreEvent[]> {
   const fieldSelector = `involvedObject.kind=Canary,involvedObject.name=${name}`;
   const list = await kube.list<CoreEvent & KubeObject>(Resources.events, namespace, { fieldSelector }, signal);
   return sortEvents(list.items.filter((e) => isAbout(e, name, uid)));

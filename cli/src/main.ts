@@ -51,18 +51,45 @@ const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
 };
 
 /** The values of -o, by command. */
-const OUTPUT_VALUES: Record<string, readonly string[]> = { get: OUTPUTS, status: STATUS_OUTPUTS, history: HISTORY_OUTPUTS, lint: LINT_OUTPUTS };
+const OUTPUT_VALUES: Record<string, readonly string[]> = {
+  get: OUTPUTS,
+  status: STATUS_OUTPUTS,
+  history: HISTORY_OUTPUTS,
+  lint: LINT_OUTPUTS,
+};
 
 /** How many NAMEs each command takes: [least, most]. */
 const POSITIONALS: Record<string, [number, number]> = {
-  get: [0, 1], status: [1, 1], promote: [1, 1], abort: [1, 1], retry: [1, 1], pause: [1, 1], resume: [1, 1],
-  wait: [1, 1], history: [1, 1], lint: [1, Infinity], completion: [1, 1], version: [0, 0], help: [0, 1],
+  get: [0, 1],
+  status: [1, 1],
+  promote: [1, 1],
+  abort: [1, 1],
+  retry: [1, 1],
+  pause: [1, 1],
+  resume: [1, 1],
+  wait: [1, 1],
+  history: [1, 1],
+  lint: [1, Infinity],
+  completion: [1, 1],
+  version: [0, 0],
+  help: [0, 1],
 };
 
 /** What a command's arguments are, for the messages and the shell completion. */
 const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
-  get: 'canary', status: 'canary', promote: 'canary', abort: 'canary', retry: 'canary', pause: 'canary', resume: 'canary',
-  wait: 'canary', history: 'canary', lint: 'files', completion: 'shell', version: 'none', help: 'command',
+  get: 'canary',
+  status: 'canary',
+  promote: 'canary',
+  abort: 'canary',
+  retry: 'canary',
+  pause: 'canary',
+  resume: 'canary',
+  wait: 'canary',
+  history: 'canary',
+  lint: 'files',
+  completion: 'shell',
+  version: 'none',
+  help: 'command',
 };
 
 const MISSING: Record<string, string> = {
@@ -89,14 +116,17 @@ const VALUE_FLAGS = new Set(valueFlagSpellings());
 function valueFlagSpellings(): string[] {
   const all: Record<string, Option> = { ...CLUSTER_OPTIONS };
   for (const opts of Object.values(COMMAND_OPTIONS)) Object.assign(all, opts);
-  return Object.entries(all).filter(([, o]) => o.type === 'string').flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]);
+  return Object.entries(all)
+    .filter(([, o]) => o.type === 'string')
+    .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]);
 }
 
 /** The command word: the first argument that is neither a flag nor a flag's value (flags may come first). */
 function findCommand(argv: string[]): { command?: string; rest: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') return argv[i + 1] === undefined ? { rest: argv } : { command: argv[i + 1], rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+    if (a === '--')
+      return argv[i + 1] === undefined ? { rest: argv } : { command: argv[i + 1], rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
     if (VALUE_FLAGS.has(a)) {
       i++;
       continue;
@@ -111,19 +141,28 @@ function findCommand(argv: string[]): { command?: string; rest: string[] } {
 export function parseCommandLine(argv: string[]): Parsed {
   const { command, rest } = findCommand(argv);
   if (!command) return parseBare(rest);
+  const { values: v, positionals: names } = parseCommandFlags(command, rest);
+  if (v.help) return { command: 'help', ...(command !== 'help' ? { topic: command } : {}) };
+  const output = checkArguments(command, v, names);
+  return localCommand(command, v, names, output) ?? commandOf(command, clusterOptions(command, v), v, names);
+}
+
+/** The command's flags and positionals, by its table of options; an unknown command or flag is a UsageError. */
+function parseCommandFlags(command: string, rest: string[]): { values: Flags; positionals: string[] } {
   const options = COMMAND_OPTIONS[command];
   if (!options) {
     const near = closest(command, Object.keys(COMMAND_OPTIONS));
     throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
   }
-  let parsed: { values: Flags; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args: rest, options: { ...CLUSTER_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(flagError(err), command);
   }
-  const { values: v, positionals: names } = parsed;
-  if (v.help) return { command: 'help', ...(command !== 'help' ? { topic: command } : {}) };
+}
+
+/** Checks the number of positionals and the output format; returns the output format asked for. */
+function checkArguments(command: string, v: Flags, names: string[]): string | undefined {
   const [least, most] = POSITIONALS[command]!;
   if (names.length > most) throw new UsageError(`too many arguments: ${names.slice(most).join(' ')}`, command);
   if (names.length < least) throw new UsageError(MISSING[command] ?? `${command} needs the name of a canary`, command);
@@ -131,6 +170,11 @@ export function parseCommandLine(argv: string[]): Parsed {
   if (output !== undefined && !OUTPUT_VALUES[command]!.includes(output)) {
     throw new UsageError(`unknown output format "${output}": use ${OUTPUT_VALUES[command]!.join(', ')}`, command);
   }
+  return output;
+}
+
+/** The commands that need no cluster (help, version, completion, lint); undefined for the others. */
+function localCommand(command: string, v: Flags, names: string[], output: string | undefined): Parsed | undefined {
   if (command === 'help') {
     const topic = names[0];
     if (topic && !COMMANDS[topic]) throw new UsageError(`unknown command "${topic}"`);
@@ -138,13 +182,22 @@ export function parseCommandLine(argv: string[]): Parsed {
   }
   if (command === 'version') return { command: 'version' };
   if (command === 'completion') {
-    if (!(SHELLS as readonly string[]).includes(names[0]!)) throw new UsageError(`unknown shell "${names[0]}": use ${SHELLS.join(', ')}`, command);
+    if (!(SHELLS as readonly string[]).includes(names[0]!))
+      throw new UsageError(`unknown shell "${names[0]}": use ${SHELLS.join(', ')}`, command);
     return { command, shell: names[0] as Shell };
   }
   if (command === 'lint') {
     const meshProvider = v['mesh-provider'] as string | undefined;
-    return { command, lint: { paths: names, output: (output ?? 'text') as LintCommandOptions['output'], ...(meshProvider ? { meshProvider } : {}) } };
+    return {
+      command,
+      lint: { paths: names, output: (output ?? 'text') as LintCommandOptions['output'], ...(meshProvider ? { meshProvider } : {}) },
+    };
   }
+  return undefined;
+}
+
+/** --kubeconfig, --context, --namespace and --request-timeout. */
+function clusterOptions(command: string, v: Flags): ClusterOptions {
   const cluster: ClusterOptions = {
     ...(typeof v.kubeconfig === 'string' ? { kubeconfig: v.kubeconfig } : {}),
     ...(typeof v.context === 'string' ? { context: v.context } : {}),
@@ -152,7 +205,7 @@ export function parseCommandLine(argv: string[]): Parsed {
   };
   if (cluster.namespace === '') throw new UsageError('--namespace needs a value', command);
   if (typeof v['request-timeout'] === 'string') cluster.requestTimeoutMs = requestTimeout(v['request-timeout'], command);
-  return commandOf(command, cluster, v, names);
+  return cluster;
 }
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -174,11 +227,25 @@ function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: st
   switch (command) {
     case 'get': {
       const output = v.output as string | undefined;
-      return { command, cluster, get: { ...(names[0] ? { name: names[0] } : {}), allNamespaces: v['all-namespaces'] === true, ...(output ? { output: output as Output } : {}) } };
+      return {
+        command,
+        cluster,
+        get: {
+          ...(names[0] ? { name: names[0] } : {}),
+          allNamespaces: v['all-namespaces'] === true,
+          ...(output ? { output: output as Output } : {}),
+        },
+      };
     }
     case 'status': {
       const output = v.output as StatusOptions['output'];
-      const o: StatusOptions = { name, watch: v.watch === true, untilDone: v['until-done'] === true, allEvents: v['all-events'] === true, ...(output ? { output } : {}) };
+      const o: StatusOptions = {
+        name,
+        watch: v.watch === true,
+        untilDone: v['until-done'] === true,
+        allEvents: v['all-events'] === true,
+        ...(output ? { output } : {}),
+      };
       checkStatusOptions(o);
       return { command, cluster, status: o };
     }
@@ -203,7 +270,8 @@ function waitOptions(v: Flags, name: string): WaitOptions {
   }
   if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', 'wait');
   const target = (v.for as string | undefined) ?? 'promoted';
-  if (!(WAIT_FOR as readonly string[]).includes(target)) throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, 'wait');
+  if (!(WAIT_FOR as readonly string[]).includes(target))
+    throw new UsageError(`unknown --for "${target}": use ${WAIT_FOR.join(', ')}`, 'wait');
   return { name, timeoutMs, for: target as WaitOptions['for'] };
 }
 
@@ -218,13 +286,21 @@ function requestTimeout(text: string, command: string): number {
 
 /** The commands and flags, for the completion scripts. */
 export function completionSpec(): CompletionSpec {
-  const flags = (options: Record<string, Option>, command?: string): FlagSpec[] => Object.entries(options).map(([long, o]) => ({
-    long, value: o.type === 'string', ...(o.short ? { short: o.short } : {}),
-    ...(long === 'output' && command ? { values: OUTPUT_VALUES[command] } : long === 'for' ? { values: WAIT_FOR } : {}),
-  }));
+  const flags = (options: Record<string, Option>, command?: string): FlagSpec[] =>
+    Object.entries(options).map(([long, o]) => ({
+      long,
+      value: o.type === 'string',
+      ...(o.short ? { short: o.short } : {}),
+      ...(long === 'output' && command ? { values: OUTPUT_VALUES[command] } : long === 'for' ? { values: WAIT_FOR } : {}),
+    }));
   return {
     global: flags(CLUSTER_OPTIONS),
-    commands: Object.entries(COMMAND_OPTIONS).map(([name, options]) => ({ name, summary: COMMANDS[name]!.summary, flags: flags(options, name), args: ARGS[name]! })),
+    commands: Object.entries(COMMAND_OPTIONS).map(([name, options]) => ({
+      name,
+      summary: COMMANDS[name]!.summary,
+      flags: flags(options, name),
+      args: ARGS[name]!,
+    })),
   };
 }
 
@@ -234,7 +310,8 @@ function flagError(err: unknown): string {
   const code = (err as { code?: string }).code;
   const flag = /'([^']+)'/.exec(message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown flag ${flag}`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message)) return `flag ${flag?.replace(/ <value>$/, '') ?? ''} needs a value`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message))
+    return `flag ${flag?.replace(/ <value>$/, '') ?? ''} needs a value`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `flag ${flag ?? ''} takes no value`;
   return message;
 }
@@ -303,11 +380,16 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     server = conn.server;
     ctx = { io, kube: conn.kube, namespace: conn.namespace, signal: deps.signal, feed: deps.feed, prog };
     switch (parsed.command) {
-      case 'get': return await get(ctx, parsed.get);
-      case 'status': return await status(ctx, parsed.status);
-      case 'wait': return await wait(ctx, parsed.wait);
-      case 'history': return await history(ctx, parsed.history);
-      default: return await request(ctx, parsed.command, parsed.request);
+      case 'get':
+        return await get(ctx, parsed.get);
+      case 'status':
+        return await status(ctx, parsed.status);
+      case 'wait':
+        return await wait(ctx, parsed.wait);
+      case 'history':
+        return await history(ctx, parsed.history);
+      default:
+        return await request(ctx, parsed.command, parsed.request);
     }
   } catch (err) {
     if (deps.signal.aborted) return EXIT.INTERRUPTED;

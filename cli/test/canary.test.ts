@@ -9,20 +9,34 @@ describe('decideWait (tollgate wait)', () => {
   });
 
   it('given a run in progress, then pending with the phase and the Ready message', () => {
-    expect(decideWait(canary({ phase: 'Progressing', readyMessage: 'canary weight 20' }))).toEqual({ state: 'pending', phase: 'Progressing', detail: 'canary weight 20' });
+    expect(decideWait(canary({ phase: 'Progressing', readyMessage: 'canary weight 20' }))).toEqual({
+      state: 'pending',
+      phase: 'Progressing',
+      detail: 'canary weight 20',
+    });
     for (const phase of ['Waiting', 'WaitingPromotion', 'Promoting', 'Finalising', 'Initializing'] as Phase[]) {
       expect(decideWait(canary({ phase })).state).toBe('pending');
     }
   });
 
   it('given Failed, then failed with the reason and message of Stalled; given Stalled otherwise, then stalled since its transition', () => {
-    expect(decideWait(canary({ phase: 'Failed', readyMessage: 'failed checks threshold reached 2: request-success-rate 40 < 99' }))).toEqual({
-      state: 'failed', reason: 'Failed', message: 'failed checks threshold reached 2: request-success-rate 40 < 99',
+    expect(
+      decideWait(canary({ phase: 'Failed', readyMessage: 'failed checks threshold reached 2: request-success-rate 40 < 99' })),
+    ).toEqual({
+      state: 'failed',
+      reason: 'Failed',
+      message: 'failed checks threshold reached 2: request-success-rate 40 < 99',
     });
     const stalled = canary({ phase: 'Initialized' });
-    stalled.status!.conditions = stalled.status!.conditions!.map((c) => (c.type === 'Stalled' ? { ...c, status: 'True', reason: 'TargetNotFound', message: 'Deployment test/podinfo not found' } : c));
+    stalled.status!.conditions = stalled.status!.conditions!.map((c) =>
+      c.type === 'Stalled' ? { ...c, status: 'True', reason: 'TargetNotFound', message: 'Deployment test/podinfo not found' } : c,
+    );
     expect(decideWait(stalled)).toEqual({
-      state: 'stalled', phase: 'Initialized', reason: 'TargetNotFound', message: 'Deployment test/podinfo not found', since: T0 - 30_000,
+      state: 'stalled',
+      phase: 'Initialized',
+      reason: 'TargetNotFound',
+      message: 'Deployment test/podinfo not found',
+      since: T0 - 30_000,
     });
   });
 
@@ -49,7 +63,11 @@ describe('decideWait (tollgate wait)', () => {
 
   it('given a target revision the status does not show yet, then pending even on a final-looking status', () => {
     const ctx = { targetRevision: 'rev9', target: 'Deployment/podinfo' };
-    expect(decideWait(canary({ phase: 'Succeeded' }), ctx)).toEqual({ state: 'pending', phase: 'Succeeded', detail: 'the operator has not picked up revision rev9 of Deployment/podinfo yet' });
+    expect(decideWait(canary({ phase: 'Succeeded' }), ctx)).toEqual({
+      state: 'pending',
+      phase: 'Succeeded',
+      detail: 'the operator has not picked up revision rev9 of Deployment/podinfo yet',
+    });
     expect(decideWait(canary({ phase: 'Failed' }), ctx).state).toBe('pending');
     expect(decideWait(canary({ phase: 'Succeeded' }), { targetRevision: 'rev2' }).state).toBe('promoted');
   });
@@ -57,25 +75,48 @@ describe('decideWait (tollgate wait)', () => {
 
 describe('checkRequest: requests that make sense for the phase', () => {
   it.each<[string, Phase, string]>([
-    ['promote', 'Progressing', 'ok'], ['promote', 'WaitingPromotion', 'ok'], ['promote', 'Succeeded', 'refuse'], ['promote', 'Failed', 'refuse'],
-    ['promote', 'Promoting', 'refuse'], ['promote', 'Waiting', 'refuse'], ['abort', 'Progressing', 'ok'], ['abort', 'Initialized', 'refuse'],
-    ['abort', 'Finalising', 'refuse'], ['retry', 'Failed', 'ok'], ['retry', 'Progressing', 'refuse'], ['retry', 'Succeeded', 'refuse'],
-    ['pause', 'Progressing', 'ok'], ['pause', 'Succeeded', 'ok'], ['resume', 'Progressing', 'noop'],
+    ['promote', 'Progressing', 'ok'],
+    ['promote', 'WaitingPromotion', 'ok'],
+    ['promote', 'Succeeded', 'refuse'],
+    ['promote', 'Failed', 'refuse'],
+    ['promote', 'Promoting', 'refuse'],
+    ['promote', 'Waiting', 'refuse'],
+    ['abort', 'Progressing', 'ok'],
+    ['abort', 'Initialized', 'refuse'],
+    ['abort', 'Finalising', 'refuse'],
+    ['retry', 'Failed', 'ok'],
+    ['retry', 'Progressing', 'refuse'],
+    ['retry', 'Succeeded', 'refuse'],
+    ['pause', 'Progressing', 'ok'],
+    ['pause', 'Succeeded', 'ok'],
+    ['resume', 'Progressing', 'noop'],
   ])('given %s when %s, then %s', (kind, phase, verdict) => {
     expect(checkRequest(kind as never, canary({ phase })).verdict).toBe(verdict);
   });
 
   it('given refusals, then a reason that names the phase and what would make sense', () => {
-    expect(checkRequest('promote', canary({ phase: 'Succeeded' }))).toEqual({ verdict: 'refuse', why: 'podinfo is Succeeded: no run in progress to promote' });
-    expect(checkRequest('abort', canary({ phase: 'Promoting' }))).toEqual({ verdict: 'refuse', why: 'podinfo is Promoting: the revision is already being promoted, too late to abort' });
-    expect(checkRequest('retry', canary({ phase: 'Progressing' }))).toEqual({ verdict: 'refuse', why: 'podinfo is Progressing: retry runs a Failed revision again, and podinfo has not failed' });
+    expect(checkRequest('promote', canary({ phase: 'Succeeded' }))).toEqual({
+      verdict: 'refuse',
+      why: 'podinfo is Succeeded: no run in progress to promote',
+    });
+    expect(checkRequest('abort', canary({ phase: 'Promoting' }))).toEqual({
+      verdict: 'refuse',
+      why: 'podinfo is Promoting: the revision is already being promoted, too late to abort',
+    });
+    expect(checkRequest('retry', canary({ phase: 'Progressing' }))).toEqual({
+      verdict: 'refuse',
+      why: 'podinfo is Progressing: retry runs a Failed revision again, and podinfo has not failed',
+    });
   });
 
   it('given pause and resume, then they follow the annotation', () => {
     const paused = canary({ phase: 'Progressing', annotations: { 'tollgate.dev/paused': 'true' } });
     expect(checkRequest('pause', paused)).toEqual({ verdict: 'noop', why: 'podinfo is already paused' });
     expect(checkRequest('resume', paused)).toEqual({ verdict: 'ok' });
-    expect(checkRequest('pause', canary({ phase: 'Succeeded' }))).toEqual({ verdict: 'ok', note: 'no analysis is running (Succeeded): the next run will hold at its start until resumed' });
+    expect(checkRequest('pause', canary({ phase: 'Succeeded' }))).toEqual({
+      verdict: 'ok',
+      note: 'no analysis is running (Succeeded): the next run will hold at its start until resumed',
+    });
   });
 });
 

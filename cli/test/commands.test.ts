@@ -6,15 +6,22 @@ import { templateRevision } from '@tollgate/operator/targets/deployment-spec';
 import { requestPatch, requestValue } from '../src/commands/request.js';
 import { canary, event, harness, iso, operatorWrites, putCanary, T0, type Harness } from './helpers.js';
 
-const annotations = (h: Harness, name = 'podinfo'): Record<string, string> => h.kube.get<Canary>(Resources.canaries, 'test', name)?.metadata.annotations ?? {};
+const annotations = (h: Harness, name = 'podinfo'): Record<string, string> =>
+  h.kube.get<Canary>(Resources.canaries, 'test', name)?.metadata.annotations ?? {};
 const patches = (h: Harness): number => h.kube.writes.filter((w) => w.verb === 'patch').length;
 
 function deployment(version: string): Deployment {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo', namespace: 'test' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'podinfo', namespace: 'test' },
     spec: {
-      replicas: 1, selector: { matchLabels: { app: 'podinfo' } },
-      template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', image: 'podinfo', env: [{ name: 'VERSION', value: version }] }] } },
+      replicas: 1,
+      selector: { matchLabels: { app: 'podinfo' } },
+      template: {
+        metadata: { labels: { app: 'podinfo' } },
+        spec: { containers: [{ name: 'app', image: 'podinfo', env: [{ name: 'VERSION', value: version }] }] },
+      },
     },
   } as Deployment;
 }
@@ -30,7 +37,11 @@ describe('tollgate get', () => {
 
   it('given canaries in the namespace, then a table sorted by name, exit 0', async () => {
     expect(await h.run('get')).toBe(0);
-    expect(h.out.map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual(['NAME PHASE WEIGHT FAILED', 'api Progressing 20 0/2', 'web Succeeded 0 0/2']);
+    expect(h.out.map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual([
+      'NAME PHASE WEIGHT FAILED',
+      'api Progressing 20 0/2',
+      'web Succeeded 0 0/2',
+    ]);
   });
 
   it('given -A, then every namespace', async () => {
@@ -41,7 +52,12 @@ describe('tollgate get', () => {
   it('given -o json, then the object, or a List, as kubectl prints them', async () => {
     expect(await h.run('get', 'api', '-o', 'json')).toBe(0);
     const one = JSON.parse(h.out.join('\n')) as Canary;
-    expect(one).toMatchObject({ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'api' }, status: { phase: 'Progressing' } });
+    expect(one).toMatchObject({
+      apiVersion: 'tollgate.dev/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'api' },
+      status: { phase: 'Progressing' },
+    });
     h.out.length = 0;
     expect(await h.run('get', '-o', 'json')).toBe(0);
     const list = JSON.parse(h.out.join('\n')) as { kind: string; items: Canary[] };
@@ -72,9 +88,15 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
     h = harness();
   });
 
-  it('given a run in progress, when promote, then the annotation is set to a fresh value and the operator\'s acknowledgement is printed', async () => {
+  it("given a run in progress, when promote, then the annotation is set to a fresh value and the operator's acknowledgement is printed", async () => {
     putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 20 } }));
-    h.clock.at(1200, () => operatorWrites(h, (c) => ({ phase: 'Promoting', handledRequests: { promote: c.metadata.annotations!['tollgate.dev/promote']! } }), 'copying revision rev2 to podinfo-primary'));
+    h.clock.at(1200, () =>
+      operatorWrites(
+        h,
+        (c) => ({ phase: 'Promoting', handledRequests: { promote: c.metadata.annotations!['tollgate.dev/promote']! } }),
+        'copying revision rev2 to podinfo-primary',
+      ),
+    );
     expect(await h.run('promote', 'podinfo')).toBe(0);
     expect(annotations(h)['tollgate.dev/promote']).toBe(iso(T0));
     expect(h.out).toEqual([
@@ -101,14 +123,18 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
     putCanary(h, canary({ phase: 'Succeeded' }));
     expect(await h.run('promote', 'podinfo', '--force')).toBe(0);
     expect(annotations(h)['tollgate.dev/promote']).toBe(iso(T0));
-    expect(h.out[1]).toBe('Warning: podinfo is Succeeded: no run in progress to promote; recorded anyway (--force): it stays pending: the next run will be promoted as soon as it starts.');
+    expect(h.out[1]).toBe(
+      'Warning: podinfo is Succeeded: no run in progress to promote; recorded anyway (--force): it stays pending: the next run will be promoted as soon as it starts.',
+    );
     expect(h.clock.now).toBe(T0);
   });
 
   it('given an operator that does not answer, then after 15s the request is said to be recorded, exit 0', async () => {
     putCanary(h, canary({ phase: 'Progressing' }));
     expect(await h.run('abort', 'podinfo')).toBe(0);
-    expect(h.out[1]).toBe('Not acknowledged within 15s: the request is recorded and will apply on the next reconcile of test/podinfo (now Progressing).');
+    expect(h.out[1]).toBe(
+      'Not acknowledged within 15s: the request is recorded and will apply on the next reconcile of test/podinfo (now Progressing).',
+    );
     expect(h.clock.now - T0).toBe(15_000);
   });
 
@@ -122,7 +148,13 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
 
   it('given a Failed canary, when retry, then acknowledged when the operator starts the new run', async () => {
     putCanary(h, canary({ phase: 'Failed', status: { handledRequests: { retry: iso(T0) } } }));
-    h.clock.at(700, () => operatorWrites(h, (c) => ({ phase: 'Progressing', handledRequests: { retry: c.metadata.annotations!['tollgate.dev/retry']! } }), 'analysing revision rev2 again'));
+    h.clock.at(700, () =>
+      operatorWrites(
+        h,
+        (c) => ({ phase: 'Progressing', handledRequests: { retry: c.metadata.annotations!['tollgate.dev/retry']! } }),
+        'analysing revision rev2 again',
+      ),
+    );
     expect(await h.run('retry', 'podinfo')).toBe(0);
     expect(annotations(h)['tollgate.dev/retry']).toBe(`${iso(T0)}-1`);
     expect(h.out[1]).toBe('Acknowledged by the operator: test/podinfo is Progressing  weight 0  failed 0/2: analysing revision rev2 again');
@@ -139,7 +171,9 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
     h.clock.at(400, () => operatorWrites(h, {}, 'paused at canary weight 40 (tollgate.dev/paused=true)', { paused: true }));
     expect(await h.run('pause', 'podinfo')).toBe(0);
     expect(annotations(h)['tollgate.dev/paused']).toBe('true');
-    expect(h.out[1]).toBe('Acknowledged by the operator: test/podinfo is Progressing  weight 40  failed 0/2  paused: paused at canary weight 40 (tollgate.dev/paused=true)');
+    expect(h.out[1]).toBe(
+      'Acknowledged by the operator: test/podinfo is Progressing  weight 40  failed 0/2  paused: paused at canary weight 40 (tollgate.dev/paused=true)',
+    );
     expect(await h.run('pause', 'podinfo')).toBe(0);
     expect(h.out[2]).toBe('podinfo is already paused: nothing to do');
     h.clock.at(h.clock.now - T0 + 900, () => operatorWrites(h, { canaryWeight: 60 }, 'canary weight 60'));
@@ -159,15 +193,19 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
   it('given a write conflict because the run moved on, then the phase is checked again', async () => {
     let conflicts = 0;
     const racing = harness({
-      wrap: (client) => Object.assign(Object.create(client) as KubeClient, {
-        patch: async (...args: Parameters<KubeClient['patch']>) => {
-          if (conflicts++ === 0) {
-            operatorWrites(racing, { phase: 'Succeeded', lastPromotedSpec: 'rev2' });
-            throw Object.assign(new Error('PATCH canaries/podinfo: 409 Conflict: the object has been modified'), { name: 'KubeApiError', status: 409 });
-          }
-          return client.patch(...args);
-        },
-      }),
+      wrap: (client) =>
+        Object.assign(Object.create(client) as KubeClient, {
+          patch: async (...args: Parameters<KubeClient['patch']>) => {
+            if (conflicts++ === 0) {
+              operatorWrites(racing, { phase: 'Succeeded', lastPromotedSpec: 'rev2' });
+              throw Object.assign(new Error('PATCH canaries/podinfo: 409 Conflict: the object has been modified'), {
+                name: 'KubeApiError',
+                status: 409,
+              });
+            }
+            return client.patch(...args);
+          },
+        }),
     });
     putCanary(racing, canary({ phase: 'Progressing' }));
     expect(await racing.run('promote', 'podinfo')).toBe(1);
@@ -177,14 +215,22 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
 
   it('given the CRDs are not installed, then exit 3 with a hint', async () => {
     const bare = harness({
-      wrap: (client) => Object.assign(Object.create(client) as KubeClient, {
-        get: async () => {
-          throw Object.assign(new Error('GET /apis/tollgate.dev/v1beta1/namespaces/test/canaries/podinfo: 404 NotFound: the server could not find the requested resource'), { name: 'KubeApiError', status: 404 });
-        },
-      }),
+      wrap: (client) =>
+        Object.assign(Object.create(client) as KubeClient, {
+          get: async () => {
+            throw Object.assign(
+              new Error(
+                'GET /apis/tollgate.dev/v1beta1/namespaces/test/canaries/podinfo: 404 NotFound: the server could not find the requested resource',
+              ),
+              { name: 'KubeApiError', status: 404 },
+            );
+          },
+        }),
     });
     expect(await bare.run('status', 'podinfo')).toBe(3);
-    expect(bare.err[0]).toMatch(/^error: the API server does not serve canaries.tollgate.dev: are Tollgate's CRDs installed \(kubectl apply -f crds\/\)\?/);
+    expect(bare.err[0]).toMatch(
+      /^error: the API server does not serve canaries.tollgate.dev: are Tollgate's CRDs installed \(kubectl apply -f crds\/\)\?/,
+    );
   });
 
   it('given a missing canary, then exit 3', async () => {
@@ -193,7 +239,9 @@ describe('tollgate promote, abort, retry, pause, resume', () => {
   });
 
   it('builds a merge patch of one annotation guarded by the resourceVersion, with a value never used before', () => {
-    expect(requestPatch('promote', 'v', '42')).toEqual({ metadata: { annotations: { 'tollgate.dev/promote': 'v' }, resourceVersion: '42' } });
+    expect(requestPatch('promote', 'v', '42')).toEqual({
+      metadata: { annotations: { 'tollgate.dev/promote': 'v' }, resourceVersion: '42' },
+    });
     expect(requestPatch('pause', 'true', undefined)).toEqual({ metadata: { annotations: { 'tollgate.dev/paused': 'true' } } });
     const c = canary({ annotations: { 'tollgate.dev/abort': iso(T0) }, status: { handledRequests: { abort: `${iso(T0)}-1` } } });
     expect(requestValue('abort', c, T0)).toBe(`${iso(T0)}-2`);
@@ -225,7 +273,13 @@ describe('tollgate wait', () => {
 
   it('given a run that fails, then the reason and message, exit 1', async () => {
     putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 20 } }));
-    h.clock.at(5000, () => operatorWrites(h, { phase: 'Failed', canaryWeight: 0, failedChecks: 2 }, 'failed checks threshold reached 2: request-success-rate 40 < 99'));
+    h.clock.at(5000, () =>
+      operatorWrites(
+        h,
+        { phase: 'Failed', canaryWeight: 0, failedChecks: 2 },
+        'failed checks threshold reached 2: request-success-rate 40 < 99',
+      ),
+    );
     expect(await h.run('wait', 'podinfo', '--timeout', '1m')).toBe(1);
     expect(h.out.at(-1)).toBe('test/podinfo failed: Failed: failed checks threshold reached 2: request-success-rate 40 < 99');
   });
@@ -253,7 +307,7 @@ describe('tollgate wait', () => {
     ]);
   });
 
-  it('given a stale Failed status and a fixed target, then not the old failure but the new run\'s outcome', async () => {
+  it("given a stale Failed status and a fixed target, then not the old failure but the new run's outcome", async () => {
     h.kube.put(Resources.deployments, deployment('v3'));
     const v3 = templateRevision(deployment('v3').spec.template);
     putCanary(h, canary({ phase: 'Failed', status: { lastAppliedSpec: 'bad', lastPromotedSpec: 'good' } }));
@@ -306,7 +360,7 @@ describe('tollgate wait', () => {
 
   it('given usage errors, then exit 3 and a pointer to the help', async () => {
     expect(await h.run('wait', 'podinfo', '--timeout', 'soon')).toBe(3);
-    expect(h.err).toEqual(['error: invalid --timeout "soon": use a duration such as 90s, 10m or 1h', 'See \'tollgate help wait\'.']);
+    expect(h.err).toEqual(['error: invalid --timeout "soon": use a duration such as 90s, 10m or 1h', "See 'tollgate help wait'."]);
   });
 });
 
@@ -319,20 +373,36 @@ describe('tollgate status', () => {
     h.kube.put(Resources.events, event('Advanced', 'not about this canary', T0 - 57_000, { canary: 'other' }) as never);
   });
 
-  it('given a run, then the page with the canary\'s Events only, exit 0', async () => {
-    putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 20, lastChecks: [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }] } }));
+  it("given a run, then the page with the canary's Events only, exit 0", async () => {
+    putCanary(
+      h,
+      canary({
+        phase: 'Progressing',
+        status: { canaryWeight: 20, lastChecks: [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }] },
+      }),
+    );
     expect(await h.run('status', 'podinfo')).toBe(0);
     const text = h.out.join('\n');
     expect(text).toContain('Phase:      Progressing');
     expect(text).toMatch(/request-success-rate +100 +>= 99 +ok/);
-    expect(text).toMatch(/\+0s +Normal +NewRevision +New revision rev2 detected\n +\+3s +Normal +Advanced +Advance podinfo canary weight 20$/);
+    expect(text).toMatch(
+      /\+0s +Normal +NewRevision +New revision rev2 detected\n +\+3s +Normal +Advanced +Advance podinfo canary weight 20$/,
+    );
     expect(text).not.toContain('not about this canary');
   });
 
   it('given --until-done, then the changes as they happen, and exit 0 when promoted', async () => {
     putCanary(h, canary({ phase: 'Progressing', status: { canaryWeight: 20 }, readyMessage: 'canary weight 20' }));
     h.clock.at(3000, () => {
-      operatorWrites(h, { canaryWeight: 40, lastAnalysisTime: iso(T0 + 3000), lastChecks: [{ name: 'request-success-rate', ok: true, value: 99.5, min: 99 }] }, 'canary weight 40');
+      operatorWrites(
+        h,
+        {
+          canaryWeight: 40,
+          lastAnalysisTime: iso(T0 + 3000),
+          lastChecks: [{ name: 'request-success-rate', ok: true, value: 99.5, min: 99 }],
+        },
+        'canary weight 40',
+      );
       h.kube.put(Resources.events, event('Advanced', 'Advance podinfo canary weight 40', T0 + 3000) as never);
     });
     h.clock.at(6000, () => operatorWrites(h, { phase: 'Succeeded', canaryWeight: 0, lastPromotedSpec: 'rev2' }));
@@ -364,6 +434,6 @@ describe('help and version', () => {
     expect(await h.run('version')).toBe(0);
     expect(h.out[2]).toMatch(/^tollgate 0\.1\.0 \(Node\.js v\d+/);
     expect(await h.run('bogus')).toBe(3);
-    expect(h.err).toEqual(['error: unknown command "bogus"', 'See \'tollgate help\'.']);
+    expect(h.err).toEqual(['error: unknown command "bogus"', "See 'tollgate help'."]);
   });
 });

@@ -1,6 +1,17 @@
 import {
-  age, boundsText, canaryTable, changeLines, checkResultText, checksLine, humanDuration, num, offset, statusLines, strategyText,
-  summaryLine, table,
+  age,
+  boundsText,
+  canaryTable,
+  changeLines,
+  checkResultText,
+  checksLine,
+  humanDuration,
+  num,
+  offset,
+  statusLines,
+  strategyText,
+  summaryLine,
+  table,
 } from '../src/format.js';
 import { canary, event, iso, T0 } from './helpers.js';
 
@@ -11,9 +22,24 @@ const D = 24 * H;
 
 describe('humanDuration', () => {
   it.each([
-    [0, '0s'], [-5 * S, '0s'], [999, '0s'], [45 * S, '45s'], [119 * S, '119s'], [2 * M, '2m'], [3 * M + 20 * S, '3m20s'],
-    [10 * M + 30 * S, '10m'], [179 * M, '179m'], [3 * H + 20 * M, '3h20m'], [5 * H, '5h'], [8 * H + 5 * M, '8h'], [30 * H, '30h'],
-    [3 * D + 4 * H, '3d4h'], [7 * D, '7d'], [45 * D, '45d'], [730 * D, '2y'], [800 * D, '2y70d'],
+    [0, '0s'],
+    [-5 * S, '0s'],
+    [999, '0s'],
+    [45 * S, '45s'],
+    [119 * S, '119s'],
+    [2 * M, '2m'],
+    [3 * M + 20 * S, '3m20s'],
+    [10 * M + 30 * S, '10m'],
+    [179 * M, '179m'],
+    [3 * H + 20 * M, '3h20m'],
+    [5 * H, '5h'],
+    [8 * H + 5 * M, '8h'],
+    [30 * H, '30h'],
+    [3 * D + 4 * H, '3d4h'],
+    [7 * D, '7d'],
+    [45 * D, '45d'],
+    [730 * D, '2y'],
+    [800 * D, '2y70d'],
   ])('given %p ms, then %p', (ms, text) => {
     expect(humanDuration(ms)).toBe(text);
   });
@@ -29,11 +55,15 @@ describe('humanDuration', () => {
 
 describe('table', () => {
   it('given rows, then columns padded to the widest cell, three spaces apart, no trailing blanks', () => {
-    expect(table(['NAME', 'PHASE', 'MESSAGE'], [['podinfo', 'Succeeded', ''], ['a', 'Progressing', 'canary weight 20']])).toEqual([
-      'NAME      PHASE         MESSAGE',
-      'podinfo   Succeeded',
-      'a         Progressing   canary weight 20',
-    ]);
+    expect(
+      table(
+        ['NAME', 'PHASE', 'MESSAGE'],
+        [
+          ['podinfo', 'Succeeded', ''],
+          ['a', 'Progressing', 'canary weight 20'],
+        ],
+      ),
+    ).toEqual(['NAME      PHASE         MESSAGE', 'podinfo   Succeeded', 'a         Progressing   canary weight 20']);
   });
 
   it('given an indent, then every line starts with it', () => {
@@ -57,14 +87,29 @@ describe('check formatting', () => {
     expect(checkResultText({ name: 'a', ok: true })).toBe('ok');
     expect(checkResultText({ name: 'a', ok: false, reason: 'OutOfRange', message: 'a 612 > 500' })).toBe('FAIL: a 612 > 500');
     expect(checkResultText({ name: 'a', ok: false, halt: true, reason: 'NoData' })).toBe('held: NoData');
-    expect(checksLine([{ name: 'rate', ok: true, value: 99.9, min: 99 }, { name: 'latency', ok: false, value: 612, max: 500 }]))
-      .toBe('rate 99.9 (>= 99) ok; latency 612 (<= 500) FAIL');
+    expect(
+      checksLine([
+        { name: 'rate', ok: true, value: 99.9, min: 99 },
+        { name: 'latency', ok: false, value: 612, max: 500 },
+      ]),
+    ).toBe('rate 99.9 (>= 99) ok; latency 612 (<= 500) FAIL');
   });
 });
 
 describe('canaryTable (tollgate get)', () => {
-  const running = canary({ name: 'api', phase: 'Progressing', status: { canaryWeight: 40, failedChecks: 1, lastAppliedSpec: 'abc1234567', lastPromotedSpec: 'def7654321' }, created: T0 - 5 * M });
-  const done = canary({ name: 'web', namespace: 'shop', phase: 'Succeeded', status: { lastAppliedSpec: 'aaa', lastPromotedSpec: 'aaa' }, created: T0 - 3 * D });
+  const running = canary({
+    name: 'api',
+    phase: 'Progressing',
+    status: { canaryWeight: 40, failedChecks: 1, lastAppliedSpec: 'abc1234567', lastPromotedSpec: 'def7654321' },
+    created: T0 - 5 * M,
+  });
+  const done = canary({
+    name: 'web',
+    namespace: 'shop',
+    phase: 'Succeeded',
+    status: { lastAppliedSpec: 'aaa', lastPromotedSpec: 'aaa' },
+    created: T0 - 3 * D,
+  });
 
   it('given canaries, then NAME, PHASE, WEIGHT, FAILED/threshold, revisions, READY with its reason, AGE', () => {
     expect(canaryTable([running, done], { allNamespaces: false, wide: false, now: T0 })).toEqual([
@@ -81,7 +126,11 @@ describe('canaryTable (tollgate get)', () => {
   });
 
   it('given -o wide, then provider, target, interval, paused and the Ready message', () => {
-    const paused = canary({ phase: 'Progressing', annotations: { 'tollgate.dev/paused': 'true' }, readyMessage: 'paused at canary weight 20 (tollgate.dev/paused=true)' });
+    const paused = canary({
+      phase: 'Progressing',
+      annotations: { 'tollgate.dev/paused': 'true' },
+      readyMessage: 'paused at canary weight 20 (tollgate.dev/paused=true)',
+    });
     const lines = canaryTable([paused], { allNamespaces: false, wide: true, now: T0 });
     expect(lines[0]).toMatch(/AGE {3}PROVIDER {3}TARGET +INTERVAL {3}PAUSED {3}MESSAGE$/);
     expect(lines[1]).toMatch(/istio {6}Deployment\/podinfo {3}3s {9}true {5}paused at canary weight 20 \(tollgate.dev\/paused=true\)$/);
@@ -91,27 +140,40 @@ describe('canaryTable (tollgate get)', () => {
     const fresh = canary();
     delete fresh.status;
     delete fresh.spec.analysis;
-    expect(canaryTable([fresh], { allNamespaces: false, wide: false, now: T0 })[1]).toBe('podinfo   Initializing   0        0/1      -          -          -       3d');
+    expect(canaryTable([fresh], { allNamespaces: false, wide: false, now: T0 })[1]).toBe(
+      'podinfo   Initializing   0        0/1      -          -          -       3d',
+    );
   });
 });
 
 describe('strategyText', () => {
   it('given each strategy, then one line on how the analysis moves', () => {
     expect(strategyText(canary())).toBe('canary, +20 up to 60 every 3s, rollback after 2 failed checks');
-    expect(strategyText(canary({ analysis: { interval: '1m', threshold: 1, steps: [{ weight: 5, pause: '5m' }, { weight: 50 }] } })))
-      .toBe('canary, weights 5, 50 every 1m, rollback after 1 failed check');
-    expect(strategyText(canary({ analysis: { iterations: 10, threshold: 3 } }))).toBe('blue/green, 10 iterations every 1m, rollback after 3 failed checks');
-    expect(strategyText(canary({ analysis: { iterations: 5, match: [{ headers: {} }], mirror: true } }))).toBe('A/B testing, 5 iterations every 1m, mirrored, rollback after 1 failed check');
+    expect(strategyText(canary({ analysis: { interval: '1m', threshold: 1, steps: [{ weight: 5, pause: '5m' }, { weight: 50 }] } }))).toBe(
+      'canary, weights 5, 50 every 1m, rollback after 1 failed check',
+    );
+    expect(strategyText(canary({ analysis: { iterations: 10, threshold: 3 } }))).toBe(
+      'blue/green, 10 iterations every 1m, rollback after 3 failed checks',
+    );
+    expect(strategyText(canary({ analysis: { iterations: 5, match: [{ headers: {} }], mirror: true } }))).toBe(
+      'A/B testing, 5 iterations every 1m, mirrored, rollback after 1 failed check',
+    );
     expect(strategyText(canary({ analysis: { interval: 'soon' } }))).toMatch(/unreadable/);
   });
 });
 
 describe('statusLines (tollgate status)', () => {
   const running = canary({
-    phase: 'Progressing', readyMessage: 'halted: request-duration 612 > 500',
+    phase: 'Progressing',
+    readyMessage: 'halted: request-duration 612 > 500',
     status: {
-      canaryWeight: 40, iterations: 2, failedChecks: 1, lastAppliedSpec: 'abc', lastPromotedSpec: 'def',
-      runStartTime: iso(T0 - 130 * S), lastAnalysisTime: iso(T0 - 3 * S),
+      canaryWeight: 40,
+      iterations: 2,
+      failedChecks: 1,
+      lastAppliedSpec: 'abc',
+      lastPromotedSpec: 'def',
+      runStartTime: iso(T0 - 130 * S),
+      lastAnalysisTime: iso(T0 - 3 * S),
       lastChecks: [
         { name: 'request-success-rate', ok: true, value: 99.95, min: 99 },
         { name: 'request-duration', ok: false, value: 612, max: 500, reason: 'OutOfRange', message: 'request-duration 612 > 500' },
@@ -137,20 +199,24 @@ describe('statusLines (tollgate status)', () => {
     expect(text).toContain('Failed:     1 of 2 checks');
     expect(text).toContain('Run:        started 2m10s ago, last analysis 3s ago');
     expect(text).toContain('Ready:      False (Progressing): halted: request-duration 612 > 500');
-    expect(text).toContain([
-      'Last analysis (3s ago):',
-      '  METRIC                 VALUE   BOUNDS   RESULT',
-      '  request-success-rate   99.95   >= 99    ok',
-      '  request-duration       612     <= 500   FAIL: request-duration 612 > 500',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        'Last analysis (3s ago):',
+        '  METRIC                 VALUE   BOUNDS   RESULT',
+        '  request-success-rate   99.95   >= 99    ok',
+        '  request-duration       612     <= 500   FAIL: request-duration 612 > 500',
+      ].join('\n'),
+    );
     expect(text).toMatch(/Conditions:\n {2}TYPE +STATUS +REASON +SINCE +MESSAGE\n {2}Ready +False +Progressing +30s +halted/);
-    expect(text).toContain([
-      'Events, oldest first, times from the run\'s start (1 earlier not shown: --all-events):',
-      '  AT     TYPE      REASON           MESSAGE',
-      '  +0s    Normal    NewRevision      New revision abc detected',
-      '  +3s    Normal    Advanced         Advance podinfo canary weight 20',
-      '  +30s   Warning   AnalysisFailed   Halt advancement (failed checks 1/2) (x3, last at +2m7s)',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        "Events, oldest first, times from the run's start (1 earlier not shown: --all-events):",
+        '  AT     TYPE      REASON           MESSAGE',
+        '  +0s    Normal    NewRevision      New revision abc detected',
+        '  +3s    Normal    Advanced         Advance podinfo canary weight 20',
+        '  +30s   Warning   AnalysisFailed   Halt advancement (failed checks 1/2) (x3, last at +2m7s)',
+      ].join('\n'),
+    );
   });
 
   it('given an Event repeated since an earlier run, then it is placed at its last time, in this run', () => {
@@ -161,7 +227,7 @@ describe('statusLines (tollgate status)', () => {
     const earlier = event('Synced', 'earlier', start - S);
     const lines = statusLines(c, [repeated, earlier, sameSecond, event('NewRevision', 'New revision', start)], { now: T0 });
     expect(lines.slice(lines.findIndex((l) => l.startsWith('Events')))).toEqual([
-      'Events, oldest first, times from the run\'s start (1 earlier not shown: --all-events):',
+      "Events, oldest first, times from the run's start (1 earlier not shown: --all-events):",
       '  AT    TYPE     REASON        MESSAGE',
       '  +0s   Normal   Succeeded     previous run done',
       '  +0s   Normal   NewRevision   New revision',
@@ -169,15 +235,19 @@ describe('statusLines (tollgate status)', () => {
     ]);
   });
 
-  it('given --all-events, then the earlier runs\' Events too, before the run start', () => {
+  it("given --all-events, then the earlier runs' Events too, before the run start", () => {
     const text = statusLines(running, events, { now: T0, allEvents: true }).join('\n');
     expect(text).toMatch(/ {2}-177m +Normal +Synced +Initialization done/);
   });
 
   it('given a paused run, a promoted canary and no events, then each is said plainly', () => {
-    const paused = statusLines(canary({ phase: 'Progressing', annotations: { 'tollgate.dev/paused': 'true' } }), [], { now: T0 }).join('\n');
+    const paused = statusLines(canary({ phase: 'Progressing', annotations: { 'tollgate.dev/paused': 'true' } }), [], { now: T0 }).join(
+      '\n',
+    );
     expect(paused).toContain('Phase:      Progressing (paused: tollgate.dev/paused=true)');
-    const idle = statusLines(canary({ annotations: { 'tollgate.dev/paused': 'true' }, status: { lastChecks: [] } }), [], { now: T0 }).join('\n');
+    const idle = statusLines(canary({ annotations: { 'tollgate.dev/paused': 'true' }, status: { lastChecks: [] } }), [], { now: T0 }).join(
+      '\n',
+    );
     expect(idle).toContain('Phase:      Succeeded (the next run will be paused: tollgate.dev/paused=true)');
     expect(idle).toContain('Revision:   rev2 (promoted)');
     expect(idle).toContain('Last analysis: no checks yet in this run');
@@ -185,25 +255,46 @@ describe('statusLines (tollgate status)', () => {
   });
 
   it('given blue/green, then the iteration of the total', () => {
-    const text = statusLines(canary({ phase: 'Progressing', analysis: { iterations: 10 }, status: { iterations: 3 } }), [], { now: T0 }).join('\n');
+    const text = statusLines(canary({ phase: 'Progressing', analysis: { iterations: 10 }, status: { iterations: 3 } }), [], {
+      now: T0,
+    }).join('\n');
     expect(text).toContain('Iteration:  3 of 10');
   });
 });
 
 describe('summaryLine and changeLines (wait and status --watch)', () => {
   it('given a run, then phase, weight, failed checks and the Ready message on one line', () => {
-    expect(summaryLine(canary({ phase: 'Progressing', status: { canaryWeight: 20 }, readyMessage: 'canary weight 20' })))
-      .toBe('Progressing  weight 20  failed 0/2: canary weight 20');
-    expect(summaryLine(canary({ phase: 'Progressing', analysis: { iterations: 4 }, status: { iterations: 1 }, annotations: { 'tollgate.dev/paused': 'true' } })))
-      .toMatch(/^Progressing {2}weight 0 {2}iteration 1\/4 {2}failed 0\/1 {2}paused/);
+    expect(summaryLine(canary({ phase: 'Progressing', status: { canaryWeight: 20 }, readyMessage: 'canary weight 20' }))).toBe(
+      'Progressing  weight 20  failed 0/2: canary weight 20',
+    );
+    expect(
+      summaryLine(
+        canary({
+          phase: 'Progressing',
+          analysis: { iterations: 4 },
+          status: { iterations: 1 },
+          annotations: { 'tollgate.dev/paused': 'true' },
+        }),
+      ),
+    ).toMatch(/^Progressing {2}weight 0 {2}iteration 1\/4 {2}failed 0\/1 {2}paused/);
   });
 
   it('given two snapshots, then the new state, the new checks and new or repeated Events, timed from the run start', () => {
     const start = T0 - 10 * S;
-    const before = canary({ phase: 'Progressing', status: { canaryWeight: 20, runStartTime: iso(start), lastAnalysisTime: iso(start + 3 * S) }, readyMessage: 'canary weight 20' });
+    const before = canary({
+      phase: 'Progressing',
+      status: { canaryWeight: 20, runStartTime: iso(start), lastAnalysisTime: iso(start + 3 * S) },
+      readyMessage: 'canary weight 20',
+    });
     const after = canary({
-      phase: 'Progressing', readyMessage: 'canary weight 40',
-      status: { canaryWeight: 40, runStartTime: iso(start), lastAnalysisTime: iso(start + 6 * S), lastChecks: [{ name: 'rate', ok: true, value: 100, min: 99 }] },
+      phase: 'Progressing',
+      readyMessage: 'canary weight 40',
+      status: {
+        canaryWeight: 40,
+        runStartTime: iso(start),
+        lastAnalysisTime: iso(start + 6 * S),
+        lastChecks: [{ name: 'rate', ok: true, value: 100, min: 99 }],
+      },
     });
     const adv = event('Advanced', 'Advance podinfo canary weight 20', start + 3 * S, { name: 'e1' });
     const adv2 = event('Advanced', 'Advance podinfo canary weight 40', start + 6 * S, { name: 'e2' });

@@ -12,34 +12,76 @@ export const T0 = Date.parse('2026-03-01T12:00:00Z');
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A Canary as the API server returns it, with the status the operator would write for the phase. */
-export function canary(o: {
-  name?: string; namespace?: string; phase?: Phase; status?: Partial<CanaryStatus>; annotations?: Record<string, string>;
-  generation?: number; readyMessage?: string; paused?: boolean; analysis?: NonNullable<Canary['spec']['analysis']>; created?: number;
-} = {}): Canary {
+export function canary(
+  o: {
+    name?: string;
+    namespace?: string;
+    phase?: Phase;
+    status?: Partial<CanaryStatus>;
+    annotations?: Record<string, string>;
+    generation?: number;
+    readyMessage?: string;
+    paused?: boolean;
+    analysis?: NonNullable<Canary['spec']['analysis']>;
+    created?: number;
+  } = {},
+): Canary {
   const phase = o.phase ?? 'Succeeded';
   const generation = o.generation ?? 1;
   const status: CanaryStatus = {
-    phase, canaryWeight: 0, failedChecks: 0, iterations: 0, lastAppliedSpec: 'rev2', lastPromotedSpec: phase === 'Succeeded' || phase === 'Initialized' ? 'rev2' : 'rev1',
-    observedGeneration: generation, runStartTime: iso(T0 - 60_000), lastAnalysisTime: iso(T0 - 3000), ...o.status,
+    phase,
+    canaryWeight: 0,
+    failedChecks: 0,
+    iterations: 0,
+    lastAppliedSpec: 'rev2',
+    lastPromotedSpec: phase === 'Succeeded' || phase === 'Initialized' ? 'rev2' : 'rev1',
+    observedGeneration: generation,
+    runStartTime: iso(T0 - 60_000),
+    lastAnalysisTime: iso(T0 - 3000),
+    ...o.status,
   };
   const upToDate = status.lastAppliedSpec === status.lastPromotedSpec;
-  status.conditions ??= canaryConditions([], { phase, generation, upToDate, paused: o.paused, ...(o.readyMessage ? { detail: o.readyMessage } : {}) }, iso(T0 - 30_000));
+  status.conditions ??= canaryConditions(
+    [],
+    { phase, generation, upToDate, paused: o.paused, ...(o.readyMessage ? { detail: o.readyMessage } : {}) },
+    iso(T0 - 30_000),
+  );
   return {
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
-    metadata: { name: o.name ?? 'podinfo', namespace: o.namespace ?? 'test', generation, uid: 'uid-1', creationTimestamp: iso(o.created ?? T0 - 3 * 86_400_000), ...(o.annotations ? { annotations: o.annotations } : {}) },
+    apiVersion: 'tollgate.dev/v1beta1',
+    kind: 'Canary',
+    metadata: {
+      name: o.name ?? 'podinfo',
+      namespace: o.namespace ?? 'test',
+      generation,
+      uid: 'uid-1',
+      creationTimestamp: iso(o.created ?? T0 - 3 * 86_400_000),
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+    },
     spec: {
-      provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name ?? 'podinfo' }, service: { port: 9898 },
+      provider: 'istio',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name ?? 'podinfo' },
+      service: { port: 9898 },
       analysis: o.analysis ?? { interval: '3s', threshold: 2, stepWeight: 20, maxWeight: 60 },
     },
     status,
   };
 }
 
-export function event(reason: string, message: string, at: number, o: { count?: number; last?: number; type?: string; name?: string; canary?: string; uid?: string } = {}): CoreEvent {
+export function event(
+  reason: string,
+  message: string,
+  at: number,
+  o: { count?: number; last?: number; type?: string; name?: string; canary?: string; uid?: string } = {},
+): CoreEvent {
   return {
     metadata: { name: o.name ?? `${o.canary ?? 'podinfo'}.${reason}.${at}`, namespace: 'test' },
     involvedObject: { kind: 'Canary', name: o.canary ?? 'podinfo', namespace: 'test', ...(o.uid ? { uid: o.uid } : {}) },
-    type: o.type ?? 'Normal', reason, message, count: o.count ?? 1, firstTimestamp: iso(at), lastTimestamp: iso(o.last ?? at),
+    type: o.type ?? 'Normal',
+    reason,
+    message,
+    count: o.count ?? 1,
+    firstTimestamp: iso(at),
+    lastTimestamp: iso(o.last ?? at),
   };
 }
 
@@ -52,15 +94,20 @@ class Clock {
   private timers: { at: number; seq: number; fire: () => void }[] = [];
   private seq = 0;
 
-  sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = { at: this.now + ms, seq: this.seq++, fire: () => resolve() };
-    this.timers.push(timer);
-    signal?.addEventListener('abort', () => {
-      this.timers = this.timers.filter((t) => t !== timer);
-      resolve();
-    }, { once: true });
-  });
+  sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = { at: this.now + ms, seq: this.seq++, fire: () => resolve() };
+      this.timers.push(timer);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.timers = this.timers.filter((t) => t !== timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
 
   /** Runs fn when the clock reaches at (ms from T0). */
   at(offsetMs: number, fn: () => void): void {
@@ -109,10 +156,16 @@ export function harness(o: { connectError?: Error; wrap?: (k: KubeClient) => Kub
     prog: 'tollgate',
   });
   return {
-    kube, clock, out, err, io,
+    kube,
+    clock,
+    out,
+    err,
+    io,
     async run(...argv) {
       let done = false;
-      const p = run(argv, deps()).finally(() => { done = true; });
+      const p = run(argv, deps()).finally(() => {
+        done = true;
+      });
       for (let idle = 0; !done && idle < 3;) {
         await settle();
         if (done) break;
@@ -129,13 +182,25 @@ export const putCanary = (h: Harness, c: Canary): Canary => h.kube.put(Resources
 
 /** Changes the stored Canary's status as the operator would (conditions included; metadata and annotations kept). */
 export function operatorWrites(
-  h: Harness, change: Partial<CanaryStatus> | ((c: Canary) => Partial<CanaryStatus>), detail?: string, o: { blocked?: { reason: string; message: string }; paused?: boolean } = {}, name = 'podinfo',
+  h: Harness,
+  change: Partial<CanaryStatus> | ((c: Canary) => Partial<CanaryStatus>),
+  detail?: string,
+  o: { blocked?: { reason: string; message: string }; paused?: boolean } = {},
+  name = 'podinfo',
 ): void {
   const live = h.kube.get<Canary>(Resources.canaries, 'test', name)!;
   const next = { ...live.status, ...(typeof change === 'function' ? change(live) : change) } as CanaryStatus;
   const generation = live.metadata.generation ?? 1;
-  next.conditions = canaryConditions(live.status?.conditions ?? [], {
-    phase: next.phase ?? '', generation, upToDate: next.lastAppliedSpec === next.lastPromotedSpec, ...(detail ? { detail } : {}), ...o,
-  }, iso(h.clock.now));
+  next.conditions = canaryConditions(
+    live.status?.conditions ?? [],
+    {
+      phase: next.phase ?? '',
+      generation,
+      upToDate: next.lastAppliedSpec === next.lastPromotedSpec,
+      ...(detail ? { detail } : {}),
+      ...o,
+    },
+    iso(h.clock.now),
+  );
   h.kube.put(Resources.canaries, { ...live, status: { ...next, observedGeneration: generation } });
 }

@@ -26,7 +26,10 @@ async function offline(argv: string[], stdin = ''): Promise<{ code: number; out:
   const err: string[] = [];
   const code = await run(argv, {
     io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
-    connect: () => Promise.reject(new Error('no cluster')), feed: pollFeed(1000), signal: new AbortController().signal, prog: 'tollgate',
+    connect: () => Promise.reject(new Error('no cluster')),
+    feed: pollFeed(1000),
+    signal: new AbortController().signal,
+    prog: 'tollgate',
     stdin: async () => stdin,
   });
   return { code, out, err };
@@ -62,11 +65,23 @@ describe('tollgate lint (the command)', () => {
     const h = await offline(['lint', '-', '-o', 'json'], INVALID);
     expect(h.code).toBe(1);
     expect(JSON.parse(h.out.join('\n'))).toEqual({
-      checked: 1, skipped: 0, errors: 1, warnings: 0,
-      findings: [{
-        file: '<stdin>', document: 0, line: 7, column: 3, object: 'Canary test/podinfo', severity: 'error', stage: 'cel', path: 'spec.analysis',
-        message: 'spec.analysis: Invalid value: stepWeight must not exceed maxWeight',
-      }],
+      checked: 1,
+      skipped: 0,
+      errors: 1,
+      warnings: 0,
+      findings: [
+        {
+          file: '<stdin>',
+          document: 0,
+          line: 7,
+          column: 3,
+          object: 'Canary test/podinfo',
+          severity: 'error',
+          stage: 'cel',
+          path: 'spec.analysis',
+          message: 'spec.analysis: Invalid value: stepWeight must not exceed maxWeight',
+        },
+      ],
     });
   });
 
@@ -87,7 +102,9 @@ describe('tollgate lint (the command)', () => {
     expect((await offline(['lint', '-'], mirrored)).code).toBe(0);
     const k = await offline(['lint', '-', '--mesh-provider', 'linkerd'], mirrored);
     expect(k.code).toBe(1);
-    expect(k.out[0]).toBe('<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1 (Canary test/podinfo)');
+    expect(k.out[0]).toBe(
+      '<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1 (Canary test/podinfo)',
+    );
   });
 });
 
@@ -134,7 +151,18 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
 
   it('given bash, then commands, their flags and the values of -o and --for', () => {
     expect(complete('tollgate', 'h')).toEqual(['history', 'help']);
-    expect(complete('tollgate', 'lint', '-')).toEqual(['--output', '-o', '--mesh-provider', '--kubeconfig', '--context', '--namespace', '-n', '--request-timeout', '--help', '-h']);
+    expect(complete('tollgate', 'lint', '-')).toEqual([
+      '--output',
+      '-o',
+      '--mesh-provider',
+      '--kubeconfig',
+      '--context',
+      '--namespace',
+      '-n',
+      '--request-timeout',
+      '--help',
+      '-h',
+    ]);
     expect(complete('tollgate', 'get', '-o', '')).toEqual(['json', 'yaml', 'wide', 'name']);
     expect(complete('tollgate', 'history', 'x', '--output', '')).toEqual(['json', 'yaml']);
     expect(complete('tollgate', 'wait', 'x', '--for', '')).toEqual(['promoted']);
@@ -142,15 +170,23 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   });
 
   it('given a command that takes a canary, then the names from tollgate get -o name, with the cluster flags typed', () => {
-    expect(complete('tollgate', '--context', 'prod', 'status', '-n', 'shop', '--timeout', '1m', '')).toEqual(['podinfo', 'args:get_-o_name_--context_prod_-n_shop']);
+    expect(complete('tollgate', '--context', 'prod', 'status', '-n', 'shop', '--timeout', '1m', '')).toEqual([
+      'podinfo',
+      'args:get_-o_name_--context_prod_-n_shop',
+    ]);
     expect(complete('tollgate', 'promote', 'p')).toEqual(['podinfo']);
   });
 
   it('given a global flag taking a value, then it is passed on to tollgate get -o name with the cluster flags (the global table decides)', () => {
     const spec = completionSpec();
     const withUser = { ...spec, global: [...spec.global, { long: 'user', short: 'u', value: true }] };
-    expect(completeWith(withUser, 'tollgate', '--user', 'bob', 'status', '-u', 'ann', '')).toEqual(['podinfo', 'args:get_-o_name_--user_bob_-u_ann']);
-    expect(completionScript('fish', withUser)).toContain('if contains -- $words[$i] --kubeconfig --context --namespace -n --request-timeout --user -u\n');
+    expect(completeWith(withUser, 'tollgate', '--user', 'bob', 'status', '-u', 'ann', '')).toEqual([
+      'podinfo',
+      'args:get_-o_name_--user_bob_-u_ann',
+    ]);
+    expect(completionScript('fish', withUser)).toContain(
+      'if contains -- $words[$i] --kubeconfig --context --namespace -n --request-timeout --user -u\n',
+    );
   });
 
   it('given zsh, then the bash function through bashcompinit; fish, one completion per command and flag', () => {
@@ -158,7 +194,9 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(zsh.startsWith('#compdef tollgate kubectl-tollgate\n')).toBe(true);
     expect(zsh).toContain('autoload -U +X bashcompinit && bashcompinit\n# bash completion for tollgate');
     const fish = completionScript('fish', completionSpec()).split('\n');
-    expect(fish).toContain('complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'');
+    expect(fish).toContain(
+      'complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'',
+    );
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from get" -l output -s o -x -a \'json yaml wide name\'');
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from history" -a \'(__tollgate_canaries)\'');
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from lint" -F');
@@ -180,13 +218,16 @@ describe('--request-timeout', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-timeout-'));
     const port = (server.address() as net.AddressInfo).port;
-    fs.writeFileSync(path.join(dir, 'kubeconfig'), `apiVersion: v1
+    fs.writeFileSync(
+      path.join(dir, 'kubeconfig'),
+      `apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}, {name: closed, cluster: {server: "http://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]
 contexts: [{name: slow, context: {cluster: c, user: u, namespace: shop}}, {name: other, context: {cluster: closed, user: u}}]
 current-context: other
-`);
+`,
+    );
   });
   afterAll(async () => {
     for (const s of sockets) s.destroy();
@@ -199,7 +240,10 @@ current-context: other
     const err: string[] = [];
     const code = await run(['get', '--kubeconfig', path.join(dir, 'kubeconfig'), '--context', 'slow', '--request-timeout', '300ms'], {
       io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
-      connect, feed: pollFeed(1000), signal: new AbortController().signal, prog: 'tollgate',
+      connect,
+      feed: pollFeed(1000),
+      signal: new AbortController().signal,
+      prog: 'tollgate',
     });
     expect(code).toBe(3);
     expect(err.join('\n')).toMatch(/timed out after 300ms/); // the default would be 30000ms; the current context, ECONNREFUSED

@@ -49,6 +49,10 @@ export const LABELS = {
   member: 'tollgate.dev/member',
 } as const;
 
+/** The API group of Tollgate's kinds, and the apiVersion they are served at. */
+export const GROUP = 'tollgate.dev';
+export const API_VERSION = `${GROUP}/v1beta1`;
+
 /** The finalizer the operator puts on a Canary to restore routes and scale on deletion. */
 export const FINALIZER = 'tollgate.dev/finalizer';
 

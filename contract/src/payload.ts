@@ -23,7 +23,10 @@ export const webhookPayloadSchema = z.looseObject({
   ...canaryRefSchema.shape,
   phase: z.string().max(64).optional(),
   checksum: z.string().max(1024).optional(),
-  metadata: z.record(z.string(), z.string({ error: 'metadata values must be strings' })).nullable().optional(),
+  metadata: z
+    .record(z.string(), z.string({ error: 'metadata values must be strings' }))
+    .nullable()
+    .optional(),
   type: z.string().max(64).optional(),
   canaryWeight: z.number().optional(),
   iteration: z.number().optional(),
@@ -54,5 +57,5 @@ export type SentWebhookPayload<Phase extends string = string> = {
 
 /** Compile-time checks: what the operator sends is what hooks receive, and it sends every field hooks read. */
 type Assignable<T extends U, U> = T;
-type SentIsReceived = Assignable<SentWebhookPayload, WebhookPayload>;
-type EveryFieldSent = Assignable<keyof typeof webhookPayloadSchema.shape, keyof SentWebhookPayload>;
+type _SentIsReceived = Assignable<SentWebhookPayload, WebhookPayload>;
+type _EveryFieldSent = Assignable<keyof typeof webhookPayloadSchema.shape, keyof SentWebhookPayload>;

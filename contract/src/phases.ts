@@ -5,8 +5,18 @@
  */
 
 export const PHASES = [
-  '', 'Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising',
-  'Succeeded', 'Failed', 'Terminating', 'Terminated',
+  '',
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+  'Terminating',
+  'Terminated',
 ] as const;
 
 export type Phase = (typeof PHASES)[number];
@@ -27,7 +37,16 @@ const IDLE: ReadonlySet<string> = new Set<Phase>(['Initialized', 'Succeeded', 'F
 /** The primary serves a promoted revision (the Promoted condition is True). */
 const PROMOTED: ReadonlySet<string> = new Set<Phase>(['Initialized', 'Succeeded']);
 /** The operator has work to do whatever the revision (the Reconciling condition). */
-const BUSY: ReadonlySet<string> = new Set<Phase>(['', 'Initializing', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Terminating']);
+const BUSY: ReadonlySet<string> = new Set<Phase>([
+  '',
+  'Initializing',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Terminating',
+]);
 /** A run has ended; hooks/ stops the run's background tasks. */
 const FINAL: ReadonlySet<string> = new Set<Phase>(['Succeeded', 'Failed']);
 

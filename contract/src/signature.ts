@@ -12,7 +12,7 @@ export const TIMESTAMP_HEADER = 'x-tollgate-timestamp';
 export const NONCE_HEADER = 'x-tollgate-nonce';
 export const SIGNATURE_HEADER = 'x-tollgate-signature';
 /** A signed request is accepted while its timestamp is at most this far from the receiver's clock, either way. */
-const MAX_SKEW_SECONDS = 300;
+export const MAX_SKEW_SECONDS = 300;
 /** The scheme tag of X-Tollgate-Signature. The first scheme ("sha256=", over "<timestamp>.<body>") is refused. */
 const SIGNATURE_SCHEME = 'v2';
 /** What a namespace key signs to make the namespace's gate key. */
@@ -83,8 +83,7 @@ type SignatureFailure = 'malformed' | 'stale_timestamp' | 'invalid_signature';
 
 /** Which of the candidate keys signed, the signature (for a replay cache) and when it stops being accepted. */
 export type SignatureCheck<K extends string> =
-  | { ok: true; key: K; signature: string; expiresAtSeconds: number }
-  | { ok: false; failure: SignatureFailure; message: string };
+  { ok: true; key: K; signature: string; expiresAtSeconds: number } | { ok: false; failure: SignatureFailure; message: string };
 
 /**
  * Checks a signed request against candidate keys (by name): headers well formed, timestamp within
@@ -92,7 +91,10 @@ export type SignatureCheck<K extends string> =
  * Pure: replays are the receiver's to refuse (the signature is unique per request, its nonce being signed).
  */
 export function verifySignature<K extends string>(
-  keys: Readonly<Record<K, string>>, h: SignatureHeaders, req: RequestToSign, nowMs: number,
+  keys: Readonly<Record<K, string>>,
+  h: SignatureHeaders,
+  req: RequestToSign,
+  nowMs: number,
 ): SignatureCheck<K> {
   const bad = checkHeaders(h, nowMs);
   if (bad) return bad;
@@ -113,9 +115,13 @@ function checkHeaders(h: SignatureHeaders, nowMs: number): Extract<SignatureChec
   if (Math.abs(nowMs / 1000 - Number(h.timestamp)) > MAX_SKEW_SECONDS) {
     return fail('stale_timestamp', `X-Tollgate-Timestamp is more than ${MAX_SKEW_SECONDS}s away from the server's clock`);
   }
-  if (!NONCE.test(h.nonce)) return fail('malformed', 'malformed X-Tollgate-Nonce: expected 16 to 64 characters of A-Z, a-z, 0-9, "_" and "-"');
+  if (!NONCE.test(h.nonce))
+    return fail('malformed', 'malformed X-Tollgate-Nonce: expected 16 to 64 characters of A-Z, a-z, 0-9, "_" and "-"');
   if (h.signature.startsWith('sha256=')) {
-    return fail('malformed', 'X-Tollgate-Signature: the sha256= scheme (timestamp and body only) is no longer accepted; sign v2 (method, path, timestamp, nonce and body)');
+    return fail(
+      'malformed',
+      'X-Tollgate-Signature: the sha256= scheme (timestamp and body only) is no longer accepted; sign v2 (method, path, timestamp, nonce and body)',
+    );
   }
   if (!SIGNATURE.test(h.signature)) return fail('malformed', 'malformed X-Tollgate-Signature: expected v2=<64 lowercase hex digits>');
   return undefined;
@@ -129,4 +135,8 @@ export function safeEqual(a: string, b: string): boolean {
 
 const hmacHex = (key: string, data: Buffer): string => createHmac('sha256', key).update(data).digest('hex');
 
-const fail = (failure: SignatureFailure, message: string): { ok: false; failure: SignatureFailure; message: string } => ({ ok: false, failure, message });
+const fail = (failure: SignatureFailure, message: string): { ok: false; failure: SignatureFailure; message: string } => ({
+  ok: false,
+  failure,
+  message,
+});

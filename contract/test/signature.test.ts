@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import {
-  gateKey, namespaceKey, requestPath, signatureOf, signedHeaders, signingString, verifySignature, type RequestToSign,
+  gateKey,
+  namespaceKey,
+  requestPath,
+  signatureOf,
+  signedHeaders,
+  signingString,
+  verifySignature,
+  type RequestToSign,
 } from '../src/signature.js';
 
 const NOW = 1_700_000_000_000;
@@ -24,7 +31,11 @@ describe('the signing string and the signature', () => {
     ['another body', { body: '{ }' }],
   ])('given a signature of POST /gate/open, then a request with %s does not verify', (_what, change) => {
     const headers = signedHeaders('key', open, { nowMs: NOW, nonce: NONCE });
-    const h = { timestamp: headers['x-tollgate-timestamp'], nonce: headers['x-tollgate-nonce'], signature: headers['x-tollgate-signature'] };
+    const h = {
+      timestamp: headers['x-tollgate-timestamp'],
+      nonce: headers['x-tollgate-nonce'],
+      signature: headers['x-tollgate-signature'],
+    };
     expect(verifySignature({ k: 'key' }, h, open, NOW)).toMatchObject({ ok: true, key: 'k' });
     expect(verifySignature({ k: 'key' }, h, { ...open, ...change }, NOW)).toMatchObject({ ok: false, failure: 'invalid_signature' });
   });
@@ -47,7 +58,12 @@ describe('verifySignature', () => {
   const ok = { timestamp: '1700000000', nonce: NONCE, signature: signatureOf('b-key', '1700000000', NONCE, open) };
 
   it('given candidate keys, then it names the one that signed and when the signature expires', () => {
-    expect(verifySignature({ a: 'a-key', b: 'b-key' }, ok, open, NOW)).toEqual({ ok: true, key: 'b', signature: ok.signature, expiresAtSeconds: 1_700_000_300 });
+    expect(verifySignature({ a: 'a-key', b: 'b-key' }, ok, open, NOW)).toEqual({
+      ok: true,
+      key: 'b',
+      signature: ok.signature,
+      expiresAtSeconds: 1_700_000_300,
+    });
   });
 
   it.each<[string, Record<string, string | undefined>, string, RegExp]>([
@@ -92,7 +108,15 @@ describe('namespace keys', () => {
       'echo "$NS_KEY $GATE_KEY v2=$sig"',
     ].join('\n');
     const body = '{"name":"podinfo","namespace":"team-a"}';
-    const env = { PATH: process.env.PATH ?? '', NS: 'team-a', MASTER: 'master-key-0123456789', ts: '1700000000', nonce: NONCE, path: '/gate/open', body };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NS: 'team-a',
+      MASTER: 'master-key-0123456789',
+      ts: '1700000000',
+      nonce: NONCE,
+      path: '/gate/open',
+      body,
+    };
     const [nsKey, gKey, sig] = execFileSync('bash', ['-c', script], { env, encoding: 'utf8' }).trim().split(' ');
     expect(nsKey).toBe(namespaceKey('master-key-0123456789', 'team-a'));
     expect(gKey).toBe(gateKey(nsKey!));

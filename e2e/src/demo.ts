@@ -15,7 +15,9 @@ const say = (msg: string): void => void process.stdout.write(`${msg}\n`);
 
 function printSample(start: number, s: Sample): void {
   const t = ((s.at - start) / 1000).toFixed(1).padStart(6);
-  say(`  ${t}s  ${s.phase.padEnd(16)} weight ${String(s.weight).padStart(3)}  failed ${s.failedChecks}  ${s.checks}${s.detail ? `  | ${s.detail}` : ''}`);
+  say(
+    `  ${t}s  ${s.phase.padEnd(16)} weight ${String(s.weight).padStart(3)}  failed ${s.failedChecks}  ${s.checks}${s.detail ? `  | ${s.detail}` : ''}`,
+  );
 }
 
 let releaseStart = 0;
@@ -29,7 +31,9 @@ async function release(timeline: Timeline, run: () => Promise<void>, until: stri
   // The end of this release, not a late status write of the previous one: an end phase after the run started.
   const started = timeline.phases.indexOf(await timeline.waitForPhase('Progressing', 180_000, from));
   const end = await Promise.race(until.map((p) => timeline.waitForPhase(p, 180_000, started)));
-  say(`  -> ${end.phase} after ${((end.at - start) / 1000).toFixed(1)}s; canary weights written to the VirtualService: ${timeline.routeWeights.join(' > ')}`);
+  say(
+    `  -> ${end.phase} after ${((end.at - start) / 1000).toFixed(1)}s; canary weights written to the VirtualService: ${timeline.routeWeights.join(' > ')}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -43,15 +47,27 @@ async function main(): Promise<void> {
     await env.client.create(Resources.canaries, istioCanary('demo', 'podinfo'));
     const timeline = new Timeline(env.client, 'demo', 'podinfo');
     await timeline.start();
-    timeline.onSample((s) => { if (releaseStart) printSample(releaseStart, s); });
+    timeline.onSample((s) => {
+      if (releaseStart) printSample(releaseStart, s);
+    });
     operator.start();
     say('Operator started; Canary demo/podinfo: istio, step 20% every 3s up to 60%, success rate >= 99%, p99 <= 500ms');
     await timeline.waitForPhase('Initialized', 60_000);
     say('Initialized: podinfo-primary serves v1, all traffic on the primary.');
     timeline.routeWeights.length = 0;
-    await release(timeline, () => setEnv(env.client, 'demo', 'podinfo', { VERSION: 'v2' }), ['Succeeded', 'Failed'], 'Release v2 (healthy):');
+    await release(
+      timeline,
+      () => setEnv(env.client, 'demo', 'podinfo', { VERSION: 'v2' }),
+      ['Succeeded', 'Failed'],
+      'Release v2 (healthy):',
+    );
     timeline.routeWeights.length = 0;
-    await release(timeline, () => setEnv(env.client, 'demo', 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.5' }), ['Failed', 'Succeeded'], 'Release v3 (50% of requests fail):');
+    await release(
+      timeline,
+      () => setEnv(env.client, 'demo', 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.5' }),
+      ['Failed', 'Succeeded'],
+      'Release v3 (50% of requests fail):',
+    );
     releaseStart = 0;
     say(`\nDone. Operator log: ${operator.logFile}`);
     timeline.stop();
@@ -61,7 +77,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

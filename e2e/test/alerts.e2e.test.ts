@@ -10,8 +10,13 @@ describe('alerts', () => {
   const received: { path: string; body: Record<string, unknown> }[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
-    req.on('end', () => { received.push({ path: req.url ?? '', body: JSON.parse(body) as Record<string, unknown> }); res.writeHead(200).end('ok'); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(body) as Record<string, unknown> });
+      res.writeHead(200).end('ok');
+    });
   });
   let s: Scenario | undefined;
 
@@ -29,10 +34,21 @@ describe('alerts', () => {
     s = await scenario({
       prefix: 'alerts',
       before: async (ns, kube) => {
-        const provider: AlertProvider = { apiVersion: 'tollgate.dev/v1beta1', kind: 'AlertProvider', metadata: { name: 'on-call', namespace: ns }, spec: { type: 'slack', channel: 'releases', address } };
+        const provider: AlertProvider = {
+          apiVersion: 'tollgate.dev/v1beta1',
+          kind: 'AlertProvider',
+          metadata: { name: 'on-call', namespace: ns },
+          spec: { type: 'slack', channel: 'releases', address },
+        };
         await kube.create(Resources.alertProviders, provider);
       },
-      analysis: { interval: '2s', threshold: 1, stepWeight: 50, maxWeight: 50, alerts: [{ name: 'on-call', severity: 'error', providerRef: { name: 'on-call' } }] },
+      analysis: {
+        interval: '2s',
+        threshold: 1,
+        stepWeight: 50,
+        maxWeight: 50,
+        alerts: [{ name: 'on-call', severity: 'error', providerRef: { name: 'on-call' } }],
+      },
     });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2', ERROR_RATE: '0.8' });

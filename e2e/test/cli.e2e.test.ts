@@ -29,7 +29,10 @@ interface CliResult {
 /** Runs a command line to its end; the result carries the output, so a failed expectation shows it. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, KUBECONFIG: envInfo().kubeconfig, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { ...process.env, KUBECONFIG: envInfo().kubeconfig, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -56,7 +59,10 @@ describe('tollgate CLI on the local control plane', () => {
   async function until(what: string, pred: () => boolean, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; phases: ${s.timeline.phaseSequence().join(' > ')}; status: ${JSON.stringify(canary()?.status)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; phases: ${s.timeline.phaseSequence().join(' > ')}; status: ${JSON.stringify(canary()?.status)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -72,7 +78,7 @@ describe('tollgate CLI on the local control plane', () => {
     await s?.stop();
   });
 
-  it('get: the table, JSON, the kubeconfig context\'s namespace, -A, and `kubectl tollgate get` as a plugin', async () => {
+  it("get: the table, JSON, the kubeconfig context's namespace, -A, and `kubectl tollgate get` as a plugin", async () => {
     const table = await tollgate('get', '-n', ns);
     expect(table).toMatchObject({ code: 0, stderr: '' });
     const [header, row] = table.stdout.trimEnd().split('\n');
@@ -82,7 +88,11 @@ describe('tollgate CLI on the local control plane', () => {
 
     const json = await tollgate('get', 'podinfo', '-n', ns, '-o', 'json');
     expect(json).toMatchObject({ code: 0 });
-    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'Canary', metadata: { name: 'podinfo', namespace: ns }, status: { phase: 'Initialized' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: 'Canary',
+      metadata: { name: 'podinfo', namespace: ns },
+      status: { phase: 'Initialized' },
+    });
 
     const all = await tollgate('get', '-A');
     expect(all.stdout).toMatch(new RegExp(`^${ns} +podinfo +Initialized`, 'm'));
@@ -92,26 +102,43 @@ describe('tollgate CLI on the local control plane', () => {
     try {
       const kubeconfig = path.join(dir, 'kubeconfig');
       fs.copyFileSync(envInfo().kubeconfig, kubeconfig);
-      execFileSync(tools.kubectl, ['config', 'set-context', '--current', `--namespace=${ns}`, `--kubeconfig=${kubeconfig}`], { stdio: 'ignore' });
+      execFileSync(tools.kubectl, ['config', 'set-context', '--current', `--namespace=${ns}`, `--kubeconfig=${kubeconfig}`], {
+        stdio: 'ignore',
+      });
       const fromContext = await tollgate('get', '--kubeconfig', kubeconfig);
       expect(fromContext).toMatchObject({ code: 0 });
       expect(fromContext.stdout).toMatch(/^podinfo +Initialized/m);
 
       fs.mkdirSync(path.join(dir, 'bin'));
       fs.symlinkSync(CLI_BIN, path.join(dir, 'bin', 'kubectl-tollgate'));
-      const plugin = await run(tools.kubectl, ['tollgate', 'get'], { KUBECONFIG: kubeconfig, PATH: `${path.join(dir, 'bin')}:${tools.bin}:${process.env.PATH}` });
+      const plugin = await run(tools.kubectl, ['tollgate', 'get'], {
+        KUBECONFIG: kubeconfig,
+        PATH: `${path.join(dir, 'bin')}:${tools.bin}:${process.env.PATH}`,
+      });
       expect(plugin).toMatchObject({ code: 0 });
       const withoutAge = (line: string | undefined): string | undefined => line?.replace(/\S+$/, '');
       expect(withoutAge(plugin.stdout.split('\n')[1])).toBe(withoutAge(row));
-      const usage = await run(tools.kubectl, ['tollgate', 'promte', 'podinfo'], { KUBECONFIG: kubeconfig, PATH: `${path.join(dir, 'bin')}:${tools.bin}:${process.env.PATH}` });
-      expect(usage).toMatchObject({ code: 3, stderr: 'error: unknown command "promte"; did you mean "promote"?\nSee \'kubectl tollgate help\'.\n' });
+      const usage = await run(tools.kubectl, ['tollgate', 'promte', 'podinfo'], {
+        KUBECONFIG: kubeconfig,
+        PATH: `${path.join(dir, 'bin')}:${tools.bin}:${process.env.PATH}`,
+      });
+      expect(usage).toMatchObject({
+        code: 3,
+        stderr: 'error: unknown command "promte"; did you mean "promote"?\nSee \'kubectl tollgate help\'.\n',
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
 
     const refused = await tollgate('promote', 'podinfo', '-n', ns);
-    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('refused: podinfo is Initialized: no run in progress to promote.') });
-    expect(await tollgate('get', 'nope', '-n', ns)).toMatchObject({ code: 3, stderr: `error: canary "nope" not found in namespace "${ns}"\n` });
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('refused: podinfo is Initialized: no run in progress to promote.'),
+    });
+    expect(await tollgate('get', 'nope', '-n', ns)).toMatchObject({
+      code: 3,
+      stderr: `error: canary "nope" not found in namespace "${ns}"\n`,
+    });
   });
 
   it('wait, started right after the change, exits 0 once the new revision is promoted; status --until-done follows the run', async () => {
@@ -125,7 +152,9 @@ describe('tollgate CLI on the local control plane', () => {
     expect(c.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
     expect(waited.stdout).toMatch(/Progressing {2}weight 20 {2}failed 0\/2/);
     expect(waited.stdout).toMatch(/Progressing {2}weight 80 {2}failed 0\/2/);
-    expect(waited.stdout.trimEnd().split('\n').pop()).toBe(`${ns}/podinfo is promoted: revision ${c.status?.lastPromotedSpec} (revision ${c.status?.lastPromotedSpec} promoted)`);
+    expect(waited.stdout.trimEnd().split('\n').pop()).toBe(
+      `${ns}/podinfo is promoted: revision ${c.status?.lastPromotedSpec} (revision ${c.status?.lastPromotedSpec} promoted)`,
+    );
 
     expect(followed).toMatchObject({ code: 0 });
     expect(followed.stdout).toContain('Following the run until it ends (Ctrl-C to stop):');
@@ -141,7 +170,10 @@ describe('tollgate CLI on the local control plane', () => {
     await until('canary weight 20', () => phase() === 'Progressing' && weight() === 20);
 
     const paused = await tollgate('pause', 'podinfo', '-n', ns);
-    const ack = /Acknowledged by the operator: .* is Progressing {2}weight (\d+) {2}failed 0\/2 {2}paused: paused at canary weight \d+/.exec(paused.stdout);
+    const ack =
+      /Acknowledged by the operator: .* is Progressing {2}weight (\d+) {2}failed 0\/2 {2}paused: paused at canary weight \d+/.exec(
+        paused.stdout,
+      );
     expect({ ...paused, ack: Boolean(ack) }).toMatchObject({ code: 0, ack: true });
     const held = Number(ack![1]);
     const routes = [...s.timeline.routeWeights];
@@ -152,10 +184,16 @@ describe('tollgate CLI on the local control plane', () => {
     expect(wide.stdout).toMatch(new RegExp(`Deployment/podinfo +3s +true +paused at canary weight ${held}`));
 
     const resumed = await tollgate('resume', 'podinfo', '-n', ns);
-    expect(resumed).toMatchObject({ code: 0, stdout: expect.stringContaining(`Acknowledged by the operator: ${ns}/podinfo is Progressing  weight ${held + 20}`) });
+    expect(resumed).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`Acknowledged by the operator: ${ns}/podinfo is Progressing  weight ${held + 20}`),
+    });
 
     const promoted = await tollgate('promote', 'podinfo', '-n', ns);
-    expect(promoted).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Requested for .*: promotion of the revision under analysis.*\nAcknowledged by the operator: /) });
+    expect(promoted).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Requested for .*: promotion of the revision under analysis.*\nAcknowledged by the operator: /),
+    });
     await s.timeline.waitForPhase('Succeeded', 30_000, from);
     await new Promise((r) => setTimeout(r, 500));
     expect(Math.max(...s.timeline.routeWeights)).toBeLessThan(80);
@@ -175,7 +213,10 @@ describe('tollgate CLI on the local control plane', () => {
     const revision = canary().status?.lastAppliedSpec;
 
     const retried = await tollgate('retry', 'podinfo', '-n', ns);
-    expect(retried).toMatchObject({ code: 0, stdout: expect.stringContaining(`Acknowledged by the operator: ${ns}/podinfo is Progressing`) });
+    expect(retried).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`Acknowledged by the operator: ${ns}/podinfo is Progressing`),
+    });
     const waited = await tollgate('wait', 'podinfo', '-n', ns, '--timeout', '2m');
     expect(waited).toMatchObject({ code: 0 });
     expect(canary().status).toMatchObject({ phase: 'Succeeded', lastPromotedSpec: revision });
@@ -185,7 +226,9 @@ describe('tollgate CLI on the local control plane', () => {
     await setEnv(s.client, ns, 'podinfo', { VERSION: 'v5', ERROR_RATE: '0.6' });
     const waited = await tollgate('wait', 'podinfo', '-n', ns, '--timeout', '2m');
     expect(waited).toMatchObject({ code: 1 });
-    expect(waited.stdout.trimEnd().split('\n').pop()).toMatch(new RegExp(`^${ns}/podinfo failed: Failed: .*failed checks threshold reached 2: request-success-rate [\\d.]+ < 99`));
+    expect(waited.stdout.trimEnd().split('\n').pop()).toMatch(
+      new RegExp(`^${ns}/podinfo failed: Failed: .*failed checks threshold reached 2: request-success-rate [\\d.]+ < 99`),
+    );
 
     const status = await tollgate('status', 'podinfo', '-n', ns);
     expect(status).toMatchObject({ code: 0, stderr: '' });
@@ -196,27 +239,42 @@ describe('tollgate CLI on the local control plane', () => {
     expect(status.stdout).toMatch(/\+\d+s +Warning +RolledBack +Canary failed, rolling back podinfo/);
     expect(status.stdout).not.toContain('promoted on request');
 
-    expect(await tollgate('abort', 'podinfo', '-n', ns)).toMatchObject({ code: 1, stderr: expect.stringContaining('refused: podinfo is Failed: no run in progress to abort.') });
+    expect(await tollgate('abort', 'podinfo', '-n', ns)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('refused: podinfo is Failed: no run in progress to abort.'),
+    });
   });
   it('history: every run of this file, newest first, with its trigger, outcome and failure reason; status -o json', async () => {
     const listed = await tollgate('history', 'podinfo', '-n', ns, '-o', 'json');
     expect(listed).toMatchObject({ code: 0, stderr: '' });
-    const { releases } = JSON.parse(listed.stdout) as { releases: { revision: string; trigger: string; outcome: string; reason?: string; durationMs?: number }[] };
+    const { releases } = JSON.parse(listed.stdout) as {
+      releases: { revision: string; trigger: string; outcome: string; reason?: string; durationMs?: number }[];
+    };
     // v5 failed checks; v4 aborted, then retried (the tests above checked those outcomes); v3, v2; the first deployment.
-    expect(releases.map((r) => `${r.trigger} ${r.outcome}`).slice(0, 3)).toEqual(['new revision failed', 'retry promoted', 'new revision failed']);
+    expect(releases.map((r) => `${r.trigger} ${r.outcome}`).slice(0, 3)).toEqual([
+      'new revision failed',
+      'retry promoted',
+      'new revision failed',
+    ]);
     expect(releases).toHaveLength(6);
     expect(releases[5]).toMatchObject({ trigger: 'initialization', outcome: 'initialized' });
-    for (const r of releases.slice(3, 5)) { // promoted unless the machine was too slow for the latency check
+    for (const r of releases.slice(3, 5)) {
+      // promoted unless the machine was too slow for the latency check
       expect(r.trigger).toBe('new revision');
       expect(r.outcome === 'promoted' || (r.outcome === 'failed' && r.reason?.startsWith('failed checks threshold reached'))).toBe(true);
     }
-    expect(releases[0]).toMatchObject({ revision: canary().status?.lastAppliedSpec, reason: expect.stringMatching(/^failed checks threshold reached 2: request-success-rate [\d.]+ < 99$/) });
+    expect(releases[0]).toMatchObject({
+      revision: canary().status?.lastAppliedSpec,
+      reason: expect.stringMatching(/^failed checks threshold reached 2: request-success-rate [\d.]+ < 99$/),
+    });
     expect(releases[2]!.reason).toMatch(/^aborted on request \(tollgate.dev\/abort=/);
     expect(releases[1]!.revision).toBe(releases[2]!.revision);
     expect(releases.every((r) => r.durationMs !== undefined && r.durationMs >= 0)).toBe(true);
     const table = await tollgate('history', 'podinfo', '-n', ns);
     expect(table.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['REVISION', 'TRIGGER', 'STARTED', 'DURATION', 'OUTCOME', 'REASON']);
-    expect(table.stdout.split('\n')[1]).toMatch(/^\w+ +new revision +\d{4}-\d\d-\d\dT[\d:]+Z +\S+ +failed +failed checks threshold reached 2/);
+    expect(table.stdout.split('\n')[1]).toMatch(
+      /^\w+ +new revision +\d{4}-\d\d-\d\dT[\d:]+Z +\S+ +failed +failed checks threshold reached 2/,
+    );
 
     const doc = await tollgate('status', 'podinfo', '-n', ns, '-o', 'json');
     const parsed = JSON.parse(doc.stdout) as { canary: Canary; events: { reason: string }[] };
@@ -227,7 +285,8 @@ describe('tollgate CLI on the local control plane', () => {
   it('lint, offline: the manifests the API server refuses, with its messages, at their lines; a valid one passes', async () => {
     const tools = kubeTools();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-lint-'));
-    const bad = (name: string, analysis: object, spec: object = {}): Canary => istioCanary(ns, name, analysis as Partial<NonNullable<CanarySpec['analysis']>>, spec as Partial<CanarySpec>);
+    const bad = (name: string, analysis: object, spec: object = {}): Canary =>
+      istioCanary(ns, name, analysis as Partial<NonNullable<CanarySpec['analysis']>>, spec as Partial<CanarySpec>);
     const cases: [string, Canary][] = [
       ...RULE_EXAMPLES.map((ex, i) => [ex.title, bad(`lint-rule-${i}`, ex.analysis ?? {}, ex.spec)] as [string, Canary]),
       ['a weight of 150', bad('lint-weight', { maxWeight: 150 })],
@@ -244,17 +303,23 @@ describe('tollgate CLI on the local control plane', () => {
         return file;
       });
       fs.writeFileSync(path.join(dir, 'valid.yaml'), JSON.stringify(istioCanary(ns, 'lint-ok')));
-      expect(await tollgate('lint', path.join(dir, 'valid.yaml'))).toMatchObject({ code: 0, stdout: '0 errors, 0 warnings in 1 Tollgate object.\n' });
+      expect(await tollgate('lint', path.join(dir, 'valid.yaml'))).toMatchObject({
+        code: 0,
+        stdout: '0 errors, 0 warnings in 1 Tollgate object.\n',
+      });
 
       const linted = await tollgate('lint', '-o', 'json', dir);
       expect(linted).toMatchObject({ code: 1, stderr: '' });
-      const findings = (JSON.parse(linted.stdout) as { findings: { file: string; stage: string; line: number; message: string }[] }).findings;
+      const findings = (JSON.parse(linted.stdout) as { findings: { file: string; stage: string; line: number; message: string }[] })
+        .findings;
       const differences: string[] = [];
       for (const [i, file] of files.entries()) {
         const mine = findings.filter((f) => f.file === file && (f.stage === 'schema' || f.stage === 'cel'));
         const server = await run(tools.kubectl, ['create', '-f', file], { PATH: `${tools.bin}:${process.env.PATH}` });
         if (server.code === 0 || !mine.length) differences.push(`${cases[i]![0]}: kubectl ${server.code}, lint ${mine.length} findings`);
-        for (const f of mine) if (!server.stderr.includes(f.message)) differences.push(`${cases[i]![0]}: lint says "${f.message}", the API server: ${server.stderr}`);
+        for (const f of mine)
+          if (!server.stderr.includes(f.message))
+            differences.push(`${cases[i]![0]}: lint says "${f.message}", the API server: ${server.stderr}`);
         if (mine.some((f) => f.line < 2)) differences.push(`${cases[i]![0]}: a finding on the comment line`);
       }
       expect(differences).toEqual([]);

@@ -11,19 +11,27 @@ import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
 type Doc = KubeObject & { spec: Record<string, unknown> };
 
-const RESOURCE: Record<string, ResourceType> = { Canary: Resources.canaries, MetricTemplate: Resources.metricTemplates, AlertProvider: Resources.alertProviders };
+const RESOURCE: Record<string, ResourceType> = {
+  Canary: Resources.canaries,
+  MetricTemplate: Resources.metricTemplates,
+  AlertProvider: Resources.alertProviders,
+};
 
 /** Every document of the Flagger corpus, converted by changing its apiVersion only. */
 function corpus(): { file: string; docs: Doc[] }[] {
-  return fs.readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort().map((file) => ({
-    file,
-    docs: (loadAll(fs.readFileSync(path.join(CORPUS, file), 'utf8')) as Doc[])
-      .filter((d) => d && d.apiVersion === 'flagger.app/v1beta1')
-      .map((d) => ({ ...d, apiVersion: 'tollgate.dev/v1beta1' })),
-  }));
+  return fs
+    .readdirSync(CORPUS)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => ({
+      file,
+      docs: (loadAll(fs.readFileSync(path.join(CORPUS, file), 'utf8')) as Doc[])
+        .filter((d) => d && d.apiVersion === 'flagger.app/v1beta1')
+        .map((d) => ({ ...d, apiVersion: 'tollgate.dev/v1beta1' })),
+    }));
 }
 
-describe('real users\' Flagger manifests with apiVersion tollgate.dev/v1beta1', () => {
+describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", () => {
   let kube: KubeClient;
   const created: { ns: string; doc: Doc }[] = [];
 
@@ -56,7 +64,12 @@ describe('real users\' Flagger manifests with apiVersion tollgate.dev/v1beta1', 
       if (target.kind === 'Deployment') await kube.create(Resources.deployments, sampleDeployment(ns, target.name)).catch(() => undefined);
     }
     const namespaces = [...new Set(canaries.map((c) => c.ns))];
-    const operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces, logDir: RUN_DIR });
+    const operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces,
+      logDir: RUN_DIR,
+    });
     operator.start();
     try {
       const outcome = new Map<string, string>();
@@ -71,7 +84,8 @@ describe('real users\' Flagger manifests with apiVersion tollgate.dev/v1beta1', 
         await new Promise((r) => setTimeout(r, 500));
       }
       expect([...outcome.keys()].sort()).toEqual(canaries.map((c) => `${c.ns}/${c.doc.metadata.name}`).sort());
-      for (const reason of outcome.values()) expect(reason).toMatch(/^(Initialized|Unsupported|InvalidSpec|TargetNotFound|TargetInvalid|RouterUnavailable)/);
+      for (const reason of outcome.values())
+        expect(reason).toMatch(/^(Initialized|Unsupported|InvalidSpec|TargetNotFound|TargetInvalid|RouterUnavailable)/);
       expect([...outcome.values()].filter((v) => v === 'Initialized').length).toBeGreaterThanOrEqual(3);
       const log = fs.readFileSync(operator.logFile!, 'utf8');
       expect(log).not.toMatch(/"level":"fatal"/);

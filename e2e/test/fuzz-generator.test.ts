@@ -10,7 +10,8 @@ import { checkCreate, checkReport, namesPath, unhelpful } from '../src/fuzz/verd
 
 const schema: SchemaNode = loadCanarySpecSchema();
 const oracle = { emptyStringIsNull: true };
-const gen = (seed: number, count: number, namespaces = ['fa', 'fb']): FuzzCase[] => generateCases({ seed, count, namespaces, schema, oracle });
+const gen = (seed: number, count: number, namespaces = ['fa', 'fb']): FuzzCase[] =>
+  generateCases({ seed, count, namespaces, schema, oracle });
 const base = (): Record<string, unknown> => ({ targetRef: { kind: 'Deployment', name: 'x' }, service: { port: 80 } });
 const paths = (spec: unknown, o = oracle): string[] => predict(schema, spec, o).issues.map((i) => i.path);
 
@@ -40,7 +41,11 @@ describe('the seeded random stream', () => {
 
 describe('JSON as the fuzzer writes it', () => {
   it('writes raw number literals verbatim and duplicate members twice; a decoder keeps the last', () => {
-    const v = objectOf([['big', new RawNumber('9223372036854775807')], ['f', new RawNumber('100.0')], ['d', new DuplicateKey(['a', 'b'])]]);
+    const v = objectOf([
+      ['big', new RawNumber('9223372036854775807')],
+      ['f', new RawNumber('100.0')],
+      ['d', new DuplicateKey(['a', 'b'])],
+    ]);
     const text = serialize(v);
     expect(text).toBe('{"big":9223372036854775807,"f":100.0,"d":"a","d":"b"}');
     expect(JSON.parse(text)).toEqual(plain(v));
@@ -64,7 +69,10 @@ describe('JSON as the fuzzer writes it', () => {
 describe('the schema oracle (what the API server will say)', () => {
   it('finds each bad field at the path the server prints, list indices left out', () => {
     expect(paths(base())).toEqual([]);
-    expect(paths({ ...base(), analysis: { maxWeight: 150, interval: '500ms' } }).sort()).toEqual(['spec.analysis.interval', 'spec.analysis.maxWeight']);
+    expect(paths({ ...base(), analysis: { maxWeight: 150, interval: '500ms' } }).sort()).toEqual([
+      'spec.analysis.interval',
+      'spec.analysis.maxWeight',
+    ]);
     expect(paths({ ...base(), analysis: { metrics: [{ interval: '1m' }] } })).toEqual(['spec.analysis.metrics.name']);
     expect(paths({ ...base(), provider: 'Istio' })).toEqual(['spec.provider']);
     expect(paths({ targetRef: { kind: 'Deployment', name: 'x' } })).toEqual(['spec.service']);
@@ -95,7 +103,9 @@ describe('the schema oracle (what the API server will say)', () => {
     const spec = { ...base(), service: { port: 80, name: '' } };
     expect(paths(spec, { emptyStringIsNull: true })).toEqual(['spec.service.name']);
     expect(paths(spec, { emptyStringIsNull: false })).toEqual([]);
-    expect((predict(schema, { ...base(), service: { port: 80, name: 'a\ud800' } }, oracle).stored as { service: { name: string } }).service.name).toBe('a\ufffd');
+    expect(
+      (predict(schema, { ...base(), service: { port: 80, name: 'a\ud800' } }, oracle).stored as { service: { name: string } }).service.name,
+    ).toBe('a\ufffd');
   });
 
   it('names a map entry under its map, whose key the server may print differently', () => {
@@ -143,7 +153,20 @@ describe('the generator', () => {
 
   it('covers the kinds of trouble the issue lists', () => {
     const text = cases.flatMap((c) => c.mutations).join('\n');
-    for (const re of [/\(invalid for integer\)/, /\(invalid for string\)/, /\(enum off by case\)/, /= null/, /deleted/, /unknown field/, /written twice/, /-character string/, /nested (objects|lists)/, /9223372036854775807|9223372036854775808/, /= \[\]|= \{\}/, /levels of nesting/]) {
+    for (const re of [
+      /\(invalid for integer\)/,
+      /\(invalid for string\)/,
+      /\(enum off by case\)/,
+      /= null/,
+      /deleted/,
+      /unknown field/,
+      /written twice/,
+      /-character string/,
+      /nested (objects|lists)/,
+      /9223372036854775807|9223372036854775808/,
+      /= \[\]|= \{\}/,
+      /levels of nesting/,
+    ]) {
       expect(text).toMatch(re);
     }
     const bodies = cases.map((c) => c.body).join('\n');
@@ -161,32 +184,44 @@ describe('the generator', () => {
 
 describe('the oracle on a server that checks CEL rules', () => {
   const cel = { ...oracle, cel: true };
-  const weighted = (analysis: Record<string, unknown>): Record<string, unknown> => ({ ...base(), analysis: { stepWeight: 20, ...analysis } });
-
-  it('predicts a CEL refusal at the path the server prints, only when the schema itself accepts the object', () => {
-    expect(predict(schema, weighted({ maxWeight: 10 }), cel).issues).toEqual([{ path: 'spec.analysis', what: 'rule', detail: 'stepWeight must not exceed maxWeight' }]);
-    expect(predict(schema, weighted({ maxWeight: 10 }), oracle).issues).toEqual([]);
-    expect(paths(weighted({ maxWeight: 10, threshold: 0 }), cel)).toEqual(['spec.analysis.threshold']);
-    expect(predict(schema, weighted({ metrics: [{ name: 'request-duration' }, { name: 'custom' }] }), cel).issues.map((i) => i.path)).toEqual(['spec.analysis.metrics[1]']);
+  const weighted = (analysis: Record<string, unknown>): Record<string, unknown> => ({
+    ...base(),
+    analysis: { stepWeight: 20, ...analysis },
   });
 
-  it('turns the semantic cases that break a CEL rule into 422s naming the rule\'s path, and keeps valid cases valid', () => {
+  it('predicts a CEL refusal at the path the server prints, only when the schema itself accepts the object', () => {
+    expect(predict(schema, weighted({ maxWeight: 10 }), cel).issues).toEqual([
+      { path: 'spec.analysis', what: 'rule', detail: 'stepWeight must not exceed maxWeight' },
+    ]);
+    expect(predict(schema, weighted({ maxWeight: 10 }), oracle).issues).toEqual([]);
+    expect(paths(weighted({ maxWeight: 10, threshold: 0 }), cel)).toEqual(['spec.analysis.threshold']);
+    expect(
+      predict(schema, weighted({ metrics: [{ name: 'request-duration' }, { name: 'custom' }] }), cel).issues.map((i) => i.path),
+    ).toEqual(['spec.analysis.metrics[1]']);
+  });
+
+  it("turns the semantic cases that break a CEL rule into 422s naming the rule's path, and keeps valid cases valid", () => {
     const cases = generateCases({ seed: 12345, count: 400, namespaces: ['fa'], schema, oracle: cel });
     const semantic = cases.filter((c) => c.family === 'semantic');
     const refused = semantic.filter((c) => c.expect.kind === 'reject');
     expect(refused.length).toBeGreaterThan(10);
     expect(semantic.length - refused.length).toBeGreaterThan(0);
     for (const c of refused) expect(c.prediction.issues.every((i) => i.what === 'rule')).toBe(true);
-    for (const c of cases.filter((x) => x.family === 'valid')) expect(c.expect).toMatchObject({ kind: 'accept', outcome: { kind: 'initialize' } });
+    for (const c of cases.filter((x) => x.family === 'valid'))
+      expect(c.expect).toMatchObject({ kind: 'accept', outcome: { kind: 'initialize' } });
   });
 });
 
 describe('integer fields written as a float literal on a server that checks CEL', () => {
   const cel = { ...oracle, cel: true };
-  const spec = (): Record<string, unknown> => ({ ...base(), analysis: { stepWeight: 20, maxWeight: new RawNumber('100.0'), threshold: new RawNumber('1e1') } });
-  const message = 'Canary.tollgate.dev "x" is invalid: spec.analysis: Invalid value: "object": invalid data, expected int, got float64 evaluating rule: stepWeight must not exceed maxWeight';
+  const spec = (): Record<string, unknown> => ({
+    ...base(),
+    analysis: { stepWeight: 20, maxWeight: new RawNumber('100.0'), threshold: new RawNumber('1e1') },
+  });
+  const message =
+    'Canary.tollgate.dev "x" is invalid: spec.analysis: Invalid value: "object": invalid data, expected int, got float64 evaluating rule: stepWeight must not exceed maxWeight';
 
-  it('are accepted by the schema, and listed as fields the server\'s CEL evaluation may refuse', () => {
+  it("are accepted by the schema, and listed as fields the server's CEL evaluation may refuse", () => {
     const p = predict(schema, spec(), cel);
     expect(p.issues).toEqual([]);
     expect(p.floatIntegers).toEqual(['spec.analysis.maxWeight', 'spec.analysis.threshold']);
@@ -196,19 +231,30 @@ describe('integer fields written as a float literal on a server that checks CEL'
 
   it('may be refused with the server\'s "expected int, got float64" naming an object that holds them, and only so', () => {
     const c = gen(1, 1)[0]!;
-    const accept = { ...c, expect: { kind: 'accept' as const, stored: {}, outcome: { kind: 'initialize' as const }, floatIntegers: ['spec.analysis.maxWeight'] } } as FuzzCase;
+    const accept = {
+      ...c,
+      expect: { kind: 'accept' as const, stored: {}, outcome: { kind: 'initialize' as const }, floatIntegers: ['spec.analysis.maxWeight'] },
+    } as FuzzCase;
     expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message })).toBeUndefined();
-    expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('spec.analysis:', 'spec.service:') })).toMatch(/schema allows it/);
-    expect(checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('expected int, got float64', 'x') })).toMatch(/schema allows it/);
+    expect(
+      checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('spec.analysis:', 'spec.service:') }),
+    ).toMatch(/schema allows it/);
+    expect(
+      checkCreate(accept, { kind: 'refused', status: 422, reason: 'Invalid', message: message.replace('expected int, got float64', 'x') }),
+    ).toMatch(/schema allows it/);
     const plainAccept = { ...accept, expect: { ...accept.expect, floatIntegers: undefined } } as FuzzCase;
     expect(checkCreate(plainAccept, { kind: 'refused', status: 422, reason: 'Invalid', message })).toMatch(/schema allows it/);
   });
 });
 
 describe('the semantic cases on a server without CEL', () => {
-  const caps = { providers: supportedProviders(), targetKinds: new Set(['Deployment', 'DaemonSet']), builtinMetricProviders: new Set(['istio', 'linkerd', 'appmesh', 'appmesh:v1beta2', 'osm', 'kubernetes']) };
+  const caps = {
+    providers: supportedProviders(),
+    targetKinds: new Set(['Deployment', 'DaemonSet']),
+    builtinMetricProviders: new Set(['istio', 'linkerd', 'appmesh', 'appmesh:v1beta2', 'osm', 'kubernetes']),
+  };
 
-  it('expect the reason and the message the operator\'s validation gives them', () => {
+  it("expect the reason and the message the operator's validation gives them", () => {
     const semantic = gen(12345, 1000).filter((c) => c.family === 'semantic' && c.expect.kind === 'accept');
     let checked = 0;
     for (const c of semantic) {
@@ -249,11 +295,21 @@ describe('the verdicts', () => {
     expect(checkCreate(accept, { kind: 'created', spec: { ...(stored as object), extra: 1 }, generation: 1 })).toMatch(/differs/);
     const outcome = accept.expect.kind === 'accept' ? accept.expect.outcome : undefined;
     if (outcome?.kind !== 'blocked') throw new Error('a semantic case expects a block');
-    const canary = (reason: string, message: string): Canary => ({
-      metadata: { name: accept.name, namespace: accept.namespace, generation: 1 }, spec: stored,
-      status: { conditions: [{ type: 'Ready', status: 'False', reason, message, observedGeneration: 1 }, { type: 'Stalled', status: 'True', reason, message, observedGeneration: 1 }] },
-    } as unknown as Canary);
-    const good = checkReport(accept, canary(outcome.reason, `${outcome.fragments.map((f) => f.source.replace(/\\/g, '')).join(' ')} and more`));
+    const canary = (reason: string, message: string): Canary =>
+      ({
+        metadata: { name: accept.name, namespace: accept.namespace, generation: 1 },
+        spec: stored,
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'False', reason, message, observedGeneration: 1 },
+            { type: 'Stalled', status: 'True', reason, message, observedGeneration: 1 },
+          ],
+        },
+      }) as unknown as Canary;
+    const good = checkReport(
+      accept,
+      canary(outcome.reason, `${outcome.fragments.map((f) => f.source.replace(/\\/g, '')).join(' ')} and more`),
+    );
     expect(good.outcome).toBe(`Stalled/${outcome.reason}`);
     expect(checkReport(accept, undefined)).toMatchObject({ settled: false });
     expect(checkReport(accept, canary('Surprise', 'something went wrong here')).problem).toBeDefined();

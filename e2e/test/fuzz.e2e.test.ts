@@ -20,9 +20,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Runs fn over items, at most limit at a time. */
 async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** POSTs the case's raw JSON (it may hold duplicate keys and number literals JavaScript cannot hold). */
@@ -41,7 +43,12 @@ async function createRaw(kube: KubeClient, c: FuzzCase): Promise<CreateResult> {
  * build does; others keep ""): the oracle must know to predict the answers.
  */
 async function emptyStringIsNull(kube: KubeClient, ns: string): Promise<boolean> {
-  const probe = { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'probe-empty-string', namespace: ns }, spec: { targetRef: { kind: 'Deployment', name: 'x' }, service: { port: 80, name: '' } } };
+  const probe = {
+    apiVersion: 'tollgate.dev/v1beta1',
+    kind: 'Canary',
+    metadata: { name: 'probe-empty-string', namespace: ns },
+    spec: { targetRef: { kind: 'Deployment', name: 'x' }, service: { port: 80, name: '' } },
+  };
   try {
     await kube.create(Resources.canaries, probe);
   } catch (err) {
@@ -87,10 +94,19 @@ function conflictExplained(r: CaseResult, canary: Canary | undefined, created: C
   const stalled = canary?.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');
   if (stalled?.reason !== 'Conflict' || r.create.kind !== 'created') return undefined;
   const spec = r.create.spec;
-  const others = created.filter((x) => x !== r && x.c.namespace === r.c.namespace && x.create.kind === 'created' && shareNames(spec, (x.create as { spec: unknown }).spec));
+  const others = created.filter(
+    (x) =>
+      x !== r && x.c.namespace === r.c.namespace && x.create.kind === 'created' && shareNames(spec, (x.create as { spec: unknown }).spec),
+  );
   const named = others.some((x) => stalled.message?.startsWith(`Canary ${x.c.name} already takes `));
   if (others.length && named) return { settled: true, outcome: 'Stalled/Conflict' };
-  return { settled: true, outcome: 'Stalled/Conflict', problem: others.length ? `Stalled Conflict without naming any of ${others.map((x) => x.c.name).join(', ')}: ${stalled.message}` : `Stalled Conflict, but no other Canary takes its names: ${stalled.message}` };
+  return {
+    settled: true,
+    outcome: 'Stalled/Conflict',
+    problem: others.length
+      ? `Stalled Conflict without naming any of ${others.map((x) => x.c.name).join(', ')}: ${stalled.message}`
+      : `Stalled Conflict, but no other Canary takes its names: ${stalled.message}`,
+  };
 }
 
 const knownBugOf = (r: CaseResult, now: number): string | undefined => KNOWN_BUGS.find((b) => b.explains(r, now))?.id;
@@ -118,7 +134,11 @@ function scanLog(file: string | undefined): LogFindings {
   }
   return {
     fatal: lines.filter((l) => /"level":"fatal"|FATAL ERROR|heap out of memory/.test(l)).slice(0, 5),
-    uncaught: lines.filter((l) => /Uncaught|UnhandledPromiseRejection|unhandledRejection|uncaughtException|^\s+at .*\(node:internal|^[A-Za-z]*Error: /.test(l)).slice(0, 5),
+    uncaught: lines
+      .filter((l) =>
+        /Uncaught|UnhandledPromiseRejection|unhandledRejection|uncaughtException|^\s+at .*\(node:internal|^[A-Za-z]*Error: /.test(l),
+      )
+      .slice(0, 5),
     warnings: lines.filter((l) => /^\(node:\d+\) \w*Warning/.test(l)).slice(0, 5),
     reconcileFailed,
     reconcileErrors: [...errors].sort((a, b) => b[1] - a[1]).slice(0, 10),
@@ -145,7 +165,9 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
   let oracle: OracleOptions;
 
   beforeAll(async () => {
-    process.stdout.write(`fuzz: seed ${cfg.seed}${cfg.seedGiven ? ' (FUZZ_SEED)' : ''}, ${cfg.count} cases; replay with ${replayHint(cfg)}\n`);
+    process.stdout.write(
+      `fuzz: seed ${cfg.seed}${cfg.seedGiven ? ' (FUZZ_SEED)' : ''}, ${cfg.count} cases; replay with ${replayHint(cfg)}\n`,
+    );
     // The valid canary: set up (and initialized) by its own operator, which then hands over to the shared one.
     release = await scenario({ prefix: 'fuzz-release' });
     await release.operator.stop();
@@ -160,7 +182,13 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     cases = cfg.only ? all.filter((c) => cfg.only!.has(c.index)) : all;
     const logDir = path.join(RUN_DIR, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [...fuzzNs, release.ns], logDir, label: 'fuzz' });
+    operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [...fuzzNs, release.ns],
+      logDir,
+      label: 'fuzz',
+    });
     operator.start();
   }, 120_000);
 
@@ -205,13 +233,16 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
       let lastChange = Date.now();
       for (;;) {
         const live = new Map<string, Canary>();
-        for (const ns of fuzzNs) for (const cn of (await kube.list<Canary>(Resources.canaries, ns)).items) live.set(`${ns}/${cn.metadata.name}`, cn);
+        for (const ns of fuzzNs)
+          for (const cn of (await kube.list<Canary>(Resources.canaries, ns)).items) live.set(`${ns}/${cn.metadata.name}`, cn);
         for (const r of created) {
           // A spec the server took against the prediction is still owed a report.
-          const c: FuzzCase = r.c.expect.kind === 'accept' ? r.c : { ...r.c, expect: { kind: 'accept', stored: undefined, outcome: { kind: 'report' } } };
+          const c: FuzzCase =
+            r.c.expect.kind === 'accept' ? r.c : { ...r.c, expect: { kind: 'accept', stored: undefined, outcome: { kind: 'report' } } };
           const canary = live.get(`${r.c.namespace}/${r.c.name}`);
           const report = conflictExplained(r, canary, created) ?? checkReport(c, canary);
-          if (r.reportedAfterMs === undefined && report.outcome !== 'unreported' && report.outcome !== 'stale') r.reportedAfterMs = Date.now() - r.createdAt;
+          if (r.reportedAfterMs === undefined && report.outcome !== 'unreported' && report.outcome !== 'stale')
+            r.reportedAfterMs = Date.now() - r.createdAt;
           r.report = report;
           const bug = report.problem ? knownBugOf(r, Date.now()) : undefined;
           if (bug) r.knownBug = bug;
@@ -242,7 +273,10 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
           const selector = Object.values(services.get(apex)?.spec?.selector ?? {});
           if (!selector.includes(`${target}-primary`)) {
             const sharing = inNs.filter((x) => apexOf(x) === apex).length;
-            r.report = { ...r.report!, problem: `apex Service ${apex} (named by ${sharing} Canaries) selects ${JSON.stringify(services.get(apex)?.spec?.selector ?? 'nothing')}, not ${target}-primary, yet the Canary is Initialized` };
+            r.report = {
+              ...r.report!,
+              problem: `apex Service ${apex} (named by ${sharing} Canaries) selects ${JSON.stringify(services.get(apex)?.spec?.selector ?? 'nothing')}, not ${target}-primary, yet the Canary is Initialized`,
+            };
             const bug = knownBugOf(r, Date.now());
             if (bug) r.knownBug = bug;
           }
@@ -266,33 +300,81 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     const known = all.filter((r) => r.knownBug);
     const latencies = accepted.map((r) => r.reportedAfterMs).filter((x): x is number => x !== undefined);
     const summary = {
-      seed: cfg.seed, count: cfg.count, cases: cases.length, replay: replayHint(cfg), emptyStringIsNull: oracle.emptyStringIsNull, cel: oracle.cel,
+      seed: cfg.seed,
+      count: cfg.count,
+      cases: cases.length,
+      replay: replayHint(cfg),
+      emptyStringIsNull: oracle.emptyStringIsNull,
+      cel: oracle.cel,
       namespaces: { fuzz: fuzzNs, release: release.ns },
       durationMs: { total: Date.now() - t0, create: timing.createEnd - timing.createStart, report: timing.reportEnd - timing.createEnd },
       counts: {
         byFamily: tally(cases.map((c) => c.family)),
         rejectedBySchema: rejected.length,
-        rejectedFields: Object.fromEntries(Object.entries(tally(rejected.flatMap((r) => (r.c.expect.kind === 'reject' ? r.c.expect.paths.map((p) => p.path) : [])))).slice(0, 15)),
+        rejectedFields: Object.fromEntries(
+          Object.entries(tally(rejected.flatMap((r) => (r.c.expect.kind === 'reject' ? r.c.expect.paths.map((p) => p.path) : [])))).slice(
+            0,
+            15,
+          ),
+        ),
         accepted: accepted.length,
         acceptedOutcomes: tally(accepted.map((r) => r.report?.outcome ?? 'unpolled')),
         initialized: accepted.filter((r) => r.report?.outcome === 'Initialized').length,
         failures: failures.length,
         knownBugs: known.length,
       },
-      knownBugs: KNOWN_BUGS.map((b) => ({ ...b, explains: undefined, cases: known.filter((r) => r.knownBug === b.id).map((r) => `${r.c.id} ${r.c.namespace}/${r.c.name}: ${r.c.mutations.join(' | ').slice(0, 200)}`) })),
+      knownBugs: KNOWN_BUGS.map((b) => ({
+        ...b,
+        explains: undefined,
+        cases: known
+          .filter((r) => r.knownBug === b.id)
+          .map((r) => `${r.c.id} ${r.c.namespace}/${r.c.name}: ${r.c.mutations.join(' | ').slice(0, 200)}`),
+      })),
       reportLatencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) },
-      release: { weights: rel.weights, phases: rel.phases, ms: rel.succeededAt - rel.startedAt, overlappedFuzz: timing.createStart < rel.succeededAt && rel.startedAt < timing.reportEnd },
+      release: {
+        weights: rel.weights,
+        phases: rel.phases,
+        ms: rel.succeededAt - rel.startedAt,
+        overlappedFuzz: timing.createStart < rel.succeededAt && rel.startedAt < timing.reportEnd,
+      },
       operator: { alive, logFile: operator.logFile, ...log },
-      failures: failures.slice(0, 200).map(({ r, problem }) => ({ id: r.c.id, index: r.c.index, family: r.c.family, name: `${r.c.namespace}/${r.c.name}`, mutations: r.c.mutations, problem })),
+      failures: failures.slice(0, 200).map(({ r, problem }) => ({
+        id: r.c.id,
+        index: r.c.index,
+        family: r.c.family,
+        name: `${r.c.namespace}/${r.c.name}`,
+        mutations: r.c.mutations,
+        problem,
+      })),
     };
     fs.writeFileSync(path.join(RUN_DIR, 'fuzz-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    fs.writeFileSync(path.join(RUN_DIR, 'fuzz-cases.jsonl'), all.map((r) => JSON.stringify({
-      id: r.c.id, family: r.c.family, name: `${r.c.namespace}/${r.c.name}`, mutations: r.c.mutations,
-      expect: r.c.expect.kind === 'reject' ? { reject: r.c.expect.paths.map((p) => p.path) } : { accept: r.c.expect.outcome.kind },
-      answer: r.create.kind === 'created' ? 'created' : r.create.kind === 'refused' ? `${r.create.status} ${r.create.message.slice(0, 300)}` : r.create.message,
-      outcome: r.report?.outcome, message: r.report?.message, problem: r.createProblem ?? r.report?.problem, body: r.c.body.length > 2000 ? `${r.c.body.slice(0, 2000)}…` : r.c.body,
-    })).join('\n'));
-    process.stdout.write(`fuzz summary (${path.join(RUN_DIR, 'fuzz-summary.json')}):\n${JSON.stringify({ ...summary, failures: summary.failures.slice(0, 10) }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(RUN_DIR, 'fuzz-cases.jsonl'),
+      all
+        .map((r) =>
+          JSON.stringify({
+            id: r.c.id,
+            family: r.c.family,
+            name: `${r.c.namespace}/${r.c.name}`,
+            mutations: r.c.mutations,
+            expect: r.c.expect.kind === 'reject' ? { reject: r.c.expect.paths.map((p) => p.path) } : { accept: r.c.expect.outcome.kind },
+            answer:
+              r.create.kind === 'created'
+                ? 'created'
+                : r.create.kind === 'refused'
+                  ? `${r.create.status} ${r.create.message.slice(0, 300)}`
+                  : r.create.message,
+            outcome: r.report?.outcome,
+            message: r.report?.message,
+            problem: r.createProblem ?? r.report?.problem,
+            body: r.c.body.length > 2000 ? `${r.c.body.slice(0, 2000)}…` : r.c.body,
+          }),
+        )
+        .join('\n'),
+    );
+    process.stdout.write(
+      `fuzz summary (${path.join(RUN_DIR, 'fuzz-summary.json')}):\n${JSON.stringify({ ...summary, failures: summary.failures.slice(0, 10) }, null, 2)}\n`,
+    );
 
     // The release in the other namespace went through every step while the fuzz ran.
     expect(rel.weights).toEqual([20, 40, 60, 0]);
@@ -302,13 +384,24 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     expect({ alive, fatal: log.fatal, uncaught: log.uncaught }).toEqual({ alive: true, fatal: [], uncaught: [] });
     // Every case is as predicted: a 422 naming each bad field, or accepted, stored as predicted and reported.
     expect(cases.length).toBeGreaterThanOrEqual(Math.min(cfg.count, cfg.only?.size ?? cfg.count));
-    const listing = failures.slice(0, 25).map(({ r, problem }) => `${r.c.id} ${r.c.family} ${r.c.namespace}/${r.c.name} [${r.c.mutations.join(' | ').slice(0, 300)}]\n    ${problem.slice(0, 500)}`);
+    const listing = failures
+      .slice(0, 25)
+      .map(
+        ({ r, problem }) =>
+          `${r.c.id} ${r.c.family} ${r.c.namespace}/${r.c.name} [${r.c.mutations.join(' | ').slice(0, 300)}]\n    ${problem.slice(0, 500)}`,
+      );
     const replay = replayHint(cfg, [...new Set(failures.map((f) => f.r.c.index))]);
     expect(failures.length === 0 ? 'none' : `${failures.length} failures (replay: ${replay}):\n${listing.join('\n')}`).toBe('none');
   }, 300_000);
 
   /** Polls a Canary until a condition of the type (and passing the test) appears, or the time is up. */
-  async function conditionOf(ns: string, name: string, type: string, timeoutMs: number, test: (c: Condition) => boolean = () => true): Promise<Condition | undefined> {
+  async function conditionOf(
+    ns: string,
+    name: string,
+    type: string,
+    timeoutMs: number,
+    test: (c: Condition) => boolean = () => true,
+  ): Promise<Condition | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const c = await kube.get<Canary>(Resources.canaries, ns, name).catch(() => undefined);
@@ -324,9 +417,15 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
   it('a Canary whose targetRef.name is 600,000 characters long is reported (TargetNotFound, message cut)', async () => {
     const ns = fuzzNs[0]!;
     await kube.create(Resources.canaries, {
-      apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'bug-huge-target', namespace: ns },
+      apiVersion: 'tollgate.dev/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'bug-huge-target', namespace: ns },
       // A name of its own: the fuzz cases may hold 600,000 x's already (then this one would be Stalled Conflict).
-      spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `bug-huge-${'y'.repeat(600_000)}` }, service: { port: 80, name: 'bug-huge-target' }, analysis: { interval: '10s', stepWeight: 10 } },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `bug-huge-${'y'.repeat(600_000)}` },
+        service: { port: 80, name: 'bug-huge-target' },
+        analysis: { interval: '10s', stepWeight: 10 },
+      },
     } as Canary);
     const ready = await conditionOf(ns, 'bug-huge-target', 'Ready', 15_000);
     expect(ready).toMatchObject({ status: 'False', reason: 'TargetNotFound' });
@@ -340,8 +439,16 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
   it('a service.match string match with both exact and prefix is refused before anything is created', async () => {
     const ns = fuzzNs[1]!;
     await kube.create(Resources.deployments, portlessDeployment(ns, 'bug-match'));
-    const spec = { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bug-match' }, service: { port: 80, match: [{ uri: { exact: '/a', prefix: '/a' } }] }, analysis: { interval: '10s', stepWeight: 10 } };
-    const created = await createRaw(kube, { namespace: ns, body: JSON.stringify({ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'bug-match', namespace: ns }, spec }) } as FuzzCase);
+    const spec = {
+      provider: 'istio',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bug-match' },
+      service: { port: 80, match: [{ uri: { exact: '/a', prefix: '/a' } }] },
+      analysis: { interval: '10s', stepWeight: 10 },
+    };
+    const created = await createRaw(kube, {
+      namespace: ns,
+      body: JSON.stringify({ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'bug-match', namespace: ns }, spec }),
+    } as FuzzCase);
     if (created.kind === 'refused') {
       expect(created.message).toMatch(/spec\.service\.match/);
       return;
@@ -358,8 +465,15 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     const ns = fuzzNs[0]!;
     await kube.create(Resources.deployments, portlessDeployment(ns, 'bug-interval'));
     await kube.create(Resources.canaries, {
-      apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'bug-interval', namespace: ns },
-      spec: { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bug-interval' }, service: { port: 80 }, analysis: { interval: '1000000h', iterations: 3 } },
+      apiVersion: 'tollgate.dev/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'bug-interval', namespace: ns },
+      spec: {
+        provider: 'kubernetes',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bug-interval' },
+        service: { port: 80 },
+        analysis: { interval: '1000000h', iterations: 3 },
+      },
     } as Canary);
     const ready = await conditionOf(ns, 'bug-interval', 'Ready', 60_000, (x) => x.status === 'True');
     expect(ready?.reason).toBe('Initialized');
@@ -377,8 +491,15 @@ describe(`fuzzing the Canary API: ${cfg.count} generated specs (${replayHint(cfg
     for (const n of ['bug-share-1', 'bug-share-2']) {
       await kube.create(Resources.deployments, portlessDeployment(ns, n));
       await kube.create(Resources.canaries, {
-        apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: n, namespace: ns },
-        spec: { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: n }, service: { port: 80, name: 'bug-shared' }, analysis: { interval: '10s', stepWeight: 10 } },
+        apiVersion: 'tollgate.dev/v1beta1',
+        kind: 'Canary',
+        metadata: { name: n, namespace: ns },
+        spec: {
+          provider: 'istio',
+          targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: n },
+          service: { port: 80, name: 'bug-shared' },
+          analysis: { interval: '10s', stepWeight: 10 },
+        },
       } as Canary);
     }
     const settled = (x: Condition): boolean => x.status === 'True' || !['TargetNotFound', 'Initializing', ''].includes(x.reason ?? '');

@@ -30,7 +30,10 @@ type ManagedFields = { manager: string; operation: string; fieldsV1?: { 'f:spec'
 
 /** Managers that own the Deployment's spec.replicas. */
 const replicasOwners = (d: Deployment): string[] =>
-  ((d.metadata as { managedFields?: ManagedFields }).managedFields ?? []).filter((m) => m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined).map((m) => m.manager).sort();
+  ((d.metadata as { managedFields?: ManagedFields }).managedFields ?? [])
+    .filter((m) => m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined)
+    .map((m) => m.manager)
+    .sort();
 
 /** kstatus for a custom resource (the rules operator/test/kstatus.test.ts implements and explains). */
 function kstatus(o: KubeObject & { status?: { observedGeneration?: number; conditions?: Condition[] } }): string {
@@ -76,15 +79,21 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
   };
 
   const kubectlWait = (condition: string, timeout: string): Promise<{ code: number; stdout: string; stderr: string; at: number }> =>
-    runTool('kubectl', ['wait', `--for=condition=${condition}`, 'canary/podinfo', '-n', ns, `--timeout=${timeout}`], { kubeconfig }).then((r) => ({ ...r, at: Date.now() }));
+    runTool('kubectl', ['wait', `--for=condition=${condition}`, 'canary/podinfo', '-n', ns, `--timeout=${timeout}`], { kubeconfig }).then(
+      (r) => ({ ...r, at: Date.now() }),
+    );
 
   type Event = KubeObject & { reason: string; message: string; count?: number; involvedObject: { kind: string } };
-  const canaryEventList = async (): Promise<Event[]> => (await kube.list<Event>(Resources.events, ns)).items.filter((e) => e.involvedObject.kind === 'Canary');
+  const canaryEventList = async (): Promise<Event[]> =>
+    (await kube.list<Event>(Resources.events, ns)).items.filter((e) => e.involvedObject.kind === 'Canary');
   /** How many times each of the Canary's Events was recorded (a repeated Event is counted, not created again). */
-  const eventCounts = async (): Promise<Map<string, number>> => new Map((await canaryEventList()).map((e) => [e.metadata.name!, e.count ?? 1]));
+  const eventCounts = async (): Promise<Map<string, number>> =>
+    new Map((await canaryEventList()).map((e) => [e.metadata.name!, e.count ?? 1]));
   /** The Events recorded since the snapshot, with how many times each was recorded since. */
   const eventsSince = async (before: Map<string, number>): Promise<{ reason: string; message: string; count: number }[]> =>
-    (await canaryEventList()).map((e) => ({ reason: e.reason, message: e.message, count: (e.count ?? 1) - (before.get(e.metadata.name!) ?? 0) })).filter((e) => e.count > 0);
+    (await canaryEventList())
+      .map((e) => ({ reason: e.reason, message: e.message, count: (e.count ?? 1) - (before.get(e.metadata.name!) ?? 0) }))
+      .filter((e) => e.count > 0);
 
   const target = (): Promise<Deployment> => kube.get<Deployment>(Resources.deployments, ns, 'podinfo');
 
@@ -107,15 +116,28 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     dir = path.join(RUN_DIR, 'gitops', ns);
     fs.mkdirSync(dir, { recursive: true });
     await createNamespace(kube, ns);
-    deployments = new Informer<Deployment>({ client: kube, resource: Resources.deployments, namespaces: [ns], logger: createLogger('warn', 'e2e-gitops'), keepManagedFields: true });
+    deployments = new Informer<Deployment>({
+      client: kube,
+      resource: Resources.deployments,
+      namespaces: [ns],
+      logger: createLogger('warn', 'e2e-gitops'),
+      keepManagedFields: true,
+    });
     const onTarget = (d: Deployment, old?: Deployment): void => {
       if (d.metadata.name !== 'podinfo' || (old && old.spec.replicas === d.spec.replicas)) return;
       targetReplicas.push({ at: Date.now(), replicas: d.spec.replicas, owners: replicasOwners(d) });
     };
     deployments.on('add', (d) => onTarget(d)).on('update', (d, old) => onTarget(d, old));
     await deployments.start();
-    pods = new Informer<KubeObject>({ client: kube, resource: Resources.pods, namespaces: [ns], logger: createLogger('warn', 'e2e-gitops') });
-    pods.on('add', (p) => { if (p.metadata.labels?.app === 'podinfo') canaryPods.push(p.metadata.name!); });
+    pods = new Informer<KubeObject>({
+      client: kube,
+      resource: Resources.pods,
+      namespaces: [ns],
+      logger: createLogger('warn', 'e2e-gitops'),
+    });
+    pods.on('add', (p) => {
+      if (p.metadata.labels?.app === 'podinfo') canaryPods.push(p.metadata.name!);
+    });
     await pods.start();
     await fluxApply(userDeployment({}), userCanary());
     timeline = new Timeline(kube, ns, 'podinfo');
@@ -125,7 +147,13 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     operator = new OperatorProcess({ kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir });
     operator.start();
     await timeline.waitForPhase('Initialized', 60_000);
-    await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
+    await waitFor(
+      'user traffic on the primary',
+      async () =>
+        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
+          0) > 0,
+      60_000,
+    );
   });
 
   afterAll(async () => {
@@ -186,8 +214,16 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
       expect(out).toContain('canary.tollgate.dev/podinfo serverside-applied');
       const after = await target();
       // Nothing the user's manifest holds differs from the live object: the apply is a no-op.
-      expect({ generation: after.metadata.generation, replicas: after.spec.replicas }).toEqual({ generation: before.metadata.generation, replicas: before.spec.replicas });
-      reapplied.push({ weight: w, generation: after.metadata.generation, replicas: after.spec.replicas, phase: timeline.canary?.status?.phase ?? '' });
+      expect({ generation: after.metadata.generation, replicas: after.spec.replicas }).toEqual({
+        generation: before.metadata.generation,
+        replicas: before.spec.replicas,
+      });
+      reapplied.push({
+        weight: w,
+        generation: after.metadata.generation,
+        replicas: after.spec.replicas,
+        phase: timeline.canary?.status?.phase ?? '',
+      });
       expect(kstatus(await getCanary(kube, ns))).toBe('InProgress');
     }
     expect(reapplied.map((r) => r.phase)).toEqual(['Progressing', 'Progressing']);
@@ -206,7 +242,10 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     await timeline.waitForPhase('Succeeded', 120_000, from);
     await new Promise((r) => setTimeout(r, 500));
     expect(timeline.routeWeights).toEqual(STEPS);
-    const weights = timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').map((p) => p.weight);
+    const weights = timeline.phases
+      .slice(from)
+      .filter((p) => p.phase === 'Progressing')
+      .map((p) => p.weight);
     expect(weights).toEqual([...weights].sort((a, b) => a - b));
     const events = await eventsSince(eventsBefore);
     expect(events.filter((e) => e.reason === 'NewRevision').map((e) => e.count)).toEqual([1]);
@@ -265,20 +304,26 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     expect(replicasOwners(await target())).toEqual(['tollgate']);
   });
 
-  it.failing('GAP: while the operator is not running (upgrade, failover), a new revision applied by Flux is judged on the previous revision\'s Ready: kstatus Current, kubectl wait returns at once', async () => {
-    await operator.stop();
-    const from = timeline.phases.length;
-    try {
-      await fluxApply(userDeployment({ VERSION: 'v6' }), userCanary());
-      const seen = await getCanary(kube, ns);
-      const waited = await kubectlWait('Ready', '5s');
-      // What a health check needs: the new revision is not promoted, so neither Current nor Ready.
-      expect({ kstatus: kstatus(seen), kubectlWait: waited.code === 0 ? 'condition met' : 'timed out' }).toEqual({ kstatus: 'InProgress', kubectlWait: 'timed out' });
-    } finally {
-      operator.start();
-      await timeline.waitForPhase('Succeeded', 120_000, from);
-    }
-  });
+  it.failing(
+    "GAP: while the operator is not running (upgrade, failover), a new revision applied by Flux is judged on the previous revision's Ready: kstatus Current, kubectl wait returns at once",
+    async () => {
+      await operator.stop();
+      const from = timeline.phases.length;
+      try {
+        await fluxApply(userDeployment({ VERSION: 'v6' }), userCanary());
+        const seen = await getCanary(kube, ns);
+        const waited = await kubectlWait('Ready', '5s');
+        // What a health check needs: the new revision is not promoted, so neither Current nor Ready.
+        expect({ kstatus: kstatus(seen), kubectlWait: waited.code === 0 ? 'condition met' : 'timed out' }).toEqual({
+          kstatus: 'InProgress',
+          kubectlWait: 'timed out',
+        });
+      } finally {
+        operator.start();
+        await timeline.waitForPhase('Succeeded', 120_000, from);
+      }
+    },
+  );
 
   it('a Canary the operator has not acted on yet is InProgress for kstatus (status.observedGeneration defaults to 0), so a Flux health check waits for initialization', async () => {
     const other = `${ns}-unwatched`;

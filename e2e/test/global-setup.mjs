@@ -11,7 +11,18 @@ export default async function globalSetup() {
   fs.mkdirSync(runDir, { recursive: true });
   process.env.TOLLGATE_E2E_RUN_DIR = runDir;
   const env = await startEnvironment(path.join(runDir, 'environment'));
-  fs.writeFileSync(path.join(runDir, 'env.json'), JSON.stringify({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, simUrl: env.simUrl, dir: env.dir, minor: env.minor, external: env.external, pids: env.pids }));
+  fs.writeFileSync(
+    path.join(runDir, 'env.json'),
+    JSON.stringify({
+      kubeconfig: env.kubeconfig,
+      prometheusUrl: env.prometheusUrl,
+      simUrl: env.simUrl,
+      dir: env.dir,
+      minor: env.minor,
+      external: env.external,
+      pids: env.pids,
+    }),
+  );
   // helm/kubectl (e2e/src/harness/tools.ts) pick a kubectl within one minor version of this server.
   process.env.TOLLGATE_K8S_MINOR = String(env.minor);
   console.log(`\n[e2e] Kubernetes API server v1.${env.minor} (${env.external ? 'KUBECONFIG' : 'local control plane'})`);

@@ -20,7 +20,9 @@ const LEADER_ENV = { LEADER_ELECT: 'true', LEASE_DURATION: '6s', RENEW_DEADLINE:
  */
 const chartCredentials = (ns: string, kube: KubeClient, shards = 1): Promise<string> =>
   chartOperatorCredentials(kube, envInfo().kubeconfig, {
-    release: ns, namespace: ns, dir: path.join(RUN_DIR, 'ha', ns),
+    release: ns,
+    namespace: ns,
+    dir: path.join(RUN_DIR, 'ha', ns),
     values: ['operator.replicas=2', `operator.leaderElection.shards=${shards}`, `operator.watchNamespaces={${ns}}`],
   });
 
@@ -30,7 +32,10 @@ const chartCredentials = (ns: string, kube: KubeClient, shards = 1): Promise<str
  */
 const expectNothingRefused = (ops: { logFile: string | undefined }[]): void => {
   for (const op of ops) {
-    const refused = fs.readFileSync(op.logFile!, 'utf8').split('\n').filter((l) => /: 40[13] (Unauthorized|Forbidden)\b/.test(l));
+    const refused = fs
+      .readFileSync(op.logFile!, 'utf8')
+      .split('\n')
+      .filter((l) => /: 40[13] (Unauthorized|Forbidden)\b/.test(l));
     expect(refused.slice(0, 3)).toEqual([]);
   }
 };
@@ -55,11 +60,15 @@ async function holder(kube: KubeClient, ns: string, shard = 0): Promise<string |
 async function settledHolder(kube: KubeClient, ns: string): Promise<string | undefined> {
   let last: string | undefined;
   let since = Date.now();
-  await waitFor('a settled shard holder', async () => {
-    const now = await holder(kube, ns);
-    if (now !== last) [last, since] = [now, Date.now()];
-    return last !== undefined && Date.now() - since >= 3_000;
-  }, 30_000);
+  await waitFor(
+    'a settled shard holder',
+    async () => {
+      const now = await holder(kube, ns);
+      if (now !== last) [last, since] = [now, Date.now()];
+      return last !== undefined && Date.now() - since >= 3_000;
+    },
+    30_000,
+  );
   return last;
 }
 
@@ -80,7 +89,11 @@ describe('high availability and faults', () => {
   it('two replicas with leader election: only the leader acts; when it is killed mid-release the follower finishes the run within the lease duration', async () => {
     const ns = uniqueNs('leader');
     s = await scenario({
-      prefix: 'leader', ns, replicas: 2, operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns }, analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 },
+      prefix: 'leader',
+      ns,
+      replicas: 2,
+      operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns },
+      analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 },
       operatorKubeconfig: (n, kube) => chartCredentials(n, kube),
     });
     const leader = await settledHolder(s.client, s.ns);
@@ -91,7 +104,9 @@ describe('high availability and faults', () => {
     await untilWeight(s, 20);
     const killedAt = Date.now();
     await s.operators[leader === 'replica-0' ? 0 : 1]!.kill();
-    const next = await waitFor('the follower to take over', async () => s!.timeline.routeWeights.includes(30), 30_000, 50).then(() => Date.now());
+    const next = await waitFor('the follower to take over', async () => s!.timeline.routeWeights.includes(30), 30_000, 50).then(() =>
+      Date.now(),
+    );
     expect(next - killedAt).toBeLessThan(6_000 + 2_000 + 4_000);
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
     await new Promise((r) => setTimeout(r, 500));
@@ -111,10 +126,17 @@ describe('high availability and faults', () => {
       await kube.create(Resources.canaries, canaryFor('istio', ns, n, { interval: '2s', stepWeight: 50, maxWeight: 50 }));
     }
     const kubeconfig = await chartCredentials(ns, kube, 4);
-    const replicas = [0, 1].map((i) => new OperatorProcess({
-      kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir: path.join(RUN_DIR, 'logs'), label: `${ns}-${i}`,
-      extraEnv: { ...LEADER_ENV, SHARDS: '4', LEADER_ELECTION_NAMESPACE: ns, POD_NAME: `replica-${i}` },
-    }));
+    const replicas = [0, 1].map(
+      (i) =>
+        new OperatorProcess({
+          kubeconfig,
+          prometheusUrl: env.prometheusUrl,
+          namespaces: [ns],
+          logDir: path.join(RUN_DIR, 'logs'),
+          label: `${ns}-${i}`,
+          extraEnv: { ...LEADER_ENV, SHARDS: '4', LEADER_ELECTION_NAMESPACE: ns, POD_NAME: `replica-${i}` },
+        }),
+    );
     const phases = async (): Promise<string[]> => (await kube.list<Canary>(Resources.canaries, ns)).items.map((c) => c.status?.phase ?? '');
     try {
       for (const r of replicas) r.start();
@@ -131,8 +153,14 @@ describe('high availability and faults', () => {
       expect(new Set(await Promise.all([0, 1, 2, 3].map((i) => holder(kube, ns, i))))).toEqual(new Set(['replica-1']));
       // The killed replica's member Lease is collected by the survivor (after ten lease durations: 60 s here),
       // and the survivor deletes its own when it stops: no Lease is left per process that ever ran.
-      const members = async (): Promise<string[]> => (await kube.list<Lease>(Resources.leases, ns, { labelSelector: 'tollgate.dev/member=true' })).items.map((l) => l.metadata.name!);
-      await waitFor('the dead replica\'s member Lease collected', async () => !(await members()).includes('tollgate-member-replica-0'), 90_000, 1000);
+      const members = async (): Promise<string[]> =>
+        (await kube.list<Lease>(Resources.leases, ns, { labelSelector: 'tollgate.dev/member=true' })).items.map((l) => l.metadata.name!);
+      await waitFor(
+        "the dead replica's member Lease collected",
+        async () => !(await members()).includes('tollgate-member-replica-0'),
+        90_000,
+        1000,
+      );
       await replicas[1]!.stop();
       expect(await members()).toEqual([]);
       expectNothingRefused(replicas);
@@ -171,28 +199,34 @@ describe('high availability and faults', () => {
     expect(s.timeline.phases.slice(from).some((p) => p.phase === 'Promoting' || p.phase === 'Succeeded')).toBe(false);
   });
 
-  it.each(['Initializing', 'Promoting', 'Finalising'])('the operator SIGKILLed in %s is restarted and the release ends as an uninterrupted one', async (phase) => {
-    const killIn = async (scn: Scenario, from: number): Promise<void> => {
-      await scn.timeline.waitForPhase(phase, 60_000, from);
-      await scn.operator.kill();
-      scn.operator.start();
-    };
-    if (phase === 'Initializing') {
-      // The kill happens while the Canary is first set up, before scenario() returns; it must still initialize.
-      s = await scenario({ prefix: 'kill-init', analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
-      await s.operator.kill();
-      s.operator.start();
-    } else {
-      s = await scenario({ prefix: `kill-${phase.toLowerCase()}`, analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
-    }
-    s.timeline.routeWeights.length = 0;
-    const from = s.timeline.phases.length;
-    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-    if (phase !== 'Initializing') await killIn(s, from);
-    await s.timeline.waitForPhase('Succeeded', 90_000, from);
-    await new Promise((r) => setTimeout(r, 500));
-    expectCleanRun(s.timeline.routeWeights, [25, 50]);
-    const weights = s.timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').map((p) => p.weight);
-    expect(weights).toEqual([...weights].sort((a, b) => a - b));
-  });
+  it.each(['Initializing', 'Promoting', 'Finalising'])(
+    'the operator SIGKILLed in %s is restarted and the release ends as an uninterrupted one',
+    async (phase) => {
+      const killIn = async (scn: Scenario, from: number): Promise<void> => {
+        await scn.timeline.waitForPhase(phase, 60_000, from);
+        await scn.operator.kill();
+        scn.operator.start();
+      };
+      if (phase === 'Initializing') {
+        // The kill happens while the Canary is first set up, before scenario() returns; it must still initialize.
+        s = await scenario({ prefix: 'kill-init', analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+        await s.operator.kill();
+        s.operator.start();
+      } else {
+        s = await scenario({ prefix: `kill-${phase.toLowerCase()}`, analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+      }
+      s.timeline.routeWeights.length = 0;
+      const from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      if (phase !== 'Initializing') await killIn(s, from);
+      await s.timeline.waitForPhase('Succeeded', 90_000, from);
+      await new Promise((r) => setTimeout(r, 500));
+      expectCleanRun(s.timeline.routeWeights, [25, 50]);
+      const weights = s.timeline.phases
+        .slice(from)
+        .filter((p) => p.phase === 'Progressing')
+        .map((p) => p.weight);
+      expect(weights).toEqual([...weights].sort((a, b) => a - b));
+    },
+  );
 });

@@ -61,23 +61,45 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
     const { replicas: _r, ...spec } = workload.spec;
     await kube.create(Resources.daemonSets, { ...workload, kind: 'DaemonSet', spec } as never);
   } else await kube.create(Resources.deployments, workload);
-  const spec = { ...o.spec, ...(o.kind === 'DaemonSet' ? { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } } : {}) };
+  const spec = {
+    ...o.spec,
+    ...(o.kind === 'DaemonSet' ? { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } } : {}),
+  };
   await kube.create(Resources.canaries, canaryFor(provider, ns, 'podinfo', o.analysis, spec));
   const timeline = new Timeline(kube, ns, 'podinfo', routeReader(provider, Boolean(o.spec?.service?.gatewayRefs?.length)));
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const operatorKubeconfig = o.operatorKubeconfig ? await o.operatorKubeconfig(ns, kube) : env.kubeconfig;
-  const operators = Array.from({ length: o.replicas ?? 1 }, (_, i) => new OperatorProcess({
-    kubeconfig: operatorKubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir, label: `${ns}-${i}`,
-    extraEnv: { ...(o.replicas ? { POD_NAME: `replica-${i}` } : {}), ...o.operatorEnv },
-  }));
+  const operators = Array.from(
+    { length: o.replicas ?? 1 },
+    (_, i) =>
+      new OperatorProcess({
+        kubeconfig: operatorKubeconfig,
+        prometheusUrl: env.prometheusUrl,
+        namespaces: [ns],
+        logDir,
+        label: `${ns}-${i}`,
+        extraEnv: { ...(o.replicas ? { POD_NAME: `replica-${i}` } : {}), ...o.operatorEnv },
+      }),
+  );
   for (const op of operators) op.start();
   const operator = operators[0]!;
   await timeline.waitForPhase('Initialized', 60_000);
-  if (o.userTraffic !== false) await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
+  if (o.userTraffic !== false)
+    await waitFor(
+      'user traffic on the primary',
+      async () =>
+        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
+          0) > 0,
+      60_000,
+    );
   return {
-    ns, client: kube, operator, operators, timeline,
+    ns,
+    client: kube,
+    operator,
+    operators,
+    timeline,
     async stop() {
       timeline.stop();
       for (const op of operators) await op.stop();
@@ -86,7 +108,8 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   };
 }
 
-export const istioScenario = (prefix: string, analysis: ScenarioOptions['analysis'] = {}): Promise<Scenario> => scenario({ prefix, analysis });
+export const istioScenario = (prefix: string, analysis: ScenarioOptions['analysis'] = {}): Promise<Scenario> =>
+  scenario({ prefix, analysis });
 
 /** An instant PromQL query against the e2e Prometheus; the first sample's value, or undefined. */
 export async function promQuery(query: string): Promise<number | undefined> {
@@ -101,7 +124,9 @@ export async function promQuery(query: string): Promise<number | undefined> {
  * seconds holds at least two samples even when a scrape is late). Undefined when Prometheus has no samples.
  */
 export function recentRequests(ns: string, workload: string, window = '4s'): Promise<number | undefined> {
-  return promQuery(`sum(increase(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"}[${window}]))`);
+  return promQuery(
+    `sum(increase(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"}[${window}]))`,
+  );
 }
 
 export async function getCanary(kube: KubeClient, ns: string, name = 'podinfo'): Promise<Canary> {
@@ -110,7 +135,14 @@ export async function getCanary(kube: KubeClient, ns: string, name = 'podinfo'):
 
 /** Events recorded about a Canary, oldest first. */
 export async function canaryEvents(kube: KubeClient, ns: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await kube.list<{ metadata: { name?: string }; reason: string; message: string; type: string; involvedObject: { kind: string }; firstTimestamp: string }>(Resources.events, ns);
+  const list = await kube.list<{
+    metadata: { name?: string };
+    reason: string;
+    message: string;
+    type: string;
+    involvedObject: { kind: string };
+    firstTimestamp: string;
+  }>(Resources.events, ns);
   return list.items.filter((e) => e.involvedObject.kind === 'Canary').sort((a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp));
 }
 

@@ -32,18 +32,36 @@ describe('webhooks served by the hooks service', () => {
   let s: Scenario | undefined;
 
   /** A Secret for the Canary's webhooks: a bearer header (token mode), or the namespace's own key (derived from the master). */
-  const authSecret = (kind: 'bearer' | 'hmac') => async (ns: string, k: KubeClient): Promise<void> => {
-    const data = kind === 'bearer' ? { Authorization: `Bearer ${token}` } : { 'hmac-key': namespaceKey(hmacKey, ns) };
-    const stringData = Object.fromEntries(Object.entries(data));
-    await k.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace: ns }, stringData } as never);
-  };
-  const hook = (h: Partial<CanaryWebhook> & { name: string }): CanaryWebhook => ({ url: `${hooks.url}/`, timeout: '15s', secretRef: { name: 'hooks-auth' }, ...h });
+  const authSecret =
+    (kind: 'bearer' | 'hmac') =>
+    async (ns: string, k: KubeClient): Promise<void> => {
+      const data = kind === 'bearer' ? { Authorization: `Bearer ${token}` } : { 'hmac-key': namespaceKey(hmacKey, ns) };
+      const stringData = Object.fromEntries(Object.entries(data));
+      await k.create(Resources.secrets, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'hooks-auth', namespace: ns },
+        stringData,
+      } as never);
+    };
+  const hook = (h: Partial<CanaryWebhook> & { name: string }): CanaryWebhook => ({
+    url: `${hooks.url}/`,
+    timeout: '15s',
+    secretRef: { name: 'hooks-auth' },
+    ...h,
+  });
 
   beforeAll(async () => {
     kube = await client();
     const gateNs = uniqueNs('hooks-gates');
     await createNamespace(kube, gateNs);
-    hooks = new HooksProcess({ kubeconfig: envInfo().kubeconfig, gateNamespace: gateNs, token, hmacKey, logDir: path.join(RUN_DIR, 'logs') });
+    hooks = new HooksProcess({
+      kubeconfig: envInfo().kubeconfig,
+      gateNamespace: gateNs,
+      token,
+      hmacKey,
+      logDir: path.join(RUN_DIR, 'logs'),
+    });
     await hooks.start();
   });
 
@@ -59,8 +77,15 @@ describe('webhooks served by the hooks service', () => {
 
   it('a failing pre-rollout smoke test halts the release before any traffic reaches the canary', async () => {
     s = await scenario({
-      prefix: 'smoke', before: authSecret('bearer'),
-      analysis: { interval: '2s', threshold: 1, webhooks: [hook({ name: 'smoke', type: 'pre-rollout', metadata: { type: 'http', url: 'http://127.0.0.1:9/health', expectedStatus: '200' } })] },
+      prefix: 'smoke',
+      before: authSecret('bearer'),
+      analysis: {
+        interval: '2s',
+        threshold: 1,
+        webhooks: [
+          hook({ name: 'smoke', type: 'pre-rollout', metadata: { type: 'http', url: 'http://127.0.0.1:9/health', expectedStatus: '200' } }),
+        ],
+      },
     });
     s.timeline.routeWeights.length = 0;
     const from = s.timeline.phases.length;
@@ -75,10 +100,16 @@ describe('webhooks served by the hooks service', () => {
     const ns = uniqueNs('loadtest');
     const cmd = `hey -z 2m -q 10 -c 2 ${envInfo().simUrl}/svc/${ns}/podinfo-canary/`;
     s = await scenario({
-      prefix: 'loadtest', ns, before: authSecret('hmac'), userTraffic: false,
+      prefix: 'loadtest',
+      ns,
+      before: authSecret('hmac'),
+      userTraffic: false,
       spec: { service: { port: 9898, apex: { annotations: { 'sim.tollgate.dev/rps': '0' } } } },
       analysis: {
-        interval: '3s', threshold: 3, stepWeight: 25, maxWeight: 50,
+        interval: '3s',
+        threshold: 3,
+        stepWeight: 25,
+        maxWeight: 50,
         webhooks: [hook({ name: 'load', type: 'rollout', metadata: { type: 'cmd', cmd } })],
       },
     });
@@ -87,14 +118,22 @@ describe('webhooks served by the hooks service', () => {
     await s.timeline.waitForPhase('Succeeded', 120_000, from);
     const canary = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${ns}"})`);
     expect(canary).toBeGreaterThan(20);
-    const primary = await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`);
+    const primary = await promQuery(
+      `sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`,
+    );
     expect(primary ?? 0).toBe(0);
   });
 
   it('confirm-promotion (signed) holds the release until a CI job opens the gate with its gate key and curl, and the gate survives a restart of the service', async () => {
     s = await scenario({
-      prefix: 'gate', before: authSecret('hmac'),
-      analysis: { interval: '2s', stepWeight: 50, maxWeight: 50, webhooks: [hook({ name: 'ci-approval', type: 'confirm-promotion', url: `${hooks.url}/gate/check` })] },
+      prefix: 'gate',
+      before: authSecret('hmac'),
+      analysis: {
+        interval: '2s',
+        stepWeight: 50,
+        maxWeight: 50,
+        webhooks: [hook({ name: 'ci-approval', type: 'confirm-promotion', url: `${hooks.url}/gate/check` })],
+      },
     });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
@@ -114,7 +153,11 @@ describe('webhooks served by the hooks service', () => {
   });
 
   it('refuses a caller without credentials', async () => {
-    const res = await fetch(`${hooks.url}/gate/open`, { method: 'POST', body: '{"name":"x","namespace":"y"}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${hooks.url}/gate/open`, {
+      method: 'POST',
+      body: '{"name":"x","namespace":"y"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(401);
   });
 });

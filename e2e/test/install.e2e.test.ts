@@ -26,10 +26,31 @@ import { isSubsequence, promQuery } from './helpers.js';
  */
 
 type Obj = KubeObject & Record<string, unknown>;
-interface EnvVar { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } }
-interface ContainerSpec { name: string; image: string; args?: string[]; env?: EnvVar[]; ports?: { name: string; containerPort: number }[]; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string }[] }
-interface PodSpecLike { serviceAccountName: string; securityContext?: Record<string, unknown>; containers: ContainerSpec[]; volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[] }
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
+}
+interface ContainerSpec {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: EnvVar[];
+  ports?: { name: string; containerPort: number }[];
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpecLike {
+  serviceAccountName: string;
+  securityContext?: Record<string, unknown>;
+  containers: ContainerSpec[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+}
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
 
 const CHART = path.join(ROOT, 'charts', 'tollgate');
 const KUSTOMIZE = path.join(ROOT, 'kustomize');
@@ -42,7 +63,10 @@ const find = (objs: Obj[], kind: string, name: string, namespace?: string): Obj 
   objs.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
 const must = (objs: Obj[], kind: string, name: string, namespace?: string): Obj => {
   const o = find(objs, kind, name, namespace);
-  if (!o) throw new Error(`no ${kind} ${namespace ? `${namespace}/` : ''}${name} in: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  if (!o)
+    throw new Error(
+      `no ${kind} ${namespace ? `${namespace}/` : ''}${name} in: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`,
+    );
   return o;
 };
 const podSpec = (d: Obj): PodSpecLike => (d.spec as { template: { spec: PodSpecLike } }).template.spec;
@@ -51,14 +75,24 @@ const envOf = (d: Obj): Record<string, string | undefined> => Object.fromEntries
 const rules = (o: Obj): Rule[] => o.rules as Rule[];
 /** The verbs on a resource of every ClusterRole bound cluster-wide (ClusterRoleBinding) to the operator's ServiceAccount. */
 const clusterWideVerbs = (objs: Obj[], resource: string): string[] => {
-  const bound = objs.filter((o) => o.kind === 'ClusterRoleBinding' && (o.subjects as { name: string }[]).some((x) => x.name === 'tollgate-operator'))
+  const bound = objs
+    .filter((o) => o.kind === 'ClusterRoleBinding' && (o.subjects as { name: string }[]).some((x) => x.name === 'tollgate-operator'))
     .map((b) => (b.roleRef as { name: string }).name);
-  return [...new Set(bound.flatMap((name) => rules(must(objs, 'ClusterRole', name)).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs)))].sort();
+  return [
+    ...new Set(
+      bound.flatMap((name) =>
+        rules(must(objs, 'ClusterRole', name))
+          .filter((r) => r.resources.includes(resource))
+          .flatMap((r) => r.verbs),
+      ),
+    ),
+  ].sort();
 };
 const SECRET_TRACKING_RULES: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'create', 'update'] }];
 const appVersion = (): string => (load(fs.readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
 
-const template = async (...args: string[]): Promise<Obj[]> => parse(await tool('helm', ['template', 'tollgate', CHART, '--namespace', RELEASE_NS, ...args]));
+const template = async (...args: string[]): Promise<Obj[]> =>
+  parse(await tool('helm', ['template', 'tollgate', CHART, '--namespace', RELEASE_NS, ...args]));
 
 describe('the Helm chart, rendered', () => {
   it('ships the CRDs of crds/ unchanged, as does the Kustomize base (make crds writes all three)', async () => {
@@ -68,7 +102,12 @@ describe('the Helm chart, rendered', () => {
       expect(fs.readFileSync(path.join(KUSTOMIZE, 'base', 'crds', file), 'utf8')).toBe(source);
     }
     expect(fs.readdirSync(path.join(CHART, 'crds')).sort()).toEqual(fs.readdirSync(path.join(ROOT, 'crds')).sort());
-    await run(process.execPath, [path.join(ROOT, 'operator', 'dist', 'cli', 'crds.js'), '--check', path.join(CHART, 'crds'), path.join(KUSTOMIZE, 'base', 'crds')]);
+    await run(process.execPath, [
+      path.join(ROOT, 'operator', 'dist', 'cli', 'crds.js'),
+      '--check',
+      path.join(CHART, 'crds'),
+      path.join(KUSTOMIZE, 'base', 'crds'),
+    ]);
   });
 
   it('passes helm lint --strict', async () => {
@@ -80,22 +119,45 @@ describe('the Helm chart, rendered', () => {
     const objs = await template();
     const op = must(objs, 'Deployment', 'tollgate-operator', RELEASE_NS);
     expect(container(op).image).toBe(`ghcr.io/tollgate-dev/tollgate-operator:${appVersion()}`);
-    expect(container(must(objs, 'Deployment', 'tollgate-hooks', RELEASE_NS)).image).toBe(`ghcr.io/tollgate-dev/tollgate-hooks:${appVersion()}`);
+    expect(container(must(objs, 'Deployment', 'tollgate-hooks', RELEASE_NS)).image).toBe(
+      `ghcr.io/tollgate-dev/tollgate-hooks:${appVersion()}`,
+    );
     expect(envOf(op)).toMatchObject({
-      METRICS_SERVER: 'http://prometheus:9090', MESH_PROVIDER: 'istio', WATCH_NAMESPACES: '', LOG_LEVEL: 'info', PORT: '8080',
-      WORKERS: '16', SELECTOR_LABELS: 'app,name,app.kubernetes.io/name', RESYNC_INTERVAL: '5m', CONFIG_TRACKING: 'true', CLUSTER_NAME: '',
-      SECRET_TRACKING_NAMESPACES: 'none', CROSS_NAMESPACE_REFS: 'opt-in',
-      MAX_RESPONSE_SIZE: '1Mi', WEBHOOK_MAX_TIMEOUT: '2m', WEBHOOK_MAX_RETRIES: '5', RECONCILE_DEADLINE: '3m', FORBID_INSECURE_TLS: 'false',
+      METRICS_SERVER: 'http://prometheus:9090',
+      MESH_PROVIDER: 'istio',
+      WATCH_NAMESPACES: '',
+      LOG_LEVEL: 'info',
+      PORT: '8080',
+      WORKERS: '16',
+      SELECTOR_LABELS: 'app,name,app.kubernetes.io/name',
+      RESYNC_INTERVAL: '5m',
+      CONFIG_TRACKING: 'true',
+      CLUSTER_NAME: '',
+      SECRET_TRACKING_NAMESPACES: 'none',
+      CROSS_NAMESPACE_REFS: 'opt-in',
+      MAX_RESPONSE_SIZE: '1Mi',
+      WEBHOOK_MAX_TIMEOUT: '2m',
+      WEBHOOK_MAX_RETRIES: '5',
+      RECONCILE_DEADLINE: '3m',
+      FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');
     for (const d of objs.filter((o) => o.kind === 'Deployment')) {
       expect(podSpec(d).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
-      expect(container(d).securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(container(d).securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
     }
     const role = must(objs, 'ClusterRole', 'tollgate-operator');
-    const verbsOf = (group: string, resource: string): string[] => rules(role).filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs).sort();
+    const verbsOf = (group: string, resource: string): string[] =>
+      rules(role)
+        .filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource))
+        .flatMap((r) => r.verbs)
+        .sort();
     expect(verbsOf('tollgate.dev', 'canaries')).toEqual(['list', 'patch', 'watch']);
     expect(verbsOf('tollgate.dev', 'canaries/status')).toEqual(['update']);
     expect(verbsOf('tollgate.dev', 'alertproviders')).toEqual(['list', 'watch']);
@@ -105,31 +167,57 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('', 'pods')).toEqual([]);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
-    expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
     expect(clusterWideVerbs(objs, 'secrets')).toEqual(['get']);
     expect(rules(must(objs, 'ClusterRole', 'tollgate-operator-secrets'))).toEqual(SECRET_TRACKING_RULES);
     expect(objs.filter((o) => o.metadata.name === 'tollgate-operator-secrets' && o.kind !== 'ClusterRole')).toEqual([]);
     const untrackedObjs = await template('--set', 'operator.configTracking=false');
     const untracked = must(untrackedObjs, 'ClusterRole', 'tollgate-operator');
-    expect(rules(untracked).filter((r) => r.resources.includes('secrets') || r.resources.includes('configmaps'))).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    expect(rules(untracked).filter((r) => r.resources.includes('secrets') || r.resources.includes('configmaps'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
     expect(find(untrackedObjs, 'ClusterRole', 'tollgate-operator-secrets')).toBeUndefined();
     expect(envOf(must(untrackedObjs, 'Deployment', 'tollgate-operator')).SECRET_TRACKING_NAMESPACES).toBe('none');
     expect(rules(role).flatMap((r) => r.verbs)).not.toContain('*');
-    expect(must(objs, 'ClusterRoleBinding', 'tollgate-operator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS }]);
+    expect(must(objs, 'ClusterRoleBinding', 'tollgate-operator').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS },
+    ]);
     // Hooks: a Role on ConfigMaps in the release namespace, and a generated token of 48 characters.
-    expect(rules(must(objs, 'Role', 'tollgate-hooks', RELEASE_NS))).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
-    const token = Buffer.from((must(objs, 'Secret', 'tollgate-hooks-auth', RELEASE_NS) as unknown as Secret).data!.token!, 'base64').toString();
+    expect(rules(must(objs, 'Role', 'tollgate-hooks', RELEASE_NS))).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    ]);
+    const token = Buffer.from(
+      (must(objs, 'Secret', 'tollgate-hooks-auth', RELEASE_NS) as unknown as Secret).data!.token!,
+      'base64',
+    ).toString();
     expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
-    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name).sort()).toEqual(['tollgate-hooks', 'tollgate-operator']);
+    expect(
+      objs
+        .filter((o) => o.kind === 'PodDisruptionBudget')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['tollgate-hooks', 'tollgate-operator']);
     expect(objs.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
   });
 
   it('grants the operator every resource its code names (a new one without a rule fails here)', async () => {
     // Leases only serve leader election, granted by the Role rendered with it in the release namespace.
     const objs = await template('--set', 'operator.leaderElection.enabled=true');
-    const role = { rules: [must(objs, 'ClusterRole', 'tollgate-operator'), must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS)].flatMap(rules) } as unknown as Obj;
-    const files = fs.readdirSync(path.join(ROOT, 'operator', 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('kube', 'resources.ts')));
-    const used = new Set(files.flatMap((f) => [...fs.readFileSync(path.join(ROOT, 'operator', 'src', f), 'utf8').matchAll(/\bResources\.(\w+)/g)].map((m) => m[1]!)));
+    const role = {
+      rules: [must(objs, 'ClusterRole', 'tollgate-operator'), must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS)].flatMap(
+        rules,
+      ),
+    } as unknown as Obj;
+    const files = fs
+      .readdirSync(path.join(ROOT, 'operator', 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('kube', 'resources.ts')));
+    const used = new Set(
+      files.flatMap((f) =>
+        [...fs.readFileSync(path.join(ROOT, 'operator', 'src', f), 'utf8').matchAll(/\bResources\.(\w+)/g)].map((m) => m[1]!),
+      ),
+    );
     const missing = [...used].filter((key) => {
       const r = (Resources as Record<string, ResourceType>)[key];
       if (!r) return true;
@@ -171,8 +259,13 @@ describe('the Helm chart, rendered', () => {
     expect(objs.filter((o) => o.kind === 'ClusterRole' && o.metadata.name?.startsWith('tollgate-operator'))).toEqual([]);
     expect(objs.filter((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name?.startsWith('tollgate-operator'))).toEqual([]);
     for (const ns of ['team-a', 'team-b']) {
-      expect(rules(must(objs, 'Role', 'tollgate-operator', ns))).toEqual([...rules(must(cluster, 'ClusterRole', 'tollgate-operator')), ...SECRET_TRACKING_RULES]);
-      expect(must(objs, 'RoleBinding', 'tollgate-operator', ns).subjects).toEqual([{ kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS }]);
+      expect(rules(must(objs, 'Role', 'tollgate-operator', ns))).toEqual([
+        ...rules(must(cluster, 'ClusterRole', 'tollgate-operator')),
+        ...SECRET_TRACKING_RULES,
+      ]);
+      expect(must(objs, 'RoleBinding', 'tollgate-operator', ns).subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'tollgate-operator', namespace: RELEASE_NS },
+      ]);
     }
     const meshes = await template('--set', 'operator.rbac.meshes={istio}');
     const groups = rules(must(meshes, 'ClusterRole', 'tollgate-operator')).flatMap((r) => r.apiGroups);
@@ -187,7 +280,9 @@ describe('the Helm chart, rendered', () => {
     expect(envOf(op).SHARDS).toBe('4');
     expect(container(op).env?.find((e) => e.name === 'POD_NAME')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('RollingUpdate');
-    expect(rules(must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS))).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
+    expect(rules(must(objs, 'Role', 'tollgate-operator-leader-election', RELEASE_NS))).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
+    ]);
   });
 
   it('renders large load caps as whole numbers the hooks service accepts (not 1e+06)', async () => {
@@ -201,12 +296,25 @@ describe('the Helm chart, rendered', () => {
   });
 
   it('takes the hooks credentials from an existing Secret, and monitors with ServiceMonitors', async () => {
-    const objs = await template('--set', 'hooks.auth.existingSecret=ci-hooks', '--set', 'operator.serviceMonitor.enabled=true', '--set', 'hooks.serviceMonitor.enabled=true');
+    const objs = await template(
+      '--set',
+      'hooks.auth.existingSecret=ci-hooks',
+      '--set',
+      'operator.serviceMonitor.enabled=true',
+      '--set',
+      'hooks.serviceMonitor.enabled=true',
+    );
     expect(find(objs, 'Secret', 'tollgate-hooks-auth')).toBeUndefined();
-    expect(podSpec(must(objs, 'Deployment', 'tollgate-hooks')).volumes?.find((v) => v.name === 'auth')?.secret?.secretName).toBe('ci-hooks');
-    const monitor = must(objs, 'ServiceMonitor', 'tollgate-hooks') as unknown as { spec: { endpoints: { authorization?: { credentials: { name: string } } }[] } };
+    expect(podSpec(must(objs, 'Deployment', 'tollgate-hooks')).volumes?.find((v) => v.name === 'auth')?.secret?.secretName).toBe(
+      'ci-hooks',
+    );
+    const monitor = must(objs, 'ServiceMonitor', 'tollgate-hooks') as unknown as {
+      spec: { endpoints: { authorization?: { credentials: { name: string } } }[] };
+    };
     expect(monitor.spec.endpoints[0]!.authorization?.credentials.name).toBe('ci-hooks');
-    expect(must(objs, 'ServiceMonitor', 'tollgate-operator').spec).toMatchObject({ endpoints: [{ port: 'http-metrics', honorLabels: true }] });
+    expect(must(objs, 'ServiceMonitor', 'tollgate-operator').spec).toMatchObject({
+      endpoints: [{ port: 'http-metrics', honorLabels: true }],
+    });
   });
 
   it.each([
@@ -232,8 +340,15 @@ describe('the Kustomize base and overlays', () => {
 
   it('build with kubectl kustomize; each overlay sets its mesh provider and Prometheus', async () => {
     const base = await build(path.join(KUSTOMIZE, 'base'));
-    expect(base.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort()).toEqual(['alertproviders.tollgate.dev', 'canaries.tollgate.dev', 'metrictemplates.tollgate.dev']);
-    const namespaced = base.filter((o) => !['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? ''));
+    expect(
+      base
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['alertproviders.tollgate.dev', 'canaries.tollgate.dev', 'metrictemplates.tollgate.dev']);
+    const namespaced = base.filter(
+      (o) => !['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? ''),
+    );
     expect(namespaced.every((o) => o.metadata.namespace === RELEASE_NS)).toBe(true);
     for (const overlay of OVERLAYS) {
       const env = envOf(must(await build(path.join(KUSTOMIZE, 'overlays', overlay)), 'Deployment', 'tollgate-operator', RELEASE_NS));
@@ -245,7 +360,13 @@ describe('the Kustomize base and overlays', () => {
   it('grant what the chart grants, and run the operator with the same settings', async () => {
     const base = await build(path.join(KUSTOMIZE, 'base'));
     const chart = await template();
-    for (const [kind, name, ns] of [['ClusterRole', 'tollgate-operator'], ['ClusterRole', 'tollgate-operator-secrets'], ['Role', 'tollgate-hooks', RELEASE_NS], ['ClusterRole', 'tollgate-view'], ['ClusterRole', 'tollgate-edit']] as const) {
+    for (const [kind, name, ns] of [
+      ['ClusterRole', 'tollgate-operator'],
+      ['ClusterRole', 'tollgate-operator-secrets'],
+      ['Role', 'tollgate-hooks', RELEASE_NS],
+      ['ClusterRole', 'tollgate-view'],
+      ['ClusterRole', 'tollgate-edit'],
+    ] as const) {
       expect(rules(must(base, kind, name, ns))).toEqual(rules(must(chart, kind, name, ns)));
     }
     for (const name of ['tollgate-operator', 'tollgate-hooks']) {
@@ -267,7 +388,19 @@ describe('the Kustomize base and overlays', () => {
       kube.close();
     }
     for (const dir of ['base', ...OVERLAYS.map((o) => `overlays/${o}`)]) {
-      const out = await tool('kubectl', ['apply', '--server-side', '--force-conflicts', '--field-manager=kustomize-controller', '--dry-run=server', '-k', path.join(KUSTOMIZE, dir)], { kubeconfig });
+      const out = await tool(
+        'kubectl',
+        [
+          'apply',
+          '--server-side',
+          '--force-conflicts',
+          '--field-manager=kustomize-controller',
+          '--dry-run=server',
+          '-k',
+          path.join(KUSTOMIZE, dir),
+        ],
+        { kubeconfig },
+      );
       expect(out).toContain('deployment.apps/tollgate-operator serverside-applied (server dry run)');
       expect(out).toContain('customresourcedefinition.apiextensions.k8s.io/canaries.tollgate.dev serverside-applied (server dry run)');
     }
@@ -291,7 +424,8 @@ describe('helm install on the local control plane', () => {
     await createNamespace(kube, ns);
   });
 
-  const uninstall = (): Promise<string> => tool('helm', ['uninstall', 'tollgate', '--namespace', RELEASE_NS, '--wait', '--timeout', '60s'], { kubeconfig: env.kubeconfig });
+  const uninstall = (): Promise<string> =>
+    tool('helm', ['uninstall', 'tollgate', '--namespace', RELEASE_NS, '--wait', '--timeout', '60s'], { kubeconfig: env.kubeconfig });
 
   afterAll(async () => {
     timeline?.stop();
@@ -347,7 +481,8 @@ describe('helm install on the local control plane', () => {
     const kubeconfig = await serviceAccountKubeconfig(podSpec(d).serviceAccountName);
     const mounts = await secretVolumes(d);
     const vars = await resolveEnv(c);
-    for (const [k, v] of Object.entries(vars)) for (const [mount, dir] of mounts) if (v.startsWith(`${mount}/`)) vars[k] = dir + v.slice(mount.length);
+    for (const [k, v] of Object.entries(vars))
+      for (const [mount, dir] of mounts) if (v.startsWith(`${mount}/`)) vars[k] = dir + v.slice(mount.length);
     const port = await freePort();
     const proc = startProcess(name, process.execPath, [main, ...(c.args ?? [])], {
       logFile: path.join(logDir, `install-${name}.log`),
@@ -363,26 +498,55 @@ describe('helm install on the local control plane', () => {
     // (by the environment), hence --skip-crds. The pods' ports are free ones: the simulated kubelet runs a
     // stand-in app on each pod's port.
     const started = Date.now();
-    await tool('helm', [
-      'install', 'tollgate', CHART, '--namespace', RELEASE_NS, '--create-namespace',
-      '--set', `operator.metricsServer=${env.prometheusUrl}`, '--skip-crds',
-      '--set', `operator.watchNamespaces={${ns}}`, '--set', 'operator.logLevel=debug',
-      '--set', `operator.port=${operatorPort}`, '--set', `hooks.port=${hooksPort}`,
-      '--wait', '--timeout', '120s',
-    ], { kubeconfig: env.kubeconfig });
+    await tool(
+      'helm',
+      [
+        'install',
+        'tollgate',
+        CHART,
+        '--namespace',
+        RELEASE_NS,
+        '--create-namespace',
+        '--set',
+        `operator.metricsServer=${env.prometheusUrl}`,
+        '--skip-crds',
+        '--set',
+        `operator.watchNamespaces={${ns}}`,
+        '--set',
+        'operator.logLevel=debug',
+        '--set',
+        `operator.port=${operatorPort}`,
+        '--set',
+        `hooks.port=${hooksPort}`,
+        '--wait',
+        '--timeout',
+        '120s',
+      ],
+      { kubeconfig: env.kubeconfig },
+    );
     installed = true;
-    const status = JSON.parse(await tool('helm', ['status', 'tollgate', '--namespace', RELEASE_NS, '--output', 'json'], { kubeconfig: env.kubeconfig })) as { info: { status: string } };
+    const status = JSON.parse(
+      await tool('helm', ['status', 'tollgate', '--namespace', RELEASE_NS, '--output', 'json'], { kubeconfig: env.kubeconfig }),
+    ) as { info: { status: string } };
     expect(status.info.status).toBe('deployed');
     manifest = parse(await tool('helm', ['get', 'manifest', 'tollgate', '--namespace', RELEASE_NS], { kubeconfig: env.kubeconfig }));
     expect(find(manifest, 'ClusterRole', 'tollgate-operator')).toBeUndefined();
     must(manifest, 'Role', 'tollgate-operator', ns);
     // The 1.20 API server has no policy/v1: the chart falls back to policy/v1beta1 there.
-    expect(must(manifest, 'PodDisruptionBudget', 'tollgate-operator', RELEASE_NS).apiVersion).toBe(env.minor >= 21 ? 'policy/v1' : 'policy/v1beta1');
+    expect(must(manifest, 'PodDisruptionBudget', 'tollgate-operator', RELEASE_NS).apiVersion).toBe(
+      env.minor >= 21 ? 'policy/v1' : 'policy/v1beta1',
+    );
     const installSeconds = (Date.now() - started) / 1000;
 
     // A sample app using a Secret (config tracking copies it) and its Canary in the watched namespace, then the
     // operator as the chart's Deployment runs it.
-    await kube.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'podinfo-env', namespace: ns }, type: 'Opaque', data: { TOKEN: Buffer.from('t').toString('base64') } } as Secret);
+    await kube.create(Resources.secrets, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'podinfo-env', namespace: ns },
+      type: 'Opaque',
+      data: { TOKEN: Buffer.from('t').toString('base64') },
+    } as Secret);
     const app = sampleDeployment(ns, 'podinfo');
     app.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'podinfo-env' } }];
     await kube.create(Resources.deployments, app);
@@ -393,8 +557,16 @@ describe('helm install on the local control plane', () => {
     const { port } = await runAsDeployment(deployment, OPERATOR_MAIN, 'operator');
     await waitFor('the operator /readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000);
     await timeline.waitForPhase('Initialized', 60_000);
-    expect((await kube.get<Secret>(Resources.secrets, ns, 'podinfo-env-primary')).data).toEqual({ TOKEN: Buffer.from('t').toString('base64') });
-    await waitFor('user traffic on the primary', async () => ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ?? 0) > 0, 60_000);
+    expect((await kube.get<Secret>(Resources.secrets, ns, 'podinfo-env-primary')).data).toEqual({
+      TOKEN: Buffer.from('t').toString('base64'),
+    });
+    await waitFor(
+      'user traffic on the primary',
+      async () =>
+        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
+          0) > 0,
+      60_000,
+    );
     const from = timeline.phases.length;
     await setEnv(kube, ns, 'podinfo', { VERSION: 'v2' });
     await timeline.waitForPhase('Succeeded', 120_000, from);
@@ -409,12 +581,23 @@ describe('helm install on the local control plane', () => {
   });
 
   it('gives the operator nothing beyond the watched namespace', async () => {
-    const sa = await clientFromKubeConfig({ kubeconfig: path.join(workDir, 'tollgate-operator.kubeconfig'), userAgent: 'tollgate-e2e-install' });
+    const sa = await clientFromKubeConfig({
+      kubeconfig: path.join(workDir, 'tollgate-operator.kubeconfig'),
+      userAgent: 'tollgate-e2e-install',
+    });
     try {
       const can = async (verb: string, resource: string, namespace: string, group = '', subresource?: string): Promise<boolean> => {
-        const review = await sa.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-          body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group, resource, namespace, subresource } } },
-        });
+        const review = await sa.request<{ status?: { allowed?: boolean } }>(
+          'POST',
+          '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { verb, group, resource, namespace, subresource } },
+            },
+          },
+        );
         return review.status?.allowed === true;
       };
       expect(await can('list', 'canaries', ns, 'tollgate.dev')).toBe(true);
@@ -447,7 +630,9 @@ describe('helm install on the local control plane', () => {
     const body = JSON.stringify({ name: 'podinfo', namespace: ns });
     const open = await fetch(`${url}/gate/open`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });
     expect(open.status).toBe(202);
-    const state = (await (await fetch(`${url}/gate/status?namespace=${ns}&name=podinfo`, { headers: { authorization: `Bearer ${token}` } })).json()) as { gate: string };
+    const state = (await (
+      await fetch(`${url}/gate/status?namespace=${ns}&name=podinfo`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { gate: string };
     expect(state.gate).toBe('open');
     expect((await fetch(`${url}/gate/open`, { method: 'POST', body })).status).toBe(401);
     const gates = await kube.list(Resources.configMaps, RELEASE_NS, { labelSelector: 'app.kubernetes.io/managed-by=tollgate-hooks' });
@@ -460,7 +645,10 @@ describe('helm install on the local control plane', () => {
     expect(await uninstall()).toContain('release "tollgate" uninstalled');
     installed = false;
     const gone = async (r: ResourceType, namespace: string | undefined, name: string): Promise<boolean> =>
-      kube.get(r, namespace, name).then(() => false, (err: unknown) => (isNotFound(err) ? true : Promise.reject(err)));
+      kube.get(r, namespace, name).then(
+        () => false,
+        (err: unknown) => (isNotFound(err) ? true : Promise.reject(err)),
+      );
     expect(await gone(Resources.deployments, RELEASE_NS, 'tollgate-operator')).toBe(true);
     expect(await gone(Resources.deployments, RELEASE_NS, 'tollgate-hooks')).toBe(true);
     expect(await gone(Resources.secrets, RELEASE_NS, 'tollgate-hooks-auth')).toBe(true);

@@ -3,7 +3,8 @@ import { Resources } from '@tollgate/operator/kube/resources';
 import { setEnv } from '../src/harness/fixtures.js';
 import { canaryEvents, getCanary, isSubsequence, istioScenario, promQuery, type Scenario } from './helpers.js';
 
-const envOf = (d: Deployment): Record<string, string> => Object.fromEntries((d.spec.template.spec.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? '']));
+const envOf = (d: Deployment): Record<string, string> =>
+  Object.fromEntries((d.spec.template.spec.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? '']));
 
 describe('Istio canary release on the local control plane', () => {
   let s: Scenario;
@@ -28,7 +29,9 @@ describe('Istio canary release on the local control plane', () => {
     expect(envOf(primary).VERSION).toBe('v2');
     const target = await s.client.get<Deployment>(Resources.deployments, s.ns, 'podinfo');
     expect(target.spec.replicas).toBe(0);
-    const canaryRequests = await promQuery(`sum(istio_requests_total{destination_workload="podinfo",destination_workload_namespace="${s.ns}"})`);
+    const canaryRequests = await promQuery(
+      `sum(istio_requests_total{destination_workload="podinfo",destination_workload_namespace="${s.ns}"})`,
+    );
     expect(canaryRequests).toBeGreaterThan(0);
     const c = await getCanary(s.client, s.ns);
     expect(c.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
@@ -52,7 +55,9 @@ describe('Istio canary release on the local control plane', () => {
     const rolledBack = events.find((e) => e.reason === 'RolledBack');
     expect(rolledBack?.message).toMatch(/request-success-rate [0-9.]+ < 99/);
     await new Promise((r) => setTimeout(r, 3000));
-    const primaryOk = await promQuery(`sum(rate(istio_requests_total{destination_workload="podinfo-primary",destination_workload_namespace="${s.ns}",response_code="200"}[3s]))`);
+    const primaryOk = await promQuery(
+      `sum(rate(istio_requests_total{destination_workload="podinfo-primary",destination_workload_namespace="${s.ns}",response_code="200"}[3s]))`,
+    );
     expect(primaryOk).toBeGreaterThan(0);
     const c = await getCanary(s.client, s.ns);
     expect(c.status?.conditions?.find((x) => x.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'Failed' });

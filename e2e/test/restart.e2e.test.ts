@@ -27,7 +27,10 @@ describe('operator killed in the middle of a run', () => {
     await s.timeline.waitForPhase('Succeeded', 120_000, from);
     await new Promise((r) => setTimeout(r, 500));
     expect(s.timeline.routeWeights).toEqual([10, 20, 30, 40, 50, 0]);
-    const weights = s.timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').map((p) => p.weight);
+    const weights = s.timeline.phases
+      .slice(from)
+      .filter((p) => p.phase === 'Progressing')
+      .map((p) => p.weight);
     expect(weights).toEqual([...weights].sort((a, b) => a - b));
   });
 });

@@ -8,9 +8,15 @@ describe('deleting a Canary with revertOnDeletion', () => {
 
   beforeAll(async () => {
     s = await scenario({
-      prefix: 'revert', spec: { revertOnDeletion: true },
+      prefix: 'revert',
+      spec: { revertOnDeletion: true },
       before: async (ns, kube) => {
-        const svc: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', namespace: ns }, spec: { selector: { app: 'podinfo' }, ports: [{ name: 'http', port: 9898 }] } };
+        const svc: Service = {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'podinfo', namespace: ns },
+          spec: { selector: { app: 'podinfo' }, ports: [{ name: 'http', port: 9898 }] },
+        };
         await kube.create(Resources.services, svc);
       },
     });
@@ -20,7 +26,7 @@ describe('deleting a Canary with revertOnDeletion', () => {
     await s?.stop();
   });
 
-  it('gives the workload back: the target serves, the user\'s Service selects it again, generated objects go', async () => {
+  it("gives the workload back: the target serves, the user's Service selects it again, generated objects go", async () => {
     const adopted = await s.client.get<Service>(Resources.services, s.ns, 'podinfo');
     expect(adopted.spec.selector).toEqual({ app: 'podinfo-primary' });
     await s.client.delete(Resources.canaries, s.ns, 'podinfo');
@@ -31,6 +37,10 @@ describe('deleting a Canary with revertOnDeletion', () => {
     const apex = await s.client.get<Service>(Resources.services, s.ns, 'podinfo');
     expect(apex.spec.selector).toEqual({ app: 'podinfo' });
     await expect(s.client.get(Resources.virtualServices, s.ns, 'podinfo')).rejects.toMatchObject({ status: 404 });
-    await waitFor('primary garbage-collected', async () => !(await s.client.get(Resources.deployments, s.ns, 'podinfo-primary').catch(() => undefined)), 60_000);
+    await waitFor(
+      'primary garbage-collected',
+      async () => !(await s.client.get(Resources.deployments, s.ns, 'podinfo-primary').catch(() => undefined)),
+      60_000,
+    );
   });
 });

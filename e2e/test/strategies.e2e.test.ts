@@ -24,13 +24,19 @@ describe('release strategies', () => {
     const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
     s = await scenario({
       prefix: 'ab',
-      spec: { service: { port: 9898, apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } } } },
+      spec: {
+        service: {
+          port: 9898,
+          apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } },
+        },
+      },
       analysis: { interval: '2s', iterations: 3, stepWeight: undefined, maxWeight: undefined, match },
     });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
     const deadline = Date.now() + 60_000;
-    while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const vs = await s.client.get<KubeObject & { spec: { http: Json[] } }>(Resources.virtualServices, s.ns, 'podinfo');
     expect(vs.spec.http[0]!.match).toEqual(match);
     expect(vs.spec.http[1]!.route).toEqual([{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }]);
@@ -44,7 +50,10 @@ describe('release strategies', () => {
   });
 
   it('blue/green with mirroring on Istio: the canary gets a copy of live traffic while users stay on the primary, then an atomic switch', async () => {
-    s = await scenario({ prefix: 'mirror', analysis: { interval: '2s', iterations: 3, stepWeight: undefined, maxWeight: undefined, mirror: true, mirrorWeight: 100 } });
+    s = await scenario({
+      prefix: 'mirror',
+      analysis: { interval: '2s', iterations: 3, stepWeight: undefined, maxWeight: undefined, mirror: true, mirrorWeight: 100 },
+    });
     s.timeline.routeWeights.length = 0;
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
@@ -73,7 +82,13 @@ describe('blue/green on the kubernetes provider, tested by a load test from the 
     kube = await client();
     const gateNs = uniqueNs('bg-gates');
     await createNamespace(kube, gateNs);
-    hooks = new HooksProcess({ kubeconfig: envInfo().kubeconfig, gateNamespace: gateNs, token, hmacKey: randomBytes(24).toString('hex'), logDir: path.join(RUN_DIR, 'logs') });
+    hooks = new HooksProcess({
+      kubeconfig: envInfo().kubeconfig,
+      gateNamespace: gateNs,
+      token,
+      hmacKey: randomBytes(24).toString('hex'),
+      logDir: path.join(RUN_DIR, 'logs'),
+    });
     await hooks.start();
   });
 
@@ -87,19 +102,38 @@ describe('blue/green on the kubernetes provider, tested by a load test from the 
     const ns = uniqueNs('bluegreen');
     const cmd = `hey -z 2m -q 10 -c 2 ${envInfo().simUrl}/svc/${ns}/podinfo-canary/`;
     s = await scenario({
-      prefix: 'bluegreen', ns, provider: 'kubernetes', userTraffic: false,
+      prefix: 'bluegreen',
+      ns,
+      provider: 'kubernetes',
+      userTraffic: false,
       before: async (n, k) => {
-        await k.create(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hooks-auth', namespace: n }, stringData: { Authorization: `Bearer ${token}` } } as never);
+        await k.create(Resources.secrets, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'hooks-auth', namespace: n },
+          stringData: { Authorization: `Bearer ${token}` },
+        } as never);
       },
       analysis: {
-        interval: '3s', iterations: 3, threshold: 2, stepWeight: undefined, maxWeight: undefined,
-        webhooks: [{ name: 'load', type: 'rollout', url: `${hooks.url}/`, secretRef: { name: 'hooks-auth' }, metadata: { type: 'cmd', cmd } }],
+        interval: '3s',
+        iterations: 3,
+        threshold: 2,
+        stepWeight: undefined,
+        maxWeight: undefined,
+        webhooks: [
+          { name: 'load', type: 'rollout', url: `${hooks.url}/`, secretRef: { name: 'hooks-auth' }, metadata: { type: 'cmd', cmd } },
+        ],
       },
     });
     let from = s.timeline.phases.length;
     await setEnv(s.client, ns, 'podinfo', { VERSION: 'v2' });
     await s.timeline.waitForPhase('Succeeded', 90_000, from);
-    expect(s.timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').every((p) => p.weight === 0)).toBe(true);
+    expect(
+      s.timeline.phases
+        .slice(from)
+        .filter((p) => p.phase === 'Progressing')
+        .every((p) => p.weight === 0),
+    ).toBe(true);
     expect(await requests(ns, 'podinfo')).toBeGreaterThan(0);
     from = s.timeline.phases.length;
     await setEnv(s.client, ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.7' });

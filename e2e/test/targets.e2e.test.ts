@@ -11,7 +11,13 @@ import { scenario, type Scenario } from './helpers.js';
 type Json = Record<string, unknown>;
 type Cm = KubeObject & { data?: Record<string, string> };
 
-async function patchTemplate(kube: KubeClient, ns: string, resource: typeof Resources.deployments, name: string, mutate: (spec: Json) => void): Promise<void> {
+async function patchTemplate(
+  kube: KubeClient,
+  ns: string,
+  resource: typeof Resources.deployments,
+  name: string,
+  mutate: (spec: Json) => void,
+): Promise<void> {
   const d = await kube.get<KubeObject & { spec: { template: { spec: Json } } }>(resource, ns, name);
   mutate(d.spec.template.spec);
   await kube.replace(resource, d);
@@ -29,7 +35,12 @@ describe('targets and what they carry', () => {
     s = await scenario({
       prefix: 'configs',
       before: async (ns, kube) => {
-        await kube.create(Resources.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data: { greeting: 'hello' } } as Cm);
+        await kube.create(Resources.configMaps, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'settings', namespace: ns },
+          data: { greeting: 'hello' },
+        } as Cm);
       },
       mutateDeployment: (d) => {
         d.spec.template.spec.volumes = [{ name: 'settings', configMap: { name: 'settings' } }];
@@ -37,7 +48,9 @@ describe('targets and what they carry', () => {
       analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
     });
     const primary = await s.client.get<Deployment>(Resources.deployments, s.ns, 'podinfo-primary');
-    expect(primary.spec.template.spec.volumes).toEqual([expect.objectContaining({ name: 'settings', configMap: expect.objectContaining({ name: 'settings-primary' }) })]);
+    expect(primary.spec.template.spec.volumes).toEqual([
+      expect.objectContaining({ name: 'settings', configMap: expect.objectContaining({ name: 'settings-primary' }) }),
+    ]);
     expect((await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings-primary')).data).toEqual({ greeting: 'hello' });
     const from = s.timeline.phases.length;
     const cm = await s.client.get<Cm>(Resources.configMaps, s.ns, 'settings');
@@ -49,20 +62,35 @@ describe('targets and what they carry', () => {
     expect(Object.keys(s.timeline.canary?.status?.trackedConfigs ?? {})).toEqual(['configmap/settings']);
   });
 
-  it('the user\'s HorizontalPodAutoscaler gets a -primary copy in the version the API server serves, aimed at the primary', async () => {
+  it("the user's HorizontalPodAutoscaler gets a -primary copy in the version the API server serves, aimed at the primary", async () => {
     // autoscaling/v2 from 1.23 on; v2beta2 (gone in 1.26) on older servers.
     const served = envInfo().minor >= 23 ? Resources.horizontalPodAutoscalersV2 : Resources.horizontalPodAutoscalersV2beta2;
-    const hpa = (ns: string): KubeObject => ({
-      apiVersion: `autoscaling/${served.version}`, kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: ns },
-      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 1, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
-    } as KubeObject);
+    const hpa = (ns: string): KubeObject =>
+      ({
+        apiVersion: `autoscaling/${served.version}`,
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+          minReplicas: 1,
+          maxReplicas: 3,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+        },
+      }) as KubeObject;
     s = await scenario({
-      prefix: 'hpa', before: async (ns, kube) => { await kube.create(served, hpa(ns)); },
+      prefix: 'hpa',
+      before: async (ns, kube) => {
+        await kube.create(served, hpa(ns));
+      },
       spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } },
       analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
     });
     const primaryHpa = await s.client.get<KubeObject & { spec: Json }>(served, s.ns, 'podinfo-primary');
-    expect(primaryHpa.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: 'podinfo-primary' }, minReplicas: 1, maxReplicas: 3 });
+    expect(primaryHpa.spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: 'podinfo-primary' },
+      minReplicas: 1,
+      maxReplicas: 3,
+    });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
@@ -79,7 +107,11 @@ describe('targets and what they carry', () => {
     });
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
     expect(s.timeline.routeWeights).toEqual([50, 0]);
-    const primary = await s.client.get<KubeObject & { spec: { template: { spec: { containers: { env: Json[] }[] } } } }>(Resources.daemonSets, s.ns, 'podinfo-primary');
+    const primary = await s.client.get<KubeObject & { spec: { template: { spec: { containers: { env: Json[] }[] } } } }>(
+      Resources.daemonSets,
+      s.ns,
+      'podinfo-primary',
+    );
     expect(primary.spec.template.spec.containers[0]!.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
   });
 
@@ -91,14 +123,19 @@ describe('targets and what they carry', () => {
     try {
       // threshold 2: the failing pre-rollout hook still fails the run within two intervals, and one check that
       // finds no canary traffic yet (a slow scrape) does not fail the retried run.
-      s = await scenario({ prefix: 'retry', analysis: { interval: '2s', threshold: 2, stepWeight: 50, maxWeight: 50, webhooks: [{ name: 'smoke', type: 'pre-rollout', url }] } });
+      s = await scenario({
+        prefix: 'retry',
+        analysis: { interval: '2s', threshold: 2, stepWeight: 50, maxWeight: 50, webhooks: [{ name: 'smoke', type: 'pre-rollout', url }] },
+      });
       let from = s.timeline.phases.length;
       await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
       await s.timeline.waitForPhase('Failed', 60_000, from);
       healthy = true;
       from = s.timeline.phases.length;
       const c = await s.client.get<Canary>(Resources.canaries, s.ns, 'podinfo');
-      await s.client.patch(Resources.canaries, s.ns, 'podinfo', { metadata: { annotations: { 'tollgate.dev/retry': String(Date.now()) } } });
+      await s.client.patch(Resources.canaries, s.ns, 'podinfo', {
+        metadata: { annotations: { 'tollgate.dev/retry': String(Date.now()) } },
+      });
       await s.timeline.waitForPhase('Succeeded', 60_000, from);
       expect(s.timeline.canary?.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
     } finally {

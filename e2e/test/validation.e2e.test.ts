@@ -62,7 +62,12 @@ describe('invalid Canaries', () => {
     await kube.create(Resources.canaries, c);
     const timeline = new Timeline(kube, ns, 'web');
     await timeline.start();
-    const operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir: RUN_DIR });
+    const operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [ns],
+      logDir: RUN_DIR,
+    });
     operator.start();
     try {
       const deadline = Date.now() + 30_000;
@@ -88,7 +93,7 @@ const messageOf = (id: string): string => ALL_RULES.find((r) => r.id === id)!.me
  * with the rule's message; an older one (the rules are stripped from the CRD there) stores it, and the operator
  * reports the same message in the Stalled condition.
  */
-describe('the CRD\'s CEL rules', () => {
+describe("the CRD's CEL rules", () => {
   let kube: KubeClient;
   let ns: string;
   let cel: boolean;
@@ -102,7 +107,12 @@ describe('the CRD\'s CEL rules', () => {
     cel = envInfo().minor >= 25;
     if (cel) return;
     for (const [i, ex] of RULE_EXAMPLES.entries()) await kube.create(Resources.canaries, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
-    operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir: RUN_DIR });
+    operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [ns],
+      logDir: RUN_DIR,
+    });
     operator.start();
   });
 
@@ -111,40 +121,50 @@ describe('the CRD\'s CEL rules', () => {
     kube.close();
   });
 
-  it.each(RULE_EXAMPLES.map((ex, i) => [ex.title, ex, i] as const))('given %s, then the API server refuses it with the rule\'s message (without CEL: the operator reports it)', async (_title, ex, i) => {
-    const message = messageOf(ex.id);
-    if (cel) {
-      const err = await rejection(kube, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
-      expect(err.status).toBe(422);
-      expect(err.message).toContain(message);
-      return;
-    }
-    const deadline = Date.now() + 30_000;
-    let stalled: { reason?: string; message?: string } | undefined;
-    while (!stalled && Date.now() < deadline) {
-      const c = await kube.get<Canary>(Resources.canaries, ns, nameOf(i));
-      stalled = c.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');
-      if (!stalled) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(stalled?.reason).toBe('InvalidSpec');
-    expect(stalled?.message).toContain(`: ${message}`);
-  });
+  it.each(RULE_EXAMPLES.map((ex, i) => [ex.title, ex, i] as const))(
+    "given %s, then the API server refuses it with the rule's message (without CEL: the operator reports it)",
+    async (_title, ex, i) => {
+      const message = messageOf(ex.id);
+      if (cel) {
+        const err = await rejection(kube, istioCanary(ns, nameOf(i), ex.analysis, ex.spec));
+        expect(err.status).toBe(422);
+        expect(err.message).toContain(message);
+        return;
+      }
+      const deadline = Date.now() + 30_000;
+      let stalled: { reason?: string; message?: string } | undefined;
+      while (!stalled && Date.now() < deadline) {
+        const c = await kube.get<Canary>(Resources.canaries, ns, nameOf(i));
+        stalled = c.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');
+        if (!stalled) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(stalled?.reason).toBe('InvalidSpec');
+      expect(stalled?.message).toContain(`: ${message}`);
+    },
+  );
 
   it('given a release in progress, then the API server refuses a new target or provider, and takes both once the release has ended', async () => {
     if (!cel) return; // transition rules need CEL; the operator has no old object to check them against
     const c = await kube.create<Canary>(Resources.canaries, istioCanary(ns, 'moving'));
-    const setPhase = (phase: string): Promise<unknown> => kube.patch(Resources.canaries, ns, 'moving', { status: { phase } }, { subresource: 'status' });
+    const setPhase = (phase: string): Promise<unknown> =>
+      kube.patch(Resources.canaries, ns, 'moving', { status: { phase } }, { subresource: 'status' });
     await setPhase('Progressing');
     const other = { spec: { targetRef: { ...c.spec.targetRef, name: 'other' } } };
-    await expect(kube.patch(Resources.canaries, ns, 'moving', other)).rejects.toMatchObject({ status: 422, message: expect.stringContaining(CANARY_RULES[0]!.message) });
-    await expect(kube.patch(Resources.canaries, ns, 'moving', { spec: { provider: 'linkerd' } })).rejects.toMatchObject({ status: 422, message: expect.stringContaining(CANARY_RULES[1]!.message) });
+    await expect(kube.patch(Resources.canaries, ns, 'moving', other)).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining(CANARY_RULES[0]!.message),
+    });
+    await expect(kube.patch(Resources.canaries, ns, 'moving', { spec: { provider: 'linkerd' } })).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining(CANARY_RULES[1]!.message),
+    });
     await kube.patch(Resources.canaries, ns, 'moving', { spec: { suspend: true } });
     await setPhase('Succeeded');
     const moved = await kube.patch<Canary>(Resources.canaries, ns, 'moving', { spec: { ...other.spec, provider: 'linkerd' } });
     expect(moved.spec).toMatchObject({ provider: 'linkerd', targetRef: { name: 'other' } });
   });
 
-  it('given maxWeight written as 100.0, then raw JSON is refused by the server\'s CEL evaluation, and kubectl (which sends 100) is accepted', async () => {
+  it("given maxWeight written as 100.0, then raw JSON is refused by the server's CEL evaluation, and kubectl (which sends 100) is accepted", async () => {
     const c = istioCanary(ns, 'float-literal', { stepWeight: 20, maxWeight: 50 });
     const body = JSON.stringify(c).replace('"maxWeight":50', '"maxWeight":100.0');
     expect(body).toContain('"maxWeight":100.0');

@@ -50,7 +50,11 @@ const SECRET_VARIABLES = ['HOOKS_TOKEN', 'HOOKS_HMAC_KEY'] as const;
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 const whole = (min: number, max: number): z.ZodType<number, string> =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(max));
-const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const regexp = z.string().transform((v, ctx) => {
   try {
     return new RegExp(`^(?:${v})$`);
@@ -70,14 +74,20 @@ const schema = z.object({
   HOOKS_HMAC_KEY_FILE: z.string().optional(),
   HOOKS_INSECURE: bool,
   METRICS_PUBLIC: bool,
-  ALLOWED_COMMANDS: z.string().transform(list).pipe(z.array(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'program names only, no paths')).min(1)),
+  ALLOWED_COMMANDS: z
+    .string()
+    .transform(list)
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'program names only, no paths')).min(1)),
   MAX_BODY_BYTES: whole(1024, 16 * 1024 * 1024),
   MAX_RUNNING_TASKS: whole(1, 1000),
   TASK_TIMEOUT: durationMs,
   BLOCKING_TIMEOUT: durationMs,
   NAMESPACE_REGEXP: regexp.optional(),
   GATE_STORE: z.enum(['kubernetes', 'memory']),
-  GATE_NAMESPACE: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
+  GATE_NAMESPACE: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
   KUBECONFIG: z.string().optional(),
   SHUTDOWN_GRACE_MS: whole(0, 3_600_000),
   MAX_LOAD_RATE: whole(1, 1_000_000),
@@ -91,11 +101,21 @@ const schema = z.object({
 type Variable = keyof typeof schema.shape;
 
 const DEFAULTS: Partial<Record<Variable, string>> = {
-  PORT: '8080', LOG_LEVEL: 'info', HOOKS_INSECURE: 'false', METRICS_PUBLIC: 'false',
-  ALLOWED_COMMANDS: DEFAULT_ALLOWED_COMMANDS.join(','), MAX_BODY_BYTES: '65536', MAX_RUNNING_TASKS: '10',
-  TASK_TIMEOUT: '1h', BLOCKING_TIMEOUT: '60s', GATE_STORE: 'kubernetes', SHUTDOWN_GRACE_MS: '10000',
-  MAX_LOAD_RATE: String(DEFAULT_LOAD_LIMITS.maxRate), MAX_LOAD_CONCURRENCY: String(DEFAULT_LOAD_LIMITS.maxConcurrency),
-  MAX_LOAD_DURATION: `${DEFAULT_LOAD_LIMITS.maxDurationMs / 60_000}m`, MAX_LOAD_REQUESTS: String(DEFAULT_LOAD_LIMITS.maxRequests),
+  PORT: '8080',
+  LOG_LEVEL: 'info',
+  HOOKS_INSECURE: 'false',
+  METRICS_PUBLIC: 'false',
+  ALLOWED_COMMANDS: DEFAULT_ALLOWED_COMMANDS.join(','),
+  MAX_BODY_BYTES: '65536',
+  MAX_RUNNING_TASKS: '10',
+  TASK_TIMEOUT: '1h',
+  BLOCKING_TIMEOUT: '60s',
+  GATE_STORE: 'kubernetes',
+  SHUTDOWN_GRACE_MS: '10000',
+  MAX_LOAD_RATE: String(DEFAULT_LOAD_LIMITS.maxRate),
+  MAX_LOAD_CONCURRENCY: String(DEFAULT_LOAD_LIMITS.maxConcurrency),
+  MAX_LOAD_DURATION: `${DEFAULT_LOAD_LIMITS.maxDurationMs / 60_000}m`,
+  MAX_LOAD_REQUESTS: String(DEFAULT_LOAD_LIMITS.maxRequests),
 };
 
 /** Reads and validates the settings from the environment; throws ConfigError naming each bad variable. */
@@ -113,15 +133,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, io: ConfigIo): HooksConfig {
   if (!token && !hmacKey && !v.HOOKS_INSECURE) {
     throw new ConfigError(
       'no credentials: set HOOKS_TOKEN (or HOOKS_TOKEN_FILE) and/or HOOKS_HMAC_KEY (or HOOKS_HMAC_KEY_FILE); ' +
-      'HOOKS_INSECURE=true serves every endpoint without authentication',
+        'HOOKS_INSECURE=true serves every endpoint without authentication',
     );
   }
   return {
-    port: v.PORT, logLevel: v.LOG_LEVEL, token, hmacKey, insecure: v.HOOKS_INSECURE, metricsPublic: v.METRICS_PUBLIC,
-    allowedCommands: v.ALLOWED_COMMANDS, maxBodyBytes: v.MAX_BODY_BYTES, maxRunningTasks: v.MAX_RUNNING_TASKS,
-    taskTimeoutMs: v.TASK_TIMEOUT, blockingTimeoutMs: v.BLOCKING_TIMEOUT, namespacePattern: v.NAMESPACE_REGEXP,
-    gateStore: v.GATE_STORE, gateNamespace: v.GATE_NAMESPACE, kubeconfig: v.KUBECONFIG, shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
-    loadLimits: { maxRate: v.MAX_LOAD_RATE, maxConcurrency: v.MAX_LOAD_CONCURRENCY, maxDurationMs: v.MAX_LOAD_DURATION, maxRequests: v.MAX_LOAD_REQUESTS },
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    token,
+    hmacKey,
+    insecure: v.HOOKS_INSECURE,
+    metricsPublic: v.METRICS_PUBLIC,
+    allowedCommands: v.ALLOWED_COMMANDS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxRunningTasks: v.MAX_RUNNING_TASKS,
+    taskTimeoutMs: v.TASK_TIMEOUT,
+    blockingTimeoutMs: v.BLOCKING_TIMEOUT,
+    namespacePattern: v.NAMESPACE_REGEXP,
+    gateStore: v.GATE_STORE,
+    gateNamespace: v.GATE_NAMESPACE,
+    kubeconfig: v.KUBECONFIG,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    loadLimits: {
+      maxRate: v.MAX_LOAD_RATE,
+      maxConcurrency: v.MAX_LOAD_CONCURRENCY,
+      maxDurationMs: v.MAX_LOAD_DURATION,
+      maxRequests: v.MAX_LOAD_REQUESTS,
+    },
     ...taskUser(v.TASK_UID, v.TASK_GID),
   };
 }

@@ -30,17 +30,32 @@ async function main(): Promise<void> {
   if (cfg.taskUser) checkTaskUser(cfg.taskUser, log);
   const gates = await openGateStore(cfg, log);
   const taskHome = makeTaskHome(tmpdir(), cfg.taskUser);
-  const service = buildService(cfg, { logger: log, gates: gates.store, env: process.env, taskHome, metrics: new HooksMetrics().withProcessMetrics() });
+  const service = buildService(cfg, {
+    logger: log,
+    gates: gates.store,
+    env: process.env,
+    taskHome,
+    metrics: new HooksMetrics().withProcessMetrics(),
+  });
   warnAboutRisks(cfg, service, log, fromEnvironment);
   const server = await listen(service, cfg.port).catch((err: unknown) => {
     log.fatal({ port: cfg.port }, `cannot start: cannot listen on port ${cfg.port}: ${messageOf(err)} (set PORT)`);
     process.exit(1);
   });
-  log.info({ port: cfg.port, gateStore: cfg.gateStore, gateNamespace: cfg.gateNamespace, allowedCommands: cfg.allowedCommands, version: VERSION }, 'tollgate hooks listening');
-  handleSignals({ cfg, log, service, server, cleanUp: () => {
-    gates.stop();
-    rmSync(taskHome, { recursive: true, force: true });
-  } });
+  log.info(
+    { port: cfg.port, gateStore: cfg.gateStore, gateNamespace: cfg.gateNamespace, allowedCommands: cfg.allowedCommands, version: VERSION },
+    'tollgate hooks listening',
+  );
+  handleSignals({
+    cfg,
+    log,
+    service,
+    server,
+    cleanUp: () => {
+      gates.stop();
+      rmSync(taskHome, { recursive: true, force: true });
+    },
+  });
 }
 
 async function openGateStore(cfg: HooksConfig, log: Logger): Promise<{ store: GateStore; stop: () => void }> {
@@ -49,11 +64,19 @@ async function openGateStore(cfg: HooksConfig, log: Logger): Promise<{ store: Ga
     return { store: new InMemoryGateStore(), stop: () => undefined };
   }
   if (!clusterConfigured(cfg)) {
-    log.fatal({ gateNamespace: cfg.gateNamespace }, 'cannot start: no Kubernetes cluster configured: set KUBECONFIG (or create ~/.kube/config), run in a pod with a service account, or set GATE_STORE=memory for a local trial');
+    log.fatal(
+      { gateNamespace: cfg.gateNamespace },
+      'cannot start: no Kubernetes cluster configured: set KUBECONFIG (or create ~/.kube/config), run in a pod with a service account, or set GATE_STORE=memory for a local trial',
+    );
     process.exit(1);
   }
   try {
-    return await startConfigMapGateStore({ kubeconfig: cfg.kubeconfig, namespace: cfg.gateNamespace, logger: log, userAgent: `tollgate-hooks/${VERSION}` });
+    return await startConfigMapGateStore({
+      kubeconfig: cfg.kubeconfig,
+      namespace: cfg.gateNamespace,
+      logger: log,
+      userAgent: `tollgate-hooks/${VERSION}`,
+    });
   } catch (err) {
     const known = err instanceof GateStoreSetupError || err instanceof KubeConfigError;
     log.fatal({ gateNamespace: cfg.gateNamespace, ...(known ? {} : { err }) }, `cannot start: ${messageOf(err)}`);
@@ -71,25 +94,39 @@ function clusterConfigured(cfg: HooksConfig): boolean {
 function checkTaskUser(user: TaskUser, log: Logger): void {
   const res = spawnSync(process.execPath, ['-e', ''], { uid: user.uid, gid: user.gid, stdio: 'ignore', timeout: 10_000 });
   if (res.error || res.status !== 0) {
-    log.fatal({ uid: user.uid, gid: user.gid }, `cannot start: cannot run processes as TASK_UID=${user.uid} TASK_GID=${user.gid}: ${res.error?.message ?? `exit ${res.status}`} (the service needs root or CAP_SETUID, CAP_SETGID and CAP_KILL)`);
+    log.fatal(
+      { uid: user.uid, gid: user.gid },
+      `cannot start: cannot run processes as TASK_UID=${user.uid} TASK_GID=${user.gid}: ${res.error?.message ?? `exit ${res.status}`} (the service needs root or CAP_SETUID, CAP_SETGID and CAP_KILL)`,
+    );
     process.exit(2);
   }
 }
 
 function warnAboutRisks(cfg: HooksConfig, service: Service, log: Logger, secretsFromEnvironment: readonly string[]): void {
   if (!cfg.token && !cfg.hmacKey) {
-    log.warn('!!! HOOKS_INSECURE=true and no credentials: EVERY ENDPOINT IS OPEN; anyone who reaches this port can run the allowed programs and open gates !!!');
+    log.warn(
+      '!!! HOOKS_INSECURE=true and no credentials: EVERY ENDPOINT IS OPEN; anyone who reaches this port can run the allowed programs and open gates !!!',
+    );
   }
   const interpreters = service.allowlist.interpreters();
   if (interpreters.length > 0) {
-    log.warn({ programs: interpreters }, 'ALLOWED_COMMANDS holds programs that run arbitrary code: the allowlist no longer limits what callers can run');
+    log.warn(
+      { programs: interpreters },
+      'ALLOWED_COMMANDS holds programs that run arbitrary code: the allowlist no longer limits what callers can run',
+    );
   }
   const unchecked = service.allowlist.unchecked().filter((p) => !interpreters.includes(p));
   if (unchecked.length > 0) {
-    log.warn({ programs: unchecked }, 'ALLOWED_COMMANDS holds programs without an argument policy: they run with any arguments (files they can read or write included)');
+    log.warn(
+      { programs: unchecked },
+      'ALLOWED_COMMANDS holds programs without an argument policy: they run with any arguments (files they can read or write included)',
+    );
   }
   if (secretsFromEnvironment.length > 0 && !cfg.taskUser) {
-    log.warn({ variables: secretsFromEnvironment }, 'secrets given as environment variables stay readable in /proc/<pid>/environ by processes of the same uid: prefer HOOKS_TOKEN_FILE and HOOKS_HMAC_KEY_FILE, or TASK_UID');
+    log.warn(
+      { variables: secretsFromEnvironment },
+      'secrets given as environment variables stay readable in /proc/<pid>/environ by processes of the same uid: prefer HOOKS_TOKEN_FILE and HOOKS_HMAC_KEY_FILE, or TASK_UID',
+    );
   }
   log.info({ programs: Object.fromEntries(service.allowlist.files()) }, 'allowed programs pinned');
 }

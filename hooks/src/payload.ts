@@ -7,7 +7,6 @@ export type { CanaryRef, WebhookPayload };
 /** Which release run a payload belongs to: the checksum (Flagger), else the revision; empty when neither is sent. */
 export const runIdOf = (p: WebhookPayload): string => p.checksum || p.revision || '';
 
-
 /** "path: message" for each zod issue. */
 export function problemsOf(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`);

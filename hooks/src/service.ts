@@ -15,9 +15,21 @@ import type { LoadGenerator } from './tasks/load-task.js';
 import { TaskRunner } from './tasks/runner.js';
 import { HooksMetrics } from './telemetry/metrics.js';
 
-export type ServiceSettings = Pick<HooksConfig,
-  'token' | 'hmacKey' | 'insecure' | 'metricsPublic' | 'allowedCommands' | 'maxBodyBytes' | 'maxRunningTasks' |
-  'taskTimeoutMs' | 'blockingTimeoutMs' | 'namespacePattern' | 'loadLimits' | 'taskUser'>;
+export type ServiceSettings = Pick<
+  HooksConfig,
+  | 'token'
+  | 'hmacKey'
+  | 'insecure'
+  | 'metricsPublic'
+  | 'allowedCommands'
+  | 'maxBodyBytes'
+  | 'maxRunningTasks'
+  | 'taskTimeoutMs'
+  | 'blockingTimeoutMs'
+  | 'namespacePattern'
+  | 'loadLimits'
+  | 'taskUser'
+>;
 
 export interface ServiceDeps {
   readonly logger: Logger;
@@ -50,21 +62,45 @@ export function buildService(cfg: ServiceSettings, deps: ServiceDeps): Service {
   const allowlist = new Allowlist(cfg.allowedCommands, deps.env.PATH ?? '', argumentPolicies(cfg.loadLimits));
   const processes = { env: taskEnvironment(deps.env, deps.taskHome), cwd: deps.taskHome, ...(cfg.taskUser ? { user: cfg.taskUser } : {}) };
   const runner = new TaskRunner({
-    maxRunning: cfg.maxRunningTasks, backgroundTimeoutMs: cfg.taskTimeoutMs, blockingTimeoutMs, logger: deps.logger, observer: metrics,
+    maxRunning: cfg.maxRunningTasks,
+    backgroundTimeoutMs: cfg.taskTimeoutMs,
+    blockingTimeoutMs,
+    logger: deps.logger,
+    observer: metrics,
   });
   const tasks = builtinTasks({
-    allowlist, processes, generate: deps.generate ?? runLoad, blockingTimeoutMs, loadLimits: cfg.loadLimits, ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    allowlist,
+    processes,
+    generate: deps.generate ?? runLoad,
+    blockingTimeoutMs,
+    loadLimits: cfg.loadLimits,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const auth = new Authenticator({
-    token: cfg.token, hmacKey: cfg.hmacKey, insecure: cfg.insecure, ...(deps.now ? { now: deps.now } : {}), ...(deps.replays ? { replays: deps.replays } : {}),
+    token: cfg.token,
+    hmacKey: cfg.hmacKey,
+    insecure: cfg.insecure,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.replays ? { replays: deps.replays } : {}),
   });
   let draining = false;
   const app = createApp({
-    logger: deps.logger, metrics, auth, gates: deps.gates, runner, tasks, policy: namespacePolicy(cfg.namespacePattern),
-    maxBodyBytes: cfg.maxBodyBytes, metricsPublic: cfg.metricsPublic, ready: () => !draining && deps.gates.ready(),
+    logger: deps.logger,
+    metrics,
+    auth,
+    gates: deps.gates,
+    runner,
+    tasks,
+    policy: namespacePolicy(cfg.namespacePattern),
+    maxBodyBytes: cfg.maxBodyBytes,
+    metricsPublic: cfg.metricsPublic,
+    ready: () => !draining && deps.gates.ready(),
   });
   return {
-    app, runner, metrics, allowlist,
+    app,
+    runner,
+    metrics,
+    allowlist,
     shutdown: (graceMs) => {
       draining = true;
       return runner.shutdown(graceMs);

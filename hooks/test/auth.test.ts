@@ -64,7 +64,9 @@ describe('authentication', () => {
   });
 
   it('rejects a signed request that names no namespace', async () => {
-    const res = await request(svc.app).get('/tasks').set(signedHeaders(KEY, { method: 'GET', path: '/tasks', body: '' }));
+    const res = await request(svc.app)
+      .get('/tasks')
+      .set(signedHeaders(KEY, { method: 'GET', path: '/tasks', body: '' }));
     expect(res.status).toBe(401);
     expect(res.body.message).toContain('must name its namespace');
   });
@@ -99,7 +101,9 @@ describe('authentication', () => {
 
   it('signs a GET over the empty body, with the query in the signed path', async () => {
     const path = '/gate/status?namespace=test&name=podinfo';
-    const res = await request(svc.app).get(path).set(signedHeaders(KEY, { method: 'GET', path, body: '' }));
+    const res = await request(svc.app)
+      .get(path)
+      .set(signedHeaders(KEY, { method: 'GET', path, body: '' }));
     expect(res.status).toBe(200);
   });
 

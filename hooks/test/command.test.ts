@@ -11,20 +11,39 @@ const argvs = (src: string): string[][][] => parseCommandLine(src).sequence.map(
 
 describe('parseCommandLine', () => {
   it.each([
-    ['hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/', [[['hey', '-z', '1m', '-q', '10', '-c', '2', 'http://podinfo-canary.test:9898/']]]],
-    ["curl -sd 'test' http://podinfo-canary.test:9898/token | grep token", [[['curl', '-sd', 'test', 'http://podinfo-canary.test:9898/token'], ['grep', 'token']]]],
-    ['echo hello|grep hello', [[['echo', 'hello'], ['grep', 'hello']]]],
+    [
+      'hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/',
+      [[['hey', '-z', '1m', '-q', '10', '-c', '2', 'http://podinfo-canary.test:9898/']]],
+    ],
+    [
+      "curl -sd 'test' http://podinfo-canary.test:9898/token | grep token",
+      [
+        [
+          ['curl', '-sd', 'test', 'http://podinfo-canary.test:9898/token'],
+          ['grep', 'token'],
+        ],
+      ],
+    ],
+    [
+      'echo hello|grep hello',
+      [
+        [
+          ['echo', 'hello'],
+          ['grep', 'hello'],
+        ],
+      ],
+    ],
     ['true && echo a && echo b', [[['true']], [['echo', 'a']], [['echo', 'b']]]],
     ['echo "a b" \'c  d\' e\\ f', [[['echo', 'a b', 'c  d', 'e f']]]],
     ['echo "say \\"hi\\"" "back\\\\slash" "\\n kept"', [[['echo', 'say "hi"', 'back\\slash', '\\n kept']]]],
-    ["echo '' \"\" x", [[['echo', '', '', 'x']]]],
+    ['echo \'\' "" x', [[['echo', '', '', 'x']]]],
     ["echo 'a;b|c&d>e<f$(g)`h`${i}'", [[['echo', 'a;b|c&d>e<f$(g)`h`${i}']]]],
     ['echo "a;b|c&&d>e" \\; \\| \\&', [[['echo', 'a;b|c&&d>e', ';', '|', '&']]]],
     ['grep "end$" x$ $ "$"', [[['grep', 'end$', 'x$', '$', '$']]]],
     ['echo http://x/#frag a#b', [[['echo', 'http://x/#frag', 'a#b']]]],
     ['  echo \t spaced  ', [[['echo', 'spaced']]]],
     ['jq -r ".items[] | .name"', [[['jq', '-r', '.items[] | .name']]]],
-    ["echo \"it's\" 'say \"x\"'", [[['echo', "it's", 'say "x"']]]],
+    ['echo "it\'s" \'say "x"\'', [[['echo', "it's", 'say "x"']]]],
     ['echo "multi\nline"', [[['echo', 'multi\nline']]]],
   ])('parses %j', (src, expected) => {
     expect(argvs(src)).toEqual(expected);

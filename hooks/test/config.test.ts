@@ -14,17 +14,40 @@ const load = (env: Record<string, string>, io = none): ReturnType<typeof loadCon
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     expect(load({ HOOKS_TOKEN: TOKEN })).toEqual({
-      port: 8080, logLevel: 'info', token: TOKEN, hmacKey: undefined, insecure: false, metricsPublic: false,
+      port: 8080,
+      logLevel: 'info',
+      token: TOKEN,
+      hmacKey: undefined,
+      insecure: false,
+      metricsPublic: false,
       allowedCommands: ['hey', 'curl', 'grep', 'helm', 'kubectl', 'jq', 'sleep', 'echo', 'test', 'true', 'false'],
-      maxBodyBytes: 65536, maxRunningTasks: 10, taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined,
-      gateStore: 'kubernetes', gateNamespace: 'tollgate-system', kubeconfig: undefined, shutdownGraceMs: 10_000,
+      maxBodyBytes: 65536,
+      maxRunningTasks: 10,
+      taskTimeoutMs: 3_600_000,
+      blockingTimeoutMs: 60_000,
+      namespacePattern: undefined,
+      gateStore: 'kubernetes',
+      gateNamespace: 'tollgate-system',
+      kubeconfig: undefined,
+      shutdownGraceMs: 10_000,
       loadLimits: { maxRate: 1000, maxConcurrency: 100, maxDurationMs: 1_800_000, maxRequests: 1_000_000 },
     });
   });
 
   it('reads the load caps and the task user', () => {
-    expect(load({ HOOKS_TOKEN: TOKEN, MAX_LOAD_RATE: '50', MAX_LOAD_CONCURRENCY: '4', MAX_LOAD_DURATION: '2m', MAX_LOAD_REQUESTS: '600', TASK_UID: '1001' }))
-      .toMatchObject({ loadLimits: { maxRate: 50, maxConcurrency: 4, maxDurationMs: 120_000, maxRequests: 600 }, taskUser: { uid: 1001, gid: 1001 } });
+    expect(
+      load({
+        HOOKS_TOKEN: TOKEN,
+        MAX_LOAD_RATE: '50',
+        MAX_LOAD_CONCURRENCY: '4',
+        MAX_LOAD_DURATION: '2m',
+        MAX_LOAD_REQUESTS: '600',
+        TASK_UID: '1001',
+      }),
+    ).toMatchObject({
+      loadLimits: { maxRate: 50, maxConcurrency: 4, maxDurationMs: 120_000, maxRequests: 600 },
+      taskUser: { uid: 1001, gid: 1001 },
+    });
     expect(() => load({ HOOKS_TOKEN: TOKEN, TASK_GID: '5' })).toThrow('TASK_GID: set together with TASK_UID');
     expect(() => load({ HOOKS_TOKEN: TOKEN, MAX_LOAD_RATE: '0' })).toThrow(/MAX_LOAD_RATE: /);
     expect(() => load({ HOOKS_TOKEN: TOKEN, TASK_UID: '0' })).toThrow(/TASK_UID: /);
@@ -57,7 +80,10 @@ describe('loadConfig', () => {
 
   it('reads secrets from files, trimmed, and refuses weak or doubly set ones', () => {
     const io = files({ '/s/token': `${TOKEN}\n`, '/s/key': '  hmac-key-0123456789abcdef \n', '/s/short': 'abc' });
-    expect(load({ HOOKS_TOKEN_FILE: '/s/token', HOOKS_HMAC_KEY_FILE: '/s/key' }, io)).toMatchObject({ token: TOKEN, hmacKey: 'hmac-key-0123456789abcdef' });
+    expect(load({ HOOKS_TOKEN_FILE: '/s/token', HOOKS_HMAC_KEY_FILE: '/s/key' }, io)).toMatchObject({
+      token: TOKEN,
+      hmacKey: 'hmac-key-0123456789abcdef',
+    });
     expect(() => load({ HOOKS_TOKEN_FILE: '/s/short' }, io)).toThrow('HOOKS_TOKEN_FILE: the secret must be at least 16 characters');
     expect(() => load({ HOOKS_TOKEN_FILE: '/s/missing' }, io)).toThrow(/HOOKS_TOKEN_FILE: cannot read \/s\/missing/);
     expect(() => load({ HOOKS_TOKEN: TOKEN, HOOKS_TOKEN_FILE: '/s/token' }, io)).toThrow('set HOOKS_TOKEN or HOOKS_TOKEN_FILE, not both');

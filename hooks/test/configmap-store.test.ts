@@ -10,7 +10,10 @@ const NS = 'tollgate-system';
 const podinfo = { namespace: 'test', name: 'podinfo' };
 const at = (iso: string) => (): Date => new Date(iso);
 
-function replica(api: FakeConfigMapApi, now = at('2026-01-01T00:00:00Z')): { store: ConfigMapGateStore; cache: ReturnType<FakeConfigMapApi['cache']> } {
+function replica(
+  api: FakeConfigMapApi,
+  now = at('2026-01-01T00:00:00Z'),
+): { store: ConfigMapGateStore; cache: ReturnType<FakeConfigMapApi['cache']> } {
   const cache = api.cache();
   return { store: new ConfigMapGateStore({ client: api.client(), namespace: NS, cache, logger: silentLogger(), now }), cache };
 }
@@ -36,10 +39,24 @@ describe('ConfigMapGateStore', () => {
     const { store } = replica(api);
     expect(await store.get(podinfo)).toEqual({ namespace: 'test', name: 'podinfo', gate: 'closed', rollback: 'closed' });
     const state = await store.update(podinfo, { gate: 'open' }, 'token request=r1');
-    expect(state).toEqual({ namespace: 'test', name: 'podinfo', gate: 'open', rollback: 'closed', updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'token request=r1' });
+    expect(state).toEqual({
+      namespace: 'test',
+      name: 'podinfo',
+      gate: 'open',
+      rollback: 'closed',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      updatedBy: 'token request=r1',
+    });
     const cm = api.object(NS, gateConfigMapName(podinfo))!;
     expect(cm.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'tollgate-hooks' });
-    expect(cm.data).toEqual({ namespace: 'test', name: 'podinfo', gate: 'open', rollback: 'closed', updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'token request=r1' });
+    expect(cm.data).toEqual({
+      namespace: 'test',
+      name: 'podinfo',
+      gate: 'open',
+      rollback: 'closed',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      updatedBy: 'token request=r1',
+    });
   });
 
   it('serves its own write before the cache has seen it, then the cache', async () => {
@@ -80,7 +97,7 @@ describe('ConfigMapGateStore', () => {
     expect(await restarted.store.get(podinfo)).toMatchObject({ gate: 'closed', rollback: 'open', updatedBy: 'hmac request=r2' });
   });
 
-  it('re-reads and re-applies on conflict, so two replicas never lose each other\'s change', async () => {
+  it("re-reads and re-applies on conflict, so two replicas never lose each other's change", async () => {
     const api = new FakeConfigMapApi();
     const a = replica(api);
     const b = replica(api);
@@ -88,7 +105,11 @@ describe('ConfigMapGateStore', () => {
     b.cache.sync();
     await a.store.update(podinfo, { gate: 'closed' }, 'token request=a2');
     await b.store.update(podinfo, { rollback: 'open' }, 'token request=b');
-    expect(api.object(NS, gateConfigMapName(podinfo))!.data).toMatchObject({ gate: 'closed', rollback: 'open', updatedBy: 'token request=b' });
+    expect(api.object(NS, gateConfigMapName(podinfo))!.data).toMatchObject({
+      gate: 'closed',
+      rollback: 'open',
+      updatedBy: 'token request=b',
+    });
     expect(api.calls.filter((c) => c.startsWith('update')).length).toBe(3);
     expect(api.calls).toContain(`get ${gateConfigMapName(podinfo)}`);
   });
@@ -97,13 +118,18 @@ describe('ConfigMapGateStore', () => {
     const api = new FakeConfigMapApi();
     await replica(api).store.update(podinfo, { gate: 'open' }, 'x');
     const stale = replica(api);
-    expect((await stale.store.update(podinfo, { rollback: 'open' }, 'y'))).toMatchObject({ gate: 'open', rollback: 'open' });
+    expect(await stale.store.update(podinfo, { rollback: 'open' }, 'y')).toMatchObject({ gate: 'open', rollback: 'open' });
   });
 
   it('gives up with GateStoreError after repeated conflicts', async () => {
     const api = new FakeConfigMapApi();
     const client = api.client();
-    const conflicting = { ...client, replace: async () => { throw new KubeApiError(409, 'Conflict', 'modified', 'PUT', 'x'); } };
+    const conflicting = {
+      ...client,
+      replace: async () => {
+        throw new KubeApiError(409, 'Conflict', 'modified', 'PUT', 'x');
+      },
+    };
     await replica(api).store.update(podinfo, { gate: 'open' }, 'x');
     const cache = api.cache();
     cache.sync();
@@ -120,11 +146,15 @@ describe('checkGateNamespace', () => {
   it('names the missing verbs', async () => {
     const api = new FakeConfigMapApi();
     api.denied.add('watch').add('update');
-    await expect(checkGateNamespace(api.client(), NS)).rejects.toThrow(/may not watch, update configmaps in namespace tollgate-system: grant/);
+    await expect(checkGateNamespace(api.client(), NS)).rejects.toThrow(
+      /may not watch, update configmaps in namespace tollgate-system: grant/,
+    );
   });
 
   it('says when the namespace does not exist', async () => {
-    await expect(checkGateNamespace(new FakeConfigMapApi().client(), 'nope')).rejects.toThrow('namespace nope does not exist: create it (kubectl create namespace nope) or set GATE_NAMESPACE');
+    await expect(checkGateNamespace(new FakeConfigMapApi().client(), 'nope')).rejects.toThrow(
+      'namespace nope does not exist: create it (kubectl create namespace nope) or set GATE_NAMESPACE',
+    );
   });
 
   it('says when the API server cannot be reached', async () => {
@@ -132,6 +162,8 @@ describe('checkGateNamespace', () => {
     api.unreachable = true;
     const err = await checkGateNamespace(api.client(), NS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GateStoreSetupError);
-    expect((err as Error).message).toBe('cannot reach the Kubernetes API server (connect ECONNREFUSED 127.0.0.1:6443): set KUBECONFIG to a reachable cluster, or run in a pod with a service account');
+    expect((err as Error).message).toBe(
+      'cannot reach the Kubernetes API server (connect ECONNREFUSED 127.0.0.1:6443): set KUBECONFIG to a reachable cluster, or run in a pod with a service account',
+    );
   });
 });

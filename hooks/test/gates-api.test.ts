@@ -12,7 +12,13 @@ describe('gates', () => {
     expect([closed.status, closed.text]).toEqual([403, 'Forbidden: the gate of roundtrip.test is closed']);
     const opened = await post(svc, '/gate/open', { name: 'roundtrip', namespace: 'test' });
     expect(opened.status).toBe(202);
-    expect(opened.body).toMatchObject({ namespace: 'test', name: 'roundtrip', gate: 'open', rollback: 'closed', updatedBy: expect.stringMatching(/^token request=/) });
+    expect(opened.body).toMatchObject({
+      namespace: 'test',
+      name: 'roundtrip',
+      gate: 'open',
+      rollback: 'closed',
+      updatedBy: expect.stringMatching(/^token request=/),
+    });
     const approved = await post(svc, '/gate/check', ref);
     expect([approved.status, approved.text]).toEqual([200, 'Approved']);
     expect((await post(svc, '/gate/close', { name: 'roundtrip', namespace: 'test' })).status).toBe(202);
@@ -75,8 +81,12 @@ describe('gates', () => {
 
   it('answers 503 when the gate store fails', async () => {
     const failing: GateStore = {
-      get: async () => { throw new GateStoreError('cannot read ConfigMap'); },
-      update: async () => { throw new GateStoreError('cannot write ConfigMap'); },
+      get: async () => {
+        throw new GateStoreError('cannot read ConfigMap');
+      },
+      update: async () => {
+        throw new GateStoreError('cannot write ConfigMap');
+      },
       ready: () => false,
     };
     const broken = testService({}, { gates: failing });

@@ -15,9 +15,17 @@ export const HMAC_KEY = 'test-hmac-key-0123456789abcdef';
 export const BEARER = { Authorization: `Bearer ${TOKEN}` };
 
 const SETTINGS: ServiceSettings = {
-  token: TOKEN, hmacKey: HMAC_KEY, insecure: false, metricsPublic: false,
-  allowedCommands: [...DEFAULT_ALLOWED_COMMANDS], maxBodyBytes: 64 * 1024, maxRunningTasks: 10,
-  taskTimeoutMs: 3_600_000, blockingTimeoutMs: 60_000, namespacePattern: undefined, loadLimits: DEFAULT_LOAD_LIMITS,
+  token: TOKEN,
+  hmacKey: HMAC_KEY,
+  insecure: false,
+  metricsPublic: false,
+  allowedCommands: [...DEFAULT_ALLOWED_COMMANDS],
+  maxBodyBytes: 64 * 1024,
+  maxRunningTasks: 10,
+  taskTimeoutMs: 3_600_000,
+  blockingTimeoutMs: 60_000,
+  namespacePattern: undefined,
+  loadLimits: DEFAULT_LOAD_LIMITS,
 };
 
 /** The read-only home of task processes, one per test file (this module is loaded once per file), removed after it. */
@@ -29,13 +37,19 @@ export type TestService = Service & { gates: GateStore };
 /** The service wired with an in-memory gate store and a silent logger; stop() kills what it still runs. */
 export function testService(settings: Partial<ServiceSettings> = {}, deps: Partial<ServiceDeps> = {}): TestService {
   const gates = deps.gates ?? new InMemoryGateStore();
-  const service = buildService({ ...SETTINGS, ...settings }, { logger: silentLogger(), env: process.env, taskHome: TASK_HOME, ...deps, gates });
+  const service = buildService(
+    { ...SETTINGS, ...settings },
+    { logger: silentLogger(), env: process.env, taskHome: TASK_HOME, ...deps, gates },
+  );
   return { ...service, gates };
 }
 
 /** POST a JSON body with the bearer token. */
 export function post(svc: Service, path: string, body: unknown): request.Test {
-  return request(svc.app).post(path).set(BEARER).send(body as object);
+  return request(svc.app)
+    .post(path)
+    .set(BEARER)
+    .send(body as object);
 }
 
 /** A webhook payload for the canary podinfo.test. */
@@ -68,10 +82,11 @@ export async function localServer(handler: http.RequestListener): Promise<{ url:
   return {
     url: `http://127.0.0.1:${port}`,
     hits: () => hits,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

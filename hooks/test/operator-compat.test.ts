@@ -10,12 +10,24 @@ import { HMAC_KEY, listeningService, TOKEN } from './helpers.js';
  * on a loopback port: the credentials of the webhook's secretRef, in each mode the service runs in.
  */
 const payload = (namespace: string): SentWebhookPayload => ({
-  name: 'podinfo', namespace, phase: 'Progressing', checksum: 'c1', metadata: { type: 'bash', cmd: 'echo done' }, type: 'pre-rollout',
-  canaryWeight: 0, iteration: 0, revision: 'r1', failedChecks: 0, timestamp: new Date().toISOString(),
+  name: 'podinfo',
+  namespace,
+  phase: 'Progressing',
+  checksum: 'c1',
+  metadata: { type: 'bash', cmd: 'echo done' },
+  type: 'pre-rollout',
+  canaryWeight: 0,
+  iteration: 0,
+  revision: 'r1',
+  failedChecks: 0,
+  timestamp: new Date().toISOString(),
 });
 
 // The operator's defaults (config.ts): 1 MiB answers, webhook timeout up to 2m, 5 retries.
-const runner = new HttpWebhookRunner(new OutboundClient({ maxBodyBytes: DEFAULT_MAX_BODY_BYTES, forbidInsecureTls: false }), { maxTimeoutMs: 120_000, maxRetries: 5 });
+const runner = new HttpWebhookRunner(new OutboundClient({ maxBodyBytes: DEFAULT_MAX_BODY_BYTES, forbidInsecureTls: false }), {
+  maxTimeoutMs: 120_000,
+  maxRetries: 5,
+});
 const call = (url: string, ns: string, secret?: Record<string, string>) => {
   const hook: CanaryWebhook = { name: 'h', url, timeout: '10s' };
   return runner.call(hook, payload(ns), new AbortController().signal, secret ? authFromSecret(secret) : undefined);
@@ -36,7 +48,7 @@ describe('Flagger-style webhooks through the operator', () => {
     }
   });
 
-  it('given hooks in insecure mode and webhooks without secretRef (Flagger\'s loadtester set-up), then gates and tasks work as before', async () => {
+  it("given hooks in insecure mode and webhooks without secretRef (Flagger's loadtester set-up), then gates and tasks work as before", async () => {
     const h = await listeningService({ token: undefined, hmacKey: undefined, insecure: true });
     try {
       expect(await call(`${h.url}/gate/open`, 'shop')).toEqual({ ok: true, status: 202 });
@@ -47,7 +59,7 @@ describe('Flagger-style webhooks through the operator', () => {
     }
   });
 
-  it('given a secretRef holding the namespace\'s derived hmac-key, then the signed calls pass; the key of another namespace is refused', async () => {
+  it("given a secretRef holding the namespace's derived hmac-key, then the signed calls pass; the key of another namespace is refused", async () => {
     const h = await listeningService({ token: TOKEN, hmacKey: HMAC_KEY });
     try {
       const secret = { 'hmac-key': namespaceKey(HMAC_KEY, 'shop') };

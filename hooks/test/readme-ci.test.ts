@@ -19,15 +19,22 @@ describe('the CI recipe of hooks/README.md', () => {
   it('given the gate key of the namespace, then hooks_call opens the gate and reads it, with bash, openssl and curl', async () => {
     const hooks = await listeningService();
     try {
-      const script = `set -eu\n${readmeHooksCall()}\n` +
+      const script =
+        `set -eu\n${readmeHooksCall()}\n` +
         `hooks_call POST /gate/open '{"name":"podinfo","namespace":"ci"}' >/dev/null\n` +
         `hooks_call GET '/gate/status?namespace=ci&name=podinfo'`;
       const env = {
-        PATH: process.env.PATH ?? '', GATE_KEY: gateKey(namespaceKey(HMAC_KEY, 'ci')),
+        PATH: process.env.PATH ?? '',
+        GATE_KEY: gateKey(namespaceKey(HMAC_KEY, 'ci')),
         HOOKS: hooks.url,
       };
       const { stdout } = await run('bash', ['-c', script], { env });
-      expect(JSON.parse(stdout)).toMatchObject({ namespace: 'ci', name: 'podinfo', gate: 'open', updatedBy: expect.stringMatching(/^hmac /) });
+      expect(JSON.parse(stdout)).toMatchObject({
+        namespace: 'ci',
+        name: 'podinfo',
+        gate: 'open',
+        updatedBy: expect.stringMatching(/^hmac /),
+      });
       const otherNs = `set -eu\n${readmeHooksCall()}\nhooks_call POST /gate/open '{"name":"podinfo","namespace":"prod"}'`;
       await expect(run('bash', ['-c', otherNs], { env })).rejects.toMatchObject({ stderr: expect.stringContaining('401') });
     } finally {

@@ -34,9 +34,14 @@ describe('what a credential may call', () => {
   const tasks: Scope = { kind: 'namespace', namespace: 'a', role: 'tasks' };
   const gates: Scope = { kind: 'namespace', namespace: 'a', role: 'gates' };
   it.each<[string, Scope, Capability, boolean]>([
-    ['the token', all, 'admin', true], ['the token', all, 'tasks', true],
-    ['a namespace key', tasks, 'tasks', true], ['a namespace key', tasks, 'gates', true], ['a namespace key', tasks, 'admin', false],
-    ['a gate key', gates, 'gates', true], ['a gate key', gates, 'tasks', false], ['a gate key', gates, 'admin', false],
+    ['the token', all, 'admin', true],
+    ['the token', all, 'tasks', true],
+    ['a namespace key', tasks, 'tasks', true],
+    ['a namespace key', tasks, 'gates', true],
+    ['a namespace key', tasks, 'admin', false],
+    ['a gate key', gates, 'gates', true],
+    ['a gate key', gates, 'tasks', false],
+    ['a gate key', gates, 'admin', false],
   ])('given %s and an endpoint needing %#, then permits is as listed', (_who, scope, needed, expected) => {
     expect(permits(scope, needed)).toBe(expected);
   });
@@ -46,8 +51,15 @@ describe('what a credential may call', () => {
   });
 
   it.each<[string, Capability]>([
-    ['/gate/open', 'gates'], ['/rollback/check', 'gates'], ['/gate/status', 'gates'], ['/', 'tasks'],
-    ['/tasks', 'admin'], ['/metrics', 'admin'], ['/GATE/OPEN', 'admin'], ['/gate/open/', 'admin'], ['/unknown', 'admin'],
+    ['/gate/open', 'gates'],
+    ['/rollback/check', 'gates'],
+    ['/gate/status', 'gates'],
+    ['/', 'tasks'],
+    ['/tasks', 'admin'],
+    ['/metrics', 'admin'],
+    ['/GATE/OPEN', 'admin'],
+    ['/gate/open/', 'admin'],
+    ['/unknown', 'admin'],
   ])('given the path %s, then it needs %s (unknown spellings fail closed)', (path, needed) => {
     expect(capabilityOf(path)).toBe(needed);
   });
@@ -55,9 +67,9 @@ describe('what a credential may call', () => {
 
 describe('claimedNamespace', () => {
   it.each<[string, unknown, unknown, string | undefined]>([
-    ['the body\'s', { namespace: 'a' }, { namespace: 'b' }, 'a'],
-    ['the query\'s without a body', undefined, { namespace: 'b' }, 'b'],
-    ['the query\'s when the body has none', { name: 'x' }, { namespace: 'b' }, 'b'],
+    ["the body's", { namespace: 'a' }, { namespace: 'b' }, 'a'],
+    ["the query's without a body", undefined, { namespace: 'b' }, 'b'],
+    ["the query's when the body has none", { name: 'x' }, { namespace: 'b' }, 'b'],
     ['none for a number', { namespace: 7 }, {}, undefined],
     ['none for a repeated query parameter', undefined, { namespace: ['a', 'b'] }, undefined],
     ['none for a JSON array body', ['a'], {}, undefined],

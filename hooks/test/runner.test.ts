@@ -7,7 +7,8 @@ import { BEARER, eventually, localServer, post, task, testService, type TestServ
 let svc: TestService;
 afterEach(() => svc.shutdown(0));
 
-const sleepTask = (extra: Record<string, unknown> = {}, cmd = 'sleep 30'): Record<string, unknown> => task({ cmd }, { checksum: 'rev1', ...extra });
+const sleepTask = (extra: Record<string, unknown> = {}, cmd = 'sleep 30'): Record<string, unknown> =>
+  task({ cmd }, { checksum: 'rev1', ...extra });
 const runs = (s: TestService): Promise<string> => s.metrics.registry.getSingleMetricAsString('tollgate_hooks_task_runs_total');
 
 describe('background cmd tasks', () => {
@@ -33,7 +34,8 @@ describe('background cmd tasks', () => {
   it('starts background load tasks that differ only in a credential (hidden in their summaries) as two tasks', async () => {
     const target = await localServer((_req, res) => res.end('ok'));
     try {
-      const load = (token: string): Record<string, unknown> => task({ type: 'load', url: `${target.url}/?token=${token}`, rate: '1', duration: '30s' }, { checksum: 'rev1' });
+      const load = (token: string): Record<string, unknown> =>
+        task({ type: 'load', url: `${target.url}/?token=${token}`, rate: '1', duration: '30s' }, { checksum: 'rev1' });
       expect((await post(svc, '/', load('A'))).text).toMatch(/^started load task /);
       expect((await post(svc, '/', load('B'))).text).toMatch(/^started load task /);
       expect((await post(svc, '/', load('A'))).text).toMatch(/is already running$/);
@@ -50,7 +52,12 @@ describe('background cmd tasks', () => {
     const next = await post(svc, '/', sleepTask({ checksum: 'rev2' }));
     expect(next.text).toMatch(/^started/);
     await eventually(() => svc.runner.size === 2);
-    expect(svc.runner.list().map((t) => `${t.canary}@${t.runId}`).sort()).toEqual(['other.test@rev1', 'podinfo.test@rev2']);
+    expect(
+      svc.runner
+        .list()
+        .map((t) => `${t.canary}@${t.runId}`)
+        .sort(),
+    ).toEqual(['other.test@rev1', 'podinfo.test@rev2']);
     expect(await runs(svc)).toMatch(/type="cmd",result="stopped"} 1/);
   });
 
@@ -75,7 +82,9 @@ describe('background cmd tasks', () => {
   it('lists running tasks on GET /tasks', async () => {
     await post(svc, '/', sleepTask());
     const res = await request(svc.app).get('/tasks').set(BEARER);
-    expect(res.body.tasks).toEqual([expect.objectContaining({ type: 'cmd', summary: 'sleep 30', canary: 'podinfo.test', runId: 'rev1', mode: 'background' })]);
+    expect(res.body.tasks).toEqual([
+      expect.objectContaining({ type: 'cmd', summary: 'sleep 30', canary: 'podinfo.test', runId: 'rev1', mode: 'background' }),
+    ]);
   });
 });
 
@@ -112,7 +121,7 @@ describe('limits', () => {
 });
 
 describe('blocking tasks', () => {
-  it('are killed when the caller hangs up (the operator\'s webhook timeout passed)', async () => {
+  it("are killed when the caller hangs up (the operator's webhook timeout passed)", async () => {
     svc = testService();
     const started = Date.now();
     await expect(post(svc, '/', task({ type: 'bash', cmd: 'sleep 10' })).timeout(300)).rejects.toThrow(/Timeout/);
@@ -141,14 +150,22 @@ describe('shutdown', () => {
 });
 
 describe('TaskRunner', () => {
-  const owner = (name: string, runId: string): { canary: { name: string; namespace: string }; runId: string; requestId: string } => ({ canary: { name, namespace: 'test' }, runId, requestId: 'r' });
+  const owner = (name: string, runId: string): { canary: { name: string; namespace: string }; runId: string; requestId: string } => ({
+    canary: { name, namespace: 'test' },
+    runId,
+    requestId: 'r',
+  });
   const waitTask = (summary: string): Task => ({
-    type: 'fake', mode: 'background', summary, key: summary,
-    run: ({ signal }) => new Promise((resolve) => {
-      const stopped = (): void => resolve({ ok: false, message: 'aborted' });
-      if (signal.aborted) stopped();
-      else signal.addEventListener('abort', stopped);
-    }),
+    type: 'fake',
+    mode: 'background',
+    summary,
+    key: summary,
+    run: ({ signal }) =>
+      new Promise((resolve) => {
+        const stopped = (): void => resolve({ ok: false, message: 'aborted' });
+        if (signal.aborted) stopped();
+        else signal.addEventListener('abort', stopped);
+      }),
   });
 
   it('refuses work beyond its limit and after shutdown', async () => {
@@ -174,7 +191,18 @@ describe('TaskRunner', () => {
 
   it('turns a task that throws into a failed outcome', async () => {
     const runner = new TaskRunner({ maxRunning: 10, backgroundTimeoutMs: 10_000, blockingTimeoutMs: 1000, logger: silentLogger() });
-    const outcome = await runner.runBlocking({ type: 'fake', mode: 'blocking', summary: 'boom', key: 'boom', run: () => { throw new Error('boom'); } }, owner('a', '1'));
+    const outcome = await runner.runBlocking(
+      {
+        type: 'fake',
+        mode: 'blocking',
+        summary: 'boom',
+        key: 'boom',
+        run: () => {
+          throw new Error('boom');
+        },
+      },
+      owner('a', '1'),
+    );
     expect(outcome).toEqual({ status: 'failed', message: 'boom' });
   });
 });

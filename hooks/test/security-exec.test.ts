@@ -67,8 +67,13 @@ describe('kubectl as an interpreter', () => {
   });
 
   it('still runs ordinary kubectl commands', async () => {
-    for (const cmd of ['-n test get pods -o jsonpath={.items[*].metadata.name}', 'rollout status deploy/podinfo -n test --timeout=60s', 'logs -f deploy/podinfo -n test', 'apply -f -',
-      'apply -f http://127.0.0.1:9/a.yaml,https://127.0.0.1:9/b.yaml']) {
+    for (const cmd of [
+      '-n test get pods -o jsonpath={.items[*].metadata.name}',
+      'rollout status deploy/podinfo -n test --timeout=60s',
+      'logs -f deploy/podinfo -n test',
+      'apply -f -',
+      'apply -f http://127.0.0.1:9/a.yaml,https://127.0.0.1:9/b.yaml',
+    ]) {
       expect((await refusal('kubectl', cmd)).status).toBe(200);
     }
     expect(fakes.runs('kubectl')).toHaveLength(5);
@@ -101,7 +106,11 @@ describe('helm as an interpreter', () => {
   });
 
   it('still runs ordinary helm commands', async () => {
-    for (const cmd of ['test podinfo -n test', 'status podinfo -n test -o json', 'upgrade podinfo oci://ghcr.io/stefanprodan/charts/podinfo --set replicaCount=2 -n test']) {
+    for (const cmd of [
+      'test podinfo -n test',
+      'status podinfo -n test -o json',
+      'upgrade podinfo oci://ghcr.io/stefanprodan/charts/podinfo --set replicaCount=2 -n test',
+    ]) {
       expect((await refusal('helm', cmd)).status).toBe(200);
     }
     expect(fakes.runs('helm')).toHaveLength(3);
@@ -117,13 +126,29 @@ describe('curl, hey, grep and jq touching local files', () => {
     const sink = await sinkServer();
     try {
       const cmds = [
-        `curl -o ${dir}/x file://${secret}`, `curl -so ${dir}/x ${target.url}`, `curl -sO ${target.url}/y`, `curl --output ${dir}/x ${target.url}`,
-        `curl -T ${secret} ${sink.url}`, `curl -K ${secret} ${target.url}`, `curl --config=${secret} ${target.url}`,
-        `curl -d @${secret} ${sink.url}`, `curl -sd@${secret} ${sink.url}`, `curl --data-binary @${secret} ${sink.url}`,
-        `curl --data-urlencode t@${secret} ${sink.url}`, `curl -F f=@${secret} ${sink.url}`, `curl -F 'f=<${secret}' ${sink.url}`,
-        `curl -H @${secret} ${sink.url}`, `curl -w @${secret} ${sink.url}`, `curl file://${secret}`, `curl FILE:${secret}`,
-        `curl --url file://${secret}`, `curl -D ${dir}/headers ${target.url}`, `curl -c ${dir}/jar ${target.url}`, `curl --outp ${dir}/x ${target.url}`,
-        `curl --unix-socket /var/run/docker.sock http://x/`, `curl --proto =file ${target.url}`,
+        `curl -o ${dir}/x file://${secret}`,
+        `curl -so ${dir}/x ${target.url}`,
+        `curl -sO ${target.url}/y`,
+        `curl --output ${dir}/x ${target.url}`,
+        `curl -T ${secret} ${sink.url}`,
+        `curl -K ${secret} ${target.url}`,
+        `curl --config=${secret} ${target.url}`,
+        `curl -d @${secret} ${sink.url}`,
+        `curl -sd@${secret} ${sink.url}`,
+        `curl --data-binary @${secret} ${sink.url}`,
+        `curl --data-urlencode t@${secret} ${sink.url}`,
+        `curl -F f=@${secret} ${sink.url}`,
+        `curl -F 'f=<${secret}' ${sink.url}`,
+        `curl -H @${secret} ${sink.url}`,
+        `curl -w @${secret} ${sink.url}`,
+        `curl file://${secret}`,
+        `curl FILE:${secret}`,
+        `curl --url file://${secret}`,
+        `curl -D ${dir}/headers ${target.url}`,
+        `curl -c ${dir}/jar ${target.url}`,
+        `curl --outp ${dir}/x ${target.url}`,
+        `curl --unix-socket /var/run/docker.sock http://x/`,
+        `curl --proto =file ${target.url}`,
       ];
       for (const cmd of cmds) {
         expect([cmd, await refusal('bash', cmd)]).toEqual([cmd, expect.objectContaining({ status: 400, error: 'argument_not_allowed' })]);
@@ -140,7 +165,11 @@ describe('curl, hey, grep and jq touching local files', () => {
   it('hey -D <file> is refused and the file never reaches the target', async () => {
     const sink = await sinkServer();
     try {
-      for (const cmd of [`hey -n 1 -c 1 -q 1 -D ${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 -D=${secret} ${sink.url}`, `hey -n 1 -c 1 -q 1 --D ${secret} ${sink.url}`]) {
+      for (const cmd of [
+        `hey -n 1 -c 1 -q 1 -D ${secret} ${sink.url}`,
+        `hey -n 1 -c 1 -q 1 -D=${secret} ${sink.url}`,
+        `hey -n 1 -c 1 -q 1 --D ${secret} ${sink.url}`,
+      ]) {
         expect(await refusal('bash', cmd)).toMatchObject({ status: 400, error: 'argument_not_allowed' });
       }
       expect(sink.bodies).toEqual([]);
@@ -150,8 +179,16 @@ describe('curl, hey, grep and jq touching local files', () => {
   });
 
   it('grep and jq read their standard input only', async () => {
-    for (const cmd of [`grep . ${secret}`, `grep -r mounted ${dir}`, `grep -e x ${secret}`, `grep -f ${secret}`, `jq -R . ${secret}`,
-      `jq -n --rawfile t ${secret} '$t'`, `jq -n -L ${dir} 'import "token" as $t; $t'`, `echo x | grep -a HOOKS /proc/${process.pid}/environ`]) {
+    for (const cmd of [
+      `grep . ${secret}`,
+      `grep -r mounted ${dir}`,
+      `grep -e x ${secret}`,
+      `grep -f ${secret}`,
+      `jq -R . ${secret}`,
+      `jq -n --rawfile t ${secret} '$t'`,
+      `jq -n -L ${dir} 'import "token" as $t; $t'`,
+      `echo x | grep -a HOOKS /proc/${process.pid}/environ`,
+    ]) {
       const res = await refusal('bash', cmd);
       expect([cmd, res.status, res.error]).toEqual([cmd, 400, 'argument_not_allowed']);
       expect(res.output).not.toContain('mounted-secret');

@@ -59,7 +59,11 @@ describe('load caps', () => {
   it('refuses 100,000 req/s x 1,000 connections for 1 h with 400 naming each cap, and sends nothing', async () => {
     const target = await localServer((_req, res) => res.end('ok'));
     try {
-      const res = await post(svc, '/', task({ type: 'load', url: target.url, rate: '100000', concurrency: '1000', duration: '1h' }, { checksum: 'a' }));
+      const res = await post(
+        svc,
+        '/',
+        task({ type: 'load', url: target.url, rate: '100000', concurrency: '1000', duration: '1h' }, { checksum: 'a' }),
+      );
       expect([res.status, res.body.error]).toEqual([400, 'invalid_metadata']);
       expect(res.body.problems).toEqual([
         'rate: 100000 req/s is more than MAX_LOAD_RATE (1000 req/s)',

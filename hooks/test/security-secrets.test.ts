@@ -17,8 +17,15 @@ const KEY_VALUE = 'service-hmac-key-0123456789abcdef';
 describe('the environment of task processes', () => {
   it('is an allowlist: a task printing its environment sees no secret of the service', async () => {
     const env = {
-      PATH: process.env.PATH ?? '', HOME: '/root', HOOKS_TOKEN: TOKEN_VALUE, HOOKS_HMAC_KEY: KEY_VALUE, HOOKS_TOKEN_FILE: '/etc/tollgate-hooks/token',
-      AWS_SECRET_ACCESS_KEY: 'aws-secret', HELM_PLUGINS: '/tmp/evil-plugins', KUBECTL_EXTERNAL_DIFF: '/bin/sh', KUBECONFIG: '/etc/kube/config',
+      PATH: process.env.PATH ?? '',
+      HOME: '/root',
+      HOOKS_TOKEN: TOKEN_VALUE,
+      HOOKS_HMAC_KEY: KEY_VALUE,
+      HOOKS_TOKEN_FILE: '/etc/tollgate-hooks/token',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret',
+      HELM_PLUGINS: '/tmp/evil-plugins',
+      KUBECTL_EXTERNAL_DIFF: '/bin/sh',
+      KUBECONFIG: '/etc/kube/config',
     };
     const printing = testService({ allowedCommands: ['printenv'] }, { env });
     try {
@@ -34,31 +41,34 @@ describe('the environment of task processes', () => {
 describe('files of the service', () => {
   const asRoot = process.getuid?.() === 0 ? it : it.skip;
 
-  asRoot('under TASK_UID, a task can read neither a mounted secret, nor /proc/<pid>/environ of the service, nor write its home', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'hooks-uid-'));
-    chmodSync(dir, 0o755);
-    const secret = path.join(dir, 'token');
-    writeFileSync(secret, TOKEN_VALUE, { mode: 0o400 });
-    const user = { uid: 65534, gid: 65534 };
-    const home = makeTaskHome(dir, user);
-    const separate = testService({ allowedCommands: ['head', 'touch', 'id'], taskUser: user }, { taskHome: home });
-    try {
-      const whoami = await post(separate, '/', task({ type: 'bash', cmd: 'id -u', returnCmdOutput: 'true' }));
-      expect([whoami.status, whoami.text]).toEqual([200, '65534\n']);
-      for (const file of [secret, `/proc/${process.pid}/environ`]) {
-        const res = await post(separate, '/', task({ type: 'bash', cmd: `head -c 64 ${file}`, returnCmdOutput: 'true' }));
-        expect([file, res.status]).toEqual([file, 500]);
-        expect(res.body.output).toMatch(/Permission denied/);
+  asRoot(
+    'under TASK_UID, a task can read neither a mounted secret, nor /proc/<pid>/environ of the service, nor write its home',
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'hooks-uid-'));
+      chmodSync(dir, 0o755);
+      const secret = path.join(dir, 'token');
+      writeFileSync(secret, TOKEN_VALUE, { mode: 0o400 });
+      const user = { uid: 65534, gid: 65534 };
+      const home = makeTaskHome(dir, user);
+      const separate = testService({ allowedCommands: ['head', 'touch', 'id'], taskUser: user }, { taskHome: home });
+      try {
+        const whoami = await post(separate, '/', task({ type: 'bash', cmd: 'id -u', returnCmdOutput: 'true' }));
+        expect([whoami.status, whoami.text]).toEqual([200, '65534\n']);
+        for (const file of [secret, `/proc/${process.pid}/environ`]) {
+          const res = await post(separate, '/', task({ type: 'bash', cmd: `head -c 64 ${file}`, returnCmdOutput: 'true' }));
+          expect([file, res.status]).toEqual([file, 500]);
+          expect(res.body.output).toMatch(/Permission denied/);
+        }
+        const write = await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.curlrc` }));
+        expect(write.status).toBe(500);
+        expect(write.body.output).toMatch(/Permission denied/);
+        expect((await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.cache/helm-index` }))).status).toBe(200);
+      } finally {
+        await separate.shutdown(0);
+        rmSync(dir, { recursive: true, force: true });
       }
-      const write = await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.curlrc` }));
-      expect(write.status).toBe(500);
-      expect(write.body.output).toMatch(/Permission denied/);
-      expect((await post(separate, '/', task({ type: 'bash', cmd: `touch ${home}/.cache/helm-index` }))).status).toBe(200);
-    } finally {
-      await separate.shutdown(0);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 /** A logger whose lines are kept in memory. */
@@ -105,18 +115,27 @@ describe('GET /tasks and task logs', () => {
         `curl -s --oauth2-bearer kube-secret -d password=set-secret ${silent.url}/`,
       ];
       for (const cmd of cmds) expect((await post(svc, '/', task({ cmd }, { checksum: 'a' }))).status).toBe(202);
-      const load = await post(svc, '/', task({ type: 'load', url: `http://u:load-secret@127.0.0.1:${port}/?access_token=load-secret`, rate: '1', duration: '10s' }, { checksum: 'a' }));
+      const load = await post(
+        svc,
+        '/',
+        task(
+          { type: 'load', url: `http://u:load-secret@127.0.0.1:${port}/?access_token=load-secret`, rate: '1', duration: '10s' },
+          { checksum: 'a' },
+        ),
+      );
       expect(load.status).toBe(202);
       const listed = await request(svc.app).get('/tasks').set(BEARER);
       expect(listed.body.tasks).toHaveLength(5);
       const summaries = listed.body.tasks.map((t: { summary: string }) => t.summary).sort();
-      expect(summaries).toEqual([
-        `curl -s --oauth2-bearer *** -d password=*** ${silent.url}/`,
-        `curl -s -u admin:*** -H 'Authorization: ***' '${silent.url}/?token=***'`,
-        `curl -s http://***@127.0.0.1:${port}/x`,
-        `hey -z 10s -q 1 -c 1 -a user:*** ${silent.url}/`,
-        `load GET http://***@127.0.0.1:${port}/?access_token=*** rate=1/s duration=10000ms concurrency=2`,
-      ].sort());
+      expect(summaries).toEqual(
+        [
+          `curl -s --oauth2-bearer *** -d password=*** ${silent.url}/`,
+          `curl -s -u admin:*** -H 'Authorization: ***' '${silent.url}/?token=***'`,
+          `curl -s http://***@127.0.0.1:${port}/x`,
+          `hey -z 10s -q 1 -c 1 -a user:*** ${silent.url}/`,
+          `load GET http://***@127.0.0.1:${port}/?access_token=*** rate=1/s duration=10000ms concurrency=2`,
+        ].sort(),
+      );
       for (const s of secrets) {
         expect([s, JSON.stringify(listed.body).includes(s)]).toEqual([s, false]);
         expect([s, log.text().includes(s)]).toEqual([s, false]);

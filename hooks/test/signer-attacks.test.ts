@@ -47,7 +47,14 @@ describe('finding 2: replaying a signature', () => {
     const body = bodyOf('replay-exact');
     const open = sign(keyOf('replay-exact'), 'POST', '/gate/open', body);
     expect((await send('post', '/gate/open', open, body)).status).toBe(202);
-    expect((await request(svc.app).post('/gate/close').set(BEARER).send(JSON.parse(body) as object)).status).toBe(202);
+    expect(
+      (
+        await request(svc.app)
+          .post('/gate/close')
+          .set(BEARER)
+          .send(JSON.parse(body) as object)
+      ).status,
+    ).toBe(202);
     const replay = await send('post', '/gate/open', open, body);
     expect(replay.status).toBe(401);
     expect(replay.body.message).toContain('already used');
@@ -56,7 +63,8 @@ describe('finding 2: replaying a signature', () => {
 
   it('given the same request signed again with a new nonce (a retry), then it is accepted', async () => {
     const body = bodyOf('replay-retry');
-    for (let i = 0; i < 2; i++) expect((await send('post', '/gate/open', sign(keyOf('replay-retry'), 'POST', '/gate/open', body), body)).status).toBe(202);
+    for (let i = 0; i < 2; i++)
+      expect((await send('post', '/gate/open', sign(keyOf('replay-retry'), 'POST', '/gate/open', body), body)).status).toBe(202);
   });
 
   it('given a replay cache full of unexpired signatures, then a new signed request is refused with 503, never let through unremembered', async () => {
@@ -75,7 +83,7 @@ describe('finding 2: replaying a signature', () => {
 });
 
 describe('finding 3: one tenant acting for another', () => {
-  it('given the key of namespace team-a, when it signs a payload naming team-b, then it is refused and team-b\'s gate stays closed', async () => {
+  it("given the key of namespace team-a, when it signs a payload naming team-b, then it is refused and team-b's gate stays closed", async () => {
     for (const key of [keyOf('team-a'), gateKeyOf('team-a')]) {
       for (const path of ['/gate/open', '/rollback/open', '/']) {
         const body = bodyOf('team-b', { metadata: { type: 'bash', cmd: 'echo ran' } });
@@ -86,17 +94,24 @@ describe('finding 3: one tenant acting for another', () => {
     expect(await stateOf('team-b')).toMatchObject({ gate: 'closed', rollback: 'closed' });
   });
 
-  it('given the key of team-a, when it reads team-b\'s gate by query, then it is refused', async () => {
+  it("given the key of team-a, when it reads team-b's gate by query, then it is refused", async () => {
     const path = '/gate/status?namespace=team-b&name=podinfo';
     expect((await send('get', path, sign(keyOf('team-a'), 'GET', path, ''))).status).toBe(401);
   });
 
-  it('given a body naming team-a (which selects the key) and a query naming team-b, then the query\'s namespace is checked against the key: 403', async () => {
+  it("given a body naming team-a (which selects the key) and a query naming team-b, then the query's namespace is checked against the key: 403", async () => {
     const path = '/gate/status?namespace=team-b&name=podinfo';
     const body = bodyOf('team-a');
-    const res = await request(svc.app).get(path).set(sign(keyOf('team-a'), 'GET', path, body)).set('content-type', 'application/json').send(body);
+    const res = await request(svc.app)
+      .get(path)
+      .set(sign(keyOf('team-a'), 'GET', path, body))
+      .set('content-type', 'application/json')
+      .send(body);
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ error: 'namespace_not_covered', message: 'the key of namespace team-a does not act for namespace team-b' });
+    expect(res.body).toMatchObject({
+      error: 'namespace_not_covered',
+      message: 'the key of namespace team-a does not act for namespace team-b',
+    });
   });
 
   it('given the gate key of team-a, when it asks for a task, then 403 and nothing runs; the namespace key of team-a runs it', async () => {
@@ -115,7 +130,11 @@ describe('finding 3: one tenant acting for another', () => {
     const task = bodyOf(ns, { checksum: 'rev1', metadata: { cmd: 'sleep 30' } });
     expect((await send('post', '/', sign(keyOf(ns), 'POST', '/', task), task)).status).toBe(202);
     const running = (): number => svc.runner.list().filter((t) => t.canary === `podinfo.${ns}`).length;
-    for (const [path, extra] of [['/gate/close', { phase: 'Failed' }], ['/gate/open', { checksum: 'rev2' }], ['/rollback/close', { phase: 'Succeeded' }]] as const) {
+    for (const [path, extra] of [
+      ['/gate/close', { phase: 'Failed' }],
+      ['/gate/open', { checksum: 'rev2' }],
+      ['/rollback/close', { phase: 'Succeeded' }],
+    ] as const) {
       const body = bodyOf(ns, extra);
       const res = await send('post', path, sign(gateKeyOf(ns), 'POST', path, body), body);
       expect([path, res.status]).toEqual([path, 202]);
@@ -127,7 +146,7 @@ describe('finding 3: one tenant acting for another', () => {
     await eventually(() => running() === 0);
   });
 
-  it('given the gate key of team-a, then it opens and reads team-a\'s gates', async () => {
+  it("given the gate key of team-a, then it opens and reads team-a's gates", async () => {
     const body = bodyOf('team-a');
     expect((await send('post', '/gate/open', sign(gateKeyOf('team-a'), 'POST', '/gate/open', body), body)).status).toBe(202);
     const path = '/gate/status?namespace=team-a&name=podinfo';

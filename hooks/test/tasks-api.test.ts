@@ -14,7 +14,10 @@ const taskRuns = (s: TestService): Promise<string> => s.metrics.registry.getSing
 
 describe('POST / (requests)', () => {
   it('answers 400 "metadata not found" without metadata, or with null metadata as Flagger sends', async () => {
-    for (const body of [{ name: 'podinfo', namespace: 'test' }, { name: 'podinfo', namespace: 'test', metadata: null }]) {
+    for (const body of [
+      { name: 'podinfo', namespace: 'test' },
+      { name: 'podinfo', namespace: 'test', metadata: null },
+    ]) {
       const res = await post(svc, '/', body);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: 'metadata_not_found', message: 'metadata not found in payload' });
@@ -24,7 +27,10 @@ describe('POST / (requests)', () => {
   it('answers 400 with the known types for an unknown type', async () => {
     const res = await post(svc, '/', task({ type: 'concord', cmd: 'x' }));
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'unknown_task_type', knownTypes: ['bash', 'cmd', 'helm', 'helmv3', 'http', 'kubectl', 'load'] });
+    expect(res.body).toMatchObject({
+      error: 'unknown_task_type',
+      knownTypes: ['bash', 'cmd', 'helm', 'helmv3', 'http', 'kubectl', 'load'],
+    });
   });
 
   it('answers 400 to malformed JSON, whatever the content type', async () => {
@@ -49,9 +55,13 @@ describe('POST / (requests)', () => {
     const res = await post(svc, '/', { name: 'Bad_Name', namespace: '', metadata: { cmd: 3 } });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_payload');
-    expect(res.body.problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^name: /), expect.stringMatching(/^namespace: /), expect.stringMatching(/^metadata.cmd: metadata values must be strings/),
-    ]));
+    expect(res.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^name: /),
+        expect.stringMatching(/^namespace: /),
+        expect.stringMatching(/^metadata.cmd: metadata values must be strings/),
+      ]),
+    );
   });
 
   it('answers 400 listing bad metadata', async () => {
@@ -70,7 +80,14 @@ describe('POST / (requests)', () => {
 
 describe('POST / (command safety)', () => {
   it.each([
-    'echo hi; rm -rf /', 'echo $(id)', 'echo `id`', 'echo ${HOME}', 'echo hi > /tmp/x', 'echo hi\nrm -rf /', 'echo hi || id', 'sleep 1 &',
+    'echo hi; rm -rf /',
+    'echo $(id)',
+    'echo `id`',
+    'echo ${HOME}',
+    'echo hi > /tmp/x',
+    'echo hi\nrm -rf /',
+    'echo hi || id',
+    'sleep 1 &',
   ])('rejects %j with 400 and runs nothing', async (cmd) => {
     for (const type of ['cmd', 'bash']) {
       const res = await post(svc, '/', task({ type, cmd }));
@@ -84,7 +101,12 @@ describe('POST / (command safety)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hooks-inject-'));
     const withTouch = testService({ allowedCommands: ['touch', 'echo'] });
     try {
-      for (const cmd of [`touch ${dir}/a; touch ${dir}/b`, `touch ${dir}/c $(touch ${dir}/d)`, `touch ${dir}/e \`touch ${dir}/f\``, `touch ${dir}/g > ${dir}/h`]) {
+      for (const cmd of [
+        `touch ${dir}/a; touch ${dir}/b`,
+        `touch ${dir}/c $(touch ${dir}/d)`,
+        `touch ${dir}/e \`touch ${dir}/f\``,
+        `touch ${dir}/g > ${dir}/h`,
+      ]) {
         expect((await post(withTouch, '/', task({ type: 'bash', cmd }))).status).toBe(400);
       }
       expect(readdirSync(dir)).toEqual([]);
@@ -131,7 +153,10 @@ describe('POST / (bash, helm)', () => {
     const fakeHelm = testService({ allowedCommands: ['helm', 'echo'] }, { env: { PATH: '/nonexistent' } });
     const missing = await post(fakeHelm, '/', task({ type: 'helm', cmd: 'test podinfo -n test' }));
     expect(missing.status).toBe(400);
-    expect(missing.body).toMatchObject({ error: 'program_not_found', message: expect.stringContaining('"helm" is allowed but not installed') });
+    expect(missing.body).toMatchObject({
+      error: 'program_not_found',
+      message: expect.stringContaining('"helm" is allowed but not installed'),
+    });
   });
 });
 
@@ -140,7 +165,10 @@ describe('POST / (http smoke checks)', () => {
     const target = await localServer((_req, res) => res.end('{"token":"abc"}'));
     try {
       const res = await post(svc, '/', task({ type: 'http', url: `${target.url}/token`, bodyPattern: '"token":"\\w+"', count: '3' }));
-      expect([res.status, res.text]).toEqual([200, `3/3 requests passed: GET ${target.url}/token answered 200, body matched /"token":"\\w+"/`]);
+      expect([res.status, res.text]).toEqual([
+        200,
+        `3/3 requests passed: GET ${target.url}/token answered 200, body matched /"token":"\\w+"/`,
+      ]);
       expect(target.hits()).toBe(3);
     } finally {
       await target.close();
@@ -195,7 +223,9 @@ describe('POST / (load)', () => {
     try {
       const res = await post(svc, '/', task({ type: 'load', url: target.url, rate: '40', duration: '1s', concurrency: '2', wait: 'true' }));
       expect(res.status).toBe(200);
-      expect(res.text).toMatch(/^\d+ requests in [\d.]+s to http:\/\/127\.0\.0\.1:\d+: [\d.]+ req\/s, latency p50 [\d.]+ms p90 [\d.]+ms p99 [\d.]+ms/);
+      expect(res.text).toMatch(
+        /^\d+ requests in [\d.]+s to http:\/\/127\.0\.0\.1:\d+: [\d.]+ req\/s, latency p50 [\d.]+ms p90 [\d.]+ms p99 [\d.]+ms/,
+      );
       const requests = Number(/^(\d+) requests/.exec(res.text)![1]);
       // autocannon grants each second's allowance at its start: a 1 s run sees one or two allowances of 40
       expect(requests).toBeGreaterThanOrEqual(20);

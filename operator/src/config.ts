@@ -4,7 +4,11 @@ import { parseDuration } from './api/duration.js';
 import { CROSS_NAMESPACE_POLICIES } from './core/cross-namespace.js';
 import { parseSecretTracking } from './targets/secret-scope.js';
 
-const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function durationIn(v: string, ctx: z.RefinementCtx): number {
   try {
@@ -29,36 +33,49 @@ function sizeIn(v: string, ctx: z.RefinementCtx): number {
 
 const trueFalse = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
 
-const schema = z.object({
-  kubeconfig: z.string().optional(),
-  metricsServer: z.url({ message: 'must be a URL such as http://prometheus:9090' }),
-  meshProvider: z.string().min(1),
-  namespaces: z.string().transform(list),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  port: z.coerce.number().int().min(0).max(65535),
-  workers: z.coerce.number().int().min(1).max(64),
-  selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
-  configTracking: trueFalse,
-  secretTrackingNamespaces: z.string()
-    .refine((v) => v.trim() === '*' || v.trim() === 'none' || /^[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*$/.test(v.trim()), { message: 'must be *, none, or comma-separated namespace names' })
-    .transform(parseSecretTracking),
-  clusterName: z.string(),
-  crossNamespaceRefs: z.enum(CROSS_NAMESPACE_POLICIES, { message: `must be one of ${CROSS_NAMESPACE_POLICIES.join(', ')}` }),
-  leaderElect: trueFalse,
-  leaderElectionNamespace: z.string(),
-  shards: z.coerce.number().int().min(1).max(256),
-  leaseDurationMs: z.string().transform(durationIn),
-  renewDeadlineMs: z.string().transform(durationIn),
-  retryPeriodMs: z.string().transform(durationIn),
-  identity: z.string(),
-  resyncMs: z.string().transform(durationIn),
-  maxResponseBytes: z.string().transform(sizeIn).pipe(z.number().min(1024, 'must be at least 1Ki').max(64 * 1024 ** 2, 'must be at most 64Mi')),
-  webhookMaxTimeoutMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
-  webhookMaxRetries: z.coerce.number().int().min(0).max(100),
-  reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
-  forbidInsecureTls: trueFalse,
-  ambientCredentialsNamespaces: z.string().transform(list),
-}).refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
+const schema = z
+  .object({
+    kubeconfig: z.string().optional(),
+    metricsServer: z.url({ message: 'must be a URL such as http://prometheus:9090' }),
+    meshProvider: z.string().min(1),
+    namespaces: z.string().transform(list),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    port: z.coerce.number().int().min(0).max(65535),
+    workers: z.coerce.number().int().min(1).max(64),
+    selectorLabels: z.string().transform(list).pipe(z.array(z.string()).min(1)),
+    configTracking: trueFalse,
+    secretTrackingNamespaces: z
+      .string()
+      .refine((v) => v.trim() === '*' || v.trim() === 'none' || /^[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*$/.test(v.trim()), {
+        message: 'must be *, none, or comma-separated namespace names',
+      })
+      .transform(parseSecretTracking),
+    clusterName: z.string(),
+    crossNamespaceRefs: z.enum(CROSS_NAMESPACE_POLICIES, { message: `must be one of ${CROSS_NAMESPACE_POLICIES.join(', ')}` }),
+    leaderElect: trueFalse,
+    leaderElectionNamespace: z.string(),
+    shards: z.coerce.number().int().min(1).max(256),
+    leaseDurationMs: z.string().transform(durationIn),
+    renewDeadlineMs: z.string().transform(durationIn),
+    retryPeriodMs: z.string().transform(durationIn),
+    identity: z.string(),
+    resyncMs: z.string().transform(durationIn),
+    maxResponseBytes: z
+      .string()
+      .transform(sizeIn)
+      .pipe(
+        z
+          .number()
+          .min(1024, 'must be at least 1Ki')
+          .max(64 * 1024 ** 2, 'must be at most 64Mi'),
+      ),
+    webhookMaxTimeoutMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
+    webhookMaxRetries: z.coerce.number().int().min(0).max(100),
+    reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
+    forbidInsecureTls: trueFalse,
+    ambientCredentialsNamespaces: z.string().transform(list),
+  })
+  .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
 
 export type OperatorConfig = z.infer<typeof schema>;
@@ -107,7 +124,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   try {
     flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}; known flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(' ')}`);
+    throw new ConfigError(
+      `${(err as Error).message}; known flags: ${Object.values(SETTINGS)
+        .map((s) => `--${s.flag}`)
+        .join(' ')}`,
+    );
   }
   const given = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
   const raw = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, given(flags[s.flag]) ?? given(env[s.env]) ?? s.default]));

@@ -21,14 +21,18 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   const metrics = new OperatorMetrics();
   metrics.info.set({ version: VERSION, mesh_provider: cfg.meshProvider }, 1);
   const client = await clientFromKubeConfig({
-    kubeconfig: cfg.kubeconfig, userAgent: `tollgate/${VERSION}`,
+    kubeconfig: cfg.kubeconfig,
+    userAgent: `tollgate/${VERSION}`,
     observer: (verb, resource, code) => metrics.kubeRequests.inc({ verb, resource, code: String(code) }),
   });
   let controller: CanaryController | undefined;
   // Secrets: metadata alone, and only where config tracking copies them (their content is read on demand).
   const secrets = secretScope(cfg.namespaces, cfg.secretTrackingNamespaces);
   const informers = new InformerRegistry({
-    client, logger: log, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs,
+    client,
+    logger: log,
+    namespaces: cfg.namespaces,
+    resyncMs: cfg.resyncMs,
     overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets) },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
@@ -43,7 +47,10 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   await waitFor();
   controller.start();
   ownership?.start();
-  log.info({ namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', provider: cfg.meshProvider, metricsServer: cfg.metricsServer }, 'tollgate operator started');
+  log.info(
+    { namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', provider: cfg.meshProvider, metricsServer: cfg.metricsServer },
+    'tollgate operator started',
+  );
   return async () => {
     await ownership?.stop();
     await controller?.stop();
@@ -54,15 +61,35 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
 }
 
 /** Leader election (one shard) or sharding: which Canaries this replica acts on. */
-function shardedOwnership(cfg: OperatorConfig, client: KubeClient, log: Logger, metrics: OperatorMetrics, controller: () => CanaryController | undefined): ShardedOwnership {
+function shardedOwnership(
+  cfg: OperatorConfig,
+  client: KubeClient,
+  log: Logger,
+  metrics: OperatorMetrics,
+  controller: () => CanaryController | undefined,
+): ShardedOwnership {
   const namespace = cfg.leaderElectionNamespace || process.env.POD_NAMESPACE || serviceAccountNamespace() || 'default';
   const identity = cfg.identity || `${os.hostname()}-${randomBytes(3).toString('hex')}`;
   log.info({ namespace, identity, shards: cfg.shards }, 'leader election on');
   return new ShardedOwnership({
-    client, namespace, prefix: 'tollgate', identity, shards: cfg.shards, log, now: () => Date.now(),
-    leaseDurationMs: cfg.leaseDurationMs, renewDeadlineMs: cfg.renewDeadlineMs, retryPeriodMs: cfg.retryPeriodMs,
-    onAcquire: (shard) => { metrics.shardHeld.set({ shard: String(shard) }, 1); controller()?.shardAcquired(shard, cfg.shards); },
-    onLose: (shard) => { metrics.shardHeld.set({ shard: String(shard) }, 0); controller()?.shardLost(shard, cfg.shards); },
+    client,
+    namespace,
+    prefix: 'tollgate',
+    identity,
+    shards: cfg.shards,
+    log,
+    now: () => Date.now(),
+    leaseDurationMs: cfg.leaseDurationMs,
+    renewDeadlineMs: cfg.renewDeadlineMs,
+    retryPeriodMs: cfg.retryPeriodMs,
+    onAcquire: (shard) => {
+      metrics.shardHeld.set({ shard: String(shard) }, 1);
+      controller()?.shardAcquired(shard, cfg.shards);
+    },
+    onLose: (shard) => {
+      metrics.shardHeld.set({ shard: String(shard) }, 0);
+      controller()?.shardLost(shard, cfg.shards);
+    },
   });
 }
 

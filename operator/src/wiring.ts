@@ -25,12 +25,20 @@ const FIELD_MANAGER = 'tollgate';
  * Builds everything a reconcile uses from the configuration. The operator's own resources are watched from
  * the start; waitFor() resolves when their caches (and the workloads' and Services') are synced.
  */
-export function composeDeps(cfg: OperatorConfig, base: {
-  client: KubeClient; informers: InformerRegistry; metrics: OperatorMetrics; log: Logger;
-  /** Where Secrets are tracked: the scope the registry's Secrets informer was given (secretsInformer). */
-  secretScope: SecretScope;
-}): {
-  deps: ControllerDeps; canaries: Informer<Canary>; waitFor: () => Promise<unknown>;
+export function composeDeps(
+  cfg: OperatorConfig,
+  base: {
+    client: KubeClient;
+    informers: InformerRegistry;
+    metrics: OperatorMetrics;
+    log: Logger;
+    /** Where Secrets are tracked: the scope the registry's Secrets informer was given (secretsInformer). */
+    secretScope: SecretScope;
+  },
+): {
+  deps: ControllerDeps;
+  canaries: Informer<Canary>;
+  waitFor: () => Promise<unknown>;
 } {
   const { client, informers, metrics, log } = base;
   const canaries = informers.informer<Canary>(Resources.canaries);
@@ -46,26 +54,58 @@ export function composeDeps(cfg: OperatorConfig, base: {
   // The one HTTP client of every call to webhooks, alert receivers and metrics backends.
   const http = new OutboundClient({ maxBodyBytes: cfg.maxResponseBytes, forbidInsecureTls: cfg.forbidInsecureTls });
   const deps: ControllerDeps = {
-    client, informers, canaries, routerFor, metrics, logger: log, defaultProvider: cfg.meshProvider, fieldManager: FIELD_MANAGER,
+    client,
+    informers,
+    canaries,
+    routerFor,
+    metrics,
+    logger: log,
+    defaultProvider: cfg.meshProvider,
+    fieldManager: FIELD_MANAGER,
     events,
     targets: createTargets({
-      client, informers, deployments: informers.informer(Resources.deployments), daemonSets: informers.informer(Resources.daemonSets),
-      selectorLabels: cfg.selectorLabels, ownerRef: ownerRefOf, fieldManager: FIELD_MANAGER, configTracking: cfg.configTracking,
+      client,
+      informers,
+      deployments: informers.informer(Resources.deployments),
+      daemonSets: informers.informer(Resources.daemonSets),
+      selectorLabels: cfg.selectorLabels,
+      ownerRef: ownerRefOf,
+      fieldManager: FIELD_MANAGER,
+      configTracking: cfg.configTracking,
       tracksSecretsIn: base.secretScope.tracks,
     }),
     services: new ServiceRouter(routerDeps),
-    analyzer: new MetricAnalyzer({ templates, secrets, defaultPrometheus: cfg.metricsServer, crossNamespaceRefs, http, ambientNamespaces: cfg.ambientCredentialsNamespaces }),
+    analyzer: new MetricAnalyzer({
+      templates,
+      secrets,
+      defaultPrometheus: cfg.metricsServer,
+      crossNamespaceRefs,
+      http,
+      ambientNamespaces: cfg.ambientCredentialsNamespaces,
+    }),
     secrets,
     alerts: new AlertDispatcher({
-      providers: alertProviders, secrets, http, logger: log.child({ component: 'alerts' }), ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}),
-      now: () => Date.now(), crossNamespaceRefs, events,
+      providers: alertProviders,
+      secrets,
+      http,
+      logger: log.child({ component: 'alerts' }),
+      ...(cfg.clusterName ? { cluster: cfg.clusterName } : {}),
+      now: () => Date.now(),
+      crossNamespaceRefs,
+      events,
     }),
     webhooks: new HttpWebhookRunner(http, { maxTimeoutMs: cfg.webhookMaxTimeoutMs, maxRetries: cfg.webhookMaxRetries }),
-    now: () => Date.now(), reconcileDeadlineMs: cfg.reconcileDeadlineMs,
+    now: () => Date.now(),
+    reconcileDeadlineMs: cfg.reconcileDeadlineMs,
   };
-  const waitFor = (): Promise<unknown> => Promise.all([
-    canaries.start(), templates.start(), alertProviders.start(),
-    informers.lister(Resources.deployments), informers.lister(Resources.daemonSets), informers.lister(Resources.services),
-  ]);
+  const waitFor = (): Promise<unknown> =>
+    Promise.all([
+      canaries.start(),
+      templates.start(),
+      alertProviders.start(),
+      informers.lister(Resources.deployments),
+      informers.lister(Resources.daemonSets),
+      informers.lister(Resources.services),
+    ]);
   return { deps, canaries, waitFor };
 }

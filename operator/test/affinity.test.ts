@@ -19,7 +19,9 @@ describe('cookies', () => {
 
   it('given a new run, then fresh cookies are made and the previous canary cookie is kept for expiry', () => {
     const values = ['AAA', 'BBB'];
-    const s = affinityStatus(canary({ cookieName: 'c', primaryCookieName: 'p' }).spec, { sessionAffinityCookie: 'c=OLD' }, () => values.shift()!);
+    const s = affinityStatus(canary({ cookieName: 'c', primaryCookieName: 'p' }).spec, { sessionAffinityCookie: 'c=OLD' }, () =>
+      values.shift()!,
+    );
     expect(s).toEqual({ sessionAffinityCookie: 'c=AAA', previousSessionAffinityCookie: 'c=OLD', primarySessionAffinityCookie: 'p=BBB' });
   });
 
@@ -30,16 +32,25 @@ describe('cookies', () => {
 
 describe('affinityRoutes', () => {
   const spec = canary({ cookieName: 'c', primaryCookieName: 'p', maxAge: 60, secure: true, sameSite: 'Lax', domain: 'example.com' }).spec;
-  const running: CanaryStatus = { canaryWeight: 20, sessionAffinityCookie: 'c=X', primarySessionAffinityCookie: 'p=Y', previousSessionAffinityCookie: 'c=W' };
+  const running: CanaryStatus = {
+    canaryWeight: 20,
+    sessionAffinityCookie: 'c=X',
+    primarySessionAffinityCookie: 'p=Y',
+    previousSessionAffinityCookie: 'c=W',
+  };
 
-  it('given a canary taking traffic, then both cookies are set and the previous run\'s expired; the primary cookie lasts one interval', () => {
+  it("given a canary taking traffic, then both cookies are set and the previous run's expired; the primary cookie lasts one interval", () => {
     expect(affinityRoutes(spec, running, 30_000)).toEqual({
-      canaryCookie: 'c=X', primaryCookie: 'p=Y', expiredCookie: 'c=W',
-      attributes: 'Path=/; Domain=example.com; Secure; SameSite=Lax', canaryMaxAge: 60, primaryMaxAge: 30,
+      canaryCookie: 'c=X',
+      primaryCookie: 'p=Y',
+      expiredCookie: 'c=W',
+      attributes: 'Path=/; Domain=example.com; Secure; SameSite=Lax',
+      canaryMaxAge: 60,
+      primaryMaxAge: 30,
     });
   });
 
-  it('given the run over (weight 0), then only the run\'s canary cookie is expired', () => {
+  it("given the run over (weight 0), then only the run's canary cookie is expired", () => {
     expect(affinityRoutes(spec, { ...running, canaryWeight: 0 }, 30_000)).toMatchObject({ expiredCookie: 'c=X' });
     expect(affinityRoutes(spec, { ...running, canaryWeight: 0 }, 30_000)?.canaryCookie).toBeUndefined();
   });
@@ -57,11 +68,20 @@ describe('httpRouteSpec with session affinity', () => {
     const c = canary({ cookieName: 'c', primaryCookieName: 'p', maxAge: 60 });
     const aff = affinityRoutes(c.spec, { canaryWeight: 20, sessionAffinityCookie: 'c=X', primarySessionAffinityCookie: 'p=Y' }, 30_000);
     const spec = httpRouteSpec(c, routesFor(20, false, aff), 'gateway');
-    const setCookie = (value: string): object => ({ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } });
+    const setCookie = (value: string): object => ({
+      type: 'ResponseHeaderModifier',
+      responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] },
+    });
     const path = { type: 'PathPrefix', value: '/' };
     expect(spec.rules).toEqual([
-      { matches: [{ path, headers: [{ type: 'RegularExpression', name: 'Cookie', value: '.*c=X.*' }] }], backendRefs: [{ kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 1, filters: [setCookie('c=X; Max-Age=60; Path=/')] }] },
-      { matches: [{ path, headers: [{ type: 'RegularExpression', name: 'Cookie', value: '.*p=Y.*' }] }], backendRefs: [{ kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 1, filters: [setCookie('p=Y; Max-Age=30; Path=/')] }] },
+      {
+        matches: [{ path, headers: [{ type: 'RegularExpression', name: 'Cookie', value: '.*c=X.*' }] }],
+        backendRefs: [{ kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 1, filters: [setCookie('c=X; Max-Age=60; Path=/')] }],
+      },
+      {
+        matches: [{ path, headers: [{ type: 'RegularExpression', name: 'Cookie', value: '.*p=Y.*' }] }],
+        backendRefs: [{ kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 1, filters: [setCookie('p=Y; Max-Age=30; Path=/')] }],
+      },
       {
         matches: [{ path }],
         backendRefs: [

@@ -64,7 +64,11 @@ interface Harness {
   secretReads: string[];
 }
 
-function harness(providers: AlertProvider[], secrets: Record<string, Record<string, string>> = {}, extra: Partial<AlertDispatcherDeps> = {}): Harness {
+function harness(
+  providers: AlertProvider[],
+  secrets: Record<string, Record<string, string>> = {},
+  extra: Partial<AlertDispatcherDeps> = {},
+): Harness {
   const logs: Record<string, unknown>[] = [];
   const clock = { t: Date.UTC(2026, 0, 1, 12) };
   const secretReads: string[] = [];
@@ -99,9 +103,12 @@ const canaryWith = (alerts: CanaryAlert[]): Canary => ({
 
 const signal = (): AbortSignal => new AbortController().signal;
 const status = { phase: 'Failed' as const, canaryWeight: 0, lastAppliedSpec: '7c9d5f6b8' };
-const rolledBack = (c: Canary) => alertOf(c, status, 'RolledBack', {
-  failedChecks: 5, threshold: 5, metric: { name: 'request-success-rate', value: 97.5, min: 99, reason: 'BelowMin' },
-});
+const rolledBack = (c: Canary) =>
+  alertOf(c, status, 'RolledBack', {
+    failedChecks: 5,
+    threshold: 5,
+    metric: { name: 'request-success-rate', value: 97.5, min: 99, reason: 'BelowMin' },
+  });
 const newRevision = (c: Canary) => alertOf(c, { phase: 'Progressing', canaryWeight: 0, lastAppliedSpec: 'abc' }, 'NewRevision');
 const waiting = (c: Canary) => alertOf(c, { phase: 'Waiting', lastAppliedSpec: 'abc' }, 'WaitingApproval', { webhook: 'gate' });
 const paths = (): string[] => received.map((r) => r.url).sort();
@@ -148,7 +155,11 @@ describe('AlertDispatcher severity filter', () => {
 
 /** An AlertProvider of flagger-system with a Secret, allowing the namespaces of `allow` (no annotation when undefined). */
 const sharedSlack = (allow?: string): AlertProvider => ({
-  metadata: { namespace: 'flagger-system', name: 'slack', ...(allow !== undefined ? { annotations: { 'tollgate.dev/allow-cross-namespace': allow } } : {}) },
+  metadata: {
+    namespace: 'flagger-system',
+    name: 'slack',
+    ...(allow !== undefined ? { annotations: { 'tollgate.dev/allow-cross-namespace': allow } } : {}),
+  },
   spec: { type: 'slack', secretRef: { name: 'slack-url' } },
 });
 
@@ -160,9 +171,12 @@ describe('AlertDispatcher cross-namespace references (finding 9)', () => {
     'given an AlertProvider of another namespace allowing %p, then it is refused: no Secret read, nothing sent, a Warning Event says how to allow it',
     async (allow) => {
       const events: { reason: string; message: string; type: string }[] = [];
-      const h = harness([sharedSlack(allow)], secrets(), { events: { record: (_o, type, reason, message) => void events.push({ type, reason, message }) } });
+      const h = harness([sharedSlack(allow)], secrets(), {
+        events: { record: (_o, type, reason, message) => void events.push({ type, reason, message }) },
+      });
       const s = await h.dispatcher.notify(shared, rolledBack(shared), signal());
-      const why = 'AlertProvider flagger-system/slack may not be used from namespace test: annotate it with tollgate.dev/allow-cross-namespace: "test" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow';
+      const why =
+        'AlertProvider flagger-system/slack may not be used from namespace test: annotate it with tollgate.dev/allow-cross-namespace: "test" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow';
       expect(s.results).toEqual([{ alert: 'shared', provider: 'flagger-system/slack', outcome: 'failed', error: why }]);
       expect(h.secretReads).toEqual([]);
       expect(received).toHaveLength(0);
@@ -170,13 +184,16 @@ describe('AlertDispatcher cross-namespace references (finding 9)', () => {
     },
   );
 
-  it.each([['test'], ['*'], [' prod , test ']])('given an AlertProvider of another namespace allowing %p, then it is used with its Secret', async (allow) => {
-    const h = harness([sharedSlack(allow)], secrets());
-    expect((await h.dispatcher.notify(shared, rolledBack(shared), signal())).sent).toBe(1);
-    expect(paths()).toEqual(['/shared']);
-  });
+  it.each([['test'], ['*'], [' prod , test ']])(
+    'given an AlertProvider of another namespace allowing %p, then it is used with its Secret',
+    async (allow) => {
+      const h = harness([sharedSlack(allow)], secrets());
+      expect((await h.dispatcher.notify(shared, rolledBack(shared), signal())).sent).toBe(1);
+      expect(paths()).toEqual(['/shared']);
+    },
+  );
 
-  it('given --cross-namespace-refs=allow, then an AlertProvider of another namespace is used without the annotation (Flagger\'s behaviour)', async () => {
+  it("given --cross-namespace-refs=allow, then an AlertProvider of another namespace is used without the annotation (Flagger's behaviour)", async () => {
     const h = harness([sharedSlack()], secrets(), { crossNamespaceRefs: 'allow' });
     expect((await h.dispatcher.notify(shared, rolledBack(shared), signal())).sent).toBe(1);
     expect(h.secretReads).toEqual(['flagger-system/slack-url']);
@@ -184,15 +201,14 @@ describe('AlertDispatcher cross-namespace references (finding 9)', () => {
 });
 
 describe('AlertDispatcher resolution', () => {
-  it('given a providerRef without namespace, then the Canary\'s namespace is used; with one the provider allows, that namespace and its Secret', async () => {
+  it("given a providerRef without namespace, then the Canary's namespace is used; with one the provider allows, that namespace and its Secret", async () => {
     const c = canaryWith([
       { name: 'local', providerRef: { name: 'slack' } },
       { name: 'shared', providerRef: { name: 'slack', namespace: 'flagger-system' } },
     ]);
-    const h = harness(
-      [provider('test', 'slack', { type: 'slack', address: `${base}/local` }), sharedSlack('other,test')],
-      { 'flagger-system/slack-url': { address: `${base}/shared\n` } },
-    );
+    const h = harness([provider('test', 'slack', { type: 'slack', address: `${base}/local` }), sharedSlack('other,test')], {
+      'flagger-system/slack-url': { address: `${base}/shared\n` },
+    });
     const s = await h.dispatcher.notify(c, rolledBack(c), signal());
     expect(s.results).toEqual([
       { alert: 'local', provider: 'test/slack', outcome: 'sent' },
@@ -204,14 +220,18 @@ describe('AlertDispatcher resolution', () => {
 
   it('given both spec.address and a Secret address, then the Secret wins', async () => {
     const c = canaryWith([{ name: 'a', providerRef: { name: 'teams' } }]);
-    const h = harness([provider('test', 'teams', { type: 'msteams', address: `${base}/spec`, secretRef: { name: 'teams' } })], { 'test/teams': { address: `${base}/secret` } });
+    const h = harness([provider('test', 'teams', { type: 'msteams', address: `${base}/spec`, secretRef: { name: 'teams' } })], {
+      'test/teams': { address: `${base}/secret` },
+    });
     await h.dispatcher.notify(c, rolledBack(c), signal());
     expect(paths()).toEqual(['/secret']);
   });
 
   it('given a Slack Secret with a token, then chat.postMessage-style Bearer auth goes to the address', async () => {
     const c = canaryWith([{ name: 'a', providerRef: { name: 'bot' } }]);
-    const h = harness([provider('test', 'bot', { type: 'slack', channel: 'deploys', secretRef: { name: 'bot' } })], { 'test/bot': { address: `${base}/api/chat.postMessage`, token: 'xoxb-9' } });
+    const h = harness([provider('test', 'bot', { type: 'slack', channel: 'deploys', secretRef: { name: 'bot' } })], {
+      'test/bot': { address: `${base}/api/chat.postMessage`, token: 'xoxb-9' },
+    });
     // chat.postMessage answers {"ok":true}; the capture server answers "ok", which is no JSON: a refusal.
     const s = await h.dispatcher.notify(c, rolledBack(c), signal());
     expect(received[0]!.headers.authorization).toBe('Bearer xoxb-9');
@@ -248,7 +268,7 @@ describe('AlertDispatcher resolution', () => {
     });
   });
 
-  it('given a new revision, then Flagger\'s threshold and deadline facts are added', async () => {
+  it("given a new revision, then Flagger's threshold and deadline facts are added", async () => {
     const c = canaryWith([{ name: 'a', providerRef: { name: 'hook' } }]);
     await harness([provider('test', 'hook', { type: 'webhook', address: `${base}/hook` })]).dispatcher.notify(c, newRevision(c), signal());
     expect((JSON.parse(received[0]!.body) as Notification).fields).toEqual([
@@ -263,7 +283,17 @@ describe('AlertDispatcher resolution', () => {
 
   it('given a template on the provider, then the text is rendered with the cluster', async () => {
     const c = canaryWith([{ name: 'a', providerRef: { name: 'chat' } }]);
-    const h = harness([provider('test', 'chat', { type: 'rocket', address: `${base}/rocket`, template: '[{{ cluster }}] {{ canary }}: {{ metric }} {{ value }} ({{ threshold }})' })], {}, { cluster: 'prod-eu' });
+    const h = harness(
+      [
+        provider('test', 'chat', {
+          type: 'rocket',
+          address: `${base}/rocket`,
+          template: '[{{ cluster }}] {{ canary }}: {{ metric }} {{ value }} ({{ threshold }})',
+        }),
+      ],
+      {},
+      { cluster: 'prod-eu' },
+    );
     await h.dispatcher.notify(c, rolledBack(c), signal());
     expect(JSON.parse(received[0]!.body).text).toBe('[prod-eu] podinfo: request-success-rate 97.5 (min 99)');
   });
@@ -282,7 +312,11 @@ describe('AlertDispatcher resolution', () => {
       { name: 'everything', severity: 'info', providerRef: { name: 'hook' } },
       { name: 'errors', severity: 'error', providerRef: { name: 'hook', namespace: 'test' } },
     ]);
-    const s = await harness([provider('test', 'hook', { type: 'webhook', address: `${base}/hook` })]).dispatcher.notify(c, rolledBack(c), signal());
+    const s = await harness([provider('test', 'hook', { type: 'webhook', address: `${base}/hook` })]).dispatcher.notify(
+      c,
+      rolledBack(c),
+      signal(),
+    );
     expect(received).toHaveLength(1);
     expect(s.results.map((r) => r.outcome)).toEqual(['sent', 'duplicate']);
   });
@@ -300,14 +334,17 @@ describe('AlertDispatcher failures', () => {
       { name: 'ok', providerRef: { name: 'fine' } },
     ]);
     statusFor = { '/services/T1/B1/SECRETPATH': 500 };
-    const h = harness([
-      provider('test', 'needs-secret', { type: 'slack', secretRef: { name: 'absent' } }),
-      provider('test', 'empty-secret', { type: 'msteams', secretRef: { name: 'empty' } }),
-      provider('test', 'refuses', { type: 'slack', secretRef: { name: 'slack' } }),
-      provider('test', 'down', { type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/S/messages?key=KEY&token=TOKEN' }),
-      provider('test', 'bad-type', { type: 'pagerduty', address: `${base}/pd` }),
-      provider('test', 'fine', { type: 'webhook', address: `${base}/fine` }),
-    ], { 'test/empty': { token: 'irrelevant' }, 'test/slack': { address: `${base}/services/T1/B1/SECRETPATH` } });
+    const h = harness(
+      [
+        provider('test', 'needs-secret', { type: 'slack', secretRef: { name: 'absent' } }),
+        provider('test', 'empty-secret', { type: 'msteams', secretRef: { name: 'empty' } }),
+        provider('test', 'refuses', { type: 'slack', secretRef: { name: 'slack' } }),
+        provider('test', 'down', { type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/S/messages?key=KEY&token=TOKEN' }),
+        provider('test', 'bad-type', { type: 'pagerduty', address: `${base}/pd` }),
+        provider('test', 'fine', { type: 'webhook', address: `${base}/fine` }),
+      ],
+      { 'test/empty': { token: 'irrelevant' }, 'test/slack': { address: `${base}/services/T1/B1/SECRETPATH` } },
+    );
     const s = await h.dispatcher.notify(c, rolledBack(c), signal());
     expect(s.sent).toBe(1);
     expect(s.failed).toBe(6);
@@ -332,12 +369,19 @@ describe('AlertDispatcher failures', () => {
 
   it('given a notifier factory that throws, then notify still resolves with a failure', async () => {
     const c = canaryWith([{ name: 'a', providerRef: { name: 'hook' } }]);
-    const h = harness([provider('test', 'hook', { type: 'webhook', address: `${base}/hook` })], {}, {
-      createNotifier: () => {
-        throw new Error('boom');
+    const h = harness(
+      [provider('test', 'hook', { type: 'webhook', address: `${base}/hook` })],
+      {},
+      {
+        createNotifier: () => {
+          throw new Error('boom');
+        },
       },
+    );
+    await expect(h.dispatcher.notify(c, rolledBack(c), signal())).resolves.toMatchObject({
+      failed: 1,
+      results: [{ outcome: 'failed', error: 'boom' }],
     });
-    await expect(h.dispatcher.notify(c, rolledBack(c), signal())).resolves.toMatchObject({ failed: 1, results: [{ outcome: 'failed', error: 'boom' }] });
   });
 
   it('given a Secret read that fails otherwise, then the failure names the Secret', async () => {
@@ -345,8 +389,15 @@ describe('AlertDispatcher failures', () => {
     const logger = pino({ level: 'silent' });
     const d = new AlertDispatcher({
       providers: lister([provider('test', 'hook', { type: 'webhook', secretRef: { name: 'creds' } })]),
-      secrets: { read: async () => { throw new Error('connect ETIMEDOUT'); } },
-      logger, http: testHttp, now: () => 0, crossNamespaceRefs: 'opt-in',
+      secrets: {
+        read: async () => {
+          throw new Error('connect ETIMEDOUT');
+        },
+      },
+      logger,
+      http: testHttp,
+      now: () => 0,
+      crossNamespaceRefs: 'opt-in',
     });
     expect((await d.notify(c, rolledBack(c), signal())).results[0]!.error).toBe('Secret test/creds: connect ETIMEDOUT');
   });

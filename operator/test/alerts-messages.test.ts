@@ -1,7 +1,16 @@
 import { alertProviderCrd } from '../src/api/crd/alert-provider.js';
 import type { Canary, CanaryStatus } from '../src/api/types.js';
 import {
-  ALERT_EVENTS, ALERT_KINDS, alertOf, alertText, failingMetricOf, metricText, renderText, TEMPLATE_PLACEHOLDERS, templateProblems, thresholdText,
+  ALERT_EVENTS,
+  ALERT_KINDS,
+  alertOf,
+  alertText,
+  failingMetricOf,
+  metricText,
+  renderText,
+  TEMPLATE_PLACEHOLDERS,
+  templateProblems,
+  thresholdText,
 } from '../src/alerts/messages.js';
 import { severityAccepts, type Notification, type Severity } from '../src/alerts/notifier.js';
 import { alertProviderProblems, validateAlertProvider } from '../src/alerts/validate.js';
@@ -13,9 +22,15 @@ const canary: Canary = {
 const status: CanaryStatus = { phase: 'Failed', canaryWeight: 20, lastAppliedSpec: '7c9d5f6b8', failedChecks: 5 };
 
 const n: Omit<Notification, 'fields'> = {
-  canary: { name: 'podinfo', namespace: 'test' }, severity: 'error', reason: 'RolledBack',
-  message: 'Canary analysis failed, rolled back', phase: 'Failed', weight: 20, revision: '7c9d5f6b8',
-  failingMetric: { name: 'request-duration', value: 612.4567, max: 500, reason: 'AboveMax' }, cluster: 'prod-eu',
+  canary: { name: 'podinfo', namespace: 'test' },
+  severity: 'error',
+  reason: 'RolledBack',
+  message: 'Canary analysis failed, rolled back',
+  phase: 'Failed',
+  weight: 20,
+  revision: '7c9d5f6b8',
+  failingMetric: { name: 'request-duration', value: 612.4567, max: 500, reason: 'AboveMax' },
+  cluster: 'prod-eu',
 };
 
 describe('default texts', () => {
@@ -45,19 +60,29 @@ describe('default texts', () => {
     ['RouterError', 'error', 'Traffic routing failed: connection refused'],
     ['InvalidSpec', 'error', 'Canary cannot be acted on: connection refused'],
   ])('given %s, then severity %s and the text %p', (kind, severity, message) => {
-    expect(alertText(kind, { webhook: 'approve', target: 'Deployment/podinfo', detail: 'connection refused' })).toEqual({ severity, reason: kind, message });
+    expect(alertText(kind, { webhook: 'approve', target: 'Deployment/podinfo', detail: 'connection refused' })).toEqual({
+      severity,
+      reason: kind,
+      message,
+    });
   });
 
   it('given a rollback with the failing metric, then the text carries the count, the value and the bound', () => {
-    expect(alertText('RolledBack', { failedChecks: 5, threshold: 5, metric: { name: 'request-success-rate', value: 97.51234, min: 99 } }).message)
-      .toBe('Canary analysis failed, rolled back (failed checks threshold reached 5/5): request-success-rate 97.512 < min 99');
-    expect(alertText('RolledBack', { detail: 'rollback requested by webhook manual' }).message)
-      .toBe('Canary analysis failed, rolled back: rollback requested by webhook manual');
+    expect(
+      alertText('RolledBack', { failedChecks: 5, threshold: 5, metric: { name: 'request-success-rate', value: 97.51234, min: 99 } })
+        .message,
+    ).toBe('Canary analysis failed, rolled back (failed checks threshold reached 5/5): request-success-rate 97.512 < min 99');
+    expect(alertText('RolledBack', { detail: 'rollback requested by webhook manual' }).message).toBe(
+      'Canary analysis failed, rolled back: rollback requested by webhook manual',
+    );
   });
 
   it('given a metric provider error, then the metric is named', () => {
-    expect(alertText('MetricProviderError', { metric: { name: 'error-rate' }, detail: 'datadog answered 403' }))
-      .toEqual({ severity: 'warn', reason: 'MetricProviderError', message: 'Metric provider error for error-rate: datadog answered 403' });
+    expect(alertText('MetricProviderError', { metric: { name: 'error-rate' }, detail: 'datadog answered 403' })).toEqual({
+      severity: 'warn',
+      reason: 'MetricProviderError',
+      message: 'Metric provider error for error-rate: datadog answered 403',
+    });
   });
 });
 
@@ -65,24 +90,35 @@ describe('alertOf', () => {
   it('given a Canary and the status being written, then the notification carries its name, phase, weight, revision and metric', () => {
     const metric = { name: 'request-success-rate', value: 90, min: 99, reason: 'BelowMin' };
     expect(alertOf(canary, status, 'RolledBack', { failedChecks: 5, threshold: 5, metric })).toEqual({
-      canary: { name: 'podinfo', namespace: 'test' }, severity: 'error', reason: 'RolledBack',
+      canary: { name: 'podinfo', namespace: 'test' },
+      severity: 'error',
+      reason: 'RolledBack',
       message: 'Canary analysis failed, rolled back (failed checks threshold reached 5/5): request-success-rate 90 < min 99',
-      phase: 'Failed', weight: 20, revision: '7c9d5f6b8', failingMetric: metric,
+      phase: 'Failed',
+      weight: 20,
+      revision: '7c9d5f6b8',
+      failingMetric: metric,
     });
   });
 
   it('given no status yet, then phase and revision are empty and the weight 0', () => {
-    expect(alertOf(canary, undefined, 'TargetNotFound', { target: 'Deployment/podinfo' })).toMatchObject({ phase: '', weight: 0, revision: '' });
+    expect(alertOf(canary, undefined, 'TargetNotFound', { target: 'Deployment/podinfo' })).toMatchObject({
+      phase: '',
+      weight: 0,
+      revision: '',
+    });
   });
 });
 
 describe('metrics in texts', () => {
   it('given the checks of a step, then the first counted failure is the failing metric', () => {
-    expect(failingMetricOf([
-      { name: 'a', ok: true, value: 1 },
-      { name: 'b', ok: false, halt: true, reason: 'NoData' },
-      { name: 'c', ok: false, value: 7, max: 5, reason: 'AboveMax', message: 'c 7 > 5' },
-    ])).toEqual({ name: 'c', value: 7, max: 5, reason: 'AboveMax' });
+    expect(
+      failingMetricOf([
+        { name: 'a', ok: true, value: 1 },
+        { name: 'b', ok: false, halt: true, reason: 'NoData' },
+        { name: 'c', ok: false, value: 7, max: 5, reason: 'AboveMax', message: 'c 7 > 5' },
+      ]),
+    ).toEqual({ name: 'c', value: 7, max: 5, reason: 'AboveMax' });
     expect(failingMetricOf([{ name: 'a', ok: true }])).toBeUndefined();
     expect(failingMetricOf(undefined)).toBeUndefined();
   });
@@ -110,8 +146,8 @@ describe('templates', () => {
   it('given every placeholder, then each is filled in', () => {
     const t = TEMPLATE_PLACEHOLDERS.map((p) => `${p}={{ ${p} }}`).join(' ');
     expect(renderText(t, n)).toBe(
-      'canary=podinfo namespace=test phase=Failed weight=20 revision=7c9d5f6b8 reason=RolledBack '
-      + 'message=Canary analysis failed, rolled back metric=request-duration value=612.457 threshold=max 500 cluster=prod-eu',
+      'canary=podinfo namespace=test phase=Failed weight=20 revision=7c9d5f6b8 reason=RolledBack ' +
+        'message=Canary analysis failed, rolled back metric=request-duration value=612.457 threshold=max 500 cluster=prod-eu',
     );
   });
 
@@ -144,8 +180,18 @@ describe('templates', () => {
   });
 
   it.each([
-    ['{{ canary }} {{ variables.x }}', ['unknown placeholder {{ variables.x }} (known: canary, namespace, phase, weight, revision, reason, message, metric, value, threshold, cluster)']],
-    ['{{ target }} {{ Canary }}', ['unknown placeholders {{ target }}, {{ Canary }} (known: canary, namespace, phase, weight, revision, reason, message, metric, value, threshold, cluster)']],
+    [
+      '{{ canary }} {{ variables.x }}',
+      [
+        'unknown placeholder {{ variables.x }} (known: canary, namespace, phase, weight, revision, reason, message, metric, value, threshold, cluster)',
+      ],
+    ],
+    [
+      '{{ target }} {{ Canary }}',
+      [
+        'unknown placeholders {{ target }}, {{ Canary }} (known: canary, namespace, phase, weight, revision, reason, message, metric, value, threshold, cluster)',
+      ],
+    ],
     ['{{ canary', ['a "{{" or "}}" is not part of a {{ placeholder }}']],
     ['{{ canary | upper }}', ['a "{{" or "}}" is not part of a {{ placeholder }}']],
     ['{{ }}', ['a "{{" or "}}" is not part of a {{ placeholder }}']],
@@ -164,10 +210,17 @@ describe('templates', () => {
 
 describe('severityAccepts (Flagger)', () => {
   it.each<[string | undefined, Severity, boolean]>([
-    ['info', 'info', true], ['info', 'warn', true], ['info', 'error', true],
-    ['warn', 'info', false], ['warn', 'warn', true], ['warn', 'error', true],
-    ['error', 'info', false], ['error', 'warn', false], ['error', 'error', true],
-    ['', 'info', true], [undefined, 'info', true],
+    ['info', 'info', true],
+    ['info', 'warn', true],
+    ['info', 'error', true],
+    ['warn', 'info', false],
+    ['warn', 'warn', true],
+    ['warn', 'error', true],
+    ['error', 'info', false],
+    ['error', 'warn', false],
+    ['error', 'error', true],
+    ['', 'info', true],
+    [undefined, 'info', true],
   ])('given an alert with severity %p and a %s notification, then accepted is %p', (alert, sev, ok) => {
     expect(severityAccepts(alert, sev)).toBe(ok);
   });
@@ -175,7 +228,9 @@ describe('severityAccepts (Flagger)', () => {
 
 describe('validateAlertProvider', () => {
   it('given a complete provider, then there is nothing to report', () => {
-    expect(validateAlertProvider({ type: 'slack', address: 'https://hooks.slack.com/services/T/B/X', template: '{{ canary }}: {{ message }}' })).toEqual([]);
+    expect(
+      validateAlertProvider({ type: 'slack', address: 'https://hooks.slack.com/services/T/B/X', template: '{{ canary }}: {{ message }}' }),
+    ).toEqual([]);
     expect(validateAlertProvider({ type: 'discord', secretRef: { name: 'discord' } })).toEqual([]);
   });
 
@@ -191,7 +246,9 @@ describe('validateAlertProvider', () => {
   });
 
   it('given an address that is no URL, then it is reported without being quoted', () => {
-    expect(validateAlertProvider({ type: 'gchat', address: 'chat.googleapis.com/v1/spaces/S/messages?key=K' })).toEqual(['spec.address is not an http(s) URL']);
+    expect(validateAlertProvider({ type: 'gchat', address: 'chat.googleapis.com/v1/spaces/S/messages?key=K' })).toEqual([
+      'spec.address is not an http(s) URL',
+    ]);
   });
 
   it('given only template problems, then they do not block delivery', () => {

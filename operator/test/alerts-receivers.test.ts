@@ -139,16 +139,21 @@ describe('slack', () => {
 
   it('given a token, then chat.postMessage is called with Bearer auth and the default channel general', async () => {
     rx.answers = [{ status: 200, body: '{"ok":true,"channel":"C1","ts":"1.2"}' }];
-    await createNotifier(cfg({ type: 'slack', token: 'xoxb-1-2-3', address: `${rx.base}/api/chat.postMessage` }), { http: testHttp }).post(rollback, signal());
+    await createNotifier(cfg({ type: 'slack', token: 'xoxb-1-2-3', address: `${rx.base}/api/chat.postMessage` }), { http: testHttp }).post(
+      rollback,
+      signal(),
+    );
     const r = only();
     expect(r.url).toBe('/api/chat.postMessage');
     expect(r.headers.authorization).toBe('Bearer xoxb-1-2-3');
     expect(json(r)).toMatchObject({ channel: 'general', username: 'tollgate' });
   });
 
-  it('given a token and an answer ok=false, then the post fails with Slack\'s error and without the token', async () => {
+  it("given a token and an answer ok=false, then the post fails with Slack's error and without the token", async () => {
     rx.answers = [{ status: 200, body: '{"ok":false,"error":"channel_not_found"}' }];
-    const err = await createNotifier(cfg({ type: 'slack', token: 'xoxb-secret-token', channel: 'nope' }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'slack', token: 'xoxb-secret-token', channel: 'nope' }), { http: testHttp })
+      .post(rollback, signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as Error).message).toBe(`${rx.base} refused the message: channel_not_found`);
     expect((err as Error).message).not.toContain('xoxb');
@@ -156,7 +161,10 @@ describe('slack', () => {
 
   it('given a template with Slack markup, then the markup is kept and only the values are escaped', async () => {
     const n = { ...rollback, message: 'a <b> & c' };
-    await createNotifier(cfg({ type: 'slack', template: '<!here> {{ canary }} in {{ cluster }}: {{ message }}' }), { http: testHttp }).post(n, signal());
+    await createNotifier(cfg({ type: 'slack', template: '<!here> {{ canary }} in {{ cluster }}: {{ message }}' }), { http: testHttp }).post(
+      n,
+      signal(),
+    );
     expect((json(only()) as { text: string }).text).toBe('<!here> podinfo in prod-eu: a &lt;b&gt; &amp; c');
   });
 });
@@ -187,7 +195,11 @@ describe('msteams', () => {
     });
   });
 
-  it.each([['info', 'Good'], ['warn', 'Warning'], ['error', 'Attention']] as const)('given severity %s, then the title colour is %s', async (severity, color) => {
+  it.each([
+    ['info', 'Good'],
+    ['warn', 'Warning'],
+    ['error', 'Attention'],
+  ] as const)('given severity %s, then the title colour is %s', async (severity, color) => {
     await createNotifier(cfg({ type: 'msteams' }), { http: testHttp }).post({ ...rollback, severity, fields: [] }, signal());
     const body = json(only()) as any;
     expect(body.attachments[0].content.body[0].color).toBe(color);
@@ -213,11 +225,14 @@ describe('discord', () => {
   });
 
   it('given a Flagger-style address ending in /slack, then the native endpoint gets the embed', async () => {
-    await createNotifier(cfg({ type: 'discord', address: `${rx.base}/api/webhooks/1/abc/slack?wait=true` }), { http: testHttp }).post(rollback, signal());
+    await createNotifier(cfg({ type: 'discord', address: `${rx.base}/api/webhooks/1/abc/slack?wait=true` }), { http: testHttp }).post(
+      rollback,
+      signal(),
+    );
     expect(only().url).toBe('/api/webhooks/1/abc?wait=true');
   });
 
-  it('given a long message, then the embed stays within Discord\'s limits', async () => {
+  it("given a long message, then the embed stays within Discord's limits", async () => {
     await createNotifier(cfg({ type: 'discord' }), { http: testHttp }).post({ ...rollback, message: 'x'.repeat(10_000) }, signal());
     const embed = (json(only()) as any).embeds[0];
     expect(embed.description.length).toBeLessThanOrEqual(4096);
@@ -227,7 +242,10 @@ describe('discord', () => {
 
 describe('gchat', () => {
   it('given a space webhook, then the text and a cardsV2 card with a header and one widget per field are posted', async () => {
-    await createNotifier(cfg({ type: 'gchat' }), { http: testHttp }).post({ ...rollback, fields: [...fields, { name: 'Note', value: '<b>&' }] }, signal());
+    await createNotifier(cfg({ type: 'gchat' }), { http: testHttp }).post(
+      { ...rollback, fields: [...fields, { name: 'Note', value: '<b>&' }] },
+      signal(),
+    );
     expect(json(only())).toEqual({
       text: rollback.message,
       cardsV2: [
@@ -267,7 +285,10 @@ describe('rocket', () => {
     });
   });
 
-  it.each([['@oncall', '@oncall'], ['#ops', '#ops']])('given channel %s, then it is sent as %s', async (channel, sent) => {
+  it.each([
+    ['@oncall', '@oncall'],
+    ['#ops', '#ops'],
+  ])('given channel %s, then it is sent as %s', async (channel, sent) => {
     await createNotifier(cfg({ type: 'rocket', channel }), { http: testHttp }).post(rollback, signal());
     expect((json(only()) as { channel: string }).channel).toBe(sent);
   });
@@ -294,7 +315,9 @@ describe('webhook', () => {
   });
 
   it('given a token and a template, then a Bearer header is sent and message is the rendered template', async () => {
-    await createNotifier(cfg({ type: 'webhook', token: 't0k', template: '[{{ cluster }}] {{ canary }}.{{ namespace }} {{ reason }}' }), { http: testHttp }).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook', token: 't0k', template: '[{{ cluster }}] {{ canary }}.{{ namespace }} {{ reason }}' }), {
+      http: testHttp,
+    }).post(rollback, signal());
     const r = only();
     expect(r.headers.authorization).toBe('Bearer t0k');
     expect(json(r)).toEqual({ ...rollback, message: '[prod-eu] podinfo.test RolledBack' });
@@ -304,7 +327,9 @@ describe('webhook', () => {
 describe('delivery failures', () => {
   it('given a 404 whose body quotes the path, then the error names the host and status, never the path', async () => {
     rx.answers = [{ status: 404, body: 'no_service for /services/T0/B0/SECRETPATH' }];
-    const err = await createNotifier(cfg({ type: 'slack', address: `${rx.base}/services/T0/B0/SECRETPATH` }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'slack', address: `${rx.base}/services/T0/B0/SECRETPATH` }), { http: testHttp })
+      .post(rollback, signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as AlertDeliveryError).status).toBe(404);
     expect((err as Error).message).toBe(`${rx.base} answered 404: no_service for <path>`);
@@ -312,27 +337,41 @@ describe('delivery failures', () => {
 
   it('given a receiver slower than the timeout, then the post fails with a timeout', async () => {
     rx.answers = [{ status: 200, delayMs: 1000 }];
-    await expect(createNotifier(cfg({ type: 'discord' }), { http: testHttp, timeoutMs: 50 }).post(rollback, signal())).rejects.toThrow(/no complete answer within 50ms/);
+    await expect(createNotifier(cfg({ type: 'discord' }), { http: testHttp, timeoutMs: 50 }).post(rollback, signal())).rejects.toThrow(
+      /no complete answer within 50ms/,
+    );
   });
 
   it('given a connection refused, then the post fails naming only the host', async () => {
-    const err = await createNotifier(cfg({ type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/AAA/messages?key=K&token=T' }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
+    const err = await createNotifier(cfg({ type: 'gchat', address: 'http://127.0.0.1:1/v1/spaces/AAA/messages?key=K&token=T' }), {
+      http: testHttp,
+    })
+      .post(rollback, signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlertDeliveryError);
     expect((err as Error).message).toMatch(/^http:\/\/127\.0\.0\.1:1: /);
     expect((err as Error).message).not.toMatch(/token=T|AAA/);
   });
 
-  it.each([['ftp://secret@host/x'], ['not a url /secret']])('given the address %p, which is not an http(s) URL, then the client refuses the post and it is not quoted', async (address) => {
-    const err = await createNotifier(cfg({ type: 'rocket', address }), { http: testHttp }).post(rollback, signal()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AlertDeliveryError);
-    expect((err as Error).message).toBe('the address is not an http(s) URL');
-  });
+  it.each([['ftp://secret@host/x'], ['not a url /secret']])(
+    'given the address %p, which is not an http(s) URL, then the client refuses the post and it is not quoted',
+    async (address) => {
+      const err = await createNotifier(cfg({ type: 'rocket', address }), { http: testHttp })
+        .post(rollback, signal())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AlertDeliveryError);
+      expect((err as Error).message).toBe('the address is not an http(s) URL');
+    },
+  );
 });
 
 describe('proxy', () => {
   it('given spec.proxy, then the request goes through the proxy (absolute-form for http)', async () => {
     expect(builtinProxySupported()).toBe(true);
-    await createNotifier(cfg({ type: 'webhook', address: 'http://alerts.example.invalid/in', proxy: proxy.base }), { http: testHttp }).post(rollback, signal());
+    await createNotifier(cfg({ type: 'webhook', address: 'http://alerts.example.invalid/in', proxy: proxy.base }), { http: testHttp }).post(
+      rollback,
+      signal(),
+    );
     expect(rx.received).toHaveLength(0);
     expect(proxy.received).toHaveLength(1);
     expect(proxy.received[0]!.url).toBe('http://alerts.example.invalid/in');
@@ -347,8 +386,12 @@ describe('proxy', () => {
     };
     proxy.server.on('connect', onConnect);
     try {
-      const err = await createNotifier(cfg({ type: 'slack', address: 'https://hooks.example.invalid/services/T/B/SECRET', proxy: proxy.base }), { http: testHttp })
-        .post(rollback, signal()).catch((e: unknown) => e);
+      const err = await createNotifier(
+        cfg({ type: 'slack', address: 'https://hooks.example.invalid/services/T/B/SECRET', proxy: proxy.base }),
+        { http: testHttp },
+      )
+        .post(rollback, signal())
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AlertDeliveryError);
       expect((err as Error).message).not.toContain('SECRET');
       expect(tunnels).toEqual(['hooks.example.invalid:443']);
@@ -358,11 +401,16 @@ describe('proxy', () => {
     }
   });
 
-  it.each([['22.19.0', false], ['22.21.0', true], ['23.11.0', false], ['24.4.1', false], ['24.5.0', true], ['26.0.0', true]])(
-    'given Node %s, then built-in proxy support is %p', (version, ok) => {
-      expect(builtinProxySupported(version)).toBe(ok);
-    },
-  );
+  it.each([
+    ['22.19.0', false],
+    ['22.21.0', true],
+    ['23.11.0', false],
+    ['24.4.1', false],
+    ['24.5.0', true],
+    ['26.0.0', true],
+  ])('given Node %s, then built-in proxy support is %p', (version, ok) => {
+    expect(builtinProxySupported(version)).toBe(ok);
+  });
 });
 
 describe('createNotifier', () => {
@@ -370,7 +418,10 @@ describe('createNotifier', () => {
     expect(createNotifier(cfg({ type }), { http: testHttp }).type).toBe(type);
   });
 
-  it.each(['pagerduty', '', 'Slack', 'toString', '__proto__'])('given type %p, then a typed error is thrown and nothing falls back', (type) => {
-    expect(() => createNotifier(cfg({ type }), { http: testHttp })).toThrow(UnknownAlertProviderError);
-  });
+  it.each(['pagerduty', '', 'Slack', 'toString', '__proto__'])(
+    'given type %p, then a typed error is thrown and nothing falls back',
+    (type) => {
+      expect(() => createNotifier(cfg({ type }), { http: testHttp })).toThrow(UnknownAlertProviderError);
+    },
+  );
 });

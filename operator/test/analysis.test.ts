@@ -18,7 +18,8 @@ describe('resolveAnalysis defaults', () => {
       threshold: 1,
       maxWeight: 100,
       stepWeight: 0,
-      stepWeights: [], stepPausesMs: [],
+      stepWeights: [],
+      stepPausesMs: [],
       stepWeightPromotion: 0,
       iterations: 0,
       strategy: 'canary',
@@ -39,17 +40,34 @@ describe('resolveAnalysis defaults', () => {
     const r = resolveAnalysis(
       spec(
         {
-          interval: '1m30s', threshold: 5, maxWeight: 60, stepWeight: 15, stepWeightPromotion: 25, mirror: true,
-          primaryReadyThreshold: 80, canaryReadyThreshold: 50,
+          interval: '1m30s',
+          threshold: 5,
+          maxWeight: 60,
+          stepWeight: 15,
+          stepWeightPromotion: 25,
+          mirror: true,
+          primaryReadyThreshold: 80,
+          canaryReadyThreshold: 50,
         },
         { progressDeadlineSeconds: 120, skipAnalysis: true },
       ),
       'istio',
     );
     expect(r).toEqual<ResolvedAnalysis>({
-      intervalMs: 90_000, threshold: 5, maxWeight: 60, stepWeight: 15, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 25,
-      iterations: 0, strategy: 'canary', mirror: true, primaryReadyThreshold: 80, canaryReadyThreshold: 50,
-      progressDeadlineMs: 120_000, skipAnalysis: true,
+      intervalMs: 90_000,
+      threshold: 5,
+      maxWeight: 60,
+      stepWeight: 15,
+      stepWeights: [],
+      stepPausesMs: [],
+      stepWeightPromotion: 25,
+      iterations: 0,
+      strategy: 'canary',
+      mirror: true,
+      primaryReadyThreshold: 80,
+      canaryReadyThreshold: 50,
+      progressDeadlineMs: 120_000,
+      skipAnalysis: true,
     });
   });
 

@@ -10,34 +10,62 @@ import { signal, VendorApi } from './fakes/vendor-api.js';
 const prometheus = new VendorApi();
 beforeAll(async () => {
   await prometheus.start();
-  prometheus.handler = () => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '99.5'] }] } } });
+  prometheus.handler = () => ({
+    body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '99.5'] }] } },
+  });
 });
 afterAll(() => prometheus.stop());
 beforeEach(() => prometheus.reset());
 
-const canary = (metric: CanaryMetric): Canary => ({
-  metadata: { name: 'podinfo', namespace: 'test' },
-  spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { metrics: [metric] } },
-} as unknown as Canary);
+const canary = (metric: CanaryMetric): Canary =>
+  ({
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      service: { port: 9898 },
+      analysis: { metrics: [metric] },
+    },
+  }) as unknown as Canary;
 
-const analyzer = (): MetricAnalyzer => new MetricAnalyzer({
-  templates: { get: () => undefined, list: () => [] }, secrets: {} as SecretReader,
-  defaultPrometheus: prometheus.address, crossNamespaceRefs: 'opt-in', http: testHttp, ambientNamespaces: [],
-});
+const analyzer = (): MetricAnalyzer =>
+  new MetricAnalyzer({
+    templates: { get: () => undefined, list: () => [] },
+    secrets: {} as SecretReader,
+    defaultPrometheus: prometheus.address,
+    crossNamespaceRefs: 'opt-in',
+    http: testHttp,
+    ambientNamespaces: [],
+  });
 
 const sent = (): (string | null)[] => prometheus.received.map((r) => r.params.get('query'));
-const builtin = renderQuery(builtinQuery('istio', 'request-success-rate')!, {
-  name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo', ingress: 'podinfo', route: 'podinfo', interval: '1m', variables: {},
-}, 'promql');
+const builtin = renderQuery(
+  builtinQuery('istio', 'request-success-rate')!,
+  {
+    name: 'podinfo',
+    namespace: 'test',
+    target: 'podinfo',
+    service: 'podinfo',
+    ingress: 'podinfo',
+    route: 'podinfo',
+    interval: '1m',
+    variables: {},
+  },
+  'promql',
+);
 
 describe('MetricAnalyzer: built-in metrics', () => {
-  it.each<[string, Partial<CanaryMetric>]>([['no query', {}], ['query: ""', { query: '' }]])(
-    'given request-success-rate with %s, then the built-in query is sent', async (_what, q) => {
-      const [r] = await analyzer().check(canary({ name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 }, ...q }), 'istio', signal());
-      expect(r).toMatchObject({ ok: true, value: 99.5 });
-      expect(sent()).toEqual([builtin]);
-    },
-  );
+  it.each<[string, Partial<CanaryMetric>]>([
+    ['no query', {}],
+    ['query: ""', { query: '' }],
+  ])('given request-success-rate with %s, then the built-in query is sent', async (_what, q) => {
+    const [r] = await analyzer().check(
+      canary({ name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 }, ...q }),
+      'istio',
+      signal(),
+    );
+    expect(r).toMatchObject({ ok: true, value: 99.5 });
+    expect(sent()).toEqual([builtin]);
+  });
 
   it('given request-success-rate with a query of its own, then that query is sent', async () => {
     await analyzer().check(canary({ name: 'request-success-rate', interval: '1m', query: 'vector(99.5)' }), 'istio', signal());

@@ -27,20 +27,34 @@ const template = (annotations?: Record<string, string>): MetricTemplate => ({
   spec: { provider: { type: 'prometheus', address, secretRef: { name: 'prom-creds' } }, query: 'sum(errors{app="{{ variables.app }}"})' },
 });
 
-const canary = (namespace: string, app = 'podinfo'): Canary => ({
-  metadata: { name: 'podinfo', namespace },
-  spec: {
-    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-    analysis: { metrics: [{ name: 'errors', templateRef: { name: 'errors', namespace: 'shared' }, templateVariables: { app }, thresholdRange: { max: 5 } }] },
-  },
-} as unknown as Canary);
+const canary = (namespace: string, app = 'podinfo'): Canary =>
+  ({
+    metadata: { name: 'podinfo', namespace },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      service: { port: 9898 },
+      analysis: {
+        metrics: [
+          { name: 'errors', templateRef: { name: 'errors', namespace: 'shared' }, templateVariables: { app }, thresholdRange: { max: 5 } },
+        ],
+      },
+    },
+  }) as unknown as Canary;
 
 function analyzer(t: MetricTemplate, policy: CrossNamespacePolicy = 'opt-in'): { a: MetricAnalyzer; secretReads: string[] } {
   const secretReads: string[] = [];
   const a = new MetricAnalyzer({
     templates: { get: (ns, name) => (ns === t.metadata.namespace && name === t.metadata.name ? t : undefined), list: () => [t] },
-    secrets: { read: async (ns: string, name: string) => { secretReads.push(`${ns}/${name}`); return { token: 'shared-token' }; } } as unknown as SecretReader,
-    defaultPrometheus: address, crossNamespaceRefs: policy, http: testHttp, ambientNamespaces: [],
+    secrets: {
+      read: async (ns: string, name: string) => {
+        secretReads.push(`${ns}/${name}`);
+        return { token: 'shared-token' };
+      },
+    } as unknown as SecretReader,
+    defaultPrometheus: address,
+    crossNamespaceRefs: policy,
+    http: testHttp,
+    ambientNamespaces: [],
   });
   return { a, secretReads };
 }
@@ -52,28 +66,34 @@ describe('MetricAnalyzer cross-namespace templateRef', () => {
       const { a, secretReads } = analyzer(template(annotations));
       const [r] = await a.check(canary('team-a'), 'istio', signal());
       expect(r).toMatchObject({
-        name: 'errors', ok: false, reason: 'CrossNamespaceRefused',
-        message: 'errors: MetricTemplate shared/errors may not be used from namespace team-a: annotate it with tollgate.dev/allow-cross-namespace: "team-a" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow',
+        name: 'errors',
+        ok: false,
+        reason: 'CrossNamespaceRefused',
+        message:
+          'errors: MetricTemplate shared/errors may not be used from namespace team-a: annotate it with tollgate.dev/allow-cross-namespace: "team-a" (a comma-separated list, or "*"), or run the operator with --cross-namespace-refs=allow',
       });
       expect(queries()).toEqual([]);
       expect(secretReads).toEqual([]);
     },
   );
 
-  it.each([['team-a'], ['team-b,team-a'], ['*']])('given the template allows %p, then the Canary of team-a uses it with its Secret', async (allow) => {
-    const { a, secretReads } = analyzer(template({ 'tollgate.dev/allow-cross-namespace': allow }));
-    const [r] = await a.check(canary('team-a'), 'istio', signal());
-    expect(r).toMatchObject({ name: 'errors', ok: true, value: 1 });
-    expect(secretReads).toEqual(['shared/prom-creds']);
-    expect(queries()).toEqual(['sum(errors{app="podinfo"})']);
-  });
+  it.each([['team-a'], ['team-b,team-a'], ['*']])(
+    'given the template allows %p, then the Canary of team-a uses it with its Secret',
+    async (allow) => {
+      const { a, secretReads } = analyzer(template({ 'tollgate.dev/allow-cross-namespace': allow }));
+      const [r] = await a.check(canary('team-a'), 'istio', signal());
+      expect(r).toMatchObject({ name: 'errors', ok: true, value: 1 });
+      expect(secretReads).toEqual(['shared/prom-creds']);
+      expect(queries()).toEqual(['sum(errors{app="podinfo"})']);
+    },
+  );
 
-  it('given --cross-namespace-refs=allow, then no annotation is needed (Flagger\'s behaviour)', async () => {
+  it("given --cross-namespace-refs=allow, then no annotation is needed (Flagger's behaviour)", async () => {
     const [r] = await analyzer(template(), 'allow').a.check(canary('team-a'), 'istio', signal());
     expect(r).toMatchObject({ ok: true });
   });
 
-  it('given a template of the Canary\'s own namespace, then no annotation is needed', async () => {
+  it("given a template of the Canary's own namespace, then no annotation is needed", async () => {
     const t = { ...template(), metadata: { name: 'errors', namespace: 'team-a' } };
     const c = canary('team-a');
     c.spec.analysis!.metrics![0]!.templateRef = { name: 'errors' };

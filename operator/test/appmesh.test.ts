@@ -2,7 +2,14 @@ import type { Canary, KubeObject } from '../src/api/types.js';
 import { Resources } from '../src/kube/resources.js';
 import { ownedBy } from '../src/kube/ensure.js';
 import { AppMeshRouter } from '../src/routers/appmesh.js';
-import { canaryRouterSpec, protocolOf, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from '../src/routers/appmesh-spec.js';
+import {
+  canaryRouterSpec,
+  protocolOf,
+  routesOfVirtualRouter,
+  virtualNodeSpec,
+  virtualRouterSpec,
+  virtualServiceSpec,
+} from '../src/routers/appmesh-spec.js';
 import { routesFor, type Routes } from '../src/routers/router.js';
 import { FakeKube } from './fakes/fake-kube.js';
 import { canaryOf, copy, routerDepsOf, signal, TARGET } from './fakes/router-fixtures.js';
@@ -23,7 +30,11 @@ describe('virtualNodeSpec', () => {
       serviceDiscovery: { dns: { hostname: 'podinfo-primary.test.svc.cluster.local' } },
       backends: [
         { virtualService: { virtualServiceRef: { name: 'backend1' } } },
-        { virtualService: { virtualServiceARN: 'arn:aws:appmesh:us-west-2:123456789012:mesh/global/virtualService/backend2.test.svc.cluster.local' } },
+        {
+          virtualService: {
+            virtualServiceARN: 'arn:aws:appmesh:us-west-2:123456789012:mesh/global/virtualService/backend2.test.svc.cluster.local',
+          },
+        },
       ],
     });
     expect(admitSpec(Resources.appMeshVirtualNodes, spec)).toMatchObject({ errors: [], pruned: [] });
@@ -70,11 +81,15 @@ describe('virtualNodeSpec', () => {
     ]);
   });
 
-  it.each<[string | undefined, 'http' | 'http2']>([[undefined, 'http'], ['http', 'http'], ['http2', 'http2'], ['tcp', 'http'], ['grpc', 'http']])(
-    'given portName %p, then the protocol is %s', (portName, protocol) => {
-      expect(protocolOf(canaryOf(portName ? { portName } : {}))).toBe(protocol);
-    },
-  );
+  it.each<[string | undefined, 'http' | 'http2']>([
+    [undefined, 'http'],
+    ['http', 'http'],
+    ['http2', 'http2'],
+    ['tcp', 'http'],
+    ['grpc', 'http'],
+  ])('given portName %p, then the protocol is %s', (portName, protocol) => {
+    expect(protocolOf(canaryOf(portName ? { portName } : {}))).toBe(protocol);
+  });
 });
 
 describe('virtualRouterSpec', () => {
@@ -110,21 +125,42 @@ describe('virtualRouterSpec', () => {
   it('given no service match and no options, then the route matches prefix "/" and has neither retries nor timeout', () => {
     expect(virtualRouterSpec(canaryOf(), routesFor(0))).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http' } }],
-      routes: [{ name: 'podinfo', httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [node('podinfo-primary', 100), node('podinfo-canary', 0)] } } }],
+      routes: [
+        {
+          name: 'podinfo',
+          httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [node('podinfo-primary', 100), node('podinfo-canary', 0)] } },
+        },
+      ],
     });
   });
 
   it('given a service match that is not a prefix, then the route matches prefix "/"', () => {
-    expect((virtualRouterSpec(canaryOf({ match: [{ uri: { exact: '/api' } }] }), routesFor(0)).routes as { httpRoute: { match: unknown } }[])[0]!.httpRoute.match).toEqual({ prefix: '/' });
+    expect(
+      (virtualRouterSpec(canaryOf({ match: [{ uri: { exact: '/api' } }] }), routesFor(0)).routes as { httpRoute: { match: unknown } }[])[0]!
+        .httpRoute.match,
+    ).toEqual({ prefix: '/' });
   });
 
   it.each<[string, { attempts?: number; perTryTimeout?: string; retryOn?: string }, Record<string, unknown> | undefined]>([
-    ['retries without retryOn and perTryTimeout (defaults server-error,gateway-error and 5s)', { attempts: 2 },
-      { maxRetries: 2, perRetryTimeout: { unit: 's', value: 5 }, httpRetryEvents: ['server-error', 'gateway-error'] }],
-    ['only events App Mesh does not know (falls back to server-error)', { attempts: 1, retryOn: '5xx,connect-failure,reset' },
-      { maxRetries: 1, perRetryTimeout: { unit: 's', value: 5 }, httpRetryEvents: ['server-error'] }],
-    ['a sub-second perTryTimeout and every known event', { attempts: 4, perTryTimeout: '250ms', retryOn: 'server-error,gateway-error,client-error,stream-error' },
-      { maxRetries: 4, perRetryTimeout: { unit: 'ms', value: 250 }, httpRetryEvents: ['server-error', 'gateway-error', 'client-error', 'stream-error'] }],
+    [
+      'retries without retryOn and perTryTimeout (defaults server-error,gateway-error and 5s)',
+      { attempts: 2 },
+      { maxRetries: 2, perRetryTimeout: { unit: 's', value: 5 }, httpRetryEvents: ['server-error', 'gateway-error'] },
+    ],
+    [
+      'only events App Mesh does not know (falls back to server-error)',
+      { attempts: 1, retryOn: '5xx,connect-failure,reset' },
+      { maxRetries: 1, perRetryTimeout: { unit: 's', value: 5 }, httpRetryEvents: ['server-error'] },
+    ],
+    [
+      'a sub-second perTryTimeout and every known event',
+      { attempts: 4, perTryTimeout: '250ms', retryOn: 'server-error,gateway-error,client-error,stream-error' },
+      {
+        maxRetries: 4,
+        perRetryTimeout: { unit: 'ms', value: 250 },
+        httpRetryEvents: ['server-error', 'gateway-error', 'client-error', 'stream-error'],
+      },
+    ],
     ['zero attempts (no retries)', { attempts: 0, retryOn: 'gateway-error' }, undefined],
   ])('given %s, then the retry policy is as expected', (_title, retries, retryPolicy) => {
     const spec = virtualRouterSpec(canaryOf({ retries }), routesFor(0));
@@ -134,18 +170,23 @@ describe('virtualRouterSpec', () => {
   });
 
   it('given A/B testing on http2 with header matches of every kind, then a matched route (priority 10) comes before the default route to the primary (priority 20)', () => {
-    const c = canaryOf({ portName: 'http2', timeout: '5s' }, {
-      iterations: 10,
-      match: [{
-        headers: {
-          'x-canary': { exact: 'insider' },
-          'user-agent': { regex: '.*Firefox.*' },
-          'x-tier': { prefix: 'beta' },
-          'x-region': { suffix: '-west' },
-          'x-any': {},
-        },
-      }],
-    });
+    const c = canaryOf(
+      { portName: 'http2', timeout: '5s' },
+      {
+        iterations: 10,
+        match: [
+          {
+            headers: {
+              'x-canary': { exact: 'insider' },
+              'user-agent': { regex: '.*Firefox.*' },
+              'x-tier': { prefix: 'beta' },
+              'x-region': { suffix: '-west' },
+              'x-any': {},
+            },
+          },
+        ],
+      },
+    );
     const spec = virtualRouterSpec(c, routesFor(100));
     expect(spec).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http2' } }],
@@ -190,7 +231,10 @@ describe('virtualRouterSpec', () => {
   it('given A/B testing with a service prefix, then both routes use it', () => {
     const c = canaryOf({ match: [{ uri: { prefix: '/api' } }] }, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] });
     const routes = virtualRouterSpec(c, routesFor(0)).routes as { httpRoute: { match: unknown } }[];
-    expect(routes.map((r) => r.httpRoute.match)).toEqual([{ prefix: '/api', headers: [{ name: 'a', match: { exact: '1' } }] }, { prefix: '/api' }]);
+    expect(routes.map((r) => r.httpRoute.match)).toEqual([
+      { prefix: '/api', headers: [{ name: 'a', match: { exact: '1' } }] },
+      { prefix: '/api' },
+    ]);
   });
 });
 
@@ -199,7 +243,12 @@ describe('canaryRouterSpec and virtualServiceSpec', () => {
     const spec = canaryRouterSpec(canaryOf({ timeout: '5s', retries: { attempts: 3 } }));
     expect(spec).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http' } }],
-      routes: [{ name: 'podinfo-canary', httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNodeRef: { name: 'podinfo-canary' }, weight: 100 }] } } }],
+      routes: [
+        {
+          name: 'podinfo-canary',
+          httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNodeRef: { name: 'podinfo-canary' }, weight: 100 }] } },
+        },
+      ],
     });
     expect(admitSpec(Resources.appMeshVirtualRouters, spec)).toMatchObject({ errors: [], pruned: [] });
   });
@@ -207,19 +256,28 @@ describe('canaryRouterSpec and virtualServiceSpec', () => {
   it('given http2, then the canary route is an http2Route', () => {
     expect(canaryRouterSpec(canaryOf({ portName: 'http2', name: 'web' }))).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http2' } }],
-      routes: [{ name: 'web-canary', http2Route: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNodeRef: { name: 'web-canary' }, weight: 100 }] } } }],
+      routes: [
+        {
+          name: 'web-canary',
+          http2Route: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNodeRef: { name: 'web-canary' }, weight: 100 }] } },
+        },
+      ],
     });
   });
 
   it('given the apex, then the virtual service is named by its FQDN and provided by the router', () => {
     const spec = virtualServiceSpec(canaryOf(), 'podinfo', 'podinfo');
-    expect(spec).toEqual({ awsName: 'podinfo.test.svc.cluster.local', provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo' } } } });
+    expect(spec).toEqual({
+      awsName: 'podinfo.test.svc.cluster.local',
+      provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo' } } },
+    });
     expect(admitSpec(Resources.appMeshVirtualServices, spec)).toMatchObject({ errors: [], pruned: [] });
   });
 
   it('given the canary, then its virtual service points at the canary router', () => {
     expect(virtualServiceSpec(canaryOf(), 'podinfo-canary', 'podinfo-canary')).toEqual({
-      awsName: 'podinfo-canary.test.svc.cluster.local', provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo-canary' } } },
+      awsName: 'podinfo-canary.test.svc.cluster.local',
+      provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo-canary' } } },
     });
   });
 });
@@ -237,24 +295,36 @@ describe('routesOfVirtualRouter', () => {
   });
 
   it('given a target without weight, then its weight reads as 0', () => {
-    const spec = { routes: [{ httpRoute: { action: { weightedTargets: [node('podinfo-primary', 100), { virtualNodeRef: { name: 'podinfo-canary' } }] } } }] };
+    const spec = {
+      routes: [
+        { httpRoute: { action: { weightedTargets: [node('podinfo-primary', 100), { virtualNodeRef: { name: 'podinfo-canary' } }] } } },
+      ],
+    };
     expect(routesOfVirtualRouter(canaryOf(), spec)).toEqual({ primaryWeight: 100, canaryWeight: 0, mirrored: false });
   });
 
   it('given a route for other nodes first, then the split route is found', () => {
-    const spec = { routes: [
-      { name: 'x', httpRoute: { action: { weightedTargets: [node('other', 100)] } } },
-      { name: 'podinfo', http2Route: { action: { weightedTargets: [node('podinfo-canary', 5), node('podinfo-primary', 95)] } } },
-    ] };
+    const spec = {
+      routes: [
+        { name: 'x', httpRoute: { action: { weightedTargets: [node('other', 100)] } } },
+        { name: 'podinfo', http2Route: { action: { weightedTargets: [node('podinfo-canary', 5), node('podinfo-primary', 95)] } } },
+      ],
+    };
     expect(routesOfVirtualRouter(canaryOf(), spec)).toEqual({ primaryWeight: 95, canaryWeight: 5, mirrored: false });
   });
 
   it.each<[string, Record<string, unknown> | undefined]>([
     ['no spec', undefined],
     ['no routes', { listeners: [] }],
-    ['only the primary (the A/B default route)', { routes: [{ httpRoute: { action: { weightedTargets: [node('podinfo-primary', 100)] } } }] }],
+    [
+      'only the primary (the A/B default route)',
+      { routes: [{ httpRoute: { action: { weightedTargets: [node('podinfo-primary', 100)] } } }] },
+    ],
     ['a tcpRoute', { routes: [{ tcpRoute: { action: { weightedTargets: [node('podinfo-primary', 50), node('podinfo-canary', 50)] } } }] }],
-    ['nodes of another Canary', { routes: [{ httpRoute: { action: { weightedTargets: [node('web-primary', 50), node('web-canary', 50)] } } }] }],
+    [
+      'nodes of another Canary',
+      { routes: [{ httpRoute: { action: { weightedTargets: [node('web-primary', 50), node('web-canary', 50)] } } }] },
+    ],
   ])('given %s, then there are no routes', (_title, spec) => {
     expect(routesOfVirtualRouter(canaryOf(), spec)).toBeUndefined();
   });
@@ -268,12 +338,18 @@ describe('AppMeshRouter.validate', () => {
   });
 
   it('given portName grpc, then it is an error', () => {
-    expect(router.validate(canaryOf({ portName: 'grpc' }))).toEqual({ errors: ['App Mesh grpc routes are not supported yet: use portName http or http2'], notices: [] });
+    expect(router.validate(canaryOf({ portName: 'grpc' }))).toEqual({
+      errors: ['App Mesh grpc routes are not supported yet: use portName http or http2'],
+      notices: [],
+    });
   });
 
   it('given several A/B matches, then it is an error', () => {
     const c = canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }, { headers: { b: { exact: '2' } } }] });
-    expect(router.validate(c)).toEqual({ errors: ['App Mesh A/B routes take a single match condition (analysis.match has several)'], notices: [] });
+    expect(router.validate(c)).toEqual({
+      errors: ['App Mesh A/B routes take a single match condition (analysis.match has several)'],
+      notices: [],
+    });
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -298,11 +374,17 @@ describe('AppMeshRouter.validate', () => {
     ['a CORS policy', { corsPolicy: { allowMethods: ['GET'] } }],
     ['header changes', { headers: { request: { set: { a: '1' } } } }],
   ])('given %s, then a notice says it is not applied', (_title, service) => {
-    expect(router.validate(canaryOf(service))).toEqual({ errors: [], notices: ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'] });
+    expect(router.validate(canaryOf(service))).toEqual({
+      errors: [],
+      notices: ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'],
+    });
   });
 
   it('given A/B matches in the deprecated canaryAnalysis, then they are validated like analysis.match', () => {
-    const c = canaryOf({}, undefined, { analysis: undefined, canaryAnalysis: { iterations: 2, match: [{ uri: { prefix: '/beta' } }, { headers: { a: { exact: '1' } } }] } });
+    const c = canaryOf({}, undefined, {
+      analysis: undefined,
+      canaryAnalysis: { iterations: 2, match: [{ uri: { prefix: '/beta' } }, { headers: { a: { exact: '1' } } }] },
+    });
     expect(router.validate(c).errors).toEqual([
       'App Mesh A/B routes take a single match condition (analysis.match has several)',
       'App Mesh A/B routes match headers only',
@@ -345,7 +427,8 @@ describe('AppMeshRouter through the API', () => {
     expect(kube.get(Resources.virtualServices, 'test', 'podinfo')).toBeUndefined();
     expect(kube.get<Obj>(Resources.appMeshVirtualNodes, 'test', 'podinfo-primary')!.spec).toEqual(virtualNodeSpec(c, TARGET, 'primary'));
     expect(kube.get<Obj>(Resources.appMeshVirtualServices, 'test', 'podinfo')!.spec).toEqual({
-      awsName: 'podinfo.test.svc.cluster.local', provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo' } } },
+      awsName: 'podinfo.test.svc.cluster.local',
+      provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo' } } },
     });
     expect(await router.getRoutes(c)).toEqual(routesFor(10));
   });
@@ -392,7 +475,12 @@ describe('AppMeshRouter through the API', () => {
 
   it('given a VirtualNode of the same name that the Canary does not own, when finalized, then it is left alone', async () => {
     const kube = new FakeKube();
-    kube.put(Resources.appMeshVirtualNodes, { apiVersion: 'appmesh.k8s.aws/v1beta2', kind: 'VirtualNode', metadata: { name: 'podinfo-primary', namespace: 'test' }, spec: {} });
+    kube.put(Resources.appMeshVirtualNodes, {
+      apiVersion: 'appmesh.k8s.aws/v1beta2',
+      kind: 'VirtualNode',
+      metadata: { name: 'podinfo-primary', namespace: 'test' },
+      spec: {},
+    });
     await new AppMeshRouter('appmesh', routerDepsOf(kube)).finalize(canaryOf(), signal());
     expect(kube.writes).toEqual([]);
     expect(kube.get(Resources.appMeshVirtualNodes, 'test', 'podinfo-primary')).toBeDefined();
@@ -401,7 +489,10 @@ describe('AppMeshRouter through the API', () => {
   it('given an API server with the upstream App Mesh schema, then all six objects are accepted and an idle second write is skipped', async () => {
     const kube = new FakeKube();
     const router = new AppMeshRouter('appmesh:v1beta2', routerDepsOf(kube, admittingClient(kube.client())));
-    const c = canaryOf({ portName: 'http2', timeout: '2s', backends: ['backend1', ARN], retries: { attempts: 2 } }, { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] });
+    const c = canaryOf(
+      { portName: 'http2', timeout: '2s', backends: ['backend1', ARN], retries: { attempts: 2 } },
+      { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
+    );
     await router.setRoutes(c, TARGET, routesFor(100), signal());
     await router.setRoutes(c, TARGET, routesFor(100), signal());
     expect(kube.writes).toHaveLength(6);

@@ -2,7 +2,16 @@ import { DURATION, SUCCESS_RATE } from '../src/core/checks.js';
 import { builtinQuery, isBuiltinMetric, NoBuiltinQueryError } from '../src/metrics/builtin.js';
 import { renderQuery, type QueryVars } from '../src/metrics/render.js';
 
-const vars: QueryVars = { name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo', ingress: '', route: '', interval: '1m', variables: {} };
+const vars: QueryVars = {
+  name: 'podinfo',
+  namespace: 'test',
+  target: 'podinfo',
+  service: 'podinfo',
+  ingress: '',
+  route: '',
+  interval: '1m',
+  variables: {},
+};
 
 describe('builtinQuery for istio', () => {
   it('given request-success-rate, then it is the non-5xx share of destination-reported requests in percent', () => {
@@ -37,20 +46,39 @@ describe('builtinQuery for kubernetes', () => {
 
 describe('builtinQuery for the other meshes', () => {
   it.each([
-    ['linkerd', 'response_total{namespace="test", deployment=~"podinfo", direction="inbound", classification!="failure"}', 'response_latency_ms_bucket{namespace="test", deployment=~"podinfo", direction="inbound"}'],
-    ['appmesh:v1beta2', 'envoy_cluster_upstream_rq{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", envoy_response_code!~"5.*"}', 'envoy_cluster_upstream_rq_time_bucket{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}'],
-    ['osm', 'osm_request_total{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo", response_code!~"5.*"}', 'osm_request_duration_ms_bucket{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo"}'],
-  ])('given %s, then the success rate and P99 read that mesh\'s own metrics', (provider, success, duration) => {
+    [
+      'linkerd',
+      'response_total{namespace="test", deployment=~"podinfo", direction="inbound", classification!="failure"}',
+      'response_latency_ms_bucket{namespace="test", deployment=~"podinfo", direction="inbound"}',
+    ],
+    [
+      'appmesh:v1beta2',
+      'envoy_cluster_upstream_rq{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", envoy_response_code!~"5.*"}',
+      'envoy_cluster_upstream_rq_time_bucket{kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}',
+    ],
+    [
+      'osm',
+      'osm_request_total{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo", response_code!~"5.*"}',
+      'osm_request_duration_ms_bucket{destination_namespace="test", destination_kind="Deployment", destination_name=~"podinfo"}',
+    ],
+  ])("given %s, then the success rate and P99 read that mesh's own metrics", (provider, success, duration) => {
     expect(renderQuery(builtinQuery(provider, SUCCESS_RATE), vars, 'promql')).toContain(`sum(rate(${success}[1m]))`);
-    expect(renderQuery(builtinQuery(provider, DURATION), vars, 'promql')).toBe(`histogram_quantile(0.99, sum(rate(${duration}[1m])) by (le))`);
+    expect(renderQuery(builtinQuery(provider, DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(${duration}[1m])) by (le))`,
+    );
   });
 });
 
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['nginx'], ['']])('given provider %p, then NoBuiltinQueryError points to a MetricTemplate', (provider) => {
-    expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);
-    expect(() => builtinQuery(provider, DURATION)).toThrow(`provider ${provider} has no built-in ${DURATION}: use a MetricTemplate (templateRef)`);
-  });
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['nginx'], ['']])(
+    'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
+    (provider) => {
+      expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);
+      expect(() => builtinQuery(provider, DURATION)).toThrow(
+        `provider ${provider} has no built-in ${DURATION}: use a MetricTemplate (templateRef)`,
+      );
+    },
+  );
 });
 
 describe('isBuiltinMetric', () => {

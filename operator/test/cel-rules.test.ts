@@ -10,7 +10,13 @@ import type { Schema } from '../src/api/crd/schema.js';
 import type { CanarySpec } from '../src/api/types.js';
 import { celValue, ruleHolds, ruleViolations } from '../src/core/rules.js';
 import { validateCanary } from '../src/core/validation.js';
-import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS, type RoutedProvider } from '@tollgate/contract/capabilities';
+import {
+  AFFINITY_PROVIDERS,
+  MATCH_PROVIDERS,
+  MIRROR_PROVIDERS,
+  ROUTED_PROVIDERS,
+  type RoutedProvider,
+} from '@tollgate/contract/capabilities';
 
 type Json = Record<string, any>;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,17 +38,34 @@ function rulesIn(node: unknown, out: { node: Json; rule: Json }[] = []): { node:
   return out;
 }
 
-describe('ruleViolations, the API server\'s CEL check as the operator runs it', () => {
+describe("ruleViolations, the API server's CEL check as the operator runs it", () => {
   const listSchema: Schema = {
     type: 'object',
     properties: {
-      items: { type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.n > 1', message: 'n must exceed 1' }] } },
-      byKey: { type: 'object', additionalProperties: { type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.n > 1', message: 'n must exceed 1' }] } },
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { n: { type: 'integer' } },
+          'x-kubernetes-validations': [{ rule: 'self.n > 1', message: 'n must exceed 1' }],
+        },
+      },
+      byKey: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          properties: { n: { type: 'integer' } },
+          'x-kubernetes-validations': [{ rule: 'self.n > 1', message: 'n must exceed 1' }],
+        },
+      },
     },
   };
 
   it('given integers and doubles under a schema, then integers become CEL ints and the rest stays as it is', () => {
-    const schema: Schema = { type: 'object', properties: { i: { type: 'integer' }, d: { type: 'number' }, l: { type: 'array', items: { type: 'integer' } } } };
+    const schema: Schema = {
+      type: 'object',
+      properties: { i: { type: 'integer' }, d: { type: 'number' }, l: { type: 'array', items: { type: 'integer' } } },
+    };
     expect(celValue({ i: 3, d: 1.5, l: [1, 2], other: 4 }, schema)).toEqual({ i: 3n, d: 1.5, l: [1n, 2n], other: 4 });
   });
 
@@ -86,13 +109,22 @@ describe('the Canary rules', () => {
     expect(brokenIds(withUrl('ftp://loadtester.test/'))).toEqual(['webhook-http']);
   });
 
-  it.each(RULE_EXAMPLES.map((ex) => [ex.title, ex] as const))('given %s, then exactly its rule is broken, and the operator reports the rule\'s message', (_title, ex) => {
-    const spec = applied(ex);
-    expect(brokenIds(spec)).toEqual([ex.id]);
-    const { message } = ALL_RULES.find((r) => r.id === ex.id)!;
-    const caps = { providers: new Set(ROUTED_PROVIDERS), targetKinds: new Set(['Deployment', 'DaemonSet']), builtinMetricProviders: new Set(['istio', 'kubernetes']) };
-    expect(validateCanary(spec, spec.provider ?? 'istio', caps).errors).toEqual(expect.arrayContaining([expect.stringContaining(`: ${message}`)]));
-  });
+  it.each(RULE_EXAMPLES.map((ex) => [ex.title, ex] as const))(
+    "given %s, then exactly its rule is broken, and the operator reports the rule's message",
+    (_title, ex) => {
+      const spec = applied(ex);
+      expect(brokenIds(spec)).toEqual([ex.id]);
+      const { message } = ALL_RULES.find((r) => r.id === ex.id)!;
+      const caps = {
+        providers: new Set(ROUTED_PROVIDERS),
+        targetKinds: new Set(['Deployment', 'DaemonSet']),
+        builtinMetricProviders: new Set(['istio', 'kubernetes']),
+      };
+      expect(validateCanary(spec, spec.provider ?? 'istio', caps).errors).toEqual(
+        expect.arrayContaining([expect.stringContaining(`: ${message}`)]),
+      );
+    },
+  );
 
   it('given the rules, then every one but the transition rules has an example, and ids and messages are unique', () => {
     const plain = ALL_RULES.filter((r) => !isTransitionRule(r)).map((r) => r.id);
@@ -112,7 +144,10 @@ describe('the Canary rules', () => {
 
   it('given a rule that iterates a list of its object, then that list has maxItems (the API server estimates the cost from it)', () => {
     const iterated = rulesIn(canaryCrd()).flatMap(({ node, rule }) =>
-      [...(rule.rule as string).matchAll(/self\.(\w+)\.(?:all|exists|exists_one|map|filter|isSorted)\(/g)].map((m) => node.properties[m[1]!] as Json));
+      [...(rule.rule as string).matchAll(/self\.(\w+)\.(?:all|exists|exists_one|map|filter|isSorted)\(/g)].map(
+        (m) => node.properties[m[1]!] as Json,
+      ),
+    );
     expect(iterated.length).toBeGreaterThan(0);
     for (const list of iterated) expect(list.maxItems).toBe(MAX_STEPS);
   });
@@ -126,11 +161,14 @@ describe('the capability rules, generated from contract/src/capabilities.ts', ()
   ];
   const cases = features.flatMap(([feature, capable, analysis]) => PROVIDER_NAMES.map((p) => [feature, p, capable, analysis] as const));
 
-  it.each(cases)('given analysis.%s on provider %s, then it is refused exactly when the provider has a router without that capability', (feature, provider, capable, analysis) => {
-    const refused = (ROUTED_PROVIDERS as readonly string[]).includes(provider) && !capable.has(provider as RoutedProvider);
-    const ids = brokenIds(applied({ spec: { provider }, analysis }));
-    expect(ids.includes(`${feature === 'sessionAffinity' ? 'affinity' : feature}-provider`)).toBe(refused);
-  });
+  it.each(cases)(
+    'given analysis.%s on provider %s, then it is refused exactly when the provider has a router without that capability',
+    (feature, provider, capable, analysis) => {
+      const refused = (ROUTED_PROVIDERS as readonly string[]).includes(provider) && !capable.has(provider as RoutedProvider);
+      const ids = brokenIds(applied({ spec: { provider }, analysis }));
+      expect(ids.includes(`${feature === 'sessionAffinity' ? 'affinity' : feature}-provider`)).toBe(refused);
+    },
+  );
 
   it('given the deprecated canaryAnalysis alias, then the capability rules read it too', () => {
     const spec = { ...base(), provider: 'kubernetes', analysis: undefined, canaryAnalysis: { iterations: 5, mirror: true } };
@@ -140,8 +178,14 @@ describe('the capability rules, generated from contract/src/capabilities.ts', ()
 
 describe('the rules on real Flagger manifests', () => {
   const dir = path.join(root, 'e2e/flagger-corpus');
-  const canaries = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) =>
-    (loadAll(fs.readFileSync(path.join(dir, f), 'utf8')) as Json[]).filter((d) => d?.kind === 'Canary').map((d) => [`${f} ${d.metadata.name}`, d.spec] as const));
+  const canaries = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) =>
+      (loadAll(fs.readFileSync(path.join(dir, f), 'utf8')) as Json[])
+        .filter((d) => d?.kind === 'Canary')
+        .map((d) => [`${f} ${d.metadata.name}`, d.spec] as const),
+    );
 
   it('given the corpus, then it holds Canaries', () => {
     expect(canaries.length).toBeGreaterThan(10);
@@ -166,10 +210,13 @@ describe('the transition rules (updates only)', () => {
     expect(ruleHolds(provider!.rule, { self: canary(phase, { suspend: true }), oldSelf: canary(phase) })).toBe(true);
   });
 
-  it.each([undefined, '', 'Initialized', 'Waiting', 'Succeeded', 'Failed', 'Terminated'])('given phase %s, then the target and the provider may change', (phase) => {
-    expect(ruleHolds(target!.rule, { self: canary(phase, other), oldSelf: canary(phase) })).toBe(true);
-    expect(ruleHolds(provider!.rule, { self: canary(phase, { provider: 'linkerd' }), oldSelf: canary(phase) })).toBe(true);
-  });
+  it.each([undefined, '', 'Initialized', 'Waiting', 'Succeeded', 'Failed', 'Terminated'])(
+    'given phase %s, then the target and the provider may change',
+    (phase) => {
+      expect(ruleHolds(target!.rule, { self: canary(phase, other), oldSelf: canary(phase) })).toBe(true);
+      expect(ruleHolds(provider!.rule, { self: canary(phase, { provider: 'linkerd' }), oldSelf: canary(phase) })).toBe(true);
+    },
+  );
 });
 
 describe('ruleViolations on what the user nests', () => {

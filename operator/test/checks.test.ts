@@ -55,13 +55,23 @@ describe('evaluateMetric', () => {
 
   it('given a failing success rate, then the result carries the bound and a readable message', () => {
     expect(evaluateMetric(rate, 95)).toEqual({
-      name: SUCCESS_RATE, value: 95, min: 99, ok: false, reason: 'BelowMin', message: 'request-success-rate 95 < 99',
+      name: SUCCESS_RATE,
+      value: 95,
+      min: 99,
+      ok: false,
+      reason: 'BelowMin',
+      message: 'request-success-rate 95 < 99',
     });
   });
 
   it('given a failing latency with fractions, then the message rounds to three decimals', () => {
     expect(evaluateMetric(latency, 512.34567)).toEqual({
-      name: DURATION, value: 512.34567, max: 500, ok: false, reason: 'AboveMax', message: 'request-duration 512.346 > 500',
+      name: DURATION,
+      value: 512.34567,
+      max: 500,
+      ok: false,
+      reason: 'AboveMax',
+      message: 'request-duration 512.346 > 500',
     });
   });
 
@@ -82,7 +92,11 @@ describe('evaluateMetric', () => {
 describe('unmeasured', () => {
   it('given a metric that could not be measured, then it is a failed check with the range and no value', () => {
     expect(unmeasured({ name: SUCCESS_RATE, threshold: 99 }, 'NoData', 'no data')).toEqual({
-      name: SUCCESS_RATE, ok: false, reason: 'NoData', message: 'no data', min: 99,
+      name: SUCCESS_RATE,
+      ok: false,
+      reason: 'NoData',
+      message: 'no data',
+      min: 99,
     });
   });
 

@@ -12,7 +12,11 @@ function named(name: string, target: string, created: string, service: Partial<N
 describe('claimsOf', () => {
   it('given a Canary without service.name, then it claims its target, the -primary workload and the three Services named after the target', () => {
     expect([...claimsOf(named('a', 'web', '2026-01-01T00:00:00Z')).values()]).toEqual([
-      'target Deployment/web', 'primary Deployment web-primary', 'Service web', 'Service web-primary', 'Service web-canary',
+      'target Deployment/web',
+      'primary Deployment web-primary',
+      'Service web',
+      'Service web-primary',
+      'Service web-canary',
     ]);
   });
 });
@@ -24,7 +28,8 @@ describe('claimConflict', () => {
   it('given two Canaries with the same service.name, then the newer one is refused, naming the older and the Services', () => {
     expect(claimConflict(older, [older, newer])).toBeUndefined();
     expect(claimConflict(newer, [older, newer])).toBe(
-      'Canary a already takes Service shared, Service shared-primary, Service shared-canary; give this Canary another spec.service.name or target');
+      'Canary a already takes Service shared, Service shared-primary, Service shared-canary; give this Canary another spec.service.name or target',
+    );
   });
 
   it('given two Canaries for one Deployment, then the newer one is refused', () => {
@@ -32,7 +37,7 @@ describe('claimConflict', () => {
     expect(claimConflict(twin, [older, twin])).toMatch(/^Canary a already takes target Deployment\/web, primary Deployment web-primary;/);
   });
 
-  it('given a service.name equal to another Canary\'s -canary Service, then it is refused', () => {
+  it("given a service.name equal to another Canary's -canary Service, then it is refused", () => {
     const clash = named('d', 'db', '2026-01-04T00:00:00Z', { name: 'shared-canary' });
     expect(claimConflict(clash, [older, clash])).toMatch(/^Canary a already takes Service shared-canary;/);
   });
@@ -60,7 +65,7 @@ describe('claimConflict', () => {
   });
 });
 
-describe('given a second Canary claiming the first one\'s Services', () => {
+describe("given a second Canary claiming the first one's Services", () => {
   it('then it is Stalled with reason Conflict and writes nothing, the first keeps its objects, and it acts once the first is gone', async () => {
     const w = new World().apply(aDeployment(), aCanary());
     w.canary.metadata.creationTimestamp = '2026-01-01T00:00:00Z';
@@ -68,7 +73,10 @@ describe('given a second Canary claiming the first one\'s Services', () => {
     await w.reconcile();
     expect(w.canary.status?.phase).toBe('Initialized');
     w.kube.put(Resources.deployments, aDeployment('other'));
-    const second = aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'other' }, service: { port: 9898, name: 'podinfo' } });
+    const second = aCanary(
+      {},
+      { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'other' }, service: { port: 9898, name: 'podinfo' } },
+    );
     second.metadata = { name: 'second', namespace: NS, creationTimestamp: '2026-01-02T00:00:00Z' };
     w.kube.put(Resources.canaries, second);
     const writes = w.kube.writes.length;
@@ -82,6 +90,8 @@ describe('given a second Canary claiming the first one\'s Services', () => {
 
     w.kube.delete(Resources.canaries, NS, 'podinfo');
     await w.reconciler.reconcile(`${NS}/second`, new AbortController().signal);
-    expect(w.kube.get<Canary>(Resources.canaries, NS, 'second')!.status?.conditions?.find((c) => c.type === 'Stalled')?.status).not.toBe('True');
+    expect(w.kube.get<Canary>(Resources.canaries, NS, 'second')!.status?.conditions?.find((c) => c.type === 'Stalled')?.status).not.toBe(
+      'True',
+    );
   });
 });

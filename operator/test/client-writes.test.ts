@@ -30,7 +30,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const cm = (name: string, rv?: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...(rv ? { resourceVersion: rv } : {}) } });
+const cm = (name: string, rv?: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', ...(rv ? { resourceVersion: rv } : {}) },
+});
 
 describe('KubeClient write listeners', () => {
   it('are told of each write before it is sent, then of the object written and the resourceVersion it replaced, or of its failure', async () => {
@@ -39,7 +43,8 @@ describe('KubeClient write listeners', () => {
     const begun: string[] = [];
     client.onWrite((r, namespace, name) => {
       begun.push(`${namespace}/${name}`);
-      return (obj, replaced) => seen.push([r.plural, obj ? `${obj.metadata.name}@${obj.metadata.resourceVersion}` : `${name} failed`, replaced]);
+      return (obj, replaced) =>
+        seen.push([r.plural, obj ? `${obj.metadata.name}@${obj.metadata.resourceVersion}` : `${name} failed`, replaced]);
     });
     try {
       await client.create(Resources.configMaps, cm('a'));

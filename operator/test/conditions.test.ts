@@ -27,12 +27,21 @@ describe('canaryConditions per phase', () => {
     ['Failed', true, 'False/Failed', 'False/Idle', 'True/Failed', 'False/Failed'],
     ['Terminating', true, 'False/Terminating', 'True/Terminating', 'False/Healthy', 'Unknown/Terminating'],
     ['Terminated', true, 'False/Terminated', 'False/Idle', 'False/Healthy', 'Unknown/Terminated'],
-  ])('given phase %p with upToDate %p, then Ready %s, Reconciling %s, Stalled %s, Promoted %s', (phase, upToDate, ready, reconciling, stalled, promoted) => {
-    const out = canaryConditions([], { phase, generation: 4, upToDate }, T0);
-    expect(summary(out)).toEqual({ Ready: ready, Reconciling: reconciling, Stalled: stalled, Promoted: promoted, Supported: 'True/AllFieldsSupported' });
-    expect(out.map((c) => c.type)).toEqual(['Ready', 'Reconciling', 'Stalled', 'Promoted', 'Supported']);
-    for (const c of out) expect(c).toMatchObject({ observedGeneration: 4, lastTransitionTime: T0 });
-  });
+  ])(
+    'given phase %p with upToDate %p, then Ready %s, Reconciling %s, Stalled %s, Promoted %s',
+    (phase, upToDate, ready, reconciling, stalled, promoted) => {
+      const out = canaryConditions([], { phase, generation: 4, upToDate }, T0);
+      expect(summary(out)).toEqual({
+        Ready: ready,
+        Reconciling: reconciling,
+        Stalled: stalled,
+        Promoted: promoted,
+        Supported: 'True/AllFieldsSupported',
+      });
+      expect(out.map((c) => c.type)).toEqual(['Ready', 'Reconciling', 'Stalled', 'Promoted', 'Supported']);
+      for (const c of out) expect(c).toMatchObject({ observedGeneration: 4, lastTransitionTime: T0 });
+    },
+  );
 
   it('given a new canary, then the messages describe what happens', () => {
     const c = byType(canaryConditions([], { phase: '', generation: 1, upToDate: false }, T0));
@@ -59,7 +68,11 @@ describe('canaryConditions per phase', () => {
 
   it('given a blocked Canary whose message quotes a huge name, then every message stays within MAX_MESSAGE and says how much was cut', () => {
     const huge = `Deployment ${'x'.repeat(600_000)} not found`;
-    const out = canaryConditions([], { phase: '', generation: 1, upToDate: true, blocked: { reason: 'TargetNotFound', message: huge } }, T0);
+    const out = canaryConditions(
+      [],
+      { phase: '', generation: 1, upToDate: true, blocked: { reason: 'TargetNotFound', message: huge } },
+      T0,
+    );
     for (const c of out) expect((c.message ?? '').length).toBeLessThanOrEqual(MAX_MESSAGE);
     expect(byType(out).Stalled!.message).toMatch(/^Deployment xxx.*… \(\d+ more characters\)$/);
     expect(boundedMessage(huge).length).toBe(MAX_MESSAGE - 40 + `… (${huge.length - MAX_MESSAGE + 40} more characters)`.length);
@@ -72,13 +85,16 @@ describe('canaryConditions per phase', () => {
     expect(c.Stalled!.message).toBe('the canary was rolled back');
   });
 
-  it.each<Phase>(['Progressing', 'Succeeded', 'Initialized', ''])('given a blocked canary in phase %p, then Ready is False and Stalled True with the blocking reason, and nothing reconciles', (phase) => {
-    const blocked = { reason: 'InvalidSpec', message: 'spec.service is required' };
-    const c = byType(canaryConditions([], { phase, generation: 2, upToDate: true, blocked }, T0));
-    expect(c.Ready).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'spec.service is required' });
-    expect(c.Stalled).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.service is required' });
-    expect(c.Reconciling).toMatchObject({ status: 'False', reason: 'Idle' });
-  });
+  it.each<Phase>(['Progressing', 'Succeeded', 'Initialized', ''])(
+    'given a blocked canary in phase %p, then Ready is False and Stalled True with the blocking reason, and nothing reconciles',
+    (phase) => {
+      const blocked = { reason: 'InvalidSpec', message: 'spec.service is required' };
+      const c = byType(canaryConditions([], { phase, generation: 2, upToDate: true, blocked }, T0));
+      expect(c.Ready).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'spec.service is required' });
+      expect(c.Stalled).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.service is required' });
+      expect(c.Reconciling).toMatchObject({ status: 'False', reason: 'Idle' });
+    },
+  );
 
   it('given a notice, then Supported is False with it and the release is otherwise unaffected', () => {
     const notice = { reason: 'UnsupportedFields', message: 'spec.analysis.alerts are not delivered yet' };
@@ -96,7 +112,12 @@ describe('canaryConditions over time', () => {
     const second = canaryConditions(first, input({ phase: 'WaitingPromotion', detail: 'waiting for approval', generation: 2 }), T1);
     const c = byType(second);
     expect(c.Ready).toEqual({
-      type: 'Ready', status: 'False', reason: 'WaitingPromotion', message: 'waiting for approval', observedGeneration: 2, lastTransitionTime: T0,
+      type: 'Ready',
+      status: 'False',
+      reason: 'WaitingPromotion',
+      message: 'waiting for approval',
+      observedGeneration: 2,
+      lastTransitionTime: T0,
     });
     expect(second.every((x) => x.lastTransitionTime === T0)).toBe(true);
   });
@@ -137,7 +158,11 @@ describe('setCondition', () => {
   });
 
   it('given a lastTransitionTime on the new condition, then it is replaced by the computed one', () => {
-    const out = setCondition([{ type: 'Ready', status: 'False', lastTransitionTime: T0 }], { type: 'Ready', status: 'False', lastTransitionTime: T2 }, T1);
+    const out = setCondition(
+      [{ type: 'Ready', status: 'False', lastTransitionTime: T0 }],
+      { type: 'Ready', status: 'False', lastTransitionTime: T2 },
+      T1,
+    );
     expect(out[0]!.lastTransitionTime).toBe(T0);
   });
 
@@ -156,11 +181,21 @@ describe('MetricsAvailable', () => {
 
   it('given an unreachable provider, then MetricsAvailable is False with its reason and message', () => {
     const checks = [{ name: 'rate', ok: false, reason: 'ProviderError', message: 'rate: prometheus: unreachable' }];
-    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({ status: 'False', reason: 'ProviderError', message: 'rate: prometheus: unreachable' });
+    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'ProviderError',
+      message: 'rate: prometheus: unreachable',
+    });
   });
 
   it('given checks that were measured (passing or not), then MetricsAvailable is True', () => {
-    const checks = [{ name: 'rate', ok: false, value: 80, min: 99, reason: 'BelowMin' }, { name: 'p99', ok: true, value: 3 }];
-    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({ status: 'True', reason: 'Measured' });
+    const checks = [
+      { name: 'rate', ok: false, value: 80, min: 99, reason: 'BelowMin' },
+      { name: 'p99', ok: true, value: 3 },
+    ];
+    expect(canaryConditions([], { ...input, checks }, at).find((c) => c.type === 'MetricsAvailable')).toMatchObject({
+      status: 'True',
+      reason: 'Measured',
+    });
   });
 });

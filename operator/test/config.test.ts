@@ -22,13 +22,23 @@ describe('loadConfig defaults', () => {
       secretTrackingNamespaces: '*',
       clusterName: '',
       crossNamespaceRefs: 'opt-in',
-      leaderElect: false, leaderElectionNamespace: '', shards: 1, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, identity: '',
+      leaderElect: false,
+      leaderElectionNamespace: '',
+      shards: 1,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      identity: '',
       port: 8080,
       workers: 16,
       selectorLabels: ['app', 'name', 'app.kubernetes.io/name'],
       resyncMs: 300_000,
-      maxResponseBytes: 1024 * 1024, webhookMaxTimeoutMs: 120_000, webhookMaxRetries: 5, reconcileDeadlineMs: 180_000,
-      forbidInsecureTls: false, ambientCredentialsNamespaces: [],
+      maxResponseBytes: 1024 * 1024,
+      webhookMaxTimeoutMs: 120_000,
+      webhookMaxRetries: 5,
+      reconcileDeadlineMs: 180_000,
+      forbidInsecureTls: false,
+      ambientCredentialsNamespaces: [],
     });
   });
 
@@ -59,14 +69,24 @@ describe('loadConfig from the environment', () => {
       secretTrackingNamespaces: '*',
       clusterName: '',
       crossNamespaceRefs: 'opt-in',
-      leaderElect: false, leaderElectionNamespace: '', shards: 1, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, identity: '',
+      leaderElect: false,
+      leaderElectionNamespace: '',
+      shards: 1,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      identity: '',
       logLevel: 'debug',
       port: 9090,
       workers: 8,
       selectorLabels: ['app.kubernetes.io/name'],
       resyncMs: 90_000,
-      maxResponseBytes: 1024 * 1024, webhookMaxTimeoutMs: 120_000, webhookMaxRetries: 5, reconcileDeadlineMs: 180_000,
-      forbidInsecureTls: false, ambientCredentialsNamespaces: [],
+      maxResponseBytes: 1024 * 1024,
+      webhookMaxTimeoutMs: 120_000,
+      webhookMaxRetries: 5,
+      reconcileDeadlineMs: 180_000,
+      forbidInsecureTls: false,
+      ambientCredentialsNamespaces: [],
     });
   });
 });
@@ -74,20 +94,31 @@ describe('loadConfig from the environment', () => {
 describe('loadConfig: limits of outbound calls', () => {
   it('given every limit in the environment, then each is read and parsed', () => {
     const env = {
-      MAX_RESPONSE_SIZE: '256Ki', WEBHOOK_MAX_TIMEOUT: '30s', WEBHOOK_MAX_RETRIES: '0', RECONCILE_DEADLINE: '1m',
-      FORBID_INSECURE_TLS: 'true', AMBIENT_CREDENTIALS_NAMESPACES: 'monitoring, platform',
+      MAX_RESPONSE_SIZE: '256Ki',
+      WEBHOOK_MAX_TIMEOUT: '30s',
+      WEBHOOK_MAX_RETRIES: '0',
+      RECONCILE_DEADLINE: '1m',
+      FORBID_INSECURE_TLS: 'true',
+      AMBIENT_CREDENTIALS_NAMESPACES: 'monitoring, platform',
     };
     expect(loadConfig([], env)).toMatchObject({
-      maxResponseBytes: 256 * 1024, webhookMaxTimeoutMs: 30_000, webhookMaxRetries: 0, reconcileDeadlineMs: 60_000,
-      forbidInsecureTls: true, ambientCredentialsNamespaces: ['monitoring', 'platform'],
+      maxResponseBytes: 256 * 1024,
+      webhookMaxTimeoutMs: 30_000,
+      webhookMaxRetries: 0,
+      reconcileDeadlineMs: 60_000,
+      forbidInsecureTls: true,
+      ambientCredentialsNamespaces: ['monitoring', 'platform'],
     });
   });
 
-  it.each<[string, number]>([['65536', 65536], ['2Mi', 2 * 1024 * 1024], ['1Ki', 1024], ['64Mi', 64 * 1024 * 1024]])(
-    'given --max-response-size=%s, then the cap is %p bytes', (v, bytes) => {
-      expect(loadConfig([`--max-response-size=${v}`], {}).maxResponseBytes).toBe(bytes);
-    },
-  );
+  it.each<[string, number]>([
+    ['65536', 65536],
+    ['2Mi', 2 * 1024 * 1024],
+    ['1Ki', 1024],
+    ['64Mi', 64 * 1024 * 1024],
+  ])('given --max-response-size=%s, then the cap is %p bytes', (v, bytes) => {
+    expect(loadConfig([`--max-response-size=${v}`], {}).maxResponseBytes).toBe(bytes);
+  });
 
   it.each<[string, string[], string]>([
     ['a size without a number', ['--max-response-size=lots'], '--max-response-size / MAX_RESPONSE_SIZE: "lots" is not a size'],
@@ -97,7 +128,11 @@ describe('loadConfig: limits of outbound calls', () => {
     ['a webhook timeout cap below 1s', ['--webhook-max-timeout=10ms'], '--webhook-max-timeout / WEBHOOK_MAX_TIMEOUT: must be at least 1s'],
     ['negative webhook retries', ['--webhook-max-retries=-1'], '--webhook-max-retries / WEBHOOK_MAX_RETRIES:'],
     ['a reconcile deadline of 0', ['--reconcile-deadline=0'], '--reconcile-deadline / RECONCILE_DEADLINE: must be at least 1s'],
-    ['forbid-insecure-tls that is not a boolean', ['--forbid-insecure-tls=yes'], '--forbid-insecure-tls / FORBID_INSECURE_TLS: must be true or false'],
+    [
+      'forbid-insecure-tls that is not a boolean',
+      ['--forbid-insecure-tls=yes'],
+      '--forbid-insecure-tls / FORBID_INSECURE_TLS: must be true or false',
+    ],
   ])('given %s, then the ConfigError names it', (_title, argv, message) => {
     expect(configError(() => loadConfig(argv, {})).message).toContain(message);
   });
@@ -106,11 +141,34 @@ describe('loadConfig: limits of outbound calls', () => {
 describe('loadConfig from flags', () => {
   it('given flags and environment variables for the same settings, then the flags win', () => {
     const cfg = loadConfig(
-      ['--metrics-server=http://flag:9090', '--port', '7000', '--workers=2', '--namespace=only', '--log-level=warn', '--resync=10s', '--mesh-provider=istio'],
-      { METRICS_SERVER: 'http://env:9090', PORT: '9000', WORKERS: '16', WATCH_NAMESPACES: 'a,b', LOG_LEVEL: 'error', RESYNC_INTERVAL: '1h', MESH_PROVIDER: 'kubernetes' },
+      [
+        '--metrics-server=http://flag:9090',
+        '--port',
+        '7000',
+        '--workers=2',
+        '--namespace=only',
+        '--log-level=warn',
+        '--resync=10s',
+        '--mesh-provider=istio',
+      ],
+      {
+        METRICS_SERVER: 'http://env:9090',
+        PORT: '9000',
+        WORKERS: '16',
+        WATCH_NAMESPACES: 'a,b',
+        LOG_LEVEL: 'error',
+        RESYNC_INTERVAL: '1h',
+        MESH_PROVIDER: 'kubernetes',
+      },
     );
     expect(cfg).toMatchObject({
-      metricsServer: 'http://flag:9090', port: 7000, workers: 2, namespaces: ['only'], logLevel: 'warn', resyncMs: 10_000, meshProvider: 'istio',
+      metricsServer: 'http://flag:9090',
+      port: 7000,
+      workers: 2,
+      namespaces: ['only'],
+      logLevel: 'warn',
+      resyncMs: 10_000,
+      meshProvider: 'istio',
     });
   });
 
@@ -119,14 +177,22 @@ describe('loadConfig from flags', () => {
     expect(cfg).toMatchObject({ port: 7000, workers: 6, kubeconfig: '/k', logLevel: 'info' });
   });
 
-  it.each<[string, '*' | string[]]>([['*', '*'], ['none', []], ['team-a, team-b', ['team-a', 'team-b']]])(
-    'given --secret-tracking-namespaces=%p, then it is read as %j', (value, parsed) => {
-      expect(loadConfig([`--secret-tracking-namespaces=${value}`, '--cross-namespace-refs=allow'], {})).toMatchObject({ secretTrackingNamespaces: parsed, crossNamespaceRefs: 'allow' });
-    },
-  );
+  it.each<[string, '*' | string[]]>([
+    ['*', '*'],
+    ['none', []],
+    ['team-a, team-b', ['team-a', 'team-b']],
+  ])('given --secret-tracking-namespaces=%p, then it is read as %j', (value, parsed) => {
+    expect(loadConfig([`--secret-tracking-namespaces=${value}`, '--cross-namespace-refs=allow'], {})).toMatchObject({
+      secretTrackingNamespaces: parsed,
+      crossNamespaceRefs: 'allow',
+    });
+  });
 
   it('given --selector-labels and --kubeconfig, then they are read', () => {
-    expect(loadConfig(['--selector-labels=name, app', '--kubeconfig=/tmp/kc'], {})).toMatchObject({ selectorLabels: ['name', 'app'], kubeconfig: '/tmp/kc' });
+    expect(loadConfig(['--selector-labels=name, app', '--kubeconfig=/tmp/kc'], {})).toMatchObject({
+      selectorLabels: ['name', 'app'],
+      kubeconfig: '/tmp/kc',
+    });
   });
 
   it.each<[string, string[]]>([
@@ -135,7 +201,9 @@ describe('loadConfig from flags', () => {
     ['a flag without its value', ['--port']],
   ])('given %s, then a ConfigError lists the known flags', (_title, argv) => {
     const err = configError(() => loadConfig(argv, {}));
-    expect(err.message).toContain('known flags: --kubeconfig --metrics-server --mesh-provider --namespace --log-level --port --workers --selector-labels --resync');
+    expect(err.message).toContain(
+      'known flags: --kubeconfig --metrics-server --mesh-provider --namespace --log-level --port --workers --selector-labels --resync',
+    );
   });
 
   it('given an unknown flag, then the message names it', () => {
@@ -145,13 +213,28 @@ describe('loadConfig from flags', () => {
 
 describe('loadConfig validation', () => {
   it.each<[string, string[], Record<string, string>, string]>([
-    ['a metrics server that is not a URL', ['--metrics-server=prometheus'], {}, '--metrics-server / METRICS_SERVER: must be a URL such as http://prometheus:9090'],
+    [
+      'a metrics server that is not a URL',
+      ['--metrics-server=prometheus'],
+      {},
+      '--metrics-server / METRICS_SERVER: must be a URL such as http://prometheus:9090',
+    ],
     ['a metrics server from the environment that is not a URL', [], { METRICS_SERVER: 'not a url' }, '--metrics-server / METRICS_SERVER:'],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, '--log-level / LOG_LEVEL:'],
     ['a port that is not a number', ['--port=http'], {}, '--port / PORT:'],
     ['a port above 65535', [], { PORT: '65536' }, '--port / PORT:'],
-    ['an unknown cross-namespace policy', ['--cross-namespace-refs=yes'], {}, '--cross-namespace-refs / CROSS_NAMESPACE_REFS: must be one of opt-in, allow'],
-    ['a Secret tracking namespace that is no name', [], { SECRET_TRACKING_NAMESPACES: 'team-a,Team_B' }, '--secret-tracking-namespaces / SECRET_TRACKING_NAMESPACES: must be *, none, or comma-separated namespace names'],
+    [
+      'an unknown cross-namespace policy',
+      ['--cross-namespace-refs=yes'],
+      {},
+      '--cross-namespace-refs / CROSS_NAMESPACE_REFS: must be one of opt-in, allow',
+    ],
+    [
+      'a Secret tracking namespace that is no name',
+      [],
+      { SECRET_TRACKING_NAMESPACES: 'team-a,Team_B' },
+      '--secret-tracking-namespaces / SECRET_TRACKING_NAMESPACES: must be *, none, or comma-separated namespace names',
+    ],
     ['a negative port', ['--port=-1'], {}, '--port / PORT:'],
     ['a fractional port', ['--port=80.5'], {}, '--port / PORT:'],
     ['zero workers', ['--workers=0'], {}, '--workers / WORKERS:'],

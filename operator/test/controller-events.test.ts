@@ -8,7 +8,12 @@ import { silentLogger } from '../src/util/log.js';
 import { aCanary } from './fakes/world.js';
 
 /** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
-function controller(): { c: CanaryController; emit: Record<'add' | 'update', Handler<Canary>>; reconciled: () => Promise<string[]>; metrics: OperatorMetrics } {
+function controller(): {
+  c: CanaryController;
+  emit: Record<'add' | 'update', Handler<Canary>>;
+  reconciled: () => Promise<string[]>;
+  metrics: OperatorMetrics;
+} {
   const reconciled: string[] = [];
   const emit = {} as Record<'add' | 'update' | 'delete', Handler<Canary>>;
   const informer = {
@@ -21,7 +26,9 @@ function controller(): { c: CanaryController; emit: Record<'add' | 'update', Han
   const metrics = new OperatorMetrics();
   const deps = {
     canaries: { get: (ns: string | undefined, name: string) => void reconciled.push(`${ns}/${name}`), list: () => [] },
-    targets: {}, metrics, logger: silentLogger(),
+    targets: {},
+    metrics,
+    logger: silentLogger(),
   } as unknown as ControllerDeps;
   const c = new CanaryController(deps, { workers: 1, canaryInformer: informer });
   c.start();
@@ -29,7 +36,14 @@ function controller(): { c: CanaryController; emit: Record<'add' | 'update', Han
 }
 
 const owned = (name: string): KubeObject => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-primary`, namespace: 'test', resourceVersion: '3', ownerReferences: [{ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name, uid: 'u' }] },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: {
+    name: `${name}-primary`,
+    namespace: 'test',
+    resourceVersion: '3',
+    ownerReferences: [{ apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name, uid: 'u' }],
+  },
 });
 
 describe('CanaryController: which watch events start a reconcile', () => {

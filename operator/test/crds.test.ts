@@ -13,7 +13,12 @@ const parsed: Record<string, Json> = Object.fromEntries(Object.entries(rendered)
 describe('renderCrds', () => {
   it('given the CRD sources, then exactly the three committed CRD files are rendered', () => {
     expect(Object.keys(rendered).sort()).toEqual(['alertproviders.yaml', 'canaries.yaml', 'metrictemplates.yaml']);
-    expect(fs.readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).sort()).toEqual(Object.keys(rendered).sort());
+    expect(
+      fs
+        .readdirSync(crdDir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(Object.keys(rendered).sort());
   });
 
   it.each(Object.keys(rendered))('given %s, then the committed file matches the generated one (run make crds on drift)', (file) => {
@@ -38,35 +43,47 @@ describe('renderCrds', () => {
     expect(crd.spec.names).toMatchObject({ kind, plural, singular, listKind: `${kind}List` });
   });
 
-  it.each(Object.keys(rendered))('given %s, then its one served storage version has the status subresource, printer columns and a structural schema', (file) => {
-    const versions = parsed[file]!.spec.versions as Json[];
-    expect(versions).toHaveLength(1);
-    const v = versions[0]!;
-    expect(v).toMatchObject({ name: 'v1beta1', served: true, storage: true, subresources: { status: {} } });
-    const columns = v.additionalPrinterColumns as Json[];
-    expect(columns.length).toBeGreaterThan(0);
-    for (const c of columns) {
-      expect(typeof c.name).toBe('string');
-      expect(['string', 'integer', 'number', 'boolean', 'date']).toContain(c.type);
-      expect(c.jsonPath).toMatch(/^\./);
-    }
-    expect(columns[columns.length - 1]).toEqual({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
-    const schema = v.schema.openAPIV3Schema as Json;
-    expect(schema.type).toBe('object');
-    expect(schema.properties.spec.type).toBe('object');
-    expect(schema.required).toContain('spec');
-  });
+  it.each(Object.keys(rendered))(
+    'given %s, then its one served storage version has the status subresource, printer columns and a structural schema',
+    (file) => {
+      const versions = parsed[file]!.spec.versions as Json[];
+      expect(versions).toHaveLength(1);
+      const v = versions[0]!;
+      expect(v).toMatchObject({ name: 'v1beta1', served: true, storage: true, subresources: { status: {} } });
+      const columns = v.additionalPrinterColumns as Json[];
+      expect(columns.length).toBeGreaterThan(0);
+      for (const c of columns) {
+        expect(typeof c.name).toBe('string');
+        expect(['string', 'integer', 'number', 'boolean', 'date']).toContain(c.type);
+        expect(c.jsonPath).toMatch(/^\./);
+      }
+      expect(columns[columns.length - 1]).toEqual({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
+      const schema = v.schema.openAPIV3Schema as Json;
+      expect(schema.type).toBe('object');
+      expect(schema.properties.spec.type).toBe('object');
+      expect(schema.required).toContain('spec');
+    },
+  );
 
   it('given the Canary CRD, then its printer columns show phase, weight, failed checks and revision', () => {
     const columns = (parsed['canaries.yaml']!.spec.versions[0].additionalPrinterColumns as Json[]).map((c) => `${c.name}=${c.jsonPath}`);
     expect(columns).toEqual(
-      expect.arrayContaining(['Status=.status.phase', 'Weight=.status.canaryWeight', 'FailedChecks=.status.failedChecks', 'Revision=.status.lastAppliedSpec']),
+      expect.arrayContaining([
+        'Status=.status.phase',
+        'Weight=.status.canaryWeight',
+        'FailedChecks=.status.failedChecks',
+        'Revision=.status.lastAppliedSpec',
+      ]),
     );
   });
 
   it('given the Canary CRD, then status has conditions as a map list keyed by type', () => {
     const status = parsed['canaries.yaml']!.spec.versions[0].schema.openAPIV3Schema.properties.status as Json;
-    expect(status.properties.conditions).toMatchObject({ type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+    expect(status.properties.conditions).toMatchObject({
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    });
   });
 
   it('given the rendered YAML, then it uses no anchors or aliases', () => {

@@ -3,7 +3,13 @@ import type { Deployment, DeploymentCondition } from '../src/api/k8s.js';
 import type { Canary, CanaryService, OwnerReference } from '../src/api/types.js';
 import { revisionOf } from '../src/core/revision.js';
 import {
-  deploymentReadiness, deploymentSpecFields, discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision,
+  deploymentReadiness,
+  deploymentSpecFields,
+  discoveredPorts,
+  primaryTemplateOf,
+  primaryWorkloadOf,
+  selectorLabelOf,
+  templateRevision,
 } from '../src/targets/deployment-spec.js';
 import { TargetError } from '../src/targets/target.js';
 
@@ -53,16 +59,30 @@ function aDeployment(overrides: Partial<Deployment['spec']> = {}): Deployment {
 }
 
 const canary: Canary = {
-  apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo-release', namespace: 'test', uid: 'uid-1' },
+  apiVersion: 'tollgate.dev/v1beta1',
+  kind: 'Canary',
+  metadata: { name: 'podinfo-release', namespace: 'test', uid: 'uid-1' },
   spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 } },
 };
-const owner: OwnerReference = { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo-release', uid: 'uid-1', controller: true, blockOwnerDeletion: true };
+const owner: OwnerReference = {
+  apiVersion: 'tollgate.dev/v1beta1',
+  kind: 'Canary',
+  name: 'podinfo-release',
+  uid: 'uid-1',
+  controller: true,
+  blockOwnerDeletion: true,
+};
 
 describe('selectorLabelOf', () => {
   it.each<[string, Record<string, string>, string[], { key: string; value: string }]>([
     ['app first', { app: 'podinfo', name: 'x' }, ['app', 'name'], { key: 'app', value: 'podinfo' }],
     ['the candidates order wins over the matchLabels order', { name: 'x', app: 'podinfo' }, ['name', 'app'], { key: 'name', value: 'x' }],
-    ['a later candidate', { 'app.kubernetes.io/name': 'podinfo' }, ['app', 'name', 'app.kubernetes.io/name'], { key: 'app.kubernetes.io/name', value: 'podinfo' }],
+    [
+      'a later candidate',
+      { 'app.kubernetes.io/name': 'podinfo' },
+      ['app', 'name', 'app.kubernetes.io/name'],
+      { key: 'app.kubernetes.io/name', value: 'podinfo' },
+    ],
     ['an empty value skipped', { app: '', name: 'podinfo' }, ['app', 'name'], { key: 'name', value: 'podinfo' }],
   ])('given %s, then the label is %j', (_title, matchLabels, candidates, label) => {
     expect(selectorLabelOf(aDeployment({ selector: { matchLabels } }), candidates)).toEqual(label);
@@ -158,7 +178,10 @@ describe('primaryDeploymentOf', () => {
   it('given a template without metadata, then the primary template still gets the selector label and the revision', () => {
     const target = aDeployment({ template: { spec: { containers: [{ name: 'app' }] } } });
     const t = primaryDeploymentOf(target, canary, sel, owner).spec.template;
-    expect(t.metadata).toEqual({ labels: { app: 'podinfo-primary' }, annotations: { [ANNOTATIONS.revision]: templateRevision(target.spec.template) } });
+    expect(t.metadata).toEqual({
+      labels: { app: 'podinfo-primary' },
+      annotations: { [ANNOTATIONS.revision]: templateRevision(target.spec.template) },
+    });
   });
 
   it('given a target without labels or annotations, then the primary has only the canary label and no annotations', () => {
@@ -203,7 +226,12 @@ describe('deploymentReadiness', () => {
     return d;
   };
   const healthy: Status = { observedGeneration: 3, replicas: 4, updatedReplicas: 4, readyReplicas: 4, availableReplicas: 4 };
-  const deadline: DeploymentCondition = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "podinfo-5d" has timed out progressing.' };
+  const deadline: DeploymentCondition = {
+    type: 'Progressing',
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    message: 'ReplicaSet "podinfo-5d" has timed out progressing.',
+  };
 
   it('given no deployment, then it is not found and not fatal', () => {
     expect(deploymentReadiness(undefined, 100)).toEqual({ ready: false, reason: 'deployment not found', fatal: false });
@@ -212,7 +240,12 @@ describe('deploymentReadiness', () => {
   it.each<[string, Deployment, number, ReturnType<typeof deploymentReadiness>]>([
     ['a healthy rollout', withStatus(healthy), 100, { ready: true }],
     ['no status yet', withStatus(undefined), 100, { ready: false, reason: 'rollout not yet observed', fatal: false }],
-    ['an older observedGeneration', withStatus({ ...healthy, observedGeneration: 2 }), 100, { ready: false, reason: 'rollout not yet observed', fatal: false }],
+    [
+      'an older observedGeneration',
+      withStatus({ ...healthy, observedGeneration: 2 }),
+      100,
+      { ready: false, reason: 'rollout not yet observed', fatal: false },
+    ],
     ['a newer observedGeneration', withStatus({ ...healthy, observedGeneration: 4 }), 100, { ready: true }],
     [
       'an exceeded progress deadline',
@@ -226,17 +259,62 @@ describe('deploymentReadiness', () => {
       100,
       { ready: true },
     ],
-    ['a deployment scaled to zero', withStatus({ observedGeneration: 3 }, 0), 100, { ready: false, reason: 'podinfo is scaled to zero', fatal: false }],
-    ['replicas not yet updated', withStatus({ ...healthy, updatedReplicas: 2 }), 100, { ready: false, reason: '2 of 4 replicas updated', fatal: false }],
-    ['no updated count at all', withStatus({ observedGeneration: 3 }), 100, { ready: false, reason: '0 of 4 replicas updated', fatal: false }],
-    ['old replicas still terminating', withStatus({ ...healthy, replicas: 6 }), 100, { ready: false, reason: '2 old replicas pending termination', fatal: false }],
-    ['3 of 4 available at 100%', withStatus({ ...healthy, availableReplicas: 3 }), 100, { ready: false, reason: '3 of 4 replicas available', fatal: false }],
+    [
+      'a deployment scaled to zero',
+      withStatus({ observedGeneration: 3 }, 0),
+      100,
+      { ready: false, reason: 'podinfo is scaled to zero', fatal: false },
+    ],
+    [
+      'replicas not yet updated',
+      withStatus({ ...healthy, updatedReplicas: 2 }),
+      100,
+      { ready: false, reason: '2 of 4 replicas updated', fatal: false },
+    ],
+    [
+      'no updated count at all',
+      withStatus({ observedGeneration: 3 }),
+      100,
+      { ready: false, reason: '0 of 4 replicas updated', fatal: false },
+    ],
+    [
+      'old replicas still terminating',
+      withStatus({ ...healthy, replicas: 6 }),
+      100,
+      { ready: false, reason: '2 old replicas pending termination', fatal: false },
+    ],
+    [
+      '3 of 4 available at 100%',
+      withStatus({ ...healthy, availableReplicas: 3 }),
+      100,
+      { ready: false, reason: '3 of 4 replicas available', fatal: false },
+    ],
     ['3 of 4 available at 75%', withStatus({ ...healthy, availableReplicas: 3 }), 75, { ready: true }],
-    ['2 of 4 available at 51% (rounded up to 3 needed)', withStatus({ ...healthy, availableReplicas: 2 }), 51, { ready: false, reason: '2 of 3 replicas available', fatal: false }],
+    [
+      '2 of 4 available at 51% (rounded up to 3 needed)',
+      withStatus({ ...healthy, availableReplicas: 2 }),
+      51,
+      { ready: false, reason: '2 of 3 replicas available', fatal: false },
+    ],
     ['none available at 0%', withStatus({ ...healthy, availableReplicas: 0 }), 0, { ready: true }],
-    ['no available count at 100%', withStatus({ observedGeneration: 3, replicas: 4, updatedReplicas: 4 }), 100, { ready: false, reason: '0 of 4 replicas available', fatal: false }],
-    ['no replicas field defaults to one', withStatus({ observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }, 'unset'), 100, { ready: true }],
-    ['no replicas field and none updated', withStatus({ observedGeneration: 3 }, 'unset'), 100, { ready: false, reason: '0 of 1 replicas updated', fatal: false }],
+    [
+      'no available count at 100%',
+      withStatus({ observedGeneration: 3, replicas: 4, updatedReplicas: 4 }),
+      100,
+      { ready: false, reason: '0 of 4 replicas available', fatal: false },
+    ],
+    [
+      'no replicas field defaults to one',
+      withStatus({ observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }, 'unset'),
+      100,
+      { ready: true },
+    ],
+    [
+      'no replicas field and none updated',
+      withStatus({ observedGeneration: 3 }, 'unset'),
+      100,
+      { ready: false, reason: '0 of 1 replicas updated', fatal: false },
+    ],
   ])('given %s, then %j', (_title, d, pct, readiness) => {
     expect(deploymentReadiness(d, pct)).toEqual(readiness);
   });
@@ -247,7 +325,10 @@ describe('deploymentReadiness', () => {
   });
 
   it('given an exceeded deadline on a deployment scaled to zero, then the deadline is still fatal', () => {
-    expect(deploymentReadiness(withStatus({ observedGeneration: 3, conditions: [deadline] }, 0), 100)).toMatchObject({ ready: false, fatal: true });
+    expect(deploymentReadiness(withStatus({ observedGeneration: 3, conditions: [deadline] }, 0), 100)).toMatchObject({
+      ready: false,
+      fatal: true,
+    });
   });
 });
 
@@ -257,7 +338,13 @@ describe('discoveredPorts', () => {
 
   it('given an app with a main port, a metrics port and a sidecar, then only the metrics port is discovered', () => {
     const d = withContainers([
-      { name: 'app', ports: [{ name: 'http', containerPort: 9898 }, { name: 'http-metrics', containerPort: 9797 }] },
+      {
+        name: 'app',
+        ports: [
+          { name: 'http', containerPort: 9898 },
+          { name: 'http-metrics', containerPort: 9797 },
+        ],
+      },
       { name: 'istio-proxy', ports: [{ name: 'http-envoy-prom', containerPort: 15090 }] },
     ]);
     expect(discoveredPorts(d, { port: 9898 })).toEqual([{ name: 'http-metrics', port: 9797, targetPort: 9797, protocol: 'TCP' }]);
@@ -269,7 +356,14 @@ describe('discoveredPorts', () => {
     ['the main port given by a named targetPort', { port: 80, targetPort: 'http-metrics' }, [9898, 8080]],
   ])('given %s, then it is left out', (_title, svc, ports) => {
     const d = withContainers([
-      { name: 'app', ports: [{ name: 'http', containerPort: 9898 }, { name: 'http-metrics', containerPort: 9797 }, { name: 'admin', containerPort: 8080 }] },
+      {
+        name: 'app',
+        ports: [
+          { name: 'http', containerPort: 9898 },
+          { name: 'http-metrics', containerPort: 9797 },
+          { name: 'admin', containerPort: 8080 },
+        ],
+      },
     ]);
     expect(discoveredPorts(d, svc).map((p) => p.port)).toEqual(ports);
   });
@@ -307,7 +401,15 @@ describe('discoveredPorts', () => {
   });
 
   it('given a container port named like the main port, then it is renamed so the Service stays valid', () => {
-    const d = withContainers([{ name: 'app', ports: [{ name: 'http', containerPort: 9898 }, { name: 'metrics', containerPort: 9797 }] }]);
+    const d = withContainers([
+      {
+        name: 'app',
+        ports: [
+          { name: 'http', containerPort: 9898 },
+          { name: 'metrics', containerPort: 9797 },
+        ],
+      },
+    ]);
     expect(discoveredPorts(d, { port: 80, targetPort: 80 })).toEqual([
       { name: 'tcp-app-0', port: 9898, targetPort: 9898, protocol: 'TCP' },
       { name: 'metrics', port: 9797, targetPort: 9797, protocol: 'TCP' },
@@ -318,5 +420,4 @@ describe('discoveredPorts', () => {
     const d = withContainers([{ name: 'app', ports: [{ name: 'web', containerPort: 80 }] }]);
     expect(discoveredPorts(d, { port: 80, targetPort: 8080 })).toEqual([]);
   });
-
 });

@@ -8,11 +8,14 @@ const doc = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.
 const rows = doc.split('\n').filter((l) => l.startsWith('| `'));
 
 describe('docs/validation.md', () => {
-  it.each(ALL_RULES.map((r) => [r.id, r] as const))('given rule %s, then its row gives the message and the reason the rule data gives', (id, rule) => {
-    const row = rows.filter((l) => l.startsWith(`| \`${id}\` |`));
-    expect(row).toHaveLength(1);
-    expect(row[0]).toContain(`| ${rule.message} | ${rule.why} |`);
-  });
+  it.each(ALL_RULES.map((r) => [r.id, r] as const))(
+    'given rule %s, then its row gives the message and the reason the rule data gives',
+    (id, rule) => {
+      const row = rows.filter((l) => l.startsWith(`| \`${id}\` |`));
+      expect(row).toHaveLength(1);
+      expect(row[0]).toContain(`| ${rule.message} | ${rule.why} |`);
+    },
+  );
 
   it('given the table rows, then each is a rule that exists', () => {
     const ids = rows.map((l) => /^\| `([^`]+)`/.exec(l)![1]);

@@ -24,13 +24,22 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
   });
 
   it('given gatewayRefs and convertible matches, then there is nothing to report', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' } }] }, { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' } }] },
+      { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] },
+    );
     expect(router.validate!(c)).toEqual({ errors: [], notices: [] });
   });
 
   it('given match fields an HTTPRoute cannot express, then they are an error, named', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ sourceLabels: { app: 'x' } }] }, { iterations: 3, match: [{ withoutHeaders: { a: { exact: '1' } } }] });
-    expect(router.validate!(c)).toEqual({ errors: ['match fields sourceLabels, withoutHeaders cannot be expressed in an HTTPRoute'], notices: [] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], match: [{ sourceLabels: { app: 'x' } }] },
+      { iterations: 3, match: [{ withoutHeaders: { a: { exact: '1' } } }] },
+    );
+    expect(router.validate!(c)).toEqual({
+      errors: ['match fields sourceLabels, withoutHeaders cannot be expressed in an HTTPRoute'],
+      notices: [],
+    });
   });
 
   it('given neither gatewayRefs nor convertible matches, then both errors are reported', () => {
@@ -46,14 +55,18 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
       errors: [],
       notices: ['service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by gatewayapi:v1'],
     });
-    expect(gatewayApiRouter('v1beta1', routerDepsOf(new FakeKube())).validate!(canaryOf({ gatewayRefs: [GATEWAY], trafficPolicy: { tls: {} } })).notices).toEqual([
-      'service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by gatewayapi:v1beta1',
-    ]);
+    expect(
+      gatewayApiRouter('v1beta1', routerDepsOf(new FakeKube())).validate!(canaryOf({ gatewayRefs: [GATEWAY], trafficPolicy: { tls: {} } }))
+        .notices,
+    ).toEqual(['service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by gatewayapi:v1beta1']);
   });
 
   it('given rewrite, CORS, mirror and response headers on the gateway flavour, then nothing is reported (all are supported)', () => {
     const c = canaryOf({
-      gatewayRefs: [GATEWAY], rewrite: { uri: '/' }, corsPolicy: { allowMethods: ['GET'] }, mirror: [{ backendRef: { name: 'x', port: 1 } }],
+      gatewayRefs: [GATEWAY],
+      rewrite: { uri: '/' },
+      corsPolicy: { allowMethods: ['GET'] },
+      mirror: [{ backendRef: { name: 'x', port: 1 } }],
       headers: { response: { set: { a: '1' } } },
     });
     expect(router.validate!(c)).toEqual({ errors: [], notices: [] });
@@ -62,7 +75,8 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
 
 describe('HttpRouteRouter.validate (Linkerd flavour)', () => {
   const router = new HttpRouteRouter('linkerd', Resources.linkerdHttpRoutes, 'linkerd', routerDepsOf(new FakeKube()));
-  const NOTICE = 'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied';
+  const NOTICE =
+    'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied';
 
   it('given no gatewayRefs, then it is not an error (the parent defaults to the apex Service)', () => {
     expect(router.validate(canaryOf())).toEqual({ errors: [], notices: [] });
@@ -89,9 +103,9 @@ describe('HttpRouteRouter.validate (Linkerd flavour)', () => {
   });
 
   it('given unconvertible match fields, then they are an error here too', () => {
-    expect(router.validate(canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, ignoreUriCase: true }] })).errors).toEqual([
-      'match fields ignoreUriCase cannot be expressed in an HTTPRoute',
-    ]);
+    expect(
+      router.validate(canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, ignoreUriCase: true }] })).errors,
+    ).toEqual(['match fields ignoreUriCase cannot be expressed in an HTTPRoute']);
   });
 });
 
@@ -152,8 +166,16 @@ describe('HttpRouteRouter through the API', () => {
 
   it('given an HTTPRoute that existed before the Canary, when finalized after the Canary adopted it, then it gets its original spec back', async () => {
     const kube = new FakeKube();
-    const original = { parentRefs: [{ name: 'public', namespace: 'gateway-system' }], rules: [{ backendRefs: [{ name: 'podinfo', port: 9898 }] }] };
-    kube.put(Resources.httpRoutesV1, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'podinfo', namespace: 'test' }, spec: original });
+    const original = {
+      parentRefs: [{ name: 'public', namespace: 'gateway-system' }],
+      rules: [{ backendRefs: [{ name: 'podinfo', port: 9898 }] }],
+    };
+    kube.put(Resources.httpRoutesV1, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'podinfo', namespace: 'test' },
+      spec: original,
+    });
     const router = gatewayApiRouter('v1', routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [GATEWAY] });
     await router.setRoutes(c, TARGET, routesFor(10), signal());
@@ -173,7 +195,10 @@ describe('HttpRouteRouter through the API', () => {
   it('given an API server with the upstream Gateway API schema, then the route is accepted, stored with server defaults, and an idle second write is skipped', async () => {
     const kube = new FakeKube();
     const router = gatewayApiRouter('v1', routerDepsOf(kube, admittingClient(kube.client())));
-    const c = canaryOf({ gatewayRefs: [GATEWAY], hosts: ['app.example.com'], timeout: '30s', headers: { request: { set: { a: '1' } } } }, { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], hosts: ['app.example.com'], timeout: '30s', headers: { request: { set: { a: '1' } } } },
+      { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
+    );
     await router.setRoutes(c, TARGET, routesFor(100), signal());
     expect(kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')!.spec).toEqual({
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system' }],
@@ -204,7 +229,12 @@ describe('HttpRouteRouter through the API', () => {
 
   it('given the apex metadata overlay, then the HTTPRoute carries its labels and annotations', async () => {
     const kube = new FakeKube();
-    await gatewayApiRouter('v1', routerDepsOf(kube)).setRoutes(canaryOf({ gatewayRefs: [GATEWAY], apex: { labels: { tier: 'web' }, annotations: { a: 'b' } } }), TARGET, routesFor(0), signal());
+    await gatewayApiRouter('v1', routerDepsOf(kube)).setRoutes(
+      canaryOf({ gatewayRefs: [GATEWAY], apex: { labels: { tier: 'web' }, annotations: { a: 'b' } } }),
+      TARGET,
+      routesFor(0),
+      signal(),
+    );
     const route = kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')!;
     expect(route.metadata.labels).toEqual({ tier: 'web', 'tollgate.dev/canary': 'podinfo' });
     expect(route.metadata.annotations).toMatchObject({ a: 'b' });
@@ -255,7 +285,8 @@ describe('LinkerdRouter', () => {
         },
       ],
     });
-    for (const r of [Resources.trafficSplitsV1alpha1, Resources.trafficSplitsV1alpha2, Resources.httpRoutesV1]) expect(kube.get(r, 'test', 'podinfo')).toBeUndefined();
+    for (const r of [Resources.trafficSplitsV1alpha1, Resources.trafficSplitsV1alpha2, Resources.httpRoutesV1])
+      expect(kube.get(r, 'test', 'podinfo')).toBeUndefined();
     expect(await router.getRoutes(c)).toEqual(routesFor(20));
   });
 
@@ -269,12 +300,18 @@ describe('LinkerdRouter', () => {
 
   it('given A/B testing through the deprecated canaryAnalysis without gatewayRefs, then validate refuses it too', () => {
     const router = new LinkerdRouter(routerDepsOf(new FakeKube()));
-    const c = canaryOf({}, undefined, { analysis: undefined, canaryAnalysis: { iterations: 5, match: [{ headers: { a: { exact: '1' } } }] } });
+    const c = canaryOf({}, undefined, {
+      analysis: undefined,
+      canaryAnalysis: { iterations: 5, match: [{ headers: { a: { exact: '1' } } }] },
+    });
     expect(router.validate(c).errors).toHaveLength(1);
   });
 
   it('given a plain canary without gatewayRefs, then validate has nothing to say', () => {
-    expect(new LinkerdRouter(routerDepsOf(new FakeKube())).validate(canaryOf({ rewrite: { uri: '/' } }))).toEqual({ errors: [], notices: [] });
+    expect(new LinkerdRouter(routerDepsOf(new FakeKube())).validate(canaryOf({ rewrite: { uri: '/' } }))).toEqual({
+      errors: [],
+      notices: [],
+    });
   });
 
   it('given A/B testing with gatewayRefs, then validate accepts it and the HTTPRoute has the matched rule and the default rule', async () => {
@@ -300,7 +337,11 @@ describe('LinkerdRouter', () => {
   });
 
   it('given gatewayRefs with an unsupported filter, then validate gives the Linkerd notice', () => {
-    expect(new LinkerdRouter(routerDepsOf(new FakeKube())).validate(canaryOf({ gatewayRefs: [APEX_PARENT], corsPolicy: { allowMethods: ['GET'] } })).notices).toEqual([
+    expect(
+      new LinkerdRouter(routerDepsOf(new FakeKube())).validate(
+        canaryOf({ gatewayRefs: [APEX_PARENT], corsPolicy: { allowMethods: ['GET'] } }),
+      ).notices,
+    ).toEqual([
       'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied',
     ]);
   });
@@ -315,14 +356,23 @@ describe('LinkerdRouter', () => {
     await router.setRoutes(viaRoute, TARGET, routesFor(50), signal());
     await router.finalize(viaRoute, signal());
     expect(kube.get(Resources.linkerdHttpRoutes, 'test', 'podinfo')).toBeUndefined();
-    expect(kinds(kube)).toEqual(['create TrafficSplit podinfo', 'delete TrafficSplit podinfo', 'create HTTPRoute podinfo', 'delete HTTPRoute podinfo']);
+    expect(kinds(kube)).toEqual([
+      'create TrafficSplit podinfo',
+      'delete TrafficSplit podinfo',
+      'create HTTPRoute podinfo',
+      'delete HTTPRoute podinfo',
+    ]);
   });
 
   it('given an API server with the upstream schemas, then the TrafficSplit and the HTTPRoute are accepted and idle writes are skipped', async () => {
     const kube = new FakeKube();
     const router = new LinkerdRouter(routerDepsOf(kube, admittingClient(kube.client())));
     const viaSmi = canaryOf();
-    const viaRoute = canaryOf({ name: 'frontend', gatewayRefs: [{ ...APEX_PARENT, name: 'frontend' }], headers: { request: { add: { a: '1' } } } });
+    const viaRoute = canaryOf({
+      name: 'frontend',
+      gatewayRefs: [{ ...APEX_PARENT, name: 'frontend' }],
+      headers: { request: { add: { a: '1' } } },
+    });
     for (let i = 0; i < 2; i++) {
       await router.setRoutes(viaSmi, TARGET, routesFor(30), signal());
       await router.setRoutes(viaRoute, TARGET, routesFor(30), signal());

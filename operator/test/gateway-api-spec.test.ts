@@ -1,6 +1,12 @@
 import type { Canary } from '../src/api/types.js';
 import { Resources } from '../src/kube/resources.js';
-import { httpRouteSpec, parentRefs, routesOfHttpRoute, toHttpRouteMatch, unconvertibleMatchFields } from '../src/routers/gateway-api-spec.js';
+import {
+  httpRouteSpec,
+  parentRefs,
+  routesOfHttpRoute,
+  toHttpRouteMatch,
+  unconvertibleMatchFields,
+} from '../src/routers/gateway-api-spec.js';
 import { routesFor, type Routes } from '../src/routers/router.js';
 import { canaryOf, copy } from './fakes/router-fixtures.js';
 import { admitSpec } from './fakes/upstream-crds.js';
@@ -23,17 +29,46 @@ describe('toHttpRouteMatch', () => {
     ['uri prefix', { uri: { prefix: '/api' } }, { path: { type: 'PathPrefix', value: '/api' } }],
     ['uri regex', { uri: { regex: '^/v[0-9]+/.*' } }, { path: { type: 'RegularExpression', value: '^/v[0-9]+/.*' } }],
     ['uri exact and prefix (exact wins)', { uri: { exact: '/a', prefix: '/b' } }, { path: { type: 'Exact', value: '/a' } }],
-    ['a header exact', { headers: { 'x-canary': { exact: 'insider' } } },
-      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] }],
-    ['a header regex (copied as is)', { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
-      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'cookie', type: 'RegularExpression', value: '^(.*?;)?(canary=always)(;.*)?$' }] }],
-    ['a header prefix (escaped into an anchored regex)', { headers: { 'user-agent': { prefix: 'Mozilla/5.0 (X11' } } },
-      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'user-agent', type: 'RegularExpression', value: '^Mozilla/5\\.0 \\(X11.*' }] }],
-    ['a header suffix (escaped into an anchored regex)', { headers: { host: { suffix: '.example.com' } } },
-      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'host', type: 'RegularExpression', value: '.*\\.example\\.com$' }] }],
-    ['several headers (in their order)', { headers: { 'x-a': { exact: '1' }, 'x-b': { regex: '2|3' } } },
-      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-a', type: 'Exact', value: '1' }, { name: 'x-b', type: 'RegularExpression', value: '2|3' }] }],
-    ['query params exact, regex and prefix', { queryParams: { version: { exact: 'v2' }, debug: { regex: 'true|1' }, lang: { prefix: 'en-' } } },
+    [
+      'a header exact',
+      { headers: { 'x-canary': { exact: 'insider' } } },
+      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] },
+    ],
+    [
+      'a header regex (copied as is)',
+      { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [{ name: 'cookie', type: 'RegularExpression', value: '^(.*?;)?(canary=always)(;.*)?$' }],
+      },
+    ],
+    [
+      'a header prefix (escaped into an anchored regex)',
+      { headers: { 'user-agent': { prefix: 'Mozilla/5.0 (X11' } } },
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [{ name: 'user-agent', type: 'RegularExpression', value: '^Mozilla/5\\.0 \\(X11.*' }],
+      },
+    ],
+    [
+      'a header suffix (escaped into an anchored regex)',
+      { headers: { host: { suffix: '.example.com' } } },
+      { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'host', type: 'RegularExpression', value: '.*\\.example\\.com$' }] },
+    ],
+    [
+      'several headers (in their order)',
+      { headers: { 'x-a': { exact: '1' }, 'x-b': { regex: '2|3' } } },
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [
+          { name: 'x-a', type: 'Exact', value: '1' },
+          { name: 'x-b', type: 'RegularExpression', value: '2|3' },
+        ],
+      },
+    ],
+    [
+      'query params exact, regex and prefix',
+      { queryParams: { version: { exact: 'v2' }, debug: { regex: 'true|1' }, lang: { prefix: 'en-' } } },
       {
         path: { type: 'PathPrefix', value: '/' },
         queryParams: [
@@ -41,15 +76,25 @@ describe('toHttpRouteMatch', () => {
           { name: 'debug', type: 'RegularExpression', value: 'true|1' },
           { name: 'lang', type: 'RegularExpression', value: '^en-.*' },
         ],
-      }],
+      },
+    ],
     ['a method (upper-cased)', { method: { exact: 'post' } }, { path: { type: 'PathPrefix', value: '/' }, method: 'POST' }],
-    ['everything at once', { name: 'beta', uri: { prefix: '/api' }, headers: { 'x-canary': { exact: 'yes' } }, queryParams: { v: { exact: '2' } }, method: { exact: 'GET' } },
+    [
+      'everything at once',
+      {
+        name: 'beta',
+        uri: { prefix: '/api' },
+        headers: { 'x-canary': { exact: 'yes' } },
+        queryParams: { v: { exact: '2' } },
+        method: { exact: 'GET' },
+      },
       {
         path: { type: 'PathPrefix', value: '/api' },
         headers: [{ name: 'x-canary', type: 'Exact', value: 'yes' }],
         queryParams: [{ name: 'v', type: 'Exact', value: '2' }],
         method: 'GET',
-      }],
+      },
+    ],
     ['an empty header map', { headers: {} }, { path: { type: 'PathPrefix', value: '/' } }],
   ])('given %s, then the HTTPRouteMatch is as expected', (_title, match, expected) => {
     expect(toHttpRouteMatch(match)).toEqual(expected);
@@ -98,14 +143,28 @@ describe('toHttpRouteMatch', () => {
 
 describe('unconvertibleMatchFields', () => {
   it('given only supported fields (uri, headers, queryParams, method, name), then none is reported', () => {
-    const c = canaryOf({ match: [{ name: 'api', uri: { prefix: '/api' }, method: { exact: 'GET' } }] }, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, queryParams: { b: { exact: '2' } } }] });
+    const c = canaryOf(
+      { match: [{ name: 'api', uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
+      { iterations: 2, match: [{ headers: { a: { exact: '1' } }, queryParams: { b: { exact: '2' } } }] },
+    );
     expect(unconvertibleMatchFields(c)).toEqual([]);
   });
 
   it('given Istio-only fields in the service and analysis matches, then each is reported once, service fields first', () => {
     const c = canaryOf(
-      { match: [{ uri: { prefix: '/' }, withoutHeaders: { a: { exact: '1' } } }, { sourceLabels: { app: 'x' }, withoutHeaders: { b: { exact: '2' } } }] },
-      { iterations: 2, match: [{ ignoreUriCase: true, headers: { a: { exact: '1' } } }, { port: 8080, sourceLabels: { app: 'y' } }] },
+      {
+        match: [
+          { uri: { prefix: '/' }, withoutHeaders: { a: { exact: '1' } } },
+          { sourceLabels: { app: 'x' }, withoutHeaders: { b: { exact: '2' } } },
+        ],
+      },
+      {
+        iterations: 2,
+        match: [
+          { ignoreUriCase: true, headers: { a: { exact: '1' } } },
+          { port: 8080, sourceLabels: { app: 'y' } },
+        ],
+      },
     );
     expect(unconvertibleMatchFields(c)).toEqual(['withoutHeaders', 'sourceLabels', 'ignoreUriCase', 'port']);
   });
@@ -118,7 +177,12 @@ describe('unconvertibleMatchFields', () => {
 
 describe('httpRouteSpec: a plain canary', () => {
   it('given gatewayRefs, hosts with a wildcard, timeout and backendTimeout at 10%, then one rule splits 90/10, the "*" host is dropped and both timeouts are set', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], hosts: ['app.example.com', '*', 'www.example.com'], timeout: '30s', backendTimeout: '10s' });
+    const c = canaryOf({
+      gatewayRefs: [GATEWAY],
+      hosts: ['app.example.com', '*', 'www.example.com'],
+      timeout: '30s',
+      backendTimeout: '10s',
+    });
     const spec = httpRouteSpec(c, routesFor(10), 'gateway');
     expect(spec).toEqual({
       parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }],
@@ -157,14 +221,14 @@ describe('httpRouteSpec: a plain canary', () => {
   });
 
   it('given service matches, then the weighted rule matches them', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' } }, { uri: { exact: '/login' }, method: { exact: 'POST' } }] });
+    const c = canaryOf({
+      gatewayRefs: [GATEWAY],
+      match: [{ uri: { prefix: '/api' } }, { uri: { exact: '/login' }, method: { exact: 'POST' } }],
+    });
     const spec = httpRouteSpec(c, routesFor(30), 'gateway');
     expect(spec.rules).toEqual([
       {
-        matches: [
-          { path: { type: 'PathPrefix', value: '/api' } },
-          { path: { type: 'Exact', value: '/login' }, method: 'POST' },
-        ],
+        matches: [{ path: { type: 'PathPrefix', value: '/api' } }, { path: { type: 'Exact', value: '/login' }, method: 'POST' }],
         backendRefs: [primary(70), canaryRef(30)],
       },
     ]);
@@ -193,25 +257,26 @@ describe('httpRouteSpec: a plain canary', () => {
 });
 
 describe('httpRouteSpec: filters', () => {
-  const withFilters = (extra: Parameters<typeof canaryOf>[0] = {}): Canary => canaryOf({
-    gatewayRefs: [GATEWAY],
-    headers: {
-      request: { set: { 'x-env': 'canary' }, add: { 'x-trace': 'on' }, remove: ['x-debug'] },
-      response: { add: { 'x-served-by': 'tollgate' }, remove: ['server'] },
-    },
-    rewrite: { uri: '/v2', authority: 'internal.example.com' },
-    corsPolicy: {
-      allowOrigin: ['https://legacy.example.com'],
-      allowOrigins: [{ exact: 'https://example.com' }],
-      allowMethods: ['GET', 'POST'],
-      allowHeaders: ['x-token'],
-      exposeHeaders: ['x-request-id'],
-      allowCredentials: true,
-      maxAge: '24h',
-    },
-    mirror: [{ backendRef: { name: 'shadow', port: 80 } }],
-    ...extra,
-  });
+  const withFilters = (extra: Parameters<typeof canaryOf>[0] = {}): Canary =>
+    canaryOf({
+      gatewayRefs: [GATEWAY],
+      headers: {
+        request: { set: { 'x-env': 'canary' }, add: { 'x-trace': 'on' }, remove: ['x-debug'] },
+        response: { add: { 'x-served-by': 'tollgate' }, remove: ['server'] },
+      },
+      rewrite: { uri: '/v2', authority: 'internal.example.com' },
+      corsPolicy: {
+        allowOrigin: ['https://legacy.example.com'],
+        allowOrigins: [{ exact: 'https://example.com' }],
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['x-token'],
+        exposeHeaders: ['x-request-id'],
+        allowCredentials: true,
+        maxAge: '24h',
+      },
+      mirror: [{ backendRef: { name: 'shadow', port: 80 } }],
+      ...extra,
+    });
 
   it('given header changes, a rewrite without type, CORS and a service mirror, then the rule carries the five filters in that order', () => {
     const spec = httpRouteSpec(withFilters(), routesFor(10), 'gateway');
@@ -221,7 +286,11 @@ describe('httpRouteSpec: filters', () => {
         filters: [
           {
             type: 'RequestHeaderModifier',
-            requestHeaderModifier: { set: [{ name: 'x-env', value: 'canary' }], add: [{ name: 'x-trace', value: 'on' }], remove: ['x-debug'] },
+            requestHeaderModifier: {
+              set: [{ name: 'x-env', value: 'canary' }],
+              add: [{ name: 'x-trace', value: 'on' }],
+              remove: ['x-debug'],
+            },
           },
           {
             type: 'ResponseHeaderModifier',
@@ -288,8 +357,13 @@ describe('httpRouteSpec: filters', () => {
     ['1500ms (rounded)', '1500ms', 2],
     ['absent', undefined, undefined],
   ])('given a CORS maxAge of %s, then maxAge is %p seconds', (_title, maxAge, seconds) => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], corsPolicy: { allowOrigins: [{ exact: 'https://a.example.com' }], ...(maxAge ? { maxAge } : {}) } });
-    const filters = (httpRouteSpec(c, routesFor(0), 'gateway').rules as Record<string, unknown>[])[0]!.filters as { cors: Record<string, unknown> }[];
+    const c = canaryOf({
+      gatewayRefs: [GATEWAY],
+      corsPolicy: { allowOrigins: [{ exact: 'https://a.example.com' }], ...(maxAge ? { maxAge } : {}) },
+    });
+    const filters = (httpRouteSpec(c, routesFor(0), 'gateway').rules as Record<string, unknown>[])[0]!.filters as {
+      cors: Record<string, unknown>;
+    }[];
     expect(filters[0]!.cors).toEqual({ allowOrigins: ['https://a.example.com'], ...(seconds !== undefined ? { maxAge: seconds } : {}) });
   });
 
@@ -301,7 +375,10 @@ describe('httpRouteSpec: filters', () => {
   });
 
   it('given two service mirrors, then each becomes a RequestMirror filter', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], mirror: [{ backendRef: { name: 'a', port: 80 } }, { backendRef: { name: 'b', namespace: 'shadow', port: 81 } }] });
+    const c = canaryOf({
+      gatewayRefs: [GATEWAY],
+      mirror: [{ backendRef: { name: 'a', port: 80 } }, { backendRef: { name: 'b', namespace: 'shadow', port: 81 } }],
+    });
     const spec = httpRouteSpec(c, routesFor(0), 'gateway');
     expect((spec.rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'RequestMirror', requestMirror: { backendRef: { name: 'a', port: 80 } } },
@@ -341,7 +418,10 @@ describe('httpRouteSpec: mirrored blue/green', () => {
   });
 
   it('given mirroring and other filters, then the canary mirror comes after the service filters', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], headers: { request: { set: { a: '1' } } } }, { iterations: 5, mirror: true, mirrorWeight: 50 });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], headers: { request: { set: { a: '1' } } } },
+      { iterations: 5, mirror: true, mirrorWeight: 50 },
+    );
     expect((httpRouteSpec(c, routesFor(0, true), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'a', value: '1' }] } },
       { type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: 'podinfo-canary', port: 9898 }, percent: 50 } },
@@ -365,7 +445,13 @@ describe('httpRouteSpec: A/B testing', () => {
   it('given a service match and two analysis matches, then the matched rule comes first (service path, both header lists) and a default rule sends the rest to the primary', () => {
     const c = canaryOf(
       { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, headers: { 'x-tenant': { exact: 'acme' } } }], timeout: '15s' },
-      { iterations: 10, match: [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { regex: cookie } }, queryParams: { beta: { exact: '1' } } }] },
+      {
+        iterations: 10,
+        match: [
+          { headers: { 'x-canary': { exact: 'insider' } } },
+          { headers: { cookie: { regex: cookie } }, queryParams: { beta: { exact: '1' } } },
+        ],
+      },
     );
     const spec = httpRouteSpec(c, routesFor(100), 'gateway');
     expect(spec).toEqual({
@@ -375,11 +461,17 @@ describe('httpRouteSpec: A/B testing', () => {
           matches: [
             {
               path: { type: 'PathPrefix', value: '/api' },
-              headers: [{ name: 'x-tenant', type: 'Exact', value: 'acme' }, { name: 'x-canary', type: 'Exact', value: 'insider' }],
+              headers: [
+                { name: 'x-tenant', type: 'Exact', value: 'acme' },
+                { name: 'x-canary', type: 'Exact', value: 'insider' },
+              ],
             },
             {
               path: { type: 'PathPrefix', value: '/api' },
-              headers: [{ name: 'x-tenant', type: 'Exact', value: 'acme' }, { name: 'cookie', type: 'RegularExpression', value: '^(.*?;)?(canary=always)(;.*)?$' }],
+              headers: [
+                { name: 'x-tenant', type: 'Exact', value: 'acme' },
+                { name: 'cookie', type: 'RegularExpression', value: '^(.*?;)?(canary=always)(;.*)?$' },
+              ],
               queryParams: [{ name: 'beta', type: 'Exact', value: '1' }],
             },
           ],
@@ -427,21 +519,30 @@ describe('httpRouteSpec: A/B testing', () => {
   });
 
   it('given a method in both the service and the analysis match, then the analysis method wins', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] }, { iterations: 2, match: [{ method: { exact: 'post' } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
+      { iterations: 2, match: [{ method: { exact: 'post' } }] },
+    );
     expect((httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
       { path: { type: 'PathPrefix', value: '/api' }, method: 'POST' },
     ]);
   });
 
   it('given a method only in the service match, then it is kept in the merged match', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] }, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
+      { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
+    );
     expect((httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
       { path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'a', type: 'Exact', value: '1' }], method: 'GET' },
     ]);
   });
 
   it('given filters, then both the matched and the default rule carry them', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], headers: { request: { remove: ['x-debug'] } } }, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], headers: { request: { remove: ['x-debug'] } } },
+      { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
+    );
     const rules = httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[];
     const f = [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x-debug'] } }];
     expect(rules.map((r) => r.filters)).toEqual([f, f]);
@@ -453,7 +554,10 @@ describe('httpRouteSpec: A/B testing', () => {
   });
 
   it('given the same header in the service and the analysis match, then the route stays valid (the analysis condition wins)', () => {
-    const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ headers: { 'x-env': { exact: 'prod' } } }] }, { iterations: 2, match: [{ headers: { 'x-env': { exact: 'beta' } } }] });
+    const c = canaryOf(
+      { gatewayRefs: [GATEWAY], match: [{ headers: { 'x-env': { exact: 'prod' } } }] },
+      { iterations: 2, match: [{ headers: { 'x-env': { exact: 'beta' } } }] },
+    );
     const spec = httpRouteSpec(c, routesFor(100), 'gateway');
     expect(admitSpec(Resources.httpRoutesV1, spec).errors).toEqual([]);
   });
@@ -489,13 +593,19 @@ describe("httpRouteSpec: Linkerd's flavour", () => {
   });
 
   it('given service.name and no gatewayRefs, then the parent is the apex Service of that name', () => {
-    expect(parentRefs(canaryOf({ name: 'frontend', port: 8080 }), 'linkerd')).toEqual([{ group: 'core', kind: 'Service', name: 'frontend', port: 8080 }]);
+    expect(parentRefs(canaryOf({ name: 'frontend', port: 8080 }), 'linkerd')).toEqual([
+      { group: 'core', kind: 'Service', name: 'frontend', port: 8080 },
+    ]);
   });
 
   it('given gatewayRefs, then they are the parents for both flavours', () => {
     const refs = [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }];
-    expect(parentRefs(canaryOf({ gatewayRefs: refs }), 'linkerd')).toEqual([{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }]);
-    expect(parentRefs(canaryOf({ gatewayRefs: refs }), 'gateway')).toEqual([{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }]);
+    expect(parentRefs(canaryOf({ gatewayRefs: refs }), 'linkerd')).toEqual([
+      { group: 'core', kind: 'Service', name: 'podinfo', port: 9898 },
+    ]);
+    expect(parentRefs(canaryOf({ gatewayRefs: refs }), 'gateway')).toEqual([
+      { group: 'core', kind: 'Service', name: 'podinfo', port: 9898 },
+    ]);
   });
 
   it('given no gatewayRefs on the gateway flavour, then there are no parents (validate reports it)', () => {
@@ -515,7 +625,16 @@ describe('routesOfHttpRoute', () => {
     ['a plain canary at 10%', canaryOf({ gatewayRefs: gw }), routesFor(10)],
     ['no canary traffic', canaryOf({ gatewayRefs: gw }), routesFor(0)],
     ['all traffic on the canary', canaryOf({ gatewayRefs: gw }), routesFor(100)],
-    ['filters and timeouts', canaryOf({ gatewayRefs: gw, headers: { request: { set: { a: '1' } } }, timeout: '3s', mirror: [{ backendRef: { name: 'shadow', port: 80 } }] }), routesFor(35)],
+    [
+      'filters and timeouts',
+      canaryOf({
+        gatewayRefs: gw,
+        headers: { request: { set: { a: '1' } } },
+        timeout: '3s',
+        mirror: [{ backendRef: { name: 'shadow', port: 80 } }],
+      }),
+      routesFor(35),
+    ],
     ['a mirrored step', canaryOf({ gatewayRefs: gw }, { iterations: 3, mirror: true, mirrorWeight: 10 }), routesFor(0, true)],
     ['an A/B run', canaryOf({ gatewayRefs: gw }, { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] }), routesFor(100)],
     ['a service name', canaryOf({ name: 'frontend', gatewayRefs: gw }), routesFor(45)],
@@ -528,11 +647,40 @@ describe('routesOfHttpRoute', () => {
   });
 
   it.each<[string, Record<string, unknown>[], Routes]>([
-    ['no weight on either backend (each means 1)', [{ name: 'podinfo-primary' }, { name: 'podinfo-canary' }], { primaryWeight: 50, canaryWeight: 50, mirrored: false }],
-    ['weight 3 on the primary and none on the canary', [{ name: 'podinfo-primary', weight: 3 }, { name: 'podinfo-canary' }], { primaryWeight: 75, canaryWeight: 25, mirrored: false }],
-    ['weights 0 and 0', [{ name: 'podinfo-primary', weight: 0 }, { name: 'podinfo-canary', weight: 0 }], { primaryWeight: 100, canaryWeight: 0, mirrored: false }],
-    ['weights 1 and 2', [{ name: 'podinfo-primary', weight: 1 }, { name: 'podinfo-canary', weight: 2 }], { primaryWeight: 33, canaryWeight: 67, mirrored: false }],
-    ['weights 900 and 100', [{ name: 'podinfo-canary', weight: 100 }, { name: 'podinfo-primary', weight: 900 }], { primaryWeight: 90, canaryWeight: 10, mirrored: false }],
+    [
+      'no weight on either backend (each means 1)',
+      [{ name: 'podinfo-primary' }, { name: 'podinfo-canary' }],
+      { primaryWeight: 50, canaryWeight: 50, mirrored: false },
+    ],
+    [
+      'weight 3 on the primary and none on the canary',
+      [{ name: 'podinfo-primary', weight: 3 }, { name: 'podinfo-canary' }],
+      { primaryWeight: 75, canaryWeight: 25, mirrored: false },
+    ],
+    [
+      'weights 0 and 0',
+      [
+        { name: 'podinfo-primary', weight: 0 },
+        { name: 'podinfo-canary', weight: 0 },
+      ],
+      { primaryWeight: 100, canaryWeight: 0, mirrored: false },
+    ],
+    [
+      'weights 1 and 2',
+      [
+        { name: 'podinfo-primary', weight: 1 },
+        { name: 'podinfo-canary', weight: 2 },
+      ],
+      { primaryWeight: 33, canaryWeight: 67, mirrored: false },
+    ],
+    [
+      'weights 900 and 100',
+      [
+        { name: 'podinfo-canary', weight: 100 },
+        { name: 'podinfo-primary', weight: 900 },
+      ],
+      { primaryWeight: 90, canaryWeight: 10, mirrored: false },
+    ],
   ])('given backendRefs with %s, then the weights are read as percentages', (_title, backendRefs, routes) => {
     expect(routesOfHttpRoute(canaryOf(), { rules: [{ backendRefs }] })).toEqual(routes);
   });
@@ -543,7 +691,14 @@ describe('routesOfHttpRoute', () => {
   });
 
   it('given a RequestMirror to another backend, then the routes are not mirrored', () => {
-    const spec = { rules: [{ filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'shadow' } } }], backendRefs: [primary(100), canaryRef(0)] }] };
+    const spec = {
+      rules: [
+        {
+          filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'shadow' } } }],
+          backendRefs: [primary(100), canaryRef(0)],
+        },
+      ],
+    };
     expect(routesOfHttpRoute(canaryOf(), spec)?.mirrored).toBe(false);
   });
 
@@ -553,7 +708,19 @@ describe('routesOfHttpRoute', () => {
     ['a rule without backendRefs', { rules: [{ matches: [ALL] }] }],
     ['only the primary (the A/B default rule)', { rules: [{ backendRefs: [primary(100)] }] }],
     ['primary and canary in two rules', { rules: [{ backendRefs: [primary(100)] }, { backendRefs: [canaryRef(100)] }] }],
-    ['backends of another Canary', { rules: [{ backendRefs: [{ name: 'frontend-primary', weight: 50 }, { name: 'frontend-canary', weight: 50 }] }] }],
+    [
+      'backends of another Canary',
+      {
+        rules: [
+          {
+            backendRefs: [
+              { name: 'frontend-primary', weight: 50 },
+              { name: 'frontend-canary', weight: 50 },
+            ],
+          },
+        ],
+      },
+    ],
   ])('given %s, then there are no routes', (_title, spec) => {
     expect(routesOfHttpRoute(canaryOf(), spec)).toBeUndefined();
   });
@@ -564,7 +731,20 @@ describe('the upstream schema check itself', () => {
     const spec = {
       parentRefs: [{ name: 'gw', bogus: 1 }],
       hostnames: ['*'],
-      rules: [{ matches: [{ path: { type: 'Prefix', value: '/' }, headers: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }], backendRefs: [{ name: 'x', weight: -1 }] }],
+      rules: [
+        {
+          matches: [
+            {
+              path: { type: 'Prefix', value: '/' },
+              headers: [
+                { name: 'a', value: '1' },
+                { name: 'a', value: '2' },
+              ],
+            },
+          ],
+          backendRefs: [{ name: 'x', weight: -1 }],
+        },
+      ],
     };
     const a = admitSpec(Resources.httpRoutesV1, spec);
     expect(a.pruned).toEqual(['.spec.parentRefs[0].bogus']);
@@ -577,9 +757,19 @@ describe('the upstream schema check itself', () => {
   });
 
   it('given a route without defaults, then the stored copy carries the defaults the API server adds', () => {
-    expect(admitSpec(Resources.httpRoutesV1, { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'podinfo-primary', port: 9898 }] }] }).stored).toEqual({
+    expect(
+      admitSpec(Resources.httpRoutesV1, {
+        parentRefs: [{ name: 'gw' }],
+        rules: [{ backendRefs: [{ name: 'podinfo-primary', port: 9898 }] }],
+      }).stored,
+    ).toEqual({
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }],
-      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: '', kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 1 }] }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [{ group: '', kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 1 }],
+        },
+      ],
     });
   });
 });

@@ -5,8 +5,12 @@ import { Informer } from '../src/kube/informer.js';
 import { Resources } from '../src/kube/resources.js';
 import { silentLogger } from '../src/util/log.js';
 
-const obj = (name: string, rv: string, data = ''): KubeObject & { data: string } =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv }, data });
+const obj = (name: string, rv: string, data = ''): KubeObject & { data: string } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', resourceVersion: rv },
+  data,
+});
 
 /** A client whose list answers `items` once and whose watch hands its event callback to the test. */
 function fakeClient(items: KubeObject[]): { client: KubeClient; send: (e: WatchEvent<KubeObject>) => void } {
@@ -21,9 +25,17 @@ function fakeClient(items: KubeObject[]): { client: KubeClient; send: (e: WatchE
   return { client, send: (e) => onEvent!(e) };
 }
 
-async function started(items: KubeObject[], keepManagedFields?: boolean): Promise<{ informer: Informer<KubeObject & { data?: string }>; send: (e: WatchEvent<KubeObject>) => void }> {
+async function started(
+  items: KubeObject[],
+  keepManagedFields?: boolean,
+): Promise<{ informer: Informer<KubeObject & { data?: string }>; send: (e: WatchEvent<KubeObject>) => void }> {
   const { client, send } = fakeClient(items);
-  const informer = new Informer<KubeObject & { data?: string }>({ client, resource: Resources.configMaps, logger: silentLogger(), keepManagedFields });
+  const informer = new Informer<KubeObject & { data?: string }>({
+    client,
+    resource: Resources.configMaps,
+    logger: silentLogger(),
+    keepManagedFields,
+  });
   await informer.start();
   await new Promise((r) => setImmediate(r));
   return { informer, send };
@@ -47,7 +59,8 @@ async function scenario(items: KubeObject[], body: (s: Scenario) => void): Promi
   informer.on('add', (o, _old, own) => seen.push([o.metadata.name!, own]));
   informer.on('update', (o, _old, own) => seen.push([o.metadata.resourceVersion!, own]));
   informer.on('delete', (o, _old, own) => seen.push([`deleted ${o.metadata.resourceVersion!}`, own]));
-  const wrote = (o: CachedObject, replaced: string | undefined): void => informer.writing(o.metadata.namespace, o.metadata.name!)(o, replaced);
+  const wrote = (o: CachedObject, replaced: string | undefined): void =>
+    informer.writing(o.metadata.namespace, o.metadata.name!)(o, replaced);
   try {
     body({ informer, send, wrote, seen });
   } finally {
@@ -59,7 +72,10 @@ const modified = (name: string, rv: string, data = ''): WatchEvent<KubeObject> =
 
 describe('Informer cache', () => {
   it('holds objects without metadata.managedFields', async () => {
-    const withFields = { ...obj('a', '5'), metadata: { ...obj('a', '5').metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] } };
+    const withFields = {
+      ...obj('a', '5'),
+      metadata: { ...obj('a', '5').metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+    };
     const { informer, send } = await started([withFields]);
     try {
       expect(informer.get('ns', 'a')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '5' });
@@ -72,7 +88,10 @@ describe('Informer cache', () => {
 
   it('keeps metadata.managedFields when asked to', async () => {
     const fields = [{ manager: 'kustomize-controller', operation: 'Apply' }];
-    const { informer } = await started([{ ...obj('a', '5'), metadata: { ...obj('a', '5').metadata, managedFields: fields } } as KubeObject], true);
+    const { informer } = await started(
+      [{ ...obj('a', '5'), metadata: { ...obj('a', '5').metadata, managedFields: fields } } as KubeObject],
+      true,
+    );
     try {
       expect((informer.get('ns', 'a')?.metadata as { managedFields?: unknown }).managedFields).toEqual(fields);
     } finally {
@@ -125,7 +144,12 @@ describe('Informer: our own writes are shown until the watch delivers them', () 
       list: async () => ({ items, metadata: { resourceVersion: '10' } }),
       watch: () => new Promise<void>((_resolve, reject) => (endWatch = reject)),
     } as unknown as KubeClient;
-    const informer = new Informer<CachedObject>({ client, resource: Resources.configMaps, logger: silentLogger(), backoff: { initialMs: 5, maxMs: 5 } });
+    const informer = new Informer<CachedObject>({
+      client,
+      resource: Resources.configMaps,
+      logger: silentLogger(),
+      backoff: { initialMs: 5, maxMs: 5 },
+    });
     await informer.start();
     try {
       informer.writing('ns', 'a')(obj('a', '7', 'ours'), '5');
@@ -146,7 +170,10 @@ describe('Informer events: the echo of our own write is marked own', () => {
       wrote(obj('a', '7', 'ours'), '5');
       send(modified('a', '7', 'ours'));
       send(modified('a', '8', 'theirs'));
-      expect(seen).toEqual([['7', true], ['8', false]]);
+      expect(seen).toEqual([
+        ['7', true],
+        ['8', false],
+      ]);
     }));
 
   it('given our write was overtaken by another writer, then the watch events are not own', () =>
@@ -154,7 +181,10 @@ describe('Informer events: the echo of our own write is marked own', () => {
       wrote(obj('a', '7', 'ours'), '5');
       send(modified('a', '9', 'theirs, squashed over ours'));
       send(modified('a', '10', 'theirs again'));
-      expect(seen).toEqual([['9', false], ['10', false]]);
+      expect(seen).toEqual([
+        ['9', false],
+        ['10', false],
+      ]);
     }));
 
   it('given two writes of ours in a row, then both echoes are own', () =>
@@ -164,7 +194,11 @@ describe('Informer events: the echo of our own write is marked own', () => {
       send(modified('a', '6', 'first'));
       send(modified('a', '7', 'second'));
       send(modified('a', '8', 'theirs'));
-      expect(seen).toEqual([['6', true], ['7', true], ['8', false]]);
+      expect(seen).toEqual([
+        ['6', true],
+        ['7', true],
+        ['8', false],
+      ]);
     }));
 
   it('given a foreign change between our two writes, then what we show ends and the foreign change is not own', () =>
@@ -185,7 +219,10 @@ describe('Informer events: the echo of our own write is marked own', () => {
       end(obj('a', '6', 'ours'), '5');
       expect(seen).toEqual([['6', true]]);
       send(modified('a', '7', 'theirs'));
-      expect(seen).toEqual([['6', true], ['7', false]]);
+      expect(seen).toEqual([
+        ['6', true],
+        ['7', false],
+      ]);
     }));
 
   it('given a write that fails while events of its object arrive, then they are emitted as not own when it ends', () =>
@@ -194,7 +231,10 @@ describe('Informer events: the echo of our own write is marked own', () => {
       send(modified('a', '6', 'theirs'));
       send({ type: 'DELETED', object: obj('a', '6', 'theirs') });
       end(undefined);
-      expect(seen).toEqual([['6', false], ['deleted 6', false]]);
+      expect(seen).toEqual([
+        ['6', false],
+        ['deleted 6', false],
+      ]);
     }));
 
   it('given our create, then its ADDED event is own; a create we never made is not', () =>
@@ -202,7 +242,10 @@ describe('Informer events: the echo of our own write is marked own', () => {
       wrote(obj('b', '9', 'created'), undefined);
       send({ type: 'ADDED', object: obj('b', '9', 'created') });
       send({ type: 'ADDED', object: obj('c', '10', 'someone else') });
-      expect(seen).toEqual([['b', true], ['c', false]]);
+      expect(seen).toEqual([
+        ['b', true],
+        ['c', false],
+      ]);
     }));
 });
 
@@ -215,7 +258,12 @@ describe('Informer when the resource stops being served', () => {
       list: async () => (served ? { items: [obj('a', '5'), obj('b', '6')], metadata: { resourceVersion: '10' } } : Promise.reject(gone)),
       watch: () => new Promise<void>((_resolve, reject) => (endWatch = reject)),
     } as unknown as KubeClient;
-    const informer = new Informer<KubeObject>({ client, resource: Resources.configMaps, logger: silentLogger(), backoff: { initialMs: 5, maxMs: 5 } });
+    const informer = new Informer<KubeObject>({
+      client,
+      resource: Resources.configMaps,
+      logger: silentLogger(),
+      backoff: { initialMs: 5, maxMs: 5 },
+    });
     const deleted: string[] = [];
     informer.on('delete', (o) => deleted.push(o.metadata.name!));
     await informer.start();

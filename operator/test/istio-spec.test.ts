@@ -6,7 +6,12 @@ const canaryOf = (service: Partial<CanaryService> = {}, analysis: CanaryAnalysis
   apiVersion: 'tollgate.dev/v1beta1',
   kind: 'Canary',
   metadata: { name: 'podinfo', namespace: 'test' },
-  spec: { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898, ...service }, analysis },
+  spec: {
+    provider: 'istio',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+    service: { port: 9898, ...service },
+    analysis,
+  },
 });
 
 const dest = (host: string, weight: number) => ({ destination: { host, port: { number: 9898 } }, weight });
@@ -23,7 +28,9 @@ describe('virtualServiceSpec', () => {
 
   it('given no traffic on the canary, then the canary destination stays with weight 0', () => {
     expect(virtualServiceSpec(canaryOf(), routesFor(0))).toEqual({
-      hosts: ['podinfo'], gateways: ['mesh'], http: [{ route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)] }],
+      hosts: ['podinfo'],
+      gateways: ['mesh'],
+      http: [{ route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)] }],
     });
   });
 
@@ -120,7 +127,10 @@ describe('virtualServiceSpec', () => {
 
   it('given A/B testing with a service match, then the first rule matches each merged condition and a fallback sends the rest to the primary', () => {
     const serviceMatch = [{ uri: { prefix: '/api' } }, { uri: { prefix: '/v2' } }];
-    const abMatch = [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } }];
+    const abMatch = [
+      { headers: { 'x-canary': { exact: 'insider' } } },
+      { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
+    ];
     const c = canaryOf({ match: serviceMatch, timeout: '30s' }, { iterations: 10, match: abMatch });
     expect(virtualServiceSpec(c, routesFor(100))).toEqual({
       hosts: ['podinfo'],
@@ -151,7 +161,10 @@ describe('virtualServiceSpec', () => {
   });
 
   it('given a canary, then building the spec does not mutate it', () => {
-    const c = canaryOf({ match: [{ uri: { prefix: '/' } }], hosts: ['a.example.com'] }, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] });
+    const c = canaryOf(
+      { match: [{ uri: { prefix: '/' } }], hosts: ['a.example.com'] },
+      { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
+    );
     const before = copy(c);
     virtualServiceSpec(c, routesFor(100));
     expect(copy(c)).toEqual(before);
@@ -160,7 +173,10 @@ describe('virtualServiceSpec', () => {
 
 describe('mergedMatches', () => {
   it('given a service match and an analysis match on the same field, then the analysis one wins (as in Flagger)', () => {
-    const c = canaryOf({ match: [{ headers: { host: { exact: 'a' } } }] }, { iterations: 1, match: [{ headers: { 'x-canary': { exact: 'b' } } }] });
+    const c = canaryOf(
+      { match: [{ headers: { host: { exact: 'a' } } }] },
+      { iterations: 1, match: [{ headers: { 'x-canary': { exact: 'b' } } }] },
+    );
     expect(mergedMatches(c)).toEqual([{ headers: { 'x-canary': { exact: 'b' } } }]);
   });
 
@@ -215,7 +231,9 @@ describe('routesOfVirtualService', () => {
   });
 
   it('given a destination without weight (omitted when zero), then its weight reads as 0', () => {
-    const spec = { http: [{ route: [{ destination: { host: 'podinfo-primary' }, weight: 100 }, { destination: { host: 'podinfo-canary' } }] }] };
+    const spec = {
+      http: [{ route: [{ destination: { host: 'podinfo-primary' }, weight: 100 }, { destination: { host: 'podinfo-canary' } }] }],
+    };
     expect(routesOfVirtualService(canaryOf(), spec)).toEqual({ primaryWeight: 100, canaryWeight: 0, mirrored: false });
   });
 
@@ -223,7 +241,12 @@ describe('routesOfVirtualService', () => {
     const spec = {
       http: [
         { match: [{ uri: { prefix: '/other' } }], route: [{ destination: { host: 'other' }, weight: 100 }] },
-        { route: [{ destination: { host: 'podinfo-canary' }, weight: 5 }, { destination: { host: 'podinfo-primary' }, weight: 95 }] },
+        {
+          route: [
+            { destination: { host: 'podinfo-canary' }, weight: 5 },
+            { destination: { host: 'podinfo-primary' }, weight: 95 },
+          ],
+        },
       ],
     };
     expect(routesOfVirtualService(canaryOf(), spec)).toEqual({ primaryWeight: 95, canaryWeight: 5, mirrored: false });

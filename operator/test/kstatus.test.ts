@@ -66,8 +66,12 @@ async function see(w: World, c: Canary): Promise<Seen> {
   const revision = target ? (await w.deps.targets.Deployment!.describe(c, new AbortController().signal)).revision : undefined;
   const k = kstatus(c);
   return {
-    phase: c.status?.phase ?? '', kstatus: k.status, message: k.message, weight: c.status?.canaryWeight ?? 0,
-    promoted: revision !== undefined && revision === c.status?.lastPromotedSpec, reason: cond(c, 'Stalled')?.reason,
+    phase: c.status?.phase ?? '',
+    kstatus: k.status,
+    message: k.message,
+    weight: c.status?.canaryWeight ?? 0,
+    promoted: revision !== undefined && revision === c.status?.lastPromotedSpec,
+    reason: cond(c, 'Stalled')?.reason,
   };
 }
 
@@ -92,9 +96,14 @@ const now = async (w: World): Promise<Seen> => see(w, w.canary);
 /** What Flux needs: Current only with the target's revision promoted, Failed only when the run (or the Canary) failed. */
 function expectKstatusContract(seen: Seen[]): void {
   for (const s of seen) {
-    if (s.kstatus === 'Current') expect({ phase: s.phase, promoted: s.promoted }).toEqual({ phase: expect.stringMatching(/^(Initialized|Succeeded)$/), promoted: true });
+    if (s.kstatus === 'Current')
+      expect({ phase: s.phase, promoted: s.promoted }).toEqual({
+        phase: expect.stringMatching(/^(Initialized|Succeeded)$/),
+        promoted: true,
+      });
     if (s.kstatus === 'Failed') expect(s.phase === 'Failed' || (s.reason !== undefined && s.reason !== 'Healthy')).toBe(true);
-    if (['Initializing', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Waiting'].includes(s.phase)) expect(s.kstatus).toBe('InProgress');
+    if (['Initializing', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising', 'Waiting'].includes(s.phase))
+      expect(s.kstatus).toBe('InProgress');
   }
 }
 
@@ -110,7 +119,9 @@ const edit = (w: World, change: (c: Canary) => void): void => {
   w.kube.put(Resources.canaries, c);
 };
 
-const failing = [{ name: 'request-success-rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'request-success-rate 50 < 99' }];
+const failing = [
+  { name: 'request-success-rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'request-success-rate 50 < 99' },
+];
 
 /** A Canary (threshold 1) whose new revision 'bad' failed its first check and was rolled back. */
 async function rolledBack(): Promise<World> {
@@ -125,30 +136,53 @@ async function rolledBack(): Promise<World> {
 }
 
 describe('the kstatus evaluator (rules of sigs.k8s.io/cli-utils kstatus for custom resources)', () => {
-  const obj = (generation: number | undefined, status: Obj['status'], meta: Partial<Obj['metadata']> = {}): Obj =>
-    ({ kind: 'Canary', metadata: { name: 'x', ...(generation !== undefined ? { generation } : {}), ...meta }, ...(status ? { status } : {}) });
+  const obj = (generation: number | undefined, status: Obj['status'], meta: Partial<Obj['metadata']> = {}): Obj => ({
+    kind: 'Canary',
+    metadata: { name: 'x', ...(generation !== undefined ? { generation } : {}), ...meta },
+    ...(status ? { status } : {}),
+  });
   const c = (type: string, status: Condition['status']): Condition => ({ type, status, reason: type, message: `${type} ${status}` });
 
   it.each<[string, KStatus, Obj]>([
     ['no status at all', 'Current', obj(1, undefined)],
     ['no conditions, generation observed', 'Current', obj(1, { observedGeneration: 1 })],
-    ['observedGeneration behind generation, even with Ready=True', 'InProgress', obj(2, { observedGeneration: 1, conditions: [c('Ready', 'True')] })],
+    [
+      'observedGeneration behind generation, even with Ready=True',
+      'InProgress',
+      obj(2, { observedGeneration: 1, conditions: [c('Ready', 'True')] }),
+    ],
     ['no observedGeneration: the generation check is skipped', 'Current', obj(2, { conditions: [c('Ready', 'True')] })],
     ['Reconciling=True', 'InProgress', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True'), c('Reconciling', 'True')] })],
     ['Stalled=True', 'Failed', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True'), c('Stalled', 'True')] })],
-    ['Reconciling=True listed before Stalled=True', 'InProgress', obj(1, { observedGeneration: 1, conditions: [c('Reconciling', 'True'), c('Stalled', 'True')] })],
-    ['Ready=False', 'InProgress', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'False'), c('Reconciling', 'False'), c('Stalled', 'False')] })],
+    [
+      'Reconciling=True listed before Stalled=True',
+      'InProgress',
+      obj(1, { observedGeneration: 1, conditions: [c('Reconciling', 'True'), c('Stalled', 'True')] }),
+    ],
+    [
+      'Ready=False',
+      'InProgress',
+      obj(1, { observedGeneration: 1, conditions: [c('Ready', 'False'), c('Reconciling', 'False'), c('Stalled', 'False')] }),
+    ],
     ['Ready=Unknown', 'InProgress', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'Unknown')] })],
-    ['Ready=True, Reconciling and Stalled False', 'Current', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True'), c('Reconciling', 'False'), c('Stalled', 'False')] })],
+    [
+      'Ready=True, Reconciling and Stalled False',
+      'Current',
+      obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True'), c('Reconciling', 'False'), c('Stalled', 'False')] }),
+    ],
     ['only conditions kstatus does not know', 'Current', obj(1, { observedGeneration: 1, conditions: [c('Promoted', 'False')] })],
-    ['a deletion timestamp', 'Terminating', obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True')] }, { deletionTimestamp: '2026-01-01T00:00:00Z' })],
+    [
+      'a deletion timestamp',
+      'Terminating',
+      obj(1, { observedGeneration: 1, conditions: [c('Ready', 'True')] }, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+    ],
   ])('%s: %s', (_what, expected, o) => {
     expect(kstatus(o).status).toBe(expected);
   });
 });
 
 describe('Canary statuses written by the reconciler, through kstatus', () => {
-  it('initialization: InProgress while the primary is created, Current once the target revision is the primary\'s', async () => {
+  it("initialization: InProgress while the primary is created, Current once the target revision is the primary's", async () => {
     const w = new World().apply(aDeployment(), aCanary());
     // Before the operator has seen it the Canary has no status, and kstatus reads "no conditions" as Current.
     // The operator cannot write before it sees the object; only a CRD status default could close this window.
@@ -197,7 +231,11 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     await w.tick();
     expect(w.canary.status).toMatchObject({ phase: 'Failed', failedChecks: 2 });
     expect(path(seen)).toEqual(['Progressing:InProgress', 'Failed:Failed']);
-    expect(seen.find((s) => s.kstatus === 'Failed')).toMatchObject({ phase: 'Failed', promoted: false, message: expect.stringContaining('request-success-rate 50 < 99') });
+    expect(seen.find((s) => s.kstatus === 'Failed')).toMatchObject({
+      phase: 'Failed',
+      promoted: false,
+      message: expect.stringContaining('request-success-rate 50 < 99'),
+    });
     // The reconcile after the rollback adds what to do next to the message, keeping why it failed.
     expect(kstatus(w.canary)).toEqual({ status: 'Failed', message: expect.stringContaining('tollgate.dev/retry') });
     expectKstatusContract(seen);
@@ -206,7 +244,9 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
 
     // A retry of the same revision is an annotation (no new generation): InProgress again once acted upon.
     w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
-    edit(w, (c) => { c.metadata.annotations = { 'tollgate.dev/retry': '1' }; });
+    edit(w, (c) => {
+      c.metadata.annotations = { 'tollgate.dev/retry': '1' };
+    });
     await w.tick(0);
     expect(await now(w)).toMatchObject({ phase: 'Progressing', kstatus: 'InProgress' });
     for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
@@ -229,7 +269,9 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     await initialized(w);
     const seen = recordWrites(w);
 
-    edit(w, (c) => { c.spec.analysis!.threshold = 3; });
+    edit(w, (c) => {
+      c.spec.analysis!.threshold = 3;
+    });
     expect(w.canary.metadata.generation).toBe(2);
     expect(kstatus(w.canary)).toEqual({ status: 'InProgress', message: 'Canary generation is 2, but latest observed generation is 1' });
     await w.tick(0);
@@ -240,7 +282,9 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     await w.tick();
-    edit(w, (c) => { c.spec.analysis!.threshold = 1; });
+    edit(w, (c) => {
+      c.spec.analysis!.threshold = 1;
+    });
     expect(kstatus(w.canary).status).toBe('InProgress');
     await w.tick(0);
     expect(await now(w)).toMatchObject({ phase: 'Progressing', kstatus: 'InProgress' });
@@ -249,7 +293,9 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     w.checks = failing;
     await w.tick();
     expect(await now(w)).toMatchObject({ phase: 'Failed', kstatus: 'Failed' });
-    edit(w, (c) => { c.spec.analysis!.interval = '20s'; });
+    edit(w, (c) => {
+      c.spec.analysis!.interval = '20s';
+    });
     expect(kstatus(w.canary).status).toBe('InProgress');
     await w.tick(0);
     expect(w.canary.status?.observedGeneration).toBe(w.canary.metadata.generation);
@@ -268,11 +314,15 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     const w = new World().apply(aDeployment(), aCanary());
     await initialized(w);
     const seen = recordWrites(w);
-    edit(w, (c) => { c.spec.analysis!.stepWeight = undefined; });
+    edit(w, (c) => {
+      c.spec.analysis!.stepWeight = undefined;
+    });
     expect(kstatus(w.canary).status).toBe('InProgress');
     await w.tick(0);
     expect(await now(w)).toMatchObject({ kstatus: 'Failed', reason: 'InvalidSpec' });
-    edit(w, (c) => { c.spec.analysis!.stepWeight = 25; });
+    edit(w, (c) => {
+      c.spec.analysis!.stepWeight = 25;
+    });
     expect(kstatus(w.canary).status).toBe('InProgress');
     await w.tick(0);
     expect(await now(w)).toMatchObject({ phase: 'Initialized', kstatus: 'Current', promoted: true });
@@ -291,7 +341,10 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
   });
 
   it('a run held by a closed confirm-promotion gate or the paused annotation stays InProgress (a Kustomization waits until its timeout)', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] }),
+    );
     await initialized(w);
     w.hookResults.gate = { ok: false, status: 403, message: 'closed' };
     const seen = recordWrites(w);
@@ -299,11 +352,15 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
     await w.tick(0);
     for (let i = 0; i < 5; i++) await w.tick();
     expect(await now(w)).toMatchObject({ phase: 'WaitingPromotion', kstatus: 'InProgress' });
-    edit(w, (c) => { c.metadata.annotations = { 'tollgate.dev/paused': 'true' }; });
+    edit(w, (c) => {
+      c.metadata.annotations = { 'tollgate.dev/paused': 'true' };
+    });
     for (let i = 0; i < 3; i++) await w.tick();
     expect(await now(w)).toMatchObject({ kstatus: 'InProgress' });
     expect(statuses(seen).every((s) => s === 'InProgress')).toBe(true);
-    edit(w, (c) => { c.metadata.annotations = {}; });
+    edit(w, (c) => {
+      c.metadata.annotations = {};
+    });
     w.hookResults.gate = { ok: true, status: 200 };
     for (let i = 0; i < 4 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
     expect(await now(w)).toMatchObject({ phase: 'Succeeded', kstatus: 'Current', promoted: true });
@@ -313,7 +370,9 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
   it('a Canary being deleted is Terminating', async () => {
     const w = new World().apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
     await initialized(w);
-    edit(w, (c) => { c.metadata.deletionTimestamp = new Date(w.now).toISOString(); });
+    edit(w, (c) => {
+      c.metadata.deletionTimestamp = new Date(w.now).toISOString();
+    });
     expect(kstatus(w.canary).status).toBe('Terminating');
     await w.tick(0);
     expect(w.canary.status?.phase).toBe('Terminating');
@@ -328,7 +387,9 @@ describe('a rolled-back revision, reconciled again later', () => {
     await w.tick(60_000);
     const stalled = w.canary.status?.conditions?.find((c) => c.type === 'Stalled');
     expect(stalled).toMatchObject({ status: 'True', reason: 'Failed' });
-    expect(stalled?.message).toMatch(/^rolled back: .*request-success-rate 50 < 99.*; change the target, or set the annotation tollgate.dev\/retry to a new value, to run it again$/);
+    expect(stalled?.message).toMatch(
+      /^rolled back: .*request-success-rate 50 < 99.*; change the target, or set the annotation tollgate.dev\/retry to a new value, to run it again$/,
+    );
     const rv = w.canary.metadata.resourceVersion;
     await w.tick(60_000);
     expect(w.canary.metadata.resourceVersion).toBe(rv);
@@ -336,7 +397,10 @@ describe('a rolled-back revision, reconciled again later', () => {
 });
 
 describe('request annotations set outside a run (docs/gitops.md: imperative controls)', () => {
-  const annotate = (w: World, annotations: Record<string, string>): void => edit(w, (c) => { c.metadata.annotations = { ...c.metadata.annotations, ...annotations }; });
+  const annotate = (w: World, annotations: Record<string, string>): void =>
+    edit(w, (c) => {
+      c.metadata.annotations = { ...c.metadata.annotations, ...annotations };
+    });
 
   it('tollgate.dev/promote set while no run is in progress is ignored with an Event: the next revision is analysed step by step', async () => {
     const w = new World().apply(aDeployment(), aCanary({ stepWeight: 10, maxWeight: 50 }));

@@ -6,8 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { clientFromKubeConfigWith, clientNodeConnection, KubeConfigError as ExportedKubeConfigError } from '../src/kube/config.js';
 import {
-  KubeConfigError, loadKubeConfig, NOTHING_FOUND, staticConnection,
-  type ClientConnection, type KubeConfigSelection, type KubeConfigSources,
+  KubeConfigError,
+  loadKubeConfig,
+  NOTHING_FOUND,
+  staticConnection,
+  type ClientConnection,
+  type KubeConfigSelection,
+  type KubeConfigSources,
 } from '../src/kube/kubeconfig.js';
 
 let root: string;
@@ -26,10 +31,14 @@ function write(rel: string, content: string): string {
   return file;
 }
 
-interface Entry { name: string; [k: string]: unknown }
+interface Entry {
+  name: string;
+  [k: string]: unknown;
+}
 function kubeconfig(o: { current?: string; clusters?: Entry[]; users?: Entry[]; contexts?: Entry[] }): string {
   const doc = {
-    apiVersion: 'v1', kind: 'Config',
+    apiVersion: 'v1',
+    kind: 'Config',
     ...(o.current ? { 'current-context': o.current } : {}),
     clusters: (o.clusters ?? []).map(({ name, ...cluster }) => ({ name, cluster })),
     users: (o.users ?? []).map(({ name, ...user }) => ({ name, user })),
@@ -40,11 +49,19 @@ function kubeconfig(o: { current?: string; clusters?: Entry[]; users?: Entry[]; 
 
 /** A single-context kubeconfig: cluster c, user u, context x. */
 const simple = (cluster: Record<string, unknown>, user: Record<string, unknown>): string =>
-  kubeconfig({ current: 'x', clusters: [{ name: 'c', ...cluster }], users: [{ name: 'u', ...user }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }] });
+  kubeconfig({
+    current: 'x',
+    clusters: [{ name: 'c', ...cluster }],
+    users: [{ name: 'u', ...user }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+  });
 
 /** Sources that find nothing unless the test says so: no KUBECONFIG, an empty home, no service account. */
 const isolated = (extra: KubeConfigSources = {}): KubeConfigSources => ({
-  env: {}, home: path.join(root, 'home'), serviceAccountDir: path.join(root, 'no-sa'), ...extra,
+  env: {},
+  home: path.join(root, 'home'),
+  serviceAccountDir: path.join(root, 'no-sa'),
+  ...extra,
 });
 
 const load = (file: string | undefined, context?: string, sources?: KubeConfigSources): KubeConfigSelection =>
@@ -58,7 +75,10 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe('loadKubeConfig + staticConnection', () => {
   it('token user: server, CA data and a bearer header', async () => {
-    const file = write('kc', simple({ server: 'https://api.example:6443/', 'certificate-authority-data': b64('CA PEM') }, { token: 'tok-1' }));
+    const file = write(
+      'kc',
+      simple({ server: 'https://api.example:6443/', 'certificate-authority-data': b64('CA PEM') }, { token: 'tok-1' }),
+    );
     const conn = await connect(file);
     expect(conn.server).toBe('https://api.example:6443');
     expect(conn.tls?.ca).toEqual(Buffer.from('CA PEM'));
@@ -79,10 +99,13 @@ describe('loadKubeConfig + staticConnection', () => {
     write('conf/pki/client.crt', 'CERT FILE');
     write('conf/pki/client.key', 'KEY FILE');
     write('conf/token', 'file-token\n');
-    const file = write('conf/kc', simple(
-      { server: 'https://a:1', 'certificate-authority': 'pki/ca.crt' },
-      { 'client-certificate': 'pki/client.crt', 'client-key': './pki/client.key', tokenFile: 'token' },
-    ));
+    const file = write(
+      'conf/kc',
+      simple(
+        { server: 'https://a:1', 'certificate-authority': 'pki/ca.crt' },
+        { 'client-certificate': 'pki/client.crt', 'client-key': './pki/client.key', tokenFile: 'token' },
+      ),
+    );
     const cwd = process.cwd();
     process.chdir(os.tmpdir()); // the loader must not resolve against the working directory
     try {
@@ -97,20 +120,38 @@ describe('loadKubeConfig + staticConnection', () => {
   });
 
   it('KUBECONFIG list: the first file defining a name wins, current-context comes from the first file that sets it, missing files are skipped', async () => {
-    const first = write('a/kc', kubeconfig({
-      clusters: [{ name: 'shared', server: 'https://first:1' }],
-      users: [{ name: 'shared-user', token: 'first-token' }],
-    }));
-    const second = write('b/kc', kubeconfig({
-      current: 'second-ctx',
-      clusters: [{ name: 'shared', server: 'https://second:1' }, { name: 'only-second', server: 'https://only-second:1' }],
-      users: [{ name: 'shared-user', token: 'second-token' }],
-      contexts: [{ name: 'second-ctx', cluster: 'shared', user: 'shared-user' }, { name: 'other', cluster: 'only-second', user: 'shared-user' }],
-    }));
-    const third = write('c/kc', kubeconfig({
-      current: 'third-ctx',
-      contexts: [{ name: 'second-ctx', cluster: 'only-second', user: 'nobody' }, { name: 'third-ctx', cluster: 'only-second', user: 'shared-user' }],
-    }));
+    const first = write(
+      'a/kc',
+      kubeconfig({
+        clusters: [{ name: 'shared', server: 'https://first:1' }],
+        users: [{ name: 'shared-user', token: 'first-token' }],
+      }),
+    );
+    const second = write(
+      'b/kc',
+      kubeconfig({
+        current: 'second-ctx',
+        clusters: [
+          { name: 'shared', server: 'https://second:1' },
+          { name: 'only-second', server: 'https://only-second:1' },
+        ],
+        users: [{ name: 'shared-user', token: 'second-token' }],
+        contexts: [
+          { name: 'second-ctx', cluster: 'shared', user: 'shared-user' },
+          { name: 'other', cluster: 'only-second', user: 'shared-user' },
+        ],
+      }),
+    );
+    const third = write(
+      'c/kc',
+      kubeconfig({
+        current: 'third-ctx',
+        contexts: [
+          { name: 'second-ctx', cluster: 'only-second', user: 'nobody' },
+          { name: 'third-ctx', cluster: 'only-second', user: 'shared-user' },
+        ],
+      }),
+    );
     const env = { KUBECONFIG: [path.join(root, 'missing'), first, second, third].join(path.delimiter) };
     const sel = load(undefined, undefined, isolated({ env }));
     expect(sel.context).toBe('second-ctx');
@@ -123,7 +164,9 @@ describe('loadKubeConfig + staticConnection', () => {
     expect(reversed.context).toBe('third-ctx');
     expect(reversed.cluster.server).toBe('https://only-second:1');
     expect(reversed.user?.token).toBe('second-token');
-    expect(() => load([third, second].join(path.delimiter), 'second-ctx', isolated({ env }))).toThrow('refers to user "nobody", which is not defined');
+    expect(() => load([third, second].join(path.delimiter), 'second-ctx', isolated({ env }))).toThrow(
+      'refers to user "nobody", which is not defined',
+    );
   });
 
   it('a KUBECONFIG list of only missing files is an error', () => {
@@ -138,12 +181,21 @@ describe('loadKubeConfig + staticConnection', () => {
   });
 
   it('selects the given context; an unknown one names the available contexts', () => {
-    const file = write('kc', kubeconfig({
-      current: 'one',
-      clusters: [{ name: 'c1', server: 'https://one:1' }, { name: 'c2', server: 'https://two:1' }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'one', cluster: 'c1', user: 'u' }, { name: 'two', cluster: 'c2', user: 'u' }],
-    }));
+    const file = write(
+      'kc',
+      kubeconfig({
+        current: 'one',
+        clusters: [
+          { name: 'c1', server: 'https://one:1' },
+          { name: 'c2', server: 'https://two:1' },
+        ],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [
+          { name: 'one', cluster: 'c1', user: 'u' },
+          { name: 'two', cluster: 'c2', user: 'u' },
+        ],
+      }),
+    );
     expect(load(file).cluster.server).toBe('https://one:1');
     expect(load(file, 'two').cluster.server).toBe('https://two:1');
     expect(() => load(file, 'three')).toThrow(KubeConfigError);
@@ -151,9 +203,15 @@ describe('loadKubeConfig + staticConnection', () => {
   });
 
   it('dangling references and a missing current-context are clear errors', () => {
-    const noCluster = write('a', kubeconfig({ current: 'x', users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'gone', user: 'u' }] }));
+    const noCluster = write(
+      'a',
+      kubeconfig({ current: 'x', users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'gone', user: 'u' }] }),
+    );
     expect(() => load(noCluster)).toThrow('refers to cluster "gone", which is not defined');
-    const noUser = write('b', kubeconfig({ current: 'x', clusters: [{ name: 'c', server: 'https://a:1' }], contexts: [{ name: 'x', cluster: 'c', user: 'gone' }] }));
+    const noUser = write(
+      'b',
+      kubeconfig({ current: 'x', clusters: [{ name: 'c', server: 'https://a:1' }], contexts: [{ name: 'x', cluster: 'c', user: 'gone' }] }),
+    );
     expect(() => load(noUser)).toThrow('refers to user "gone", which is not defined');
     const noCurrent = write('c', kubeconfig({ clusters: [{ name: 'c', server: 'https://a:1' }], contexts: [{ name: 'x', cluster: 'c' }] }));
     expect(() => load(noCurrent)).toThrow(/sets no current-context/);
@@ -162,7 +220,13 @@ describe('loadKubeConfig + staticConnection', () => {
   });
 
   it('insecure-skip-tls-verify and tls-server-name', async () => {
-    const file = write('kc', simple({ server: 'https://10.0.0.1:6443', 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' }, { token: 't' }));
+    const file = write(
+      'kc',
+      simple(
+        { server: 'https://10.0.0.1:6443', 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' },
+        { token: 't' },
+      ),
+    );
     const conn = await connect(file);
     expect(conn.tls?.rejectUnauthorized).toBe(false);
     expect(conn.tls?.servername).toBe('kubernetes.default');
@@ -171,12 +235,17 @@ describe('loadKubeConfig + staticConnection', () => {
   it('basic auth, and impersonation headers', async () => {
     const file = write('kc', simple({ server: 'https://a:1' }, { username: 'admin', password: 's3cret', as: 'jane', 'as-uid': '42' }));
     expect(await (await connect(file)).authHeaders()).toEqual({
-      authorization: `Basic ${b64('admin:s3cret')}`, 'impersonate-user': 'jane', 'impersonate-uid': '42',
+      authorization: `Basic ${b64('admin:s3cret')}`,
+      'impersonate-user': 'jane',
+      'impersonate-uid': '42',
     });
   });
 
   it('a context without a user sends no credentials', async () => {
-    const file = write('kc', kubeconfig({ current: 'x', clusters: [{ name: 'c', server: 'http://a:1' }], contexts: [{ name: 'x', cluster: 'c' }] }));
+    const file = write(
+      'kc',
+      kubeconfig({ current: 'x', clusters: [{ name: 'c', server: 'http://a:1' }], contexts: [{ name: 'x', cluster: 'c' }] }),
+    );
     const sel = load(file);
     expect(sel.user).toBeUndefined();
     expect(await (await staticConnection(sel)).authHeaders()).toEqual({});
@@ -224,7 +293,11 @@ describe('loadKubeConfig + staticConnection', () => {
 
     it('uses KUBERNETES_SERVICE_HOST/PORT, the service-account CA and token, re-reading the token', async () => {
       const dir = serviceAccount();
-      const sel = load(undefined, undefined, isolated({ serviceAccountDir: dir, env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }));
+      const sel = load(
+        undefined,
+        undefined,
+        isolated({ serviceAccountDir: dir, env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }),
+      );
       expect(sel.source).toBe('in-cluster');
       let now = 0;
       const conn = await staticConnection(sel, { now: () => now });
@@ -237,13 +310,24 @@ describe('loadKubeConfig + staticConnection', () => {
     });
 
     it('brackets an IPv6 host', () => {
-      const sel = load(undefined, undefined, isolated({ serviceAccountDir: serviceAccount(), env: { KUBERNETES_SERVICE_HOST: 'fd00:10:96::1', KUBERNETES_SERVICE_PORT: '443' } }));
+      const sel = load(
+        undefined,
+        undefined,
+        isolated({
+          serviceAccountDir: serviceAccount(),
+          env: { KUBERNETES_SERVICE_HOST: 'fd00:10:96::1', KUBERNETES_SERVICE_PORT: '443' },
+        }),
+      );
       expect(sel.cluster.server).toBe('https://[fd00:10:96::1]:443');
     });
 
     it('a kubeconfig in the home directory takes precedence', () => {
       write('home/.kube/config', simple({ server: 'https://home:1' }, { token: 't' }));
-      const sel = load(undefined, undefined, isolated({ serviceAccountDir: serviceAccount(), env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }));
+      const sel = load(
+        undefined,
+        undefined,
+        isolated({ serviceAccountDir: serviceAccount(), env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }),
+      );
       expect(sel.cluster.server).toBe('https://home:1');
     });
 
@@ -311,17 +395,25 @@ describe('clientFromKubeConfig', () => {
   });
 
   it('hands exec and auth-provider users to the client-node fallback', async () => {
-    const file = write('kc', kubeconfig({
-      current: 'exec',
-      clusters: [{ name: 'c', server: url }],
-      users: [
-        { name: 'exec-user', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'get-token' } },
-        { name: 'ap-user', 'auth-provider': { name: 'oidc', config: {} } },
-      ],
-      contexts: [{ name: 'exec', cluster: 'c', user: 'exec-user' }, { name: 'ap', cluster: 'c', user: 'ap-user' }],
+    const file = write(
+      'kc',
+      kubeconfig({
+        current: 'exec',
+        clusters: [{ name: 'c', server: url }],
+        users: [
+          { name: 'exec-user', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'get-token' } },
+          { name: 'ap-user', 'auth-provider': { name: 'oidc', config: {} } },
+        ],
+        contexts: [
+          { name: 'exec', cluster: 'c', user: 'exec-user' },
+          { name: 'ap', cluster: 'c', user: 'ap-user' },
+        ],
+      }),
+    );
+    const clientNode = jest.fn(async (sel: KubeConfigSelection): Promise<ClientConnection> => ({
+      server: sel.cluster.server,
+      authHeaders: async () => ({ authorization: `Bearer from-${sel.user?.name}` }),
     }));
-    const clientNode = jest.fn(async (sel: KubeConfigSelection): Promise<ClientConnection> =>
-      ({ server: sel.cluster.server, authHeaders: async () => ({ authorization: `Bearer from-${sel.user?.name}` }) }));
     for (const context of ['exec', 'ap']) {
       const client = await clientFromKubeConfigWith({ kubeconfig: file, context }, { sources: isolated(), clientNode });
       try {
@@ -337,13 +429,20 @@ describe('clientFromKubeConfig', () => {
   });
 
   it('the real fallback runs an exec plugin through @kubernetes/client-node', async () => {
-    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'exec-token' } });
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'exec-token' },
+    });
     write('ca.crt', 'EXEC CA');
     // client-node refuses plain http without insecure-skip-tls-verify; nothing is sent here
-    const file = write('kc', simple(
-      { server: 'https://127.0.0.1:1', 'certificate-authority': 'ca.crt', 'tls-server-name': 'kube' },
-      { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/echo', args: [credential], interactiveMode: 'Never' } },
-    ));
+    const file = write(
+      'kc',
+      simple(
+        { server: 'https://127.0.0.1:1', 'certificate-authority': 'ca.crt', 'tls-server-name': 'kube' },
+        { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/echo', args: [credential], interactiveMode: 'Never' } },
+      ),
+    );
     const conn = await clientNodeConnection(load(file));
     expect(conn.server).toBe('https://127.0.0.1:1');
     expect(conn.tls?.ca).toEqual(Buffer.from('EXEC CA'));

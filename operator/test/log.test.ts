@@ -18,13 +18,17 @@ describe('log lines', () => {
     const { lines, stream } = capture();
     const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const err = Object.assign(new Error('list canaries failed', { cause }), {
-      status: 503, config: { headers: { authorization: 'Bearer secret-token' } }, response: { body: 'secret-body' },
+      status: 503,
+      config: { headers: { authorization: 'Bearer secret-token' } },
+      response: { body: 'secret-body' },
     });
     createLogger('info', 'test', stream).warn({ err }, 'list/watch failed');
     await new Promise((r) => setImmediate(r));
     const line = lines[0]!;
     expect(line.err).toMatchObject({
-      type: 'Error', message: 'list canaries failed', status: 503,
+      type: 'Error',
+      message: 'list canaries failed',
+      status: 503,
       cause: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:1', code: 'ECONNREFUSED' },
     });
     expect(JSON.stringify(line)).not.toMatch(/secret-token|secret-body/);

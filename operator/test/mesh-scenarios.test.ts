@@ -20,20 +20,33 @@ interface Case {
 const CASES: Case[] = [
   { provider: 'linkerd', analysis: {}, spec: {}, objects: ['TrafficSplit podinfo'] },
   { provider: 'smi:v1alpha1', analysis: { metrics: TEMPLATE_METRIC }, spec: {}, objects: ['TrafficSplit podinfo'] },
-  { provider: 'gatewayapi:v1', analysis: { metrics: TEMPLATE_METRIC }, spec: { service: { port: 9898, gatewayRefs: [GATEWAY] } }, objects: ['HTTPRoute podinfo'] },
   {
-    provider: 'appmesh:v1beta2', analysis: {}, spec: {},
+    provider: 'gatewayapi:v1',
+    analysis: { metrics: TEMPLATE_METRIC },
+    spec: { service: { port: 9898, gatewayRefs: [GATEWAY] } },
+    objects: ['HTTPRoute podinfo'],
+  },
+  {
+    provider: 'appmesh:v1beta2',
+    analysis: {},
+    spec: {},
     objects: [
-      'VirtualService podinfo', 'VirtualService podinfo-canary', 'VirtualRouter podinfo', 'VirtualRouter podinfo-canary',
-      'VirtualNode podinfo-primary', 'VirtualNode podinfo-canary',
+      'VirtualService podinfo',
+      'VirtualService podinfo-canary',
+      'VirtualRouter podinfo',
+      'VirtualRouter podinfo-canary',
+      'VirtualNode podinfo-primary',
+      'VirtualNode podinfo-canary',
     ],
   },
 ];
 
-const worldFor = (c: Case, extra: Partial<CanarySpec> = {}): World => new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
+const worldFor = (c: Case, extra: Partial<CanarySpec> = {}): World =>
+  new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
 
 /** The canary weight as the provider's router reads it back from its own objects. */
-const weightOf = async (w: World, provider: string): Promise<number | undefined> => (await w.deps.routerFor(provider).getRoutes(w.canary))?.canaryWeight;
+const weightOf = async (w: World, provider: string): Promise<number | undefined> =>
+  (await w.deps.routerFor(provider).getRoutes(w.canary))?.canaryWeight;
 
 async function initialized(w: World): Promise<void> {
   await w.reconcile();
@@ -84,7 +97,12 @@ describe.each(CASES)('given a Canary with provider $provider', (c) => {
     w.kube.put(Resources.canaries, { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date(w.now).toISOString() } });
     const before = w.kube.writes.length;
     await w.tick(0);
-    expect(w.kube.writes.slice(before).filter((x) => x.verb === 'delete').map((x) => `${x.kind} ${x.name}`)).toEqual(c.objects);
+    expect(
+      w.kube.writes
+        .slice(before)
+        .filter((x) => x.verb === 'delete')
+        .map((x) => `${x.kind} ${x.name}`),
+    ).toEqual(c.objects);
     expect(await w.deps.routerFor(c.provider).getRoutes(w.canary)).toBeUndefined();
     expect(w.canary.metadata.finalizers ?? []).toEqual([]);
     expect(w.deployment('podinfo')!.spec.replicas).toBe(2);

@@ -26,20 +26,39 @@ function datadog(req: Received): Reply {
   const from = Number(req.params.get('from')) * 1000;
   return {
     body: {
-      status: 'ok', res_type: 'time_series', query: req.params.get('query'), message: '', group_by: [],
-      from_date: from, to_date: Number(req.params.get('to')) * 1000, series,
+      status: 'ok',
+      res_type: 'time_series',
+      query: req.params.get('query'),
+      message: '',
+      group_by: [],
+      from_date: from,
+      to_date: Number(req.params.get('to')) * 1000,
+      series,
     },
   };
 }
 
 const points = (...values: (number | null)[]) => values.map((v, i) => [1_700_000_000_000 + i * 20_000, v]);
 const oneSeries = (...values: (number | null)[]) => ({
-  aggr: 'avg', metric: 'trace.http.request.errors', display_name: 'trace.http.request.errors', expression: 'x', scope: 'service:podinfo',
-  interval: 20, length: values.length, start: 1_700_000_000_000, end: 1_700_000_060_000, tag_set: [], unit: null, pointlist: points(...values),
+  aggr: 'avg',
+  metric: 'trace.http.request.errors',
+  display_name: 'trace.http.request.errors',
+  expression: 'x',
+  scope: 'service:podinfo',
+  interval: 20,
+  length: values.length,
+  start: 1_700_000_000_000,
+  end: 1_700_000_060_000,
+  tag_set: [],
+  unit: null,
+  pointlist: points(...values),
 });
 
 const cfg = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  type: 'datadog', address: api.address, secret: { datadog_api_key: API_KEY, datadog_application_key: `${APP_KEY}\n` }, ...over,
+  type: 'datadog',
+  address: api.address,
+  secret: { datadog_api_key: API_KEY, datadog_application_key: `${APP_KEY}\n` },
+  ...over,
 });
 
 beforeAll(async () => {
@@ -54,7 +73,8 @@ beforeEach(() => {
 
 describe('datadog query', () => {
   it('given a query, then it GETs /api/v1/query with from/to over the interval and both keys as headers', async () => {
-    const query = 'sum:trace.http.request.errors{service:podinfo,env:canary}.as_count() / sum:trace.http.request.hits{service:podinfo}.as_count()';
+    const query =
+      'sum:trace.http.request.errors{service:podinfo,env:canary}.as_count() / sum:trace.http.request.hits{service:podinfo}.as_count()';
     const before = Math.floor(Date.now() / 1000);
     await new DatadogProvider(cfg(), providerCtx).query(query, signal(), { windowMs: 5 * 60_000 });
     const after = Math.floor(Date.now() / 1000);
@@ -78,7 +98,9 @@ describe('datadog query', () => {
   });
 
   it('given the default address, then it is api.datadoghq.com', () => {
-    expect((new DatadogProvider({ type: 'datadog', address: '' }, providerCtx) as unknown as { base: string }).base).toBe('https://api.datadoghq.com');
+    expect((new DatadogProvider({ type: 'datadog', address: '' }, providerCtx) as unknown as { base: string }).base).toBe(
+      'https://api.datadoghq.com',
+    );
   });
 
   it.each<[string, (number | null)[], number]>([
@@ -109,8 +131,11 @@ describe('datadog query', () => {
     expect(err.message).toContain('2 series');
   });
 
-  it('given a bad query, then it is ProviderError with the status and Datadog\'s reason', async () => {
-    api.handler = () => ({ status: 400, body: { errors: ['Error parsing query: unable to parse sum:x{: Rule \'scope_expr\' didn\'t match'] } });
+  it("given a bad query, then it is ProviderError with the status and Datadog's reason", async () => {
+    api.handler = () => ({
+      status: 400,
+      body: { errors: ["Error parsing query: unable to parse sum:x{: Rule 'scope_expr' didn't match"] },
+    });
     try {
       const err = await failure(new DatadogProvider(cfg(), providerCtx).query('sum:x{', signal()));
       expect(err).toBeInstanceOf(ProviderError);
@@ -123,14 +148,21 @@ describe('datadog query', () => {
   it('given an error status in a 200 answer, then it is ProviderError', async () => {
     api.handler = () => ({ body: { status: 'error', error: 'Rate limit of 1600 requests per hour exceeded' } });
     try {
-      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow('datadog: query failed: Rate limit of 1600 requests per hour exceeded');
+      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow(
+        'datadog: query failed: Rate limit of 1600 requests per hour exceeded',
+      );
     } finally {
       api.handler = datadog;
     }
   });
 
   it('given a wrong application key, then it is ProviderError HTTP 403 that does not contain the keys', async () => {
-    const err = await failure(new DatadogProvider(cfg({ secret: { datadog_api_key: API_KEY, datadog_application_key: 'wrong-app-key' } }), providerCtx).query('q', signal()));
+    const err = await failure(
+      new DatadogProvider(cfg({ secret: { datadog_api_key: API_KEY, datadog_application_key: 'wrong-app-key' } }), providerCtx).query(
+        'q',
+        signal(),
+      ),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('datadog: query failed: HTTP 403 (credentials rejected): Forbidden');
   });
@@ -169,7 +201,9 @@ describe('datadog query', () => {
   it('given a non-JSON 200 answer, then it is ProviderError', async () => {
     api.handler = () => ({ body: 'not json', contentType: 'text/plain' });
     try {
-      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow('datadog: response is not JSON (HTTP 200, content-type text/plain)');
+      await expect(new DatadogProvider(cfg(), providerCtx).query('q', signal())).rejects.toThrow(
+        'datadog: response is not JSON (HTTP 200, content-type text/plain)',
+      );
     } finally {
       api.handler = datadog;
     }
@@ -183,21 +217,27 @@ describe('datadog query', () => {
 });
 
 describe('datadog through the analyzer', () => {
-  it('given a MetricTemplate with a secretRef and a 2m metric, then the Secret\'s keys are used and the window is 2m', async () => {
+  it("given a MetricTemplate with a secretRef and a 2m metric, then the Secret's keys are used and the window is 2m", async () => {
     const template = {
       metadata: { name: 'dd-errors', namespace: 'test' },
-      spec: { provider: { type: 'datadog', address: api.address, secretRef: { name: 'datadog' } }, query: 'sum:errors{service:{{ target }}}.as_count()' },
+      spec: {
+        provider: { type: 'datadog', address: api.address, secretRef: { name: 'datadog' } },
+        query: 'sum:errors{service:{{ target }}}.as_count()',
+      },
     } as MetricTemplate;
     const analyzer = new MetricAnalyzer({
       templates: { get: (ns, name) => (ns === 'test' && name === 'dd-errors' ? template : undefined), list: () => [template] },
       secrets: { read: async () => ({ datadog_api_key: API_KEY, datadog_application_key: APP_KEY }) } as unknown as SecretReader,
-      defaultPrometheus: 'http://prometheus.invalid:9090', crossNamespaceRefs: 'opt-in',
-      http: providerCtx.http, ambientNamespaces: [],
+      defaultPrometheus: 'http://prometheus.invalid:9090',
+      crossNamespaceRefs: 'opt-in',
+      http: providerCtx.http,
+      ambientNamespaces: [],
     });
     const canary = {
       metadata: { name: 'podinfo', namespace: 'test' },
       spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+        service: { port: 9898 },
         analysis: { metrics: [{ name: 'errors', interval: '2m', templateRef: { name: 'dd-errors' }, thresholdRange: { max: 5 } }] },
       },
     } as unknown as Canary;

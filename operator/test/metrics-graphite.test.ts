@@ -11,7 +11,8 @@ let series: unknown[] = [];
 
 /** graphite-web's render API (format=json), behind basic auth when requireAuth is set. */
 function graphite(req: Received): Reply {
-  if (requireAuth && req.headers.authorization !== BASIC) return { status: 401, body: '<html><body>401 Authorization Required</body></html>', contentType: 'text/html' };
+  if (requireAuth && req.headers.authorization !== BASIC)
+    return { status: 401, body: '<html><body>401 Authorization Required</body></html>', contentType: 'text/html' };
   if (req.method !== 'GET' || !req.path.endsWith('/render')) return { status: 404, body: 'Not Found' };
   if (req.params.get('format') !== 'json') return { status: 400, body: 'format must be json here' };
   const target = req.params.get('target') ?? '';
@@ -20,7 +21,8 @@ function graphite(req: Received): Reply {
 }
 
 const oneSeries = (...values: (number | null)[]) => ({
-  target: 'podinfo.errors', tags: { name: 'podinfo.errors' },
+  target: 'podinfo.errors',
+  tags: { name: 'podinfo.errors' },
   datapoints: values.map((v, i) => [v, 1_700_000_000 + 60 * i]),
 });
 const cfg = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({ type: 'graphite', address: api.address, ...over });
@@ -38,7 +40,7 @@ beforeEach(() => {
 
 describe('graphite query', () => {
   it('given a target, then it GETs /render with the target, from=-<interval> and format=json', async () => {
-    const target = "sumSeries(stats.timers.podinfo-canary.*.count)";
+    const target = 'sumSeries(stats.timers.podinfo-canary.*.count)';
     await new GraphiteProvider(cfg(), providerCtx).query(target, signal(), { windowMs: 300_000 });
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'GET', path: '/render' });
@@ -61,7 +63,9 @@ describe('graphite query', () => {
     await new GraphiteProvider(cfg({ address: `${api.address}/graphite/` }), providerCtx).query(query, signal());
     const r = api.received[0]!;
     expect(r.path).toBe('/graphite/render');
-    expect(r.params.get('target')).toBe("summarize( asPercent( sumSeries(stats.timers.httpServerRequests.app.podinfo.exception.*.count), sumSeries(stats.timers.httpServerRequests.app.podinfo.*.count) ), '1min', 'avg' )");
+    expect(r.params.get('target')).toBe(
+      "summarize( asPercent( sumSeries(stats.timers.httpServerRequests.app.podinfo.exception.*.count), sumSeries(stats.timers.httpServerRequests.app.podinfo.*.count) ), '1min', 'avg' )",
+    );
     expect(r.params.get('from')).toBe('-5min');
     expect(r.params.getAll('format')).toEqual(['json']);
   });
@@ -95,37 +99,48 @@ describe('graphite query', () => {
     expect(err.message).toContain('2 series');
   });
 
-  it('given an invalid target, then it is ProviderError HTTP 400 with graphite\'s text', async () => {
-    await expect(new GraphiteProvider(cfg(), providerCtx).query('sumSeries((a)', signal())).rejects.toThrow('graphite: render failed: HTTP 400: Invalid target: sumSeries((a)');
+  it("given an invalid target, then it is ProviderError HTTP 400 with graphite's text", async () => {
+    await expect(new GraphiteProvider(cfg(), providerCtx).query('sumSeries((a)', signal())).rejects.toThrow(
+      'graphite: render failed: HTTP 400: Invalid target: sumSeries((a)',
+    );
   });
 
   it('given username and password, then basic auth is sent', async () => {
     requireAuth = true;
-    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 's3cret-pass\n' } }), providerCtx).query('a.b', signal())).resolves.toBe(3.5);
+    await expect(
+      new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 's3cret-pass\n' } }), providerCtx).query('a.b', signal()),
+    ).resolves.toBe(3.5);
     expect(api.received[0]!.headers.authorization).toBe(BASIC);
   });
 
   it('given a wrong password, then it is ProviderError HTTP 401 without the password', async () => {
     requireAuth = true;
-    const err = await failure(new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 'wrong-pass' } }), providerCtx).query('a.b', signal()));
+    const err = await failure(
+      new GraphiteProvider(cfg({ secret: { username: 'grafana', password: 'wrong-pass' } }), providerCtx).query('a.b', signal()),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('graphite: render failed: HTTP 401 (credentials rejected)');
   });
 
   it('given a username without password, then it is ProviderError and nothing is sent', async () => {
-    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana' } }), providerCtx).query('a.b', signal()))
-      .rejects.toThrow("graphite: the provider's Secret needs both username and password, or neither");
+    await expect(new GraphiteProvider(cfg({ secret: { username: 'grafana' } }), providerCtx).query('a.b', signal())).rejects.toThrow(
+      "graphite: the provider's Secret needs both username and password, or neither",
+    );
     expect(api.received).toHaveLength(0);
   });
 
   it('given no address, then it is ProviderError', async () => {
-    await expect(new GraphiteProvider(cfg({ address: '' }), providerCtx).query('a.b', signal())).rejects.toThrow('graphite: spec.provider.address is required');
+    await expect(new GraphiteProvider(cfg({ address: '' }), providerCtx).query('a.b', signal())).rejects.toThrow(
+      'graphite: spec.provider.address is required',
+    );
   });
 
   it('given an answer that is not a list, then it is ProviderError', async () => {
     api.handler = () => ({ body: { error: 'odd' } });
     try {
-      await expect(new GraphiteProvider(cfg(), providerCtx).query('a.b', signal())).rejects.toThrow('graphite: render failed: the answer is not a JSON list of series');
+      await expect(new GraphiteProvider(cfg(), providerCtx).query('a.b', signal())).rejects.toThrow(
+        'graphite: render failed: the answer is not a JSON list of series',
+      );
     } finally {
       api.handler = graphite;
     }

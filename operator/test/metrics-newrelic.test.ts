@@ -19,7 +19,10 @@ function insights(req: Received): Reply {
 }
 
 const cfg = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  type: 'newrelic', address: api.address, secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: QUERY_KEY }, ...over,
+  type: 'newrelic',
+  address: api.address,
+  secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: QUERY_KEY },
+  ...over,
 });
 const meta = { metadata: { eventTypes: ['Transaction'], rawSince: '60 SECONDS AGO' }, performanceStats: { inspectedCount: 120 } };
 
@@ -81,34 +84,53 @@ describe('newrelic query', () => {
   });
 
   it('given several facets, then it is MultipleSeriesError', async () => {
-    answer = { facets: [{ name: 'a', results: [{ count: 1 }] }, { name: 'b', results: [{ count: 2 }] }, { name: 'c', results: [{ count: 3 }] }], ...meta };
+    answer = {
+      facets: [
+        { name: 'a', results: [{ count: 1 }] },
+        { name: 'b', results: [{ count: 2 }] },
+        { name: 'c', results: [{ count: 3 }] },
+      ],
+      ...meta,
+    };
     const err = await failure(new NewRelicProvider(cfg(), providerCtx).query('SELECT count(*) FROM Transaction FACET appName', signal()));
     expect(err).toBeInstanceOf(MultipleSeriesError);
     expect(err.message).toContain('3 series');
   });
 
-  it('given an NRQL syntax error, then it is ProviderError with the status and New Relic\'s reason', async () => {
+  it("given an NRQL syntax error, then it is ProviderError with the status and New Relic's reason", async () => {
     const err = await failure(new NewRelicProvider(cfg(), providerCtx).query('SELECT count(*) FORM Transaction', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe("newrelic: query failed: HTTP 400: NRQL Syntax Error: Error at line 1 position 22, unexpected 'FORM'");
   });
 
   it('given a wrong query key, then it is ProviderError HTTP 403 without the key', async () => {
-    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'NRIQ-wrong-key' } }), providerCtx).query('SELECT 1 FROM X', signal()));
+    const err = await failure(
+      new NewRelicProvider(cfg({ secret: { newrelic_account_id: ACCOUNT, newrelic_query_key: 'NRIQ-wrong-key' } }), providerCtx).query(
+        'SELECT 1 FROM X',
+        signal(),
+      ),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('newrelic: query failed: HTTP 403 (credentials rejected): Invalid query key');
     expect(err.message).not.toContain('NRIQ-wrong-key');
   });
 
   it('given a wrong account, then it is ProviderError HTTP 404', async () => {
-    const err = await failure(new NewRelicProvider(cfg({ secret: { newrelic_account_id: '999', newrelic_query_key: QUERY_KEY } }), providerCtx).query('SELECT 1 FROM X', signal()));
+    const err = await failure(
+      new NewRelicProvider(cfg({ secret: { newrelic_account_id: '999', newrelic_query_key: QUERY_KEY } }), providerCtx).query(
+        'SELECT 1 FROM X',
+        signal(),
+      ),
+    );
     expect(err.message).toBe('newrelic: query failed: HTTP 404: Not Found');
   });
 
   it('given a 503 with a text body, then it is ProviderError with the status and the text', async () => {
     api.handler = () => ({ status: 503, body: 'Service Unavailable' });
     try {
-      await expect(new NewRelicProvider(cfg(), providerCtx).query('SELECT 1 FROM X', signal())).rejects.toThrow('newrelic: query failed: HTTP 503: Service Unavailable');
+      await expect(new NewRelicProvider(cfg(), providerCtx).query('SELECT 1 FROM X', signal())).rejects.toThrow(
+        'newrelic: query failed: HTTP 503: Service Unavailable',
+      );
     } finally {
       api.handler = insights;
     }

@@ -19,7 +19,12 @@ function metricsApi(req: Received): Reply {
   return { body: document };
 }
 
-const cfg = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({ type: 'web', address: api.address, secret: { Authorization: TOKEN }, ...over });
+const cfg = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
+  type: 'web',
+  address: api.address,
+  secret: { Authorization: TOKEN },
+  ...over,
+});
 const q = (o: Record<string, unknown>): string => JSON.stringify(o);
 
 beforeAll(async () => {
@@ -35,12 +40,25 @@ afterAll(async () => {
 beforeEach(() => {
   api.reset();
   tlsApi.reset();
-  document = { status: 'ok', data: { service: 'podinfo', errorRate: 0.25, series: [{ name: 'a', v: 1 }, { name: 'b', v: '2.5' }] } };
+  document = {
+    status: 'ok',
+    data: {
+      service: 'podinfo',
+      errorRate: 0.25,
+      series: [
+        { name: 'a', v: 1 },
+        { name: 'b', v: '2.5' },
+      ],
+    },
+  };
 });
 
 describe('web query', () => {
-  it('given a path and a JSONPath, then it GETs address + path with the Secret\'s keys and the template headers as headers', async () => {
-    const p = new WebProvider(cfg({ address: `${api.address}/api/`, headers: { 'X-Tenant': ['team-a'], 'X-Multi': ['a', 'b'] } }), providerCtx);
+  it("given a path and a JSONPath, then it GETs address + path with the Secret's keys and the template headers as headers", async () => {
+    const p = new WebProvider(
+      cfg({ address: `${api.address}/api/`, headers: { 'X-Tenant': ['team-a'], 'X-Multi': ['a', 'b'] } }),
+      providerCtx,
+    );
     await expect(p.query(q({ path: '/v1/slo?service=podinfo&window=5m', jsonPath: '$.data.errorRate' }), signal())).resolves.toBe(0.25);
     const r = api.received[0]!;
     expect(r).toMatchObject({ method: 'GET', path: '/api/v1/slo', body: '' });
@@ -52,7 +70,10 @@ describe('web query', () => {
   });
 
   it('given a body, then it POSTs it as JSON', async () => {
-    await new WebProvider(cfg(), providerCtx).query(q({ path: '/query', jsonPath: '$.data.errorRate', body: { service: 'podinfo', window: '1m' } }), signal());
+    await new WebProvider(cfg(), providerCtx).query(
+      q({ path: '/query', jsonPath: '$.data.errorRate', body: { service: 'podinfo', window: '1m' } }),
+      signal(),
+    );
     const r = api.received[0]!;
     expect(r.method).toBe('POST');
     expect(r.headers['content-type']).toBe('application/json');
@@ -60,7 +81,10 @@ describe('web query', () => {
   });
 
   it('given method POST and a string body, then the string is sent as it is', async () => {
-    await new WebProvider(cfg(), providerCtx).query(q({ method: 'post', path: '/query', jsonPath: '$.data.errorRate', body: 'sum(rate(x[1m]))' }), signal());
+    await new WebProvider(cfg(), providerCtx).query(
+      q({ method: 'post', path: '/query', jsonPath: '$.data.errorRate', body: 'sum(rate(x[1m]))' }),
+      signal(),
+    );
     expect(api.received[0]).toMatchObject({ method: 'POST', body: 'sum(rate(x[1m]))' });
   });
 
@@ -96,27 +120,48 @@ describe('web query', () => {
   });
 
   it('given a path that selects an object, then it is ProviderError', async () => {
-    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath: '$.data' }), signal())).rejects.toThrow('web: $.data selects object, not a number');
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/m', jsonPath: '$.data' }), signal())).rejects.toThrow(
+      'web: $.data selects object, not a number',
+    );
   });
 
   it('given a wrong token, then it is ProviderError HTTP 401 without the token', async () => {
-    const err = await failure(new WebProvider(cfg({ secret: { Authorization: 'Bearer wrong-token-123' } }), providerCtx).query(q({ path: '/m?token=abc', jsonPath: '$.v' }), signal()));
+    const err = await failure(
+      new WebProvider(cfg({ secret: { Authorization: 'Bearer wrong-token-123' } }), providerCtx).query(
+        q({ path: '/m?token=abc', jsonPath: '$.v' }),
+        signal(),
+      ),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('web: GET /m failed: HTTP 401 (credentials rejected): invalid token');
   });
 
   it('given a server error, then it is ProviderError with the status and reason', async () => {
-    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/boom', jsonPath: '$.v' }), signal())).rejects.toThrow('web: GET /boom failed: HTTP 500: database is down');
+    await expect(new WebProvider(cfg(), providerCtx).query(q({ path: '/boom', jsonPath: '$.v' }), signal())).rejects.toThrow(
+      'web: GET /boom failed: HTTP 500: database is down',
+    );
   });
 
   it.each<[string, string, string]>([
     ['not JSON', '/v1/value', 'web: the query must be a JSON object such as {"path": "/api/value", "jsonPath": "$.value"}'],
-    ['a path without a leading slash', q({ path: 'http://elsewhere/x', jsonPath: '$.v' }), 'web: query.path must be a string starting with "/"'],
+    [
+      'a path without a leading slash',
+      q({ path: 'http://elsewhere/x', jsonPath: '$.v' }),
+      'web: query.path must be a string starting with "/"',
+    ],
     ['no jsonPath', q({ path: '/x' }), 'web: query.jsonPath must be a JSONPath such as "$.data.value"'],
-    ['an unknown field', q({ path: '/x', jsonPath: '$.v', url: 'x' }), 'web: unknown query field(s) url (known: path, jsonPath, method, body)'],
+    [
+      'an unknown field',
+      q({ path: '/x', jsonPath: '$.v', url: 'x' }),
+      'web: unknown query field(s) url (known: path, jsonPath, method, body)',
+    ],
     ['a DELETE', q({ path: '/x', jsonPath: '$.v', method: 'DELETE' }), 'web: query.method must be GET or POST, not DELETE'],
     ['a GET with a body', q({ path: '/x', jsonPath: '$.v', method: 'GET', body: {} }), 'web: query.body needs method POST'],
-    ['a filter expression', q({ path: '/x', jsonPath: '$.a[?(@.b > 1)]' }), 'web: invalid JSONPath "$.a[?(@.b > 1)]": expected an index, a quoted name or * inside []'],
+    [
+      'a filter expression',
+      q({ path: '/x', jsonPath: '$.a[?(@.b > 1)]' }),
+      'web: invalid JSONPath "$.a[?(@.b > 1)]": expected an index, a quoted name or * inside []',
+    ],
   ])('given a query that is %s, then it is ProviderError and nothing is sent', async (_title, query, message) => {
     await expect(new WebProvider(cfg(), providerCtx).query(query, signal())).rejects.toThrow(message);
     expect(api.received).toHaveLength(0);
@@ -127,7 +172,9 @@ describe('web query', () => {
     const err = await failure(new WebProvider({ type: 'web', address: tlsApi.address }, providerCtx).query(query, signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^web: unreachable: .*self[- ]signed/i);
-    await expect(new WebProvider({ type: 'web', address: tlsApi.address, insecureSkipVerify: true }, providerCtx).query(query, signal())).resolves.toBe(7);
+    await expect(
+      new WebProvider({ type: 'web', address: tlsApi.address, insecureSkipVerify: true }, providerCtx).query(query, signal()),
+    ).resolves.toBe(7);
   });
 
   it('given the shared plumbing, then requests time out after 5 s like Prometheus queries', () => {
@@ -152,8 +199,8 @@ describe('JSONPath subset', () => {
     expect(selectJsonPath({ a: [1, 2] }, path)).toEqual(expected);
   });
 
-  it("given escaped quotes in a bracket name, then they are part of the key", () => {
-    expect(selectJsonPath({ "it's": { 'a"b': 3 } }, "$['it\\'s'][\"a\\\"b\"]")).toEqual([3]);
+  it('given escaped quotes in a bracket name, then they are part of the key', () => {
+    expect(selectJsonPath({ "it's": { 'a"b': 3 } }, '$[\'it\\\'s\']["a\\"b"]')).toEqual([3]);
   });
 
   it.each<[string, string]>([

@@ -36,22 +36,30 @@ describe('clipRemoteText', () => {
 });
 
 describe('formatBytes and redirectNote', () => {
-  it.each<[number, string]>([[512, '512 bytes'], [1024, '1 KiB'], [1536, '1.5 KiB'], [1024 * 1024, '1 MiB'], [64 * 1024 * 1024, '64 MiB']])(
-    'given %p bytes, then %p', (n, text) => {
-      expect(formatBytes(n)).toBe(text);
-    },
-  );
+  it.each<[number, string]>([
+    [512, '512 bytes'],
+    [1024, '1 KiB'],
+    [1536, '1.5 KiB'],
+    [1024 * 1024, '1 MiB'],
+    [64 * 1024 * 1024, '64 MiB'],
+  ])('given %p bytes, then %p', (n, text) => {
+    expect(formatBytes(n)).toBe(text);
+  });
 
-  it.each<[number, string]>([[200, ''], [301, ' (redirects are not followed)'], [308, ' (redirects are not followed)'], [404, '']])(
-    'given status %p, then the note is %j', (status, note) => {
-      expect(redirectNote(status)).toBe(note);
-    },
-  );
+  it.each<[number, string]>([
+    [200, ''],
+    [301, ' (redirects are not followed)'],
+    [308, ' (redirects are not followed)'],
+    [404, ''],
+  ])('given status %p, then the note is %j', (status, note) => {
+    expect(redirectNote(status)).toBe(note);
+  });
 });
 
 describe('OutboundClient', () => {
   it.each([['data:application/json,{}'], ['file:///etc/passwd'], ['ftp://127.0.0.1/x']])(
-    'given a webhook URL %p, then it is refused without being read', async (url) => {
+    'given a webhook URL %p, then it is refused without being read',
+    async (url) => {
       const r = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'gate', url }, payload, signal());
       expect(r).toEqual({ ok: false, message: 'gate: the address is not an http(s) URL' });
     },
@@ -71,7 +79,8 @@ describe('OutboundClient', () => {
   });
 
   it('given a proxy that is not an http(s) URL, then the request is refused', async () => {
-    await expect(testHttp.request({ url: 'http://127.0.0.1:1/', proxy: 'socks5://127.0.0.1:1080', signal: signal(), timeoutMs: 1000 }))
-      .rejects.toMatchObject({ kind: 'refused', message: 'the proxy is not an http(s) URL' });
+    await expect(
+      testHttp.request({ url: 'http://127.0.0.1:1/', proxy: 'socks5://127.0.0.1:1080', signal: signal(), timeoutMs: 1000 }),
+    ).rejects.toMatchObject({ kind: 'refused', message: 'the proxy is not an http(s) URL' });
   });
 });

@@ -24,7 +24,9 @@ describe('shardOf and preferredOwner', () => {
     const before = Array.from({ length: 16 }, (_, s) => preferredOwner(s, members));
     expect(new Set(before)).toEqual(new Set(members));
     const after = Array.from({ length: 16 }, (_, s) => preferredOwner(s, ['a', 'c']));
-    before.forEach((owner, s) => { if (owner !== 'b') expect(after[s]).toBe(owner); });
+    before.forEach((owner, s) => {
+      if (owner !== 'b') expect(after[s]).toBe(owner);
+    });
     expect(after).not.toContain('b');
   });
 });
@@ -46,11 +48,27 @@ describe('LeaseLock', () => {
 });
 
 describe('ShardedOwnership', () => {
-  const make = (kube: FakeKube, identity: string, clock: { now: number }, events: string[], shards = 4, client = kube.client()): ShardedOwnership =>
+  const make = (
+    kube: FakeKube,
+    identity: string,
+    clock: { now: number },
+    events: string[],
+    shards = 4,
+    client = kube.client(),
+  ): ShardedOwnership =>
     new ShardedOwnership({
-      client, namespace: 'ns', prefix: 'tg', identity, shards, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
-      log: silentLogger(), now: () => clock.now,
-      onAcquire: (s) => events.push(`${identity}+${s}`), onLose: (s) => events.push(`${identity}-${s}`),
+      client,
+      namespace: 'ns',
+      prefix: 'tg',
+      identity,
+      shards,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      log: silentLogger(),
+      now: () => clock.now,
+      onAcquire: (s) => events.push(`${identity}+${s}`),
+      onLose: (s) => events.push(`${identity}-${s}`),
     } satisfies ShardOptions);
   const round = (o: ShardedOwnership): Promise<void> => (o as unknown as { round(): Promise<void> }).round();
 
@@ -108,7 +126,12 @@ describe('ShardedOwnership', () => {
   });
 
   const memberLeases = (kube: FakeKube): string[] =>
-    kube.lister<Lease>(Resources.leases).list('ns').filter((l) => l.metadata.labels?.['tollgate.dev/member'] === 'true').map((l) => l.metadata.name!).sort();
+    kube
+      .lister<Lease>(Resources.leases)
+      .list('ns')
+      .filter((l) => l.metadata.labels?.['tollgate.dev/member'] === 'true')
+      .map((l) => l.metadata.name!)
+      .sort();
 
   it('given a replica stopping, then its member Lease is deleted and its shard Leases are left free for the others', async () => {
     const kube = new FakeKube();
@@ -122,7 +145,12 @@ describe('ShardedOwnership', () => {
     expect(memberLeases(kube)).toEqual(['tg-member-a']);
     await a.stop();
     expect(memberLeases(kube)).toEqual([]);
-    expect(kube.lister<Lease>(Resources.leases).list('ns').map((l) => l.spec.holderIdentity)).toEqual(['', '']);
+    expect(
+      kube
+        .lister<Lease>(Resources.leases)
+        .list('ns')
+        .map((l) => l.spec.holderIdentity),
+    ).toEqual(['', '']);
   });
 
   /** rounds of `o`, each a retry period (2 s) after the last. */
@@ -149,10 +177,15 @@ describe('ShardedOwnership', () => {
     expect(peerCount(a)).toBe(0);
   });
 
-  it('given a dead member that renews between the survivor\'s list and its delete, then the delete fails on the resourceVersion and the Lease stays', async () => {
+  it("given a dead member that renews between the survivor's list and its delete, then the delete fails on the resourceVersion and the Lease stays", async () => {
     const kube = new FakeKube();
     const clock = { now: 1_000_000 };
-    const slow = new LeaseLock(kube.client(), 'ns', 'tg-member-slow', { identity: 'slow', leaseDurationMs: 15_000, now: () => clock.now, labels: { 'tollgate.dev/lease-of': 'tg', 'tollgate.dev/member': 'true' } });
+    const slow = new LeaseLock(kube.client(), 'ns', 'tg-member-slow', {
+      identity: 'slow',
+      leaseDurationMs: 15_000,
+      now: () => clock.now,
+      labels: { 'tollgate.dev/lease-of': 'tg', 'tollgate.dev/member': 'true' },
+    });
     await slow.tryAcquireOrRenew();
     // The survivor's client: the member renews just before each delete reaches the API server.
     const client = kube.client();
@@ -176,7 +209,9 @@ describe('ShardedOwnership', () => {
     const clock = { now: 1_000_000 };
     const client = kube.client();
     const forbidden = Object.assign(Object.create(client) as typeof client, {
-      delete: async () => { throw new KubeApiError(403, 'Forbidden', 'leases is forbidden', 'DELETE', 'leases'); },
+      delete: async () => {
+        throw new KubeApiError(403, 'Forbidden', 'leases is forbidden', 'DELETE', 'leases');
+      },
     });
     const dead = make(kube, 'dead', clock, [], 2);
     const a = make(kube, 'a', clock, [], 2, forbidden);

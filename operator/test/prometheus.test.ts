@@ -67,7 +67,8 @@ describe('PrometheusProvider.query', () => {
 
   it('given a query, then it is sent as a GET to /api/v1/query with the query string intact', async () => {
     reply = { status: 200, body: vector('1') };
-    const query = 'sum(rate(istio_requests_total{reporter="destination", response_code!~"5.*", a=~"x|y"}[1m])) / sum(rate(b[1m])) * 100 + 0';
+    const query =
+      'sum(rate(istio_requests_total{reporter="destination", response_code!~"5.*", a=~"x|y"}[1m])) / sum(rate(b[1m])) * 100 + 0';
     await new PrometheusProvider({ type: 'prometheus', address }, providerCtx).query(query, signal());
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'GET', path: '/api/v1/query', query });
@@ -106,7 +107,10 @@ describe('PrometheusProvider.query', () => {
   });
 
   it('given HTTP 400 with a Prometheus error body, then it is ProviderError carrying the error text', async () => {
-    reply = { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unexpected "}"' } };
+    reply = {
+      status: 400,
+      body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unexpected "}"' },
+    };
     const err = await failure(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).query('sum(}', signal()));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toBe('prometheus: query failed: HTTP 400: invalid parameter "query": 1:5: parse error: unexpected "}"');
@@ -115,11 +119,21 @@ describe('PrometheusProvider.query', () => {
   it.each<[string, number, unknown, string]>([
     ['HTTP 502 with an HTML body', 502, '<html>bad gateway</html>', 'prometheus: query failed: HTTP 502'],
     ['HTTP 401 with an empty body', 401, '', 'prometheus: query failed: HTTP 401 (credentials rejected)'],
-    ['HTTP 200 with an error status', 200, { status: 'error', error: 'query timed out' }, 'prometheus: query failed: HTTP 200: query timed out'],
+    [
+      'HTTP 200 with an error status',
+      200,
+      { status: 'error', error: 'query timed out' },
+      'prometheus: query failed: HTTP 200: query timed out',
+    ],
     ['HTTP 200 with a body that is not JSON', 200, 'ok', 'prometheus: response is not JSON (HTTP 200, content-type text/html)'],
     ['HTTP 200 with a JSON null', 200, 'null', 'prometheus: query failed: HTTP 200'],
     ['HTTP 200 without data', 200, { status: 'success' }, 'prometheus: response has no data'],
-    ['a matrix result', 200, { status: 'success', data: { resultType: 'matrix', result: [] } }, 'prometheus: unsupported result type matrix'],
+    [
+      'a matrix result',
+      200,
+      { status: 'success', data: { resultType: 'matrix', result: [] } },
+      'prometheus: unsupported result type matrix',
+    ],
   ])('given %s, then it is ProviderError %p', async (_title, status, body, message) => {
     reply = { status, body, contentType: typeof body === 'string' ? 'text/html' : 'application/json' };
     const err = await failure(new PrometheusProvider({ type: 'prometheus', address }, providerCtx).query('up', signal()));
@@ -132,7 +146,9 @@ describe('PrometheusProvider.query', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const err = await failure(new PrometheusProvider({ type: 'prometheus', address: `http://127.0.0.1:${port}` }, providerCtx).query('up', signal()));
+    const err = await failure(
+      new PrometheusProvider({ type: 'prometheus', address: `http://127.0.0.1:${port}` }, providerCtx).query('up', signal()),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/^prometheus: unreachable: .*ECONNREFUSED/);
   });
@@ -158,7 +174,10 @@ describe('PrometheusProvider credentials and headers', () => {
   });
 
   it('given a username and password in the secret, then basic auth is sent', async () => {
-    await new PrometheusProvider({ type: 'prometheus', address, secret: { username: 'admin', password: 'p@ss:word' } }, providerCtx).query('up', signal());
+    await new PrometheusProvider({ type: 'prometheus', address, secret: { username: 'admin', password: 'p@ss:word' } }, providerCtx).query(
+      'up',
+      signal(),
+    );
     expect(seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from('admin:p@ss:word').toString('base64')}`);
   });
 
@@ -172,9 +191,11 @@ describe('PrometheusProvider credentials and headers', () => {
   });
 
   it('given provider headers, then each is sent with multiple values joined', async () => {
-    await new PrometheusProvider({ type: 'prometheus', address, headers: { 'X-Scope-OrgID': ['tenant-a'], 'X-Multi': ['a', 'b'] } }, providerCtx).query('up', signal());
+    await new PrometheusProvider(
+      { type: 'prometheus', address, headers: { 'X-Scope-OrgID': ['tenant-a'], 'X-Multi': ['a', 'b'] } },
+      providerCtx,
+    ).query('up', signal());
     expect(seen[0]!.headers['x-scope-orgid']).toBe('tenant-a');
     expect(seen[0]!.headers['x-multi']).toBe('a, b');
   });
 });
-

@@ -5,7 +5,14 @@ import { providerCtx } from './fakes/outbound.js';
 
 /** Security finding 9: a Canary's templateVariables are values in the query, never query syntax. */
 const vars = (v: Record<string, string>): QueryVars => ({
-  name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo', ingress: 'podinfo', route: 'podinfo', interval: '1m', variables: v,
+  name: 'podinfo',
+  namespace: 'test',
+  target: 'podinfo',
+  service: 'podinfo',
+  ingress: 'podinfo',
+  route: 'podinfo',
+  interval: '1m',
+  variables: v,
 });
 const render = (template: string, v: string, language: QueryLanguage): string => renderQuery(template, vars({ v }), language);
 const refusal = (template: string, v: string, language: QueryLanguage): string => {
@@ -58,7 +65,7 @@ describe('PromQL: values are string-literal content', () => {
 
   it('given an escaped quote or a comment with a quote before the placeholder, then the string state is still right', () => {
     expect(render('up{a="x\\"{{ variables.v }}"}', INJECTION, 'promql')).toBe('up{a="x\\"\\"} or vector(1) or {a=\\""}');
-    expect(render("# don't\nup{a=\"{{ variables.v }}\"}", INJECTION, 'promql')).toBe("# don't\nup{a=\"\\\"} or vector(1) or {a=\\\"\"}");
+    expect(render('# don\'t\nup{a="{{ variables.v }}"}', INJECTION, 'promql')).toBe('# don\'t\nup{a="\\"} or vector(1) or {a=\\""}');
   });
 
   it('given a control character other than newline, CR or tab, then it is refused', () => {
@@ -68,11 +75,15 @@ describe('PromQL: values are string-literal content', () => {
 
 describe('the other languages', () => {
   it('Flux: quotes and ${ interpolation are escaped', () => {
-    expect(render('filter(fn: (r) => r.app == "{{ variables.v }}")', '" or true or "${x}', 'flux')).toBe('filter(fn: (r) => r.app == "\\" or true or \\"\\${x}")');
+    expect(render('filter(fn: (r) => r.app == "{{ variables.v }}")', '" or true or "${x}', 'flux')).toBe(
+      'filter(fn: (r) => r.app == "\\" or true or \\"\\${x}")',
+    );
   });
 
-  it("NRQL: a single quote is escaped", () => {
-    expect(render("SELECT count(*) FROM Tx WHERE app = '{{ variables.v }}'", "x' OR 1=1 OR app='", 'nrql')).toBe("SELECT count(*) FROM Tx WHERE app = 'x\\' OR 1=1 OR app=\\''");
+  it('NRQL: a single quote is escaped', () => {
+    expect(render("SELECT count(*) FROM Tx WHERE app = '{{ variables.v }}'", "x' OR 1=1 OR app='", 'nrql')).toBe(
+      "SELECT count(*) FROM Tx WHERE app = 'x\\' OR 1=1 OR app=\\''",
+    );
   });
 
   it('Datadog: tags are outside strings, so only plain tokens', () => {
@@ -90,7 +101,9 @@ describe('the other languages', () => {
     expect(refusal(template, "x', 'Sum', 60) * 0 + 100 + SEARCH('y", 'json')).toContain('would end its string in the "Expression"');
     expect(refusal(template, 'x" OR MetricName="y', 'json')).toContain('would end its string');
     expect(refusal(template, 'x\\', 'json')).toContain('would end its string');
-    expect(JSON.parse(render(template, 'Request Count', 'json'))).toEqual([{ Id: 'e', Expression: 'SEARCH(\'{AWS/ELB} MetricName="Request Count"\', \'Sum\', 60)' }]);
+    expect(JSON.parse(render(template, 'Request Count', 'json'))).toEqual([
+      { Id: 'e', Expression: "SEARCH('{AWS/ELB} MetricName=\"Request Count\"', 'Sum', 60)" },
+    ]);
   });
 
   it('CloudWatch: among the search terms of SEARCH, only a plain token', () => {
@@ -101,23 +114,36 @@ describe('the other languages', () => {
   });
 
   it('CloudWatch: outside the strings of an "Expression" only a plain token; metric math is refused', () => {
-    expect(refusal('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain('outside a quoted string of an "Expression"');
-    expect(JSON.parse(render('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', '100', 'json'))).toEqual([{ Id: 'e', Expression: 'm1 / 100' }]);
-    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\', \'Sum\', 60) / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain('outside a quoted string');
+    expect(refusal('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain(
+      'outside a quoted string of an "Expression"',
+    );
+    expect(JSON.parse(render('[{"Id":"e","Expression":"m1 / {{ variables.v }}"}]', '100', 'json'))).toEqual([
+      { Id: 'e', Expression: 'm1 / 100' },
+    ]);
+    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\', \'Sum\', 60) / {{ variables.v }}"}]', 'm1 * 0 + m2', 'json')).toContain(
+      'outside a quoted string',
+    );
   });
 
   it('CloudWatch: in a Metrics Insights string a value may hold spaces but no quote', () => {
-    const template = '[{"Id":"e","Expression":"SELECT SUM(RequestCount) FROM SCHEMA(\\"AWS/ApplicationELB\\", LoadBalancer) WHERE LoadBalancer = \'{{ variables.v }}\'"}]';
+    const template =
+      '[{"Id":"e","Expression":"SELECT SUM(RequestCount) FROM SCHEMA(\\"AWS/ApplicationELB\\", LoadBalancer) WHERE LoadBalancer = \'{{ variables.v }}\'"}]';
     expect(JSON.parse(render(template, 'app/my lb', 'json'))[0].Expression).toMatch(/= 'app\/my lb'$/);
     expect(refusal(template, "x' OR LoadBalancer = 'y", 'json')).toContain('would end its string');
   });
 
   it('CloudWatch: a value after a backslash in an "Expression" is refused (its meaning there is unknown)', () => {
-    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\\\\\' {{ variables.v }}\', \'Sum\', 60)"}]', 'x', 'json')).toContain('cannot follow a backslash');
+    expect(refusal('[{"Id":"e","Expression":"SEARCH(\'a\\\\\' {{ variables.v }}\', \'Sum\', 60)"}]', 'x', 'json')).toContain(
+      'cannot follow a backslash',
+    );
   });
 
   it('web: a value in "path" is URL-encoded (no extra query parameter), elsewhere JSON-escaped', () => {
-    const q = render('{"path": "/api/slo?service={{ variables.v }}", "jsonPath": "$.v", "body": {"s": "{{ variables.v }}"}}', 'a&admin=true"', 'web');
+    const q = render(
+      '{"path": "/api/slo?service={{ variables.v }}", "jsonPath": "$.v", "body": {"s": "{{ variables.v }}"}}',
+      'a&admin=true"',
+      'web',
+    );
     const parsed = JSON.parse(q) as { path: string; body: { s: string } };
     expect(parsed.path).toBe('/api/slo?service=a%26admin%3Dtrue%22');
     expect([...new URL(parsed.path, 'http://x').searchParams.keys()]).toEqual(['service']);
@@ -131,10 +157,20 @@ describe('the other languages', () => {
 
   it('every provider declares its query language', () => {
     const expected: Record<string, QueryLanguage> = {
-      prometheus: 'promql', datadog: 'datadog', newrelic: 'nrql', cloudwatch: 'json', stackdriver: 'mql', graphite: 'graphite', influxdb: 'flux', web: 'web',
+      prometheus: 'promql',
+      datadog: 'datadog',
+      newrelic: 'nrql',
+      cloudwatch: 'json',
+      stackdriver: 'mql',
+      graphite: 'graphite',
+      influxdb: 'flux',
+      web: 'web',
     };
     for (const [type, language] of Object.entries(expected)) {
-      expect(createMetricProvider({ type, address: 'http://127.0.0.1:1', region: 'us-east-1', secret: { project: 'p' } }, providerCtx).queryLanguage).toBe(language);
+      expect(
+        createMetricProvider({ type, address: 'http://127.0.0.1:1', region: 'us-east-1', secret: { project: 'p' } }, providerCtx)
+          .queryLanguage,
+      ).toBe(language);
     }
   });
 });

@@ -1,8 +1,14 @@
 import { renderQuery, TemplateError, type QueryVars } from '../src/metrics/render.js';
 
 const vars: QueryVars = {
-  name: 'podinfo', namespace: 'test', target: 'podinfo', service: 'podinfo-svc', ingress: 'podinfo-ing', route: 'podinfo-route',
-  interval: '1m', variables: { app: 'frontend', 'max-latency': '0.5', code_class: '5xx' },
+  name: 'podinfo',
+  namespace: 'test',
+  target: 'podinfo',
+  service: 'podinfo-svc',
+  ingress: 'podinfo-ing',
+  route: 'podinfo-route',
+  interval: '1m',
+  variables: { app: 'frontend', 'max-latency': '0.5', code_class: '5xx' },
 };
 
 describe('renderQuery', () => {
@@ -64,10 +70,13 @@ describe('renderQuery', () => {
   });
 
   // Names inherited from Object.prototype are not placeholders.
-  it.each([['{{ constructor }}'], ['{{ toString }}'], ['{{ __proto__ }}'], ['{{ variables.constructor }}'], ['{{ variables.hasOwnProperty }}']])(
-    'given the inherited name %p, then it is rejected like any unknown placeholder',
-    (template) => {
-      expect(() => renderQuery(template, vars, 'promql')).toThrow(TemplateError);
-    },
-  );
+  it.each([
+    ['{{ constructor }}'],
+    ['{{ toString }}'],
+    ['{{ __proto__ }}'],
+    ['{{ variables.constructor }}'],
+    ['{{ variables.hasOwnProperty }}'],
+  ])('given the inherited name %p, then it is rejected like any unknown placeholder', (template) => {
+    expect(() => renderQuery(template, vars, 'promql')).toThrow(TemplateError);
+  });
 });

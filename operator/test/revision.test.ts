@@ -9,7 +9,11 @@ describe('canonicalJson', () => {
     ['undefined', undefined, 'null'],
     ['an empty object', {}, '{}'],
     ['an empty array', [], '[]'],
-    ['an object with unsorted keys', { b: 1, a: 2, c: { z: 1, y: [3, { k: 1, j: 2 }] } }, '{"a":2,"b":1,"c":{"y":[3,{"j":2,"k":1}],"z":1}}'],
+    [
+      'an object with unsorted keys',
+      { b: 1, a: 2, c: { z: 1, y: [3, { k: 1, j: 2 }] } },
+      '{"a":2,"b":1,"c":{"y":[3,{"j":2,"k":1}],"z":1}}',
+    ],
     ['an object with an undefined field', { a: 1, b: undefined }, '{"a":1}'],
     ['an array with an undefined entry', [1, undefined, 2], '[1,null,2]'],
     ['keys that need escaping', { 'a"b': 1, 'tollgate.dev/revision': 'x' }, '{"a\\"b":1,"tollgate.dev/revision":"x"}'],
@@ -18,13 +22,22 @@ describe('canonicalJson', () => {
   });
 
   it('given plain data, then the output is valid JSON equal to the input', () => {
-    const value = { spec: { containers: [{ name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }] }] }, metadata: { labels: { app: 'x' } } };
+    const value = {
+      spec: { containers: [{ name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }] }] },
+      metadata: { labels: { app: 'x' } },
+    };
     expect(JSON.parse(canonicalJson(value))).toEqual(value);
   });
 
   it('given two objects that differ only in key order at every level, then they serialise identically', () => {
-    const a = { metadata: { labels: { app: 'podinfo', tier: 'web' }, annotations: { x: '1' } }, spec: { containers: [{ name: 'app', image: 'i:1' }] } };
-    const b = { spec: { containers: [{ image: 'i:1', name: 'app' }] }, metadata: { annotations: { x: '1' }, labels: { tier: 'web', app: 'podinfo' } } };
+    const a = {
+      metadata: { labels: { app: 'podinfo', tier: 'web' }, annotations: { x: '1' } },
+      spec: { containers: [{ name: 'app', image: 'i:1' }] },
+    };
+    const b = {
+      spec: { containers: [{ image: 'i:1', name: 'app' }] },
+      metadata: { annotations: { x: '1' }, labels: { tier: 'web', app: 'podinfo' } },
+    };
     expect(canonicalJson(a)).toBe(canonicalJson(b));
   });
 

@@ -17,14 +17,24 @@ describe('covers', () => {
     ['identical scalars', 5, 5],
     ['identical objects', { a: 1, b: 'x' }, { a: 1, b: 'x' }],
     ['a field the server defaulted (only live has it)', { weight: 10, group: '', kind: 'Service' }, { weight: 10 }],
-    ['nested server defaults', { spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'a', group: '' }] }] } },
-      { spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'a' }] }] } }],
+    [
+      'nested server defaults',
+      { spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'a', group: '' }] }] } },
+      { spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'a' }] }] } },
+    ],
     ['an undefined desired field', { a: 1 }, { a: 1, b: undefined }],
     ['an undefined desired value', { a: 1 }, undefined],
     ['an empty desired string and a null live value', { group: null }, { group: '' }],
     ['an empty desired string and an absent live field', {}, { group: '' }],
     ['equal arrays', [1, { a: 2 }], [1, { a: 2 }]],
-    ['array elements that carry server defaults', [{ name: 'a', kind: 'Service' }, { name: 'b', kind: 'Service' }], [{ name: 'a' }, { name: 'b' }]],
+    [
+      'array elements that carry server defaults',
+      [
+        { name: 'a', kind: 'Service' },
+        { name: 'b', kind: 'Service' },
+      ],
+      [{ name: 'a' }, { name: 'b' }],
+    ],
     ['an empty desired object against anything object-like', { a: 1 }, {}],
     ['both null', null, null],
   ])('given %s, then live covers desired', (_title, live, desired) => {
@@ -39,7 +49,17 @@ describe('covers', () => {
     ['a longer live array', { hosts: ['a', 'b'] }, { hosts: ['a'] }],
     ['a shorter live array', { hosts: ['a'] }, { hosts: ['a', 'b'] }],
     ['arrays in another order', ['a', 'b'], ['b', 'a']],
-    ['an array element that differs', [{ name: 'a', weight: 90 }, { name: 'b', weight: 10 }], [{ name: 'a', weight: 80 }, { name: 'b', weight: 20 }]],
+    [
+      'an array element that differs',
+      [
+        { name: 'a', weight: 90 },
+        { name: 'b', weight: 10 },
+      ],
+      [
+        { name: 'a', weight: 80 },
+        { name: 'b', weight: 20 },
+      ],
+    ],
     ['an object where an array is desired', { 0: 'a', length: 1 }, ['a']],
     ['an array where an object is desired', ['a'], { 0: 'a' }],
     ['null where an object is desired', null, { a: 1 }],
@@ -59,15 +79,27 @@ const ref = { namespace: NS, name: 'podinfo' };
 
 /** The HTTPRoute ensureObject is asked for in these tests: spec plus metadata as a router would build it. */
 const routeOf = (spec: Record<string, unknown>, live?: Obj): Obj => ({
-  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', ...live,
-  metadata: { ...(live?.metadata ?? { name: 'podinfo', namespace: NS }), labels: { ...live?.metadata.labels, 'tollgate.dev/canary': 'podinfo' } },
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  ...live,
+  metadata: {
+    ...(live?.metadata ?? { name: 'podinfo', namespace: NS }),
+    labels: { ...live?.metadata.labels, 'tollgate.dev/canary': 'podinfo' },
+  },
   spec,
 });
 
 const SPEC_90_10 = {
   parentRefs: [{ name: 'public' }],
   hostnames: ['app.example.com'],
-  rules: [{ backendRefs: [{ kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 }, { kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 }] }],
+  rules: [
+    {
+      backendRefs: [
+        { kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 },
+        { kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 },
+      ],
+    },
+  ],
 };
 
 describe('ensureObject', () => {
@@ -105,13 +137,15 @@ describe('ensureObject', () => {
       spec: {
         parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }],
         hostnames: ['app.example.com'],
-        rules: [{
-          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-          backendRefs: [
-            { group: '', kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 },
-            { group: '', kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 },
-          ],
-        }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+            backendRefs: [
+              { group: '', kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 },
+              { group: '', kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 },
+            ],
+          },
+        ],
       },
       status: { parents: [] },
     });
@@ -146,7 +180,14 @@ describe('ensureObject', () => {
     const stored = kube.get<Obj>(R, NS, 'podinfo')!;
     expect(stored.spec).toEqual({
       parentRefs: [{ name: 'public' }],
-      rules: [{ backendRefs: [{ kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 }, { kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 }] }],
+      rules: [
+        {
+          backendRefs: [
+            { kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 90 },
+            { kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 10 },
+          ],
+        },
+      ],
     });
     expect(stored.metadata.annotations?.[ANNOTATIONS.applied]).toBe(revisionOf(withoutHosts));
   });
@@ -164,7 +205,10 @@ describe('ensureObject', () => {
     const { kube, lister } = setup();
     const inner = kube.client();
     const replaced: Obj[] = [];
-    const client = { ...inner, replace: (r: typeof R, o: Obj, s: AbortSignal) => (replaced.push(copy(o)), inner.replace(r, o, s)) } as unknown as KubeClient;
+    const client = {
+      ...inner,
+      replace: (r: typeof R, o: Obj, s: AbortSignal) => (replaced.push(copy(o)), inner.replace(r, o, s)),
+    } as unknown as KubeClient;
     await ensureObject(client, lister, R, ref, (live) => routeOf(copy(SPEC_90_10), live), signal());
     const live = kube.put(R, { ...kube.get<Obj>(R, NS, 'podinfo')!, status: { parents: [{ controllerName: 'x' }] } });
     await ensureObject(client, lister, R, ref, (l) => routeOf({ ...copy(SPEC_90_10), hostnames: ['b.example.com'] }, l), signal());
@@ -179,7 +223,14 @@ describe('ensureObject', () => {
     const stale = kube.get<Obj>(R, NS, 'podinfo')!;
     kube.put(R, { ...stale, metadata: { ...stale.metadata, labels: { ...stale.metadata.labels, touched: 'yes' } } });
     const staleLister: Lister<Obj> = { get: () => copy(stale), list: () => [copy(stale)] };
-    const attempt = ensureObject(client, staleLister, R, ref, (l) => routeOf({ ...copy(SPEC_90_10), hostnames: ['b.example.com'] }, l), signal());
+    const attempt = ensureObject(
+      client,
+      staleLister,
+      R,
+      ref,
+      (l) => routeOf({ ...copy(SPEC_90_10), hostnames: ['b.example.com'] }, l),
+      signal(),
+    );
     await expect(attempt).rejects.toBeInstanceOf(KubeApiError);
     await expect(attempt).rejects.toMatchObject({ status: 409, reason: 'Conflict' });
     expect(kube.get<Obj>(R, NS, 'podinfo')!.spec?.hostnames).toEqual(['app.example.com']);
@@ -189,15 +240,35 @@ describe('ensureObject', () => {
 describe('ensureGenerated', () => {
   it('given no object, then it is created owned by the Canary with the GitOps annotations, the canary label and the fingerprint', async () => {
     const kube = new FakeKube();
-    const spec = { service: 'podinfo', backends: [{ service: 'podinfo-primary', weight: 100 }, { service: 'podinfo-canary', weight: 0 }] };
-    const action = await ensureGenerated(routerDepsOf(kube), canaryOf(), {
-      resource: Resources.trafficSplitsV1alpha2, name: 'podinfo', spec, labels: { team: 'web' }, annotations: { note: 'x' },
-    }, signal());
+    const spec = {
+      service: 'podinfo',
+      backends: [
+        { service: 'podinfo-primary', weight: 100 },
+        { service: 'podinfo-canary', weight: 0 },
+      ],
+    };
+    const action = await ensureGenerated(
+      routerDepsOf(kube),
+      canaryOf(),
+      {
+        resource: Resources.trafficSplitsV1alpha2,
+        name: 'podinfo',
+        spec,
+        labels: { team: 'web' },
+        annotations: { note: 'x' },
+      },
+      signal(),
+    );
     expect(action).toBe('created');
     const stored = kube.get<Obj>(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')!;
-    expect({ apiVersion: stored.apiVersion, kind: stored.kind, spec: stored.spec }).toEqual({ apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', spec });
+    expect({ apiVersion: stored.apiVersion, kind: stored.kind, spec: stored.spec }).toEqual({
+      apiVersion: 'split.smi-spec.io/v1alpha2',
+      kind: 'TrafficSplit',
+      spec,
+    });
     expect(stored.metadata).toMatchObject({
-      name: 'podinfo', namespace: 'test',
+      name: 'podinfo',
+      namespace: 'test',
       labels: { team: 'web', 'tollgate.dev/canary': 'podinfo' },
       annotations: {
         note: 'x',
@@ -207,19 +278,37 @@ describe('ensureGenerated', () => {
       },
       ownerReferences: [OWNER],
     });
-    expect(GITOPS_ANNOTATIONS).toEqual({ 'kustomize.toolkit.fluxcd.io/reconcile': 'disabled', 'helm.toolkit.fluxcd.io/driftDetection': 'disabled' });
+    expect(GITOPS_ANNOTATIONS).toEqual({
+      'kustomize.toolkit.fluxcd.io/reconcile': 'disabled',
+      'helm.toolkit.fluxcd.io/driftDetection': 'disabled',
+    });
     expect(ownedBy(stored, canaryOf())).toBe(true);
   });
 
   it('given an object someone else created, then it is adopted: their labels, annotations and owners stay, the spec becomes ours', async () => {
     const kube = new FakeKube();
     kube.put(Resources.trafficSplitsV1alpha2, {
-      apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit',
-      metadata: { name: 'podinfo', namespace: 'test', labels: { owner: 'them' }, annotations: { theirs: 'kept' }, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'u' }] },
+      apiVersion: 'split.smi-spec.io/v1alpha2',
+      kind: 'TrafficSplit',
+      metadata: {
+        name: 'podinfo',
+        namespace: 'test',
+        labels: { owner: 'them' },
+        annotations: { theirs: 'kept' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'u' }],
+      },
       spec: { service: 'podinfo', backends: [{ service: 'podinfo', weight: 100 }] },
     });
-    const spec = { service: 'podinfo', backends: [{ service: 'podinfo-primary', weight: 100 }, { service: 'podinfo-canary', weight: 0 }] };
-    expect(await ensureGenerated(routerDepsOf(kube), canaryOf(), { resource: Resources.trafficSplitsV1alpha2, name: 'podinfo', spec }, signal())).toBe('updated');
+    const spec = {
+      service: 'podinfo',
+      backends: [
+        { service: 'podinfo-primary', weight: 100 },
+        { service: 'podinfo-canary', weight: 0 },
+      ],
+    };
+    expect(
+      await ensureGenerated(routerDepsOf(kube), canaryOf(), { resource: Resources.trafficSplitsV1alpha2, name: 'podinfo', spec }, signal()),
+    ).toBe('updated');
     const stored = kube.get<Obj>(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')!;
     expect(stored.spec).toEqual(spec);
     expect(stored.metadata.labels).toEqual({ owner: 'them', 'tollgate.dev/canary': 'podinfo' });

@@ -27,7 +27,14 @@ describe('createRouter', () => {
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
-    const classes: Record<string, new (...args: never[]) => unknown> = { AppMeshRouter, HttpRouteRouter, IstioRouter, KubernetesRouter, LinkerdRouter, SmiRouter };
+    const classes: Record<string, new (...args: never[]) => unknown> = {
+      AppMeshRouter,
+      HttpRouteRouter,
+      IstioRouter,
+      KubernetesRouter,
+      LinkerdRouter,
+      SmiRouter,
+    };
     const router = createRouter(name, deps);
     expect(router).toBeInstanceOf(classes[cls]!);
     expect(router.provider).toBe(name);
@@ -37,37 +44,70 @@ describe('createRouter', () => {
   it('given the providers of the CRD enum, then exactly those with a router are supported, and every supported provider is in the enum', () => {
     const withRouter = PROVIDER_NAMES.filter((p) => supportedProviders().has(p));
     expect(withRouter).toEqual([
-      'appmesh', 'appmesh:v1beta2', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'kubernetes', 'linkerd', 'osm',
-      'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3', 'smi:v1alpha4',
+      'appmesh',
+      'appmesh:v1beta2',
+      'gatewayapi:v1',
+      'gatewayapi:v1beta1',
+      'istio',
+      'kubernetes',
+      'linkerd',
+      'osm',
+      'smi:v1alpha1',
+      'smi:v1alpha2',
+      'smi:v1alpha3',
+      'smi:v1alpha4',
     ]);
     expect([...supportedProviders()].sort()).toEqual([...withRouter].sort());
   });
 
-  it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))('given %s from the CRD enum without a router, then createRouter throws UnknownProviderError', (name) => {
-    expect(() => createRouter(name, deps)).toThrow(UnknownProviderError);
-  });
-
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'contour', 'gloo', 'knative', 'kuma', 'nginx', 'skipper', 'traefik']);
-  });
-
-  it.each(['nginx', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', '', 'Istio', 'smi', 'smi:v1beta1', 'gatewayapi', 'gatewayapi:v1alpha2', 'appmesh:v1beta1'])(
-    'given the unknown name %p, then createRouter throws UnknownProviderError naming it',
+  it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))(
+    'given %s from the CRD enum without a router, then createRouter throws UnknownProviderError',
     (name) => {
-      let err: unknown;
-      try {
-        createRouter(name, deps);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(UnknownProviderError);
-      expect((err as UnknownProviderError).provider).toBe(name);
-      expect((err as Error).name).toBe('UnknownProviderError');
-      expect((err as Error).message).toBe(
-        `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
-      );
+      expect(() => createRouter(name, deps)).toThrow(UnknownProviderError);
     },
   );
+
+  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
+      'apisix',
+      'contour',
+      'gloo',
+      'knative',
+      'kuma',
+      'nginx',
+      'skipper',
+      'traefik',
+    ]);
+  });
+
+  it.each([
+    'nginx',
+    'constructor',
+    'toString',
+    '__proto__',
+    'hasOwnProperty',
+    'valueOf',
+    '',
+    'Istio',
+    'smi',
+    'smi:v1beta1',
+    'gatewayapi',
+    'gatewayapi:v1alpha2',
+    'appmesh:v1beta1',
+  ])('given the unknown name %p, then createRouter throws UnknownProviderError naming it', (name) => {
+    let err: unknown;
+    try {
+      createRouter(name, deps);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnknownProviderError);
+    expect((err as UnknownProviderError).provider).toBe(name);
+    expect((err as Error).name).toBe('UnknownProviderError');
+    expect((err as Error).message).toBe(
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
+    );
+  });
 
   it('given each call, then a new router is built (no shared state between providers)', () => {
     expect(createRouter('linkerd', deps)).not.toBe(createRouter('linkerd', deps));

@@ -52,7 +52,9 @@ describe('given an initialized Canary and a healthy new revision', () => {
     expect(w.canary.status?.lastPromotedSpec).toBe(w.canary.status?.lastAppliedSpec);
     expect(w.deployment('podinfo-primary')!.spec.template.spec.containers[0]!.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
     expect(w.deployment('podinfo')!.spec.replicas).toBe(0);
-    expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['NewRevision', 'Advanced', 'Promoting', 'Finalising', 'Succeeded']));
+    expect(w.events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['NewRevision', 'Advanced', 'Promoting', 'Finalising', 'Succeeded']),
+    );
   });
 
   it('when a step is not yet due, then nothing moves', async () => {
@@ -94,7 +96,9 @@ describe('given a new revision that fails its checks', () => {
     await w.tick(0);
     await w.tick();
     expect(w.vsWeight()).toBe(25);
-    w.checks = [{ name: 'request-success-rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'request-success-rate 50 < 99' }];
+    w.checks = [
+      { name: 'request-success-rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'request-success-rate 50 < 99' },
+    ];
     await w.tick();
     expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 1, canaryWeight: 25 });
     await w.tick();
@@ -144,7 +148,10 @@ describe('given a revision replaced during its analysis', () => {
 
 describe('given gates and hooks', () => {
   it('when confirm-promotion is closed, then the run waits in WaitingPromotion, and promotes once it opens', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ webhooks: [{ name: 'gate', type: 'confirm-promotion', url: 'http://hooks/gate/check' }] }),
+    );
     await initialized(w);
     w.hookResults.gate = { ok: false, status: 403, message: 'gate answered 403' };
     w.newRevision({ VERSION: 'v2' });
@@ -159,7 +166,10 @@ describe('given gates and hooks', () => {
   });
 
   it('when pre-rollout fails, then no traffic moves and the failure counts as a failed check', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ threshold: 1, webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/' }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ threshold: 1, webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/' }] }),
+    );
     await initialized(w);
     w.hookResults.smoke = { ok: false, status: 500, message: 'smoke answered 500' };
     w.newRevision({ VERSION: 'v2' });
@@ -167,11 +177,20 @@ describe('given gates and hooks', () => {
     await w.tick();
     expect(w.canary.status).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
     expect(w.kube.writes.filter((x) => x.kind === 'VirtualService' && x.verb === 'update')).toEqual([]);
-    expect(w.hookCalls[0]?.payload).toMatchObject({ name: 'podinfo', namespace: NS, type: 'pre-rollout', phase: 'Progressing', canaryWeight: 0 });
+    expect(w.hookCalls[0]?.payload).toMatchObject({
+      name: 'podinfo',
+      namespace: NS,
+      type: 'pre-rollout',
+      phase: 'Progressing',
+      canaryWeight: 0,
+    });
   });
 
   it('when a rollback hook answers 2xx, then the run is rolled back', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'abort', type: 'rollback', url: 'http://hooks/rollback/check' }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ webhooks: [{ name: 'abort', type: 'rollback', url: 'http://hooks/rollback/check' }] }),
+    );
     w.hookResults.abort = { ok: false, status: 403, message: 'closed' };
     await initialized(w);
     w.newRevision({ VERSION: 'v2' });
@@ -186,7 +205,10 @@ describe('given gates and hooks', () => {
 
 describe('given other strategies', () => {
   it('blue/green on the kubernetes provider runs iterations with no traffic split, then promotes', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ iterations: 3, stepWeight: undefined, maxWeight: undefined }, { provider: 'kubernetes' }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ iterations: 3, stepWeight: undefined, maxWeight: undefined }, { provider: 'kubernetes' }),
+    );
     await initialized(w);
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
@@ -208,7 +230,13 @@ describe('given other strategies', () => {
     await w.tick();
     const vs = w.kube.get<{ spec: { http: unknown[] } } & KubeObject>(Resources.virtualServices, NS, 'podinfo')!;
     expect(vs.spec.http).toEqual([
-      { match, route: [{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 0 }, { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 100 }] },
+      {
+        match,
+        route: [
+          { destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 0 },
+          { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 100 },
+        ],
+      },
       { route: [{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }] },
     ]);
     await w.tick();
@@ -277,19 +305,28 @@ describe('given a Canary the operator cannot act on', () => {
 });
 
 describe('given webhooks with a secretRef and event hooks', () => {
-  it('then the Secret\'s keys become headers and hmac-key the signing key', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'hooks-auth' } }] }));
+  it("then the Secret's keys become headers and hmac-key the signing key", async () => {
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'hooks-auth' } }] }),
+    );
     w.secretData['hooks-auth'] = { Authorization: 'Bearer s3cret-token-value', 'hmac-key': 'signing-key-0123456789' };
     await initialized(w);
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     await w.tick();
-    expect(w.hookCalls.find((c) => c.hook === 'smoke')?.auth).toEqual({ headers: { Authorization: 'Bearer s3cret-token-value' }, hmacKey: 'signing-key-0123456789' });
+    expect(w.hookCalls.find((c) => c.hook === 'smoke')?.auth).toEqual({
+      headers: { Authorization: 'Bearer s3cret-token-value' },
+      hmacKey: 'signing-key-0123456789',
+    });
     expect(w.vsWeight()).toBe(25);
   });
 
   it('when the Secret is missing, then the hook fails and counts as a failed check', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'absent' } }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ webhooks: [{ name: 'smoke', type: 'pre-rollout', url: 'http://hooks/', secretRef: { name: 'absent' } }] }),
+    );
     await initialized(w);
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
@@ -317,11 +354,18 @@ describe('given a Canary with revertOnDeletion', () => {
 
   it('then the finalizer is added; on deletion the target serves again through the adopted apex Service, mesh objects go, and the finalizer is removed', async () => {
     const w = new World();
-    w.kube.put(Resources.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', namespace: NS }, spec: { selector: { app: 'podinfo', tier: 'web' }, ports: [{ port: 9898 }] } });
+    w.kube.put(Resources.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'podinfo', namespace: NS },
+      spec: { selector: { app: 'podinfo', tier: 'web' }, ports: [{ port: 9898 }] },
+    });
     w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
     await initialized(w);
     expect(w.canary.metadata.finalizers).toEqual(['tollgate.dev/finalizer']);
-    expect(w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!.spec.selector).toEqual({ app: 'podinfo-primary' });
+    expect(
+      w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!.spec.selector,
+    ).toEqual({ app: 'podinfo-primary' });
     deleteCanary(w);
     await w.tick(0);
     expect(w.canary.metadata.finalizers ?? []).toEqual([]);
@@ -358,7 +402,10 @@ describe('given a Canary with revertOnDeletion', () => {
 
 describe('given analysis.steps with pauses', () => {
   it('then each weight is held at least its pause, with checks every interval, before the next', async () => {
-    const w = new World().apply(aDeployment(), aCanary({ stepWeight: undefined, maxWeight: undefined, steps: [{ weight: 5, pause: '30s' }, { weight: 25 }] }));
+    const w = new World().apply(
+      aDeployment(),
+      aCanary({ stepWeight: undefined, maxWeight: undefined, steps: [{ weight: 5, pause: '30s' }, { weight: 25 }] }),
+    );
     await initialized(w);
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
@@ -393,8 +440,12 @@ describe('given a failed revision and the retry annotation', () => {
   });
 });
 
-const cm = (name: string, data: Record<string, string>): KubeObject & { data: Record<string, string> } =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data });
+const cm = (name: string, data: Record<string, string>): KubeObject & { data: Record<string, string> } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: NS },
+  data,
+});
 
 describe('given a target that uses a ConfigMap and a Secret', () => {
   const withConfigs = (): ReturnType<typeof aDeployment> => {
@@ -407,7 +458,13 @@ describe('given a target that uses a ConfigMap and a Secret', () => {
   it('then the primary runs on -primary copies; a change of the ConfigMap alone is a new revision, promoted with it', async () => {
     const w = new World();
     w.kube.put(Resources.configMaps, cm('settings', { mode: 'a' }));
-    w.kube.put(Resources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: NS }, type: 'Opaque', data: { k: 'dg==' } } as KubeObject);
+    w.kube.put(Resources.secrets, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: NS },
+      type: 'Opaque',
+      data: { k: 'dg==' },
+    } as KubeObject);
     w.apply(withConfigs(), aCanary());
     await initialized(w);
     const primary = w.deployment('podinfo-primary')!;
@@ -427,17 +484,29 @@ describe('given a target that uses a ConfigMap and a Secret', () => {
   });
 });
 
-describe('given an autoscalerRef to the user\'s HorizontalPodAutoscaler', () => {
+describe("given an autoscalerRef to the user's HorizontalPodAutoscaler", () => {
   const hpa = (max: number): KubeObject =>
-    ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: NS }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 2, maxReplicas: max } } as KubeObject);
+    ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'podinfo', namespace: NS },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 2, maxReplicas: max },
+    }) as KubeObject;
 
-  it('then a -primary copy aims at the primary, follows the user\'s between runs, and promotion never shrinks the primary below the canary', async () => {
+  it("then a -primary copy aims at the primary, follows the user's between runs, and promotion never shrinks the primary below the canary", async () => {
     const w = new World();
     w.kube.put(Resources.horizontalPodAutoscalersV2, hpa(4));
-    w.apply(aDeployment(), aCanary({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }));
+    w.apply(
+      aDeployment(),
+      aCanary({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }),
+    );
     await initialized(w);
     type Hpa = KubeObject & { spec: { scaleTargetRef: { name: string }; maxReplicas: number } };
-    expect(w.kube.get<Hpa>(Resources.horizontalPodAutoscalersV2, NS, 'podinfo-primary')?.spec).toMatchObject({ scaleTargetRef: { name: 'podinfo-primary' }, minReplicas: 2, maxReplicas: 4 });
+    expect(w.kube.get<Hpa>(Resources.horizontalPodAutoscalersV2, NS, 'podinfo-primary')?.spec).toMatchObject({
+      scaleTargetRef: { name: 'podinfo-primary' },
+      minReplicas: 2,
+      maxReplicas: 4,
+    });
     w.kube.put(Resources.horizontalPodAutoscalersV2, hpa(8));
     await w.tick(0);
     expect(w.kube.get<Hpa>(Resources.horizontalPodAutoscalersV2, NS, 'podinfo-primary')?.spec.maxReplicas).toBe(8);
@@ -450,7 +519,7 @@ describe('given an autoscalerRef to the user\'s HorizontalPodAutoscaler', () => 
     expect(w.deployment('podinfo-primary')!.spec.replicas).toBe(6);
   });
 
-  it('when the user\'s HPA does not exist, then it is reported', async () => {
+  it("when the user's HPA does not exist, then it is reported", async () => {
     const w = new World().apply(aDeployment(), aCanary({}, { autoscalerRef: { kind: 'HorizontalPodAutoscaler', name: 'missing' } }));
     await w.reconcile();
     expect(w.canary.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetInvalid' });
@@ -458,29 +527,60 @@ describe('given an autoscalerRef to the user\'s HorizontalPodAutoscaler', () => 
 });
 
 describe('given a DaemonSet target', () => {
-  const ds = (env: Record<string, string>): KubeObject => ({
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'podinfo', namespace: NS, labels: { app: 'podinfo' } },
-    spec: { selector: { matchLabels: { app: 'podinfo' } }, template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] } } },
-  } as KubeObject);
+  const ds = (env: Record<string, string>): KubeObject =>
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'podinfo', namespace: NS, labels: { app: 'podinfo' } },
+      spec: {
+        selector: { matchLabels: { app: 'podinfo' } },
+        template: {
+          metadata: { labels: { app: 'podinfo' } },
+          spec: { containers: [{ name: 'app', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] },
+        },
+      },
+    }) as KubeObject;
   const rollOutDaemonSets = (w: World): void => {
-    for (const d of w.kube.lister<KubeObject & { spec: { template: { spec: { nodeSelector?: object } } } }>(Resources.daemonSets).list(NS)) {
+    for (const d of w.kube
+      .lister<KubeObject & { spec: { template: { spec: { nodeSelector?: object } } } }>(Resources.daemonSets)
+      .list(NS)) {
       const n = d.spec.template.spec.nodeSelector && 'tollgate.dev/scale-to-zero' in d.spec.template.spec.nodeSelector ? 0 : 1;
-      w.kube.put(Resources.daemonSets, { ...d, status: { observedGeneration: d.metadata.generation, desiredNumberScheduled: n, currentNumberScheduled: n, updatedNumberScheduled: n, numberAvailable: n } });
+      w.kube.put(Resources.daemonSets, {
+        ...d,
+        status: {
+          observedGeneration: d.metadata.generation,
+          desiredNumberScheduled: n,
+          currentNumberScheduled: n,
+          updatedNumberScheduled: n,
+          numberAvailable: n,
+        },
+      });
     }
   };
 
   it('then it is scaled to zero by a node selector that does not change its revision, and a new revision runs blue/green on kubernetes', async () => {
     const w = new World();
     w.kube.put(Resources.daemonSets, ds({ VERSION: 'v1' }));
-    w.kube.put(Resources.canaries, aCanary({ iterations: 2, stepWeight: undefined }, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }));
+    w.kube.put(
+      Resources.canaries,
+      aCanary(
+        { iterations: 2, stepWeight: undefined },
+        { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } },
+      ),
+    );
     const step = async (ms: number): Promise<void> => {
       w.now += ms;
-      for (let i = 0; i < 6; i++) { rollOutDaemonSets(w); await w.reconciler.reconcile(`${NS}/podinfo`, new AbortController().signal); }
+      for (let i = 0; i < 6; i++) {
+        rollOutDaemonSets(w);
+        await w.reconciler.reconcile(`${NS}/podinfo`, new AbortController().signal);
+      }
     };
     await step(0);
     expect(w.canary.status?.phase).toBe('Initialized');
     type Ds = KubeObject & { spec: { template: { spec: { nodeSelector?: object } } } };
-    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({
+      'tollgate.dev/scale-to-zero': 'true',
+    });
     expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo-primary')!.spec.template.spec.nodeSelector).toBeUndefined();
     await step(10_000);
     expect(w.canary.status?.phase).toBe('Initialized');
@@ -492,7 +592,9 @@ describe('given a DaemonSet target', () => {
     expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({});
     for (let i = 0; i < 4 && w.canary.status?.phase !== 'Succeeded'; i++) await step(10_000);
     expect(w.canary.status?.phase).toBe('Succeeded');
-    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({ 'tollgate.dev/scale-to-zero': 'true' });
+    expect(w.kube.get<Ds>(Resources.daemonSets, NS, 'podinfo')!.spec.template.spec.nodeSelector).toEqual({
+      'tollgate.dev/scale-to-zero': 'true',
+    });
   });
 });
 
@@ -503,7 +605,9 @@ describe('given alerts', () => {
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     await w.tick();
-    w.checks = [{ name: 'request-success-rate', ok: false, value: 80, min: 99, reason: 'BelowMin', message: 'request-success-rate 80 < 99' }];
+    w.checks = [
+      { name: 'request-success-rate', ok: false, value: 80, min: 99, reason: 'BelowMin', message: 'request-success-rate 80 < 99' },
+    ];
     await w.tick();
     await new Promise((r) => setImmediate(r));
     expect(w.alerts.map((a) => a.reason)).toEqual(['Initialized', 'NewRevision', 'RolledBack']);
@@ -543,7 +647,10 @@ describe('given the imperative controls (annotations set by the tollgate CLI)', 
     await w.tick();
     await w.tick();
     expect(w.vsWeight()).toBe(10);
-    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'Paused', message: expect.stringContaining('paused') });
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      reason: 'Paused',
+      message: expect.stringContaining('paused'),
+    });
     annotate(w, { 'tollgate.dev/paused': 'false' });
     await w.tick();
     expect(w.vsWeight()).toBe(20);
@@ -570,7 +677,14 @@ describe('given the imperative controls (annotations set by the tollgate CLI)', 
 });
 
 describe('given session affinity on Istio', () => {
-  type Vs = KubeObject & { spec: { http: { match?: { headers?: Record<string, { regex: string }> }[]; route: { destination: { host: string }; weight: number; headers?: { response: { add: Record<string, string> } } }[] }[] } };
+  type Vs = KubeObject & {
+    spec: {
+      http: {
+        match?: { headers?: Record<string, { regex: string }> }[];
+        route: { destination: { host: string }; weight: number; headers?: { response: { add: Record<string, string> } } }[];
+      }[];
+    };
+  };
   const vs = (w: World): Vs => w.kube.get<Vs>(Resources.virtualServices, NS, 'podinfo')!;
 
   it('then canary users are pinned by a cookie while the canary takes traffic, and the cookie is expired once the run is over', async () => {
@@ -584,7 +698,9 @@ describe('given session affinity on Istio', () => {
     await w.tick();
     const [sticky, weighted] = vs(w).spec.http;
     expect(sticky!.match).toEqual([{ headers: { cookie: { regex: `.*${cookie}.*` } } }]);
-    expect(sticky!.route).toEqual([expect.objectContaining({ destination: expect.objectContaining({ host: 'podinfo-canary' }), weight: 100 })]);
+    expect(sticky!.route).toEqual([
+      expect.objectContaining({ destination: expect.objectContaining({ host: 'podinfo-canary' }), weight: 100 }),
+    ]);
     expect(weighted!.route[1]!.headers?.response.add['Set-Cookie']).toBe(`${cookie}; Max-Age=600; Path=/`);
     expect(weighted!.route.map((r) => r.weight)).toEqual([75, 25]);
     for (let i = 0; i < 4 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();

@@ -17,8 +17,14 @@ import { aCanary, aDeployment, NS as WORLD_NS, World } from './fakes/world.js';
 const NS = 'team-a';
 const SECRET_VALUE = Buffer.from('s3cr3t-password-of-another-team').toString('base64');
 
-const secret = (name: string, value = SECRET_VALUE, extra: Partial<ConfigObject> = {}): ConfigObject =>
-  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'Opaque', data: { password: value }, ...extra });
+const secret = (name: string, value = SECRET_VALUE, extra: Partial<ConfigObject> = {}): ConfigObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: NS },
+  type: 'Opaque',
+  data: { password: value },
+  ...extra,
+});
 
 /**
  * An API server stand-in for Secrets: full objects on GET; on list and watch, metadata alone when asked with the
@@ -93,7 +99,12 @@ interface Setup {
   events: { name: string; own: boolean }[];
 }
 
-interface SetupOptions { ignoresAccept?: boolean; tracksSecretsIn?: (ns: string) => boolean; secrets?: ConfigObject[]; scope?: SecretScope }
+interface SetupOptions {
+  ignoresAccept?: boolean;
+  tracksSecretsIn?: (ns: string) => boolean;
+  secrets?: ConfigObject[];
+  scope?: SecretScope;
+}
 
 async function setup(opts: SetupOptions = {}): Promise<Setup> {
   const server = new SecretServer(opts.ignoresAccept);
@@ -101,7 +112,10 @@ async function setup(opts: SetupOptions = {}): Promise<Setup> {
   const client = server.client();
   const events: { name: string; own: boolean }[] = [];
   const registry = new InformerRegistry({
-    client, logger: silentLogger(), namespaces: [], resyncMs: 0,
+    client,
+    logger: silentLogger(),
+    namespaces: [],
+    resyncMs: 0,
     onEvent: (_r, o, own) => void events.push({ name: o.metadata.name!, own }),
     overrides: { [resourceKey(Resources.secrets)]: secretsInformer(opts.scope ?? secretScope([], '*')) },
   });
@@ -120,41 +134,62 @@ afterEach(() => current?.registry.stopAll());
 const started = async (opts?: SetupOptions): Promise<Setup> => (current = await setup(opts));
 
 describe('the Secret informer (metadata only)', () => {
-  it.each([[false], [true]])('holds no Secret data (server ignores the Accept header: %p), and asks for metadata alone', async (ignoresAccept) => {
-    const s = await started({ ignoresAccept });
-    const text = await cached(s);
-    expect(text).toContain('unrelated-1');
-    expect(text).not.toContain(SECRET_VALUE);
-    expect(text).not.toContain('"data"');
-    expect(s.server.accepts[0]).toBe(METADATA_ONLY.list);
-    s.server.put(secret('unrelated-1', Buffer.from('rotated').toString('base64')));
-    expect(await cached(s)).not.toContain(Buffer.from('rotated').toString('base64'));
-    await new Promise((r) => setImmediate(r));
-    expect(s.server.accepts).toContain(METADATA_ONLY.watch);
-  });
+  it.each([[false], [true]])(
+    'holds no Secret data (server ignores the Accept header: %p), and asks for metadata alone',
+    async (ignoresAccept) => {
+      const s = await started({ ignoresAccept });
+      const text = await cached(s);
+      expect(text).toContain('unrelated-1');
+      expect(text).not.toContain(SECRET_VALUE);
+      expect(text).not.toContain('"data"');
+      expect(s.server.accepts[0]).toBe(METADATA_ONLY.list);
+      s.server.put(secret('unrelated-1', Buffer.from('rotated').toString('base64')));
+      expect(await cached(s)).not.toContain(Buffer.from('rotated').toString('base64'));
+      await new Promise((r) => setImmediate(r));
+      expect(s.server.accepts).toContain(METADATA_ONLY.watch);
+    },
+  );
 
-  it.each([[false], [true]])('holds no data of Secrets created with kubectl apply, listed, watched or written (server ignores the Accept header: %p)', async (ignoresAccept) => {
-    const values = ['listed', 'watched', 'written'].map((n) => Buffer.from(`${n}-password`).toString('base64'));
-    const applied = (name: string, value: string): ConfigObject => secret(name, value, {
-      metadata: { name, namespace: NS, annotations: { [LAST_APPLIED]: JSON.stringify(secret(name, value)), [OPT_OUT]: 'disabled', other: 'x' } },
-    });
-    const s = await started({ ignoresAccept, secrets: [applied('listed', values[0]!)] });
-    s.server.put(applied('watched', values[1]!));
-    await s.server.client().create(Resources.secrets, applied('written', values[2]!));
-    const lister = await s.registry.lister<ConfigObject>(Resources.secrets);
-    expect(lister.list().map((o) => o.metadata.name).sort()).toEqual(['listed', 'watched', 'written']);
-    const text = await cached(s);
-    for (const v of values) expect(text).not.toContain(v);
-    expect(text).not.toContain(LAST_APPLIED);
-    // The annotations config tracking reads are kept, and they alone.
-    for (const o of lister.list()) expect(o.metadata.annotations).toEqual({ [OPT_OUT]: 'disabled' });
-  });
+  it.each([[false], [true]])(
+    'holds no data of Secrets created with kubectl apply, listed, watched or written (server ignores the Accept header: %p)',
+    async (ignoresAccept) => {
+      const values = ['listed', 'watched', 'written'].map((n) => Buffer.from(`${n}-password`).toString('base64'));
+      const applied = (name: string, value: string): ConfigObject =>
+        secret(name, value, {
+          metadata: {
+            name,
+            namespace: NS,
+            annotations: { [LAST_APPLIED]: JSON.stringify(secret(name, value)), [OPT_OUT]: 'disabled', other: 'x' },
+          },
+        });
+      const s = await started({ ignoresAccept, secrets: [applied('listed', values[0]!)] });
+      s.server.put(applied('watched', values[1]!));
+      await s.server.client().create(Resources.secrets, applied('written', values[2]!));
+      const lister = await s.registry.lister<ConfigObject>(Resources.secrets);
+      expect(
+        lister
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual(['listed', 'watched', 'written']);
+      const text = await cached(s);
+      for (const v of values) expect(text).not.toContain(v);
+      expect(text).not.toContain(LAST_APPLIED);
+      // The annotations config tracking reads are kept, and they alone.
+      for (const o of lister.list()) expect(o.metadata.annotations).toEqual({ [OPT_OUT]: 'disabled' });
+    },
+  );
 
-  it('shows the operator\'s own write at once, without its data, and its echo is own', async () => {
+  it("shows the operator's own write at once, without its data, and its echo is own", async () => {
     const s = await started();
     const canary = { metadata: { name: 'podinfo', namespace: NS, uid: 'u1' } } as Canary;
     const tracked = await s.tracker.describe(NS, usesCreds, LIVE);
-    await s.tracker.promote(canary, tracked, { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' }, new AbortController().signal);
+    await s.tracker.promote(
+      canary,
+      tracked,
+      { apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u1' },
+      new AbortController().signal,
+    );
     const copy = (await s.registry.lister<ConfigObject>(Resources.secrets)).get(NS, 'creds-primary');
     expect(copy?.metadata.resourceVersion).toBe(s.server.objects.get('creds-primary')!.metadata.resourceVersion);
     expect(copy).not.toHaveProperty('data');
@@ -219,7 +254,7 @@ describe('ConfigTracker with Secrets read on demand', () => {
 });
 
 describe('the Secret GET of a reconcile', () => {
-  it('ends with the reconcile\'s signal (shard lost, shutdown) instead of holding the worker', async () => {
+  it("ends with the reconcile's signal (shard lost, shutdown) instead of holding the worker", async () => {
     const w = new World();
     w.kube.put(Resources.secrets, { ...secret('creds'), metadata: { name: 'creds', namespace: WORLD_NS } });
     const d = aDeployment();
@@ -268,12 +303,14 @@ describe('secretScope', () => {
     expect(s.server.listedIn.sort()).toEqual(listed);
   });
 
-  it.each<[string[], string]>([[[], 'none'], [['c'], 'a,b']])(
-    'watching %j with --secret-tracking-namespaces=%p, no Secrets informer can start, not even cluster-wide', async (watched, setting) => {
-      const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
-      await expect(s.registry.lister(Resources.secrets)).rejects.toThrow(ResourceNotWatchedError);
-      expect(() => s.registry.informer(Resources.secrets)).toThrow(ResourceNotWatchedError);
-      expect(s.server.listedIn).toEqual([]);
-      expect(s.registry.synced).toBe(true);
-    });
+  it.each<[string[], string]>([
+    [[], 'none'],
+    [['c'], 'a,b'],
+  ])('watching %j with --secret-tracking-namespaces=%p, no Secrets informer can start, not even cluster-wide', async (watched, setting) => {
+    const s = await started({ scope: secretScope(watched, parseSecretTracking(setting)) });
+    await expect(s.registry.lister(Resources.secrets)).rejects.toThrow(ResourceNotWatchedError);
+    expect(() => s.registry.informer(Resources.secrets)).toThrow(ResourceNotWatchedError);
+    expect(s.server.listedIn).toEqual([]);
+    expect(s.registry.synced).toBe(true);
+  });
 });

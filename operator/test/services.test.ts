@@ -8,7 +8,13 @@ const canaryOf = (service: CanaryService | undefined, target = 'podinfo'): Canar
 });
 
 const targetOf = (extraPorts: ServicePort[] = []): TargetInfo => ({
-  name: 'podinfo', primaryName: 'podinfo-primary', selectorLabel: 'app', selectorValue: 'podinfo', revision: 'abc', extraPorts, configs: { refs: [], checksums: {} },
+  name: 'podinfo',
+  primaryName: 'podinfo-primary',
+  selectorLabel: 'app',
+  selectorValue: 'podinfo',
+  revision: 'abc',
+  extraPorts,
+  configs: { refs: [], checksums: {} },
 });
 
 describe('serviceNames', () => {
@@ -32,7 +38,11 @@ describe('servicePorts', () => {
     ['an empty portName', { port: 80, portName: '' }, { name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }],
     ['a numeric targetPort', { port: 80, targetPort: 9898 }, { name: 'http', port: 80, targetPort: 9898, protocol: 'TCP' }],
     ['a named targetPort', { port: 80, targetPort: 'http-web' }, { name: 'http', port: 80, targetPort: 'http-web', protocol: 'TCP' }],
-    ['an appProtocol', { port: 80, appProtocol: 'http2' }, { name: 'http', port: 80, targetPort: 80, protocol: 'TCP', appProtocol: 'http2' }],
+    [
+      'an appProtocol',
+      { port: 80, appProtocol: 'http2' },
+      { name: 'http', port: 80, targetPort: 80, protocol: 'TCP', appProtocol: 'http2' },
+    ],
     [
       'all of portName, targetPort and appProtocol',
       { port: 443, portName: 'https', targetPort: 8443, appProtocol: 'https' },

@@ -9,8 +9,10 @@ import { admittingClient, admitSpec } from './fakes/upstream-crds.js';
 type TS = KubeObject & { spec: Record<string, unknown> };
 
 const RESOURCE: Record<SmiVersion, ResourceType> = {
-  v1alpha1: Resources.trafficSplitsV1alpha1, v1alpha2: Resources.trafficSplitsV1alpha2,
-  v1alpha3: Resources.trafficSplitsV1alpha3, v1alpha4: Resources.trafficSplitsV1alpha4,
+  v1alpha1: Resources.trafficSplitsV1alpha1,
+  v1alpha2: Resources.trafficSplitsV1alpha2,
+  v1alpha3: Resources.trafficSplitsV1alpha3,
+  v1alpha4: Resources.trafficSplitsV1alpha4,
 };
 const VERSIONS: SmiVersion[] = ['v1alpha1', 'v1alpha2', 'v1alpha3', 'v1alpha4'];
 
@@ -82,7 +84,10 @@ describe('trafficSplitSpec', () => {
 
   it.each(VERSIONS)('given %s, then the upstream TrafficSplit schema accepts the spec and prunes nothing', (version) => {
     for (const w of [0, 10, 55, 100]) {
-      expect(admitSpec(RESOURCE[version], trafficSplitSpec(canaryOf({ hosts: ['podinfo.test'] }), routesFor(w), version))).toMatchObject({ errors: [], pruned: [] });
+      expect(admitSpec(RESOURCE[version], trafficSplitSpec(canaryOf({ hosts: ['podinfo.test'] }), routesFor(w), version))).toMatchObject({
+        errors: [],
+        pruned: [],
+      });
     }
   });
 
@@ -150,12 +155,25 @@ describe('routesOfTrafficSplit', () => {
     ['"0m" and "1"', '0m', '1', { primaryWeight: 0, canaryWeight: 100, mirrored: false }],
     ['garbage and "1"', 'lots', '1', { primaryWeight: 0, canaryWeight: 100, mirrored: false }],
   ])('given weights written by someone else as %s, then they are read as percentages', (_title, primary, canary, routes) => {
-    const spec = { service: 'podinfo', backends: [{ service: 'podinfo-primary', weight: primary }, { service: 'podinfo-canary', weight: canary }] };
+    const spec = {
+      service: 'podinfo',
+      backends: [
+        { service: 'podinfo-primary', weight: primary },
+        { service: 'podinfo-canary', weight: canary },
+      ],
+    };
     expect(routesOfTrafficSplit(canaryOf(), spec)).toEqual(routes);
   });
 
   it('given the backends in the other order and a third backend, then primary and canary are found by name', () => {
-    const spec = { service: 'podinfo', backends: [{ service: 'other', weight: 50 }, { service: 'podinfo-canary', weight: 30 }, { service: 'podinfo-primary', weight: 70 }] };
+    const spec = {
+      service: 'podinfo',
+      backends: [
+        { service: 'other', weight: 50 },
+        { service: 'podinfo-canary', weight: 30 },
+        { service: 'podinfo-primary', weight: 70 },
+      ],
+    };
     expect(routesOfTrafficSplit(canaryOf(), spec)).toEqual({ primaryWeight: 70, canaryWeight: 30, mirrored: false });
   });
 
@@ -164,25 +182,37 @@ describe('routesOfTrafficSplit', () => {
     ['no backends', { service: 'podinfo' }],
     ['only the primary', { service: 'podinfo', backends: [{ service: 'podinfo-primary', weight: 100 }] }],
     ['only the canary', { service: 'podinfo', backends: [{ service: 'podinfo-canary', weight: 100 }] }],
-    ['backends of another Canary', { service: 'frontend', backends: [{ service: 'frontend-primary', weight: 50 }, { service: 'frontend-canary', weight: 50 }] }],
+    [
+      'backends of another Canary',
+      {
+        service: 'frontend',
+        backends: [
+          { service: 'frontend-primary', weight: 50 },
+          { service: 'frontend-canary', weight: 50 },
+        ],
+      },
+    ],
   ])('given %s, then there are no routes', (_title, spec) => {
     expect(routesOfTrafficSplit(canaryOf(), spec)).toBeUndefined();
   });
 });
 
 describe('SmiRouter through the API', () => {
-  it.each(VERSIONS)('given %s and no TrafficSplit, when routes are set, then one TrafficSplit <apex> of that version is created, owned by the Canary', async (version) => {
-    const kube = new FakeKube();
-    const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-    expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
-    const ts = kube.get<TS>(RESOURCE[version], 'test', 'podinfo')!;
-    expect(ts.apiVersion).toBe(`split.smi-spec.io/${version}`);
-    expect(ts.metadata.ownerReferences).toEqual([OWNER]);
-    expect(ts.spec).toEqual(trafficSplitSpec(canaryOf(), routesFor(10), version));
-    for (const other of VERSIONS.filter((v) => v !== version)) expect(kube.get(RESOURCE[other], 'test', 'podinfo')).toBeUndefined();
-    expect(await router.getRoutes(canaryOf())).toEqual(routesFor(10));
-  });
+  it.each(VERSIONS)(
+    'given %s and no TrafficSplit, when routes are set, then one TrafficSplit <apex> of that version is created, owned by the Canary',
+    async (version) => {
+      const kube = new FakeKube();
+      const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube));
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+      expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
+      const ts = kube.get<TS>(RESOURCE[version], 'test', 'podinfo')!;
+      expect(ts.apiVersion).toBe(`split.smi-spec.io/${version}`);
+      expect(ts.metadata.ownerReferences).toEqual([OWNER]);
+      expect(ts.spec).toEqual(trafficSplitSpec(canaryOf(), routesFor(10), version));
+      for (const other of VERSIONS.filter((v) => v !== version)) expect(kube.get(RESOURCE[other], 'test', 'podinfo')).toBeUndefined();
+      expect(await router.getRoutes(canaryOf())).toEqual(routesFor(10));
+    },
+  );
 
   it('given v1alpha1, then the stored TrafficSplit carries the quantities 750m and 250m at 25%', async () => {
     const kube = new FakeKube();
@@ -247,17 +277,25 @@ describe('SmiRouter through the API', () => {
 
   it('given a TrafficSplit of the same name owned by someone else, when finalized, then it is not deleted', async () => {
     const kube = new FakeKube();
-    kube.put(Resources.trafficSplitsV1alpha2, { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', metadata: { name: 'podinfo', namespace: 'test' }, spec: { service: 'podinfo', backends: [] } });
+    kube.put(Resources.trafficSplitsV1alpha2, {
+      apiVersion: 'split.smi-spec.io/v1alpha2',
+      kind: 'TrafficSplit',
+      metadata: { name: 'podinfo', namespace: 'test' },
+      spec: { service: 'podinfo', backends: [] },
+    });
     await new SmiRouter('smi:v1alpha2', 'v1alpha2', routerDepsOf(kube)).finalize(canaryOf(), signal());
     expect(kube.writes).toEqual([]);
     expect(kube.get(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')).toBeDefined();
   });
 
-  it.each(VERSIONS)('given an API server with the upstream %s schema, then the TrafficSplit is accepted and an idle second write is skipped', async (version) => {
-    const kube = new FakeKube();
-    const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube, admittingClient(kube.client())));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-    expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
-  });
+  it.each(VERSIONS)(
+    'given an API server with the upstream %s schema, then the TrafficSplit is accepted and an idle second write is skipped',
+    async (version) => {
+      const kube = new FakeKube();
+      const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube, admittingClient(kube.client())));
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+      expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
+    },
+  );
 });

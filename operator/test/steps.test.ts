@@ -3,15 +3,33 @@ import type { ResolvedAnalysis } from '../src/core/analysis.js';
 import { decideStep, untilDue, type RunState, type StepOutcome } from '../src/core/steps.js';
 
 const base: ResolvedAnalysis = {
-  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 0,
-  iterations: 0, strategy: 'canary', mirror: false, primaryReadyThreshold: 100, canaryReadyThreshold: 100,
-  progressDeadlineMs: 600_000, skipAnalysis: false,
+  intervalMs: 60_000,
+  threshold: 1,
+  maxWeight: 100,
+  stepWeight: 0,
+  stepWeights: [],
+  stepPausesMs: [],
+  stepWeightPromotion: 0,
+  iterations: 0,
+  strategy: 'canary',
+  mirror: false,
+  primaryReadyThreshold: 100,
+  canaryReadyThreshold: 100,
+  progressDeadlineMs: 600_000,
+  skipAnalysis: false,
 };
 const analysis = (a: Partial<ResolvedAnalysis>): ResolvedAnalysis => ({ ...base, ...a });
 const state = (s: Partial<RunState> = {}): RunState => ({ canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false, ...s });
 
 const pass: CheckResult = { name: 'request-success-rate', ok: true, value: 100, min: 99 };
-const fail: CheckResult = { name: 'request-duration', ok: false, value: 900, max: 500, reason: 'AboveMax', message: 'request-duration 900 > 500' };
+const fail: CheckResult = {
+  name: 'request-duration',
+  ok: false,
+  value: 900,
+  max: 500,
+  reason: 'AboveMax',
+  message: 'request-duration 900 > 500',
+};
 const fail2: CheckResult = { name: 'errors', ok: false, reason: 'NoData', message: 'no data' };
 
 describe('decideStep on failed checks', () => {
@@ -31,10 +49,13 @@ describe('decideStep on failed checks', () => {
     expect(out).toEqual({ kind: 'failed-check', failedChecks: 1, failed: [fail, fail2] });
   });
 
-  it.each<ResolvedAnalysis['strategy']>(['canary', 'blue-green', 'ab-testing'])('given the %s strategy, then a failure never advances', (strategy) => {
-    const out = decideStep(analysis({ strategy, threshold: 2, stepWeight: 10, iterations: 3 }), state({ iterations: 5 }), [fail], true);
-    expect(out.kind).toBe('failed-check');
-  });
+  it.each<ResolvedAnalysis['strategy']>(['canary', 'blue-green', 'ab-testing'])(
+    'given the %s strategy, then a failure never advances',
+    (strategy) => {
+      const out = decideStep(analysis({ strategy, threshold: 2, stepWeight: 10, iterations: 3 }), state({ iterations: 5 }), [fail], true);
+      expect(out.kind).toBe('failed-check');
+    },
+  );
 
   it('given no checks at all, then the step passes', () => {
     expect(decideStep(analysis({ stepWeight: 10 }), state(), [], true)).toEqual({ kind: 'advance', canaryWeight: 10, mirrored: false });
@@ -46,9 +67,24 @@ describe('decideStep for the canary strategy', () => {
     ['the first step', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 0 }, { kind: 'advance', canaryWeight: 25, mirrored: false }],
     ['a middle step', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 25 }, { kind: 'advance', canaryWeight: 50, mirrored: false }],
     ['the step at maxWeight', { stepWeight: 25, maxWeight: 50 }, { canaryWeight: 50 }, { kind: 'promote', canaryWeight: 50 }],
-    ['a step that would pass maxWeight', { stepWeight: 20, maxWeight: 50 }, { canaryWeight: 40 }, { kind: 'advance', canaryWeight: 50, mirrored: false }],
-    ['stepWeights', { stepWeights: [5, 20, 60], maxWeight: 60 }, { canaryWeight: 5 }, { kind: 'advance', canaryWeight: 20, mirrored: false }],
-    ['the last stepWeights entry', { stepWeights: [5, 20, 60], maxWeight: 60 }, { canaryWeight: 60 }, { kind: 'promote', canaryWeight: 60 }],
+    [
+      'a step that would pass maxWeight',
+      { stepWeight: 20, maxWeight: 50 },
+      { canaryWeight: 40 },
+      { kind: 'advance', canaryWeight: 50, mirrored: false },
+    ],
+    [
+      'stepWeights',
+      { stepWeights: [5, 20, 60], maxWeight: 60 },
+      { canaryWeight: 5 },
+      { kind: 'advance', canaryWeight: 20, mirrored: false },
+    ],
+    [
+      'the last stepWeights entry',
+      { stepWeights: [5, 20, 60], maxWeight: 60 },
+      { canaryWeight: 60 },
+      { kind: 'promote', canaryWeight: 60 },
+    ],
   ])('given %s, then %j', (_title, a, s, outcome) => {
     expect(decideStep(analysis(a), state(s), [pass], false)).toEqual(outcome);
   });
@@ -136,11 +172,18 @@ describe('decideStep with onNoData: halt', () => {
   const a = analysis({ strategy: 'canary', stepWeight: 10, maxWeight: 50, threshold: 2 });
 
   it('given only halted checks, then the step holds: nothing moves and nothing is counted', () => {
-    expect(decideStep(a, { canaryWeight: 10, failedChecks: 1, iterations: 2, mirrored: false }, [halted], true)).toEqual({ kind: 'hold', halted: [halted] });
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 1, iterations: 2, mirrored: false }, [halted], true)).toEqual({
+      kind: 'hold',
+      halted: [halted],
+    });
   });
 
   it('given a halted and a hard failure, then the hard failure counts', () => {
     const hard: CheckResult = { name: 'rate', ok: false, reason: 'BelowMin' };
-    expect(decideStep(a, { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false }, [halted, hard], true)).toEqual({ kind: 'failed-check', failedChecks: 1, failed: [hard] });
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false }, [halted, hard], true)).toEqual({
+      kind: 'failed-check',
+      failedChecks: 1,
+      failed: [hard],
+    });
   });
 });

@@ -27,8 +27,26 @@ describe('validateCanary on valid specs', () => {
     ['the deprecated canaryAnalysis alias', { ...spec(), analysis: undefined, canaryAnalysis: { stepWeight: 20 } }, 'istio'],
     ['skipAnalysis without steps', spec({ stepWeight: undefined }, { skipAnalysis: true }), 'istio'],
     ['a targetRef without apiVersion', spec({}, { targetRef: { kind: 'Deployment', name: 'podinfo' } }), 'istio'],
-    ['custom metrics with a query or a templateRef', spec({ metrics: [{ name: 'errors', query: 'sum(x)' }, { name: 'lat', templateRef: { name: 't' }, interval: '1m' }] }), 'istio'],
-    ['webhooks over http and https', spec({ webhooks: [{ name: 'a', url: 'http://loadtester.test/', timeout: '15s' }, { name: 'b', url: 'https://x.example/hook' }] }), 'istio'],
+    [
+      'custom metrics with a query or a templateRef',
+      spec({
+        metrics: [
+          { name: 'errors', query: 'sum(x)' },
+          { name: 'lat', templateRef: { name: 't' }, interval: '1m' },
+        ],
+      }),
+      'istio',
+    ],
+    [
+      'webhooks over http and https',
+      spec({
+        webhooks: [
+          { name: 'a', url: 'http://loadtester.test/', timeout: '15s' },
+          { name: 'b', url: 'https://x.example/hook' },
+        ],
+      }),
+      'istio',
+    ],
     ['a minimal interval of 1s', spec({ interval: '1s' }), 'istio'],
     ['an equal min and max thresholdRange', spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 5, max: 5 } }] }), 'istio'],
   ])('given %s, then there is nothing to report', (_title, s, provider) => {
@@ -39,36 +57,117 @@ describe('validateCanary on valid specs', () => {
 describe('validateCanary errors', () => {
   it.each<[string, CanarySpec, string, string]>([
     ['no service', { ...spec(), service: undefined }, 'istio', 'spec.service is required (at least service.port)'],
-    ['a Deployment with apiVersion extensions/v1beta1', spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }), 'istio',
-      'spec: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet'],
-    ['an unparsable interval', spec({ interval: 'soon' }), 'istio', 'spec.analysis.interval: invalid duration "soon": use a Go duration such as 30s, 1m30s or 2h'],
+    [
+      'a Deployment with apiVersion extensions/v1beta1',
+      spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }),
+      'istio',
+      'spec: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
+    ],
+    [
+      'an unparsable interval',
+      spec({ interval: 'soon' }),
+      'istio',
+      'spec.analysis.interval: invalid duration "soon": use a Go duration such as 30s, 1m30s or 2h',
+    ],
     ['an interval below one second', spec({ interval: '500ms' }), 'istio', 'spec.analysis.interval must be at least 1s, got 500ms'],
-    ['stepWeights not ascending', spec({ stepWeight: undefined, stepWeights: [10, 5, 20] }), 'istio', 'spec.analysis: stepWeights must be strictly ascending'],
-    ['stepWeights with a repeated entry', spec({ stepWeight: undefined, stepWeights: [10, 10] }), 'istio', 'spec.analysis: stepWeights must be strictly ascending'],
-    ['a canary without any step', spec({ stepWeight: undefined }), 'istio', 'spec.analysis needs stepWeight, stepWeights, steps or iterations'],
+    [
+      'stepWeights not ascending',
+      spec({ stepWeight: undefined, stepWeights: [10, 5, 20] }),
+      'istio',
+      'spec.analysis: stepWeights must be strictly ascending',
+    ],
+    [
+      'stepWeights with a repeated entry',
+      spec({ stepWeight: undefined, stepWeights: [10, 10] }),
+      'istio',
+      'spec.analysis: stepWeights must be strictly ascending',
+    ],
+    [
+      'a canary without any step',
+      spec({ stepWeight: undefined }),
+      'istio',
+      'spec.analysis needs stepWeight, stepWeights, steps or iterations',
+    ],
     ['a canary with stepWeight 0', spec({ stepWeight: 0 }), 'istio', 'spec.analysis needs stepWeight, stepWeights, steps or iterations'],
-    ['mirror combined with A/B testing', spec({ stepWeight: undefined, iterations: 3, match, mirror: true }), 'istio', 'spec.analysis: mirror cannot be combined with match (A/B testing)'],
+    [
+      'mirror combined with A/B testing',
+      spec({ stepWeight: undefined, iterations: 3, match, mirror: true }),
+      'istio',
+      'spec.analysis: mirror cannot be combined with match (A/B testing)',
+    ],
     ['match without iterations', spec({ match }), 'istio', 'spec.analysis: match (A/B testing) needs iterations'],
-    ['a custom metric without query or templateRef', spec({ metrics: [{ name: 'error-rate', thresholdRange: { max: 1 } }] }), 'istio',
-      'spec.analysis.metrics[0]: a metric other than request-success-rate and request-duration needs templateRef or query'],
-    ['a metric with a bad interval', spec({ metrics: [metric, { name: 'request-duration', interval: '5 minutes' }] }), 'istio',
-      'spec.analysis.metrics[1].interval: invalid duration "5 minutes": use a Go duration such as 30s, 1m30s or 2h'],
-    ['a thresholdRange with min above max', spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] }), 'istio',
-      'spec.analysis.metrics[0].thresholdRange: thresholdRange min must not exceed max'],
-    ['a webhook with a bad timeout', spec({ webhooks: [{ name: 'load', url: 'http://lt/', timeout: 'ten' }] }), 'istio',
-      'spec.analysis.webhooks[0].timeout: invalid duration "ten": use a Go duration such as 30s, 1m30s or 2h'],
-    ['a webhook with a relative URL', spec({ webhooks: [{ name: 'load', url: '/hook' }] }), 'istio', 'spec.analysis.webhooks[0]: url must start with http:// or https://'],
-    ['a webhook over ftp', spec({ webhooks: [{ name: 'load', url: 'ftp://lt/hook' }] }), 'istio', 'spec.analysis.webhooks[0]: url must start with http:// or https://'],
-    ['A/B testing on kubernetes', spec({ stepWeight: undefined, iterations: 3, match }), 'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh or appmesh:v1beta2'],
-    ['mirroring on kubernetes', spec({ stepWeight: undefined, iterations: 3, mirror: true }), 'kubernetes',
-      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1'],
-    ['session affinity on kubernetes as the default provider', spec({ sessionAffinity: { cookieName: 'x' } }), 'kubernetes',
-      'spec: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1'],
-    ['stepWeights and steps', spec({ stepWeight: undefined, stepWeights: [10, 20], steps: [{ weight: 30 }] }), 'istio',
-      'spec.analysis: stepWeight, stepWeights and steps are mutually exclusive: set one'],
-    ['a stepWeight above maxWeight', spec({ stepWeight: 30, maxWeight: 20 }), 'istio', 'spec.analysis: stepWeight must not exceed maxWeight'],
-    ['an https URL that does not parse', spec({ webhooks: [{ name: 'load', url: 'https://[bad/' }] }), 'istio', 'spec.analysis.webhooks[0].url is not a valid URL: https://[bad/'],
+    [
+      'a custom metric without query or templateRef',
+      spec({ metrics: [{ name: 'error-rate', thresholdRange: { max: 1 } }] }),
+      'istio',
+      'spec.analysis.metrics[0]: a metric other than request-success-rate and request-duration needs templateRef or query',
+    ],
+    [
+      'a metric with a bad interval',
+      spec({ metrics: [metric, { name: 'request-duration', interval: '5 minutes' }] }),
+      'istio',
+      'spec.analysis.metrics[1].interval: invalid duration "5 minutes": use a Go duration such as 30s, 1m30s or 2h',
+    ],
+    [
+      'a thresholdRange with min above max',
+      spec({ metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] }),
+      'istio',
+      'spec.analysis.metrics[0].thresholdRange: thresholdRange min must not exceed max',
+    ],
+    [
+      'a webhook with a bad timeout',
+      spec({ webhooks: [{ name: 'load', url: 'http://lt/', timeout: 'ten' }] }),
+      'istio',
+      'spec.analysis.webhooks[0].timeout: invalid duration "ten": use a Go duration such as 30s, 1m30s or 2h',
+    ],
+    [
+      'a webhook with a relative URL',
+      spec({ webhooks: [{ name: 'load', url: '/hook' }] }),
+      'istio',
+      'spec.analysis.webhooks[0]: url must start with http:// or https://',
+    ],
+    [
+      'a webhook over ftp',
+      spec({ webhooks: [{ name: 'load', url: 'ftp://lt/hook' }] }),
+      'istio',
+      'spec.analysis.webhooks[0]: url must start with http:// or https://',
+    ],
+    [
+      'A/B testing on kubernetes',
+      spec({ stepWeight: undefined, iterations: 3, match }),
+      'kubernetes',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh or appmesh:v1beta2',
+    ],
+    [
+      'mirroring on kubernetes',
+      spec({ stepWeight: undefined, iterations: 3, mirror: true }),
+      'kubernetes',
+      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
+    ],
+    [
+      'session affinity on kubernetes as the default provider',
+      spec({ sessionAffinity: { cookieName: 'x' } }),
+      'kubernetes',
+      'spec: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
+    ],
+    [
+      'stepWeights and steps',
+      spec({ stepWeight: undefined, stepWeights: [10, 20], steps: [{ weight: 30 }] }),
+      'istio',
+      'spec.analysis: stepWeight, stepWeights and steps are mutually exclusive: set one',
+    ],
+    [
+      'a stepWeight above maxWeight',
+      spec({ stepWeight: 30, maxWeight: 20 }),
+      'istio',
+      'spec.analysis: stepWeight must not exceed maxWeight',
+    ],
+    [
+      'an https URL that does not parse',
+      spec({ webhooks: [{ name: 'load', url: 'https://[bad/' }] }),
+      'istio',
+      'spec.analysis.webhooks[0].url is not a valid URL: https://[bad/',
+    ],
   ])('given %s, then the error is reported', (_title, s, provider, error) => {
     const r = validateCanary(s, provider, caps);
     expect(r.errors).toEqual([error]);
@@ -78,7 +177,8 @@ describe('validateCanary errors', () => {
   it('given several problems, then every one is reported', () => {
     const r = validateCanary(
       spec({ interval: 'x', metrics: [{ name: 'custom' }], webhooks: [{ name: 'w', url: 'nope' }] }, { service: undefined }),
-      'istio', caps,
+      'istio',
+      caps,
     );
     expect(r.errors).toHaveLength(4);
   });
@@ -86,8 +186,12 @@ describe('validateCanary errors', () => {
 
 describe('validateCanary unsupported', () => {
   it.each<[string, CanarySpec, string, string]>([
-    ['a DaemonSet target', spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }), 'istio',
-      'targetRef.kind DaemonSet is not supported yet (supported: Deployment)'],
+    [
+      'a DaemonSet target',
+      spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }),
+      'istio',
+      'targetRef.kind DaemonSet is not supported yet (supported: Deployment)',
+    ],
     ['the linkerd provider', spec(), 'linkerd', 'provider linkerd is not supported yet (supported: istio, kubernetes, gatewayapi:v1)'],
   ])('given %s, then it is unsupported and not an error', (_title, s, provider, message) => {
     const r = validateCanary(s, provider, caps);
@@ -104,10 +208,18 @@ describe('validateCanary unsupported', () => {
 
 describe('validateCanary notices', () => {
   it.each<[string, CanarySpec, string, string]>([
-    ['a weighted canary on kubernetes', spec(), 'kubernetes',
-      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
-    ['a canary without steps on kubernetes', spec({ stepWeight: undefined }), 'kubernetes',
-      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
+    [
+      'a weighted canary on kubernetes',
+      spec(),
+      'kubernetes',
+      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
+    ],
+    [
+      'a canary without steps on kubernetes',
+      spec({ stepWeight: undefined }),
+      'kubernetes',
+      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
+    ],
     ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
@@ -129,7 +241,9 @@ describe('validateCanary notices', () => {
 describe('validateCanary built-in metrics', () => {
   it('given a provider without built-in queries and a built-in metric name without a template, then it is an error naming the fix', () => {
     const r = validateCanary(spec({ stepWeight: 10, metrics: [metric] }), 'gatewayapi:v1', caps);
-    expect(r.errors).toEqual(['metric request-success-rate has no built-in query for provider gatewayapi:v1: give it a templateRef to a MetricTemplate']);
+    expect(r.errors).toEqual([
+      'metric request-success-rate has no built-in query for provider gatewayapi:v1: give it a templateRef to a MetricTemplate',
+    ]);
   });
 
   it('given the same metric with a templateRef, then it is accepted', () => {
@@ -140,11 +254,20 @@ describe('validateCanary built-in metrics', () => {
 
 describe('validateCanary autoscalerRef', () => {
   it('given an HPA, then it is acted upon: no notice', () => {
-    expect(validateCanary(spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }), 'istio', caps)).toEqual(clean);
+    expect(
+      validateCanary(
+        spec({}, { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } }),
+        'istio',
+        caps,
+      ),
+    ).toEqual(clean);
   });
 
   it('given a KEDA ScaledObject, then it is unsupported', () => {
-    expect(validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps).unsupported[0]).toContain('ScaledObject');
+    expect(
+      validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps)
+        .unsupported[0],
+    ).toContain('ScaledObject');
   });
 });
 
@@ -154,6 +277,8 @@ describe('validateCanary session affinity', () => {
   });
 
   it('given the same name for both cookies, then it is an error', () => {
-    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual(['spec.analysis.sessionAffinity: primaryCookieName must differ from cookieName']);
+    expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual([
+      'spec.analysis.sessionAffinity: primaryCookieName must differ from cookieName',
+    ]);
   });
 });

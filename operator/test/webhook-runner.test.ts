@@ -31,14 +31,26 @@ beforeEach(() => {
 });
 
 const payload: WebhookPayload = {
-  name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: 'abc123', metadata: { cmd: 'hey -z 1m http://podinfo-canary.test:9898/' },
-  type: 'rollout', canaryWeight: 20, iteration: 2, revision: 'rev1', failedChecks: 0, timestamp: '2026-01-01T00:00:00Z',
+  name: 'podinfo',
+  namespace: 'test',
+  phase: 'Progressing',
+  checksum: 'abc123',
+  metadata: { cmd: 'hey -z 1m http://podinfo-canary.test:9898/' },
+  type: 'rollout',
+  canaryWeight: 20,
+  iteration: 2,
+  revision: 'rev1',
+  failedChecks: 0,
+  timestamp: '2026-01-01T00:00:00Z',
 };
 const hook = (h: Partial<CanaryWebhook> = {}): CanaryWebhook => ({ name: 'load-test', type: 'rollout', url: `${base}/hooks/load`, ...h });
 
 describe('HttpWebhookRunner', () => {
   it('given a 200 answer, then the call is ok and the payload was posted as JSON', async () => {
-    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook(), payload, signal())).resolves.toEqual({ ok: true, status: 200 });
+    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook(), payload, signal())).resolves.toEqual({
+      ok: true,
+      status: 200,
+    });
     expect(received).toHaveLength(1);
     expect(received[0]!.method).toBe('POST');
     expect(received[0]!.path).toBe('/hooks/load');
@@ -54,14 +66,20 @@ describe('HttpWebhookRunner', () => {
   it('given a 403 with a body, then the call fails with the status and the body in the message', async () => {
     answers = [{ status: 403, body: '  approval denied by on-call\n' }];
     await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ name: 'gate' }), payload, signal())).resolves.toEqual({
-      ok: false, status: 403, message: 'gate answered 403: approval denied by on-call',
+      ok: false,
+      status: 403,
+      message: 'gate answered 403: approval denied by on-call',
     });
     expect(received).toHaveLength(1);
   });
 
   it('given a 500 with an empty body, then the message has no trailing colon', async () => {
     answers = [{ status: 500 }];
-    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook(), payload, signal())).resolves.toEqual({ ok: false, status: 500, message: 'load-test answered 500' });
+    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook(), payload, signal())).resolves.toEqual({
+      ok: false,
+      status: 500,
+      message: 'load-test answered 500',
+    });
   });
 
   it('given a JSON error body, then it is quoted as text, not parsed', async () => {
@@ -79,14 +97,22 @@ describe('HttpWebhookRunner', () => {
 
   it('given one retry and a failure then a success, then two calls are made and the result is ok', async () => {
     answers = [{ status: 500, body: 'warming up' }, { status: 200 }];
-    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ retries: 1 }), payload, signal())).resolves.toEqual({ ok: true, status: 200 });
+    await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ retries: 1 }), payload, signal())).resolves.toEqual({
+      ok: true,
+      status: 200,
+    });
     expect(received).toHaveLength(2);
   });
 
   it('given one retry and two failures, then two calls are made and the last answer is the message', async () => {
-    answers = [{ status: 500, body: 'first' }, { status: 502, body: 'second' }];
+    answers = [
+      { status: 500, body: 'first' },
+      { status: 502, body: 'second' },
+    ];
     await expect(new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ retries: 1 }), payload, signal())).resolves.toEqual({
-      ok: false, status: 502, message: 'load-test answered 502: second',
+      ok: false,
+      status: 502,
+      message: 'load-test answered 502: second',
     });
     expect(received).toHaveLength(2);
   });
@@ -162,7 +188,11 @@ describe('HttpWebhookRunner and requests the client refuses', () => {
 
   it('given --forbid-insecure-tls, disableTLS and 5 retries, then the client refuses the one attempt, saying why, and nothing is sent', async () => {
     const client = counting(true);
-    const r = await new HttpWebhookRunner(client, webhookLimits).call(hook({ url: base.replace('http:', 'https:'), disableTLS: true, retries: 5 }), payload, signal());
+    const r = await new HttpWebhookRunner(client, webhookLimits).call(
+      hook({ url: base.replace('http:', 'https:'), disableTLS: true, retries: 5 }),
+      payload,
+      signal(),
+    );
     expect(r).toEqual({ ok: false, message: 'load-test: skipping TLS verification is forbidden by the operator (--forbid-insecure-tls)' });
     expect(client.calls).toBe(1);
     expect(received).toHaveLength(0);
@@ -170,7 +200,10 @@ describe('HttpWebhookRunner and requests the client refuses', () => {
 
   it('given a URL the signer cannot read and 5 retries, then it is attempted once', async () => {
     const started = Date.now();
-    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: 'not a url', retries: 5 }), payload, signal(), { headers: {}, hmacKey: 'k' });
+    const r = await new HttpWebhookRunner(testHttp, webhookLimits).call(hook({ url: 'not a url', retries: 5 }), payload, signal(), {
+      headers: {},
+      hmacKey: 'k',
+    });
     expect(r.ok).toBe(false);
     expect(Date.now() - started).toBeLessThan(400);
   });
@@ -184,7 +217,9 @@ describe('webhook secrets', () => {
 
 /** The documented signature (hooks/README.md), computed here independently of the signer. */
 const documented = (key: string, h: http.IncomingHttpHeaders, method: string, path: string, body: string): string =>
-  `v2=${createHmac('sha256', key).update(`${String(h['x-tollgate-timestamp'])}\n${String(h['x-tollgate-nonce'])}\n${method}\n${path}\n${body}`).digest('hex')}`;
+  `v2=${createHmac('sha256', key)
+    .update(`${String(h['x-tollgate-timestamp'])}\n${String(h['x-tollgate-nonce'])}\n${method}\n${path}\n${body}`)
+    .digest('hex')}`;
 
 describe('HttpWebhookRunner with credentials', () => {
   const signed = new VendorApi();
@@ -204,7 +239,12 @@ describe('HttpWebhookRunner with credentials', () => {
   const small = { name: 'podinfo', namespace: 'test', metadata: { cmd: 'x' } } as unknown as WebhookPayload;
 
   it('given headers and a signing key, then the receiver gets the headers and a signature over timestamp, nonce, method, path and exact body', async () => {
-    const res = await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signed.address}/gate/check?x=1` }, small, signal(), auth);
+    const res = await new HttpWebhookRunner(testHttp, webhookLimits).call(
+      { name: 'h', url: `${signed.address}/gate/check?x=1` },
+      small,
+      signal(),
+      auth,
+    );
     expect(res.ok).toBe(true);
     const got = seen[0]!;
     expect(got.headers['x-api-key']).toBe('abc');
@@ -215,16 +255,27 @@ describe('HttpWebhookRunner with credentials', () => {
     expect(JSON.parse(got.body)).toEqual(small);
   });
 
-  it('given a signed call to /gate/check, then the receiver\'s verifier accepts it there and refuses it for /gate/open, /rollback/open or another method', async () => {
+  it("given a signed call to /gate/check, then the receiver's verifier accepts it there and refuses it for /gate/open, /rollback/open or another method", async () => {
     await new HttpWebhookRunner(testHttp, webhookLimits).call({ name: 'h', url: `${signed.address}/gate/check` }, small, signal(), auth);
     const got = seen[0]!;
     const headers = {
-      timestamp: String(got.headers['x-tollgate-timestamp']), nonce: String(got.headers['x-tollgate-nonce']), signature: String(got.headers['x-tollgate-signature']),
+      timestamp: String(got.headers['x-tollgate-timestamp']),
+      nonce: String(got.headers['x-tollgate-nonce']),
+      signature: String(got.headers['x-tollgate-signature']),
     };
-    const verdict = (method: string, path: string) => verifySignature({ namespace: 'k' }, headers, { method, path, body: got.body }, Date.now());
+    const verdict = (method: string, path: string) =>
+      verifySignature({ namespace: 'k' }, headers, { method, path, body: got.body }, Date.now());
     expect(verdict('POST', '/gate/check')).toMatchObject({ ok: true, key: 'namespace' });
-    for (const [method, path] of [['POST', '/gate/open'], ['POST', '/rollback/open'], ['GET', '/gate/check']] as const) {
-      expect([method, path, verdict(method, path)]).toEqual([method, path, { ok: false, failure: 'invalid_signature', message: 'invalid signature' }]);
+    for (const [method, path] of [
+      ['POST', '/gate/open'],
+      ['POST', '/rollback/open'],
+      ['GET', '/gate/check'],
+    ] as const) {
+      expect([method, path, verdict(method, path)]).toEqual([
+        method,
+        path,
+        { ok: false, failure: 'invalid_signature', message: 'invalid signature' },
+      ]);
     }
   });
 

@@ -3,9 +3,20 @@ import { resolveAnalysis, type ResolvedAnalysis } from '../src/core/analysis.js'
 import { nextCanaryWeight } from '../src/core/weights.js';
 
 const base: ResolvedAnalysis = {
-  intervalMs: 60_000, threshold: 1, maxWeight: 100, stepWeight: 0, stepWeights: [], stepPausesMs: [], stepWeightPromotion: 0,
-  iterations: 0, strategy: 'canary', mirror: false, primaryReadyThreshold: 100, canaryReadyThreshold: 100,
-  progressDeadlineMs: 600_000, skipAnalysis: false,
+  intervalMs: 60_000,
+  threshold: 1,
+  maxWeight: 100,
+  stepWeight: 0,
+  stepWeights: [],
+  stepPausesMs: [],
+  stepWeightPromotion: 0,
+  iterations: 0,
+  strategy: 'canary',
+  mirror: false,
+  primaryReadyThreshold: 100,
+  canaryReadyThreshold: 100,
+  progressDeadlineMs: 600_000,
+  skipAnalysis: false,
 };
 const analysis = (a: Partial<ResolvedAnalysis>): ResolvedAnalysis => ({ ...base, ...a });
 const resolved = (a: CanaryAnalysis): ResolvedAnalysis =>
@@ -82,4 +93,3 @@ describe('the weights nextCanaryWeight passes through', () => {
     }
   });
 });
-

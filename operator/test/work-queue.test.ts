@@ -258,10 +258,13 @@ describe('WorkQueue delayed adds', () => {
   it('given a handler asking for a requeue, then the key is processed again after that delay', async () => {
     const clock = new FakeClock();
     const times: number[] = [];
-    const q = queueOf(async () => {
-      times.push(clock.now());
-      return times.length === 1 ? { requeueAfterMs: 40 } : {};
-    }, { clock });
+    const q = queueOf(
+      async () => {
+        times.push(clock.now());
+        return times.length === 1 ? { requeueAfterMs: 40 } : {};
+      },
+      { clock },
+    );
     q.start();
     q.add('a');
     await clock.advance(39);
@@ -412,24 +415,30 @@ describe('WorkQueue shutdown', () => {
 });
 
 describe('WorkQueue delays', () => {
-  it.each([[3.6e12], [Number.POSITIVE_INFINITY], [Number.NaN]])('given a handler asking to be called again in %p ms, then the key waits MAX_DELAY_MS instead of looping', async (requeueAfterMs) => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-    try {
-      let calls = 0;
-      const q = queueOf(async () => { calls++; return { requeueAfterMs }; });
-      q.start();
-      q.add('a');
-      for (let i = 0; i < 20 && calls === 0; i++) await Promise.resolve();
-      await jest.advanceTimersByTimeAsync(10);
-      expect(calls).toBe(1);
-      await jest.advanceTimersByTimeAsync(MAX_DELAY_MS - 100);
-      expect(calls).toBe(1);
-      await jest.advanceTimersByTimeAsync(200);
-      expect(calls).toBe(2);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+  it.each([[3.6e12], [Number.POSITIVE_INFINITY], [Number.NaN]])(
+    'given a handler asking to be called again in %p ms, then the key waits MAX_DELAY_MS instead of looping',
+    async (requeueAfterMs) => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+      try {
+        let calls = 0;
+        const q = queueOf(async () => {
+          calls++;
+          return { requeueAfterMs };
+        });
+        q.start();
+        q.add('a');
+        for (let i = 0; i < 20 && calls === 0; i++) await Promise.resolve();
+        await jest.advanceTimersByTimeAsync(10);
+        expect(calls).toBe(1);
+        await jest.advanceTimersByTimeAsync(MAX_DELAY_MS - 100);
+        expect(calls).toBe(1);
+        await jest.advanceTimersByTimeAsync(200);
+        expect(calls).toBe(2);
+      } finally {
+        jest.useRealTimers();
+      }
+    },
+  );
 });
 
 describe('WorkQueue: due keys before event keys', () => {
@@ -465,12 +474,15 @@ describe('WorkQueue: due keys before event keys', () => {
   it('given a handler asking for a requeue while other keys wait for events, then the requeued key runs before them', async () => {
     const order: string[] = [];
     const gate = deferred();
-    const q = queueOf(async (k) => {
-      order.push(k);
-      if (k === 'tick' && order.length === 1) return { requeueAfterMs: 10 };
-      if (k === 'slow') await gate.promise;
-      return {};
-    }, { workers: 1 });
+    const q = queueOf(
+      async (k) => {
+        order.push(k);
+        if (k === 'tick' && order.length === 1) return { requeueAfterMs: 10 };
+        if (k === 'slow') await gate.promise;
+        return {};
+      },
+      { workers: 1 },
+    );
     q.add('tick');
     q.start();
     await waitFor(() => order.length === 1);
@@ -486,12 +498,15 @@ describe('WorkQueue: due keys before event keys', () => {
   it('given a failing key, then its retry waits among the event keys, behind a due one', async () => {
     const order: string[] = [];
     const gate = deferred();
-    const q = queueOf(async (k) => {
-      order.push(k);
-      if (k === 'bad' && order.length === 1) throw new Error('boom');
-      if (k === 'slow') await gate.promise;
-      return {};
-    }, { workers: 1, backoff: { initialMs: 10, maxMs: 10 } });
+    const q = queueOf(
+      async (k) => {
+        order.push(k);
+        if (k === 'bad' && order.length === 1) throw new Error('boom');
+        if (k === 'slow') await gate.promise;
+        return {};
+      },
+      { workers: 1, backoff: { initialMs: 10, maxMs: 10 } },
+    );
     q.add('bad');
     q.add('slow');
     q.start();

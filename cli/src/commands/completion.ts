@@ -16,7 +16,7 @@ export interface FlagSpec {
   values?: readonly string[];
 }
 
-export interface CommandSpec {
+interface CommandSpec {
   name: string;
   summary: string;
   flags: FlagSpec[];
@@ -49,12 +49,11 @@ function bashScript(spec: CompletionSpec): string {
   const all = [...spec.global, ...spec.commands.flatMap((c) => c.flags)];
   const cluster = clusterFlags(spec);
   const valued = [...new Set(all.filter((f) => f.value).flatMap(spellings))];
-  const valueCases = all
-    .filter((f) => f.values)
-    .map((f) => `      ${spellings(f).join('|')}) values="${f.values!.join(' ')}" ;;`);
+  const valueCases = all.filter((f) => f.values).map((f) => `      ${spellings(f).join('|')}) values="${f.values!.join(' ')}" ;;`);
   const perCommand = spec.commands.map((c) => `    ${c.name}) flags="${c.flags.flatMap(spellings).join(' ')}"; args=${c.args} ;;`);
-  const byCommandValues = spec.commands
-    .flatMap((c) => c.flags.filter((f) => f.values).map((f) => `    ${c.name}:${spellings(f).join(`|${c.name}:`)}) values="${f.values!.join(' ')}" ;;`));
+  const byCommandValues = spec.commands.flatMap((c) =>
+    c.flags.filter((f) => f.values).map((f) => `    ${c.name}:${spellings(f).join(`|${c.name}:`)}) values="${f.values!.join(' ')}" ;;`),
+  );
   return `# bash completion for tollgate (source it, or put it in /etc/bash_completion.d/tollgate)
 _tollgate() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" i w
@@ -123,11 +122,13 @@ function fishScript(spec: CompletionSpec): string {
     '            set -a args $words[$i] $words[(math $i + 1)]',
     '        end',
     '    end',
-    '    $words[1] get -o name $args 2>/dev/null | string replace -r \'^.*/\' \'\'',
+    "    $words[1] get -o name $args 2>/dev/null | string replace -r '^.*/' ''",
     'end',
     'complete -c tollgate -f',
     ...spec.global.map((f) => fishFlag(f, '')),
-    ...spec.commands.map((c) => `complete -c tollgate -n "not __fish_seen_subcommand_from ${names}" -a ${c.name} -d ${fishQuote(c.summary)}`),
+    ...spec.commands.map(
+      (c) => `complete -c tollgate -n "not __fish_seen_subcommand_from ${names}" -a ${c.name} -d ${fishQuote(c.summary)}`,
+    ),
   ];
   for (const c of spec.commands) {
     const when = ` -n "__fish_seen_subcommand_from ${c.name}"`;

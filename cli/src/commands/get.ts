@@ -19,8 +19,11 @@ export async function get(ctx: Context, o: GetOptions): Promise<number> {
   if (o.name && o.allNamespaces) throw new UsageError('a canary cannot be named across all namespaces: drop -A, or use -n', 'get');
   const canaries = o.name
     ? [await getCanary(ctx.kube, ctx.namespace, o.name, ctx.signal)]
-    : (await ctx.kube.list<Canary>(Resources.canaries, o.allNamespaces ? undefined : ctx.namespace, {}, ctx.signal)).items
-      .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+    : (await ctx.kube.list<Canary>(Resources.canaries, o.allNamespaces ? undefined : ctx.namespace, {}, ctx.signal)).items.sort(
+        (a, b) =>
+          (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+          (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+      );
   if (o.output === 'name') {
     for (const c of canaries) ctx.io.stdout(`canary.tollgate.dev/${c.metadata.name}`);
     return EXIT.OK;
@@ -36,7 +39,8 @@ export async function get(ctx: Context, o: GetOptions): Promise<number> {
     ctx.io.stderr(o.allNamespaces ? 'No canaries found.' : `No canaries found in namespace ${ctx.namespace}.`);
     return EXIT.OK;
   }
-  for (const line of canaryTable(canaries, { allNamespaces: o.allNamespaces, wide: o.output === 'wide', now: ctx.io.now() })) ctx.io.stdout(line);
+  for (const line of canaryTable(canaries, { allNamespaces: o.allNamespaces, wide: o.output === 'wide', now: ctx.io.now() }))
+    ctx.io.stdout(line);
   return EXIT.OK;
 }
 

@@ -34,7 +34,12 @@ export async function history(ctx: Context, o: HistoryOptions): Promise<number> 
 export function historyTable(list: Release[]): string[] {
   const time = (t: string | undefined): string => (t ? t.replace(/\.\d+Z$/, 'Z') : '-');
   const rows = list.map((r) => [
-    r.revision || '-', r.trigger, time(r.start), r.durationMs !== undefined ? humanDuration(r.durationMs) : '-', r.outcome, r.reason ?? '',
+    r.revision || '-',
+    r.trigger,
+    time(r.start),
+    r.durationMs !== undefined ? humanDuration(r.durationMs) : '-',
+    r.outcome,
+    r.reason ?? '',
   ]);
   return table(['REVISION', 'TRIGGER', 'STARTED', 'DURATION', 'OUTCOME', 'REASON'], rows);
 }

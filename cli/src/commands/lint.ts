@@ -15,7 +15,7 @@ export interface LintCommandOptions {
 }
 
 /** A manifest is kilobytes; a kustomize build of a large app a few megabytes. */
-export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export interface LintDeps {
   io: Io;
@@ -46,7 +46,7 @@ export async function lint(deps: LintDeps, o: LintCommandOptions): Promise<numbe
 }
 
 /** file:line:column: severity: message (object), as compilers print them. */
-export function findingLine(f: Finding): string {
+function findingLine(f: Finding): string {
   return `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}${f.object ? ` (${f.object})` : ''}`;
 }
 
@@ -61,14 +61,18 @@ function summary(r: LintResult, errors: number): string {
 async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
   // The routers' capability data, not the routers: lint loads no router code.
   const [{ ROUTED_PROVIDERS }, { builtinMetricProviders }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
-    import('@tollgate/operator/routers/capabilities'),
+    import('@tollgate/contract/capabilities'),
     import('@tollgate/operator/metrics/builtin'),
     import('@tollgate/operator/targets/workload-kinds'),
     import('@tollgate/operator/config'),
   ]);
   return {
     defaultProvider: meshProvider ?? loadConfig([], {}).meshProvider,
-    caps: { providers: new Set<string>(ROUTED_PROVIDERS), targetKinds: new Set(TARGET_KINDS), builtinMetricProviders: builtinMetricProviders() },
+    caps: {
+      providers: new Set<string>(ROUTED_PROVIDERS),
+      targetKinds: new Set(TARGET_KINDS),
+      builtinMetricProviders: builtinMetricProviders(),
+    },
   };
 }
 
@@ -107,7 +111,10 @@ async function readCapped(file: string): Promise<string> {
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : (err as Error).message}`, EXIT.ERROR);
+    throw new CliError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : (err as Error).message}`,
+      EXIT.ERROR,
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
 import type { Canary } from '@tollgate/operator/api/types';
 import { conditionOf, eventLast, eventStart, type CoreEvent } from '../canary.js';
 
-export type Outcome = 'promoted' | 'failed' | 'superseded' | 'initialized' | 'in progress' | 'unknown';
+type Outcome = 'promoted' | 'failed' | 'superseded' | 'initialized' | 'in progress' | 'unknown';
 
 export interface Release {
   /** The revision (pod template hash) analysed; empty when no Event or status names it. */
@@ -23,14 +23,21 @@ export interface Release {
   reason?: string;
 }
 
-interface Open { revision: string; trigger: Release['trigger']; start?: number }
+interface Open {
+  revision: string;
+  trigger: Release['trigger'];
+  start?: number;
+}
 
 /** A run starts: the revision, the trigger, and the revision it replaced mid-run (that run is superseded). */
 function startOf(e: CoreEvent): (Open & { replaced?: string }) | undefined {
   const m = e.message ?? '';
   let x: RegExpExecArray | null;
   if (e.reason === 'NewRevision' && (x = /^New revision (\S+) detected/.exec(m))) return { revision: x[1]!, trigger: 'new revision' };
-  if (e.reason === 'NewRevision' && (x = /^(?:New revision|Revision) (\S+) replaced (\S+) (?:during the analysis|before its promotion)/.exec(m))) {
+  if (
+    e.reason === 'NewRevision' &&
+    (x = /^(?:New revision|Revision) (\S+) replaced (\S+) (?:during the analysis|before its promotion)/.exec(m))
+  ) {
     return { revision: x[1]!, trigger: 'new revision', replaced: x[2]! };
   }
   if (e.reason === 'Retry' && (x = /^Retrying revision (\S+)/.exec(m))) return { revision: x[1]!, trigger: 'retry' };
@@ -49,12 +56,18 @@ function endOf(e: CoreEvent): { outcome: Outcome; revision?: string; reason?: st
   return undefined;
 }
 
-const iso = (ms: number | undefined): string | undefined => (ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString());
+const iso = (ms: number | undefined): string | undefined =>
+  ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
 
 function closed(run: Open, endMs: number, outcome: Outcome, reason?: string, revision?: string): Release {
   return {
-    revision: run.revision || revision || '', trigger: run.trigger, ...(run.start !== undefined ? { start: iso(run.start) } : {}),
-    end: iso(endMs), ...(run.start !== undefined ? { durationMs: endMs - run.start } : {}), outcome, ...(reason ? { reason } : {}),
+    revision: run.revision || revision || '',
+    trigger: run.trigger,
+    ...(run.start !== undefined ? { start: iso(run.start) } : {}),
+    end: iso(endMs),
+    ...(run.start !== undefined ? { durationMs: endMs - run.start } : {}),
+    outcome,
+    ...(reason ? { reason } : {}),
   };
 }
 
@@ -65,14 +78,19 @@ function fromEvents(events: CoreEvent[]): { releases: Release[]; open?: Open } {
   for (const e of events) {
     const start = startOf(e);
     if (start) {
-      if (open && start.replaced !== undefined) releases.push(closed(open, eventStart(e), 'superseded', `replaced by revision ${start.revision}`, start.replaced));
-      else if (open && open.trigger !== 'initialization') releases.push({ ...closed(open, eventStart(e), 'unknown'), end: undefined, durationMs: undefined });
+      if (open && start.replaced !== undefined)
+        releases.push(closed(open, eventStart(e), 'superseded', `replaced by revision ${start.revision}`, start.replaced));
+      else if (open && open.trigger !== 'initialization')
+        releases.push({ ...closed(open, eventStart(e), 'unknown'), end: undefined, durationMs: undefined });
       open = { revision: start.revision, trigger: start.trigger, start: eventStart(e) };
       continue;
     }
     const end = endOf(e);
     if (!end) continue;
-    const run = open ?? { revision: end.revision ?? '', trigger: end.outcome === 'initialized' ? 'initialization' as const : 'new revision' as const };
+    const run = open ?? {
+      revision: end.revision ?? '',
+      trigger: end.outcome === 'initialized' ? ('initialization' as const) : ('new revision' as const),
+    };
     releases.push(closed(run, eventLast(e), end.outcome, end.reason, end.revision));
     open = undefined;
   }
@@ -88,13 +106,24 @@ export function releases(canary: Canary, events: CoreEvent[]): Release[] {
   const phase = s.phase ?? '';
   const runStart = Date.parse(s.runStartTime ?? '');
   const current = s.lastAppliedSpec ?? '';
-  const known = (r: Release): boolean => r.revision === current && (!r.start || !Number.isFinite(runStart) || Date.parse(r.start) >= runStart - 1000);
+  const known = (r: Release): boolean =>
+    r.revision === current && (!r.start || !Number.isFinite(runStart) || Date.parse(r.start) >= runStart - 1000);
   if (open && IN_FLIGHT.has(phase)) {
-    past.push({ revision: open.revision || current, trigger: open.trigger, ...(open.start !== undefined ? { start: iso(open.start) } : {}), outcome: 'in progress' });
+    past.push({
+      revision: open.revision || current,
+      trigger: open.trigger,
+      ...(open.start !== undefined ? { start: iso(open.start) } : {}),
+      outcome: 'in progress',
+    });
   } else if (open) {
     past.push({ ...closed(open, open.start ?? 0, 'unknown'), end: undefined, durationMs: undefined });
   } else if (current && IN_FLIGHT.has(phase)) {
-    past.push({ revision: current, trigger: 'new revision', ...(Number.isFinite(runStart) ? { start: iso(runStart) } : {}), outcome: 'in progress' });
+    past.push({
+      revision: current,
+      trigger: 'new revision',
+      ...(Number.isFinite(runStart) ? { start: iso(runStart) } : {}),
+      outcome: 'in progress',
+    });
   } else if (current && (phase === 'Failed' || phase === 'Succeeded') && !past.some(known)) {
     past.push(fromStatus(canary, phase, runStart));
   }
@@ -106,11 +135,16 @@ function fromStatus(canary: Canary, phase: string, runStart: number): Release {
   const ready = conditionOf(canary, 'Ready');
   const end = Date.parse(ready?.lastTransitionTime ?? '');
   const failed = phase === 'Failed';
-  const reason = failed ? ready?.message?.replace(/^rolled back: /, '').replace(/; change the target, or set the annotation .*$/, '') : undefined;
+  const reason = failed
+    ? ready?.message?.replace(/^rolled back: /, '').replace(/; change the target, or set the annotation .*$/, '')
+    : undefined;
   return {
-    revision: canary.status?.lastAppliedSpec ?? '', trigger: 'new revision',
-    ...(Number.isFinite(runStart) ? { start: iso(runStart) } : {}), ...(Number.isFinite(end) ? { end: iso(end) } : {}),
+    revision: canary.status?.lastAppliedSpec ?? '',
+    trigger: 'new revision',
+    ...(Number.isFinite(runStart) ? { start: iso(runStart) } : {}),
+    ...(Number.isFinite(end) ? { end: iso(end) } : {}),
     ...(Number.isFinite(runStart) && Number.isFinite(end) ? { durationMs: end - runStart } : {}),
-    outcome: failed ? 'failed' : 'promoted', ...(reason ? { reason } : {}),
+    outcome: failed ? 'failed' : 'promoted',
+    ...(reason ? { reason } : {}),
   };
 }

@@ -19,7 +19,11 @@ const ACK_TIMEOUT_MS = 15_000;
 const ACK_POLL_MS = 500;
 
 const ANNOTATION: Record<RequestKind, string> = {
-  promote: ANNOTATIONS.promote, abort: ANNOTATIONS.abort, retry: ANNOTATIONS.retry, pause: ANNOTATIONS.paused, resume: ANNOTATIONS.paused,
+  promote: ANNOTATIONS.promote,
+  abort: ANNOTATIONS.abort,
+  retry: ANNOTATIONS.retry,
+  pause: ANNOTATIONS.paused,
+  resume: ANNOTATIONS.paused,
 };
 
 const WHAT: Record<RequestKind, string> = {
@@ -83,7 +87,10 @@ export async function request(ctx: Context, kind: RequestKind, o: RequestOptions
     } else note = check.note;
     value = requestValue(kind, c, io.now());
     try {
-      await kube.patch(Resources.canaries, namespace, o.name, requestPatch(kind, value, o.force ? undefined : c.metadata.resourceVersion), { type: 'merge', signal: ctx.signal });
+      await kube.patch(Resources.canaries, namespace, o.name, requestPatch(kind, value, o.force ? undefined : c.metadata.resourceVersion), {
+        type: 'merge',
+        signal: ctx.signal,
+      });
       canary = c;
     } catch (err) {
       if (!isConflict(err)) throw err;
@@ -110,6 +117,8 @@ export async function request(ctx: Context, kind: RequestKind, o: RequestOptions
       return EXIT.OK;
     }
   }
-  io.stdout(`Not acknowledged within ${ACK_TIMEOUT_MS / 1000}s: the request is recorded and will apply on the next reconcile of ${who} (now ${phaseOf(canary)}).`);
+  io.stdout(
+    `Not acknowledged within ${ACK_TIMEOUT_MS / 1000}s: the request is recorded and will apply on the next reconcile of ${who} (now ${phaseOf(canary)}).`,
+  );
   return EXIT.OK;
 }

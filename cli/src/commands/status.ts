@@ -66,7 +66,8 @@ async function printDocument(ctx: Context, canary: Canary, events: CoreEvent[], 
 
 /** Refuses -o with --watch or --until-done: a document is printed once. */
 export function checkStatusOptions(o: StatusOptions): void {
-  if (o.output && (o.watch || o.untilDone)) throw new UsageError(`-o ${o.output} prints one document: it cannot be combined with --watch or --until-done`, 'status');
+  if (o.output && (o.watch || o.untilDone))
+    throw new UsageError(`-o ${o.output} prints one document: it cannot be combined with --watch or --until-done`, 'status');
 }
 
 /** The exit code once the run has ended (as tollgate wait decides), else undefined. */

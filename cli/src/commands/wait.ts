@@ -52,7 +52,10 @@ async function targetRevision(kube: KubeClient, c: Canary, signal?: AbortSignal)
 export class Judge {
   private stalledSince: number | undefined;
 
-  constructor(private readonly kube: KubeClient, private readonly io: Io) {}
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly io: Io,
+  ) {}
 
   async decide(c: Canary, signal?: AbortSignal): Promise<Exclude<WaitDecision, { state: 'stalled' }>> {
     let d = decideWait(c);
@@ -67,7 +70,11 @@ export class Judge {
     this.stalledSince ??= Math.min(this.io.now(), d.since);
     const left = STALL_GRACE_MS - (this.io.now() - this.stalledSince);
     if (left <= 0) return { state: 'failed', reason: d.reason, message: d.message };
-    return { state: 'pending', phase: d.phase, detail: `stalled (${d.reason}): ${d.message}; failing in ${Math.ceil(left / 1000)}s unless the operator recovers` };
+    return {
+      state: 'pending',
+      phase: d.phase,
+      detail: `stalled (${d.reason}): ${d.message}; failing in ${Math.ceil(left / 1000)}s unless the operator recovers`,
+    };
   }
 }
 

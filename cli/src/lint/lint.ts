@@ -4,17 +4,17 @@
  * own validation of a Canary (canaryIssues: validateCanary's entries, the code the operator runs). Pure: text in, findings out.
  */
 import { allCrds } from '@tollgate/operator/api/crd/index';
-import { API_VERSION, GROUP } from '@tollgate/operator/api/types';
+import { API_VERSION, GROUP } from '@tollgate/contract/metadata';
 import type { CanarySpec } from '@tollgate/operator/api/types';
 import { ruleViolations, type RuleViolation } from '@tollgate/operator/core/rules';
 import { canaryIssues, type Capabilities, type ValidationIssue } from '@tollgate/operator/core/validation';
 import { fieldPath, validateSchema, type Schema } from './schema.js';
 import { parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
 
-export type Severity = 'error' | 'warning';
+type Severity = 'error' | 'warning';
 
 /** Who would refuse (or remark on) the object: the API server's schema or CEL rules, or the operator. */
-export type Stage = 'yaml' | 'schema' | 'cel' | 'operator';
+type Stage = 'yaml' | 'schema' | 'cel' | 'operator';
 
 export interface Finding {
   file: string;
@@ -53,10 +53,9 @@ const SCHEMAS: Readonly<Record<string, Schema>> = Object.fromEntries(
 );
 
 /** Whether the kind's schema has CEL rules: the API server says when it could not check them. */
-const HAS_RULES: Readonly<Record<string, boolean>> = Object.fromEntries(Object.entries(SCHEMAS).map(([k, s]) => [k, JSON.stringify(s).includes('"x-kubernetes-validations"')]));
-
-/** The kinds lint checks. */
-export const KINDS = Object.keys(SCHEMAS);
+const HAS_RULES: Readonly<Record<string, boolean>> = Object.fromEntries(
+  Object.entries(SCHEMAS).map(([k, s]) => [k, JSON.stringify(s).includes('"x-kubernetes-validations"')]),
+);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -66,7 +65,8 @@ export function lintText(file: string, text: string, o: LintOptions): LintResult
   for (const doc of parseDocuments(text)) {
     const base = { file, document: doc.index };
     if (doc.errors.length) {
-      for (const e of doc.errors) result.findings.push({ ...base, ...at(e.at), severity: 'error', stage: 'yaml', path: '', message: e.message });
+      for (const e of doc.errors)
+        result.findings.push({ ...base, ...at(e.at), severity: 'error', stage: 'yaml', path: '', message: e.message });
       continue;
     }
     for (const obj of objectsOf(doc)) {
@@ -109,11 +109,25 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
   const obj = doc.value as Record<string, unknown>;
   const meta = isObject(obj.metadata) ? obj.metadata : {};
   const object = `${kind} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${typeof meta.name === 'string' ? meta.name : '(no name)'}`;
-  const found = (severity: Severity, stage: Stage, path: Path, pathText: string, message: string): Located =>
-    ({ ...at(doc.locate(path)), object, severity, stage, path: pathText, message });
+  const found = (severity: Severity, stage: Stage, path: Path, pathText: string, message: string): Located => ({
+    ...at(doc.locate(path)),
+    object,
+    severity,
+    stage,
+    path: pathText,
+    message,
+  });
   const out: Located[] = [];
   if (obj.apiVersion !== API_VERSION) {
-    out.push(found('error', 'schema', ['apiVersion'], 'apiVersion', `no matches for kind "${kind}" in version "${String(obj.apiVersion)}": use ${API_VERSION}`));
+    out.push(
+      found(
+        'error',
+        'schema',
+        ['apiVersion'],
+        'apiVersion',
+        `no matches for kind "${kind}" in version "${String(obj.apiVersion)}": use ${API_VERSION}`,
+      ),
+    );
     return out;
   }
   const metaErrors = metadataErrors(meta);
@@ -124,12 +138,21 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
   for (const f of schemaFindings) out.push(found('error', 'schema', f.path, fieldPath(f.path), f.message));
   if (schemaFindings.some((f) => f.blocking) || metaErrors.some((m) => m.blocking)) {
     if (!HAS_RULES[kind]) return out;
-    out.push(found('error', 'cel', [], '', 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'));
+    out.push(
+      found(
+        'error',
+        'cel',
+        [],
+        '',
+        'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      ),
+    );
     return out;
   }
   const specSchema = (schema.properties as Record<string, Schema>).spec!;
   if (kind !== 'Canary' || !isObject(body.spec)) {
-    for (const v of ruleViolations(specSchema, body.spec, 'spec')) out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
+    for (const v of ruleViolations(specSchema, body.spec, 'spec'))
+      out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
     return out;
   }
   const spec = body.spec as unknown as CanarySpec;
@@ -144,7 +167,11 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
 /** A broken CEL rule as the API server words it. */
 const celMessage = (v: RuleViolation): string => `${v.path}: Invalid value: ${v.message}`;
 
-interface OperatorFinding { severity: Severity; path: string; message: string }
+interface OperatorFinding {
+  severity: Severity;
+  path: string;
+  message: string;
+}
 
 /**
  * A Canary's CEL rule violations as the API server reports them, and what the operator reports besides (errors and
@@ -162,25 +189,38 @@ function canaryFindings(specSchema: Schema, spec: CanarySpec, o: LintOptions): {
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_SUBDOMAIN_MESSAGE = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')';
+const DNS_SUBDOMAIN_MESSAGE =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
-interface MetaError { path: Path; message: string; blocking?: boolean }
+interface MetaError {
+  path: Path;
+  message: string;
+  blocking?: boolean;
+}
 
 /** What the API server checks of metadata before the schema: a name (or generateName), a DNS subdomain. */
 function metadataErrors(meta: Record<string, unknown>): MetaError[] {
   const name = meta.name;
   if (name === undefined || name === '') {
-    return meta.generateName ? [] : [{ path: ['metadata', 'name'], message: 'metadata.name: Required value: name or generateName is required', blocking: true }];
+    return meta.generateName
+      ? []
+      : [{ path: ['metadata', 'name'], message: 'metadata.name: Required value: name or generateName is required', blocking: true }];
   }
-  if (typeof name !== 'string') return [{ path: ['metadata', 'name'], message: `metadata.name: Invalid value: "${typeof name}": must be a string`, blocking: true }];
+  if (typeof name !== 'string')
+    return [{ path: ['metadata', 'name'], message: `metadata.name: Invalid value: "${typeof name}": must be a string`, blocking: true }];
   const out: MetaError[] = [];
-  if (!DNS_SUBDOMAIN.test(name)) out.push({ path: ['metadata', 'name'], message: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${DNS_SUBDOMAIN_MESSAGE}` });
-  if (name.length > 253) out.push({ path: ['metadata', 'name'], message: `metadata.name: Invalid value: ${JSON.stringify(name)}: must be no more than 253 characters` });
+  if (!DNS_SUBDOMAIN.test(name))
+    out.push({ path: ['metadata', 'name'], message: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${DNS_SUBDOMAIN_MESSAGE}` });
+  if (name.length > 253)
+    out.push({
+      path: ['metadata', 'name'],
+      message: `metadata.name: Invalid value: ${JSON.stringify(name)}: must be no more than 253 characters`,
+    });
   return out;
 }
 
 /** spec.analysis.metrics[0] (or a map key in brackets) as path segments. */
-export function parsePath(text: string): Path {
+function parsePath(text: string): Path {
   const out: (string | number)[] = [];
   for (const m of text.matchAll(/([^.[\]]+)|\[([^\]]*)\]/g)) {
     if (m[1] !== undefined) out.push(m[1]);

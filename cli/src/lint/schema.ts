@@ -41,7 +41,7 @@ const INT64_MAX = 2n ** 63n - 1n;
  * The JSON type of a value as kube-openapi names it. An integer is a whole number that fits an int64 (the API server
  * decodes a larger one as a float64: 1e20 is a number); a JS number at or past 2^63 cannot be told from one that is.
  */
-export function jsonType(v: unknown): string {
+function jsonType(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'integer' : 'number';
@@ -50,7 +50,7 @@ export function jsonType(v: unknown): string {
 }
 
 /** A value in an "Invalid value: ..." message: strings quoted as Go's %q, numbers and booleans as they are. */
-export function goValue(v: unknown): string {
+function goValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   return JSON.stringify(jsonType(v));
@@ -64,7 +64,10 @@ interface Walk {
 }
 
 class Visit {
-  constructor(readonly path: Path, readonly w: Walk) {}
+  constructor(
+    readonly path: Path,
+    readonly w: Walk,
+  ) {}
   get field(): string {
     return fieldPath(this.path);
   }
@@ -113,14 +116,18 @@ function typeMatches(schema: Schema, value: unknown, v: Visit): boolean {
 function checkString(schema: Schema, value: string, v: Visit): void {
   const length = [...value].length;
   if (typeof schema.maxLength === 'number' && length > schema.maxLength) v.add(`Too long: may not be more than ${schema.maxLength} bytes`);
-  if (typeof schema.minLength === 'number' && length < schema.minLength) v.invalid(value, `should be at least ${schema.minLength} chars long`);
-  if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) v.invalid(value, `should match '${schema.pattern}'`);
-  if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) v.add(`Invalid value: ${goValue(value)}: ${v.field} in body must be of type date-time: ${goValue(value)}`);
+  if (typeof schema.minLength === 'number' && length < schema.minLength)
+    v.invalid(value, `should be at least ${schema.minLength} chars long`);
+  if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+    v.invalid(value, `should match '${schema.pattern}'`);
+  if (schema.format === 'date-time' && Number.isNaN(Date.parse(value)))
+    v.add(`Invalid value: ${goValue(value)}: ${v.field} in body must be of type date-time: ${goValue(value)}`);
 }
 
 function checkNumber(schema: Schema, value: number, v: Visit): void {
   if (typeof schema.maximum === 'number' && value > schema.maximum) v.invalid(value, `should be less than or equal to ${schema.maximum}`);
-  if (typeof schema.minimum === 'number' && value < schema.minimum) v.invalid(value, `should be greater than or equal to ${schema.minimum}`);
+  if (typeof schema.minimum === 'number' && value < schema.minimum)
+    v.invalid(value, `should be greater than or equal to ${schema.minimum}`);
 }
 
 function checkEnum(schema: Schema, value: unknown, v: Visit): void {
@@ -130,8 +137,10 @@ function checkEnum(schema: Schema, value: unknown, v: Visit): void {
 }
 
 function checkArray(schema: Schema, value: unknown[], v: Visit): void {
-  if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) v.add(`Too many: ${value.length}: must have at most ${itemCount(schema.maxItems)}`);
-  if (typeof schema.minItems === 'number' && value.length < schema.minItems) v.invalid(value, `should have at least ${schema.minItems} items`);
+  if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+    v.add(`Too many: ${value.length}: must have at most ${itemCount(schema.maxItems)}`);
+  if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+    v.invalid(value, `should have at least ${schema.minItems} items`);
   const items = schema.items;
   if (!isObject(items)) return;
   value.forEach((item, i) => visit(items, item, v.child(i)));

@@ -29,7 +29,7 @@ export interface SourceDocument {
 }
 
 /** Documents larger than this are refused: a manifest is kilobytes, and aliases can blow up a small file. */
-export const MAX_ALIAS_COUNT = 1000;
+const MAX_ALIAS_COUNT = 1000;
 
 /** Parses every document of a YAML stream. Never throws: syntax errors are reported per document. */
 export function parseDocuments(text: string): SourceDocument[] {

@@ -11,7 +11,11 @@ const CLK_TCK = (() => {
   }
 })();
 
-export interface ProcSample { cpuSeconds: number; rssMb: number; hwmMb: number }
+export interface ProcSample {
+  cpuSeconds: number;
+  rssMb: number;
+  hwmMb: number;
+}
 
 /** Process ids by the name they are reported under. */
 export type Pids = Record<string, number | undefined>;
@@ -45,7 +49,11 @@ export function sampleAll(pids: Pids): Record<string, ProcSample | undefined> {
 }
 
 /** CPU each process used between two samples, in cores (1 is one whole core). */
-export function cpuCores(before: Record<string, ProcSample | undefined>, after: Record<string, ProcSample | undefined>, seconds: number): Record<string, number> {
+export function cpuCores(
+  before: Record<string, ProcSample | undefined>,
+  after: Record<string, ProcSample | undefined>,
+  seconds: number,
+): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k]?.cpuSeconds ?? 0) - (before[k]?.cpuSeconds ?? 0)) / seconds]));
 }
 
@@ -61,7 +69,10 @@ export const loadAvg = (): string => fs.readFileSync('/proc/loadavg', 'utf8').sp
 /** The controller-manager's pid, from the local control plane's pid file. */
 export function readKcmPid(envDir: string): number | undefined {
   try {
-    const line = fs.readFileSync(path.join(envDir, 'control-plane', 'pids'), 'utf8').split('\n').find((l) => l.startsWith('kube-controller-manager '));
+    const line = fs
+      .readFileSync(path.join(envDir, 'control-plane', 'pids'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('kube-controller-manager '));
     return line ? Number(line.split(' ')[1]) : undefined;
   } catch {
     return undefined;

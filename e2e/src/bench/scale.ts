@@ -28,7 +28,19 @@ import { startEnvironment, type Environment } from '../harness/environment.js';
 import { canaryFor, createNamespace, sampleDeployment } from '../harness/fixtures.js';
 import { OperatorProcess } from '../harness/operator-process.js';
 import { OPERATOR_MAIN, ROOT } from '../harness/paths.js';
-import { cpuCores, loadAvg, machineCpu, pool, procSample, quantile, readKcmPid, sampleAll, wholeNumber, type Pids, type ProcSample } from './measure.js';
+import {
+  cpuCores,
+  loadAvg,
+  machineCpu,
+  pool,
+  procSample,
+  quantile,
+  readKcmPid,
+  sampleAll,
+  wholeNumber,
+  type Pids,
+  type ProcSample,
+} from './measure.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -58,12 +70,19 @@ const USAGE = `node e2e/dist/bench/scale.js [--n 100,500,1000,2000] [--max-minut
 function options(): Options {
   const { values } = parseArgs({
     options: {
-      n: { type: 'string', default: '100,500,1000,2000' }, 'max-minutes': { type: 'string', default: '40' },
-      interval: { type: 'string', default: '10s' }, 'step-weight': { type: 'string', default: '10' },
-      'max-weight': { type: 'string', default: '50' }, concurrency: { type: 'string', default: '16' },
-      workers: { type: 'string' }, 'operator-env': { type: 'string', multiple: true, default: [] }, 'per-namespace': { type: 'string', default: '250' },
-      'idle-seconds': { type: 'string', default: '30' }, 'scrape-seconds': { type: 'string', default: '10' },
-      'log-level': { type: 'string', default: 'info' }, out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'scale-latest.md') },
+      n: { type: 'string', default: '100,500,1000,2000' },
+      'max-minutes': { type: 'string', default: '40' },
+      interval: { type: 'string', default: '10s' },
+      'step-weight': { type: 'string', default: '10' },
+      'max-weight': { type: 'string', default: '50' },
+      concurrency: { type: 'string', default: '16' },
+      workers: { type: 'string' },
+      'operator-env': { type: 'string', multiple: true, default: [] },
+      'per-namespace': { type: 'string', default: '250' },
+      'idle-seconds': { type: 'string', default: '30' },
+      'scrape-seconds': { type: 'string', default: '10' },
+      'log-level': { type: 'string', default: 'info' },
+      out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'scale-latest.md') },
       help: { type: 'boolean', default: false },
     },
   });
@@ -79,11 +98,20 @@ function options(): Options {
     operatorEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return {
-    ns, maxMinutes: wholeNumber('max-minutes', values['max-minutes'], 1), interval: values.interval, intervalMs: parseDuration(values.interval),
-    stepWeight: wholeNumber('step-weight', values['step-weight'], 1), maxWeight: wholeNumber('max-weight', values['max-weight'], 1),
-    concurrency: wholeNumber('concurrency', values.concurrency, 1), workers: values.workers, operatorEnv, perNamespace: wholeNumber('per-namespace', values['per-namespace'], 1),
-    idleSeconds: wholeNumber('idle-seconds', values['idle-seconds'], 1), scrapeSeconds: wholeNumber('scrape-seconds', values['scrape-seconds'], 1),
-    logLevel: values['log-level'], out: path.resolve(values.out),
+    ns,
+    maxMinutes: wholeNumber('max-minutes', values['max-minutes'], 1),
+    interval: values.interval,
+    intervalMs: parseDuration(values.interval),
+    stepWeight: wholeNumber('step-weight', values['step-weight'], 1),
+    maxWeight: wholeNumber('max-weight', values['max-weight'], 1),
+    concurrency: wholeNumber('concurrency', values.concurrency, 1),
+    workers: values.workers,
+    operatorEnv,
+    perNamespace: wholeNumber('per-namespace', values['per-namespace'], 1),
+    idleSeconds: wholeNumber('idle-seconds', values['idle-seconds'], 1),
+    scrapeSeconds: wholeNumber('scrape-seconds', values['scrape-seconds'], 1),
+    logLevel: values['log-level'],
+    out: path.resolve(values.out),
   };
 }
 
@@ -137,7 +165,11 @@ async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------------------
 // Prometheus stand-in: /api/v1/query answers every query with a passing value.
 
-interface StandIn { url: string; queries: () => number; close: () => Promise<void> }
+interface StandIn {
+  url: string;
+  queries: () => number;
+  close: () => Promise<void>;
+}
 
 async function startPromStandIn(): Promise<StandIn> {
   let queries = 0;
@@ -152,23 +184,33 @@ async function startPromStandIn(): Promise<StandIn> {
       const constant = /^\s*vector\(\s*([0-9.]+)\s*\)\s*$/.exec(q);
       // 100 (%) passes a success-rate minimum; 10 (ms) passes a latency maximum.
       const value = constant ? constant[1]! : q.includes('histogram_quantile') ? '10' : '100';
-      const body = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } });
+      const body = JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     };
     if (req.method === 'POST') {
       let text = '';
-      req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => answer(new URLSearchParams(text).get('query') ?? ''));
+      req
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () => answer(new URLSearchParams(text).get('query') ?? ''));
     } else answer(url.searchParams.get('query') ?? '');
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`, queries: () => queries,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    url: `http://127.0.0.1:${port}`,
+    queries: () => queries,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
-
 
 interface Snapshot {
   at: number;
@@ -220,7 +262,11 @@ function deltaBy(a: Map<string, number>, b: Map<string, number>, name: string, b
 
 const sumOf = (m: Map<string, number>): number => [...m.values()].reduce((x, y) => x + y, 0);
 
-interface HistogramQuantile { value: number; lower: number; upper: number }
+interface HistogramQuantile {
+  value: number;
+  lower: number;
+  upper: number;
+}
 
 /** The q-quantile of a histogram's bucket deltas, interpolated within the bucket as histogram_quantile does. */
 function histogramQuantile(a: Map<string, number>, b: Map<string, number>, name: string, q: number): HistogramQuantile | undefined {
@@ -254,7 +300,10 @@ class CanaryTracker {
   lags: { first: number[]; later: number[] } = { first: [], later: [] };
   weightSteps = 0;
 
-  constructor(client: KubeClient, private readonly intervalMs: number) {
+  constructor(
+    client: KubeClient,
+    private readonly intervalMs: number,
+  ) {
     this.informer = new Informer<Canary>({ client, resource: Resources.canaries, logger: createLogger('warn', 'bench') });
     this.informer.on('update', (c, old) => this.onUpdate(c.status ?? {}, old?.status ?? {}));
   }
@@ -306,7 +355,17 @@ interface Result {
   outcome: Record<string, number>;
   ticks: number;
   tickLagHist: { p50?: HistogramQuantile; p99?: HistogramQuantile; buckets: [string, number][] };
-  tickLagWatch: { count: number; p50?: number; p99?: number; max?: number; laterCount: number; laterP50?: number; laterP99?: number; firstP50?: number; firstP99?: number };
+  tickLagWatch: {
+    count: number;
+    p50?: number;
+    p99?: number;
+    max?: number;
+    laterCount: number;
+    laterP50?: number;
+    laterP99?: number;
+    firstP50?: number;
+    firstP99?: number;
+  };
   perTickByVerb: Record<string, number>;
   perReleaseByResource: [string, number][];
   weightSteps: number;
@@ -374,7 +433,11 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
     stops.push(onCleanup('bench client', async () => client.close()));
     const port = await freePort();
     const operator = new OperatorProcess({
-      kubeconfig: env.kubeconfig, prometheusUrl: standIn.url, namespaces: [], logDir: dir, label: `scale-${n}`,
+      kubeconfig: env.kubeconfig,
+      prometheusUrl: standIn.url,
+      namespaces: [],
+      logDir: dir,
+      label: `scale-${n}`,
       extraEnv: { PORT: String(port), LOG_LEVEL: o.logLevel, ...(o.workers ? { WORKERS: o.workers } : {}), ...o.operatorEnv },
     });
     stops.push(onCleanup('operator', () => operator.stop()));
@@ -385,13 +448,29 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
     await waitUntil('operator /readyz', async () => (await fetch(`${opUrl}/readyz`)).ok, 60_000, check);
     const opPid = operator.pid;
     const pids: Pids = {
-      operator: opPid, apiserver: env.pids.apiserver, etcd: env.pids.etcd, 'controller-manager': readKcmPid(env.dir),
-      simulator: env.pids.simulator, prometheus: env.pids.prometheus, bench: process.pid,
+      operator: opPid,
+      apiserver: env.pids.apiserver,
+      etcd: env.pids.etcd,
+      'controller-manager': readKcmPid(env.dir),
+      simulator: env.pids.simulator,
+      prometheus: env.pids.prometheus,
+      bench: process.pid,
     };
     await tracker.start();
     return {
-      o, n, started, client, tracker, opUrl, pids, operatorRssReadyMb: procSample(opPid)?.rssMb ?? NaN, queries: standIn.queries,
-      peaks: { queueDepth: 0, loopLag: 0 }, check, left, close,
+      o,
+      n,
+      started,
+      client,
+      tracker,
+      opUrl,
+      pids,
+      operatorRssReadyMb: procSample(opPid)?.rssMb ?? NaN,
+      queries: standIn.queries,
+      peaks: { queueDepth: 0, loopLag: 0 },
+      check,
+      left,
+      close,
     };
   } catch (err) {
     await close();
@@ -403,7 +482,10 @@ async function snapshot(s: Session): Promise<Snapshot> {
   const metrics = await scrape(s.opUrl);
   observePeaks(s, metrics);
   return {
-    at: Date.now(), metrics, queries: s.queries(), machine: machineCpu(),
+    at: Date.now(),
+    metrics,
+    queries: s.queries(),
+    machine: machineCpu(),
     procs: sampleAll(s.pids),
   };
 }
@@ -421,20 +503,38 @@ async function createObjects(s: Session): Promise<{ items: Item[]; initSeconds: 
   const t0 = Date.now();
   const namespaces = Array.from({ length: Math.ceil(n / o.perNamespace) }, (_, i) => `scale-${i}`);
   for (const ns of namespaces) await retrying(`namespace ${ns}`, () => createNamespace(client, ns));
-  const items = Array.from({ length: n }, (_, i) => ({ ns: namespaces[Math.floor(i / o.perNamespace)]!, name: `app-${String(i).padStart(4, '0')}` }));
-  await pool(items, o.concurrency, async ({ ns, name }) => {
-    await retrying(`deployment ${ns}/${name}`, () => client.create(Resources.deployments, sampleDeployment(ns, name)));
-    const canary = canaryFor('istio', ns, name,
-      { interval: o.interval, stepWeight: o.stepWeight, maxWeight: o.maxWeight, threshold: 5 },
-      { progressDeadlineSeconds: 900 });
-    await retrying(`canary ${ns}/${name}`, () => client.create(Resources.canaries, canary));
-  }, stopIfInterrupted);
+  const items = Array.from({ length: n }, (_, i) => ({
+    ns: namespaces[Math.floor(i / o.perNamespace)]!,
+    name: `app-${String(i).padStart(4, '0')}`,
+  }));
+  await pool(
+    items,
+    o.concurrency,
+    async ({ ns, name }) => {
+      await retrying(`deployment ${ns}/${name}`, () => client.create(Resources.deployments, sampleDeployment(ns, name)));
+      const canary = canaryFor(
+        'istio',
+        ns,
+        name,
+        { interval: o.interval, stepWeight: o.stepWeight, maxWeight: o.maxWeight, threshold: 5 },
+        { progressDeadlineSeconds: 900 },
+      );
+      await retrying(`canary ${ns}/${name}`, () => client.create(Resources.canaries, canary));
+    },
+    stopIfInterrupted,
+  );
   log(`n=${n}: ${n} Deployments and Canaries created in ${((Date.now() - t0) / 1000).toFixed(0)}s; waiting for Initialized`);
-  await waitUntil(`${n} Canaries Initialized`, async () => {
-    const p = s.tracker.phases();
-    progress(`n=${n} initializing: ${fmtPhases(p)}`);
-    return (p.Initialized ?? 0) === n;
-  }, s.left(), s.check, 2000);
+  await waitUntil(
+    `${n} Canaries Initialized`,
+    async () => {
+      const p = s.tracker.phases();
+      progress(`n=${n} initializing: ${fmtPhases(p)}`);
+      return (p.Initialized ?? 0) === n;
+    },
+    s.left(),
+    s.check,
+    2000,
+  );
   progressDone();
   return { items, initSeconds: (Date.now() - t0) / 1000 };
 }
@@ -474,7 +574,13 @@ async function measureIdle(s: Session): Promise<{ idle: Result['idle']; end: Sna
   };
 }
 
-interface Release { p0: Snapshot; p1: Snapshot; triggerSeconds: number; complete: boolean; note: string }
+interface Release {
+  p0: Snapshot;
+  p1: Snapshot;
+  triggerSeconds: number;
+  complete: boolean;
+  note: string;
+}
 
 /** A new revision of every Deployment, as fast as the concurrency allows; until every Canary has finished. */
 async function release(s: Session, items: Item[]): Promise<Release> {
@@ -482,25 +588,39 @@ async function release(s: Session, items: Item[]): Promise<Release> {
   s.tracker.reset();
   const p0 = await snapshot(s);
   const t1 = Date.now();
-  await pool(items, o.concurrency, async ({ ns, name }) => {
-    await retrying(`release ${ns}/${name}`, () => s.client.patch(Resources.deployments, ns, name,
-      { spec: { template: { metadata: { annotations: { 'bench.tollgate.dev/revision': '2' } } } } }));
-  }, stopIfInterrupted);
+  await pool(
+    items,
+    o.concurrency,
+    async ({ ns, name }) => {
+      await retrying(`release ${ns}/${name}`, () =>
+        s.client.patch(Resources.deployments, ns, name, {
+          spec: { template: { metadata: { annotations: { 'bench.tollgate.dev/revision': '2' } } } },
+        }),
+      );
+    },
+    stopIfInterrupted,
+  );
   const triggerSeconds = (Date.now() - t1) / 1000;
   log(`n=${n}: ${n} releases triggered in ${triggerSeconds.toFixed(1)}s`);
   let complete = true;
   let note = '';
   let lastScrape = Date.now();
   try {
-    await waitUntil(`${n} releases finished`, async () => {
-      const p = s.tracker.phases();
-      progress(`n=${n} releasing: ${fmtPhases(p)}`);
-      if (Date.now() - lastScrape >= o.scrapeSeconds * 1000) {
-        lastScrape = Date.now();
-        observePeaks(s, await scrape(s.opUrl));
-      }
-      return (p.Succeeded ?? 0) + (p.Failed ?? 0) === n;
-    }, s.left(), s.check, 1000);
+    await waitUntil(
+      `${n} releases finished`,
+      async () => {
+        const p = s.tracker.phases();
+        progress(`n=${n} releasing: ${fmtPhases(p)}`);
+        if (Date.now() - lastScrape >= o.scrapeSeconds * 1000) {
+          lastScrape = Date.now();
+          observePeaks(s, await scrape(s.opUrl));
+        }
+        return (p.Succeeded ?? 0) + (p.Failed ?? 0) === n;
+      },
+      s.left(),
+      s.check,
+      1000,
+    );
   } catch (err) {
     if (err instanceof Interrupted) throw err;
     complete = false;
@@ -543,36 +663,65 @@ function summarize(s: Session, r: Release): Measured {
   const hist = 'tollgate_analysis_tick_lag_seconds';
   const quantileOf = (name: string, q: number): HistogramQuantile | undefined => histogramQuantile(p0.metrics, p1.metrics, name, q);
   return {
-    n: s.n, complete: r.complete, note: r.note, triggerSeconds: r.triggerSeconds, releaseSeconds: window, outcome, ticks,
+    n: s.n,
+    complete: r.complete,
+    note: r.note,
+    triggerSeconds: r.triggerSeconds,
+    releaseSeconds: window,
+    outcome,
+    ticks,
     tickLagHist: {
-      p50: quantileOf(hist, 0.5), p99: quantileOf(hist, 0.99),
-      buckets: [...delta(`${hist}_bucket`, ['le'])].sort((x, y) => (x[0] === '+Inf' ? Infinity : Number(x[0])) - (y[0] === '+Inf' ? Infinity : Number(y[0]))),
+      p50: quantileOf(hist, 0.5),
+      p99: quantileOf(hist, 0.99),
+      buckets: [...delta(`${hist}_bucket`, ['le'])].sort(
+        (x, y) => (x[0] === '+Inf' ? Infinity : Number(x[0])) - (y[0] === '+Inf' ? Infinity : Number(y[0])),
+      ),
     },
     tickLagWatch: watchLags(s.tracker),
     perTickByVerb: Object.fromEntries([...byVerb].map(([v, c]) => [v, ticks ? c / ticks : NaN])),
-    perReleaseByResource: [...delta('tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, c]) => c > 0).map(([k, c]) => [k, c / releases] as [string, number]).sort((a, b) => b[1] - a[1]),
-    weightSteps: s.tracker.weightSteps, writesPerStep: s.tracker.weightSteps ? writes / s.tracker.weightSteps : NaN,
+    perReleaseByResource: [...delta('tollgate_kube_requests_total', ['verb', 'resource'])]
+      .filter(([, c]) => c > 0)
+      .map(([k, c]) => [k, c / releases] as [string, number])
+      .sort((a, b) => b[1] - a[1]),
+    weightSteps: s.tracker.weightSteps,
+    writesPerStep: s.tracker.weightSteps ? writes / s.tracker.weightSteps : NaN,
     reconcilesPerTick: ticks ? reconciles / ticks : NaN,
-    watchEventsPerTick: [...delta('tollgate_watch_events_total', ['origin', 'resource'])].filter(([, c]) => c > 0).map(([k, c]) => [k, ticks ? c / ticks : NaN] as [string, number]).sort((a, b) => b[1] - a[1]),
+    watchEventsPerTick: [...delta('tollgate_watch_events_total', ['origin', 'resource'])]
+      .filter(([, c]) => c > 0)
+      .map(([k, c]) => [k, ticks ? c / ticks : NaN] as [string, number])
+      .sort((a, b) => b[1] - a[1]),
     queriesPerTick: ticks ? (p1.queries - p0.queries) / ticks : NaN,
-    cpu, machineBusyCores: (p1.machine.busy - p0.machine.busy) / window,
-    operatorRssEndMb: p1.procs.operator?.rssMb ?? NaN, operatorRssPeakMb: p1.procs.operator?.hwmMb ?? NaN,
+    cpu,
+    machineBusyCores: (p1.machine.busy - p0.machine.busy) / window,
+    operatorRssEndMb: p1.procs.operator?.rssMb ?? NaN,
+    operatorRssPeakMb: p1.procs.operator?.hwmMb ?? NaN,
     apiserverRssPeakMb: p1.procs.apiserver?.hwmMb ?? NaN,
-    maxQueueDepth: s.peaks.queueDepth, maxEventLoopLagP99: s.peaks.loopLag, loadAfter: loadAvg(), ...apiErrors(delta),
+    maxQueueDepth: s.peaks.queueDepth,
+    maxEventLoopLagP99: s.peaks.loopLag,
+    loadAfter: loadAvg(),
+    ...apiErrors(delta),
     reconcile: {
       meanMs: (diff('tollgate_reconcile_duration_seconds_sum') / reconciles) * 1000,
-      p50: quantileOf('tollgate_reconcile_duration_seconds', 0.5), p99: quantileOf('tollgate_reconcile_duration_seconds', 0.99),
+      p50: quantileOf('tollgate_reconcile_duration_seconds', 0.5),
+      p99: quantileOf('tollgate_reconcile_duration_seconds', 0.99),
     },
-    operatorRssReadyMb: s.operatorRssReadyMb, heapUsedMb: (p1.metrics.get('tollgate_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+    operatorRssReadyMb: s.operatorRssReadyMb,
+    heapUsedMb: (p1.metrics.get('tollgate_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
   };
 }
 
 function watchLags(tracker: CanaryTracker): Result['tickLagWatch'] {
   const all = [...tracker.lags.first, ...tracker.lags.later];
   return {
-    count: all.length, p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: quantile(all, 1),
-    laterCount: tracker.lags.later.length, laterP50: quantile(tracker.lags.later, 0.5), laterP99: quantile(tracker.lags.later, 0.99),
-    firstP50: quantile(tracker.lags.first, 0.5), firstP99: quantile(tracker.lags.first, 0.99),
+    count: all.length,
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+    max: quantile(all, 1),
+    laterCount: tracker.lags.later.length,
+    laterP50: quantile(tracker.lags.later, 0.5),
+    laterP99: quantile(tracker.lags.later, 0.99),
+    firstP50: quantile(tracker.lags.first, 0.5),
+    firstP99: quantile(tracker.lags.first, 0.99),
   };
 }
 
@@ -580,11 +729,18 @@ function watchLags(tracker: CanaryTracker): Result['tickLagWatch'] {
 function apiErrors(delta: (name: string, by: string[]) => Map<string, number>): { errors: number; errorsByKind: [string, number][] } {
   const errors = sumOf(new Map([...delta('tollgate_kube_requests_total', ['code'])].filter(([c]) => !/^2/.test(c))));
   const errorsByKind = [...delta('tollgate_kube_requests_total', ['code', 'verb', 'resource'])]
-    .filter(([k, c]) => c > 0 && !/^2/.test(k)).sort((a, b) => b[1] - a[1]);
+    .filter(([k, c]) => c > 0 && !/^2/.test(k))
+    .sort((a, b) => b[1] - a[1]);
   return { errors, errorsByKind };
 }
 
-async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs: number, check: (what: string) => void, everyMs = 500): Promise<void> {
+async function waitUntil(
+  what: string,
+  ok: () => Promise<boolean>,
+  timeoutMs: number,
+  check: (what: string) => void,
+  everyMs = 500,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < end) {
@@ -624,26 +780,65 @@ function progressDone(): void {
   if (progressShown) process.stdout.write('\r\x1b[K');
   progressShown = false;
 }
-const fmtPhases = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} ${v}`).join(', ');
+const fmtPhases = (p: Record<string, number>): string =>
+  Object.entries(p)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const f = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const ms = (v: number | undefined): string => (v === undefined ? '-' : `${(v / 1000).toFixed(3)}`);
 const hq = (h: HistogramQuantile | undefined): string =>
   !h ? '-' : h.upper === Infinity ? `> ${h.lower}` : `${h.value.toFixed(3)} (${h.lower}–${h.upper}]`;
 
 const SUMMARY_HEADER = [
-  'N', 'done', 'init s', 'release s', 'ticks', 'lag p50 s (hist)', 'lag p99 s (hist)', 'lag p50 / p99 s, all ticks (watch)', 'lag p50 / p99 s, ticks after the first (watch)',
-  'get/tick', 'list/tick', 'watch/tick', 'update/tick', 'patch/tick', 'create/tick', 'writes/step', 'idle GETs',
-  'op RSS peak MB', 'op CPU %', 'apiserver CPU %', 'etcd CPU %', 'machine busy %',
+  'N',
+  'done',
+  'init s',
+  'release s',
+  'ticks',
+  'lag p50 s (hist)',
+  'lag p99 s (hist)',
+  'lag p50 / p99 s, all ticks (watch)',
+  'lag p50 / p99 s, ticks after the first (watch)',
+  'get/tick',
+  'list/tick',
+  'watch/tick',
+  'update/tick',
+  'patch/tick',
+  'create/tick',
+  'writes/step',
+  'idle GETs',
+  'op RSS peak MB',
+  'op CPU %',
+  'apiserver CPU %',
+  'etcd CPU %',
+  'machine busy %',
 ];
 
 function summaryRow(r: Result): string[] {
   const v = (verb: string): string => f(r.perTickByVerb[verb] ?? 0);
   return [
-    String(r.n), r.complete ? `${r.outcome.Succeeded ?? 0}/${r.n}` : `partial (${r.outcome.Succeeded ?? 0}/${r.n})`,
-    f(r.initSeconds, 0), f(r.releaseSeconds, 0), String(r.ticks), hq(r.tickLagHist.p50), hq(r.tickLagHist.p99),
-    `${ms(r.tickLagWatch.p50)} / ${ms(r.tickLagWatch.p99)}`, `${ms(r.tickLagWatch.laterP50)} / ${ms(r.tickLagWatch.laterP99)}`, v('get'), v('list'), v('watch'), v('update'), v('patch'), v('create'),
-    f(r.writesPerStep), String(r.idle.byVerb.get ?? 0), f(r.operatorRssPeakMb, 0),
-    f(r.cpu.operator! * 100, 0), f(r.cpu.apiserver! * 100, 0), f(r.cpu.etcd! * 100, 0), f(r.machineBusyCores * 100, 0),
+    String(r.n),
+    r.complete ? `${r.outcome.Succeeded ?? 0}/${r.n}` : `partial (${r.outcome.Succeeded ?? 0}/${r.n})`,
+    f(r.initSeconds, 0),
+    f(r.releaseSeconds, 0),
+    String(r.ticks),
+    hq(r.tickLagHist.p50),
+    hq(r.tickLagHist.p99),
+    `${ms(r.tickLagWatch.p50)} / ${ms(r.tickLagWatch.p99)}`,
+    `${ms(r.tickLagWatch.laterP50)} / ${ms(r.tickLagWatch.laterP99)}`,
+    v('get'),
+    v('list'),
+    v('watch'),
+    v('update'),
+    v('patch'),
+    v('create'),
+    f(r.writesPerStep),
+    String(r.idle.byVerb.get ?? 0),
+    f(r.operatorRssPeakMb, 0),
+    f(r.cpu.operator! * 100, 0),
+    f(r.cpu.apiserver! * 100, 0),
+    f(r.cpu.etcd! * 100, 0),
+    f(r.machineBusyCores * 100, 0),
   ];
 }
 
@@ -654,18 +849,43 @@ function table(header: string[], rows: string[][]): string {
 function detail(r: Result, o: Options): string {
   const lines: string[] = [];
   lines.push(`### N = ${r.n}${r.complete ? '' : ` (incomplete: ${r.note})`}`, '');
-  lines.push(`- environment up ${f(r.setupSeconds, 0)} s; objects created and all Canaries Initialized in ${f(r.initSeconds, 0)} s; ${r.n} new revisions written in ${f(r.triggerSeconds, 1)} s; release window (first revision written to every Canary Succeeded or Failed) ${f(r.releaseSeconds, 0)} s (the analysis alone takes ${(o.maxWeight / o.stepWeight + 1) * o.intervalMs / 1000} s); phases at the end: ${fmtPhases(r.outcome)}`);
-  lines.push(`- load average before / after: ${r.loadBefore} / ${r.loadAfter}; machine busy ${f(r.machineBusyCores, 2)} cores of ${os.cpus().length} over the window`);
-  lines.push(`- analysis ticks (histogram count): ${r.ticks} (${f(r.ticks / r.n, 1)} per Canary); reconciles per tick ${f(r.reconcilesPerTick, 2)} (duration mean ${f(r.reconcile?.meanMs, 0)} ms, p50 ${hq(r.reconcile?.p50)} s, p99 ${hq(r.reconcile?.p99)} s); watch events per tick by origin/resource ${r.watchEventsPerTick?.map(([k, v]) => `${k} ${f(v, 2)}`).join(', ') || 'none'}; Prometheus stand-in queries per tick ${f(r.queriesPerTick, 2)}; API answers other than 2xx: ${r.errors}${r.errorsByKind.length ? ` (code/verb/resource: ${r.errorsByKind.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-  lines.push(`- tick lag from the histogram: p50 ${hq(r.tickLagHist.p50)}, p99 ${hq(r.tickLagHist.p99)}; bucket deltas (le: cumulative count) ${r.tickLagHist.buckets.map(([le, c]) => `${le}: ${c}`).join(', ')}`);
+  lines.push(
+    `- environment up ${f(r.setupSeconds, 0)} s; objects created and all Canaries Initialized in ${f(r.initSeconds, 0)} s; ${r.n} new revisions written in ${f(r.triggerSeconds, 1)} s; release window (first revision written to every Canary Succeeded or Failed) ${f(r.releaseSeconds, 0)} s (the analysis alone takes ${((o.maxWeight / o.stepWeight + 1) * o.intervalMs) / 1000} s); phases at the end: ${fmtPhases(r.outcome)}`,
+  );
+  lines.push(
+    `- load average before / after: ${r.loadBefore} / ${r.loadAfter}; machine busy ${f(r.machineBusyCores, 2)} cores of ${os.cpus().length} over the window`,
+  );
+  lines.push(
+    `- analysis ticks (histogram count): ${r.ticks} (${f(r.ticks / r.n, 1)} per Canary); reconciles per tick ${f(r.reconcilesPerTick, 2)} (duration mean ${f(r.reconcile?.meanMs, 0)} ms, p50 ${hq(r.reconcile?.p50)} s, p99 ${hq(r.reconcile?.p99)} s); watch events per tick by origin/resource ${r.watchEventsPerTick?.map(([k, v]) => `${k} ${f(v, 2)}`).join(', ') || 'none'}; Prometheus stand-in queries per tick ${f(r.queriesPerTick, 2)}; API answers other than 2xx: ${r.errors}${r.errorsByKind.length ? ` (code/verb/resource: ${r.errorsByKind.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
+  );
+  lines.push(
+    `- tick lag from the histogram: p50 ${hq(r.tickLagHist.p50)}, p99 ${hq(r.tickLagHist.p99)}; bucket deltas (le: cumulative count) ${r.tickLagHist.buckets.map(([le, c]) => `${le}: ${c}`).join(', ')}`,
+  );
   const w = r.tickLagWatch;
-  lines.push(`- tick lag from status.lastAnalysisTime (watch, ms precision, ${w.count} ticks): p50 ${ms(w.p50)} s, p99 ${ms(w.p99)} s, max ${ms(w.max)} s; first tick of a run (includes waiting for the canary Deployment) p50 ${ms(w.firstP50)} / p99 ${ms(w.firstP99)} s; later ticks (${w.laterCount}) p50 ${ms(w.laterP50)} / p99 ${ms(w.laterP99)} s`);
+  lines.push(
+    `- tick lag from status.lastAnalysisTime (watch, ms precision, ${w.count} ticks): p50 ${ms(w.p50)} s, p99 ${ms(w.p99)} s, max ${ms(w.max)} s; first tick of a run (includes waiting for the canary Deployment) p50 ${ms(w.firstP50)} / p99 ${ms(w.firstP99)} s; later ticks (${w.laterCount}) p50 ${ms(w.laterP50)} / p99 ${ms(w.laterP99)} s`,
+  );
   lines.push(`- weight steps seen: ${r.weightSteps}; writes (create+update+patch+delete) per weight step: ${f(r.writesPerStep)}`);
-  lines.push(`- requests per tick by verb: ${Object.entries(r.perTickByVerb).sort().map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
-  lines.push(`- requests per release (per Canary run) by verb/resource: ${r.perReleaseByResource.map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')}`);
-  lines.push(`- idle (${f(r.idle.seconds, 0)} s, every Canary Initialized): ${r.idle.byVerbResource.length ? r.idle.byVerbResource.map(([k, v]) => `${k} ${v}`).join(', ') : 'no requests'}; reconciles ${r.idle.reconciles}; operator CPU ${f(r.idle.operatorCpu * 100, 1)}%`);
-  lines.push(`- CPU over the release window (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${f(v * 100, 0)}`).join(', ')}; others on the machine ${f((r.machineBusyCores - Object.values(r.cpu).reduce((a, b) => a + b, 0)) * 100, 0)}`);
-  lines.push(`- operator RSS with no Canary (at /readyz) ${f(r.operatorRssReadyMb, 0)} MB, idle with every Canary Initialized ${f(r.operatorRssIdleMb, 0)} MB, at the end ${f(r.operatorRssEndMb, 0)} MB, peak (VmHWM) ${f(r.operatorRssPeakMb, 0)} MB, JS heap used at the end ${f(r.heapUsedMb, 0)} MB; API server peak RSS ${f(r.apiserverRssPeakMb, 0)} MB; max work-queue depth seen ${r.maxQueueDepth}; max event-loop lag p99 ${f(r.maxEventLoopLagP99, 3)} s (sampled every ${o.scrapeSeconds} s)`);
+  lines.push(
+    `- requests per tick by verb: ${Object.entries(r.perTickByVerb)
+      .sort()
+      .map(([k, v]) => `${k} ${f(v, 3)}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `- requests per release (per Canary run) by verb/resource: ${r.perReleaseByResource.map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')}`,
+  );
+  lines.push(
+    `- idle (${f(r.idle.seconds, 0)} s, every Canary Initialized): ${r.idle.byVerbResource.length ? r.idle.byVerbResource.map(([k, v]) => `${k} ${v}`).join(', ') : 'no requests'}; reconciles ${r.idle.reconciles}; operator CPU ${f(r.idle.operatorCpu * 100, 1)}%`,
+  );
+  lines.push(
+    `- CPU over the release window (% of one core): ${Object.entries(r.cpu)
+      .map(([k, v]) => `${k} ${f(v * 100, 0)}`)
+      .join(', ')}; others on the machine ${f((r.machineBusyCores - Object.values(r.cpu).reduce((a, b) => a + b, 0)) * 100, 0)}`,
+  );
+  lines.push(
+    `- operator RSS with no Canary (at /readyz) ${f(r.operatorRssReadyMb, 0)} MB, idle with every Canary Initialized ${f(r.operatorRssIdleMb, 0)} MB, at the end ${f(r.operatorRssEndMb, 0)} MB, peak (VmHWM) ${f(r.operatorRssPeakMb, 0)} MB, JS heap used at the end ${f(r.heapUsedMb, 0)} MB; API server peak RSS ${f(r.apiserverRssPeakMb, 0)} MB; max work-queue depth seen ${r.maxQueueDepth}; max event-loop lag p99 ${f(r.maxEventLoopLagP99, 3)} s (sampled every ${o.scrapeSeconds} s)`,
+  );
   return lines.join('\n');
 }
 
@@ -679,25 +899,42 @@ function gitState(): string {
   }
 }
 
-function writeReport(o: Options, results: Result[], skipped: string[], header: { started: Date; git: string; loadAtStart: string; operatorBuilt: string }): void {
+function writeReport(
+  o: Options,
+  results: Result[],
+  skipped: string[],
+  header: { started: Date; git: string; loadAtStart: string; operatorBuilt: string },
+): void {
   const md = [
-    '# Scale benchmark: latest results', '',
+    '# Scale benchmark: latest results',
+    '',
     `Written by \`node e2e/dist/bench/scale.js\` (see [../README.md](../README.md#scale)). Started ${header.started.toISOString()}; ` +
       `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; load average at start ${header.loadAtStart}; ` +
-      `Node ${process.version}; commit ${header.git}; operator build ${header.operatorBuilt}.`, '',
+      `Node ${process.version}; commit ${header.git}; operator build ${header.operatorBuilt}.`,
+    '',
     `Settings: \`--n ${o.ns.join(',')} --interval ${o.interval} --step-weight ${o.stepWeight} --max-weight ${o.maxWeight} --concurrency ${o.concurrency} ` +
       `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (16)'}, LOG_LEVEL ${o.logLevel}` +
-      `${Object.keys(o.operatorEnv).length ? `, env ${Object.entries(o.operatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, ` +
-      'one replica started as `npm start` does (2 MB semi-space, MALLOC_ARENA_MAX=2), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.', '',
-    table(SUMMARY_HEADER, results.map(summaryRow)), '',
+      `${
+        Object.keys(o.operatorEnv).length
+          ? `, env ${Object.entries(o.operatorEnv)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }, ` +
+      'one replica started as `npm start` does (2 MB semi-space, MALLOC_ARENA_MAX=2), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.',
+    '',
+    table(SUMMARY_HEADER, results.map(summaryRow)),
+    '',
     ...(skipped.length ? [`Not run: ${skipped.join('; ')}.`, ''] : []),
     'Columns: *init s* creating the objects until every Canary is Initialized; *release s* from the first new revision to every Canary ' +
       'Succeeded; *lag (hist)* quantiles of `tollgate_analysis_tick_lag_seconds` bucket deltas, interpolated as `histogram_quantile` does, ' +
       'with the bucket they fall in; *lag (watch)* exact quantiles from `status.lastAnalysisTime` of every tick seen by a watch; ' +
       '*verb/tick* `tollgate_kube_requests_total` deltas over the release window divided by the analysis ticks (histogram count); ' +
       '*writes/step* create+update+patch+delete over the window divided by the weight increases seen; *idle GETs* single-object GETs in the idle window; ' +
-      '*CPU %* of one core over the release window (200% is the whole machine).', '',
-    '## Details', '',
+      '*CPU %* of one core over the release window (200% is the whole machine).',
+    '',
+    '## Details',
+    '',
     ...results.map((r) => `${detail(r, o)}\n`),
   ].join('\n');
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
@@ -713,11 +950,15 @@ async function main(): Promise<void> {
   const runDir = path.join(ROOT, 'e2e', '.run', `bench-scale-${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   fs.mkdirSync(runDir, { recursive: true });
   const header = {
-    started: startedAt, git: gitState(), loadAtStart: loadAvg(),
+    started: startedAt,
+    git: gitState(),
+    loadAtStart: loadAvg(),
     operatorBuilt: fs.existsSync(OPERATOR_MAIN) ? fs.statSync(OPERATOR_MAIN).mtime.toISOString() : 'missing (run npx tsc -b)',
   };
   if (!fs.existsSync(OPERATOR_MAIN)) throw new Error(`${OPERATOR_MAIN} is missing: run npx tsc -b first`);
-  log(`scale benchmark: N = ${o.ns.join(', ')}; budget ${o.maxMinutes} min; logs in ${path.relative(ROOT, runDir)}; load average ${header.loadAtStart}`);
+  log(
+    `scale benchmark: N = ${o.ns.join(', ')}; budget ${o.maxMinutes} min; logs in ${path.relative(ROOT, runDir)}; load average ${header.loadAtStart}`,
+  );
   const results: Result[] = [];
   const skipped: string[] = [];
   let perCanarySeconds: number | undefined;
@@ -770,6 +1011,8 @@ main()
     process.stderr.write(`scale benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = 1;
   })
-  .finally(() => cleanupAll().then(() => {
-    if (interrupted) process.exit(130);
-  }));
+  .finally(() =>
+    cleanupAll().then(() => {
+      if (interrupted) process.exit(130);
+    }),
+  );

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { freePort, startProcess, tail, waitFor, type ManagedProcess } from './processes.js';
 import { binaryMinor, findBinary } from './versions.js';
 
-
 export interface ControlPlane {
   kubeconfig: string;
   server: string;
@@ -29,11 +28,25 @@ function writeKeys(dir: string): { privateKey: string; publicKey: string } {
 export function kubeconfigYaml(server: string, token: string, o: { user?: string; namespace?: string } = {}): string {
   const user = o.user ?? 'admin';
   return [
-    'apiVersion: v1', 'kind: Config', 'current-context: tollgate-local',
-    'clusters:', '- name: tollgate-local', '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
-    'users:', `- name: ${user}`, '  user:', `    token: ${token}`,
-    'contexts:', '- name: tollgate-local', '  context:', '    cluster: tollgate-local', `    user: ${user}`,
-    ...(o.namespace ? [`    namespace: ${o.namespace}`] : []), '',
+    'apiVersion: v1',
+    'kind: Config',
+    'current-context: tollgate-local',
+    'clusters:',
+    '- name: tollgate-local',
+    '  cluster:',
+    `    server: ${server}`,
+    '    insecure-skip-tls-verify: true',
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: tollgate-local',
+    '  context:',
+    '    cluster: tollgate-local',
+    `    user: ${user}`,
+    ...(o.namespace ? [`    namespace: ${o.namespace}`] : []),
+    '',
   ].join('\n');
 }
 
@@ -73,26 +86,67 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
     if (etcdData.startsWith('/dev/shm/')) fs.rmSync(etcdData, { recursive: true, force: true });
   };
   try {
-    procs.push(startProcess('etcd', findBinary('etcd'), [
-      '--data-dir', etcdData, '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
-    ], { logFile: log('etcd') }));
-    procs.push(startProcess('kube-apiserver', apiserver, [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
-      `--cert-dir=${path.join(dir, 'certs')}`, `--token-auth-file=${path.join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${keys.publicKey}`,
-      `--service-account-signing-key-file=${keys.privateKey}`, '--service-cluster-ip-range=10.96.0.0/16', '--allow-privileged=true',
-      '--advertise-address=127.0.0.1', '--event-ttl=30m',
-    ], { logFile: log('kube-apiserver') }));
+    procs.push(
+      startProcess(
+        'etcd',
+        findBinary('etcd'),
+        [
+          '--data-dir',
+          etcdData,
+          '--listen-client-urls',
+          `http://127.0.0.1:${etcdPort}`,
+          '--advertise-client-urls',
+          `http://127.0.0.1:${etcdPort}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-cluster',
+          `default=http://127.0.0.1:${peerPort}`,
+        ],
+        { logFile: log('etcd') },
+      ),
+    );
+    procs.push(
+      startProcess(
+        'kube-apiserver',
+        apiserver,
+        [
+          `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${apiPort}`,
+          `--cert-dir=${path.join(dir, 'certs')}`,
+          `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
+          '--authorization-mode=RBAC',
+          '--service-account-issuer=https://kubernetes.default.svc',
+          `--service-account-key-file=${keys.publicKey}`,
+          `--service-account-signing-key-file=${keys.privateKey}`,
+          '--service-cluster-ip-range=10.96.0.0/16',
+          '--allow-privileged=true',
+          '--advertise-address=127.0.0.1',
+          '--event-ttl=30m',
+        ],
+        { logFile: log('kube-apiserver') },
+      ),
+    );
     await waitFor('kube-apiserver /readyz', () => readyz(server, token), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${tail(log('kube-apiserver'))}\n${tail(log('etcd'), 5)}`);
     });
-    procs.push(startProcess('kube-controller-manager', kcm, controllerManagerArgs(kcmMinor, kubeconfig, kcmPort, keys.privateKey, dir),
-      { logFile: log('kube-controller-manager') }));
+    procs.push(
+      startProcess('kube-controller-manager', kcm, controllerManagerArgs(kcmMinor, kubeconfig, kcmPort, keys.privateKey, dir), {
+        logFile: log('kube-controller-manager'),
+      }),
+    );
     fs.writeFileSync(path.join(dir, 'pids'), procs.map((p) => `${p.name} ${p.child.pid}`).join('\n'));
     const pid = (name: string): number | undefined => procs.find((p) => p.name === name)?.child.pid;
-    return { kubeconfig, server, token, dir, stop, pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') } };
+    return {
+      kubeconfig,
+      server,
+      token,
+      dir,
+      stop,
+      pids: { etcd: pid('etcd'), apiserver: pid('kube-apiserver'), controllerManager: pid('kube-controller-manager') },
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -102,12 +156,19 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
 /** kube-controller-manager's flags; 1.24 removed the insecure port (`--port`). */
 function controllerManagerArgs(minor: number, kubeconfig: string, port: number, saKey: string, dir: string): string[] {
   return [
-    `--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', `--secure-port=${port}`,
+    `--kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
     ...(minor < 24 ? ['--port=0'] : [`--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`]),
-    `--service-account-private-key-file=${saKey}`, `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
-    '--use-service-account-credentials=false', '--controllers=*,-nodeipam,-nodelifecycle', '--leader-elect=false',
-    '--concurrent-deployment-syncs=10', '--concurrent-replicaset-syncs=10',
+    `--service-account-private-key-file=${saKey}`,
+    `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
+    '--use-service-account-credentials=false',
+    '--controllers=*,-nodeipam,-nodelifecycle',
+    '--leader-elect=false',
+    '--concurrent-deployment-syncs=10',
+    '--concurrent-replicaset-syncs=10',
     // The default 20 requests/s throttles pod creation for hundreds of Deployments (the scale benchmark).
-    '--kube-api-qps=200', '--kube-api-burst=400',
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
   ];
 }

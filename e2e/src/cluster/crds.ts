@@ -51,7 +51,11 @@ export async function serverMinorVersion(client: KubeClient): Promise<number> {
 
 type Crd = KubeObject & { spec: { versions: { name: string }[] } };
 
-const versionsOf = (c: Crd): string => c.spec.versions.map((v) => v.name).sort().join(',');
+const versionsOf = (c: Crd): string =>
+  c.spec.versions
+    .map((v) => v.name)
+    .sort()
+    .join(',');
 
 /**
  * Creates (or replaces) CRDs and waits until each is Established. A CRD of the same name with other
@@ -70,11 +74,19 @@ export async function installCrds(client: KubeClient, files: string[]): Promise<
       });
     }
   }
-  await waitFor(`CRDs established: ${names.join(', ')}`, async () => {
-    for (const n of names) {
-      const crd = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(Resources.crds, undefined, n);
-      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
-    }
-    return true;
-  }, 30_000);
+  await waitFor(
+    `CRDs established: ${names.join(', ')}`,
+    async () => {
+      for (const n of names) {
+        const crd = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+          Resources.crds,
+          undefined,
+          n,
+        );
+        if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+      }
+      return true;
+    },
+    30_000,
+  );
 }

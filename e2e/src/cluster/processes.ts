@@ -24,7 +24,12 @@ export interface ManagedProcess {
 }
 
 /** Starts a long-running process with its output in logFile; stop() sends SIGTERM, then SIGKILL after graceMs. */
-export function startProcess(name: string, command: string, args: string[], o: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; graceMs?: number }): ManagedProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  o: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; graceMs?: number },
+): ManagedProcess {
   fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
   const out = fs.openSync(o.logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', out, out], env: o.env ?? process.env, cwd: o.cwd });
@@ -32,7 +37,9 @@ export function startProcess(name: string, command: string, args: string[], o: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
   return {
-    name, child, logFile: o.logFile,
+    name,
+    child,
+    logFile: o.logFile,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
@@ -55,7 +62,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`,
+  );
 }
 
 /** Last lines of a log file, for error messages. */

@@ -13,15 +13,28 @@ export async function startPrometheus(dir: string, targets: string[]): Promise<P
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = [
-    'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
-    'scrape_configs:', '  - job_name: tollgate-e2e', '    static_configs:', `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`, '',
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    '  - job_name: tollgate-e2e',
+    '    static_configs:',
+    `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+    '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
   const logFile = path.join(dir, 'prometheus.log');
-  const proc = startProcess('prometheus', 'prometheus', [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=2h',
-  ], { logFile });
+  const proc = startProcess(
+    'prometheus',
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=2h',
+    ],
+    { logFile },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor('prometheus ready', async () => (await fetch(`${url}/-/ready`)).ok, 30_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${tail(logFile)}`);

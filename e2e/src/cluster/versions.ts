@@ -14,13 +14,20 @@ let binDir: string | undefined;
  * built from source). Run once per process; with the binaries in its cache it only prints the folder.
  */
 function controlPlaneBinDir(): string {
-  binDir ??= execFileSync(CONTROL_PLANE_SCRIPT, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 }).trim().split('\n').pop() ?? '';
+  binDir ??=
+    execFileSync(CONTROL_PLANE_SCRIPT, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 })
+      .trim()
+      .split('\n')
+      .pop() ?? '';
   return binDir;
 }
 
 /** A control-plane binary from the script's folder, or (etcd) from PATH. */
 export function findBinary(name: string): string {
-  const candidates = [...(name.startsWith('kube-') ? [path.join(controlPlaneBinDir(), name)] : []), ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name))];
+  const candidates = [
+    ...(name.startsWith('kube-') ? [path.join(controlPlaneBinDir(), name)] : []),
+    ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, name)),
+  ];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`${name} not found (looked in ${candidates[0]} and PATH): run ${CONTROL_PLANE_SCRIPT}`);
   return found;

@@ -24,9 +24,21 @@ export function fuzzConfig(env: NodeJS.ProcessEnv, draw: () => number = randomSe
   const given = env.FUZZ_SEED !== undefined && env.FUZZ_SEED.trim() !== '';
   const seed = given ? nonNegativeInt('FUZZ_SEED', env.FUZZ_SEED!) >>> 0 : draw() >>> 0;
   const count = env.FUZZ_COUNT?.trim() ? nonNegativeInt('FUZZ_COUNT', env.FUZZ_COUNT) : DEFAULT_COUNT;
-  const only = env.FUZZ_CASES?.trim() ? new Set(env.FUZZ_CASES.split(',').filter((s) => s.trim()).map((s) => nonNegativeInt('FUZZ_CASES', s))) : undefined;
+  const only = env.FUZZ_CASES?.trim()
+    ? new Set(
+        env.FUZZ_CASES.split(',')
+          .filter((s) => s.trim())
+          .map((s) => nonNegativeInt('FUZZ_CASES', s)),
+      )
+    : undefined;
   const concurrency = env.FUZZ_CONCURRENCY?.trim() ? Math.max(1, nonNegativeInt('FUZZ_CONCURRENCY', env.FUZZ_CONCURRENCY)) : 16;
-  return { seed, count: only ? Math.max(count, ...[...only].map((i) => i + 1)) : count, ...(only ? { only } : {}), concurrency, seedGiven: given };
+  return {
+    seed,
+    count: only ? Math.max(count, ...[...only].map((i) => i + 1)) : count,
+    ...(only ? { only } : {}),
+    concurrency,
+    seedGiven: given,
+  };
 }
 
 /** The command line that replays a run, or some of its cases. */

@@ -2,7 +2,17 @@ import { clone, DuplicateKey, isObject, objectOf, RawNumber, serialize, setKey, 
 import { mix, Rng } from './random.js';
 import { fieldPaths, predict, schemaAt, type OracleOptions, type Prediction, type SchemaNode } from './schema.js';
 import {
-  BAD_DURATIONS, boundaryInteger, boundaryNumber, hugeString, nested, ODD_KEYS, ODD_STRINGS, offByCase, randomJson, validDuration, validValue,
+  BAD_DURATIONS,
+  boundaryInteger,
+  boundaryNumber,
+  hugeString,
+  nested,
+  ODD_KEYS,
+  ODD_STRINGS,
+  offByCase,
+  randomJson,
+  validDuration,
+  validValue,
 } from './values.js';
 
 /**
@@ -18,10 +28,7 @@ import {
  */
 export type Family = 'valid' | 'semantic' | 'schema' | 'deep' | 'wild';
 
-export type Outcome =
-  | { kind: 'initialize' }
-  | { kind: 'report' }
-  | { kind: 'blocked'; reason: string; fragments: RegExp[] };
+export type Outcome = { kind: 'initialize' } | { kind: 'report' } | { kind: 'blocked'; reason: string; fragments: RegExp[] };
 
 export type Expectation =
   | { kind: 'reject'; paths: { path: string; under?: string }[] }
@@ -60,7 +67,13 @@ export interface GeneratorOptions {
 /** The apex Service name some deep cases share, to see what the operator makes of the clash. */
 export const SHARED_APEX = 'shared-apex';
 
-const FAMILY_WEIGHTS: readonly (readonly [number, Family])[] = [[3, 'valid'], [15, 'semantic'], [62, 'schema'], [4, 'deep'], [16, 'wild']];
+const FAMILY_WEIGHTS: readonly (readonly [number, Family])[] = [
+  [3, 'valid'],
+  [15, 'semantic'],
+  [62, 'schema'],
+  [4, 'deep'],
+  [16, 'wild'],
+];
 const MAX_BODY = 900_000;
 export const API_VERSION = 'tollgate.dev/v1beta1';
 
@@ -106,23 +119,49 @@ class Context {
     const outcome = this.shape(family, rng, holder, { namespace, target }, mutations);
     const prediction = predict(this.o.schema, holder.spec, this.o.oracle);
     const expect: Expectation = prediction.issues.length
-      ? { kind: 'reject', paths: [...new Map(prediction.issues.map((i) => [i.path, { path: i.path, ...(i.under ? { under: i.under } : {}) }])).values()] }
-      : { kind: 'accept', stored: prediction.stored, outcome, ...(prediction.floatIntegers.length ? { floatIntegers: prediction.floatIntegers } : {}) };
+      ? {
+          kind: 'reject',
+          paths: [...new Map(prediction.issues.map((i) => [i.path, { path: i.path, ...(i.under ? { under: i.under } : {}) }])).values()],
+        }
+      : {
+          kind: 'accept',
+          stored: prediction.stored,
+          outcome,
+          ...(prediction.floatIntegers.length ? { floatIntegers: prediction.floatIntegers } : {}),
+        };
     // A semantic mistake that is a CEL rule of the CRD is refused by a server that checks CEL: that is its point.
     const byRules = prediction.issues.every((i) => i.what === 'rule');
     if ((family === 'valid' || (family === 'semantic' && !byRules)) && expect.kind === 'reject') {
-      throw new Error(`generator bug: ${family} case ${this.o.seed}:${index} is invalid for the schema: ${JSON.stringify(prediction.issues)}`);
+      throw new Error(
+        `generator bug: ${family} case ${this.o.seed}:${index} is invalid for the schema: ${JSON.stringify(prediction.issues)}`,
+      );
     }
     const metadata = { name, namespace, labels: { 'fuzz.tollgate.dev/seed': String(this.o.seed), 'fuzz.tollgate.dev/family': family } };
     const top: JsonObject = { apiVersion: API_VERSION, kind: 'Canary', metadata };
     if (holder.spec !== undefined) top.spec = holder.spec;
     if (family !== 'valid' && rng.chance(0.05)) {
       const key = rng.pick(['status', 'extra', 'Spec', 'spec ']);
-      setKey(top, key, key === 'status' ? objectOf([['phase', rng.pick(['Succeeded', 'Bogus', 7])], ['canaryWeight', rng.pick([100, -5, 'x'])]]) : randomJson(rng, 3));
+      setKey(
+        top,
+        key,
+        key === 'status'
+          ? objectOf([
+              ['phase', rng.pick(['Succeeded', 'Bogus', 7])],
+              ['canaryWeight', rng.pick([100, -5, 'x'])],
+            ])
+          : randomJson(rng, 3),
+      );
       mutations.push(`top-level ${JSON.stringify(key)} added (ignored)`);
     }
     return {
-      index, id: `${this.o.seed}:${index}`, family, name, namespace, mutations, prediction, expect,
+      index,
+      id: `${this.o.seed}:${index}`,
+      family,
+      name,
+      namespace,
+      mutations,
+      prediction,
+      expect,
       ...(family === 'valid' || family === 'deep' ? { target } : {}),
       body: serialize(top),
     };
@@ -132,13 +171,25 @@ class Context {
   private shape(family: Family, rng: Rng, holder: JsonObject, at: { namespace: string; target: string }, mutations: string[]): Outcome {
     switch (family) {
       case 'valid':
-        for (let i = rng.int(0, 2); i > 0; i--) mutations.push(addUnknown(rng, holder, rng.pick(['spec', 'spec.service', 'spec.analysis', 'spec.targetRef']), this.holder));
-        if (rng.chance(0.2)) mutations.push(sameTwice(holder, rng.pick(['provider', 'progressDeadlineSeconds', 'skipAnalysis']).split('.')));
+        for (let i = rng.int(0, 2); i > 0; i--)
+          mutations.push(addUnknown(rng, holder, rng.pick(['spec', 'spec.service', 'spec.analysis', 'spec.targetRef']), this.holder));
+        if (rng.chance(0.2))
+          mutations.push(sameTwice(holder, rng.pick(['provider', 'progressDeadlineSeconds', 'skipAnalysis']).split('.')));
         return { kind: 'initialize' };
       case 'semantic':
         return semanticMutation(rng, holder.spec as JsonObject, at.namespace, at.target, mutations);
       case 'schema':
-        for (let i = rng.weighted([[5, 1], [3, 2], [2, 3], [1, 4]] as const); i > 0; i--) mutations.push(this.mutate(rng, holder));
+        for (
+          let i = rng.weighted([
+            [5, 1],
+            [3, 2],
+            [2, 3],
+            [1, 4],
+          ] as const);
+          i > 0;
+          i--
+        )
+          mutations.push(this.mutate(rng, holder));
         break;
       case 'deep':
         this.acceptedMutations(rng, holder, mutations);
@@ -164,8 +215,18 @@ class Context {
     const p = usePresent ? rng.pick(existing) : rng.pick(this.paths).path;
     const s = schemaAt(this.holder, p);
     const kind = rng.weighted([
-      [30, 'invalid'], [12, 'valid'], [8, 'null'], [8, 'delete'], [8, 'unknown'], [6, 'unicode'], [3, 'huge'], [8, 'boundary'],
-      [6, 'empty'], [4, 'duplicate'], [4, 'deep'], [3, 'enum-case'],
+      [30, 'invalid'],
+      [12, 'valid'],
+      [8, 'null'],
+      [8, 'delete'],
+      [8, 'unknown'],
+      [6, 'unicode'],
+      [3, 'huge'],
+      [8, 'boundary'],
+      [6, 'empty'],
+      [4, 'duplicate'],
+      [4, 'deep'],
+      [3, 'enum-case'],
     ] as const);
     const at = pathText(p);
     switch (kind) {
@@ -256,18 +317,30 @@ class Context {
 
   /** A string field with no enum, pattern or length bound: any string is valid there. */
   private pickPlainString(rng: Rng): (string | number)[] {
-    const quoted = [['spec', 'targetRef', 'name'], ['spec', 'analysis', 'metrics', 0, 'name'], ['spec', 'analysis', 'webhooks', 0, 'url'], ['spec', 'service', 'name'], ['spec', 'targetRef', 'apiVersion']];
+    const quoted = [
+      ['spec', 'targetRef', 'name'],
+      ['spec', 'analysis', 'metrics', 0, 'name'],
+      ['spec', 'analysis', 'webhooks', 0, 'url'],
+      ['spec', 'service', 'name'],
+      ['spec', 'targetRef', 'apiVersion'],
+    ];
     if (rng.chance(0.5)) return rng.pick(quoted);
-    return rng.pick(this.paths.filter((x) => x.schema.type === 'string' && !x.schema.enum && !x.schema.pattern && !x.schema.minLength)).path;
+    return rng.pick(this.paths.filter((x) => x.schema.type === 'string' && !x.schema.enum && !x.schema.pattern && !x.schema.minLength))
+      .path;
   }
 
   /** Mutations the schema accepts, under service and analysis (tries until the oracle agrees). */
   private acceptedMutations(rng: Rng, holder: JsonObject, mutations: string[]): void {
-    const leaves = this.paths.filter((x) => (x.path[1] === 'service' || x.path[1] === 'analysis') && x.schema.type !== 'object' && x.schema.type !== 'array');
+    const leaves = this.paths.filter(
+      (x) => (x.path[1] === 'service' || x.path[1] === 'analysis') && x.schema.type !== 'object' && x.schema.type !== 'array',
+    );
     for (let n = rng.int(1, 3), tries = 0; n > 0 && tries < 30; tries++) {
       const before = clone(holder.spec);
       const q = rng.pick(leaves);
-      const v = rng.chance(0.3) && q.schema.type === 'string' && !q.schema.enum && !q.schema.pattern ? rng.pick(ODD_STRINGS) : validValue(rng, q.schema);
+      const v =
+        rng.chance(0.3) && q.schema.type === 'string' && !q.schema.enum && !q.schema.pattern
+          ? rng.pick(ODD_STRINGS)
+          : validValue(rng, q.schema);
       set(holder, q.path, v, this.holder, rng);
       if (predict(this.o.schema, holder.spec, this.o.oracle).issues.length) {
         holder.spec = before;
@@ -300,7 +373,19 @@ class Context {
 // Valid Flagger specs
 
 const VALID_PROVIDERS = ['istio', 'istio', 'istio', '', 'kubernetes'] as const;
-const ANY_PROVIDERS = ['istio', 'istio', '', 'kubernetes', 'linkerd', 'smi:v1alpha3', 'gatewayapi:v1', 'appmesh', 'nginx', 'contour', 'osm'] as const;
+const ANY_PROVIDERS = [
+  'istio',
+  'istio',
+  '',
+  'kubernetes',
+  'linkerd',
+  'smi:v1alpha3',
+  'gatewayapi:v1',
+  'appmesh',
+  'nginx',
+  'contour',
+  'osm',
+] as const;
 
 /** A Flagger-valid Canary spec (written from Flagger's API, not from this project's schema), Istio-valid too. */
 export function flaggerBase(rng: Rng, target: string, providers: readonly string[]): JsonObject {
@@ -330,13 +415,30 @@ function serviceBlock(rng: Rng, target: string): JsonObject {
   maybe(0.15, 'appProtocol', () => rng.pick(['http', 'grpc']));
   maybe(0.15, 'portDiscovery', () => rng.chance(0.5));
   maybe(0.25, 'timeout', () => rng.pick(['30s', '5s', '1m']));
-  maybe(0.2, 'retries', () => ({ attempts: rng.int(1, 5), perTryTimeout: rng.pick(['1s', '500ms']), retryOn: 'gateway-error,connect-failure,refused-stream' }));
-  maybe(0.2, 'headers', () => ({ request: { add: { 'x-some-header': 'value' } }, response: { remove: ['x-envoy-upstream-service-time'] } }));
-  maybe(0.15, 'corsPolicy', () => ({ allowOrigins: [{ exact: 'https://example.com' }], allowMethods: ['GET', 'POST'], allowCredentials: false, allowHeaders: ['x-some-header'], maxAge: '24h' }));
-  maybe(0.2, 'trafficPolicy', () => rng.pick([
-    { tls: { mode: 'DISABLE' } }, { loadBalancer: { simple: 'LEAST_CONN' } }, { connectionPool: { http: { http1MaxPendingRequests: 1024 } } },
-    { outlierDetection: { consecutive5xxErrors: 5, interval: '30s', baseEjectionTime: '30s' } },
-  ]));
+  maybe(0.2, 'retries', () => ({
+    attempts: rng.int(1, 5),
+    perTryTimeout: rng.pick(['1s', '500ms']),
+    retryOn: 'gateway-error,connect-failure,refused-stream',
+  }));
+  maybe(0.2, 'headers', () => ({
+    request: { add: { 'x-some-header': 'value' } },
+    response: { remove: ['x-envoy-upstream-service-time'] },
+  }));
+  maybe(0.15, 'corsPolicy', () => ({
+    allowOrigins: [{ exact: 'https://example.com' }],
+    allowMethods: ['GET', 'POST'],
+    allowCredentials: false,
+    allowHeaders: ['x-some-header'],
+    maxAge: '24h',
+  }));
+  maybe(0.2, 'trafficPolicy', () =>
+    rng.pick([
+      { tls: { mode: 'DISABLE' } },
+      { loadBalancer: { simple: 'LEAST_CONN' } },
+      { connectionPool: { http: { http1MaxPendingRequests: 1024 } } },
+      { outlierDetection: { consecutive5xxErrors: 5, interval: '30s', baseEjectionTime: '30s' } },
+    ]),
+  );
   if (rng.chance(0.08)) s.delegation = true;
   else {
     maybe(0.2, 'gateways', () => rng.pick([['mesh'], ['public-gateway.istio-system.svc.cluster.local', 'mesh']]));
@@ -347,7 +449,11 @@ function serviceBlock(rng: Rng, target: string): JsonObject {
   for (const role of ['apex', 'primary', 'canary']) {
     maybe(0.12, role, () => ({ labels: { team: 'fuzz' }, annotations: { 'example.com/owner': 'fuzz' } }));
   }
-  if (rng.chance(0.6)) s.apex = { ...(s.apex as JsonObject | undefined), annotations: { ...((s.apex as { annotations?: JsonObject } | undefined)?.annotations), 'sim.tollgate.dev/rps': '0' } };
+  if (rng.chance(0.6))
+    s.apex = {
+      ...(s.apex as JsonObject | undefined),
+      annotations: { ...(s.apex as { annotations?: JsonObject } | undefined)?.annotations, 'sim.tollgate.dev/rps': '0' },
+    };
   return s;
 }
 
@@ -372,14 +478,18 @@ function analysisBlock(rng: Rng, provider: string): JsonObject {
       a.stepWeights = rng.ascending(rng.int(1, 5), 1, 100);
       break;
     case 'steps':
-      a.steps = rng.ascending(rng.int(1, 4), 1, 100).map((weight) => (rng.chance(0.5) ? { weight, pause: validDuration(rng, false) } : { weight }));
+      a.steps = rng
+        .ascending(rng.int(1, 4), 1, 100)
+        .map((weight) => (rng.chance(0.5) ? { weight, pause: validDuration(rng, false) } : { weight }));
       break;
     case 'blue-green':
       a.iterations = rng.int(1, 20);
       break;
     case 'ab':
       a.iterations = rng.int(1, 10);
-      a.match = [rng.pick([{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } }])];
+      a.match = [
+        rng.pick([{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } }]),
+      ];
       break;
   }
   if (a.stepWeight !== undefined && provider === 'istio' && rng.chance(0.3)) {
@@ -387,29 +497,47 @@ function analysisBlock(rng: Rng, provider: string): JsonObject {
     if (rng.chance(0.5)) a.mirrorWeight = rng.int(0, 100);
   }
   if (a.stepWeight !== undefined && provider === 'istio' && !a.mirror && rng.chance(0.15)) {
-    a.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: rng.pick([0, 60, 21600]), ...(rng.chance(0.5) ? { primaryCookieName: 'flagger-primary-cookie' } : {}) };
+    a.sessionAffinity = {
+      cookieName: 'flagger-cookie',
+      maxAge: rng.pick([0, 60, 21600]),
+      ...(rng.chance(0.5) ? { primaryCookieName: 'flagger-primary-cookie' } : {}),
+    };
   }
   if (rng.chance(0.15)) a.stepWeightPromotion = rng.int(0, 100);
   if (rng.chance(0.15)) a.primaryReadyThreshold = rng.int(0, 100);
   if (rng.chance(0.15)) a.canaryReadyThreshold = rng.int(0, 100);
   const metrics: unknown[] = [];
-  if (rng.chance(0.7)) metrics.push({ name: 'request-success-rate', interval: rng.pick(['1m', '30s', '10s']), thresholdRange: { min: rng.pick([99, 95, 99.9]) } });
+  if (rng.chance(0.7))
+    metrics.push({
+      name: 'request-success-rate',
+      interval: rng.pick(['1m', '30s', '10s']),
+      thresholdRange: { min: rng.pick([99, 95, 99.9]) },
+    });
   if (rng.chance(0.5)) metrics.push({ name: 'request-duration', interval: '1m', thresholdRange: { max: rng.pick([500, 1000, 250.5]) } });
   if (rng.chance(0.1)) metrics.push({ name: 'request-success-rate', threshold: 99, interval: '1m' });
   if (rng.chance(0.25)) metrics.push(rng.pick(TEMPLATE_REFS));
   if (rng.chance(0.1)) metrics.push({ name: 'inline', query: 'sum(rate(istio_requests_total[1m]))', thresholdRange: { min: 0 } });
   if (metrics.length) a.metrics = metrics;
   if (rng.chance(0.3)) {
-    a.webhooks = rng.shuffle([
-      { name: 'load-test', type: 'rollout', url: 'http://127.0.0.1:9/', timeout: '5s', metadata: { cmd: 'hey -z 1m -q 10 -c 2 http://podinfo-canary:9898/' } },
-      { name: 'smoke', type: 'pre-rollout', url: 'http://127.0.0.1:9/smoke', retries: 3 },
-      { name: 'gate', type: 'confirm-promotion', url: 'https://127.0.0.1:9/gate/check', disableTLS: true },
-      { name: 'notify', type: 'post-rollout', url: 'http://127.0.0.1:9/done', muteAlert: true },
-      { name: 'traffic', type: 'confirm-traffic-increase', url: 'http://127.0.0.1:9/traffic' },
-      { name: 'rollback', type: 'rollback', url: 'http://127.0.0.1:9/rollback' },
-    ]).slice(0, rng.int(1, 3));
+    a.webhooks = rng
+      .shuffle([
+        {
+          name: 'load-test',
+          type: 'rollout',
+          url: 'http://127.0.0.1:9/',
+          timeout: '5s',
+          metadata: { cmd: 'hey -z 1m -q 10 -c 2 http://podinfo-canary:9898/' },
+        },
+        { name: 'smoke', type: 'pre-rollout', url: 'http://127.0.0.1:9/smoke', retries: 3 },
+        { name: 'gate', type: 'confirm-promotion', url: 'https://127.0.0.1:9/gate/check', disableTLS: true },
+        { name: 'notify', type: 'post-rollout', url: 'http://127.0.0.1:9/done', muteAlert: true },
+        { name: 'traffic', type: 'confirm-traffic-increase', url: 'http://127.0.0.1:9/traffic' },
+        { name: 'rollback', type: 'rollback', url: 'http://127.0.0.1:9/rollback' },
+      ])
+      .slice(0, rng.int(1, 3));
   }
-  if (rng.chance(0.1)) a.alerts = [{ name: 'on-call', severity: rng.pick(['info', 'warn', 'error']), providerRef: { name: 'on-call-slack' } }];
+  if (rng.chance(0.1))
+    a.alerts = [{ name: 'on-call', severity: rng.pick(['info', 'warn', 'error']), providerRef: { name: 'on-call-slack' } }];
   return a;
 }
 
@@ -433,15 +561,24 @@ const onIstio = (spec: JsonObject): void => {
 
 const SEMANTICS: readonly Semantic[] = [
   {
-    name: 'stepWeights not ascending', reason: 'InvalidSpec', fragment: () => /stepWeights must be strictly ascending/,
+    name: 'stepWeights not ascending',
+    reason: 'InvalidSpec',
+    fragment: () => /stepWeights must be strictly ascending/,
     apply: (spec, rng) => {
       const a = analysisIn(spec);
       strategyFree(a);
-      a.stepWeights = rng.pick([[30, 20], [10, 10], [5, 50, 40], [100, 0]]);
+      a.stepWeights = rng.pick([
+        [30, 20],
+        [10, 10],
+        [5, 50, 40],
+        [100, 0],
+      ]);
     },
   },
   {
-    name: 'steps not ascending', reason: 'InvalidSpec', fragment: () => /steps must have strictly ascending weights/,
+    name: 'steps not ascending',
+    reason: 'InvalidSpec',
+    fragment: () => /steps must have strictly ascending weights/,
     apply: (spec) => {
       const a = analysisIn(spec);
       strategyFree(a);
@@ -449,33 +586,51 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'thresholdRange min above max', reason: 'InvalidSpec', fragment: () => /thresholdRange: thresholdRange min must not exceed max/,
+    name: 'thresholdRange min above max',
+    reason: 'InvalidSpec',
+    fragment: () => /thresholdRange: thresholdRange min must not exceed max/,
     apply: (spec) => {
       const a = analysisIn(spec);
       a.metrics = [...((a.metrics as unknown[] | undefined) ?? []), { name: 'request-success-rate', thresholdRange: { min: 99, max: 1 } }];
     },
   },
   {
-    name: 'custom metric without query', reason: 'InvalidSpec', fragment: () => /metrics\[\d+\]: a metric other than request-success-rate and request-duration needs templateRef or query/,
+    name: 'custom metric without query',
+    reason: 'InvalidSpec',
+    fragment: () => /metrics\[\d+\]: a metric other than request-success-rate and request-duration needs templateRef or query/,
     apply: (spec) => {
       const a = analysisIn(spec);
       a.metrics = [{ name: 'error-budget', thresholdRange: { min: 1 } }];
     },
   },
   {
-    name: 'webhook URL not http', reason: 'InvalidSpec', fragment: () => /webhooks\[0\]: url must start with http:\/\/ or https:\/\//,
+    name: 'webhook URL not http',
+    reason: 'InvalidSpec',
+    fragment: () => /webhooks\[0\]: url must start with http:\/\/ or https:\/\//,
     apply: (spec, rng) => {
-      analysisIn(spec).webhooks = [{ name: 'hook', type: 'pre-rollout', url: rng.pick(['ftp://example.com/x', 'file:///etc/passwd', 'javascript:alert(1)', 'gopher://x']) }];
+      analysisIn(spec).webhooks = [
+        {
+          name: 'hook',
+          type: 'pre-rollout',
+          url: rng.pick(['ftp://example.com/x', 'file:///etc/passwd', 'javascript:alert(1)', 'gopher://x']),
+        },
+      ];
     },
   },
   {
-    name: 'webhook URL invalid', reason: 'InvalidSpec', fragment: () => /webhooks\[0\]\.url is not a valid URL/,
+    name: 'webhook URL invalid',
+    reason: 'InvalidSpec',
+    fragment: () => /webhooks\[0\]\.url is not a valid URL/,
     apply: (spec, rng) => {
-      analysisIn(spec).webhooks = [{ name: 'hook', url: rng.pick(['http://[bad', 'https://exa mple.com/', 'http://:80/', 'https://x:99999/', 'http://']) }];
+      analysisIn(spec).webhooks = [
+        { name: 'hook', url: rng.pick(['http://[bad', 'https://exa mple.com/', 'http://:80/', 'https://x:99999/', 'http://']) },
+      ];
     },
   },
   {
-    name: 'no way to move traffic', reason: 'InvalidSpec', fragment: () => /needs stepWeight, stepWeights, steps or iterations/,
+    name: 'no way to move traffic',
+    reason: 'InvalidSpec',
+    fragment: () => /needs stepWeight, stepWeights, steps or iterations/,
     apply: (spec) => {
       onIstio(spec);
       delete spec.skipAnalysis;
@@ -483,7 +638,9 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'mirror with A/B testing', reason: 'InvalidSpec', fragment: () => /mirror cannot be combined with match \(A\/B testing\)/,
+    name: 'mirror with A/B testing',
+    reason: 'InvalidSpec',
+    fragment: () => /mirror cannot be combined with match \(A\/B testing\)/,
     apply: (spec) => {
       onIstio(spec);
       const a = analysisIn(spec);
@@ -492,7 +649,9 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'match without iterations', reason: 'InvalidSpec', fragment: () => /match \(A\/B testing\) needs iterations/,
+    name: 'match without iterations',
+    reason: 'InvalidSpec',
+    fragment: () => /match \(A\/B testing\) needs iterations/,
     apply: (spec) => {
       onIstio(spec);
       const a = analysisIn(spec);
@@ -501,53 +660,69 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'Deployment apiVersion not apps/v1', reason: 'InvalidSpec', fragment: () => /targetRef\.apiVersion must be apps\/v1 for a Deployment/,
+    name: 'Deployment apiVersion not apps/v1',
+    reason: 'InvalidSpec',
+    fragment: () => /targetRef\.apiVersion must be apps\/v1 for a Deployment/,
     apply: (spec, rng) => {
       (spec.targetRef as JsonObject).apiVersion = rng.pick(['apps/v1beta1', 'extensions/v1beta1', 'apps/v1beta2']);
     },
   },
   {
-    name: 'autoscaler for a DaemonSet', reason: 'InvalidSpec', fragment: () => /autoscalerRef cannot apply to a DaemonSet/,
+    name: 'autoscaler for a DaemonSet',
+    reason: 'InvalidSpec',
+    fragment: () => /autoscalerRef cannot apply to a DaemonSet/,
     apply: (spec) => {
       (spec.targetRef as JsonObject).kind = 'DaemonSet';
       spec.autoscalerRef = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'hpa' };
     },
   },
   {
-    name: 'provider not driven yet', reason: 'Unsupported', fragment: () => /provider (nginx|contour|gloo|skipper|traefik|apisix|knative|kuma) is not supported yet/,
+    name: 'provider not driven yet',
+    reason: 'Unsupported',
+    fragment: () => /provider (nginx|contour|gloo|skipper|traefik|apisix|knative|kuma) is not supported yet/,
     apply: (spec, rng) => {
       spec.provider = rng.pick(['nginx', 'contour', 'gloo', 'skipper', 'traefik', 'apisix', 'knative', 'kuma']);
     },
   },
   {
-    name: 'target kind not driven yet', reason: 'Unsupported', fragment: () => /targetRef\.kind (Service|StatefulSet) is not supported yet/,
+    name: 'target kind not driven yet',
+    reason: 'Unsupported',
+    fragment: () => /targetRef\.kind (Service|StatefulSet) is not supported yet/,
     apply: (spec, rng) => {
       (spec.targetRef as JsonObject).kind = rng.pick(['Service', 'StatefulSet']);
       (spec.targetRef as JsonObject).apiVersion = (spec.targetRef as JsonObject).kind === 'Service' ? 'v1' : 'apps/v1';
     },
   },
   {
-    name: 'session affinity on the kubernetes provider', reason: 'InvalidSpec', fragment: () => /analysis\.sessionAffinity is not possible with this provider/,
+    name: 'session affinity on the kubernetes provider',
+    reason: 'InvalidSpec',
+    fragment: () => /analysis\.sessionAffinity is not possible with this provider/,
     apply: (spec) => {
       spec.provider = 'kubernetes';
       analysisIn(spec).sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
     },
   },
   {
-    name: 'session affinity with one cookie for both sides', reason: 'InvalidSpec', fragment: () => /primaryCookieName must differ from cookieName/,
+    name: 'session affinity with one cookie for both sides',
+    reason: 'InvalidSpec',
+    fragment: () => /primaryCookieName must differ from cookieName/,
     apply: (spec) => {
       onIstio(spec);
       analysisIn(spec).sessionAffinity = { cookieName: 'same', primaryCookieName: 'same' };
     },
   },
   {
-    name: 'KEDA ScaledObject', reason: 'Unsupported', fragment: () => /ScaledObject \(KEDA\) is not supported yet/,
+    name: 'KEDA ScaledObject',
+    reason: 'Unsupported',
+    fragment: () => /ScaledObject \(KEDA\) is not supported yet/,
     apply: (spec) => {
       spec.autoscalerRef = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'so', primaryScalerQueries: { q: 'sum(up)' } };
     },
   },
   {
-    name: 'mirror on the kubernetes provider', reason: 'InvalidSpec', fragment: () => /analysis\.mirror is not possible with this provider/,
+    name: 'mirror on the kubernetes provider',
+    reason: 'InvalidSpec',
+    fragment: () => /analysis\.mirror is not possible with this provider/,
     apply: (spec) => {
       spec.provider = 'kubernetes';
       const a = analysisIn(spec);
@@ -556,17 +731,23 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'target missing', reason: 'TargetNotFound', fragment: (ns, target) => new RegExp(`Deployment ${ns}/${target} not found`),
+    name: 'target missing',
+    reason: 'TargetNotFound',
+    fragment: (ns, target) => new RegExp(`Deployment ${ns}/${target} not found`),
     apply: () => undefined,
   },
   {
-    name: 'target missing, with a 600000-character name', reason: 'TargetNotFound', fragment: (ns) => new RegExp(`Deployment ${ns}/xxxxxxxxxx`),
+    name: 'target missing, with a 600000-character name',
+    reason: 'TargetNotFound',
+    fragment: (ns) => new RegExp(`Deployment ${ns}/xxxxxxxxxx`),
     apply: (spec) => {
       (spec.targetRef as JsonObject).name = 'x'.repeat(600_000);
     },
   },
   {
-    name: 'DaemonSet target missing', reason: 'TargetNotFound', fragment: (ns, target) => new RegExp(`DaemonSet ${ns}/${target} not found`),
+    name: 'DaemonSet target missing',
+    reason: 'TargetNotFound',
+    fragment: (ns, target) => new RegExp(`DaemonSet ${ns}/${target} not found`),
     apply: (spec) => {
       (spec.targetRef as JsonObject).kind = 'DaemonSet';
     },
@@ -589,12 +770,24 @@ function semanticMutation(rng: Rng, spec: JsonObject, ns: string, target: string
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 function invalidValue(rng: Rng, s: SchemaNode): unknown {
   if (s['x-kubernetes-int-or-string']) return rng.pick<unknown>([1.5, true, {}, [], new RawNumber('9223372036854775808'), ['http']]);
-  const wrongType = (): unknown => rng.pick<unknown>(
-    s.type === 'string' ? [5, true, {}, [], ['a'], 0.5] : s.type === 'integer' ? ['5', 1.5, true, {}, [], new RawNumber('9223372036854775808'), new RawNumber('1e21'), new RawNumber('0.5')]
-      : s.type === 'number' ? ['99', true, [], {}, 'NaN'] : s.type === 'boolean' ? ['true', 1, 0, 'yes', [true]]
-        : s.type === 'array' ? [{}, 'a,b', 3, [null], true] : ['x', 42, [], true, [{}]],
-  );
-  if (s.enum && rng.chance(0.7)) return rng.chance(0.6) ? offByCase(rng, String(rng.pick(s.enum.filter((e) => e !== '')))) : rng.pick(['haproxy', 'Deployment ', 'none', 'ALL', 'ingress']);
+  const wrongType = (): unknown =>
+    rng.pick<unknown>(
+      s.type === 'string'
+        ? [5, true, {}, [], ['a'], 0.5]
+        : s.type === 'integer'
+          ? ['5', 1.5, true, {}, [], new RawNumber('9223372036854775808'), new RawNumber('1e21'), new RawNumber('0.5')]
+          : s.type === 'number'
+            ? ['99', true, [], {}, 'NaN']
+            : s.type === 'boolean'
+              ? ['true', 1, 0, 'yes', [true]]
+              : s.type === 'array'
+                ? [{}, 'a,b', 3, [null], true]
+                : ['x', 42, [], true, [{}]],
+    );
+  if (s.enum && rng.chance(0.7))
+    return rng.chance(0.6)
+      ? offByCase(rng, String(rng.pick(s.enum.filter((e) => e !== ''))))
+      : rng.pick(['haproxy', 'Deployment ', 'none', 'ALL', 'ingress']);
   if (s.pattern && rng.chance(0.7)) return rng.pick(BAD_DURATIONS);
   if (s.minLength && rng.chance(0.4)) return '';
   if ((s.minimum !== undefined || s.maximum !== undefined) && rng.chance(0.7)) {
@@ -603,7 +796,8 @@ function invalidValue(rng: Rng, s: SchemaNode): unknown {
       ...(s.maximum !== undefined ? [s.maximum + 1, 2 ** 31, new RawNumber('9223372036854775807')] : []),
     ]);
   }
-  if (s.maxItems !== undefined && s.items && rng.chance(0.5)) return Array.from({ length: s.maxItems + rng.int(1, 3) }, () => validValue(rng, s.items!));
+  if (s.maxItems !== undefined && s.items && rng.chance(0.5))
+    return Array.from({ length: s.maxItems + rng.int(1, 3) }, () => validValue(rng, s.items!));
   if (s.type === 'object' && s.required?.length && rng.chance(0.5)) {
     const v = validValue(rng, s) as JsonObject;
     delete v[rng.pick(s.required)];
@@ -617,8 +811,16 @@ function existingPaths(v: unknown, prefix: (string | number)[], depth = 8): (str
   const out: (string | number)[][] = v === undefined ? [] : [prefix];
   const walk = (x: unknown, p: (string | number)[], d: number): void => {
     if (d <= 0) return;
-    if (Array.isArray(x)) x.forEach((item, i) => { out.push([...p, i]); walk(item, [...p, i], d - 1); });
-    else if (isObject(x)) for (const k of Object.keys(x)) { out.push([...p, k]); walk(x[k], [...p, k], d - 1); }
+    if (Array.isArray(x))
+      x.forEach((item, i) => {
+        out.push([...p, i]);
+        walk(item, [...p, i], d - 1);
+      });
+    else if (isObject(x))
+      for (const k of Object.keys(x)) {
+        out.push([...p, k]);
+        walk(x[k], [...p, k], d - 1);
+      }
   };
   walk(v, prefix, depth);
   return out;
@@ -678,7 +880,9 @@ function addUnknown(rng: Rng, root: JsonObject, at: string, holder?: SchemaNode)
     obj = get(root, p);
   }
   if (!isObject(obj)) return 'no object to add an unknown field to';
-  const key = rng.chance(0.5) ? rng.pick(ODD_KEYS) : rng.pick(['replicas', 'canaryRef', 'weight', 'stepweight', 'Provider', 'analysis_', 'x-extra']);
+  const key = rng.chance(0.5)
+    ? rng.pick(ODD_KEYS)
+    : rng.pick(['replicas', 'canaryRef', 'weight', 'stepweight', 'Provider', 'analysis_', 'x-extra']);
   const s = holder && schemaAt(holder, p);
   if (s?.properties && Object.hasOwn(s.properties, key)) return `unknown field ${key} is a known one at ${pathText(p)}: skipped`;
   // Kept (not pruned) under x-kubernetes-preserve-unknown-fields, where the API server's cost grows exponentially with object depth.
@@ -707,8 +911,14 @@ function sameTwice(root: JsonObject, p: string[]): string {
   return `spec.${p.join('.')} written twice with the same value`;
 }
 
-const pathText = (p: readonly (string | number)[]): string => p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
-const describe = (s: SchemaNode | undefined): string => (s ? [s['x-kubernetes-int-or-string'] ? 'int-or-string' : s.type, s.enum ? 'enum' : '', s.pattern ? 'pattern' : ''].filter(Boolean).join(' ') : 'unknown field');
+const pathText = (p: readonly (string | number)[]): string =>
+  p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
+const describe = (s: SchemaNode | undefined): string =>
+  s
+    ? [s['x-kubernetes-int-or-string'] ? 'int-or-string' : s.type, s.enum ? 'enum' : '', s.pattern ? 'pattern' : '']
+        .filter(Boolean)
+        .join(' ')
+    : 'unknown field';
 const short = (v: unknown): string => {
   try {
     const t = serialize(v);
@@ -717,4 +927,3 @@ const short = (v: unknown): string => {
     return String(v);
   }
 };
-

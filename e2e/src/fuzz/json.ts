@@ -57,11 +57,13 @@ export function serialize(value: unknown): string {
       return JSON.stringify(value);
     case 'object':
       if (Array.isArray(value)) return `[${value.map((v) => serialize(v)).join(',')}]`;
-      return `{${Object.keys(value).map((k) => {
-        const v = (value as JsonObject)[k];
-        const key = JSON.stringify(k);
-        return v instanceof DuplicateKey ? v.values.map((x) => `${key}:${serialize(x)}`).join(',') : `${key}:${serialize(v)}`;
-      }).join(',')}}`;
+      return `{${Object.keys(value)
+        .map((k) => {
+          const v = (value as JsonObject)[k];
+          const key = JSON.stringify(k);
+          return v instanceof DuplicateKey ? v.values.map((x) => `${key}:${serialize(x)}`).join(',') : `${key}:${serialize(v)}`;
+        })
+        .join(',')}}`;
     default:
       throw new Error(`JSON has no ${typeof value}`);
   }

@@ -102,7 +102,8 @@ const typeName = (v: unknown): string => {
 const runes = (s: string): number => [...wellFormed(s)].length;
 
 /** Lone UTF-16 surrogates replaced by U+FFFD, as a UTF-8 decoder does with the \uD800 escape of one. */
-export const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+export const wellFormed = (s: string): string =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 /**
  * Predicts what the API server does with a Canary spec: the errors it reports (as paths) and what it stores.
@@ -113,7 +114,8 @@ export const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\
 export function predict(schema: SchemaNode, spec: unknown, o: OracleOptions): Prediction {
   const issues: Issue[] = [];
   const value = spec instanceof DuplicateKey ? spec.last : spec;
-  if (value === undefined || value === null) return { issues: [{ path: 'spec', what: 'required', detail: 'Required value' }], stored: undefined, floatIntegers: [] };
+  if (value === undefined || value === null)
+    return { issues: [{ path: 'spec', what: 'required', detail: 'Required value' }], stored: undefined, floatIntegers: [] };
   const stored = check(schema, value, 'spec', issues, o);
   if (o.cel && issues.length === 0) {
     for (const v of ruleViolations(schema as Schema, stored, 'spec')) issues.push({ path: v.path, what: 'rule', detail: v.message });
@@ -142,7 +144,8 @@ function check(s: SchemaNode, v: unknown, at: string, issues: Issue[], o: Oracle
   };
   if (v instanceof DuplicateKey) v = v.last;
   if (s['x-kubernetes-int-or-string']) {
-    if (typeof v === 'string') return v === '' && o.emptyStringIsNull ? fail('type', 'must be of type integer,string: "null"') : wellFormed(v);
+    if (typeof v === 'string')
+      return v === '' && o.emptyStringIsNull ? fail('type', 'must be of type integer,string: "null"') : wellFormed(v);
     const i = int64Of(v);
     return i === undefined ? fail('type', `must be of type integer,string: "${typeName(v)}"`) : i;
   }
@@ -223,7 +226,11 @@ function checkObject(s: SchemaNode, v: JsonObject, at: string, issues: Issue[], 
   // Too many members (after nulls and unknown fields are dropped): the server reports that alone, not what is
   // wrong inside the object.
   if (s.maxProperties !== undefined && out.length > s.maxProperties) {
-    issues.splice(before, issues.length - before, { path: at, what: 'properties', detail: `should have at most ${s.maxProperties} properties` });
+    issues.splice(before, issues.length - before, {
+      path: at,
+      what: 'properties',
+      detail: `should have at most ${s.maxProperties} properties`,
+    });
   }
   return objectOf(out);
 }
@@ -240,7 +247,11 @@ function decoded(v: unknown): unknown {
 }
 
 /** Every field path of the schema (list items as index 0), with its schema, to a depth. */
-export function fieldPaths(s: SchemaNode, maxDepth = 6, prefix: (string | number)[] = []): { path: (string | number)[]; schema: SchemaNode }[] {
+export function fieldPaths(
+  s: SchemaNode,
+  maxDepth = 6,
+  prefix: (string | number)[] = [],
+): { path: (string | number)[]; schema: SchemaNode }[] {
   const out: { path: (string | number)[]; schema: SchemaNode }[] = [];
   if (prefix.length >= maxDepth) return out;
   if (s.type === 'object' && s.properties) {

@@ -4,10 +4,21 @@ import { firstDifference, isObject } from './json.js';
 
 /** The reasons a Canary the operator cannot act on may be Stalled with. */
 export const STALLED_REASONS: ReadonlySet<string> = new Set([
-  'InvalidSpec', 'Unsupported', 'TargetNotFound', 'TargetInvalid', 'RouterUnavailable', 'Rejected', 'Forbidden', 'Failed', 'Conflict',
+  'InvalidSpec',
+  'Unsupported',
+  'TargetNotFound',
+  'TargetInvalid',
+  'RouterUnavailable',
+  'Rejected',
+  'Forbidden',
+  'Failed',
+  'Conflict',
 ]);
 
-interface Named { targetRef?: { kind?: string; name?: string }; service?: { name?: string } }
+interface Named {
+  targetRef?: { kind?: string; name?: string };
+  service?: { name?: string };
+}
 
 /** The names a stored spec takes in its namespace: its target, and its apex, -primary and -canary Services. */
 export function namesTaken(spec: unknown): string[] {
@@ -77,7 +88,16 @@ export interface Report {
   message?: string;
 }
 
-const UNHELPFUL = [/\bundefined\b/, /\[object Object\]/, /\bNaN\b/, /\binternal:/, /TypeError|ReferenceError|RangeError|SyntaxError/, /is not a function/, /Cannot read prop/, /^\s*$/];
+const UNHELPFUL = [
+  /\bundefined\b/,
+  /\[object Object\]/,
+  /\bNaN\b/,
+  /\binternal:/,
+  /TypeError|ReferenceError|RangeError|SyntaxError/,
+  /is not a function/,
+  /Cannot read prop/,
+  /^\s*$/,
+];
 
 /**
  * A message that says nothing or leaks a programming error; the user's own strings (anything in the spec)
@@ -94,7 +114,11 @@ export function unhelpful(message: string | undefined, spec: unknown): string | 
 function stringsOf(v: unknown, out: string[] = []): string[] {
   if (typeof v === 'string') out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => stringsOf(x, out));
-  else if (isObject(v)) for (const k of Object.keys(v)) { out.push(k); stringsOf(v[k], out); }
+  else if (isObject(v))
+    for (const k of Object.keys(v)) {
+      out.push(k);
+      stringsOf(v[k], out);
+    }
   return out;
 }
 
@@ -108,10 +132,16 @@ export function checkReport(c: FuzzCase, canary: Canary | undefined): Report {
   const stalled = cond(canary, 'Stalled');
   const generation = canary.metadata.generation ?? 0;
   if (!ready) return { settled: false, problem: 'no Ready condition', outcome: 'unreported' };
-  if (ready.observedGeneration !== generation) return { settled: false, problem: `Ready is about generation ${ready.observedGeneration}, not ${generation}`, outcome: 'stale' };
+  if (ready.observedGeneration !== generation)
+    return { settled: false, problem: `Ready is about generation ${ready.observedGeneration}, not ${generation}`, outcome: 'stale' };
   if (!ready.reason) return { settled: true, problem: 'Ready condition without a reason', outcome: 'no-reason' };
   const blocked = stalled?.status === 'True' ? stalled : undefined;
-  const outcome = canary.status?.phase === 'Initialized' ? 'Initialized' : blocked ? `Stalled/${blocked.reason}` : `Ready=${ready.status}/${ready.reason}`;
+  const outcome =
+    canary.status?.phase === 'Initialized'
+      ? 'Initialized'
+      : blocked
+        ? `Stalled/${blocked.reason}`
+        : `Ready=${ready.status}/${ready.reason}`;
   const spec = canary.spec;
   const shown = (blocked ?? ready).message ?? '';
   const message = shown.length > 300 ? `${shown.slice(0, 300)}…(${shown.length} chars)` : shown;
@@ -120,23 +150,50 @@ export function checkReport(c: FuzzCase, canary: Canary | undefined): Report {
 }
 
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
-function checkOutcome(c: FuzzCase, canary: Canary, ready: Condition, blocked: Condition | undefined, outcome: string, spec: unknown): Report {
+function checkOutcome(
+  c: FuzzCase,
+  canary: Canary,
+  ready: Condition,
+  blocked: Condition | undefined,
+  outcome: string,
+  spec: unknown,
+): Report {
   if (c.expect.kind !== 'accept') return { settled: true, outcome };
   const noise = unhelpful(ready.message, spec) ?? (blocked ? unhelpful(blocked.message, spec) : undefined);
   if (noise) return { settled: true, problem: noise, outcome };
-  if (blocked && !STALLED_REASONS.has(blocked.reason ?? '')) return { settled: true, problem: `Stalled with an unknown reason ${blocked.reason}`, outcome };
+  if (blocked && !STALLED_REASONS.has(blocked.reason ?? ''))
+    return { settled: true, problem: `Stalled with an unknown reason ${blocked.reason}`, outcome };
   const o = c.expect.outcome;
   switch (o.kind) {
     case 'report':
       return { settled: true, outcome };
     case 'initialize':
       if (canary.status?.phase === 'Initialized' && ready.status === 'True') return { settled: true, outcome };
-      return { settled: false, problem: `not initialized: phase ${canary.status?.phase || '(none)'}, Ready ${ready.status} ${ready.reason}: ${ready.message?.slice(0, 300)}`, outcome };
+      return {
+        settled: false,
+        problem: `not initialized: phase ${canary.status?.phase || '(none)'}, Ready ${ready.status} ${ready.reason}: ${ready.message?.slice(0, 300)}`,
+        outcome,
+      };
     case 'blocked': {
-      if (!blocked) return { settled: false, problem: `expected Stalled ${o.reason}, got Ready ${ready.status} ${ready.reason}: ${ready.message?.slice(0, 200)}`, outcome };
-      if (blocked.reason !== o.reason) return { settled: true, problem: `expected Stalled ${o.reason}, got ${blocked.reason}: ${blocked.message?.slice(0, 300)}`, outcome };
+      if (!blocked)
+        return {
+          settled: false,
+          problem: `expected Stalled ${o.reason}, got Ready ${ready.status} ${ready.reason}: ${ready.message?.slice(0, 200)}`,
+          outcome,
+        };
+      if (blocked.reason !== o.reason)
+        return {
+          settled: true,
+          problem: `expected Stalled ${o.reason}, got ${blocked.reason}: ${blocked.message?.slice(0, 300)}`,
+          outcome,
+        };
       const missing = o.fragments.filter((re) => !re.test(blocked.message ?? ''));
-      if (missing.length) return { settled: true, problem: `Stalled ${blocked.reason} message lacks ${missing.join(', ')}: ${blocked.message?.slice(0, 300)}`, outcome };
+      if (missing.length)
+        return {
+          settled: true,
+          problem: `Stalled ${blocked.reason} message lacks ${missing.join(', ')}: ${blocked.message?.slice(0, 300)}`,
+          outcome,
+        };
       if (ready.status !== 'False') return { settled: true, problem: `Stalled but Ready is ${ready.status}`, outcome };
       return { settled: true, outcome };
     }

@@ -62,7 +62,11 @@ export async function startEnvironment(dir: string, extraCrds: string[] = [], op
       client.close();
       for (const s of stops.reverse()) await s();
     };
-    const pids = { ...(cp ? { apiserver: cp.pids.apiserver, etcd: cp.pids.etcd } : {}), prometheus: prom.process.child.pid, simulator: sim.child.pid };
+    const pids = {
+      ...(cp ? { apiserver: cp.pids.apiserver, etcd: cp.pids.etcd } : {}),
+      prometheus: prom.process.child.pid,
+      simulator: sim.child.pid,
+    };
     return { kubeconfig, prometheusUrl: prom.url, simUrl: `http://127.0.0.1:${simPort}`, dir, minor, external, client, stop, pids };
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -71,5 +75,7 @@ export async function startEnvironment(dir: string, extraCrds: string[] = [], op
 }
 
 function startSim(kubeconfig: string, port: number, logFile: string, extraArgs: string[]): ManagedProcess {
-  return startProcess('simulator', process.execPath, [SIM_MAIN, '--kubeconfig', kubeconfig, '--metrics-port', String(port), ...extraArgs], { logFile });
+  return startProcess('simulator', process.execPath, [SIM_MAIN, '--kubeconfig', kubeconfig, '--metrics-port', String(port), ...extraArgs], {
+    logFile,
+  });
 }

@@ -12,7 +12,8 @@ export async function createNamespace(client: KubeClient, name: string): Promise
 /** The sample workload: the simulated kubelet runs the sample app for it; env drives its behaviour. */
 export function sampleDeployment(ns: string, name: string, env: Record<string, string> = {}, replicas = 1): Deployment {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
     metadata: { name, namespace: ns, labels: { app: name } },
     spec: {
       replicas,
@@ -20,10 +21,14 @@ export function sampleDeployment(ns: string, name: string, env: Record<string, s
       template: {
         metadata: { labels: { app: name } },
         spec: {
-          containers: [{
-            name: 'app', image: 'tollgate.dev/sample-app:1', ports: [{ name: 'http', containerPort: 9898 }],
-            env: Object.entries({ VERSION: 'v1', ...env }).map(([k, v]) => ({ name: k, value: v })),
-          }],
+          containers: [
+            {
+              name: 'app',
+              image: 'tollgate.dev/sample-app:1',
+              ports: [{ name: 'http', containerPort: 9898 }],
+              env: Object.entries({ VERSION: 'v1', ...env }).map(([k, v]) => ({ name: k, value: v })),
+            },
+          ],
         },
       },
     },
@@ -31,7 +36,12 @@ export function sampleDeployment(ns: string, name: string, env: Record<string, s
 }
 
 /** An Istio canary with the built-in metrics, fast enough for a test. */
-export function istioCanary(ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
+export function istioCanary(
+  ns: string,
+  name: string,
+  analysis: Partial<NonNullable<CanarySpec['analysis']>> = {},
+  spec: Partial<CanarySpec> = {},
+): Canary {
   return canaryFor('istio', ns, name, analysis, spec);
 }
 
@@ -45,21 +55,34 @@ export const TEMPLATE_METRICS: NonNullable<CanarySpec['analysis']>['metrics'] = 
 export function metricTemplates(ns: string): MetricTemplate[] {
   const sel = 'destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"';
   const template = (name: string, query: string): MetricTemplate => ({
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'MetricTemplate', metadata: { name, namespace: ns }, spec: { provider: { type: 'prometheus' }, query },
+    apiVersion: 'tollgate.dev/v1beta1',
+    kind: 'MetricTemplate',
+    metadata: { name, namespace: ns },
+    spec: { provider: { type: 'prometheus' }, query },
   });
   return [
-    template('success-rate', `sum(rate(istio_requests_total{${sel}, response_code!~"5.*"}[{{ interval }}])) / sum(rate(istio_requests_total{${sel}}[{{ interval }}])) * 100`),
+    template(
+      'success-rate',
+      `sum(rate(istio_requests_total{${sel}, response_code!~"5.*"}[{{ interval }}])) / sum(rate(istio_requests_total{${sel}}[{{ interval }}])) * 100`,
+    ),
     template('latency', `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${sel}}[{{ interval }}])) by (le))`),
   ];
 }
 
 /** A canary for any provider: the rule examples' base (RULE_EXAMPLE_BASE) for that provider and target, with changes. */
-export function canaryFor(provider: string, ns: string, name: string, analysis: Partial<NonNullable<CanarySpec['analysis']>> = {}, spec: Partial<CanarySpec> = {}): Canary {
+export function canaryFor(
+  provider: string,
+  ns: string,
+  name: string,
+  analysis: Partial<NonNullable<CanarySpec['analysis']>> = {},
+  spec: Partial<CanarySpec> = {},
+): Canary {
   // A JSON copy, not structuredClone: under jest's VM modules structuredClone makes objects of the host realm,
   // which js-yaml's dump refuses as 'unacceptable kind of an object'.
   const base = JSON.parse(JSON.stringify(RULE_EXAMPLE_BASE)) as CanarySpec;
   return {
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary',
+    apiVersion: 'tollgate.dev/v1beta1',
+    kind: 'Canary',
     metadata: { name, namespace: ns },
     spec: {
       ...base,

@@ -28,8 +28,13 @@ export class HooksProcess {
     this.proc = startProcess('hooks', process.execPath, [HOOKS_MAIN], {
       logFile: path.join(this.o.logDir, `hooks-${this.starts}.log`),
       env: {
-        ...process.env, KUBECONFIG: this.o.kubeconfig, PORT: String(this.port), GATE_NAMESPACE: this.o.gateNamespace,
-        HOOKS_TOKEN: this.o.token, HOOKS_HMAC_KEY: this.o.hmacKey, LOG_LEVEL: 'debug',
+        ...process.env,
+        KUBECONFIG: this.o.kubeconfig,
+        PORT: String(this.port),
+        GATE_NAMESPACE: this.o.gateNamespace,
+        HOOKS_TOKEN: this.o.token,
+        HOOKS_HMAC_KEY: this.o.hmacKey,
+        LOG_LEVEL: 'debug',
       },
     });
     await waitFor('hooks /readyz', async () => (await fetch(`${this.url}/readyz`)).ok, 30_000);

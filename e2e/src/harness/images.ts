@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
-import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer } from 'testcontainers';
 import { startProcess, waitFor, type ManagedProcess } from '../cluster/processes.js';
 import { ROOT } from './paths.js';
 
@@ -28,17 +28,23 @@ export function readImagesManifest(file = IMAGES_MANIFEST): { manifest: ImagesMa
   if (!fs.existsSync(file)) return { unavailable: `${file} does not exist: run \`make images\` (scripts/images.sh) first` };
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ImagesManifest> & { skipped?: string };
   if (parsed.skipped) return { unavailable: `scripts/images.sh skipped the images: ${parsed.skipped}` };
-  if (!parsed.images?.operator || !parsed.images.hooks || !parsed.containersConf) throw new Error(`${file} is incomplete: ${JSON.stringify(parsed)}`);
+  if (!parsed.images?.operator || !parsed.images.hooks || !parsed.containersConf)
+    throw new Error(`${file} is incomplete: ${JSON.stringify(parsed)}`);
   return { manifest: parsed as ImagesManifest };
 }
 
 /** Runs the podman CLI with the project's containers.conf; rejects with its stderr on a non-zero exit. */
 export function podman(conf: string, args: string[], timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('podman', args, { env: { ...process.env, CONTAINERS_CONF: conf }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`podman ${args.join(' ')}: ${err.message}\n${String(stderr)}`));
-      else resolve(String(stdout));
-    });
+    execFile(
+      'podman',
+      args,
+      { env: { ...process.env, CONTAINERS_CONF: conf }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`podman ${args.join(' ')}: ${err.message}\n${String(stderr)}`));
+        else resolve(String(stdout));
+      },
+    );
   });
 }
 
@@ -47,12 +53,20 @@ export async function imageFiles(conf: string, image: string): Promise<string[]>
   const id = (await podman(conf, ['create', image])).trim();
   try {
     const listing = await new Promise<string>((resolve, reject) => {
-      execFile('sh', ['-c', 'podman export "$1" | tar -t', 'sh', id], { env: { ...process.env, CONTAINERS_CONF: conf }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`podman export ${id}: ${err.message}\n${String(stderr)}`));
-        else resolve(String(stdout));
-      });
+      execFile(
+        'sh',
+        ['-c', 'podman export "$1" | tar -t', 'sh', id],
+        { env: { ...process.env, CONTAINERS_CONF: conf }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`podman export ${id}: ${err.message}\n${String(stderr)}`));
+          else resolve(String(stdout));
+        },
+      );
     });
-    return listing.split('\n').filter(Boolean).map((p) => `/${p.replace(/^\.?\//, '')}`);
+    return listing
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => `/${p.replace(/^\.?\//, '')}`);
   } finally {
     await podman(conf, ['rm', id]);
   }
@@ -66,7 +80,10 @@ export class PodmanService {
   private proc: ManagedProcess | undefined;
   readonly socket: string;
 
-  constructor(private readonly conf: string, private readonly dir: string) {
+  constructor(
+    private readonly conf: string,
+    private readonly dir: string,
+  ) {
     this.socket = path.join(dir, 'podman.sock');
   }
 
@@ -74,7 +91,8 @@ export class PodmanService {
     fs.mkdirSync(this.dir, { recursive: true });
     fs.rmSync(this.socket, { force: true });
     this.proc = startProcess('podman-service', 'podman', ['system', 'service', '--time=0', `unix://${this.socket}`], {
-      logFile: path.join(this.dir, 'podman-service.log'), env: { ...process.env, CONTAINERS_CONF: this.conf },
+      logFile: path.join(this.dir, 'podman-service.log'),
+      env: { ...process.env, CONTAINERS_CONF: this.conf },
     });
     await waitFor('the podman API socket', () => ping(this.socket), 30_000);
     process.env.DOCKER_HOST = `unix://${this.socket}`;
@@ -117,8 +135,12 @@ export class ChartLikeContainer extends GenericContainer {
     super(image);
     this.hostConfig.ReadonlyRootfs = true;
     const out = fs.createWriteStream(o.logFile, { flags: 'a' });
-    this.withNetworkMode('host').withUser('1000:1000').withTmpFs({ '/tmp': 'rw,size=256m' })
-      .withDroppedCapabilities('ALL').withSecurityOpt('no-new-privileges').withEnvironment({ HOME: '/tmp', ...o.env })
+    this.withNetworkMode('host')
+      .withUser('1000:1000')
+      .withTmpFs({ '/tmp': 'rw,size=256m' })
+      .withDroppedCapabilities('ALL')
+      .withSecurityOpt('no-new-privileges')
+      .withEnvironment({ HOME: '/tmp', ...o.env })
       .withBindMounts(Object.entries(o.readOnlyFiles ?? {}).map(([source, target]) => ({ source, target, mode: 'ro' as const })))
       .withPullPolicy({ shouldPull: () => false })
       .withLogConsumer((stream) => stream.pipe(out));

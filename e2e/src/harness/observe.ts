@@ -5,7 +5,14 @@ import { Resources, type ResourceType } from '@tollgate/operator/kube/resources'
 import { createLogger } from '@tollgate/operator/util/log';
 import { canaryWeightOf, type RouteReader } from './route-readers.js';
 
-export interface Sample { at: number; phase: string; weight: number; failedChecks: number; detail?: string; checks: string }
+export interface Sample {
+  at: number;
+  phase: string;
+  weight: number;
+  failedChecks: number;
+  detail?: string;
+  checks: string;
+}
 
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
@@ -21,9 +28,15 @@ export class Timeline {
   private readonly listeners: ((s: Sample) => void)[] = [];
 
   /** reader: the routing object to follow; none for the kubernetes provider. */
-  constructor(client: KubeClient, readonly namespace: string, readonly name: string, private readonly reader: RouteReader | undefined = { resource: Resources.virtualServices, kind: 'istio' }) {
+  constructor(
+    client: KubeClient,
+    readonly namespace: string,
+    readonly name: string,
+    private readonly reader: RouteReader | undefined = { resource: Resources.virtualServices, kind: 'istio' },
+  ) {
     const logger = createLogger('warn', 'e2e-observer');
-    const informer = <T extends KubeObject>(resource: ResourceType): Informer<T> => new Informer<T>({ client, resource, namespaces: [namespace], logger });
+    const informer = <T extends KubeObject>(resource: ResourceType): Informer<T> =>
+      new Informer<T>({ client, resource, namespaces: [namespace], logger });
     this.canaries = informer<Canary>(Resources.canaries);
     this.routes = reader && informer<MeshObject>(reader.resource);
     this.canaries.on('add', (c) => this.onCanary(c)).on('update', (c) => this.onCanary(c));
@@ -60,19 +73,34 @@ export class Timeline {
       if (hit) return hit;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`timed out waiting for phase ${phase}; phases: ${this.phaseSequence().join(' > ')}; weights: ${this.routeWeights.join(',')}; last: ${JSON.stringify(this.canary?.status)}`);
+    throw new Error(
+      `timed out waiting for phase ${phase}; phases: ${this.phaseSequence().join(' > ')}; weights: ${this.routeWeights.join(',')}; last: ${JSON.stringify(this.canary?.status)}`,
+    );
   }
 
   private onCanary(c: Canary): void {
     if (c.metadata.name !== this.name) return;
     const s = c.status ?? {};
     const sample: Sample = {
-      at: Date.now(), phase: s.phase ?? '', weight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0,
+      at: Date.now(),
+      phase: s.phase ?? '',
+      weight: s.canaryWeight ?? 0,
+      failedChecks: s.failedChecks ?? 0,
       detail: s.conditions?.find((x) => x.type === 'Ready')?.message,
-      checks: (s.lastChecks ?? []).map((k) => `${k.name}=${k.value === undefined ? k.reason : Number(k.value.toFixed(2))}${k.ok ? '' : '(FAIL)'}`).join(' '),
+      checks: (s.lastChecks ?? [])
+        .map((k) => `${k.name}=${k.value === undefined ? k.reason : Number(k.value.toFixed(2))}${k.ok ? '' : '(FAIL)'}`)
+        .join(' '),
     };
     const last = this.phases[this.phases.length - 1];
-    if (last && last.phase === sample.phase && last.weight === sample.weight && last.failedChecks === sample.failedChecks && last.detail === sample.detail && last.checks === sample.checks) return;
+    if (
+      last &&
+      last.phase === sample.phase &&
+      last.weight === sample.weight &&
+      last.failedChecks === sample.failedChecks &&
+      last.detail === sample.detail &&
+      last.checks === sample.checks
+    )
+      return;
     this.phases.push(sample);
     for (const l of this.listeners) l(sample);
   }

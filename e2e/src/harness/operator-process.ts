@@ -26,10 +26,20 @@ export class OperatorProcess {
   start(): void {
     this.starts += 1;
     this.proc = startProcess('operator', OPERATOR_LAUNCHER, [], {
-      logFile: path.join(this.o.logDir, `operator-${this.o.label ?? this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`),
+      logFile: path.join(
+        this.o.logDir,
+        `operator-${this.o.label ?? this.o.namespaces[0] ?? 'all'}${this.o.namespaces.length > 1 ? `-and-${this.o.namespaces.length - 1}` : ''}-${this.starts}.log`,
+      ),
       env: {
-        ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, KUBECONFIG: this.o.kubeconfig, METRICS_SERVER: this.o.prometheusUrl, MESH_PROVIDER: this.o.provider ?? 'istio',
-        WATCH_NAMESPACES: this.o.namespaces.join(','), PORT: '0', LOG_LEVEL: 'debug', ...this.o.extraEnv,
+        ...process.env,
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+        KUBECONFIG: this.o.kubeconfig,
+        METRICS_SERVER: this.o.prometheusUrl,
+        MESH_PROVIDER: this.o.provider ?? 'istio',
+        WATCH_NAMESPACES: this.o.namespaces.join(','),
+        PORT: '0',
+        LOG_LEVEL: 'debug',
+        ...this.o.extraEnv,
       },
     });
   }

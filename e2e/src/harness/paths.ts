@@ -15,6 +15,8 @@ export const HOOKS_MAIN = path.join(ROOT, 'hooks', 'dist', 'main.js');
 export const SMI_LINKERD_CRDS = path.join(UPSTREAM, 'smi', 'trafficsplit-linkerd-smi.yaml');
 export const SMI_SDK_CRDS = path.join(UPSTREAM, 'smi', 'trafficsplit-smi-sdk-go.yaml');
 export const OSM_CRDS = path.join(UPSTREAM, 'osm', 'smi_traffic_split.yaml');
-export const GATEWAY_API_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((k) => path.join(UPSTREAM, 'gateway-api', `gateway.networking.k8s.io_${k}.yaml`));
+export const GATEWAY_API_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((k) =>
+  path.join(UPSTREAM, 'gateway-api', `gateway.networking.k8s.io_${k}.yaml`),
+);
 export const LINKERD_CRDS = path.join(UPSTREAM, 'linkerd', 'policy.linkerd.io_httproutes.yaml');
 export const APPMESH_CRDS = path.join(UPSTREAM, 'appmesh', 'crds.yaml');

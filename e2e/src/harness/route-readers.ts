@@ -18,16 +18,25 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
-  const resource = { v1alpha1: Resources.trafficSplitsV1alpha1, v1alpha2: Resources.trafficSplitsV1alpha2, v1alpha3: Resources.trafficSplitsV1alpha3, v1alpha4: Resources.trafficSplitsV1alpha4 }[version]!;
+  const resource = {
+    v1alpha1: Resources.trafficSplitsV1alpha1,
+    v1alpha2: Resources.trafficSplitsV1alpha2,
+    v1alpha3: Resources.trafficSplitsV1alpha3,
+    v1alpha4: Resources.trafficSplitsV1alpha4,
+  }[version]!;
   return { resource, kind: 'smi' };
 }
 
 function table(reader: RouteReader, o: MeshObject): RouteTable {
   switch (reader.kind) {
-    case 'istio': return fromVirtualService(o);
-    case 'smi': return fromTrafficSplit(o);
-    case 'httproute': return fromHttpRoute(o);
-    case 'appmesh': return fromVirtualRouter(o, (node) => node);
+    case 'istio':
+      return fromVirtualService(o);
+    case 'smi':
+      return fromTrafficSplit(o);
+    case 'httproute':
+      return fromHttpRoute(o);
+    case 'appmesh':
+      return fromVirtualRouter(o, (node) => node);
   }
 }
 

@@ -21,7 +21,11 @@ export async function serviceAccountToken(kube: KubeClient, namespace: string, n
 }
 
 /** Writes a kubeconfig that authenticates as the ServiceAccount (mode 0600) and returns its path. */
-export async function serviceAccountKubeconfig(kube: KubeClient, adminKubeconfig: string, o: { namespace: string; name: string; file: string }): Promise<string> {
+export async function serviceAccountKubeconfig(
+  kube: KubeClient,
+  adminKubeconfig: string,
+  o: { namespace: string; name: string; file: string },
+): Promise<string> {
   const token = await serviceAccountToken(kube, o.namespace, o.name);
   const docs = loadAll(fs.readFileSync(adminKubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }[];
   const server = docs[0]!.clusters[0]!.cluster.server;
@@ -37,14 +41,41 @@ const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRol
  * ServiceAccount and RBAC objects, and returns a kubeconfig of that ServiceAccount: an operator run with it
  * has exactly the rights the chart grants.
  */
-export async function chartOperatorCredentials(kube: KubeClient, adminKubeconfig: string, o: { release: string; namespace: string; values: string[]; dir: string }): Promise<string> {
-  const rendered = await tool('helm', ['template', o.release, CHART, '--namespace', o.namespace, '--set', 'hooks.enabled=false', ...o.values.flatMap((v) => ['--set', v])]);
+export async function chartOperatorCredentials(
+  kube: KubeClient,
+  adminKubeconfig: string,
+  o: { release: string; namespace: string; values: string[]; dir: string },
+): Promise<string> {
+  const rendered = await tool('helm', [
+    'template',
+    o.release,
+    CHART,
+    '--namespace',
+    o.namespace,
+    '--set',
+    'hooks.enabled=false',
+    ...o.values.flatMap((v) => ['--set', v]),
+  ]);
   const rbac = (loadAll(rendered) as (KubeObject | null)[]).filter((d): d is KubeObject => Boolean(d && RBAC_KINDS.has(d.kind ?? '')));
   const file = path.join(o.dir, `${o.release}-rbac.yaml`);
   fs.mkdirSync(o.dir, { recursive: true });
-  fs.writeFileSync(file, rbac.map((d) => JSON.stringify({ ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? (d.kind?.startsWith('Cluster') ? undefined : o.namespace) } })).join('\n---\n'));
+  fs.writeFileSync(
+    file,
+    rbac
+      .map((d) =>
+        JSON.stringify({
+          ...d,
+          metadata: { ...d.metadata, namespace: d.metadata.namespace ?? (d.kind?.startsWith('Cluster') ? undefined : o.namespace) },
+        }),
+      )
+      .join('\n---\n'),
+  );
   await tool('kubectl', ['apply', '--server-side', '-f', file], { kubeconfig: adminKubeconfig });
   const sa = rbac.find((d) => d.kind === 'ServiceAccount');
   if (!sa) throw new Error(`the chart rendered no ServiceAccount with ${o.values.join(' ')}`);
-  return serviceAccountKubeconfig(kube, adminKubeconfig, { namespace: o.namespace, name: sa.metadata.name!, file: path.join(o.dir, `${o.release}.kubeconfig`) });
+  return serviceAccountKubeconfig(kube, adminKubeconfig, {
+    namespace: o.namespace,
+    name: sa.metadata.name!,
+    file: path.join(o.dir, `${o.release}.kubeconfig`),
+  });
 }

@@ -21,9 +21,17 @@ let found: KubeTools | undefined;
 /** Runs scripts/tools.sh once per process (it installs on first use, then only prints the cached folder). */
 export function kubeTools(): KubeTools {
   if (found) return found;
-  const bin = execFileSync(TOOLS_SCRIPT, [kubectlMinorFor(Number(process.env.TOLLGATE_K8S_MINOR ?? 36))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 }).trim().split('\n').pop()!;
+  const bin = execFileSync(TOOLS_SCRIPT, [kubectlMinorFor(Number(process.env.TOLLGATE_K8S_MINOR ?? 36))], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 300_000,
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
   const tools = { bin, helm: path.join(bin, 'helm'), kubectl: path.join(bin, 'kubectl') };
-  for (const t of [tools.helm, tools.kubectl]) if (!fs.existsSync(t)) throw new Error(`${TOOLS_SCRIPT} printed ${bin}, which holds no ${path.basename(t)}`);
+  for (const t of [tools.helm, tools.kubectl])
+    if (!fs.existsSync(t)) throw new Error(`${TOOLS_SCRIPT} printed ${bin}, which holds no ${path.basename(t)}`);
   found = tools;
   return tools;
 }
@@ -56,16 +64,23 @@ export function runTool(tool: 'helm' | 'kubectl', args: string[], o: ToolOptions
   const state = o.stateDir ?? path.join(ROOT, 'e2e', '.run', 'tools-state');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    HELM_CACHE_HOME: path.join(state, 'helm-cache'), HELM_CONFIG_HOME: path.join(state, 'helm-config'), HELM_DATA_HOME: path.join(state, 'helm-data'),
+    HELM_CACHE_HOME: path.join(state, 'helm-cache'),
+    HELM_CONFIG_HOME: path.join(state, 'helm-config'),
+    HELM_DATA_HOME: path.join(state, 'helm-data'),
     KUBECACHEDIR: path.join(state, 'kube-cache'),
   };
   if (o.kubeconfig) env.KUBECONFIG = o.kubeconfig;
   else delete env.KUBECONFIG;
   return new Promise((resolve) => {
-    execFile(tool === 'helm' ? t.helm : t.kubectl, args, { env, cwd: o.cwd ?? ROOT, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      tool === 'helm' ? t.helm : t.kubectl,
+      args,
+      { env, cwd: o.cwd ?? ROOT, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 

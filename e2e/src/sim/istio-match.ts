@@ -1,7 +1,11 @@
 /** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest and Gateway API's HTTPRouteMatch. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
-export interface SyntheticRequest { path: string; method: string; headers: Record<string, string> }
+export interface SyntheticRequest {
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+}
 export type Matcher = (req: SyntheticRequest) => boolean;
 
 function stringMatches(m: StringMatch, value: string | undefined): boolean {
@@ -16,10 +20,13 @@ function stringMatches(m: StringMatch, value: string | undefined): boolean {
 /** Istio: a rule applies when it has no match, or any of its HTTPMatchRequests holds (uri and headers). */
 export function istioMatcher(matches: Json[] | undefined): Matcher {
   if (!matches?.length) return () => true;
-  return (req) => matches.some((m) => {
-    if (m.uri && !stringMatches(m.uri as StringMatch, req.path)) return false;
-    return Object.entries((m.headers ?? {}) as Record<string, StringMatch>).every(([k, sm]) => stringMatches(sm, req.headers[k.toLowerCase()]));
-  });
+  return (req) =>
+    matches.some((m) => {
+      if (m.uri && !stringMatches(m.uri as StringMatch, req.path)) return false;
+      return Object.entries((m.headers ?? {}) as Record<string, StringMatch>).every(([k, sm]) =>
+        stringMatches(sm, req.headers[k.toLowerCase()]),
+      );
+    });
 }
 
 function typed(type: string | undefined, value: string, actual: string | undefined): boolean {
@@ -32,12 +39,15 @@ function typed(type: string | undefined, value: string, actual: string | undefin
 /** Gateway API: any HTTPRouteMatch (path, headers, method) holds; no matches means all requests. */
 export function httpRouteMatcher(matches: Json[] | undefined): Matcher {
   if (!matches?.length) return () => true;
-  return (req) => matches.some((m) => {
-    const path = m.path as { type?: string; value?: string } | undefined;
-    if (path?.value !== undefined && !typed(path.type ?? 'PathPrefix', path.value, req.path)) return false;
-    if (m.method && m.method !== req.method) return false;
-    return ((m.headers ?? []) as { name: string; type?: string; value: string }[]).every((h) => typed(h.type ?? 'Exact', h.value, req.headers[h.name.toLowerCase()]));
-  });
+  return (req) =>
+    matches.some((m) => {
+      const path = m.path as { type?: string; value?: string } | undefined;
+      if (path?.value !== undefined && !typed(path.type ?? 'PathPrefix', path.value, req.path)) return false;
+      if (m.method && m.method !== req.method) return false;
+      return ((m.headers ?? []) as { name: string; type?: string; value: string }[]).every((h) =>
+        typed(h.type ?? 'Exact', h.value, req.headers[h.name.toLowerCase()]),
+      );
+    });
 }
 
 /** App Mesh: path prefix and header conditions. */
@@ -45,6 +55,8 @@ export function appMeshMatcher(match: Json | undefined): Matcher {
   return (req) => {
     const prefix = (match?.prefix as string | undefined) ?? '/';
     if (!req.path.startsWith(prefix)) return false;
-    return ((match?.headers ?? []) as { name: string; match?: StringMatch }[]).every((h) => stringMatches(h.match ?? {}, req.headers[h.name.toLowerCase()]));
+    return ((match?.headers ?? []) as { name: string; match?: StringMatch }[]).every((h) =>
+      stringMatches(h.match ?? {}, req.headers[h.name.toLowerCase()]),
+    );
   };
 }

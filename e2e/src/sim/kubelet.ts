@@ -31,7 +31,11 @@ export class SimulatedKubelet {
   private readonly queue: WorkQueue;
   private readonly apps = new Map<string, { child: ChildProcess; port: number }>();
 
-  constructor(private readonly client: KubeClient, private readonly log: Logger, private readonly runApps: boolean) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly log: Logger,
+    private readonly runApps: boolean,
+  ) {
     this.pods = new Informer<Pod>({ client, resource: Resources.pods, logger: log });
     this.queue = new WorkQueue({
       workers: 8,
@@ -57,9 +61,12 @@ export class SimulatedKubelet {
 
   private async ensureNode(): Promise<void> {
     const node = {
-      apiVersion: 'v1', kind: 'Node', metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME } },
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME } },
       status: {
-        capacity: { cpu: '64', memory: '256Gi', pods: '10000' }, allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },
+        capacity: { cpu: '64', memory: '256Gi', pods: '10000' },
+        allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },
         conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated' }],
         addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
       },
@@ -96,7 +103,12 @@ export class SimulatedKubelet {
   private async bind(pod: Pod): Promise<void> {
     const { namespace, name } = pod.metadata;
     await this.client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
-      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace },
+        target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME },
+      },
     });
   }
 
@@ -110,7 +122,7 @@ export class SimulatedKubelet {
   }
 
   private async ensureApp(pod: Pod, key: string): Promise<string | undefined> {
-    if (!this.runApps || !(main(pod.spec).ports?.length)) return undefined;
+    if (!this.runApps || !main(pod.spec).ports?.length) return undefined;
     const running = this.apps.get(key);
     if (running) return `127.0.0.1:${running.port}`;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, POD_NAME: pod.metadata.name, PORT: '0' };
@@ -134,9 +146,17 @@ const main = (spec: PodSpec): Container => spec.containers[0]!;
 
 function runningStatus(ready: boolean): Record<string, unknown> {
   const now = new Date().toISOString();
-  const cond = (type: string, status: boolean): Record<string, string> => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now });
+  const cond = (type: string, status: boolean): Record<string, string> => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastTransitionTime: now,
+  });
   return {
-    phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }], hostIP: '127.0.0.1', startTime: now,
+    phase: 'Running',
+    podIP: '127.0.0.1',
+    podIPs: [{ ip: '127.0.0.1' }],
+    hostIP: '127.0.0.1',
+    startTime: now,
     conditions: [cond('PodScheduled', true), cond('Initialized', true), cond('ContainersReady', ready), cond('Ready', ready)],
   };
 }

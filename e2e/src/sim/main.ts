@@ -12,8 +12,10 @@ import { TrafficDriver } from './traffic.js';
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      kubeconfig: { type: 'string' }, 'metrics-port': { type: 'string', default: '0' },
-      'no-apps': { type: 'boolean', default: false }, 'no-traffic': { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      'metrics-port': { type: 'string', default: '0' },
+      'no-apps': { type: 'boolean', default: false },
+      'no-traffic': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -26,11 +28,15 @@ async function main(): Promise<void> {
   const server = http.createServer((req, res) => {
     const svc = /^\/svc\/([a-z0-9-]+)\/([a-z0-9-]+)(\/.*)?$/.exec(req.url ?? '');
     if (svc && driver) {
-      void driver.forward(svc[1]!, svc[2]!, { path: svc[3] ?? '/', method: req.method ?? 'GET', headers: {} }).then((code) => res.writeHead(code).end());
+      void driver
+        .forward(svc[1]!, svc[2]!, { path: svc[3] ?? '/', method: req.method ?? 'GET', headers: {} })
+        .then((code) => res.writeHead(code).end());
       return;
     }
     if (req.url === '/metrics' && driver) {
-      void driver.metrics.registry.metrics().then((m) => res.writeHead(200, { 'content-type': driver.metrics.registry.contentType }).end(m));
+      void driver.metrics.registry
+        .metrics()
+        .then((m) => res.writeHead(200, { 'content-type': driver.metrics.registry.contentType }).end(m));
     } else res.writeHead(req.url === '/healthz' ? 200 : 404).end();
   });
   server.listen(Number(values['metrics-port']), '127.0.0.1', () => {

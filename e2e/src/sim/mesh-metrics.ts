@@ -19,15 +19,40 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
  */
 export class MeshMetrics {
   readonly registry = new Registry();
-  private readonly istio = this.family('istio_requests_total', 'istio_request_duration_milliseconds',
-    ['reporter', 'destination_workload', 'destination_workload_namespace', 'destination_service_name', 'response_code', 'source_workload']);
-  private readonly linkerd = this.family('response_total', 'response_latency_ms', ['namespace', 'deployment', 'pod', 'direction', 'classification', 'status_code']);
-  private readonly envoy = this.family('envoy_cluster_upstream_rq', 'envoy_cluster_upstream_rq_time', ['kubernetes_namespace', 'kubernetes_pod_name', 'envoy_response_code']);
-  private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', ['destination_namespace', 'destination_kind', 'destination_name', 'response_code']);
+  private readonly istio = this.family('istio_requests_total', 'istio_request_duration_milliseconds', [
+    'reporter',
+    'destination_workload',
+    'destination_workload_namespace',
+    'destination_service_name',
+    'response_code',
+    'source_workload',
+  ]);
+  private readonly linkerd = this.family('response_total', 'response_latency_ms', [
+    'namespace',
+    'deployment',
+    'pod',
+    'direction',
+    'classification',
+    'status_code',
+  ]);
+  private readonly envoy = this.family('envoy_cluster_upstream_rq', 'envoy_cluster_upstream_rq_time', [
+    'kubernetes_namespace',
+    'kubernetes_pod_name',
+    'envoy_response_code',
+  ]);
+  private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', [
+    'destination_namespace',
+    'destination_kind',
+    'destination_name',
+    'response_code',
+  ]);
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
-    name: 'http_request_duration_seconds', help: 'simulated application request duration', labelNames: ['namespace', 'pod', 'status'],
-    buckets: MS_BUCKETS.map((b) => b / 1000), registers: [this.registry],
+    name: 'http_request_duration_seconds',
+    help: 'simulated application request duration',
+    labelNames: ['namespace', 'pod', 'status'],
+    buckets: MS_BUCKETS.map((b) => b / 1000),
+    registers: [this.registry],
   });
 
   private family(counter: string, histogram: string, labelNames: string[]): { c: Counter; h: Histogram } {
@@ -44,12 +69,28 @@ export class MeshMetrics {
       f.h.observe(labels, r.ms);
     };
     observe(this.istio, {
-      reporter: 'destination', destination_workload: r.workload, destination_workload_namespace: r.namespace,
-      destination_service_name: r.service, response_code: code, source_workload: 'traffic-driver',
+      reporter: 'destination',
+      destination_workload: r.workload,
+      destination_workload_namespace: r.namespace,
+      destination_service_name: r.service,
+      response_code: code,
+      source_workload: 'traffic-driver',
     });
-    observe(this.linkerd, { namespace: r.namespace, deployment: r.workload, pod: r.pod, direction: 'inbound', classification: r.code >= 500 ? 'failure' : 'success', status_code: code });
+    observe(this.linkerd, {
+      namespace: r.namespace,
+      deployment: r.workload,
+      pod: r.pod,
+      direction: 'inbound',
+      classification: r.code >= 500 ? 'failure' : 'success',
+      status_code: code,
+    });
     observe(this.envoy, { kubernetes_namespace: r.namespace, kubernetes_pod_name: r.pod, envoy_response_code: code });
-    observe(this.osm, { destination_namespace: r.namespace, destination_kind: 'Deployment', destination_name: r.workload, response_code: code });
+    observe(this.osm, {
+      destination_namespace: r.namespace,
+      destination_kind: 'Deployment',
+      destination_name: r.workload,
+      response_code: code,
+    });
     this.app.observe({ namespace: r.namespace, pod: r.pod, status: code }, r.ms / 1000);
   }
 }

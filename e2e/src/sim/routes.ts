@@ -28,7 +28,8 @@ export function fromVirtualService(vs: MeshObject): RouteTable {
     return {
       applies: istioMatcher(r.match as Json[] | undefined),
       backends: ((r.route ?? []) as Json[]).map((d) => ({
-        service: serviceOf(String((d.destination as Json).host)), weight: Number(d.weight ?? (((r.route as Json[]).length === 1) ? 100 : 0)),
+        service: serviceOf(String((d.destination as Json).host)),
+        weight: Number(d.weight ?? ((r.route as Json[]).length === 1 ? 100 : 0)),
       })),
       ...(mirror?.host ? { mirror: { service: serviceOf(mirror.host), percent } } : {}),
     };
@@ -45,7 +46,11 @@ function quantity(q: unknown): number {
 
 export function fromTrafficSplit(ts: MeshObject): RouteTable {
   const backends = ((ts.spec?.backends ?? []) as Json[]).map((b) => ({ service: String(b.service), weight: quantity(b.weight) }));
-  return { namespace: ts.metadata.namespace!, apex: serviceOf(String(ts.spec?.service ?? ts.metadata.name)), rules: [{ applies: () => true, backends }] };
+  return {
+    namespace: ts.metadata.namespace!,
+    apex: serviceOf(String(ts.spec?.service ?? ts.metadata.name)),
+    rules: [{ applies: () => true, backends }],
+  };
 }
 
 export function fromHttpRoute(route: MeshObject): RouteTable {
@@ -66,10 +71,12 @@ export function fromVirtualRouter(router: MeshObject, nodeService: (name: string
   const routes = [...((router.spec?.routes ?? []) as Json[])].sort((a, b) => Number(a.priority ?? 1000) - Number(b.priority ?? 1000));
   const rules = routes.map((r): Rule => {
     const body = (r.httpRoute ?? r.http2Route ?? {}) as Json;
-    const targets = (((body.action as Json | undefined)?.weightedTargets) ?? []) as { virtualNodeRef?: { name?: string }; weight?: number }[];
+    const targets = ((body.action as Json | undefined)?.weightedTargets ?? []) as { virtualNodeRef?: { name?: string }; weight?: number }[];
     return {
       applies: appMeshMatcher(body.match as Json | undefined),
-      backends: targets.map((t) => ({ service: nodeService(t.virtualNodeRef?.name ?? '') ?? '', weight: Number(t.weight ?? 0) })).filter((b) => b.service),
+      backends: targets
+        .map((t) => ({ service: nodeService(t.virtualNodeRef?.name ?? '') ?? '', weight: Number(t.weight ?? 0) }))
+        .filter((b) => b.service),
     };
   });
   return { namespace: router.metadata.namespace!, apex: router.metadata.name!, rules };

@@ -7,7 +7,15 @@ import type { Logger } from '@tollgate/operator/util/log';
 import type { SyntheticRequest } from './istio-match.js';
 import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
 import { MeshMetrics } from './mesh-metrics.js';
-import { fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, serviceOfVirtualNode, type MeshObject, type RouteTable } from './routes.js';
+import {
+  fromHttpRoute,
+  fromTrafficSplit,
+  fromVirtualRouter,
+  fromVirtualService,
+  serviceOfVirtualNode,
+  type MeshObject,
+  type RouteTable,
+} from './routes.js';
 
 export const RPS_ANNOTATION = 'sim.tollgate.dev/rps';
 export const HEADERS_ANNOTATION = 'sim.tollgate.dev/headers';
@@ -18,12 +26,18 @@ const DEFAULT_RPS = 20;
 /** Every kind of routing object the operator writes, and how to read it as a route table. */
 const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver) => RouteTable | undefined }[] = [
   { resource: Resources.virtualServices, read: (o) => fromVirtualService(o) },
-  ...[Resources.trafficSplitsV1alpha4, Resources.trafficSplitsV1alpha2, Resources.trafficSplitsV1alpha1].map((resource) => ({ resource, read: (o: MeshObject) => fromTrafficSplit(o) })),
+  ...[Resources.trafficSplitsV1alpha4, Resources.trafficSplitsV1alpha2, Resources.trafficSplitsV1alpha1].map((resource) => ({
+    resource,
+    read: (o: MeshObject) => fromTrafficSplit(o),
+  })),
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
   {
     resource: Resources.appMeshVirtualRouters,
     // The -canary router exists for tests to reach the canary; users only reach the apex.
-    read: (o, d) => (o.metadata.name!.endsWith('-canary') ? undefined : fromVirtualRouter(o, (n) => serviceOfVirtualNode(d.node(o.metadata.namespace!, n)))),
+    read: (o, d) =>
+      o.metadata.name!.endsWith('-canary')
+        ? undefined
+        : fromVirtualRouter(o, (n) => serviceOfVirtualNode(d.node(o.metadata.namespace!, n))),
   },
 ];
 
@@ -47,9 +61,13 @@ export class TrafficDriver {
 
   private lastReport = 0;
 
-  constructor(client: KubeClient, private readonly log: Logger) {
+  constructor(
+    client: KubeClient,
+    private readonly log: Logger,
+  ) {
     // Mesh CRDs are installed and swapped while the simulator runs: retry often so new routes are driven at once.
-    const informer = <T extends MeshObject>(resource: ResourceType): Informer<T> => new Informer<T>({ client, resource, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
+    const informer = <T extends MeshObject>(resource: ResourceType): Informer<T> =>
+      new Informer<T>({ client, resource, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
     this.sources = SOURCES.map((s) => informer<MeshObject>(s.resource));
     this.nodes = informer(Resources.appMeshVirtualNodes);
     this.services = informer(Resources.services) as unknown as Informer<Service>;
@@ -88,7 +106,15 @@ export class TrafficDriver {
     const tables = this.tables();
     if (Date.now() - this.lastReport > 5000) {
       this.lastReport = Date.now();
-      this.log.info({ routes: tables.map((t) => `${t.namespace}/${t.apex}: ${t.rules.map((r) => r.backends.map((b) => `${b.service}=${b.weight}`).join(',')).join(' | ')}`) }, 'routes driven');
+      this.log.info(
+        {
+          routes: tables.map(
+            (t) =>
+              `${t.namespace}/${t.apex}: ${t.rules.map((r) => r.backends.map((b) => `${b.service}=${b.weight}`).join(',')).join(' | ')}`,
+          ),
+        },
+        'routes driven',
+      );
     }
     for (const t of tables) {
       const key = `${t.namespace}/${t.apex}`;
@@ -129,7 +155,14 @@ export class TrafficDriver {
     const started = performance.now();
     return new Promise((resolve) => {
       const done = (code: number): void => {
-        this.metrics.record({ namespace: ns, service, workload: workloadOf(pod), pod: pod.metadata.name!, code, ms: performance.now() - started });
+        this.metrics.record({
+          namespace: ns,
+          service,
+          workload: workloadOf(pod),
+          pod: pod.metadata.name!,
+          code,
+          ms: performance.now() - started,
+        });
         resolve(code);
       };
       const r = http.get(`http://${endpoint}${req.path}`, { agent: this.agent, headers: req.headers, timeout: 5000 }, (res) => {
@@ -144,9 +177,14 @@ export class TrafficDriver {
   private pickPod(ns: string, svc: Service): Pod | undefined {
     const sel = Object.entries(svc.spec.selector ?? {});
     if (sel.length === 0) return undefined;
-    const ready = this.pods.list(ns).filter((p) =>
-      sel.every(([k, v]) => p.metadata.labels?.[k] === v) && !p.metadata.deletionTimestamp
-      && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const ready = this.pods
+      .list(ns)
+      .filter(
+        (p) =>
+          sel.every(([k, v]) => p.metadata.labels?.[k] === v) &&
+          !p.metadata.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
     if (ready.length === 0) return undefined;
     const key = `${ns}/${svc.metadata.name}`;
     const i = (this.rr.get(key) ?? 0) + 1;

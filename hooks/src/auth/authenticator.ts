@@ -5,11 +5,8 @@ import { ALL, type Scope } from './scope.js';
 /** How a caller proved who it is; none only when the service runs with HOOKS_INSECURE=true and no credentials. */
 export type AuthMethod = 'token' | 'hmac' | 'none';
 
-type AuthFailure =
-  | 'missing' | 'invalid_token' | 'invalid_signature' | 'stale_timestamp' | 'malformed' | 'replayed' | 'replay_cache_full';
-export type AuthResult =
-  | { ok: true; method: AuthMethod; scope: Scope }
-  | { ok: false; failure: AuthFailure; message: string };
+type AuthFailure = 'missing' | 'invalid_token' | 'invalid_signature' | 'stale_timestamp' | 'malformed' | 'replayed' | 'replay_cache_full';
+export type AuthResult = { ok: true; method: AuthMethod; scope: Scope } | { ok: false; failure: AuthFailure; message: string };
 
 /** The parts of a request authentication looks at. */
 export interface Credentials extends SignatureHeaders {
@@ -78,7 +75,9 @@ export class Authenticator {
     if (!this.opts.token) return fail('invalid_token', 'bearer tokens are not accepted here (HOOKS_TOKEN is not set)');
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) return fail('malformed', 'malformed Authorization header: expected "Bearer <token>"');
-    return safeEqual(match[1]!, this.opts.token) ? { ok: true, method: 'token', scope: ALL } : fail('invalid_token', 'invalid bearer token');
+    return safeEqual(match[1]!, this.opts.token)
+      ? { ok: true, method: 'token', scope: ALL }
+      : fail('invalid_token', 'invalid bearer token');
   }
 
   private verifyHmac(c: Credentials): AuthResult {

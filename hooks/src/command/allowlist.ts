@@ -7,13 +7,19 @@ import type { ArgumentCheck } from './policy/index.js';
 export const DEFAULT_ALLOWED_COMMANDS = ['hey', 'curl', 'grep', 'helm', 'kubectl', 'jq', 'sleep', 'echo', 'test', 'true', 'false'] as const;
 
 /** Programs that run other programs or code; allowing one of them allows everything. */
-const INTERPRETERS = /^(sh|bash|dash|zsh|ksh|ash|fish|csh|tcsh|busybox|env|xargs|nohup|nice|timeout|sudo|su|doas|python[0-9.]*|perl|ruby|node|php|lua|awk|gawk|find|ssh|script)$/;
+const INTERPRETERS =
+  /^(sh|bash|dash|zsh|ksh|ash|fish|csh|tcsh|busybox|env|xargs|nohup|nice|timeout|sudo|su|doas|python[0-9.]*|perl|ruby|node|php|lua|awk|gawk|find|ssh|script)$/;
 
 export class ProgramNotAllowedError extends RejectedError {
   constructor(program: string, allowed: readonly string[], hint = '') {
-    super('program_not_allowed', `program "${program}" is not allowed${hint}: allowed programs are ${allowed.join(', ')} (ALLOWED_COMMANDS)`, {
-      program, allowed,
-    });
+    super(
+      'program_not_allowed',
+      `program "${program}" is not allowed${hint}: allowed programs are ${allowed.join(', ')} (ALLOWED_COMMANDS)`,
+      {
+        program,
+        allowed,
+      },
+    );
     this.name = 'ProgramNotAllowedError';
   }
 }
@@ -73,11 +79,13 @@ export class Allowlist {
   resolveLine(line: CommandLine): ResolvedCommandLine {
     return {
       source: line.source,
-      sequence: line.sequence.map((pipeline) => pipeline.map((argv) => {
-        const file = this.resolve(argv[0]);
-        this.policies.get(path.posix.basename(argv[0]))?.(argv.slice(1));
-        return { file, argv };
-      })),
+      sequence: line.sequence.map((pipeline) =>
+        pipeline.map((argv) => {
+          const file = this.resolve(argv[0]);
+          this.policies.get(path.posix.basename(argv[0]))?.(argv.slice(1));
+          return { file, argv };
+        }),
+      ),
     };
   }
 
@@ -104,7 +112,12 @@ export class Allowlist {
       throw new ProgramNotFoundError(program, 'no such file');
     }
     if (!this.pinned.has(path.basename(real))) throw new ProgramNotAllowedError(program, this.programs, ` (it resolves to ${real})`);
-    if (file === undefined || real !== file) throw new ProgramNotAllowedError(program, this.programs, ` (only ${file ?? 'the program found on PATH at start'} may run under that name)`);
+    if (file === undefined || real !== file)
+      throw new ProgramNotAllowedError(
+        program,
+        this.programs,
+        ` (only ${file ?? 'the program found on PATH at start'} may run under that name)`,
+      );
   }
 }
 

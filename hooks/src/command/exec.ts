@@ -65,7 +65,12 @@ async function runPipeline(pipeline: readonly ResolvedProcess[], output: OutputB
 }
 
 /** Spawns the processes of a pipeline, each reading the previous one's stdout; a synchronous spawn error stops the rest. */
-function startAll(pipeline: readonly ResolvedProcess[], children: ChildProcess[], output: OutputBuffer, opts: ExecOptions): PipelineResult | undefined {
+function startAll(
+  pipeline: readonly ResolvedProcess[],
+  children: ChildProcess[],
+  output: OutputBuffer,
+  opts: ExecOptions,
+): PipelineResult | undefined {
   let stdin: Readable | 'ignore' = 'ignore';
   for (const p of pipeline) {
     let child: ChildProcess;
@@ -88,7 +93,12 @@ function startAll(pipeline: readonly ResolvedProcess[], children: ChildProcess[]
 function spawnOne(p: ResolvedProcess, stdin: Readable | 'ignore', opts: ExecOptions): ChildProcess {
   // detached: each process leads its own process group, so a kill also reaches anything it started.
   return spawn(p.file, p.argv.slice(1), {
-    argv0: p.argv[0], env: opts.env, cwd: opts.cwd, stdio: [stdin, 'pipe', 'pipe'], detached: true, shell: false,
+    argv0: p.argv[0],
+    env: opts.env,
+    cwd: opts.cwd,
+    stdio: [stdin, 'pipe', 'pipe'],
+    detached: true,
+    shell: false,
     ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
   });
 }

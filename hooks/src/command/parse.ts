@@ -13,7 +13,10 @@ export interface CommandLine {
 
 /** Shell syntax this service does not implement, or a malformed command string. */
 export class CommandSyntaxError extends RejectedError {
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super('unsupported_syntax', `${message} at position ${position}`, { position });
     this.name = 'CommandSyntaxError';
   }

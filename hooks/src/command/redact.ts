@@ -3,10 +3,12 @@ import type { CommandLine } from './parse.js';
 const HIDDEN = '***';
 
 /** Options whose value is a credential (`--token x`, `--token=x`); `-u`/`--user`-like ones keep the user name. */
-const SECRET_OPTIONS = /^--?(token|password|passwd|pass|oauth2-bearer|kube-token|bearer|api-key|apikey|client-secret|secret|docker-password|proxy-pass)$/i;
+const SECRET_OPTIONS =
+  /^--?(token|password|passwd|pass|oauth2-bearer|kube-token|bearer|api-key|apikey|client-secret|secret|docker-password|proxy-pass)$/i;
 const USER_OPTIONS = /^(-u|-U|-a|--user|--proxy-user|--username)$/;
 /** `Name: value` words of sensitive headers. */
-const SECRET_HEADER = /^\s*(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|[\w-]*token[\w-]*|[\w-]*secret[\w-]*|x-tollgate-signature)\s*:/i;
+const SECRET_HEADER =
+  /^\s*(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|[\w-]*token[\w-]*|[\w-]*secret[\w-]*|x-tollgate-signature)\s*:/i;
 /** `name=value` pairs (query parameters, --set, --from-literal, form data) whose name looks like a credential. */
 const SECRET_PAIR = /((?:^|[?&;,=\s])[\w.-]*(?:token|passw(?:or)?d|secret|api[-_]?key|credential|signature|auth)[\w.-]*=)([^&;,\s]*)/gi;
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi;

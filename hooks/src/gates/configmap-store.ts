@@ -53,12 +53,15 @@ export class ConfigMapGateStore implements GateStore {
     for (let attempt = 1; ; attempt++) {
       const next = this.desired(ref, name, live, change, updatedBy);
       try {
-        const saved = live ? await this.opts.client.replace(Resources.configMaps, next) : await this.opts.client.create(Resources.configMaps, next);
+        const saved = live
+          ? await this.opts.client.replace(Resources.configMaps, next)
+          : await this.opts.client.create(Resources.configMaps, next);
         this.written.set(name, { cm: saved, at: this.now().getTime() });
         return stateOf(ref, saved);
       } catch (err) {
         // 409: someone wrote (or created) it first; 404 on replace: someone deleted it. Read it again either way.
-        if (!(isConflict(err) || (live && isNotFound(err))) || attempt >= attempts) throw new GateStoreError(`cannot write ConfigMap ${this.opts.namespace}/${name}: ${messageOf(err)}`, { cause: err });
+        if (!(isConflict(err) || (live && isNotFound(err))) || attempt >= attempts)
+          throw new GateStoreError(`cannot write ConfigMap ${this.opts.namespace}/${name}: ${messageOf(err)}`, { cause: err });
         this.opts.logger.debug({ configMap: name, attempt }, 'gate write conflicted; reading it again');
         live = await this.fetch(name);
       }
@@ -125,7 +128,10 @@ const switchOf = (v: string | undefined): Switch => (v === 'open' ? 'open' : 'cl
 function stateOf(ref: CanaryRef, cm: ConfigMap): GateState {
   const d = cm.data ?? {};
   return {
-    namespace: ref.namespace, name: ref.name, gate: switchOf(d.gate), rollback: switchOf(d.rollback),
+    namespace: ref.namespace,
+    name: ref.name,
+    gate: switchOf(d.gate),
+    rollback: switchOf(d.rollback),
     ...(d.updatedAt ? { updatedAt: d.updatedAt } : {}),
     ...(d.updatedBy ? { updatedBy: d.updatedBy } : {}),
   };

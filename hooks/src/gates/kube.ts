@@ -18,12 +18,24 @@ const SYNC_TIMEOUT_MS = 30_000;
  * Connects to the cluster (KUBECONFIG, ~/.kube/config or in-cluster), checks access to the gate namespace,
  * and starts an informer on the labelled ConfigMaps there. Throws KubeConfigError or GateStoreSetupError.
  */
-export async function startConfigMapGateStore(opts: { kubeconfig?: string; namespace: string; logger: Logger; userAgent: string }): Promise<StartedGateStore> {
+export async function startConfigMapGateStore(opts: {
+  kubeconfig?: string;
+  namespace: string;
+  logger: Logger;
+  userAgent: string;
+}): Promise<StartedGateStore> {
   const client = await clientFromKubeConfig({ kubeconfig: opts.kubeconfig, userAgent: opts.userAgent }).catch((err: unknown) => {
-    throw new GateStoreSetupError(`cannot load the cluster configuration (${messageOf(err)}): set KUBECONFIG to a valid kubeconfig file, or run in a pod with a service account`, { cause: err });
+    throw new GateStoreSetupError(
+      `cannot load the cluster configuration (${messageOf(err)}): set KUBECONFIG to a valid kubeconfig file, or run in a pod with a service account`,
+      { cause: err },
+    );
   });
   const informer = new Informer<ConfigMap>({
-    client, resource: Resources.configMaps, namespaces: [opts.namespace], labelSelector: GATE_SELECTOR, logger: opts.logger,
+    client,
+    resource: Resources.configMaps,
+    namespaces: [opts.namespace],
+    labelSelector: GATE_SELECTOR,
+    logger: opts.logger,
   });
   const stop = (): void => {
     informer.stop();
@@ -31,7 +43,11 @@ export async function startConfigMapGateStore(opts: { kubeconfig?: string; names
   };
   try {
     await checkGateNamespace(client, opts.namespace);
-    await withTimeout(informer.start(), SYNC_TIMEOUT_MS, `the ConfigMaps of namespace ${opts.namespace} could not be listed within ${SYNC_TIMEOUT_MS / 1000}s`);
+    await withTimeout(
+      informer.start(),
+      SYNC_TIMEOUT_MS,
+      `the ConfigMaps of namespace ${opts.namespace} could not be listed within ${SYNC_TIMEOUT_MS / 1000}s`,
+    );
   } catch (err) {
     stop();
     throw err;

@@ -33,7 +33,12 @@ export interface GateStore {
   ready(): boolean;
 }
 
-export const closedState = (ref: CanaryRef): GateState => ({ namespace: ref.namespace, name: ref.name, gate: 'closed', rollback: 'closed' });
+export const closedState = (ref: CanaryRef): GateState => ({
+  namespace: ref.namespace,
+  name: ref.name,
+  gate: 'closed',
+  rollback: 'closed',
+});
 
 /** Gates in memory: for tests and local trials; lost on restart and not shared by replicas. */
 export class InMemoryGateStore implements GateStore {

@@ -40,7 +40,10 @@ export function authorize(capabilityOf: (path: string) => Capability): RequestHa
   return (req, res, next) => {
     const scope = res.locals.auth?.scope;
     if (!scope || !permits(scope, capabilityOf(req.path))) {
-      throw new ForbiddenError('endpoint_not_allowed', `${scope ? describeScope(scope) : 'this request'} may not call ${req.method} ${req.path}`);
+      throw new ForbiddenError(
+        'endpoint_not_allowed',
+        `${scope ? describeScope(scope) : 'this request'} may not call ${req.method} ${req.path}`,
+      );
     }
     next();
   };

@@ -29,6 +29,7 @@ export const parseJsonBody: RequestHandler = (_req, res, next) => {
 
 /** The JSON body of a route that needs one; 400 when it was not JSON. Routes that ignore bodies never fail on them. */
 export function jsonBody(res: Response): unknown {
-  if (res.locals.jsonError !== undefined) throw new BadRequestError('malformed_json', `the body is not valid JSON: ${res.locals.jsonError}`);
+  if (res.locals.jsonError !== undefined)
+    throw new BadRequestError('malformed_json', `the body is not valid JSON: ${res.locals.jsonError}`);
   return res.locals.body;
 }

@@ -39,7 +39,8 @@ export function acceptPayload(body: unknown, deps: CanaryRequestDeps, scope: Sco
   }
   const payload = parsed.data;
   checkNamespace(payload.namespace, deps.policy, scope);
-  if (permits(scope, 'tasks')) deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
+  if (permits(scope, 'tasks'))
+    deps.runs.observe({ name: payload.name, namespace: payload.namespace }, { runId: runIdOf(payload), phase: payload.phase });
   return payload;
 }
 
@@ -55,7 +56,8 @@ export function acceptQuery(query: unknown, policy: NamespacePolicy, scope: Scop
 }
 
 function checkNamespace(namespace: string, policy: NamespacePolicy, scope: Scope): void {
-  if (!policy.allows(namespace)) throw new ForbiddenError('namespace_not_allowed', `namespace ${namespace} is not allowed here (NAMESPACE_REGEXP)`);
+  if (!policy.allows(namespace))
+    throw new ForbiddenError('namespace_not_allowed', `namespace ${namespace} is not allowed here (NAMESPACE_REGEXP)`);
   if (!coversNamespace(scope, namespace)) {
     throw new ForbiddenError('namespace_not_covered', `${describeScope(scope)} does not act for namespace ${namespace}`);
   }

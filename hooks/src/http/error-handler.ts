@@ -24,7 +24,8 @@ function toHttpError(err: unknown): HttpError | undefined {
 
 function fromBodyParser(err: unknown): HttpError | undefined {
   const e = err as BodyParserError;
-  if (e?.type === 'entity.too.large') return new HttpError(413, 'body_too_large', `the body is larger than ${e.limit} bytes (MAX_BODY_BYTES)`);
+  if (e?.type === 'entity.too.large')
+    return new HttpError(413, 'body_too_large', `the body is larger than ${e.limit} bytes (MAX_BODY_BYTES)`);
   if (e?.type === 'encoding.unsupported') return new HttpError(415, 'unsupported_encoding', (err as Error).message);
   if (typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new HttpError(e.status, 'bad_body', (err as Error).message);
@@ -42,7 +43,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err, requestId: req.id }, 'unexpected error');
     }
     const answer = known ?? new HttpError(500, 'internal', 'internal error');
-    res.status(answer.status).set(answer.headers).json({ error: answer.code, message: answer.message, ...answer.details, requestId: req.id });
+    res
+      .status(answer.status)
+      .set(answer.headers)
+      .json({ error: answer.code, message: answer.message, ...answer.details, requestId: req.id });
   };
 }
 

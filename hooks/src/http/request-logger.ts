@@ -34,7 +34,12 @@ export function requestLogger(logger: Logger): HttpLogger {
     customErrorMessage: () => 'request failed',
     customProps: (_req, res) => ({ auth: (res as ServerResponse & Partial<Pick<Response, 'locals'>>).locals?.auth }),
     serializers: {
-      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url.split('?')[0],
+        remoteAddress: req.remoteAddress,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });

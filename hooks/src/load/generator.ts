@@ -66,8 +66,11 @@ function reportOf(url: string, r: autocannon.Result, latency: LatencyHistogram):
     requests,
     rps: durationMs > 0 ? round((requests * 1000) / durationMs) : 0,
     latencyMs: {
-      p50: round(latency.percentile(0.5)), p90: round(latency.percentile(0.9)), p99: round(latency.percentile(0.99)),
-      max: round(latency.max), mean: round(latency.mean),
+      p50: round(latency.percentile(0.5)),
+      p90: round(latency.percentile(0.9)),
+      p99: round(latency.percentile(0.99)),
+      max: round(latency.max),
+      mean: round(latency.mean),
     },
     errors: r.errors,
     timeouts: r.timeouts,
@@ -78,6 +81,8 @@ function reportOf(url: string, r: autocannon.Result, latency: LatencyHistogram):
 /** One line for logs and responses. */
 export function formatLoadReport(r: LoadReport): string {
   const l = r.latencyMs;
-  return `${r.requests} requests in ${(r.durationMs / 1000).toFixed(2)}s to ${r.url}: ${r.rps} req/s, ` +
-    `latency p50 ${l.p50}ms p90 ${l.p90}ms p99 ${l.p99}ms max ${l.max}ms, errors ${r.errors} (timeouts ${r.timeouts}), non-2xx ${r.non2xx}`;
+  return (
+    `${r.requests} requests in ${(r.durationMs / 1000).toFixed(2)}s to ${r.url}: ${r.rps} req/s, ` +
+    `latency p50 ${l.p50}ms p90 ${l.p90}ms p99 ${l.p99}ms max ${l.max}ms, errors ${r.errors} (timeouts ${r.timeouts}), non-2xx ${r.non2xx}`
+  );
 }

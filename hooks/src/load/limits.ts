@@ -24,8 +24,11 @@ export interface LoadAsk {
 export function loadProblems(ask: LoadAsk, limits: LoadLimits): string[] {
   const problems: string[] = [];
   if (ask.rate > limits.maxRate) problems.push(`rate: ${ask.rate} req/s is more than MAX_LOAD_RATE (${limits.maxRate} req/s)`);
-  if (ask.concurrency > limits.maxConcurrency) problems.push(`concurrency: ${ask.concurrency} is more than MAX_LOAD_CONCURRENCY (${limits.maxConcurrency})`);
-  if (ask.durationMs > limits.maxDurationMs) problems.push(`duration: ${ask.durationMs / 1000}s is more than MAX_LOAD_DURATION (${limits.maxDurationMs / 1000}s)`);
-  if (ask.requests > limits.maxRequests) problems.push(`requests: ${Math.ceil(ask.requests)} in all is more than MAX_LOAD_REQUESTS (${limits.maxRequests})`);
+  if (ask.concurrency > limits.maxConcurrency)
+    problems.push(`concurrency: ${ask.concurrency} is more than MAX_LOAD_CONCURRENCY (${limits.maxConcurrency})`);
+  if (ask.durationMs > limits.maxDurationMs)
+    problems.push(`duration: ${ask.durationMs / 1000}s is more than MAX_LOAD_DURATION (${limits.maxDurationMs / 1000}s)`);
+  if (ask.requests > limits.maxRequests)
+    problems.push(`requests: ${Math.ceil(ask.requests)} in all is more than MAX_LOAD_REQUESTS (${limits.maxRequests})`);
   return problems;
 }

@@ -15,8 +15,15 @@ export interface GateRouteDeps extends CanaryRequestDeps {
 type Kind = 'gate' | 'rollback';
 
 export const GATE_ROUTES = [
-  '/gate/check', '/gate/open', '/gate/close', '/gate/approve', '/gate/halt', '/gate/status',
-  '/rollback/check', '/rollback/open', '/rollback/close',
+  '/gate/check',
+  '/gate/open',
+  '/gate/close',
+  '/gate/approve',
+  '/gate/halt',
+  '/gate/status',
+  '/rollback/check',
+  '/rollback/open',
+  '/rollback/close',
 ] as const;
 
 /** Flagger's gate API: manual gates and rollback switches per canary, plus the static approve and halt gates. */
@@ -42,7 +49,11 @@ function check(deps: GateRouteDeps, kind: Kind): RequestHandler {
     const payload = acceptPayload(jsonBody(res), deps, scopeOf(res));
     const state = await deps.gates.get({ name: payload.name, namespace: payload.namespace });
     if (state[kind] === 'open') res.type('text').send('Approved');
-    else res.status(403).type('text').send(`Forbidden: the ${kind} of ${canaryKey(payload)} is closed`);
+    else
+      res
+        .status(403)
+        .type('text')
+        .send(`Forbidden: the ${kind} of ${canaryKey(payload)} is closed`);
   };
 }
 

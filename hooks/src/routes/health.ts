@@ -11,7 +11,10 @@ export function healthRoutes(ready: () => boolean): Router {
   });
   r.all('/readyz', (_req, res) => {
     const ok = ready();
-    res.status(ok ? 200 : 503).type('text').send(ok ? 'ready' : 'not ready');
+    res
+      .status(ok ? 200 : 503)
+      .type('text')
+      .send(ok ? 'ready' : 'not ready');
   });
   return r;
 }

@@ -25,7 +25,8 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
     const owner = { canary, runId: runIdOf(payload), requestId: String(req.id) };
     if (task.mode === 'background') {
       const started = deps.runner.startBackground(task, owner);
-      const text = started.status === 'started' ? `started ${task.type} task ${started.id}` : `${task.type} task ${started.id} is already running`;
+      const text =
+        started.status === 'started' ? `started ${task.type} task ${started.id}` : `${task.type} task ${started.id} is already running`;
       res.status(202).type('text').send(text);
       return;
     }

@@ -38,26 +38,47 @@ interface CommandTaskSpec {
 }
 
 /** cmd: Flagger's load-test type. Runs in the background; the command line may hold pipes and &&. */
-export const cmdTask = (deps: CommandTaskDeps): TaskFactory => (req) => {
-  const m = parseMetadata('cmd', commandSchema, req.metadata);
-  return commandTask({ type: 'cmd', mode: 'background', ...checked(parseCommandLine(m.cmd), deps), logOutput: m.logCmdOutput, returnOutput: false }, deps);
-};
+export const cmdTask =
+  (deps: CommandTaskDeps): TaskFactory =>
+  (req) => {
+    const m = parseMetadata('cmd', commandSchema, req.metadata);
+    return commandTask(
+      { type: 'cmd', mode: 'background', ...checked(parseCommandLine(m.cmd), deps), logOutput: m.logCmdOutput, returnOutput: false },
+      deps,
+    );
+  };
 
 /** bash: Flagger's blocking type. Parsed exactly like cmd; no bash (or any shell) is ever run. */
-export const bashTask = (deps: CommandTaskDeps): TaskFactory => (req) => {
-  const m = parseMetadata('bash', commandSchema, req.metadata);
-  return commandTask({ type: 'bash', mode: 'blocking', ...checked(parseCommandLine(m.cmd), deps), logOutput: m.logCmdOutput, returnOutput: m.returnCmdOutput }, deps);
-};
+export const bashTask =
+  (deps: CommandTaskDeps): TaskFactory =>
+  (req) => {
+    const m = parseMetadata('bash', commandSchema, req.metadata);
+    return commandTask(
+      {
+        type: 'bash',
+        mode: 'blocking',
+        ...checked(parseCommandLine(m.cmd), deps),
+        logOutput: m.logCmdOutput,
+        returnOutput: m.returnCmdOutput,
+      },
+      deps,
+    );
+  };
 
 /** helm, helmv3, kubectl: metadata.cmd holds the tool's arguments only (`test podinfo -n test`). */
-export const toolTask = (type: string, tool: string, deps: CommandTaskDeps): TaskFactory => (req) => {
-  const m = parseMetadata(type, commandSchema, req.metadata);
-  const parsed = parseCommandLine(`${tool} ${m.cmd}`);
-  if (parsed.sequence.length !== 1 || parsed.sequence[0]!.length !== 1) {
-    throw new CommandSyntaxError(`type ${type} takes ${tool} arguments only: '|' and '&&' are not supported here (use type bash)`, 0);
-  }
-  return commandTask({ type, mode: 'blocking', ...checked(parsed, deps), logOutput: m.logCmdOutput, returnOutput: m.returnCmdOutput }, deps);
-};
+export const toolTask =
+  (type: string, tool: string, deps: CommandTaskDeps): TaskFactory =>
+  (req) => {
+    const m = parseMetadata(type, commandSchema, req.metadata);
+    const parsed = parseCommandLine(`${tool} ${m.cmd}`);
+    if (parsed.sequence.length !== 1 || parsed.sequence[0]!.length !== 1) {
+      throw new CommandSyntaxError(`type ${type} takes ${tool} arguments only: '|' and '&&' are not supported here (use type bash)`, 0);
+    }
+    return commandTask(
+      { type, mode: 'blocking', ...checked(parsed, deps), logOutput: m.logCmdOutput, returnOutput: m.returnCmdOutput },
+      deps,
+    );
+  };
 
 /** Programs resolved and their arguments checked (throws a RejectedError), and the line as shown. */
 function checked(line: CommandLine, deps: CommandTaskDeps): { line: ResolvedCommandLine; shown: string } {

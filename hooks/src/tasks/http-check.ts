@@ -35,26 +35,29 @@ interface BodyPattern {
 type CheckSpec = z.output<typeof schema> & { pattern?: BodyPattern };
 
 /** http: a blocking smoke check; every one of `count` requests must answer expectedStatus (and match bodyPattern). */
-export const httpCheckTask = (deps: HttpCheckDeps = {}): TaskFactory => (req) => {
-  const m = parseMetadata('http', schema, req.metadata);
-  if (m.body !== undefined && (m.method === 'GET' || m.method === 'HEAD')) throw new InvalidMetadataError('http', [`body: not allowed with method ${m.method}`]);
-  const spec: CheckSpec = { ...m, ...(m.bodyPattern !== undefined ? { pattern: compile(m.bodyPattern) } : {}) };
-  const doFetch = deps.fetch ?? fetch;
-  const task: Task = {
-    type: 'http',
-    mode: 'blocking',
-    summary: `${spec.method} ${redactText(spec.url)} x${spec.count}`,
-    key: `${spec.method} ${spec.url} x${spec.count}`,
-    run: async ({ signal }) => {
-      for (let i = 1; i <= spec.count; i++) {
-        const failure = await checkOnce(spec, doFetch, signal);
-        if (failure) return { ok: false, message: `request ${i}/${spec.count}: ${failure}` };
-      }
-      return { ok: true, body: passed(spec) };
-    },
+export const httpCheckTask =
+  (deps: HttpCheckDeps = {}): TaskFactory =>
+  (req) => {
+    const m = parseMetadata('http', schema, req.metadata);
+    if (m.body !== undefined && (m.method === 'GET' || m.method === 'HEAD'))
+      throw new InvalidMetadataError('http', [`body: not allowed with method ${m.method}`]);
+    const spec: CheckSpec = { ...m, ...(m.bodyPattern !== undefined ? { pattern: compile(m.bodyPattern) } : {}) };
+    const doFetch = deps.fetch ?? fetch;
+    const task: Task = {
+      type: 'http',
+      mode: 'blocking',
+      summary: `${spec.method} ${redactText(spec.url)} x${spec.count}`,
+      key: `${spec.method} ${spec.url} x${spec.count}`,
+      run: async ({ signal }) => {
+        for (let i = 1; i <= spec.count; i++) {
+          const failure = await checkOnce(spec, doFetch, signal);
+          if (failure) return { ok: false, message: `request ${i}/${spec.count}: ${failure}` };
+        }
+        return { ok: true, body: passed(spec) };
+      },
+    };
+    return task;
   };
-  return task;
-};
 
 /**
  * bodyPattern in RE2 syntax, matched in linear time (re2js, a pure JavaScript port of RE2): a pattern can
@@ -70,7 +73,9 @@ function compile(pattern: string): BodyPattern {
     throw new InvalidMetadataError('http', [`bodyPattern: ${(err as Error).message}${hint}`]);
   }
   if (re.programSize() > MAX_PROGRAM_SIZE) {
-    throw new InvalidMetadataError('http', [`bodyPattern: too complex (RE2 program size ${re.programSize()}, at most ${MAX_PROGRAM_SIZE})`]);
+    throw new InvalidMetadataError('http', [
+      `bodyPattern: too complex (RE2 program size ${re.programSize()}, at most ${MAX_PROGRAM_SIZE})`,
+    ]);
   }
   return { source: pattern, re };
 }
@@ -81,7 +86,9 @@ async function checkOnce(spec: CheckSpec, doFetch: typeof fetch, signal: AbortSi
   let text: string;
   try {
     res = await doFetch(spec.url, {
-      method: spec.method, body: spec.body, redirect: 'manual',
+      method: spec.method,
+      body: spec.body,
+      redirect: 'manual',
       signal: AbortSignal.any([signal, AbortSignal.timeout(spec.timeout)]),
     });
     text = spec.pattern ? await readText(res) : '';
@@ -90,7 +97,8 @@ async function checkOnce(spec: CheckSpec, doFetch: typeof fetch, signal: AbortSi
     return `${spec.method} ${spec.url} failed: ${causeOf(err)}`;
   }
   if (res.status !== spec.expectedStatus) return `expected status ${spec.expectedStatus}, got ${res.status}`;
-  if (spec.pattern && !spec.pattern.re.test(text)) return `body did not match /${spec.pattern.source}/: ${JSON.stringify(text.slice(0, 200))}`;
+  if (spec.pattern && !spec.pattern.re.test(text))
+    return `body did not match /${spec.pattern.source}/: ${JSON.stringify(text.slice(0, 200))}`;
   return undefined;
 }
 

@@ -26,28 +26,43 @@ const schema = z.looseObject({
 });
 
 /** load: the built-in load generator. Background like cmd, or blocking with wait: "true" (the report is the answer). */
-export const loadTask = (deps: LoadTaskDeps): TaskFactory => (req) => {
-  const m = parseMetadata('load', schema, req.metadata);
-  if (m.wait && m.duration >= deps.blockingTimeoutMs) {
-    throw new InvalidMetadataError('load', [`duration: with wait "true" it must be shorter than the blocking timeout (${deps.blockingTimeoutMs} ms)`]);
-  }
-  const problems = loadProblems({ rate: m.rate, concurrency: m.concurrency, durationMs: m.duration, requests: (m.rate * m.duration) / 1000 }, deps.loadLimits);
-  if (problems.length > 0) throw new InvalidMetadataError('load', problems);
-  const spec: LoadSpec = { url: m.url, rate: m.rate, durationMs: m.duration, concurrency: m.concurrency, method: m.method, timeoutMs: m.timeout };
-  const line = (url: string): string => `load ${spec.method} ${url} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`;
-  const task: Task = {
-    type: 'load',
-    mode: m.wait ? 'blocking' : 'background',
-    summary: line(redactText(spec.url)),
-    key: line(spec.url),
-    run: async ({ signal, log }) => {
-      const report = await deps.generate(spec, signal);
-      log.info({ report }, formatLoadReport(report));
-      return resultOf(report);
-    },
+export const loadTask =
+  (deps: LoadTaskDeps): TaskFactory =>
+  (req) => {
+    const m = parseMetadata('load', schema, req.metadata);
+    if (m.wait && m.duration >= deps.blockingTimeoutMs) {
+      throw new InvalidMetadataError('load', [
+        `duration: with wait "true" it must be shorter than the blocking timeout (${deps.blockingTimeoutMs} ms)`,
+      ]);
+    }
+    const problems = loadProblems(
+      { rate: m.rate, concurrency: m.concurrency, durationMs: m.duration, requests: (m.rate * m.duration) / 1000 },
+      deps.loadLimits,
+    );
+    if (problems.length > 0) throw new InvalidMetadataError('load', problems);
+    const spec: LoadSpec = {
+      url: m.url,
+      rate: m.rate,
+      durationMs: m.duration,
+      concurrency: m.concurrency,
+      method: m.method,
+      timeoutMs: m.timeout,
+    };
+    const line = (url: string): string =>
+      `load ${spec.method} ${url} rate=${spec.rate}/s duration=${spec.durationMs}ms concurrency=${spec.concurrency}`;
+    const task: Task = {
+      type: 'load',
+      mode: m.wait ? 'blocking' : 'background',
+      summary: line(redactText(spec.url)),
+      key: line(spec.url),
+      run: async ({ signal, log }) => {
+        const report = await deps.generate(spec, signal);
+        log.info({ report }, formatLoadReport(report));
+        return resultOf(report);
+      },
+    };
+    return task;
   };
-  return task;
-};
 
 function resultOf(report: LoadReport): TaskResult {
   const line = formatLoadReport(report);

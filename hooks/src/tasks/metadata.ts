@@ -33,7 +33,12 @@ export const durationMs = z.string().transform((v, ctx) => {
 
 /** An integer written as a string, within bounds. */
 export const intString = (min: number, max: number) =>
-  z.string().trim().regex(/^-?\d+$/, 'must be an integer').transform(Number).pipe(z.number().min(min).max(max));
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 

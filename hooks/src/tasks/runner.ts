@@ -16,8 +16,7 @@ export interface TaskOwner {
 
 export type RunStatus = 'succeeded' | 'failed' | 'timeout' | 'stopped';
 export type RunOutcome =
-  | { status: 'succeeded'; body: string }
-  | { status: Exclude<RunStatus, 'succeeded'>; message: string; output?: string };
+  { status: 'succeeded'; body: string } | { status: Exclude<RunStatus, 'succeeded'>; message: string; output?: string };
 export type StartOutcome = { status: 'started' | 'already-running'; id: string };
 
 export interface TaskInfo {
@@ -126,7 +125,9 @@ export class TaskRunner {
       if (r.owner.canary.name !== canary.name || r.owner.canary.namespace !== canary.namespace) continue;
       const why = isFinal(event.phase)
         ? `canary phase is ${event.phase}`
-        : event.runId && r.owner.runId !== event.runId ? 'a new revision is under analysis' : undefined;
+        : event.runId && r.owner.runId !== event.runId
+          ? 'a new revision is under analysis'
+          : undefined;
       if (why) {
         this.stop(r, why);
         stopped++;
@@ -137,8 +138,13 @@ export class TaskRunner {
 
   list(): TaskInfo[] {
     return [...this.running.values()].map((r) => ({
-      id: r.id, type: r.task.type, mode: r.task.mode, summary: r.task.summary, canary: canaryKey(r.owner.canary),
-      runId: r.owner.runId, startedAt: new Date(r.startedAt).toISOString(),
+      id: r.id,
+      type: r.task.type,
+      mode: r.task.mode,
+      summary: r.task.summary,
+      canary: canaryKey(r.owner.canary),
+      runId: r.owner.runId,
+      startedAt: new Date(r.startedAt).toISOString(),
     }));
   }
 
@@ -209,7 +215,8 @@ function outcomeOf(result: TaskResult, signal: AbortSignal): RunOutcome {
   if (result.ok) return { status: 'succeeded', body: result.body };
   const reason: unknown = signal.aborted ? signal.reason : undefined;
   const output = result.output ? { output: result.output } : {};
-  if (reason instanceof TaskTimeoutError) return { status: 'timeout', message: `${reason.message}: the task was killed (${result.message})`, ...output };
+  if (reason instanceof TaskTimeoutError)
+    return { status: 'timeout', message: `${reason.message}: the task was killed (${result.message})`, ...output };
   if (reason instanceof TaskStoppedError) return { status: 'stopped', message: reason.message, ...output };
   return { status: 'failed', message: result.message, ...output };
 }

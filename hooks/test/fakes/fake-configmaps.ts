@@ -36,10 +36,12 @@ export class FakeConfigMapApi {
         const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
         const live = this.store.get(key);
         if (!live) throw new KubeApiError(404, 'NotFound', 'not found', 'PUT', key);
-        if (live.metadata.resourceVersion !== obj.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'the object has been modified', 'PUT', key);
+        if (live.metadata.resourceVersion !== obj.metadata.resourceVersion)
+          throw new KubeApiError(409, 'Conflict', 'the object has been modified', 'PUT', key);
         return this.save(key, obj);
       },
-      request: async <T>(method: string, path: string, o: { body?: unknown; query?: Record<string, unknown> } = {}): Promise<T> => this.raw(method, path, o) as T,
+      request: async <T>(method: string, path: string, o: { body?: unknown; query?: Record<string, unknown> } = {}): Promise<T> =>
+        this.raw(method, path, o) as T,
     } as GateKubeClient & PreflightClient;
   }
 

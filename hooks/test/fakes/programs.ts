@@ -22,7 +22,12 @@ export function fakePrograms(...names: string[]): FakePrograms {
   return {
     dir,
     path: `${dir}:${process.env.PATH ?? ''}`,
-    runs: (program) => (existsSync(path.join(dir, `${program}.runs`)) ? readFileSync(path.join(dir, `${program}.runs`), 'utf8').trim().split('\n') : []),
+    runs: (program) =>
+      existsSync(path.join(dir, `${program}.runs`))
+        ? readFileSync(path.join(dir, `${program}.runs`), 'utf8')
+            .trim()
+            .split('\n')
+        : [],
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,7 +1,14 @@
 import { postJson } from './http.js';
 import { renderText } from './messages.js';
 import {
-  canaryRef, clip, DEFAULT_USERNAME, SEVERITY_COLORS, type Notification, type Notifier, type NotifierConfig, type NotifierOptions,
+  canaryRef,
+  clip,
+  DEFAULT_USERNAME,
+  SEVERITY_COLORS,
+  type Notification,
+  type Notifier,
+  type NotifierConfig,
+  type NotifierOptions,
 } from './notifier.js';
 
 /** Discord's limits on one embed. */
@@ -23,12 +30,17 @@ const EMBED_TOTAL_MAX = 6000;
 export class DiscordNotifier implements Notifier {
   readonly type = 'discord';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Record<string, unknown> {
     const title = clip(canaryRef(n), TITLE_MAX);
     const fields = n.fields.slice(0, FIELDS_MAX).map((f) => ({
-      name: clip(f.name, FIELD_NAME_MAX), value: clip(f.value || '-', FIELD_VALUE_MAX), inline: true,
+      name: clip(f.name, FIELD_NAME_MAX),
+      value: clip(f.value || '-', FIELD_VALUE_MAX),
+      inline: true,
     }));
     const used = title.length + fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
     const description = clip(renderText(this.cfg.template, n), Math.max(1, Math.min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - used)));
@@ -39,7 +51,11 @@ export class DiscordNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    await postJson(nativeAddress(this.cfg.address), this.payload(n), signal, { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(nativeAddress(this.cfg.address), this.payload(n), signal, {
+      http: this.opts.http,
+      proxy: this.cfg.proxy,
+      timeoutMs: this.opts.timeoutMs,
+    });
   }
 }
 

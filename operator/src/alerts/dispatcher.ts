@@ -12,7 +12,12 @@ import { HMAC_KEY } from '../webhooks/runner.js';
 import { createNotifier } from './factory.js';
 import { metricText } from './messages.js';
 import {
-  severityAccepts, type Notification, type NotificationField, type Notifier, type NotifierConfig, type NotifierOptions,
+  severityAccepts,
+  type Notification,
+  type NotificationField,
+  type Notifier,
+  type NotifierConfig,
+  type NotifierOptions,
 } from './notifier.js';
 import { alertProviderProblems } from './validate.js';
 
@@ -98,27 +103,31 @@ export class AlertDispatcher {
       return summary(alerts.map((a) => ({ alert: a.name, provider: refOf(a), outcome: 'duplicate' })));
     }
     const full: Notification = {
-      ...n, ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}), fields: fieldsOf(canary, n, this.deps.cluster),
+      ...n,
+      ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}),
+      fields: fieldsOf(canary, n, this.deps.cluster),
     };
     const chosen = new Set<string>();
-    const results = await Promise.all(alerts.map(async (a): Promise<AlertResult> => {
-      const provider = refOf(a);
-      if (!severityAccepts(a.severity, n.severity)) return { alert: a.name, provider, outcome: 'filtered' };
-      if (chosen.has(provider)) return { alert: a.name, provider, outcome: 'duplicate' };
-      chosen.add(provider);
-      try {
-        await this.send(canary, provider, full, signal);
-        this.deps.logger.debug({ canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason }, 'alert sent');
-        return { alert: a.name, provider, outcome: 'sent' };
-      } catch (err) {
-        const error = messageOf(err);
-        const fields = { canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason, err };
-        // A shutdown aborts what is in flight: not worth a warning.
-        if (signal.aborted) this.deps.logger.debug(fields, `alert to AlertProvider ${provider} aborted`);
-        else this.deps.logger.warn(fields, `alert not delivered through AlertProvider ${provider}`);
-        return { alert: a.name, provider, outcome: 'failed', error };
-      }
-    }));
+    const results = await Promise.all(
+      alerts.map(async (a): Promise<AlertResult> => {
+        const provider = refOf(a);
+        if (!severityAccepts(a.severity, n.severity)) return { alert: a.name, provider, outcome: 'filtered' };
+        if (chosen.has(provider)) return { alert: a.name, provider, outcome: 'duplicate' };
+        chosen.add(provider);
+        try {
+          await this.send(canary, provider, full, signal);
+          this.deps.logger.debug({ canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason }, 'alert sent');
+          return { alert: a.name, provider, outcome: 'sent' };
+        } catch (err) {
+          const error = messageOf(err);
+          const fields = { canary: canaryKey(n.canary), alert: a.name, provider, reason: n.reason, err };
+          // A shutdown aborts what is in flight: not worth a warning.
+          if (signal.aborted) this.deps.logger.debug(fields, `alert to AlertProvider ${provider} aborted`);
+          else this.deps.logger.warn(fields, `alert not delivered through AlertProvider ${provider}`);
+          return { alert: a.name, provider, outcome: 'failed', error };
+        }
+      }),
+    );
     return summary(results);
   }
 
@@ -128,7 +137,12 @@ export class AlertDispatcher {
     const [namespace, name] = ref.split('/') as [string, string];
     const provider = this.deps.providers.get(namespace, name);
     if (!provider) throw new Error(`AlertProvider ${ref} not found`);
-    const refused = crossNamespaceRefusal('AlertProvider', provider, canary.metadata.namespace ?? n.canary.namespace, this.deps.crossNamespaceRefs);
+    const refused = crossNamespaceRefusal(
+      'AlertProvider',
+      provider,
+      canary.metadata.namespace ?? n.canary.namespace,
+      this.deps.crossNamespaceRefs,
+    );
     if (refused) {
       this.deps.events?.record(canary, 'Warning', 'CrossNamespaceRefused', refused);
       throw new Error(refused);
@@ -142,7 +156,11 @@ export class AlertDispatcher {
       try {
         secret = await this.deps.secrets.read(namespace, spec.secretRef.name, signal);
       } catch (err) {
-        throw new Error(isNotFound(err) ? `Secret ${namespace}/${spec.secretRef.name} not found` : `Secret ${namespace}/${spec.secretRef.name}: ${messageOf(err)}`);
+        throw new Error(
+          isNotFound(err)
+            ? `Secret ${namespace}/${spec.secretRef.name} not found`
+            : `Secret ${namespace}/${spec.secretRef.name}: ${messageOf(err)}`,
+        );
       }
     }
     const pick = (key: string): string | undefined => secret[key]?.trim() || undefined;
@@ -150,10 +168,13 @@ export class AlertDispatcher {
     const token = pick('token');
     const proxy = pick('proxy') ?? spec.proxy;
     if (!address && !(spec.type === 'slack' && token)) {
-      throw new Error(`no address: set spec.address, or the address key of Secret ${namespace}/${spec.secretRef?.name ?? '(no secretRef)'}`);
+      throw new Error(
+        `no address: set spec.address, or the address key of Secret ${namespace}/${spec.secretRef?.name ?? '(no secretRef)'}`,
+      );
     }
     const cfg: NotifierConfig = {
-      type: spec.type, address,
+      type: spec.type,
+      address,
       ...(token ? { token } : {}),
       ...(spec.channel ? { channel: spec.channel } : {}),
       ...(spec.username ? { username: spec.username } : {}),
@@ -161,7 +182,11 @@ export class AlertDispatcher {
       ...(spec.template && !template.length ? { template: spec.template } : {}),
       ...(pick(HMAC_KEY) ? { hmacKey: pick(HMAC_KEY) } : {}),
     };
-    const opts: NotifierOptions = { http: this.deps.http, now: this.deps.now, ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}) };
+    const opts: NotifierOptions = {
+      http: this.deps.http,
+      now: this.deps.now,
+      ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}),
+    };
     await (this.deps.createNotifier ?? createNotifier)(cfg, opts).post(n, signal);
   }
 
@@ -173,8 +198,18 @@ export class AlertDispatcher {
       this.recent.delete(key);
     }
     const key = JSON.stringify([
-      canary.metadata.uid ?? '', n.canary.namespace, n.canary.name, n.severity, n.reason, n.message, n.phase, n.weight, n.revision,
-      n.failingMetric ? [n.failingMetric.name, n.failingMetric.value, n.failingMetric.min, n.failingMetric.max, n.failingMetric.reason] : null,
+      canary.metadata.uid ?? '',
+      n.canary.namespace,
+      n.canary.name,
+      n.severity,
+      n.reason,
+      n.message,
+      n.phase,
+      n.weight,
+      n.revision,
+      n.failingMetric
+        ? [n.failingMetric.name, n.failingMetric.value, n.failingMetric.min, n.failingMetric.max, n.failingMetric.reason]
+        : null,
     ]);
     const at = this.recent.get(key);
     if (at !== undefined && now - at < this.windowMs) return true;

@@ -14,7 +14,10 @@ const htmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 export class GoogleChatNotifier implements Notifier {
   readonly type = 'gchat';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Record<string, unknown> {
     const card: Record<string, unknown> = { header: { title: canaryRef(n), subtitle: `${n.reason} (${n.severity})` } };
@@ -25,6 +28,10 @@ export class GoogleChatNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    await postJson(this.cfg.address, this.payload(n), signal, { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(this.cfg.address, this.payload(n), signal, {
+      http: this.opts.http,
+      proxy: this.cfg.proxy,
+      timeoutMs: this.opts.timeoutMs,
+    });
   }
 }

@@ -42,7 +42,11 @@ export async function postJson(address: string, payload: unknown, signal: AbortS
   let res;
   try {
     res = await opts.http.request({
-      method: 'POST', url: address, body, signal, timeoutMs: opts.timeoutMs ?? ALERT_TIMEOUT_MS,
+      method: 'POST',
+      url: address,
+      body,
+      signal,
+      timeoutMs: opts.timeoutMs ?? ALERT_TIMEOUT_MS,
       headers: { 'content-type': 'application/json; charset=utf-8', ...opts.headers },
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
     });
@@ -53,10 +57,17 @@ export async function postJson(address: string, payload: unknown, signal: AbortS
   }
   if (res.status < 200 || res.status >= 300) {
     const snippet = clipRemoteText(redactor.redact(res.body), SNIPPET_MAX_CHARS);
-    throw new AlertDeliveryError(`${hostOf(address)} answered ${res.status}${redirectNote(res.status)}${snippet ? `: ${snippet}` : ''}`, res.status);
+    throw new AlertDeliveryError(
+      `${hostOf(address)} answered ${res.status}${redirectNote(res.status)}${snippet ? `: ${snippet}` : ''}`,
+      res.status,
+    );
   }
   const refused = opts.check?.(res.status, res.body);
-  if (refused) throw new AlertDeliveryError(`${hostOf(address)} refused the message: ${clipRemoteText(redactor.redact(refused), SNIPPET_MAX_CHARS)}`, res.status);
+  if (refused)
+    throw new AlertDeliveryError(
+      `${hostOf(address)} refused the message: ${clipRemoteText(redactor.redact(refused), SNIPPET_MAX_CHARS)}`,
+      res.status,
+    );
 }
 
 /**

@@ -52,9 +52,10 @@ export type AlertKind = keyof typeof ALERT_EVENTS;
 export const ALERT_KINDS = Object.keys(ALERT_EVENTS) as AlertKind[];
 
 function rolledBackText(c: AlertContext): string {
-  const count = c.failedChecks !== undefined
-    ? ` (failed checks threshold reached ${c.failedChecks}${c.threshold !== undefined ? `/${c.threshold}` : ''})`
-    : '';
+  const count =
+    c.failedChecks !== undefined
+      ? ` (failed checks threshold reached ${c.failedChecks}${c.threshold !== undefined ? `/${c.threshold}` : ''})`
+      : '';
   const metric = c.metric ? `: ${metricText(c.metric)}` : c.detail ? `: ${c.detail}` : '';
   return `Canary analysis failed, rolled back${count}${metric}`;
 }
@@ -70,7 +71,10 @@ export function alertText(kind: AlertKind, ctx: AlertContext = {}): { severity: 
  * (run.status, which may be ahead of canary.status). Pass it to AlertDispatcher.notify.
  */
 export function alertOf(
-  canary: Canary, status: CanaryStatus | undefined, kind: AlertKind, ctx: AlertContext = {},
+  canary: Canary,
+  status: CanaryStatus | undefined,
+  kind: AlertKind,
+  ctx: AlertContext = {},
 ): Omit<Notification, 'fields' | 'cluster'> {
   const t = alertText(kind, ctx);
   return {
@@ -101,12 +105,16 @@ const formatNumber = (n: number): string => (Number.isInteger(n) ? String(n) : n
 /** "min 99", "max 500", "min 99, max 500" or "". */
 export function thresholdText(m: Pick<FailingMetric, 'min' | 'max'>): string {
   return [m.min !== undefined ? `min ${formatNumber(m.min)}` : '', m.max !== undefined ? `max ${formatNumber(m.max)}` : '']
-    .filter(Boolean).join(', ');
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Why a check has no value, by its status.lastChecks reason. */
 const UNMEASURED: Readonly<Record<string, string>> = {
-  NoData: 'no data', WebhookFailed: 'webhook failed', ProviderError: 'metric provider error', MultipleSeries: 'the query returned several series',
+  NoData: 'no data',
+  WebhookFailed: 'webhook failed',
+  ProviderError: 'metric provider error',
+  MultipleSeries: 'the query returned several series',
 };
 
 /** "request-success-rate 97.5 < min 99", "request-duration 612 > max 500", "x: no data (min 99)". */
@@ -127,7 +135,17 @@ export function metricText(m: FailingMetric): string {
 // ---------------------------------------------------------------------------------------------------------
 
 export const TEMPLATE_PLACEHOLDERS = [
-  'canary', 'namespace', 'phase', 'weight', 'revision', 'reason', 'message', 'metric', 'value', 'threshold', 'cluster',
+  'canary',
+  'namespace',
+  'phase',
+  'weight',
+  'revision',
+  'reason',
+  'message',
+  'metric',
+  'value',
+  'threshold',
+  'cluster',
 ] as const;
 type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
@@ -140,7 +158,10 @@ export function templateProblems(template: string): string[] {
   const problems: string[] = [];
   const unknown = new Set<string>();
   for (const m of template.matchAll(PLACEHOLDER)) if (!KNOWN.has(m[1]!)) unknown.add(m[0]);
-  if (unknown.size) problems.push(`unknown placeholder${unknown.size > 1 ? 's' : ''} ${[...unknown].join(', ')} (known: ${TEMPLATE_PLACEHOLDERS.join(', ')})`);
+  if (unknown.size)
+    problems.push(
+      `unknown placeholder${unknown.size > 1 ? 's' : ''} ${[...unknown].join(', ')} (known: ${TEMPLATE_PLACEHOLDERS.join(', ')})`,
+    );
   const rest = template.replace(PLACEHOLDER, '');
   if (rest.includes('{{') || rest.includes('}}')) problems.push('a "{{" or "}}" is not part of a {{ placeholder }}');
   return problems;
@@ -169,7 +190,11 @@ function templateValues(n: Omit<Notification, 'fields'>): Record<Placeholder, st
  * (reported by validateAlertProvider) gives the default message instead. `escape` applies to the values
  * only, so the template's own receiver markup (Slack mentions, links) goes out as written.
  */
-export function renderText(template: string | undefined, n: Omit<Notification, 'fields'>, escape: (s: string) => string = (s) => s): string {
+export function renderText(
+  template: string | undefined,
+  n: Omit<Notification, 'fields'>,
+  escape: (s: string) => string = (s) => s,
+): string {
   if (!template || templateProblems(template).length) return escape(n.message);
   const values = templateValues(n);
   return template.replace(PLACEHOLDER, (_whole, key: string) => escape(values[key as Placeholder]));

@@ -15,7 +15,10 @@ const TEXT_COLORS: Readonly<Record<Severity, string>> = { info: 'Good', warn: 'W
 export class MSTeamsNotifier implements Notifier {
   readonly type = 'msteams';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Record<string, unknown> {
     const body: Record<string, unknown>[] = [
@@ -42,6 +45,10 @@ export class MSTeamsNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    await postJson(this.cfg.address, this.payload(n), signal, { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(this.cfg.address, this.payload(n), signal, {
+      http: this.opts.http,
+      proxy: this.cfg.proxy,
+      timeoutMs: this.opts.timeoutMs,
+    });
   }
 }

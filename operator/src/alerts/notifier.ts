@@ -49,7 +49,10 @@ export interface Notifier {
 
 /** A notification the receiver refused or never got. The message names no address, token or key. */
 export class AlertDeliveryError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'AlertDeliveryError';
   }

@@ -1,7 +1,14 @@
 import { postJson } from './http.js';
 import { renderText } from './messages.js';
 import {
-  canaryRef, clip, DEFAULT_USERNAME, SEVERITY_COLORS, type Notification, type Notifier, type NotifierConfig, type NotifierOptions,
+  canaryRef,
+  clip,
+  DEFAULT_USERNAME,
+  SEVERITY_COLORS,
+  type Notification,
+  type Notifier,
+  type NotifierConfig,
+  type NotifierOptions,
 } from './notifier.js';
 
 /**
@@ -13,7 +20,10 @@ import {
 export class RocketNotifier implements Notifier {
   readonly type = 'rocket';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Record<string, unknown> {
     const channel = this.cfg.channel ? (/^[#@]/.test(this.cfg.channel) ? this.cfg.channel : `#${this.cfg.channel}`) : undefined;
@@ -32,6 +42,10 @@ export class RocketNotifier implements Notifier {
   }
 
   async post(n: Notification, signal: AbortSignal): Promise<void> {
-    await postJson(this.cfg.address, this.payload(n), signal, { http: this.opts.http, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(this.cfg.address, this.payload(n), signal, {
+      http: this.opts.http,
+      proxy: this.cfg.proxy,
+      timeoutMs: this.opts.timeoutMs,
+    });
   }
 }

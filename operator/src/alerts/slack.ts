@@ -1,7 +1,14 @@
 import { postJson } from './http.js';
 import { renderText } from './messages.js';
 import {
-  canaryRef, clip, DEFAULT_USERNAME, SEVERITY_COLORS, type Notification, type Notifier, type NotifierConfig, type NotifierOptions,
+  canaryRef,
+  clip,
+  DEFAULT_USERNAME,
+  SEVERITY_COLORS,
+  type Notification,
+  type Notifier,
+  type NotifierConfig,
+  type NotifierOptions,
 } from './notifier.js';
 
 /** Where a Slack bot token posts when the provider names no address. */
@@ -23,7 +30,10 @@ const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g
 export class SlackNotifier implements Notifier {
   readonly type = 'slack';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Record<string, unknown> {
     const channel = this.cfg.channel || (this.cfg.token ? SLACK_DEFAULT_CHANNEL : undefined);
@@ -31,7 +41,9 @@ export class SlackNotifier implements Notifier {
     if (n.fields.length) {
       blocks.push({
         type: 'section',
-        fields: n.fields.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${slackEscape(f.name)}*\n${slackEscape(f.value)}`, 2000) })),
+        fields: n.fields
+          .slice(0, 10)
+          .map((f) => ({ type: 'mrkdwn', text: clip(`*${slackEscape(f.name)}*\n${slackEscape(f.value)}`, 2000) })),
       });
     }
     return {
@@ -49,7 +61,9 @@ export class SlackNotifier implements Notifier {
       return;
     }
     await postJson(this.cfg.address || SLACK_POST_MESSAGE_URL, this.payload(n), signal, {
-      ...common, headers: { authorization: `Bearer ${this.cfg.token}` }, check: slackApiError,
+      ...common,
+      headers: { authorization: `Bearer ${this.cfg.token}` },
+      check: slackApiError,
     });
   }
 }

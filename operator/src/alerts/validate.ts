@@ -27,7 +27,8 @@ export function alertProviderProblems(spec: AlertProvider['spec']): { blocking: 
   if (spec.address && !isHttpUrl(spec.address)) blocking.push('spec.address is not an http(s) URL');
   if (spec.proxy) {
     if (!isHttpUrl(spec.proxy)) blocking.push('spec.proxy is not an http(s) URL');
-    else if (!builtinProxySupported()) blocking.push(`spec.proxy needs Node.js >= 22.21 or >= 24.5 (the operator runs ${process.versions.node})`);
+    else if (!builtinProxySupported())
+      blocking.push(`spec.proxy needs Node.js >= 22.21 or >= 24.5 (the operator runs ${process.versions.node})`);
   }
   const template = spec.template ? templateProblems(spec.template).map((p) => `spec.template: ${p}; alerts use the default text`) : [];
   return { blocking, template };

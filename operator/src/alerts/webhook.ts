@@ -14,7 +14,10 @@ import type { Notification, Notifier, NotifierConfig, NotifierOptions } from './
 export class WebhookNotifier implements Notifier {
   readonly type = 'webhook';
 
-  constructor(private readonly cfg: NotifierConfig, private readonly opts: NotifierOptions) {}
+  constructor(
+    private readonly cfg: NotifierConfig,
+    private readonly opts: NotifierOptions,
+  ) {}
 
   payload(n: Notification): Notification {
     return this.cfg.template ? { ...n, message: renderText(this.cfg.template, n) } : n;
@@ -26,7 +29,12 @@ export class WebhookNotifier implements Notifier {
       ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
       ...(this.cfg.hmacKey ? this.signed(this.cfg.hmacKey, body) : {}),
     };
-    await postJson(this.cfg.address, body, signal, { http: this.opts.http, headers, proxy: this.cfg.proxy, timeoutMs: this.opts.timeoutMs });
+    await postJson(this.cfg.address, body, signal, {
+      http: this.opts.http,
+      headers,
+      proxy: this.cfg.proxy,
+      timeoutMs: this.opts.timeoutMs,
+    });
   }
 
   private signed(key: string, body: string): Record<string, string> {

@@ -1,13 +1,39 @@
 import type { KubeObject, ObjectMeta } from './types.js';
 
 /** The parts of core Kubernetes types the operator reads or writes. */
-interface ContainerPort { name?: string; containerPort: number; protocol?: string }
-export interface Container { name: string; image?: string; ports?: ContainerPort[]; env?: { name: string; value?: string }[]; [k: string]: unknown }
-export interface PodSpec { containers: Container[]; initContainers?: Container[]; [k: string]: unknown }
-export interface PodTemplate { metadata?: ObjectMeta; spec: PodSpec }
-interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }
+interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: string;
+}
+export interface Container {
+  name: string;
+  image?: string;
+  ports?: ContainerPort[];
+  env?: { name: string; value?: string }[];
+  [k: string]: unknown;
+}
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  [k: string]: unknown;
+}
+export interface PodTemplate {
+  metadata?: ObjectMeta;
+  spec: PodSpec;
+}
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
 
-export interface DeploymentCondition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string }
+export interface DeploymentCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+}
 
 /** A workload that runs a pod template selected by labels: Deployment, DaemonSet. */
 export interface Workload extends KubeObject {
@@ -55,7 +81,14 @@ export interface Deployment extends KubeObject {
   };
 }
 
-export interface ServiceSpecPort { name?: string; port: number; targetPort?: number | string; protocol?: string; appProtocol?: string; nodePort?: number }
+export interface ServiceSpecPort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+  appProtocol?: string;
+  nodePort?: number;
+}
 
 export interface Service extends KubeObject {
   spec: {

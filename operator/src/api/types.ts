@@ -37,8 +37,16 @@ export interface KubeObject {
 type ProviderName = (typeof PROVIDER_NAMES)[number];
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
-export interface StringMatch { exact?: string; prefix?: string; suffix?: string; regex?: string }
-export interface MetadataOverlay { labels?: Record<string, string>; annotations?: Record<string, string> }
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  suffix?: string;
+  regex?: string;
+}
+export interface MetadataOverlay {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 
 export interface CanaryService {
   name?: string;
@@ -131,7 +139,11 @@ export interface CanaryAnalysis {
   alerts?: CanaryAlert[];
 }
 
-interface TargetRef { apiVersion?: string; kind: string; name: string }
+interface TargetRef {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+}
 
 export interface CanarySpec {
   provider?: ProviderName;

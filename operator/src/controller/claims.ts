@@ -47,7 +47,8 @@ export function claimConflict(canary: Canary, others: readonly Canary[]): string
     if (!olderThan(other, canary)) continue;
     const theirs = claimsOf(other);
     const shared = [...mine.keys()].filter((k) => theirs.has(k)).map((k) => mine.get(k)!);
-    if (shared.length) return `Canary ${other.metadata.name} already takes ${shared.join(', ')}; give this Canary another spec.service.name or target`;
+    if (shared.length)
+      return `Canary ${other.metadata.name} already takes ${shared.join(', ')}; give this Canary another spec.service.name or target`;
   }
   return undefined;
 }

@@ -28,7 +28,10 @@ export class CanaryController {
   private readonly byTarget = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly deps: ControllerDeps, private readonly opts: { workers: number; canaryInformer: Informer<Canary>; ownership?: Ownership }) {
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly opts: { workers: number; canaryInformer: Informer<Canary>; ownership?: Ownership },
+  ) {
     this.reconciler = new Reconciler(deps);
     this.queue = new WorkQueue({
       workers: opts.workers,

@@ -38,6 +38,10 @@ export interface ControllerDeps {
 }
 
 export const ownerRefOf = (canary: Canary): OwnerReference => ({
-  apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', name: canary.metadata.name!, uid: canary.metadata.uid!,
-  controller: true, blockOwnerDeletion: true,
+  apiVersion: 'tollgate.dev/v1beta1',
+  kind: 'Canary',
+  name: canary.metadata.name!,
+  uid: canary.metadata.uid!,
+  controller: true,
+  blockOwnerDeletion: true,
 });

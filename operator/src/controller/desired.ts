@@ -30,5 +30,9 @@ async function reportRouteDrift(run: Run, desired: Routes): Promise<void> {
   if (Number.isFinite(written) && run.now - written < SETTLE_MS) return;
   const live = await run.router.getRoutes(run.canary);
   if (!live || (live.canaryWeight === desired.canaryWeight && live.mirrored === desired.mirrored)) return;
-  run.event('Warning', 'RoutesCorrected', `${run.router.provider} routes carried canary weight ${live.canaryWeight}${live.mirrored ? ' (mirrored)' : ''}; restoring ${desired.canaryWeight} as recorded in status`);
+  run.event(
+    'Warning',
+    'RoutesCorrected',
+    `${run.router.provider} routes carried canary weight ${live.canaryWeight}${live.mirrored ? ' (mirrored)' : ''}; restoring ${desired.canaryWeight} as recorded in status`,
+  );
 }

@@ -13,7 +13,13 @@ export async function setFinalizer(run: Run, present: boolean): Promise<void> {
   const list = run.canary.metadata.finalizers ?? [];
   if (list.includes(FINALIZER) === present) return;
   const next = present ? [...list, FINALIZER] : list.filter((f) => f !== FINALIZER);
-  run.canary = await run.deps.client.patch<Canary>(Resources.canaries, run.ns, run.name, {
-    metadata: { resourceVersion: run.canary.metadata.resourceVersion, finalizers: next },
-  }, { type: 'merge', signal: run.signal, fieldManager: run.deps.fieldManager });
+  run.canary = await run.deps.client.patch<Canary>(
+    Resources.canaries,
+    run.ns,
+    run.name,
+    {
+      metadata: { resourceVersion: run.canary.metadata.resourceVersion, finalizers: next },
+    },
+    { type: 'merge', signal: run.signal, fieldManager: run.deps.fieldManager },
+  );
 }

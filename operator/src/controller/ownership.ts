@@ -52,7 +52,12 @@ export class ShardedOwnership implements Ownership {
 
   constructor(private readonly o: ShardOptions) {
     const lock = (name: string, labels: Record<string, string>): LeaseLock =>
-      new LeaseLock(o.client, o.namespace, name, { identity: o.identity, leaseDurationMs: o.leaseDurationMs, now: o.now, labels: { [LABELS.leaseOf]: o.prefix, ...labels } });
+      new LeaseLock(o.client, o.namespace, name, {
+        identity: o.identity,
+        leaseDurationMs: o.leaseDurationMs,
+        now: o.now,
+        labels: { [LABELS.leaseOf]: o.prefix, ...labels },
+      });
     this.locks = Array.from({ length: o.shards }, (_, i) => lock(`${o.prefix}-shard-${i}`, {}));
     this.member = lock(`${o.prefix}-member-${o.identity}`.slice(0, 253), { [LABELS.member]: 'true' });
   }
@@ -93,7 +98,9 @@ export class ShardedOwnership implements Ownership {
   /** One list of every Lease, then the member Lease renewed and each shard kept, taken or handed over. */
   private async round(): Promise<void> {
     try {
-      const leases = await this.o.client.list<Lease>(Resources.leases, this.o.namespace, { labelSelector: `${LABELS.leaseOf}=${this.o.prefix}` });
+      const leases = await this.o.client.list<Lease>(Resources.leases, this.o.namespace, {
+        labelSelector: `${LABELS.leaseOf}=${this.o.prefix}`,
+      });
       const byName = new Map(leases.items.map((l) => [l.metadata.name!, l]));
       await this.member.tryAcquireOrRenew(undefined, byName.get(this.member.name) ?? null);
       const members = this.liveMembers(leases.items);
@@ -101,7 +108,7 @@ export class ShardedOwnership implements Ownership {
         await this.tend(shard, preferredOwner(shard, members), byName.get(this.locks[shard]!.name) ?? null);
       }
       // Housekeeping last, and on its own: a failed delete (no RBAC for it, a 5xx) must not stop the renewals.
-      await this.collectDeadMembers(leases.items).catch((err: unknown) => this.o.log.warn({ err: messageOf(err) }, 'dead member leases not collected'));
+      await this.collectDeadMembers(leases.items).catch((err: unknown) => this.o.log.warn({ err }, 'dead member leases not collected'));
     } catch (err) {
       this.o.log.warn({ err }, 'shard leases: round failed');
     }
@@ -118,14 +125,25 @@ export class ShardedOwnership implements Ownership {
   }
 
   private otherMembers(leases: Lease[]): Lease[] {
-    return leases.filter((l) => l.metadata.labels?.[LABELS.member] === 'true' && l.metadata.name !== this.member.name && l.spec.holderIdentity !== this.o.identity);
+    return leases.filter(
+      (l) =>
+        l.metadata.labels?.[LABELS.member] === 'true' && l.metadata.name !== this.member.name && l.spec.holderIdentity !== this.o.identity,
+    );
   }
 
   /** The observer of another member's Lease. */
   private peer(l: Lease): LeaseLock {
     const name = l.metadata.name!;
     let seen = this.peers.get(name);
-    if (!seen) this.peers.set(name, (seen = new LeaseLock(this.o.client, this.o.namespace, name, { identity: this.o.identity, leaseDurationMs: this.o.leaseDurationMs, now: this.o.now })));
+    if (!seen)
+      this.peers.set(
+        name,
+        (seen = new LeaseLock(this.o.client, this.o.namespace, name, {
+          identity: this.o.identity,
+          leaseDurationMs: this.o.leaseDurationMs,
+          now: this.o.now,
+        })),
+      );
     return seen;
   }
 

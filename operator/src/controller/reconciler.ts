@@ -26,7 +26,11 @@ type PhaseHandler = (run: Run) => Promise<number | undefined>;
 
 /** The alert of each reason a Canary cannot be acted on. */
 const BLOCKED_ALERT: Record<string, AlertKind> = {
-  TargetNotFound: 'TargetNotFound', InvalidSpec: 'InvalidSpec', TargetInvalid: 'InvalidSpec', Unsupported: 'InvalidSpec', Conflict: 'InvalidSpec',
+  TargetNotFound: 'TargetNotFound',
+  InvalidSpec: 'InvalidSpec',
+  TargetInvalid: 'InvalidSpec',
+  Unsupported: 'InvalidSpec',
+  Conflict: 'InvalidSpec',
 };
 
 /** Blocks that end without a change of the Canary (a CRD installed, another Canary deleted): checked again. */
@@ -36,12 +40,19 @@ const RECHECKED: ReadonlySet<string> = new Set(['RouterUnavailable', 'Conflict']
 const REJECTED: ReadonlySet<number> = new Set([400, 403, 422]);
 
 const HANDLERS: Record<Phase, PhaseHandler> = {
-  '': initialize, Initializing: initialize,
-  Initialized: idle, Succeeded: idle, Failed: idle, Waiting: idle,
-  Progressing: progressing, WaitingPromotion: progressing,
-  Promoting: promoting, Finalising: finalising,
+  '': initialize,
+  Initializing: initialize,
+  Initialized: idle,
+  Succeeded: idle,
+  Failed: idle,
+  Waiting: idle,
+  Progressing: progressing,
+  WaitingPromotion: progressing,
+  Promoting: promoting,
+  Finalising: finalising,
   // Terminating is handled by delete() while the deletion is pending; otherwise nothing runs.
-  Terminating: idle, Terminated: idle,
+  Terminating: idle,
+  Terminated: idle,
 };
 
 /** Reconciles one Canary: validates it, then moves it at most one step, from what the caches show. */
@@ -49,7 +60,11 @@ export class Reconciler {
   private readonly caps: Capabilities;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.caps = { providers: supportedProviders(), targetKinds: new Set(Object.keys(deps.targets)), builtinMetricProviders: builtinMetricProviders() };
+    this.caps = {
+      providers: supportedProviders(),
+      targetKinds: new Set(Object.keys(deps.targets)),
+      builtinMetricProviders: builtinMetricProviders(),
+    };
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
@@ -57,7 +72,12 @@ export class Reconciler {
     const canary = this.deps.canaries.get(namespace, name);
     if (!canary || (canary.metadata.deletionTimestamp && !hasFinalizer(canary))) return {};
     const provider = canary.spec.provider || this.deps.defaultProvider;
-    const run = new Run(canary, this.deps, { log: canaryLogger(this.deps.logger, namespace, name), signal, eventSink: notifyEventHooks }, { provider });
+    const run = new Run(
+      canary,
+      this.deps,
+      { log: canaryLogger(this.deps.logger, namespace, name), signal, eventSink: notifyEventHooks },
+      { provider },
+    );
     const ready = await this.prepare(run);
     if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
     if (!ready) return run.blocked && RECHECKED.has(run.blocked.reason) ? { requeueAfterMs: 30_000 } : {};
@@ -117,14 +137,17 @@ export class Reconciler {
       await run.router.getRoutes(run.canary);
     } catch (err) {
       if (err instanceof TargetError) return this.block(run, { reason: err.reason, message: err.message });
-      if (err instanceof ResourceNotServedError) return this.block(run, { reason: 'RouterUnavailable', message: `${run.ctx.provider}: ${err.message}` });
+      if (err instanceof ResourceNotServedError)
+        return this.block(run, { reason: 'RouterUnavailable', message: `${run.ctx.provider}: ${err.message}` });
       throw err;
     }
     return true;
   }
 
   private async block(run: Run, problem: Problem): Promise<false> {
-    const already = run.canary.status?.conditions?.find((c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === boundedMessage(problem.message));
+    const already = run.canary.status?.conditions?.find(
+      (c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === boundedMessage(problem.message),
+    );
     run.blocked = problem;
     run.detail = problem.message;
     await run.commit();

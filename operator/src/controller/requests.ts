@@ -29,7 +29,11 @@ export function discardInapplicable(run: Run, applicable: readonly OneShot[]): b
     const value = pendingRequest(run, kind);
     if (!value || applicable.includes(kind)) continue;
     markHandled(run, kind, value);
-    run.event('Warning', 'RequestIgnored', `${REQUEST_ANNOTATIONS[kind]}=${value} ignored: ${kind} does not apply while the canary is ${run.phase}`);
+    run.event(
+      'Warning',
+      'RequestIgnored',
+      `${REQUEST_ANNOTATIONS[kind]}=${value} ignored: ${kind} does not apply while the canary is ${run.phase}`,
+    );
     discarded = true;
   }
   return discarded;

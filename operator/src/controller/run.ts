@@ -73,16 +73,27 @@ export class Run {
   }
 
   /** Pieces that exist once the spec has been validated and the target read. */
-  get a(): ResolvedAnalysis { return must(this.ctx.analysis, 'analysis'); }
-  get target(): Target { return must(this.ctx.target, 'target'); }
-  get info(): TargetInfo { return must(this.ctx.info, 'target info'); }
-  get router(): Router { return must(this.ctx.router, 'router'); }
+  get a(): ResolvedAnalysis {
+    return must(this.ctx.analysis, 'analysis');
+  }
+  get target(): Target {
+    return must(this.ctx.target, 'target');
+  }
+  get info(): TargetInfo {
+    return must(this.ctx.info, 'target info');
+  }
+  get router(): Router {
+    return must(this.ctx.router, 'router');
+  }
 
   event(type: EventType, reason: string, full: string): void {
     const message = boundedMessage(full);
     this.deps.events.record(this.canary, type, reason, message);
     this.eventSink(this, type, reason, message);
-    (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 }, message);
+    (type === 'Warning' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))(
+      { reason, phase: this.phase, weight: this.status.canaryWeight ?? 0 },
+      message,
+    );
   }
 
   /** Notifies the Canary's alert providers (fire and forget: delivery never blocks or fails a reconcile). */
@@ -95,10 +106,23 @@ export class Run {
     const nowIso = new Date(this.now).toISOString();
     const generation = this.canary.metadata.generation ?? 0;
     this.status.observedGeneration = generation;
-    const upToDate = this.ctx.info ? this.ctx.info.revision === this.status.lastPromotedSpec : this.status.lastAppliedSpec === this.status.lastPromotedSpec;
-    this.status.conditions = canaryConditions(this.status.conditions ?? [], {
-      phase: this.phase, generation, upToDate, blocked: this.blocked, notice: this.notice, detail: this.detail, paused: this.paused, checks: this.status.lastChecks,
-    }, nowIso);
+    const upToDate = this.ctx.info
+      ? this.ctx.info.revision === this.status.lastPromotedSpec
+      : this.status.lastAppliedSpec === this.status.lastPromotedSpec;
+    this.status.conditions = canaryConditions(
+      this.status.conditions ?? [],
+      {
+        phase: this.phase,
+        generation,
+        upToDate,
+        blocked: this.blocked,
+        notice: this.notice,
+        detail: this.detail,
+        paused: this.paused,
+        checks: this.status.lastChecks,
+      },
+      nowIso,
+    );
     if (isDeepStrictEqual(withoutTimes(this.status), withoutTimes(this.canary.status ?? {}))) return;
     this.status.lastTransitionTime = nowIso;
     const body: Canary = { ...this.canary, status: this.status };

@@ -17,11 +17,17 @@ function hooksOf(run: Run, type: Exclude<WebhookType, ''>): CanaryWebhook[] {
 export function payloadOf(run: Run, hook: CanaryWebhook, type: string, extra: Record<string, string> = {}): SentWebhookPayload<Phase> {
   const s = run.status;
   return {
-    name: run.name, namespace: run.ns, phase: run.phase,
+    name: run.name,
+    namespace: run.ns,
+    phase: run.phase,
     checksum: revisionOf({ lastAppliedSpec: s.lastAppliedSpec ?? '', trackedConfigs: s.trackedConfigs ?? {} }),
-    metadata: { ...hook.metadata, ...extra }, type,
-    canaryWeight: s.canaryWeight ?? 0, iteration: s.iterations ?? 0, revision: s.lastAppliedSpec ?? '',
-    failedChecks: s.failedChecks ?? 0, timestamp: new Date(run.now).toISOString(),
+    metadata: { ...hook.metadata, ...extra },
+    type,
+    canaryWeight: s.canaryWeight ?? 0,
+    iteration: s.iterations ?? 0,
+    revision: s.lastAppliedSpec ?? '',
+    failedChecks: s.failedChecks ?? 0,
+    timestamp: new Date(run.now).toISOString(),
   };
 }
 

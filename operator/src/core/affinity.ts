@@ -37,8 +37,12 @@ export function affinityStatus(spec: CanarySpec, prior: CanaryStatus, value: () 
 
 function attributes(sa: SessionAffinity): string {
   return [
-    `Path=${sa.path ?? '/'}`, ...(sa.domain ? [`Domain=${sa.domain}`] : []), ...(sa.httpOnly ? ['HttpOnly'] : []),
-    ...(sa.secure ? ['Secure'] : []), ...(sa.sameSite ? [`SameSite=${sa.sameSite}`] : []), ...(sa.partitioned ? ['Partitioned'] : []),
+    `Path=${sa.path ?? '/'}`,
+    ...(sa.domain ? [`Domain=${sa.domain}`] : []),
+    ...(sa.httpOnly ? ['HttpOnly'] : []),
+    ...(sa.secure ? ['Secure'] : []),
+    ...(sa.sameSite ? [`SameSite=${sa.sameSite}`] : []),
+    ...(sa.partitioned ? ['Partitioned'] : []),
   ].join('; ');
 }
 
@@ -51,7 +55,11 @@ export function affinityRoutes(spec: CanarySpec, status: CanaryStatus, intervalM
   const a = analysisOf(spec);
   const sa = a.sessionAffinity;
   if (!sa || strategyOf(a) !== 'canary') return undefined;
-  const base = { attributes: attributes(sa), canaryMaxAge: sa.maxAge ?? DEFAULT_MAX_AGE, primaryMaxAge: Math.max(1, Math.round(intervalMs / 1000)) };
+  const base = {
+    attributes: attributes(sa),
+    canaryMaxAge: sa.maxAge ?? DEFAULT_MAX_AGE,
+    primaryMaxAge: Math.max(1, Math.round(intervalMs / 1000)),
+  };
   if ((status.canaryWeight ?? 0) > 0) {
     return {
       ...base,

@@ -1,7 +1,8 @@
 import type { CanaryMetric, CheckResult } from '../api/types.js';
 
-export const SUCCESS_RATE = 'request-success-rate';
-export const DURATION = 'request-duration';
+import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
+
+export { DURATION, SUCCESS_RATE };
 
 /** The accepted range of a metric; the deprecated threshold is a minimum for success rate, a maximum otherwise. */
 export function rangeOf(m: CanaryMetric): { min?: number; max?: number } {

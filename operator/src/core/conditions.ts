@@ -25,7 +25,15 @@ export interface ConditionInput {
 }
 
 /** Check reasons that mean the metrics could not be read at all (rather than read and judged). */
-const SOURCE_PROBLEMS: ReadonlySet<string> = new Set(['ProviderError', 'MultipleSeries', 'TemplateNotFound', 'SecretNotFound', 'UnsupportedProvider', 'TemplateError', 'NoQuery']);
+const SOURCE_PROBLEMS: ReadonlySet<string> = new Set([
+  'ProviderError',
+  'MultipleSeries',
+  'TemplateNotFound',
+  'SecretNotFound',
+  'UnsupportedProvider',
+  'TemplateError',
+  'NoQuery',
+]);
 
 /** MetricsAvailable: False while a metric source is unreachable or misconfigured; absent before any check. */
 function metricsAvailable(i: ConditionInput): Condition | undefined {
@@ -55,8 +63,13 @@ export function boundedMessage(message: string): string {
   return `${cut}… (${message.length - cut.length} more characters)`;
 }
 
-const cond = (type: string, status: ConditionStatus, reason: string, message: string, generation: number): Condition =>
-  ({ type, status, reason, message: boundedMessage(message), observedGeneration: generation });
+const cond = (type: string, status: ConditionStatus, reason: string, message: string, generation: number): Condition => ({
+  type,
+  status,
+  reason,
+  message: boundedMessage(message),
+  observedGeneration: generation,
+});
 
 function ready(i: ConditionInput): Condition {
   const phase = phaseName(i.phase);
@@ -97,6 +110,7 @@ function supported(i: ConditionInput): Condition {
 /** The kstatus conditions (Ready, Reconciling, Stalled) plus Promoted and Supported. */
 export function canaryConditions(prior: Condition[], i: ConditionInput, now: string): Condition[] {
   let out = prior;
-  for (const c of [ready(i), reconciling(i), stalled(i), promoted(i), supported(i), metricsAvailable(i)]) if (c) out = setCondition(out, c, now);
+  for (const c of [ready(i), reconciling(i), stalled(i), promoted(i), supported(i), metricsAvailable(i)])
+    if (c) out = setCondition(out, c, now);
   return out;
 }

@@ -15,9 +15,14 @@ export type CrossNamespacePolicy = (typeof CROSS_NAMESPACE_POLICIES)[number];
 export function crossNamespaceRefusal(kind: string, target: KubeObject, from: string, policy: CrossNamespacePolicy): string | undefined {
   const home = target.metadata.namespace ?? '';
   if (home === from || policy === 'allow') return undefined;
-  const allowed = (target.metadata.annotations?.[ANNOTATIONS.allowCrossNamespace] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = (target.metadata.annotations?.[ANNOTATIONS.allowCrossNamespace] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (allowed.includes('*') || allowed.includes(from)) return undefined;
-  return `${kind} ${home}/${target.metadata.name} may not be used from namespace ${from}: `
-    + `annotate it with ${ANNOTATIONS.allowCrossNamespace}: "${from}" (a comma-separated list, or "*"), `
-    + 'or run the operator with --cross-namespace-refs=allow';
+  return (
+    `${kind} ${home}/${target.metadata.name} may not be used from namespace ${from}: ` +
+    `annotate it with ${ANNOTATIONS.allowCrossNamespace}: "${from}" (a comma-separated list, or "*"), ` +
+    'or run the operator with --cross-namespace-refs=allow'
+  );
 }

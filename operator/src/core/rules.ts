@@ -14,13 +14,22 @@ export interface RuleViolation {
   message: string;
 }
 
-interface Validation { rule: string; message: string }
+interface Validation {
+  rule: string;
+  message: string;
+}
 
 /** Kubernetes' list library function the rules use (k8s.io/apiserver/pkg/cel/library/lists.go). */
-const isSorted = (list: unknown[]): boolean => list.every((v, i) => i === 0 || (list[i - 1] as number | bigint | string) <= (v as number | bigint | string));
+const isSorted = (list: unknown[]): boolean =>
+  list.every((v, i) => i === 0 || (list[i - 1] as number | bigint | string) <= (v as number | bigint | string));
 
-const env = new Environment({ unlistedVariablesAreDyn: true })
-  .registerFunction({ name: 'isSorted', receiverType: 'list', returnType: 'bool', params: [], handler: isSorted });
+const env = new Environment({ unlistedVariablesAreDyn: true }).registerFunction({
+  name: 'isSorted',
+  receiverType: 'list',
+  returnType: 'bool',
+  params: [],
+  handler: isSorted,
+});
 
 /** Parsed rules; the rules come from our own schemas, a fixed set. */
 const compiled = new Map<string, ParseResult>();

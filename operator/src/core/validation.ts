@@ -44,7 +44,8 @@ const SPEC_SCHEMA = canarySpecSchema();
 /** What validateCanary reports, entry by entry, in the same order. */
 export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilities): ValidationIssue[] {
   const r = new Issues();
-  for (const v of ruleViolations(SPEC_SCHEMA, { ...spec, provider }, 'spec')) r.list.push({ kind: 'error', path: v.path, message: `${v.path}: ${v.message}`, rule: v.message });
+  for (const v of ruleViolations(SPEC_SCHEMA, { ...spec, provider }, 'spec'))
+    r.list.push({ kind: 'error', path: v.path, message: `${v.path}: ${v.message}`, rule: v.message });
   const an = spec.analysis || !spec.canaryAnalysis ? 'spec.analysis' : 'spec.canaryAnalysis';
   checkTarget(spec, caps, r);
   checkProvider(spec, provider, caps, r);
@@ -54,7 +55,11 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   checkBuiltins(spec, provider, caps, an, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `${an}.webhooks[${i}]`, r));
   const scaler = spec.autoscalerRef as { kind?: string } | undefined;
-  if (scaler?.kind === 'ScaledObject') r.unsupported('spec.autoscalerRef.kind', 'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero');
+  if (scaler?.kind === 'ScaledObject')
+    r.unsupported(
+      'spec.autoscalerRef.kind',
+      'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero',
+    );
   return r.list;
 }
 
@@ -84,7 +89,10 @@ class Issues {
 function checkTarget(spec: CanarySpec, caps: Capabilities, r: Issues): void {
   if (!spec.service) r.error('spec.service', 'spec.service is required (at least service.port)');
   if (spec.targetRef && !caps.targetKinds.has(spec.targetRef.kind)) {
-    r.unsupported('spec.targetRef.kind', `targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`);
+    r.unsupported(
+      'spec.targetRef.kind',
+      `targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`,
+    );
   }
 }
 
@@ -92,7 +100,8 @@ function checkTarget(spec: CanarySpec, caps: Capabilities, r: Issues): void {
 const providerPath = (spec: CanarySpec): string => (spec.provider ? 'spec.provider' : 'spec');
 
 function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r: Issues): void {
-  if (!caps.providers.has(provider)) r.unsupported(providerPath(spec), `provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
+  if (!caps.providers.has(provider))
+    r.unsupported(providerPath(spec), `provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
 }
 
 function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues): void {
@@ -102,11 +111,15 @@ function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
   if (strategy === 'canary' && provider === 'kubernetes' && !spec.skipAnalysis) {
-    r.notice(providerPath(spec), 'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)');
+    r.notice(
+      providerPath(spec),
+      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
+    );
   } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
     r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
   }
-  if (a.sessionAffinity && strategy !== 'canary') r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
+  if (a.sessionAffinity && strategy !== 'canary')
+    r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
   if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
 }
 
@@ -118,7 +131,10 @@ function checkBuiltins(spec: CanarySpec, provider: string, caps: Capabilities, a
   if (caps.builtinMetricProviders.has(provider) || !caps.providers.has(provider)) return;
   (analysisOf(spec).metrics ?? []).forEach((m, i) => {
     if ((m.name === SUCCESS_RATE || m.name === DURATION) && !m.templateRef && !m.query) {
-      r.error(`${an}.metrics[${i}]`, `metric ${m.name} has no built-in query for provider ${provider}: give it a templateRef to a MetricTemplate`);
+      r.error(
+        `${an}.metrics[${i}]`,
+        `metric ${m.name} has no built-in query for provider ${provider}: give it a templateRef to a MetricTemplate`,
+      );
     }
   });
 }

@@ -108,8 +108,19 @@ export class KubeClient {
    * Streams a watch until the server closes it, the signal aborts, or an error occurs.
    * Resolves on a clean end; rejects with KubeApiError (e.g. 410 Gone) or KubeConnectionError.
    */
-  async watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, accept?: string): Promise<void> {
-    const res = await this.send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0, ...(accept ? { accept } : {}) }, this.watchAgent);
+  async watch<T>(
+    path: string,
+    query: RequestOptions['query'],
+    onEvent: (e: WatchEvent<T>) => void,
+    signal: AbortSignal,
+    accept?: string,
+  ): Promise<void> {
+    const res = await this.send(
+      'GET',
+      path,
+      { query: { ...query, watch: true }, signal, timeoutMs: 0, ...(accept ? { accept } : {}) },
+      this.watchAgent,
+    );
     const code = res.statusCode ?? 0;
     this.opts.observer?.('watch', resourceOfPath(path), code, 0);
     if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
@@ -120,7 +131,13 @@ export class KubeClient {
     return this.request<T>('GET', resourcePath(r, namespace, name), { signal });
   }
 
-  list<T extends KubeObject>(r: ResourceType, namespace?: string, query: RequestOptions['query'] = {}, signal?: AbortSignal, accept?: string): Promise<ListResult<T>> {
+  list<T extends KubeObject>(
+    r: ResourceType,
+    namespace?: string,
+    query: RequestOptions['query'] = {},
+    signal?: AbortSignal,
+    accept?: string,
+  ): Promise<ListResult<T>> {
     return this.request<ListResult<T>>('GET', resourcePath(r, namespace), { query, signal, ...(accept ? { accept } : {}) });
   }
 
@@ -130,43 +147,64 @@ export class KubeClient {
   }
 
   create<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, undefined,
-      () => this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal }));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, undefined, () =>
+      this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, signal }),
+    );
   }
 
   replace<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion,
-      () => this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal }));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion, () =>
+      this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), { body: obj, signal }),
+    );
   }
 
   /** PUT on the status subresource: replaces status only, guarded by metadata.resourceVersion. */
   replaceStatus<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T> {
-    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion,
-      () => this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal }));
+    return this.tracked(r, obj.metadata.namespace, obj.metadata.name, obj.metadata.resourceVersion, () =>
+      this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), { body: obj, signal }),
+    );
   }
 
   patch<T extends KubeObject>(
-    r: ResourceType, namespace: string | undefined, name: string, patch: unknown,
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
     o: PatchOptions = {},
   ): Promise<T> {
     const type = o.type ?? 'merge';
     const query = { fieldManager: o.fieldManager, force: o.force };
-    const precondition = type === 'merge' ? (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion : undefined;
-    return this.tracked(r, namespace, name, o.replaces ?? precondition, () => this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
-      body: patch, contentType: PATCH_CONTENT_TYPES[type], query, signal: o.signal,
-    }));
+    const precondition =
+      type === 'merge' ? (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion : undefined;
+    return this.tracked(r, namespace, name, o.replaces ?? precondition, () =>
+      this.request<T>('PATCH', resourcePath(r, namespace, name, o.subresource), {
+        body: patch,
+        contentType: PATCH_CONTENT_TYPES[type],
+        query,
+        signal: o.signal,
+      }),
+    );
   }
 
   /** Runs a write with the listeners told before it is sent and after it ends (see WriteListener). */
-  private tracked<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string | undefined, replaced: string | undefined, send: () => Promise<T>): Promise<T> {
+  private tracked<T extends KubeObject>(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string | undefined,
+    replaced: string | undefined,
+    send: () => Promise<T>,
+  ): Promise<T> {
     const ends = name ? this.writeListeners.map((listener) => listener(r, namespace, name)) : [];
-    return send().then((obj) => {
-      for (const end of ends) end(obj, replaced);
-      return obj;
-    }, (err: unknown) => {
-      for (const end of ends) end(undefined);
-      throw err;
-    });
+    return send().then(
+      (obj) => {
+        for (const end of ends) end(obj, replaced);
+        return obj;
+      },
+      (err: unknown) => {
+        for (const end of ends) end(undefined);
+        throw err;
+      },
+    );
   }
 
   delete(r: ResourceType, namespace: string | undefined, name: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
@@ -186,7 +224,9 @@ export class KubeClient {
       accept: o.accept ?? 'application/json',
       'user-agent': this.opts.userAgent ?? 'tollgate',
       ...(await this.opts.authHeaders()),
-      ...(body !== undefined ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+      ...(body !== undefined
+        ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(body)) }
+        : {}),
     };
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = o.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000;

@@ -2,8 +2,15 @@ import type https from 'node:https';
 import type { Cluster, User } from '@kubernetes/client-node';
 import { KubeClient, type RequestObserver } from './client.js';
 import {
-  KubeConfigError, loadKubeConfig, needsClientNode, refreshingHeaders, staticConnection,
-  type ClientConnection, type KubeConfigSelection, type KubeConfigSources, type RefreshOptions,
+  KubeConfigError,
+  loadKubeConfig,
+  needsClientNode,
+  refreshingHeaders,
+  staticConnection,
+  type ClientConnection,
+  type KubeConfigSelection,
+  type KubeConfigSources,
+  type RefreshOptions,
 } from './kubeconfig.js';
 
 export { KubeConfigError };
@@ -58,19 +65,29 @@ export async function clientNodeConnection(sel: KubeConfigSelection, o: RefreshO
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { cluster: c, user: u } = sel;
   const cluster: Cluster = {
-    name: c.name, server: c.server, skipTLSVerify: c.insecureSkipTlsVerify,
-    ...(c.caData !== undefined ? { caData: c.caData } : {}), ...(c.caFile !== undefined ? { caFile: c.caFile } : {}),
+    name: c.name,
+    server: c.server,
+    skipTLSVerify: c.insecureSkipTlsVerify,
+    ...(c.caData !== undefined ? { caData: c.caData } : {}),
+    ...(c.caFile !== undefined ? { caFile: c.caFile } : {}),
     ...(c.tlsServerName !== undefined ? { tlsServerName: c.tlsServerName } : {}),
   };
   const users: User[] = u
-    ? [{
-        name: u.name, exec: u.exec, authProvider: u.authProvider,
-        ...(u.token !== undefined ? { token: u.token } : {}),
-        ...(u.certData !== undefined ? { certData: u.certData } : {}), ...(u.certFile !== undefined ? { certFile: u.certFile } : {}),
-        ...(u.keyData !== undefined ? { keyData: u.keyData } : {}), ...(u.keyFile !== undefined ? { keyFile: u.keyFile } : {}),
-        ...(u.username !== undefined ? { username: u.username } : {}), ...(u.password !== undefined ? { password: u.password } : {}),
-        ...(u.impersonateUser !== undefined ? { impersonateUser: u.impersonateUser } : {}),
-      }]
+    ? [
+        {
+          name: u.name,
+          exec: u.exec,
+          authProvider: u.authProvider,
+          ...(u.token !== undefined ? { token: u.token } : {}),
+          ...(u.certData !== undefined ? { certData: u.certData } : {}),
+          ...(u.certFile !== undefined ? { certFile: u.certFile } : {}),
+          ...(u.keyData !== undefined ? { keyData: u.keyData } : {}),
+          ...(u.keyFile !== undefined ? { keyFile: u.keyFile } : {}),
+          ...(u.username !== undefined ? { username: u.username } : {}),
+          ...(u.password !== undefined ? { password: u.password } : {}),
+          ...(u.impersonateUser !== undefined ? { impersonateUser: u.impersonateUser } : {}),
+        },
+      ]
     : [];
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -84,7 +101,10 @@ export async function clientNodeConnection(sel: KubeConfigSelection, o: RefreshO
     try {
       await kc.applyToHTTPSOptions(options);
     } catch (err) {
-      throw new KubeConfigError(`cannot get credentials of user "${u?.name}" (${u?.origin}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new KubeConfigError(
+        `cannot get credentials of user "${u?.name}" (${u?.origin}): ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
     return options;
   };

@@ -37,8 +37,12 @@ export function covers(live: unknown, desired: unknown): boolean {
  * starts from a fresh read.
  */
 export async function ensureObject<T extends KubeObject & { spec?: unknown }>(
-  client: KubeClient, lister: Lister<T>, resource: ResourceType, ref: { namespace: string; name: string },
-  build: (live: T | undefined) => T, signal: AbortSignal,
+  client: KubeClient,
+  lister: Lister<T>,
+  resource: ResourceType,
+  ref: { namespace: string; name: string },
+  build: (live: T | undefined) => T,
+  signal: AbortSignal,
 ): Promise<EnsureAction> {
   const live = lister.get(ref.namespace, ref.name);
   const desired = build(live);
@@ -62,7 +66,11 @@ export const GITOPS_ANNOTATIONS: Record<string, string> = {
  * Metadata of a generated object merged into the live metadata: our labels and annotations are set,
  * everybody else's are kept; the Canary becomes the controller owner unless the object was adopted.
  */
-export function mergeMetadata(live: ObjectMeta | undefined, canary: Canary, ours: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; owner?: ObjectMeta['ownerReferences'] }): ObjectMeta {
+export function mergeMetadata(
+  live: ObjectMeta | undefined,
+  canary: Canary,
+  ours: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; owner?: ObjectMeta['ownerReferences'] },
+): ObjectMeta {
   const base: ObjectMeta = live ? { ...live } : { name: ours.name, namespace: canary.metadata.namespace };
   base.labels = { ...live?.labels, ...ours.labels, [LABELS.canary]: canary.metadata.name! };
   base.annotations = { ...live?.annotations, ...ours.annotations, ...GITOPS_ANNOTATIONS };

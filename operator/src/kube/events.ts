@@ -9,7 +9,12 @@ export interface EventSink {
   record(obj: KubeObject, type: EventType, reason: string, message: string): void;
 }
 
-interface SeenEvent { name: string; namespace: string; count: number; at: number }
+interface SeenEvent {
+  name: string;
+  namespace: string;
+  count: number;
+  at: number;
+}
 
 const DEDUP_WINDOW_MS = 10 * 60_000;
 const MAX_TRACKED = 5000;
@@ -30,8 +35,7 @@ export class EventRecorder implements EventSink {
   ) {}
 
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
-    void this.write(obj, type, reason, message).catch((err) =>
-      this.log.warn({ err, reason }, 'cannot record event'));
+    void this.write(obj, type, reason, message).catch((err) => this.log.warn({ err, reason }, 'cannot record event'));
   }
 
   private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
@@ -51,11 +55,19 @@ export class EventRecorder implements EventSink {
       kind: 'Event',
       metadata: { name, namespace },
       involvedObject: {
-        apiVersion: apiVersionOf(this.resource), kind: this.resource.kind, name: obj.metadata.name,
-        namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion,
+        apiVersion: apiVersionOf(this.resource),
+        kind: this.resource.kind,
+        name: obj.metadata.name,
+        namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
       },
-      reason, message: message.slice(0, 1024), type, count: 1,
-      firstTimestamp: now.toISOString(), lastTimestamp: now.toISOString(),
+      reason,
+      message: message.slice(0, 1024),
+      type,
+      count: 1,
+      firstTimestamp: now.toISOString(),
+      lastTimestamp: now.toISOString(),
       source: { component: this.component },
       reportingComponent: this.component,
     } as KubeObject);

@@ -38,17 +38,21 @@ export class InformerRegistry {
   private readonly informers = new Map<string, { informer: Informer<KubeObject>; ready: Promise<void> }>();
   private readonly failedAt = new Map<string, { at: number; err: Error }>();
 
-  constructor(private readonly opts: {
-    client: KubeClient;
-    logger: Logger;
-    namespaces: string[];
-    resyncMs: number;
-    onEvent: ObjectEventHandler;
-    /** Per resource (by resourceKey): the namespaces to watch instead of `namespaces`, and whether to cache metadata alone. */
-    overrides?: Readonly<Record<string, ResourceOverride>>;
-  }) {
+  constructor(
+    private readonly opts: {
+      client: KubeClient;
+      logger: Logger;
+      namespaces: string[];
+      resyncMs: number;
+      onEvent: ObjectEventHandler;
+      /** Per resource (by resourceKey): the namespaces to watch instead of `namespaces`, and whether to cache metadata alone. */
+      overrides?: Readonly<Record<string, ResourceOverride>>;
+    },
+  ) {
     // Every write of the operator is shown by its informer at once until the watch delivers it, and its echo is own.
-    opts.client.onWrite((resource, namespace, name) => this.informers.get(resourceKey(resource))?.informer.writing(namespace, name) ?? NO_END);
+    opts.client.onWrite(
+      (resource, namespace, name) => this.informers.get(resourceKey(resource))?.informer.writing(namespace, name) ?? NO_END,
+    );
   }
 
   /** The lister of a resource, once its informer has synced. Throws ResourceNotServedError and the like. */
@@ -90,7 +94,10 @@ export class InformerRegistry {
     const override = this.opts.overrides?.[resourceKey(resource)];
     if (override?.unwatched) throw new ResourceNotWatchedError(resource);
     const informer = new Informer<KubeObject>({
-      client: this.opts.client, resource, logger: this.opts.logger, resyncMs: this.opts.resyncMs,
+      client: this.opts.client,
+      resource,
+      logger: this.opts.logger,
+      resyncMs: this.opts.resyncMs,
       namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
       ...(override?.metadataOnly ? { metadataOnly: true, keepAnnotations: override.keepAnnotations ?? [] } : {}),
     });

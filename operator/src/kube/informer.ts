@@ -136,7 +136,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
   private settle(err?: Error): void {
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) (err ? w.reject(err) : w.resolve());
+    for (const w of waiters) err ? w.reject(err) : w.resolve();
   }
 
   private async run(scope: string): Promise<void> {
@@ -166,9 +166,17 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.opts.client.list<T>(this.opts.resource, scope || undefined, {
-        labelSelector: this.opts.labelSelector, limit: this.opts.pageSize ?? 500, continue: cont,
-      }, signal, this.opts.metadataOnly ? METADATA_ONLY.list : undefined);
+      const page = await this.opts.client.list<T>(
+        this.opts.resource,
+        scope || undefined,
+        {
+          labelSelector: this.opts.labelSelector,
+          limit: this.opts.pageSize ?? 500,
+          continue: cont,
+        },
+        signal,
+        this.opts.metadataOnly ? METADATA_ONLY.list : undefined,
+      );
       for (const item of page.items) {
         const ns = item.metadata.namespace ?? '';
         if (!seen.has(ns)) seen.set(ns, new Map());
@@ -198,10 +206,20 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     const path = resourcePath(this.opts.resource, scope || undefined);
     for (;;) {
       try {
-        await this.opts.client.watch<T>(path, {
-          resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60),
-          labelSelector: this.opts.labelSelector,
-        }, (e) => { rv = this.apply(e) ?? rv; }, signal, this.opts.metadataOnly ? METADATA_ONLY.watch : undefined);
+        await this.opts.client.watch<T>(
+          path,
+          {
+            resourceVersion: rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+            labelSelector: this.opts.labelSelector,
+          },
+          (e) => {
+            rv = this.apply(e) ?? rv;
+          },
+          signal,
+          this.opts.metadataOnly ? METADATA_ONLY.watch : undefined,
+        );
       } catch (err) {
         if (err instanceof RelistNeeded || isGone(err)) return;
         throw err;

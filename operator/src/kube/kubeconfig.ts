@@ -105,7 +105,9 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string }, 
   const inCluster = loadInCluster(env, sources.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
   if (!inCluster) throw new KubeConfigError(NOTHING_FOUND);
   if (opts.context && opts.context !== inCluster.context) {
-    throw new KubeConfigError(`kubeconfig has no context "${opts.context}": running in-cluster, the only context is "${inCluster.context}"`);
+    throw new KubeConfigError(
+      `kubeconfig has no context "${opts.context}": running in-cluster, the only context is "${inCluster.context}"`,
+    );
   }
   return inCluster;
 }
@@ -120,7 +122,8 @@ function loadInCluster(env: NodeJS.ProcessEnv, dir: string): KubeConfigSelection
   const tokenFile = path.join(dir, 'token');
   const hasToken = fs.existsSync(tokenFile);
   if (!host || !port) {
-    if (hasToken) throw new KubeConfigError(`${NOTHING_FOUND} (found ${tokenFile} but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set)`);
+    if (hasToken)
+      throw new KubeConfigError(`${NOTHING_FOUND} (found ${tokenFile} but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set)`);
     return undefined;
   }
   if (!hasToken) throw new KubeConfigError(`${NOTHING_FOUND} (KUBERNETES_SERVICE_HOST is set but ${tokenFile} does not exist)`);
@@ -169,7 +172,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 class DocReader {
   private readonly dir: string;
 
-  constructor(readonly file: string, readonly doc: Obj) {
+  constructor(
+    readonly file: string,
+    readonly doc: Obj,
+  ) {
     this.dir = path.dirname(path.resolve(file));
   }
 
@@ -233,17 +239,25 @@ function parseCluster(r: DocReader, name: string, body: Obj, where: string): Clu
   const caData = r.str(body, 'certificate-authority-data', where);
   const caFile = r.abs(r.str(body, 'certificate-authority', where));
   const skip = body['insecure-skip-tls-verify'];
-  if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw r.bad(`${where}.insecure-skip-tls-verify`, 'must be true or false');
+  if (skip !== undefined && skip !== null && typeof skip !== 'boolean')
+    throw r.bad(`${where}.insecure-skip-tls-verify`, 'must be true or false');
   const tlsServerName = r.str(body, 'tls-server-name', where);
   const proxyUrl = r.str(body, 'proxy-url', where);
   // Reported only if this entry is selected: an unused entry does no harm.
   if (proxyUrl) {
-    return { unusable: `kubeconfig ${r.file}: cluster "${name}" sets proxy-url ${proxyUrl}, which the Tollgate client does not support; reach the API server directly` };
+    return {
+      unusable: `kubeconfig ${r.file}: cluster "${name}" sets proxy-url ${proxyUrl}, which the Tollgate client does not support; reach the API server directly`,
+    };
   }
   if (!server) return { unusable: `kubeconfig ${r.file}: cluster "${name}" has no server` };
   return {
-    name, server: server.replace(/\/$/, ''), insecureSkipTlsVerify: skip === true, origin: r.file,
-    ...(caData ? { caData } : {}), ...(caFile ? { caFile } : {}), ...(tlsServerName ? { tlsServerName } : {}),
+    name,
+    server: server.replace(/\/$/, ''),
+    insecureSkipTlsVerify: skip === true,
+    origin: r.file,
+    ...(caData ? { caData } : {}),
+    ...(caFile ? { caFile } : {}),
+    ...(tlsServerName ? { tlsServerName } : {}),
   };
 }
 
@@ -269,7 +283,10 @@ function parseUser(r: DocReader, name: string, body: Obj, where: string): UserEn
       throw r.bad(`${where}.${key}`, 'is not supported by the Tollgate client (only as and as-uid are)');
     }
   }
-  for (const [key, field] of [['exec', 'exec'], ['auth-provider', 'authProvider']] as const) {
+  for (const [key, field] of [
+    ['exec', 'exec'],
+    ['auth-provider', 'authProvider'],
+  ] as const) {
     const v = body[key];
     if (v === undefined || v === null) continue;
     if (!isObj(v)) throw r.bad(`${where}.${key}`, 'must be a mapping');
@@ -291,7 +308,8 @@ function select(m: Merged, wanted: string | undefined): KubeConfigSelection {
   }
   if (!ctx.cluster) throw new KubeConfigError(`kubeconfig ${ctx.origin}: context "${name}" names no cluster`);
   const cluster = m.clusters.get(ctx.cluster);
-  if (!cluster) throw new KubeConfigError(`kubeconfig ${source}: context "${name}" refers to cluster "${ctx.cluster}", which is not defined`);
+  if (!cluster)
+    throw new KubeConfigError(`kubeconfig ${source}: context "${name}" refers to cluster "${ctx.cluster}", which is not defined`);
   if ('unusable' in cluster) throw new KubeConfigError(cluster.unusable);
   let user: UserEntry | undefined;
   if (ctx.user) {
@@ -313,7 +331,10 @@ export interface RefreshOptions {
 const AUTH_REFRESH_MS = 60_000;
 
 /** Caches `read()` for refreshMs; a failed refresh rejects that call and is retried by the next one. */
-export async function refreshingHeaders(read: () => Promise<Record<string, string>>, o: RefreshOptions = {}): Promise<() => Promise<Record<string, string>>> {
+export async function refreshingHeaders(
+  read: () => Promise<Record<string, string>>,
+  o: RefreshOptions = {},
+): Promise<() => Promise<Record<string, string>>> {
   const refreshMs = o.refreshMs ?? AUTH_REFRESH_MS;
   const now = o.now ?? Date.now;
   let cached = { at: now(), headers: await read() };
@@ -347,7 +368,10 @@ export async function staticConnection(sel: KubeConfigSelection, o: RefreshOptio
   if (user) {
     const cert = material(user.certData, user.certFile, 'client-certificate', user.origin);
     const key = material(user.keyData, user.keyFile, 'client-key', user.origin);
-    if (!cert !== !key) throw new KubeConfigError(`kubeconfig ${user.origin}: user "${user.name}" sets ${cert ? 'a client certificate but no client key' : 'a client key but no client certificate'}`);
+    if (!cert !== !key)
+      throw new KubeConfigError(
+        `kubeconfig ${user.origin}: user "${user.name}" sets ${cert ? 'a client certificate but no client key' : 'a client key but no client certificate'}`,
+      );
     if (cert) tls.cert = cert;
     if (key) tls.key = key;
     const bearer = user.token !== undefined || user.tokenFile !== undefined;

@@ -50,7 +50,11 @@ export class LeaseLock {
     const now = this.o.now();
     let lease: Lease;
     try {
-      lease = known ?? (known === null ? await Promise.reject(notFound()) : await this.client.get<Lease>(Resources.leases, this.namespace, this.name, signal));
+      lease =
+        known ??
+        (known === null
+          ? await Promise.reject(notFound())
+          : await this.client.get<Lease>(Resources.leases, this.namespace, this.name, signal));
     } catch (err) {
       if (!isNotFound(err)) throw err;
       return this.create(now, signal);
@@ -60,7 +64,10 @@ export class LeaseLock {
     const free = this.expired(lease);
     if (!mine && !free) return 'not-held';
     const spec = {
-      ...s, holderIdentity: this.o.identity, leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000), renewTime: micro(now),
+      ...s,
+      holderIdentity: this.o.identity,
+      leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
+      renewTime: micro(now),
       ...(mine ? {} : { acquireTime: micro(now), leaseTransitions: (s.leaseTransitions ?? 0) + 1 }),
     };
     try {
@@ -76,7 +83,9 @@ export class LeaseLock {
   async release(signal?: AbortSignal): Promise<void> {
     const lease = await this.client.get<Lease>(Resources.leases, this.namespace, this.name, signal).catch(() => undefined);
     if (!lease || lease.spec.holderIdentity !== this.o.identity) return;
-    await this.client.replace(Resources.leases, { ...lease, spec: { ...lease.spec, holderIdentity: '', renewTime: micro(0) } }, signal).catch(() => undefined);
+    await this.client
+      .replace(Resources.leases, { ...lease, spec: { ...lease.spec, holderIdentity: '', renewTime: micro(0) } }, signal)
+      .catch(() => undefined);
   }
 
   /**
@@ -87,7 +96,13 @@ export class LeaseLock {
   async remove(lease?: Lease, signal?: AbortSignal): Promise<boolean> {
     const preconditions = lease && { uid: lease.metadata.uid, resourceVersion: lease.metadata.resourceVersion };
     try {
-      await this.client.delete(Resources.leases, this.namespace, this.name, preconditions && { apiVersion: 'v1', kind: 'DeleteOptions', preconditions }, signal);
+      await this.client.delete(
+        Resources.leases,
+        this.namespace,
+        this.name,
+        preconditions && { apiVersion: 'v1', kind: 'DeleteOptions', preconditions },
+        signal,
+      );
       return true;
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return false;
@@ -97,9 +112,16 @@ export class LeaseLock {
 
   private async create(now: number, signal?: AbortSignal): Promise<LeaseOutcome> {
     const lease: Lease = {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
       metadata: { name: this.name, namespace: this.namespace, ...(this.o.labels ? { labels: this.o.labels } : {}) },
-      spec: { holderIdentity: this.o.identity, leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000), acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 },
+      spec: {
+        holderIdentity: this.o.identity,
+        leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
+        acquireTime: micro(now),
+        renewTime: micro(now),
+        leaseTransitions: 0,
+      },
     };
     try {
       await this.client.create(Resources.leases, lease, signal);

@@ -20,7 +20,13 @@ export function resourcePath(r: ResourceType, namespace?: string, name?: string,
 }
 
 const core = (plural: string, kind: string, namespaced = true): ResourceType => ({ group: '', version: 'v1', plural, kind, namespaced });
-const named = (group: string, version: string, plural: string, kind: string, namespaced = true): ResourceType => ({ group, version, plural, kind, namespaced });
+const named = (group: string, version: string, plural: string, kind: string, namespaced = true): ResourceType => ({
+  group,
+  version,
+  plural,
+  kind,
+  namespaced,
+});
 
 export const Resources = {
   namespaces: core('namespaces', 'Namespace', false),

@@ -34,7 +34,10 @@ export function ambientCredentialsAllowed(namespace: string, allowed: readonly s
 const DEFAULT_METRIC_INTERVAL = '1m';
 
 class CheckSetupError extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,9 +65,17 @@ export class MetricAnalyzer {
     }
   }
 
-  private async resolve(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<{ backend: MetricProvider; query: string }> {
+  private async resolve(
+    canary: Canary,
+    provider: string,
+    m: CanaryMetric,
+    signal: AbortSignal,
+  ): Promise<{ backend: MetricProvider; query: string }> {
     const vars = queryVars(canary, m);
-    const prometheus = (address?: string): ProviderConfig => ({ type: 'prometheus', address: address || canary.spec.metricsServer || this.deps.defaultPrometheus });
+    const prometheus = (address?: string): ProviderConfig => ({
+      type: 'prometheus',
+      address: address || canary.spec.metricsServer || this.deps.defaultPrometheus,
+    });
     if (m.templateRef) {
       const ns = m.templateRef.namespace || canary.metadata.namespace!;
       const t = this.deps.templates.get(ns, m.templateRef.name);
@@ -128,8 +139,13 @@ function queryVars(canary: Canary, m: CanaryMetric): QueryVars {
   const interval = formatDuration(parseDuration(m.interval || DEFAULT_METRIC_INTERVAL));
   const ref = (r: Record<string, unknown> | undefined): string => (typeof r?.name === 'string' ? r.name : target);
   return {
-    name: canary.metadata.name!, namespace: canary.metadata.namespace!, target,
-    service: canary.spec.service?.name || target, ingress: ref(canary.spec.ingressRef), route: ref(canary.spec.routeRef),
-    interval, variables: m.templateVariables ?? {},
+    name: canary.metadata.name!,
+    namespace: canary.metadata.namespace!,
+    target,
+    service: canary.spec.service?.name || target,
+    ingress: ref(canary.spec.ingressRef),
+    route: ref(canary.spec.routeRef),
+    interval,
+    variables: m.templateVariables ?? {},
   };
 }

@@ -16,29 +16,40 @@ function meshQueries(o: { counter: string; selector: string; ok: string; histogr
 }
 
 const ISTIO = meshQueries({
-  counter: 'istio_requests_total', histogram: 'istio_request_duration_milliseconds_bucket', ok: 'response_code!~"5.*"',
+  counter: 'istio_requests_total',
+  histogram: 'istio_request_duration_milliseconds_bucket',
+  ok: 'response_code!~"5.*"',
   selector: 'reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload=~"{{ target }}"',
 });
 
 /** Without a mesh the application must export http_request_duration_seconds, labelled with namespace and pod. */
 const APPLICATION = meshQueries({
-  counter: 'http_request_duration_seconds_count', histogram: 'http_request_duration_seconds_bucket', ok: 'status!~"5.*"', toMs: ' * 1000',
+  counter: 'http_request_duration_seconds_count',
+  histogram: 'http_request_duration_seconds_bucket',
+  ok: 'status!~"5.*"',
+  toMs: ' * 1000',
   selector: 'namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"',
 });
 
 const LINKERD = meshQueries({
-  counter: 'response_total', histogram: 'response_latency_ms_bucket', ok: 'classification!="failure"',
+  counter: 'response_total',
+  histogram: 'response_latency_ms_bucket',
+  ok: 'classification!="failure"',
   selector: 'namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound"',
 });
 
 /** Envoy sidecars of App Mesh, labelled by the pod they run in. */
 const ENVOY = meshQueries({
-  counter: 'envoy_cluster_upstream_rq', histogram: 'envoy_cluster_upstream_rq_time_bucket', ok: 'envoy_response_code!~"5.*"',
+  counter: 'envoy_cluster_upstream_rq',
+  histogram: 'envoy_cluster_upstream_rq_time_bucket',
+  ok: 'envoy_response_code!~"5.*"',
   selector: 'kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"',
 });
 
 const OSM = meshQueries({
-  counter: 'osm_request_total', histogram: 'osm_request_duration_ms_bucket', ok: 'response_code!~"5.*"',
+  counter: 'osm_request_total',
+  histogram: 'osm_request_duration_ms_bucket',
+  ok: 'response_code!~"5.*"',
   selector: 'destination_namespace="{{ namespace }}", destination_kind="Deployment", destination_name=~"{{ target }}"',
 });
 
@@ -47,7 +58,12 @@ const OSM = meshQueries({
  * on the implementation behind them, so those Canaries name a MetricTemplate.
  */
 const BUILTIN: Readonly<Record<string, BuiltinQueries>> = {
-  istio: ISTIO, kubernetes: APPLICATION, linkerd: LINKERD, appmesh: ENVOY, 'appmesh:v1beta2': ENVOY, osm: OSM,
+  istio: ISTIO,
+  kubernetes: APPLICATION,
+  linkerd: LINKERD,
+  appmesh: ENVOY,
+  'appmesh:v1beta2': ENVOY,
+  osm: OSM,
 };
 
 export const builtinMetricProviders = (): ReadonlySet<string> => new Set(Object.keys(BUILTIN));

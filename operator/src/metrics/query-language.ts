@@ -47,11 +47,13 @@ const OTHER_CONTROL = /[\u0000-\u001f\u007f]/;
  * Backslash escapes of C-like string literals (PromQL, MQL, Flux, NRQL, Graphite): \\, the quote, newline, CR
  * and tab; other control characters have no escape common to these languages and are refused.
  */
-const backslashed = (quote: string) => (value: string): string | undefined => {
-  let out = '';
-  for (const ch of value) out += ch === quote ? `\\${quote}` : (C_ESCAPES[ch] ?? ch);
-  return OTHER_CONTROL.test(out) ? undefined : out;
-};
+const backslashed =
+  (quote: string) =>
+  (value: string): string | undefined => {
+    let out = '';
+    for (const ch of value) out += ch === quote ? `\\${quote}` : (C_ESCAPES[ch] ?? ch);
+    return OTHER_CONTROL.test(out) ? undefined : out;
+  };
 
 /** Flux also interpolates ${...} in strings. */
 const flux: StringEscaper = (value) => backslashed('"')(value)?.replace(/\$\{/g, '\\${');
@@ -59,7 +61,10 @@ const flux: StringEscaper = (value) => backslashed('"')(value)?.replace(/\$\{/g,
 const jsonString = (value: string): string => JSON.stringify(value).slice(1, -1);
 
 /** A raw string (PromQL backticks) has no escapes: a value holding its delimiter cannot be written into it. */
-const raw = (quote: string): StringEscaper => (value) => (value.includes(quote) ? undefined : value);
+const raw =
+  (quote: string): StringEscaper =>
+  (value) =>
+    value.includes(quote) ? undefined : value;
 
 /** What a JSON string's text decodes to; undefined when it is not JSON string content. */
 function decodedJson(text: string): string | undefined {
@@ -110,11 +115,16 @@ const cloudWatchString: StringEscaper = (value, ctx) => {
   if (place === 'unknown') return { refused: 'a value cannot follow a backslash in an "Expression"' };
   if (place === 'string') {
     return EXPRESSION_QUOTES.test(value) || OTHER_CONTROL.test(value)
-      ? { refused: `the value ${JSON.stringify(value.slice(0, 64))} holds ' " \\ or a control character, which would end its string in the "Expression"` }
+      ? {
+          refused: `the value ${JSON.stringify(value.slice(0, 64))} holds ' " \\ or a control character, which would end its string in the "Expression"`,
+        }
       : jsonString(value);
   }
   if (PLAIN_TOKEN.test(value)) return value;
-  const where = place === 'search' ? 'among the search terms of SEARCH(\'…\'); put the placeholder inside an exact phrase "…"' : 'outside a quoted string of an "Expression"; put the placeholder inside quotes';
+  const where =
+    place === 'search'
+      ? 'among the search terms of SEARCH(\'…\'); put the placeholder inside an exact phrase "…"'
+      : 'outside a quoted string of an "Expression"; put the placeholder inside quotes';
   return { refused: `the value ${JSON.stringify(value.slice(0, 64))} may hold only letters, digits and _ . : - ${where}` };
 };
 
@@ -143,7 +153,9 @@ function syntaxOf(language: QueryLanguage, template: string): Syntax {
  * `placeholder` matches one placeholder at a position (a sticky regular expression).
  */
 export function fillTemplate(
-  template: string, language: QueryLanguage, placeholder: RegExp,
+  template: string,
+  language: QueryLanguage,
+  placeholder: RegExp,
   valueOf: (match: RegExpExecArray) => string,
 ): string {
   const syntax = syntaxOf(language, template);
@@ -190,10 +202,15 @@ function written(syntax: Syntax, placeholder: string, value: string, quote: stri
     const escaped = syntax.strings[quote]!(value, ctx);
     if (typeof escaped === 'object') throw new UnsafeValueError(`${placeholder}: ${escaped.refused}`);
     v = escaped;
-    if (v === undefined) throw new UnsafeValueError(`${placeholder}: the value holds a character that cannot be written into a ${quote}-quoted string of the query`);
+    if (v === undefined)
+      throw new UnsafeValueError(
+        `${placeholder}: the value holds a character that cannot be written into a ${quote}-quoted string of the query`,
+      );
   } else {
     if (!PLAIN_TOKEN.test(value)) {
-      throw new UnsafeValueError(`${placeholder}: the value ${JSON.stringify(value.slice(0, 64))} may hold only letters, digits and _ . : - outside a quoted string of the query; put the placeholder inside quotes`);
+      throw new UnsafeValueError(
+        `${placeholder}: the value ${JSON.stringify(value.slice(0, 64))} may hold only letters, digits and _ . : - outside a quoted string of the query; put the placeholder inside quotes`,
+      );
     }
     v = value;
   }

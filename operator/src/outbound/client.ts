@@ -45,7 +45,10 @@ export type OutboundErrorKind = 'timeout' | 'deadline' | 'too-large' | 'refused'
 
 /** A failed call. The message names no URL, header or body: callers add what is safe to show. */
 export class OutboundError extends Error {
-  constructor(readonly kind: OutboundErrorKind, message: string) {
+  constructor(
+    readonly kind: OutboundErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'OutboundError';
   }
@@ -94,7 +97,11 @@ export class OutboundClient {
     };
     try {
       const res = await axios.request<string>(config);
-      return { status: res.status, body: typeof res.data === 'string' ? res.data : String(res.data ?? ''), contentType: String(res.headers['content-type'] ?? '') };
+      return {
+        status: res.status,
+        body: typeof res.data === 'string' ? res.data : String(res.data ?? ''),
+        contentType: String(res.headers['content-type'] ?? ''),
+      };
     } catch (err) {
       throw this.failure(err, req, ownDeadline);
     }
@@ -115,7 +122,8 @@ export class OutboundClient {
    */
   private proxyAgents(proxy: string): { http: http.Agent; https: https.Agent } {
     if (!isHttpUrl(proxy)) throw new OutboundError('refused', 'the proxy is not an http(s) URL');
-    if (!builtinProxySupported()) throw new OutboundError('refused', `a proxy needs Node.js >= 22.21 or >= 24.5 (running ${process.versions.node})`);
+    if (!builtinProxySupported())
+      throw new OutboundError('refused', `a proxy needs Node.js >= 22.21 or >= 24.5 (running ${process.versions.node})`);
     let a = this.proxies.get(proxy);
     if (!a) {
       const proxyEnv = { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: '' };
@@ -134,7 +142,8 @@ export class OutboundClient {
     }
     if (ownDeadline.aborted) return new OutboundError('timeout', `no complete answer within ${formatMs(req.timeoutMs)}`);
     const message = err instanceof Error ? err.message : String(err);
-    if (/maxContentLength/.test(message)) return new OutboundError('too-large', `answer larger than ${formatBytes(this.settings.maxBodyBytes)}: cut`);
+    if (/maxContentLength/.test(message))
+      return new OutboundError('too-large', `answer larger than ${formatBytes(this.settings.maxBodyBytes)}: cut`);
     return new OutboundError('network', message);
   }
 }

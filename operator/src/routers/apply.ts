@@ -22,19 +22,38 @@ type Obj = KubeObject & { spec?: unknown };
  */
 export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Generated, signal: AbortSignal): Promise<EnsureAction> {
   const lister = await deps.informers.lister<Obj>(g.resource);
-  return ensureObject<Obj>(deps.client, lister, g.resource, { namespace: canary.metadata.namespace!, name: g.name }, (live) => {
-    const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
-    const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
-    return {
-      apiVersion: apiVersionOf(g.resource), kind: g.resource.kind, ...live,
-      metadata: mergeMetadata(live?.metadata, canary, { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations }),
-      spec: g.spec,
-    };
-  }, signal);
+  return ensureObject<Obj>(
+    deps.client,
+    lister,
+    g.resource,
+    { namespace: canary.metadata.namespace!, name: g.name },
+    (live) => {
+      const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
+      const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
+      return {
+        apiVersion: apiVersionOf(g.resource),
+        kind: g.resource.kind,
+        ...live,
+        metadata: mergeMetadata(live?.metadata, canary, {
+          name: g.name,
+          owner: [deps.ownerRef(canary)],
+          labels: g.labels ?? {},
+          annotations,
+        }),
+        spec: g.spec,
+      };
+    },
+    signal,
+  );
 }
 
 /** The spec of a generated object, from the informer cache. */
-export async function liveSpec(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string): Promise<Record<string, unknown> | undefined> {
+export async function liveSpec(
+  deps: RouterDeps,
+  canary: Canary,
+  resource: ResourceType,
+  name: string,
+): Promise<Record<string, unknown> | undefined> {
   const lister = await deps.informers.lister<KubeObject & { spec?: Record<string, unknown> }>(resource);
   return lister.get(canary.metadata.namespace, name)?.spec;
 }
@@ -43,16 +62,30 @@ export async function liveSpec(deps: RouterDeps, canary: Canary, resource: Resou
  * Hands a generated object back when its Canary goes away (revertOnDeletion): deleted when the Canary
  * created it, so the mesh falls back to the apex Service; given its original spec back when it was adopted.
  */
-export async function releaseGenerated(deps: RouterDeps, canary: Canary, resource: ResourceType, name: string, signal: AbortSignal): Promise<void> {
+export async function releaseGenerated(
+  deps: RouterDeps,
+  canary: Canary,
+  resource: ResourceType,
+  name: string,
+  signal: AbortSignal,
+): Promise<void> {
   const lister = await deps.informers.lister<Obj>(resource);
   const live = lister.get(canary.metadata.namespace, name);
   if (!live) return;
   if (ownedBy(live, canary)) {
-    await deps.client.delete(resource, canary.metadata.namespace, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    await deps.client
+      .delete(resource, canary.metadata.namespace, name, undefined, signal)
+      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
     return;
   }
   const original = live.metadata.annotations?.[ANNOTATIONS.originalSpec];
   if (original === undefined) return;
-  const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSpec && k !== ANNOTATIONS.applied));
-  await deps.client.replace(resource, { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown }, signal);
+  const annotations = Object.fromEntries(
+    Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSpec && k !== ANNOTATIONS.applied),
+  );
+  await deps.client.replace(
+    resource,
+    { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown },
+    signal,
+  );
 }

@@ -27,7 +27,8 @@ export function virtualNodeSpec(canary: Canary, target: TargetInfo, role: 'prima
   const listener: Json = { portMapping: { port: s.port, protocol: protocolOf(canary) } };
   if (s.timeout) listener.timeout = { [protocolOf(canary)]: { perRequest: appMeshDuration(s.timeout) } };
   const backends = (s.backends ?? []).map((b) =>
-    b.startsWith('arn:') ? { virtualService: { virtualServiceARN: b } } : { virtualService: { virtualServiceRef: { name: b } } });
+    b.startsWith('arn:') ? { virtualService: { virtualServiceARN: b } } : { virtualService: { virtualServiceRef: { name: b } } },
+  );
   return {
     podSelector: { matchLabels: { [target.selectorLabel]: value } },
     listeners: [listener],
@@ -40,9 +41,13 @@ function routeExtras(canary: Canary): Json {
   const s = canary.spec.service!;
   const out: Json = {};
   if (s.retries?.attempts) {
-    const events = (s.retries.retryOn ?? 'server-error,gateway-error').split(',').map((e) => e.trim()).filter((e) => RETRY_EVENTS.has(e));
+    const events = (s.retries.retryOn ?? 'server-error,gateway-error')
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => RETRY_EVENTS.has(e));
     out.retryPolicy = {
-      maxRetries: s.retries.attempts, perRetryTimeout: appMeshDuration(s.retries.perTryTimeout ?? '5s'),
+      maxRetries: s.retries.attempts,
+      perRetryTimeout: appMeshDuration(s.retries.perTryTimeout ?? '5s'),
       httpRetryEvents: events.length ? events : ['server-error'],
     };
   }
@@ -55,7 +60,14 @@ const target = (name: string, weight: number): Json => ({ virtualNodeRef: { name
 function headerMatches(canary: Canary): Json[] {
   const first = (analysisOf(canary.spec).match ?? [])[0] as { headers?: Record<string, StringMatch> } | undefined;
   return Object.entries(first?.headers ?? {}).map(([name, m]) => {
-    const match = m.exact !== undefined ? { exact: m.exact } : m.prefix !== undefined ? { prefix: m.prefix } : m.suffix !== undefined ? { suffix: m.suffix } : { regex: m.regex ?? '.*' };
+    const match =
+      m.exact !== undefined
+        ? { exact: m.exact }
+        : m.prefix !== undefined
+          ? { prefix: m.prefix }
+          : m.suffix !== undefined
+            ? { suffix: m.suffix }
+            : { regex: m.regex ?? '.*' };
     return { name, match };
   });
 }
@@ -64,7 +76,7 @@ function headerMatches(canary: Canary): Json[] {
 export function virtualRouterSpec(canary: Canary, routes: Routes): Json {
   const names = serviceNames(canary);
   const s = canary.spec.service!;
-  const prefix = ((s.match?.[0] as { uri?: StringMatch } | undefined)?.uri?.prefix) ?? '/';
+  const prefix = (s.match?.[0] as { uri?: StringMatch } | undefined)?.uri?.prefix ?? '/';
   const listeners = [{ portMapping: { port: s.port, protocol: protocolOf(canary) } }];
   const weighted = { weightedTargets: [target(names.primary, routes.primaryWeight), target(names.canary, routes.canaryWeight)] };
   const key = routeKey(canary);
@@ -74,8 +86,16 @@ export function virtualRouterSpec(canary: Canary, routes: Routes): Json {
   return {
     listeners,
     routes: [
-      { name: `${names.apex}-a`, priority: 10, [key]: { match: { prefix, headers: headerMatches(canary) }, action: weighted, ...routeExtras(canary) } },
-      { name: `${names.apex}-b`, priority: 20, [key]: { match: { prefix }, action: { weightedTargets: [target(names.primary, 100)] }, ...routeExtras(canary) } },
+      {
+        name: `${names.apex}-a`,
+        priority: 10,
+        [key]: { match: { prefix, headers: headerMatches(canary) }, action: weighted, ...routeExtras(canary) },
+      },
+      {
+        name: `${names.apex}-b`,
+        priority: 20,
+        [key]: { match: { prefix }, action: { weightedTargets: [target(names.primary, 100)] }, ...routeExtras(canary) },
+      },
     ],
   };
 }
@@ -86,7 +106,9 @@ export function canaryRouterSpec(canary: Canary): Json {
   const s = canary.spec.service!;
   return {
     listeners: [{ portMapping: { port: s.port, protocol: protocolOf(canary) } }],
-    routes: [{ name: names.canary, [routeKey(canary)]: { match: { prefix: '/' }, action: { weightedTargets: [target(names.canary, 100)] } } }],
+    routes: [
+      { name: names.canary, [routeKey(canary)]: { match: { prefix: '/' }, action: { weightedTargets: [target(names.canary, 100)] } } },
+    ],
   };
 }
 
@@ -99,7 +121,10 @@ export function routesOfVirtualRouter(canary: Canary, spec: Json | undefined): R
   const names = serviceNames(canary);
   for (const route of (spec?.routes ?? []) as Json[]) {
     const body = (route.httpRoute ?? route.http2Route) as Json | undefined;
-    const targets = (((body?.action as Json | undefined)?.weightedTargets) ?? []) as { virtualNodeRef?: { name?: string }; weight?: number }[];
+    const targets = ((body?.action as Json | undefined)?.weightedTargets ?? []) as {
+      virtualNodeRef?: { name?: string };
+      weight?: number;
+    }[];
     const p = targets.find((t) => t.virtualNodeRef?.name === names.primary);
     const c = targets.find((t) => t.virtualNodeRef?.name === names.canary);
     if (p && c) return { primaryWeight: Number(p.weight ?? 0), canaryWeight: Number(c.weight ?? 0), mirrored: false };

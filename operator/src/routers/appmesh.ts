@@ -16,7 +16,10 @@ import { serviceNames } from './services.js';
 export class AppMeshRouter implements Router {
   readonly meshObjectsFirst = true;
 
-  constructor(readonly provider: string, private readonly deps: RouterDeps) {}
+  constructor(
+    readonly provider: string,
+    private readonly deps: RouterDeps,
+  ) {}
 
   validate(canary: Canary): RouterValidation {
     const errors: string[] = [];
@@ -24,9 +27,16 @@ export class AppMeshRouter implements Router {
     const match = analysisOf(canary.spec).match ?? [];
     if (match.length > 1) errors.push('App Mesh A/B routes take a single match condition (analysis.match has several)');
     if (match.some((m) => Object.keys(m).some((k) => k !== 'headers'))) errors.push('App Mesh A/B routes match headers only');
-    if (match.length === 1 && Object.keys(match[0]!).every((k) => k === 'headers') && Object.keys((match[0] as { headers?: object }).headers ?? {}).length === 0) errors.push('the App Mesh A/B match needs at least one header condition');
-    const notices = canary.spec.service?.trafficPolicy || canary.spec.service?.corsPolicy || canary.spec.service?.headers
-      ? ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'] : [];
+    if (
+      match.length === 1 &&
+      Object.keys(match[0]!).every((k) => k === 'headers') &&
+      Object.keys((match[0] as { headers?: object }).headers ?? {}).length === 0
+    )
+      errors.push('the App Mesh A/B match needs at least one header condition');
+    const notices =
+      canary.spec.service?.trafficPolicy || canary.spec.service?.corsPolicy || canary.spec.service?.headers
+        ? ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied']
+        : [];
     return { errors, notices };
   }
 
@@ -58,9 +68,12 @@ export class AppMeshRouter implements Router {
   private objects(canary: Canary): [ResourceType, string][] {
     const n = serviceNames(canary);
     return [
-      [Resources.appMeshVirtualServices, n.apex], [Resources.appMeshVirtualServices, n.canary],
-      [Resources.appMeshVirtualRouters, n.apex], [Resources.appMeshVirtualRouters, n.canary],
-      [Resources.appMeshVirtualNodes, n.primary], [Resources.appMeshVirtualNodes, n.canary],
+      [Resources.appMeshVirtualServices, n.apex],
+      [Resources.appMeshVirtualServices, n.canary],
+      [Resources.appMeshVirtualRouters, n.apex],
+      [Resources.appMeshVirtualRouters, n.canary],
+      [Resources.appMeshVirtualNodes, n.primary],
+      [Resources.appMeshVirtualNodes, n.canary],
     ];
   }
 }

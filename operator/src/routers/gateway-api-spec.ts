@@ -29,7 +29,9 @@ function pathMatch(uri: StringMatch): Json | undefined {
 }
 
 const named = (map: unknown): Json[] =>
-  Object.entries((map ?? {}) as Record<string, StringMatch>).map(([name, m]) => ({ name, ...valueMatch(m) })).filter((x) => 'value' in x);
+  Object.entries((map ?? {}) as Record<string, StringMatch>)
+    .map(([name, m]) => ({ name, ...valueMatch(m) }))
+    .filter((x) => 'value' in x);
 
 /** Converts an Istio HTTPMatchRequest (the Canary's field shape) into a Gateway API HTTPRouteMatch. */
 export function toHttpRouteMatch(m: Json): Json {
@@ -53,7 +55,9 @@ export function unconvertibleMatchFields(canary: Canary): string[] {
     ...Object.keys(m).filter((k) => !supported.has(k)),
     ...(m.uri && !pathMatch(m.uri as StringMatch) ? ['uri (only exact, prefix and regex)'] : []),
     ...(m.method && (m.method as StringMatch).exact === undefined ? ['method (only exact)'] : []),
-    ...Object.entries((m.headers ?? {}) as Record<string, StringMatch>).filter(([, v]) => !valueMatch(v)).map(([k]) => `headers.${k} (a presence match)`),
+    ...Object.entries((m.headers ?? {}) as Record<string, StringMatch>)
+      .filter(([, v]) => !valueMatch(v))
+      .map(([k]) => `headers.${k} (a presence match)`),
   ];
   return [...new Set(all.flatMap(lost))];
 }
@@ -76,9 +80,14 @@ function ruleFilters(canary: Canary, flavour: HttpRouteFlavour): Json[] {
   if (headers?.response) out.push({ type: 'ResponseHeaderModifier', responseHeaderModifier: hdr(headers.response) });
   if (s.rewrite && (s.rewrite.uri || s.rewrite.authority)) {
     const path = s.rewrite.uri
-      ? (s.rewrite.type === 'ReplacePrefixMatch' ? { type: 'ReplacePrefixMatch', replacePrefixMatch: s.rewrite.uri } : { type: 'ReplaceFullPath', replaceFullPath: s.rewrite.uri })
+      ? s.rewrite.type === 'ReplacePrefixMatch'
+        ? { type: 'ReplacePrefixMatch', replacePrefixMatch: s.rewrite.uri }
+        : { type: 'ReplaceFullPath', replaceFullPath: s.rewrite.uri }
       : undefined;
-    out.push({ type: 'URLRewrite', urlRewrite: { ...(s.rewrite.authority ? { hostname: s.rewrite.authority } : {}), ...(path ? { path } : {}) } });
+    out.push({
+      type: 'URLRewrite',
+      urlRewrite: { ...(s.rewrite.authority ? { hostname: s.rewrite.authority } : {}), ...(path ? { path } : {}) },
+    });
   }
   if (s.corsPolicy) out.push({ type: 'CORS', cors: corsFilter(s.corsPolicy) });
   for (const m of (s.mirror ?? []) as Json[]) out.push({ type: 'RequestMirror', requestMirror: { backendRef: m.backendRef } });
@@ -86,7 +95,10 @@ function ruleFilters(canary: Canary, flavour: HttpRouteFlavour): Json[] {
 }
 
 function corsFilter(p: Json): Json {
-  const origins = [...((p.allowOrigin ?? []) as string[]), ...((p.allowOrigins ?? []) as StringMatch[]).map((o) => o.exact ?? o.prefix ?? o.regex ?? '')].filter(Boolean);
+  const origins = [
+    ...((p.allowOrigin ?? []) as string[]),
+    ...((p.allowOrigins ?? []) as StringMatch[]).map((o) => o.exact ?? o.prefix ?? o.regex ?? ''),
+  ].filter(Boolean);
   const out: Json = {};
   if (origins.length) out.allowOrigins = origins;
   for (const k of ['allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials']) if (p[k] !== undefined) out[k] = p[k];
@@ -120,10 +132,21 @@ export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRoute
   const filters = ruleFilters(canary, flavour);
   const a = analysisOf(canary.spec);
   if (routes.mirrored && flavour === 'gateway') {
-    filters.push({ type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: names.canary, port }, ...(a.mirrorWeight !== undefined ? { percent: a.mirrorWeight } : {}) } });
+    filters.push({
+      type: 'RequestMirror',
+      requestMirror: {
+        backendRef: { kind: 'Service', name: names.canary, port },
+        ...(a.mirrorWeight !== undefined ? { percent: a.mirrorWeight } : {}),
+      },
+    });
   }
   const t = timeouts(canary);
-  const rule = (matches: Json[], backendRefs: Json[]): Json => ({ matches, ...(filters.length ? { filters } : {}), backendRefs, ...(t ? { timeouts: t } : {}) });
+  const rule = (matches: Json[], backendRefs: Json[]): Json => ({
+    matches,
+    ...(filters.length ? { filters } : {}),
+    backendRefs,
+    ...(t ? { timeouts: t } : {}),
+  });
   const weighted = [ref(names.primary, routes.primaryWeight), ref(names.canary, routes.canaryWeight)];
   const hostnames = (canary.spec.service?.hosts ?? []).filter((h) => h !== '*');
   const head: Json = { parentRefs: parentRefs(canary, flavour), ...(hostnames.length ? { hostnames } : {}) };
@@ -137,24 +160,51 @@ export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRoute
   return { ...head, rules: [rule(merged, weighted), rule(baseMatches, [ref(names.primary, 100)])] };
 }
 
-const setCookieFilter = (value: string): Json => ({ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } });
+const setCookieFilter = (value: string): Json => ({
+  type: 'ResponseHeaderModifier',
+  responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] },
+});
 
 /**
  * Session affinity: rules matching the canary (and primary) cookie go first, each to its backend alone;
  * the weighted backends hand the cookies out with a ResponseHeaderModifier filter. Mutates weighted's refs.
  */
-function stickyRules(canary: Canary, routes: Routes, base: Json[], weighted: Json[], ref: (name: string, weight: number) => Json): { matches: Json[]; backendRefs: Json[] }[] {
+function stickyRules(
+  canary: Canary,
+  routes: Routes,
+  base: Json[],
+  weighted: Json[],
+  ref: (name: string, weight: number) => Json,
+): { matches: Json[]; backendRefs: Json[] }[] {
   const aff = routes.affinity!;
   const names = serviceNames(canary);
   const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
-  const primaryCookie = aff.primaryCookie ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
-    : aff.expiredCookie ? setCookie(aff.expiredCookie, -1, aff.attributes) : undefined;
+  const primaryCookie = aff.primaryCookie
+    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
+    : aff.expiredCookie
+      ? setCookie(aff.expiredCookie, -1, aff.attributes)
+      : undefined;
   if (primaryCookie) weighted[0]!.filters = [setCookieFilter(primaryCookie)];
   if (canaryCookie) weighted[1]!.filters = [setCookieFilter(canaryCookie)];
-  const withCookie = (cookie: string): Json[] => base.map((m) => ({ ...m, headers: [...((m.headers ?? []) as Json[]).filter((h) => String(h.name).toLowerCase() !== 'cookie'), { type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }));
+  const withCookie = (cookie: string): Json[] =>
+    base.map((m) => ({
+      ...m,
+      headers: [
+        ...((m.headers ?? []) as Json[]).filter((h) => String(h.name).toLowerCase() !== 'cookie'),
+        { type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) },
+      ],
+    }));
   const out: { matches: Json[]; backendRefs: Json[] }[] = [];
-  if (aff.canaryCookie) out.push({ matches: withCookie(aff.canaryCookie), backendRefs: [{ ...ref(names.canary, 1), ...(canaryCookie ? { filters: [setCookieFilter(canaryCookie)] } : {}) }] });
-  if (aff.primaryCookie) out.push({ matches: withCookie(aff.primaryCookie), backendRefs: [{ ...ref(names.primary, 1), filters: [setCookieFilter(primaryCookie!)] }] });
+  if (aff.canaryCookie)
+    out.push({
+      matches: withCookie(aff.canaryCookie),
+      backendRefs: [{ ...ref(names.canary, 1), ...(canaryCookie ? { filters: [setCookieFilter(canaryCookie)] } : {}) }],
+    });
+  if (aff.primaryCookie)
+    out.push({
+      matches: withCookie(aff.primaryCookie),
+      backendRefs: [{ ...ref(names.primary, 1), filters: [setCookieFilter(primaryCookie!)] }],
+    });
   return out;
 }
 
@@ -183,7 +233,9 @@ export function routesOfHttpRoute(canary: Canary, spec: Json | undefined): Route
     if (!p || !c) continue;
     const pw = Number(p.weight ?? 1);
     const cw = Number(c.weight ?? 1);
-    const mirrored = ((rule.filters ?? []) as Json[]).some((f) => f.type === 'RequestMirror' && ((f.requestMirror as Json | undefined)?.backendRef as Json | undefined)?.name === names.canary);
+    const mirrored = ((rule.filters ?? []) as Json[]).some(
+      (f) => f.type === 'RequestMirror' && ((f.requestMirror as Json | undefined)?.backendRef as Json | undefined)?.name === names.canary,
+    );
     const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
     return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored };
   }

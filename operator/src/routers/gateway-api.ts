@@ -26,23 +26,39 @@ export class HttpRouteRouter implements Router {
   validate(canary: Canary): RouterValidation {
     const errors: string[] = [];
     const notices: string[] = [];
-    if (this.flavour === 'gateway' && !(canary.spec.service?.gatewayRefs?.length)) {
-      errors.push(`provider ${this.provider} needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to`);
+    if (this.flavour === 'gateway' && !canary.spec.service?.gatewayRefs?.length) {
+      errors.push(
+        `provider ${this.provider} needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to`,
+      );
     }
     const lost = unconvertibleMatchFields(canary);
     if (lost.length) errors.push(`match fields ${lost.join(', ')} cannot be expressed in an HTTPRoute`);
     const s = canary.spec.service;
-    if (this.flavour === 'linkerd' && (s?.rewrite || s?.corsPolicy || s?.mirror || (s?.headers as { response?: unknown } | undefined)?.response)) {
-      notices.push('Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied');
+    if (
+      this.flavour === 'linkerd' &&
+      (s?.rewrite || s?.corsPolicy || s?.mirror || (s?.headers as { response?: unknown } | undefined)?.response)
+    ) {
+      notices.push(
+        'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied',
+      );
     }
-    if (s?.retries || s?.trafficPolicy) notices.push(`service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by ${this.provider}`);
-    for (const [field, value] of [['timeout', s?.timeout], ['backendTimeout', s?.backendTimeout]] as const) {
-      if (value !== undefined && !GATEWAY_DURATION.test(value)) errors.push(`service.${field} ${value} is not a Gateway API duration (whole numbers of h, m, s, ms, e.g. 1m30s)`);
+    if (s?.retries || s?.trafficPolicy)
+      notices.push(`service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by ${this.provider}`);
+    for (const [field, value] of [
+      ['timeout', s?.timeout],
+      ['backendTimeout', s?.backendTimeout],
+    ] as const) {
+      if (value !== undefined && !GATEWAY_DURATION.test(value))
+        errors.push(`service.${field} ${value} is not a Gateway API duration (whole numbers of h, m, s, ms, e.g. 1m30s)`);
     }
     const origins = (s?.corsPolicy?.allowOrigins ?? []) as { prefix?: string; regex?: string }[];
-    if (origins.some((o) => o.prefix !== undefined || o.regex !== undefined)) errors.push('corsPolicy.allowOrigins prefix and regex matches have no Gateway API form: list exact origins (wildcards like https://*.example.com are allowed)');
+    if (origins.some((o) => o.prefix !== undefined || o.regex !== undefined))
+      errors.push(
+        'corsPolicy.allowOrigins prefix and regex matches have no Gateway API form: list exact origins (wildcards like https://*.example.com are allowed)',
+      );
     const matches = httpRouteSpec(canary, routesFor(0), this.flavour).rules as { matches?: unknown[] }[];
-    if (this.flavour === 'linkerd' && matches.some((r) => (r.matches?.length ?? 0) > 8)) errors.push('Linkerd HTTPRoutes take at most 8 matches per rule: service.match combined with analysis.match gives more');
+    if (this.flavour === 'linkerd' && matches.some((r) => (r.matches?.length ?? 0) > 8))
+      errors.push('Linkerd HTTPRoutes take at most 8 matches per rule: service.match combined with analysis.match gives more');
     return { errors, notices };
   }
 
@@ -63,10 +79,18 @@ export class HttpRouteRouter implements Router {
   }
 
   private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
-    await ensureGenerated(this.deps, canary, {
-      resource: this.resource, name: serviceNames(canary).apex, spec: httpRouteSpec(canary, routes, this.flavour),
-      labels: canary.spec.service?.apex?.labels, annotations: canary.spec.service?.apex?.annotations,
-    }, signal);
+    await ensureGenerated(
+      this.deps,
+      canary,
+      {
+        resource: this.resource,
+        name: serviceNames(canary).apex,
+        spec: httpRouteSpec(canary, routes, this.flavour),
+        labels: canary.spec.service?.apex?.labels,
+        annotations: canary.spec.service?.apex?.annotations,
+      },
+      signal,
+    );
   }
 }
 

@@ -7,7 +7,8 @@ import { serviceNames } from './services.js';
 type Json = Record<string, unknown>;
 
 const destination = (host: string, port: number, weight: number, setCookieValue?: string): Json => ({
-  destination: { host, port: { number: port } }, weight,
+  destination: { host, port: { number: port } },
+  weight,
   ...(setCookieValue ? { headers: { response: { add: { 'Set-Cookie': setCookieValue } } } } : {}),
 });
 
@@ -29,13 +30,29 @@ function affinityRules(canary: Canary, routes: Routes, weighted: Json): Json[] {
   const port = canary.spec.service!.port;
   const serviceMatch = canary.spec.service!.match as Json[] | undefined;
   const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
-  const primaryCookie = aff.primaryCookie ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
-    : aff.expiredCookie ? setCookie(aff.expiredCookie, -1, aff.attributes) : undefined;
-  weighted.route = [destination(names.primary, port, routes.primaryWeight, primaryCookie), destination(names.canary, port, routes.canaryWeight, canaryCookie)];
+  const primaryCookie = aff.primaryCookie
+    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
+    : aff.expiredCookie
+      ? setCookie(aff.expiredCookie, -1, aff.attributes)
+      : undefined;
+  weighted.route = [
+    destination(names.primary, port, routes.primaryWeight, primaryCookie),
+    destination(names.canary, port, routes.canaryWeight, canaryCookie),
+  ];
   const sticky: Json[] = [];
   const options = routeOptions(canary);
-  if (aff.canaryCookie) sticky.push({ match: cookieMatches(serviceMatch, aff.canaryCookie), ...options, route: [destination(names.canary, port, 100, canaryCookie)] });
-  if (aff.primaryCookie) sticky.push({ match: cookieMatches(serviceMatch, aff.primaryCookie), ...options, route: [destination(names.primary, port, 100, primaryCookie)] });
+  if (aff.canaryCookie)
+    sticky.push({
+      match: cookieMatches(serviceMatch, aff.canaryCookie),
+      ...options,
+      route: [destination(names.canary, port, 100, canaryCookie)],
+    });
+  if (aff.primaryCookie)
+    sticky.push({
+      match: cookieMatches(serviceMatch, aff.primaryCookie),
+      ...options,
+      route: [destination(names.primary, port, 100, primaryCookie)],
+    });
   return [...sticky, weighted];
 }
 
@@ -51,7 +68,8 @@ export function mergedMatches(canary: Canary): Json[] {
 function routeOptions(canary: Canary): Json {
   const s = canary.spec.service!;
   const out: Json = {};
-  if (s.rewrite && (s.rewrite.uri || s.rewrite.authority)) out.rewrite = { ...(s.rewrite.uri ? { uri: s.rewrite.uri } : {}), ...(s.rewrite.authority ? { authority: s.rewrite.authority } : {}) };
+  if (s.rewrite && (s.rewrite.uri || s.rewrite.authority))
+    out.rewrite = { ...(s.rewrite.uri ? { uri: s.rewrite.uri } : {}), ...(s.rewrite.authority ? { authority: s.rewrite.authority } : {}) };
   if (s.timeout) out.timeout = s.timeout;
   if (s.retries) out.retries = s.retries;
   if (s.headers) out.headers = s.headers;

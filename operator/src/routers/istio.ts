@@ -19,12 +19,25 @@ export class IstioRouter implements Router {
   async setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     for (const host of [names.primary, names.canary]) {
-      await ensureGenerated(this.deps, canary, { resource: Resources.destinationRules, name: host, spec: destinationRuleSpec(canary, host) }, signal);
+      await ensureGenerated(
+        this.deps,
+        canary,
+        { resource: Resources.destinationRules, name: host, spec: destinationRuleSpec(canary, host) },
+        signal,
+      );
     }
-    await ensureGenerated(this.deps, canary, {
-      resource: Resources.virtualServices, name: names.apex, spec: virtualServiceSpec(canary, routes),
-      labels: canary.spec.service?.apex?.labels, annotations: canary.spec.service?.apex?.annotations,
-    }, signal);
+    await ensureGenerated(
+      this.deps,
+      canary,
+      {
+        resource: Resources.virtualServices,
+        name: names.apex,
+        spec: virtualServiceSpec(canary, routes),
+        labels: canary.spec.service?.apex?.labels,
+        annotations: canary.spec.service?.apex?.annotations,
+      },
+      signal,
+    );
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {

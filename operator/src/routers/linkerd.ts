@@ -28,9 +28,10 @@ export class LinkerdRouter implements Router {
 
   validate(canary: Canary): RouterValidation {
     if (this.pick(canary) === this.httpRoute) return this.httpRoute.validate(canary);
-    const errors = (analysisOf(canary.spec).match?.length ?? 0) > 0
-      ? ['A/B testing with provider linkerd needs service.gatewayRefs (an HTTPRoute): a TrafficSplit cannot match requests']
-      : [];
+    const errors =
+      (analysisOf(canary.spec).match?.length ?? 0) > 0
+        ? ['A/B testing with provider linkerd needs service.gatewayRefs (an HTTPRoute): a TrafficSplit cannot match requests']
+        : [];
     return { errors, notices: [] };
   }
 

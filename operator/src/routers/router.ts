@@ -14,8 +14,12 @@ export interface Routes {
   affinity?: AffinityRoutes;
 }
 
-export const routesFor = (canaryWeight: number, mirrored = false, affinity?: AffinityRoutes): Routes =>
-  ({ primaryWeight: 100 - canaryWeight, canaryWeight, mirrored, ...(affinity ? { affinity } : {}) });
+export const routesFor = (canaryWeight: number, mirrored = false, affinity?: AffinityRoutes): Routes => ({
+  primaryWeight: 100 - canaryWeight,
+  canaryWeight,
+  mirrored,
+  ...(affinity ? { affinity } : {}),
+});
 
 /** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
 export interface RouterValidation {

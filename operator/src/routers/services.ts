@@ -18,7 +18,10 @@ export function serviceNames(canary: Canary): Record<ServiceRole, string> {
 export function servicePorts(canary: Canary, target: TargetInfo): ServiceSpecPort[] {
   const svc = canary.spec.service!;
   const main: ServiceSpecPort = {
-    name: svc.portName || 'http', port: svc.port, targetPort: svc.targetPort ?? svc.port, protocol: 'TCP',
+    name: svc.portName || 'http',
+    port: svc.port,
+    targetPort: svc.targetPort ?? svc.port,
+    protocol: 'TCP',
     ...(svc.appProtocol ? { appProtocol: svc.appProtocol } : {}),
   };
   return [main, ...target.extraPorts.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol }))];
@@ -62,30 +65,52 @@ export class ServiceRouter {
     if (!live || ownedBy(live, canary)) return;
     const original = live.metadata.annotations?.[ANNOTATIONS.originalSelector];
     const selector = original ? (JSON.parse(original) as Record<string, string>) : { [target.selectorLabel]: target.selectorValue };
-    const annotations = Object.fromEntries(Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSelector && k !== ANNOTATIONS.applied));
-    await this.deps.client.replace(Resources.services, { ...live, metadata: { ...live.metadata, annotations }, spec: { ...live.spec, selector } }, signal);
+    const annotations = Object.fromEntries(
+      Object.entries(live.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATIONS.originalSelector && k !== ANNOTATIONS.applied),
+    );
+    await this.deps.client.replace(
+      Resources.services,
+      { ...live, metadata: { ...live.metadata, annotations }, spec: { ...live.spec, selector } },
+      signal,
+    );
   }
 
   private async ensure(
-    canary: Canary, name: string, selectorValue: string, target: TargetInfo, overlay: MetadataOverlay | undefined, signal: AbortSignal,
+    canary: Canary,
+    name: string,
+    selectorValue: string,
+    target: TargetInfo,
+    overlay: MetadataOverlay | undefined,
+    signal: AbortSignal,
   ): Promise<void> {
     const lister = await this.deps.informers.lister<Service>(Resources.services);
     const ports = servicePorts(canary, target);
     const selector = { [target.selectorLabel]: selectorValue };
     const svc = canary.spec.service;
-    // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
-    await ensureObject(this.deps.client, lister, Resources.services, { namespace: canary.metadata.namespace!, name }, (live) => {
-      const owned = !live || ownedBy(live, canary);
-      const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];
-      const metadata = mergeMetadata(live?.metadata, canary, {
-        name, owner: [this.deps.ownerRef(canary)],
-        labels: { ...(owned ? { [target.selectorLabel]: name } : {}), ...overlay?.labels },
-        annotations: { ...overlay?.annotations, ...(adopting ? { [ANNOTATIONS.originalSelector]: JSON.stringify(live?.spec.selector ?? {}) } : {}) },
-      });
-      const spec = { ...(live?.spec ?? { type: 'ClusterIP' }), selector, ports: portsOver(live?.spec.ports, ports) };
-      if (owned && svc?.headless && !live) spec.clusterIP = 'None';
-      if (svc?.trafficDistribution) spec.trafficDistribution = svc.trafficDistribution;
-      return { apiVersion: 'v1', kind: 'Service', ...live, metadata, spec } as Service;
-    }, signal);
+    await ensureObject(
+      this.deps.client,
+      lister,
+      Resources.services,
+      { namespace: canary.metadata.namespace!, name },
+      // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
+      (live) => {
+        const owned = !live || ownedBy(live, canary);
+        const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];
+        const metadata = mergeMetadata(live?.metadata, canary, {
+          name,
+          owner: [this.deps.ownerRef(canary)],
+          labels: { ...(owned ? { [target.selectorLabel]: name } : {}), ...overlay?.labels },
+          annotations: {
+            ...overlay?.annotations,
+            ...(adopting ? { [ANNOTATIONS.originalSelector]: JSON.stringify(live?.spec.selector ?? {}) } : {}),
+          },
+        });
+        const spec = { ...(live?.spec ?? { type: 'ClusterIP' }), selector, ports: portsOver(live?.spec.ports, ports) };
+        if (owned && svc?.headless && !live) spec.clusterIP = 'None';
+        if (svc?.trafficDistribution) spec.trafficDistribution = svc.trafficDistribution;
+        return { apiVersion: 'v1', kind: 'Service', ...live, metadata, spec } as Service;
+      },
+      signal,
+    );
   }
 }

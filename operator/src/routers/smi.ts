@@ -8,8 +8,10 @@ import { serviceNames } from './services.js';
 export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3' | 'v1alpha4';
 
 const RESOURCE: Record<SmiVersion, ResourceType> = {
-  v1alpha1: Resources.trafficSplitsV1alpha1, v1alpha2: Resources.trafficSplitsV1alpha2,
-  v1alpha3: Resources.trafficSplitsV1alpha3, v1alpha4: Resources.trafficSplitsV1alpha4,
+  v1alpha1: Resources.trafficSplitsV1alpha1,
+  v1alpha2: Resources.trafficSplitsV1alpha2,
+  v1alpha3: Resources.trafficSplitsV1alpha3,
+  v1alpha4: Resources.trafficSplitsV1alpha4,
 };
 
 type Json = Record<string, unknown>;
@@ -52,7 +54,11 @@ export function routesOfTrafficSplit(canary: Canary, spec: Json | undefined): Ro
 
 /** SMI: a TrafficSplit `<apex>` of split.smi-spec.io in the version the mesh serves (Linkerd's linkerd-smi, OSM, ...). */
 export class SmiRouter implements Router {
-  constructor(readonly provider: string, private readonly version: SmiVersion, private readonly deps: RouterDeps) {}
+  constructor(
+    readonly provider: string,
+    private readonly version: SmiVersion,
+    private readonly deps: RouterDeps,
+  ) {}
 
   async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
@@ -63,10 +69,18 @@ export class SmiRouter implements Router {
   }
 
   private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
-    await ensureGenerated(this.deps, canary, {
-      resource: RESOURCE[this.version], name: serviceNames(canary).apex, spec: trafficSplitSpec(canary, routes, this.version),
-      labels: canary.spec.service?.apex?.labels, annotations: canary.spec.service?.apex?.annotations,
-    }, signal);
+    await ensureGenerated(
+      this.deps,
+      canary,
+      {
+        resource: RESOURCE[this.version],
+        name: serviceNames(canary).apex,
+        spec: trafficSplitSpec(canary, routes, this.version),
+        labels: canary.spec.service?.apex?.labels,
+        annotations: canary.spec.service?.apex?.annotations,
+      },
+      signal,
+    );
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {

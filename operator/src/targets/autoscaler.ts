@@ -6,10 +6,20 @@ import { Resources, type ResourceType } from '../kube/resources.js';
 import { ensureObject, mergeMetadata } from '../kube/ensure.js';
 import { TargetError } from './target.js';
 
-type Hpa = KubeObject & { spec: { scaleTargetRef: { apiVersion?: string; kind: string; name: string }; minReplicas?: number; maxReplicas: number; [k: string]: unknown } };
+type Hpa = KubeObject & {
+  spec: {
+    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
+    minReplicas?: number;
+    maxReplicas: number;
+    [k: string]: unknown;
+  };
+};
 
 /** HPA API versions in order of preference: v2 (Kubernetes 1.23+), then v2beta2 (1.20 to 1.25). */
-const BY_VERSION: Record<string, ResourceType> = { v2: Resources.horizontalPodAutoscalersV2, v2beta2: Resources.horizontalPodAutoscalersV2beta2 };
+const BY_VERSION: Record<string, ResourceType> = {
+  v2: Resources.horizontalPodAutoscalersV2,
+  v2beta2: Resources.horizontalPodAutoscalersV2beta2,
+};
 const PREFERRED = Object.keys(BY_VERSION);
 
 /**
@@ -41,21 +51,33 @@ export class AutoscalerReconciler {
       ...(ref.primaryScalerReplicas?.minReplicas ? { minReplicas: ref.primaryScalerReplicas.minReplicas } : {}),
       ...(ref.primaryScalerReplicas?.maxReplicas ? { maxReplicas: ref.primaryScalerReplicas.maxReplicas } : {}),
     };
-    await ensureObject<Hpa>(this.deps.client, lister, resource, { namespace: ns, name }, (live) => ({
-      apiVersion: `autoscaling/${resource.version}`, kind: 'HorizontalPodAutoscaler', ...live,
-      metadata: mergeMetadata(live?.metadata, canary, { name, owner: [this.deps.ownerRef(canary)] }),
-      spec,
-    }), signal);
+    await ensureObject<Hpa>(
+      this.deps.client,
+      lister,
+      resource,
+      { namespace: ns, name },
+      (live) => ({
+        apiVersion: `autoscaling/${resource.version}`,
+        kind: 'HorizontalPodAutoscaler',
+        ...live,
+        metadata: mergeMetadata(live?.metadata, canary, { name, owner: [this.deps.ownerRef(canary)] }),
+        spec,
+      }),
+      signal,
+    );
   }
 
   private servedVersion(): Promise<string> {
     this.version ??= this.deps.client.request<{ versions?: { version: string }[] }>('GET', '/apis/autoscaling').then((g) => {
       const served = new Set((g.versions ?? []).map((v) => v.version));
       const v = PREFERRED.find((p) => served.has(p));
-      if (!v) throw new TargetError('TargetInvalid', `the cluster serves no autoscaling API the operator supports (${PREFERRED.join(', ')})`);
+      if (!v)
+        throw new TargetError('TargetInvalid', `the cluster serves no autoscaling API the operator supports (${PREFERRED.join(', ')})`);
       return v;
     });
-    this.version.catch(() => { this.version = undefined; });
+    this.version.catch(() => {
+      this.version = undefined;
+    });
     return this.version;
   }
 }

@@ -31,7 +31,7 @@ export function configRefs(spec: PodSpec): ConfigRef[] {
     const sec = v.secret as Json | undefined;
     if (cm) add('configmap', cm.name, cm.optional);
     if (sec) add('secret', sec.secretName, sec.optional);
-    for (const src of (((v.projected as Json | undefined)?.sources ?? []) as Json[])) {
+    for (const src of ((v.projected as Json | undefined)?.sources ?? []) as Json[]) {
       const pcm = src.configMap as Json | undefined;
       const psec = src.secret as Json | undefined;
       if (pcm) add('configmap', pcm.name, pcm.optional);
@@ -65,7 +65,7 @@ export function renameConfigRefs(spec: PodSpec, tracked: ReadonlySet<string>): P
   for (const v of (copy.volumes ?? []) as Json[]) {
     if (v.configMap) (v.configMap as Json).name = rename('configmap', (v.configMap as Json).name);
     if (v.secret) (v.secret as Json).secretName = rename('secret', (v.secret as Json).secretName);
-    for (const src of (((v.projected as Json | undefined)?.sources ?? []) as Json[])) {
+    for (const src of ((v.projected as Json | undefined)?.sources ?? []) as Json[]) {
       if (src.configMap) (src.configMap as Json).name = rename('configmap', (src.configMap as Json).name);
       if (src.secret) (src.secret as Json).name = rename('secret', (src.secret as Json).name);
     }
@@ -86,5 +86,8 @@ export function renameConfigRefs(spec: PodSpec, tracked: ReadonlySet<string>): P
 
 /** Checksum of a config's content (data and binaryData), as status.trackedConfigs shows it. */
 export function configChecksum(obj: { data?: unknown; binaryData?: unknown; stringData?: unknown }): string {
-  return createHash('sha256').update(canonicalJson({ data: obj.data ?? {}, binaryData: obj.binaryData ?? {} })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson({ data: obj.data ?? {}, binaryData: obj.binaryData ?? {} }))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -86,16 +86,25 @@ export class ConfigTracker {
 
 const optedOut = (obj: ConfigObject): boolean => CONFIG_TRACKING_OPT_OUT.some((k) => obj.metadata.annotations?.[k]?.startsWith('disabled'));
 
-function primaryCopyOf(kind: ConfigKind, source: ConfigObject, live: ConfigObject | undefined, canary: Canary, owner: OwnerReference): ConfigObject {
+function primaryCopyOf(
+  kind: ConfigKind,
+  source: ConfigObject,
+  live: ConfigObject | undefined,
+  canary: Canary,
+  owner: OwnerReference,
+): ConfigObject {
   const owners = live?.metadata.ownerReferences ?? [];
   const mine = owners.some((o) => o.uid === owner.uid);
   const ownerReferences = mine ? owners : [...owners, { ...owner, controller: owners.some((o) => o.controller) ? false : true }];
   const labels = Object.fromEntries(Object.entries(source.metadata.labels ?? {}).filter(([k]) => !isForeignKey(k)));
   return {
-    apiVersion: 'v1', kind: kind === 'secret' ? 'Secret' : 'ConfigMap',
+    apiVersion: 'v1',
+    kind: kind === 'secret' ? 'Secret' : 'ConfigMap',
     metadata: {
-      name: primaryName(source.metadata.name!), namespace: source.metadata.namespace,
-      labels: { ...labels, [LABELS.canary]: canary.metadata.name! }, ownerReferences,
+      name: primaryName(source.metadata.name!),
+      namespace: source.metadata.namespace,
+      labels: { ...labels, [LABELS.canary]: canary.metadata.name! },
+      ownerReferences,
       ...(live?.metadata.resourceVersion ? { resourceVersion: live.metadata.resourceVersion } : {}),
     },
     ...(source.type !== undefined ? { type: source.type } : {}),

@@ -24,7 +24,11 @@ export const templateRevision = (template: PodTemplate, configs: Record<string, 
   revisionOf(Object.keys(configs).length ? { template, configs } : template);
 
 const rename = (labels: Record<string, string> | undefined, key: string, value: string): Record<string, string> =>
-  Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !isForeignKey(k)).map(([k, v]) => [k, k === key ? value : v]));
+  Object.fromEntries(
+    Object.entries(labels ?? {})
+      .filter(([k]) => !isForeignKey(k))
+      .map(([k, v]) => [k, k === key ? value : v]),
+  );
 
 const withoutForeign = (m: Record<string, string> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !isForeignKey(k)));
@@ -34,7 +38,12 @@ const withoutForeign = (m: Record<string, string> | undefined): Record<string, s
  * (Flagger keeps only one, issue #1312), tools' labels and annotations dropped, the revision stamped, and
  * tracked ConfigMaps and Secrets replaced by their -primary copies.
  */
-export function primaryTemplateOf(template: PodTemplate, sel: { key: string; value: string }, revision: string, tracked: ReadonlySet<string> = new Set()): PodTemplate {
+export function primaryTemplateOf(
+  template: PodTemplate,
+  sel: { key: string; value: string },
+  revision: string,
+  tracked: ReadonlySet<string> = new Set(),
+): PodTemplate {
   const primaryValue = primaryName(sel.value);
   return {
     ...template,
@@ -50,7 +59,13 @@ export function primaryTemplateOf(template: PodTemplate, sel: { key: string; val
 /** The primary copy of a workload: its own spec fields (specFields), the primary template and selector. */
 // eslint-disable-next-line max-params -- over the limit when the lint gate came in; split it when it next changes
 export function primaryWorkloadOf<W extends Workload>(
-  kind: string, target: W, canary: Canary, sel: { key: string; value: string }, owner: OwnerReference, template: PodTemplate, specFields: Record<string, unknown>,
+  kind: string,
+  target: W,
+  canary: Canary,
+  sel: { key: string; value: string },
+  owner: OwnerReference,
+  template: PodTemplate,
+  specFields: Record<string, unknown>,
 ): W {
   const primaryValue = primaryName(sel.value);
   return {
@@ -90,7 +105,8 @@ export function deploymentSpecFields(d: Deployment): Record<string, unknown> {
 export function deploymentReadiness(d: Deployment | undefined, thresholdPct: number): Readiness {
   if (!d) return { ready: false, reason: 'deployment not found', fatal: false };
   const st = d.status ?? {};
-  if ((st.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) return { ready: false, reason: 'rollout not yet observed', fatal: false };
+  if ((st.observedGeneration ?? 0) < (d.metadata.generation ?? 0))
+    return { ready: false, reason: 'rollout not yet observed', fatal: false };
   const progressing = st.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
     return { ready: false, reason: `${d.metadata.name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(), fatal: true };
@@ -99,9 +115,11 @@ export function deploymentReadiness(d: Deployment | undefined, thresholdPct: num
   const updated = st.updatedReplicas ?? 0;
   if (want === 0) return { ready: false, reason: `${d.metadata.name} is scaled to zero`, fatal: false };
   if (updated < want) return { ready: false, reason: `${updated} of ${want} replicas updated`, fatal: false };
-  if ((st.replicas ?? 0) > updated) return { ready: false, reason: `${(st.replicas ?? 0) - updated} old replicas pending termination`, fatal: false };
+  if ((st.replicas ?? 0) > updated)
+    return { ready: false, reason: `${(st.replicas ?? 0) - updated} old replicas pending termination`, fatal: false };
   const needed = Math.ceil((updated * thresholdPct) / 100);
-  if ((st.availableReplicas ?? 0) < needed) return { ready: false, reason: `${st.availableReplicas ?? 0} of ${needed} replicas available`, fatal: false };
+  if ((st.availableReplicas ?? 0) < needed)
+    return { ready: false, reason: `${st.availableReplicas ?? 0} of ${needed} replicas available`, fatal: false };
   return { ready: true };
 }
 

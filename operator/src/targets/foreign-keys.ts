@@ -1,5 +1,9 @@
 /** Annotations and labels that belong to the tools that applied the target, never copied to the primary. */
 export function isForeignKey(key: string): boolean {
-  return key.includes('toolkit.fluxcd.io') || key.startsWith('meta.helm.sh/') || key === 'kubectl.kubernetes.io/last-applied-configuration'
-    || key === 'deployment.kubernetes.io/revision';
+  return (
+    key.includes('toolkit.fluxcd.io') ||
+    key.startsWith('meta.helm.sh/') ||
+    key === 'kubectl.kubernetes.io/last-applied-configuration' ||
+    key === 'deployment.kubernetes.io/revision'
+  );
 }

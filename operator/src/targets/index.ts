@@ -24,10 +24,22 @@ export interface TargetsDeps {
 
 /** The workload kinds a Canary can release, by targetRef.kind (TARGET_KINDS). One line per kind. */
 export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> {
-  const configs = d.configTracking ? new ConfigTracker({ client: d.client, informers: d.informers, tracksSecretsIn: d.tracksSecretsIn }) : undefined;
-  const common = { client: d.client, selectorLabels: d.selectorLabels, ownerRef: d.ownerRef, fieldManager: d.fieldManager, ...(configs ? { configs } : {}) };
+  const configs = d.configTracking
+    ? new ConfigTracker({ client: d.client, informers: d.informers, tracksSecretsIn: d.tracksSecretsIn })
+    : undefined;
+  const common = {
+    client: d.client,
+    selectorLabels: d.selectorLabels,
+    ownerRef: d.ownerRef,
+    fieldManager: d.fieldManager,
+    ...(configs ? { configs } : {}),
+  };
   return {
-    [DEPLOYMENT.kind]: new WorkloadTarget(DEPLOYMENT, { ...common, workloads: d.deployments, autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }) }),
+    [DEPLOYMENT.kind]: new WorkloadTarget(DEPLOYMENT, {
+      ...common,
+      workloads: d.deployments,
+      autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
+    }),
     [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
   };
 }

@@ -37,5 +37,8 @@ export function parseSecretTracking(value: string): SecretTrackingSetting {
   const v = value.trim();
   if (v === '*') return '*';
   if (v === 'none') return [];
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -27,7 +27,10 @@ export interface TargetInfo {
 }
 
 export class TargetError extends Error {
-  constructor(readonly reason: 'TargetNotFound' | 'TargetInvalid', message: string) {
+  constructor(
+    readonly reason: 'TargetNotFound' | 'TargetInvalid',
+    message: string,
+  ) {
     super(message);
     this.name = 'TargetError';
   }

@@ -32,9 +32,12 @@ export const DEPLOYMENT: WorkloadKind<Deployment & Workload> = {
   },
   // Without an autoscaler the target's replicas are what the user asked for. With one, the primary starts at no
   // fewer pods than the canary runs now, so it does not take the full load at its old size (Flagger #1600).
-  promotedReplicas: (d, primary, autoscaled) => (autoscaled
-    ? Math.max(d.status?.readyReplicas ?? 0, d.spec.replicas ?? 0, primary.spec.replicas ?? 1)
-    : (d.spec.replicas && d.spec.replicas > 0 ? d.spec.replicas : primary.spec.replicas)),
+  promotedReplicas: (d, primary, autoscaled) =>
+    autoscaled
+      ? Math.max(d.status?.readyReplicas ?? 0, d.spec.replicas ?? 0, primary.spec.replicas ?? 1)
+      : d.spec.replicas && d.spec.replicas > 0
+        ? d.spec.replicas
+        : primary.spec.replicas,
 };
 
 /** The template without the scale-to-zero selector (and without the empty selector removing it may leave). */
@@ -49,12 +52,15 @@ const withoutScaleToZero = (t: PodTemplate): PodTemplate => {
 function daemonSetReadiness(ds: DaemonSet | undefined, pct: number): Readiness {
   if (!ds) return { ready: false, reason: 'daemonset not found', fatal: false };
   const st = ds.status ?? {};
-  if ((st.observedGeneration ?? 0) < (ds.metadata.generation ?? 0)) return { ready: false, reason: 'rollout not yet observed', fatal: false };
+  if ((st.observedGeneration ?? 0) < (ds.metadata.generation ?? 0))
+    return { ready: false, reason: 'rollout not yet observed', fatal: false };
   const desired = st.desiredNumberScheduled ?? 0;
   if (desired === 0) return { ready: false, reason: `${ds.metadata.name} runs on no node`, fatal: false };
-  if ((st.updatedNumberScheduled ?? 0) < desired) return { ready: false, reason: `${st.updatedNumberScheduled ?? 0} of ${desired} pods updated`, fatal: false };
+  if ((st.updatedNumberScheduled ?? 0) < desired)
+    return { ready: false, reason: `${st.updatedNumberScheduled ?? 0} of ${desired} pods updated`, fatal: false };
   const needed = Math.ceil((desired * pct) / 100);
-  if ((st.numberAvailable ?? 0) < needed) return { ready: false, reason: `${st.numberAvailable ?? 0} of ${needed} pods available`, fatal: false };
+  if ((st.numberAvailable ?? 0) < needed)
+    return { ready: false, reason: `${st.numberAvailable ?? 0} of ${needed} pods available`, fatal: false };
   return { ready: true };
 }
 

@@ -26,7 +26,10 @@ export interface WorkloadTargetDeps<W extends Workload> {
 export class WorkloadTarget<W extends Workload> implements Target {
   readonly kind: string;
 
-  constructor(private readonly k: WorkloadKind<W>, private readonly deps: WorkloadTargetDeps<W>) {
+  constructor(
+    private readonly k: WorkloadKind<W>,
+    private readonly deps: WorkloadTargetDeps<W>,
+  ) {
     this.kind = k.kind;
   }
 
@@ -44,10 +47,16 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     const sel = selectorLabelOf(w, this.deps.selectorLabels);
     const template = this.k.revisionTemplate(w);
-    const configs = this.deps.configs ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec, signal) : { refs: [], checksums: {} };
+    const configs = this.deps.configs
+      ? await this.deps.configs.describe(canary.metadata.namespace!, template.spec, signal)
+      : { refs: [], checksums: {} };
     return {
-      name: w.metadata.name!, primaryName: primaryName(w.metadata.name!), selectorLabel: sel.key, selectorValue: sel.value,
-      revision: templateRevision(template, configs.checksums), configs,
+      name: w.metadata.name!,
+      primaryName: primaryName(w.metadata.name!),
+      selectorLabel: sel.key,
+      selectorValue: sel.value,
+      revision: templateRevision(template, configs.checksums),
+      configs,
       extraPorts: canary.spec.service?.portDiscovery ? discoveredPorts(w, canary.spec.service) : [],
     };
   }
@@ -62,7 +71,15 @@ export class WorkloadTarget<W extends Workload> implements Target {
     if (this.primary(canary)) return;
     const w = this.target(canary);
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
-    const primary = primaryWorkloadOf(this.kind, w, canary, { key: info.selectorLabel, value: info.selectorValue }, this.deps.ownerRef(canary), this.primaryTemplate(w, info), this.k.primarySpec(w));
+    const primary = primaryWorkloadOf(
+      this.kind,
+      w,
+      canary,
+      { key: info.selectorLabel, value: info.selectorValue },
+      this.deps.ownerRef(canary),
+      this.primaryTemplate(w, info),
+      this.k.primarySpec(w),
+    );
     await this.deps.client.create(this.k.resource, primary, signal);
   }
 
@@ -75,7 +92,10 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const replicas = this.k.promotedReplicas?.(w, primary, Boolean(this.deps.autoscaler?.applies(canary)));
     // A replace of the object read (its resourceVersion): the template is replaced whole, and only on the object
     // we read; a change in between is a 409 (a JSON patch's failed test is a 422 on 1.20, like an invalid object).
-    const body = { ...primary, spec: { ...primary.spec, template: this.primaryTemplate(w, info), ...(replicas !== undefined ? { replicas } : {}) } };
+    const body = {
+      ...primary,
+      spec: { ...primary.spec, template: this.primaryTemplate(w, info), ...(replicas !== undefined ? { replicas } : {}) },
+    };
     await this.deps.client.replace<W>(this.k.resource, body, signal);
   }
 
@@ -97,7 +117,11 @@ export class WorkloadTarget<W extends Workload> implements Target {
     const w = this.target(canary);
     const patch = this.k.scalePatch(w, up, this.primary(canary));
     if (patch === undefined) return;
-    await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, { signal, fieldManager: this.deps.fieldManager, replaces: w.metadata.resourceVersion });
+    await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, {
+      signal,
+      fieldManager: this.deps.fieldManager,
+      replaces: w.metadata.resourceVersion,
+    });
   }
 
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {

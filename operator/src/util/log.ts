@@ -21,7 +21,8 @@ function serializeError(err: unknown, depth = 0): LoggedError | string {
   if (!(err instanceof Error)) return String(err);
   const e = err as Error & { code?: unknown; status?: unknown };
   return {
-    type: e.name, message: e.message,
+    type: e.name,
+    message: e.message,
     ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: e.code } : {}),
     ...(typeof e.status === 'number' ? { status: e.status } : {}),
     ...(e.stack ? { stack: e.stack } : {}),

@@ -53,7 +53,10 @@ type Attempt = WebhookResult & { permanent?: boolean };
  * body), so the receiver never takes a retry for a replay and its timestamp stays inside the receiver's window.
  */
 export class HttpWebhookRunner implements WebhookRunner {
-  constructor(private readonly client: OutboundClient, private readonly limits: WebhookLimits) {}
+  constructor(
+    private readonly client: OutboundClient,
+    private readonly limits: WebhookLimits,
+  ) {}
 
   async call(hook: CanaryWebhook, payload: WebhookPayload, signal: AbortSignal, auth?: WebhookAuth): Promise<WebhookResult> {
     const attempts = 1 + Math.min(Math.max(0, hook.retries ?? 0), this.limits.maxRetries);
@@ -73,17 +76,26 @@ export class HttpWebhookRunner implements WebhookRunner {
     try {
       // Inside the try: an unparseable URL is this webhook's failure, not the reconcile's.
       const headers = {
-        ...auth?.headers, 'content-type': 'application/json',
+        ...auth?.headers,
+        'content-type': 'application/json',
         ...(auth?.hmacKey ? signedHeaders(auth.hmacKey, { method: 'POST', path: requestPath(hook.url), body }) : {}),
       };
       const res = await this.client.request({
-        method: 'POST', url: hook.url, body, headers, signal,
+        method: 'POST',
+        url: hook.url,
+        body,
+        headers,
+        signal,
         timeoutMs: Math.min(durationOr(hook.timeout, DEFAULT_TIMEOUT_MS), this.limits.maxTimeoutMs),
         ...(hook.disableTLS ? { insecureSkipVerify: true } : {}),
       });
       if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
       const text = clipRemoteText(secrets.redact(res.body), ANSWER_MAX_CHARS);
-      return { ok: false, status: res.status, message: `${hook.name} answered ${res.status}${redirectNote(res.status)}${text ? `: ${text}` : ''}` };
+      return {
+        ok: false,
+        status: res.status,
+        message: `${hook.name} answered ${res.status}${redirectNote(res.status)}${text ? `: ${text}` : ''}`,
+      };
     } catch (err) {
       // Refused by the client, or a URL the signer cannot read: the same on every attempt.
       const permanent = !(err instanceof OutboundError) || err.kind === 'refused';

@@ -66,13 +66,18 @@ export class FakeKube {
         return o;
       },
       list: async (r: ResourceType, ns?: string, query: { labelSelector?: string } = {}) => {
-        const wanted = (query.labelSelector ?? '').split(',').filter(Boolean).map((t) => t.split('=') as [string, string]);
-        const items = [...this.bucket(r).values()].filter((o) => (ns === undefined || o.metadata.namespace === ns)
-          && wanted.every(([k, v]) => o.metadata.labels?.[k] === v));
+        const wanted = (query.labelSelector ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((t) => t.split('=') as [string, string]);
+        const items = [...this.bucket(r).values()].filter(
+          (o) => (ns === undefined || o.metadata.namespace === ns) && wanted.every(([k, v]) => o.metadata.labels?.[k] === v),
+        );
         return { items: items.map((o) => clone(o)), metadata: {} };
       },
       create: async (r: ResourceType, obj: KubeObject) => {
-        if (this.get(r, obj.metadata.namespace, obj.metadata.name!)) throw new KubeApiError(409, 'AlreadyExists', 'exists', 'POST', r.plural);
+        if (this.get(r, obj.metadata.namespace, obj.metadata.name!))
+          throw new KubeApiError(409, 'AlreadyExists', 'exists', 'POST', r.plural);
         record('create', r, obj.metadata.name!);
         return this.put(r, obj);
       },
@@ -90,21 +95,29 @@ export class FakeKube {
         this.bucket(r).set(key, clone(next));
         return clone(next);
       },
-      patch: async (r: ResourceType, ns: string | undefined, name: string, patch: unknown, o: { type?: PatchType; subresource?: string } = {}) => {
+      patch: async (
+        r: ResourceType,
+        ns: string | undefined,
+        name: string,
+        patch: unknown,
+        o: { type?: PatchType; subresource?: string } = {},
+      ) => {
         const live = this.get<Obj>(r, ns, name);
         if (!live) throw new KubeApiError(404, 'NotFound', `${name} not found`, 'PATCH', r.plural);
         record(`patch${o.subresource ? `-${o.subresource}` : ''}`, r, name);
         // A merge patch carrying metadata.resourceVersion is a precondition, as on the real server.
         const rv = o.type !== 'json' ? (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion : undefined;
-        if (rv && rv !== live.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', `${name}: the object has been modified`, 'PATCH', r.plural);
-        const next = o.type === 'json' ? jsonPatch(live, patch as JsonOp[]) : mergePatch(live, patch) as Obj;
+        if (rv && rv !== live.metadata.resourceVersion)
+          throw new KubeApiError(409, 'Conflict', `${name}: the object has been modified`, 'PATCH', r.plural);
+        const next = o.type === 'json' ? jsonPatch(live, patch as JsonOp[]) : (mergePatch(live, patch) as Obj);
         return o.subresource === 'status' ? this.put(r, { ...live, status: next.status }) : this.put(r, next);
       },
       delete: async (r: ResourceType, ns: string, name: string, body?: { preconditions?: { resourceVersion?: string } }) => {
         const live = this.get<Obj>(r, ns, name);
         if (!live) throw new KubeApiError(404, 'NotFound', `${r.plural} "${name}" not found`, 'DELETE', r.plural);
         const rv = body?.preconditions?.resourceVersion;
-        if (rv && rv !== live.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', `${name}: precondition failed`, 'DELETE', r.plural);
+        if (rv && rv !== live.metadata.resourceVersion)
+          throw new KubeApiError(409, 'Conflict', `${name}: precondition failed`, 'DELETE', r.plural);
         record('delete', r, name);
         this.delete(r, ns, name);
         return {};
@@ -121,7 +134,8 @@ export class FakeKube {
   lister<T extends KubeObject>(r: ResourceType): Lister<T> {
     return {
       get: (ns, name) => this.get<T>(r, ns, name),
-      list: (ns) => [...this.bucket(r).values()].filter((o) => ns === undefined || o.metadata.namespace === ns).map((o) => clone(o) as unknown as T),
+      list: (ns) =>
+        [...this.bucket(r).values()].filter((o) => ns === undefined || o.metadata.namespace === ns).map((o) => clone(o) as unknown as T),
     };
   }
 
@@ -144,7 +158,8 @@ function jsonPatch(obj: Obj, ops: JsonOp[]): Obj {
     const last = parts.pop()!;
     let node = out;
     for (const p of parts) node = node[p] as Record<string, unknown>;
-    if (op.op === 'test' && !isDeepStrictEqual(node[last], op.value)) throw new KubeApiError(422, 'Invalid', `test failed at ${op.path}`, 'PATCH', '');
+    if (op.op === 'test' && !isDeepStrictEqual(node[last], op.value))
+      throw new KubeApiError(422, 'Invalid', `test failed at ${op.path}`, 'PATCH', '');
     if (op.op === 'replace' || op.op === 'add') node[last] = clone(op.value);
     if (op.op === 'remove') delete node[last];
   }
@@ -153,7 +168,8 @@ function jsonPatch(obj: Obj, ops: JsonOp[]): Obj {
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return clone(patch);
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

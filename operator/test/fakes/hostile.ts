@@ -18,7 +18,9 @@ export class HostileServer extends VendorApi {
   constructor(behaviour: Behaviour) {
     super();
     this.raw = (req, res) => {
-      res.on('close', () => { if (!res.writableFinished) this.log.cut = true; });
+      res.on('close', () => {
+        if (!res.writableFinished) this.log.cut = true;
+      });
       behaviour(req, res, this.log);
     };
   }
@@ -89,7 +91,9 @@ export async function peakMemoryGrowth<T>(fn: () => Promise<T>): Promise<{ resul
   };
   const baseline = used();
   let peak = baseline;
-  const timer = setInterval(() => { peak = Math.max(peak, used()); }, 2);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, used());
+  }, 2);
   try {
     const result = await fn();
     peak = Math.max(peak, used());

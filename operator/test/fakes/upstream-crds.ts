@@ -66,13 +66,20 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 function typeOk(v: unknown, s: Schema): boolean {
   if (s['x-kubernetes-int-or-string']) return Number.isInteger(v) || typeof v === 'string';
   switch (s.type) {
-    case 'object': return isObject(v);
-    case 'array': return Array.isArray(v);
-    case 'string': return typeof v === 'string';
-    case 'integer': return Number.isInteger(v);
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'boolean': return typeof v === 'boolean';
-    default: return true;
+    case 'object':
+      return isObject(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'integer':
+      return Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return typeof v === 'boolean';
+    default:
+      return true;
   }
 }
 
@@ -110,7 +117,8 @@ function walk(v: unknown, s: Schema, at: string, out: Admission): unknown {
         seen.add(k);
       }
     }
-    if (s['x-kubernetes-list-type'] === 'set' && new Set(stored.map((x) => JSON.stringify(x))).size !== stored.length) out.errors.push(`${at}: duplicate set entries`);
+    if (s['x-kubernetes-list-type'] === 'set' && new Set(stored.map((x) => JSON.stringify(x))).size !== stored.length)
+      out.errors.push(`${at}: duplicate set entries`);
     return stored;
   }
   if (isObject(v)) {
@@ -128,7 +136,8 @@ function walk(v: unknown, s: Schema, at: string, out: Admission): unknown {
       else if (keep || additional === true) stored[k] = copy(x);
       else out.pruned.push(`${at}.${k}`);
     }
-    for (const [k, p] of Object.entries(props ?? {})) if (!(k in stored) && p.default !== undefined) stored[k] = walk(copy(p.default), p, `${at}.${k}`, out);
+    for (const [k, p] of Object.entries(props ?? {}))
+      if (!(k in stored) && p.default !== undefined) stored[k] = walk(copy(p.default), p, `${at}.${k}`, out);
     for (const k of (s.required ?? []) as string[]) if (!(k in stored)) out.errors.push(`${at}.${k}: required`);
     return stored;
   }

@@ -47,23 +47,35 @@ export class VendorApi {
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://stand-in');
         const r: Received = {
-          method: req.method ?? '', target: req.url ?? '', path: url.pathname, params: url.searchParams, headers: req.headers,
-          rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8'),
+          method: req.method ?? '',
+          target: req.url ?? '',
+          path: url.pathname,
+          params: url.searchParams,
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body: Buffer.concat(chunks).toString('utf8'),
         };
         this.received.push(r);
         if (this.raw) return this.raw(req, res, r);
-        Promise.resolve(this.handler(r)).then((reply) => {
-          const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
-          res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? (typeof reply.body === 'string' ? 'text/plain' : 'application/json') });
-          res.end(text);
-        }, (err: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(String(err));
-        });
+        Promise.resolve(this.handler(r)).then(
+          (reply) => {
+            const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
+            res.writeHead(reply.status ?? 200, {
+              'content-type': reply.contentType ?? (typeof reply.body === 'string' ? 'text/plain' : 'application/json'),
+            });
+            res.end(text);
+          },
+          (err: unknown) => {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end(String(err));
+          },
+        );
       });
     };
     this.server = tls ? https.createServer(tls, listener) : http.createServer(listener);
-    this.server.on('connection', () => { this.connections++; });
+    this.server.on('connection', () => {
+      this.connections++;
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.address = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;

@@ -20,20 +20,46 @@ export const NS = 'test';
 
 export function aDeployment(name = 'podinfo', env: Record<string, string> = { VERSION: 'v1' }): Deployment {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS, labels: { app: name } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS, labels: { app: name } },
     spec: {
-      replicas: 2, selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ containerPort: 9898 }], env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }] } },
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'app:1',
+              ports: [{ containerPort: 9898 }],
+              env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
+            },
+          ],
+        },
+      },
     },
   };
 }
 
 export function aCanary(analysis: CanarySpec['analysis'] = {}, spec: Partial<CanarySpec> = {}): Canary {
   return {
-    apiVersion: 'tollgate.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: NS },
+    apiVersion: 'tollgate.dev/v1beta1',
+    kind: 'Canary',
+    metadata: { name: 'podinfo', namespace: NS },
     spec: {
-      provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-      analysis: { interval: '10s', threshold: 2, stepWeight: 25, maxWeight: 50, metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }], ...analysis },
+      provider: 'istio',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      service: { port: 9898 },
+      analysis: {
+        interval: '10s',
+        threshold: 2,
+        stepWeight: 25,
+        maxWeight: 50,
+        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }],
+        ...analysis,
+      },
       ...spec,
     },
   };
@@ -70,12 +96,25 @@ export class World {
       },
     };
     this.deps = {
-      client, informers, canaries: this.kube.lister(Resources.canaries), events, logger, webhooks,
+      client,
+      informers,
+      canaries: this.kube.lister(Resources.canaries),
+      events,
+      logger,
+      webhooks,
       targets: createTargets({
-        client, informers, deployments: this.kube.lister(Resources.deployments), daemonSets: this.kube.lister(Resources.daemonSets),
-        selectorLabels: ['app', 'name'], ownerRef: ownerRefOf, fieldManager: 'test', configTracking: true, tracksSecretsIn: () => true,
+        client,
+        informers,
+        deployments: this.kube.lister(Resources.deployments),
+        daemonSets: this.kube.lister(Resources.daemonSets),
+        selectorLabels: ['app', 'name'],
+        ownerRef: ownerRefOf,
+        fieldManager: 'test',
+        configTracking: true,
+        tracksSecretsIn: () => true,
       }),
-      routerFor: (p) => createRouter(p, routerDeps), services: new ServiceRouter(routerDeps),
+      routerFor: (p) => createRouter(p, routerDeps),
+      services: new ServiceRouter(routerDeps),
       analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,
       secrets: {
         read: async (_ns: string, name: string) => {
@@ -84,8 +123,17 @@ export class World {
           return data;
         },
       },
-      alerts: { notify: async (_c, n) => { this.alerts.push({ reason: n.reason, severity: n.severity, message: n.message }); return { results: [], sent: 0, failed: 0 }; } },
-      metrics: new OperatorMetrics(), defaultProvider: 'istio', fieldManager: 'test', now: () => this.now, reconcileDeadlineMs: 60_000,
+      alerts: {
+        notify: async (_c, n) => {
+          this.alerts.push({ reason: n.reason, severity: n.severity, message: n.message });
+          return { results: [], sent: 0, failed: 0 };
+        },
+      },
+      metrics: new OperatorMetrics(),
+      defaultProvider: 'istio',
+      fieldManager: 'test',
+      now: () => this.now,
+      reconcileDeadlineMs: 60_000,
     };
     this.reconciler = new Reconciler(this.deps);
   }
@@ -108,7 +156,10 @@ export class World {
   rollOut(): void {
     for (const d of this.kube.lister<Deployment>(Resources.deployments).list(NS)) {
       const n = d.spec.replicas ?? 1;
-      this.kube.put(Resources.deployments, { ...d, status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } });
+      this.kube.put(Resources.deployments, {
+        ...d,
+        status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n },
+      });
     }
   }
 
@@ -131,7 +182,11 @@ export class World {
 
   /** The canary weight in the VirtualService's weighted rule. */
   vsWeight(): number | undefined {
-    const vs = this.kube.get<{ spec: { http: { route: { destination: { host: string }; weight: number }[] }[] } } & Canary>(Resources.virtualServices, NS, 'podinfo');
+    const vs = this.kube.get<{ spec: { http: { route: { destination: { host: string }; weight: number }[] }[] } } & Canary>(
+      Resources.virtualServices,
+      NS,
+      'podinfo',
+    );
     return vs?.spec.http[0]?.route.find((r) => r.destination.host === 'podinfo-canary')?.weight;
   }
 

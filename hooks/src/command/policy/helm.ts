@@ -1,9 +1,38 @@
 import {
-  checkEach, httpUrlOnly, KUBECONFIG_REFUSED, operands, optionTable, refused, scanArgs, stdinOrHttpList, subcommand, switches, valued, type OptionRule,
-  type SubcommandPolicy, type ValueCheck,
+  checkEach,
+  httpUrlOnly,
+  KUBECONFIG_REFUSED,
+  operands,
+  optionTable,
+  refused,
+  scanArgs,
+  stdinOrHttpList,
+  subcommand,
+  switches,
+  valued,
+  type OptionRule,
+  type SubcommandPolicy,
+  type ValueCheck,
 } from './scan.js';
 
-const ALLOWED = ['test', 'status', 'history', 'hist', 'list', 'ls', 'get', 'rollback', 'install', 'upgrade', 'uninstall', 'un', 'delete', 'del', 'template', 'show'];
+const ALLOWED = [
+  'test',
+  'status',
+  'history',
+  'hist',
+  'list',
+  'ls',
+  'get',
+  'rollback',
+  'install',
+  'upgrade',
+  'uninstall',
+  'un',
+  'delete',
+  'del',
+  'template',
+  'show',
+];
 /** Sub-commands whose operands include a chart reference. */
 const WITH_CHART = new Set(['install', 'upgrade', 'template', 'show']);
 
@@ -11,16 +40,23 @@ const REFUSED: Readonly<Record<string, string>> = {
   plugin: 'it installs and runs helm plugins, which are programs',
   repo: 'it writes the repository configuration',
   registry: 'it writes registry credentials',
-  pull: 'it writes local files', fetch: 'it writes local files', push: 'it reads local files', package: 'it reads and writes local files',
-  dependency: 'it reads and writes local chart directories', dep: 'it reads and writes local chart directories',
-  create: 'it writes local files', lint: 'it reads local files', verify: 'it reads local files', env: 'it prints the environment',
+  pull: 'it writes local files',
+  fetch: 'it writes local files',
+  push: 'it reads local files',
+  package: 'it reads and writes local files',
+  dependency: 'it reads and writes local chart directories',
+  dep: 'it reads and writes local chart directories',
+  create: 'it writes local files',
+  lint: 'it reads local files',
+  verify: 'it reads local files',
+  env: 'it prints the environment',
   search: 'it reads the local repository cache',
 };
 
 const CONNECTION: Record<string, OptionRule> = {
   ...KUBECONFIG_REFUSED,
-  ...refused('kube-apiserver kube-token kube-context kube-tls-server-name', 'tasks use the service\'s own cluster and credentials'),
-  ...refused('kube-insecure-skip-tls-verify', 'tasks use the service\'s own cluster settings', 0),
+  ...refused('kube-apiserver kube-token kube-context kube-tls-server-name', "tasks use the service's own cluster and credentials"),
+  ...refused('kube-insecure-skip-tls-verify', "tasks use the service's own cluster settings", 0),
   ...refused('kube-ca-file registry-config repository-config repository-cache content-cache', 'reads or writes local files'),
 };
 
@@ -33,7 +69,9 @@ const POLICY: SubcommandPolicy = {
 
 const SUB = optionTable({
   ...CONNECTION,
-  ...valued('set set-string set-json set-literal version timeout n|namespace o|output description username password name-template max revision filter l|selector'),
+  ...valued(
+    'set set-string set-json set-literal version timeout n|namespace o|output description username password name-template max revision filter l|selector',
+  ),
   'f|values': { values: 1, refuse: stdinOrHttpList },
   repo: { values: 1, refuse: httpUrlOnly },
   ...refused('post-renderer post-renderer-args', 'runs a program on the rendered manifests'),
@@ -43,7 +81,9 @@ const SUB = optionTable({
 
 /** A local path: absolute, relative to a dot, home, or with a `..` step (charts come from repositories, oci:// or http(s)). */
 const notLocal: ValueCheck = (v) =>
-  (/^(\/|\.|~|file:)/i.test(v) || /(^|\/)\.\.(\/|$)/.test(v) ? 'local chart paths are not allowed: use a repository, oci:// or http(s) chart reference' : undefined);
+  /^(\/|\.|~|file:)/i.test(v) || /(^|\/)\.\.(\/|$)/.test(v)
+    ? 'local chart paths are not allowed: use a repository, oci:// or http(s) chart reference'
+    : undefined;
 
 /**
  * helm: connection options refused, sub-commands allowed by name (an unknown one would run a plugin),

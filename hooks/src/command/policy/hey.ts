@@ -1,13 +1,27 @@
 import { parseDuration } from '@tollgate/operator/api/duration';
 import { loadProblems, type LoadLimits } from '../../load/limits.js';
-import { ArgumentNotAllowedError, checkEach, httpUrlOnly, operands, optionTable, refused, scanArgs, switches, valued, type ArgToken } from './scan.js';
+import {
+  ArgumentNotAllowedError,
+  checkEach,
+  httpUrlOnly,
+  operands,
+  optionTable,
+  refused,
+  scanArgs,
+  switches,
+  valued,
+  type ArgToken,
+} from './scan.js';
 
-const TABLE = optionTable({
-  ...valued('n c q z m H t A d T a x host cpus'),
-  o: { values: 1, refuse: (v) => (v === 'csv' ? undefined : 'hey -o takes only "csv" (printed on standard output)') },
-  ...switches('h2 disable-compression disable-keepalive disable-redirects'),
-  ...refused('D', 'hey -D reads the request body from a local file (use -d)'),
-}, 'go');
+const TABLE = optionTable(
+  {
+    ...valued('n c q z m H t A d T a x host cpus'),
+    o: { values: 1, refuse: (v) => (v === 'csv' ? undefined : 'hey -o takes only "csv" (printed on standard output)') },
+    ...switches('h2 disable-compression disable-keepalive disable-redirects'),
+    ...refused('D', 'hey -D reads the request body from a local file (use -d)'),
+  },
+  'go',
+);
 
 /**
  * hey: deny by default (its options but -D, which reads a local file), one http(s) URL, and the load caps:
@@ -30,7 +44,12 @@ function askOf(tokens: readonly ArgToken[]): { rate: number; concurrency: number
   };
   const concurrency = whole('c', value('c') ?? '50');
   const q = value('q');
-  if (q === undefined || Number(q) === 0) throw new ArgumentNotAllowedError('hey', '-q', 'hey needs -q (requests per second per worker): without it, it sends as fast as it can (MAX_LOAD_RATE)');
+  if (q === undefined || Number(q) === 0)
+    throw new ArgumentNotAllowedError(
+      'hey',
+      '-q',
+      'hey needs -q (requests per second per worker): without it, it sends as fast as it can (MAX_LOAD_RATE)',
+    );
   const rate = whole('q', q) * concurrency;
   const z = value('z');
   if (z !== undefined) {

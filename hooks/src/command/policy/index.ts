@@ -12,9 +12,11 @@ export { ArgumentNotAllowedError } from './scan.js';
 export type ArgumentCheck = (args: readonly string[]) => void;
 
 const anyArguments: ArgumentCheck = () => undefined;
-const never = (program: string, why: string): ArgumentCheck => (args) => {
-  throw new ArgumentNotAllowedError(program, args.join(' '), why);
-};
+const never =
+  (program: string, why: string): ArgumentCheck =>
+  (args) => {
+    throw new ArgumentNotAllowedError(program, args.join(' '), why);
+  };
 
 /**
  * The argument policy of every program this service knows. Programs that run other programs or touch local

@@ -1,15 +1,47 @@
 import {
-  KUBECONFIG_REFUSED, optionTable, refused, scanArgs, stdinOrHttpList, subcommand, switches, valued, type OptionRule, type SubcommandPolicy, type ValueCheck,
+  KUBECONFIG_REFUSED,
+  optionTable,
+  refused,
+  scanArgs,
+  stdinOrHttpList,
+  subcommand,
+  switches,
+  valued,
+  type OptionRule,
+  type SubcommandPolicy,
+  type ValueCheck,
 } from './scan.js';
 
-const ALLOWED = ['get', 'describe', 'logs', 'wait', 'rollout', 'scale', 'annotate', 'label', 'patch', 'apply', 'create', 'delete',
-  'replace', 'exec', 'run', 'top', 'version', 'api-resources', 'api-versions', 'explain', 'events', 'auth'];
+const ALLOWED = [
+  'get',
+  'describe',
+  'logs',
+  'wait',
+  'rollout',
+  'scale',
+  'annotate',
+  'label',
+  'patch',
+  'apply',
+  'create',
+  'delete',
+  'replace',
+  'exec',
+  'run',
+  'top',
+  'version',
+  'api-resources',
+  'api-versions',
+  'explain',
+  'events',
+  'auth',
+];
 
 const REFUSED: Readonly<Record<string, string>> = {
   config: 'it edits kubeconfig files, whose exec credentials run programs',
   plugin: 'it lists kubectl plugins, which are programs',
   cp: 'it copies local files',
-  proxy: 'it serves the API with the service\'s identity on a local port',
+  proxy: "it serves the API with the service's identity on a local port",
   'port-forward': 'it opens local ports',
   attach: 'it attaches to a running container',
   debug: 'it starts debug containers from local files or with node access',
@@ -22,10 +54,10 @@ const REFUSED: Readonly<Record<string, string>> = {
 /** Connection and credential options: they read local files, or send the service's token to another server. */
 const CONNECTION: Record<string, OptionRule> = {
   ...KUBECONFIG_REFUSED,
-  ...refused('s|server cluster user context tls-server-name', 'tasks use the service\'s own cluster, user and context'),
-  ...refused('token username password', 'tasks use the service\'s own credentials'),
+  ...refused('s|server cluster user context tls-server-name', "tasks use the service's own cluster, user and context"),
+  ...refused('token username password', "tasks use the service's own credentials"),
   ...refused('certificate-authority client-certificate client-key', 'reads local files'),
-  ...refused('insecure-skip-tls-verify', 'tasks use the service\'s own cluster settings', 0),
+  ...refused('insecure-skip-tls-verify', "tasks use the service's own cluster settings", 0),
   ...refused('cache-dir log-file log-dir profile-output', 'writes local files'),
   ...refused('profile', 'writes a local profile'),
 };
@@ -42,7 +74,8 @@ const POLICY: SubcommandPolicy = {
   unknownWhy: (sub) => `unknown sub-commands run kubectl plugins (programs named kubectl-${sub})`,
 };
 
-const output: ValueCheck = (v) => (/^(jsonpath-file|go-template-file|template-file|templatefile)\b/.test(v) ? `-o ${v} reads a local template file` : undefined);
+const output: ValueCheck = (v) =>
+  /^(jsonpath-file|go-template-file|template-file|templatefile)\b/.test(v) ? `-o ${v} reads a local template file` : undefined;
 
 /** After the sub-command: unknown options are read as switches; these are refused or checked (deny by name). */
 const SUB_OPTIONS: Record<string, OptionRule> = {

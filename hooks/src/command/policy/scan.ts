@@ -3,7 +3,11 @@ import { RejectedError } from '../../errors.js';
 /** An argument of an allowed program that could run a program, or read or write a local file. */
 export class ArgumentNotAllowedError extends RejectedError {
   constructor(program: string, argument: string, reason: string) {
-    super('argument_not_allowed', `${program}: argument ${JSON.stringify(argument)} is not allowed: ${reason}`, { program, argument, reason });
+    super('argument_not_allowed', `${program}: argument ${JSON.stringify(argument)} is not allowed: ${reason}`, {
+      program,
+      argument,
+      reason,
+    });
     this.name = 'ArgumentNotAllowedError';
   }
 }
@@ -118,8 +122,7 @@ function check(name: string, rule: OptionRule, values: readonly string[], s: Sca
 }
 
 /** The operands of scanned arguments. */
-export const operands = (tokens: readonly ArgToken[]): string[] =>
-  tokens.flatMap((t) => (t.kind === 'operand' ? [t.value] : []));
+export const operands = (tokens: readonly ArgToken[]): string[] => tokens.flatMap((t) => (t.kind === 'operand' ? [t.value] : []));
 
 /** A table from short and long names: `{ 'o|output': rule }`. */
 export function optionTable(rules: Readonly<Record<string, OptionRule>>, style: OptionStyle = 'getopt'): OptionTable {
@@ -140,7 +143,8 @@ export const refused = (names: string, reason: string, values: 0 | 1 = 1): Recor
   Object.fromEntries(names.split(' ').map((n) => [n, { values, refuse: reason }]));
 
 /** Only http:// and https:// URLs. */
-export const httpUrlOnly: ValueCheck = (v) => (/^https?:\/\//i.test(v) ? undefined : 'only http:// and https:// URLs are allowed (no file:, no other scheme, no scheme-less URL)');
+export const httpUrlOnly: ValueCheck = (v) =>
+  /^https?:\/\//i.test(v) ? undefined : 'only http:// and https:// URLs are allowed (no file:, no other scheme, no scheme-less URL)';
 
 /**
  * A file list (kubectl -f, helm -f): comma-separated parts (pflag's string slices), each `-` for standard
@@ -149,11 +153,16 @@ export const httpUrlOnly: ValueCheck = (v) => (/^https?:\/\//i.test(v) ? undefin
  */
 export const stdinOrHttpList: ValueCheck = (v) => {
   const local = v.split(',').find((part) => part !== '-' && httpUrlOnly(part) !== undefined);
-  return local === undefined ? undefined : `reads local files (${JSON.stringify(local)}; only - for standard input, or http(s) URLs, in a comma-separated list)`;
+  return local === undefined
+    ? undefined
+    : `reads local files (${JSON.stringify(local)}; only - for standard input, or http(s) URLs, in a comma-separated list)`;
 };
 
 /** The --kubeconfig refusal kubectl and helm share. */
-export const KUBECONFIG_REFUSED = refused('kubeconfig', 'kubeconfig files hold exec credentials, which run programs; tasks use the service\'s cluster');
+export const KUBECONFIG_REFUSED = refused(
+  'kubeconfig',
+  "kubeconfig files hold exec credentials, which run programs; tasks use the service's cluster",
+);
 
 /** A program with sub-commands (kubectl, helm): which options may come before one, and which are allowed. */
 export interface SubcommandPolicy {
@@ -177,7 +186,11 @@ export function subcommand(args: readonly string[], p: SubcommandPolicy): { read
   if (sub?.kind !== 'operand') throw new ArgumentNotAllowedError(p.program, args.join(' '), 'a sub-command is required');
   if (!p.allowed.includes(sub.value)) {
     const why = p.refused[sub.value] ?? p.unknownWhy?.(sub.value) ?? `unknown sub-commands run ${p.program} plugins`;
-    throw new ArgumentNotAllowedError(p.program, sub.value, `sub-command "${sub.value}" is not allowed: ${why}; allowed: ${p.allowed.join(', ')}`);
+    throw new ArgumentNotAllowedError(
+      p.program,
+      sub.value,
+      `sub-command "${sub.value}" is not allowed: ${why}; allowed: ${p.allowed.join(', ')}`,
+    );
   }
   return { name: sub.value, rest: args.slice(sub.index + 1) };
 }

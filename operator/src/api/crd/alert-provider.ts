@@ -12,8 +12,8 @@ const spec = (): Schema =>
       proxy: str(),
       secretRef: obj({ name: str(undefined, { minLength: 1 }) }, { required: ['name'] }),
       template: str(
-        'Alert text; {{ canary }}, {{ namespace }}, {{ phase }}, {{ weight }}, {{ revision }}, {{ reason }}, {{ message }}, '
-          + '{{ metric }}, {{ value }}, {{ threshold }}, {{ cluster }} are filled in',
+        'Alert text; {{ canary }}, {{ namespace }}, {{ phase }}, {{ weight }}, {{ revision }}, {{ reason }}, {{ message }}, ' +
+          '{{ metric }}, {{ value }}, {{ threshold }}, {{ cluster }} are filled in',
         { maxLength: 4000 },
       ),
     },

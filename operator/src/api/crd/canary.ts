@@ -1,10 +1,32 @@
 import { PHASES } from '@tollgate/contract/phases';
 import {
-  arrayOf, bool, conditions, crd, duration, int, mapOf, metadataOverlay, num, obj, objectRef, rootSchema,
-  type Schema, str, stringMap, stringMatch, weight,
+  arrayOf,
+  bool,
+  conditions,
+  crd,
+  duration,
+  int,
+  mapOf,
+  metadataOverlay,
+  num,
+  obj,
+  objectRef,
+  rootSchema,
+  type Schema,
+  str,
+  stringMap,
+  stringMatch,
+  weight,
 } from './schema.js';
 import {
-  ANALYSIS_RULES, CANARY_RULES, METRIC_RULES, SESSION_AFFINITY_RULES, SPEC_RULES, THRESHOLD_RANGE_RULES, WEBHOOK_RULES, withRules,
+  ANALYSIS_RULES,
+  CANARY_RULES,
+  METRIC_RULES,
+  SESSION_AFFINITY_RULES,
+  SPEC_RULES,
+  THRESHOLD_RANGE_RULES,
+  WEBHOOK_RULES,
+  withRules,
 } from './rules.js';
 
 /**
@@ -15,13 +37,37 @@ export const MAX_STEPS = 100;
 
 /** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
 export const PROVIDER_NAMES = [
-  'apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio',
-  'knative', 'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2',
-  'smi:v1alpha3', 'smi:v1alpha4', 'traefik',
+  'apisix',
+  'appmesh',
+  'appmesh:v1beta2',
+  'contour',
+  'gatewayapi:v1',
+  'gatewayapi:v1beta1',
+  'gloo',
+  'istio',
+  'knative',
+  'kubernetes',
+  'kuma',
+  'linkerd',
+  'nginx',
+  'osm',
+  'skipper',
+  'smi:v1alpha1',
+  'smi:v1alpha2',
+  'smi:v1alpha3',
+  'smi:v1alpha4',
+  'traefik',
 ] as const;
 
 export const WEBHOOK_TYPES = [
-  '', 'confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'event', 'rollback',
+  '',
+  'confirm-rollout',
+  'pre-rollout',
+  'rollout',
+  'confirm-promotion',
+  'post-rollout',
+  'event',
+  'rollback',
   'confirm-traffic-increase',
 ] as const;
 
@@ -29,9 +75,17 @@ const httpMatch = (): Schema =>
   obj(
     {
       name: str(),
-      uri: stringMatch(), scheme: stringMatch(), method: stringMatch(), authority: stringMatch(),
-      headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), withoutHeaders: mapOf(stringMatch()),
-      ignoreUriCase: bool(), port: int(undefined, { minimum: 1, maximum: 65535 }), sourceLabels: stringMap(), sourceNamespace: str(),
+      uri: stringMatch(),
+      scheme: stringMatch(),
+      method: stringMatch(),
+      authority: stringMatch(),
+      headers: mapOf(stringMatch()),
+      queryParams: mapOf(stringMatch()),
+      withoutHeaders: mapOf(stringMatch()),
+      ignoreUriCase: bool(),
+      port: int(undefined, { minimum: 1, maximum: 65535 }),
+      sourceLabels: stringMap(),
+      sourceNamespace: str(),
       gateways: arrayOf(str()),
     },
     { description: 'Istio HTTPMatchRequest', open: true },
@@ -42,7 +96,11 @@ const headerOps = (): Schema => obj({ add: stringMap(), set: stringMap(), remove
 const gatewayRef = (): Schema =>
   obj(
     {
-      group: str(), kind: str(), name: str(undefined, { minLength: 1 }), namespace: str(), sectionName: str(),
+      group: str(),
+      kind: str(),
+      name: str(undefined, { minLength: 1 }),
+      namespace: str(),
+      sectionName: str(),
       port: int(undefined, { minimum: 1, maximum: 65535 }),
     },
     { required: ['name'] },
@@ -53,11 +111,18 @@ const service = (): Schema =>
     {
       name: str('Name of the apex Service; defaults to the target name'),
       port: int('Port of the generated Services', { minimum: 1, maximum: 65535 }),
-      portName: str('Port name of the generated Services (a DNS label), http by default', { maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
-      targetPort: { 'x-kubernetes-int-or-string': true, description: 'Container port number or name; defaults to port' },
-      appProtocol: str('Application protocol of the main port, as Service ports take it (a qualified name such as http or kubernetes.io/h2c)', {
-        maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+      portName: str('Port name of the generated Services (a DNS label), http by default', {
+        maxLength: 63,
+        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
       }),
+      targetPort: { 'x-kubernetes-int-or-string': true, description: 'Container port number or name; defaults to port' },
+      appProtocol: str(
+        'Application protocol of the main port, as Service ports take it (a qualified name such as http or kubernetes.io/h2c)',
+        {
+          maxLength: 316,
+          pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+        },
+      ),
       trafficDistribution: str(undefined, { enum: ['PreferClose', 'PreferSameZone', 'PreferSameNode'] }),
       portDiscovery: bool('Also expose every other container port'),
       headless: bool(),
@@ -73,16 +138,31 @@ const service = (): Schema =>
       rewrite: obj({ uri: str(), authority: str(), type: str() }),
       retries: obj({ attempts: int(), perTryTimeout: str(), retryOn: str() }, { open: true }),
       headers: obj({ request: headerOps(), response: headerOps() }),
-      mirror: arrayOf(obj({ backendRef: obj({ group: str(), kind: str(), name: str(), namespace: str(), port: int() }, { required: ['name'] }) }, { required: ['backendRef'] })),
+      mirror: arrayOf(
+        obj(
+          { backendRef: obj({ group: str(), kind: str(), name: str(), namespace: str(), port: int() }, { required: ['name'] }) },
+          { required: ['backendRef'] },
+        ),
+      ),
       corsPolicy: obj(
         {
-          allowOrigin: arrayOf(str()), allowOrigins: arrayOf(stringMatch()), allowMethods: arrayOf(str()),
-          allowHeaders: arrayOf(str()), exposeHeaders: arrayOf(str()), maxAge: str(), allowCredentials: bool(),
+          allowOrigin: arrayOf(str()),
+          allowOrigins: arrayOf(stringMatch()),
+          allowMethods: arrayOf(str()),
+          allowHeaders: arrayOf(str()),
+          exposeHeaders: arrayOf(str()),
+          maxAge: str(),
+          allowCredentials: bool(),
         },
         { open: true },
       ),
       trafficPolicy: obj(
-        { tls: obj({}, { open: true }), loadBalancer: obj({}, { open: true }), connectionPool: obj({}, { open: true }), outlierDetection: obj({}, { open: true }) },
+        {
+          tls: obj({}, { open: true }),
+          loadBalancer: obj({}, { open: true }),
+          connectionPool: obj({}, { open: true }),
+          outlierDetection: obj({}, { open: true }),
+        },
         { description: 'Istio DestinationRule trafficPolicy, applied to the primary and canary', open: true },
       ),
       apex: metadataOverlay('Labels and annotations of the apex Service'),
@@ -93,127 +173,165 @@ const service = (): Schema =>
     { description: 'The Services and routes generated for the target', required: ['port'] },
   );
 
-const metric = (): Schema => withRules(
-  obj(
-    {
-      name: str('Name; request-success-rate and request-duration are built in', { minLength: 1 }),
-      interval: duration('Query window, 1m by default'),
-      threshold: num('Deprecated: minimum for request-success-rate, maximum otherwise'),
-      thresholdRange: withRules(obj({ min: num(), max: num() }), THRESHOLD_RANGE_RULES),
-      onNoData: str('What a query without data means: fail (a failed check, default), halt (hold the step, count nothing) or ignore (skip the metric)', { enum: ['fail', 'halt', 'ignore'] }),
-      query: str('Deprecated inline Prometheus query'),
-      templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
-      templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
-    },
-    { required: ['name'] },
-  ),
-  METRIC_RULES,
-);
-
-const webhook = (): Schema => withRules(
-  obj(
-    {
-      name: str(undefined, { minLength: 1 }),
-      type: str(undefined, { enum: [...WEBHOOK_TYPES] }),
-      url: str(undefined, { minLength: 1 }),
-      timeout: duration('Request timeout, 10s by default'),
-      retries: int(undefined, { minimum: 0 }),
-      disableTLS: bool(),
-      muteAlert: bool(),
-      metadata: stringMap(),
-      secretRef: obj(
-        { name: str(undefined, { minLength: 1 }) },
-        { required: ['name'], description: 'Secret in the Canary namespace: each key is sent as an HTTP header, except hmac-key, which signs the body (X-Tollgate-Signature)' },
-      ),
-    },
-    { required: ['name', 'url'] },
-  ),
-  WEBHOOK_RULES,
-);
-
-const sessionAffinity = (): Schema => withRules(
-  obj(
-    {
-      cookieName: str(undefined, { minLength: 1 }), primaryCookieName: str(), domain: str(), httpOnly: bool(),
-      maxAge: int(undefined, { minimum: 0 }), partitioned: bool(), path: str(), secure: bool(),
-      sameSite: str(undefined, { enum: ['Strict', 'Lax', 'None'] }),
-    },
-    { required: ['cookieName'] },
-  ),
-  SESSION_AFFINITY_RULES,
-);
-
-const analysis = (): Schema => withRules(
-  obj(
-    {
-      interval: duration('Time between analysis steps, at least 1s (default 60s)', true),
-      threshold: int('Failed checks before rollback (default 1)', { minimum: 1 }),
-      maxWeight: weight('Highest canary weight before promotion (default 100)'),
-      stepWeight: weight('Weight added at every step'),
-      stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight', { maxItems: MAX_STEPS }),
-      steps: arrayOf(
-        obj({ weight: weight('Canary weight of this step'), pause: duration('Least time at this weight, checks passing every interval (e.g. 5m)') }, { required: ['weight'] }),
-        'Ascending weights, each held at least its pause: used instead of stepWeight and stepWeights',
-        { maxItems: MAX_STEPS },
-      ),
-      stepWeightPromotion: weight('Weight moved back to the primary per step during promotion (0: at once)'),
-      iterations: int('Analysis steps of an A/B or blue/green run', { minimum: 0 }),
-      mirror: bool(), mirrorWeight: weight('Share of traffic mirrored'),
-      primaryReadyThreshold: weight('Percentage of primary pods that must be available'),
-      canaryReadyThreshold: weight('Percentage of canary pods that must be available'),
-      match: arrayOf(obj({ headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), sourceLabels: stringMap() }, { open: true }), 'A/B match conditions'),
-      sessionAffinity: sessionAffinity(),
-      metrics: arrayOf(metric()),
-      webhooks: arrayOf(webhook()),
-      alerts: arrayOf(
-        obj(
-          {
-            name: str(), severity: str(undefined, { enum: ['', 'info', 'warn', 'error'] }),
-            providerRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
-          },
-          { required: ['name', 'providerRef'] },
+const metric = (): Schema =>
+  withRules(
+    obj(
+      {
+        name: str('Name; request-success-rate and request-duration are built in', { minLength: 1 }),
+        interval: duration('Query window, 1m by default'),
+        threshold: num('Deprecated: minimum for request-success-rate, maximum otherwise'),
+        thresholdRange: withRules(obj({ min: num(), max: num() }), THRESHOLD_RANGE_RULES),
+        onNoData: str(
+          'What a query without data means: fail (a failed check, default), halt (hold the step, count nothing) or ignore (skip the metric)',
+          { enum: ['fail', 'halt', 'ignore'] },
         ),
-      ),
-    },
-    { description: 'How the release is analysed and how traffic moves' },
-  ),
-  ANALYSIS_RULES,
-);
+        query: str('Deprecated inline Prometheus query'),
+        templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
+        templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
+      },
+      { required: ['name'] },
+    ),
+    METRIC_RULES,
+  );
+
+const webhook = (): Schema =>
+  withRules(
+    obj(
+      {
+        name: str(undefined, { minLength: 1 }),
+        type: str(undefined, { enum: [...WEBHOOK_TYPES] }),
+        url: str(undefined, { minLength: 1 }),
+        timeout: duration('Request timeout, 10s by default'),
+        retries: int(undefined, { minimum: 0 }),
+        disableTLS: bool(),
+        muteAlert: bool(),
+        metadata: stringMap(),
+        secretRef: obj(
+          { name: str(undefined, { minLength: 1 }) },
+          {
+            required: ['name'],
+            description:
+              'Secret in the Canary namespace: each key is sent as an HTTP header, except hmac-key, which signs the body (X-Tollgate-Signature)',
+          },
+        ),
+      },
+      { required: ['name', 'url'] },
+    ),
+    WEBHOOK_RULES,
+  );
+
+const sessionAffinity = (): Schema =>
+  withRules(
+    obj(
+      {
+        cookieName: str(undefined, { minLength: 1 }),
+        primaryCookieName: str(),
+        domain: str(),
+        httpOnly: bool(),
+        maxAge: int(undefined, { minimum: 0 }),
+        partitioned: bool(),
+        path: str(),
+        secure: bool(),
+        sameSite: str(undefined, { enum: ['Strict', 'Lax', 'None'] }),
+      },
+      { required: ['cookieName'] },
+    ),
+    SESSION_AFFINITY_RULES,
+  );
+
+const analysis = (): Schema =>
+  withRules(
+    obj(
+      {
+        interval: duration('Time between analysis steps, at least 1s (default 60s)', true),
+        threshold: int('Failed checks before rollback (default 1)', { minimum: 1 }),
+        maxWeight: weight('Highest canary weight before promotion (default 100)'),
+        stepWeight: weight('Weight added at every step'),
+        stepWeights: arrayOf(weight('step'), 'Ascending list of weights, used instead of stepWeight', { maxItems: MAX_STEPS }),
+        steps: arrayOf(
+          obj(
+            {
+              weight: weight('Canary weight of this step'),
+              pause: duration('Least time at this weight, checks passing every interval (e.g. 5m)'),
+            },
+            { required: ['weight'] },
+          ),
+          'Ascending weights, each held at least its pause: used instead of stepWeight and stepWeights',
+          { maxItems: MAX_STEPS },
+        ),
+        stepWeightPromotion: weight('Weight moved back to the primary per step during promotion (0: at once)'),
+        iterations: int('Analysis steps of an A/B or blue/green run', { minimum: 0 }),
+        mirror: bool(),
+        mirrorWeight: weight('Share of traffic mirrored'),
+        primaryReadyThreshold: weight('Percentage of primary pods that must be available'),
+        canaryReadyThreshold: weight('Percentage of canary pods that must be available'),
+        match: arrayOf(
+          obj({ headers: mapOf(stringMatch()), queryParams: mapOf(stringMatch()), sourceLabels: stringMap() }, { open: true }),
+          'A/B match conditions',
+        ),
+        sessionAffinity: sessionAffinity(),
+        metrics: arrayOf(metric()),
+        webhooks: arrayOf(webhook()),
+        alerts: arrayOf(
+          obj(
+            {
+              name: str(),
+              severity: str(undefined, { enum: ['', 'info', 'warn', 'error'] }),
+              providerRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
+            },
+            { required: ['name', 'providerRef'] },
+          ),
+        ),
+      },
+      { description: 'How the release is analysed and how traffic moves' },
+    ),
+    ANALYSIS_RULES,
+  );
 
 /** The schema of a Canary's spec, CEL rules included; the operator evaluates the same rules (core/rules.ts). */
-export const canarySpecSchema = (): Schema => withRules(
-  obj(
-    {
-      provider: str('Traffic provider; the operator default when empty', { enum: [...PROVIDER_NAMES] }),
-      metricsServer: str('Prometheus address for built-in metrics'),
-      targetRef: objectRef(['Deployment', 'DaemonSet', 'Service', 'StatefulSet'], 'The workload released'),
-      autoscalerRef: obj(
-        {
-          apiVersion: str(), kind: str(undefined, { enum: ['HorizontalPodAutoscaler', 'ScaledObject'] }), name: str(undefined, { minLength: 1 }),
-          primaryScalerQueries: stringMap(),
-          primaryScalerReplicas: obj({ minReplicas: int(undefined, { minimum: 1 }), maxReplicas: int(undefined, { minimum: 1 }) }),
-        },
-        { required: ['kind', 'name'] },
-      ),
-      ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx and skipper providers'),
-      routeRef: objectRef(['ApisixRoute'], 'APISIX route'),
-      upstreamRef: objectRef(['Upstream'], 'Gloo upstream', true),
-      service: service(),
-      analysis: analysis(),
-      canaryAnalysis: { ...analysis(), description: 'Deprecated alias of analysis' },
-      progressDeadlineSeconds: int('Seconds a canary or primary may stay not ready before the run fails (default 600)', { minimum: 1 }),
-      skipAnalysis: bool('Promote without analysis'),
-      revertOnDeletion: bool('Restore the target and routes when the Canary is deleted'),
-      suspend: bool('Pause every action on this Canary'),
-    },
-    { required: ['targetRef', 'service'] },
-  ),
-  SPEC_RULES,
-);
+export const canarySpecSchema = (): Schema =>
+  withRules(
+    obj(
+      {
+        provider: str('Traffic provider; the operator default when empty', { enum: [...PROVIDER_NAMES] }),
+        metricsServer: str('Prometheus address for built-in metrics'),
+        targetRef: objectRef(['Deployment', 'DaemonSet', 'Service', 'StatefulSet'], 'The workload released'),
+        autoscalerRef: obj(
+          {
+            apiVersion: str(),
+            kind: str(undefined, { enum: ['HorizontalPodAutoscaler', 'ScaledObject'] }),
+            name: str(undefined, { minLength: 1 }),
+            primaryScalerQueries: stringMap(),
+            primaryScalerReplicas: obj({ minReplicas: int(undefined, { minimum: 1 }), maxReplicas: int(undefined, { minimum: 1 }) }),
+          },
+          { required: ['kind', 'name'] },
+        ),
+        ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx and skipper providers'),
+        routeRef: objectRef(['ApisixRoute'], 'APISIX route'),
+        upstreamRef: objectRef(['Upstream'], 'Gloo upstream', true),
+        service: service(),
+        analysis: analysis(),
+        canaryAnalysis: { ...analysis(), description: 'Deprecated alias of analysis' },
+        progressDeadlineSeconds: int('Seconds a canary or primary may stay not ready before the run fails (default 600)', { minimum: 1 }),
+        skipAnalysis: bool('Promote without analysis'),
+        revertOnDeletion: bool('Restore the target and routes when the Canary is deleted'),
+        suspend: bool('Pause every action on this Canary'),
+      },
+      { required: ['targetRef', 'service'] },
+    ),
+    SPEC_RULES,
+  );
 
 const checkResult = (): Schema =>
   obj({
-    name: str(), ok: bool(), halt: bool(), value: num(), min: num(), max: num(), reason: str(), message: str(),
+    name: str(),
+    ok: bool(),
+    halt: bool(),
+    value: num(),
+    min: num(),
+    max: num(),
+    reason: str(),
+    message: str(),
   });
 
 /**
@@ -238,7 +356,9 @@ const status = (): Schema => ({
     handledRequests: stringMap('Value of each request annotation (tollgate.dev/retry, promote, abort) last acted upon'),
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
-    sessionAffinityCookie: str(), previousSessionAffinityCookie: str(), primarySessionAffinityCookie: str(),
+    sessionAffinityCookie: str(),
+    previousSessionAffinityCookie: str(),
+    primarySessionAffinityCookie: str(),
     conditions: conditions(),
   }),
 });

@@ -1,8 +1,18 @@
 import { arrayOf, bool, conditions, crd, mapOf, obj, rootSchema, type Schema, str } from './schema.js';
 
 const METRIC_PROVIDER_TYPES = [
-  'prometheus', 'influxdb', 'datadog', 'externalmetrics', 'stackdriver', 'cloudwatch', 'newrelic', 'graphite',
-  'dynatrace', 'keptn', 'splunk', 'web',
+  'prometheus',
+  'influxdb',
+  'datadog',
+  'externalmetrics',
+  'stackdriver',
+  'cloudwatch',
+  'newrelic',
+  'graphite',
+  'dynatrace',
+  'keptn',
+  'splunk',
+  'web',
 ] as const;
 
 const spec = (): Schema =>

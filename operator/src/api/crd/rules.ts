@@ -7,7 +7,7 @@
  * Cost: every list a rule iterates has maxItems, every message is a plain string (no messageExpression).
  */
 import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
-import { DURATION, SUCCESS_RATE } from '../../core/checks.js';
+import { DURATION, SUCCESS_RATE } from '../metric-names.js';
 import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '@tollgate/contract/capabilities';
 
 export interface CelRule {
@@ -124,8 +124,9 @@ const capabilityRule = (id: string, field: string, used: (ref: string) => string
     id,
     rule: `!has(self.provider) || !(self.provider in ${celList(incapable)}) || !(${analysisUses(field, used)})`,
     message: `analysis.${field} is not possible with this provider: use ${orList([...capable])}`,
-    why: 'The routers of the refused providers cannot do it; the lists come from contract/src/capabilities.ts, as the operator\'s. '
-      + 'A provider Tollgate does not drive yet is reported by the operator, and an unset provider (the operator default) is checked by the operator.',
+    why:
+      "The routers of the refused providers cannot do it; the lists come from contract/src/capabilities.ts, as the operator's. " +
+      'A provider Tollgate does not drive yet is reported by the operator, and an unset provider (the operator default) is checked by the operator.',
   };
 };
 
@@ -155,7 +156,8 @@ export const SPEC_RULES: readonly CelRule[] = [
 ];
 
 const midRelease = `has(oldSelf.status) && has(oldSelf.status.phase) && oldSelf.status.phase in ${celList(IN_FLIGHT_PHASES)}`;
-const unchanged = (field: string): string => `(has(self.spec.${field}) ? self.spec.${field} : '') == (has(oldSelf.spec.${field}) ? oldSelf.spec.${field} : '')`;
+const unchanged = (field: string): string =>
+  `(has(self.spec.${field}) ? self.spec.${field} : '') == (has(oldSelf.spec.${field}) ? oldSelf.spec.${field} : '')`;
 
 /** On the Canary object; transition rules, checked on updates only. */
 export const CANARY_RULES: readonly CelRule[] = [
@@ -169,7 +171,7 @@ export const CANARY_RULES: readonly CelRule[] = [
     id: 'provider-fixed-mid-release',
     rule: `!(${midRelease}) || ${unchanged('provider')}`,
     message: 'spec.provider cannot change while a release is in progress: wait for it to end, or abort it (tollgate.dev/abort) first',
-    why: 'The old provider\'s routes would keep their canary weight while the new provider starts from zero: two routers, one traffic split.',
+    why: "The old provider's routes would keep their canary weight while the new provider starts from zero: two routers, one traffic split.",
   },
 ];
 
@@ -177,9 +179,17 @@ export const CANARY_RULES: readonly CelRule[] = [
 export const isTransitionRule = (r: { rule: string }): boolean => /\boldSelf\b/.test(r.rule);
 
 /** A schema with the rules attached as x-kubernetes-validations (plain messages: their cost is nil). */
-export const withRules = (schema: Record<string, unknown>, rules: readonly CelRule[]): Record<string, unknown> =>
-  ({ ...schema, 'x-kubernetes-validations': rules.map(({ rule, message }) => ({ rule, message })) });
+export const withRules = (schema: Record<string, unknown>, rules: readonly CelRule[]): Record<string, unknown> => ({
+  ...schema,
+  'x-kubernetes-validations': rules.map(({ rule, message }) => ({ rule, message })),
+});
 
 export const ALL_RULES: readonly CelRule[] = [
-  ...CANARY_RULES, ...SPEC_RULES, ...ANALYSIS_RULES, ...SESSION_AFFINITY_RULES, ...METRIC_RULES, ...THRESHOLD_RANGE_RULES, ...WEBHOOK_RULES,
+  ...CANARY_RULES,
+  ...SPEC_RULES,
+  ...ANALYSIS_RULES,
+  ...SESSION_AFFINITY_RULES,
+  ...METRIC_RULES,
+  ...THRESHOLD_RANGE_RULES,
+  ...WEBHOOK_RULES,
 ];

@@ -1,12 +1,34 @@
+import { GROUP } from '@tollgate/contract/metadata';
 /** Small builders for structural OpenAPI v3 schemas, as apiextensions.k8s.io/v1 expects them. */
 export type Schema = Record<string, unknown>;
 
-export const str = (description?: string, extra: Schema = {}): Schema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
+export const str = (description?: string, extra: Schema = {}): Schema => ({
+  type: 'string',
+  ...(description ? { description } : {}),
+  ...extra,
+});
 export const bool = (description?: string): Schema => ({ type: 'boolean', ...(description ? { description } : {}) });
-export const int = (description?: string, extra: Schema = {}): Schema => ({ type: 'integer', ...(description ? { description } : {}), ...extra });
-export const num = (description?: string, extra: Schema = {}): Schema => ({ type: 'number', ...(description ? { description } : {}), ...extra });
-export const arrayOf = (items: Schema, description?: string, extra: Schema = {}): Schema => ({ type: 'array', ...(description ? { description } : {}), items, ...extra });
-export const mapOf = (values: Schema, description?: string): Schema => ({ type: 'object', ...(description ? { description } : {}), additionalProperties: values });
+export const int = (description?: string, extra: Schema = {}): Schema => ({
+  type: 'integer',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const num = (description?: string, extra: Schema = {}): Schema => ({
+  type: 'number',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+export const arrayOf = (items: Schema, description?: string, extra: Schema = {}): Schema => ({
+  type: 'array',
+  ...(description ? { description } : {}),
+  items,
+  ...extra,
+});
+export const mapOf = (values: Schema, description?: string): Schema => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  additionalProperties: values,
+});
 export const stringMap = (description?: string): Schema => mapOf({ type: 'string' }, description);
 
 /** An object schema; empty properties are left out, as the API server drops them (server-side apply would conflict). */
@@ -44,8 +66,7 @@ export const stringMatch = (description?: string): Schema => ({
   maxProperties: 1,
 });
 
-export const metadataOverlay = (description: string): Schema =>
-  obj({ labels: stringMap(), annotations: stringMap() }, { description });
+export const metadataOverlay = (description: string): Schema => obj({ labels: stringMap(), annotations: stringMap() }, { description });
 
 export const objectRef = (kinds: string[] | undefined, description: string, withNamespace = false): Schema =>
   obj(
@@ -69,10 +90,17 @@ export function crd(names: CrdNames, schema: Schema, printerColumns: Schema[]): 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${names.plural}.tollgate.dev`, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    metadata: { name: `${names.plural}.${GROUP}`, annotations: { 'helm.sh/resource-policy': 'keep' } },
     spec: {
-      group: 'tollgate.dev',
-      names: { kind: names.kind, listKind: `${names.kind}List`, plural: names.plural, singular: names.singular, shortNames: names.shortNames, categories: ['all', 'tollgate'] },
+      group: GROUP,
+      names: {
+        kind: names.kind,
+        listKind: `${names.kind}List`,
+        plural: names.plural,
+        singular: names.singular,
+        shortNames: names.shortNames,
+        categories: ['all', 'tollgate'],
+      },
       scope: 'Namespaced',
       versions: [
         {

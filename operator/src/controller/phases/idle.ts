@@ -9,9 +9,18 @@ import type { Run } from '../run.js';
 export function startRunStatus(run: Run): void {
   const now = new Date(run.now).toISOString();
   Object.assign(run.status, {
-    phase: 'Progressing', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
-    lastAppliedSpec: run.info.revision, runStartTime: now, lastAnalysisTime: now, stepStartTime: now, lastChecks: [],
-    trackedConfigs: run.info.configs.checksums, ...affinityStatus(run.canary.spec, run.status),
+    phase: 'Progressing',
+    canaryWeight: 0,
+    failedChecks: 0,
+    iterations: 0,
+    mirrored: false,
+    lastAppliedSpec: run.info.revision,
+    runStartTime: now,
+    lastAnalysisTime: now,
+    stepStartTime: now,
+    lastChecks: [],
+    trackedConfigs: run.info.configs.checksums,
+    ...affinityStatus(run.canary.spec, run.status),
   });
 }
 

@@ -28,8 +28,14 @@ export async function initialize(run: Run): Promise<number | undefined> {
   await run.router.reconcile(run.canary, run.info, run.signal);
   await run.target.scaleCanary(run.canary, false, run.signal);
   Object.assign(run.status, {
-    phase: 'Initialized', canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false,
-    lastAppliedSpec: run.info.revision, lastPromotedSpec: run.info.revision, trackedConfigs: run.info.configs.checksums,
+    phase: 'Initialized',
+    canaryWeight: 0,
+    failedChecks: 0,
+    iterations: 0,
+    mirrored: false,
+    lastAppliedSpec: run.info.revision,
+    lastPromotedSpec: run.info.revision,
+    trackedConfigs: run.info.configs.checksums,
   });
   run.detail = `revision ${run.info.revision} runs as ${run.info.primaryName}`;
   await run.commit();

@@ -79,9 +79,18 @@ async function step(run: Run): Promise<number | undefined> {
   run.deps.metrics.observeChecks(run.canary, checks);
   const s = run.status;
   const stepAgeMs = run.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || run.now);
-  const outcome = decideStep(run.a, {
-    canaryWeight: s.canaryWeight ?? 0, failedChecks: s.failedChecks ?? 0, iterations: s.iterations ?? 0, mirrored: s.mirrored ?? false, stepAgeMs,
-  }, checks, run.router.provider !== 'kubernetes');
+  const outcome = decideStep(
+    run.a,
+    {
+      canaryWeight: s.canaryWeight ?? 0,
+      failedChecks: s.failedChecks ?? 0,
+      iterations: s.iterations ?? 0,
+      mirrored: s.mirrored ?? false,
+      stepAgeMs,
+    },
+    checks,
+    run.router.provider !== 'kubernetes',
+  );
   s.lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
   s.lastAnalysisTime = new Date(run.now).toISOString();
   return apply(run, outcome);
@@ -101,13 +110,19 @@ async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined
   switch (outcome.kind) {
     case 'rollback':
       s.failedChecks = outcome.failedChecks;
-      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`,
-        ['RolledBack', { failedChecks: outcome.failedChecks, threshold: run.a.threshold, metric: failingMetricOf(outcome.failed) }]);
+      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`, [
+        'RolledBack',
+        { failedChecks: outcome.failedChecks, threshold: run.a.threshold, metric: failingMetricOf(outcome.failed) },
+      ]);
     case 'failed-check':
       s.failedChecks = outcome.failedChecks;
       run.detail = `halted: ${describe(outcome.failed)}`;
       await run.commit();
-      run.event('Warning', 'AnalysisFailed', `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`);
+      run.event(
+        'Warning',
+        'AnalysisFailed',
+        `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`,
+      );
       alertFailures(run, outcome.failed);
       return run.a.intervalMs;
     case 'hold':
@@ -141,7 +156,11 @@ async function advance(run: Run, weight: number, mirrored: boolean): Promise<num
   Object.assign(s, { phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 });
   run.detail = `canary weight ${weight}${mirrored ? ', mirrored' : ''}`;
   await run.commit();
-  run.event('Normal', 'Advanced', `Advance ${run.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(s.lastChecks)}`);
+  run.event(
+    'Normal',
+    'Advanced',
+    `Advance ${run.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(s.lastChecks)}`,
+  );
   return run.a.intervalMs;
 }
 
@@ -175,6 +194,7 @@ const checksText = (checks: CheckResult[] | undefined): string =>
 function alertFailures(run: Run, failed: CheckResult[]): void {
   for (const c of failed) {
     if (c.reason === 'WebhookFailed') run.alert('HookFailed', { webhook: c.name, detail: c.message ?? '' });
-    else if (c.reason === 'ProviderError' || c.reason === 'MultipleSeries') run.alert('MetricProviderError', { metric: failingMetricOf([c]), detail: c.message ?? '' });
+    else if (c.reason === 'ProviderError' || c.reason === 'MultipleSeries')
+      run.alert('MetricProviderError', { metric: failingMetricOf([c]), detail: c.message ?? '' });
   }
 }

@@ -67,7 +67,10 @@ async function awaitPrimary(run: Run, reason: string, fatal: boolean): Promise<n
 export async function finalising(run: Run): Promise<number | undefined> {
   await run.target.scaleCanary(run.canary, false, run.signal);
   Object.assign(run.status, {
-    phase: 'Succeeded', canaryWeight: 0, mirrored: false, lastPromotedSpec: run.status.lastAppliedSpec,
+    phase: 'Succeeded',
+    canaryWeight: 0,
+    mirrored: false,
+    lastPromotedSpec: run.status.lastAppliedSpec,
   });
   run.detail = `revision ${run.status.lastAppliedSpec} promoted`;
   await run.commit();

@@ -32,7 +32,10 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 
 export function signV4(req: SigV4Request): SigV4Result {
   const url = new URL(req.url);
-  const amzDate = req.date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = req.date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = { ...req.headers, host: url.host, 'x-amz-date': amzDate };
   if (req.credentials.sessionToken) headers['x-amz-security-token'] = req.credentials.sessionToken;

@@ -1,6 +1,15 @@
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type QueryOptions } from '../provider.js';
 import { signV4, type AwsCredentials } from './aws-sigv4.js';
-import { errorDetail, numberOrNoData, ProviderHttp, secretValue, trimSlashes, windowSeconds, type HttpResponse, type ProviderContext } from './http.js';
+import {
+  errorDetail,
+  numberOrNoData,
+  ProviderHttp,
+  secretValue,
+  trimSlashes,
+  windowSeconds,
+  type HttpResponse,
+  type ProviderContext,
+} from './http.js';
 
 const TARGET = 'GraniteServiceVersion20100801.GetMetricData';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
@@ -48,7 +57,11 @@ export class CloudWatchProvider implements MetricProvider {
   private readonly env: NodeJS.ProcessEnv;
   private readonly official: (region: string) => string;
 
-  constructor(private readonly cfg: ProviderConfig, private readonly ctx: ProviderContext, opts: CloudWatchOptions = {}) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    private readonly ctx: ProviderContext,
+    opts: CloudWatchOptions = {},
+  ) {
     this.http = new ProviderHttp(this.type, cfg, ctx.http, ['aws_access_key_id']);
     this.env = opts.env ?? process.env;
     this.official = opts.officialEndpoint ?? cloudWatchEndpoint;
@@ -79,7 +92,10 @@ export class CloudWatchProvider implements MetricProvider {
     if (results.length > 1) throw new MultipleSeriesError(results.length);
     const r = results[0]!;
     if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
-      const why = (r.Messages ?? []).map((m) => m.Value ?? m.Code).filter(Boolean).join('; ');
+      const why = (r.Messages ?? [])
+        .map((m) => m.Value ?? m.Code)
+        .filter(Boolean)
+        .join('; ');
       throw this.http.error(`GetMetricData result ${r.Id ?? ''} is ${r.StatusCode}${why ? `: ${why}` : ''}`);
     }
     const values = Array.isArray(r.Values) ? r.Values : [];
@@ -88,12 +104,19 @@ export class CloudWatchProvider implements MetricProvider {
   }
 
   private async getMetricData(input: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
-    if (this.region !== undefined && !this.regionValid) throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
+    if (this.region !== undefined && !this.regionValid)
+      throw this.http.error(`spec.provider.region ${JSON.stringify(this.region.slice(0, 40))} is not an AWS region name`);
     if (!this.endpoint || !this.region) throw this.http.error('spec.provider.region is required (or an endpoint in spec.provider.address)');
     const credentials = this.credentials(this.endpoint, this.region);
     const body = JSON.stringify(input);
     const signed = signV4({
-      method: 'POST', url: this.endpoint, body, region: this.region, service: 'monitoring', credentials, date: new Date(),
+      method: 'POST',
+      url: this.endpoint,
+      body,
+      region: this.region,
+      service: 'monitoring',
+      credentials,
+      date: new Date(),
       headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': TARGET },
     });
     this.http.addSecret(signed.headers.authorization);
@@ -101,15 +124,18 @@ export class CloudWatchProvider implements MetricProvider {
   }
 
   private credentials(endpoint: string, region: string): AwsCredentials {
-    const fromSecret = secretValue(this.cfg, 'aws_access_key_id') !== undefined || secretValue(this.cfg, 'aws_secret_access_key') !== undefined;
+    const fromSecret =
+      secretValue(this.cfg, 'aws_access_key_id') !== undefined || secretValue(this.cfg, 'aws_secret_access_key') !== undefined;
     if (!fromSecret) this.mayUseOwnCredentials(endpoint, region);
     const accessKeyId = fromSecret ? secretValue(this.cfg, 'aws_access_key_id') : this.env.AWS_ACCESS_KEY_ID?.trim();
     const secretAccessKey = fromSecret ? secretValue(this.cfg, 'aws_secret_access_key') : this.env.AWS_SECRET_ACCESS_KEY?.trim();
     const sessionToken = fromSecret ? secretValue(this.cfg, 'aws_session_token') : this.env.AWS_SESSION_TOKEN?.trim();
     if (!accessKeyId || !secretAccessKey) {
-      throw this.http.error(fromSecret
-        ? "the provider's Secret needs both aws_access_key_id and aws_secret_access_key"
-        : "no AWS credentials: set aws_access_key_id and aws_secret_access_key in the provider's Secret, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the operator's environment");
+      throw this.http.error(
+        fromSecret
+          ? "the provider's Secret needs both aws_access_key_id and aws_secret_access_key"
+          : "no AWS credentials: set aws_access_key_id and aws_secret_access_key in the provider's Secret, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the operator's environment",
+      );
     }
     this.http.addSecret(secretAccessKey);
     this.http.addSecret(sessionToken);
@@ -119,10 +145,14 @@ export class CloudWatchProvider implements MetricProvider {
   /** The operator's own credentials: only to the region's official endpoint, in a namespace allowed to. */
   private mayUseOwnCredentials(endpoint: string, region: string): void {
     if (endpoint !== this.official(region)) {
-      throw this.http.error(`no aws_access_key_id and aws_secret_access_key in the provider's Secret: the operator's own AWS credentials are only sent to ${this.official(region)}, not to spec.provider.address`);
+      throw this.http.error(
+        `no aws_access_key_id and aws_secret_access_key in the provider's Secret: the operator's own AWS credentials are only sent to ${this.official(region)}, not to spec.provider.address`,
+      );
     }
     if (!this.ctx.ambientCredentials) {
-      throw this.http.error("no aws_access_key_id and aws_secret_access_key in the provider's Secret, and templates in this namespace may not use the operator's own credentials (--ambient-credentials-namespaces)");
+      throw this.http.error(
+        "no aws_access_key_id and aws_secret_access_key in the provider's Secret, and templates in this namespace may not use the operator's own credentials (--ambient-credentials-namespaces)",
+      );
     }
   }
 }

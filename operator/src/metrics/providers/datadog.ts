@@ -20,7 +20,10 @@ export class DatadogProvider implements MetricProvider {
   private readonly base: string;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.base = trimSlashes(cfg.address || DATADOG_DEFAULT_ADDRESS);
     this.http = new ProviderHttp(this.type, cfg, ctx.http);
   }
@@ -30,7 +33,10 @@ export class DatadogProvider implements MetricProvider {
     const to = Math.floor(Date.now() / 1000);
     const from = to - windowSeconds(options);
     const res = await this.http.send({
-      url: `${this.base}/api/v1/query`, params: { from: String(from), to: String(to), query }, headers, signal,
+      url: `${this.base}/api/v1/query`,
+      params: { from: String(from), to: String(to), query },
+      headers,
+      signal,
     });
     if (res.status !== 200) throw this.http.statusError('query failed', res);
     const body = this.http.json(res) as DatadogQueryResponse;

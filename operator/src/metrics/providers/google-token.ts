@@ -53,7 +53,10 @@ export class GoogleTokenSource {
     const assertion = `${unsigned}.${sign('sha256', Buffer.from(unsigned), a.privateKey).toString('base64url')}`;
     const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
     const res = await this.http.send({
-      method: 'POST', url: a.tokenUri, body, signal,
+      method: 'POST',
+      url: a.tokenUri,
+      body,
+      signal,
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     });
     return this.tokenFrom(res, 'service account token request failed');
@@ -86,7 +89,8 @@ function parseKey(http: ProviderHttp, text: string): ServiceAccount {
     throw http.error('serviceAccountKey is not JSON (expected a service account key file)');
   }
   if (!key || typeof key !== 'object') throw http.error('serviceAccountKey is not a JSON object');
-  if (key.type !== undefined && key.type !== 'service_account') throw http.error(`serviceAccountKey has type ${String(key.type)}, expected service_account`);
+  if (key.type !== undefined && key.type !== 'service_account')
+    throw http.error(`serviceAccountKey has type ${String(key.type)}, expected service_account`);
   if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
     throw http.error('serviceAccountKey needs client_email and private_key');
   }

@@ -18,7 +18,10 @@ export class GraphiteProvider implements MetricProvider {
   readonly queryLanguage = 'graphite' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.http = new ProviderHttp(this.type, cfg, ctx.http, ['username']);
   }
 

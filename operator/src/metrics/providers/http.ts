@@ -38,7 +38,12 @@ export class ProviderHttp {
   private readonly secrets = new Redactor();
 
   /** publicKeys: Secret keys whose values are identifiers, not credentials (an org, a project), left in messages. */
-  constructor(readonly backend: string, private readonly cfg: ProviderConfig, private readonly client: OutboundClient, publicKeys: readonly string[] = []) {
+  constructor(
+    readonly backend: string,
+    private readonly cfg: ProviderConfig,
+    private readonly client: OutboundClient,
+    publicKeys: readonly string[] = [],
+  ) {
     this.extraHeaders = {};
     for (const [k, values] of Object.entries(cfg.headers ?? {})) this.extraHeaders[k] = values.join(', ');
     for (const [k, v] of Object.entries(cfg.secret ?? {})) if (!publicKeys.includes(k)) this.addSecret(v);

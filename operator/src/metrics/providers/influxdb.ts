@@ -19,7 +19,10 @@ export class InfluxdbProvider implements MetricProvider {
   readonly queryLanguage = 'flux' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.http = new ProviderHttp(this.type, cfg, ctx.http, ['org']);
   }
 
@@ -36,7 +39,8 @@ export class InfluxdbProvider implements MetricProvider {
         'content-type': 'application/json',
       },
       body: JSON.stringify({
-        query, type: 'flux',
+        query,
+        type: 'flux',
         dialect: { header: true, delimiter: ',', annotations: ['datatype', 'group', 'default'] },
       }),
       signal,
@@ -55,7 +59,8 @@ export class InfluxdbProvider implements MetricProvider {
     if (series.size === 0) throw new NoDataError(query);
     if (series.size > 1) throw new MultipleSeriesError(series.size);
     const [{ table, row }] = [...series.values()] as [{ table: CsvTable; row: string[] }];
-    if (!table.columns.includes('_value')) throw this.http.error('the answer has no _value column; keep _value in the result (or rename the column to _value)');
+    if (!table.columns.includes('_value'))
+      throw this.http.error('the answer has no _value column; keep _value in the result (or rename the column to _value)');
     return numberOrNoData(cell(table, row, '_value'), query);
   }
 

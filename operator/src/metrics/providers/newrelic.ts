@@ -24,7 +24,10 @@ export class NewRelicProvider implements MetricProvider {
   private readonly base: string;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.base = trimSlashes(cfg.address || NEWRELIC_DEFAULT_ADDRESS);
     this.http = new ProviderHttp(this.type, cfg, ctx.http, ['newrelic_account_id']);
   }

@@ -17,7 +17,10 @@ export class PrometheusProvider implements MetricProvider {
   private readonly http: ProviderHttp;
   private readonly auth: Record<string, string> = {};
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.http = new ProviderHttp(this.type, cfg, ctx.http);
     const token = cfg.secret?.token;
     const [username, password] = [cfg.secret?.username, cfg.secret?.password];
@@ -43,7 +46,10 @@ export class PrometheusProvider implements MetricProvider {
   private async get(query: string, signal: AbortSignal): Promise<PromResponse> {
     if (!this.cfg.address) throw this.http.error('spec.provider.address is required');
     const res = await this.http.send({
-      url: `${trimSlashes(this.cfg.address)}/api/v1/query`, params: { query }, headers: { accept: 'application/json', ...this.auth }, signal,
+      url: `${trimSlashes(this.cfg.address)}/api/v1/query`,
+      params: { query },
+      headers: { accept: 'application/json', ...this.auth },
+      signal,
     });
     if (res.status !== 200) throw this.http.statusError('query failed', res);
     const body = this.http.json(res) as PromResponse | null;

@@ -39,7 +39,11 @@ export class StackdriverProvider implements MetricProvider {
   private readonly http: ProviderHttp;
   private tokens: GoogleTokenSource | undefined;
 
-  constructor(private readonly cfg: ProviderConfig, private readonly ctx: ProviderContext, private readonly endpoints: StackdriverEndpoints = {}) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    private readonly ctx: ProviderContext,
+    private readonly endpoints: StackdriverEndpoints = {},
+  ) {
     this.base = trimSlashes(cfg.address || STACKDRIVER_DEFAULT_ADDRESS);
     this.http = new ProviderHttp(this.type, cfg, ctx.http, ['project']);
   }
@@ -81,10 +85,14 @@ export class StackdriverProvider implements MetricProvider {
     if (key === undefined) {
       const official = trimSlashes(this.endpoints.officialAddress ?? STACKDRIVER_DEFAULT_ADDRESS);
       if (this.base !== official) {
-        throw this.http.error(`no serviceAccountKey in the Secret: the operator's own credentials (metadata server) are only sent to ${official}, not to spec.provider.address`);
+        throw this.http.error(
+          `no serviceAccountKey in the Secret: the operator's own credentials (metadata server) are only sent to ${official}, not to spec.provider.address`,
+        );
       }
       if (!this.ctx.ambientCredentials) {
-        throw this.http.error("no serviceAccountKey in the Secret, and templates in this namespace may not use the operator's own credentials (--ambient-credentials-namespaces)");
+        throw this.http.error(
+          "no serviceAccountKey in the Secret, and templates in this namespace may not use the operator's own credentials (--ambient-credentials-namespaces)",
+        );
       }
     }
     return new GoogleTokenSource(this.http, key, this.endpoints.metadataHost);

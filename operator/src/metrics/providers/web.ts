@@ -29,7 +29,10 @@ export class WebProvider implements MetricProvider {
   readonly queryLanguage = 'web' as const;
   private readonly http: ProviderHttp;
 
-  constructor(private readonly cfg: ProviderConfig, ctx: ProviderContext) {
+  constructor(
+    private readonly cfg: ProviderConfig,
+    ctx: ProviderContext,
+  ) {
     this.http = new ProviderHttp(this.type, cfg, ctx.http);
   }
 
