@@ -8,7 +8,7 @@ import { AlertDeliveryError } from '../src/alerts/notifier.js';
 import type { Canary, CanaryWebhook } from '../src/api/types.js';
 import type { ControllerDeps } from '../src/controller/deps.js';
 import { callHook, notifyEventHooks, payloadOf } from '../src/controller/webhook-calls.js';
-import { Run } from '../src/controller/run.js';
+import { Turn } from '../src/controller/turn.js';
 import { ambientCredentialsAllowed } from '../src/metrics/analyzer.js';
 import { createMetricProvider } from '../src/metrics/factory.js';
 import { ProviderError, type ProviderConfig } from '../src/metrics/provider.js';
@@ -185,10 +185,10 @@ describe('finding 6: a total deadline, not an idle timeout', () => {
       now: () => Date.now(),
     } as unknown as ControllerDeps;
     const ac = new AbortController();
-    const run = new Run(canary, deps, { log: silentLogger(), signal: ac.signal, eventSink: notifyEventHooks }, { provider: 'istio' });
+    const turn = new Turn(canary, deps, { log: silentLogger(), signal: ac.signal, eventSink: notifyEventHooks }, 'istio');
     const h = hook(s.address, { timeout: '1m' });
     const started = Date.now();
-    const r = await callHook(run, h, payloadOf(run, h, 'pre-rollout'));
+    const r = await callHook(turn, h, payloadOf(turn, h, 'pre-rollout'));
     expect(Date.now() - started).toBeLessThan(1500);
     expect(r).toEqual({ ok: false, message: "gate: stopped at the reconcile's deadline" });
     expect(ac.signal.aborted).toBe(false);

@@ -1,7 +1,7 @@
 import { FINALIZER } from '@tollgate/contract/metadata';
 import type { Canary } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
-import type { Run } from './run.js';
+import type { Turn } from './turn.js';
 
 export const hasFinalizer = (c: Canary): boolean => (c.metadata.finalizers ?? []).includes(FINALIZER);
 
@@ -9,17 +9,17 @@ export const hasFinalizer = (c: Canary): boolean => (c.metadata.finalizers ?? []
  * Adds or removes the operator's finalizer with a merge patch carrying the resourceVersion read (a 409 when the
  * Canary changed since), so other writers' finalizers are never lost.
  */
-export async function setFinalizer(run: Run, present: boolean): Promise<void> {
-  const list = run.canary.metadata.finalizers ?? [];
+export async function setFinalizer(turn: Turn, present: boolean): Promise<void> {
+  const list = turn.canary.metadata.finalizers ?? [];
   if (list.includes(FINALIZER) === present) return;
   const next = present ? [...list, FINALIZER] : list.filter((f) => f !== FINALIZER);
-  run.canary = await run.deps.client.patch<Canary>(
+  turn.canary = await turn.deps.client.patch<Canary>(
     Resources.canaries,
-    run.ns,
-    run.name,
+    turn.ns,
+    turn.name,
     {
-      metadata: { resourceVersion: run.canary.metadata.resourceVersion, finalizers: next },
+      metadata: { resourceVersion: turn.canary.metadata.resourceVersion, finalizers: next },
     },
-    { type: 'merge', signal: run.signal, fieldManager: run.deps.fieldManager },
+    { type: 'merge', signal: turn.signal, fieldManager: turn.deps.fieldManager },
   );
 }

@@ -12,17 +12,20 @@ import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
 import { applyDesired } from './desired.js';
+import { commitTransition } from './committer.js';
 import { idle } from './phases/idle.js';
 import { initialize } from './phases/initialize.js';
 import { progressing } from './phases/progressing.js';
 import { finalising, promoting } from './phases/promoting.js';
-import { Run } from './run.js';
+import { ReadyTurn, Turn, type Prepared } from './turn.js';
+import type { Transition } from './transition.js';
 import { notifyEventHooks } from './webhook-calls.js';
 import { hasFinalizer, setFinalizer } from './finalizer.js';
 import { claimConflict } from './claims.js';
 import { terminate } from './phases/terminate.js';
 
-type PhaseHandler = (run: Run) => Promise<number | undefined>;
+/** Reads the world for one phase and decides what changes; the committer applies it. */
+type PhaseHandler = (turn: ReadyTurn) => Transition | Promise<Transition>;
 
 /** The alert of each reason a Canary cannot be acted on. */
 const BLOCKED_ALERT: Record<string, AlertKind> = {
@@ -50,7 +53,7 @@ const HANDLERS: Record<Phase, PhaseHandler> = {
   WaitingPromotion: progressing,
   Promoting: promoting,
   Finalising: finalising,
-  // Terminating is handled by delete() while the deletion is pending; otherwise nothing runs.
+  // Terminating is handled by terminate() while the deletion is pending; otherwise nothing runs.
   Terminating: idle,
   Terminated: idle,
 };
@@ -72,88 +75,82 @@ export class Reconciler {
     const canary = this.deps.canaries.get(namespace, name);
     if (!canary || (canary.metadata.deletionTimestamp && !hasFinalizer(canary))) return {};
     const provider = canary.spec.provider || this.deps.defaultProvider;
-    const run = new Run(
-      canary,
-      this.deps,
-      { log: canaryLogger(this.deps.logger, namespace, name), signal, eventSink: notifyEventHooks },
-      { provider },
-    );
-    const ready = await this.prepare(run);
-    if (canary.metadata.deletionTimestamp) return this.delete(run, ready);
-    if (!ready) return run.blocked && RECHECKED.has(run.blocked.reason) ? { requeueAfterMs: 30_000 } : {};
-    await setFinalizer(run, canary.spec.revertOnDeletion === true);
+    const scope = { log: canaryLogger(this.deps.logger, namespace, name), signal, eventSink: notifyEventHooks };
+    const seen = new Turn(canary, this.deps, scope, provider);
+    const prepared = await this.prepare(seen);
+    if ('reason' in prepared) {
+      await this.block(seen, prepared);
+      // Deleted while it cannot be acted on: nothing to restore, and the deletion is never held up.
+      if (canary.metadata.deletionTimestamp) await setFinalizer(seen, false);
+      else if (RECHECKED.has(prepared.reason)) return { requeueAfterMs: 30_000 };
+      return {};
+    }
+    const turn = new ReadyTurn(seen.canary, this.deps, scope, provider, prepared);
+    if (canary.metadata.deletionTimestamp) return requeue(await terminate(turn));
+    await setFinalizer(turn, canary.spec.revertOnDeletion === true);
     if (canary.spec.suspend) {
-      run.detail = 'suspended: no action is taken until spec.suspend is false';
-      await run.commit();
+      turn.take({ detail: 'suspended: no action is taken until spec.suspend is false' });
+      await turn.commit();
       return {};
     }
     try {
-      return await this.act(run);
+      return await this.act(turn);
     } catch (err) {
-      if (err instanceof TargetError) {
-        await this.block(run, { reason: err.reason, message: err.message });
-        return { requeueAfterMs: 60_000 };
-      }
-      if (!(err instanceof KubeApiError) || !REJECTED.has(err.status)) throw err;
-      // The API server refused an object the operator generated: waiting will not help, a person must look.
-      await this.block(run, { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message });
+      const problem = actionProblem(err);
+      if (!problem) throw err;
+      await this.block(turn, problem);
       return { requeueAfterMs: 60_000 };
     }
   }
 
-  /** Deletion with the finalizer: restore what can be restored; a Canary that cannot be acted on never blocks it. */
-  private async delete(run: Run, ready: boolean): Promise<WorkResult> {
-    if (!ready) {
-      await setFinalizer(run, false);
-      return {};
-    }
-    const requeueAfterMs = await terminate(run);
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  /** Routes and scale as the status says (drift corrected), then the phase's transition, committed. */
+  private async act(turn: ReadyTurn): Promise<WorkResult> {
+    if (turn.phase !== '' && turn.phase !== 'Initializing') await applyDesired(turn, true);
+    const transition = await HANDLERS[turn.phase](turn);
+    const requeueAfterMs = await commitTransition(turn, transition);
+    if (!transition.continueTurn) return requeue(requeueAfterMs);
+    return requeue(await commitTransition(turn, await HANDLERS[turn.phase](turn)));
   }
 
-  private async act(run: Run): Promise<WorkResult> {
-    if (run.phase !== '' && run.phase !== 'Initializing') await applyDesired(run, true);
-    const requeueAfterMs = await HANDLERS[run.phase](run);
-    if (run.committed && run.phase !== 'Initializing') await applyDesired(run);
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
-  }
-
-  /** Validation, target and router; false (with the reason in status) when the Canary cannot be acted on. */
-  private async prepare(run: Run): Promise<boolean> {
-    const report = validateCanary(run.canary.spec, run.ctx.provider, this.caps);
-    if (report.notices.length) run.notice = { reason: 'UnsupportedFields', message: report.notices.join('; ') };
-    if (report.errors.length) return this.block(run, { reason: 'InvalidSpec', message: report.errors.join('; ') });
-    if (report.unsupported.length) return this.block(run, { reason: 'Unsupported', message: report.unsupported.join('; ') });
-    const conflict = claimConflict(run.canary, this.deps.canaries.list(run.canary.metadata.namespace));
-    if (conflict) return this.block(run, { reason: 'Conflict', message: conflict });
+  /** Validation, target and router: what a turn acts with, or why the Canary cannot be acted on. */
+  private async prepare(seen: Turn): Promise<Prepared | Problem> {
+    const { canary, provider } = seen;
+    const report = validateCanary(canary.spec, provider, this.caps);
+    let notice: Problem | undefined = report.notices.length
+      ? { reason: 'UnsupportedFields', message: report.notices.join('; ') }
+      : undefined;
+    seen.notice = notice;
+    if (report.errors.length) return { reason: 'InvalidSpec', message: report.errors.join('; ') };
+    if (report.unsupported.length) return { reason: 'Unsupported', message: report.unsupported.join('; ') };
+    const conflict = claimConflict(canary, this.deps.canaries.list(canary.metadata.namespace));
+    if (conflict) return { reason: 'Conflict', message: conflict };
     try {
-      run.ctx.analysis = resolveAnalysis(run.canary.spec, run.ctx.provider);
-      run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
-      run.ctx.info = await run.ctx.target!.describe(run.canary, run.signal);
-      run.ctx.router = this.deps.routerFor(run.ctx.provider);
-      const mesh = run.router.validate?.(run.canary);
-      if (mesh?.notices.length) run.notice = mergeNotice(run.notice, mesh.notices);
-      if (mesh?.errors.length) return this.block(run, { reason: 'InvalidSpec', message: mesh.errors.join('; ') });
-      await run.router.getRoutes(run.canary);
+      const analysis = resolveAnalysis(canary.spec, provider);
+      const target = this.deps.targets[canary.spec.targetRef.kind]!;
+      const info = await target.describe(canary, seen.signal);
+      const router = this.deps.routerFor(provider);
+      const mesh = router.validate?.(canary);
+      if (mesh?.notices.length) seen.notice = notice = mergeNotice(notice, mesh.notices);
+      if (mesh?.errors.length) return { reason: 'InvalidSpec', message: mesh.errors.join('; ') };
+      await router.getRoutes(canary);
+      return { analysis, target, info, router, ...(notice ? { notice } : {}) };
     } catch (err) {
-      if (err instanceof TargetError) return this.block(run, { reason: err.reason, message: err.message });
-      if (err instanceof ResourceNotServedError)
-        return this.block(run, { reason: 'RouterUnavailable', message: `${run.ctx.provider}: ${err.message}` });
+      if (err instanceof TargetError) return { reason: err.reason, message: err.message };
+      if (err instanceof ResourceNotServedError) return { reason: 'RouterUnavailable', message: `${provider}: ${err.message}` };
       throw err;
     }
-    return true;
   }
 
-  private async block(run: Run, problem: Problem): Promise<false> {
-    const already = run.canary.status?.conditions?.find(
+  private async block(turn: Turn, problem: Problem): Promise<false> {
+    const already = turn.canary.status?.conditions?.find(
       (c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === boundedMessage(problem.message),
     );
-    run.blocked = problem;
-    run.detail = problem.message;
-    await run.commit();
+    turn.blocked = problem;
+    turn.take({ detail: problem.message });
+    await turn.commit();
     if (!already) {
-      run.event('Warning', problem.reason, problem.message);
-      run.alert(BLOCKED_ALERT[problem.reason] ?? 'RouterError', { detail: problem.message });
+      turn.event('Warning', problem.reason, problem.message);
+      turn.alert(BLOCKED_ALERT[problem.reason] ?? 'RouterError', { detail: problem.message });
     }
     return false;
   }
@@ -161,4 +158,15 @@ export class Reconciler {
 
 function mergeNotice(prior: Problem | undefined, more: string[]): Problem {
   return { reason: 'UnsupportedFields', message: [prior?.message, ...more].filter(Boolean).join('; ') };
+}
+
+const requeue = (requeueAfterMs: number | undefined): WorkResult => (requeueAfterMs === undefined ? {} : { requeueAfterMs });
+
+/** Why the Canary is blocked after an action failed: a target problem, or an object the API server refused. */
+function actionProblem(err: unknown): Problem | undefined {
+  if (err instanceof TargetError) return { reason: err.reason, message: err.message };
+  // The API server refused an object the operator generated: waiting will not help, a person must look.
+  if (err instanceof KubeApiError && REJECTED.has(err.status))
+    return { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message };
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { REQUEST_ANNOTATIONS, type OneShot } from '@tollgate/contract/metadata';
-import type { Run } from './run.js';
+import { event, type EventNote, type Transition } from './transition.js';
+import type { Turn } from './turn.js';
 
 /*
  * Imperative controls, as annotations on the Canary (REQUEST_ANNOTATIONS in @tollgate/contract/metadata).
@@ -8,35 +9,29 @@ import type { Run } from './run.js';
  */
 
 /** The value of a one-shot request not acted upon yet. */
-export function pendingRequest(run: Run, kind: OneShot): string | undefined {
-  const value = run.canary.metadata.annotations?.[REQUEST_ANNOTATIONS[kind]];
-  return value && value !== run.status.handledRequests?.[kind] ? value : undefined;
+export function pendingRequest(turn: Turn, kind: OneShot): string | undefined {
+  const value = turn.canary.metadata.annotations?.[REQUEST_ANNOTATIONS[kind]];
+  return value && value !== turn.status.handledRequests?.[kind] ? value : undefined;
 }
 
-/** Records the request as handled; committed with the step it caused. */
-export function markHandled(run: Run, kind: OneShot, value: string): void {
-  run.status.handledRequests = { ...run.status.handledRequests, [kind]: value };
-}
+/** The request recorded as handled: a transition to combine (then()) with the step it caused. */
+export const handled = (kind: OneShot, value: string): Transition => ({ status: { handledRequests: { [kind]: value } } });
 
 /**
  * Consumes one-shot requests that mean nothing in the current phase (promote while no run is in progress,
  * retry while nothing failed), with an Event, so a stale value cannot act on a later run unasked.
- * True when something was consumed: the caller must commit the status.
  */
-export function discardInapplicable(run: Run, applicable: readonly OneShot[]): boolean {
-  let discarded = false;
+export function discardInapplicable(turn: Turn, applicable: readonly OneShot[]): Transition {
+  const handledRequests: Partial<Record<OneShot, string>> = {};
+  const events: EventNote[] = [];
   for (const kind of ['retry', 'promote', 'abort'] as const) {
-    const value = pendingRequest(run, kind);
+    const value = pendingRequest(turn, kind);
     if (!value || applicable.includes(kind)) continue;
-    markHandled(run, kind, value);
-    run.event(
-      'Warning',
-      'RequestIgnored',
-      `${REQUEST_ANNOTATIONS[kind]}=${value} ignored: ${kind} does not apply while the canary is ${run.phase}`,
-    );
-    discarded = true;
+    handledRequests[kind] = value;
+    const why = `${kind} does not apply while the canary is ${turn.phase}`;
+    events.push(event('Warning', 'RequestIgnored', `${REQUEST_ANNOTATIONS[kind]}=${value} ignored: ${why}`));
   }
-  return discarded;
+  return events.length ? { status: { handledRequests }, events } : {};
 }
 
-export const isPaused = (run: Run): boolean => run.canary.metadata.annotations?.[REQUEST_ANNOTATIONS.paused] === 'true';
+export const isPaused = (turn: Turn): boolean => turn.canary.metadata.annotations?.[REQUEST_ANNOTATIONS.paused] === 'true';

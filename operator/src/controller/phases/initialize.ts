@@ -1,45 +1,50 @@
-import type { Run } from '../run.js';
+import { alert, event, type Transition } from '../transition.js';
+import type { ReadyTurn } from '../turn.js';
 
 /**
- * First sight of a Canary: the -primary and -canary Services, the primary copy of the target; once the
- * primary serves, the apex Service and the routes (all to the primary); then the target is scaled to zero.
+ * First sight of a Canary: recorded as Initializing (a checkpoint), then in the same turn the -primary and -canary Services, the
+ * primary copy of the target; once the primary serves, the apex Service and the routes (all to the primary);
+ * then the target is scaled to zero.
  */
-export async function initialize(run: Run): Promise<number | undefined> {
-  if (run.phase === '') {
-    run.status.phase = 'Initializing';
-    run.detail = 'creating the primary workload and Services';
-    await run.commit();
-    run.event('Normal', 'Initializing', `Initializing: creating ${run.info.primaryName}`);
+export async function initialize(turn: ReadyTurn): Promise<Transition> {
+  if (turn.phase === '') {
+    return {
+      status: { phase: 'Initializing' },
+      detail: 'creating the primary workload and Services',
+      events: [event('Normal', 'Initializing', `Initializing: creating ${turn.info.primaryName}`)],
+      continueTurn: true,
+    };
   }
-  await run.deps.services.ensureBackends(run.canary, run.info, run.signal);
-  if (run.router.meshObjectsFirst) await run.router.reconcile(run.canary, run.info, run.signal);
-  await run.target.ensurePrimary(run.canary, run.info, run.signal);
-  const ready = run.target.primaryReadiness(run.canary, run.a.primaryReadyThreshold);
+  await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
+  if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.signal);
+  await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
+  const ready = turn.target.primaryReadiness(turn.canary, turn.analysis.primaryReadyThreshold);
   if (!ready.ready) {
-    run.detail = `waiting for ${run.info.primaryName}: ${ready.reason}`;
-    if (ready.fatal) {
-      run.event('Warning', 'PrimaryNotReady', run.detail);
-      run.alert('TargetNotReady', { target: run.info.primaryName, detail: run.detail });
-    }
-    await run.commit();
-    return undefined;
+    const detail = `waiting for ${turn.info.primaryName}: ${ready.reason}`;
+    if (!ready.fatal) return { detail };
+    return {
+      detail,
+      events: [event('Warning', 'PrimaryNotReady', detail)],
+      alerts: [alert('TargetNotReady', { target: turn.info.primaryName, detail })],
+    };
   }
-  await run.deps.services.ensureApex(run.canary, run.info, run.signal);
-  await run.router.reconcile(run.canary, run.info, run.signal);
-  await run.target.scaleCanary(run.canary, false, run.signal);
-  Object.assign(run.status, {
-    phase: 'Initialized',
-    canaryWeight: 0,
-    failedChecks: 0,
-    iterations: 0,
-    mirrored: false,
-    lastAppliedSpec: run.info.revision,
-    lastPromotedSpec: run.info.revision,
-    trackedConfigs: run.info.configs.checksums,
-  });
-  run.detail = `revision ${run.info.revision} runs as ${run.info.primaryName}`;
-  await run.commit();
-  run.event('Normal', 'Initialized', `Initialization done: ${run.info.primaryName} serves revision ${run.info.revision}`);
-  run.alert('Initialized', { target: `${run.target.kind}/${run.info.name}` });
-  return undefined;
+  await turn.deps.services.ensureApex(turn.canary, turn.info, turn.signal);
+  await turn.router.reconcile(turn.canary, turn.info, turn.signal);
+  await turn.target.scaleCanary(turn.canary, false, turn.signal);
+  const { revision } = turn.info;
+  return {
+    status: {
+      phase: 'Initialized',
+      canaryWeight: 0,
+      failedChecks: 0,
+      iterations: 0,
+      mirrored: false,
+      lastAppliedSpec: revision,
+      lastPromotedSpec: revision,
+      trackedConfigs: turn.info.configs.checksums,
+    },
+    detail: `revision ${revision} runs as ${turn.info.primaryName}`,
+    events: [event('Normal', 'Initialized', `Initialization done: ${turn.info.primaryName} serves revision ${revision}`)],
+    alerts: [alert('Initialized', { target: `${turn.target.kind}/${turn.info.name}` })],
+  };
 }

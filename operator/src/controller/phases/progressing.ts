@@ -4,83 +4,84 @@ import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
-import { discardInapplicable, isPaused, markHandled, pendingRequest } from '../requests.js';
-import type { Run } from '../run.js';
-import { startRunStatus } from './idle.js';
+import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
+import { alert, event, then, type AlertNote, type Transition } from '../transition.js';
+import type { ReadyTurn } from '../turn.js';
+import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 
 /**
  * Progressing and WaitingPromotion: restart on a newer revision, wait for the canary to be ready (within
  * the progress deadline), then run one analysis step per interval.
  */
-export async function progressing(run: Run): Promise<number | undefined> {
-  if (run.info.revision !== run.status.lastAppliedSpec) {
-    const previous = run.status.lastAppliedSpec;
-    startRunStatus(run);
-    await run.commit();
-    run.event('Normal', 'NewRevision', `New revision ${run.info.revision} replaced ${previous} during the analysis: restarting it`);
-    return run.a.intervalMs;
+export async function progressing(turn: ReadyTurn): Promise<Transition> {
+  if (turn.info.revision !== turn.status.lastAppliedSpec) {
+    const previous = turn.status.lastAppliedSpec;
+    return {
+      status: runStartStatus(turn),
+      events: [
+        event('Normal', 'NewRevision', `New revision ${turn.info.revision} replaced ${previous} during the analysis: restarting it`),
+      ],
+      requeueAfterMs: turn.analysis.intervalMs,
+    };
   }
-  const requested = await handleRequests(run);
-  if (requested !== 'none') return requested;
-  if (run.a.skipAnalysis) return promote(run, run.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
-  const canary = await awaitCanary(run);
-  if (canary !== 'ready') return canary === 'rolled-back' ? undefined : canary;
-  const dueIn = untilDue(run.status.lastAnalysisTime, run.a.intervalMs, run.now);
-  if (dueIn > 0) return dueIn;
+  return then(discardInapplicable(turn, ['promote', 'abort']), await analyse(turn));
+}
+
+async function analyse(turn: ReadyTurn): Promise<Transition> {
+  const requested = handleRequests(turn);
+  if (requested) return requested;
+  if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
+  const waiting = awaitCanary(turn);
+  if (waiting) return waiting;
+  const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
+  if (dueIn > 0) return { requeueAfterMs: dueIn };
   // The first step of a run waits for the canary's pods, not for the operator: not a tick lag.
-  const lag = run.now - (Date.parse(run.status.lastAnalysisTime ?? '') + run.a.intervalMs);
-  const first = run.status.lastAnalysisTime === run.status.runStartTime;
-  if (Number.isFinite(lag) && !first) run.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
-  const byHook = await rollbackRequested(run);
-  if (byHook) return rollback(run, `rollback requested by webhook ${byHook}`, ['ManualRollback', { webhook: byHook }]);
-  return step(run);
+  const lag = turn.now - (Date.parse(turn.status.lastAnalysisTime ?? '') + turn.analysis.intervalMs);
+  const first = turn.status.lastAnalysisTime === turn.status.runStartTime;
+  if (Number.isFinite(lag) && !first) turn.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
+  const byHook = await rollbackRequested(turn);
+  if (byHook) return rollback(turn, `rollback requested by webhook ${byHook}`, alert('ManualRollback', { webhook: byHook }));
+  return step(turn);
 }
 
-/** abort and promote requests act at once; paused holds the analysis where it is. 'none' when there is nothing to do. */
-async function handleRequests(run: Run): Promise<number | undefined | 'none'> {
-  if (discardInapplicable(run, ['promote', 'abort'])) await run.commit();
-  const abort = pendingRequest(run, 'abort');
+/** abort and promote requests act at once; paused holds the analysis where it is. Undefined when there is none. */
+function handleRequests(turn: ReadyTurn): Transition | Promise<Transition> | undefined {
+  const abort = pendingRequest(turn, 'abort');
   if (abort) {
-    markHandled(run, 'abort', abort);
     const why = `aborted on request (${REQUEST_ANNOTATIONS.abort}=${abort})`;
-    return rollback(run, why, ['ManualRollback', { detail: why }]);
+    return then(handled('abort', abort), rollback(turn, why, alert('ManualRollback', { detail: why })));
   }
-  const promoteNow = pendingRequest(run, 'promote');
+  const promoteNow = pendingRequest(turn, 'promote');
   if (promoteNow) {
-    markHandled(run, 'promote', promoteNow);
-    return promote(run, run.status.canaryWeight ?? 0, `promoted on request (${REQUEST_ANNOTATIONS.promote}=${promoteNow})`, true);
+    const why = `promoted on request (${REQUEST_ANNOTATIONS.promote}=${promoteNow})`;
+    return promote(turn, turn.status.canaryWeight ?? 0, why, true).then((t) => then(handled('promote', promoteNow), t));
   }
-  if (!isPaused(run)) return 'none';
-  run.paused = true;
-  run.detail = `paused at canary weight ${run.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
-  await run.commit();
-  return run.a.intervalMs;
+  if (!isPaused(turn)) return undefined;
+  const detail = `paused at canary weight ${turn.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
+  return { paused: true, detail, requeueAfterMs: turn.analysis.intervalMs };
 }
 
-/** 'ready', or how long to wait for the canary, or 'rolled-back' past the progress deadline. */
-async function awaitCanary(run: Run): Promise<'ready' | 'rolled-back' | number> {
-  const ready = run.target.canaryReadiness(run.canary, run.a.canaryReadyThreshold);
-  if (ready.ready) return 'ready';
-  const started = Date.parse(run.status.runStartTime ?? '') || run.now;
-  const left = started + run.a.progressDeadlineMs - run.now;
+/** Undefined once the canary is ready; else waiting for it, or a rollback past the progress deadline. */
+function awaitCanary(turn: ReadyTurn): Transition | undefined {
+  const ready = turn.target.canaryReadiness(turn.canary, turn.analysis.canaryReadyThreshold);
+  if (ready.ready) return undefined;
+  const started = Date.parse(turn.status.runStartTime ?? '') || turn.now;
+  const left = started + turn.analysis.progressDeadlineMs - turn.now;
   if (ready.fatal || left <= 0) {
-    const why = `canary ${run.info.name} not ready: ${ready.reason}`;
-    await rollback(run, why, ['ProgressDeadlineExceeded', { detail: why }]);
-    return 'rolled-back';
+    const why = `canary ${turn.info.name} not ready: ${ready.reason}`;
+    return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
-  run.detail = `waiting for ${run.info.name}: ${ready.reason}`;
-  await run.commit();
-  return Math.min(left, run.a.intervalMs);
+  return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
 }
 
-async function step(run: Run): Promise<number | undefined> {
-  const checks = await measure(run);
-  run.deps.metrics.observeChecks(run.canary, checks);
-  const s = run.status;
-  const stepAgeMs = run.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || run.now);
+async function step(turn: ReadyTurn): Promise<Transition> {
+  const checks = await measure(turn);
+  turn.deps.metrics.observeChecks(turn.canary, checks);
+  const s = turn.status;
+  const stepAgeMs = turn.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || turn.now);
   const outcome = decideStep(
-    run.a,
+    turn.analysis,
     {
       canaryWeight: s.canaryWeight ?? 0,
       failedChecks: s.failedChecks ?? 0,
@@ -89,112 +90,115 @@ async function step(run: Run): Promise<number | undefined> {
       stepAgeMs,
     },
     checks,
-    run.router.provider !== 'kubernetes',
+    turn.router.provider !== 'kubernetes',
   );
-  s.lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
-  s.lastAnalysisTime = new Date(run.now).toISOString();
-  return apply(run, outcome);
+  const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
+  const measured: Transition = { status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() } };
+  return then(measured, await decided(turn, outcome, lastChecks));
 }
 
 /** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics. */
-async function measure(run: Run): Promise<CheckResult[]> {
-  const first = (run.status.iterations ?? 0) === 0;
-  const hooks = await runHooks(run, first ? 'pre-rollout' : 'rollout');
+async function measure(turn: ReadyTurn): Promise<CheckResult[]> {
+  const first = (turn.status.iterations ?? 0) === 0;
+  const hooks = await runHooks(turn, first ? 'pre-rollout' : 'rollout');
   if (!hooks.ok) return [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }];
   if (first) return [];
-  return run.deps.analyzer.check(run.canary, run.ctx.provider, run.outbound);
+  return turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound);
 }
 
-async function apply(run: Run, outcome: StepOutcome): Promise<number | undefined> {
-  const s = run.status;
+async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
+  const weight = turn.status.canaryWeight ?? 0;
+  const interval = turn.analysis.intervalMs;
   switch (outcome.kind) {
-    case 'rollback':
-      s.failedChecks = outcome.failedChecks;
-      return rollback(run, `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`, [
-        'RolledBack',
-        { failedChecks: outcome.failedChecks, threshold: run.a.threshold, metric: failingMetricOf(outcome.failed) },
-      ]);
-    case 'failed-check':
-      s.failedChecks = outcome.failedChecks;
-      run.detail = `halted: ${describe(outcome.failed)}`;
-      await run.commit();
-      run.event(
-        'Warning',
-        'AnalysisFailed',
-        `Halt advancement (failed checks ${outcome.failedChecks}/${run.a.threshold}): ${describe(outcome.failed)}`,
-      );
-      alertFailures(run, outcome.failed);
-      return run.a.intervalMs;
+    case 'rollback': {
+      const why = `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`;
+      const ctx = { failedChecks: outcome.failedChecks, threshold: turn.analysis.threshold, metric: failingMetricOf(outcome.failed) };
+      return then({ status: { failedChecks: outcome.failedChecks } }, rollback(turn, why, alert('RolledBack', ctx)));
+    }
+    case 'failed-check': {
+      const what = `(failed checks ${outcome.failedChecks}/${turn.analysis.threshold}): ${describe(outcome.failed)}`;
+      return {
+        status: { failedChecks: outcome.failedChecks },
+        detail: `halted: ${describe(outcome.failed)}`,
+        events: [event('Warning', 'AnalysisFailed', `Halt advancement ${what}`)],
+        alerts: failureAlerts(outcome.failed),
+        requeueAfterMs: interval,
+      };
+    }
     case 'hold':
-      run.detail = `holding: ${describe(outcome.halted)}`;
-      await run.commit();
-      run.event('Normal', 'Holding', `Holding canary weight ${s.canaryWeight ?? 0}: ${describe(outcome.halted)}`);
-      return run.a.intervalMs;
-    case 'pause':
-      run.detail = `checks pass; canary weight ${s.canaryWeight ?? 0} held ${Math.ceil(outcome.remainingMs / 1000)}s more (analysis.steps pause)`;
-      await run.commit();
-      return run.a.intervalMs;
+      return {
+        detail: `holding: ${describe(outcome.halted)}`,
+        events: [event('Normal', 'Holding', `Holding canary weight ${weight}: ${describe(outcome.halted)}`)],
+        requeueAfterMs: interval,
+      };
+    case 'pause': {
+      const left = Math.ceil(outcome.remainingMs / 1000);
+      return { detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`, requeueAfterMs: interval };
+    }
     case 'advance':
-      return advance(run, outcome.canaryWeight, outcome.mirrored);
+      return advance(turn, outcome.canaryWeight, outcome.mirrored, checks);
     case 'promote':
-      return promote(run, outcome.canaryWeight, 'analysis passed');
+      return promote(turn, outcome.canaryWeight, 'analysis passed');
   }
 }
 
-async function advance(run: Run, weight: number, mirrored: boolean): Promise<number> {
-  const s = run.status;
-  if (weight > (s.canaryWeight ?? 0)) {
-    const gate = await runHooks(run, 'confirm-traffic-increase');
+async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, checks: CheckResult[]): Promise<Transition> {
+  const s = turn.status;
+  const current = s.canaryWeight ?? 0;
+  if (weight > current) {
+    const gate = await runHooks(turn, 'confirm-traffic-increase');
     if (!gate.ok) {
-      if (!gate.hook.muteAlert) run.alert('WaitingTrafficIncrease', { webhook: gate.hook.name });
-      run.detail = `confirm-traffic-increase gate ${gate.hook.name} is closed`;
-      await run.commit();
-      return run.a.intervalMs;
+      return {
+        detail: `confirm-traffic-increase gate ${gate.hook.name} is closed`,
+        alerts: gate.hook.muteAlert ? [] : [alert('WaitingTrafficIncrease', { webhook: gate.hook.name })],
+        requeueAfterMs: turn.analysis.intervalMs,
+      };
     }
   }
-  if (weight !== (s.canaryWeight ?? 0)) s.stepStartTime = new Date(run.now).toISOString();
-  Object.assign(s, { phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 });
-  run.detail = `canary weight ${weight}${mirrored ? ', mirrored' : ''}`;
-  await run.commit();
-  run.event(
-    'Normal',
-    'Advanced',
-    `Advance ${run.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(s.lastChecks)}`,
-  );
-  return run.a.intervalMs;
+  const moved = weight !== current ? { stepStartTime: new Date(turn.now).toISOString() } : {};
+  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}`;
+  return {
+    status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
+    detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
+    events: [event('Normal', 'Advanced', text)],
+    requeueAfterMs: turn.analysis.intervalMs,
+  };
 }
 
 /** Promotes after the confirm-promotion gates; an explicit promote request (force) is its own approval. */
-async function promote(run: Run, weight: number, why: string, force = false): Promise<number> {
-  const gate = force ? { ok: true as const } : await runHooks(run, 'confirm-promotion');
+async function promote(turn: ReadyTurn, weight: number, why: string, force = false): Promise<Transition> {
+  const gate = force ? { ok: true as const } : await runHooks(turn, 'confirm-promotion');
   if (!gate.ok) {
-    if (run.phase !== 'WaitingPromotion') {
-      run.event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`);
-      if (!gate.hook.muteAlert) run.alert('WaitingPromotion', { webhook: gate.hook.name });
-    }
-    run.status.phase = 'WaitingPromotion';
-    run.detail = `confirm-promotion gate ${gate.hook.name} is closed`;
-    await run.commit();
-    return run.a.intervalMs;
+    const entering = turn.phase !== 'WaitingPromotion';
+    return {
+      status: { phase: 'WaitingPromotion' },
+      detail: `confirm-promotion gate ${gate.hook.name} is closed`,
+      events: entering ? [event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`)] : [],
+      alerts: entering && !gate.hook.muteAlert ? [alert('WaitingPromotion', { webhook: gate.hook.name })] : [],
+      requeueAfterMs: turn.analysis.intervalMs,
+    };
   }
-  Object.assign(run.status, { phase: 'Promoting', canaryWeight: weight, mirrored: false });
-  run.detail = `copying revision ${run.info.revision} to ${run.info.primaryName}`;
-  await run.commit();
-  run.event('Normal', 'Promoting', `${why}: copying ${run.info.name} template to ${run.info.primaryName}`);
-  await run.target.promote(run.canary, run.info, run.signal);
-  return run.a.intervalMs;
+  return {
+    status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
+    detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
+    events: [event('Normal', 'Promoting', `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`)],
+    promote: true,
+    requeueAfterMs: turn.analysis.intervalMs,
+  };
 }
 
 const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
 
-const checksText = (checks: CheckResult[] | undefined): string =>
-  checks?.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';
+const checksText = (checks: CheckResult[]): string =>
+  checks.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';
 
 /** Webhook and metric-provider failures are alerted when they happen, not only when they end the run (Flagger #1663). */
-function alertFailures(run: Run, failed: CheckResult[]): void {
-  for (const c of failed) {
-    if (c.reason === 'WebhookFailed') run.alert('HookFailed', { webhook: c.name, detail: c.message ?? '' });
-    else if (c.reason === 'ProviderError' || c.reason === 'MultipleSeries')
-      run.alert('MetricProviderError', { metric: failingMetricOf([c]), detail: c.message ?? '' });
-  }
+function failureAlerts(failed: CheckResult[]): AlertNote[] {
+  return failed.flatMap((c): AlertNote[] => {
+    if (c.reason === 'WebhookFailed') return [alert('HookFailed', { webhook: c.name, detail: c.message ?? '' })];
+    if (c.reason === 'ProviderError' || c.reason === 'MultipleSeries') {
+      return [alert('MetricProviderError', { metric: failingMetricOf([c]), detail: c.message ?? '' })];
+    }
+    return [];
+  });
 }

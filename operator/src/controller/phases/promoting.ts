@@ -1,82 +1,87 @@
 import { untilDue } from '../../core/steps.js';
-import { runPostRollout } from '../webhook-calls.js';
-import type { Run } from '../run.js';
-import { startRunStatus } from './idle.js';
+import { alert, event, type Transition } from '../transition.js';
+import type { ReadyTurn } from '../turn.js';
+import { runStartStatus } from './idle.js';
 
 /**
  * Promoting: the primary rolls out the analysed revision while the canary keeps its share of traffic;
  * once the primary is ready, traffic returns to it (at once, or stepWeightPromotion per interval).
  */
-export async function promoting(run: Run): Promise<number | undefined> {
-  const analysed = run.status.lastAppliedSpec;
-  if (run.target.primaryRevision(run.canary) !== analysed) {
-    if (run.info.revision !== analysed) return restart(run);
-    await run.target.promote(run.canary, run.info, run.signal);
-    return undefined;
+export function promoting(turn: ReadyTurn): Transition {
+  const analysed = turn.status.lastAppliedSpec;
+  if (turn.target.primaryRevision(turn.canary) !== analysed) {
+    if (turn.info.revision !== analysed) return restart(turn);
+    return { promote: true };
   }
-  const ready = run.target.primaryReadiness(run.canary, run.a.primaryReadyThreshold);
-  if (!ready.ready) return awaitPrimary(run, ready.reason, ready.fatal);
-  const weight = run.status.canaryWeight ?? 0;
-  const step = run.a.strategy === 'canary' ? run.a.stepWeightPromotion : 0;
+  const ready = turn.target.primaryReadiness(turn.canary, turn.analysis.primaryReadyThreshold);
+  if (!ready.ready) return awaitPrimary(turn, ready.reason, ready.fatal);
+  const weight = turn.status.canaryWeight ?? 0;
+  const step = turn.analysis.strategy === 'canary' ? turn.analysis.stepWeightPromotion : 0;
+  let stepped = {};
   if (step > 0 && weight > 0) {
-    const dueIn = untilDue(run.status.lastAnalysisTime, run.a.intervalMs, run.now);
-    if (dueIn > 0) return dueIn;
-    run.status.canaryWeight = Math.max(0, weight - step);
-    run.status.lastAnalysisTime = new Date(run.now).toISOString();
-    if (run.status.canaryWeight > 0) {
-      run.detail = `moving traffic back to ${run.info.primaryName}: canary weight ${run.status.canaryWeight}`;
-      await run.commit();
-      run.event('Normal', 'Promoting', `Promotion step: canary weight ${run.status.canaryWeight}`);
-      return run.a.intervalMs;
+    const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
+    if (dueIn > 0) return { requeueAfterMs: dueIn };
+    const canaryWeight = Math.max(0, weight - step);
+    stepped = { lastAnalysisTime: new Date(turn.now).toISOString() };
+    if (canaryWeight > 0) {
+      return {
+        status: { ...stepped, canaryWeight },
+        detail: `moving traffic back to ${turn.info.primaryName}: canary weight ${canaryWeight}`,
+        events: [event('Normal', 'Promoting', `Promotion step: canary weight ${canaryWeight}`)],
+        requeueAfterMs: turn.analysis.intervalMs,
+      };
     }
   }
-  Object.assign(run.status, { phase: 'Finalising', canaryWeight: 0, mirrored: false });
-  run.detail = `routing all traffic to ${run.info.primaryName}`;
-  await run.commit();
-  run.event('Normal', 'Finalising', `${run.info.primaryName} runs revision ${analysed}: routing all traffic to it`);
-  return 0;
+  return {
+    status: { ...stepped, phase: 'Finalising', canaryWeight: 0, mirrored: false },
+    detail: `routing all traffic to ${turn.info.primaryName}`,
+    events: [event('Normal', 'Finalising', `${turn.info.primaryName} runs revision ${analysed}: routing all traffic to it`)],
+    requeueAfterMs: 0,
+  };
 }
 
 /** The target changed while its previous revision was being promoted: analyse the new one from scratch. */
-async function restart(run: Run): Promise<number> {
-  const previous = run.status.lastAppliedSpec;
-  startRunStatus(run);
-  await run.commit();
-  run.event('Warning', 'NewRevision', `Revision ${run.info.revision} replaced ${previous} before its promotion: restarting the analysis`);
-  return run.a.intervalMs;
+function restart(turn: ReadyTurn): Transition {
+  const previous = turn.status.lastAppliedSpec;
+  return {
+    status: runStartStatus(turn),
+    events: [
+      event('Warning', 'NewRevision', `Revision ${turn.info.revision} replaced ${previous} before its promotion: restarting the analysis`),
+    ],
+    requeueAfterMs: turn.analysis.intervalMs,
+  };
 }
 
 /** A primary that does not become ready leaves traffic on the canary (same revision) and fails the run. */
-async function awaitPrimary(run: Run, reason: string, fatal: boolean): Promise<number | undefined> {
-  const since = Date.parse(run.status.lastAnalysisTime ?? '') || run.now;
-  if (fatal || run.now - since > run.a.progressDeadlineMs) {
-    Object.assign(run.status, { phase: 'Failed', canaryWeight: 100, mirrored: false });
-    run.detail = `promotion failed: ${run.info.primaryName} not ready (${reason}); traffic stays on ${run.info.name}`;
-    await run.commit();
-    run.event('Warning', 'PromotionFailed', run.detail);
-    run.alert('PromotionFailed', { detail: run.detail });
-    run.deps.metrics.observeOutcome(run.canary, 'failed');
-    return undefined;
+function awaitPrimary(turn: ReadyTurn, reason: string, fatal: boolean): Transition {
+  const since = Date.parse(turn.status.lastAnalysisTime ?? '') || turn.now;
+  const deadline = since + turn.analysis.progressDeadlineMs;
+  if (fatal || turn.now > deadline) {
+    const detail = `promotion failed: ${turn.info.primaryName} not ready (${reason}); traffic stays on ${turn.info.name}`;
+    return {
+      status: { phase: 'Failed', canaryWeight: 100, mirrored: false },
+      detail,
+      events: [event('Warning', 'PromotionFailed', detail)],
+      alerts: [alert('PromotionFailed', { detail })],
+      outcome: 'failed',
+    };
   }
-  run.detail = `waiting for ${run.info.primaryName}: ${reason}`;
-  await run.commit();
-  return Math.min(run.a.intervalMs, since + run.a.progressDeadlineMs - run.now + 1);
+  return {
+    detail: `waiting for ${turn.info.primaryName}: ${reason}`,
+    requeueAfterMs: Math.min(turn.analysis.intervalMs, deadline - turn.now + 1),
+  };
 }
 
-/** Finalising: traffic is on the primary (applyDesired moved it); scale the canary down and finish. */
-export async function finalising(run: Run): Promise<number | undefined> {
-  await run.target.scaleCanary(run.canary, false, run.signal);
-  Object.assign(run.status, {
-    phase: 'Succeeded',
-    canaryWeight: 0,
-    mirrored: false,
-    lastPromotedSpec: run.status.lastAppliedSpec,
-  });
-  run.detail = `revision ${run.status.lastAppliedSpec} promoted`;
-  await run.commit();
-  run.event('Normal', 'Succeeded', `Promotion completed: ${run.info.primaryName} serves revision ${run.status.lastAppliedSpec}`);
-  run.alert(run.a.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded');
-  run.deps.metrics.observeOutcome(run.canary, 'succeeded');
-  await runPostRollout(run);
-  return undefined;
+/** Finalising: traffic is on the primary (the committer moved it); scale the canary down and finish. */
+export async function finalising(turn: ReadyTurn): Promise<Transition> {
+  await turn.target.scaleCanary(turn.canary, false, turn.signal);
+  const promoted = turn.status.lastAppliedSpec;
+  return {
+    status: { phase: 'Succeeded', canaryWeight: 0, mirrored: false, lastPromotedSpec: promoted },
+    detail: `revision ${promoted} promoted`,
+    events: [event('Normal', 'Succeeded', `Promotion completed: ${turn.info.primaryName} serves revision ${promoted}`)],
+    alerts: [alert(turn.analysis.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded')],
+    outcome: 'succeeded',
+    postRollout: true,
+  };
 }

@@ -1,30 +1,30 @@
 import { setFinalizer } from '../finalizer.js';
-import type { Run } from '../run.js';
+import type { ReadyTurn } from '../turn.js';
 
 /**
  * A Canary with revertOnDeletion is being deleted: the target is scaled back up and, once it serves (or
  * after the progress deadline), the apex Service selects its pods again and the mesh objects are handed
  * back; then the finalizer goes and garbage collection removes the primary and the generated Services.
+ * Not a phase handler: the object is going away, so it acts and records as it goes (no routes to apply after).
  */
-export async function terminate(run: Run): Promise<number | undefined> {
-  if (run.phase !== 'Terminating') {
-    run.status.phase = 'Terminating';
-    run.detail = `restoring ${run.info.name} before the Canary is deleted`;
-    await run.commit();
-    run.event('Normal', 'Terminating', `Canary deleted: restoring ${run.info.name} and its routes`);
+export async function terminate(turn: ReadyTurn): Promise<number | undefined> {
+  if (turn.phase !== 'Terminating') {
+    turn.take({ status: { phase: 'Terminating' }, detail: `restoring ${turn.info.name} before the Canary is deleted` });
+    await turn.commit();
+    turn.event('Normal', 'Terminating', `Canary deleted: restoring ${turn.info.name} and its routes`);
   }
-  await run.target.scaleCanary(run.canary, true, run.signal);
-  const ready = run.target.canaryReadiness(run.canary, run.a.canaryReadyThreshold);
-  const since = Date.parse(run.canary.metadata.deletionTimestamp ?? '') || run.now;
-  if (!ready.ready && !ready.fatal && run.now - since < run.a.progressDeadlineMs) {
-    run.detail = `waiting for ${run.info.name} before handing traffic back: ${ready.reason}`;
-    await run.commit();
+  await turn.target.scaleCanary(turn.canary, true, turn.signal);
+  const ready = turn.target.canaryReadiness(turn.canary, turn.analysis.canaryReadyThreshold);
+  const since = Date.parse(turn.canary.metadata.deletionTimestamp ?? '') || turn.now;
+  if (!ready.ready && !ready.fatal && turn.now - since < turn.analysis.progressDeadlineMs) {
+    turn.take({ detail: `waiting for ${turn.info.name} before handing traffic back: ${ready.reason}` });
+    await turn.commit();
     return 2000;
   }
-  if (!ready.ready) run.event('Warning', 'Terminating', `${run.info.name} is not ready (${ready.reason}); handing traffic back anyway`);
-  await run.deps.services.releaseApex(run.canary, run.info, run.signal);
-  await run.router.finalize(run.canary, run.signal);
-  run.event('Normal', 'Terminated', `${run.info.name} serves again; the Canary's objects are released`);
-  await setFinalizer(run, false);
+  if (!ready.ready) turn.event('Warning', 'Terminating', `${turn.info.name} is not ready (${ready.reason}); handing traffic back anyway`);
+  await turn.deps.services.releaseApex(turn.canary, turn.info, turn.signal);
+  await turn.router.finalize(turn.canary, turn.signal);
+  turn.event('Normal', 'Terminated', `${turn.info.name} serves again; the Canary's objects are released`);
+  await setFinalizer(turn, false);
   return undefined;
 }
