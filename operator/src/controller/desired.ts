@@ -1,6 +1,6 @@
 import { isIdle, runsCanary } from '@tollgate/contract/phases';
 import { affinityRoutes } from '../core/affinity.js';
-import { routesFor, type Routes } from '../routers/router.js';
+import { routesFor, type Routes } from '../meshes/router.js';
 import type { Run } from './run.js';
 
 /**
@@ -15,7 +15,7 @@ export async function applyDesired(run: Run, reportDrift = false): Promise<void>
   const weight = run.status.canaryWeight ?? 0;
   const desired = routesFor(weight, run.status.mirrored ?? false, affinityRoutes(run.canary.spec, run.status, run.a.intervalMs));
   if (reportDrift) await reportRouteDrift(run, desired);
-  await run.router.setRoutes(run.canary, run.info, desired, run.signal);
+  await run.router.setRoutes(run.canary, run.info, desired, run.a, run.signal);
   const up = runsCanary(run.phase) || weight > 0;
   await run.target.scaleCanary(run.canary, up, run.signal);
   if (isIdle(run.phase)) await run.target.syncAutoscaler(run.canary, run.signal);

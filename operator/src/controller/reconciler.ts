@@ -6,8 +6,7 @@ import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
-import { builtinMetricProviders } from '../metrics/builtin.js';
-import { supportedProviders } from '../routers/factory.js';
+import { builtinMetricProviders, supportedProviders } from '../meshes/registry.js';
 import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
@@ -131,7 +130,7 @@ export class Reconciler {
       run.ctx.target = this.deps.targets[run.canary.spec.targetRef.kind];
       run.ctx.info = await run.ctx.target!.describe(run.canary, run.signal);
       run.ctx.router = this.deps.routerFor(run.ctx.provider);
-      const mesh = run.router.validate?.(run.canary);
+      const mesh = run.router.validate?.(run.canary, run.a);
       if (mesh?.notices.length) run.notice = mergeNotice(run.notice, mesh.notices);
       if (mesh?.errors.length) return this.block(run, { reason: 'InvalidSpec', message: mesh.errors.join('; ') });
       await run.router.getRoutes(run.canary);

@@ -12,7 +12,7 @@ export async function initialize(run: Run): Promise<number | undefined> {
     run.event('Normal', 'Initializing', `Initializing: creating ${run.info.primaryName}`);
   }
   await run.deps.services.ensureBackends(run.canary, run.info, run.signal);
-  if (run.router.meshObjectsFirst) await run.router.reconcile(run.canary, run.info, run.signal);
+  if (run.router.meshObjectsFirst) await run.router.reconcile(run.canary, run.info, run.a, run.signal);
   await run.target.ensurePrimary(run.canary, run.info, run.signal);
   const ready = run.target.primaryReadiness(run.canary, run.a.primaryReadyThreshold);
   if (!ready.ready) {
@@ -25,7 +25,7 @@ export async function initialize(run: Run): Promise<number | undefined> {
     return undefined;
   }
   await run.deps.services.ensureApex(run.canary, run.info, run.signal);
-  await run.router.reconcile(run.canary, run.info, run.signal);
+  await run.router.reconcile(run.canary, run.info, run.a, run.signal);
   await run.target.scaleCanary(run.canary, false, run.signal);
   Object.assign(run.status, {
     phase: 'Initialized',

@@ -3,6 +3,7 @@ import type { CheckResult } from '../../api/types.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
+import { meshCapabilities } from '../../meshes/registry.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, isPaused, markHandled, pendingRequest } from '../requests.js';
 import type { Run } from '../run.js';
@@ -89,7 +90,7 @@ async function step(run: Run): Promise<number | undefined> {
       stepAgeMs,
     },
     checks,
-    run.router.provider !== 'kubernetes',
+    meshCapabilities(run.router.provider)?.split !== false,
   );
   s.lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
   s.lastAnalysisTime = new Date(run.now).toISOString();

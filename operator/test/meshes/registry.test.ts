@@ -1,14 +1,14 @@
-import { PROVIDER_NAMES } from '../src/api/crd/canary.js';
-import { AppMeshRouter } from '../src/routers/appmesh.js';
-import { MATCH_PROVIDERS, MIRROR_PROVIDERS, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
-import { createRouter, supportedProviders, UnknownProviderError } from '../src/routers/factory.js';
-import { HttpRouteRouter } from '../src/routers/gateway-api.js';
-import { IstioRouter } from '../src/routers/istio.js';
-import { KubernetesRouter } from '../src/routers/kubernetes.js';
-import { LinkerdRouter } from '../src/routers/linkerd.js';
-import { SmiRouter } from '../src/routers/smi.js';
-import { FakeKube } from './fakes/fake-kube.js';
-import { routerDepsOf } from './fakes/router-fixtures.js';
+import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
+import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
+import { providersWith, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
+import { createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
+import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
+import { IstioRouter } from '../../src/meshes/istio/router.js';
+import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
+import { LinkerdRouter } from '../../src/meshes/linkerd/router.js';
+import { SmiRouter } from '../../src/meshes/smi/router.js';
+import { FakeKube } from '../fakes/fake-kube.js';
+import { routerDepsOf } from '../fakes/router-fixtures.js';
 
 const deps = routerDepsOf(new FakeKube());
 
@@ -116,11 +116,18 @@ describe('createRouter', () => {
 
 describe('provider capabilities', () => {
   it('given the match providers, then they are the routers that write matched rules', () => {
-    expect([...MATCH_PROVIDERS].sort()).toEqual(['appmesh', 'appmesh:v1beta2', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'linkerd']);
+    expect(providersWith('match').sort()).toEqual([
+      'appmesh',
+      'appmesh:v1beta2',
+      'gatewayapi:v1',
+      'gatewayapi:v1beta1',
+      'istio',
+      'linkerd',
+    ]);
   });
 
   it('given the mirror providers, then they are Istio and the Gateway API', () => {
-    expect([...MIRROR_PROVIDERS].sort()).toEqual(['gatewayapi:v1', 'gatewayapi:v1beta1', 'istio']);
+    expect(providersWith('mirror').sort()).toEqual(['gatewayapi:v1', 'gatewayapi:v1beta1', 'istio']);
   });
 
   it('given the capability data, then the factory builds a router for exactly the providers it lists', () => {
