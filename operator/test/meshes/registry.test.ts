@@ -1,7 +1,22 @@
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
-import { providersWith, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
-import { createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
+import { CAPABILITIES, capabilitiesOf, providersWith, providersWithout, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
+import { appMesh } from '../../src/meshes/appmesh/index.js';
+import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
+import { istio } from '../../src/meshes/istio/index.js';
+import { kubernetes } from '../../src/meshes/kubernetes/index.js';
+import { linkerd } from '../../src/meshes/linkerd/index.js';
+import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
+import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
+import {
+  builtinMetricProviders,
+  builtinQuery,
+  createRouter,
+  meshCapabilities,
+  supportedProviders,
+  UnknownProviderError,
+} from '../../src/meshes/registry.js';
+import { smi } from '../../src/meshes/smi/index.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
@@ -132,5 +147,57 @@ describe('provider capabilities', () => {
 
   it('given the capability data, then the factory builds a router for exactly the providers it lists', () => {
     expect([...supportedProviders()].sort()).toEqual([...ROUTED_PROVIDERS].sort());
+  });
+});
+
+describe('the mesh folders and the registry', () => {
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh];
+  const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
+
+  it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
+    const ids = meshes.flatMap((m) => served(m).map(([id]) => id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...ROUTED_PROVIDERS].sort());
+  });
+
+  it.each(ROUTED_PROVIDERS.map((p) => [p]))("given provider %s, then its mesh points at the contract's own capability record", (p) => {
+    const entry = meshes.flatMap(served).find(([id]) => id === p)![1];
+    expect(entry.capabilities).toBe(CAPABILITIES[p]);
+    expect(meshCapabilities(p)).toBe(CAPABILITIES[p]);
+    expect(capabilitiesOf(p)).toBe(CAPABILITIES[p]);
+  });
+
+  it('given the capability records, then the providers with built-in queries are exactly those whose record says builtinMetrics', () => {
+    expect([...builtinMetricProviders()].sort()).toEqual(providersWith('builtinMetrics').sort());
+    for (const p of providersWith('builtinMetrics')) expect(builtinQuery(p, 'request-success-rate')).toContain('sum(rate(');
+  });
+
+  it('given kubernetes, then it is the one provider that cannot split traffic', () => {
+    expect(providersWithout('split')).toEqual(['kubernetes']);
+  });
+
+  it.each([['contour'], ['nginx'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+    expect(meshCapabilities(p)).toBeUndefined();
+    expect(capabilitiesOf(p)).toBeUndefined();
+  });
+
+  it('given a provider record that breaks the contract, then it does not type-check (npm run typecheck)', () => {
+    const router = (): never => {
+      throw new Error('not built');
+    };
+    // @ts-expect-error istio's record says builtinMetrics: its queries are required
+    const noQueries: MeshProvider<'istio'> = { capabilities: CAPABILITIES.istio, router, queries: undefined };
+    // @ts-expect-error a mesh needs its capability record
+    const noRecord: MeshProvider<'istio'> = { router, queries: ISTIO_QUERIES };
+    // @ts-expect-error gatewayapi:v1 has no built-in queries
+    const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
+    // @ts-expect-error a provider id the contract does not list has no capability record
+    const unknownId: Mesh<'contour'> = { name: 'contour', providers: { contour: noQueries } };
+    expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
+      undefined,
+      undefined,
+      ISTIO_QUERIES,
+      'contour',
+    ]);
   });
 });
