@@ -43,9 +43,11 @@ crds: build
 verify-crds: build
 	node operator/dist/cli/crds.js --check crds charts/tollgate/crds kustomize/base/crds
 
-# Static checks: no import cycle (scripts/check-cycles.mjs), typescript-eslint (eslint.config.js), no unused export
-# (knip.json), formatting (prettier, .prettierrc.json; `make format` applies it).
+# Static checks: the tests type-check (jest runs them through swc, which does not; tsconfig.test.json), no import
+# cycle (scripts/check-cycles.mjs), typescript-eslint (eslint.config.js), no unused export (knip.json), formatting
+# (prettier, .prettierrc.json; `make format` applies it).
 lint: build
+	npx tsc -p tsconfig.test.json
 	node scripts/check-cycles.mjs
 	npx eslint --max-warnings 0 .
 	npx knip --no-progress

@@ -1,40 +1,71 @@
 /**
- * What each of the operator's routers can do, as plain data: read by the router factory and the reconciler, and by
- * the CRD generator, which turns it into the CEL rules that refuse A/B testing, mirroring or session affinity on a
- * provider whose router cannot do them. In the contract, so the CRD generator (api/) does not load the routers.
+ * What each of the operator's routers can do, as plain data: one record per provider id. The operator's mesh folders
+ * (operator/src/meshes/<mesh>/index.ts) point at these records, and the registry is typed on them; the reconciler's
+ * validation and analysis, the CLI's lint and the CRD generator read them here, without loading any router: the CEL
+ * rules that refuse A/B testing, mirroring or session affinity on a provider that cannot do them are generated from
+ * them. In the contract, so the CRD generator (api/) does not load the routers.
  */
 
-/** Providers the operator has a router for (the keys of the router factory's table). */
-export const ROUTED_PROVIDERS = [
-  'istio',
-  'kubernetes',
-  'linkerd',
-  'smi:v1alpha1',
-  'smi:v1alpha2',
-  'smi:v1alpha3',
-  'smi:v1alpha4',
-  'osm',
-  'gatewayapi:v1',
-  'gatewayapi:v1beta1',
-  'appmesh',
-  'appmesh:v1beta2',
-] as const;
+/** One provider's capabilities. */
+export interface MeshCapabilities {
+  /**
+   * Splits live traffic by weight between primary and canary. Without it (kubernetes: Services only) a weighted
+   * release runs as blue/green, the switch being the primary's rolling update.
+   */
+  readonly split: boolean;
+  /** Sends matched requests to the canary (A/B testing, analysis.match); the router may still refuse a given match. */
+  readonly match: boolean;
+  /** Mirrors primary traffic to the canary (analysis.mirror). */
+  readonly mirror: boolean;
+  /** Pins users to a side with a cookie (analysis.sessionAffinity). */
+  readonly sessionAffinity: boolean;
+  /**
+   * The objects the router writes route plain TCP as well as HTTP. Only kubernetes (no route object: the Services
+   * carry any protocol); every other router writes HTTP routes. Nothing refuses a TCP service on its strength yet.
+   */
+  readonly tcp: boolean;
+  /** The mesh exports metrics the built-in request-success-rate and request-duration queries read. */
+  readonly builtinMetrics: boolean;
+}
 
-export type RoutedProvider = (typeof ROUTED_PROVIDERS)[number];
+const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: false } as const;
+const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, tcp: false, builtinMetrics: false } as const;
+const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true } as const;
 
-/** Providers whose router splits matched requests (A/B testing); a router may still refuse a given Canary. */
-export const MATCH_PROVIDERS: ReadonlySet<RoutedProvider> = new Set<RoutedProvider>([
-  'istio',
-  'linkerd',
-  'gatewayapi:v1',
-  'gatewayapi:v1beta1',
-  'appmesh',
-  'appmesh:v1beta2',
-]);
-/** Providers whose router can pin users to a side with a cookie (session affinity). */
-export const AFFINITY_PROVIDERS: ReadonlySet<RoutedProvider> = new Set<RoutedProvider>(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
-/** Providers whose router can mirror traffic to the canary. */
-export const MIRROR_PROVIDERS: ReadonlySet<RoutedProvider> = new Set<RoutedProvider>(['istio', 'gatewayapi:v1', 'gatewayapi:v1beta1']);
+/**
+ * The providers the operator has a router for, in the order messages list them. Literal types, so the operator's
+ * registry can require built-in queries exactly where builtinMetrics is true.
+ */
+export const CAPABILITIES = {
+  istio: { split: true, match: true, mirror: true, sessionAffinity: true, tcp: false, builtinMetrics: true },
+  kubernetes: { split: false, match: false, mirror: false, sessionAffinity: false, tcp: true, builtinMetrics: true },
+  linkerd: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  'smi:v1alpha1': SMI,
+  'smi:v1alpha2': SMI,
+  'smi:v1alpha3': SMI,
+  'smi:v1alpha4': SMI,
+  osm: { ...SMI, builtinMetrics: true },
+  'gatewayapi:v1': GATEWAY_API,
+  'gatewayapi:v1beta1': GATEWAY_API,
+  appmesh: APP_MESH,
+  'appmesh:v1beta2': APP_MESH,
+} as const satisfies Readonly<Record<string, MeshCapabilities>>;
+
+export type RoutedProvider = keyof typeof CAPABILITIES;
+
+/** Providers the operator has a router for. */
+export const ROUTED_PROVIDERS = Object.keys(CAPABILITIES) as readonly RoutedProvider[];
+
+const isRoutedProvider = (provider: string): provider is RoutedProvider => Object.hasOwn(CAPABILITIES, provider);
+
+/** A provider's capabilities; undefined for a provider the operator has no router for. */
+export const capabilitiesOf = (provider: string): MeshCapabilities | undefined =>
+  isRoutedProvider(provider) ? CAPABILITIES[provider] : undefined;
+
+/** Routed providers with a capability, in ROUTED_PROVIDERS order. */
+export const providersWith = (capability: keyof MeshCapabilities): RoutedProvider[] =>
+  ROUTED_PROVIDERS.filter((p) => CAPABILITIES[p][capability]);
 
 /** Routed providers that lack a capability: the ones a CEL rule can refuse at apply time (others are not driven yet). */
-export const routedWithout = (capable: ReadonlySet<RoutedProvider>): RoutedProvider[] => ROUTED_PROVIDERS.filter((p) => !capable.has(p));
+export const providersWithout = (capability: keyof MeshCapabilities): RoutedProvider[] =>
+  ROUTED_PROVIDERS.filter((p) => !CAPABILITIES[p][capability]);

@@ -1,6 +1,6 @@
 import type { Canary, CanarySpec } from '@tollgate/operator/api/types';
 import { validateCanary } from '@tollgate/operator/core/validation';
-import { supportedProviders } from '@tollgate/operator/routers/factory';
+import { supportedProviders } from '@tollgate/operator/meshes/registry';
 import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
 import { generateCases, type FuzzCase, type Outcome } from '../src/fuzz/generator.js';
 import { DuplicateKey, firstDifference, objectOf, plain, RawNumber, serialize } from '../src/fuzz/json.js';

@@ -1,7 +1,8 @@
 import type { Canary, CanaryStatus } from '../src/api/types.js';
 import { affinityRoutes, affinityStatus, cookieRegex, cookieValue } from '../src/core/affinity.js';
-import { httpRouteSpec } from '../src/routers/gateway-api-spec.js';
-import { routesFor } from '../src/routers/router.js';
+import { httpRouteSpec } from '../src/meshes/gateway-api/spec.js';
+import { routesFor } from '../src/meshes/router.js';
+import { strategyFor } from './fakes/router-fixtures.js';
 
 const canary = (sessionAffinity: NonNullable<Canary['spec']['analysis']>['sessionAffinity']): Canary => ({
   metadata: { name: 'podinfo', namespace: 'test' },
@@ -67,7 +68,7 @@ describe('httpRouteSpec with session affinity', () => {
   it('given a canary at 20 with both cookies, then sticky rules come first and the weighted backends set the cookies', () => {
     const c = canary({ cookieName: 'c', primaryCookieName: 'p', maxAge: 60 });
     const aff = affinityRoutes(c.spec, { canaryWeight: 20, sessionAffinityCookie: 'c=X', primarySessionAffinityCookie: 'p=Y' }, 30_000);
-    const spec = httpRouteSpec(c, routesFor(20, false, aff), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(20, false, aff), strategyFor(c), 'gateway');
     const setCookie = (value: string): object => ({
       type: 'ResponseHeaderModifier',
       responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] },

@@ -1,7 +1,7 @@
 import type { Canary, CanaryMetric } from '../src/api/types.js';
 import type { SecretReader } from '../src/kube/secrets.js';
 import { MetricAnalyzer } from '../src/metrics/analyzer.js';
-import { builtinQuery } from '../src/metrics/builtin.js';
+import { builtinQuery } from '../src/meshes/registry.js';
 import { renderQuery } from '../src/metrics/render.js';
 import { testHttp } from './fakes/outbound.js';
 import { signal, VendorApi } from './fakes/vendor-api.js';

@@ -10,13 +10,7 @@ import type { Schema } from '../src/api/crd/schema.js';
 import type { CanarySpec } from '../src/api/types.js';
 import { celValue, ruleHolds, ruleViolations } from '../src/core/rules.js';
 import { validateCanary } from '../src/core/validation.js';
-import {
-  AFFINITY_PROVIDERS,
-  MATCH_PROVIDERS,
-  MIRROR_PROVIDERS,
-  ROUTED_PROVIDERS,
-  type RoutedProvider,
-} from '@tollgate/contract/capabilities';
+import { providersWith, ROUTED_PROVIDERS, type RoutedProvider } from '@tollgate/contract/capabilities';
 
 type Json = Record<string, any>;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -155,9 +149,9 @@ describe('the Canary rules', () => {
 
 describe('the capability rules, generated from contract/src/capabilities.ts', () => {
   const features: [string, ReadonlySet<RoutedProvider>, RuleExample['analysis']][] = [
-    ['match', MATCH_PROVIDERS, { stepWeight: undefined, iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] }],
-    ['mirror', MIRROR_PROVIDERS, { stepWeight: undefined, iterations: 5, mirror: true }],
-    ['sessionAffinity', AFFINITY_PROVIDERS, { sessionAffinity: { cookieName: 'side' } }],
+    ['match', new Set(providersWith('match')), { stepWeight: undefined, iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] }],
+    ['mirror', new Set(providersWith('mirror')), { stepWeight: undefined, iterations: 5, mirror: true }],
+    ['sessionAffinity', new Set(providersWith('sessionAffinity')), { sessionAffinity: { cookieName: 'side' } }],
   ];
   const cases = features.flatMap(([feature, capable, analysis]) => PROVIDER_NAMES.map((p) => [feature, p, capable, analysis] as const));
 

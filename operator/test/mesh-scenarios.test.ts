@@ -1,6 +1,6 @@
 import type { CanarySpec, KubeObject } from '../src/api/types.js';
 import { Resources } from '../src/kube/resources.js';
-import { routesFor } from '../src/routers/router.js';
+import { routesFor } from '../src/meshes/router.js';
 import { aCanary, aDeployment, NS, World } from './fakes/world.js';
 
 type Obj = KubeObject & { spec: Record<string, unknown> };

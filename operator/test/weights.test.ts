@@ -12,6 +12,7 @@ const base: ResolvedAnalysis = {
   stepWeightPromotion: 0,
   iterations: 0,
   strategy: 'canary',
+  match: [],
   mirror: false,
   primaryReadyThreshold: 100,
   canaryReadyThreshold: 100,

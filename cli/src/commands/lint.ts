@@ -59,10 +59,9 @@ function summary(r: LintResult, errors: number): string {
 }
 
 async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
-  // The routers' capability data, not the routers: lint loads no router code.
-  const [{ ROUTED_PROVIDERS }, { builtinMetricProviders }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
+  // The routers' capability records, not the routers: lint loads no router code.
+  const [{ ROUTED_PROVIDERS, providersWith }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
     import('@tollgate/contract/capabilities'),
-    import('@tollgate/operator/metrics/builtin'),
     import('@tollgate/operator/targets/workload-kinds'),
     import('@tollgate/operator/config'),
   ]);
@@ -71,7 +70,7 @@ async function lintOptions(meshProvider: string | undefined): Promise<LintOption
     caps: {
       providers: new Set<string>(ROUTED_PROVIDERS),
       targetKinds: new Set(TARGET_KINDS),
-      builtinMetricProviders: builtinMetricProviders(),
+      builtinMetricProviders: new Set<string>(providersWith('builtinMetrics')),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { primaryName } from '@tollgate/contract/metadata';
 import type { Canary } from '../api/types.js';
-import { serviceNames } from '../routers/services.js';
+import { serviceNames } from '../meshes/services.js';
 
 /**
  * What a Canary takes for itself in its namespace: its target and the names of the objects it generates

@@ -1,6 +1,6 @@
 import { isIdle, runsCanary } from '@tollgate/contract/phases';
 import { affinityRoutes } from '../core/affinity.js';
-import { routesFor, type Routes } from '../routers/router.js';
+import { routesFor, type Routes } from '../meshes/router.js';
 import type { ReadyTurn } from './turn.js';
 
 /**
@@ -15,7 +15,7 @@ export async function applyDesired(turn: ReadyTurn, reportDrift = false): Promis
   const weight = turn.status.canaryWeight ?? 0;
   const desired = routesFor(weight, turn.status.mirrored ?? false, affinityRoutes(turn.canary.spec, turn.status, turn.analysis.intervalMs));
   if (reportDrift) await reportRouteDrift(turn, desired);
-  await turn.router.setRoutes(turn.canary, turn.info, desired, turn.signal);
+  await turn.router.setRoutes(turn.canary, turn.info, desired, turn.analysis, turn.signal);
   const up = runsCanary(turn.phase) || weight > 0;
   await turn.target.scaleCanary(turn.canary, up, turn.signal);
   if (isIdle(turn.phase)) await turn.target.syncAutoscaler(turn.canary, turn.signal);

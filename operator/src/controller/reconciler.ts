@@ -6,8 +6,7 @@ import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
 import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
-import { builtinMetricProviders } from '../metrics/builtin.js';
-import { supportedProviders } from '../routers/factory.js';
+import { builtinMetricProviders, supportedProviders } from '../meshes/registry.js';
 import { TargetError } from '../targets/target.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
@@ -129,7 +128,7 @@ export class Reconciler {
       const target = this.deps.targets[canary.spec.targetRef.kind]!;
       const info = await target.describe(canary, seen.signal);
       const router = this.deps.routerFor(provider);
-      const mesh = router.validate?.(canary);
+      const mesh = router.validate?.(canary, analysis);
       if (mesh?.notices.length) seen.notice = notice = mergeNotice(notice, mesh.notices);
       if (mesh?.errors.length) return { reason: 'InvalidSpec', message: mesh.errors.join('; ') };
       await router.getRoutes(canary);

@@ -4,7 +4,7 @@ import type { ResolvedAnalysis } from '../core/analysis.js';
 import { boundedMessage, canaryConditions, type Problem } from '../core/conditions.js';
 import type { EventType } from '../kube/events.js';
 import { Resources } from '../kube/resources.js';
-import type { Router } from '../routers/router.js';
+import type { Router } from '../meshes/router.js';
 import type { Target, TargetInfo } from '../targets/target.js';
 import type { Logger } from '../util/log.js';
 import { alertOf, type AlertContext, type AlertKind } from '../alerts/index.js';

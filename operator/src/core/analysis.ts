@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '@tollgate/contract/capabilities';
 import { durationOr } from '../api/duration.js';
 import type { CanaryAnalysis, CanarySpec } from '../api/types.js';
 
@@ -15,7 +16,11 @@ export interface ResolvedAnalysis {
   stepWeightPromotion: number;
   iterations: number;
   strategy: Strategy;
+  /** The A/B conditions (analysis.match, Istio HTTPMatchRequest shape); empty for none. */
+  match: Record<string, unknown>[];
   mirror: boolean;
+  /** Percent of the primary's traffic mirrored while mirroring; unset: all of it. */
+  mirrorWeight?: number;
   primaryReadyThreshold: number;
   canaryReadyThreshold: number;
   progressDeadlineMs: number;
@@ -38,13 +43,13 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
 }
 
 /**
- * Applies Flagger's defaults; throws DurationError for an unparsable interval. The kubernetes provider
- * cannot split traffic, so a weighted canary there runs as blue/green (10 iterations unless set), as in Flagger.
+ * Applies Flagger's defaults; throws DurationError for an unparsable interval. A provider that cannot split
+ * traffic (capability split: kubernetes) runs a weighted canary as blue/green (10 iterations unless set), as in Flagger.
  */
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
   const a = analysisOf(spec);
-  const noSplit = provider === 'kubernetes' && strategyOf(a) === 'canary';
+  const noSplit = capabilitiesOf(provider)?.split === false && strategyOf(a) === 'canary';
   const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
   const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];
   const useSteps = !a.stepWeight && stepWeights.length > 0;
@@ -59,7 +64,9 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
     stepWeightPromotion: a.stepWeightPromotion ?? 0,
     iterations: noSplit ? a.iterations || 10 : (a.iterations ?? 0),
     strategy: noSplit ? 'blue-green' : strategyOf(a),
+    match: a.match ?? [],
     mirror: a.mirror ?? false,
+    ...(a.mirrorWeight !== undefined ? { mirrorWeight: a.mirrorWeight } : {}),
     primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
     canaryReadyThreshold: a.canaryReadyThreshold ?? 100,
     progressDeadlineMs: (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000,

@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '@tollgate/contract/capabilities';
 import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
@@ -110,10 +111,10 @@ function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues
   const strategy = strategyOf(a);
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (strategy === 'canary' && provider === 'kubernetes' && !spec.skipAnalysis) {
+  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis) {
     r.notice(
       providerPath(spec),
-      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
+      `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,
     );
   } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
     r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);

@@ -7,7 +7,7 @@ import type { ResourceType } from './resources.js';
 
 /*
  * Writing the objects the operator generates (Services, mesh objects, -primary autoscalers): create or replace
- * from the cache, keeping what other writers own. Used by routers/ and targets/.
+ * from the cache, keeping what other writers own. Used by meshes/ and targets/.
  */
 
 export type EnsureAction = 'created' | 'updated' | 'unchanged';

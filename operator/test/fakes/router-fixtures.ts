@@ -1,7 +1,8 @@
 import type { Canary, CanaryAnalysis, CanaryService, CanarySpec } from '../../src/api/types.js';
 import { ownerRefOf } from '../../src/controller/deps.js';
+import { resolveAnalysis } from '../../src/core/analysis.js';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { RouterDeps } from '../../src/routers/router.js';
+import type { RouterDeps, RouteStrategy } from '../../src/meshes/router.js';
 import type { TargetInfo } from '../../src/targets/target.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { FakeKube } from './fake-kube.js';
@@ -22,6 +23,9 @@ export const canaryOf = (
     ...spec,
   },
 });
+
+/** A router's strategy input for a Canary, resolved as the reconciler resolves it (core/analysis.ts). */
+export const strategyFor = (canary: Canary): RouteStrategy => resolveAnalysis(canary.spec, canary.spec.provider ?? 'istio');
 
 /** The target as the Deployment target describes podinfo: pods labelled app=podinfo (canary) and app=podinfo-primary. */
 export const TARGET: TargetInfo = {

@@ -8,7 +8,7 @@
  */
 import { IN_FLIGHT_PHASES } from '@tollgate/contract/phases';
 import { DURATION, SUCCESS_RATE } from '../metric-names.js';
-import { AFFINITY_PROVIDERS, MATCH_PROVIDERS, MIRROR_PROVIDERS, type RoutedProvider, routedWithout } from '@tollgate/contract/capabilities';
+import { type MeshCapabilities, providersWith, providersWithout } from '@tollgate/contract/capabilities';
 
 export interface CelRule {
   /** Stable name, used by the docs and the tests. */
@@ -118,12 +118,12 @@ export const WEBHOOK_RULES: readonly CelRule[] = [
 const analysisUses = (field: string, used: (ref: string) => string): string =>
   ['analysis', 'canaryAnalysis'].map((a) => `(has(self.${a}) && has(self.${a}.${field}) && ${used(`self.${a}.${field}`)})`).join(' || ');
 
-const capabilityRule = (id: string, field: string, used: (ref: string) => string, capable: ReadonlySet<RoutedProvider>): CelRule => {
-  const incapable = routedWithout(capable);
+const capabilityRule = (id: string, field: string, used: (ref: string) => string, capability: keyof MeshCapabilities): CelRule => {
+  const incapable = providersWithout(capability);
   return {
     id,
     rule: `!has(self.provider) || !(self.provider in ${celList(incapable)}) || !(${analysisUses(field, used)})`,
-    message: `analysis.${field} is not possible with this provider: use ${orList([...capable])}`,
+    message: `analysis.${field} is not possible with this provider: use ${orList(providersWith(capability))}`,
     why:
       "The routers of the refused providers cannot do it; the lists come from contract/src/capabilities.ts, as the operator's. " +
       'A provider Tollgate does not drive yet is reported by the operator, and an unset provider (the operator default) is checked by the operator.',
@@ -138,9 +138,9 @@ export const SPEC_RULES: readonly CelRule[] = [
     message: 'analysis and its deprecated alias canaryAnalysis are mutually exclusive',
     why: 'canaryAnalysis would be ignored without a word.',
   },
-  capabilityRule('match-provider', 'match', (ref) => `size(${ref}) > 0`, MATCH_PROVIDERS),
-  capabilityRule('mirror-provider', 'mirror', (ref) => ref, MIRROR_PROVIDERS),
-  capabilityRule('affinity-provider', 'sessionAffinity', () => 'true', AFFINITY_PROVIDERS),
+  capabilityRule('match-provider', 'match', (ref) => `size(${ref}) > 0`, 'match'),
+  capabilityRule('mirror-provider', 'mirror', (ref) => ref, 'mirror'),
+  capabilityRule('affinity-provider', 'sessionAffinity', () => 'true', 'sessionAffinity'),
   {
     id: 'autoscaler-not-daemonset',
     rule: "!has(self.autoscalerRef) || self.targetRef.kind != 'DaemonSet'",

@@ -16,7 +16,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
     };
   }
   await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
-  if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.signal);
+  if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
   const ready = turn.target.primaryReadiness(turn.canary, turn.analysis.primaryReadyThreshold);
   if (!ready.ready) {
@@ -29,7 +29,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
     };
   }
   await turn.deps.services.ensureApex(turn.canary, turn.info, turn.signal);
-  await turn.router.reconcile(turn.canary, turn.info, turn.signal);
+  await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   await turn.target.scaleCanary(turn.canary, false, turn.signal);
   const { revision } = turn.info;
   return {

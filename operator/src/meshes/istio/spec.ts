@@ -1,8 +1,7 @@
-import type { Canary } from '../api/types.js';
-import { analysisOf, strategyOf } from '../core/analysis.js';
-import { cookieRegex, setCookie } from '../core/affinity.js';
-import type { Routes } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary } from '../../api/types.js';
+import { cookieRegex, setCookie } from '../../core/affinity.js';
+import type { Routes, RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
 
@@ -57,8 +56,8 @@ function affinityRules(canary: Canary, routes: Routes, weighted: Json): Json[] {
 }
 
 /** The A/B match rules: each analysis match merged into each service match (or used alone). */
-export function mergedMatches(canary: Canary): Json[] {
-  const analysis = (analysisOf(canary.spec).match ?? []) as Json[];
+export function mergedMatches(canary: Canary, strategy: RouteStrategy): Json[] {
+  const analysis = strategy.match as Json[];
   const service = (canary.spec.service?.match ?? []) as Json[];
   if (service.length === 0) return analysis;
   return service.flatMap((s) => analysis.map((m) => ({ ...s, ...m })));
@@ -91,10 +90,9 @@ function hostsAndGateways(canary: Canary): Json {
  * rule first (split by the routes) and a default rule (all to the primary) after it. Mirroring copies
  * the primary's traffic to the canary at mirrorWeight percent.
  */
-export function virtualServiceSpec(canary: Canary, routes: Routes): Json {
+export function virtualServiceSpec(canary: Canary, routes: Routes, strategy: RouteStrategy): Json {
   const names = serviceNames(canary);
   const port = canary.spec.service!.port;
-  const a = analysisOf(canary.spec);
   const serviceMatch = canary.spec.service!.match as Json[] | undefined;
   const weighted: Json = {
     ...(serviceMatch?.length ? { match: serviceMatch } : {}),
@@ -103,15 +101,15 @@ export function virtualServiceSpec(canary: Canary, routes: Routes): Json {
   };
   if (routes.mirrored) {
     weighted.mirror = { host: names.canary, port: { number: port } };
-    if (a.mirrorWeight !== undefined) weighted.mirrorPercentage = { value: a.mirrorWeight };
+    if (strategy.mirrorWeight !== undefined) weighted.mirrorPercentage = { value: strategy.mirrorWeight };
   }
-  if (strategyOf(a) !== 'ab-testing') return { ...hostsAndGateways(canary), http: affinityRules(canary, routes, weighted) };
+  if (strategy.strategy !== 'ab-testing') return { ...hostsAndGateways(canary), http: affinityRules(canary, routes, weighted) };
   const fallback: Json = {
     ...(serviceMatch?.length ? { match: serviceMatch } : {}),
     ...routeOptions(canary),
     route: [destination(names.primary, port, 100)],
   };
-  return { ...hostsAndGateways(canary), http: [{ ...weighted, match: mergedMatches(canary) }, fallback] };
+  return { ...hostsAndGateways(canary), http: [{ ...weighted, match: mergedMatches(canary, strategy) }, fallback] };
 }
 
 export function destinationRuleSpec(canary: Canary, host: string): Json {

@@ -1,10 +1,9 @@
-import type { Canary } from '../api/types.js';
-import { analysisOf } from '../core/analysis.js';
-import { Resources } from '../kube/resources.js';
-import type { TargetInfo } from '../targets/target.js';
-import { HttpRouteRouter } from './gateway-api.js';
-import type { Router, RouterDeps, Routes, RouterValidation } from './router.js';
-import { SmiRouter } from './smi.js';
+import type { Canary } from '../../api/types.js';
+import { Resources } from '../../kube/resources.js';
+import type { TargetInfo } from '../../targets/target.js';
+import { HttpRouteRouter } from '../gateway-api/router.js';
+import type { Router, RouterDeps, Routes, RouterValidation, RouteStrategy } from '../router.js';
+import { SmiRouter } from '../smi/router.js';
 
 /**
  * Linkerd. By default an SMI TrafficSplit (v1alpha2, as the linkerd-smi extension serves it); when the
@@ -26,21 +25,21 @@ export class LinkerdRouter implements Router {
     return canary.spec.service?.gatewayRefs?.length ? this.httpRoute : this.smi;
   }
 
-  validate(canary: Canary): RouterValidation {
-    if (this.pick(canary) === this.httpRoute) return this.httpRoute.validate(canary);
+  validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
+    if (this.pick(canary) === this.httpRoute) return this.httpRoute.validate(canary, strategy);
     const errors =
-      (analysisOf(canary.spec).match?.length ?? 0) > 0
+      strategy.match.length > 0
         ? ['A/B testing with provider linkerd needs service.gatewayRefs (an HTTPRoute): a TrafficSplit cannot match requests']
         : [];
     return { errors, notices: [] };
   }
 
-  reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
-    return this.pick(canary).reconcile(canary, target, signal);
+  reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    return this.pick(canary).reconcile(canary, target, strategy, signal);
   }
 
-  setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
-    return this.pick(canary).setRoutes(canary, target, routes, signal);
+  setRoutes(canary: Canary, target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    return this.pick(canary).setRoutes(canary, target, routes, strategy, signal);
   }
 
   getRoutes(canary: Canary): Promise<Routes | undefined> {

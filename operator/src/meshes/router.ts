@@ -1,5 +1,6 @@
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { AffinityRoutes } from '../core/affinity.js';
+import type { ResolvedAnalysis } from '../core/analysis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { TargetInfo } from '../targets/target.js';
@@ -21,6 +22,12 @@ export const routesFor = (canaryWeight: number, mirrored = false, affinity?: Aff
   ...(affinity ? { affinity } : {}),
 });
 
+/**
+ * What the release asks of the routes besides the split, from the resolved analysis (core/analysis.ts): a router
+ * writes the A/B match rule, the mirror percentage and the strategy's rule layout from it, never from spec.analysis.
+ */
+export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirrorWeight'>;
+
 /** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
 export interface RouterValidation {
   errors: string[];
@@ -33,11 +40,11 @@ export interface Router {
   /** The mesh objects must exist before the primary's pods start (App Mesh: sidecar injection). */
   readonly meshObjectsFirst?: boolean;
   /** Mesh-specific checks of a Canary, beyond the CRD schema. */
-  validate?(canary: Canary): RouterValidation;
+  validate?(canary: Canary, strategy: RouteStrategy): RouterValidation;
   /** Creates the mesh objects (all traffic to the primary) or corrects them, keeping the live weights. */
-  reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void>;
+  reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void>;
   /** Writes the split; writes nothing when the objects already carry it. */
-  setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void>;
+  setRoutes(canary: Canary, target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void>;
   /** Reads the live split back from the mesh objects; undefined when they do not exist yet. */
   getRoutes(canary: Canary): Promise<Routes | undefined>;
   /**

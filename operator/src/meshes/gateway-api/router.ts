@@ -1,10 +1,10 @@
-import type { Canary } from '../api/types.js';
-import { Resources, type ResourceType } from '../kube/resources.js';
-import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
-import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRouteFlavour } from './gateway-api-spec.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary } from '../../api/types.js';
+import { Resources, type ResourceType } from '../../kube/resources.js';
+import type { TargetInfo } from '../../targets/target.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
+import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRouteFlavour } from './spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 /** Gateway API's Duration: up to four whole-number parts of h, m, s or ms. */
 const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
@@ -23,7 +23,7 @@ export class HttpRouteRouter implements Router {
   ) {}
 
   // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
-  validate(canary: Canary): RouterValidation {
+  validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
     const errors: string[] = [];
     const notices: string[] = [];
     if (this.flavour === 'gateway' && !canary.spec.service?.gatewayRefs?.length) {
@@ -31,7 +31,7 @@ export class HttpRouteRouter implements Router {
         `provider ${this.provider} needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to`,
       );
     }
-    const lost = unconvertibleMatchFields(canary);
+    const lost = unconvertibleMatchFields(canary, strategy);
     if (lost.length) errors.push(`match fields ${lost.join(', ')} cannot be expressed in an HTTPRoute`);
     const s = canary.spec.service;
     if (
@@ -56,18 +56,18 @@ export class HttpRouteRouter implements Router {
       errors.push(
         'corsPolicy.allowOrigins prefix and regex matches have no Gateway API form: list exact origins (wildcards like https://*.example.com are allowed)',
       );
-    const matches = httpRouteSpec(canary, routesFor(0), this.flavour).rules as { matches?: unknown[] }[];
+    const matches = httpRouteSpec(canary, routesFor(0), strategy, this.flavour).rules as { matches?: unknown[] }[];
     if (this.flavour === 'linkerd' && matches.some((r) => (r.matches?.length ?? 0) > 8))
       errors.push('Linkerd HTTPRoutes take at most 8 matches per rule: service.match combined with analysis.match gives more');
     return { errors, notices };
   }
 
-  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
   }
 
-  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
-    return this.write(canary, routes, signal);
+  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    return this.write(canary, routes, strategy, signal);
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {
@@ -78,14 +78,14 @@ export class HttpRouteRouter implements Router {
     await releaseGenerated(this.deps, canary, this.resource, serviceNames(canary).apex, signal);
   }
 
-  private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
+  private async write(canary: Canary, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
     await ensureGenerated(
       this.deps,
       canary,
       {
         resource: this.resource,
         name: serviceNames(canary).apex,
-        spec: httpRouteSpec(canary, routes, this.flavour),
+        spec: httpRouteSpec(canary, routes, strategy, this.flavour),
         labels: canary.spec.service?.apex?.labels,
         annotations: canary.spec.service?.apex?.annotations,
       },

@@ -1,9 +1,9 @@
-import type { Canary } from '../api/types.js';
-import { Resources, type ResourceType } from '../kube/resources.js';
-import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
-import { routesFor, type Router, type RouterDeps, type Routes } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary } from '../../api/types.js';
+import { Resources, type ResourceType } from '../../kube/resources.js';
+import type { TargetInfo } from '../../targets/target.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3' | 'v1alpha4';
 
@@ -60,11 +60,11 @@ export class SmiRouter implements Router {
     private readonly deps: RouterDeps,
   ) {}
 
-  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
   }
 
-  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, _strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
     return this.write(canary, routes, signal);
   }
 

@@ -1,9 +1,8 @@
-import type { Canary, StringMatch } from '../api/types.js';
-import { durationOr } from '../api/duration.js';
-import { analysisOf, strategyOf } from '../core/analysis.js';
-import { cookieRegex, setCookie } from '../core/affinity.js';
-import type { Routes } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary, StringMatch } from '../../api/types.js';
+import { durationOr } from '../../api/duration.js';
+import { cookieRegex, setCookie } from '../../core/affinity.js';
+import type { Routes, RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,8 +47,8 @@ export function toHttpRouteMatch(m: Json): Json {
 }
 
 /** Match fields that a Gateway API route cannot express (they would be dropped): reported, never silently lost. */
-export function unconvertibleMatchFields(canary: Canary): string[] {
-  const all = [...((canary.spec.service?.match ?? []) as Json[]), ...((analysisOf(canary.spec).match ?? []) as Json[])];
+export function unconvertibleMatchFields(canary: Canary, strategy: RouteStrategy): string[] {
+  const all = [...((canary.spec.service?.match ?? []) as Json[]), ...(strategy.match as Json[])];
   const supported = new Set(['uri', 'headers', 'queryParams', 'method', 'name']);
   const lost = (m: Json): string[] => [
     ...Object.keys(m).filter((k) => !supported.has(k)),
@@ -123,20 +122,19 @@ export function parentRefs(canary: Canary, flavour: HttpRouteFlavour): Json[] {
  * The HTTPRoute spec for a split. One weighted rule for canary and blue/green (with a RequestMirror filter
  * while mirrored); A/B testing puts the matched rule first and a default rule, all to the primary, after it.
  */
-export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRouteFlavour): Json {
+export function httpRouteSpec(canary: Canary, routes: Routes, strategy: RouteStrategy, flavour: HttpRouteFlavour): Json {
   const names = serviceNames(canary);
   const port = canary.spec.service!.port;
   const ref = (name: string, weight: number): Json => ({ kind: 'Service', name, port, weight });
   const serviceMatches = ((canary.spec.service?.match ?? []) as Json[]).map(toHttpRouteMatch);
   const baseMatches = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix', value: '/' } }];
   const filters = ruleFilters(canary, flavour);
-  const a = analysisOf(canary.spec);
   if (routes.mirrored && flavour === 'gateway') {
     filters.push({
       type: 'RequestMirror',
       requestMirror: {
         backendRef: { kind: 'Service', name: names.canary, port },
-        ...(a.mirrorWeight !== undefined ? { percent: a.mirrorWeight } : {}),
+        ...(strategy.mirrorWeight !== undefined ? { percent: strategy.mirrorWeight } : {}),
       },
     });
   }
@@ -154,8 +152,8 @@ export function httpRouteSpec(canary: Canary, routes: Routes, flavour: HttpRoute
     const sticky = stickyRules(canary, routes, baseMatches, weighted, ref);
     return { ...head, rules: [...sticky.map((r) => rule(r.matches, r.backendRefs)), rule(baseMatches, weighted)] };
   }
-  if (strategyOf(a) !== 'ab-testing') return { ...head, rules: [rule(baseMatches, weighted)] };
-  const abMatches = ((a.match ?? []) as Json[]).map(toHttpRouteMatch);
+  if (strategy.strategy !== 'ab-testing') return { ...head, rules: [rule(baseMatches, weighted)] };
+  const abMatches = (strategy.match as Json[]).map(toHttpRouteMatch);
   const merged = serviceMatches.length ? serviceMatches.flatMap((s) => abMatches.map((m) => mergeMatches(s, m))) : abMatches;
   return { ...head, rules: [rule(merged, weighted), rule(baseMatches, [ref(names.primary, 100)])] };
 }

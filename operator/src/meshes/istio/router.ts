@@ -1,10 +1,10 @@
-import type { Canary } from '../api/types.js';
-import { Resources } from '../kube/resources.js';
-import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
-import { destinationRuleSpec, routesOfVirtualService, virtualServiceSpec } from './istio-spec.js';
-import { routesFor, type Router, type RouterDeps, type Routes } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary } from '../../api/types.js';
+import { Resources } from '../../kube/resources.js';
+import type { TargetInfo } from '../../targets/target.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
+import { destinationRuleSpec, routesOfVirtualService, virtualServiceSpec } from './spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 /** Istio: a VirtualService `<apex>` splitting between DestinationRules `<apex>-primary` and `<apex>-canary`. */
 export class IstioRouter implements Router {
@@ -12,11 +12,11 @@ export class IstioRouter implements Router {
 
   constructor(private readonly deps: RouterDeps) {}
 
-  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
   }
 
-  async setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+  async setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     for (const host of [names.primary, names.canary]) {
       await ensureGenerated(
@@ -32,7 +32,7 @@ export class IstioRouter implements Router {
       {
         resource: Resources.virtualServices,
         name: names.apex,
-        spec: virtualServiceSpec(canary, routes),
+        spec: virtualServiceSpec(canary, routes, strategy),
         labels: canary.spec.service?.apex?.labels,
         annotations: canary.spec.service?.apex?.annotations,
       },

@@ -1,11 +1,11 @@
-import type { KubeObject } from '../src/api/types.js';
-import { Resources } from '../src/kube/resources.js';
-import { gatewayApiRouter, HttpRouteRouter } from '../src/routers/gateway-api.js';
-import { LinkerdRouter } from '../src/routers/linkerd.js';
-import { routesFor } from '../src/routers/router.js';
-import { FakeKube } from './fakes/fake-kube.js';
-import { canaryOf, OWNER, routerDepsOf, signal, TARGET } from './fakes/router-fixtures.js';
-import { admittingClient } from './fakes/upstream-crds.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { Resources } from '../../src/kube/resources.js';
+import { gatewayApiRouter, HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
+import { LinkerdRouter } from '../../src/meshes/linkerd/router.js';
+import { routesFor } from '../../src/meshes/router.js';
+import { FakeKube } from '../fakes/fake-kube.js';
+import { canaryOf, OWNER, routerDepsOf, signal, strategyFor, TARGET } from '../fakes/router-fixtures.js';
+import { admittingClient } from '../fakes/upstream-crds.js';
 
 type Route = KubeObject & { spec: Record<string, unknown> };
 
@@ -16,11 +16,11 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
   const router = gatewayApiRouter('v1', routerDepsOf(new FakeKube()));
 
   it('given no gatewayRefs, then it is an error: the HTTPRoute would attach to nothing', () => {
-    expect(router.validate!(canaryOf())).toEqual({
+    expect(router.validate!(canaryOf(), strategyFor(canaryOf()))).toEqual({
       errors: ['provider gatewayapi:v1 needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to'],
       notices: [],
     });
-    expect(router.validate!(canaryOf({ gatewayRefs: [] })).errors).toHaveLength(1);
+    expect(router.validate!(canaryOf({ gatewayRefs: [] }), strategyFor(canaryOf({ gatewayRefs: [] }))).errors).toHaveLength(1);
   });
 
   it('given gatewayRefs and convertible matches, then there is nothing to report', () => {
@@ -28,7 +28,7 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
       { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' } }] },
       { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] },
     );
-    expect(router.validate!(c)).toEqual({ errors: [], notices: [] });
+    expect(router.validate!(c, strategyFor(c))).toEqual({ errors: [], notices: [] });
   });
 
   it('given match fields an HTTPRoute cannot express, then they are an error, named', () => {
@@ -36,7 +36,7 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
       { gatewayRefs: [GATEWAY], match: [{ sourceLabels: { app: 'x' } }] },
       { iterations: 3, match: [{ withoutHeaders: { a: { exact: '1' } } }] },
     );
-    expect(router.validate!(c)).toEqual({
+    expect(router.validate!(c, strategyFor(c))).toEqual({
       errors: ['match fields sourceLabels, withoutHeaders cannot be expressed in an HTTPRoute'],
       notices: [],
     });
@@ -44,20 +44,27 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
 
   it('given neither gatewayRefs nor convertible matches, then both errors are reported', () => {
     const c = canaryOf({ match: [{ port: 80 }] });
-    expect(router.validate!(c).errors).toEqual([
+    expect(router.validate!(c, strategyFor(c)).errors).toEqual([
       'provider gatewayapi:v1 needs service.gatewayRefs: the Gateways (or, for a mesh, the Service) the HTTPRoute attaches to',
       'match fields port cannot be expressed in an HTTPRoute',
     ]);
   });
 
   it('given retries or a trafficPolicy, then a notice says they are not applied', () => {
-    expect(router.validate!(canaryOf({ gatewayRefs: [GATEWAY], retries: { attempts: 3 } }))).toEqual({
+    expect(
+      router.validate!(
+        canaryOf({ gatewayRefs: [GATEWAY], retries: { attempts: 3 } }),
+        strategyFor(canaryOf({ gatewayRefs: [GATEWAY], retries: { attempts: 3 } })),
+      ),
+    ).toEqual({
       errors: [],
       notices: ['service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by gatewayapi:v1'],
     });
     expect(
-      gatewayApiRouter('v1beta1', routerDepsOf(new FakeKube())).validate!(canaryOf({ gatewayRefs: [GATEWAY], trafficPolicy: { tls: {} } }))
-        .notices,
+      gatewayApiRouter('v1beta1', routerDepsOf(new FakeKube())).validate!(
+        canaryOf({ gatewayRefs: [GATEWAY], trafficPolicy: { tls: {} } }),
+        strategyFor(canaryOf({ gatewayRefs: [GATEWAY], trafficPolicy: { tls: {} } })),
+      ).notices,
     ).toEqual(['service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by gatewayapi:v1beta1']);
   });
 
@@ -69,7 +76,7 @@ describe('HttpRouteRouter.validate (Gateway API)', () => {
       mirror: [{ backendRef: { name: 'x', port: 1 } }],
       headers: { response: { set: { a: '1' } } },
     });
-    expect(router.validate!(c)).toEqual({ errors: [], notices: [] });
+    expect(router.validate!(c, strategyFor(c))).toEqual({ errors: [], notices: [] });
   });
 });
 
@@ -79,7 +86,7 @@ describe('HttpRouteRouter.validate (Linkerd flavour)', () => {
     'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied';
 
   it('given no gatewayRefs, then it is not an error (the parent defaults to the apex Service)', () => {
-    expect(router.validate(canaryOf())).toEqual({ errors: [], notices: [] });
+    expect(router.validate(canaryOf(), strategyFor(canaryOf()))).toEqual({ errors: [], notices: [] });
   });
 
   it.each<[string, Parameters<typeof canaryOf>[0]]>([
@@ -88,23 +95,33 @@ describe('HttpRouteRouter.validate (Linkerd flavour)', () => {
     ['a service mirror', { mirror: [{ backendRef: { name: 'shadow', port: 80 } }] }],
     ['response headers', { headers: { response: { set: { a: '1' } } } }],
   ])('given %s, then a notice says it is not applied', (_title, service) => {
-    expect(router.validate(canaryOf(service))).toEqual({ errors: [], notices: [NOTICE] });
+    expect(router.validate(canaryOf(service), strategyFor(canaryOf(service)))).toEqual({ errors: [], notices: [NOTICE] });
   });
 
   it('given request headers only, then there is no notice', () => {
-    expect(router.validate(canaryOf({ headers: { request: { set: { a: '1' } } } }))).toEqual({ errors: [], notices: [] });
+    expect(
+      router.validate(
+        canaryOf({ headers: { request: { set: { a: '1' } } } }),
+        strategyFor(canaryOf({ headers: { request: { set: { a: '1' } } } })),
+      ),
+    ).toEqual({ errors: [], notices: [] });
   });
 
   it('given a rewrite and retries, then both notices are given, the Linkerd one first', () => {
-    expect(router.validate(canaryOf({ rewrite: { uri: '/' }, retries: { attempts: 2 } })).notices).toEqual([
-      NOTICE,
-      'service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by linkerd',
-    ]);
+    expect(
+      router.validate(
+        canaryOf({ rewrite: { uri: '/' }, retries: { attempts: 2 } }),
+        strategyFor(canaryOf({ rewrite: { uri: '/' }, retries: { attempts: 2 } })),
+      ).notices,
+    ).toEqual([NOTICE, 'service.retries and service.trafficPolicy have no HTTPRoute field and are not applied by linkerd']);
   });
 
   it('given unconvertible match fields, then they are an error here too', () => {
     expect(
-      router.validate(canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, ignoreUriCase: true }] })).errors,
+      router.validate(
+        canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, ignoreUriCase: true }] }),
+        strategyFor(canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } }, ignoreUriCase: true }] })),
+      ).errors,
     ).toEqual(['match fields ignoreUriCase cannot be expressed in an HTTPRoute']);
   });
 });
@@ -115,7 +132,7 @@ describe('HttpRouteRouter through the API', () => {
     const router = gatewayApiRouter('v1', routerDepsOf(kube));
     expect(router.provider).toBe('gatewayapi:v1');
     const c = canaryOf({ gatewayRefs: [GATEWAY] });
-    await router.setRoutes(c, TARGET, routesFor(10), signal());
+    await router.setRoutes(c, TARGET, routesFor(10), strategyFor(c), signal());
     expect(kube.writes).toEqual([{ verb: 'create', kind: 'HTTPRoute', name: 'podinfo' }]);
     const route = kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')!;
     expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
@@ -140,7 +157,7 @@ describe('HttpRouteRouter through the API', () => {
     const kube = new FakeKube();
     const router = gatewayApiRouter('v1beta1', routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [GATEWAY] });
-    await router.setRoutes(c, TARGET, routesFor(25), signal());
+    await router.setRoutes(c, TARGET, routesFor(25), strategyFor(c), signal());
     expect(kube.get<Route>(Resources.httpRoutesV1beta1, 'test', 'podinfo')!.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
     expect(kube.get(Resources.httpRoutesV1, 'test', 'podinfo')).toBeUndefined();
     expect(await router.getRoutes(c)).toEqual(routesFor(25));
@@ -151,11 +168,11 @@ describe('HttpRouteRouter through the API', () => {
     const router = gatewayApiRouter('v1', routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [GATEWAY] });
     expect(await router.getRoutes(c)).toBeUndefined();
-    await router.reconcile(c, TARGET, signal());
+    await router.reconcile(c, TARGET, strategyFor(c), signal());
     expect(await router.getRoutes(c)).toEqual(routesFor(0));
-    await router.setRoutes(c, TARGET, routesFor(40), signal());
-    await router.setRoutes(c, TARGET, routesFor(40), signal());
-    await router.reconcile(c, TARGET, signal());
+    await router.setRoutes(c, TARGET, routesFor(40), strategyFor(c), signal());
+    await router.setRoutes(c, TARGET, routesFor(40), strategyFor(c), signal());
+    await router.reconcile(c, TARGET, strategyFor(c), signal());
     expect(kube.writes.map((w) => w.verb)).toEqual(['create', 'update']);
     expect(await router.getRoutes(c)).toEqual(routesFor(40));
     await router.finalize(c, signal());
@@ -178,7 +195,7 @@ describe('HttpRouteRouter through the API', () => {
     });
     const router = gatewayApiRouter('v1', routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [GATEWAY] });
-    await router.setRoutes(c, TARGET, routesFor(10), signal());
+    await router.setRoutes(c, TARGET, routesFor(10), strategyFor(c), signal());
     expect(await router.getRoutes(c)).toEqual(routesFor(10));
     await router.finalize(c, signal());
     expect(kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')?.spec).toEqual(original);
@@ -188,7 +205,7 @@ describe('HttpRouteRouter through the API', () => {
     const kube = new FakeKube();
     const router = gatewayApiRouter('v1', routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 3, mirror: true });
-    await router.setRoutes(c, TARGET, routesFor(0, true), signal());
+    await router.setRoutes(c, TARGET, routesFor(0, true), strategyFor(c), signal());
     expect(await router.getRoutes(c)).toEqual({ primaryWeight: 100, canaryWeight: 0, mirrored: true });
   });
 
@@ -199,7 +216,7 @@ describe('HttpRouteRouter through the API', () => {
       { gatewayRefs: [GATEWAY], hosts: ['app.example.com'], timeout: '30s', headers: { request: { set: { a: '1' } } } },
       { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
     );
-    await router.setRoutes(c, TARGET, routesFor(100), signal());
+    await router.setRoutes(c, TARGET, routesFor(100), strategyFor(c), signal());
     expect(kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')!.spec).toEqual({
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system' }],
       hostnames: ['app.example.com'],
@@ -221,8 +238,8 @@ describe('HttpRouteRouter through the API', () => {
         },
       ],
     });
-    await router.setRoutes(c, TARGET, routesFor(100), signal());
-    await router.reconcile(c, TARGET, signal());
+    await router.setRoutes(c, TARGET, routesFor(100), strategyFor(c), signal());
+    await router.reconcile(c, TARGET, strategyFor(c), signal());
     expect(kube.writes).toEqual([{ verb: 'create', kind: 'HTTPRoute', name: 'podinfo' }]);
     expect(await router.getRoutes(c)).toEqual(routesFor(100));
   });
@@ -233,6 +250,7 @@ describe('HttpRouteRouter through the API', () => {
       canaryOf({ gatewayRefs: [GATEWAY], apex: { labels: { tier: 'web' }, annotations: { a: 'b' } } }),
       TARGET,
       routesFor(0),
+      strategyFor(canaryOf({ gatewayRefs: [GATEWAY], apex: { labels: { tier: 'web' }, annotations: { a: 'b' } } })),
       signal(),
     );
     const route = kube.get<Route>(Resources.httpRoutesV1, 'test', 'podinfo')!;
@@ -248,7 +266,7 @@ describe('LinkerdRouter', () => {
     const kube = new FakeKube();
     const router = new LinkerdRouter(routerDepsOf(kube));
     expect(router.provider).toBe('linkerd');
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
     expect(kinds(kube)).toEqual(['create TrafficSplit podinfo']);
     const ts = kube.get<Route>(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')!;
     expect(ts.apiVersion).toBe('split.smi-spec.io/v1alpha2');
@@ -267,7 +285,7 @@ describe('LinkerdRouter', () => {
     const kube = new FakeKube();
     const router = new LinkerdRouter(routerDepsOf(kube));
     const c = canaryOf({ gatewayRefs: [APEX_PARENT], timeout: '10s', rewrite: { uri: '/' } });
-    await router.setRoutes(c, TARGET, routesFor(20), signal());
+    await router.setRoutes(c, TARGET, routesFor(20), strategyFor(c), signal());
     expect(kinds(kube)).toEqual(['create HTTPRoute podinfo']);
     const route = kube.get<Route>(Resources.linkerdHttpRoutes, 'test', 'podinfo')!;
     expect(route.apiVersion).toBe('policy.linkerd.io/v1beta3');
@@ -292,7 +310,12 @@ describe('LinkerdRouter', () => {
 
   it('given A/B testing without gatewayRefs, then validate refuses it: a TrafficSplit cannot match requests', () => {
     const router = new LinkerdRouter(routerDepsOf(new FakeKube()));
-    expect(router.validate(canaryOf({}, { iterations: 5, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }))).toEqual({
+    expect(
+      router.validate(
+        canaryOf({}, { iterations: 5, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
+        strategyFor(canaryOf({}, { iterations: 5, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] })),
+      ),
+    ).toEqual({
       errors: ['A/B testing with provider linkerd needs service.gatewayRefs (an HTTPRoute): a TrafficSplit cannot match requests'],
       notices: [],
     });
@@ -304,11 +327,16 @@ describe('LinkerdRouter', () => {
       analysis: undefined,
       canaryAnalysis: { iterations: 5, match: [{ headers: { a: { exact: '1' } } }] },
     });
-    expect(router.validate(c).errors).toHaveLength(1);
+    expect(router.validate(c, strategyFor(c)).errors).toHaveLength(1);
   });
 
   it('given a plain canary without gatewayRefs, then validate has nothing to say', () => {
-    expect(new LinkerdRouter(routerDepsOf(new FakeKube())).validate(canaryOf({ rewrite: { uri: '/' } }))).toEqual({
+    expect(
+      new LinkerdRouter(routerDepsOf(new FakeKube())).validate(
+        canaryOf({ rewrite: { uri: '/' } }),
+        strategyFor(canaryOf({ rewrite: { uri: '/' } })),
+      ),
+    ).toEqual({
       errors: [],
       notices: [],
     });
@@ -318,8 +346,8 @@ describe('LinkerdRouter', () => {
     const kube = new FakeKube();
     const router = new LinkerdRouter(routerDepsOf(kube, admittingClient(kube.client())));
     const c = canaryOf({ gatewayRefs: [APEX_PARENT] }, { iterations: 5, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] });
-    expect(router.validate(c)).toEqual({ errors: [], notices: [] });
-    await router.setRoutes(c, TARGET, routesFor(100), signal());
+    expect(router.validate(c, strategyFor(c))).toEqual({ errors: [], notices: [] });
+    await router.setRoutes(c, TARGET, routesFor(100), strategyFor(c), signal());
     expect(kube.get<Route>(Resources.linkerdHttpRoutes, 'test', 'podinfo')!.spec.rules).toEqual([
       {
         matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] }],
@@ -340,6 +368,7 @@ describe('LinkerdRouter', () => {
     expect(
       new LinkerdRouter(routerDepsOf(new FakeKube())).validate(
         canaryOf({ gatewayRefs: [APEX_PARENT], corsPolicy: { allowMethods: ['GET'] } }),
+        strategyFor(canaryOf({ gatewayRefs: [APEX_PARENT], corsPolicy: { allowMethods: ['GET'] } })),
       ).notices,
     ).toEqual([
       'Linkerd HTTPRoutes support only request header changes: service.rewrite, corsPolicy, mirror and response headers are not applied',
@@ -349,11 +378,11 @@ describe('LinkerdRouter', () => {
   it('given an owned TrafficSplit or HTTPRoute, when finalized, then the one the Canary uses is deleted', async () => {
     const kube = new FakeKube();
     const router = new LinkerdRouter(routerDepsOf(kube));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(50), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(50), strategyFor(canaryOf()), signal());
     await router.finalize(canaryOf(), signal());
     expect(kube.get(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')).toBeUndefined();
     const viaRoute = canaryOf({ gatewayRefs: [APEX_PARENT] });
-    await router.setRoutes(viaRoute, TARGET, routesFor(50), signal());
+    await router.setRoutes(viaRoute, TARGET, routesFor(50), strategyFor(viaRoute), signal());
     await router.finalize(viaRoute, signal());
     expect(kube.get(Resources.linkerdHttpRoutes, 'test', 'podinfo')).toBeUndefined();
     expect(kinds(kube)).toEqual([
@@ -374,8 +403,8 @@ describe('LinkerdRouter', () => {
       headers: { request: { add: { a: '1' } } },
     });
     for (let i = 0; i < 2; i++) {
-      await router.setRoutes(viaSmi, TARGET, routesFor(30), signal());
-      await router.setRoutes(viaRoute, TARGET, routesFor(30), signal());
+      await router.setRoutes(viaSmi, TARGET, routesFor(30), strategyFor(viaSmi), signal());
+      await router.setRoutes(viaRoute, TARGET, routesFor(30), strategyFor(viaRoute), signal());
     }
     expect(kinds(kube)).toEqual(['create TrafficSplit podinfo', 'create HTTPRoute frontend']);
   });

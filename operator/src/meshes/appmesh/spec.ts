@@ -1,10 +1,9 @@
 import { primaryName } from '@tollgate/contract/metadata';
-import { parseDuration } from '../api/duration.js';
-import type { Canary, StringMatch } from '../api/types.js';
-import { analysisOf, strategyOf } from '../core/analysis.js';
-import type { TargetInfo } from '../targets/target.js';
-import type { Routes } from './router.js';
-import { serviceNames } from './services.js';
+import { parseDuration } from '../../api/duration.js';
+import type { Canary, StringMatch } from '../../api/types.js';
+import type { TargetInfo } from '../../targets/target.js';
+import type { Routes, RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
 
@@ -57,8 +56,8 @@ function routeExtras(canary: Canary): Json {
 
 const target = (name: string, weight: number): Json => ({ virtualNodeRef: { name }, weight });
 
-function headerMatches(canary: Canary): Json[] {
-  const first = (analysisOf(canary.spec).match ?? [])[0] as { headers?: Record<string, StringMatch> } | undefined;
+function headerMatches(strategy: RouteStrategy): Json[] {
+  const first = strategy.match[0] as { headers?: Record<string, StringMatch> } | undefined;
   return Object.entries(first?.headers ?? {}).map(([name, m]) => {
     const match =
       m.exact !== undefined
@@ -73,14 +72,14 @@ function headerMatches(canary: Canary): Json[] {
 }
 
 /** The routes of the apex VirtualRouter: weighted, or for A/B a header-matched route before the default one. */
-export function virtualRouterSpec(canary: Canary, routes: Routes): Json {
+export function virtualRouterSpec(canary: Canary, routes: Routes, strategy: RouteStrategy): Json {
   const names = serviceNames(canary);
   const s = canary.spec.service!;
   const prefix = (s.match?.[0] as { uri?: StringMatch } | undefined)?.uri?.prefix ?? '/';
   const listeners = [{ portMapping: { port: s.port, protocol: protocolOf(canary) } }];
   const weighted = { weightedTargets: [target(names.primary, routes.primaryWeight), target(names.canary, routes.canaryWeight)] };
   const key = routeKey(canary);
-  if (strategyOf(analysisOf(canary.spec)) !== 'ab-testing') {
+  if (strategy.strategy !== 'ab-testing') {
     return { listeners, routes: [{ name: names.apex, [key]: { match: { prefix }, action: weighted, ...routeExtras(canary) } }] };
   }
   return {
@@ -89,7 +88,7 @@ export function virtualRouterSpec(canary: Canary, routes: Routes): Json {
       {
         name: `${names.apex}-a`,
         priority: 10,
-        [key]: { match: { prefix, headers: headerMatches(canary) }, action: weighted, ...routeExtras(canary) },
+        [key]: { match: { prefix, headers: headerMatches(strategy) }, action: weighted, ...routeExtras(canary) },
       },
       {
         name: `${names.apex}-b`,

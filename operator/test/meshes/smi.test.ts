@@ -1,10 +1,10 @@
-import type { KubeObject } from '../src/api/types.js';
-import { Resources, type ResourceType } from '../src/kube/resources.js';
-import { routesFor, type Routes } from '../src/routers/router.js';
-import { quantityValue, routesOfTrafficSplit, SmiRouter, trafficSplitSpec, type SmiVersion } from '../src/routers/smi.js';
-import { FakeKube } from './fakes/fake-kube.js';
-import { canaryOf, copy, OWNER, routerDepsOf, signal, TARGET } from './fakes/router-fixtures.js';
-import { admittingClient, admitSpec } from './fakes/upstream-crds.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { Resources, type ResourceType } from '../../src/kube/resources.js';
+import { routesFor, type Routes } from '../../src/meshes/router.js';
+import { quantityValue, routesOfTrafficSplit, SmiRouter, trafficSplitSpec, type SmiVersion } from '../../src/meshes/smi/router.js';
+import { FakeKube } from '../fakes/fake-kube.js';
+import { canaryOf, copy, OWNER, routerDepsOf, signal, strategyFor, TARGET } from '../fakes/router-fixtures.js';
+import { admittingClient, admitSpec } from '../fakes/upstream-crds.js';
 
 type TS = KubeObject & { spec: Record<string, unknown> };
 
@@ -203,7 +203,7 @@ describe('SmiRouter through the API', () => {
     async (version) => {
       const kube = new FakeKube();
       const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube));
-      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
       expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
       const ts = kube.get<TS>(RESOURCE[version], 'test', 'podinfo')!;
       expect(ts.apiVersion).toBe(`split.smi-spec.io/${version}`);
@@ -216,7 +216,13 @@ describe('SmiRouter through the API', () => {
 
   it('given v1alpha1, then the stored TrafficSplit carries the quantities 750m and 250m at 25%', async () => {
     const kube = new FakeKube();
-    await new SmiRouter('smi:v1alpha1', 'v1alpha1', routerDepsOf(kube)).setRoutes(canaryOf(), TARGET, routesFor(25), signal());
+    await new SmiRouter('smi:v1alpha1', 'v1alpha1', routerDepsOf(kube)).setRoutes(
+      canaryOf(),
+      TARGET,
+      routesFor(25),
+      strategyFor(canaryOf()),
+      signal(),
+    );
     expect(kube.get<TS>(Resources.trafficSplitsV1alpha1, 'test', 'podinfo')!.spec).toEqual({
       service: 'podinfo',
       backends: [
@@ -229,10 +235,10 @@ describe('SmiRouter through the API', () => {
   it('given the TrafficSplit already carries the routes, when they are set again, then nothing is written; a new split is one update', async () => {
     const kube = new FakeKube();
     const router = new SmiRouter('smi:v1alpha2', 'v1alpha2', routerDepsOf(kube));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
     expect(kube.writes).toHaveLength(1);
-    await router.setRoutes(canaryOf(), TARGET, routesFor(40), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(40), strategyFor(canaryOf()), signal());
     expect(kube.writes.map((w) => w.verb)).toEqual(['create', 'update']);
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(40));
   });
@@ -241,15 +247,15 @@ describe('SmiRouter through the API', () => {
     const kube = new FakeKube();
     const router = new SmiRouter('smi:v1alpha4', 'v1alpha4', routerDepsOf(kube));
     expect(await router.getRoutes(canaryOf())).toBeUndefined();
-    await router.reconcile(canaryOf(), TARGET, signal());
+    await router.reconcile(canaryOf(), TARGET, strategyFor(canaryOf()), signal());
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(0));
   });
 
   it('given live weights of a running analysis, when reconciled, then the weights are kept', async () => {
     const kube = new FakeKube();
     const router = new SmiRouter('smi:v1alpha2', 'v1alpha2', routerDepsOf(kube));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(30), signal());
-    await router.reconcile(canaryOf(), TARGET, signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(30), strategyFor(canaryOf()), signal());
+    await router.reconcile(canaryOf(), TARGET, strategyFor(canaryOf()), signal());
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(30));
     expect(kube.writes).toHaveLength(1);
   });
@@ -257,7 +263,7 @@ describe('SmiRouter through the API', () => {
   it('given apex labels and annotations, then the TrafficSplit carries them', async () => {
     const kube = new FakeKube();
     const c = canaryOf({ apex: { labels: { tier: 'web' }, annotations: { 'example.com/note': 'x' } } });
-    await new SmiRouter('osm', 'v1alpha2', routerDepsOf(kube)).setRoutes(c, TARGET, routesFor(0), signal());
+    await new SmiRouter('osm', 'v1alpha2', routerDepsOf(kube)).setRoutes(c, TARGET, routesFor(0), strategyFor(c), signal());
     const ts = kube.get<TS>(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')!;
     expect(ts.metadata.labels).toEqual({ tier: 'web', 'tollgate.dev/canary': 'podinfo' });
     expect(ts.metadata.annotations).toMatchObject({ 'example.com/note': 'x' });
@@ -268,7 +274,7 @@ describe('SmiRouter through the API', () => {
     const router = new SmiRouter('smi:v1alpha2', 'v1alpha2', routerDepsOf(kube));
     await router.finalize(canaryOf(), signal());
     expect(kube.writes).toEqual([]);
-    await router.setRoutes(canaryOf(), TARGET, routesFor(60), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(60), strategyFor(canaryOf()), signal());
     await router.finalize(canaryOf(), signal());
     expect(kube.writes.map((w) => w.verb)).toEqual(['create', 'delete']);
     expect(kube.get(Resources.trafficSplitsV1alpha2, 'test', 'podinfo')).toBeUndefined();
@@ -293,8 +299,8 @@ describe('SmiRouter through the API', () => {
     async (version) => {
       const kube = new FakeKube();
       const router = new SmiRouter(`smi:${version}`, version, routerDepsOf(kube, admittingClient(kube.client())));
-      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-      await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
+      await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
       expect(kube.writes).toEqual([{ verb: 'create', kind: 'TrafficSplit', name: 'podinfo' }]);
     },
   );

@@ -1,6 +1,6 @@
-import type { Canary, CanaryService } from '../src/api/types.js';
-import { serviceNames, servicePorts } from '../src/routers/services.js';
-import type { ServicePort, TargetInfo } from '../src/targets/target.js';
+import type { Canary, CanaryService } from '../../src/api/types.js';
+import { serviceNames, servicePorts } from '../../src/meshes/services.js';
+import type { ServicePort, TargetInfo } from '../../src/targets/target.js';
 
 const canaryOf = (service: CanaryService | undefined, target = 'podinfo'): Canary => ({
   metadata: { name: 'podinfo', namespace: 'test' },

@@ -1,14 +1,14 @@
 import { ANNOTATIONS } from '@tollgate/contract/metadata';
-import type { KubeObject } from '../src/api/types.js';
-import { revisionOf } from '../src/core/revision.js';
-import type { KubeClient } from '../src/kube/client.js';
-import { KubeApiError } from '../src/kube/errors.js';
-import type { Lister } from '../src/kube/informer.js';
-import { Resources } from '../src/kube/resources.js';
-import { covers, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../src/kube/ensure.js';
-import { ensureGenerated } from '../src/routers/apply.js';
-import { FakeKube } from './fakes/fake-kube.js';
-import { canaryOf, copy, OWNER, routerDepsOf, signal } from './fakes/router-fixtures.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { revisionOf } from '../../src/core/revision.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import { KubeApiError } from '../../src/kube/errors.js';
+import type { Lister } from '../../src/kube/informer.js';
+import { Resources } from '../../src/kube/resources.js';
+import { covers, ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../../src/kube/ensure.js';
+import { ensureGenerated } from '../../src/meshes/apply.js';
+import { FakeKube } from '../fakes/fake-kube.js';
+import { canaryOf, copy, OWNER, routerDepsOf, signal } from '../fakes/router-fixtures.js';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: unknown };
 

@@ -1,6 +1,7 @@
-import { DURATION, SUCCESS_RATE } from '../src/core/checks.js';
-import { builtinQuery, isBuiltinMetric, NoBuiltinQueryError } from '../src/metrics/builtin.js';
-import { renderQuery, type QueryVars } from '../src/metrics/render.js';
+import { DURATION, SUCCESS_RATE } from '../../src/core/checks.js';
+import { isBuiltinMetric } from '../../src/meshes/queries.js';
+import { builtinQuery, NoBuiltinQueryError } from '../../src/meshes/registry.js';
+import { renderQuery, type QueryVars } from '../../src/metrics/render.js';
 
 const vars: QueryVars = {
   name: 'podinfo',

@@ -1,11 +1,10 @@
-import type { Canary } from '../api/types.js';
-import { analysisOf } from '../core/analysis.js';
-import { Resources, type ResourceType } from '../kube/resources.js';
-import type { TargetInfo } from '../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from './apply.js';
-import { canaryRouterSpec, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from './appmesh-spec.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation } from './router.js';
-import { serviceNames } from './services.js';
+import type { Canary } from '../../api/types.js';
+import { Resources, type ResourceType } from '../../kube/resources.js';
+import type { TargetInfo } from '../../targets/target.js';
+import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
+import { canaryRouterSpec, routesOfVirtualRouter, virtualNodeSpec, virtualRouterSpec, virtualServiceSpec } from './spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
+import { serviceNames } from '../services.js';
 
 /**
  * AWS App Mesh (appmesh.k8s.aws/v1beta2): VirtualNodes `<apex>-primary` and `<apex>-canary`, a VirtualRouter
@@ -21,10 +20,10 @@ export class AppMeshRouter implements Router {
     private readonly deps: RouterDeps,
   ) {}
 
-  validate(canary: Canary): RouterValidation {
+  validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
     const errors: string[] = [];
     if (canary.spec.service?.portName === 'grpc') errors.push('App Mesh grpc routes are not supported yet: use portName http or http2');
-    const match = analysisOf(canary.spec).match ?? [];
+    const match = strategy.match;
     if (match.length > 1) errors.push('App Mesh A/B routes take a single match condition (analysis.match has several)');
     if (match.some((m) => Object.keys(m).some((k) => k !== 'headers'))) errors.push('App Mesh A/B routes match headers only');
     if (
@@ -40,11 +39,11 @@ export class AppMeshRouter implements Router {
     return { errors, notices };
   }
 
-  async reconcile(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), signal);
+  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
   }
 
-  async setRoutes(canary: Canary, target: TargetInfo, routes: Routes, signal: AbortSignal): Promise<void> {
+  async setRoutes(canary: Canary, target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     const ensure = (resource: typeof Resources.appMeshVirtualNodes, name: string, spec: unknown): Promise<unknown> =>
       ensureGenerated(this.deps, canary, { resource, name, spec }, signal);
@@ -52,7 +51,7 @@ export class AppMeshRouter implements Router {
     await ensure(Resources.appMeshVirtualNodes, names.canary, virtualNodeSpec(canary, target, 'canary'));
     await ensure(Resources.appMeshVirtualRouters, names.canary, canaryRouterSpec(canary));
     await ensure(Resources.appMeshVirtualServices, names.canary, virtualServiceSpec(canary, names.canary, names.canary));
-    await ensure(Resources.appMeshVirtualRouters, names.apex, virtualRouterSpec(canary, routes));
+    await ensure(Resources.appMeshVirtualRouters, names.apex, virtualRouterSpec(canary, routes, strategy));
     await ensure(Resources.appMeshVirtualServices, names.apex, virtualServiceSpec(canary, names.apex, names.apex));
   }
 

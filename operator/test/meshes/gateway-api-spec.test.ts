@@ -1,15 +1,15 @@
-import type { Canary } from '../src/api/types.js';
-import { Resources } from '../src/kube/resources.js';
+import type { Canary } from '../../src/api/types.js';
+import { Resources } from '../../src/kube/resources.js';
 import {
   httpRouteSpec,
   parentRefs,
   routesOfHttpRoute,
   toHttpRouteMatch,
   unconvertibleMatchFields,
-} from '../src/routers/gateway-api-spec.js';
-import { routesFor, type Routes } from '../src/routers/router.js';
-import { canaryOf, copy } from './fakes/router-fixtures.js';
-import { admitSpec } from './fakes/upstream-crds.js';
+} from '../../src/meshes/gateway-api/spec.js';
+import { routesFor, type Routes } from '../../src/meshes/router.js';
+import { canaryOf, copy, strategyFor } from '../fakes/router-fixtures.js';
+import { admitSpec } from '../fakes/upstream-crds.js';
 
 const primary = (weight: number) => ({ kind: 'Service', name: 'podinfo-primary', port: 9898, weight });
 const canaryRef = (weight: number) => ({ kind: 'Service', name: 'podinfo-canary', port: 9898, weight });
@@ -130,14 +130,14 @@ describe('toHttpRouteMatch', () => {
   // A uri suffix has no Gateway API form: the router refuses the Canary (see unconvertibleMatchFields).
   it('given a uri suffix, then it is reported as unconvertible, so the Canary is refused instead of widened', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], match: [{ uri: { suffix: '.js' } }] });
-    expect(unconvertibleMatchFields(c)).toEqual(['uri (only exact, prefix and regex)']);
+    expect(unconvertibleMatchFields(c, strategyFor(c))).toEqual(['uri (only exact, prefix and regex)']);
   });
 
   // Only an exact method has a Gateway API form.
   it('given a method regex, then it is reported as unconvertible rather than dropped', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 5, match: [{ method: { regex: 'GET|HEAD' } }] });
     expect(toHttpRouteMatch({ method: { regex: 'GET|HEAD' } })).toEqual({ path: { type: 'PathPrefix', value: '/' } });
-    expect(unconvertibleMatchFields(c)).toEqual(['method (only exact)']);
+    expect(unconvertibleMatchFields(c, strategyFor(c))).toEqual(['method (only exact)']);
   });
 });
 
@@ -147,7 +147,7 @@ describe('unconvertibleMatchFields', () => {
       { match: [{ name: 'api', uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
       { iterations: 2, match: [{ headers: { a: { exact: '1' } }, queryParams: { b: { exact: '2' } } }] },
     );
-    expect(unconvertibleMatchFields(c)).toEqual([]);
+    expect(unconvertibleMatchFields(c, strategyFor(c))).toEqual([]);
   });
 
   it('given Istio-only fields in the service and analysis matches, then each is reported once, service fields first', () => {
@@ -166,12 +166,12 @@ describe('unconvertibleMatchFields', () => {
         ],
       },
     );
-    expect(unconvertibleMatchFields(c)).toEqual(['withoutHeaders', 'sourceLabels', 'ignoreUriCase', 'port']);
+    expect(unconvertibleMatchFields(c, strategyFor(c))).toEqual(['withoutHeaders', 'sourceLabels', 'ignoreUriCase', 'port']);
   });
 
   it('given the deprecated canaryAnalysis alias, then its match is checked too', () => {
     const c = canaryOf({}, undefined, { analysis: undefined, canaryAnalysis: { iterations: 2, match: [{ authority: { exact: 'x' } }] } });
-    expect(unconvertibleMatchFields(c)).toEqual(['authority']);
+    expect(unconvertibleMatchFields(c, strategyFor(c))).toEqual(['authority']);
   });
 });
 
@@ -183,7 +183,7 @@ describe('httpRouteSpec: a plain canary', () => {
       timeout: '30s',
       backendTimeout: '10s',
     });
-    const spec = httpRouteSpec(c, routesFor(10), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway');
     expect(spec).toEqual({
       parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }],
       hostnames: ['app.example.com', 'www.example.com'],
@@ -202,22 +202,39 @@ describe('httpRouteSpec: a plain canary', () => {
   });
 
   it('given only a "*" host and no timeouts, then neither hostnames nor timeouts are written', () => {
-    expect(httpRouteSpec(canaryOf({ gatewayRefs: [GATEWAY], hosts: ['*'] }), routesFor(0), 'gateway')).toEqual({
+    expect(
+      httpRouteSpec(
+        canaryOf({ gatewayRefs: [GATEWAY], hosts: ['*'] }),
+        routesFor(0),
+        strategyFor(canaryOf({ gatewayRefs: [GATEWAY], hosts: ['*'] })),
+        'gateway',
+      ),
+    ).toEqual({
       parentRefs: [GATEWAY],
       rules: [{ matches: [ALL], backendRefs: [primary(100), canaryRef(0)] }],
     });
   });
 
   it('given only timeout, then only the request timeout is set', () => {
-    expect(httpRouteSpec(canaryOf({ gatewayRefs: [GATEWAY], timeout: '5s' }), routesFor(0), 'gateway').rules).toEqual([
-      { matches: [ALL], backendRefs: [primary(100), canaryRef(0)], timeouts: { request: '5s' } },
-    ]);
+    expect(
+      httpRouteSpec(
+        canaryOf({ gatewayRefs: [GATEWAY], timeout: '5s' }),
+        routesFor(0),
+        strategyFor(canaryOf({ gatewayRefs: [GATEWAY], timeout: '5s' })),
+        'gateway',
+      ).rules,
+    ).toEqual([{ matches: [ALL], backendRefs: [primary(100), canaryRef(0)], timeouts: { request: '5s' } }]);
   });
 
   it('given only backendTimeout, then only the backend request timeout is set', () => {
-    expect(httpRouteSpec(canaryOf({ gatewayRefs: [GATEWAY], backendTimeout: '2s' }), routesFor(0), 'gateway').rules).toEqual([
-      { matches: [ALL], backendRefs: [primary(100), canaryRef(0)], timeouts: { backendRequest: '2s' } },
-    ]);
+    expect(
+      httpRouteSpec(
+        canaryOf({ gatewayRefs: [GATEWAY], backendTimeout: '2s' }),
+        routesFor(0),
+        strategyFor(canaryOf({ gatewayRefs: [GATEWAY], backendTimeout: '2s' })),
+        'gateway',
+      ).rules,
+    ).toEqual([{ matches: [ALL], backendRefs: [primary(100), canaryRef(0)], timeouts: { backendRequest: '2s' } }]);
   });
 
   it('given service matches, then the weighted rule matches them', () => {
@@ -225,7 +242,7 @@ describe('httpRouteSpec: a plain canary', () => {
       gatewayRefs: [GATEWAY],
       match: [{ uri: { prefix: '/api' } }, { uri: { exact: '/login' }, method: { exact: 'POST' } }],
     });
-    const spec = httpRouteSpec(c, routesFor(30), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(30), strategyFor(c), 'gateway');
     expect(spec.rules).toEqual([
       {
         matches: [{ path: { type: 'PathPrefix', value: '/api' } }, { path: { type: 'Exact', value: '/login' }, method: 'POST' }],
@@ -237,7 +254,7 @@ describe('httpRouteSpec: a plain canary', () => {
 
   it('given service.name and another port, then the backends are <name>-primary and <name>-canary on that port', () => {
     const c = canaryOf({ name: 'frontend', port: 8080, gatewayRefs: [GATEWAY] });
-    expect(httpRouteSpec(c, routesFor(50), 'gateway').rules).toEqual([
+    expect(httpRouteSpec(c, routesFor(50), strategyFor(c), 'gateway').rules).toEqual([
       {
         matches: [ALL],
         backendRefs: [
@@ -250,7 +267,7 @@ describe('httpRouteSpec: a plain canary', () => {
 
   it('given a GAMMA parent (the apex Service) in gatewayRefs, then it is the parentRef as written', () => {
     const mesh = { group: '', kind: 'Service', name: 'podinfo', port: 9898 };
-    const spec = httpRouteSpec(canaryOf({ gatewayRefs: [mesh] }), routesFor(20), 'gateway');
+    const spec = httpRouteSpec(canaryOf({ gatewayRefs: [mesh] }), routesFor(20), strategyFor(canaryOf({ gatewayRefs: [mesh] })), 'gateway');
     expect(spec.parentRefs).toEqual([{ group: '', kind: 'Service', name: 'podinfo', port: 9898 }]);
     expectAccepted(spec, 'gateway');
   });
@@ -279,7 +296,7 @@ describe('httpRouteSpec: filters', () => {
     });
 
   it('given header changes, a rewrite without type, CORS and a service mirror, then the rule carries the five filters in that order', () => {
-    const spec = httpRouteSpec(withFilters(), routesFor(10), 'gateway');
+    const spec = httpRouteSpec(withFilters(), routesFor(10), strategyFor(withFilters()), 'gateway');
     expect(spec.rules).toEqual([
       {
         matches: [{ path: { type: 'PathPrefix', value: '/' } }],
@@ -324,7 +341,7 @@ describe('httpRouteSpec: filters', () => {
 
   it('given rewrite type ReplacePrefixMatch, then the path rewrite replaces the matched prefix', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], rewrite: { uri: '/v2', type: 'ReplacePrefixMatch' } });
-    const spec = httpRouteSpec(c, routesFor(10), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway');
     expect((spec.rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } },
     ]);
@@ -333,21 +350,23 @@ describe('httpRouteSpec: filters', () => {
 
   it('given rewrite type ReplaceFullPath, then the whole path is replaced', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], rewrite: { uri: '/index.html', type: 'ReplaceFullPath' } });
-    expect((httpRouteSpec(c, routesFor(10), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
+    expect((httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/index.html' } } },
     ]);
   });
 
   it('given a rewrite of the authority only, then only the hostname is rewritten', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], rewrite: { authority: 'internal.example.com' } });
-    expect((httpRouteSpec(c, routesFor(10), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
+    expect((httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'URLRewrite', urlRewrite: { hostname: 'internal.example.com' } },
     ]);
   });
 
   it('given a rewrite with only a type, then no URLRewrite filter is written', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], rewrite: { type: 'ReplacePrefixMatch' } });
-    expect((httpRouteSpec(c, routesFor(10), 'gateway').rules as Record<string, unknown>[])[0]).not.toHaveProperty('filters');
+    expect((httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]).not.toHaveProperty(
+      'filters',
+    );
   });
 
   it.each<[string, string | undefined, number | undefined]>([
@@ -361,7 +380,7 @@ describe('httpRouteSpec: filters', () => {
       gatewayRefs: [GATEWAY],
       corsPolicy: { allowOrigins: [{ exact: 'https://a.example.com' }], ...(maxAge ? { maxAge } : {}) },
     });
-    const filters = (httpRouteSpec(c, routesFor(0), 'gateway').rules as Record<string, unknown>[])[0]!.filters as {
+    const filters = (httpRouteSpec(c, routesFor(0), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters as {
       cors: Record<string, unknown>;
     }[];
     expect(filters[0]!.cors).toEqual({ allowOrigins: ['https://a.example.com'], ...(seconds !== undefined ? { maxAge: seconds } : {}) });
@@ -369,7 +388,7 @@ describe('httpRouteSpec: filters', () => {
 
   it('given CORS allowCredentials false, then it is written (only undefined is left out)', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY], corsPolicy: { allowMethods: ['GET'], allowCredentials: false } });
-    expect((httpRouteSpec(c, routesFor(0), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
+    expect((httpRouteSpec(c, routesFor(0), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'CORS', cors: { allowMethods: ['GET'], allowCredentials: false } },
     ]);
   });
@@ -379,7 +398,7 @@ describe('httpRouteSpec: filters', () => {
       gatewayRefs: [GATEWAY],
       mirror: [{ backendRef: { name: 'a', port: 80 } }, { backendRef: { name: 'b', namespace: 'shadow', port: 81 } }],
     });
-    const spec = httpRouteSpec(c, routesFor(0), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(0), strategyFor(c), 'gateway');
     expect((spec.rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'RequestMirror', requestMirror: { backendRef: { name: 'a', port: 80 } } },
       { type: 'RequestMirror', requestMirror: { backendRef: { name: 'b', namespace: 'shadow', port: 81 } } },
@@ -391,7 +410,7 @@ describe('httpRouteSpec: filters', () => {
 describe('httpRouteSpec: mirrored blue/green', () => {
   it('given a mirrored step with mirrorWeight 20, then the primary keeps all traffic and a RequestMirror to the canary copies 20 percent', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 5, mirror: true, mirrorWeight: 20 });
-    const spec = httpRouteSpec(c, routesFor(0, true), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(0, true), strategyFor(c), 'gateway');
     expect(spec).toEqual({
       parentRefs: [GATEWAY],
       rules: [
@@ -412,7 +431,7 @@ describe('httpRouteSpec: mirrored blue/green', () => {
 
   it('given a mirrored step without mirrorWeight, then all traffic is mirrored (no percent)', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 5, mirror: true });
-    expect((httpRouteSpec(c, routesFor(0, true), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
+    expect((httpRouteSpec(c, routesFor(0, true), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: 'podinfo-canary', port: 9898 } } },
     ]);
   });
@@ -422,7 +441,7 @@ describe('httpRouteSpec: mirrored blue/green', () => {
       { gatewayRefs: [GATEWAY], headers: { request: { set: { a: '1' } } } },
       { iterations: 5, mirror: true, mirrorWeight: 50 },
     );
-    expect((httpRouteSpec(c, routesFor(0, true), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
+    expect((httpRouteSpec(c, routesFor(0, true), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.filters).toEqual([
       { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'a', value: '1' }] } },
       { type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: 'podinfo-canary', port: 9898 }, percent: 50 } },
     ]);
@@ -430,12 +449,16 @@ describe('httpRouteSpec: mirrored blue/green', () => {
 
   it('given mirror in the analysis but routes not mirrored (promotion), then no mirror filter is written', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 5, mirror: true, mirrorWeight: 20 });
-    expect(httpRouteSpec(c, routesFor(100), 'gateway').rules).toEqual([{ matches: [ALL], backendRefs: [primary(0), canaryRef(100)] }]);
+    expect(httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway').rules).toEqual([
+      { matches: [ALL], backendRefs: [primary(0), canaryRef(100)] },
+    ]);
   });
 
   it('given mirrored routes on the linkerd flavour, then no mirror filter is written (Linkerd has none)', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 5, mirror: true, mirrorWeight: 20 });
-    expect(httpRouteSpec(c, routesFor(0, true), 'linkerd').rules).toEqual([{ matches: [ALL], backendRefs: [primary(100), canaryRef(0)] }]);
+    expect(httpRouteSpec(c, routesFor(0, true), strategyFor(c), 'linkerd').rules).toEqual([
+      { matches: [ALL], backendRefs: [primary(100), canaryRef(0)] },
+    ]);
   });
 });
 
@@ -453,7 +476,7 @@ describe('httpRouteSpec: A/B testing', () => {
         ],
       },
     );
-    const spec = httpRouteSpec(c, routesFor(100), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway');
     expect(spec).toEqual({
       parentRefs: [GATEWAY],
       rules: [
@@ -497,7 +520,7 @@ describe('httpRouteSpec: A/B testing', () => {
       { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' } }, { uri: { prefix: '/v2' } }] },
       { iterations: 3, match: [{ headers: { 'x-a': { exact: '1' } } }, { headers: { 'x-b': { exact: '2' } } }] },
     );
-    expect((httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
+    expect((httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
       { path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'x-a', type: 'Exact', value: '1' }] },
       { path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'x-b', type: 'Exact', value: '2' }] },
       { path: { type: 'PathPrefix', value: '/v2' }, headers: [{ name: 'x-a', type: 'Exact', value: '1' }] },
@@ -507,7 +530,7 @@ describe('httpRouteSpec: A/B testing', () => {
 
   it('given no service match, then the analysis matches are used alone and the default rule matches every path', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { iterations: 10, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] });
-    const spec = httpRouteSpec(c, routesFor(0), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(0), strategyFor(c), 'gateway');
     expect(spec.rules).toEqual([
       {
         matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] }],
@@ -523,7 +546,7 @@ describe('httpRouteSpec: A/B testing', () => {
       { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
       { iterations: 2, match: [{ method: { exact: 'post' } }] },
     );
-    expect((httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
+    expect((httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
       { path: { type: 'PathPrefix', value: '/api' }, method: 'POST' },
     ]);
   });
@@ -533,7 +556,7 @@ describe('httpRouteSpec: A/B testing', () => {
       { gatewayRefs: [GATEWAY], match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }] },
       { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
     );
-    expect((httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
+    expect((httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway').rules as Record<string, unknown>[])[0]!.matches).toEqual([
       { path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'a', type: 'Exact', value: '1' }], method: 'GET' },
     ]);
   });
@@ -543,14 +566,16 @@ describe('httpRouteSpec: A/B testing', () => {
       { gatewayRefs: [GATEWAY], headers: { request: { remove: ['x-debug'] } } },
       { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
     );
-    const rules = httpRouteSpec(c, routesFor(100), 'gateway').rules as Record<string, unknown>[];
+    const rules = httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway').rules as Record<string, unknown>[];
     const f = [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x-debug'] } }];
     expect(rules.map((r) => r.filters)).toEqual([f, f]);
   });
 
   it('given stepWeight and match but no iterations, then it is not A/B and there is one weighted rule', () => {
     const c = canaryOf({ gatewayRefs: [GATEWAY] }, { stepWeight: 10, match: [{ headers: { a: { exact: '1' } } }] });
-    expect(httpRouteSpec(c, routesFor(10), 'gateway').rules).toEqual([{ matches: [ALL], backendRefs: [primary(90), canaryRef(10)] }]);
+    expect(httpRouteSpec(c, routesFor(10), strategyFor(c), 'gateway').rules).toEqual([
+      { matches: [ALL], backendRefs: [primary(90), canaryRef(10)] },
+    ]);
   });
 
   it('given the same header in the service and the analysis match, then the route stays valid (the analysis condition wins)', () => {
@@ -558,7 +583,7 @@ describe('httpRouteSpec: A/B testing', () => {
       { gatewayRefs: [GATEWAY], match: [{ headers: { 'x-env': { exact: 'prod' } } }] },
       { iterations: 2, match: [{ headers: { 'x-env': { exact: 'beta' } } }] },
     );
-    const spec = httpRouteSpec(c, routesFor(100), 'gateway');
+    const spec = httpRouteSpec(c, routesFor(100), strategyFor(c), 'gateway');
     expect(admitSpec(Resources.httpRoutesV1, spec).errors).toEqual([]);
   });
 });
@@ -573,7 +598,7 @@ describe("httpRouteSpec: Linkerd's flavour", () => {
       corsPolicy: { allowOrigins: [{ exact: 'https://example.com' }] },
       mirror: [{ backendRef: { name: 'shadow', port: 80 } }],
     });
-    const spec = httpRouteSpec(c, routesFor(10), 'linkerd');
+    const spec = httpRouteSpec(c, routesFor(10), strategyFor(c), 'linkerd');
     expect(spec).toEqual({
       parentRefs: [{ group: 'core', kind: 'Service', name: 'podinfo', port: 9898 }],
       hostnames: ['podinfo.test.svc.cluster.local'],
@@ -615,7 +640,7 @@ describe("httpRouteSpec: Linkerd's flavour", () => {
 
   it('given only response headers on the linkerd flavour, then the rule has no filters at all', () => {
     const c = canaryOf({ headers: { response: { set: { a: '1' } } } });
-    expect((httpRouteSpec(c, routesFor(0), 'linkerd').rules as Record<string, unknown>[])[0]).not.toHaveProperty('filters');
+    expect((httpRouteSpec(c, routesFor(0), strategyFor(c), 'linkerd').rules as Record<string, unknown>[])[0]).not.toHaveProperty('filters');
   });
 });
 
@@ -639,11 +664,13 @@ describe('routesOfHttpRoute', () => {
     ['an A/B run', canaryOf({ gatewayRefs: gw }, { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] }), routesFor(100)],
     ['a service name', canaryOf({ name: 'frontend', gatewayRefs: gw }), routesFor(45)],
   ])('given the gateway spec written for %s, then the same routes are read back', (_title, c, routes) => {
-    expect(routesOfHttpRoute(c, copy(httpRouteSpec(c, routes, 'gateway')))).toEqual(routes);
+    expect(routesOfHttpRoute(c, copy(httpRouteSpec(c, routes, strategyFor(c), 'gateway')))).toEqual(routes);
   });
 
   it.each<[number]>([[0], [10], [50], [100]])('given the linkerd spec written for %d%%, then the same routes are read back', (w) => {
-    expect(routesOfHttpRoute(canaryOf(), copy(httpRouteSpec(canaryOf(), routesFor(w), 'linkerd')))).toEqual(routesFor(w));
+    expect(routesOfHttpRoute(canaryOf(), copy(httpRouteSpec(canaryOf(), routesFor(w), strategyFor(canaryOf()), 'linkerd')))).toEqual(
+      routesFor(w),
+    );
   });
 
   it.each<[string, Record<string, unknown>[], Routes]>([

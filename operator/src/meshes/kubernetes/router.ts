@@ -1,4 +1,4 @@
-import type { Router, Routes } from './router.js';
+import type { Router, Routes } from '../router.js';
 
 /**
  * The kubernetes provider: no mesh, only the generated Services. The apex always selects the primary,

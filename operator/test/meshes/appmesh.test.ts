@@ -1,7 +1,7 @@
-import type { Canary, KubeObject } from '../src/api/types.js';
-import { Resources } from '../src/kube/resources.js';
-import { ownedBy } from '../src/kube/ensure.js';
-import { AppMeshRouter } from '../src/routers/appmesh.js';
+import type { Canary, KubeObject } from '../../src/api/types.js';
+import { Resources } from '../../src/kube/resources.js';
+import { ownedBy } from '../../src/kube/ensure.js';
+import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import {
   canaryRouterSpec,
   protocolOf,
@@ -9,11 +9,11 @@ import {
   virtualNodeSpec,
   virtualRouterSpec,
   virtualServiceSpec,
-} from '../src/routers/appmesh-spec.js';
-import { routesFor, type Routes } from '../src/routers/router.js';
-import { FakeKube } from './fakes/fake-kube.js';
-import { canaryOf, copy, routerDepsOf, signal, TARGET } from './fakes/router-fixtures.js';
-import { admitSpec, admittingClient } from './fakes/upstream-crds.js';
+} from '../../src/meshes/appmesh/spec.js';
+import { routesFor, type Routes } from '../../src/meshes/router.js';
+import { FakeKube } from '../fakes/fake-kube.js';
+import { canaryOf, copy, routerDepsOf, signal, strategyFor, TARGET } from '../fakes/router-fixtures.js';
+import { admitSpec, admittingClient } from '../fakes/upstream-crds.js';
 
 type Obj = KubeObject & { spec: Record<string, unknown> };
 
@@ -99,7 +99,7 @@ describe('virtualRouterSpec', () => {
       retries: { attempts: 3, perTryTimeout: '2s', retryOn: 'gateway-error, connect-failure,5xx,client-error' },
       timeout: '15s',
     });
-    const spec = virtualRouterSpec(c, routesFor(10));
+    const spec = virtualRouterSpec(c, routesFor(10), strategyFor(c));
     expect(spec).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http' } }],
       routes: [
@@ -123,7 +123,7 @@ describe('virtualRouterSpec', () => {
   });
 
   it('given no service match and no options, then the route matches prefix "/" and has neither retries nor timeout', () => {
-    expect(virtualRouterSpec(canaryOf(), routesFor(0))).toEqual({
+    expect(virtualRouterSpec(canaryOf(), routesFor(0), strategyFor(canaryOf()))).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http' } }],
       routes: [
         {
@@ -136,8 +136,13 @@ describe('virtualRouterSpec', () => {
 
   it('given a service match that is not a prefix, then the route matches prefix "/"', () => {
     expect(
-      (virtualRouterSpec(canaryOf({ match: [{ uri: { exact: '/api' } }] }), routesFor(0)).routes as { httpRoute: { match: unknown } }[])[0]!
-        .httpRoute.match,
+      (
+        virtualRouterSpec(
+          canaryOf({ match: [{ uri: { exact: '/api' } }] }),
+          routesFor(0),
+          strategyFor(canaryOf({ match: [{ uri: { exact: '/api' } }] })),
+        ).routes as { httpRoute: { match: unknown } }[]
+      )[0]!.httpRoute.match,
     ).toEqual({ prefix: '/' });
   });
 
@@ -163,7 +168,7 @@ describe('virtualRouterSpec', () => {
     ],
     ['zero attempts (no retries)', { attempts: 0, retryOn: 'gateway-error' }, undefined],
   ])('given %s, then the retry policy is as expected', (_title, retries, retryPolicy) => {
-    const spec = virtualRouterSpec(canaryOf({ retries }), routesFor(0));
+    const spec = virtualRouterSpec(canaryOf({ retries }), routesFor(0), strategyFor(canaryOf({ retries })));
     const route = (spec.routes as { httpRoute: Record<string, unknown> }[])[0]!.httpRoute;
     expect(route.retryPolicy).toEqual(retryPolicy);
     expect(admitSpec(Resources.appMeshVirtualRouters, spec)).toMatchObject({ errors: [], pruned: [] });
@@ -187,7 +192,7 @@ describe('virtualRouterSpec', () => {
         ],
       },
     );
-    const spec = virtualRouterSpec(c, routesFor(100));
+    const spec = virtualRouterSpec(c, routesFor(100), strategyFor(c));
     expect(spec).toEqual({
       listeners: [{ portMapping: { port: 9898, protocol: 'http2' } }],
       routes: [
@@ -230,7 +235,7 @@ describe('virtualRouterSpec', () => {
 
   it('given A/B testing with a service prefix, then both routes use it', () => {
     const c = canaryOf({ match: [{ uri: { prefix: '/api' } }] }, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] });
-    const routes = virtualRouterSpec(c, routesFor(0)).routes as { httpRoute: { match: unknown } }[];
+    const routes = virtualRouterSpec(c, routesFor(0), strategyFor(c)).routes as { httpRoute: { match: unknown } }[];
     expect(routes.map((r) => r.httpRoute.match)).toEqual([
       { prefix: '/api', headers: [{ name: 'a', match: { exact: '1' } }] },
       { prefix: '/api' },
@@ -291,7 +296,7 @@ describe('routesOfVirtualRouter', () => {
     ['an A/B run', canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] }), routesFor(100)],
     ['a service name', canaryOf({ name: 'frontend' }), routesFor(60)],
   ])('given the spec written for %s, then the same routes are read back', (_title, c, routes) => {
-    expect(routesOfVirtualRouter(c, copy(virtualRouterSpec(c, routes)))).toEqual(routes);
+    expect(routesOfVirtualRouter(c, copy(virtualRouterSpec(c, routes, strategyFor(c))))).toEqual(routes);
   });
 
   it('given a target without weight, then its weight reads as 0', () => {
@@ -334,11 +339,11 @@ describe('AppMeshRouter.validate', () => {
   const router = new AppMeshRouter('appmesh:v1beta2', routerDepsOf(new FakeKube()));
 
   it('given a plain canary, then there is nothing to report', () => {
-    expect(router.validate(canaryOf())).toEqual({ errors: [], notices: [] });
+    expect(router.validate(canaryOf(), strategyFor(canaryOf()))).toEqual({ errors: [], notices: [] });
   });
 
   it('given portName grpc, then it is an error', () => {
-    expect(router.validate(canaryOf({ portName: 'grpc' }))).toEqual({
+    expect(router.validate(canaryOf({ portName: 'grpc' }), strategyFor(canaryOf({ portName: 'grpc' })))).toEqual({
       errors: ['App Mesh grpc routes are not supported yet: use portName http or http2'],
       notices: [],
     });
@@ -346,7 +351,7 @@ describe('AppMeshRouter.validate', () => {
 
   it('given several A/B matches, then it is an error', () => {
     const c = canaryOf({}, { iterations: 2, match: [{ headers: { a: { exact: '1' } } }, { headers: { b: { exact: '2' } } }] });
-    expect(router.validate(c)).toEqual({
+    expect(router.validate(c, strategyFor(c))).toEqual({
       errors: ['App Mesh A/B routes take a single match condition (analysis.match has several)'],
       notices: [],
     });
@@ -357,12 +362,14 @@ describe('AppMeshRouter.validate', () => {
     ['query params', { queryParams: { beta: { exact: '1' } } }],
     ['headers and sourceLabels', { headers: { a: { exact: '1' } }, sourceLabels: { app: 'x' } }],
   ])('given an A/B match on %s, then it is an error: App Mesh matches headers only', (_title, match) => {
-    expect(router.validate(canaryOf({}, { iterations: 2, match: [match] })).errors).toEqual(['App Mesh A/B routes match headers only']);
+    expect(
+      router.validate(canaryOf({}, { iterations: 2, match: [match] }), strategyFor(canaryOf({}, { iterations: 2, match: [match] }))).errors,
+    ).toEqual(['App Mesh A/B routes match headers only']);
   });
 
   it('given grpc and two non-header matches, then all three errors are reported', () => {
     const c = canaryOf({ portName: 'grpc' }, { iterations: 2, match: [{ uri: { prefix: '/' } }, { headers: { a: { exact: '1' } } }] });
-    expect(router.validate(c).errors).toEqual([
+    expect(router.validate(c, strategyFor(c)).errors).toEqual([
       'App Mesh grpc routes are not supported yet: use portName http or http2',
       'App Mesh A/B routes take a single match condition (analysis.match has several)',
       'App Mesh A/B routes match headers only',
@@ -374,7 +381,7 @@ describe('AppMeshRouter.validate', () => {
     ['a CORS policy', { corsPolicy: { allowMethods: ['GET'] } }],
     ['header changes', { headers: { request: { set: { a: '1' } } } }],
   ])('given %s, then a notice says it is not applied', (_title, service) => {
-    expect(router.validate(canaryOf(service))).toEqual({
+    expect(router.validate(canaryOf(service), strategyFor(canaryOf(service)))).toEqual({
       errors: [],
       notices: ['service.trafficPolicy, corsPolicy and headers have no App Mesh field and are not applied'],
     });
@@ -385,7 +392,7 @@ describe('AppMeshRouter.validate', () => {
       analysis: undefined,
       canaryAnalysis: { iterations: 2, match: [{ uri: { prefix: '/beta' } }, { headers: { a: { exact: '1' } } }] },
     });
-    expect(router.validate(c).errors).toEqual([
+    expect(router.validate(c, strategyFor(c)).errors).toEqual([
       'App Mesh A/B routes take a single match condition (analysis.match has several)',
       'App Mesh A/B routes match headers only',
     ]);
@@ -401,7 +408,7 @@ describe('AppMeshRouter through the API', () => {
     expect(router.meshObjectsFirst).toBe(true);
     expect(router.provider).toBe('appmesh:v1beta2');
     const c = canaryOf();
-    await router.setRoutes(c, TARGET, routesFor(10), signal());
+    await router.setRoutes(c, TARGET, routesFor(10), strategyFor(c), signal());
     expect(writes(kube)).toEqual([
       'create VirtualNode podinfo-primary',
       'create VirtualNode podinfo-canary',
@@ -436,10 +443,10 @@ describe('AppMeshRouter through the API', () => {
   it('given the mesh objects exist, when the same routes are set, then nothing is written; a new split updates the apex VirtualRouter only', async () => {
     const kube = new FakeKube();
     const router = new AppMeshRouter('appmesh', routerDepsOf(kube));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
-    await router.setRoutes(canaryOf(), TARGET, routesFor(10), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(10), strategyFor(canaryOf()), signal());
     expect(kube.writes).toHaveLength(6);
-    await router.setRoutes(canaryOf(), TARGET, routesFor(30), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(30), strategyFor(canaryOf()), signal());
     expect(writes(kube).slice(6)).toEqual(['update VirtualRouter podinfo']);
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(30));
   });
@@ -448,10 +455,10 @@ describe('AppMeshRouter through the API', () => {
     const kube = new FakeKube();
     const router = new AppMeshRouter('appmesh', routerDepsOf(kube));
     expect(await router.getRoutes(canaryOf())).toBeUndefined();
-    await router.reconcile(canaryOf(), TARGET, signal());
+    await router.reconcile(canaryOf(), TARGET, strategyFor(canaryOf()), signal());
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(0));
-    await router.setRoutes(canaryOf(), TARGET, routesFor(50), signal());
-    await router.reconcile(canaryOf(), TARGET, signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(50), strategyFor(canaryOf()), signal());
+    await router.reconcile(canaryOf(), TARGET, strategyFor(canaryOf()), signal());
     expect(await router.getRoutes(canaryOf())).toEqual(routesFor(50));
   });
 
@@ -460,7 +467,7 @@ describe('AppMeshRouter through the API', () => {
     const router = new AppMeshRouter('appmesh', routerDepsOf(kube));
     await router.finalize(canaryOf(), signal());
     expect(kube.writes).toEqual([]);
-    await router.setRoutes(canaryOf(), TARGET, routesFor(50), signal());
+    await router.setRoutes(canaryOf(), TARGET, routesFor(50), strategyFor(canaryOf()), signal());
     await router.finalize(canaryOf(), signal());
     expect(writes(kube).slice(6)).toEqual([
       'delete VirtualService podinfo',
@@ -493,8 +500,8 @@ describe('AppMeshRouter through the API', () => {
       { portName: 'http2', timeout: '2s', backends: ['backend1', ARN], retries: { attempts: 2 } },
       { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
     );
-    await router.setRoutes(c, TARGET, routesFor(100), signal());
-    await router.setRoutes(c, TARGET, routesFor(100), signal());
+    await router.setRoutes(c, TARGET, routesFor(100), strategyFor(c), signal());
+    await router.setRoutes(c, TARGET, routesFor(100), strategyFor(c), signal());
     expect(kube.writes).toHaveLength(6);
     expect(await router.getRoutes(c)).toEqual(routesFor(100));
   });

@@ -1,6 +1,7 @@
-import type { Canary, CanaryAnalysis, CanaryService } from '../src/api/types.js';
-import { destinationRuleSpec, mergedMatches, routesOfVirtualService, virtualServiceSpec } from '../src/routers/istio-spec.js';
-import { routesFor, type Routes } from '../src/routers/router.js';
+import type { Canary, CanaryAnalysis, CanaryService } from '../../src/api/types.js';
+import { destinationRuleSpec, mergedMatches, routesOfVirtualService, virtualServiceSpec } from '../../src/meshes/istio/spec.js';
+import { routesFor, type Routes } from '../../src/meshes/router.js';
+import { strategyFor } from '../fakes/router-fixtures.js';
 
 const canaryOf = (service: Partial<CanaryService> = {}, analysis: CanaryAnalysis = { stepWeight: 10 }): Canary => ({
   apiVersion: 'tollgate.dev/v1beta1',
@@ -19,7 +20,7 @@ const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 describe('virtualServiceSpec', () => {
   it('given a plain canary at 10%, then one rule splits 90/10 between primary and canary on the mesh gateway', () => {
-    expect(virtualServiceSpec(canaryOf(), routesFor(10))).toEqual({
+    expect(virtualServiceSpec(canaryOf(), routesFor(10), strategyFor(canaryOf()))).toEqual({
       hosts: ['podinfo'],
       gateways: ['mesh'],
       http: [{ route: [dest('podinfo-primary', 90), dest('podinfo-canary', 10)] }],
@@ -27,7 +28,7 @@ describe('virtualServiceSpec', () => {
   });
 
   it('given no traffic on the canary, then the canary destination stays with weight 0', () => {
-    expect(virtualServiceSpec(canaryOf(), routesFor(0))).toEqual({
+    expect(virtualServiceSpec(canaryOf(), routesFor(0), strategyFor(canaryOf()))).toEqual({
       hosts: ['podinfo'],
       gateways: ['mesh'],
       http: [{ route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)] }],
@@ -36,7 +37,7 @@ describe('virtualServiceSpec', () => {
 
   it('given hosts and gateways, then the apex is added to the hosts and the gateways replace mesh', () => {
     const c = canaryOf({ hosts: ['app.example.com'], gateways: ['istio-system/public-gateway', 'mesh'] });
-    expect(virtualServiceSpec(c, routesFor(25))).toEqual({
+    expect(virtualServiceSpec(c, routesFor(25), strategyFor(c))).toEqual({
       hosts: ['app.example.com', 'podinfo'],
       gateways: ['istio-system/public-gateway', 'mesh'],
       http: [{ route: [dest('podinfo-primary', 75), dest('podinfo-canary', 25)] }],
@@ -49,20 +50,22 @@ describe('virtualServiceSpec', () => {
     ['an empty gateways list', { gateways: [] }, ['podinfo'], ['mesh']],
     ['a service name', { name: 'frontend' }, ['frontend'], ['mesh']],
   ])('given %s, then hosts are %j and gateways %j', (_title, service, hosts, gateways) => {
-    const spec = virtualServiceSpec(canaryOf(service), routesFor(0));
+    const spec = virtualServiceSpec(canaryOf(service), routesFor(0), strategyFor(canaryOf(service)));
     expect(spec.hosts).toEqual(hosts);
     expect(spec.gateways).toEqual(gateways);
   });
 
   it('given a service name, then the destinations use it rather than the target name', () => {
-    expect(virtualServiceSpec(canaryOf({ name: 'frontend' }), routesFor(30)).http).toEqual([
+    expect(virtualServiceSpec(canaryOf({ name: 'frontend' }), routesFor(30), strategyFor(canaryOf({ name: 'frontend' }))).http).toEqual([
       { route: [dest('frontend-primary', 70), dest('frontend-canary', 30)] },
     ]);
   });
 
   it('given delegation, then the VirtualService has neither hosts nor gateways', () => {
     const c = canaryOf({ delegation: true, hosts: ['app.example.com'], gateways: ['public-gateway'] });
-    expect(virtualServiceSpec(c, routesFor(50))).toEqual({ http: [{ route: [dest('podinfo-primary', 50), dest('podinfo-canary', 50)] }] });
+    expect(virtualServiceSpec(c, routesFor(50), strategyFor(c))).toEqual({
+      http: [{ route: [dest('podinfo-primary', 50), dest('podinfo-canary', 50)] }],
+    });
   });
 
   it('given route options, then timeout, retries, headers, cors policy and rewrite are copied into the rule', () => {
@@ -73,7 +76,7 @@ describe('virtualServiceSpec', () => {
       corsPolicy: { allowOrigins: [{ exact: 'https://example.com' }], allowMethods: ['GET'] },
       rewrite: { uri: '/', authority: 'internal', type: 'ReplacePrefixMatch' },
     });
-    expect(virtualServiceSpec(c, routesFor(10)).http).toEqual([
+    expect(virtualServiceSpec(c, routesFor(10), strategyFor(c)).http).toEqual([
       {
         timeout: '5s',
         retries: { attempts: 3, perTryTimeout: '1s', retryOn: 'gateway-error' },
@@ -86,21 +89,25 @@ describe('virtualServiceSpec', () => {
   });
 
   it('given a rewrite with only a type, then no rewrite is written', () => {
-    expect(virtualServiceSpec(canaryOf({ rewrite: { type: 'ReplaceFullPath' } }), routesFor(10)).http).toEqual([
-      { route: [dest('podinfo-primary', 90), dest('podinfo-canary', 10)] },
-    ]);
+    expect(
+      virtualServiceSpec(
+        canaryOf({ rewrite: { type: 'ReplaceFullPath' } }),
+        routesFor(10),
+        strategyFor(canaryOf({ rewrite: { type: 'ReplaceFullPath' } })),
+      ).http,
+    ).toEqual([{ route: [dest('podinfo-primary', 90), dest('podinfo-canary', 10)] }]);
   });
 
   it('given a service match on a weighted canary, then the rule keeps it', () => {
     const match = [{ uri: { prefix: '/api' } }];
-    expect(virtualServiceSpec(canaryOf({ match }), routesFor(10)).http).toEqual([
+    expect(virtualServiceSpec(canaryOf({ match }), routesFor(10), strategyFor(canaryOf({ match }))).http).toEqual([
       { match, route: [dest('podinfo-primary', 90), dest('podinfo-canary', 10)] },
     ]);
   });
 
   it('given a mirrored step with mirrorWeight, then the primary traffic is mirrored to the canary at that percentage', () => {
     const c = canaryOf({}, { stepWeight: 10, mirror: true, mirrorWeight: 25 });
-    expect(virtualServiceSpec(c, routesFor(0, true))).toEqual({
+    expect(virtualServiceSpec(c, routesFor(0, true), strategyFor(c))).toEqual({
       hosts: ['podinfo'],
       gateways: ['mesh'],
       http: [
@@ -115,14 +122,16 @@ describe('virtualServiceSpec', () => {
 
   it('given a mirrored step without mirrorWeight, then all traffic is mirrored (no mirrorPercentage)', () => {
     const c = canaryOf({}, { stepWeight: 10, mirror: true });
-    expect(virtualServiceSpec(c, routesFor(0, true)).http).toEqual([
+    expect(virtualServiceSpec(c, routesFor(0, true), strategyFor(c)).http).toEqual([
       { route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)], mirror: { host: 'podinfo-canary', port: { number: 9898 } } },
     ]);
   });
 
   it('given mirror in the analysis but routes not mirrored, then no mirror is written', () => {
     const c = canaryOf({}, { stepWeight: 10, mirror: true, mirrorWeight: 25 });
-    expect(virtualServiceSpec(c, routesFor(20)).http).toEqual([{ route: [dest('podinfo-primary', 80), dest('podinfo-canary', 20)] }]);
+    expect(virtualServiceSpec(c, routesFor(20), strategyFor(c)).http).toEqual([
+      { route: [dest('podinfo-primary', 80), dest('podinfo-canary', 20)] },
+    ]);
   });
 
   it('given A/B testing with a service match, then the first rule matches each merged condition and a fallback sends the rest to the primary', () => {
@@ -132,7 +141,7 @@ describe('virtualServiceSpec', () => {
       { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
     ];
     const c = canaryOf({ match: serviceMatch, timeout: '30s' }, { iterations: 10, match: abMatch });
-    expect(virtualServiceSpec(c, routesFor(100))).toEqual({
+    expect(virtualServiceSpec(c, routesFor(100), strategyFor(c))).toEqual({
       hosts: ['podinfo'],
       gateways: ['mesh'],
       http: [
@@ -154,7 +163,7 @@ describe('virtualServiceSpec', () => {
   it('given A/B testing without a service match, then the analysis match is used alone and the fallback matches everything', () => {
     const abMatch = [{ headers: { 'x-canary': { exact: 'insider' } } }];
     const c = canaryOf({}, { iterations: 10, match: abMatch });
-    expect(virtualServiceSpec(c, routesFor(100)).http).toEqual([
+    expect(virtualServiceSpec(c, routesFor(100), strategyFor(c)).http).toEqual([
       { match: abMatch, route: [dest('podinfo-primary', 0), dest('podinfo-canary', 100)] },
       { route: [dest('podinfo-primary', 100)] },
     ]);
@@ -166,7 +175,7 @@ describe('virtualServiceSpec', () => {
       { iterations: 2, match: [{ headers: { a: { exact: '1' } } }] },
     );
     const before = copy(c);
-    virtualServiceSpec(c, routesFor(100));
+    virtualServiceSpec(c, routesFor(100), strategyFor(c));
     expect(copy(c)).toEqual(before);
   });
 });
@@ -177,11 +186,13 @@ describe('mergedMatches', () => {
       { match: [{ headers: { host: { exact: 'a' } } }] },
       { iterations: 1, match: [{ headers: { 'x-canary': { exact: 'b' } } }] },
     );
-    expect(mergedMatches(c)).toEqual([{ headers: { 'x-canary': { exact: 'b' } } }]);
+    expect(mergedMatches(c, strategyFor(c))).toEqual([{ headers: { 'x-canary': { exact: 'b' } } }]);
   });
 
   it('given no analysis match, then there is nothing to merge', () => {
-    expect(mergedMatches(canaryOf({ match: [{ uri: { prefix: '/' } }] }))).toEqual([]);
+    expect(
+      mergedMatches(canaryOf({ match: [{ uri: { prefix: '/' } }] }), strategyFor(canaryOf({ match: [{ uri: { prefix: '/' } }] }))),
+    ).toEqual([]);
   });
 });
 
@@ -206,12 +217,12 @@ describe('routesOfVirtualService', () => {
     ['a mirrored step', canaryOf({}, { stepWeight: 10, mirror: true, mirrorWeight: 5 }), routesFor(0, true)],
     ['a service name', canaryOf({ name: 'frontend' }), routesFor(35)],
   ])('given the spec written for %s, then the same routes are read back', (_title, c, routes) => {
-    expect(routesOfVirtualService(c, copy(virtualServiceSpec(c, routes)))).toEqual(routes);
+    expect(routesOfVirtualService(c, copy(virtualServiceSpec(c, routes, strategyFor(c))))).toEqual(routes);
   });
 
   it('given an A/B spec, then the routes of the match rule are read back', () => {
     const c = canaryOf({}, { iterations: 3, match: [{ headers: { a: { exact: '1' } } }] });
-    expect(routesOfVirtualService(c, virtualServiceSpec(c, routesFor(100)))).toEqual(routesFor(100));
+    expect(routesOfVirtualService(c, virtualServiceSpec(c, routesFor(100), strategyFor(c)))).toEqual(routesFor(100));
   });
 
   it('given hosts written as FQDNs by hand, then they are recognised', () => {

@@ -1,0 +1,63 @@
+import type { MeshCapabilities, RoutedProvider } from '@tollgate/contract/capabilities';
+import { appMesh } from './appmesh/index.js';
+import { gatewayApi } from './gateway-api/index.js';
+import { istio } from './istio/index.js';
+import { kubernetes } from './kubernetes/index.js';
+import { linkerd } from './linkerd/index.js';
+import type { MeshProvider } from './mesh.js';
+import type { BuiltinQueries } from './queries.js';
+import type { Router, RouterDeps } from './router.js';
+import { smi } from './smi/index.js';
+
+/**
+ * One line per mesh. Typed on the contract's capability records: a provider id the contract lists and no mesh
+ * serves is a compile error here, and so is a mesh serving an id the contract does not list.
+ */
+const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
+  ...istio.providers,
+  ...kubernetes.providers,
+  ...linkerd.providers,
+  ...smi.providers,
+  ...gatewayApi.providers,
+  ...appMesh.providers,
+};
+
+const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>
+  Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider as RoutedProvider] : undefined;
+
+export class UnknownProviderError extends Error {
+  constructor(readonly provider: string) {
+    super(`provider "${provider}" has no router (known: ${Object.keys(PROVIDERS).join(', ')})`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+export class NoBuiltinQueryError extends Error {
+  constructor(provider: string, metric: string) {
+    super(`provider ${provider} has no built-in ${metric}: use a MetricTemplate (templateRef)`);
+    this.name = 'NoBuiltinQueryError';
+  }
+}
+
+export const supportedProviders = (): ReadonlySet<string> => new Set(Object.keys(PROVIDERS));
+
+/** Providers with built-in request-success-rate and request-duration queries. */
+export const builtinMetricProviders = (): ReadonlySet<string> =>
+  new Set(Object.keys(PROVIDERS).filter((p) => entryOf(p)?.queries !== undefined));
+
+/** Builds the router of a provider; an unknown provider is an error, never a fallback. */
+export function createRouter(provider: string, deps: RouterDeps): Router {
+  const entry = entryOf(provider);
+  if (!entry) throw new UnknownProviderError(provider);
+  return entry.router(deps);
+}
+
+/** The query template of a built-in metric for a provider. */
+export function builtinQuery(provider: string, metric: keyof BuiltinQueries): string {
+  const q = entryOf(provider)?.queries;
+  if (!q) throw new NoBuiltinQueryError(provider, metric);
+  return q[metric];
+}
+
+/** What a provider's router can do; undefined for a provider without one. */
+export const meshCapabilities = (provider: string): MeshCapabilities | undefined => entryOf(provider)?.capabilities;
