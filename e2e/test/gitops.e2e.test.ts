@@ -13,7 +13,7 @@ import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { runTool, tool } from '../src/harness/tools.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
-import { getCanary, promQuery } from './helpers.js';
+import { getCanary, primaryTraffic } from './helpers.js';
 
 /**
  * Tollgate operated the GitOps way (docs/gitops.md), on the real API server with the real operator:
@@ -147,13 +147,7 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     operator = new OperatorProcess({ kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir });
     operator.start();
     await timeline.waitForPhase('Initialized', 60_000);
-    await waitFor(
-      'user traffic on the primary',
-      async () =>
-        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
-          0) > 0,
-      60_000,
-    );
+    await primaryTraffic(ns);
   });
 
   afterAll(async () => {

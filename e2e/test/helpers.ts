@@ -86,14 +86,7 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   for (const op of operators) op.start();
   const operator = operators[0]!;
   await timeline.waitForPhase('Initialized', 60_000);
-  if (o.userTraffic !== false)
-    await waitFor(
-      'user traffic on the primary',
-      async () =>
-        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
-          0) > 0,
-      60_000,
-    );
+  if (o.userTraffic !== false) await primaryTraffic(ns);
   return {
     ns,
     client: kube,
@@ -123,6 +116,16 @@ export async function promQuery(query: string): Promise<number | undefined> {
  * Requests a workload served in the last `window` (Prometheus scrapes every second; a window of a few
  * seconds holds at least two samples even when a scrape is late). Undefined when Prometheus has no samples.
  */
+/** Waits (up to a minute) until Prometheus has seen user traffic on podinfo-primary in the namespace. */
+export const primaryTraffic = (ns: string): Promise<void> =>
+  waitFor(
+    'user traffic on the primary',
+    async () =>
+      ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
+        0) > 0,
+    60_000,
+  );
+
 export function recentRequests(ns: string, workload: string, window = '4s'): Promise<number | undefined> {
   return promQuery(
     `sum(increase(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"}[${window}]))`,

@@ -16,7 +16,7 @@ import { HOOKS_MAIN, OPERATOR_MAIN, ROOT } from '../src/harness/paths.js';
 import { serviceAccountKubeconfig as saKubeconfig } from '../src/harness/service-account.js';
 import { runTool, tool } from '../src/harness/tools.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
-import { isSubsequence, promQuery } from './helpers.js';
+import { isSubsequence, primaryTraffic } from './helpers.js';
 
 /**
  * Installs Tollgate the way the README says (Helm chart, Kustomize base and overlays) and proves the chart:
@@ -560,13 +560,7 @@ describe('helm install on the local control plane', () => {
     expect((await kube.get<Secret>(Resources.secrets, ns, 'podinfo-env-primary')).data).toEqual({
       TOKEN: Buffer.from('t').toString('base64'),
     });
-    await waitFor(
-      'user traffic on the primary',
-      async () =>
-        ((await promQuery(`sum(istio_requests_total{destination_workload="podinfo-primary", destination_workload_namespace="${ns}"})`)) ??
-          0) > 0,
-      60_000,
-    );
+    await primaryTraffic(ns);
     const from = timeline.phases.length;
     await setEnv(kube, ns, 'podinfo', { VERSION: 'v2' });
     await timeline.waitForPhase('Succeeded', 120_000, from);

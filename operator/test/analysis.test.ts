@@ -1,6 +1,7 @@
 import { DurationError } from '../src/api/duration.js';
 import type { CanaryAnalysis, CanarySpec } from '../src/api/types.js';
 import { analysisOf, DEFAULT_INTERVAL_MS, resolveAnalysis, strategyOf, type ResolvedAnalysis } from '../src/core/analysis.js';
+import { DEFAULT_ANALYSIS } from './fakes/analysis.js';
 
 const spec = (analysis: CanaryAnalysis | undefined, extra: Partial<CanarySpec> = {}): CanarySpec => ({
   targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
@@ -13,23 +14,7 @@ const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
 
 describe('resolveAnalysis defaults', () => {
   it('given an empty analysis on istio, then every Flagger default applies', () => {
-    expect(resolveAnalysis(spec({}), 'istio')).toEqual<ResolvedAnalysis>({
-      intervalMs: 60_000,
-      threshold: 1,
-      maxWeight: 100,
-      stepWeight: 0,
-      stepWeights: [],
-      stepPausesMs: [],
-      stepWeightPromotion: 0,
-      iterations: 0,
-      strategy: 'canary',
-      match: [],
-      mirror: false,
-      primaryReadyThreshold: 100,
-      canaryReadyThreshold: 100,
-      progressDeadlineMs: 600_000,
-      skipAnalysis: false,
-    });
+    expect(resolveAnalysis(spec({}), 'istio')).toEqual<ResolvedAnalysis>(DEFAULT_ANALYSIS);
     expect(DEFAULT_INTERVAL_MS).toBe(60_000);
   });
 

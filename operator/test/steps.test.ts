@@ -1,25 +1,9 @@
 import type { CheckResult } from '../src/api/types.js';
 import type { ResolvedAnalysis } from '../src/core/analysis.js';
 import { decideStep, untilDue, type RunState, type StepOutcome } from '../src/core/steps.js';
+import { analysisWith } from './fakes/analysis.js';
 
-const base: ResolvedAnalysis = {
-  intervalMs: 60_000,
-  threshold: 1,
-  maxWeight: 100,
-  stepWeight: 0,
-  stepWeights: [],
-  stepPausesMs: [],
-  stepWeightPromotion: 0,
-  iterations: 0,
-  strategy: 'canary',
-  match: [],
-  mirror: false,
-  primaryReadyThreshold: 100,
-  canaryReadyThreshold: 100,
-  progressDeadlineMs: 600_000,
-  skipAnalysis: false,
-};
-const analysis = (a: Partial<ResolvedAnalysis>): ResolvedAnalysis => ({ ...base, ...a });
+const analysis = analysisWith;
 const state = (s: Partial<RunState> = {}): RunState => ({ canaryWeight: 0, failedChecks: 0, iterations: 0, mirrored: false, ...s });
 
 const pass: CheckResult = { name: 'request-success-rate', ok: true, value: 100, min: 99 };

@@ -1,25 +1,9 @@
 import type { CanaryAnalysis } from '../src/api/types.js';
 import { resolveAnalysis, type ResolvedAnalysis } from '../src/core/analysis.js';
 import { nextCanaryWeight } from '../src/core/weights.js';
+import { analysisWith } from './fakes/analysis.js';
 
-const base: ResolvedAnalysis = {
-  intervalMs: 60_000,
-  threshold: 1,
-  maxWeight: 100,
-  stepWeight: 0,
-  stepWeights: [],
-  stepPausesMs: [],
-  stepWeightPromotion: 0,
-  iterations: 0,
-  strategy: 'canary',
-  match: [],
-  mirror: false,
-  primaryReadyThreshold: 100,
-  canaryReadyThreshold: 100,
-  progressDeadlineMs: 600_000,
-  skipAnalysis: false,
-};
-const analysis = (a: Partial<ResolvedAnalysis>): ResolvedAnalysis => ({ ...base, ...a });
+const analysis = analysisWith;
 const resolved = (a: CanaryAnalysis): ResolvedAnalysis =>
   resolveAnalysis({ targetRef: { kind: 'Deployment', name: 'podinfo' }, service: { port: 80 }, analysis: a }, 'istio');
 
