@@ -5,6 +5,7 @@ import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
 import { linkerd } from './linkerd/index.js';
 import type { MeshProvider } from './mesh.js';
+import { nginx } from './nginx/index.js';
 import type { BuiltinQueries } from './queries.js';
 import type { Router, RouterDeps } from './router.js';
 import { smi } from './smi/index.js';
@@ -20,6 +21,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...smi.providers,
   ...gatewayApi.providers,
   ...appMesh.providers,
+  ...nginx.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -6,6 +6,8 @@ import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
 import { istio } from '../../src/meshes/istio/index.js';
 import { kubernetes } from '../../src/meshes/kubernetes/index.js';
 import { linkerd } from '../../src/meshes/linkerd/index.js';
+import { nginx } from '../../src/meshes/nginx/index.js';
+import { NginxRouter } from '../../src/meshes/nginx/router.js';
 import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
 import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import {
@@ -36,6 +38,7 @@ describe('createRouter', () => {
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
     ['linkerd', 'LinkerdRouter', false],
+    ['nginx', 'NginxRouter', false],
     ['osm', 'SmiRouter', false],
     ['smi:v1alpha1', 'SmiRouter', false],
     ['smi:v1alpha2', 'SmiRouter', false],
@@ -48,6 +51,7 @@ describe('createRouter', () => {
       IstioRouter,
       KubernetesRouter,
       LinkerdRouter,
+      NginxRouter,
       SmiRouter,
     };
     const router = createRouter(name, deps);
@@ -66,6 +70,7 @@ describe('createRouter', () => {
       'istio',
       'kubernetes',
       'linkerd',
+      'nginx',
       'osm',
       'smi:v1alpha1',
       'smi:v1alpha2',
@@ -82,21 +87,20 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
+  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, skipper and traefik', () => {
     expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
       'apisix',
       'contour',
       'gloo',
       'knative',
       'kuma',
-      'nginx',
       'skipper',
       'traefik',
     ]);
   });
 
   it.each([
-    'nginx',
+    'traefik',
     'constructor',
     'toString',
     '__proto__',
@@ -120,7 +124,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx)`,
     );
   });
 
@@ -138,6 +142,7 @@ describe('provider capabilities', () => {
       'gatewayapi:v1beta1',
       'istio',
       'linkerd',
+      'nginx',
     ]);
   });
 
@@ -151,7 +156,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -176,7 +181,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['contour'], ['nginx'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['contour'], ['traefik'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(meshCapabilities(p)).toBeUndefined();
     expect(capabilitiesOf(p)).toBeUndefined();
   });
