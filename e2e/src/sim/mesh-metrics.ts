@@ -8,14 +8,16 @@ export interface RequestRecord {
   pod: string;
   code: number;
   ms: number;
+  /** The Ingress the request came through (NGINX), if any. */
+  ingress?: string;
 }
 
 const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM and instrumented applications
- * (kubernetes provider) all find real series.
+ * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM, NGINX (requests through an Ingress)
+ * and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
   readonly registry = new Registry();
@@ -46,6 +48,22 @@ export class MeshMetrics {
     'destination_name',
     'response_code',
   ]);
+  /** ingress-nginx's controller metrics: only for requests that came through an Ingress, labelled by it. */
+  private readonly nginx = {
+    c: new Counter({
+      name: 'nginx_ingress_controller_requests',
+      help: 'simulated nginx_ingress_controller_requests',
+      labelNames: ['namespace', 'ingress', 'service', 'status'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'nginx_ingress_controller_response_duration_seconds',
+      help: 'simulated nginx_ingress_controller_response_duration_seconds',
+      labelNames: ['namespace', 'ingress', 'service', 'status'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+  };
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
     name: 'http_request_duration_seconds',
@@ -92,5 +110,10 @@ export class MeshMetrics {
       response_code: code,
     });
     this.app.observe({ namespace: r.namespace, pod: r.pod, status: code }, r.ms / 1000);
+    if (r.ingress) {
+      const labels = { namespace: r.namespace, ingress: r.ingress, service: r.service, status: code };
+      this.nginx.c.inc(labels);
+      this.nginx.h.observe(labels, r.ms / 1000);
+    }
   }
 }
