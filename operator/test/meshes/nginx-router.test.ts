@@ -156,10 +156,11 @@ describe('given a Canary with provider nginx that cannot be driven', () => {
     });
   });
 
-  it('naming an Ingress that does not exist, then it is stalled as TargetNotFound; once the Ingress exists, it initializes', async () => {
+  it('naming an Ingress that does not exist, then it is stalled as TargetInvalid (the workload is there); once the Ingress exists, it initializes', async () => {
     const w = world({}, {}, null);
     await w.reconcile();
-    expect(stalled(w.canary)).toEqual({ reason: 'TargetNotFound', message: 'Ingress test/web (spec.ingressRef) not found' });
+    expect(stalled(w.canary)).toEqual({ reason: 'TargetInvalid', message: 'Ingress test/web (spec.ingressRef) not found' });
+    expect(w.alerts.map((a) => a.message)).toEqual(['Canary cannot be acted on: Ingress test/web (spec.ingressRef) not found']);
     expect(w.deployment('podinfo-primary')).toBeUndefined();
     w.kube.put(Resources.ingresses, userIngress());
     await initialized(w);

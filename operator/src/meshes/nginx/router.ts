@@ -93,7 +93,8 @@ export class NginxRouter implements Router {
     const name = ingressRefName(canary);
     if (!name) throw new TargetError('TargetInvalid', 'provider nginx needs spec.ingressRef: the Ingress to clone as <name>-canary');
     const user = ingresses.get(canary.metadata.namespace, name);
-    if (!user) throw new TargetError('TargetNotFound', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
+    // TargetInvalid, as a missing autoscalerRef: TargetNotFound would alert that the workload is missing.
+    if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
     return user;
   }
 }
