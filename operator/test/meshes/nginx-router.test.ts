@@ -1,6 +1,6 @@
 import type { Canary, CanarySpec } from '../../src/api/types.js';
 import { Resources } from '../../src/kube/resources.js';
-import type { Ingress } from '../../src/meshes/nginx/spec.js';
+import type { Ingress } from '../../src/meshes/ingress.js';
 import { routesFor } from '../../src/meshes/router.js';
 import { aCanary, aDeployment, NS, World } from '../fakes/world.js';
 

@@ -1,14 +1,7 @@
 import type { Canary } from '../../src/api/types.js';
 import { routesFor, type RouteStrategy } from '../../src/meshes/router.js';
-import {
-  canaryAnnotations,
-  canaryIngress,
-  canaryIngressSpec,
-  isUpToDate,
-  nginxMatch,
-  routesOfCanaryIngress,
-  type Ingress,
-} from '../../src/meshes/nginx/spec.js';
+import { isUpToDate, type Ingress } from '../../src/meshes/ingress.js';
+import { canaryAnnotations, canaryIngress, canaryIngressSpec, nginxMatch, routesOfCanaryIngress } from '../../src/meshes/nginx/spec.js';
 
 const P = 'nginx.ingress.kubernetes.io';
 const canary: Canary = {

@@ -1,7 +1,5 @@
-import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
-import type { Canary, KubeObject, OwnerReference, StringMatch } from '../../api/types.js';
-import { revisionOf } from '../../core/revision.js';
-import { covers, GITOPS_ANNOTATIONS } from '../../kube/ensure.js';
+import type { Canary, OwnerReference, StringMatch } from '../../api/types.js';
+import { cloneOf, ingressBackends, LAST_APPLIED, type Ingress } from '../ingress.js';
 import { routesFor, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -14,8 +12,6 @@ import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
 
-export type Ingress = KubeObject & { spec?: Json };
-
 const PREFIX = 'nginx.ingress.kubernetes.io';
 /** ingress-nginx's canary annotations (docs/user-guide/nginx-configuration/annotations.md, "Canary"). */
 export const NGINX_ANNOTATIONS = {
@@ -26,18 +22,6 @@ export const NGINX_ANNOTATIONS = {
   headerPattern: `${PREFIX}/canary-by-header-pattern`,
   cookie: `${PREFIX}/canary-by-cookie`,
 } as const;
-
-/** Not copied to the clone: kubectl's record of the user's Ingress would make kubectl apply treat the clone as its own. */
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
-/** The name of the Ingress spec.ingressRef names; undefined when it names none. */
-export function ingressRefName(canary: Canary): string | undefined {
-  const name = canary.spec.ingressRef?.name;
-  return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-/** The clone's name, as Flagger names it: after the user's Ingress, not the workload. */
-export const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 
 /** What nginx can route to the canary by: one request header (a value or a pattern) and/or one cookie. */
 export interface NginxMatch {
@@ -121,24 +105,15 @@ export function canaryAnnotations(
   };
 }
 
-/** A backend naming the apex Service, renamed to the canary Service; whether there was one. */
-function rename(backend: unknown, apex: string, canaryService: string): boolean {
-  const service = (backend as { service?: { name?: unknown } } | undefined)?.service;
-  if (service?.name !== apex) return false;
-  service.name = canaryService;
-  return true;
-}
-
 /**
  * The clone's spec: the user's Ingress spec (hosts, paths, TLS, class) with every backend that names the apex
  * Service sent to the canary Service. Undefined when no backend names the apex: the clone would route nothing.
  */
 export function canaryIngressSpec(user: Json | undefined, apex: string, canaryService: string): Json | undefined {
   const spec = JSON.parse(JSON.stringify(user ?? {})) as Json;
-  let found = rename(spec.defaultBackend, apex, canaryService);
-  for (const rule of (spec.rules ?? []) as { http?: { paths?: { backend?: unknown }[] } }[])
-    for (const path of rule.http?.paths ?? []) found = rename(path.backend, apex, canaryService) || found;
-  return found ? spec : undefined;
+  const renamed = ingressBackends(spec).filter((b) => b.service?.name === apex);
+  for (const b of renamed) b.service!.name = canaryService;
+  return renamed.length ? spec : undefined;
 }
 
 /** The clone as it must be: undefined when the user's Ingress has no backend naming the apex Service. */
@@ -151,33 +126,7 @@ export function canaryIngress(
 ): Ingress | undefined {
   const names = serviceNames(canary);
   const spec = canaryIngressSpec(user.spec, names.apex, names.canary);
-  if (!spec) return undefined;
-  const annotations = { ...canaryAnnotations(user.metadata.annotations, routes, strategy), ...GITOPS_ANNOTATIONS };
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: {
-      name: canaryIngressName(user.metadata.name!),
-      namespace: canary.metadata.namespace!,
-      labels: { ...user.metadata.labels, [LABELS.canary]: canary.metadata.name! },
-      // The fingerprint of the annotations and spec written: a removed host, path or match annotation is a change.
-      annotations: { ...annotations, [ANNOTATIONS.applied]: revisionOf({ annotations, spec }) },
-      ownerReferences: [owner],
-    },
-    spec,
-  };
-}
-
-/**
- * Whether the live clone already is the desired one: it carries the desired annotations (their fingerprint
- * among them, so a removed one counts as a change), labels and every desired spec field (server defaults aside).
- */
-export function isUpToDate(live: Ingress, desired: Ingress): boolean {
-  return (
-    covers(live.metadata.annotations ?? {}, desired.metadata.annotations) &&
-    covers(live.metadata.labels ?? {}, desired.metadata.labels) &&
-    covers(live.spec, desired.spec)
-  );
+  return spec && cloneOf(user, canary, spec, canaryAnnotations(user.metadata.annotations, routes, strategy), owner);
 }
 
 /**
