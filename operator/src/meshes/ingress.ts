@@ -33,6 +33,28 @@ export const canaryIngressName = (ingress: string): string => `${ingress}-canary
 export const needsIngressRef = (provider: string): string =>
   `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
+/** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
+const NOT_APPLIED = [
+  'hosts',
+  'gateways',
+  'gatewayRefs',
+  'match',
+  'rewrite',
+  'headers',
+  'corsPolicy',
+  'retries',
+  'timeout',
+  'trafficPolicy',
+];
+
+/** The notice of service fields an Ingress clone does not apply; none when none is set. */
+export function ingressNotices(provider: string, canary: Canary): string[] {
+  const ignored = NOT_APPLIED.filter((k) => (canary.spec.service as Record<string, unknown> | undefined)?.[k] !== undefined);
+  return ignored.length
+    ? [`service.${ignored.join(', service.')} not applied by ${provider}: the Ingress named in spec.ingressRef carries the routing`]
+    : [];
+}
+
 /** Each path's backend of an Ingress spec (and the defaultBackend), to read or change in place. */
 export function ingressBackends(spec: Json): { service?: { name?: unknown } }[] {
   const rules = (spec.rules ?? []) as { http?: { paths?: { backend?: { service?: { name?: unknown } } }[] } }[];

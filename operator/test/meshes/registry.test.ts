@@ -8,6 +8,8 @@ import { kubernetes } from '../../src/meshes/kubernetes/index.js';
 import { linkerd } from '../../src/meshes/linkerd/index.js';
 import { nginx } from '../../src/meshes/nginx/index.js';
 import { NginxRouter } from '../../src/meshes/nginx/router.js';
+import { skipper } from '../../src/meshes/skipper/index.js';
+import { SkipperRouter } from '../../src/meshes/skipper/router.js';
 import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
 import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import {
@@ -39,6 +41,7 @@ describe('createRouter', () => {
     ['kubernetes', 'KubernetesRouter', false],
     ['linkerd', 'LinkerdRouter', false],
     ['nginx', 'NginxRouter', false],
+    ['skipper', 'SkipperRouter', false],
     ['osm', 'SmiRouter', false],
     ['smi:v1alpha1', 'SmiRouter', false],
     ['smi:v1alpha2', 'SmiRouter', false],
@@ -52,6 +55,7 @@ describe('createRouter', () => {
       KubernetesRouter,
       LinkerdRouter,
       NginxRouter,
+      SkipperRouter,
       SmiRouter,
     };
     const router = createRouter(name, deps);
@@ -72,6 +76,7 @@ describe('createRouter', () => {
       'linkerd',
       'nginx',
       'osm',
+      'skipper',
       'smi:v1alpha1',
       'smi:v1alpha2',
       'smi:v1alpha3',
@@ -87,14 +92,13 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, skipper and traefik', () => {
+  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma and traefik', () => {
     expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
       'apisix',
       'contour',
       'gloo',
       'knative',
       'kuma',
-      'skipper',
       'traefik',
     ]);
   });
@@ -124,7 +128,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper)`,
     );
   });
 
@@ -156,7 +160,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {

@@ -1,23 +1,9 @@
 import type { Canary } from '../../api/types.js';
 import type { TargetInfo } from '../../targets/target.js';
-import { IngressClones, ingressRefName, needsIngressRef } from '../ingress.js';
+import { IngressClones, ingressNotices, ingressRefName, needsIngressRef } from '../ingress.js';
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 import { canaryIngress, nginxMatch, routesOfCanaryIngress } from './spec.js';
-
-/** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
-const NOT_APPLIED = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'rewrite',
-  'headers',
-  'corsPolicy',
-  'retries',
-  'timeout',
-  'trafficPolicy',
-];
 
 /**
  * NGINX Ingress (Flagger's nginx provider): the Ingress spec.ingressRef names is cloned as `<ingress>-canary`,
@@ -34,14 +20,10 @@ export class NginxRouter implements Router {
 
   validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
     const errors: string[] = [];
-    const notices: string[] = [];
     if (!ingressRefName(canary)) errors.push(needsIngressRef(this.provider));
     // match without iterations is refused before the router is asked (match-needs-iterations).
     if (strategy.strategy === 'ab-testing') errors.push(...nginxMatch(strategy.match).errors);
-    const ignored = NOT_APPLIED.filter((k) => (canary.spec.service as Record<string, unknown> | undefined)?.[k] !== undefined);
-    if (ignored.length)
-      notices.push(`service.${ignored.join(', service.')} not applied by nginx: the Ingress named in spec.ingressRef carries the routing`);
-    return { errors, notices };
+    return { errors, notices: ingressNotices(this.provider, canary) };
   }
 
   async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
