@@ -87,6 +87,16 @@ const CASES: ProviderCase[] = [
     },
     objects: [[Resources.ingresses, 'podinfo-canary']],
   },
+  {
+    title: 'Skipper Ingress canary clone',
+    provider: 'skipper',
+    crds: [],
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
+    },
+    objects: [[Resources.ingresses, 'podinfo-canary']],
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);

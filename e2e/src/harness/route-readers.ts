@@ -1,13 +1,21 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { fromHttpRoute, fromNginxCanary, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
+import {
+  fromHttpRoute,
+  fromNginxCanary,
+  fromSkipperCanary,
+  fromTrafficSplit,
+  fromVirtualRouter,
+  fromVirtualService,
+  type RouteTable,
+} from '../sim/routes.js';
 
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -17,7 +25,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'gatewayapi:v1beta1') return { resource: Resources.httpRoutesV1beta1, kind: 'httproute' };
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
-  if (provider === 'nginx') return { resource: Resources.ingresses, kind: 'nginx' };
+  if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -41,6 +49,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
     case 'nginx':
       // The canary Ingress against the user's, whose backend is the apex Service (it selects the primary pods).
       return fromNginxCanary(o, { ingress: '', service: apex });
+    case 'skipper':
+      return fromSkipperCanary(o, { ingress: '', service: apex });
   }
 }
 

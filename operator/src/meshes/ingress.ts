@@ -27,7 +27,7 @@ export function ingressRefName(canary: Canary): string | undefined {
 }
 
 /** The clone's name, as Flagger names it: after the user's Ingress, not the workload. */
-export const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
+const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 
 /** The message of a Canary without spec.ingressRef. */
 export const needsIngressRef = (provider: string): string =>

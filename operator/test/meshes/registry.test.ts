@@ -93,14 +93,7 @@ describe('createRouter', () => {
   );
 
   it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma and traefik', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
-      'apisix',
-      'contour',
-      'gloo',
-      'knative',
-      'kuma',
-      'traefik',
-    ]);
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'contour', 'gloo', 'knative', 'kuma', 'traefik']);
   });
 
   it.each([
