@@ -4,7 +4,7 @@ import { loadAll } from 'js-yaml';
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { createNamespace, sampleDeployment } from '../src/harness/fixtures.js';
+import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { CORPUS } from '../src/harness/paths.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
@@ -62,6 +62,12 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
     for (const { ns, doc } of canaries) {
       const target = (doc as unknown as Canary).spec.targetRef;
       if (target.kind === 'Deployment') await kube.create(Resources.deployments, sampleDeployment(ns, target.name)).catch(() => undefined);
+      // The Ingress an ingressRef names (nginx), sending its host to the apex Service, as the user's would.
+      const { ingressRef, service } = (doc as unknown as Canary).spec;
+      if (typeof ingressRef?.name === 'string' && service)
+        await kube
+          .create(Resources.ingresses, ingressFor(ns, ingressRef.name, service.name || target.name, service.port))
+          .catch(() => undefined);
     }
     const namespaces = [...new Set(canaries.map((c) => c.ns))];
     const operator = new OperatorProcess({
@@ -87,6 +93,14 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
       for (const reason of outcome.values())
         expect(reason).toMatch(/^(Initialized|Unsupported|InvalidSpec|TargetNotFound|TargetInvalid|RouterUnavailable)/);
       expect([...outcome.values()].filter((v) => v === 'Initialized').length).toBeGreaterThanOrEqual(3);
+      // nginx Canaries initialize; one whose autoscalerRef names no HorizontalPodAutoscaler is stopped by that alone.
+      for (const { ns, doc } of canaries.filter((c) => c.doc.spec.provider === 'nginx')) {
+        const key = `${ns}/${doc.metadata.name}`;
+        const expected = doc.spec.autoscalerRef
+          ? expect.stringMatching(/^TargetInvalid: HorizontalPodAutoscaler .* not found/)
+          : 'Initialized';
+        expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
+      }
       const log = fs.readFileSync(operator.logFile!, 'utf8');
       expect(log).not.toMatch(/"level":"fatal"/);
       fs.writeFileSync(path.join(RUN_DIR, 'corpus-outcomes.txt'), [...outcome].map(([k, v]) => `${k}\t${v}`).join('\n'));

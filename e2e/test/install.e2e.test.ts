@@ -166,6 +166,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(verbsOf('', 'pods')).toEqual([]);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
@@ -318,7 +319,7 @@ describe('the Helm chart, rendered', () => {
   });
 
   it.each([
-    [['--set', 'operator.meshProvider=nginx'], "at '/operator/meshProvider': value must be one of 'istio'"],
+    [['--set', 'operator.meshProvider=haproxy'], "at '/operator/meshProvider': value must be one of 'istio'"],
     [['--set', 'operator.logLevel=verbose'], "at '/operator/logLevel': value must be one of 'fatal'"],
     [['--set', 'operator.workers=0'], "at '/operator/workers': minimum: got 0, want 1"],
     [['--set', 'operator.replicas=0'], "at '/operator/replicas': minimum: got 0, want 1"],

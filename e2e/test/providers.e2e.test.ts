@@ -1,7 +1,8 @@
 import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
+import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
+import { ingressFor, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
 import { APPMESH_CRDS, GATEWAY_API_CRDS, LINKERD_CRDS, OSM_CRDS, SMI_LINKERD_CRDS, SMI_SDK_CRDS } from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
@@ -14,6 +15,8 @@ interface ProviderCase {
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
   templates?: boolean;
+  /** Objects the user has before the Canary (the Ingress an ingressRef names). */
+  before?: (ns: string, kube: KubeClient) => Promise<void>;
 }
 
 const CASES: ProviderCase[] = [
@@ -74,6 +77,26 @@ const CASES: ProviderCase[] = [
       [Resources.appMeshVirtualServices, 'podinfo-canary'],
     ],
   },
+  {
+    title: 'NGINX Ingress canary clone',
+    provider: 'nginx',
+    crds: [],
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
+    },
+    objects: [[Resources.ingresses, 'podinfo-canary']],
+  },
+  {
+    title: 'Skipper Ingress canary clone',
+    provider: 'skipper',
+    crds: [],
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
+    },
+    objects: [[Resources.ingresses, 'podinfo-canary']],
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
@@ -88,6 +111,7 @@ describe.each(CASES)('$title', (c) => {
       crds: c.crds,
       spec: c.spec,
       templates: c.templates,
+      before: c.before,
       analysis: { interval: '2s', stepWeight: 25, maxWeight: 50, ...(c.templates ? { metrics: TEMPLATE_METRICS } : {}) },
     });
   });

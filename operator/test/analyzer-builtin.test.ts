@@ -77,4 +77,18 @@ describe('MetricAnalyzer: built-in metrics', () => {
     expect(r).toMatchObject({ ok: false, reason: 'NoQuery' });
     expect(sent()).toEqual([]);
   });
+
+  it('given skipper, then the built-in query names the route as Skipper spells it (namespace team-a as team_a); a query of its own is sent as written', async () => {
+    const c = canary({ name: 'request-duration', interval: '1m', thresholdRange: { max: 500 } });
+    c.metadata.namespace = 'team-a';
+    await analyzer().check(c, 'skipper', signal());
+    expect(sent()[0]).toContain('route=~"kube(ew)?_team_a__podinfo_canary__.*__podinfo_canary(_[0-9]+)?"');
+    prometheus.reset();
+    await analyzer().check(
+      canary({ name: 'request-duration', interval: '1m', query: 'up{namespace="{{ namespace }}"}' }),
+      'skipper',
+      signal(),
+    );
+    expect(sent()).toEqual(['up{namespace="test"}']);
+  });
 });

@@ -8,7 +8,7 @@ import { silentLogger } from '../src/util/log.js';
 import { aCanary } from './fakes/world.js';
 
 /** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
-function controller(): {
+function controller(listed: Canary[] = []): {
   c: CanaryController;
   emit: Record<'add' | 'update', Handler<Canary>>;
   reconciled: () => Promise<string[]>;
@@ -25,7 +25,7 @@ function controller(): {
   } as unknown as Informer<Canary>;
   const metrics = new OperatorMetrics();
   const deps = {
-    canaries: { get: (ns: string | undefined, name: string) => void reconciled.push(`${ns}/${name}`), list: () => [] },
+    canaries: { get: (ns: string | undefined, name: string) => void reconciled.push(`${ns}/${name}`), list: () => listed },
     targets: {},
     metrics,
     logger: silentLogger(),
@@ -69,6 +69,17 @@ describe('CanaryController: which watch events start a reconcile', () => {
       c.onObject(Resources.services, owned('podinfo'), true);
       expect(await reconciled()).toEqual([]);
       c.onObject(Resources.services, owned('podinfo'), false);
+      expect(await reconciled()).toEqual(['test/podinfo']);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("given a change of an Ingress nobody owns (nginx's ingressRef), then the namespace's Canaries are reconciled", async () => {
+    const { c, reconciled } = controller([aCanary()]);
+    try {
+      const ingress: KubeObject = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'test' } };
+      c.onObject(Resources.ingresses, ingress, false);
       expect(await reconciled()).toEqual(['test/podinfo']);
     } finally {
       await c.stop();

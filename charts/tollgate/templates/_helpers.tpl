@@ -80,6 +80,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
+  ingresses (nginx, skipper) list, watch (the Ingress of spec.ingressRef and its -canary clone); create, update, delete (the clone)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
 watchNamespaces these rules go into a Role per namespace.
 */}}
@@ -137,6 +138,11 @@ watchNamespaces these rules go into a Role per namespace.
 {{- if has "appmesh" $meshes }}
 - apiGroups: [appmesh.k8s.aws]
   resources: [virtualnodes, virtualrouters, virtualservices]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if or (has "nginx" $meshes) (has "skipper" $meshes) }}
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses]
   verbs: [list, watch, create, update, delete]
 {{- end }}
 {{- end -}}

@@ -1,6 +1,6 @@
 import { RULE_EXAMPLE_BASE } from '@tollgate/operator/api/crd/rule-examples';
 import type { Deployment } from '@tollgate/operator/api/k8s';
-import type { Canary, CanarySpec, MetricTemplate } from '@tollgate/operator/api/types';
+import type { Canary, CanarySpec, KubeObject, MetricTemplate } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { isConflict } from '@tollgate/operator/kube/errors';
 import { Resources } from '@tollgate/operator/kube/resources';
@@ -31,6 +31,20 @@ export function sampleDeployment(ns: string, name: string, env: Record<string, s
           ],
         },
       },
+    },
+  };
+}
+
+/** A user's Ingress (networking.k8s.io/v1) sending every path of one host to a Service: what the nginx provider clones. */
+export function ingressFor(ns: string, name: string, service: string, port: number): KubeObject & { spec: Record<string, unknown> } {
+  const backend = { service: { name: service, port: { number: port } } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: ns },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }],
     },
   };
 }

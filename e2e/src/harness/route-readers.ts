@@ -1,13 +1,21 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
+import {
+  fromHttpRoute,
+  fromNginxCanary,
+  fromSkipperCanary,
+  fromTrafficSplit,
+  fromVirtualRouter,
+  fromVirtualService,
+  type RouteTable,
+} from '../sim/routes.js';
 
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -17,6 +25,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'gatewayapi:v1beta1') return { resource: Resources.httpRoutesV1beta1, kind: 'httproute' };
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
+  if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -27,7 +36,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   return { resource, kind: 'smi' };
 }
 
-function table(reader: RouteReader, o: MeshObject): RouteTable {
+function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | undefined {
   switch (reader.kind) {
     case 'istio':
       return fromVirtualService(o);
@@ -37,13 +46,21 @@ function table(reader: RouteReader, o: MeshObject): RouteTable {
       return fromHttpRoute(o);
     case 'appmesh':
       return fromVirtualRouter(o, (node) => node);
+    case 'nginx':
+      // The canary Ingress against the user's, whose backend is the apex Service (it selects the primary pods).
+      return fromNginxCanary(o, { ingress: '', service: apex });
+    case 'skipper':
+      return fromSkipperCanary(o, { ingress: '', service: apex });
   }
 }
 
-/** The canary's share (percent) in the rule that splits between `<apex>-primary` and `<apex>-canary`. */
+/**
+ * The canary's share (percent) in the rule that splits between `<apex>-primary` (or the apex Service itself, which
+ * selects the primary pods: the user's Ingress under NGINX) and `<apex>-canary`.
+ */
 export function canaryWeightOf(reader: RouteReader, o: MeshObject, apex: string): number | undefined {
-  for (const rule of table(reader, o).rules) {
-    const p = rule.backends.find((b) => b.service === `${apex}-primary`);
+  for (const rule of table(reader, o, apex)?.rules ?? []) {
+    const p = rule.backends.find((b) => b.service === `${apex}-primary` || b.service === apex);
     const c = rule.backends.find((b) => b.service === `${apex}-canary`);
     if (p && c) return p.weight + c.weight > 0 ? Math.round((100 * c.weight) / (p.weight + c.weight)) : 0;
   }

@@ -60,3 +60,36 @@ export function appMeshMatcher(match: Json | undefined): Matcher {
     );
   };
 }
+
+/**
+ * ingress-nginx's canary annotations: canary-by-header (its value, its pattern, or "always"/"never"), then
+ * canary-by-cookie ("always"/"never"); undefined when neither decides (the weight does then).
+ */
+export function nginxCanaryMatcher(annotations: Record<string, string>): (req: SyntheticRequest) => 'canary' | 'main' | undefined {
+  const a = (k: string): string | undefined => annotations[`nginx.ingress.kubernetes.io/${k}`];
+  const header = a('canary-by-header')?.toLowerCase();
+  const value = a('canary-by-header-value');
+  const pattern = a('canary-by-header-pattern');
+  const cookie = a('canary-by-cookie');
+  const always = (v: string | undefined): 'canary' | 'main' | undefined => (v === 'always' ? 'canary' : v === 'never' ? 'main' : undefined);
+  return (req) => {
+    const h = header === undefined ? undefined : req.headers[header];
+    if (h !== undefined) {
+      if (value !== undefined) {
+        if (h === value) return 'canary';
+      } else if (pattern !== undefined) {
+        if (new RegExp(pattern).test(h)) return 'canary';
+      } else if (always(h)) return always(h);
+    }
+    const c = cookie === undefined ? undefined : cookieValue(req.headers.cookie, cookie);
+    return always(c);
+  };
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}

@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { SkipperRoute } from './routes.js';
 
 /** Where a request went, as every mesh's telemetry labels it. */
 export interface RequestRecord {
@@ -8,14 +9,23 @@ export interface RequestRecord {
   pod: string;
   code: number;
   ms: number;
+  /** The Ingress the request came through (NGINX), if any. */
+  ingress?: string;
+  /** The Skipper route it took, if any. */
+  skipperRoute?: SkipperRoute;
 }
+
+const word = (s: string): string => s.replace(/\W/g, '_');
+/** Skipper's id of an Ingress route: kube_<namespace>__<ingress>__<host>__<path>__<backend>, non-word characters as _. */
+export const skipperRouteId = (ns: string, r: SkipperRoute, service: string): string =>
+  `kube_${[ns, r.ingress, r.host, r.path, service].map(word).join('__')}`;
 
 const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM and instrumented applications
- * (kubernetes provider) all find real series.
+ * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM, NGINX and Skipper (requests through an Ingress)
+ * and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
   readonly registry = new Registry();
@@ -46,6 +56,39 @@ export class MeshMetrics {
     'destination_name',
     'response_code',
   ]);
+  /** ingress-nginx's controller metrics: only for requests that came through an Ingress, labelled by it. */
+  private readonly nginx = {
+    c: new Counter({
+      name: 'nginx_ingress_controller_requests',
+      help: 'simulated nginx_ingress_controller_requests',
+      labelNames: ['namespace', 'ingress', 'service', 'status'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'nginx_ingress_controller_response_duration_seconds',
+      help: 'simulated nginx_ingress_controller_response_duration_seconds',
+      labelNames: ['namespace', 'ingress', 'service', 'status'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+  };
+  /** Skipper's route metrics: only for requests that took a Skipper route, labelled by its id. */
+  private readonly skipper = {
+    response: new Histogram({
+      name: 'skipper_response_duration_seconds',
+      help: 'simulated skipper_response_duration_seconds',
+      labelNames: ['route', 'code'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+    serve: new Histogram({
+      name: 'skipper_serve_route_duration_seconds',
+      help: 'simulated skipper_serve_route_duration_seconds',
+      labelNames: ['route'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+  };
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
     name: 'http_request_duration_seconds',
@@ -92,5 +135,15 @@ export class MeshMetrics {
       response_code: code,
     });
     this.app.observe({ namespace: r.namespace, pod: r.pod, status: code }, r.ms / 1000);
+    if (r.ingress) {
+      const labels = { namespace: r.namespace, ingress: r.ingress, service: r.service, status: code };
+      this.nginx.c.inc(labels);
+      this.nginx.h.observe(labels, r.ms / 1000);
+    }
+    if (r.skipperRoute) {
+      const route = skipperRouteId(r.namespace, r.skipperRoute, r.service);
+      this.skipper.response.observe({ route, code }, r.ms / 1000);
+      this.skipper.serve.observe({ route }, r.ms / 1000);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
-import { appMeshMatcher, httpRouteMatcher, istioMatcher, type Matcher } from './istio-match.js';
+import { appMeshMatcher, httpRouteMatcher, istioMatcher, nginxCanaryMatcher, type Matcher } from './istio-match.js';
 
 type Json = Record<string, unknown>;
 export type MeshObject = KubeObject & { spec?: Json };
@@ -16,6 +16,16 @@ export interface RouteTable {
   namespace: string;
   apex: string;
   rules: Rule[];
+  /** The Ingress users reach it through (NGINX): ingress-nginx labels its request metrics with it. */
+  ingress?: string;
+  /** The Ingress, host and path of the Skipper route taken: Skipper names its route metrics after them. */
+  skipperRoute?: SkipperRoute;
+}
+
+export interface SkipperRoute {
+  ingress: string;
+  host: string;
+  path: string;
 }
 
 /** "podinfo-canary.test.svc.cluster.local" and "podinfo-canary" both name the Service podinfo-canary. */
@@ -86,4 +96,108 @@ export function fromVirtualRouter(router: MeshObject, nodeService: (name: string
 export function serviceOfVirtualNode(node: MeshObject | undefined): string | undefined {
   const host = ((node?.spec?.serviceDiscovery as Json | undefined)?.dns as { hostname?: string } | undefined)?.hostname;
   return host ? serviceOf(host) : undefined;
+}
+
+const NGINX = 'nginx.ingress.kubernetes.io';
+type IngressPath = { path?: string; backend?: { service?: { name?: string } } };
+const hostPaths = (o: MeshObject): { host: string; path: string; service: string }[] =>
+  ((o.spec?.rules ?? []) as { host?: string; http?: { paths?: IngressPath[] } }[]).flatMap((r) =>
+    (r.http?.paths ?? []).map((p) => ({ host: r.host ?? '', path: p.path ?? '/', service: p.backend?.service?.name ?? '' })),
+  );
+
+/** An NGINX canary Ingress: one with the annotation canary "true". */
+export const isNginxCanary = (o: MeshObject): boolean => o.metadata.annotations?.[`${NGINX}/canary`] === 'true';
+
+const BACKEND_WEIGHTS = 'zalando.org/backend-weights';
+/** A Skipper canary Ingress: one with backend weights. */
+const isSkipperCanary = (o: MeshObject): boolean => o.metadata.annotations?.[BACKEND_WEIGHTS] !== undefined;
+
+/**
+ * The Ingress a canary Ingress shadows, as ingress-nginx pairs them (a plain Ingress with the canary's first host
+ * and path), and the Service it sends that host and path to.
+ */
+export function mainIngressOf(canary: MeshObject, ingresses: MeshObject[]): { ingress: string; service: string } | undefined {
+  const first = hostPaths(canary)[0];
+  for (const o of ingresses) {
+    if (isNginxCanary(o) || isSkipperCanary(o) || o.metadata.namespace !== canary.metadata.namespace) continue;
+    const hit = hostPaths(o).find((hp) => hp.host === first?.host && hp.path === first.path);
+    if (hit?.service) return { ingress: o.metadata.name!, service: hit.service };
+  }
+  return undefined;
+}
+
+/**
+ * NGINX: the host and path of `main` (the user's Ingress, to `main.service`) shadowed by a canary Ingress: requests
+ * its header or cookie annotations pick go to the canary's backend, the rest split by canary-weight.
+ */
+export function fromNginxCanary(canary: MeshObject, main: { ingress: string; service: string }): RouteTable | undefined {
+  const service = hostPaths(canary)[0]?.service;
+  if (!isNginxCanary(canary) || !service) return undefined;
+  const a = canary.metadata.annotations ?? {};
+  const weight = Math.min(100, Math.max(0, Number(a[`${NGINX}/canary-weight`] ?? 0) || 0));
+  const picked = nginxCanaryMatcher(a);
+  return {
+    namespace: canary.metadata.namespace!,
+    apex: main.service,
+    ingress: main.ingress,
+    rules: [
+      { applies: (req) => picked(req) === 'canary', backends: [{ service, weight: 100 }] },
+      { applies: (req) => picked(req) === 'main', backends: [{ service: main.service, weight: 100 }] },
+      {
+        applies: () => true,
+        backends: [
+          { service: main.service, weight: 100 - weight },
+          { service, weight },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Skipper: a canary Ingress whose first host and path goes to several backends split by backend-weights; its
+ * predicate Weight(100) wins over the user's Ingress (`main`), False() turns it off (the user's Ingress serves).
+ */
+export function fromSkipperCanary(canary: MeshObject, main: { ingress: string; service: string }): RouteTable | undefined {
+  const a = canary.metadata.annotations ?? {};
+  const [first, ...rest] = hostPaths(canary);
+  if (!first || a[BACKEND_WEIGHTS] === undefined) return undefined;
+  const services = [first, ...rest].filter((hp) => hp.host === first.host && hp.path === first.path).map((hp) => hp.service);
+  const at = { host: first.host, path: first.path };
+  const off = (a['zalando.org/skipper-predicate'] ?? '').split('&&').some((p) => p.trim() === 'False()');
+  if (off)
+    return {
+      namespace: canary.metadata.namespace!,
+      apex: main.service,
+      skipperRoute: { ingress: main.ingress, ...at },
+      rules: [
+        {
+          applies: () => true,
+          backends: [
+            { service: main.service, weight: 100 },
+            { service: services[services.length - 1]!, weight: 0 },
+          ],
+        },
+      ],
+    };
+  let weights: Record<string, unknown> = {};
+  try {
+    weights = JSON.parse(a[BACKEND_WEIGHTS]!) as Record<string, unknown>;
+  } catch {
+    // no weights: every backend gets 0
+  }
+  return {
+    namespace: canary.metadata.namespace!,
+    apex: main.service,
+    skipperRoute: { ingress: canary.metadata.name!, ...at },
+    rules: [{ applies: () => true, backends: services.map((service) => ({ service, weight: Number(weights[service] ?? 0) || 0 })) }],
+  };
+}
+
+/** A canary Ingress (NGINX or Skipper) with the user's Ingress it shadows, as a route table; undefined for others. */
+export function fromCanaryIngress(o: MeshObject, ingresses: MeshObject[]): RouteTable | undefined {
+  if (!isNginxCanary(o) && !isSkipperCanary(o)) return undefined;
+  const main = mainIngressOf(o, ingresses);
+  if (!main) return undefined;
+  return isNginxCanary(o) ? fromNginxCanary(o, main) : fromSkipperCanary(o, main);
 }

@@ -8,6 +8,7 @@ import type { SyntheticRequest } from './istio-match.js';
 import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
 import { MeshMetrics } from './mesh-metrics.js';
 import {
+  fromCanaryIngress,
   fromHttpRoute,
   fromTrafficSplit,
   fromVirtualRouter,
@@ -39,11 +40,16 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
         ? undefined
         : fromVirtualRouter(o, (n) => serviceOfVirtualNode(d.node(o.metadata.namespace!, n))),
   },
+  {
+    resource: Resources.ingresses,
+    // A canary Ingress (NGINX, Skipper) with the user's Ingress it shadows; a plain Ingress alone is not driven.
+    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)),
+  },
 ];
 
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
- * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter) it sends synthetic user
+ * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
@@ -89,6 +95,11 @@ export class TrafficDriver {
 
   node(namespace: string, name: string): MeshObject | undefined {
     return this.nodes.get(namespace, name);
+  }
+
+  /** The objects of one of the SOURCES' resources in a namespace. */
+  objects(resource: ResourceType, namespace: string): MeshObject[] {
+    return this.sources[SOURCES.findIndex((s) => s.resource === resource)]?.list(namespace) ?? [];
   }
 
   private tables(): RouteTable[] {
@@ -138,8 +149,8 @@ export class TrafficDriver {
     const rule = t.rules.find((r) => r.applies(req));
     if (!rule) return;
     const service = pickWeighted(rule.backends);
-    if (service) void this.forward(t.namespace, service, req);
-    if (rule.mirror && Math.random() * 100 < rule.mirror.percent) void this.forward(t.namespace, rule.mirror.service, req);
+    if (service) void this.forward(t.namespace, service, req, t);
+    if (rule.mirror && Math.random() * 100 < rule.mirror.percent) void this.forward(t.namespace, rule.mirror.service, req, t);
   }
 
   /**
@@ -147,7 +158,7 @@ export class TrafficDriver {
    * the status code (503 when no pod is ready). Also the entry point of /svc/<namespace>/<service>/ for
    * load tests that target a Service directly, as they would through the mesh.
    */
-  forward(ns: string, service: string, req: SyntheticRequest): Promise<number> {
+  forward(ns: string, service: string, req: SyntheticRequest, via: Pick<RouteTable, 'ingress' | 'skipperRoute'> = {}): Promise<number> {
     const svc = this.services.get(ns, service);
     const pod = svc && this.pickPod(ns, svc);
     const endpoint = pod?.metadata.annotations?.[ENDPOINT_ANNOTATION];
@@ -162,6 +173,8 @@ export class TrafficDriver {
           pod: pod.metadata.name!,
           code,
           ms: performance.now() - started,
+          ...(via.ingress ? { ingress: via.ingress } : {}),
+          ...(via.skipperRoute ? { skipperRoute: via.skipperRoute } : {}),
         });
         resolve(code);
       };

@@ -14,7 +14,8 @@ const canaryKeyOf = (key: string): string => {
   const [namespace = '', name = ''] = key.split('/');
   return canaryKey({ name, namespace });
 };
-const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
+/** Kinds a Canary reads without owning them, unindexed: a change wakes the namespace's Canaries (an Ingress: nginx's ingressRef). */
+const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler', 'Ingress']);
 
 /**
  * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload, and
@@ -69,7 +70,7 @@ export class CanaryController {
     if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') {
       for (const key of this.byTarget.get(keyOf(obj)) ?? []) this.queue.add(key);
     }
-    // Tracked configs and autoscalers are not indexed: a change wakes the namespace's Canaries, which recheck.
+    // Tracked configs, autoscalers and Ingresses are not indexed: a change wakes the namespace's Canaries, which recheck.
     if (!owner && NAMESPACE_WIDE.has(resource.kind)) {
       for (const c of this.deps.canaries.list(obj.metadata.namespace)) this.queue.add(keyOf(c));
     }

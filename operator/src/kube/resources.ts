@@ -59,4 +59,5 @@ export const Resources = {
   appMeshVirtualNodes: named('appmesh.k8s.aws', 'v1beta2', 'virtualnodes', 'VirtualNode'),
   appMeshVirtualRouters: named('appmesh.k8s.aws', 'v1beta2', 'virtualrouters', 'VirtualRouter'),
   appMeshVirtualServices: named('appmesh.k8s.aws', 'v1beta2', 'virtualservices', 'VirtualService'),
+  ingresses: named('networking.k8s.io', 'v1', 'ingresses', 'Ingress'),
 } as const satisfies Record<string, ResourceType>;

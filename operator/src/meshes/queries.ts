@@ -4,6 +4,17 @@ import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 export interface BuiltinQueries {
   [SUCCESS_RATE]: string;
   [DURATION]: string;
+  /** The placeholders' values as this mesh's metrics spell them (Skipper's route names), for these queries only. */
+  encodeVars?: <V extends NamedValues>(vars: V) => V;
+}
+
+/** The placeholder values naming objects (metrics/render.ts QueryVars has them; meshes/ does not import metrics/). */
+export interface NamedValues {
+  name: string;
+  namespace: string;
+  target: string;
+  service: string;
+  ingress: string;
 }
 
 /** The two built-in queries of a mesh: share of non-failed requests, and P99 latency in milliseconds. */
@@ -15,4 +26,4 @@ export function meshQueries(o: { counter: string; selector: string; ok: string; 
   };
 }
 
-export const isBuiltinMetric = (name: string): name is keyof BuiltinQueries => name === SUCCESS_RATE || name === DURATION;
+export const isBuiltinMetric = (name: string): name is typeof SUCCESS_RATE | typeof DURATION => name === SUCCESS_RATE || name === DURATION;

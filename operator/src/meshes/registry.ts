@@ -5,8 +5,11 @@ import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
 import { linkerd } from './linkerd/index.js';
 import type { MeshProvider } from './mesh.js';
-import type { BuiltinQueries } from './queries.js';
+import { nginx } from './nginx/index.js';
+import type { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
+import type { BuiltinQueries, NamedValues } from './queries.js';
 import type { Router, RouterDeps } from './router.js';
+import { skipper } from './skipper/index.js';
 import { smi } from './smi/index.js';
 
 /**
@@ -20,6 +23,8 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...smi.providers,
   ...gatewayApi.providers,
   ...appMesh.providers,
+  ...nginx.providers,
+  ...skipper.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>
@@ -53,10 +58,16 @@ export function createRouter(provider: string, deps: RouterDeps): Router {
 }
 
 /** The query template of a built-in metric for a provider. */
-export function builtinQuery(provider: string, metric: keyof BuiltinQueries): string {
+export function builtinQuery(provider: string, metric: typeof SUCCESS_RATE | typeof DURATION): string {
   const q = entryOf(provider)?.queries;
   if (!q) throw new NoBuiltinQueryError(provider, metric);
   return q[metric];
+}
+
+/** The placeholders' values for a provider's built-in queries: as its metrics spell them (unchanged for most). */
+export function builtinQueryVars<V extends NamedValues>(provider: string, vars: V): V {
+  const q = entryOf(provider)?.queries as BuiltinQueries | undefined;
+  return q?.encodeVars ? q.encodeVars(vars) : vars;
 }
 
 /** What a provider's router can do; undefined for a provider without one. */

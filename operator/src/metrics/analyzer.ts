@@ -8,7 +8,7 @@ import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
 import type { OutboundClient } from '../outbound/client.js';
 import { isBuiltinMetric } from '../meshes/queries.js';
-import { builtinQuery } from '../meshes/registry.js';
+import { builtinQuery, builtinQueryVars } from '../meshes/registry.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
 import { renderQuery, type QueryVars } from './render.js';
@@ -87,10 +87,13 @@ export class MetricAnalyzer {
       return { backend, query: render(t.spec.query, vars, backend) };
     }
     // `||`: the CRD allows `query: ""`, which means no query of its own (a built-in metric keeps its built-in one).
-    const query = m.query || (isBuiltinMetric(m.name) ? builtinQuery(provider, m.name) : undefined);
-    if (query !== undefined) {
+    if (m.query) {
       const backend = this.backend(prometheus(), false);
-      return { backend, query: render(query, vars, backend) };
+      return { backend, query: render(m.query, vars, backend) };
+    }
+    if (isBuiltinMetric(m.name)) {
+      const backend = this.backend(prometheus(), false);
+      return { backend, query: render(builtinQuery(provider, m.name), builtinQueryVars(provider, vars), backend) };
     }
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
   }

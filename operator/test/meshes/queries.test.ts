@@ -70,8 +70,26 @@ describe('builtinQuery for the other meshes', () => {
   });
 });
 
+describe('builtinQuery for nginx', () => {
+  const withIngress: QueryVars = { ...vars, ingress: 'web' };
+
+  it("given request-success-rate, then it is the non-5xx share of the requests of the ingressRef's Ingress, as Flagger's nginx observer", () => {
+    expect(renderQuery(builtinQuery('nginx', SUCCESS_RATE), withIngress, 'promql')).toBe(
+      'sum(rate(nginx_ingress_controller_requests{namespace="test", ingress="web", status!~"5.*"}[1m]))' +
+        ' / sum(rate(nginx_ingress_controller_requests{namespace="test", ingress="web"}[1m])) * 100',
+    );
+  });
+
+  it('given request-duration, then it is the mean response duration of that Ingress in milliseconds (sum over count)', () => {
+    expect(renderQuery(builtinQuery('nginx', DURATION), withIngress, 'promql')).toBe(
+      'sum(rate(nginx_ingress_controller_response_duration_seconds_sum{namespace="test", ingress="web"}[1m]))' +
+        ' / sum(rate(nginx_ingress_controller_response_duration_seconds_count{namespace="test", ingress="web"}[1m])) * 1000',
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['nginx'], ['']])(
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['traefik'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
     (provider) => {
       expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);

@@ -6,6 +6,10 @@ import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
 import { istio } from '../../src/meshes/istio/index.js';
 import { kubernetes } from '../../src/meshes/kubernetes/index.js';
 import { linkerd } from '../../src/meshes/linkerd/index.js';
+import { nginx } from '../../src/meshes/nginx/index.js';
+import { NginxRouter } from '../../src/meshes/nginx/router.js';
+import { skipper } from '../../src/meshes/skipper/index.js';
+import { SkipperRouter } from '../../src/meshes/skipper/router.js';
 import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
 import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import {
@@ -36,6 +40,8 @@ describe('createRouter', () => {
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
     ['linkerd', 'LinkerdRouter', false],
+    ['nginx', 'NginxRouter', false],
+    ['skipper', 'SkipperRouter', false],
     ['osm', 'SmiRouter', false],
     ['smi:v1alpha1', 'SmiRouter', false],
     ['smi:v1alpha2', 'SmiRouter', false],
@@ -48,6 +54,8 @@ describe('createRouter', () => {
       IstioRouter,
       KubernetesRouter,
       LinkerdRouter,
+      NginxRouter,
+      SkipperRouter,
       SmiRouter,
     };
     const router = createRouter(name, deps);
@@ -66,7 +74,9 @@ describe('createRouter', () => {
       'istio',
       'kubernetes',
       'linkerd',
+      'nginx',
       'osm',
+      'skipper',
       'smi:v1alpha1',
       'smi:v1alpha2',
       'smi:v1alpha3',
@@ -82,21 +92,12 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
-      'apisix',
-      'contour',
-      'gloo',
-      'knative',
-      'kuma',
-      'nginx',
-      'skipper',
-      'traefik',
-    ]);
+  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma and traefik', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'contour', 'gloo', 'knative', 'kuma', 'traefik']);
   });
 
   it.each([
-    'nginx',
+    'traefik',
     'constructor',
     'toString',
     '__proto__',
@@ -120,7 +121,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper)`,
     );
   });
 
@@ -138,6 +139,7 @@ describe('provider capabilities', () => {
       'gatewayapi:v1beta1',
       'istio',
       'linkerd',
+      'nginx',
     ]);
   });
 
@@ -151,7 +153,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -176,7 +178,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['contour'], ['nginx'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['contour'], ['traefik'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(meshCapabilities(p)).toBeUndefined();
     expect(capabilitiesOf(p)).toBeUndefined();
   });

@@ -1,0 +1,12 @@
+import { CAPABILITIES } from '@tollgate/contract/capabilities';
+import type { Mesh } from '../mesh.js';
+import { NGINX_QUERIES } from './queries.js';
+import { NginxRouter } from './router.js';
+
+/** NGINX Ingress: a canary clone of the user's Ingress (spec.ingressRef) with ingress-nginx's canary annotations. */
+export const nginx: Mesh<'nginx'> = {
+  name: 'nginx',
+  providers: {
+    nginx: { capabilities: CAPABILITIES.nginx, router: (deps) => new NginxRouter(deps), queries: NGINX_QUERIES },
+  },
+};
