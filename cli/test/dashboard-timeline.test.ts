@@ -75,7 +75,7 @@ describe('dashboard html', () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
     const inner = html`<b>${'<i>'}</b>`;
     expect(html`<p title="${'"x"'}">${inner}${['<', html`<br />`]}${undefined}${0}</p>`.text).toBe(
-      '<p title="&quot;x&quot;"><b>&lt;i&gt;</b>&lt;<br>0</p>',
+      '<p title="&quot;x&quot;"><b>&lt;i&gt;</b>&lt;<br />0</p>',
     );
   });
 });

@@ -160,4 +160,4 @@ export class Hub {
   }
 }
 
-export const keyOf = (c: Canary): string => `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`;
+const keyOf = (c: Canary): string => `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`;

@@ -18,7 +18,7 @@ import type { Point } from './timeline.js';
 import { canaryDetail, canaryPage, chartData, listPage, listRows, notFoundPage, type PageContext } from './views.js';
 
 /** What the server reads the cluster through (the Hub; a fake in tests). */
-export interface HubView {
+interface HubView {
   readonly scope: Scope;
   readonly eventsNote: string | undefined;
   list(): Canary[];
@@ -92,6 +92,7 @@ export function dashboardApp(deps: ServerDeps): express.Express {
     if (!file) return void res.status(404).type('text').send('not found');
     res.sendFile(file, { headers: { 'Cache-Control': 'no-cache' } });
   });
+  app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.get('/events', streamHandler(deps));
   app.post('/api/canaries/:namespace/:name/:action', csrfGuard(deps), actionHandler(deps));
   app.use((_req: Request, res: Response) => void res.status(404).type('text').send('not found'));
@@ -185,4 +186,4 @@ function streamHandler(deps: ServerDeps) {
 const param = (req: Request, name: string): string => String((req.params as Record<string, unknown>)[name] ?? '');
 
 /** One server-sent event: its name, and its data as one JSON line. */
-export const sse = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+const sse = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

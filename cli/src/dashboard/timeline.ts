@@ -31,7 +31,7 @@ export function pointsFromEvents(events: CoreEvent[]): Point[] {
 }
 
 /** When the chart starts: the start of the run before the current one (the current and the last release). */
-export function chartStart(c: Canary, events: CoreEvent[]): number | undefined {
+function chartStart(c: Canary, events: CoreEvent[]): number | undefined {
   const starts = releases(c, events)
     .map((r) => Date.parse(r.start ?? ''))
     .filter(Number.isFinite);
