@@ -8,6 +8,7 @@ import { hostsFor } from '../src/dashboard/command.js';
 import { Hub, resolveScope } from '../src/dashboard/hub.js';
 import { CSRF_HEADER, dashboardApp } from '../src/dashboard/server.js';
 import { pollFeed } from '../src/feed.js';
+import { run } from '../src/main.js';
 import type { Io } from '../src/io.js';
 import { KubeApiError } from '../../operator/src/kube/errors.js';
 import { FakeKube } from '../../operator/test/fakes/fake-kube.js';
@@ -346,5 +347,84 @@ describe('tollgate dashboard: the scope', () => {
     });
     expect(await resolveScope(kube, 'shop', 'team-a')).toEqual({ namespaces: ['shop'] });
     expect(await resolveScope(fk.client() as unknown as KubeClient, undefined, 'team-a')).toEqual({ namespaces: [] });
+  });
+});
+
+describe('tollgate dashboard: the command', () => {
+  /** Runs `tollgate dashboard ARGS` over a watchable FakeKube until `until` says so, then Ctrl-C. */
+  async function runDashboard(
+    args: string[],
+    until: (out: string[]) => Promise<void>,
+  ): Promise<{ code: number; out: string[]; err: string[] }> {
+    const fk = new FakeKube();
+    fk.put(Resources.canaries, canary());
+    const { client } = watchable(fk);
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctrlC = new AbortController();
+    const done = run(['dashboard', '--port', '0', ...args], {
+      io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
+      connect: async (cluster) => ({ kube: client, namespace: cluster.namespace ?? 'test', server: 'https://fake:6443' }),
+      feed: pollFeed(1000),
+      signal: ctrlC.signal,
+      prog: 'tollgate',
+    });
+    try {
+      await Promise.race([until(out), done]);
+    } finally {
+      ctrlC.abort();
+    }
+    return { code: await done, out, err };
+  }
+
+  const urlOf = async (out: string[]): Promise<string> => {
+    for (let i = 0; i < 100 && !out.length; i++) await new Promise((r) => setTimeout(r, 20));
+    return /(http:\/\/\S+\/)/.exec(out[0] ?? '')?.[1] ?? '';
+  };
+
+  it('given --port 0, then the address it bound is printed, the page served there, and Ctrl-C ends it with 0', async () => {
+    let body = '';
+    const r = await runDashboard(['-n', 'test'], async (out) => {
+      body = await (await fetch(await urlOf(out))).text();
+    });
+    expect(r).toMatchObject({ code: 0, err: [] });
+    expect(r.out[0]).toMatch(/^Tollgate dashboard on http:\/\/127\.0\.0\.1:\d+\/ \(namespace test; Ctrl-C to stop\)$/);
+    expect(body).toContain('href="/canaries/test/podinfo"');
+  });
+
+  it('given a port in use, then a clear error and exit 3', async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const r = await runDashboard(['--port', String(port)], () => new Promise(() => undefined));
+      expect(r).toEqual({ code: 3, out: [], err: [`error: port ${port} on 127.0.0.1 is in use: choose another with --port`] });
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+describe('tollgate dashboard: Events not allowed', () => {
+  it('given a user who may not list Events, then the Canary page says so and shows the rest', async () => {
+    const r = await start({
+      wrap: (k) => {
+        const list = k.list.bind(k);
+        return {
+          list: ((res: ResourceType, ...rest: unknown[]) =>
+            res.plural === 'events'
+              ? Promise.reject(new KubeApiError(403, 'Forbidden', 'cannot list events', 'GET', 'events'))
+              : (list as (...a: unknown[]) => unknown)(res, ...rest)) as KubeClient['list'],
+        };
+      },
+    });
+    try {
+      const page = await send(r, 'GET', '/canaries/test/podinfo');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('Events are not shown: listing them is not allowed (403)');
+      expect(page.body).toContain('id="weight-value">20%');
+    } finally {
+      await r.stop();
+    }
   });
 });
