@@ -24,6 +24,14 @@ describe('dashboard timeline (pure)', () => {
     ]);
   });
 
+  it('given a step Event repeated (counted by the API server), then its first and its last occurrence', () => {
+    const repeated = event('Advanced', 'Advance podinfo canary weight 20', s(-50), { count: 3, last: s(-10) });
+    expect(pointsFromEvents([repeated]).map((p) => [(p.t - T0) / 1000, p.weight])).toEqual([
+      [-50, 20],
+      [-10, 20],
+    ]);
+  });
+
   it('given three runs, then the chart holds the current and the last one, both sources merged, the present last', () => {
     const older = [
       event('NewRevision', 'New revision old detected: scaling up podinfo and starting the analysis', s(-300), { name: 'a' }),

@@ -5,7 +5,7 @@
  * on restart). Pure, but for Observed, which keeps what the watch saw.
  */
 import type { Canary } from '@tollgate/operator/api/types';
-import { eventStart, type CoreEvent } from '../canary.js';
+import { eventCount, eventLast, eventStart, type CoreEvent } from '../canary.js';
 import { releases } from '../commands/releases.js';
 
 export interface Point {
@@ -24,8 +24,11 @@ export function pointsFromEvents(events: CoreEvent[]): Point[] {
     const t = eventStart(e);
     if (!t) continue;
     const step = e.reason === 'Advanced' || e.reason === 'Promoting' ? STEP.exec(e.message ?? '') : null;
-    if (step) out.push({ t, weight: Number(step[1]) });
-    else if (RUN_EDGES.has(e.reason ?? '')) out.push({ t, weight: 0 });
+    if (step) {
+      out.push({ t, weight: Number(step[1]) });
+      // A step whose message repeats an earlier one is counted on that Event: its last occurrence is a step too.
+      if (eventCount(e) > 1 && eventLast(e) > t) out.push({ t: eventLast(e), weight: Number(step[1]) });
+    } else if (RUN_EDGES.has(e.reason ?? '')) out.push({ t, weight: 0 });
   }
   return out;
 }
