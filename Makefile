@@ -4,7 +4,7 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all setup deps control-plane tools images build crds verify-crds lint format test test-unit test-e2e test-e2e-compat demo clean
+.PHONY: all setup deps control-plane tools images build crds verify-crds lint format test test-unit test-e2e test-e2e-compat test-browser demo clean
 
 # The Kubernetes version of the whole e2e suite (e2e/cluster/build-control-plane.sh: 1.36.2 when the prebuilt
 # binaries of ../shared/kubernetes are there, else 1.20.2 built from Debian's source), and the version the
@@ -63,6 +63,11 @@ test-unit: build
 
 test-e2e: setup build
 	$(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit
+
+# The dashboard (tollgate dashboard) in Debian's Chromium (installed by control-plane), driven by playwright-core,
+# against the local control plane; writes the screenshots of docs/dashboard/. Not part of `make test` yet.
+test-browser: setup build
+	$(JEST) --selectProjects browser --runInBand --testTimeout=300000 --forceExit
 
 test-e2e-compat: setup build
 	@[ -n "$(COMPAT_VERSIONS)" ] || echo "== e2e compat pass skipped: no prebuilt Kubernetes 1.34.9 in $(K8S_PREBUILT) (set COMPAT_VERSIONS to choose versions)"

@@ -13,12 +13,21 @@ export default {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/{contract,operator,hooks,cli,e2e}/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$'],
+      testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$', '\\.browser\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/test/**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/e2e/test/global-setup.mjs',
+      globalTeardown: '<rootDir>/e2e/test/global-teardown.mjs',
+      slowTestThreshold: 120,
+    },
+    {
+      // make test-browser: the dashboard in Chromium against the local control plane (not part of make test yet).
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/e2e/test/**/*.browser.test.ts'],
       globalSetup: '<rootDir>/e2e/test/global-setup.mjs',
       globalTeardown: '<rootDir>/e2e/test/global-teardown.mjs',
       slowTestThreshold: 120,

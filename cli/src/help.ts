@@ -138,6 +138,26 @@ Flags:
 Example:
   kubectl apply -f deploy/podinfo.yaml && PROG wait podinfo -n test --timeout 15m`,
   },
+  dashboard: {
+    summary: 'a web UI of every Canary: live weight chart, checks, Events, and the requests as buttons',
+    usage: 'dashboard [--port N] [--address IP] [--allow-remote]',
+    body: `Serves a web page on http://127.0.0.1:3100/ with your kubeconfig, so it shows and does what your RBAC allows: every
+Canary of the namespaces you can list (all of them, or -n's), and a page per Canary with the canary weight over
+time, the last checks against their thresholds, conditions, webhooks and gates, releases and Events, and buttons for
+promote, abort, pause, resume and retry (the same requests as these commands; refusals are shown as such). Pages
+update live (one watch per kind, pushed by server-sent events). Runs until Ctrl-C.
+
+Flags:
+  --port N              the port (default 3100; 0 for any free port, printed)
+  --address IP          the address to bind (default 127.0.0.1); a non-loopback one needs --allow-remote
+  --allow-remote        bind a non-loopback address: anyone who reaches it acts with your credentials
+
+Examples:
+  PROG dashboard
+  PROG dashboard -n test --port 8080
+
+Exit codes: 0 stopped (Ctrl-C), 3 usage, port in use, kubeconfig or API errors.`,
+  },
   history: {
     summary: 'past releases: revision, start, duration, outcome, failure reason',
     usage: 'history NAME [-o json|yaml]',

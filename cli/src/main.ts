@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@tollgate/operator/api/duration';
 import type { RequestKind } from './canary.js';
+import { checkAddress, dashboard, DEFAULT_ADDRESS, DEFAULT_PORT, type DashboardOptions } from './dashboard/command.js';
 import { completionScript, SHELLS, type CompletionSpec, type FlagSpec, type Shell } from './commands/completion.js';
 import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
 import { history, HISTORY_OUTPUTS, type HistoryOptions } from './commands/history.js';
@@ -45,6 +46,7 @@ const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
   resume: { 'no-wait': { type: 'boolean' } },
   wait: { timeout: { type: 'string' }, for: { type: 'string' } },
   lint: { output: OUTPUT, 'mesh-provider': { type: 'string' } },
+  dashboard: { port: { type: 'string' }, address: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
   completion: {},
   version: {},
   help: {},
@@ -70,6 +72,7 @@ const POSITIONALS: Record<string, [number, number]> = {
   wait: [1, 1],
   history: [1, 1],
   lint: [1, Infinity],
+  dashboard: [0, 0],
   completion: [1, 1],
   version: [0, 0],
   help: [0, 1],
@@ -87,6 +90,7 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
   wait: 'canary',
   history: 'canary',
   lint: 'files',
+  dashboard: 'none',
   completion: 'shell',
   version: 'none',
   help: 'command',
@@ -108,6 +112,7 @@ export type Parsed =
   | { command: 'get'; cluster: ClusterOptions; get: GetOptions }
   | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
   | { command: 'wait'; cluster: ClusterOptions; wait: WaitOptions }
+  | { command: 'dashboard'; cluster: ClusterOptions; dashboard: DashboardOptions }
   | { command: RequestKind; cluster: ClusterOptions; request: RequestOptions };
 
 /** Flags that take a value, in every spelling: their value is not the command. */
@@ -255,9 +260,22 @@ function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: st
     }
     case 'wait':
       return { command, cluster, wait: waitOptions(v, name) };
+    case 'dashboard':
+      return { command, cluster, dashboard: dashboardOptions(v, cluster) };
     default:
       return { command: command as RequestKind, cluster, request: { name, force: v.force === true, wait: v['no-wait'] !== true } };
   }
+}
+
+function dashboardOptions(v: Flags, cluster: ClusterOptions): DashboardOptions {
+  const text = (v.port as string | undefined) ?? String(DEFAULT_PORT);
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new UsageError(`invalid --port "${text}": use a number from 0 (any free port) to 65535`, 'dashboard');
+  const address = (v.address as string | undefined) ?? DEFAULT_ADDRESS;
+  const allowRemote = v['allow-remote'] === true;
+  checkAddress(address, allowRemote);
+  return { port, address, allowRemote, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) };
 }
 
 function waitOptions(v: Flags, name: string): WaitOptions {
@@ -388,6 +406,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
         return await wait(ctx, parsed.wait);
       case 'history':
         return await history(ctx, parsed.history);
+      case 'dashboard':
+        return await dashboard(ctx, parsed.dashboard);
       default:
         return await request(ctx, parsed.command, parsed.request);
     }

@@ -36,8 +36,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Runtime packages the e2e suite uses: etcd for the API server, a real Prometheus, hey.
-apt_install etcd-server prometheus hey curl ca-certificates xz-utils
+# Runtime packages the e2e suite uses: etcd for the API server, a real Prometheus, hey; Chromium for the
+# dashboard's browser tests (make test-browser).
+apt_install etcd-server prometheus hey curl ca-certificates xz-utils chromium
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
   log "using binaries from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"

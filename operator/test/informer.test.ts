@@ -279,3 +279,33 @@ describe('Informer when the resource stops being served', () => {
     }
   });
 });
+
+describe('Informer selectors', () => {
+  it('given a field selector (and a label selector), then both are sent on the list and on the watch', async () => {
+    const queries: { verb: string; query: Record<string, unknown> }[] = [];
+    const client = {
+      list: async (_r: unknown, _ns: unknown, query: Record<string, unknown>) => {
+        queries.push({ verb: 'list', query });
+        return { items: [], metadata: { resourceVersion: '10' } };
+      },
+      watch: (_path: string, query: Record<string, unknown>, _cb: unknown, signal: AbortSignal) => {
+        queries.push({ verb: 'watch', query });
+        return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+    } as unknown as KubeClient;
+    const informer = new Informer({
+      client,
+      resource: Resources.events,
+      fieldSelector: 'involvedObject.kind=Canary',
+      labelSelector: 'app=x',
+      logger: silentLogger(),
+    });
+    await informer.start();
+    await new Promise((r) => setImmediate(r));
+    informer.stop();
+    expect(queries.map((q) => [q.verb, q.query.fieldSelector, q.query.labelSelector])).toEqual([
+      ['list', 'involvedObject.kind=Canary', 'app=x'],
+      ['watch', 'involvedObject.kind=Canary', 'app=x'],
+    ]);
+  });
+});

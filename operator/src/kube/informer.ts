@@ -24,6 +24,8 @@ export interface InformerOptions {
   /** Namespaces to watch; empty or undefined watches the whole cluster. */
   namespaces?: string[];
   labelSelector?: string;
+  /** A field selector on the list and the watch, e.g. involvedObject.kind=Canary for Events. */
+  fieldSelector?: string;
   /** Every resyncMs, an update is emitted for every cached object (level-triggered safety net). */
   resyncMs?: number;
   logger: Logger;
@@ -171,6 +173,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
         scope || undefined,
         {
           labelSelector: this.opts.labelSelector,
+          fieldSelector: this.opts.fieldSelector,
           limit: this.opts.pageSize ?? 500,
           continue: cont,
         },
@@ -213,6 +216,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
             allowWatchBookmarks: true,
             timeoutSeconds: 240 + Math.floor(Math.random() * 60),
             labelSelector: this.opts.labelSelector,
+            fieldSelector: this.opts.fieldSelector,
           },
           (e) => {
             rv = this.apply(e) ?? rv;
