@@ -49,6 +49,7 @@ export const CAPABILITIES = {
   'gatewayapi:v1beta1': GATEWAY_API,
   appmesh: APP_MESH,
   'appmesh:v1beta2': APP_MESH,
+  contour: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -166,6 +166,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(verbsOf('', 'pods')).toEqual([]);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('projectcontour.io', 'httpproxies')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

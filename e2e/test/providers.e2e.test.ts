@@ -2,7 +2,15 @@ import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
-import { APPMESH_CRDS, GATEWAY_API_CRDS, LINKERD_CRDS, OSM_CRDS, SMI_LINKERD_CRDS, SMI_SDK_CRDS } from '../src/harness/paths.js';
+import {
+  APPMESH_CRDS,
+  CONTOUR_CRDS,
+  GATEWAY_API_CRDS,
+  LINKERD_CRDS,
+  OSM_CRDS,
+  SMI_LINKERD_CRDS,
+  SMI_SDK_CRDS,
+} from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
@@ -74,6 +82,7 @@ const CASES: ProviderCase[] = [
       [Resources.appMeshVirtualServices, 'podinfo-canary'],
     ],
   },
+  { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);

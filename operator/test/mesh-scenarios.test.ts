@@ -36,6 +36,10 @@ const virtualRouter = (spec: Record<string, unknown>): [string, unknown][][] =>
     ),
   );
 
+/** Contour HTTPProxy: each route's services[].name and weight. */
+const httpProxy = (spec: Record<string, unknown>): [string, unknown][][] =>
+  list(spec.routes).map((r) => list(r.services).map((s): [string, unknown] => [String(s.name), s.weight]));
+
 const CASES: Case[] = [
   {
     provider: 'linkerd',
@@ -71,6 +75,13 @@ const CASES: Case[] = [
       'VirtualNode podinfo-canary',
     ],
     split: { resource: Resources.appMeshVirtualRouters, backends: virtualRouter },
+  },
+  {
+    provider: 'contour',
+    analysis: {},
+    spec: {},
+    objects: ['HTTPProxy podinfo'],
+    split: { resource: Resources.httpProxies, backends: httpProxy },
   },
 ];
 

@@ -139,6 +139,11 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [virtualnodes, virtualrouters, virtualservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- if has "contour" $meshes }}
+- apiGroups: [projectcontour.io]
+  resources: [httpproxies]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
 {{- end -}}
 
 {{/*

@@ -1,13 +1,13 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
+import { fromHTTPProxy, fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
 
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'httpproxy';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -17,6 +17,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'gatewayapi:v1beta1') return { resource: Resources.httpRoutesV1beta1, kind: 'httproute' };
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
+  if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -37,6 +38,8 @@ function table(reader: RouteReader, o: MeshObject): RouteTable {
       return fromHttpRoute(o);
     case 'appmesh':
       return fromVirtualRouter(o, (node) => node);
+    case 'httpproxy':
+      return fromHTTPProxy(o);
   }
 }
 

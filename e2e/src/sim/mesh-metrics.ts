@@ -4,6 +4,8 @@ import { Counter, Histogram, Registry } from 'prom-client';
 export interface RequestRecord {
   namespace: string;
   service: string;
+  /** The Service port the request went to (Contour's Envoy names its clusters <namespace>_<service>_<port>). */
+  port: number;
   workload: string;
   pod: string;
   code: number;
@@ -14,7 +16,7 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM and instrumented applications
+ * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM and instrumented applications
  * (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -38,6 +40,7 @@ export class MeshMetrics {
   private readonly envoy = this.family('envoy_cluster_upstream_rq', 'envoy_cluster_upstream_rq_time', [
     'kubernetes_namespace',
     'kubernetes_pod_name',
+    'envoy_cluster_name',
     'envoy_response_code',
   ]);
   private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', [
@@ -84,7 +87,12 @@ export class MeshMetrics {
       classification: r.code >= 500 ? 'failure' : 'success',
       status_code: code,
     });
-    observe(this.envoy, { kubernetes_namespace: r.namespace, kubernetes_pod_name: r.pod, envoy_response_code: code });
+    observe(this.envoy, {
+      kubernetes_namespace: r.namespace,
+      kubernetes_pod_name: r.pod,
+      envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
+      envoy_response_code: code,
+    });
     observe(this.osm, {
       destination_namespace: r.namespace,
       destination_kind: 'Deployment',

@@ -59,4 +59,5 @@ export const Resources = {
   appMeshVirtualNodes: named('appmesh.k8s.aws', 'v1beta2', 'virtualnodes', 'VirtualNode'),
   appMeshVirtualRouters: named('appmesh.k8s.aws', 'v1beta2', 'virtualrouters', 'VirtualRouter'),
   appMeshVirtualServices: named('appmesh.k8s.aws', 'v1beta2', 'virtualservices', 'VirtualService'),
+  httpProxies: named('projectcontour.io', 'v1', 'httpproxies', 'HTTPProxy'),
 } as const satisfies Record<string, ResourceType>;

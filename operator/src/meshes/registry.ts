@@ -1,5 +1,6 @@
 import type { MeshCapabilities, RoutedProvider } from '@tollgate/contract/capabilities';
 import { appMesh } from './appmesh/index.js';
+import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
 import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
@@ -20,6 +21,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...smi.providers,
   ...gatewayApi.providers,
   ...appMesh.providers,
+  ...contour.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -70,6 +70,23 @@ describe('builtinQuery for the other meshes', () => {
   });
 });
 
+describe('builtinQuery for contour', () => {
+  it("given request-success-rate and request-duration, then they read Contour's Envoy cluster of the -canary Service, as Flagger's observer does", () => {
+    const cluster = 'envoy_cluster_name=~"test_podinfo-canary_[0-9a-zA-Z-]+"';
+    expect(renderQuery(builtinQuery('contour', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${cluster}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${cluster}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('contour', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${cluster}}[1m])) by (le))`,
+    );
+  });
+
+  it("given a service.name other than the target, then the cluster is the Service's (Flagger reads the target name there)", () => {
+    const q = renderQuery(builtinQuery('contour', SUCCESS_RATE), { ...vars, target: 'podinfo-v1', service: 'podinfo' }, 'promql');
+    expect(q).toContain('envoy_cluster_name=~"test_podinfo-canary_[0-9a-zA-Z-]+"');
+  });
+});
+
 describe('builtinQuery for other providers', () => {
   it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['nginx'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',

@@ -1,7 +1,9 @@
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
+import { ContourRouter } from '../../src/meshes/contour/router.js';
 import { CAPABILITIES, capabilitiesOf, providersWith, providersWithout, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
 import { appMesh } from '../../src/meshes/appmesh/index.js';
+import { contour } from '../../src/meshes/contour/index.js';
 import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
 import { istio } from '../../src/meshes/istio/index.js';
 import { kubernetes } from '../../src/meshes/kubernetes/index.js';
@@ -31,6 +33,7 @@ describe('createRouter', () => {
   it.each<[string, string, boolean]>([
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
+    ['contour', 'ContourRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
     ['istio', 'IstioRouter', false],
@@ -44,6 +47,7 @@ describe('createRouter', () => {
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
       AppMeshRouter,
+      ContourRouter,
       HttpRouteRouter,
       IstioRouter,
       KubernetesRouter,
@@ -61,6 +65,7 @@ describe('createRouter', () => {
     expect(withRouter).toEqual([
       'appmesh',
       'appmesh:v1beta2',
+      'contour',
       'gatewayapi:v1',
       'gatewayapi:v1beta1',
       'istio',
@@ -82,10 +87,9 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma, nginx, skipper and traefik', () => {
+  it('given the enum providers without a router, then they are apisix, gloo, knative, kuma, nginx, skipper and traefik', () => {
     expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
       'apisix',
-      'contour',
       'gloo',
       'knative',
       'kuma',
@@ -120,7 +124,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, contour)`,
     );
   });
 
@@ -134,6 +138,7 @@ describe('provider capabilities', () => {
     expect(providersWith('match').sort()).toEqual([
       'appmesh',
       'appmesh:v1beta2',
+      'contour',
       'gatewayapi:v1',
       'gatewayapi:v1beta1',
       'istio',
@@ -151,7 +156,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, contour];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -176,7 +181,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['contour'], ['nginx'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['gloo'], ['nginx'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(meshCapabilities(p)).toBeUndefined();
     expect(capabilitiesOf(p)).toBeUndefined();
   });
@@ -192,12 +197,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'contour'> = { name: 'contour', providers: { contour: noQueries } };
+    const unknownId: Mesh<'gloo'> = { name: 'gloo', providers: { gloo: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'contour',
+      'gloo',
     ]);
   });
 });
