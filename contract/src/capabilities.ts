@@ -50,6 +50,7 @@ export const CAPABILITIES = {
   appmesh: APP_MESH,
   'appmesh:v1beta2': APP_MESH,
   contour: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  traefik: { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

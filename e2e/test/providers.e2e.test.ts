@@ -10,6 +10,7 @@ import {
   OSM_CRDS,
   SMI_LINKERD_CRDS,
   SMI_SDK_CRDS,
+  TRAEFIK_CRDS,
 } from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
@@ -83,6 +84,7 @@ const CASES: ProviderCase[] = [
     ],
   },
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
+  { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);

@@ -144,6 +144,11 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [httpproxies]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- if has "traefik" $meshes }}
+- apiGroups: [traefik.io]
+  resources: [traefikservices]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
 {{- end -}}
 
 {{/*

@@ -679,9 +679,9 @@ const SEMANTICS: readonly Semantic[] = [
   {
     name: 'provider not driven yet',
     reason: 'Unsupported',
-    fragment: () => /provider (nginx|gloo|skipper|traefik|apisix|knative|kuma) is not supported yet/,
+    fragment: () => /provider (nginx|gloo|skipper|apisix|knative|kuma) is not supported yet/,
     apply: (spec, rng) => {
-      spec.provider = rng.pick(['nginx', 'gloo', 'skipper', 'traefik', 'apisix', 'knative', 'kuma']);
+      spec.provider = rng.pick(['nginx', 'gloo', 'skipper', 'apisix', 'knative', 'kuma']);
     },
   },
   {

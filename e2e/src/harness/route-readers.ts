@@ -1,13 +1,21 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
-import { fromHTTPProxy, fromHttpRoute, fromTrafficSplit, fromVirtualRouter, fromVirtualService, type RouteTable } from '../sim/routes.js';
+import {
+  fromHTTPProxy,
+  fromHttpRoute,
+  fromTraefikService,
+  fromTrafficSplit,
+  fromVirtualRouter,
+  fromVirtualService,
+  type RouteTable,
+} from '../sim/routes.js';
 
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'httpproxy';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'httpproxy' | 'traefik';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -18,6 +26,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
+  if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -40,6 +49,8 @@ function table(reader: RouteReader, o: MeshObject): RouteTable {
       return fromVirtualRouter(o, (node) => node);
     case 'httpproxy':
       return fromHTTPProxy(o);
+    case 'traefik':
+      return fromTraefikService(o);
   }
 }
 

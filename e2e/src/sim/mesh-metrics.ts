@@ -16,7 +16,7 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM and instrumented applications
+ * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM, Traefik and instrumented applications
  * (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -49,6 +49,22 @@ export class MeshMetrics {
     'destination_name',
     'response_code',
   ]);
+  /** Traefik: its name for a Kubernetes Service behind a TraefikService is <namespace>-<service>-<port>@kubernetescrd. */
+  private readonly traefik = {
+    c: new Counter({
+      name: 'traefik_service_requests_total',
+      help: 'simulated traefik_service_requests_total',
+      labelNames: ['service', 'code'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'traefik_service_request_duration_seconds',
+      help: 'simulated traefik_service_request_duration_seconds',
+      labelNames: ['service', 'code'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+  };
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
     name: 'http_request_duration_seconds',
@@ -99,6 +115,9 @@ export class MeshMetrics {
       destination_name: r.workload,
       response_code: code,
     });
+    const traefik = { service: `${r.namespace}-${r.service}-${r.port}@kubernetescrd`, code };
+    this.traefik.c.inc(traefik);
+    this.traefik.h.observe(traefik, r.ms / 1000);
     this.app.observe({ namespace: r.namespace, pod: r.pod, status: code }, r.ms / 1000);
   }
 }

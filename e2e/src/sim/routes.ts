@@ -125,3 +125,16 @@ export function fromHTTPProxy(proxy: MeshObject): RouteTable {
   const rules = [...routes].sort((a, b) => order(a.key, b.key)).map((r) => r.rule);
   return { namespace: proxy.metadata.namespace!, apex: proxy.metadata.name!, rules };
 }
+
+/** Traefik TraefikService: a weighted round robin over Services (every request; the IngressRoute chose it already). */
+export function fromTraefikService(ts: MeshObject): RouteTable {
+  const services = (((ts.spec?.weighted as Json | undefined)?.services ?? []) as Json[]).filter(
+    (svc) => (svc.kind ?? 'Service') === 'Service',
+  );
+  return {
+    namespace: ts.metadata.namespace!,
+    apex: ts.metadata.name!,
+    // Traefik's default weight is 1.
+    rules: [{ applies: () => true, backends: services.map((svc) => ({ service: String(svc.name), weight: Number(svc.weight ?? 1) })) }],
+  };
+}

@@ -10,6 +10,7 @@ import { MeshMetrics } from './mesh-metrics.js';
 import {
   fromHTTPProxy,
   fromHttpRoute,
+  fromTraefikService,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -33,6 +34,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   })),
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
   { resource: Resources.httpProxies, read: (o) => fromHTTPProxy(o) },
+  { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
   {
     resource: Resources.appMeshVirtualRouters,
     // The -canary router exists for tests to reach the canary; users only reach the apex.
@@ -45,7 +47,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
- * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, Contour HTTPProxy) it sends synthetic user
+ * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, Contour HTTPProxy, TraefikService) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.

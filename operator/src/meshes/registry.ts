@@ -9,6 +9,7 @@ import type { MeshProvider } from './mesh.js';
 import type { BuiltinQueries } from './queries.js';
 import type { Router, RouterDeps } from './router.js';
 import { smi } from './smi/index.js';
+import { traefik } from './traefik/index.js';
 
 /**
  * One line per mesh. Typed on the contract's capability records: a provider id the contract lists and no mesh
@@ -22,6 +23,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...gatewayApi.providers,
   ...appMesh.providers,
   ...contour.providers,
+  ...traefik.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

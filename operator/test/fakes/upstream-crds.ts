@@ -31,6 +31,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.appMeshVirtualRouters)]: 'appmesh/crds.yaml',
   [resourceKey(Resources.appMeshVirtualServices)]: 'appmesh/crds.yaml',
   [resourceKey(Resources.httpProxies)]: 'contour/01-crds.yaml',
+  [resourceKey(Resources.traefikServices)]: 'traefik/traefik.io_traefikservices.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

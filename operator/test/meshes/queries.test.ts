@@ -87,6 +87,18 @@ describe('builtinQuery for contour', () => {
   });
 });
 
+describe('builtinQuery for traefik', () => {
+  it("given request-success-rate and request-duration, then they read Traefik's series of the -canary Service, the P99 in milliseconds", () => {
+    const svc = 'service=~"test-podinfo-canary-[0-9a-zA-Z-]+@kubernetescrd"';
+    expect(renderQuery(builtinQuery('traefik', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(traefik_service_requests_total{${svc}, code!~"5.."}[1m])) / sum(rate(traefik_service_requests_total{${svc}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('traefik', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(traefik_service_request_duration_seconds_bucket{${svc}}[1m])) by (le)) * 1000`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
   it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['nginx'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',

@@ -19,11 +19,13 @@ import {
   UnknownProviderError,
 } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
+import { traefik } from '../../src/meshes/traefik/index.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
 import { LinkerdRouter } from '../../src/meshes/linkerd/router.js';
 import { SmiRouter } from '../../src/meshes/smi/router.js';
+import { TraefikRouter } from '../../src/meshes/traefik/router.js';
 import { FakeKube } from '../fakes/fake-kube.js';
 import { routerDepsOf } from '../fakes/router-fixtures.js';
 
@@ -44,6 +46,7 @@ describe('createRouter', () => {
     ['smi:v1alpha2', 'SmiRouter', false],
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
+    ['traefik', 'TraefikRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
       AppMeshRouter,
@@ -53,6 +56,7 @@ describe('createRouter', () => {
       KubernetesRouter,
       LinkerdRouter,
       SmiRouter,
+      TraefikRouter,
     };
     const router = createRouter(name, deps);
     expect(router).toBeInstanceOf(classes[cls]!);
@@ -76,6 +80,7 @@ describe('createRouter', () => {
       'smi:v1alpha2',
       'smi:v1alpha3',
       'smi:v1alpha4',
+      'traefik',
     ]);
     expect([...supportedProviders()].sort()).toEqual([...withRouter].sort());
   });
@@ -87,16 +92,8 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, gloo, knative, kuma, nginx, skipper and traefik', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([
-      'apisix',
-      'gloo',
-      'knative',
-      'kuma',
-      'nginx',
-      'skipper',
-      'traefik',
-    ]);
+  it('given the enum providers without a router, then they are apisix, gloo, knative, kuma, nginx and skipper', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'gloo', 'knative', 'kuma', 'nginx', 'skipper']);
   });
 
   it.each([
@@ -124,7 +121,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, contour)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, contour, traefik)`,
     );
   });
 
@@ -156,7 +153,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, contour];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, contour, traefik];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {

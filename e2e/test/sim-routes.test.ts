@@ -1,4 +1,4 @@
-import { fromHTTPProxy, type MeshObject } from '../src/sim/routes.js';
+import { fromHTTPProxy, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
 import type { SyntheticRequest } from '../src/sim/istio-match.js';
 
 const proxy = (routes: unknown[]): MeshObject => ({
@@ -62,5 +62,32 @@ describe('fromHTTPProxy (the data-plane stand-in reading a Contour HTTPProxy)', 
     expect(routed(o, req({}, '/api/x?beta=2'))).toEqual([{ service: 'root', weight: 1 }]);
     expect(routed(o, req({ ua: 'Mozilla Firefox 1' }, '/v2'))).toEqual([{ service: 'fx', weight: 1 }]);
     expect(routed(o, req({ ua: 'curl' }, '/v2'))).toEqual([{ service: 'root', weight: 1 }]);
+  });
+});
+
+describe('fromTraefikService (the data-plane stand-in reading a TraefikService)', () => {
+  const ts = (services: unknown[]): MeshObject => ({
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'TraefikService',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { weighted: { services } },
+  });
+
+  it('given weighted Services, then every request is split by them; a missing weight is 1 and nested TraefikServices are not Services', () => {
+    const t = fromTraefikService(
+      ts([
+        { name: 'podinfo-primary', port: 9898, weight: 75 },
+        { name: 'podinfo-canary', port: 9898 },
+        { name: 'other', kind: 'TraefikService', weight: 5 },
+      ]),
+    );
+    expect(t.apex).toBe('podinfo');
+    expect(t.rules.map((r) => r.backends)).toEqual([
+      [
+        { service: 'podinfo-primary', weight: 75 },
+        { service: 'podinfo-canary', weight: 1 },
+      ],
+    ]);
+    expect(t.rules[0]!.applies(req({ any: 'header' }, '/x'))).toBe(true);
   });
 });
