@@ -168,9 +168,22 @@ describe('validateForContour', () => {
   });
 
   it('given match fields no condition can express, then they are an error, named', () => {
-    const c = canaryOf({ match: [{ method: { exact: 'GET' } }] }, { iterations: 2, match: [{ sourceLabels: { app: 'x' }, headers: {} }] });
+    const c = canaryOf(
+      { match: [{ method: { exact: 'GET' } }] },
+      { iterations: 2, match: [{ sourceLabels: { app: 'x' }, headers: { a: { exact: '1' } } }] },
+    );
     expect(validateForContour(c, strategyFor(c)).errors).toEqual([
       'match fields method, sourceLabels cannot be expressed as HTTPProxy conditions (uri, headers, queryParams can)',
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>[], Record<string, unknown>[]]>([
+    ['an empty A/B match', [], [{}]],
+    ['an A/B match repeating the service uri', [{ uri: { prefix: '/api' } }], [{ uri: { prefix: '/api' } }]],
+  ])('given %s, then it is an error: two routes on the same conditions', (_t, service, ab) => {
+    const c = canaryOf({ match: service }, { iterations: 3, match: ab });
+    expect(validateForContour(c, strategyFor(c)).errors).toEqual([
+      'an analysis.match entry adds no condition to the service match: its route would repeat the default route, which Contour refuses',
     ]);
   });
 

@@ -196,6 +196,18 @@ function affixHeaderMatches(canary: Canary, strategy: RouteStrategy): boolean {
   );
 }
 
+/**
+ * A/B matches whose route would have the same conditions as a default route (an empty match, or one that repeats
+ * the service match): Contour refuses an HTTPProxy with two routes on the same conditions.
+ */
+function repeatedMatches(canary: Canary, strategy: RouteStrategy): boolean {
+  if (strategy.strategy !== 'ab-testing') return false;
+  const base = serviceMatches(canary).map((m) => JSON.stringify(conditionsOf(m)));
+  return serviceMatches(canary).some((s) =>
+    (strategy.match as Json[]).some((m) => base.includes(JSON.stringify(conditionsOf(narrowed(s, m))))),
+  );
+}
+
 /** What the HTTPProxy cannot carry: refused (errors) or not applied (a notice). */
 export function validateForContour(canary: Canary, strategy: RouteStrategy): RouterValidation {
   const s = canary.spec.service;
@@ -210,6 +222,10 @@ export function validateForContour(canary: Canary, strategy: RouteStrategy): Rou
     if (value !== undefined && value !== '' && !CONTOUR_DURATION.test(value))
       errors.push(`service.${field} ${value} is not a Contour duration (e.g. 30s, 1m30s, 500ms, infinity)`);
   }
+  if (repeatedMatches(canary, strategy))
+    errors.push(
+      'an analysis.match entry adds no condition to the service match: its route would repeat the default route, which Contour refuses',
+    );
   const unknown = retryOnOf(s?.retries?.retryOn).unknown;
   if (unknown.length)
     errors.push(
