@@ -51,6 +51,8 @@ export const CAPABILITIES = {
   'appmesh:v1beta2': APP_MESH,
   nginx: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
   skipper: { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  contour: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  traefik: { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -3,7 +3,16 @@ import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { ingressFor, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
-import { APPMESH_CRDS, GATEWAY_API_CRDS, LINKERD_CRDS, OSM_CRDS, SMI_LINKERD_CRDS, SMI_SDK_CRDS } from '../src/harness/paths.js';
+import {
+  APPMESH_CRDS,
+  CONTOUR_CRDS,
+  GATEWAY_API_CRDS,
+  LINKERD_CRDS,
+  OSM_CRDS,
+  SMI_LINKERD_CRDS,
+  SMI_SDK_CRDS,
+  TRAEFIK_CRDS,
+} from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
@@ -97,6 +106,8 @@ const CASES: ProviderCase[] = [
     },
     objects: [[Resources.ingresses, 'podinfo-canary']],
   },
+  { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
+  { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);

@@ -36,6 +36,19 @@ const virtualRouter = (spec: Record<string, unknown>): [string, unknown][][] =>
     ),
   );
 
+/** Contour HTTPProxy: each route's services[].name and weight. */
+const httpProxy = (spec: Record<string, unknown>): [string, unknown][][] =>
+  list(spec.routes).map((r) => list(r.services).map((s): [string, unknown] => [String(s.name), s.weight]));
+
+/** TraefikService: spec.weighted.services[].name and weight (the canary absent at 0). */
+const traefikService = (spec: Record<string, unknown>): [string, unknown][][] => {
+  const services = list((spec.weighted as Record<string, unknown> | undefined)?.services).map((s): [string, unknown] => [
+    String(s.name),
+    s.weight,
+  ]);
+  return [services.some(([n]) => n === 'podinfo-canary') ? services : [...services, ['podinfo-canary', 0]]];
+};
+
 const CASES: Case[] = [
   {
     provider: 'linkerd',
@@ -71,6 +84,20 @@ const CASES: Case[] = [
       'VirtualNode podinfo-canary',
     ],
     split: { resource: Resources.appMeshVirtualRouters, backends: virtualRouter },
+  },
+  {
+    provider: 'contour',
+    analysis: {},
+    spec: {},
+    objects: ['HTTPProxy podinfo'],
+    split: { resource: Resources.httpProxies, backends: httpProxy },
+  },
+  {
+    provider: 'traefik',
+    analysis: {},
+    spec: {},
+    objects: ['TraefikService podinfo'],
+    split: { resource: Resources.traefikServices, backends: traefikService },
   },
 ];
 

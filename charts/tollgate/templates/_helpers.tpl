@@ -145,6 +145,16 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [ingresses]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- if has "contour" $meshes }}
+- apiGroups: [projectcontour.io]
+  resources: [httpproxies]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "traefik" $meshes }}
+- apiGroups: [traefik.io]
+  resources: [traefikservices]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
 {{- end -}}
 
 {{/*

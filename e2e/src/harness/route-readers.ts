@@ -1,9 +1,11 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import {
+  fromHTTPProxy,
   fromHttpRoute,
   fromNginxCanary,
   fromSkipperCanary,
+  fromTraefikService,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -15,7 +17,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -26,6 +28,8 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'linkerd' && withGatewayRefs) return { resource: Resources.linkerdHttpRoutes, kind: 'httproute' };
   if (provider.startsWith('appmesh')) return { resource: Resources.appMeshVirtualRouters, kind: 'appmesh' };
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
+  if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
+  if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -51,6 +55,10 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromNginxCanary(o, { ingress: '', service: apex });
     case 'skipper':
       return fromSkipperCanary(o, { ingress: '', service: apex });
+    case 'httpproxy':
+      return fromHTTPProxy(o);
+    case 'traefik':
+      return fromTraefikService(o);
   }
 }
 
@@ -61,7 +69,10 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
 export function canaryWeightOf(reader: RouteReader, o: MeshObject, apex: string): number | undefined {
   for (const rule of table(reader, o, apex)?.rules ?? []) {
     const p = rule.backends.find((b) => b.service === `${apex}-primary` || b.service === apex);
-    const c = rule.backends.find((b) => b.service === `${apex}-canary`);
+    // A TraefikService leaves the canary out at weight 0 (as Flagger writes it).
+    const c =
+      rule.backends.find((b) => b.service === `${apex}-canary`) ??
+      (reader.kind === 'traefik' ? { service: `${apex}-canary`, weight: 0 } : undefined);
     if (p && c) return p.weight + c.weight > 0 ? Math.round((100 * c.weight) / (p.weight + c.weight)) : 0;
   }
   return undefined;

@@ -1,4 +1,4 @@
-/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest and Gateway API's HTTPRouteMatch. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
 export interface SyntheticRequest {
@@ -92,4 +92,33 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     if (k === name) return v.join('=');
   }
   return undefined;
+}
+/** A Contour header or query parameter condition on a value (undefined: absent); regular expressions match the whole value. */
+function contourValue(c: Json, value: string | undefined): boolean {
+  if (c.notpresent === true) return value === undefined;
+  if (value === undefined) return false;
+  if (c.exact !== undefined) return value === c.exact;
+  if (c.contains !== undefined) return value.includes(String(c.contains));
+  if (c.prefix !== undefined) return value.startsWith(String(c.prefix));
+  if (c.suffix !== undefined) return value.endsWith(String(c.suffix));
+  if (c.regex !== undefined) return new RegExp(`^(?:${String(c.regex)})$`).test(value);
+  return true;
+}
+
+/** Contour: every condition of a route holds (ANDed): its path condition (prefix, exact, regex), headers, query parameters. */
+export function contourMatcher(conditions: Json[] | undefined): Matcher {
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    return (conditions ?? []).every((c) => {
+      if (c.prefix !== undefined) return path.startsWith(String(c.prefix));
+      if (c.exact !== undefined) return path === c.exact;
+      if (c.regex !== undefined) return new RegExp(`^(?:${String(c.regex)})$`).test(path);
+      const h = c.header as Json | undefined;
+      if (h) return contourValue(h, req.headers[String(h.name).toLowerCase()]);
+      const q = c.queryParameter as Json | undefined;
+      if (q) return contourValue(q, params.get(String(q.name)) ?? undefined);
+      return true;
+    });
+  };
 }

@@ -5,6 +5,8 @@ import type { SkipperRoute } from './routes.js';
 export interface RequestRecord {
   namespace: string;
   service: string;
+  /** The Service port the request went to (Contour's Envoy names its clusters <namespace>_<service>_<port>). */
+  port: number;
   workload: string;
   pod: string;
   code: number;
@@ -24,8 +26,8 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh (Envoy), OSM, NGINX and Skipper (requests through an Ingress)
- * and instrumented applications (kubernetes provider) all find real series.
+ * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM, Traefik, NGINX and Skipper (requests
+ * through an Ingress) and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
   readonly registry = new Registry();
@@ -48,6 +50,7 @@ export class MeshMetrics {
   private readonly envoy = this.family('envoy_cluster_upstream_rq', 'envoy_cluster_upstream_rq_time', [
     'kubernetes_namespace',
     'kubernetes_pod_name',
+    'envoy_cluster_name',
     'envoy_response_code',
   ]);
   private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', [
@@ -85,6 +88,22 @@ export class MeshMetrics {
       name: 'skipper_serve_route_duration_seconds',
       help: 'simulated skipper_serve_route_duration_seconds',
       labelNames: ['route'],
+      buckets: MS_BUCKETS.map((b) => b / 1000),
+      registers: [this.registry],
+    }),
+  };
+  /** Traefik: its name for a Kubernetes Service behind a TraefikService is <namespace>-<service>-<port>@kubernetescrd. */
+  private readonly traefik = {
+    c: new Counter({
+      name: 'traefik_service_requests_total',
+      help: 'simulated traefik_service_requests_total',
+      labelNames: ['service', 'code'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'traefik_service_request_duration_seconds',
+      help: 'simulated traefik_service_request_duration_seconds',
+      labelNames: ['service', 'code'],
       buckets: MS_BUCKETS.map((b) => b / 1000),
       registers: [this.registry],
     }),
@@ -127,13 +146,21 @@ export class MeshMetrics {
       classification: r.code >= 500 ? 'failure' : 'success',
       status_code: code,
     });
-    observe(this.envoy, { kubernetes_namespace: r.namespace, kubernetes_pod_name: r.pod, envoy_response_code: code });
+    observe(this.envoy, {
+      kubernetes_namespace: r.namespace,
+      kubernetes_pod_name: r.pod,
+      envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
+      envoy_response_code: code,
+    });
     observe(this.osm, {
       destination_namespace: r.namespace,
       destination_kind: 'Deployment',
       destination_name: r.workload,
       response_code: code,
     });
+    const traefik = { service: `${r.namespace}-${r.service}-${r.port}@kubernetescrd`, code };
+    this.traefik.c.inc(traefik);
+    this.traefik.h.observe(traefik, r.ms / 1000);
     this.app.observe({ namespace: r.namespace, pod: r.pod, status: code }, r.ms / 1000);
     if (r.ingress) {
       const labels = { namespace: r.namespace, ingress: r.ingress, service: r.service, status: code };

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
-import { appMeshMatcher, httpRouteMatcher, istioMatcher, nginxCanaryMatcher, type Matcher } from './istio-match.js';
+import { appMeshMatcher, contourMatcher, httpRouteMatcher, istioMatcher, nginxCanaryMatcher, type Matcher } from './istio-match.js';
 
 type Json = Record<string, unknown>;
 export type MeshObject = KubeObject & { spec?: Json };
@@ -200,4 +200,55 @@ export function fromCanaryIngress(o: MeshObject, ingresses: MeshObject[]): Route
   const main = mainIngressOf(o, ingresses);
   if (!main) return undefined;
   return isNginxCanary(o) ? fromNginxCanary(o, main) : fromSkipperCanary(o, main);
+}
+
+/**
+ * How specific a Contour route is, most specific first as Contour orders them: exact paths, then regular
+ * expressions, then prefixes by length; on the same path, more header and query conditions first.
+ */
+function contourSpecificity(conditions: Json[]): number[] {
+  const path = conditions.find((c) => c.prefix !== undefined || c.exact !== undefined || c.regex !== undefined) ?? { prefix: '/' };
+  const kind = path.exact !== undefined ? 2 : path.regex !== undefined ? 1 : 0;
+  const text = String(path.exact ?? path.regex ?? path.prefix);
+  return [kind, text.length, conditions.length];
+}
+
+/**
+ * Contour HTTPProxy: routes by specificity; each sends to its Services by weight (evenly when none has one), and
+ * copies to a Service marked mirror.
+ */
+export function fromHTTPProxy(proxy: MeshObject): RouteTable {
+  const routes = ((proxy.spec?.routes ?? []) as Json[]).map((r) => {
+    const conditions = (r.conditions ?? []) as Json[];
+    const services = (r.services ?? []) as Json[];
+    const served = services.filter((svc) => svc.mirror !== true);
+    const even = served.every((svc) => !Number(svc.weight ?? 0));
+    const mirror = services.find((svc) => svc.mirror === true);
+    const rule: Rule = {
+      applies: contourMatcher(conditions),
+      backends: served.map((svc) => ({ service: String(svc.name), weight: even ? 1 : Number(svc.weight ?? 0) })),
+      ...(mirror ? { mirror: { service: String(mirror.name), percent: Number(mirror.weight ?? 100) } } : {}),
+    };
+    return { rule, key: contourSpecificity(conditions) };
+  });
+  // Descending by specificity; Array.prototype.sort is stable, so equal routes keep their order.
+  const order = (x: number[], y: number[]): number => {
+    const i = x.findIndex((v, j) => v !== y[j]);
+    return i === -1 ? 0 : y[i]! - x[i]!;
+  };
+  const rules = [...routes].sort((a, b) => order(a.key, b.key)).map((r) => r.rule);
+  return { namespace: proxy.metadata.namespace!, apex: proxy.metadata.name!, rules };
+}
+
+/** Traefik TraefikService: a weighted round robin over Services (every request; the IngressRoute chose it already). */
+export function fromTraefikService(ts: MeshObject): RouteTable {
+  const services = (((ts.spec?.weighted as Json | undefined)?.services ?? []) as Json[]).filter(
+    (svc) => (svc.kind ?? 'Service') === 'Service',
+  );
+  return {
+    namespace: ts.metadata.namespace!,
+    apex: ts.metadata.name!,
+    // Traefik's default weight is 1.
+    rules: [{ applies: () => true, backends: services.map((svc) => ({ service: String(svc.name), weight: Number(svc.weight ?? 1) })) }],
+  };
 }

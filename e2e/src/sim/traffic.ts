@@ -9,7 +9,9 @@ import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
 import { MeshMetrics } from './mesh-metrics.js';
 import {
   fromCanaryIngress,
+  fromHTTPProxy,
   fromHttpRoute,
+  fromTraefikService,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -32,6 +34,8 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
     read: (o: MeshObject) => fromTrafficSplit(o),
   })),
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
+  { resource: Resources.httpProxies, read: (o) => fromHTTPProxy(o) },
+  { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
   {
     resource: Resources.appMeshVirtualRouters,
     // The -canary router exists for tests to reach the canary; users only reach the apex.
@@ -49,7 +53,8 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
- * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress) it sends synthetic user
+ * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
+ * TraefikService) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
@@ -169,6 +174,7 @@ export class TrafficDriver {
         this.metrics.record({
           namespace: ns,
           service,
+          port: svc.spec.ports?.[0]?.port ?? 0,
           workload: workloadOf(pod),
           pod: pod.metadata.name!,
           code,

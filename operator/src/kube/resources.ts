@@ -60,4 +60,6 @@ export const Resources = {
   appMeshVirtualRouters: named('appmesh.k8s.aws', 'v1beta2', 'virtualrouters', 'VirtualRouter'),
   appMeshVirtualServices: named('appmesh.k8s.aws', 'v1beta2', 'virtualservices', 'VirtualService'),
   ingresses: named('networking.k8s.io', 'v1', 'ingresses', 'Ingress'),
+  httpProxies: named('projectcontour.io', 'v1', 'httpproxies', 'HTTPProxy'),
+  traefikServices: named('traefik.io', 'v1alpha1', 'traefikservices', 'TraefikService'),
 } as const satisfies Record<string, ResourceType>;

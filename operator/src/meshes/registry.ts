@@ -1,5 +1,6 @@
 import type { MeshCapabilities, RoutedProvider } from '@tollgate/contract/capabilities';
 import { appMesh } from './appmesh/index.js';
+import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
 import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
@@ -11,6 +12,7 @@ import type { BuiltinQueries, NamedValues } from './queries.js';
 import type { Router, RouterDeps } from './router.js';
 import { skipper } from './skipper/index.js';
 import { smi } from './smi/index.js';
+import { traefik } from './traefik/index.js';
 
 /**
  * One line per mesh. Typed on the contract's capability records: a provider id the contract lists and no mesh
@@ -25,6 +27,8 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...appMesh.providers,
   ...nginx.providers,
   ...skipper.providers,
+  ...contour.providers,
+  ...traefik.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

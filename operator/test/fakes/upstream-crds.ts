@@ -30,6 +30,8 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.appMeshVirtualNodes)]: 'appmesh/crds.yaml',
   [resourceKey(Resources.appMeshVirtualRouters)]: 'appmesh/crds.yaml',
   [resourceKey(Resources.appMeshVirtualServices)]: 'appmesh/crds.yaml',
+  [resourceKey(Resources.httpProxies)]: 'contour/01-crds.yaml',
+  [resourceKey(Resources.traefikServices)]: 'traefik/traefik.io_traefikservices.yaml',
 };
 
 const parsed = new Map<string, Json[]>();
@@ -153,7 +155,9 @@ function admit(r: ResourceType, obj: KubeObject & Json): Admission {
   delete props.metadata;
   props.apiVersion ??= { type: 'string' };
   props.kind ??= { type: 'string' };
-  out.stored = { ...(walk(rest, { ...schema, properties: props }, '', out) as Json), metadata: copy(metadata) };
+  // metadata is not walked, so a top-level `required: [metadata, spec]` (Contour's HTTPProxy) asks for spec alone.
+  const required = ((schema.required ?? []) as string[]).filter((k) => k !== 'metadata');
+  out.stored = { ...(walk(rest, { ...schema, properties: props, required }, '', out) as Json), metadata: copy(metadata) };
   return out;
 }
 

@@ -88,8 +88,37 @@ describe('builtinQuery for nginx', () => {
   });
 });
 
+describe('builtinQuery for contour', () => {
+  it("given request-success-rate and request-duration, then they read Contour's Envoy cluster of the -canary Service, as Flagger's observer does", () => {
+    const cluster = 'envoy_cluster_name=~"test_podinfo-canary_[0-9a-zA-Z-]+"';
+    expect(renderQuery(builtinQuery('contour', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${cluster}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${cluster}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('contour', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${cluster}}[1m])) by (le))`,
+    );
+  });
+
+  it("given a service.name other than the target, then the cluster is the Service's (Flagger reads the target name there)", () => {
+    const q = renderQuery(builtinQuery('contour', SUCCESS_RATE), { ...vars, target: 'podinfo-v1', service: 'podinfo' }, 'promql');
+    expect(q).toContain('envoy_cluster_name=~"test_podinfo-canary_[0-9a-zA-Z-]+"');
+  });
+});
+
+describe('builtinQuery for traefik', () => {
+  it("given request-success-rate and request-duration, then they read Traefik's series of the -canary Service, the P99 in milliseconds", () => {
+    const svc = 'service=~"test-podinfo-canary-[0-9a-zA-Z-]+@kubernetescrd"';
+    expect(renderQuery(builtinQuery('traefik', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(traefik_service_requests_total{${svc}, code!~"5.."}[1m])) / sum(rate(traefik_service_requests_total{${svc}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('traefik', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(traefik_service_request_duration_seconds_bucket{${svc}}[1m])) by (le)) * 1000`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['traefik'], ['']])(
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['gloo'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
     (provider) => {
       expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);

@@ -1,7 +1,9 @@
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
+import { ContourRouter } from '../../src/meshes/contour/router.js';
 import { CAPABILITIES, capabilitiesOf, providersWith, providersWithout, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
 import { appMesh } from '../../src/meshes/appmesh/index.js';
+import { contour } from '../../src/meshes/contour/index.js';
 import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
 import { istio } from '../../src/meshes/istio/index.js';
 import { kubernetes } from '../../src/meshes/kubernetes/index.js';
@@ -21,11 +23,13 @@ import {
   UnknownProviderError,
 } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
+import { traefik } from '../../src/meshes/traefik/index.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
 import { LinkerdRouter } from '../../src/meshes/linkerd/router.js';
 import { SmiRouter } from '../../src/meshes/smi/router.js';
+import { TraefikRouter } from '../../src/meshes/traefik/router.js';
 import { FakeKube } from '../fakes/fake-kube.js';
 import { routerDepsOf } from '../fakes/router-fixtures.js';
 
@@ -35,6 +39,7 @@ describe('createRouter', () => {
   it.each<[string, string, boolean]>([
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
+    ['contour', 'ContourRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
     ['istio', 'IstioRouter', false],
@@ -47,9 +52,11 @@ describe('createRouter', () => {
     ['smi:v1alpha2', 'SmiRouter', false],
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
+    ['traefik', 'TraefikRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
       AppMeshRouter,
+      ContourRouter,
       HttpRouteRouter,
       IstioRouter,
       KubernetesRouter,
@@ -57,6 +64,7 @@ describe('createRouter', () => {
       NginxRouter,
       SkipperRouter,
       SmiRouter,
+      TraefikRouter,
     };
     const router = createRouter(name, deps);
     expect(router).toBeInstanceOf(classes[cls]!);
@@ -69,6 +77,7 @@ describe('createRouter', () => {
     expect(withRouter).toEqual([
       'appmesh',
       'appmesh:v1beta2',
+      'contour',
       'gatewayapi:v1',
       'gatewayapi:v1beta1',
       'istio',
@@ -81,6 +90,7 @@ describe('createRouter', () => {
       'smi:v1alpha2',
       'smi:v1alpha3',
       'smi:v1alpha4',
+      'traefik',
     ]);
     expect([...supportedProviders()].sort()).toEqual([...withRouter].sort());
   });
@@ -92,12 +102,12 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, contour, gloo, knative, kuma and traefik', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'contour', 'gloo', 'knative', 'kuma', 'traefik']);
+  it('given the enum providers without a router, then they are apisix, gloo, knative and kuma', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'gloo', 'knative', 'kuma']);
   });
 
   it.each([
-    'traefik',
+    'gloo',
     'constructor',
     'toString',
     '__proto__',
@@ -121,7 +131,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik)`,
     );
   });
 
@@ -135,6 +145,7 @@ describe('provider capabilities', () => {
     expect(providersWith('match').sort()).toEqual([
       'appmesh',
       'appmesh:v1beta2',
+      'contour',
       'gatewayapi:v1',
       'gatewayapi:v1beta1',
       'istio',
@@ -153,7 +164,7 @@ describe('provider capabilities', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -178,7 +189,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['contour'], ['traefik'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['gloo'], ['kuma'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(meshCapabilities(p)).toBeUndefined();
     expect(capabilitiesOf(p)).toBeUndefined();
   });
@@ -194,12 +205,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'contour'> = { name: 'contour', providers: { contour: noQueries } };
+    const unknownId: Mesh<'gloo'> = { name: 'gloo', providers: { gloo: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'contour',
+      'gloo',
     ]);
   });
 });

@@ -1,0 +1,93 @@
+import { fromHTTPProxy, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
+import type { SyntheticRequest } from '../src/sim/istio-match.js';
+
+const proxy = (routes: unknown[]): MeshObject => ({
+  apiVersion: 'projectcontour.io/v1',
+  kind: 'HTTPProxy',
+  metadata: { name: 'podinfo', namespace: 'test' },
+  spec: { routes },
+});
+const req = (headers: Record<string, string> = {}, path = '/'): SyntheticRequest => ({ path, method: 'GET', headers });
+/** Where the data-plane stand-in sends a request: the backends of the first rule that applies. */
+const routed = (o: MeshObject, r: SyntheticRequest) => fromHTTPProxy(o).rules.find((x) => x.applies(r))?.backends;
+
+describe('fromHTTPProxy (the data-plane stand-in reading a Contour HTTPProxy)', () => {
+  it('given the A/B layout (default route written last or first), then matched requests take the route with the header condition', () => {
+    const weighted = {
+      conditions: [{ prefix: '/' }, { header: { name: 'x-canary', exact: 'insider' } }],
+      services: [
+        { name: 'podinfo-primary', port: 9898, weight: 0 },
+        { name: 'podinfo-canary', port: 9898, weight: 100 },
+      ],
+    };
+    const fallback = { conditions: [{ prefix: '/' }], services: [{ name: 'podinfo-primary', port: 9898, weight: 100 }] };
+    for (const o of [proxy([weighted, fallback]), proxy([fallback, weighted])]) {
+      expect(routed(o, req({ 'x-canary': 'insider' }))).toEqual([
+        { service: 'podinfo-primary', weight: 0 },
+        { service: 'podinfo-canary', weight: 100 },
+      ]);
+      expect(routed(o, req({ 'x-canary': 'other' }))).toEqual([{ service: 'podinfo-primary', weight: 100 }]);
+    }
+  });
+
+  it('given Services without weights, then they share traffic evenly; a mirror Service is a copy, not a backend', () => {
+    const o = proxy([
+      {
+        services: [
+          { name: 'a', port: 80 },
+          { name: 'b', port: 80 },
+          { name: 'shadow', port: 80, mirror: true, weight: 10 },
+        ],
+      },
+    ]);
+    expect(fromHTTPProxy(o).rules).toEqual([
+      {
+        applies: expect.any(Function),
+        backends: [
+          { service: 'a', weight: 1 },
+          { service: 'b', weight: 1 },
+        ],
+        mirror: { service: 'shadow', percent: 10 },
+      },
+    ]);
+  });
+
+  it('given path, regex and query conditions, then each is ANDed and the longer prefix wins', () => {
+    const o = proxy([
+      { conditions: [{ prefix: '/' }], services: [{ name: 'root', port: 80 }] },
+      { conditions: [{ prefix: '/api' }, { queryParameter: { name: 'beta', exact: '1' } }], services: [{ name: 'beta', port: 80 }] },
+      { conditions: [{ regex: '/v[0-9]+' }, { header: { name: 'ua', regex: '.*Firefox.*' } }], services: [{ name: 'fx', port: 80 }] },
+    ]);
+    expect(routed(o, req({}, '/api/x?beta=1'))).toEqual([{ service: 'beta', weight: 1 }]);
+    expect(routed(o, req({}, '/api/x?beta=2'))).toEqual([{ service: 'root', weight: 1 }]);
+    expect(routed(o, req({ ua: 'Mozilla Firefox 1' }, '/v2'))).toEqual([{ service: 'fx', weight: 1 }]);
+    expect(routed(o, req({ ua: 'curl' }, '/v2'))).toEqual([{ service: 'root', weight: 1 }]);
+  });
+});
+
+describe('fromTraefikService (the data-plane stand-in reading a TraefikService)', () => {
+  const ts = (services: unknown[]): MeshObject => ({
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'TraefikService',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { weighted: { services } },
+  });
+
+  it('given weighted Services, then every request is split by them; a missing weight is 1 and nested TraefikServices are not Services', () => {
+    const t = fromTraefikService(
+      ts([
+        { name: 'podinfo-primary', port: 9898, weight: 75 },
+        { name: 'podinfo-canary', port: 9898 },
+        { name: 'other', kind: 'TraefikService', weight: 5 },
+      ]),
+    );
+    expect(t.apex).toBe('podinfo');
+    expect(t.rules.map((r) => r.backends)).toEqual([
+      [
+        { service: 'podinfo-primary', weight: 75 },
+        { service: 'podinfo-canary', weight: 1 },
+      ],
+    ]);
+    expect(t.rules[0]!.applies(req({ any: 'header' }, '/x'))).toBe(true);
+  });
+});
