@@ -67,6 +67,7 @@ test-e2e: setup build
 # The dashboard (tollgate dashboard) in Debian's Chromium (installed by control-plane), driven by playwright-core,
 # against the local control plane; writes the screenshots of docs/dashboard/. Not part of `make test` yet.
 test-browser: setup build
+	TOLLGATE_BROWSER=1 e2e/cluster/build-control-plane.sh >/dev/null
 	$(JEST) --selectProjects browser --runInBand --testTimeout=300000 --forceExit
 
 test-e2e-compat: setup build

@@ -37,8 +37,9 @@ apt_install() {
 }
 
 # Runtime packages the e2e suite uses: etcd for the API server, a real Prometheus, hey; Chromium for the
-# dashboard's browser tests (make test-browser).
-apt_install etcd-server prometheus hey curl ca-certificates xz-utils chromium
+# dashboard's browser tests, only when they run (make test-browser sets TOLLGATE_BROWSER=1).
+apt_install etcd-server prometheus hey curl ca-certificates xz-utils
+if [ "${TOLLGATE_BROWSER:-}" = 1 ]; then apt_install chromium; fi
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
   log "using binaries from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
