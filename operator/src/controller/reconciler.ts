@@ -140,7 +140,7 @@ export class Reconciler {
     }
   }
 
-  private async block(turn: Turn, problem: Problem): Promise<false> {
+  private async block(turn: Turn, problem: Problem): Promise<void> {
     const already = turn.canary.status?.conditions?.find(
       (c) => c.type === 'Stalled' && c.reason === problem.reason && c.message === boundedMessage(problem.message),
     );
@@ -151,7 +151,6 @@ export class Reconciler {
       turn.event('Warning', problem.reason, problem.message);
       turn.alert(BLOCKED_ALERT[problem.reason] ?? 'RouterError', { detail: problem.message });
     }
-    return false;
   }
 }
 

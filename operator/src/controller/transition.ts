@@ -46,8 +46,9 @@ export const event = (type: EventType, reason: string, message: string): EventNo
 export const alert = (kind: AlertKind, ctx?: AlertContext): AlertNote => (ctx ? { kind, ctx } : { kind });
 
 /**
- * One transition from two decided in turn (a request consumed, then the step it allowed): b's status fields,
- * detail, paused, effects and requeue win; Events and alerts are kept in order.
+ * One transition from two decided in turn (a request consumed, then the step it allowed): status fields of both
+ * (b's win, handledRequests merged key by key), b's detail and requeue, the effects either asked for, and the Events
+ * and alerts of both in order.
  */
 export function then(a: Transition, b: Transition): Transition {
   const handled = a.status?.handledRequests || b.status?.handledRequests;

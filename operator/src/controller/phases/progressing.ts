@@ -47,7 +47,7 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
 }
 
 /** abort and promote requests act at once; paused holds the analysis where it is. Undefined when there is none. */
-function handleRequests(turn: ReadyTurn): Transition | Promise<Transition> | undefined {
+function handleRequests(turn: ReadyTurn): Transition | undefined {
   const abort = pendingRequest(turn, 'abort');
   if (abort) {
     const why = `aborted on request (${REQUEST_ANNOTATIONS.abort}=${abort})`;
@@ -56,7 +56,8 @@ function handleRequests(turn: ReadyTurn): Transition | Promise<Transition> | und
   const promoteNow = pendingRequest(turn, 'promote');
   if (promoteNow) {
     const why = `promoted on request (${REQUEST_ANNOTATIONS.promote}=${promoteNow})`;
-    return promote(turn, turn.status.canaryWeight ?? 0, why, true).then((t) => then(handled('promote', promoteNow), t));
+    // An explicit promote request is its own approval: no confirm-promotion gate.
+    return then(handled('promote', promoteNow), promotion(turn, turn.status.canaryWeight ?? 0, why));
   }
   if (!isPaused(turn)) return undefined;
   const detail = `paused at canary weight ${turn.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
@@ -166,19 +167,22 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
   };
 }
 
-/** Promotes after the confirm-promotion gates; an explicit promote request (force) is its own approval. */
-async function promote(turn: ReadyTurn, weight: number, why: string, force = false): Promise<Transition> {
-  const gate = force ? { ok: true as const } : await runHooks(turn, 'confirm-promotion');
-  if (!gate.ok) {
-    const entering = turn.phase !== 'WaitingPromotion';
-    return {
-      status: { phase: 'WaitingPromotion' },
-      detail: `confirm-promotion gate ${gate.hook.name} is closed`,
-      events: entering ? [event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`)] : [],
-      alerts: entering && !gate.hook.muteAlert ? [alert('WaitingPromotion', { webhook: gate.hook.name })] : [],
-      requeueAfterMs: turn.analysis.intervalMs,
-    };
-  }
+/** Promotes once the confirm-promotion gates open. */
+async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Transition> {
+  const gate = await runHooks(turn, 'confirm-promotion');
+  if (gate.ok) return promotion(turn, weight, why);
+  const entering = turn.phase !== 'WaitingPromotion';
+  return {
+    status: { phase: 'WaitingPromotion' },
+    detail: `confirm-promotion gate ${gate.hook.name} is closed`,
+    events: entering ? [event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`)] : [],
+    alerts: entering && !gate.hook.muteAlert ? [alert('WaitingPromotion', { webhook: gate.hook.name })] : [],
+    requeueAfterMs: turn.analysis.intervalMs,
+  };
+}
+
+/** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
+function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
   return {
     status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
     detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
