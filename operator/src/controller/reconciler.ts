@@ -84,7 +84,7 @@ export class Reconciler {
       else if (RECHECKED.has(prepared.reason)) return { requeueAfterMs: 30_000 };
       return {};
     }
-    const turn = new ReadyTurn(seen.canary, this.deps, scope, provider, prepared);
+    const turn = seen.ready(prepared);
     if (canary.metadata.deletionTimestamp) return requeue(await terminate(turn));
     await setFinalizer(turn, canary.spec.revertOnDeletion === true);
     if (canary.spec.suspend) {

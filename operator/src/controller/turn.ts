@@ -58,7 +58,7 @@ export class Turn {
   constructor(
     public canary: Canary,
     readonly deps: ControllerDeps,
-    readonly scope: TurnScope,
+    private readonly scope: TurnScope,
     readonly provider: string,
   ) {
     this.log = scope.log;
@@ -87,6 +87,11 @@ export class Turn {
 
   get now(): number {
     return this.deps.now();
+  }
+
+  /** This turn's Canary with what prepare() resolved it to: what phase handlers get. */
+  ready(p: Prepared): ReadyTurn {
+    return new ReadyTurn(this.canary, this.deps, this.scope, this.provider, p);
   }
 
   /** The target's current revision, once read (ReadyTurn): the Promoted condition compares it with the promoted one. */
