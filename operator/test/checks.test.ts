@@ -1,5 +1,6 @@
 import type { CanaryMetric } from '../src/api/types.js';
-import { DURATION, evaluateMetric, noData, rangeOf, SUCCESS_RATE, unmeasured } from '../src/core/checks.js';
+import { DURATION, SUCCESS_RATE } from '../src/api/metric-names.js';
+import { evaluateMetric, noData, rangeOf, unmeasured } from '../src/core/checks.js';
 
 describe('rangeOf', () => {
   it.each<[string, CanaryMetric, { min?: number; max?: number }]>([

@@ -1,8 +1,6 @@
 import type { CanaryMetric, CheckResult } from '../api/types.js';
 
-import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
-
-export { DURATION, SUCCESS_RATE };
+import { SUCCESS_RATE } from '../api/metric-names.js';
 
 /** The accepted range of a metric; the deprecated threshold is a minimum for success rate, a maximum otherwise. */
 export function rangeOf(m: CanaryMetric): { min?: number; max?: number } {

@@ -3,7 +3,7 @@ import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
 import { analysisOf, strategyOf } from './analysis.js';
-import { DURATION, SUCCESS_RATE } from './checks.js';
+import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 import { ruleViolations } from './rules.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DURATION, SUCCESS_RATE } from '../../src/core/checks.js';
+import { DURATION, SUCCESS_RATE } from '../../src/api/metric-names.js';
 import { isBuiltinMetric } from '../../src/meshes/queries.js';
 import { builtinQuery, NoBuiltinQueryError } from '../../src/meshes/registry.js';
 import { renderQuery, type QueryVars } from '../../src/metrics/render.js';
