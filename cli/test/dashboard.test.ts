@@ -248,6 +248,14 @@ describe('tollgate dashboard: the server', () => {
     ]);
   });
 
+  it('given an action on a Canary that does not exist, then 404 and the CLI message naming the namespace', async () => {
+    r = await start();
+    const a = await send(r, 'POST', '/api/canaries/test/nothere/abort', { [CSRF_HEADER]: SECRET });
+    expect(a.status).toBe(404);
+    expect(JSON.parse(a.body)).toEqual({ status: 404, code: 3, lines: ['error: canary "nothere" not found in namespace "test"'] });
+    expect(r.fk.writes).toEqual([]);
+  });
+
   it.each([
     ['no token', {}],
     ['a wrong token', { [CSRF_HEADER]: 'x'.repeat(43) }],

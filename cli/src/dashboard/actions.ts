@@ -5,7 +5,7 @@
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import type { RequestKind } from '../canary.js';
 import { request } from '../commands/request.js';
-import { CliError, describeError, EXIT } from '../errors.js';
+import { apiStatusOf, CanaryNotFound, CliError, describeError, EXIT } from '../errors.js';
 import type { Feed } from '../feed.js';
 import type { Io } from '../io.js';
 
@@ -48,8 +48,7 @@ export async function runAction(
     return { status: code === EXIT.OK ? 200 : 409, code, lines };
   } catch (err) {
     lines.push(`error: ${describeError(err)}`);
-    const apiStatus = (err as { name?: string; status?: unknown }).name === 'KubeApiError' ? (err as { status: number }).status : undefined;
-    const notFound = err instanceof CliError && /not found/.test(err.message);
-    return { status: apiStatus ?? (notFound ? 404 : 502), code: err instanceof CliError ? err.code : EXIT.ERROR, lines };
+    const status = apiStatusOf(err) ?? (err instanceof CanaryNotFound ? 404 : 502);
+    return { status, code: err instanceof CliError ? err.code : EXIT.ERROR, lines };
   }
 }

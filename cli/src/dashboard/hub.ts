@@ -9,7 +9,7 @@ import { Informer } from '@tollgate/operator/kube/informer';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { silentLogger } from '@tollgate/operator/util/log';
 import { isAbout, sortEvents, type CoreEvent } from '../canary.js';
-import { describeError } from '../errors.js';
+import { describeError, isForbidden } from '../errors.js';
 import { Observed, timeline, type Point } from './timeline.js';
 
 type EventObject = CoreEvent & KubeObject;
@@ -22,8 +22,6 @@ export interface Scope {
 
 const EVENTS_OF_CANARIES = 'involvedObject.kind=Canary';
 
-const apiStatus = (err: unknown): number | undefined => (err as { status?: unknown })?.status as number | undefined;
-
 /**
  * The namespaces to watch: the one of -n when given; else every namespace when the user may list Canaries
  * cluster-wide, else the context's namespace (a user with rights in one namespace only).
@@ -34,7 +32,7 @@ export async function resolveScope(kube: KubeClient, explicit: string | undefine
     await kube.list(Resources.canaries, undefined, { limit: 1 }, signal);
     return { namespaces: [] };
   } catch (err) {
-    if (apiStatus(err) !== 403) throw err;
+    if (!isForbidden(err)) throw err;
     return { namespaces: [fallback], note: `Canaries of namespace ${fallback} only: listing them in all namespaces is not allowed` };
   }
 }
@@ -46,7 +44,7 @@ async function mayListEvents(kube: KubeClient, scope: Scope, signal?: AbortSigna
       await kube.list(Resources.events, ns, { limit: 1, fieldSelector: EVENTS_OF_CANARIES }, signal);
     return true;
   } catch (err) {
-    if (apiStatus(err) === 403) return false;
+    if (isForbidden(err)) return false;
     throw err;
   }
 }
