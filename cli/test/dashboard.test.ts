@@ -43,6 +43,7 @@ interface Running {
   base: string;
   port: number;
   fk: FakeKube;
+  hub: Hub;
   put: ReturnType<typeof watchable>['put'];
   stop(): Promise<void>;
 }
@@ -79,6 +80,7 @@ async function start(
     base: `http://127.0.0.1:${port}`,
     port,
     fk,
+    hub,
     put,
     async stop() {
       abort.abort();
@@ -197,6 +199,39 @@ describe('tollgate dashboard: the server', () => {
       expect(next.html).toContain('href="/canaries/web/frontend"');
     } finally {
       s.close();
+    }
+  });
+
+  it('given the list and a Canary page open, then a new Event of the Canary is pushed to its page and not to the list', async () => {
+    r = await start();
+    const list = stream(r, '/events');
+    const page = stream(r, '/events?canary=test%2Fpodinfo');
+    try {
+      await list.until((e) => e.event === 'list');
+      await page.until((e) => e.event === 'canary');
+      r.put(Resources.events, event('Advanced', 'Advance podinfo canary weight 40 (x)', T0) as KubeObject, 'ADDED');
+      await page.until((e) => e.event === 'canary' && String(e.data.html).includes('canary weight 40'));
+      await new Promise((res) => setTimeout(res, 50));
+      expect(list.events.map((e) => e.event)).toEqual(['list']);
+    } finally {
+      list.close();
+      page.close();
+    }
+  });
+
+  it('given three list pages open, then the rows are rendered once for them all, and once again per change', async () => {
+    r = await start();
+    const list = r.hub.list.bind(r.hub);
+    let renders = 0;
+    r.hub.list = () => (renders++, list());
+    const pages = [stream(r, '/events'), stream(r, '/events'), stream(r, '/events')];
+    try {
+      for (const p of pages) await p.until((e) => e.event === 'list');
+      r.put(Resources.canaries, canary({ name: 'frontend', namespace: 'web' }), 'ADDED');
+      for (const p of pages) await p.until((e) => e.event === 'list' && String(e.data.html).includes('frontend'));
+      expect(renders).toBe(2);
+    } finally {
+      for (const p of pages) p.close();
     }
   });
 

@@ -55,8 +55,13 @@ export interface HubOptions {
   now: () => number;
 }
 
-/** Told which Canary changed (namespace/name). */
-type Listener = (key: string) => void;
+/** What changed: the Canary namespace/name itself (canary), or only what its page shows besides (its Events). */
+export interface Change {
+  key: string;
+  canary: boolean;
+}
+
+type Listener = (change: Change) => void;
 
 export class Hub {
   private readonly canaries: Informer<Canary>;
@@ -76,14 +81,14 @@ export class Hub {
     const changed = (c: Canary): void => {
       const key = keyOf(c);
       this.observed.saw(key, c, this.o.now());
-      this.notify(key);
+      this.notify({ key, canary: true });
     };
     this.canaries
       .on('add', changed)
       .on('update', changed)
       .on('delete', (c) => {
         this.observed.forget(keyOf(c));
-        this.notify(keyOf(c));
+        this.notify({ key: keyOf(c), canary: true });
       });
   }
 
@@ -109,10 +114,14 @@ export class Hub {
         logger: silentLogger(),
       });
       const touch = (e: EventObject): void => {
-        if (e.involvedObject?.kind === 'Canary') this.notify(`${e.metadata.namespace ?? ''}/${e.involvedObject.name ?? ''}`);
+        if (e.involvedObject?.kind === 'Canary')
+          this.notify({ key: `${e.metadata.namespace ?? ''}/${e.involvedObject.name ?? ''}`, canary: false });
       };
       this.events.on('add', touch).on('update', touch).on('delete', touch);
-      this.events.start().catch((err: unknown) => (this.eventsNote = `Events are not shown: ${describeError(err)}`));
+      this.events.start().catch((err: unknown) => {
+        this.eventsNote = `Events are not shown: ${describeError(err)}`;
+        for (const c of this.canaries.list()) this.notify({ key: keyOf(c), canary: false });
+      });
     }
     await this.canaries.start();
   }
@@ -143,9 +152,9 @@ export class Hub {
     return sortEvents((this.events?.list(c.metadata.namespace ?? '') ?? []).filter((e) => isAbout(e, name, c.metadata.uid)));
   }
 
-  /** The weight over time of the current and the last release. */
-  timelineOf(c: Canary): Point[] {
-    return timeline(c, this.eventsOf(c), this.observed.of(keyOf(c)), this.o.now());
+  /** The weight over time of the current and the last release (events: eventsOf(c)). */
+  timelineOf(c: Canary, events: CoreEvent[]): Point[] {
+    return timeline(c, events, this.observed.of(keyOf(c)), this.o.now());
   }
 
   subscribe(fn: Listener): () => void {
@@ -153,8 +162,8 @@ export class Hub {
     return () => this.listeners.delete(fn);
   }
 
-  private notify(key: string): void {
-    for (const fn of this.listeners) fn(key);
+  private notify(change: Change): void {
+    for (const fn of this.listeners) fn(change);
   }
 }
 
