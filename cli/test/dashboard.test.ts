@@ -65,7 +65,7 @@ async function start(
   let hosts = new Set<string>();
   const app = dashboardApp({
     hub,
-    actions: { kube: client, io, feed: pollFeed(1000), prog: 'tollgate' },
+    actions: { kube: client, cache: hub, io, feed: pollFeed(1000), prog: 'tollgate' },
     csrf: SECRET,
     allowedHosts: () => hosts,
     signal: abort.signal,
@@ -249,6 +249,30 @@ describe('tollgate dashboard: the server', () => {
         'Not acknowledged within 15s: the request is recorded and will apply on the next reconcile of test/podinfo (now Progressing).',
       ],
     });
+  });
+
+  it('given promote, then the acknowledgement is read from the watch: one GET (the phase check), not one per 500 ms', async () => {
+    let gets = 0;
+    r = await start({
+      wrap: (k) => {
+        const get = k.get.bind(k);
+        const patch = k.patch.bind(k);
+        return {
+          get: ((...a: Parameters<KubeClient['get']>) => (gets++, get(...a))) as KubeClient['get'],
+          // The operator acts on the request at once: its status is delivered by the watch.
+          patch: (async (...a: Parameters<KubeClient['patch']>) => {
+            const patched = (await patch(...a)) as Canary;
+            const value = patched.metadata.annotations?.['tollgate.dev/promote'] ?? '';
+            r.put(Resources.canaries, { ...patched, status: { ...patched.status, handledRequests: { promote: value } } });
+            return patched;
+          }) as KubeClient['patch'],
+        };
+      },
+    });
+    const a = await send(r, 'POST', '/api/canaries/test/podinfo/promote', { [CSRF_HEADER]: SECRET });
+    expect(a.status).toBe(200);
+    expect(JSON.parse(a.body).lines[1]).toMatch(/^Acknowledged by the operator: test\/podinfo is /);
+    expect(gets).toBe(1);
   });
 
   it('given retry on a Canary that has not failed, then the CLI refusal, 409, and nothing written', async () => {

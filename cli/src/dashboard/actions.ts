@@ -7,6 +7,7 @@ import type { RequestKind } from '../canary.js';
 import { request } from '../commands/request.js';
 import { apiStatusOf, CanaryNotFound, CliError, describeError, EXIT } from '../errors.js';
 import type { Feed } from '../feed.js';
+import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 
 export const ACTIONS: readonly RequestKind[] = ['promote', 'abort', 'pause', 'resume', 'retry'];
@@ -24,6 +25,8 @@ export interface ActionAnswer {
 
 export interface ActionDeps {
   kube: KubeClient;
+  /** The dashboard's watch of the Canaries: the acknowledgement is read there. */
+  cache: NonNullable<Context['cache']>;
   io: Io;
   feed: Feed;
   prog: string;
@@ -40,7 +43,7 @@ export async function runAction(
   const lines: string[] = [];
   const io: Io = { ...deps.io, stdout: (l) => void lines.push(l), stderr: (l) => void lines.push(l) };
   try {
-    const code = await request({ io, kube: deps.kube, namespace, signal, feed: deps.feed, prog: deps.prog }, kind, {
+    const code = await request({ io, kube: deps.kube, cache: deps.cache, namespace, signal, feed: deps.feed, prog: deps.prog }, kind, {
       name,
       force: false,
       wait: true,

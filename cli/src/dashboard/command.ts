@@ -59,7 +59,7 @@ export async function dashboard(ctx: Context, o: DashboardOptions): Promise<numb
   let hosts = new Set<string>();
   const app = dashboardApp({
     hub,
-    actions: { kube: ctx.kube, io: ctx.io, feed: ctx.feed, prog: ctx.prog },
+    actions: { kube: ctx.kube, cache: hub, io: ctx.io, feed: ctx.feed, prog: ctx.prog },
     csrf: randomBytes(32).toString('base64url'),
     allowedHosts: () => hosts,
     signal: ctx.signal,

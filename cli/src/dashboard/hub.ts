@@ -1,7 +1,9 @@
 /**
  * What the dashboard knows of the cluster: one watch (list+watch cache, the operator's Informer) of the Canaries
  * and one of their Events, over the namespaces the user can list, and the weights the watch saw. Browsers are
- * told of changes by subscribe(): the dashboard's only cluster reads after start are these two watches.
+ * told of changes by subscribe(). After start, the dashboard reads the cluster through these two watches, but for
+ * the one GET of a button's request (the phase is checked on a fresh resourceVersion); its acknowledgement is
+ * read from the watch.
  */
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
