@@ -422,10 +422,11 @@ describe('tollgate dashboard: the command', () => {
   async function runDashboard(
     args: string[],
     until: (out: string[]) => Promise<void>,
+    wrap?: (k: KubeClient) => Partial<KubeClient>,
   ): Promise<{ code: number; out: string[]; err: string[] }> {
     const fk = new FakeKube();
     fk.put(Resources.canaries, canary());
-    const { client } = watchable(fk);
+    const { client } = watchable(fk, wrap);
     const out: string[] = [];
     const err: string[] = [];
     const ctrlC = new AbortController();
@@ -457,6 +458,14 @@ describe('tollgate dashboard: the command', () => {
     expect(r).toMatchObject({ code: 0, err: [] });
     expect(r.out[0]).toMatch(/^Tollgate dashboard on http:\/\/127\.0\.0\.1:\d+\/ \(namespace test; Ctrl-C to stop\)$/);
     expect(body).toContain('href="/canaries/test/podinfo"');
+  });
+
+  it('given an API server that keeps failing the list of Canaries, then Ctrl-C still ends the dashboard while it waits', async () => {
+    const failing = () => ({
+      list: (() => Promise.reject(new KubeApiError(500, 'InternalError', 'etcd is down', 'GET', 'canaries'))) as KubeClient['list'],
+    });
+    const r = await runDashboard(['-n', 'test'], () => new Promise((res) => setTimeout(res, 100)), failing);
+    expect(r).toEqual({ code: 130, out: [], err: [] });
   });
 
   it('given a port in use, then a clear error and exit 3', async () => {

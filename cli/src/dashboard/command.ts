@@ -55,7 +55,6 @@ function listen(server: http.Server, port: number, address: string): Promise<num
 export async function dashboard(ctx: Context, o: DashboardOptions): Promise<number> {
   const scope = await resolveScope(ctx.kube, o.namespace, ctx.namespace, ctx.signal);
   const hub = new Hub({ kube: ctx.kube, scope, now: ctx.io.now });
-  await hub.start(ctx.signal);
   let hosts = new Set<string>();
   const app = dashboardApp({
     hub,
@@ -67,6 +66,7 @@ export async function dashboard(ctx: Context, o: DashboardOptions): Promise<numb
   });
   const server = http.createServer(app);
   try {
+    await hub.start(ctx.signal);
     const port = await listen(server, o.port, o.address);
     hosts = hostsFor(o.address, port);
     const shown = o.address.includes(':') ? `[${o.address}]` : o.address;

@@ -98,8 +98,12 @@ export class Hub {
     return this.o.scope;
   }
 
-  /** Resolves once the Canaries are listed; the Events follow in the background (a page shows them once they come). */
+  /**
+   * Resolves once the Canaries are listed; the Events follow in the background (a page shows them once they come).
+   * The signal stops the watches, and start() with them while the list still fails (an API server that answers 500).
+   */
   async start(signal?: AbortSignal): Promise<void> {
+    signal?.addEventListener('abort', () => this.stop(), { once: true });
     let allowed = false;
     try {
       allowed = await mayListEvents(this.o.kube, this.o.scope, signal);
