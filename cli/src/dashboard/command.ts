@@ -25,10 +25,21 @@ export function isLoopback(address: string): boolean {
   return net.isIPv4(address) && address.startsWith('127.');
 }
 
-/** The address is a literal IP or localhost, and loopback unless --allow-remote. */
+/** The wildcard addresses: a browser reaching them by another address sends a Host the guard refuses (hostsFor). */
+const UNSPECIFIED = new net.BlockList();
+UNSPECIFIED.addAddress('0.0.0.0', 'ipv4');
+UNSPECIFIED.addAddress('::', 'ipv6');
+const isUnspecified = (ip: string): boolean => net.isIP(ip) !== 0 && UNSPECIFIED.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
+
+/** The address is a literal IP or localhost (not a wildcard), and loopback unless --allow-remote. */
 export function checkAddress(address: string, allowRemote: boolean): void {
   if (address !== 'localhost' && !net.isIP(address))
     throw new UsageError(`--address must be an IP address or localhost, not "${address}"`, 'dashboard');
+  if (isUnspecified(address))
+    throw new UsageError(
+      `--address ${address} is every address of the machine, and the dashboard accepts only a Host header naming the address it is reached at: give that one`,
+      'dashboard',
+    );
   if (!isLoopback(address) && !allowRemote)
     throw new UsageError(
       `--address ${address} is not a loopback address: anyone who reaches it acts with your credentials; add --allow-remote to bind it anyway`,
