@@ -1,10 +1,28 @@
 import { Observed, pointsFromEvents, timeline } from '../src/dashboard/timeline.js';
 import { escapeHtml, html } from '../src/dashboard/html.js';
+import { phaseTone } from '../src/dashboard/views.js';
 import { checkAddress, hostsFor, isLoopback } from '../src/dashboard/command.js';
 import { parseCommandLine } from '../src/main.js';
 import { canary, event, T0 } from './helpers.js';
 
 const s = (n: number): number => T0 + n * 1000;
+
+describe('dashboard phase colours', () => {
+  it.each([
+    ['Initialized', 'tone-ok'],
+    ['Succeeded', 'tone-ok'],
+    ['Failed', 'tone-bad'],
+    ['Progressing', 'tone-busy'],
+    ['WaitingPromotion', 'tone-busy'],
+    ['Promoting', 'tone-busy'],
+    ['Finalising', 'tone-busy'],
+    ['Waiting', ''],
+    ['Initializing', ''],
+    ['Terminating', ''],
+  ])('given %s, then the class %j', (phase, tone) => {
+    expect(phaseTone(phase)).toBe(tone);
+  });
+});
 
 describe('dashboard timeline (pure)', () => {
   const run = [
