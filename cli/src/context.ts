@@ -1,3 +1,4 @@
+import type { Canary } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import type { Feed } from './feed.js';
 import type { Io } from './io.js';
@@ -14,4 +15,9 @@ export interface Context {
   feed: Feed;
   /** "tollgate" or "kubectl tollgate", for hints. */
   prog: string;
+  /**
+   * A watch cache of the Canaries, when the command runs beside one (the dashboard's): a request reads the
+   * operator's acknowledgement there instead of GETting the Canary every 500 ms.
+   */
+  cache?: { get(namespace: string, name: string): Canary | undefined };
 }

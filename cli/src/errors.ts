@@ -33,11 +33,19 @@ export class CliError extends Error {
   }
 }
 
+/** The Canary named does not exist (getCanary): the message names the namespace, the usual mistake. */
+export class CanaryNotFound extends CliError {
+  constructor(namespace: string, name: string) {
+    super(`canary "${name}" not found in namespace "${namespace}"`, EXIT.ERROR);
+    this.name = 'CanaryNotFound';
+  }
+}
+
 /**
  * The HTTP status of a Kubernetes API error, by shape rather than class: the operator's KubeApiError may be
  * loaded twice (its dist and, in tests, its sources), and instanceof would miss one of them.
  */
-function apiStatusOf(err: unknown): number | undefined {
+export function apiStatusOf(err: unknown): number | undefined {
   if (err && typeof err === 'object' && (err as { name?: unknown }).name === 'KubeApiError') {
     const status = (err as { status?: unknown }).status;
     return typeof status === 'number' ? status : undefined;
@@ -46,6 +54,7 @@ function apiStatusOf(err: unknown): number | undefined {
 }
 
 export const isNotFound = (err: unknown): boolean => apiStatusOf(err) === 404;
+export const isForbidden = (err: unknown): boolean => apiStatusOf(err) === 403;
 
 /** A 404 for the kind itself, not for one object: the API server does not serve the resource (no CRD). */
 export const isNotServed = (err: unknown): boolean =>

@@ -149,7 +149,7 @@ update live (one watch per kind, pushed by server-sent events). Runs until Ctrl-
 
 Flags:
   --port N              the port (default 3100; 0 for any free port, printed)
-  --address IP          the address to bind (default 127.0.0.1); a non-loopback one needs --allow-remote
+  --address IP          the address to bind (default 127.0.0.1; not 0.0.0.0 or ::); a non-loopback one needs --allow-remote
   --allow-remote        bind a non-loopback address: anyone who reaches it acts with your credentials
 
 Examples:

@@ -2,7 +2,7 @@ import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { isAbout, sortEvents, type CoreEvent } from './canary.js';
-import { CliError, EXIT, isNotFound, isNotServed } from './errors.js';
+import { CanaryNotFound, CliError, isNotFound, isNotServed } from './errors.js';
 
 /** The flags every command accepts to find the cluster. */
 export interface ClusterOptions {
@@ -74,7 +74,7 @@ export async function getCanary(kube: KubeClient, namespace: string, name: strin
   try {
     return await kube.get<Canary>(Resources.canaries, namespace, name, signal);
   } catch (err) {
-    if (isNotFound(err) && !isNotServed(err)) throw new CliError(`canary "${name}" not found in namespace "${namespace}"`, EXIT.ERROR);
+    if (isNotFound(err) && !isNotServed(err)) throw new CanaryNotFound(namespace, name);
     throw err;
   }
 }

@@ -1,10 +1,28 @@
 import { Observed, pointsFromEvents, timeline } from '../src/dashboard/timeline.js';
 import { escapeHtml, html } from '../src/dashboard/html.js';
+import { phaseTone } from '../src/dashboard/views.js';
 import { checkAddress, hostsFor, isLoopback } from '../src/dashboard/command.js';
 import { parseCommandLine } from '../src/main.js';
 import { canary, event, T0 } from './helpers.js';
 
 const s = (n: number): number => T0 + n * 1000;
+
+describe('dashboard phase colours', () => {
+  it.each([
+    ['Initialized', 'tone-ok'],
+    ['Succeeded', 'tone-ok'],
+    ['Failed', 'tone-bad'],
+    ['Progressing', 'tone-busy'],
+    ['WaitingPromotion', 'tone-busy'],
+    ['Promoting', 'tone-busy'],
+    ['Finalising', 'tone-busy'],
+    ['Waiting', ''],
+    ['Initializing', ''],
+    ['Terminating', ''],
+  ])('given %s, then the class %j', (phase, tone) => {
+    expect(phaseTone(phase)).toBe(tone);
+  });
+});
 
 describe('dashboard timeline (pure)', () => {
   const run = [
@@ -105,15 +123,23 @@ describe('tollgate dashboard: flags', () => {
     [['--port', '70000'], 'invalid --port "70000": use a number from 0 (any free port) to 65535'],
     [['--address', 'example.com'], '--address must be an IP address or localhost, not "example.com"'],
     [
-      ['--address', '0.0.0.0'],
-      '--address 0.0.0.0 is not a loopback address: anyone who reaches it acts with your credentials; add --allow-remote to bind it anyway',
+      ['--address', '0.0.0.0', '--allow-remote'],
+      '--address 0.0.0.0 is every address of the machine, and the dashboard accepts only a Host header naming the address it is reached at: give that one',
+    ],
+    [
+      ['--address', '::', '--allow-remote'],
+      '--address :: is every address of the machine, and the dashboard accepts only a Host header naming the address it is reached at: give that one',
+    ],
+    [
+      ['--address', '10.0.0.1'],
+      '--address 10.0.0.1 is not a loopback address: anyone who reaches it acts with your credentials; add --allow-remote to bind it anyway',
     ],
   ])('given %j, then a usage error', (flags, message) => {
     expect(() => parseCommandLine(['dashboard', ...flags])).toThrow(message);
   });
 
   it('given --allow-remote, then a non-loopback address is taken; the Host headers accepted follow the address', () => {
-    expect(() => checkAddress('0.0.0.0', true)).not.toThrow();
+    expect(() => checkAddress('10.0.0.1', true)).not.toThrow();
     expect(isLoopback('127.0.0.2')).toBe(true);
     expect(isLoopback('10.0.0.1')).toBe(false);
     expect([...hostsFor('127.0.0.1', 3100)]).toEqual(['127.0.0.1:3100', 'localhost:3100', '[::1]:3100']);

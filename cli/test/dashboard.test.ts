@@ -43,6 +43,7 @@ interface Running {
   base: string;
   port: number;
   fk: FakeKube;
+  hub: Hub;
   put: ReturnType<typeof watchable>['put'];
   stop(): Promise<void>;
 }
@@ -64,7 +65,7 @@ async function start(
   let hosts = new Set<string>();
   const app = dashboardApp({
     hub,
-    actions: { kube: client, io, feed: pollFeed(1000), prog: 'tollgate' },
+    actions: { kube: client, cache: hub, io, feed: pollFeed(1000), prog: 'tollgate' },
     csrf: SECRET,
     allowedHosts: () => hosts,
     signal: abort.signal,
@@ -79,6 +80,7 @@ async function start(
     base: `http://127.0.0.1:${port}`,
     port,
     fk,
+    hub,
     put,
     async stop() {
       abort.abort();
@@ -200,6 +202,39 @@ describe('tollgate dashboard: the server', () => {
     }
   });
 
+  it('given the list and a Canary page open, then a new Event of the Canary is pushed to its page and not to the list', async () => {
+    r = await start();
+    const list = stream(r, '/events');
+    const page = stream(r, '/events?canary=test%2Fpodinfo');
+    try {
+      await list.until((e) => e.event === 'list');
+      await page.until((e) => e.event === 'canary');
+      r.put(Resources.events, event('Advanced', 'Advance podinfo canary weight 40 (x)', T0) as KubeObject, 'ADDED');
+      await page.until((e) => e.event === 'canary' && String(e.data.html).includes('canary weight 40'));
+      await new Promise((res) => setTimeout(res, 50));
+      expect(list.events.map((e) => e.event)).toEqual(['list']);
+    } finally {
+      list.close();
+      page.close();
+    }
+  });
+
+  it('given three list pages open, then the rows are rendered once for them all, and once again per change', async () => {
+    r = await start();
+    const list = r.hub.list.bind(r.hub);
+    let renders = 0;
+    r.hub.list = () => (renders++, list());
+    const pages = [stream(r, '/events'), stream(r, '/events'), stream(r, '/events')];
+    try {
+      for (const p of pages) await p.until((e) => e.event === 'list');
+      r.put(Resources.canaries, canary({ name: 'frontend', namespace: 'web' }), 'ADDED');
+      for (const p of pages) await p.until((e) => e.event === 'list' && String(e.data.html).includes('frontend'));
+      expect(renders).toBe(2);
+    } finally {
+      for (const p of pages) p.close();
+    }
+  });
+
   it('given promote with the token, then the CLI request is patched onto the Canary and its output returned', async () => {
     r = await start();
     const a = await send(r, 'POST', '/api/canaries/test/podinfo/promote', { [CSRF_HEADER]: SECRET });
@@ -214,6 +249,30 @@ describe('tollgate dashboard: the server', () => {
         'Not acknowledged within 15s: the request is recorded and will apply on the next reconcile of test/podinfo (now Progressing).',
       ],
     });
+  });
+
+  it('given promote, then the acknowledgement is read from the watch: one GET (the phase check), not one per 500 ms', async () => {
+    let gets = 0;
+    r = await start({
+      wrap: (k) => {
+        const get = k.get.bind(k);
+        const patch = k.patch.bind(k);
+        return {
+          get: ((...a: Parameters<KubeClient['get']>) => (gets++, get(...a))) as KubeClient['get'],
+          // The operator acts on the request at once: its status is delivered by the watch.
+          patch: (async (...a: Parameters<KubeClient['patch']>) => {
+            const patched = (await patch(...a)) as Canary;
+            const value = patched.metadata.annotations?.['tollgate.dev/promote'] ?? '';
+            r.put(Resources.canaries, { ...patched, status: { ...patched.status, handledRequests: { promote: value } } });
+            return patched;
+          }) as KubeClient['patch'],
+        };
+      },
+    });
+    const a = await send(r, 'POST', '/api/canaries/test/podinfo/promote', { [CSRF_HEADER]: SECRET });
+    expect(a.status).toBe(200);
+    expect(JSON.parse(a.body).lines[1]).toMatch(/^Acknowledged by the operator: test\/podinfo is /);
+    expect(gets).toBe(1);
   });
 
   it('given retry on a Canary that has not failed, then the CLI refusal, 409, and nothing written', async () => {
@@ -246,6 +305,14 @@ describe('tollgate dashboard: the server', () => {
     expect(JSON.parse(a.body).lines).toEqual([
       'error: not allowed (403 Forbidden): PATCH canaries: 403 Forbidden: canaries.tollgate.dev "podinfo" is forbidden: User "viewer" cannot patch',
     ]);
+  });
+
+  it('given an action on a Canary that does not exist, then 404 and the CLI message naming the namespace', async () => {
+    r = await start();
+    const a = await send(r, 'POST', '/api/canaries/test/nothere/abort', { [CSRF_HEADER]: SECRET });
+    expect(a.status).toBe(404);
+    expect(JSON.parse(a.body)).toEqual({ status: 404, code: 3, lines: ['error: canary "nothere" not found in namespace "test"'] });
+    expect(r.fk.writes).toEqual([]);
   });
 
   it.each([
@@ -355,10 +422,11 @@ describe('tollgate dashboard: the command', () => {
   async function runDashboard(
     args: string[],
     until: (out: string[]) => Promise<void>,
+    wrap?: (k: KubeClient) => Partial<KubeClient>,
   ): Promise<{ code: number; out: string[]; err: string[] }> {
     const fk = new FakeKube();
     fk.put(Resources.canaries, canary());
-    const { client } = watchable(fk);
+    const { client } = watchable(fk, wrap);
     const out: string[] = [];
     const err: string[] = [];
     const ctrlC = new AbortController();
@@ -390,6 +458,14 @@ describe('tollgate dashboard: the command', () => {
     expect(r).toMatchObject({ code: 0, err: [] });
     expect(r.out[0]).toMatch(/^Tollgate dashboard on http:\/\/127\.0\.0\.1:\d+\/ \(namespace test; Ctrl-C to stop\)$/);
     expect(body).toContain('href="/canaries/test/podinfo"');
+  });
+
+  it('given an API server that keeps failing the list of Canaries, then Ctrl-C still ends the dashboard while it waits', async () => {
+    const failing = () => ({
+      list: (() => Promise.reject(new KubeApiError(500, 'InternalError', 'etcd is down', 'GET', 'canaries'))) as KubeClient['list'],
+    });
+    const r = await runDashboard(['-n', 'test'], () => new Promise((res) => setTimeout(res, 100)), failing);
+    expect(r).toEqual({ code: 130, out: [], err: [] });
   });
 
   it('given a port in use, then a clear error and exit 3', async () => {

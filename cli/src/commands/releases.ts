@@ -56,6 +56,9 @@ function endOf(e: CoreEvent): { outcome: Outcome; revision?: string; reason?: st
   return undefined;
 }
 
+/** The Event starts or ends a run (the dashboard's weight chart puts a 0 there). */
+export const isRunEdge = (e: CoreEvent): boolean => startOf(e) !== undefined || endOf(e) !== undefined;
+
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
 

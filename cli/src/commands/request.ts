@@ -111,7 +111,7 @@ export async function request(ctx: Context, kind: RequestKind, o: RequestOptions
   const deadline = io.now() + ACK_TIMEOUT_MS;
   while (io.now() < deadline && !ctx.signal.aborted) {
     await io.sleep(ACK_POLL_MS, ctx.signal);
-    const c = await getCanary(kube, namespace, o.name, ctx.signal);
+    const c = ctx.cache?.get(namespace, o.name) ?? (await getCanary(kube, namespace, o.name, ctx.signal));
     if (acknowledged(kind, c, value)) {
       io.stdout(`Acknowledged by the operator: ${who} is ${summaryLine(c)}`);
       return EXIT.OK;

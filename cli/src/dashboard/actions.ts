@@ -5,8 +5,9 @@
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import type { RequestKind } from '../canary.js';
 import { request } from '../commands/request.js';
-import { CliError, describeError, EXIT } from '../errors.js';
+import { apiStatusOf, CanaryNotFound, CliError, describeError, EXIT } from '../errors.js';
 import type { Feed } from '../feed.js';
+import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 
 export const ACTIONS: readonly RequestKind[] = ['promote', 'abort', 'pause', 'resume', 'retry'];
@@ -24,6 +25,8 @@ export interface ActionAnswer {
 
 export interface ActionDeps {
   kube: KubeClient;
+  /** The dashboard's watch of the Canaries: the acknowledgement is read there. */
+  cache: NonNullable<Context['cache']>;
   io: Io;
   feed: Feed;
   prog: string;
@@ -40,7 +43,7 @@ export async function runAction(
   const lines: string[] = [];
   const io: Io = { ...deps.io, stdout: (l) => void lines.push(l), stderr: (l) => void lines.push(l) };
   try {
-    const code = await request({ io, kube: deps.kube, namespace, signal, feed: deps.feed, prog: deps.prog }, kind, {
+    const code = await request({ io, kube: deps.kube, cache: deps.cache, namespace, signal, feed: deps.feed, prog: deps.prog }, kind, {
       name,
       force: false,
       wait: true,
@@ -48,8 +51,7 @@ export async function runAction(
     return { status: code === EXIT.OK ? 200 : 409, code, lines };
   } catch (err) {
     lines.push(`error: ${describeError(err)}`);
-    const apiStatus = (err as { name?: string; status?: unknown }).name === 'KubeApiError' ? (err as { status: number }).status : undefined;
-    const notFound = err instanceof CliError && /not found/.test(err.message);
-    return { status: apiStatus ?? (notFound ? 404 : 502), code: err instanceof CliError ? err.code : EXIT.ERROR, lines };
+    const status = apiStatusOf(err) ?? (err instanceof CanaryNotFound ? 404 : 502);
+    return { status, code: err instanceof CliError ? err.code : EXIT.ERROR, lines };
   }
 }

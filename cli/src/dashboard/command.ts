@@ -25,10 +25,21 @@ export function isLoopback(address: string): boolean {
   return net.isIPv4(address) && address.startsWith('127.');
 }
 
-/** The address is a literal IP or localhost, and loopback unless --allow-remote. */
+/** The wildcard addresses: a browser reaching them by another address sends a Host the guard refuses (hostsFor). */
+const UNSPECIFIED = new net.BlockList();
+UNSPECIFIED.addAddress('0.0.0.0', 'ipv4');
+UNSPECIFIED.addAddress('::', 'ipv6');
+const isUnspecified = (ip: string): boolean => net.isIP(ip) !== 0 && UNSPECIFIED.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
+
+/** The address is a literal IP or localhost (not a wildcard), and loopback unless --allow-remote. */
 export function checkAddress(address: string, allowRemote: boolean): void {
   if (address !== 'localhost' && !net.isIP(address))
     throw new UsageError(`--address must be an IP address or localhost, not "${address}"`, 'dashboard');
+  if (isUnspecified(address))
+    throw new UsageError(
+      `--address ${address} is every address of the machine, and the dashboard accepts only a Host header naming the address it is reached at: give that one`,
+      'dashboard',
+    );
   if (!isLoopback(address) && !allowRemote)
     throw new UsageError(
       `--address ${address} is not a loopback address: anyone who reaches it acts with your credentials; add --allow-remote to bind it anyway`,
@@ -55,11 +66,10 @@ function listen(server: http.Server, port: number, address: string): Promise<num
 export async function dashboard(ctx: Context, o: DashboardOptions): Promise<number> {
   const scope = await resolveScope(ctx.kube, o.namespace, ctx.namespace, ctx.signal);
   const hub = new Hub({ kube: ctx.kube, scope, now: ctx.io.now });
-  await hub.start(ctx.signal);
   let hosts = new Set<string>();
   const app = dashboardApp({
     hub,
-    actions: { kube: ctx.kube, io: ctx.io, feed: ctx.feed, prog: ctx.prog },
+    actions: { kube: ctx.kube, cache: hub, io: ctx.io, feed: ctx.feed, prog: ctx.prog },
     csrf: randomBytes(32).toString('base64url'),
     allowedHosts: () => hosts,
     signal: ctx.signal,
@@ -67,6 +77,7 @@ export async function dashboard(ctx: Context, o: DashboardOptions): Promise<numb
   });
   const server = http.createServer(app);
   try {
+    await hub.start(ctx.signal);
     const port = await listen(server, o.port, o.address);
     hosts = hostsFor(o.address, port);
     const shown = o.address.includes(':') ? `[${o.address}]` : o.address;

@@ -1,7 +1,9 @@
 /**
  * What the dashboard knows of the cluster: one watch (list+watch cache, the operator's Informer) of the Canaries
  * and one of their Events, over the namespaces the user can list, and the weights the watch saw. Browsers are
- * told of changes by subscribe(): the dashboard's only cluster reads after start are these two watches.
+ * told of changes by subscribe(). After start, the dashboard reads the cluster through these two watches, but for
+ * the one GET of a button's request (the phase is checked on a fresh resourceVersion); its acknowledgement is
+ * read from the watch.
  */
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
@@ -9,7 +11,7 @@ import { Informer } from '@tollgate/operator/kube/informer';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { silentLogger } from '@tollgate/operator/util/log';
 import { isAbout, sortEvents, type CoreEvent } from '../canary.js';
-import { describeError } from '../errors.js';
+import { describeError, isForbidden } from '../errors.js';
 import { Observed, timeline, type Point } from './timeline.js';
 
 type EventObject = CoreEvent & KubeObject;
@@ -22,8 +24,6 @@ export interface Scope {
 
 const EVENTS_OF_CANARIES = 'involvedObject.kind=Canary';
 
-const apiStatus = (err: unknown): number | undefined => (err as { status?: unknown })?.status as number | undefined;
-
 /**
  * The namespaces to watch: the one of -n when given; else every namespace when the user may list Canaries
  * cluster-wide, else the context's namespace (a user with rights in one namespace only).
@@ -34,7 +34,7 @@ export async function resolveScope(kube: KubeClient, explicit: string | undefine
     await kube.list(Resources.canaries, undefined, { limit: 1 }, signal);
     return { namespaces: [] };
   } catch (err) {
-    if (apiStatus(err) !== 403) throw err;
+    if (!isForbidden(err)) throw err;
     return { namespaces: [fallback], note: `Canaries of namespace ${fallback} only: listing them in all namespaces is not allowed` };
   }
 }
@@ -46,7 +46,7 @@ async function mayListEvents(kube: KubeClient, scope: Scope, signal?: AbortSigna
       await kube.list(Resources.events, ns, { limit: 1, fieldSelector: EVENTS_OF_CANARIES }, signal);
     return true;
   } catch (err) {
-    if (apiStatus(err) === 403) return false;
+    if (isForbidden(err)) return false;
     throw err;
   }
 }
@@ -57,8 +57,13 @@ export interface HubOptions {
   now: () => number;
 }
 
-/** Told which Canary changed (namespace/name). */
-type Listener = (key: string) => void;
+/** What changed: the Canary namespace/name itself (canary), or only what its page shows besides (its Events). */
+export interface Change {
+  key: string;
+  canary: boolean;
+}
+
+type Listener = (change: Change) => void;
 
 export class Hub {
   private readonly canaries: Informer<Canary>;
@@ -78,14 +83,14 @@ export class Hub {
     const changed = (c: Canary): void => {
       const key = keyOf(c);
       this.observed.saw(key, c, this.o.now());
-      this.notify(key);
+      this.notify({ key, canary: true });
     };
     this.canaries
       .on('add', changed)
       .on('update', changed)
       .on('delete', (c) => {
         this.observed.forget(keyOf(c));
-        this.notify(keyOf(c));
+        this.notify({ key: keyOf(c), canary: true });
       });
   }
 
@@ -93,8 +98,12 @@ export class Hub {
     return this.o.scope;
   }
 
-  /** Resolves once the Canaries are listed; the Events follow in the background (a page shows them once they come). */
+  /**
+   * Resolves once the Canaries are listed; the Events follow in the background (a page shows them once they come).
+   * The signal stops the watches, and start() with them while the list still fails (an API server that answers 500).
+   */
   async start(signal?: AbortSignal): Promise<void> {
+    signal?.addEventListener('abort', () => this.stop(), { once: true });
     let allowed = false;
     try {
       allowed = await mayListEvents(this.o.kube, this.o.scope, signal);
@@ -111,10 +120,14 @@ export class Hub {
         logger: silentLogger(),
       });
       const touch = (e: EventObject): void => {
-        if (e.involvedObject?.kind === 'Canary') this.notify(`${e.metadata.namespace ?? ''}/${e.involvedObject.name ?? ''}`);
+        if (e.involvedObject?.kind === 'Canary')
+          this.notify({ key: `${e.metadata.namespace ?? ''}/${e.involvedObject.name ?? ''}`, canary: false });
       };
       this.events.on('add', touch).on('update', touch).on('delete', touch);
-      this.events.start().catch((err: unknown) => (this.eventsNote = `Events are not shown: ${describeError(err)}`));
+      this.events.start().catch((err: unknown) => {
+        this.eventsNote = `Events are not shown: ${describeError(err)}`;
+        for (const c of this.canaries.list()) this.notify({ key: keyOf(c), canary: false });
+      });
     }
     await this.canaries.start();
   }
@@ -145,9 +158,9 @@ export class Hub {
     return sortEvents((this.events?.list(c.metadata.namespace ?? '') ?? []).filter((e) => isAbout(e, name, c.metadata.uid)));
   }
 
-  /** The weight over time of the current and the last release. */
-  timelineOf(c: Canary): Point[] {
-    return timeline(c, this.eventsOf(c), this.observed.of(keyOf(c)), this.o.now());
+  /** The weight over time of the current and the last release (events: eventsOf(c)). */
+  timelineOf(c: Canary, events: CoreEvent[]): Point[] {
+    return timeline(c, events, this.observed.of(keyOf(c)), this.o.now());
   }
 
   subscribe(fn: Listener): () => void {
@@ -155,8 +168,8 @@ export class Hub {
     return () => this.listeners.delete(fn);
   }
 
-  private notify(key: string): void {
-    for (const fn of this.listeners) fn(key);
+  private notify(change: Change): void {
+    for (const fn of this.listeners) fn(change);
   }
 }
 

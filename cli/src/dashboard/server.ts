@@ -9,24 +9,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Canary } from '@tollgate/operator/api/types';
-import type { CoreEvent } from '../canary.js';
 import { isAction, runAction, type ActionDeps } from './actions.js';
 import type { Html } from './html.js';
-import type { Scope } from './hub.js';
-import type { Point } from './timeline.js';
-import { canaryDetail, canaryPage, chartData, listPage, listRows, notFoundPage, type PageContext } from './views.js';
-
-/** What the server reads the cluster through (the Hub; a fake in tests). */
-interface HubView {
-  readonly scope: Scope;
-  readonly eventsNote: string | undefined;
-  list(): Canary[];
-  get(namespace: string, name: string): Canary | undefined;
-  eventsOf(c: Canary): CoreEvent[];
-  timelineOf(c: Canary): Point[];
-  subscribe(fn: (key: string) => void): () => void;
-}
+import { Fragments, streamHandler, type HubView } from './stream.js';
+import { canaryPage, listPage, notFoundPage, type PageContext } from './views.js';
 
 export interface ServerDeps {
   hub: HubView;
@@ -85,7 +71,8 @@ export function dashboardApp(deps: ServerDeps): express.Express {
     const c = deps.hub.get(namespace, name);
     if (!c) return page(res, notFoundPage(namespace, name, ctx()), 404);
     const eventsNote = deps.hub.eventsNote;
-    page(res, canaryPage(c, deps.hub.eventsOf(c), deps.hub.timelineOf(c), { ...ctx(), ...(eventsNote ? { eventsNote } : {}) }));
+    const events = deps.hub.eventsOf(c);
+    page(res, canaryPage(c, events, deps.hub.timelineOf(c, events), { ...ctx(), ...(eventsNote ? { eventsNote } : {}) }));
   });
   app.get('/assets/:file', (req, res) => {
     const file = ASSETS[param(req, 'file')];
@@ -93,7 +80,8 @@ export function dashboardApp(deps: ServerDeps): express.Express {
     res.sendFile(file, { headers: { 'Cache-Control': 'no-cache' } });
   });
   app.get('/favicon.ico', (_req, res) => void res.status(204).end());
-  app.get('/events', streamHandler(deps));
+  const fragments = new Fragments(deps.hub, now);
+  app.get('/events', streamHandler({ ...deps, fragments, maxStreams: deps.maxStreams ?? 64, coalesceMs: deps.coalesceMs ?? 150 }));
   app.post('/api/canaries/:namespace/:name/:action', csrfGuard(deps), actionHandler(deps));
   app.use((_req: Request, res: Response) => void res.status(404).type('text').send('not found'));
   return app;
@@ -139,51 +127,4 @@ function actionHandler(deps: ServerDeps) {
   };
 }
 
-/** One stream per open page: the list's rows, or a Canary's detail and chart, again after each change. */
-function streamHandler(deps: ServerDeps) {
-  let open = 0;
-  return (req: Request, res: Response): void => {
-    if (open >= (deps.maxStreams ?? 64)) return void res.status(503).type('text').send('too many open pages\n');
-    const key = typeof req.query.canary === 'string' ? req.query.canary : undefined;
-    const namespace = key?.split('/')[0] ?? '';
-    const name = key?.split('/')[1] ?? '';
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    open++;
-    const send = (): void => {
-      if (key === undefined) return void res.write(sse('list', { html: listRows(deps.hub.list(), (deps.now ?? Date.now)()).text }));
-      const c = deps.hub.get(namespace, name);
-      if (!c) return void res.write(sse('canary', { gone: true }));
-      const html = canaryDetail(c, deps.hub.eventsOf(c), (deps.now ?? Date.now)(), deps.hub.eventsNote).text;
-      res.write(sse('canary', { html, points: chartData(deps.hub.timelineOf(c)) }));
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const unsubscribe = deps.hub.subscribe((changed) => {
-      if ((key !== undefined && changed !== key) || timer) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        send();
-      }, deps.coalesceMs ?? 150);
-    });
-    const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
-    const end = (): void => {
-      deps.signal.removeEventListener('abort', end);
-      unsubscribe();
-      clearInterval(ping);
-      clearTimeout(timer);
-      res.end();
-    };
-    let closed = false;
-    req.on('close', () => {
-      if (!closed) open--;
-      closed = true;
-      end();
-    });
-    deps.signal.addEventListener('abort', end, { once: true });
-    send();
-  };
-}
-
 const param = (req: Request, name: string): string => String((req.params as Record<string, unknown>)[name] ?? '');
-
-/** One server-sent event: its name, and its data as one JSON line. */
-const sse = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -6,7 +6,7 @@
  */
 import type { Canary } from '@tollgate/operator/api/types';
 import { eventCount, eventLast, eventStart, type CoreEvent } from '../canary.js';
-import { releases } from '../commands/releases.js';
+import { isRunEdge, releases } from '../commands/releases.js';
 
 export interface Point {
   /** Milliseconds since the epoch. */
@@ -15,7 +15,6 @@ export interface Point {
 }
 
 const STEP = /canary weight (\d+)/;
-const RUN_EDGES = new Set(['NewRevision', 'Retry', 'Initializing', 'Succeeded', 'RolledBack', 'PromotionFailed', 'Initialized']);
 
 /** The weights the Events record: each step (Advanced, Promoting), and 0 at each run's start and end. */
 export function pointsFromEvents(events: CoreEvent[]): Point[] {
@@ -28,7 +27,7 @@ export function pointsFromEvents(events: CoreEvent[]): Point[] {
       out.push({ t, weight: Number(step[1]) });
       // A step whose message repeats an earlier one is counted on that Event: its last occurrence is a step too.
       if (eventCount(e) > 1 && eventLast(e) > t) out.push({ t: eventLast(e), weight: Number(step[1]) });
-    } else if (RUN_EDGES.has(e.reason ?? '')) out.push({ t, weight: 0 });
+    } else if (isRunEdge(e)) out.push({ t, weight: 0 });
   }
   return out;
 }

@@ -2,6 +2,7 @@
  * The pages, as HTML (every value escaped by html``): the list of Canaries and a Canary's page. Pure: the server
  * renders them on load and again for each change it pushes; the page's script swaps the fragments in.
  */
+import { isPromoted, isReleasing } from '@tollgate/contract/phases';
 import type { Canary, CheckResult, Condition } from '@tollgate/operator/api/types';
 import { phaseOf, isPaused, thresholdOf, type CoreEvent, eventStart, eventCount } from '../canary.js';
 import { releases } from '../commands/releases.js';
@@ -41,6 +42,10 @@ function layout(title: string, ctx: PageContext, attrs: Html, body: Html): Html 
 
 const since = (iso: string | undefined | null, now: number): Html => html`<time data-since="${iso ?? ''}">${age(iso, now)}</time>`;
 
+/** The colour class of a phase, by the contract's groupings: a promoted revision, a failed one, a release under way. */
+export const phaseTone = (phase: string): string =>
+  phase === 'Failed' ? 'tone-bad' : isPromoted(phase) ? 'tone-ok' : isReleasing(phase) ? 'tone-busy' : '';
+
 const failedText = (c: Canary): string => `${c.status?.failedChecks ?? 0}/${thresholdOf(c)}`;
 
 /** One row of the list; data-search and data-phase feed the page's filter. */
@@ -52,7 +57,7 @@ function row(c: Canary, now: number): Html {
   return html`<tr data-phase="${phase}" data-search="${`${ns} ${name} ${phase} ${provider}`.toLowerCase()}">
     <td>${ns}</td>
     <td><a href="${`/canaries/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`}">${name}</a></td>
-    <td class="phase phase-${phase}">${phase}${isPaused(c) ? ' (paused)' : ''}</td>
+    <td class="phase ${phaseTone(phase)}">${phase}${isPaused(c) ? ' (paused)' : ''}</td>
     <td class="num">${c.status?.canaryWeight ?? 0}</td>
     <td class="num">${failedText(c)}</td>
     <td><code>${c.status?.lastAppliedSpec ?? '-'}</code></td>
@@ -261,7 +266,7 @@ function summary(c: Canary, now: number): Html {
   const t = c.spec.targetRef;
   return html`<dl class="summary">
     <dt>Phase</dt>
-    <dd class="phase phase-${phaseOf(c)}" id="phase-value">${phaseOf(c)}${isPaused(c) ? ' (paused)' : ''}</dd>
+    <dd class="phase ${phaseTone(phaseOf(c))}" id="phase-value">${phaseOf(c)}${isPaused(c) ? ' (paused)' : ''}</dd>
     <dt>Weight</dt>
     <dd id="weight-value">${s.canaryWeight ?? 0}%</dd>
     <dt>Failed checks</dt>
