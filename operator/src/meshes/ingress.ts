@@ -1,7 +1,6 @@
-import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
+import { LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
-import { revisionOf } from '../core/revision.js';
-import { covers, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
+import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
 import { TargetError, type TargetInfo } from '../targets/target.js';
@@ -65,10 +64,9 @@ export function ingressBackends(spec: Json): { service?: { name?: unknown } }[] 
 
 /**
  * The clone of the user's Ingress with the given spec and annotations: owned by the Canary, labelled like the
- * user's Ingress plus the Canary's label, and fingerprinted (annotations and spec), so removals count as changes.
+ * user's Ingress plus the Canary's label.
  */
 export function cloneOf(user: Ingress, canary: Canary, spec: Json, annotations: Record<string, string>, owner: OwnerReference): Ingress {
-  const all = { ...annotations, ...GITOPS_ANNOTATIONS };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -76,23 +74,11 @@ export function cloneOf(user: Ingress, canary: Canary, spec: Json, annotations: 
       name: canaryIngressName(user.metadata.name!),
       namespace: canary.metadata.namespace!,
       labels: { ...user.metadata.labels, [LABELS.canary]: canary.metadata.name! },
-      annotations: { ...all, [ANNOTATIONS.applied]: revisionOf({ annotations: all, spec }) },
+      annotations: { ...annotations, ...GITOPS_ANNOTATIONS },
       ownerReferences: [owner],
     },
     spec,
   };
-}
-
-/**
- * Whether the live clone already is the desired one: it carries the desired annotations (their fingerprint
- * among them, so a removed one counts as a change), labels and every desired spec field (server defaults aside).
- */
-export function isUpToDate(live: Ingress, desired: Ingress): boolean {
-  return (
-    covers(live.metadata.annotations ?? {}, desired.metadata.annotations) &&
-    covers(live.metadata.labels ?? {}, desired.metadata.labels) &&
-    covers(live.spec, desired.spec)
-  );
 }
 
 /** What one provider brings to the clone router: the clone as it must be, and the split read back from it. */
@@ -165,21 +151,24 @@ export class IngressCloneRouter implements Router {
     return user;
   }
 
-  /** Creates or replaces the clone; one someone else owns is never taken over. */
+  /**
+   * Creates or corrects the clone (ensureObject); one someone else owns is never taken over. Its labels and
+   * annotations are all the user's Ingress's and ours, so they are fingerprinted with the spec: one the user
+   * removes goes from the clone too.
+   */
   private async write(canary: Canary, desired: Ingress, ingresses: Lister<Ingress>, signal: AbortSignal): Promise<void> {
-    const live = ingresses.get(canary.metadata.namespace, desired.metadata.name!);
-    if (live && !ownedBy(live, canary))
-      throw new TargetError(
-        'TargetInvalid',
-        `Ingress ${canary.metadata.namespace}/${desired.metadata.name} exists and is not owned by this Canary: delete or rename it`,
-      );
-    if (!live) {
-      await this.deps.client.create(Resources.ingresses, desired, signal);
-      return;
-    }
-    if (isUpToDate(live, desired)) return;
-    const metadata = { ...live.metadata, labels: desired.metadata.labels, annotations: desired.metadata.annotations };
-    await this.deps.client.replace(Resources.ingresses, { ...live, metadata, spec: desired.spec }, signal);
+    const { labels, annotations } = desired.metadata;
+    const fingerprinted = (): unknown => ({ labels, annotations, spec: desired.spec });
+    const ref = { namespace: canary.metadata.namespace!, name: desired.metadata.name!, fingerprinted };
+    const build = (live: Ingress | undefined): Ingress => {
+      if (live && !ownedBy(live, canary))
+        throw new TargetError(
+          'TargetInvalid',
+          `Ingress ${ref.namespace}/${ref.name} exists and is not owned by this Canary: delete or rename it`,
+        );
+      return live ? { ...live, metadata: { ...live.metadata, labels, annotations }, spec: desired.spec } : desired;
+    };
+    await ensureObject(this.deps.client, ingresses, Resources.ingresses, ref, build, signal);
   }
 }
 

@@ -16,9 +16,10 @@ const AB = {
 const userIngress = (): Ingress => ({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
-  metadata: { name: 'web', namespace: NS, annotations: { [`${P}/proxy-body-size`]: '1m' } },
+  metadata: { name: 'web', namespace: NS, labels: { team: 'a' }, annotations: { [`${P}/proxy-body-size`]: '1m' } },
   spec: {
     ingressClassName: 'nginx',
+    tls: [{ hosts: ['app.example.com'], secretName: 'tls' }],
     rules: [
       {
         host: 'app.example.com',
@@ -109,6 +110,41 @@ describe('given a Canary with provider nginx and the Ingress it names', () => {
       'www.example.com podinfo-canary',
     ]);
     expect(clone(w)!.metadata.annotations?.[`${P}/proxy-body-size`]).toBeUndefined();
+  });
+
+  it('when another writer adds an annotation and a server default to the clone, then a reconcile writes nothing', async () => {
+    const w = world();
+    await initialized(w);
+    const live = structuredClone(clone(w)!);
+    live.metadata.annotations = { ...live.metadata.annotations, other: 'x' };
+    (live.spec!.rules as Record<string, unknown>[])[0]!.extra = 'default';
+    w.kube.put(Resources.ingresses, live);
+    const before = w.kube.writes.length;
+    await w.tick();
+    expect(w.kube.writes.slice(before).filter((x) => x.kind === 'Ingress')).toEqual([]);
+    expect(clone(w)!.metadata.annotations?.other).toBe('x');
+  });
+
+  it('when the clone spec is edited by hand, then the next reconcile puts it back', async () => {
+    const w = world();
+    await initialized(w);
+    w.kube.put(Resources.ingresses, { ...clone(w)!, spec: { ...clone(w)!.spec, ingressClassName: 'other' } });
+    await w.tick();
+    expect(clone(w)!.spec!.ingressClassName).toBe('nginx');
+  });
+
+  it.each<[string, (i: Ingress) => void, (c: Ingress) => unknown]>([
+    ['its TLS section', (i) => delete i.spec!.tls, (c) => c.spec!.tls],
+    ['a label', (i) => delete i.metadata.labels!.team, (c) => c.metadata.labels!.team],
+  ])('when the user Ingress loses %s, then the clone loses it too', async (_t, remove, read) => {
+    const w = world();
+    await initialized(w);
+    expect(read(clone(w)!)).toBeDefined();
+    const changed = userIngress();
+    remove(changed);
+    w.kube.put(Resources.ingresses, changed);
+    await w.tick();
+    expect(read(clone(w)!)).toBeUndefined();
   });
 
   it('when an A/B release runs, then the clone matches the header and cookie with weight 0, and drops the match at the end', async () => {
