@@ -75,12 +75,27 @@ describe('CanaryController: which watch events start a reconcile', () => {
     }
   });
 
-  it("given a change of an Ingress nobody owns (nginx's ingressRef), then the namespace's Canaries are reconciled", async () => {
-    const { c, reconciled } = controller([aCanary()]);
+  it('given a change of an Ingress, then only the Canaries whose spec.ingressRef names it are reconciled', async () => {
+    const nginx = aCanary({}, { provider: 'nginx', ingressRef: { name: 'web' } });
+    const other = { ...aCanary(), metadata: { name: 'other', namespace: 'test' } };
+    const { c, emit, reconciled } = controller([nginx, other]);
+    const ingress = (name: string): KubeObject => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name, namespace: 'test' },
+    });
     try {
-      const ingress: KubeObject = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'test' } };
-      c.onObject(Resources.ingresses, ingress, false);
+      emit.add(nginx, undefined, true);
+      emit.add(other, undefined, true);
+      c.onObject(Resources.ingresses, ingress('unrelated'), false);
+      expect(await reconciled()).toEqual([]);
+      c.onObject(Resources.ingresses, ingress('web'), false);
       expect(await reconciled()).toEqual(['test/podinfo']);
+      emit.update({ ...nginx, spec: { ...nginx.spec, ingressRef: { name: 'web2' } } }, nginx, true);
+      c.onObject(Resources.ingresses, ingress('web'), false);
+      expect(await reconciled()).toEqual(['test/podinfo']);
+      c.onObject(Resources.ingresses, ingress('web2'), false);
+      expect(await reconciled()).toEqual(['test/podinfo', 'test/podinfo']);
     } finally {
       await c.stop();
     }

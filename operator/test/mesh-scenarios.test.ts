@@ -15,8 +15,13 @@ interface Case {
   spec: Partial<CanarySpec>;
   /** The mesh objects the router generates, as "Kind name". */
   objects: string[];
-  /** Where the split is, read from the raw object without the router's code: its backends as [name, weight]. */
-  split: { resource: ResourceType; backends: (spec: Record<string, unknown>) => [string, unknown][][] };
+  /** The user's Ingress spec.ingressRef names (nginx, skipper). */
+  ingress?: KubeObject;
+  /**
+   * The canary weight read from the objects the router wrote, by this test's own reader (not the router's
+   * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
+   */
+  weight: (w: World) => number | undefined;
 }
 
 type Entries = Record<string, unknown>[];
@@ -49,27 +54,65 @@ const traefikService = (spec: Record<string, unknown>): [string, unknown][][] =>
   return [services.some(([n]) => n === 'podinfo-canary') ? services : [...services, ['podinfo-canary', 0]]];
 };
 
+/** A weight as written: a number, or a Kubernetes quantity ("900m" is 0.9). */
+const amount = (v: unknown): number => (typeof v === 'string' && v.endsWith('m') ? Number(v.slice(0, -1)) / 1000 : Number(v ?? 0));
+/** The canary's share in percent of primary and canary weights. */
+const share = (p: number, k: number): number => (p + k > 0 ? Math.round((100 * k) / (p + k)) : 0);
+
+/**
+ * The weight in the mesh object `podinfo` of `resource`: the canary's share of the first of its entry lists
+ * (backends as [name, weight]) that holds both podinfo-primary and podinfo-canary.
+ */
+const backendWeight =
+  (resource: ResourceType, backends: (spec: Record<string, unknown>) => [string, unknown][][]) =>
+  (w: World): number | undefined => {
+    const o = w.kube.get<Obj>(resource, NS, 'podinfo');
+    for (const entries of o ? backends(o.spec) : []) {
+      const weights = new Map(entries.map(([name, weight]) => [name, amount(weight)]));
+      const [p, k] = [weights.get('podinfo-primary'), weights.get('podinfo-canary')];
+      if (p !== undefined && k !== undefined) return share(p, k);
+    }
+    return undefined;
+  };
+
+const INGRESS_REF = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' };
+/** The user's Ingress spec.ingressRef names (nginx, skipper): the apex Service at app.example.com/. */
+const userIngress = (): KubeObject & { spec: Record<string, unknown> } => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'web', namespace: NS },
+  spec: {
+    rules: [
+      {
+        host: 'app.example.com',
+        http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'podinfo', port: { number: 9898 } } } }] },
+      },
+    ],
+  },
+});
+const canaryIngress = (w: World): KubeObject | undefined => w.kube.get(Resources.ingresses, NS, 'web-canary');
+
 const CASES: Case[] = [
   {
     provider: 'linkerd',
     analysis: {},
     spec: {},
     objects: ['TrafficSplit podinfo'],
-    split: { resource: Resources.trafficSplitsV1alpha2, backends: trafficSplit },
+    weight: backendWeight(Resources.trafficSplitsV1alpha2, trafficSplit),
   },
   {
     provider: 'smi:v1alpha1',
     analysis: { metrics: TEMPLATE_METRIC },
     spec: {},
     objects: ['TrafficSplit podinfo'],
-    split: { resource: Resources.trafficSplitsV1alpha1, backends: trafficSplit },
+    weight: backendWeight(Resources.trafficSplitsV1alpha1, trafficSplit),
   },
   {
     provider: 'gatewayapi:v1',
     analysis: { metrics: TEMPLATE_METRIC },
     spec: { service: { port: 9898, gatewayRefs: [GATEWAY] } },
     objects: ['HTTPRoute podinfo'],
-    split: { resource: Resources.httpRoutesV1, backends: httpRoute },
+    weight: backendWeight(Resources.httpRoutesV1, httpRoute),
   },
   {
     provider: 'appmesh:v1beta2',
@@ -83,44 +126,57 @@ const CASES: Case[] = [
       'VirtualNode podinfo-primary',
       'VirtualNode podinfo-canary',
     ],
-    split: { resource: Resources.appMeshVirtualRouters, backends: virtualRouter },
+    weight: backendWeight(Resources.appMeshVirtualRouters, virtualRouter),
   },
   {
     provider: 'contour',
     analysis: {},
     spec: {},
     objects: ['HTTPProxy podinfo'],
-    split: { resource: Resources.httpProxies, backends: httpProxy },
+    weight: backendWeight(Resources.httpProxies, httpProxy),
   },
   {
     provider: 'traefik',
     analysis: {},
     spec: {},
     objects: ['TraefikService podinfo'],
-    split: { resource: Resources.traefikServices, backends: traefikService },
+    weight: backendWeight(Resources.traefikServices, traefikService),
+  },
+  {
+    provider: 'nginx',
+    analysis: {},
+    spec: { ingressRef: INGRESS_REF },
+    ingress: userIngress(),
+    objects: ['Ingress web-canary'],
+    weight: (w) => {
+      const a = canaryIngress(w)?.metadata.annotations;
+      if (!a) return undefined;
+      return a['nginx.ingress.kubernetes.io/canary'] === 'true' ? Number(a['nginx.ingress.kubernetes.io/canary-weight'] ?? 0) : 0;
+    },
+  },
+  {
+    provider: 'skipper',
+    analysis: {},
+    spec: { ingressRef: INGRESS_REF },
+    ingress: userIngress(),
+    objects: ['Ingress web-canary'],
+    /** 0 when the clone's routes are off (False()), else the canary's share of the backend weights. */
+    weight: (w) => {
+      const a = canaryIngress(w)?.metadata.annotations;
+      if (!a) return undefined;
+      if (a['zalando.org/skipper-predicate']!.split('&&').some((p) => p.trim() === 'False()')) return 0;
+      const weights = JSON.parse(a['zalando.org/backend-weights']!) as Record<string, number>;
+      return share(weights['podinfo-primary'] ?? 0, weights['podinfo-canary'] ?? 0);
+    },
   },
 ];
 
-const worldFor = (c: Case, extra: Partial<CanarySpec> = {}): World =>
-  new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
-
-/** A weight as written: a number, or a Kubernetes quantity ("900m" is 0.9). */
-const amount = (v: unknown): number => (typeof v === 'string' && v.endsWith('m') ? Number(v.slice(0, -1)) / 1000 : Number(v ?? 0));
-
-/**
- * The canary weight read from the object the router wrote, by this test's own reader (not the router's getRoutes,
- * so a mistake shared by the router's writer and reader does not pass): the canary's share of the entry list that
- * holds both podinfo-primary and podinfo-canary.
- */
-const weightOf = (w: World, c: Case): number | undefined => {
-  const o = w.kube.get<Obj>(c.split.resource, NS, 'podinfo');
-  for (const backends of o ? c.split.backends(o.spec) : []) {
-    const weights = new Map(backends.map(([name, weight]) => [name, amount(weight)]));
-    const [p, k] = [weights.get('podinfo-primary'), weights.get('podinfo-canary')];
-    if (p !== undefined && k !== undefined) return p + k > 0 ? Math.round((100 * k) / (p + k)) : 0;
-  }
-  return undefined;
-};
+function worldFor(c: Case, extra: Partial<CanarySpec> = {}): World {
+  const w = new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
+  if (c.ingress) w.kube.put(Resources.ingresses, c.ingress);
+  return w;
+}
+const weightOf = (w: World, c: Case): number | undefined => c.weight(w);
 
 async function initialized(w: World): Promise<void> {
   await w.reconcile();

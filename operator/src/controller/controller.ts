@@ -3,6 +3,7 @@ import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
 import { WorkQueue } from '../kube/work-queue.js';
+import { ingressRefName } from '../meshes/ingress.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
 import { Reconciler } from './reconciler.js';
@@ -14,19 +15,31 @@ const canaryKeyOf = (key: string): string => {
   const [namespace = '', name = ''] = key.split('/');
   return canaryKey({ name, namespace });
 };
-/** Kinds a Canary reads without owning them, unindexed: a change wakes the namespace's Canaries (an Ingress: nginx's ingressRef). */
-const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler', 'Ingress']);
+/** Kinds a Canary reads without owning them, unindexed: a change wakes the namespace's Canaries. */
+const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
+
+/** The objects a Canary reads by name, as index keys: its target workload and the Ingress spec.ingressRef names. */
+function refsOf(c: Canary): string[] {
+  const ingress = ingressRefName(c);
+  return [`target:${c.metadata.namespace}/${c.spec.targetRef.name}`, ...(ingress ? [`Ingress:${c.metadata.namespace}/${ingress}`] : [])];
+}
+
+/** The index key a watched object is found under; undefined for kinds not indexed. */
+function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
+  if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
+  return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
+}
 
 /**
- * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload, and
+ * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload or ingressRef, and
  * changes of every object it owns (primary, Services, mesh objects) all enqueue the Canary. The queue
  * never runs one Canary twice at once; the reconcile's requeueAfter is the per-canary analysis timer.
  */
 export class CanaryController {
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
-  /** namespace/targetName -> canary keys, so a Deployment change finds its Canaries. */
-  private readonly byTarget = new Map<string, Set<string>>();
+  /** refsOf keys -> canary keys, so a change of a Deployment or an Ingress finds the Canaries that read it. */
+  private readonly byRef = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -67,10 +80,9 @@ export class CanaryController {
     const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'Canary' && o.apiVersion.startsWith('tollgate.dev/'));
     if (owner) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
     else if (obj.metadata.labels?.[LABELS.canary]) this.queue.add(`${obj.metadata.namespace}/${obj.metadata.labels[LABELS.canary]}`);
-    if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') {
-      for (const key of this.byTarget.get(keyOf(obj)) ?? []) this.queue.add(key);
-    }
-    // Tracked configs, autoscalers and Ingresses are not indexed: a change wakes the namespace's Canaries, which recheck.
+    const ref = refOf(resource, obj);
+    for (const key of ref ? (this.byRef.get(ref) ?? []) : []) this.queue.add(key);
+    // Tracked configs and autoscalers are not indexed: a change wakes the namespace's Canaries, which recheck.
     if (!owner && NAMESPACE_WIDE.has(resource.kind)) {
       for (const c of this.deps.canaries.list(obj.metadata.namespace)) this.queue.add(keyOf(c));
     }
@@ -98,7 +110,7 @@ export class CanaryController {
   }
 
   private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
-    if (old && old.spec.targetRef.name !== c.spec.targetRef.name) this.index(old, false);
+    if (old) this.index(old, false);
     this.index(c, true);
     // Our own write was observed by the reconcile that made it (Run.commit).
     if (own) return;
@@ -113,11 +125,12 @@ export class CanaryController {
   }
 
   private index(c: Canary, add: boolean): void {
-    const t = `${c.metadata.namespace}/${c.spec.targetRef.name}`;
-    const set = this.byTarget.get(t) ?? new Set<string>();
-    if (add) set.add(keyOf(c));
-    else set.delete(keyOf(c));
-    if (set.size) this.byTarget.set(t, set);
-    else this.byTarget.delete(t);
+    for (const ref of refsOf(c)) {
+      const set = this.byRef.get(ref) ?? new Set<string>();
+      if (add) set.add(keyOf(c));
+      else set.delete(keyOf(c));
+      if (set.size) this.byRef.set(ref, set);
+      else this.byRef.delete(ref);
+    }
   }
 }

@@ -31,8 +31,9 @@ export function covers(live: unknown, desired: unknown): boolean {
 /**
  * Creates the object when the cache does not hold it, or replaces it when live does not carry what
  * build(live) asks for. build receives the live object and returns it with only the operator's fields
- * changed, so what other controllers and users own survives. The fingerprint annotation makes removals
- * from the desired spec count as changes; server-side defaults do not, so an idle reconcile writes nothing.
+ * changed, so what other controllers and users own survives. The fingerprint annotation (of the spec, or of
+ * what ref.fingerprinted picks) makes removals from it count as changes; server-side defaults do not, so an idle
+ * reconcile writes nothing.
  * The replace carries the cached resourceVersion: a concurrent change fails with 409 and the next reconcile
  * starts from a fresh read.
  */
@@ -40,13 +41,14 @@ export async function ensureObject<T extends KubeObject & { spec?: unknown }>(
   client: KubeClient,
   lister: Lister<T>,
   resource: ResourceType,
-  ref: { namespace: string; name: string },
+  ref: { namespace: string; name: string; fingerprinted?: (desired: T) => unknown },
   build: (live: T | undefined) => T,
   signal: AbortSignal,
 ): Promise<EnsureAction> {
   const live = lister.get(ref.namespace, ref.name);
   const desired = build(live);
-  desired.metadata.annotations = { ...desired.metadata.annotations, [ANNOTATIONS.applied]: revisionOf(desired.spec ?? null) };
+  const fingerprinted = ref.fingerprinted ? ref.fingerprinted(desired) : (desired.spec ?? null);
+  desired.metadata.annotations = { ...desired.metadata.annotations, [ANNOTATIONS.applied]: revisionOf(fingerprinted) };
   if (!live) {
     await client.create(resource, desired, signal);
     return 'created';

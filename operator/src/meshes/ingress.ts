@@ -1,16 +1,17 @@
-import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
+import { LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
-import { revisionOf } from '../core/revision.js';
-import { covers, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
+import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
-import { TargetError } from '../targets/target.js';
+import { TargetError, type TargetInfo } from '../targets/target.js';
 import { releaseGenerated } from './apply.js';
-import type { RouterDeps } from './router.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from './router.js';
+import { serviceNames } from './services.js';
 
 /*
  * The providers that route with a clone of the user's Ingress (nginx, skipper; Flagger's model): the Ingress
  * spec.ingressRef names is only read, and a clone `<ingress>-canary`, owned by the Canary, carries the split.
+ * IngressCloneRouter is their router; each provider's spec.ts brings a CloneProvider.
  */
 
 type Json = Record<string, unknown>;
@@ -30,8 +31,7 @@ export function ingressRefName(canary: Canary): string | undefined {
 const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 
 /** The message of a Canary without spec.ingressRef. */
-export const needsIngressRef = (provider: string): string =>
-  `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
+const needsIngressRef = (provider: string): string => `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
 /** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
 const NOT_APPLIED = [
@@ -48,7 +48,7 @@ const NOT_APPLIED = [
 ];
 
 /** The notice of service fields an Ingress clone does not apply; none when none is set. */
-export function ingressNotices(provider: string, canary: Canary): string[] {
+function ingressNotices(provider: string, canary: Canary): string[] {
   const ignored = NOT_APPLIED.filter((k) => (canary.spec.service as Record<string, unknown> | undefined)?.[k] !== undefined);
   return ignored.length
     ? [`service.${ignored.join(', service.')} not applied by ${provider}: the Ingress named in spec.ingressRef carries the routing`]
@@ -64,10 +64,9 @@ export function ingressBackends(spec: Json): { service?: { name?: unknown } }[] 
 
 /**
  * The clone of the user's Ingress with the given spec and annotations: owned by the Canary, labelled like the
- * user's Ingress plus the Canary's label, and fingerprinted (annotations and spec), so removals count as changes.
+ * user's Ingress plus the Canary's label.
  */
 export function cloneOf(user: Ingress, canary: Canary, spec: Json, annotations: Record<string, string>, owner: OwnerReference): Ingress {
-  const all = { ...annotations, ...GITOPS_ANNOTATIONS };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -75,33 +74,68 @@ export function cloneOf(user: Ingress, canary: Canary, spec: Json, annotations: 
       name: canaryIngressName(user.metadata.name!),
       namespace: canary.metadata.namespace!,
       labels: { ...user.metadata.labels, [LABELS.canary]: canary.metadata.name! },
-      annotations: { ...all, [ANNOTATIONS.applied]: revisionOf({ annotations: all, spec }) },
+      annotations: { ...annotations, ...GITOPS_ANNOTATIONS },
       ownerReferences: [owner],
     },
     spec,
   };
 }
 
-/**
- * Whether the live clone already is the desired one: it carries the desired annotations (their fingerprint
- * among them, so a removed one counts as a change), labels and every desired spec field (server defaults aside).
- */
-export function isUpToDate(live: Ingress, desired: Ingress): boolean {
-  return (
-    covers(live.metadata.annotations ?? {}, desired.metadata.annotations) &&
-    covers(live.metadata.labels ?? {}, desired.metadata.labels) &&
-    covers(live.spec, desired.spec)
-  );
+/** What one provider brings to the clone router: the clone as it must be, and the split read back from it. */
+export interface CloneProvider {
+  /** The clone as it must be; undefined when the user's Ingress has no backend naming the apex Service. */
+  desired(user: Ingress, canary: Canary, routes: Routes, strategy: RouteStrategy, owner: OwnerReference): Ingress | undefined;
+  /** The split the live clone carries; undefined when there is none. */
+  routesOf(canary: Canary, live: Ingress | undefined): Routes | undefined;
+  /** What in an A/B match the clone cannot carry (none when the capability record refuses match altogether). */
+  matchErrors?(match: RouteStrategy['match']): string[];
 }
 
-/** Reads the user's Ingress and writes its clone for one provider's router. */
-export class IngressClones {
+/**
+ * The router of the providers that clone the user's Ingress (Flagger's nginx and skipper): the Ingress
+ * spec.ingressRef names is only read; its clone `<ingress>-canary`, owned by the Canary, follows it (hosts, paths,
+ * TLS, annotations) and carries the split as the provider spells it.
+ */
+export class IngressCloneRouter implements Router {
   constructor(
-    private readonly provider: string,
+    readonly provider: string,
+    private readonly clone: CloneProvider,
     private readonly deps: RouterDeps,
   ) {}
 
-  lister(): Promise<Lister<Ingress>> {
+  validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
+    const errors = ingressRefName(canary) ? [] : [needsIngressRef(this.provider)];
+    // match without iterations is refused before the router is asked (match-needs-iterations).
+    if (strategy.strategy === 'ab-testing' && this.clone.matchErrors) errors.push(...this.clone.matchErrors(strategy.match));
+    return { errors, notices: ingressNotices(this.provider, canary) };
+  }
+
+  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
+  }
+
+  async setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
+    const ingresses = await this.lister();
+    const user = this.user(canary, ingresses);
+    const desired = this.clone.desired(user, canary, routes, strategy, this.deps.ownerRef(canary));
+    if (!desired) throw noBackend(canary, user);
+    await this.write(canary, desired, ingresses, signal);
+  }
+
+  /** The clone's split; throws TargetError when the user's Ingress is missing, so the Canary is stalled saying so. */
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    const ingresses = await this.lister();
+    const user = this.user(canary, ingresses);
+    return this.clone.routesOf(canary, ingresses.get(user.metadata.namespace, canaryIngressName(user.metadata.name!)));
+  }
+
+  /** Deletes the clone the Canary created; the user's Ingress then sends everything to the apex Service again. */
+  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
+    const name = ingressRefName(canary);
+    if (name) await releaseGenerated(this.deps, canary, Resources.ingresses, canaryIngressName(name), signal);
+  }
+
+  private lister(): Promise<Lister<Ingress>> {
     return this.deps.informers.lister<Ingress>(Resources.ingresses);
   }
 
@@ -109,7 +143,7 @@ export class IngressClones {
    * The Ingress spec.ingressRef names. A missing one is TargetInvalid, as a missing autoscalerRef (TargetNotFound
    * would alert that the workload is missing).
    */
-  user(canary: Canary, ingresses: Lister<Ingress>): Ingress {
+  private user(canary: Canary, ingresses: Lister<Ingress>): Ingress {
     const name = ingressRefName(canary);
     if (!name) throw new TargetError('TargetInvalid', needsIngressRef(this.provider));
     const user = ingresses.get(canary.metadata.namespace, name);
@@ -117,39 +151,30 @@ export class IngressClones {
     return user;
   }
 
-  /** The live clone of the user's Ingress, from the cache. */
-  live(user: Ingress, ingresses: Lister<Ingress>): Ingress | undefined {
-    return ingresses.get(user.metadata.namespace, canaryIngressName(user.metadata.name!));
-  }
-
-  /** Creates or replaces the clone; one someone else owns is never taken over. */
-  async write(canary: Canary, desired: Ingress, ingresses: Lister<Ingress>, signal: AbortSignal): Promise<void> {
-    const live = ingresses.get(canary.metadata.namespace, desired.metadata.name!);
-    if (live && !ownedBy(live, canary))
-      throw new TargetError(
-        'TargetInvalid',
-        `Ingress ${canary.metadata.namespace}/${desired.metadata.name} exists and is not owned by this Canary: delete or rename it`,
-      );
-    if (!live) {
-      await this.deps.client.create(Resources.ingresses, desired, signal);
-      return;
-    }
-    if (isUpToDate(live, desired)) return;
-    const metadata = { ...live.metadata, labels: desired.metadata.labels, annotations: desired.metadata.annotations };
-    await this.deps.client.replace(Resources.ingresses, { ...live, metadata, spec: desired.spec }, signal);
-  }
-
-  /** No backend names the apex Service: the clone would route nothing. */
-  noBackend(canary: Canary, user: Ingress, apex: string): TargetError {
-    return new TargetError(
-      'TargetInvalid',
-      `Ingress ${canary.metadata.namespace}/${user.metadata.name} has no backend naming Service ${apex}: nothing to send to the canary`,
-    );
-  }
-
-  /** Deletes the clone the Canary created; the user's Ingress then sends everything to the apex Service again. */
-  async release(canary: Canary, signal: AbortSignal): Promise<void> {
-    const name = ingressRefName(canary);
-    if (name) await releaseGenerated(this.deps, canary, Resources.ingresses, canaryIngressName(name), signal);
+  /**
+   * Creates or corrects the clone (ensureObject); one someone else owns is never taken over. Its labels and
+   * annotations are all the user's Ingress's and ours, so they are fingerprinted with the spec: one the user
+   * removes goes from the clone too.
+   */
+  private async write(canary: Canary, desired: Ingress, ingresses: Lister<Ingress>, signal: AbortSignal): Promise<void> {
+    const { labels, annotations } = desired.metadata;
+    const fingerprinted = (): unknown => ({ labels, annotations, spec: desired.spec });
+    const ref = { namespace: canary.metadata.namespace!, name: desired.metadata.name!, fingerprinted };
+    const build = (live: Ingress | undefined): Ingress => {
+      if (live && !ownedBy(live, canary))
+        throw new TargetError(
+          'TargetInvalid',
+          `Ingress ${ref.namespace}/${ref.name} exists and is not owned by this Canary: delete or rename it`,
+        );
+      return live ? { ...live, metadata: { ...live.metadata, labels, annotations }, spec: desired.spec } : desired;
+    };
+    await ensureObject(this.deps.client, ingresses, Resources.ingresses, ref, build, signal);
   }
 }
+
+/** No backend names the apex Service: the clone would route nothing. */
+const noBackend = (canary: Canary, user: Ingress): TargetError =>
+  new TargetError(
+    'TargetInvalid',
+    `Ingress ${canary.metadata.namespace}/${user.metadata.name} has no backend naming Service ${serviceNames(canary).apex}: nothing to send to the canary`,
+  );

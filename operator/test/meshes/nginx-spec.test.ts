@@ -1,6 +1,6 @@
 import type { Canary } from '../../src/api/types.js';
 import { routesFor, type RouteStrategy } from '../../src/meshes/router.js';
-import { isUpToDate, type Ingress } from '../../src/meshes/ingress.js';
+import type { Ingress } from '../../src/meshes/ingress.js';
 import { canaryAnnotations, canaryIngress, canaryIngressSpec, nginxMatch, routesOfCanaryIngress } from '../../src/meshes/nginx/spec.js';
 
 const P = 'nginx.ingress.kubernetes.io';
@@ -170,41 +170,12 @@ describe('canaryIngress', () => {
       ownerReferences: [owner],
       annotations: { team: 'a', [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '10' },
     });
-    expect(clone.metadata.annotations!['tollgate.dev/applied']).toMatch(/^[0-9a-f]{10}$/);
   });
 
   it('given an Ingress without the apex backend, then there is no clone', () => {
     const user = userIngress();
     user.spec = { rules: [{ http: { paths: [{ path: '/', backend: backend('other') }] } }] };
     expect(canaryIngress(user, canary, routesFor(0), weighted, owner)).toBeUndefined();
-  });
-});
-
-describe('isUpToDate', () => {
-  const desired = canaryIngress(userIngress(), canary, routesFor(0), weighted, owner)!;
-  const withMatch = canaryIngress(userIngress(), canary, routesFor(100), ab([{ headers: { cookie: { exact: 'c' } } }]), owner)!;
-
-  it('given the live clone as written plus server defaults and annotations of others, then it is up to date', () => {
-    const live = structuredClone(desired);
-    live.metadata.annotations!.other = 'x';
-    (live.spec!.rules as Record<string, unknown>[])[0]!.extra = 'default';
-    expect(isUpToDate(live, desired)).toBe(true);
-  });
-
-  it('given the live clone with a match annotation the desired one drops, then it is not up to date (the fingerprint differs)', () => {
-    expect(isUpToDate(withMatch, desired)).toBe(false);
-  });
-
-  it('given a removed TLS section in the user Ingress, then the clone that still has it is not up to date', () => {
-    const user = userIngress();
-    delete user.spec!.tls;
-    expect(isUpToDate(desired, canaryIngress(user, canary, routesFor(0), weighted, owner)!)).toBe(false);
-  });
-
-  it('given a manual edit of the clone spec, then it is not up to date', () => {
-    const live = structuredClone(desired);
-    live.spec!.ingressClassName = 'other';
-    expect(isUpToDate(live, desired)).toBe(false);
   });
 });
 

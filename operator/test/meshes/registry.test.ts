@@ -9,9 +9,8 @@ import { istio } from '../../src/meshes/istio/index.js';
 import { kubernetes } from '../../src/meshes/kubernetes/index.js';
 import { linkerd } from '../../src/meshes/linkerd/index.js';
 import { nginx } from '../../src/meshes/nginx/index.js';
-import { NginxRouter } from '../../src/meshes/nginx/router.js';
 import { skipper } from '../../src/meshes/skipper/index.js';
-import { SkipperRouter } from '../../src/meshes/skipper/router.js';
+import { IngressCloneRouter } from '../../src/meshes/ingress.js';
 import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
 import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import {
@@ -45,8 +44,8 @@ describe('createRouter', () => {
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
     ['linkerd', 'LinkerdRouter', false],
-    ['nginx', 'NginxRouter', false],
-    ['skipper', 'SkipperRouter', false],
+    ['nginx', 'IngressCloneRouter', false],
+    ['skipper', 'IngressCloneRouter', false],
     ['osm', 'SmiRouter', false],
     ['smi:v1alpha1', 'SmiRouter', false],
     ['smi:v1alpha2', 'SmiRouter', false],
@@ -58,11 +57,10 @@ describe('createRouter', () => {
       AppMeshRouter,
       ContourRouter,
       HttpRouteRouter,
+      IngressCloneRouter,
       IstioRouter,
       KubernetesRouter,
       LinkerdRouter,
-      NginxRouter,
-      SkipperRouter,
       SmiRouter,
       TraefikRouter,
     };

@@ -126,40 +126,6 @@ describe('given a Canary with provider skipper and the Ingress it names', () => 
     expect(w.kube.writes.filter((x) => x.kind === 'Ingress')).toEqual([{ verb: 'create', kind: 'Ingress', name: 'web-canary' }]);
   });
 
-  it('when a healthy revision is released, then the clone carries 25, 50, then 0 at Succeeded', async () => {
-    const w = world();
-    await initialized(w);
-    w.newRevision({ VERSION: 'v2' });
-    await w.tick(0);
-    const weights: (number | undefined)[] = [];
-    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) {
-      await w.tick();
-      weights.push(weightOf(w));
-    }
-    expect(weights).toEqual([25, 50, 0]);
-    expect(await w.deps.routerFor('skipper').getRoutes(w.canary)).toEqual(routesFor(0));
-  });
-
-  it('when nothing changes after initialization, then a reconcile writes nothing', async () => {
-    const w = world();
-    await initialized(w);
-    await w.tick();
-    const before = w.kube.writes.length;
-    await w.tick();
-    await w.tick();
-    expect(w.kube.writes.slice(before)).toEqual([]);
-  });
-
-  it('when deleted with revertOnDeletion, then the clone is deleted', async () => {
-    const w = world({ revertOnDeletion: true });
-    await initialized(w);
-    const live = w.canary;
-    w.kube.put(Resources.canaries, { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date(w.now).toISOString() } });
-    await w.tick(0);
-    expect(clone(w)).toBeUndefined();
-    expect(w.kube.get(Resources.ingresses, NS, 'web')).toBeDefined();
-  });
-
   it('without spec.ingressRef, then it is stalled as an invalid spec', async () => {
     const w = world({ ingressRef: undefined });
     await w.reconcile();

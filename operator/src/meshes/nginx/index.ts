@@ -1,12 +1,17 @@
 import { CAPABILITIES } from '@tollgate/contract/capabilities';
+import { IngressCloneRouter } from '../ingress.js';
 import type { Mesh } from '../mesh.js';
 import { NGINX_QUERIES } from './queries.js';
-import { NginxRouter } from './router.js';
+import { NGINX_CLONE } from './spec.js';
 
 /** NGINX Ingress: a canary clone of the user's Ingress (spec.ingressRef) with ingress-nginx's canary annotations. */
 export const nginx: Mesh<'nginx'> = {
   name: 'nginx',
   providers: {
-    nginx: { capabilities: CAPABILITIES.nginx, router: (deps) => new NginxRouter(deps), queries: NGINX_QUERIES },
+    nginx: {
+      capabilities: CAPABILITIES.nginx,
+      router: (deps) => new IngressCloneRouter('nginx', NGINX_CLONE, deps),
+      queries: NGINX_QUERIES,
+    },
   },
 };

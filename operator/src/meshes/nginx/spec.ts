@@ -1,5 +1,5 @@
 import type { Canary, OwnerReference, StringMatch } from '../../api/types.js';
-import { cloneOf, ingressBackends, LAST_APPLIED, type Ingress } from '../ingress.js';
+import { cloneOf, ingressBackends, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -143,3 +143,10 @@ export function routesOfCanaryIngress(live: Ingress | undefined): Routes | undef
   const weight = /^[0-9]{1,3}$/.test(text) ? Number(text) : 0;
   return routesFor(weight <= 100 ? weight : 0);
 }
+
+/** The nginx clone for IngressCloneRouter. */
+export const NGINX_CLONE: CloneProvider = {
+  desired: canaryIngress,
+  routesOf: (_canary, live) => routesOfCanaryIngress(live),
+  matchErrors: (match) => nginxMatch(match).errors,
+};

@@ -1,5 +1,5 @@
 import type { Canary, OwnerReference } from '../../api/types.js';
-import { cloneOf, LAST_APPLIED, type Ingress } from '../ingress.js';
+import { cloneOf, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -95,3 +95,9 @@ export function routesOfSkipperIngress(canary: Canary, live: Ingress | undefined
   const [p, c] = [weightIn(weights, names.primary), weightIn(weights, names.canary)];
   return routesFor(p + c > 0 ? Math.round((100 * c) / (p + c)) : 0);
 }
+
+/** The Skipper clone for IngressCloneRouter (A/B match is refused by the capability record: no matchErrors). */
+export const SKIPPER_CLONE: CloneProvider = {
+  desired: (user, canary, routes, _strategy, owner) => skipperIngress(user, canary, routes, owner),
+  routesOf: routesOfSkipperIngress,
+};
