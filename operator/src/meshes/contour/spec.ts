@@ -1,5 +1,5 @@
 import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import type { RouterValidation, Routes, RouteStrategy } from '../router.js';
+import { routesFor, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -197,15 +197,14 @@ function affixHeaderMatches(canary: Canary, strategy: RouteStrategy): boolean {
 }
 
 /**
- * A/B matches whose route would have the same conditions as a default route (an empty match, or one that repeats
- * the service match): Contour refuses an HTTPProxy with two routes on the same conditions.
+ * Whether two routes of the HTTPProxy would have the same conditions (compared as a set, as they are ANDed): an A/B
+ * match that adds nothing to the service match repeats the default route; an A/B match with its own uri gives the
+ * same route for every service match; two matches may repeat each other. Contour cannot tell such routes apart.
  */
-function repeatedMatches(canary: Canary, strategy: RouteStrategy): boolean {
-  if (strategy.strategy !== 'ab-testing') return false;
-  const base = serviceMatches(canary).map((m) => JSON.stringify(conditionsOf(m)));
-  return serviceMatches(canary).some((s) =>
-    (strategy.match as Json[]).some((m) => base.includes(JSON.stringify(conditionsOf(narrowed(s, m))))),
-  );
+function repeatedRoutes(canary: Canary, strategy: RouteStrategy): boolean {
+  const routes = httpProxySpec(canary, routesFor(0), strategy).routes as { conditions: Json[] }[];
+  const keys = routes.map((r) => JSON.stringify(r.conditions.map((c) => JSON.stringify(c)).sort()));
+  return new Set(keys).size < keys.length;
 }
 
 /** What the HTTPProxy cannot carry: refused (errors) or not applied (a notice). */
@@ -222,9 +221,9 @@ export function validateForContour(canary: Canary, strategy: RouteStrategy): Rou
     if (value !== undefined && value !== '' && !CONTOUR_DURATION.test(value))
       errors.push(`service.${field} ${value} is not a Contour duration (e.g. 30s, 1m30s, 500ms, infinity)`);
   }
-  if (repeatedMatches(canary, strategy))
+  if (s && repeatedRoutes(canary, strategy))
     errors.push(
-      'an analysis.match entry adds no condition to the service match: its route would repeat the default route, which Contour refuses',
+      'two routes of the HTTPProxy would have the same conditions (an analysis.match entry adding nothing to a service match, or matches repeating each other): Contour cannot tell them apart',
     );
   const unknown = retryOnOf(s?.retries?.retryOn).unknown;
   if (unknown.length)
