@@ -22,6 +22,10 @@ export const routesFor = (canaryWeight: number, mirrored = false, affinity?: Aff
   ...(affinity ? { affinity } : {}),
 });
 
+/** The split from the primary's and the canary's weights in any unit, made percentages; no weight at all: all on the primary. */
+export const routesOfWeights = (primary: number, canary: number, mirrored = false): Routes =>
+  routesFor(primary + canary > 0 ? Math.round((100 * canary) / (primary + canary)) : 0, mirrored);
+
 /**
  * What the release asks of the routes besides the split, from the resolved analysis (core/analysis.ts): a router
  * writes the A/B match rule, the mirror percentage and the strategy's rule layout from it, never from spec.analysis.

@@ -144,21 +144,6 @@ describe('routesOfHttpProxy', () => {
     };
     expect(routesOfHttpProxy(canaryOf(), spec)).toEqual(routesFor(75));
   });
-
-  it('given a mirror entry for the canary, then it is mirrored and not counted as a weighted backend', () => {
-    const spec = {
-      routes: [
-        {
-          services: [
-            { name: 'podinfo-canary', mirror: true },
-            { name: 'podinfo-primary', weight: 100 },
-            { name: 'podinfo-canary', weight: 0 },
-          ],
-        },
-      ],
-    };
-    expect(routesOfHttpProxy(canaryOf(), spec)).toEqual(routesFor(0, true));
-  });
 });
 
 describe('validateForContour', () => {

@@ -1,5 +1,5 @@
 import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import { routesFor, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import { routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -176,14 +176,9 @@ export function routesOfHttpProxy(canary: Canary, spec: Json | undefined): Route
   const names = serviceNames(canary);
   for (const route of (spec?.routes ?? []) as Json[]) {
     const services = (route.services ?? []) as Json[];
-    const served = services.filter((s) => s.mirror !== true);
-    const p = served.find((s) => s.name === names.primary);
-    const c = served.find((s) => s.name === names.canary);
-    if (!p || !c) continue;
-    const [pw, cw] = [Number(p.weight ?? 0), Number(c.weight ?? 0)];
-    const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-    const mirrored = services.some((s) => s.mirror === true && s.name === names.canary);
-    return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored };
+    const p = services.find((s) => s.name === names.primary);
+    const c = services.find((s) => s.name === names.canary);
+    if (p && c) return routesOfWeights(Number(p.weight ?? 0), Number(c.weight ?? 0));
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import type { Canary, StringMatch } from '../../api/types.js';
 import { durationOr } from '../../api/duration.js';
 import { cookieRegex, setCookie } from '../../core/affinity.js';
-import type { Routes, RouteStrategy } from '../router.js';
+import { routesOfWeights, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -234,8 +234,7 @@ export function routesOfHttpRoute(canary: Canary, spec: Json | undefined): Route
     const mirrored = ((rule.filters ?? []) as Json[]).some(
       (f) => f.type === 'RequestMirror' && ((f.requestMirror as Json | undefined)?.backendRef as Json | undefined)?.name === names.canary,
     );
-    const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-    return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored };
+    return routesOfWeights(pw, cw, mirrored);
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import type { Canary } from '../../api/types.js';
 import { Resources, type ResourceType } from '../../kube/resources.js';
 import type { TargetInfo } from '../../targets/target.js';
 import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
+import { routesFor, routesOfWeights, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3' | 'v1alpha4';
@@ -46,10 +46,7 @@ export function routesOfTrafficSplit(canary: Canary, spec: Json | undefined): Ro
   const primary = backends.find((b) => b.service === names.primary);
   const canaryB = backends.find((b) => b.service === names.canary);
   if (!primary || !canaryB) return undefined;
-  const p = quantityValue(primary.weight);
-  const c = quantityValue(canaryB.weight);
-  const canaryWeight = p + c > 0 ? Math.round((100 * c) / (p + c)) : 0;
-  return routesFor(canaryWeight);
+  return routesOfWeights(quantityValue(primary.weight), quantityValue(canaryB.weight));
 }
 
 /** SMI: a TrafficSplit `<apex>` of split.smi-spec.io in the version the mesh serves (Linkerd's linkerd-smi, OSM, ...). */

@@ -1,5 +1,5 @@
 import type { Canary, CanaryService } from '../../api/types.js';
-import type { RouterValidation, Routes } from '../router.js';
+import { routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -49,10 +49,7 @@ export function routesOfTraefikService(canary: Canary, spec: Json | undefined): 
   if (!p) return undefined;
   // Traefik's default weight is 1; an absent canary entry gets nothing.
   const c = services.find((s) => s.name === names.canary);
-  const pw = Number(p.weight ?? 1);
-  const cw = c ? Number(c.weight ?? 1) : 0;
-  const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-  return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored: false };
+  return routesOfWeights(Number(p.weight ?? 1), c ? Number(c.weight ?? 1) : 0);
 }
 
 /** What the TraefikService does not carry: one notice naming the service fields set. */
