@@ -1,5 +1,5 @@
 import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import { routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import { notAppliedNotice, routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -42,7 +42,7 @@ const IDLE_TIMEOUT = '5m';
 const CONVERTIBLE = new Set(['uri', 'headers', 'queryParams', 'name']);
 
 /** Service fields the HTTPProxy does not carry (Flagger's contour router ignores them too). */
-const NOT_APPLIED: (keyof CanaryService)[] = [
+const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
   'gatewayRefs',
@@ -225,12 +225,12 @@ export function validateForContour(canary: Canary, strategy: RouteStrategy): Rou
     errors.push(
       `service.retries.retryOn ${unknown.join(', ')} has no HTTPProxy retryOn condition (known: ${[...RETRY_ON].join(', ')}, or status codes)`,
     );
-  const ignored = NOT_APPLIED.filter((k) => s?.[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).length === 0));
-  const notices: string[] = [];
-  if (ignored.length)
-    notices.push(
-      `service.${ignored.join(', service.')} not applied by contour: the HTTPProxy ${serviceNames(canary).apex} carries conditions, weights, timeout and retries; include it from your root HTTPProxy`,
-    );
+  const notices = notAppliedNotice(
+    canary,
+    'contour',
+    NOT_APPLIED,
+    `the HTTPProxy ${serviceNames(canary).apex} carries conditions, weights, timeout and retries; include it from your root HTTPProxy`,
+  );
   if (affixHeaderMatches(canary, strategy))
     notices.push(
       'header prefix and suffix matches are matched as a prefix and a suffix of the whole value (Flagger matched them as "contains" on contour): use regex: ".*Mobile.*" for a substring',

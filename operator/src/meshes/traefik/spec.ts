@@ -1,5 +1,5 @@
 import type { Canary, CanaryService } from '../../api/types.js';
-import { routesOfWeights, type RouterValidation, type Routes } from '../router.js';
+import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
  */
 
 /** Service fields a TraefikService does not carry (Flagger's traefik router ignores them too). */
-const NOT_APPLIED: (keyof CanaryService)[] = [
+const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
   'gatewayRefs',
@@ -54,12 +54,6 @@ export function routesOfTraefikService(canary: Canary, spec: Json | undefined): 
 
 /** What the TraefikService does not carry: one notice naming the service fields set. */
 export function validateForTraefik(canary: Canary): RouterValidation {
-  const s = canary.spec.service;
-  const ignored = NOT_APPLIED.filter((k) => s?.[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).length === 0));
-  const notices = ignored.length
-    ? [
-        `service.${ignored.join(', service.')} not applied by traefik: the TraefikService ${serviceNames(canary).apex} only weighs the Services; set them on the IngressRoute that routes to it`,
-      ]
-    : [];
-  return { errors: [], notices };
+  const where = `the TraefikService ${serviceNames(canary).apex} only weighs the Services; set them on the IngressRoute that routes to it`;
+  return { errors: [], notices: notAppliedNotice(canary, 'traefik', NOT_APPLIED, where) };
 }
