@@ -1,6 +1,6 @@
 import type { Canary, StringMatch } from '../../api/types.js';
 import { durationOr } from '../../api/duration.js';
-import { cookieRegex, setCookie } from '../../core/affinity.js';
+import { affinitySetCookies, cookieRegex } from '../../core/affinity.js';
 import { routesOfWeights, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -176,12 +176,7 @@ function stickyRules(
 ): { matches: Json[]; backendRefs: Json[] }[] {
   const aff = routes.affinity!;
   const names = serviceNames(canary);
-  const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
-  const primaryCookie = aff.primaryCookie
-    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
-    : aff.expiredCookie
-      ? setCookie(aff.expiredCookie, -1, aff.attributes)
-      : undefined;
+  const { canary: canaryCookie, primary: primaryCookie } = affinitySetCookies(aff);
   if (primaryCookie) weighted[0]!.filters = [setCookieFilter(primaryCookie)];
   if (canaryCookie) weighted[1]!.filters = [setCookieFilter(canaryCookie)];
   const withCookie = (cookie: string): Json[] =>
