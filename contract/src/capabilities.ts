@@ -19,27 +19,22 @@ export interface MeshCapabilities {
   readonly mirror: boolean;
   /** Pins users to a side with a cookie (analysis.sessionAffinity). */
   readonly sessionAffinity: boolean;
-  /**
-   * The objects the router writes route plain TCP as well as HTTP. Only kubernetes (no route object: the Services
-   * carry any protocol); every other router writes HTTP routes. Nothing refuses a TCP service on its strength yet.
-   */
-  readonly tcp: boolean;
   /** The mesh exports metrics the built-in request-success-rate and request-duration queries read. */
   readonly builtinMetrics: boolean;
 }
 
-const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: false } as const;
-const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, tcp: false, builtinMetrics: false } as const;
-const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true } as const;
+const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: false } as const;
+const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false } as const;
+const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true } as const;
 
 /**
  * The providers the operator has a router for, in the order messages list them. Literal types, so the operator's
  * registry can require built-in queries exactly where builtinMetrics is true.
  */
 export const CAPABILITIES = {
-  istio: { split: true, match: true, mirror: true, sessionAffinity: true, tcp: false, builtinMetrics: true },
-  kubernetes: { split: false, match: false, mirror: false, sessionAffinity: false, tcp: true, builtinMetrics: true },
-  linkerd: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  istio: { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: true },
+  kubernetes: { split: false, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  linkerd: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   'smi:v1alpha1': SMI,
   'smi:v1alpha2': SMI,
   'smi:v1alpha3': SMI,
@@ -49,10 +44,10 @@ export const CAPABILITIES = {
   'gatewayapi:v1beta1': GATEWAY_API,
   appmesh: APP_MESH,
   'appmesh:v1beta2': APP_MESH,
-  nginx: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
-  skipper: { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
-  contour: { split: true, match: true, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
-  traefik: { split: true, match: false, mirror: false, sessionAffinity: false, tcp: false, builtinMetrics: true },
+  nginx: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  skipper: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  contour: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

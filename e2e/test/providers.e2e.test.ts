@@ -28,6 +28,18 @@ interface ProviderCase {
   before?: (ns: string, kube: KubeClient) => Promise<void>;
 }
 
+/** A provider cloning the user's Ingress (spec.ingressRef): the Ingress exists before the Canary, the clone is <ingress>-canary. */
+const ingressCloneCase = (title: string, provider: string): ProviderCase => ({
+  title,
+  provider,
+  crds: [],
+  spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+  before: async (ns, kube) => {
+    await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
+  },
+  objects: [[Resources.ingresses, 'podinfo-canary']],
+});
+
 const CASES: ProviderCase[] = [
   {
     title: 'Linkerd (SMI TrafficSplit, linkerd-smi v1alpha2)',
@@ -86,26 +98,8 @@ const CASES: ProviderCase[] = [
       [Resources.appMeshVirtualServices, 'podinfo-canary'],
     ],
   },
-  {
-    title: 'NGINX Ingress canary clone',
-    provider: 'nginx',
-    crds: [],
-    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
-    before: async (ns, kube) => {
-      await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
-    },
-    objects: [[Resources.ingresses, 'podinfo-canary']],
-  },
-  {
-    title: 'Skipper Ingress canary clone',
-    provider: 'skipper',
-    crds: [],
-    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
-    before: async (ns, kube) => {
-      await kube.create(Resources.ingresses, ingressFor(ns, 'podinfo', 'podinfo', 9898));
-    },
-    objects: [[Resources.ingresses, 'podinfo-canary']],
-  },
+  ingressCloneCase('NGINX Ingress canary clone', 'nginx'),
+  ingressCloneCase('Skipper Ingress canary clone', 'skipper'),
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
   { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
 ];

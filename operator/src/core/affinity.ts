@@ -71,7 +71,19 @@ export function affinityRoutes(spec: CanarySpec, status: CanaryStatus, intervalM
   return status.sessionAffinityCookie ? { ...base, expiredCookie: status.sessionAffinityCookie } : undefined;
 }
 
-export const setCookie = (cookie: string, maxAge: number, attrs: string): string => `${cookie}; Max-Age=${maxAge}; ${attrs}`;
+const setCookie = (cookie: string, maxAge: number, attrs: string): string => `${cookie}; Max-Age=${maxAge}; ${attrs}`;
+
+/**
+ * The Set-Cookie values the two sides' responses carry: the canary's pins its users; the primary's pins its users
+ * (primaryCookieName) or else expires the cookie of a run that is over.
+ */
+export function affinitySetCookies(aff: AffinityRoutes): { canary?: string; primary?: string } {
+  const canary = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
+  const primary = aff.primaryCookie
+    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
+    : aff.expiredCookie && setCookie(aff.expiredCookie, -1, aff.attributes);
+  return { ...(canary ? { canary } : {}), ...(primary ? { primary } : {}) };
+}
 
 /** A regular expression matching a Cookie header that carries the cookie. */
 export const cookieRegex = (cookie: string): string => `.*${cookie.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;

@@ -1,4 +1,4 @@
-import type { Canary, OwnerReference } from '../api/types.js';
+import type { Canary, CanaryService, OwnerReference } from '../api/types.js';
 import type { AffinityRoutes } from '../core/affinity.js';
 import type { ResolvedAnalysis } from '../core/analysis.js';
 import type { KubeClient } from '../kube/client.js';
@@ -22,6 +22,10 @@ export const routesFor = (canaryWeight: number, mirrored = false, affinity?: Aff
   ...(affinity ? { affinity } : {}),
 });
 
+/** The split from the primary's and the canary's weights in any unit, made percentages; no weight at all: all on the primary. */
+export const routesOfWeights = (primary: number, canary: number, mirrored = false): Routes =>
+  routesFor(primary + canary > 0 ? Math.round((100 * canary) / (primary + canary)) : 0, mirrored);
+
 /**
  * What the release asks of the routes besides the split, from the resolved analysis (core/analysis.ts): a router
  * writes the A/B match rule, the mirror percentage and the strategy's rule layout from it, never from spec.analysis.
@@ -32,6 +36,16 @@ export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirro
 export interface RouterValidation {
   errors: string[];
   notices: string[];
+}
+
+/**
+ * The notice of the service fields a router's objects do not carry, naming those the Canary sets (an empty list is
+ * unset), then where: what carries the routing instead. None when none is set.
+ */
+export function notAppliedNotice(canary: Canary, provider: string, fields: readonly (keyof CanaryService)[], where: string): string[] {
+  const s = canary.spec.service;
+  const set = fields.filter((k) => s?.[k] !== undefined && !(Array.isArray(s[k]) && s[k].length === 0));
+  return set.length ? [`service.${set.join(', service.')} not applied by ${provider}: ${where}`] : [];
 }
 
 /** Translates a traffic split into one mesh's own objects. One implementation per mesh. */

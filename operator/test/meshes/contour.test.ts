@@ -144,21 +144,6 @@ describe('routesOfHttpProxy', () => {
     };
     expect(routesOfHttpProxy(canaryOf(), spec)).toEqual(routesFor(75));
   });
-
-  it('given a mirror entry for the canary, then it is mirrored and not counted as a weighted backend', () => {
-    const spec = {
-      routes: [
-        {
-          services: [
-            { name: 'podinfo-canary', mirror: true },
-            { name: 'podinfo-primary', weight: 100 },
-            { name: 'podinfo-canary', weight: 0 },
-          ],
-        },
-      ],
-    };
-    expect(routesOfHttpProxy(canaryOf(), spec)).toEqual(routesFor(0, true));
-  });
 });
 
 describe('validateForContour', () => {
@@ -177,14 +162,34 @@ describe('validateForContour', () => {
     ]);
   });
 
-  it.each<[string, Record<string, unknown>[], Record<string, unknown>[]]>([
+  const REPEATED =
+    'two routes of the HTTPProxy would have the same conditions (an analysis.match entry adding nothing to a service match, or matches repeating each other): Contour cannot tell them apart';
+
+  it.each<[string, Record<string, unknown>[], Record<string, unknown>[] | undefined]>([
     ['an empty A/B match', [], [{}]],
     ['an A/B match repeating the service uri', [{ uri: { prefix: '/api' } }], [{ uri: { prefix: '/api' } }]],
+    [
+      'an A/B match with its own uri on two service matches',
+      [{ uri: { prefix: '/a' } }, { uri: { prefix: '/b' } }],
+      [{ uri: { prefix: '/c' }, headers: { x: { exact: '1' } } }],
+    ],
+    [
+      'two A/B matches with the same conditions in another order',
+      [],
+      [{ headers: { a: { exact: '1' }, b: { exact: '2' } } }, { headers: { b: { exact: '2' }, a: { exact: '1' } } }],
+    ],
+    ['two service matches differing only by name (a canary release)', [{ name: 'one' }, { name: 'two' }], undefined],
   ])('given %s, then it is an error: two routes on the same conditions', (_t, service, ab) => {
-    const c = canaryOf({ match: service }, { iterations: 3, match: ab });
-    expect(validateForContour(c, strategyFor(c)).errors).toEqual([
-      'an analysis.match entry adds no condition to the service match: its route would repeat the default route, which Contour refuses',
-    ]);
+    const c = canaryOf({ match: service }, ab ? { iterations: 3, match: ab } : undefined);
+    expect(validateForContour(c, strategyFor(c)).errors).toEqual([REPEATED]);
+  });
+
+  it('given A/B matches that each add a condition to two service matches, then no route repeats another', () => {
+    const c = canaryOf(
+      { match: [{ uri: { prefix: '/a' } }, { uri: { prefix: '/b' } }] },
+      { iterations: 3, match: [{ headers: { x: { exact: '1' } } }, { queryParams: { beta: { exact: '1' } } }] },
+    );
+    expect(validateForContour(c, strategyFor(c)).errors).toEqual([]);
   });
 
   it('given durations Contour cannot read and an unknown retryOn, then each is an error', () => {

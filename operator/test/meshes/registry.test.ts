@@ -1,7 +1,17 @@
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import { ContourRouter } from '../../src/meshes/contour/router.js';
-import { CAPABILITIES, capabilitiesOf, providersWith, providersWithout, ROUTED_PROVIDERS } from '@tollgate/contract/capabilities';
+import {
+  CAPABILITIES,
+  capabilitiesOf,
+  providersWith,
+  providersWithout,
+  ROUTED_PROVIDERS,
+  type RoutedProvider,
+} from '@tollgate/contract/capabilities';
+import type { CanaryAnalysis } from '../../src/api/types.js';
+import { Resources } from '../../src/kube/resources.js';
+import { routesFor, type Router } from '../../src/meshes/router.js';
 import { appMesh } from '../../src/meshes/appmesh/index.js';
 import { contour } from '../../src/meshes/contour/index.js';
 import { gatewayApi } from '../../src/meshes/gateway-api/index.js';
@@ -30,7 +40,7 @@ import { LinkerdRouter } from '../../src/meshes/linkerd/router.js';
 import { SmiRouter } from '../../src/meshes/smi/router.js';
 import { TraefikRouter } from '../../src/meshes/traefik/router.js';
 import { FakeKube } from '../fakes/fake-kube.js';
-import { routerDepsOf } from '../fakes/router-fixtures.js';
+import { canaryOf, routerDepsOf, signal, strategyFor, TARGET } from '../fakes/router-fixtures.js';
 
 const deps = routerDepsOf(new FakeKube());
 
@@ -70,27 +80,8 @@ describe('createRouter', () => {
     expect(router.meshObjectsFirst ?? false).toBe(first);
   });
 
-  it('given the providers of the CRD enum, then exactly those with a router are supported, and every supported provider is in the enum', () => {
-    const withRouter = PROVIDER_NAMES.filter((p) => supportedProviders().has(p));
-    expect(withRouter).toEqual([
-      'appmesh',
-      'appmesh:v1beta2',
-      'contour',
-      'gatewayapi:v1',
-      'gatewayapi:v1beta1',
-      'istio',
-      'kubernetes',
-      'linkerd',
-      'nginx',
-      'osm',
-      'skipper',
-      'smi:v1alpha1',
-      'smi:v1alpha2',
-      'smi:v1alpha3',
-      'smi:v1alpha4',
-      'traefik',
-    ]);
-    expect([...supportedProviders()].sort()).toEqual([...withRouter].sort());
+  it('given the providers with a router, then each is in the CRD enum (the API server accepts it)', () => {
+    expect(PROVIDER_NAMES.filter((p) => supportedProviders().has(p)).sort()).toEqual([...supportedProviders()].sort());
   });
 
   it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))(
@@ -138,27 +129,55 @@ describe('createRouter', () => {
   });
 });
 
-describe('provider capabilities', () => {
-  it('given the match providers, then they are the routers that write matched rules', () => {
-    expect(providersWith('match').sort()).toEqual([
-      'appmesh',
-      'appmesh:v1beta2',
-      'contour',
-      'gatewayapi:v1',
-      'gatewayapi:v1beta1',
-      'istio',
-      'linkerd',
-      'nginx',
-    ]);
-  });
+describe('provider capabilities against what the routers write', () => {
+  const INGRESS = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: {
+      rules: [
+        {
+          host: 'app.example.com',
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'podinfo', port: { number: 9898 } } } }] },
+        },
+      ],
+    },
+  };
+  /** A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute) and an ingressRef (nginx, skipper). */
+  const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
+    canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
+      provider,
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+    });
+  const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
+    const kube = new FakeKube();
+    kube.put(Resources.ingresses, INGRESS);
+    return { kube, router: createRouter(provider, routerDepsOf(kube)) };
+  };
 
-  it('given the mirror providers, then they are Istio and the Gateway API', () => {
-    expect(providersWith('mirror').sort()).toEqual(['gatewayapi:v1', 'gatewayapi:v1beta1', 'istio']);
-  });
+  it.each(ROUTED_PROVIDERS.map((p) => [p, CAPABILITIES[p].mirror]))(
+    'given provider %s writing mirrored routes, then they read back mirrored exactly when its record says mirror (%s)',
+    async (p, mirror) => {
+      const { router } = routerOn(p);
+      const c = canaryFor(p, { iterations: 3, mirror: true });
+      await router.setRoutes(c, TARGET, routesFor(0, true), strategyFor(c), signal());
+      expect((await router.getRoutes(c))?.mirrored ?? false).toBe(mirror);
+    },
+  );
 
-  it('given the capability data, then the factory builds a router for exactly the providers it lists', () => {
-    expect([...supportedProviders()].sort()).toEqual([...ROUTED_PROVIDERS].sort());
-  });
+  it.each(ROUTED_PROVIDERS.map((p) => [p, CAPABILITIES[p].match]))(
+    'given provider %s, then an A/B match changes what it writes exactly when its record says match (%s)',
+    async (p, match) => {
+      const { kube, router } = routerOn(p);
+      const blueGreen = canaryFor(p, { iterations: 3 });
+      await router.setRoutes(blueGreen, TARGET, routesFor(100), strategyFor(blueGreen), signal());
+      const written = kube.writes.length;
+      const ab = canaryFor(p, { iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] });
+      expect(router.validate?.(ab, strategyFor(ab)).errors ?? []).toEqual([]);
+      await router.setRoutes(ab, TARGET, routesFor(100), strategyFor(ab), signal());
+      expect(kube.writes.length > written).toBe(match);
+    },
+  );
 });
 
 describe('the mesh folders and the registry', () => {
@@ -169,6 +188,7 @@ describe('the mesh folders and the registry', () => {
     const ids = meshes.flatMap((m) => served(m).map(([id]) => id));
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...ROUTED_PROVIDERS].sort());
+    expect([...supportedProviders()].sort()).toEqual([...ROUTED_PROVIDERS].sort());
   });
 
   it.each(ROUTED_PROVIDERS.map((p) => [p]))("given provider %s, then its mesh points at the contract's own capability record", (p) => {

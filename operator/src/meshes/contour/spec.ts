@@ -1,5 +1,5 @@
 import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import type { RouterValidation, Routes, RouteStrategy } from '../router.js';
+import { notAppliedNotice, routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -42,7 +42,7 @@ const IDLE_TIMEOUT = '5m';
 const CONVERTIBLE = new Set(['uri', 'headers', 'queryParams', 'name']);
 
 /** Service fields the HTTPProxy does not carry (Flagger's contour router ignores them too). */
-const NOT_APPLIED: (keyof CanaryService)[] = [
+const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
   'gatewayRefs',
@@ -176,14 +176,9 @@ export function routesOfHttpProxy(canary: Canary, spec: Json | undefined): Route
   const names = serviceNames(canary);
   for (const route of (spec?.routes ?? []) as Json[]) {
     const services = (route.services ?? []) as Json[];
-    const served = services.filter((s) => s.mirror !== true);
-    const p = served.find((s) => s.name === names.primary);
-    const c = served.find((s) => s.name === names.canary);
-    if (!p || !c) continue;
-    const [pw, cw] = [Number(p.weight ?? 0), Number(c.weight ?? 0)];
-    const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-    const mirrored = services.some((s) => s.mirror === true && s.name === names.canary);
-    return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored };
+    const p = services.find((s) => s.name === names.primary);
+    const c = services.find((s) => s.name === names.canary);
+    if (p && c) return routesOfWeights(Number(p.weight ?? 0), Number(c.weight ?? 0));
   }
   return undefined;
 }
@@ -197,15 +192,14 @@ function affixHeaderMatches(canary: Canary, strategy: RouteStrategy): boolean {
 }
 
 /**
- * A/B matches whose route would have the same conditions as a default route (an empty match, or one that repeats
- * the service match): Contour refuses an HTTPProxy with two routes on the same conditions.
+ * Whether two routes of the HTTPProxy would have the same conditions (compared as a set, as they are ANDed): an A/B
+ * match that adds nothing to the service match repeats the default route; an A/B match with its own uri gives the
+ * same route for every service match; two matches may repeat each other. Contour cannot tell such routes apart.
  */
-function repeatedMatches(canary: Canary, strategy: RouteStrategy): boolean {
-  if (strategy.strategy !== 'ab-testing') return false;
-  const base = serviceMatches(canary).map((m) => JSON.stringify(conditionsOf(m)));
-  return serviceMatches(canary).some((s) =>
-    (strategy.match as Json[]).some((m) => base.includes(JSON.stringify(conditionsOf(narrowed(s, m))))),
-  );
+function repeatedRoutes(canary: Canary, strategy: RouteStrategy): boolean {
+  const routes = httpProxySpec(canary, routesFor(0), strategy).routes as { conditions: Json[] }[];
+  const keys = routes.map((r) => JSON.stringify(r.conditions.map((c) => JSON.stringify(c)).sort()));
+  return new Set(keys).size < keys.length;
 }
 
 /** What the HTTPProxy cannot carry: refused (errors) or not applied (a notice). */
@@ -222,21 +216,21 @@ export function validateForContour(canary: Canary, strategy: RouteStrategy): Rou
     if (value !== undefined && value !== '' && !CONTOUR_DURATION.test(value))
       errors.push(`service.${field} ${value} is not a Contour duration (e.g. 30s, 1m30s, 500ms, infinity)`);
   }
-  if (repeatedMatches(canary, strategy))
+  if (s && repeatedRoutes(canary, strategy))
     errors.push(
-      'an analysis.match entry adds no condition to the service match: its route would repeat the default route, which Contour refuses',
+      'two routes of the HTTPProxy would have the same conditions (an analysis.match entry adding nothing to a service match, or matches repeating each other): Contour cannot tell them apart',
     );
   const unknown = retryOnOf(s?.retries?.retryOn).unknown;
   if (unknown.length)
     errors.push(
       `service.retries.retryOn ${unknown.join(', ')} has no HTTPProxy retryOn condition (known: ${[...RETRY_ON].join(', ')}, or status codes)`,
     );
-  const ignored = NOT_APPLIED.filter((k) => s?.[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).length === 0));
-  const notices: string[] = [];
-  if (ignored.length)
-    notices.push(
-      `service.${ignored.join(', service.')} not applied by contour: the HTTPProxy ${serviceNames(canary).apex} carries conditions, weights, timeout and retries; include it from your root HTTPProxy`,
-    );
+  const notices = notAppliedNotice(
+    canary,
+    'contour',
+    NOT_APPLIED,
+    `the HTTPProxy ${serviceNames(canary).apex} carries conditions, weights, timeout and retries; include it from your root HTTPProxy`,
+  );
   if (affixHeaderMatches(canary, strategy))
     notices.push(
       'header prefix and suffix matches are matched as a prefix and a suffix of the whole value (Flagger matched them as "contains" on contour): use regex: ".*Mobile.*" for a substring',

@@ -1,10 +1,8 @@
 import type { Canary } from '../../api/types.js';
 import { Resources, type ResourceType } from '../../kube/resources.js';
-import type { TargetInfo } from '../../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
+import { ApexRouter } from '../apex-router.js';
 import { httpRouteSpec, routesOfHttpRoute, unconvertibleMatchFields, type HttpRouteFlavour } from './spec.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
-import { serviceNames } from '../services.js';
+import { routesFor, type Router, type RouterDeps, type RouterValidation, type RouteStrategy } from '../router.js';
 
 /** Gateway API's Duration: up to four whole-number parts of h, m, s or ms. */
 const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
@@ -14,13 +12,19 @@ const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
  * attached to the Gateways or, GAMMA-style, the Service named in service.gatewayRefs; or Linkerd's own
  * policy.linkerd.io HTTPRoute, attached to the apex Service.
  */
-export class HttpRouteRouter implements Router {
+export class HttpRouteRouter extends ApexRouter {
   constructor(
-    readonly provider: string,
-    private readonly resource: ResourceType,
+    provider: string,
+    resource: ResourceType,
     private readonly flavour: HttpRouteFlavour,
-    private readonly deps: RouterDeps,
-  ) {}
+    deps: RouterDeps,
+  ) {
+    super(provider, deps, {
+      resource,
+      spec: (canary, routes, strategy) => httpRouteSpec(canary, routes, strategy, flavour),
+      routesOf: routesOfHttpRoute,
+    });
+  }
 
   // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
   validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
@@ -60,37 +64,6 @@ export class HttpRouteRouter implements Router {
     if (this.flavour === 'linkerd' && matches.some((r) => (r.matches?.length ?? 0) > 8))
       errors.push('Linkerd HTTPRoutes take at most 8 matches per rule: service.match combined with analysis.match gives more');
     return { errors, notices };
-  }
-
-  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
-  }
-
-  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
-    return this.write(canary, routes, strategy, signal);
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    return routesOfHttpRoute(canary, await liveSpec(this.deps, canary, this.resource, serviceNames(canary).apex));
-  }
-
-  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    await releaseGenerated(this.deps, canary, this.resource, serviceNames(canary).apex, signal);
-  }
-
-  private async write(canary: Canary, routes: Routes, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
-    await ensureGenerated(
-      this.deps,
-      canary,
-      {
-        resource: this.resource,
-        name: serviceNames(canary).apex,
-        spec: httpRouteSpec(canary, routes, strategy, this.flavour),
-        labels: canary.spec.service?.apex?.labels,
-        annotations: canary.spec.service?.apex?.annotations,
-      },
-      signal,
-    );
   }
 }
 

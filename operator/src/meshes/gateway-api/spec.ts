@@ -1,7 +1,7 @@
 import type { Canary, StringMatch } from '../../api/types.js';
 import { durationOr } from '../../api/duration.js';
-import { cookieRegex, setCookie } from '../../core/affinity.js';
-import type { Routes, RouteStrategy } from '../router.js';
+import { affinitySetCookies, cookieRegex } from '../../core/affinity.js';
+import { routesOfWeights, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -176,12 +176,7 @@ function stickyRules(
 ): { matches: Json[]; backendRefs: Json[] }[] {
   const aff = routes.affinity!;
   const names = serviceNames(canary);
-  const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
-  const primaryCookie = aff.primaryCookie
-    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
-    : aff.expiredCookie
-      ? setCookie(aff.expiredCookie, -1, aff.attributes)
-      : undefined;
+  const { canary: canaryCookie, primary: primaryCookie } = affinitySetCookies(aff);
   if (primaryCookie) weighted[0]!.filters = [setCookieFilter(primaryCookie)];
   if (canaryCookie) weighted[1]!.filters = [setCookieFilter(canaryCookie)];
   const withCookie = (cookie: string): Json[] =>
@@ -234,8 +229,7 @@ export function routesOfHttpRoute(canary: Canary, spec: Json | undefined): Route
     const mirrored = ((rule.filters ?? []) as Json[]).some(
       (f) => f.type === 'RequestMirror' && ((f.requestMirror as Json | undefined)?.backendRef as Json | undefined)?.name === names.canary,
     );
-    const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-    return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored };
+    return routesOfWeights(pw, cw, mirrored);
   }
   return undefined;
 }

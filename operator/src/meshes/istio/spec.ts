@@ -1,5 +1,5 @@
 import type { Canary } from '../../api/types.js';
-import { cookieRegex, setCookie } from '../../core/affinity.js';
+import { affinitySetCookies, cookieRegex } from '../../core/affinity.js';
 import type { Routes, RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -28,12 +28,7 @@ function affinityRules(canary: Canary, routes: Routes, weighted: Json): Json[] {
   const names = serviceNames(canary);
   const port = canary.spec.service!.port;
   const serviceMatch = canary.spec.service!.match as Json[] | undefined;
-  const canaryCookie = aff.canaryCookie && setCookie(aff.canaryCookie, aff.canaryMaxAge, aff.attributes);
-  const primaryCookie = aff.primaryCookie
-    ? setCookie(aff.primaryCookie, aff.primaryMaxAge, aff.attributes)
-    : aff.expiredCookie
-      ? setCookie(aff.expiredCookie, -1, aff.attributes)
-      : undefined;
+  const { canary: canaryCookie, primary: primaryCookie } = affinitySetCookies(aff);
   weighted.route = [
     destination(names.primary, port, routes.primaryWeight, primaryCookie),
     destination(names.canary, port, routes.canaryWeight, canaryCookie),

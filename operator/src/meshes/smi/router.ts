@@ -1,8 +1,7 @@
 import type { Canary } from '../../api/types.js';
 import { Resources, type ResourceType } from '../../kube/resources.js';
-import type { TargetInfo } from '../../targets/target.js';
-import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
+import { ApexRouter } from '../apex-router.js';
+import { routesOfWeights, type RouterDeps, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3' | 'v1alpha4';
@@ -46,48 +45,16 @@ export function routesOfTrafficSplit(canary: Canary, spec: Json | undefined): Ro
   const primary = backends.find((b) => b.service === names.primary);
   const canaryB = backends.find((b) => b.service === names.canary);
   if (!primary || !canaryB) return undefined;
-  const p = quantityValue(primary.weight);
-  const c = quantityValue(canaryB.weight);
-  const canaryWeight = p + c > 0 ? Math.round((100 * c) / (p + c)) : 0;
-  return routesFor(canaryWeight);
+  return routesOfWeights(quantityValue(primary.weight), quantityValue(canaryB.weight));
 }
 
 /** SMI: a TrafficSplit `<apex>` of split.smi-spec.io in the version the mesh serves (Linkerd's linkerd-smi, OSM, ...). */
-export class SmiRouter implements Router {
-  constructor(
-    readonly provider: string,
-    private readonly version: SmiVersion,
-    private readonly deps: RouterDeps,
-  ) {}
-
-  async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
-    await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);
-  }
-
-  setRoutes(canary: Canary, _target: TargetInfo, routes: Routes, _strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
-    return this.write(canary, routes, signal);
-  }
-
-  private async write(canary: Canary, routes: Routes, signal: AbortSignal): Promise<void> {
-    await ensureGenerated(
-      this.deps,
-      canary,
-      {
-        resource: RESOURCE[this.version],
-        name: serviceNames(canary).apex,
-        spec: trafficSplitSpec(canary, routes, this.version),
-        labels: canary.spec.service?.apex?.labels,
-        annotations: canary.spec.service?.apex?.annotations,
-      },
-      signal,
-    );
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    return routesOfTrafficSplit(canary, await liveSpec(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex));
-  }
-
-  async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    await releaseGenerated(this.deps, canary, RESOURCE[this.version], serviceNames(canary).apex, signal);
+export class SmiRouter extends ApexRouter {
+  constructor(provider: string, version: SmiVersion, deps: RouterDeps) {
+    super(provider, deps, {
+      resource: RESOURCE[version],
+      spec: (canary, routes) => trafficSplitSpec(canary, routes, version),
+      routesOf: routesOfTrafficSplit,
+    });
   }
 }

@@ -1,5 +1,5 @@
 import type { Canary, CanaryService } from '../../api/types.js';
-import type { RouterValidation, Routes } from '../router.js';
+import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
  */
 
 /** Service fields a TraefikService does not carry (Flagger's traefik router ignores them too). */
-const NOT_APPLIED: (keyof CanaryService)[] = [
+const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
   'gatewayRefs',
@@ -49,20 +49,11 @@ export function routesOfTraefikService(canary: Canary, spec: Json | undefined): 
   if (!p) return undefined;
   // Traefik's default weight is 1; an absent canary entry gets nothing.
   const c = services.find((s) => s.name === names.canary);
-  const pw = Number(p.weight ?? 1);
-  const cw = c ? Number(c.weight ?? 1) : 0;
-  const canaryWeight = pw + cw > 0 ? Math.round((100 * cw) / (pw + cw)) : 0;
-  return { primaryWeight: 100 - canaryWeight, canaryWeight, mirrored: false };
+  return routesOfWeights(Number(p.weight ?? 1), c ? Number(c.weight ?? 1) : 0);
 }
 
 /** What the TraefikService does not carry: one notice naming the service fields set. */
 export function validateForTraefik(canary: Canary): RouterValidation {
-  const s = canary.spec.service;
-  const ignored = NOT_APPLIED.filter((k) => s?.[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).length === 0));
-  const notices = ignored.length
-    ? [
-        `service.${ignored.join(', service.')} not applied by traefik: the TraefikService ${serviceNames(canary).apex} only weighs the Services; set them on the IngressRoute that routes to it`,
-      ]
-    : [];
-  return { errors: [], notices };
+  const where = `the TraefikService ${serviceNames(canary).apex} only weighs the Services; set them on the IngressRoute that routes to it`;
+  return { errors: [], notices: notAppliedNotice(canary, 'traefik', NOT_APPLIED, where) };
 }
