@@ -90,4 +90,14 @@ describe('fromTraefikService (the data-plane stand-in reading a TraefikService)'
     ]);
     expect(t.rules[0]!.applies(req({ any: 'header' }, '/x'))).toBe(true);
   });
+
+  it('given only the primary (the canary left out at 0, as Flagger writes it), then the canary is listed at weight 0', () => {
+    const t = fromTraefikService(ts([{ name: 'podinfo-primary', port: 9898 }]));
+    expect(t.rules.map((r) => r.backends)).toEqual([
+      [
+        { service: 'podinfo-primary', weight: 1 },
+        { service: 'podinfo-canary', weight: 0 },
+      ],
+    ]);
+  });
 });

@@ -69,10 +69,7 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
 export function canaryWeightOf(reader: RouteReader, o: MeshObject, apex: string): number | undefined {
   for (const rule of table(reader, o, apex)?.rules ?? []) {
     const p = rule.backends.find((b) => b.service === `${apex}-primary` || b.service === apex);
-    // A TraefikService leaves the canary out at weight 0 (as Flagger writes it).
-    const c =
-      rule.backends.find((b) => b.service === `${apex}-canary`) ??
-      (reader.kind === 'traefik' ? { service: `${apex}-canary`, weight: 0 } : undefined);
+    const c = rule.backends.find((b) => b.service === `${apex}-canary`);
     if (p && c) return p.weight + c.weight > 0 ? Math.round((100 * c.weight) / (p.weight + c.weight)) : 0;
   }
   return undefined;

@@ -245,10 +245,10 @@ export function fromTraefikService(ts: MeshObject): RouteTable {
   const services = (((ts.spec?.weighted as Json | undefined)?.services ?? []) as Json[]).filter(
     (svc) => (svc.kind ?? 'Service') === 'Service',
   );
-  return {
-    namespace: ts.metadata.namespace!,
-    apex: ts.metadata.name!,
-    // Traefik's default weight is 1.
-    rules: [{ applies: () => true, backends: services.map((svc) => ({ service: String(svc.name), weight: Number(svc.weight ?? 1) })) }],
-  };
+  // Traefik's default weight is 1. The canary is left out while it takes nothing (as Flagger writes it): it is
+  // listed at weight 0, so a reader finds the split.
+  const backends = services.map((svc) => ({ service: String(svc.name), weight: Number(svc.weight ?? 1) }));
+  const canary = `${ts.metadata.name!}-canary`;
+  if (!backends.some((b) => b.service === canary)) backends.push({ service: canary, weight: 0 });
+  return { namespace: ts.metadata.namespace!, apex: ts.metadata.name!, rules: [{ applies: () => true, backends }] };
 }

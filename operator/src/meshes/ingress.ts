@@ -1,11 +1,19 @@
 import { LABELS } from '@tollgate/contract/metadata';
-import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
+import type { Canary, CanaryService, KubeObject, OwnerReference } from '../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
 import { TargetError, type TargetInfo } from '../targets/target.js';
 import { releaseGenerated } from './apply.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from './router.js';
+import {
+  notAppliedNotice,
+  routesFor,
+  type Router,
+  type RouterDeps,
+  type Routes,
+  type RouterValidation,
+  type RouteStrategy,
+} from './router.js';
 import { serviceNames } from './services.js';
 
 /*
@@ -34,7 +42,7 @@ const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 const needsIngressRef = (provider: string): string => `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
 /** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
-const NOT_APPLIED = [
+const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
   'gatewayRefs',
@@ -48,12 +56,8 @@ const NOT_APPLIED = [
 ];
 
 /** The notice of service fields an Ingress clone does not apply; none when none is set. */
-function ingressNotices(provider: string, canary: Canary): string[] {
-  const ignored = NOT_APPLIED.filter((k) => (canary.spec.service as Record<string, unknown> | undefined)?.[k] !== undefined);
-  return ignored.length
-    ? [`service.${ignored.join(', service.')} not applied by ${provider}: the Ingress named in spec.ingressRef carries the routing`]
-    : [];
-}
+const ingressNotices = (provider: string, canary: Canary): string[] =>
+  notAppliedNotice(canary, provider, NOT_APPLIED, 'the Ingress named in spec.ingressRef carries the routing');
 
 /** Each path's backend of an Ingress spec (and the defaultBackend), to read or change in place. */
 export function ingressBackends(spec: Json): { service?: { name?: unknown } }[] {

@@ -205,6 +205,11 @@ describe('given a Canary with provider nginx that cannot be driven', () => {
     });
   });
 
+  it('with empty service.hosts and service.gateways lists, then no notice (nothing is asked that the clone ignores)', () => {
+    const c = aCanary({}, { provider: 'nginx', ingressRef: INGRESS_REF, service: { port: 9898, hosts: [], gateways: [] } });
+    expect(new World().deps.routerFor('nginx').validate!(c, { strategy: 'canary', match: [] })).toEqual({ errors: [], notices: [] });
+  });
+
   it.each([
     ['a uri match', [{ uri: { prefix: '/api' }, headers: { 'x-canary': { exact: 'a' } } }], 'analysis.match[0].uri: nginx routes'],
     ['two headers', [{ headers: { a: { exact: '1' } } }, { headers: { b: { exact: '2' } } }], 'nginx routes by one header only (a and b)'],

@@ -1,6 +1,6 @@
 import type { Canary, OwnerReference } from '../../api/types.js';
 import { cloneOf, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
-import { routesFor, type Routes } from '../router.js';
+import { routesFor, routesOfWeights, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 /*
@@ -93,7 +93,7 @@ export function routesOfSkipperIngress(canary: Canary, live: Ingress | undefined
   }
   const names = serviceNames(canary);
   const [p, c] = [weightIn(weights, names.primary), weightIn(weights, names.canary)];
-  return routesFor(p + c > 0 ? Math.round((100 * c) / (p + c)) : 0);
+  return routesOfWeights(p, c);
 }
 
 /** The Skipper clone for IngressCloneRouter (A/B match is refused by the capability record: no matchErrors). */
