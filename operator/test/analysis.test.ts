@@ -49,6 +49,7 @@ describe('resolveAnalysis defaults', () => {
       stepWeightPromotion: 25,
       iterations: 0,
       strategy: 'canary',
+      split: true,
       match: [],
       mirror: true,
       primaryReadyThreshold: 80,

@@ -25,25 +25,25 @@ describe('decideStep on failed checks', () => {
     ['a failure past the threshold', 3, 5, 'rollback', 6],
     ['the first failure with threshold 1', 1, 0, 'rollback', 1],
   ])('given %s, then the outcome is %p with failedChecks %p', (_title, threshold, failedChecks, kind, count) => {
-    const out = decideStep(analysis({ threshold, stepWeight: 10 }), state({ failedChecks, canaryWeight: 20 }), [pass, fail], true);
+    const out = decideStep(analysis({ threshold, stepWeight: 10 }), state({ failedChecks, canaryWeight: 20 }), [pass, fail]);
     expect(out).toEqual({ kind, failedChecks: count, failed: [fail] });
   });
 
   it('given several failed checks in one step, then they count as one failure and all are reported', () => {
-    const out = decideStep(analysis({ threshold: 5, stepWeight: 10 }), state(), [fail, pass, fail2], true);
+    const out = decideStep(analysis({ threshold: 5, stepWeight: 10 }), state(), [fail, pass, fail2]);
     expect(out).toEqual({ kind: 'failed-check', failedChecks: 1, failed: [fail, fail2] });
   });
 
   it.each<ResolvedAnalysis['strategy']>(['canary', 'blue-green', 'ab-testing'])(
     'given the %s strategy, then a failure never advances',
     (strategy) => {
-      const out = decideStep(analysis({ strategy, threshold: 2, stepWeight: 10, iterations: 3 }), state({ iterations: 5 }), [fail], true);
+      const out = decideStep(analysis({ strategy, threshold: 2, stepWeight: 10, iterations: 3 }), state({ iterations: 5 }), [fail]);
       expect(out.kind).toBe('failed-check');
     },
   );
 
   it('given no checks at all, then the step passes', () => {
-    expect(decideStep(analysis({ stepWeight: 10 }), state(), [], true)).toEqual({ kind: 'advance', canaryWeight: 10, mirrored: false });
+    expect(decideStep(analysis({ stepWeight: 10 }), state(), [])).toEqual({ kind: 'advance', canaryWeight: 10, mirrored: false });
   });
 });
 
@@ -71,22 +71,22 @@ describe('decideStep for the canary strategy', () => {
       { kind: 'promote', canaryWeight: 60 },
     ],
   ])('given %s, then %j', (_title, a, s, outcome) => {
-    expect(decideStep(analysis(a), state(s), [pass], false)).toEqual(outcome);
+    expect(decideStep(analysis(a), state(s), [pass])).toEqual(outcome);
   });
 
   it('given mirror on and no traffic yet, then the first step mirrors without shifting traffic', () => {
     const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
-    expect(decideStep(a, state(), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 0, mirrored: true });
+    expect(decideStep(a, state(), [pass])).toEqual({ kind: 'advance', canaryWeight: 0, mirrored: true });
   });
 
   it('given mirror on and the mirror step done, then the next step shifts traffic and stops mirroring', () => {
     const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
-    expect(decideStep(a, state({ mirrored: true }), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 25, mirrored: false });
+    expect(decideStep(a, state({ mirrored: true }), [pass])).toEqual({ kind: 'advance', canaryWeight: 25, mirrored: false });
   });
 
   it('given mirror on and traffic already shifted, then no second mirror step happens', () => {
     const a = analysis({ stepWeight: 25, maxWeight: 50, mirror: true });
-    expect(decideStep(a, state({ canaryWeight: 25 }), [pass], true)).toEqual({ kind: 'advance', canaryWeight: 50, mirrored: false });
+    expect(decideStep(a, state({ canaryWeight: 25 }), [pass])).toEqual({ kind: 'advance', canaryWeight: 50, mirrored: false });
   });
 
   it('given a whole run of passing steps, then the weights follow the plan and end in promotion with traffic kept', () => {
@@ -94,7 +94,7 @@ describe('decideStep for the canary strategy', () => {
     let s = state();
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const out = decideStep(a, s, [pass], true);
+      const out = decideStep(a, s, [pass]);
       if (out.kind === 'promote') {
         seen.push(`promote@${out.canaryWeight}`);
         break;
@@ -117,9 +117,9 @@ describe('decideStep for blue-green', () => {
     [3, 7, false, true, { kind: 'promote', canaryWeight: 100 }],
     [0, 0, false, true, { kind: 'advance', canaryWeight: 0, mirrored: false }],
     [0, 1, false, true, { kind: 'promote', canaryWeight: 100 }],
-  ])('given %p iterations, %p done, mirror %p and canSwitch %p, then %j', (iterations, done, mirror, canSwitch, outcome) => {
-    const a = analysis({ strategy: 'blue-green', iterations, mirror });
-    expect(decideStep(a, state({ iterations: done }), [pass], canSwitch)).toEqual(outcome);
+  ])('given %p iterations, %p done, mirror %p and split %p, then %j', (iterations, done, mirror, canSwitch, outcome) => {
+    const a = analysis({ strategy: 'blue-green', iterations, mirror, split: canSwitch });
+    expect(decideStep(a, state({ iterations: done }), [pass])).toEqual(outcome);
   });
 });
 
@@ -131,7 +131,7 @@ describe('decideStep for A/B testing', () => {
     [2, 9, { kind: 'promote', canaryWeight: 100 }],
   ])('given %p iterations with %p done, then %j', (iterations, done, outcome) => {
     const a = analysis({ strategy: 'ab-testing', iterations, mirror: true });
-    expect(decideStep(a, state({ iterations: done }), [pass], false)).toEqual(outcome);
+    expect(decideStep(a, state({ iterations: done }), [pass])).toEqual(outcome);
   });
 });
 
@@ -157,7 +157,7 @@ describe('decideStep with onNoData: halt', () => {
   const a = analysis({ strategy: 'canary', stepWeight: 10, maxWeight: 50, threshold: 2 });
 
   it('given only halted checks, then the step holds: nothing moves and nothing is counted', () => {
-    expect(decideStep(a, { canaryWeight: 10, failedChecks: 1, iterations: 2, mirrored: false }, [halted], true)).toEqual({
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 1, iterations: 2, mirrored: false }, [halted])).toEqual({
       kind: 'hold',
       halted: [halted],
     });
@@ -165,7 +165,7 @@ describe('decideStep with onNoData: halt', () => {
 
   it('given a halted and a hard failure, then the hard failure counts', () => {
     const hard: CheckResult = { name: 'rate', ok: false, reason: 'BelowMin' };
-    expect(decideStep(a, { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false }, [halted, hard], true)).toEqual({
+    expect(decideStep(a, { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false }, [halted, hard])).toEqual({
       kind: 'failed-check',
       failedChecks: 1,
       failed: [hard],

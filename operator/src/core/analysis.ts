@@ -16,6 +16,8 @@ export interface ResolvedAnalysis {
   stepWeightPromotion: number;
   iterations: number;
   strategy: Strategy;
+  /** The provider splits traffic by weight (its capability record); false: the switch is the primary's rollout. */
+  split: boolean;
   /** The A/B conditions (analysis.match, Istio HTTPMatchRequest shape); empty for none. */
   match: Record<string, unknown>[];
   mirror: boolean;
@@ -49,7 +51,8 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
 export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
   const a = analysisOf(spec);
-  const noSplit = capabilitiesOf(provider)?.split === false && strategyOf(a) === 'canary';
+  const split = capabilitiesOf(provider)?.split !== false;
+  const noSplit = !split && strategyOf(a) === 'canary';
   const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
   const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];
   const useSteps = !a.stepWeight && stepWeights.length > 0;
@@ -64,6 +67,7 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
     stepWeightPromotion: a.stepWeightPromotion ?? 0,
     iterations: noSplit ? a.iterations || 10 : (a.iterations ?? 0),
     strategy: noSplit ? 'blue-green' : strategyOf(a),
+    split,
     match: a.match ?? [],
     mirror: a.mirror ?? false,
     ...(a.mirrorWeight !== undefined ? { mirrorWeight: a.mirrorWeight } : {}),

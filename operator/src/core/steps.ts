@@ -27,10 +27,10 @@ export type StepOutcome =
  * - canary: by stepWeight or the next stepWeights entry, after an optional mirror-only step; at the
  *   last step the canary is promoted with its traffic kept until the primary is rolled out;
  * - blue-green: no live traffic (optionally mirrored) for `iterations` checked steps, then promotion
- *   with all traffic switched to the canary when the router can (canSwitch);
+ *   with all traffic switched to the canary when the provider splits traffic (a.split);
  * - ab-testing: matched requests go to the canary for `iterations` checked steps, then promotion.
  */
-export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult[], canSwitch: boolean): StepOutcome {
+export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult[]): StepOutcome {
   const failed = checks.filter((c) => !c.ok && !c.halt);
   if (failed.length > 0) {
     const failedChecks = s.failedChecks + 1;
@@ -42,7 +42,7 @@ export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult
     case 'canary':
       return canaryStep(a, s);
     case 'blue-green':
-      if (s.iterations >= Math.max(1, a.iterations)) return { kind: 'promote', canaryWeight: canSwitch ? 100 : 0 };
+      if (s.iterations >= Math.max(1, a.iterations)) return { kind: 'promote', canaryWeight: a.split ? 100 : 0 };
       return { kind: 'advance', canaryWeight: 0, mirrored: a.mirror };
     case 'ab-testing':
       if (s.iterations >= Math.max(1, a.iterations)) return { kind: 'promote', canaryWeight: 100 };

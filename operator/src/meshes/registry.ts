@@ -1,4 +1,4 @@
-import type { MeshCapabilities, RoutedProvider } from '@tollgate/contract/capabilities';
+import type { RoutedProvider } from '@tollgate/contract/capabilities';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
@@ -73,6 +73,3 @@ export function builtinQueryVars<V extends NamedValues>(provider: string, vars: 
   const q = entryOf(provider)?.queries as BuiltinQueries | undefined;
   return q?.encodeVars ? q.encodeVars(vars) : vars;
 }
-
-/** What a provider's router can do; undefined for a provider without one. */
-export const meshCapabilities = (provider: string): MeshCapabilities | undefined => entryOf(provider)?.capabilities;

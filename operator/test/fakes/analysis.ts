@@ -11,6 +11,7 @@ export const DEFAULT_ANALYSIS: ResolvedAnalysis = {
   stepWeightPromotion: 0,
   iterations: 0,
   strategy: 'canary',
+  split: true,
   match: [],
   mirror: false,
   primaryReadyThreshold: 100,

@@ -23,14 +23,7 @@ import { skipper } from '../../src/meshes/skipper/index.js';
 import { IngressCloneRouter } from '../../src/meshes/ingress.js';
 import type { Mesh, MeshProvider } from '../../src/meshes/mesh.js';
 import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
-import {
-  builtinMetricProviders,
-  builtinQuery,
-  createRouter,
-  meshCapabilities,
-  supportedProviders,
-  UnknownProviderError,
-} from '../../src/meshes/registry.js';
+import { builtinMetricProviders, builtinQuery, createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
@@ -194,7 +187,6 @@ describe('the mesh folders and the registry', () => {
   it.each(ROUTED_PROVIDERS.map((p) => [p]))("given provider %s, then its mesh points at the contract's own capability record", (p) => {
     const entry = meshes.flatMap(served).find(([id]) => id === p)![1];
     expect(entry.capabilities).toBe(CAPABILITIES[p]);
-    expect(meshCapabilities(p)).toBe(CAPABILITIES[p]);
     expect(capabilitiesOf(p)).toBe(CAPABILITIES[p]);
   });
 
@@ -208,7 +200,6 @@ describe('the mesh folders and the registry', () => {
   });
 
   it.each([['gloo'], ['kuma'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
-    expect(meshCapabilities(p)).toBeUndefined();
     expect(capabilitiesOf(p)).toBeUndefined();
   });
 

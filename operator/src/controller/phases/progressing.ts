@@ -3,7 +3,6 @@ import type { CheckResult } from '../../api/types.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
-import { meshCapabilities } from '../../meshes/registry.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
 import { alert, event, then, type AlertNote, type Transition } from '../transition.js';
@@ -92,7 +91,6 @@ async function step(turn: ReadyTurn): Promise<Transition> {
       stepAgeMs,
     },
     checks,
-    meshCapabilities(turn.router.provider)?.split !== false,
   );
   const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
   const measured: Transition = { status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() } };
