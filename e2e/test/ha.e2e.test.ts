@@ -72,8 +72,28 @@ async function settledHolder(kube: KubeClient, ns: string): Promise<string | und
   return last;
 }
 
+/**
+ * The analysis of the releases these tests make, which are about leadership and faults, not about the gate: a step's
+ * first check often finds no data yet (the canary's traffic begins with the step, and rate() needs two scrapes), and on
+ * a loaded machine two such checks in a row (the fixtures' threshold) would roll the release back.
+ */
+const patient = (a: {
+  stepWeight: number;
+  maxWeight: number;
+}): { interval: string; threshold: number; stepWeight: number; maxWeight: number } => ({
+  interval: '2s',
+  threshold: 5,
+  ...a,
+});
+
+/** Waits for the route to carry canary weight w; a timeout says how far the release got. */
 const untilWeight = async (s: Scenario, w: number): Promise<void> =>
-  waitFor(`canary weight ${w}`, async () => s.timeline.routeWeights.includes(w), 60_000, 50);
+  waitFor(`canary weight ${w}`, async () => s.timeline.routeWeights.includes(w), 60_000, 50).catch((err: Error) => {
+    const status = s.timeline.canary?.status;
+    throw new Error(
+      `${err.message}; weights: ${s.timeline.routeWeights.join(',')}; phases: ${s.timeline.phaseSequence().join(' > ')}; last checks: ${s.timeline.phases.at(-1)?.checks ?? ''}; Ready: ${status?.conditions?.find((c) => c.type === 'Ready')?.message ?? ''}`,
+    );
+  });
 
 /** Weights written in a run: strictly increasing steps, then 0 at the end; none repeated. */
 const expectCleanRun = (weights: number[], steps: number[]): void => expect(weights).toEqual([...steps, 0]);
@@ -93,7 +113,7 @@ describe('high availability and faults', () => {
       ns,
       replicas: 2,
       operatorEnv: { ...LEADER_ENV, LEADER_ELECTION_NAMESPACE: ns },
-      analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 },
+      analysis: patient({ stepWeight: 10, maxWeight: 40 }),
       operatorKubeconfig: (n, kube) => chartCredentials(n, kube),
     });
     const leader = await settledHolder(s.client, s.ns);
@@ -123,7 +143,7 @@ describe('high availability and faults', () => {
     const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
     for (const n of names) {
       await kube.create(Resources.deployments, sampleDeployment(ns, n));
-      await kube.create(Resources.canaries, canaryFor('istio', ns, n, { interval: '2s', stepWeight: 50, maxWeight: 50 }));
+      await kube.create(Resources.canaries, canaryFor('istio', ns, n, patient({ stepWeight: 50, maxWeight: 50 })));
     }
     const kubeconfig = await chartCredentials(ns, kube, 4);
     const replicas = [0, 1].map(
@@ -171,7 +191,7 @@ describe('high availability and faults', () => {
   });
 
   it('the API server stops answering for 30 s mid-release: the operator waits, reconnects its watches and finishes, without a crash or a repeated step', async () => {
-    s = await scenario({ prefix: 'apiserver', analysis: { interval: '2s', stepWeight: 10, maxWeight: 40 } });
+    s = await scenario({ prefix: 'apiserver', analysis: patient({ stepWeight: 10, maxWeight: 40 }) });
     s.timeline.routeWeights.length = 0;
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
@@ -209,11 +229,11 @@ describe('high availability and faults', () => {
       };
       if (phase === 'Initializing') {
         // The kill happens while the Canary is first set up, before scenario() returns; it must still initialize.
-        s = await scenario({ prefix: 'kill-init', analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+        s = await scenario({ prefix: 'kill-init', analysis: patient({ stepWeight: 25, maxWeight: 50 }) });
         await s.operator.kill();
         s.operator.start();
       } else {
-        s = await scenario({ prefix: `kill-${phase.toLowerCase()}`, analysis: { interval: '2s', stepWeight: 25, maxWeight: 50 } });
+        s = await scenario({ prefix: `kill-${phase.toLowerCase()}`, analysis: patient({ stepWeight: 25, maxWeight: 50 }) });
       }
       s.timeline.routeWeights.length = 0;
       const from = s.timeline.phases.length;

@@ -90,3 +90,56 @@ describe('InformerRegistry', () => {
     }
   });
 });
+
+describe('KubeClient watch', () => {
+  /** A server whose watch sends lines and then, if asked, breaks the connection; otherwise keeps it open. */
+  async function watchServer(lines: string[], breakAfter: boolean): Promise<{ url: string; close: () => Promise<void> }> {
+    const s = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (const l of lines) res.write(`${l}\n`);
+      if (breakAfter) setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    return { url, close: () => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve()))) };
+  }
+
+  class Relist extends Error {}
+
+  it("rejects with the consumer's own exception, unwrapped, when the event callback throws (a 410 ERROR event means relist)", async () => {
+    const srv = await watchServer(
+      [JSON.stringify({ type: 'ADDED', object: cm('a', '5') }), '{"type":"ERROR","object":{"code":410}}'],
+      false,
+    );
+    const client = new KubeClient({ server: srv.url, authHeaders: async () => ({}) });
+    const seen: string[] = [];
+    try {
+      const watching = client.watch<KubeObject>(
+        '/api/v1/configmaps',
+        {},
+        (e) => {
+          seen.push(e.type);
+          if (e.type === 'ERROR') throw new Relist();
+        },
+        new AbortController().signal,
+      );
+      await expect(watching).rejects.toBeInstanceOf(Relist);
+      expect(seen).toEqual(['ADDED', 'ERROR']);
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+
+  it('rejects with a KubeConnectionError naming the path when the stream breaks', async () => {
+    const srv = await watchServer([JSON.stringify({ type: 'ADDED', object: cm('a', '5') })], true);
+    const client = new KubeClient({ server: srv.url, authHeaders: async () => ({}) });
+    try {
+      const watching = client.watch<KubeObject>('/api/v1/configmaps', {}, () => undefined, new AbortController().signal);
+      await expect(watching).rejects.toMatchObject({ name: 'KubeConnectionError', message: expect.stringContaining('/api/v1/configmaps') });
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+});

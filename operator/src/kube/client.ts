@@ -124,7 +124,7 @@ export class KubeClient {
     const code = res.statusCode ?? 0;
     this.opts.observer?.('watch', resourceOfPath(path), code, 0);
     if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
-    await consumeLines(res, signal, (line) => onEvent(JSON.parse(line) as WatchEvent<T>));
+    await consumeLines(res, path, signal, (line) => onEvent(JSON.parse(line) as WatchEvent<T>));
   }
 
   get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
@@ -248,7 +248,16 @@ function readBody(res: http.IncomingMessage): Promise<string> {
   });
 }
 
-async function consumeLines(res: http.IncomingMessage, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+/** An exception of the line consumer's, carried through the stream's error handling unchanged. */
+class ConsumerFailed {
+  constructor(readonly err: unknown) {}
+}
+
+/**
+ * Feeds each line of res to onLine. A failure of the stream is a KubeConnectionError; what onLine throws (say, the
+ * informer's "relist needed" on a 410 ERROR event) reaches the caller as it was thrown, and closes the stream.
+ */
+async function consumeLines(res: http.IncomingMessage, path: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
   let buffered = '';
   res.setEncoding('utf8');
   try {
@@ -258,12 +267,21 @@ async function consumeLines(res: http.IncomingMessage, signal: AbortSignal, onLi
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl).trim();
         buffered = buffered.slice(nl + 1);
-        if (line) onLine(line);
+        if (line) feed(onLine, line);
       }
     }
   } catch (err) {
+    if (err instanceof ConsumerFailed) throw err.err;
     if (signal.aborted) return;
-    throw new KubeConnectionError('WATCH', res.url ?? '', err);
+    throw new KubeConnectionError('WATCH', path, err);
+  }
+}
+
+function feed(onLine: (line: string) => void, line: string): void {
+  try {
+    onLine(line);
+  } catch (err) {
+    throw new ConsumerFailed(err);
   }
 }
 
