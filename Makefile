@@ -56,7 +56,7 @@ lint: build
 format: deps
 	npx prettier --write --log-level warn .
 
-test: setup build lint verify-crds test-unit images test-e2e test-e2e-compat
+test: setup build lint verify-crds test-unit images test-e2e test-browser test-e2e-compat
 
 test-unit: build
 	$(JEST) --selectProjects unit
@@ -64,8 +64,8 @@ test-unit: build
 test-e2e: setup build
 	$(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit
 
-# The dashboard (tollgate dashboard) in Debian's Chromium (installed by control-plane), driven by playwright-core,
-# against the local control plane; writes the screenshots of docs/dashboard/. Not part of `make test` yet.
+# The dashboard (tollgate dashboard) in Debian's Chromium (installed here), driven by playwright-core, against the
+# local control plane, and `make demo DASHBOARD=0` followed in the browser; writes the screenshots of docs/dashboard/.
 test-browser: setup build
 	TOLLGATE_BROWSER=1 e2e/cluster/build-control-plane.sh >/dev/null
 	$(JEST) --selectProjects browser --runInBand --testTimeout=300000 --forceExit
@@ -75,12 +75,12 @@ test-e2e-compat: setup build
 	@for v in $(COMPAT_VERSIONS); do \
 	  echo "== e2e on Kubernetes $$v: $(COMPAT_SUITES)"; \
 	  TOLLGATE_K8S_VERSION=$$v e2e/cluster/build-control-plane.sh >/dev/null && \
-	  TOLLGATE_K8S_VERSION=$$v $(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit \
+	  TOLLGATE_K8S_VERSION=$$v TOLLGATE_E2E_COMPAT=1 $(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit \
 	    $(patsubst %,e2e/test/%.e2e.test.ts,$(COMPAT_SUITES)) || exit 1; \
 	done
 
 demo: setup build
-	node e2e/dist/demo.js
+	DEMO_DASHBOARD="$(DASHBOARD)" node e2e/dist/demo.js
 
 clean:
 	rm -rf node_modules */node_modules */dist */*.tsbuildinfo

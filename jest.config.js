@@ -24,7 +24,7 @@ export default {
       slowTestThreshold: 120,
     },
     {
-      // make test-browser: the dashboard in Chromium against the local control plane (not part of make test yet).
+      // make test-browser (part of make test): the dashboard and the demo in Chromium against local control planes.
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/e2e/test/**/*.browser.test.ts'],

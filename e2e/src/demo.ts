@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Resources } from '@tollgate/operator/kube/resources';
+import { startDemoDashboard, type DemoDashboard } from './demo-dashboard.js';
 import { startEnvironment } from './harness/environment.js';
 import { createNamespace, istioCanary, sampleDeployment, setEnv } from './harness/fixtures.js';
 import { Timeline, type Sample } from './harness/observe.js';
@@ -10,6 +11,9 @@ import { OperatorProcess } from './harness/operator-process.js';
 /**
  * `make demo`: two real canary releases on the local control plane, printed as they happen.
  * v2 is healthy and promoted step by step; v3 fails half its requests and is rolled back.
+ * With DEMO_DASHBOARD=<port> (`make demo DASHBOARD=3100`; 0 for any free port) it also starts
+ * `kubectl tollgate dashboard` on the demo's cluster and prints the Canary's page; on a terminal (or with DEMO_HOLD=1)
+ * it then waits for a line on stdin before it tears the cluster down, so the page can be looked at after the releases.
  */
 const say = (msg: string): void => void process.stdout.write(`${msg}\n`);
 
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
   say(`Starting etcd, kube-apiserver, kube-controller-manager, the simulator and Prometheus (logs in ${dir})`);
   const env = await startEnvironment(dir);
   const operator = new OperatorProcess({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: ['demo'], logDir: dir });
+  let dashboard: DemoDashboard | undefined;
   try {
     await createNamespace(env.client, 'demo');
     await env.client.create(Resources.deployments, sampleDeployment('demo', 'podinfo'));
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     timeline.onSample((s) => {
       if (releaseStart) printSample(releaseStart, s);
     });
+    dashboard = await maybeDashboard(env.kubeconfig);
     operator.start();
     say('Operator started; Canary demo/podinfo: istio, step 20% every 3s up to 60%, success rate >= 99%, p99 <= 500ms');
     await timeline.waitForPhase('Initialized', 60_000);
@@ -71,10 +77,27 @@ async function main(): Promise<void> {
     releaseStart = 0;
     say(`\nDone. Operator log: ${operator.logFile}`);
     timeline.stop();
+    if (dashboard && (process.stdin.isTTY || process.env.DEMO_HOLD === '1')) await holdForDashboard(dashboard.url);
   } finally {
+    await dashboard?.stop();
     await operator.stop();
     await env.stop();
   }
+}
+
+/** The dashboard when DEMO_DASHBOARD names a port; its address is printed. */
+async function maybeDashboard(kubeconfig: string): Promise<DemoDashboard | undefined> {
+  const port = process.env.DEMO_DASHBOARD;
+  if (!port) return undefined;
+  const dashboard = await startDemoDashboard(kubeconfig, 'demo', 'podinfo', port);
+  say(`Dashboard (kubectl tollgate dashboard -n demo): ${dashboard.url}`);
+  return dashboard;
+}
+
+async function holdForDashboard(url: string): Promise<void> {
+  say(`The dashboard stays up at ${url}: press Enter to stop the demo.`);
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
 }
 
 main().then(

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Canary } from '@tollgate/operator/api/types';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { setEnv } from '../src/harness/fixtures.js';
 import { ROOT } from '../src/harness/paths.js';
 import { serviceAccountKubeconfig } from '../src/harness/service-account.js';
+import { launchChromium } from './browser.js';
 import { envInfo, RUN_DIR } from './env.js';
 import { scenario, type Scenario } from './helpers.js';
 
@@ -18,7 +19,6 @@ import { scenario, type Scenario } from './helpers.js';
  */
 
 const CLI_MAIN = path.join(ROOT, 'cli', 'dist', 'main.js');
-const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'docs', 'dashboard');
 
 interface Dashboard {
@@ -67,7 +67,6 @@ describe('tollgate dashboard in a browser, on the local control plane', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npx tsc -b)`);
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (make control-plane installs it)`);
     s = await scenario({ prefix: 'dash', analysis: { maxWeight: 80 } });
     ns = s.ns;
     await readOnlyUser(s, ns);
@@ -77,7 +76,7 @@ describe('tollgate dashboard in a browser, on the local control plane', () => {
       file: path.join(RUN_DIR, 'dashboard', 'viewer.kubeconfig'),
     });
     [admin, viewer] = await Promise.all([startDashboard(envInfo().kubeconfig), startDashboard(viewerConfig)]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => errors.push(e.message));
     fs.mkdirSync(SHOTS, { recursive: true });

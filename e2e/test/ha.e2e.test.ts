@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Canary, KubeObject } from '@tollgate/operator/api/types';
+import type { Canary, CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { waitFor } from '../src/cluster/processes.js';
 import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { chartOperatorCredentials } from '../src/harness/service-account.js';
-import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
 import { scenario, type Scenario } from './helpers.js';
 
 type Lease = KubeObject & { spec: { holderIdentity?: string } };
@@ -73,16 +73,16 @@ async function settledHolder(kube: KubeClient, ns: string): Promise<string | und
 }
 
 /**
- * The analysis of the releases these tests make, which are about leadership and faults, not about the gate: a step's
- * first check often finds no data yet (the canary's traffic begins with the step, and rate() needs two scrapes), and on
- * a loaded machine two such checks in a row (the fixtures' threshold) would roll the release back.
+ * The analysis of the releases these tests make, which are about leadership and faults, not about the gate: the
+ * success rate only (the data-plane stand-in's latency is real time, which a loaded machine stretches past any
+ * fixed bound), and a threshold of 5, as a step's first check often finds no data yet (the canary's traffic begins
+ * with the step, and rate() needs two scrapes) and two such checks in a row (the fixtures' threshold) would roll
+ * the release back.
  */
-const patient = (a: {
-  stepWeight: number;
-  maxWeight: number;
-}): { interval: string; threshold: number; stepWeight: number; maxWeight: number } => ({
+const patient = (a: { stepWeight: number; maxWeight: number }): Partial<NonNullable<CanarySpec['analysis']>> => ({
   interval: '2s',
   threshold: 5,
+  metrics: [{ name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } }],
   ...a,
 });
 
@@ -203,23 +203,27 @@ describe('high availability and faults', () => {
     expectCleanRun(s.timeline.routeWeights, [10, 20, 30, 40]);
   });
 
-  it('Prometheus stops answering mid-release: the checks fail as provider errors and the release is rolled back, never promoted', async () => {
-    s = await scenario({ prefix: 'prometheus', analysis: { interval: '2s', threshold: 2, stepWeight: 10, maxWeight: 40 } });
-    const from = s.timeline.phases.length;
-    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-    await untilWeight(s, 10);
-    const prometheus = envInfo().pids.prometheus;
-    process.kill(prometheus!, 'SIGSTOP');
-    try {
-      const failed = await s.timeline.waitForPhase('Failed', 60_000, from);
-      expect(failed.checks).toMatch(/ProviderError/);
-    } finally {
-      process.kill(prometheus!, 'SIGCONT');
-    }
-    expect(s.timeline.phases.slice(from).some((p) => p.phase === 'Promoting' || p.phase === 'Succeeded')).toBe(false);
-  });
+  // Prometheus' fault and the restarts below make no request of the API server that the tests above do not make.
+  itOnMainPass(
+    'Prometheus stops answering mid-release: the checks fail as provider errors and the release is rolled back, never promoted',
+    async () => {
+      s = await scenario({ prefix: 'prometheus', analysis: { interval: '2s', threshold: 2, stepWeight: 10, maxWeight: 40 } });
+      const from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      await untilWeight(s, 10);
+      const prometheus = envInfo().pids.prometheus;
+      process.kill(prometheus!, 'SIGSTOP');
+      try {
+        const failed = await s.timeline.waitForPhase('Failed', 60_000, from);
+        expect(failed.checks).toMatch(/ProviderError/);
+      } finally {
+        process.kill(prometheus!, 'SIGCONT');
+      }
+      expect(s.timeline.phases.slice(from).some((p) => p.phase === 'Promoting' || p.phase === 'Succeeded')).toBe(false);
+    },
+  );
 
-  it.each(['Initializing', 'Promoting', 'Finalising'])(
+  itOnMainPass.each(['Initializing', 'Promoting', 'Finalising'])(
     'the operator SIGKILLed in %s is restarted and the release ends as an uninterrupted one',
     async (phase) => {
       const killIn = async (scn: Scenario, from: number): Promise<void> => {

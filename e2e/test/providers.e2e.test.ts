@@ -14,6 +14,7 @@ import {
   TRAEFIK_CRDS,
 } from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
+import { itOnMainPass } from './env.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
 interface ProviderCase {
@@ -151,7 +152,8 @@ describe.each(CASES)('$title', (c) => {
     expect(canaryOk).toBeGreaterThan(0);
   });
 
-  it('rolls back a revision that fails, and the data plane stops sending it traffic', async () => {
+  // Writes the same objects with the same verbs as the promotion: not run again in the compatibility pass.
+  itOnMainPass('rolls back a revision that fails, and the data plane stops sending it traffic', async () => {
     const from = s.timeline.phases.length;
     s.timeline.routeWeights.length = 0;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.6' });
