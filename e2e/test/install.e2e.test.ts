@@ -141,6 +141,7 @@ describe('the Helm chart, rendered', () => {
       RECONCILE_DEADLINE: '3m',
       FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
+      FLAGGER_COMPAT_METRICS: 'false',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');

@@ -74,6 +74,7 @@ const schema = z
     reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
+    flaggerCompatMetrics: trueFalse,
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
@@ -108,6 +109,7 @@ const SETTINGS = {
   reconcileDeadlineMs: { flag: 'reconcile-deadline', env: 'RECONCILE_DEADLINE', default: '3m' },
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
+  flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
 } as const;
 
 export class ConfigError extends Error {

@@ -18,8 +18,8 @@ import { createLogger, type Logger } from './util/log.js';
 const VERSION = '0.1.0';
 
 async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<void>> {
-  const metrics = new OperatorMetrics();
-  metrics.info.set({ version: VERSION, mesh_provider: cfg.meshProvider }, 1);
+  const metrics = new OperatorMetrics({ flaggerCompat: cfg.flaggerCompatMetrics });
+  metrics.setInfo(VERSION, cfg.meshProvider);
   const client = await clientFromKubeConfig({
     kubeconfig: cfg.kubeconfig,
     userAgent: `tollgate/${VERSION}`,

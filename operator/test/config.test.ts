@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      flaggerCompatMetrics: false,
     });
   });
 
@@ -87,7 +88,20 @@ describe('loadConfig from the environment', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      flaggerCompatMetrics: false,
     });
+  });
+});
+
+describe('loadConfig: Flagger-compatible metrics', () => {
+  it('given FLAGGER_COMPAT_METRICS=true, then the operator exports them', () => {
+    expect(loadConfig([], { FLAGGER_COMPAT_METRICS: 'true' }).flaggerCompatMetrics).toBe(true);
+  });
+
+  it('given --flagger-compat-metrics=yes, then it is refused with a clear message', () => {
+    expect(() => loadConfig(['--flagger-compat-metrics=yes'], {})).toThrow(
+      '--flagger-compat-metrics / FLAGGER_COMPAT_METRICS: must be true or false',
+    );
   });
 });
 

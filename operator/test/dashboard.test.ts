@@ -187,7 +187,7 @@ describe('OperatorMetrics of a deleted Canary', () => {
     const m = new OperatorMetrics();
     m.observeCanary(canary('Progressing'));
     m.observeChecks(canary('Progressing'), [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }]);
-    m.observeOutcome(canary('Progressing'), 'failed');
+    m.observeOutcome(canary('Progressing'), 'failed', { strategy: 'canary', skipped: false });
     const names = [
       'tollgate_canary_phase',
       'tollgate_canary_metric_analysis',

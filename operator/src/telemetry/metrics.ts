@@ -2,6 +2,7 @@ import { primaryName } from '@tollgate/contract/metadata';
 import { REPORTED_PHASES } from '@tollgate/contract/phases';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Canary, CheckResult, Phase } from '../api/types.js';
+import { FlaggerMetrics, runKey, type RunKind } from './flagger-metrics.js';
 
 const PHASE_VALUE: Partial<Record<Phase, number>> = { Progressing: 0, Failed: 2 };
 
@@ -10,6 +11,13 @@ interface Exported {
   metrics: Set<string>;
   results: Set<string>;
   outcomes: Set<string>;
+  /** Flagger's successes/failures series (runKey), with FLAGGER_COMPAT_METRICS. */
+  runs: Set<string>;
+}
+
+export interface OperatorMetricsOptions {
+  /** Also export Flagger's metric names and labels (FLAGGER_COMPAT_METRICS). */
+  flaggerCompat?: boolean;
 }
 
 /** The operator's own Prometheus metrics, served on /metrics. */
@@ -118,14 +126,24 @@ export class OperatorMetrics {
   /** Canaries known per namespace, for tollgate_canary_total. */
   private readonly known = new Map<string, Set<string>>();
 
-  constructor() {
+  /** Flagger's series, when the operator exports them too. */
+  readonly flagger: FlaggerMetrics | undefined;
+
+  constructor(opts: OperatorMetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
+    this.flagger = opts.flaggerCompat ? new FlaggerMetrics(this.registry) : undefined;
+  }
+
+  /** The operator's version and default provider (tollgate_info, and flagger_info with the compat metrics). */
+  setInfo(version: string, meshProvider: string): void {
+    this.info.set({ version, mesh_provider: meshProvider }, 1);
+    this.flagger?.info.set({ version, mesh_provider: meshProvider }, 1);
   }
 
   private exportedFor(namespace: string, name: string): Exported {
     const key = `${namespace}/${name}`;
     let e = this.exported.get(key);
-    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set() }));
+    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set(), runs: new Set() }));
     return e;
   }
 
@@ -136,9 +154,11 @@ export class OperatorMetrics {
     if (names.size) {
       this.known.set(namespace, names);
       this.canaries.set({ namespace }, names.size);
+      this.flagger?.total.set({ namespace }, names.size);
     } else {
       this.known.delete(namespace);
       this.canaries.remove({ namespace });
+      this.flagger?.total.remove({ namespace });
     }
   }
 
@@ -152,6 +172,7 @@ export class OperatorMetrics {
     this.weight.set({ workload: c.spec.targetRef.name, namespace: labels.namespace }, w);
     this.weight.set({ workload: primaryName(c.spec.targetRef.name), namespace: labels.namespace }, 100 - w);
     this.failedChecks.set(labels, c.status?.failedChecks ?? 0);
+    this.flagger?.observeCanary(c);
   }
 
   observeChecks(c: Canary, checks: CheckResult[]): void {
@@ -164,14 +185,24 @@ export class OperatorMetrics {
       if (r.min !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'min' }, r.min);
       if (r.max !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'max' }, r.max);
       this.checkResults.inc({ ...labels, metric: r.name, result: r.ok ? 'pass' : (r.reason ?? 'fail') });
+      this.flagger?.observeCheck(c, r);
     }
   }
 
+  /** The time of one analysis step (flagger_canary_duration_seconds, with the compat metrics). */
+  observeAnalysisStep(c: Canary, seconds: number): void {
+    this.flagger?.observeTick(c, seconds);
+  }
+
   /** A finished run (succeeded or failed). */
-  observeOutcome(c: Canary, outcome: 'succeeded' | 'failed'): void {
+  observeOutcome(c: Canary, outcome: 'succeeded' | 'failed', kind: RunKind): void {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
-    this.exportedFor(labels.namespace, labels.name).outcomes.add(outcome);
+    const e = this.exportedFor(labels.namespace, labels.name);
+    e.outcomes.add(outcome);
     this.outcomes.inc({ ...labels, outcome });
+    if (!this.flagger) return;
+    e.runs.add(runKey(outcome, kind));
+    this.flagger.observeOutcome(c, outcome, kind);
   }
 
   /** The Canary is gone: every series it exported is removed. */
@@ -184,6 +215,7 @@ export class OperatorMetrics {
     this.weight.remove({ workload: primaryName(target), namespace });
     const e = this.exported.get(`${namespace}/${name}`);
     this.exported.delete(`${namespace}/${name}`);
+    this.flagger?.forget(namespace, target, e?.metrics ?? [], e?.runs ?? []);
     if (!e) return;
     for (const metric of e.metrics) {
       this.analysis.remove({ ...labels, metric });

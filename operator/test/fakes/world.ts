@@ -83,7 +83,8 @@ export class World {
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
-  constructor() {
+  /** metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise. */
+  constructor(opts: { metrics?: OperatorMetrics } = {}) {
     const client = this.kube.client();
     const informers = this.kube.registry();
     const logger = silentLogger();
@@ -129,7 +130,7 @@ export class World {
           return { results: [], sent: 0, failed: 0 };
         },
       },
-      metrics: new OperatorMetrics(),
+      metrics: opts.metrics ?? new OperatorMetrics(),
       defaultProvider: 'istio',
       fieldManager: 'test',
       now: () => this.now,

@@ -76,7 +76,17 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
   return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
 }
 
+/** One analysis step, timed (flagger_canary_duration_seconds: Flagger times its analysis the same way). */
 async function step(turn: ReadyTurn): Promise<Transition> {
+  const started = performance.now();
+  try {
+    return await analysisStep(turn);
+  } finally {
+    turn.deps.metrics.observeAnalysisStep(turn.canary, (performance.now() - started) / 1000);
+  }
+}
+
+async function analysisStep(turn: ReadyTurn): Promise<Transition> {
   const checks = await measure(turn);
   turn.deps.metrics.observeChecks(turn.canary, checks);
   const s = turn.status;
