@@ -67,10 +67,6 @@ function summary(
     `${plural(r.dropped.length, 'field')} dropped`,
   ];
   if (refused) parts.push(`${plural(refused, 'error')} the API server would refuse`);
-  const tail = !failed
-    ? ''
-    : refused
-      ? '; nothing written'
-      : '; nothing written (--allow-dropped writes it anyway)';
+  const tail = !failed ? '' : refused ? '; nothing written' : '; nothing written (--allow-dropped writes it anyway)';
   return `${parts.join('; ')}${tail}.`;
 }

@@ -55,7 +55,9 @@ export function convertAnalysisTemplate(obj: Record<string, unknown>, f: Finding
   for (const k of ['dryRun', 'measurementRetention'])
     if (spec[k] !== undefined) f.drop(`spec.${k}`, 'Tollgate has no dry-run metrics and keeps no measurements');
   if (obj.kind === 'ClusterAnalysisTemplate')
-    f.note('a ClusterAnalysisTemplate becomes a MetricTemplate in one namespace: apply it where the Canaries are (or refer to it with templateRef.namespace)');
+    f.note(
+      'a ClusterAnalysisTemplate becomes a MetricTemplate in one namespace: apply it where the Canaries are (or refer to it with templateRef.namespace)',
+    );
   const metrics = Array.isArray(spec.metrics) ? spec.metrics : [];
   const out: ConvertedTemplate = { metricTemplates: [], metrics: [] };
   metrics.forEach((m, i) => {
@@ -77,12 +79,17 @@ function templateArgs(args: unknown, f: Findings): Record<string, string | undef
     if (!isObject(a) || typeof a.name !== 'string') return;
     out[a.name] = typeof a.value === 'string' ? a.value : undefined;
     if (a.valueFrom !== undefined)
-      f.drop(`spec.args[${i}].valueFrom`, 'Tollgate template variables are plain strings (secrets go in the provider\'s secretRef)');
+      f.drop(`spec.args[${i}].valueFrom`, "Tollgate template variables are plain strings (secrets go in the provider's secretRef)");
   });
   return out;
 }
 
-function metricTemplate(name: string, meta: Record<string, unknown>, cluster: boolean, spec: Record<string, unknown>): Record<string, unknown> {
+function metricTemplate(
+  name: string,
+  meta: Record<string, unknown>,
+  cluster: boolean,
+  spec: Record<string, unknown>,
+): Record<string, unknown> {
   const metadata: Record<string, unknown> = { name };
   if (!cluster && typeof meta.namespace === 'string') metadata.namespace = meta.namespace;
   if (isObject(meta.labels)) metadata.labels = meta.labels;
@@ -115,9 +122,16 @@ function convertMetric(
     for (const n of range.notes) f.note(`${path}: ${n}`);
     for (const [k, reason] of Object.entries(METRIC_DROPS)) if (m[k] !== undefined) f.drop(`${path}.${k}`, reason);
     for (const k of Object.keys(m)) if (!METRIC_KNOWN.has(k) && !METRIC_DROPS[k]) f.drop(`${path}.${k}`, 'no Tollgate equivalent');
-    return { spec: { provider: result.provider, query: result.query }, metric: templateMetric(m, mtName, range, result.window, used, defaults) };
+    return {
+      spec: { provider: result.provider, query: result.query },
+      metric: templateMetric(m, mtName, range, result.window, used, defaults),
+    };
   } catch (err) {
-    if (err instanceof ConditionError) f.drop(`${path}.${m.successCondition !== undefined ? 'successCondition' : 'failureCondition'}`, `not a threshold range: ${err.message}`);
+    if (err instanceof ConditionError)
+      f.drop(
+        `${path}.${m.successCondition === undefined && m.failureCondition !== undefined ? 'failureCondition' : 'successCondition'}`,
+        `not a threshold range: ${err.message}`,
+      );
     else if (err instanceof RefusedMetric) f.drop(err.path, err.message);
     else throw err;
     return undefined;

@@ -44,7 +44,11 @@ function headersOf(value: unknown, path: string, used: Set<string>): Record<stri
   const out: Record<string, string[]> = {};
   for (const h of value) {
     if (!isObject(h) || typeof h.key !== 'string' || typeof h.value !== 'string') continue;
-    if (/\{\{/.test(h.value)) throw new RefusedMetric(path, `header ${h.key}: Tollgate fills variables in the query only (put secrets in the provider's secretRef)`);
+    if (/\{\{/.test(h.value))
+      throw new RefusedMetric(
+        path,
+        `header ${h.key}: Tollgate fills variables in the query only (put secrets in the provider's secretRef)`,
+      );
     (out[h.key] ??= []).push(translateArgs(h.value, path, used));
   }
   return out;
@@ -118,9 +122,11 @@ function jsonPathOf(value: unknown, field: string | undefined, path: string): st
 const web: Builder = (p, path, f, used, range) => {
   if (typeof p.url !== 'string') throw new RefusedMetric(`${path}.url`, 'no url');
   const m = /^(https?:\/\/[^/?#]+)(.*)$/.exec(p.url);
-  if (!m || /\{\{/.test(m[1]!)) throw new RefusedMetric(`${path}.url`, 'the scheme and host of the URL must be literal (Tollgate fills variables in the path only)');
+  if (!m || /\{\{/.test(m[1]!))
+    throw new RefusedMetric(`${path}.url`, 'the scheme and host of the URL must be literal (Tollgate fills variables in the path only)');
   const method = typeof p.method === 'string' ? p.method.toUpperCase() : 'GET';
-  if (method !== 'GET' && method !== 'POST') throw new RefusedMetric(`${path}.method`, `Tollgate's web provider sends GET or POST, not ${method}`);
+  if (method !== 'GET' && method !== 'POST')
+    throw new RefusedMetric(`${path}.method`, `Tollgate's web provider sends GET or POST, not ${method}`);
   if (p.timeoutSeconds !== undefined) f.drop(`${path}.timeoutSeconds`, 'Tollgate gives every metric query the same deadline');
   const body = p.jsonBody ?? p.body;
   const headers = headersOf(p.headers, `${path}.headers`, used);

@@ -33,8 +33,8 @@ const SPEC_DROPS: Record<string, string> = {
 };
 
 const CANARY_DROPS: Record<string, string> = {
-  maxSurge: 'Tollgate scales the canary to the target\'s replicas (the Deployment\'s own strategy applies to its rolling update)',
-  maxUnavailable: 'Tollgate scales the canary to the target\'s replicas (the Deployment\'s own strategy applies to its rolling update)',
+  maxSurge: "Tollgate scales the canary to the target's replicas (the Deployment's own strategy applies to its rolling update)",
+  maxUnavailable: "Tollgate scales the canary to the target's replicas (the Deployment's own strategy applies to its rolling update)",
   antiAffinity: 'Tollgate adds no anti-affinity between primary and canary pods',
   canaryMetadata: 'Tollgate puts no ephemeral labels on the canary pods (service.canary labels its Service)',
   stableMetadata: 'Tollgate puts no ephemeral labels on the primary pods (service.primary labels its Service)',
@@ -43,7 +43,7 @@ const CANARY_DROPS: Record<string, string> = {
   abortScaleDownDelaySeconds: 'Tollgate scales the canary down as soon as a run fails',
   dynamicStableScale: 'Tollgate keeps the primary at full size during the run',
   pingPong: 'Tollgate swaps primary and canary with its own Services',
-  minPodsPerReplicaSet: 'Tollgate scales the canary to the target\'s replicas',
+  minPodsPerReplicaSet: "Tollgate scales the canary to the target's replicas",
   replicaProgressThreshold: 'Tollgate waits for every canary pod to be ready (analysis.canaryReadyThreshold sets how many)',
 };
 
@@ -54,7 +54,8 @@ export function convertRollout(obj: Record<string, unknown>, inputs: RolloutInpu
   const spec = isObject(obj.spec) ? obj.spec : {};
   const name = str(meta.name) ?? 'rollout';
   for (const [k, reason] of Object.entries(SPEC_DROPS)) if (spec[k] !== undefined) f.drop(`spec.${k}`, reason);
-  if (spec.progressDeadlineAbort === false) f.drop('spec.progressDeadlineAbort', 'a Tollgate run always fails when progressDeadlineSeconds passes');
+  if (spec.progressDeadlineAbort === false)
+    f.drop('spec.progressDeadlineAbort', 'a Tollgate run always fails when progressDeadlineSeconds passes');
   const target = targetOf(spec, name, inputs, f);
   const strategy = isObject(spec.strategy) ? spec.strategy : {};
   const body = isObject(strategy.canary)
@@ -101,20 +102,32 @@ interface Target {
 function targetOf(spec: Record<string, unknown>, name: string, inputs: RolloutInputs, f: Findings): Target {
   const ref = isObject(spec.workloadRef) ? spec.workloadRef : undefined;
   if (!ref) return { name, fromTemplate: true, ...(isObject(spec.template) ? { template: spec.template } : {}) };
-  if (ref.kind !== 'Deployment') f.drop('spec.workloadRef', `a Canary releases a Deployment, not a ${String(ref.kind)}: the Canary names a Deployment ${String(ref.name)}`);
+  if (ref.kind !== 'Deployment')
+    f.drop(
+      'spec.workloadRef',
+      `a Canary releases a Deployment, not a ${String(ref.kind)}: the Canary names a Deployment ${String(ref.name)}`,
+    );
   if (ref.scaleDown !== undefined) f.drop('spec.workloadRef.scaleDown', 'Tollgate scales the target down itself once the primary runs it');
   const refName = str(ref.name) ?? name;
   const deployment = inputs.deployment(refName);
   const depSpec = isObject(deployment?.spec) ? deployment.spec : undefined;
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
   const template = isObject(depSpec?.template) ? depSpec.template : undefined;
-  if (!deployment) f.note(`spec.workloadRef: the Deployment ${refName} is released as it is; if it was scaled to 0 for Argo, give it ${replicas} replicas`);
+  if (!deployment)
+    f.note(
+      `spec.workloadRef: the Deployment ${refName} is released as it is; if it was scaled to 0 for Argo, give it ${replicas} replicas`,
+    );
   const workload = deployment && depSpec?.replicas === 0 ? { name: refName, replicas } : undefined;
   return { name: refName, fromTemplate: false, ...(template ? { template } : {}), ...(workload ? { workload } : {}) };
 }
 
 /** The apex Service's port: the Service of the input with that name, else the first container port. */
-function serviceOf(apex: string, template: Record<string, unknown> | undefined, inputs: RolloutInputs, f: Findings): Record<string, unknown> | undefined {
+function serviceOf(
+  apex: string,
+  template: Record<string, unknown> | undefined,
+  inputs: RolloutInputs,
+  f: Findings,
+): Record<string, unknown> | undefined {
   const svc = inputs.service(apex);
   const ports = isObject(svc?.spec) && Array.isArray(svc.spec.ports) ? svc.spec.ports : [];
   const first = ports.find(isObject);
@@ -129,7 +142,8 @@ function serviceOf(apex: string, template: Record<string, unknown> | undefined, 
 function firstContainerPort(template: Record<string, unknown> | undefined): number | undefined {
   const podSpec = isObject(template?.spec) ? template.spec : {};
   for (const c of Array.isArray(podSpec.containers) ? podSpec.containers : []) {
-    for (const p of isObject(c) && Array.isArray(c.ports) ? c.ports : []) if (isObject(p) && typeof p.containerPort === 'number') return p.containerPort;
+    for (const p of isObject(c) && Array.isArray(c.ports) ? c.ports : [])
+      if (isObject(p) && typeof p.containerPort === 'number') return p.containerPort;
   }
   return undefined;
 }
@@ -144,12 +158,13 @@ function canarySpec(c: Record<string, unknown>, inputs: RolloutInputs, f: Findin
   for (const [k, reason] of Object.entries(CANARY_DROPS)) if (c[k] !== undefined) f.drop(`spec.strategy.canary.${k}`, reason);
   const routing = routingOf(c.trafficRouting, f, inputs);
   const apex = routing.apex ?? str(c.stableService);
-  if (str(c.canaryService)) f.drop('spec.strategy.canary.canaryService', `Tollgate writes its own canary Service (${apex ?? '<target>'}-canary)`);
+  if (str(c.canaryService))
+    f.drop('spec.strategy.canary.canaryService', `Tollgate writes its own canary Service (${apex ?? '<target>'}-canary)`);
   const plan = planSteps(Array.isArray(c.steps) ? c.steps : [], f);
-  const refsList = [...(isObject(c.analysis) ? [c.analysis] : []), ...plan.analyses];
+  const refsList = [...(isObject(c.analysis) ? [{ path: 'spec.strategy.canary.analysis', ref: c.analysis }] : []), ...plan.analyses];
   if (isObject(c.analysis) && c.analysis.startingStep !== undefined)
     f.drop('spec.strategy.canary.analysis.startingStep', 'Tollgate checks the metrics from the first step');
-  const metrics = analysisMetrics(refsList, 'spec.strategy.canary', inputs, f);
+  const metrics = analysisMetrics(refsList, inputs, f);
   const analysis: Record<string, unknown> = { ...metrics.settings };
   if (routing.provider === 'kubernetes') {
     analysis.iterations = Math.max(plan.steps.length, 1);
@@ -166,14 +181,14 @@ const BLUE_GREEN_DROPS: Record<string, string> = {
   autoPromotionEnabled: 'a Canary has no manual gate before promotion (gate it with a confirm-promotion webhook)',
   autoPromotionSeconds: 'a Canary promotes once its iterations pass',
   postPromotionAnalysis: 'Tollgate analyses before promotion only',
-  previewReplicaCount: 'Tollgate runs the new version at the target\'s replicas',
+  previewReplicaCount: "Tollgate runs the new version at the target's replicas",
   scaleDownDelaySeconds: 'Tollgate scales the old version down as soon as the primary is promoted',
   scaleDownDelayRevisionLimit: 'Tollgate keeps one canary',
   abortScaleDownDelaySeconds: 'Tollgate scales the new version down as soon as a run fails',
   antiAffinity: 'Tollgate adds no anti-affinity between primary and canary pods',
   previewMetadata: 'Tollgate puts no ephemeral labels on pods',
   activeMetadata: 'Tollgate puts no ephemeral labels on pods',
-  maxUnavailable: 'the Deployment\'s own strategy applies to its rolling update',
+  maxUnavailable: "the Deployment's own strategy applies to its rolling update",
 };
 
 function blueGreenSpec(bg: Record<string, unknown>, inputs: RolloutInputs, f: Findings): StrategyBody {
@@ -181,8 +196,8 @@ function blueGreenSpec(bg: Record<string, unknown>, inputs: RolloutInputs, f: Fi
     if (bg[k] === undefined || (k === 'autoPromotionEnabled' && bg[k] === true)) continue;
     f.drop(`spec.strategy.blueGreen.${k}`, reason);
   }
-  const refsList = isObject(bg.prePromotionAnalysis) ? [bg.prePromotionAnalysis] : [];
-  const metrics = analysisMetrics(refsList, 'spec.strategy.blueGreen', inputs, f);
+  const pre = bg.prePromotionAnalysis;
+  const metrics = analysisMetrics(isObject(pre) ? [{ path: 'spec.strategy.blueGreen.prePromotionAnalysis', ref: pre }] : [], inputs, f);
   const analysis: Record<string, unknown> = { ...metrics.settings, iterations: 1 };
   if (metrics.list.length) analysis.metrics = metrics.list;
   return { routing: { provider: 'kubernetes' }, ...(str(bg.activeService) ? { apex: str(bg.activeService) } : {}), analysis };
@@ -194,12 +209,13 @@ interface Metrics {
 }
 
 /** The metrics of every AnalysisTemplate the Rollout refers to, with the Rollout's args as template variables. */
-function analysisMetrics(refsList: Record<string, unknown>[], base: string, inputs: RolloutInputs, f: Findings): Metrics {
+function analysisMetrics(refsList: { path: string; ref: Record<string, unknown> }[], inputs: RolloutInputs, f: Findings): Metrics {
   const found: TemplateMetric[] = [];
   const seen = new Set<string>();
-  for (const ref of refsList) {
-    const args = argsOf(ref.args, base, f);
-    for (const t of Array.isArray(ref.templates) ? ref.templates : []) {
+  for (const { path, ref } of refsList) {
+    const args = argsOf(ref.args, `${path}.args`, f);
+    const templates = Array.isArray(ref.templates) ? ref.templates : [];
+    for (const [i, t] of templates.entries()) {
       if (!isObject(t) || typeof t.templateName !== 'string') continue;
       const cluster = t.clusterScope === true;
       const key = `${cluster}/${t.templateName}`;
@@ -207,32 +223,42 @@ function analysisMetrics(refsList: Record<string, unknown>[], base: string, inpu
       seen.add(key);
       const converted = inputs.template(t.templateName, cluster);
       if (!converted) {
-        f.drop(`${base}: ${cluster ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate'} ${t.templateName}`, 'not in the input (convert it with the Rollout), or none of its metrics converts');
+        f.drop(
+          `${path}.templates[${i}]`,
+          `the ${cluster ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate'} ${t.templateName} is not in the input (convert it with the Rollout), or none of its metrics converts`,
+        );
         continue;
       }
-      for (const m of converted.metrics) found.push(withArgs(m, args, f));
+      for (const m of converted.metrics) found.push(withArgs(m, args, `${path}.args`, f));
     }
   }
   return { list: found.map((m) => m.canaryMetric), settings: settingsOf(found, f) };
 }
 
-function argsOf(args: unknown, base: string, f: Findings): Record<string, string> {
+function argsOf(args: unknown, path: string, f: Findings): Record<string, string> {
   const out: Record<string, string> = {};
   if (!Array.isArray(args)) return out;
-  for (const a of args) {
+  for (const [i, a] of args.entries()) {
     if (!isObject(a) || typeof a.name !== 'string') continue;
     if (typeof a.value === 'string') out[a.name] = a.value;
     else if (a.valueFrom !== undefined)
-      f.drop(`${base} analysis arg ${a.name}`, 'Tollgate template variables are plain strings (use {{ namespace }} or {{ target }} in the query for the Canary\'s own)');
+      f.drop(
+        `${path}[${i}].valueFrom`,
+        "Tollgate template variables are plain strings (use {{ namespace }} or {{ target }} in the query for the Canary's own)",
+      );
   }
   return out;
 }
 
-function withArgs(m: TemplateMetric, args: Record<string, string>, f: Findings): TemplateMetric {
+function withArgs(m: TemplateMetric, args: Record<string, string>, argsPath: string, f: Findings): TemplateMetric {
   const vars: Record<string, string> = {};
   for (const [k, dflt] of Object.entries(m.variables)) {
     const v = args[k] ?? dflt;
-    if (v === undefined) f.drop(`metric ${String(m.canaryMetric.name)}`, `its query uses the arg ${k}, which has no value`);
+    if (v === undefined)
+      f.drop(
+        argsPath,
+        `the metric ${String(m.canaryMetric.name)} uses the arg ${k}, which has no value here: set its templateVariables.${k} in the Canary`,
+      );
     else vars[k] = v;
   }
   return Object.keys(vars).length ? { ...m, canaryMetric: { ...m.canaryMetric, templateVariables: vars } } : m;
@@ -244,8 +270,12 @@ function settingsOf(metrics: TemplateMetric[], f: Findings): Record<string, unkn
   const limits = metrics.map((m) => m.failureLimit ?? 0);
   const out: Record<string, unknown> = {};
   if (intervals.length) out.interval = intervals[0];
-  if (intervals.length > 1) f.note(`the metrics are measured every ${intervals.join(', ')} in Argo; Tollgate checks them all every ${intervals[0]}`);
+  if (intervals.length > 1)
+    f.note(`the metrics are measured every ${intervals.join(', ')} in Argo; Tollgate checks them all every ${intervals[0]}`);
   if (limits.length) out.threshold = Math.min(...limits) + 1;
-  if (new Set(limits).size > 1) f.note(`the metrics tolerate ${limits.join(', ')} failures in Argo; Tollgate counts failed checks of all metrics together (threshold ${Math.min(...limits) + 1})`);
+  if (new Set(limits).size > 1)
+    f.note(
+      `the metrics tolerate ${limits.join(', ')} failures in Argo; Tollgate counts failed checks of all metrics together (threshold ${Math.min(...limits) + 1})`,
+    );
   return out;
 }

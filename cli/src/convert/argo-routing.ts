@@ -40,9 +40,15 @@ const ROUTERS: Record<string, RouterFn> = {
     const ingresses = [cfg.stableIngress, ...(Array.isArray(cfg.stableIngresses) ? cfg.stableIngresses : [])].filter(
       (n): n is string => typeof n === 'string',
     );
-    dropAll(cfg, `${BASE}.nginx`, f, 'no Tollgate equivalent (Tollgate writes the canary Ingress itself)', ['stableIngress', 'stableIngresses']);
+    dropAll(cfg, `${BASE}.nginx`, f, 'no Tollgate equivalent (Tollgate writes the canary Ingress itself)', [
+      'stableIngress',
+      'stableIngresses',
+    ]);
     if (ingresses.length > 1) f.drop(`${BASE}.nginx.stableIngresses`, `a Canary has one ingressRef: ${ingresses[0]} is kept`);
-    return { provider: 'nginx', ...(ingresses[0] ? { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingresses[0] } } : {}) };
+    return {
+      provider: 'nginx',
+      ...(ingresses[0] ? { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingresses[0] } } : {}),
+    };
   },
   smi: (cfg, f) => {
     dropAll(cfg, `${BASE}.smi`, f, OWN_ROUTE('TrafficSplit'), ['rootService']);
@@ -54,11 +60,14 @@ const ROUTERS: Record<string, RouterFn> = {
   },
   apisix: (cfg, f) => {
     const route = isObject(cfg.route) ? cfg.route : {};
-    if (route.rules !== undefined) f.drop(`${BASE}.apisix.route.rules`, 'a Canary names the whole ApisixRoute (routeRef); rules cannot be chosen');
+    if (route.rules !== undefined)
+      f.drop(`${BASE}.apisix.route.rules`, 'a Canary names the whole ApisixRoute (routeRef); rules cannot be chosen');
     dropAll(cfg, `${BASE}.apisix`, f, 'no Tollgate equivalent', ['route']);
     return {
       provider: 'apisix',
-      ...(typeof route.name === 'string' ? { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: route.name } } : {}),
+      ...(typeof route.name === 'string'
+        ? { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: route.name } }
+        : {}),
     };
   },
   appMesh: (cfg, f) => {
@@ -75,15 +84,20 @@ const UNSUPPORTED: Record<string, string> = {
 
 function gatewayApi(cfg: Record<string, unknown>, f: Findings, inputs: RoutingInputs): Routing {
   const plugin = cfg['argoproj-labs/gatewayAPI'];
-  for (const k of Object.keys(cfg)) if (k !== 'argoproj-labs/gatewayAPI') f.drop(`${BASE}.plugins.${k}`, 'Tollgate loads no traffic router plugins');
+  for (const k of Object.keys(cfg))
+    if (k !== 'argoproj-labs/gatewayAPI') f.drop(`${BASE}.plugins.${k}`, 'Tollgate loads no traffic router plugins');
   if (!isObject(plugin)) return basic(f);
   const path = `${BASE}.plugins.argoproj-labs/gatewayAPI`;
   const name = typeof plugin.httpRoute === 'string' ? plugin.httpRoute : undefined;
   const route = name ? inputs.httpRoute(name) : undefined;
-  const parentRefs = isObject(route?.spec) && Array.isArray(route.spec.parentRefs) ? (route.spec.parentRefs as Record<string, unknown>[]) : undefined;
+  const parentRefs =
+    isObject(route?.spec) && Array.isArray(route.spec.parentRefs) ? (route.spec.parentRefs as Record<string, unknown>[]) : undefined;
   dropAll(plugin, path, f, OWN_ROUTE('HTTPRoute'), ['httpRoute']);
   if (!parentRefs) {
-    f.drop(`${path}.httpRoute`, `${OWN_ROUTE('HTTPRoute')}; the HTTPRoute ${name ?? ''} is not in the input, so set spec.service.gatewayRefs to its parentRefs`);
+    f.drop(
+      `${path}.httpRoute`,
+      `${OWN_ROUTE('HTTPRoute')}; the HTTPRoute ${name ?? ''} is not in the input, so set spec.service.gatewayRefs to its parentRefs`,
+    );
     return { provider: 'gatewayapi:v1' };
   }
   f.note(`${path}.httpRoute: ${OWN_ROUTE('HTTPRoute')}, attached to the parentRefs of ${name}`);

@@ -8,8 +8,8 @@ import { isObject, type Findings } from './report.js';
 export interface StepPlan {
   /** Ascending weights, each with the least time it is held. */
   steps: { weight: number; pause?: string }[];
-  /** AnalysisTemplate references of inline analysis steps (their args too). */
-  analyses: Record<string, unknown>[];
+  /** Inline analysis steps (their templates and args), with their paths. */
+  analyses: { path: string; ref: Record<string, unknown> }[];
 }
 
 export const MANUAL_GATE_REASON =
@@ -50,7 +50,7 @@ export function planSteps(steps: unknown[], f: Findings, base = 'spec.strategy.c
     if (key === 'setWeight') return setWeight(plan, step.setWeight, `${path}.setWeight`, f);
     if (key === 'pause') return pause(plan, step.pause, `${path}.pause`, f);
     if (key === 'analysis') {
-      plan.analyses.push(isObject(step.analysis) ? step.analysis : {});
+      plan.analyses.push({ path: `${path}.analysis`, ref: isObject(step.analysis) ? step.analysis : {} });
       return f.note(`${path}.analysis: its metrics are checked at every step of the run, not once at this step`);
     }
     f.drop(`${path}${key ? `.${key}` : ''}`, STEP_REASONS[key ?? ''] ?? 'not an Argo Rollouts canary step Tollgate knows');

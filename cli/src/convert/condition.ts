@@ -142,6 +142,7 @@ function success(text: string, b: Bounds): void {
   const alternatives = splitTop(tokenize(text), '||');
   const terms = alternatives.map((alt) => splitTop(unwrap(alt), '&&').map((c) => term(c, text)));
   const conj = terms.filter((ts) => !(ts.length === 1 && ts[0]!.kind === 'nodata'));
+  if (!conj.length) throw new ConditionError(`"${text}" only tests for no data: it sets no bound on the value`);
   if (conj.length !== 1) throw new ConditionError(`"${text}" is an "or" of several ranges, not one range`);
   if (terms.length > 1) b.noData = true;
   for (const t of conj[0]!) {
@@ -157,6 +158,7 @@ const NEGATE: Record<Op, Op> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
 function failure(text: string, b: Bounds): void {
   for (const alt of splitTop(tokenize(text), '||')) {
     const conj = splitTop(unwrap(alt), '&&');
+    if (!conj.length) throw new ConditionError(`"${text}" only tests for no data: it sets no bound on the value`);
     if (conj.length !== 1) throw new ConditionError(`"${text}" fails on an "and" of comparisons, whose opposite is not one range`);
     const t = term(conj[0]!, text);
     if (t.kind === 'nodata') {
@@ -175,7 +177,8 @@ function failure(text: string, b: Bounds): void {
 export function conditionRange(successCondition?: string, failureCondition?: string): Range {
   const s = successCondition?.trim();
   const f = failureCondition?.trim();
-  if (!s && !f) throw new ConditionError('neither successCondition nor failureCondition is set (every measurement is Inconclusive in Argo)');
+  if (!s && !f)
+    throw new ConditionError('neither successCondition nor failureCondition is set (every measurement is Inconclusive in Argo)');
   const b: Bounds = { noData: false, notes: [] };
   if (s) success(s, b);
   if (f) {

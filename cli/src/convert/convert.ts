@@ -56,8 +56,9 @@ export function convertManifests(inputs: ConvertInput[]): ConvertResult {
   for (const c of chunks) if (isArgo(c.value, TEMPLATE_KINDS)) convertTemplate(w, c);
   for (const c of chunks) if (isArgo(c.value, new Set(['Rollout']))) rollout(w, c);
   for (const c of chunks) flagger(w, c);
-  for (const c of chunks) if (isArgo(c.value, new Set(['AnalysisRun', 'Experiment'])))
-    w.result.notes.push({ object: objectName(c.value), message: 'passed through unchanged: Tollgate has no equivalent' });
+  for (const c of chunks)
+    if (isArgo(c.value, new Set(['AnalysisRun', 'Experiment'])))
+      w.result.notes.push({ object: objectName(c.value), message: 'passed through unchanged: Tollgate has no equivalent' });
   w.result.text = joinDocuments(chunks.flatMap((c) => w.out.get(c) ?? [c.text]));
   w.result.passed = chunks.filter((c) => !w.out.has(c) && c.value !== undefined).length;
   return w.result;
@@ -91,11 +92,20 @@ function convertTemplate(w: Work, c: Chunk): void {
   const meta = isObject(value.metadata) ? value.metadata : {};
   w.templates.set(`${value.kind === 'ClusterAnalysisTemplate'}/${String(meta.name)}`, t);
   if (!t.metricTemplates.length) f.note('no metric converts: the document is left out');
-  finish(w, f, c, String(value.kind), t.metricTemplates.map((m) => render(w, m)), t.metricTemplates.map(() => 'MetricTemplate'));
+  finish(
+    w,
+    f,
+    c,
+    String(value.kind),
+    t.metricTemplates.map((m) => render(w, m)),
+    t.metricTemplates.map(() => 'MetricTemplate'),
+  );
 }
 
 function byKind(w: Work, kind: string, name: string): Record<string, unknown> | undefined {
-  const hit = w.chunks.find((c) => isObject(c.value) && c.value.kind === kind && isObject(c.value.metadata) && c.value.metadata.name === name);
+  const hit = w.chunks.find(
+    (c) => isObject(c.value) && c.value.kind === kind && isObject(c.value.metadata) && c.value.metadata.name === name,
+  );
   return hit?.value as Record<string, unknown> | undefined;
 }
 
@@ -145,7 +155,9 @@ function deploymentOf(doc: Doc, keep: string[]): Doc {
 
 /** A Deployment of the input scaled to 0 for Argo (workloadRef) gets the Rollout's replicas: Tollgate releases it. */
 function scaleWorkload(w: Work, workload: { name: string; replicas: number }, f: Findings): void {
-  const chunk = w.chunks.find((c) => isObject(c.value) && c.value.kind === 'Deployment' && isObject(c.value.metadata) && c.value.metadata.name === workload.name);
+  const chunk = w.chunks.find(
+    (c) => isObject(c.value) && c.value.kind === 'Deployment' && isObject(c.value.metadata) && c.value.metadata.name === workload.name,
+  );
   if (!chunk || w.out.has(chunk)) return;
   chunk.doc.setIn(['spec', 'replicas'], workload.replicas);
   w.out.set(chunk, [stringify(w, chunk.doc)]);
@@ -173,7 +185,14 @@ function flagger(w: Work, c: Chunk): void {
     }
     text = stringify(w, c.doc);
   }
-  finish(w, f, c, isFlagger(v) ? `${String(v.kind)} (flagger.app)` : 'List', [text], items.map((i) => String(i.value.kind)));
+  finish(
+    w,
+    f,
+    c,
+    isFlagger(v) ? `${String(v.kind)} (flagger.app)` : 'List',
+    [text],
+    items.map((i) => String(i.value.kind)),
+  );
 }
 
 /** The source with the edits applied (they do not overlap). */

@@ -49,7 +49,12 @@ export interface TextEdit {
  * The conversion of the Flagger object at `at` (the document itself, or an item of a List) as an edit of the
  * source, when only its apiVersion changes (the rest of the text stays byte for byte); undefined when fields must go.
  */
-export function apiVersionEdit(doc: Document, at: (string | number)[], value: Record<string, unknown>, source: string): TextEdit | undefined {
+export function apiVersionEdit(
+  doc: Document,
+  at: (string | number)[],
+  value: Record<string, unknown>,
+  source: string,
+): TextEdit | undefined {
   if (value.status !== undefined || unknownFields(value.kind as string, value).length) return undefined;
   const node = doc.getIn([...at, 'apiVersion'], true);
   if (!isScalar(node) || !node.range) return undefined;
@@ -67,10 +72,10 @@ export function convertFlagger(doc: Document, at: (string | number)[], value: Re
   doc.setIn([...at, 'apiVersion'], API_VERSION);
   if (doc.hasIn([...at, 'status'])) doc.deleteIn([...at, 'status']);
   const unknown = unknownFields(kind, value);
+  for (const path of unknown) f.drop(fieldPath(path), `the tollgate.dev/v1beta1 ${kind} has no such field`);
   // Deepest first, and list items from the last: deleting one never shifts the path of another.
-  unknown.sort((a, b) => b.length - a.length || String(b[b.length - 1]).localeCompare(String(a[a.length - 1]), 'en', { numeric: true }));
-  for (const path of unknown) {
-    doc.deleteIn([...at, ...path]);
-    f.drop(fieldPath(path), `the tollgate.dev/v1beta1 ${kind} has no such field`);
-  }
+  const order = [...unknown].sort(
+    (a, b) => b.length - a.length || String(b[b.length - 1]).localeCompare(String(a[a.length - 1]), 'en', { numeric: true }),
+  );
+  for (const path of order) doc.deleteIn([...at, ...path]);
 }
