@@ -287,6 +287,64 @@ describe('a Rollout with AnalysisTemplates in the same input', () => {
   });
 });
 
+const BLUE_GREEN = `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api:1}]}
+  strategy:
+    blueGreen:
+      activeService: api-active
+      previewService: api-preview
+      prePromotionAnalysis:
+        templates: [{templateName: errors, clusterScope: true}]
+      postPromotionAnalysis:
+        templates: [{templateName: errors, clusterScope: true}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api-active}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ClusterAnalysisTemplate
+metadata: {name: errors}
+spec:
+  metrics:
+  - name: errors
+    failureLimit: 1
+    failureCondition: result[0] > 0.05
+    provider: {prometheus: {query: 'sum(rate(errors[1m]))'}}
+`;
+
+describe('a blueGreen Rollout', () => {
+  it('becomes a blue/green Canary (one iteration) with its pre-promotion analysis (a ClusterAnalysisTemplate) as metrics', () => {
+    const r = convertManifests([{ file: 'bg.yaml', text: BLUE_GREEN }]);
+    expect(r.dropped.map((d) => d.path)).toEqual([
+      'spec.strategy.blueGreen.previewService',
+      'spec.strategy.blueGreen.postPromotionAnalysis',
+    ]);
+    expect(refusals(r.text)).toEqual([]);
+    const canary = decoded(r.text).find((d) => d.kind === 'Canary')!;
+    expect(canary.spec).toEqual({
+      provider: 'kubernetes',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+      service: { name: 'api-active', port: 8080 },
+      analysis: {
+        threshold: 2,
+        iterations: 1,
+        metrics: [{ name: 'errors', templateRef: { name: 'errors' }, thresholdRange: { max: 0.05 } }],
+      },
+    });
+    const template = decoded(r.text).find((d) => d.kind === 'MetricTemplate')!;
+    expect(template.metadata).toEqual({ name: 'errors' });
+  });
+});
+
 const FLAGGER_WITH_EXTRAS = `# the podinfo release
 apiVersion: flagger.app/v1beta1
 kind: Canary
