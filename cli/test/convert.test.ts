@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { convertManifests } from '../src/convert/convert.js';
 import { joinDocuments, splitSources } from '../src/convert/stream.js';
@@ -37,7 +36,10 @@ const refusals = (text: string): string[] =>
     .findings.filter((f) => f.stage !== 'operator' && f.severity === 'error')
     .map((f) => `${f.object}: ${f.message}`);
 
-const decoded = (text: string): Record<string, unknown>[] => (loadAll(text) as Record<string, unknown>[]).filter(Boolean);
+const decoded = (text: string): Record<string, unknown>[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Record<string, unknown>)
+    .filter(Boolean);
 
 describe('the document stream', () => {
   it.each([...yamlFiles(FLAGGER_CORPUS).map((f) => [FLAGGER_CORPUS, f]), ...yamlFiles(ARGO_CORPUS).map((f) => [ARGO_CORPUS, f])])(

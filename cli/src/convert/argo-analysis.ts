@@ -38,7 +38,7 @@ const METRIC_DROPS: Record<string, string> = {
 const METRIC_KNOWN = new Set(['name', 'provider', 'successCondition', 'failureCondition', 'interval', 'failureLimit']);
 
 /** A DNS-1123 name from parts: lower case, "-" for anything else, at most 253 characters. */
-export function dnsName(...parts: string[]): string {
+function dnsName(...parts: string[]): string {
   return parts
     .join('-')
     .toLowerCase()

@@ -15,7 +15,7 @@ export class RefusedMetric extends Error {
   }
 }
 
-export interface ProviderResult {
+interface ProviderResult {
   provider: Record<string, unknown>;
   query: string;
   /** The query window (Datadog's interval): the Canary metric's interval. */

@@ -10,7 +10,7 @@ import { API_VERSION } from '@tollgate/contract/metadata';
 import { fieldPath, validateSchema, type Schema } from '../lint/schema.js';
 import { isObject, type Findings } from './report.js';
 
-export const FLAGGER_GROUP = 'flagger.app';
+const FLAGGER_GROUP = 'flagger.app';
 
 const SCHEMAS: Readonly<Record<string, Schema>> = Object.fromEntries(
   Object.values(allCrds()).map((crd) => {
@@ -31,7 +31,7 @@ export function isFlagger(value: unknown): value is Record<string, unknown> {
 }
 
 /** The fields of the object the tollgate.dev schema does not declare, as paths (status and metadata are not checked). */
-export function unknownFields(kind: string, value: Record<string, unknown>): (string | number)[][] {
+function unknownFields(kind: string, value: Record<string, unknown>): (string | number)[][] {
   const { metadata: _m, status: _s, ...body } = value;
   return validateSchema(SCHEMAS[kind]!, body)
     .filter((f) => f.kind === 'unknown')

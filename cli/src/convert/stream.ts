@@ -27,7 +27,7 @@ export class YamlError extends Error {
 /** A manifest is kilobytes, and aliases can blow up a small file. */
 const MAX_ALIAS_COUNT = 1000;
 
-export const PARSE_OPTIONS = { version: '1.1', merge: true, prettyErrors: false } as const;
+const PARSE_OPTIONS = { version: '1.1', merge: true, prettyErrors: false } as const;
 
 /** The source text of each document of the stream; text between documents goes with the next (a trailing one with the last). */
 export function splitSources(text: string): string[] {
