@@ -140,9 +140,13 @@ describe('canary steps', () => {
 });
 
 describe('traffic routers', () => {
-  const route = (tr: unknown, httpRoute?: Record<string, unknown>): { routing: unknown; dropped: string[] } => {
+  const route = (
+    tr: unknown,
+    httpRoute?: Record<string, unknown>,
+    virtualService?: Record<string, unknown>,
+  ): { routing: unknown; dropped: string[] } => {
     const f = new Findings('Rollout r');
-    const routing = routingOf(tr, f, { httpRoute: () => httpRoute });
+    const routing = routingOf(tr, f, { httpRoute: () => httpRoute, virtualService: () => virtualService });
     return { routing, dropped: f.dropped.map((d) => d.path) };
   };
   const T = 'spec.strategy.canary.trafficRouting';
@@ -183,6 +187,15 @@ describe('traffic routers', () => {
     const r = route(tr);
     expect(r.routing).toEqual(routing);
     expect(r.dropped).toEqual(dropped);
+  });
+
+  it("takes the hosts and gateways of the user's VirtualService of the input", () => {
+    const vs = { spec: { hosts: ['web.example.com'], gateways: ['istio-system/public'], http: [] } };
+    const r = route({ istio: { virtualService: { name: 'web-vs', routes: ['primary'] } } }, undefined, vs);
+    expect(r).toEqual({
+      routing: { provider: 'istio', hosts: ['web.example.com'], gateways: ['istio-system/public'] },
+      dropped: [`${T}.istio.virtualService`],
+    });
   });
 
   it("takes the Gateway API plugin's parentRefs from the HTTPRoute of the input", () => {

@@ -163,7 +163,7 @@ describe('tollgate convert on the Argo Rollouts corpus', () => {
     expect(r.passed).toBe(3);
     expect(decoded(r.text).find((d) => d.kind === 'Canary')!.spec).toMatchObject({
       provider: 'istio',
-      service: { name: 'istio-subset-split', port: 80, targetPort: 'http' },
+      service: { name: 'istio-subset-split', port: 80, targetPort: 'http', hosts: ['istio-subset-split'] },
       analysis: { stepWeights: [10] },
     });
     const withComment = convertFile(ARGO_CORPUS, 'argo-rollouts--rollout-canary.yaml').text;

@@ -68,7 +68,7 @@ export function convertRollout(obj: Record<string, unknown>, inputs: RolloutInpu
     provider: body.routing.provider,
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
     ...refs(body.routing),
-    ...(service ? { service: { ...service, ...(body.routing.gatewayRefs ? { gatewayRefs: body.routing.gatewayRefs } : {}) } } : {}),
+    ...(service ? { service: { ...service, ...routeFields(body.routing) } } : {}),
     ...(typeof spec.progressDeadlineSeconds === 'number' ? { progressDeadlineSeconds: spec.progressDeadlineSeconds } : {}),
     analysis: body.analysis,
   };
@@ -76,6 +76,15 @@ export function convertRollout(obj: Record<string, unknown>, inputs: RolloutInpu
     canary: { apiVersion: API_VERSION, kind: 'Canary', metadata: canaryMeta(meta, spec), spec: canarySpecValue },
     ...(target.fromTemplate ? { deploymentSpecKeys: WORKLOAD_KEYS.filter((k) => spec[k] !== undefined) } : {}),
     ...(target.workload ? { workload: target.workload } : {}),
+  };
+}
+
+/** What the router contributes to spec.service: Gateway API parentRefs, Istio hosts and gateways. */
+function routeFields(r: Routing): Record<string, unknown> {
+  return {
+    ...(r.hosts ? { hosts: r.hosts } : {}),
+    ...(r.gateways ? { gateways: r.gateways } : {}),
+    ...(r.gatewayRefs ? { gatewayRefs: r.gatewayRefs } : {}),
   };
 }
 

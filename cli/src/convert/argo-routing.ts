@@ -14,11 +14,15 @@ export interface Routing {
   routeRef?: Record<string, unknown>;
   /** Gateway API parentRefs of the Canary's HTTPRoute. */
   gatewayRefs?: Record<string, unknown>[];
+  /** Istio hosts and gateways of the Canary's VirtualService (those of the user's). */
+  hosts?: string[];
+  gateways?: string[];
 }
 
 /** Objects of the same input the routing may read (the HTTPRoute a Gateway API plugin names). */
 export interface RoutingInputs {
   httpRoute(name: string): Record<string, unknown> | undefined;
+  virtualService(name: string): Record<string, unknown> | undefined;
 }
 
 const BASE = 'spec.strategy.canary.trafficRouting';
@@ -32,9 +36,9 @@ const dropAll = (cfg: Record<string, unknown>, path: string, f: Findings, reason
 };
 
 const ROUTERS: Record<string, RouterFn> = {
-  istio: (cfg, f) => {
+  istio: (cfg, f, inputs) => {
     dropAll(cfg, `${BASE}.istio`, f, OWN_ROUTE('VirtualService and DestinationRule'));
-    return { provider: 'istio' };
+    return { provider: 'istio', ...istioHosts(cfg, f, inputs) };
   },
   nginx: (cfg, f) => {
     const ingresses = [cfg.stableIngress, ...(Array.isArray(cfg.stableIngresses) ? cfg.stableIngresses : [])].filter(
@@ -76,6 +80,24 @@ const ROUTERS: Record<string, RouterFn> = {
   },
   plugins: (cfg, f, inputs) => gatewayApi(cfg, f, inputs),
 };
+
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.length && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+
+/** The hosts and gateways of the user's VirtualService (of the input), for Tollgate's own. */
+function istioHosts(cfg: Record<string, unknown>, f: Findings, inputs: RoutingInputs): Pick<Routing, 'hosts' | 'gateways'> {
+  const refs = [cfg.virtualService, ...(Array.isArray(cfg.virtualServices) ? cfg.virtualServices : [])].filter(isObject);
+  const name = refs.map((r) => r.name).find((n): n is string => typeof n === 'string');
+  const vs = name ? inputs.virtualService(name) : undefined;
+  const spec = isObject(vs?.spec) ? vs.spec : {};
+  const hosts = strings(spec.hosts);
+  const gateways = strings(spec.gateways);
+  if (name && (hosts || gateways))
+    f.note(
+      `${BASE}.istio: the Canary's VirtualService takes the hosts and gateways of ${name}, which passes through: delete it once Tollgate routes the traffic`,
+    );
+  return { ...(hosts ? { hosts } : {}), ...(gateways ? { gateways } : {}) };
+}
 
 const UNSUPPORTED: Record<string, string> = {
   alb: 'Tollgate has no AWS ALB router',

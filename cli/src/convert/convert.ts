@@ -114,6 +114,7 @@ function rolloutInputs(w: Work): RolloutInputs {
     service: (n) => byKind(w, 'Service', n),
     deployment: (n) => byKind(w, 'Deployment', n),
     httpRoute: (n) => byKind(w, 'HTTPRoute', n),
+    virtualService: (n) => byKind(w, 'VirtualService', n),
     template: (n, cluster) => {
       const t = w.templates.get(`${cluster}/${n}`);
       return t?.metrics.length ? t : undefined;
