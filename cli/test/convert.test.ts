@@ -323,6 +323,27 @@ spec:
     provider: {prometheus: {query: 'sum(rate(errors[1m]))'}}
 `;
 
+describe('objects a Rollout refers to', () => {
+  it('are looked up in its namespace: a template of the same name elsewhere is not it', () => {
+    const docs = ROLLOUT_WITH_ANALYSIS.split('\n---\n');
+    const other = docs.filter((d) => d.includes('kind: AnalysisTemplate')).map((d) => d.replace('namespace: shop', 'namespace: other'));
+    const r = convertManifests([{ file: 'a.yaml', text: [docs[0]!, ...other].join('\n---\n') }]);
+    expect(r.dropped.map((d) => d.path)).toEqual([
+      'spec.strategy.canary.canaryService',
+      'spec.strategy.canary.analysis.templates[0]',
+      'spec.strategy.canary.steps[3].analysis.templates[0]',
+    ]);
+  });
+
+  it('a provider that is not an object is refused, not a crash', () => {
+    const t =
+      'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: t}\nspec:\n  metrics:\n  - {name: m, successCondition: result > 1, provider: {prometheus: null}}\n';
+    expect(convertManifests([{ file: 't.yaml', text: t }]).dropped.map((d) => `${d.path}: ${d.reason}`)).toEqual([
+      'spec.metrics[0].provider.prometheus.query: no query',
+    ]);
+  });
+});
+
 describe('a blueGreen Rollout', () => {
   it('becomes a blue/green Canary (one iteration) with its pre-promotion analysis (a ClusterAnalysisTemplate) as metrics', () => {
     const r = convertManifests([{ file: 'bg.yaml', text: BLUE_GREEN }]);

@@ -118,7 +118,8 @@ function convertMetric(
   try {
     const range = conditionRange(str(m.successCondition), str(m.failureCondition));
     const used = new Set<string>();
-    const result = build(provider[type] as Record<string, unknown>, `${path}.provider.${type}`, f, used, range);
+    const cfg = provider[type];
+    const result = build(isObject(cfg) ? cfg : {}, `${path}.provider.${type}`, f, used, range);
     for (const n of range.notes) f.note(`${path}: ${n}`);
     for (const [k, reason] of Object.entries(METRIC_DROPS)) if (m[k] !== undefined) f.drop(`${path}.${k}`, reason);
     for (const k of Object.keys(m)) if (!METRIC_KNOWN.has(k) && !METRIC_DROPS[k]) f.drop(`${path}.${k}`, 'no Tollgate equivalent');

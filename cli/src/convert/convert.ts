@@ -40,7 +40,7 @@ interface Work {
   /** The replacement text of a chunk, by chunk; absent: unchanged. */
   out: Map<Chunk, string[]>;
   result: ConvertResult;
-  templates: Map<string, ConvertedTemplate>;
+  templates: { cluster: boolean; namespace?: string; name: string; converted: ConvertedTemplate }[];
   indentSeq: boolean;
 }
 
@@ -50,7 +50,7 @@ export function convertManifests(inputs: ConvertInput[]): ConvertResult {
     chunks,
     out: new Map(),
     result: { text: '', dropped: [], notes: [], written: {}, converted: {}, passed: 0 },
-    templates: new Map(),
+    templates: [],
     indentSeq: inputs.every((i) => indentsSequences(i.text)),
   };
   for (const c of chunks) if (isArgo(c.value, TEMPLATE_KINDS)) convertTemplate(w, c);
@@ -90,7 +90,12 @@ function convertTemplate(w: Work, c: Chunk): void {
   const f = new Findings(objectName(value));
   const t = convertAnalysisTemplate(value, f);
   const meta = isObject(value.metadata) ? value.metadata : {};
-  w.templates.set(`${value.kind === 'ClusterAnalysisTemplate'}/${String(meta.name)}`, t);
+  w.templates.push({
+    cluster: value.kind === 'ClusterAnalysisTemplate',
+    name: String(meta.name),
+    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
+    converted: t,
+  });
   if (!t.metricTemplates.length) f.note('no metric converts: the document is left out');
   finish(
     w,
@@ -102,37 +107,48 @@ function convertTemplate(w: Work, c: Chunk): void {
   );
 }
 
-function byKind(w: Work, kind: string, name: string): Record<string, unknown> | undefined {
-  const hit = w.chunks.find(
-    (c) => isObject(c.value) && c.value.kind === kind && isObject(c.value.metadata) && c.value.metadata.name === name,
+/** Whether an object of namespace b can be one a Rollout of namespace a refers to (either may be left to kubectl's -n). */
+const sameNamespace = (a: unknown, b: unknown): boolean => a === undefined || b === undefined || a === b;
+
+/** The chunk of the input holding the object of that kind and name, in the namespace (or none given). */
+function chunkOf(w: Work, kind: string, name: string, namespace: unknown): Chunk | undefined {
+  return w.chunks.find(
+    (c) =>
+      isObject(c.value) &&
+      c.value.kind === kind &&
+      isObject(c.value.metadata) &&
+      c.value.metadata.name === name &&
+      sameNamespace(namespace, c.value.metadata.namespace),
   );
-  return hit?.value as Record<string, unknown> | undefined;
 }
 
-function rolloutInputs(w: Work): RolloutInputs {
+/** The objects of the input a Rollout of the namespace may refer to. */
+function rolloutInputs(w: Work, namespace: unknown): RolloutInputs {
+  const byKind = (kind: string) => (name: string) => chunkOf(w, kind, name, namespace)?.value as Record<string, unknown> | undefined;
   return {
-    service: (n) => byKind(w, 'Service', n),
-    deployment: (n) => byKind(w, 'Deployment', n),
-    httpRoute: (n) => byKind(w, 'HTTPRoute', n),
-    virtualService: (n) => byKind(w, 'VirtualService', n),
-    template: (n, cluster) => {
-      const t = w.templates.get(`${cluster}/${n}`);
-      return t?.metrics.length ? t : undefined;
-    },
+    service: byKind('Service'),
+    deployment: byKind('Deployment'),
+    httpRoute: byKind('HTTPRoute'),
+    virtualService: byKind('VirtualService'),
+    template: (name, cluster) =>
+      w.templates.find(
+        (t) => t.name === name && t.cluster === cluster && (cluster || sameNamespace(namespace, t.namespace)) && t.converted.metrics.length,
+      )?.converted,
   };
 }
 
 function rollout(w: Work, c: Chunk): void {
   const value = c.value as Record<string, unknown>;
   const f = new Findings(objectName(value));
-  const r = convertRollout(value, rolloutInputs(w), f);
+  const namespace = isObject(value.metadata) ? value.metadata.namespace : undefined;
+  const r = convertRollout(value, rolloutInputs(w, namespace), f);
   const texts: string[] = [];
   const kinds: string[] = [];
   if (r.deploymentSpecKeys) {
     texts.push(stringify(w, deploymentOf(c.doc, r.deploymentSpecKeys)));
     kinds.push('Deployment');
   }
-  if (r.workload) scaleWorkload(w, r.workload, f);
+  if (r.workload) scaleWorkload(w, r.workload, namespace, f);
   texts.push(render(w, r.canary));
   kinds.push('Canary');
   finish(w, f, c, 'Rollout', texts, kinds);
@@ -155,10 +171,8 @@ function deploymentOf(doc: Doc, keep: string[]): Doc {
 }
 
 /** A Deployment of the input scaled to 0 for Argo (workloadRef) gets the Rollout's replicas: Tollgate releases it. */
-function scaleWorkload(w: Work, workload: { name: string; replicas: number }, f: Findings): void {
-  const chunk = w.chunks.find(
-    (c) => isObject(c.value) && c.value.kind === 'Deployment' && isObject(c.value.metadata) && c.value.metadata.name === workload.name,
-  );
+function scaleWorkload(w: Work, workload: { name: string; replicas: number }, namespace: unknown, f: Findings): void {
+  const chunk = chunkOf(w, 'Deployment', workload.name, namespace);
   if (!chunk || w.out.has(chunk)) return;
   chunk.doc.setIn(['spec', 'replicas'], workload.replicas);
   w.out.set(chunk, [stringify(w, chunk.doc)]);
