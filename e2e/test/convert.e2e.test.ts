@@ -62,12 +62,13 @@ describe('tollgate convert output on the local control plane', () => {
       const docs = (loadAll(await convert(file)) as Doc[])
         .filter(Boolean)
         .map((d) => ({ ...d, metadata: { ...d.metadata, namespace: ns } }));
+      if (!docs.length) continue; // nothing converts (a Job metric, an equality condition): the unit tests list why
       const input = path.join(dir, `${i}.yaml`);
       fs.writeFileSync(input, docs.map((d) => dump(d, { noRefs: true })).join('---\n'));
       const r = await runTool('kubectl', ['apply', '--server-side', '--dry-run=server', '-o', 'json', '-f', input], {
         kubeconfig: envInfo().kubeconfig,
       });
-      expect({ file, code: r.code, stderr: r.stderr }).toEqual({ file, code: 0, stderr: '' });
+      expect({ file, code: r.code, stderr: r.code ? r.stderr : '' }).toEqual({ file, code: 0, stderr: '' });
       const back = JSON.parse(r.stdout) as Doc | { items: Doc[] };
       const items = 'items' in back ? back.items : [back];
       for (const sent of docs.filter((d) => TOLLGATE_KINDS.has(d.kind!))) {
