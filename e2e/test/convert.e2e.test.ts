@@ -54,29 +54,30 @@ describe('tollgate convert output on the local control plane', () => {
   });
 
   it('is accepted by kubectl apply --server-side --dry-run=server, with nothing pruned, for every corpus file (Flagger and Argo Rollouts)', async () => {
-    let tollgateObjects = 0;
+    // Each file's objects as converted, moved to a namespace of its own (the corpus names test, prod, podinfo...).
+    const sent: { file: string; doc: Doc }[] = [];
     for (const [i, file] of corpusFiles().entries()) {
       const ns = uniqueNs(`convert-${i}`);
-      await createNamespace(kube, ns);
-      // The objects as converted, moved to this test's namespace (the corpus names test, prod, podinfo...).
-      const docs = (loadAll(await convert(file)) as Doc[])
-        .filter(Boolean)
-        .map((d) => ({ ...d, metadata: { ...d.metadata, namespace: ns } }));
+      const docs = (loadAll(await convert(file)) as Doc[]).filter(Boolean);
       if (!docs.length) continue; // nothing converts (a Job metric, an equality condition): the unit tests list why
-      const input = path.join(dir, `${i}.yaml`);
-      fs.writeFileSync(input, docs.map((d) => dump(d, { noRefs: true })).join('---\n'));
-      const r = await runTool('kubectl', ['apply', '--server-side', '--dry-run=server', '-o', 'json', '-f', input], {
-        kubeconfig: envInfo().kubeconfig,
-      });
-      expect({ file, code: r.code, stderr: r.code ? r.stderr : '' }).toEqual({ file, code: 0, stderr: '' });
-      const back = JSON.parse(r.stdout) as Doc | { items: Doc[] };
-      const items = 'items' in back ? back.items : [back];
-      for (const sent of docs.filter((d) => TOLLGATE_KINDS.has(d.kind!))) {
-        const stored = items.find((b) => b.kind === sent.kind && b.metadata.name === sent.metadata.name);
-        expect({ file, kind: sent.kind, spec: stored?.spec }).toEqual({ file, kind: sent.kind, spec: sent.spec });
-        tollgateObjects++;
-      }
+      await createNamespace(kube, ns);
+      for (const d of docs) sent.push({ file, doc: { ...d, metadata: { ...d.metadata, namespace: ns } } });
     }
-    expect(tollgateObjects).toBeGreaterThanOrEqual(40);
+    const input = path.join(dir, 'all.yaml');
+    fs.writeFileSync(input, sent.map((s) => dump(s.doc, { noRefs: true })).join('---\n'));
+    const r = await runTool('kubectl', ['apply', '--server-side', '--dry-run=server', '-o', 'json', '-f', input], {
+      kubeconfig: envInfo().kubeconfig,
+    });
+    expect({ code: r.code, stderr: r.code ? r.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    const back = JSON.parse(r.stdout) as { items: Doc[] };
+    const tollgate = sent.filter((s) => TOLLGATE_KINDS.has(s.doc.kind!));
+    for (const { file, doc } of tollgate) {
+      const stored = back.items.find(
+        (b) => b.kind === doc.kind && b.metadata.namespace === doc.metadata.namespace && b.metadata.name === doc.metadata.name,
+      );
+      expect({ file, kind: doc.kind, spec: stored?.spec }).toEqual({ file, kind: doc.kind, spec: doc.spec });
+    }
+    expect(tollgate.length).toBeGreaterThanOrEqual(40);
+    expect(back.items.length).toBe(sent.length);
   });
 });
