@@ -193,6 +193,29 @@ Examples:
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 3 usage error or a file that cannot be read.`,
   },
+  convert: {
+    summary: 'convert Flagger and Argo Rollouts manifests to tollgate.dev (offline)',
+    usage: 'convert FILE... [--allow-dropped] [--mesh-provider NAME]',
+    body: `Reads manifests (files, directories, or "-" for the output of kustomize build or helm template) and writes the
+same stream to standard output with each Flagger Canary, MetricTemplate and AlertProvider (flagger.app) turned into
+its tollgate.dev equivalent, each Argo Rollouts Rollout into a Deployment (when it has its own pod template) and a
+Canary, and each AnalysisTemplate or ClusterAnalysisTemplate into MetricTemplates (prometheus, datadog, newRelic and
+web metrics whose successCondition is a range). Comments and key order are kept where the object stays the same;
+other documents pass through unchanged. Every field that could not be carried over is listed on standard error,
+with the reason ("dropped: ..."), as are notes on what changed meaning; the result is then checked as lint checks it.
+
+Flags:
+  --allow-dropped       write the output and exit 0 even when fields were dropped
+  --mesh-provider NAME  the provider of Canaries without spec.provider, for the checks (default istio)
+
+Examples:
+  PROG convert flagger/canary.yaml > tollgate/canary.yaml
+  kustomize build overlays/prod | PROG convert - | kubectl apply -f -
+  PROG convert --allow-dropped rollout.yaml analysis.yaml services.yaml
+
+Exit codes: 0 converted, 1 fields dropped (without --allow-dropped) or a converted object the API server would
+refuse (nothing is written then), 3 usage error or an input that cannot be read or parsed.`,
+  },
   completion: {
     summary: 'print a shell completion script (bash, zsh or fish)',
     usage: 'completion bash|zsh|fish',

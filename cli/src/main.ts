@@ -5,6 +5,7 @@ import { parseDuration } from '@tollgate/operator/api/duration';
 import type { RequestKind } from './canary.js';
 import { checkAddress, dashboard, DEFAULT_ADDRESS, DEFAULT_PORT, type DashboardOptions } from './dashboard/command.js';
 import { completionScript, SHELLS, type CompletionSpec, type FlagSpec, type Shell } from './commands/completion.js';
+import { convert, type ConvertCommandOptions } from './commands/convert.js';
 import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
 import { history, HISTORY_OUTPUTS, type HistoryOptions } from './commands/history.js';
 import { lint, LINT_OUTPUTS, processStdin, type LintCommandOptions } from './commands/lint.js';
@@ -46,6 +47,7 @@ const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
   resume: { 'no-wait': { type: 'boolean' } },
   wait: { timeout: { type: 'string' }, for: { type: 'string' } },
   lint: { output: OUTPUT, 'mesh-provider': { type: 'string' } },
+  convert: { 'allow-dropped': { type: 'boolean' }, 'mesh-provider': { type: 'string' } },
   dashboard: { port: { type: 'string' }, address: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
   completion: {},
   version: {},
@@ -72,6 +74,7 @@ const POSITIONALS: Record<string, [number, number]> = {
   wait: [1, 1],
   history: [1, 1],
   lint: [1, Infinity],
+  convert: [1, Infinity],
   dashboard: [0, 0],
   completion: [1, 1],
   version: [0, 0],
@@ -90,6 +93,7 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
   wait: 'canary',
   history: 'canary',
   lint: 'files',
+  convert: 'files',
   dashboard: 'none',
   completion: 'shell',
   version: 'none',
@@ -98,6 +102,7 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
 
 const MISSING: Record<string, string> = {
   lint: 'lint needs files to check (or - for standard input)',
+  convert: 'convert needs files to convert (or - for standard input)',
   completion: `completion needs a shell: ${SHELLS.join(', ')}`,
 };
 
@@ -108,6 +113,7 @@ export type Parsed =
   | { command: 'version' }
   | { command: 'completion'; shell: Shell }
   | { command: 'lint'; lint: LintCommandOptions }
+  | { command: 'convert'; convert: ConvertCommandOptions }
   | { command: 'history'; cluster: ClusterOptions; history: HistoryOptions }
   | { command: 'get'; cluster: ClusterOptions; get: GetOptions }
   | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
@@ -178,7 +184,7 @@ function checkArguments(command: string, v: Flags, names: string[]): string | un
   return output;
 }
 
-/** The commands that need no cluster (help, version, completion, lint); undefined for the others. */
+/** The commands that need no cluster (help, version, completion, lint, convert); undefined for the others. */
 function localCommand(command: string, v: Flags, names: string[], output: string | undefined): Parsed | undefined {
   if (command === 'help') {
     const topic = names[0];
@@ -190,6 +196,10 @@ function localCommand(command: string, v: Flags, names: string[], output: string
     if (!(SHELLS as readonly string[]).includes(names[0]!))
       throw new UsageError(`unknown shell "${names[0]}": use ${SHELLS.join(', ')}`, command);
     return { command, shell: names[0] as Shell };
+  }
+  if (command === 'convert') {
+    const meshProvider = v['mesh-provider'] as string | undefined;
+    return { command, convert: { paths: names, allowDropped: v['allow-dropped'] === true, ...(meshProvider ? { meshProvider } : {}) } };
   }
   if (command === 'lint') {
     const meshProvider = v['mesh-provider'] as string | undefined;
@@ -362,7 +372,7 @@ export interface Deps {
   signal: AbortSignal;
   /** "tollgate", or "kubectl tollgate" when run as a kubectl plugin. */
   prog: string;
-  /** Standard input, for lint -; the process's by default. */
+  /** Standard input, for lint - and convert -; the process's by default. */
   stdin?: (maxBytes: number) => Promise<string>;
 }
 
@@ -384,9 +394,10 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     io.stdout(completionScript(parsed.shell, completionSpec()).trimEnd());
     return EXIT.OK;
   }
-  if (parsed.command === 'lint') {
+  if (parsed.command === 'lint' || parsed.command === 'convert') {
+    const local = { io, stdin: deps.stdin ?? processStdin };
     try {
-      return await lint({ io, stdin: deps.stdin ?? processStdin }, parsed.lint);
+      return parsed.command === 'lint' ? await lint(local, parsed.lint) : await convert(local, parsed.convert);
     } catch (err) {
       return report(err, deps);
     }
