@@ -113,6 +113,25 @@ describe('given a new revision that fails its checks', () => {
     expect(w.canary.status?.phase).toBe('Failed');
   });
 
+  it('when only a dry-run metric fails, then the run is promoted with threshold 1, each failure in status and an Event', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const dry = { name: 'p99', ok: false, dryRun: true, value: 900, max: 500, reason: 'AboveMax', message: 'p99 900 > 500' };
+    w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }, dry];
+    await w.tick();
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 0, canaryWeight: 50 });
+    expect(w.canary.status?.lastChecks).toContainEqual(dry);
+    const dryEvents = w.events.filter((e) => e.reason === 'DryRunCheckFailed');
+    expect(dryEvents).toEqual([{ type: 'Warning', reason: 'DryRunCheckFailed', message: 'Dry-run checks failed (not counted): p99 900 > 500' }]);
+    expect(w.events.find((e) => e.reason === 'Advanced' && e.message.includes('p99=900 (dry-run failed)'))).toBeDefined();
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Succeeded', failedChecks: 0 });
+    expect(w.alerts.filter((a) => a.severity !== 'info')).toEqual([]);
+  });
+
   it('when the target is reverted to the promoted revision, then the Canary is Succeeded again without a run', async () => {
     const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
     await initialized(w);
