@@ -1,7 +1,8 @@
-import type { DaemonSet, Deployment } from '../api/k8s.js';
+import type { DaemonSet, Deployment, Pod } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
+import { Resources } from '../kube/resources.js';
 import type { Lister } from '../kube/informer.js';
 import { AutoscalerReconciler } from './autoscaler.js';
 import { ConfigTracker } from './config-tracker.js';
@@ -32,6 +33,7 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
     selectorLabels: d.selectorLabels,
     ownerRef: d.ownerRef,
     fieldManager: d.fieldManager,
+    pods: () => d.informers.lister<Pod>(Resources.pods),
     ...(configs ? { configs } : {}),
   };
   return {

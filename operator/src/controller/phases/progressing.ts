@@ -8,6 +8,7 @@ import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
 import { alert, event, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
+import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 
@@ -33,7 +34,7 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   const requested = handleRequests(turn);
   if (requested) return requested;
   if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
-  const waiting = awaitCanary(turn);
+  const waiting = await awaitCanary(turn);
   if (waiting) return waiting;
   const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
   if (dueIn > 0) return { requeueAfterMs: dueIn };
@@ -64,14 +65,18 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
   return { paused: true, detail, requeueAfterMs: turn.analysis.intervalMs };
 }
 
-/** Undefined once the canary is ready; else waiting for it, or a rollback past the progress deadline. */
-function awaitCanary(turn: ReadyTurn): Transition | undefined {
-  const ready = turn.target.canaryReadiness(turn.canary, turn.analysis.canaryReadyThreshold);
+/**
+ * Undefined once the canary is ready; else waiting for it (the reason names the pods that do not serve and why), or
+ * a rollback past the progress deadline saying which replicas were missing and why.
+ */
+async function awaitCanary(turn: ReadyTurn): Promise<Transition | undefined> {
+  const ready = await readinessOf(turn, 'canary');
   if (ready.ready) return undefined;
   const started = Date.parse(turn.status.runStartTime ?? '') || turn.now;
   const left = started + turn.analysis.progressDeadlineMs - turn.now;
   if (ready.fatal || left <= 0) {
-    const why = `canary ${turn.info.name} not ready: ${ready.reason}`;
+    const within = ready.fatal ? '' : ` within progressDeadlineSeconds (${turn.analysis.progressDeadlineMs / 1000}s)`;
+    const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
   return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
