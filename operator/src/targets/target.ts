@@ -55,9 +55,9 @@ export interface Target {
   canaryReadiness(canary: Canary, thresholdPct: number): Readiness;
   /**
    * Why the pods of the canary (the target) or of the primary do not serve, worst first (core/pods.ts), from the
-   * Pods cache; empty when every pod serves. The first call starts the cache and waits for its list.
+   * Pods cache; empty when every pod serves.
    */
-  podProblems(canary: Canary, of: 'canary' | 'primary'): Promise<PodProblem[]>;
+  podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[];
   /** Scales the target up for a run (to the primary's size) or down to zero; a no-op when already there. */
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */

@@ -19,8 +19,8 @@ export interface WorkloadTargetDeps<W extends Workload> {
   fieldManager: string;
   /** Absent when config tracking is off. */
   configs?: ConfigTracker;
-  /** The Pods cache (started on first use). */
-  pods: () => Promise<Lister<Pod>>;
+  /** The Pods cache (metadata and status, see kube/pods.ts). */
+  pods: Lister<Pod>;
   /** Deployments only: the -primary HorizontalPodAutoscaler. */
   autoscaler?: AutoscalerReconciler;
 }
@@ -116,10 +116,10 @@ export class WorkloadTarget<W extends Workload> implements Target {
     return this.k.readiness(this.target(canary), thresholdPct);
   }
 
-  async podProblems(canary: Canary, of: 'canary' | 'primary'): Promise<PodProblem[]> {
+  podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[] {
     const w = of === 'canary' ? this.target(canary) : this.primary(canary);
     if (!w) return [];
-    const pods = (await this.deps.pods()).list(canary.metadata.namespace);
+    const pods = this.deps.pods.list(canary.metadata.namespace);
     return problemsOfPods(pods.filter((p) => selectorMatches(w.spec.selector, p.metadata.labels)));
   }
 

@@ -109,6 +109,7 @@ export class World {
         informers,
         deployments: this.kube.lister(Resources.deployments),
         daemonSets: this.kube.lister(Resources.daemonSets),
+        pods: this.kube.lister(Resources.pods),
         selectorLabels: ['app', 'name'],
         ownerRef: ownerRefOf,
         fieldManager: 'test',

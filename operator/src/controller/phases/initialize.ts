@@ -19,7 +19,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
   await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
   if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
-  const ready = await readinessOf(turn, 'primary');
+  const ready = readinessOf(turn, 'primary');
   if (!ready.ready) {
     const detail = `waiting for ${turn.info.primaryName}: ${ready.reason}`;
     if (!ready.fatal) return { detail };

@@ -34,7 +34,7 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   const requested = handleRequests(turn);
   if (requested) return requested;
   if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
-  const waiting = await awaitCanary(turn);
+  const waiting = awaitCanary(turn);
   if (waiting) return waiting;
   const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
   if (dueIn > 0) return { requeueAfterMs: dueIn };
@@ -69,8 +69,8 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
  * Undefined once the canary is ready; else waiting for it (the reason names the pods that do not serve and why), or
  * a rollback past the progress deadline saying which replicas were missing and why.
  */
-async function awaitCanary(turn: ReadyTurn): Promise<Transition | undefined> {
-  const ready = await readinessOf(turn, 'canary');
+function awaitCanary(turn: ReadyTurn): Transition | undefined {
+  const ready = readinessOf(turn, 'canary');
   if (ready.ready) return undefined;
   const started = Date.parse(turn.status.runStartTime ?? '') || turn.now;
   const left = started + turn.analysis.progressDeadlineMs - turn.now;
