@@ -277,7 +277,10 @@ export function summaryLine(c: Canary): string {
 /** The checks of an analysis step on one line: "request-success-rate 99.9 (>= 99) ok; request-duration 612 (<= 500) FAIL". */
 export const checksLine = (checks: CheckResult[]): string =>
   checks
-    .map((k) => `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.dryRun ? 'dry-run ' : ''}${k.ok ? 'ok' : k.halt && !k.dryRun ? 'held' : 'FAIL'}`)
+    .map(
+      (k) =>
+        `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.dryRun ? 'dry-run ' : ''}${k.ok ? 'ok' : k.halt && !k.dryRun ? 'held' : 'FAIL'}`,
+    )
     .join('; ');
 
 export interface Snapshot {

@@ -214,8 +214,7 @@ describe('OperatorMetrics of a deleted Canary', () => {
       { name: 'request-success-rate', ok: true, value: 100, min: 99 },
       { name: 'p99', ok: false, value: 900, max: 500, reason: 'AboveMax', dryRun: true },
     ]);
-    const labels = async (n: string): Promise<unknown[]> =>
-      (await seriesOf(m, n)).map((l) => [l.metric, l.dry_run, l.result]).sort();
+    const labels = async (n: string): Promise<unknown[]> => (await seriesOf(m, n)).map((l) => [l.metric, l.dry_run, l.result]).sort();
     expect(await labels('tollgate_canary_metric_analysis')).toEqual([
       ['p99', 'true', undefined],
       ['request-success-rate', 'false', undefined],
