@@ -90,14 +90,18 @@ describe('dry-run metrics and why a canary failed', () => {
       const from = s!.timeline.phases.length;
       const alertsBefore = received.length;
       await setEnv(s!.client, s!.ns, 'podinfo', { VERSION: `bad-${failure}`, SIM_FAIL: failure });
-      await s!.timeline.waitForPhase('Failed', 120_000, from);
+      // The previous run ended Failed too, and its Failed samples go on (detail changes): Failed after this run's start.
+      const started = await s!.timeline.waitForPhase('Progressing', 60_000, from);
+      await s!.timeline.waitForPhase('Failed', 120_000, s!.timeline.phases.indexOf(started));
       const c = await getCanary(s!.client, s!.ns);
       const stalled = c.status?.conditions?.find((x) => x.type === 'Stalled');
       expect(stalled).toMatchObject({ status: 'True', reason: 'Failed' });
       expect(stalled?.message).toContain('not ready within progressDeadlineSeconds (30s): 0 of 1 replicas available; ');
       expect(stalled?.message).toMatch(named);
-      const rolledBack = (await canaryEvents(s!.client, s!.ns)).filter((e) => e.reason === 'RolledBack').at(-1);
-      expect(rolledBack?.message).toMatch(named);
+      // The Events are recorded after the status that says Failed.
+      const rolledBack = async (): Promise<boolean> =>
+        (await canaryEvents(s!.client, s!.ns)).some((e) => e.reason === 'RolledBack' && named.test(e.message));
+      await waitFor('the RolledBack Event naming the pod', rolledBack, 15_000);
       await waitFor('the alert', async () => received.slice(alertsBefore).some((b) => named.test(b)), 15_000);
     },
   );
