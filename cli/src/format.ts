@@ -72,11 +72,13 @@ export function boundsText(c: CheckResult): string {
   return '-';
 }
 
+/** "ok", "held: …", "FAIL: …"; a dry-run metric's result starts with "dry-run" (it never counts). */
 export function checkResultText(c: CheckResult): string {
-  if (c.ok) return 'ok';
+  const dry = c.dryRun ? 'dry-run ' : '';
+  if (c.ok) return `${dry}ok`;
   const why = c.message ?? c.reason ?? '';
-  if (c.halt) return `held${why ? `: ${why}` : ''}`;
-  return `FAIL${why ? `: ${why}` : ''}`;
+  if (c.halt && !c.dryRun) return `held${why ? `: ${why}` : ''}`;
+  return `${dry}FAIL${why ? `: ${why}` : ''}`;
 }
 
 /** Ready condition as "True (Succeeded)"; "-" before the operator reports one. */
@@ -274,7 +276,12 @@ export function summaryLine(c: Canary): string {
 
 /** The checks of an analysis step on one line: "request-success-rate 99.9 (>= 99) ok; request-duration 612 (<= 500) FAIL". */
 export const checksLine = (checks: CheckResult[]): string =>
-  checks.map((k) => `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.ok ? 'ok' : k.halt ? 'held' : 'FAIL'}`).join('; ');
+  checks
+    .map(
+      (k) =>
+        `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.dryRun ? 'dry-run ' : ''}${k.ok ? 'ok' : k.halt && !k.dryRun ? 'held' : 'FAIL'}`,
+    )
+    .join('; ');
 
 export interface Snapshot {
   canary: Canary | undefined;

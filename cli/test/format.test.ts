@@ -94,6 +94,13 @@ describe('check formatting', () => {
       ]),
     ).toBe('rate 99.9 (>= 99) ok; latency 612 (<= 500) FAIL');
   });
+
+  it('given dry-run results, then each is marked dry-run and never held', () => {
+    expect(checkResultText({ name: 'a', ok: true, dryRun: true })).toBe('dry-run ok');
+    expect(checkResultText({ name: 'a', ok: false, dryRun: true, message: 'a 612 > 500' })).toBe('dry-run FAIL: a 612 > 500');
+    expect(checkResultText({ name: 'a', ok: false, dryRun: true, halt: true, reason: 'NoData' })).toBe('dry-run FAIL: NoData');
+    expect(checksLine([{ name: 'latency', ok: false, value: 612, max: 500, dryRun: true }])).toBe('latency 612 (<= 500) dry-run FAIL');
+  });
 });
 
 describe('canaryTable (tollgate get)', () => {

@@ -165,7 +165,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
-    expect(verbsOf('', 'pods')).toEqual([]);
+    expect(verbsOf('', 'pods')).toEqual(['list', 'watch']);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('projectcontour.io', 'httpproxies')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
@@ -609,7 +609,9 @@ describe('helm install on the local control plane', () => {
       expect(await can('list', 'secrets', 'default')).toBe(false);
       expect(await can('list', 'secrets', '')).toBe(false);
       expect(await can('create', 'secrets', 'default')).toBe(false);
-      expect(await can('list', 'pods', ns)).toBe(false);
+      expect(await can('list', 'pods', ns)).toBe(true);
+      expect(await can('get', 'pods', ns)).toBe(false);
+      expect(await can('list', 'pods', 'default')).toBe(false);
       expect(await can('get', 'secrets', RELEASE_NS)).toBe(false);
       expect(await can('list', 'configmaps', 'default')).toBe(false);
     } finally {

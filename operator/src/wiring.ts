@@ -68,6 +68,7 @@ export function composeDeps(
       informers,
       deployments: informers.informer(Resources.deployments),
       daemonSets: informers.informer(Resources.daemonSets),
+      pods: informers.informer(Resources.pods),
       selectorLabels: cfg.selectorLabels,
       ownerRef: ownerRefOf,
       fieldManager: FIELD_MANAGER,
@@ -106,6 +107,7 @@ export function composeDeps(
       informers.lister(Resources.deployments),
       informers.lister(Resources.daemonSets),
       informers.lister(Resources.services),
+      informers.lister(Resources.pods),
     ]);
   return { deps, canaries, waitFor };
 }

@@ -92,3 +92,15 @@ describe('MetricAnalyzer: built-in metrics', () => {
     expect(sent()).toEqual(['up{namespace="test"}']);
   });
 });
+
+describe('MetricAnalyzer: dry-run metrics', () => {
+  it('given a dry-run metric out of range and one without a query, then both are measured, failed and marked dryRun', async () => {
+    const c = canary({ name: 'request-success-rate', thresholdRange: { min: 99.9 }, dryRun: true });
+    c.spec.analysis!.metrics!.push({ name: 'custom', dryRun: true }, { name: 'request-duration', thresholdRange: { max: 1000 } });
+    const [rate, custom, duration] = await analyzer().check(c, 'istio', signal());
+    expect(rate).toMatchObject({ name: 'request-success-rate', ok: false, value: 99.5, reason: 'BelowMin', dryRun: true });
+    expect(custom).toMatchObject({ name: 'custom', ok: false, reason: 'NoQuery', dryRun: true });
+    expect(duration).toMatchObject({ name: 'request-duration', ok: true });
+    expect(duration!.dryRun).toBeUndefined();
+  });
+});

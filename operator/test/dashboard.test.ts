@@ -208,6 +208,26 @@ describe('OperatorMetrics of a deleted Canary', () => {
     expect(left).toEqual(Object.fromEntries(names.map((n) => [n, 0])));
   });
 
+  it('a dry-run metric is labelled dry_run="true" in its value and check counter, and removed with the Canary', async () => {
+    const m = new OperatorMetrics();
+    m.observeChecks(canary('Progressing'), [
+      { name: 'request-success-rate', ok: true, value: 100, min: 99 },
+      { name: 'p99', ok: false, value: 900, max: 500, reason: 'AboveMax', dryRun: true },
+    ]);
+    const labels = async (n: string): Promise<unknown[]> => (await seriesOf(m, n)).map((l) => [l.metric, l.dry_run, l.result]).sort();
+    expect(await labels('tollgate_canary_metric_analysis')).toEqual([
+      ['p99', 'true', undefined],
+      ['request-success-rate', 'false', undefined],
+    ]);
+    expect(await labels('tollgate_canary_checks_total')).toEqual([
+      ['p99', 'true', 'AboveMax'],
+      ['request-success-rate', 'false', 'pass'],
+    ]);
+    m.forgetCanary('test', 'podinfo', 'podinfo');
+    expect(await seriesOf(m, 'tollgate_canary_metric_analysis')).toEqual([]);
+    expect(await seriesOf(m, 'tollgate_canary_checks_total')).toEqual([]);
+  });
+
   it('tollgate_canary_total counts the Canaries of each namespace, once each however often they are observed', async () => {
     const m = new OperatorMetrics();
     const other = { ...canary('Succeeded'), metadata: { name: 'api', namespace: 'test' } };

@@ -87,6 +87,51 @@ describe('given an initialized Canary and a healthy new revision', () => {
   });
 });
 
+describe('given a new revision whose pods do not become ready', () => {
+  const crashing = (name: string, app: string, reason = 'Error'): KubeObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, labels: { app } },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'podinfo',
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container' } },
+            lastState: { terminated: { reason, exitCode: reason === 'OOMKilled' ? 137 : 1 } },
+          },
+        ],
+      },
+    }) as KubeObject;
+
+  it('then the wait names the crashing pod, and past progressDeadlineSeconds the rollback, its condition, Event and alert do too', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { progressDeadlineSeconds: 30 }));
+    await initialized(w);
+    w.unavailable.add('podinfo');
+    w.kube.put(Resources.pods, crashing('podinfo-7f9-x2k', 'podinfo', 'OOMKilled'));
+    w.kube.put(Resources.pods, crashing('podinfo-primary-5c4-abc', 'podinfo-primary'));
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    const ready = (): string => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    expect(w.canary.status?.phase).toBe('Progressing');
+    expect(ready()).toContain('waiting for podinfo: 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled (container podinfo:');
+    expect(ready()).not.toContain('podinfo-primary-5c4-abc');
+    await w.tick(30_000);
+    expect(w.canary.status?.phase).toBe('Failed');
+    const why = 'canary podinfo not ready within progressDeadlineSeconds (30s): 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled';
+    const stalled = w.canary.status?.conditions?.find((c) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'Failed' });
+    expect(stalled?.message).toContain(why);
+    expect(w.events.find((e) => e.reason === 'RolledBack')?.message).toContain(why);
+    expect(w.alerts.find((a) => a.reason === 'ProgressDeadlineExceeded')?.message).toContain(why);
+  });
+});
+
 describe('given a new revision that fails its checks', () => {
   it('then failed checks count up to the threshold and the run is rolled back with the primary untouched', async () => {
     const w = new World().apply(aDeployment(), aCanary());
@@ -111,6 +156,27 @@ describe('given a new revision that fails its checks', () => {
     expect(conditions).toMatchObject({ Ready: 'False', Stalled: 'True', Promoted: 'False' });
     await w.tick();
     expect(w.canary.status?.phase).toBe('Failed');
+  });
+
+  it('when only a dry-run metric fails, then the run is promoted with threshold 1, each failure in status and an Event', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const dry = { name: 'p99', ok: false, dryRun: true, value: 900, max: 500, reason: 'AboveMax', message: 'p99 900 > 500' };
+    w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }, dry];
+    await w.tick();
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 0, canaryWeight: 50 });
+    expect(w.canary.status?.lastChecks).toContainEqual(dry);
+    const dryEvents = w.events.filter((e) => e.reason === 'DryRunCheckFailed');
+    expect(dryEvents).toEqual([
+      { type: 'Warning', reason: 'DryRunCheckFailed', message: 'Dry-run checks failed (not counted): p99 900 > 500' },
+    ]);
+    expect(w.events.find((e) => e.reason === 'Advanced' && e.message.includes('p99=900 (dry-run failed)'))).toBeDefined();
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Succeeded', failedChecks: 0 });
+    expect(w.alerts.filter((a) => a.severity !== 'info')).toEqual([]);
   });
 
   it('when the target is reverted to the promoted revision, then the Canary is Succeeded again without a run', async () => {

@@ -75,6 +75,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
+  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
   configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
@@ -103,6 +104,9 @@ watchNamespaces these rules go into a Role per namespace.
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, create, update]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch]
 {{- if .Values.operator.configTracking }}
 - apiGroups: [""]
   resources: [configmaps]

@@ -22,7 +22,7 @@ export interface PodTemplate {
   metadata?: ObjectMeta;
   spec: PodSpec;
 }
-interface LabelSelector {
+export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: unknown[];
 }
@@ -104,4 +104,30 @@ export interface Service extends KubeObject {
 export interface Secret extends KubeObject {
   data?: Record<string, string>;
   stringData?: Record<string, string>;
+}
+
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { reason?: string; message?: string; exitCode?: number };
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+/** A Pod as the operator caches it (metadata and status alone, see trimPod). */
+export interface Pod extends KubeObject {
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
 }

@@ -87,6 +87,8 @@ export interface CanaryMetric {
   templateRef?: { name: string; namespace?: string };
   templateVariables?: Record<string, string>;
   onNoData?: 'fail' | 'halt' | 'ignore';
+  /** Measured and reported, never counted as a failed check nor holding a step. */
+  dryRun?: boolean;
 }
 
 export interface CanaryWebhook {
@@ -179,6 +181,8 @@ export interface CheckResult {
   ok: boolean;
   /** A failure that holds the step instead of counting (onNoData: halt). */
   halt?: boolean;
+  /** The metric is a dry run (CanaryMetric.dryRun): reported, never counted nor held on. */
+  dryRun?: boolean;
   value?: number;
   min?: number;
   max?: number;

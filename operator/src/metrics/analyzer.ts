@@ -2,7 +2,7 @@ import { formatDuration, parseDuration } from '../api/duration.js';
 import type { Canary, CanaryMetric, CheckResult, MetricTemplate } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
 import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
-import { evaluateMetric, noData, unmeasured } from '../core/checks.js';
+import { evaluateMetric, markDryRun, noData, unmeasured } from '../core/checks.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Lister } from '../kube/informer.js';
 import { messageOf } from '../util/errors.js';
@@ -51,7 +51,7 @@ export class MetricAnalyzer {
 
   async check(canary: Canary, provider: string, signal: AbortSignal): Promise<CheckResult[]> {
     const metrics = analysisOf(canary.spec).metrics ?? [];
-    return Promise.all(metrics.map((m) => this.checkOne(canary, provider, m, signal)));
+    return Promise.all(metrics.map(async (m) => markDryRun(m, await this.checkOne(canary, provider, m, signal))));
   }
 
   private async checkOne(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<CheckResult> {

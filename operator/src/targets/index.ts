@@ -1,4 +1,4 @@
-import type { DaemonSet, Deployment } from '../api/k8s.js';
+import type { DaemonSet, Deployment, Pod } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
@@ -14,6 +14,8 @@ export interface TargetsDeps {
   informers: InformerRegistry;
   deployments: Lister<Deployment>;
   daemonSets: Lister<DaemonSet>;
+  /** The Pods cache (metadata and status), to tell why a workload's pods are not ready. */
+  pods: Lister<Pod>;
   selectorLabels: readonly string[];
   ownerRef: (canary: Canary) => OwnerReference;
   fieldManager: string;
@@ -32,6 +34,7 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
     selectorLabels: d.selectorLabels,
     ownerRef: d.ownerRef,
     fieldManager: d.fieldManager,
+    pods: d.pods,
     ...(configs ? { configs } : {}),
   };
   return {

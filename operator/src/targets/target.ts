@@ -1,4 +1,5 @@
 import type { Canary } from '../api/types.js';
+import type { PodProblem } from '../core/pods.js';
 import type { TrackedConfigs } from './config-tracker.js';
 
 export type Readiness = { ready: true } | { ready: false; reason: string; fatal: boolean };
@@ -52,6 +53,11 @@ export interface Target {
   primaryRevision(canary: Canary): string | undefined;
   primaryReadiness(canary: Canary, thresholdPct: number): Readiness;
   canaryReadiness(canary: Canary, thresholdPct: number): Readiness;
+  /**
+   * Why the pods of the canary (the target) or of the primary do not serve, worst first (core/pods.ts), from the
+   * Pods cache; empty when every pod serves.
+   */
+  podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[];
   /** Scales the target up for a run (to the primary's size) or down to zero; a no-op when already there. */
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */

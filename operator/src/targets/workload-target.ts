@@ -1,5 +1,6 @@
 import { ANNOTATIONS, primaryName } from '@tollgate/contract/metadata';
-import type { Workload } from '../api/k8s.js';
+import type { Pod, Workload } from '../api/k8s.js';
+import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
@@ -18,6 +19,8 @@ export interface WorkloadTargetDeps<W extends Workload> {
   fieldManager: string;
   /** Absent when config tracking is off. */
   configs?: ConfigTracker;
+  /** The Pods cache (metadata and status, see kube/pods.ts). */
+  pods: Lister<Pod>;
   /** Deployments only: the -primary HorizontalPodAutoscaler. */
   autoscaler?: AutoscalerReconciler;
 }
@@ -111,6 +114,13 @@ export class WorkloadTarget<W extends Workload> implements Target {
 
   canaryReadiness(canary: Canary, thresholdPct: number): Readiness {
     return this.k.readiness(this.target(canary), thresholdPct);
+  }
+
+  podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[] {
+    const w = of === 'canary' ? this.target(canary) : this.primary(canary);
+    if (!w) return [];
+    const pods = this.deps.pods.list(canary.metadata.namespace);
+    return problemsOfPods(pods.filter((p) => selectorMatches(w.spec.selector, p.metadata.labels)));
   }
 
   async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {

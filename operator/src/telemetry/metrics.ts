@@ -61,8 +61,8 @@ export class OperatorMetrics {
   });
   readonly analysis = new Gauge({
     name: 'tollgate_canary_metric_analysis',
-    help: 'Last measured value of each analysis metric',
-    labelNames: ['name', 'namespace', 'metric'],
+    help: 'Last measured value of each analysis metric (dry_run=true: a dry-run metric, never counted)',
+    labelNames: ['name', 'namespace', 'metric', 'dry_run'],
     registers: [this.registry],
   });
   readonly threshold = new Gauge({
@@ -73,8 +73,8 @@ export class OperatorMetrics {
   });
   readonly checkResults = new Counter({
     name: 'tollgate_canary_checks_total',
-    help: 'Analysis checks by result',
-    labelNames: ['name', 'namespace', 'metric', 'result'],
+    help: 'Analysis checks by result (dry_run=true: checks of a dry-run metric, never counted as failed)',
+    labelNames: ['name', 'namespace', 'metric', 'result', 'dry_run'],
     registers: [this.registry],
   });
   readonly outcomes = new Counter({
@@ -179,12 +179,14 @@ export class OperatorMetrics {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
     const e = this.exportedFor(labels.namespace, labels.name);
     for (const r of checks) {
-      e.metrics.add(r.name);
-      e.results.add(`${r.name}\u0000${r.ok ? 'pass' : (r.reason ?? 'fail')}`);
-      if (r.value !== undefined) this.analysis.set({ ...labels, metric: r.name }, r.value);
+      const dry = r.dryRun ? 'true' : 'false';
+      const result = r.ok ? 'pass' : (r.reason ?? 'fail');
+      e.metrics.add(`${r.name}\u0000${dry}`);
+      e.results.add(`${r.name}\u0000${result}\u0000${dry}`);
+      if (r.value !== undefined) this.analysis.set({ ...labels, metric: r.name, dry_run: dry }, r.value);
       if (r.min !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'min' }, r.min);
       if (r.max !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'max' }, r.max);
-      this.checkResults.inc({ ...labels, metric: r.name, result: r.ok ? 'pass' : (r.reason ?? 'fail') });
+      this.checkResults.inc({ ...labels, metric: r.name, result, dry_run: dry });
       this.flagger?.observeCheck(c, r);
     }
   }
@@ -215,15 +217,21 @@ export class OperatorMetrics {
     this.weight.remove({ workload: primaryName(target), namespace });
     const e = this.exported.get(`${namespace}/${name}`);
     this.exported.delete(`${namespace}/${name}`);
-    this.flagger?.forget(namespace, target, e?.metrics ?? [], e?.runs ?? []);
+    this.flagger?.forget(
+      namespace,
+      target,
+      [...(e?.metrics ?? [])].map((m) => m.split('\u0000')[0]!),
+      e?.runs ?? [],
+    );
     if (!e) return;
-    for (const metric of e.metrics) {
-      this.analysis.remove({ ...labels, metric });
+    for (const m of e.metrics) {
+      const [metric, dry] = m.split('\u0000') as [string, string];
+      this.analysis.remove({ ...labels, metric, dry_run: dry });
       for (const bound of ['min', 'max']) this.threshold.remove({ ...labels, metric, bound });
     }
     for (const r of e.results) {
-      const [metric, result] = r.split('\u0000');
-      this.checkResults.remove({ ...labels, metric: metric!, result: result! });
+      const [metric, result, dry] = r.split('\u0000') as [string, string, string];
+      this.checkResults.remove({ ...labels, metric, result, dry_run: dry });
     }
     for (const outcome of e.outcomes) this.outcomes.remove({ ...labels, outcome });
   }

@@ -80,6 +80,8 @@ export class World {
   checks: CheckResult[] = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
   hookResults: Record<string, WebhookResult> = {};
   now = Date.parse('2026-01-01T00:00:00Z');
+  /** Deployments whose pods never become available in rollOut() (their pods are the test's to put). */
+  readonly unavailable = new Set<string>();
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
@@ -108,6 +110,7 @@ export class World {
         informers,
         deployments: this.kube.lister(Resources.deployments),
         daemonSets: this.kube.lister(Resources.daemonSets),
+        pods: this.kube.lister(Resources.pods),
         selectorLabels: ['app', 'name'],
         ownerRef: ownerRefOf,
         fieldManager: 'test',
@@ -157,9 +160,10 @@ export class World {
   rollOut(): void {
     for (const d of this.kube.lister<Deployment>(Resources.deployments).list(NS)) {
       const n = d.spec.replicas ?? 1;
+      const up = this.unavailable.has(d.metadata.name!) ? 0 : n;
       this.kube.put(Resources.deployments, {
         ...d,
-        status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n },
+        status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: up, availableReplicas: up },
       });
     }
   }

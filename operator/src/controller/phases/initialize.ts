@@ -1,4 +1,5 @@
 import { alert, event, type Transition } from '../transition.js';
+import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
 
 /**
@@ -18,7 +19,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
   await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
   if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
-  const ready = turn.target.primaryReadiness(turn.canary, turn.analysis.primaryReadyThreshold);
+  const ready = readinessOf(turn, 'primary');
   if (!ready.ready) {
     const detail = `waiting for ${turn.info.primaryName}: ${ready.reason}`;
     if (!ready.fatal) return { detail };

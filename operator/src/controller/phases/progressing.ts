@@ -1,12 +1,14 @@
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CheckResult } from '../../api/types.js';
+import { checksWith } from '../../core/checks.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
-import { alert, event, then, type AlertNote, type Transition } from '../transition.js';
+import { alert, event, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
+import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 
@@ -63,14 +65,18 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
   return { paused: true, detail, requeueAfterMs: turn.analysis.intervalMs };
 }
 
-/** Undefined once the canary is ready; else waiting for it, or a rollback past the progress deadline. */
+/**
+ * Undefined once the canary is ready; else waiting for it (the reason names the pods that do not serve and why), or
+ * a rollback past the progress deadline saying which replicas were missing and why.
+ */
 function awaitCanary(turn: ReadyTurn): Transition | undefined {
-  const ready = turn.target.canaryReadiness(turn.canary, turn.analysis.canaryReadyThreshold);
+  const ready = readinessOf(turn, 'canary');
   if (ready.ready) return undefined;
   const started = Date.parse(turn.status.runStartTime ?? '') || turn.now;
   const left = started + turn.analysis.progressDeadlineMs - turn.now;
   if (ready.fatal || left <= 0) {
-    const why = `canary ${turn.info.name} not ready: ${ready.reason}`;
+    const within = ready.fatal ? '' : ` within progressDeadlineSeconds (${turn.analysis.progressDeadlineMs / 1000}s)`;
+    const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
   return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
@@ -103,7 +109,10 @@ async function analysisStep(turn: ReadyTurn): Promise<Transition> {
     checks,
   );
   const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
-  const measured: Transition = { status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() } };
+  const measured: Transition = {
+    status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() },
+    events: dryRunEvents(lastChecks),
+  };
   return then(measured, await decided(turn, outcome, lastChecks));
 }
 
@@ -202,8 +211,15 @@ function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
 
 const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
 
-const checksText = (checks: CheckResult[]): string =>
-  checks.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';
+const checkText = (c: CheckResult): string =>
+  `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}${c.dryRun ? ` (dry-run ${c.ok ? 'ok' : 'failed'})` : ''}`;
+const checksText = (checks: CheckResult[]): string => (checks.length ? ` (${checks.map(checkText).join(', ')})` : '');
+
+/** A dry-run metric that fails is told in an Event of its own at every step; it is never counted. */
+const dryRunEvents = (checks: CheckResult[]): EventNote[] => {
+  const failed = checksWith(checks, 'dry-run-failed');
+  return failed.length ? [event('Warning', 'DryRunCheckFailed', `Dry-run checks failed (not counted): ${describe(failed)}`)] : [];
+};
 
 /** Webhook and metric-provider failures are alerted when they happen, not only when they end the run (Flagger #1663). */
 function failureAlerts(failed: CheckResult[]): AlertNote[] {
