@@ -7,6 +7,7 @@ import {
   APPMESH_CRDS,
   CONTOUR_CRDS,
   GATEWAY_API_CRDS,
+  GLOO_CRDS,
   LINKERD_CRDS,
   OSM_CRDS,
   SMI_LINKERD_CRDS,
@@ -20,7 +21,7 @@ interface ProviderCase {
   title: string;
   provider: string;
   crds: string[];
-  /** Objects (resource, name) the router must have written, read back from the API server. */
+  /** Objects (resource, name) the router must have written, read back from the API server; `NS-` is the namespace. */
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
   templates?: boolean;
@@ -102,6 +103,16 @@ const CASES: ProviderCase[] = [
   ingressCloneCase('Skipper Ingress canary clone', 'skipper'),
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
   { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
+  {
+    title: 'Gloo Edge RouteTable and Upstreams',
+    provider: 'gloo',
+    crds: GLOO_CRDS,
+    objects: [
+      [Resources.glooUpstreams, 'NS-podinfo-primaryupstream-9898'],
+      [Resources.glooUpstreams, 'NS-podinfo-canaryupstream-9898'],
+      [Resources.glooRouteTables, 'podinfo'],
+    ],
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
@@ -127,7 +138,7 @@ describe.each(CASES)('$title', (c) => {
 
   it('writes objects the real schema accepts, all traffic on the primary', async () => {
     for (const [resource, name] of c.objects) {
-      const obj = await s.client.get<KubeObject>(resource, s.ns, name);
+      const obj = await s.client.get<KubeObject>(resource, s.ns, name.replace(/^NS-/, `${s.ns}-`));
       expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
     }
     expect(s.timeline.routeWeights).toEqual([0]);

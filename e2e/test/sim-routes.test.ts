@@ -1,4 +1,4 @@
-import { fromHTTPProxy, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
+import { fromHTTPProxy, fromRouteTable, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
 import type { SyntheticRequest } from '../src/sim/istio-match.js';
 
 const proxy = (routes: unknown[]): MeshObject => ({
@@ -99,5 +99,58 @@ describe('fromTraefikService (the data-plane stand-in reading a TraefikService)'
         { service: 'podinfo-canary', weight: 0 },
       ],
     ]);
+  });
+});
+
+describe('fromRouteTable (the data-plane stand-in reading a Gloo RouteTable)', () => {
+  const up = (name: string) => ({ name, namespace: 'test' });
+  const table = (routes: unknown[]): MeshObject => ({
+    apiVersion: 'gateway.solo.io/v1',
+    kind: 'RouteTable',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { routes },
+  });
+  const UPSTREAMS: Record<string, string> = { 'test/up-primary': 'podinfo-primary', 'test/up-canary': 'podinfo-canary' };
+  const at = (o: MeshObject, r: SyntheticRequest) =>
+    fromRouteTable(o, (ns, name) => UPSTREAMS[`${ns}/${name}`]).rules.find((x) => x.applies(r))?.backends;
+  const weighted = (p: number, c: number) => ({
+    routeAction: {
+      multi: {
+        destinations: [
+          { destination: { upstream: up('up-primary') }, weight: p },
+          { destination: { upstream: up('up-canary') }, weight: c },
+        ],
+      },
+    },
+  });
+
+  it('given the A/B layout, then requests a matcher holds (headers ANDed, method) take the weighted route, the rest the primary', () => {
+    const o = table([
+      {
+        matchers: [
+          { headers: [{ name: 'x-canary', value: 'insider' }] },
+          { headers: [{ name: 'x-user', value: 'b.*', regex: true }], methods: ['POST'] },
+        ],
+        ...weighted(0, 100),
+      },
+      { routeAction: { single: { upstream: up('up-primary') } } },
+    ]);
+    const canary = [
+      { service: 'podinfo-primary', weight: 0 },
+      { service: 'podinfo-canary', weight: 100 },
+    ];
+    expect(at(o, req({ 'x-canary': 'insider' }))).toEqual(canary);
+    expect(at(o, { ...req({ 'x-user': 'bob' }), method: 'POST' })).toEqual(canary);
+    expect(at(o, req({ 'x-user': 'bob' }))).toEqual([{ service: 'podinfo-primary', weight: 100 }]);
+    expect(at(o, req({ 'x-canary': 'other' }))).toEqual([{ service: 'podinfo-primary', weight: 100 }]);
+  });
+
+  it('given one route without matchers, then every request is split by the destination weights; an unknown Upstream is no backend', () => {
+    expect(at(table([weighted(75, 25)]), req())).toEqual([
+      { service: 'podinfo-primary', weight: 75 },
+      { service: 'podinfo-canary', weight: 25 },
+    ]);
+    const unknown = { routeAction: { multi: { destinations: [{ destination: { upstream: up('gone') }, weight: 100 }] } } };
+    expect(at(table([unknown]), req())).toEqual([]);
   });
 });

@@ -54,6 +54,22 @@ const traefikService = (spec: Record<string, unknown>): [string, unknown][][] =>
   return [services.some(([n]) => n === 'podinfo-canary') ? services : [...services, ['podinfo-canary', 0]]];
 };
 
+/**
+ * Gloo RouteTable: each route's routeAction.multi.destinations[], the Upstream each names resolved to the Service it
+ * stands for (its spec.kube.serviceName), with the weight.
+ */
+const routeTableWeight = (w: World): number | undefined => {
+  const serviceOf = (upstream: string): string =>
+    String(((w.kube.get<Obj>(Resources.glooUpstreams, NS, upstream)?.spec.kube ?? {}) as Record<string, unknown>).serviceName);
+  return backendWeight(Resources.glooRouteTables, (spec) =>
+    list(spec.routes).map((r) =>
+      list(((r.routeAction as Record<string, unknown> | undefined)?.multi as Record<string, unknown> | undefined)?.destinations).map(
+        (d): [string, unknown] => [serviceOf(String((d.destination as { upstream?: { name?: string } }).upstream?.name)), d.weight],
+      ),
+    ),
+  )(w);
+};
+
 /** A weight as written: a number, or a Kubernetes quantity ("900m" is 0.9). */
 const amount = (v: unknown): number => (typeof v === 'string' && v.endsWith('m') ? Number(v.slice(0, -1)) / 1000 : Number(v ?? 0));
 /** The canary's share in percent of primary and canary weights. */
@@ -141,6 +157,13 @@ const CASES: Case[] = [
     spec: {},
     objects: ['TraefikService podinfo'],
     weight: backendWeight(Resources.traefikServices, traefikService),
+  },
+  {
+    provider: 'gloo',
+    analysis: {},
+    spec: {},
+    objects: ['RouteTable podinfo', 'Upstream test-podinfo-primaryupstream-9898', 'Upstream test-podinfo-canaryupstream-9898'],
+    weight: routeTableWeight,
   },
   {
     provider: 'nginx',

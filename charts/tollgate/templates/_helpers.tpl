@@ -155,6 +155,14 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [traefikservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- if has "gloo" $meshes }}
+- apiGroups: [gloo.solo.io]
+  resources: [upstreams]
+  verbs: [get, list, watch, create, update, delete]
+- apiGroups: [gateway.solo.io]
+  resources: [routetables]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
 {{- end -}}
 
 {{/*

@@ -4,6 +4,7 @@ import {
   fromHTTPProxy,
   fromHttpRoute,
   fromNginxCanary,
+  fromRouteTable,
   fromSkipperCanary,
   fromTraefikService,
   fromTrafficSplit,
@@ -17,7 +18,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -30,6 +31,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
+  if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -59,6 +61,9 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromHTTPProxy(o);
     case 'traefik':
       return fromTraefikService(o);
+    case 'gloo':
+      // The Upstreams are named after the Services (<namespace>-<service>upstream-<port>): strip the name back.
+      return fromRouteTable(o, (ns, name) => /^(.*)upstream-[0-9]+$/.exec(name)?.[1]?.slice(ns.length + 1));
   }
 }
 

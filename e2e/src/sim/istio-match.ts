@@ -1,4 +1,4 @@
-/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
 export interface SyntheticRequest {
@@ -119,6 +119,36 @@ export function contourMatcher(conditions: Json[] | undefined): Matcher {
       const q = c.queryParameter as Json | undefined;
       if (q) return contourValue(q, params.get(String(q.name)) ?? undefined);
       return true;
+    });
+  };
+}
+
+/** A Gloo header or query parameter matcher: a value (exact, or a regex matching all of it when regex), none is presence. */
+function glooValue(m: Json, actual: string | undefined): boolean {
+  if (actual === undefined) return m.invertMatch === true;
+  const value = m.value === undefined || m.value === '' ? undefined : String(m.value);
+  const hit = value === undefined || (m.regex === true ? new RegExp(`^(?:${value})$`).test(actual) : actual === value);
+  return m.invertMatch === true ? !hit : hit;
+}
+
+/** Gloo: any matcher holds (none means every request); in one, the path, methods, headers and query parameters ANDed. */
+export function glooMatcher(matchers: Json[] | undefined): Matcher {
+  if (!matchers?.length) return () => true;
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    return matchers.some((m) => {
+      if (m.prefix !== undefined && !path.startsWith(String(m.prefix))) return false;
+      if (m.exact !== undefined && path !== m.exact) return false;
+      if (m.regex !== undefined && !new RegExp(`^(?:${String(m.regex)})$`).test(path)) return false;
+      const methods = (m.methods ?? []) as string[];
+      if (methods.length && !methods.includes(req.method)) return false;
+      const headers = (m.headers ?? []) as Json[];
+      const query = (m.queryParameters ?? []) as Json[];
+      return (
+        headers.every((h) => glooValue(h, req.headers[String(h.name).toLowerCase()])) &&
+        query.every((q) => glooValue(q, params.get(String(q.name)) ?? undefined))
+      );
     });
   };
 }

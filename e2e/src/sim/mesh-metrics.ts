@@ -22,11 +22,14 @@ const word = (s: string): string => s.replace(/\W/g, '_');
 export const skipperRouteId = (ns: string, r: SkipperRoute, service: string): string =>
   `kube_${[ns, r.ingress, r.host, r.path, service].map(word).join('__')}`;
 
+/** The Upstream the gloo router writes for `<apex>-primary` or `<apex>-canary`: <namespace>-<apex>-<side>upstream-<port>. */
+const glooUpstreamOf = (ns: string, service: string, port: number): string => `${ns}-${service}upstream-${port}`;
+
 const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM, Traefik, NGINX and Skipper (requests
+ * operator's built-in queries for Istio, Linkerd, App Mesh, Contour and Gloo (Envoy), OSM, Traefik, NGINX and Skipper (requests
  * through an Ingress) and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -150,6 +153,13 @@ export class MeshMetrics {
       kubernetes_namespace: r.namespace,
       kubernetes_pod_name: r.pod,
       envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
+      envoy_response_code: code,
+    });
+    // Gloo's Envoy: the cluster of the Upstream the gloo router writes for a Service, <upstream>_<namespace>.
+    observe(this.envoy, {
+      kubernetes_namespace: r.namespace,
+      kubernetes_pod_name: r.pod,
+      envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`,
       envoy_response_code: code,
     });
     observe(this.osm, {

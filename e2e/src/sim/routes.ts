@@ -1,5 +1,13 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
-import { appMeshMatcher, contourMatcher, httpRouteMatcher, istioMatcher, nginxCanaryMatcher, type Matcher } from './istio-match.js';
+import {
+  appMeshMatcher,
+  contourMatcher,
+  glooMatcher,
+  httpRouteMatcher,
+  istioMatcher,
+  nginxCanaryMatcher,
+  type Matcher,
+} from './istio-match.js';
 
 type Json = Record<string, unknown>;
 export type MeshObject = KubeObject & { spec?: Json };
@@ -251,4 +259,30 @@ export function fromTraefikService(ts: MeshObject): RouteTable {
   const canary = `${ts.metadata.name!}-canary`;
   if (!backends.some((b) => b.service === canary)) backends.push({ service: canary, weight: 0 });
   return { namespace: ts.metadata.namespace!, apex: ts.metadata.name!, rules: [{ applies: () => true, backends }] };
+}
+
+/** The Kubernetes Service a Gloo Upstream stands for (spec.kube.serviceName); none for other kinds of Upstream. */
+export function serviceOfUpstream(upstream: MeshObject | undefined): string | undefined {
+  const kube = upstream?.spec?.kube as { serviceName?: string } | undefined;
+  return kube?.serviceName;
+}
+
+/**
+ * Gloo RouteTable: routes in order, the first whose matchers hold; a route sends to its single Upstream, or to its
+ * multi destinations by weight. `upstream` resolves an Upstream reference to the Service it stands for.
+ */
+export function fromRouteTable(table: MeshObject, upstream: (namespace: string, name: string) => string | undefined): RouteTable {
+  const ns = table.metadata.namespace!;
+  const serviceOfRef = (ref: Json | undefined): string => (ref ? (upstream(String(ref.namespace ?? ns), String(ref.name)) ?? '') : '');
+  const rules = ((table.spec?.routes ?? []) as Json[]).map((r): Rule => {
+    const action = (r.routeAction ?? {}) as Json;
+    const single = (action.single as Json | undefined)?.upstream as Json | undefined;
+    const multi = (((action.multi as Json | undefined)?.destinations ?? []) as Json[]).map((d) => ({
+      service: serviceOfRef((d.destination as Json | undefined)?.upstream as Json | undefined),
+      weight: Number(d.weight ?? 0),
+    }));
+    const backends = single ? [{ service: serviceOfRef(single), weight: 100 }] : multi;
+    return { applies: glooMatcher(r.matchers as Json[] | undefined), backends: backends.filter((b) => b.service) };
+  });
+  return { namespace: ns, apex: table.metadata.name!, rules };
 }

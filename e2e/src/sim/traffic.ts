@@ -11,10 +11,12 @@ import {
   fromCanaryIngress,
   fromHTTPProxy,
   fromHttpRoute,
+  fromRouteTable,
   fromTraefikService,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
+  serviceOfUpstream,
   serviceOfVirtualNode,
   type MeshObject,
   type RouteTable,
@@ -36,6 +38,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
   { resource: Resources.httpProxies, read: (o) => fromHTTPProxy(o) },
   { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
+  { resource: Resources.glooRouteTables, read: (o, d) => fromRouteTable(o, (ns, name) => serviceOfUpstream(d.upstream(ns, name))) },
   {
     resource: Resources.appMeshVirtualRouters,
     // The -canary router exists for tests to reach the canary; users only reach the apex.
@@ -54,7 +57,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
  * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
- * TraefikService) it sends synthetic user
+ * TraefikService, Gloo RouteTable) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
@@ -63,6 +66,7 @@ export class TrafficDriver {
   readonly metrics = new MeshMetrics();
   private readonly sources: Informer<MeshObject>[];
   private readonly nodes: Informer<MeshObject>;
+  private readonly upstreams: Informer<MeshObject>;
   private readonly services: Informer<Service>;
   private readonly pods: Informer<Pod>;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -81,6 +85,7 @@ export class TrafficDriver {
       new Informer<T>({ client, resource, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
     this.sources = SOURCES.map((s) => informer<MeshObject>(s.resource));
     this.nodes = informer(Resources.appMeshVirtualNodes);
+    this.upstreams = informer(Resources.glooUpstreams);
     this.services = informer(Resources.services) as unknown as Informer<Service>;
     this.pods = informer(Resources.pods) as unknown as Informer<Pod>;
   }
@@ -88,18 +93,23 @@ export class TrafficDriver {
   async start(): Promise<void> {
     await Promise.all([this.services.start(), this.pods.start()]);
     // Mesh CRDs come and go between tests: their informers keep retrying until served.
-    for (const i of [...this.sources, this.nodes]) i.start().catch(() => undefined);
+    for (const i of [...this.sources, this.nodes, this.upstreams]) i.start().catch(() => undefined);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    for (const i of [...this.sources, this.nodes, this.services, this.pods]) i.stop();
+    for (const i of [...this.sources, this.nodes, this.upstreams, this.services, this.pods]) i.stop();
     this.agent.destroy();
   }
 
   node(namespace: string, name: string): MeshObject | undefined {
     return this.nodes.get(namespace, name);
+  }
+
+  /** A Gloo Upstream (a RouteTable's destinations name them). */
+  upstream(namespace: string, name: string): MeshObject | undefined {
+    return this.upstreams.get(namespace, name);
   }
 
   /** The objects of one of the SOURCES' resources in a namespace. */

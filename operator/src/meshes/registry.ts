@@ -2,6 +2,7 @@ import type { RoutedProvider } from '@tollgate/contract/capabilities';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
+import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
 import { linkerd } from './linkerd/index.js';
@@ -29,6 +30,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...skipper.providers,
   ...contour.providers,
   ...traefik.providers,
+  ...gloo.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

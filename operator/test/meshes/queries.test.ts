@@ -117,8 +117,20 @@ describe('builtinQuery for traefik', () => {
   });
 });
 
+describe('builtinQuery for gloo', () => {
+  it('given request-success-rate and request-duration, then they read the Envoy cluster of the -canaryupstream Upstream the router writes', () => {
+    const c = 'envoy_cluster_name=~"test-podinfo-canaryupstream-[0-9]+_test"';
+    expect(renderQuery(builtinQuery('gloo', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${c}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${c}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('gloo', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${c}}[1m])) by (le))`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['gloo'], ['']])(
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['knative'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
     (provider) => {
       expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);

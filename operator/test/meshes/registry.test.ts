@@ -26,6 +26,8 @@ import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import { builtinMetricProviders, builtinQuery, createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
+import { gloo } from '../../src/meshes/gloo/index.js';
+import { GlooRouter } from '../../src/meshes/gloo/router.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
@@ -44,6 +46,7 @@ describe('createRouter', () => {
     ['contour', 'ContourRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
+    ['gloo', 'GlooRouter', false],
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
     ['linkerd', 'LinkerdRouter', false],
@@ -59,6 +62,7 @@ describe('createRouter', () => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
       AppMeshRouter,
       ContourRouter,
+      GlooRouter,
       HttpRouteRouter,
       IngressCloneRouter,
       IstioRouter,
@@ -84,12 +88,12 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, gloo, knative and kuma', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'gloo', 'knative', 'kuma']);
+  it('given the enum providers without a router, then they are apisix, knative and kuma', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'knative', 'kuma']);
   });
 
   it.each([
-    'gloo',
+    'knative',
     'constructor',
     'toString',
     '__proto__',
@@ -113,7 +117,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo)`,
     );
   });
 
@@ -174,7 +178,7 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik, gloo];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -199,7 +203,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['gloo'], ['kuma'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['knative'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(capabilitiesOf(p)).toBeUndefined();
   });
 
@@ -214,12 +218,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'gloo'> = { name: 'gloo', providers: { gloo: noQueries } };
+    const unknownId: Mesh<'knative'> = { name: 'knative', providers: { knative: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'gloo',
+      'knative',
     ]);
   });
 });
