@@ -49,6 +49,7 @@ export const CAPABILITIES = {
   contour: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

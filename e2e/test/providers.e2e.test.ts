@@ -4,6 +4,7 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { ingressFor, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
 import {
+  APISIX_CRDS,
   APPMESH_CRDS,
   CONTOUR_CRDS,
   GATEWAY_API_CRDS,
@@ -103,6 +104,30 @@ const CASES: ProviderCase[] = [
   ingressCloneCase('Skipper Ingress canary clone', 'skipper'),
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
   { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
+  {
+    title: "APISIX clone of the user's ApisixRoute",
+    provider: 'apisix',
+    crds: [APISIX_CRDS],
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.apisixRoutes, {
+        apiVersion: 'apisix.apache.org/v2',
+        kind: 'ApisixRoute',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: {
+          ingressClassName: 'apisix',
+          http: [
+            {
+              name: 'method',
+              match: { hosts: ['app.example.com'], paths: ['/*'] },
+              backends: [{ serviceName: 'podinfo', servicePort: 9898 }],
+            },
+          ],
+        },
+      } as KubeObject);
+    },
+    objects: [[Resources.apisixRoutes, 'podinfo-podinfo-canary']],
+  },
   {
     title: 'Gloo Edge RouteTable and Upstreams',
     provider: 'gloo',

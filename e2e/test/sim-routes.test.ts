@@ -1,4 +1,4 @@
-import { fromHTTPProxy, fromRouteTable, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
+import { fromApisixRoute, fromHTTPProxy, fromRouteTable, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
 import type { SyntheticRequest } from '../src/sim/istio-match.js';
 
 const proxy = (routes: unknown[]): MeshObject => ({
@@ -152,5 +152,44 @@ describe('fromRouteTable (the data-plane stand-in reading a Gloo RouteTable)', (
     ]);
     const unknown = { routeAction: { multi: { destinations: [{ destination: { upstream: up('gone') }, weight: 100 }] } } };
     expect(at(table([unknown]), req())).toEqual([]);
+  });
+});
+
+describe('fromApisixRoute (the data-plane stand-in reading an ApisixRoute)', () => {
+  const route = (name: string, http: unknown[]): MeshObject => ({
+    apiVersion: 'apisix.apache.org/v2',
+    kind: 'ApisixRoute',
+    metadata: { name, namespace: 'test' },
+    spec: { http },
+  });
+
+  it("given the user's route alone (the apex Service), then it is not driven", () => {
+    expect(fromApisixRoute(route('web', [{ name: 'all', backends: [{ serviceName: 'podinfo', servicePort: 80 }] }]))).toBeUndefined();
+  });
+
+  it('given the clone, then requests its paths and expressions hold are split by the weights, labelled with the rule', () => {
+    const clone = route('web-podinfo-canary', [
+      {
+        name: 'beta',
+        priority: 10000,
+        match: { paths: ['/api/*'], exprs: [{ subject: { scope: 'Header', name: 'X-Beta' }, op: 'Equal', value: 'on' }] },
+        backends: [
+          { serviceName: 'podinfo-primary', servicePort: 80, weight: 70 },
+          { serviceName: 'podinfo-canary', servicePort: 80, weight: 30 },
+        ],
+      },
+    ]);
+    const t = fromApisixRoute(clone)!;
+    expect(t.apex).toBe('podinfo');
+    const rule = t.rules.find((r) => r.applies(req({ 'x-beta': 'on' }, '/api/x')));
+    expect(rule).toMatchObject({
+      apisixRoute: 'test_web-podinfo-canary_beta',
+      backends: [
+        { service: 'podinfo-primary', weight: 70 },
+        { service: 'podinfo-canary', weight: 30 },
+      ],
+    });
+    expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'off' }, '/api/x')))).toBeUndefined();
+    expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'on' }, '/other')))).toBeUndefined();
   });
 });

@@ -17,6 +17,8 @@ interface Case {
   objects: string[];
   /** The user's Ingress spec.ingressRef names (nginx, skipper). */
   ingress?: KubeObject;
+  /** The user's ApisixRoute spec.routeRef names (apisix). */
+  apisixRoute?: KubeObject;
   /**
    * The canary weight read from the objects the router wrote, by this test's own reader (not the router's
    * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
@@ -166,6 +168,25 @@ const CASES: Case[] = [
     weight: routeTableWeight,
   },
   {
+    provider: 'apisix',
+    analysis: {},
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'web' } },
+    apisixRoute: {
+      apiVersion: 'apisix.apache.org/v2',
+      kind: 'ApisixRoute',
+      metadata: { name: 'web', namespace: NS },
+      spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+    },
+    objects: ['ApisixRoute web-podinfo-canary'],
+    /** The clone's first rule: backends[].serviceName and weight. */
+    weight: (w) => {
+      const clone = w.kube.get<Obj>(Resources.apisixRoutes, NS, 'web-podinfo-canary');
+      const backends = list(list(clone?.spec.http)[0]?.backends);
+      const of = (name: string) => backends.find((b) => b.serviceName === name)?.weight;
+      return clone ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
     provider: 'nginx',
     analysis: {},
     spec: { ingressRef: INGRESS_REF },
@@ -197,6 +218,7 @@ const CASES: Case[] = [
 function worldFor(c: Case, extra: Partial<CanarySpec> = {}): World {
   const w = new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
   if (c.ingress) w.kube.put(Resources.ingresses, c.ingress);
+  if (c.apisixRoute) w.kube.put(Resources.apisixRoutes, c.apisixRoute);
   return w;
 }
 const weightOf = (w: World, c: Case): number | undefined => c.weight(w);

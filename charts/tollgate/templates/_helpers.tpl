@@ -163,6 +163,11 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [routetables]
   verbs: [list, watch, create, update, delete]
 {{- end }}
+{{- if has "apisix" $meshes }}
+- apiGroups: [apisix.apache.org]
+  resources: [apisixroutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
 {{- end -}}
 
 {{/*

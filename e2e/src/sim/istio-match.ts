@@ -1,4 +1,4 @@
-/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers, APISIX rules. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
 export interface SyntheticRequest {
@@ -150,5 +150,41 @@ export function glooMatcher(matchers: Json[] | undefined): Matcher {
         query.every((q) => glooValue(q, params.get(String(q.name)) ?? undefined))
       );
     });
+  };
+}
+
+/** An APISIX expression on a header or query parameter (Equal, NotEqual, RegexMatch, In, NotIn); other subjects never hold. */
+function apisixExpr(e: Json, req: SyntheticRequest, params: URLSearchParams): boolean {
+  const subject = (e.subject ?? {}) as { scope?: string; name?: string };
+  const name = String(subject.name ?? '');
+  const actual =
+    subject.scope === 'Header' ? req.headers[name.toLowerCase()] : subject.scope === 'Query' ? (params.get(name) ?? undefined) : undefined;
+  const set = ((e.set ?? []) as string[]).map(String);
+  switch (e.op) {
+    case 'Equal':
+      return actual === e.value;
+    case 'NotEqual':
+      return actual !== e.value;
+    case 'RegexMatch':
+      return actual !== undefined && new RegExp(String(e.value)).test(actual);
+    case 'In':
+      return actual !== undefined && set.includes(actual);
+    case 'NotIn':
+      return actual === undefined || !set.includes(actual);
+    default:
+      return false;
+  }
+}
+
+/** APISIX: a rule's paths (exact, or a prefix ending in *), methods and every expression hold. */
+export function apisixMatcher(match: Json | undefined): Matcher {
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    const paths = (match?.paths ?? []) as string[];
+    const methods = (match?.methods ?? []) as string[];
+    if (paths.length && !paths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p))) return false;
+    if (methods.length && !methods.includes(req.method)) return false;
+    return ((match?.exprs ?? []) as Json[]).every((e) => apisixExpr(e, req, params));
   };
 }

@@ -15,6 +15,8 @@ export interface RequestRecord {
   ingress?: string;
   /** The Skipper route it took, if any. */
   skipperRoute?: SkipperRoute;
+  /** The APISIX route (`<namespace>_<ApisixRoute>_<rule>`) it took, if any. */
+  apisixRoute?: string;
 }
 
 const word = (s: string): string => s.replace(/\W/g, '_');
@@ -29,7 +31,7 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh, Contour and Gloo (Envoy), OSM, Traefik, NGINX and Skipper (requests
+ * operator's built-in queries for Istio, Linkerd, App Mesh, Contour and Gloo (Envoy), OSM, Traefik, APISIX, NGINX and Skipper (requests
  * through an Ingress) and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -111,6 +113,22 @@ export class MeshMetrics {
       registers: [this.registry],
     }),
   };
+  /** APISIX's prometheus plugin: only for requests that took an APISIX route, labelled by it; latency in ms. */
+  private readonly apisix = {
+    c: new Counter({
+      name: 'apisix_http_status',
+      help: 'simulated apisix_http_status',
+      labelNames: ['route', 'code'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'apisix_http_latency',
+      help: 'simulated apisix_http_latency',
+      labelNames: ['type', 'route'],
+      buckets: MS_BUCKETS,
+      registers: [this.registry],
+    }),
+  };
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
     name: 'http_request_duration_seconds',
@@ -176,6 +194,10 @@ export class MeshMetrics {
       const labels = { namespace: r.namespace, ingress: r.ingress, service: r.service, status: code };
       this.nginx.c.inc(labels);
       this.nginx.h.observe(labels, r.ms / 1000);
+    }
+    if (r.apisixRoute) {
+      this.apisix.c.inc({ route: r.apisixRoute, code });
+      this.apisix.h.observe({ type: 'request', route: r.apisixRoute }, r.ms);
     }
     if (r.skipperRoute) {
       const route = skipperRouteId(r.namespace, r.skipperRoute, r.service);

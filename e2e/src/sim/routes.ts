@@ -1,5 +1,6 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import {
+  apisixMatcher,
   appMeshMatcher,
   contourMatcher,
   glooMatcher,
@@ -17,6 +18,8 @@ export interface Rule {
   applies: Matcher;
   backends: { service: string; weight: number }[];
   mirror?: { service: string; percent: number };
+  /** The APISIX route the rule is (`<namespace>_<ApisixRoute>_<rule>`): APISIX labels its request metrics with it. */
+  apisixRoute?: string;
 }
 
 /** What users reach by the apex name, in the order the mesh evaluates its rules. */
@@ -285,4 +288,25 @@ export function fromRouteTable(table: MeshObject, upstream: (namespace: string, 
     return { applies: glooMatcher(r.matchers as Json[] | undefined), backends: backends.filter((b) => b.service) };
   });
   return { namespace: ns, apex: table.metadata.name!, rules };
+}
+
+/**
+ * An ApisixRoute that splits between `<apex>-primary` and `<apex>-canary` (the apisix router's clone; the user's
+ * route alone, to the apex Service, is not driven: the clone's higher priority takes its paths). Rules by priority.
+ */
+export function fromApisixRoute(route: MeshObject): RouteTable | undefined {
+  const ns = route.metadata.namespace!;
+  const rules = [...((route.spec?.http ?? []) as Json[])].sort((a, b) => Number(b.priority ?? 0) - Number(a.priority ?? 0));
+  const backendsOf = (r: Json): Json[] => (r.backends ?? []) as Json[];
+  const primary = rules.flatMap(backendsOf).find((b) => String(b.serviceName).endsWith('-primary'));
+  if (!primary) return undefined;
+  return {
+    namespace: ns,
+    apex: String(primary.serviceName).slice(0, -'-primary'.length),
+    rules: rules.map((r) => ({
+      applies: apisixMatcher(r.match as Json | undefined),
+      backends: backendsOf(r).map((b) => ({ service: String(b.serviceName), weight: Number(b.weight ?? 100) })),
+      apisixRoute: `${ns}_${route.metadata.name!}_${String(r.name)}`,
+    })),
+  };
 }

@@ -8,6 +8,7 @@ import type { SyntheticRequest } from './istio-match.js';
 import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
 import { MeshMetrics } from './mesh-metrics.js';
 import {
+  fromApisixRoute,
   fromCanaryIngress,
   fromHTTPProxy,
   fromHttpRoute,
@@ -38,6 +39,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
   { resource: Resources.httpProxies, read: (o) => fromHTTPProxy(o) },
   { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
+  { resource: Resources.apisixRoutes, read: (o) => fromApisixRoute(o) },
   { resource: Resources.glooRouteTables, read: (o, d) => fromRouteTable(o, (ns, name) => serviceOfUpstream(d.upstream(ns, name))) },
   {
     resource: Resources.appMeshVirtualRouters,
@@ -57,7 +59,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
  * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
- * TraefikService, Gloo RouteTable) it sends synthetic user
+ * TraefikService, Gloo RouteTable, APISIX route clone) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
@@ -164,7 +166,8 @@ export class TrafficDriver {
     const rule = t.rules.find((r) => r.applies(req));
     if (!rule) return;
     const service = pickWeighted(rule.backends);
-    if (service) void this.forward(t.namespace, service, req, t);
+    const via = { ...t, ...(rule.apisixRoute ? { apisixRoute: rule.apisixRoute } : {}) };
+    if (service) void this.forward(t.namespace, service, req, via);
     if (rule.mirror && Math.random() * 100 < rule.mirror.percent) void this.forward(t.namespace, rule.mirror.service, req, t);
   }
 
@@ -173,7 +176,12 @@ export class TrafficDriver {
    * the status code (503 when no pod is ready). Also the entry point of /svc/<namespace>/<service>/ for
    * load tests that target a Service directly, as they would through the mesh.
    */
-  forward(ns: string, service: string, req: SyntheticRequest, via: Pick<RouteTable, 'ingress' | 'skipperRoute'> = {}): Promise<number> {
+  forward(
+    ns: string,
+    service: string,
+    req: SyntheticRequest,
+    via: Pick<RouteTable, 'ingress' | 'skipperRoute'> & { apisixRoute?: string } = {},
+  ): Promise<number> {
     const svc = this.services.get(ns, service);
     const pod = svc && this.pickPod(ns, svc);
     const endpoint = pod?.metadata.annotations?.[ENDPOINT_ANNOTATION];
@@ -191,6 +199,7 @@ export class TrafficDriver {
           ms: performance.now() - started,
           ...(via.ingress ? { ingress: via.ingress } : {}),
           ...(via.skipperRoute ? { skipperRoute: via.skipperRoute } : {}),
+          ...(via.apisixRoute ? { apisixRoute: via.apisixRoute } : {}),
         });
         resolve(code);
       };

@@ -64,4 +64,5 @@ export const Resources = {
   traefikServices: named('traefik.io', 'v1alpha1', 'traefikservices', 'TraefikService'),
   glooUpstreams: named('gloo.solo.io', 'v1', 'upstreams', 'Upstream'),
   glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
+  apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
 } as const satisfies Record<string, ResourceType>;

@@ -1,4 +1,5 @@
 import type { RoutedProvider } from '@tollgate/contract/capabilities';
+import { apisix } from './apisix/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
@@ -31,6 +32,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...contour.providers,
   ...traefik.providers,
   ...gloo.providers,
+  ...apisix.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

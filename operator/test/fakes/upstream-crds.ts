@@ -34,6 +34,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.traefikServices)]: 'traefik/traefik.io_traefikservices.yaml',
   [resourceKey(Resources.glooUpstreams)]: 'gloo/gloo.solo.io_v1_Upstream.yaml',
   [resourceKey(Resources.glooRouteTables)]: 'gloo/gateway.solo.io_v1_RouteTable.yaml',
+  [resourceKey(Resources.apisixRoutes)]: 'apisix/apisix.apache.org_apisixroutes.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

@@ -129,6 +129,19 @@ describe('builtinQuery for gloo', () => {
   });
 });
 
+describe('builtinQuery for apisix', () => {
+  it("given request-success-rate and request-duration, then they read APISIX's series of the canary clone's rules (the request latency, in ms)", () => {
+    const r = 'route=~"test_web-podinfo-canary_.+"';
+    const v = { ...vars, route: 'web' };
+    expect(renderQuery(builtinQuery('apisix', SUCCESS_RATE), v, 'promql')).toBe(
+      `sum(rate(apisix_http_status{${r}, code!~"5.."}[1m])) / sum(rate(apisix_http_status{${r}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('apisix', DURATION), v, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(apisix_http_latency_bucket{${r}, type="request"}[1m])) by (le))`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
   it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['knative'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',

@@ -27,6 +27,8 @@ import { builtinMetricProviders, builtinQuery, createRouter, supportedProviders,
 import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
 import { gloo } from '../../src/meshes/gloo/index.js';
+import { apisix } from '../../src/meshes/apisix/index.js';
+import { ApisixRouter } from '../../src/meshes/apisix/router.js';
 import { GlooRouter } from '../../src/meshes/gloo/router.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
@@ -41,6 +43,7 @@ const deps = routerDepsOf(new FakeKube());
 
 describe('createRouter', () => {
   it.each<[string, string, boolean]>([
+    ['apisix', 'ApisixRouter', false],
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
     ['contour', 'ContourRouter', false],
@@ -60,6 +63,7 @@ describe('createRouter', () => {
     ['traefik', 'TraefikRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
+      ApisixRouter,
       AppMeshRouter,
       ContourRouter,
       GlooRouter,
@@ -88,8 +92,8 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, knative and kuma', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'knative', 'kuma']);
+  it('given the enum providers without a router, then they are knative and kuma', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['knative', 'kuma']);
   });
 
   it.each([
@@ -117,7 +121,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix)`,
     );
   });
 
@@ -140,15 +144,26 @@ describe('provider capabilities against what the routers write', () => {
       ],
     },
   };
-  /** A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute) and an ingressRef (nginx, skipper). */
+  const APISIX_ROUTE = {
+    apiVersion: 'apisix.apache.org/v2',
+    kind: 'ApisixRoute',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+  };
+  /**
+   * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper)
+   * and a routeRef (apisix).
+   */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
       provider,
       ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+      routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' },
     });
   const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
     const kube = new FakeKube();
     kube.put(Resources.ingresses, INGRESS);
+    kube.put(Resources.apisixRoutes, APISIX_ROUTE);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
 
@@ -178,7 +193,7 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik, gloo];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik, gloo, apisix];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
