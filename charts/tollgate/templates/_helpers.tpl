@@ -81,6 +81,8 @@ What the operator calls, resource by resource (operator/src: informers list and 
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
   ingresses (nginx, skipper) list, watch (the Ingress of spec.ingressRef and its -canary clone); create, update, delete (the clone)
+  upstreams (gloo)           also get (the Upstream of spec.upstreamRef, often in gloo-system)
+  apisixroutes (apisix)      list, watch (the route of spec.routeRef and its clone); create, update, delete (the clone)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
 watchNamespaces these rules go into a Role per namespace.
 */}}

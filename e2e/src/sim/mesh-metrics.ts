@@ -173,13 +173,13 @@ export class MeshMetrics {
       envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
       envoy_response_code: code,
     });
-    // Gloo's Envoy: the cluster of the Upstream the gloo router writes for a Service, <upstream>_<namespace>.
-    observe(this.envoy, {
-      kubernetes_namespace: r.namespace,
-      kubernetes_pod_name: r.pod,
-      envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`,
-      envoy_response_code: code,
-    });
+    // Gloo's Envoy: the cluster of the Upstream the gloo router writes for a Service, <upstream>_<namespace>; no pod
+    // labels, so App Mesh's per-pod series are not counted twice.
+    this.envoy.c.inc({ envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`, envoy_response_code: code });
+    this.envoy.h.observe(
+      { envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`, envoy_response_code: code },
+      r.ms,
+    );
     observe(this.osm, {
       destination_namespace: r.namespace,
       destination_kind: 'Deployment',
