@@ -50,6 +50,7 @@ export const CAPABILITIES = {
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -1,3 +1,4 @@
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
@@ -9,6 +10,7 @@ import {
   CONTOUR_CRDS,
   GATEWAY_API_CRDS,
   GLOO_CRDS,
+  KUMA_CRDS,
   LINKERD_CRDS,
   OSM_CRDS,
   SMI_LINKERD_CRDS,
@@ -22,7 +24,7 @@ interface ProviderCase {
   title: string;
   provider: string;
   crds: string[];
-  /** Objects (resource, name) the router must have written, read back from the API server; `NS-` is the namespace. */
+  /** Objects (resource, name) the router must have written, read back from the API server; `NS` is the namespace. */
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
   templates?: boolean;
@@ -129,6 +131,12 @@ const CASES: ProviderCase[] = [
     objects: [[Resources.apisixRoutes, 'podinfo-podinfo-canary']],
   },
   {
+    title: 'Kuma TrafficRoute (cluster-scoped)',
+    provider: 'kuma',
+    crds: [KUMA_CRDS],
+    objects: [[Resources.kumaTrafficRoutes, 'podinfo.NS']],
+  },
+  {
     title: 'Gloo Edge RouteTable and Upstreams',
     provider: 'gloo',
     crds: GLOO_CRDS,
@@ -163,8 +171,11 @@ describe.each(CASES)('$title', (c) => {
 
   it('writes objects the real schema accepts, all traffic on the primary', async () => {
     for (const [resource, name] of c.objects) {
-      const obj = await s.client.get<KubeObject>(resource, s.ns, name.replace(/^NS-/, `${s.ns}-`));
-      expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      const named = name.replace(/^NS-/, `${s.ns}-`).replace(/\.NS$/, `.${s.ns}`);
+      const obj = await s.client.get<KubeObject>(resource, resource.namespaced ? s.ns : undefined, named);
+      // A cluster-scoped object cannot be owned by the namespaced Canary: the owner annotation names it.
+      if (resource.namespaced) expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      else expect(obj.metadata.annotations?.[ANNOTATIONS.owner]).toMatch(new RegExp(`^${s.ns}/podinfo/`));
     }
     expect(s.timeline.routeWeights).toEqual([0]);
     if (c.provider.startsWith('appmesh')) {

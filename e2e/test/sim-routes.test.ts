@@ -1,4 +1,11 @@
-import { fromApisixRoute, fromHTTPProxy, fromRouteTable, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
+import {
+  fromApisixRoute,
+  fromHTTPProxy,
+  fromRouteTable,
+  fromTraefikService,
+  fromTrafficRoute,
+  type MeshObject,
+} from '../src/sim/routes.js';
 import type { SyntheticRequest } from '../src/sim/istio-match.js';
 
 const proxy = (routes: unknown[]): MeshObject => ({
@@ -191,5 +198,34 @@ describe('fromApisixRoute (the data-plane stand-in reading an ApisixRoute)', () 
     });
     expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'off' }, '/api/x')))).toBeUndefined();
     expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'on' }, '/other')))).toBeUndefined();
+  });
+});
+
+describe('fromTrafficRoute (the data-plane stand-in reading a Kuma TrafficRoute)', () => {
+  const tag = (svc: string, ns = 'test') => ({ 'kuma.io/service': `${svc}_${ns}_svc_9898` });
+  const route = (split: unknown[]): MeshObject => ({
+    apiVersion: 'kuma.io/v1alpha1',
+    kind: 'TrafficRoute',
+    metadata: { name: 'podinfo.test' },
+    spec: { sources: [{ match: { 'kuma.io/service': '*' } }], destinations: [{ match: tag('podinfo') }], conf: { split } },
+  });
+
+  it("given a split, then the apex's traffic in the destination's namespace goes to the split's Services by weight", () => {
+    const t = fromTrafficRoute(
+      route([
+        { weight: 80, destination: tag('podinfo-primary') },
+        { weight: 20, destination: tag('podinfo-canary') },
+        { weight: 5, destination: tag('podinfo-canary', 'other') },
+      ]),
+    )!;
+    expect(t).toMatchObject({ namespace: 'test', apex: 'podinfo' });
+    expect(t.rules[0]!.backends).toEqual([
+      { service: 'podinfo-primary', weight: 80 },
+      { service: 'podinfo-canary', weight: 20 },
+    ]);
+  });
+
+  it('given a destination that is no Kubernetes Service tag, then it is not driven', () => {
+    expect(fromTrafficRoute({ ...route([]), spec: { destinations: [{ match: { 'kuma.io/service': 'external' } }] } })).toBeUndefined();
   });
 });

@@ -187,6 +187,20 @@ const CASES: Case[] = [
     },
   },
   {
+    provider: 'kuma',
+    analysis: {},
+    spec: {},
+    objects: ['TrafficRoute podinfo.test'],
+    /** conf.split[].destination's kuma.io/service tag (<service>_<namespace>_svc_<port>) and weight. */
+    weight: (w) => {
+      const tr = w.kube.get<Obj>(Resources.kumaTrafficRoutes, undefined, 'podinfo.test');
+      const split = list((tr?.spec.conf as Record<string, unknown> | undefined)?.split);
+      const of = (svc: string) =>
+        split.find((s) => (s.destination as Record<string, string>)['kuma.io/service'] === `${svc}_test_svc_9898`)?.weight;
+      return tr ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
     provider: 'nginx',
     analysis: {},
     spec: { ingressRef: INGRESS_REF },

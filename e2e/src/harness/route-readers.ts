@@ -8,6 +8,7 @@ import {
   fromRouteTable,
   fromSkipperCanary,
   fromTraefikService,
+  fromTrafficRoute,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -19,7 +20,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -32,6 +33,7 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
+  if (provider === 'kuma') return { resource: Resources.kumaTrafficRoutes, kind: 'kuma' };
   if (provider === 'apisix') return { resource: Resources.apisixRoutes, kind: 'apisix' };
   if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
@@ -63,6 +65,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromHTTPProxy(o);
     case 'traefik':
       return fromTraefikService(o);
+    case 'kuma':
+      return fromTrafficRoute(o);
     case 'apisix':
       return fromApisixRoute(o);
     case 'gloo':

@@ -31,7 +31,7 @@ const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh, Contour and Gloo (Envoy), OSM, Traefik, APISIX, NGINX and Skipper (requests
+ * operator's built-in queries for Istio, Linkerd, App Mesh, Contour, Gloo and Kuma (Envoy), OSM, Traefik, APISIX, NGINX and Skipper (requests
  * through an Ingress) and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -57,6 +57,7 @@ export class MeshMetrics {
     'kubernetes_pod_name',
     'envoy_cluster_name',
     'envoy_response_code',
+    'service',
   ]);
   private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', [
     'destination_namespace',
@@ -173,6 +174,10 @@ export class MeshMetrics {
       envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
       envoy_response_code: code,
     });
+    // Kuma's Envoy: labelled by the Kuma service tag of the Service, <service>_<namespace>_svc_<port>.
+    const kuma = { service: `${r.service}_${r.namespace}_svc_${r.port}`, envoy_response_code: code };
+    this.envoy.c.inc(kuma);
+    this.envoy.h.observe(kuma, r.ms);
     // Gloo's Envoy: the cluster of the Upstream the gloo router writes for a Service, <upstream>_<namespace>; no pod
     // labels, so App Mesh's per-pod series are not counted twice.
     this.envoy.c.inc({ envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`, envoy_response_code: code });

@@ -310,3 +310,22 @@ export function fromApisixRoute(route: MeshObject): RouteTable | undefined {
     })),
   };
 }
+
+/** A Kuma service tag, `<service>_<namespace>_svc_<port>`, as its Service and namespace. */
+function ofKumaTag(tag: unknown): { service: string; namespace: string } | undefined {
+  const m = /^(.+)_([^_]+)_svc_[0-9]+$/.exec(String(tag ?? ''));
+  return m ? { service: m[1]!, namespace: m[2]! } : undefined;
+}
+
+/** Kuma TrafficRoute (cluster-scoped): traffic to its destination's service tag, split by conf.split's tags and weights. */
+export function fromTrafficRoute(route: MeshObject): RouteTable | undefined {
+  const spec = route.spec ?? {};
+  const dest = ofKumaTag((((spec.destinations ?? []) as Json[])[0]?.match as Json | undefined)?.['kuma.io/service']);
+  if (!dest) return undefined;
+  const split = (((spec.conf as Json | undefined)?.split ?? []) as Json[]).map((s) => ({
+    tag: ofKumaTag((s.destination as Json | undefined)?.['kuma.io/service']),
+    weight: Number(s.weight ?? 0),
+  }));
+  const backends = split.filter((s) => s.tag?.namespace === dest.namespace).map((s) => ({ service: s.tag!.service, weight: s.weight }));
+  return { namespace: dest.namespace, apex: dest.service, rules: [{ applies: () => true, backends }] };
+}

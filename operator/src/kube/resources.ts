@@ -65,4 +65,5 @@ export const Resources = {
   glooUpstreams: named('gloo.solo.io', 'v1', 'upstreams', 'Upstream'),
   glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
   apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
+  kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
 } as const satisfies Record<string, ResourceType>;

@@ -6,6 +6,7 @@ import { gatewayApi } from './gateway-api/index.js';
 import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
+import { kuma } from './kuma/index.js';
 import { linkerd } from './linkerd/index.js';
 import type { MeshProvider } from './mesh.js';
 import { nginx } from './nginx/index.js';
@@ -33,6 +34,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...traefik.providers,
   ...gloo.providers,
   ...apisix.providers,
+  ...kuma.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -142,6 +142,18 @@ describe('builtinQuery for apisix', () => {
   });
 });
 
+describe('builtinQuery for kuma', () => {
+  it("given request-success-rate and request-duration, then they read Kuma's Envoy series of the canary's service tag", () => {
+    const s = 'service=~"podinfo-canary_test_svc_[0-9]+"';
+    expect(renderQuery(builtinQuery('kuma', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${s}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${s}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('kuma', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${s}}[1m])) by (le))`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
   it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['knative'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',

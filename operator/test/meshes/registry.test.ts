@@ -28,6 +28,8 @@ import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
 import { gloo } from '../../src/meshes/gloo/index.js';
 import { apisix } from '../../src/meshes/apisix/index.js';
+import { kuma } from '../../src/meshes/kuma/index.js';
+import { KumaRouter } from '../../src/meshes/kuma/router.js';
 import { ApisixRouter } from '../../src/meshes/apisix/router.js';
 import { GlooRouter } from '../../src/meshes/gloo/router.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
@@ -52,6 +54,7 @@ describe('createRouter', () => {
     ['gloo', 'GlooRouter', false],
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
+    ['kuma', 'KumaRouter', false],
     ['linkerd', 'LinkerdRouter', false],
     ['nginx', 'IngressCloneRouter', false],
     ['skipper', 'IngressCloneRouter', false],
@@ -71,6 +74,7 @@ describe('createRouter', () => {
       IngressCloneRouter,
       IstioRouter,
       KubernetesRouter,
+      KumaRouter,
       LinkerdRouter,
       SmiRouter,
       TraefikRouter,
@@ -92,8 +96,8 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are knative and kuma', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['knative', 'kuma']);
+  it('given the enum providers without a router, then it is knative alone', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['knative']);
   });
 
   it.each([
@@ -121,7 +125,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma)`,
     );
   });
 
@@ -193,7 +197,21 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik, gloo, apisix];
+  const meshes: Mesh<never>[] = [
+    istio,
+    kubernetes,
+    linkerd,
+    smi,
+    gatewayApi,
+    appMesh,
+    nginx,
+    skipper,
+    contour,
+    traefik,
+    gloo,
+    apisix,
+    kuma,
+  ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
