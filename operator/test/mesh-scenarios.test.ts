@@ -18,7 +18,7 @@ interface Case {
   /** The user's Ingress spec.ingressRef names (nginx, skipper). */
   ingress?: KubeObject;
   /** The user's ApisixRoute spec.routeRef names (apisix). */
-  apisixRoute?: KubeObject;
+  apisixRoute?: KubeObject & { spec: Record<string, unknown> };
   /**
    * The canary weight read from the objects the router wrote, by this test's own reader (not the router's
    * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
