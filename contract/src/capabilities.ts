@@ -48,6 +48,9 @@ export const CAPABILITIES = {
   skipper: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   contour: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

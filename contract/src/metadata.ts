@@ -36,6 +36,11 @@ export const ANNOTATIONS = {
    * every namespace. Its own namespace may always use it.
    */
   allowCrossNamespace: 'tollgate.dev/allow-cross-namespace',
+  /**
+   * On a cluster-scoped object a Canary wrote (Kuma's TrafficRoute), which cannot carry an ownerReference to a
+   * namespaced Canary: `<namespace>/<name>/<uid>` of that Canary.
+   */
+  owner: 'tollgate.dev/owner',
 } as const;
 
 export const LABELS = {

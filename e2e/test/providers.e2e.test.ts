@@ -1,12 +1,16 @@
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { ingressFor, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
 import {
+  APISIX_CRDS,
   APPMESH_CRDS,
   CONTOUR_CRDS,
   GATEWAY_API_CRDS,
+  GLOO_CRDS,
+  KUMA_CRDS,
   LINKERD_CRDS,
   OSM_CRDS,
   SMI_LINKERD_CRDS,
@@ -21,7 +25,7 @@ interface ProviderCase {
   title: string;
   provider: string;
   crds: string[];
-  /** Objects (resource, name) the router must have written, read back from the API server. */
+  /** Objects (resource, name) the router must have written, read back from the API server; `NS` is the namespace. */
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
   templates?: boolean;
@@ -103,6 +107,46 @@ const CASES: ProviderCase[] = [
   ingressCloneCase('Skipper Ingress canary clone', 'skipper'),
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
   { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
+  {
+    title: "APISIX clone of the user's ApisixRoute",
+    provider: 'apisix',
+    crds: [APISIX_CRDS],
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.apisixRoutes, {
+        apiVersion: 'apisix.apache.org/v2',
+        kind: 'ApisixRoute',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: {
+          ingressClassName: 'apisix',
+          http: [
+            {
+              name: 'method',
+              match: { hosts: ['app.example.com'], paths: ['/*'] },
+              backends: [{ serviceName: 'podinfo', servicePort: 9898 }],
+            },
+          ],
+        },
+      } as KubeObject);
+    },
+    objects: [[Resources.apisixRoutes, 'podinfo-podinfo-canary']],
+  },
+  {
+    title: 'Kuma TrafficRoute (cluster-scoped)',
+    provider: 'kuma',
+    crds: [KUMA_CRDS],
+    objects: [[Resources.kumaTrafficRoutes, 'podinfo.NS']],
+  },
+  {
+    title: 'Gloo Edge RouteTable and Upstreams',
+    provider: 'gloo',
+    crds: GLOO_CRDS,
+    objects: [
+      [Resources.glooUpstreams, 'NS-podinfo-primaryupstream-9898'],
+      [Resources.glooUpstreams, 'NS-podinfo-canaryupstream-9898'],
+      [Resources.glooRouteTables, 'podinfo'],
+    ],
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
@@ -128,8 +172,11 @@ describe.each(CASES)('$title', (c) => {
 
   it('writes objects the real schema accepts, all traffic on the primary', async () => {
     for (const [resource, name] of c.objects) {
-      const obj = await s.client.get<KubeObject>(resource, s.ns, name);
-      expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      const named = name.replace(/^NS-/, `${s.ns}-`).replace(/\.NS$/, `.${s.ns}`);
+      const obj = await s.client.get<KubeObject>(resource, resource.namespaced ? s.ns : undefined, named);
+      // A cluster-scoped object cannot be owned by the namespaced Canary: the owner annotation names it.
+      if (resource.namespaced) expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      else expect(obj.metadata.annotations?.[ANNOTATIONS.owner]).toMatch(new RegExp(`^${s.ns}/podinfo/`));
     }
     expect(s.timeline.routeWeights).toEqual([0]);
     if (c.provider.startsWith('appmesh')) {

@@ -1,4 +1,11 @@
-import { fromHTTPProxy, fromTraefikService, type MeshObject } from '../src/sim/routes.js';
+import {
+  fromApisixRoute,
+  fromHTTPProxy,
+  fromRouteTable,
+  fromTraefikService,
+  fromTrafficRoute,
+  type MeshObject,
+} from '../src/sim/routes.js';
 import type { SyntheticRequest } from '../src/sim/istio-match.js';
 
 const proxy = (routes: unknown[]): MeshObject => ({
@@ -99,5 +106,126 @@ describe('fromTraefikService (the data-plane stand-in reading a TraefikService)'
         { service: 'podinfo-canary', weight: 0 },
       ],
     ]);
+  });
+});
+
+describe('fromRouteTable (the data-plane stand-in reading a Gloo RouteTable)', () => {
+  const up = (name: string) => ({ name, namespace: 'test' });
+  const table = (routes: unknown[]): MeshObject => ({
+    apiVersion: 'gateway.solo.io/v1',
+    kind: 'RouteTable',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { routes },
+  });
+  const UPSTREAMS: Record<string, string> = { 'test/up-primary': 'podinfo-primary', 'test/up-canary': 'podinfo-canary' };
+  const at = (o: MeshObject, r: SyntheticRequest) =>
+    fromRouteTable(o, (ns, name) => UPSTREAMS[`${ns}/${name}`]).rules.find((x) => x.applies(r))?.backends;
+  const weighted = (p: number, c: number) => ({
+    routeAction: {
+      multi: {
+        destinations: [
+          { destination: { upstream: up('up-primary') }, weight: p },
+          { destination: { upstream: up('up-canary') }, weight: c },
+        ],
+      },
+    },
+  });
+
+  it('given the A/B layout, then requests a matcher holds (headers ANDed, method) take the weighted route, the rest the primary', () => {
+    const o = table([
+      {
+        matchers: [
+          { headers: [{ name: 'x-canary', value: 'insider' }] },
+          { headers: [{ name: 'x-user', value: 'b.*', regex: true }], methods: ['POST'] },
+        ],
+        ...weighted(0, 100),
+      },
+      { routeAction: { single: { upstream: up('up-primary') } } },
+    ]);
+    const canary = [
+      { service: 'podinfo-primary', weight: 0 },
+      { service: 'podinfo-canary', weight: 100 },
+    ];
+    expect(at(o, req({ 'x-canary': 'insider' }))).toEqual(canary);
+    expect(at(o, { ...req({ 'x-user': 'bob' }), method: 'POST' })).toEqual(canary);
+    expect(at(o, req({ 'x-user': 'bob' }))).toEqual([{ service: 'podinfo-primary', weight: 100 }]);
+    expect(at(o, req({ 'x-canary': 'other' }))).toEqual([{ service: 'podinfo-primary', weight: 100 }]);
+  });
+
+  it('given one route without matchers, then every request is split by the destination weights; an unknown Upstream is no backend', () => {
+    expect(at(table([weighted(75, 25)]), req())).toEqual([
+      { service: 'podinfo-primary', weight: 75 },
+      { service: 'podinfo-canary', weight: 25 },
+    ]);
+    const unknown = { routeAction: { multi: { destinations: [{ destination: { upstream: up('gone') }, weight: 100 }] } } };
+    expect(at(table([unknown]), req())).toEqual([]);
+  });
+});
+
+describe('fromApisixRoute (the data-plane stand-in reading an ApisixRoute)', () => {
+  const route = (name: string, http: unknown[]): MeshObject => ({
+    apiVersion: 'apisix.apache.org/v2',
+    kind: 'ApisixRoute',
+    metadata: { name, namespace: 'test' },
+    spec: { http },
+  });
+
+  it("given the user's route alone (the apex Service), then it is not driven", () => {
+    expect(fromApisixRoute(route('web', [{ name: 'all', backends: [{ serviceName: 'podinfo', servicePort: 80 }] }]))).toBeUndefined();
+  });
+
+  it('given the clone, then requests its paths and expressions hold are split by the weights, labelled with the rule', () => {
+    const clone = route('web-podinfo-canary', [
+      {
+        name: 'beta',
+        priority: 10000,
+        match: { paths: ['/api/*'], exprs: [{ subject: { scope: 'Header', name: 'X-Beta' }, op: 'Equal', value: 'on' }] },
+        backends: [
+          { serviceName: 'podinfo-primary', servicePort: 80, weight: 70 },
+          { serviceName: 'podinfo-canary', servicePort: 80, weight: 30 },
+        ],
+      },
+    ]);
+    const t = fromApisixRoute(clone)!;
+    expect(t.apex).toBe('podinfo');
+    const rule = t.rules.find((r) => r.applies(req({ 'x-beta': 'on' }, '/api/x')));
+    expect(rule).toMatchObject({
+      apisixRoute: 'test_web-podinfo-canary_beta',
+      backends: [
+        { service: 'podinfo-primary', weight: 70 },
+        { service: 'podinfo-canary', weight: 30 },
+      ],
+    });
+    expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'off' }, '/api/x')))).toBeUndefined();
+    expect(t.rules.find((r) => r.applies(req({ 'x-beta': 'on' }, '/other')))).toBeUndefined();
+  });
+});
+
+describe('fromTrafficRoute (the data-plane stand-in reading a Kuma TrafficRoute)', () => {
+  const tag = (svc: string, ns = 'test') => ({ 'kuma.io/service': `${svc}_${ns}_svc_9898` });
+  const route = (split: unknown[]): MeshObject => ({
+    apiVersion: 'kuma.io/v1alpha1',
+    kind: 'TrafficRoute',
+    metadata: { name: 'podinfo.test' },
+    spec: { sources: [{ match: { 'kuma.io/service': '*' } }], destinations: [{ match: tag('podinfo') }], conf: { split } },
+  });
+
+  it("given a split, then the apex's traffic in the destination's namespace goes to the split's Services by weight", () => {
+    const t = fromTrafficRoute(
+      route([
+        { weight: 80, destination: tag('podinfo-primary') },
+        { weight: 20, destination: tag('podinfo-canary') },
+        { weight: 5, destination: tag('podinfo-canary', 'other') },
+      ]),
+    )!;
+    expect(t).toMatchObject({ namespace: 'test', apex: 'podinfo' });
+    expect(t.rules[0]!.backends).toEqual([
+      { service: 'podinfo-primary', weight: 80 },
+      { service: 'podinfo-canary', weight: 20 },
+    ]);
+  });
+
+  it('given a destination that is no Kubernetes Service tag, then it is not driven', () => {
+    expect(fromTrafficRoute({ ...route([]), spec: { destinations: [{ match: { 'kuma.io/service': 'external' } }] } })).toBeUndefined();
   });
 });

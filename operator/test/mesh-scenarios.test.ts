@@ -17,6 +17,8 @@ interface Case {
   objects: string[];
   /** The user's Ingress spec.ingressRef names (nginx, skipper). */
   ingress?: KubeObject;
+  /** The user's ApisixRoute spec.routeRef names (apisix). */
+  apisixRoute?: KubeObject & { spec: Record<string, unknown> };
   /**
    * The canary weight read from the objects the router wrote, by this test's own reader (not the router's
    * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
@@ -52,6 +54,22 @@ const traefikService = (spec: Record<string, unknown>): [string, unknown][][] =>
     s.weight,
   ]);
   return [services.some(([n]) => n === 'podinfo-canary') ? services : [...services, ['podinfo-canary', 0]]];
+};
+
+/**
+ * Gloo RouteTable: each route's routeAction.multi.destinations[], the Upstream each names resolved to the Service it
+ * stands for (its spec.kube.serviceName), with the weight.
+ */
+const routeTableWeight = (w: World): number | undefined => {
+  const serviceOf = (upstream: string): string =>
+    String(((w.kube.get<Obj>(Resources.glooUpstreams, NS, upstream)?.spec.kube ?? {}) as Record<string, unknown>).serviceName);
+  return backendWeight(Resources.glooRouteTables, (spec) =>
+    list(spec.routes).map((r) =>
+      list(((r.routeAction as Record<string, unknown> | undefined)?.multi as Record<string, unknown> | undefined)?.destinations).map(
+        (d): [string, unknown] => [serviceOf(String((d.destination as { upstream?: { name?: string } }).upstream?.name)), d.weight],
+      ),
+    ),
+  )(w);
 };
 
 /** A weight as written: a number, or a Kubernetes quantity ("900m" is 0.9). */
@@ -143,6 +161,46 @@ const CASES: Case[] = [
     weight: backendWeight(Resources.traefikServices, traefikService),
   },
   {
+    provider: 'gloo',
+    analysis: {},
+    spec: {},
+    objects: ['RouteTable podinfo', 'Upstream test-podinfo-primaryupstream-9898', 'Upstream test-podinfo-canaryupstream-9898'],
+    weight: routeTableWeight,
+  },
+  {
+    provider: 'apisix',
+    analysis: {},
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'web' } },
+    apisixRoute: {
+      apiVersion: 'apisix.apache.org/v2',
+      kind: 'ApisixRoute',
+      metadata: { name: 'web', namespace: NS },
+      spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+    },
+    objects: ['ApisixRoute web-podinfo-canary'],
+    /** The clone's first rule: backends[].serviceName and weight. */
+    weight: (w) => {
+      const clone = w.kube.get<Obj>(Resources.apisixRoutes, NS, 'web-podinfo-canary');
+      const backends = list(list(clone?.spec.http)[0]?.backends);
+      const of = (name: string) => backends.find((b) => b.serviceName === name)?.weight;
+      return clone ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
+    provider: 'kuma',
+    analysis: {},
+    spec: {},
+    objects: ['TrafficRoute podinfo.test'],
+    /** conf.split[].destination's kuma.io/service tag (<service>_<namespace>_svc_<port>) and weight. */
+    weight: (w) => {
+      const tr = w.kube.get<Obj>(Resources.kumaTrafficRoutes, undefined, 'podinfo.test');
+      const split = list((tr?.spec.conf as Record<string, unknown> | undefined)?.split);
+      const of = (svc: string) =>
+        split.find((s) => (s.destination as Record<string, string>)['kuma.io/service'] === `${svc}_test_svc_9898`)?.weight;
+      return tr ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
     provider: 'nginx',
     analysis: {},
     spec: { ingressRef: INGRESS_REF },
@@ -174,6 +232,7 @@ const CASES: Case[] = [
 function worldFor(c: Case, extra: Partial<CanarySpec> = {}): World {
   const w = new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
   if (c.ingress) w.kube.put(Resources.ingresses, c.ingress);
+  if (c.apisixRoute) w.kube.put(Resources.apisixRoutes, c.apisixRoute);
   return w;
 }
 const weightOf = (w: World, c: Case): number | undefined => c.weight(w);

@@ -341,7 +341,7 @@ describe('given a Canary the operator cannot act on', () => {
   };
 
   it('an unsupported provider is reported in the Stalled condition and nothing is created', async () => {
-    const w = new World().apply(aDeployment(), aCanary({}, { provider: 'gloo' }));
+    const w = new World().apply(aDeployment(), aCanary({}, { provider: 'knative' }));
     await w.reconcile();
     expect(stalled(w)).toEqual({ status: 'True', reason: 'Unsupported' });
     expect(w.deployment('podinfo-primary')).toBeUndefined();

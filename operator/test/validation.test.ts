@@ -136,7 +136,7 @@ describe('validateCanary errors', () => {
       'A/B testing on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, match }),
       'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour or gloo',
     ],
     [
       'mirroring on kubernetes',
@@ -200,8 +200,8 @@ describe('validateCanary unsupported', () => {
   });
 
   it('given a provider without a router, then the capability rules do not apply but the analysis is still validated', () => {
-    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'gloo', caps);
-    expect(r.unsupported).toEqual(['provider gloo is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'knative', caps);
+    expect(r.unsupported).toEqual(['provider knative is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
 });

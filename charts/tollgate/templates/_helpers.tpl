@@ -82,8 +82,12 @@ What the operator calls, resource by resource (operator/src: informers list and 
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
   ingresses (nginx, skipper) list, watch (the Ingress of spec.ingressRef and its -canary clone); create, update, delete (the clone)
-Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
-watchNamespaces these rules go into a Role per namespace.
+  upstreams (gloo)           also get (the Upstream of spec.upstreamRef, often in gloo-system)
+  apisixroutes (apisix)      list, watch (the route of spec.routeRef and its clone); create, update, delete (the clone)
+  trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
+                             it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
+Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
+per namespace.
 */}}
 {{- define "tollgate.operator.rules" -}}
 - apiGroups: [tollgate.dev]
@@ -157,6 +161,24 @@ watchNamespaces these rules go into a Role per namespace.
 {{- if has "traefik" $meshes }}
 - apiGroups: [traefik.io]
   resources: [traefikservices]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "gloo" $meshes }}
+- apiGroups: [gloo.solo.io]
+  resources: [upstreams]
+  verbs: [get, list, watch, create, update, delete]
+- apiGroups: [gateway.solo.io]
+  resources: [routetables]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "apisix" $meshes }}
+- apiGroups: [apisix.apache.org]
+  resources: [apisixroutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "kuma" $meshes }}
+- apiGroups: [kuma.io]
+  resources: [trafficroutes]
   verbs: [list, watch, create, update, delete]
 {{- end }}
 {{- end -}}

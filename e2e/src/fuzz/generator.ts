@@ -679,9 +679,9 @@ const SEMANTICS: readonly Semantic[] = [
   {
     name: 'provider not driven yet',
     reason: 'Unsupported',
-    fragment: () => /provider (gloo|apisix|knative|kuma) is not supported yet/,
-    apply: (spec, rng) => {
-      spec.provider = rng.pick(['gloo', 'apisix', 'knative', 'kuma']);
+    fragment: () => /provider knative is not supported yet/,
+    apply: (spec) => {
+      spec.provider = 'knative';
     },
   },
   {

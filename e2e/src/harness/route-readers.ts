@@ -1,11 +1,14 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import {
+  fromApisixRoute,
   fromHTTPProxy,
   fromHttpRoute,
   fromNginxCanary,
+  fromRouteTable,
   fromSkipperCanary,
   fromTraefikService,
+  fromTrafficRoute,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -17,7 +20,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -30,6 +33,9 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
+  if (provider === 'kuma') return { resource: Resources.kumaTrafficRoutes, kind: 'kuma' };
+  if (provider === 'apisix') return { resource: Resources.apisixRoutes, kind: 'apisix' };
+  if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -59,6 +65,13 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromHTTPProxy(o);
     case 'traefik':
       return fromTraefikService(o);
+    case 'kuma':
+      return fromTrafficRoute(o);
+    case 'apisix':
+      return fromApisixRoute(o);
+    case 'gloo':
+      // The Upstreams are named after the Services (<namespace>-<service>upstream-<port>): strip the name back.
+      return fromRouteTable(o, (ns, name) => /^(.*)upstream-[0-9]+$/.exec(name)?.[1]?.slice(ns.length + 1));
   }
 }
 

@@ -1,4 +1,4 @@
-/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers, APISIX rules. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
 export interface SyntheticRequest {
@@ -120,5 +120,71 @@ export function contourMatcher(conditions: Json[] | undefined): Matcher {
       if (q) return contourValue(q, params.get(String(q.name)) ?? undefined);
       return true;
     });
+  };
+}
+
+/** A Gloo header or query parameter matcher: a value (exact, or a regex matching all of it when regex), none is presence. */
+function glooValue(m: Json, actual: string | undefined): boolean {
+  if (actual === undefined) return m.invertMatch === true;
+  const value = m.value === undefined || m.value === '' ? undefined : String(m.value);
+  const hit = value === undefined || (m.regex === true ? new RegExp(`^(?:${value})$`).test(actual) : actual === value);
+  return m.invertMatch === true ? !hit : hit;
+}
+
+/** Gloo: any matcher holds (none means every request); in one, the path, methods, headers and query parameters ANDed. */
+export function glooMatcher(matchers: Json[] | undefined): Matcher {
+  if (!matchers?.length) return () => true;
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    return matchers.some((m) => {
+      if (m.prefix !== undefined && !path.startsWith(String(m.prefix))) return false;
+      if (m.exact !== undefined && path !== m.exact) return false;
+      if (m.regex !== undefined && !new RegExp(`^(?:${String(m.regex)})$`).test(path)) return false;
+      const methods = (m.methods ?? []) as string[];
+      if (methods.length && !methods.includes(req.method)) return false;
+      const headers = (m.headers ?? []) as Json[];
+      const query = (m.queryParameters ?? []) as Json[];
+      return (
+        headers.every((h) => glooValue(h, req.headers[String(h.name).toLowerCase()])) &&
+        query.every((q) => glooValue(q, params.get(String(q.name)) ?? undefined))
+      );
+    });
+  };
+}
+
+/** An APISIX expression on a header or query parameter (Equal, NotEqual, RegexMatch, In, NotIn); other subjects never hold. */
+function apisixExpr(e: Json, req: SyntheticRequest, params: URLSearchParams): boolean {
+  const subject = (e.subject ?? {}) as { scope?: string; name?: string };
+  const name = String(subject.name ?? '');
+  const actual =
+    subject.scope === 'Header' ? req.headers[name.toLowerCase()] : subject.scope === 'Query' ? (params.get(name) ?? undefined) : undefined;
+  const set = ((e.set ?? []) as string[]).map(String);
+  switch (e.op) {
+    case 'Equal':
+      return actual === e.value;
+    case 'NotEqual':
+      return actual !== e.value;
+    case 'RegexMatch':
+      return actual !== undefined && new RegExp(String(e.value)).test(actual);
+    case 'In':
+      return actual !== undefined && set.includes(actual);
+    case 'NotIn':
+      return actual === undefined || !set.includes(actual);
+    default:
+      return false;
+  }
+}
+
+/** APISIX: a rule's paths (exact, or a prefix ending in *), methods and every expression hold. */
+export function apisixMatcher(match: Json | undefined): Matcher {
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    const paths = (match?.paths ?? []) as string[];
+    const methods = (match?.methods ?? []) as string[];
+    if (paths.length && !paths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p))) return false;
+    if (methods.length && !methods.includes(req.method)) return false;
+    return ((match?.exprs ?? []) as Json[]).every((e) => apisixExpr(e, req, params));
   };
 }

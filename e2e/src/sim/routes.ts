@@ -1,5 +1,14 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
-import { appMeshMatcher, contourMatcher, httpRouteMatcher, istioMatcher, nginxCanaryMatcher, type Matcher } from './istio-match.js';
+import {
+  apisixMatcher,
+  appMeshMatcher,
+  contourMatcher,
+  glooMatcher,
+  httpRouteMatcher,
+  istioMatcher,
+  nginxCanaryMatcher,
+  type Matcher,
+} from './istio-match.js';
 
 type Json = Record<string, unknown>;
 export type MeshObject = KubeObject & { spec?: Json };
@@ -9,6 +18,8 @@ export interface Rule {
   applies: Matcher;
   backends: { service: string; weight: number }[];
   mirror?: { service: string; percent: number };
+  /** The APISIX route the rule is (`<namespace>_<ApisixRoute>_<rule>`): APISIX labels its request metrics with it. */
+  apisixRoute?: string;
 }
 
 /** What users reach by the apex name, in the order the mesh evaluates its rules. */
@@ -251,4 +262,70 @@ export function fromTraefikService(ts: MeshObject): RouteTable {
   const canary = `${ts.metadata.name!}-canary`;
   if (!backends.some((b) => b.service === canary)) backends.push({ service: canary, weight: 0 });
   return { namespace: ts.metadata.namespace!, apex: ts.metadata.name!, rules: [{ applies: () => true, backends }] };
+}
+
+/** The Kubernetes Service a Gloo Upstream stands for (spec.kube.serviceName); none for other kinds of Upstream. */
+export function serviceOfUpstream(upstream: MeshObject | undefined): string | undefined {
+  const kube = upstream?.spec?.kube as { serviceName?: string } | undefined;
+  return kube?.serviceName;
+}
+
+/**
+ * Gloo RouteTable: routes in order, the first whose matchers hold; a route sends to its single Upstream, or to its
+ * multi destinations by weight. `upstream` resolves an Upstream reference to the Service it stands for.
+ */
+export function fromRouteTable(table: MeshObject, upstream: (namespace: string, name: string) => string | undefined): RouteTable {
+  const ns = table.metadata.namespace!;
+  const serviceOfRef = (ref: Json | undefined): string => (ref ? (upstream(String(ref.namespace ?? ns), String(ref.name)) ?? '') : '');
+  const rules = ((table.spec?.routes ?? []) as Json[]).map((r): Rule => {
+    const action = (r.routeAction ?? {}) as Json;
+    const single = (action.single as Json | undefined)?.upstream as Json | undefined;
+    const multi = (((action.multi as Json | undefined)?.destinations ?? []) as Json[]).map((d) => ({
+      service: serviceOfRef((d.destination as Json | undefined)?.upstream as Json | undefined),
+      weight: Number(d.weight ?? 0),
+    }));
+    const backends = single ? [{ service: serviceOfRef(single), weight: 100 }] : multi;
+    return { applies: glooMatcher(r.matchers as Json[] | undefined), backends: backends.filter((b) => b.service) };
+  });
+  return { namespace: ns, apex: table.metadata.name!, rules };
+}
+
+/**
+ * An ApisixRoute that splits between `<apex>-primary` and `<apex>-canary` (the apisix router's clone; the user's
+ * route alone, to the apex Service, is not driven: the clone's higher priority takes its paths). Rules by priority.
+ */
+export function fromApisixRoute(route: MeshObject): RouteTable | undefined {
+  const ns = route.metadata.namespace!;
+  const rules = [...((route.spec?.http ?? []) as Json[])].sort((a, b) => Number(b.priority ?? 0) - Number(a.priority ?? 0));
+  const backendsOf = (r: Json): Json[] => (r.backends ?? []) as Json[];
+  const primary = rules.flatMap(backendsOf).find((b) => String(b.serviceName).endsWith('-primary'));
+  if (!primary) return undefined;
+  return {
+    namespace: ns,
+    apex: String(primary.serviceName).slice(0, -'-primary'.length),
+    rules: rules.map((r) => ({
+      applies: apisixMatcher(r.match as Json | undefined),
+      backends: backendsOf(r).map((b) => ({ service: String(b.serviceName), weight: Number(b.weight ?? 100) })),
+      apisixRoute: `${ns}_${route.metadata.name!}_${String(r.name)}`,
+    })),
+  };
+}
+
+/** A Kuma service tag, `<service>_<namespace>_svc_<port>`, as its Service and namespace. */
+function ofKumaTag(tag: unknown): { service: string; namespace: string } | undefined {
+  const m = /^(.+)_([^_]+)_svc_[0-9]+$/.exec(String(tag ?? ''));
+  return m ? { service: m[1]!, namespace: m[2]! } : undefined;
+}
+
+/** Kuma TrafficRoute (cluster-scoped): traffic to its destination's service tag, split by conf.split's tags and weights. */
+export function fromTrafficRoute(route: MeshObject): RouteTable | undefined {
+  const spec = route.spec ?? {};
+  const dest = ofKumaTag((((spec.destinations ?? []) as Json[])[0]?.match as Json | undefined)?.['kuma.io/service']);
+  if (!dest) return undefined;
+  const split = (((spec.conf as Json | undefined)?.split ?? []) as Json[]).map((s) => ({
+    tag: ofKumaTag((s.destination as Json | undefined)?.['kuma.io/service']),
+    weight: Number(s.weight ?? 0),
+  }));
+  const backends = split.filter((s) => s.tag?.namespace === dest.namespace).map((s) => ({ service: s.tag!.service, weight: s.weight }));
+  return { namespace: dest.namespace, apex: dest.service, rules: [{ applies: () => true, backends }] };
 }

@@ -62,4 +62,8 @@ export const Resources = {
   ingresses: named('networking.k8s.io', 'v1', 'ingresses', 'Ingress'),
   httpProxies: named('projectcontour.io', 'v1', 'httpproxies', 'HTTPProxy'),
   traefikServices: named('traefik.io', 'v1alpha1', 'traefikservices', 'TraefikService'),
+  glooUpstreams: named('gloo.solo.io', 'v1', 'upstreams', 'Upstream'),
+  glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
+  apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
+  kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
 } as const satisfies Record<string, ResourceType>;

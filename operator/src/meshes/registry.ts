@@ -1,9 +1,12 @@
 import type { RoutedProvider } from '@tollgate/contract/capabilities';
+import { apisix } from './apisix/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
+import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
 import { kubernetes } from './kubernetes/index.js';
+import { kuma } from './kuma/index.js';
 import { linkerd } from './linkerd/index.js';
 import type { MeshProvider } from './mesh.js';
 import { nginx } from './nginx/index.js';
@@ -29,6 +32,9 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...skipper.providers,
   ...contour.providers,
   ...traefik.providers,
+  ...gloo.providers,
+  ...apisix.providers,
+  ...kuma.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

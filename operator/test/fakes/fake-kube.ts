@@ -44,8 +44,8 @@ export class FakeKube {
     return clone(next) as T;
   }
 
-  delete(r: ResourceType, ns: string, name: string): void {
-    this.bucket(r).delete(`${ns}/${name}`);
+  delete(r: ResourceType, ns: string | undefined, name: string): void {
+    this.bucket(r).delete(`${ns ?? ''}/${name}`);
   }
 
   /** A KubeClient over this store. */

@@ -26,6 +26,12 @@ import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import { builtinMetricProviders, builtinQuery, createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
+import { gloo } from '../../src/meshes/gloo/index.js';
+import { apisix } from '../../src/meshes/apisix/index.js';
+import { kuma } from '../../src/meshes/kuma/index.js';
+import { KumaRouter } from '../../src/meshes/kuma/router.js';
+import { ApisixRouter } from '../../src/meshes/apisix/router.js';
+import { GlooRouter } from '../../src/meshes/gloo/router.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
@@ -39,13 +45,16 @@ const deps = routerDepsOf(new FakeKube());
 
 describe('createRouter', () => {
   it.each<[string, string, boolean]>([
+    ['apisix', 'ApisixRouter', false],
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
     ['contour', 'ContourRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
+    ['gloo', 'GlooRouter', false],
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
+    ['kuma', 'KumaRouter', false],
     ['linkerd', 'LinkerdRouter', false],
     ['nginx', 'IngressCloneRouter', false],
     ['skipper', 'IngressCloneRouter', false],
@@ -57,12 +66,15 @@ describe('createRouter', () => {
     ['traefik', 'TraefikRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
+      ApisixRouter,
       AppMeshRouter,
       ContourRouter,
+      GlooRouter,
       HttpRouteRouter,
       IngressCloneRouter,
       IstioRouter,
       KubernetesRouter,
+      KumaRouter,
       LinkerdRouter,
       SmiRouter,
       TraefikRouter,
@@ -84,12 +96,12 @@ describe('createRouter', () => {
     },
   );
 
-  it('given the enum providers without a router, then they are apisix, gloo, knative and kuma', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'gloo', 'knative', 'kuma']);
+  it('given the enum providers without a router, then it is knative alone', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['knative']);
   });
 
   it.each([
-    'gloo',
+    'knative',
     'constructor',
     'toString',
     '__proto__',
@@ -113,7 +125,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma)`,
     );
   });
 
@@ -136,15 +148,26 @@ describe('provider capabilities against what the routers write', () => {
       ],
     },
   };
-  /** A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute) and an ingressRef (nginx, skipper). */
+  const APISIX_ROUTE = {
+    apiVersion: 'apisix.apache.org/v2',
+    kind: 'ApisixRoute',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+  };
+  /**
+   * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper)
+   * and a routeRef (apisix).
+   */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
       provider,
       ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+      routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' },
     });
   const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
     const kube = new FakeKube();
     kube.put(Resources.ingresses, INGRESS);
+    kube.put(Resources.apisixRoutes, APISIX_ROUTE);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
 
@@ -174,7 +197,21 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik];
+  const meshes: Mesh<never>[] = [
+    istio,
+    kubernetes,
+    linkerd,
+    smi,
+    gatewayApi,
+    appMesh,
+    nginx,
+    skipper,
+    contour,
+    traefik,
+    gloo,
+    apisix,
+    kuma,
+  ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -199,7 +236,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['gloo'], ['kuma'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['knative'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(capabilitiesOf(p)).toBeUndefined();
   });
 
@@ -214,12 +251,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'gloo'> = { name: 'gloo', providers: { gloo: noQueries } };
+    const unknownId: Mesh<'knative'> = { name: 'knative', providers: { knative: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'gloo',
+      'knative',
     ]);
   });
 });
