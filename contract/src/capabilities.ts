@@ -48,6 +48,8 @@ export const CAPABILITIES = {
   skipper: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   contour: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
+  alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -1,4 +1,5 @@
 import type { RoutedProvider } from '@tollgate/contract/capabilities';
+import { alb } from './alb/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
@@ -29,6 +30,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...skipper.providers,
   ...contour.providers,
   ...traefik.providers,
+  ...alb.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

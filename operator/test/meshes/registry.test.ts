@@ -1,4 +1,6 @@
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
+import { alb } from '../../src/meshes/alb/index.js';
+import { AlbRouter } from '../../src/meshes/alb/router.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import { ContourRouter } from '../../src/meshes/contour/router.js';
 import {
@@ -55,8 +57,10 @@ describe('createRouter', () => {
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
     ['traefik', 'TraefikRouter', false],
+    ['alb', 'AlbRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
+      AlbRouter,
       AppMeshRouter,
       ContourRouter,
       HttpRouteRouter,
@@ -113,7 +117,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, alb)`,
     );
   });
 
@@ -136,6 +140,11 @@ describe('provider capabilities against what the routers write', () => {
       ],
     },
   };
+  /** ALB reads the apex path's action from an annotation: the path names port use-annotation. */
+  const ALB_INGRESS = {
+    ...INGRESS,
+    spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'podinfo', port: { name: 'use-annotation' } } } }] } }] },
+  };
   /** A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute) and an ingressRef (nginx, skipper). */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
@@ -144,7 +153,7 @@ describe('provider capabilities against what the routers write', () => {
     });
   const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
     const kube = new FakeKube();
-    kube.put(Resources.ingresses, INGRESS);
+    kube.put(Resources.ingresses, provider === 'alb' ? ALB_INGRESS : INGRESS);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
 
@@ -174,7 +183,7 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik];
+  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik, alb];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
