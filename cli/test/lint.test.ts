@@ -109,7 +109,7 @@ describe("tollgate lint: the CRD e2e tests' invalid examples", () => {
 
   it("given a provider that does not exist, then the API server's message, and the rules unchecked as it says", () => {
     expect(errors(stringify(canary('bad', {}, { provider: 'haproxy' as CanarySpec['provider'] })))).toEqual([
-      'spec.provider: Unsupported value: "haproxy": supported values: "apisix", "appmesh", "appmesh:v1beta2", "contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative", "kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "smi:v1alpha4", "traefik"',
+      'spec.provider: Unsupported value: "haproxy": supported values: "alb", "apisix", "appmesh", "appmesh:v1beta2", "contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative", "kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "smi:v1alpha4", "traefik"',
       NOT_CHECKED,
     ]);
   });

@@ -81,6 +81,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
   ingresses (nginx, skipper) list, watch (the Ingress of spec.ingressRef and its -canary clone); create, update, delete (the clone)
+  ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
 watchNamespaces these rules go into a Role per namespace.
 */}}
@@ -144,6 +145,11 @@ watchNamespaces these rules go into a Role per namespace.
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
   verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "alb" $meshes }}
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses]
+  verbs: [list, watch, patch]
 {{- end }}
 {{- if has "contour" $meshes }}
 - apiGroups: [projectcontour.io]

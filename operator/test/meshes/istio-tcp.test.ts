@@ -1,13 +1,12 @@
 import type { CanaryAnalysis, CanaryService } from '../../src/api/types.js';
 import { Resources } from '../../src/kube/resources.js';
-import { isTcpPort, routesOfVirtualService, tcpMetricNotices, tcpPortErrors, virtualServiceSpec } from '../../src/meshes/istio/spec.js';
+import { isTcpPort, routesOfVirtualService, tcpPortErrors, virtualServiceSpec } from '../../src/meshes/istio/spec.js';
 import { routesFor } from '../../src/meshes/router.js';
 import { canaryOf, strategyFor } from '../fakes/router-fixtures.js';
 import { aCanary, aDeployment, NS, World } from '../fakes/world.js';
 
 const TCP: Partial<CanaryService> = { portName: 'tcp' };
 const dest = (host: string, weight: number) => ({ destination: { host, port: { number: 9898 } }, weight });
-const NO_HTTP_ANALYSIS = { mirror: false, sessionAffinity: false };
 
 describe("Istio's protocol of the Canary's port", () => {
   it.each<[Partial<CanaryService>, boolean]>([
@@ -59,73 +58,54 @@ describe('the VirtualService of a TCP port', () => {
     expect(virtualServiceSpec(c, routesFor(10), strategyFor(c)).http).toEqual([
       { timeout: '5s', retries, route: [dest('podinfo-primary', 90), dest('podinfo-canary', 10)] },
     ]);
-    expect(tcpPortErrors(c, strategyFor(c), NO_HTTP_ANALYSIS)).toEqual([]);
+    expect(tcpPortErrors(c, strategyFor(c))).toEqual([]);
   });
 });
 
 describe('tcpPortErrors', () => {
   const why = 'service port 9898 is TCP to Istio (port name tcp): tcp routes have no';
 
-  it.each<[string, Partial<CanaryService>, CanaryAnalysis, { mirror: boolean; sessionAffinity: boolean }, string[]]>([
-    ['nothing HTTP', {}, { stepWeight: 10 }, NO_HTTP_ANALYSIS, []],
+  it.each<[string, Partial<CanaryService>, CanaryAnalysis, string[]]>([
+    ['nothing HTTP', {}, { stepWeight: 10 }, []],
     [
       'retries and a timeout',
       { retries: { attempts: 2 }, timeout: '3s' },
       { stepWeight: 10 },
-      NO_HTTP_ANALYSIS,
       [`${why} service.retries`, `${why} service.timeout`],
     ],
     [
       'a service match, rewrite and CORS',
       { match: [{ uri: { prefix: '/' } }], rewrite: { uri: '/' }, corsPolicy: {} },
       { stepWeight: 10 },
-      NO_HTTP_ANALYSIS,
       [`${why} service.match`, `${why} service.rewrite`, `${why} service.corsPolicy`],
     ],
     [
       'headers and delegation',
       { headers: { request: { set: { a: 'b' } } }, delegation: true },
       { stepWeight: 10 },
-      NO_HTTP_ANALYSIS,
       [`${why} service.headers`, `${why} service.delegation`],
     ],
     [
       'an A/B match',
       {},
       { iterations: 2, match: [{ headers: { a: { exact: 'b' } } }] },
-      NO_HTTP_ANALYSIS,
       [`${why} header match: analysis.match needs an HTTP port`],
     ],
-    [
-      'mirroring',
-      {},
-      { iterations: 2, mirror: true },
-      { mirror: true, sessionAffinity: false },
-      [`${why} mirroring: analysis.mirror needs an HTTP port`],
-    ],
+    ['mirroring', {}, { iterations: 2, mirror: true }, [`${why} mirroring: analysis.mirror needs an HTTP port`]],
     [
       'session affinity',
       {},
-      { stepWeight: 10 },
-      { mirror: false, sessionAffinity: true },
+      { stepWeight: 10, sessionAffinity: { cookieName: 'c' } },
       [`${why} cookies: analysis.sessionAffinity needs an HTTP port`],
     ],
-  ])('given a TCP port with %s, then the errors are %j', (_t, service, analysis, http, errors) => {
+  ])('given a TCP port with %s, then the errors are %j', (_t, service, analysis, errors) => {
     const c = canaryOf({ ...TCP, ...service }, analysis);
-    expect(tcpPortErrors(c, strategyFor(c), http)).toEqual(errors);
+    expect(tcpPortErrors(c, strategyFor(c))).toEqual(errors);
   });
 
-  it('given an HTTP port with retries and mirroring, then no error', () => {
-    const c = canaryOf({ retries: { attempts: 2 } }, { iterations: 2, mirror: true });
-    expect(tcpPortErrors(c, strategyFor(c), { mirror: true, sessionAffinity: true })).toEqual([]);
-  });
-
-  it('given a TCP port with the built-in success rate, then a notice names it; a templated metric gets none', () => {
-    const c = canaryOf(TCP);
-    expect(tcpMetricNotices(c, [{ name: 'request-success-rate' }, { name: 'error-rate', templateRef: { name: 'x' } }])).toEqual([
-      "request-success-rate read Istio's HTTP request metrics, which a TCP port has none of: use a MetricTemplate (e.g. istio_tcp_connections_closed_total)",
-    ]);
-    expect(tcpMetricNotices(c, [{ name: 'error-rate', templateRef: { name: 'x' } }])).toEqual([]);
+  it('given an HTTP port with retries, mirroring and session affinity, then no error', () => {
+    const c = canaryOf({ retries: { attempts: 2 } }, { iterations: 2, mirror: true, sessionAffinity: { cookieName: 'c' } });
+    expect(tcpPortErrors(c, strategyFor(c))).toEqual([]);
   });
 });
 

@@ -1,9 +1,8 @@
 import type { Canary } from '../../api/types.js';
-import { analysisOf } from '../../core/analysis.js';
 import { Resources } from '../../kube/resources.js';
 import type { TargetInfo } from '../../targets/target.js';
 import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
-import { destinationRuleSpec, routesOfVirtualService, tcpMetricNotices, tcpPortErrors, virtualServiceSpec } from './spec.js';
+import { destinationRuleSpec, routesOfVirtualService, tcpPortErrors, virtualServiceSpec } from './spec.js';
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -13,16 +12,9 @@ export class IstioRouter implements Router {
 
   constructor(private readonly deps: RouterDeps) {}
 
-  /**
-   * A TCP port gets tcp routes: what needs HTTP is refused, and built-in HTTP metrics are noticed. mirror,
-   * sessionAffinity and metrics are read from the analysis, as RouteStrategy does not carry them.
-   */
+  /** A TCP port gets tcp routes: what needs HTTP is refused. */
   validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
-    const a = analysisOf(canary.spec);
-    return {
-      errors: tcpPortErrors(canary, strategy, { mirror: a.mirror === true, sessionAffinity: a.sessionAffinity !== undefined }),
-      notices: tcpMetricNotices(canary, a.metrics ?? []),
-    };
+    return { errors: tcpPortErrors(canary, strategy), notices: [] };
   }
 
   async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {

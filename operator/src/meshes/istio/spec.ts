@@ -1,5 +1,4 @@
-import { DURATION, SUCCESS_RATE } from '../../api/metric-names.js';
-import type { Canary, CanaryMetric } from '../../api/types.js';
+import type { Canary } from '../../api/types.js';
 import { affinitySetCookies, cookieRegex } from '../../core/affinity.js';
 import type { Routes, RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
@@ -171,38 +170,18 @@ export function routesOfVirtualService(canary: Canary, spec: Json | undefined): 
 /** service fields that only an http route carries. */
 const HTTP_ONLY_SERVICE_FIELDS = ['match', 'rewrite', 'headers', 'corsPolicy', 'retries', 'timeout', 'delegation'] as const;
 
-/** What the release asks of the analysis that only an http route can do (mirror and sessionAffinity are not in RouteStrategy). */
-export interface HttpOnlyAnalysis {
-  mirror: boolean;
-  sessionAffinity: boolean;
-}
-
 /**
  * What a Canary on a TCP port (isTcpPort) sets that needs HTTP: each an error naming the field, since a tcp route has
  * no place for it. None for an HTTP (or gRPC) port.
  */
-export function tcpPortErrors(canary: Canary, strategy: RouteStrategy, analysis: HttpOnlyAnalysis): string[] {
+export function tcpPortErrors(canary: Canary, strategy: RouteStrategy): string[] {
   if (!isTcpPort(canary)) return [];
   const s = canary.spec.service!;
   const why = `service port ${s.port} is TCP to Istio (${s.appProtocol ? `appProtocol ${s.appProtocol}` : `port name ${s.portName}`}): tcp routes have no`;
   const set = HTTP_ONLY_SERVICE_FIELDS.filter((k) => s[k] !== undefined && s[k] !== false && !(Array.isArray(s[k]) && s[k].length === 0));
   const errors = set.map((k) => `${why} service.${k}`);
   if (strategy.strategy === 'ab-testing') errors.push(`${why} header match: analysis.match needs an HTTP port`);
-  if (analysis.mirror) errors.push(`${why} mirroring: analysis.mirror needs an HTTP port`);
-  if (analysis.sessionAffinity) errors.push(`${why} cookies: analysis.sessionAffinity needs an HTTP port`);
+  if (strategy.mirror) errors.push(`${why} mirroring: analysis.mirror needs an HTTP port`);
+  if (strategy.sessionAffinity) errors.push(`${why} cookies: analysis.sessionAffinity needs an HTTP port`);
   return errors;
-}
-
-/**
- * The notice of built-in metrics on a TCP port: they read Istio's HTTP request metrics (istio_requests_total), which
- * a TCP port does not have, so the analysis would find no data. None for an HTTP port or a Canary without them.
- */
-export function tcpMetricNotices(canary: Canary, metrics: readonly CanaryMetric[]): string[] {
-  if (!isTcpPort(canary)) return [];
-  const builtin = metrics.filter((m) => (m.name === SUCCESS_RATE || m.name === DURATION) && !m.query && !m.templateRef).map((m) => m.name);
-  return builtin.length
-    ? [
-        `${builtin.join(', ')} read Istio's HTTP request metrics, which a TCP port has none of: use a MetricTemplate (e.g. istio_tcp_connections_closed_total)`,
-      ]
-    : [];
 }
