@@ -1,6 +1,7 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import {
+  fromAlbIngress,
   fromHTTPProxy,
   fromHttpRoute,
   fromNginxCanary,
@@ -17,7 +18,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'alb';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -30,6 +31,8 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
+  // The user's Ingress, whose forward action annotations the router writes.
+  if (provider === 'alb') return { resource: Resources.ingresses, kind: 'alb' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -59,6 +62,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromHTTPProxy(o);
     case 'traefik':
       return fromTraefikService(o);
+    case 'alb':
+      return fromAlbIngress(o);
   }
 }
 

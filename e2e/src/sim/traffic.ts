@@ -12,6 +12,7 @@ import {
   fromHTTPProxy,
   fromHttpRoute,
   fromTraefikService,
+  fromAlbIngress,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -47,7 +48,8 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   {
     resource: Resources.ingresses,
     // A canary Ingress (NGINX, Skipper) with the user's Ingress it shadows; a plain Ingress alone is not driven.
-    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)),
+    // or an ALB Ingress whose forward actions (annotations) carry the split.
+    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)) ?? fromAlbIngress(o),
   },
 ];
 
