@@ -53,7 +53,7 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',
-  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
+  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour or alb',
   'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: autoscalerRef cannot apply to a DaemonSet target',
@@ -315,7 +315,7 @@ describe("tollgate lint: the operator's validation (validateCanary)", () => {
       .replace('  provider: istio\n', '');
     expect(errors(text)).toEqual([]);
     expect(errors(text, { ...OPTIONS, defaultProvider: 'kubernetes' })).toEqual([
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour or alb',
     ]);
   });
 
