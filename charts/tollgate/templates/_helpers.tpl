@@ -141,15 +141,11 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [virtualnodes, virtualrouters, virtualservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
-{{- if or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- $clones := or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- if or $clones (has "alb" $meshes) }}
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
-  verbs: [list, watch, create, update, delete]
-{{- end }}
-{{- if has "alb" $meshes }}
-- apiGroups: [networking.k8s.io]
-  resources: [ingresses]
-  verbs: [list, watch, patch]
+  verbs: [list, watch{{ if $clones }}, create, update, delete{{ end }}{{ if has "alb" $meshes }}, patch{{ end }}]
 {{- end }}
 {{- if has "contour" $meshes }}
 - apiGroups: [projectcontour.io]
