@@ -51,6 +51,8 @@ export const CAPABILITIES = {
   gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
+  alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -167,7 +167,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(verbsOf('', 'pods')).toEqual(['list', 'watch']);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
-    expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('projectcontour.io', 'httpproxies')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('traefik.io', 'traefikservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('gloo.solo.io', 'upstreams')).toEqual(['create', 'delete', 'get', 'list', 'update', 'watch']);
@@ -279,6 +279,12 @@ describe('the Helm chart, rendered', () => {
     const groups = rules(must(meshes, 'ClusterRole', 'tollgate-operator')).flatMap((r) => r.apiGroups);
     expect(groups).toContain('networking.istio.io');
     expect(groups).not.toContain('appmesh.k8s.aws');
+    expect(groups).not.toContain('networking.k8s.io');
+    // alb patches the user's Ingress and creates none.
+    const alb = await template('--set', 'operator.rbac.meshes={alb}');
+    expect(rules(must(alb, 'ClusterRole', 'tollgate-operator')).filter((r) => r.resources.includes('ingresses'))).toEqual([
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch', 'patch'] },
+    ]);
   });
 
   it('with replicas 2, switches leader election on, with the Lease rights the shard rounds use', async () => {

@@ -31,6 +31,10 @@ interface ProviderCase {
   templates?: boolean;
   /** Objects the user has before the Canary (the Ingress an ingressRef names). */
   before?: (ns: string, kube: KubeClient) => Promise<void>;
+  /** The objects are the user's, edited in place (alb): owned by no Canary. Otherwise the Canary owns them. */
+  usersOwn?: boolean;
+  /** What else the written objects must show. */
+  expectWritten?: (obj: KubeObject & { spec?: Record<string, unknown> }) => void;
 }
 
 /** A provider cloning the user's Ingress (spec.ingressRef): the Ingress exists before the Canary, the clone is <ingress>-canary. */
@@ -44,6 +48,18 @@ const ingressCloneCase = (title: string, provider: string): ProviderCase => ({
   },
   objects: [[Resources.ingresses, 'podinfo-canary']],
 });
+
+/** The user's Ingress for ALB: its path sends the apex Service to port use-annotation, the controller's action convention. */
+const albIngress = (ns: string): KubeObject & { spec: Record<string, unknown> } => {
+  const ingress = ingressFor(ns, 'podinfo', 'podinfo', 9898);
+  const rule = (ingress.spec.rules as { http: { paths: { backend: unknown }[] } }[])[0]!;
+  rule.http.paths[0]!.backend = { service: { name: 'podinfo', port: { name: 'use-annotation' } } };
+  return {
+    ...ingress,
+    metadata: { ...ingress.metadata, annotations: { 'alb.ingress.kubernetes.io/scheme': 'internal' } },
+    spec: { ...ingress.spec, ingressClassName: 'alb' },
+  };
+};
 
 const CASES: ProviderCase[] = [
   {
@@ -147,6 +163,42 @@ const CASES: ProviderCase[] = [
       [Resources.glooRouteTables, 'podinfo'],
     ],
   },
+  {
+    title: "ALB forward action on the user's Ingress",
+    provider: 'alb',
+    crds: [],
+    templates: true,
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.ingresses, albIngress(ns));
+    },
+    objects: [[Resources.ingresses, 'podinfo']],
+    usersOwn: true,
+    expectWritten: (o) => {
+      expect(o.metadata.annotations?.['alb.ingress.kubernetes.io/scheme']).toBe('internal');
+      expect(o.spec?.ingressClassName).toBe('alb');
+    },
+  },
+  {
+    title: 'Istio on a TCP port (tcp routes)',
+    provider: 'istio',
+    crds: [],
+    templates: true,
+    spec: { service: { port: 9898, portName: 'tcp' } },
+    objects: [[Resources.virtualServices, 'podinfo']],
+    expectWritten: (o) => {
+      expect(o.spec?.http).toBeUndefined();
+      expect(o.spec?.tcp).toEqual([
+        {
+          match: [{ port: 9898 }],
+          route: [
+            { destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 },
+            { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 0 },
+          ],
+        },
+      ]);
+    },
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
@@ -173,10 +225,17 @@ describe.each(CASES)('$title', (c) => {
   it('writes objects the real schema accepts, all traffic on the primary', async () => {
     for (const [resource, name] of c.objects) {
       const named = name.replace(/^NS-/, `${s.ns}-`).replace(/\.NS$/, `.${s.ns}`);
-      const obj = await s.client.get<KubeObject>(resource, resource.namespaced ? s.ns : undefined, named);
-      // A cluster-scoped object cannot be owned by the namespaced Canary: the owner annotation names it.
-      if (resource.namespaced) expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      const obj = await s.client.get<KubeObject & { spec?: Record<string, unknown> }>(
+        resource,
+        resource.namespaced ? s.ns : undefined,
+        named,
+      );
+      // The user's own object (alb) keeps its owners; a cluster-scoped object cannot be owned by the namespaced
+      // Canary: the owner annotation names it.
+      if (c.usersOwn) expect(obj.metadata.ownerReferences).toBeUndefined();
+      else if (resource.namespaced) expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
       else expect(obj.metadata.annotations?.[ANNOTATIONS.owner]).toMatch(new RegExp(`^${s.ns}/podinfo/`));
+      c.expectWritten?.(obj);
     }
     expect(s.timeline.routeWeights).toEqual([0]);
     if (c.provider.startsWith('appmesh')) {

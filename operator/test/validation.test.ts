@@ -136,7 +136,7 @@ describe('validateCanary errors', () => {
       'A/B testing on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, match }),
       'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour or gloo',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo or alb',
     ],
     [
       'mirroring on kubernetes',

@@ -86,6 +86,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   apisixroutes (apisix)      list, watch (the route of spec.routeRef and its clone); create, update, delete (the clone)
   trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
                              it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
+  ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
 per namespace.
 */}}
@@ -148,10 +149,11 @@ per namespace.
   resources: [virtualnodes, virtualrouters, virtualservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
-{{- if or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- $clones := or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- if or $clones (has "alb" $meshes) }}
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
-  verbs: [list, watch, create, update, delete]
+  verbs: [list, watch{{ if $clones }}, create, update, delete{{ end }}{{ if has "alb" $meshes }}, patch{{ end }}]
 {{- end }}
 {{- if has "contour" $meshes }}
 - apiGroups: [projectcontour.io]

@@ -2,6 +2,7 @@ import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import {
   fromApisixRoute,
+  fromAlbIngress,
   fromHTTPProxy,
   fromHttpRoute,
   fromNginxCanary,
@@ -20,7 +21,7 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma';
+  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma' | 'alb';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -36,6 +37,8 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'kuma') return { resource: Resources.kumaTrafficRoutes, kind: 'kuma' };
   if (provider === 'apisix') return { resource: Resources.apisixRoutes, kind: 'apisix' };
   if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
+  // The user's Ingress, whose forward action annotations the router writes.
+  if (provider === 'alb') return { resource: Resources.ingresses, kind: 'alb' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -72,6 +75,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
     case 'gloo':
       // The Upstreams are named after the Services (<namespace>-<service>upstream-<port>): strip the name back.
       return fromRouteTable(o, (ns, name) => /^(.*)upstream-[0-9]+$/.exec(name)?.[1]?.slice(ns.length + 1));
+    case 'alb':
+      return fromAlbIngress(o);
   }
 }
 

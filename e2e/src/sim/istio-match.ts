@@ -50,6 +50,26 @@ export function httpRouteMatcher(matches: Json[] | undefined): Matcher {
     });
 }
 
+/** An ALB value with * (any characters) and ? (one character) wildcards, matched case-insensitively as ALB does. */
+const albWildcard = (value: string): RegExp =>
+  new RegExp(
+    `^${value
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
+
+/** AWS Load Balancer Controller conditions: every http-header condition holds (any of its values); no conditions: all. */
+export function albMatcher(conditions: Json[] | undefined): Matcher {
+  const headers = (conditions ?? []).map((c) => c.httpHeaderConfig as { httpHeaderName?: string; values?: string[] } | undefined);
+  return (req) =>
+    headers.every((h) => {
+      const actual = req.headers[String(h?.httpHeaderName ?? '').toLowerCase()];
+      return actual !== undefined && (h?.values ?? []).some((v) => albWildcard(v).test(actual));
+    });
+}
+
 /** App Mesh: path prefix and header conditions. */
 export function appMeshMatcher(match: Json | undefined): Matcher {
   return (req) => {

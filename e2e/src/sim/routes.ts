@@ -1,5 +1,6 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import {
+  albMatcher,
   apisixMatcher,
   appMeshMatcher,
   contourMatcher,
@@ -42,19 +43,22 @@ export interface SkipperRoute {
 /** "podinfo-canary.test.svc.cluster.local" and "podinfo-canary" both name the Service podinfo-canary. */
 const serviceOf = (host: string): string => host.split('.')[0]!;
 
+/** A VirtualService's http rules, then its tcp rules (a TCP port's; the stand-in sends them its requests all the same). */
 export function fromVirtualService(vs: MeshObject): RouteTable {
-  const rules = ((vs.spec?.http ?? []) as Json[]).map((r): Rule => {
-    const mirror = r.mirror as { host?: string } | undefined;
-    const percent = Number(((r.mirrorPercentage as Json | undefined)?.value as number | undefined) ?? 100);
-    return {
-      applies: istioMatcher(r.match as Json[] | undefined),
-      backends: ((r.route ?? []) as Json[]).map((d) => ({
-        service: serviceOf(String((d.destination as Json).host)),
-        weight: Number(d.weight ?? ((r.route as Json[]).length === 1 ? 100 : 0)),
-      })),
-      ...(mirror?.host ? { mirror: { service: serviceOf(mirror.host), percent } } : {}),
-    };
-  });
+  const rules = [...((vs.spec?.http ?? []) as Json[]), ...((vs.spec?.tcp ?? []) as Json[]).map(({ match: _port, ...r }) => r)].map(
+    (r): Rule => {
+      const mirror = r.mirror as { host?: string } | undefined;
+      const percent = Number(((r.mirrorPercentage as Json | undefined)?.value as number | undefined) ?? 100);
+      return {
+        applies: istioMatcher(r.match as Json[] | undefined),
+        backends: ((r.route ?? []) as Json[]).map((d) => ({
+          service: serviceOf(String((d.destination as Json).host)),
+          weight: Number(d.weight ?? ((r.route as Json[]).length === 1 ? 100 : 0)),
+        })),
+        ...(mirror?.host ? { mirror: { service: serviceOf(mirror.host), percent } } : {}),
+      };
+    },
+  );
   return { namespace: vs.metadata.namespace!, apex: vs.metadata.name!, rules };
 }
 
@@ -328,4 +332,41 @@ export function fromTrafficRoute(route: MeshObject): RouteTable | undefined {
   }));
   const backends = split.filter((s) => s.tag?.namespace === dest.namespace).map((s) => ({ service: s.tag!.service, weight: s.weight }));
   return { namespace: dest.namespace, apex: dest.service, rules: [{ applies: () => true, backends }] };
+}
+
+const ALB = 'alb.ingress.kubernetes.io';
+type AlbPath = { backend?: { service?: { name?: string; port?: { name?: string } } } };
+
+const parseJson = (text: string | undefined): unknown => {
+  try {
+    return JSON.parse(text ?? '') as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * An Ingress of the AWS Load Balancer Controller: each path to port `use-annotation`, in order, is a rule whose
+ * forward action (annotation actions.<service name>) weighs its target groups, under the http-header conditions of
+ * conditions.<service name>. Users reach it by the action of the first path without conditions (the apex Service).
+ * Undefined for an Ingress with no such path.
+ */
+export function fromAlbIngress(o: MeshObject): RouteTable | undefined {
+  const a = o.metadata.annotations ?? {};
+  const paths = ((o.spec?.rules ?? []) as { http?: { paths?: AlbPath[] } }[]).flatMap((r) => r.http?.paths ?? []);
+  const actions = paths
+    .map((p) => p.backend?.service)
+    .filter((s) => s?.port?.name === 'use-annotation' && a[`${ALB}/actions.${s.name}`] !== undefined)
+    .map((s) => String(s!.name));
+  const apex = actions.find((name) => a[`${ALB}/conditions.${name}`] === undefined);
+  if (!apex) return undefined;
+  const rules = actions.map((name): Rule => {
+    const action = parseJson(a[`${ALB}/actions.${name}`]) as { forwardConfig?: { targetGroups?: Json[] } } | undefined;
+    const conditions = parseJson(a[`${ALB}/conditions.${name}`]);
+    return {
+      applies: albMatcher(Array.isArray(conditions) ? (conditions as Json[]) : undefined),
+      backends: (action?.forwardConfig?.targetGroups ?? []).map((g) => ({ service: String(g.serviceName), weight: Number(g.weight ?? 0) })),
+    };
+  });
+  return { namespace: o.metadata.namespace!, apex, rules };
 }

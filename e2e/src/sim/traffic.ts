@@ -15,6 +15,7 @@ import {
   fromRouteTable,
   fromTraefikService,
   fromTrafficRoute,
+  fromAlbIngress,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
@@ -54,7 +55,8 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   {
     resource: Resources.ingresses,
     // A canary Ingress (NGINX, Skipper) with the user's Ingress it shadows; a plain Ingress alone is not driven.
-    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)),
+    // or an ALB Ingress whose forward actions (annotations) carry the split.
+    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)) ?? fromAlbIngress(o),
   },
 ];
 

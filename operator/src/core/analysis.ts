@@ -21,6 +21,8 @@ export interface ResolvedAnalysis {
   /** The A/B conditions (analysis.match, Istio HTTPMatchRequest shape); empty for none. */
   match: Record<string, unknown>[];
   mirror: boolean;
+  /** analysis.sessionAffinity is set: the router pins users to a side with a cookie. */
+  sessionAffinity: boolean;
   /** Percent of the primary's traffic mirrored while mirroring; unset: all of it. */
   mirrorWeight?: number;
   primaryReadyThreshold: number;
@@ -70,6 +72,7 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
     split,
     match: a.match ?? [],
     mirror: a.mirror ?? false,
+    sessionAffinity: a.sessionAffinity !== undefined,
     ...(a.mirrorWeight !== undefined ? { mirrorWeight: a.mirrorWeight } : {}),
     primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
     canaryReadyThreshold: a.canaryReadyThreshold ?? 100,

@@ -41,7 +41,7 @@ const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 /** The message of a Canary without spec.ingressRef. */
 const needsIngressRef = (provider: string): string => `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
-/** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
+/** service fields an Ingress router (a clone, or ALB's annotations) has no place for: the user's Ingress carries hosts, paths and policies. */
 const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'hosts',
   'gateways',
@@ -55,8 +55,8 @@ const NOT_APPLIED: readonly (keyof CanaryService)[] = [
   'trafficPolicy',
 ];
 
-/** The notice of service fields an Ingress clone does not apply; none when none is set. */
-const ingressNotices = (provider: string, canary: Canary): string[] =>
+/** The notice of service fields an Ingress router does not apply; none when none is set. */
+export const ingressNotices = (provider: string, canary: Canary): string[] =>
   notAppliedNotice(canary, provider, NOT_APPLIED, 'the Ingress named in spec.ingressRef carries the routing');
 
 /** Each path's backend of an Ingress spec (and the defaultBackend), to read or change in place. */

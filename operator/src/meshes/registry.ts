@@ -1,5 +1,6 @@
 import type { RoutedProvider } from '@tollgate/contract/capabilities';
 import { apisix } from './apisix/index.js';
+import { alb } from './alb/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
@@ -35,6 +36,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...gloo.providers,
   ...apisix.providers,
   ...kuma.providers,
+  ...alb.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -29,8 +29,10 @@ export const routesOfWeights = (primary: number, canary: number, mirrored = fals
 /**
  * What the release asks of the routes besides the split, from the resolved analysis (core/analysis.ts): a router
  * writes the A/B match rule, the mirror percentage and the strategy's rule layout from it, never from spec.analysis.
+ * mirror and sessionAffinity (whether the release mirrors or pins users at all) are for validate; unset is false.
  */
-export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirrorWeight'>;
+export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirrorWeight'> &
+  Partial<Pick<ResolvedAnalysis, 'mirror' | 'sessionAffinity'>>;
 
 /** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
 export interface RouterValidation {

@@ -14,6 +14,7 @@ export const DEFAULT_ANALYSIS: ResolvedAnalysis = {
   split: true,
   match: [],
   mirror: false,
+  sessionAffinity: false,
   primaryReadyThreshold: 100,
   canaryReadyThreshold: 100,
   progressDeadlineMs: 600_000,

@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
+import { alb } from '../../src/meshes/alb/index.js';
+import { AlbRouter } from '../../src/meshes/alb/router.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import { ContourRouter } from '../../src/meshes/contour/router.js';
 import {
@@ -64,9 +69,11 @@ describe('createRouter', () => {
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
     ['traefik', 'TraefikRouter', false],
+    ['alb', 'AlbRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
       ApisixRouter,
+      AlbRouter,
       AppMeshRouter,
       ContourRouter,
       GlooRouter,
@@ -87,6 +94,14 @@ describe('createRouter', () => {
 
   it('given the providers with a router, then each is in the CRD enum (the API server accepts it)', () => {
     expect(PROVIDER_NAMES.filter((p) => supportedProviders().has(p)).sort()).toEqual([...supportedProviders()].sort());
+  });
+
+  it("given the providers with a router, then the chart's operator.meshProvider accepts exactly those", () => {
+    const schemaFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../charts/tollgate/values.schema.json');
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as {
+      properties: { operator: { properties: { meshProvider: { enum: string[] } } } };
+    };
+    expect([...schema.properties.operator.properties.meshProvider.enum].sort()).toEqual([...supportedProviders()].sort());
   });
 
   it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))(
@@ -125,7 +140,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb)`,
     );
   });
 
@@ -154,9 +169,14 @@ describe('provider capabilities against what the routers write', () => {
     metadata: { name: 'podinfo', namespace: 'test' },
     spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
   };
+  /** ALB reads the apex path's action from an annotation: the path names port use-annotation. */
+  const ALB_INGRESS = {
+    ...INGRESS,
+    spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'podinfo', port: { name: 'use-annotation' } } } }] } }] },
+  };
   /**
-   * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper)
-   * and a routeRef (apisix).
+   * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper,
+   * alb) and a routeRef (apisix).
    */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
@@ -166,7 +186,7 @@ describe('provider capabilities against what the routers write', () => {
     });
   const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
     const kube = new FakeKube();
-    kube.put(Resources.ingresses, INGRESS);
+    kube.put(Resources.ingresses, provider === 'alb' ? ALB_INGRESS : INGRESS);
     kube.put(Resources.apisixRoutes, APISIX_ROUTE);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
@@ -211,6 +231,7 @@ describe('the mesh folders and the registry', () => {
     gloo,
     apisix,
     kuma,
+    alb,
   ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 

@@ -37,6 +37,7 @@ export const MAX_STEPS = 100;
 
 /** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
 export const PROVIDER_NAMES = [
+  'alb',
   'apisix',
   'appmesh',
   'appmesh:v1beta2',
@@ -307,7 +308,7 @@ export const canarySpecSchema = (): Schema =>
           },
           { required: ['kind', 'name'] },
         ),
-        ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx and skipper providers'),
+        ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx, skipper and alb providers'),
         routeRef: objectRef(['ApisixRoute'], 'APISIX route'),
         upstreamRef: objectRef(['Upstream'], 'Gloo upstream', true),
         service: service(),
