@@ -36,6 +36,11 @@ export const ANNOTATIONS = {
    * every namespace. Its own namespace may always use it.
    */
   allowCrossNamespace: 'tollgate.dev/allow-cross-namespace',
+  /**
+   * On a Canary: its place in the release queue (--max-concurrent-releases). "urgent" goes ahead of every
+   * "normal" release (the default); any other value is reported and queues as normal.
+   */
+  priority: 'tollgate.dev/priority',
 } as const;
 
 export const LABELS = {

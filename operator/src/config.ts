@@ -74,6 +74,8 @@ const schema = z
     reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
+    maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
+    maxConcurrentReleasesPerNamespace: z.coerce.number().int().min(0).max(100_000),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
@@ -108,6 +110,12 @@ const SETTINGS = {
   reconcileDeadlineMs: { flag: 'reconcile-deadline', env: 'RECONCILE_DEADLINE', default: '3m' },
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
+  maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },
+  maxConcurrentReleasesPerNamespace: {
+    flag: 'max-concurrent-releases-per-namespace',
+    env: 'MAX_CONCURRENT_RELEASES_PER_NAMESPACE',
+    default: '0',
+  },
 } as const;
 
 export class ConfigError extends Error {
