@@ -99,7 +99,10 @@ describe('loadConfig: the release queue', () => {
   it('given both caps in the environment, then each is read; a flag wins over its variable', () => {
     const env = { MAX_CONCURRENT_RELEASES: '10', MAX_CONCURRENT_RELEASES_PER_NAMESPACE: '5' };
     expect(loadConfig([], env)).toMatchObject({ maxConcurrentReleases: 10, maxConcurrentReleasesPerNamespace: 5 });
-    expect(loadConfig(['--max-concurrent-releases=3'], env)).toMatchObject({ maxConcurrentReleases: 3, maxConcurrentReleasesPerNamespace: 5 });
+    expect(loadConfig(['--max-concurrent-releases=3'], env)).toMatchObject({
+      maxConcurrentReleases: 3,
+      maxConcurrentReleasesPerNamespace: 5,
+    });
   });
 
   it.each<[string, string[]]>([

@@ -9,7 +9,10 @@ import { silentLogger } from '../src/util/log.js';
 import { aCanary } from './fakes/world.js';
 
 /** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
-function controller(listed: Canary[] = [], extra: Partial<ControllerDeps> = {}): {
+function controller(
+  listed: Canary[] = [],
+  extra: Partial<ControllerDeps> = {},
+): {
   c: CanaryController;
   emit: Record<'add' | 'update', Handler<Canary>>;
   reconciled: () => Promise<string[]>;

@@ -42,7 +42,11 @@ describe('given a cap of one release at once and another release in analysis', (
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     expect(w.canary.status).toMatchObject({ phase: 'Waiting', queuedSince: new Date(w.now).toISOString() });
-    expect(ready(w.canary)).toMatchObject({ status: 'False', reason: 'Queued', message: expect.stringContaining('1st of 1 waiting; cap 1') });
+    expect(ready(w.canary)).toMatchObject({
+      status: 'False',
+      reason: 'Queued',
+      message: expect.stringContaining('1st of 1 waiting; cap 1'),
+    });
     expect(w.deployment('podinfo')!.spec.replicas).toBe(0);
     await w.tick(40_000);
     expect(w.canary.status?.phase).toBe('Waiting');
@@ -90,7 +94,11 @@ describe('given releases waiting in the queue, read from their status', () => {
   });
 
   it('when its namespace is at its cap, then a release of another namespace behind it starts first', async () => {
-    const w = await queuedWorld({ global: 5, perNamespace: 1 }, another('other', { phase: 'Progressing' }, 'team-a'), earlier('early', 'team-a'));
+    const w = await queuedWorld(
+      { global: 5, perNamespace: 1 },
+      another('other', { phase: 'Progressing' }, 'team-a'),
+      earlier('early', 'team-a'),
+    );
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     expect(w.canary.status?.phase).toBe('Progressing');
@@ -112,7 +120,11 @@ describe('given releases waiting in the queue, read from their status', () => {
     await w.tick(40_000);
     expect(w.canary.status?.phase).toBe('Waiting');
     const supported = w.canary.status?.conditions?.find((c) => c.type === 'Supported');
-    expect(supported).toMatchObject({ status: 'False', reason: 'InvalidPriority', message: expect.stringContaining('"asap" is not a priority') });
+    expect(supported).toMatchObject({
+      status: 'False',
+      reason: 'InvalidPriority',
+      message: expect.stringContaining('"asap" is not a priority'),
+    });
     expect(w.events.filter((e) => e.reason === 'InvalidPriority')).toEqual([expect.objectContaining({ type: 'Warning' })]);
   });
 });
@@ -134,14 +146,20 @@ describe('ReleaseQueue reservations', () => {
 
   it('admissible() names the waiting releases a freed slot lets start, in order, and reports the queue length', () => {
     const lengths: number[] = [];
-    const items = [another('x', { phase: 'Promoting' }), ...['c', 'a', 'b'].map((n, i) => another(n, { phase: 'Waiting', queuedSince: `2026-01-01T00:00:0${i}Z` }))];
+    const items = [
+      another('x', { phase: 'Promoting' }),
+      ...['c', 'a', 'b'].map((n, i) => another(n, { phase: 'Waiting', queuedSince: `2026-01-01T00:00:0${i}Z` })),
+    ];
     const q = new ReleaseQueue({ global: 3, perNamespace: 0 }, lister(items), (n) => lengths.push(n));
     expect(q.admissible()).toEqual([`${NS}/c`, `${NS}/a`]);
     expect(lengths).toEqual([3]);
   });
 
   it('a deleted release in analysis frees its slot; a Waiting one without queuedSince (a closed gate) is not in the queue', () => {
-    const gone = { ...another('x', { phase: 'Progressing' }), metadata: { name: 'x', namespace: NS, deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    const gone = {
+      ...another('x', { phase: 'Progressing' }),
+      metadata: { name: 'x', namespace: NS, deletionTimestamp: '2026-01-01T00:00:00Z' },
+    };
     const q = new ReleaseQueue({ global: 1, perNamespace: 0 }, lister([gone, another('g', { phase: 'Waiting' })]));
     expect(q.decide(waiter('a', 1))).toEqual({ admitted: true });
   });

@@ -129,7 +129,10 @@ export class Reconciler {
       ? { reason: 'UnsupportedFields', message: report.notices.join('; ') }
       : undefined;
     const priority = this.priorityProblem(seen);
-    if (priority) notice = notice ? { reason: notice.reason, message: `${notice.message}; ${priority}` } : { reason: REASONS.invalidPriority, message: priority };
+    if (priority)
+      notice = notice
+        ? { reason: notice.reason, message: `${notice.message}; ${priority}` }
+        : { reason: REASONS.invalidPriority, message: priority };
     seen.notice = notice;
     if (report.errors.length) return { reason: 'InvalidSpec', message: report.errors.join('; ') };
     if (report.unsupported.length) return { reason: 'Unsupported', message: report.unsupported.join('; ') };

@@ -100,5 +100,8 @@ export function parsePriority(value: string | undefined, annotation: string): Pr
   if (value === undefined || value.trim() === '' || value.trim() === 'normal') return { urgent: false };
   if (value.trim() === 'urgent') return { urgent: true };
   const shown = JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-  return { urgent: false, error: `annotation ${annotation}: ${shown} is not a priority (${PRIORITIES.join(' or ')}); the release queues as normal` };
+  return {
+    urgent: false,
+    error: `annotation ${annotation}: ${shown} is not a priority (${PRIORITIES.join(' or ')}); the release queues as normal`,
+  };
 }

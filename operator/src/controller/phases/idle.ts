@@ -71,7 +71,10 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
   return {
     status: runStartStatus(turn),
     detail: `analysing revision ${revision}`,
-    events: [...dequeued(turn), event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`)],
+    events: [
+      ...dequeued(turn),
+      event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`),
+    ],
     alerts: [alert('NewRevision', { target: `${turn.target.kind}/${turn.info.name}` })],
     requeueAfterMs: turn.analysis.intervalMs,
   };
