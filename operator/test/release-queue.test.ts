@@ -129,6 +129,44 @@ describe('given releases waiting in the queue, read from their status', () => {
   });
 });
 
+describe('given 30 Canaries released at once under a cap of 5, reconciled concurrently', () => {
+  const names = Array.from({ length: 30 }, (_, i) => `app-${String(i).padStart(2, '0')}`);
+  const named = (n: string): Canary => {
+    const c = aCanary();
+    return {
+      ...c,
+      metadata: { ...c.metadata, name: n, uid: `uid-${n}` },
+      spec: { ...c.spec, targetRef: { ...c.spec.targetRef, name: n }, service: { port: 9898, name: n } },
+    };
+  };
+  const reconcileAll = (w: World) => Promise.all(names.map((n) => w.reconciler.reconcile(`${NS}/${n}`, new AbortController().signal)));
+  const phases = (w: World) => names.map((n) => w.kube.get<Canary>(Resources.canaries, NS, n)!.status?.phase);
+
+  it('then exactly 5 start and 25 wait, though every decision is taken before any status write answered', async () => {
+    const w = new World();
+    for (const n of names) w.apply(aDeployment(n), named(n));
+    w.deps.releaseQueue = new ReleaseQueue({ global: 5, perNamespace: 0 }, w.deps.canaries);
+    for (let i = 0; i < 3; i++) {
+      w.rollOut();
+      await reconcileAll(w);
+    }
+    expect(new Set(phases(w))).toEqual(new Set(['Initialized']));
+    for (const n of names) {
+      const d = w.deployment(n)!;
+      d.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: 'v2' }];
+      w.kube.put(Resources.deployments, d);
+    }
+    w.now += 1_000;
+    await reconcileAll(w);
+    expect(phases(w).filter((p) => p === 'Progressing')).toHaveLength(5);
+    expect(phases(w).filter((p) => p === 'Waiting')).toHaveLength(25);
+    w.now += 40_000;
+    w.rollOut();
+    await reconcileAll(w);
+    expect(phases(w).filter((p) => p === 'Progressing')).toHaveLength(5);
+  });
+});
+
 describe('ReleaseQueue reservations', () => {
   const lister = (items: Canary[]): Lister<Canary> => ({
     get: (ns, name) => items.find((c) => c.metadata.namespace === ns && c.metadata.name === name),
