@@ -12,9 +12,10 @@ import { createNamespace, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
-const N = 200;
+/** 200 by default; QUEUE_E2E_CANARIES=40 runs a smaller case on a loaded machine. */
+const N = Number(process.env.QUEUE_E2E_CANARIES ?? 200);
 const CAP = 10;
-const URGENT = 'app-199';
+const URGENT = `app-${String(N - 1).padStart(3, '0')}`;
 const names = Array.from({ length: N }, (_, i) => `app-${String(i).padStart(3, '0')}`);
 
 type Cm = KubeObject & { data?: Record<string, string> };
@@ -138,18 +139,20 @@ describe('the release queue', () => {
     operator.start();
     const all = (phase: string) => async () => [...observer!.phases().values()].filter((p) => p === phase).length === N;
     // Adoption never queues: every Canary is initialized at once, whatever the cap.
-    await waitFor(`${N} Canaries Initialized`, all('Initialized'), 180_000, 1000);
+    await waitFor(`${N} Canaries Initialized`, all('Initialized'), 300_000, 1000);
     expect(observer.queuedSince.size).toBe(0);
 
+    const promotedBefore = new Map(observer.informer.list().map((c) => [c.metadata.name!, c.status?.lastPromotedSpec]));
     observer.armed = true;
     const cm = await kube.get<Cm>(Resources.configMaps, ns, 'shared');
     await kube.replace(Resources.configMaps, { ...cm, data: { v: '2' } });
-    await waitFor(`${N} Canaries Succeeded`, all('Succeeded'), 360_000, 1000);
+    await waitFor(`${N} Canaries Succeeded`, all('Succeeded'), 540_000, 1000);
 
     expect(observer.maxReleasing).toBe(CAP);
     expect(new Set(observer.started).size).toBe(N);
     const live = observer.informer.list();
-    expect(new Set(live.map((c) => c.status?.lastPromotedSpec)).size).toBe(1);
+    // Every one promoted the revision with the new ConfigMap.
+    expect(live.filter((c) => c.status?.lastPromotedSpec === promotedBefore.get(c.metadata.name!)).map((c) => c.metadata.name)).toEqual([]);
     expect(live.every((c) => c.status?.queuedSince === undefined)).toBe(true);
     // Most waited in the queue, with the Queued reason naming their place.
     expect(observer.queuedSince.size).toBeGreaterThan(N / 2);
@@ -165,5 +168,5 @@ describe('the release queue', () => {
     const startOrder = observer.started.filter((n) => queueOrder.includes(n));
     const drift = queueOrder.map((n, i) => Math.abs(startOrder.indexOf(n) - i));
     expect(Math.max(...drift)).toBeLessThan(CAP);
-  }, 600_000);
+  }, 900_000);
 });
