@@ -69,6 +69,32 @@ describe('given a cap of one release at once and another release in analysis', (
   });
 });
 
+describe('given a failed revision, the retry annotation and a full cap', () => {
+  it('then the retry is consumed and the run waits in the queue, then starts when a slot frees', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    w.kube.put(Resources.canaries, another('other', { phase: 'Succeeded' }));
+    w.deps.releaseQueue = new ReleaseQueue({ global: 1, perNamespace: 0 }, w.deps.canaries);
+    await w.reconcile();
+    await w.reconcile();
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    w.checks = [{ name: 'request-success-rate', ok: false, reason: 'NoData', message: 'no data' }];
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Failed');
+    w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
+    w.kube.put(Resources.canaries, another('other', { phase: 'Progressing' }));
+    const c = w.canary;
+    w.kube.put(Resources.canaries, { ...c, metadata: { ...c.metadata, annotations: { 'tollgate.dev/retry': '1' } } });
+    await w.tick(0);
+    expect(w.canary.status).toMatchObject({ phase: 'Waiting', handledRequests: { retry: '1' } });
+    expect(ready(w.canary)?.reason).toBe('Queued');
+    w.kube.put(Resources.canaries, another('other', { phase: 'Failed' }));
+    await w.tick(1_000);
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 0 });
+  });
+});
+
 describe('given releases waiting in the queue, read from their status', () => {
   const earlier = (name: string, ns = NS, annotations?: Record<string, string>) =>
     another(name, { phase: 'Waiting', queuedSince: '2025-12-31T00:00:00Z' }, ns, annotations);
