@@ -41,6 +41,11 @@ export const ANNOTATIONS = {
    * namespaced Canary: `<namespace>/<name>/<uid>` of that Canary.
    */
   owner: 'tollgate.dev/owner',
+  /**
+   * On a Canary: its place in the release queue (--max-concurrent-releases). "urgent" goes ahead of every
+   * "normal" release (the default); any other value is reported and queues as normal.
+   */
+  priority: 'tollgate.dev/priority',
 } as const;
 
 export const LABELS = {

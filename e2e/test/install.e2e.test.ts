@@ -142,6 +142,8 @@ describe('the Helm chart, rendered', () => {
       FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
       FLAGGER_COMPAT_METRICS: 'false',
+      MAX_CONCURRENT_RELEASES: '0',
+      MAX_CONCURRENT_RELEASES_PER_NAMESPACE: '0',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');

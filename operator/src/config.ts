@@ -75,6 +75,8 @@ const schema = z
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
     flaggerCompatMetrics: trueFalse,
+    maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
+    maxConcurrentReleasesPerNamespace: z.coerce.number().int().min(0).max(100_000),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
@@ -110,6 +112,12 @@ const SETTINGS = {
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
   flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
+  maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },
+  maxConcurrentReleasesPerNamespace: {
+    flag: 'max-concurrent-releases-per-namespace',
+    env: 'MAX_CONCURRENT_RELEASES_PER_NAMESPACE',
+    default: '0',
+  },
 } as const;
 
 export class ConfigError extends Error {

@@ -2,6 +2,8 @@ import { AlertDispatcher } from './alerts/index.js';
 import type { AlertProvider, Canary, MetricTemplate } from './api/types.js';
 import type { OperatorConfig } from './config.js';
 import { ownerRefOf, type ControllerDeps } from './controller/deps.js';
+import { ReleaseQueue } from './controller/release-queue.js';
+import { queueEnabled } from './core/queue.js';
 import type { KubeClient } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
 import type { InformerRegistry } from './kube/informer-registry.js';
@@ -99,6 +101,8 @@ export function composeDeps(
     now: () => Date.now(),
     reconcileDeadlineMs: cfg.reconcileDeadlineMs,
   };
+  const caps = { global: cfg.maxConcurrentReleases, perNamespace: cfg.maxConcurrentReleasesPerNamespace };
+  if (queueEnabled(caps)) deps.releaseQueue = new ReleaseQueue(caps, canaries, (n) => metrics.releaseQueueLength.set(n));
   const waitFor = (): Promise<unknown> =>
     Promise.all([
       canaries.start(),

@@ -130,6 +130,7 @@ describe('the Grafana dashboard', () => {
     'tollgate_reconcile_duration_seconds_bucket',
     'tollgate_reconcile_errors_total',
     'tollgate_workqueue_depth',
+    'tollgate_release_queue_length',
     'tollgate_analysis_tick_lag_seconds_bucket',
     'tollgate_kube_requests_total',
   ])('has a panel on %s', (name) => {

@@ -209,6 +209,8 @@ export interface CanaryStatus {
   /** The value of each one-shot request annotation (retry, promote, abort) last acted upon. */
   handledRequests?: Record<string, string>;
   runStartTime?: string;
+  /** When the operator first saw the revision that waits in the release queue: the queue's order (phase Waiting). */
+  queuedSince?: string;
   observedGeneration?: number;
   lastChecks?: CheckResult[];
   conditions?: Condition[];

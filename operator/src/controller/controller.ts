@@ -1,4 +1,5 @@
 import { canaryKey, LABELS } from '@tollgate/contract/metadata';
+import { isReleasing } from '@tollgate/contract/phases';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
@@ -29,6 +30,10 @@ function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
   if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
   return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
 }
+
+/** A release in analysis, or one waiting in the release queue: its end (or departure) may let another start. */
+const releasingOrQueued = (c: Canary): boolean =>
+  isReleasing(c.status?.phase) || (c.status?.phase === 'Waiting' && c.status.queuedSince !== undefined);
 
 /**
  * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload or ingressRef, and
@@ -112,6 +117,7 @@ export class CanaryController {
   private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
     if (old) this.index(old, false);
     this.index(c, true);
+    if (old && releasingOrQueued(old) && !isReleasing(c.status?.phase)) this.wakeQueue();
     // Our own write was observed by the reconcile that made it (Run.commit).
     if (own) return;
     this.deps.metrics.observeCanary(c);
@@ -120,8 +126,14 @@ export class CanaryController {
 
   private onCanaryDeleted(c: Canary): void {
     this.index(c, false);
+    if (releasingOrQueued(c)) this.wakeQueue();
     this.queue.forget(keyOf(c));
     this.deps.metrics.forgetCanary(c.metadata.namespace!, c.metadata.name!, c.spec.targetRef.name);
+  }
+
+  /** A release ended or left the queue: the waiting releases that may start now are reconciled at once. */
+  private wakeQueue(): void {
+    for (const key of this.deps.releaseQueue?.admissible() ?? []) this.queue.add(key);
   }
 
   private index(c: Canary, add: boolean): void {

@@ -1,6 +1,9 @@
+import { CONDITION_TYPES, REASONS } from '@tollgate/contract/conditions';
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { AlertKind } from '../alerts/index.js';
 import type { Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
+import { parsePriority } from '../core/queue.js';
 import { boundedMessage, type Problem } from '../core/conditions.js';
 import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -102,13 +105,20 @@ export class Reconciler {
     }
   }
 
-  /** Routes and scale as the status says (drift corrected), then the phase's transition, committed. */
+  /**
+   * Routes and scale as the status says (drift corrected), then the phase's transition, committed. A slot the
+   * release queue reserved for this Canary is released once the turn ends: the cache then shows its status.
+   */
   private async act(turn: ReadyTurn): Promise<WorkResult> {
-    if (turn.phase !== '' && turn.phase !== 'Initializing') await applyDesired(turn, true);
-    const transition = await HANDLERS[turn.phase](turn);
-    const requeueAfterMs = await commitTransition(turn, transition);
-    if (!transition.continueTurn) return requeue(requeueAfterMs);
-    return requeue(await commitTransition(turn, await HANDLERS[turn.phase](turn)));
+    try {
+      if (turn.phase !== '' && turn.phase !== 'Initializing') await applyDesired(turn, true);
+      const transition = await HANDLERS[turn.phase](turn);
+      const requeueAfterMs = await commitTransition(turn, transition);
+      if (!transition.continueTurn) return requeue(requeueAfterMs);
+      return requeue(await commitTransition(turn, await HANDLERS[turn.phase](turn)));
+    } finally {
+      this.deps.releaseQueue?.settle(`${turn.ns}/${turn.name}`);
+    }
   }
 
   /** Validation, target and router: what a turn acts with, or why the Canary cannot be acted on. */
@@ -118,6 +128,11 @@ export class Reconciler {
     let notice: Problem | undefined = report.notices.length
       ? { reason: 'UnsupportedFields', message: report.notices.join('; ') }
       : undefined;
+    const priority = this.priorityProblem(seen);
+    if (priority)
+      notice = notice
+        ? { reason: notice.reason, message: `${notice.message}; ${priority}` }
+        : { reason: REASONS.invalidPriority, message: priority };
     seen.notice = notice;
     if (report.errors.length) return { reason: 'InvalidSpec', message: report.errors.join('; ') };
     if (report.unsupported.length) return { reason: 'Unsupported', message: report.unsupported.join('; ') };
@@ -138,6 +153,19 @@ export class Reconciler {
       if (err instanceof ResourceNotServedError) return { reason: 'RouterUnavailable', message: `${provider}: ${err.message}` };
       throw err;
     }
+  }
+
+  /**
+   * A priority annotation that is not a priority, with a release queue to read it: reported on the Supported
+   * condition, and by an Event when that condition does not say so yet. The release queues as normal.
+   */
+  private priorityProblem(seen: Turn): string | undefined {
+    if (!this.deps.releaseQueue) return undefined;
+    const { error } = parsePriority(seen.canary.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority);
+    if (!error) return undefined;
+    const supported = seen.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.supported);
+    if (!supported?.message?.includes(error)) seen.event('Warning', REASONS.invalidPriority, error);
+    return error;
   }
 
   private async block(turn: Turn, problem: Problem): Promise<void> {

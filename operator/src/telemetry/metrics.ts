@@ -96,6 +96,11 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'tollgate_workqueue_depth', help: 'Keys waiting in the work queue', registers: [this.registry] });
+  readonly releaseQueueLength = new Gauge({
+    name: 'tollgate_release_queue_length',
+    help: 'Releases waiting in the release queue (--max-concurrent-releases) for a slot, as this replica sees them',
+    registers: [this.registry],
+  });
   readonly tickLag = new Histogram({
     name: 'tollgate_analysis_tick_lag_seconds',
     help: 'Delay between when an analysis step was due and when it ran (the first step of a run, which waits for the canary pods, is not counted)',

@@ -355,6 +355,7 @@ const status = (): Schema => ({
     lastTransitionTime: str(undefined, { format: 'date-time' }),
     lastAnalysisTime: str('When the last analysis step ran; the next is due one interval later', { format: 'date-time' }),
     runStartTime: str('When the current run started', { format: 'date-time' }),
+    queuedSince: str('When the revision waiting in the release queue was first seen: the queue order', { format: 'date-time' }),
     stepStartTime: str('When the canary weight last changed', { format: 'date-time' }),
     handledRequests: stringMap('Value of each request annotation (tollgate.dev/retry, promote, abort) last acted upon'),
     observedGeneration: int(),

@@ -1,7 +1,8 @@
-import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
+import { ANNOTATIONS, REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CanaryStatus } from '../../api/types.js';
 import { affinityStatus } from '../../core/affinity.js';
 import { MAX_MESSAGE } from '../../core/conditions.js';
+import { parsePriority, placeMessage } from '../../core/queue.js';
 import { runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, pendingRequest } from '../requests.js';
 import { alert, event, then, type Transition } from '../transition.js';
@@ -18,6 +19,7 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     mirrored: false,
     lastAppliedSpec: turn.info.revision,
     runStartTime: now,
+    queuedSince: undefined,
     lastAnalysisTime: now,
     stepStartTime: now,
     lastChecks: [],
@@ -42,7 +44,10 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
   if (revision === turn.status.lastPromotedSpec) return promoted(turn);
   const retry = pendingRequest(turn, 'retry');
   if (failedHere && retry) {
-    return then(handled('retry', retry), {
+    const retried = handled('retry', retry);
+    const held = queued(turn);
+    if (held) return then(retried, held);
+    return then(retried, {
       status: runStartStatus(turn),
       detail: `analysing revision ${revision} again`,
       events: [event('Normal', 'Retry', `Retrying revision ${revision} (${REQUEST_ANNOTATIONS.retry}=${retry})`)],
@@ -54,20 +59,60 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
   if (!gate.ok) {
     const entering = turn.phase !== 'Waiting';
     return {
-      status: { phase: 'Waiting' },
+      status: { phase: 'Waiting', queuedSince: undefined },
       detail: `confirm-rollout gate ${gate.hook.name} is closed`,
       events: entering ? [event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`)] : [],
       alerts: entering && !gate.hook.muteAlert ? [alert('WaitingApproval', { webhook: gate.hook.name })] : [],
       requeueAfterMs: turn.analysis.intervalMs,
     };
   }
+  const held = queued(turn);
+  if (held) return held;
   return {
     status: runStartStatus(turn),
     detail: `analysing revision ${revision}`,
-    events: [event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`)],
+    events: [
+      ...dequeued(turn),
+      event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`),
+    ],
     alerts: [alert('NewRevision', { target: `${turn.target.kind}/${turn.info.name}` })],
     requeueAfterMs: turn.analysis.intervalMs,
   };
+}
+
+/** At least this often a queued release rechecks its place (a slot freed also wakes the first in line at once). */
+const QUEUE_RECHECK_MS = 30_000;
+
+/**
+ * The release queue's answer for a new revision whose gates are open: undefined when it may start (its slot is
+ * reserved until the status is written), else Waiting with its place. queuedSince, written on entering the
+ * queue, is the queue's order, so a restarted operator keeps it.
+ */
+function queued(turn: ReadyTurn): Transition | undefined {
+  const queue = turn.deps.releaseQueue;
+  if (!queue) return undefined;
+  const since = turn.status.queuedSince ?? new Date(turn.now).toISOString();
+  const urgent = parsePriority(turn.canary.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority).urgent;
+  const answer = queue.decide({ key: `${turn.ns}/${turn.name}`, namespace: turn.ns, since: Date.parse(since), urgent });
+  if (answer.admitted) return undefined;
+  const place = placeMessage(answer.place, queue.caps);
+  const entering = !isQueued(turn);
+  return {
+    status: { phase: 'Waiting', queuedSince: since },
+    queued: true,
+    detail: `revision ${turn.info.revision} is queued: ${place}`,
+    events: entering ? [event('Normal', 'Queued', `Revision ${turn.info.revision} waits in the release queue: ${place}`)] : [],
+    requeueAfterMs: Math.max(turn.analysis.intervalMs, QUEUE_RECHECK_MS),
+  };
+}
+
+const isQueued = (turn: ReadyTurn): boolean => turn.phase === 'Waiting' && turn.status.queuedSince !== undefined;
+
+/** The Event of a release leaving the queue for its run. */
+function dequeued(turn: ReadyTurn): ReturnType<typeof event>[] {
+  if (!isQueued(turn)) return [];
+  const waited = Math.round((turn.now - Date.parse(turn.status.queuedSince!)) / 1000);
+  return [event('Normal', 'Dequeued', `Revision ${turn.info.revision} leaves the release queue after ${waited}s: a slot is free`)];
 }
 
 /** The target is back on (or still on) the promoted revision. */
@@ -76,7 +121,7 @@ function promoted(turn: ReadyTurn): Transition {
   const detail = `revision ${revision} is promoted`;
   if (turn.phase !== 'Failed' && turn.phase !== 'Waiting') return { detail };
   return {
-    status: { phase: 'Succeeded', lastAppliedSpec: revision },
+    status: { phase: 'Succeeded', lastAppliedSpec: revision, queuedSince: undefined },
     detail,
     events: [event('Normal', 'Reverted', `target is back on the promoted revision ${revision}`)],
   };
