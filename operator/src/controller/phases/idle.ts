@@ -21,6 +21,7 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     lastAnalysisTime: now,
     stepStartTime: now,
     lastChecks: [],
+    lastJudgement: undefined,
     trackedConfigs: turn.info.configs.checksums,
     ...affinityStatus(turn.canary.spec, turn.status),
   };
