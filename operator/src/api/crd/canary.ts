@@ -197,7 +197,7 @@ const metric = (): Schema =>
   );
 
 /** Bound on analysis.judge.metrics, for the cost of the CEL rule that keeps their names unique. */
-export const MAX_JUDGE_METRICS = 20;
+const MAX_JUDGE_METRICS = 20;
 
 const judgeMetric = (): Schema =>
   withRules(
