@@ -83,7 +83,7 @@ export function checkResultText(c: CheckResult): string {
 const pText = (p: number | undefined): string => (p === undefined ? '-' : p >= 0.001 ? String(Number(p.toFixed(4))) : p.toExponential(2));
 
 /** The statistical judge's latest judgement: the score against its thresholds, then one row per metric. */
-export function judgementLines(j: Judgement): string[] {
+function judgementLines(j: Judgement): string[] {
   const score = j.score === undefined ? 'no metric with enough data' : `score ${num(j.score)}`;
   const rows = j.metrics.map((m) => [
     m.name,

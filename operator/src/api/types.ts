@@ -122,7 +122,7 @@ export interface CanaryJudge {
   metrics: JudgeMetric[];
 }
 
-export type JudgeClassification = 'High' | 'Low' | 'Pass' | 'NoData';
+type JudgeClassification = 'High' | 'Low' | 'Pass' | 'NoData';
 export type JudgeVerdict = 'Pass' | 'Marginal' | 'Fail' | 'NoData';
 
 export interface MetricJudgement {
