@@ -47,6 +47,14 @@ class CheckSetupError extends Error {
   }
 }
 
+/** A judge metric that could not be sampled: names the metric; the cause is the backend's or the template's error. */
+class JudgeError extends Error {
+  constructor(metric: string, message: string, cause?: unknown) {
+    super(`${metric}: ${message}`, cause === undefined ? undefined : { cause });
+    this.name = 'JudgeError';
+  }
+}
+
 /** Runs a Canary's metric checks: resolves each query and backend, measures, and judges against the range. */
 export class MetricAnalyzer {
   private readonly providers = new Map<string, MetricProvider>();
@@ -133,7 +141,7 @@ export class MetricAnalyzer {
     const stepMs = Math.max(parseDuration(m.step || JUDGE_DEFAULTS.step), Math.ceil(windowMs / MAX_JUDGE_POINTS));
     const { backend, template } = await this.judgeQuery(canary, m, signal);
     if (!backend.sampleRange)
-      throw new Error(`${m.name}: the judge needs range queries, which the ${backend.type} provider does not offer`);
+      throw new JudgeError(m.name, `the judge needs range queries, which the ${backend.type} provider does not offer`);
     const range = { startMs: nowMs - windowMs, endMs: nowMs, stepMs };
     const target = canary.spec.targetRef.name;
     const sample = async (workload: string): Promise<number[]> => {
@@ -141,7 +149,7 @@ export class MetricAnalyzer {
       try {
         return await backend.sampleRange!(render(template, vars, backend), range, signal);
       } catch (err) {
-        throw new Error(`${m.name}: ${messageOf(err)}`, { cause: err });
+        throw new JudgeError(m.name, messageOf(err), err);
       }
     };
     const [canarySamples, primarySamples] = await Promise.all([sample(target), sample(primaryName(target))]);
@@ -167,9 +175,9 @@ export class MetricAnalyzer {
           template: m.query,
         };
     } catch (err) {
-      throw new Error(`${m.name}: ${messageOf(err)}`, { cause: err });
+      throw new JudgeError(m.name, messageOf(err), err);
     }
-    throw new Error(`${m.name}: needs templateRef or query`);
+    throw new JudgeError(m.name, 'needs templateRef or query');
   }
 
   private async providerConfig(t: MetricTemplate, namespace: string, signal: AbortSignal): Promise<ProviderConfig> {
