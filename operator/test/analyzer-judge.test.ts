@@ -64,6 +64,21 @@ describe('MetricAnalyzer.judge', () => {
     );
   });
 
+  it.each<[string, string | undefined, number]>([
+    ['a run started 30s ago', new Date(NOW - 30_000).toISOString(), NOW - 30_000],
+    ['a run started 5m ago', new Date(NOW - 300_000).toISOString(), NOW - 120_000],
+    ['no run start', undefined, NOW - 120_000],
+    ['a run start in the future (a skewed clock)', new Date(NOW + 5_000).toISOString(), NOW],
+  ])(
+    'given %s, then the window starts no earlier than the run (samples of an earlier revision never count)',
+    async (_w, runStartTime, start) => {
+      const c = canary({ metrics: [{ name: 'latency', query: QUERY, interval: '2m', step: '5s' }] });
+      if (runStartTime) c.status = { runStartTime };
+      await analyzer().judge(c, signal(), NOW);
+      expect(prometheus.received.map((r) => r.params.get('start'))).toEqual([String(start / 1000), String(start / 1000)]);
+    },
+  );
+
   it('given a window over 1000 steps, then the step widens to keep 1000 points per series', async () => {
     await analyzer().judge(canary({ metrics: [{ name: 'latency', query: QUERY, interval: '2h', step: '1s' }] }), signal(), NOW);
     expect(prometheus.received[0]!.params.get('step')).toBe('7.2');

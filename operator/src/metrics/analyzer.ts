@@ -142,7 +142,10 @@ export class MetricAnalyzer {
     const { backend, template } = await this.judgeQuery(canary, m, signal);
     if (!backend.sampleRange)
       throw new JudgeError(m.name, `the judge needs range queries, which the ${backend.type} provider does not offer`);
-    const range = { startMs: nowMs - windowMs, endMs: nowMs, stepMs };
+    // Never before the run started: earlier samples of the target are of another revision (or of an earlier run).
+    const runStart = Date.parse(canary.status?.runStartTime ?? '');
+    const startMs = Math.min(nowMs, Math.max(nowMs - windowMs, Number.isFinite(runStart) ? runStart : -Infinity));
+    const range = { startMs, endMs: nowMs, stepMs };
     const target = canary.spec.targetRef.name;
     const sample = async (workload: string): Promise<number[]> => {
       const vars = { ...queryVars(canary, { templateVariables: m.templateVariables }), target: workload, interval: formatDuration(stepMs) };
