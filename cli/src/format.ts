@@ -1,4 +1,4 @@
-import type { Canary, CheckResult } from '@tollgate/operator/api/types';
+import type { Canary, CheckResult, Judgement } from '@tollgate/operator/api/types';
 import { formatDuration } from '@tollgate/operator/api/duration';
 import {
   ANNOTATIONS,
@@ -79,6 +79,27 @@ export function checkResultText(c: CheckResult): string {
   const why = c.message ?? c.reason ?? '';
   if (c.halt && !c.dryRun) return `held${why ? `: ${why}` : ''}`;
   return `${dry}FAIL${why ? `: ${why}` : ''}`;
+}
+
+/** A p-value: 4 decimals, or in exponent form below 0.001. */
+const pText = (p: number | undefined): string => (p === undefined ? '-' : p >= 0.001 ? String(Number(p.toFixed(4))) : p.toExponential(2));
+
+/** The statistical judge's latest judgement: the score against its thresholds, then one row per metric. */
+function judgementLines(j: Judgement): string[] {
+  const score = j.score === undefined ? 'no metric with enough data' : `score ${num(j.score)}`;
+  const rows = j.metrics.map((m) => [
+    m.name,
+    m.classification,
+    num(m.canaryMedian),
+    num(m.primaryMedian),
+    m.ratio === undefined ? (m.canaryMedian === undefined ? '-' : 'Infinity') : num(m.ratio),
+    pText(m.pValue),
+    `${m.canarySamples}/${m.primarySamples}`,
+  ]);
+  return [
+    `Judge: ${score}, ${j.verdict} (pass >= ${num(j.pass)}, marginal >= ${num(j.marginal)}):`,
+    ...table(['METRIC', 'CLASS', 'CANARY MEDIAN', 'PRIMARY MEDIAN', 'RATIO', 'P-VALUE', 'SAMPLES'], rows, '  '),
+  ];
 }
 
 /** Ready condition as "True (Succeeded)"; "-" before the operator reports one. */
@@ -216,6 +237,7 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
   } else {
     out.push(Number.isFinite(started) ? 'Last analysis: no checks yet in this run' : 'Last analysis: none (no run yet)');
   }
+  if (s.lastJudgement) out.push('', ...judgementLines(s.lastJudgement));
 
   out.push('');
   const conditions = s.conditions ?? [];

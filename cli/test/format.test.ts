@@ -226,6 +226,62 @@ describe('statusLines (tollgate status)', () => {
     );
   });
 
+  it("given a judgement, then the judge section gives the score, the thresholds and each metric's medians, ratio and p-value", () => {
+    const judged = canary({
+      phase: 'Progressing',
+      status: {
+        runStartTime: iso(T0 - 130 * S),
+        lastAnalysisTime: iso(T0 - 3 * S),
+        lastChecks: [{ name: 'judge', ok: false, halt: true, value: 50, min: 95, reason: 'JudgeMarginal', message: 'judge score 50' }],
+        lastJudgement: {
+          score: 50,
+          verdict: 'Marginal',
+          pass: 95,
+          marginal: 50,
+          metrics: [
+            {
+              name: 'latency',
+              classification: 'High',
+              canaryMedian: 101.25,
+              primaryMedian: 20.5,
+              ratio: 4.939,
+              pValue: 0.0000123,
+              canarySamples: 10,
+              primarySamples: 12,
+              message: '',
+            },
+            {
+              name: 'error-rate',
+              classification: 'Pass',
+              canaryMedian: 0.01,
+              primaryMedian: 0.012,
+              ratio: 0.8333,
+              pValue: 0.41,
+              canarySamples: 10,
+              primarySamples: 12,
+              message: '',
+            },
+            { name: 'cpu', classification: 'NoData', canarySamples: 2, primarySamples: 12, message: '' },
+          ],
+        },
+      },
+    });
+    const text = statusLines(judged, [], { now: T0 }).join('\n');
+    expect(text).toContain(
+      [
+        'Judge: score 50, Marginal (pass >= 95, marginal >= 50):',
+        '  METRIC       CLASS    CANARY MEDIAN   PRIMARY MEDIAN   RATIO   P-VALUE   SAMPLES',
+        '  latency      High     101.25          20.5             4.939   1.23e-5   10/12',
+        '  error-rate   Pass     0.01            0.012            0.833   0.41      10/12',
+        '  cpu          NoData   -               -                -       -         2/12',
+      ].join('\n'),
+    );
+  });
+
+  it('given a run without a judge, then there is no judge section', () => {
+    expect(statusLines(running, events, { now: T0 }).join('\n')).not.toContain('Judge:');
+  });
+
   it('given an Event repeated since an earlier run, then it is placed at its last time, in this run', () => {
     const start = T0 - 10 * S;
     const c = canary({ phase: 'Progressing', status: { runStartTime: iso(start + 400) } });

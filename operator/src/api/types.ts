@@ -91,6 +91,64 @@ export interface CanaryMetric {
   dryRun?: boolean;
 }
 
+export type JudgeDirection = 'increase' | 'decrease' | 'either';
+
+/** One metric of the statistical judge: the same query run for the canary and the primary over the same window. */
+export interface JudgeMetric {
+  name: string;
+  /** Prometheus query; {{ target }} is the workload measured (the target for the canary, <target>-primary for the primary). */
+  query?: string;
+  templateRef?: { name: string; namespace?: string };
+  templateVariables?: Record<string, string>;
+  /** Window of the range query (1m by default). */
+  interval?: string;
+  /** Resolution of the range query: one sample per step and series (10s by default). */
+  step?: string;
+  /** Which change is bad: increase (default), decrease or either. */
+  direction?: JudgeDirection;
+  /** Tolerated ratio of the canary's median to the primary's, at least 1 (1.2 by default). */
+  effectSize?: number;
+  /** Confidence of the Mann-Whitney U test (0.95 by default). */
+  confidence?: number;
+  /** Fewer samples on either side: NoData (10 by default). */
+  minSamples?: number;
+}
+
+/** analysis.judge: canary against primary, Kayenta style. */
+export interface CanaryJudge {
+  /** Least score that passes (95 by default). */
+  pass?: number;
+  /** Least score that holds the step instead of failing it (75 by default). */
+  marginal?: number;
+  onNoData?: 'fail' | 'halt' | 'ignore';
+  metrics: JudgeMetric[];
+}
+
+type JudgeClassification = 'High' | 'Low' | 'Pass' | 'NoData';
+export type JudgeVerdict = 'Pass' | 'Marginal' | 'Fail' | 'NoData';
+
+export interface MetricJudgement {
+  name: string;
+  classification: JudgeClassification;
+  canaryMedian?: number;
+  primaryMedian?: number;
+  /** canaryMedian / primaryMedian; absent when infinite. */
+  ratio?: number;
+  pValue?: number;
+  canarySamples: number;
+  primarySamples: number;
+  message: string;
+}
+
+export interface Judgement {
+  /** Share of the classified metrics that pass, 0 to 100; absent when none has data. */
+  score?: number;
+  verdict: JudgeVerdict;
+  pass: number;
+  marginal: number;
+  metrics: MetricJudgement[];
+}
+
 export interface CanaryWebhook {
   name: string;
   type?: WebhookType;
@@ -137,6 +195,7 @@ export interface CanaryAnalysis {
   match?: Record<string, unknown>[];
   sessionAffinity?: SessionAffinity;
   metrics?: CanaryMetric[];
+  judge?: CanaryJudge;
   webhooks?: CanaryWebhook[];
   alerts?: CanaryAlert[];
 }
@@ -213,6 +272,8 @@ export interface CanaryStatus {
   queuedSince?: string;
   observedGeneration?: number;
   lastChecks?: CheckResult[];
+  /** The statistical judge's latest judgement (analysis.judge). */
+  lastJudgement?: Judgement;
   conditions?: Condition[];
 }
 

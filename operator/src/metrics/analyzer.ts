@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from '../api/duration.js';
-import type { Canary, CanaryMetric, CheckResult, MetricTemplate } from '../api/types.js';
+import { primaryName } from '@tollgate/contract/metadata';
+import type { Canary, CanaryMetric, CheckResult, JudgeMetric, Judgement, MetricJudgement, MetricTemplate } from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
 import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
 import { evaluateMetric, markDryRun, noData, unmeasured } from '../core/checks.js';
@@ -12,6 +13,7 @@ import { builtinQuery, builtinQueryVars } from '../meshes/registry.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
 import { renderQuery, type QueryVars } from './render.js';
+import { classifyMetric, judge, JUDGE_DEFAULTS } from '../judge/verdict.js';
 import type { SecretReader } from '../kube/secrets.js';
 
 export interface AnalyzerDeps {
@@ -33,6 +35,8 @@ export function ambientCredentialsAllowed(namespace: string, allowed: readonly s
 }
 
 const DEFAULT_METRIC_INTERVAL = '1m';
+/** Most points per series a judge query asks for (Prometheus refuses more than 11,000): a longer window gets a wider step. */
+const MAX_JUDGE_POINTS = 1000;
 
 class CheckSetupError extends Error {
   constructor(
@@ -40,6 +44,14 @@ class CheckSetupError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** A judge metric that could not be sampled: names the metric; the cause is the backend's or the template's error. */
+class JudgeError extends Error {
+  constructor(metric: string, message: string, cause?: unknown) {
+    super(`${metric}: ${message}`, cause === undefined ? undefined : { cause });
+    this.name = 'JudgeError';
   }
 }
 
@@ -78,13 +90,8 @@ export class MetricAnalyzer {
       address: address || canary.spec.metricsServer || this.deps.defaultPrometheus,
     });
     if (m.templateRef) {
-      const ns = m.templateRef.namespace || canary.metadata.namespace!;
-      const t = this.deps.templates.get(ns, m.templateRef.name);
-      if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${m.templateRef.name} not found`);
-      const refused = crossNamespaceRefusal('MetricTemplate', t, canary.metadata.namespace!, this.deps.crossNamespaceRefs);
-      if (refused) throw new CheckSetupError('CrossNamespaceRefused', refused);
-      const backend = this.backend(await this.providerConfig(t, ns, signal), ambientCredentialsAllowed(ns, this.deps.ambientNamespaces));
-      return { backend, query: render(t.spec.query, vars, backend) };
+      const { backend, template } = await this.fromTemplate(canary, m.templateRef, signal);
+      return { backend, query: render(template, vars, backend) };
     }
     // `||`: the CRD allows `query: ""`, which means no query of its own (a built-in metric keeps its built-in one).
     if (m.query) {
@@ -96,6 +103,84 @@ export class MetricAnalyzer {
       return { backend, query: render(builtinQuery(provider, m.name), builtinQueryVars(provider, vars), backend) };
     }
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
+  }
+
+  /** The backend and the query of a MetricTemplate the Canary may use. */
+  private async fromTemplate(
+    canary: Canary,
+    ref: { name: string; namespace?: string },
+    signal: AbortSignal,
+  ): Promise<{ backend: MetricProvider; template: string }> {
+    const ns = ref.namespace || canary.metadata.namespace!;
+    const t = this.deps.templates.get(ns, ref.name);
+    if (!t) throw new CheckSetupError('TemplateNotFound', `MetricTemplate ${ns}/${ref.name} not found`);
+    const refused = crossNamespaceRefusal('MetricTemplate', t, canary.metadata.namespace!, this.deps.crossNamespaceRefs);
+    if (refused) throw new CheckSetupError('CrossNamespaceRefused', refused);
+    const backend = this.backend(await this.providerConfig(t, ns, signal), ambientCredentialsAllowed(ns, this.deps.ambientNamespaces));
+    return { backend, template: t.spec.query };
+  }
+
+  /**
+   * The statistical judge (analysis.judge): each metric's query sampled over the same window for the canary and the
+   * primary, classified, and scored. Undefined when the Canary has no judge. A metric that cannot be sampled (no
+   * template, a provider error, a backend without range queries) is a failed judgement naming it, never a pass.
+   */
+  async judge(canary: Canary, signal: AbortSignal, nowMs = Date.now()): Promise<Judgement | { error: string } | undefined> {
+    const j = analysisOf(canary.spec).judge;
+    if (!j?.metrics?.length) return undefined;
+    try {
+      const metrics = await Promise.all(j.metrics.map((m) => this.judgeOne(canary, m, signal, nowMs)));
+      return judge({ pass: j.pass ?? JUDGE_DEFAULTS.pass, marginal: j.marginal ?? JUDGE_DEFAULTS.marginal }, metrics);
+    } catch (err) {
+      return { error: messageOf(err) };
+    }
+  }
+
+  private async judgeOne(canary: Canary, m: JudgeMetric, signal: AbortSignal, nowMs: number): Promise<MetricJudgement> {
+    const windowMs = parseDuration(m.interval || JUDGE_DEFAULTS.interval);
+    const stepMs = Math.max(parseDuration(m.step || JUDGE_DEFAULTS.step), Math.ceil(windowMs / MAX_JUDGE_POINTS));
+    const { backend, template } = await this.judgeQuery(canary, m, signal);
+    if (!backend.sampleRange)
+      throw new JudgeError(m.name, `the judge needs range queries, which the ${backend.type} provider does not offer`);
+    // Never before the run started: earlier samples of the target are of another revision (or of an earlier run).
+    const runStart = Date.parse(canary.status?.runStartTime ?? '');
+    const startMs = Math.min(nowMs, Math.max(nowMs - windowMs, Number.isFinite(runStart) ? runStart : -Infinity));
+    const range = { startMs, endMs: nowMs, stepMs };
+    const target = canary.spec.targetRef.name;
+    const sample = async (workload: string): Promise<number[]> => {
+      const vars = { ...queryVars(canary, { templateVariables: m.templateVariables }), target: workload, interval: formatDuration(stepMs) };
+      try {
+        return await backend.sampleRange!(render(template, vars, backend), range, signal);
+      } catch (err) {
+        throw new JudgeError(m.name, messageOf(err), err);
+      }
+    };
+    const [canarySamples, primarySamples] = await Promise.all([sample(target), sample(primaryName(target))]);
+    return classifyMetric(
+      {
+        name: m.name,
+        direction: m.direction ?? JUDGE_DEFAULTS.direction,
+        effectSize: m.effectSize ?? JUDGE_DEFAULTS.effectSize,
+        confidence: m.confidence ?? JUDGE_DEFAULTS.confidence,
+        minSamples: m.minSamples ?? JUDGE_DEFAULTS.minSamples,
+      },
+      canarySamples,
+      primarySamples,
+    );
+  }
+
+  private async judgeQuery(canary: Canary, m: JudgeMetric, signal: AbortSignal): Promise<{ backend: MetricProvider; template: string }> {
+    try {
+      if (m.templateRef) return await this.fromTemplate(canary, m.templateRef, signal);
+      if (m.query)
+        return {
+          backend: this.backend({ type: 'prometheus', address: canary.spec.metricsServer || this.deps.defaultPrometheus }, false),
+          template: m.query,
+        };
+    } catch (err) {
+      throw new JudgeError(m.name, messageOf(err), err);
+    }
+    throw new JudgeError(m.name, 'needs templateRef or query');
   }
 
   private async providerConfig(t: MetricTemplate, namespace: string, signal: AbortSignal): Promise<ProviderConfig> {
@@ -138,7 +223,7 @@ function render(template: string, vars: QueryVars, backend: MetricProvider): str
 }
 
 /** The placeholders' values for one metric of one Canary. */
-function queryVars(canary: Canary, m: CanaryMetric): QueryVars {
+function queryVars(canary: Canary, m: Pick<CanaryMetric, 'interval' | 'templateVariables'>): QueryVars {
   const target = canary.spec.targetRef.name;
   const interval = formatDuration(parseDuration(m.interval || DEFAULT_METRIC_INTERVAL));
   const ref = (r: Record<string, unknown> | undefined): string => (typeof r?.name === 'string' ? r.name : target);

@@ -78,6 +78,8 @@ export class World {
   /** Secrets by name, for webhook secretRefs. */
   secretData: Record<string, Record<string, string>> = {};
   checks: CheckResult[] = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
+  /** What the statistical judge answers (undefined: the Canary has none). */
+  judgement: Awaited<ReturnType<MetricAnalyzer['judge']>> = undefined;
   hookResults: Record<string, WebhookResult> = {};
   now = Date.parse('2026-01-01T00:00:00Z');
   /** Deployments whose pods never become available in rollOut() (their pods are the test's to put). */
@@ -119,7 +121,7 @@ export class World {
       }),
       routerFor: (p) => createRouter(p, routerDeps),
       services: new ServiceRouter(routerDeps),
-      analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,
+      analyzer: { check: async () => this.checks, judge: async () => this.judgement } as unknown as MetricAnalyzer,
       secrets: {
         read: async (_ns: string, name: string) => {
           const data = this.secretData[name];

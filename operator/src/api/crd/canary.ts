@@ -21,6 +21,8 @@ import {
 import {
   ANALYSIS_RULES,
   CANARY_RULES,
+  JUDGE_METRIC_RULES,
+  JUDGE_RULES,
   METRIC_RULES,
   SESSION_AFFINITY_RULES,
   SPEC_RULES,
@@ -196,6 +198,62 @@ const metric = (): Schema =>
     METRIC_RULES,
   );
 
+/** Bound on analysis.judge.metrics, for the cost of the CEL rule that keeps their names unique. */
+const MAX_JUDGE_METRICS = 20;
+
+const judgeMetric = (): Schema =>
+  withRules(
+    obj(
+      {
+        name: str('Name of the metric in the judgement', { minLength: 1, maxLength: 63 }),
+        query: str('Prometheus query; {{ target }} is the workload measured: the target for the canary, <target>-primary for the primary'),
+        templateRef: obj(
+          { name: str(undefined, { minLength: 1 }), namespace: str() },
+          { required: ['name'], description: 'A prometheus MetricTemplate' },
+        ),
+        templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
+        interval: duration('Window of the range query, 1m by default', true),
+        step: duration('Resolution of the range query: one sample per step and series, 10s by default', true),
+        direction: str('Which change is bad: increase (default), decrease or either', { enum: ['increase', 'decrease', 'either'] }),
+        effectSize: num("Tolerated ratio of the canary's median to the primary's, at least 1 (1.2 by default: 20% worse passes)", {
+          minimum: 1,
+        }),
+        confidence: num('Confidence of the Mann-Whitney U test: a difference counts when p < 1 - confidence (0.95 by default)', {
+          minimum: 0.5,
+          maximum: 0.9999,
+        }),
+        minSamples: int('Fewer samples than this on either side is NoData (10 by default)', { minimum: 3, maximum: 10000 }),
+      },
+      { required: ['name'] },
+    ),
+    JUDGE_METRIC_RULES,
+  );
+
+const judge = (): Schema =>
+  withRules(
+    obj(
+      {
+        pass: num('Least score (percent of classified metrics that pass) that passes the step (95 by default)', {
+          minimum: 0,
+          maximum: 100,
+        }),
+        marginal: num('Least score that holds the step instead of failing it (75 by default)', { minimum: 0, maximum: 100 }),
+        onNoData: str('What no metric with enough data means: fail (a failed check, default), halt (hold the step) or ignore', {
+          enum: ['fail', 'halt', 'ignore'],
+        }),
+        metrics: arrayOf(judgeMetric(), 'Metrics compared between the canary and the primary', {
+          minItems: 1,
+          maxItems: MAX_JUDGE_METRICS,
+        }),
+      },
+      {
+        required: ['metrics'],
+        description: "Statistical judge: each metric's canary samples against the primary's (Mann-Whitney U), scored as Kayenta does",
+      },
+    ),
+    JUDGE_RULES,
+  );
+
 const webhook = (): Schema =>
   withRules(
     obj(
@@ -273,6 +331,7 @@ const analysis = (): Schema =>
         ),
         sessionAffinity: sessionAffinity(),
         metrics: arrayOf(metric()),
+        judge: judge(),
         webhooks: arrayOf(webhook()),
         alerts: arrayOf(
           obj(
@@ -324,6 +383,31 @@ export const canarySpecSchema = (): Schema =>
     SPEC_RULES,
   );
 
+const metricJudgement = (): Schema =>
+  obj({
+    name: str(),
+    classification: str(undefined, { enum: ['High', 'Low', 'Pass', 'NoData'] }),
+    canaryMedian: num(),
+    primaryMedian: num(),
+    ratio: num("The canary's median over the primary's"),
+    pValue: num(),
+    canarySamples: int(),
+    primarySamples: int(),
+    message: str(),
+  });
+
+const judgement = (): Schema =>
+  obj(
+    {
+      score: num(),
+      verdict: str(undefined, { enum: ['Pass', 'Marginal', 'Fail', 'NoData'] }),
+      pass: num(),
+      marginal: num(),
+      metrics: arrayOf(metricJudgement()),
+    },
+    { description: "The statistical judge's latest judgement" },
+  );
+
 const checkResult = (): Schema =>
   obj({
     name: str(),
@@ -360,6 +444,7 @@ const status = (): Schema => ({
     handledRequests: stringMap('Value of each request annotation (tollgate.dev/retry, promote, abort) last acted upon'),
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
+    lastJudgement: judgement(),
     sessionAffinityCookie: str(),
     previousSessionAffinityCookie: str(),
     primarySessionAffinityCookie: str(),

@@ -83,6 +83,24 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     title: 'a thresholdRange with min above max',
     analysis: { metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] },
   },
+  {
+    id: 'judge-marginal-below-pass',
+    title: 'a judge whose marginal score is above its pass score',
+    analysis: { judge: { pass: 80, marginal: 90, metrics: [{ name: 'latency', query: 'up{pod=~"{{ target }}-.*"}' }] } },
+  },
+  {
+    id: 'judge-metric-names-unique',
+    title: 'two judge metrics of one name',
+    analysis: {
+      judge: {
+        metrics: [
+          { name: 'latency', query: 'up{pod=~"{{ target }}-.*"}' },
+          { name: 'latency', query: 'up{pod=~"{{ target }}-.*"}', direction: 'decrease' },
+        ],
+      },
+    },
+  },
+  { id: 'judge-metric-query', title: 'a judge metric without a query', analysis: { judge: { metrics: [{ name: 'latency' }] } } },
   { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
   { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
   { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },

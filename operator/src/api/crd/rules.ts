@@ -102,6 +102,32 @@ export const THRESHOLD_RANGE_RULES: readonly CelRule[] = [
   },
 ];
 
+/** On analysis.judge. */
+export const JUDGE_RULES: readonly CelRule[] = [
+  {
+    id: 'judge-marginal-below-pass',
+    rule: '(has(self.marginal) ? self.marginal : 75.0) <= (has(self.pass) ? self.pass : 95.0)',
+    message: 'judge marginal must not exceed pass (defaults: marginal 75, pass 95)',
+    why: 'A score between pass and marginal holds the step; with marginal above pass no score could hold it, so the setting is a typo.',
+  },
+  {
+    id: 'judge-metric-names-unique',
+    rule: 'self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))',
+    message: 'judge metric names must be unique',
+    why: 'The judgement in the status names each metric; two of one name could not be told apart.',
+  },
+];
+
+/** On each item of analysis.judge.metrics. */
+export const JUDGE_METRIC_RULES: readonly CelRule[] = [
+  {
+    id: 'judge-metric-query',
+    rule: '(has(self.query) && size(self.query) > 0) || has(self.templateRef)',
+    message: 'a judge metric needs query or templateRef',
+    why: 'The judge has no built-in metrics: it runs the same query for the canary and the primary.',
+  },
+];
+
 /** On each item of analysis.webhooks. */
 export const WEBHOOK_RULES: readonly CelRule[] = [
   {
@@ -191,5 +217,7 @@ export const ALL_RULES: readonly CelRule[] = [
   ...SESSION_AFFINITY_RULES,
   ...METRIC_RULES,
   ...THRESHOLD_RANGE_RULES,
+  ...JUDGE_RULES,
+  ...JUDGE_METRIC_RULES,
   ...WEBHOOK_RULES,
 ];

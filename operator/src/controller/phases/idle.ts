@@ -23,6 +23,7 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     lastAnalysisTime: now,
     stepStartTime: now,
     lastChecks: [],
+    lastJudgement: undefined,
     trackedConfigs: turn.info.configs.checksums,
     ...affinityStatus(turn.canary.spec, turn.status),
   };

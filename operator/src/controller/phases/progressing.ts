@@ -1,6 +1,8 @@
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
-import type { CheckResult } from '../../api/types.js';
+import type { CheckResult, Judgement } from '../../api/types.js';
+import { analysisOf } from '../../core/analysis.js';
 import { checksWith } from '../../core/checks.js';
+import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
@@ -93,7 +95,7 @@ async function step(turn: ReadyTurn): Promise<Transition> {
 }
 
 async function analysisStep(turn: ReadyTurn): Promise<Transition> {
-  const checks = await measure(turn);
+  const { checks, judgement } = await measure(turn);
   turn.deps.metrics.observeChecks(turn.canary, checks);
   const s = turn.status;
   const stepAgeMs = turn.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || turn.now);
@@ -110,19 +112,26 @@ async function analysisStep(turn: ReadyTurn): Promise<Transition> {
   );
   const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
   const measured: Transition = {
-    status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() },
+    status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString(), ...(judgement ? { lastJudgement: judgement } : {}) },
     events: dryRunEvents(lastChecks),
   };
   return then(measured, await decided(turn, outcome, lastChecks));
 }
 
-/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics. */
-async function measure(turn: ReadyTurn): Promise<CheckResult[]> {
+/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics and the judge. */
+async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgement?: Judgement }> {
   const first = (turn.status.iterations ?? 0) === 0;
   const hooks = await runHooks(turn, first ? 'pre-rollout' : 'rollout');
-  if (!hooks.ok) return [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }];
-  if (first) return [];
-  return turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound);
+  if (!hooks.ok) return { checks: [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }] };
+  if (first) return { checks: [] };
+  const [checks, judged] = await Promise.all([
+    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound),
+    turn.deps.analyzer.judge(turn.canary, turn.outbound, turn.now),
+  ]);
+  if (!judged) return { checks };
+  if ('error' in judged)
+    return { checks: [...checks, { name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` }] };
+  return { checks: [...checks, judgementCheck(judged, analysisOf(turn.canary.spec).judge?.onNoData)], judgement: judged };
 }
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
@@ -175,7 +184,8 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
     }
   }
   const moved = weight !== current ? { stepStartTime: new Date(turn.now).toISOString() } : {};
-  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}`;
+  const judged = checks.find((c) => c.name === JUDGE_CHECK && c.ok)?.message;
+  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}${judged ? `; ${judged}` : ''}`;
   return {
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
     detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
