@@ -6,8 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { convertManifests } from '../src/convert/convert.js';
 import { joinDocuments, splitSources } from '../src/convert/stream.js';
 import { lintText, type LintOptions } from '../src/lint/lint.js';
-import { pollFeed } from '../src/feed.js';
-import { run } from '../src/main.js';
+import { offline } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FLAGGER_CORPUS = path.join(ROOT, 'e2e', 'flagger-corpus');
@@ -417,21 +416,6 @@ describe('Flagger fields Tollgate does not declare', () => {
     expect(r.written).toEqual({ MetricTemplate: 1 });
   });
 });
-
-/** Runs a command line that needs no cluster to its end. */
-async function offline(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
-    connect: () => Promise.reject(new Error('no cluster')),
-    feed: pollFeed(1000),
-    signal: new AbortController().signal,
-    prog: 'tollgate',
-    stdin: async () => stdin,
-  });
-  return { code, out, err };
-}
 
 describe('tollgate convert (the command)', () => {
   let dir: string;

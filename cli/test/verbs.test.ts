@@ -8,7 +8,7 @@ import { completionScript, type CompletionSpec } from '../src/commands/completio
 import { connect } from '../src/kube.js';
 import { completionSpec, run } from '../src/main.js';
 import { pollFeed } from '../src/feed.js';
-import { canary, event, harness, iso, putCanary, T0 } from './helpers.js';
+import { canary, event, harness, iso, offline, putCanary, T0 } from './helpers.js';
 
 const VALID = `apiVersion: tollgate.dev/v1beta1
 kind: Canary
@@ -19,21 +19,6 @@ spec:
   analysis: {interval: 30s, threshold: 2, stepWeight: 20, maxWeight: 60}
 `;
 const INVALID = VALID.replace('stepWeight: 20', 'stepWeight: 70');
-
-/** Runs a command line that needs no cluster (lint, completion) to its end: real time, real files. */
-async function offline(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
-    connect: () => Promise.reject(new Error('no cluster')),
-    feed: pollFeed(1000),
-    signal: new AbortController().signal,
-    prog: 'tollgate',
-    stdin: async () => stdin,
-  });
-  return { code, out, err };
-}
 
 describe('tollgate lint (the command)', () => {
   let dir: string;

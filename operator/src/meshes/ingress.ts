@@ -1,5 +1,5 @@
 import { LABELS } from '@tollgate/contract/metadata';
-import type { Canary, CanaryService, KubeObject, OwnerReference } from '../api/types.js';
+import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
@@ -13,6 +13,7 @@ import {
   type Routes,
   type RouterValidation,
   type RouteStrategy,
+  routingFieldsExcept,
 } from './router.js';
 import { serviceNames } from './services.js';
 
@@ -42,18 +43,7 @@ const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 const needsIngressRef = (provider: string): string => `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
 /** service fields an Ingress router (a clone, or ALB's annotations) has no place for: the user's Ingress carries hosts, paths and policies. */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'rewrite',
-  'headers',
-  'corsPolicy',
-  'retries',
-  'timeout',
-  'trafficPolicy',
-];
+const NOT_APPLIED = routingFieldsExcept('mirror', 'backendTimeout');
 
 /** The notice of service fields an Ingress router does not apply; none when none is set. */
 export const ingressNotices = (provider: string, canary: Canary): string[] =>

@@ -40,6 +40,26 @@ export interface RouterValidation {
   notices: string[];
 }
 
+/** The service fields that shape routing; each router carries some of them and reports the others when set. */
+export const ROUTING_FIELDS = [
+  'hosts',
+  'gateways',
+  'gatewayRefs',
+  'match',
+  'rewrite',
+  'headers',
+  'corsPolicy',
+  'retries',
+  'timeout',
+  'trafficPolicy',
+  'mirror',
+  'backendTimeout',
+] as const satisfies readonly (keyof CanaryService)[];
+
+/** The routing fields a router does not carry, given those it does. */
+export const routingFieldsExcept = (...carried: (typeof ROUTING_FIELDS)[number][]): readonly (keyof CanaryService)[] =>
+  ROUTING_FIELDS.filter((f) => !carried.includes(f));
+
 /**
  * The notice of the service fields a router's objects do not carry, naming those the Canary sets (an empty list is
  * unset), then where: what carries the routing instead. None when none is set.

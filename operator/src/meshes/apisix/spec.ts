@@ -1,5 +1,5 @@
-import type { Canary, CanaryService } from '../../api/types.js';
-import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
+import type { Canary } from '../../api/types.js';
+import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -17,20 +17,7 @@ export const CLONE_PRIORITY = 10000;
 const DEFAULT_WEIGHT = 100;
 
 /** Service fields the clone has no place for: the user's ApisixRoute carries hosts, paths and plugins. */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'rewrite',
-  'headers',
-  'corsPolicy',
-  'retries',
-  'timeout',
-  'trafficPolicy',
-  'mirror',
-  'backendTimeout',
-];
+const NOT_APPLIED = ROUTING_FIELDS;
 
 /** The name of the ApisixRoute spec.routeRef names; undefined when it names none. */
 export function routeRefName(canary: Canary): string | undefined {

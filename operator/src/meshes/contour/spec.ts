@@ -1,5 +1,13 @@
-import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import { notAppliedNotice, routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import type { Canary, StringMatch } from '../../api/types.js';
+import {
+  notAppliedNotice,
+  routingFieldsExcept,
+  routesFor,
+  routesOfWeights,
+  type RouterValidation,
+  type Routes,
+  type RouteStrategy,
+} from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -42,17 +50,7 @@ const IDLE_TIMEOUT = '5m';
 const CONVERTIBLE = new Set(['uri', 'headers', 'queryParams', 'name']);
 
 /** Service fields the HTTPProxy does not carry (Flagger's contour router ignores them too). */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'headers',
-  'rewrite',
-  'corsPolicy',
-  'trafficPolicy',
-  'mirror',
-  'backendTimeout',
-];
+const NOT_APPLIED = routingFieldsExcept('match', 'retries', 'timeout');
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

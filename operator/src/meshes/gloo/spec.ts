@@ -1,5 +1,5 @@
-import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import type { Canary, StringMatch } from '../../api/types.js';
+import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames, type ServiceRole } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -15,20 +15,7 @@ type Json = Record<string, unknown>;
 const CONVERTIBLE = new Set(['headers', 'queryParams', 'method', 'name']);
 
 /** Service fields the RouteTable does not carry (Flagger's gloo router ignores them too). */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'headers',
-  'rewrite',
-  'retries',
-  'timeout',
-  'corsPolicy',
-  'trafficPolicy',
-  'mirror',
-  'backendTimeout',
-];
+const NOT_APPLIED = ROUTING_FIELDS;
 
 /** The Upstream generated for a side: Flagger's name, so the Envoy clusters (`<upstream>_<namespace>`) are the same. */
 export function upstreamName(canary: Canary, role: Exclude<ServiceRole, 'apex'>): string {

@@ -1,5 +1,5 @@
-import type { Canary, CanaryService } from '../../api/types.js';
-import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
+import type { Canary } from '../../api/types.js';
+import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -16,20 +16,7 @@ export const MESH_ANNOTATION = 'kuma.io/mesh';
 const SERVICE_TAG = 'kuma.io/service';
 
 /** Service fields the TrafficRoute does not carry. */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'rewrite',
-  'headers',
-  'corsPolicy',
-  'retries',
-  'timeout',
-  'trafficPolicy',
-  'mirror',
-  'backendTimeout',
-];
+const NOT_APPLIED = ROUTING_FIELDS;
 
 /**
  * The TrafficRoute's name. It is cluster-scoped, so the namespace is part of it (Flagger names it after the apex
