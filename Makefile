@@ -4,7 +4,7 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: all setup deps control-plane tools images build crds verify-crds lint format test test-unit test-e2e test-e2e-compat test-e2e-passes test-browser demo clean
+.PHONY: all setup deps control-plane tools images build crds verify-crds lint format test test-unit test-e2e test-e2e-compat test-browser demo clean
 
 # The Kubernetes version of the whole e2e suite (e2e/cluster/build-control-plane.sh: 1.36.2 when the prebuilt
 # binaries of ../shared/kubernetes are there, else 1.20.2 built from Debian's source), and the version the
@@ -56,15 +56,10 @@ lint: build
 format: deps
 	npx prettier --write --log-level warn .
 
-test: setup build lint verify-crds test-unit images test-e2e-passes test-browser
+test: setup build lint verify-crds test-unit images test-e2e test-browser test-e2e-compat
 
 test-unit: build
 	$(JEST) --selectProjects unit
-
-# The whole e2e suite (test-e2e) and the compatibility pass (test-e2e-compat) at once, each on its own control
-# plane (e2e/README.md), each one's output printed whole as it ends.
-test-e2e-passes: setup build
-	scripts/parallel.sh "$(MAKE) --no-print-directory test-e2e" "$(MAKE) --no-print-directory test-e2e-compat"
 
 test-e2e: setup build
 	$(JEST) --selectProjects e2e --runInBand --testTimeout=300000 --forceExit
