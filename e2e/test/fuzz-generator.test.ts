@@ -67,6 +67,20 @@ describe('JSON as the fuzzer writes it', () => {
 });
 
 describe('the schema oracle (what the API server will say)', () => {
+  it('checks an integer literal of a number field against the bounds truncated to integers, as the API server does', () => {
+    // Seen on 1.36: `confidence: 0` (minimum 0.5, maximum 0.9999) is accepted; `confidence: 1` and `0.3` are not.
+    const judged = (confidence: unknown): Record<string, unknown> => ({
+      ...base(),
+      analysis: { judge: { metrics: [{ name: 'latency', query: 'q', confidence }] } },
+    });
+    const at = 'spec.analysis.judge.metrics.confidence';
+    expect(paths(judged(0))).toEqual([]);
+    expect(paths(judged(1))).toEqual([at]);
+    expect(paths(judged(0.3))).toEqual([at]);
+    expect(paths(judged(new RawNumber('0.0')))).toEqual([at]);
+    expect(paths(judged(0.95))).toEqual([]);
+  });
+
   it('finds each bad field at the path the server prints, list indices left out', () => {
     expect(paths(base())).toEqual([]);
     expect(paths({ ...base(), analysis: { maxWeight: 150, interval: '500ms' } }).sort()).toEqual([
