@@ -101,6 +101,11 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     },
   },
   { id: 'judge-metric-query', title: 'a judge metric without a query', analysis: { judge: { metrics: [{ name: 'latency' }] } } },
+  {
+    id: 'judge-metric-confidence',
+    title: 'a judge metric of confidence 0, written as an integer',
+    analysis: { judge: { metrics: [{ name: 'latency', query: 'up{pod=~"{{ target }}-.*"}', confidence: 0 }] } },
+  },
   { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
   { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
   { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },

@@ -126,6 +126,12 @@ export const JUDGE_METRIC_RULES: readonly CelRule[] = [
     message: 'a judge metric needs query or templateRef',
     why: 'The judge has no built-in metrics: it runs the same query for the canary and the primary.',
   },
+  {
+    id: 'judge-metric-confidence',
+    rule: '!has(self.confidence) || self.confidence >= 0.5',
+    message: 'judge metric confidence must be at least 0.5',
+    why: "The schema's minimum 0.5 lets an integer 0 through (kube-apiserver checks an integer against its bounds truncated to integers), and confidence 0 would count any difference as significant.",
+  },
 ];
 
 /** On each item of analysis.webhooks. */
