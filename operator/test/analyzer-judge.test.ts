@@ -84,6 +84,17 @@ describe('MetricAnalyzer.judge', () => {
     expect(prometheus.received[0]!.params.get('step')).toBe('7.2');
   });
 
+  it('given every default and a one-series query, then the window holds at least minSamples points on each side', async () => {
+    // As Prometheus answers: one point per step from start to end.
+    prometheus.handler = (r: Received) => {
+      const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(r.params.get(k)));
+      const values = Array.from({ length: Math.floor((end! - start!) / step!) + 1 }, (_, i) => [start! + i * step!, String(100 + i)]);
+      return { body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values }] } } };
+    };
+    const j = await analyzer().judge(canary({ metrics: [{ name: 'latency', query: QUERY }] }), signal(), NOW);
+    expect(j).toMatchObject({ verdict: 'Pass', metrics: [{ classification: 'Pass', canarySamples: 13, primarySamples: 13 }] });
+  });
+
   it('given a canary twice as slow on every pod, then the verdict is Fail with the latency classified High', async () => {
     samples = { podinfo: [spread(200, 8), spread(201, 8)], 'podinfo-primary': [spread(100, 8), spread(101, 8)] };
     const j = await analyzer().judge(canary({ metrics: [{ name: 'latency', query: QUERY }] }), signal(), NOW);

@@ -30,7 +30,8 @@ export const JUDGE_DEFAULTS = {
   effectSize: 1.2,
   confidence: 0.95,
   minSamples: 10,
-  interval: '1m',
+  // 13 points at the default step: a one-series query reaches minSamples (at 1m it had 7 and was always NoData).
+  interval: '2m',
   step: '10s',
 } as const;
 

@@ -212,7 +212,7 @@ const judgeMetric = (): Schema =>
           { required: ['name'], description: 'A prometheus MetricTemplate' },
         ),
         templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
-        interval: duration('Window of the range query, 1m by default', true),
+        interval: duration('Window of the range query, 2m by default', true),
         step: duration('Resolution of the range query: one sample per step and series, 10s by default', true),
         direction: str('Which change is bad: increase (default), decrease or either', { enum: ['increase', 'decrease', 'either'] }),
         effectSize: num("Tolerated ratio of the canary's median to the primary's, at least 1 (1.2 by default: 20% worse passes)", {
