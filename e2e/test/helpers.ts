@@ -137,9 +137,13 @@ export async function getCanary(kube: KubeClient, ns: string, name = 'podinfo'):
 }
 
 /** Events recorded about a Canary, oldest first. */
-export async function canaryEvents(kube: KubeClient, ns: string): Promise<{ reason: string; message: string; type: string }[]> {
+export async function canaryEvents(
+  kube: KubeClient,
+  ns: string,
+): Promise<{ reason: string; message: string; type: string; count?: number }[]> {
   const list = await kube.list<{
     metadata: { name?: string };
+    count?: number;
     reason: string;
     message: string;
     type: string;

@@ -103,6 +103,13 @@ describe('dry-run metrics and why a canary failed', () => {
         (await canaryEvents(s!.client, s!.ns)).some((e) => e.reason === 'RolledBack' && named.test(e.message));
       await waitFor('the RolledBack Event naming the pod', rolledBack, 15_000);
       await waitFor('the alert', async () => received.slice(alertsBefore).some((b) => named.test(b)), 15_000);
+      // Before the deadline, a CanaryNotReady Warning named the pod: once, not at every check of the 30 s wait (a
+      // pod whose reason flips away and back may be told again).
+      const early = (await canaryEvents(s!.client, s!.ns)).filter((e) => e.reason === 'CanaryNotReady' && named.test(e.message));
+      const times = early.reduce((n, e) => n + (e.count ?? 1), 0);
+      expect(early[0]?.type).toBe('Warning');
+      expect(times).toBeGreaterThanOrEqual(1);
+      expect(times).toBeLessThanOrEqual(2);
     },
   );
 });

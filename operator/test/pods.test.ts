@@ -2,6 +2,7 @@ import type { ContainerStatus, Pod } from '../src/api/k8s.js';
 import {
   containerProblem,
   describeProblems,
+  newlyFailing,
   podProblems,
   problemsOfPods,
   problemText,
@@ -174,6 +175,15 @@ describe('describeProblems', () => {
     expect(describeProblems(problems, 2)).toBe(`${problemText(problems[0]!)}; ${problemText(problems[1]!)}; and 2 more pods not ready`);
     expect(describeProblems(problems.slice(0, 1))).toBe(problemText(problems[0]!));
     expect(describeProblems([])).toBe('');
+  });
+
+  it.each([
+    ['nothing told yet: the failing pods, not the ones still starting or not ready', '', ['x-1', 'x-2']],
+    ['x-1 told with its reason: only x-2', 'waiting for x: 0 of 4 ready; pod x-1: CrashLoopBackOff (container app: 3 restarts)', ['x-2']],
+    ['x-1 told with another reason: both', 'pod x-1: ImagePullBackOff', ['x-1', 'x-2']],
+    ['both told', 'pod x-1: CrashLoopBackOff; pod x-2: Unschedulable', []],
+  ])('newlyFailing, given %s', (_, told, pods) => {
+    expect(newlyFailing(problems, told)).toEqual(pods.map((p) => problemText(problems.find((x) => x.pod === p)!)));
   });
 
   it('cuts a long kubelet message', () => {

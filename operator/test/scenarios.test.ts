@@ -121,6 +121,11 @@ describe('given a new revision whose pods do not become ready', () => {
     expect(w.canary.status?.phase).toBe('Progressing');
     expect(ready()).toContain('waiting for podinfo: 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled (container podinfo:');
     expect(ready()).not.toContain('podinfo-primary-5c4-abc');
+    // Told at once by a Warning Event, not only at the deadline; the same wait is not told again.
+    const told = (): string[] => w.events.filter((e) => e.reason === 'CanaryNotReady').map((e) => e.message);
+    expect(told()).toEqual([expect.stringContaining('pod podinfo-7f9-x2k: OOMKilled')]);
+    await w.tick();
+    expect(told()).toHaveLength(1);
     await w.tick(30_000);
     expect(w.canary.status?.phase).toBe('Failed');
     const why = 'canary podinfo not ready within progressDeadlineSeconds (30s): 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled';

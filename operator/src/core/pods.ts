@@ -105,6 +105,17 @@ export function problemText(p: PodProblem): string {
   return `pod ${p.pod}: ${p.reason}${what ? ` (${what})` : ''}`;
 }
 
+/**
+ * The pods that fail (a reason worse than NotReady: not a pod still starting) and that `told` (what was said
+ * before) does not name with that reason yet, in problemText's words.
+ */
+export function newlyFailing(problems: readonly PodProblem[], told: string): string[] {
+  const notReady = severityOf('NotReady');
+  return problems
+    .filter((p) => severityOf(p.reason) < notReady && !told.includes(`pod ${p.pod}: ${p.reason}`))
+    .map(problemText);
+}
+
 /** The pods that do not serve, the worst `limit` named, as one sentence; "" for none. */
 export function describeProblems(problems: readonly PodProblem[], limit = 3): string {
   if (problems.length === 0) return '';

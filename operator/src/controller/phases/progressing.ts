@@ -1,6 +1,8 @@
+import { CONDITION_TYPES } from '@tollgate/contract/conditions';
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CheckResult, Judgement } from '../../api/types.js';
 import { analysisOf } from '../../core/analysis.js';
+import { newlyFailing } from '../../core/pods.js';
 import { checksWith } from '../../core/checks.js';
 import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
 import { boundedMessage } from '../../core/conditions.js';
@@ -81,7 +83,13 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
     const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
-  return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
+  const detail = `waiting for ${turn.info.name}: ${ready.reason}`;
+  const wait = { detail, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
+  // A pod that fails (not one still starting) is told by an Event when the Ready condition does not name it yet.
+  const told = turn.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready)?.message ?? '';
+  const failing = newlyFailing(ready.problems ?? [], told);
+  if (failing.length === 0) return wait;
+  return { ...wait, events: [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)] };
 }
 
 /** One analysis step, timed (flagger_canary_duration_seconds: Flagger times its analysis the same way). */
