@@ -114,7 +114,7 @@ describe('CanaryController: the release queue', () => {
   });
 
   it('given a release that ends (even by its own write) or a queued one that leaves, then the releases the queue admits are reconciled', async () => {
-    const releaseQueue = { admissible: () => ['test/next-1', 'test/next-2'] } as unknown as ReleaseQueue;
+    const releaseQueue = { admissible: () => ['test/next-1', 'test/next-2'], observe: () => undefined } as unknown as ReleaseQueue;
     const { c, emit, reconciled } = controller([], { releaseQueue });
     try {
       emit.update(withPhase('Succeeded'), withPhase('Finalising'), true);
@@ -131,14 +131,21 @@ describe('CanaryController: the release queue', () => {
     }
   });
 
-  it('given a step inside a release, a release that starts, or a change between releases, then no other release is woken', async () => {
-    const releaseQueue = { admissible: () => ['test/next'] } as unknown as ReleaseQueue;
+  it('given a step inside a release, a release that starts, a queued one that stays queued, or a change between releases, then no other release is woken', async () => {
+    const observed: string[] = [];
+    const releaseQueue = {
+      admissible: () => ['test/next'],
+      observe: (c: Canary) => observed.push(c.status!.phase!),
+    } as unknown as ReleaseQueue;
     const { c, emit, reconciled } = controller([], { releaseQueue });
     try {
       emit.update(withPhase('Progressing'), withPhase('Progressing'), true);
       emit.update(withPhase('Progressing'), withPhase('Waiting', '2026-01-01T00:00:00Z'), true);
+      emit.update(withPhase('Waiting', '2026-01-01T00:00:00Z'), withPhase('Waiting', '2026-01-01T00:00:00Z'), false);
       emit.update(withPhase('Succeeded'), withPhase('Initialized'), true);
-      expect(await reconciled()).toEqual([]);
+      expect(await reconciled()).toEqual(['test/podinfo']);
+      // The queue sees every change, its own writes included.
+      expect(observed).toEqual(['Progressing', 'Progressing', 'Waiting', 'Succeeded']);
     } finally {
       await c.stop();
     }

@@ -219,6 +219,31 @@ describe('ReleaseQueue reservations', () => {
     expect(lengths).toEqual([3]);
   });
 
+  it('a decision reads the releases running and waiting, not every Canary: the cache is walked once, then fed by observe()', () => {
+    const idle = Array.from({ length: 500 }, (_, i) => another(`idle-${i}`, { phase: 'Succeeded' }));
+    const items = [...idle, another('x', { phase: 'Progressing' })];
+    const calls = { list: 0, get: 0 };
+    const counted: Lister<Canary> = {
+      get: (ns, name) => (calls.get++, lister(items).get(ns, name)),
+      list: () => (calls.list++, items),
+    };
+    const q = new ReleaseQueue({ global: 2, perNamespace: 0 }, counted);
+    expect(q.decide(waiter('a', 1))).toEqual({ admitted: true });
+    expect(calls.list).toBe(1);
+    calls.get = 0;
+    // A release the informer shows starting takes a slot; one that ends frees it and is read no more.
+    const y = another('y', { phase: 'Progressing' });
+    items.push(y);
+    q.observe(y);
+    expect(q.decide(waiter('b', 2))).toEqual({ admitted: false, place: { place: 1, of: 1, namespaceFull: false } });
+    items[items.indexOf(y)] = another('y', { phase: 'Succeeded' });
+    q.settle(`${NS}/a`);
+    expect(q.admissible()).toEqual([]);
+    expect(q.decide(waiter('b', 2))).toEqual({ admitted: true });
+    expect(calls.list).toBe(1);
+    expect(calls.get).toBeLessThan(12);
+  });
+
   it('a deleted release in analysis frees its slot; a Waiting one without queuedSince (a closed gate) is not in the queue', () => {
     const gone = {
       ...another('x', { phase: 'Progressing' }),

@@ -1,5 +1,4 @@
 import { canaryKey, LABELS } from '@tollgate/contract/metadata';
-import { isReleasing } from '@tollgate/contract/phases';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
@@ -8,6 +7,7 @@ import { ingressRefName } from '../meshes/ingress.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
 import { Reconciler } from './reconciler.js';
+import { holdsQueue } from './release-queue.js';
 import { shardOf } from './shards.js';
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -30,10 +30,6 @@ function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
   if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
   return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
 }
-
-/** A release in analysis, or one waiting in the release queue: its end (or departure) may let another start. */
-const releasingOrQueued = (c: Canary): boolean =>
-  isReleasing(c.status?.phase) || (c.status?.phase === 'Waiting' && c.status.queuedSince !== undefined);
 
 /**
  * Feeds a work queue from the informers: a Canary's own changes, changes of its target workload or ingressRef, and
@@ -117,7 +113,8 @@ export class CanaryController {
   private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
     if (old) this.index(old, false);
     this.index(c, true);
-    if (old && releasingOrQueued(old) && !isReleasing(c.status?.phase)) this.wakeQueue();
+    this.deps.releaseQueue?.observe(c);
+    if (old && holdsQueue(old) && !holdsQueue(c)) this.wakeQueue();
     // Our own write was observed by the reconcile that made it (Run.commit).
     if (own) return;
     this.deps.metrics.observeCanary(c);
@@ -126,7 +123,7 @@ export class CanaryController {
 
   private onCanaryDeleted(c: Canary): void {
     this.index(c, false);
-    if (releasingOrQueued(c)) this.wakeQueue();
+    if (holdsQueue(c)) this.wakeQueue();
     this.queue.forget(keyOf(c));
     this.deps.metrics.forgetCanary(c.metadata.namespace!, c.metadata.name!, c.spec.targetRef.name);
   }

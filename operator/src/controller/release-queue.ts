@@ -11,14 +11,24 @@ const keyOf = (c: Canary): string => `${c.metadata.namespace}/${c.metadata.name}
 
 const stalled = (c: Canary): boolean => c.status?.conditions?.some((x) => x.type === 'Stalled' && x.status === 'True') ?? false;
 
+/** The status says the release waits in the queue (its order is queuedSince). */
+export const isQueuedStatus = (s: Canary['status']): boolean => s?.phase === 'Waiting' && s.queuedSince !== undefined;
+
+/** Whether the tollgate.dev/priority annotation asks to jump the queue. */
+export const isUrgent = (c: Canary): boolean => parsePriority(c.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority).urgent;
+
 /** A Canary whose status says it waits in the queue, and can start when admitted (not suspended, blocked or deleted). */
 function waiterOf(c: Canary): Waiter | undefined {
   const since = c.status?.queuedSince ? Date.parse(c.status.queuedSince) : NaN;
-  if (c.status?.phase !== 'Waiting' || Number.isNaN(since)) return undefined;
+  if (!isQueuedStatus(c.status) || Number.isNaN(since)) return undefined;
   if (c.spec.suspend || c.metadata.deletionTimestamp || stalled(c)) return undefined;
-  const urgent = parsePriority(c.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority).urgent;
-  return { key: keyOf(c), namespace: c.metadata.namespace!, since, urgent };
+  return { key: keyOf(c), namespace: c.metadata.namespace!, since, urgent: isUrgent(c) };
 }
+
+const isRunning = (c: Canary): boolean => isReleasing(c.status?.phase) && !c.metadata.deletionTimestamp;
+
+/** The Canary takes a slot or a place in the queue: its end (or departure) may let another release start. */
+export const holdsQueue = (c: Canary): boolean => isRunning(c) || waiterOf(c) !== undefined;
 
 /**
  * The release queue of this process: the releases in analysis and the waiting ones, read from the Canaries'
@@ -29,6 +39,12 @@ function waiterOf(c: Canary): Waiter | undefined {
 export class ReleaseQueue {
   /** Admitted releases whose Progressing status is not written yet: key -> namespace. */
   private readonly reserved = new Map<string, string>();
+  /**
+   * The Canaries that may hold a slot or a place (a superset: pruned as they are read), so that a decision reads
+   * the running and waiting releases, not every Canary of the cache.
+   */
+  private readonly candidates = new Set<string>();
+  private seeded = false;
 
   constructor(
     readonly caps: QueueCaps,
@@ -38,6 +54,7 @@ export class ReleaseQueue {
 
   /** Decides for one waiting release (its own entry replaces what the cache shows of it); reserves its slot when admitted. */
   decide(self: Waiter): Admission {
+    this.candidates.add(self.key);
     const { running, waiting } = this.view(self.key);
     waiting.push(self);
     this.onLength(waiting.length);
@@ -55,6 +72,11 @@ export class ReleaseQueue {
     this.reserved.delete(key);
   }
 
+  /** A Canary seen by the informer (added or changed): a candidate while it holds a slot or a place. */
+  observe(c: Canary): void {
+    if (holdsQueue(c)) this.candidates.add(keyOf(c));
+  }
+
   /** The waiting releases that may start now: the controller wakes them when a slot frees. */
   admissible(): readonly string[] {
     const { running, waiting } = this.view();
@@ -66,16 +88,22 @@ export class ReleaseQueue {
     const running: Running[] = [];
     const waiting: Waiter[] = [];
     const reserved = new Map(this.reserved);
-    for (const cached of this.canaries.list()) {
-      const c = this.canaries.get(cached.metadata.namespace, cached.metadata.name!) ?? cached;
-      const key = keyOf(c);
+    if (!this.seeded) {
+      // Once, from the whole cache (the state a restarted process starts from); then the informer feeds observe().
+      this.seeded = true;
+      for (const c of this.canaries.list()) this.observe(c);
+    }
+    for (const key of this.candidates) {
       if (key === except) continue;
-      if (reserved.delete(key) || (isReleasing(c.status?.phase) && !c.metadata.deletionTimestamp)) {
-        running.push({ key, namespace: c.metadata.namespace! });
+      const slash = key.indexOf('/');
+      const c = this.canaries.get(key.slice(0, slash), key.slice(slash + 1));
+      if (reserved.delete(key) || (c && isRunning(c))) {
+        running.push({ key, namespace: key.slice(0, slash) });
         continue;
       }
-      const w = waiterOf(c);
+      const w = c && waiterOf(c);
       if (w) waiting.push(w);
+      else this.candidates.delete(key);
     }
     for (const [key, namespace] of reserved) if (key !== except) running.push({ key, namespace });
     return { running, waiting };

@@ -100,6 +100,9 @@ export class World {
         return this.hookResults[hook.name] ?? { ok: true, status: 200 };
       },
     };
+    this.kube.onPut.push((r, obj) => {
+      if (r === Resources.canaries) this.deps.releaseQueue?.observe(obj as Canary);
+    });
     this.deps = {
       client,
       informers,

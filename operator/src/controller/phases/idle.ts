@@ -1,8 +1,9 @@
-import { ANNOTATIONS, REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
+import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CanaryStatus } from '../../api/types.js';
 import { affinityStatus } from '../../core/affinity.js';
 import { MAX_MESSAGE } from '../../core/conditions.js';
-import { parsePriority, placeMessage } from '../../core/queue.js';
+import { placeMessage } from '../../core/queue.js';
+import { isQueuedStatus, isUrgent } from '../release-queue.js';
 import { runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, pendingRequest } from '../requests.js';
 import { alert, event, then, type Transition } from '../transition.js';
@@ -93,8 +94,12 @@ function queued(turn: ReadyTurn): Transition | undefined {
   const queue = turn.deps.releaseQueue;
   if (!queue) return undefined;
   const since = turn.status.queuedSince ?? new Date(turn.now).toISOString();
-  const urgent = parsePriority(turn.canary.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority).urgent;
-  const answer = queue.decide({ key: `${turn.ns}/${turn.name}`, namespace: turn.ns, since: Date.parse(since), urgent });
+  const answer = queue.decide({
+    key: `${turn.ns}/${turn.name}`,
+    namespace: turn.ns,
+    since: Date.parse(since),
+    urgent: isUrgent(turn.canary),
+  });
   if (answer.admitted) return undefined;
   const place = placeMessage(answer.place, queue.caps);
   const entering = !isQueued(turn);
@@ -107,7 +112,7 @@ function queued(turn: ReadyTurn): Transition | undefined {
   };
 }
 
-const isQueued = (turn: ReadyTurn): boolean => turn.phase === 'Waiting' && turn.status.queuedSince !== undefined;
+const isQueued = (turn: ReadyTurn): boolean => isQueuedStatus(turn.status);
 
 /** The Event of a release leaving the queue for its run. */
 function dequeued(turn: ReadyTurn): ReturnType<typeof event>[] {
