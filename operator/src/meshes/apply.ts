@@ -12,6 +12,12 @@ export interface Generated {
   spec: unknown;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /**
+   * The labels and annotations are all copied from the user's object (plus ours): they replace the live ones, and a
+   * change of them is a change, so one the user removes goes from the clone too. Otherwise they are merged over the
+   * live ones, so what other controllers add survives.
+   */
+  copiedMetadata?: boolean;
 }
 
 type Obj = KubeObject & { spec?: unknown };
@@ -26,20 +32,23 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     deps.client,
     lister,
     g.resource,
-    { namespace: canary.metadata.namespace!, name: g.name },
+    {
+      namespace: canary.metadata.namespace!,
+      name: g.name,
+      ...(g.copiedMetadata ? { fingerprinted: () => ({ labels: g.labels, annotations: g.annotations, spec: g.spec }) } : {}),
+    },
     (live) => {
-      const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
-      const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
+      const original = live?.metadata.annotations?.[ANNOTATIONS.originalSpec];
+      const adopting = live !== undefined && !ownedBy(live, canary) && !original;
+      const kept = adopting ? JSON.stringify(live.spec ?? {}) : original;
+      const annotations = { ...g.annotations, ...(kept !== undefined ? { [ANNOTATIONS.originalSpec]: kept } : {}) };
+      const ours = { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations };
+      const fresh = g.copiedMetadata && live ? { ...live.metadata, labels: undefined, annotations: undefined } : live?.metadata;
       return {
         apiVersion: apiVersionOf(g.resource),
         kind: g.resource.kind,
         ...live,
-        metadata: mergeMetadata(live?.metadata, canary, {
-          name: g.name,
-          owner: [deps.ownerRef(canary)],
-          labels: g.labels ?? {},
-          annotations,
-        }),
+        metadata: mergeMetadata(fresh, canary, ours),
         spec: g.spec,
       };
     },

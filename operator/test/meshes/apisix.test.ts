@@ -122,8 +122,14 @@ describe('ApisixRouter through the API', () => {
     expect(clone.metadata.annotations).not.toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
     expect(await router.getRoutes(c)).toEqual(routesFor(10));
     expect(kube.get<Obj>(Resources.apisixRoutes, 'test', 'podinfo')!.spec).toEqual(userSpec());
+    // A label and an annotation the user removes from their route go from the clone too.
+    kube.put(Resources.apisixRoutes, { ...userRoute(), metadata: { ...userRoute().metadata, labels: {}, annotations: {} } });
+    await router.setRoutes(c, TARGET, routesFor(10), strategyFor(c), signal());
+    const after = kube.get<Obj>(Resources.apisixRoutes, 'test', 'podinfo-podinfo-canary')!;
+    expect(after.metadata.labels).toEqual({ 'tollgate.dev/canary': 'podinfo' });
+    expect(after.metadata.annotations).not.toHaveProperty('note');
     await router.finalize(c, signal());
-    expect(kinds(kube).slice(2)).toEqual(['delete ApisixRoute podinfo-podinfo-canary']);
+    expect(kinds(kube).slice(2)).toEqual(['update ApisixRoute podinfo-podinfo-canary', 'delete ApisixRoute podinfo-podinfo-canary']);
   });
 
   it('given a missing route, or one with no rule to the apex alone, then the Canary is stalled (TargetInvalid) naming it', async () => {

@@ -41,6 +41,7 @@ export class ApisixRouter implements Router {
       spec,
       labels: user.metadata.labels,
       annotations,
+      copiedMetadata: true,
     };
     await ensureGenerated(this.deps, canary, g, signal);
   }
