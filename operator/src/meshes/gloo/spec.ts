@@ -1,6 +1,7 @@
 import type { Canary, StringMatch } from '../../api/types.js';
 import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames, type ServiceRole } from '../services.js';
+import { affixRegex } from '../match.js';
 
 type Json = Record<string, unknown>;
 
@@ -56,14 +57,12 @@ export function upstreamRefOf(canary: Canary): { namespace: string; name: string
   return { namespace: typeof ref.namespace === 'string' && ref.namespace ? ref.namespace : canary.metadata.namespace!, name: ref.name };
 }
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** A header or query parameter matcher: exact or regex value (Envoy's regex matches the whole value); none is presence. */
 function valueMatcher(name: string, m: StringMatch): Json {
   if (m.exact !== undefined) return { name, value: m.exact };
   if (m.regex !== undefined) return { name, value: m.regex, regex: true };
-  if (m.prefix !== undefined) return { name, value: `${escapeRe(m.prefix)}.*`, regex: true };
-  if (m.suffix !== undefined) return { name, value: `.*${escapeRe(m.suffix)}`, regex: true };
+  const affix = affixRegex(m);
+  if (affix !== undefined) return { name, value: affix, regex: true };
   return { name };
 }
 

@@ -1,0 +1,15 @@
+import type { StringMatch } from '../api/types.js';
+
+/** The text as a regular expression matching it literally. */
+export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A prefix or suffix match as a regular expression over the whole value, for planes that match headers by exact
+ * value or regex only; `anchored` adds ^ and $ for planes whose regexes may match part of the value. Undefined for
+ * other matches.
+ */
+export function affixRegex(m: StringMatch, anchored = false): string | undefined {
+  if (m.prefix !== undefined) return `${anchored ? '^' : ''}${escapeRegex(m.prefix)}.*`;
+  if (m.suffix !== undefined) return `.*${escapeRegex(m.suffix)}${anchored ? '$' : ''}`;
+  return undefined;
+}
