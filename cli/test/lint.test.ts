@@ -53,6 +53,7 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.judge: Invalid value: judge marginal must not exceed pass (defaults: marginal 75, pass 95)',
   'spec.analysis.judge: Invalid value: judge metric names must be unique',
   'spec.analysis.judge.metrics[0]: Invalid value: a judge metric needs query or templateRef',
+  'spec.analysis.judge.metrics[0]: Invalid value: judge metric confidence must be at least 0.5',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',

@@ -1,4 +1,5 @@
 /** What a conversion could not carry over, and what it changed on the way. */
+import { isObject } from '../lint/source.js';
 
 export interface Dropped {
   /** Kind and namespace/name of the source object: "Rollout shop/web". */
@@ -28,8 +29,6 @@ export class Findings {
     this.notes.push({ object: this.object, message });
   }
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** "Kind namespace/name" of a decoded object. */
 export function objectName(value: unknown): string {

@@ -4,6 +4,7 @@
  * input back byte for byte, so documents that are not converted pass through unchanged. Pure.
  */
 import { CST, Parser, parseDocument, type Document } from 'yaml';
+import { KUBE_YAML, MAX_ALIAS_COUNT } from '../lint/source.js';
 
 export interface Chunk {
   /** Where it came from: the file name, or <stdin>. */
@@ -23,11 +24,6 @@ export class YamlError extends Error {
     this.name = 'YamlError';
   }
 }
-
-/** A manifest is kilobytes, and aliases can blow up a small file. */
-const MAX_ALIAS_COUNT = 1000;
-
-const PARSE_OPTIONS = { version: '1.1', merge: true, prettyErrors: false } as const;
 
 /** The source text of each document of the stream; text between documents goes with the next (a trailing one with the last). */
 export function splitSources(text: string): string[] {
@@ -57,7 +53,7 @@ export function splitSources(text: string): string[] {
 export function parseChunks(file: string, text: string): Chunk[] {
   let line = 1;
   return splitSources(text).map((src, index) => {
-    const doc = parseDocument(src, PARSE_OPTIONS);
+    const doc = parseDocument(src, KUBE_YAML);
     const startLine = line;
     line += src.split('\n').length - 1;
     const err = doc.errors[0];

@@ -9,7 +9,7 @@ import type { CanarySpec } from '@tollgate/operator/api/types';
 import { ruleViolations, type RuleViolation } from '@tollgate/operator/core/rules';
 import { canaryIssues, type Capabilities, type ValidationIssue } from '@tollgate/operator/core/validation';
 import { fieldPath, validateSchema, type Schema } from './schema.js';
-import { parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
+import { isObject, parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
 
 type Severity = 'error' | 'warning';
 
@@ -56,8 +56,6 @@ const SCHEMAS: Readonly<Record<string, Schema>> = Object.fromEntries(
 const HAS_RULES: Readonly<Record<string, boolean>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([k, s]) => [k, JSON.stringify(s).includes('"x-kubernetes-validations"')]),
 );
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Lints every document of one file's text. */
 export function lintText(file: string, text: string, o: LintOptions): LintResult {

@@ -1,10 +1,8 @@
 import { primaryName } from '@tollgate/contract/metadata';
 import { REPORTED_PHASES } from '@tollgate/contract/phases';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Canary, CheckResult, Phase } from '../api/types.js';
-import { FlaggerMetrics, runKey, type RunKind } from './flagger-metrics.js';
-
-const PHASE_VALUE: Partial<Record<Phase, number>> = { Progressing: 0, Failed: 2 };
+import type { Canary, CheckResult } from '../api/types.js';
+import { FlaggerMetrics, flaggerStatus, runKey, type RunKind } from './flagger-metrics.js';
 
 /** The per-metric label values exported for one Canary, removed with it. */
 interface Exported {
@@ -171,7 +169,7 @@ export class OperatorMetrics {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
     this.count(labels.namespace, labels.name, true);
     const phase = c.status?.phase ?? '';
-    this.status.set(labels, PHASE_VALUE[phase] ?? 1);
+    this.status.set(labels, flaggerStatus(c.status?.phase));
     for (const p of REPORTED_PHASES) this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
     const w = c.status?.canaryWeight ?? 0;
     this.weight.set({ workload: c.spec.targetRef.name, namespace: labels.namespace }, w);
