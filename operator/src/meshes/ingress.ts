@@ -130,19 +130,11 @@ export class IngressCloneRouter implements Router {
   }
 
   private lister(): Promise<Lister<Ingress>> {
-    return this.deps.informers.lister<Ingress>(Resources.ingresses);
+    return ingressLister(this.deps);
   }
 
-  /**
-   * The Ingress spec.ingressRef names. A missing one is TargetInvalid, as a missing autoscalerRef (TargetNotFound
-   * would alert that the workload is missing).
-   */
   private user(canary: Canary, ingresses: Lister<Ingress>): Ingress {
-    const name = ingressRefName(canary);
-    if (!name) throw new TargetError('TargetInvalid', needsIngressRef(this.provider));
-    const user = ingresses.get(canary.metadata.namespace, name);
-    if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
-    return user;
+    return userIngress(canary, ingresses, needsIngressRef(this.provider));
   }
 
   /**
@@ -165,6 +157,22 @@ export class IngressCloneRouter implements Router {
     await ensureObject(this.deps.client, ingresses, Resources.ingresses, ref, build, signal);
   }
 }
+
+/**
+ * The Ingress spec.ingressRef names, from the cache. None named, or none there, is TargetInvalid (as a missing
+ * autoscalerRef: TargetNotFound would alert that the workload is missing); `noRef` says what the provider needs.
+ */
+export function userIngress(canary: Canary, ingresses: Lister<Ingress>, noRef: string): Ingress {
+  const name = ingressRefName(canary);
+  if (!name) throw new TargetError('TargetInvalid', noRef);
+  const user = ingresses.get(canary.metadata.namespace, name);
+  if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
+  return user;
+}
+
+/** The Ingresses cache of a router. */
+export const ingressLister = (deps: Pick<RouterDeps, 'informers'>): Promise<Lister<Ingress>> =>
+  deps.informers.lister<Ingress>(Resources.ingresses);
 
 /** No backend names the apex Service: the clone would route nothing. */
 const noBackend = (canary: Canary, user: Ingress): TargetError =>

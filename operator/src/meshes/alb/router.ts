@@ -2,7 +2,7 @@ import type { Canary } from '../../api/types.js';
 import type { Lister } from '../../kube/informer.js';
 import { Resources } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
-import { ingressNotices, ingressRefName, type Ingress } from '../ingress.js';
+import { ingressLister, ingressNotices, ingressRefName, userIngress, type Ingress } from '../ingress.js';
 import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
 import { albConditions, desiredState, ingressProblem, patchFor, releasedState, routesOfAlbIngress, type AlbState } from './spec.js';
 
@@ -50,15 +50,12 @@ export class AlbRouter implements Router {
   }
 
   private lister(): Promise<Lister<Ingress>> {
-    return this.deps.informers.lister<Ingress>(Resources.ingresses);
+    return ingressLister(this.deps);
   }
 
   /** The user's Ingress, routing the apex Service by action; a missing or unfit one is TargetInvalid, naming the fix. */
   private user(canary: Canary, ingresses: Lister<Ingress>): Ingress {
-    const name = ingressRefName(canary);
-    if (!name) throw new TargetError('TargetInvalid', NEEDS_INGRESS_REF);
-    const user = ingresses.get(canary.metadata.namespace, name);
-    if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
+    const user = userIngress(canary, ingresses, NEEDS_INGRESS_REF);
     const problem = ingressProblem(user, canary);
     if (problem) throw new TargetError('TargetInvalid', problem);
     return user;

@@ -1,5 +1,5 @@
 import type { Canary, StringMatch } from '../../api/types.js';
-import type { Ingress } from '../ingress.js';
+import { ingressBackends, type Ingress } from '../ingress.js';
 import { routesFor, routesOfWeights, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
@@ -85,16 +85,8 @@ type Backend = { service?: { name?: unknown; port?: { name?: unknown; number?: u
 type Path = Json & { backend?: Backend };
 type IngressRule = Json & { http?: Json & { paths?: Path[] } };
 
-const isAction = (p: Path, action: string): boolean =>
-  p.backend?.service?.name === action && p.backend.service.port?.name === USE_ANNOTATION;
-
-/** The paths of the user's Ingress that name the apex Service: how each routes it. */
-function apexPaths(spec: Json | undefined, apex: string): Path[] {
-  const rules = (spec?.rules ?? []) as IngressRule[];
-  const paths = rules.flatMap((r) => r.http?.paths ?? []);
-  const all = spec?.defaultBackend ? [{ backend: spec.defaultBackend as Backend }, ...paths] : paths;
-  return all.filter((p) => p.backend?.service?.name === apex);
-}
+const sendsTo = (b: Backend | undefined, action: string): boolean => b?.service?.name === action && b.service.port?.name === USE_ANNOTATION;
+const isAction = (p: Path, action: string): boolean => sendsTo(p.backend, action);
 
 /**
  * What is wrong with the user's Ingress for the alb provider, naming what to change; undefined when a path sends the
@@ -103,10 +95,10 @@ function apexPaths(spec: Json | undefined, apex: string): Path[] {
 export function ingressProblem(user: Ingress, canary: Canary): string | undefined {
   const apex = serviceNames(canary).apex;
   const where = `Ingress ${user.metadata.namespace}/${user.metadata.name}`;
-  const paths = apexPaths(user.spec, apex);
-  if (paths.some((p) => isAction(p, apex))) return undefined;
+  const backends = (ingressBackends(user.spec ?? {}) as Backend[]).filter((b) => b.service?.name === apex);
+  if (backends.some((b) => sendsTo(b, apex))) return undefined;
   const fix = `set its backend to service {name: ${apex}, port: {name: ${USE_ANNOTATION}}} so the ALB controller reads the weights from annotation ${actionKey(apex)}`;
-  if (paths.length === 0) return `${where} has no path to Service ${apex}: ${fix}`;
+  if (backends.length === 0) return `${where} has no path to Service ${apex}: ${fix}`;
   return `${where} sends Service ${apex} to a port, not to the action: ${fix}`;
 }
 
