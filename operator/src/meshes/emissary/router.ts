@@ -7,7 +7,14 @@ import { Resources } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
 import { LAST_APPLIED } from '../ingress.js';
 import { routesFor, type Router, type RouterDeps, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
-import { canaryMappingName, canaryMappingSpec, mappingNames, routesOfCanaryMapping, userMappingProblem, validateForEmissary } from './spec.js';
+import {
+  canaryMappingName,
+  canaryMappingSpec,
+  mappingNames,
+  routesOfCanaryMapping,
+  userMappingProblem,
+  validateForEmissary,
+} from './spec.js';
 
 export type Mapping = KubeObject & { spec?: Record<string, unknown> };
 
@@ -78,7 +85,14 @@ export class EmissaryRouter implements Router {
    * Creates or corrects the clone: the user's labels and annotations (kubectl's record aside) and ours, all
    * fingerprinted with the spec, so one the user removes goes from the clone too.
    */
-  private async write(canary: Canary, user: Mapping, name: string, spec: Record<string, unknown>, mappings: Lister<Mapping>, signal: AbortSignal) {
+  private async write(
+    canary: Canary,
+    user: Mapping,
+    name: string,
+    spec: Record<string, unknown>,
+    mappings: Lister<Mapping>,
+    signal: AbortSignal,
+  ) {
     const labels = { ...user.metadata.labels, [LABELS.canary]: canary.metadata.name! };
     const kept = Object.entries(user.metadata.annotations ?? {}).filter(([k]) => k !== LAST_APPLIED);
     const annotations = { ...Object.fromEntries(kept), ...GITOPS_ANNOTATIONS };
@@ -103,4 +117,7 @@ export class EmissaryRouter implements Router {
 }
 
 const notOurs = (canary: Canary, name: string): TargetError =>
-  new TargetError('TargetInvalid', `Mapping ${canary.metadata.namespace}/${name} exists and is not owned by this Canary: delete or rename it`);
+  new TargetError(
+    'TargetInvalid',
+    `Mapping ${canary.metadata.namespace}/${name} exists and is not owned by this Canary: delete or rename it`,
+  );

@@ -54,7 +54,8 @@ export function userMappingProblem(name: string, spec: Json | undefined, canary:
   const ref = typeof spec?.service === 'string' ? parseService(spec.service) : undefined;
   if (!ref || !namesApex(ref, canary))
     return `${at} does not send to Service ${serviceNames(canary).apex} (spec.service ${JSON.stringify(spec?.service ?? null)}): nothing to send to the canary`;
-  if (spec?.weight !== undefined) return `${at} sets weight: the Mapping the canary shares must be unweighted (it takes what the canary does not)`;
+  if (spec?.weight !== undefined)
+    return `${at} sets weight: the Mapping the canary shares must be unweighted (it takes what the canary does not)`;
   if (spec?.shadow === true) return `${at} is a shadow Mapping: name the Mapping that serves the route`;
   return undefined;
 }
@@ -102,7 +103,8 @@ function addConditions(at: string, kind: 'headers' | 'queryParams', entry: Json,
 export function emissaryMatch(match: readonly Json[]): { match: EmissaryMatch; errors: string[] } {
   const out: EmissaryMatch = { headers: {}, regexHeaders: {}, query: {}, regexQuery: {} };
   const errors: string[] = [];
-  if (match.length > 1) errors.push(`analysis.match: emissary takes one entry (all of a Mapping's conditions hold at once), not ${match.length}`);
+  if (match.length > 1)
+    errors.push(`analysis.match: emissary takes one entry (all of a Mapping's conditions hold at once), not ${match.length}`);
   const entry = match[0] ?? {};
   for (const key of Object.keys(entry).filter((k) => !['headers', 'queryParams', 'method', 'name'].includes(k)))
     errors.push(`analysis.match[0].${key}: emissary routes to the canary by headers, queryParams and method only`);
