@@ -174,6 +174,12 @@ describe('traffic routers', () => {
       [`${T}.apisix.route.rules`],
     ],
     ['appMesh', { appMesh: { virtualService: { name: 'v' } } }, { provider: 'appmesh:v1beta2' }, [`${T}.appMesh.virtualService`]],
+    [
+      'ambassador (emissary, its Mappings kept)',
+      { ambassador: { mappings: ['web', 'api'], apiVersion: 'getambassador.io/v2' } },
+      { provider: 'emissary', mappings: ['web', 'api'] },
+      [`${T}.ambassador.apiVersion`],
+    ],
     ['alb (none in Tollgate)', { alb: { ingress: 'i' } }, { provider: 'kubernetes' }, [`${T}.alb`]],
     ['two routers', { istio: {}, smi: {} }, { provider: 'istio' }, [`${T}.smi`]],
     ['managed routes', { istio: {}, managedRoutes: [{ name: 'h' }] }, { provider: 'istio' }, [`${T}.managedRoutes`]],

@@ -26,6 +26,9 @@ export interface MeshCapabilities {
 const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: false } as const;
 const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false } as const;
 const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true } as const;
+// Header/query match and shadow Mappings; no built-in queries: Emissary's Envoy cluster names are derived (and
+// shortened with a hash past a length), so MetricTemplates carry the checks.
+const EMISSARY = { split: true, match: true, mirror: true, sessionAffinity: false, builtinMetrics: false } as const;
 
 /**
  * The providers the operator has a router for, in the order messages list them. Literal types, so the operator's
@@ -53,6 +56,9 @@ export const CAPABILITIES = {
   kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
   alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
+  emissary: EMISSARY,
+  // Emissary-ingress's former name, as Argo Rollouts calls the router.
+  ambassador: EMISSARY,
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -8,6 +8,7 @@ import {
   APISIX_CRDS,
   APPMESH_CRDS,
   CONTOUR_CRDS,
+  EMISSARY_CRDS,
   GATEWAY_API_CRDS,
   GLOO_CRDS,
   KUMA_CRDS,
@@ -48,6 +49,9 @@ const ingressCloneCase = (title: string, provider: string): ProviderCase => ({
   },
   objects: [[Resources.ingresses, 'podinfo-canary']],
 });
+
+/** The user's Emissary Mapping: every host's / to the apex Service (it selects the primary pods). */
+const USER_MAPPING = { hostname: '*', prefix: '/', service: 'podinfo:9898', timeout_ms: 5000 };
 
 /** The user's Ingress for ALB: its path sends the apex Service to port use-annotation, the controller's action convention. */
 const albIngress = (ns: string): KubeObject & { spec: Record<string, unknown> } => {
@@ -146,6 +150,25 @@ const CASES: ProviderCase[] = [
       } as KubeObject);
     },
     objects: [[Resources.apisixRoutes, 'podinfo-podinfo-canary']],
+  },
+  {
+    title: "Emissary-ingress <mapping>-canary clone of the user's Mapping",
+    provider: 'emissary',
+    crds: [EMISSARY_CRDS],
+    templates: true,
+    before: async (ns, kube) => {
+      const mapping = {
+        apiVersion: 'getambassador.io/v3alpha1',
+        kind: 'Mapping',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: USER_MAPPING,
+      };
+      await kube.create(Resources.emissaryMappings, mapping as KubeObject);
+    },
+    // At weight 0 there is no clone: the user's Mapping, which the router never changes, serves the route alone.
+    objects: [[Resources.emissaryMappings, 'podinfo']],
+    usersOwn: true,
+    expectWritten: (o) => expect(o.spec).toEqual(USER_MAPPING),
   },
   {
     title: 'Kuma TrafficRoute (cluster-scoped)',

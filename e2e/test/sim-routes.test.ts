@@ -1,6 +1,7 @@
 import {
   fromApisixRoute,
   fromHTTPProxy,
+  fromMappings,
   fromRouteTable,
   fromTraefikService,
   fromTrafficRoute,
@@ -227,5 +228,60 @@ describe('fromTrafficRoute (the data-plane stand-in reading a Kuma TrafficRoute)
 
   it('given a destination that is no Kubernetes Service tag, then it is not driven', () => {
     expect(fromTrafficRoute({ ...route([]), spec: { destinations: [{ match: { 'kuma.io/service': 'external' } }] } })).toBeUndefined();
+  });
+});
+
+describe('fromMappings (the data-plane stand-in reading Emissary Mappings as Emissary groups them)', () => {
+  const mapping = (name: string, spec: Record<string, unknown>): MeshObject => ({
+    apiVersion: 'getambassador.io/v3alpha1',
+    kind: 'Mapping',
+    metadata: { name, namespace: 'test' },
+    spec: { hostname: '*', prefix: '/', ...spec },
+  });
+  const user = mapping('podinfo', { service: 'podinfo:9898' });
+  const at = (all: MeshObject[], r: SyntheticRequest) => fromMappings(all[0]!, all)?.rules.find((x) => x.applies(r));
+
+  it("given the user's Mapping alone, then all its requests go to the apex Service", () => {
+    expect(fromMappings(user, [user])).toMatchObject({ namespace: 'test', apex: 'podinfo' });
+    expect(at([user], req())?.backends).toEqual([{ service: 'podinfo', weight: 100 }]);
+    expect(at([user], req({}, '/'))?.mirror).toBeUndefined();
+  });
+
+  it('given a weighted clone on the same route, then it takes its weight and the unweighted Mapping the rest', () => {
+    const clone = mapping('podinfo-canary', { service: 'podinfo-canary:9898', weight: 30 });
+    const other = mapping('other', { prefix: '/other/', service: 'other:80' });
+    expect(at([clone, user, other], req())?.backends).toEqual([
+      { service: 'podinfo-canary', weight: 30 },
+      { service: 'podinfo', weight: 70 },
+    ]);
+    expect(fromMappings(clone, [clone, user, other])!.rules).toHaveLength(1);
+  });
+
+  it('given the A/B clone with header conditions, then matching requests go to the canary first, the others to the apex', () => {
+    const clone = mapping('podinfo-canary', {
+      service: 'podinfo-canary:9898',
+      headers: { 'x-canary': 'insider' },
+      regex_headers: { 'x-region': 'eu\\..*' },
+    });
+    expect(at([user, clone], req({ 'x-canary': 'insider', 'x-region': 'eu.west' }))?.backends).toEqual([
+      { service: 'podinfo-canary', weight: 100 },
+    ]);
+    expect(at([user, clone], req({ 'x-canary': 'insider', 'x-region': 'us.east' }))?.backends).toEqual([
+      { service: 'podinfo', weight: 100 },
+    ]);
+    expect(at([user, clone], req())?.backends).toEqual([{ service: 'podinfo', weight: 100 }]);
+  });
+
+  it('given a shadow clone, then the route copies its weight in percent to the canary', () => {
+    const shadow = mapping('podinfo-canary', { service: 'podinfo-canary:9898', shadow: true, weight: 20 });
+    expect(at([user, shadow], req())).toMatchObject({
+      backends: [{ service: 'podinfo', weight: 100 }],
+      mirror: { service: 'podinfo-canary', percent: 20 },
+    });
+  });
+
+  it("given a clone without the user's Mapping, then the route is not driven", () => {
+    const clone = mapping('podinfo-canary', { service: 'podinfo-canary:9898', weight: 30 });
+    expect(fromMappings(clone, [clone])).toBeUndefined();
   });
 });

@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
-import { createNamespace, setEnv } from '../src/harness/fixtures.js';
+import { createNamespace, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
+import { EMISSARY_CRDS } from '../src/harness/paths.js';
+import { waitFor } from '../src/cluster/processes.js';
 import { HooksProcess } from '../src/harness/hooks-process.js';
-import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -47,6 +49,61 @@ describe('release strategies', () => {
     expect(primary).toBeGreaterThan(canary);
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
     expect(s.timeline.canary?.status?.lastPromotedSpec).toBe(s.timeline.canary?.status?.lastAppliedSpec);
+  });
+
+  // Writes the Mappings with the same verbs as the Emissary provider case: not run again in the compatibility pass.
+  itOnMainPass('A/B testing on Emissary: a header-matched <mapping>-canary clone takes matched users, then it is deleted', async () => {
+    const mapping = { hostname: '*', prefix: '/', service: 'podinfo:9898' };
+    s = await scenario({
+      prefix: 'ab-emissary',
+      provider: 'emissary',
+      crds: [EMISSARY_CRDS],
+      templates: true,
+      before: async (ns, kube) => {
+        const user = {
+          apiVersion: 'getambassador.io/v3alpha1',
+          kind: 'Mapping',
+          metadata: { name: 'podinfo', namespace: ns },
+          spec: mapping,
+        };
+        await kube.create(Resources.emissaryMappings, user as KubeObject);
+      },
+      spec: {
+        service: {
+          port: 9898,
+          apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } },
+        },
+      },
+      analysis: {
+        interval: '2s',
+        iterations: 3,
+        stepWeight: undefined,
+        maxWeight: undefined,
+        match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+        metrics: TEMPLATE_METRICS,
+      },
+    });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    await waitFor(
+      'the A/B clone',
+      async () => Boolean(await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)),
+      60_000,
+    );
+    const clone = await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo-canary');
+    expect(clone.spec).toEqual({ ...mapping, service: 'podinfo-canary:9898', headers: { 'x-canary': 'insider' } });
+    await new Promise((r) => setTimeout(r, 3000));
+    const canary = (await recentRequests(s.ns, 'podinfo')) ?? 0;
+    const primary = (await recentRequests(s.ns, 'podinfo-primary')) ?? 0;
+    expect(canary).toBeGreaterThan(0);
+    expect(primary).toBeGreaterThan(canary);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    await waitFor(
+      'the clone deleted',
+      async () => (await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)) === undefined,
+      10_000,
+    );
+    expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
   });
 
   it('blue/green with mirroring on Istio: the canary gets a copy of live traffic while users stay on the primary, then an atomic switch', async () => {

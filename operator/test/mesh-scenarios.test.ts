@@ -388,3 +388,65 @@ describe('given the written objects of each provider', () => {
     expect(w.canary.status?.conditions?.find((x) => x.type === 'Stalled')?.reason).toBe('RouterUnavailable');
   });
 });
+
+describe('given a Canary with provider emissary (the clone exists only while the canary has traffic)', () => {
+  const MAPPING = {
+    apiVersion: 'getambassador.io/v3alpha1',
+    kind: 'Mapping',
+    metadata: { name: 'podinfo', namespace: NS },
+    spec: { hostname: '*', prefix: '/', service: 'podinfo:9898' },
+  };
+  /** This test's own reader: the clone's service and weight; no clone is 0 (the user's unweighted Mapping takes all). */
+  const weight = (w: World): number | undefined => {
+    const clone = w.kube.get<Obj>(Resources.emissaryMappings, NS, 'podinfo-canary');
+    if (!clone) return 0;
+    return clone.spec.service === 'podinfo-canary:9898' ? Number(clone.spec.weight) : undefined;
+  };
+  const world = (extra: Partial<CanarySpec> = {}): World => {
+    const w = new World().apply(aDeployment(), aCanary({ metrics: TEMPLATE_METRIC }, { provider: 'emissary', ...extra }));
+    w.kube.put(Resources.emissaryMappings, MAPPING);
+    return w;
+  };
+
+  it('when a healthy revision is released, then the clone carries 25, 50 and is deleted at Succeeded; idle, nothing is written', async () => {
+    const w = world();
+    await initialized(w);
+    expect(w.kube.writes.filter((x) => x.kind === 'Mapping')).toEqual([]);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const weights: (number | undefined)[] = [];
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) {
+      await w.tick();
+      weights.push(weight(w));
+    }
+    expect(weights).toEqual([25, 50, 0]);
+    expect(w.kube.get<Obj>(Resources.emissaryMappings, NS, 'podinfo')!.spec).toEqual(MAPPING.spec);
+    const before = w.kube.writes.length;
+    await w.tick();
+    await w.tick();
+    expect(w.kube.writes.slice(before)).toEqual([]);
+  });
+
+  it("when the user's Mapping is missing, then the Canary is stalled as TargetInvalid naming it", async () => {
+    const w = new World().apply(aDeployment(), aCanary({ metrics: TEMPLATE_METRIC }, { provider: 'ambassador' }));
+    await w.reconcile();
+    await w.reconcile();
+    const stalled = w.canary.status?.conditions?.find((x) => x.type === 'Stalled');
+    expect({ status: stalled?.status, reason: stalled?.reason }).toEqual({ status: 'True', reason: 'TargetInvalid' });
+    expect(stalled?.message).toContain('Mapping test/podinfo (service.mappings) not found');
+  });
+
+  it('when deleted with revertOnDeletion mid-release, then the clone is deleted and the finalizer goes', async () => {
+    const w = world({ revertOnDeletion: true });
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(weight(w)).toBe(25);
+    const live = w.canary;
+    w.kube.put(Resources.canaries, { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date(w.now).toISOString() } });
+    await w.tick(0);
+    expect(w.kube.get(Resources.emissaryMappings, NS, 'podinfo-canary')).toBeUndefined();
+    expect(w.canary.metadata.finalizers ?? []).toEqual([]);
+  });
+});

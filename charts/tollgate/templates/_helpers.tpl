@@ -87,6 +87,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
                              it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
   ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
+  mappings (emissary)        list, watch (the user's Mappings of service.mappings and their clones); create, update, delete (the clones)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
 per namespace.
 */}}
@@ -181,6 +182,11 @@ per namespace.
 {{- if has "kuma" $meshes }}
 - apiGroups: [kuma.io]
   resources: [trafficroutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "emissary" $meshes }}
+- apiGroups: [getambassador.io]
+  resources: [mappings]
   verbs: [list, watch, create, update, delete]
 {{- end }}
 {{- end -}}

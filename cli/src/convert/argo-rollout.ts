@@ -79,12 +79,13 @@ export function convertRollout(obj: Record<string, unknown>, inputs: RolloutInpu
   };
 }
 
-/** What the router contributes to spec.service: Gateway API parentRefs, Istio hosts and gateways. */
+/** What the router contributes to spec.service: Gateway API parentRefs, Istio hosts and gateways, Emissary Mappings. */
 function routeFields(r: Routing): Record<string, unknown> {
   return {
     ...(r.hosts ? { hosts: r.hosts } : {}),
     ...(r.gateways ? { gateways: r.gateways } : {}),
     ...(r.gatewayRefs ? { gatewayRefs: r.gatewayRefs } : {}),
+    ...(r.mappings ? { mappings: r.mappings } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface Routing {
   routeRef?: Record<string, unknown>;
   /** Gateway API parentRefs of the Canary's HTTPRoute. */
   gatewayRefs?: Record<string, unknown>[];
+  /** Emissary: the user's Mappings the router clones as <mapping>-canary (Argo's ambassador.mappings). */
+  mappings?: string[];
   /** Istio hosts and gateways of the Canary's VirtualService (those of the user's). */
   hosts?: string[];
   gateways?: string[];
@@ -78,6 +80,12 @@ const ROUTERS: Record<string, RouterFn> = {
     dropAll(cfg, `${BASE}.appMesh`, f, OWN_ROUTE('App Mesh virtual service, router and nodes'));
     return { provider: 'appmesh:v1beta2' };
   },
+  ambassador: (cfg, f) => {
+    // Argo clones each Mapping as <mapping>-canary with the weight, as the emissary router does.
+    const mappings = strings(cfg.mappings);
+    dropAll(cfg, `${BASE}.ambassador`, f, 'no Tollgate equivalent', ['mappings']);
+    return { provider: 'emissary', ...(mappings ? { mappings } : {}) };
+  },
   plugins: (cfg, f, inputs) => gatewayApi(cfg, f, inputs),
 };
 
@@ -101,7 +109,6 @@ function istioHosts(cfg: Record<string, unknown>, f: Findings, inputs: RoutingIn
 
 const UNSUPPORTED: Record<string, string> = {
   alb: 'Tollgate has no AWS ALB router',
-  ambassador: 'Tollgate has no Ambassador router',
 };
 
 function gatewayApi(cfg: Record<string, unknown>, f: Findings, inputs: RoutingInputs): Routing {

@@ -23,5 +23,6 @@ export const APPMESH_CRDS = path.join(UPSTREAM, 'appmesh', 'crds.yaml');
 export const CONTOUR_CRDS = path.join(UPSTREAM, 'contour', '01-crds.yaml');
 export const TRAEFIK_CRDS = path.join(UPSTREAM, 'traefik', 'traefik.io_traefikservices.yaml');
 export const APISIX_CRDS = path.join(UPSTREAM, 'apisix', 'apisix.apache.org_apisixroutes.yaml');
+export const EMISSARY_CRDS = path.join(UPSTREAM, 'emissary', 'mappings.yaml');
 export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml');
 export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));

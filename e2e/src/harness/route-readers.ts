@@ -4,6 +4,7 @@ import {
   fromApisixRoute,
   fromAlbIngress,
   fromHTTPProxy,
+  fromMappings,
   fromHttpRoute,
   fromNginxCanary,
   fromRouteTable,
@@ -13,6 +14,7 @@ import {
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
+  mappingService,
   type RouteTable,
 } from '../sim/routes.js';
 
@@ -21,7 +23,20 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma' | 'alb';
+  kind:
+    | 'istio'
+    | 'smi'
+    | 'httproute'
+    | 'appmesh'
+    | 'nginx'
+    | 'skipper'
+    | 'httpproxy'
+    | 'traefik'
+    | 'gloo'
+    | 'apisix'
+    | 'kuma'
+    | 'alb'
+    | 'emissary';
 }
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
@@ -39,6 +54,8 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
   // The user's Ingress, whose forward action annotations the router writes.
   if (provider === 'alb') return { resource: Resources.ingresses, kind: 'alb' };
+  // The user's Mapping and the <mapping>-canary clone, deleted when the canary has no traffic.
+  if (provider === 'emissary' || provider === 'ambassador') return { resource: Resources.emissaryMappings, kind: 'emissary' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -77,7 +94,33 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromRouteTable(o, (ns, name) => /^(.*)upstream-[0-9]+$/.exec(name)?.[1]?.slice(ns.length + 1));
     case 'alb':
       return fromAlbIngress(o);
+    case 'emissary':
+      return emissaryTable(o, apex);
   }
+}
+
+/**
+ * One Mapping against the user's (unweighted, to the apex Service, on the same host and prefix) it shares the
+ * route with; the user's own Mapping alone sends all to the apex, none to the canary.
+ */
+function emissaryTable(o: MeshObject, apex: string): RouteTable | undefined {
+  if (mappingService(o.spec?.service) === apex)
+    return {
+      namespace: o.metadata.namespace!,
+      apex,
+      rules: [
+        {
+          applies: () => true,
+          backends: [
+            { service: apex, weight: 100 },
+            { service: `${apex}-canary`, weight: 0 },
+          ],
+        },
+      ],
+    };
+  const { hostname, host, prefix } = o.spec ?? {};
+  const user: MeshObject = { ...o, spec: { hostname, host, prefix, service: apex } };
+  return fromMappings(o, [o, user]);
 }
 
 /**

@@ -1,4 +1,4 @@
-/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers, APISIX rules. */
+/** Request matching for the data-plane stand-in: Istio's HTTPMatchRequest, Gateway API's HTTPRouteMatch, App Mesh and Contour conditions, Gloo matchers, APISIX rules, Emissary Mappings. */
 type StringMatch = { exact?: string; prefix?: string; regex?: string; suffix?: string };
 type Json = Record<string, unknown>;
 export interface SyntheticRequest {
@@ -206,5 +206,31 @@ export function apisixMatcher(match: Json | undefined): Matcher {
     if (paths.length && !paths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p))) return false;
     if (methods.length && !methods.includes(req.method)) return false;
     return ((match?.exprs ?? []) as Json[]).every((e) => apisixExpr(e, req, params));
+  };
+}
+
+/** Emissary's string maps of a Mapping: each name's value must equal (or, regex, fully match) the request's. */
+function allHold(conditions: unknown, actual: (name: string) => string | undefined, regex: boolean): boolean {
+  return Object.entries((conditions ?? {}) as Record<string, string>).every(([name, want]) => {
+    const got = actual(name);
+    return got !== undefined && (regex ? new RegExp(`^(?:${want})$`).test(got) : got === want);
+  });
+}
+
+/** Emissary: a Mapping's prefix, method, headers, regex_headers, query_parameters and regex_query_parameters all hold. */
+export function emissaryMatcher(spec: Json): Matcher {
+  return (req) => {
+    const [path = '/', query = ''] = req.path.split('?');
+    const params = new URLSearchParams(query);
+    const param = (name: string): string | undefined => params.get(name) ?? undefined;
+    const header = (name: string): string | undefined => req.headers[name.toLowerCase()];
+    if (!path.startsWith(String(spec.prefix ?? '/'))) return false;
+    if (spec.method !== undefined && spec.method !== req.method) return false;
+    return (
+      allHold(spec.headers, header, false) &&
+      allHold(spec.regex_headers, header, true) &&
+      allHold(spec.query_parameters, param, false) &&
+      allHold(spec.regex_query_parameters, param, true)
+    );
   };
 }

@@ -4,6 +4,7 @@ import {
   apisixMatcher,
   appMeshMatcher,
   contourMatcher,
+  emissaryMatcher,
   glooMatcher,
   httpRouteMatcher,
   istioMatcher,
@@ -369,4 +370,57 @@ export function fromAlbIngress(o: MeshObject): RouteTable | undefined {
     };
   });
   return { namespace: o.metadata.namespace!, apex, rules };
+}
+
+/** The Service a Mapping's `service` names: [scheme://]name[.namespace...][:port]. */
+export const mappingService = (service: unknown): string =>
+  String(service ?? '')
+    .replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '')
+    .split(/[.:]/)[0]!;
+
+const MAPPING_CONDITIONS = ['method', 'headers', 'regex_headers', 'query_parameters', 'regex_query_parameters'] as const;
+const sortedEntries = (v: unknown): [string, unknown][] =>
+  v && typeof v === 'object' ? Object.entries(v).sort(([a], [b]) => a.localeCompare(b)) : [];
+/** How many conditions a Mapping adds to its host and prefix: Emissary tries the more specific routes first. */
+const conditionCount = (s: Json): number =>
+  MAPPING_CONDITIONS.reduce((n, k) => n + (k === 'method' ? Number(s.method !== undefined) : sortedEntries(s[k]).length), 0);
+/** The route a Mapping is part of (host and prefix), and its group on that route (the same conditions). */
+const routeKey = (s: Json): string => JSON.stringify([s.hostname ?? s.host ?? '*', s.prefix ?? '/']);
+const groupKey = (s: Json): string =>
+  JSON.stringify(MAPPING_CONDITIONS.map((k) => (k === 'method' ? (s.method ?? null) : sortedEntries(s[k]))));
+
+/**
+ * One group of Mappings (same host, prefix and conditions) as Emissary balances it: a weighted Mapping gets its
+ * weight, the unweighted ones share what is left of 100; a shadow Mapping gets a copy of `weight` percent (all by default).
+ */
+function mappingGroupRule(group: Json[]): Rule {
+  const served = group.filter((s) => s.shadow !== true);
+  const weighted = served.filter((s) => s.weight !== undefined);
+  const unweighted = served.filter((s) => s.weight === undefined);
+  const rest = Math.max(0, 100 - weighted.reduce((n, s) => n + Number(s.weight), 0));
+  const shadow = group.find((s) => s.shadow === true);
+  return {
+    applies: emissaryMatcher(group[0]!),
+    backends: [
+      ...weighted.map((s) => ({ service: mappingService(s.service), weight: Number(s.weight) })),
+      ...unweighted.map((s) => ({ service: mappingService(s.service), weight: rest / unweighted.length })),
+    ],
+    ...(shadow ? { mirror: { service: mappingService(shadow.service), percent: Number(shadow.weight ?? 100) } } : {}),
+  };
+}
+
+/**
+ * The Emissary route a Mapping is on, from all the namespace's Mappings of the same host and prefix: their groups,
+ * more conditions first. Undefined when no unweighted Mapping without conditions serves the route (the user's),
+ * whose Service is the apex.
+ */
+export function fromMappings(mapping: MeshObject, all: MeshObject[]): RouteTable | undefined {
+  const key = routeKey(mapping.spec ?? {});
+  const specs = all.map((m) => m.spec ?? {}).filter((s) => routeKey(s) === key);
+  const base = specs.find((s) => conditionCount(s) === 0 && s.shadow !== true && s.weight === undefined);
+  if (!base) return undefined;
+  const groups = new Map<string, Json[]>();
+  for (const s of specs) groups.set(groupKey(s), [...(groups.get(groupKey(s)) ?? []), s]);
+  const rules = [...groups.values()].sort((a, b) => conditionCount(b[0]!) - conditionCount(a[0]!)).map(mappingGroupRule);
+  return { namespace: mapping.metadata.namespace!, apex: mappingService(base.service), rules };
 }

@@ -64,6 +64,8 @@ export interface CanaryService {
   hosts?: string[];
   gateways?: string[];
   gatewayRefs?: Record<string, unknown>[];
+  /** Emissary: the user's Mappings to clone as `<mapping>-canary` (default: the one named like the apex Service). */
+  mappings?: string[];
   delegation?: boolean;
   match?: Record<string, unknown>[];
   rewrite?: { uri?: string; authority?: string; type?: string };

@@ -65,5 +65,6 @@ export const Resources = {
   glooUpstreams: named('gloo.solo.io', 'v1', 'upstreams', 'Upstream'),
   glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
   apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
+  emissaryMappings: named('getambassador.io', 'v3alpha1', 'mappings', 'Mapping'),
   kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
 } as const satisfies Record<string, ResourceType>;

@@ -3,6 +3,7 @@ import { apisix } from './apisix/index.js';
 import { alb } from './alb/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
+import { emissary } from './emissary/index.js';
 import { gatewayApi } from './gateway-api/index.js';
 import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
@@ -37,6 +38,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...apisix.providers,
   ...kuma.providers,
   ...alb.providers,
+  ...emissary.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -6,6 +6,8 @@ import { alb } from '../../src/meshes/alb/index.js';
 import { AlbRouter } from '../../src/meshes/alb/router.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import { ContourRouter } from '../../src/meshes/contour/router.js';
+import { emissary } from '../../src/meshes/emissary/index.js';
+import { EmissaryRouter } from '../../src/meshes/emissary/router.js';
 import {
   CAPABILITIES,
   capabilitiesOf,
@@ -50,10 +52,12 @@ const deps = routerDepsOf(new FakeKube());
 
 describe('createRouter', () => {
   it.each<[string, string, boolean]>([
+    ['ambassador', 'EmissaryRouter', false],
     ['apisix', 'ApisixRouter', false],
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
     ['contour', 'ContourRouter', false],
+    ['emissary', 'EmissaryRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
     ['gloo', 'GlooRouter', false],
@@ -76,6 +80,7 @@ describe('createRouter', () => {
       AlbRouter,
       AppMeshRouter,
       ContourRouter,
+      EmissaryRouter,
       GlooRouter,
       HttpRouteRouter,
       IngressCloneRouter,
@@ -140,7 +145,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb, emissary, ambassador)`,
     );
   });
 
@@ -163,6 +168,12 @@ describe('provider capabilities against what the routers write', () => {
       ],
     },
   };
+  const MAPPING = {
+    apiVersion: 'getambassador.io/v3alpha1',
+    kind: 'Mapping',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { prefix: '/', service: 'podinfo:9898' },
+  };
   const APISIX_ROUTE = {
     apiVersion: 'apisix.apache.org/v2',
     kind: 'ApisixRoute',
@@ -176,7 +187,7 @@ describe('provider capabilities against what the routers write', () => {
   };
   /**
    * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper,
-   * alb) and a routeRef (apisix).
+   * alb) and a routeRef (apisix); Emissary's Mapping is named like the apex Service.
    */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
@@ -188,6 +199,7 @@ describe('provider capabilities against what the routers write', () => {
     const kube = new FakeKube();
     kube.put(Resources.ingresses, provider === 'alb' ? ALB_INGRESS : INGRESS);
     kube.put(Resources.apisixRoutes, APISIX_ROUTE);
+    kube.put(Resources.emissaryMappings, MAPPING);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
 
@@ -232,6 +244,7 @@ describe('the mesh folders and the registry', () => {
     apisix,
     kuma,
     alb,
+    emissary,
   ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 

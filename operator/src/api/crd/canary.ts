@@ -40,10 +40,12 @@ export const MAX_STEPS = 100;
 /** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
 export const PROVIDER_NAMES = [
   'alb',
+  'ambassador',
   'apisix',
   'appmesh',
   'appmesh:v1beta2',
   'contour',
+  'emissary',
   'gatewayapi:v1',
   'gatewayapi:v1beta1',
   'gloo',
@@ -136,6 +138,11 @@ const service = (): Schema =>
       hosts: arrayOf(str(), 'Hosts of the generated route'),
       gateways: arrayOf(str(), 'Istio gateways; mesh by default'),
       gatewayRefs: arrayOf(gatewayRef(), 'Gateway API parentRefs', { maxItems: 32 }),
+      mappings: arrayOf(
+        str(undefined, { minLength: 1, maxLength: 246, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+        'Emissary Mappings (getambassador.io/v3alpha1) in the Canary namespace to clone as <mapping>-canary; the one named like the apex Service by default',
+        { minItems: 1, maxItems: 16, 'x-kubernetes-list-type': 'set' },
+      ),
       delegation: bool('Generate an Istio delegate VirtualService'),
       match: arrayOf(httpMatch(), 'Match conditions copied into every route'),
       rewrite: obj({ uri: str(), authority: str(), type: str() }),
