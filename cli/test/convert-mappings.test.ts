@@ -180,7 +180,12 @@ describe('traffic routers', () => {
       { provider: 'emissary', mappings: ['web', 'api'] },
       [`${T}.ambassador.apiVersion`],
     ],
-    ['alb (none in Tollgate)', { alb: { ingress: 'i' } }, { provider: 'kubernetes' }, [`${T}.alb`]],
+    [
+      'alb (the Ingress and root Service kept)',
+      { alb: { ingress: 'i', ingresses: ['j'], servicePort: 80, rootService: 'web', annotationPrefix: 'custom.io', stickinessConfig: {} } },
+      { provider: 'alb', apex: 'web', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'i' } },
+      [`${T}.alb.ingresses`, `${T}.alb.annotationPrefix`, `${T}.alb.stickinessConfig`],
+    ],
     ['two routers', { istio: {}, smi: {} }, { provider: 'istio' }, [`${T}.smi`]],
     ['managed routes', { istio: {}, managedRoutes: [{ name: 'h' }] }, { provider: 'istio' }, [`${T}.managedRoutes`]],
     [

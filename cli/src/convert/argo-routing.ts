@@ -86,8 +86,37 @@ const ROUTERS: Record<string, RouterFn> = {
     dropAll(cfg, `${BASE}.ambassador`, f, 'no Tollgate equivalent', ['mappings']);
     return { provider: 'emissary', ...(mappings ? { mappings } : {}) };
   },
+  alb: (cfg, f) => alb(cfg, f),
   plugins: (cfg, f, inputs) => gatewayApi(cfg, f, inputs),
 };
+
+/**
+ * Argo's ALB router and Tollgate's write the same forward action on the user's Ingress, whose path sends the root
+ * Service (the apex) to port use-annotation; Tollgate's target groups use the Canary's service port.
+ */
+function alb(cfg: Record<string, unknown>, f: Findings): Routing {
+  const path = `${BASE}.alb`;
+  const ingresses = [cfg.ingress, ...(Array.isArray(cfg.ingresses) ? cfg.ingresses : [])].filter((n): n is string => typeof n === 'string');
+  if (ingresses.length > 1) f.drop(`${path}.ingresses`, `a Canary has one ingressRef: ${ingresses[0]} is kept`);
+  if (cfg.annotationPrefix !== undefined && cfg.annotationPrefix !== 'alb.ingress.kubernetes.io')
+    f.drop(`${path}.annotationPrefix`, 'Tollgate writes the alb.ingress.kubernetes.io annotations');
+  if (cfg.stickinessConfig !== undefined) f.drop(`${path}.stickinessConfig`, 'Tollgate writes no target group stickiness');
+  if (cfg.servicePort !== undefined)
+    f.note(`${path}.servicePort: the target groups use spec.service.port; check it is ${String(cfg.servicePort)}`);
+  dropAll(cfg, path, f, 'no Tollgate equivalent', [
+    'ingress',
+    'ingresses',
+    'annotationPrefix',
+    'stickinessConfig',
+    'servicePort',
+    'rootService',
+  ]);
+  return {
+    provider: 'alb',
+    ...(typeof cfg.rootService === 'string' ? { apex: cfg.rootService } : {}),
+    ...(ingresses[0] ? { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingresses[0] } } : {}),
+  };
+}
 
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) && v.length && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
@@ -106,10 +135,6 @@ function istioHosts(cfg: Record<string, unknown>, f: Findings, inputs: RoutingIn
     );
   return { ...(hosts ? { hosts } : {}), ...(gateways ? { gateways } : {}) };
 }
-
-const UNSUPPORTED: Record<string, string> = {
-  alb: 'Tollgate has no AWS ALB router',
-};
 
 function gatewayApi(cfg: Record<string, unknown>, f: Findings, inputs: RoutingInputs): Routing {
   const plugin = cfg['argoproj-labs/gatewayAPI'];
@@ -153,7 +178,7 @@ export function routingOf(trafficRouting: unknown, f: Findings, inputs: RoutingI
   for (const k of routers) {
     const fn = ROUTERS[k];
     if (!fn) {
-      f.drop(`${BASE}.${k}`, UNSUPPORTED[k] ?? 'not a traffic router Tollgate knows');
+      f.drop(`${BASE}.${k}`, 'not a traffic router Tollgate knows');
       continue;
     }
     if (chosen) {

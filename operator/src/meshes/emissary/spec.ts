@@ -1,6 +1,7 @@
 import type { Canary, StringMatch } from '../../api/types.js';
 import { notAppliedNotice, ROUTING_FIELDS, routesFor, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
+import { affixRegex } from '../match.js';
 
 /*
  * Emissary-ingress (formerly Ambassador; getambassador.io/v3alpha1 Mapping), as Argo Rollouts' Ambassador router
@@ -75,15 +76,12 @@ export interface EmissaryMatch {
   method?: string;
 }
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** A condition as Emissary takes it: exact, or an RE2 regex Envoy matches against the whole value. */
 function condition(m: StringMatch): { exact?: string; regex?: string } | undefined {
   if (m.exact !== undefined) return { exact: m.exact };
   if (m.regex !== undefined) return { regex: m.regex };
-  if (m.prefix !== undefined) return { regex: `${escapeRe(m.prefix)}.*` };
-  if (m.suffix !== undefined) return { regex: `.*${escapeRe(m.suffix)}` };
-  return undefined;
+  const affix = affixRegex(m);
+  return affix === undefined ? undefined : { regex: affix };
 }
 
 function addConditions(at: string, kind: 'headers' | 'queryParams', entry: Json, out: EmissaryMatch, errors: string[]): void {
