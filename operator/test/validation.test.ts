@@ -136,13 +136,13 @@ describe('validateCanary errors', () => {
       'A/B testing on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, match }),
       'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo or alb',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma or alb',
     ],
     [
       'mirroring on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, mirror: true }),
       'kubernetes',
-      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
+      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1 or kuma',
     ],
     [
       'session affinity on kubernetes as the default provider',

@@ -5,6 +5,7 @@ import {
   fromAlbIngress,
   fromHTTPProxy,
   fromHttpRoute,
+  fromMeshHttpRoute,
   fromNginxCanary,
   fromRouteTable,
   fromSkipperCanary,
@@ -21,8 +22,24 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik' | 'gloo' | 'apisix' | 'kuma' | 'alb';
+  kind:
+    | 'istio'
+    | 'smi'
+    | 'httproute'
+    | 'appmesh'
+    | 'nginx'
+    | 'skipper'
+    | 'httpproxy'
+    | 'traefik'
+    | 'gloo'
+    | 'apisix'
+    | 'kuma'
+    | 'kuma-mesh-http-route'
+    | 'alb';
 }
+
+/** Kuma's MeshHTTPRoute, which the kuma provider writes where the API server serves it (TrafficRoute otherwise). */
+export const KUMA_MESH_HTTP_ROUTE_READER: RouteReader = { resource: Resources.kumaMeshHttpRoutes, kind: 'kuma-mesh-http-route' };
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
   if (provider === 'kubernetes') return undefined;
@@ -70,6 +87,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromTraefikService(o);
     case 'kuma':
       return fromTrafficRoute(o);
+    case 'kuma-mesh-http-route':
+      return fromMeshHttpRoute(o);
     case 'apisix':
       return fromApisixRoute(o);
     case 'gloo':

@@ -12,6 +12,7 @@ import {
   fromCanaryIngress,
   fromHTTPProxy,
   fromHttpRoute,
+  fromMeshHttpRoute,
   fromRouteTable,
   fromTraefikService,
   fromTrafficRoute,
@@ -43,6 +44,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
   { resource: Resources.apisixRoutes, read: (o) => fromApisixRoute(o) },
   { resource: Resources.kumaTrafficRoutes, read: (o) => fromTrafficRoute(o) },
+  { resource: Resources.kumaMeshHttpRoutes, read: (o) => fromMeshHttpRoute(o) },
   { resource: Resources.glooRouteTables, read: (o, d) => fromRouteTable(o, (ns, name) => serviceOfUpstream(d.upstream(ns, name))) },
   {
     resource: Resources.appMeshVirtualRouters,
@@ -63,7 +65,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
  * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
- * TraefikService, Gloo RouteTable, APISIX route clone, Kuma TrafficRoute) it sends synthetic user
+ * TraefikService, Gloo RouteTable, APISIX route clone, Kuma TrafficRoute or MeshHTTPRoute) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.

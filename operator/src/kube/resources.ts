@@ -66,4 +66,5 @@ export const Resources = {
   glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
   apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
   kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
+  kumaMeshHttpRoutes: named('kuma.io', 'v1alpha1', 'meshhttproutes', 'MeshHTTPRoute'),
 } as const satisfies Record<string, ResourceType>;
