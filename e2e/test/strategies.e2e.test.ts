@@ -5,6 +5,8 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { createNamespace, setEnv } from '../src/harness/fixtures.js';
 import { HooksProcess } from '../src/harness/hooks-process.js';
+import { KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS } from '../src/harness/paths.js';
+import { KUMA_MESH_HTTP_ROUTE_READER } from '../src/harness/route-readers.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
@@ -47,6 +49,43 @@ describe('release strategies', () => {
     expect(primary).toBeGreaterThan(canary);
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
     expect(s.timeline.canary?.status?.lastPromotedSpec).toBe(s.timeline.canary?.status?.lastAppliedSpec);
+  });
+
+  it('A/B testing on Kuma (MeshHTTPRoute): the header rule, lower-cased as the CRD requires, sends matched users to the canary, then promotion', async () => {
+    s = await scenario({
+      prefix: 'ab-kuma',
+      provider: 'kuma',
+      crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+      reader: KUMA_MESH_HTTP_ROUTE_READER,
+      spec: {
+        service: {
+          port: 9898,
+          apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } },
+        },
+      },
+      analysis: {
+        interval: '2s',
+        iterations: 2,
+        stepWeight: undefined,
+        maxWeight: undefined,
+        match: [{ headers: { 'X-Canary': { exact: 'insider' } } }],
+      },
+    });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    const deadline = Date.now() + 60_000;
+    while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const route = await s.client.get<KubeObject & { spec: { to: { rules: Json[] }[] } }>(Resources.kumaMeshHttpRoutes, s.ns, 'podinfo');
+    const [abRule, rest] = route.spec.to[0]!.rules;
+    expect((abRule!.matches as Json[])[0]!.headers).toEqual([{ name: 'x-canary', type: 'Exact', value: 'insider' }]);
+    expect((rest!.default as Json).backendRefs).toEqual([{ kind: 'MeshService', name: 'podinfo-primary', port: 9898, weight: 100 }]);
+    await new Promise((r) => setTimeout(r, 3000));
+    const canary = (await recentRequests(s.ns, 'podinfo')) ?? 0;
+    const primary = (await recentRequests(s.ns, 'podinfo-primary')) ?? 0;
+    expect(canary).toBeGreaterThan(0);
+    expect(primary).toBeGreaterThan(canary);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
   });
 
   it('blue/green with mirroring on Istio: the canary gets a copy of live traffic while users stay on the primary, then an atomic switch', async () => {
