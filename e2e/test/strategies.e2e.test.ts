@@ -109,6 +109,39 @@ describe('release strategies', () => {
     expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
     expect(s.timeline.routeWeights).toContain(100);
   });
+
+  it('blue/green with mirroring on Kuma: a RequestMirror filter to the canary while users stay on the primary (no partial weight), then the switch', async () => {
+    s = await scenario({
+      prefix: 'mirror-kuma',
+      provider: 'kuma',
+      crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+      reader: KUMA_MESH_HTTP_ROUTE_READER,
+      analysis: { interval: '2s', iterations: 2, stepWeight: undefined, maxWeight: undefined, mirror: true, mirrorWeight: 100 },
+    });
+    s.timeline.routeWeights.length = 0;
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+    const deadline = Date.now() + 60_000;
+    let filters: Json[] | undefined;
+    while (!filters && Date.now() < deadline) {
+      const route = await s.client.get<KubeObject & { spec: { to: { rules: { default: Json }[] }[] } }>(
+        Resources.kumaMeshHttpRoutes,
+        s.ns,
+        'podinfo',
+      );
+      filters = route.spec.to[0]!.rules[0]!.default.filters as Json[] | undefined;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(filters).toEqual([
+      {
+        type: 'RequestMirror',
+        requestMirror: { backendRef: { kind: 'MeshService', name: 'podinfo-canary', port: 9898, weight: 1 }, percentage: 100 },
+      },
+    ]);
+    await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    expect(await requests(s.ns, 'podinfo')).toBeGreaterThan(0);
+    expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+  });
 });
 
 describe('blue/green on the kubernetes provider, tested by a load test from the hooks service', () => {
