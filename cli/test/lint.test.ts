@@ -57,8 +57,8 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',
-  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, alb, emissary or ambassador',
-  'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, emissary or ambassador',
+  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
+  'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador',
   'spec: Invalid value: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: autoscalerRef cannot apply to a DaemonSet target',
   'spec: Invalid value: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
@@ -319,7 +319,7 @@ describe("tollgate lint: the operator's validation (validateCanary)", () => {
       .replace('  provider: istio\n', '');
     expect(errors(text)).toEqual([]);
     expect(errors(text, { ...OPTIONS, defaultProvider: 'kubernetes' })).toEqual([
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, alb, emissary or ambassador',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
     ]);
   });
 

@@ -88,7 +88,7 @@ describe('tollgate lint (the command)', () => {
     const k = await offline(['lint', '-', '--mesh-provider', 'linkerd'], mirrored);
     expect(k.code).toBe(1);
     expect(k.out[0]).toBe(
-      '<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, emissary or ambassador (Canary test/podinfo)',
+      '<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador (Canary test/podinfo)',
     );
   });
 });

@@ -53,7 +53,8 @@ export const CAPABILITIES = {
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
-  kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  // Header match and mirroring by MeshHTTPRoute; the router refuses both where the cluster serves only TrafficRoute.
+  kuma: { split: true, match: true, mirror: true, sessionAffinity: false, builtinMetrics: true },
   // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
   alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
   emissary: EMISSARY,

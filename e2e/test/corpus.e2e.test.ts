@@ -4,9 +4,10 @@ import { loadAll } from 'js-yaml';
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
+import { installCrds } from '../src/cluster/crds.js';
 import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { CORPUS } from '../src/harness/paths.js';
+import { CORPUS, GATEWAY_API_CRDS, KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS } from '../src/harness/paths.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
 type Doc = KubeObject & { spec: Record<string, unknown> };
@@ -31,9 +32,40 @@ function corpus(): { file: string; docs: Doc[] }[] {
     }));
 }
 
+/** The operator's default provider (MESH_PROVIDER unset), Flagger's too. */
+const OPERATOR_DEFAULT = 'istio';
+
+/**
+ * The default provider each entry's source installs Flagger with, where it is not the operator's (the corpus index
+ * e2e/flagger-corpus/operator-defaults.json, each with its source): a Canary without spec.provider is meant for it.
+ */
+const ENTRY_DEFAULTS = (
+  JSON.parse(fs.readFileSync(path.join(CORPUS, 'operator-defaults.json'), 'utf8')) as {
+    entries: Record<string, { meshProvider: string; source: string }>;
+  }
+).entries;
+const defaultProviderOf = (file: string): string => ENTRY_DEFAULTS[file]?.meshProvider ?? OPERATOR_DEFAULT;
+
+/** One operator per default provider, each watching the namespaces of the entries meant for it. */
+function operatorsFor(canaries: { file: string; ns: string }[]): OperatorProcess[] {
+  const byProvider = new Map<string, Set<string>>();
+  for (const c of canaries) byProvider.set(defaultProviderOf(c.file), (byProvider.get(defaultProviderOf(c.file)) ?? new Set()).add(c.ns));
+  return [...byProvider].map(
+    ([provider, namespaces]) =>
+      new OperatorProcess({
+        kubeconfig: envInfo().kubeconfig,
+        prometheusUrl: envInfo().prometheusUrl,
+        namespaces: [...namespaces],
+        logDir: RUN_DIR,
+        label: `corpus-${provider.replace(/[^a-z0-9]/g, '-')}`,
+        ...(provider === OPERATOR_DEFAULT ? {} : { extraEnv: { MESH_PROVIDER: provider } }),
+      }),
+  );
+}
+
 describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", () => {
   let kube: KubeClient;
-  const created: { ns: string; doc: Doc }[] = [];
+  const created: { file: string; ns: string; doc: Doc }[] = [];
 
   beforeAll(async () => {
     kube = await client();
@@ -51,13 +83,26 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           throw new Error(`${file} ${doc.kind}/${doc.metadata.name}: ${err.message}`);
         });
         expect({ file, spec: back.spec }).toEqual({ file, spec: doc.spec });
-        created.push({ ns, doc: obj });
+        created.push({ file, ns, doc: obj });
       }
     }
     expect(created.filter((c) => c.doc.kind === 'Canary').length).toBeGreaterThanOrEqual(15);
   });
 
-  it('are each handled by the operator: initialized, or reported in a condition; the operator never crashes', async () => {
+  it('the corpus index names, for each entry with an operator default of its own, a file whose Canaries set no provider', () => {
+    const files = new Map(corpus().map((c) => [c.file, c.docs]));
+    for (const [file, entry] of Object.entries(ENTRY_DEFAULTS)) {
+      const canaries = (files.get(file) ?? []).filter((d) => d.kind === 'Canary');
+      expect({ file, canaries: canaries.length > 0, providers: canaries.map((d) => d.spec.provider ?? null) }).toEqual({
+        file,
+        canaries: true,
+        providers: canaries.map(() => null),
+      });
+      expect(entry.source).toMatch(/meshProvider|mesh-provider/);
+    }
+  });
+
+  it('are each handled by the operator their source assumes: initialized, or reported in a condition; the operators never crash', async () => {
     const canaries = created.filter((c) => c.doc.kind === 'Canary');
     for (const { ns, doc } of canaries) {
       const target = (doc as unknown as Canary).spec.targetRef;
@@ -69,14 +114,10 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           .create(Resources.ingresses, ingressFor(ns, ingressRef.name, service.name || target.name, service.port))
           .catch(() => undefined);
     }
-    const namespaces = [...new Set(canaries.map((c) => c.ns))];
-    const operator = new OperatorProcess({
-      kubeconfig: envInfo().kubeconfig,
-      prometheusUrl: envInfo().prometheusUrl,
-      namespaces,
-      logDir: RUN_DIR,
-    });
-    operator.start();
+    // The CRDs of the entries' own default providers (operator-defaults.json), so those entries can initialize.
+    await installCrds(kube, [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS, ...GATEWAY_API_CRDS]);
+    const operators = operatorsFor(canaries);
+    for (const op of operators) op.start();
     try {
       const outcome = new Map<string, string>();
       const deadline = Date.now() + 60_000;
@@ -101,11 +142,42 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           : 'Initialized';
         expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
       }
-      const log = fs.readFileSync(operator.logFile!, 'utf8');
-      expect(log).not.toMatch(/"level":"fatal"/);
+      await expectEntryDefaultsHonoured(kube, canaries, outcome);
+      for (const op of operators) expect(fs.readFileSync(op.logFile!, 'utf8')).not.toMatch(/"level":"fatal"/);
       fs.writeFileSync(path.join(RUN_DIR, 'corpus-outcomes.txt'), [...outcome].map(([k, v]) => `${k}\t${v}`).join('\n'));
     } finally {
-      await operator.stop();
+      for (const op of operators) await op.stop();
     }
   });
 });
+
+/** The routing object each entry default's router writes for the apex Service. */
+const ROUTE_OF: Record<string, ResourceType> = {
+  kuma: Resources.kumaMeshHttpRoutes,
+  'gatewayapi:v1': Resources.httpRoutesV1,
+  linkerd: Resources.trafficSplitsV1alpha2,
+};
+
+/**
+ * An entry run under its source's default provider (its CRDs installed) was routed by it: initialized, its
+ * provider's routing object written for the apex Service and owned by the Canary, and no Istio VirtualService.
+ */
+async function expectEntryDefaultsHonoured(
+  kube: KubeClient,
+  canaries: { file: string; ns: string; doc: Doc }[],
+  outcome: Map<string, string>,
+): Promise<void> {
+  const meant = canaries.filter((c) => ENTRY_DEFAULTS[c.file]);
+  expect(meant.length).toBe(Object.keys(ENTRY_DEFAULTS).length);
+  for (const { file, ns, doc } of meant) {
+    const vs = await kube.list(Resources.virtualServices, ns);
+    expect({ file, outcome: outcome.get(`${ns}/${doc.metadata.name}`), virtualServices: vs.items.length }).toEqual({
+      file,
+      outcome: 'Initialized',
+      virtualServices: 0,
+    });
+    const apex = (doc.spec.service as { name?: string }).name ?? (doc.spec.targetRef as { name: string }).name;
+    const route = await kube.get<KubeObject>(ROUTE_OF[defaultProviderOf(file)]!, ns, apex);
+    expect(route.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: doc.metadata.name });
+  }
+}

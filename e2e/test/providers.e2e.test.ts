@@ -12,6 +12,7 @@ import {
   GATEWAY_API_CRDS,
   GLOO_CRDS,
   KUMA_CRDS,
+  KUMA_MESH_HTTP_ROUTE_CRDS,
   LINKERD_CRDS,
   OSM_CRDS,
   SMI_LINKERD_CRDS,
@@ -19,6 +20,7 @@ import {
   TRAEFIK_CRDS,
 } from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
+import { KUMA_MESH_HTTP_ROUTE_READER, type RouteReader } from '../src/harness/route-readers.js';
 import { itOnMainPass } from './env.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
@@ -26,6 +28,10 @@ interface ProviderCase {
   title: string;
   provider: string;
   crds: string[];
+  /** CRDs (files) the API server must not serve for this case: deleted before it. */
+  withoutCrds?: string[];
+  /** The routing object the weights are read from, when not the provider's usual one. */
+  reader?: RouteReader;
   /** Objects (resource, name) the router must have written, read back from the API server; `NS` is the namespace. */
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
@@ -171,10 +177,24 @@ const CASES: ProviderCase[] = [
     expectWritten: (o) => expect(o.spec).toEqual(USER_MAPPING),
   },
   {
-    title: 'Kuma TrafficRoute (cluster-scoped)',
+    title: 'Kuma TrafficRoute (cluster-scoped), on an API server without the MeshHTTPRoute CRD',
     provider: 'kuma',
     crds: [KUMA_CRDS],
+    withoutCrds: [KUMA_MESH_HTTP_ROUTE_CRDS],
     objects: [[Resources.kumaTrafficRoutes, 'podinfo.NS']],
+    expectWritten: (o) => expect(o.kind).toBe('TrafficRoute'),
+  },
+  {
+    title: 'Kuma MeshHTTPRoute (where the API server serves it)',
+    provider: 'kuma',
+    crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+    reader: KUMA_MESH_HTTP_ROUTE_READER,
+    objects: [[Resources.kumaMeshHttpRoutes, 'podinfo']],
+    expectWritten: (o) => {
+      expect(o.metadata.labels?.['kuma.io/mesh']).toBe('default');
+      expect(o.spec?.targetRef).toEqual({ kind: 'Mesh' });
+      expect((o.spec?.to as { targetRef: unknown }[])[0]!.targetRef).toEqual({ kind: 'MeshService', name: 'podinfo' });
+    },
   },
   {
     title: 'Gloo Edge RouteTable and Upstreams',
@@ -234,6 +254,8 @@ describe.each(CASES)('$title', (c) => {
       prefix: c.provider.replace(/[^a-z0-9]/g, '-'),
       provider: c.provider,
       crds: c.crds,
+      withoutCrds: c.withoutCrds,
+      reader: c.reader,
       spec: c.spec,
       templates: c.templates,
       before: c.before,

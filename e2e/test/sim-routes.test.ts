@@ -2,6 +2,7 @@ import {
   fromApisixRoute,
   fromHTTPProxy,
   fromMappings,
+  fromMeshHttpRoute,
   fromRouteTable,
   fromTraefikService,
   fromTrafficRoute,
@@ -283,5 +284,63 @@ describe('fromMappings (the data-plane stand-in reading Emissary Mappings as Emi
   it("given a clone without the user's Mapping, then the route is not driven", () => {
     const clone = mapping('podinfo-canary', { service: 'podinfo-canary:9898', weight: 30 });
     expect(fromMappings(clone, [clone])).toBeUndefined();
+  });
+});
+
+describe('fromMeshHttpRoute (the data-plane stand-in reading a Kuma MeshHTTPRoute)', () => {
+  const ref = (name: string, weight?: number) => ({ kind: 'MeshService', name, port: 9898, ...(weight !== undefined ? { weight } : {}) });
+  const route = (rules: unknown[], target: unknown = { kind: 'MeshService', name: 'podinfo' }): MeshObject => ({
+    apiVersion: 'kuma.io/v1alpha1',
+    kind: 'MeshHTTPRoute',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: target, rules }] },
+  });
+  const every = { path: { type: 'PathPrefix', value: '/' } };
+
+  it("given an A/B header rule and a weighted catch-all, then matching requests take the first and the rest the catch-all's weights", () => {
+    const t = fromMeshHttpRoute(
+      route([
+        {
+          matches: [{ ...every, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] }],
+          default: { backendRefs: [ref('podinfo-primary', 0), ref('podinfo-canary', 100)] },
+        },
+        { matches: [every], default: { backendRefs: [ref('podinfo-primary', 70), ref('podinfo-canary', 30)] } },
+      ]),
+    )!;
+    expect(t).toMatchObject({ namespace: 'test', apex: 'podinfo' });
+    const backends = (r: ReturnType<typeof req>) => t.rules.find((x) => x.applies(r))?.backends;
+    expect(backends(req({ 'x-canary': 'insider' }))).toEqual([
+      { service: 'podinfo-primary', weight: 0 },
+      { service: 'podinfo-canary', weight: 100 },
+    ]);
+    expect(backends(req({ 'x-canary': 'other' }))).toEqual([
+      { service: 'podinfo-primary', weight: 70 },
+      { service: 'podinfo-canary', weight: 30 },
+    ]);
+  });
+
+  it('given backendRefs without weights and a RequestMirror filter, then each weighs 1 (the CRD default) and the mirror takes its percentage', () => {
+    const t = fromMeshHttpRoute(
+      route([
+        {
+          matches: [every],
+          default: {
+            filters: [{ type: 'RequestMirror', requestMirror: { backendRef: ref('podinfo-canary'), percentage: 25 } }],
+            backendRefs: [ref('podinfo-primary'), ref('podinfo-canary')],
+          },
+        },
+      ]),
+    )!;
+    expect(t.rules[0]).toMatchObject({
+      backends: [
+        { service: 'podinfo-primary', weight: 1 },
+        { service: 'podinfo-canary', weight: 1 },
+      ],
+      mirror: { service: 'podinfo-canary', percent: 25 },
+    });
+  });
+
+  it('given a destination that is not a named MeshService, then it is not driven', () => {
+    expect(fromMeshHttpRoute(route([], { kind: 'Mesh' }))).toBeUndefined();
   });
 });

@@ -4,7 +4,8 @@ import type { KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { createNamespace, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
-import { EMISSARY_CRDS } from '../src/harness/paths.js';
+import { EMISSARY_CRDS, KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS } from '../src/harness/paths.js';
+import { KUMA_MESH_HTTP_ROUTE_READER } from '../src/harness/route-readers.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { HooksProcess } from '../src/harness/hooks-process.js';
 import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
@@ -106,6 +107,47 @@ describe('release strategies', () => {
     expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
   });
 
+  // Writes the MeshHTTPRoute with the same verbs as the Kuma provider case: not run again in the compatibility pass.
+  itOnMainPass(
+    'A/B testing on Kuma (MeshHTTPRoute): the header rule, lower-cased as the CRD requires, sends matched users to the canary, then promotion',
+    async () => {
+      s = await scenario({
+        prefix: 'ab-kuma',
+        provider: 'kuma',
+        crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+        reader: KUMA_MESH_HTTP_ROUTE_READER,
+        spec: {
+          service: {
+            port: 9898,
+            apex: { annotations: { 'sim.tollgate.dev/headers': '{"x-canary":"insider"}', 'sim.tollgate.dev/header-share': '0.3' } },
+          },
+        },
+        analysis: {
+          interval: '2s',
+          iterations: 2,
+          stepWeight: undefined,
+          maxWeight: undefined,
+          match: [{ headers: { 'X-Canary': { exact: 'insider' } } }],
+        },
+      });
+      const from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      const deadline = Date.now() + 60_000;
+      while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const route = await s.client.get<KubeObject & { spec: { to: { rules: Json[] }[] } }>(Resources.kumaMeshHttpRoutes, s.ns, 'podinfo');
+      const [abRule, rest] = route.spec.to[0]!.rules;
+      expect((abRule!.matches as Json[])[0]!.headers).toEqual([{ name: 'x-canary', type: 'Exact', value: 'insider' }]);
+      expect((rest!.default as Json).backendRefs).toEqual([{ kind: 'MeshService', name: 'podinfo-primary', port: 9898, weight: 100 }]);
+      await new Promise((r) => setTimeout(r, 3000));
+      const canary = (await recentRequests(s.ns, 'podinfo')) ?? 0;
+      const primary = (await recentRequests(s.ns, 'podinfo-primary')) ?? 0;
+      expect(canary).toBeGreaterThan(0);
+      expect(primary).toBeGreaterThan(canary);
+      await s.timeline.waitForPhase('Succeeded', 60_000, from);
+    },
+  );
+
   it('blue/green with mirroring on Istio: the canary gets a copy of live traffic while users stay on the primary, then an atomic switch', async () => {
     s = await scenario({
       prefix: 'mirror',
@@ -127,6 +169,41 @@ describe('release strategies', () => {
     expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
     expect(s.timeline.routeWeights).toContain(100);
   });
+  itOnMainPass(
+    'blue/green with mirroring on Kuma: a RequestMirror filter to the canary while users stay on the primary (no partial weight), then the switch',
+    async () => {
+      s = await scenario({
+        prefix: 'mirror-kuma',
+        provider: 'kuma',
+        crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+        reader: KUMA_MESH_HTTP_ROUTE_READER,
+        analysis: { interval: '2s', iterations: 2, stepWeight: undefined, maxWeight: undefined, mirror: true, mirrorWeight: 100 },
+      });
+      s.timeline.routeWeights.length = 0;
+      const from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      const deadline = Date.now() + 60_000;
+      let filters: Json[] | undefined;
+      while (!filters && Date.now() < deadline) {
+        const route = await s.client.get<KubeObject & { spec: { to: { rules: { default: Json }[] }[] } }>(
+          Resources.kumaMeshHttpRoutes,
+          s.ns,
+          'podinfo',
+        );
+        filters = route.spec.to[0]!.rules[0]!.default.filters as Json[] | undefined;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(filters).toEqual([
+        {
+          type: 'RequestMirror',
+          requestMirror: { backendRef: { kind: 'MeshService', name: 'podinfo-canary', port: 9898, weight: 1 }, percentage: 100 },
+        },
+      ]);
+      await s.timeline.waitForPhase('Succeeded', 60_000, from);
+      expect(await requests(s.ns, 'podinfo')).toBeGreaterThan(0);
+      expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+    },
+  );
 });
 
 describe('blue/green on the kubernetes provider, tested by a load test from the hooks service', () => {

@@ -1,5 +1,5 @@
 import type { CanarySpec, KubeObject } from '../src/api/types.js';
-import { Resources, type ResourceType } from '../src/kube/resources.js';
+import { resourceKey, Resources, type ResourceType } from '../src/kube/resources.js';
 import { routesFor } from '../src/meshes/router.js';
 import { aCanary, aDeployment, NS, World } from './fakes/world.js';
 
@@ -24,6 +24,10 @@ interface Case {
    * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
    */
   weight: (w: World) => number | undefined;
+  /** Resources the API server does not serve (their CRDs are not installed), e.g. MeshHTTPRoute for the TrafficRoute case. */
+  notServed?: ResourceType[];
+  /** A label of the case's title, when a provider has several. */
+  variant?: string;
 }
 
 type Entries = Record<string, unknown>[];
@@ -188,6 +192,23 @@ const CASES: Case[] = [
   },
   {
     provider: 'kuma',
+    variant: 'MeshHTTPRoute',
+    analysis: {},
+    spec: {},
+    objects: ['MeshHTTPRoute podinfo'],
+    /** to[].rules[].default.backendRefs[] of the MeshService names and weights. */
+    weight: (w) => {
+      const mhr = w.kube.get<Obj>(Resources.kumaMeshHttpRoutes, NS, 'podinfo');
+      const rule = list(list(mhr?.spec.to)[0]?.rules)[0];
+      const backendRefs = list((rule?.default as Record<string, unknown> | undefined)?.backendRefs);
+      const of = (name: string) => backendRefs.find((b) => b.name === name)?.weight;
+      return mhr ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
+    provider: 'kuma',
+    variant: 'TrafficRoute (no MeshHTTPRoute served)',
+    notServed: [Resources.kumaMeshHttpRoutes],
     analysis: {},
     spec: {},
     objects: ['TrafficRoute podinfo.test'],
@@ -233,6 +254,7 @@ function worldFor(c: Case, extra: Partial<CanarySpec> = {}): World {
   const w = new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
   if (c.ingress) w.kube.put(Resources.ingresses, c.ingress);
   if (c.apisixRoute) w.kube.put(Resources.apisixRoutes, c.apisixRoute);
+  for (const r of c.notServed ?? []) w.kube.notServed.add(resourceKey(r));
   return w;
 }
 const weightOf = (w: World, c: Case): number | undefined => c.weight(w);
@@ -243,7 +265,9 @@ async function initialized(w: World): Promise<void> {
   expect(w.canary.status?.phase).toBe('Initialized');
 }
 
-describe.each(CASES)('given a Canary with provider $provider', (c) => {
+const TITLED = CASES.map((c) => ({ ...c, title: c.variant ? `${c.provider} (${c.variant})` : c.provider }));
+
+describe.each(TITLED)('given a Canary with provider $title', (c) => {
   it('when initialized, then the router objects send all traffic to the primary and no Istio object exists', async () => {
     const w = worldFor(c);
     await initialized(w);

@@ -136,13 +136,13 @@ describe('validateCanary errors', () => {
       'A/B testing on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, match }),
       'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, alb, emissary or ambassador',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
     ],
     [
       'mirroring on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, mirror: true }),
       'kubernetes',
-      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, emissary or ambassador',
+      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador',
     ],
     [
       'session affinity on kubernetes as the default provider',

@@ -86,6 +86,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   apisixroutes (apisix)      list, watch (the route of spec.routeRef and its clone); create, update, delete (the clone)
   trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
                              it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
+  meshhttproutes (kuma)      namespaced, in the Canary's namespace (written where the cluster serves it, instead of trafficroutes)
   ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
   mappings (emissary)        list, watch (the user's Mappings of service.mappings and their clones); create, update, delete (the clones)
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
@@ -181,7 +182,7 @@ per namespace.
 {{- end }}
 {{- if has "kuma" $meshes }}
 - apiGroups: [kuma.io]
-  resources: [trafficroutes]
+  resources: [trafficroutes, meshhttproutes]
   verbs: [list, watch, create, update, delete]
 {{- end }}
 {{- if has "emissary" $meshes }}

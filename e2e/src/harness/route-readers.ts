@@ -6,6 +6,7 @@ import {
   fromHTTPProxy,
   fromMappings,
   fromHttpRoute,
+  fromMeshHttpRoute,
   fromNginxCanary,
   fromRouteTable,
   fromSkipperCanary,
@@ -36,8 +37,12 @@ export interface RouteReader {
     | 'apisix'
     | 'kuma'
     | 'alb'
-    | 'emissary';
+    | 'emissary'
+    | 'kuma-mesh-http-route';
 }
+
+/** Kuma's MeshHTTPRoute, which the kuma provider writes where the API server serves it (TrafficRoute otherwise). */
+export const KUMA_MESH_HTTP_ROUTE_READER: RouteReader = { resource: Resources.kumaMeshHttpRoutes, kind: 'kuma-mesh-http-route' };
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
   if (provider === 'kubernetes') return undefined;
@@ -87,6 +92,8 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromTraefikService(o);
     case 'kuma':
       return fromTrafficRoute(o);
+    case 'kuma-mesh-http-route':
+      return fromMeshHttpRoute(o);
     case 'apisix':
       return fromApisixRoute(o);
     case 'gloo':

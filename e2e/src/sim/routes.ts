@@ -335,6 +335,29 @@ export function fromTrafficRoute(route: MeshObject): RouteTable | undefined {
   return { namespace: dest.namespace, apex: dest.service, rules: [{ applies: () => true, backends }] };
 }
 
+/**
+ * Kuma MeshHTTPRoute: traffic to its first to[] entry's MeshService (a Kubernetes Service of the route's namespace),
+ * each rule's matches (Gateway API's shape) and default.backendRefs (weight 1 when unset, as the CRD defaults it),
+ * mirrored by a RequestMirror filter (percentage, all when unset). Rules are taken in order: Kuma picks the most
+ * specific match, which for the operator's routes (an A/B header rule before the catch-all) is the same.
+ */
+export function fromMeshHttpRoute(route: MeshObject): RouteTable | undefined {
+  const to = ((route.spec?.to ?? []) as Json[])[0];
+  const target = to?.targetRef as { kind?: string; name?: string } | undefined;
+  if (target?.kind !== 'MeshService' || !target.name) return undefined;
+  const rules = ((to!.rules ?? []) as Json[]).map((r): Rule => {
+    const conf = (r.default ?? {}) as Json;
+    const mirror = ((conf.filters ?? []) as Json[]).find((f) => f.type === 'RequestMirror')?.requestMirror as Json | undefined;
+    const mirrorRef = mirror?.backendRef as { name?: string } | undefined;
+    return {
+      applies: httpRouteMatcher(r.matches as Json[] | undefined),
+      backends: ((conf.backendRefs ?? []) as Json[]).map((b) => ({ service: String(b.name), weight: Number(b.weight ?? 1) })),
+      ...(mirrorRef?.name ? { mirror: { service: mirrorRef.name, percent: Number(mirror?.percentage ?? 100) } } : {}),
+    };
+  });
+  return { namespace: route.metadata.namespace!, apex: target.name, rules };
+}
+
 const ALB = 'alb.ingress.kubernetes.io';
 type AlbPath = { backend?: { service?: { name?: string; port?: { name?: string } } } };
 

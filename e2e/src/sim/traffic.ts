@@ -13,6 +13,7 @@ import {
   fromHTTPProxy,
   fromMappings,
   fromHttpRoute,
+  fromMeshHttpRoute,
   fromRouteTable,
   fromTraefikService,
   fromTrafficRoute,
@@ -46,6 +47,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   { resource: Resources.kumaTrafficRoutes, read: (o) => fromTrafficRoute(o) },
   // The Mappings of one route together (the user's and the canary's clone), as Emissary groups them.
   { resource: Resources.emissaryMappings, read: (o, d) => fromMappings(o, d.objects(Resources.emissaryMappings, o.metadata.namespace!)) },
+  { resource: Resources.kumaMeshHttpRoutes, read: (o) => fromMeshHttpRoute(o) },
   { resource: Resources.glooRouteTables, read: (o, d) => fromRouteTable(o, (ns, name) => serviceOfUpstream(d.upstream(ns, name))) },
   {
     resource: Resources.appMeshVirtualRouters,
@@ -66,7 +68,7 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
  * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
- * TraefikService, Gloo RouteTable, APISIX route clone, Kuma TrafficRoute, Emissary Mappings) it sends synthetic user
+ * TraefikService, Gloo RouteTable, APISIX route clone, Kuma TrafficRoute or MeshHTTPRoute, Emissary Mappings) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.

@@ -67,4 +67,5 @@ export const Resources = {
   apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
   emissaryMappings: named('getambassador.io', 'v3alpha1', 'mappings', 'Mapping'),
   kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
+  kumaMeshHttpRoutes: named('kuma.io', 'v1alpha1', 'meshhttproutes', 'MeshHTTPRoute'),
 } as const satisfies Record<string, ResourceType>;

@@ -37,6 +37,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.apisixRoutes)]: 'apisix/apisix.apache.org_apisixroutes.yaml',
   [resourceKey(Resources.kumaTrafficRoutes)]: 'kuma/kuma.io_trafficroutes.yaml',
   [resourceKey(Resources.emissaryMappings)]: 'emissary/mappings.yaml',
+  [resourceKey(Resources.kumaMeshHttpRoutes)]: 'kuma/kuma.io_meshhttproutes.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

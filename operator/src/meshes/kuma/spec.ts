@@ -1,5 +1,6 @@
 import type { Canary } from '../../api/types.js';
-import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
+import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import { unconvertibleAbFields } from './mesh-http-route.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -15,7 +16,7 @@ export const MESH_ANNOTATION = 'kuma.io/mesh';
 
 const SERVICE_TAG = 'kuma.io/service';
 
-/** Service fields the TrafficRoute does not carry. */
+/** Service fields neither the MeshHTTPRoute nor the TrafficRoute carries. */
 const NOT_APPLIED = ROUTING_FIELDS;
 
 /**
@@ -58,8 +59,17 @@ export function routesOfTrafficRoute(canary: Canary, spec: Json | undefined): Ro
   return routesOfWeights(Number(p.weight ?? 0), Number(c.weight ?? 0));
 }
 
-/** Service fields the TrafficRoute does not carry: a notice. */
-export function validateForKuma(canary: Canary): RouterValidation {
-  const where = `the TrafficRoute ${trafficRouteName(canary)} only splits the apex Service's traffic`;
-  return { errors: [], notices: notAppliedNotice(canary, 'kuma', NOT_APPLIED, where) };
+/**
+ * Service fields neither route carries: a notice; analysis.match fields a MeshHTTPRoute cannot express: errors. That
+ * a TrafficRoute cannot match or mirror at all is known only once the router has seen what the cluster serves
+ * (KumaRouter refuses it then).
+ */
+export function validateForKuma(canary: Canary, strategy: RouteStrategy): RouterValidation {
+  const names = serviceNames(canary);
+  const where = `the MeshHTTPRoute ${canary.metadata.namespace}/${names.apex} (or, where it is not served, the TrafficRoute ${trafficRouteName(canary)}) only routes the apex Service's traffic`;
+  const lost = strategy.strategy === 'ab-testing' ? unconvertibleAbFields(canary, strategy) : [];
+  return {
+    errors: lost.length ? [`analysis.match fields ${lost.join(', ')} cannot be expressed in a Kuma MeshHTTPRoute`] : [],
+    notices: notAppliedNotice(canary, 'kuma', NOT_APPLIED, where),
+  };
 }
