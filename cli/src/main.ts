@@ -442,6 +442,8 @@ function report(err: unknown, { io, prog }: Deps, server = ''): number {
   }
   const connection = err instanceof Error && err.name === 'KubeConnectionError';
   io.stderr(`error: ${describeError(err)}${connection && server ? ` (server ${server})` : ''}`);
+  // An error nobody expected: with TOLLGATE_DEBUG set, its stack too, for a bug report.
+  if (process.env.TOLLGATE_DEBUG && err instanceof Error && err.stack) io.stderr(err.stack);
   return EXIT.ERROR;
 }
 
