@@ -444,6 +444,42 @@ describe('given a Canary with revertOnDeletion', () => {
     expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Terminating', 'Terminated']));
   });
 
+  it("given an apex Service Flagger had adopted (it selects the primary's pods), then on deletion it selects the target, not the primary", async () => {
+    const w = new World();
+    w.kube.put(Resources.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'podinfo', namespace: NS },
+      spec: { selector: { app: 'podinfo-primary' }, ports: [{ port: 9898 }] },
+    });
+    w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    deleteCanary(w);
+    await w.tick(0);
+    const apex = w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!;
+    expect(apex.spec.selector).toEqual({ app: 'podinfo' });
+  });
+
+  it("given a VirtualService Flagger had adopted (its original spec in Flagger's annotation), then on deletion it gets that original back", async () => {
+    const w = new World();
+    const original = { hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo' } }] }] };
+    w.kube.put(Resources.virtualServices, {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: {
+        name: 'podinfo',
+        namespace: NS,
+        annotations: { 'flagger.kubernetes.io/original-configuration': JSON.stringify(original) },
+      },
+      spec: { hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo-primary' }, weight: 100 }] }] },
+    });
+    w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    deleteCanary(w);
+    await w.tick(0);
+    expect(w.kube.get<KubeObject & { spec: unknown }>(Resources.virtualServices, NS, 'podinfo')!.spec).toEqual(original);
+  });
+
   it('when revertOnDeletion is turned off, then the finalizer is removed', async () => {
     const w = new World().apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
     await initialized(w);

@@ -29,7 +29,7 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     { namespace: canary.metadata.namespace!, name: g.name },
     (live) => {
       const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
-      const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
+      const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: originalSpecOf(live) } : {}) };
       return {
         apiVersion: apiVersionOf(g.resource),
         kind: g.resource.kind,
@@ -46,6 +46,12 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     signal,
   );
 }
+
+/** Where Flagger keeps the spec of an object it adopted, before its own routes (fluxcd/flagger pkg/router/istio.go). */
+const FLAGGER_ORIGINAL = 'flagger.kubernetes.io/original-configuration';
+
+/** The spec an adopted object goes back to: the one Flagger recorded when Flagger had adopted it, else the live one. */
+const originalSpecOf = (live: Obj): string => live.metadata.annotations?.[FLAGGER_ORIGINAL] ?? JSON.stringify(live.spec ?? {});
 
 /** The spec of a generated object, from the informer cache. */
 export async function liveSpec(

@@ -2,6 +2,7 @@ import { ANNOTATIONS, LABELS, primaryName } from '@tollgate/contract/metadata';
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
+import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
@@ -74,6 +75,19 @@ export class ConfigTracker {
       const copy = primaryCopyOf(ref.kind, source, live, canary, owner);
       if (!live) await this.deps.client.create(resource, copy, signal);
       else await this.deps.client.replace(resource, copy, signal);
+    }
+  }
+
+  /** The -primary copies a flagger.app Canary controls move to this Canary (kube/takeover.ts); their content is left as it is. */
+  async takeOver(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
+    const ns = canary.metadata.namespace!;
+    for (const ref of tracked.refs) {
+      const name = primaryName(ref.name);
+      const live = await this.get(ns, { ...ref, name });
+      const owners = live && ownersAfterTakeover(live.metadata, canary, owner, `${ref.kind === 'secret' ? 'Secret' : 'ConfigMap'} ${name}`);
+      if (!owners) continue;
+      const patch = { metadata: { resourceVersion: live.metadata.resourceVersion, ownerReferences: owners } };
+      await this.deps.client.patch(resourceOf(ref.kind), ns, name, patch, { type: 'merge', signal });
     }
   }
 
