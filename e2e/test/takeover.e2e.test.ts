@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANNOTATIONS } from '@tollgate/contract/metadata';
@@ -16,6 +17,37 @@ import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { getCanary, primaryTraffic } from './helpers.js';
 
 const CRD = path.join(ROOT, 'e2e', 'flagger-takeover', 'flagger-canary-crd.yaml');
+const CLI_MAIN = path.join(ROOT, 'cli', 'dist', 'main.js');
+
+/** `tollgate migrate flagger podinfo -n ns ...`, run to its end. */
+function migrate(ns: string, ...flags: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'migrate', 'flagger', 'podinfo', '-n', ns, '--timeout', '90s', ...flags], {
+      env: { ...process.env, KUBECONFIG: envInfo().kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A stand-in for Flagger's own Deployment, labelled as its Helm chart labels it (no container port: no app runs). */
+const flaggerDeployment = (ns: string): Deployment => {
+  const d = sampleDeployment(ns, 'flagger');
+  d.metadata.labels = { 'app.kubernetes.io/name': 'flagger' };
+  d.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'flagger' } };
+  d.spec.template.metadata = { labels: { 'app.kubernetes.io/name': 'flagger' } };
+  d.spec.template.spec.containers[0]!.ports = [];
+  return d;
+};
 
 /** What must not move during a takeover: the primary's ReplicaSets (pod-template-hash), its pods, its generation. */
 async function primaryPods(kube: KubeClient, ns: string): Promise<{ hashes: string[]; pods: string[]; generation?: number }> {
@@ -50,6 +82,7 @@ describe('taking over a Canary Flagger initialized (Istio)', () => {
     await createNamespace(kube, ns);
     const target = sampleDeployment(ns, 'podinfo', {}, 0);
     await kube.create(Resources.deployments, target);
+    await kube.create(Resources.deployments, flaggerDeployment(ns));
     const flagger = await kube.create<Canary>(FLAGGER_CANARIES, flaggerCanary(tollgate()));
     await kube.replaceStatus(FLAGGER_CANARIES, { ...flagger, status: initializedStatus('5d8c7b9f6') });
     leftovers = flaggerLeftovers(flagger, target);
@@ -91,9 +124,36 @@ describe('taking over a Canary Flagger initialized (Istio)', () => {
     }
   });
 
-  it('takes over with the annotation: ownership moves, no pod restarts, no weight changes, Initialized', async () => {
-    await kube.patch(Resources.canaries, ns, 'podinfo', { metadata: { annotations: { [ANNOTATIONS.takeover]: 'podinfo' } } });
-    await timeline.waitForPhase('Initialized', 60_000);
+  it('tollgate migrate flagger refuses while a Flagger Deployment has replicas, and its dry run changes nothing', async () => {
+    const refused = await migrate(ns, '--dry-run');
+    expect(refused.stderr).toContain(`Flagger runs: ${ns}/flagger`);
+    expect(refused.code).toBe(1);
+    await kube.patch(Resources.deployments, ns, 'flagger', { spec: { replicas: 0 } });
+    await waitFor(
+      'Flagger scaled to zero',
+      async () => !(await kube.get<Deployment>(Resources.deployments, ns, 'flagger')).status?.replicas,
+      60_000,
+    );
+    const plan = await migrate(ns, '--dry-run');
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toContain(
+      `Plan (dry run, nothing changed) for the flagger.app Canary ${ns}/podinfo (phase Initialized, canary weight 0)`,
+    );
+    expect(plan.stderr).toContain(`Flagger is scaled to zero: ${ns}/flagger`);
+    expect(plan.stderr).toContain('propagationPolicy Orphan');
+    expect(plan.stdout).toContain(`${ANNOTATIONS.takeover}: podinfo`);
+    expect(plan.stdout).toContain('apiVersion: tollgate.dev/v1beta1');
+    expect((await getCanary(kube, ns)).metadata.annotations?.[ANNOTATIONS.takeover]).toBeUndefined();
+    expect(await kube.get(FLAGGER_CANARIES, ns, 'podinfo')).toBeDefined();
+  });
+
+  it("tollgate migrate flagger takes over: ownership moves, no pod restarts, no weight changes, Flagger's Canary goes and nothing is collected", async () => {
+    const done = await migrate(ns);
+    expect(done.stderr).toContain('4. deleted the flagger.app Canary podinfo (orphan propagation)');
+    expect(done.code).toBe(0);
+    expect(timeline.phases.some((p) => p.phase === 'Initialized')).toBe(true);
+    await expect(kube.get(FLAGGER_CANARIES, ns, 'podinfo')).rejects.toMatchObject({ status: 404 });
+    await new Promise((r) => setTimeout(r, 3000));
     for (const o of leftovers) {
       const live = await kube.get<KubeObject>(o.resource, ns, o.body.metadata.name!);
       expect(controllerOf(live)).toBe('tollgate.dev/v1beta1/podinfo');
@@ -101,18 +161,7 @@ describe('taking over a Canary Flagger initialized (Istio)', () => {
     }
     expect(await primaryPods(kube, ns)).toEqual(before);
     expect(timeline.routeWeights.every((w) => w === 0)).toBe(true);
-    const c = await getCanary(kube, ns);
-    expect(c.status?.canaryWeight).toBe(0);
-  });
-
-  it("deleting Flagger's Canary (finalizer removed, orphan propagation) reverts and collects nothing", async () => {
-    await kube.patch(FLAGGER_CANARIES, ns, 'podinfo', { metadata: { finalizers: null } });
-    await kube.delete(FLAGGER_CANARIES, ns, 'podinfo', { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' });
-    await waitFor('Flagger Canary gone', async () => !(await kube.get(FLAGGER_CANARIES, ns, 'podinfo').catch(() => undefined)), 30_000);
-    await new Promise((r) => setTimeout(r, 3000));
-    for (const o of leftovers) await kube.get(o.resource, ns, o.body.metadata.name!);
-    expect(await primaryPods(kube, ns)).toEqual(before);
-    expect(timeline.routeWeights.every((w) => w === 0)).toBe(true);
+    expect((await getCanary(kube, ns)).status?.canaryWeight).toBe(0);
   });
 
   it('promotes the next release', async () => {
