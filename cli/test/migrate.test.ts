@@ -47,13 +47,13 @@ describe('flaggerVerdict', () => {
 });
 
 describe('phaseRefusal', () => {
-  it.each(['Initialized', 'Succeeded'])('given a Canary %s, then it can be taken over', (phase) => {
+  it.each(['Initialized', 'Succeeded', 'Progressing'])('given a Canary %s, then it can be taken over', (phase) => {
     expect(phaseRefusal(flagger({ phase } as Canary['status']))).toBeUndefined();
   });
 
-  it('given a release in progress, a failed one or no status, then it is refused saying why', () => {
-    expect(phaseRefusal(flagger({ phase: 'Progressing', canaryWeight: 20 } as Canary['status']))).toMatch(
-      /^the flagger.app Canary is Progressing at canary weight 20: only an Initialized or Succeeded Canary/,
+  it('given a release waiting for promotion, a failed one or no status, then it is refused saying why', () => {
+    expect(phaseRefusal(flagger({ phase: 'WaitingPromotion', canaryWeight: 60 } as Canary['status']))).toMatch(
+      /^the flagger.app Canary is WaitingPromotion at canary weight 60: only an Initialized, Succeeded or Progressing Canary/,
     );
     expect(phaseRefusal(flagger({ phase: 'Failed' } as Canary['status']))).toMatch(/target carries a revision the primary does not run/);
     expect(phaseRefusal(flagger(undefined))).toMatch(/^the flagger.app Canary is not initialized/);

@@ -9,7 +9,13 @@ import { Resources, type ResourceType } from '@tollgate/operator/kube/resources'
 import { installCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { canaryFor, createNamespace, sampleDeployment, setEnv } from '../src/harness/fixtures.js';
-import { FLAGGER_CANARIES, flaggerCanary, flaggerLeftovers, initializedStatus } from '../src/harness/flagger-leftovers.js';
+import {
+  FLAGGER_CANARIES,
+  flaggerCanary,
+  flaggerLeftovers,
+  initializedStatus,
+  progressingStatus,
+} from '../src/harness/flagger-leftovers.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { ROOT } from '../src/harness/paths.js';
@@ -169,6 +175,62 @@ describe('taking over a Canary Flagger initialized (Istio)', () => {
     await setEnv(kube, ns, 'podinfo', { VERSION: 'v2' });
     await timeline.waitForPhase('Succeeded', 120_000, from);
     expect(timeline.routeWeights.filter((w) => w > 0)).toEqual([20, 40, 60]);
+    const primary = await kube.get<Deployment>(Resources.deployments, ns, 'podinfo-primary');
+    expect(primary.spec.template.spec.containers[0]!.env).toContainEqual({ name: 'VERSION', value: 'v2' });
+  });
+});
+
+describe('taking over a release Flagger left at canary weight 20 (Istio)', () => {
+  let kube: KubeClient;
+  let ns: string;
+  let timeline: Timeline;
+  let operator: OperatorProcess;
+  let before: Awaited<ReturnType<typeof primaryPods>>;
+
+  beforeAll(async () => {
+    kube = await client();
+    await installCrds(kube, [CRD]);
+    ns = uniqueNs('takeover-mid');
+    await createNamespace(kube, ns);
+    await kube.create(Resources.deployments, sampleDeployment(ns, 'podinfo', { VERSION: 'v2' }, 1));
+    const flagger = await kube.create<Canary>(FLAGGER_CANARIES, flaggerCanary(canaryFor('istio', ns, 'podinfo')));
+    await kube.replaceStatus(FLAGGER_CANARIES, { ...flagger, status: progressingStatus('7f9c4d8b5', '5d8c7b9f6', 20) });
+    for (const o of flaggerLeftovers(flagger, sampleDeployment(ns, 'podinfo'), 20)) await kube.create(o.resource, o.body);
+    await waitFor(
+      'the primary and the canary available',
+      async () => {
+        const [p, t] = await Promise.all(['podinfo-primary', 'podinfo'].map((n) => kube.get<Deployment>(Resources.deployments, ns, n)));
+        return p!.status?.availableReplicas === 1 && t!.status?.availableReplicas === 1;
+      },
+      60_000,
+    );
+    timeline = new Timeline(kube, ns, 'podinfo');
+    await timeline.start();
+    await primaryTraffic(ns);
+    before = await primaryPods(kube, ns);
+    const logDir = path.join(RUN_DIR, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir });
+    operator.start();
+  });
+
+  afterAll(async () => {
+    timeline?.stop();
+    await operator?.stop();
+    kube?.close();
+  });
+
+  it('tollgate migrate flagger resumes it at weight 20, with no restart and no weight change, and promotes it', async () => {
+    const atTakeover = timeline.waitForPhase('Progressing', 60_000).then(() => primaryPods(kube, ns));
+    const done = await migrate(ns);
+    expect(await atTakeover).toEqual(before);
+    expect(done.stderr).toContain('2. the operator took the objects over: Progressing at canary weight 20');
+    expect(done.code).toBe(0);
+    const resumed = timeline.phases.find((p) => p.phase === 'Progressing');
+    expect(resumed?.weight).toBe(20);
+    expect(timeline.routeWeights[0]).toBe(20);
+    await timeline.waitForPhase('Succeeded', 120_000);
+    expect(timeline.routeWeights.filter((w, i, all) => i === 0 || w !== all[i - 1])).toEqual([20, 40, 60, 0]);
     const primary = await kube.get<Deployment>(Resources.deployments, ns, 'podinfo-primary');
     expect(primary.spec.template.spec.containers[0]!.env).toContainEqual({ name: 'VERSION', value: 'v2' });
   });

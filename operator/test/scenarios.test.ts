@@ -812,3 +812,53 @@ describe('given session affinity on Istio', () => {
     expect(http[0]!.route[0]!.headers?.response.add['Set-Cookie']).toBe(`${cookie}; Max-Age=-1; Path=/`);
   });
 });
+
+describe('given what Flagger left of a release at canary weight 20 (a primary of its own, the target running)', () => {
+  const flaggerOwner = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'uid-flagger', controller: true };
+  function flaggerWorld(annotations: Record<string, string>): World {
+    const w = new World();
+    const primary = aDeployment('podinfo-primary');
+    primary.metadata.ownerReferences = [flaggerOwner];
+    primary.metadata.labels = { app: 'podinfo-primary' };
+    primary.spec.selector = { matchLabels: { app: 'podinfo-primary' } };
+    primary.spec.template.metadata = { labels: { app: 'podinfo-primary' }, annotations: { 'flagger-id': 'f0' } };
+    w.kube.put(Resources.deployments, primary);
+    const route = (host: string, weight: number): unknown => ({ destination: { host, port: { number: 9898 } }, weight });
+    w.kube.put(Resources.virtualServices, {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'podinfo', namespace: NS, ownerReferences: [flaggerOwner] },
+      spec: { hosts: ['podinfo'], gateways: ['mesh'], http: [{ route: [route('podinfo-primary', 80), route('podinfo-canary', 20)] }] },
+    });
+    const canary = aCanary();
+    canary.metadata.annotations = annotations;
+    return w.apply(aDeployment('podinfo', { VERSION: 'v2' }), canary);
+  }
+
+  it("when the Canary does not name Flagger's, then it stalls (Conflict) and writes none of Flagger's objects", async () => {
+    const w = flaggerWorld({});
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'Conflict' });
+    expect(w.vsWeight()).toBe(20);
+    expect(w.kube.get<KubeObject>(Resources.virtualServices, NS, 'podinfo')!.metadata.ownerReferences).toEqual([flaggerOwner]);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([flaggerOwner]);
+  });
+
+  it("when it takes Flagger's over, then the release goes on from 20: the target keeps running, the primary's template is untouched", async () => {
+    const w = flaggerWorld({ 'tollgate.dev/takeover': 'podinfo' });
+    const template = w.deployment('podinfo-primary')!.spec.template;
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
+    expect(w.vsWeight()).toBe(20);
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(2);
+    expect(w.deployment('podinfo-primary')!.spec.template).toEqual(template);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: 'tollgate.dev/v1beta1', controller: true }),
+    ]);
+    expect(w.events.map((e) => e.reason)).toContain('Resumed');
+    await w.tick();
+    expect(w.vsWeight()).toBe(45);
+  });
+});

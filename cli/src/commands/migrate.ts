@@ -135,14 +135,19 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-/** Until the operator reports the Canary Initialized (or Succeeded); a Stalled condition or the timeout ends it. */
+/**
+ * Until the operator has initialized the Canary (Initialized, or Progressing when it resumed Flagger's release); a
+ * Stalled condition or the timeout ends it.
+ */
 async function waitTakenOver(ctx: Context, o: MigrateOptions): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   while (!ctx.signal.aborted) {
     const c = await ctx.kube.get<Canary>(Resources.canaries, ctx.namespace, o.name, ctx.signal);
     const phase = c.status?.phase ?? '';
-    if (phase === 'Initialized' || phase === 'Succeeded') {
-      ctx.io.stderr(`2. the operator took the objects over: ${phase}`);
+    if (phase !== '' && phase !== 'Initializing') {
+      ctx.io.stderr(
+        `2. the operator took the objects over: ${phase}${phase === 'Progressing' ? ` at canary weight ${c.status?.canaryWeight ?? 0}` : ''}`,
+      );
       return;
     }
     const stalled = c.status?.conditions?.find((x) => x.type === 'Stalled' && x.status === 'True');

@@ -39,17 +39,20 @@ export function flaggerVerdict(scan: FlaggerScan): FlaggerVerdict {
   return { info: `Flagger is scaled to zero: ${scan.deployments.map(where).join(', ')}` };
 }
 
-/** Phases in which the objects Flagger left are those of a promoted revision with all traffic on the primary. */
-const TAKEN_OVER_AT_REST = new Set(['Initialized', 'Succeeded']);
+/**
+ * Phases taken over: at rest (a promoted revision, all traffic on the primary), or Progressing, which the operator
+ * resumes at the weight the routes carry.
+ */
+const TAKEN_OVER = new Set(['Initialized', 'Succeeded', 'Progressing']);
 
 /** Why the Flagger Canary cannot be taken over in its phase; undefined when it can. */
 export function phaseRefusal(flagger: Canary): string | undefined {
   const phase = flagger.status?.phase ?? '';
-  if (TAKEN_OVER_AT_REST.has(phase)) return undefined;
+  if (TAKEN_OVER.has(phase)) return undefined;
   const weight = flagger.status?.canaryWeight ?? 0;
   if (phase === 'Failed')
     return `the flagger.app Canary is Failed: its target carries a revision the primary does not run. Set the target back to the primary's revision (kubectl rollout undo, or your GitOps source), or take over after a release Flagger promoted`;
-  return `the flagger.app Canary is ${phase || 'not initialized'}${weight ? ` at canary weight ${weight}` : ''}: only an Initialized or Succeeded Canary (all traffic on the primary) is taken over; a release in progress is not resumed yet`;
+  return `the flagger.app Canary is ${phase || 'not initialized'}${weight ? ` at canary weight ${weight}` : ''}: only an Initialized, Succeeded or Progressing Canary is taken over; scale Flagger up until the phase is one of them, then down again`;
 }
 
 /** Metadata of Flagger's Canary that is not the user's: kubectl's and Flux's records, Flagger's finalizer. */

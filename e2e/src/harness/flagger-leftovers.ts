@@ -44,6 +44,30 @@ export function flaggerCanary(tollgate: Canary): Canary {
   };
 }
 
+/** The status of a release in progress at a weight (pkg/canary/status.go setStatusWeight, MakeStatusConditions). */
+export function progressingStatus(hash: string, promotedHash: string, canaryWeight: number): Canary['status'] {
+  const now = new Date().toISOString();
+  return {
+    phase: 'Progressing',
+    canaryWeight,
+    failedChecks: 0,
+    iterations: 0,
+    lastAppliedSpec: hash,
+    lastPromotedSpec: promotedHash,
+    lastTransitionTime: now,
+    conditions: [
+      {
+        type: 'Promoted',
+        status: 'Unknown',
+        lastUpdateTime: now,
+        lastTransitionTime: now,
+        reason: 'Progressing',
+        message: 'New revision detected, progressing canary analysis.',
+      },
+    ],
+  } as Canary['status'];
+}
+
 /** The status Flagger writes once initialized (pkg/canary/status.go syncCanaryStatus, MakeStatusConditions). */
 export function initializedStatus(hash: string): Canary['status'] {
   const now = new Date().toISOString();
@@ -77,8 +101,12 @@ const controllerRef = (c: Canary): OwnerReference => ({
   blockOwnerDeletion: true,
 });
 
-/** Every object Flagger generated for the Canary (created after it, so that they carry its uid). */
-export function flaggerLeftovers(c: Canary, target: Deployment): { resource: ResourceType; body: KubeObject }[] {
+/**
+ * Every object Flagger generated for the Canary (created after it, so that they carry its uid): the primary runs the
+ * promoted revision (`promoted`: the target as it was when promoted), the routes give the canary `canaryWeight`.
+ */
+export function flaggerLeftovers(c: Canary, promoted: Deployment, canaryWeight = 0): { resource: ResourceType; body: KubeObject }[] {
+  const target = promoted;
   const ns = c.metadata.namespace!;
   const owner = [controllerRef(c)];
   const app = target.spec.selector.matchLabels!.app!;
@@ -140,7 +168,7 @@ export function flaggerLeftovers(c: Canary, target: Deployment): { resource: Res
         spec: {
           hosts: [apex],
           gateways: ['mesh'],
-          http: [{ route: [destination(`${apex}-primary`, 100), destination(`${apex}-canary`, 0)] }],
+          http: [{ route: [destination(`${apex}-primary`, 100 - canaryWeight), destination(`${apex}-canary`, canaryWeight)] }],
         },
       } as KubeObject,
     },

@@ -144,6 +144,10 @@ export class WorkloadTarget<W extends Workload> implements Target {
     return problemsOfPods(pods.filter((p) => selectorMatches(w.spec.selector, p.metadata.labels)));
   }
 
+  canaryRunning(canary: Canary): boolean {
+    return this.k.scalePatch(this.target(canary), true, this.primary(canary)) === undefined;
+  }
+
   async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {
     const w = this.target(canary);
     const patch = this.k.scalePatch(w, up, this.primary(canary));
