@@ -586,6 +586,55 @@ describe('given a target that uses a ConfigMap and a Secret', () => {
   });
 });
 
+describe('given the -primary ConfigMap and Secret copies and the primary Flagger made, and a Canary taking them over', () => {
+  it('then their controller ownerReference moves to the Canary and their content and the primary stay as they are', async () => {
+    const w = new World();
+    const flaggerOwner = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'uid-flagger', controller: true };
+    const shared = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'other', uid: 'uid-other', controller: false };
+    w.kube.put(Resources.configMaps, cm('settings', { mode: 'a' }));
+    w.kube.put(Resources.configMaps, {
+      ...cm('settings-primary', { mode: 'a' }),
+      metadata: { name: 'settings-primary', namespace: NS, ownerReferences: [flaggerOwner, shared] },
+    });
+    const secret = (name: string, owners?: object[]): KubeObject =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS, ...(owners ? { ownerReferences: owners } : {}) },
+        type: 'Opaque',
+        data: { k: 'dg==' },
+      }) as KubeObject;
+    w.kube.put(Resources.secrets, secret('creds'));
+    w.kube.put(Resources.secrets, secret('creds-primary', [flaggerOwner]));
+    const target = aDeployment();
+    target.spec.replicas = 0;
+    target.spec.template.spec.volumes = [{ name: 'cfg', configMap: { name: 'settings' } }];
+    target.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'creds' } }];
+    const primary = aDeployment('podinfo-primary');
+    primary.metadata.ownerReferences = [flaggerOwner];
+    primary.spec.selector = { matchLabels: { app: 'podinfo-primary' } };
+    primary.spec.template = {
+      metadata: { labels: { app: 'podinfo-primary' }, annotations: { 'flagger-id': 'f0' } },
+      spec: { ...target.spec.template.spec, volumes: [{ name: 'cfg', configMap: { name: 'settings-primary' } }] },
+    };
+    w.kube.put(Resources.deployments, primary);
+    const canary = aCanary();
+    canary.metadata.annotations = { 'tollgate.dev/takeover': 'podinfo' };
+    w.apply(target, canary);
+    const template = w.deployment('podinfo-primary')!.spec.template;
+    await initialized(w);
+    const ours = expect.objectContaining({ apiVersion: 'tollgate.dev/v1beta1', name: 'podinfo', controller: true });
+    const copy = w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')!;
+    expect(copy.metadata.ownerReferences).toEqual([ours, shared]);
+    expect(copy.data).toEqual({ mode: 'a' });
+    const secretCopy = w.kube.get<KubeObject & { data: object }>(Resources.secrets, NS, 'creds-primary')!;
+    expect(secretCopy.metadata.ownerReferences).toEqual([ours]);
+    expect(secretCopy.data).toEqual({ k: 'dg==' });
+    expect(w.deployment('podinfo-primary')!.spec.template).toEqual(template);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([ours]);
+  });
+});
+
 describe("given an autoscalerRef to the user's HorizontalPodAutoscaler", () => {
   const hpa = (max: number): KubeObject =>
     ({

@@ -78,16 +78,22 @@ export class ConfigTracker {
     }
   }
 
-  /** The -primary copies a flagger.app Canary controls move to this Canary (kube/takeover.ts); their content is left as it is. */
+  /**
+   * The -primary copies a flagger.app Canary controls move to this Canary (kube/takeover.ts); their content is left as
+   * it is. A replace of the object read (the verbs the copies need anyway): a ConfigMap from its cache, a Secret by a
+   * GET (its cache holds no content).
+   */
   async takeOver(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
     const ns = canary.metadata.namespace!;
     for (const ref of tracked.refs) {
       const name = primaryName(ref.name);
-      const live = await this.get(ns, { ...ref, name });
-      const owners = live && ownersAfterTakeover(live.metadata, canary, owner, `${ref.kind === 'secret' ? 'Secret' : 'ConfigMap'} ${name}`);
+      const cached = await this.get(ns, { ...ref, name });
+      const owners =
+        cached && ownersAfterTakeover(cached.metadata, canary, owner, `${ref.kind === 'secret' ? 'Secret' : 'ConfigMap'} ${name}`);
       if (!owners) continue;
-      const patch = { metadata: { resourceVersion: live.metadata.resourceVersion, ownerReferences: owners } };
-      await this.deps.client.patch(resourceOf(ref.kind), ns, name, patch, { type: 'merge', signal });
+      const resource = resourceOf(ref.kind);
+      const live = ref.kind === 'secret' ? await this.deps.client.get<ConfigObject>(resource, ns, name, signal) : cached;
+      await this.deps.client.replace(resource, { ...live, metadata: { ...live.metadata, ownerReferences: owners } }, signal);
     }
   }
 
