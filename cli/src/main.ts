@@ -9,6 +9,7 @@ import { convert, type ConvertCommandOptions } from './commands/convert.js';
 import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
 import { history, HISTORY_OUTPUTS, type HistoryOptions } from './commands/history.js';
 import { lint, LINT_OUTPUTS, processStdin, type LintCommandOptions } from './commands/lint.js';
+import { migrate, type MigrateOptions } from './commands/migrate.js';
 import { request, type RequestOptions } from './commands/request.js';
 import { checkStatusOptions, status, STATUS_OUTPUTS, type StatusOptions } from './commands/status.js';
 import { version } from './commands/version.js';
@@ -49,6 +50,7 @@ const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
   lint: { output: OUTPUT, 'mesh-provider': { type: 'string' } },
   convert: { 'allow-dropped': { type: 'boolean' }, 'mesh-provider': { type: 'string' } },
   dashboard: { port: { type: 'string' }, address: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
+  migrate: { 'dry-run': { type: 'boolean' }, 'allow-dropped': { type: 'boolean' }, timeout: { type: 'string' } },
   completion: {},
   version: {},
   help: {},
@@ -76,6 +78,7 @@ const POSITIONALS: Record<string, [number, number]> = {
   lint: [1, Infinity],
   convert: [1, Infinity],
   dashboard: [0, 0],
+  migrate: [2, 2],
   completion: [1, 1],
   version: [0, 0],
   help: [0, 1],
@@ -95,6 +98,7 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
   lint: 'files',
   convert: 'files',
   dashboard: 'none',
+  migrate: 'canary',
   completion: 'shell',
   version: 'none',
   help: 'command',
@@ -104,9 +108,11 @@ const MISSING: Record<string, string> = {
   lint: 'lint needs files to check (or - for standard input)',
   convert: 'convert needs files to convert (or - for standard input)',
   completion: `completion needs a shell: ${SHELLS.join(', ')}`,
+  migrate: 'migrate needs where from and the name of the Canary: migrate flagger NAME',
 };
 
 const DEFAULT_WAIT_TIMEOUT = '10m';
+const DEFAULT_MIGRATE_TIMEOUT = '5m';
 
 export type Parsed =
   | { command: 'help'; topic?: string }
@@ -119,6 +125,7 @@ export type Parsed =
   | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
   | { command: 'wait'; cluster: ClusterOptions; wait: WaitOptions }
   | { command: 'dashboard'; cluster: ClusterOptions; dashboard: DashboardOptions }
+  | { command: 'migrate'; cluster: ClusterOptions; migrate: MigrateOptions }
   | { command: RequestKind; cluster: ClusterOptions; request: RequestOptions };
 
 /** Flags that take a value, in every spelling: their value is not the command. */
@@ -272,6 +279,8 @@ function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: st
       return { command, cluster, wait: waitOptions(v, name) };
     case 'dashboard':
       return { command, cluster, dashboard: dashboardOptions(v, cluster) };
+    case 'migrate':
+      return { command, cluster, migrate: migrateOptions(v, names) };
     default:
       return { command: command as RequestKind, cluster, request: { name, force: v.force === true, wait: v['no-wait'] !== true } };
   }
@@ -286,6 +295,19 @@ function dashboardOptions(v: Flags, cluster: ClusterOptions): DashboardOptions {
   const allowRemote = v['allow-remote'] === true;
   checkAddress(address, allowRemote);
   return { port, address, allowRemote, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) };
+}
+
+function migrateOptions(v: Flags, names: string[]): MigrateOptions {
+  if (names[0] !== 'flagger') throw new UsageError(`cannot migrate from "${names[0]}": use migrate flagger NAME`, 'migrate');
+  const timeout = (v.timeout as string | undefined) ?? DEFAULT_MIGRATE_TIMEOUT;
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(timeout);
+  } catch {
+    throw new UsageError(`invalid --timeout "${timeout}": use a duration such as 90s or 5m`, 'migrate');
+  }
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', 'migrate');
+  return { name: names[1]!, dryRun: v['dry-run'] === true, allowDropped: v['allow-dropped'] === true, timeoutMs };
 }
 
 function waitOptions(v: Flags, name: string): WaitOptions {
@@ -419,6 +441,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
         return await history(ctx, parsed.history);
       case 'dashboard':
         return await dashboard(ctx, parsed.dashboard);
+      case 'migrate':
+        return await migrate(ctx, parsed.migrate);
       default:
         return await request(ctx, parsed.command, parsed.request);
     }

@@ -180,7 +180,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(zsh).toContain('autoload -U +X bashcompinit && bashcompinit\n# bash completion for tollgate');
     const fish = completionScript('fish', completionSpec()).split('\n');
     expect(fish).toContain(
-      'complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint convert dashboard completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'',
+      'complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint convert dashboard migrate completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'',
     );
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from get" -l output -s o -x -a \'json yaml wide name\'');
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from dashboard" -l allow-remote');

@@ -46,6 +46,20 @@ export const ANNOTATIONS = {
    * "normal" release (the default); any other value is reported and queues as normal.
    */
   priority: 'tollgate.dev/priority',
+  /**
+   * On a Canary: the name of the flagger.app Canary of the same namespace whose generated objects (the -primary
+   * workload, its config copies and autoscaler, the Services, the mesh objects) this Canary takes over: their
+   * controller ownerReference moves to it. Without it, an object a flagger.app Canary controls is never written.
+   * Set it only once Flagger no longer runs (`tollgate migrate flagger` checks, sets it and removes Flagger's Canary).
+   */
+  takeover: 'tollgate.dev/takeover',
+} as const;
+
+/** What Flagger puts on the objects it generates and on its Canaries (fluxcd/flagger: pkg/apis/flagger, pkg/controller/finalizer.go). */
+export const FLAGGER = {
+  group: 'flagger.app',
+  apiVersion: 'flagger.app/v1beta1',
+  finalizer: 'finalizer.flagger.app',
 } as const;
 
 export const LABELS = {

@@ -11,6 +11,7 @@ import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
 import { builtinMetricProviders, supportedProviders } from '../meshes/registry.js';
 import { TargetError } from '../targets/target.js';
+import { TakeoverRefused } from '../kube/takeover.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
 import { applyDesired } from './desired.js';
@@ -190,7 +191,7 @@ const requeue = (requeueAfterMs: number | undefined): WorkResult => (requeueAfte
 
 /** Why the Canary is blocked after an action failed: a target problem, or an object the API server refused. */
 function actionProblem(err: unknown): Problem | undefined {
-  if (err instanceof TargetError) return { reason: err.reason, message: err.message };
+  if (err instanceof TargetError || err instanceof TakeoverRefused) return { reason: err.reason, message: err.message };
   // The API server refused an object the operator generated: waiting will not help, a person must look.
   if (err instanceof KubeApiError && REJECTED.has(err.status))
     return { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message };

@@ -40,7 +40,7 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     (live) => {
       const original = live?.metadata.annotations?.[ANNOTATIONS.originalSpec];
       const adopting = live !== undefined && !ownedBy(live, canary) && !original;
-      const kept = adopting ? JSON.stringify(live.spec ?? {}) : original;
+      const kept = adopting ? originalSpecOf(live) : original;
       const annotations = { ...g.annotations, ...(kept !== undefined ? { [ANNOTATIONS.originalSpec]: kept } : {}) };
       const ours = { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations };
       const fresh = g.copiedMetadata && live ? { ...live.metadata, labels: undefined, annotations: undefined } : live?.metadata;
@@ -55,6 +55,12 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     signal,
   );
 }
+
+/** Where Flagger keeps the spec of an object it adopted, before its own routes (fluxcd/flagger pkg/router/istio.go). */
+const FLAGGER_ORIGINAL = 'flagger.kubernetes.io/original-configuration';
+
+/** The spec an adopted object goes back to: the one Flagger recorded when Flagger had adopted it, else the live one. */
+const originalSpecOf = (live: Obj): string => live.metadata.annotations?.[FLAGGER_ORIGINAL] ?? JSON.stringify(live.spec ?? {});
 
 /** The spec of a generated object, from the informer cache. */
 export async function liveSpec(

@@ -1,6 +1,7 @@
 import { LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
+import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
 import { TargetError, type TargetInfo } from '../targets/target.js';
@@ -152,7 +153,10 @@ export class IngressCloneRouter implements Router {
           'TargetInvalid',
           `Ingress ${ref.namespace}/${ref.name} exists and is not owned by this Canary: delete or rename it`,
         );
-      return live ? { ...live, metadata: { ...live.metadata, labels, annotations }, spec: desired.spec } : desired;
+      if (!live) return desired;
+      const ownerReferences =
+        ownersAfterTakeover(live.metadata, canary, this.deps.ownerRef(canary), ref.name) ?? live.metadata.ownerReferences;
+      return { ...live, metadata: { ...live.metadata, labels, annotations, ownerReferences }, spec: desired.spec };
     };
     await ensureObject(this.deps.client, ingresses, Resources.ingresses, ref, build, signal);
   }

@@ -95,7 +95,12 @@ export class ServiceRouter {
       // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
       (live) => {
         const owned = !live || ownedBy(live, canary);
-        const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];
+        // A Service that already selects the primary's pods (Flagger adopted it) has no original worth keeping:
+        // releaseApex then points it at the target, as Flagger's own revert does.
+        const adopting =
+          !owned &&
+          !live?.metadata.annotations?.[ANNOTATIONS.originalSelector] &&
+          live?.spec.selector?.[target.selectorLabel] !== primaryName(target.selectorValue);
         const metadata = mergeMetadata(live?.metadata, canary, {
           name,
           owner: [this.deps.ownerRef(canary)],

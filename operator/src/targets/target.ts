@@ -58,6 +58,8 @@ export interface Target {
    * Pods cache; empty when every pod serves.
    */
   podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[];
+  /** Whether the target runs (is not scaled to zero): the canary of a release in progress. */
+  canaryRunning(canary: Canary): boolean;
   /** Scales the target up for a run (to the primary's size) or down to zero; a no-op when already there. */
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */

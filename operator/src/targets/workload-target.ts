@@ -3,6 +3,7 @@ import type { Pod, Workload } from '../api/k8s.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
+import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { Lister } from '../kube/informer.js';
 import type { AutoscalerReconciler } from './autoscaler.js';
 import { refKey } from './config-refs.js';
@@ -70,8 +71,10 @@ export class WorkloadTarget<W extends Workload> implements Target {
   }
 
   async ensurePrimary(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
+    const existing = this.primary(canary);
+    if (existing) await this.takeOver(canary, info, existing, signal);
     await this.deps.autoscaler?.ensurePrimary(canary, signal);
-    if (this.primary(canary)) return;
+    if (existing) return;
     const w = this.target(canary);
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
     const primary = primaryWorkloadOf(
@@ -84,6 +87,24 @@ export class WorkloadTarget<W extends Workload> implements Target {
       this.k.primarySpec(w),
     );
     await this.deps.client.create(this.k.resource, primary, signal);
+  }
+
+  /**
+   * A primary a flagger.app Canary controls (and its config copies) moves to this Canary when it names that Canary
+   * in its takeover annotation (kube/takeover.ts): only the ownerReferences change, never the pod template, so no
+   * pod restarts. Refused (TakeoverRefused) otherwise.
+   */
+  private async takeOver(canary: Canary, info: TargetInfo, primary: W, signal: AbortSignal): Promise<void> {
+    const owners = ownersAfterTakeover(primary.metadata, canary, this.deps.ownerRef(canary), `${this.kind} ${info.primaryName}`);
+    if (owners) {
+      const patch = { metadata: { resourceVersion: primary.metadata.resourceVersion, ownerReferences: owners } };
+      await this.deps.client.patch(this.k.resource, primary.metadata.namespace, primary.metadata.name!, patch, {
+        type: 'merge',
+        signal,
+        fieldManager: this.deps.fieldManager,
+      });
+    }
+    await this.deps.configs?.takeOver(canary, info.configs, this.deps.ownerRef(canary), signal);
   }
 
   async promote(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<void> {
@@ -121,6 +142,10 @@ export class WorkloadTarget<W extends Workload> implements Target {
     if (!w) return [];
     const pods = this.deps.pods.list(canary.metadata.namespace);
     return problemsOfPods(pods.filter((p) => selectorMatches(w.spec.selector, p.metadata.labels)));
+  }
+
+  canaryRunning(canary: Canary): boolean {
+    return this.k.scalePatch(this.target(canary), true, this.primary(canary)) === undefined;
   }
 
   async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {
