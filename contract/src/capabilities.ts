@@ -53,6 +53,8 @@ export const CAPABILITIES = {
   kuma: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
   alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
+  // Splits between two Revisions of the target Knative Service (spec.traffic); the target must be one (CEL rules).
+  knative: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

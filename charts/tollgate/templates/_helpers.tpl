@@ -87,6 +87,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
                              it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
   ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
+  services (knative)         list, watch, update (spec.traffic of the target Knative Service); revisions: list, watch
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
 per namespace.
 */}}
@@ -182,6 +183,14 @@ per namespace.
 - apiGroups: [kuma.io]
   resources: [trafficroutes]
   verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "knative" $meshes }}
+- apiGroups: [serving.knative.dev]
+  resources: [services]
+  verbs: [list, watch, update]
+- apiGroups: [serving.knative.dev]
+  resources: [revisions]
+  verbs: [list, watch]
 {{- end }}
 {{- end -}}
 

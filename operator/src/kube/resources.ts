@@ -66,4 +66,6 @@ export const Resources = {
   glooRouteTables: named('gateway.solo.io', 'v1', 'routetables', 'RouteTable'),
   apisixRoutes: named('apisix.apache.org', 'v2', 'apisixroutes', 'ApisixRoute'),
   kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
+  knativeServices: named('serving.knative.dev', 'v1', 'services', 'Service'),
+  knativeRevisions: named('serving.knative.dev', 'v1', 'revisions', 'Revision'),
 } as const satisfies Record<string, ResourceType>;

@@ -6,6 +6,7 @@ import { contour } from './contour/index.js';
 import { gatewayApi } from './gateway-api/index.js';
 import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
+import { knative } from './knative/index.js';
 import { kubernetes } from './kubernetes/index.js';
 import { kuma } from './kuma/index.js';
 import { linkerd } from './linkerd/index.js';
@@ -37,6 +38,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...apisix.providers,
   ...kuma.providers,
   ...alb.providers,
+  ...knative.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>
