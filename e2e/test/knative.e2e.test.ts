@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Canary } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Informer } from '@tollgate/operator/kube/informer';
@@ -12,6 +13,7 @@ import { KnativeStandIn, revisionShares, sampleKnativeService, type Ksvc } from 
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { KNATIVE_CRDS } from '../src/harness/paths.js';
+import { chartOperatorCredentials } from '../src/harness/service-account.js';
 import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
 
 /** Each distinct split the Knative Service's spec.traffic carried, as revision -> percent, read from the API server. */
@@ -102,8 +104,15 @@ describe('Knative Service (provider knative)', () => {
     timeline = new Timeline(kube, ns, 'podinfo', undefined);
     await Promise.all([traffic.start(), timeline.start()]);
     fs.mkdirSync(RUN_DIR, { recursive: true });
+    // The operator runs with exactly the rights the chart grants (a Role in the namespace, the knative rules included).
+    const kubeconfig = await chartOperatorCredentials(kube, envInfo().kubeconfig, {
+      release: ns,
+      namespace: ns,
+      dir: path.join(RUN_DIR, 'knative', ns),
+      values: [`operator.watchNamespaces={${ns}}`],
+    });
     operator = new OperatorProcess({
-      kubeconfig: envInfo().kubeconfig,
+      kubeconfig,
       prometheusUrl: envInfo().prometheusUrl,
       namespaces: [ns],
       logDir: RUN_DIR,
@@ -152,5 +161,13 @@ describe('Knative Service (provider knative)', () => {
     expect(traffic.sharesOf('podinfo-00003', split)).toEqual([0, 25, 0]);
     expect(traffic.splits[traffic.splits.length - 1]).toEqual({ 'podinfo-00002': 100, 'podinfo-00003': 0 });
     expect(timeline.canary?.status).toMatchObject({ lastPromotedSpec: 'podinfo-00002', lastAppliedSpec: 'podinfo-00003' });
+  });
+
+  it("was refused no request with the chart's rights", () => {
+    const refused = fs
+      .readFileSync(operator.logFile!, 'utf8')
+      .split('\n')
+      .filter((l) => /: 40[13] (Unauthorized|Forbidden)\b/.test(l));
+    expect(refused.slice(0, 3)).toEqual([]);
   });
 });
