@@ -6,7 +6,9 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { CORPUS } from '../src/harness/paths.js';
+import { CORPUS, KNATIVE_CRDS } from '../src/harness/paths.js';
+import { installCrds } from '../src/cluster/crds.js';
+import { KnativeStandIn, sampleKnativeService } from '../src/harness/knative.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
 type Doc = KubeObject & { spec: Record<string, unknown> };
@@ -59,6 +61,16 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
 
   it('are each handled by the operator: initialized, or reported in a condition; the operator never crashes', async () => {
     const canaries = created.filter((c) => c.doc.kind === 'Canary');
+    const isKnative = (doc: Doc): boolean =>
+      String((doc as unknown as Canary).spec.targetRef.apiVersion).startsWith('serving.knative.dev/');
+    // A Knative Service target, with the stand-in of Knative's controller (e2e/src/harness/knative.ts) making its Revision.
+    const knative = canaries.filter((c) => isKnative(c.doc));
+    if (knative.length) await installCrds(kube, KNATIVE_CRDS);
+    const standIns = knative.map(({ ns, doc }) => new KnativeStandIn(kube, ns, (doc as unknown as Canary).spec.targetRef.name));
+    for (const [i, { ns, doc }] of knative.entries()) {
+      await kube.create(Resources.knativeServices, sampleKnativeService(ns, (doc as unknown as Canary).spec.targetRef.name));
+      standIns[i]!.start();
+    }
     for (const { ns, doc } of canaries) {
       const target = (doc as unknown as Canary).spec.targetRef;
       if (target.kind === 'Deployment') await kube.create(Resources.deployments, sampleDeployment(ns, target.name)).catch(() => undefined);
@@ -101,10 +113,16 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           : 'Initialized';
         expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
       }
+      // Knative Canaries initialize on their Service's Revision.
+      for (const { ns, doc } of knative) {
+        const key = `${ns}/${doc.metadata.name}`;
+        expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: 'Initialized' });
+      }
       const log = fs.readFileSync(operator.logFile!, 'utf8');
       expect(log).not.toMatch(/"level":"fatal"/);
       fs.writeFileSync(path.join(RUN_DIR, 'corpus-outcomes.txt'), [...outcome].map(([k, v]) => `${k}\t${v}`).join('\n'));
     } finally {
+      for (const s of standIns) s.stop();
       await operator.stop();
     }
   });
