@@ -9,9 +9,9 @@ import { parseDocuments } from '../src/lint/source.js';
 const OPTIONS: LintOptions = {
   defaultProvider: 'istio',
   caps: {
-    providers: new Set(['istio', 'kubernetes', 'linkerd', 'gatewayapi:v1']),
-    targetKinds: new Set(['Deployment', 'DaemonSet']),
-    builtinMetricProviders: new Set(['istio', 'kubernetes', 'linkerd']),
+    providers: new Set(['istio', 'kubernetes', 'linkerd', 'gatewayapi:v1', 'knative']),
+    targetKinds: new Set(['Deployment', 'DaemonSet', 'Service.serving.knative.dev']),
+    builtinMetricProviders: new Set(['istio', 'kubernetes', 'linkerd', 'knative']),
   },
 };
 
@@ -62,6 +62,9 @@ const SERVER_RULE_MESSAGES = [
   'spec: Invalid value: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: autoscalerRef cannot apply to a DaemonSet target',
   'spec: Invalid value: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
+  'spec: Invalid value: provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
+  'spec: Invalid value: a Knative Service target (serving.knative.dev) needs provider: knative',
+  'spec: Invalid value: service is required (at least service.port), except with provider knative',
 ];
 
 describe("tollgate lint: the CRD e2e tests' invalid examples", () => {
@@ -250,12 +253,17 @@ describe('tollgate lint: the schema, as kube-apiserver v1.36.2 words it', () => 
   });
 
   it('given a missing required field, then Required value, and the rules unchecked', () => {
-    expect(errors(manifest().replace('  service: {port: 9898}\n', ''))).toEqual(['spec.service: Required value', NOT_CHECKED]);
+    expect(errors(manifest().replace('  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n', ''))).toEqual([
+      'spec.targetRef: Required value',
+      NOT_CHECKED,
+    ]);
   });
 
   it('given null values, then they are pruned as the API server prunes them', () => {
     expect(errors(manifest({ analysis: '    mirror: null\n' }))).toEqual([]);
-    expect(errors(manifest().replace('  service: {port: 9898}', '  service: null'))).toEqual(['spec.service: Required value', NOT_CHECKED]);
+    expect(errors(manifest().replace('  service: {port: 9898}', '  service: null'))).toEqual([
+      'spec: Invalid value: service is required (at least service.port), except with provider knative',
+    ]);
   });
 
   it('given YAML 1.1 scalars, then read as kubectl reads them (y is a boolean)', () => {
@@ -308,8 +316,8 @@ spec: {type: slack, template: ${'x'.repeat(4001)}, secretRef: {}}
 
 describe("tollgate lint: the operator's validation (validateCanary)", () => {
   it('given a provider the operator cannot drive, then its unsupported message as an error', () => {
-    expect(errors(manifest().replace('provider: istio', 'provider: knative'))).toEqual([
-      'provider knative is not supported yet (supported: istio, kubernetes, linkerd, gatewayapi:v1)',
+    expect(errors(manifest().replace('provider: istio', 'provider: contour'))).toEqual([
+      'provider contour is not supported yet (supported: istio, kubernetes, linkerd, gatewayapi:v1, knative)',
     ]);
   });
 
@@ -409,7 +417,11 @@ ${manifest({ analysis: '    metrics:\n      - name: error-rate\n        threshol
   });
 
   it('given a missing field, then the position of its parent', () => {
-    expect(lint(manifest().replace('  service: {port: 9898}\n', ''))[0]).toMatchObject({ line: 6, column: 1, path: 'spec.service' });
+    expect(lint(manifest().replace('  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n', ''))[0]).toMatchObject({
+      line: 6,
+      column: 1,
+      path: 'spec.targetRef',
+    });
   });
 
   it('given a YAML syntax error, then it, at its line, and the other documents still checked', () => {

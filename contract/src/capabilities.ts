@@ -60,6 +60,8 @@ export const CAPABILITIES = {
   emissary: EMISSARY,
   // Emissary-ingress's former name, as Argo Rollouts calls the router.
   ambassador: EMISSARY,
+  // Splits between two Revisions of the target Knative Service (spec.traffic); the target must be one (CEL rules).
+  knative: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

@@ -7,7 +7,8 @@ import { Resources, type ResourceType } from '@tollgate/operator/kube/resources'
 import { installCrds } from '../src/cluster/crds.js';
 import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { CORPUS, GATEWAY_API_CRDS, KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS } from '../src/harness/paths.js';
+import { CORPUS, GATEWAY_API_CRDS, KNATIVE_CRDS, KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS } from '../src/harness/paths.js';
+import { KnativeStandIn, sampleKnativeService } from '../src/harness/knative.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
 type Doc = KubeObject & { spec: Record<string, unknown> };
@@ -104,6 +105,16 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
 
   it('are each handled by the operator their source assumes: initialized, or reported in a condition; the operators never crash', async () => {
     const canaries = created.filter((c) => c.doc.kind === 'Canary');
+    const isKnative = (doc: Doc): boolean =>
+      String((doc as unknown as Canary).spec.targetRef.apiVersion).startsWith('serving.knative.dev/');
+    // A Knative Service target, with the stand-in of Knative's controller (e2e/src/harness/knative.ts) making its Revision.
+    const knative = canaries.filter((c) => isKnative(c.doc));
+    if (knative.length) await installCrds(kube, KNATIVE_CRDS);
+    const standIns = knative.map(({ ns, doc }) => new KnativeStandIn(kube, ns, (doc as unknown as Canary).spec.targetRef.name));
+    for (const [i, { ns, doc }] of knative.entries()) {
+      await kube.create(Resources.knativeServices, sampleKnativeService(ns, (doc as unknown as Canary).spec.targetRef.name));
+      standIns[i]!.start();
+    }
     for (const { ns, doc } of canaries) {
       const target = (doc as unknown as Canary).spec.targetRef;
       if (target.kind === 'Deployment') await kube.create(Resources.deployments, sampleDeployment(ns, target.name)).catch(() => undefined);
@@ -142,10 +153,16 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           : 'Initialized';
         expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
       }
+      // Knative Canaries initialize on their Service's Revision.
+      for (const { ns, doc } of knative) {
+        const key = `${ns}/${doc.metadata.name}`;
+        expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: 'Initialized' });
+      }
       await expectEntryDefaultsHonoured(kube, canaries, outcome);
       for (const op of operators) expect(fs.readFileSync(op.logFile!, 'utf8')).not.toMatch(/"level":"fatal"/);
       fs.writeFileSync(path.join(RUN_DIR, 'corpus-outcomes.txt'), [...outcome].map(([k, v]) => `${k}\t${v}`).join('\n'));
     } finally {
+      for (const s of standIns) s.stop();
       for (const op of operators) await op.stop();
     }
   });

@@ -5,11 +5,11 @@ import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
 import { generateCases, type FuzzCase, type Outcome } from '../src/fuzz/generator.js';
 import { DuplicateKey, firstDifference, objectOf, plain, RawNumber, serialize } from '../src/fuzz/json.js';
 import { mix, Rng } from '../src/fuzz/random.js';
-import { int64Of, loadCanarySpecSchema, predict, type SchemaNode } from '../src/fuzz/schema.js';
+import { int64Of, loadCanarySpecSchema, predict, type OracleOptions, type SchemaNode } from '../src/fuzz/schema.js';
 import { checkCreate, checkReport, namesPath, unhelpful } from '../src/fuzz/verdict.js';
 
 const schema: SchemaNode = loadCanarySpecSchema();
-const oracle = { emptyStringIsNull: true };
+const oracle: OracleOptions = { emptyStringIsNull: true };
 const gen = (seed: number, count: number, namespaces = ['fa', 'fb']): FuzzCase[] =>
   generateCases({ seed, count, namespaces, schema, oracle });
 const base = (): Record<string, unknown> => ({ targetRef: { kind: 'Deployment', name: 'x' }, service: { port: 80 } });
@@ -89,7 +89,8 @@ describe('the schema oracle (what the API server will say)', () => {
     ]);
     expect(paths({ ...base(), analysis: { metrics: [{ interval: '1m' }] } })).toEqual(['spec.analysis.metrics.name']);
     expect(paths({ ...base(), provider: 'Istio' })).toEqual(['spec.provider']);
-    expect(paths({ targetRef: { kind: 'Deployment', name: 'x' } })).toEqual(['spec.service']);
+    expect(paths({ service: { port: 80 } })).toEqual(['spec.targetRef']);
+    expect(paths({ targetRef: { kind: 'Deployment', name: 'x' } }, { ...oracle, cel: true })).toEqual(['spec']);
     expect(paths(undefined)).toEqual(['spec']);
     expect(paths([])).toEqual(['spec']);
   });

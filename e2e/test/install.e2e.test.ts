@@ -178,6 +178,8 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('kuma.io', 'trafficroutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('getambassador.io', 'mappings')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('kuma.io', 'meshhttproutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('serving.knative.dev', 'services')).toEqual(['list', 'update', 'watch']);
+    expect(verbsOf('serving.knative.dev', 'revisions')).toEqual(['list', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

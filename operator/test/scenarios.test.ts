@@ -345,8 +345,8 @@ describe('given a Canary the operator cannot act on', () => {
     return { status: c?.status, reason: c?.reason };
   };
 
-  it('an unsupported provider is reported in the Stalled condition and nothing is created', async () => {
-    const w = new World().apply(aDeployment(), aCanary({}, { provider: 'knative' }));
+  it('an unsupported target kind is reported in the Stalled condition and nothing is created', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } }));
     await w.reconcile();
     expect(stalled(w)).toEqual({ status: 'True', reason: 'Unsupported' });
     expect(w.deployment('podinfo-primary')).toBeUndefined();

@@ -56,7 +56,12 @@ describe('validateCanary on valid specs', () => {
 
 describe('validateCanary errors', () => {
   it.each<[string, CanarySpec, string, string]>([
-    ['no service', { ...spec(), service: undefined }, 'istio', 'spec.service is required (at least service.port)'],
+    [
+      'no service',
+      { ...spec(), service: undefined },
+      'istio',
+      'spec: service is required (at least service.port), except with provider knative',
+    ],
     [
       'a Deployment with apiVersion extensions/v1beta1',
       spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }),
@@ -200,8 +205,8 @@ describe('validateCanary unsupported', () => {
   });
 
   it('given a provider without a router, then the capability rules do not apply but the analysis is still validated', () => {
-    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'knative', caps);
-    expect(r.unsupported).toEqual(['provider knative is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'consul', caps);
+    expect(r.unsupported).toEqual(['provider consul is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
 });

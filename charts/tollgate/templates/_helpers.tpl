@@ -89,6 +89,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   meshhttproutes (kuma)      namespaced, in the Canary's namespace (written where the cluster serves it, instead of trafficroutes)
   ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
   mappings (emissary)        list, watch (the user's Mappings of service.mappings and their clones); create, update, delete (the clones)
+  services (knative)         list, watch, update (spec.traffic of the target Knative Service); revisions: list, watch
 Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
 per namespace.
 */}}
@@ -189,6 +190,14 @@ per namespace.
 - apiGroups: [getambassador.io]
   resources: [mappings]
   verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "knative" $meshes }}
+- apiGroups: [serving.knative.dev]
+  resources: [services]
+  verbs: [list, watch, update]
+- apiGroups: [serving.knative.dev]
+  resources: [revisions]
+  verbs: [list, watch]
 {{- end }}
 {{- end -}}
 

@@ -153,13 +153,25 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
       out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
     return out;
   }
-  const spec = body.spec as unknown as CanarySpec;
+  // The API server drops null object members before its rules run (has() is then false): so does lint.
+  const spec = withoutNullMembers(body.spec) as unknown as CanarySpec;
   const { cel, operator } = canaryFindings(specSchema, spec, o);
   for (const v of cel) out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
   if (schemaFindings.every((f) => f.kind === 'unknown')) {
     for (const f of operator) out.push(found(f.severity, 'operator', parsePath(f.path), f.path, f.message));
   }
   return out;
+}
+
+/** A copy without the object members whose value is null, at any depth (list items are kept). Pure. */
+function withoutNullMembers(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNullMembers);
+  if (!isObject(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNullMembers(x)]),
+  );
 }
 
 /** A broken CEL rule as the API server words it. */

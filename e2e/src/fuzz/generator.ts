@@ -678,14 +678,6 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'provider not driven yet',
-    reason: 'Unsupported',
-    fragment: () => /provider knative is not supported yet/,
-    apply: (spec) => {
-      spec.provider = 'knative';
-    },
-  },
-  {
     name: 'target kind not driven yet',
     reason: 'Unsupported',
     fragment: () => /targetRef\.kind (Service|StatefulSet) is not supported yet/,

@@ -27,3 +27,4 @@ export const EMISSARY_CRDS = path.join(UPSTREAM, 'emissary', 'mappings.yaml');
 export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml');
 export const KUMA_MESH_HTTP_ROUTE_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_meshhttproutes.yaml');
 export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));
+export const KNATIVE_CRDS = ['service.yaml', 'revision.yaml'].map((f) => path.join(UPSTREAM, 'knative', f));

@@ -1,7 +1,8 @@
 import { canaryKey, LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
-import type { ResourceType } from '../kube/resources.js';
+import { resourceKey, Resources, type ResourceType } from '../kube/resources.js';
+import { SERVICE_LABEL } from '../targets/knative.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { ingressRefName } from '../meshes/ingress.js';
 import type { ControllerDeps } from './deps.js';
@@ -25,9 +26,15 @@ function refsOf(c: Canary): string[] {
   return [`target:${c.metadata.namespace}/${c.spec.targetRef.name}`, ...(ingress ? [`Ingress:${c.metadata.namespace}/${ingress}`] : [])];
 }
 
+const isResource = (a: ResourceType, b: ResourceType): boolean => resourceKey(a) === resourceKey(b);
+
 /** The index key a watched object is found under; undefined for kinds not indexed. */
 function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
   if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
+  if (isResource(resource, Resources.knativeServices)) return `target:${keyOf(obj)}`;
+  // A Knative Revision's readiness is its Service's canary's or primary's: the label names the Service.
+  const svc = obj.metadata.labels?.[SERVICE_LABEL];
+  if (isResource(resource, Resources.knativeRevisions)) return svc ? `target:${obj.metadata.namespace}/${svc}` : undefined;
   return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
 }
 

@@ -10,8 +10,10 @@ import type { ReadyTurn } from './turn.js';
  */
 export async function applyDesired(turn: ReadyTurn, reportDrift = false): Promise<void> {
   const { services } = turn.deps;
-  await services.ensureBackends(turn.canary, turn.info, turn.signal);
-  await services.ensureApex(turn.canary, turn.info, turn.signal);
+  if (turn.target.routesThroughServices) {
+    await services.ensureBackends(turn.canary, turn.info, turn.signal);
+    await services.ensureApex(turn.canary, turn.info, turn.signal);
+  }
   const weight = turn.status.canaryWeight ?? 0;
   const desired = routesFor(weight, turn.status.mirrored ?? false, affinityRoutes(turn.canary.spec, turn.status, turn.analysis.intervalMs));
   if (reportDrift) await reportRouteDrift(turn, desired);

@@ -12,6 +12,7 @@ import type { WorkResult } from '../kube/work-queue.js';
 import { builtinMetricProviders, supportedProviders } from '../meshes/registry.js';
 import { TargetError } from '../targets/target.js';
 import { TakeoverRefused } from '../kube/takeover.js';
+import { targetKeyOf } from '../core/target-key.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
 import { applyDesired } from './desired.js';
@@ -141,7 +142,7 @@ export class Reconciler {
     if (conflict) return { reason: 'Conflict', message: conflict };
     try {
       const analysis = resolveAnalysis(canary.spec, provider);
-      const target = this.deps.targets[canary.spec.targetRef.kind]!;
+      const target = this.deps.targets[targetKeyOf(canary.spec.targetRef)]!;
       const info = await target.describe(canary, seen.signal);
       const router = this.deps.routerFor(provider);
       const mesh = router.validate?.(canary, analysis);

@@ -5,6 +5,7 @@ import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
 import { analysisOf, strategyOf } from './analysis.js';
 import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 import { ruleViolations } from './rules.js';
+import { targetKeyOf } from './target-key.js';
 
 /**
  * What this operator can drive. Which providers can match, mirror or pin sessions is not here: the CRD's CEL rules
@@ -88,11 +89,10 @@ class Issues {
 }
 
 function checkTarget(spec: CanarySpec, caps: Capabilities, r: Issues): void {
-  if (!spec.service) r.error('spec.service', 'spec.service is required (at least service.port)');
-  if (spec.targetRef && !caps.targetKinds.has(spec.targetRef.kind)) {
+  if (spec.targetRef && !caps.targetKinds.has(targetKeyOf(spec.targetRef))) {
     r.unsupported(
       'spec.targetRef.kind',
-      `targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`,
+      `targetRef.kind ${targetKeyOf(spec.targetRef)} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`,
     );
   }
 }

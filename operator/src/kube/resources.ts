@@ -68,4 +68,6 @@ export const Resources = {
   emissaryMappings: named('getambassador.io', 'v3alpha1', 'mappings', 'Mapping'),
   kumaTrafficRoutes: named('kuma.io', 'v1alpha1', 'trafficroutes', 'TrafficRoute', false),
   kumaMeshHttpRoutes: named('kuma.io', 'v1alpha1', 'meshhttproutes', 'MeshHTTPRoute'),
+  knativeServices: named('serving.knative.dev', 'v1', 'services', 'Service'),
+  knativeRevisions: named('serving.knative.dev', 'v1', 'revisions', 'Revision'),
 } as const satisfies Record<string, ResourceType>;

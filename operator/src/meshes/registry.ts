@@ -7,6 +7,7 @@ import { emissary } from './emissary/index.js';
 import { gatewayApi } from './gateway-api/index.js';
 import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
+import { knative } from './knative/index.js';
 import { kubernetes } from './kubernetes/index.js';
 import { kuma } from './kuma/index.js';
 import { linkerd } from './linkerd/index.js';
@@ -39,6 +40,7 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...kuma.providers,
   ...alb.providers,
   ...emissary.providers,
+  ...knative.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -3,8 +3,11 @@ import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
+import { Resources } from '../kube/resources.js';
 import { AutoscalerReconciler } from './autoscaler.js';
 import { ConfigTracker } from './config-tracker.js';
+import { KNATIVE_SERVICE_KEY, type KnativeRevision, type KnativeService } from './knative.js';
+import { KnativeTarget } from './knative-target.js';
 import type { Target } from './target.js';
 import { DAEMONSET, DEPLOYMENT } from './workload-kinds.js';
 import { WorkloadTarget } from './workload-target.js';
@@ -24,7 +27,7 @@ export interface TargetsDeps {
   tracksSecretsIn: (namespace: string) => boolean;
 }
 
-/** The workload kinds a Canary can release, by targetRef.kind (TARGET_KINDS). One line per kind. */
+/** The workload kinds a Canary can release, by targetKeyOf(targetRef) (TARGET_KINDS). One line per kind. */
 export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> {
   const configs = d.configTracking
     ? new ConfigTracker({ client: d.client, informers: d.informers, tracksSecretsIn: d.tracksSecretsIn })
@@ -44,5 +47,11 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
       autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
     }),
     [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
+    // Watched on first use: a cluster without Knative never starts these informers.
+    [KNATIVE_SERVICE_KEY]: new KnativeTarget({
+      services: () => d.informers.lister<KnativeService>(Resources.knativeServices),
+      revisions: () => d.informers.lister<KnativeRevision>(Resources.knativeRevisions),
+      pods: d.pods,
+    }),
   };
 }

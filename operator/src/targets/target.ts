@@ -41,6 +41,11 @@ export class TargetError extends Error {
 export interface Target {
   readonly kind: string;
   /**
+   * The routers send traffic to the -primary and -canary Services the operator generates (and the apex selects the
+   * primary's pods). False: the target routes between its own revisions (Knative), no Service is generated.
+   */
+  readonly routesThroughServices: boolean;
+  /**
    * Reads the target (and its tracked configs) from the caches, and the content of a tracked Secret that changed
    * with a GET ended by `signal`; throws TargetError when the target is missing or unusable.
    */

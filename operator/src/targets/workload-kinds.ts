@@ -1,6 +1,7 @@
 import { LABELS } from '@tollgate/contract/metadata';
 import type { DaemonSet, Deployment, PodTemplate, Workload } from '../api/k8s.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
+import { KNATIVE_SERVICE_KEY } from './knative.js';
 import { deploymentReadiness, deploymentSpecFields } from './deployment-spec.js';
 import type { Readiness } from './target.js';
 
@@ -81,5 +82,5 @@ export const DAEMONSET: WorkloadKind<DaemonSet> = {
   },
 };
 
-/** The kinds a Canary's targetRef may name: the keys of createTargets' table, and what offline validation accepts. */
-export const TARGET_KINDS: readonly string[] = [DEPLOYMENT.kind, DAEMONSET.kind];
+/** The kinds a Canary's targetRef may name (targetKeyOf): the keys of createTargets' table, and what offline validation accepts. */
+export const TARGET_KINDS: readonly string[] = [DEPLOYMENT.kind, DAEMONSET.kind, KNATIVE_SERVICE_KEY];

@@ -29,6 +29,7 @@ export interface WorkloadTargetDeps<W extends Workload> {
 /** Releases a workload (Deployment, DaemonSet): the target is the canary, `<name>-primary` serves stable traffic. */
 export class WorkloadTarget<W extends Workload> implements Target {
   readonly kind: string;
+  readonly routesThroughServices = true;
 
   constructor(
     private readonly k: WorkloadKind<W>,

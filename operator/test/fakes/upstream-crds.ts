@@ -38,6 +38,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.kumaTrafficRoutes)]: 'kuma/kuma.io_trafficroutes.yaml',
   [resourceKey(Resources.emissaryMappings)]: 'emissary/mappings.yaml',
   [resourceKey(Resources.kumaMeshHttpRoutes)]: 'kuma/kuma.io_meshhttproutes.yaml',
+  [resourceKey(Resources.knativeServices)]: 'knative/service.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

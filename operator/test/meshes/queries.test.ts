@@ -154,8 +154,21 @@ describe('builtinQuery for kuma', () => {
   });
 });
 
+describe('builtinQuery for knative', () => {
+  it("given request-success-rate and request-duration, then they read the ingress's Envoy series of cluster <namespace>/<route>, as Flagger's knative observer", () => {
+    const s = 'envoy_cluster_name=~"test/podinfo"';
+    const knativeVars = { ...vars, route: 'podinfo' };
+    expect(renderQuery(builtinQuery('knative', SUCCESS_RATE), knativeVars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${s}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${s}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('knative', DURATION), knativeVars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${s}}[1m])) by (le))`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['knative'], ['']])(
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['consul'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
     (provider) => {
       expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);

@@ -36,6 +36,7 @@ import { traefik } from '../../src/meshes/traefik/index.js';
 import { gloo } from '../../src/meshes/gloo/index.js';
 import { apisix } from '../../src/meshes/apisix/index.js';
 import { kuma } from '../../src/meshes/kuma/index.js';
+import { knative } from '../../src/meshes/knative/index.js';
 import { KumaRouter } from '../../src/meshes/kuma/router.js';
 import { ApisixRouter } from '../../src/meshes/apisix/router.js';
 import { GlooRouter } from '../../src/meshes/gloo/router.js';
@@ -109,19 +110,12 @@ describe('createRouter', () => {
     expect([...schema.properties.operator.properties.meshProvider.enum].sort()).toEqual([...supportedProviders()].sort());
   });
 
-  it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))(
-    'given %s from the CRD enum without a router, then createRouter throws UnknownProviderError',
-    (name) => {
-      expect(() => createRouter(name, deps)).toThrow(UnknownProviderError);
-    },
-  );
-
-  it('given the enum providers without a router, then it is knative alone', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['knative']);
+  it('given the CRD enum, then every provider in it has a router', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([]);
   });
 
   it.each([
-    'knative',
+    'consul',
     'constructor',
     'toString',
     '__proto__',
@@ -145,7 +139,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb, emissary, ambassador)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb, emissary, ambassador, knative)`,
     );
   });
 
@@ -245,6 +239,7 @@ describe('the mesh folders and the registry', () => {
     kuma,
     alb,
     emissary,
+    knative,
   ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
@@ -270,7 +265,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['knative'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['consul'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(capabilitiesOf(p)).toBeUndefined();
   });
 
@@ -285,12 +280,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'knative'> = { name: 'knative', providers: { knative: noQueries } };
+    const unknownId: Mesh<'consul'> = { name: 'consul', providers: { consul: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'knative',
+      'consul',
     ]);
   });
 });

@@ -385,7 +385,7 @@ export const canarySpecSchema = (): Schema =>
         revertOnDeletion: bool('Restore the target and routes when the Canary is deleted'),
         suspend: bool('Pause every action on this Canary'),
       },
-      { required: ['targetRef', 'service'] },
+      { required: ['targetRef'] },
     ),
     SPEC_RULES,
   );

@@ -140,4 +140,11 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     title: 'a Deployment in extensions/v1beta1',
     spec: { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } },
   },
+  { id: 'knative-target', title: 'provider knative with a Deployment target', spec: { provider: 'knative' } },
+  {
+    id: 'knative-provider',
+    title: 'a Knative Service target with provider istio',
+    spec: { targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' } },
+  },
+  { id: 'service-required', title: 'no service on provider istio', spec: { service: undefined } },
 ];

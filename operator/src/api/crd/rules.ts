@@ -185,6 +185,24 @@ export const SPEC_RULES: readonly CelRule[] = [
     message: 'targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
     why: 'Older groups (extensions/v1beta1, apps/v1beta2) are no longer served: the target could never be read.',
   },
+  {
+    id: 'knative-target',
+    rule: "!has(self.provider) || self.provider != 'knative' || (self.targetRef.kind == 'Service' && has(self.targetRef.apiVersion) && self.targetRef.apiVersion == 'serving.knative.dev/v1')",
+    message: 'provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
+    why: 'The knative router splits traffic between the Revisions of a Knative Service: another target has none.',
+  },
+  {
+    id: 'knative-provider',
+    rule: "!has(self.targetRef.apiVersion) || !self.targetRef.apiVersion.startsWith('serving.knative.dev/') || (has(self.provider) && self.provider == 'knative')",
+    message: 'a Knative Service target (serving.knative.dev) needs provider: knative',
+    why: "Only Knative routes between a Knative Service's Revisions: another provider's routes would point at Services that are never made.",
+  },
+  {
+    id: 'service-required',
+    rule: "has(self.service) || (has(self.provider) && self.provider == 'knative')",
+    message: 'service is required (at least service.port), except with provider knative',
+    why: 'The generated Services take their port from it; a Knative Service routes by its own spec.traffic and needs none.',
+  },
 ];
 
 const midRelease = `has(oldSelf.status) && has(oldSelf.status.phase) && oldSelf.status.phase in ${celList(IN_FLIGHT_PHASES)}`;

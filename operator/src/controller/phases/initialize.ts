@@ -18,7 +18,8 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
       continueTurn: true,
     };
   }
-  await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
+  const services = turn.target.routesThroughServices;
+  if (services) await turn.deps.services.ensureBackends(turn.canary, turn.info, turn.signal);
   if (turn.router.meshObjectsFirst) await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
   const ready = readinessOf(turn, 'primary');
@@ -31,7 +32,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
       alerts: [alert('TargetNotReady', { target: turn.info.primaryName, detail })],
     };
   }
-  await turn.deps.services.ensureApex(turn.canary, turn.info, turn.signal);
+  if (services) await turn.deps.services.ensureApex(turn.canary, turn.info, turn.signal);
   await turn.router.reconcile(turn.canary, turn.info, turn.analysis, turn.signal);
   if (inheritsRelease(turn)) return resume(turn);
   await turn.target.scaleCanary(turn.canary, false, turn.signal);
