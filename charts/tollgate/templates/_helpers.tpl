@@ -73,6 +73,8 @@ What the operator calls, resource by resource (operator/src: informers list and 
   metrictemplates            list, watch (informer)
   alertproviders             list, watch (informer)
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
+  statefulsets               list, watch (informer); patch (the partition); update (a rollback restores the template)
+  controllerrevisions        get (a StatefulSet rollback reads the promoted template)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
   pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready)
@@ -103,6 +105,12 @@ per namespace.
 - apiGroups: [apps]
   resources: [deployments, daemonsets]
   verbs: [list, watch, create, update, patch]
+- apiGroups: [apps]
+  resources: [statefulsets]
+  verbs: [list, watch, update, patch]
+- apiGroups: [apps]
+  resources: [controllerrevisions]
+  verbs: [get]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]

@@ -4,6 +4,7 @@ import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import type { ResourceType } from '../kube/resources.js';
 import { WorkQueue } from '../kube/work-queue.js';
+import { TARGET_KINDS } from '../targets/workload-kinds.js';
 import { ingressRefName } from '../meshes/ingress.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
@@ -27,7 +28,7 @@ function refsOf(c: Canary): string[] {
 
 /** The index key a watched object is found under; undefined for kinds not indexed. */
 function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
-  if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
+  if (TARGET_KINDS.includes(resource.kind)) return `target:${keyOf(obj)}`;
   return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
 }
 

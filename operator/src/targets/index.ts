@@ -1,12 +1,13 @@
-import type { DaemonSet, Deployment, Pod } from '../api/k8s.js';
+import type { DaemonSet, Deployment, Pod, StatefulSet } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
 import { AutoscalerReconciler } from './autoscaler.js';
 import { ConfigTracker } from './config-tracker.js';
+import { StatefulSetTarget } from './statefulset-target.js';
 import type { Target } from './target.js';
-import { DAEMONSET, DEPLOYMENT } from './workload-kinds.js';
+import { DAEMONSET, DEPLOYMENT, STATEFULSET_KIND } from './workload-kinds.js';
 import { WorkloadTarget } from './workload-target.js';
 
 export interface TargetsDeps {
@@ -14,6 +15,7 @@ export interface TargetsDeps {
   informers: InformerRegistry;
   deployments: Lister<Deployment>;
   daemonSets: Lister<DaemonSet>;
+  statefulSets: Lister<StatefulSet>;
   /** The Pods cache (metadata and status), to tell why a workload's pods are not ready. */
   pods: Lister<Pod>;
   selectorLabels: readonly string[];
@@ -44,5 +46,6 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
       autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
     }),
     [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
+    [STATEFULSET_KIND]: new StatefulSetTarget({ ...common, statefulSets: d.statefulSets }),
   };
 }

@@ -28,6 +28,7 @@ export interface WorkloadTargetDeps<W extends Workload> {
 /** Releases a workload (Deployment, DaemonSet): the target is the canary, `<name>-primary` serves stable traffic. */
 export class WorkloadTarget<W extends Workload> implements Target {
   readonly kind: string;
+  readonly model = 'primary-copy';
 
   constructor(
     private readonly k: WorkloadKind<W>,

@@ -210,10 +210,19 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
 
 /** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
 function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
+  const inPlace = turn.target.model === 'in-place';
   return {
     status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
-    detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
-    events: [event('Normal', 'Promoting', `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`)],
+    detail: inPlace
+      ? `moving every pod of ${turn.info.name} to revision ${turn.info.revision}`
+      : `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
+    events: [
+      event(
+        'Normal',
+        'Promoting',
+        inPlace ? `${why}: moving every pod of ${turn.info.name} to it (partition 0)` : `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`,
+      ),
+    ],
     promote: true,
     requeueAfterMs: turn.analysis.intervalMs,
   };
