@@ -70,7 +70,7 @@ describe('StatefulSet released in place (partition)', () => {
   const settled = (what: string): Promise<void> =>
     waitFor(
       what,
-      () => {
+      async () => {
         const s = sts();
         const st = s.status ?? {};
         return (
@@ -90,9 +90,15 @@ describe('StatefulSet released in place (partition)', () => {
     await kube.create(Resources.statefulSets, statefulSet(ns));
     await kube.create(
       Resources.canaries,
-      canaryFor('kubernetes', ns, 'db', { interval: '1s', stepWeight: undefined, maxWeight: undefined, stepWeights: [33, 66], metrics: [] }, {
-        targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' },
-      }),
+      canaryFor(
+        'kubernetes',
+        ns,
+        'db',
+        { interval: '1s', stepWeight: undefined, maxWeight: undefined, stepWeights: [33, 66], metrics: [] },
+        {
+          targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' },
+        },
+      ),
     );
     const logger = createLogger('warn', 'e2e-statefulset');
     sets = new Informer<StatefulSet>({ client: kube, resource: Resources.statefulSets, namespaces: [ns], logger });
@@ -107,7 +113,13 @@ describe('StatefulSet released in place (partition)', () => {
     await timeline.start();
     const logDir = path.join(RUN_DIR, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    operator = new OperatorProcess({ kubeconfig: envInfo().kubeconfig, prometheusUrl: envInfo().prometheusUrl, namespaces: [ns], logDir, provider: 'kubernetes' });
+    operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [ns],
+      logDir,
+      provider: 'kubernetes',
+    });
     operator.start();
     await timeline.waitForPhase('Initialized', 60_000);
     await settled('the StatefulSet armed at partition 3');
@@ -134,7 +146,10 @@ describe('StatefulSet released in place (partition)', () => {
     expect(promoted).not.toBe(before);
     expect(timeline.canary?.status?.promotedControllerRevision).toBe(promoted);
     expect(version()).toBe('v2');
-    const weights = timeline.phases.slice(from).filter((p) => p.phase === 'Progressing').map((p) => p.weight);
+    const weights = timeline.phases
+      .slice(from)
+      .filter((p) => p.phase === 'Progressing')
+      .map((p) => p.weight);
     expect([...new Set(weights)]).toEqual([0, 33, 66]);
   });
 
@@ -143,10 +158,14 @@ describe('StatefulSet released in place (partition)', () => {
     partitions.length = 0;
     const from = timeline.phases.length;
     await setVersion('v3');
-    await waitFor('a pod on v3', () => podRevisions().some((r) => r !== promoted), 60_000);
+    await waitFor('a pod on v3', async () => podRevisions().some((r) => r !== promoted), 60_000);
     await kube.patch(Resources.canaries, ns, 'db', { metadata: { annotations: { [REQUEST_ANNOTATIONS.abort]: 'stop-v3' } } });
     await timeline.waitForPhase('Failed', 60_000, from);
-    await waitFor('the rollback done', () => timeline.canary?.status?.restoring === undefined && timeline.canary.status.phase === 'Failed', 60_000);
+    await waitFor(
+      'the rollback done',
+      async () => timeline.canary?.status?.phase === 'Failed' && timeline.canary.status.restoring === undefined,
+      60_000,
+    );
     await settled('every pod back on v2, partition armed again');
     expect(version()).toBe('v2');
     expect(sts().status!.currentRevision).toBe(promoted);
@@ -160,7 +179,7 @@ describe('StatefulSet released in place (partition)', () => {
     partitions.length = 0;
     const from = timeline.phases.length;
     await setVersion('v4');
-    await waitFor('the first step (partition 2)', () => partitions.includes(2), 60_000);
+    await waitFor('the first step (partition 2)', async () => partitions.includes(2), 60_000);
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
     await operator.kill();
     const killedAt = [...partitions];

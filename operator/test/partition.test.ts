@@ -11,7 +11,9 @@ import {
   templateOfRevision,
 } from '../src/targets/partition.js';
 
-function sts(o: { replicas?: number; partition?: number; type?: string; status?: StatefulSet['status']; generation?: number } = {}): StatefulSet {
+function sts(
+  o: { replicas?: number; partition?: number; type?: string; status?: StatefulSet['status']; generation?: number } = {},
+): StatefulSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -92,12 +94,17 @@ describe('readiness', () => {
     expect(rolledOutReadiness(rolling, 100)).toEqual({ ready: false, reason: '2 of 4 pods run revision db-b', fatal: false });
     expect(rolledOutReadiness(sts({ status: { replicas: 4, updatedReplicas: 4, readyReplicas: 3 } }), 100).ready).toBe(false);
     expect(rolledOutReadiness(sts({ status: { replicas: 4, updatedReplicas: 4, readyReplicas: 3 } }), 75).ready).toBe(true);
-    expect(rolledOutReadiness(sts({ generation: 3, status: { replicas: 4, updatedReplicas: 4, readyReplicas: 4 } }), 100).ready).toBe(false);
+    expect(rolledOutReadiness(sts({ generation: 3, status: { replicas: 4, updatedReplicas: 4, readyReplicas: 4 } }), 100).ready).toBe(
+      false,
+    );
     expect(rolledOutReadiness(sts({ replicas: 0 }), 100)).toMatchObject({ ready: false, fatal: true });
   });
 
   it('the canary side waits for the partition, then for its ready pods', () => {
-    expect(canaryPodsReadiness(sts({ partition: 4 }), 50, 0, 100)).toMatchObject({ ready: false, reason: 'partition 4 not yet lowered to 2' });
+    expect(canaryPodsReadiness(sts({ partition: 4 }), 50, 0, 100)).toMatchObject({
+      ready: false,
+      reason: 'partition 4 not yet lowered to 2',
+    });
     expect(canaryPodsReadiness(sts({ partition: 2, status: { updateRevision: 'db-b' } }), 50, 1, 100)).toMatchObject({
       ready: false,
       reason: '1 of 2 pods of revision db-b ready',
@@ -133,6 +140,8 @@ describe('restoreStep: a rollback from what the StatefulSet shows', () => {
     });
   });
   it('arms the partition once every pod runs the promoted revision', () => {
-    expect(restoreStep(sts({ status: { updateRevision: 'db-a', replicas: 4, updatedReplicas: 4 } }), promoted, true)).toEqual({ kind: 'arm' });
+    expect(restoreStep(sts({ status: { updateRevision: 'db-a', replicas: 4, updatedReplicas: 4 } }), promoted, true)).toEqual({
+      kind: 'arm',
+    });
   });
 });

@@ -68,7 +68,11 @@ export class Reconciler {
     this.caps = {
       providers: supportedProviders(),
       targetKinds: new Set(Object.keys(deps.targets)),
-      inPlaceKinds: new Set(Object.values(deps.targets).filter((t) => t.model === 'in-place').map((t) => t.kind)),
+      inPlaceKinds: new Set(
+        Object.values(deps.targets)
+          .filter((t) => t.model === 'in-place')
+          .map((t) => t.kind),
+      ),
       builtinMetricProviders: builtinMetricProviders(),
     };
   }

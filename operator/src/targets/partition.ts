@@ -123,10 +123,7 @@ export function templateOfRevision(data: unknown): PodTemplate {
 
 /** Where a rollback stands (pure): what the StatefulSet shows decides the next action. */
 export type RestoreStep =
-  | { kind: 'write-template' }
-  | { kind: 'wait'; reason: string }
-  | { kind: 'arm' }
-  | { kind: 'abandon'; reason: string };
+  { kind: 'write-template' } | { kind: 'wait'; reason: string } | { kind: 'arm' } | { kind: 'abandon'; reason: string };
 
 /**
  * The next step of putting the promoted revision back. failedTemplate: the template is still the failed revision's

@@ -36,7 +36,7 @@ export interface TargetInfo {
  * canary (Deployment, DaemonSet). in-place: one workload runs both revisions, its pods moved from one to the other
  * (StatefulSet: the partition), so there is no primary copy and a rollback puts the old template back.
  */
-export type TargetModel = 'primary-copy' | 'in-place';
+type TargetModel = 'primary-copy' | 'in-place';
 
 export class TargetError extends Error {
   constructor(

@@ -220,7 +220,9 @@ function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
       event(
         'Normal',
         'Promoting',
-        inPlace ? `${why}: moving every pod of ${turn.info.name} to it (partition 0)` : `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`,
+        inPlace
+          ? `${why}: moving every pod of ${turn.info.name} to it (partition 0)`
+          : `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`,
       ),
     ],
     promote: true,
