@@ -53,10 +53,10 @@ describe('StatefulSet released in place (partition)', () => {
       .map((p) => p.metadata.labels?.['controller-revision-hash'] ?? '')
       .sort();
 
-  async function setVersion(v: string): Promise<void> {
+  async function setVersion(v: string, extra: Record<string, string> = {}): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, 'db');
-      live.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: v }];
+      live.spec.template.spec.containers[0]!.env = Object.entries({ VERSION: v, ...extra }).map(([name, value]) => ({ name, value }));
       try {
         await kube.replace(Resources.statefulSets, live);
         return;
@@ -173,6 +173,24 @@ describe('StatefulSet released in place (partition)', () => {
     expect(partitions[partitions.length - 1]).toBe(3);
     expect(Math.min(...partitions)).toBeLessThan(3);
     expect(timeline.canary?.status?.promotedControllerRevision).toBe(promoted);
+  });
+
+  it('rolls back a revision whose pod never becomes ready: the stuck pod is replaced on the promoted revision', async () => {
+    const promoted = sts().status!.currentRevision!;
+    await kube.patch(Resources.canaries, ns, 'db', { spec: { progressDeadlineSeconds: 8 } });
+    partitions.length = 0;
+    const from = timeline.phases.length;
+    await setVersion('v5', { SIM_READY: 'false' });
+    await timeline.waitForPhase('Failed', 60_000, from);
+    await waitFor(
+      'the rollback done',
+      async () => timeline.canary?.status?.phase === 'Failed' && timeline.canary.status.restoring === undefined,
+      60_000,
+    );
+    await settled('every pod back on the promoted revision, partition armed again');
+    expect(sts().status!.currentRevision).toBe(promoted);
+    expect(sts().spec.template.spec.containers[0]!.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
+    await kube.patch(Resources.canaries, ns, 'db', { spec: { progressDeadlineSeconds: 60 } });
   });
 
   itOnMainPass('a SIGKILL of the operator mid-step ends as an uninterrupted run: partition 3, 2, 1, 0, 3, every pod promoted', async () => {

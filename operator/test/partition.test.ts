@@ -1,4 +1,4 @@
-import type { StatefulSet } from '../src/api/k8s.js';
+import type { Pod, StatefulSet } from '../src/api/k8s.js';
 import type { Phase } from '../src/api/types.js';
 import {
   canaryPodsReadiness,
@@ -8,6 +8,7 @@ import {
   restoreStep,
   RevisionDataError,
   rolledOutReadiness,
+  stuckPods,
   templateOfRevision,
 } from '../src/targets/partition.js';
 
@@ -143,5 +144,28 @@ describe('restoreStep: a rollback from what the StatefulSet shows', () => {
     expect(restoreStep(sts({ status: { updateRevision: 'db-a', replicas: 4, updatedReplicas: 4 } }), promoted, true)).toEqual({
       kind: 'arm',
     });
+  });
+});
+
+describe('stuckPods: the pods a rollback replaces itself', () => {
+  const pod = (name: string, revision: string, ready: boolean, deleting = false): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      labels: { 'controller-revision-hash': revision },
+      ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+    },
+    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  it('takes the unready pods of another revision than the promoted one, not those going or ready', () => {
+    const pods = [
+      pod('db-0', 'db-a', true),
+      pod('db-1', 'db-a', false),
+      pod('db-2', 'db-b', false),
+      pod('db-3', 'db-b', true),
+      pod('db-4', 'db-b', false, true),
+    ];
+    expect(stuckPods(pods, 'db-a').map((p) => p.metadata.name)).toEqual(['db-2']);
   });
 });

@@ -77,7 +77,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   controllerrevisions        get (a StatefulSet rollback reads the promoted template)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
-  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready)
+  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready); delete (a StatefulSet rollback replaces unready pods of the failed revision)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
   configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
@@ -119,7 +119,7 @@ per namespace.
   verbs: [list, watch, create, update]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, watch]
+  verbs: [list, watch, delete]
 {{- if .Values.operator.configTracking }}
 - apiGroups: [""]
   resources: [configmaps]

@@ -1,4 +1,4 @@
-import type { PodTemplate, StatefulSet } from '../api/k8s.js';
+import type { Pod, PodTemplate, StatefulSet } from '../api/k8s.js';
 import type { Phase } from '../api/types.js';
 import type { Readiness } from './target.js';
 
@@ -140,4 +140,15 @@ export function restoreStep(sts: StatefulSet, promotedRevision: string, failedTe
   if ((st.updatedReplicas ?? 0) < replicas || (st.replicas ?? 0) > replicas)
     return { kind: 'wait', reason: `${st.updatedReplicas ?? 0} of ${replicas} pods are back on revision ${promotedRevision}` };
   return { kind: 'arm' };
+}
+
+export const isPodReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * The pods a rollback must replace itself: on another revision than the promoted one, not ready and not already
+ * going. The StatefulSet controller never replaces them (with OrderedReady it waits for an unready pod to become
+ * ready before it updates any, kubernetes/kubernetes#67250); deleted, they come back on the promoted revision.
+ */
+export function stuckPods(pods: readonly Pod[], promoted: string): Pod[] {
+  return pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] !== promoted && !p.metadata.deletionTimestamp && !isPodReady(p));
 }

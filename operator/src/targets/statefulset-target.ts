@@ -9,13 +9,16 @@ import {
   canaryPodsReadiness,
   desiredPartition,
   inPlaceRefusal,
+  isPodReady,
   partitionOf,
   restoreStep,
   RevisionDataError,
   REVISION_LABEL,
   rolledOutReadiness,
+  stuckPods,
   templateOfRevision,
 } from './partition.js';
+import { isConflict, isNotFound } from '../kube/errors.js';
 import { STATEFULSET_KIND } from './workload-kinds.js';
 import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
 
@@ -27,8 +30,6 @@ export interface StatefulSetTargetDeps {
   selectorLabels: readonly string[];
   fieldManager: string;
 }
-
-const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
  * Releases a StatefulSet in place (model in-place, partition.ts): no primary copy, so the pods keep their volumes.
@@ -93,7 +94,7 @@ export class StatefulSetTarget implements Target {
   canaryReadiness(canary: Canary, thresholdPct: number): Readiness {
     const sts = this.target(canary);
     const update = sts.status?.updateRevision;
-    const readyNew = this.podsOf(sts).filter((p) => p.metadata.labels?.[REVISION_LABEL] === update && isReady(p)).length;
+    const readyNew = this.podsOf(sts).filter((p) => p.metadata.labels?.[REVISION_LABEL] === update && isPodReady(p)).length;
     return canaryPodsReadiness(sts, canary.status?.canaryWeight ?? 0, readyNew, thresholdPct);
   }
 
@@ -128,8 +129,11 @@ export class StatefulSetTarget implements Target {
       case 'write-template':
         await this.writeTemplate(sts, promoted, signal);
         return { done: false, detail: `restoring the template of revision ${promoted}` };
-      case 'wait':
-        return { done: false, detail: `rolling back: ${step.reason}` };
+      case 'wait': {
+        const replaced = sts.status?.updateRevision === promoted ? await this.replaceStuck(sts, promoted, signal) : [];
+        const also = replaced.length ? `; replaced the unready pods ${replaced.join(', ')}` : '';
+        return { done: false, detail: `rolling back: ${step.reason}${also}` };
+      }
       case 'abandon':
         return { done: true, detail: `rollback left off: ${step.reason}` };
       case 'arm':
@@ -150,6 +154,21 @@ export class StatefulSetTarget implements Target {
     }
     // A replace of the object read (its resourceVersion): a change in between is a 409 and the step runs again.
     await this.deps.client.replace<StatefulSet>(Resources.statefulSets, { ...sts, spec: { ...sts.spec, template } }, signal);
+  }
+
+  /** Deletes the pods the StatefulSet controller will not move back (stuckPods): each only if it is the pod read. */
+  private async replaceStuck(sts: StatefulSet, promoted: string, signal: AbortSignal): Promise<string[]> {
+    const stuck = stuckPods(this.podsOf(sts), promoted);
+    for (const p of stuck) {
+      const preconditions = { uid: p.metadata.uid };
+      try {
+        await this.deps.client.delete(Resources.pods, p.metadata.namespace, p.metadata.name!, { preconditions }, signal);
+      } catch (err) {
+        // Gone, or replaced since read (another uid): the next step looks again.
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
+    return stuck.map((p) => p.metadata.name!);
   }
 
   private async setPartition(sts: StatefulSet, partition: number, signal: AbortSignal): Promise<void> {
