@@ -125,13 +125,19 @@ async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgem
   if (!hooks.ok) return { checks: [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }] };
   if (first) return { checks: [] };
   const [checks, judged] = await Promise.all([
-    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound),
+    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound, revisionVars(turn)),
     turn.deps.analyzer.judge(turn.canary, turn.outbound, turn.now),
   ]);
   if (!judged) return { checks };
   if ('error' in judged)
     return { checks: [...checks, { name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` }] };
   return { checks: [...checks, judgementCheck(judged, analysisOf(turn.canary.spec).judge?.onNoData)], judgement: judged };
+}
+
+/** An in-place target's two revisions, for the metric templates; undefined for a primary copy. */
+function revisionVars(turn: ReadyTurn): { canaryRevision: string; primaryRevision: string } | undefined {
+  const r = turn.info.controllerRevisions;
+  return r ? { canaryRevision: r.update, primaryRevision: r.current } : undefined;
 }
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
