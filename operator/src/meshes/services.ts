@@ -39,7 +39,7 @@ function portsOver(live: ServiceSpecPort[] | undefined, ports: ServiceSpecPort[]
  * What a generated Service selects: the target's own selectors (in-place targets: every pod, or one revision's), else
  * the selector label with the primary's value (apex, primary) or the target's (canary).
  */
-function selectorOf(target: TargetInfo, role: ServiceRole): Record<string, string> {
+export function selectorOf(target: TargetInfo, role: ServiceRole): Record<string, string> {
   if (target.podSelectors) return target.podSelectors[role];
   return { [target.selectorLabel]: role === 'canary' ? target.selectorValue : primaryName(target.selectorValue) };
 }
