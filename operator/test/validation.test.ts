@@ -308,6 +308,16 @@ describe('validateCanary on a target released in place (StatefulSet)', () => {
     ]);
   });
 
+  it('given an autoscalerRef, then a notice says it is not copied: the autoscaler keeps scaling the StatefulSet', () => {
+    const s = { ...sts(), autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'db' } };
+    expect(validateCanary(s, 'kubernetes', inPlace)).toEqual({
+      ...clean,
+      notices: [
+        'spec.autoscalerRef is not acted upon for targetRef.kind StatefulSet: there is no primary copy to scale, the autoscaler keeps scaling db itself',
+      ],
+    });
+  });
+
   it('given an operator that does not release it in place, then it is the unknown kind it was', () => {
     expect(validateCanary(sts(), 'kubernetes', caps).unsupported).toEqual([
       'targetRef.kind StatefulSet is not supported yet (supported: Deployment)',

@@ -127,6 +127,11 @@ function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues)
       `${an}.iterations`,
       `targetRef.kind ${kind} moves pods to the new revision by weight: give ${an}.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)`,
     );
+  if (spec.autoscalerRef)
+    r.notice(
+      'spec.autoscalerRef',
+      `spec.autoscalerRef is not acted upon for targetRef.kind ${kind}: there is no primary copy to scale, the autoscaler keeps scaling ${spec.targetRef.name} itself`,
+    );
 }
 
 function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues, podSplit = false): void {
