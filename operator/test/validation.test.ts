@@ -318,6 +318,13 @@ describe('validateCanary on a target released in place (StatefulSet)', () => {
     });
   });
 
+  it('given a statistical judge, then it is unsupported: there is no -primary workload to sample', () => {
+    const judged = sts({ judge: { metrics: [{ name: 'latency', query: 'x' }] } });
+    expect(validateCanary(judged, 'kubernetes', inPlace).unsupported).toEqual([
+      'spec.analysis.judge is not supported for targetRef.kind StatefulSet yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload',
+    ]);
+  });
+
   it('given an operator that does not release it in place, then it is the unknown kind it was', () => {
     expect(validateCanary(sts(), 'kubernetes', caps).unsupported).toEqual([
       'targetRef.kind StatefulSet is not supported yet (supported: Deployment)',

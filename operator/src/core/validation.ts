@@ -127,6 +127,11 @@ function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues)
       `${an}.iterations`,
       `targetRef.kind ${kind} moves pods to the new revision by weight: give ${an}.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)`,
     );
+  if (a.judge?.metrics?.length)
+    r.unsupported(
+      `${an}.judge`,
+      `${an}.judge is not supported for targetRef.kind ${kind} yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
+    );
   if (spec.autoscalerRef)
     r.notice(
       'spec.autoscalerRef',
