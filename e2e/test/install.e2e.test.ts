@@ -167,7 +167,9 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
-    expect(verbsOf('', 'pods')).toEqual(['list', 'watch']);
+    expect(verbsOf('apps', 'statefulsets')).toEqual(['list', 'patch', 'update', 'watch']);
+    expect(verbsOf('apps', 'controllerrevisions')).toEqual(['get']);
+    expect(verbsOf('', 'pods')).toEqual(['delete', 'list', 'watch']);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('projectcontour.io', 'httpproxies')).toEqual(['create', 'delete', 'list', 'update', 'watch']);

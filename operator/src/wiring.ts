@@ -70,6 +70,7 @@ export function composeDeps(
       informers,
       deployments: informers.informer(Resources.deployments),
       daemonSets: informers.informer(Resources.daemonSets),
+      statefulSets: informers.informer(Resources.statefulSets),
       pods: informers.informer(Resources.pods),
       selectorLabels: cfg.selectorLabels,
       ownerRef: ownerRefOf,
@@ -110,6 +111,7 @@ export function composeDeps(
       alertProviders.start(),
       informers.lister(Resources.deployments),
       informers.lister(Resources.daemonSets),
+      informers.lister(Resources.statefulSets),
       informers.lister(Resources.services),
       informers.lister(Resources.pods),
     ]);

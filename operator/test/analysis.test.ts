@@ -156,3 +156,11 @@ describe('resolveAnalysis with maxWeight 0', () => {
     expect(resolveAnalysis(spec({ stepWeight: 10, maxWeight: 0 }), 'istio').maxWeight).toBe(100);
   });
 });
+
+describe('resolveAnalysis for a target that splits traffic by its pods (in place)', () => {
+  it('keeps a weighted canary on kubernetes weighted, where a primary copy runs blue/green', () => {
+    const s = { targetRef: { kind: 'StatefulSet', name: 'db' }, service: { port: 80 }, analysis: { stepWeight: 25 } } as CanarySpec;
+    expect(resolveAnalysis(s, 'kubernetes')).toMatchObject({ strategy: 'blue-green', split: false, iterations: 10 });
+    expect(resolveAnalysis(s, 'kubernetes', true)).toMatchObject({ strategy: 'canary', split: true, iterations: 0, stepWeight: 25 });
+  });
+});

@@ -104,3 +104,23 @@ describe('MetricAnalyzer: dry-run metrics', () => {
     expect(duration!.dryRun).toBeUndefined();
   });
 });
+
+describe('MetricAnalyzer: the revisions of a target released in place', () => {
+  it('given a query naming {{ canaryRevision }}, then the canary revision given to check() is in the query sent', async () => {
+    const m = {
+      name: 'errors',
+      interval: '1m',
+      query: 'sum(up{revision="{{ canaryRevision }}"}) + sum(up{revision="{{ primaryRevision }}"})',
+    };
+    const [r] = await analyzer().check(canary(m), 'kubernetes', signal(), { canaryRevision: 'db-b', primaryRevision: 'db-a' });
+    expect(r).toMatchObject({ ok: true });
+    expect(sent()).toEqual(['sum(up{revision="db-b"}) + sum(up{revision="db-a"})']);
+  });
+
+  it('given the same query without revisions (a primary copy), then the check fails with the template error and nothing is sent', async () => {
+    const m = { name: 'errors', interval: '1m', query: 'sum(up{revision="{{ canaryRevision }}"})' };
+    const [r] = await analyzer().check(canary(m), 'kubernetes', signal());
+    expect(r).toMatchObject({ ok: false, reason: 'TemplateError' });
+    expect(sent()).toEqual([]);
+  });
+});

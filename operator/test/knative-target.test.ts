@@ -207,7 +207,7 @@ describe('validateCanary of a Knative Canary', () => {
       'spec: provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
     ]);
     expect(r.unsupported).toEqual([
-      'targetRef.kind Service is not supported yet (supported: Deployment, DaemonSet, Service.serving.knative.dev)',
+      'targetRef.kind Service is not supported yet (supported: Deployment, DaemonSet, StatefulSet, Service.serving.knative.dev)',
     ]);
   });
 

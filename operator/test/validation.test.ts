@@ -287,3 +287,52 @@ describe('validateCanary session affinity', () => {
     ]);
   });
 });
+
+describe('validateCanary on a target released in place (StatefulSet)', () => {
+  const inPlace: Capabilities = { ...caps, targetKinds: new Set(['Deployment', 'StatefulSet']), inPlaceKinds: new Set(['StatefulSet']) };
+  const sts = (analysis: CanaryAnalysis = {}): CanarySpec =>
+    spec(analysis, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' } });
+
+  it('given a weighted canary on kubernetes, then there is nothing to report: its pods split the traffic (no blue/green notice)', () => {
+    expect(validateCanary(sts(), 'kubernetes', inPlace)).toEqual(clean);
+    expect(validateCanary(sts({ stepWeight: undefined, stepWeights: [33, 66] }), 'kubernetes', inPlace)).toEqual(clean);
+  });
+
+  it('given a mesh provider, then it is unsupported, naming the provider', () => {
+    expect(validateCanary(sts(), 'istio', inPlace).unsupported).toEqual([
+      'targetRef.kind StatefulSet is released in place with provider kubernetes only (routing by controller-revision-hash through provider istio is not supported yet)',
+    ]);
+  });
+
+  it.each<[string, CanaryAnalysis]>([
+    ['blue/green', { stepWeight: undefined, iterations: 5 }],
+    ['mirroring', { mirror: true }],
+  ])('given %s, then it is unsupported: the canary would have no pods', (_t, analysis) => {
+    expect(validateCanary(sts(analysis), 'kubernetes', inPlace).unsupported).toEqual([
+      'targetRef.kind StatefulSet moves pods to the new revision by weight: give spec.analysis.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)',
+    ]);
+  });
+
+  it('given an autoscalerRef, then a notice says it is not copied: the autoscaler keeps scaling the StatefulSet', () => {
+    const s = { ...sts(), autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'db' } };
+    expect(validateCanary(s, 'kubernetes', inPlace)).toEqual({
+      ...clean,
+      notices: [
+        'spec.autoscalerRef is not acted upon for targetRef.kind StatefulSet: there is no primary copy to scale, the autoscaler keeps scaling db itself',
+      ],
+    });
+  });
+
+  it('given a statistical judge, then it is unsupported: there is no -primary workload to sample', () => {
+    const judged = sts({ judge: { metrics: [{ name: 'latency', query: 'x' }] } });
+    expect(validateCanary(judged, 'kubernetes', inPlace).unsupported).toEqual([
+      'spec.analysis.judge is not supported for targetRef.kind StatefulSet yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload',
+    ]);
+  });
+
+  it('given an operator that does not release it in place, then it is the unknown kind it was', () => {
+    expect(validateCanary(sts(), 'kubernetes', caps).unsupported).toEqual([
+      'targetRef.kind StatefulSet is not supported yet (supported: Deployment)',
+    ]);
+  });
+});

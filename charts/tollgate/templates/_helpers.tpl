@@ -73,9 +73,11 @@ What the operator calls, resource by resource (operator/src: informers list and 
   metrictemplates            list, watch (informer)
   alertproviders             list, watch (informer)
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
+  statefulsets               list, watch (informer); patch (the partition); update (a rollback restores the template)
+  controllerrevisions        get (a StatefulSet rollback reads the promoted template)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
   services                   list, watch; create, update (apex, -primary, -canary)
-  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready)
+  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready); delete (a StatefulSet rollback replaces unready pods of the failed revision)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
   configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
@@ -106,6 +108,12 @@ per namespace.
 - apiGroups: [apps]
   resources: [deployments, daemonsets]
   verbs: [list, watch, create, update, patch]
+- apiGroups: [apps]
+  resources: [statefulsets]
+  verbs: [list, watch, update, patch]
+- apiGroups: [apps]
+  resources: [controllerrevisions]
+  verbs: [get]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]
@@ -114,7 +122,7 @@ per namespace.
   verbs: [list, watch, create, update]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, watch]
+  verbs: [list, watch, delete]
 {{- if .Values.operator.configTracking }}
 - apiGroups: [""]
   resources: [configmaps]

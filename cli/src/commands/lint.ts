@@ -60,7 +60,7 @@ function summary(r: LintResult, errors: number): string {
 
 export async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
   // The routers' capability records, not the routers: lint loads no router code.
-  const [{ ROUTED_PROVIDERS, providersWith }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
+  const [{ ROUTED_PROVIDERS, providersWith }, { TARGET_KINDS, IN_PLACE_KINDS }, { loadConfig }] = await Promise.all([
     import('@tollgate/contract/capabilities'),
     import('@tollgate/operator/targets/workload-kinds'),
     import('@tollgate/operator/config'),
@@ -70,6 +70,7 @@ export async function lintOptions(meshProvider: string | undefined): Promise<Lin
     caps: {
       providers: new Set<string>(ROUTED_PROVIDERS),
       targetKinds: new Set(TARGET_KINDS),
+      inPlaceKinds: new Set(IN_PLACE_KINDS),
       builtinMetricProviders: new Set<string>(providersWith('builtinMetrics')),
     },
   };

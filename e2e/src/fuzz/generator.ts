@@ -680,10 +680,10 @@ const SEMANTICS: readonly Semantic[] = [
   {
     name: 'target kind not driven yet',
     reason: 'Unsupported',
-    fragment: () => /targetRef\.kind (Service|StatefulSet) is not supported yet/,
-    apply: (spec, rng) => {
-      (spec.targetRef as JsonObject).kind = rng.pick(['Service', 'StatefulSet']);
-      (spec.targetRef as JsonObject).apiVersion = (spec.targetRef as JsonObject).kind === 'Service' ? 'v1' : 'apps/v1';
+    fragment: () => /targetRef\.kind Service is not supported yet/,
+    apply: (spec) => {
+      (spec.targetRef as JsonObject).kind = 'Service';
+      (spec.targetRef as JsonObject).apiVersion = 'v1';
     },
   },
   {

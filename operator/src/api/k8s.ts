@@ -53,6 +53,28 @@ export interface DaemonSet extends Workload {
   };
 }
 
+export interface StatefulSet extends Workload {
+  spec: Workload['spec'] & {
+    serviceName?: string;
+    podManagementPolicy?: string;
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number; maxUnavailable?: number | string } };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+  };
+}
+
+/** A StatefulSet's revision history entry: data holds the patch of spec.template (`$patch: replace`). */
+export interface ControllerRevision extends KubeObject {
+  data?: unknown;
+  revision?: number;
+}
+
 export interface ConfigObject extends KubeObject {
   type?: string;
   data?: Record<string, string>;

@@ -276,6 +276,10 @@ export interface CanaryStatus {
   lastChecks?: CheckResult[];
   /** The statistical judge's latest judgement (analysis.judge). */
   lastJudgement?: Judgement;
+  /** In-place targets (StatefulSet): the ControllerRevision of the revision last promoted, which a rollback restores. */
+  promotedControllerRevision?: string;
+  /** In-place targets: a rollback is putting the promoted revision back (its template, then its pods). */
+  restoring?: boolean;
   conditions?: Condition[];
 }
 

@@ -30,7 +30,12 @@ const isResource = (a: ResourceType, b: ResourceType): boolean => resourceKey(a)
 
 /** The index key a watched object is found under; undefined for kinds not indexed. */
 function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
-  if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
+  if (
+    isResource(resource, Resources.deployments) ||
+    isResource(resource, Resources.daemonSets) ||
+    isResource(resource, Resources.statefulSets)
+  )
+    return `target:${keyOf(obj)}`;
   if (isResource(resource, Resources.knativeServices)) return `target:${keyOf(obj)}`;
   // A Knative Revision's readiness is its Service's canary's or primary's: the label names the Service.
   const svc = obj.metadata.labels?.[SERVICE_LABEL];

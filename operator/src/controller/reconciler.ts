@@ -70,6 +70,11 @@ export class Reconciler {
     this.caps = {
       providers: supportedProviders(),
       targetKinds: new Set(Object.keys(deps.targets)),
+      inPlaceKinds: new Set(
+        Object.values(deps.targets)
+          .filter((t) => t.model === 'in-place')
+          .map((t) => t.kind),
+      ),
       builtinMetricProviders: builtinMetricProviders(),
     };
   }
@@ -141,8 +146,8 @@ export class Reconciler {
     const conflict = claimConflict(canary, this.deps.canaries.list(canary.metadata.namespace));
     if (conflict) return { reason: 'Conflict', message: conflict };
     try {
-      const analysis = resolveAnalysis(canary.spec, provider);
       const target = this.deps.targets[targetKeyOf(canary.spec.targetRef)]!;
+      const analysis = resolveAnalysis(canary.spec, provider, target.model === 'in-place');
       const info = await target.describe(canary, seen.signal);
       const router = this.deps.routerFor(provider);
       const mesh = router.validate?.(canary, analysis);

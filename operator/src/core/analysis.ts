@@ -48,12 +48,14 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
 
 /**
  * Applies Flagger's defaults; throws DurationError for an unparsable interval. A provider that cannot split
- * traffic (capability split: kubernetes) runs a weighted canary as blue/green (10 iterations unless set), as in Flagger.
+ * traffic (capability split: kubernetes) runs a weighted canary as blue/green (10 iterations unless set), as in Flagger,
+ * unless the target splits it by its pods (podSplit: in-place targets).
  */
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
-export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
+export function resolveAnalysis(spec: CanarySpec, provider: string, podSplit = false): ResolvedAnalysis {
   const a = analysisOf(spec);
-  const split = capabilitiesOf(provider)?.split !== false;
+  // An in-place target (StatefulSet) splits traffic by its pods whatever the provider.
+  const split = podSplit || capabilitiesOf(provider)?.split !== false;
   const noSplit = !split && strategyOf(a) === 'canary';
   const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
   const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];

@@ -15,6 +15,8 @@ export interface Capabilities {
   /** Providers the operator has a router for. */
   providers: ReadonlySet<string>;
   targetKinds: ReadonlySet<string>;
+  /** Target kinds released in place (model in-place: StatefulSet), whose pods split the traffic; none when absent. */
+  inPlaceKinds?: ReadonlySet<string>;
   /** Providers with built-in request-success-rate and request-duration queries. */
   builtinMetricProviders: ReadonlySet<string>;
 }
@@ -51,7 +53,9 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   const an = spec.analysis || !spec.canaryAnalysis ? 'spec.analysis' : 'spec.canaryAnalysis';
   checkTarget(spec, caps, r);
   checkProvider(spec, provider, caps, r);
-  checkAnalysis(spec, provider, an, r);
+  const inPlace = caps.inPlaceKinds?.has(spec.targetRef?.kind) === true;
+  if (inPlace) checkInPlace(spec, provider, an, r);
+  checkAnalysis(spec, provider, an, r, inPlace);
   const a = analysisOf(spec);
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `${an}.metrics[${i}]`, r));
   checkBuiltins(spec, provider, caps, an, r);
@@ -105,13 +109,43 @@ function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r
     r.unsupported(providerPath(spec), `provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
 }
 
-function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues): void {
+/**
+ * A target released in place splits traffic by its pods (the share on the new revision is the weight), through the
+ * apex Service of the kubernetes provider: a mesh would route by its own weights (not done yet), and blue/green or
+ * A/B testing would analyse a canary with no pods.
+ */
+function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues): void {
+  const kind = spec.targetRef.kind;
+  if (provider !== 'kubernetes')
+    r.unsupported(
+      providerPath(spec),
+      `targetRef.kind ${kind} is released in place with provider kubernetes only (routing by controller-revision-hash through provider ${provider} is not supported yet)`,
+    );
+  const a = analysisOf(spec);
+  if (strategyOf(a) !== 'canary' || a.mirror)
+    r.unsupported(
+      `${an}.iterations`,
+      `targetRef.kind ${kind} moves pods to the new revision by weight: give ${an}.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)`,
+    );
+  if (a.judge?.metrics?.length)
+    r.unsupported(
+      `${an}.judge`,
+      `${an}.judge is not supported for targetRef.kind ${kind} yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
+    );
+  if (spec.autoscalerRef)
+    r.notice(
+      'spec.autoscalerRef',
+      `spec.autoscalerRef is not acted upon for targetRef.kind ${kind}: there is no primary copy to scale, the autoscaler keeps scaling ${spec.targetRef.name} itself`,
+    );
+}
+
+function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues, podSplit = false): void {
   const a = analysisOf(spec);
   if (a.interval !== undefined) checkDuration(a.interval, `${an}.interval`, r, MIN_INTERVAL_MS);
   const strategy = strategyOf(a);
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis) {
+  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis && !podSplit) {
     r.notice(
       providerPath(spec),
       `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,

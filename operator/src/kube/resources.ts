@@ -39,6 +39,8 @@ export const Resources = {
   endpoints: core('endpoints', 'Endpoints'),
   deployments: named('apps', 'v1', 'deployments', 'Deployment'),
   daemonSets: named('apps', 'v1', 'daemonsets', 'DaemonSet'),
+  statefulSets: named('apps', 'v1', 'statefulsets', 'StatefulSet'),
+  controllerRevisions: named('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
   replicaSets: named('apps', 'v1', 'replicasets', 'ReplicaSet'),
   leases: named('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   horizontalPodAutoscalersV2: named('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),

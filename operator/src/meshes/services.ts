@@ -36,6 +36,15 @@ function portsOver(live: ServiceSpecPort[] | undefined, ports: ServiceSpecPort[]
 }
 
 /**
+ * What a generated Service selects: the target's own selectors (in-place targets: every pod, or one revision's), else
+ * the selector label with the primary's value (apex, primary) or the target's (canary).
+ */
+export function selectorOf(target: TargetInfo, role: ServiceRole): Record<string, string> {
+  if (target.podSelectors) return target.podSelectors[role];
+  return { [target.selectorLabel]: role === 'canary' ? target.selectorValue : primaryName(target.selectorValue) };
+}
+
+/**
  * The three ClusterIP Services every provider stands on. primary and canary are created and owned;
  * an existing apex Service (the user's own) is adopted: only its selector and ports change.
  */
@@ -46,13 +55,13 @@ export class ServiceRouter {
   async ensureBackends(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     const meta = canary.spec.service ?? { port: 0 };
-    await this.ensure(canary, names.primary, primaryName(target.selectorValue), target, meta.primary, signal);
-    await this.ensure(canary, names.canary, target.selectorValue, target, meta.canary, signal);
+    await this.ensure(canary, names.primary, selectorOf(target, 'primary'), target, meta.primary, signal);
+    await this.ensure(canary, names.canary, selectorOf(target, 'canary'), target, meta.canary, signal);
   }
 
   async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
-    await this.ensure(canary, names.apex, primaryName(target.selectorValue), target, canary.spec.service?.apex, signal);
+    await this.ensure(canary, names.apex, selectorOf(target, 'apex'), target, canary.spec.service?.apex, signal);
   }
 
   /**
@@ -78,14 +87,13 @@ export class ServiceRouter {
   private async ensure(
     canary: Canary,
     name: string,
-    selectorValue: string,
+    selector: Record<string, string>,
     target: TargetInfo,
     overlay: MetadataOverlay | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const lister = await this.deps.informers.lister<Service>(Resources.services);
     const ports = servicePorts(canary, target);
-    const selector = { [target.selectorLabel]: selectorValue };
     const svc = canary.spec.service;
     await ensureObject(
       this.deps.client,

@@ -12,7 +12,7 @@ import { isBuiltinMetric } from '../meshes/queries.js';
 import { builtinQuery, builtinQueryVars } from '../meshes/registry.js';
 import { createMetricProvider } from './factory.js';
 import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from './provider.js';
-import { renderQuery, type QueryVars } from './render.js';
+import { renderQuery, type QueryVars, type RevisionVars } from './render.js';
 import { classifyMetric, judge, JUDGE_DEFAULTS } from '../judge/verdict.js';
 import type { SecretReader } from '../kube/secrets.js';
 
@@ -61,14 +61,21 @@ export class MetricAnalyzer {
 
   constructor(private readonly deps: AnalyzerDeps) {}
 
-  async check(canary: Canary, provider: string, signal: AbortSignal): Promise<CheckResult[]> {
+  /** revisions: the two sides' revisions of a target released in place ({{ canaryRevision }}, {{ primaryRevision }}). */
+  async check(canary: Canary, provider: string, signal: AbortSignal, revisions?: RevisionVars): Promise<CheckResult[]> {
     const metrics = analysisOf(canary.spec).metrics ?? [];
-    return Promise.all(metrics.map(async (m) => markDryRun(m, await this.checkOne(canary, provider, m, signal))));
+    return Promise.all(metrics.map(async (m) => markDryRun(m, await this.checkOne(canary, provider, m, signal, revisions))));
   }
 
-  private async checkOne(canary: Canary, provider: string, m: CanaryMetric, signal: AbortSignal): Promise<CheckResult> {
+  private async checkOne(
+    canary: Canary,
+    provider: string,
+    m: CanaryMetric,
+    signal: AbortSignal,
+    revisions: RevisionVars | undefined,
+  ): Promise<CheckResult> {
     try {
-      const { backend, query } = await this.resolve(canary, provider, m, signal);
+      const { backend, query } = await this.resolve(canary, provider, m, signal, revisions);
       return evaluateMetric(m, await backend.query(query, signal, { windowMs: parseDuration(m.interval || DEFAULT_METRIC_INTERVAL) }));
     } catch (err) {
       if (err instanceof NoDataError) return noData(m, `${m.name}: no data (${err.message})`);
@@ -83,8 +90,9 @@ export class MetricAnalyzer {
     provider: string,
     m: CanaryMetric,
     signal: AbortSignal,
+    revisions: RevisionVars | undefined,
   ): Promise<{ backend: MetricProvider; query: string }> {
-    const vars = queryVars(canary, m);
+    const vars = { ...queryVars(canary, m), ...revisions };
     const prometheus = (address?: string): ProviderConfig => ({
       type: 'prometheus',
       address: address || canary.spec.metricsServer || this.deps.defaultPrometheus,

@@ -1,4 +1,4 @@
-import type { DaemonSet, Deployment, Pod } from '../api/k8s.js';
+import type { DaemonSet, Deployment, Pod, StatefulSet } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
@@ -8,8 +8,9 @@ import { AutoscalerReconciler } from './autoscaler.js';
 import { ConfigTracker } from './config-tracker.js';
 import { KNATIVE_SERVICE_KEY, type KnativeRevision, type KnativeService } from './knative.js';
 import { KnativeTarget } from './knative-target.js';
+import { StatefulSetTarget } from './statefulset-target.js';
 import type { Target } from './target.js';
-import { DAEMONSET, DEPLOYMENT } from './workload-kinds.js';
+import { DAEMONSET, DEPLOYMENT, STATEFULSET_KIND } from './workload-kinds.js';
 import { WorkloadTarget } from './workload-target.js';
 
 export interface TargetsDeps {
@@ -17,6 +18,7 @@ export interface TargetsDeps {
   informers: InformerRegistry;
   deployments: Lister<Deployment>;
   daemonSets: Lister<DaemonSet>;
+  statefulSets: Lister<StatefulSet>;
   /** The Pods cache (metadata and status), to tell why a workload's pods are not ready. */
   pods: Lister<Pod>;
   selectorLabels: readonly string[];
@@ -53,5 +55,6 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
       revisions: () => d.informers.lister<KnativeRevision>(Resources.knativeRevisions),
       pods: d.pods,
     }),
+    [STATEFULSET_KIND]: new StatefulSetTarget({ ...common, statefulSets: d.statefulSets }),
   };
 }

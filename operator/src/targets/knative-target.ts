@@ -27,6 +27,8 @@ export interface KnativeTargetDeps {
 export class KnativeTarget implements Target {
   readonly kind = 'Service';
   readonly routesThroughServices = false;
+  /** The primary is the promoted Revision, which Knative keeps running: a rollback routes back to it. */
+  readonly model = 'primary-copy';
   /** The caches as last read by describe (a turn always describes first). */
   private svcs: Lister<KnativeService> | undefined;
   private revs: Lister<KnativeRevision> | undefined;

@@ -25,7 +25,18 @@ export interface TargetInfo {
   extraPorts: ServicePort[];
   /** Tracked ConfigMaps and Secrets (empty when config tracking is off). */
   configs: TrackedConfigs;
+  /** In-place targets: the generated Services' selectors (apex: every pod; primary, canary: by revision label). */
+  podSelectors?: Record<'apex' | 'primary' | 'canary', Record<string, string>>;
+  /** In-place targets: the StatefulSet's stable (current) and update revisions, ControllerRevision names. */
+  controllerRevisions?: { current: string; update: string };
 }
+
+/**
+ * How a target releases. primary-copy: the stable revision runs in a `<name>-primary` copy and the target is the
+ * canary (Deployment, DaemonSet). in-place: one workload runs both revisions, its pods moved from one to the other
+ * (StatefulSet: the partition), so there is no primary copy and a rollback puts the old template back.
+ */
+type TargetModel = 'primary-copy' | 'in-place';
 
 export class TargetError extends Error {
   constructor(
@@ -40,6 +51,7 @@ export class TargetError extends Error {
 /** A kind of workload that can be released progressively (Deployment now; DaemonSet later). */
 export interface Target {
   readonly kind: string;
+  readonly model: TargetModel;
   /**
    * The routers send traffic to the -primary and -canary Services the operator generates (and the apex selects the
    * primary's pods). False: the target routes between its own revisions (Knative), no Service is generated.
@@ -69,4 +81,9 @@ export interface Target {
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void>;
+  /**
+   * In-place targets, after a rollback (status.restoring): one step of putting the promoted revision back (its
+   * template, then its pods); done once every pod runs it again, or when someone changed the template since.
+   */
+  restore?(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<{ done: boolean; detail: string }>;
 }

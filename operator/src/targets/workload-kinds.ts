@@ -82,5 +82,10 @@ export const DAEMONSET: WorkloadKind<DaemonSet> = {
   },
 };
 
+/** Released in place (statefulset-target.ts): one workload, no primary copy. */
+export const STATEFULSET_KIND = 'StatefulSet';
+
 /** The kinds a Canary's targetRef may name (targetKeyOf): the keys of createTargets' table, and what offline validation accepts. */
-export const TARGET_KINDS: readonly string[] = [DEPLOYMENT.kind, DAEMONSET.kind, KNATIVE_SERVICE_KEY];
+export const TARGET_KINDS: readonly string[] = [DEPLOYMENT.kind, DAEMONSET.kind, STATEFULSET_KIND, KNATIVE_SERVICE_KEY];
+/** The kinds of TARGET_KINDS released in place (model in-place): what offline validation checks as such. */
+export const IN_PLACE_KINDS: readonly string[] = [STATEFULSET_KIND];

@@ -30,6 +30,7 @@ export interface WorkloadTargetDeps<W extends Workload> {
 export class WorkloadTarget<W extends Workload> implements Target {
   readonly kind: string;
   readonly routesThroughServices = true;
+  readonly model = 'primary-copy';
 
   constructor(
     private readonly k: WorkloadKind<W>,

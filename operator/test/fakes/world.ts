@@ -115,6 +115,7 @@ export class World {
         informers,
         deployments: this.kube.lister(Resources.deployments),
         daemonSets: this.kube.lister(Resources.daemonSets),
+        statefulSets: this.kube.lister(Resources.statefulSets),
         pods: this.kube.lister(Resources.pods),
         selectorLabels: ['app', 'name'],
         ownerRef: ownerRefOf,

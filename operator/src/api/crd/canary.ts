@@ -452,6 +452,8 @@ const status = (): Schema => ({
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
     lastJudgement: judgement(),
+    promotedControllerRevision: str('StatefulSet targets: the ControllerRevision of the revision last promoted, which a rollback restores'),
+    restoring: bool('StatefulSet targets: a rollback is putting the promoted revision back (its template, then its pods)'),
     sessionAffinityCookie: str(),
     previousSessionAffinityCookie: str(),
     primarySessionAffinityCookie: str(),

@@ -25,6 +25,7 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     stepStartTime: now,
     lastChecks: [],
     lastJudgement: undefined,
+    restoring: undefined,
     trackedConfigs: turn.info.configs.checksums,
     ...affinityStatus(turn.canary.spec, turn.status),
   };
@@ -35,6 +36,10 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
  * revision passes the confirm-rollout gates (Waiting while they are closed), then a run starts.
  */
 export async function idle(turn: ReadyTurn): Promise<Transition> {
+  if (turn.status.restoring) {
+    const restoring = await restore(turn);
+    if (restoring) return restoring;
+  }
   const { revision } = turn.info;
   const s = turn.status;
   const failedHere = turn.phase === 'Failed' && revision === s.lastAppliedSpec;
@@ -75,12 +80,15 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
     detail: `analysing revision ${revision}`,
     events: [
       ...dequeued(turn),
-      event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`),
+      event('Normal', 'NewRevision', `New revision ${revision} detected: ${startWord(turn)} ${turn.info.name} and starting the analysis`),
     ],
     alerts: [alert('NewRevision', { target: `${turn.target.kind}/${turn.info.name}` })],
     requeueAfterMs: turn.analysis.intervalMs,
   };
 }
+
+/** What the start of a run does to the target: an in-place one gets no new pod before the first step. */
+const startWord = (turn: ReadyTurn): string => (turn.target.model === 'in-place' ? 'holding the partition of' : 'scaling up');
 
 /** At least this often a queued release rechecks its place (a slot freed also wakes the first in line at once). */
 const QUEUE_RECHECK_MS = 30_000;
@@ -121,16 +129,42 @@ function dequeued(turn: ReadyTurn): ReturnType<typeof event>[] {
   return [event('Normal', 'Dequeued', `Revision ${turn.info.revision} leaves the release queue after ${waited}s: a slot is free`)];
 }
 
+/** Requeue while an in-place rollback runs: the StatefulSet controller moves pods at its own pace. */
+const RESTORE_RECHECK_MS = 2000;
+
+/**
+ * After the rollback of an in-place target: one step of putting the promoted revision back (statefulset-target.ts);
+ * a Transition while it goes on, undefined once done (restoring cleared, the idle decision then made as usual).
+ */
+async function restore(turn: ReadyTurn): Promise<Transition | undefined> {
+  const step = turn.target.restore ? await turn.target.restore(turn.canary, turn.info, turn.signal) : { done: true, detail: '' };
+  if (!step.done) return { detail: step.detail, requeueAfterMs: Math.min(RESTORE_RECHECK_MS, turn.analysis.intervalMs) };
+  turn.take({ status: { restoring: undefined } });
+  turn.event('Normal', 'RolledBack', `${turn.info.name}: ${step.detail}`);
+  return undefined;
+}
+
 /** The target is back on (or still on) the promoted revision. */
 function promoted(turn: ReadyTurn): Transition {
   const { revision } = turn.info;
   const detail = `revision ${revision} is promoted`;
+  // An in-place rollback put the promoted revision back itself: the release stays Failed.
+  if (turn.phase === 'Failed' && turn.target.model === 'in-place') return { detail: restoredDetail(turn) };
   if (turn.phase !== 'Failed' && turn.phase !== 'Waiting') return { detail };
   return {
     status: { phase: 'Succeeded', lastAppliedSpec: revision, queuedSince: undefined },
     detail,
     events: [event('Normal', 'Reverted', `target is back on the promoted revision ${revision}`)],
   };
+}
+
+/** Why the revision failed (the rollback's message, kept) and what runs now, for an in-place target rolled back. */
+function restoredDetail(turn: ReadyTurn): string {
+  const hint = `${turn.info.name} runs the promoted revision ${turn.info.revision} again; a change of its template starts a new run`;
+  const stalled = turn.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True')?.message;
+  if (stalled && (stalled.endsWith(hint) || stalled.length >= MAX_MESSAGE - 40)) return stalled;
+  const why = stalled?.startsWith('rolled back: ') ? stalled : `revision ${turn.status.lastAppliedSpec ?? '?'} was rolled back`;
+  return `${why}; ${hint}`;
 }
 
 /** Why the revision failed (the rollback's own message, kept) and how to run it again. */

@@ -46,6 +46,7 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
       mirrored: false,
       lastAppliedSpec: revision,
       lastPromotedSpec: revision,
+      promotedControllerRevision: turn.info.controllerRevisions?.update,
       trackedConfigs: turn.info.configs.checksums,
     },
     detail: `revision ${revision} runs as ${turn.info.primaryName}`,

@@ -133,13 +133,19 @@ async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgem
   if (!hooks.ok) return { checks: [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }] };
   if (first) return { checks: [] };
   const [checks, judged] = await Promise.all([
-    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound),
+    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound, revisionVars(turn)),
     turn.deps.analyzer.judge(turn.canary, turn.outbound, turn.now),
   ]);
   if (!judged) return { checks };
   if ('error' in judged)
     return { checks: [...checks, { name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` }] };
   return { checks: [...checks, judgementCheck(judged, analysisOf(turn.canary.spec).judge?.onNoData)], judgement: judged };
+}
+
+/** An in-place target's two revisions, for the metric templates; undefined for a primary copy. */
+function revisionVars(turn: ReadyTurn): { canaryRevision: string; primaryRevision: string } | undefined {
+  const r = turn.info.controllerRevisions;
+  return r ? { canaryRevision: r.update, primaryRevision: r.current } : undefined;
 }
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
@@ -218,10 +224,21 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
 
 /** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
 function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
+  const inPlace = turn.target.model === 'in-place';
   return {
     status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
-    detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
-    events: [event('Normal', 'Promoting', `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`)],
+    detail: inPlace
+      ? `moving every pod of ${turn.info.name} to revision ${turn.info.revision}`
+      : `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
+    events: [
+      event(
+        'Normal',
+        'Promoting',
+        inPlace
+          ? `${why}: moving every pod of ${turn.info.name} to it (partition 0)`
+          : `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`,
+      ),
+    ],
     promote: true,
     requeueAfterMs: turn.analysis.intervalMs,
   };

@@ -78,7 +78,13 @@ export async function finalising(turn: ReadyTurn): Promise<Transition> {
   await turn.target.scaleCanary(turn.canary, false, turn.signal);
   const promoted = turn.status.lastAppliedSpec;
   return {
-    status: { phase: 'Succeeded', canaryWeight: 0, mirrored: false, lastPromotedSpec: promoted },
+    status: {
+      phase: 'Succeeded',
+      canaryWeight: 0,
+      mirrored: false,
+      lastPromotedSpec: promoted,
+      promotedControllerRevision: turn.info.controllerRevisions?.update,
+    },
     detail: `revision ${promoted} promoted`,
     events: [event('Normal', 'Succeeded', `Promotion completed: ${turn.info.primaryName} serves revision ${promoted}`)],
     alerts: [alert(turn.analysis.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded')],
