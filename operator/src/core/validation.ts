@@ -2,7 +2,7 @@ import { capabilitiesOf } from '@tollgate/contract/capabilities';
 import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
-import { analysisOf, strategyOf } from './analysis.js';
+import { analysisOf, runsReplicaRatio, strategyOf } from './analysis.js';
 import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 import { ruleViolations } from './rules.js';
 
@@ -111,7 +111,9 @@ function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues
   const strategy = strategyOf(a);
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis) {
+  if (runsReplicaRatio(spec, provider)) {
+    // The weight is the canary's share of the apex Service's pods (status.effectiveWeight): nothing to report.
+  } else if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis) {
     r.notice(
       providerPath(spec),
       `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, canaryName, primaryName } from '@tollgate/contract/metadata';
+import { ANNOTATIONS, LABELS, canaryName, primaryName } from '@tollgate/contract/metadata';
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
@@ -46,13 +46,19 @@ export class ServiceRouter {
   async ensureBackends(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     const meta = canary.spec.service ?? { port: 0 };
-    await this.ensure(canary, names.primary, primaryName(target.selectorValue), target, meta.primary, signal);
-    await this.ensure(canary, names.canary, target.selectorValue, target, meta.canary, signal);
+    const by = (value: string): Record<string, string> => ({ [target.selectorLabel]: value });
+    await this.ensure(canary, names.primary, by(primaryName(target.selectorValue)), target, meta.primary, signal);
+    await this.ensure(canary, names.canary, by(target.selectorValue), target, meta.canary, signal);
   }
 
-  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+  /**
+   * The apex selects the primary's pods; pooled (a replica-ratio release with canary weight), the pods of both the
+   * primary and the canary (LABELS.pool), so each side's share of pods is its share of traffic.
+   */
+  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal, pooled = false): Promise<void> {
     const names = serviceNames(canary);
-    await this.ensure(canary, names.apex, primaryName(target.selectorValue), target, canary.spec.service?.apex, signal);
+    const selector = pooled ? { [LABELS.pool]: target.selectorValue } : { [target.selectorLabel]: primaryName(target.selectorValue) };
+    await this.ensure(canary, names.apex, selector, target, canary.spec.service?.apex, signal);
   }
 
   /**
@@ -78,14 +84,13 @@ export class ServiceRouter {
   private async ensure(
     canary: Canary,
     name: string,
-    selectorValue: string,
+    selector: Record<string, string>,
     target: TargetInfo,
     overlay: MetadataOverlay | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const lister = await this.deps.informers.lister<Service>(Resources.services);
     const ports = servicePorts(canary, target);
-    const selector = { [target.selectorLabel]: selectorValue };
     const svc = canary.spec.service;
     await ensureObject(
       this.deps.client,

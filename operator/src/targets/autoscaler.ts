@@ -4,6 +4,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources, type ResourceType } from '../kube/resources.js';
 import { ensureObject, mergeMetadata } from '../kube/ensure.js';
+import type { ReplicaBounds } from '../core/replica-ratio.js';
 import { TargetError } from './target.js';
 
 type Hpa = KubeObject & {
@@ -34,6 +35,23 @@ export class AutoscalerReconciler {
 
   applies(canary: Canary): boolean {
     return canary.spec.autoscalerRef?.kind === 'HorizontalPodAutoscaler';
+  }
+
+  /**
+   * The replica bounds the autoscalers put on each side (replica-ratio releases): the user's HPA scales the target,
+   * its -primary copy (with primaryScalerReplicas) the primary. None without an HPA, or before it is found.
+   */
+  async bounds(canary: Canary): Promise<{ canary?: ReplicaBounds; primary?: ReplicaBounds }> {
+    if (!this.applies(canary)) return {};
+    const lister = await this.deps.informers.lister<Hpa>(BY_VERSION[await this.servedVersion()]!);
+    const ref = canary.spec.autoscalerRef as { name: string; primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number } };
+    const user = lister.get(canary.metadata.namespace, ref.name);
+    if (!user) return {};
+    const own = { min: user.spec.minReplicas ?? 1, max: user.spec.maxReplicas };
+    return {
+      canary: own,
+      primary: { min: ref.primaryScalerReplicas?.minReplicas || own.min, max: ref.primaryScalerReplicas?.maxReplicas || own.max },
+    };
   }
 
   async ensurePrimary(canary: Canary, signal: AbortSignal): Promise<void> {

@@ -62,4 +62,11 @@ export interface Target {
   scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void>;
   /** Keeps the -primary autoscaler in step with the user's, outside a run. */
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void>;
+  /**
+   * Kinds with replicas (replica-ratio releases, core/replica-ratio.ts): sizes the target and the primary for a
+   * canary weight, the primary's full size recorded on it while it is scaled down and restored at weight 0.
+   */
+  scaleToWeight?(canary: Canary, weight: number, phase: { running: boolean; promoting: boolean }, signal: AbortSignal): Promise<void>;
+  /** Replica-ratio releases: the canary's share of the ready pods of both workloads, as a percentage. */
+  readyShare?(canary: Canary): number;
 }
