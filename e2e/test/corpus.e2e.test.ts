@@ -6,7 +6,9 @@ import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { CORPUS } from '../src/harness/paths.js';
+import type { ScaledObject } from '@tollgate/operator/targets/scaled-object-spec';
+import { installCrds } from '../src/cluster/crds.js';
+import { CORPUS, KEDA_CRDS } from '../src/harness/paths.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
 type Doc = KubeObject & { spec: Record<string, unknown> };
@@ -29,6 +31,42 @@ function corpus(): { file: string; docs: Doc[] }[] {
         .filter((d) => d && d.apiVersion === 'flagger.app/v1beta1')
         .map((d) => ({ ...d, apiVersion: 'tollgate.dev/v1beta1' })),
     }));
+}
+
+type ScalerRef = {
+  name: string;
+  primaryScalerQueries?: Record<string, string>;
+  primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number };
+};
+const scaledObjectRef = (doc: Doc): ScalerRef | undefined => {
+  const ref = doc.spec.autoscalerRef as (ScalerRef & { kind?: string }) | undefined;
+  return ref?.kind === 'ScaledObject' ? ref : undefined;
+};
+
+/** The user's ScaledObject a Canary's autoscalerRef names, on its target: one Prometheus trigger per primaryScalerQueries entry, plus one. */
+function usersScaledObject(ns: string, doc: Doc): ScaledObject {
+  const ref = scaledObjectRef(doc)!;
+  const target = (doc as unknown as Canary).spec.targetRef.name;
+  const trigger = (name: string): ScaledObject['spec']['triggers'][number] => ({
+    type: 'prometheus',
+    name,
+    metadata: {
+      serverAddress: 'http://prometheus.monitoring:9090',
+      query: `sum(rate(http_requests_total{app="${target}"}[30s]))`,
+      threshold: '5',
+    },
+  });
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: ref.name, namespace: ns },
+    spec: {
+      scaleTargetRef: { name: target },
+      minReplicaCount: 1,
+      maxReplicaCount: 3,
+      triggers: [...Object.keys(ref.primaryScalerQueries ?? {}), 'other'].map(trigger),
+    },
+  };
 }
 
 describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", () => {
@@ -69,6 +107,9 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           .create(Resources.ingresses, ingressFor(ns, ingressRef.name, service.name || target.name, service.port))
           .catch(() => undefined);
     }
+    const keda = canaries.filter((c) => scaledObjectRef(c.doc));
+    if (keda.length) await installCrds(kube, [KEDA_CRDS]);
+    for (const { ns, doc } of keda) await kube.create(Resources.scaledObjects, usersScaledObject(ns, doc));
     const namespaces = [...new Set(canaries.map((c) => c.ns))];
     const operator = new OperatorProcess({
       kubeconfig: envInfo().kubeconfig,
@@ -100,6 +141,21 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           ? expect.stringMatching(/^TargetInvalid: HorizontalPodAutoscaler .* not found/)
           : 'Initialized';
         expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
+      }
+      // KEDA Canaries initialize, with a -primary ScaledObject carrying primaryScalerQueries and primaryScalerReplicas.
+      expect(keda.length).toBeGreaterThanOrEqual(1);
+      for (const { ns, doc } of keda) {
+        const ref = scaledObjectRef(doc)!;
+        expect({ key: `${ns}/${doc.metadata.name}`, outcome: outcome.get(`${ns}/${doc.metadata.name}`) }).toEqual({
+          key: `${ns}/${doc.metadata.name}`,
+          outcome: 'Initialized',
+        });
+        const primary = await kube.get<ScaledObject>(Resources.scaledObjects, ns, `${ref.name}-primary`);
+        expect(primary.spec.scaleTargetRef.name).toBe(`${(doc as unknown as Canary).spec.targetRef.name}-primary`);
+        for (const [trigger, query] of Object.entries(ref.primaryScalerQueries ?? {}))
+          expect(primary.spec.triggers.find((t) => t.name === trigger)?.metadata.query).toBe(query);
+        if (ref.primaryScalerReplicas?.minReplicas) expect(primary.spec.minReplicaCount).toBe(ref.primaryScalerReplicas.minReplicas);
+        if (ref.primaryScalerReplicas?.maxReplicas) expect(primary.spec.maxReplicaCount).toBe(ref.primaryScalerReplicas.maxReplicas);
       }
       const log = fs.readFileSync(operator.logFile!, 'utf8');
       expect(log).not.toMatch(/"level":"fatal"/);

@@ -269,11 +269,9 @@ describe('validateCanary autoscalerRef', () => {
     ).toEqual(clean);
   });
 
-  it('given a KEDA ScaledObject, then it is unsupported', () => {
-    expect(
-      validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps)
-        .unsupported[0],
-    ).toContain('ScaledObject');
+  it('given a KEDA ScaledObject, then it is valid', () => {
+    const keda = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo', primaryScalerQueries: { t: 'sum(up)' } };
+    expect(validateCanary(spec({}, { autoscalerRef: keda }), 'istio', caps)).toEqual(clean);
   });
 });
 

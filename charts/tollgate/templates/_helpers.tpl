@@ -74,6 +74,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   alertproviders             list, watch (informer)
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
+  scaledobjects (keda.sh)    list, watch; create, update (the -primary copy of autoscalerRef); patch (pausing the user's between runs)
   services                   list, watch; create, update (apex, -primary, -canary)
   pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
@@ -106,6 +107,9 @@ per namespace.
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]
+- apiGroups: [keda.sh]
+  resources: [scaledobjects]
+  verbs: [list, watch, create, update, patch]
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, create, update]

@@ -55,12 +55,6 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `${an}.metrics[${i}]`, r));
   checkBuiltins(spec, provider, caps, an, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `${an}.webhooks[${i}]`, r));
-  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
-  if (scaler?.kind === 'ScaledObject')
-    r.unsupported(
-      'spec.autoscalerRef.kind',
-      'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero',
-    );
   return r.list;
 }
 

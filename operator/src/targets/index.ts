@@ -3,7 +3,8 @@ import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
-import { AutoscalerReconciler } from './autoscaler.js';
+import { AutoscalerReconciler, Autoscalers } from './autoscaler.js';
+import { ScaledObjectReconciler } from './scaled-object.js';
 import { ConfigTracker } from './config-tracker.js';
 import type { Target } from './target.js';
 import { DAEMONSET, DEPLOYMENT } from './workload-kinds.js';
@@ -41,7 +42,10 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
     [DEPLOYMENT.kind]: new WorkloadTarget(DEPLOYMENT, {
       ...common,
       workloads: d.deployments,
-      autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
+      autoscaler: new Autoscalers([
+        new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
+        new ScaledObjectReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef, fieldManager: d.fieldManager }),
+      ]),
     }),
     [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
   };

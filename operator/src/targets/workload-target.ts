@@ -4,7 +4,7 @@ import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.j
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
-import type { AutoscalerReconciler } from './autoscaler.js';
+import type { Autoscaler } from './autoscaler.js';
 import { refKey } from './config-refs.js';
 import type { ConfigTracker } from './config-tracker.js';
 import { discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision } from './deployment-spec.js';
@@ -22,8 +22,8 @@ export interface WorkloadTargetDeps<W extends Workload> {
   configs?: ConfigTracker;
   /** The Pods cache (metadata and status, see kube/pods.ts). */
   pods: Lister<Pod>;
-  /** Deployments only: the -primary HorizontalPodAutoscaler. */
-  autoscaler?: AutoscalerReconciler;
+  /** Deployments only: the -primary HorizontalPodAutoscaler or KEDA ScaledObject. */
+  autoscaler?: Autoscaler;
 }
 
 /** Releases a workload (Deployment, DaemonSet): the target is the canary, `<name>-primary` serves stable traffic. */
@@ -125,9 +125,12 @@ export class WorkloadTarget<W extends Workload> implements Target {
     return problemsOfPods(pods.filter((p) => selectorMatches(w.spec.selector, p.metadata.labels)));
   }
 
+  // The user's autoscaler is let go before the target scales up, and held before it scales down (KEDA).
   async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {
     const w = this.target(canary);
+    if (up) await this.deps.autoscaler?.hold(canary, false, signal);
     await this.write(w, this.k.scalePatch(w, up, this.primary(canary)), signal);
+    if (!up) await this.deps.autoscaler?.hold(canary, true, signal);
   }
 
   syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {
@@ -150,7 +153,9 @@ export class WorkloadTarget<W extends Workload> implements Target {
       ratioPatch(primary, plan.primary, pool, { [ANNOTATIONS.fullReplicas]: weight > 0 ? String(total) : null }),
       signal,
     );
+    if (plan.canary > 0) await this.deps.autoscaler?.hold(canary, false, signal);
     await this.write(w, ratioPatch(w, plan.canary, pool, {}), signal);
+    if (plan.canary === 0) await this.deps.autoscaler?.hold(canary, true, signal);
   }
 
   readyShare(canary: Canary): number {

@@ -36,6 +36,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.glooRouteTables)]: 'gloo/gateway.solo.io_v1_RouteTable.yaml',
   [resourceKey(Resources.apisixRoutes)]: 'apisix/apisix.apache.org_apisixroutes.yaml',
   [resourceKey(Resources.kumaTrafficRoutes)]: 'kuma/kuma.io_trafficroutes.yaml',
+  [resourceKey(Resources.scaledObjects)]: 'keda/keda.sh_scaledobjects.yaml',
 };
 
 const parsed = new Map<string, Json[]>();
