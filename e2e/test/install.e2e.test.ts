@@ -176,6 +176,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('gateway.solo.io', 'routetables')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('apisix.apache.org', 'apisixroutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('kuma.io', 'trafficroutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('keda.sh', 'scaledobjects')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
