@@ -121,6 +121,7 @@ export function strategyText(c: Canary): string {
   else if (a.stepWeights.length) how = `canary, weights ${a.stepWeights.join(', ')} ${every}`;
   else how = `canary, +${a.stepWeight} up to ${a.maxWeight} ${every}`;
   const extras = [
+    a.replicaRatio ? 'by replica ratio' : '',
     a.mirror ? 'mirrored' : '',
     a.stepWeightPromotion ? `promotion in steps of ${a.stepWeightPromotion}` : '',
     a.skipAnalysis ? 'analysis skipped (skipAnalysis)' : `rollback after ${a.threshold} failed check${a.threshold === 1 ? '' : 's'}`,

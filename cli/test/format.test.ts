@@ -165,6 +165,9 @@ describe('strategyText', () => {
     expect(strategyText(canary({ analysis: { iterations: 5, match: [{ headers: {} }], mirror: true } }))).toBe(
       'A/B testing, 5 iterations every 1m, mirrored, rollback after 1 failed check',
     );
+    const ratio = canary();
+    ratio.spec.provider = 'kubernetes';
+    expect(strategyText(ratio)).toBe('canary, +20 up to 60 every 3s, by replica ratio, rollback after 2 failed checks');
     expect(strategyText(canary({ analysis: { interval: 'soon' } }))).toMatch(/unreadable/);
   });
 });

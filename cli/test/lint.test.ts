@@ -61,6 +61,7 @@ const SERVER_RULE_MESSAGES = [
   'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador',
   'spec: Invalid value: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: autoscalerRef cannot apply to a DaemonSet target',
+  'spec: Invalid value: autoscalerRef.apiVersion must be keda.sh/v1alpha1 for a ScaledObject and autoscaling/<version> for a HorizontalPodAutoscaler',
   'spec: Invalid value: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
   'spec: Invalid value: provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
   'spec: Invalid value: a Knative Service target (serving.knative.dev) needs provider: knative',

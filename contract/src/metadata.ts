@@ -28,6 +28,8 @@ export const ANNOTATIONS = {
   originalSpec: 'tollgate.dev/original-spec',
   /** On a Service a Canary adopted as its apex: its original selector, restored on deletion. */
   originalSelector: 'tollgate.dev/original-selector',
+  /** On a primary Deployment a replica-ratio release scaled down: its full size, restored when the release ends. */
+  fullReplicas: 'tollgate.dev/full-replicas',
   /** On a ConfigMap or Secret: "disabled" opts it out of config tracking (Flagger's spelling is also read). */
   configTracking: 'tollgate.dev/config-tracking',
   flaggerConfigTracking: 'flagger.app/config-tracking',
@@ -67,6 +69,11 @@ export const LABELS = {
   canary: 'tollgate.dev/canary',
   /** A DaemonSet is scaled to zero by a node selector on this label, which no node carries (as in Flagger). */
   scaleToZero: 'tollgate.dev/scale-to-zero',
+  /**
+   * On the pods of a target and of its primary (replica-ratio releases, provider kubernetes): the target's selector
+   * value. The apex Service selects it while a release runs, so each side's share of pods is its share of traffic.
+   */
+  pool: 'tollgate.dev/pool',
   /** On every ownership Lease of one operator deployment (value: the prefix). */
   leaseOf: 'tollgate.dev/lease-of',
   /** On the member Leases among them. */

@@ -7,7 +7,16 @@ import { Resources, type ResourceType } from '@tollgate/operator/kube/resources'
 import { installCrds } from '../src/cluster/crds.js';
 import { createNamespace, ingressFor, sampleDeployment } from '../src/harness/fixtures.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { CORPUS, GATEWAY_API_CRDS, KNATIVE_CRDS, KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS } from '../src/harness/paths.js';
+import type { ScaledObject } from '@tollgate/operator/targets/scaled-object-spec';
+import {
+  CORPUS,
+  GATEWAY_API_CRDS,
+  KEDA_CRDS,
+  KNATIVE_CRDS,
+  KUMA_CRDS,
+  KUMA_MESH_HTTP_ROUTE_CRDS,
+  SMI_LINKERD_CRDS,
+} from '../src/harness/paths.js';
 import { KnativeStandIn, sampleKnativeService } from '../src/harness/knative.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
@@ -62,6 +71,42 @@ function operatorsFor(canaries: { file: string; ns: string }[]): OperatorProcess
         ...(provider === OPERATOR_DEFAULT ? {} : { extraEnv: { MESH_PROVIDER: provider } }),
       }),
   );
+}
+
+type ScalerRef = {
+  name: string;
+  primaryScalerQueries?: Record<string, string>;
+  primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number };
+};
+const scaledObjectRef = (doc: Doc): ScalerRef | undefined => {
+  const ref = doc.spec.autoscalerRef as (ScalerRef & { kind?: string }) | undefined;
+  return ref?.kind === 'ScaledObject' ? ref : undefined;
+};
+
+/** The user's ScaledObject a Canary's autoscalerRef names, on its target: one Prometheus trigger per primaryScalerQueries entry, plus one. */
+function usersScaledObject(ns: string, doc: Doc): ScaledObject {
+  const ref = scaledObjectRef(doc)!;
+  const target = (doc as unknown as Canary).spec.targetRef.name;
+  const trigger = (name: string): ScaledObject['spec']['triggers'][number] => ({
+    type: 'prometheus',
+    name,
+    metadata: {
+      serverAddress: 'http://prometheus.monitoring:9090',
+      query: `sum(rate(http_requests_total{app="${target}"}[30s]))`,
+      threshold: '5',
+    },
+  });
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: ref.name, namespace: ns },
+    spec: {
+      scaleTargetRef: { name: target },
+      minReplicaCount: 1,
+      maxReplicaCount: 3,
+      triggers: [...Object.keys(ref.primaryScalerQueries ?? {}), 'other'].map(trigger),
+    },
+  };
 }
 
 describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", () => {
@@ -125,6 +170,9 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           .create(Resources.ingresses, ingressFor(ns, ingressRef.name, service.name || target.name, service.port))
           .catch(() => undefined);
     }
+    const keda = canaries.filter((c) => scaledObjectRef(c.doc));
+    if (keda.length) await installCrds(kube, [KEDA_CRDS]);
+    for (const { ns, doc } of keda) await kube.create(Resources.scaledObjects, usersScaledObject(ns, doc));
     // The CRDs of the entries' own default providers (operator-defaults.json), so those entries can initialize.
     await installCrds(kube, [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS, SMI_LINKERD_CRDS, ...GATEWAY_API_CRDS]);
     const operators = operatorsFor(canaries);
@@ -152,6 +200,21 @@ describe("real users' Flagger manifests with apiVersion tollgate.dev/v1beta1", (
           ? expect.stringMatching(/^TargetInvalid: HorizontalPodAutoscaler .* not found/)
           : 'Initialized';
         expect({ key, outcome: outcome.get(key) }).toEqual({ key, outcome: expected });
+      }
+      // KEDA Canaries initialize, with a -primary ScaledObject carrying primaryScalerQueries and primaryScalerReplicas.
+      expect(keda.length).toBeGreaterThanOrEqual(1);
+      for (const { ns, doc } of keda) {
+        const ref = scaledObjectRef(doc)!;
+        expect({ key: `${ns}/${doc.metadata.name}`, outcome: outcome.get(`${ns}/${doc.metadata.name}`) }).toEqual({
+          key: `${ns}/${doc.metadata.name}`,
+          outcome: 'Initialized',
+        });
+        const primary = await kube.get<ScaledObject>(Resources.scaledObjects, ns, `${ref.name}-primary`);
+        expect(primary.spec.scaleTargetRef.name).toBe(`${(doc as unknown as Canary).spec.targetRef.name}-primary`);
+        for (const [trigger, query] of Object.entries(ref.primaryScalerQueries ?? {}))
+          expect(primary.spec.triggers.find((t) => t.name === trigger)?.metadata.query).toBe(query);
+        if (ref.primaryScalerReplicas?.minReplicas) expect(primary.spec.minReplicaCount).toBe(ref.primaryScalerReplicas.minReplicas);
+        if (ref.primaryScalerReplicas?.maxReplicas) expect(primary.spec.maxReplicaCount).toBe(ref.primaryScalerReplicas.maxReplicas);
       }
       // Knative Canaries initialize on their Service's Revision.
       for (const { ns, doc } of knative) {

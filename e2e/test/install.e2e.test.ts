@@ -182,6 +182,7 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('kuma.io', 'meshhttproutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('serving.knative.dev', 'services')).toEqual(['list', 'update', 'watch']);
     expect(verbsOf('serving.knative.dev', 'revisions')).toEqual(['list', 'watch']);
+    expect(verbsOf('keda.sh', 'scaledobjects')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

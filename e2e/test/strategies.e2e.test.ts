@@ -9,7 +9,8 @@ import { KUMA_MESH_HTTP_ROUTE_READER } from '../src/harness/route-readers.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { HooksProcess } from '../src/harness/hooks-process.js';
 import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
-import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
+import { getCanary, promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
+import type { Deployment } from '@tollgate/operator/api/k8s';
 
 type Json = Record<string, unknown>;
 const requests = (ns: string, workload: string, extra = ''): Promise<number | undefined> =>
@@ -273,4 +274,110 @@ describe('blue/green on the kubernetes provider, tested by a load test from the 
     await setEnv(s.client, ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.7' });
     await s.timeline.waitForPhase('Failed', 90_000, from);
   });
+});
+
+describe('replica ratio on the kubernetes provider: the apex Service selects both Deployments, the weight sizes them', () => {
+  let s: Scenario | undefined;
+  let load: NodeJS.Timeout | undefined;
+
+  afterAll(async () => {
+    clearInterval(load);
+    await s?.stop();
+  });
+
+  type Sizes = { weight: number; effective?: number; canary: number; primary: number };
+  /** Replica counts of both Deployments, read from the API server whenever they or the weight change. */
+  function watchSizes(kube: KubeClient, ns: string, into: Sizes[]): () => void {
+    let stopped = false;
+    void (async () => {
+      while (!stopped) {
+        const [c, p, canary] = await Promise.all([
+          kube.get<Deployment>(Resources.deployments, ns, 'podinfo'),
+          kube.get<Deployment>(Resources.deployments, ns, 'podinfo-primary'),
+          getCanary(kube, ns),
+        ]).catch(() => [undefined, undefined, undefined] as const);
+        const now = c &&
+          p &&
+          canary && {
+            weight: canary.status?.canaryWeight ?? 0,
+            effective: canary.status?.effectiveWeight,
+            canary: c.spec.replicas ?? 1,
+            primary: p.spec.replicas ?? 1,
+          };
+        if (now && JSON.stringify(now) !== JSON.stringify(into[into.length - 1])) into.push(now);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    return () => {
+      stopped = true;
+    };
+  }
+
+  const restored = (kube: KubeClient, ns: string): Promise<void> =>
+    waitFor(
+      'the primary back at full size and the canary at zero',
+      async () => {
+        const [c, p] = await Promise.all(['podinfo', 'podinfo-primary'].map((n) => kube.get<Deployment>(Resources.deployments, ns, n)));
+        return c!.spec.replicas === 0 && p!.spec.replicas === 4;
+      },
+      30_000,
+    );
+
+  itOnMainPass(
+    'promotes through 25 and 50 with 1/3 then 2/2 pods, traffic through the apex reaching the canary; a bad revision is rolled back to 0/4',
+    async () => {
+      s = await scenario({
+        prefix: 'ratio',
+        provider: 'kubernetes',
+        userTraffic: false,
+        mutateDeployment: (d) => {
+          d.spec.replicas = 4;
+        },
+        analysis: { interval: '3s', threshold: 2, stepWeight: undefined, maxWeight: undefined, stepWeights: [25, 50] },
+      });
+      const ns = s.ns;
+      // Users call the apex Service: 20 requests a second, as the data-plane stand-in sends them.
+      load = setInterval(() => void fetch(`${envInfo().simUrl}/svc/${ns}/podinfo/`).catch(() => undefined), 50);
+      const apex = await s.client.get<KubeObject & { spec: { selector: Json } }>(Resources.services, ns, 'podinfo');
+      expect(apex.spec.selector).toEqual({ app: 'podinfo-primary' });
+      const sizes: Sizes[] = [];
+      let stop = watchSizes(s.client, ns, sizes);
+      let from = s.timeline.phases.length;
+      await setEnv(s.client, ns, 'podinfo', { VERSION: 'v2' });
+      let pooled = false;
+      const deadline = Date.now() + 60_000;
+      while (!pooled && Date.now() < deadline) {
+        const svc = await s.client.get<KubeObject & { spec: { selector: Json } }>(Resources.services, ns, 'podinfo');
+        pooled = JSON.stringify(svc.spec.selector) === JSON.stringify({ 'tollgate.dev/pool': 'podinfo' });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(pooled).toBe(true);
+      await s.timeline.waitForPhase('Succeeded', 120_000, from);
+      await restored(s.client, ns);
+      await new Promise((r) => setTimeout(r, 400));
+      stop();
+      const steps = sizes.filter((x) => x.weight > 0).map((x) => `${x.weight}:${x.canary}/${x.primary}`);
+      expect(steps).toEqual(expect.arrayContaining(['25:1/3', '50:2/2']));
+      expect(steps.indexOf('25:1/3')).toBeLessThan(steps.indexOf('50:2/2'));
+      expect(sizes[sizes.length - 1]).toMatchObject({ weight: 0, canary: 0, primary: 4 });
+      // status.effectiveWeight: the canary's share of ready pods, next to the requested weight.
+      expect(sizes).toContainEqual({ weight: 50, effective: 50, canary: 2, primary: 2 });
+      expect(await requests(ns, 'podinfo')).toBeGreaterThan(0);
+      const primary = await s.client.get<Deployment>(Resources.deployments, ns, 'podinfo-primary');
+      expect(primary.spec.template.spec.containers[0]!.env).toEqual(expect.arrayContaining([{ name: 'VERSION', value: 'v2' }]));
+      expect(primary.metadata.annotations?.['tollgate.dev/full-replicas']).toBeUndefined();
+
+      sizes.length = 0;
+      stop = watchSizes(s.client, ns, sizes);
+      from = s.timeline.phases.length;
+      await setEnv(s.client, ns, 'podinfo', { VERSION: 'v3', ERROR_RATE: '0.7' });
+      await s.timeline.waitForPhase('Failed', 120_000, from);
+      await restored(s.client, ns);
+      await new Promise((r) => setTimeout(r, 400));
+      stop();
+      expect(sizes.some((x) => x.weight === 25 && x.canary === 1 && x.primary === 3)).toBe(true);
+      const svc = await s.client.get<KubeObject & { spec: { selector: Json } }>(Resources.services, ns, 'podinfo');
+      expect(svc.spec.selector).toEqual({ app: 'podinfo-primary' });
+    },
+  );
 });

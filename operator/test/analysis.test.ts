@@ -51,6 +51,7 @@ describe('resolveAnalysis defaults', () => {
       iterations: 0,
       strategy: 'canary',
       split: true,
+      replicaRatio: false,
       match: [],
       mirror: true,
       sessionAffinity: true,
@@ -107,9 +108,11 @@ describe('resolveAnalysis weights', () => {
 describe('resolveAnalysis strategy per provider', () => {
   it.each<[string, CanaryAnalysis, string, Partial<ResolvedAnalysis>]>([
     ['a weighted canary on istio', { stepWeight: 10 }, 'istio', { strategy: 'canary', iterations: 0 }],
-    ['a weighted canary on kubernetes', { stepWeight: 10 }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
-    ['a stepWeights canary on kubernetes', { stepWeights: [10, 50] }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
-    ['an analysis without steps on kubernetes', {}, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
+    ['a weighted canary on kubernetes', { stepWeight: 10 }, 'kubernetes', { strategy: 'canary', iterations: 0, replicaRatio: true }],
+    ['a stepWeights canary on kubernetes', { stepWeights: [10, 50] }, 'kubernetes', { strategy: 'canary', replicaRatio: true }],
+    ['a steps canary on kubernetes', { steps: [{ weight: 30 }] }, 'kubernetes', { strategy: 'canary', replicaRatio: true }],
+    ['a weighted canary on istio', { stepWeight: 10 }, 'istio', { replicaRatio: false }],
+    ['an analysis without steps on kubernetes', {}, 'kubernetes', { strategy: 'blue-green', iterations: 10, replicaRatio: false }],
     ['iterations 0 on kubernetes', { iterations: 0 }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
     ['blue-green with 3 iterations on kubernetes', { iterations: 3 }, 'kubernetes', { strategy: 'blue-green', iterations: 3 }],
     ['blue-green with 4 iterations on istio', { iterations: 4 }, 'istio', { strategy: 'blue-green', iterations: 4 }],
@@ -118,6 +121,13 @@ describe('resolveAnalysis strategy per provider', () => {
     ['match without iterations on istio', { stepWeight: 10, match }, 'istio', { strategy: 'canary', iterations: 0 }],
   ])('given %s, then it resolves to %p', (_title, analysis, provider, expected) => {
     expect(resolveAnalysis(spec(analysis), provider)).toMatchObject(expected);
+  });
+});
+
+describe('resolveAnalysis of a DaemonSet on kubernetes', () => {
+  it('given a weighted canary, then it runs as blue/green: a DaemonSet has no replicas to share', () => {
+    const ds = { ...spec({ stepWeight: 10 }), targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } };
+    expect(resolveAnalysis(ds, 'kubernetes')).toMatchObject({ strategy: 'blue-green', iterations: 10, replicaRatio: false });
   });
 });
 

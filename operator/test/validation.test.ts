@@ -22,6 +22,8 @@ describe('validateCanary on valid specs', () => {
     ['a weighted canary on istio', spec(), 'istio'],
     ['a stepWeights canary on istio', spec({ stepWeight: undefined, stepWeights: [1, 10, 50] }), 'istio'],
     ['blue/green with iterations on kubernetes', spec({ stepWeight: undefined, iterations: 5 }), 'kubernetes'],
+    ['a weighted Deployment canary on kubernetes (replica ratio)', spec(), 'kubernetes'],
+    ['a stepWeights Deployment canary on kubernetes (replica ratio)', spec({ stepWeight: undefined, stepWeights: [20, 50] }), 'kubernetes'],
     ['A/B testing on istio', spec({ stepWeight: undefined, iterations: 5, match }), 'istio'],
     ['mirroring on istio with a mirrorWeight', spec({ mirror: true, mirrorWeight: 50 }), 'istio'],
     ['the deprecated canaryAnalysis alias', { ...spec(), analysis: undefined, canaryAnalysis: { stepWeight: 20 } }, 'istio'],
@@ -214,12 +216,6 @@ describe('validateCanary unsupported', () => {
 describe('validateCanary notices', () => {
   it.each<[string, CanarySpec, string, string]>([
     [
-      'a weighted canary on kubernetes',
-      spec(),
-      'kubernetes',
-      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
-    ],
-    [
       'a canary without steps on kubernetes',
       spec({ stepWeight: undefined }),
       'kubernetes',
@@ -228,6 +224,16 @@ describe('validateCanary notices', () => {
     ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
+  });
+
+  it('given a weighted DaemonSet canary on kubernetes, then it runs blue/green: a DaemonSet has no replica ratio', () => {
+    const withDs = { ...caps, targetKinds: new Set(['Deployment', 'DaemonSet']) };
+    const ds = spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } });
+    expect(validateCanary(ds, 'kubernetes', withDs)).toEqual({
+      errors: [],
+      unsupported: [],
+      notices: ['provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
+    });
   });
 
   it('given skipAnalysis on kubernetes, then no blue/green notice is given', () => {
@@ -268,11 +274,9 @@ describe('validateCanary autoscalerRef', () => {
     ).toEqual(clean);
   });
 
-  it('given a KEDA ScaledObject, then it is unsupported', () => {
-    expect(
-      validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps)
-        .unsupported[0],
-    ).toContain('ScaledObject');
+  it('given a KEDA ScaledObject, then it is valid', () => {
+    const keda = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo', primaryScalerQueries: { t: 'sum(up)' } };
+    expect(validateCanary(spec({}, { autoscalerRef: keda }), 'istio', caps)).toEqual(clean);
   });
 });
 

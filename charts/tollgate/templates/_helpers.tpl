@@ -76,6 +76,7 @@ What the operator calls, resource by resource (operator/src: informers list and 
   statefulsets               list, watch (informer); patch (the partition); update (a rollback restores the template)
   controllerrevisions        get (a StatefulSet rollback reads the promoted template)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
+  scaledobjects (keda.sh)    list, watch; create, update (the -primary copy of autoscalerRef); patch (pausing the user's between runs)
   services                   list, watch; create, update (apex, -primary, -canary)
   pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready); delete (a StatefulSet rollback replaces unready pods of the failed revision)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
@@ -117,6 +118,9 @@ per namespace.
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]
+- apiGroups: [keda.sh]
+  resources: [scaledobjects]
+  verbs: [list, watch, create, update, patch]
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, create, update]

@@ -547,7 +547,7 @@ function analysisBlock(rng: Rng, provider: string): JsonObject {
 
 interface Semantic {
   name: string;
-  reason: 'InvalidSpec' | 'Unsupported' | 'TargetNotFound';
+  reason: 'InvalidSpec' | 'Unsupported' | 'TargetNotFound' | 'TargetInvalid';
   fragment: (ns: string, target: string) => RegExp;
   apply: (spec: JsonObject, rng: Rng) => void;
 }
@@ -705,9 +705,9 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'KEDA ScaledObject',
-    reason: 'Unsupported',
-    fragment: () => /ScaledObject \(KEDA\) is not supported yet/,
+    name: 'KEDA ScaledObject that does not exist',
+    reason: 'TargetInvalid',
+    fragment: () => /ScaledObject/,
     apply: (spec) => {
       spec.autoscalerRef = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'so', primaryScalerQueries: { q: 'sum(up)' } };
     },

@@ -21,6 +21,7 @@ export const GATEWAY_API_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 're
 export const LINKERD_CRDS = path.join(UPSTREAM, 'linkerd', 'policy.linkerd.io_httproutes.yaml');
 export const APPMESH_CRDS = path.join(UPSTREAM, 'appmesh', 'crds.yaml');
 export const CONTOUR_CRDS = path.join(UPSTREAM, 'contour', '01-crds.yaml');
+export const KEDA_CRDS = path.join(UPSTREAM, 'keda', 'keda.sh_scaledobjects.yaml');
 export const TRAEFIK_CRDS = path.join(UPSTREAM, 'traefik', 'traefik.io_traefikservices.yaml');
 export const APISIX_CRDS = path.join(UPSTREAM, 'apisix', 'apisix.apache.org_apisixroutes.yaml');
 export const EMISSARY_CRDS = path.join(UPSTREAM, 'emissary', 'mappings.yaml');

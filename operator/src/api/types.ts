@@ -254,6 +254,11 @@ export interface CheckResult {
 export interface CanaryStatus {
   phase?: Phase;
   canaryWeight?: number;
+  /**
+   * Replica-ratio releases (provider kubernetes): the canary's share of the ready pods behind the apex Service,
+   * which approximates canaryWeight.
+   */
+  effectiveWeight?: number;
   failedChecks?: number;
   iterations?: number;
   mirrored?: boolean;

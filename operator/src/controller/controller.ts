@@ -18,7 +18,7 @@ const canaryKeyOf = (key: string): string => {
   return canaryKey({ name, namespace });
 };
 /** Kinds a Canary reads without owning them, unindexed: a change wakes the namespace's Canaries. */
-const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
+const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler', 'ScaledObject']);
 
 /** The objects a Canary reads by name, as index keys: its target workload and the Ingress spec.ingressRef names. */
 function refsOf(c: Canary): string[] {

@@ -111,9 +111,7 @@ export function problemText(p: PodProblem): string {
  */
 export function newlyFailing(problems: readonly PodProblem[], told: string): string[] {
   const notReady = severityOf('NotReady');
-  return problems
-    .filter((p) => severityOf(p.reason) < notReady && !told.includes(`pod ${p.pod}: ${p.reason}`))
-    .map(problemText);
+  return problems.filter((p) => severityOf(p.reason) < notReady && !told.includes(`pod ${p.pod}: ${p.reason}`)).map(problemText);
 }
 
 /** The pods that do not serve, the worst `limit` named, as one sentence; "" for none. */

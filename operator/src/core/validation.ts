@@ -2,7 +2,7 @@ import { capabilitiesOf } from '@tollgate/contract/capabilities';
 import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
-import { analysisOf, strategyOf } from './analysis.js';
+import { analysisOf, runsReplicaRatio, strategyOf } from './analysis.js';
 import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 import { ruleViolations } from './rules.js';
 import { targetKeyOf } from './target-key.js';
@@ -60,12 +60,6 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `${an}.metrics[${i}]`, r));
   checkBuiltins(spec, provider, caps, an, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `${an}.webhooks[${i}]`, r));
-  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
-  if (scaler?.kind === 'ScaledObject')
-    r.unsupported(
-      'spec.autoscalerRef.kind',
-      'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero',
-    );
   return r.list;
 }
 
@@ -145,7 +139,9 @@ function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues
   const strategy = strategyOf(a);
   const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis && !podSplit) {
+  if (!podSplit && runsReplicaRatio(spec, provider)) {
+    // The weight is the canary's share of the apex Service's pods (status.effectiveWeight): nothing to report.
+  } else if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis && !podSplit) {
     r.notice(
       providerPath(spec),
       `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,

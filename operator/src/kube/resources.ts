@@ -45,6 +45,7 @@ export const Resources = {
   leases: named('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   horizontalPodAutoscalersV2: named('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),
   horizontalPodAutoscalersV2beta2: named('autoscaling', 'v2beta2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),
+  scaledObjects: named('keda.sh', 'v1alpha1', 'scaledobjects', 'ScaledObject'),
   crds: named('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false),
   canaries: named('tollgate.dev', 'v1beta1', 'canaries', 'Canary'),
   metricTemplates: named('tollgate.dev', 'v1beta1', 'metrictemplates', 'MetricTemplate'),

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, canaryName, primaryName } from '@tollgate/contract/metadata';
+import { ANNOTATIONS, LABELS, canaryName, primaryName } from '@tollgate/contract/metadata';
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
@@ -59,9 +59,14 @@ export class ServiceRouter {
     await this.ensure(canary, names.canary, selectorOf(target, 'canary'), target, meta.canary, signal);
   }
 
-  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+  /**
+   * The apex selects the primary's pods; pooled (a replica-ratio release with canary weight), the pods of both the
+   * primary and the canary (LABELS.pool), so each side's share of pods is its share of traffic.
+   */
+  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal, pooled = false): Promise<void> {
     const names = serviceNames(canary);
-    await this.ensure(canary, names.apex, selectorOf(target, 'apex'), target, canary.spec.service?.apex, signal);
+    const selector = pooled ? { [LABELS.pool]: target.selectorValue } : selectorOf(target, 'apex');
+    await this.ensure(canary, names.apex, selector, target, canary.spec.service?.apex, signal);
   }
 
   /**

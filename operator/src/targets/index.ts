@@ -4,7 +4,8 @@ import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
-import { AutoscalerReconciler } from './autoscaler.js';
+import { AutoscalerReconciler, Autoscalers } from './autoscaler.js';
+import { ScaledObjectReconciler } from './scaled-object.js';
 import { ConfigTracker } from './config-tracker.js';
 import { KNATIVE_SERVICE_KEY, type KnativeRevision, type KnativeService } from './knative.js';
 import { KnativeTarget } from './knative-target.js';
@@ -46,7 +47,10 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
     [DEPLOYMENT.kind]: new WorkloadTarget(DEPLOYMENT, {
       ...common,
       workloads: d.deployments,
-      autoscaler: new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
+      autoscaler: new Autoscalers([
+        new AutoscalerReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef }),
+        new ScaledObjectReconciler({ client: d.client, informers: d.informers, ownerRef: d.ownerRef, fieldManager: d.fieldManager }),
+      ]),
     }),
     [DAEMONSET.kind]: new WorkloadTarget(DAEMONSET, { ...common, workloads: d.daemonSets }),
     // Watched on first use: a cluster without Knative never starts these informers.

@@ -86,4 +86,11 @@ export interface Target {
    * template, then its pods); done once every pod runs it again, or when someone changed the template since.
    */
   restore?(canary: Canary, info: TargetInfo, signal: AbortSignal): Promise<{ done: boolean; detail: string }>;
+  /**
+   * Kinds with replicas (replica-ratio releases, core/replica-ratio.ts): sizes the target and the primary for a
+   * canary weight, the primary's full size recorded on it while it is scaled down and restored at weight 0.
+   */
+  scaleToWeight?(canary: Canary, weight: number, phase: { running: boolean; promoting: boolean }, signal: AbortSignal): Promise<void>;
+  /** Replica-ratio releases: the canary's share of the ready pods of both workloads, as a percentage. */
+  readyShare?(canary: Canary): number;
 }

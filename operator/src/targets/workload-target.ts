@@ -5,12 +5,13 @@ import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { Lister } from '../kube/informer.js';
-import type { AutoscalerReconciler } from './autoscaler.js';
+import type { Autoscaler } from './autoscaler.js';
 import { refKey } from './config-refs.js';
 import type { ConfigTracker } from './config-tracker.js';
 import { discoveredPorts, primaryTemplateOf, primaryWorkloadOf, selectorLabelOf, templateRevision } from './deployment-spec.js';
 import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
-import type { WorkloadKind } from './workload-kinds.js';
+import { fullReplicasOf, type WorkloadKind } from './workload-kinds.js';
+import { effectiveWeight, ratioPlan } from '../core/replica-ratio.js';
 
 export interface WorkloadTargetDeps<W extends Workload> {
   client: KubeClient;
@@ -22,8 +23,8 @@ export interface WorkloadTargetDeps<W extends Workload> {
   configs?: ConfigTracker;
   /** The Pods cache (metadata and status, see kube/pods.ts). */
   pods: Lister<Pod>;
-  /** Deployments only: the -primary HorizontalPodAutoscaler. */
-  autoscaler?: AutoscalerReconciler;
+  /** Deployments only: the -primary HorizontalPodAutoscaler or KEDA ScaledObject. */
+  autoscaler?: Autoscaler;
 }
 
 /** Releases a workload (Deployment, DaemonSet): the target is the canary, `<name>-primary` serves stable traffic. */
@@ -115,7 +116,8 @@ export class WorkloadTarget<W extends Workload> implements Target {
     if (!primary) throw new TargetError('TargetNotFound', `primary ${this.kind} ${info.primaryName} not found`);
     await this.deps.configs?.promote(canary, info.configs, this.deps.ownerRef(canary), signal);
     await this.deps.autoscaler?.ensurePrimary(canary, signal);
-    const replicas = this.k.promotedReplicas?.(w, primary, Boolean(this.deps.autoscaler?.applies(canary)));
+    // A replica-ratio release promotes to the primary's full size (the canary keeps its pods until Finalising).
+    const replicas = fullReplicasOf(primary) ?? this.k.promotedReplicas?.(w, primary, Boolean(this.deps.autoscaler?.applies(canary)));
     // A replace of the object read (its resourceVersion): the template is replaced whole, and only on the object
     // we read; a change in between is a 409 (a JSON patch's failed test is a 422 on 1.20, like an invalid object).
     const body = {
@@ -150,18 +152,50 @@ export class WorkloadTarget<W extends Workload> implements Target {
     return this.k.scalePatch(this.target(canary), true, this.primary(canary)) === undefined;
   }
 
+  // The user's autoscaler is let go before the target scales up, and held before it scales down (KEDA).
   async scaleCanary(canary: Canary, up: boolean, signal: AbortSignal): Promise<void> {
     const w = this.target(canary);
-    const patch = this.k.scalePatch(w, up, this.primary(canary));
+    if (up) await this.deps.autoscaler?.hold(canary, false, signal);
+    await this.write(w, this.k.scalePatch(w, up, this.primary(canary)), signal);
+    if (!up) await this.deps.autoscaler?.hold(canary, true, signal);
+  }
+
+  syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {
+    return this.deps.autoscaler?.ensurePrimary(canary, signal) ?? Promise.resolve();
+  }
+
+  async scaleToWeight(canary: Canary, weight: number, phase: { running: boolean; promoting: boolean }, signal: AbortSignal): Promise<void> {
+    const ratioPatch = this.k.ratioPatch?.bind(this.k);
+    const primary = this.primary(canary);
+    const recorded = fullReplicasOf(primary);
+    if (!ratioPatch || !primary || (weight === 0 && !phase.running && recorded === undefined))
+      return this.scaleCanary(canary, weight > 0 || phase.running, signal);
+    const w = this.target(canary);
+    const total = recorded ?? primary.spec.replicas ?? 1;
+    const bounds = (await this.deps.autoscaler?.bounds(canary)) ?? {};
+    const plan = ratioPlan({ weight, total, ...phase, ...bounds });
+    const pool = selectorLabelOf(w, this.deps.selectorLabels).value;
+    await this.write(
+      primary,
+      ratioPatch(primary, plan.primary, pool, { [ANNOTATIONS.fullReplicas]: weight > 0 ? String(total) : null }),
+      signal,
+    );
+    if (plan.canary > 0) await this.deps.autoscaler?.hold(canary, false, signal);
+    await this.write(w, ratioPatch(w, plan.canary, pool, {}), signal);
+    if (plan.canary === 0) await this.deps.autoscaler?.hold(canary, true, signal);
+  }
+
+  readyShare(canary: Canary): number {
+    const ready = (w: W | undefined): number => (w?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+    return effectiveWeight(ready(this.target(canary)), ready(this.primary(canary)));
+  }
+
+  private async write(w: W, patch: unknown, signal: AbortSignal): Promise<void> {
     if (patch === undefined) return;
     await this.deps.client.patch(this.k.resource, w.metadata.namespace, w.metadata.name!, patch, {
       signal,
       fieldManager: this.deps.fieldManager,
       replaces: w.metadata.resourceVersion,
     });
-  }
-
-  syncAutoscaler(canary: Canary, signal: AbortSignal): Promise<void> {
-    return this.deps.autoscaler?.ensurePrimary(canary, signal) ?? Promise.resolve();
   }
 }

@@ -12,6 +12,7 @@ export const DEFAULT_ANALYSIS: ResolvedAnalysis = {
   iterations: 0,
   strategy: 'canary',
   split: true,
+  replicaRatio: false,
   match: [],
   mirror: false,
   sessionAffinity: false,

@@ -39,6 +39,7 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.emissaryMappings)]: 'emissary/mappings.yaml',
   [resourceKey(Resources.kumaMeshHttpRoutes)]: 'kuma/kuma.io_meshhttproutes.yaml',
   [resourceKey(Resources.knativeServices)]: 'knative/service.yaml',
+  [resourceKey(Resources.scaledObjects)]: 'keda/keda.sh_scaledobjects.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

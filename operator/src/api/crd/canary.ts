@@ -437,6 +437,9 @@ const status = (): Schema => ({
   ...obj({
     phase: str(undefined, { enum: [...PHASES] }),
     canaryWeight: weight('Weight routed to the canary'),
+    effectiveWeight: weight(
+      "Replica-ratio releases (provider kubernetes): the canary's share of the ready pods behind the apex Service, approximating canaryWeight",
+    ),
     failedChecks: int(undefined, { minimum: 0 }),
     iterations: int(undefined, { minimum: 0 }),
     mirrored: bool(),
@@ -464,6 +467,7 @@ const status = (): Schema => ({
 const printerColumns: Schema[] = [
   { name: 'Status', type: 'string', jsonPath: '.status.phase' },
   { name: 'Weight', type: 'integer', jsonPath: '.status.canaryWeight' },
+  { name: 'EffectiveWeight', type: 'integer', jsonPath: '.status.effectiveWeight', priority: 1 },
   { name: 'FailedChecks', type: 'integer', jsonPath: '.status.failedChecks' },
   { name: 'Revision', type: 'string', jsonPath: '.status.lastAppliedSpec' },
   { name: 'Provider', type: 'string', jsonPath: '.spec.provider', priority: 1 },

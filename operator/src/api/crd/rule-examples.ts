@@ -136,6 +136,11 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     },
   },
   {
+    id: 'autoscaler-api-version',
+    title: 'a KEDA ScaledObject in the autoscaling group',
+    spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'ScaledObject', name: 'podinfo' } },
+  },
+  {
     id: 'workload-api-version',
     title: 'a Deployment in extensions/v1beta1',
     spec: { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } },

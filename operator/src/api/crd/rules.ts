@@ -180,6 +180,12 @@ export const SPEC_RULES: readonly CelRule[] = [
     why: 'A DaemonSet runs one pod per node: there is nothing to scale.',
   },
   {
+    id: 'autoscaler-api-version',
+    rule: "!has(self.autoscalerRef) || !has(self.autoscalerRef.apiVersion) || self.autoscalerRef.apiVersion == '' || (self.autoscalerRef.kind == 'ScaledObject' ? self.autoscalerRef.apiVersion == 'keda.sh/v1alpha1' : self.autoscalerRef.apiVersion.startsWith('autoscaling/'))",
+    message: 'autoscalerRef.apiVersion must be keda.sh/v1alpha1 for a ScaledObject and autoscaling/<version> for a HorizontalPodAutoscaler',
+    why: 'The kind names the object the operator reads; an apiVersion of another group names an object it would never find.',
+  },
+  {
     id: 'workload-api-version',
     rule: "!has(self.targetRef.apiVersion) || !(self.targetRef.kind in ['Deployment', 'DaemonSet', 'StatefulSet']) || self.targetRef.apiVersion in ['', 'apps/v1']",
     message: 'targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
