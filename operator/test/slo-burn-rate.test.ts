@@ -102,7 +102,11 @@ describe('decideSlo (multiwindow)', () => {
     ['a spike in the last interval only', { shortBurnRate: 50, longBurnRate: 10 }, 'Pass'],
     ['recovered: the long window still burns, the short does not', { shortBurnRate: 2, longBurnRate: 16 }, 'Pass'],
     ['exactly at the threshold is not above it', { shortBurnRate: 14.4, longBurnRate: 14.4 }, 'Pass'],
-    ['one interval of traffic, minChecks 2', { shortBurnRate: 20, longBurnRate: 20, windows: { shortMs: 10_000, longMs: 10_000, checks: 1 } }, 'TooEarly'],
+    [
+      'one interval of traffic, minChecks 2',
+      { shortBurnRate: 20, longBurnRate: 20, windows: { shortMs: 10_000, longMs: 10_000, checks: 1 } },
+      'TooEarly',
+    ],
     ['no events in the short window', { shortBurnRate: undefined }, 'NoData'],
     ['budget cap exceeded while the burn rate passes', { budgetConsumedPercent: 12, maxBudgetConsumedPercent: 10 }, 'BudgetExceeded'],
     ['budget cap not reached', { budgetConsumedPercent: 8, maxBudgetConsumedPercent: 10 }, 'Pass'],

@@ -21,21 +21,27 @@ describe('scopeQuery', () => {
       'sum by (code) (rate(a{job="x"}[5m])) / on(code) group_left sum by (code) (rate(b[5m]))',
       `sum by (code) (rate(a{job="x", ${W}}[5m])) / on(code) group_left sum by (code) (rate(b{${W}}[5m]))`,
     ],
-    [
-      'a matcher on a scoped label is replaced',
-      'rate(x{destination_workload="other",code="500"}[1m])',
-      `rate(x{code="500", ${W}}[1m])`,
-    ],
+    ['a matcher on a scoped label is replaced', 'rate(x{destination_workload="other",code="500"}[1m])', `rate(x{code="500", ${W}}[1m])`],
     ['offset and subquery', 'max_over_time(rate(x[1m] offset 5m)[10m:1m])', `max_over_time(rate(x{${W}}[1m] offset 5m)[10m:1m])`],
-    ['strings and comments are not selectors', 'label_replace(up, "dst", "$1", "src", "(.*)") # up{a="b"}', `label_replace(up{${W}}, "dst", "$1", "src", "(.*)") # up{a="b"}`],
-    ['a number alone has nothing to scope... alongside a selector', '1 - (sum(rate(ok[5m])) / sum(rate(all[5m])))', `1 - (sum(rate(ok{${W}}[5m])) / sum(rate(all{${W}}[5m])))`],
+    [
+      'strings and comments are not selectors',
+      'label_replace(up, "dst", "$1", "src", "(.*)") # up{a="b"}',
+      `label_replace(up{${W}}, "dst", "$1", "src", "(.*)") # up{a="b"}`,
+    ],
+    [
+      'a number alone has nothing to scope... alongside a selector',
+      '1 - (sum(rate(ok[5m])) / sum(rate(all[5m])))',
+      `1 - (sum(rate(ok{${W}}[5m])) / sum(rate(all{${W}}[5m])))`,
+    ],
   ])('%s', (_t, query, expected) => {
     expect(scopeQuery(query, canary)).toBe(expected);
   });
 
   it('escapes the values it writes', () => {
     expect(scopeQuery('up', [{ label: 'pod', op: '=', value: 'a"b\\c' }])).toBe('up{pod="a\\"b\\\\c"}');
-    expect(scopeQuery('up', [{ label: 'pod', op: '=~', value: `${regexQuote('web.v1')}-[a-z0-9]+` }])).toBe('up{pod=~"web\\\\.v1-[a-z0-9]+"}');
+    expect(scopeQuery('up', [{ label: 'pod', op: '=~', value: `${regexQuote('web.v1')}-[a-z0-9]+` }])).toBe(
+      'up{pod=~"web\\\\.v1-[a-z0-9]+"}',
+    );
   });
 
   it.each<[string, string]>([

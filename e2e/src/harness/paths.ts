@@ -25,3 +25,4 @@ export const TRAEFIK_CRDS = path.join(UPSTREAM, 'traefik', 'traefik.io_traefikse
 export const APISIX_CRDS = path.join(UPSTREAM, 'apisix', 'apisix.apache.org_apisixroutes.yaml');
 export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml');
 export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));
+export const SLOTH_CRDS = path.join(UPSTREAM, 'sloth', 'sloth.slok.dev_prometheusservicelevels.yaml');

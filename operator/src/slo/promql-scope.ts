@@ -53,7 +53,12 @@ export function scopeQuery(query: string, matchers: readonly ScopeMatcher[]): st
 }
 
 /** The edit of one selector: its `{...}` rewritten without matchers on the scoped labels and with the scope's; or `{...}` added. */
-function selectorEdit(query: string, selector: SyntaxNode, added: string[], labels: ReadonlySet<string>): { from: number; to: number; text: string } {
+function selectorEdit(
+  query: string,
+  selector: SyntaxNode,
+  added: string[],
+  labels: ReadonlySet<string>,
+): { from: number; to: number; text: string } {
   const braces = selector.getChild('LabelMatchers');
   if (!braces) return { from: selector.to, to: selector.to, text: `{${added.join(', ')}}` };
   const kept: string[] = [];

@@ -101,6 +101,21 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     },
   },
   { id: 'judge-metric-query', title: 'a judge metric without a query', analysis: { judge: { metrics: [{ name: 'latency' }] } } },
+  {
+    id: 'slo-configmap-key',
+    title: 'an OpenSLO reference without its ConfigMap key',
+    analysis: { slo: { ref: { kind: 'OpenSLO', name: 'slos' }, scope: [{ label: 'destination_workload', value: '{{ target }}' }] } },
+  },
+  {
+    id: 'slo-configmap-key',
+    title: 'a Sloth reference with a ConfigMap key',
+    analysis: {
+      slo: {
+        ref: { kind: 'PrometheusServiceLevel', name: 'podinfo', configMapKey: 'slo.yaml' },
+        scope: [{ label: 'destination_workload', value: '{{ target }}' }],
+      },
+    },
+  },
   { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
   { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
   { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },

@@ -24,6 +24,8 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     stepStartTime: now,
     lastChecks: [],
     lastJudgement: undefined,
+    lastSLO: undefined,
+    trafficStartTime: undefined,
     trackedConfigs: turn.info.configs.checksums,
     ...affinityStatus(turn.canary.spec, turn.status),
   };
