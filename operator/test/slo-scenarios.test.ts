@@ -1,4 +1,5 @@
 import type { CanarySlo, SloEvaluation } from '../src/api/types.js';
+import { OperatorMetrics } from '../src/telemetry/metrics.js';
 import { aCanary, aDeployment, World } from './fakes/world.js';
 
 const SLO: CanarySlo = { ref: { kind: 'PrometheusServiceLevel', name: 'podinfo' }, scope: [{ label: 'workload', value: '{{ target }}' }] };
@@ -15,8 +16,8 @@ const evaluation = (verdict: SloEvaluation['verdict'], burn: number): SloEvaluat
 });
 
 /** A World with the SLO gate in its Canary, a new revision started and its first (pre-rollout) step taken. */
-async function running(): Promise<World> {
-  const w = new World().apply(aDeployment(), aCanary({ metrics: [], slo: SLO }));
+async function running(metrics?: OperatorMetrics): Promise<World> {
+  const w = new World(metrics ? { metrics } : {}).apply(aDeployment(), aCanary({ metrics: [], slo: SLO }));
   await w.reconcile();
   await w.reconcile();
   w.newRevision({ VERSION: 'v2' });
@@ -59,6 +60,25 @@ describe('given a Canary with an SLO gate', () => {
     expect(w.vsWeight()).toBe(50);
     expect(w.canary.status?.lastChecks).toContainEqual(expect.objectContaining({ name: 'slo', ok: true, value: 1, max: 14.4 }));
     expect(w.events.filter((e) => e.reason === 'Advanced').at(-1)!.message).toContain('burn rate 1 over 1m and 1 over 2m');
+  });
+
+  it('when it is evaluated, then the metrics give the burn rate per window, the page threshold and the SLO; gone with the Canary', async () => {
+    const metrics = new OperatorMetrics();
+    const w = await running(metrics);
+    w.sloAnswer = { ...evaluation('Pass', 1), primaryBurnRate: 0.5, budgetConsumedPercent: 0.2 };
+    await w.tick();
+    const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);
+    const labels = { name: 'podinfo', namespace: 'test', slo: 'PrometheusServiceLevel/podinfo/availability' };
+    expect(await values('tollgate_canary_slo_burn_rate')).toEqual([
+      [{ ...labels, window: 'short' }, 1],
+      [{ ...labels, window: 'long' }, 1],
+      [{ ...labels, window: 'primary' }, 0.5],
+    ]);
+    expect(await values('tollgate_canary_slo_page_burn_rate')).toEqual([[labels, 14.4]]);
+    expect(await values('tollgate_canary_slo_budget_consumed_percent')).toEqual([[labels, 0.2]]);
+    metrics.forgetCanary('test', 'podinfo', 'podinfo');
+    expect(await values('tollgate_canary_slo_burn_rate')).toEqual([]);
+    expect(await values('tollgate_canary_slo_page_burn_rate')).toEqual([]);
   });
 
   it('when the SLO cannot be read, then the check fails naming it (never a pass)', async () => {

@@ -98,6 +98,7 @@ async function step(turn: ReadyTurn): Promise<Transition> {
 async function analysisStep(turn: ReadyTurn): Promise<Transition> {
   const { checks, judgement, slo } = await measure(turn);
   turn.deps.metrics.observeChecks(turn.canary, checks);
+  if (slo) turn.deps.metrics.observeSlo(turn.canary, slo);
   const s = turn.status;
   const stepAgeMs = turn.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || turn.now);
   const outcome = decideStep(
