@@ -53,6 +53,8 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.judge: Invalid value: judge marginal must not exceed pass (defaults: marginal 75, pass 95)',
   'spec.analysis.judge: Invalid value: judge metric names must be unique',
   'spec.analysis.judge.metrics[0]: Invalid value: a judge metric needs query or templateRef',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',

@@ -177,6 +177,7 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
     expect(slo.verdict).toBe('Burning');
     expect(slo.short.burnRate!).toBeGreaterThan(14.4);
     expect(slo.long.burnRate!).toBeGreaterThan(14.4);
+    expect(slo.long.window).toMatch(/^1[0-9]s$/);
     // Within two intervals of the canary taking traffic: the first check holds (the long window is one interval), the second fails.
     const decidedAt = Date.parse(c.status!.lastAnalysisTime!);
     expect(decidedAt - Date.parse(c.status!.trafficStartTime!)).toBeLessThan(2 * 6_000 + 4_000);
