@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
-import type { CanaryAnalysis } from '@tollgate/operator/api/types';
+import type { Canary, CanaryAnalysis, CanarySlo } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { installCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { startPrometheus, type Prometheus } from '../src/cluster/prometheus.js';
 import { setEnv } from '../src/harness/fixtures.js';
-import { ROOT, SLOTH_CRDS } from '../src/harness/paths.js';
+import { PYRRA_CRDS, ROOT, SLOTH_CRDS } from '../src/harness/paths.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 import { canaryEvents, getCanary, scenario, type Scenario } from './helpers.js';
 
@@ -78,6 +78,67 @@ function slothRules(ns: string): unknown {
   };
 }
 
+/** The same SLO as Pyrra writes it: a ratio indicator of the two counters, the target a percent string. */
+const pyrraObject = (ns: string): Record<string, unknown> => ({
+  apiVersion: 'pyrra.dev/v1alpha1',
+  kind: 'ServiceLevelObjective',
+  metadata: { name: 'podinfo', namespace: ns },
+  spec: {
+    target: '99.9',
+    window: '28d',
+    indicator: {
+      ratio: {
+        errors: { metric: `istio_requests_total{${sel(ns)}, response_code=~"5.."}` },
+        total: { metric: `istio_requests_total{${sel(ns)}}` },
+      },
+    },
+  },
+});
+
+/** And as an OpenSLO v1 document in a ConfigMap key. */
+const openSloConfigMap = (ns: string): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'slos', namespace: ns },
+  data: {
+    'slo.yaml': dump({
+      apiVersion: 'openslo/v1',
+      kind: 'SLO',
+      metadata: { name: 'availability' },
+      spec: {
+        service: 'podinfo',
+        indicator: {
+          metadata: { name: 'errors' },
+          spec: {
+            ratioMetric: {
+              counter: true,
+              bad: { metricSource: { type: 'Prometheus', spec: { query: `istio_requests_total{${sel(ns)}, response_code=~"5.."}` } } },
+              total: { metricSource: { type: 'Prometheus', spec: { query: `istio_requests_total{${sel(ns)}}` } } },
+            },
+          },
+        },
+        timeWindow: [{ duration: '30d', isRolling: true }],
+        budgetingMethod: 'Occurrences',
+        objectives: [{ displayName: 'Good', target: 0.999 }],
+      },
+    }),
+  },
+});
+
+/** Points the Canary's SLO gate at another definition (retrying on write conflicts). */
+async function useSlo(kube: KubeClient, ns: string, ref: CanarySlo['ref']): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const c = await getCanary(kube, ns);
+    c.spec.analysis!.slo!.ref = ref;
+    try {
+      await kube.replace<Canary>(Resources.canaries, c);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
+}
+
 const ANALYSIS = (): Partial<CanaryAnalysis> => ({
   interval: '6s',
   threshold: 1,
@@ -112,7 +173,7 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
 
   beforeAll(async () => {
     kube = await client();
-    await installCrds(kube, [SLOTH_CRDS]);
+    await installCrds(kube, [SLOTH_CRDS, PYRRA_CRDS]);
     const dir = path.join(RUN_DIR, `prometheus-slo-${process.pid}`);
     fs.mkdirSync(dir, { recursive: true });
     const rules = path.join(dir, 'sloth-rules.yaml');
@@ -125,7 +186,11 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
           ns,
           analysis: ANALYSIS(),
           spec: { metricsServer: prom.url, service: { port: 9898, apex: { annotations: { 'sim.tollgate.dev/rps': RPS } } } },
-          before: async (n, k) => void (await k.create(SLOTH_RESOURCE, slothObject(n) as never)),
+          before: async (n, k) => {
+            await k.create(SLOTH_RESOURCE, slothObject(n) as never);
+            await k.create(Resources.pyrraSlos, pyrraObject(n) as never);
+            await k.create(Resources.configMaps, openSloConfigMap(n) as never);
+          },
           mutateDeployment: (d) => d.spec.template.spec.containers[0]!.env!.push({ name: 'ERROR_SPREAD', value: 'even' }),
         }),
       );
@@ -195,5 +260,37 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
     );
     expect(firing).toHaveLength(1);
     expect(tollgateStatus(s.ns)).toMatch(/SLO: .*: Burning/);
+  });
+  it("reads the same SLO from Pyrra: a 2% canary is rolled back against Pyrra's page factor 14", async () => {
+    const s = scenarios[1]!;
+    await useSlo(s.client, s.ns, { kind: 'ServiceLevelObjective', name: 'podinfo' });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v4', ERROR_RATE: '0.02' });
+    await s.timeline.waitForPhase('Failed', 180_000, from);
+    const slo = (await getCanary(s.client, s.ns)).status!.lastSLO!;
+    expect(slo).toMatchObject({
+      source: 'ServiceLevelObjective/podinfo',
+      objective: 99.9,
+      pageBurnRate: 14,
+      thresholdFrom: 'pyrra',
+      verdict: 'Burning',
+    });
+    expect(slo.long.burnRate!).toBeGreaterThan(14);
+  });
+
+  it("reads the same SLO from an OpenSLO ConfigMap: a 0.1% canary is promoted against the Workbook's 14.4", async () => {
+    const s = scenarios[0]!;
+    await useSlo(s.client, s.ns, { kind: 'OpenSLO', name: 'slos', configMapKey: 'slo.yaml' });
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v5', ERROR_RATE: '0.001' });
+    await s.timeline.waitForPhase('Succeeded', 180_000, from);
+    const slo = (await getCanary(s.client, s.ns)).status!.lastSLO!;
+    expect(slo).toMatchObject({
+      source: 'OpenSLO/slos/availability',
+      objective: 99.9,
+      pageBurnRate: 14.4,
+      thresholdFrom: 'sre-workbook',
+      verdict: 'Pass',
+    });
   });
 });

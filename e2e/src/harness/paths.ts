@@ -26,3 +26,4 @@ export const APISIX_CRDS = path.join(UPSTREAM, 'apisix', 'apisix.apache.org_apis
 export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml');
 export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));
 export const SLOTH_CRDS = path.join(UPSTREAM, 'sloth', 'sloth.slok.dev_prometheusservicelevels.yaml');
+export const PYRRA_CRDS = path.join(UPSTREAM, 'pyrra', 'pyrra.dev_servicelevelobjectives.yaml');
