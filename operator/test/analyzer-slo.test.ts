@@ -1,6 +1,7 @@
 import type { Canary, CanarySlo, KubeObject } from '../src/api/types.js';
 import type { SecretReader } from '../src/kube/secrets.js';
-import { MetricAnalyzer, type SloReader } from '../src/metrics/analyzer.js';
+import { MetricAnalyzer } from '../src/metrics/analyzer.js';
+import type { SloReader } from '../src/slo/reader.js';
 import { testHttp } from './fakes/outbound.js';
 import { signal, VendorApi, type Received } from './fakes/vendor-api.js';
 

@@ -153,7 +153,7 @@ export interface Judgement {
 export type SloKind = 'PrometheusServiceLevel' | 'ServiceLevelObjective' | 'OpenSLO';
 
 /** One label matcher that scopes the SLO's queries to a workload; {{ target }} and {{ namespace }} are filled in. */
-export interface SloScopeMatcher {
+interface SloScopeMatcher {
   label: string;
   value: string;
   /** = (default) or =~ (the filled-in values are regex-quoted). */
@@ -183,7 +183,7 @@ export interface CanarySlo {
 }
 
 /** One window of the gate: its length and the canary's error ratio and burn rate over it. */
-export interface SloWindowResult {
+interface SloWindowResult {
   window: string;
   errorRatio?: number;
   burnRate?: number;

@@ -24,7 +24,8 @@ import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderCon
 import { renderQuery, type QueryVars } from './render.js';
 import { classifyMetric, judge, JUDGE_DEFAULTS } from '../judge/verdict.js';
 import type { SecretReader } from '../kube/secrets.js';
-import type { SloEvaluation, SloKind } from '../api/types.js';
+import type { SloEvaluation } from '../api/types.js';
+import type { SloReader } from '../slo/reader.js';
 import { evaluateSlo } from '../slo/gate.js';
 import { PromQLScopeError } from '../slo/promql-scope.js';
 import { fromOpenSLO, fromPyrra, fromSloth, SloSourceError, type SloDefinition } from '../slo/sources.js';
@@ -44,13 +45,6 @@ export interface AnalyzerDeps {
   slos?: SloReader;
 }
 
-/** Reads an SLO object (Sloth, Pyrra) or a ConfigMap's data (OpenSLO); undefined when it does not exist. */
-export interface SloReader {
-  object(kind: Exclude<SloKind, 'OpenSLO'>, namespace: string, name: string): Promise<KubeObject | undefined>;
-  configMap(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, string> | undefined>;
-}
-
-/** Whether MetricTemplates of a namespace may use the operator's own cloud credentials (empty list: all may). */
 export function ambientCredentialsAllowed(namespace: string, allowed: readonly string[]): boolean {
   return allowed.length === 0 || allowed.includes(namespace);
 }

@@ -25,7 +25,7 @@ export interface GateInput {
 }
 
 export const SLO_CHECK = 'slo';
-export const SLO_DEFAULTS = { minChecks: 2 } as const;
+const SLO_DEFAULTS = { minChecks: 2 } as const;
 
 const PLACEHOLDER = /\{\{\s*\.?(target|namespace)\s*\}\}/g;
 
@@ -124,7 +124,7 @@ const windowResult = (window: string, errorRatio?: number, rate?: number) => ({
 });
 
 /** One line for the status, the Events and the alerts. */
-export function sloText(e: SloEvaluation, minChecks: number = SLO_DEFAULTS.minChecks): string {
+function sloText(e: SloEvaluation, minChecks: number = SLO_DEFAULTS.minChecks): string {
   const br = (r?: number): string => (r === undefined ? 'no events' : fmt(r));
   const head = `SLO ${e.source} (${fmt(e.objective)}%): burn rate ${br(e.short.burnRate)} over ${e.short.window} and ${br(e.long.burnRate)} over ${e.long.window}, page threshold ${fmt(e.pageBurnRate)} (${e.thresholdFrom})`;
   const primary = e.primaryBurnRate !== undefined ? `; primary ${fmt(e.primaryBurnRate)} over ${e.long.window}` : '';

@@ -24,7 +24,7 @@ const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MATCHER_NODES = new Set(['UnquotedLabelMatcher', 'QuotedLabelMatcher']);
 
 /** The matcher written in PromQL: the value as a double-quoted string (JSON escapes are Go escapes too). */
-export function matcherText(m: ScopeMatcher): string {
+function matcherText(m: ScopeMatcher): string {
   if (!LABEL_NAME.test(m.label)) throw new PromQLScopeError(`"${m.label}" is not a label name`);
   return `${m.label}${m.op}${JSON.stringify(m.value)}`;
 }

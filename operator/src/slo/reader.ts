@@ -3,7 +3,12 @@ import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
-import type { SloReader } from '../metrics/analyzer.js';
+
+/** Reads an SLO object (Sloth, Pyrra) or a ConfigMap's data (OpenSLO); undefined when it does not exist. */
+export interface SloReader {
+  object(kind: Exclude<SloKind, 'OpenSLO'>, namespace: string, name: string): Promise<KubeObject | undefined>;
+  configMap(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, string> | undefined>;
+}
 
 const RESOURCES = { PrometheusServiceLevel: Resources.slothServiceLevels, ServiceLevelObjective: Resources.pyrraSlos } as const;
 

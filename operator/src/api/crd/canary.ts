@@ -259,9 +259,12 @@ const sloScopeMatcher = (): Schema =>
   obj(
     {
       label: str('Label name', { pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 128 }),
-      value: str('Value; {{ target }} is the workload measured (the target for the canary, <target>-primary for the primary), {{ namespace }} the Canary\'s', {
-        maxLength: 253,
-      }),
+      value: str(
+        "Value; {{ target }} is the workload measured (the target for the canary, <target>-primary for the primary), {{ namespace }} the Canary's",
+        {
+          maxLength: 253,
+        },
+      ),
       op: str('= (default) or =~ (the filled-in values are regex-quoted)', { enum: ['=', '=~'] }),
     },
     { required: ['label', 'value'] },
@@ -298,7 +301,8 @@ const slo = (): Schema =>
       },
       {
         required: ['ref', 'scope'],
-        description: "SLO burn-rate gate: the canary's burn rate of the team's SLO over two windows against the page threshold (docs/slo.md)",
+        description:
+          "SLO burn-rate gate: the canary's burn rate of the team's SLO over two windows against the page threshold (docs/slo.md)",
       },
     ),
     SLO_RULES,
@@ -517,7 +521,9 @@ const status = (): Schema => ({
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
     lastJudgement: judgement(),
     lastSLO: sloEvaluation(),
-    trafficStartTime: str('When the canary was first exposed in this run: the start of the SLO gate\'s long window', { format: 'date-time' }),
+    trafficStartTime: str("When the canary was first exposed in this run: the start of the SLO gate's long window", {
+      format: 'date-time',
+    }),
     sessionAffinityCookie: str(),
     previousSessionAffinityCookie: str(),
     primarySessionAffinityCookie: str(),
