@@ -243,6 +243,8 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
     expect(slo.short.burnRate!).toBeGreaterThan(14.4);
     expect(slo.long.burnRate!).toBeGreaterThan(14.4);
     expect(slo.long.window).toMatch(/^1[0-9]s$/);
+    // The canary's bad events against the budget the SLO had left (a minute of history here: a small budget).
+    expect(slo.budgetConsumedPercent!).toBeGreaterThan(0);
     // Within two intervals of the canary taking traffic: the first check holds (the long window is one interval), the second fails.
     const decidedAt = Date.parse(c.status!.lastAnalysisTime!);
     expect(decidedAt - Date.parse(c.status!.trafficStartTime!)).toBeLessThan(2 * 6_000 + 4_000);
@@ -259,7 +261,7 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
       decidedAt + 1_000,
     );
     expect(firing).toHaveLength(1);
-    expect(tollgateStatus(s.ns)).toMatch(/SLO: .*: Burning/);
+    expect(tollgateStatus(s.ns)).toMatch(/SLO: .*: Burning\n(.*\n){3,4} +budget consumed: [0-9.]+% of what was left/);
   });
   it("reads the same SLO from Pyrra: a 2% canary is rolled back against Pyrra's page factor 14", async () => {
     const s = scenarios[1]!;
