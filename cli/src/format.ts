@@ -1,4 +1,4 @@
-import type { Canary, CheckResult, Judgement } from '@tollgate/operator/api/types';
+import type { Canary, CheckResult, Judgement, SloEvaluation } from '@tollgate/operator/api/types';
 import { formatDuration } from '@tollgate/operator/api/duration';
 import {
   ANNOTATIONS,
@@ -99,6 +99,28 @@ function judgementLines(j: Judgement): string[] {
   return [
     `Judge: ${score}, ${j.verdict} (pass >= ${num(j.pass)}, marginal >= ${num(j.marginal)}):`,
     ...table(['METRIC', 'CLASS', 'CANARY MEDIAN', 'PRIMARY MEDIAN', 'RATIO', 'P-VALUE', 'SAMPLES'], rows, '  '),
+  ];
+}
+
+/** The SLO gate's latest evaluation: the SLO, its page threshold and verdict, then one row per window. */
+function sloLines(e: SloEvaluation): string[] {
+  const burn = (r: number | undefined): string => (r === undefined ? 'no events' : num(r));
+  const ratio = (r: number | undefined): string => (r === undefined ? '-' : `${num(r * 100)}%`);
+  const rows = [
+    ['short (interval)', e.short.window, ratio(e.short.errorRatio), burn(e.short.burnRate)],
+    ['long (since traffic)', e.long.window, ratio(e.long.errorRatio), burn(e.long.burnRate)],
+    ...(e.primaryBurnRate !== undefined ? [['primary (long)', e.long.window, '-', num(e.primaryBurnRate)]] : []),
+  ];
+  const budget =
+    e.budgetConsumedPercent === undefined
+      ? []
+      : [
+          `  budget consumed: ${num(e.budgetConsumedPercent)}% of what was left${e.maxBudgetConsumedPercent !== undefined ? ` (max ${num(e.maxBudgetConsumedPercent)}%)` : ''}`,
+        ];
+  return [
+    `SLO: ${e.source} (${num(e.objective)}%), page burn rate ${num(e.pageBurnRate)} (${e.thresholdFrom}): ${e.verdict}`,
+    ...table(['WINDOW', 'LENGTH', 'ERRORS', 'BURN RATE'], rows, '  '),
+    ...budget,
   ];
 }
 
@@ -239,6 +261,7 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
     out.push(Number.isFinite(started) ? 'Last analysis: no checks yet in this run' : 'Last analysis: none (no run yet)');
   }
   if (s.lastJudgement) out.push('', ...judgementLines(s.lastJudgement));
+  if (s.lastSLO) out.push('', ...sloLines(s.lastSLO));
 
   out.push('');
   const conditions = s.conditions ?? [];

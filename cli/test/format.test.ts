@@ -281,6 +281,41 @@ describe('statusLines (tollgate status)', () => {
     );
   });
 
+  it('given an SLO evaluation, then the SLO section gives the SLO, its page threshold, each window and the budget', () => {
+    const c = canary({
+      phase: 'Progressing',
+      status: {
+        runStartTime: iso(T0 - 30 * S),
+        lastAnalysisTime: iso(T0 - 3 * S),
+        lastChecks: [{ name: 'slo', ok: false, value: 19.6, max: 14.4, reason: 'SLOBurning', message: 'SLO burning' }],
+        lastSLO: {
+          source: 'PrometheusServiceLevel/podinfo/requests-availability',
+          objective: 99.9,
+          pageBurnRate: 14.4,
+          thresholdFrom: 'sloth',
+          verdict: 'Burning',
+          short: { window: '6s', errorRatio: 0.0201, burnRate: 20.1 },
+          long: { window: '12s', errorRatio: 0.0196, burnRate: 19.6 },
+          primaryBurnRate: 0,
+          budgetConsumedPercent: 0.41,
+          maxBudgetConsumedPercent: 5,
+          message: '',
+        },
+      },
+    });
+    expect(statusLines(c, [], { now: T0 }).join('\n')).toContain(
+      [
+        'SLO: PrometheusServiceLevel/podinfo/requests-availability (99.9%), page burn rate 14.4 (sloth): Burning',
+        '  WINDOW                 LENGTH   ERRORS   BURN RATE',
+        '  short (interval)       6s       2.01%    20.1',
+        '  long (since traffic)   12s      1.96%    19.6',
+        '  primary (long)         12s      -        0',
+        '  budget consumed: 0.41% of what was left (max 5%)',
+      ].join('\n'),
+    );
+    expect(statusLines(running, events, { now: T0 }).join('\n')).not.toContain('SLO:');
+  });
+
   it('given a run without a judge, then there is no judge section', () => {
     expect(statusLines(running, events, { now: T0 }).join('\n')).not.toContain('Judge:');
   });

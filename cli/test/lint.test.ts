@@ -54,6 +54,8 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.judge: Invalid value: judge metric names must be unique',
   'spec.analysis.judge.metrics[0]: Invalid value: a judge metric needs query or templateRef',
   'spec.analysis.judge.metrics[0]: Invalid value: judge metric confidence must be at least 0.5',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',

@@ -192,7 +192,9 @@ describe('the Helm chart, rendered', () => {
     expect(objs.filter((o) => o.metadata.name === 'tollgate-operator-secrets' && o.kind !== 'ClusterRole')).toEqual([]);
     const untrackedObjs = await template('--set', 'operator.configTracking=false');
     const untracked = must(untrackedObjs, 'ClusterRole', 'tollgate-operator');
+    // Without config tracking ConfigMaps are only read: an OpenSLO document named by analysis.slo.
     expect(rules(untracked).filter((r) => r.resources.includes('secrets') || r.resources.includes('configmaps'))).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
     ]);
     expect(find(untrackedObjs, 'ClusterRole', 'tollgate-operator-secrets')).toBeUndefined();

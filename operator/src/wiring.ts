@@ -11,6 +11,7 @@ import type { Informer } from './kube/informer.js';
 import { Resources } from './kube/resources.js';
 import { SecretReader } from './kube/secrets.js';
 import { MetricAnalyzer } from './metrics/analyzer.js';
+import { sloReader } from './slo/reader.js';
 import { createRouter } from './meshes/registry.js';
 import type { Router, RouterDeps } from './meshes/router.js';
 import { ServiceRouter } from './meshes/services.js';
@@ -86,6 +87,7 @@ export function composeDeps(
       crossNamespaceRefs,
       http,
       ambientNamespaces: cfg.ambientCredentialsNamespaces,
+      slos: sloReader(informers, client),
     }),
     secrets,
     alerts: new AlertDispatcher({

@@ -72,6 +72,8 @@ What the operator calls, resource by resource (operator/src: informers list and 
   canaries/finalizers        update (owner references with blockOwnerDeletion, where that admission plugin runs)
   metrictemplates            list, watch (informer)
   alertproviders             list, watch (informer)
+  prometheusservicelevels,   list, watch (informers, started by the first Canary whose analysis.slo names the kind:
+  servicelevelobjectives     Sloth and Pyrra SLO definitions)
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
   statefulsets               list, watch (informer); patch (the partition); update (a rollback restores the template)
   controllerrevisions        get (a StatefulSet rollback reads the promoted template)
@@ -80,7 +82,8 @@ What the operator calls, resource by resource (operator/src: informers list and 
   services                   list, watch; create, update (apex, -primary, -canary)
   pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready); delete (a StatefulSet rollback replaces unready pods of the failed revision)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
-  configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
+  configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking;
+                             get always (an OpenSLO document in a ConfigMap key, analysis.slo)
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
@@ -105,6 +108,12 @@ per namespace.
   verbs: [update]
 - apiGroups: [tollgate.dev]
   resources: [metrictemplates, alertproviders]
+  verbs: [list, watch]
+- apiGroups: [sloth.slok.dev]
+  resources: [prometheusservicelevels]
+  verbs: [list, watch]
+- apiGroups: [pyrra.dev]
+  resources: [servicelevelobjectives]
   verbs: [list, watch]
 - apiGroups: [apps]
   resources: [deployments, daemonsets]
@@ -131,6 +140,10 @@ per namespace.
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update]
+{{- else }}
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get]
 {{- end }}
 - apiGroups: [""]
   resources: [secrets]

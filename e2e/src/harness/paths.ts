@@ -29,3 +29,5 @@ export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml
 export const KUMA_MESH_HTTP_ROUTE_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_meshhttproutes.yaml');
 export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));
 export const KNATIVE_CRDS = ['service.yaml', 'revision.yaml'].map((f) => path.join(UPSTREAM, 'knative', f));
+export const SLOTH_CRDS = path.join(UPSTREAM, 'sloth', 'sloth.slok.dev_prometheusservicelevels.yaml');
+export const PYRRA_CRDS = path.join(UPSTREAM, 'pyrra', 'pyrra.dev_servicelevelobjectives.yaml');

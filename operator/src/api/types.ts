@@ -151,6 +151,65 @@ export interface Judgement {
   metrics: MetricJudgement[];
 }
 
+/** Which SLO definition analysis.slo reads. */
+export type SloKind = 'PrometheusServiceLevel' | 'ServiceLevelObjective' | 'OpenSLO';
+
+/** One label matcher that scopes the SLO's queries to a workload; {{ target }} and {{ namespace }} are filled in. */
+interface SloScopeMatcher {
+  label: string;
+  value: string;
+  /** = (default) or =~ (the filled-in values are regex-quoted). */
+  op?: '=' | '=~';
+}
+
+/** analysis.slo: the team's SLO as a multiwindow burn-rate gate (docs/slo.md). */
+export interface CanarySlo {
+  ref: {
+    kind: SloKind;
+    /** The Sloth PrometheusServiceLevel, Pyrra ServiceLevelObjective or ConfigMap (OpenSLO), in the Canary's namespace. */
+    name: string;
+    /** Sloth: which of spec.slos (needed when there are several); OpenSLO: metadata.name of the SLO document. */
+    sloName?: string;
+    /** OpenSLO: the ConfigMap key holding the YAML. */
+    configMapKey?: string;
+  };
+  /** Label matchers added to every series selector of the SLI, for the canary ({{ target }}) and the primary. */
+  scope: SloScopeMatcher[];
+  /** Page burn rate; by default the SLO's own (Sloth 14.4 for 30 days, Pyrra 14, OpenSLO the SRE Workbook's for its window). */
+  pageBurnRate?: number;
+  /** Intervals of traffic the long window must span before the gate can fail a check (2 by default). */
+  minChecks?: number;
+  /** Most of the remaining error budget (percent) the canary's traffic may consume. */
+  maxBudgetConsumedPercent?: number;
+  onNoData?: 'fail' | 'halt' | 'ignore';
+}
+
+/** One window of the gate: its length and the canary's error ratio and burn rate over it. */
+interface SloWindowResult {
+  window: string;
+  errorRatio?: number;
+  burnRate?: number;
+}
+
+/** The SLO gate's latest evaluation (status.lastSLO). */
+export interface SloEvaluation {
+  /** Kind/name[/slo] of the SLO definition. */
+  source: string;
+  /** Objective in percent (99.9). */
+  objective: number;
+  pageBurnRate: number;
+  /** Where pageBurnRate came from: sloth, pyrra, sre-workbook or spec. */
+  thresholdFrom: string;
+  verdict: 'Pass' | 'Burning' | 'BudgetExceeded' | 'TooEarly' | 'NoData';
+  short: SloWindowResult;
+  long: SloWindowResult;
+  /** The primary's burn rate over the long window, for comparison. */
+  primaryBurnRate?: number;
+  budgetConsumedPercent?: number;
+  maxBudgetConsumedPercent?: number;
+  message: string;
+}
+
 export interface CanaryWebhook {
   name: string;
   type?: WebhookType;
@@ -198,6 +257,7 @@ export interface CanaryAnalysis {
   sessionAffinity?: SessionAffinity;
   metrics?: CanaryMetric[];
   judge?: CanaryJudge;
+  slo?: CanarySlo;
   webhooks?: CanaryWebhook[];
   alerts?: CanaryAlert[];
 }
@@ -285,6 +345,10 @@ export interface CanaryStatus {
   promotedControllerRevision?: string;
   /** In-place targets: a rollback is putting the promoted revision back (its template, then its pods). */
   restoring?: boolean;
+  /** The SLO gate's latest evaluation (analysis.slo). */
+  lastSLO?: SloEvaluation;
+  /** When the canary was first exposed in this run (its first analysis step): the start of the SLO gate's long window. */
+  trafficStartTime?: string;
   conditions?: Condition[];
 }
 

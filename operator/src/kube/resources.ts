@@ -50,6 +50,8 @@ export const Resources = {
   canaries: named('tollgate.dev', 'v1beta1', 'canaries', 'Canary'),
   metricTemplates: named('tollgate.dev', 'v1beta1', 'metrictemplates', 'MetricTemplate'),
   alertProviders: named('tollgate.dev', 'v1beta1', 'alertproviders', 'AlertProvider'),
+  slothServiceLevels: named('sloth.slok.dev', 'v1', 'prometheusservicelevels', 'PrometheusServiceLevel'),
+  pyrraSlos: named('pyrra.dev', 'v1alpha1', 'servicelevelobjectives', 'ServiceLevelObjective'),
   virtualServices: named('networking.istio.io', 'v1beta1', 'virtualservices', 'VirtualService'),
   destinationRules: named('networking.istio.io', 'v1beta1', 'destinationrules', 'DestinationRule'),
   trafficSplitsV1alpha1: named('split.smi-spec.io', 'v1alpha1', 'trafficsplits', 'TrafficSplit'),

@@ -1,6 +1,15 @@
 import { formatDuration, parseDuration } from '../api/duration.js';
 import { primaryName } from '@tollgate/contract/metadata';
-import type { Canary, CanaryMetric, CheckResult, JudgeMetric, Judgement, MetricJudgement, MetricTemplate } from '../api/types.js';
+import type {
+  Canary,
+  CanaryMetric,
+  KubeObject,
+  CheckResult,
+  JudgeMetric,
+  Judgement,
+  MetricJudgement,
+  MetricTemplate,
+} from '../api/types.js';
 import { analysisOf } from '../core/analysis.js';
 import { crossNamespaceRefusal, type CrossNamespacePolicy } from '../core/cross-namespace.js';
 import { evaluateMetric, markDryRun, noData, unmeasured } from '../core/checks.js';
@@ -15,6 +24,11 @@ import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderCon
 import { renderQuery, type QueryVars, type RevisionVars } from './render.js';
 import { classifyMetric, judge, JUDGE_DEFAULTS } from '../judge/verdict.js';
 import type { SecretReader } from '../kube/secrets.js';
+import type { SloEvaluation } from '../api/types.js';
+import type { SloReader } from '../slo/reader.js';
+import { evaluateSlo } from '../slo/gate.js';
+import { PromQLScopeError } from '../slo/promql-scope.js';
+import { fromOpenSLO, fromPyrra, fromSloth, SloSourceError, type SloDefinition } from '../slo/sources.js';
 
 export interface AnalyzerDeps {
   templates: Lister<MetricTemplate>;
@@ -27,9 +41,10 @@ export interface AnalyzerDeps {
   http: OutboundClient;
   /** Namespaces whose MetricTemplates may use the operator's own cloud credentials; empty: every namespace. */
   ambientNamespaces: readonly string[];
+  /** Reads the SLO definitions analysis.slo refers to; absent: the SLO gate reports that it cannot read them. */
+  slos?: SloReader;
 }
 
-/** Whether MetricTemplates of a namespace may use the operator's own cloud credentials (empty list: all may). */
 export function ambientCredentialsAllowed(namespace: string, allowed: readonly string[]): boolean {
   return allowed.length === 0 || allowed.includes(namespace);
 }
@@ -189,6 +204,59 @@ export class MetricAnalyzer {
       throw new JudgeError(m.name, messageOf(err), err);
     }
     throw new JudgeError(m.name, 'needs templateRef or query');
+  }
+
+  /**
+   * The SLO burn-rate gate (analysis.slo); undefined when the Canary has none. A definition that cannot be read or
+   * used, or a failed query, is an error naming it, never a pass.
+   */
+  async slo(
+    canary: Canary,
+    gate: { intervalMs: number; trafficStartMs: number; nowMs: number },
+    signal: AbortSignal,
+  ): Promise<SloEvaluation | { error: string; reason: string } | undefined> {
+    const slo = analysisOf(canary.spec).slo;
+    if (!slo) return undefined;
+    try {
+      const def = await this.sloDefinition(canary, signal);
+      const backend = this.backend({ type: 'prometheus', address: canary.spec.metricsServer || this.deps.defaultPrometheus }, false);
+      const query = async (q: string): Promise<number | undefined> => {
+        try {
+          return await backend.query(q, signal);
+        } catch (err) {
+          if (err instanceof NoDataError) return undefined;
+          throw err;
+        }
+      };
+      const target = canary.spec.targetRef.name;
+      const input = { def, slo, namespace: canary.metadata.namespace!, canary: target, primary: primaryName(target), ...gate };
+      return await evaluateSlo(input, query);
+    } catch (err) {
+      const reason = err instanceof SloSourceError ? err.reason : err instanceof PromQLScopeError ? 'InvalidSLO' : 'ProviderError';
+      return { error: messageOf(err), reason };
+    }
+  }
+
+  private async sloDefinition(canary: Canary, signal: AbortSignal): Promise<SloDefinition> {
+    const { ref } = analysisOf(canary.spec).slo!;
+    const ns = canary.metadata.namespace!;
+    const reader = this.deps.slos;
+    if (!reader) throw new SloSourceError('SLOUnavailable', 'this operator reads no SLO definitions');
+    if (ref.kind === 'OpenSLO') {
+      const data = await reader.configMap(ns, ref.name, signal);
+      const text = data?.[ref.configMapKey ?? ''];
+      if (text === undefined)
+        throw new SloSourceError('SLONotFound', `ConfigMap ${ns}/${ref.name} ${data ? `has no key "${ref.configMapKey}"` : 'not found'}`);
+      return fromOpenSLO(text, `ConfigMap ${ref.name}`, ref.sloName);
+    }
+    let obj: KubeObject | undefined;
+    try {
+      obj = await reader.object(ref.kind, ns, ref.name);
+    } catch (err) {
+      throw new SloSourceError('SLOUnavailable', `cannot read ${ref.kind} objects: ${messageOf(err)}`);
+    }
+    if (!obj) throw new SloSourceError('SLONotFound', `${ref.kind} ${ns}/${ref.name} not found`);
+    return ref.kind === 'PrometheusServiceLevel' ? fromSloth(obj, ref.sloName) : fromPyrra(obj);
   }
 
   private async providerConfig(t: MetricTemplate, namespace: string, signal: AbortSignal): Promise<ProviderConfig> {

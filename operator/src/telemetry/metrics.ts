@@ -1,7 +1,7 @@
 import { primaryName } from '@tollgate/contract/metadata';
 import { REPORTED_PHASES } from '@tollgate/contract/phases';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Canary, CheckResult } from '../api/types.js';
+import type { Canary, CheckResult, SloEvaluation } from '../api/types.js';
 import { FlaggerMetrics, flaggerStatus, runKey, type RunKind } from './flagger-metrics.js';
 
 /** The per-metric label values exported for one Canary, removed with it. */
@@ -11,7 +11,11 @@ interface Exported {
   outcomes: Set<string>;
   /** Flagger's successes/failures series (runKey), with FLAGGER_COMPAT_METRICS. */
   runs: Set<string>;
+  /** The SLO definitions (status.lastSLO.source) the SLO gate's series named. */
+  slos: Set<string>;
 }
+
+const SLO_WINDOWS = ['short', 'long', 'primary'] as const;
 
 export interface OperatorMetricsOptions {
   /** Also export Flagger's metric names and labels (FLAGGER_COMPAT_METRICS). */
@@ -67,6 +71,24 @@ export class OperatorMetrics {
     name: 'tollgate_canary_metric_threshold',
     help: 'Accepted bound of each analysis metric (bound=min|max)',
     labelNames: ['name', 'namespace', 'metric', 'bound'],
+    registers: [this.registry],
+  });
+  readonly sloBurnRate = new Gauge({
+    name: 'tollgate_canary_slo_burn_rate',
+    help: "SLO gate: the canary's burn rate over the short window (the interval) and the long one (since it took traffic), and the primary's over the long one",
+    labelNames: ['name', 'namespace', 'slo', 'window'],
+    registers: [this.registry],
+  });
+  readonly sloPageBurnRate = new Gauge({
+    name: 'tollgate_canary_slo_page_burn_rate',
+    help: 'SLO gate: the page burn rate the canary is held to',
+    labelNames: ['name', 'namespace', 'slo'],
+    registers: [this.registry],
+  });
+  readonly sloBudgetConsumed = new Gauge({
+    name: 'tollgate_canary_slo_budget_consumed_percent',
+    help: "SLO gate: percent of the error budget left when the canary took traffic that the canary's bad events consumed",
+    labelNames: ['name', 'namespace', 'slo'],
     registers: [this.registry],
   });
   readonly checkResults = new Counter({
@@ -146,7 +168,7 @@ export class OperatorMetrics {
   private exportedFor(namespace: string, name: string): Exported {
     const key = `${namespace}/${name}`;
     let e = this.exported.get(key);
-    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set(), runs: new Set() }));
+    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set(), runs: new Set(), slos: new Set() }));
     return e;
   }
 
@@ -194,6 +216,20 @@ export class OperatorMetrics {
     }
   }
 
+  /** The SLO gate's evaluation: burn rate per window, the page threshold and the budget consumed, labelled by the SLO. */
+  observeSlo(c: Canary, e: SloEvaluation): void {
+    const labels = { name: c.metadata.name!, namespace: c.metadata.namespace!, slo: e.source };
+    this.exportedFor(labels.namespace, labels.name).slos.add(e.source);
+    const rates = { short: e.short.burnRate, long: e.long.burnRate, primary: e.primaryBurnRate };
+    for (const window of SLO_WINDOWS) {
+      const v = rates[window];
+      if (v === undefined) this.sloBurnRate.remove({ ...labels, window });
+      else this.sloBurnRate.set({ ...labels, window }, v);
+    }
+    this.sloPageBurnRate.set(labels, e.pageBurnRate);
+    if (e.budgetConsumedPercent !== undefined) this.sloBudgetConsumed.set(labels, e.budgetConsumedPercent);
+  }
+
   /** The time of one analysis step (flagger_canary_duration_seconds, with the compat metrics). */
   observeAnalysisStep(c: Canary, seconds: number): void {
     this.flagger?.observeTick(c, seconds);
@@ -237,5 +273,10 @@ export class OperatorMetrics {
       this.checkResults.remove({ ...labels, metric, result, dry_run: dry });
     }
     for (const outcome of e.outcomes) this.outcomes.remove({ ...labels, outcome });
+    for (const slo of e.slos) {
+      for (const window of SLO_WINDOWS) this.sloBurnRate.remove({ ...labels, slo, window });
+      this.sloPageBurnRate.remove({ ...labels, slo });
+      this.sloBudgetConsumed.remove({ ...labels, slo });
+    }
   }
 }

@@ -80,6 +80,9 @@ export class World {
   checks: CheckResult[] = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
   /** What the statistical judge answers (undefined: the Canary has none). */
   judgement: Awaited<ReturnType<MetricAnalyzer['judge']>> = undefined;
+  /** What the SLO gate answers (undefined: the Canary has none), and the windows it was asked for. */
+  sloAnswer: Awaited<ReturnType<MetricAnalyzer['slo']>> = undefined;
+  sloCalls: Parameters<MetricAnalyzer['slo']>[1][] = [];
   hookResults: Record<string, WebhookResult> = {};
   now = Date.parse('2026-01-01T00:00:00Z');
   /** Deployments whose pods never become available in rollOut() (their pods are the test's to put). */
@@ -125,7 +128,14 @@ export class World {
       }),
       routerFor: (p) => createRouter(p, routerDeps),
       services: new ServiceRouter(routerDeps),
-      analyzer: { check: async () => this.checks, judge: async () => this.judgement } as unknown as MetricAnalyzer,
+      analyzer: {
+        check: async () => this.checks,
+        judge: async () => this.judgement,
+        slo: async (_c: unknown, gate: Parameters<MetricAnalyzer['slo']>[1]) => {
+          this.sloCalls.push(gate);
+          return this.sloAnswer;
+        },
+      } as unknown as MetricAnalyzer,
       secrets: {
         read: async (_ns: string, name: string) => {
           const data = this.secretData[name];

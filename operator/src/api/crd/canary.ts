@@ -23,6 +23,7 @@ import {
   CANARY_RULES,
   JUDGE_METRIC_RULES,
   JUDGE_RULES,
+  SLO_RULES,
   METRIC_RULES,
   SESSION_AFFINITY_RULES,
   SPEC_RULES,
@@ -261,6 +262,59 @@ const judge = (): Schema =>
     JUDGE_RULES,
   );
 
+const sloScopeMatcher = (): Schema =>
+  obj(
+    {
+      label: str('Label name', { pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 128 }),
+      value: str(
+        "Value; {{ target }} is the workload measured (the target for the canary, <target>-primary for the primary), {{ namespace }} the Canary's",
+        {
+          maxLength: 253,
+        },
+      ),
+      op: str('= (default) or =~ (the filled-in values are regex-quoted)', { enum: ['=', '=~'] }),
+    },
+    { required: ['label', 'value'] },
+  );
+
+const slo = (): Schema =>
+  withRules(
+    obj(
+      {
+        ref: obj(
+          {
+            kind: str('PrometheusServiceLevel (Sloth), ServiceLevelObjective (Pyrra) or OpenSLO (a ConfigMap key)', {
+              enum: ['PrometheusServiceLevel', 'ServiceLevelObjective', 'OpenSLO'],
+            }),
+            name: str("Name of the object (OpenSLO: the ConfigMap), in the Canary's namespace", { minLength: 1, maxLength: 253 }),
+            sloName: str('Sloth: which of spec.slos; OpenSLO: metadata.name of the SLO document', { maxLength: 253 }),
+            configMapKey: str('OpenSLO: the ConfigMap key holding the YAML', { maxLength: 253 }),
+          },
+          { required: ['kind', 'name'], description: 'The SLO definition' },
+        ),
+        scope: arrayOf(sloScopeMatcher(), 'Label matchers added to every series selector of the SLI queries', { minItems: 1, maxItems: 8 }),
+        pageBurnRate: num("Page burn rate; by default the SLO's own (Sloth: 14.4 for 30 days; Pyrra: 14)", { minimum: 1 }),
+        minChecks: int('Analysis intervals of traffic the long window must span before the gate can fail (2 by default)', {
+          minimum: 1,
+          maximum: 100,
+        }),
+        maxBudgetConsumedPercent: num('Most of the remaining error budget, in percent, the canary may consume', {
+          minimum: 0,
+          maximum: 100,
+        }),
+        onNoData: str('What a window without events means: fail (default), halt (hold the step) or ignore', {
+          enum: ['fail', 'halt', 'ignore'],
+        }),
+      },
+      {
+        required: ['ref', 'scope'],
+        description:
+          "SLO burn-rate gate: the canary's burn rate of the team's SLO over two windows against the page threshold (docs/slo.md)",
+      },
+    ),
+    SLO_RULES,
+  );
+
 const webhook = (): Schema =>
   withRules(
     obj(
@@ -339,6 +393,7 @@ const analysis = (): Schema =>
         sessionAffinity: sessionAffinity(),
         metrics: arrayOf(metric()),
         judge: judge(),
+        slo: slo(),
         webhooks: arrayOf(webhook()),
         alerts: arrayOf(
           obj(
@@ -415,6 +470,26 @@ const judgement = (): Schema =>
     { description: "The statistical judge's latest judgement" },
   );
 
+const sloWindow = (): Schema => obj({ window: str(), errorRatio: num(), burnRate: num() });
+
+const sloEvaluation = (): Schema =>
+  obj(
+    {
+      source: str(),
+      objective: num(),
+      pageBurnRate: num(),
+      thresholdFrom: str(),
+      verdict: str(undefined, { enum: ['Pass', 'Burning', 'BudgetExceeded', 'TooEarly', 'NoData'] }),
+      short: sloWindow(),
+      long: sloWindow(),
+      primaryBurnRate: num(),
+      budgetConsumedPercent: num(),
+      maxBudgetConsumedPercent: num(),
+      message: str(),
+    },
+    { description: "The SLO gate's latest evaluation" },
+  );
+
 const checkResult = (): Schema =>
   obj({
     name: str(),
@@ -457,6 +532,10 @@ const status = (): Schema => ({
     lastJudgement: judgement(),
     promotedControllerRevision: str('StatefulSet targets: the ControllerRevision of the revision last promoted, which a rollback restores'),
     restoring: bool('StatefulSet targets: a rollback is putting the promoted revision back (its template, then its pods)'),
+    lastSLO: sloEvaluation(),
+    trafficStartTime: str("When the canary was first exposed in this run: the start of the SLO gate's long window", {
+      format: 'date-time',
+    }),
     sessionAffinityCookie: str(),
     previousSessionAffinityCookie: str(),
     primarySessionAffinityCookie: str(),

@@ -106,6 +106,21 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     title: 'a judge metric of confidence 0, written as an integer',
     analysis: { judge: { metrics: [{ name: 'latency', query: 'up{pod=~"{{ target }}-.*"}', confidence: 0 }] } },
   },
+  {
+    id: 'slo-configmap-key',
+    title: 'an OpenSLO reference without its ConfigMap key',
+    analysis: { slo: { ref: { kind: 'OpenSLO', name: 'slos' }, scope: [{ label: 'destination_workload', value: '{{ target }}' }] } },
+  },
+  {
+    id: 'slo-configmap-key',
+    title: 'a Sloth reference with a ConfigMap key',
+    analysis: {
+      slo: {
+        ref: { kind: 'PrometheusServiceLevel', name: 'podinfo', configMapKey: 'slo.yaml' },
+        scope: [{ label: 'destination_workload', value: '{{ target }}' }],
+      },
+    },
+  },
   { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
   { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
   { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },

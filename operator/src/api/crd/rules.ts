@@ -134,6 +134,16 @@ export const JUDGE_METRIC_RULES: readonly CelRule[] = [
   },
 ];
 
+/** On analysis.slo. */
+export const SLO_RULES: readonly CelRule[] = [
+  {
+    id: 'slo-configmap-key',
+    rule: "(self.ref.kind == 'OpenSLO') == (has(self.ref.configMapKey) && size(self.ref.configMapKey) > 0)",
+    message: 'slo.ref.configMapKey is needed for kind OpenSLO and only for it',
+    why: 'An OpenSLO document lives in a ConfigMap key; Sloth and Pyrra objects are read whole, so a key there would be ignored.',
+  },
+];
+
 /** On each item of analysis.webhooks. */
 export const WEBHOOK_RULES: readonly CelRule[] = [
   {
@@ -249,5 +259,6 @@ export const ALL_RULES: readonly CelRule[] = [
   ...THRESHOLD_RANGE_RULES,
   ...JUDGE_RULES,
   ...JUDGE_METRIC_RULES,
+  ...SLO_RULES,
   ...WEBHOOK_RULES,
 ];

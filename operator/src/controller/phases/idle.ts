@@ -26,6 +26,8 @@ export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
     lastChecks: [],
     lastJudgement: undefined,
     restoring: undefined,
+    lastSLO: undefined,
+    trafficStartTime: undefined,
     trackedConfigs: turn.info.configs.checksums,
     ...affinityStatus(turn.canary.spec, turn.status),
   };

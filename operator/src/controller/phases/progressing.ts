@@ -1,10 +1,11 @@
 import { CONDITION_TYPES } from '@tollgate/contract/conditions';
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
-import type { CheckResult, Judgement } from '../../api/types.js';
+import type { CheckResult, Judgement, SloEvaluation } from '../../api/types.js';
 import { analysisOf } from '../../core/analysis.js';
 import { newlyFailing } from '../../core/pods.js';
 import { checksWith } from '../../core/checks.js';
 import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
+import { SLO_CHECK, sloCheck } from '../../slo/gate.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
@@ -103,8 +104,9 @@ async function step(turn: ReadyTurn): Promise<Transition> {
 }
 
 async function analysisStep(turn: ReadyTurn): Promise<Transition> {
-  const { checks, judgement } = await measure(turn);
+  const { checks, judgement, slo } = await measure(turn);
   turn.deps.metrics.observeChecks(turn.canary, checks);
+  if (slo) turn.deps.metrics.observeSlo(turn.canary, slo);
   const s = turn.status;
   const stepAgeMs = turn.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || turn.now);
   const outcome = decideStep(
@@ -119,27 +121,48 @@ async function analysisStep(turn: ReadyTurn): Promise<Transition> {
     checks,
   );
   const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
+  const now = new Date(turn.now).toISOString();
   const measured: Transition = {
-    status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString(), ...(judgement ? { lastJudgement: judgement } : {}) },
+    status: {
+      lastChecks,
+      lastAnalysisTime: now,
+      ...(judgement ? { lastJudgement: judgement } : {}),
+      ...(slo ? { lastSLO: { ...slo, message: boundedMessage(slo.message) } } : {}),
+      // The first step exposes the canary: the SLO gate's long window starts here.
+      ...((s.iterations ?? 0) === 0 ? { trafficStartTime: now } : {}),
+    },
     events: dryRunEvents(lastChecks),
   };
   return then(measured, await decided(turn, outcome, lastChecks));
 }
 
-/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics and the judge. */
-async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgement?: Judgement }> {
+/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics, the judge and the SLO gate. */
+async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgement?: Judgement; slo?: SloEvaluation }> {
   const first = (turn.status.iterations ?? 0) === 0;
   const hooks = await runHooks(turn, first ? 'pre-rollout' : 'rollout');
   if (!hooks.ok) return { checks: [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }] };
   if (first) return { checks: [] };
-  const [checks, judged] = await Promise.all([
+  const s = turn.status;
+  const trafficStartMs = Date.parse(s.trafficStartTime ?? s.runStartTime ?? '') || turn.now;
+  const [checks, judged, slo] = await Promise.all([
     turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound, revisionVars(turn)),
     turn.deps.analyzer.judge(turn.canary, turn.outbound, turn.now),
+    turn.deps.analyzer.slo(turn.canary, { intervalMs: turn.analysis.intervalMs, trafficStartMs, nowMs: turn.now }, turn.outbound),
   ]);
-  if (!judged) return { checks };
-  if ('error' in judged)
-    return { checks: [...checks, { name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` }] };
-  return { checks: [...checks, judgementCheck(judged, analysisOf(turn.canary.spec).judge?.onNoData)], judgement: judged };
+  const analysis = analysisOf(turn.canary.spec);
+  const out: { checks: CheckResult[]; judgement?: Judgement; slo?: SloEvaluation } = { checks: [...checks] };
+  if (judged && 'error' in judged)
+    out.checks.push({ name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` });
+  else if (judged) {
+    out.checks.push(judgementCheck(judged, analysis.judge?.onNoData));
+    out.judgement = judged;
+  }
+  if (slo && 'error' in slo) out.checks.push({ name: SLO_CHECK, ok: false, reason: slo.reason, message: `slo: ${slo.error}` });
+  else if (slo) {
+    out.checks.push(sloCheck(slo, analysis.slo?.onNoData));
+    out.slo = slo;
+  }
+  return out;
 }
 
 /** An in-place target's two revisions, for the metric templates; undefined for a primary copy. */
@@ -198,8 +221,8 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
     }
   }
   const moved = weight !== current ? { stepStartTime: new Date(turn.now).toISOString() } : {};
-  const judged = checks.find((c) => c.name === JUDGE_CHECK && c.ok)?.message;
-  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}${judged ? `; ${judged}` : ''}`;
+  const told = checks.filter((c) => (c.name === JUDGE_CHECK || c.name === SLO_CHECK) && c.ok && c.message).map((c) => `; ${c.message}`);
+  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}${told.join('')}`;
   return {
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
     detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
