@@ -137,21 +137,26 @@ function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues
   const a = analysisOf(spec);
   if (a.interval !== undefined) checkDuration(a.interval, `${an}.interval`, r, MIN_INTERVAL_MS);
   const strategy = strategyOf(a);
-  const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (!podSplit && runsReplicaRatio(spec, provider)) {
-    // The weight is the canary's share of the apex Service's pods (status.effectiveWeight): nothing to report.
-  } else if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis && !podSplit) {
+  checkWeights(spec, provider, an, r, podSplit);
+  if (a.sessionAffinity && strategy !== 'canary')
+    r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
+  if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
+}
+
+/** How a weighted canary runs on this provider and target: by replica ratio, as blue/green (said), or it lacks weights. */
+function checkWeights(spec: CanarySpec, provider: string, an: string, r: Issues, podSplit: boolean): void {
+  const a = analysisOf(spec);
+  if (strategyOf(a) !== 'canary' || spec.skipAnalysis) return;
+  // A replica ratio: the weight is the canary's share of the apex Service's pods (status.effectiveWeight).
+  if (!podSplit && runsReplicaRatio(spec, provider)) return;
+  const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
+  if (capabilitiesOf(provider)?.split === false && !podSplit)
     r.notice(
       providerPath(spec),
       `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,
     );
-  } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
-    r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
-  }
-  if (a.sessionAffinity && strategy !== 'canary')
-    r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
-  if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
+  else if (!a.stepWeight && steps.length === 0) r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
 }
 
 function checkMetric(m: CanaryMetric, path: string, r: Issues): void {
