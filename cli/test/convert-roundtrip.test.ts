@@ -5,9 +5,10 @@
  * fluxcd/flagger). Compared: the -primary workload's name, selector and pod label; the apex, -primary and -canary
  * Services' names, selectors and ports; the -primary HPA or ScaledObject and what it scales; and, where the operator
  * has a pure spec builder and Flagger's router was read (Istio's VirtualService and DestinationRules, the SMI
- * TrafficSplit of linkerd, smi:v1alpha2 and osm, the Gateway API HTTPRoute of gatewayapi:v1), the route object's
- * name, hosts (or root service, gateways, parentRefs), backend ports and initial weights. Other providers (nginx,
- * contour, gloo, traefik, apisix, appmesh, kuma, kubernetes): names, selectors and ports only, no route object.
+ * TrafficSplit of linkerd, smi:v1alpha2 and osm, the Gateway API HTTPRoute of gatewayapi:v1, Contour's HTTPProxy,
+ * Traefik's TraefikService), the route object's name, hosts (or root service, gateways, parentRefs), backend ports
+ * and initial weights. Other providers (nginx, gloo, apisix, appmesh, kuma, kubernetes): names, selectors and ports
+ * only, no route object.
  * Knative targets (no -primary workload and no Services, in Flagger as in Tollgate): skipped. Not compared: labels
  * and annotations of the generated objects other than the selector label, the pod template beyond that label, the
  * route objects' match rules, retries, timeouts and other routing options.
@@ -30,6 +31,8 @@ import { selectorOf, serviceNames, servicePorts, type ServiceRole } from '@tollg
 import { destinationRuleSpec, virtualServiceSpec } from '@tollgate/operator/meshes/istio/spec';
 import { quantityValue, trafficSplitSpec, type SmiVersion } from '@tollgate/operator/meshes/smi/router';
 import { httpRouteSpec } from '@tollgate/operator/meshes/gateway-api/spec';
+import { httpProxySpec } from '@tollgate/operator/meshes/contour/spec';
+import { traefikServiceSpec } from '@tollgate/operator/meshes/traefik/spec';
 import {
   deploymentSpecFields,
   discoveredPorts,
@@ -175,6 +178,10 @@ const FLAGGER_SMI_VERSION: Record<string, string> = { linkerd: 'v1alpha1', 'smi:
  * - pkg/router/gateway_api.go Reconcile: an HTTPRoute named like the apex, parentRefs service.gatewayRefs, hostnames
  *   service.hosts, a rule with backendRefs `<apex>-primary` initialPrimaryWeight (100) and `<apex>-canary`
  *   initialCanaryWeight (0) on service.port.
+ * - pkg/router/contour.go Reconcile: an HTTPProxy named like the apex, its first route's services `<apex>-primary`
+ *   100 and `<apex>-canary` 0 on service.port (A/B: the first route is the matched one, with the same weights).
+ * - pkg/router/traefik.go Reconcile: a TraefikService named like the apex, weighted services: `<apex>-primary` alone,
+ *   weight 100, on service.port (the canary is listed only once it has a weight, SetRoutes).
  */
 function flaggerRoute(provider: string, spec: Json): Managed['route'] {
   const names = flaggerServiceNames(spec);
@@ -197,6 +204,9 @@ function flaggerRoute(provider: string, spec: Json): Managed['route'] {
   }
   const smi = FLAGGER_SMI_VERSION[provider];
   if (smi) return { kind: `TrafficSplit ${smi}`, name: names.apex, root: [hosts[0] ?? names.apex], weights, ports: [] };
+  if (provider === 'contour') return { kind: 'HTTPProxy', name: names.apex, root: [], weights, ports: [port] };
+  if (provider === 'traefik')
+    return { kind: 'TraefikService', name: names.apex, root: [], weights: { [names.primary]: 100 }, ports: [port] };
   if (provider === 'gatewayapi:v1') {
     const parents = ((svc.gatewayRefs as Json[] | undefined) ?? []).map((r) => r.name as string);
     return { kind: 'HTTPRoute', name: names.apex, root: [...hosts, ...parents], weights, ports: [port] };
@@ -273,8 +283,8 @@ function splitOf(rules: Json[], key: string, hostOf: (backend: Json) => string):
 /**
  * The route object the operator writes at initialisation (routesFor(0)), from its spec builders: istio/spec.ts
  * virtualServiceSpec and destinationRuleSpec, smi/router.ts trafficSplitSpec (linkerd/router.ts: v1alpha2 without
- * gatewayRefs; smi/index.ts: osm is v1alpha2), gateway-api/spec.ts httpRouteSpec. The routers name it like the apex
- * Service (istio/router.ts, apex-router.ts).
+ * gatewayRefs; smi/index.ts: osm is v1alpha2), gateway-api/spec.ts httpRouteSpec, contour/spec.ts httpProxySpec,
+ * traefik/spec.ts traefikServiceSpec. The routers name it like the apex Service (istio/router.ts, apex-router.ts).
  */
 function tollgateRoute(provider: string, canary: Canary): Managed['route'] {
   const names = serviceNames(canary);
@@ -306,6 +316,15 @@ function tollgateRoute(provider: string, canary: Canary): Managed['route'] {
     const ts = trafficSplitSpec(canary, routes, smi as SmiVersion);
     const weights = Object.fromEntries((ts.backends as Json[]).map((b) => [b.service as string, quantityValue(b.weight)]));
     return { kind: `TrafficSplit ${smi}`, name: names.apex, root: [ts.service as string], weights, ports: [] };
+  }
+  if (provider === 'contour') {
+    const split = splitOf(httpProxySpec(canary, routes, strategy).routes as Json[], 'services', (b) => b.name as string);
+    return { kind: 'HTTPProxy', name: names.apex, root: [], ...split };
+  }
+  if (provider === 'traefik') {
+    const services = ((traefikServiceSpec(canary, routes).weighted as Json).services ?? []) as Json[];
+    const weights = Object.fromEntries(services.map((b) => [b.name as string, b.weight as number]));
+    return { kind: 'TraefikService', name: names.apex, root: [], weights, ports: [...new Set(services.map((b) => b.port as number))] };
   }
   if (provider === 'gatewayapi:v1') {
     const hr = httpRouteSpec(canary, routes, strategy, 'gateway');
@@ -397,7 +416,7 @@ describe('tollgate convert round trip on the Flagger corpus', () => {
     expect(all.length).toBeGreaterThanOrEqual(20);
     expect(all.filter((e) => e.provider === 'knative').map((e) => e.file)).toEqual(['flagger--knative-canary.yaml']);
     const routed = all.filter((e) => e.provider !== 'knative' && flaggerRoute(e.provider, e.flagger.spec as Json)).map((e) => e.provider);
-    expect(new Set(routed)).toEqual(new Set(['istio', 'linkerd', 'smi:v1alpha2', 'osm', 'gatewayapi:v1']));
+    expect(new Set(routed)).toEqual(new Set(['istio', 'linkerd', 'smi:v1alpha2', 'osm', 'gatewayapi:v1', 'contour', 'traefik']));
   });
 
   it.each(cases(all).map((c) => [c.name, c] as const))('%s: the operator manages what Flagger manages', (_name, c) => {
