@@ -108,6 +108,60 @@ describe('release strategies', () => {
     expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
   });
 
+  // Writes the Mappings with the same verbs as the Emissary provider case: not run again in the compatibility pass.
+  itOnMainPass(
+    'blue/green with mirroring on Emissary: a shadow <mapping>-canary clone copies traffic to the canary while users stay on the primary',
+    async () => {
+      const mapping = { hostname: '*', prefix: '/', service: 'podinfo:9898' };
+      s = await scenario({
+        prefix: 'mirror-emissary',
+        provider: 'emissary',
+        crds: [EMISSARY_CRDS],
+        templates: true,
+        before: async (ns, kube) => {
+          const user = {
+            apiVersion: 'getambassador.io/v3alpha1',
+            kind: 'Mapping',
+            metadata: { name: 'podinfo', namespace: ns },
+            spec: mapping,
+          };
+          await kube.create(Resources.emissaryMappings, user as KubeObject);
+        },
+        analysis: {
+          interval: '2s',
+          iterations: 3,
+          stepWeight: undefined,
+          maxWeight: undefined,
+          mirror: true,
+          mirrorWeight: 50,
+          metrics: TEMPLATE_METRICS,
+        },
+      });
+      s.timeline.routeWeights.length = 0;
+      const from = s.timeline.phases.length;
+      await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
+      await waitFor(
+        'the shadow clone',
+        async () => Boolean(await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)),
+        60_000,
+      );
+      const clone = await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo-canary');
+      expect(clone.spec).toEqual({ ...mapping, service: 'podinfo-canary:9898', shadow: true, weight: 50 });
+      await new Promise((r) => setTimeout(r, 3000));
+      // The canary gets copies; every user is still answered by the primary.
+      expect((await recentRequests(s.ns, 'podinfo')) ?? 0).toBeGreaterThan(0);
+      expect((await recentRequests(s.ns, 'podinfo-primary')) ?? 0).toBeGreaterThan(0);
+      await s.timeline.waitForPhase('Succeeded', 60_000, from);
+      expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+      await waitFor(
+        'the clone deleted',
+        async () => (await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)) === undefined,
+        10_000,
+      );
+      expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
+    },
+  );
+
   // Writes the MeshHTTPRoute with the same verbs as the Kuma provider case: not run again in the compatibility pass.
   itOnMainPass(
     'A/B testing on Kuma (MeshHTTPRoute): the header rule, lower-cased as the CRD requires, sends matched users to the canary, then promotion',
