@@ -705,9 +705,11 @@ const SEMANTICS: readonly Semantic[] = [
     },
   },
   {
-    name: 'KEDA ScaledObject that does not exist',
-    reason: 'TargetInvalid',
-    fragment: () => /ScaledObject/,
+    // Semantic cases name a target that does not exist, which is reported before the autoscaler (a missing
+    // ScaledObject on a present target is TargetInvalid: unit tests and targets e2e).
+    name: 'KEDA ScaledObject on a target that does not exist',
+    reason: 'TargetNotFound',
+    fragment: (ns, target) => new RegExp(`Deployment ${ns}/${target} not found`),
     apply: (spec) => {
       spec.autoscalerRef = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'so', primaryScalerQueries: { q: 'sum(up)' } };
     },
