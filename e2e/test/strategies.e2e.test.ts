@@ -16,6 +16,40 @@ type Json = Record<string, unknown>;
 const requests = (ns: string, workload: string, extra = ''): Promise<number | undefined> =>
   promQuery(`sum(istio_requests_total{destination_workload="${workload}", destination_workload_namespace="${ns}"${extra}})`);
 
+/** The user's Mapping of the Emissary cases: the apex Service on every host and path. */
+const USER_MAPPING = { hostname: '*', prefix: '/', service: 'podinfo:9898' };
+
+/** The options of an Emissary scenario: its CRD, the MetricTemplates, and the user's Mapping created first. */
+const onEmissary = (prefix: string) => ({
+  prefix,
+  provider: 'emissary',
+  crds: [EMISSARY_CRDS],
+  templates: true,
+  before: async (ns: string, kube: KubeClient): Promise<void> => {
+    const user = {
+      apiVersion: 'getambassador.io/v3alpha1',
+      kind: 'Mapping',
+      metadata: { name: 'podinfo', namespace: ns },
+      spec: USER_MAPPING,
+    };
+    await kube.create(Resources.emissaryMappings, user as KubeObject);
+  },
+});
+
+/** Waits for the router's <mapping>-canary clone and returns its spec. */
+async function emissaryClone(sc: Scenario): Promise<Json> {
+  const get = () => sc.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, sc.ns, 'podinfo-canary').catch(() => undefined);
+  await waitFor('the <mapping>-canary clone', async () => Boolean(await get()), 60_000);
+  return (await get())!.spec;
+}
+
+/** After the release: the clone is deleted and the user's Mapping is as the user wrote it. */
+async function emissaryHandedBack(sc: Scenario): Promise<void> {
+  const get = (name: string) => sc.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, sc.ns, name).catch(() => undefined);
+  await waitFor('the clone deleted', async () => (await get('podinfo-canary')) === undefined, 10_000);
+  expect((await get('podinfo'))?.spec).toEqual(USER_MAPPING);
+}
+
 describe('release strategies', () => {
   let s: Scenario | undefined;
 
@@ -55,21 +89,8 @@ describe('release strategies', () => {
 
   // Writes the Mappings with the same verbs as the Emissary provider case: not run again in the compatibility pass.
   itOnMainPass('A/B testing on Emissary: a header-matched <mapping>-canary clone takes matched users, then it is deleted', async () => {
-    const mapping = { hostname: '*', prefix: '/', service: 'podinfo:9898' };
     s = await scenario({
-      prefix: 'ab-emissary',
-      provider: 'emissary',
-      crds: [EMISSARY_CRDS],
-      templates: true,
-      before: async (ns, kube) => {
-        const user = {
-          apiVersion: 'getambassador.io/v3alpha1',
-          kind: 'Mapping',
-          metadata: { name: 'podinfo', namespace: ns },
-          spec: mapping,
-        };
-        await kube.create(Resources.emissaryMappings, user as KubeObject);
-      },
+      ...onEmissary('ab-emissary'),
       spec: {
         service: {
           port: 9898,
@@ -87,46 +108,22 @@ describe('release strategies', () => {
     });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-    await waitFor(
-      'the A/B clone',
-      async () => Boolean(await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)),
-      60_000,
-    );
-    const clone = await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo-canary');
-    expect(clone.spec).toEqual({ ...mapping, service: 'podinfo-canary:9898', headers: { 'x-canary': 'insider' } });
+    expect(await emissaryClone(s)).toEqual({ ...USER_MAPPING, service: 'podinfo-canary:9898', headers: { 'x-canary': 'insider' } });
     await new Promise((r) => setTimeout(r, 3000));
     const canary = (await recentRequests(s.ns, 'podinfo')) ?? 0;
     const primary = (await recentRequests(s.ns, 'podinfo-primary')) ?? 0;
     expect(canary).toBeGreaterThan(0);
     expect(primary).toBeGreaterThan(canary);
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
-    await waitFor(
-      'the clone deleted',
-      async () => (await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)) === undefined,
-      10_000,
-    );
-    expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
+    await emissaryHandedBack(s);
   });
 
   // Writes the Mappings with the same verbs as the Emissary provider case: not run again in the compatibility pass.
   itOnMainPass(
     'blue/green with mirroring on Emissary: a shadow <mapping>-canary clone copies traffic to the canary while users stay on the primary',
     async () => {
-      const mapping = { hostname: '*', prefix: '/', service: 'podinfo:9898' };
       s = await scenario({
-        prefix: 'mirror-emissary',
-        provider: 'emissary',
-        crds: [EMISSARY_CRDS],
-        templates: true,
-        before: async (ns, kube) => {
-          const user = {
-            apiVersion: 'getambassador.io/v3alpha1',
-            kind: 'Mapping',
-            metadata: { name: 'podinfo', namespace: ns },
-            spec: mapping,
-          };
-          await kube.create(Resources.emissaryMappings, user as KubeObject);
-        },
+        ...onEmissary('mirror-emissary'),
         analysis: {
           interval: '2s',
           iterations: 3,
@@ -140,25 +137,14 @@ describe('release strategies', () => {
       s.timeline.routeWeights.length = 0;
       const from = s.timeline.phases.length;
       await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-      await waitFor(
-        'the shadow clone',
-        async () => Boolean(await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)),
-        60_000,
-      );
-      const clone = await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo-canary');
-      expect(clone.spec).toEqual({ ...mapping, service: 'podinfo-canary:9898', shadow: true, weight: 50 });
+      expect(await emissaryClone(s)).toEqual({ ...USER_MAPPING, service: 'podinfo-canary:9898', shadow: true, weight: 50 });
       await new Promise((r) => setTimeout(r, 3000));
       // The canary gets copies; every user is still answered by the primary.
       expect((await recentRequests(s.ns, 'podinfo')) ?? 0).toBeGreaterThan(0);
       expect((await recentRequests(s.ns, 'podinfo-primary')) ?? 0).toBeGreaterThan(0);
       await s.timeline.waitForPhase('Succeeded', 60_000, from);
       expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
-      await waitFor(
-        'the clone deleted',
-        async () => (await s!.client.get(Resources.emissaryMappings, s!.ns, 'podinfo-canary').catch(() => undefined)) === undefined,
-        10_000,
-      );
-      expect((await s.client.get<KubeObject & { spec: Json }>(Resources.emissaryMappings, s.ns, 'podinfo')).spec).toEqual(mapping);
+      await emissaryHandedBack(s);
     },
   );
 
