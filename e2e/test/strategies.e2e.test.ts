@@ -72,9 +72,12 @@ describe('release strategies', () => {
     });
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-    const deadline = Date.now() + 60_000;
-    while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitFor(
+      'the A/B run at weight 100',
+      async () => s!.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100),
+      60_000,
+      100,
+    );
     const vs = await s.client.get<KubeObject & { spec: { http: Json[] } }>(Resources.virtualServices, s.ns, 'podinfo');
     expect(vs.spec.http[0]!.match).toEqual(match);
     expect(vs.spec.http[1]!.route).toEqual([{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }]);
@@ -144,6 +147,7 @@ describe('release strategies', () => {
       expect((await recentRequests(s.ns, 'podinfo-primary')) ?? 0).toBeGreaterThan(0);
       await s.timeline.waitForPhase('Succeeded', 60_000, from);
       expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+      expect(s.timeline.routeWeights).toContain(100);
       await emissaryHandedBack(s);
     },
   );
@@ -173,9 +177,12 @@ describe('release strategies', () => {
       });
       const from = s.timeline.phases.length;
       await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
-      const deadline = Date.now() + 60_000;
-      while (!s.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(
+        'the A/B run at weight 100',
+        async () => s!.timeline.phases.slice(from).some((p) => p.phase === 'Progressing' && p.weight === 100),
+        60_000,
+        100,
+      );
       const route = await s.client.get<KubeObject & { spec: { to: { rules: Json[] }[] } }>(Resources.kumaMeshHttpRoutes, s.ns, 'podinfo');
       const [abRule, rest] = route.spec.to[0]!.rules;
       expect((abRule!.matches as Json[])[0]!.headers).toEqual([{ name: 'x-canary', type: 'Exact', value: 'insider' }]);
@@ -243,6 +250,7 @@ describe('release strategies', () => {
       await s.timeline.waitForPhase('Succeeded', 60_000, from);
       expect(await requests(s.ns, 'podinfo')).toBeGreaterThan(0);
       expect(s.timeline.routeWeights.filter((w) => w > 0 && w < 100)).toEqual([]);
+      expect(s.timeline.routeWeights).toContain(100);
     },
   );
 });
@@ -320,8 +328,12 @@ describe('replica ratio on the kubernetes provider: the apex Service selects bot
   let s: Scenario | undefined;
   let load: NodeJS.Timeout | undefined;
 
+  let stopSizes: () => void = () => undefined;
+
   afterAll(async () => {
     clearInterval(load);
+    // A failed test leaves its poller running: stop it before the client closes.
+    stopSizes();
     await s?.stop();
   });
 
@@ -348,9 +360,10 @@ describe('replica ratio on the kubernetes provider: the apex Service selects bot
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
-    return () => {
+    stopSizes = () => {
       stopped = true;
     };
+    return stopSizes;
   }
 
   const restored = (kube: KubeClient, ns: string): Promise<void> =>

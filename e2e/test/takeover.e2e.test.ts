@@ -166,6 +166,8 @@ describe('taking over a Canary Flagger initialized (Istio)', () => {
       expect(live.metadata.ownerReferences?.some((r) => r.apiVersion.startsWith('flagger.app'))).toBe(false);
     }
     expect(await primaryPods(kube, ns)).toEqual(before);
+    // The routes were read (the Timeline records the first weight it sees) and never moved off 0.
+    expect(timeline.routeWeights.length).toBeGreaterThan(0);
     expect(timeline.routeWeights.every((w) => w === 0)).toBe(true);
     expect((await getCanary(kube, ns)).status?.canaryWeight).toBe(0);
   });

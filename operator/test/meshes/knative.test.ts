@@ -95,6 +95,16 @@ describe('KnativeRouter through the API', () => {
     expect(kube.get<KnativeService>(Resources.knativeServices, 'test', 'podinfo')!.spec?.template).toEqual(template);
   });
 
+  it("given live traffic carrying Knative's webhook defaults (latestRevision: false), then the same split writes nothing", async () => {
+    const defaulted = trafficFor('podinfo-00001', 'podinfo-00002', routesFor(25)).map((t) => ({ ...t, latestRevision: false }));
+    const { kube, router } = setup(defaulted);
+    const c = knativeCanary(running);
+    await router.setRoutes(c, TARGET, routesFor(25), strategyFor(c), signal());
+    expect(kube.writes).toEqual([]);
+    await router.setRoutes(c, TARGET, routesFor(50), strategyFor(c), signal());
+    expect(kube.writes).toEqual([{ verb: 'update', kind: 'Service', name: 'podinfo' }]);
+  });
+
   it('given the run is promoting, then the analysed Revision is the primary: all traffic on it, the split kept', async () => {
     const { kube, router } = setup(trafficFor('podinfo-00001', 'podinfo-00002', routesFor(50)));
     const c = knativeCanary({ ...running, phase: 'Promoting', canaryWeight: 50 });

@@ -1,5 +1,5 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Canary } from '../../api/types.js';
+import { covers } from '../../kube/ensure.js';
 import { Resources } from '../../kube/resources.js';
 import {
   canaryRevisionOf,
@@ -69,7 +69,8 @@ export class KnativeRouter implements Router {
   }
 
   private async write(svc: KnativeService, traffic: KnativeTrafficTarget[], signal: AbortSignal): Promise<void> {
-    if (isDeepStrictEqual(svc.spec?.traffic, traffic)) return;
+    // Knative's webhook adds defaults (latestRevision: false on an entry naming a Revision): compare what we set.
+    if (covers(svc.spec?.traffic, traffic)) return;
     await this.deps.client.replace<KnativeService>(Resources.knativeServices, { ...svc, spec: { ...svc.spec, traffic } }, signal);
   }
 }
