@@ -76,6 +76,10 @@ describe('given a Canary with an SLO gate', () => {
     ]);
     expect(await values('tollgate_canary_slo_page_burn_rate')).toEqual([[labels, 14.4]]);
     expect(await values('tollgate_canary_slo_budget_consumed_percent')).toEqual([[labels, 0.2]]);
+    // A later evaluation without a budget figure (no data, or the budget already spent) leaves no stale value.
+    w.sloAnswer = evaluation('Pass', 1);
+    await w.tick();
+    expect(await values('tollgate_canary_slo_budget_consumed_percent')).toEqual([]);
     metrics.forgetCanary('test', 'podinfo', 'podinfo');
     expect(await values('tollgate_canary_slo_burn_rate')).toEqual([]);
     expect(await values('tollgate_canary_slo_page_burn_rate')).toEqual([]);
@@ -101,8 +105,11 @@ describe('given a Canary with an SLO gate', () => {
     w.sloAnswer = evaluation('Pass', 1);
     await w.tick();
     expect(w.canary.status?.lastSLO).toBeDefined();
+    const exposed = w.canary.status?.trafficStartTime;
+    expect(exposed).toBeDefined();
     w.newRevision({ VERSION: 'v3' });
     await w.tick(0);
     expect(w.canary.status?.lastSLO).toBeUndefined();
+    expect(w.canary.status?.trafficStartTime).not.toBe(exposed);
   });
 });

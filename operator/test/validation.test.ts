@@ -334,6 +334,22 @@ describe('validateCanary on a target released in place (StatefulSet)', () => {
     ]);
   });
 
+  it('given an SLO gate, then it is unsupported: its SLI is scoped to the target and a -primary workload', () => {
+    const gated = sts({ slo: { ref: { kind: 'PrometheusServiceLevel', name: 'db' }, scope: [{ label: 'app', value: '{{ target }}' }] } });
+    expect(validateCanary(gated, 'kubernetes', inPlace).unsupported).toEqual([
+      'spec.analysis.slo is not supported for targetRef.kind StatefulSet yet: it scopes the SLI to {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload',
+    ]);
+  });
+
+  it('given a StatefulSet of another API group, then the in-place checks do not apply: it is a kind not driven', () => {
+    const other = {
+      ...sts({ iterations: 3, stepWeight: undefined }),
+      targetRef: { apiVersion: 'apps.kruise.io/v1beta1', kind: 'StatefulSet', name: 'db' },
+    };
+    const r = validateCanary(other, 'kubernetes', inPlace);
+    expect(r.unsupported).toEqual([expect.stringMatching(/^targetRef\.kind StatefulSet\.apps\.kruise\.io is not supported yet/)]);
+  });
+
   it('given an operator that does not release it in place, then it is the unknown kind it was', () => {
     expect(validateCanary(sts(), 'kubernetes', caps).unsupported).toEqual([
       'targetRef.kind StatefulSet is not supported yet (supported: Deployment)',

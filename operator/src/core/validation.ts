@@ -53,7 +53,7 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   const an = spec.analysis || !spec.canaryAnalysis ? 'spec.analysis' : 'spec.canaryAnalysis';
   checkTarget(spec, caps, r);
   checkProvider(spec, provider, caps, r);
-  const inPlace = caps.inPlaceKinds?.has(spec.targetRef?.kind) === true;
+  const inPlace = spec.targetRef !== undefined && caps.inPlaceKinds?.has(targetKeyOf(spec.targetRef)) === true;
   if (inPlace) checkInPlace(spec, provider, an, r);
   checkAnalysis(spec, provider, an, r, inPlace);
   const a = analysisOf(spec);
@@ -125,6 +125,11 @@ function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues)
     r.unsupported(
       `${an}.judge`,
       `${an}.judge is not supported for targetRef.kind ${kind} yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
+    );
+  if (a.slo)
+    r.unsupported(
+      `${an}.slo`,
+      `${an}.slo is not supported for targetRef.kind ${kind} yet: it scopes the SLI to {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
     );
   if (spec.autoscalerRef)
     r.notice(

@@ -228,6 +228,7 @@ export class OperatorMetrics {
     }
     this.sloPageBurnRate.set(labels, e.pageBurnRate);
     if (e.budgetConsumedPercent !== undefined) this.sloBudgetConsumed.set(labels, e.budgetConsumedPercent);
+    else this.sloBudgetConsumed.remove(labels);
   }
 
   /** The time of one analysis step (flagger_canary_duration_seconds, with the compat metrics). */

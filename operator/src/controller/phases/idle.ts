@@ -139,7 +139,12 @@ const RESTORE_RECHECK_MS = 2000;
  * a Transition while it goes on, undefined once done (restoring cleared, the idle decision then made as usual).
  */
 async function restore(turn: ReadyTurn): Promise<Transition | undefined> {
-  const step = turn.target.restore ? await turn.target.restore(turn.canary, turn.info, turn.signal) : { done: true, detail: '' };
+  if (!turn.target.restore) {
+    // Only in-place targets set restoring: another one has nothing to put back.
+    turn.take({ status: { restoring: undefined } });
+    return undefined;
+  }
+  const step = await turn.target.restore(turn.canary, turn.info, turn.signal);
   if (!step.done) return { detail: step.detail, requeueAfterMs: Math.min(RESTORE_RECHECK_MS, turn.analysis.intervalMs) };
   turn.take({ status: { restoring: undefined } });
   turn.event('Normal', 'RolledBack', `${turn.info.name}: ${step.detail}`);
