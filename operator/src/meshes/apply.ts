@@ -88,9 +88,7 @@ export async function releaseGenerated(
   const live = lister.get(canary.metadata.namespace, name);
   if (!live) return;
   if (ownedBy(live, canary)) {
-    await deps.client
-      .delete(resource, canary.metadata.namespace, name, undefined, signal)
-      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    await deleteIfThere(deps, resource, canary.metadata.namespace, name, signal);
     return;
   }
   const original = live.metadata.annotations?.[ANNOTATIONS.originalSpec];
@@ -103,4 +101,17 @@ export async function releaseGenerated(
     { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown },
     signal,
   );
+}
+
+/** Deletes an object; one already gone is no error. */
+export async function deleteIfThere(
+  deps: Pick<RouterDeps, 'client'>,
+  resource: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  signal: AbortSignal,
+): Promise<void> {
+  await deps.client
+    .delete(resource, namespace, name, undefined, signal)
+    .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
 }

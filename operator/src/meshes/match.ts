@@ -1,7 +1,5 @@
 import type { StringMatch } from '../api/types.js';
-
-/** The text as a regular expression matching it literally. */
-export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+import { escapeRegex } from '../util/regex.js';
 
 /**
  * A prefix or suffix match as a regular expression over the whole value, for planes that match headers by exact

@@ -1,5 +1,6 @@
 import { primaryName } from '@tollgate/contract/metadata';
 import type { KubeObject } from '../api/types.js';
+import { escapeRegex } from '../util/regex.js';
 
 /** One trigger of a KEDA ScaledObject: its type, optional name, and metadata (the scaler's settings). */
 interface ScaleTrigger {
@@ -30,8 +31,6 @@ export interface PrimaryScalerRef {
 /** KEDA's default maxReplicaCount (its CRD documents 100 when unset). */
 export const KEDA_DEFAULT_MAX = 100;
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * A trigger query rewritten for the primary, as Flagger's primary ScaledObject does when primaryScalerQueries has no
  * entry for the trigger: the target's name, and its `-canary` name, become `<target>-primary`. Unlike Flagger's plain
@@ -39,7 +38,7 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * `podinfo_total`. `podinfo-.*` becomes `podinfo-primary-.*`, the primary's pods.
  */
 export function primaryQuery(query: string, target: string): string {
-  const name = new RegExp(`(?<![\\w-])${escape(target)}(?:-canary)?(?![\\w]|-primary(?![\\w-]))`, 'g');
+  const name = new RegExp(`(?<![\\w-])${escapeRegex(target)}(?:-canary)?(?![\\w]|-primary(?![\\w-]))`, 'g');
   return query.replace(name, primaryName(target));
 }
 

@@ -1,4 +1,5 @@
-import { affixRegex, escapeRegex } from '../../src/meshes/match.js';
+import { affixRegex } from '../../src/meshes/match.js';
+import { escapeRegex } from '../../src/util/regex.js';
 
 describe('affixRegex', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../../kube/ensure.js';
-import { isNotFound } from '../../kube/errors.js';
 import type { Lister } from '../../kube/informer.js';
+import { deleteIfThere, releaseGenerated } from '../apply.js';
 import { Resources } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
 import { LAST_APPLIED } from '../ingress.js';
@@ -48,7 +48,7 @@ export class EmissaryRouter implements Router {
       if (live && !ownedBy(live, canary)) throw notOurs(canary, name);
       const spec = canaryMappingSpec(user.spec ?? {}, canary, routes, strategy);
       if (spec) await this.write(canary, user, name, spec, mappings, signal);
-      else if (live) await this.remove(canary, name, signal);
+      else if (live) await deleteIfThere(this.deps, Resources.emissaryMappings, canary.metadata.namespace, name, signal);
     }
   }
 
@@ -62,10 +62,8 @@ export class EmissaryRouter implements Router {
 
   /** Deletes the clones this Canary created: the user's Mappings then send everything to the apex Service again. */
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
-    const mappings = await this.lister();
-    for (const name of mappingNames(canary).map(canaryMappingName)) {
-      if (ownedBy(mappings.get(canary.metadata.namespace, name), canary)) await this.remove(canary, name, signal);
-    }
+    for (const name of mappingNames(canary).map(canaryMappingName))
+      await releaseGenerated(this.deps, canary, Resources.emissaryMappings, name, signal);
   }
 
   private lister(): Promise<Lister<Mapping>> {
@@ -107,12 +105,6 @@ export class EmissaryRouter implements Router {
             spec,
           };
     await ensureObject(this.deps.client, mappings, Resources.emissaryMappings, ref, build, signal);
-  }
-
-  private async remove(canary: Canary, name: string, signal: AbortSignal): Promise<void> {
-    await this.deps.client
-      .delete(Resources.emissaryMappings, canary.metadata.namespace, name, undefined, signal)
-      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
 }
 

@@ -1,8 +1,8 @@
 import { ANNOTATIONS, LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, mergeMetadata, ownedBy as controlledBy } from '../../kube/ensure.js';
-import { isNotFound } from '../../kube/errors.js';
 import { ResourceNotServedError, type Lister } from '../../kube/informer.js';
+import { deleteIfThere, releaseGenerated } from '../apply.js';
 import { Resources, type ResourceType } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
 import { routesFor, type Router, type RouterDeps, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
@@ -23,9 +23,6 @@ async function listerIfServed(deps: RouterDeps, resource: ResourceType): Promise
     throw err;
   });
 }
-
-const deleteIgnoringGone = (deps: RouterDeps, r: ResourceType, ns: string | undefined, name: string, signal: AbortSignal) =>
-  deps.client.delete(r, ns, name, undefined, signal).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
 
 /** What a TrafficRoute cannot do: refused, as the CRD's rules refuse it for providers that never can. */
 function refuseOnTrafficRoute(routes: Routes, strategy: RouteStrategy): void {
@@ -84,14 +81,13 @@ export class KumaRouter implements Router {
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
     const meshRoutes = await listerIfServed(this.deps, Resources.kumaMeshHttpRoutes);
     if (meshRoutes) {
-      const [ns, apex] = [canary.metadata.namespace!, serviceNames(canary).apex];
-      if (controlledBy(meshRoutes.get(ns, apex), canary))
-        await deleteIgnoringGone(this.deps, Resources.kumaMeshHttpRoutes, ns, apex, signal);
+      if (controlledBy(meshRoutes.get(canary.metadata.namespace, serviceNames(canary).apex), canary))
+        await releaseGenerated(this.deps, canary, Resources.kumaMeshHttpRoutes, serviceNames(canary).apex, signal);
       return;
     }
     const name = trafficRouteName(canary);
     if (annotatedBy((await this.trafficRoutes()).get(undefined, name), canary))
-      await deleteIgnoringGone(this.deps, Resources.kumaTrafficRoutes, undefined, name, signal);
+      await deleteIfThere(this.deps, Resources.kumaTrafficRoutes, undefined, name, signal);
   }
 
   private async writeMeshHttpRoute(

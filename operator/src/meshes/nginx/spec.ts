@@ -2,7 +2,7 @@ import type { Canary, OwnerReference, StringMatch } from '../../api/types.js';
 import { cloneOf, ingressBackends, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
-import { escapeRegex } from '../match.js';
+import { escapeRegex } from '../../util/regex.js';
 
 /*
  * NGINX Ingress canaries (as Flagger's nginx router): the user's Ingress (spec.ingressRef) is cloned as
