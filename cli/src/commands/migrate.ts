@@ -2,6 +2,7 @@ import { ANNOTATIONS, FLAGGER } from '@tollgate/contract/metadata';
 import type { Canary } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import type { Context } from '../context.js';
+import { getCanary } from '../kube.js';
 import { CliError, EXIT, isConflict, isForbidden, isNotFound, isNotServed } from '../errors.js';
 import {
   FLAGGER_SELECTORS,
@@ -115,13 +116,14 @@ async function applyCanary(ctx: Context, canary: Canary): Promise<void> {
     ctx.io.stderr(`1. applied the tollgate.dev Canary ${ctx.namespace}/${canary.metadata.name}`);
     return;
   } catch (err) {
-    if (!isConflict(err) && !(err instanceof Error && /already exists/.test(err.message))) throw err;
+    // A create that collides with an existing object is a 409 AlreadyExists.
+    if (!isConflict(err)) throw err;
   }
-  const live = await ctx.kube.get<Canary>(Resources.canaries, ctx.namespace, canary.metadata.name!, ctx.signal);
-  const same = (c: Canary): string => JSON.stringify(c.spec.targetRef);
-  if (same(live) !== same(canary))
+  const live = await getCanary(ctx.kube, ctx.namespace, canary.metadata.name!, ctx.signal);
+  const [a, b] = [live.spec.targetRef, canary.spec.targetRef];
+  if (a.apiVersion !== b.apiVersion || a.kind !== b.kind || a.name !== b.name)
     throw new CliError(
-      `not migrated: the tollgate.dev Canary ${canary.metadata.name} exists and releases another target (${same(live)})`,
+      `not migrated: the tollgate.dev Canary ${canary.metadata.name} exists and releases another target (${a.apiVersion} ${a.kind}/${a.name})`,
       EXIT.FAILED,
     );
   const annotations = { [ANNOTATIONS.takeover]: canary.metadata.name! };
