@@ -106,13 +106,39 @@ describe('MetricAnalyzer: dry-run metrics', () => {
 });
 
 describe('MetricAnalyzer: the revisions of a target released in place', () => {
+  const inPlace = { canaryRevision: 'db-b', primaryRevision: 'db-a', canaryPods: 'db-1|db-2', primaryPods: 'db-0' };
+
+  it.each(['request-success-rate', 'request-duration'])(
+    'given the built-in %s on provider kubernetes, then it selects exactly the canary revision\'s pods by name',
+    async (name) => {
+      await analyzer().check(canary({ name, interval: '30s' }), 'kubernetes', signal(), inPlace);
+      const [q] = sent();
+      expect(q).toContain('{namespace="test", pod=~"db-1|db-2"');
+      expect(q).not.toContain('podinfo');
+    },
+  );
+
+  it('given the built-in request-success-rate of a primary copy, then it still selects the target\'s pods by name pattern', async () => {
+    await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'kubernetes', signal());
+    expect(sent()[0]).toContain('pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"');
+  });
+
+  it('given no pod of the canary revision, then the built-in check has no data and nothing is sent', async () => {
+    const [r] = await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'kubernetes', signal(), {
+      ...inPlace,
+      canaryPods: '',
+    });
+    expect(r).toMatchObject({ ok: false, reason: 'NoData' });
+    expect(sent()).toEqual([]);
+  });
+
   it('given a query naming {{ canaryRevision }}, then the canary revision given to check() is in the query sent', async () => {
     const m = {
       name: 'errors',
       interval: '1m',
       query: 'sum(up{revision="{{ canaryRevision }}"}) + sum(up{revision="{{ primaryRevision }}"})',
     };
-    const [r] = await analyzer().check(canary(m), 'kubernetes', signal(), { canaryRevision: 'db-b', primaryRevision: 'db-a' });
+    const [r] = await analyzer().check(canary(m), 'kubernetes', signal(), inPlace);
     expect(r).toMatchObject({ ok: true });
     expect(sent()).toEqual(['sum(up{revision="db-b"}) + sum(up{revision="db-a"})']);
   });

@@ -1,4 +1,5 @@
-import { renderQuery, TemplateError, type QueryVars } from '../src/metrics/render.js';
+import { NoDataError } from '../src/metrics/provider.js';
+import { podAlternation, renderQuery, TemplateError, type QueryVars } from '../src/metrics/render.js';
 
 const vars: QueryVars = {
   name: 'podinfo',
@@ -88,9 +89,44 @@ describe('renderQuery: the revisions of a target released in place', () => {
       'x{controller_revision_hash="db-7c9f8"} / y{h="db-5d6b4"}',
     );
   });
-  it.each(['{{ canaryRevision }}', '{{ primaryRevision }}'])('refuses %s for a primary copy, saying where it applies', (t) => {
+  it.each(['{{ canaryRevision }}', '{{ primaryRevision }}', '{{ canaryPods }}', '{{ primaryPods }}'])('refuses %s for a primary copy, saying where it applies', (t) => {
     expect(() => renderQuery(t, vars, 'promql')).toThrow(
       new TemplateError(`${t}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`),
     );
+  });
+});
+
+describe('podAlternation and {{ canaryPods }} / {{ primaryPods }}: exactly the pods of one revision', () => {
+  it.each<[string[], string]>([
+    [['db-2'], 'db-2'],
+    [['db-2', 'db-1'], 'db-1|db-2'],
+    [['web.v2-0', 'web.v2-10'], 'web\\.v2-0|web\\.v2-10'],
+    [[], ''],
+  ])('given the pods %j, then the pattern is %p', (names, pattern) => {
+    expect(podAlternation(names)).toBe(pattern);
+  });
+
+  const inPlace: QueryVars = {
+    ...vars,
+    canaryRevision: 'db-b',
+    primaryRevision: 'db-a',
+    canaryPods: podAlternation(['db-2', 'db-1']),
+    primaryPods: podAlternation(['db.x-0']),
+  };
+  it.each<[string, string]>([
+    ['x{pod=~"{{ canaryPods }}"}', 'x{pod=~"db-1|db-2"}'],
+    // The regex escape of "." is a backslash, itself escaped in the PromQL string.
+    ['x{pod=~"{{ primaryPods }}"}', 'x{pod=~"db\\\\.x-0"}'],
+    ["x{pod=~'{{ canaryPods }}'} / y{pod=~'{{ primaryPods }}'}", "x{pod=~'db-1|db-2'} / y{pod=~'db\\\\.x-0'}"],
+  ])('renders %s as %s', (template, query) => {
+    expect(renderQuery(template, inPlace, 'promql')).toBe(query);
+  });
+
+  it('refuses a pods placeholder outside a quoted string (an alternation is no plain token)', () => {
+    expect(() => renderQuery('x{} or {{ canaryPods }}', inPlace, 'promql')).toThrow(TemplateError);
+  });
+
+  it('given no pod of a revision, then a query using it has no data (an empty pattern would match series without a pod label)', () => {
+    expect(() => renderQuery('x{pod=~"{{ primaryPods }}"}', { ...inPlace, primaryPods: '' }, 'promql')).toThrow(NoDataError);
   });
 });

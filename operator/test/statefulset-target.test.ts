@@ -60,13 +60,23 @@ function setup(set: StatefulSet, pods: Pod[] = []) {
 const signal = new AbortController().signal;
 
 describe('StatefulSetTarget.describe: the revision and the two sides', () => {
-  it('gives the template revision, the current and update ControllerRevisions, and the Services selecting by revision', async () => {
-    const { target } = setup(sts({ currentRevision: 'db-a', updateRevision: 'db-b' }));
+  it('gives the template revision, the current and update ControllerRevisions with their pods, and the Services selecting by revision', async () => {
+    const pod = (name: string, rev: string, app = 'db'): Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'ns', labels: { app, 'controller-revision-hash': rev } },
+    });
+    const { target } = setup(sts({ currentRevision: 'db-a', updateRevision: 'db-b' }), [
+      pod('db-2', 'db-b'),
+      pod('db-0', 'db-a'),
+      pod('db-1', 'db-b'),
+      pod('other-0', 'db-b', 'other'),
+    ]);
     const info = await target.describe(canary());
     expect(info).toMatchObject({
       name: 'db',
       revision: templateRevision(v2),
-      controllerRevisions: { current: 'db-a', update: 'db-b' },
+      controllerRevisions: { current: 'db-a', update: 'db-b', currentPods: ['db-0'], updatePods: ['db-1', 'db-2'] },
       podSelectors: {
         apex: { app: 'db' },
         primary: { app: 'db', 'controller-revision-hash': 'db-a' },

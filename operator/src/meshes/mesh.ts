@@ -13,6 +13,11 @@ export interface MeshProvider<P extends RoutedProvider> {
   readonly router: (deps: RouterDeps) => Router;
   /** The built-in queries: required exactly when the capability record says builtinMetrics, undefined otherwise. */
   readonly queries: CapabilityRecord<P>['builtinMetrics'] extends true ? BuiltinQueries : undefined;
+  /**
+   * The built-in queries for a target released in place (StatefulSet: one workload, both revisions), scoped to the
+   * canary revision's pods; without them the provider's `queries` serve such a target too.
+   */
+  readonly inPlaceQueries?: BuiltinQueries;
 }
 
 /**

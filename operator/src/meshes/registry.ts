@@ -73,9 +73,10 @@ export function createRouter(provider: string, deps: RouterDeps): Router {
   return entry.router(deps);
 }
 
-/** The query template of a built-in metric for a provider. */
-export function builtinQuery(provider: string, metric: typeof SUCCESS_RATE | typeof DURATION): string {
-  const q = entryOf(provider)?.queries;
+/** The query template of a built-in metric for a provider (inPlace: for a target released in place). */
+export function builtinQuery(provider: string, metric: typeof SUCCESS_RATE | typeof DURATION, inPlace = false): string {
+  const entry = entryOf(provider);
+  const q = (inPlace ? entry?.inPlaceQueries : undefined) ?? entry?.queries;
   if (!q) throw new NoBuiltinQueryError(provider, metric);
   return q[metric];
 }

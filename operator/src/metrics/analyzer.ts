@@ -123,7 +123,8 @@ export class MetricAnalyzer {
     }
     if (isBuiltinMetric(m.name)) {
       const backend = this.backend(prometheus(), false);
-      return { backend, query: render(builtinQuery(provider, m.name), builtinQueryVars(provider, vars), backend) };
+      const template = builtinQuery(provider, m.name, revisions !== undefined);
+      return { backend, query: render(template, builtinQueryVars(provider, vars), backend) };
     }
     throw new CheckSetupError('NoQuery', 'needs templateRef or query');
   }
@@ -294,6 +295,8 @@ function render(template: string, vars: QueryVars, backend: MetricProvider): str
   try {
     return renderQuery(template, vars, backend.queryLanguage);
   } catch (err) {
+    // No pod runs a revision the query selects ({{ canaryPods }}): no data, as the query would find none.
+    if (err instanceof NoDataError) throw err;
     throw new CheckSetupError('TemplateError', messageOf(err));
   }
 }

@@ -1,3 +1,5 @@
+import { escapeRegex } from '../util/regex.js';
+import { NoDataError } from './provider.js';
 import { fillTemplate, UnsafeValueError, type QueryLanguage } from './query-language.js';
 
 /** Values a query template may use: {{ namespace }}, {{ target }}, {{ variables.key }} and so on. */
@@ -16,12 +18,24 @@ export interface QueryVars {
    */
   canaryRevision?: string;
   primaryRevision?: string;
+  /**
+   * Targets released in place: the names of the pods running each side's revision, as a regular expression matching
+   * exactly them (`db-1|db-2`, each name regex-escaped: podAlternation), for `pod=~"{{ canaryPods }}"`.
+   * Empty when no pod runs that revision: a query using it then has no data (an empty pattern would match series
+   * without a pod label).
+   */
+  canaryPods?: string;
+  primaryPods?: string;
 }
 
-/** The revisions of the two sides, for a target released in place. */
-export type RevisionVars = Required<Pick<QueryVars, 'canaryRevision' | 'primaryRevision'>>;
+/** The revisions (and their pods) of the two sides, for a target released in place. */
+export type RevisionVars = Required<Pick<QueryVars, 'canaryRevision' | 'primaryRevision' | 'canaryPods' | 'primaryPods'>>;
 
-const REVISION_KEYS: ReadonlySet<string> = new Set(['canaryRevision', 'primaryRevision']);
+const REVISION_KEYS: ReadonlySet<string> = new Set(['canaryRevision', 'primaryRevision', 'canaryPods', 'primaryPods']);
+const POD_KEYS: ReadonlySet<string> = new Set(['canaryPods', 'primaryPods']);
+
+/** Pod names as a regular expression matching exactly them (sorted, each escaped), for {{ canaryPods }}. */
+export const podAlternation = (names: readonly string[]): string => [...names].sort().map(escapeRegex).join('|');
 
 export class TemplateError extends Error {
   constructor(message: string) {
@@ -56,6 +70,8 @@ function valueOf(whole: string, key: string, sub: string | undefined, vars: Quer
   }
   if (sub === undefined && REVISION_KEYS.has(key) && vars[key as keyof RevisionVars] === undefined)
     throw new TemplateError(`${whole}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`);
+  if (sub === undefined && POD_KEYS.has(key) && vars[key as keyof RevisionVars] === '')
+    throw new NoDataError(`${whole} (no pod runs that revision)`);
   if (sub !== undefined || !Object.hasOwn(vars, key)) throw new TemplateError(`${whole}: unknown placeholder`);
   return String(vars[key as keyof QueryVars]);
 }

@@ -152,3 +152,10 @@ export const isPodReady = (p: Pod): boolean => p.status?.conditions?.some((c) =>
 export function stuckPods(pods: readonly Pod[], promoted: string): Pod[] {
   return pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] !== promoted && !p.metadata.deletionTimestamp && !isPodReady(p));
 }
+
+/** The names of the pods running a revision (their controller-revision-hash), sorted. */
+export const podNamesOf = (pods: readonly Pod[], revision: string): string[] =>
+  pods
+    .filter((p) => p.metadata.labels?.[REVISION_LABEL] === revision)
+    .map((p) => p.metadata.name!)
+    .sort();

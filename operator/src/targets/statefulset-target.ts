@@ -11,6 +11,7 @@ import {
   inPlaceRefusal,
   isPodReady,
   partitionOf,
+  podNamesOf,
   restoreStep,
   RevisionDataError,
   REVISION_LABEL,
@@ -68,7 +69,7 @@ export class StatefulSetTarget implements Target {
       configs: { refs: [], checksums: {} },
       extraPorts: [],
       podSelectors: { apex: all, primary: { ...all, [REVISION_LABEL]: current }, canary: { ...all, [REVISION_LABEL]: update } },
-      controllerRevisions: { current, update },
+      controllerRevisions: { current, update, currentPods: podNamesOf(this.podsOf(sts), current), updatePods: podNamesOf(this.podsOf(sts), update) },
     });
   }
 

@@ -27,8 +27,11 @@ export interface TargetInfo {
   configs: TrackedConfigs;
   /** In-place targets: the generated Services' selectors (apex: every pod; primary, canary: by revision label). */
   podSelectors?: Record<'apex' | 'primary' | 'canary', Record<string, string>>;
-  /** In-place targets: the StatefulSet's stable (current) and update revisions, ControllerRevision names. */
-  controllerRevisions?: { current: string; update: string };
+  /**
+   * In-place targets: the StatefulSet's stable (current) and update revisions, ControllerRevision names, and the
+   * names of the pods running each (from the Pods cache).
+   */
+  controllerRevisions?: { current: string; update: string; currentPods: string[]; updatePods: string[] };
 }
 
 /**

@@ -16,6 +16,7 @@ import type { ReadyTurn } from '../turn.js';
 import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
+import { podAlternation, type RevisionVars } from '../../metrics/render.js';
 
 /**
  * Progressing and WaitingPromotion: restart on a newer revision, wait for the canary to be ready (within
@@ -165,10 +166,16 @@ async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgem
   return out;
 }
 
-/** An in-place target's two revisions, for the metric templates; undefined for a primary copy. */
-function revisionVars(turn: ReadyTurn): { canaryRevision: string; primaryRevision: string } | undefined {
+/** An in-place target's two revisions and their pods, for the metric templates; undefined for a primary copy. */
+function revisionVars(turn: ReadyTurn): RevisionVars | undefined {
   const r = turn.info.controllerRevisions;
-  return r ? { canaryRevision: r.update, primaryRevision: r.current } : undefined;
+  if (!r) return undefined;
+  return {
+    canaryRevision: r.update,
+    primaryRevision: r.current,
+    canaryPods: podAlternation(r.updatePods),
+    primaryPods: podAlternation(r.currentPods),
+  };
 }
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
