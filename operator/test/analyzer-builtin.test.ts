@@ -109,7 +109,7 @@ describe('MetricAnalyzer: the revisions of a target released in place', () => {
   const inPlace = { canaryRevision: 'db-b', primaryRevision: 'db-a', canaryPods: 'db-1|db-2', primaryPods: 'db-0' };
 
   it.each(['request-success-rate', 'request-duration'])(
-    'given the built-in %s on provider kubernetes, then it selects exactly the canary revision\'s pods by name',
+    "given the built-in %s on provider kubernetes, then it selects exactly the canary revision's pods by name",
     async (name) => {
       await analyzer().check(canary({ name, interval: '30s' }), 'kubernetes', signal(), inPlace);
       const [q] = sent();
@@ -118,7 +118,7 @@ describe('MetricAnalyzer: the revisions of a target released in place', () => {
     },
   );
 
-  it('given the built-in request-success-rate of a primary copy, then it still selects the target\'s pods by name pattern', async () => {
+  it("given the built-in request-success-rate of a primary copy, then it still selects the target's pods by name pattern", async () => {
     await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'kubernetes', signal());
     expect(sent()[0]).toContain('pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"');
   });

@@ -89,11 +89,14 @@ describe('renderQuery: the revisions of a target released in place', () => {
       'x{controller_revision_hash="db-7c9f8"} / y{h="db-5d6b4"}',
     );
   });
-  it.each(['{{ canaryRevision }}', '{{ primaryRevision }}', '{{ canaryPods }}', '{{ primaryPods }}'])('refuses %s for a primary copy, saying where it applies', (t) => {
-    expect(() => renderQuery(t, vars, 'promql')).toThrow(
-      new TemplateError(`${t}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`),
-    );
-  });
+  it.each(['{{ canaryRevision }}', '{{ primaryRevision }}', '{{ canaryPods }}', '{{ primaryPods }}'])(
+    'refuses %s for a primary copy, saying where it applies',
+    (t) => {
+      expect(() => renderQuery(t, vars, 'promql')).toThrow(
+        new TemplateError(`${t}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`),
+      );
+    },
+  );
 });
 
 describe('podAlternation and {{ canaryPods }} / {{ primaryPods }}: exactly the pods of one revision', () => {

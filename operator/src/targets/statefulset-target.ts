@@ -69,7 +69,12 @@ export class StatefulSetTarget implements Target {
       configs: { refs: [], checksums: {} },
       extraPorts: [],
       podSelectors: { apex: all, primary: { ...all, [REVISION_LABEL]: current }, canary: { ...all, [REVISION_LABEL]: update } },
-      controllerRevisions: { current, update, currentPods: podNamesOf(this.podsOf(sts), current), updatePods: podNamesOf(this.podsOf(sts), update) },
+      controllerRevisions: {
+        current,
+        update,
+        currentPods: podNamesOf(this.podsOf(sts), current),
+        updatePods: podNamesOf(this.podsOf(sts), update),
+      },
     });
   }
 
