@@ -22,6 +22,12 @@ export class FakeKube {
   autoscalingVersions = ['v2', 'v1'];
   /** Called with every object stored, as an informer's handlers are (the controller feeds the release queue so). */
   readonly onPut: ((r: ResourceType, obj: KubeObject) => void)[] = [];
+  /**
+   * A process crash: once the client has made this many writes (counted in `writes`), `crashed` is set and every
+   * call of a client made here fails with CrashedError, applying nothing, as the calls of a process that died.
+   */
+  crashAfterWrite: number | undefined;
+  crashed = false;
 
   private bucket(r: ResourceType): Map<string, Obj> {
     const k = resourceKey(r);
@@ -131,7 +137,23 @@ export class FakeKube {
       },
       close: () => undefined,
     };
-    return fake as unknown as KubeClient;
+    return this.crashable(fake) as unknown as KubeClient;
+  }
+
+  /** The client's calls, each refused once the process crashed (crashAfterWrite). */
+  private crashable<T extends Record<string, (...a: never[]) => unknown>>(fake: T): T {
+    const wrapped: Record<string, (...a: never[]) => unknown> = {};
+    for (const [name, f] of Object.entries(fake)) {
+      wrapped[name] = (...a: never[]) => {
+        if (this.crashed) return name === 'close' ? undefined : Promise.reject(new CrashedError(name));
+        const out = f(...a);
+        if (!(out instanceof Promise)) return out;
+        return out.finally(() => {
+          if (this.crashAfterWrite !== undefined && this.writes.length >= this.crashAfterWrite) this.crashed = true;
+        });
+      };
+    }
+    return wrapped as T;
   }
 
   lister<T extends KubeObject>(r: ResourceType): Lister<T> {
@@ -149,6 +171,14 @@ export class FakeKube {
       return this.lister(r);
     };
     return { lister, informer: (r: ResourceType) => this.lister(r), synced: true } as unknown as InformerRegistry;
+  }
+}
+
+/** A call made after the process crashed (FakeKube.crashAfterWrite). */
+export class CrashedError extends Error {
+  constructor(call: string) {
+    super(`${call}: the process crashed`);
+    this.name = 'CrashedError';
   }
 }
 

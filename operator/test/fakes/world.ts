@@ -70,7 +70,9 @@ export function aCanary(analysis: CanarySpec['analysis'] = {}, spec: Partial<Can
  * tests call tick() once per analysis interval and play the kubelet with rollOut().
  */
 export class World {
-  readonly kube = new FakeKube();
+  readonly kube: FakeKube;
+  /** Controllers the test plays besides the Deployment controller (rollOut), each run before a reconcile. */
+  readonly players: (() => void)[] = [];
   readonly events: { type: string; reason: string; message: string }[] = [];
   /** Alerts the controller asked to send, in order. */
   readonly alerts: { reason: string; severity: string; message: string }[] = [];
@@ -90,8 +92,12 @@ export class World {
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
-  /** metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise. */
-  constructor(opts: { metrics?: OperatorMetrics } = {}) {
+  /**
+   * metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise.
+   * kube: the API server's store, to start a fresh controller on the state another left (a restart).
+   */
+  constructor(opts: { metrics?: OperatorMetrics; kube?: FakeKube } = {}) {
+    this.kube = opts.kube ?? new FakeKube();
     const client = this.kube.client();
     const informers = this.kube.registry();
     const logger = silentLogger();
@@ -174,6 +180,7 @@ export class World {
 
   /** Plays the deployment controller and kubelet: every Deployment's rollout completes. */
   rollOut(): void {
+    for (const play of this.players) play();
     for (const d of this.kube.lister<Deployment>(Resources.deployments).list(NS)) {
       const n = d.spec.replicas ?? 1;
       const up = this.unavailable.has(d.metadata.name!) ? 0 : n;
