@@ -13,6 +13,7 @@ import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
+import { canaryEvents, promQuery } from './helpers.js';
 
 type Pod = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
@@ -193,21 +194,176 @@ describe('StatefulSet released in place (partition)', () => {
     await kube.patch(Resources.canaries, ns, 'db', { spec: { progressDeadlineSeconds: 60 } });
   });
 
-  itOnMainPass('a SIGKILL of the operator mid-step ends as an uninterrupted run: partition 3, 2, 1, 0, 3, every pod promoted', async () => {
-    partitions.length = 0;
-    const from = timeline.phases.length;
-    await setVersion('v4');
-    await waitFor('the first step (partition 2)', async () => partitions.includes(2), 60_000);
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
+  /** SIGKILLs the operator (no clean-up), checks that nothing moves while it is down, and starts a fresh one. */
+  async function crash(): Promise<void> {
     await operator.kill();
-    const killedAt = [...partitions];
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(partitions).toEqual(killedAt);
+    const at = [...partitions];
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(partitions).toEqual(at);
     operator.start();
+  }
+
+  itOnMainPass(
+    'a SIGKILL of the operator at each step ends as an uninterrupted run: partition 3, 2, 1, 0, 3, then a rollback',
+    async () => {
+      partitions.length = 0;
+      let from = timeline.phases.length;
+      await setVersion('v4');
+      for (const k of [2, 1, 0]) {
+        await waitFor(`partition ${k}`, async () => partitions.includes(k), 60_000);
+        await crash();
+      }
+      await timeline.waitForPhase('Succeeded', 120_000, from);
+      await settled('every pod on v4, partition armed again');
+      expect(partitions).toEqual([3, 2, 1, 0, 3]);
+      expect(version()).toBe('v4');
+      const promoted = sts().status!.currentRevision!;
+      expect(timeline.canary?.status?.promotedControllerRevision).toBe(promoted);
+
+      // A rollback, the operator killed while it puts the promoted template back.
+      partitions.length = 0;
+      from = timeline.phases.length;
+      await setVersion('v6');
+      await waitFor('partition 2 (a pod on v6)', async () => partitions.includes(2), 60_000);
+      await kube.patch(Resources.canaries, ns, 'db', { metadata: { annotations: { [REQUEST_ANNOTATIONS.abort]: 'stop-v6' } } });
+      await waitFor('the rollback under way', async () => timeline.canary?.status?.restoring === true, 60_000);
+      await crash();
+      await waitFor(
+        'the rollback done',
+        async () => timeline.canary?.status?.phase === 'Failed' && timeline.canary.status.restoring === undefined,
+        60_000,
+      );
+      await settled('every pod back on v4, partition armed again');
+      expect(timeline.phases.slice(from).some((p) => p.phase === 'Failed')).toBe(true);
+      // Lowered once per step the run reached, never raised before the rollback armed it again.
+      const lowered = partitions.slice(0, -1);
+      expect(lowered[0]).toBe(3);
+      expect(lowered).toEqual([...lowered].sort((a, b) => b - a));
+      expect(new Set(lowered).size).toBe(lowered.length);
+      expect(partitions[partitions.length - 1]).toBe(3);
+      expect(version()).toBe('v4');
+      expect(sts().status!.currentRevision).toBe(promoted);
+      expect(timeline.canary?.status?.promotedControllerRevision).toBe(promoted);
+    },
+  );
+});
+
+/**
+ * The built-in request-success-rate of a StatefulSet measures only the canary revision's pods ({{ canaryPods }}):
+ * pods that serve (a container port: the simulator runs the sample app), user requests sent to the apex Service.
+ */
+describe('StatefulSet metrics by revision (built-in kubernetes queries)', () => {
+  let kube: KubeClient;
+  let ns: string;
+  let operator: OperatorProcess;
+  let timeline: Timeline;
+  let load: NodeJS.Timeout | undefined;
+
+  const env = (vars: Record<string, string>): { name: string; value: string }[] =>
+    Object.entries({ ERROR_SPREAD: 'even', ...vars }).map(([name, value]) => ({ name, value }));
+
+  async function setEnv(vars: Record<string, string>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, 'web');
+      live.spec.template.spec.containers[0]!.env = env(vars);
+      try {
+        await kube.replace(Resources.statefulSets, live);
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 10) throw err;
+      }
+    }
+  }
+
+  const successRate = (): Promise<number | undefined> =>
+    promQuery(
+      `sum(rate(http_request_duration_seconds_count{namespace="${ns}", status!~"5.*"}[5s])) / ` +
+        `sum(rate(http_request_duration_seconds_count{namespace="${ns}"}[5s])) * 100`,
+    );
+
+  beforeAll(async () => {
+    kube = await client();
+    ns = uniqueNs('sts-metrics');
+    await createNamespace(kube, ns);
+    const web = statefulSet(ns);
+    web.metadata.name = 'web';
+    web.metadata.labels = { app: 'web' };
+    web.spec.selector = { matchLabels: { app: 'web' } };
+    web.spec.serviceName = 'web-headless';
+    // The promoted revision answers 60% of requests with errors.
+    web.spec.template = {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [
+          { name: 'web', image: 'tollgate.dev/web:1', ports: [{ containerPort: 9898 }], env: env({ VERSION: 'v1', ERROR_RATE: '0.6' }) },
+        ],
+      },
+    };
+    await kube.create(Resources.statefulSets, web);
+    const metrics = [{ name: 'request-success-rate', interval: '3s', thresholdRange: { min: 90 } }];
+    await kube.create(
+      Resources.canaries,
+      canaryFor(
+        'kubernetes',
+        ns,
+        'web',
+        { interval: '6s', threshold: 2, stepWeight: undefined, maxWeight: undefined, stepWeights: [33, 66], metrics },
+        { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web' } },
+      ),
+    );
+    timeline = new Timeline(kube, ns, 'web', undefined);
+    await timeline.start();
+    const logDir = path.join(RUN_DIR, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [ns],
+      logDir,
+      provider: 'kubernetes',
+    });
+    operator.start();
+    await timeline.waitForPhase('Initialized', 60_000);
+    // Users' requests through the apex Service (every pod, both revisions), 20 a second.
+    const url = `${envInfo().simUrl}/svc/${ns}/web/`;
+    load = setInterval(
+      () =>
+        void fetch(url, { signal: AbortSignal.timeout(2000) })
+          .then((r) => r.arrayBuffer())
+          .catch(() => undefined),
+      50,
+    );
+    await waitFor('errors of the promoted revision seen by Prometheus', async () => ((await successRate()) ?? 100) < 60, 60_000);
+  });
+
+  afterAll(async () => {
+    clearInterval(load);
+    timeline?.stop();
+    await operator?.stop();
+    kube?.close();
+  });
+
+  it('promotes a good revision next to an erroring promoted one: the built-in query does not mix the revisions', async () => {
+    const from = timeline.phases.length;
+    await setEnv({ VERSION: 'v2', ERROR_RATE: '0' });
     await timeline.waitForPhase('Succeeded', 120_000, from);
-    await settled('every pod on v4, partition armed again');
-    expect(partitions).toEqual([3, 2, 1, 0, 3]);
-    expect(version()).toBe('v4');
-    expect(timeline.canary?.status?.promotedControllerRevision).toBe(sts().status!.currentRevision);
+    const weights = timeline.phases
+      .slice(from)
+      .filter((p) => p.phase === 'Progressing')
+      .map((p) => p.weight);
+    expect([...new Set(weights)]).toEqual([0, 33, 66]);
+  });
+
+  it('rolls back a revision whose pods answer errors next to good ones, by the built-in request-success-rate', async () => {
+    const from = timeline.phases.length;
+    await setEnv({ VERSION: 'v3', ERROR_RATE: '1' });
+    await timeline.waitForPhase('Failed', 120_000, from);
+    const events = await canaryEvents(kube, ns);
+    expect(events.some((e) => e.reason === 'RolledBack' && e.message.includes('request-success-rate'))).toBe(true);
+    await waitFor(
+      'the rollback done',
+      async () => timeline.canary?.status?.phase === 'Failed' && timeline.canary.status.restoring === undefined,
+      60_000,
+    );
   });
 });
