@@ -175,7 +175,7 @@ export class FakeKube {
 }
 
 /** A call made after the process crashed (FakeKube.crashAfterWrite). */
-export class CrashedError extends Error {
+class CrashedError extends Error {
   constructor(call: string) {
     super(`${call}: the process crashed`);
     this.name = 'CrashedError';
