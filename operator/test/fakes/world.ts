@@ -90,8 +90,11 @@ export class World {
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
-  /** metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise. */
-  constructor(opts: { metrics?: OperatorMetrics } = {}) {
+  /**
+   * metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise.
+   * eventsPerStep: an Event at every weight step (--events-per-step).
+   */
+  constructor(opts: { metrics?: OperatorMetrics; eventsPerStep?: boolean } = {}) {
     const client = this.kube.client();
     const informers = this.kube.registry();
     const logger = silentLogger();
@@ -154,6 +157,7 @@ export class World {
       fieldManager: 'test',
       now: () => this.now,
       reconcileDeadlineMs: 60_000,
+      eventsPerStep: opts.eventsPerStep ?? false,
     };
     this.reconciler = new Reconciler(this.deps);
   }
