@@ -70,7 +70,8 @@ describe('tollgate CLI on the local control plane', () => {
   beforeAll(async () => {
     if (!fs.existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npx tsc -b)`);
     // Weights 20..80 every 3s: room to pause, resume and promote before the last steps.
-    s = await scenario({ prefix: 'cli', analysis: { maxWeight: 80 } });
+    // status --until-done shows the Advanced Events of the steps it follows.
+    s = await scenario({ prefix: 'cli', analysis: { maxWeight: 80 }, operatorEnv: { EVENTS_PER_STEP: 'true' } });
     ns = s.ns;
   });
 

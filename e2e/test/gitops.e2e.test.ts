@@ -144,7 +144,9 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     await timeline.start();
     const logDir = path.join(RUN_DIR, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    operator = new OperatorProcess({ kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir });
+    // The Advanced Events tell each step, counted once (no Event written twice by a retried reconcile).
+    const extraEnv = { EVENTS_PER_STEP: 'true' };
+    operator = new OperatorProcess({ kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: [ns], logDir, extraEnv });
     operator.start();
     await timeline.waitForPhase('Initialized', 60_000);
     await primaryTraffic(ns);

@@ -142,6 +142,7 @@ describe('the Helm chart, rendered', () => {
       FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
       FLAGGER_COMPAT_METRICS: 'false',
+      EVENTS_PER_STEP: 'false',
       MAX_CONCURRENT_RELEASES: '0',
       MAX_CONCURRENT_RELEASES_PER_NAMESPACE: '0',
     });

@@ -51,6 +51,8 @@ describe('the statistical judge: canary against primary', () => {
   beforeAll(async () => {
     s = await scenario({
       prefix: 'judge',
+      // The Advanced Event tells the judgement that let the weight move.
+      operatorEnv: { EVENTS_PER_STEP: 'true' },
       analysis: { judge: JUDGE, metrics: [{ name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } }] },
       mutateDeployment: (d) => d.spec.template.spec.containers[0]!.env!.push({ name: 'LATENCY_MS', value: '20' }),
     });

@@ -184,6 +184,8 @@ describe('the SLO burn-rate gate on a Sloth SLO', () => {
         await scenario({
           prefix: 'slo',
           ns,
+          // The Advanced Event tells the burn rates that let the weight move.
+          operatorEnv: { EVENTS_PER_STEP: 'true' },
           analysis: ANALYSIS(),
           spec: { metricsServer: prom.url, service: { port: 9898, apex: { annotations: { 'sim.tollgate.dev/rps': RPS } } } },
           before: async (n, k) => {

@@ -75,6 +75,7 @@ const schema = z
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
     flaggerCompatMetrics: trueFalse,
+    eventsPerStep: trueFalse,
     maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
     maxConcurrentReleasesPerNamespace: z.coerce.number().int().min(0).max(100_000),
   })
@@ -112,6 +113,7 @@ const SETTINGS = {
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
   flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
+  eventsPerStep: { flag: 'events-per-step', env: 'EVENTS_PER_STEP', default: 'false' },
   maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },
   maxConcurrentReleasesPerNamespace: {
     flag: 'max-concurrent-releases-per-namespace',

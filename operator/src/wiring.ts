@@ -103,6 +103,7 @@ export function composeDeps(
     webhooks: new HttpWebhookRunner(http, { maxTimeoutMs: cfg.webhookMaxTimeoutMs, maxRetries: cfg.webhookMaxRetries }),
     now: () => Date.now(),
     reconcileDeadlineMs: cfg.reconcileDeadlineMs,
+    eventsPerStep: cfg.eventsPerStep,
   };
   const caps = { global: cfg.maxConcurrentReleases, perNamespace: cfg.maxConcurrentReleasesPerNamespace };
   if (queueEnabled(caps)) deps.releaseQueue = new ReleaseQueue(caps, canaries, (n) => metrics.releaseQueueLength.set(n));

@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
       flaggerCompatMetrics: false,
+      eventsPerStep: false,
       maxConcurrentReleases: 0,
       maxConcurrentReleasesPerNamespace: 0,
     });
@@ -91,6 +92,7 @@ describe('loadConfig from the environment', () => {
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
       flaggerCompatMetrics: false,
+      eventsPerStep: false,
       maxConcurrentReleases: 0,
       maxConcurrentReleasesPerNamespace: 0,
     });

@@ -30,7 +30,7 @@ const judgementOf = (...classes: MetricJudgement['classification'][]): Judgement
 
 /** A World with the judge in its Canary, a new revision started and its first (pre-rollout) step taken. */
 async function running(onNoData?: CanaryJudge['onNoData']): Promise<World> {
-  const w = new World().apply(aDeployment(), aCanary({ judge: { ...JUDGE, ...(onNoData ? { onNoData } : {}) } }));
+  const w = new World({ eventsPerStep: true }).apply(aDeployment(), aCanary({ judge: { ...JUDGE, ...(onNoData ? { onNoData } : {}) } }));
   await w.reconcile();
   await w.reconcile();
   w.newRevision({ VERSION: 'v2' });

@@ -17,7 +17,7 @@ const evaluation = (verdict: SloEvaluation['verdict'], burn: number): SloEvaluat
 
 /** A World with the SLO gate in its Canary, a new revision started and its first (pre-rollout) step taken. */
 async function running(metrics?: OperatorMetrics): Promise<World> {
-  const w = new World(metrics ? { metrics } : {}).apply(aDeployment(), aCanary({ metrics: [], slo: SLO }));
+  const w = new World({ eventsPerStep: true, ...(metrics ? { metrics } : {}) }).apply(aDeployment(), aCanary({ metrics: [], slo: SLO }));
   await w.reconcile();
   await w.reconcile();
   w.newRevision({ VERSION: 'v2' });

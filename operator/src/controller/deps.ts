@@ -37,6 +37,11 @@ export interface ControllerDeps {
   reconcileDeadlineMs: number;
   /** The release queue (--max-concurrent-releases); absent when there is no cap. */
   releaseQueue?: ReleaseQueue;
+  /**
+   * An Event at every weight step (Advanced, Holding, promotion steps) as Flagger writes (--events-per-step); without
+   * it a step is told by status and metrics alone, and Events tell phase transitions and failures.
+   */
+  eventsPerStep?: boolean;
   now: () => number;
 }
 

@@ -45,6 +45,12 @@ export interface Transition {
 }
 
 export const event = (type: EventType, reason: string, message: string): EventNote => ({ type, reason, message });
+/**
+ * The Event of a weight step (Advanced, Holding, a promotion step): recorded only with --events-per-step; the
+ * step is in status (canaryWeight, the Ready condition) and the metrics either way.
+ */
+export const stepEvent = (perStep: boolean | undefined, type: EventType, reason: string, message: string): EventNote[] =>
+  perStep ? [event(type, reason, message)] : [];
 export const alert = (kind: AlertKind, ctx?: AlertContext): AlertNote => (ctx ? { kind, ctx } : { kind });
 
 /**

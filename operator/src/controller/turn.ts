@@ -1,4 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
+import { CONDITION_TYPES } from '@tollgate/contract/conditions';
+import { phaseName } from '@tollgate/contract/phases';
 import type { Canary, CanaryStatus, Phase } from '../api/types.js';
 import type { ResolvedAnalysis } from '../core/analysis.js';
 import { boundedMessage, canaryConditions, type Problem } from '../core/conditions.js';
@@ -89,6 +91,15 @@ export class Turn {
 
   get now(): number {
     return this.deps.now();
+  }
+
+  /**
+   * The Ready condition's message as read, while its reason is still this phase's (not Paused, Queued or another
+   * phase's): what a turn that decides nothing new keeps, so it writes no status.
+   */
+  get toldDetail(): string | undefined {
+    const ready = this.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready);
+    return ready?.reason === phaseName(this.phase) ? ready.message : undefined;
   }
 
   /** This turn's Canary with what prepare() resolved it to: what phase handlers get. */

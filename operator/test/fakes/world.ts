@@ -95,8 +95,9 @@ export class World {
   /**
    * metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise.
    * kube: the API server's store, to start a fresh controller on the state another left (a restart).
+   * eventsPerStep: an Event at every weight step (--events-per-step).
    */
-  constructor(opts: { metrics?: OperatorMetrics; kube?: FakeKube } = {}) {
+  constructor(opts: { metrics?: OperatorMetrics; kube?: FakeKube; eventsPerStep?: boolean } = {}) {
     this.kube = opts.kube ?? new FakeKube();
     const client = this.kube.client();
     const informers = this.kube.registry();
@@ -160,6 +161,7 @@ export class World {
       fieldManager: 'test',
       now: () => this.now,
       reconcileDeadlineMs: 60_000,
+      eventsPerStep: opts.eventsPerStep ?? false,
     };
     this.reconciler = new Reconciler(this.deps);
   }

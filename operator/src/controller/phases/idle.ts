@@ -157,7 +157,8 @@ function promoted(turn: ReadyTurn): Transition {
   const detail = `revision ${revision} is promoted`;
   // An in-place rollback put the promoted revision back itself: the release stays Failed.
   if (turn.phase === 'Failed' && turn.target.model === 'in-place') return { detail: restoredDetail(turn) };
-  if (turn.phase !== 'Failed' && turn.phase !== 'Waiting') return { detail };
+  // What the end of the run (or the initialisation) told is kept: a reconcile after it writes no status.
+  if (turn.phase !== 'Failed' && turn.phase !== 'Waiting') return { detail: turn.toldDetail ?? detail };
   return {
     status: { phase: 'Succeeded', lastAppliedSpec: revision, queuedSince: undefined },
     detail,

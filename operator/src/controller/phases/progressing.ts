@@ -11,7 +11,7 @@ import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
-import { alert, event, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
+import { alert, event, stepEvent, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
 import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
@@ -43,7 +43,7 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   const waiting = awaitCanary(turn);
   if (waiting) return waiting;
   const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
-  if (dueIn > 0) return { requeueAfterMs: dueIn };
+  if (dueIn > 0) return { detail: betweenSteps(turn), requeueAfterMs: dueIn };
   // The first step of a run waits for the canary's pods, not for the operator: not a tick lag.
   const lag = turn.now - (Date.parse(turn.status.lastAnalysisTime ?? '') + turn.analysis.intervalMs);
   const first = turn.status.lastAnalysisTime === turn.status.runStartTime;
@@ -85,7 +85,7 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
     const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
-  const detail = `waiting for ${turn.info.name}: ${ready.reason}`;
+  const detail = `${waitingFor(turn)}${ready.reason}`;
   const wait = { detail, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
   // A pod that fails (not one still starting) is told by an Event when the Ready condition does not name it yet.
   const told = turn.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready)?.message ?? '';
@@ -93,6 +93,23 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
   if (failing.length === 0) return wait;
   return { ...wait, events: [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)] };
 }
+
+const waitingFor = (turn: ReadyTurn): string => `waiting for ${turn.info.name}: `;
+
+/**
+ * The detail of a turn between two steps: the one the last step told (its weight, what holds or halts it), kept so
+ * that a reconcile between steps (a Deployment's status changed, say) writes no status. A wait for the canary that
+ * is over, or a pause that ended, gives way to the weight reached.
+ */
+function betweenSteps(turn: ReadyTurn): string {
+  const told = turn.toldDetail;
+  if (told !== undefined && !told.startsWith(waitingFor(turn))) return told;
+  const s = turn.status;
+  if ((s.iterations ?? 0) === 0) return `analysing revision ${s.lastAppliedSpec ?? turn.info.revision}`;
+  return weightDetail(s.canaryWeight ?? 0, s.mirrored ?? false);
+}
+
+const weightDetail = (weight: number, mirrored: boolean): string => `canary weight ${weight}${mirrored ? ', mirrored' : ''}`;
 
 /** One analysis step, timed (flagger_canary_duration_seconds: Flagger times its analysis the same way). */
 async function step(turn: ReadyTurn): Promise<Transition> {
@@ -200,7 +217,7 @@ async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResul
     case 'hold':
       return {
         detail: `holding: ${describe(outcome.halted)}`,
-        events: [event('Normal', 'Holding', `Holding canary weight ${weight}: ${describe(outcome.halted)}`)],
+        events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Holding', `Holding canary weight ${weight}: ${describe(outcome.halted)}`),
         requeueAfterMs: interval,
       };
     case 'pause': {
@@ -232,8 +249,8 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
   const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}${told.join('')}`;
   return {
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
-    detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
-    events: [event('Normal', 'Advanced', text)],
+    detail: weightDetail(weight, mirrored),
+    events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Advanced', text),
     requeueAfterMs: turn.analysis.intervalMs,
   };
 }

@@ -1,5 +1,5 @@
 import { untilDue } from '../../core/steps.js';
-import { alert, event, type Transition } from '../transition.js';
+import { alert, event, stepEvent, type Transition } from '../transition.js';
 import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
 import { runStartStatus } from './idle.js';
@@ -28,7 +28,7 @@ export function promoting(turn: ReadyTurn): Transition {
       return {
         status: { ...stepped, canaryWeight },
         detail: `moving traffic back to ${turn.info.primaryName}: canary weight ${canaryWeight}`,
-        events: [event('Normal', 'Promoting', `Promotion step: canary weight ${canaryWeight}`)],
+        events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Promoting', `Promotion step: canary weight ${canaryWeight}`),
         requeueAfterMs: turn.analysis.intervalMs,
       };
     }

@@ -1,0 +1,129 @@
+import type { CanarySpec } from '../src/api/types.js';
+import { EventRecorder } from '../src/kube/events.js';
+import { Resources } from '../src/kube/resources.js';
+import { silentLogger } from '../src/util/log.js';
+import { aCanary, aDeployment, World } from './fakes/world.js';
+
+/**
+ * The API writes of a release, by verb/resource, per phase (issue 17: two writes per weight step). Events go through
+ * the operator's EventRecorder over the fake API server, so they count as the create (or patch) they are.
+ */
+type Writes = Record<string, number>;
+
+function newWorld(opts: { eventsPerStep?: boolean } = {}, analysis: CanarySpec['analysis'] = {}): World {
+  const w = new World(opts).apply(aDeployment(), aCanary({ stepWeight: 10, maxWeight: 50, ...analysis }));
+  w.deps.events = new EventRecorder(w.kube.client(), Resources.canaries, 'tollgate', silentLogger());
+  return w;
+}
+
+/** The writes of fn, by verb/resource. */
+async function writesOf(w: World, fn: () => Promise<unknown>): Promise<Writes> {
+  const from = w.kube.writes.length;
+  await fn();
+  const out: Writes = {};
+  for (const x of w.kube.writes.slice(from)) out[`${x.verb}/${x.kind}`] = (out[`${x.verb}/${x.kind}`] ?? 0) + 1;
+  return out;
+}
+
+interface Release {
+  init: Writes;
+  start: Writes;
+  steps: Writes[];
+  end: Writes;
+}
+
+/** A release of 5 weight steps (10 to 50), one tick per interval, from a new revision to Succeeded. */
+async function release(w: World): Promise<Release> {
+  const init = await writesOf(w, () => w.tick(0));
+  expect(w.canary.status?.phase).toBe('Initialized');
+  w.newRevision({ VERSION: 'v2' });
+  const start = await writesOf(w, () => w.tick(0));
+  const steps: Writes[] = [];
+  for (let weight = 10; weight <= 50; weight += 10) {
+    steps.push(await writesOf(w, () => w.tick()));
+    expect(w.canary.status?.canaryWeight).toBe(weight);
+  }
+  const end = await writesOf(w, () => w.tick());
+  expect(w.canary.status?.phase).toBe('Succeeded');
+  return { init, start, steps, end };
+}
+
+const STEP: Writes = { 'update-status/Canary': 1, 'update/VirtualService': 1 };
+
+describe('writes per weight step', () => {
+  it('given default settings, then each weight step writes the Canary status once and the route once, and nothing else', async () => {
+    const r = await release(newWorld());
+    // Initialisation: status (Initializing, waiting for the primary, Initialized), the Services, the primary, the mesh objects.
+    expect(r.init).toEqual({
+      'update-status/Canary': 3,
+      'create/Event': 2,
+      'create/Service': 3,
+      'create/Deployment': 1,
+      'create/DestinationRule': 2,
+      'create/VirtualService': 1,
+      'patch/Deployment': 1,
+    });
+    expect(r.steps).toEqual([STEP, STEP, STEP, STEP, STEP]);
+    // The start and the end: status, the canary's scale, the primary's template, the route back, one Event per phase.
+    expect(r.start).toEqual({ 'update-status/Canary': 1, 'patch/Deployment': 1, 'create/Event': 1 });
+    expect(r.end).toEqual({
+      'update-status/Canary': 3,
+      'update/Deployment': 1,
+      'update/VirtualService': 1,
+      'patch/Deployment': 1,
+      'create/Event': 3,
+    });
+  });
+
+  it('given --events-per-step, then each weight step also records its Advanced Event', async () => {
+    const w = newWorld({ eventsPerStep: true });
+    const r = await release(w);
+    expect(r.steps).toEqual(Array(5).fill({ ...STEP, 'create/Event': 1 }));
+  });
+
+  it('when the Canary is reconciled between two steps (a Deployment changed), then nothing is written', async () => {
+    const w = newWorld();
+    await w.reconcile();
+    await w.reconcile();
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const ready = (): string | undefined => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    for (const weight of [10, 20, 30]) {
+      await w.tick();
+      expect(ready()).toBe(`canary weight ${weight}`);
+      expect(await writesOf(w, () => w.tick(3_000))).toEqual({});
+      expect(ready()).toBe(`canary weight ${weight}`);
+    }
+    expect(w.canary.status?.canaryWeight).toBe(30);
+  });
+
+  it('when a step holds (a check halts on no data), then the status keeps saying so between steps without a write', async () => {
+    const w = newWorld();
+    await w.reconcile();
+    await w.reconcile();
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    w.checks = [{ name: 'request-success-rate', ok: false, halt: true, reason: 'NoData', message: 'no data for request-success-rate' }];
+    expect(await writesOf(w, () => w.tick())).toEqual({ 'update-status/Canary': 1 });
+    const ready = (): string | undefined => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    expect(ready()).toBe('holding: no data for request-success-rate');
+    expect(await writesOf(w, () => w.tick(3_000))).toEqual({});
+    expect(ready()).toBe('holding: no data for request-success-rate');
+  });
+
+  it('when the canary becomes ready between two steps after a wait, then the wait is no longer told', async () => {
+    const w = newWorld();
+    await w.reconcile();
+    await w.reconcile();
+    w.unavailable.add('podinfo');
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const ready = (): string | undefined => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    expect(ready()).toMatch(/^waiting for podinfo: /);
+    w.unavailable.delete('podinfo');
+    w.now -= 5_000;
+    await w.tick(2_000);
+    expect(ready()).toBe(`analysing revision ${w.canary.status?.lastAppliedSpec}`);
+  });
+});
