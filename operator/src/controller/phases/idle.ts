@@ -46,7 +46,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
       status: runStartStatus(turn),
       detail: `analysing revision ${revision} again`,
       events: [event('Normal', 'Retry', `Retrying revision ${revision} (${REQUEST_ANNOTATIONS.retry}=${retry})`)],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     });
   }
   if (failedHere) return { detail: failedDetail(turn) };
@@ -58,7 +58,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
       detail: `confirm-rollout gate ${gate.hook.name} is closed`,
       events: entering ? [event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`)] : [],
       alerts: entering && !gate.hook.muteAlert ? [alert('WaitingApproval', { webhook: gate.hook.name })] : [],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     };
   }
   return {
@@ -66,7 +66,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
     detail: `analysing revision ${revision}`,
     events: [event('Normal', 'NewRevision', `New revision ${revision} detected: scaling up ${turn.info.name} and starting the analysis`)],
     alerts: [alert('NewRevision', { target: `${turn.target.kind}/${turn.info.name}` })],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 

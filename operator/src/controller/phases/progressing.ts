@@ -1,7 +1,8 @@
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { CheckResult } from '../../api/types.js';
 import { boundedMessage } from '../../core/conditions.js';
-import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
+import { dueAt, untilTick } from '../../core/schedule.js';
+import { decideStep, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
@@ -22,7 +23,7 @@ export async function progressing(turn: ReadyTurn): Promise<Transition> {
       events: [
         event('Normal', 'NewRevision', `New revision ${turn.info.revision} replaced ${previous} during the analysis: restarting it`),
       ],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     };
   }
   return then(discardInapplicable(turn, ['promote', 'abort']), await analyse(turn));
@@ -34,10 +35,10 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
   const waiting = awaitCanary(turn);
   if (waiting) return waiting;
-  const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
+  const dueIn = untilTick(turn.schedule, turn.status.lastAnalysisTime, turn.now);
   if (dueIn > 0) return { requeueAfterMs: dueIn };
-  // The first step of a run waits for the canary's pods, not for the operator: not a tick lag.
-  const lag = turn.now - (Date.parse(turn.status.lastAnalysisTime ?? '') + turn.analysis.intervalMs);
+  // Lag from the Canary's own schedule. The first step of a run waits for the canary's pods, not for the operator.
+  const lag = turn.now - (dueAt(turn.schedule, turn.status.lastAnalysisTime) ?? NaN);
   const first = turn.status.lastAnalysisTime === turn.status.runStartTime;
   if (Number.isFinite(lag) && !first) turn.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
   const byHook = await rollbackRequested(turn);
@@ -60,7 +61,7 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
   }
   if (!isPaused(turn)) return undefined;
   const detail = `paused at canary weight ${turn.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
-  return { paused: true, detail, requeueAfterMs: turn.analysis.intervalMs };
+  return { paused: true, detail, requeueAfterMs: turn.nextTickIn() };
 }
 
 /** Undefined once the canary is ready; else waiting for it, or a rollback past the progress deadline. */
@@ -108,7 +109,6 @@ async function measure(turn: ReadyTurn): Promise<CheckResult[]> {
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
   const weight = turn.status.canaryWeight ?? 0;
-  const interval = turn.analysis.intervalMs;
   switch (outcome.kind) {
     case 'rollback': {
       const why = `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`;
@@ -122,18 +122,18 @@ async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResul
         detail: `halted: ${describe(outcome.failed)}`,
         events: [event('Warning', 'AnalysisFailed', `Halt advancement ${what}`)],
         alerts: failureAlerts(outcome.failed),
-        requeueAfterMs: interval,
+        requeueAfterMs: turn.nextTickIn(),
       };
     }
     case 'hold':
       return {
         detail: `holding: ${describe(outcome.halted)}`,
         events: [event('Normal', 'Holding', `Holding canary weight ${weight}: ${describe(outcome.halted)}`)],
-        requeueAfterMs: interval,
+        requeueAfterMs: turn.nextTickIn(),
       };
     case 'pause': {
       const left = Math.ceil(outcome.remainingMs / 1000);
-      return { detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`, requeueAfterMs: interval };
+      return { detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`, requeueAfterMs: turn.nextTickIn() };
     }
     case 'advance':
       return advance(turn, outcome.canaryWeight, outcome.mirrored, checks);
@@ -151,7 +151,7 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
       return {
         detail: `confirm-traffic-increase gate ${gate.hook.name} is closed`,
         alerts: gate.hook.muteAlert ? [] : [alert('WaitingTrafficIncrease', { webhook: gate.hook.name })],
-        requeueAfterMs: turn.analysis.intervalMs,
+        requeueAfterMs: turn.nextTickIn(),
       };
     }
   }
@@ -161,7 +161,7 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
     detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
     events: [event('Normal', 'Advanced', text)],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
@@ -175,7 +175,7 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
     detail: `confirm-promotion gate ${gate.hook.name} is closed`,
     events: entering ? [event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`)] : [],
     alerts: entering && !gate.hook.muteAlert ? [alert('WaitingPromotion', { webhook: gate.hook.name })] : [],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
@@ -186,7 +186,7 @@ function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
     detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
     events: [event('Normal', 'Promoting', `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`)],
     promote: true,
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
