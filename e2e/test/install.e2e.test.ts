@@ -141,6 +141,8 @@ describe('the Helm chart, rendered', () => {
       RECONCILE_DEADLINE: '3m',
       FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
+      KUBE_API_QPS: '100',
+      KUBE_API_BURST: '250',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');

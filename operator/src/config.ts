@@ -74,6 +74,8 @@ const schema = z
     reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
+    kubeApiQps: z.coerce.number().positive('must be more than 0').max(100_000),
+    kubeApiBurst: z.coerce.number().int().min(1).max(100_000),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
@@ -108,6 +110,8 @@ const SETTINGS = {
   reconcileDeadlineMs: { flag: 'reconcile-deadline', env: 'RECONCILE_DEADLINE', default: '3m' },
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
+  kubeApiQps: { flag: 'kube-api-qps', env: 'KUBE_API_QPS', default: '100' },
+  kubeApiBurst: { flag: 'kube-api-burst', env: 'KUBE_API_BURST', default: '250' },
 } as const;
 
 export class ConfigError extends Error {

@@ -39,6 +39,8 @@ describe('loadConfig defaults', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      kubeApiQps: 100,
+      kubeApiBurst: 250,
     });
   });
 
@@ -87,6 +89,8 @@ describe('loadConfig from the environment', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      kubeApiQps: 100,
+      kubeApiBurst: 250,
     });
   });
 });
@@ -280,5 +284,22 @@ describe('loadConfig validation', () => {
       return;
     }
     expect(port).toBe(8080);
+  });
+});
+
+describe('loadConfig: the client rate limit of API requests', () => {
+  it('given KUBE_API_QPS and KUBE_API_BURST, then each is read, a fractional QPS included', () => {
+    expect(loadConfig([], { KUBE_API_QPS: '7.5', KUBE_API_BURST: '20' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 20 });
+    expect(loadConfig(['--kube-api-qps=50', '--kube-api-burst=60'], { KUBE_API_QPS: '7' })).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 60 });
+  });
+
+  it.each<[string, string[], string]>([
+    ['a QPS of 0', ['--kube-api-qps=0'], '--kube-api-qps / KUBE_API_QPS: must be more than 0'],
+    ['a negative QPS', ['--kube-api-qps=-5'], '--kube-api-qps / KUBE_API_QPS: must be more than 0'],
+    ['a QPS that is not a number', ['--kube-api-qps=fast'], '--kube-api-qps / KUBE_API_QPS:'],
+    ['a burst of 0', ['--kube-api-burst=0'], '--kube-api-burst / KUBE_API_BURST:'],
+    ['a fractional burst', ['--kube-api-burst=2.5'], '--kube-api-burst / KUBE_API_BURST:'],
+  ])('given %s, then the ConfigError names it', (_title, argv, message) => {
+    expect(configError(() => loadConfig(argv, {})).message).toContain(message);
   });
 });
