@@ -4,7 +4,7 @@ import type { KubeObject } from '../src/api/types.js';
 import { KubeClient, type KubeClientOptions, type RequestLimiter } from '../src/kube/client.js';
 import { KubeApiError, KubeConnectionError, WatchStalledError } from '../src/kube/errors.js';
 import { Informer } from '../src/kube/informer.js';
-import { TokenBucket } from '../src/kube/rate-limit.js';
+import { TokenBucket, withPriority } from '../src/kube/rate-limit.js';
 import { Resources } from '../src/kube/resources.js';
 import { parseRetryAfter, throttleDelay, type ThrottleRetry } from '../src/kube/retry-after.js';
 import { silentLogger } from '../src/util/log.js';
@@ -74,7 +74,7 @@ describe('throttleDelay', () => {
     ['a 500 without Retry-After', 500, undefined, 0, undefined],
     ['a 409', 409, '1', 0, undefined],
     ['a 404', 404, undefined, 0, undefined],
-  ])('given %s, then the wait is %#', (_t, status, header, done, wait) => {
+  ])('given %s (status %p, Retry-After %p, %p retries done), then the wait is %p ms', (_t, status, header, done, wait) => {
     expect(throttleDelay(status, header, done, policy, now, () => 0.5)).toBe(wait);
   });
 
@@ -142,6 +142,16 @@ describe('KubeClient with a rate limiter', () => {
     expect((err as Error).message).toContain('--kube-api-qps');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(s.seen).toHaveLength(1);
+  });
+
+  it("given tokens short, then a request made in a due step's context is sent before an event's request that waited longer", async () => {
+    const limiter = new TokenBucket({ qps: 5, burst: 1 });
+    const { s, client } = await setup((_seen, _req, res) => ok(res), { limiter });
+    await client.get(Resources.configMaps, 'ns', 'first');
+    const event = client.get(Resources.configMaps, 'ns', 'woken-by-event');
+    const due = withPriority('due', () => client.get(Resources.configMaps, 'ns', 'due-step'));
+    await Promise.all([event, due]);
+    expect(s.seen.map((x) => x.url.split('/').pop())).toEqual(['first', 'due-step', 'woken-by-event']);
   });
 
   it('given a watch delivering several events, then it took one token (per request, not per event)', async () => {

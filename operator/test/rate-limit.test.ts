@@ -109,6 +109,14 @@ describe('TokenBucket', () => {
     ]);
   });
 
+  it('given every waiter gone (timed out), then no refill timer is left behind', async () => {
+    const { clock, take } = bucket(0.01, 1);
+    await take('a');
+    void take('b', { timeoutMs: 50 });
+    await clock.advance(50);
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports the requests waiting and the time each waited', async () => {
     const { clock, take, waited, waiting } = bucket(4, 1);
     void take('a');

@@ -90,10 +90,12 @@ export class TokenBucket {
     const since = this.clock.now();
     let deadline: unknown;
     const leave = (): void => {
-      queue.splice(queue.indexOf(waiter), 1);
+      const at = queue.indexOf(waiter);
+      if (at >= 0) queue.splice(at, 1);
       if (deadline !== undefined) this.clock.clearTimer(deadline);
       o.signal?.removeEventListener('abort', onAbort);
       this.opts.observer?.waiting(this.waiting);
+      if (this.waiting === 0) this.idle();
     };
     const onAbort = (): void => {
       leave();
@@ -129,6 +131,12 @@ export class TokenBucket {
       this.grant();
       this.schedule();
     }, ms);
+  }
+
+  /** Nobody waits: no timer is left behind (a process can exit, a test can end). */
+  private idle(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
 
   private grant(): void {
