@@ -90,7 +90,7 @@ describe('throttleDelay', () => {
 });
 
 describe('KubeClient and 429 Too Many Requests', () => {
-  it("given a 429 with Retry-After: 1, then the request is sent again after that second and succeeds", async () => {
+  it('given a 429 with Retry-After: 1, then the request is sent again after that second and succeeds', async () => {
     const { s, client, codes } = await setup((seen, _req, res) => (seen.length === 1 ? tooMany(res, '1') : ok(res)));
     const got = await client.get(Resources.configMaps, 'ns', 'a');
     expect(got.metadata.resourceVersion).toBe('7');
@@ -107,7 +107,9 @@ describe('KubeClient and 429 Too Many Requests', () => {
   });
 
   it('given 429s without end, then the request fails with the 429 after the retries allowed', async () => {
-    const { s, client, codes } = await setup((_seen, _req, res) => tooMany(res, '0'), { throttleRetry: { maxRetries: 2, maxDelayMs: 1000 } });
+    const { s, client, codes } = await setup((_seen, _req, res) => tooMany(res, '0'), {
+      throttleRetry: { maxRetries: 2, maxDelayMs: 1000 },
+    });
     const err = await client.get(Resources.configMaps, 'ns', 'a').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).status).toBe(429);
@@ -160,7 +162,8 @@ describe('KubeClient with a rate limiter', () => {
     const { client } = await setup(
       (_seen, _req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        for (let i = 0; i < 5; i++) res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: `c${i}`, resourceVersion: `${i}` } } })}\n`);
+        for (let i = 0; i < 5; i++)
+          res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: `c${i}`, resourceVersion: `${i}` } } })}\n`);
         res.end();
       },
       { limiter },
@@ -183,7 +186,9 @@ describe('KubeClient watch idle deadline', () => {
     const seen: string[] = [];
     const started = Date.now();
     const err = await client
-      .watch<KubeObject>('/api/v1/configmaps', {}, (e) => seen.push(e.object.metadata.name!), new AbortController().signal, { idleTimeoutMs: 300 })
+      .watch<KubeObject>('/api/v1/configmaps', {}, (e) => seen.push(e.object.metadata.name!), new AbortController().signal, {
+        idleTimeoutMs: 300,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WatchStalledError);
     expect(seen).toEqual(['a']);
@@ -230,7 +235,8 @@ describe('KubeClient watch idle deadline', () => {
     try {
       await informer.start();
       const until = Date.now() + 3000;
-      while (s.seen.filter((x) => x.url.includes('watch=true')).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      while (s.seen.filter((x) => x.url.includes('watch=true')).length < 2 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
       const urls = s.seen.map((x) => new URL(x.url, s.url));
       expect(urls.map((u) => [u.searchParams.get('watch'), u.searchParams.get('resourceVersion')]).slice(0, 3)).toEqual([
         [null, null],

@@ -290,7 +290,10 @@ describe('loadConfig validation', () => {
 describe('loadConfig: the client rate limit of API requests', () => {
   it('given KUBE_API_QPS and KUBE_API_BURST, then each is read, a fractional QPS included', () => {
     expect(loadConfig([], { KUBE_API_QPS: '7.5', KUBE_API_BURST: '20' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 20 });
-    expect(loadConfig(['--kube-api-qps=50', '--kube-api-burst=60'], { KUBE_API_QPS: '7' })).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 60 });
+    expect(loadConfig(['--kube-api-qps=50', '--kube-api-burst=60'], { KUBE_API_QPS: '7' })).toMatchObject({
+      kubeApiQps: 50,
+      kubeApiBurst: 60,
+    });
   });
 
   it.each<[string, string[], string]>([

@@ -81,7 +81,10 @@ describe('ShardedOwnership', () => {
       get: (target, prop, receiver) => {
         const v = Reflect.get(target, prop, receiver) as unknown;
         if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => (seen.add(`${String(prop)}:${currentPriority()}`), (v as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) => (
+          seen.add(`${String(prop)}:${currentPriority()}`),
+          (v as (...a: unknown[]) => unknown).apply(target, args)
+        );
       },
     });
     const a = make(kube, 'a', { now: 1_000_000 }, [], 1, client);

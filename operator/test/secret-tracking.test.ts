@@ -1,6 +1,13 @@
 import type { ConfigObject, PodSpec } from '../src/api/k8s.js';
 import type { Canary, KubeObject } from '../src/api/types.js';
-import { METADATA_ONLY, type KubeClient, type WatchEvent, type WatchOptions, type WriteEnd, type WriteListener } from '../src/kube/client.js';
+import {
+  METADATA_ONLY,
+  type KubeClient,
+  type WatchEvent,
+  type WatchOptions,
+  type WriteEnd,
+  type WriteListener,
+} from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { InformerRegistry, ResourceNotWatchedError } from '../src/kube/informer-registry.js';
 import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';

@@ -156,7 +156,10 @@ export class KubeClient {
   private async token(method: string, path: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
     if (!this.opts.limiter) return;
     try {
-      await this.opts.limiter.take({ ...(deadline !== Infinity ? { timeoutMs: deadline - Date.now() } : {}), ...(signal ? { signal } : {}) });
+      await this.opts.limiter.take({
+        ...(deadline !== Infinity ? { timeoutMs: deadline - Date.now() } : {}),
+        ...(signal ? { signal } : {}),
+      });
     } catch (err) {
       throw new KubeConnectionError(method, path, err);
     }
@@ -186,7 +189,13 @@ export class KubeClient {
       const code = res.statusCode ?? 0;
       this.opts.observer?.('watch', resourceOfPath(path), code, 0);
       if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
-      await consumeLines(res, path, idle.signal, () => idle.touch(), (line) => onEvent(JSON.parse(line) as WatchEvent<T>));
+      await consumeLines(
+        res,
+        path,
+        idle.signal,
+        () => idle.touch(),
+        (line) => onEvent(JSON.parse(line) as WatchEvent<T>),
+      );
     } catch (err) {
       if (idle.fired) throw new WatchStalledError(path, o.idleTimeoutMs!);
       throw err;

@@ -222,7 +222,13 @@ export class Informer<T extends KubeObject> implements Lister<T> {
       try {
         await this.opts.client.watch<T>(
           path,
-          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },
+          {
+            resourceVersion: rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+            labelSelector: this.opts.labelSelector,
+            fieldSelector: this.opts.fieldSelector,
+          },
           (e) => {
             rv = this.apply(e) ?? rv;
           },

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { REAL_CLOCK, type QueueClock, type Urgency } from './work-queue.js';
+import { REAL_CLOCK, type QueueClock, type Urgency } from './clock.js';
 
 /**
  * The priority of the API requests made in the current async context: 'due' inside a work-queue handler of a key
@@ -17,7 +17,7 @@ export function currentPriority(): Urgency {
 }
 
 /** Observes the limiter: requests waiting for a token, and the time each request waited (0 when it did not). */
-export interface LimiterObserver {
+interface LimiterObserver {
   waiting(count: number): void;
   waited(seconds: number): void;
 }
@@ -113,11 +113,14 @@ export class TokenBucket {
     this.opts.observer?.waiting(this.waiting);
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (o.timeoutMs !== undefined) {
-      deadline = this.clock.setTimer(() => {
-        deadline = undefined;
-        leave();
-        reject(new RateLimitTimeout(this.clock.now() - since));
-      }, Math.max(0, o.timeoutMs));
+      deadline = this.clock.setTimer(
+        () => {
+          deadline = undefined;
+          leave();
+          reject(new RateLimitTimeout(this.clock.now() - since));
+        },
+        Math.max(0, o.timeoutMs),
+      );
     }
     this.schedule();
   }

@@ -1,4 +1,5 @@
 import { Backoff } from '../util/backoff.js';
+import { REAL_CLOCK, type QueueClock, type Urgency } from './clock.js';
 import { withPriority } from './rate-limit.js';
 
 export interface WorkResult {
@@ -7,19 +8,6 @@ export interface WorkResult {
 }
 
 export type WorkHandler = (key: string) => Promise<WorkResult | void>;
-
-/** The time a queue reads and the timers it sets: the real ones, or a test's. */
-export interface QueueClock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const REAL_CLOCK: QueueClock = {
-  now: () => Date.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface WorkQueueOptions {
   workers: number;
@@ -42,9 +30,6 @@ export interface WorkQueueOptions {
  */
 /** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
 export const MAX_DELAY_MS = 3_600_000;
-
-/** 'due': a requested time has come (a handler's requeueAfter); 'event': a change was seen. */
-export type Urgency = 'due' | 'event';
 
 export class WorkQueue {
   /** Keys waiting, by class; an entry whose key has since moved to the other class (or was taken) is skipped. */

@@ -1,4 +1,4 @@
-import type { QueueClock } from '../../src/kube/work-queue.js';
+import type { QueueClock } from '../../src/kube/clock.js';
 
 /** Lets the queue's workers run: several turns of the event loop, so every promise chain in flight settles. */
 export async function settle(): Promise<void> {

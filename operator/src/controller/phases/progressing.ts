@@ -133,7 +133,10 @@ async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResul
       };
     case 'pause': {
       const left = Math.ceil(outcome.remainingMs / 1000);
-      return { detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`, requeueAfterMs: turn.nextTickIn() };
+      return {
+        detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`,
+        requeueAfterMs: turn.nextTickIn(),
+      };
     }
     case 'advance':
       return advance(turn, outcome.canaryWeight, outcome.mirrored, checks);
