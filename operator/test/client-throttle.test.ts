@@ -117,6 +117,12 @@ describe('KubeClient and 429 Too Many Requests', () => {
     expect(codes).toEqual([429, 429, 429]);
   });
 
+  it('given 429s without end and the default policy, then the request is sent 6 times (5 retries, as the README says)', async () => {
+    const { s, client } = await setup((_seen, _req, res) => tooMany(res, '0'));
+    await expect(client.get(Resources.configMaps, 'ns', 'a')).rejects.toMatchObject({ status: 429 });
+    expect(s.seen).toHaveLength(6);
+  });
+
   it("given a Retry-After past the request's deadline, then the 429 is returned at once, not waited out", async () => {
     const { s, client } = await setup((_seen, _req, res) => tooMany(res, '10'));
     const started = Date.now();
