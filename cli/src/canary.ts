@@ -163,7 +163,8 @@ export function checkRequest(kind: RequestKind, c: Canary): RequestCheck {
 
 function notRunning(phase: string, kind: 'promote' | 'abort'): string {
   if (phase === 'Promoting' || phase === 'Finalising') return `the revision is already being promoted, too late to ${kind}`;
-  if (phase === 'Waiting') return `a confirm-rollout gate holds the new revision; no analysis runs yet to ${kind}`;
+  if (phase === 'Waiting')
+    return `the new revision waits for a confirm-rollout gate or in the release queue; no analysis runs yet to ${kind}`;
   if (phase === 'Initializing') return 'the canary is still initializing';
   return `no run in progress to ${kind}`;
 }

@@ -1,4 +1,4 @@
-import type { Canary, CheckResult } from '@tollgate/operator/api/types';
+import type { Canary, CheckResult, Judgement, SloEvaluation } from '@tollgate/operator/api/types';
 import { formatDuration } from '@tollgate/operator/api/duration';
 import {
   ANNOTATIONS,
@@ -72,11 +72,56 @@ export function boundsText(c: CheckResult): string {
   return '-';
 }
 
+/** "ok", "held: …", "FAIL: …"; a dry-run metric's result starts with "dry-run" (it never counts). */
 export function checkResultText(c: CheckResult): string {
-  if (c.ok) return 'ok';
+  const dry = c.dryRun ? 'dry-run ' : '';
+  if (c.ok) return `${dry}ok`;
   const why = c.message ?? c.reason ?? '';
-  if (c.halt) return `held${why ? `: ${why}` : ''}`;
-  return `FAIL${why ? `: ${why}` : ''}`;
+  if (c.halt && !c.dryRun) return `held${why ? `: ${why}` : ''}`;
+  return `${dry}FAIL${why ? `: ${why}` : ''}`;
+}
+
+/** A p-value: 4 decimals, or in exponent form below 0.001. */
+const pText = (p: number | undefined): string => (p === undefined ? '-' : p >= 0.001 ? String(Number(p.toFixed(4))) : p.toExponential(2));
+
+/** The statistical judge's latest judgement: the score against its thresholds, then one row per metric. */
+function judgementLines(j: Judgement): string[] {
+  const score = j.score === undefined ? 'no metric with enough data' : `score ${num(j.score)}`;
+  const rows = j.metrics.map((m) => [
+    m.name,
+    m.classification,
+    num(m.canaryMedian),
+    num(m.primaryMedian),
+    m.ratio === undefined ? (m.canaryMedian === undefined ? '-' : 'Infinity') : num(m.ratio),
+    pText(m.pValue),
+    `${m.canarySamples}/${m.primarySamples}`,
+  ]);
+  return [
+    `Judge: ${score}, ${j.verdict} (pass >= ${num(j.pass)}, marginal >= ${num(j.marginal)}):`,
+    ...table(['METRIC', 'CLASS', 'CANARY MEDIAN', 'PRIMARY MEDIAN', 'RATIO', 'P-VALUE', 'SAMPLES'], rows, '  '),
+  ];
+}
+
+/** The SLO gate's latest evaluation: the SLO, its page threshold and verdict, then one row per window. */
+function sloLines(e: SloEvaluation): string[] {
+  const burn = (r: number | undefined): string => (r === undefined ? 'no events' : num(r));
+  const ratio = (r: number | undefined): string => (r === undefined ? '-' : `${num(r * 100)}%`);
+  const rows = [
+    ['short (interval)', e.short.window, ratio(e.short.errorRatio), burn(e.short.burnRate)],
+    ['long (since traffic)', e.long.window, ratio(e.long.errorRatio), burn(e.long.burnRate)],
+    ...(e.primaryBurnRate !== undefined ? [['primary (long)', e.long.window, '-', num(e.primaryBurnRate)]] : []),
+  ];
+  const budget =
+    e.budgetConsumedPercent === undefined
+      ? []
+      : [
+          `  budget consumed: ${num(e.budgetConsumedPercent)}% of what was left${e.maxBudgetConsumedPercent !== undefined ? ` (max ${num(e.maxBudgetConsumedPercent)}%)` : ''}`,
+        ];
+  return [
+    `SLO: ${e.source} (${num(e.objective)}%), page burn rate ${num(e.pageBurnRate)} (${e.thresholdFrom}): ${e.verdict}`,
+    ...table(['WINDOW', 'LENGTH', 'ERRORS', 'BURN RATE'], rows, '  '),
+    ...budget,
+  ];
 }
 
 /** Ready condition as "True (Succeeded)"; "-" before the operator reports one. */
@@ -98,6 +143,7 @@ export function strategyText(c: Canary): string {
   else if (a.stepWeights.length) how = `canary, weights ${a.stepWeights.join(', ')} ${every}`;
   else how = `canary, +${a.stepWeight} up to ${a.maxWeight} ${every}`;
   const extras = [
+    a.replicaRatio ? 'by replica ratio' : '',
     a.mirror ? 'mirrored' : '',
     a.stepWeightPromotion ? `promotion in steps of ${a.stepWeightPromotion}` : '',
     a.skipAnalysis ? 'analysis skipped (skipAnalysis)' : `rollback after ${a.threshold} failed check${a.threshold === 1 ? '' : 's'}`,
@@ -214,6 +260,8 @@ export function statusLines(c: Canary, events: CoreEvent[], o: StatusOptions): s
   } else {
     out.push(Number.isFinite(started) ? 'Last analysis: no checks yet in this run' : 'Last analysis: none (no run yet)');
   }
+  if (s.lastJudgement) out.push('', ...judgementLines(s.lastJudgement));
+  if (s.lastSLO) out.push('', ...sloLines(s.lastSLO));
 
   out.push('');
   const conditions = s.conditions ?? [];
@@ -274,7 +322,12 @@ export function summaryLine(c: Canary): string {
 
 /** The checks of an analysis step on one line: "request-success-rate 99.9 (>= 99) ok; request-duration 612 (<= 500) FAIL". */
 export const checksLine = (checks: CheckResult[]): string =>
-  checks.map((k) => `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.ok ? 'ok' : k.halt ? 'held' : 'FAIL'}`).join('; ');
+  checks
+    .map(
+      (k) =>
+        `${k.name} ${num(k.value)} (${boundsText(k)}) ${k.dryRun ? 'dry-run ' : ''}${k.ok ? 'ok' : k.halt && !k.dryRun ? 'held' : 'FAIL'}`,
+    )
+    .join('; ');
 
 export interface Snapshot {
   canary: Canary | undefined;

@@ -193,6 +193,55 @@ Examples:
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 3 usage error or a file that cannot be read.`,
   },
+  convert: {
+    summary: 'convert Flagger and Argo Rollouts manifests to tollgate.dev (offline)',
+    usage: 'convert FILE... [--allow-dropped] [--mesh-provider NAME]',
+    body: `Reads manifests (files, directories, or "-" for the output of kustomize build or helm template) and writes the
+same stream to standard output with each Flagger Canary, MetricTemplate and AlertProvider (flagger.app) turned into
+its tollgate.dev equivalent, each Argo Rollouts Rollout into a Deployment (when it has its own pod template) and a
+Canary, and each AnalysisTemplate or ClusterAnalysisTemplate into MetricTemplates (prometheus, datadog, newRelic and
+web metrics whose successCondition is a range). Comments and key order are kept where the object stays the same;
+other documents pass through unchanged. Every field that could not be carried over is listed on standard error,
+with the reason ("dropped: ..."), as are notes on what changed meaning; the result is then checked as lint checks it.
+
+Flags:
+  --allow-dropped       write the output and exit 0 even when fields were dropped
+  --mesh-provider NAME  the provider of Canaries without spec.provider, for the checks (default istio)
+
+Examples:
+  PROG convert flagger/canary.yaml > tollgate/canary.yaml
+  kustomize build overlays/prod | PROG convert - | kubectl apply -f -
+  PROG convert --allow-dropped rollout.yaml analysis.yaml services.yaml
+
+Exit codes: 0 converted, 1 fields dropped (without --allow-dropped) or a converted object the API server would
+refuse (nothing is written then), 3 usage error or an input that cannot be read or parsed.`,
+  },
+  migrate: {
+    summary: 'take over a Canary Flagger runs, with Flagger scaled to zero (--dry-run prints the plan)',
+    usage: 'migrate flagger NAME [--dry-run] [--allow-dropped] [--timeout 5m]',
+    body: `Moves one flagger.app Canary to Tollgate without restarting a pod or moving traffic. Flagger must be scaled to
+zero first: a Flagger Deployment (labels app.kubernetes.io/name=flagger or app=flagger) with replicas is refused;
+when none is found, or Deployments cannot be listed, a warning says so. Only a Canary at rest (Initialized or
+Succeeded: all traffic on the primary) is taken over. The steps, each printed:
+  1. apply the Canary converted as convert converts it, with the annotation tollgate.dev/takeover: NAME
+  2. wait until the operator reports it Initialized: it has moved the controller ownerReference of the -primary
+     workload, its config copies and autoscaler, the Services and the mesh objects from Flagger's Canary to it
+  3. remove Flagger's finalizer (finalizer.flagger.app) from Flagger's Canary
+  4. delete Flagger's Canary with propagationPolicy Orphan, and wait until it is gone
+Convert and apply the MetricTemplates and AlertProviders the Canary uses first. See docs/migrating-from-flagger.md.
+
+Flags:
+  --dry-run        print the plan and the converted Canary; change nothing
+  --allow-dropped  go on when the conversion drops fields (they are listed)
+  --timeout D      how long to wait at steps 2 and 4 (default 5m)
+
+Examples:
+  PROG migrate flagger podinfo -n test --dry-run
+  PROG migrate flagger podinfo -n test
+
+Exit codes: 0 migrated (or planned), 1 refused (Flagger runs, a release is in progress, fields dropped, the Canary
+stalled: Flagger's Canary is then left as it is), 2 timeout, 3 usage or API errors.`,
+  },
   completion: {
     summary: 'print a shell completion script (bash, zsh or fish)',
     usage: 'completion bash|zsh|fish',

@@ -5,9 +5,11 @@ import { parseDuration } from '@tollgate/operator/api/duration';
 import type { RequestKind } from './canary.js';
 import { checkAddress, dashboard, DEFAULT_ADDRESS, DEFAULT_PORT, type DashboardOptions } from './dashboard/command.js';
 import { completionScript, SHELLS, type CompletionSpec, type FlagSpec, type Shell } from './commands/completion.js';
+import { convert, type ConvertCommandOptions } from './commands/convert.js';
 import { get, OUTPUTS, type GetOptions, type Output } from './commands/get.js';
 import { history, HISTORY_OUTPUTS, type HistoryOptions } from './commands/history.js';
 import { lint, LINT_OUTPUTS, processStdin, type LintCommandOptions } from './commands/lint.js';
+import { migrate, type MigrateOptions } from './commands/migrate.js';
 import { request, type RequestOptions } from './commands/request.js';
 import { checkStatusOptions, status, STATUS_OUTPUTS, type StatusOptions } from './commands/status.js';
 import { version } from './commands/version.js';
@@ -46,7 +48,9 @@ const COMMAND_OPTIONS: Record<string, Record<string, Option>> = {
   resume: { 'no-wait': { type: 'boolean' } },
   wait: { timeout: { type: 'string' }, for: { type: 'string' } },
   lint: { output: OUTPUT, 'mesh-provider': { type: 'string' } },
+  convert: { 'allow-dropped': { type: 'boolean' }, 'mesh-provider': { type: 'string' } },
   dashboard: { port: { type: 'string' }, address: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
+  migrate: { 'dry-run': { type: 'boolean' }, 'allow-dropped': { type: 'boolean' }, timeout: { type: 'string' } },
   completion: {},
   version: {},
   help: {},
@@ -72,7 +76,9 @@ const POSITIONALS: Record<string, [number, number]> = {
   wait: [1, 1],
   history: [1, 1],
   lint: [1, Infinity],
+  convert: [1, Infinity],
   dashboard: [0, 0],
+  migrate: [2, 2],
   completion: [1, 1],
   version: [0, 0],
   help: [0, 1],
@@ -90,7 +96,9 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
   wait: 'canary',
   history: 'canary',
   lint: 'files',
+  convert: 'files',
   dashboard: 'none',
+  migrate: 'canary',
   completion: 'shell',
   version: 'none',
   help: 'command',
@@ -98,21 +106,26 @@ const ARGS: Record<string, CompletionSpec['commands'][number]['args']> = {
 
 const MISSING: Record<string, string> = {
   lint: 'lint needs files to check (or - for standard input)',
+  convert: 'convert needs files to convert (or - for standard input)',
   completion: `completion needs a shell: ${SHELLS.join(', ')}`,
+  migrate: 'migrate needs where from and the name of the Canary: migrate flagger NAME',
 };
 
 const DEFAULT_WAIT_TIMEOUT = '10m';
+const DEFAULT_MIGRATE_TIMEOUT = '5m';
 
 export type Parsed =
   | { command: 'help'; topic?: string }
   | { command: 'version' }
   | { command: 'completion'; shell: Shell }
   | { command: 'lint'; lint: LintCommandOptions }
+  | { command: 'convert'; convert: ConvertCommandOptions }
   | { command: 'history'; cluster: ClusterOptions; history: HistoryOptions }
   | { command: 'get'; cluster: ClusterOptions; get: GetOptions }
   | { command: 'status'; cluster: ClusterOptions; status: StatusOptions }
   | { command: 'wait'; cluster: ClusterOptions; wait: WaitOptions }
   | { command: 'dashboard'; cluster: ClusterOptions; dashboard: DashboardOptions }
+  | { command: 'migrate'; cluster: ClusterOptions; migrate: MigrateOptions }
   | { command: RequestKind; cluster: ClusterOptions; request: RequestOptions };
 
 /** Flags that take a value, in every spelling: their value is not the command. */
@@ -178,7 +191,7 @@ function checkArguments(command: string, v: Flags, names: string[]): string | un
   return output;
 }
 
-/** The commands that need no cluster (help, version, completion, lint); undefined for the others. */
+/** The commands that need no cluster (help, version, completion, lint, convert); undefined for the others. */
 function localCommand(command: string, v: Flags, names: string[], output: string | undefined): Parsed | undefined {
   if (command === 'help') {
     const topic = names[0];
@@ -190,6 +203,10 @@ function localCommand(command: string, v: Flags, names: string[], output: string
     if (!(SHELLS as readonly string[]).includes(names[0]!))
       throw new UsageError(`unknown shell "${names[0]}": use ${SHELLS.join(', ')}`, command);
     return { command, shell: names[0] as Shell };
+  }
+  if (command === 'convert') {
+    const meshProvider = v['mesh-provider'] as string | undefined;
+    return { command, convert: { paths: names, allowDropped: v['allow-dropped'] === true, ...(meshProvider ? { meshProvider } : {}) } };
   }
   if (command === 'lint') {
     const meshProvider = v['mesh-provider'] as string | undefined;
@@ -262,6 +279,8 @@ function commandOf(command: string, cluster: ClusterOptions, v: Flags, names: st
       return { command, cluster, wait: waitOptions(v, name) };
     case 'dashboard':
       return { command, cluster, dashboard: dashboardOptions(v, cluster) };
+    case 'migrate':
+      return { command, cluster, migrate: migrateOptions(v, names) };
     default:
       return { command: command as RequestKind, cluster, request: { name, force: v.force === true, wait: v['no-wait'] !== true } };
   }
@@ -276,6 +295,19 @@ function dashboardOptions(v: Flags, cluster: ClusterOptions): DashboardOptions {
   const allowRemote = v['allow-remote'] === true;
   checkAddress(address, allowRemote);
   return { port, address, allowRemote, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) };
+}
+
+function migrateOptions(v: Flags, names: string[]): MigrateOptions {
+  if (names[0] !== 'flagger') throw new UsageError(`cannot migrate from "${names[0]}": use migrate flagger NAME`, 'migrate');
+  const timeout = (v.timeout as string | undefined) ?? DEFAULT_MIGRATE_TIMEOUT;
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(timeout);
+  } catch {
+    throw new UsageError(`invalid --timeout "${timeout}": use a duration such as 90s or 5m`, 'migrate');
+  }
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0', 'migrate');
+  return { name: names[1]!, dryRun: v['dry-run'] === true, allowDropped: v['allow-dropped'] === true, timeoutMs };
 }
 
 function waitOptions(v: Flags, name: string): WaitOptions {
@@ -362,7 +394,7 @@ export interface Deps {
   signal: AbortSignal;
   /** "tollgate", or "kubectl tollgate" when run as a kubectl plugin. */
   prog: string;
-  /** Standard input, for lint -; the process's by default. */
+  /** Standard input, for lint - and convert -; the process's by default. */
   stdin?: (maxBytes: number) => Promise<string>;
 }
 
@@ -384,9 +416,10 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     io.stdout(completionScript(parsed.shell, completionSpec()).trimEnd());
     return EXIT.OK;
   }
-  if (parsed.command === 'lint') {
+  if (parsed.command === 'lint' || parsed.command === 'convert') {
+    const local = { io, stdin: deps.stdin ?? processStdin };
     try {
-      return await lint({ io, stdin: deps.stdin ?? processStdin }, parsed.lint);
+      return parsed.command === 'lint' ? await lint(local, parsed.lint) : await convert(local, parsed.convert);
     } catch (err) {
       return report(err, deps);
     }
@@ -408,6 +441,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
         return await history(ctx, parsed.history);
       case 'dashboard':
         return await dashboard(ctx, parsed.dashboard);
+      case 'migrate':
+        return await migrate(ctx, parsed.migrate);
       default:
         return await request(ctx, parsed.command, parsed.request);
     }
@@ -431,6 +466,8 @@ function report(err: unknown, { io, prog }: Deps, server = ''): number {
   }
   const connection = err instanceof Error && err.name === 'KubeConnectionError';
   io.stderr(`error: ${describeError(err)}${connection && server ? ` (server ${server})` : ''}`);
+  // An error nobody expected: with TOLLGATE_DEBUG set, its stack too, for a bug report.
+  if (process.env.TOLLGATE_DEBUG && err instanceof Error && err.stack) io.stderr(err.stack);
   return EXIT.ERROR;
 }
 

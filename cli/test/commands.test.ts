@@ -437,3 +437,25 @@ describe('help and version', () => {
     expect(h.err).toEqual(['error: unknown command "bogus"', "See 'tollgate help'."]);
   });
 });
+
+describe('an error nobody expected', () => {
+  it('is one line on stderr (exit 3); with TOLLGATE_DEBUG set, its stack follows', async () => {
+    const failing = (k: KubeClient): KubeClient =>
+      new Proxy(k, { get: (t, p) => (p === 'list' ? () => Promise.reject(new TypeError('boom')) : Reflect.get(t, p)) });
+    const h = harness({ wrap: failing });
+    const before = process.env.TOLLGATE_DEBUG;
+    try {
+      delete process.env.TOLLGATE_DEBUG;
+      expect(await h.run('get')).toBe(3);
+      expect(h.err).toEqual(['error: boom']);
+      h.err.length = 0;
+      process.env.TOLLGATE_DEBUG = '1';
+      expect(await h.run('get')).toBe(3);
+      expect(h.err[0]).toBe('error: boom');
+      expect(h.err[1]).toMatch(/^TypeError: boom\n\s+at /);
+    } finally {
+      if (before === undefined) delete process.env.TOLLGATE_DEBUG;
+      else process.env.TOLLGATE_DEBUG = before;
+    }
+  });
+});

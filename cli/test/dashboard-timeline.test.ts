@@ -1,6 +1,6 @@
 import { Observed, pointsFromEvents, timeline } from '../src/dashboard/timeline.js';
 import { escapeHtml, html } from '../src/dashboard/html.js';
-import { phaseTone } from '../src/dashboard/views.js';
+import { canaryDetail, phaseTone } from '../src/dashboard/views.js';
 import { checkAddress, hostsFor, isLoopback } from '../src/dashboard/command.js';
 import { parseCommandLine } from '../src/main.js';
 import { canary, event, T0 } from './helpers.js';
@@ -93,6 +93,23 @@ describe('dashboard timeline (pure)', () => {
     ]);
     o.forget('test/podinfo');
     expect(o.of('test/podinfo')).toEqual([]);
+  });
+});
+
+describe('dashboard checks table', () => {
+  it('given a dry-run check that failed, then its row is of class dry-run (not fail) and its result says dry-run', () => {
+    const c = canary({
+      phase: 'Progressing',
+      status: {
+        lastChecks: [
+          { name: 'p99', ok: false, dryRun: true, value: 900, max: 500, reason: 'AboveMax', message: 'p99 900 > 500' },
+          { name: 'rate', ok: false, value: 50, min: 99, reason: 'BelowMin', message: 'rate 50 < 99' },
+        ],
+      },
+    });
+    const page = canaryDetail(c, [], T0).text;
+    expect(page).toMatch(/<tr class="dry-run">\s*<td>p99<\/td>[\s\S]*?<td>dry-run FAIL: p99 900 &gt; 500<\/td>/);
+    expect(page).toMatch(/<tr class="fail">\s*<td>rate<\/td>/);
   });
 });
 

@@ -94,6 +94,13 @@ describe('check formatting', () => {
       ]),
     ).toBe('rate 99.9 (>= 99) ok; latency 612 (<= 500) FAIL');
   });
+
+  it('given dry-run results, then each is marked dry-run and never held', () => {
+    expect(checkResultText({ name: 'a', ok: true, dryRun: true })).toBe('dry-run ok');
+    expect(checkResultText({ name: 'a', ok: false, dryRun: true, message: 'a 612 > 500' })).toBe('dry-run FAIL: a 612 > 500');
+    expect(checkResultText({ name: 'a', ok: false, dryRun: true, halt: true, reason: 'NoData' })).toBe('dry-run FAIL: NoData');
+    expect(checksLine([{ name: 'latency', ok: false, value: 612, max: 500, dryRun: true }])).toBe('latency 612 (<= 500) dry-run FAIL');
+  });
 });
 
 describe('canaryTable (tollgate get)', () => {
@@ -158,6 +165,9 @@ describe('strategyText', () => {
     expect(strategyText(canary({ analysis: { iterations: 5, match: [{ headers: {} }], mirror: true } }))).toBe(
       'A/B testing, 5 iterations every 1m, mirrored, rollback after 1 failed check',
     );
+    const ratio = canary();
+    ratio.spec.provider = 'kubernetes';
+    expect(strategyText(ratio)).toBe('canary, +20 up to 60 every 3s, by replica ratio, rollback after 2 failed checks');
     expect(strategyText(canary({ analysis: { interval: 'soon' } }))).toMatch(/unreadable/);
   });
 });
@@ -217,6 +227,97 @@ describe('statusLines (tollgate status)', () => {
         '  +30s   Warning   AnalysisFailed   Halt advancement (failed checks 1/2) (x3, last at +2m7s)',
       ].join('\n'),
     );
+  });
+
+  it("given a judgement, then the judge section gives the score, the thresholds and each metric's medians, ratio and p-value", () => {
+    const judged = canary({
+      phase: 'Progressing',
+      status: {
+        runStartTime: iso(T0 - 130 * S),
+        lastAnalysisTime: iso(T0 - 3 * S),
+        lastChecks: [{ name: 'judge', ok: false, halt: true, value: 50, min: 95, reason: 'JudgeMarginal', message: 'judge score 50' }],
+        lastJudgement: {
+          score: 50,
+          verdict: 'Marginal',
+          pass: 95,
+          marginal: 50,
+          metrics: [
+            {
+              name: 'latency',
+              classification: 'High',
+              canaryMedian: 101.25,
+              primaryMedian: 20.5,
+              ratio: 4.939,
+              pValue: 0.0000123,
+              canarySamples: 10,
+              primarySamples: 12,
+              message: '',
+            },
+            {
+              name: 'error-rate',
+              classification: 'Pass',
+              canaryMedian: 0.01,
+              primaryMedian: 0.012,
+              ratio: 0.8333,
+              pValue: 0.41,
+              canarySamples: 10,
+              primarySamples: 12,
+              message: '',
+            },
+            { name: 'cpu', classification: 'NoData', canarySamples: 2, primarySamples: 12, message: '' },
+          ],
+        },
+      },
+    });
+    const text = statusLines(judged, [], { now: T0 }).join('\n');
+    expect(text).toContain(
+      [
+        'Judge: score 50, Marginal (pass >= 95, marginal >= 50):',
+        '  METRIC       CLASS    CANARY MEDIAN   PRIMARY MEDIAN   RATIO   P-VALUE   SAMPLES',
+        '  latency      High     101.25          20.5             4.939   1.23e-5   10/12',
+        '  error-rate   Pass     0.01            0.012            0.833   0.41      10/12',
+        '  cpu          NoData   -               -                -       -         2/12',
+      ].join('\n'),
+    );
+  });
+
+  it('given an SLO evaluation, then the SLO section gives the SLO, its page threshold, each window and the budget', () => {
+    const c = canary({
+      phase: 'Progressing',
+      status: {
+        runStartTime: iso(T0 - 30 * S),
+        lastAnalysisTime: iso(T0 - 3 * S),
+        lastChecks: [{ name: 'slo', ok: false, value: 19.6, max: 14.4, reason: 'SLOBurning', message: 'SLO burning' }],
+        lastSLO: {
+          source: 'PrometheusServiceLevel/podinfo/requests-availability',
+          objective: 99.9,
+          pageBurnRate: 14.4,
+          thresholdFrom: 'sloth',
+          verdict: 'Burning',
+          short: { window: '6s', errorRatio: 0.0201, burnRate: 20.1 },
+          long: { window: '12s', errorRatio: 0.0196, burnRate: 19.6 },
+          primaryBurnRate: 0,
+          budgetConsumedPercent: 0.41,
+          maxBudgetConsumedPercent: 5,
+          message: '',
+        },
+      },
+    });
+    expect(statusLines(c, [], { now: T0 }).join('\n')).toContain(
+      [
+        'SLO: PrometheusServiceLevel/podinfo/requests-availability (99.9%), page burn rate 14.4 (sloth): Burning',
+        '  WINDOW                 LENGTH   ERRORS   BURN RATE',
+        '  short (interval)       6s       2.01%    20.1',
+        '  long (since traffic)   12s      1.96%    19.6',
+        '  primary (long)         12s      -        0',
+        '  budget consumed: 0.41% of what was left (max 5%)',
+      ].join('\n'),
+    );
+    expect(statusLines(running, events, { now: T0 }).join('\n')).not.toContain('SLO:');
+  });
+
+  it('given a run without a judge, then there is no judge section', () => {
+    expect(statusLines(running, events, { now: T0 }).join('\n')).not.toContain('Judge:');
   });
 
   it('given an Event repeated since an earlier run, then it is placed at its last time, in this run', () => {

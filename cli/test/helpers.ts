@@ -204,3 +204,18 @@ export function operatorWrites(
   );
   h.kube.put(Resources.canaries, { ...live, status: { ...next, observedGeneration: generation } });
 }
+
+/** Runs a command line that needs no cluster (lint, convert, completion) to its end: real time, real files. */
+export async function offline(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, {
+    io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
+    connect: () => Promise.reject(new Error('no cluster')),
+    feed: pollFeed(1000),
+    signal: new AbortController().signal,
+    prog: 'tollgate',
+    stdin: async () => stdin,
+  });
+  return { code, out, err };
+}

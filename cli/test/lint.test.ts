@@ -9,9 +9,9 @@ import { parseDocuments } from '../src/lint/source.js';
 const OPTIONS: LintOptions = {
   defaultProvider: 'istio',
   caps: {
-    providers: new Set(['istio', 'kubernetes', 'linkerd', 'gatewayapi:v1']),
-    targetKinds: new Set(['Deployment', 'DaemonSet']),
-    builtinMetricProviders: new Set(['istio', 'kubernetes', 'linkerd']),
+    providers: new Set(['istio', 'kubernetes', 'linkerd', 'gatewayapi:v1', 'knative']),
+    targetKinds: new Set(['Deployment', 'DaemonSet', 'Service.serving.knative.dev']),
+    builtinMetricProviders: new Set(['istio', 'kubernetes', 'linkerd', 'knative']),
   },
 };
 
@@ -50,14 +50,24 @@ const SERVER_RULE_MESSAGES = [
   'spec.analysis.sessionAffinity: Invalid value: primaryCookieName must differ from cookieName',
   'spec.analysis.metrics[0]: Invalid value: a metric other than request-success-rate and request-duration needs templateRef or query',
   'spec.analysis.metrics[0].thresholdRange: Invalid value: thresholdRange min must not exceed max',
+  'spec.analysis.judge: Invalid value: judge marginal must not exceed pass (defaults: marginal 75, pass 95)',
+  'spec.analysis.judge: Invalid value: judge metric names must be unique',
+  'spec.analysis.judge.metrics[0]: Invalid value: a judge metric needs query or templateRef',
+  'spec.analysis.judge.metrics[0]: Invalid value: judge metric confidence must be at least 0.5',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
+  'spec.analysis.slo: Invalid value: slo.ref.configMapKey is needed for kind OpenSLO and only for it',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec.analysis.webhooks[0]: Invalid value: url must start with http:// or https://',
   'spec: Invalid value: analysis and its deprecated alias canaryAnalysis are mutually exclusive',
-  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
-  'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
+  'spec: Invalid value: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
+  'spec: Invalid value: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador',
   'spec: Invalid value: analysis.sessionAffinity is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
   'spec: Invalid value: autoscalerRef cannot apply to a DaemonSet target',
+  'spec: Invalid value: autoscalerRef.apiVersion must be keda.sh/v1alpha1 for a ScaledObject and autoscaling/<version> for a HorizontalPodAutoscaler',
   'spec: Invalid value: targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
+  'spec: Invalid value: provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
+  'spec: Invalid value: a Knative Service target (serving.knative.dev) needs provider: knative',
+  'spec: Invalid value: service is required (at least service.port), except with provider knative',
 ];
 
 describe("tollgate lint: the CRD e2e tests' invalid examples", () => {
@@ -109,7 +119,7 @@ describe("tollgate lint: the CRD e2e tests' invalid examples", () => {
 
   it("given a provider that does not exist, then the API server's message, and the rules unchecked as it says", () => {
     expect(errors(stringify(canary('bad', {}, { provider: 'haproxy' as CanarySpec['provider'] })))).toEqual([
-      'spec.provider: Unsupported value: "haproxy": supported values: "apisix", "appmesh", "appmesh:v1beta2", "contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative", "kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "smi:v1alpha4", "traefik"',
+      'spec.provider: Unsupported value: "haproxy": supported values: "alb", "ambassador", "apisix", "appmesh", "appmesh:v1beta2", "contour", "emissary", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative", "kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "smi:v1alpha4", "traefik"',
       NOT_CHECKED,
     ]);
   });
@@ -246,12 +256,17 @@ describe('tollgate lint: the schema, as kube-apiserver v1.36.2 words it', () => 
   });
 
   it('given a missing required field, then Required value, and the rules unchecked', () => {
-    expect(errors(manifest().replace('  service: {port: 9898}\n', ''))).toEqual(['spec.service: Required value', NOT_CHECKED]);
+    expect(errors(manifest().replace('  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n', ''))).toEqual([
+      'spec.targetRef: Required value',
+      NOT_CHECKED,
+    ]);
   });
 
   it('given null values, then they are pruned as the API server prunes them', () => {
     expect(errors(manifest({ analysis: '    mirror: null\n' }))).toEqual([]);
-    expect(errors(manifest().replace('  service: {port: 9898}', '  service: null'))).toEqual(['spec.service: Required value', NOT_CHECKED]);
+    expect(errors(manifest().replace('  service: {port: 9898}', '  service: null'))).toEqual([
+      'spec: Invalid value: service is required (at least service.port), except with provider knative',
+    ]);
   });
 
   it('given YAML 1.1 scalars, then read as kubectl reads them (y is a boolean)', () => {
@@ -304,8 +319,8 @@ spec: {type: slack, template: ${'x'.repeat(4001)}, secretRef: {}}
 
 describe("tollgate lint: the operator's validation (validateCanary)", () => {
   it('given a provider the operator cannot drive, then its unsupported message as an error', () => {
-    expect(errors(manifest().replace('provider: istio', 'provider: gloo'))).toEqual([
-      'provider gloo is not supported yet (supported: istio, kubernetes, linkerd, gatewayapi:v1)',
+    expect(errors(manifest().replace('provider: istio', 'provider: contour'))).toEqual([
+      'provider contour is not supported yet (supported: istio, kubernetes, linkerd, gatewayapi:v1, knative)',
     ]);
   });
 
@@ -315,7 +330,7 @@ describe("tollgate lint: the operator's validation (validateCanary)", () => {
       .replace('  provider: istio\n', '');
     expect(errors(text)).toEqual([]);
     expect(errors(text, { ...OPTIONS, defaultProvider: 'kubernetes' })).toEqual([
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
     ]);
   });
 
@@ -405,7 +420,11 @@ ${manifest({ analysis: '    metrics:\n      - name: error-rate\n        threshol
   });
 
   it('given a missing field, then the position of its parent', () => {
-    expect(lint(manifest().replace('  service: {port: 9898}\n', ''))[0]).toMatchObject({ line: 6, column: 1, path: 'spec.service' });
+    expect(lint(manifest().replace('  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n', ''))[0]).toMatchObject({
+      line: 6,
+      column: 1,
+      path: 'spec.targetRef',
+    });
   });
 
   it('given a YAML syntax error, then it, at its line, and the other documents still checked', () => {

@@ -8,7 +8,7 @@ import { completionScript, type CompletionSpec } from '../src/commands/completio
 import { connect } from '../src/kube.js';
 import { completionSpec, run } from '../src/main.js';
 import { pollFeed } from '../src/feed.js';
-import { canary, event, harness, iso, putCanary, T0 } from './helpers.js';
+import { canary, event, harness, iso, offline, putCanary, T0 } from './helpers.js';
 
 const VALID = `apiVersion: tollgate.dev/v1beta1
 kind: Canary
@@ -19,21 +19,6 @@ spec:
   analysis: {interval: 30s, threshold: 2, stepWeight: 20, maxWeight: 60}
 `;
 const INVALID = VALID.replace('stepWeight: 20', 'stepWeight: 70');
-
-/** Runs a command line that needs no cluster (lint, completion) to its end: real time, real files. */
-async function offline(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    io: { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l), now: Date.now, sleep: async () => undefined },
-    connect: () => Promise.reject(new Error('no cluster')),
-    feed: pollFeed(1000),
-    signal: new AbortController().signal,
-    prog: 'tollgate',
-    stdin: async () => stdin,
-  });
-  return { code, out, err };
-}
 
 describe('tollgate lint (the command)', () => {
   let dir: string;
@@ -103,7 +88,7 @@ describe('tollgate lint (the command)', () => {
     const k = await offline(['lint', '-', '--mesh-provider', 'linkerd'], mirrored);
     expect(k.code).toBe(1);
     expect(k.out[0]).toBe(
-      '<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1 (Canary test/podinfo)',
+      '<stdin>:4:1: error: spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador (Canary test/podinfo)',
     );
   });
 });
@@ -195,7 +180,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(zsh).toContain('autoload -U +X bashcompinit && bashcompinit\n# bash completion for tollgate');
     const fish = completionScript('fish', completionSpec()).split('\n');
     expect(fish).toContain(
-      'complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint dashboard completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'',
+      'complete -c tollgate -n "not __fish_seen_subcommand_from get status history promote abort retry pause resume wait lint convert dashboard migrate completion version help" -a lint -d \'check Canary, MetricTemplate and AlertProvider manifests offline (for CI)\'',
     );
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from get" -l output -s o -x -a \'json yaml wide name\'');
     expect(fish).toContain('complete -c tollgate -n "__fish_seen_subcommand_from dashboard" -l allow-remote');

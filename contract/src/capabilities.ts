@@ -26,6 +26,9 @@ export interface MeshCapabilities {
 const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: false } as const;
 const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false } as const;
 const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true } as const;
+// Header/query match and shadow Mappings; no built-in queries: Emissary's Envoy cluster names are derived (and
+// shortened with a hash past a length), so MetricTemplates carry the checks.
+const EMISSARY = { split: true, match: true, mirror: true, sessionAffinity: false, builtinMetrics: false } as const;
 
 /**
  * The providers the operator has a router for, in the order messages list them. Literal types, so the operator's
@@ -48,6 +51,17 @@ export const CAPABILITIES = {
   skipper: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   contour: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   traefik: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  gloo: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  apisix: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
+  // Header match and mirroring by MeshHTTPRoute; the router refuses both where the cluster serves only TrafficRoute.
+  kuma: { split: true, match: true, mirror: true, sessionAffinity: false, builtinMetrics: true },
+  // Header match by ALB http-header conditions; ALB's stickiness is its own cookie (AWSALBTG), not analysis.sessionAffinity's.
+  alb: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: false },
+  emissary: EMISSARY,
+  // Emissary-ingress's former name, as Argo Rollouts calls the router.
+  ambassador: EMISSARY,
+  // Splits between two Revisions of the target Knative Service (spec.traffic); the target must be one (CEL rules).
+  knative: { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
 } as const satisfies Readonly<Record<string, MeshCapabilities>>;
 
 export type RoutedProvider = keyof typeof CAPABILITIES;

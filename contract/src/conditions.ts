@@ -22,6 +22,10 @@ export const CONDITION_TYPES = {
 export const REASONS = {
   /** Ready=False: the analysis is held by the paused annotation (tollgate.dev/paused=true). */
   paused: 'Paused',
+  /** Ready=False: the new revision waits in the release queue for a slot (its message names its place). */
+  queued: 'Queued',
+  /** Supported=False: the tollgate.dev/priority annotation has a value that is not a priority. */
+  invalidPriority: 'InvalidPriority',
   /** Ready=False after a promotion: the target has a revision not promoted yet. */
   newRevision: 'NewRevision',
   /** The release was rolled back. */

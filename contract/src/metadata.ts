@@ -28,6 +28,8 @@ export const ANNOTATIONS = {
   originalSpec: 'tollgate.dev/original-spec',
   /** On a Service a Canary adopted as its apex: its original selector, restored on deletion. */
   originalSelector: 'tollgate.dev/original-selector',
+  /** On a primary Deployment a replica-ratio release scaled down: its full size, restored when the release ends. */
+  fullReplicas: 'tollgate.dev/full-replicas',
   /** On a ConfigMap or Secret: "disabled" opts it out of config tracking (Flagger's spelling is also read). */
   configTracking: 'tollgate.dev/config-tracking',
   flaggerConfigTracking: 'flagger.app/config-tracking',
@@ -36,6 +38,30 @@ export const ANNOTATIONS = {
    * every namespace. Its own namespace may always use it.
    */
   allowCrossNamespace: 'tollgate.dev/allow-cross-namespace',
+  /**
+   * On a cluster-scoped object a Canary wrote (Kuma's TrafficRoute), which cannot carry an ownerReference to a
+   * namespaced Canary: `<namespace>/<name>/<uid>` of that Canary.
+   */
+  owner: 'tollgate.dev/owner',
+  /**
+   * On a Canary: its place in the release queue (--max-concurrent-releases). "urgent" goes ahead of every
+   * "normal" release (the default); any other value is reported and queues as normal.
+   */
+  priority: 'tollgate.dev/priority',
+  /**
+   * On a Canary: the name of the flagger.app Canary of the same namespace whose generated objects (the -primary
+   * workload, its config copies and autoscaler, the Services, the mesh objects) this Canary takes over: their
+   * controller ownerReference moves to it. Without it, an object a flagger.app Canary controls is never written.
+   * Set it only once Flagger no longer runs (`tollgate migrate flagger` checks, sets it and removes Flagger's Canary).
+   */
+  takeover: 'tollgate.dev/takeover',
+} as const;
+
+/** What Flagger puts on the objects it generates and on its Canaries (fluxcd/flagger: pkg/apis/flagger, pkg/controller/finalizer.go). */
+export const FLAGGER = {
+  group: 'flagger.app',
+  apiVersion: 'flagger.app/v1beta1',
+  finalizer: 'finalizer.flagger.app',
 } as const;
 
 export const LABELS = {
@@ -43,6 +69,11 @@ export const LABELS = {
   canary: 'tollgate.dev/canary',
   /** A DaemonSet is scaled to zero by a node selector on this label, which no node carries (as in Flagger). */
   scaleToZero: 'tollgate.dev/scale-to-zero',
+  /**
+   * On the pods of a target and of its primary (replica-ratio releases, provider kubernetes): the target's selector
+   * value. The apex Service selects it while a release runs, so each side's share of pods is its share of traffic.
+   */
+  pool: 'tollgate.dev/pool',
   /** On every ownership Lease of one operator deployment (value: the prefix). */
   leaseOf: 'tollgate.dev/lease-of',
   /** On the member Leases among them. */

@@ -40,12 +40,26 @@ async function release(timeline: Timeline, run: () => Promise<void>, until: stri
   );
 }
 
+/** What to stop before the demo exits, last started first: on its end, its failure, or Ctrl-C / SIGTERM. */
+const teardown: (() => Promise<void>)[] = [];
+
+async function tearDown(): Promise<void> {
+  for (const stop of teardown.splice(0).reverse()) await stop().catch(() => undefined);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    say(`\n${signal}: stopping the demo's processes`);
+    void tearDown().finally(() => process.exit(130));
+  });
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-demo-'));
   say(`Starting etcd, kube-apiserver, kube-controller-manager, the simulator and Prometheus (logs in ${dir})`);
   const env = await startEnvironment(dir);
+  teardown.push(() => env.stop());
   const operator = new OperatorProcess({ kubeconfig: env.kubeconfig, prometheusUrl: env.prometheusUrl, namespaces: ['demo'], logDir: dir });
-  let dashboard: DemoDashboard | undefined;
+  teardown.push(() => operator.stop());
   try {
     await createNamespace(env.client, 'demo');
     await env.client.create(Resources.deployments, sampleDeployment('demo', 'podinfo'));
@@ -55,7 +69,8 @@ async function main(): Promise<void> {
     timeline.onSample((s) => {
       if (releaseStart) printSample(releaseStart, s);
     });
-    dashboard = await maybeDashboard(env.kubeconfig);
+    const dashboard = await maybeDashboard(env.kubeconfig);
+    if (dashboard) teardown.push(() => dashboard.stop());
     operator.start();
     say('Operator started; Canary demo/podinfo: istio, step 20% every 3s up to 60%, success rate >= 99%, p99 <= 500ms');
     await timeline.waitForPhase('Initialized', 60_000);
@@ -79,9 +94,7 @@ async function main(): Promise<void> {
     timeline.stop();
     if (dashboard && (process.stdin.isTTY || process.env.DEMO_HOLD === '1')) await holdForDashboard(dashboard.url);
   } finally {
-    await dashboard?.stop();
-    await operator.stop();
-    await env.stop();
+    await tearDown();
   }
 }
 

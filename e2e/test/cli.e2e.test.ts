@@ -160,7 +160,10 @@ describe('tollgate CLI on the local control plane', () => {
     expect(followed).toMatchObject({ code: 0 });
     expect(followed.stdout).toContain('Following the run until it ends (Ctrl-C to stop):');
     expect(followed.stdout).toMatch(/checks: request-success-rate [\d.]+ \(>= 99\) ok; request-duration [\d.]+ \(<= 500\) ok/);
-    expect(followed.stdout).toMatch(/event Normal Advanced: Advance podinfo canary weight 40/);
+    // Steps before the CLI started are in its Events table, the later ones followed (on a loaded machine the CLI can
+    // take a step's time to start); the last step is always followed.
+    expect(followed.stdout).toMatch(/Normal +Advanced:? +Advance podinfo canary weight 40/);
+    expect(followed.stdout).toMatch(/event Normal Advanced: Advance podinfo canary weight 80/);
     expect(followed.stdout.trimEnd().split('\n').pop()).toBe(`The run has ended: revision ${c.status?.lastPromotedSpec} is promoted.`);
   });
 

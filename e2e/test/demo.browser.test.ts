@@ -52,7 +52,11 @@ describe('make demo with the dashboard', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (demo && demo.child.exitCode === null) demo.child.kill('SIGTERM');
+    // SIGTERM makes the demo stop its control plane, simulator, Prometheus, operator and dashboard before it exits.
+    if (demo && demo.child.exitCode === null) {
+      demo.child.kill('SIGTERM');
+      await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 30_000))]);
+    }
   });
 
   it("kubectl tollgate dashboard opens on the demo's Canary and shows both releases live while the demo runs", async () => {

@@ -5,11 +5,11 @@ import { fuzzConfig, replayHint } from '../src/fuzz/config.js';
 import { generateCases, type FuzzCase, type Outcome } from '../src/fuzz/generator.js';
 import { DuplicateKey, firstDifference, objectOf, plain, RawNumber, serialize } from '../src/fuzz/json.js';
 import { mix, Rng } from '../src/fuzz/random.js';
-import { int64Of, loadCanarySpecSchema, predict, type SchemaNode } from '../src/fuzz/schema.js';
+import { int64Of, loadCanarySpecSchema, predict, type OracleOptions, type SchemaNode } from '../src/fuzz/schema.js';
 import { checkCreate, checkReport, namesPath, unhelpful } from '../src/fuzz/verdict.js';
 
 const schema: SchemaNode = loadCanarySpecSchema();
-const oracle = { emptyStringIsNull: true };
+const oracle: OracleOptions = { emptyStringIsNull: true };
 const gen = (seed: number, count: number, namespaces = ['fa', 'fb']): FuzzCase[] =>
   generateCases({ seed, count, namespaces, schema, oracle });
 const base = (): Record<string, unknown> => ({ targetRef: { kind: 'Deployment', name: 'x' }, service: { port: 80 } });
@@ -67,6 +67,20 @@ describe('JSON as the fuzzer writes it', () => {
 });
 
 describe('the schema oracle (what the API server will say)', () => {
+  it('checks an integer literal of a number field against the bounds truncated to integers, as the API server does', () => {
+    // Seen on 1.36: `confidence: 0` (minimum 0.5, maximum 0.9999) is accepted; `confidence: 1` and `0.3` are not.
+    const judged = (confidence: unknown): Record<string, unknown> => ({
+      ...base(),
+      analysis: { judge: { metrics: [{ name: 'latency', query: 'q', confidence }] } },
+    });
+    const at = 'spec.analysis.judge.metrics.confidence';
+    expect(paths(judged(0))).toEqual([]);
+    expect(paths(judged(1))).toEqual([at]);
+    expect(paths(judged(0.3))).toEqual([at]);
+    expect(paths(judged(new RawNumber('0.0')))).toEqual([at]);
+    expect(paths(judged(0.95))).toEqual([]);
+  });
+
   it('finds each bad field at the path the server prints, list indices left out', () => {
     expect(paths(base())).toEqual([]);
     expect(paths({ ...base(), analysis: { maxWeight: 150, interval: '500ms' } }).sort()).toEqual([
@@ -75,7 +89,8 @@ describe('the schema oracle (what the API server will say)', () => {
     ]);
     expect(paths({ ...base(), analysis: { metrics: [{ interval: '1m' }] } })).toEqual(['spec.analysis.metrics.name']);
     expect(paths({ ...base(), provider: 'Istio' })).toEqual(['spec.provider']);
-    expect(paths({ targetRef: { kind: 'Deployment', name: 'x' } })).toEqual(['spec.service']);
+    expect(paths({ service: { port: 80 } })).toEqual(['spec.targetRef']);
+    expect(paths({ targetRef: { kind: 'Deployment', name: 'x' } }, { ...oracle, cel: true })).toEqual(['spec']);
     expect(paths(undefined)).toEqual(['spec']);
     expect(paths([])).toEqual(['spec']);
   });

@@ -79,9 +79,9 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
   };
 
   const kubectlWait = (condition: string, timeout: string): Promise<{ code: number; stdout: string; stderr: string; at: number }> =>
-    runTool('kubectl', ['wait', `--for=condition=${condition}`, 'canary/podinfo', '-n', ns, `--timeout=${timeout}`], { kubeconfig }).then(
-      (r) => ({ ...r, at: Date.now() }),
-    );
+    runTool('kubectl', ['wait', `--for=condition=${condition}`, 'canaries.tollgate.dev/podinfo', '-n', ns, `--timeout=${timeout}`], {
+      kubeconfig,
+    }).then((r) => ({ ...r, at: Date.now() }));
 
   type Event = KubeObject & { reason: string; message: string; count?: number; involvedObject: { kind: string } };
   const canaryEventList = async (): Promise<Event[]> =>
@@ -224,7 +224,7 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     expect(reapplied.every((r) => (r.replicas ?? 0) > 0)).toBe(true);
 
     // An imperative control set with kubectl survives the next re-apply: it is an annotation the manifest does not hold.
-    await tool('kubectl', ['annotate', 'canary/podinfo', '-n', ns, 'tollgate.dev/paused=true'], { kubeconfig });
+    await tool('kubectl', ['annotate', 'canaries.tollgate.dev/podinfo', '-n', ns, 'tollgate.dev/paused=true'], { kubeconfig });
     await fluxApply(userDeployment(revision), userCanary());
     const heldAt = timeline.routeWeights[timeline.routeWeights.length - 1];
     await new Promise((r) => setTimeout(r, 7000));
@@ -232,7 +232,7 @@ describe('GitOps: releases applied and waited for as Flux does', () => {
     expect(paused.metadata.annotations?.['tollgate.dev/paused']).toBe('true');
     expect(timeline.routeWeights[timeline.routeWeights.length - 1]).toBe(heldAt);
     expect(paused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain('paused');
-    await tool('kubectl', ['annotate', 'canary/podinfo', '-n', ns, 'tollgate.dev/paused-'], { kubeconfig });
+    await tool('kubectl', ['annotate', 'canaries.tollgate.dev/podinfo', '-n', ns, 'tollgate.dev/paused-'], { kubeconfig });
     await timeline.waitForPhase('Succeeded', 120_000, from);
     await new Promise((r) => setTimeout(r, 500));
     expect(timeline.routeWeights).toEqual(STEPS);

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Canary } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
-import { installCrds } from '../src/cluster/crds.js';
+import { installCrds, uninstallCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { canaryFor, createNamespace, metricTemplates, sampleDeployment } from '../src/harness/fixtures.js';
-import { routeReader } from '../src/harness/route-readers.js';
+import { routeReader, type RouteReader } from '../src/harness/route-readers.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
@@ -30,6 +30,10 @@ export interface ScenarioOptions {
   spec?: Parameters<typeof canaryFor>[4];
   /** Upstream CRD files the provider needs, installed (or swapped in) before the Canary. */
   crds?: string[];
+  /** Upstream CRD files whose CRDs must not be installed: deleted (with their objects) before the Canary. */
+  withoutCrds?: string[];
+  /** Which routing object the timeline reads the weights from, when not the provider's usual one (routeReader). */
+  reader?: RouteReader;
   /** Create the MetricTemplates that TEMPLATE_METRICS refer to. */
   templates?: boolean;
   /** Objects (Secrets, ...) to create in the namespace before the Canary. */
@@ -49,6 +53,7 @@ export interface ScenarioOptions {
 export async function scenario(o: ScenarioOptions): Promise<Scenario> {
   const env = envInfo();
   const kube = await client();
+  if (o.withoutCrds?.length) await uninstallCrds(kube, o.withoutCrds);
   if (o.crds?.length) await installCrds(kube, o.crds);
   const ns = o.ns ?? uniqueNs(o.prefix);
   const provider = o.provider ?? 'istio';
@@ -66,7 +71,8 @@ export async function scenario(o: ScenarioOptions): Promise<Scenario> {
     ...(o.kind === 'DaemonSet' ? { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } } : {}),
   };
   await kube.create(Resources.canaries, canaryFor(provider, ns, 'podinfo', o.analysis, spec));
-  const timeline = new Timeline(kube, ns, 'podinfo', routeReader(provider, Boolean(o.spec?.service?.gatewayRefs?.length)));
+  const reader = o.reader ?? routeReader(provider, Boolean(o.spec?.service?.gatewayRefs?.length));
+  const timeline = new Timeline(kube, ns, 'podinfo', reader);
   await timeline.start();
   const logDir = path.join(RUN_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
@@ -137,9 +143,13 @@ export async function getCanary(kube: KubeClient, ns: string, name = 'podinfo'):
 }
 
 /** Events recorded about a Canary, oldest first. */
-export async function canaryEvents(kube: KubeClient, ns: string): Promise<{ reason: string; message: string; type: string }[]> {
+export async function canaryEvents(
+  kube: KubeClient,
+  ns: string,
+): Promise<{ reason: string; message: string; type: string; count?: number }[]> {
   const list = await kube.list<{
     metadata: { name?: string };
+    count?: number;
     reason: string;
     message: string;
     type: string;

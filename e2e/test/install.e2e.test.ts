@@ -143,6 +143,9 @@ describe('the Helm chart, rendered', () => {
       AMBIENT_CREDENTIALS_NAMESPACES: '',
       KUBE_API_QPS: '100',
       KUBE_API_BURST: '250',
+      FLAGGER_COMPAT_METRICS: 'false',
+      MAX_CONCURRENT_RELEASES: '0',
+      MAX_CONCURRENT_RELEASES_PER_NAMESPACE: '0',
     });
     expect(envOf(op).LEADER_ELECT).toBeUndefined();
     expect((op.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');
@@ -166,11 +169,22 @@ describe('the Helm chart, rendered', () => {
     expect(verbsOf('apps', 'deployments')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('apps', 'daemonsets')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('', 'configmaps')).toEqual(['create', 'get', 'list', 'update', 'watch']);
-    expect(verbsOf('', 'pods')).toEqual([]);
+    expect(verbsOf('apps', 'statefulsets')).toEqual(['list', 'patch', 'update', 'watch']);
+    expect(verbsOf('apps', 'controllerrevisions')).toEqual(['get']);
+    expect(verbsOf('', 'pods')).toEqual(['delete', 'list', 'watch']);
     expect(verbsOf('networking.istio.io', 'virtualservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
-    expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('networking.k8s.io', 'ingresses')).toEqual(['create', 'delete', 'list', 'patch', 'update', 'watch']);
     expect(verbsOf('projectcontour.io', 'httpproxies')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
     expect(verbsOf('traefik.io', 'traefikservices')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('gloo.solo.io', 'upstreams')).toEqual(['create', 'delete', 'get', 'list', 'update', 'watch']);
+    expect(verbsOf('gateway.solo.io', 'routetables')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('apisix.apache.org', 'apisixroutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('kuma.io', 'trafficroutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('getambassador.io', 'mappings')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('kuma.io', 'meshhttproutes')).toEqual(['create', 'delete', 'list', 'update', 'watch']);
+    expect(verbsOf('serving.knative.dev', 'services')).toEqual(['list', 'update', 'watch']);
+    expect(verbsOf('serving.knative.dev', 'revisions')).toEqual(['list', 'watch']);
+    expect(verbsOf('keda.sh', 'scaledobjects')).toEqual(['create', 'list', 'patch', 'update', 'watch']);
     // Security finding 7: no Secret list, watch or write cluster-wide; get only (credentials that Canaries name).
     expect(rules(role).filter((r) => r.resources.includes('secrets'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
@@ -180,7 +194,9 @@ describe('the Helm chart, rendered', () => {
     expect(objs.filter((o) => o.metadata.name === 'tollgate-operator-secrets' && o.kind !== 'ClusterRole')).toEqual([]);
     const untrackedObjs = await template('--set', 'operator.configTracking=false');
     const untracked = must(untrackedObjs, 'ClusterRole', 'tollgate-operator');
+    // Without config tracking ConfigMaps are only read: an OpenSLO document named by analysis.slo.
     expect(rules(untracked).filter((r) => r.resources.includes('secrets') || r.resources.includes('configmaps'))).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
     ]);
     expect(find(untrackedObjs, 'ClusterRole', 'tollgate-operator-secrets')).toBeUndefined();
@@ -276,6 +292,12 @@ describe('the Helm chart, rendered', () => {
     const groups = rules(must(meshes, 'ClusterRole', 'tollgate-operator')).flatMap((r) => r.apiGroups);
     expect(groups).toContain('networking.istio.io');
     expect(groups).not.toContain('appmesh.k8s.aws');
+    expect(groups).not.toContain('networking.k8s.io');
+    // alb patches the user's Ingress and creates none.
+    const alb = await template('--set', 'operator.rbac.meshes={alb}');
+    expect(rules(must(alb, 'ClusterRole', 'tollgate-operator')).filter((r) => r.resources.includes('ingresses'))).toEqual([
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch', 'patch'] },
+    ]);
   });
 
   it('with replicas 2, switches leader election on, with the Lease rights the shard rounds use', async () => {
@@ -610,7 +632,9 @@ describe('helm install on the local control plane', () => {
       expect(await can('list', 'secrets', 'default')).toBe(false);
       expect(await can('list', 'secrets', '')).toBe(false);
       expect(await can('create', 'secrets', 'default')).toBe(false);
-      expect(await can('list', 'pods', ns)).toBe(false);
+      expect(await can('list', 'pods', ns)).toBe(true);
+      expect(await can('get', 'pods', ns)).toBe(false);
+      expect(await can('list', 'pods', 'default')).toBe(false);
       expect(await can('get', 'secrets', RELEASE_NS)).toBe(false);
       expect(await can('list', 'configmaps', 'default')).toBe(false);
     } finally {

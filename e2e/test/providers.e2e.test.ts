@@ -1,12 +1,18 @@
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { ingressFor, setEnv, TEMPLATE_METRICS } from '../src/harness/fixtures.js';
 import {
+  APISIX_CRDS,
   APPMESH_CRDS,
   CONTOUR_CRDS,
+  EMISSARY_CRDS,
   GATEWAY_API_CRDS,
+  GLOO_CRDS,
+  KUMA_CRDS,
+  KUMA_MESH_HTTP_ROUTE_CRDS,
   LINKERD_CRDS,
   OSM_CRDS,
   SMI_LINKERD_CRDS,
@@ -14,6 +20,7 @@ import {
   TRAEFIK_CRDS,
 } from '../src/harness/paths.js';
 import { waitFor } from '../src/cluster/processes.js';
+import { KUMA_MESH_HTTP_ROUTE_READER, type RouteReader } from '../src/harness/route-readers.js';
 import { itOnMainPass } from './env.js';
 import { promQuery, recentRequests, scenario, type Scenario } from './helpers.js';
 
@@ -21,12 +28,20 @@ interface ProviderCase {
   title: string;
   provider: string;
   crds: string[];
-  /** Objects (resource, name) the router must have written, read back from the API server. */
+  /** CRDs (files) the API server must not serve for this case: deleted before it. */
+  withoutCrds?: string[];
+  /** The routing object the weights are read from, when not the provider's usual one. */
+  reader?: RouteReader;
+  /** Objects (resource, name) the router must have written, read back from the API server; `NS` is the namespace. */
   objects: [ResourceType, string][];
   spec?: Partial<CanarySpec>;
   templates?: boolean;
   /** Objects the user has before the Canary (the Ingress an ingressRef names). */
   before?: (ns: string, kube: KubeClient) => Promise<void>;
+  /** The objects are the user's, edited in place (alb): owned by no Canary. Otherwise the Canary owns them. */
+  usersOwn?: boolean;
+  /** What else the written objects must show. */
+  expectWritten?: (obj: KubeObject & { spec?: Record<string, unknown> }) => void;
 }
 
 /** A provider cloning the user's Ingress (spec.ingressRef): the Ingress exists before the Canary, the clone is <ingress>-canary. */
@@ -40,6 +55,21 @@ const ingressCloneCase = (title: string, provider: string): ProviderCase => ({
   },
   objects: [[Resources.ingresses, 'podinfo-canary']],
 });
+
+/** The user's Emissary Mapping: every host's / to the apex Service (it selects the primary pods). */
+const USER_MAPPING = { hostname: '*', prefix: '/', service: 'podinfo:9898', timeout_ms: 5000 };
+
+/** The user's Ingress for ALB: its path sends the apex Service to port use-annotation, the controller's action convention. */
+const albIngress = (ns: string): KubeObject & { spec: Record<string, unknown> } => {
+  const ingress = ingressFor(ns, 'podinfo', 'podinfo', 9898);
+  const rule = (ingress.spec.rules as { http: { paths: { backend: unknown }[] } }[])[0]!;
+  rule.http.paths[0]!.backend = { service: { name: 'podinfo', port: { name: 'use-annotation' } } };
+  return {
+    ...ingress,
+    metadata: { ...ingress.metadata, annotations: { 'alb.ingress.kubernetes.io/scheme': 'internal' } },
+    spec: { ...ingress.spec, ingressClassName: 'alb' },
+  };
+};
 
 const CASES: ProviderCase[] = [
   {
@@ -103,6 +133,115 @@ const CASES: ProviderCase[] = [
   ingressCloneCase('Skipper Ingress canary clone', 'skipper'),
   { title: 'Contour HTTPProxy', provider: 'contour', crds: [CONTOUR_CRDS], objects: [[Resources.httpProxies, 'podinfo']] },
   { title: 'Traefik TraefikService', provider: 'traefik', crds: [TRAEFIK_CRDS], objects: [[Resources.traefikServices, 'podinfo']] },
+  {
+    title: "APISIX clone of the user's ApisixRoute",
+    provider: 'apisix',
+    crds: [APISIX_CRDS],
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.apisixRoutes, {
+        apiVersion: 'apisix.apache.org/v2',
+        kind: 'ApisixRoute',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: {
+          ingressClassName: 'apisix',
+          http: [
+            {
+              name: 'method',
+              match: { hosts: ['app.example.com'], paths: ['/*'] },
+              backends: [{ serviceName: 'podinfo', servicePort: 9898 }],
+            },
+          ],
+        },
+      } as KubeObject);
+    },
+    objects: [[Resources.apisixRoutes, 'podinfo-podinfo-canary']],
+  },
+  {
+    title: "Emissary-ingress <mapping>-canary clone of the user's Mapping",
+    provider: 'emissary',
+    crds: [EMISSARY_CRDS],
+    templates: true,
+    before: async (ns, kube) => {
+      const mapping = {
+        apiVersion: 'getambassador.io/v3alpha1',
+        kind: 'Mapping',
+        metadata: { name: 'podinfo', namespace: ns },
+        spec: USER_MAPPING,
+      };
+      await kube.create(Resources.emissaryMappings, mapping as KubeObject);
+    },
+    // At weight 0 there is no clone: the user's Mapping, which the router never changes, serves the route alone.
+    objects: [[Resources.emissaryMappings, 'podinfo']],
+    usersOwn: true,
+    expectWritten: (o) => expect(o.spec).toEqual(USER_MAPPING),
+  },
+  {
+    title: 'Kuma TrafficRoute (cluster-scoped), on an API server without the MeshHTTPRoute CRD',
+    provider: 'kuma',
+    crds: [KUMA_CRDS],
+    withoutCrds: [KUMA_MESH_HTTP_ROUTE_CRDS],
+    objects: [[Resources.kumaTrafficRoutes, 'podinfo.NS']],
+    expectWritten: (o) => expect(o.kind).toBe('TrafficRoute'),
+  },
+  {
+    title: 'Kuma MeshHTTPRoute (where the API server serves it)',
+    provider: 'kuma',
+    crds: [KUMA_CRDS, KUMA_MESH_HTTP_ROUTE_CRDS],
+    reader: KUMA_MESH_HTTP_ROUTE_READER,
+    objects: [[Resources.kumaMeshHttpRoutes, 'podinfo']],
+    expectWritten: (o) => {
+      expect(o.metadata.labels?.['kuma.io/mesh']).toBe('default');
+      expect(o.spec?.targetRef).toEqual({ kind: 'Mesh' });
+      expect((o.spec?.to as { targetRef: unknown }[])[0]!.targetRef).toEqual({ kind: 'MeshService', name: 'podinfo' });
+    },
+  },
+  {
+    title: 'Gloo Edge RouteTable and Upstreams',
+    provider: 'gloo',
+    crds: GLOO_CRDS,
+    objects: [
+      [Resources.glooUpstreams, 'NS-podinfo-primaryupstream-9898'],
+      [Resources.glooUpstreams, 'NS-podinfo-canaryupstream-9898'],
+      [Resources.glooRouteTables, 'podinfo'],
+    ],
+  },
+  {
+    title: "ALB forward action on the user's Ingress",
+    provider: 'alb',
+    crds: [],
+    templates: true,
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+    before: async (ns, kube) => {
+      await kube.create(Resources.ingresses, albIngress(ns));
+    },
+    objects: [[Resources.ingresses, 'podinfo']],
+    usersOwn: true,
+    expectWritten: (o) => {
+      expect(o.metadata.annotations?.['alb.ingress.kubernetes.io/scheme']).toBe('internal');
+      expect(o.spec?.ingressClassName).toBe('alb');
+    },
+  },
+  {
+    title: 'Istio on a TCP port (tcp routes)',
+    provider: 'istio',
+    crds: [],
+    templates: true,
+    spec: { service: { port: 9898, portName: 'tcp' } },
+    objects: [[Resources.virtualServices, 'podinfo']],
+    expectWritten: (o) => {
+      expect(o.spec?.http).toBeUndefined();
+      expect(o.spec?.tcp).toEqual([
+        {
+          match: [{ port: 9898 }],
+          route: [
+            { destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 },
+            { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 0 },
+          ],
+        },
+      ]);
+    },
+  },
 ];
 
 const created = (o: KubeObject): number => Date.parse(o.metadata.creationTimestamp!);
@@ -115,6 +254,8 @@ describe.each(CASES)('$title', (c) => {
       prefix: c.provider.replace(/[^a-z0-9]/g, '-'),
       provider: c.provider,
       crds: c.crds,
+      withoutCrds: c.withoutCrds,
+      reader: c.reader,
       spec: c.spec,
       templates: c.templates,
       before: c.before,
@@ -128,8 +269,18 @@ describe.each(CASES)('$title', (c) => {
 
   it('writes objects the real schema accepts, all traffic on the primary', async () => {
     for (const [resource, name] of c.objects) {
-      const obj = await s.client.get<KubeObject>(resource, s.ns, name);
-      expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      const named = name.replace(/^NS-/, `${s.ns}-`).replace(/\.NS$/, `.${s.ns}`);
+      const obj = await s.client.get<KubeObject & { spec?: Record<string, unknown> }>(
+        resource,
+        resource.namespaced ? s.ns : undefined,
+        named,
+      );
+      // The user's own object (alb) keeps its owners; a cluster-scoped object cannot be owned by the namespaced
+      // Canary: the owner annotation names it.
+      if (c.usersOwn) expect(obj.metadata.ownerReferences).toBeUndefined();
+      else if (resource.namespaced) expect(obj.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+      else expect(obj.metadata.annotations?.[ANNOTATIONS.owner]).toMatch(new RegExp(`^${s.ns}/podinfo/`));
+      c.expectWritten?.(obj);
     }
     expect(s.timeline.routeWeights).toEqual([0]);
     if (c.provider.startsWith('appmesh')) {

@@ -4,7 +4,9 @@ import type { Deployment } from '@tollgate/operator/api/k8s';
 import type { Canary, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { Resources } from '@tollgate/operator/kube/resources';
+import { waitFor } from '../src/cluster/processes.js';
 import { setEnv } from '../src/harness/fixtures.js';
+import { KEDA_CRDS } from '../src/harness/paths.js';
 import { envInfo } from './env.js';
 import { scenario, type Scenario } from './helpers.js';
 
@@ -94,6 +96,88 @@ describe('targets and what they carry', () => {
     const from = s.timeline.phases.length;
     await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v2' });
     await s.timeline.waitForPhase('Succeeded', 60_000, from);
+  });
+
+  it("the user's KEDA ScaledObject gets a -primary copy with the primary's queries, kept in step, gone on revert; the user's is paused between runs", async () => {
+    // No KEDA controller runs: the objects are only checked against KEDA's real CRD.
+    type So = KubeObject & {
+      spec: {
+        scaleTargetRef: Json;
+        minReplicaCount?: number;
+        maxReplicaCount?: number;
+        triggers: { type: string; name?: string; metadata: Json }[];
+      };
+    };
+    const so = (ns: string, query: string): So => ({
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'podinfo-so', namespace: ns },
+      spec: {
+        scaleTargetRef: { name: 'podinfo' },
+        minReplicaCount: 1,
+        maxReplicaCount: 3,
+        triggers: [
+          { type: 'prometheus', name: 'requests', metadata: { serverAddress: 'http://prom:9090', query, threshold: '5' } },
+          { type: 'prometheus', name: 'given', metadata: { serverAddress: 'http://prom:9090', query: 'sum(up)', threshold: '5' } },
+        ],
+      },
+    });
+    s = await scenario({
+      prefix: 'keda',
+      crds: [KEDA_CRDS],
+      before: async (ns, kube) => {
+        await kube.create(Resources.scaledObjects, so(ns, 'sum(rate(http_requests_total{app="podinfo"}[30s]))'));
+      },
+      spec: {
+        revertOnDeletion: true,
+        autoscalerRef: {
+          apiVersion: 'keda.sh/v1alpha1',
+          kind: 'ScaledObject',
+          name: 'podinfo-so',
+          primaryScalerQueries: { given: 'sum(rate(http_requests_total{app="podinfo-primary"}[1m]))' },
+          primaryScalerReplicas: { minReplicas: 2, maxReplicas: 5 },
+        },
+      },
+      analysis: { interval: '2s', stepWeight: 50, maxWeight: 50 },
+    });
+    const kube = s.client;
+    const ns = s.ns;
+    const primary = await kube.get<So>(Resources.scaledObjects, ns, 'podinfo-so-primary');
+    expect(primary.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+    expect(primary.spec).toMatchObject({ scaleTargetRef: { name: 'podinfo-primary' }, minReplicaCount: 2, maxReplicaCount: 5 });
+    expect(primary.spec.triggers.map((t) => t.metadata.query)).toEqual([
+      'sum(rate(http_requests_total{app="podinfo-primary"}[30s]))',
+      'sum(rate(http_requests_total{app="podinfo-primary"}[1m]))',
+    ]);
+    const user = await kube.get<So>(Resources.scaledObjects, ns, 'podinfo-so');
+    expect(user.metadata.annotations?.['autoscaling.keda.sh/paused-replicas']).toBe('0');
+
+    await kube.replace(Resources.scaledObjects, {
+      ...user,
+      spec: {
+        ...user.spec,
+        triggers: [{ ...user.spec.triggers[0]!, metadata: { ...user.spec.triggers[0]!.metadata, query: 'sum(x{app="podinfo-canary"})' } }],
+      },
+    });
+    await waitFor(
+      'the -primary ScaledObject in step with the changed one',
+      async () => {
+        const p = await kube.get<So>(Resources.scaledObjects, ns, 'podinfo-so-primary');
+        return p.spec.triggers.length === 1 && p.spec.triggers[0]!.metadata.query === 'sum(x{app="podinfo-primary"})';
+      },
+      30_000,
+    );
+
+    await kube.delete(Resources.canaries, ns, 'podinfo');
+    await waitFor(
+      'the -primary ScaledObject gone and the pause lifted',
+      async () => {
+        const p = await kube.get<So>(Resources.scaledObjects, ns, 'podinfo-so-primary').catch(() => undefined);
+        const u = await kube.get<So>(Resources.scaledObjects, ns, 'podinfo-so');
+        return p === undefined && u.metadata.annotations?.['autoscaling.keda.sh/paused-replicas'] === undefined;
+      },
+      60_000,
+    );
   });
 
   it('a DaemonSet is released on Istio: scaled to zero by a node selector, analysed step by step, promoted', async () => {

@@ -55,10 +55,11 @@ describe('invalid Canaries', () => {
     expect(err.message).toMatch(/provider/);
   });
 
-  it('a provider Flagger knows but Tollgate does not drive yet is reported in a condition and an Event, and nothing is touched', async () => {
+  it('a target kind Flagger knows but Tollgate does not drive yet is reported in a condition and an Event, and nothing is touched', async () => {
     await kube.create(Resources.deployments, sampleDeployment(ns, 'web'));
     const c = istioCanary(ns, 'web');
-    (c.spec as { provider: string }).provider = 'gloo';
+    // Flagger releases a core Service (its ServiceController); Tollgate does not yet.
+    c.spec.targetRef = { apiVersion: 'v1', kind: 'Service', name: 'web' };
     await kube.create(Resources.canaries, c);
     const timeline = new Timeline(kube, ns, 'web');
     await timeline.start();
@@ -74,7 +75,7 @@ describe('invalid Canaries', () => {
       while (!timeline.canary?.status?.conditions && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const stalled = timeline.canary?.status?.conditions?.find((x) => x.type === 'Stalled');
       expect(stalled).toMatchObject({ status: 'True', reason: 'Unsupported' });
-      expect(stalled?.message).toContain('provider gloo is not supported yet');
+      expect(stalled?.message).toContain('targetRef.kind Service is not supported yet');
       expect(timeline.canary?.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('False');
       await new Promise((r) => setTimeout(r, 500));
       expect((await canaryEvents(kube, ns)).some((e) => e.reason === 'Unsupported' && e.type === 'Warning')).toBe(true);

@@ -76,6 +76,9 @@ const schema = z
     ambientCredentialsNamespaces: z.string().transform(list),
     kubeApiQps: z.coerce.number().positive('must be more than 0').max(100_000),
     kubeApiBurst: z.coerce.number().int().min(1).max(100_000),
+    flaggerCompatMetrics: trueFalse,
+    maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
+    maxConcurrentReleasesPerNamespace: z.coerce.number().int().min(0).max(100_000),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'must be shorter than --lease-duration', path: ['renewDeadlineMs'] })
   .refine((c) => c.retryPeriodMs < c.renewDeadlineMs, { message: 'must be shorter than --renew-deadline', path: ['retryPeriodMs'] });
@@ -112,6 +115,13 @@ const SETTINGS = {
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
   kubeApiQps: { flag: 'kube-api-qps', env: 'KUBE_API_QPS', default: '100' },
   kubeApiBurst: { flag: 'kube-api-burst', env: 'KUBE_API_BURST', default: '250' },
+  flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
+  maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },
+  maxConcurrentReleasesPerNamespace: {
+    flag: 'max-concurrent-releases-per-namespace',
+    env: 'MAX_CONCURRENT_RELEASES_PER_NAMESPACE',
+    default: '0',
+  },
 } as const;
 
 export class ConfigError extends Error {

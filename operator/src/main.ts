@@ -11,6 +11,7 @@ import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
 import { TokenBucket } from './kube/rate-limit.js';
 import { Resources, resourceKey } from './kube/resources.js';
+import { PODS_INFORMER } from './kube/pods.js';
 import { secretScope, secretsInformer } from './targets/secret-scope.js';
 import { startHttpServer } from './server/http.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
@@ -19,8 +20,8 @@ import { createLogger, type Logger } from './util/log.js';
 const VERSION = '0.1.0';
 
 async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<void>> {
-  const metrics = new OperatorMetrics();
-  metrics.info.set({ version: VERSION, mesh_provider: cfg.meshProvider }, 1);
+  const metrics = new OperatorMetrics({ flaggerCompat: cfg.flaggerCompatMetrics });
+  metrics.setInfo(VERSION, cfg.meshProvider);
   const client = await clientFromKubeConfig({
     kubeconfig: cfg.kubeconfig,
     userAgent: `tollgate/${VERSION}`,
@@ -42,7 +43,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     logger: log,
     namespaces: cfg.namespaces,
     resyncMs: cfg.resyncMs,
-    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets) },
+    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets), [resourceKey(Resources.pods)]: PODS_INFORMER },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
       controller?.onObject(resource, obj, own);

@@ -2,6 +2,8 @@ import { AlertDispatcher } from './alerts/index.js';
 import type { AlertProvider, Canary, MetricTemplate } from './api/types.js';
 import type { OperatorConfig } from './config.js';
 import { ownerRefOf, type ControllerDeps } from './controller/deps.js';
+import { ReleaseQueue } from './controller/release-queue.js';
+import { queueEnabled } from './core/queue.js';
 import type { KubeClient } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
 import type { InformerRegistry } from './kube/informer-registry.js';
@@ -9,6 +11,7 @@ import type { Informer } from './kube/informer.js';
 import { Resources } from './kube/resources.js';
 import { SecretReader } from './kube/secrets.js';
 import { MetricAnalyzer } from './metrics/analyzer.js';
+import { sloReader } from './slo/reader.js';
 import { createRouter } from './meshes/registry.js';
 import type { Router, RouterDeps } from './meshes/router.js';
 import { ServiceRouter } from './meshes/services.js';
@@ -68,6 +71,8 @@ export function composeDeps(
       informers,
       deployments: informers.informer(Resources.deployments),
       daemonSets: informers.informer(Resources.daemonSets),
+      statefulSets: informers.informer(Resources.statefulSets),
+      pods: informers.informer(Resources.pods),
       selectorLabels: cfg.selectorLabels,
       ownerRef: ownerRefOf,
       fieldManager: FIELD_MANAGER,
@@ -82,6 +87,7 @@ export function composeDeps(
       crossNamespaceRefs,
       http,
       ambientNamespaces: cfg.ambientCredentialsNamespaces,
+      slos: sloReader(informers, client),
     }),
     secrets,
     alerts: new AlertDispatcher({
@@ -98,6 +104,8 @@ export function composeDeps(
     now: () => Date.now(),
     reconcileDeadlineMs: cfg.reconcileDeadlineMs,
   };
+  const caps = { global: cfg.maxConcurrentReleases, perNamespace: cfg.maxConcurrentReleasesPerNamespace };
+  if (queueEnabled(caps)) deps.releaseQueue = new ReleaseQueue(caps, canaries, (n) => metrics.releaseQueueLength.set(n));
   const waitFor = (): Promise<unknown> =>
     Promise.all([
       canaries.start(),
@@ -105,7 +113,9 @@ export function composeDeps(
       alertProviders.start(),
       informers.lister(Resources.deployments),
       informers.lister(Resources.daemonSets),
+      informers.lister(Resources.statefulSets),
       informers.lister(Resources.services),
+      informers.lister(Resources.pods),
     ]);
   return { deps, canaries, waitFor };
 }

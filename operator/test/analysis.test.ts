@@ -32,6 +32,7 @@ describe('resolveAnalysis defaults', () => {
           stepWeight: 15,
           stepWeightPromotion: 25,
           mirror: true,
+          sessionAffinity: { cookieName: 'canary' },
           primaryReadyThreshold: 80,
           canaryReadyThreshold: 50,
         },
@@ -50,8 +51,10 @@ describe('resolveAnalysis defaults', () => {
       iterations: 0,
       strategy: 'canary',
       split: true,
+      replicaRatio: false,
       match: [],
       mirror: true,
+      sessionAffinity: true,
       primaryReadyThreshold: 80,
       canaryReadyThreshold: 50,
       progressDeadlineMs: 120_000,
@@ -105,9 +108,11 @@ describe('resolveAnalysis weights', () => {
 describe('resolveAnalysis strategy per provider', () => {
   it.each<[string, CanaryAnalysis, string, Partial<ResolvedAnalysis>]>([
     ['a weighted canary on istio', { stepWeight: 10 }, 'istio', { strategy: 'canary', iterations: 0 }],
-    ['a weighted canary on kubernetes', { stepWeight: 10 }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
-    ['a stepWeights canary on kubernetes', { stepWeights: [10, 50] }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
-    ['an analysis without steps on kubernetes', {}, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
+    ['a weighted canary on kubernetes', { stepWeight: 10 }, 'kubernetes', { strategy: 'canary', iterations: 0, replicaRatio: true }],
+    ['a stepWeights canary on kubernetes', { stepWeights: [10, 50] }, 'kubernetes', { strategy: 'canary', replicaRatio: true }],
+    ['a steps canary on kubernetes', { steps: [{ weight: 30 }] }, 'kubernetes', { strategy: 'canary', replicaRatio: true }],
+    ['a weighted canary on istio', { stepWeight: 10 }, 'istio', { replicaRatio: false }],
+    ['an analysis without steps on kubernetes', {}, 'kubernetes', { strategy: 'blue-green', iterations: 10, replicaRatio: false }],
     ['iterations 0 on kubernetes', { iterations: 0 }, 'kubernetes', { strategy: 'blue-green', iterations: 10 }],
     ['blue-green with 3 iterations on kubernetes', { iterations: 3 }, 'kubernetes', { strategy: 'blue-green', iterations: 3 }],
     ['blue-green with 4 iterations on istio', { iterations: 4 }, 'istio', { strategy: 'blue-green', iterations: 4 }],
@@ -116,6 +121,13 @@ describe('resolveAnalysis strategy per provider', () => {
     ['match without iterations on istio', { stepWeight: 10, match }, 'istio', { strategy: 'canary', iterations: 0 }],
   ])('given %s, then it resolves to %p', (_title, analysis, provider, expected) => {
     expect(resolveAnalysis(spec(analysis), provider)).toMatchObject(expected);
+  });
+});
+
+describe('resolveAnalysis of a DaemonSet on kubernetes', () => {
+  it('given a weighted canary, then it runs as blue/green: a DaemonSet has no replicas to share', () => {
+    const ds = { ...spec({ stepWeight: 10 }), targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } };
+    expect(resolveAnalysis(ds, 'kubernetes')).toMatchObject({ strategy: 'blue-green', iterations: 10, replicaRatio: false });
   });
 });
 
@@ -152,5 +164,13 @@ describe('analysisOf and the deprecated canaryAnalysis alias', () => {
 describe('resolveAnalysis with maxWeight 0', () => {
   it('given maxWeight 0, then it is read as unset (100), as in Flagger, so nothing is promoted at 0% traffic', () => {
     expect(resolveAnalysis(spec({ stepWeight: 10, maxWeight: 0 }), 'istio').maxWeight).toBe(100);
+  });
+});
+
+describe('resolveAnalysis for a target that splits traffic by its pods (in place)', () => {
+  it('keeps a weighted canary on kubernetes weighted, where a primary copy runs blue/green', () => {
+    const s = { targetRef: { kind: 'StatefulSet', name: 'db' }, service: { port: 80 }, analysis: { stepWeight: 25 } } as CanarySpec;
+    expect(resolveAnalysis(s, 'kubernetes')).toMatchObject({ strategy: 'blue-green', split: false, iterations: 10 });
+    expect(resolveAnalysis(s, 'kubernetes', true)).toMatchObject({ strategy: 'canary', split: true, iterations: 0, stepWeight: 25 });
   });
 });

@@ -92,3 +92,35 @@ describe('MetricAnalyzer: built-in metrics', () => {
     expect(sent()).toEqual(['up{namespace="test"}']);
   });
 });
+
+describe('MetricAnalyzer: dry-run metrics', () => {
+  it('given a dry-run metric out of range and one without a query, then both are measured, failed and marked dryRun', async () => {
+    const c = canary({ name: 'request-success-rate', thresholdRange: { min: 99.9 }, dryRun: true });
+    c.spec.analysis!.metrics!.push({ name: 'custom', dryRun: true }, { name: 'request-duration', thresholdRange: { max: 1000 } });
+    const [rate, custom, duration] = await analyzer().check(c, 'istio', signal());
+    expect(rate).toMatchObject({ name: 'request-success-rate', ok: false, value: 99.5, reason: 'BelowMin', dryRun: true });
+    expect(custom).toMatchObject({ name: 'custom', ok: false, reason: 'NoQuery', dryRun: true });
+    expect(duration).toMatchObject({ name: 'request-duration', ok: true });
+    expect(duration!.dryRun).toBeUndefined();
+  });
+});
+
+describe('MetricAnalyzer: the revisions of a target released in place', () => {
+  it('given a query naming {{ canaryRevision }}, then the canary revision given to check() is in the query sent', async () => {
+    const m = {
+      name: 'errors',
+      interval: '1m',
+      query: 'sum(up{revision="{{ canaryRevision }}"}) + sum(up{revision="{{ primaryRevision }}"})',
+    };
+    const [r] = await analyzer().check(canary(m), 'kubernetes', signal(), { canaryRevision: 'db-b', primaryRevision: 'db-a' });
+    expect(r).toMatchObject({ ok: true });
+    expect(sent()).toEqual(['sum(up{revision="db-b"}) + sum(up{revision="db-a"})']);
+  });
+
+  it('given the same query without revisions (a primary copy), then the check fails with the template error and nothing is sent', async () => {
+    const m = { name: 'errors', interval: '1m', query: 'sum(up{revision="{{ canaryRevision }}"})' };
+    const [r] = await analyzer().check(canary(m), 'kubernetes', signal());
+    expect(r).toMatchObject({ ok: false, reason: 'TemplateError' });
+    expect(sent()).toEqual([]);
+  });
+});

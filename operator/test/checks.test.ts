@@ -1,6 +1,7 @@
 import type { CanaryMetric } from '../src/api/types.js';
 import { DURATION, SUCCESS_RATE } from '../src/api/metric-names.js';
-import { evaluateMetric, noData, rangeOf, unmeasured } from '../src/core/checks.js';
+import type { CheckResult } from '../src/api/types.js';
+import { checksWith, evaluateMetric, markDryRun, noData, rangeOf, unmeasured, verdictOf, type CheckVerdict } from '../src/core/checks.js';
 
 describe('rangeOf', () => {
   it.each<[string, CanaryMetric, { min?: number; max?: number }]>([
@@ -125,5 +126,36 @@ describe('noData by onNoData policy', () => {
     const r = noData({ ...m, ...(policy ? { onNoData: policy } : {}) }, 'latency: no data');
     expect(r).toMatchObject({ name: 'latency', message: 'latency: no data', ...expected });
     if (policy !== 'halt') expect(r.halt).toBeUndefined();
+  });
+});
+
+describe('verdictOf', () => {
+  it.each<[string, CheckResult, CheckVerdict]>([
+    ['a pass', { name: 'a', ok: true }, 'pass'],
+    ['a dry-run pass', { name: 'a', ok: true, dryRun: true }, 'pass'],
+    ['a failure', { name: 'a', ok: false, reason: 'BelowMin' }, 'failed'],
+    ['a halted no-data check', { name: 'a', ok: false, halt: true, reason: 'NoData' }, 'held'],
+    ['a dry-run failure', { name: 'a', ok: false, dryRun: true, reason: 'AboveMax' }, 'dry-run-failed'],
+    ['a dry-run no-data check with onNoData halt', { name: 'a', ok: false, dryRun: true, halt: true }, 'dry-run-failed'],
+    ['a dry-run provider error', { name: 'a', ok: false, dryRun: true, reason: 'ProviderError' }, 'dry-run-failed'],
+  ])('given %s, then the verdict is %p', (_title, check, verdict) => {
+    expect(verdictOf(check)).toBe(verdict);
+  });
+
+  it('given mixed checks, then checksWith keeps those of one verdict in order', () => {
+    const checks: CheckResult[] = [
+      { name: 'a', ok: false, dryRun: true },
+      { name: 'b', ok: false },
+      { name: 'c', ok: false, dryRun: true, halt: true },
+    ];
+    expect(checksWith(checks, 'dry-run-failed').map((c) => c.name)).toEqual(['a', 'c']);
+    expect(checksWith(checks, 'failed').map((c) => c.name)).toEqual(['b']);
+  });
+
+  it('given a dry-run metric, then its result is marked; another metric is left as it is', () => {
+    const r: CheckResult = { name: 'a', ok: false, reason: 'NoData' };
+    expect(markDryRun({ name: 'a', dryRun: true }, r)).toEqual({ ...r, dryRun: true });
+    expect(markDryRun({ name: 'a' }, r)).toBe(r);
+    expect(markDryRun({ name: 'a', dryRun: false }, r)).toBe(r);
   });
 });

@@ -41,6 +41,9 @@ describe('loadConfig defaults', () => {
       ambientCredentialsNamespaces: [],
       kubeApiQps: 100,
       kubeApiBurst: 250,
+      flaggerCompatMetrics: false,
+      maxConcurrentReleases: 0,
+      maxConcurrentReleasesPerNamespace: 0,
     });
   });
 
@@ -91,7 +94,42 @@ describe('loadConfig from the environment', () => {
       ambientCredentialsNamespaces: [],
       kubeApiQps: 100,
       kubeApiBurst: 250,
+      flaggerCompatMetrics: false,
+      maxConcurrentReleases: 0,
+      maxConcurrentReleasesPerNamespace: 0,
     });
+  });
+});
+
+describe('loadConfig: Flagger-compatible metrics', () => {
+  it('given FLAGGER_COMPAT_METRICS=true, then the operator exports them', () => {
+    expect(loadConfig([], { FLAGGER_COMPAT_METRICS: 'true' }).flaggerCompatMetrics).toBe(true);
+  });
+
+  it('given --flagger-compat-metrics=yes, then it is refused with a clear message', () => {
+    expect(() => loadConfig(['--flagger-compat-metrics=yes'], {})).toThrow(
+      '--flagger-compat-metrics / FLAGGER_COMPAT_METRICS: must be true or false',
+    );
+  });
+});
+
+describe('loadConfig: the release queue', () => {
+  it('given both caps in the environment, then each is read; a flag wins over its variable', () => {
+    const env = { MAX_CONCURRENT_RELEASES: '10', MAX_CONCURRENT_RELEASES_PER_NAMESPACE: '5' };
+    expect(loadConfig([], env)).toMatchObject({ maxConcurrentReleases: 10, maxConcurrentReleasesPerNamespace: 5 });
+    expect(loadConfig(['--max-concurrent-releases=3'], env)).toMatchObject({
+      maxConcurrentReleases: 3,
+      maxConcurrentReleasesPerNamespace: 5,
+    });
+  });
+
+  it.each<[string, string[]]>([
+    ['a negative cap', ['--max-concurrent-releases=-1']],
+    ['a fractional cap', ['--max-concurrent-releases=2.5']],
+    ['a word', ['--max-concurrent-releases-per-namespace=many']],
+  ])('given %s, then the operator refuses to start naming the setting', (_t, argv) => {
+    const flag = argv[0]!.slice(2, argv[0]!.indexOf('='));
+    expect(configError(() => loadConfig(argv, {})).message).toContain(`--${flag} / ${flag.toUpperCase().replaceAll('-', '_')}:`);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Canary, KubeObject } from '../src/api/types.js';
 import { CanaryController } from '../src/controller/controller.js';
 import type { ControllerDeps } from '../src/controller/deps.js';
+import type { ReleaseQueue } from '../src/controller/release-queue.js';
 import type { Handler, Informer } from '../src/kube/informer.js';
 import { Resources } from '../src/kube/resources.js';
 import { OperatorMetrics } from '../src/telemetry/metrics.js';
@@ -8,7 +9,10 @@ import { silentLogger } from '../src/util/log.js';
 import { aCanary } from './fakes/world.js';
 
 /** A controller whose reconciles only record the key they were asked for (the Canary is never found). */
-function controller(listed: Canary[] = []): {
+function controller(
+  listed: Canary[] = [],
+  extra: Partial<ControllerDeps> = {},
+): {
   c: CanaryController;
   emit: Record<'add' | 'update', Handler<Canary>>;
   reconciled: () => Promise<string[]>;
@@ -29,6 +33,7 @@ function controller(listed: Canary[] = []): {
     targets: {},
     metrics,
     logger: silentLogger(),
+    ...extra,
   } as unknown as ControllerDeps;
   const c = new CanaryController(deps, { workers: 1, canaryInformer: informer });
   c.start();
@@ -96,6 +101,51 @@ describe('CanaryController: which watch events start a reconcile', () => {
       expect(await reconciled()).toEqual(['test/podinfo']);
       c.onObject(Resources.ingresses, ingress('web2'), false);
       expect(await reconciled()).toEqual(['test/podinfo', 'test/podinfo']);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe('CanaryController: the release queue', () => {
+  const withPhase = (phase: NonNullable<Canary['status']>['phase'], queuedSince?: string): Canary => ({
+    ...aCanary(),
+    status: { phase, ...(queuedSince ? { queuedSince } : {}) },
+  });
+
+  it('given a release that ends (even by its own write) or a queued one that leaves, then the releases the queue admits are reconciled', async () => {
+    const releaseQueue = { admissible: () => ['test/next-1', 'test/next-2'], observe: () => undefined } as unknown as ReleaseQueue;
+    const { c, emit, reconciled } = controller([], { releaseQueue });
+    try {
+      emit.update(withPhase('Succeeded'), withPhase('Finalising'), true);
+      expect(await reconciled()).toEqual(['test/next-1', 'test/next-2']);
+    } finally {
+      await c.stop();
+    }
+    const second = controller([], { releaseQueue });
+    try {
+      second.emit.update(withPhase('Succeeded'), withPhase('Waiting', '2026-01-01T00:00:00Z'), false);
+      expect(await second.reconciled()).toEqual(['test/next-1', 'test/next-2', 'test/podinfo']);
+    } finally {
+      await second.c.stop();
+    }
+  });
+
+  it('given a step inside a release, a release that starts, a queued one that stays queued, or a change between releases, then no other release is woken', async () => {
+    const observed: string[] = [];
+    const releaseQueue = {
+      admissible: () => ['test/next'],
+      observe: (c: Canary) => observed.push(c.status!.phase!),
+    } as unknown as ReleaseQueue;
+    const { c, emit, reconciled } = controller([], { releaseQueue });
+    try {
+      emit.update(withPhase('Progressing'), withPhase('Progressing'), true);
+      emit.update(withPhase('Progressing'), withPhase('Waiting', '2026-01-01T00:00:00Z'), true);
+      emit.update(withPhase('Waiting', '2026-01-01T00:00:00Z'), withPhase('Waiting', '2026-01-01T00:00:00Z'), false);
+      emit.update(withPhase('Succeeded'), withPhase('Initialized'), true);
+      expect(await reconciled()).toEqual(['test/podinfo']);
+      // The queue sees every change, its own writes included.
+      expect(observed).toEqual(['Progressing', 'Progressing', 'Waiting', 'Succeeded']);
     } finally {
       await c.stop();
     }

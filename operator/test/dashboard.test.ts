@@ -130,6 +130,7 @@ describe('the Grafana dashboard', () => {
     'tollgate_reconcile_duration_seconds_bucket',
     'tollgate_reconcile_errors_total',
     'tollgate_workqueue_depth',
+    'tollgate_release_queue_length',
     'tollgate_analysis_tick_lag_seconds_bucket',
     'tollgate_kube_requests_total',
   ])('has a panel on %s', (name) => {
@@ -187,7 +188,7 @@ describe('OperatorMetrics of a deleted Canary', () => {
     const m = new OperatorMetrics();
     m.observeCanary(canary('Progressing'));
     m.observeChecks(canary('Progressing'), [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }]);
-    m.observeOutcome(canary('Progressing'), 'failed');
+    m.observeOutcome(canary('Progressing'), 'failed', { strategy: 'canary', skipped: false });
     const names = [
       'tollgate_canary_phase',
       'tollgate_canary_metric_analysis',
@@ -206,6 +207,26 @@ describe('OperatorMetrics of a deleted Canary', () => {
     m.forgetCanary('test', 'podinfo', 'podinfo');
     const left = Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await seriesOf(m, n)).length])));
     expect(left).toEqual(Object.fromEntries(names.map((n) => [n, 0])));
+  });
+
+  it('a dry-run metric is labelled dry_run="true" in its value and check counter, and removed with the Canary', async () => {
+    const m = new OperatorMetrics();
+    m.observeChecks(canary('Progressing'), [
+      { name: 'request-success-rate', ok: true, value: 100, min: 99 },
+      { name: 'p99', ok: false, value: 900, max: 500, reason: 'AboveMax', dryRun: true },
+    ]);
+    const labels = async (n: string): Promise<unknown[]> => (await seriesOf(m, n)).map((l) => [l.metric, l.dry_run, l.result]).sort();
+    expect(await labels('tollgate_canary_metric_analysis')).toEqual([
+      ['p99', 'true', undefined],
+      ['request-success-rate', 'false', undefined],
+    ]);
+    expect(await labels('tollgate_canary_checks_total')).toEqual([
+      ['p99', 'true', 'AboveMax'],
+      ['request-success-rate', 'false', 'pass'],
+    ]);
+    m.forgetCanary('test', 'podinfo', 'podinfo');
+    expect(await seriesOf(m, 'tollgate_canary_metric_analysis')).toEqual([]);
+    expect(await seriesOf(m, 'tollgate_canary_checks_total')).toEqual([]);
   });
 
   it('tollgate_canary_total counts the Canaries of each namespace, once each however often they are observed', async () => {

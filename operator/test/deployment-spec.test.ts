@@ -124,7 +124,7 @@ describe('primaryDeploymentOf', () => {
         selector: { matchLabels: { app: 'podinfo-primary', tier: 'frontend' } },
         template: {
           metadata: {
-            labels: { app: 'podinfo-primary', tier: 'frontend', version: 'v1' },
+            labels: { app: 'podinfo-primary', tier: 'frontend', version: 'v1', [LABELS.pool]: 'podinfo' },
             annotations: { 'prometheus.io/scrape': 'true', [ANNOTATIONS.revision]: revisionOf(target.spec.template) },
           },
           spec: { containers: [{ name: 'app', image: 'podinfo:6.0.0', ports: [{ name: 'http', containerPort: 9898 }] }] },
@@ -165,7 +165,11 @@ describe('primaryDeploymentOf', () => {
     target.metadata.labels = { 'app.kubernetes.io/name': 'podinfo', app: 'shared' };
     const p = primaryDeploymentOf(target, canary, { key: 'app.kubernetes.io/name', value: 'podinfo' }, owner);
     expect(p.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared' });
-    expect(p.spec.template.metadata?.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared' });
+    expect(p.spec.template.metadata?.labels).toEqual({
+      'app.kubernetes.io/name': 'podinfo-primary',
+      app: 'shared',
+      [LABELS.pool]: 'podinfo',
+    });
     expect(p.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'podinfo-primary', app: 'shared', [LABELS.canary]: 'podinfo-release' });
   });
 
@@ -179,7 +183,7 @@ describe('primaryDeploymentOf', () => {
     const target = aDeployment({ template: { spec: { containers: [{ name: 'app' }] } } });
     const t = primaryDeploymentOf(target, canary, sel, owner).spec.template;
     expect(t.metadata).toEqual({
-      labels: { app: 'podinfo-primary' },
+      labels: { app: 'podinfo-primary', [LABELS.pool]: 'podinfo' },
       annotations: { [ANNOTATIONS.revision]: templateRevision(target.spec.template) },
     });
   });

@@ -309,3 +309,28 @@ describe('Informer selectors', () => {
     ]);
   });
 });
+
+describe('Informer with a transform (the Pods cache)', () => {
+  it('given a transform, then listed and watched objects are cached as it cuts them', async () => {
+    const { client, send } = fakeClient([obj('a', '1', 'listed content')]);
+    const informer = new Informer<KubeObject & { data?: string }>({
+      client,
+      resource: Resources.configMaps,
+      logger: silentLogger(),
+      transform: (o) => ({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion },
+      }),
+    });
+    await informer.start();
+    await new Promise((r) => setImmediate(r));
+    send({ type: 'ADDED', object: obj('b', '11', 'watched content') });
+    expect(informer.list().map((o) => [o.metadata.name, o.data])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+    ]);
+    expect(informer.get(undefined, 'b')).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', resourceVersion: '11' } });
+    informer.stop();
+  });
+});

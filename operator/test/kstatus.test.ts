@@ -331,7 +331,11 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
   });
 
   it.each<[string, (w: World) => void, string]>([
-    ['an unsupported provider', (w) => w.apply(aDeployment(), aCanary({}, { provider: 'gloo' })), 'Unsupported'],
+    [
+      'an unsupported target kind',
+      (w) => w.apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } })),
+      'Unsupported',
+    ],
     ['a missing target', (w) => w.kube.put(Resources.canaries, aCanary()), 'TargetNotFound'],
   ])('%s is Failed', async (_what, setup, reason) => {
     const w = new World();

@@ -1,5 +1,5 @@
 import type { CanarySpec, KubeObject } from '../src/api/types.js';
-import { Resources, type ResourceType } from '../src/kube/resources.js';
+import { resourceKey, Resources, type ResourceType } from '../src/kube/resources.js';
 import { routesFor } from '../src/meshes/router.js';
 import { aCanary, aDeployment, NS, World } from './fakes/world.js';
 
@@ -17,11 +17,17 @@ interface Case {
   objects: string[];
   /** The user's Ingress spec.ingressRef names (nginx, skipper). */
   ingress?: KubeObject;
+  /** The user's ApisixRoute spec.routeRef names (apisix). */
+  apisixRoute?: KubeObject & { spec: Record<string, unknown> };
   /**
    * The canary weight read from the objects the router wrote, by this test's own reader (not the router's
    * getRoutes, so a mistake shared by the router's writer and reader does not pass); undefined when there are none.
    */
   weight: (w: World) => number | undefined;
+  /** Resources the API server does not serve (their CRDs are not installed), e.g. MeshHTTPRoute for the TrafficRoute case. */
+  notServed?: ResourceType[];
+  /** A label of the case's title, when a provider has several. */
+  variant?: string;
 }
 
 type Entries = Record<string, unknown>[];
@@ -52,6 +58,22 @@ const traefikService = (spec: Record<string, unknown>): [string, unknown][][] =>
     s.weight,
   ]);
   return [services.some(([n]) => n === 'podinfo-canary') ? services : [...services, ['podinfo-canary', 0]]];
+};
+
+/**
+ * Gloo RouteTable: each route's routeAction.multi.destinations[], the Upstream each names resolved to the Service it
+ * stands for (its spec.kube.serviceName), with the weight.
+ */
+const routeTableWeight = (w: World): number | undefined => {
+  const serviceOf = (upstream: string): string =>
+    String(((w.kube.get<Obj>(Resources.glooUpstreams, NS, upstream)?.spec.kube ?? {}) as Record<string, unknown>).serviceName);
+  return backendWeight(Resources.glooRouteTables, (spec) =>
+    list(spec.routes).map((r) =>
+      list(((r.routeAction as Record<string, unknown> | undefined)?.multi as Record<string, unknown> | undefined)?.destinations).map(
+        (d): [string, unknown] => [serviceOf(String((d.destination as { upstream?: { name?: string } }).upstream?.name)), d.weight],
+      ),
+    ),
+  )(w);
 };
 
 /** A weight as written: a number, or a Kubernetes quantity ("900m" is 0.9). */
@@ -143,6 +165,63 @@ const CASES: Case[] = [
     weight: backendWeight(Resources.traefikServices, traefikService),
   },
   {
+    provider: 'gloo',
+    analysis: {},
+    spec: {},
+    objects: ['RouteTable podinfo', 'Upstream test-podinfo-primaryupstream-9898', 'Upstream test-podinfo-canaryupstream-9898'],
+    weight: routeTableWeight,
+  },
+  {
+    provider: 'apisix',
+    analysis: {},
+    spec: { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'web' } },
+    apisixRoute: {
+      apiVersion: 'apisix.apache.org/v2',
+      kind: 'ApisixRoute',
+      metadata: { name: 'web', namespace: NS },
+      spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+    },
+    objects: ['ApisixRoute web-podinfo-canary'],
+    /** The clone's first rule: backends[].serviceName and weight. */
+    weight: (w) => {
+      const clone = w.kube.get<Obj>(Resources.apisixRoutes, NS, 'web-podinfo-canary');
+      const backends = list(list(clone?.spec.http)[0]?.backends);
+      const of = (name: string) => backends.find((b) => b.serviceName === name)?.weight;
+      return clone ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
+    provider: 'kuma',
+    variant: 'MeshHTTPRoute',
+    analysis: {},
+    spec: {},
+    objects: ['MeshHTTPRoute podinfo'],
+    /** to[].rules[].default.backendRefs[] of the MeshService names and weights. */
+    weight: (w) => {
+      const mhr = w.kube.get<Obj>(Resources.kumaMeshHttpRoutes, NS, 'podinfo');
+      const rule = list(list(mhr?.spec.to)[0]?.rules)[0];
+      const backendRefs = list((rule?.default as Record<string, unknown> | undefined)?.backendRefs);
+      const of = (name: string) => backendRefs.find((b) => b.name === name)?.weight;
+      return mhr ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
+    provider: 'kuma',
+    variant: 'TrafficRoute (no MeshHTTPRoute served)',
+    notServed: [Resources.kumaMeshHttpRoutes],
+    analysis: {},
+    spec: {},
+    objects: ['TrafficRoute podinfo.test'],
+    /** conf.split[].destination's kuma.io/service tag (<service>_<namespace>_svc_<port>) and weight. */
+    weight: (w) => {
+      const tr = w.kube.get<Obj>(Resources.kumaTrafficRoutes, undefined, 'podinfo.test');
+      const split = list((tr?.spec.conf as Record<string, unknown> | undefined)?.split);
+      const of = (svc: string) =>
+        split.find((s) => (s.destination as Record<string, string>)['kuma.io/service'] === `${svc}_test_svc_9898`)?.weight;
+      return tr ? share(amount(of('podinfo-primary')), amount(of('podinfo-canary'))) : undefined;
+    },
+  },
+  {
     provider: 'nginx',
     analysis: {},
     spec: { ingressRef: INGRESS_REF },
@@ -174,6 +253,8 @@ const CASES: Case[] = [
 function worldFor(c: Case, extra: Partial<CanarySpec> = {}): World {
   const w = new World().apply(aDeployment(), aCanary(c.analysis, { provider: c.provider, ...c.spec, ...extra }));
   if (c.ingress) w.kube.put(Resources.ingresses, c.ingress);
+  if (c.apisixRoute) w.kube.put(Resources.apisixRoutes, c.apisixRoute);
+  for (const r of c.notServed ?? []) w.kube.notServed.add(resourceKey(r));
   return w;
 }
 const weightOf = (w: World, c: Case): number | undefined => c.weight(w);
@@ -184,7 +265,9 @@ async function initialized(w: World): Promise<void> {
   expect(w.canary.status?.phase).toBe('Initialized');
 }
 
-describe.each(CASES)('given a Canary with provider $provider', (c) => {
+const TITLED = CASES.map((c) => ({ ...c, title: c.variant ? `${c.provider} (${c.variant})` : c.provider }));
+
+describe.each(TITLED)('given a Canary with provider $title', (c) => {
   it('when initialized, then the router objects send all traffic to the primary and no Istio object exists', async () => {
     const w = worldFor(c);
     await initialized(w);
@@ -327,5 +410,67 @@ describe('given the written objects of each provider', () => {
     w.kube.notServed.add('trafficsplits.split.smi-spec.io/v1alpha1');
     expect(await w.reconcile()).toBe(30_000);
     expect(w.canary.status?.conditions?.find((x) => x.type === 'Stalled')?.reason).toBe('RouterUnavailable');
+  });
+});
+
+describe('given a Canary with provider emissary (the clone exists only while the canary has traffic)', () => {
+  const MAPPING = {
+    apiVersion: 'getambassador.io/v3alpha1',
+    kind: 'Mapping',
+    metadata: { name: 'podinfo', namespace: NS },
+    spec: { hostname: '*', prefix: '/', service: 'podinfo:9898' },
+  };
+  /** This test's own reader: the clone's service and weight; no clone is 0 (the user's unweighted Mapping takes all). */
+  const weight = (w: World): number | undefined => {
+    const clone = w.kube.get<Obj>(Resources.emissaryMappings, NS, 'podinfo-canary');
+    if (!clone) return 0;
+    return clone.spec.service === 'podinfo-canary:9898' ? Number(clone.spec.weight) : undefined;
+  };
+  const world = (extra: Partial<CanarySpec> = {}): World => {
+    const w = new World().apply(aDeployment(), aCanary({ metrics: TEMPLATE_METRIC }, { provider: 'emissary', ...extra }));
+    w.kube.put(Resources.emissaryMappings, MAPPING);
+    return w;
+  };
+
+  it('when a healthy revision is released, then the clone carries 25, 50 and is deleted at Succeeded; idle, nothing is written', async () => {
+    const w = world();
+    await initialized(w);
+    expect(w.kube.writes.filter((x) => x.kind === 'Mapping')).toEqual([]);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const weights: (number | undefined)[] = [];
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) {
+      await w.tick();
+      weights.push(weight(w));
+    }
+    expect(weights).toEqual([25, 50, 0]);
+    expect(w.kube.get<Obj>(Resources.emissaryMappings, NS, 'podinfo')!.spec).toEqual(MAPPING.spec);
+    const before = w.kube.writes.length;
+    await w.tick();
+    await w.tick();
+    expect(w.kube.writes.slice(before)).toEqual([]);
+  });
+
+  it("when the user's Mapping is missing, then the Canary is stalled as TargetInvalid naming it", async () => {
+    const w = new World().apply(aDeployment(), aCanary({ metrics: TEMPLATE_METRIC }, { provider: 'ambassador' }));
+    await w.reconcile();
+    await w.reconcile();
+    const stalled = w.canary.status?.conditions?.find((x) => x.type === 'Stalled');
+    expect({ status: stalled?.status, reason: stalled?.reason }).toEqual({ status: 'True', reason: 'TargetInvalid' });
+    expect(stalled?.message).toContain('Mapping test/podinfo (service.mappings) not found');
+  });
+
+  it('when deleted with revertOnDeletion mid-release, then the clone is deleted and the finalizer goes', async () => {
+    const w = world({ revertOnDeletion: true });
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    expect(weight(w)).toBe(25);
+    const live = w.canary;
+    w.kube.put(Resources.canaries, { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date(w.now).toISOString() } });
+    await w.tick(0);
+    expect(w.kube.get(Resources.emissaryMappings, NS, 'podinfo-canary')).toBeUndefined();
+    expect(w.canary.metadata.finalizers ?? []).toEqual([]);
   });
 });

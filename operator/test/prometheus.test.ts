@@ -199,3 +199,30 @@ describe('PrometheusProvider credentials and headers', () => {
     expect(seen[0]!.headers['x-multi']).toBe('a, b');
   });
 });
+
+describe('PrometheusProvider.sampleRange', () => {
+  const provider = (): PrometheusProvider => new PrometheusProvider({ type: 'prometheus', address }, providerCtx);
+  const range = { startMs: 1_700_000_000_000, endMs: 1_700_000_060_500, stepMs: 10_000 };
+  const matrix = (...series: string[][]) => ({
+    status: 'success',
+    data: { resultType: 'matrix', result: series.map((values, i) => ({ metric: { pod: `p${i}` }, values: values.map((v, t) => [t, v]) })) },
+  });
+
+  it('given two series with NaN, +Inf and empty points, then every finite value of both is returned', async () => {
+    reply = { status: 200, body: matrix(['1', 'NaN', '2.5'], ['+Inf', '4', '']) };
+    expect(await provider().sampleRange('q', range, signal())).toEqual([1, 2.5, 4]);
+    expect(seen[0]).toMatchObject({ path: '/api/v1/query_range', query: 'q' });
+  });
+
+  it('given an empty matrix, then no samples (the judge calls that NoData)', async () => {
+    reply = { status: 200, body: matrix() };
+    expect(await provider().sampleRange('q', range, signal())).toEqual([]);
+  });
+
+  it('given a vector where a matrix is due, then a ProviderError', async () => {
+    reply = { status: 200, body: vector('1') };
+    const err = await failure(provider().sampleRange('q', range, signal()));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe('prometheus: unsupported result type vector for a range query');
+  });
+});

@@ -80,3 +80,17 @@ describe('renderQuery', () => {
     expect(() => renderQuery(template, vars, 'promql')).toThrow(TemplateError);
   });
 });
+
+describe('renderQuery: the revisions of a target released in place', () => {
+  const inPlace: QueryVars = { ...vars, canaryRevision: 'db-7c9f8', primaryRevision: 'db-5d6b4' };
+  it('gives the ControllerRevision names of the new and the stable pods', () => {
+    expect(renderQuery('x{controller_revision_hash="{{ canaryRevision }}"} / y{h="{{primaryRevision}}"}', inPlace, 'promql')).toBe(
+      'x{controller_revision_hash="db-7c9f8"} / y{h="db-5d6b4"}',
+    );
+  });
+  it.each(['{{ canaryRevision }}', '{{ primaryRevision }}'])('refuses %s for a primary copy, saying where it applies', (t) => {
+    expect(() => renderQuery(t, vars, 'promql')).toThrow(
+      new TemplateError(`${t}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`),
+    );
+  });
+});

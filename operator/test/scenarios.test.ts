@@ -87,6 +87,56 @@ describe('given an initialized Canary and a healthy new revision', () => {
   });
 });
 
+describe('given a new revision whose pods do not become ready', () => {
+  const crashing = (name: string, app: string, reason = 'Error'): KubeObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, labels: { app } },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'podinfo',
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container' } },
+            lastState: { terminated: { reason, exitCode: reason === 'OOMKilled' ? 137 : 1 } },
+          },
+        ],
+      },
+    }) as KubeObject;
+
+  it('then the wait names the crashing pod, and past progressDeadlineSeconds the rollback, its condition, Event and alert do too', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { progressDeadlineSeconds: 30 }));
+    await initialized(w);
+    w.unavailable.add('podinfo');
+    w.kube.put(Resources.pods, crashing('podinfo-7f9-x2k', 'podinfo', 'OOMKilled'));
+    w.kube.put(Resources.pods, crashing('podinfo-primary-5c4-abc', 'podinfo-primary'));
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await w.tick();
+    const ready = (): string => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    expect(w.canary.status?.phase).toBe('Progressing');
+    expect(ready()).toContain('waiting for podinfo: 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled (container podinfo:');
+    expect(ready()).not.toContain('podinfo-primary-5c4-abc');
+    // Told at once by a Warning Event, not only at the deadline; the same wait is not told again.
+    const told = (): string[] => w.events.filter((e) => e.reason === 'CanaryNotReady').map((e) => e.message);
+    expect(told()).toEqual([expect.stringContaining('pod podinfo-7f9-x2k: OOMKilled')]);
+    await w.tick();
+    expect(told()).toHaveLength(1);
+    await w.tick(30_000);
+    expect(w.canary.status?.phase).toBe('Failed');
+    const why = 'canary podinfo not ready within progressDeadlineSeconds (30s): 0 of 2 replicas available; pod podinfo-7f9-x2k: OOMKilled';
+    const stalled = w.canary.status?.conditions?.find((c) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'Failed' });
+    expect(stalled?.message).toContain(why);
+    expect(w.events.find((e) => e.reason === 'RolledBack')?.message).toContain(why);
+    expect(w.alerts.find((a) => a.reason === 'ProgressDeadlineExceeded')?.message).toContain(why);
+  });
+});
+
 describe('given a new revision that fails its checks', () => {
   it('then failed checks count up to the threshold and the run is rolled back with the primary untouched', async () => {
     const w = new World().apply(aDeployment(), aCanary());
@@ -111,6 +161,27 @@ describe('given a new revision that fails its checks', () => {
     expect(conditions).toMatchObject({ Ready: 'False', Stalled: 'True', Promoted: 'False' });
     await w.tick();
     expect(w.canary.status?.phase).toBe('Failed');
+  });
+
+  it('when only a dry-run metric fails, then the run is promoted with threshold 1, each failure in status and an Event', async () => {
+    const w = new World().apply(aDeployment(), aCanary({ threshold: 1 }));
+    await initialized(w);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    const dry = { name: 'p99', ok: false, dryRun: true, value: 900, max: 500, reason: 'AboveMax', message: 'p99 900 > 500' };
+    w.checks = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }, dry];
+    await w.tick();
+    await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', failedChecks: 0, canaryWeight: 50 });
+    expect(w.canary.status?.lastChecks).toContainEqual(dry);
+    const dryEvents = w.events.filter((e) => e.reason === 'DryRunCheckFailed');
+    expect(dryEvents).toEqual([
+      { type: 'Warning', reason: 'DryRunCheckFailed', message: 'Dry-run checks failed (not counted): p99 900 > 500' },
+    ]);
+    expect(w.events.find((e) => e.reason === 'Advanced' && e.message.includes('p99=900 (dry-run failed)'))).toBeDefined();
+    for (let i = 0; i < 6 && w.canary.status?.phase !== 'Succeeded'; i++) await w.tick();
+    expect(w.canary.status).toMatchObject({ phase: 'Succeeded', failedChecks: 0 });
+    expect(w.alerts.filter((a) => a.severity !== 'info')).toEqual([]);
   });
 
   it('when the target is reverted to the promoted revision, then the Canary is Succeeded again without a run', async () => {
@@ -274,8 +345,8 @@ describe('given a Canary the operator cannot act on', () => {
     return { status: c?.status, reason: c?.reason };
   };
 
-  it('an unsupported provider is reported in the Stalled condition and nothing is created', async () => {
-    const w = new World().apply(aDeployment(), aCanary({}, { provider: 'gloo' }));
+  it('an unsupported target kind is reported in the Stalled condition and nothing is created', async () => {
+    const w = new World().apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } }));
     await w.reconcile();
     expect(stalled(w)).toEqual({ status: 'True', reason: 'Unsupported' });
     expect(w.deployment('podinfo-primary')).toBeUndefined();
@@ -376,6 +447,42 @@ describe('given a Canary with revertOnDeletion', () => {
     expect(w.kube.get(Resources.virtualServices, NS, 'podinfo')).toBeUndefined();
     expect(w.kube.get(Resources.destinationRules, NS, 'podinfo-primary')).toBeUndefined();
     expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Terminating', 'Terminated']));
+  });
+
+  it("given an apex Service Flagger had adopted (it selects the primary's pods), then on deletion it selects the target, not the primary", async () => {
+    const w = new World();
+    w.kube.put(Resources.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'podinfo', namespace: NS },
+      spec: { selector: { app: 'podinfo-primary' }, ports: [{ port: 9898 }] },
+    });
+    w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    deleteCanary(w);
+    await w.tick(0);
+    const apex = w.kube.get<{ spec: { selector: Record<string, string> } } & KubeObject>(Resources.services, NS, 'podinfo')!;
+    expect(apex.spec.selector).toEqual({ app: 'podinfo' });
+  });
+
+  it("given a VirtualService Flagger had adopted (its original spec in Flagger's annotation), then on deletion it gets that original back", async () => {
+    const w = new World();
+    const original = { hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo' } }] }] };
+    w.kube.put(Resources.virtualServices, {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: {
+        name: 'podinfo',
+        namespace: NS,
+        annotations: { 'flagger.kubernetes.io/original-configuration': JSON.stringify(original) },
+      },
+      spec: { hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo-primary' }, weight: 100 }] }] },
+    });
+    w.apply(aDeployment(), aCanary({}, { revertOnDeletion: true }));
+    await initialized(w);
+    deleteCanary(w);
+    await w.tick(0);
+    expect(w.kube.get<KubeObject & { spec: unknown }>(Resources.virtualServices, NS, 'podinfo')!.spec).toEqual(original);
   });
 
   it('when revertOnDeletion is turned off, then the finalizer is removed', async () => {
@@ -481,6 +588,55 @@ describe('given a target that uses a ConfigMap and a Secret', () => {
     for (let i = 0; i < 4; i++) await w.tick();
     expect(w.canary.status?.phase).toBe('Succeeded');
     expect(w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')?.data).toEqual({ mode: 'b' });
+  });
+});
+
+describe('given the -primary ConfigMap and Secret copies and the primary Flagger made, and a Canary taking them over', () => {
+  it('then their controller ownerReference moves to the Canary and their content and the primary stay as they are', async () => {
+    const w = new World();
+    const flaggerOwner = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'uid-flagger', controller: true };
+    const shared = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'other', uid: 'uid-other', controller: false };
+    w.kube.put(Resources.configMaps, cm('settings', { mode: 'a' }));
+    w.kube.put(Resources.configMaps, {
+      ...cm('settings-primary', { mode: 'a' }),
+      metadata: { name: 'settings-primary', namespace: NS, ownerReferences: [flaggerOwner, shared] },
+    });
+    const secret = (name: string, owners?: object[]): KubeObject =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS, ...(owners ? { ownerReferences: owners } : {}) },
+        type: 'Opaque',
+        data: { k: 'dg==' },
+      }) as KubeObject;
+    w.kube.put(Resources.secrets, secret('creds'));
+    w.kube.put(Resources.secrets, secret('creds-primary', [flaggerOwner]));
+    const target = aDeployment();
+    target.spec.replicas = 0;
+    target.spec.template.spec.volumes = [{ name: 'cfg', configMap: { name: 'settings' } }];
+    target.spec.template.spec.containers[0]!.envFrom = [{ secretRef: { name: 'creds' } }];
+    const primary = aDeployment('podinfo-primary');
+    primary.metadata.ownerReferences = [flaggerOwner];
+    primary.spec.selector = { matchLabels: { app: 'podinfo-primary' } };
+    primary.spec.template = {
+      metadata: { labels: { app: 'podinfo-primary' }, annotations: { 'flagger-id': 'f0' } },
+      spec: { ...target.spec.template.spec, volumes: [{ name: 'cfg', configMap: { name: 'settings-primary' } }] },
+    };
+    w.kube.put(Resources.deployments, primary);
+    const canary = aCanary();
+    canary.metadata.annotations = { 'tollgate.dev/takeover': 'podinfo' };
+    w.apply(target, canary);
+    const template = w.deployment('podinfo-primary')!.spec.template;
+    await initialized(w);
+    const ours = expect.objectContaining({ apiVersion: 'tollgate.dev/v1beta1', name: 'podinfo', controller: true });
+    const copy = w.kube.get<KubeObject & { data: object }>(Resources.configMaps, NS, 'settings-primary')!;
+    expect(copy.metadata.ownerReferences).toEqual([ours, shared]);
+    expect(copy.data).toEqual({ mode: 'a' });
+    const secretCopy = w.kube.get<KubeObject & { data: object }>(Resources.secrets, NS, 'creds-primary')!;
+    expect(secretCopy.metadata.ownerReferences).toEqual([ours]);
+    expect(secretCopy.data).toEqual({ k: 'dg==' });
+    expect(w.deployment('podinfo-primary')!.spec.template).toEqual(template);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([ours]);
   });
 });
 
@@ -708,5 +864,55 @@ describe('given session affinity on Istio', () => {
     const http = vs(w).spec.http;
     expect(http).toHaveLength(1);
     expect(http[0]!.route[0]!.headers?.response.add['Set-Cookie']).toBe(`${cookie}; Max-Age=-1; Path=/`);
+  });
+});
+
+describe('given what Flagger left of a release at canary weight 20 (a primary of its own, the target running)', () => {
+  const flaggerOwner = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'uid-flagger', controller: true };
+  function flaggerWorld(annotations: Record<string, string>): World {
+    const w = new World();
+    const primary = aDeployment('podinfo-primary');
+    primary.metadata.ownerReferences = [flaggerOwner];
+    primary.metadata.labels = { app: 'podinfo-primary' };
+    primary.spec.selector = { matchLabels: { app: 'podinfo-primary' } };
+    primary.spec.template.metadata = { labels: { app: 'podinfo-primary' }, annotations: { 'flagger-id': 'f0' } };
+    w.kube.put(Resources.deployments, primary);
+    const route = (host: string, weight: number): unknown => ({ destination: { host, port: { number: 9898 } }, weight });
+    w.kube.put(Resources.virtualServices, {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'podinfo', namespace: NS, ownerReferences: [flaggerOwner] },
+      spec: { hosts: ['podinfo'], gateways: ['mesh'], http: [{ route: [route('podinfo-primary', 80), route('podinfo-canary', 20)] }] },
+    });
+    const canary = aCanary();
+    canary.metadata.annotations = annotations;
+    return w.apply(aDeployment('podinfo', { VERSION: 'v2' }), canary);
+  }
+
+  it("when the Canary does not name Flagger's, then it stalls (Conflict) and writes none of Flagger's objects", async () => {
+    const w = flaggerWorld({});
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.canary.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'Conflict' });
+    expect(w.vsWeight()).toBe(20);
+    expect(w.kube.get<KubeObject>(Resources.virtualServices, NS, 'podinfo')!.metadata.ownerReferences).toEqual([flaggerOwner]);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([flaggerOwner]);
+  });
+
+  it("when it takes Flagger's over, then the release goes on from 20: the target keeps running, the primary's template is untouched", async () => {
+    const w = flaggerWorld({ 'tollgate.dev/takeover': 'podinfo' });
+    const template = w.deployment('podinfo-primary')!.spec.template;
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.canary.status).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
+    expect(w.vsWeight()).toBe(20);
+    expect(w.deployment('podinfo')!.spec.replicas).toBe(2);
+    expect(w.deployment('podinfo-primary')!.spec.template).toEqual(template);
+    expect(w.deployment('podinfo-primary')!.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: 'tollgate.dev/v1beta1', controller: true }),
+    ]);
+    expect(w.events.map((e) => e.reason)).toContain('Resumed');
+    await w.tick();
+    expect(w.vsWeight()).toBe(45);
   });
 });

@@ -155,3 +155,23 @@ describe('decideStep with onNoData: halt', () => {
     });
   });
 });
+
+describe('decideStep with dry-run metrics', () => {
+  const a = analysis({ strategy: 'canary', stepWeight: 10, maxWeight: 50, threshold: 1 });
+  const state = { canaryWeight: 10, failedChecks: 0, iterations: 2, mirrored: false };
+  const dryFail: CheckResult = { name: 'p99', ok: false, dryRun: true, reason: 'AboveMax', message: 'p99 900 > 500' };
+  const dryHeld: CheckResult = { name: 'p50', ok: false, dryRun: true, halt: true, reason: 'NoData' };
+  const hard: CheckResult = { name: 'rate', ok: false, reason: 'BelowMin' };
+
+  it('given only failing dry-run checks at threshold 1, then the canary advances: nothing counted, nothing held', () => {
+    expect(decideStep(a, state, [dryFail, dryHeld, { name: 'rate', ok: true, value: 100 }])).toEqual({
+      kind: 'advance',
+      canaryWeight: 20,
+      mirrored: false,
+    });
+  });
+
+  it('given a failing dry-run check and a real failure, then only the real one is counted and named', () => {
+    expect(decideStep(a, state, [dryFail, hard])).toEqual({ kind: 'rollback', failedChecks: 1, failed: [hard] });
+  });
+});

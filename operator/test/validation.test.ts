@@ -22,6 +22,8 @@ describe('validateCanary on valid specs', () => {
     ['a weighted canary on istio', spec(), 'istio'],
     ['a stepWeights canary on istio', spec({ stepWeight: undefined, stepWeights: [1, 10, 50] }), 'istio'],
     ['blue/green with iterations on kubernetes', spec({ stepWeight: undefined, iterations: 5 }), 'kubernetes'],
+    ['a weighted Deployment canary on kubernetes (replica ratio)', spec(), 'kubernetes'],
+    ['a stepWeights Deployment canary on kubernetes (replica ratio)', spec({ stepWeight: undefined, stepWeights: [20, 50] }), 'kubernetes'],
     ['A/B testing on istio', spec({ stepWeight: undefined, iterations: 5, match }), 'istio'],
     ['mirroring on istio with a mirrorWeight', spec({ mirror: true, mirrorWeight: 50 }), 'istio'],
     ['the deprecated canaryAnalysis alias', { ...spec(), analysis: undefined, canaryAnalysis: { stepWeight: 20 } }, 'istio'],
@@ -56,7 +58,12 @@ describe('validateCanary on valid specs', () => {
 
 describe('validateCanary errors', () => {
   it.each<[string, CanarySpec, string, string]>([
-    ['no service', { ...spec(), service: undefined }, 'istio', 'spec.service is required (at least service.port)'],
+    [
+      'no service',
+      { ...spec(), service: undefined },
+      'istio',
+      'spec: service is required (at least service.port), except with provider knative',
+    ],
     [
       'a Deployment with apiVersion extensions/v1beta1',
       spec({}, { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } }),
@@ -136,13 +143,13 @@ describe('validateCanary errors', () => {
       'A/B testing on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, match }),
       'kubernetes',
-      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx or contour',
+      'spec: analysis.match is not possible with this provider: use istio, linkerd, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, contour, gloo, kuma, alb, emissary or ambassador',
     ],
     [
       'mirroring on kubernetes',
       spec({ stepWeight: undefined, iterations: 3, mirror: true }),
       'kubernetes',
-      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1 or gatewayapi:v1beta1',
+      'spec: analysis.mirror is not possible with this provider: use istio, gatewayapi:v1, gatewayapi:v1beta1, kuma, emissary or ambassador',
     ],
     [
       'session affinity on kubernetes as the default provider',
@@ -200,20 +207,14 @@ describe('validateCanary unsupported', () => {
   });
 
   it('given a provider without a router, then the capability rules do not apply but the analysis is still validated', () => {
-    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'gloo', caps);
-    expect(r.unsupported).toEqual(['provider gloo is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
+    const r = validateCanary(spec({ mirror: true, sessionAffinity: { cookieName: 'c' }, interval: '1x' }), 'consul', caps);
+    expect(r.unsupported).toEqual(['provider consul is not supported yet (supported: istio, kubernetes, gatewayapi:v1)']);
     expect(r.errors).toEqual(['spec.analysis.interval: invalid duration "1x": use a Go duration such as 30s, 1m30s or 2h']);
   });
 });
 
 describe('validateCanary notices', () => {
   it.each<[string, CanarySpec, string, string]>([
-    [
-      'a weighted canary on kubernetes',
-      spec(),
-      'kubernetes',
-      'provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)',
-    ],
     [
       'a canary without steps on kubernetes',
       spec({ stepWeight: undefined }),
@@ -223,6 +224,16 @@ describe('validateCanary notices', () => {
     ['mirrorWeight without mirror', spec({ mirrorWeight: 20 }), 'istio', 'spec.analysis.mirrorWeight has no effect without mirror: true'],
   ])('given %s, then a notice is given and the release is valid', (_title, s, provider, notice) => {
     expect(validateCanary(s, provider, caps)).toEqual({ errors: [], unsupported: [], notices: [notice] });
+  });
+
+  it('given a weighted DaemonSet canary on kubernetes, then it runs blue/green: a DaemonSet has no replica ratio', () => {
+    const withDs = { ...caps, targetKinds: new Set(['Deployment', 'DaemonSet']) };
+    const ds = spec({}, { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } });
+    expect(validateCanary(ds, 'kubernetes', withDs)).toEqual({
+      errors: [],
+      unsupported: [],
+      notices: ['provider kubernetes cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)'],
+    });
   });
 
   it('given skipAnalysis on kubernetes, then no blue/green notice is given', () => {
@@ -263,11 +274,9 @@ describe('validateCanary autoscalerRef', () => {
     ).toEqual(clean);
   });
 
-  it('given a KEDA ScaledObject, then it is unsupported', () => {
-    expect(
-      validateCanary(spec({}, { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' } }), 'istio', caps)
-        .unsupported[0],
-    ).toContain('ScaledObject');
+  it('given a KEDA ScaledObject, then it is valid', () => {
+    const keda = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo', primaryScalerQueries: { t: 'sum(up)' } };
+    expect(validateCanary(spec({}, { autoscalerRef: keda }), 'istio', caps)).toEqual(clean);
   });
 });
 
@@ -279,6 +288,71 @@ describe('validateCanary session affinity', () => {
   it('given the same name for both cookies, then it is an error', () => {
     expect(validateCanary(spec({ sessionAffinity: { cookieName: 'c', primaryCookieName: 'c' } }), 'istio', caps).errors).toEqual([
       'spec.analysis.sessionAffinity: primaryCookieName must differ from cookieName',
+    ]);
+  });
+});
+
+describe('validateCanary on a target released in place (StatefulSet)', () => {
+  const inPlace: Capabilities = { ...caps, targetKinds: new Set(['Deployment', 'StatefulSet']), inPlaceKinds: new Set(['StatefulSet']) };
+  const sts = (analysis: CanaryAnalysis = {}): CanarySpec =>
+    spec(analysis, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' } });
+
+  it('given a weighted canary on kubernetes, then there is nothing to report: its pods split the traffic (no blue/green notice)', () => {
+    expect(validateCanary(sts(), 'kubernetes', inPlace)).toEqual(clean);
+    expect(validateCanary(sts({ stepWeight: undefined, stepWeights: [33, 66] }), 'kubernetes', inPlace)).toEqual(clean);
+  });
+
+  it('given a mesh provider, then it is unsupported, naming the provider', () => {
+    expect(validateCanary(sts(), 'istio', inPlace).unsupported).toEqual([
+      'targetRef.kind StatefulSet is released in place with provider kubernetes only (routing by controller-revision-hash through provider istio is not supported yet)',
+    ]);
+  });
+
+  it.each<[string, CanaryAnalysis]>([
+    ['blue/green', { stepWeight: undefined, iterations: 5 }],
+    ['mirroring', { mirror: true }],
+  ])('given %s, then it is unsupported: the canary would have no pods', (_t, analysis) => {
+    expect(validateCanary(sts(analysis), 'kubernetes', inPlace).unsupported).toEqual([
+      'targetRef.kind StatefulSet moves pods to the new revision by weight: give spec.analysis.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)',
+    ]);
+  });
+
+  it('given an autoscalerRef, then a notice says it is not copied: the autoscaler keeps scaling the StatefulSet', () => {
+    const s = { ...sts(), autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'db' } };
+    expect(validateCanary(s, 'kubernetes', inPlace)).toEqual({
+      ...clean,
+      notices: [
+        'spec.autoscalerRef is not acted upon for targetRef.kind StatefulSet: there is no primary copy to scale, the autoscaler keeps scaling db itself',
+      ],
+    });
+  });
+
+  it('given a statistical judge, then it is unsupported: there is no -primary workload to sample', () => {
+    const judged = sts({ judge: { metrics: [{ name: 'latency', query: 'x' }] } });
+    expect(validateCanary(judged, 'kubernetes', inPlace).unsupported).toEqual([
+      'spec.analysis.judge is not supported for targetRef.kind StatefulSet yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload',
+    ]);
+  });
+
+  it('given an SLO gate, then it is unsupported: its SLI is scoped to the target and a -primary workload', () => {
+    const gated = sts({ slo: { ref: { kind: 'PrometheusServiceLevel', name: 'db' }, scope: [{ label: 'app', value: '{{ target }}' }] } });
+    expect(validateCanary(gated, 'kubernetes', inPlace).unsupported).toEqual([
+      'spec.analysis.slo is not supported for targetRef.kind StatefulSet yet: it scopes the SLI to {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload',
+    ]);
+  });
+
+  it('given a StatefulSet of another API group, then the in-place checks do not apply: it is a kind not driven', () => {
+    const other = {
+      ...sts({ iterations: 3, stepWeight: undefined }),
+      targetRef: { apiVersion: 'apps.kruise.io/v1beta1', kind: 'StatefulSet', name: 'db' },
+    };
+    const r = validateCanary(other, 'kubernetes', inPlace);
+    expect(r.unsupported).toEqual([expect.stringMatching(/^targetRef\.kind StatefulSet\.apps\.kruise\.io is not supported yet/)]);
+  });
+
+  it('given an operator that does not release it in place, then it is the unknown kind it was', () => {
+    expect(validateCanary(sts(), 'kubernetes', caps).unsupported).toEqual([
+      'targetRef.kind StatefulSet is not supported yet (supported: Deployment)',
     ]);
   });
 });

@@ -72,17 +72,32 @@ What the operator calls, resource by resource (operator/src: informers list and 
   canaries/finalizers        update (owner references with blockOwnerDeletion, where that admission plugin runs)
   metrictemplates            list, watch (informer)
   alertproviders             list, watch (informer)
+  prometheusservicelevels,   list, watch (informers, started by the first Canary whose analysis.slo names the kind:
+  servicelevelobjectives     Sloth and Pyrra SLO definitions)
   deployments, daemonsets    list, watch (informers); create (the -primary copy); update (promotion); patch (scaling)
+  statefulsets               list, watch (informer); patch (the partition); update (a rollback restores the template)
+  controllerrevisions        get (a StatefulSet rollback reads the promoted template)
   horizontalpodautoscalers   list, watch; create, update (the -primary copy of autoscalerRef)
+  scaledobjects (keda.sh)    list, watch; create, update (the -primary copy of autoscalerRef); patch (pausing the user's between runs)
   services                   list, watch; create, update (apex, -primary, -canary)
+  pods                       list, watch (informer, metadata and status only: why the canary's or primary's pods are not ready); delete (a StatefulSet rollback replaces unready pods of the failed revision)
   secrets                    get (webhook secretRef, metric and alert credentials, content of a tracked Secret)
-  configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking
+  configmaps                 list, watch; create, update (config tracking: -primary copies), only with configTracking;
+                             get always (an OpenSLO document in a ConfigMap key, analysis.slo)
   secrets (tracked)          list, watch (metadata only); create, update (-primary copies): see secretTrackingRules
   events                     create, patch (count of a repeated Event)
   mesh objects               list, watch; create, update (ensure, restore adopted); delete (finalize)
   ingresses (nginx, skipper) list, watch (the Ingress of spec.ingressRef and its -canary clone); create, update, delete (the clone)
-Discovery (GET /apis/autoscaling) needs no rule (system:discovery). Nothing cluster-scoped: with
-watchNamespaces these rules go into a Role per namespace.
+  upstreams (gloo)           also get (the Upstream of spec.upstreamRef, often in gloo-system)
+  apisixroutes (apisix)      list, watch (the route of spec.routeRef and its clone); create, update, delete (the clone)
+  trafficroutes (kuma)       cluster-scoped: effective only in the ClusterRole; with watchNamespaces a Role cannot grant
+                             it, and the kuma provider needs a ClusterRole of your own for trafficroutes.kuma.io
+  meshhttproutes (kuma)      namespaced, in the Canary's namespace (written where the cluster serves it, instead of trafficroutes)
+  ingresses (alb)            list, watch, patch (the router's annotation keys, and A/B paths, of the Ingress of spec.ingressRef)
+  mappings (emissary)        list, watch (the user's Mappings of service.mappings and their clones); create, update, delete (the clones)
+  services (knative)         list, watch, update (spec.traffic of the target Knative Service); revisions: list, watch
+Discovery (GET /apis/autoscaling) needs no rule (system:discovery). With watchNamespaces these rules go into a Role
+per namespace.
 */}}
 {{- define "tollgate.operator.rules" -}}
 - apiGroups: [tollgate.dev]
@@ -94,19 +109,41 @@ watchNamespaces these rules go into a Role per namespace.
 - apiGroups: [tollgate.dev]
   resources: [metrictemplates, alertproviders]
   verbs: [list, watch]
+- apiGroups: [sloth.slok.dev]
+  resources: [prometheusservicelevels]
+  verbs: [list, watch]
+- apiGroups: [pyrra.dev]
+  resources: [servicelevelobjectives]
+  verbs: [list, watch]
 - apiGroups: [apps]
   resources: [deployments, daemonsets]
   verbs: [list, watch, create, update, patch]
+- apiGroups: [apps]
+  resources: [statefulsets]
+  verbs: [list, watch, update, patch]
+- apiGroups: [apps]
+  resources: [controllerrevisions]
+  verbs: [get]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, update]
+- apiGroups: [keda.sh]
+  resources: [scaledobjects]
+  verbs: [list, watch, create, update, patch]
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, create, update]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch, delete]
 {{- if .Values.operator.configTracking }}
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, update]
+{{- else }}
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get]
 {{- end }}
 - apiGroups: [""]
   resources: [secrets]
@@ -140,10 +177,11 @@ watchNamespaces these rules go into a Role per namespace.
   resources: [virtualnodes, virtualrouters, virtualservices]
   verbs: [list, watch, create, update, delete]
 {{- end }}
-{{- if or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- $clones := or (has "nginx" $meshes) (has "skipper" $meshes) }}
+{{- if or $clones (has "alb" $meshes) }}
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
-  verbs: [list, watch, create, update, delete]
+  verbs: [list, watch{{ if $clones }}, create, update, delete{{ end }}{{ if has "alb" $meshes }}, patch{{ end }}]
 {{- end }}
 {{- if has "contour" $meshes }}
 - apiGroups: [projectcontour.io]
@@ -154,6 +192,37 @@ watchNamespaces these rules go into a Role per namespace.
 - apiGroups: [traefik.io]
   resources: [traefikservices]
   verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "gloo" $meshes }}
+- apiGroups: [gloo.solo.io]
+  resources: [upstreams]
+  verbs: [get, list, watch, create, update, delete]
+- apiGroups: [gateway.solo.io]
+  resources: [routetables]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "apisix" $meshes }}
+- apiGroups: [apisix.apache.org]
+  resources: [apisixroutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "kuma" $meshes }}
+- apiGroups: [kuma.io]
+  resources: [trafficroutes, meshhttproutes]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "emissary" $meshes }}
+- apiGroups: [getambassador.io]
+  resources: [mappings]
+  verbs: [list, watch, create, update, delete]
+{{- end }}
+{{- if has "knative" $meshes }}
+- apiGroups: [serving.knative.dev]
+  resources: [services]
+  verbs: [list, watch, update]
+- apiGroups: [serving.knative.dev]
+  resources: [revisions]
+  verbs: [list, watch]
 {{- end }}
 {{- end -}}
 

@@ -15,7 +15,7 @@ export interface LintCommandOptions {
 }
 
 /** A manifest is kilobytes; a kustomize build of a large app a few megabytes. */
-const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export interface LintDeps {
   io: Io;
@@ -58,9 +58,9 @@ function summary(r: LintResult, errors: number): string {
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(r.checked, 'Tollgate object')}${skipped}.`;
 }
 
-async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
+export async function lintOptions(meshProvider: string | undefined): Promise<LintOptions> {
   // The routers' capability records, not the routers: lint loads no router code.
-  const [{ ROUTED_PROVIDERS, providersWith }, { TARGET_KINDS }, { loadConfig }] = await Promise.all([
+  const [{ ROUTED_PROVIDERS, providersWith }, { TARGET_KINDS, IN_PLACE_KINDS }, { loadConfig }] = await Promise.all([
     import('@tollgate/contract/capabilities'),
     import('@tollgate/operator/targets/workload-kinds'),
     import('@tollgate/operator/config'),
@@ -70,6 +70,7 @@ async function lintOptions(meshProvider: string | undefined): Promise<LintOption
     caps: {
       providers: new Set<string>(ROUTED_PROVIDERS),
       targetKinds: new Set(TARGET_KINDS),
+      inPlaceKinds: new Set(IN_PLACE_KINDS),
       builtinMetricProviders: new Set<string>(providersWith('builtinMetrics')),
     },
   };
@@ -78,7 +79,7 @@ async function lintOptions(meshProvider: string | undefined): Promise<LintOption
 const MANIFEST = /\.(ya?ml|json)$/i;
 
 /** Directories become their manifests (sorted, not recursive), as kubectl apply -f DIR. */
-async function expand(paths: string[]): Promise<string[]> {
+export async function expand(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     if (p === '-') {
@@ -98,7 +99,7 @@ async function expand(paths: string[]): Promise<string[]> {
   return out;
 }
 
-async function readCapped(file: string): Promise<string> {
+export async function readCapped(file: string): Promise<string> {
   try {
     const handle = await fs.open(file, 'r');
     try {

@@ -123,7 +123,7 @@ function checksTable(checks: CheckResult[] | undefined): Html {
     <tbody>
       ${checks.map(
         (k) =>
-          html`<tr class="${k.ok ? 'ok' : 'fail'}">
+          html`<tr class="${k.ok ? 'ok' : k.dryRun ? 'dry-run' : 'fail'}">
             <td>${k.name}</td>
             <td class="num">${num(k.value)}</td>
             <td>${boundsText(k)}</td>

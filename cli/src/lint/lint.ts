@@ -9,7 +9,7 @@ import type { CanarySpec } from '@tollgate/operator/api/types';
 import { ruleViolations, type RuleViolation } from '@tollgate/operator/core/rules';
 import { canaryIssues, type Capabilities, type ValidationIssue } from '@tollgate/operator/core/validation';
 import { fieldPath, validateSchema, type Schema } from './schema.js';
-import { parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
+import { isObject, parseDocuments, type Path, type Position, type SourceDocument } from './source.js';
 
 type Severity = 'error' | 'warning';
 
@@ -56,8 +56,6 @@ const SCHEMAS: Readonly<Record<string, Schema>> = Object.fromEntries(
 const HAS_RULES: Readonly<Record<string, boolean>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([k, s]) => [k, JSON.stringify(s).includes('"x-kubernetes-validations"')]),
 );
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Lints every document of one file's text. */
 export function lintText(file: string, text: string, o: LintOptions): LintResult {
@@ -155,13 +153,25 @@ function lintObject(doc: ObjectSource, kind: string, o: LintOptions): Located[] 
       out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
     return out;
   }
-  const spec = body.spec as unknown as CanarySpec;
+  // The API server drops null object members before its rules run (has() is then false): so does lint.
+  const spec = withoutNullMembers(body.spec) as unknown as CanarySpec;
   const { cel, operator } = canaryFindings(specSchema, spec, o);
   for (const v of cel) out.push(found('error', 'cel', parsePath(v.path), v.path, celMessage(v)));
   if (schemaFindings.every((f) => f.kind === 'unknown')) {
     for (const f of operator) out.push(found(f.severity, 'operator', parsePath(f.path), f.path, f.message));
   }
   return out;
+}
+
+/** A copy without the object members whose value is null, at any depth (list items are kept). Pure. */
+function withoutNullMembers(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNullMembers);
+  if (!isObject(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNullMembers(x)]),
+  );
 }
 
 /** A broken CEL rule as the API server words it. */

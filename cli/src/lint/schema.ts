@@ -10,7 +10,7 @@
  * back; the Kubernetes extensions (int-or-string, preserve-unknown-fields, pruning) would need custom keywords; and
  * the CRDs use a dozen keywords. The validator is this file.
  */
-import type { Path } from './source.js';
+import { isObject, type Path } from './source.js';
 
 export type Schema = Record<string, unknown>;
 
@@ -31,8 +31,6 @@ export interface SchemaFinding {
 export function fieldPath(path: Path): string {
   return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i ? `.${seg}` : seg)).join('');
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -124,10 +122,19 @@ function checkString(schema: Schema, value: string, v: Visit): void {
     v.add(`Invalid value: ${goValue(value)}: ${v.field} in body must be of type date-time: ${goValue(value)}`);
 }
 
+/**
+ * Whether the API server decodes the value as an int64: kubectl sends a whole number without a fraction (Go formats
+ * the float64 1.0 as 1), and the server tries int64 first. Such a value is checked against the bounds truncated to
+ * integers, as kube-openapi's MinimumNativeType does (int64(0.5) is 0): `confidence: 0` passes `minimum: 0.5`.
+ */
+const decodedAsInt64 = (n: number): boolean => Number.isInteger(n) && Math.abs(n) < 2 ** 63;
+
 function checkNumber(schema: Schema, value: number, v: Visit): void {
-  if (typeof schema.maximum === 'number' && value > schema.maximum) v.invalid(value, `should be less than or equal to ${schema.maximum}`);
-  if (typeof schema.minimum === 'number' && value < schema.minimum)
-    v.invalid(value, `should be greater than or equal to ${schema.minimum}`);
+  const bound = (b: unknown): number | undefined =>
+    typeof b !== 'number' ? undefined : decodedAsInt64(value) && schema.type === 'number' ? Math.trunc(b) : b;
+  const [max, min] = [bound(schema.maximum), bound(schema.minimum)];
+  if (max !== undefined && value > max) v.invalid(value, `should be less than or equal to ${schema.maximum}`);
+  if (min !== undefined && value < min) v.invalid(value, `should be greater than or equal to ${schema.minimum}`);
 }
 
 function checkEnum(schema: Schema, value: unknown, v: Visit): void {

@@ -29,12 +29,18 @@ export interface SourceDocument {
 }
 
 /** Documents larger than this are refused: a manifest is kilobytes, and aliases can blow up a small file. */
-const MAX_ALIAS_COUNT = 1000;
+export const MAX_ALIAS_COUNT = 1000;
+
+/** YAML as kubectl reads manifests (go-yaml): 1.1, so `yes` is a boolean and `<<` merges. */
+export const KUBE_YAML = { version: '1.1', merge: true, prettyErrors: false } as const;
+
+/** A decoded YAML mapping (not a sequence, a scalar or null). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses every document of a YAML stream. Never throws: syntax errors are reported per document. */
 export function parseDocuments(text: string): SourceDocument[] {
   const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: counter, version: '1.1', merge: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: counter, ...KUBE_YAML });
   const pos = (offset: number): Position => {
     const { line, col } = counter.linePos(offset);
     return { line: Math.max(line, 1), column: col };

@@ -90,3 +90,28 @@ export async function installCrds(client: KubeClient, files: string[]): Promise<
     30_000,
   );
 }
+
+/**
+ * Deletes the CRDs of the files (with their objects) and waits until the API server no longer serves them: the
+ * cluster of a provider case that must run without them (Kuma's TrafficRoute path, where MeshHTTPRoute is not served).
+ */
+export async function uninstallCrds(client: KubeClient, files: string[]): Promise<void> {
+  for (const file of files) {
+    for (const doc of readCrds(file)) {
+      const crd = doc as unknown as Crd & { spec: { group: string; names: { plural: string } } };
+      const name = crd.metadata.name!;
+      await client.delete(Resources.crds, undefined, name).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      const collection = `/apis/${crd.spec.group}/${crd.spec.versions[0]!.name}/${crd.spec.names.plural}`;
+      await waitFor(
+        `CRD ${name} no longer served`,
+        async () =>
+          !(await client.get(Resources.crds, undefined, name).catch(() => undefined)) &&
+          (await client.request('GET', collection).then(
+            () => false,
+            (err: unknown) => isNotFound(err),
+          )),
+        60_000,
+      );
+    }
+  }
+}

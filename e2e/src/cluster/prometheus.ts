@@ -8,14 +8,18 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-/** A real Prometheus (Debian's package) scraping the given loopback targets every second. */
-export async function startPrometheus(dir: string, targets: string[]): Promise<Prometheus> {
+/**
+ * A real Prometheus (Debian's package) scraping the given loopback targets every second, and evaluating the
+ * given rule files (alerting and recording rules) every second.
+ */
+export async function startPrometheus(dir: string, targets: string[], ruleFiles: string[] = []): Promise<Prometheus> {
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(ruleFiles.length ? ['rule_files:', ...ruleFiles.map((f) => `  - '${f}'`)] : []),
     'scrape_configs:',
     '  - job_name: tollgate-e2e',
     '    static_configs:',

@@ -88,6 +88,18 @@ export function int64Of(v: unknown): number | undefined {
   return Number.isInteger(f) && Math.abs(f) < 2 ** 63 ? f : undefined;
 }
 
+/**
+ * Whether the API server decodes the number as an int64: its literal is all digits and fits (sigs.k8s.io/json tries
+ * int64 first). Such a value of a `number` field is checked against the bounds truncated to integers, as
+ * kube-openapi's MinimumNativeType/MaximumNativeType do (int64(0.5) is 0): `confidence: 0` passes `minimum: 0.5`.
+ */
+function decodedAsInt64(v: unknown): boolean {
+  const text = v instanceof RawNumber ? v.text : typeof v === 'number' ? JSON.stringify(v) : '';
+  if (!/^-?[0-9]+$/.test(text)) return false;
+  const b = BigInt(text);
+  return b >= INT64_MIN && b <= INT64_MAX;
+}
+
 const numberOf = (v: unknown): number | undefined => (v instanceof RawNumber ? v.value : typeof v === 'number' ? v : undefined);
 
 const typeName = (v: unknown): string => {
@@ -186,7 +198,8 @@ function check(s: SchemaNode, v: unknown, at: string, issues: Issue[], o: Oracle
     case 'number': {
       const n = numberOf(v);
       if (n === undefined) return fail('type', `must be of type number: "${typeName(v)}"`);
-      return checkRange(s, n === 0 ? 0 : n, fail);
+      const bounds = decodedAsInt64(v) ? { minimum: truncated(s.minimum), maximum: truncated(s.maximum) } : s;
+      return checkRange(bounds, n === 0 ? 0 : n, fail);
     }
     case 'boolean':
       return typeof v === 'boolean' ? v : fail('type', `must be of type boolean: "${typeName(v)}"`);
@@ -195,7 +208,13 @@ function check(s: SchemaNode, v: unknown, at: string, issues: Issue[], o: Oracle
   }
 }
 
-function checkRange(s: SchemaNode, n: number, fail: (what: Issue['what'], detail: string) => unknown): unknown {
+const truncated = (b: number | undefined): number | undefined => (b === undefined ? undefined : Math.trunc(b));
+
+function checkRange(
+  s: Pick<SchemaNode, 'minimum' | 'maximum'>,
+  n: number,
+  fail: (what: Issue['what'], detail: string) => unknown,
+): unknown {
   if (s.minimum !== undefined && n < s.minimum) return fail('range', `should be greater than or equal to ${s.minimum}`);
   if (s.maximum !== undefined && n > s.maximum) return fail('range', `should be less than or equal to ${s.maximum}`);
   return n === 0 ? 0 : n;

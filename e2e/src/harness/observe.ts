@@ -41,6 +41,8 @@ export class Timeline {
     this.routes = reader && informer<MeshObject>(reader.resource);
     this.canaries.on('add', (c) => this.onCanary(c)).on('update', (c) => this.onCanary(c));
     this.routes?.on('add', (v) => this.onRoute(v)).on('update', (v, old) => this.onRoute(v, old));
+    // Emissary's clone is deleted when the canary has no traffic: its deletion is weight 0.
+    if (reader?.kind === 'emissary') this.routes?.on('delete', (v) => this.onRouteGone(v));
   }
 
   async start(): Promise<void> {
@@ -111,6 +113,11 @@ export class Timeline {
     if (w === undefined) return;
     const before = old ? canaryWeightOf(this.reader, old, this.apex()) : undefined;
     if (this.routeWeights.length === 0 || w !== before) this.routeWeights.push(w);
+  }
+
+  private onRouteGone(v: MeshObject): void {
+    if (canaryWeightOf(this.reader!, v, this.apex()) === undefined) return;
+    if (this.routeWeights[this.routeWeights.length - 1] !== 0) this.routeWeights.push(0);
   }
 
   private apex(): string {

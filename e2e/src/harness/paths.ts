@@ -21,4 +21,13 @@ export const GATEWAY_API_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 're
 export const LINKERD_CRDS = path.join(UPSTREAM, 'linkerd', 'policy.linkerd.io_httproutes.yaml');
 export const APPMESH_CRDS = path.join(UPSTREAM, 'appmesh', 'crds.yaml');
 export const CONTOUR_CRDS = path.join(UPSTREAM, 'contour', '01-crds.yaml');
+export const KEDA_CRDS = path.join(UPSTREAM, 'keda', 'keda.sh_scaledobjects.yaml');
 export const TRAEFIK_CRDS = path.join(UPSTREAM, 'traefik', 'traefik.io_traefikservices.yaml');
+export const APISIX_CRDS = path.join(UPSTREAM, 'apisix', 'apisix.apache.org_apisixroutes.yaml');
+export const EMISSARY_CRDS = path.join(UPSTREAM, 'emissary', 'mappings.yaml');
+export const KUMA_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_trafficroutes.yaml');
+export const KUMA_MESH_HTTP_ROUTE_CRDS = path.join(UPSTREAM, 'kuma', 'kuma.io_meshhttproutes.yaml');
+export const GLOO_CRDS = ['gateway.solo.io_v1_RouteTable.yaml', 'gloo.solo.io_v1_Upstream.yaml'].map((f) => path.join(UPSTREAM, 'gloo', f));
+export const KNATIVE_CRDS = ['service.yaml', 'revision.yaml'].map((f) => path.join(UPSTREAM, 'knative', f));
+export const SLOTH_CRDS = path.join(UPSTREAM, 'sloth', 'sloth.slok.dev_prometheusservicelevels.yaml');
+export const PYRRA_CRDS = path.join(UPSTREAM, 'pyrra', 'pyrra.dev_servicelevelobjectives.yaml');

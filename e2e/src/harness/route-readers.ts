@@ -1,14 +1,21 @@
 import type { KubeObject } from '@tollgate/operator/api/types';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import {
+  fromApisixRoute,
+  fromAlbIngress,
   fromHTTPProxy,
+  fromMappings,
   fromHttpRoute,
+  fromMeshHttpRoute,
   fromNginxCanary,
+  fromRouteTable,
   fromSkipperCanary,
   fromTraefikService,
+  fromTrafficRoute,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
+  mappingService,
   type RouteTable,
 } from '../sim/routes.js';
 
@@ -17,8 +24,25 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 /** Which routing object a provider writes, so a test can read the weight it carries. */
 export interface RouteReader {
   resource: ResourceType;
-  kind: 'istio' | 'smi' | 'httproute' | 'appmesh' | 'nginx' | 'skipper' | 'httpproxy' | 'traefik';
+  kind:
+    | 'istio'
+    | 'smi'
+    | 'httproute'
+    | 'appmesh'
+    | 'nginx'
+    | 'skipper'
+    | 'httpproxy'
+    | 'traefik'
+    | 'gloo'
+    | 'apisix'
+    | 'kuma'
+    | 'alb'
+    | 'emissary'
+    | 'kuma-mesh-http-route';
 }
+
+/** Kuma's MeshHTTPRoute, which the kuma provider writes where the API server serves it (TrafficRoute otherwise). */
+export const KUMA_MESH_HTTP_ROUTE_READER: RouteReader = { resource: Resources.kumaMeshHttpRoutes, kind: 'kuma-mesh-http-route' };
 
 export function routeReader(provider: string, withGatewayRefs = false): RouteReader | undefined {
   if (provider === 'kubernetes') return undefined;
@@ -30,6 +54,13 @@ export function routeReader(provider: string, withGatewayRefs = false): RouteRea
   if (provider === 'nginx' || provider === 'skipper') return { resource: Resources.ingresses, kind: provider };
   if (provider === 'contour') return { resource: Resources.httpProxies, kind: 'httpproxy' };
   if (provider === 'traefik') return { resource: Resources.traefikServices, kind: 'traefik' };
+  if (provider === 'kuma') return { resource: Resources.kumaTrafficRoutes, kind: 'kuma' };
+  if (provider === 'apisix') return { resource: Resources.apisixRoutes, kind: 'apisix' };
+  if (provider === 'gloo') return { resource: Resources.glooRouteTables, kind: 'gloo' };
+  // The user's Ingress, whose forward action annotations the router writes.
+  if (provider === 'alb') return { resource: Resources.ingresses, kind: 'alb' };
+  // The user's Mapping and the <mapping>-canary clone, deleted when the canary has no traffic.
+  if (provider === 'emissary' || provider === 'ambassador') return { resource: Resources.emissaryMappings, kind: 'emissary' };
   const version = provider.startsWith('smi:') ? provider.slice(4) : 'v1alpha2';
   const resource = {
     v1alpha1: Resources.trafficSplitsV1alpha1,
@@ -59,7 +90,44 @@ function table(reader: RouteReader, o: MeshObject, apex: string): RouteTable | u
       return fromHTTPProxy(o);
     case 'traefik':
       return fromTraefikService(o);
+    case 'kuma':
+      return fromTrafficRoute(o);
+    case 'kuma-mesh-http-route':
+      return fromMeshHttpRoute(o);
+    case 'apisix':
+      return fromApisixRoute(o);
+    case 'gloo':
+      // The Upstreams are named after the Services (<namespace>-<service>upstream-<port>): strip the name back.
+      return fromRouteTable(o, (ns, name) => /^(.*)upstream-[0-9]+$/.exec(name)?.[1]?.slice(ns.length + 1));
+    case 'alb':
+      return fromAlbIngress(o);
+    case 'emissary':
+      return emissaryTable(o, apex);
   }
+}
+
+/**
+ * One Mapping against the user's (unweighted, to the apex Service, on the same host and prefix) it shares the
+ * route with; the user's own Mapping alone sends all to the apex, none to the canary.
+ */
+function emissaryTable(o: MeshObject, apex: string): RouteTable | undefined {
+  if (mappingService(o.spec?.service) === apex)
+    return {
+      namespace: o.metadata.namespace!,
+      apex,
+      rules: [
+        {
+          applies: () => true,
+          backends: [
+            { service: apex, weight: 100 },
+            { service: `${apex}-canary`, weight: 0 },
+          ],
+        },
+      ],
+    };
+  const { hostname, host, prefix } = o.spec ?? {};
+  const user: MeshObject = { ...o, spec: { hostname, host, prefix, service: apex } };
+  return fromMappings(o, [o, user]);
 }
 
 /**

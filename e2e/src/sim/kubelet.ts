@@ -15,8 +15,21 @@ export const ENDPOINT_ANNOTATION = 'sim.tollgate.dev/endpoint';
 
 export interface Pod extends KubeObject {
   spec: PodSpec & { nodeName?: string };
-  status?: { phase?: string; conditions?: { type: string; status: string }[]; podIP?: string };
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string }[];
+    podIP?: string;
+    containerStatuses?: { state?: { waiting?: { reason?: string } } }[];
+  };
 }
+
+/**
+ * What a container env SIM_FAIL makes of a pod, as a kubelet or scheduler would report it: a crash loop (exit 1),
+ * a crash loop after OOM kills (exit 137), an image that cannot be pulled (no app runs for any of these), or no
+ * node with room (never bound).
+ */
+export const SIM_FAILURES = ['CrashLoopBackOff', 'OOMKilled', 'ImagePullBackOff', 'Unschedulable'] as const;
+type SimFailure = (typeof SIM_FAILURES)[number];
 
 const APP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sample-app.js');
 
@@ -24,7 +37,8 @@ const APP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sample-app.
  * Plays the kubelet for a control plane that has none (this is test infrastructure): binds pending pods
  * to one simulated node, runs the sample app as a real process for each pod that declares a container
  * port, reports the pod Running and Ready, and completes deletions. A container env SIM_READY=false keeps
- * the pod un-ready, so tests can release a canary that never becomes ready.
+ * the pod un-ready (running, its readiness failing), and SIM_FAIL (SIM_FAILURES) makes it fail as a kubelet or
+ * scheduler reports it, so tests can release a canary that never becomes ready.
  */
 export class SimulatedKubelet {
   private readonly pods: Informer<Pod>;
@@ -88,16 +102,23 @@ export class SimulatedKubelet {
     const pod = this.pods.get(ns, name);
     if (!pod) return this.stopApp(key);
     if (pod.metadata.deletionTimestamp) return this.remove(pod, key);
+    const failure = simFailure(pod.spec);
+    if (failure === 'Unschedulable') return this.setStatus(pod, unschedulableStatus());
     if (!pod.spec.nodeName) return this.bind(pod);
     if (pod.spec.nodeName !== NODE_NAME) return;
+    if (failure) return this.setStatus(pod, failedStatus(failure, main(pod.spec)));
     const wantReady = !main(pod.spec).env?.some((e) => e.name === 'SIM_READY' && e.value === 'false');
     const endpoint = await this.ensureApp(pod, key);
     if (endpoint && pod.metadata.annotations?.[ENDPOINT_ANNOTATION] !== endpoint) {
       await this.client.patch(Resources.pods, ns, name, { metadata: { annotations: { [ENDPOINT_ANNOTATION]: endpoint } } });
     }
-    const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    if (pod.status?.phase === 'Running' && ready === wantReady) return;
-    await this.client.patch(Resources.pods, ns, name, { status: runningStatus(wantReady) }, { subresource: 'status' });
+    await this.setStatus(pod, runningStatus(wantReady, main(pod.spec).name));
+  }
+
+  /** Writes the pod's status through the status subresource, unless it already reads so. */
+  private async setStatus(pod: Pod, status: Record<string, unknown>): Promise<void> {
+    if (statusKey(pod.status) === statusKey(status as Pod['status'])) return;
+    await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name!, { status }, { subresource: 'status' });
   }
 
   private async bind(pod: Pod): Promise<void> {
@@ -144,19 +165,86 @@ export class SimulatedKubelet {
 
 const main = (spec: PodSpec): Container => spec.containers[0]!;
 
-function runningStatus(ready: boolean): Record<string, unknown> {
+const simFailure = (spec: PodSpec): SimFailure | undefined => {
+  const v = main(spec).env?.find((e) => e.name === 'SIM_FAIL')?.value;
+  return SIM_FAILURES.find((f) => f === v);
+};
+
+/** Phase, readiness and the first container's waiting reason: what tells whether a status must be written. */
+const statusKey = (st: Pod['status']): string =>
+  [
+    st?.phase,
+    st?.conditions?.find((c) => c.type === 'Ready')?.status,
+    st?.conditions?.find((c) => c.type === 'PodScheduled')?.reason,
+    st?.containerStatuses?.[0]?.state?.waiting?.reason,
+  ].join('|');
+
+const cond = (type: string, status: boolean, now: string, reason?: string, message?: string): Record<string, string> => ({
+  type,
+  status: status ? 'True' : 'False',
+  lastTransitionTime: now,
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+});
+
+function runningStatus(ready: boolean, container: string): Record<string, unknown> {
   const now = new Date().toISOString();
-  const cond = (type: string, status: boolean): Record<string, string> => ({
-    type,
-    status: status ? 'True' : 'False',
-    lastTransitionTime: now,
-  });
   return {
     phase: 'Running',
     podIP: '127.0.0.1',
     podIPs: [{ ip: '127.0.0.1' }],
     hostIP: '127.0.0.1',
     startTime: now,
-    conditions: [cond('PodScheduled', true), cond('Initialized', true), cond('ContainersReady', ready), cond('Ready', ready)],
+    conditions: [
+      cond('PodScheduled', true, now),
+      cond('Initialized', true, now),
+      cond('ContainersReady', ready, now),
+      cond('Ready', ready, now),
+    ],
+    containerStatuses: [
+      { name: container, ready, restartCount: 0, image: 'sim', imageID: '', started: true, state: { running: { startedAt: now } } },
+    ],
+  };
+}
+
+/** As the scheduler reports a pod that no node has room for. */
+function unschedulableStatus(): Record<string, unknown> {
+  const now = new Date().toISOString();
+  const message =
+    '0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.';
+  return { phase: 'Pending', conditions: [cond('PodScheduled', false, now, 'Unschedulable', message)] };
+}
+
+/** As the kubelet reports a container that crashes, is OOM-killed, or whose image cannot be pulled. */
+function failedStatus(failure: Exclude<SimFailure, 'Unschedulable'>, c: Container): Record<string, unknown> {
+  const now = new Date().toISOString();
+  const pulling = failure === 'ImagePullBackOff';
+  const waiting = pulling
+    ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image ?? ''}"` }
+    : { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${c.name}` };
+  const exit = failure === 'OOMKilled' ? { reason: 'OOMKilled', exitCode: 137 } : { reason: 'Error', exitCode: 1 };
+  const conditions = [
+    cond('PodScheduled', true, now),
+    cond('Initialized', true, now),
+    cond('ContainersReady', false, now, 'ContainersNotReady'),
+    cond('Ready', false, now, 'ContainersNotReady'),
+  ];
+  return {
+    phase: pulling ? 'Pending' : 'Running',
+    hostIP: '127.0.0.1',
+    startTime: now,
+    conditions,
+    containerStatuses: [
+      {
+        name: c.name,
+        ready: false,
+        restartCount: pulling ? 0 : 4,
+        image: c.image ?? '',
+        imageID: '',
+        started: false,
+        state: { waiting },
+        ...(pulling ? {} : { lastState: { terminated: { ...exit, startedAt: now, finishedAt: now } } }),
+      },
+    ],
   };
 }

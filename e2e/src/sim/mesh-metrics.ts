@@ -15,6 +15,8 @@ export interface RequestRecord {
   ingress?: string;
   /** The Skipper route it took, if any. */
   skipperRoute?: SkipperRoute;
+  /** The APISIX route (`<namespace>_<ApisixRoute>_<rule>`) it took, if any. */
+  apisixRoute?: string;
 }
 
 const word = (s: string): string => s.replace(/\W/g, '_');
@@ -22,11 +24,14 @@ const word = (s: string): string => s.replace(/\W/g, '_');
 export const skipperRouteId = (ns: string, r: SkipperRoute, service: string): string =>
   `kube_${[ns, r.ingress, r.host, r.path, service].map(word).join('__')}`;
 
+/** The Upstream the gloo router writes for `<apex>-primary` or `<apex>-canary`: <namespace>-<apex>-<side>upstream-<port>. */
+const glooUpstreamOf = (ns: string, service: string, port: number): string => `${ns}-${service}upstream-${port}`;
+
 const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /**
  * The request metrics of every mesh the routers support, recorded for each simulated request, so the
- * operator's built-in queries for Istio, Linkerd, App Mesh and Contour (Envoy), OSM, Traefik, NGINX and Skipper (requests
+ * operator's built-in queries for Istio, Linkerd, App Mesh, Contour, Gloo and Kuma (Envoy), OSM, Traefik, APISIX, NGINX and Skipper (requests
  * through an Ingress) and instrumented applications (kubernetes provider) all find real series.
  */
 export class MeshMetrics {
@@ -52,6 +57,7 @@ export class MeshMetrics {
     'kubernetes_pod_name',
     'envoy_cluster_name',
     'envoy_response_code',
+    'service',
   ]);
   private readonly osm = this.family('osm_request_total', 'osm_request_duration_ms', [
     'destination_namespace',
@@ -108,6 +114,22 @@ export class MeshMetrics {
       registers: [this.registry],
     }),
   };
+  /** APISIX's prometheus plugin: only for requests that took an APISIX route, labelled by it; latency in ms. */
+  private readonly apisix = {
+    c: new Counter({
+      name: 'apisix_http_status',
+      help: 'simulated apisix_http_status',
+      labelNames: ['route', 'code'],
+      registers: [this.registry],
+    }),
+    h: new Histogram({
+      name: 'apisix_http_latency',
+      help: 'simulated apisix_http_latency',
+      labelNames: ['type', 'route'],
+      buckets: MS_BUCKETS,
+      registers: [this.registry],
+    }),
+  };
   /** What an instrumented application exports itself (the kubernetes provider's built-in queries read it). */
   private readonly app = new Histogram({
     name: 'http_request_duration_seconds',
@@ -152,6 +174,17 @@ export class MeshMetrics {
       envoy_cluster_name: `${r.namespace}_${r.service}_${r.port}`,
       envoy_response_code: code,
     });
+    // Kuma's Envoy: labelled by the Kuma service tag of the Service, <service>_<namespace>_svc_<port>.
+    const kuma = { service: `${r.service}_${r.namespace}_svc_${r.port}`, envoy_response_code: code };
+    this.envoy.c.inc(kuma);
+    this.envoy.h.observe(kuma, r.ms);
+    // Gloo's Envoy: the cluster of the Upstream the gloo router writes for a Service, <upstream>_<namespace>; no pod
+    // labels, so App Mesh's per-pod series are not counted twice.
+    this.envoy.c.inc({ envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`, envoy_response_code: code });
+    this.envoy.h.observe(
+      { envoy_cluster_name: `${glooUpstreamOf(r.namespace, r.service, r.port)}_${r.namespace}`, envoy_response_code: code },
+      r.ms,
+    );
     observe(this.osm, {
       destination_namespace: r.namespace,
       destination_kind: 'Deployment',
@@ -166,6 +199,10 @@ export class MeshMetrics {
       const labels = { namespace: r.namespace, ingress: r.ingress, service: r.service, status: code };
       this.nginx.c.inc(labels);
       this.nginx.h.observe(labels, r.ms / 1000);
+    }
+    if (r.apisixRoute) {
+      this.apisix.c.inc({ route: r.apisixRoute, code });
+      this.apisix.h.observe({ type: 'request', route: r.apisixRoute }, r.ms);
     }
     if (r.skipperRoute) {
       const route = skipperRouteId(r.namespace, r.skipperRoute, r.service);

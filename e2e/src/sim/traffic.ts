@@ -8,13 +8,20 @@ import type { SyntheticRequest } from './istio-match.js';
 import { ENDPOINT_ANNOTATION, type Pod } from './kubelet.js';
 import { MeshMetrics } from './mesh-metrics.js';
 import {
+  fromApisixRoute,
   fromCanaryIngress,
   fromHTTPProxy,
+  fromMappings,
   fromHttpRoute,
+  fromMeshHttpRoute,
+  fromRouteTable,
   fromTraefikService,
+  fromTrafficRoute,
+  fromAlbIngress,
   fromTrafficSplit,
   fromVirtualRouter,
   fromVirtualService,
+  serviceOfUpstream,
   serviceOfVirtualNode,
   type MeshObject,
   type RouteTable,
@@ -36,6 +43,12 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   ...[Resources.httpRoutesV1, Resources.linkerdHttpRoutes].map((resource) => ({ resource, read: (o: MeshObject) => fromHttpRoute(o) })),
   { resource: Resources.httpProxies, read: (o) => fromHTTPProxy(o) },
   { resource: Resources.traefikServices, read: (o) => fromTraefikService(o) },
+  { resource: Resources.apisixRoutes, read: (o) => fromApisixRoute(o) },
+  { resource: Resources.kumaTrafficRoutes, read: (o) => fromTrafficRoute(o) },
+  // The Mappings of one route together (the user's and the canary's clone), as Emissary groups them.
+  { resource: Resources.emissaryMappings, read: (o, d) => fromMappings(o, d.objects(Resources.emissaryMappings, o.metadata.namespace!)) },
+  { resource: Resources.kumaMeshHttpRoutes, read: (o) => fromMeshHttpRoute(o) },
+  { resource: Resources.glooRouteTables, read: (o, d) => fromRouteTable(o, (ns, name) => serviceOfUpstream(d.upstream(ns, name))) },
   {
     resource: Resources.appMeshVirtualRouters,
     // The -canary router exists for tests to reach the canary; users only reach the apex.
@@ -47,14 +60,15 @@ const SOURCES: { resource: ResourceType; read: (o: MeshObject, d: TrafficDriver)
   {
     resource: Resources.ingresses,
     // A canary Ingress (NGINX, Skipper) with the user's Ingress it shadows; a plain Ingress alone is not driven.
-    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)),
+    // or an ALB Ingress whose forward actions (annotations) carry the split.
+    read: (o, d) => fromCanaryIngress(o, d.objects(Resources.ingresses, o.metadata.namespace!)) ?? fromAlbIngress(o),
   },
 ];
 
 /**
  * The data-plane stand-in (test infrastructure, not a mesh): for every routing object the operator wrote
  * (Istio VirtualService, SMI TrafficSplit, HTTPRoute, App Mesh VirtualRouter, NGINX or Skipper canary Ingress, Contour HTTPProxy,
- * TraefikService) it sends synthetic user
+ * TraefikService, Gloo RouteTable, APISIX route clone, Kuma TrafficRoute or MeshHTTPRoute, Emissary Mappings) it sends synthetic user
  * requests at a steady rate, routes each as the mesh would from the live object (first applicable rule,
  * weights, mirror), sends it over HTTP to a ready pod of the chosen Service, and records the result in each
  * mesh's metric names (see MeshMetrics), which Prometheus scrapes from /metrics.
@@ -63,6 +77,7 @@ export class TrafficDriver {
   readonly metrics = new MeshMetrics();
   private readonly sources: Informer<MeshObject>[];
   private readonly nodes: Informer<MeshObject>;
+  private readonly upstreams: Informer<MeshObject>;
   private readonly services: Informer<Service>;
   private readonly pods: Informer<Pod>;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -81,6 +96,7 @@ export class TrafficDriver {
       new Informer<T>({ client, resource, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
     this.sources = SOURCES.map((s) => informer<MeshObject>(s.resource));
     this.nodes = informer(Resources.appMeshVirtualNodes);
+    this.upstreams = informer(Resources.glooUpstreams);
     this.services = informer(Resources.services) as unknown as Informer<Service>;
     this.pods = informer(Resources.pods) as unknown as Informer<Pod>;
   }
@@ -88,18 +104,23 @@ export class TrafficDriver {
   async start(): Promise<void> {
     await Promise.all([this.services.start(), this.pods.start()]);
     // Mesh CRDs come and go between tests: their informers keep retrying until served.
-    for (const i of [...this.sources, this.nodes]) i.start().catch(() => undefined);
+    for (const i of [...this.sources, this.nodes, this.upstreams]) i.start().catch(() => undefined);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    for (const i of [...this.sources, this.nodes, this.services, this.pods]) i.stop();
+    for (const i of [...this.sources, this.nodes, this.upstreams, this.services, this.pods]) i.stop();
     this.agent.destroy();
   }
 
   node(namespace: string, name: string): MeshObject | undefined {
     return this.nodes.get(namespace, name);
+  }
+
+  /** A Gloo Upstream (a RouteTable's destinations name them). */
+  upstream(namespace: string, name: string): MeshObject | undefined {
+    return this.upstreams.get(namespace, name);
   }
 
   /** The objects of one of the SOURCES' resources in a namespace. */
@@ -154,7 +175,8 @@ export class TrafficDriver {
     const rule = t.rules.find((r) => r.applies(req));
     if (!rule) return;
     const service = pickWeighted(rule.backends);
-    if (service) void this.forward(t.namespace, service, req, t);
+    const via = { ...t, ...(rule.apisixRoute ? { apisixRoute: rule.apisixRoute } : {}) };
+    if (service) void this.forward(t.namespace, service, req, via);
     if (rule.mirror && Math.random() * 100 < rule.mirror.percent) void this.forward(t.namespace, rule.mirror.service, req, t);
   }
 
@@ -163,7 +185,12 @@ export class TrafficDriver {
    * the status code (503 when no pod is ready). Also the entry point of /svc/<namespace>/<service>/ for
    * load tests that target a Service directly, as they would through the mesh.
    */
-  forward(ns: string, service: string, req: SyntheticRequest, via: Pick<RouteTable, 'ingress' | 'skipperRoute'> = {}): Promise<number> {
+  forward(
+    ns: string,
+    service: string,
+    req: SyntheticRequest,
+    via: Pick<RouteTable, 'ingress' | 'skipperRoute'> & { apisixRoute?: string } = {},
+  ): Promise<number> {
     const svc = this.services.get(ns, service);
     const pod = svc && this.pickPod(ns, svc);
     const endpoint = pod?.metadata.annotations?.[ENDPOINT_ANNOTATION];
@@ -181,6 +208,7 @@ export class TrafficDriver {
           ms: performance.now() - started,
           ...(via.ingress ? { ingress: via.ingress } : {}),
           ...(via.skipperRoute ? { skipperRoute: via.skipperRoute } : {}),
+          ...(via.apisixRoute ? { apisixRoute: via.apisixRoute } : {}),
         });
         resolve(code);
       };

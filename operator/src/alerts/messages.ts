@@ -1,4 +1,5 @@
 import type { Canary, CanaryStatus, CheckResult } from '../api/types.js';
+import { verdictOf } from '../core/checks.js';
 import type { FailingMetric, Notification, Severity } from './notifier.js';
 
 /** What the default texts may mention; every part is optional. */
@@ -89,7 +90,7 @@ export function alertOf(
 
 /** The first failed check of a step (the one a rollback alert names), if any. */
 export function failingMetricOf(checks: readonly CheckResult[] | undefined): FailingMetric | undefined {
-  const c = checks?.find((x) => !x.ok && !x.halt);
+  const c = checks?.find((x) => verdictOf(x) === 'failed');
   if (!c) return undefined;
   return {
     name: c.name,

@@ -22,7 +22,7 @@ export interface PodTemplate {
   metadata?: ObjectMeta;
   spec: PodSpec;
 }
-interface LabelSelector {
+export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: unknown[];
 }
@@ -51,6 +51,28 @@ export interface DaemonSet extends Workload {
     numberAvailable?: number;
     numberReady?: number;
   };
+}
+
+export interface StatefulSet extends Workload {
+  spec: Workload['spec'] & {
+    serviceName?: string;
+    podManagementPolicy?: string;
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number; maxUnavailable?: number | string } };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+  };
+}
+
+/** A StatefulSet's revision history entry: data holds the patch of spec.template (`$patch: replace`). */
+export interface ControllerRevision extends KubeObject {
+  data?: unknown;
+  revision?: number;
 }
 
 export interface ConfigObject extends KubeObject {
@@ -104,4 +126,30 @@ export interface Service extends KubeObject {
 export interface Secret extends KubeObject {
   data?: Record<string, string>;
   stringData?: Record<string, string>;
+}
+
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { reason?: string; message?: string; exitCode?: number };
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+/** A Pod as the operator caches it (metadata and status alone, see trimPod). */
+export interface Pod extends KubeObject {
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
 }

@@ -17,6 +17,7 @@ export async function commitTransition(turn: ReadyTurn, t: Transition): Promise<
   const hooks = t.postRollout ? await runPostRollout(turn) : {};
   for (const e of hooks.events ?? []) turn.event(e.type, e.reason, e.message);
   for (const a of [...(t.alerts ?? []), ...(hooks.alerts ?? [])]) turn.alert(a.kind, a.ctx);
-  if (t.outcome) turn.deps.metrics.observeOutcome(turn.canary, t.outcome);
+  if (t.outcome)
+    turn.deps.metrics.observeOutcome(turn.canary, t.outcome, { strategy: turn.analysis.strategy, skipped: turn.analysis.skipAnalysis });
   return t.requeueAfterMs;
 }

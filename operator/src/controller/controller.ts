@@ -1,12 +1,14 @@
 import { canaryKey, LABELS } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
-import type { ResourceType } from '../kube/resources.js';
+import { resourceKey, Resources, type ResourceType } from '../kube/resources.js';
+import { SERVICE_LABEL } from '../targets/knative.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { ingressRefName } from '../meshes/ingress.js';
 import type { ControllerDeps } from './deps.js';
 import { OWN_EVERYTHING, type Ownership } from './ownership.js';
 import { Reconciler } from './reconciler.js';
+import { holdsQueue } from './release-queue.js';
 import { shardOf } from './shards.js';
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -16,7 +18,7 @@ const canaryKeyOf = (key: string): string => {
   return canaryKey({ name, namespace });
 };
 /** Kinds a Canary reads without owning them, unindexed: a change wakes the namespace's Canaries. */
-const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler']);
+const NAMESPACE_WIDE: ReadonlySet<string> = new Set(['ConfigMap', 'Secret', 'HorizontalPodAutoscaler', 'ScaledObject']);
 
 /** The objects a Canary reads by name, as index keys: its target workload and the Ingress spec.ingressRef names. */
 function refsOf(c: Canary): string[] {
@@ -24,9 +26,20 @@ function refsOf(c: Canary): string[] {
   return [`target:${c.metadata.namespace}/${c.spec.targetRef.name}`, ...(ingress ? [`Ingress:${c.metadata.namespace}/${ingress}`] : [])];
 }
 
+const isResource = (a: ResourceType, b: ResourceType): boolean => resourceKey(a) === resourceKey(b);
+
 /** The index key a watched object is found under; undefined for kinds not indexed. */
 function refOf(resource: ResourceType, obj: KubeObject): string | undefined {
-  if (resource.kind === 'Deployment' || resource.kind === 'DaemonSet') return `target:${keyOf(obj)}`;
+  if (
+    isResource(resource, Resources.deployments) ||
+    isResource(resource, Resources.daemonSets) ||
+    isResource(resource, Resources.statefulSets)
+  )
+    return `target:${keyOf(obj)}`;
+  if (isResource(resource, Resources.knativeServices)) return `target:${keyOf(obj)}`;
+  // A Knative Revision's readiness is its Service's canary's or primary's: the label names the Service.
+  const svc = obj.metadata.labels?.[SERVICE_LABEL];
+  if (isResource(resource, Resources.knativeRevisions)) return svc ? `target:${obj.metadata.namespace}/${svc}` : undefined;
   return resource.kind === 'Ingress' ? `Ingress:${keyOf(obj)}` : undefined;
 }
 
@@ -112,6 +125,8 @@ export class CanaryController {
   private onCanary(c: Canary, old: Canary | undefined, own: boolean): void {
     if (old) this.index(old, false);
     this.index(c, true);
+    this.deps.releaseQueue?.observe(c);
+    if (old && holdsQueue(old) && !holdsQueue(c)) this.wakeQueue();
     // Our own write was observed by the reconcile that made it (Run.commit).
     if (own) return;
     this.deps.metrics.observeCanary(c);
@@ -120,8 +135,14 @@ export class CanaryController {
 
   private onCanaryDeleted(c: Canary): void {
     this.index(c, false);
+    if (holdsQueue(c)) this.wakeQueue();
     this.queue.forget(keyOf(c));
     this.deps.metrics.forgetCanary(c.metadata.namespace!, c.metadata.name!, c.spec.targetRef.name);
+  }
+
+  /** A release ended or left the queue: the waiting releases that may start now are reconciled at once. */
+  private wakeQueue(): void {
+    for (const key of this.deps.releaseQueue?.admissible() ?? []) this.queue.add(key);
   }
 
   private index(c: Canary, add: boolean): void {

@@ -12,6 +12,7 @@ import type { Target } from '../targets/target.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
 import type { Logger } from '../util/log.js';
 import type { WebhookRunner } from '../webhooks/runner.js';
+import type { ReleaseQueue } from './release-queue.js';
 
 /** Everything a reconcile needs, built once in main.ts. */
 export interface ControllerDeps {
@@ -34,6 +35,8 @@ export interface ControllerDeps {
   fieldManager: string;
   /** Calls to webhooks and metrics backends stop this long after a reconcile started (--reconcile-deadline). */
   reconcileDeadlineMs: number;
+  /** The release queue (--max-concurrent-releases); absent when there is no cap. */
+  releaseQueue?: ReleaseQueue;
   now: () => number;
 }
 

@@ -10,15 +10,28 @@ import type { ReadyTurn } from './turn.js';
  */
 export async function applyDesired(turn: ReadyTurn, reportDrift = false): Promise<void> {
   const { services } = turn.deps;
-  await services.ensureBackends(turn.canary, turn.info, turn.signal);
-  await services.ensureApex(turn.canary, turn.info, turn.signal);
   const weight = turn.status.canaryWeight ?? 0;
+  const ratio = turn.analysis.replicaRatio && turn.target.scaleToWeight !== undefined;
+  if (turn.target.routesThroughServices) {
+    await services.ensureBackends(turn.canary, turn.info, turn.signal);
+    await services.ensureApex(turn.canary, turn.info, turn.signal, ratio && weight > 0);
+  }
   const desired = routesFor(weight, turn.status.mirrored ?? false, affinityRoutes(turn.canary.spec, turn.status, turn.analysis.intervalMs));
   if (reportDrift) await reportRouteDrift(turn, desired);
   await turn.router.setRoutes(turn.canary, turn.info, desired, turn.analysis, turn.signal);
-  const up = runsCanary(turn.phase) || weight > 0;
-  await turn.target.scaleCanary(turn.canary, up, turn.signal);
+  if (ratio) await scaleToRatio(turn, weight);
+  else await turn.target.scaleCanary(turn.canary, runsCanary(turn.phase) || weight > 0, turn.signal);
   if (isIdle(turn.phase)) await turn.target.syncAutoscaler(turn.canary, turn.signal);
+}
+
+/**
+ * A replica-ratio release (provider kubernetes): the weight sizes both workloads; the canary's share of ready pods
+ * behind the apex Service is recorded as status.effectiveWeight (0 while the apex selects the primary alone).
+ */
+async function scaleToRatio(turn: ReadyTurn, weight: number): Promise<void> {
+  const phase = { running: runsCanary(turn.phase), promoting: turn.phase === 'Promoting' };
+  await turn.target.scaleToWeight!(turn.canary, weight, phase, turn.signal);
+  turn.take({ status: { effectiveWeight: weight > 0 ? (turn.target.readyShare?.(turn.canary) ?? 0) : 0 } });
 }
 
 /** Right after a status write the route cache may not show the write that followed it yet. */

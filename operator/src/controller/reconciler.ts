@@ -1,6 +1,9 @@
+import { CONDITION_TYPES, REASONS } from '@tollgate/contract/conditions';
+import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { AlertKind } from '../alerts/index.js';
 import type { Phase } from '../api/types.js';
 import { resolveAnalysis } from '../core/analysis.js';
+import { parsePriority } from '../core/queue.js';
 import { boundedMessage, type Problem } from '../core/conditions.js';
 import { validateCanary, type Capabilities } from '../core/validation.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -8,6 +11,8 @@ import { ResourceNotServedError } from '../kube/informer.js';
 import type { WorkResult } from '../kube/work-queue.js';
 import { builtinMetricProviders, supportedProviders } from '../meshes/registry.js';
 import { TargetError } from '../targets/target.js';
+import { TakeoverRefused } from '../kube/takeover.js';
+import { targetKeyOf } from '../core/target-key.js';
 import { canaryLogger } from '../util/log.js';
 import type { ControllerDeps } from './deps.js';
 import { applyDesired } from './desired.js';
@@ -65,6 +70,11 @@ export class Reconciler {
     this.caps = {
       providers: supportedProviders(),
       targetKinds: new Set(Object.keys(deps.targets)),
+      inPlaceKinds: new Set(
+        Object.values(deps.targets)
+          .filter((t) => t.model === 'in-place')
+          .map((t) => t.kind),
+      ),
       builtinMetricProviders: builtinMetricProviders(),
     };
   }
@@ -102,13 +112,20 @@ export class Reconciler {
     }
   }
 
-  /** Routes and scale as the status says (drift corrected), then the phase's transition, committed. */
+  /**
+   * Routes and scale as the status says (drift corrected), then the phase's transition, committed. A slot the
+   * release queue reserved for this Canary is released once the turn ends: the cache then shows its status.
+   */
   private async act(turn: ReadyTurn): Promise<WorkResult> {
-    if (turn.phase !== '' && turn.phase !== 'Initializing') await applyDesired(turn, true);
-    const transition = await HANDLERS[turn.phase](turn);
-    const requeueAfterMs = await commitTransition(turn, transition);
-    if (!transition.continueTurn) return requeue(requeueAfterMs);
-    return requeue(await commitTransition(turn, await HANDLERS[turn.phase](turn)));
+    try {
+      if (turn.phase !== '' && turn.phase !== 'Initializing') await applyDesired(turn, true);
+      const transition = await HANDLERS[turn.phase](turn);
+      const requeueAfterMs = await commitTransition(turn, transition);
+      if (!transition.continueTurn) return requeue(requeueAfterMs);
+      return requeue(await commitTransition(turn, await HANDLERS[turn.phase](turn)));
+    } finally {
+      this.deps.releaseQueue?.settle(`${turn.ns}/${turn.name}`);
+    }
   }
 
   /** Validation, target and router: what a turn acts with, or why the Canary cannot be acted on. */
@@ -118,14 +135,19 @@ export class Reconciler {
     let notice: Problem | undefined = report.notices.length
       ? { reason: 'UnsupportedFields', message: report.notices.join('; ') }
       : undefined;
+    const priority = this.priorityProblem(seen);
+    if (priority)
+      notice = notice
+        ? { reason: notice.reason, message: `${notice.message}; ${priority}` }
+        : { reason: REASONS.invalidPriority, message: priority };
     seen.notice = notice;
     if (report.errors.length) return { reason: 'InvalidSpec', message: report.errors.join('; ') };
     if (report.unsupported.length) return { reason: 'Unsupported', message: report.unsupported.join('; ') };
     const conflict = claimConflict(canary, this.deps.canaries.list(canary.metadata.namespace));
     if (conflict) return { reason: 'Conflict', message: conflict };
     try {
-      const analysis = resolveAnalysis(canary.spec, provider);
-      const target = this.deps.targets[canary.spec.targetRef.kind]!;
+      const target = this.deps.targets[targetKeyOf(canary.spec.targetRef)]!;
+      const analysis = resolveAnalysis(canary.spec, provider, target.model === 'in-place');
       const info = await target.describe(canary, seen.signal);
       const router = this.deps.routerFor(provider);
       const mesh = router.validate?.(canary, analysis);
@@ -138,6 +160,19 @@ export class Reconciler {
       if (err instanceof ResourceNotServedError) return { reason: 'RouterUnavailable', message: `${provider}: ${err.message}` };
       throw err;
     }
+  }
+
+  /**
+   * A priority annotation that is not a priority, with a release queue to read it: reported on the Supported
+   * condition, and by an Event when that condition does not say so yet. The release queues as normal.
+   */
+  private priorityProblem(seen: Turn): string | undefined {
+    if (!this.deps.releaseQueue) return undefined;
+    const { error } = parsePriority(seen.canary.metadata.annotations?.[ANNOTATIONS.priority], ANNOTATIONS.priority);
+    if (!error) return undefined;
+    const supported = seen.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.supported);
+    if (!supported?.message?.includes(error)) seen.event('Warning', REASONS.invalidPriority, error);
+    return error;
   }
 
   private async block(turn: Turn, problem: Problem): Promise<void> {
@@ -162,7 +197,7 @@ const requeue = (requeueAfterMs: number | undefined): WorkResult => (requeueAfte
 
 /** Why the Canary is blocked after an action failed: a target problem, or an object the API server refused. */
 function actionProblem(err: unknown): Problem | undefined {
-  if (err instanceof TargetError) return { reason: err.reason, message: err.message };
+  if (err instanceof TargetError || err instanceof TakeoverRefused) return { reason: err.reason, message: err.message };
   // The API server refused an object the operator generated: waiting will not help, a person must look.
   if (err instanceof KubeApiError && REJECTED.has(err.status))
     return { reason: err.status === 403 ? 'Forbidden' : 'Rejected', message: err.message };

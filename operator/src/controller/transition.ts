@@ -28,6 +28,8 @@ export interface Transition {
   readonly detail?: string;
   /** The analysis is held by the paused annotation (Ready's reason is Paused). */
   readonly paused?: boolean;
+  /** The new revision waits in the release queue (Ready's reason is Queued). */
+  readonly queued?: boolean;
   readonly events?: readonly EventNote[];
   readonly alerts?: readonly AlertNote[];
   /** Copy the analysed revision to the primary, once the status says Promoting. */

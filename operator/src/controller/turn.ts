@@ -43,6 +43,8 @@ export class Turn {
   detail: string | undefined;
   /** The analysis is held by the paused annotation (Ready's reason says Paused). */
   paused = false;
+  /** The new revision waits in the release queue (Ready's reason says Queued). */
+  queued = false;
   blocked: Problem | undefined;
   notice: Problem | undefined;
   committed = false;
@@ -100,13 +102,18 @@ export class Turn {
     return undefined;
   }
 
-  /** Takes a transition's status fields (handledRequests key by key), detail and pause into the working copy. */
-  take(t: Pick<Transition, 'status' | 'detail' | 'paused'>): void {
+  /**
+   * Takes a transition's status fields (handledRequests key by key; a field given as undefined is removed), detail,
+   * pause and queue mark into the working copy.
+   */
+  take(t: Pick<Transition, 'status' | 'detail' | 'paused' | 'queued'>): void {
     const { handledRequests, ...fields } = t.status ?? {};
     Object.assign(this.next, fields);
+    for (const [k, v] of Object.entries(fields)) if (v === undefined) delete (this.next as Record<string, unknown>)[k];
     if (handledRequests) this.next.handledRequests = { ...this.next.handledRequests, ...handledRequests };
     if (t.detail !== undefined) this.detail = t.detail;
     if (t.paused) this.paused = true;
+    if (t.queued) this.queued = true;
   }
 
   event(type: EventType, reason: string, full: string): void {
@@ -142,6 +149,7 @@ export class Turn {
         notice: this.notice,
         detail: this.detail,
         paused: this.paused,
+        queued: this.queued,
         checks: s.lastChecks,
       },
       nowIso,

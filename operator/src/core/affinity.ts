@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CanarySpec, CanaryStatus, SessionAffinity } from '../api/types.js';
 import { analysisOf, strategyOf } from './analysis.js';
+import { escapeRegex } from '../util/regex.js';
 
 /** The cookies a router sets and matches while session affinity is on (each "name=value"). */
 export interface AffinityRoutes {
@@ -86,4 +87,4 @@ export function affinitySetCookies(aff: AffinityRoutes): { canary?: string; prim
 }
 
 /** A regular expression matching a Cookie header that carries the cookie. */
-export const cookieRegex = (cookie: string): string => `.*${cookie.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;
+export const cookieRegex = (cookie: string): string => `.*${escapeRegex(cookie)}.*`;

@@ -18,9 +18,16 @@ export interface ResolvedAnalysis {
   strategy: Strategy;
   /** The provider splits traffic by weight (its capability record); false: the switch is the primary's rollout. */
   split: boolean;
+  /**
+   * A weighted canary without a split (provider kubernetes, a Deployment): the weight is approximated by the
+   * canary's share of the pods behind the apex Service (core/replica-ratio.ts).
+   */
+  replicaRatio: boolean;
   /** The A/B conditions (analysis.match, Istio HTTPMatchRequest shape); empty for none. */
   match: Record<string, unknown>[];
   mirror: boolean;
+  /** analysis.sessionAffinity is set: the router pins users to a side with a cookie. */
+  sessionAffinity: boolean;
   /** Percent of the primary's traffic mirrored while mirroring; unset: all of it. */
   mirrorWeight?: number;
   primaryReadyThreshold: number;
@@ -45,14 +52,28 @@ export function strategyOf(a: CanaryAnalysis): Strategy {
 }
 
 /**
+ * A weighted canary (stepWeight, stepWeights or steps) on a provider that cannot split traffic (kubernetes) runs as
+ * a replica ratio when the target has replicas (a Deployment); otherwise (a DaemonSet, or no weights) as blue/green.
+ */
+export function runsReplicaRatio(spec: CanarySpec, provider: string): boolean {
+  const a = analysisOf(spec);
+  const weighted = (a.stepWeight ?? 0) > 0 || (a.stepWeights?.length ?? 0) > 0 || (a.steps?.length ?? 0) > 0;
+  return capabilitiesOf(provider)?.split === false && strategyOf(a) === 'canary' && weighted && spec.targetRef?.kind === 'Deployment';
+}
+
+/**
  * Applies Flagger's defaults; throws DurationError for an unparsable interval. A provider that cannot split
- * traffic (capability split: kubernetes) runs a weighted canary as blue/green (10 iterations unless set), as in Flagger.
+ * traffic (capability split: kubernetes) runs a weighted canary as a replica ratio (a Deployment) or as blue/green
+ * (a DaemonSet: 10 iterations unless set, as in Flagger), unless the target splits it by its pods (podSplit: in-place
+ * targets).
  */
 // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
-export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAnalysis {
+export function resolveAnalysis(spec: CanarySpec, provider: string, podSplit = false): ResolvedAnalysis {
   const a = analysisOf(spec);
-  const split = capabilitiesOf(provider)?.split !== false;
-  const noSplit = !split && strategyOf(a) === 'canary';
+  // An in-place target (StatefulSet) splits traffic by its pods whatever the provider.
+  const split = podSplit || capabilitiesOf(provider)?.split !== false;
+  const replicaRatio = !podSplit && runsReplicaRatio(spec, provider);
+  const noSplit = !split && !replicaRatio && strategyOf(a) === 'canary';
   const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
   const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];
   const useSteps = !a.stepWeight && stepWeights.length > 0;
@@ -68,8 +89,10 @@ export function resolveAnalysis(spec: CanarySpec, provider: string): ResolvedAna
     iterations: noSplit ? a.iterations || 10 : (a.iterations ?? 0),
     strategy: noSplit ? 'blue-green' : strategyOf(a),
     split,
+    replicaRatio,
     match: a.match ?? [],
     mirror: a.mirror ?? false,
+    sessionAffinity: a.sessionAffinity !== undefined,
     ...(a.mirrorWeight !== undefined ? { mirrorWeight: a.mirrorWeight } : {}),
     primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
     canaryReadyThreshold: a.canaryReadyThreshold ?? 100,

@@ -36,3 +36,20 @@ export function noData(m: CanaryMetric, message: string): CheckResult {
 }
 
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));
+
+/** What a check means for the step: a failure counted towards the threshold, a hold, a dry-run failure, or a pass. */
+export type CheckVerdict = 'pass' | 'failed' | 'held' | 'dry-run-failed';
+
+/** A dry-run check never fails nor holds the step (Argo Rollouts' dryRun): its failure is reported, never counted. */
+export function verdictOf(c: CheckResult): CheckVerdict {
+  if (c.ok) return 'pass';
+  if (c.dryRun) return 'dry-run-failed';
+  return c.halt ? 'held' : 'failed';
+}
+
+/** The checks of a step with the given verdict, in their order. */
+export const checksWith = (checks: readonly CheckResult[], verdict: CheckVerdict): CheckResult[] =>
+  checks.filter((c) => verdictOf(c) === verdict);
+
+/** The result of a dry-run metric is marked as such (status, metrics, Events); others are left as they are. */
+export const markDryRun = (m: CanaryMetric, r: CheckResult): CheckResult => (m.dryRun ? { ...r, dryRun: true } : r);

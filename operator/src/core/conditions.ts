@@ -20,6 +20,8 @@ export interface ConditionInput {
   detail?: string;
   /** The analysis is held by the paused annotation: Ready says so by its reason (Paused). */
   paused?: boolean;
+  /** The new revision waits in the release queue: Ready says so by its reason (Queued). */
+  queued?: boolean;
   /** Results of the last analysis step, for the MetricsAvailable condition. */
   checks?: CheckResult[];
 }
@@ -76,7 +78,7 @@ function ready(i: ConditionInput): Condition {
   if (i.blocked) return cond(C.ready, 'False', i.blocked.reason, i.blocked.message, i.generation);
   if (isPromoted(i.phase) && i.upToDate) return cond(C.ready, 'True', phase, i.detail ?? 'the latest revision is promoted', i.generation);
   if (i.phase === 'Failed') return cond(C.ready, 'False', REASONS.failed, i.detail ?? 'the canary was rolled back', i.generation);
-  const reason = i.paused ? REASONS.paused : isPromoted(i.phase) ? REASONS.newRevision : phase;
+  const reason = i.paused ? REASONS.paused : i.queued ? REASONS.queued : isPromoted(i.phase) ? REASONS.newRevision : phase;
   return cond(C.ready, 'False', reason, i.detail ?? `canary is ${phase.toLowerCase()}`, i.generation);
 }
 

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../api/types.js';
 import type { ResolvedAnalysis } from './analysis.js';
+import { checksWith } from './checks.js';
 import { nextCanaryWeight } from './weights.js';
 
 /** Where a run stands, as recorded in the Canary status. */
@@ -22,7 +23,7 @@ export type StepOutcome =
   | { kind: 'rollback'; failedChecks: number; failed: CheckResult[] };
 
 /**
- * Decides one analysis step. A failed check counts towards the threshold (failures accumulate over the
+ * Decides one analysis step. Dry-run checks are ignored here (verdictOf). A failed check counts towards the threshold (failures accumulate over the
  * run, as in Flagger) and rolls back when it reaches it. Otherwise traffic moves on:
  * - canary: by stepWeight or the next stepWeights entry, after an optional mirror-only step; at the
  *   last step the canary is promoted with its traffic kept until the primary is rolled out;
@@ -31,12 +32,12 @@ export type StepOutcome =
  * - ab-testing: matched requests go to the canary for `iterations` checked steps, then promotion.
  */
 export function decideStep(a: ResolvedAnalysis, s: RunState, checks: CheckResult[]): StepOutcome {
-  const failed = checks.filter((c) => !c.ok && !c.halt);
+  const failed = checksWith(checks, 'failed');
   if (failed.length > 0) {
     const failedChecks = s.failedChecks + 1;
     return failedChecks >= a.threshold ? { kind: 'rollback', failedChecks, failed } : { kind: 'failed-check', failedChecks, failed };
   }
-  const halted = checks.filter((c) => c.halt);
+  const halted = checksWith(checks, 'held');
   if (halted.length > 0) return { kind: 'hold', halted };
   switch (a.strategy) {
     case 'canary':

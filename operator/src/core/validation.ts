@@ -2,9 +2,10 @@ import { capabilitiesOf } from '@tollgate/contract/capabilities';
 import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
-import { analysisOf, strategyOf } from './analysis.js';
+import { analysisOf, runsReplicaRatio, strategyOf } from './analysis.js';
 import { DURATION, SUCCESS_RATE } from '../api/metric-names.js';
 import { ruleViolations } from './rules.js';
+import { targetKeyOf } from './target-key.js';
 
 /**
  * What this operator can drive. Which providers can match, mirror or pin sessions is not here: the CRD's CEL rules
@@ -14,6 +15,8 @@ export interface Capabilities {
   /** Providers the operator has a router for. */
   providers: ReadonlySet<string>;
   targetKinds: ReadonlySet<string>;
+  /** Target kinds released in place (model in-place: StatefulSet), whose pods split the traffic; none when absent. */
+  inPlaceKinds?: ReadonlySet<string>;
   /** Providers with built-in request-success-rate and request-duration queries. */
   builtinMetricProviders: ReadonlySet<string>;
 }
@@ -50,17 +53,13 @@ export function canaryIssues(spec: CanarySpec, provider: string, caps: Capabilit
   const an = spec.analysis || !spec.canaryAnalysis ? 'spec.analysis' : 'spec.canaryAnalysis';
   checkTarget(spec, caps, r);
   checkProvider(spec, provider, caps, r);
-  checkAnalysis(spec, provider, an, r);
+  const inPlace = spec.targetRef !== undefined && caps.inPlaceKinds?.has(targetKeyOf(spec.targetRef)) === true;
+  if (inPlace) checkInPlace(spec, provider, an, r);
+  checkAnalysis(spec, provider, an, r, inPlace);
   const a = analysisOf(spec);
   (a.metrics ?? []).forEach((m, i) => checkMetric(m, `${an}.metrics[${i}]`, r));
   checkBuiltins(spec, provider, caps, an, r);
   (a.webhooks ?? []).forEach((w, i) => checkWebhook(w, `${an}.webhooks[${i}]`, r));
-  const scaler = spec.autoscalerRef as { kind?: string } | undefined;
-  if (scaler?.kind === 'ScaledObject')
-    r.unsupported(
-      'spec.autoscalerRef.kind',
-      'autoscalerRef kind ScaledObject (KEDA) is not supported yet: it would scale the target back up while it is meant to be at zero',
-    );
   return r.list;
 }
 
@@ -88,11 +87,10 @@ class Issues {
 }
 
 function checkTarget(spec: CanarySpec, caps: Capabilities, r: Issues): void {
-  if (!spec.service) r.error('spec.service', 'spec.service is required (at least service.port)');
-  if (spec.targetRef && !caps.targetKinds.has(spec.targetRef.kind)) {
+  if (spec.targetRef && !caps.targetKinds.has(targetKeyOf(spec.targetRef))) {
     r.unsupported(
       'spec.targetRef.kind',
-      `targetRef.kind ${spec.targetRef.kind} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`,
+      `targetRef.kind ${targetKeyOf(spec.targetRef)} is not supported yet (supported: ${[...caps.targetKinds].join(', ')})`,
     );
   }
 }
@@ -105,23 +103,65 @@ function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r
     r.unsupported(providerPath(spec), `provider ${provider} is not supported yet (supported: ${[...caps.providers].join(', ')})`);
 }
 
-function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues): void {
+/**
+ * A target released in place splits traffic by its pods (the share on the new revision is the weight), through the
+ * apex Service of the kubernetes provider: a mesh would route by its own weights (not done yet), and blue/green or
+ * A/B testing would analyse a canary with no pods.
+ */
+function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues): void {
+  const kind = spec.targetRef.kind;
+  if (provider !== 'kubernetes')
+    r.unsupported(
+      providerPath(spec),
+      `targetRef.kind ${kind} is released in place with provider kubernetes only (routing by controller-revision-hash through provider ${provider} is not supported yet)`,
+    );
+  const a = analysisOf(spec);
+  if (strategyOf(a) !== 'canary' || a.mirror)
+    r.unsupported(
+      `${an}.iterations`,
+      `targetRef.kind ${kind} moves pods to the new revision by weight: give ${an}.stepWeight or stepWeights (blue/green, A/B testing and mirroring are not supported for it)`,
+    );
+  if (a.judge?.metrics?.length)
+    r.unsupported(
+      `${an}.judge`,
+      `${an}.judge is not supported for targetRef.kind ${kind} yet: it samples {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
+    );
+  if (a.slo)
+    r.unsupported(
+      `${an}.slo`,
+      `${an}.slo is not supported for targetRef.kind ${kind} yet: it scopes the SLI to {{ target }} and {{ target }}-primary, and a StatefulSet released in place has no -primary workload`,
+    );
+  if (spec.autoscalerRef)
+    r.notice(
+      'spec.autoscalerRef',
+      `spec.autoscalerRef is not acted upon for targetRef.kind ${kind}: there is no primary copy to scale, the autoscaler keeps scaling ${spec.targetRef.name} itself`,
+    );
+}
+
+function checkAnalysis(spec: CanarySpec, provider: string, an: string, r: Issues, podSplit = false): void {
   const a = analysisOf(spec);
   if (a.interval !== undefined) checkDuration(a.interval, `${an}.interval`, r, MIN_INTERVAL_MS);
   const strategy = strategyOf(a);
-  const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
   (a.steps ?? []).forEach((x, i) => x.pause !== undefined && checkDuration(x.pause, `${an}.steps[${i}].pause`, r));
-  if (strategy === 'canary' && capabilitiesOf(provider)?.split === false && !spec.skipAnalysis) {
+  checkWeights(spec, provider, an, r, podSplit);
+  if (a.sessionAffinity && strategy !== 'canary')
+    r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
+  if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
+}
+
+/** How a weighted canary runs on this provider and target: by replica ratio, as blue/green (said), or it lacks weights. */
+function checkWeights(spec: CanarySpec, provider: string, an: string, r: Issues, podSplit: boolean): void {
+  const a = analysisOf(spec);
+  if (strategyOf(a) !== 'canary' || spec.skipAnalysis) return;
+  // A replica ratio: the weight is the canary's share of the apex Service's pods (status.effectiveWeight).
+  if (!podSplit && runsReplicaRatio(spec, provider)) return;
+  const steps = a.steps?.length ? a.steps : (a.stepWeights ?? []);
+  if (capabilitiesOf(provider)?.split === false && !podSplit)
     r.notice(
       providerPath(spec),
       `provider ${provider} cannot split traffic: the release runs as blue/green with analysis.iterations (10 when unset)`,
     );
-  } else if (strategy === 'canary' && !a.stepWeight && steps.length === 0 && !spec.skipAnalysis) {
-    r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
-  }
-  if (a.sessionAffinity && strategy !== 'canary')
-    r.notice(`${an}.sessionAffinity`, `${an}.sessionAffinity applies to weighted canary releases only: it is ignored for this strategy`);
-  if (a.mirrorWeight !== undefined && !a.mirror) r.notice(`${an}.mirrorWeight`, `${an}.mirrorWeight has no effect without mirror: true`);
+  else if (!a.stepWeight && steps.length === 0) r.error(an, `${an} needs stepWeight, stepWeights, steps or iterations`);
 }
 
 function checkMetric(m: CanaryMetric, path: string, r: Issues): void {

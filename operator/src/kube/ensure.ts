@@ -4,6 +4,7 @@ import { revisionOf } from '../core/revision.js';
 import type { KubeClient } from './client.js';
 import type { Lister } from './informer.js';
 import type { ResourceType } from './resources.js';
+import { ownersAfterTakeover, takenOver } from './takeover.js';
 
 /*
  * Writing the objects the operator generates (Services, mesh objects, -primary autoscalers): create or replace
@@ -66,7 +67,8 @@ export const GITOPS_ANNOTATIONS: Record<string, string> = {
 
 /**
  * Metadata of a generated object merged into the live metadata: our labels and annotations are set,
- * everybody else's are kept; the Canary becomes the controller owner unless the object was adopted.
+ * everybody else's are kept; the Canary becomes the controller owner unless the object was adopted. An object a
+ * flagger.app Canary controls is taken over (its controller reference moved) or refused (kube/takeover.ts).
  */
 export function mergeMetadata(
   live: ObjectMeta | undefined,
@@ -77,10 +79,14 @@ export function mergeMetadata(
   base.labels = { ...live?.labels, ...ours.labels, [LABELS.canary]: canary.metadata.name! };
   base.annotations = { ...live?.annotations, ...ours.annotations, ...GITOPS_ANNOTATIONS };
   if (!live && ours.owner) base.ownerReferences = ours.owner;
+  const moved = live && ours.owner?.[0] ? ownersAfterTakeover(live, canary, ours.owner[0], ours.name) : undefined;
+  if (moved) base.ownerReferences = moved;
   return base;
 }
 
-/** Whether the object's controller owner is this Canary. */
+/** Whether the object's controller owner is this Canary, or the flagger.app Canary it takes over. */
 export function ownedBy(obj: KubeObject | undefined, canary: Canary): boolean {
-  return Boolean(obj?.metadata.ownerReferences?.some((o) => o.controller && o.uid === canary.metadata.uid));
+  return (
+    Boolean(obj?.metadata.ownerReferences?.some((o) => o.controller && o.uid === canary.metadata.uid)) || takenOver(obj?.metadata, canary)
+  );
 }

@@ -20,6 +20,8 @@ export interface ResourceOverride {
   metadataOnly?: boolean;
   /** With metadataOnly, the only annotations cached (see InformerOptions.keepAnnotations). */
   keepAnnotations?: readonly string[];
+  /** Cuts each object before it is cached (Pods: metadata and status alone). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** The resource is watched in no namespace by configuration (see ResourceOverride.unwatched). */
@@ -100,6 +102,7 @@ export class InformerRegistry {
       resyncMs: this.opts.resyncMs,
       namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
       ...(override?.metadataOnly ? { metadataOnly: true, keepAnnotations: override.keepAnnotations ?? [] } : {}),
+      ...(override?.transform ? { transform: override.transform } : {}),
     });
     const notify = (o: KubeObject, _old: KubeObject | undefined, own: boolean): void => this.opts.onEvent(resource, o, own);
     informer.on('add', notify).on('update', notify).on('delete', notify);

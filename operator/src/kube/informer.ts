@@ -52,6 +52,8 @@ export interface InformerOptions {
    * stalled: it is closed and resumed from the last resourceVersion seen. 30 s by default.
    */
   watchIdleMarginMs?: number;
+  /** Cuts each object to what the operator reads before it is cached (Pods: metadata and status, see trimPod). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** The resource is not served by the API server (its CRD is not installed). */
@@ -261,7 +263,8 @@ export class Informer<T extends KubeObject> implements Lister<T> {
 
   private trimmed(obj: T): T {
     if (this.opts.metadataOnly) return metadataOf(withoutManagedFields(obj), this.opts.resource, this.opts.keepAnnotations ?? []);
-    return this.opts.keepManagedFields ? obj : withoutManagedFields(obj);
+    const kept = this.opts.keepManagedFields ? obj : withoutManagedFields(obj);
+    return this.opts.transform ? (this.opts.transform(kept) as T) : kept;
   }
 
   private upsert(received: T): void {

@@ -12,6 +12,12 @@ export interface Generated {
   spec: unknown;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /**
+   * The labels and annotations are all copied from the user's object (plus ours): they replace the live ones, and a
+   * change of them is a change, so one the user removes goes from the clone too. Otherwise they are merged over the
+   * live ones, so what other controllers add survives.
+   */
+  copiedMetadata?: boolean;
 }
 
 type Obj = KubeObject & { spec?: unknown };
@@ -26,26 +32,35 @@ export async function ensureGenerated(deps: RouterDeps, canary: Canary, g: Gener
     deps.client,
     lister,
     g.resource,
-    { namespace: canary.metadata.namespace!, name: g.name },
+    {
+      namespace: canary.metadata.namespace!,
+      name: g.name,
+      ...(g.copiedMetadata ? { fingerprinted: () => ({ labels: g.labels, annotations: g.annotations, spec: g.spec }) } : {}),
+    },
     (live) => {
-      const adopting = live !== undefined && !ownedBy(live, canary) && !live.metadata.annotations?.[ANNOTATIONS.originalSpec];
-      const annotations = { ...g.annotations, ...(adopting ? { [ANNOTATIONS.originalSpec]: JSON.stringify(live.spec ?? {}) } : {}) };
+      const original = live?.metadata.annotations?.[ANNOTATIONS.originalSpec];
+      const adopting = live !== undefined && !ownedBy(live, canary) && !original;
+      const kept = adopting ? originalSpecOf(live) : original;
+      const annotations = { ...g.annotations, ...(kept !== undefined ? { [ANNOTATIONS.originalSpec]: kept } : {}) };
+      const ours = { name: g.name, owner: [deps.ownerRef(canary)], labels: g.labels ?? {}, annotations };
+      const fresh = g.copiedMetadata && live ? { ...live.metadata, labels: undefined, annotations: undefined } : live?.metadata;
       return {
         apiVersion: apiVersionOf(g.resource),
         kind: g.resource.kind,
         ...live,
-        metadata: mergeMetadata(live?.metadata, canary, {
-          name: g.name,
-          owner: [deps.ownerRef(canary)],
-          labels: g.labels ?? {},
-          annotations,
-        }),
+        metadata: mergeMetadata(fresh, canary, ours),
         spec: g.spec,
       };
     },
     signal,
   );
 }
+
+/** Where Flagger keeps the spec of an object it adopted, before its own routes (fluxcd/flagger pkg/router/istio.go). */
+const FLAGGER_ORIGINAL = 'flagger.kubernetes.io/original-configuration';
+
+/** The spec an adopted object goes back to: the one Flagger recorded when Flagger had adopted it, else the live one. */
+const originalSpecOf = (live: Obj): string => live.metadata.annotations?.[FLAGGER_ORIGINAL] ?? JSON.stringify(live.spec ?? {});
 
 /** The spec of a generated object, from the informer cache. */
 export async function liveSpec(
@@ -73,9 +88,7 @@ export async function releaseGenerated(
   const live = lister.get(canary.metadata.namespace, name);
   if (!live) return;
   if (ownedBy(live, canary)) {
-    await deps.client
-      .delete(resource, canary.metadata.namespace, name, undefined, signal)
-      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    await deleteIfThere(deps, resource, canary.metadata.namespace, name, signal);
     return;
   }
   const original = live.metadata.annotations?.[ANNOTATIONS.originalSpec];
@@ -88,4 +101,17 @@ export async function releaseGenerated(
     { ...live, metadata: { ...live.metadata, annotations }, spec: JSON.parse(original) as unknown },
     signal,
   );
+}
+
+/** Deletes an object; one already gone is no error. */
+export async function deleteIfThere(
+  deps: Pick<RouterDeps, 'client'>,
+  resource: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  signal: AbortSignal,
+): Promise<void> {
+  await deps.client
+    .delete(resource, namespace, name, undefined, signal)
+    .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
 }

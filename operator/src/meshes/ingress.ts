@@ -1,6 +1,7 @@
 import { LABELS } from '@tollgate/contract/metadata';
-import type { Canary, CanaryService, KubeObject, OwnerReference } from '../api/types.js';
+import type { Canary, KubeObject, OwnerReference } from '../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../kube/ensure.js';
+import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
 import { TargetError, type TargetInfo } from '../targets/target.js';
@@ -13,6 +14,7 @@ import {
   type Routes,
   type RouterValidation,
   type RouteStrategy,
+  routingFieldsExcept,
 } from './router.js';
 import { serviceNames } from './services.js';
 
@@ -41,22 +43,11 @@ const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
 /** The message of a Canary without spec.ingressRef. */
 const needsIngressRef = (provider: string): string => `provider ${provider} needs spec.ingressRef: the Ingress to clone as <name>-canary`;
 
-/** service fields an Ingress clone has no place for: the user's Ingress carries hosts, paths and policies. */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'rewrite',
-  'headers',
-  'corsPolicy',
-  'retries',
-  'timeout',
-  'trafficPolicy',
-];
+/** service fields an Ingress router (a clone, or ALB's annotations) has no place for: the user's Ingress carries hosts, paths and policies. */
+const NOT_APPLIED = routingFieldsExcept('mirror', 'backendTimeout');
 
-/** The notice of service fields an Ingress clone does not apply; none when none is set. */
-const ingressNotices = (provider: string, canary: Canary): string[] =>
+/** The notice of service fields an Ingress router does not apply; none when none is set. */
+export const ingressNotices = (provider: string, canary: Canary): string[] =>
   notAppliedNotice(canary, provider, NOT_APPLIED, 'the Ingress named in spec.ingressRef carries the routing');
 
 /** Each path's backend of an Ingress spec (and the defaultBackend), to read or change in place. */
@@ -140,19 +131,11 @@ export class IngressCloneRouter implements Router {
   }
 
   private lister(): Promise<Lister<Ingress>> {
-    return this.deps.informers.lister<Ingress>(Resources.ingresses);
+    return ingressLister(this.deps);
   }
 
-  /**
-   * The Ingress spec.ingressRef names. A missing one is TargetInvalid, as a missing autoscalerRef (TargetNotFound
-   * would alert that the workload is missing).
-   */
   private user(canary: Canary, ingresses: Lister<Ingress>): Ingress {
-    const name = ingressRefName(canary);
-    if (!name) throw new TargetError('TargetInvalid', needsIngressRef(this.provider));
-    const user = ingresses.get(canary.metadata.namespace, name);
-    if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
-    return user;
+    return userIngress(canary, ingresses, needsIngressRef(this.provider));
   }
 
   /**
@@ -170,11 +153,30 @@ export class IngressCloneRouter implements Router {
           'TargetInvalid',
           `Ingress ${ref.namespace}/${ref.name} exists and is not owned by this Canary: delete or rename it`,
         );
-      return live ? { ...live, metadata: { ...live.metadata, labels, annotations }, spec: desired.spec } : desired;
+      if (!live) return desired;
+      const ownerReferences =
+        ownersAfterTakeover(live.metadata, canary, this.deps.ownerRef(canary), ref.name) ?? live.metadata.ownerReferences;
+      return { ...live, metadata: { ...live.metadata, labels, annotations, ownerReferences }, spec: desired.spec };
     };
     await ensureObject(this.deps.client, ingresses, Resources.ingresses, ref, build, signal);
   }
 }
+
+/**
+ * The Ingress spec.ingressRef names, from the cache. None named, or none there, is TargetInvalid (as a missing
+ * autoscalerRef: TargetNotFound would alert that the workload is missing); `noRef` says what the provider needs.
+ */
+export function userIngress(canary: Canary, ingresses: Lister<Ingress>, noRef: string): Ingress {
+  const name = ingressRefName(canary);
+  if (!name) throw new TargetError('TargetInvalid', noRef);
+  const user = ingresses.get(canary.metadata.namespace, name);
+  if (!user) throw new TargetError('TargetInvalid', `Ingress ${canary.metadata.namespace}/${name} (spec.ingressRef) not found`);
+  return user;
+}
+
+/** The Ingresses cache of a router. */
+export const ingressLister = (deps: Pick<RouterDeps, 'informers'>): Promise<Lister<Ingress>> =>
+  deps.informers.lister<Ingress>(Resources.ingresses);
 
 /** No backend names the apex Service: the clone would route nothing. */
 const noBackend = (canary: Canary, user: Ingress): TargetError =>

@@ -18,11 +18,19 @@ export interface NamedValues {
 }
 
 /** The two built-in queries of a mesh: share of non-failed requests, and P99 latency in milliseconds. */
-export function meshQueries(o: { counter: string; selector: string; ok: string; histogram: string; toMs?: string }): BuiltinQueries {
+export function meshQueries(o: {
+  counter: string;
+  selector: string;
+  ok: string;
+  histogram: string;
+  /** More label matchers of the histogram only (APISIX: its type="request" series). */
+  histogramExtra?: string;
+  toMs?: string;
+}): BuiltinQueries {
   const rate = (metric: string, extra = ''): string => `sum(rate(${metric}{${o.selector}${extra}}[{{ interval }}]))`;
   return {
     [SUCCESS_RATE]: `${rate(o.counter, `, ${o.ok}`)} / ${rate(o.counter)} * 100`,
-    [DURATION]: `histogram_quantile(0.99, ${rate(o.histogram)} by (le))${o.toMs ?? ''}`,
+    [DURATION]: `histogram_quantile(0.99, ${rate(o.histogram, o.histogramExtra)} by (le))${o.toMs ?? ''}`,
   };
 }
 

@@ -1,9 +1,15 @@
 import type { RoutedProvider } from '@tollgate/contract/capabilities';
+import { apisix } from './apisix/index.js';
+import { alb } from './alb/index.js';
 import { appMesh } from './appmesh/index.js';
 import { contour } from './contour/index.js';
+import { emissary } from './emissary/index.js';
 import { gatewayApi } from './gateway-api/index.js';
+import { gloo } from './gloo/index.js';
 import { istio } from './istio/index.js';
+import { knative } from './knative/index.js';
 import { kubernetes } from './kubernetes/index.js';
+import { kuma } from './kuma/index.js';
 import { linkerd } from './linkerd/index.js';
 import type { MeshProvider } from './mesh.js';
 import { nginx } from './nginx/index.js';
@@ -29,6 +35,12 @@ const PROVIDERS: { readonly [P in RoutedProvider]: MeshProvider<P> } = {
   ...skipper.providers,
   ...contour.providers,
   ...traefik.providers,
+  ...gloo.providers,
+  ...apisix.providers,
+  ...kuma.providers,
+  ...alb.providers,
+  ...emissary.providers,
+  ...knative.providers,
 };
 
 const entryOf = (provider: string): MeshProvider<RoutedProvider> | undefined =>

@@ -29,14 +29,36 @@ export const routesOfWeights = (primary: number, canary: number, mirrored = fals
 /**
  * What the release asks of the routes besides the split, from the resolved analysis (core/analysis.ts): a router
  * writes the A/B match rule, the mirror percentage and the strategy's rule layout from it, never from spec.analysis.
+ * mirror and sessionAffinity (whether the release mirrors or pins users at all) are for validate; unset is false.
  */
-export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirrorWeight'>;
+export type RouteStrategy = Pick<ResolvedAnalysis, 'strategy' | 'match' | 'mirrorWeight'> &
+  Partial<Pick<ResolvedAnalysis, 'mirror' | 'sessionAffinity'>>;
 
 /** What a router finds wrong (errors: nothing is done) or not applied (notices) in a Canary. */
 export interface RouterValidation {
   errors: string[];
   notices: string[];
 }
+
+/** The service fields that shape routing; each router carries some of them and reports the others when set. */
+export const ROUTING_FIELDS = [
+  'hosts',
+  'gateways',
+  'gatewayRefs',
+  'match',
+  'rewrite',
+  'headers',
+  'corsPolicy',
+  'retries',
+  'timeout',
+  'trafficPolicy',
+  'mirror',
+  'backendTimeout',
+] as const satisfies readonly (keyof CanaryService)[];
+
+/** The routing fields a router does not carry, given those it does. */
+export const routingFieldsExcept = (...carried: (typeof ROUTING_FIELDS)[number][]): readonly (keyof CanaryService)[] =>
+  ROUTING_FIELDS.filter((f) => !carried.includes(f));
 
 /**
  * The notice of the service fields a router's objects do not carry, naming those the Canary sets (an empty list is

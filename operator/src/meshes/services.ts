@@ -1,4 +1,4 @@
-import { ANNOTATIONS, canaryName, primaryName } from '@tollgate/contract/metadata';
+import { ANNOTATIONS, LABELS, canaryName, primaryName } from '@tollgate/contract/metadata';
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
@@ -36,6 +36,15 @@ function portsOver(live: ServiceSpecPort[] | undefined, ports: ServiceSpecPort[]
 }
 
 /**
+ * What a generated Service selects: the target's own selectors (in-place targets: every pod, or one revision's), else
+ * the selector label with the primary's value (apex, primary) or the target's (canary).
+ */
+export function selectorOf(target: TargetInfo, role: ServiceRole): Record<string, string> {
+  if (target.podSelectors) return target.podSelectors[role];
+  return { [target.selectorLabel]: role === 'canary' ? target.selectorValue : primaryName(target.selectorValue) };
+}
+
+/**
  * The three ClusterIP Services every provider stands on. primary and canary are created and owned;
  * an existing apex Service (the user's own) is adopted: only its selector and ports change.
  */
@@ -46,13 +55,18 @@ export class ServiceRouter {
   async ensureBackends(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
     const names = serviceNames(canary);
     const meta = canary.spec.service ?? { port: 0 };
-    await this.ensure(canary, names.primary, primaryName(target.selectorValue), target, meta.primary, signal);
-    await this.ensure(canary, names.canary, target.selectorValue, target, meta.canary, signal);
+    await this.ensure(canary, names.primary, selectorOf(target, 'primary'), target, meta.primary, signal);
+    await this.ensure(canary, names.canary, selectorOf(target, 'canary'), target, meta.canary, signal);
   }
 
-  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal): Promise<void> {
+  /**
+   * The apex selects the primary's pods; pooled (a replica-ratio release with canary weight), the pods of both the
+   * primary and the canary (LABELS.pool), so each side's share of pods is its share of traffic.
+   */
+  async ensureApex(canary: Canary, target: TargetInfo, signal: AbortSignal, pooled = false): Promise<void> {
     const names = serviceNames(canary);
-    await this.ensure(canary, names.apex, primaryName(target.selectorValue), target, canary.spec.service?.apex, signal);
+    const selector = pooled ? { [LABELS.pool]: target.selectorValue } : selectorOf(target, 'apex');
+    await this.ensure(canary, names.apex, selector, target, canary.spec.service?.apex, signal);
   }
 
   /**
@@ -78,14 +92,13 @@ export class ServiceRouter {
   private async ensure(
     canary: Canary,
     name: string,
-    selectorValue: string,
+    selector: Record<string, string>,
     target: TargetInfo,
     overlay: MetadataOverlay | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const lister = await this.deps.informers.lister<Service>(Resources.services);
     const ports = servicePorts(canary, target);
-    const selector = { [target.selectorLabel]: selectorValue };
     const svc = canary.spec.service;
     await ensureObject(
       this.deps.client,
@@ -95,7 +108,12 @@ export class ServiceRouter {
       // eslint-disable-next-line complexity -- over the limit when the lint gate came in; split it when it next changes
       (live) => {
         const owned = !live || ownedBy(live, canary);
-        const adopting = !owned && !live?.metadata.annotations?.[ANNOTATIONS.originalSelector];
+        // A Service that already selects the primary's pods (Flagger adopted it) has no original worth keeping:
+        // releaseApex then points it at the target, as Flagger's own revert does.
+        const adopting =
+          !owned &&
+          !live?.metadata.annotations?.[ANNOTATIONS.originalSelector] &&
+          live?.spec.selector?.[target.selectorLabel] !== primaryName(target.selectorValue);
         const metadata = mergeMetadata(live?.metadata, canary, {
           name,
           owner: [this.deps.ownerRef(canary)],

@@ -7,6 +7,18 @@ export interface MetricProvider {
   readonly queryLanguage: QueryLanguage;
   /** Runs the query; throws NoDataError, MultipleSeriesError or ProviderError. */
   query(query: string, signal: AbortSignal, options?: QueryOptions): Promise<number>;
+  /**
+   * Runs the query at every step of a time range and returns every finite value of every series (the statistical
+   * judge's samples); absent for backends that cannot. Throws ProviderError.
+   */
+  sampleRange?(query: string, range: SampleRange, signal: AbortSignal): Promise<number[]>;
+}
+
+/** A time range sampled at a fixed step (milliseconds since the epoch, and milliseconds). */
+export interface SampleRange {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
 }
 
 /** What a query may need besides its text. */

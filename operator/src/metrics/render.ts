@@ -10,7 +10,18 @@ export interface QueryVars {
   route: string;
   interval: string;
   variables: Record<string, string>;
+  /**
+   * Targets released in place (StatefulSet): the ControllerRevision names (the pods' controller-revision-hash label)
+   * of the new revision's pods and of the stable ones, so a pod-level query selects one side.
+   */
+  canaryRevision?: string;
+  primaryRevision?: string;
 }
+
+/** The revisions of the two sides, for a target released in place. */
+export type RevisionVars = Required<Pick<QueryVars, 'canaryRevision' | 'primaryRevision'>>;
+
+const REVISION_KEYS: ReadonlySet<string> = new Set(['canaryRevision', 'primaryRevision']);
 
 export class TemplateError extends Error {
   constructor(message: string) {
@@ -43,6 +54,8 @@ function valueOf(whole: string, key: string, sub: string | undefined, vars: Quer
     if (value === undefined) throw new TemplateError(`${whole}: templateVariables has no key "${sub}"`);
     return value;
   }
+  if (sub === undefined && REVISION_KEYS.has(key) && vars[key as keyof RevisionVars] === undefined)
+    throw new TemplateError(`${whole}: only set for a target released in place (StatefulSet), whose pods carry controller-revision-hash`);
   if (sub !== undefined || !Object.hasOwn(vars, key)) throw new TemplateError(`${whole}: unknown placeholder`);
   return String(vars[key as keyof QueryVars]);
 }

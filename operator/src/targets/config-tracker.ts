@@ -2,6 +2,7 @@ import { ANNOTATIONS, LABELS, primaryName } from '@tollgate/contract/metadata';
 import type { ConfigObject, PodSpec } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
+import { ownersAfterTakeover } from '../kube/takeover.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
 import { Resources } from '../kube/resources.js';
 import { configChecksum, configRefs, refKey, type ConfigKind, type ConfigRef } from './config-refs.js';
@@ -74,6 +75,25 @@ export class ConfigTracker {
       const copy = primaryCopyOf(ref.kind, source, live, canary, owner);
       if (!live) await this.deps.client.create(resource, copy, signal);
       else await this.deps.client.replace(resource, copy, signal);
+    }
+  }
+
+  /**
+   * The -primary copies a flagger.app Canary controls move to this Canary (kube/takeover.ts); their content is left as
+   * it is. A replace of the object read (the verbs the copies need anyway): a ConfigMap from its cache, a Secret by a
+   * GET (its cache holds no content).
+   */
+  async takeOver(canary: Canary, tracked: TrackedConfigs, owner: OwnerReference, signal: AbortSignal): Promise<void> {
+    const ns = canary.metadata.namespace!;
+    for (const ref of tracked.refs) {
+      const name = primaryName(ref.name);
+      const cached = await this.get(ns, { ...ref, name });
+      const owners =
+        cached && ownersAfterTakeover(cached.metadata, canary, owner, `${ref.kind === 'secret' ? 'Secret' : 'ConfigMap'} ${name}`);
+      if (!owners) continue;
+      const resource = resourceOf(ref.kind);
+      const live = ref.kind === 'secret' ? await this.deps.client.get<ConfigObject>(resource, ns, name, signal) : cached;
+      await this.deps.client.replace(resource, { ...live, metadata: { ...live.metadata, ownerReferences: owners } }, signal);
     }
   }
 

@@ -35,7 +35,7 @@ const withoutForeign = (m: Record<string, string> | undefined): Record<string, s
 
 /**
  * The primary copy of a pod template: the selector label's value suffixed -primary, every other label kept
- * (Flagger keeps only one, issue #1312), tools' labels and annotations dropped, the revision stamped, and
+ * (Flagger keeps only one, issue #1312), the ratio pool label (LABELS.pool: the selector's value) added, tools' labels and annotations dropped, the revision stamped, and
  * tracked ConfigMaps and Secrets replaced by their -primary copies.
  */
 export function primaryTemplateOf(
@@ -49,7 +49,7 @@ export function primaryTemplateOf(
     ...template,
     metadata: {
       ...template.metadata,
-      labels: { ...rename(template.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue },
+      labels: { ...rename(template.metadata?.labels, sel.key, primaryValue), [sel.key]: primaryValue, [LABELS.pool]: sel.value },
       annotations: { ...withoutForeign(template.metadata?.annotations), [ANNOTATIONS.revision]: revision },
     },
     spec: tracked.size ? renameConfigRefs(template.spec, tracked) : template.spec,

@@ -1,15 +1,25 @@
 import { primaryName } from '@tollgate/contract/metadata';
 import { REPORTED_PHASES } from '@tollgate/contract/phases';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Canary, CheckResult, Phase } from '../api/types.js';
-
-const PHASE_VALUE: Partial<Record<Phase, number>> = { Progressing: 0, Failed: 2 };
+import type { Canary, CheckResult, SloEvaluation } from '../api/types.js';
+import { FlaggerMetrics, flaggerStatus, runKey, type RunKind } from './flagger-metrics.js';
 
 /** The per-metric label values exported for one Canary, removed with it. */
 interface Exported {
   metrics: Set<string>;
   results: Set<string>;
   outcomes: Set<string>;
+  /** Flagger's successes/failures series (runKey), with FLAGGER_COMPAT_METRICS. */
+  runs: Set<string>;
+  /** The SLO definitions (status.lastSLO.source) the SLO gate's series named. */
+  slos: Set<string>;
+}
+
+const SLO_WINDOWS = ['short', 'long', 'primary'] as const;
+
+export interface OperatorMetricsOptions {
+  /** Also export Flagger's metric names and labels (FLAGGER_COMPAT_METRICS). */
+  flaggerCompat?: boolean;
 }
 
 /** The operator's own Prometheus metrics, served on /metrics. */
@@ -53,8 +63,8 @@ export class OperatorMetrics {
   });
   readonly analysis = new Gauge({
     name: 'tollgate_canary_metric_analysis',
-    help: 'Last measured value of each analysis metric',
-    labelNames: ['name', 'namespace', 'metric'],
+    help: 'Last measured value of each analysis metric (dry_run=true: a dry-run metric, never counted)',
+    labelNames: ['name', 'namespace', 'metric', 'dry_run'],
     registers: [this.registry],
   });
   readonly threshold = new Gauge({
@@ -63,10 +73,28 @@ export class OperatorMetrics {
     labelNames: ['name', 'namespace', 'metric', 'bound'],
     registers: [this.registry],
   });
+  readonly sloBurnRate = new Gauge({
+    name: 'tollgate_canary_slo_burn_rate',
+    help: "SLO gate: the canary's burn rate over the short window (the interval) and the long one (since it took traffic), and the primary's over the long one",
+    labelNames: ['name', 'namespace', 'slo', 'window'],
+    registers: [this.registry],
+  });
+  readonly sloPageBurnRate = new Gauge({
+    name: 'tollgate_canary_slo_page_burn_rate',
+    help: 'SLO gate: the page burn rate the canary is held to',
+    labelNames: ['name', 'namespace', 'slo'],
+    registers: [this.registry],
+  });
+  readonly sloBudgetConsumed = new Gauge({
+    name: 'tollgate_canary_slo_budget_consumed_percent',
+    help: "SLO gate: percent of the error budget left when the canary took traffic that the canary's bad events consumed",
+    labelNames: ['name', 'namespace', 'slo'],
+    registers: [this.registry],
+  });
   readonly checkResults = new Counter({
     name: 'tollgate_canary_checks_total',
-    help: 'Analysis checks by result',
-    labelNames: ['name', 'namespace', 'metric', 'result'],
+    help: 'Analysis checks by result (dry_run=true: checks of a dry-run metric, never counted as failed)',
+    labelNames: ['name', 'namespace', 'metric', 'result', 'dry_run'],
     registers: [this.registry],
   });
   readonly outcomes = new Counter({
@@ -88,6 +116,11 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'tollgate_workqueue_depth', help: 'Keys waiting in the work queue', registers: [this.registry] });
+  readonly releaseQueueLength = new Gauge({
+    name: 'tollgate_release_queue_length',
+    help: 'Releases waiting in the release queue (--max-concurrent-releases) for a slot, as this replica sees them',
+    registers: [this.registry],
+  });
   readonly tickLag = new Histogram({
     name: 'tollgate_analysis_tick_lag_seconds',
     help: "Delay between when an analysis step was due on its Canary's own schedule (its tick) and when it ran (the first step of a run, which waits for the canary pods, is not counted)",
@@ -135,14 +168,24 @@ export class OperatorMetrics {
   /** Canaries known per namespace, for tollgate_canary_total. */
   private readonly known = new Map<string, Set<string>>();
 
-  constructor() {
+  /** Flagger's series, when the operator exports them too. */
+  readonly flagger: FlaggerMetrics | undefined;
+
+  constructor(opts: OperatorMetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
+    this.flagger = opts.flaggerCompat ? new FlaggerMetrics(this.registry) : undefined;
+  }
+
+  /** The operator's version and default provider (tollgate_info, and flagger_info with the compat metrics). */
+  setInfo(version: string, meshProvider: string): void {
+    this.info.set({ version, mesh_provider: meshProvider }, 1);
+    this.flagger?.info.set({ version, mesh_provider: meshProvider }, 1);
   }
 
   private exportedFor(namespace: string, name: string): Exported {
     const key = `${namespace}/${name}`;
     let e = this.exported.get(key);
-    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set() }));
+    if (!e) this.exported.set(key, (e = { metrics: new Set(), results: new Set(), outcomes: new Set(), runs: new Set(), slos: new Set() }));
     return e;
   }
 
@@ -153,9 +196,11 @@ export class OperatorMetrics {
     if (names.size) {
       this.known.set(namespace, names);
       this.canaries.set({ namespace }, names.size);
+      this.flagger?.total.set({ namespace }, names.size);
     } else {
       this.known.delete(namespace);
       this.canaries.remove({ namespace });
+      this.flagger?.total.remove({ namespace });
     }
   }
 
@@ -163,32 +208,60 @@ export class OperatorMetrics {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
     this.count(labels.namespace, labels.name, true);
     const phase = c.status?.phase ?? '';
-    this.status.set(labels, PHASE_VALUE[phase] ?? 1);
+    this.status.set(labels, flaggerStatus(c.status?.phase));
     for (const p of REPORTED_PHASES) this.phase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
     const w = c.status?.canaryWeight ?? 0;
     this.weight.set({ workload: c.spec.targetRef.name, namespace: labels.namespace }, w);
     this.weight.set({ workload: primaryName(c.spec.targetRef.name), namespace: labels.namespace }, 100 - w);
     this.failedChecks.set(labels, c.status?.failedChecks ?? 0);
+    this.flagger?.observeCanary(c);
   }
 
   observeChecks(c: Canary, checks: CheckResult[]): void {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
     const e = this.exportedFor(labels.namespace, labels.name);
     for (const r of checks) {
-      e.metrics.add(r.name);
-      e.results.add(`${r.name}\u0000${r.ok ? 'pass' : (r.reason ?? 'fail')}`);
-      if (r.value !== undefined) this.analysis.set({ ...labels, metric: r.name }, r.value);
+      const dry = r.dryRun ? 'true' : 'false';
+      const result = r.ok ? 'pass' : (r.reason ?? 'fail');
+      e.metrics.add(`${r.name}\u0000${dry}`);
+      e.results.add(`${r.name}\u0000${result}\u0000${dry}`);
+      if (r.value !== undefined) this.analysis.set({ ...labels, metric: r.name, dry_run: dry }, r.value);
       if (r.min !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'min' }, r.min);
       if (r.max !== undefined) this.threshold.set({ ...labels, metric: r.name, bound: 'max' }, r.max);
-      this.checkResults.inc({ ...labels, metric: r.name, result: r.ok ? 'pass' : (r.reason ?? 'fail') });
+      this.checkResults.inc({ ...labels, metric: r.name, result, dry_run: dry });
+      this.flagger?.observeCheck(c, r);
     }
   }
 
+  /** The SLO gate's evaluation: burn rate per window, the page threshold and the budget consumed, labelled by the SLO. */
+  observeSlo(c: Canary, e: SloEvaluation): void {
+    const labels = { name: c.metadata.name!, namespace: c.metadata.namespace!, slo: e.source };
+    this.exportedFor(labels.namespace, labels.name).slos.add(e.source);
+    const rates = { short: e.short.burnRate, long: e.long.burnRate, primary: e.primaryBurnRate };
+    for (const window of SLO_WINDOWS) {
+      const v = rates[window];
+      if (v === undefined) this.sloBurnRate.remove({ ...labels, window });
+      else this.sloBurnRate.set({ ...labels, window }, v);
+    }
+    this.sloPageBurnRate.set(labels, e.pageBurnRate);
+    if (e.budgetConsumedPercent !== undefined) this.sloBudgetConsumed.set(labels, e.budgetConsumedPercent);
+    else this.sloBudgetConsumed.remove(labels);
+  }
+
+  /** The time of one analysis step (flagger_canary_duration_seconds, with the compat metrics). */
+  observeAnalysisStep(c: Canary, seconds: number): void {
+    this.flagger?.observeTick(c, seconds);
+  }
+
   /** A finished run (succeeded or failed). */
-  observeOutcome(c: Canary, outcome: 'succeeded' | 'failed'): void {
+  observeOutcome(c: Canary, outcome: 'succeeded' | 'failed', kind: RunKind): void {
     const labels = { name: c.metadata.name!, namespace: c.metadata.namespace! };
-    this.exportedFor(labels.namespace, labels.name).outcomes.add(outcome);
+    const e = this.exportedFor(labels.namespace, labels.name);
+    e.outcomes.add(outcome);
     this.outcomes.inc({ ...labels, outcome });
+    if (!this.flagger) return;
+    e.runs.add(runKey(outcome, kind));
+    this.flagger.observeOutcome(c, outcome, kind);
   }
 
   /** The Canary is gone: every series it exported is removed. */
@@ -201,15 +274,27 @@ export class OperatorMetrics {
     this.weight.remove({ workload: primaryName(target), namespace });
     const e = this.exported.get(`${namespace}/${name}`);
     this.exported.delete(`${namespace}/${name}`);
+    this.flagger?.forget(
+      namespace,
+      target,
+      [...(e?.metrics ?? [])].map((m) => m.split('\u0000')[0]!),
+      e?.runs ?? [],
+    );
     if (!e) return;
-    for (const metric of e.metrics) {
-      this.analysis.remove({ ...labels, metric });
+    for (const m of e.metrics) {
+      const [metric, dry] = m.split('\u0000') as [string, string];
+      this.analysis.remove({ ...labels, metric, dry_run: dry });
       for (const bound of ['min', 'max']) this.threshold.remove({ ...labels, metric, bound });
     }
     for (const r of e.results) {
-      const [metric, result] = r.split('\u0000');
-      this.checkResults.remove({ ...labels, metric: metric!, result: result! });
+      const [metric, result, dry] = r.split('\u0000') as [string, string, string];
+      this.checkResults.remove({ ...labels, metric, result, dry_run: dry });
     }
     for (const outcome of e.outcomes) this.outcomes.remove({ ...labels, outcome });
+    for (const slo of e.slos) {
+      for (const window of SLO_WINDOWS) this.sloBurnRate.remove({ ...labels, slo, window });
+      this.sloPageBurnRate.remove({ ...labels, slo });
+      this.sloBudgetConsumed.remove({ ...labels, slo });
+    }
   }
 }

@@ -20,6 +20,8 @@ export class FakeKube {
   readonly notServed = new Set<string>();
   /** What GET /apis/autoscaling lists. */
   autoscalingVersions = ['v2', 'v1'];
+  /** Called with every object stored, as an informer's handlers are (the controller feeds the release queue so). */
+  readonly onPut: ((r: ResourceType, obj: KubeObject) => void)[] = [];
 
   private bucket(r: ResourceType): Map<string, Obj> {
     const k = resourceKey(r);
@@ -41,11 +43,12 @@ export class FakeKube {
     const specChanged = !isDeepStrictEqual(prior?.spec, next.spec);
     next.metadata.generation = (prior?.metadata.generation ?? 0) + (prior && !specChanged ? 0 : 1);
     this.bucket(r).set(key, next);
+    for (const f of this.onPut) f(r, clone(next));
     return clone(next) as T;
   }
 
-  delete(r: ResourceType, ns: string, name: string): void {
-    this.bucket(r).delete(`${ns}/${name}`);
+  delete(r: ResourceType, ns: string | undefined, name: string): void {
+    this.bucket(r).delete(`${ns ?? ''}/${name}`);
   }
 
   /** A KubeClient over this store. */

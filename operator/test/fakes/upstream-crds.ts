@@ -32,6 +32,14 @@ const FILES: Record<string, string> = {
   [resourceKey(Resources.appMeshVirtualServices)]: 'appmesh/crds.yaml',
   [resourceKey(Resources.httpProxies)]: 'contour/01-crds.yaml',
   [resourceKey(Resources.traefikServices)]: 'traefik/traefik.io_traefikservices.yaml',
+  [resourceKey(Resources.glooUpstreams)]: 'gloo/gloo.solo.io_v1_Upstream.yaml',
+  [resourceKey(Resources.glooRouteTables)]: 'gloo/gateway.solo.io_v1_RouteTable.yaml',
+  [resourceKey(Resources.apisixRoutes)]: 'apisix/apisix.apache.org_apisixroutes.yaml',
+  [resourceKey(Resources.kumaTrafficRoutes)]: 'kuma/kuma.io_trafficroutes.yaml',
+  [resourceKey(Resources.emissaryMappings)]: 'emissary/mappings.yaml',
+  [resourceKey(Resources.kumaMeshHttpRoutes)]: 'kuma/kuma.io_meshhttproutes.yaml',
+  [resourceKey(Resources.knativeServices)]: 'knative/service.yaml',
+  [resourceKey(Resources.scaledObjects)]: 'keda/keda.sh_scaledobjects.yaml',
 };
 
 const parsed = new Map<string, Json[]>();

@@ -78,12 +78,20 @@ export class World {
   /** Secrets by name, for webhook secretRefs. */
   secretData: Record<string, Record<string, string>> = {};
   checks: CheckResult[] = [{ name: 'request-success-rate', ok: true, value: 100, min: 99 }];
+  /** What the statistical judge answers (undefined: the Canary has none). */
+  judgement: Awaited<ReturnType<MetricAnalyzer['judge']>> = undefined;
+  /** What the SLO gate answers (undefined: the Canary has none), and the windows it was asked for. */
+  sloAnswer: Awaited<ReturnType<MetricAnalyzer['slo']>> = undefined;
+  sloCalls: Parameters<MetricAnalyzer['slo']>[1][] = [];
   hookResults: Record<string, WebhookResult> = {};
   now = Date.parse('2026-01-01T00:00:00Z');
+  /** Deployments whose pods never become available in rollOut() (their pods are the test's to put). */
+  readonly unavailable = new Set<string>();
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
-  constructor() {
+  /** metrics: the operator's metrics (for example with the Flagger-compatible ones); fresh defaults otherwise. */
+  constructor(opts: { metrics?: OperatorMetrics } = {}) {
     const client = this.kube.client();
     const informers = this.kube.registry();
     const logger = silentLogger();
@@ -95,6 +103,9 @@ export class World {
         return this.hookResults[hook.name] ?? { ok: true, status: 200 };
       },
     };
+    this.kube.onPut.push((r, obj) => {
+      if (r === Resources.canaries) this.deps.releaseQueue?.observe(obj as Canary);
+    });
     this.deps = {
       client,
       informers,
@@ -107,6 +118,8 @@ export class World {
         informers,
         deployments: this.kube.lister(Resources.deployments),
         daemonSets: this.kube.lister(Resources.daemonSets),
+        statefulSets: this.kube.lister(Resources.statefulSets),
+        pods: this.kube.lister(Resources.pods),
         selectorLabels: ['app', 'name'],
         ownerRef: ownerRefOf,
         fieldManager: 'test',
@@ -115,7 +128,14 @@ export class World {
       }),
       routerFor: (p) => createRouter(p, routerDeps),
       services: new ServiceRouter(routerDeps),
-      analyzer: { check: async () => this.checks } as unknown as MetricAnalyzer,
+      analyzer: {
+        check: async () => this.checks,
+        judge: async () => this.judgement,
+        slo: async (_c: unknown, gate: Parameters<MetricAnalyzer['slo']>[1]) => {
+          this.sloCalls.push(gate);
+          return this.sloAnswer;
+        },
+      } as unknown as MetricAnalyzer,
       secrets: {
         read: async (_ns: string, name: string) => {
           const data = this.secretData[name];
@@ -129,7 +149,7 @@ export class World {
           return { results: [], sent: 0, failed: 0 };
         },
       },
-      metrics: new OperatorMetrics(),
+      metrics: opts.metrics ?? new OperatorMetrics(),
       defaultProvider: 'istio',
       fieldManager: 'test',
       now: () => this.now,
@@ -156,9 +176,10 @@ export class World {
   rollOut(): void {
     for (const d of this.kube.lister<Deployment>(Resources.deployments).list(NS)) {
       const n = d.spec.replicas ?? 1;
+      const up = this.unavailable.has(d.metadata.name!) ? 0 : n;
       this.kube.put(Resources.deployments, {
         ...d,
-        status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n },
+        status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: up, availableReplicas: up },
       });
     }
   }

@@ -117,8 +117,58 @@ describe('builtinQuery for traefik', () => {
   });
 });
 
+describe('builtinQuery for gloo', () => {
+  it('given request-success-rate and request-duration, then they read the Envoy cluster of the -canaryupstream Upstream the router writes', () => {
+    const c = 'envoy_cluster_name=~"test-podinfo-canaryupstream-[0-9]+_test"';
+    expect(renderQuery(builtinQuery('gloo', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${c}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${c}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('gloo', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${c}}[1m])) by (le))`,
+    );
+  });
+});
+
+describe('builtinQuery for apisix', () => {
+  it("given request-success-rate and request-duration, then they read APISIX's series of the canary clone's rules (the request latency, in ms)", () => {
+    const r = 'route=~"test_web-podinfo-canary_.+"';
+    const v = { ...vars, route: 'web' };
+    expect(renderQuery(builtinQuery('apisix', SUCCESS_RATE), v, 'promql')).toBe(
+      `sum(rate(apisix_http_status{${r}, code!~"5.."}[1m])) / sum(rate(apisix_http_status{${r}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('apisix', DURATION), v, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(apisix_http_latency_bucket{${r}, type="request"}[1m])) by (le))`,
+    );
+  });
+});
+
+describe('builtinQuery for kuma', () => {
+  it("given request-success-rate and request-duration, then they read Kuma's Envoy series of the canary's service tag", () => {
+    const s = 'service=~"podinfo-canary_test_svc_[0-9]+"';
+    expect(renderQuery(builtinQuery('kuma', SUCCESS_RATE), vars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${s}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${s}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('kuma', DURATION), vars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${s}}[1m])) by (le))`,
+    );
+  });
+});
+
+describe('builtinQuery for knative', () => {
+  it("given request-success-rate and request-duration, then they read the ingress's Envoy series of cluster <namespace>/<route>, as Flagger's knative observer", () => {
+    const s = 'envoy_cluster_name=~"test/podinfo"';
+    const knativeVars = { ...vars, route: 'podinfo' };
+    expect(renderQuery(builtinQuery('knative', SUCCESS_RATE), knativeVars, 'promql')).toBe(
+      `sum(rate(envoy_cluster_upstream_rq{${s}, envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${s}}[1m])) * 100`,
+    );
+    expect(renderQuery(builtinQuery('knative', DURATION), knativeVars, 'promql')).toBe(
+      `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${s}}[1m])) by (le))`,
+    );
+  });
+});
+
 describe('builtinQuery for other providers', () => {
-  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['gloo'], ['']])(
+  it.each([['gatewayapi:v1'], ['smi:v1alpha2'], ['consul'], ['']])(
     'given provider %p, then NoBuiltinQueryError points to a MetricTemplate',
     (provider) => {
       expect(() => builtinQuery(provider, SUCCESS_RATE)).toThrow(NoBuiltinQueryError);

@@ -1,6 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROVIDER_NAMES } from '../../src/api/crd/canary.js';
+import { alb } from '../../src/meshes/alb/index.js';
+import { AlbRouter } from '../../src/meshes/alb/router.js';
 import { AppMeshRouter } from '../../src/meshes/appmesh/router.js';
 import { ContourRouter } from '../../src/meshes/contour/router.js';
+import { emissary } from '../../src/meshes/emissary/index.js';
+import { EmissaryRouter } from '../../src/meshes/emissary/router.js';
 import {
   CAPABILITIES,
   capabilitiesOf,
@@ -26,6 +33,13 @@ import { ISTIO_QUERIES } from '../../src/meshes/istio/queries.js';
 import { builtinMetricProviders, builtinQuery, createRouter, supportedProviders, UnknownProviderError } from '../../src/meshes/registry.js';
 import { smi } from '../../src/meshes/smi/index.js';
 import { traefik } from '../../src/meshes/traefik/index.js';
+import { gloo } from '../../src/meshes/gloo/index.js';
+import { apisix } from '../../src/meshes/apisix/index.js';
+import { kuma } from '../../src/meshes/kuma/index.js';
+import { knative } from '../../src/meshes/knative/index.js';
+import { KumaRouter } from '../../src/meshes/kuma/router.js';
+import { ApisixRouter } from '../../src/meshes/apisix/router.js';
+import { GlooRouter } from '../../src/meshes/gloo/router.js';
 import { HttpRouteRouter } from '../../src/meshes/gateway-api/router.js';
 import { IstioRouter } from '../../src/meshes/istio/router.js';
 import { KubernetesRouter } from '../../src/meshes/kubernetes/router.js';
@@ -39,13 +53,18 @@ const deps = routerDepsOf(new FakeKube());
 
 describe('createRouter', () => {
   it.each<[string, string, boolean]>([
+    ['ambassador', 'EmissaryRouter', false],
+    ['apisix', 'ApisixRouter', false],
     ['appmesh', 'AppMeshRouter', true],
     ['appmesh:v1beta2', 'AppMeshRouter', true],
     ['contour', 'ContourRouter', false],
+    ['emissary', 'EmissaryRouter', false],
     ['gatewayapi:v1', 'HttpRouteRouter', false],
     ['gatewayapi:v1beta1', 'HttpRouteRouter', false],
+    ['gloo', 'GlooRouter', false],
     ['istio', 'IstioRouter', false],
     ['kubernetes', 'KubernetesRouter', false],
+    ['kuma', 'KumaRouter', false],
     ['linkerd', 'LinkerdRouter', false],
     ['nginx', 'IngressCloneRouter', false],
     ['skipper', 'IngressCloneRouter', false],
@@ -55,14 +74,20 @@ describe('createRouter', () => {
     ['smi:v1alpha3', 'SmiRouter', false],
     ['smi:v1alpha4', 'SmiRouter', false],
     ['traefik', 'TraefikRouter', false],
+    ['alb', 'AlbRouter', false],
   ])('given provider %s, then a %s is created whose provider is that name (meshObjectsFirst: %s)', (name, cls, first) => {
     const classes: Record<string, new (...args: never[]) => unknown> = {
+      ApisixRouter,
+      AlbRouter,
       AppMeshRouter,
       ContourRouter,
+      EmissaryRouter,
+      GlooRouter,
       HttpRouteRouter,
       IngressCloneRouter,
       IstioRouter,
       KubernetesRouter,
+      KumaRouter,
       LinkerdRouter,
       SmiRouter,
       TraefikRouter,
@@ -77,19 +102,20 @@ describe('createRouter', () => {
     expect(PROVIDER_NAMES.filter((p) => supportedProviders().has(p)).sort()).toEqual([...supportedProviders()].sort());
   });
 
-  it.each(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p)))(
-    'given %s from the CRD enum without a router, then createRouter throws UnknownProviderError',
-    (name) => {
-      expect(() => createRouter(name, deps)).toThrow(UnknownProviderError);
-    },
-  );
+  it("given the providers with a router, then the chart's operator.meshProvider accepts exactly those", () => {
+    const schemaFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../charts/tollgate/values.schema.json');
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as {
+      properties: { operator: { properties: { meshProvider: { enum: string[] } } } };
+    };
+    expect([...schema.properties.operator.properties.meshProvider.enum].sort()).toEqual([...supportedProviders()].sort());
+  });
 
-  it('given the enum providers without a router, then they are apisix, gloo, knative and kuma', () => {
-    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual(['apisix', 'gloo', 'knative', 'kuma']);
+  it('given the CRD enum, then every provider in it has a router', () => {
+    expect(PROVIDER_NAMES.filter((p) => !supportedProviders().has(p))).toEqual([]);
   });
 
   it.each([
-    'gloo',
+    'consul',
     'constructor',
     'toString',
     '__proto__',
@@ -113,7 +139,7 @@ describe('createRouter', () => {
     expect((err as UnknownProviderError).provider).toBe(name);
     expect((err as Error).name).toBe('UnknownProviderError');
     expect((err as Error).message).toBe(
-      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik)`,
+      `provider "${name}" has no router (known: istio, kubernetes, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, smi:v1alpha4, osm, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, nginx, skipper, contour, traefik, gloo, apisix, kuma, alb, emissary, ambassador, knative)`,
     );
   });
 
@@ -136,15 +162,38 @@ describe('provider capabilities against what the routers write', () => {
       ],
     },
   };
-  /** A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute) and an ingressRef (nginx, skipper). */
+  const MAPPING = {
+    apiVersion: 'getambassador.io/v3alpha1',
+    kind: 'Mapping',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { prefix: '/', service: 'podinfo:9898' },
+  };
+  const APISIX_ROUTE = {
+    apiVersion: 'apisix.apache.org/v2',
+    kind: 'ApisixRoute',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: { http: [{ name: 'all', match: { paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+  };
+  /** ALB reads the apex path's action from an annotation: the path names port use-annotation. */
+  const ALB_INGRESS = {
+    ...INGRESS,
+    spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'podinfo', port: { name: 'use-annotation' } } } }] } }] },
+  };
+  /**
+   * A Canary every router can write: gatewayRefs (Gateway API, Linkerd's HTTPRoute), an ingressRef (nginx, skipper,
+   * alb) and a routeRef (apisix); Emissary's Mapping is named like the apex Service.
+   */
   const canaryFor = (provider: RoutedProvider, analysis: CanaryAnalysis) =>
     canaryOf({ gatewayRefs: [{ name: 'public' }] }, analysis, {
       provider,
       ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+      routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' },
     });
   const routerOn = (provider: RoutedProvider): { kube: FakeKube; router: Router } => {
     const kube = new FakeKube();
-    kube.put(Resources.ingresses, INGRESS);
+    kube.put(Resources.ingresses, provider === 'alb' ? ALB_INGRESS : INGRESS);
+    kube.put(Resources.apisixRoutes, APISIX_ROUTE);
+    kube.put(Resources.emissaryMappings, MAPPING);
     return { kube, router: createRouter(provider, routerDepsOf(kube)) };
   };
 
@@ -174,7 +223,24 @@ describe('provider capabilities against what the routers write', () => {
 });
 
 describe('the mesh folders and the registry', () => {
-  const meshes: Mesh<never>[] = [istio, kubernetes, linkerd, smi, gatewayApi, appMesh, nginx, skipper, contour, traefik];
+  const meshes: Mesh<never>[] = [
+    istio,
+    kubernetes,
+    linkerd,
+    smi,
+    gatewayApi,
+    appMesh,
+    nginx,
+    skipper,
+    contour,
+    traefik,
+    gloo,
+    apisix,
+    kuma,
+    alb,
+    emissary,
+    knative,
+  ];
   const served = (m: Mesh<never>): [string, MeshProvider<never>][] => Object.entries(m.providers);
 
   it('given every mesh folder, then each provider id is served by exactly one of them and together they serve every id of the contract', () => {
@@ -199,7 +265,7 @@ describe('the mesh folders and the registry', () => {
     expect(providersWithout('split')).toEqual(['kubernetes']);
   });
 
-  it.each([['gloo'], ['kuma'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
+  it.each([['consul'], ['toString'], ['']])('given %p, a name without a router, then no capability record is found', (p) => {
     expect(capabilitiesOf(p)).toBeUndefined();
   });
 
@@ -214,12 +280,12 @@ describe('the mesh folders and the registry', () => {
     // @ts-expect-error gatewayapi:v1 has no built-in queries
     const extraQueries: MeshProvider<'gatewayapi:v1'> = { capabilities: CAPABILITIES['gatewayapi:v1'], router, queries: ISTIO_QUERIES };
     // @ts-expect-error a provider id the contract does not list has no capability record
-    const unknownId: Mesh<'gloo'> = { name: 'gloo', providers: { gloo: noQueries } };
+    const unknownId: Mesh<'consul'> = { name: 'consul', providers: { consul: noQueries } };
     expect([noQueries.queries, noRecord.capabilities, extraQueries.queries, unknownId.name]).toEqual([
       undefined,
       undefined,
       ISTIO_QUERIES,
-      'gloo',
+      'consul',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Canary, CanaryService } from '../../src/api/types.js';
-import { serviceNames, servicePorts } from '../../src/meshes/services.js';
+import { selectorOf, serviceNames, servicePorts } from '../../src/meshes/services.js';
 import type { ServicePort, TargetInfo } from '../../src/targets/target.js';
 
 const canaryOf = (service: CanaryService | undefined, target = 'podinfo'): Canary => ({
@@ -65,6 +65,30 @@ describe('servicePorts', () => {
       { name: 'http', port: 80, targetPort: 9898, protocol: 'TCP' },
       { name: 'metrics', port: 9797, targetPort: 9797, protocol: 'TCP' },
       { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },
+    ]);
+  });
+});
+
+describe('selectorOf: what each generated Service selects', () => {
+  it('given a primary copy, then the apex and -primary select the primary pods, -canary the target pods', () => {
+    expect([selectorOf(targetOf(), 'apex'), selectorOf(targetOf(), 'primary'), selectorOf(targetOf(), 'canary')]).toEqual([
+      { app: 'podinfo-primary' },
+      { app: 'podinfo-primary' },
+      { app: 'podinfo' },
+    ]);
+  });
+
+  it('given a target released in place, then its own selectors: every pod for the apex, one revision each for -primary and -canary', () => {
+    const podSelectors = {
+      apex: { app: 'db' },
+      primary: { app: 'db', 'controller-revision-hash': 'db-a' },
+      canary: { app: 'db', 'controller-revision-hash': 'db-b' },
+    };
+    const inPlace = { ...targetOf(), podSelectors };
+    expect([selectorOf(inPlace, 'apex'), selectorOf(inPlace, 'primary'), selectorOf(inPlace, 'canary')]).toEqual([
+      podSelectors.apex,
+      podSelectors.primary,
+      podSelectors.canary,
     ]);
   });
 });

@@ -21,6 +21,9 @@ import {
 import {
   ANALYSIS_RULES,
   CANARY_RULES,
+  JUDGE_METRIC_RULES,
+  JUDGE_RULES,
+  SLO_RULES,
   METRIC_RULES,
   SESSION_AFFINITY_RULES,
   SPEC_RULES,
@@ -37,10 +40,13 @@ export const MAX_STEPS = 100;
 
 /** Every provider Flagger's Canary accepts, plus SMI v1alpha4; the operator reports those it cannot drive yet. */
 export const PROVIDER_NAMES = [
+  'alb',
+  'ambassador',
   'apisix',
   'appmesh',
   'appmesh:v1beta2',
   'contour',
+  'emissary',
   'gatewayapi:v1',
   'gatewayapi:v1beta1',
   'gloo',
@@ -133,6 +139,11 @@ const service = (): Schema =>
       hosts: arrayOf(str(), 'Hosts of the generated route'),
       gateways: arrayOf(str(), 'Istio gateways; mesh by default'),
       gatewayRefs: arrayOf(gatewayRef(), 'Gateway API parentRefs', { maxItems: 32 }),
+      mappings: arrayOf(
+        str(undefined, { minLength: 1, maxLength: 246, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+        'Emissary Mappings (getambassador.io/v3alpha1) in the Canary namespace to clone as <mapping>-canary; the one named like the apex Service by default',
+        { minItems: 1, maxItems: 16, 'x-kubernetes-list-type': 'set' },
+      ),
       delegation: bool('Generate an Istio delegate VirtualService'),
       match: arrayOf(httpMatch(), 'Match conditions copied into every route'),
       rewrite: obj({ uri: str(), authority: str(), type: str() }),
@@ -185,6 +196,7 @@ const metric = (): Schema =>
           'What a query without data means: fail (a failed check, default), halt (hold the step, count nothing) or ignore (skip the metric)',
           { enum: ['fail', 'halt', 'ignore'] },
         ),
+        dryRun: bool('Measure and report the metric (status, metrics, Events) without ever counting it as a failed check'),
         query: str('Deprecated inline Prometheus query'),
         templateRef: obj({ name: str(undefined, { minLength: 1 }), namespace: str() }, { required: ['name'] }),
         templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
@@ -192,6 +204,115 @@ const metric = (): Schema =>
       { required: ['name'] },
     ),
     METRIC_RULES,
+  );
+
+/** Bound on analysis.judge.metrics, for the cost of the CEL rule that keeps their names unique. */
+const MAX_JUDGE_METRICS = 20;
+
+const judgeMetric = (): Schema =>
+  withRules(
+    obj(
+      {
+        name: str('Name of the metric in the judgement', { minLength: 1, maxLength: 63 }),
+        query: str('Prometheus query; {{ target }} is the workload measured: the target for the canary, <target>-primary for the primary'),
+        templateRef: obj(
+          { name: str(undefined, { minLength: 1 }), namespace: str() },
+          { required: ['name'], description: 'A prometheus MetricTemplate' },
+        ),
+        templateVariables: stringMap('Values for {{ variables.<key> }} in the template query'),
+        interval: duration('Window of the range query, 2m by default', true),
+        step: duration('Resolution of the range query: one sample per step and series, 10s by default', true),
+        direction: str('Which change is bad: increase (default), decrease or either', { enum: ['increase', 'decrease', 'either'] }),
+        effectSize: num("Tolerated ratio of the canary's median to the primary's, at least 1 (1.2 by default: 20% worse passes)", {
+          minimum: 1,
+        }),
+        confidence: num('Confidence of the Mann-Whitney U test: a difference counts when p < 1 - confidence (0.95 by default)', {
+          minimum: 0.5,
+          maximum: 0.9999,
+        }),
+        minSamples: int('Fewer samples than this on either side is NoData (10 by default)', { minimum: 3, maximum: 10000 }),
+      },
+      { required: ['name'] },
+    ),
+    JUDGE_METRIC_RULES,
+  );
+
+const judge = (): Schema =>
+  withRules(
+    obj(
+      {
+        pass: num('Least score (percent of classified metrics that pass) that passes the step (95 by default)', {
+          minimum: 0,
+          maximum: 100,
+        }),
+        marginal: num('Least score that holds the step instead of failing it (75 by default)', { minimum: 0, maximum: 100 }),
+        onNoData: str('What no metric with enough data means: fail (a failed check, default), halt (hold the step) or ignore', {
+          enum: ['fail', 'halt', 'ignore'],
+        }),
+        metrics: arrayOf(judgeMetric(), 'Metrics compared between the canary and the primary', {
+          minItems: 1,
+          maxItems: MAX_JUDGE_METRICS,
+        }),
+      },
+      {
+        required: ['metrics'],
+        description: "Statistical judge: each metric's canary samples against the primary's (Mann-Whitney U), scored as Kayenta does",
+      },
+    ),
+    JUDGE_RULES,
+  );
+
+const sloScopeMatcher = (): Schema =>
+  obj(
+    {
+      label: str('Label name', { pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 128 }),
+      value: str(
+        "Value; {{ target }} is the workload measured (the target for the canary, <target>-primary for the primary), {{ namespace }} the Canary's",
+        {
+          maxLength: 253,
+        },
+      ),
+      op: str('= (default) or =~ (the filled-in values are regex-quoted)', { enum: ['=', '=~'] }),
+    },
+    { required: ['label', 'value'] },
+  );
+
+const slo = (): Schema =>
+  withRules(
+    obj(
+      {
+        ref: obj(
+          {
+            kind: str('PrometheusServiceLevel (Sloth), ServiceLevelObjective (Pyrra) or OpenSLO (a ConfigMap key)', {
+              enum: ['PrometheusServiceLevel', 'ServiceLevelObjective', 'OpenSLO'],
+            }),
+            name: str("Name of the object (OpenSLO: the ConfigMap), in the Canary's namespace", { minLength: 1, maxLength: 253 }),
+            sloName: str('Sloth: which of spec.slos; OpenSLO: metadata.name of the SLO document', { maxLength: 253 }),
+            configMapKey: str('OpenSLO: the ConfigMap key holding the YAML', { maxLength: 253 }),
+          },
+          { required: ['kind', 'name'], description: 'The SLO definition' },
+        ),
+        scope: arrayOf(sloScopeMatcher(), 'Label matchers added to every series selector of the SLI queries', { minItems: 1, maxItems: 8 }),
+        pageBurnRate: num("Page burn rate; by default the SLO's own (Sloth: 14.4 for 30 days; Pyrra: 14)", { minimum: 1 }),
+        minChecks: int('Analysis intervals of traffic the long window must span before the gate can fail (2 by default)', {
+          minimum: 1,
+          maximum: 100,
+        }),
+        maxBudgetConsumedPercent: num('Most of the remaining error budget, in percent, the canary may consume', {
+          minimum: 0,
+          maximum: 100,
+        }),
+        onNoData: str('What a window without events means: fail (default), halt (hold the step) or ignore', {
+          enum: ['fail', 'halt', 'ignore'],
+        }),
+      },
+      {
+        required: ['ref', 'scope'],
+        description:
+          "SLO burn-rate gate: the canary's burn rate of the team's SLO over two windows against the page threshold (docs/slo.md)",
+      },
+    ),
+    SLO_RULES,
   );
 
 const webhook = (): Schema =>
@@ -271,6 +392,8 @@ const analysis = (): Schema =>
         ),
         sessionAffinity: sessionAffinity(),
         metrics: arrayOf(metric()),
+        judge: judge(),
+        slo: slo(),
         webhooks: arrayOf(webhook()),
         alerts: arrayOf(
           obj(
@@ -306,7 +429,7 @@ export const canarySpecSchema = (): Schema =>
           },
           { required: ['kind', 'name'] },
         ),
-        ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx and skipper providers'),
+        ingressRef: objectRef(['Ingress'], 'Ingress used by the nginx, skipper and alb providers'),
         routeRef: objectRef(['ApisixRoute'], 'APISIX route'),
         upstreamRef: objectRef(['Upstream'], 'Gloo upstream', true),
         service: service(),
@@ -317,9 +440,54 @@ export const canarySpecSchema = (): Schema =>
         revertOnDeletion: bool('Restore the target and routes when the Canary is deleted'),
         suspend: bool('Pause every action on this Canary'),
       },
-      { required: ['targetRef', 'service'] },
+      { required: ['targetRef'] },
     ),
     SPEC_RULES,
+  );
+
+const metricJudgement = (): Schema =>
+  obj({
+    name: str(),
+    classification: str(undefined, { enum: ['High', 'Low', 'Pass', 'NoData'] }),
+    canaryMedian: num(),
+    primaryMedian: num(),
+    ratio: num("The canary's median over the primary's"),
+    pValue: num(),
+    canarySamples: int(),
+    primarySamples: int(),
+    message: str(),
+  });
+
+const judgement = (): Schema =>
+  obj(
+    {
+      score: num(),
+      verdict: str(undefined, { enum: ['Pass', 'Marginal', 'Fail', 'NoData'] }),
+      pass: num(),
+      marginal: num(),
+      metrics: arrayOf(metricJudgement()),
+    },
+    { description: "The statistical judge's latest judgement" },
+  );
+
+const sloWindow = (): Schema => obj({ window: str(), errorRatio: num(), burnRate: num() });
+
+const sloEvaluation = (): Schema =>
+  obj(
+    {
+      source: str(),
+      objective: num(),
+      pageBurnRate: num(),
+      thresholdFrom: str(),
+      verdict: str(undefined, { enum: ['Pass', 'Burning', 'BudgetExceeded', 'TooEarly', 'NoData'] }),
+      short: sloWindow(),
+      long: sloWindow(),
+      primaryBurnRate: num(),
+      budgetConsumedPercent: num(),
+      maxBudgetConsumedPercent: num(),
+      message: str(),
+    },
+    { description: "The SLO gate's latest evaluation" },
   );
 
 const checkResult = (): Schema =>
@@ -327,6 +495,7 @@ const checkResult = (): Schema =>
     name: str(),
     ok: bool(),
     halt: bool(),
+    dryRun: bool(),
     value: num(),
     min: num(),
     max: num(),
@@ -343,6 +512,9 @@ const status = (): Schema => ({
   ...obj({
     phase: str(undefined, { enum: [...PHASES] }),
     canaryWeight: weight('Weight routed to the canary'),
+    effectiveWeight: weight(
+      "Replica-ratio releases (provider kubernetes): the canary's share of the ready pods behind the apex Service, approximating canaryWeight",
+    ),
     failedChecks: int(undefined, { minimum: 0 }),
     iterations: int(undefined, { minimum: 0 }),
     mirrored: bool(),
@@ -352,10 +524,18 @@ const status = (): Schema => ({
     lastTransitionTime: str(undefined, { format: 'date-time' }),
     lastAnalysisTime: str('When the last analysis step ran; the next is due one interval later', { format: 'date-time' }),
     runStartTime: str('When the current run started', { format: 'date-time' }),
+    queuedSince: str('When the revision waiting in the release queue was first seen: the queue order', { format: 'date-time' }),
     stepStartTime: str('When the canary weight last changed', { format: 'date-time' }),
     handledRequests: stringMap('Value of each request annotation (tollgate.dev/retry, promote, abort) last acted upon'),
     observedGeneration: int(),
     lastChecks: arrayOf(checkResult(), 'Results of the latest analysis step'),
+    lastJudgement: judgement(),
+    promotedControllerRevision: str('StatefulSet targets: the ControllerRevision of the revision last promoted, which a rollback restores'),
+    restoring: bool('StatefulSet targets: a rollback is putting the promoted revision back (its template, then its pods)'),
+    lastSLO: sloEvaluation(),
+    trafficStartTime: str("When the canary was first exposed in this run: the start of the SLO gate's long window", {
+      format: 'date-time',
+    }),
     sessionAffinityCookie: str(),
     previousSessionAffinityCookie: str(),
     primarySessionAffinityCookie: str(),
@@ -366,6 +546,7 @@ const status = (): Schema => ({
 const printerColumns: Schema[] = [
   { name: 'Status', type: 'string', jsonPath: '.status.phase' },
   { name: 'Weight', type: 'integer', jsonPath: '.status.canaryWeight' },
+  { name: 'EffectiveWeight', type: 'integer', jsonPath: '.status.effectiveWeight', priority: 1 },
   { name: 'FailedChecks', type: 'integer', jsonPath: '.status.failedChecks' },
   { name: 'Revision', type: 'string', jsonPath: '.status.lastAppliedSpec' },
   { name: 'Provider', type: 'string', jsonPath: '.spec.provider', priority: 1 },

@@ -83,6 +83,44 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     title: 'a thresholdRange with min above max',
     analysis: { metrics: [{ name: 'request-duration', thresholdRange: { min: 10, max: 5 } }] },
   },
+  {
+    id: 'judge-marginal-below-pass',
+    title: 'a judge whose marginal score is above its pass score',
+    analysis: { judge: { pass: 80, marginal: 90, metrics: [{ name: 'latency', query: 'up{pod=~"{{ target }}-.*"}' }] } },
+  },
+  {
+    id: 'judge-metric-names-unique',
+    title: 'two judge metrics of one name',
+    analysis: {
+      judge: {
+        metrics: [
+          { name: 'latency', query: 'up{pod=~"{{ target }}-.*"}' },
+          { name: 'latency', query: 'up{pod=~"{{ target }}-.*"}', direction: 'decrease' },
+        ],
+      },
+    },
+  },
+  { id: 'judge-metric-query', title: 'a judge metric without a query', analysis: { judge: { metrics: [{ name: 'latency' }] } } },
+  {
+    id: 'judge-metric-confidence',
+    title: 'a judge metric of confidence 0, written as an integer',
+    analysis: { judge: { metrics: [{ name: 'latency', query: 'up{pod=~"{{ target }}-.*"}', confidence: 0 }] } },
+  },
+  {
+    id: 'slo-configmap-key',
+    title: 'an OpenSLO reference without its ConfigMap key',
+    analysis: { slo: { ref: { kind: 'OpenSLO', name: 'slos' }, scope: [{ label: 'destination_workload', value: '{{ target }}' }] } },
+  },
+  {
+    id: 'slo-configmap-key',
+    title: 'a Sloth reference with a ConfigMap key',
+    analysis: {
+      slo: {
+        ref: { kind: 'PrometheusServiceLevel', name: 'podinfo', configMapKey: 'slo.yaml' },
+        scope: [{ label: 'destination_workload', value: '{{ target }}' }],
+      },
+    },
+  },
   { id: 'webhook-http', title: 'a webhook over ftp', analysis: { webhooks: [{ name: 'load', url: 'ftp://loadtester/hook' }] } },
   { id: 'webhook-http', title: 'a webhook with a relative URL', analysis: { webhooks: [{ name: 'load', url: '/hook' }] } },
   { id: 'one-analysis', title: 'analysis and canaryAnalysis', spec: { canaryAnalysis: { stepWeight: 10 } } },
@@ -113,8 +151,20 @@ export const RULE_EXAMPLES: readonly RuleExample[] = [
     },
   },
   {
+    id: 'autoscaler-api-version',
+    title: 'a KEDA ScaledObject in the autoscaling group',
+    spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'ScaledObject', name: 'podinfo' } },
+  },
+  {
     id: 'workload-api-version',
     title: 'a Deployment in extensions/v1beta1',
     spec: { targetRef: { apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'podinfo' } },
   },
+  { id: 'knative-target', title: 'provider knative with a Deployment target', spec: { provider: 'knative' } },
+  {
+    id: 'knative-provider',
+    title: 'a Knative Service target with provider istio',
+    spec: { targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' } },
+  },
+  { id: 'service-required', title: 'no service on provider istio', spec: { service: undefined } },
 ];

@@ -102,6 +102,48 @@ export const THRESHOLD_RANGE_RULES: readonly CelRule[] = [
   },
 ];
 
+/** On analysis.judge. */
+export const JUDGE_RULES: readonly CelRule[] = [
+  {
+    id: 'judge-marginal-below-pass',
+    rule: '(has(self.marginal) ? self.marginal : 75.0) <= (has(self.pass) ? self.pass : 95.0)',
+    message: 'judge marginal must not exceed pass (defaults: marginal 75, pass 95)',
+    why: 'A score between pass and marginal holds the step; with marginal above pass no score could hold it, so the setting is a typo.',
+  },
+  {
+    id: 'judge-metric-names-unique',
+    rule: 'self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))',
+    message: 'judge metric names must be unique',
+    why: 'The judgement in the status names each metric; two of one name could not be told apart.',
+  },
+];
+
+/** On each item of analysis.judge.metrics. */
+export const JUDGE_METRIC_RULES: readonly CelRule[] = [
+  {
+    id: 'judge-metric-query',
+    rule: '(has(self.query) && size(self.query) > 0) || has(self.templateRef)',
+    message: 'a judge metric needs query or templateRef',
+    why: 'The judge has no built-in metrics: it runs the same query for the canary and the primary.',
+  },
+  {
+    id: 'judge-metric-confidence',
+    rule: '!has(self.confidence) || self.confidence >= 0.5',
+    message: 'judge metric confidence must be at least 0.5',
+    why: "The schema's minimum 0.5 lets an integer 0 through (kube-apiserver checks an integer against its bounds truncated to integers), and confidence 0 would count any difference as significant.",
+  },
+];
+
+/** On analysis.slo. */
+export const SLO_RULES: readonly CelRule[] = [
+  {
+    id: 'slo-configmap-key',
+    rule: "(self.ref.kind == 'OpenSLO') == (has(self.ref.configMapKey) && size(self.ref.configMapKey) > 0)",
+    message: 'slo.ref.configMapKey is needed for kind OpenSLO and only for it',
+    why: 'An OpenSLO document lives in a ConfigMap key; Sloth and Pyrra objects are read whole, so a key there would be ignored.',
+  },
+];
+
 /** On each item of analysis.webhooks. */
 export const WEBHOOK_RULES: readonly CelRule[] = [
   {
@@ -148,10 +190,34 @@ export const SPEC_RULES: readonly CelRule[] = [
     why: 'A DaemonSet runs one pod per node: there is nothing to scale.',
   },
   {
+    id: 'autoscaler-api-version',
+    rule: "!has(self.autoscalerRef) || !has(self.autoscalerRef.apiVersion) || self.autoscalerRef.apiVersion == '' || (self.autoscalerRef.kind == 'ScaledObject' ? self.autoscalerRef.apiVersion == 'keda.sh/v1alpha1' : self.autoscalerRef.apiVersion.startsWith('autoscaling/'))",
+    message: 'autoscalerRef.apiVersion must be keda.sh/v1alpha1 for a ScaledObject and autoscaling/<version> for a HorizontalPodAutoscaler',
+    why: 'The kind names the object the operator reads; an apiVersion of another group names an object it would never find.',
+  },
+  {
     id: 'workload-api-version',
     rule: "!has(self.targetRef.apiVersion) || !(self.targetRef.kind in ['Deployment', 'DaemonSet', 'StatefulSet']) || self.targetRef.apiVersion in ['', 'apps/v1']",
     message: 'targetRef.apiVersion must be apps/v1 for a Deployment, DaemonSet or StatefulSet',
     why: 'Older groups (extensions/v1beta1, apps/v1beta2) are no longer served: the target could never be read.',
+  },
+  {
+    id: 'knative-target',
+    rule: "!has(self.provider) || self.provider != 'knative' || (self.targetRef.kind == 'Service' && has(self.targetRef.apiVersion) && self.targetRef.apiVersion == 'serving.knative.dev/v1')",
+    message: 'provider knative releases a Knative Service: targetRef must be apiVersion serving.knative.dev/v1, kind Service',
+    why: 'The knative router splits traffic between the Revisions of a Knative Service: another target has none.',
+  },
+  {
+    id: 'knative-provider',
+    rule: "!has(self.targetRef.apiVersion) || !self.targetRef.apiVersion.startsWith('serving.knative.dev/') || (has(self.provider) && self.provider == 'knative')",
+    message: 'a Knative Service target (serving.knative.dev) needs provider: knative',
+    why: "Only Knative routes between a Knative Service's Revisions: another provider's routes would point at Services that are never made.",
+  },
+  {
+    id: 'service-required',
+    rule: "has(self.service) || (has(self.provider) && self.provider == 'knative')",
+    message: 'service is required (at least service.port), except with provider knative',
+    why: 'The generated Services take their port from it; a Knative Service routes by its own spec.traffic and needs none.',
   },
 ];
 
@@ -191,5 +257,8 @@ export const ALL_RULES: readonly CelRule[] = [
   ...SESSION_AFFINITY_RULES,
   ...METRIC_RULES,
   ...THRESHOLD_RANGE_RULES,
+  ...JUDGE_RULES,
+  ...JUDGE_METRIC_RULES,
+  ...SLO_RULES,
   ...WEBHOOK_RULES,
 ];

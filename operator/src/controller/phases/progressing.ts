@@ -1,13 +1,20 @@
+import { CONDITION_TYPES } from '@tollgate/contract/conditions';
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
-import type { CheckResult } from '../../api/types.js';
+import type { CheckResult, Judgement, SloEvaluation } from '../../api/types.js';
+import { analysisOf } from '../../core/analysis.js';
+import { newlyFailing } from '../../core/pods.js';
+import { checksWith } from '../../core/checks.js';
+import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
+import { SLO_CHECK, sloCheck } from '../../slo/gate.js';
 import { boundedMessage } from '../../core/conditions.js';
 import { dueAt, untilTick } from '../../core/schedule.js';
 import { decideStep, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
-import { alert, event, then, type AlertNote, type Transition } from '../transition.js';
+import { alert, event, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
+import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 
@@ -64,22 +71,43 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
   return { paused: true, detail, requeueAfterMs: turn.nextTickIn() };
 }
 
-/** Undefined once the canary is ready; else waiting for it, or a rollback past the progress deadline. */
+/**
+ * Undefined once the canary is ready; else waiting for it (the reason names the pods that do not serve and why), or
+ * a rollback past the progress deadline saying which replicas were missing and why.
+ */
 function awaitCanary(turn: ReadyTurn): Transition | undefined {
-  const ready = turn.target.canaryReadiness(turn.canary, turn.analysis.canaryReadyThreshold);
+  const ready = readinessOf(turn, 'canary');
   if (ready.ready) return undefined;
   const started = Date.parse(turn.status.runStartTime ?? '') || turn.now;
   const left = started + turn.analysis.progressDeadlineMs - turn.now;
   if (ready.fatal || left <= 0) {
-    const why = `canary ${turn.info.name} not ready: ${ready.reason}`;
+    const within = ready.fatal ? '' : ` within progressDeadlineSeconds (${turn.analysis.progressDeadlineMs / 1000}s)`;
+    const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
-  return { detail: `waiting for ${turn.info.name}: ${ready.reason}`, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
+  const detail = `waiting for ${turn.info.name}: ${ready.reason}`;
+  const wait = { detail, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
+  // A pod that fails (not one still starting) is told by an Event when the Ready condition does not name it yet.
+  const told = turn.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready)?.message ?? '';
+  const failing = newlyFailing(ready.problems ?? [], told);
+  if (failing.length === 0) return wait;
+  return { ...wait, events: [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)] };
 }
 
+/** One analysis step, timed (flagger_canary_duration_seconds: Flagger times its analysis the same way). */
 async function step(turn: ReadyTurn): Promise<Transition> {
-  const checks = await measure(turn);
+  const started = performance.now();
+  try {
+    return await analysisStep(turn);
+  } finally {
+    turn.deps.metrics.observeAnalysisStep(turn.canary, (performance.now() - started) / 1000);
+  }
+}
+
+async function analysisStep(turn: ReadyTurn): Promise<Transition> {
+  const { checks, judgement, slo } = await measure(turn);
   turn.deps.metrics.observeChecks(turn.canary, checks);
+  if (slo) turn.deps.metrics.observeSlo(turn.canary, slo);
   const s = turn.status;
   const stepAgeMs = turn.now - (Date.parse(s.stepStartTime ?? s.runStartTime ?? '') || turn.now);
   const outcome = decideStep(
@@ -94,17 +122,54 @@ async function step(turn: ReadyTurn): Promise<Transition> {
     checks,
   );
   const lastChecks = checks.map((c) => (c.message === undefined ? c : { ...c, message: boundedMessage(c.message) }));
-  const measured: Transition = { status: { lastChecks, lastAnalysisTime: new Date(turn.now).toISOString() } };
+  const now = new Date(turn.now).toISOString();
+  const measured: Transition = {
+    status: {
+      lastChecks,
+      lastAnalysisTime: now,
+      ...(judgement ? { lastJudgement: judgement } : {}),
+      ...(slo ? { lastSLO: { ...slo, message: boundedMessage(slo.message) } } : {}),
+      // The first step exposes the canary: the SLO gate's long window starts here.
+      ...((s.iterations ?? 0) === 0 ? { trafficStartTime: now } : {}),
+    },
+    events: dryRunEvents(lastChecks),
+  };
   return then(measured, await decided(turn, outcome, lastChecks));
 }
 
-/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics. */
-async function measure(turn: ReadyTurn): Promise<CheckResult[]> {
+/** The first step runs the pre-rollout hooks; every later one the rollout hooks, then the metrics, the judge and the SLO gate. */
+async function measure(turn: ReadyTurn): Promise<{ checks: CheckResult[]; judgement?: Judgement; slo?: SloEvaluation }> {
   const first = (turn.status.iterations ?? 0) === 0;
   const hooks = await runHooks(turn, first ? 'pre-rollout' : 'rollout');
-  if (!hooks.ok) return [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }];
-  if (first) return [];
-  return turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound);
+  if (!hooks.ok) return { checks: [{ name: hooks.hook.name, ok: false, reason: 'WebhookFailed', message: hooks.message }] };
+  if (first) return { checks: [] };
+  const s = turn.status;
+  const trafficStartMs = Date.parse(s.trafficStartTime ?? s.runStartTime ?? '') || turn.now;
+  const [checks, judged, slo] = await Promise.all([
+    turn.deps.analyzer.check(turn.canary, turn.provider, turn.outbound, revisionVars(turn)),
+    turn.deps.analyzer.judge(turn.canary, turn.outbound, turn.now),
+    turn.deps.analyzer.slo(turn.canary, { intervalMs: turn.analysis.intervalMs, trafficStartMs, nowMs: turn.now }, turn.outbound),
+  ]);
+  const analysis = analysisOf(turn.canary.spec);
+  const out: { checks: CheckResult[]; judgement?: Judgement; slo?: SloEvaluation } = { checks: [...checks] };
+  if (judged && 'error' in judged)
+    out.checks.push({ name: JUDGE_CHECK, ok: false, reason: 'ProviderError', message: `judge: ${judged.error}` });
+  else if (judged) {
+    out.checks.push(judgementCheck(judged, analysis.judge?.onNoData));
+    out.judgement = judged;
+  }
+  if (slo && 'error' in slo) out.checks.push({ name: SLO_CHECK, ok: false, reason: slo.reason, message: `slo: ${slo.error}` });
+  else if (slo) {
+    out.checks.push(sloCheck(slo, analysis.slo?.onNoData));
+    out.slo = slo;
+  }
+  return out;
+}
+
+/** An in-place target's two revisions, for the metric templates; undefined for a primary copy. */
+function revisionVars(turn: ReadyTurn): { canaryRevision: string; primaryRevision: string } | undefined {
+  const r = turn.info.controllerRevisions;
+  return r ? { canaryRevision: r.update, primaryRevision: r.current } : undefined;
 }
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
@@ -159,7 +224,8 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
     }
   }
   const moved = weight !== current ? { stepStartTime: new Date(turn.now).toISOString() } : {};
-  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}`;
+  const told = checks.filter((c) => (c.name === JUDGE_CHECK || c.name === SLO_CHECK) && c.ok && c.message).map((c) => `; ${c.message}`);
+  const text = `Advance ${turn.info.name} canary weight ${weight}${mirrored ? ' (mirroring)' : ''}${checksText(checks)}${told.join('')}`;
   return {
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
     detail: `canary weight ${weight}${mirrored ? ', mirrored' : ''}`,
@@ -184,10 +250,21 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
 
 /** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
 function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
+  const inPlace = turn.target.model === 'in-place';
   return {
     status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
-    detail: `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
-    events: [event('Normal', 'Promoting', `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`)],
+    detail: inPlace
+      ? `moving every pod of ${turn.info.name} to revision ${turn.info.revision}`
+      : `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
+    events: [
+      event(
+        'Normal',
+        'Promoting',
+        inPlace
+          ? `${why}: moving every pod of ${turn.info.name} to it (partition 0)`
+          : `${why}: copying ${turn.info.name} template to ${turn.info.primaryName}`,
+      ),
+    ],
     promote: true,
     requeueAfterMs: turn.nextTickIn(),
   };
@@ -195,8 +272,15 @@ function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
 
 const describe = (failed: CheckResult[]): string => failed.map((c) => c.message ?? `${c.name} failed`).join('; ');
 
-const checksText = (checks: CheckResult[]): string =>
-  checks.length ? ` (${checks.map((c) => `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}`).join(', ')})` : '';
+const checkText = (c: CheckResult): string =>
+  `${c.name}=${c.value === undefined ? '-' : Number(c.value.toFixed(3))}${c.dryRun ? ` (dry-run ${c.ok ? 'ok' : 'failed'})` : ''}`;
+const checksText = (checks: CheckResult[]): string => (checks.length ? ` (${checks.map(checkText).join(', ')})` : '');
+
+/** A dry-run metric that fails is told in an Event of its own at every step; it is never counted. */
+const dryRunEvents = (checks: CheckResult[]): EventNote[] => {
+  const failed = checksWith(checks, 'dry-run-failed');
+  return failed.length ? [event('Warning', 'DryRunCheckFailed', `Dry-run checks failed (not counted): ${describe(failed)}`)] : [];
+};
 
 /** Webhook and metric-provider failures are alerted when they happen, not only when they end the run (Flagger #1663). */
 function failureAlerts(failed: CheckResult[]): AlertNote[] {

@@ -1,5 +1,6 @@
 import { untilTick } from '../../core/schedule.js';
 import { alert, event, type Transition } from '../transition.js';
+import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
 import { runStartStatus } from './idle.js';
 
@@ -13,7 +14,7 @@ export function promoting(turn: ReadyTurn): Transition {
     if (turn.info.revision !== analysed) return restart(turn);
     return { promote: true };
   }
-  const ready = turn.target.primaryReadiness(turn.canary, turn.analysis.primaryReadyThreshold);
+  const ready = readinessOf(turn, 'primary');
   if (!ready.ready) return awaitPrimary(turn, ready.reason, ready.fatal);
   const weight = turn.status.canaryWeight ?? 0;
   const step = turn.analysis.strategy === 'canary' ? turn.analysis.stepWeightPromotion : 0;
@@ -77,7 +78,13 @@ export async function finalising(turn: ReadyTurn): Promise<Transition> {
   await turn.target.scaleCanary(turn.canary, false, turn.signal);
   const promoted = turn.status.lastAppliedSpec;
   return {
-    status: { phase: 'Succeeded', canaryWeight: 0, mirrored: false, lastPromotedSpec: promoted },
+    status: {
+      phase: 'Succeeded',
+      canaryWeight: 0,
+      mirrored: false,
+      lastPromotedSpec: promoted,
+      promotedControllerRevision: turn.info.controllerRevisions?.update,
+    },
     detail: `revision ${promoted} promoted`,
     events: [event('Normal', 'Succeeded', `Promotion completed: ${turn.info.primaryName} serves revision ${promoted}`)],
     alerts: [alert(turn.analysis.skipAnalysis ? 'AnalysisSkipped' : 'Succeeded')],

@@ -22,7 +22,7 @@ export async function terminate(turn: ReadyTurn): Promise<number | undefined> {
     return 2000;
   }
   if (!ready.ready) turn.event('Warning', 'Terminating', `${turn.info.name} is not ready (${ready.reason}); handing traffic back anyway`);
-  await turn.deps.services.releaseApex(turn.canary, turn.info, turn.signal);
+  if (turn.target.routesThroughServices) await turn.deps.services.releaseApex(turn.canary, turn.info, turn.signal);
   await turn.router.finalize(turn.canary, turn.signal);
   turn.event('Normal', 'Terminated', `${turn.info.name} serves again; the Canary's objects are released`);
   await setFinalizer(turn, false);

@@ -1,6 +1,15 @@
-import type { Canary, CanaryService, StringMatch } from '../../api/types.js';
-import { notAppliedNotice, routesFor, routesOfWeights, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
+import type { Canary, StringMatch } from '../../api/types.js';
+import {
+  notAppliedNotice,
+  routingFieldsExcept,
+  routesFor,
+  routesOfWeights,
+  type RouterValidation,
+  type Routes,
+  type RouteStrategy,
+} from '../router.js';
 import { serviceNames } from '../services.js';
+import { affixRegex } from '../match.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,26 +51,14 @@ const IDLE_TIMEOUT = '5m';
 const CONVERTIBLE = new Set(['uri', 'headers', 'queryParams', 'name']);
 
 /** Service fields the HTTPProxy does not carry (Flagger's contour router ignores them too). */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'headers',
-  'rewrite',
-  'corsPolicy',
-  'trafficPolicy',
-  'mirror',
-  'backendTimeout',
-];
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const NOT_APPLIED = routingFieldsExcept('match', 'retries', 'timeout');
 
 /** A header condition: Contour has no prefix or suffix there, and matches regular expressions against the whole value. */
 function headerCondition(name: string, m: StringMatch): Json {
   if (m.exact !== undefined) return { name, exact: m.exact };
   if (m.regex !== undefined) return { name, regex: m.regex };
-  if (m.prefix !== undefined) return { name, regex: `${escapeRe(m.prefix)}.*` };
-  if (m.suffix !== undefined) return { name, regex: `.*${escapeRe(m.suffix)}` };
+  const affix = affixRegex(m);
+  if (affix !== undefined) return { name, regex: affix };
   return { name, present: true };
 }
 
@@ -75,7 +72,7 @@ function queryCondition(name: string, m: StringMatch): Json {
 function pathCondition(uri: StringMatch | undefined): Json {
   if (uri?.exact !== undefined) return { exact: uri.exact };
   if (uri?.regex !== undefined) return { regex: uri.regex };
-  if (uri?.suffix !== undefined) return { regex: `.*${escapeRe(uri.suffix)}` };
+  if (uri?.suffix !== undefined) return { regex: affixRegex({ suffix: uri.suffix }) };
   return { prefix: uri?.prefix ?? '/' };
 }
 

@@ -3,21 +3,19 @@ import { durationOr } from '../../api/duration.js';
 import { affinitySetCookies, cookieRegex } from '../../core/affinity.js';
 import { routesOfWeights, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
+import { affixRegex } from '../match.js';
 
 type Json = Record<string, unknown>;
 
 /** Gateway API proper, or Linkerd's policy.linkerd.io copy of HTTPRoute (fewer filters, Service parents). */
 export type HttpRouteFlavour = 'gateway' | 'linkerd';
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** An Istio string match as a Gateway API {type, value}; prefix and suffix become regular expressions. */
 function valueMatch(m: StringMatch): { type: string; value: string } | undefined {
   if (m.exact !== undefined) return { type: 'Exact', value: m.exact };
   if (m.regex !== undefined) return { type: 'RegularExpression', value: m.regex };
-  if (m.prefix !== undefined) return { type: 'RegularExpression', value: `^${escapeRe(m.prefix)}.*` };
-  if (m.suffix !== undefined) return { type: 'RegularExpression', value: `.*${escapeRe(m.suffix)}$` };
-  return undefined;
+  const affix = affixRegex(m, true);
+  return affix === undefined ? undefined : { type: 'RegularExpression', value: affix };
 }
 
 function pathMatch(uri: StringMatch): Json | undefined {

@@ -2,8 +2,8 @@ import type { Canary } from '../../api/types.js';
 import { Resources } from '../../kube/resources.js';
 import type { TargetInfo } from '../../targets/target.js';
 import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
-import { destinationRuleSpec, routesOfVirtualService, virtualServiceSpec } from './spec.js';
-import { routesFor, type Router, type RouterDeps, type Routes, type RouteStrategy } from '../router.js';
+import { destinationRuleSpec, routesOfVirtualService, tcpPortErrors, virtualServiceSpec } from './spec.js';
+import { routesFor, type Router, type RouterDeps, type Routes, type RouterValidation, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 
 /** Istio: a VirtualService `<apex>` splitting between DestinationRules `<apex>-primary` and `<apex>-canary`. */
@@ -11,6 +11,11 @@ export class IstioRouter implements Router {
   readonly provider = 'istio';
 
   constructor(private readonly deps: RouterDeps) {}
+
+  /** A TCP port gets tcp routes: what needs HTTP is refused. */
+  validate(canary: Canary, strategy: RouteStrategy): RouterValidation {
+    return { errors: tcpPortErrors(canary, strategy), notices: [] };
+  }
 
   async reconcile(canary: Canary, target: TargetInfo, strategy: RouteStrategy, signal: AbortSignal): Promise<void> {
     await this.setRoutes(canary, target, (await this.getRoutes(canary)) ?? routesFor(0), strategy, signal);

@@ -80,12 +80,46 @@ function hostsAndGateways(canary: Canary): Json {
   return { hosts, gateways: s.gateways?.length ? s.gateways : ['mesh'] };
 }
 
+/** Port name prefixes and appProtocols Istio routes as opaque TCP (its protocol selection; tls has tls routes). */
+const OPAQUE_TCP = new Set(['tcp', 'mongo', 'mysql', 'redis']);
+
 /**
- * The VirtualService spec for a split. Weighted strategies use one rule; A/B testing puts the match
+ * The protocol Istio selects for the Canary's port: appProtocol when set, else the port name's `<protocol>[-<suffix>]`
+ * prefix (the generated Services' port name, http by default). Lower case.
+ */
+export function istioProtocol(canary: Canary): string {
+  const s = canary.spec.service;
+  if (s?.appProtocol) return s.appProtocol.toLowerCase();
+  return (s?.portName || 'http').toLowerCase().split('-')[0]!;
+}
+
+/** Whether Istio routes the Canary's port as opaque TCP: the VirtualService then needs tcp routes, not http. */
+export const isTcpPort = (canary: Canary): boolean => OPAQUE_TCP.has(istioProtocol(canary));
+
+/**
+ * The tcp routes of a TCP port: one rule weighing primary and canary. On the mesh alone it matches the Service's
+ * port; behind a gateway the port a connection arrives on is the gateway's, so there it matches nothing.
+ */
+function tcpRoutes(canary: Canary, routes: Routes): Json[] {
+  const names = serviceNames(canary);
+  const port = canary.spec.service!.port;
+  const meshOnly = !canary.spec.service!.gateways?.some((g) => g !== 'mesh');
+  return [
+    {
+      ...(meshOnly ? { match: [{ port }] } : {}),
+      route: [destination(names.primary, port, routes.primaryWeight), destination(names.canary, port, routes.canaryWeight)],
+    },
+  ];
+}
+
+/**
+ * The VirtualService spec for a split. A TCP port (isTcpPort) gets one weighted tcp rule (the router refuses what
+ * needs HTTP). Weighted strategies use one rule; A/B testing puts the match
  * rule first (split by the routes) and a default rule (all to the primary) after it. Mirroring copies
  * the primary's traffic to the canary at mirrorWeight percent.
  */
 export function virtualServiceSpec(canary: Canary, routes: Routes, strategy: RouteStrategy): Json {
+  if (isTcpPort(canary)) return { ...hostsAndGateways(canary), tcp: tcpRoutes(canary, routes) };
   const names = serviceNames(canary);
   const port = canary.spec.service!.port;
   const serviceMatch = canary.spec.service!.match as Json[] | undefined;
@@ -112,10 +146,10 @@ export function destinationRuleSpec(canary: Canary, host: string): Json {
   return { host, ...(policy ? { trafficPolicy: policy } : {}) };
 }
 
-/** Reads the split back from a VirtualService: the rule that routes to both primary and canary. */
+/** Reads the split back from a VirtualService: the http (or tcp) rule that routes to both primary and canary. */
 export function routesOfVirtualService(canary: Canary, spec: Json | undefined): Routes | undefined {
   const names = serviceNames(canary);
-  const http = (spec?.http ?? []) as Json[];
+  const http = [...((spec?.http ?? []) as Json[]), ...((spec?.tcp ?? []) as Json[])];
   const hostOf = (d: Json): string => String(((d.destination as Json | undefined)?.host as string | undefined) ?? '').split('.')[0]!;
   for (const rule of http) {
     const route = (rule.route ?? []) as Json[];
@@ -131,4 +165,23 @@ export function routesOfVirtualService(canary: Canary, spec: Json | undefined): 
     }
   }
   return undefined;
+}
+
+/** service fields that only an http route carries. */
+const HTTP_ONLY_SERVICE_FIELDS = ['match', 'rewrite', 'headers', 'corsPolicy', 'retries', 'timeout', 'delegation'] as const;
+
+/**
+ * What a Canary on a TCP port (isTcpPort) sets that needs HTTP: each an error naming the field, since a tcp route has
+ * no place for it. None for an HTTP (or gRPC) port.
+ */
+export function tcpPortErrors(canary: Canary, strategy: RouteStrategy): string[] {
+  if (!isTcpPort(canary)) return [];
+  const s = canary.spec.service!;
+  const why = `service port ${s.port} is TCP to Istio (${s.appProtocol ? `appProtocol ${s.appProtocol}` : `port name ${s.portName}`}): tcp routes have no`;
+  const set = HTTP_ONLY_SERVICE_FIELDS.filter((k) => s[k] !== undefined && s[k] !== false && !(Array.isArray(s[k]) && s[k].length === 0));
+  const errors = set.map((k) => `${why} service.${k}`);
+  if (strategy.strategy === 'ab-testing') errors.push(`${why} header match: analysis.match needs an HTTP port`);
+  if (strategy.mirror) errors.push(`${why} mirroring: analysis.mirror needs an HTTP port`);
+  if (strategy.sessionAffinity) errors.push(`${why} cookies: analysis.sessionAffinity needs an HTTP port`);
+  return errors;
 }

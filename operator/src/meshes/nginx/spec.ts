@@ -2,6 +2,7 @@ import type { Canary, OwnerReference, StringMatch } from '../../api/types.js';
 import { cloneOf, ingressBackends, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
+import { escapeRegex } from '../../util/regex.js';
 
 /*
  * NGINX Ingress canaries (as Flagger's nginx router): the user's Ingress (spec.ingressRef) is cloned as
@@ -30,13 +31,11 @@ export interface NginxMatch {
   cookie?: string;
 }
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 function headerCondition(name: string, m: StringMatch): NginxMatch['header'] | undefined {
   if (m.exact !== undefined) return { name, value: m.exact };
   if (m.regex !== undefined) return { name, pattern: m.regex };
-  if (m.prefix !== undefined) return { name, pattern: `^${escapeRe(m.prefix)}` };
-  if (m.suffix !== undefined) return { name, pattern: `${escapeRe(m.suffix)}$` };
+  if (m.prefix !== undefined) return { name, pattern: `^${escapeRegex(m.prefix)}` };
+  if (m.suffix !== undefined) return { name, pattern: `${escapeRegex(m.suffix)}$` };
   return undefined;
 }
 

@@ -1,5 +1,5 @@
-import type { Canary, CanaryService } from '../../api/types.js';
-import { notAppliedNotice, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
+import type { Canary } from '../../api/types.js';
+import { notAppliedNotice, ROUTING_FIELDS, routesOfWeights, type RouterValidation, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
 type Json = Record<string, unknown>;
@@ -11,20 +11,7 @@ type Json = Record<string, unknown>;
  */
 
 /** Service fields a TraefikService does not carry (Flagger's traefik router ignores them too). */
-const NOT_APPLIED: readonly (keyof CanaryService)[] = [
-  'hosts',
-  'gateways',
-  'gatewayRefs',
-  'match',
-  'headers',
-  'rewrite',
-  'retries',
-  'timeout',
-  'backendTimeout',
-  'corsPolicy',
-  'trafficPolicy',
-  'mirror',
-];
+const NOT_APPLIED = ROUTING_FIELDS;
 
 const entry = (canary: Canary, name: string, weight: number): Json => ({
   name,

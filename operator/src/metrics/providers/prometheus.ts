@@ -1,4 +1,4 @@
-import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig } from '../provider.js';
+import { MultipleSeriesError, NoDataError, type MetricProvider, type ProviderConfig, type SampleRange } from '../provider.js';
 import { numberOrNoData, ProviderHttp, trimSlashes, type ProviderContext } from './http.js';
 
 interface PromResponse {
@@ -8,7 +8,7 @@ interface PromResponse {
 }
 
 /**
- * Prometheus HTTP API (/api/v1/query). Secret keys: token (bearer), or username and password (basic).
+ * Prometheus HTTP API (/api/v1/query, and /api/v1/query_range for the judge's samples). Secret keys: token (bearer), or username and password (basic).
  * An empty vector or NaN is NoDataError; more than one series is MultipleSeriesError.
  */
 export class PrometheusProvider implements MetricProvider {
@@ -43,11 +43,31 @@ export class PrometheusProvider implements MetricProvider {
     return numberOrNoData(series[0]!.value?.[1], query);
   }
 
-  private async get(query: string, signal: AbortSignal): Promise<PromResponse> {
+  /** Every finite value of every series of a range query (a matrix); none for an empty result. */
+  async sampleRange(query: string, range: SampleRange, signal: AbortSignal): Promise<number[]> {
+    const seconds = (ms: number): string => String(ms / 1000);
+    const params = { query, start: seconds(range.startMs), end: seconds(range.endMs), step: seconds(range.stepMs) };
+    const data = (await this.get(query, signal, 'query_range', params)).data;
+    if (!data) throw this.http.error('response has no data');
+    if (data.resultType !== 'matrix') throw this.http.error(`unsupported result type ${String(data.resultType)} for a range query`);
+    const series = Array.isArray(data.result) ? (data.result as { values?: unknown }[]) : [];
+    const out: number[] = [];
+    for (const s of series) {
+      if (!Array.isArray(s.values)) continue;
+      for (const point of s.values as unknown[]) {
+        const raw: unknown = Array.isArray(point) ? point[1] : undefined;
+        const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+        if (Number.isFinite(v)) out.push(v);
+      }
+    }
+    return out;
+  }
+
+  private async get(query: string, signal: AbortSignal, api = 'query', params: Record<string, string> = { query }): Promise<PromResponse> {
     if (!this.cfg.address) throw this.http.error('spec.provider.address is required');
     const res = await this.http.send({
-      url: `${trimSlashes(this.cfg.address)}/api/v1/query`,
-      params: { query },
+      url: `${trimSlashes(this.cfg.address)}/api/v1/${api}`,
+      params,
       headers: { accept: 'application/json', ...this.auth },
       signal,
     });
