@@ -153,7 +153,8 @@ describe('KubeClient with a rate limiter', () => {
   });
 
   it("given tokens short, then a request made in a due step's context is sent before an event's request that waited longer", async () => {
-    const limiter = new TokenBucket({ qps: 5, burst: 1 });
+    // One token a second: the first request's round trip, however slow the machine, ends before the next token.
+    const limiter = new TokenBucket({ qps: 1, burst: 1 });
     const { s, client } = await setup((_seen, _req, res) => ok(res), { limiter });
     await client.get(Resources.configMaps, 'ns', 'first');
     const event = client.get(Resources.configMaps, 'ns', 'woken-by-event');
