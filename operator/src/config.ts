@@ -76,6 +76,10 @@ const schema = z
     ambientCredentialsNamespaces: z.string().transform(list),
     kubeApiQps: z.coerce.number().positive('must be more than 0').max(100_000),
     kubeApiBurst: z.coerce.number().int().min(1).max(100_000),
+    kubeWatchTimeoutMs: z
+      .string()
+      .transform(durationIn)
+      .pipe(z.number().refine((ms) => ms === 0 || (ms >= 1000 && ms <= 3_600_000), 'must be 0 (4 to 5 minutes) or 1s to 1h')),
     flaggerCompatMetrics: trueFalse,
     maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
     maxConcurrentReleasesPerNamespace: z.coerce.number().int().min(0).max(100_000),
@@ -115,6 +119,7 @@ const SETTINGS = {
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
   kubeApiQps: { flag: 'kube-api-qps', env: 'KUBE_API_QPS', default: '100' },
   kubeApiBurst: { flag: 'kube-api-burst', env: 'KUBE_API_BURST', default: '250' },
+  kubeWatchTimeoutMs: { flag: 'kube-watch-timeout', env: 'KUBE_WATCH_TIMEOUT', default: '0s' },
   flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
   maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },
   maxConcurrentReleasesPerNamespace: {

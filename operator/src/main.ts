@@ -43,6 +43,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     logger: log,
     namespaces: cfg.namespaces,
     resyncMs: cfg.resyncMs,
+    watchTimeoutSeconds: Math.ceil(cfg.kubeWatchTimeoutMs / 1000),
     overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets), [resourceKey(Resources.pods)]: PODS_INFORMER },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });

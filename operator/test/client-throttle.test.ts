@@ -255,4 +255,25 @@ describe('KubeClient watch idle deadline', () => {
       informer.stop();
     }
   });
+
+  it('given a short watch timeout and no idle margin set, then a stalled watch is ended after half its timeout more', async () => {
+    const { s, client } = await setup((_seen, req, res) => {
+      if (!req.url!.includes('watch=true')) return ok(res, { items: [], metadata: { resourceVersion: '10' } });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+    });
+    const informer = new Informer<KubeObject>({ client, resource: Resources.configMaps, logger: silentLogger(), watchTimeoutSeconds: 1 });
+    try {
+      await informer.start();
+      const until = Date.now() + 4000;
+      while (s.seen.filter((x) => x.url.includes('watch=true')).length < 2 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+      const watches = s.seen.filter((x) => x.url.includes('watch=true'));
+      expect(watches).toHaveLength(2);
+      expect(watches[1]!.at - watches[0]!.at).toBeGreaterThanOrEqual(1400);
+      expect(new URL(watches[0]!.url, s.url).searchParams.get('timeoutSeconds')).toBe('1');
+    } finally {
+      informer.stop();
+    }
+  });
 });

@@ -49,7 +49,8 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /**
    * A watch that delivers nothing (no event, no bookmark) for its timeoutSeconds plus this margin is taken for
-   * stalled: it is closed and resumed from the last resourceVersion seen. 30 s by default.
+   * stalled: it is closed and resumed from the last resourceVersion seen. By default 30 s, or half the
+   * timeoutSeconds when that is shorter (a server ends a watch at its timeoutSeconds within a second or two).
    */
   watchIdleMarginMs?: number;
   /** Cuts each object to what the operator reads before it is cached (Pods: metadata and status, see trimPod). */
@@ -237,7 +238,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
           signal,
           {
             ...(this.opts.metadataOnly ? { accept: METADATA_ONLY.watch } : {}),
-            idleTimeoutMs: timeoutSeconds * 1000 + (this.opts.watchIdleMarginMs ?? 30_000),
+            idleTimeoutMs: timeoutSeconds * 1000 + (this.opts.watchIdleMarginMs ?? Math.min(30_000, timeoutSeconds * 500)),
           },
         );
       } catch (err) {
