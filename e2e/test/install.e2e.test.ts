@@ -141,6 +141,8 @@ describe('the Helm chart, rendered', () => {
       RECONCILE_DEADLINE: '3m',
       FORBID_INSECURE_TLS: 'false',
       AMBIENT_CREDENTIALS_NAMESPACES: '',
+      KUBE_API_QPS: '100',
+      KUBE_API_BURST: '250',
       FLAGGER_COMPAT_METRICS: 'false',
       EVENTS_PER_STEP: 'false',
       MAX_CONCURRENT_RELEASES: '0',

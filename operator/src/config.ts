@@ -74,6 +74,12 @@ const schema = z
     reconcileDeadlineMs: z.string().transform(durationIn).pipe(z.number().min(1000, 'must be at least 1s')),
     forbidInsecureTls: trueFalse,
     ambientCredentialsNamespaces: z.string().transform(list),
+    kubeApiQps: z.coerce.number().positive('must be more than 0').max(100_000),
+    kubeApiBurst: z.coerce.number().int().min(1).max(100_000),
+    kubeWatchTimeoutMs: z
+      .string()
+      .transform(durationIn)
+      .pipe(z.number().refine((ms) => ms === 0 || (ms >= 1000 && ms <= 3_600_000), 'must be 0 (4 to 5 minutes) or 1s to 1h')),
     flaggerCompatMetrics: trueFalse,
     eventsPerStep: trueFalse,
     maxConcurrentReleases: z.coerce.number().int().min(0).max(100_000),
@@ -112,6 +118,9 @@ const SETTINGS = {
   reconcileDeadlineMs: { flag: 'reconcile-deadline', env: 'RECONCILE_DEADLINE', default: '3m' },
   forbidInsecureTls: { flag: 'forbid-insecure-tls', env: 'FORBID_INSECURE_TLS', default: 'false' },
   ambientCredentialsNamespaces: { flag: 'ambient-credentials-namespaces', env: 'AMBIENT_CREDENTIALS_NAMESPACES', default: '' },
+  kubeApiQps: { flag: 'kube-api-qps', env: 'KUBE_API_QPS', default: '100' },
+  kubeApiBurst: { flag: 'kube-api-burst', env: 'KUBE_API_BURST', default: '250' },
+  kubeWatchTimeoutMs: { flag: 'kube-watch-timeout', env: 'KUBE_WATCH_TIMEOUT', default: '0s' },
   flaggerCompatMetrics: { flag: 'flagger-compat-metrics', env: 'FLAGGER_COMPAT_METRICS', default: 'false' },
   eventsPerStep: { flag: 'events-per-step', env: 'EVENTS_PER_STEP', default: 'false' },
   maxConcurrentReleases: { flag: 'max-concurrent-releases', env: 'MAX_CONCURRENT_RELEASES', default: '0' },

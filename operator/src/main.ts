@@ -9,6 +9,7 @@ import { composeDeps } from './wiring.js';
 import type { KubeClient } from './kube/client.js';
 import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
+import { TokenBucket } from './kube/rate-limit.js';
 import { Resources, resourceKey } from './kube/resources.js';
 import { PODS_INFORMER } from './kube/pods.js';
 import { secretScope, secretsInformer } from './targets/secret-scope.js';
@@ -24,7 +25,15 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
   const client = await clientFromKubeConfig({
     kubeconfig: cfg.kubeconfig,
     userAgent: `tollgate/${VERSION}`,
-    observer: (verb, resource, code) => metrics.kubeRequests.inc({ verb, resource, code: String(code) }),
+    observer: (verb, resource, code) => {
+      metrics.kubeRequests.inc({ verb, resource, code: String(code) });
+      if (code === 429) metrics.kubeThrottled.inc({ verb, resource });
+    },
+    limiter: new TokenBucket({
+      qps: cfg.kubeApiQps,
+      burst: cfg.kubeApiBurst,
+      observer: { waiting: (n) => metrics.kubeRateLimitWaiting.set(n), waited: (s) => metrics.kubeRateLimitWait.observe(s) },
+    }),
   });
   let controller: CanaryController | undefined;
   // Secrets: metadata alone, and only where config tracking copies them (their content is read on demand).
@@ -34,6 +43,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     logger: log,
     namespaces: cfg.namespaces,
     resyncMs: cfg.resyncMs,
+    watchTimeoutSeconds: Math.ceil(cfg.kubeWatchTimeoutMs / 1000),
     overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets), [resourceKey(Resources.pods)]: PODS_INFORMER },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });

@@ -39,6 +39,9 @@ describe('loadConfig defaults', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      kubeApiQps: 100,
+      kubeApiBurst: 250,
+      kubeWatchTimeoutMs: 0,
       flaggerCompatMetrics: false,
       eventsPerStep: false,
       maxConcurrentReleases: 0,
@@ -91,6 +94,9 @@ describe('loadConfig from the environment', () => {
       reconcileDeadlineMs: 180_000,
       forbidInsecureTls: false,
       ambientCredentialsNamespaces: [],
+      kubeApiQps: 100,
+      kubeApiBurst: 250,
+      kubeWatchTimeoutMs: 0,
       flaggerCompatMetrics: false,
       eventsPerStep: false,
       maxConcurrentReleases: 0,
@@ -320,5 +326,34 @@ describe('loadConfig validation', () => {
       return;
     }
     expect(port).toBe(8080);
+  });
+});
+
+describe('loadConfig: the client rate limit of API requests', () => {
+  it('given KUBE_API_QPS and KUBE_API_BURST, then each is read, a fractional QPS included', () => {
+    expect(loadConfig([], { KUBE_API_QPS: '7.5', KUBE_API_BURST: '20' })).toMatchObject({ kubeApiQps: 7.5, kubeApiBurst: 20 });
+    expect(loadConfig(['--kube-api-qps=50', '--kube-api-burst=60'], { KUBE_API_QPS: '7' })).toMatchObject({
+      kubeApiQps: 50,
+      kubeApiBurst: 60,
+    });
+  });
+
+  it('given KUBE_WATCH_TIMEOUT, then the watches time out after it (0: 4 to 5 minutes)', () => {
+    expect(loadConfig([], { KUBE_WATCH_TIMEOUT: '20s' }).kubeWatchTimeoutMs).toBe(20_000);
+    expect(loadConfig(['--kube-watch-timeout=1m'], { KUBE_WATCH_TIMEOUT: '20s' }).kubeWatchTimeoutMs).toBe(60_000);
+    expect(loadConfig([], {}).kubeWatchTimeoutMs).toBe(0);
+  });
+
+  it.each<[string, string[], string]>([
+    ['a QPS of 0', ['--kube-api-qps=0'], '--kube-api-qps / KUBE_API_QPS: must be more than 0'],
+    ['a negative QPS', ['--kube-api-qps=-5'], '--kube-api-qps / KUBE_API_QPS: must be more than 0'],
+    ['a QPS that is not a number', ['--kube-api-qps=fast'], '--kube-api-qps / KUBE_API_QPS:'],
+    ['a burst of 0', ['--kube-api-burst=0'], '--kube-api-burst / KUBE_API_BURST:'],
+    ['a fractional burst', ['--kube-api-burst=2.5'], '--kube-api-burst / KUBE_API_BURST:'],
+    ['a watch timeout under 1s', ['--kube-watch-timeout=500ms'], '--kube-watch-timeout / KUBE_WATCH_TIMEOUT: must be 0'],
+    ['a watch timeout over 1h', ['--kube-watch-timeout=2h'], '--kube-watch-timeout / KUBE_WATCH_TIMEOUT: must be 0'],
+    ['a watch timeout that is not a duration', ['--kube-watch-timeout=soon'], '--kube-watch-timeout / KUBE_WATCH_TIMEOUT:'],
+  ])('given %s, then the ConfigError names it', (_title, argv, message) => {
+    expect(configError(() => loadConfig(argv, {})).message).toContain(message);
   });
 });

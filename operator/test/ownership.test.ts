@@ -3,6 +3,7 @@ import { preferredOwner, shardOf } from '../src/controller/shards.js';
 import { LeaseLock, type Lease } from '../src/kube/leases.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { Resources } from '../src/kube/resources.js';
+import { currentPriority } from '../src/kube/rate-limit.js';
 import { silentLogger } from '../src/util/log.js';
 import { FakeKube } from './fakes/fake-kube.js';
 
@@ -71,6 +72,29 @@ describe('ShardedOwnership', () => {
       onLose: (s) => events.push(`${identity}-${s}`),
     } satisfies ShardOptions);
   const round = (o: ShardedOwnership): Promise<void> => (o as unknown as { round(): Promise<void> }).round();
+
+  it("given the renewal loop, then its Lease requests run at priority 'due' (before reconciles woken by events when tokens are short)", async () => {
+    const kube = new FakeKube();
+    const seen = new Set<string>();
+    const inner = kube.client();
+    const client = new Proxy(inner, {
+      get: (target, prop, receiver) => {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (
+          seen.add(`${String(prop)}:${currentPriority()}`),
+          (v as (...a: unknown[]) => unknown).apply(target, args)
+        );
+      },
+    });
+    const a = make(kube, 'a', { now: 1_000_000 }, [], 1, client);
+    a.start();
+    for (let i = 0; i < 100 && a.heldShards.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const during = [...seen];
+    await a.stop();
+    expect(during.filter((s) => !s.endsWith(':due'))).toEqual([]);
+    expect(during).toEqual(expect.arrayContaining(['list:due', 'create:due']));
+  });
 
   it('given one replica, then it holds every shard', async () => {
     const kube = new FakeKube();

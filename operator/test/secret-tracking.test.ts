@@ -1,6 +1,13 @@
 import type { ConfigObject, PodSpec } from '../src/api/k8s.js';
 import type { Canary, KubeObject } from '../src/api/types.js';
-import { METADATA_ONLY, type KubeClient, type WatchEvent, type WriteEnd, type WriteListener } from '../src/kube/client.js';
+import {
+  METADATA_ONLY,
+  type KubeClient,
+  type WatchEvent,
+  type WatchOptions,
+  type WriteEnd,
+  type WriteListener,
+} from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { InformerRegistry, ResourceNotWatchedError } from '../src/kube/informer-registry.js';
 import { Resources, resourceKey, type ResourceType } from '../src/kube/resources.js';
@@ -62,8 +69,8 @@ class SecretServer {
         this.listedIn.push(ns ?? '');
         return { items: [...this.objects.values()].map((o) => this.served(o, accept)), metadata: { resourceVersion: String(this.rv) } };
       },
-      watch: (_p: string, _q: unknown, cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal, accept?: string) => {
-        this.accepts.push(accept);
+      watch: (_p: string, _q: unknown, cb: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal, o?: WatchOptions) => {
+        this.accepts.push(o?.accept);
         this.onEvent = cb;
         return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
       },

@@ -1,6 +1,6 @@
 import type { CheckResult } from '../src/api/types.js';
 import type { ResolvedAnalysis } from '../src/core/analysis.js';
-import { decideStep, untilDue, type RunState, type StepOutcome } from '../src/core/steps.js';
+import { decideStep, type RunState, type StepOutcome } from '../src/core/steps.js';
 import { analysisWith } from './fakes/analysis.js';
 
 const analysis = analysisWith;
@@ -132,23 +132,6 @@ describe('decideStep for A/B testing', () => {
   ])('given %p iterations with %p done, then %j', (iterations, done, outcome) => {
     const a = analysis({ strategy: 'ab-testing', iterations, mirror: true });
     expect(decideStep(a, state({ iterations: done }), [pass])).toEqual(outcome);
-  });
-});
-
-describe('untilDue', () => {
-  const now = Date.parse('2026-01-01T00:10:00Z');
-
-  it.each<[string, string | undefined, number, number]>([
-    ['no analysis yet', undefined, 60_000, 0],
-    ['an empty timestamp', '', 60_000, 0],
-    ['an unparsable timestamp', 'yesterday', 60_000, 0],
-    ['a step 20s ago with a 60s interval', '2026-01-01T00:09:40Z', 60_000, 40_000],
-    ['a step exactly one interval ago', '2026-01-01T00:09:00Z', 60_000, 0],
-    ['a step long ago', '2025-12-31T00:00:00Z', 60_000, 0],
-    ['a step just now', '2026-01-01T00:10:00Z', 10_000, 10_000],
-    ['a step in the future (clock skew)', '2026-01-01T00:10:30Z', 10_000, 40_000],
-  ])('given %s, then the wait is %p ms', (_title, last, interval, wait) => {
-    expect(untilDue(last, interval, now)).toBe(wait);
   });
 });
 

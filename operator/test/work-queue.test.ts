@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
-import { MAX_DELAY_MS, WorkQueue, type QueueClock, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
+import { currentPriority } from '../src/kube/rate-limit.js';
+import { MAX_DELAY_MS, WorkQueue, type WorkHandler, type WorkQueueOptions } from '../src/kube/work-queue.js';
+import { FakeClock, settle } from './fakes/clock.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -18,43 +20,6 @@ async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await delay(2);
-  }
-}
-
-/** Lets the queue's workers run: several turns of the event loop, so every promise chain in flight settles. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
-}
-
-/** Time that moves only when a test moves it; the timers due on the way fire in order, each followed by settle(). */
-class FakeClock implements QueueClock {
-  private t = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = (): number => this.t;
-  setTimer = (fn: () => void, ms: number): unknown => {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  };
-  clearTimer = (handle: unknown): void => void this.timers.delete(handle as number);
-
-  get pending(): number {
-    return this.timers.size;
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await settle();
-      const [id, next] = [...this.timers.entries()].sort(([a, x], [b, y]) => x.at - y.at || a - b)[0] ?? [];
-      if (id === undefined || !next || next.at > end) break;
-      this.timers.delete(id);
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-    await settle();
   }
 }
 
@@ -516,5 +481,26 @@ describe('WorkQueue: due keys before event keys', () => {
     gate.resolve();
     await waitFor(() => order.length === 4);
     expect(order).toEqual(['bad', 'slow', 'due', 'bad']);
+  });
+});
+
+describe('WorkQueue request priority', () => {
+  it("given a due key and an event key, then each handler's API requests run at its key's priority", async () => {
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    const q = queueOf(
+      async (k) => {
+        await settle();
+        seen.push(`${k}:${currentPriority()}`);
+      },
+      { clock, workers: 1 },
+    );
+    q.addAfter('step', 10);
+    q.add('change');
+    q.start();
+    await clock.advance(10);
+    await waitFor(() => seen.length === 2);
+    expect(seen.sort()).toEqual(['change:event', 'step:due']);
+    expect(currentPriority()).toBe('event');
   });
 });

@@ -1,6 +1,7 @@
 import { LABELS } from '@tollgate/contract/metadata';
 import type { KubeClient } from '../kube/client.js';
 import { LeaseLock, type Lease } from '../kube/leases.js';
+import { withPriority } from '../kube/rate-limit.js';
 import { Resources } from '../kube/resources.js';
 import type { Logger } from '../util/log.js';
 import { preferredOwner, shardOf } from './shards.js';
@@ -77,7 +78,8 @@ export class ShardedOwnership implements Ownership {
   start(): void {
     const loop = (): void => {
       if (this.stopped) return;
-      void this.round().finally(() => {
+      // Lease renewals go before reconciles woken by events when the client's rate limit is short of tokens.
+      void withPriority('due', () => this.round()).finally(() => {
         if (!this.stopped) this.timer = setTimeout(loop, this.o.retryPeriodMs);
       });
     };

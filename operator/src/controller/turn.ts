@@ -3,6 +3,7 @@ import { CONDITION_TYPES } from '@tollgate/contract/conditions';
 import { phaseName } from '@tollgate/contract/phases';
 import type { Canary, CanaryStatus, Phase } from '../api/types.js';
 import type { ResolvedAnalysis } from '../core/analysis.js';
+import { nextTickAt, tickSchedule, type TickSchedule } from '../core/schedule.js';
 import { boundedMessage, canaryConditions, type Problem } from '../core/conditions.js';
 import type { EventType } from '../kube/events.js';
 import { Resources } from '../kube/resources.js';
@@ -192,6 +193,17 @@ export class ReadyTurn extends Turn {
 
   protected override revision(): string | undefined {
     return this.info.revision;
+  }
+
+  /** This Canary's analysis ticks (core/schedule.ts): its interval, at an offset of its own. */
+  get schedule(): TickSchedule {
+    return tickSchedule(`${this.ns}/${this.name}`, this.analysis.intervalMs);
+  }
+
+  /** The wait until the next step is due, for a step taken now: the requeue after every step. */
+  nextTickIn(): number {
+    const now = this.now;
+    return nextTickAt(this.schedule, now) - now;
   }
 }
 

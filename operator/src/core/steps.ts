@@ -58,10 +58,3 @@ function canaryStep(a: ResolvedAnalysis, s: RunState): StepOutcome {
   const next = nextCanaryWeight(a, s.canaryWeight);
   return next === 'promote' ? { kind: 'promote', canaryWeight: s.canaryWeight } : { kind: 'advance', canaryWeight: next, mirrored: false };
 }
-
-/** Whether an analysis step is due: one interval after the last one. Returns the wait otherwise. */
-export function untilDue(lastAnalysisTime: string | undefined, intervalMs: number, now: number): number {
-  if (!lastAnalysisTime) return 0;
-  const due = Date.parse(lastAnalysisTime) + intervalMs;
-  return Number.isNaN(due) ? 0 : Math.max(0, due - now);
-}

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import { KubeApiError, KubeConnectionError } from './errors.js';
+import { sleep } from '../util/backoff.js';
+import { KubeApiError, KubeConnectionError, WatchStalledError } from './errors.js';
+import type { TakeOptions } from './rate-limit.js';
+import { DEFAULT_THROTTLE_RETRY, throttleDelay, type ThrottleRetry } from './retry-after.js';
 import { resourcePath, type ResourceType } from './resources.js';
 import type { KubeObject } from '../api/types.js';
 
@@ -51,6 +54,31 @@ export interface KubeClientOptions {
   userAgent?: string;
   observer?: RequestObserver;
   defaultTimeoutMs?: number;
+  /** Every request (a watch: once, when it is opened) waits for a token of this limiter (rate-limit.ts). */
+  limiter?: RequestLimiter;
+  /** Retries of requests turned away with 429 (or 5xx with Retry-After); 5 retries, 30s at most each, by default. */
+  throttleRetry?: ThrottleRetry;
+}
+
+/** What the client needs of a rate limiter: a token per request (TokenBucket). */
+export interface RequestLimiter {
+  take(o: TakeOptions): Promise<void>;
+}
+
+/** A watch's options besides its query. */
+export interface WatchOptions {
+  accept?: string;
+  /**
+   * Nothing received (no event, no bookmark) for this long: the watch is closed and rejects with WatchStalledError,
+   * so a connection that died silently is noticed. Unset: none (the server's timeoutSeconds and TCP keepalive).
+   */
+  idleTimeoutMs?: number;
+}
+
+interface Answer {
+  code: number;
+  text: string;
+  retryAfter: string | undefined;
 }
 
 export interface WatchEvent<T> {
@@ -89,18 +117,51 @@ export class KubeClient {
     this.watchAgent = make(Infinity);
   }
 
+  /**
+   * Sends one request and returns its JSON answer. Waits for a token of the limiter first, sends again after a 429
+   * (see throttleDelay); the token waits and the retries all end at the request's deadline (timeoutMs).
+   */
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const timeoutMs = o.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000;
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+    const policy = this.opts.throttleRetry ?? DEFAULT_THROTTLE_RETRY;
+    for (let retries = 0; ; retries++) {
+      const a = await this.attempt(method, path, o, deadline);
+      if (a.code >= 200 && a.code < 300) return (a.text ? JSON.parse(a.text) : {}) as T;
+      const err = toApiError(a.code, a.text, method, path);
+      const wait = throttleDelay(a.code, a.retryAfter, retries, policy, Date.now());
+      if (wait === undefined || Date.now() + wait >= deadline) throw err;
+      await sleep(wait, o.signal);
+      if (o.signal?.aborted) throw new KubeConnectionError(method, path, o.signal.reason ?? new Error('aborted'));
+    }
+  }
+
+  /** One HTTP exchange after a token: observed whatever its outcome. */
+  private async attempt(method: string, path: string, o: RequestOptions, deadline: number): Promise<Answer> {
+    await this.token(method, path, deadline, o.signal);
     const started = process.hrtime.bigint();
-    const verb = verbOf(method, path, o.query);
     let code = 0;
     try {
-      const res = await this.send(method, path, o, this.agent);
+      const left = deadline === Infinity ? 0 : Math.max(1, deadline - Date.now());
+      const res = await this.send(method, path, { ...o, timeoutMs: left }, this.agent, o.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000);
       code = res.statusCode ?? 0;
-      const text = await readBody(res);
-      if (code < 200 || code >= 300) throw toApiError(code, text, method, path);
-      return (text ? JSON.parse(text) : {}) as T;
+      const retryAfter = res.headers['retry-after'];
+      return { code, text: await readBody(res), retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } finally {
-      this.opts.observer?.(verb, resourceOfPath(path), code, Number(process.hrtime.bigint() - started) / 1e9);
+      this.opts.observer?.(verbOf(method, path, o.query), resourceOfPath(path), code, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /** Waits for the limiter's token, at most until the deadline. */
+  private async token(method: string, path: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!this.opts.limiter) return;
+    try {
+      await this.opts.limiter.take({
+        ...(deadline !== Infinity ? { timeoutMs: deadline - Date.now() } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      throw new KubeConnectionError(method, path, err);
     }
   }
 
@@ -113,18 +174,35 @@ export class KubeClient {
     query: RequestOptions['query'],
     onEvent: (e: WatchEvent<T>) => void,
     signal: AbortSignal,
-    accept?: string,
+    o: WatchOptions = {},
   ): Promise<void> {
-    const res = await this.send(
-      'GET',
-      path,
-      { query: { ...query, watch: true }, signal, timeoutMs: 0, ...(accept ? { accept } : {}) },
-      this.watchAgent,
-    );
-    const code = res.statusCode ?? 0;
-    this.opts.observer?.('watch', resourceOfPath(path), code, 0);
-    if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
-    await consumeLines(res, path, signal, (line) => onEvent(JSON.parse(line) as WatchEvent<T>));
+    const idle = new IdleTimer(o.idleTimeoutMs, signal);
+    try {
+      await this.token('WATCH', path, Infinity, signal);
+      idle.touch();
+      const res = await this.send(
+        'GET',
+        path,
+        { query: { ...query, watch: true }, signal: idle.signal, timeoutMs: 0, ...(o.accept ? { accept: o.accept } : {}) },
+        this.watchAgent,
+      );
+      const code = res.statusCode ?? 0;
+      this.opts.observer?.('watch', resourceOfPath(path), code, 0);
+      if (code !== 200) throw toApiError(code, await readBody(res), 'WATCH', path);
+      await consumeLines(
+        res,
+        path,
+        idle.signal,
+        () => idle.touch(),
+        (line) => onEvent(JSON.parse(line) as WatchEvent<T>),
+      );
+    } catch (err) {
+      if (idle.fired) throw new WatchStalledError(path, o.idleTimeoutMs!);
+      throw err;
+    } finally {
+      idle.stop();
+    }
+    if (idle.fired) throw new WatchStalledError(path, o.idleTimeoutMs!);
   }
 
   get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
@@ -216,7 +294,8 @@ export class KubeClient {
     this.watchAgent.destroy();
   }
 
-  private async send(method: string, path: string, o: RequestOptions, agent: http.Agent): Promise<http.IncomingMessage> {
+  /** Sends the request; timeoutMs is what is left of the request's deadline, totalMs that deadline (for the message). */
+  private async send(method: string, path: string, o: RequestOptions, agent: http.Agent, totalMs?: number): Promise<http.IncomingMessage> {
     const url = new URL(path, this.url);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
@@ -233,7 +312,7 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = lib.request(url, { method, headers, agent, signal: o.signal }, resolve);
       req.on('error', (err) => reject(new KubeConnectionError(method, path, err)));
-      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs}ms`)));
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${totalMs ?? timeoutMs}ms`)));
       req.end(body);
     });
   }
@@ -257,11 +336,18 @@ class ConsumerFailed {
  * Feeds each line of res to onLine. A failure of the stream is a KubeConnectionError; what onLine throws (say, the
  * informer's "relist needed" on a 410 ERROR event) reaches the caller as it was thrown, and closes the stream.
  */
-async function consumeLines(res: http.IncomingMessage, path: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+async function consumeLines(
+  res: http.IncomingMessage,
+  path: string,
+  signal: AbortSignal,
+  onChunk: () => void,
+  onLine: (line: string) => void,
+): Promise<void> {
   let buffered = '';
   res.setEncoding('utf8');
   try {
     for await (const chunk of res) {
+      onChunk();
       buffered += chunk as string;
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -274,6 +360,35 @@ async function consumeLines(res: http.IncomingMessage, path: string, signal: Abo
     if (err instanceof ConsumerFailed) throw err.err;
     if (signal.aborted) return;
     throw new KubeConnectionError('WATCH', path, err);
+  }
+}
+
+/** Aborts its signal (the outer one's child) when touch() was not called for idleMs; no deadline when idleMs is unset. */
+class IdleTimer {
+  private readonly ctl = new AbortController();
+  readonly signal: AbortSignal;
+  fired = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly idleMs: number | undefined,
+    outer: AbortSignal,
+  ) {
+    this.signal = AbortSignal.any([outer, this.ctl.signal]);
+  }
+
+  touch(): void {
+    if (this.idleMs === undefined || this.idleMs <= 0 || this.fired) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.ctl.abort(new Error(`nothing received for ${this.idleMs}ms`));
+    }, this.idleMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
   }
 }
 

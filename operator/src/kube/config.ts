@@ -1,6 +1,6 @@
 import type https from 'node:https';
 import type { Cluster, User } from '@kubernetes/client-node';
-import { KubeClient, type RequestObserver } from './client.js';
+import { KubeClient, type RequestLimiter, type RequestObserver } from './client.js';
 import {
   KubeConfigError,
   loadKubeConfig,
@@ -22,6 +22,8 @@ export interface KubeConfigOptions {
   userAgent?: string;
   /** Deadline of each request (watches aside), e.g. the CLI's --request-timeout; 0 for none. Unset: the client's default. */
   defaultTimeoutMs?: number;
+  /** A token per request (the operator's --kube-api-qps and --kube-api-burst); none when unset. */
+  limiter?: RequestLimiter;
 }
 
 /** Seams for tests: where the kubeconfig is looked for, the refresh clock, and the client-node fallback. */
@@ -53,6 +55,7 @@ export async function clientFromKubeConfigWith(opts: KubeConfigOptions, internal
     ...conn,
     ...(opts.observer ? { observer: opts.observer } : {}),
     ...(opts.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: opts.defaultTimeoutMs } : {}),
+    ...(opts.limiter ? { limiter: opts.limiter } : {}),
     userAgent: opts.userAgent ?? 'tollgate',
   });
 }

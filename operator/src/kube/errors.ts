@@ -20,6 +20,17 @@ export class KubeConnectionError extends Error {
   }
 }
 
+/** A watch delivered nothing, not even a bookmark, for idleMs: the connection is taken for dead and closed. */
+export class WatchStalledError extends Error {
+  constructor(
+    readonly path: string,
+    readonly idleMs: number,
+  ) {
+    super(`WATCH ${path}: nothing received for ${idleMs}ms (stalled)`);
+    this.name = 'WatchStalledError';
+  }
+}
+
 const hasStatus = (err: unknown, status: number): boolean => err instanceof KubeApiError && err.status === status;
 export const isNotFound = (err: unknown): boolean => hasStatus(err, 404);
 export const isConflict = (err: unknown): boolean => hasStatus(err, 409);

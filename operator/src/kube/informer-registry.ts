@@ -46,6 +46,8 @@ export class InformerRegistry {
       logger: Logger;
       namespaces: string[];
       resyncMs: number;
+      /** The watches' timeoutSeconds (InformerOptions.watchTimeoutSeconds); 4 to 5 minutes, random, when unset. */
+      watchTimeoutSeconds?: number;
       onEvent: ObjectEventHandler;
       /** Per resource (by resourceKey): the namespaces to watch instead of `namespaces`, and whether to cache metadata alone. */
       overrides?: Readonly<Record<string, ResourceOverride>>;
@@ -100,6 +102,7 @@ export class InformerRegistry {
       resource,
       logger: this.opts.logger,
       resyncMs: this.opts.resyncMs,
+      ...(this.opts.watchTimeoutSeconds ? { watchTimeoutSeconds: this.opts.watchTimeoutSeconds } : {}),
       namespaces: resource.namespaced ? (override?.namespaces ?? this.opts.namespaces) : [],
       ...(override?.metadataOnly ? { metadataOnly: true, keepAnnotations: override.keepAnnotations ?? [] } : {}),
       ...(override?.transform ? { transform: override.transform } : {}),

@@ -2,8 +2,9 @@ import type { KubeObject } from '../api/types.js';
 import { Backoff, sleep } from '../util/backoff.js';
 import type { Logger } from '../util/log.js';
 import { METADATA_ONLY, type KubeClient, type WatchEvent } from './client.js';
-import { isGone, isNotFound } from './errors.js';
+import { isGone, isNotFound, WatchStalledError } from './errors.js';
 import { OwnWrites, type ChangeKind } from './own-writes.js';
+import { withPriority } from './rate-limit.js';
 import { apiVersionOf, resourceKey, resourcePath, type ResourceType } from './resources.js';
 
 /**
@@ -44,6 +45,14 @@ export interface InformerOptions {
    * `kubectl apply` stores the whole manifest, a Secret's data included, in last-applied-configuration.
    */
   keepAnnotations?: readonly string[];
+  /** The watch's timeoutSeconds, after which the server ends it; 240 to 300 s (random) by default. */
+  watchTimeoutSeconds?: number;
+  /**
+   * A watch that delivers nothing (no event, no bookmark) for its timeoutSeconds plus this margin is taken for
+   * stalled: it is closed and resumed from the last resourceVersion seen. By default 30 s, or half the
+   * timeoutSeconds when that is shorter (a server ends a watch at its timeoutSeconds within a second or two).
+   */
+  watchIdleMarginMs?: number;
   /** Cuts each object to what the operator reads before it is cached (Pods: metadata and status, see trimPod). */
   transform?: (obj: KubeObject) => KubeObject;
 }
@@ -60,7 +69,8 @@ class RelistNeeded extends Error {}
 
 /**
  * A list+watch cache of one resource. Lists, then watches from the list's resourceVersion with
- * bookmarks; relists on 410 Gone; reconnects with exponential backoff on any other failure.
+ * bookmarks; relists on 410 Gone; resumes a watch that went silent past its timeoutSeconds (plus a margin) from the
+ * last resourceVersion seen; reconnects with exponential backoff on any other failure.
  */
 export class Informer<T extends KubeObject> implements Lister<T> {
   private readonly cache = new Map<string, Map<string, T>>();
@@ -94,7 +104,8 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     this.started = true;
     const scopes = this.opts.namespaces?.length ? this.opts.namespaces : [''];
     for (const s of scopes) this.pending.add(s);
-    for (const s of scopes) void this.run(s);
+    // At 'event' priority even when first asked for inside a due step's handler, whose context it would keep forever.
+    for (const s of scopes) void withPriority('event', () => this.run(s));
     if (this.opts.resyncMs) this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs).unref();
     return this.whenSynced();
   }
@@ -210,13 +221,14 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     let rv = startRv;
     const path = resourcePath(this.opts.resource, scope || undefined);
     for (;;) {
+      const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60);
       try {
         await this.opts.client.watch<T>(
           path,
           {
             resourceVersion: rv,
             allowWatchBookmarks: true,
-            timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+            timeoutSeconds,
             labelSelector: this.opts.labelSelector,
             fieldSelector: this.opts.fieldSelector,
           },
@@ -224,11 +236,15 @@ export class Informer<T extends KubeObject> implements Lister<T> {
             rv = this.apply(e) ?? rv;
           },
           signal,
-          this.opts.metadataOnly ? METADATA_ONLY.watch : undefined,
+          {
+            ...(this.opts.metadataOnly ? { accept: METADATA_ONLY.watch } : {}),
+            idleTimeoutMs: timeoutSeconds * 1000 + (this.opts.watchIdleMarginMs ?? Math.min(30_000, timeoutSeconds * 500)),
+          },
         );
       } catch (err) {
         if (err instanceof RelistNeeded || isGone(err)) return;
-        throw err;
+        if (!(err instanceof WatchStalledError)) throw err;
+        this.log.warn({ err, scope: scope || '*', resourceVersion: rv }, 'watch stalled: resuming it');
       }
       if (signal.aborted) return;
     }

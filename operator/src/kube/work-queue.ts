@@ -1,4 +1,6 @@
 import { Backoff } from '../util/backoff.js';
+import { REAL_CLOCK, type QueueClock, type Urgency } from './clock.js';
+import { withPriority } from './rate-limit.js';
 
 export interface WorkResult {
   /** Process the key again after this many milliseconds (e.g. the next analysis tick). */
@@ -6,19 +8,6 @@ export interface WorkResult {
 }
 
 export type WorkHandler = (key: string) => Promise<WorkResult | void>;
-
-/** The time a queue reads and the timers it sets: the real ones, or a test's. */
-export interface QueueClock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-const REAL_CLOCK: QueueClock = {
-  now: () => Date.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface WorkQueueOptions {
   workers: number;
@@ -36,13 +25,11 @@ export interface WorkQueueOptions {
  * often it is added; a key being processed is never processed twice at once (an add during processing
  * re-queues it afterwards); failures back off per key; delayed adds keep only the earliest deadline.
  * Keys whose requested time has come (a handler's requeueAfter: the next analysis step) are taken before
- * keys added by events, so a burst of watch events does not delay the steps that are due.
+ * keys added by events, so a burst of watch events does not delay the steps that are due; the handler of a due key
+ * runs at priority 'due' (rate-limit.ts), so its API requests also get tokens first when the client is throttled.
  */
 /** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
 export const MAX_DELAY_MS = 3_600_000;
-
-/** 'due': a requested time has come (a handler's requeueAfter); 'event': a change was seen. */
-export type Urgency = 'due' | 'event';
 
 export class WorkQueue {
   /** Keys waiting, by class; an entry whose key has since moved to the other class (or was taken) is skipped. */
@@ -122,21 +109,22 @@ export class WorkQueue {
 
   private async worker(): Promise<void> {
     for (;;) {
-      const key = await this.next();
-      if (key === undefined) return;
-      await this.process(key);
+      const taken = await this.next();
+      if (taken === undefined) return;
+      await this.process(taken.key, taken.urgency);
     }
   }
 
-  private async next(): Promise<string | undefined> {
+  private async next(): Promise<{ key: string; urgency: Urgency } | undefined> {
     while (!this.stopping) {
-      const key = this.take('due') ?? this.take('event');
+      const due = this.take('due');
+      const key = due ?? this.take('event');
       if (key !== undefined) {
         this.waiting--;
         this.opts.onDepth?.(this.waiting);
         this.dirty.delete(key);
         this.processing.add(key);
-        return key;
+        return { key, urgency: due !== undefined ? 'due' : 'event' };
       }
       await new Promise<void>((resolve) => {
         const previous = this.wake;
@@ -160,9 +148,10 @@ export class WorkQueue {
     return undefined;
   }
 
-  private async process(key: string): Promise<void> {
+  /** Runs the handler with its API requests at the key's urgency: a due step's requests get tokens first. */
+  private async process(key: string, urgency: Urgency): Promise<void> {
     try {
-      const result = await this.opts.handler(key);
+      const result = await withPriority(urgency, () => this.opts.handler(key));
       this.failures.delete(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (err) {

@@ -123,7 +123,7 @@ export class OperatorMetrics {
   });
   readonly tickLag = new Histogram({
     name: 'tollgate_analysis_tick_lag_seconds',
-    help: 'Delay between when an analysis step was due and when it ran (the first step of a run, which waits for the canary pods, is not counted)',
+    help: "Delay between when an analysis step was due on its Canary's own schedule (its tick) and when it ran (the first step of a run, which waits for the canary pods, is not counted)",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
@@ -143,6 +143,23 @@ export class OperatorMetrics {
     name: 'tollgate_kube_requests_total',
     help: 'Kubernetes API requests',
     labelNames: ['verb', 'resource', 'code'],
+    registers: [this.registry],
+  });
+  readonly kubeThrottled = new Counter({
+    name: 'tollgate_kube_throttled_total',
+    help: 'Kubernetes API answers 429 Too Many Requests (the request is sent again after its Retry-After)',
+    labelNames: ['verb', 'resource'],
+    registers: [this.registry],
+  });
+  readonly kubeRateLimitWaiting = new Gauge({
+    name: 'tollgate_kube_rate_limit_waiting',
+    help: "Kubernetes API requests waiting for a token of the client's rate limit (--kube-api-qps, --kube-api-burst)",
+    registers: [this.registry],
+  });
+  readonly kubeRateLimitWait = new Histogram({
+    name: 'tollgate_kube_rate_limit_wait_seconds',
+    help: "Time each Kubernetes API request waited for a token of the client's rate limit",
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
 

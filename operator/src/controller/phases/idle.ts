@@ -60,7 +60,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
       status: runStartStatus(turn),
       detail: `analysing revision ${revision} again`,
       events: [event('Normal', 'Retry', `Retrying revision ${revision} (${REQUEST_ANNOTATIONS.retry}=${retry})`)],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     });
   }
   if (failedHere) return { detail: failedDetail(turn) };
@@ -72,7 +72,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
       detail: `confirm-rollout gate ${gate.hook.name} is closed`,
       events: entering ? [event('Normal', 'Waiting', `Waiting for approval of revision ${revision}: ${gate.message}`)] : [],
       alerts: entering && !gate.hook.muteAlert ? [alert('WaitingApproval', { webhook: gate.hook.name })] : [],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     };
   }
   const held = queued(turn);
@@ -85,7 +85,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
       event('Normal', 'NewRevision', `New revision ${revision} detected: ${startWord(turn)} ${turn.info.name} and starting the analysis`),
     ],
     alerts: [alert('NewRevision', { target: `${turn.target.kind}/${turn.info.name}` })],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 

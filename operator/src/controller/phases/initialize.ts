@@ -73,6 +73,6 @@ async function resume(turn: ReadyTurn): Promise<Transition> {
     status: { ...runStartStatus(turn), canaryWeight: weight, mirrored: live?.mirrored ?? false },
     detail: `analysing revision ${revision}, taken over from Flagger at canary weight ${weight}`,
     events: [event('Normal', 'Resumed', `Took over Flagger's release of revision ${revision} at canary weight ${weight}`)],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }

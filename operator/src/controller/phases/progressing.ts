@@ -7,7 +7,8 @@ import { checksWith } from '../../core/checks.js';
 import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
 import { SLO_CHECK, sloCheck } from '../../slo/gate.js';
 import { boundedMessage } from '../../core/conditions.js';
-import { decideStep, untilDue, type StepOutcome } from '../../core/steps.js';
+import { dueAt, untilTick } from '../../core/schedule.js';
+import { decideStep, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
 import { discardInapplicable, handled, isPaused, pendingRequest } from '../requests.js';
@@ -30,7 +31,7 @@ export async function progressing(turn: ReadyTurn): Promise<Transition> {
       events: [
         event('Normal', 'NewRevision', `New revision ${turn.info.revision} replaced ${previous} during the analysis: restarting it`),
       ],
-      requeueAfterMs: turn.analysis.intervalMs,
+      requeueAfterMs: turn.nextTickIn(),
     };
   }
   return then(discardInapplicable(turn, ['promote', 'abort']), await analyse(turn));
@@ -42,10 +43,10 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
   const waiting = awaitCanary(turn);
   if (waiting) return waiting;
-  const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
+  const dueIn = untilTick(turn.schedule, turn.status.lastAnalysisTime, turn.now);
   if (dueIn > 0) return { detail: betweenSteps(turn), requeueAfterMs: dueIn };
-  // The first step of a run waits for the canary's pods, not for the operator: not a tick lag.
-  const lag = turn.now - (Date.parse(turn.status.lastAnalysisTime ?? '') + turn.analysis.intervalMs);
+  // Lag from the Canary's own schedule. The first step of a run waits for the canary's pods, not for the operator.
+  const lag = turn.now - (dueAt(turn.schedule, turn.status.lastAnalysisTime) ?? NaN);
   const first = turn.status.lastAnalysisTime === turn.status.runStartTime;
   if (Number.isFinite(lag) && !first) turn.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
   const byHook = await rollbackRequested(turn);
@@ -68,7 +69,7 @@ function handleRequests(turn: ReadyTurn): Transition | undefined {
   }
   if (!isPaused(turn)) return undefined;
   const detail = `paused at canary weight ${turn.status.canaryWeight ?? 0} (${REQUEST_ANNOTATIONS.paused}=true)`;
-  return { paused: true, detail, requeueAfterMs: turn.analysis.intervalMs };
+  return { paused: true, detail, requeueAfterMs: turn.nextTickIn() };
 }
 
 /**
@@ -197,7 +198,6 @@ function revisionVars(turn: ReadyTurn): RevisionVars | undefined {
 
 async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResult[]): Promise<Transition> {
   const weight = turn.status.canaryWeight ?? 0;
-  const interval = turn.analysis.intervalMs;
   switch (outcome.kind) {
     case 'rollback': {
       const why = `failed checks threshold reached ${outcome.failedChecks}: ${describe(outcome.failed)}`;
@@ -211,18 +211,21 @@ async function decided(turn: ReadyTurn, outcome: StepOutcome, checks: CheckResul
         detail: `halted: ${describe(outcome.failed)}`,
         events: [event('Warning', 'AnalysisFailed', `Halt advancement ${what}`)],
         alerts: failureAlerts(outcome.failed),
-        requeueAfterMs: interval,
+        requeueAfterMs: turn.nextTickIn(),
       };
     }
     case 'hold':
       return {
         detail: `holding: ${describe(outcome.halted)}`,
         events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Holding', `Holding canary weight ${weight}: ${describe(outcome.halted)}`),
-        requeueAfterMs: interval,
+        requeueAfterMs: turn.nextTickIn(),
       };
     case 'pause': {
       const left = Math.ceil(outcome.remainingMs / 1000);
-      return { detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`, requeueAfterMs: interval };
+      return {
+        detail: `checks pass; canary weight ${weight} held ${left}s more (analysis.steps pause)`,
+        requeueAfterMs: turn.nextTickIn(),
+      };
     }
     case 'advance':
       return advance(turn, outcome.canaryWeight, outcome.mirrored, checks);
@@ -240,7 +243,7 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
       return {
         detail: `confirm-traffic-increase gate ${gate.hook.name} is closed`,
         alerts: gate.hook.muteAlert ? [] : [alert('WaitingTrafficIncrease', { webhook: gate.hook.name })],
-        requeueAfterMs: turn.analysis.intervalMs,
+        requeueAfterMs: turn.nextTickIn(),
       };
     }
   }
@@ -251,7 +254,7 @@ async function advance(turn: ReadyTurn, weight: number, mirrored: boolean, check
     status: { ...moved, phase: 'Progressing', canaryWeight: weight, mirrored, iterations: (s.iterations ?? 0) + 1 },
     detail: weightDetail(weight, mirrored),
     events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Advanced', text),
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
@@ -265,7 +268,7 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
     detail: `confirm-promotion gate ${gate.hook.name} is closed`,
     events: entering ? [event('Normal', 'WaitingPromotion', `Waiting for promotion approval: ${gate.message}`)] : [],
     alerts: entering && !gate.hook.muteAlert ? [alert('WaitingPromotion', { webhook: gate.hook.name })] : [],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
@@ -287,7 +290,7 @@ function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
       ),
     ],
     promote: true,
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { untilDue } from '../../core/steps.js';
+import { untilTick } from '../../core/schedule.js';
 import { alert, event, stepEvent, type Transition } from '../transition.js';
 import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
@@ -20,7 +20,7 @@ export function promoting(turn: ReadyTurn): Transition {
   const step = turn.analysis.strategy === 'canary' ? turn.analysis.stepWeightPromotion : 0;
   let stepped = {};
   if (step > 0 && weight > 0) {
-    const dueIn = untilDue(turn.status.lastAnalysisTime, turn.analysis.intervalMs, turn.now);
+    const dueIn = untilTick(turn.schedule, turn.status.lastAnalysisTime, turn.now);
     if (dueIn > 0) return { requeueAfterMs: dueIn };
     const canaryWeight = Math.max(0, weight - step);
     stepped = { lastAnalysisTime: new Date(turn.now).toISOString() };
@@ -29,7 +29,7 @@ export function promoting(turn: ReadyTurn): Transition {
         status: { ...stepped, canaryWeight },
         detail: `moving traffic back to ${turn.info.primaryName}: canary weight ${canaryWeight}`,
         events: stepEvent(turn.deps.eventsPerStep, 'Normal', 'Promoting', `Promotion step: canary weight ${canaryWeight}`),
-        requeueAfterMs: turn.analysis.intervalMs,
+        requeueAfterMs: turn.nextTickIn(),
       };
     }
   }
@@ -49,7 +49,7 @@ function restart(turn: ReadyTurn): Transition {
     events: [
       event('Warning', 'NewRevision', `Revision ${turn.info.revision} replaced ${previous} before its promotion: restarting the analysis`),
     ],
-    requeueAfterMs: turn.analysis.intervalMs,
+    requeueAfterMs: turn.nextTickIn(),
   };
 }
 
