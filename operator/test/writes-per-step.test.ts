@@ -88,8 +88,10 @@ describe('writes per weight step', () => {
     w.newRevision({ VERSION: 'v2' });
     await w.tick(0);
     const ready = (): string | undefined => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    // A step is due at the Canary's first tick at least half an interval after the last (core/schedule.ts): within
+    // 15 s of it at a 10 s interval. The first step comes 15 s after the run's start, the next ones 3 + 12 s after.
     for (const weight of [10, 20, 30]) {
-      await w.tick();
+      await w.tick(weight === 10 ? 15_000 : 12_000);
       expect(ready()).toBe(`canary weight ${weight}`);
       expect(await writesOf(w, () => w.tick(3_000))).toEqual({});
       expect(ready()).toBe(`canary weight ${weight}`);
