@@ -1,6 +1,8 @@
-import type { ControllerRevision, Pod, StatefulSet } from '../api/k8s.js';
+import { routesByService } from '@tollgate/contract/capabilities';
+import type { ControllerRevision, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary } from '../api/types.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
+import { resolveAnalysis } from '../core/analysis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
@@ -10,6 +12,8 @@ import {
   desiredPartition,
   inPlaceRefusal,
   isPodReady,
+  type MeshSplit,
+  newPodsFor,
   partitionOf,
   restoreStep,
   RevisionDataError,
@@ -19,6 +23,8 @@ import {
   templateOfRevision,
 } from './partition.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
+import { serviceNames } from '../meshes/services.js';
+import { meshCanaryPods, meshRefusal, revisionSelectors, selectsEveryRevision, type RevisionRouting } from './revision-routing.js';
 import { STATEFULSET_KIND } from './workload-kinds.js';
 import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
 
@@ -29,6 +35,10 @@ export interface StatefulSetTargetDeps {
   pods: Lister<Pod>;
   selectorLabels: readonly string[];
   fieldManager: string;
+  /** The provider of a Canary that names none: whether it routes by Service decides the routing (revision-routing.ts). */
+  defaultProvider: string;
+  /** The Services cache: a mesh-routed promotion waits for -primary to select every pod. */
+  services: () => Promise<Lister<Service>>;
 }
 
 /**
@@ -36,6 +46,7 @@ export interface StatefulSetTargetDeps {
  * The new revision reaches the highest ordinals first as the partition is lowered step by step; promotion lowers it
  * to 0; a rollback puts the promoted template back from its ControllerRevision and the StatefulSet controller moves
  * the new pods back. Between runs the partition equals replicas, so a template change waits for the analysis.
+ * With a provider that routes by Service (a mesh), the mesh splits the traffic instead (revision-routing.ts).
  */
 export class StatefulSetTarget implements Target {
   readonly kind = STATEFULSET_KIND;
@@ -53,7 +64,8 @@ export class StatefulSetTarget implements Target {
 
   describe(canary: Canary): Promise<TargetInfo> {
     const sts = this.target(canary);
-    const refusal = inPlaceRefusal(sts);
+    const routing = this.routing(canary);
+    const refusal = inPlaceRefusal(sts) ?? (routing.by === 'mesh' ? meshRefusal(sts.metadata.name!, sts.spec.replicas ?? 1) : undefined);
     if (refusal) return Promise.reject(new TargetError('TargetInvalid', refusal));
     const sel = selectorLabelOf(sts, this.deps.selectorLabels);
     const current = sts.status?.currentRevision ?? '';
@@ -67,7 +79,7 @@ export class StatefulSetTarget implements Target {
       revision: templateRevision(sts.spec.template),
       configs: { refs: [], checksums: {} },
       extraPorts: [],
-      podSelectors: { apex: all, primary: { ...all, [REVISION_LABEL]: current }, canary: { ...all, [REVISION_LABEL]: update } },
+      podSelectors: revisionSelectors(all, { current, update }, canary.status?.phase, routing.by),
       controllerRevisions: { current, update },
     });
   }
@@ -77,9 +89,12 @@ export class StatefulSetTarget implements Target {
     return Promise.resolve();
   }
 
-  /** Promotion: partition 0, every pod moves to the analysed revision. */
-  promote(canary: Canary, _info: TargetInfo, signal: AbortSignal): Promise<void> {
-    return this.setPartition(this.target(canary), 0, signal);
+  /** Promotion: partition 0, every pod moves to the analysed revision (mesh-routed: once -primary selects them all). */
+  async promote(canary: Canary, _info: TargetInfo, signal: AbortSignal): Promise<void> {
+    const sts = this.target(canary);
+    const mesh = await this.meshSplit(canary, sts);
+    if (mesh && !mesh.primaryWide) return;
+    await this.setPartition(sts, 0, signal);
   }
 
   /** The revision every pod is moving to once promoted (partition 0); before that, the promoted one. */
@@ -97,7 +112,11 @@ export class StatefulSetTarget implements Target {
     const sts = this.target(canary);
     const update = sts.status?.updateRevision;
     const readyNew = this.podsOf(sts).filter((p) => p.metadata.labels?.[REVISION_LABEL] === update && isPodReady(p)).length;
-    return canaryPodsReadiness(sts, canary.status?.canaryWeight ?? 0, readyNew, thresholdPct);
+    const routing = this.routing(canary);
+    const replicas = sts.spec.replicas ?? 1;
+    const wanted =
+      routing.by === 'mesh' ? meshCanaryPods(replicas, routing.maxWeight) : newPodsFor(replicas, canary.status?.canaryWeight ?? 0);
+    return canaryPodsReadiness(sts, wanted, readyNew, thresholdPct);
   }
 
   podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[] {
@@ -121,6 +140,7 @@ export class StatefulSetTarget implements Target {
     const want = desiredPartition(
       { phase: s.phase, canaryWeight: s.canaryWeight ?? 0, restoring: s.restoring === true },
       sts.spec.replicas ?? 1,
+      await this.meshSplit(canary, sts),
     );
     if (want !== undefined) await this.setPartition(sts, want, signal);
   }
@@ -193,6 +213,26 @@ export class StatefulSetTarget implements Target {
       },
       { signal, fieldManager: this.deps.fieldManager },
     );
+  }
+
+  /** By a mesh when the Canary's provider routes each side through its Service (capability routesByService). */
+  private routing(canary: Canary): RevisionRouting {
+    const provider = canary.spec.provider || this.deps.defaultProvider;
+    if (!routesByService(provider)) return { by: 'pods' };
+    const a = resolveAnalysis(canary.spec, provider, true);
+    return { by: 'mesh', maxWeight: Math.max(a.maxWeight, ...a.stepWeights) };
+  }
+
+  /** A mesh-routed run's split: the canary's pods, and whether the live -primary Service selects every pod. */
+  private async meshSplit(canary: Canary, sts: StatefulSet): Promise<MeshSplit | undefined> {
+    const routing = this.routing(canary);
+    if (routing.by !== 'mesh') return undefined;
+    const services = await this.deps.services();
+    const primary = services.get(canary.metadata.namespace, serviceNames(canary).primary);
+    return {
+      canaryPods: meshCanaryPods(sts.spec.replicas ?? 1, routing.maxWeight),
+      primaryWide: selectsEveryRevision(primary?.spec.selector),
+    };
   }
 
   private podsOf(sts: StatefulSet): Pod[] {
