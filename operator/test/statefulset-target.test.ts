@@ -128,6 +128,20 @@ describe('StatefulSetTarget routed by a mesh (provider istio): the partition is 
     }
   });
 
+  it('with stepWeight, sizes the canary for maxWeight: ceil(3 x 60 / 100) = 2 pods; unset, 100 leaves the primary one pod', async () => {
+    for (const [maxWeight, partition] of [
+      [60, 1],
+      [30, 2],
+      [undefined, 1],
+    ] as const) {
+      const { target, calls } = setup(sts({}, 3));
+      const c = meshCanary({ phase: 'Progressing', canaryWeight: 10 });
+      c.spec.analysis = { interval: '1s', stepWeight: 10, ...(maxWeight ? { maxWeight } : {}) };
+      await target.scaleCanary(c, true, signal);
+      expect(partitionsWritten(calls)).toEqual([partition]);
+    }
+  });
+
   it('the canary is ready once those 2 pods are, whatever the weight', async () => {
     const ready = (name: string, rev: string): Pod => ({
       metadata: { name, namespace: 'ns', labels: { app: 'db', 'controller-revision-hash': rev } },
