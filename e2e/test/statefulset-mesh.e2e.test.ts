@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { Service, StatefulSet } from '@tollgate/operator/api/k8s';
-import type { KubeObject } from '@tollgate/operator/api/types';
+import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { isConflict } from '@tollgate/operator/kube/errors';
 import { Informer } from '@tollgate/operator/kube/informer';
@@ -11,7 +11,9 @@ import { createLogger } from '@tollgate/operator/util/log';
 import { canaryFor, createNamespace } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
-import { canaryWeightOf } from '../src/harness/route-readers.js';
+import { canaryWeightOf, routeReader, type RouteReader } from '../src/harness/route-readers.js';
+import { GATEWAY_API_CRDS } from '../src/harness/paths.js';
+import { installCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
 
@@ -38,12 +40,32 @@ function statefulSet(ns: string): StatefulSet {
   };
 }
 
+interface MeshCase {
+  title: string;
+  provider: string;
+  /** Upstream CRD files the provider needs besides those every e2e run installs. */
+  crds: string[];
+  service: CanarySpec['service'];
+}
+
+/** Providers whose capability record says routesByService: their routing object splits between -primary and -canary. */
+const CASES: MeshCase[] = [
+  { title: 'Istio (VirtualService)', provider: 'istio', crds: [], service: { port: 9898 } },
+  {
+    title: 'Gateway API v1 (HTTPRoute on a Gateway)',
+    provider: 'gatewayapi:v1',
+    crds: GATEWAY_API_CRDS,
+    service: { port: 9898, hosts: ['db.example.com'], gatewayRefs: [{ name: 'public', namespace: 'gateways' }] },
+  },
+];
+
 /**
- * A StatefulSet released in place and routed by Istio (issue 15): the VirtualService splits the traffic between the
+ * A StatefulSet released in place and routed by a mesh (issue 15): the routing object splits the traffic between the
  * -primary and -canary Services, which select pods by controller-revision-hash, so the weights follow stepWeights
  * while the partition is lowered once for the whole run; -primary keeps ready endpoints whenever it takes traffic.
  */
-describe('StatefulSet released in place, routed by Istio', () => {
+describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => {
+  const reader: RouteReader = routeReader(mc.provider, Boolean(mc.service?.gatewayRefs?.length))!;
   let kube: KubeClient;
   let ns: string;
   let operator: OperatorProcess;
@@ -69,7 +91,7 @@ describe('StatefulSet released in place, routed by Istio', () => {
     const vs = routes?.get(ns, 'db');
     const primary = services?.get(ns, 'db-primary');
     if (!vs || !primary?.spec.selector) return;
-    const canaryWeight = canaryWeightOf({ resource: Resources.virtualServices, kind: 'istio' }, vs, 'db');
+    const canaryWeight = canaryWeightOf(reader, vs, 'db');
     if (canaryWeight === undefined || canaryWeight >= 100) return;
     const selector = primary.spec.selector;
     seen.weightedChecks++;
@@ -111,13 +133,17 @@ describe('StatefulSet released in place, routed by Istio', () => {
 
   beforeAll(async () => {
     kube = await client();
+    if (mc.crds.length) await installCrds(kube, mc.crds);
     ns = uniqueNs('sts-mesh');
     await createNamespace(kube, ns);
     await kube.create(Resources.statefulSets, statefulSet(ns));
     const analysis = { interval: '1s', stepWeight: undefined, maxWeight: undefined, stepWeights: [20, 40], metrics: [] };
     await kube.create(
       Resources.canaries,
-      canaryFor('istio', ns, 'db', analysis, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' } }),
+      canaryFor(mc.provider, ns, 'db', analysis, {
+        targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' },
+        service: mc.service,
+      }),
     );
     const logger = createLogger('warn', 'e2e-statefulset-mesh');
     const watch = <T extends KubeObject>(resource: Parameters<typeof Informer>[0]['resource']): Informer<T> =>
@@ -125,12 +151,12 @@ describe('StatefulSet released in place, routed by Istio', () => {
     sets = watch<StatefulSet>(Resources.statefulSets);
     pods = watch<Pod>(Resources.pods);
     services = watch<Service>(Resources.services);
-    routes = watch<MeshObject>(Resources.virtualServices);
+    routes = watch<MeshObject>(reader.resource);
     sets.on('add', (s) => recordPartition(s)).on('update', (s) => recordPartition(s));
     for (const i of [pods, services, routes] as Informer<KubeObject>[]) i.on('add', checkPrimaryServes).on('update', checkPrimaryServes);
     pods.on('delete', checkPrimaryServes);
     await Promise.all([sets.start(), pods.start(), services.start(), routes.start()]);
-    timeline = new Timeline(kube, ns, 'db');
+    timeline = new Timeline(kube, ns, 'db', reader);
     await timeline.start();
     const logDir = path.join(RUN_DIR, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
@@ -139,7 +165,7 @@ describe('StatefulSet released in place, routed by Istio', () => {
       prometheusUrl: envInfo().prometheusUrl,
       namespaces: [ns],
       logDir,
-      provider: 'istio',
+      provider: mc.provider,
     });
     operator.start();
     await timeline.waitForPhase('Initialized', 60_000);
