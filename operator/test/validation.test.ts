@@ -308,7 +308,7 @@ describe('validateCanary on a target released in place (StatefulSet)', () => {
 
   it('given a provider that does not route through the -primary and -canary Services, then it is unsupported, naming it', () => {
     expect(validateCanary(sts(), 'knative', inPlace).unsupported).toContain(
-      'targetRef.kind StatefulSet is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (istio, gatewayapi:v1, gatewayapi:v1beta1): provider knative routes to targets of its own',
+      'targetRef.kind StatefulSet is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (istio, gatewayapi:v1, gatewayapi:v1beta1), not provider knative',
     );
   });
 

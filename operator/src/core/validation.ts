@@ -117,7 +117,7 @@ function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues)
   if (provider !== 'kubernetes' && !routesByService(provider))
     r.unsupported(
       providerPath(spec),
-      `targetRef.kind ${kind} is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (${IN_PLACE_MESHES.join(', ')}): provider ${provider} routes to targets of its own`,
+      `targetRef.kind ${kind} is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (${IN_PLACE_MESHES.join(', ')}), not provider ${provider}`,
     );
   const a = analysisOf(spec);
   if (strategyOf(a) !== 'canary' || a.mirror)
