@@ -15,7 +15,7 @@ import { canaryWeightOf, routeReader, type RouteReader } from '../src/harness/ro
 import { GATEWAY_API_CRDS } from '../src/harness/paths.js';
 import { installCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
-import { client, envInfo, RUN_DIR, uniqueNs } from './env.js';
+import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
 
 type Pod = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
@@ -225,5 +225,24 @@ describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => 
     expect(partitions).toEqual([3, 1, 3]);
     expect(timeline.routeWeights[timeline.routeWeights.length - 1]).toBe(0);
     expect(outages).toEqual([]);
+  });
+
+  // Once (on Istio): the operator SIGKILLed as the promotion starts resumes from the status and the objects.
+  (mc.provider === 'istio' ? itOnMainPass : it.skip)('a SIGKILL as Promoting starts ends as an uninterrupted promotion', async () => {
+    partitions.length = 0;
+    const from = timeline.phases.length;
+    await setVersion('v4');
+    await timeline.waitForPhase('Promoting', 60_000, from);
+    await operator.kill();
+    const killedAt = [...partitions];
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(partitions).toEqual(killedAt);
+    operator.start();
+    await timeline.waitForPhase('Succeeded', 120_000, from);
+    await settled('every pod on v4, partition armed again');
+    expect(partitions).toEqual([3, 1, 0, 3]);
+    expect(version()).toBe('v4');
+    expect(outages).toEqual([]);
+    expect(timeline.canary?.status?.promotedControllerRevision).toBe(sts().status!.currentRevision);
   });
 });
