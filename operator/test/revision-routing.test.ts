@@ -1,6 +1,22 @@
 import type { Phase } from '../src/api/types.js';
 import { desiredPartition } from '../src/targets/partition.js';
-import { meshCanaryPods, meshRefusal, revisionSelectors, selectsEveryRevision } from '../src/targets/revision-routing.js';
+import type { CanaryAnalysis } from '../src/api/types.js';
+import { meshCanaryPods, meshRefusal, revisionSelectors, runMaxWeight, selectsEveryRevision } from '../src/targets/revision-routing.js';
+
+describe('runMaxWeight: the highest weight of a run', () => {
+  it.each<[CanaryAnalysis, number]>([
+    [{ stepWeight: 10, maxWeight: 60 }, 60],
+    [{ stepWeight: 10 }, 100],
+    [{ stepWeights: [20, 40] }, 40],
+    [{ stepWeights: [20, 40], maxWeight: 90 }, 40],
+    [{ steps: [{ weight: 5 }, { weight: 30, pause: '1m' }], stepWeights: [50] }, 30],
+    [{ stepWeight: 10, stepWeights: [20, 80], maxWeight: 50 }, 50],
+    [{ interval: 'not a duration', stepWeights: [25] }, 25],
+    [{}, 100],
+  ])('%j: %i', (a, weight) => {
+    expect(runMaxWeight(a)).toBe(weight);
+  });
+});
 
 describe('meshCanaryPods: enough new pods for the highest weight, the primary keeping one', () => {
   it.each([

@@ -1,4 +1,4 @@
-import type { Phase } from '../api/types.js';
+import type { CanaryAnalysis, Phase } from '../api/types.js';
 import { REVISION_LABEL } from './partition.js';
 
 /**
@@ -12,6 +12,16 @@ import { REVISION_LABEL } from './partition.js';
 
 /** How an in-place target's traffic is split: by its pods behind the apex Service, or by a mesh's weights. */
 export type RevisionRouting = { by: 'pods' } | { by: 'mesh'; maxWeight: number };
+
+/**
+ * The highest canary weight of a run: maxWeight (100 when unset) with stepWeight, else the highest of steps or
+ * stepWeights (as core/analysis.ts resolves them), else maxWeight. Reads no duration, so it cannot throw.
+ */
+export function runMaxWeight(a: CanaryAnalysis): number {
+  const steps = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
+  if (!a.stepWeight && steps.length > 0) return Math.min(100, Math.max(...steps));
+  return a.maxWeight || 100;
+}
 
 /**
  * The pods that run the new revision during a mesh-routed run: enough to serve the highest weight,

@@ -2,7 +2,7 @@ import { routesByService } from '@tollgate/contract/capabilities';
 import type { ControllerRevision, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary } from '../api/types.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
-import { resolveAnalysis } from '../core/analysis.js';
+import { analysisOf } from '../core/analysis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
@@ -24,7 +24,14 @@ import {
 } from './partition.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import { serviceNames } from '../meshes/services.js';
-import { meshCanaryPods, meshRefusal, revisionSelectors, selectsEveryRevision, type RevisionRouting } from './revision-routing.js';
+import {
+  meshCanaryPods,
+  meshRefusal,
+  revisionSelectors,
+  runMaxWeight,
+  selectsEveryRevision,
+  type RevisionRouting,
+} from './revision-routing.js';
 import { STATEFULSET_KIND } from './workload-kinds.js';
 import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
 
@@ -219,8 +226,7 @@ export class StatefulSetTarget implements Target {
   private routing(canary: Canary): RevisionRouting {
     const provider = canary.spec.provider || this.deps.defaultProvider;
     if (!routesByService(provider)) return { by: 'pods' };
-    const a = resolveAnalysis(canary.spec, provider, true);
-    return { by: 'mesh', maxWeight: Math.max(a.maxWeight, ...a.stepWeights) };
+    return { by: 'mesh', maxWeight: runMaxWeight(analysisOf(canary.spec)) };
   }
 
   /** A mesh-routed run's split: the canary's pods, and whether the live -primary Service selects every pod. */
