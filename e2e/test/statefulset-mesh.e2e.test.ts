@@ -6,7 +6,7 @@ import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { isConflict } from '@tollgate/operator/kube/errors';
 import { Informer } from '@tollgate/operator/kube/informer';
-import { Resources } from '@tollgate/operator/kube/resources';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { createLogger } from '@tollgate/operator/util/log';
 import { canaryFor, createNamespace } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
@@ -146,7 +146,7 @@ describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => 
       }),
     );
     const logger = createLogger('warn', 'e2e-statefulset-mesh');
-    const watch = <T extends KubeObject>(resource: Parameters<typeof Informer>[0]['resource']): Informer<T> =>
+    const watch = <T extends KubeObject>(resource: ResourceType): Informer<T> =>
       new Informer<T>({ client: kube, resource, namespaces: [ns], logger });
     sets = watch<StatefulSet>(Resources.statefulSets);
     pods = watch<Pod>(Resources.pods);

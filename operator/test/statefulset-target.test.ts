@@ -54,7 +54,7 @@ function setup(set: StatefulSet, pods: Pod[] = [], services: Service[] = []) {
     selectorLabels: ['app'],
     fieldManager: 'test',
     defaultProvider: 'kubernetes',
-    services: async () => listerOf(services),
+    services: async () => ({ get: (_ns: string, name: string) => services.find((x) => x.metadata.name === name), list: () => services }),
   });
   return { target, calls };
 }
@@ -109,10 +109,10 @@ describe('StatefulSetTarget routed by a mesh (provider istio): the partition is 
     const c = canary(status);
     return { ...c, spec: { ...c.spec, provider: 'istio', analysis: { interval: '1s', stepWeights: [20, 40] } } };
   };
-  const primarySvc = (selector: Record<string, string>): Service => ({
+  const primarySvc = (selector: Record<string, string>, name = 'db-primary'): Service => ({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'db-primary', namespace: 'ns' },
+    metadata: { name, namespace: 'ns' },
     spec: { selector },
   });
   const partitionsWritten = (calls: { verb: string; body?: unknown }[]): unknown[] =>
@@ -162,6 +162,14 @@ describe('StatefulSetTarget routed by a mesh (provider istio): the partition is 
     const wide = setup(sts({}, 1), [], [primarySvc({ app: 'db' })]);
     await wide.target.promote(promoting, await wide.target.describe(promoting), signal);
     expect(partitionsWritten(wide.calls)).toEqual([0]);
+    // The apex (service.name, else the target's name) names the -primary Service read: another wide one does not count.
+    const other = setup(sts({}, 1), [], [primarySvc({ app: 'db' }, 'web-primary')]);
+    await other.target.promote(promoting, await other.target.describe(promoting), signal);
+    expect(partitionsWritten(other.calls)).toEqual([]);
+    const named = setup(sts({}, 1), [], [primarySvc({ app: 'db' }, 'web-primary')]);
+    const onWeb = { ...promoting, spec: { ...promoting.spec, service: { port: 80, name: 'web' } } };
+    await named.target.promote(onWeb, await named.target.describe(onWeb), signal);
+    expect(partitionsWritten(named.calls)).toEqual([0]);
   });
 
   it('widens -primary (and the apex) to every pod while Promoting, and selects by revision otherwise', async () => {

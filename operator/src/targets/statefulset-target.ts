@@ -1,4 +1,5 @@
 import { routesByService } from '@tollgate/contract/capabilities';
+import { primaryName } from '@tollgate/contract/metadata';
 import type { ControllerRevision, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary } from '../api/types.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
@@ -23,7 +24,6 @@ import {
   templateOfRevision,
 } from './partition.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
-import { serviceNames } from '../meshes/services.js';
 import {
   meshCanaryPods,
   meshRefusal,
@@ -234,7 +234,9 @@ export class StatefulSetTarget implements Target {
     const routing = this.routing(canary);
     if (routing.by !== 'mesh') return undefined;
     const services = await this.deps.services();
-    const primary = services.get(canary.metadata.namespace, serviceNames(canary).primary);
+    // The -primary Service of the apex (meshes/services.ts serviceNames; not imported: meshes depend on targets).
+    const apex = canary.spec.service?.name || canary.spec.targetRef.name;
+    const primary = services.get(canary.metadata.namespace, primaryName(apex));
     return {
       canaryPods: meshCanaryPods(sts.spec.replicas ?? 1, routing.maxWeight),
       primaryWide: selectsEveryRevision(primary?.spec.selector),
