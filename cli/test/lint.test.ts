@@ -383,6 +383,18 @@ describe("tollgate lint: the operator's validation (validateCanary)", () => {
     expect(lint(text).map((f) => `${f.line}:${f.column} ${f.path}`)).toEqual(['18:9 spec.analysis.metrics[1]']);
   });
 
+  it('given a StatefulSet (released in place), then istio routes it by revision and linkerd is unsupported, named', () => {
+    const inPlace: LintOptions = {
+      ...OPTIONS,
+      caps: { ...OPTIONS.caps, targetKinds: new Set(['Deployment', 'StatefulSet']), inPlaceKinds: new Set(['StatefulSet']) },
+    };
+    const text = manifest().replace('kind: Deployment', 'kind: StatefulSet');
+    expect(errors(text, inPlace)).toEqual([]);
+    expect(errors(text.replace('provider: istio', 'provider: linkerd'), inPlace)).toEqual([
+      'targetRef.kind StatefulSet is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (istio, gatewayapi:v1, gatewayapi:v1beta1), not provider linkerd',
+    ]);
+  });
+
   it('given a CEL rule broken, then it is reported once (the operator evaluates the same rule)', () => {
     expect(errors(manifest().replace('stepWeight: 20', 'stepWeight: 70'))).toEqual([
       'spec.analysis: Invalid value: stepWeight must not exceed maxWeight',

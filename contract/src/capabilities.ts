@@ -21,10 +21,17 @@ export interface MeshCapabilities {
   readonly sessionAffinity: boolean;
   /** The mesh exports metrics the built-in request-success-rate and request-duration queries read. */
   readonly builtinMetrics: boolean;
+  /**
+   * The router sends each side's traffic to the generated -primary and -canary Services (not to pods, subsets or
+   * workloads of its own), so their selectors decide which pods serve each side: an in-place target (a StatefulSet,
+   * its Services selecting by controller-revision-hash) can then be routed by weight. Absent: false.
+   */
+  readonly routesByService?: boolean;
 }
 
 const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: false } as const;
-const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false } as const;
+// HTTPRoute backendRefs are the -primary and -canary Services.
+const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false, routesByService: true } as const;
 const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true } as const;
 // Header/query match and shadow Mappings; no built-in queries: Emissary's Envoy cluster names are derived (and
 // shortened with a hash past a length), so MetricTemplates carry the checks.
@@ -35,7 +42,8 @@ const EMISSARY = { split: true, match: true, mirror: true, sessionAffinity: fals
  * registry can require built-in queries exactly where builtinMetrics is true.
  */
 export const CAPABILITIES = {
-  istio: { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: true },
+  // Its VirtualService routes to the -primary and -canary Services as hosts.
+  istio: { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: true, routesByService: true },
   kubernetes: { split: false, match: false, mirror: false, sessionAffinity: false, builtinMetrics: true },
   linkerd: { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true },
   'smi:v1alpha1': SMI,
@@ -75,10 +83,16 @@ const isRoutedProvider = (provider: string): provider is RoutedProvider => Objec
 export const capabilitiesOf = (provider: string): MeshCapabilities | undefined =>
   isRoutedProvider(provider) ? CAPABILITIES[provider] : undefined;
 
+/** A provider's record as MeshCapabilities (an optional capability absent from its literal reads as undefined). */
+const recordOf = (p: RoutedProvider): MeshCapabilities => CAPABILITIES[p];
+
+/** The provider routes each side through the -primary and -canary Services (MeshCapabilities.routesByService). */
+export const routesByService = (provider: string): boolean => capabilitiesOf(provider)?.routesByService === true;
+
 /** Routed providers with a capability, in ROUTED_PROVIDERS order. */
 export const providersWith = (capability: keyof MeshCapabilities): RoutedProvider[] =>
-  ROUTED_PROVIDERS.filter((p) => CAPABILITIES[p][capability]);
+  ROUTED_PROVIDERS.filter((p) => recordOf(p)[capability] === true);
 
 /** Routed providers that lack a capability: the ones a CEL rule can refuse at apply time (others are not driven yet). */
 export const providersWithout = (capability: keyof MeshCapabilities): RoutedProvider[] =>
-  ROUTED_PROVIDERS.filter((p) => !CAPABILITIES[p][capability]);
+  ROUTED_PROVIDERS.filter((p) => recordOf(p)[capability] !== true);

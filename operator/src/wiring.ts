@@ -78,6 +78,7 @@ export function composeDeps(
       fieldManager: FIELD_MANAGER,
       configTracking: cfg.configTracking,
       tracksSecretsIn: base.secretScope.tracks,
+      defaultProvider: cfg.meshProvider,
     }),
     services: new ServiceRouter(routerDeps),
     analyzer: new MetricAnalyzer({

@@ -333,7 +333,7 @@ describe('Canary statuses written by the reconciler, through kstatus', () => {
   it.each<[string, (w: World) => void, string]>([
     [
       'an unsupported target kind',
-      (w) => w.apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } })),
+      (w) => w.apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'podinfo' } })),
       'Unsupported',
     ],
     ['a missing target', (w) => w.kube.put(Resources.canaries, aCanary()), 'TargetNotFound'],

@@ -102,15 +102,15 @@ describe('readiness', () => {
   });
 
   it('the canary side waits for the partition, then for its ready pods', () => {
-    expect(canaryPodsReadiness(sts({ partition: 4 }), 50, 0, 100)).toMatchObject({
+    expect(canaryPodsReadiness(sts({ partition: 4 }), 2, 0, 100)).toMatchObject({
       ready: false,
       reason: 'partition 4 not yet lowered to 2',
     });
-    expect(canaryPodsReadiness(sts({ partition: 2, status: { updateRevision: 'db-b' } }), 50, 1, 100)).toMatchObject({
+    expect(canaryPodsReadiness(sts({ partition: 2, status: { updateRevision: 'db-b' } }), 2, 1, 100)).toMatchObject({
       ready: false,
       reason: '1 of 2 pods of revision db-b ready',
     });
-    expect(canaryPodsReadiness(sts({ partition: 2 }), 50, 2, 100).ready).toBe(true);
+    expect(canaryPodsReadiness(sts({ partition: 2 }), 2, 2, 100).ready).toBe(true);
     expect(canaryPodsReadiness(sts({ partition: 4 }), 0, 0, 100).ready).toBe(true);
   });
 });

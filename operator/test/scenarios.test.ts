@@ -345,7 +345,7 @@ describe('given a Canary the operator cannot act on', () => {
   };
 
   it('an unsupported target kind is reported in the Stalled condition and nothing is created', async () => {
-    const w = new World().apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } }));
+    const w = new World().apply(aDeployment(), aCanary({}, { targetRef: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'podinfo' } }));
     await w.reconcile();
     expect(stalled(w)).toEqual({ status: 'True', reason: 'Unsupported' });
     expect(w.deployment('podinfo-primary')).toBeUndefined();

@@ -1,4 +1,4 @@
-import type { ControllerRevision, Pod, StatefulSet } from '../src/api/k8s.js';
+import type { ControllerRevision, Pod, Service, StatefulSet } from '../src/api/k8s.js';
 import type { Canary, CanaryStatus } from '../src/api/types.js';
 import type { KubeClient } from '../src/kube/client.js';
 import type { Lister } from '../src/kube/informer.js';
@@ -33,7 +33,7 @@ const canary = (status: CanaryStatus = {}): Canary => ({
 const listerOf = <T>(items: T[]): Lister<T> => ({ get: () => items[0], list: () => items });
 
 /** The StatefulSet target over one StatefulSet, with a client that records each write and answers the ControllerRevision GET. */
-function setup(set: StatefulSet, pods: Pod[] = []) {
+function setup(set: StatefulSet, pods: Pod[] = [], services: Service[] = []) {
   const calls: { verb: string; name?: string; body?: unknown }[] = [];
   const revision: ControllerRevision = {
     apiVersion: 'apps/v1',
@@ -53,6 +53,8 @@ function setup(set: StatefulSet, pods: Pod[] = []) {
     pods: listerOf(pods),
     selectorLabels: ['app'],
     fieldManager: 'test',
+    defaultProvider: 'kubernetes',
+    services: async () => ({ get: (_ns: string, name: string) => services.find((x) => x.metadata.name === name), list: () => services }),
   });
   return { target, calls };
 }
@@ -109,6 +111,94 @@ describe('StatefulSetTarget.scaleCanary: the partition follows the status', () =
         ? []
         : [{ metadata: { resourceVersion: '42' }, spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition } } } }],
     );
+  });
+});
+
+describe('StatefulSetTarget routed by a mesh (provider istio): the partition is not the weight', () => {
+  const meshCanary = (status: CanaryStatus = {}): Canary => {
+    const c = canary(status);
+    return { ...c, spec: { ...c.spec, provider: 'istio', analysis: { interval: '1s', stepWeights: [20, 40] } } };
+  };
+  const primarySvc = (selector: Record<string, string>, name = 'db-primary'): Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'ns' },
+    spec: { selector },
+  });
+  const partitionsWritten = (calls: { verb: string; body?: unknown }[]): unknown[] =>
+    calls
+      .filter((c) => c.verb === 'patch')
+      .map((c) => (c.body as { spec: { updateStrategy: { rollingUpdate: { partition: number } } } }).spec.updateStrategy.rollingUpdate.partition);
+
+  it('keeps ceil(3 x 40 / 100) = 2 pods on the new revision at every weight of the run', async () => {
+    for (const canaryWeight of [0, 20, 40]) {
+      const { target, calls } = setup(sts({}, 3));
+      await target.scaleCanary(meshCanary({ phase: 'Progressing', canaryWeight }), true, signal);
+      expect(partitionsWritten(calls)).toEqual([1]);
+    }
+  });
+
+  it('with stepWeight, sizes the canary for maxWeight: ceil(3 x 60 / 100) = 2 pods; unset, 100 leaves the primary one pod', async () => {
+    for (const [maxWeight, partition] of [
+      [60, 1],
+      [30, 2],
+      [undefined, 1],
+    ] as const) {
+      const { target, calls } = setup(sts({}, 3));
+      const c = meshCanary({ phase: 'Progressing', canaryWeight: 10 });
+      c.spec.analysis = { interval: '1s', stepWeight: 10, ...(maxWeight ? { maxWeight } : {}) };
+      await target.scaleCanary(c, true, signal);
+      expect(partitionsWritten(calls)).toEqual([partition]);
+    }
+  });
+
+  it('the canary is ready once those 2 pods are, whatever the weight', async () => {
+    const ready = (name: string, rev: string): Pod => ({
+      metadata: { name, namespace: 'ns', labels: { app: 'db', 'controller-revision-hash': rev } },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    const one = setup(sts({ updateRevision: 'db-b' }, 1), [ready('db-2', 'db-b')]).target;
+    expect(one.canaryReadiness(meshCanary({ phase: 'Progressing', canaryWeight: 0 }), 100)).toMatchObject({ ready: false });
+    const two = setup(sts({ updateRevision: 'db-b' }, 1), [ready('db-2', 'db-b'), ready('db-1', 'db-b')]).target;
+    expect(two.canaryReadiness(meshCanary({ phase: 'Progressing', canaryWeight: 0 }), 100)).toEqual({ ready: true });
+  });
+
+  it('promotes (partition 0) only once the live -primary Service selects every pod', async () => {
+    const narrow = setup(sts({}, 1), [], [primarySvc({ app: 'db', 'controller-revision-hash': 'db-a' })]);
+    const promoting = meshCanary({ phase: 'Promoting', canaryWeight: 40 });
+    await narrow.target.promote(promoting, await narrow.target.describe(promoting), signal);
+    await narrow.target.scaleCanary(promoting, true, signal);
+    expect(partitionsWritten(narrow.calls)).toEqual([]);
+    const wide = setup(sts({}, 1), [], [primarySvc({ app: 'db' })]);
+    await wide.target.promote(promoting, await wide.target.describe(promoting), signal);
+    expect(partitionsWritten(wide.calls)).toEqual([0]);
+    // The apex (service.name, else the target's name) names the -primary Service read: another wide one does not count.
+    const other = setup(sts({}, 1), [], [primarySvc({ app: 'db' }, 'web-primary')]);
+    await other.target.promote(promoting, await other.target.describe(promoting), signal);
+    expect(partitionsWritten(other.calls)).toEqual([]);
+    const named = setup(sts({}, 1), [], [primarySvc({ app: 'db' }, 'web-primary')]);
+    const onWeb = { ...promoting, spec: { ...promoting.spec, service: { port: 80, name: 'web' } } };
+    await named.target.promote(onWeb, await named.target.describe(onWeb), signal);
+    expect(partitionsWritten(named.calls)).toEqual([0]);
+  });
+
+  it('widens -primary (and the apex) to every pod while Promoting, and selects by revision otherwise', async () => {
+    const { target } = setup(sts({ currentRevision: 'db-a', updateRevision: 'db-b' }));
+    const a = { app: 'db', 'controller-revision-hash': 'db-a' };
+    expect((await target.describe(meshCanary({ phase: 'Progressing' }))).podSelectors).toMatchObject({ apex: a, primary: a });
+    expect((await target.describe(meshCanary({ phase: 'Promoting' }))).podSelectors).toMatchObject({
+      apex: { app: 'db' },
+      primary: { app: 'db' },
+    });
+  });
+
+  it('refuses a StatefulSet of one replica as TargetInvalid', async () => {
+    const single = sts({});
+    single.spec.replicas = 1;
+    await expect(setup(single).target.describe(meshCanary())).rejects.toMatchObject({
+      reason: 'TargetInvalid',
+      message: expect.stringMatching(/at least 2 replicas/),
+    });
   });
 });
 

@@ -302,10 +302,14 @@ describe('validateCanary on a target released in place (StatefulSet)', () => {
     expect(validateCanary(sts({ stepWeight: undefined, stepWeights: [33, 66] }), 'kubernetes', inPlace)).toEqual(clean);
   });
 
-  it('given a mesh provider, then it is unsupported, naming the provider', () => {
-    expect(validateCanary(sts(), 'istio', inPlace).unsupported).toEqual([
-      'targetRef.kind StatefulSet is released in place with provider kubernetes only (routing by controller-revision-hash through provider istio is not supported yet)',
-    ]);
+  it('given istio, whose VirtualService routes to the -primary and -canary Services, then there is nothing to report', () => {
+    expect(validateCanary(sts({ stepWeight: undefined, stepWeights: [20, 40] }), 'istio', inPlace)).toEqual(clean);
+  });
+
+  it('given a provider that does not route through the -primary and -canary Services, then it is unsupported, naming it', () => {
+    expect(validateCanary(sts(), 'knative', inPlace).unsupported).toContain(
+      'targetRef.kind StatefulSet is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (istio, gatewayapi:v1, gatewayapi:v1beta1), not provider knative',
+    );
   });
 
   it.each<[string, CanaryAnalysis]>([

@@ -1,4 +1,4 @@
-import { capabilitiesOf } from '@tollgate/contract/capabilities';
+import { ROUTED_PROVIDERS, capabilitiesOf, routesByService } from '@tollgate/contract/capabilities';
 import { canarySpecSchema } from '../api/crd/canary.js';
 import { DurationError, parseDuration } from '../api/duration.js';
 import type { CanaryMetric, CanarySpec, CanaryWebhook } from '../api/types.js';
@@ -42,6 +42,9 @@ export interface ValidationIssue {
 }
 
 const MIN_INTERVAL_MS = 1000;
+
+/** The providers that can route an in-place target by weight (capability routesByService). */
+const IN_PLACE_MESHES = ROUTED_PROVIDERS.filter(routesByService);
 
 const SPEC_SCHEMA = canarySpecSchema();
 
@@ -105,15 +108,16 @@ function checkProvider(spec: CanarySpec, provider: string, caps: Capabilities, r
 
 /**
  * A target released in place splits traffic by its pods (the share on the new revision is the weight), through the
- * apex Service of the kubernetes provider: a mesh would route by its own weights (not done yet), and blue/green or
- * A/B testing would analyse a canary with no pods.
+ * apex Service of the kubernetes provider, or by a mesh's weights through its -primary and -canary Services (which
+ * select by controller-revision-hash: capability routesByService); blue/green or A/B testing would analyse a canary
+ * with no pods.
  */
 function checkInPlace(spec: CanarySpec, provider: string, an: string, r: Issues): void {
   const kind = spec.targetRef.kind;
-  if (provider !== 'kubernetes')
+  if (provider !== 'kubernetes' && !routesByService(provider))
     r.unsupported(
       providerPath(spec),
-      `targetRef.kind ${kind} is released in place with provider kubernetes only (routing by controller-revision-hash through provider ${provider} is not supported yet)`,
+      `targetRef.kind ${kind} is released in place with provider kubernetes, or a provider that routes through the -primary and -canary Services (${IN_PLACE_MESHES.join(', ')}), not provider ${provider}`,
     );
   const a = analysisOf(spec);
   if (strategyOf(a) !== 'canary' || a.mirror)

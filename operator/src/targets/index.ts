@@ -1,4 +1,4 @@
-import type { DaemonSet, Deployment, Pod, StatefulSet } from '../api/k8s.js';
+import type { DaemonSet, Deployment, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary, OwnerReference } from '../api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { InformerRegistry } from '../kube/informer-registry.js';
@@ -28,6 +28,8 @@ export interface TargetsDeps {
   configTracking: boolean;
   /** Whether config tracking copies the Secrets of a namespace (see secretScope). */
   tracksSecretsIn: (namespace: string) => boolean;
+  /** The operator's provider, for a Canary that names none (an in-place target routes by it). */
+  defaultProvider: string;
 }
 
 /** The workload kinds a Canary can release, by targetKeyOf(targetRef) (TARGET_KINDS). One line per kind. */
@@ -59,6 +61,11 @@ export function createTargets(d: TargetsDeps): Readonly<Record<string, Target>> 
       revisions: () => d.informers.lister<KnativeRevision>(Resources.knativeRevisions),
       pods: d.pods,
     }),
-    [STATEFULSET_KIND]: new StatefulSetTarget({ ...common, statefulSets: d.statefulSets }),
+    [STATEFULSET_KIND]: new StatefulSetTarget({
+      ...common,
+      statefulSets: d.statefulSets,
+      defaultProvider: d.defaultProvider,
+      services: () => d.informers.lister<Service>(Resources.services),
+    }),
   };
 }

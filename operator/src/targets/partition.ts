@@ -29,18 +29,30 @@ export interface PartitionState {
 }
 
 /**
- * The partition a StatefulSet should have; undefined: leave it as it is. In analysis the highest
+ * A run routed by a mesh (revision-routing.ts): the pods the new revision keeps whatever the weight
+ * (meshCanaryPods), and whether the live -primary Service already selects every pod (promotion may then proceed).
+ */
+export interface MeshSplit {
+  canaryPods: number;
+  primaryWide: boolean;
+}
+
+/**
+ * The partition a StatefulSet should have; undefined: leave it as it is. Routed by a mesh, the partition leaves
+ * mesh.canaryPods pods on the new revision for the whole analysis, and goes to 0 once -primary selects every pod. In analysis the highest
  * newPodsFor(weight) ordinals take the new revision; promotion lowers it to 0 (every pod); a Canary being deleted
  * (revertOnDeletion) gives the StatefulSet back with 0; otherwise it is `replicas`, so a change of the template
  * reaches no pod until a run lowers it.
  */
-export function desiredPartition(s: PartitionState, replicas: number): number | undefined {
+export function desiredPartition(s: PartitionState, replicas: number, mesh?: MeshSplit): number | undefined {
   if (s.restoring) return undefined;
   switch (s.phase) {
     case 'Progressing':
     case 'WaitingPromotion':
-      return replicas - newPodsFor(replicas, s.canaryWeight);
+      return replicas - (mesh ? mesh.canaryPods : newPodsFor(replicas, s.canaryWeight));
     case 'Promoting':
+      // Routed by a mesh, -primary must select every pod before the old ones are replaced.
+      return mesh && !mesh.primaryWide ? undefined : 0;
     case 'Finalising':
     case 'Terminating':
       return 0;
@@ -85,13 +97,12 @@ export function rolledOutReadiness(sts: StatefulSet | undefined, thresholdPct: n
 }
 
 /**
- * Readiness of the canary side at a weight: the partition is where the weight puts it (and the controller saw it),
- * and enough of the pods that must run the new revision do and are ready (readyNew: those pods, from the Pods cache).
+ * Readiness of the canary side: the partition leaves `wanted` pods on the new revision (newPodsFor the weight, or
+ * meshCanaryPods) and the controller saw it, and enough of those pods run it and are ready (readyNew: from the Pods cache).
  */
-export function canaryPodsReadiness(sts: StatefulSet, weight: number, readyNew: number, thresholdPct: number): Readiness {
+export function canaryPodsReadiness(sts: StatefulSet, wanted: number, readyNew: number, thresholdPct: number): Readiness {
   if (!observed(sts)) return { ready: false, reason: 'rollout not yet observed', fatal: false };
   const replicas = sts.spec.replicas ?? 1;
-  const wanted = newPodsFor(replicas, weight);
   if (partitionOf(sts) > replicas - wanted)
     return { ready: false, reason: `partition ${partitionOf(sts)} not yet lowered to ${replicas - wanted}`, fatal: false };
   const needed = Math.ceil((wanted * thresholdPct) / 100);

@@ -1,6 +1,9 @@
-import type { ControllerRevision, Pod, StatefulSet } from '../api/k8s.js';
+import { routesByService } from '@tollgate/contract/capabilities';
+import { primaryName } from '@tollgate/contract/metadata';
+import type { ControllerRevision, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary } from '../api/types.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
+import { analysisOf } from '../core/analysis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Lister } from '../kube/informer.js';
 import { Resources } from '../kube/resources.js';
@@ -10,6 +13,8 @@ import {
   desiredPartition,
   inPlaceRefusal,
   isPodReady,
+  type MeshSplit,
+  newPodsFor,
   partitionOf,
   podNamesOf,
   restoreStep,
@@ -20,6 +25,14 @@ import {
   templateOfRevision,
 } from './partition.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
+import {
+  meshCanaryPods,
+  meshRefusal,
+  revisionSelectors,
+  runMaxWeight,
+  selectsEveryRevision,
+  type RevisionRouting,
+} from './revision-routing.js';
 import { STATEFULSET_KIND } from './workload-kinds.js';
 import { TargetError, type Readiness, type Target, type TargetInfo } from './target.js';
 
@@ -30,6 +43,10 @@ export interface StatefulSetTargetDeps {
   pods: Lister<Pod>;
   selectorLabels: readonly string[];
   fieldManager: string;
+  /** The provider of a Canary that names none: whether it routes by Service decides the routing (revision-routing.ts). */
+  defaultProvider: string;
+  /** The Services cache: a mesh-routed promotion waits for -primary to select every pod. */
+  services: () => Promise<Lister<Service>>;
 }
 
 /**
@@ -37,6 +54,7 @@ export interface StatefulSetTargetDeps {
  * The new revision reaches the highest ordinals first as the partition is lowered step by step; promotion lowers it
  * to 0; a rollback puts the promoted template back from its ControllerRevision and the StatefulSet controller moves
  * the new pods back. Between runs the partition equals replicas, so a template change waits for the analysis.
+ * With a provider that routes by Service (a mesh), the mesh splits the traffic instead (revision-routing.ts).
  */
 export class StatefulSetTarget implements Target {
   readonly kind = STATEFULSET_KIND;
@@ -54,7 +72,8 @@ export class StatefulSetTarget implements Target {
 
   describe(canary: Canary): Promise<TargetInfo> {
     const sts = this.target(canary);
-    const refusal = inPlaceRefusal(sts);
+    const routing = this.routing(canary);
+    const refusal = inPlaceRefusal(sts) ?? (routing.by === 'mesh' ? meshRefusal(sts.metadata.name!, sts.spec.replicas ?? 1) : undefined);
     if (refusal) return Promise.reject(new TargetError('TargetInvalid', refusal));
     const sel = selectorLabelOf(sts, this.deps.selectorLabels);
     const current = sts.status?.currentRevision ?? '';
@@ -68,7 +87,7 @@ export class StatefulSetTarget implements Target {
       revision: templateRevision(sts.spec.template),
       configs: { refs: [], checksums: {} },
       extraPorts: [],
-      podSelectors: { apex: all, primary: { ...all, [REVISION_LABEL]: current }, canary: { ...all, [REVISION_LABEL]: update } },
+      podSelectors: revisionSelectors(all, { current, update }, canary.status?.phase, routing.by),
       controllerRevisions: {
         current,
         update,
@@ -83,9 +102,12 @@ export class StatefulSetTarget implements Target {
     return Promise.resolve();
   }
 
-  /** Promotion: partition 0, every pod moves to the analysed revision. */
-  promote(canary: Canary, _info: TargetInfo, signal: AbortSignal): Promise<void> {
-    return this.setPartition(this.target(canary), 0, signal);
+  /** Promotion: partition 0, every pod moves to the analysed revision (mesh-routed: once -primary selects them all). */
+  async promote(canary: Canary, _info: TargetInfo, signal: AbortSignal): Promise<void> {
+    const sts = this.target(canary);
+    const mesh = await this.meshSplit(canary, sts);
+    if (mesh && !mesh.primaryWide) return;
+    await this.setPartition(sts, 0, signal);
   }
 
   /** The revision every pod is moving to once promoted (partition 0); before that, the promoted one. */
@@ -103,7 +125,11 @@ export class StatefulSetTarget implements Target {
     const sts = this.target(canary);
     const update = sts.status?.updateRevision;
     const readyNew = this.podsOf(sts).filter((p) => p.metadata.labels?.[REVISION_LABEL] === update && isPodReady(p)).length;
-    return canaryPodsReadiness(sts, canary.status?.canaryWeight ?? 0, readyNew, thresholdPct);
+    const routing = this.routing(canary);
+    const replicas = sts.spec.replicas ?? 1;
+    const wanted =
+      routing.by === 'mesh' ? meshCanaryPods(replicas, routing.maxWeight) : newPodsFor(replicas, canary.status?.canaryWeight ?? 0);
+    return canaryPodsReadiness(sts, wanted, readyNew, thresholdPct);
   }
 
   podProblems(canary: Canary, of: 'canary' | 'primary'): PodProblem[] {
@@ -127,6 +153,7 @@ export class StatefulSetTarget implements Target {
     const want = desiredPartition(
       { phase: s.phase, canaryWeight: s.canaryWeight ?? 0, restoring: s.restoring === true },
       sts.spec.replicas ?? 1,
+      await this.meshSplit(canary, sts),
     );
     if (want !== undefined) await this.setPartition(sts, want, signal);
   }
@@ -199,6 +226,27 @@ export class StatefulSetTarget implements Target {
       },
       { signal, fieldManager: this.deps.fieldManager },
     );
+  }
+
+  /** By a mesh when the Canary's provider routes each side through its Service (capability routesByService). */
+  private routing(canary: Canary): RevisionRouting {
+    const provider = canary.spec.provider || this.deps.defaultProvider;
+    if (!routesByService(provider)) return { by: 'pods' };
+    return { by: 'mesh', maxWeight: runMaxWeight(analysisOf(canary.spec)) };
+  }
+
+  /** A mesh-routed run's split: the canary's pods, and whether the live -primary Service selects every pod. */
+  private async meshSplit(canary: Canary, sts: StatefulSet): Promise<MeshSplit | undefined> {
+    const routing = this.routing(canary);
+    if (routing.by !== 'mesh') return undefined;
+    const services = await this.deps.services();
+    // The -primary Service of the apex (meshes/services.ts serviceNames; not imported: meshes depend on targets).
+    const apex = canary.spec.service?.name || canary.spec.targetRef.name;
+    const primary = services.get(canary.metadata.namespace, primaryName(apex));
+    return {
+      canaryPods: meshCanaryPods(sts.spec.replicas ?? 1, routing.maxWeight),
+      primaryWide: selectsEveryRevision(primary?.spec.selector),
+    };
   }
 
   private podsOf(sts: StatefulSet): Pod[] {

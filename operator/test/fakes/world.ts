@@ -132,6 +132,7 @@ export class World {
         fieldManager: 'test',
         configTracking: true,
         tracksSecretsIn: () => true,
+        defaultProvider: 'istio',
       }),
       routerFor: (p) => createRouter(p, routerDeps),
       services: new ServiceRouter(routerDeps),
