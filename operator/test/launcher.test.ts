@@ -56,16 +56,27 @@ describe('operator/bin/tollgate-operator', () => {
     expect(out).toContain('MALLOC_ARENA_MAX=4');
   });
 
+  it('leaves the heap to a --max-old-space-size in NODE_OPTIONS (the command line would override it)', () => {
+    standInNode(false);
+    const out = launch({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=256' });
+    expect(out.filter((a) => a.startsWith('--'))).toEqual(['--max-semi-space-size=2', '--flag-for-operator']);
+  });
+
   it('with the Node.js the project runs (scripts/ensure-node.sh), the operator gets a heap limit of half the memory', () => {
     // A copy of the launcher whose dist/main.js prints the heap limit V8 was given, in MiB.
     fs.mkdirSync(path.join(dir, 'bin'));
     fs.mkdirSync(path.join(dir, 'dist'));
     fs.copyFileSync(LAUNCHER, path.join(dir, 'bin', 'tollgate-operator'));
     fs.writeFileSync(path.join(dir, 'dist', 'main.js'), 'console.log(require("v8").getHeapStatistics().heap_size_limit / 1048576);\n');
-    const out = execFileSync(path.join(dir, 'bin', 'tollgate-operator'), [], {
-      env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` },
-      encoding: 'utf8',
-    });
+    const run = (env: Record<string, string> = {}): number =>
+      Number(
+        execFileSync(path.join(dir, 'bin', 'tollgate-operator'), [], {
+          env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, ...env },
+          encoding: 'utf8',
+        }),
+      );
+    const out = run();
+    expect(run({ NODE_OPTIONS: '--max-old-space-size=300' })).toBeLessThan(300 + 256);
     const constrained = process.constrainedMemory?.() ?? 0;
     const memoryMb = (constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem()) / 1048576;
     // The old space is the half; the limit adds the young generation and the other spaces (under 256 MB).
