@@ -11,7 +11,7 @@ import { clientFromKubeConfig, KubeConfigError } from './kube/config.js';
 import { InformerRegistry } from './kube/informer-registry.js';
 import { TokenBucket } from './kube/rate-limit.js';
 import { Resources, resourceKey } from './kube/resources.js';
-import { PODS_INFORMER } from './kube/pods.js';
+import { CACHE_TRIMS } from './kube/trims.js';
 import { secretScope, secretsInformer } from './targets/secret-scope.js';
 import { startHttpServer } from './server/http.js';
 import { OperatorMetrics } from './telemetry/metrics.js';
@@ -44,7 +44,7 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     namespaces: cfg.namespaces,
     resyncMs: cfg.resyncMs,
     watchTimeoutSeconds: Math.ceil(cfg.kubeWatchTimeoutMs / 1000),
-    overrides: { [resourceKey(Resources.secrets)]: secretsInformer(secrets), [resourceKey(Resources.pods)]: PODS_INFORMER },
+    overrides: { ...CACHE_TRIMS, [resourceKey(Resources.secrets)]: secretsInformer(secrets) },
     onEvent: (resource, obj, own) => {
       metrics.watchEvents.inc({ resource: resource.plural, origin: own ? 'own' : 'other' });
       controller?.onObject(resource, obj, own);
