@@ -31,7 +31,14 @@ export interface MeshCapabilities {
 
 const SMI = { split: true, match: false, mirror: false, sessionAffinity: false, builtinMetrics: false } as const;
 // HTTPRoute backendRefs are the -primary and -canary Services.
-const GATEWAY_API = { split: true, match: true, mirror: true, sessionAffinity: true, builtinMetrics: false, routesByService: true } as const;
+const GATEWAY_API = {
+  split: true,
+  match: true,
+  mirror: true,
+  sessionAffinity: true,
+  builtinMetrics: false,
+  routesByService: true,
+} as const;
 const APP_MESH = { split: true, match: true, mirror: false, sessionAffinity: false, builtinMetrics: true } as const;
 // Header/query match and shadow Mappings; no built-in queries: Emissary's Envoy cluster names are derived (and
 // shortened with a hash past a length), so MetricTemplates carry the checks.

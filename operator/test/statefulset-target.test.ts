@@ -128,7 +128,10 @@ describe('StatefulSetTarget routed by a mesh (provider istio): the partition is 
   const partitionsWritten = (calls: { verb: string; body?: unknown }[]): unknown[] =>
     calls
       .filter((c) => c.verb === 'patch')
-      .map((c) => (c.body as { spec: { updateStrategy: { rollingUpdate: { partition: number } } } }).spec.updateStrategy.rollingUpdate.partition);
+      .map(
+        (c) =>
+          (c.body as { spec: { updateStrategy: { rollingUpdate: { partition: number } } } }).spec.updateStrategy.rollingUpdate.partition,
+      );
 
   it('keeps ceil(3 x 40 / 100) = 2 pods on the new revision at every weight of the run', async () => {
     for (const canaryWeight of [0, 20, 40]) {
