@@ -302,6 +302,14 @@ async function writesAcceptedObjects(c: ProviderCase, s: Scenario): Promise<void
   }
 }
 
+/**
+ * The requests of a status code the canary served in the last two minutes (this run's): over a range, not an instant
+ * query, whose answer is empty when the last scrape failed (a loaded machine times scrapes out and Prometheus then
+ * marks every series of the target stale).
+ */
+const servedByCanary = (ns: string, code: string): string =>
+  `sum(max_over_time(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${ns}", response_code="${code}"}[2m]))`;
+
 async function promotesHealthyRevision(s: Scenario): Promise<void> {
   const from = s.timeline.phases.length;
   s.timeline.routeWeights.length = 0;
@@ -309,9 +317,7 @@ async function promotesHealthyRevision(s: Scenario): Promise<void> {
   await s.timeline.waitForPhase('Succeeded', 90_000, from);
   await new Promise((r) => setTimeout(r, 500));
   expect(s.timeline.routeWeights).toEqual([25, 50, 0]);
-  const canaryOk = await promQuery(
-    `sum(istio_requests_total{destination_workload="podinfo", destination_workload_namespace="${s.ns}", response_code="200"})`,
-  );
+  const canaryOk = await promQuery(servedByCanary(s.ns, '200'));
   expect(canaryOk).toBeGreaterThan(0);
 }
 
@@ -323,8 +329,7 @@ async function rollsBackFailingRevision(s: Scenario): Promise<void> {
   expect(failed.failedChecks).toBe(2);
   await new Promise((r) => setTimeout(r, 4000));
   expect(s.timeline.routeWeights[s.timeline.routeWeights.length - 1]).toBe(0);
-  const sel = `destination_workload_namespace="${s.ns}"`;
-  const canaryErrors = await promQuery(`sum(istio_requests_total{destination_workload="podinfo", ${sel}, response_code="500"})`);
+  const canaryErrors = await promQuery(servedByCanary(s.ns, '500'));
   expect(canaryErrors).toBeGreaterThan(0);
   // Once the rollback has settled, the canary serves nothing and the primary serves everything.
   await waitFor(
