@@ -118,6 +118,21 @@ describe('MetricAnalyzer: the revisions of a target released in place', () => {
     },
   );
 
+  it.each(['request-success-rate', 'request-duration'])(
+    'given the built-in %s on provider istio, then it selects what the mesh sent to the -canary Service (one workload, both revisions)',
+    async (name) => {
+      await analyzer().check(canary({ name, interval: '30s' }), 'istio', signal(), inPlace);
+      const [q] = sent();
+      expect(q).toContain('destination_workload=~"podinfo", destination_service_name="podinfo-canary"');
+    },
+  );
+
+  it('given the built-in request-success-rate of a primary copy on istio, then it selects the workload alone', async () => {
+    await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'istio', signal());
+    expect(sent()[0]).toContain('destination_workload=~"podinfo"}');
+    expect(sent()[0]).not.toContain('destination_service_name');
+  });
+
   it("given the built-in request-success-rate of a primary copy, then it still selects the target's pods by name pattern", async () => {
     await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'kubernetes', signal());
     expect(sent()[0]).toContain('pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"');
