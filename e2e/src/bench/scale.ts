@@ -19,6 +19,7 @@ import { parseDuration } from '@tollgate/operator/api/duration';
 import type { Canary, CanaryStatus } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { clientFromKubeConfig } from '@tollgate/operator/kube/config';
+import { dueAt, tickSchedule } from '@tollgate/operator/core/schedule';
 import { isConflict } from '@tollgate/operator/kube/errors';
 import { Informer } from '@tollgate/operator/kube/informer';
 import { Resources } from '@tollgate/operator/kube/resources';
@@ -296,7 +297,11 @@ function histogramQuantile(a: Map<string, number>, b: Map<string, number>, name:
 
 class CanaryTracker {
   readonly informer: Informer<Canary>;
-  /** Lag of each analysis tick seen, in ms: the tick's lastAnalysisTime minus the previous one plus the interval. */
+  /**
+   * Lag of each analysis tick seen, in ms, from the Canary's own schedule (core/schedule.ts): the tick's
+   * lastAnalysisTime minus the tick the step was due at after the previous one (the operator's tick-lag histogram
+   * measures the same).
+   */
   lags: { first: number[]; later: number[] } = { first: [], later: [] };
   weightSteps = 0;
 
@@ -305,7 +310,7 @@ class CanaryTracker {
     private readonly intervalMs: number,
   ) {
     this.informer = new Informer<Canary>({ client, resource: Resources.canaries, logger: createLogger('warn', 'bench') });
-    this.informer.on('update', (c, old) => this.onUpdate(c.status ?? {}, old?.status ?? {}));
+    this.informer.on('update', (c, old) => this.onUpdate(`${c.metadata.namespace}/${c.metadata.name}`, c.status ?? {}, old?.status ?? {}));
   }
 
   start(): Promise<void> {
@@ -330,11 +335,12 @@ class CanaryTracker {
     return out;
   }
 
-  private onUpdate(s: CanaryStatus, old: CanaryStatus): void {
+  private onUpdate(key: string, s: CanaryStatus, old: CanaryStatus): void {
     if (old.phase !== 'Progressing' && old.phase !== 'WaitingPromotion') return;
     if (s.lastAppliedSpec !== old.lastAppliedSpec) return;
     if (s.lastAnalysisTime && old.lastAnalysisTime && s.lastAnalysisTime !== old.lastAnalysisTime) {
-      const lag = Date.parse(s.lastAnalysisTime) - (Date.parse(old.lastAnalysisTime) + this.intervalMs);
+      const due = dueAt(tickSchedule(key, this.intervalMs), old.lastAnalysisTime) ?? NaN;
+      const lag = Date.parse(s.lastAnalysisTime) - due;
       (old.iterations ? this.lags.later : this.lags.first).push(lag);
     }
     if ((s.canaryWeight ?? 0) > (old.canaryWeight ?? 0)) this.weightSteps++;
@@ -921,7 +927,7 @@ function writeReport(
               .join(' ')}`
           : ''
       }, ` +
-      'one replica started as `npm start` does (2 MB semi-space, MALLOC_ARENA_MAX=2), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.',
+      'one replica started as `npm start` does (operator/bin/tollgate-operator: 2 MB semi-space, MALLOC_ARENA_MAX=2, JS heap at most half the memory the process may use), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.',
     '',
     table(SUMMARY_HEADER, results.map(summaryRow)),
     '',
