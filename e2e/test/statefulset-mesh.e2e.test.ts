@@ -16,11 +16,26 @@ import { GATEWAY_API_CRDS } from '../src/harness/paths.js';
 import { installCrds } from '../src/cluster/crds.js';
 import { waitFor } from '../src/cluster/processes.js';
 import { client, envInfo, itOnMainPass, RUN_DIR, uniqueNs } from './env.js';
+import { canaryEvents, promQuery } from './helpers.js';
 
 type Pod = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 
 const REVISION = 'controller-revision-hash';
+
+/** Replaces the StatefulSet's container env (a new revision), retrying on write conflicts as kubectl does. */
+async function setStatefulSetEnv(kube: KubeClient, ns: string, name: string, env: { name: string; value: string }[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, name);
+    live.spec.template.spec.containers[0]!.env = env;
+    try {
+      await kube.replace(Resources.statefulSets, live);
+      return;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 10) throw err;
+    }
+  }
+}
 
 /** A StatefulSet of three pods (no container port: the simulated kubelet only marks them Ready). */
 function statefulSet(ns: string): StatefulSet {
@@ -100,18 +115,7 @@ describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => 
     if (serving.length === 0) outages.push(`primary weight ${100 - canaryWeight}, selector ${JSON.stringify(selector)}, no ready pod`);
   }
 
-  async function setVersion(v: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, 'db');
-      live.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: v }];
-      try {
-        await kube.replace(Resources.statefulSets, live);
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 10) throw err;
-      }
-    }
-  }
+  const setVersion = (v: string): Promise<void> => setStatefulSetEnv(kube, ns, 'db', [{ name: 'VERSION', value: v }]);
 
   /** Waits until the StatefulSet is at rest: every pod on one revision, the partition armed at replicas. */
   const settled = (what: string): Promise<void> =>
@@ -244,5 +248,147 @@ describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => 
     expect(version()).toBe('v4');
     expect(outages).toEqual([]);
     expect(timeline.canary?.status?.promotedControllerRevision).toBe(sts().status!.currentRevision);
+  });
+});
+
+/**
+ * Istio's built-in queries of a StatefulSet released in place (issue 15): both revisions' pods are one Istio workload,
+ * so the queries measure what the mesh sent to the -canary Service. Pods that serve (a container port: the simulator
+ * runs the sample app); the data-plane stand-in sends users' requests through the VirtualService, 20 a second.
+ */
+describe('StatefulSet released in place, routed by Istio: built-in metrics by revision', () => {
+  let kube: KubeClient;
+  let ns: string;
+  let operator: OperatorProcess;
+  let timeline: Timeline;
+
+  const env = (vars: Record<string, string>): { name: string; value: string }[] =>
+    Object.entries({ ERROR_SPREAD: 'even', ...vars }).map(([name, value]) => ({ name, value }));
+
+  /** The share of the requests the mesh sent to a Service that did not fail, in the last 10s, in percent. */
+  const successRate = (service: string): Promise<number | undefined> => {
+    const sel = `destination_workload_namespace="${ns}", destination_service_name="${service}"`;
+    return promQuery(
+      `sum(rate(istio_requests_total{${sel}, response_code!~"5.*"}[10s])) / sum(rate(istio_requests_total{${sel}}[10s])) * 100`,
+    );
+  };
+
+  /** The values of request-success-rate the operator measured since a phase index (the Canary's lastChecks). */
+  const measured = (from: number): number[] =>
+    timeline.phases
+      .slice(from)
+      .map((p) => /request-success-rate=([\d.]+)/.exec(p.checks)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number);
+
+  /**
+   * Waits for the run a new revision started after a phase index to end (a query mixing the revisions ends it the
+   * other way: fail at once rather than at a timeout); its end phase.
+   */
+  async function runEnd(from: number): Promise<string> {
+    const ended = (): string | undefined => {
+      const run = timeline.phases.slice(from);
+      const started = run.findIndex((p) => p.phase === 'Progressing');
+      return started < 0 ? undefined : run.slice(started).find((p) => p.phase === 'Succeeded' || p.phase === 'Failed')?.phase;
+    };
+    await waitFor('the run ended', async () => ended() !== undefined, 120_000);
+    return ended()!;
+  }
+
+  /** Waits until no run is in progress and no rollback is putting the promoted revision back. */
+  const atRest = (): Promise<void> =>
+    waitFor(
+      'the canary at rest',
+      async () =>
+        ['Initialized', 'Succeeded', 'Failed'].includes(timeline.canary?.status?.phase ?? '') &&
+        timeline.canary?.status?.restoring === undefined,
+      60_000,
+    );
+
+  beforeAll(async () => {
+    kube = await client();
+    ns = uniqueNs('sts-istio-metrics');
+    await createNamespace(kube, ns);
+    const web = statefulSet(ns);
+    web.metadata = { name: 'web', namespace: ns, labels: { app: 'web' } };
+    web.spec.selector = { matchLabels: { app: 'web' } };
+    web.spec.serviceName = 'web-headless';
+    // The promoted revision answers every request.
+    web.spec.template = {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [
+          { name: 'web', image: 'tollgate.dev/web:1', ports: [{ containerPort: 9898 }], env: env({ VERSION: 'v1', ERROR_RATE: '0' }) },
+        ],
+      },
+    };
+    await kube.create(Resources.statefulSets, web);
+    const metrics = [{ name: 'request-success-rate', interval: '5s', thresholdRange: { min: 99 } }];
+    const analysis = { interval: '6s', threshold: 2, stepWeight: undefined, maxWeight: undefined, stepWeights: [20, 40], metrics };
+    await kube.create(
+      Resources.canaries,
+      canaryFor('istio', ns, 'web', analysis, {
+        targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web' },
+        service: { port: 9898 },
+      }),
+    );
+    timeline = new Timeline(kube, ns, 'web', routeReader('istio', false));
+    await timeline.start();
+    const logDir = path.join(RUN_DIR, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    operator = new OperatorProcess({
+      kubeconfig: envInfo().kubeconfig,
+      prometheusUrl: envInfo().prometheusUrl,
+      namespaces: [ns],
+      logDir,
+      provider: 'istio',
+    });
+    operator.start();
+    await timeline.waitForPhase('Initialized', 60_000);
+    await waitFor("users' requests answered by the promoted revision", async () => ((await successRate('web-primary')) ?? 0) >= 99, 60_000);
+  });
+
+  afterAll(async () => {
+    timeline?.stop();
+    await operator?.stop();
+    kube?.close();
+  });
+
+  itOnMainPass('rolls back a revision whose pods answer errors next to a good one, by the built-in request-success-rate', async () => {
+    const from = timeline.phases.length;
+    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v2', ERROR_RATE: '0.6' }));
+    expect(await runEnd(from)).toBe('Failed');
+    // The canary's own 40%: mixed with the good -primary's share (80% of the requests at weight 20) it would be ~88%.
+    const values = measured(from);
+    expect(values.length).toBeGreaterThan(0);
+    expect(Math.max(...values)).toBeLessThan(60);
+    const events = await canaryEvents(kube, ns);
+    expect(events.some((e) => e.reason === 'RolledBack' && e.message.includes('request-success-rate'))).toBe(true);
+    await atRest();
+  });
+
+  itOnMainPass('promotes a good revision next to an erroring promoted one: the built-in query does not mix the revisions', async () => {
+    // An erroring revision promoted on request (no analysis), so that -primary answers 60% of requests with errors.
+    await atRest();
+    let from = timeline.phases.length;
+    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v3', ERROR_RATE: '0.6' }));
+    await timeline.waitForPhase('Progressing', 60_000, from);
+    await kube.patch(Resources.canaries, ns, 'web', { metadata: { annotations: { [REQUEST_ANNOTATIONS.promote]: 'v3' } } });
+    expect(await runEnd(from)).toBe('Succeeded');
+    await atRest();
+    await waitFor(
+      'errors of the promoted revision seen through the mesh',
+      async () => ((await successRate('web-primary')) ?? 100) < 60,
+      60_000,
+    );
+
+    from = timeline.phases.length;
+    timeline.routeWeights.length = 0;
+    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v4', ERROR_RATE: '0' }));
+    expect(await runEnd(from)).toBe('Succeeded');
+    expect(timeline.routeWeights).toEqual([20, 40, 0]);
+    const values = measured(from);
+    expect(values.length).toBeGreaterThan(0);
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(99);
   });
 });
