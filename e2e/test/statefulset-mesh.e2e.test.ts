@@ -4,11 +4,10 @@ import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { Service, StatefulSet } from '@tollgate/operator/api/k8s';
 import type { CanarySpec, KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
-import { isConflict } from '@tollgate/operator/kube/errors';
 import { Informer } from '@tollgate/operator/kube/informer';
 import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 import { createLogger } from '@tollgate/operator/util/log';
-import { canaryFor, createNamespace } from '../src/harness/fixtures.js';
+import { canaryFor, createNamespace, setStatefulSetEnv } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { canaryWeightOf, routeReader, type RouteReader } from '../src/harness/route-readers.js';
@@ -24,18 +23,6 @@ type MeshObject = KubeObject & { spec?: Record<string, unknown> };
 const REVISION = 'controller-revision-hash';
 
 /** Replaces the StatefulSet's container env (a new revision), retrying on write conflicts as kubectl does. */
-async function setStatefulSetEnv(kube: KubeClient, ns: string, name: string, env: { name: string; value: string }[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, name);
-    live.spec.template.spec.containers[0]!.env = env;
-    try {
-      await kube.replace(Resources.statefulSets, live);
-      return;
-    } catch (err) {
-      if (!isConflict(err) || attempt >= 10) throw err;
-    }
-  }
-}
 
 /** A StatefulSet of three pods (no container port: the simulated kubelet only marks them Ready). */
 function statefulSet(ns: string): StatefulSet {
@@ -115,7 +102,7 @@ describe.each(CASES)('StatefulSet released in place, routed by $title', (mc) => 
     if (serving.length === 0) outages.push(`primary weight ${100 - canaryWeight}, selector ${JSON.stringify(selector)}, no ready pod`);
   }
 
-  const setVersion = (v: string): Promise<void> => setStatefulSetEnv(kube, ns, 'db', [{ name: 'VERSION', value: v }]);
+  const setVersion = (v: string): Promise<void> => setStatefulSetEnv(kube, ns, 'db', { VERSION: v });
 
   /** Waits until the StatefulSet is at rest: every pod on one revision, the partition armed at replicas. */
   const settled = (what: string): Promise<void> =>
@@ -356,7 +343,7 @@ describe('StatefulSet released in place, routed by Istio: built-in metrics by re
 
   itOnMainPass('rolls back a revision whose pods answer errors next to a good one, by the built-in request-success-rate', async () => {
     const from = timeline.phases.length;
-    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v2', ERROR_RATE: '0.6' }));
+    await setStatefulSetEnv(kube, ns, 'web', { ERROR_SPREAD: 'even', VERSION: 'v2', ERROR_RATE: '0.6' });
     expect(await runEnd(from)).toBe('Failed');
     // The canary's own 40%: mixed with the good -primary's share (80% of the requests at weight 20) it would be ~88%.
     const values = measured(from);
@@ -371,7 +358,7 @@ describe('StatefulSet released in place, routed by Istio: built-in metrics by re
     // An erroring revision promoted on request (no analysis), so that -primary answers 60% of requests with errors.
     await atRest();
     let from = timeline.phases.length;
-    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v3', ERROR_RATE: '0.6' }));
+    await setStatefulSetEnv(kube, ns, 'web', { ERROR_SPREAD: 'even', VERSION: 'v3', ERROR_RATE: '0.6' });
     await timeline.waitForPhase('Progressing', 60_000, from);
     await kube.patch(Resources.canaries, ns, 'web', { metadata: { annotations: { [REQUEST_ANNOTATIONS.promote]: 'v3' } } });
     expect(await runEnd(from)).toBe('Succeeded');
@@ -384,7 +371,7 @@ describe('StatefulSet released in place, routed by Istio: built-in metrics by re
 
     from = timeline.phases.length;
     timeline.routeWeights.length = 0;
-    await setStatefulSetEnv(kube, ns, 'web', env({ VERSION: 'v4', ERROR_RATE: '0' }));
+    await setStatefulSetEnv(kube, ns, 'web', { ERROR_SPREAD: 'even', VERSION: 'v4', ERROR_RATE: '0' });
     expect(await runEnd(from)).toBe('Succeeded');
     expect(timeline.routeWeights).toEqual([20, 40, 0]);
     const values = measured(from);

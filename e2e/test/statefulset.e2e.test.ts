@@ -4,11 +4,10 @@ import { REQUEST_ANNOTATIONS } from '@tollgate/contract/metadata';
 import type { StatefulSet } from '@tollgate/operator/api/k8s';
 import type { KubeObject } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
-import { isConflict } from '@tollgate/operator/kube/errors';
 import { Informer } from '@tollgate/operator/kube/informer';
 import { Resources } from '@tollgate/operator/kube/resources';
 import { createLogger } from '@tollgate/operator/util/log';
-import { canaryFor, createNamespace } from '../src/harness/fixtures.js';
+import { canaryFor, createNamespace, setStatefulSetEnv } from '../src/harness/fixtures.js';
 import { Timeline } from '../src/harness/observe.js';
 import { OperatorProcess } from '../src/harness/operator-process.js';
 import { waitFor } from '../src/cluster/processes.js';
@@ -54,18 +53,8 @@ describe('StatefulSet released in place (partition)', () => {
       .map((p) => p.metadata.labels?.['controller-revision-hash'] ?? '')
       .sort();
 
-  async function setVersion(v: string, extra: Record<string, string> = {}): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, 'db');
-      live.spec.template.spec.containers[0]!.env = Object.entries({ VERSION: v, ...extra }).map(([name, value]) => ({ name, value }));
-      try {
-        await kube.replace(Resources.statefulSets, live);
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 10) throw err;
-      }
-    }
-  }
+  const setVersion = (v: string, extra: Record<string, string> = {}): Promise<void> =>
+    setStatefulSetEnv(kube, ns, 'db', { VERSION: v, ...extra });
 
   /** Waits until the StatefulSet is at rest: every pod on one revision, the partition armed at replicas. */
   const settled = (what: string): Promise<void> =>
@@ -262,18 +251,7 @@ describe('StatefulSet metrics by revision (built-in kubernetes queries)', () => 
   const env = (vars: Record<string, string>): { name: string; value: string }[] =>
     Object.entries({ ERROR_SPREAD: 'even', ...vars }).map(([name, value]) => ({ name, value }));
 
-  async function setEnv(vars: Record<string, string>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const live = await kube.get<StatefulSet>(Resources.statefulSets, ns, 'web');
-      live.spec.template.spec.containers[0]!.env = env(vars);
-      try {
-        await kube.replace(Resources.statefulSets, live);
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 10) throw err;
-      }
-    }
-  }
+  const setEnv = (vars: Record<string, string>): Promise<void> => setStatefulSetEnv(kube, ns, 'web', { ERROR_SPREAD: 'even', ...vars });
 
   const successRate = (): Promise<number | undefined> =>
     promQuery(

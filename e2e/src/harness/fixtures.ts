@@ -1,9 +1,9 @@
 import { RULE_EXAMPLE_BASE } from '@tollgate/operator/api/crd/rule-examples';
-import type { Deployment } from '@tollgate/operator/api/k8s';
+import type { Deployment, StatefulSet } from '@tollgate/operator/api/k8s';
 import type { Canary, CanarySpec, KubeObject, MetricTemplate } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
 import { isConflict } from '@tollgate/operator/kube/errors';
-import { Resources } from '@tollgate/operator/kube/resources';
+import { Resources, type ResourceType } from '@tollgate/operator/kube/resources';
 
 export async function createNamespace(client: KubeClient, name: string): Promise<void> {
   await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -108,19 +108,39 @@ export function canaryFor(
   };
 }
 
-/** Changes the target's pod template env (a new revision), retrying on write conflicts as kubectl does. */
-export async function setEnv(client: KubeClient, ns: string, name: string, env: Record<string, string>): Promise<void> {
+/** Reads an object, changes it and replaces it, again on a write conflict (at most 10 more times), as kubectl does. */
+async function replaceRetrying<T extends KubeObject>(
+  client: KubeClient,
+  resource: ResourceType,
+  ns: string,
+  name: string,
+  change: (live: T) => void,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const d = await client.get<Deployment>(Resources.deployments, ns, name);
-    const c = d.spec.template.spec.containers[0]!;
-    const merged = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
-    for (const [k, v] of Object.entries(env)) merged.set(k, v);
-    c.env = [...merged].map(([k, v]) => ({ name: k, value: v }));
+    const live = await client.get<T>(resource, ns, name);
+    change(live);
     try {
-      await client.replace(Resources.deployments, d);
+      await client.replace(resource, live);
       return;
     } catch (err) {
       if (!isConflict(err) || attempt >= 10) throw err;
     }
   }
+}
+
+/** Changes the target's pod template env (a new revision), retrying on write conflicts as kubectl does. */
+export function setEnv(client: KubeClient, ns: string, name: string, env: Record<string, string>): Promise<void> {
+  return replaceRetrying<Deployment>(client, Resources.deployments, ns, name, (d) => {
+    const c = d.spec.template.spec.containers[0]!;
+    const merged = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+    for (const [k, v] of Object.entries(env)) merged.set(k, v);
+    c.env = [...merged].map(([k, v]) => ({ name: k, value: v }));
+  });
+}
+
+/** Replaces a StatefulSet's first container's env (a new revision), retrying on write conflicts. */
+export function setStatefulSetEnv(client: KubeClient, ns: string, name: string, env: Record<string, string>): Promise<void> {
+  return replaceRetrying<StatefulSet>(client, Resources.statefulSets, ns, name, (s) => {
+    s.spec.template.spec.containers[0]!.env = Object.entries(env).map(([k, v]) => ({ name: k, value: v }));
+  });
 }
