@@ -75,8 +75,22 @@ describe('throttleDelay', () => {
     ['a 409', 409, '1', 0, undefined],
     ['a 404', 404, undefined, 0, undefined],
   ])('given %s (status %p, Retry-After %p, %p retries done), then the wait is %p ms', (_t, status, header, done, wait) => {
-    expect(throttleDelay(status, header, done, policy, now, () => 0.5)).toBe(wait);
+    expect(throttleDelay({ method: 'GET', status, retryAfter: header }, done, policy, now, () => 0.5)).toBe(wait);
   });
+
+  it.each<[string, number, number | undefined]>([
+    ['POST', 503, undefined],
+    ['PATCH', 503, undefined],
+    ['PUT', 503, 1000],
+    ['DELETE', 503, 1000],
+    ['POST', 429, 1000],
+    ['PATCH', 429, 1000],
+  ])(
+    'given a %s answered %p with Retry-After: 1, then the wait is %p ms (a 5xx may follow a write the server made)',
+    (method, status, wait) => {
+      expect(throttleDelay({ method, status, retryAfter: '1' }, 0, policy, now)).toBe(wait);
+    },
+  );
 
   it.each<[string | undefined, number | undefined]>([
     [undefined, undefined],
@@ -104,6 +118,17 @@ describe('KubeClient and 429 Too Many Requests', () => {
     await client.create(Resources.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' } });
     expect(s.seen.map((x) => x.method)).toEqual(['POST', 'POST']);
     expect(s.seen[1]!.body).toBe(s.seen[0]!.body);
+  });
+
+  it('given a create answered 503 with Retry-After: 0, then it is not sent again (the server may have made it)', async () => {
+    const { s, client } = await setup((_seen, _req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end(JSON.stringify({ kind: 'Status', reason: 'ServiceUnavailable', message: 'unavailable', code: 503 }));
+    });
+    await expect(
+      client.create(Resources.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' } }),
+    ).rejects.toThrow();
+    expect(s.seen.map((x) => x.method)).toEqual(['POST']);
   });
 
   it('given 429s without end, then the request fails with the 429 after the retries allowed', async () => {

@@ -129,7 +129,7 @@ export class KubeClient {
       const a = await this.attempt(method, path, o, deadline);
       if (a.code >= 200 && a.code < 300) return (a.text ? JSON.parse(a.text) : {}) as T;
       const err = toApiError(a.code, a.text, method, path);
-      const wait = throttleDelay(a.code, a.retryAfter, retries, policy, Date.now());
+      const wait = throttleDelay({ method, status: a.code, retryAfter: a.retryAfter }, retries, policy, Date.now());
       if (wait === undefined || Date.now() + wait >= deadline) throw err;
       await sleep(wait, o.signal);
       if (o.signal?.aborted) throw new KubeConnectionError(method, path, o.signal.reason ?? new Error('aborted'));

@@ -1,3 +1,9 @@
+/** The wait before retry number `attempt` (0 first): between half and all of initialMs × 2^attempt, capped at maxMs. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
 /** Exponential backoff with full jitter, capped. */
 export class Backoff {
   private attempt = 0;
@@ -8,9 +14,9 @@ export class Backoff {
   ) {}
 
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
+    const wait = backoffDelay(this.attempt, this.initialMs, this.maxMs, this.random);
     this.attempt = Math.min(this.attempt + 1, 30);
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    return wait;
   }
 
   reset(): void {
