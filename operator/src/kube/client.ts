@@ -126,7 +126,7 @@ export class KubeClient {
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
     const policy = this.opts.throttleRetry ?? DEFAULT_THROTTLE_RETRY;
     for (let retries = 0; ; retries++) {
-      const a = await this.attempt(method, path, o, deadline);
+      const a = await this.attempt(method, path, o, deadline, timeoutMs);
       if (a.code >= 200 && a.code < 300) return (a.text ? JSON.parse(a.text) : {}) as T;
       const err = toApiError(a.code, a.text, method, path);
       const wait = throttleDelay({ method, status: a.code, retryAfter: a.retryAfter }, retries, policy, Date.now());
@@ -137,13 +137,13 @@ export class KubeClient {
   }
 
   /** One HTTP exchange after a token: observed whatever its outcome. */
-  private async attempt(method: string, path: string, o: RequestOptions, deadline: number): Promise<Answer> {
+  private async attempt(method: string, path: string, o: RequestOptions, deadline: number, timeoutMs: number): Promise<Answer> {
     await this.token(method, path, deadline, o.signal);
     const started = process.hrtime.bigint();
     let code = 0;
     try {
       const left = deadline === Infinity ? 0 : Math.max(1, deadline - Date.now());
-      const res = await this.send(method, path, { ...o, timeoutMs: left }, this.agent, o.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000);
+      const res = await this.send(method, path, { ...o, timeoutMs: left }, this.agent, timeoutMs);
       code = res.statusCode ?? 0;
       const retryAfter = res.headers['retry-after'];
       return { code, text: await readBody(res), retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
@@ -377,9 +377,13 @@ class IdleTimer {
     this.signal = AbortSignal.any([outer, this.ctl.signal]);
   }
 
+  /** Starts the deadline, or moves it on (one timer per watch, refreshed: touch() runs on every chunk). */
   touch(): void {
     if (this.idleMs === undefined || this.idleMs <= 0 || this.fired) return;
-    clearTimeout(this.timer);
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.fired = true;
       this.ctl.abort(new Error(`nothing received for ${this.idleMs}ms`));

@@ -45,7 +45,7 @@ export interface InformerOptions {
    * `kubectl apply` stores the whole manifest, a Secret's data included, in last-applied-configuration.
    */
   keepAnnotations?: readonly string[];
-  /** The watch's timeoutSeconds, after which the server ends it; 240 to 300 s (random) by default. */
+  /** The watch's timeoutSeconds (plus up to a fifth, random: watchTimeout), after which the server ends it. */
   watchTimeoutSeconds?: number;
   /**
    * A watch that delivers nothing (no event, no bookmark) for its timeoutSeconds plus this margin is taken for
@@ -221,7 +221,7 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     let rv = startRv;
     const path = resourcePath(this.opts.resource, scope || undefined);
     for (;;) {
-      const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60);
+      const timeoutSeconds = watchTimeout(this.opts.watchTimeoutSeconds);
       try {
         await this.opts.client.watch<T>(
           path,
@@ -329,4 +329,13 @@ function withoutManagedFields<T extends KubeObject>(obj: T): T {
   if (meta.managedFields === undefined) return obj;
   const { managedFields: _dropped, ...metadata } = meta;
   return { ...obj, metadata };
+}
+
+/**
+ * The timeoutSeconds of one watch: 240 to 300 s by default; a given one plus up to a fifth of it. Random, so that
+ * informers started together do not all end their watches (and take a limiter token) in the same second.
+ */
+function watchTimeout(given: number | undefined): number {
+  if (given === undefined) return 240 + Math.floor(Math.random() * 60);
+  return given + Math.floor(Math.random() * (given / 5));
 }
