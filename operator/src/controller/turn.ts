@@ -195,9 +195,12 @@ export class ReadyTurn extends Turn {
     return this.info.revision;
   }
 
-  /** This Canary's analysis ticks (core/schedule.ts): its interval, at an offset of its own. */
+  private tickSchedule?: TickSchedule;
+
+  /** This Canary's analysis ticks (core/schedule.ts): its interval, at an offset of its own (hashed once a turn). */
   get schedule(): TickSchedule {
-    return tickSchedule(`${this.ns}/${this.name}`, this.analysis.intervalMs);
+    this.tickSchedule ??= tickSchedule(`${this.ns}/${this.name}`, this.analysis.intervalMs);
+    return this.tickSchedule;
   }
 
   /** The wait until the next step is due, for a step taken now: the requeue after every step. */

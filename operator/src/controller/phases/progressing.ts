@@ -7,7 +7,7 @@ import { checksWith } from '../../core/checks.js';
 import { JUDGE_CHECK, judgementCheck } from '../../judge/verdict.js';
 import { SLO_CHECK, sloCheck } from '../../slo/gate.js';
 import { boundedMessage } from '../../core/conditions.js';
-import { dueAt, untilTick } from '../../core/schedule.js';
+import { dueAt } from '../../core/schedule.js';
 import { decideStep, type StepOutcome } from '../../core/steps.js';
 import { failingMetricOf } from '../../alerts/index.js';
 import { rollbackRequested, runHooks } from '../webhook-calls.js';
@@ -43,12 +43,11 @@ async function analyse(turn: ReadyTurn): Promise<Transition> {
   if (turn.analysis.skipAnalysis) return promote(turn, turn.status.canaryWeight ?? 0, 'analysis skipped (skipAnalysis)');
   const waiting = awaitCanary(turn);
   if (waiting) return waiting;
-  const dueIn = untilTick(turn.schedule, turn.status.lastAnalysisTime, turn.now);
-  if (dueIn > 0) return { detail: betweenSteps(turn), requeueAfterMs: dueIn };
+  const due = dueAt(turn.schedule, turn.status.lastAnalysisTime);
+  if (due !== undefined && due > turn.now) return { detail: betweenSteps(turn), requeueAfterMs: due - turn.now };
   // Lag from the Canary's own schedule. The first step of a run waits for the canary's pods, not for the operator.
-  const lag = turn.now - (dueAt(turn.schedule, turn.status.lastAnalysisTime) ?? NaN);
   const first = turn.status.lastAnalysisTime === turn.status.runStartTime;
-  if (Number.isFinite(lag) && !first) turn.deps.metrics.tickLag.observe(Math.max(0, lag) / 1000);
+  if (due !== undefined && !first) turn.deps.metrics.tickLag.observe((turn.now - due) / 1000);
   const byHook = await rollbackRequested(turn);
   if (byHook) return rollback(turn, `rollback requested by webhook ${byHook}`, alert('ManualRollback', { webhook: byHook }));
   return step(turn);
