@@ -80,11 +80,8 @@ export class KumaRouter implements Router {
    */
   async finalize(canary: Canary, signal: AbortSignal): Promise<void> {
     const meshRoutes = await listerIfServed(this.deps, Resources.kumaMeshHttpRoutes);
-    if (meshRoutes) {
-      if (controlledBy(meshRoutes.get(canary.metadata.namespace, serviceNames(canary).apex), canary))
-        await releaseGenerated(this.deps, canary, Resources.kumaMeshHttpRoutes, serviceNames(canary).apex, signal);
-      return;
-    }
+    // releaseGenerated reads the cache itself and touches only a route this Canary owns (or adopted: put back).
+    if (meshRoutes) return releaseGenerated(this.deps, canary, Resources.kumaMeshHttpRoutes, serviceNames(canary).apex, signal);
     const name = trafficRouteName(canary);
     if (annotatedBy((await this.trafficRoutes()).get(undefined, name), canary))
       await deleteIfThere(this.deps, Resources.kumaTrafficRoutes, undefined, name, signal);
