@@ -92,5 +92,10 @@ export const canaryKey = (ref: { name: string; namespace: string }): string => `
 
 /** The copy that serves stable traffic: `<name>-primary` (a workload, its configs, its autoscaler, a Service, a label value). */
 export const primaryName = (name: string): string => `${name}-primary`;
+/** The apex Service's name: the Canary's service.name, else its target's name. */
+export const apexName = (spec: { service?: { name?: string }; targetRef: { name: string } }): string =>
+  spec.service?.name || spec.targetRef.name;
+/** kubectl's copy of the whole applied manifest (kubectl apply), an annotation no generated object should carry. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** The Service (and mesh objects) that reach only the canary pods: `<apex>-canary`. */
 export const canaryName = (apex: string): string => `${apex}-canary`;

@@ -127,6 +127,13 @@ describe('MetricAnalyzer: the revisions of a target released in place', () => {
     },
   );
 
+  it("given a service.name other than the target, then the istio query names that apex's -canary Service", async () => {
+    const c = canary({ name: 'request-success-rate', interval: '30s' });
+    c.spec.service = { port: 9898, name: 'web' };
+    await analyzer().check(c, 'istio', signal(), inPlace);
+    expect(sent()[0]).toContain('destination_workload=~"podinfo", destination_service_name="web-canary"');
+  });
+
   it('given the built-in request-success-rate of a primary copy on istio, then it selects the workload alone', async () => {
     await analyzer().check(canary({ name: 'request-success-rate', interval: '30s' }), 'istio', signal());
     expect(sent()[0]).toContain('destination_workload=~"podinfo"}');

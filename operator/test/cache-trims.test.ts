@@ -1,7 +1,8 @@
 import type { Deployment } from '../src/api/k8s.js';
 import type { KubeObject } from '../src/api/types.js';
 import { Resources, resourceKey } from '../src/kube/resources.js';
-import { CACHE_TRIMS, LAST_APPLIED, trimAutoscaler, trimCanary, trimDaemonSet, trimDeployment } from '../src/kube/trims.js';
+import { LAST_APPLIED } from '@tollgate/contract/metadata';
+import { CACHE_TRIMS, trimAutoscaler, trimCanary, trimDaemonSet, trimDeployment } from '../src/kube/trims.js';
 import { deploymentReadiness } from '../src/targets/deployment-spec.js';
 import { DAEMONSET } from '../src/targets/workload-kinds.js';
 
@@ -179,8 +180,10 @@ describe('cache trims: what a replace from the cache sends is unchanged', () => 
     expect(t.metadata.annotations?.[LAST_APPLIED]).toBe(applied);
   });
 
-  it('every kind with a trim is one whose status is a subresource, or Pods (never written from the cache)', () => {
-    const withStatusSubresource = [
+  // A list to review, not a proof: trimming another kind needs the write-back check of kube/trims.ts's comment (is
+  // its status a subresource, is it replaced from the cache?), so adding one fails here until this list says so.
+  it('the kinds trimmed are exactly those reviewed for write-back (status subresource, or Pods: never written)', () => {
+    const reviewed = [
       Resources.canaries,
       Resources.deployments,
       Resources.daemonSets,
@@ -188,7 +191,7 @@ describe('cache trims: what a replace from the cache sends is unchanged', () => 
       Resources.horizontalPodAutoscalersV2beta2,
       Resources.pods,
     ].map(resourceKey);
-    expect(Object.keys(CACHE_TRIMS).sort()).toEqual(withStatusSubresource.sort());
+    expect(Object.keys(CACHE_TRIMS).sort()).toEqual(reviewed.sort());
     for (const o of Object.values(CACHE_TRIMS)) expect(o.transform).toBeDefined();
   });
 });

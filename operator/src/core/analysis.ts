@@ -61,6 +61,12 @@ export function runsReplicaRatio(spec: CanarySpec, provider: string): boolean {
   return capabilitiesOf(provider)?.split === false && strategyOf(a) === 'canary' && weighted && spec.targetRef?.kind === 'Deployment';
 }
 
+/** The weights of steps (or stepWeights) when they drive the run, in order; none when stepWeight is set. */
+export function runStepWeights(a: CanaryAnalysis): number[] {
+  if (a.stepWeight) return [];
+  return a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
+}
+
 /**
  * Applies Flagger's defaults; throws DurationError for an unparsable interval. A provider that cannot split
  * traffic (capability split: kubernetes) runs a weighted canary as a replica ratio (a Deployment) or as blue/green
@@ -74,9 +80,9 @@ export function resolveAnalysis(spec: CanarySpec, provider: string, podSplit = f
   const split = podSplit || capabilitiesOf(provider)?.split !== false;
   const replicaRatio = !podSplit && runsReplicaRatio(spec, provider);
   const noSplit = !split && !replicaRatio && strategyOf(a) === 'canary';
-  const stepWeights = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
+  const stepWeights = runStepWeights(a);
   const stepPausesMs = a.steps?.length ? a.steps.map((s) => durationOr(s.pause, 0)) : [];
-  const useSteps = !a.stepWeight && stepWeights.length > 0;
+  const useSteps = stepWeights.length > 0;
   const lastStep = stepWeights[stepWeights.length - 1] ?? 100;
   return {
     intervalMs: durationOr(a.interval, DEFAULT_INTERVAL_MS),

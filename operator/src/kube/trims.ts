@@ -1,3 +1,4 @@
+import { LAST_APPLIED } from '@tollgate/contract/metadata';
 import type { Deployment, DeploymentCondition } from '../api/k8s.js';
 import type { KubeObject, ObjectMeta } from '../api/types.js';
 import type { ResourceOverride } from './informer-registry.js';
@@ -16,8 +17,6 @@ import { Resources, resourceKey, type ResourceType } from './resources.js';
  *   subresource (which ignores metadata) and by merge patch (its finalizer). What a Canary controls (-primary
  *   workloads, generated HPAs) keeps every annotation, as it may be replaced from the cache.
  */
-
-export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 const controlledByCanary = (meta: ObjectMeta): boolean => meta.ownerReferences?.some((o) => o.controller && o.kind === 'Canary') ?? false;
 

@@ -28,9 +28,6 @@ type Json = Record<string, unknown>;
 
 export type Ingress = KubeObject & { spec?: Json };
 
-/** Not copied to a clone: kubectl's record of the user's Ingress would make kubectl apply treat the clone as its own. */
-export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
 /** The name of the Ingress spec.ingressRef names; undefined when it names none. */
 export function ingressRefName(canary: Canary): string | undefined {
   const name = canary.spec.ingressRef?.name;

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, LABELS, canaryName, primaryName } from '@tollgate/contract/metadata';
+import { ANNOTATIONS, LABELS, apexName, canaryName, primaryName } from '@tollgate/contract/metadata';
 import type { Service, ServiceSpecPort } from '../api/k8s.js';
 import type { Canary, MetadataOverlay } from '../api/types.js';
 import { Resources } from '../kube/resources.js';
@@ -10,7 +10,7 @@ export type ServiceRole = 'apex' | 'primary' | 'canary';
 
 /** Names of the generated Services: the apex (service.name, or the target's name), -primary and -canary. */
 export function serviceNames(canary: Canary): Record<ServiceRole, string> {
-  const apex = canary.spec.service?.name || canary.spec.targetRef.name;
+  const apex = apexName(canary.spec);
   return { apex, primary: primaryName(apex), canary: canaryName(apex) };
 }
 

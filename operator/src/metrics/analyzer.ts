@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../api/duration.js';
-import { primaryName } from '@tollgate/contract/metadata';
+import { apexName, primaryName } from '@tollgate/contract/metadata';
 import type {
   Canary,
   CanaryMetric,
@@ -310,7 +310,7 @@ function queryVars(canary: Canary, m: Pick<CanaryMetric, 'interval' | 'templateV
     name: canary.metadata.name!,
     namespace: canary.metadata.namespace!,
     target,
-    service: canary.spec.service?.name || target,
+    service: apexName(canary.spec),
     ingress: ref(canary.spec.ingressRef),
     route: ref(canary.spec.routeRef),
     interval,

@@ -164,9 +164,6 @@ export function stuckPods(pods: readonly Pod[], promoted: string): Pod[] {
   return pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] !== promoted && !p.metadata.deletionTimestamp && !isPodReady(p));
 }
 
-/** The names of the pods running a revision (their controller-revision-hash), sorted. */
+/** The names of the pods running a revision (their controller-revision-hash). */
 export const podNamesOf = (pods: readonly Pod[], revision: string): string[] =>
-  pods
-    .filter((p) => p.metadata.labels?.[REVISION_LABEL] === revision)
-    .map((p) => p.metadata.name!)
-    .sort();
+  pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] === revision).map((p) => p.metadata.name!);

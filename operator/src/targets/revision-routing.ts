@@ -1,4 +1,5 @@
 import type { CanaryAnalysis, Phase } from '../api/types.js';
+import { runStepWeights } from '../core/analysis.js';
 import { REVISION_LABEL } from './partition.js';
 
 /**
@@ -18,9 +19,8 @@ export type RevisionRouting = { by: 'pods' } | { by: 'mesh'; maxWeight: number }
  * stepWeights (as core/analysis.ts resolves them), else maxWeight. Reads no duration, so it cannot throw.
  */
 export function runMaxWeight(a: CanaryAnalysis): number {
-  const steps = a.steps?.length ? a.steps.map((s) => s.weight) : (a.stepWeights ?? []);
-  if (!a.stepWeight && steps.length > 0) return Math.min(100, Math.max(...steps));
-  return a.maxWeight || 100;
+  const steps = runStepWeights(a);
+  return steps.length > 0 ? Math.min(100, Math.max(...steps)) : a.maxWeight || 100;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { routesByService } from '@tollgate/contract/capabilities';
-import { primaryName } from '@tollgate/contract/metadata';
+import { apexName, primaryName } from '@tollgate/contract/metadata';
 import type { ControllerRevision, Pod, Service, StatefulSet } from '../api/k8s.js';
 import type { Canary } from '../api/types.js';
 import { problemsOfPods, selectorMatches, type PodProblem } from '../core/pods.js';
@@ -79,6 +79,7 @@ export class StatefulSetTarget implements Target {
     const current = sts.status?.currentRevision ?? '';
     const update = sts.status?.updateRevision ?? current;
     const all = { [sel.key]: sel.value };
+    const pods = this.podsOf(sts);
     return Promise.resolve({
       name: sts.metadata.name!,
       primaryName: sts.metadata.name!,
@@ -91,8 +92,8 @@ export class StatefulSetTarget implements Target {
       controllerRevisions: {
         current,
         update,
-        currentPods: podNamesOf(this.podsOf(sts), current),
-        updatePods: podNamesOf(this.podsOf(sts), update),
+        currentPods: podNamesOf(pods, current),
+        updatePods: podNamesOf(pods, update),
       },
     });
   }
@@ -240,9 +241,7 @@ export class StatefulSetTarget implements Target {
     const routing = this.routing(canary);
     if (routing.by !== 'mesh') return undefined;
     const services = await this.deps.services();
-    // The -primary Service of the apex (meshes/services.ts serviceNames; not imported: meshes depend on targets).
-    const apex = canary.spec.service?.name || canary.spec.targetRef.name;
-    const primary = services.get(canary.metadata.namespace, primaryName(apex));
+    const primary = services.get(canary.metadata.namespace, primaryName(apexName(canary.spec)));
     return {
       canaryPods: meshCanaryPods(sts.spec.replicas ?? 1, routing.maxWeight),
       primaryWide: selectsEveryRevision(primary?.spec.selector),

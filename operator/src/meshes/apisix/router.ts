@@ -2,7 +2,7 @@ import type { Canary, KubeObject } from '../../api/types.js';
 import { Resources } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
 import { ensureGenerated, liveSpec, releaseGenerated } from '../apply.js';
-import { LAST_APPLIED } from '../ingress.js';
+import { LAST_APPLIED } from '@tollgate/contract/metadata';
 import { routesFor, type Router, type RouterDeps, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 import { cloneName, cloneSpec, routeRefName, routesOfApisixRoute, validateForApisix } from './spec.js';

@@ -1,11 +1,10 @@
-import { LABELS } from '@tollgate/contract/metadata';
+import { LABELS, LAST_APPLIED } from '@tollgate/contract/metadata';
 import type { Canary, KubeObject } from '../../api/types.js';
 import { ensureObject, GITOPS_ANNOTATIONS, ownedBy } from '../../kube/ensure.js';
 import type { Lister } from '../../kube/informer.js';
 import { deleteIfThere, releaseGenerated } from '../apply.js';
 import { Resources } from '../../kube/resources.js';
 import { TargetError, type TargetInfo } from '../../targets/target.js';
-import { LAST_APPLIED } from '../ingress.js';
 import { routesFor, type Router, type RouterDeps, type RouterValidation, type Routes, type RouteStrategy } from '../router.js';
 import {
   canaryMappingName,

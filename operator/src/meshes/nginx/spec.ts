@@ -1,5 +1,6 @@
 import type { Canary, OwnerReference, StringMatch } from '../../api/types.js';
-import { cloneOf, ingressBackends, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
+import { LAST_APPLIED } from '@tollgate/contract/metadata';
+import { cloneOf, ingressBackends, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, type Routes, type RouteStrategy } from '../router.js';
 import { serviceNames } from '../services.js';
 import { escapeRegex } from '../../util/regex.js';

@@ -1,5 +1,6 @@
 import type { Canary, OwnerReference } from '../../api/types.js';
-import { cloneOf, LAST_APPLIED, type CloneProvider, type Ingress } from '../ingress.js';
+import { LAST_APPLIED } from '@tollgate/contract/metadata';
+import { cloneOf, type CloneProvider, type Ingress } from '../ingress.js';
 import { routesFor, routesOfWeights, type Routes } from '../router.js';
 import { serviceNames } from '../services.js';
 
