@@ -129,3 +129,58 @@ describe('writes per weight step', () => {
     expect(ready()).toBe(`analysing revision ${w.canary.status?.lastAppliedSpec}`);
   });
 });
+
+describe('the progress of a rollout wait', () => {
+  const ready = (w: World): string | undefined => w.canary.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+
+  /** Each pod that becomes available within an interval of the last write changes no status; the next interval's does. */
+  async function throttled(w: World, workload: string): Promise<void> {
+    const told = ready(w);
+    expect(told).toMatch(new RegExp(`^waiting for ${workload}: `));
+    w.available.set(workload, 1);
+    expect(await writesOf(w, () => w.tick(2_000))).toEqual({});
+    expect(ready(w)).toBe(told);
+    // The turn looks again when the told progress is an interval old, even if no event wakes it.
+    const requeue = await w.reconcile();
+    expect(requeue).toBeGreaterThan(0);
+    expect(requeue).toBeLessThanOrEqual(8_000);
+    expect(await writesOf(w, () => w.tick(requeue!))).toEqual({ 'update-status/Canary': 1 });
+    expect(ready(w)).toBe(`waiting for ${workload}: 1 of 2 replicas available`);
+    w.available.delete(workload);
+  }
+
+  it('given the primary rolling out at initialisation, then its progress is written at most once per interval', async () => {
+    const w = newWorld();
+    w.available.set('podinfo-primary', 0);
+    await w.tick(0);
+    await throttled(w, 'podinfo-primary');
+    await w.tick(1_000);
+    expect(w.canary.status?.phase).toBe('Initialized');
+  });
+
+  it('given the canary rolling out at the run start, then its progress is written at most once per interval, and its end at once', async () => {
+    const w = newWorld();
+    await w.tick(0);
+    w.available.set('podinfo', 0);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    await throttled(w, 'podinfo');
+    // The first step is due once the canary is ready: taken at once, with its status write and its route write.
+    expect(await writesOf(w, () => w.tick(1_000))).toEqual(STEP);
+    expect(ready(w)).toBe('canary weight 10');
+  });
+
+  it('given the primary rolling out at promotion, then its progress is written at most once per interval', async () => {
+    const w = newWorld();
+    await w.tick(0);
+    w.newRevision({ VERSION: 'v2' });
+    await w.tick(0);
+    for (let weight = 10; weight <= 50; weight += 10) await w.tick();
+    w.available.set('podinfo-primary', 0);
+    await w.tick();
+    expect(w.canary.status?.phase).toBe('Promoting');
+    await throttled(w, 'podinfo-primary');
+    await w.tick(1_000);
+    expect(w.canary.status?.phase).toBe('Succeeded');
+  });
+});

@@ -28,6 +28,7 @@ import { freePort } from '../cluster/processes.js';
 import { startEnvironment, type Environment } from '../harness/environment.js';
 import { canaryFor, createNamespace, sampleDeployment } from '../harness/fixtures.js';
 import { OperatorProcess } from '../harness/operator-process.js';
+import { runTool } from '../harness/tools.js';
 import { OPERATOR_MAIN, ROOT } from '../harness/paths.js';
 import {
   cpuCores,
@@ -221,6 +222,58 @@ interface Snapshot {
   queries: number;
 }
 
+/** p50 and p99 of the API server's reads and writes between two snapshots (seconds; undefined without requests). */
+interface ApiLatency {
+  read: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
+  write: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
+}
+
+function apiLatency(a: Map<string, number>, b: Map<string, number>): ApiLatency {
+  const of = (cls: 'read' | 'write'): ApiLatency['read'] => {
+    const name = APISERVER_LATENCY(cls);
+    const count = (b.get(`${name}_bucket{le="+Inf"}`) ?? 0) - (a.get(`${name}_bucket{le="+Inf"}`) ?? 0);
+    return { p50: histogramQuantile(a, b, name, 0.5), p99: histogramQuantile(a, b, name, 0.99), count };
+  };
+  return { read: of('read'), write: of('write') };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The API server's own latency (apiserver_request_duration_seconds, from its /metrics)
+
+/** The API server's request latency classes: reads (GET, LIST) and writes; watches and proxies are left out. */
+const LATENCY_CLASS: Record<string, 'read' | 'write'> = {
+  GET: 'read',
+  LIST: 'read',
+  POST: 'write',
+  PUT: 'write',
+  PATCH: 'write',
+  DELETE: 'write',
+};
+const APISERVER_LATENCY = (cls: 'read' | 'write'): string => `apiserver_latency_${cls}`;
+
+/**
+ * apiserver_request_duration_seconds buckets summed by class and le, as series of this file's map
+ * ("apiserver_latency_read_bucket{le=\"0.05\"}"), so histogramQuantile reads them as it reads the operator's.
+ */
+function parseApiserverLatency(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_duration_seconds_bucket{')) continue;
+    const sp = line.lastIndexOf(' ');
+    const labels = labelsOf(line.slice(0, sp));
+    const cls = LATENCY_CLASS[labels.verb ?? ''];
+    if (!cls || labels.le === undefined) continue;
+    const key = `${APISERVER_LATENCY(cls)}_bucket{le="${labels.le}"}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+async function scrapeApiserver(kubeconfig: string): Promise<Map<string, number>> {
+  const r = await runTool('kubectl', ['get', '--raw', '/metrics'], { kubeconfig, timeoutMs: 60_000 });
+  return r.code === 0 ? parseApiserverLatency(r.stdout) : new Map();
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The operator's /metrics
 
@@ -380,7 +433,18 @@ interface Result {
   /** Watch events the operator received per tick, by origin/resource (own: echoes of its own writes, not reconciled). */
   watchEventsPerTick: [string, number][];
   queriesPerTick: number;
-  idle: { seconds: number; byVerb: Record<string, number>; byVerbResource: [string, number][]; reconciles: number; operatorCpu: number };
+  idle: {
+    seconds: number;
+    byVerb: Record<string, number>;
+    byVerbResource: [string, number][];
+    reconciles: number;
+    operatorCpu: number;
+    apiLatency: ApiLatency;
+  };
+  /** The API server's own request latency over the release window. */
+  apiLatency: ApiLatency;
+  sentPerSecond: number;
+  writesPerSecond: number;
   cpu: Record<string, number>;
   machineBusyCores: number;
   operatorRssEndMb: number;
@@ -408,6 +472,7 @@ interface Session {
   client: KubeClient;
   tracker: CanaryTracker;
   opUrl: string;
+  kubeconfig: string;
   pids: Pids;
   operatorRssReadyMb: number;
   /** Queries the Prometheus stand-in has answered so far. */
@@ -470,6 +535,7 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
       client,
       tracker,
       opUrl,
+      kubeconfig: env.kubeconfig,
       pids,
       operatorRssReadyMb: procSample(opPid)?.rssMb ?? NaN,
       queries: standIn.queries,
@@ -485,8 +551,9 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
 }
 
 async function snapshot(s: Session): Promise<Snapshot> {
-  const metrics = await scrape(s.opUrl);
+  const [metrics, apiserver] = await Promise.all([scrape(s.opUrl), scrapeApiserver(s.kubeconfig)]);
   observePeaks(s, metrics);
+  for (const [k, v] of apiserver) metrics.set(k, v);
   return {
     at: Date.now(),
     metrics,
@@ -576,6 +643,7 @@ async function measureIdle(s: Session): Promise<{ idle: Result['idle']; end: Sna
       byVerbResource: [...deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, v]) => v > 0),
       reconciles: count(i1.metrics) - count(i0.metrics),
       operatorCpu: ((i1.procs.operator?.cpuSeconds ?? 0) - (i0.procs.operator?.cpuSeconds ?? 0)) / seconds,
+      apiLatency: apiLatency(i0.metrics, i1.metrics),
     },
   };
 }
@@ -712,6 +780,9 @@ function summarize(s: Session, r: Release): Measured {
       p99: quantileOf('tollgate_reconcile_duration_seconds', 0.99),
     },
     operatorRssReadyMb: s.operatorRssReadyMb,
+    apiLatency: apiLatency(p0.metrics, p1.metrics),
+    sentPerSecond: sumOf(byVerb) / window,
+    writesPerSecond: writes / window,
     heapUsedMb: (p1.metrics.get('tollgate_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
   };
 }
@@ -816,6 +887,7 @@ const SUMMARY_HEADER = [
   'op RSS peak MB',
   'op CPU %',
   'apiserver CPU %',
+  'API write p99 s, idle / release',
   'etcd CPU %',
   'machine busy %',
 ];
@@ -843,6 +915,7 @@ function summaryRow(r: Result): string[] {
     f(r.operatorRssPeakMb, 0),
     f(r.cpu.operator! * 100, 0),
     f(r.cpu.apiserver! * 100, 0),
+    `${f(r.idle.apiLatency.write.p99?.value, 3)} / ${f(r.apiLatency.write.p99?.value, 3)}`,
     f(r.cpu.etcd! * 100, 0),
     f(r.machineBusyCores * 100, 0),
   ];
@@ -872,6 +945,14 @@ function detail(r: Result, o: Options): string {
     `- tick lag from status.lastAnalysisTime (watch, ms precision, ${w.count} ticks): p50 ${ms(w.p50)} s, p99 ${ms(w.p99)} s, max ${ms(w.max)} s; first tick of a run (includes waiting for the canary Deployment) p50 ${ms(w.firstP50)} / p99 ${ms(w.firstP99)} s; later ticks (${w.laterCount}) p50 ${ms(w.laterP50)} / p99 ${ms(w.laterP99)} s`,
   );
   lines.push(`- weight steps seen: ${r.weightSteps}; writes (create+update+patch+delete) per weight step: ${f(r.writesPerStep)}`);
+  lines.push(
+    `- requests the operator sent over the release window: ${f(r.sentPerSecond, 0)}/s, of them writes ${f(r.writesPerSecond, 0)}/s`,
+  );
+  const lat = (l: ApiLatency): string =>
+    (['read', 'write'] as const).map((c) => `${c}s (${l[c].count}) p50 ${hq(l[c].p50)} / p99 ${hq(l[c].p99)}`).join(', ');
+  lines.push(
+    `- the API server's own latency (apiserver_request_duration_seconds, every client; watches left out), s: idle ${lat(r.idle.apiLatency)}; release window ${lat(r.apiLatency)}`,
+  );
   lines.push(
     `- requests per tick by verb: ${Object.entries(r.perTickByVerb)
       .sort()

@@ -89,6 +89,8 @@ export class World {
   now = Date.parse('2026-01-01T00:00:00Z');
   /** Deployments whose pods never become available in rollOut() (their pods are the test's to put). */
   readonly unavailable = new Set<string>();
+  /** Deployments whose rollout rollOut() leaves at this many available replicas (a rollout under way). */
+  readonly available = new Map<string, number>();
   readonly reconciler: Reconciler;
   readonly deps: ControllerDeps;
 
@@ -186,7 +188,7 @@ export class World {
     for (const play of this.players) play();
     for (const d of this.kube.lister<Deployment>(Resources.deployments).list(NS)) {
       const n = d.spec.replicas ?? 1;
-      const up = this.unavailable.has(d.metadata.name!) ? 0 : n;
+      const up = this.unavailable.has(d.metadata.name!) ? 0 : Math.min(n, this.available.get(d.metadata.name!) ?? n);
       this.kube.put(Resources.deployments, {
         ...d,
         status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: up, availableReplicas: up },

@@ -2,6 +2,7 @@ import { ANNOTATIONS } from '@tollgate/contract/metadata';
 import { alert, event, type Transition } from '../transition.js';
 import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
+import { waitingFor, waitProgress } from '../wait-progress.js';
 import { runStartStatus } from './idle.js';
 
 /**
@@ -24,8 +25,11 @@ export async function initialize(turn: ReadyTurn): Promise<Transition> {
   await turn.target.ensurePrimary(turn.canary, turn.info, turn.signal);
   const ready = readinessOf(turn, 'primary');
   if (!ready.ready) {
-    const detail = `waiting for ${turn.info.primaryName}: ${ready.reason}`;
-    if (!ready.fatal) return { detail };
+    if (!ready.fatal) {
+      const { detail, refreshInMs } = waitProgress(turn, turn.info.primaryName, ready.reason);
+      return refreshInMs === undefined ? { detail } : { detail, requeueAfterMs: refreshInMs };
+    }
+    const detail = `${waitingFor(turn.info.primaryName)}${ready.reason}`;
     return {
       detail,
       events: [event('Warning', 'PrimaryNotReady', detail)],

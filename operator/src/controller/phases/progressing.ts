@@ -18,6 +18,7 @@ import { readinessOf } from '../pod-report.js';
 import { runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 import { podAlternation, type RevisionVars } from '../../metrics/render.js';
+import { waitingFor, waitProgress } from '../wait-progress.js';
 
 /**
  * Progressing and WaitingPromotion: restart on a newer revision, wait for the canary to be ready (within
@@ -85,16 +86,17 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
     const why = `canary ${turn.info.name} not ready${within}: ${ready.reason}`;
     return rollback(turn, why, alert('ProgressDeadlineExceeded', { detail: why }));
   }
-  const detail = `${waitingFor(turn)}${ready.reason}`;
-  const wait = { detail, requeueAfterMs: Math.min(left, turn.analysis.intervalMs) };
-  // A pod that fails (not one still starting) is told by an Event when the Ready condition does not name it yet.
+  const requeueAfterMs = Math.min(left, turn.analysis.intervalMs);
+  // A pod that fails (not one still starting) is told by an Event, and at once, when the Ready condition does not name it yet.
   const told = turn.canary.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready)?.message ?? '';
   const failing = newlyFailing(ready.problems ?? [], told);
-  if (failing.length === 0) return wait;
-  return { ...wait, events: [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)] };
+  if (failing.length > 0) {
+    const events = [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)];
+    return { detail: `${waitingFor(turn.info.name)}${ready.reason}`, requeueAfterMs, events };
+  }
+  const { detail, refreshInMs } = waitProgress(turn, turn.info.name, ready.reason);
+  return { detail, requeueAfterMs: Math.min(requeueAfterMs, refreshInMs ?? Infinity) };
 }
-
-const waitingFor = (turn: ReadyTurn): string => `waiting for ${turn.info.name}: `;
 
 /**
  * The detail of a turn between two steps: the one the last step told (its weight, what holds or halts it), kept so
@@ -103,7 +105,7 @@ const waitingFor = (turn: ReadyTurn): string => `waiting for ${turn.info.name}: 
  */
 function betweenSteps(turn: ReadyTurn): string {
   const told = turn.toldDetail;
-  if (told !== undefined && !told.startsWith(waitingFor(turn))) return told;
+  if (told !== undefined && !told.startsWith(waitingFor(turn.info.name))) return told;
   const s = turn.status;
   if ((s.iterations ?? 0) === 0) return `analysing revision ${s.lastAppliedSpec ?? turn.info.revision}`;
   return weightDetail(s.canaryWeight ?? 0, s.mirrored ?? false);

@@ -2,6 +2,7 @@ import { untilTick } from '../../core/schedule.js';
 import { alert, event, stepEvent, type Transition } from '../transition.js';
 import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
+import { waitProgress } from '../wait-progress.js';
 import { runStartStatus } from './idle.js';
 
 /**
@@ -67,10 +68,8 @@ function awaitPrimary(turn: ReadyTurn, reason: string, fatal: boolean): Transiti
       outcome: 'failed',
     };
   }
-  return {
-    detail: `waiting for ${turn.info.primaryName}: ${reason}`,
-    requeueAfterMs: Math.min(turn.analysis.intervalMs, deadline - turn.now + 1),
-  };
+  const { detail, refreshInMs } = waitProgress(turn, turn.info.primaryName, reason);
+  return { detail, requeueAfterMs: Math.min(turn.analysis.intervalMs, deadline - turn.now + 1, refreshInMs ?? Infinity) };
 }
 
 /** Finalising: traffic is on the primary (the committer moved it); scale the canary down and finish. */
