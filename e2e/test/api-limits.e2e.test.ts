@@ -46,6 +46,16 @@ async function phaseOf(kube: KubeClient, ns: string, name: string): Promise<stri
   return (await getCanary(kube, ns, name)).status?.phase;
 }
 
+/** Requests at that priority that waited longer than le seconds for a token, from tollgate_kube_rate_limit_wait_seconds. */
+function waitedOver(metrics: string, le: string, priority: 'due' | 'event'): number {
+  const sample = (series: string): number => {
+    const m = new RegExp(`^${series} (\\d+)$`, 'm').exec(metrics);
+    return Number(m?.[1] ?? 0);
+  };
+  const name = 'tollgate_kube_rate_limit_wait_seconds';
+  return sample(`${name}_count\\{priority="${priority}"\\}`) - sample(`${name}_bucket\\{le="${le}",priority="${priority}"\\}`);
+}
+
 describe('the API client behind a fault proxy: rate limit, 429 Retry-After, watch bookmarks and stalls', () => {
   let s: Scenario;
   let proxy: ApiFaultProxy;
@@ -74,6 +84,8 @@ describe('the API client behind a fault proxy: rate limit, 429 Retry-After, watc
     });
     await waitFor('the second Canary initialized', async () => (await phaseOf(s.client, s.ns, OTHER)) === 'Initialized', 60_000);
   }, 180_000);
+
+  const operatorMetrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
 
   afterAll(async () => {
     await s?.stop();
@@ -124,11 +136,9 @@ describe('the API client behind a fault proxy: rate limit, 429 Retry-After, watc
       .map((r) => `${r.at - worst.from} ${r.method} ${r.url}`);
     if (worst.excess > 0) throw new Error(`${worst.excess.toFixed(2)} requests over the limit in:\n${span.join('\n')}`);
     expect(worst.excess).toBeLessThanOrEqual(0);
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const metrics = await operatorMetrics();
     // The limit was reached: some requests waited for a token.
-    const waited = /^tollgate_kube_rate_limit_wait_seconds_bucket\{le="0.005"\} (\d+)$/m.exec(metrics);
-    const all = /^tollgate_kube_rate_limit_wait_seconds_count (\d+)$/m.exec(metrics);
-    expect(Number(all?.[1])).toBeGreaterThan(Number(waited?.[1]));
+    expect(waitedOver(metrics, '0.005', 'due') + waitedOver(metrics, '0.005', 'event')).toBeGreaterThan(0);
   });
 
   itOnMainPass(
@@ -157,4 +167,38 @@ describe('the API client behind a fault proxy: rate limit, 429 Retry-After, watc
       expect(primary.spec.template.spec.containers[0]!.env).toContainEqual({ name: 'VERSION', value: 'v3' });
     },
   );
+
+  itOnMainPass('with tokens short, the requests of a due analysis step get them before a burst of event-woken work', async () => {
+    const before = await operatorMetrics();
+    const from = s.timeline.phases.length;
+    await setEnv(s.client, s.ns, 'podinfo', { VERSION: 'v4' });
+    await waitFor('the first step', async () => ((await getCanary(s.client, s.ns)).status?.canaryWeight ?? 0) > 0, 60_000);
+    // Work woken by events: Canaries to initialise, a dozen requests each, about 25 s of tokens at QPS 5. Their own
+    // timers are a minute away, so none of their requests is due.
+    const burst = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
+    const at = Date.now();
+    for (const name of burst) {
+      await s.client.create(Resources.deployments, sampleDeployment(s.ns, name));
+      await s.client.create(Resources.canaries, canaryFor('istio', s.ns, name, { metrics: [], interval: '1m' }));
+    }
+    await s.timeline.waitForPhase('Succeeded', 150_000, from);
+    await waitFor(
+      'the burst initialized',
+      async () => (await Promise.all(burst.map((n) => phaseOf(s.client, s.ns, n)))).every((p) => p === 'Initialized'),
+      150_000,
+    );
+    const after = await operatorMetrics();
+    const delta = (le: string, p: 'due' | 'event'): number => waitedOver(after, le, p) - waitedOver(before, le, p);
+    // The burst was a backlog: many of its requests waited more than 2.5 s for a token...
+    expect(delta('2.5', 'event')).toBeGreaterThan(20);
+    // ...while the release's steps, due in the middle of it, wrote the Canary's status...
+    const burstRequests = proxy.requests.filter((r) => r.at >= at && r.url.includes('/burst-'));
+    const span = { from: burstRequests[0]!.at, to: burstRequests.at(-1)!.at };
+    const steps = proxy.requests.filter(
+      (r) => r.method === 'PUT' && r.url.endsWith(`/namespaces/${s.ns}/canaries/podinfo/status`) && r.at > span.from && r.at < span.to,
+    );
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+    // ...and no due request waited that long: each was sent with one of the next tokens.
+    expect(delta('2.5', 'due')).toBe(0);
+  });
 });

@@ -32,7 +32,10 @@ async function start(cfg: OperatorConfig, log: Logger): Promise<() => Promise<vo
     limiter: new TokenBucket({
       qps: cfg.kubeApiQps,
       burst: cfg.kubeApiBurst,
-      observer: { waiting: (n) => metrics.kubeRateLimitWaiting.set(n), waited: (s) => metrics.kubeRateLimitWait.observe(s) },
+      observer: {
+        waiting: (n) => metrics.kubeRateLimitWaiting.set(n),
+        waited: (s, priority) => metrics.kubeRateLimitWait.observe({ priority }, s),
+      },
     }),
   });
   let controller: CanaryController | undefined;

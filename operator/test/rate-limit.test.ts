@@ -8,9 +8,9 @@ import { FakeClock, settle } from './fakes/clock.js';
 /** A bucket on fake time, and the times (ms) at which each take() resolved, by label. */
 function bucket(qps: number, burst: number) {
   const clock = new FakeClock();
-  const waited: number[] = [];
+  const waited: [number, string][] = [];
   const waiting: number[] = [];
-  const b = new TokenBucket({ qps, burst, clock, observer: { waited: (s) => waited.push(s), waiting: (n) => waiting.push(n) } });
+  const b = new TokenBucket({ qps, burst, clock, observer: { waited: (s, p) => waited.push([s, p]), waiting: (n) => waiting.push(n) } });
   const got: [string, number][] = [];
   const take = (label: string, o: TakeOptions = {}): Promise<void> =>
     b.take(o).then(
@@ -119,14 +119,20 @@ describe('TokenBucket', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('reports the requests waiting and the time each waited', async () => {
+  it('reports the requests waiting and the time each waited, with its priority', async () => {
     const { clock, take, waited, waiting } = bucket(4, 1);
     void take('a');
     void take('b');
     void take('c');
+    void withPriority('due', () => take('d'));
     await clock.advance(1_000);
-    expect(waited).toEqual([0, 0.25, 0.5]);
-    expect(waiting).toEqual([1, 2, 1, 0]);
+    expect(waited).toEqual([
+      [0, 'event'],
+      [0.25, 'due'],
+      [0.5, 'event'],
+      [0.75, 'event'],
+    ]);
+    expect(waiting).toEqual([1, 2, 3, 2, 1, 0]);
   });
 
   it.each<[number, number]>([

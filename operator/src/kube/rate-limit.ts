@@ -16,10 +16,10 @@ export function currentPriority(): Urgency {
   return priority.getStore() ?? 'event';
 }
 
-/** Observes the limiter: requests waiting for a token, and the time each request waited (0 when it did not). */
+/** Observes the limiter: requests waiting for a token, and the time each request waited (0 when it did not), by priority. */
 interface LimiterObserver {
   waiting(count: number): void;
-  waited(seconds: number): void;
+  waited(seconds: number, priority: Urgency): void;
 }
 
 export interface TokenBucketOptions {
@@ -78,7 +78,7 @@ export class TokenBucket {
     this.refill();
     if (this.waiting === 0 && this.tokens >= 1) {
       this.tokens -= 1;
-      this.opts.observer?.waited(0);
+      this.opts.observer?.waited(0, o.priority ?? currentPriority());
       return Promise.resolve();
     }
     if (o.signal?.aborted) return Promise.reject(abortReason(o.signal));
@@ -86,7 +86,8 @@ export class TokenBucket {
   }
 
   private enqueue(o: TakeOptions, resolve: () => void, reject: (err: unknown) => void): void {
-    const queue = this.queues[o.priority ?? currentPriority()];
+    const urgency = o.priority ?? currentPriority();
+    const queue = this.queues[urgency];
     const since = this.clock.now();
     let deadline: unknown;
     const leave = (): void => {
@@ -105,7 +106,7 @@ export class TokenBucket {
       since,
       grant: () => {
         leave();
-        this.opts.observer?.waited((this.clock.now() - since) / 1000);
+        this.opts.observer?.waited((this.clock.now() - since) / 1000, urgency);
         resolve();
       },
     };

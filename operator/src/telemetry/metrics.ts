@@ -158,7 +158,8 @@ export class OperatorMetrics {
   });
   readonly kubeRateLimitWait = new Histogram({
     name: 'tollgate_kube_rate_limit_wait_seconds',
-    help: "Time each Kubernetes API request waited for a token of the client's rate limit",
+    help: "Time each Kubernetes API request waited for a token of the client's rate limit, by priority (due: an analysis step or a Lease renewal that was due; event: the rest)",
+    labelNames: ['priority'],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
