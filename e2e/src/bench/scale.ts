@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { parseDuration } from '@tollgate/operator/api/duration';
 import type { Canary, CanaryStatus } from '@tollgate/operator/api/types';
 import type { KubeClient } from '@tollgate/operator/kube/client';
@@ -35,7 +35,6 @@ import {
   loadAvg,
   machineCpu,
   pool,
-  procSample,
   quantile,
   readKcmPid,
   sampleAll,
@@ -63,11 +62,13 @@ interface Options {
   scrapeSeconds: number;
   logLevel: string;
   out: string;
+  /** Operator replicas; above 1 they shard the Canaries (LEADER_ELECT=true, SHARDS=replicas). */
+  replicas: number;
 }
 
 const USAGE = `node e2e/dist/bench/scale.js [--n 100,500,1000,2000] [--max-minutes 40] [--interval 10s]
   [--step-weight 10] [--max-weight 50] [--concurrency 16] [--workers <operator default>] [--operator-env KEY=VALUE ...] [--per-namespace 250]
-  [--idle-seconds 30] [--scrape-seconds 10] [--log-level info] [--out bench/results/scale-latest.md]`;
+  [--idle-seconds 30] [--scrape-seconds 10] [--log-level info] [--replicas 1] [--out bench/results/scale-latest.md]`;
 
 function options(): Options {
   const { values } = parseArgs({
@@ -84,6 +85,7 @@ function options(): Options {
       'idle-seconds': { type: 'string', default: '30' },
       'scrape-seconds': { type: 'string', default: '10' },
       'log-level': { type: 'string', default: 'info' },
+      replicas: { type: 'string', default: '1' },
       out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'scale-latest.md') },
       help: { type: 'boolean', default: false },
     },
@@ -114,6 +116,7 @@ function options(): Options {
     scrapeSeconds: wholeNumber('scrape-seconds', values['scrape-seconds'], 1),
     logLevel: values['log-level'],
     out: path.resolve(values.out),
+    replicas: wholeNumber('replicas', values.replicas, 1),
   };
 }
 
@@ -290,9 +293,30 @@ function parseMetrics(text: string): Map<string, number> {
   return out;
 }
 
-async function scrape(url: string): Promise<Map<string, number>> {
+async function scrapeOne(url: string): Promise<Map<string, number>> {
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(20_000) });
   return parseMetrics(await res.text());
+}
+
+/** Gauges of one process that are not summed over replicas: the largest is kept. */
+const PER_PROCESS = /eventloop_lag|heap_size|resident_memory/;
+
+/** Every replica's series, summed (counters, histograms, queue depths), the per-process gauges at their largest. */
+async function scrape(urls: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of await Promise.all(urls.map(scrapeOne))) {
+    for (const [k, v] of m) out.set(k, PER_PROCESS.test(k) ? Math.max(out.get(k) ?? -Infinity, v) : (out.get(k) ?? 0) + v);
+  }
+  return out;
+}
+
+/** The operator replicas' processes: 'operator', then 'operator-1', 'operator-2'... */
+const operatorKeys = (procs: Record<string, unknown>): string[] => Object.keys(procs).filter((k) => /^operator(-\d+)?$/.test(k));
+
+/** A figure of the replicas' processes: CPU seconds summed, memory the largest of one replica. */
+function ofOperators(procs: Record<string, ProcSample | undefined>, field: 'cpuSeconds' | 'rssMb' | 'hwmMb'): number {
+  const values = operatorKeys(procs).map((k) => procs[k]?.[field] ?? NaN);
+  return field === 'cpuSeconds' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
 }
 
 function labelsOf(series: string): Record<string, string> {
@@ -357,13 +381,21 @@ class CanaryTracker {
    */
   lags: { first: number[]; later: number[] } = { first: [], later: [] };
   weightSteps = 0;
+  /**
+   * The Canary status writes seen, by what they changed: the canary weight raised (a weight step), else the phase, else
+   * anything else (a wait's progress, a hold, a check's message).
+   */
+  statusWrites = { step: 0, phase: 0, other: 0 };
 
   constructor(
     client: KubeClient,
     private readonly intervalMs: number,
   ) {
     this.informer = new Informer<Canary>({ client, resource: Resources.canaries, logger: createLogger('warn', 'bench') });
-    this.informer.on('update', (c, old) => this.onUpdate(`${c.metadata.namespace}/${c.metadata.name}`, c.status ?? {}, old?.status ?? {}));
+    this.informer.on('update', (c, old) => {
+      this.countWrite(c.status ?? {}, old?.status ?? {});
+      this.onUpdate(`${c.metadata.namespace}/${c.metadata.name}`, c.status ?? {}, old?.status ?? {});
+    });
   }
 
   start(): Promise<void> {
@@ -377,6 +409,14 @@ class CanaryTracker {
   reset(): void {
     this.lags = { first: [], later: [] };
     this.weightSteps = 0;
+    this.statusWrites = { step: 0, phase: 0, other: 0 };
+  }
+
+  private countWrite(s: CanaryStatus, old: CanaryStatus): void {
+    if (isDeepStrictEqual(s, old)) return;
+    if ((s.canaryWeight ?? 0) > (old.canaryWeight ?? 0)) this.statusWrites.step++;
+    else if (s.phase !== old.phase) this.statusWrites.phase++;
+    else this.statusWrites.other++;
   }
 
   phases(): Record<string, number> {
@@ -445,6 +485,7 @@ interface Result {
   apiLatency: ApiLatency;
   sentPerSecond: number;
   writesPerSecond: number;
+  statusWrites: CanaryTracker['statusWrites'];
   cpu: Record<string, number>;
   machineBusyCores: number;
   operatorRssEndMb: number;
@@ -471,7 +512,7 @@ interface Session {
   started: number;
   client: KubeClient;
   tracker: CanaryTracker;
-  opUrl: string;
+  opUrls: string[];
   kubeconfig: string;
   pids: Pids;
   operatorRssReadyMb: number;
@@ -481,6 +522,43 @@ interface Session {
   check: (what: string) => void;
   left: () => number;
   close: () => Promise<void>;
+}
+
+/** The operator's replicas, each ready; above one they shard the Canaries over as many Leases. */
+async function startOperators(
+  o: Options,
+  at: { n: number; dir: string; kubeconfig: string; prometheusUrl: string },
+  stops: Array<() => Promise<void>>,
+  check: (what: string) => void,
+): Promise<{ pid: number | undefined; url: string }[]> {
+  const { n, dir, kubeconfig, prometheusUrl } = at;
+  const sharded: Record<string, string> =
+    o.replicas > 1 ? { LEADER_ELECT: 'true', SHARDS: String(o.replicas), LEADER_ELECTION_NAMESPACE: 'default' } : {};
+  const out: { pid: number | undefined; url: string }[] = [];
+  for (let i = 0; i < o.replicas; i++) {
+    const port = await freePort();
+    const operator = new OperatorProcess({
+      kubeconfig,
+      prometheusUrl,
+      namespaces: [],
+      logDir: dir,
+      label: o.replicas > 1 ? `scale-${n}-${i}` : `scale-${n}`,
+      extraEnv: {
+        PORT: String(port),
+        LOG_LEVEL: o.logLevel,
+        ...(o.workers ? { WORKERS: o.workers } : {}),
+        ...sharded,
+        ...(o.replicas > 1 ? { POD_NAME: `scale-${i}` } : ({} as Record<string, string>)),
+        ...o.operatorEnv,
+      },
+    });
+    stops.push(onCleanup(`operator ${i}`, () => operator.stop()));
+    operator.start();
+    out.push({ pid: undefined, url: `http://127.0.0.1:${port}` });
+    await waitUntil(`operator ${i} /readyz`, async () => (await fetch(`${out[i]!.url}/readyz`)).ok, 60_000, check);
+    out[i]!.pid = operator.pid;
+  }
+  return out;
 }
 
 async function openSession(o: Options, n: number, dir: string, deadline: number): Promise<Session> {
@@ -502,24 +580,11 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
     stops.push(onCleanup('prometheus stand-in', () => standIn.close()));
     const client = await clientFromKubeConfig({ kubeconfig: env.kubeconfig, userAgent: 'tollgate-bench' });
     stops.push(onCleanup('bench client', async () => client.close()));
-    const port = await freePort();
-    const operator = new OperatorProcess({
-      kubeconfig: env.kubeconfig,
-      prometheusUrl: standIn.url,
-      namespaces: [],
-      logDir: dir,
-      label: `scale-${n}`,
-      extraEnv: { PORT: String(port), LOG_LEVEL: o.logLevel, ...(o.workers ? { WORKERS: o.workers } : {}), ...o.operatorEnv },
-    });
-    stops.push(onCleanup('operator', () => operator.stop()));
+    const operators = await startOperators(o, { n, dir, kubeconfig: env.kubeconfig, prometheusUrl: standIn.url }, stops, check);
     const tracker = new CanaryTracker(client, o.intervalMs);
     stops.push(onCleanup('canary watch', async () => tracker.stop()));
-    const opUrl = `http://127.0.0.1:${port}`;
-    operator.start();
-    await waitUntil('operator /readyz', async () => (await fetch(`${opUrl}/readyz`)).ok, 60_000, check);
-    const opPid = operator.pid;
     const pids: Pids = {
-      operator: opPid,
+      ...Object.fromEntries(operators.map((op, i) => [i === 0 ? 'operator' : `operator-${i}`, op.pid])),
       apiserver: env.pids.apiserver,
       etcd: env.pids.etcd,
       'controller-manager': readKcmPid(env.dir),
@@ -534,10 +599,10 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
       started,
       client,
       tracker,
-      opUrl,
+      opUrls: operators.map((op) => op.url),
       kubeconfig: env.kubeconfig,
       pids,
-      operatorRssReadyMb: procSample(opPid)?.rssMb ?? NaN,
+      operatorRssReadyMb: ofOperators(sampleAll(pids), 'rssMb'),
       queries: standIn.queries,
       peaks: { queueDepth: 0, loopLag: 0 },
       check,
@@ -551,7 +616,7 @@ async function openSession(o: Options, n: number, dir: string, deadline: number)
 }
 
 async function snapshot(s: Session): Promise<Snapshot> {
-  const [metrics, apiserver] = await Promise.all([scrape(s.opUrl), scrapeApiserver(s.kubeconfig)]);
+  const [metrics, apiserver] = await Promise.all([scrape(s.opUrls), scrapeApiserver(s.kubeconfig)]);
   observePeaks(s, metrics);
   for (const [k, v] of apiserver) metrics.set(k, v);
   return {
@@ -615,12 +680,12 @@ async function createObjects(s: Session): Promise<{ items: Item[]; initSeconds: 
 /** Until nothing is queued and no write happened for 5 s (the controller-manager finishes the primaries' rollouts). */
 async function settle(s: Session): Promise<void> {
   let quietSince = Date.now();
-  let last = await scrape(s.opUrl);
+  let last = await scrape(s.opUrls);
   const settleDeadline = Date.now() + 90_000;
   while (Date.now() < settleDeadline && Date.now() - quietSince < 5000) {
     s.check('settling');
     await sleep(1000);
-    const m = await scrape(s.opUrl);
+    const m = await scrape(s.opUrls);
     const writes = sumOf(new Map([...deltaBy(last, m, 'tollgate_kube_requests_total', ['verb'])].filter(([v]) => WRITE_VERBS.has(v))));
     if (writes > 0 || (m.get('tollgate_workqueue_depth') ?? 0) > 0) quietSince = Date.now();
     last = m;
@@ -642,7 +707,7 @@ async function measureIdle(s: Session): Promise<{ idle: Result['idle']; end: Sna
       byVerb: Object.fromEntries(deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb'])),
       byVerbResource: [...deltaBy(i0.metrics, i1.metrics, 'tollgate_kube_requests_total', ['verb', 'resource'])].filter(([, v]) => v > 0),
       reconciles: count(i1.metrics) - count(i0.metrics),
-      operatorCpu: ((i1.procs.operator?.cpuSeconds ?? 0) - (i0.procs.operator?.cpuSeconds ?? 0)) / seconds,
+      operatorCpu: (ofOperators(i1.procs, 'cpuSeconds') - ofOperators(i0.procs, 'cpuSeconds')) / seconds,
       apiLatency: apiLatency(i0.metrics, i1.metrics),
     },
   };
@@ -687,7 +752,7 @@ async function release(s: Session, items: Item[]): Promise<Release> {
         progress(`n=${n} releasing: ${fmtPhases(p)}`);
         if (Date.now() - lastScrape >= o.scrapeSeconds * 1000) {
           lastScrape = Date.now();
-          observePeaks(s, await scrape(s.opUrl));
+          observePeaks(s, await scrape(s.opUrls));
         }
         return (p.Succeeded ?? 0) + (p.Failed ?? 0) === n;
       },
@@ -713,7 +778,7 @@ async function runOne(o: Options, n: number, runDir: string, deadline: number): 
     await settle(s);
     const { idle, end: idleEnd } = await measureIdle(s);
     const r = await release(s, items);
-    return { ...summarize(s, r), setupSeconds, initSeconds, idle, loadBefore, operatorRssIdleMb: idleEnd.procs.operator?.rssMb ?? NaN };
+    return { ...summarize(s, r), setupSeconds, initSeconds, idle, loadBefore, operatorRssIdleMb: ofOperators(idleEnd.procs, 'rssMb') };
   } finally {
     await s.close();
   }
@@ -758,6 +823,7 @@ function summarize(s: Session, r: Release): Measured {
       .map(([k, c]) => [k, c / releases] as [string, number])
       .sort((a, b) => b[1] - a[1]),
     weightSteps: s.tracker.weightSteps,
+    statusWrites: { ...s.tracker.statusWrites },
     writesPerStep: s.tracker.weightSteps ? writes / s.tracker.weightSteps : NaN,
     reconcilesPerTick: ticks ? reconciles / ticks : NaN,
     watchEventsPerTick: [...delta('tollgate_watch_events_total', ['origin', 'resource'])]
@@ -767,8 +833,8 @@ function summarize(s: Session, r: Release): Measured {
     queriesPerTick: ticks ? (p1.queries - p0.queries) / ticks : NaN,
     cpu,
     machineBusyCores: (p1.machine.busy - p0.machine.busy) / window,
-    operatorRssEndMb: p1.procs.operator?.rssMb ?? NaN,
-    operatorRssPeakMb: p1.procs.operator?.hwmMb ?? NaN,
+    operatorRssEndMb: ofOperators(p1.procs, 'rssMb'),
+    operatorRssPeakMb: ofOperators(p1.procs, 'hwmMb'),
     apiserverRssPeakMb: p1.procs.apiserver?.hwmMb ?? NaN,
     maxQueueDepth: s.peaks.queueDepth,
     maxEventLoopLagP99: s.peaks.loopLag,
@@ -913,7 +979,7 @@ function summaryRow(r: Result): string[] {
     f(r.writesPerStep),
     String(r.idle.byVerb.get ?? 0),
     f(r.operatorRssPeakMb, 0),
-    f(r.cpu.operator! * 100, 0),
+    f(operatorKeys(r.cpu).reduce((a, k) => a + r.cpu[k]!, 0) * 100, 0),
     f(r.cpu.apiserver! * 100, 0),
     `${f(r.idle.apiLatency.write.p99?.value, 3)} / ${f(r.apiLatency.write.p99?.value, 3)}`,
     f(r.cpu.etcd! * 100, 0),
@@ -945,6 +1011,11 @@ function detail(r: Result, o: Options): string {
     `- tick lag from status.lastAnalysisTime (watch, ms precision, ${w.count} ticks): p50 ${ms(w.p50)} s, p99 ${ms(w.p99)} s, max ${ms(w.max)} s; first tick of a run (includes waiting for the canary Deployment) p50 ${ms(w.firstP50)} / p99 ${ms(w.firstP99)} s; later ticks (${w.laterCount}) p50 ${ms(w.laterP50)} / p99 ${ms(w.laterP99)} s`,
   );
   lines.push(`- weight steps seen: ${r.weightSteps}; writes (create+update+patch+delete) per weight step: ${f(r.writesPerStep)}`);
+  const sw = r.statusWrites;
+  const perRelease = (v: number): string => f(v / ((r.outcome.Succeeded ?? 0) + (r.outcome.Failed ?? 0) || r.n), 2);
+  lines.push(
+    `- Canary status writes seen by the watch, per release: ${perRelease(sw.step + sw.phase + sw.other)}, of which the canary weight rose ${perRelease(sw.step)}, else the phase ${perRelease(sw.phase)}, else only the message or another field ${perRelease(sw.other)} (a wait's progress, a hold)`,
+  );
   lines.push(
     `- requests the operator sent over the release window: ${f(r.sentPerSecond, 0)}/s, of them writes ${f(r.writesPerSecond, 0)}/s`,
   );
@@ -1000,7 +1071,7 @@ function writeReport(
       `Node ${process.version}; commit ${header.git}; operator build ${header.operatorBuilt}.`,
     '',
     `Settings: \`--n ${o.ns.join(',')} --interval ${o.interval} --step-weight ${o.stepWeight} --max-weight ${o.maxWeight} --concurrency ${o.concurrency} ` +
-      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}\`; operator WORKERS ${o.workers ?? 'default (16)'}, LOG_LEVEL ${o.logLevel}` +
+      `--per-namespace ${o.perNamespace} --idle-seconds ${o.idleSeconds} --max-minutes ${o.maxMinutes}${o.replicas > 1 ? ` --replicas ${o.replicas}` : ''}\`; operator WORKERS ${o.workers ?? 'default (16)'}, LOG_LEVEL ${o.logLevel}` +
       `${
         Object.keys(o.operatorEnv).length
           ? `, env ${Object.entries(o.operatorEnv)
@@ -1008,7 +1079,8 @@ function writeReport(
               .join(' ')}`
           : ''
       }, ` +
-      'one replica started as `npm start` does (operator/bin/tollgate-operator: 2 MB semi-space, MALLOC_ARENA_MAX=2, JS heap at most half the memory the process may use), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.',
+      `${o.replicas > 1 ? `${o.replicas} replicas sharding the Canaries (LEADER_ELECT=true, SHARDS=${o.replicas}; requests, CPU and queue depths summed over them, memory the largest replica's), each` : 'one replica'} ` +
+      'started as `npm start` does (operator/bin/tollgate-operator: 2 MB semi-space, MALLOC_ARENA_MAX=2, JS heap at most half the memory the process may use), watching all namespaces; Istio provider with the built-in metrics answered by the stand-in.',
     '',
     table(SUMMARY_HEADER, results.map(summaryRow)),
     '',

@@ -10,6 +10,9 @@ import { alert, event, then, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
 
 /** Status of a fresh run of the target's current revision. */
+/** What the start of a run tells (the opening of the wait for the canary). */
+export const runStartDetail = (revision: string): string => `analysing revision ${revision}`;
+
 export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
   const now = new Date(turn.now).toISOString();
   return {
@@ -79,7 +82,7 @@ async function next(turn: ReadyTurn, failedHere: boolean): Promise<Transition> {
   if (held) return held;
   return {
     status: runStartStatus(turn),
-    detail: `analysing revision ${revision}`,
+    detail: runStartDetail(revision),
     events: [
       ...dequeued(turn),
       event('Normal', 'NewRevision', `New revision ${revision} detected: ${startWord(turn)} ${turn.info.name} and starting the analysis`),

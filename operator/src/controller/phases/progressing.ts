@@ -15,7 +15,7 @@ import { discardInapplicable, handled, isPaused, pendingRequest } from '../reque
 import { alert, event, stepEvent, then, type AlertNote, type EventNote, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
 import { readinessOf } from '../pod-report.js';
-import { runStartStatus } from './idle.js';
+import { runStartDetail, runStartStatus } from './idle.js';
 import { rollback } from './rollback.js';
 import { podAlternation, type RevisionVars } from '../../metrics/render.js';
 import { waitingFor, waitProgress } from '../wait-progress.js';
@@ -94,7 +94,12 @@ function awaitCanary(turn: ReadyTurn): Transition | undefined {
     const events = [event('Warning', 'CanaryNotReady', `canary ${turn.info.name} not ready: ${failing.join('; ')}`)];
     return { detail: `${waitingFor(turn.info.name)}${ready.reason}`, requeueAfterMs, events };
   }
-  const { detail, refreshInMs } = waitProgress(turn, turn.info.name, ready.reason);
+  const { detail, refreshInMs } = waitProgress(
+    turn,
+    turn.info.name,
+    ready.reason,
+    runStartDetail(turn.status.lastAppliedSpec ?? turn.info.revision),
+  );
   return { detail, requeueAfterMs: Math.min(requeueAfterMs, refreshInMs ?? Infinity) };
 }
 
@@ -107,7 +112,7 @@ function betweenSteps(turn: ReadyTurn): string {
   const told = turn.toldDetail;
   if (told !== undefined && !told.startsWith(waitingFor(turn.info.name))) return told;
   const s = turn.status;
-  if ((s.iterations ?? 0) === 0) return `analysing revision ${s.lastAppliedSpec ?? turn.info.revision}`;
+  if ((s.iterations ?? 0) === 0) return runStartDetail(s.lastAppliedSpec ?? turn.info.revision);
   return weightDetail(s.canaryWeight ?? 0, s.mirrored ?? false);
 }
 
@@ -274,13 +279,17 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
 }
 
 /** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
+/** What the promotion tells while the primary takes the revision (the opening of the wait for it). */
+export const promotionDetail = (turn: ReadyTurn, revision: string): string =>
+  turn.target.model === 'in-place'
+    ? `moving every pod of ${turn.info.name} to revision ${revision}`
+    : `copying revision ${revision} to ${turn.info.primaryName}`;
+
 function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
   const inPlace = turn.target.model === 'in-place';
   return {
     status: { phase: 'Promoting', canaryWeight: weight, mirrored: false },
-    detail: inPlace
-      ? `moving every pod of ${turn.info.name} to revision ${turn.info.revision}`
-      : `copying revision ${turn.info.revision} to ${turn.info.primaryName}`,
+    detail: promotionDetail(turn, turn.info.revision),
     events: [
       event(
         'Normal',

@@ -4,6 +4,7 @@ import { readinessOf } from '../pod-report.js';
 import type { ReadyTurn } from '../turn.js';
 import { waitProgress } from '../wait-progress.js';
 import { runStartStatus } from './idle.js';
+import { promotionDetail } from './progressing.js';
 
 /**
  * Promoting: the primary rolls out the analysed revision while the canary keeps its share of traffic;
@@ -68,7 +69,8 @@ function awaitPrimary(turn: ReadyTurn, reason: string, fatal: boolean): Transiti
       outcome: 'failed',
     };
   }
-  const { detail, refreshInMs } = waitProgress(turn, turn.info.primaryName, reason);
+  const analysed = turn.status.lastAppliedSpec ?? turn.info.revision;
+  const { detail, refreshInMs } = waitProgress(turn, turn.info.primaryName, reason, promotionDetail(turn, analysed));
   return { detail, requeueAfterMs: Math.min(turn.analysis.intervalMs, deadline - turn.now + 1, refreshInMs ?? Infinity) };
 }
 
