@@ -484,6 +484,70 @@ describe('WorkQueue: due keys before event keys', () => {
   });
 });
 
+describe('WorkQueue: workers reserved for due keys', () => {
+  /** A handler whose event keys block until released; records what runs at once. */
+  function blocking() {
+    const gate = deferred();
+    const started: string[] = [];
+    let running = 0;
+    let most = 0;
+    const handler: WorkHandler = async (k) => {
+      started.push(k);
+      running++;
+      most = Math.max(most, running);
+      if (k.startsWith('e')) await gate.promise;
+      running--;
+    };
+    return { gate, started, handler, most: () => most };
+  }
+
+  it('given event keys that hold their workers, then they never take the reserved ones, and a due key runs at once', async () => {
+    const b = blocking();
+    const q = queueOf(b.handler, { workers: 4, reservedForDue: 1 });
+    q.start();
+    for (let i = 0; i < 10; i++) q.add(`e${i}`);
+    await waitFor(() => b.started.length === 3);
+    await delay(20);
+    expect(b.started).toEqual(['e0', 'e1', 'e2']);
+    q.add('d', 'due');
+    await waitFor(() => b.started.includes('d'));
+    expect(q.depth).toBe(7);
+    // Released, the event keys go on, three at a time at most.
+    b.gate.resolve();
+    await waitFor(() => b.started.length === 11);
+    expect(b.most()).toBeLessThanOrEqual(4);
+    expect(q.depth).toBe(0);
+  });
+
+  it('given no reservation (the default), then event keys may take every worker', async () => {
+    const b = blocking();
+    const q = queueOf(b.handler, { workers: 4 });
+    q.start();
+    for (let i = 0; i < 10; i++) q.add(`e${i}`);
+    await waitFor(() => b.started.length === 4);
+    q.add('d', 'due');
+    await delay(20);
+    expect(b.started).not.toContain('d');
+    b.gate.resolve();
+    await waitFor(() => b.started.length === 11);
+    // Freed, the first worker took the due key before the six events left.
+    expect(b.started[4]).toBe('d');
+  });
+
+  it('given a reservation of every worker, then one is still left to event keys', async () => {
+    const b = blocking();
+    const q = queueOf(b.handler, { workers: 2, reservedForDue: 5 });
+    q.start();
+    q.add('e0');
+    q.add('e1');
+    await waitFor(() => b.started.length === 1);
+    await delay(20);
+    expect(b.started).toEqual(['e0']);
+    b.gate.resolve();
+    await waitFor(() => b.started.length === 2);
+  });
+});
+
 describe('WorkQueue request priority', () => {
   it("given a due key and an event key, then each handler's API requests run at its key's priority", async () => {
     const clock = new FakeClock();

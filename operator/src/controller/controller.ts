@@ -68,6 +68,8 @@ export class CanaryController {
         deps.logger.warn({ canary: canaryKeyOf(key), err, retryInMs }, 'reconcile failed');
       },
       onDepth: (d) => deps.metrics.queueDepth.set(d),
+      // A quarter of the workers wait for due analysis steps only (issue 17: due steps before event-woken work).
+      reservedForDue: Math.floor(opts.workers / 4),
     });
     opts.canaryInformer
       .on('add', (c, _old, own) => this.onCanary(c, undefined, own))

@@ -18,6 +18,11 @@ export interface WorkQueueOptions {
   onDepth?: (depth: number) => void;
   /** Delayed adds and retries: the real clock unless a test brings its own. */
   clock?: QueueClock;
+  /**
+   * Workers that keys added by events never occupy (0 by default; at most workers - 1): a due key always finds
+   * one free, even when every other worker waits on a slow API or on the client's rate limit for an event's reconcile.
+   */
+  reservedForDue?: number;
 }
 
 /**
@@ -27,6 +32,8 @@ export interface WorkQueueOptions {
  * Keys whose requested time has come (a handler's requeueAfter: the next analysis step) are taken before
  * keys added by events, so a burst of watch events does not delay the steps that are due; the handler of a due key
  * runs at priority 'due' (rate-limit.ts), so its API requests also get tokens first when the client is throttled.
+ * With reservedForDue, that many workers never take an event's key, so a due key never waits for a worker held by
+ * an event's reconcile that is itself waiting for the API server or for a token.
  */
 /** Longest delay of addAfter: one hour, so every key is looked at again at least hourly. */
 export const MAX_DELAY_MS = 3_600_000;
@@ -37,6 +44,9 @@ export class WorkQueue {
   /** Keys waiting or to be re-queued after processing, with the class they wait in. */
   private readonly dirty = new Map<string, Urgency>();
   private readonly processing = new Set<string>();
+  /** Keys added by events being processed: at most eventSlots at once. */
+  private eventsInFlight = 0;
+  private readonly eventSlots: number;
   private readonly delayed = new Map<string, { at: number; timer: unknown }>();
   private readonly failures = new Map<string, Backoff>();
   private waiting = 0;
@@ -48,6 +58,8 @@ export class WorkQueue {
 
   constructor(private readonly opts: WorkQueueOptions) {
     this.clock = opts.clock ?? REAL_CLOCK;
+    const reserved = Math.max(0, Math.min(Math.floor(opts.reservedForDue ?? 0), opts.workers - 1));
+    this.eventSlots = opts.workers - reserved;
   }
 
   /** Adds the key; 'due' (a requested time that has come) is taken before 'event' (a change seen). */
@@ -118,12 +130,13 @@ export class WorkQueue {
   private async next(): Promise<{ key: string; urgency: Urgency } | undefined> {
     while (!this.stopping) {
       const due = this.take('due');
-      const key = due ?? this.take('event');
+      const key = due ?? (this.eventsInFlight < this.eventSlots ? this.take('event') : undefined);
       if (key !== undefined) {
         this.waiting--;
         this.opts.onDepth?.(this.waiting);
         this.dirty.delete(key);
         this.processing.add(key);
+        if (due === undefined) this.eventsInFlight++;
         return { key, urgency: due !== undefined ? 'due' : 'event' };
       }
       await new Promise<void>((resolve) => {
@@ -162,13 +175,15 @@ export class WorkQueue {
       this.addAfter(key, retryIn, 'event');
     } finally {
       this.processing.delete(key);
-      const urgency = this.dirty.get(key);
-      if (urgency && !this.stopping) {
-        this.queues[urgency].push(key);
+      if (urgency === 'event') this.eventsInFlight--;
+      const again = this.dirty.get(key);
+      if (again && !this.stopping) {
+        this.queues[again].push(key);
         this.waiting++;
         this.opts.onDepth?.(this.waiting);
-        this.wake?.();
       }
+      // An event slot freed, or the key is back: a worker held back by the cap may take it.
+      if (urgency === 'event' || again) this.wake?.();
     }
   }
 }
