@@ -9,10 +9,10 @@ import { discardInapplicable, handled, pendingRequest } from '../requests.js';
 import { alert, event, then, type Transition } from '../transition.js';
 import type { ReadyTurn } from '../turn.js';
 
-/** Status of a fresh run of the target's current revision. */
 /** What the start of a run tells (the opening of the wait for the canary). */
 export const runStartDetail = (revision: string): string => `analysing revision ${revision}`;
 
+/** Status of a fresh run of the target's current revision. */
 export function runStartStatus(turn: ReadyTurn): Partial<CanaryStatus> {
   const now = new Date(turn.now).toISOString();
   return {

@@ -278,13 +278,13 @@ async function promote(turn: ReadyTurn, weight: number, why: string): Promise<Tr
   };
 }
 
-/** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
 /** What the promotion tells while the primary takes the revision (the opening of the wait for it). */
 export const promotionDetail = (turn: ReadyTurn, revision: string): string =>
   turn.target.model === 'in-place'
     ? `moving every pod of ${turn.info.name} to revision ${revision}`
     : `copying revision ${revision} to ${turn.info.primaryName}`;
 
+/** The promotion itself: Promoting at the weight reached, the analysed revision copied to the primary. */
 function promotion(turn: ReadyTurn, weight: number, why: string): Transition {
   const inPlace = turn.target.model === 'in-place';
   return {
