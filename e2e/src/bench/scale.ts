@@ -225,21 +225,6 @@ interface Snapshot {
   queries: number;
 }
 
-/** p50 and p99 of the API server's reads and writes between two snapshots (seconds; undefined without requests). */
-interface ApiLatency {
-  read: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
-  write: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
-}
-
-function apiLatency(a: Map<string, number>, b: Map<string, number>): ApiLatency {
-  const of = (cls: 'read' | 'write'): ApiLatency['read'] => {
-    const name = APISERVER_LATENCY(cls);
-    const count = (b.get(`${name}_bucket{le="+Inf"}`) ?? 0) - (a.get(`${name}_bucket{le="+Inf"}`) ?? 0);
-    return { p50: histogramQuantile(a, b, name, 0.5), p99: histogramQuantile(a, b, name, 0.99), count };
-  };
-  return { read: of('read'), write: of('write') };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // The API server's own latency (apiserver_request_duration_seconds, from its /metrics)
 
@@ -270,6 +255,21 @@ function parseApiserverLatency(text: string): Map<string, number> {
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(sp + 1)));
   }
   return out;
+}
+
+/** p50 and p99 of the API server's reads and writes between two snapshots (seconds; undefined without requests). */
+interface ApiLatency {
+  read: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
+  write: { p50?: HistogramQuantile; p99?: HistogramQuantile; count: number };
+}
+
+function apiLatency(a: Map<string, number>, b: Map<string, number>): ApiLatency {
+  const of = (cls: 'read' | 'write'): ApiLatency['read'] => {
+    const name = APISERVER_LATENCY(cls);
+    const count = (b.get(`${name}_bucket{le="+Inf"}`) ?? 0) - (a.get(`${name}_bucket{le="+Inf"}`) ?? 0);
+    return { p50: histogramQuantile(a, b, name, 0.5), p99: histogramQuantile(a, b, name, 0.99), count };
+  };
+  return { read: of('read'), write: of('write') };
 }
 
 async function scrapeApiserver(kubeconfig: string): Promise<Map<string, number>> {
@@ -315,8 +315,9 @@ const operatorKeys = (procs: Record<string, unknown>): string[] => Object.keys(p
 
 /** A figure of the replicas' processes: CPU seconds summed, memory the largest of one replica. */
 function ofOperators(procs: Record<string, ProcSample | undefined>, field: 'cpuSeconds' | 'rssMb' | 'hwmMb'): number {
-  const values = operatorKeys(procs).map((k) => procs[k]?.[field] ?? NaN);
-  return field === 'cpuSeconds' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
+  const values = operatorKeys(procs).map((k) => procs[k]?.[field]);
+  if (field === 'cpuSeconds') return values.reduce<number>((a, b) => a + (b ?? 0), 0);
+  return Math.max(...values.map((v) => v ?? NaN));
 }
 
 function labelsOf(series: string): Record<string, string> {
@@ -532,8 +533,10 @@ async function startOperators(
   check: (what: string) => void,
 ): Promise<{ pid: number | undefined; url: string }[]> {
   const { n, dir, kubeconfig, prometheusUrl } = at;
-  const sharded: Record<string, string> =
-    o.replicas > 1 ? { LEADER_ELECT: 'true', SHARDS: String(o.replicas), LEADER_ELECTION_NAMESPACE: 'default' } : {};
+  const shard = (i: number): Record<string, string> =>
+    o.replicas > 1
+      ? { LEADER_ELECT: 'true', SHARDS: String(o.replicas), LEADER_ELECTION_NAMESPACE: 'default', POD_NAME: `scale-${i}` }
+      : {};
   const out: { pid: number | undefined; url: string }[] = [];
   for (let i = 0; i < o.replicas; i++) {
     const port = await freePort();
@@ -547,16 +550,15 @@ async function startOperators(
         PORT: String(port),
         LOG_LEVEL: o.logLevel,
         ...(o.workers ? { WORKERS: o.workers } : {}),
-        ...sharded,
-        ...(o.replicas > 1 ? { POD_NAME: `scale-${i}` } : ({} as Record<string, string>)),
+        ...shard(i),
         ...o.operatorEnv,
       },
     });
     stops.push(onCleanup(`operator ${i}`, () => operator.stop()));
     operator.start();
-    out.push({ pid: undefined, url: `http://127.0.0.1:${port}` });
-    await waitUntil(`operator ${i} /readyz`, async () => (await fetch(`${out[i]!.url}/readyz`)).ok, 60_000, check);
-    out[i]!.pid = operator.pid;
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(`operator ${i} /readyz`, async () => (await fetch(`${url}/readyz`)).ok, 60_000, check);
+    out.push({ pid: operator.pid, url });
   }
   return out;
 }
